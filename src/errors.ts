@@ -1,0 +1,59 @@
+/**
+ * The tool's own error types above the core. Pure modules (src/format) throw {@link InputError};
+ * the CLI maps every error to one stderr line and an exit code in src/cli/main.ts.
+ *
+ * Exit codes: 0 done, 1 the operation failed, 2 usage/input error, 3 a guard failed.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_GUARD = 3;
+
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_USAGE | typeof EXIT_GUARD;
+
+/** Base class: every error the tool raises on purpose. `exitCode` decides the process status. */
+export class MmapxError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Where in the input a problem sits: a token position (0-based) in a string, or a line (1-based) in a file. */
+export interface InputLocation {
+  /** The offending text, as the user wrote it. */
+  token?: string;
+  /** 0-based character position of the problem inside `token` (or inside the whole input). */
+  position?: number;
+  /** 1-based line number, for multi-line inputs such as patch files and dumps. */
+  line?: number;
+}
+
+/** Bad input (argument, number, range, hex data, patch file, dump): exit 2, nothing touched. */
+export class InputError extends MmapxError {
+  readonly location: InputLocation;
+  constructor(message: string, location: InputLocation = {}) {
+    super(message, EXIT_USAGE);
+    this.location = location;
+  }
+}
+
+/** A guard failed (expected bytes, hash, size or match count differ): exit 3, nothing touched. */
+export class GuardError extends MmapxError {
+  constructor(message: string) {
+    super(message, EXIT_GUARD);
+  }
+}
+
+/** The operation itself failed (I/O, refused file type, journal present, ...): exit 1. */
+export class OperationError extends MmapxError {
+  /** errno name such as `EACCES`, when the failure came from the system. */
+  readonly code: string | undefined;
+  constructor(message: string, code?: string, options?: { cause?: unknown }) {
+    super(message, EXIT_FAILED, options);
+    this.code = code;
+  }
+}

@@ -1,0 +1,2 @@
+// Public library entry: `import { MmapMut, MmapOptions, Mmap } from 'mmapx'`.
+export {};

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  define: { __MMAPX_VERSION__: JSON.stringify(process.env.npm_package_version ?? '0.0.0-test') },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Tests create big sparse files and spawn the CLI; two workers match the machine.
+    maxWorkers: 2,
+  },
+});
