@@ -1,2 +1,2 @@
 // Public library entry: `import { MmapMut, MmapOptions, Mmap } from 'mmapx'`.
-export {};
+export * from './mmap/index.js';

@@ -1,0 +1,13 @@
+// The core library: memory maps over libc, after the Rust crate memmap2.
+export { MmapError, type MmapErrorCode } from './errors.js';
+export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, type Size } from './mmap.js';
+export {
+  type Advice,
+  type CacheStat,
+  type Protection,
+  type Residency,
+  cachestat,
+  fdAccessMode,
+  pageSize,
+} from './sys/index.js';
+export { DEFAULT_WINDOW_SIZE, type Window, type WindowOptions, windows } from './windows.js';

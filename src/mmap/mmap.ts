@@ -1,0 +1,343 @@
+// memmap2's API in TypeScript: MmapOptions chooses flags, Mmap / MmapMut own one mapping each.
+// All system calls go through sys/Mapping; this layer checks ranges and picks the protection.
+import { fstatSync } from 'node:fs';
+import { MmapError } from './errors.js';
+import { type Advice, Mapping, type Protection, type Residency } from './sys/index.js';
+
+/** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
+export type FileLike = number | { readonly fd: number; readonly path?: string | Buffer | URL };
+
+/** A byte count or offset. bigint is exact beyond 2^53. */
+export type Size = number | bigint;
+
+/** A part of a mapping, relative to its first byte. */
+export interface ByteRange {
+  offset: Size;
+  length: Size;
+}
+
+function toBig(n: Size, what: string): bigint {
+  if (typeof n === 'bigint') {
+    if (n < 0n) throw new MmapError('ERR_OUT_OF_RANGE', `${what} must not be negative (got ${n})`);
+    return n;
+  }
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer (got ${n})`);
+  }
+  return BigInt(n);
+}
+
+function toSafe(n: Size, what: string): number {
+  const b = toBig(n, what);
+  if (b > BigInt(Number.MAX_SAFE_INTEGER)) throw new MmapError('ERR_OUT_OF_RANGE', `${what} ${b} is too large`);
+  return Number(b);
+}
+
+function fileOf(file: FileLike): { fd: number; path: string | undefined } {
+  if (typeof file === 'number') return { fd: file, path: undefined };
+  const p = file.path;
+  return { fd: file.fd, path: p === undefined ? undefined : p instanceof URL ? p.pathname : String(p) };
+}
+
+/** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
+function mappableSize(fd: number, path: string | undefined): bigint | undefined {
+  let st;
+  try {
+    st = fstatSync(fd, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EBADF';
+    throw new MmapError(code, `fstat: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`, { path, syscall: 'fstat' });
+  }
+  if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
+  if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
+  if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
+  if (st.isCharacterDevice() || st.isBlockDevice()) return undefined;
+  return st.size;
+}
+
+/**
+ * Builder for mappings, after memmap2's `MmapOptions`: set `offset`, `len`, `populate`, then map.
+ *
+ * Safety: a file mapping shows the file's current contents. If another process truncates the file
+ * while it is mapped, touching the bytes past the new end raises SIGBUS, as in every mmap program.
+ */
+export class MmapOptions {
+  #offset = 0n;
+  #len: bigint | undefined;
+  #populate = false;
+
+  /** File offset of the first mapped byte. Any value: the map starts at the page below it. */
+  offset(n: Size): this {
+    this.#offset = toBig(n, 'offset');
+    return this;
+  }
+
+  /** Number of bytes to map. Defaults to the rest of the file (required for devices and `mapAnon`). */
+  len(n: Size): this {
+    this.#len = toBig(n, 'len');
+    return this;
+  }
+
+  /** Pre-fault the pages (MAP_POPULATE): reads ahead for files, allocates for anonymous maps. */
+  populate(): this {
+    this.#populate = true;
+    return this;
+  }
+
+  #request(file: FileLike, prot: Protection, shared: boolean, writeback = false) {
+    const { fd, path } = fileOf(file);
+    const size = mappableSize(fd, path);
+    const offset = this.#offset;
+    let len = this.#len;
+    if (size !== undefined) {
+      // Overflow-safe form, as memmap2 checks it.
+      if (offset > size) {
+        throw new MmapError('ERR_OUT_OF_RANGE', `offset ${offset} is past the end of the file (size ${size})`, {
+          path,
+          offset,
+          length: len,
+        });
+      }
+      if (len === undefined) len = size - offset;
+      else if (len > size - offset) {
+        throw new MmapError(
+          'ERR_OUT_OF_RANGE',
+          `range offset ${offset} length ${len} ends past the end of the file (size ${size})`,
+          { path, offset, length: len },
+        );
+      }
+    } else if (len === undefined) {
+      throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give len', { path });
+    }
+    return Mapping.map({
+      fd,
+      offset,
+      length: toSafe(len, 'len'),
+      prot,
+      shared,
+      populate: this.#populate,
+      writeback,
+      path,
+    });
+  }
+
+  /** Read-only shared map (PROT_READ, MAP_SHARED). */
+  map(file: FileLike): Mmap {
+    return new Mmap(this.#request(file, 'r', true));
+  }
+
+  /** Read + execute shared map. Fails with EPERM on a noexec mount. Nothing here ever executes it. */
+  mapExec(file: FileLike): Mmap {
+    return new Mmap(this.#request(file, 'rx', true));
+  }
+
+  /** Writable shared map: writes reach the file. Needs the file open read-write. */
+  mapMut(file: FileLike): MmapMut {
+    return new MmapMut(this.#request(file, 'rw', true, true));
+  }
+
+  /** Private copy-on-write map: writable, but writes never reach the file. */
+  mapCopy(file: FileLike): MmapMut {
+    return new MmapMut(this.#request(file, 'rw', false));
+  }
+
+  /** Private read-only map. */
+  mapCopyReadOnly(file: FileLike): Mmap {
+    return new Mmap(this.#request(file, 'r', false));
+  }
+
+  /** Anonymous private zero-filled memory of `len` bytes (0 if unset). */
+  mapAnon(): MmapMut {
+    const length = toSafe(this.#len ?? 0n, 'len');
+    return new MmapMut(Mapping.map({ fd: -1, offset: 0n, length, prot: 'rw', shared: false, populate: this.#populate }));
+  }
+}
+
+/** What every mapping can do, whatever its protection. */
+abstract class MapBase implements Disposable {
+  /** @internal */
+  protected readonly m: Mapping;
+
+  /** @internal Use {@link MmapOptions}. */
+  constructor(m: Mapping) {
+    this.m = m;
+  }
+
+  /** Number of bytes mapped (as requested; the pages around them are not exposed). */
+  get length(): number {
+    return this.m.length;
+  }
+
+  /** True when nothing is mapped (empty file or `len(0)`). */
+  get isEmpty(): boolean {
+    return this.m.length === 0;
+  }
+
+  /** False after `unmap()` or a protection change. */
+  get isMapped(): boolean {
+    return !this.m.retired;
+  }
+
+  /** Current protection: `r`, `rw`, `rx` or `none`. */
+  get protection(): Protection {
+    return this.m.protection;
+  }
+
+  /** madvise(2) for the whole map or a range of it (widened to whole pages). `dontneed`, `free` and `remove` may discard data of private maps. */
+  advise(advice: Advice, range?: ByteRange): void {
+    const { offset, length } = this.range(range);
+    this.m.advise(advice, offset, length);
+  }
+
+  /** mlock(2): keep the pages (or a range) in memory. Fails with a clear message when RLIMIT_MEMLOCK refuses. */
+  lock(range?: ByteRange): void {
+    const { offset, length } = this.range(range);
+    this.m.lock(offset, length, true);
+  }
+
+  /** munlock(2). */
+  unlock(range?: ByteRange): void {
+    const { offset, length } = this.range(range);
+    this.m.lock(offset, length, false);
+  }
+
+  /** mincore(2): which of the mapping's pages are resident in memory. */
+  residency(): Residency {
+    return this.m.residency();
+  }
+
+  /** For diagnostics: the page-aligned address range as /proc/self/maps shows it. */
+  addressRange(): { start: bigint; end: bigint } {
+    return this.m.addressRange();
+  }
+
+  /**
+   * Unmaps. Idempotent. A `bytes` view taken earlier stays safe to touch: it reads zeros and its
+   * writes go nowhere (the range holds an inert placeholder until the view is garbage-collected).
+   */
+  unmap(): void {
+    this.m.retire();
+  }
+
+  [Symbol.dispose](): void {
+    this.m.retire();
+  }
+
+  /** @internal Whole map when `range` is absent. */
+  protected range(range?: ByteRange): { offset: number; length: number } {
+    if (!range) return { offset: 0, length: this.m.length };
+    return { offset: toSafe(range.offset, 'offset'), length: toSafe(range.length, 'length') };
+  }
+}
+
+/** A read-only (or read-execute) mapping, after memmap2's `Mmap`. */
+export class Mmap extends MapBase {
+  /** Maps the whole file read-only. */
+  static map(file: FileLike): Mmap {
+    return new MmapOptions().map(file);
+  }
+
+  /**
+   * The mapped bytes, zero-copy. Read-only: the type forbids writes, and a write from untyped code
+   * is a protection fault, as in C.
+   */
+  get bytes(): Readonly<Uint8Array> {
+    return this.m.view();
+  }
+
+  /** Makes the pages writable (needs a read-write descriptor for shared maps). Retires this object. */
+  makeMut(): MmapMut {
+    return new MmapMut(this.m.protect('rw'));
+  }
+
+  /** Makes the pages read + execute. Retires this object. */
+  makeExec(): Mmap {
+    return new Mmap(this.m.protect('rx'));
+  }
+
+  /** Makes the pages read-only (e.g. after `makeExec`). Retires this object. */
+  makeReadOnly(): Mmap {
+    return new Mmap(this.m.protect('r'));
+  }
+
+  /** Makes the pages inaccessible (PROT_NONE). Retires this object. */
+  makeNone(): MmapNone {
+    return new MmapNone(this.m.protect('none'));
+  }
+}
+
+/** A writable mapping, after memmap2's `MmapMut`. */
+export class MmapMut extends MapBase {
+  /** Maps the whole file read-write, shared. */
+  static mapMut(file: FileLike): MmapMut {
+    return new MmapOptions().mapMut(file);
+  }
+
+  /** Anonymous zero-filled memory. */
+  static mapAnon(len: Size): MmapMut {
+    return new MmapOptions().len(len).mapAnon();
+  }
+
+  /** The mapped bytes, zero-copy and writable. */
+  get bytes(): Uint8Array {
+    return this.m.view();
+  }
+
+  /** msync(MS_SYNC) of the whole map: returns when the data is on disk. */
+  flush(): void {
+    this.m.flush(0, this.m.length, false);
+  }
+
+  /**
+   * Starts writing the whole map back without waiting. On Linux MS_ASYNC alone does nothing, so for
+   * file maps this also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on the mapped file range.
+   */
+  flushAsync(): void {
+    this.m.flush(0, this.m.length, true);
+  }
+
+  /**
+   * msync(MS_SYNC) of `length` bytes at `offset` (relative to the map; any alignment, widened to pages).
+   * @returns the file range actually synced (page-aligned).
+   */
+  flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = this.range({ offset, length });
+    return this.m.flush(r.offset, r.length, false);
+  }
+
+  /** Asynchronous {@link flushRange}; see {@link flushAsync}. */
+  flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = this.range({ offset, length });
+    return this.m.flush(r.offset, r.length, true);
+  }
+
+  /** Makes the pages read-only. Retires this object; its old `bytes` view becomes inert. */
+  makeReadOnly(): Mmap {
+    return new Mmap(this.m.protect('r'));
+  }
+
+  /** Makes the pages read + execute. Retires this object. */
+  makeExec(): Mmap {
+    return new Mmap(this.m.protect('rx'));
+  }
+
+  /** Makes the pages inaccessible (PROT_NONE). Retires this object. */
+  makeNone(): MmapNone {
+    return new MmapNone(this.m.protect('none'));
+  }
+}
+
+/** A mapping with no access (PROT_NONE): no bytes, but it can be given a protection again. */
+export class MmapNone extends MapBase {
+  makeReadOnly(): Mmap {
+    return new Mmap(this.m.protect('r'));
+  }
+
+  makeMut(): MmapMut {
+    return new MmapMut(this.m.protect('rw'));
+  }
+
+  makeExec(): Mmap {
+    return new Mmap(this.m.protect('rx'));
+  }
+}

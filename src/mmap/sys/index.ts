@@ -1,0 +1,6 @@
+// The platform layer's surface. Nothing outside sys/ imports koffi or sees a raw address.
+export type { Advice, PlatformConstants } from './constants.js';
+export { DARWIN, LINUX, platformConstants } from './constants.js';
+export { constants, pageSize } from './libc.js';
+export type { CacheStat, MapRequest, Protection, Residency } from './mapping.js';
+export { Mapping, cachestat, fdAccessMode } from './mapping.js';

@@ -1,0 +1,486 @@
+// The one owner of raw addresses. Every mapping goes through `Mapping.map` (one wrapper around
+// mmap(2)), every protection change through `Mapping#protect`, and every retirement through
+// `retire`. Addresses never leave this file except as diagnostic numbers (`addressRange`).
+//
+// Views. koffi's ArrayBuffers over mapped memory cannot be detached, and touching one after munmap
+// kills the process with SIGSEGV. So once a view has been handed out, its address range stays
+// mapped until that ArrayBuffer is garbage-collected: on unmap the file mapping is replaced by an
+// inert placeholder (anonymous private zero pages, MAP_FIXED over the same range: the file is
+// released, stale reads see zeros, stale writes go nowhere), and a FinalizationRegistry gives the
+// range back once neither the owner nor the view is alive.
+import { readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { MmapError, sysError } from '../errors.js';
+import type { Advice } from './constants.js';
+import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
+
+/** Page protections a mapping can have. */
+export type Protection = 'none' | 'r' | 'rw' | 'rx';
+
+/** What one mmap(2) call asks for. */
+export interface MapRequest {
+  /** Open file descriptor, or -1 for an anonymous mapping. */
+  fd: number;
+  /** File offset of the first exposed byte, any alignment (0 for anonymous maps). */
+  offset: bigint;
+  /** Bytes exposed by the view; may be 0. */
+  length: number;
+  prot: Protection;
+  /** MAP_SHARED (writes reach the file) or MAP_PRIVATE (copy-on-write). */
+  shared: boolean;
+  populate?: boolean;
+  /** Keep a private duplicate of `fd` so that asynchronous flushes can start writeback. */
+  writeback?: boolean;
+  /** For error messages only. */
+  path?: string;
+}
+
+/** Page-cache counters of a file range from cachestat(2), in pages. */
+export interface CacheStat {
+  cache: bigint;
+  dirty: bigint;
+  writeback: bigint;
+  evicted: bigint;
+  recentlyEvicted: bigint;
+}
+
+/** Which pages of a mapping are resident (mincore). */
+export interface Residency {
+  pageSize: number;
+  /** Offset of the first page's first byte relative to the view (0 or negative: pages are aligned). */
+  firstPage: number;
+  /** One entry per page, 1 when the page is in memory. */
+  pages: Uint8Array;
+  /** Number of resident pages. */
+  resident: number;
+}
+
+/**
+ * The kernel-side state of one mapped range, shared between its owner and the registry.
+ * It never references the owner or the view, so that both can be collected.
+ */
+interface Resource {
+  addr: Address;
+  /** Bytes mapped, a whole number of pages. */
+  mapLen: number;
+  ownerAlive: boolean;
+  viewAlive: boolean;
+  freed: boolean;
+  /** Private duplicate of the file descriptor (for sync_file_range), or -1. */
+  fd: number;
+}
+
+function release(res: Resource): void {
+  if (res.freed || res.ownerAlive || res.viewAlive) return;
+  res.freed = true;
+  // INVARIANT: nothing in JS can reach [addr, addr+mapLen) any more: owner and view are gone.
+  libc().munmap(res.addr, res.mapLen);
+}
+
+function closeFd(res: Resource): void {
+  if (res.fd >= 0) libc().close(res.fd);
+  res.fd = -1;
+}
+
+const registry = new FinalizationRegistry<{ res: Resource; kind: 'owner' | 'view' }>(({ res, kind }) => {
+  if (kind === 'view') {
+    res.viewAlive = false;
+  } else {
+    // The owner was dropped without unmap(); a view still in use keeps the real mapping alive.
+    res.ownerAlive = false;
+    closeFd(res);
+  }
+  release(res);
+});
+
+function protBits(prot: Protection): number {
+  const c = constants();
+  switch (prot) {
+    case 'none':
+      return c.PROT_NONE;
+    case 'r':
+      return c.PROT_READ;
+    case 'rw':
+      return c.PROT_READ | c.PROT_WRITE;
+    case 'rx':
+      return c.PROT_READ | c.PROT_EXEC;
+  }
+}
+
+function roundUp(n: number, page: number): number {
+  return Math.ceil(n / page) * page;
+}
+
+/** Why mmap/mprotect failed, in words people understand. */
+function protectionHint(code: string, prot: Protection, shared: boolean, fd: number): string | undefined {
+  if (code === 'EACCES') {
+    if (fd < 0) return undefined;
+    if (prot === 'rw' && shared) return 'a shared writable map needs the file open for reading and writing';
+    return 'the file is not open for reading';
+  }
+  if (code === 'EPERM' && prot === 'rx') {
+    return 'executable mappings are refused: the filesystem is mounted noexec, or a security policy forbids it';
+  }
+  if (code === 'ENODEV') {
+    return 'this kind of file cannot be memory-mapped (directory, FIFO, socket, procfs/sysfs or other special file)';
+  }
+  if (code === 'ENOMEM') return 'not enough memory or address space for the mapping';
+  if (code === 'EOVERFLOW') return 'the offset is too large for this file';
+  return undefined;
+}
+
+function memlockHint(): string {
+  try {
+    const line = readFileSync('/proc/self/limits', 'latin1')
+      .split('\n')
+      .find((l) => l.startsWith('Max locked memory'));
+    const soft = line?.slice(26).trim().split(/\s+/)[0];
+    if (soft) return `RLIMIT_MEMLOCK allows ${soft === 'unlimited' ? 'unlimited' : `${soft} bytes`} of locked memory (see ulimit -l)`;
+  } catch {
+    // fall through
+  }
+  return 'the locked-memory limit (RLIMIT_MEMLOCK, see ulimit -l) refused it';
+}
+
+/** A live mapping. Exposes `length` bytes starting `delta` bytes into the page-aligned mapping. */
+export class Mapping {
+  readonly #res: Resource;
+  readonly #delta: number;
+  readonly #length: number;
+  /** File offset of the first exposed byte; -1n for anonymous maps. */
+  readonly #fileOffset: bigint;
+  readonly #prot: Protection;
+  readonly #shared: boolean;
+  readonly #path: string | undefined;
+  #view: Uint8Array | undefined;
+  #retired = false;
+
+  private constructor(
+    res: Resource,
+    delta: number,
+    length: number,
+    fileOffset: bigint,
+    prot: Protection,
+    shared: boolean,
+    path: string | undefined,
+  ) {
+    this.#res = res;
+    this.#delta = delta;
+    this.#length = length;
+    this.#fileOffset = fileOffset;
+    this.#prot = prot;
+    this.#shared = shared;
+    this.#path = path;
+    registry.register(this, { res, kind: 'owner' }, this);
+  }
+
+  /**
+   * Maps `req.length` bytes at file offset `req.offset` (any alignment: the mapping starts at the
+   * page boundary below it). Ranges must have been checked by the caller.
+   * @throws MmapError with the errno name and a hint when mmap(2) fails.
+   */
+  static map(req: MapRequest): Mapping {
+    const c = constants();
+    const lc = libc();
+    const page = pageSize();
+    const delta = req.fd < 0 ? 0 : Number(req.offset % BigInt(page));
+    // mmap(2) rejects a zero length with EINVAL. Like memmap2 we then map one page anyway: an empty
+    // file or range gets a real mapping that is never touched, and files that cannot be mapped at
+    // all (procfs, FIFOs, directories) still fail here, with the kernel's own error.
+    const mapLen = roundUp(Math.max(req.length + delta, 1), page);
+    let flags = req.shared ? c.MAP_SHARED : c.MAP_PRIVATE;
+    if (req.fd < 0) flags |= c.MAP_ANONYMOUS;
+    if (req.populate) flags |= c.MAP_POPULATE;
+    const addr = lc.mmap(null, mapLen, protBits(req.prot), flags, req.fd, req.offset - BigInt(delta));
+    if (addr === MAP_FAILED) {
+      const err = lc.errno();
+      const e = sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length) });
+      const hint = protectionHint(e.code, req.prot, req.shared, req.fd);
+      throw hint ? sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length), hint }) : e;
+    }
+    // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
+    let fd = -1;
+    if (req.writeback && req.fd >= 0) {
+      fd = lc.fcntlInt(req.fd, c.F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) {
+        const err = lc.errno();
+        lc.munmap(addr, mapLen);
+        throw sysError('fcntl', err, { path: req.path });
+      }
+    }
+    const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, fd };
+    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  get protection(): Protection {
+    return this.#prot;
+  }
+
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  /** File offset of the first byte (-1n for anonymous maps). */
+  get fileOffset(): bigint {
+    return this.#fileOffset;
+  }
+
+  #live(what: string): Resource {
+    if (this.#retired) {
+      throw new MmapError('ERR_UNMAPPED', `${what}: the mapping was unmapped or replaced by a protection change`, {
+        path: this.#path,
+      });
+    }
+    return this.#res;
+  }
+
+  /** The exposed bytes, zero-copy. Created once; stays safe to touch after the mapping is retired. */
+  view(): Uint8Array {
+    if (this.#view) return this.#view;
+    const res = this.#live('bytes');
+    if (this.#length === 0) {
+      this.#view = new Uint8Array(0);
+      return this.#view;
+    }
+    if (this.#length > bufferConstants.MAX_LENGTH) {
+      throw new MmapError(
+        'ERR_VIEW_TOO_LARGE',
+        `a view of ${this.#length} bytes is larger than this Node.js allows (${bufferConstants.MAX_LENGTH}); map a smaller window with offset and len`,
+        { path: this.#path },
+      );
+    }
+    const ab = libc().view(res.addr + BigInt(this.#delta), this.#length);
+    // INVARIANT: from here on [addr, addr+mapLen) stays mapped (file or placeholder) until `ab` is collected.
+    res.viewAlive = true;
+    registry.register(ab, { res, kind: 'view' });
+    this.#view = new Uint8Array(ab);
+    return this.#view;
+  }
+
+  /** Diagnostic only: the page-aligned address range, as /proc/self/maps shows it. */
+  addressRange(): { start: bigint; end: bigint } {
+    const res = this.#live('addressRange');
+    return { start: res.addr, end: res.addr + BigInt(res.mapLen) };
+  }
+
+  /** Checks `offset`/`length` (relative to the view) in overflow-safe form. */
+  #checkRange(what: string, offset: number, length: number): void {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset > this.#length ||
+      length > this.#length - offset
+    ) {
+      throw new MmapError(
+        'ERR_OUT_OF_RANGE',
+        `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`,
+        { path: this.#path },
+      );
+    }
+  }
+
+  /** The page-aligned span [start, start+len) of the mapping that covers view bytes [offset, offset+length). */
+  #pages(offset: number, length: number): { start: number; len: number } {
+    const page = pageSize();
+    const first = this.#delta + offset;
+    const start = first - (first % page);
+    return { start, len: roundUp(first + length - start, page) };
+  }
+
+  /**
+   * msync(2) of view bytes [offset, offset+length), widened to whole pages.
+   * `async` uses MS_ASYNC and, for file maps on Linux, also starts writeback with sync_file_range(2):
+   * since Linux 2.6.19 MS_ASYNC alone does nothing there.
+   * @returns the file (or view, for anonymous maps) range actually synced.
+   */
+  flush(offset: number, length: number, async: boolean): { offset: bigint; length: number } {
+    const res = this.#live('flush');
+    this.#checkRange('flush', offset, length);
+    const c = constants();
+    const lc = libc();
+    const span = this.#pages(offset, length);
+    const base = this.#fileOffset < 0n ? 0n : this.#fileOffset;
+    const synced = { offset: base - BigInt(this.#delta) + BigInt(span.start), length: length === 0 ? 0 : span.len };
+    if (length === 0) return synced;
+    if (lc.msync(res.addr + BigInt(span.start), span.len, async ? c.MS_ASYNC : c.MS_SYNC) !== 0) {
+      throw sysError('msync', lc.errno(), { path: this.#path, offset: BigInt(offset), length: BigInt(length) });
+    }
+    if (async && res.fd >= 0 && c.SYNC_FILE_RANGE_WRITE !== undefined) {
+      if (lc.sync_file_range(res.fd, synced.offset, BigInt(span.len), c.SYNC_FILE_RANGE_WRITE) !== 0) {
+        throw sysError('sync_file_range', lc.errno(), { path: this.#path, offset: synced.offset, length: BigInt(span.len) });
+      }
+    }
+    return synced;
+  }
+
+  /** madvise(2) over the pages covering view bytes [offset, offset+length). */
+  advise(advice: Advice, offset: number, length: number): void {
+    const res = this.#live('advise');
+    this.#checkRange('advise', offset, length);
+    const value = constants().advice[advice];
+    if (value === undefined) {
+      throw new MmapError('ERR_INVALID_ARG', `advice "${advice}" is not available on ${process.platform}`);
+    }
+    const span = this.#pages(offset, length);
+    const lc = libc();
+    if (lc.madvise(res.addr + BigInt(span.start), span.len, value) !== 0) {
+      throw sysError('madvise', lc.errno(), { path: this.#path, offset: BigInt(offset), length: BigInt(length) });
+    }
+  }
+
+  /** mlock(2) / munlock(2) of view bytes [offset, offset+length). */
+  lock(offset: number, length: number, lock: boolean): void {
+    const res = this.#live(lock ? 'lock' : 'unlock');
+    this.#checkRange(lock ? 'lock' : 'unlock', offset, length);
+    if (length === 0) return;
+    const lc = libc();
+    const addr = res.addr + BigInt(this.#delta + offset);
+    if ((lock ? lc.mlock(addr, length) : lc.munlock(addr, length)) !== 0) {
+      const err = lc.errno();
+      const probe = sysError(lock ? 'mlock' : 'munlock', err);
+      const hint = lock && (probe.code === 'ENOMEM' || probe.code === 'EPERM' || probe.code === 'EAGAIN') ? memlockHint() : undefined;
+      throw sysError(lock ? 'mlock' : 'munlock', err, { path: this.#path, offset: BigInt(offset), length: BigInt(length), hint });
+    }
+  }
+
+  /** mincore(2): which pages covering the view are resident. */
+  residency(): Residency {
+    const res = this.#live('residency');
+    const page = pageSize();
+    const span = this.#pages(0, this.#length);
+    const count = this.#length === 0 ? 0 : span.len / page;
+    const pages = new Uint8Array(count);
+    if (count > 0) {
+      const lc = libc();
+      if (lc.mincore(res.addr + BigInt(span.start), span.len, pages) !== 0) {
+        throw sysError('mincore', lc.errno(), { path: this.#path });
+      }
+    }
+    let resident = 0;
+    for (let i = 0; i < count; i++) {
+      // Only bit 0 is defined; the others are reserved.
+      pages[i] = (pages[i] as number) & 1;
+      resident += pages[i] as number;
+    }
+    return { pageSize: page, firstPage: -this.#delta, pages, resident };
+  }
+
+  /**
+   * A new mapping of the same memory with protection `prot`; this one is retired.
+   * If no view was handed out, the pages change protection in place. Otherwise the pages move to a new
+   * address (mremap MREMAP_DONTUNMAP, Linux >= 5.7 anonymous, >= 5.13 file maps) and the old range
+   * gets an inert placeholder, so the old view can never write through the new protection or fault.
+   * On failure this mapping stays as it was.
+   */
+  protect(prot: Protection): Mapping {
+    const res = this.#live('protect');
+    const c = constants();
+    const lc = libc();
+    const bits = protBits(prot);
+    let next: Resource;
+    if (!res.viewAlive) {
+      if (lc.mprotect(res.addr, res.mapLen, bits) !== 0) throw this.#protectError(lc.errno(), prot);
+      next = { ...res };
+      // Ownership of the range and of the descriptor moves to `next`.
+      res.ownerAlive = false;
+      res.freed = true;
+      res.fd = -1;
+    } else {
+      if (c.MREMAP_DONTUNMAP === undefined || c.MREMAP_MAYMOVE === undefined || c.MREMAP_FIXED === undefined) {
+        throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'protection change of a viewed mapping needs mremap(2)');
+      }
+      const moved = lc.mremap(res.addr, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_DONTUNMAP, null);
+      if (moved === MAP_FAILED) {
+        const err = lc.errno();
+        throw sysError('mremap', err, {
+          path: this.#path,
+          hint: 'changing the protection of a mapping whose bytes were viewed needs Linux >= 5.13 (MREMAP_DONTUNMAP)',
+        });
+      }
+      // INVARIANT: the pages now live at `moved`; [addr, addr+mapLen) is still mapped but empty.
+      if (lc.mprotect(moved, res.mapLen, bits) !== 0) {
+        const err = lc.errno();
+        // Put the pages back where the old view expects them (replacing the empty range).
+        if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
+          lc.munmap(moved, res.mapLen);
+          this.#placeholder(res);
+          this.#retired = true;
+        }
+        throw this.#protectError(err, prot);
+      }
+      this.#placeholder(res);
+      next = { addr: moved, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd };
+      res.fd = -1;
+      res.ownerAlive = false;
+    }
+    this.#retired = true;
+    this.#view = undefined;
+    registry.unregister(this);
+    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path);
+  }
+
+  #protectError(errno: number, prot: Protection): MmapError {
+    const probe = sysError('mprotect', errno);
+    const hint = protectionHint(probe.code, prot, this.#shared, this.#fileOffset < 0n ? -1 : 0);
+    return sysError('mprotect', errno, { path: this.#path, hint });
+  }
+
+  /** Replaces the range with anonymous zero pages: the file is released and stale views become inert. */
+  #placeholder(res: Resource): void {
+    const c = constants();
+    const flags = c.MAP_PRIVATE | c.MAP_FIXED | c.MAP_ANONYMOUS | c.MAP_NORESERVE;
+    // INVARIANT: MAP_FIXED over our own range, so it cannot clobber anyone else's memory. Should it
+    // fail (address-space limits), the old mapping simply stays until the view is collected.
+    libc().mmap(res.addr, res.mapLen, c.PROT_READ | c.PROT_WRITE, flags, -1, 0n);
+  }
+
+  /** munmap: retires the mapping. Idempotent. A view handed out earlier reads zeros from now on. */
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    this.#view = undefined;
+    registry.unregister(this);
+    const res = this.#res;
+    closeFd(res);
+    res.ownerAlive = false;
+    if (res.viewAlive) {
+      this.#placeholder(res);
+    } else {
+      release(res);
+    }
+  }
+}
+
+/** Access mode of an open descriptor, from fcntl(F_GETFL). */
+export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
+  const c = constants();
+  const lc = libc();
+  const fl = lc.fcntlInt(fd, c.F_GETFL, 0);
+  if (fl < 0) throw sysError('fcntl', lc.errno());
+  const mode = fl & c.O_ACCMODE;
+  return mode === c.O_RDWR ? 'rw' : mode === c.O_WRONLY ? 'w' : 'r';
+}
+
+/**
+ * cachestat(2) (Linux >= 6.5) for a file range, in pages; `undefined` where the kernel or OS lacks it.
+ * A length of 0 means "to the end of the file".
+ */
+export function cachestat(fd: number, offset: bigint, length: bigint): CacheStat | undefined {
+  const c = constants();
+  if (c.SYS_cachestat === undefined) return undefined;
+  const lc = libc();
+  const out = new BigUint64Array(5);
+  if (lc.cachestat(c.SYS_cachestat, fd, new BigUint64Array([offset, length]), out) !== 0) {
+    const err = sysError('cachestat', lc.errno());
+    if (err.code === 'ENOSYS' || err.code === 'EOPNOTSUPP') return undefined;
+    throw err;
+  }
+  const [cache, dirty, writeback, evicted, recentlyEvicted] = out as unknown as [bigint, bigint, bigint, bigint, bigint];
+  return { cache, dirty, writeback, evicted, recentlyEvicted };
+}

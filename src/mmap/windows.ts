@@ -1,0 +1,70 @@
+// Scanning a file of any size with flat memory: map a bounded window, hand it out, unmap it, move on.
+import { fstatSync } from 'node:fs';
+import { MmapError } from './errors.js';
+import { type FileLike, MmapOptions, type Size } from './mmap.js';
+import { pageSize } from './sys/index.js';
+
+/** One window of a scan: `bytes` are the file's bytes starting at file offset `offset`. */
+export interface Window {
+  readonly offset: bigint;
+  /** Valid until the scan moves to the next window; afterwards it reads zeros. Copy what you keep. */
+  readonly bytes: Readonly<Uint8Array>;
+}
+
+export interface WindowOptions {
+  /** First file offset to scan (default 0). */
+  offset?: Size;
+  /** Bytes to scan (default: to the end of the file). Past the end is an error. */
+  length?: Size;
+  /** Bytes per window, rounded up to whole pages (default 16 MiB); a window is at most this plus `overlap`. */
+  windowSize?: number;
+  /** Bytes each window repeats from the end of the previous one, for matches that straddle windows. */
+  overlap?: number;
+  /** Pre-fault each window (MAP_POPULATE); default true, since a scan reads every byte. */
+  populate?: boolean;
+}
+
+export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Walks `[offset, offset+length)` of a file in read-only windows, mapping one at a time and unmapping
+ * it when the consumer asks for the next (or stops early), so memory stays flat whatever the size.
+ * Window edges after the first fall on page boundaries; each later window starts `overlap` bytes early.
+ * @throws MmapError for ranges past the end and for files that cannot be mapped.
+ */
+export function* windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
+  const fd = typeof file === 'number' ? file : file.fd;
+  const size = fstatSync(fd, { bigint: true }).size;
+  const start = BigInt(options.offset ?? 0);
+  if (start < 0n || start > size) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`);
+  }
+  const length = options.length === undefined ? size - start : BigInt(options.length);
+  if (length < 0n || length > size - start) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${length} ends past the end of the file (size ${size})`);
+  }
+  const page = BigInt(pageSize());
+  const win = ((BigInt(options.windowSize ?? DEFAULT_WINDOW_SIZE) + page - 1n) / page) * page;
+  const overlap = BigInt(options.overlap ?? 0);
+  if (overlap < 0n || overlap >= win) {
+    throw new MmapError('ERR_INVALID_ARG', `overlap ${overlap} must be smaller than the window (${win})`);
+  }
+  const end = start + length;
+  // `boundary` walks the non-overlapping window edges; each window reaches back `overlap` bytes.
+  let boundary = start;
+  while (boundary < end) {
+    // The first window ends on a page boundary, so the later edges are aligned.
+    const limit = boundary - (boundary % page) + win;
+    const stop = limit < end ? limit : end;
+    const from = boundary - overlap > start ? boundary - overlap : start;
+    const opts = new MmapOptions().offset(from).len(stop - from);
+    if (options.populate !== false) opts.populate();
+    const map = opts.map(file);
+    try {
+      yield { offset: from, bytes: map.bytes };
+    } finally {
+      map.unmap();
+    }
+    boundary = stop;
+  }
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The built library (ESM). `npm test` builds before running vitest. */
+export const LIB = join(ROOT, 'dist', 'lib', 'index.mjs');
+
+export function requireBuild(): void {
+  if (!existsSync(LIB)) throw new Error(`${LIB} is missing: run "npm run build" first (npm test does)`);
+}
+
+export interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs an ES module snippet in a fresh Node process with `LIB` importable as `$LIB`. */
+export function runModule(code: string, opts: { args?: string[]; nodeArgs?: string[]; prefix?: string[] } = {}): ChildResult {
+  requireBuild();
+  const src = code.replaceAll('$LIB', JSON.stringify(LIB));
+  const cmd = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), '--input-type=module', '-e', src, ...(opts.args ?? [])];
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
