@@ -1,2 +1,99 @@
-// Placeholder until the CLI lands (issue 3).
-process.stdout.write(`mmapx ${__MMAPX_VERSION__}\n`);
+// Entry point of the CLI. The only place that decides the exit status; every error ends here as
+// one line on stderr (plus a stack with --debug), and a closed stdout pipe ends quietly with 0.
+import { CommanderError } from 'commander';
+import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
+import { MmapError } from '../mmap/errors.js';
+import { Context, type Result } from './context.js';
+import { classify, errorLine } from './errors.js';
+import { BrokenPipe, STDIO } from './output.js';
+import { buildProgram } from './program.js';
+
+function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
+}
+
+function printResult(ctx: Context, r: Result): ExitCode {
+  const code = r.exitCode ?? EXIT_OK;
+  if (r.printed) return code;
+  if (ctx.globals.json) {
+    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json }));
+  } else {
+    if (r.stdout) ctx.stdout(r.stdout);
+    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
+  }
+  return code;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<ExitCode> {
+  const ctx = new Context({ json: false, quiet: false, color: 'auto', debug: argv.includes('--debug') }, STDIO, env);
+  let result: Result | undefined;
+  let commanderMessage: string | undefined;
+  const program = buildProgram(ctx, (r) => {
+    result = r;
+  });
+  // Route commander's own messages through our error model (one line, exit 2).
+  const configure = (cmd: typeof program): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeOut: (s) => ctx.stdout(s),
+      writeErr: (s) => ctx.stderr(s),
+      outputError: (s) => {
+        commanderMessage = s;
+      },
+    });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  ctx.emit = (r) => {
+    printResult(ctx, r);
+  };
+  program.hook('preAction', (_root, actionCommand) => {
+    const g = program.opts();
+    Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug });
+    ctx.command = actionCommand.name();
+  });
+
+  try {
+    await program.parseAsync(argv);
+    if (!result) return EXIT_OK;
+    return printResult(ctx, result);
+  } catch (err) {
+    if (err instanceof BrokenPipe) return EXIT_OK;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '');
+      const sub = program.commands.find((c) => argv.slice(2).includes(c.name()));
+      const where = sub ? `mmapx ${sub.name()} --help` : 'mmapx --help';
+      try {
+        ctx.stderr(`${errorLine({ exitCode: EXIT_USAGE, message: `${text} (see '${where}')`, code: undefined }, sub?.name(), undefined)}\n`);
+      } catch {
+        // stderr is gone too; the status still tells.
+      }
+      return EXIT_USAGE;
+    }
+    const report = classify(err);
+    const path = err instanceof MmapError && err.path !== undefined ? err.path : ctx.path;
+    try {
+      if (ctx.globals.json) {
+        ctx.stdout(jsonLine({ command: ctx.command, ok: false, exitCode: report.exitCode, error: { message: report.message, code: report.code ?? null, path: path ?? null } }));
+      }
+      ctx.stderr(`${errorLine(report, ctx.command, path)}\n`);
+      if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
+    } catch (e) {
+      if (!(e instanceof BrokenPipe)) throw e;
+    }
+    return report.exitCode;
+  }
+}
+
+main(process.argv, process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Only a failure of the error path itself lands here.
+    process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

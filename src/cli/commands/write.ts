@@ -1,0 +1,210 @@
+// mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
+import { ftruncateSync, readFileSync } from 'node:fs';
+import { GuardError, InputError } from '../../errors.js';
+import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
+import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import { MmapOptions } from '../../mmap/index.js';
+import type { Context, Result } from '../context.js';
+import { fsError, knownSize, openFile } from '../files.js';
+import { Timer } from '../timing.js';
+
+/** Bytes to write: literal bytes, or one byte repeated (which never needs a buffer of its size). */
+type Data = { kind: 'bytes'; bytes: Uint8Array; source: string } | { kind: 'fill'; byte: number; length: number; source: string };
+
+const SHOWN = 64;
+
+function dataLength(d: Data): number {
+  return d.kind === 'bytes' ? d.bytes.length : d.length;
+}
+
+/** The first `n` bytes of the data, for summaries. */
+function head(d: Data, n: number): Uint8Array {
+  return d.kind === 'bytes' ? d.bytes.subarray(0, n) : new Uint8Array(Math.min(n, d.length)).fill(d.byte);
+}
+
+function readData(hex: string[], opts: Record<string, unknown>): Data {
+  const sources: string[] = [];
+  if (hex.length > 0) sources.push('hex arguments');
+  if (opts.text !== undefined) sources.push('--text');
+  if (opts.file !== undefined) sources.push('--file');
+  if (opts.stdin) sources.push('--stdin');
+  if (opts.fill !== undefined) sources.push('--fill');
+  const typed = TYPED_TYPES.filter((t) => opts[t] !== undefined);
+  for (const t of typed) sources.push(`--${t}`);
+  if (sources.length === 0) {
+    throw new InputError('no data: give hex bytes, or one of --text, --file, --stdin, --fill, --u8 ... --f64le');
+  }
+  if (sources.length > 1) throw new InputError(`conflicting data sources: ${sources.join(' and ')}; give exactly one`);
+  if (opts.length !== undefined && opts.fill === undefined) throw new InputError('--length only goes with --fill');
+
+  let bytes: Uint8Array;
+  const source = sources[0] as string;
+  if (hex.length > 0) {
+    bytes = parseHexData(hex);
+  } else if (opts.text !== undefined) {
+    bytes = parseTextData(String(opts.text));
+  } else if (opts.file !== undefined) {
+    try {
+      bytes = readFileSync(String(opts.file));
+    } catch (err) {
+      throw fsError(err, `cannot read --file ${String(opts.file)}`);
+    }
+    if (bytes.length === 0) throw new InputError(`--file ${String(opts.file)} is empty: nothing to write`);
+  } else if (opts.stdin) {
+    if (process.stdin.isTTY) throw new InputError('--stdin is a terminal: pipe the data in');
+    try {
+      bytes = readFileSync(0);
+    } catch (err) {
+      throw fsError(err, 'cannot read standard input');
+    }
+    if (bytes.length === 0) throw new InputError('standard input was empty: nothing to write');
+  } else if (opts.fill !== undefined) {
+    const byte = parseNumber(String(opts.fill), 'fill byte');
+    if (byte < 0n || byte > 255n) throw new InputError(`fill byte ${String(opts.fill)} is not a byte (0..255)`, { token: String(opts.fill) });
+    if (opts.length === undefined) throw new InputError('--fill needs --length N');
+    const length = parseLength(String(opts.length));
+    if (length === 0n) throw new InputError('--length 0: nothing to write');
+    if (length > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--length ${String(opts.length)} is too large`);
+    return { kind: 'fill', byte: Number(byte), length: Number(length), source };
+  } else {
+    const t = typed[0] as TypedType;
+    bytes = encodeTyped(t, String(opts[t]));
+  }
+  return { kind: 'bytes', bytes, source };
+}
+
+function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** Whether `view` already holds the data, compared with built-ins (chunks of a pattern for fills). */
+function holds(view: Uint8Array, d: Data): boolean {
+  if (d.kind === 'bytes') return asBuffer(view).equals(d.bytes);
+  const chunk = Buffer.alloc(Math.min(d.length, 1 << 20), d.byte);
+  for (let at = 0; at < d.length; at += chunk.length) {
+    const n = Math.min(chunk.length, d.length - at);
+    if (asBuffer(view).compare(chunk, 0, n, at, at + n) !== 0) return false;
+  }
+  return true;
+}
+
+export default async function write(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [path, offsetText, hex] = args as [string, string, string[] | undefined];
+  const timer = new Timer();
+  // Everything that can be checked without the file is checked first.
+  const data = readData(hex ?? [], opts);
+  const offset = parseOffset(offsetText);
+  const expect = opts.expect !== undefined ? parseHexData([String(opts.expect)]) : undefined;
+  const length = dataLength(data);
+  if (expect && expect.length !== length) {
+    throw new InputError(`--expect has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
+  }
+  timer.lap('parse');
+
+  const file = openFile(path, { write: true, force: !!opts.force });
+  ctx.path = path;
+  timer.lap('open');
+  let grewFrom: bigint | undefined;
+  try {
+    const size = file.size;
+    let at: bigint;
+    if (size === undefined) {
+      if (offset.fromEnd) knownSize(file);
+      at = offset.value;
+    } else {
+      at = resolveOffset(offset, size, { allowPastEnd: !!opts.grow });
+      const end = at + BigInt(length);
+      if (end > size) {
+        if (expect) {
+          throw new GuardError(`--expect ${formatHex(expect)} at ${formatOffset(at)}: the file ends at ${formatOffset(size)}`);
+        }
+        if (!opts.grow) {
+          throw new InputError(
+            `writing ${length} bytes at ${formatOffset(at)} ends past the end of the file (size ${formatOffset(size)}); use --grow to extend it`,
+          );
+        }
+      }
+    }
+    const end = at + BigInt(length);
+    if (size !== undefined && end > size) {
+      try {
+        ftruncateSync(file.fd, Number(end));
+      } catch (err) {
+        throw fsError(err, `cannot extend the file to ${end} bytes`);
+      }
+      grewFrom = size;
+      timer.lap('grow');
+    }
+
+    // Map only the pages the write touches: the cost does not depend on the file's size.
+    const map = new MmapOptions().offset(at).len(length).mapMut({ fd: file.fd, path });
+    timer.lap('map');
+    let status: 'written' | 'already';
+    let old: Uint8Array;
+    let synced: { offset: bigint; length: number } | undefined;
+    try {
+      const view = map.bytes;
+      old = Uint8Array.from(view.subarray(0, SHOWN));
+      if (expect && !asBuffer(view).equals(expect)) {
+        if (holds(view, data)) {
+          status = 'already';
+        } else {
+          throw new GuardError(
+            `bytes at ${formatOffset(at)} are ${formatHex(view, { max: 16 })}, expected ${formatHex(expect, { max: 16 })}; nothing written`,
+          );
+        }
+      } else {
+        status = holds(view, data) ? 'already' : 'written';
+      }
+      timer.lap('compare');
+      if (status === 'written') {
+        if (data.kind === 'bytes') view.set(data.bytes);
+        else view.fill(data.byte);
+        timer.lap('write');
+        if (opts.sync !== false) {
+          synced = map.flushRange(0, length);
+          timer.lap('msync');
+        }
+      }
+    } finally {
+      map.unmap();
+    }
+    grewFrom = undefined; // the write happened (or was not needed): keep the new size
+    const shownNew = head(data, SHOWN);
+    const change = `(${formatHex(old.subarray(0, 8))}${length > 8 ? ' …' : ''} -> ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''})`;
+    const where = `at ${formatOffset(at)}`;
+    const plural = length === 1 ? '' : 's';
+    const summary =
+      status === 'already'
+        ? `already: ${length} byte${plural} ${where} are ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''}, nothing written ${timer.describe()}`
+        : `wrote ${length} byte${plural} ${where} ${change}${size !== undefined && at + BigInt(length) > size ? `, file grown from ${size} to ${at + BigInt(length)} bytes` : ''}${synced ? '' : ' (not synced)'} ${timer.describe()}`;
+    return {
+      summary,
+      showSummary: true,
+      json: {
+        status,
+        file: path,
+        offset: at,
+        length,
+        source: data.source,
+        old: Buffer.from(old.subarray(0, Math.min(length, SHOWN))).toString('hex'),
+        new: Buffer.from(shownNew).toString('hex'),
+        grewFrom: size !== undefined && at + BigInt(length) > size ? size : null,
+        synced: synced ? { offset: synced.offset, length: synced.length } : null,
+        timings: timer.json(),
+      },
+    };
+  } catch (err) {
+    // A failure after --grow extended the file: give it its old size back.
+    if (grewFrom !== undefined) {
+      try {
+        ftruncateSync(file.fd, Number(grewFrom));
+      } catch {
+        // best effort; the original error is what the user needs
+      }
+    }
+    throw err;
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,51 @@
+// What every command gets: the global options, where output goes, and what to name in errors.
+import type { ColorMode } from './color.js';
+import { type Streams, writeAll } from './output.js';
+
+export interface GlobalOptions {
+  json: boolean;
+  quiet: boolean;
+  color: ColorMode;
+  debug: boolean;
+}
+
+export class Context {
+  readonly globals: GlobalOptions;
+  readonly streams: Streams;
+  readonly env: NodeJS.ProcessEnv;
+  /** The subcommand being run, for error lines (`mmapx: write: ...`). */
+  command: string | undefined;
+  /** The file the command works on, once known, for error lines. */
+  path: string | undefined;
+  /** Prints a result the way main does; for commands that must speak before they finish. */
+  emit: (r: Result) => void = () => {};
+
+  constructor(globals: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv) {
+    this.globals = globals;
+    this.streams = streams;
+    this.env = env;
+  }
+
+  stdout(data: Uint8Array | string): void {
+    writeAll(this.streams.stdoutFd, data);
+  }
+
+  stderr(data: Uint8Array | string): void {
+    writeAll(this.streams.stderrFd, data);
+  }
+}
+
+/**
+ * What a command hands back to main: the result of an inspection (stdout), the one-line summary
+ * of a mutation or of --stats (stderr), the --json object, and the exit status when it is not 0.
+ */
+export interface Result {
+  stdout?: string;
+  summary?: string;
+  /** Print the summary on stderr: always for mutations (unless -q), with --stats for inspections. */
+  showSummary: boolean;
+  json: Record<string, unknown>;
+  exitCode?: 0 | 1 | 3;
+  /** The command already printed its output (e.g. `protect --hold` before it waits). */
+  printed?: boolean;
+}

@@ -1,0 +1,45 @@
+// Every failure becomes one line: `mmapx: <command>: <path>: <message> (<ERRNO>)`, and an exit code.
+import { EXIT_FAILED, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
+import { MmapError } from '../mmap/errors.js';
+
+export interface ErrorReport {
+  exitCode: ExitCode;
+  /** The message without `mmapx: command: path:` and without the code. */
+  message: string;
+  /** errno name or the tool's own code, when there is one. */
+  code: string | undefined;
+}
+
+function errnoName(code: string | undefined): string | undefined {
+  return code && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** Classifies any thrown value. Unknown errors are exit 1 with their message (the stack needs --debug). */
+export function classify(err: unknown): ErrorReport {
+  if (err instanceof MmapError) {
+    // Range errors of the core are the caller's input; system-call failures are operation failures.
+    const exitCode = err.code === 'ERR_OUT_OF_RANGE' || err.code === 'ERR_INVALID_ARG' ? EXIT_USAGE : EXIT_FAILED;
+    return { exitCode, message: err.reason, code: errnoName(err.code) };
+  }
+  if (err instanceof MmapxError) {
+    const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    return { exitCode: err.exitCode, message: err.message, code: errnoName(code) };
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string') {
+    // Node's fs errors: "ENOENT: no such file or directory, open 'x'" -> "no such file or directory".
+    const m = /^[A-Z0-9]+: ([^,]+)(,|$)/.exec(e.message);
+    return { exitCode: EXIT_FAILED, message: m ? (m[1] as string) : e.message, code: errnoName(e.code) };
+  }
+  return { exitCode: EXIT_FAILED, message: err instanceof Error ? err.message : String(err), code: undefined };
+}
+
+/** `mmapx: write: fw.bin: permission denied (EACCES)` */
+export function errorLine(report: ErrorReport, command: string | undefined, path: string | undefined): string {
+  const parts = ['mmapx'];
+  if (command) parts.push(command);
+  if (path !== undefined) parts.push(path);
+  const msg = report.message.replace(/\s*\n\s*/g, ' ');
+  const withCode = report.code && !msg.endsWith(`(${report.code})`) ? `${msg} (${report.code})` : msg;
+  return `${parts.join(': ')}: ${withCode}`;
+}

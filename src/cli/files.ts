@@ -1,0 +1,110 @@
+// Opening the file a command works on: the right access mode, the checks that refuse files that
+// must not be mapped, and errors that say what is wrong in one line.
+import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync } from 'node:fs';
+import { OperationError } from '../errors.js';
+import { describeErrno } from '../mmap/errors.js';
+
+/** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
+const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'procfs'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroupfs'],
+  [0x63677270, 'cgroup2fs'],
+  [0x6165676c, 'pstorefs'],
+  [0xcafe4a11, 'bpffs'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x1cd1, 'devpts'],
+  [0xde5e81e4, 'efivarfs'],
+]);
+
+export interface OpenOptions {
+  /** Open read-write (mutating commands). */
+  write: boolean;
+  /** Accept devices and pseudo-filesystem files (never FIFOs, sockets or directories). */
+  force?: boolean;
+}
+
+export interface OpenFile {
+  readonly fd: number;
+  readonly path: string;
+  readonly stat: BigIntStats;
+  /** The file size; undefined for devices opened with --force. */
+  readonly size: bigint | undefined;
+  close(): void;
+}
+
+function kind(st: BigIntStats): string | undefined {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return undefined;
+}
+
+/** Turns an open(2)/fstat(2) failure into one line with the errno name. */
+export function fsError(err: unknown, what = ''): OperationError {
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const errno = typeof e?.errno === 'number' ? -e.errno : undefined;
+  const text = errno !== undefined ? describeErrno(errno).description : (e?.message ?? String(err));
+  let message = what ? `${what}: ${text}` : text;
+  if (code === 'EROFS') message += ' (the file is on a read-only filesystem)';
+  if (code === 'ETXTBSY') message += ' (the file is a running program)';
+  return new OperationError(message, code, { cause: err });
+}
+
+/**
+ * Opens `path` for a command. Refuses directories, FIFOs and sockets always, devices and files on
+ * procfs/sysfs-like filesystems unless `force`. Never blocks on a FIFO (O_NONBLOCK at open).
+ * @throws OperationError (exit 1) naming the problem.
+ */
+export function openFile(path: string, options: OpenOptions): OpenFile {
+  const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY | fsc.O_CLOEXEC;
+  let fd: number;
+  try {
+    fd = openSync(path, flags);
+  } catch (err) {
+    throw fsError(err);
+  }
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    const k = kind(stat);
+    if (k === 'a directory') throw new OperationError('is a directory', 'EISDIR');
+    if (k === 'a FIFO' || k === 'a socket') throw new OperationError(`is ${k}: it has no bytes to map`, 'ENODEV');
+    if (k && !options.force) {
+      throw new OperationError(`is ${k}: refusing to map it without --force`);
+    }
+    if (!k) {
+      let fsType: number | undefined;
+      try {
+        fsType = Number(statfsSync(path).type);
+      } catch {
+        fsType = undefined;
+      }
+      const pseudo = fsType === undefined ? undefined : PSEUDO_FS.get(fsType);
+      if (pseudo && !options.force) {
+        throw new OperationError(`is on ${pseudo}: its files cannot be memory-mapped (use --force to try anyway)`);
+      }
+    }
+    return {
+      fd,
+      path,
+      stat,
+      size: k ? undefined : stat.size,
+      close: () => closeSync(fd),
+    };
+  } catch (err) {
+    closeSync(fd);
+    throw err instanceof OperationError ? err : fsError(err);
+  }
+}
+
+/** The size, or an error for devices opened with --force (whose size fstat cannot tell). */
+export function knownSize(file: OpenFile): bigint {
+  if (file.size === undefined) throw new OperationError('the size of a device is unknown here: give an explicit length or range');
+  return file.size;
+}
