@@ -91,10 +91,13 @@ function scanDigits(token: string, what: string, i: number, end: number, base: n
 
 function notADigit(token: string, what: string, i: number, base: number): InputError {
   const ch = token[i]!;
-  if (base !== 10 && suffixShift(ch) !== undefined) {
-    return badChar(what, token, i, 'is a size suffix, which only follows a decimal number');
-  }
-  const hint = base === 10 && (ch === 'e' || ch === 'E') ? ' (exponents are not supported)' : '';
+  // Hints for the two likely intents: 0x10K (a suffix on hex) and 1e6 (an exponent).
+  const hint =
+    base !== 10 && suffixShift(ch) !== undefined
+      ? ' (size suffixes only follow decimal numbers)'
+      : base === 10 && (ch === 'e' || ch === 'E')
+        ? ' (exponents are not supported)'
+        : '';
   return badChar(what, token, i, `is not ${DIGIT_NAME[base]}${hint}`);
 }
 
