@@ -52,6 +52,7 @@ export function fsError(err: unknown, what = ''): OperationError {
   const errno = typeof e?.errno === 'number' ? -e.errno : undefined;
   const text = errno !== undefined ? describeErrno(errno).description : (e?.message ?? String(err));
   let message = what ? `${what}: ${text}` : text;
+  if (code === 'EISDIR') message = what ? `${what}: is a directory` : 'is a directory';
   if (code === 'EROFS') message += ' (the file is on a read-only filesystem)';
   if (code === 'ETXTBSY') message += ' (the file is a running program)';
   return new OperationError(message, code, { cause: err });
@@ -63,7 +64,7 @@ export function fsError(err: unknown, what = ''): OperationError {
  * @throws OperationError (exit 1) naming the problem.
  */
 export function openFile(path: string, options: OpenOptions): OpenFile {
-  const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY | fsc.O_CLOEXEC;
+  const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY; // libuv adds O_CLOEXEC
   let fd: number;
   try {
     fd = openSync(path, flags);

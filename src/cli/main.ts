@@ -6,7 +6,7 @@ import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
 import { BrokenPipe, STDIO } from './output.js';
-import { buildProgram } from './program.js';
+import { buildProgram, markNegatives, NEGATIVE_MARK } from './program.js';
 
 function jsonLine(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
@@ -54,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   });
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(markNegatives(argv));
     if (!result) return EXIT_OK;
     return printResult(ctx, result);
   } catch (err) {
@@ -62,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
-      const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '');
+      const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '').replaceAll(NEGATIVE_MARK, '');
       const sub = program.commands.find((c) => argv.slice(2).includes(c.name()));
       const where = sub ? `mmapx ${sub.name()} --help` : 'mmapx --help';
       try {

@@ -30,6 +30,23 @@ function examples(lines: string[]): string {
 }
 
 /** A command: positional arguments as commander parsed them (variadic ones as arrays), then options. */
+/**
+ * Negative numbers are operands here (`write f -4K 00`, `--range -64..`), but commander only
+ * recognises plain decimals like `-4`. main.ts marks every token that starts with `-` and a digit
+ * with a leading NUL (which a real argument can never contain) and the actions take it off again.
+ */
+export const NEGATIVE_MARK = '\0';
+
+export function markNegatives(argv: string[]): string[] {
+  return argv.map((a, i) => (i >= 2 && /^-[0-9.]/.test(a) ? NEGATIVE_MARK + a : a));
+}
+
+function unmark<T>(value: T): T {
+  if (typeof value === 'string') return (value.startsWith(NEGATIVE_MARK) ? value.slice(1) : value) as T;
+  if (Array.isArray(value)) return value.map(unmark) as T;
+  return value;
+}
+
 export type Action = (ctx: Context, args: unknown[], opts: Record<string, unknown>) => Promise<Result>;
 
 /** Builds the program. `run` receives each command's result. */
@@ -57,7 +74,8 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
       const cmd = args[args.length - 1] as Command;
       ctx.command = cmd.name();
       const { default: fn } = await load();
-      onResult(await fn(ctx, args.slice(0, -2), cmd.opts()));
+      const opts = Object.fromEntries(Object.entries(cmd.opts()).map(([k, v]) => [k, unmark(v)]));
+      onResult(await fn(ctx, args.slice(0, -2).map(unmark), opts));
     };
 
   program

@@ -12,10 +12,10 @@ function counts(c: CacheStat | undefined) {
 
 export default async function flush(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const [path] = args as [string];
+  ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const file = openFile(path, { write: true, force: !!opts.force });
-  ctx.path = path;
   timer.lap('open');
   try {
     // A device (with --force) has no size we can see: a given range is then taken as is.

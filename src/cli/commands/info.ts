@@ -45,10 +45,10 @@ function human(n: bigint): string {
 
 export default async function info(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const [path] = args as [string];
+  ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const file = openFile(path, { write: false, force: !!opts.force });
-  ctx.path = path;
   timer.lap('open');
   try {
     const st = file.stat;

@@ -51,6 +51,7 @@ function hold(seconds: number): Promise<string> {
 
 export default async function protect(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const [path, mode] = args as [string, Mode];
+  ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const holdFor = parseHold(opts.hold);
@@ -63,7 +64,6 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
     }
     throw err;
   }
-  ctx.path = path;
   timer.lap('open');
   try {
     const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);

@@ -3,7 +3,7 @@ import { ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
 import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import { MmapOptions } from '../../mmap/index.js';
+import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, knownSize, openFile } from '../files.js';
 import { Timer } from '../timing.js';
@@ -90,6 +90,7 @@ function holds(view: Uint8Array, d: Data): boolean {
 
 export default async function write(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const [path, offsetText, hex] = args as [string, string, string[] | undefined];
+  ctx.path = path;
   const timer = new Timer();
   // Everything that can be checked without the file is checked first.
   const data = readData(hex ?? [], opts);
@@ -102,8 +103,9 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   timer.lap('parse');
 
   const file = openFile(path, { write: true, force: !!opts.force });
-  ctx.path = path;
   timer.lap('open');
+  pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call
+  timer.lap('ffi');
   let grewFrom: bigint | undefined;
   try {
     const size = file.size;
@@ -120,7 +122,7 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
         }
         if (!opts.grow) {
           throw new InputError(
-            `writing ${length} bytes at ${formatOffset(at)} ends past the end of the file (size ${formatOffset(size)}); use --grow to extend it`,
+            `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} ends past the end of the file (size ${formatOffset(size)}); use --grow to extend it`,
           );
         }
       }
