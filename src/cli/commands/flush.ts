@@ -17,6 +17,8 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
   try {
     // A device (with --force) has no size we can see: a given range is then taken as is.
     const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);

@@ -3,6 +3,7 @@
 import { constants as fsc, openSync, closeSync } from 'node:fs';
 import { formatOffset } from '../../format/number.js';
 import { parseRange, resolveRange } from '../../format/range.js';
+import { describeErrno } from '../../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, openFile } from '../files.js';
@@ -19,7 +20,10 @@ function tryMode(fn: () => { unmap(): void }): ModeCheck {
     fn().unmap();
     return { ok: true, reason: null };
   } catch (err) {
-    if (err instanceof MmapError) return { ok: false, reason: `${err.reason}${err.errno !== undefined ? ` (${err.code})` : ''}` };
+    if (err instanceof MmapError) {
+      const why = err.errno !== undefined ? `${err.syscall}: ${describeErrno(err.errno).description} (${err.code})` : err.reason;
+      return { ok: false, reason: why };
+    }
     const e = fsError(err);
     return { ok: false, reason: `${e.message}${e.code ? ` (${e.code})` : ''}` };
   }
@@ -50,6 +54,8 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const file = openFile(path, { write: false, force: !!opts.force });
   timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
   try {
     const st = file.stat;
     const page = pageSize();

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, OperationError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange, resolveRange } from '../../format/range.js';
-import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../../mmap/index.js';
+import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, openFile } from '../files.js';
 import { mountOf } from '../mounts.js';
@@ -65,6 +65,8 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
     throw err;
   }
   timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
   try {
     const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
     const r = range ? resolveRange(range, size) : { offset: 0n, length: size };
