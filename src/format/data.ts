@@ -151,7 +151,7 @@ function decodeHexArg(arg: string): Uint8Array {
  * punctuation separator must sit between two groups). Each group may start with `0x`. Every
  * group has an even number of digits: `e:b05` is refused rather than guessed.
  * Plain hex is decoded by Buffer's built-in decoder; anything else by one linear scan
- * (a megabyte takes a few milliseconds either way).
+ * (a megabyte of either takes milliseconds, not tenths of a second).
  *
  * @throws {InputError} naming the argument and the position in it: no arguments, an argument
  *   without bytes, a stray character (`bad hex data "eb0g": 'g' at position 3 is not a hex

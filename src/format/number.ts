@@ -183,14 +183,14 @@ export function scanNumber(token: string, what: string, start = 0, end = token.l
     magnitude = digitsValue(intDigits, base) << shift;
   } else {
     // 1.5K is 1536 bytes; 1.1K is not a whole number of bytes and is refused, never rounded.
-    // A fraction times 2^40 is whole only if it has at most 40 significant decimal places.
+    // Only the fraction decides: times 2^shift (at most 2^40) it is whole only if it has at
+    // most 40 significant decimal places, so the bigints here stay small.
     const frac = fracDigits.replace(/0+$/, '');
-    const scaled = (digitsValue(intDigits + frac, 10) << shift);
-    const divisor = 10n ** BigInt(frac.length);
-    if (frac.length > 40 || scaled % divisor !== 0n) {
+    if (frac.length > 40 || (BigInt(`0${frac}`) << shift) % 10n ** BigInt(frac.length) !== 0n) {
       throw badInput(what, token, start, `${shown(token.slice(start, end))} is not a whole number of bytes`);
     }
-    magnitude = scaled / divisor;
+    const fracBytes = (BigInt(`0${frac}`) << shift) / 10n ** BigInt(frac.length);
+    magnitude = (digitsValue(intDigits, 10) << shift) + fracBytes;
   }
   return sign === '-' ? -magnitude : magnitude;
 }

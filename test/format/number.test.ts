@@ -58,6 +58,8 @@ describe('parseNumber accepts', () => {
     ['-1.5K', -1536n],
     ['1.500K', 1536n],
     ['0.0009765625K', 1n],
+    ['0.0000000000009094947017729282379150390625T', 1n],
+    ['1.0000000000000000000000000000000000000000000000000K', 1024n],
     ['8388607T', 8388607n * T],
     ['9007199254740993', 9007199254740993n],
     ['9223372036854775807', INT64_MAX],
@@ -97,6 +99,8 @@ describe('parseNumber rejects', () => {
     ['1.K', `bad number "1.K": 'K' at position 2 is not a decimal digit`, 2],
     ['.5K', `bad number ".5K": '.' at position 0 is not a decimal digit`, 0],
     ['1.1K', 'bad number "1.1K": 1.1K is not a whole number of bytes', 0],
+    ['1.00000000000000000000000000000000000000001T', 'bad number "1.00000000000000000000000000000000000000001T": 1.00000000000000000000000000000000000000001T is not a whole number of bytes', 0],
+    [`1${'0'.repeat(120)}.5K`, `bad number "1${'0'.repeat(63)}"…: 1${'0'.repeat(63)}… is out of the signed 64-bit range (-2^63..2^63-1)`, 0],
     ['0x1.8K', `bad number "0x1.8K": '.' at position 3 is not a hex digit`, 3],
     [
       '4KB',
