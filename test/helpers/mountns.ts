@@ -15,7 +15,7 @@ export function mountNamespaces(): boolean {
 }
 
 export function inMountNamespace(script: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', `set -e\nd=$(mktemp -d)\n${script}`], {
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `d=$(mktemp -d) || exit 99\n${script}`], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', MMAPX: `${process.execPath} ${BIN}` },
   });

@@ -32,7 +32,7 @@ function parseHold(value: unknown): number | undefined {
   return s;
 }
 
-/** Waits for SIGINT/SIGTERM or the timeout. */
+/** Catches SIGINT/SIGTERM now; resolves on one of them or after the timeout. */
 function hold(seconds: number): Promise<string> {
   return new Promise((resolve) => {
     const done = (why: string) => {
@@ -115,6 +115,8 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
         timings: timer.json(),
       };
       if (holdFor === undefined) return { stdout: `${line}\n`, summary: line, showSummary: false, json };
+      // Catch the signals before speaking: whoever reads the line may signal at once.
+      const released = hold(holdFor);
       // Speak first, so that another process can look at the mapping while we hold it.
       const until = Number.isFinite(holdFor) ? `for ${holdFor} s or until` : 'until';
       ctx.emit({
@@ -122,7 +124,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
         showSummary: false,
         json: { ...json, holding: true, holdSeconds: Number.isFinite(holdFor) ? holdFor : null },
       });
-      const why = await hold(holdFor);
+      const why = await released;
       if (!ctx.globals.json) ctx.stderr(`released after ${why}\n`);
       return { showSummary: false, json: {}, printed: true };
     } finally {
