@@ -11,6 +11,21 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 
+// commander loads node:child_process at start-up (~5 ms) only to spawn executable subcommands,
+// which mmapx never has: hand it a stand-in that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/commander/`) ? { path: 'lazy-child-process', namespace: 'mmapx' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'mmapx' }, () => ({
+      contents: 'module.exports = { get spawn() { return require("node:child_process").spawn; } };',
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -27,7 +42,14 @@ const cjsMeta = {
 };
 
 await Promise.all([
-  build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.cjs'), format: 'cjs' }),
+  build({
+    ...common,
+    ...cjsMeta,
+    plugins: [lazyChildProcess],
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile: join(root, 'dist/cli.cjs'),
+    format: 'cjs',
+  }),
   build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.cjs'), format: 'cjs' }),
   build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.mjs'), format: 'esm' }),
 ]);

@@ -1,12 +1,19 @@
 // Entry point of the CLI. The only place that decides the exit status; every error ends here as
 // one line on stderr (plus a stack with --debug), and a closed stdout pipe ends quietly with 0.
-import { CommanderError } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
-import { BrokenPipe, STDIO } from './output.js';
-import { buildProgram, markNegatives, NEGATIVE_MARK } from './program.js';
+import { BrokenPipe, STDIO, writeAll } from './output.js';
+
+function versionOnly(): ExitCode {
+  try {
+    writeAll(1, `${__MMAPX_VERSION__}\n`);
+  } catch (err) {
+    if (!(err instanceof BrokenPipe)) throw err;
+  }
+  return EXIT_OK;
+}
 
 function jsonLine(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
@@ -25,6 +32,11 @@ function printResult(ctx: Context, r: Result): ExitCode {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<ExitCode> {
+  // Loaded here, not at the top, so that the --version fast path never evaluates them.
+  const [{ CommanderError }, { buildProgram, markNegatives, NEGATIVE_MARK }] = await Promise.all([
+    import('commander'),
+    import('./program.js'),
+  ]);
   const ctx = new Context({ json: false, quiet: false, color: 'auto', debug: argv.includes('--debug') }, STDIO, env);
   let result: Result | undefined;
   let commanderMessage: string | undefined;
@@ -87,7 +99,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   }
 }
 
-main(process.argv, process.env).then(
+/** `mmapx --version` needs neither commander nor anything else: answer before loading them. */
+function fastVersion(argv: string[]): boolean {
+  return argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V');
+}
+
+(fastVersion(process.argv) ? Promise.resolve(versionOnly()) : main(process.argv, process.env)).then(
   (code) => {
     process.exitCode = code;
   },

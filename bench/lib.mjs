@@ -1,0 +1,67 @@
+// Shared helpers for the benchmarks: timing whole commands, tables, temporary files.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(ROOT, 'bin', 'mmapx.js');
+export const NODE = process.execPath;
+
+export function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** A scratch directory on the same filesystem as the system's temp dir, removed at exit. */
+export function scratch(prefix = 'mmapx-bench-') {
+  const dir = mkdtempSync(join(process.env.MMAPX_BENCH_DIR ?? tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a command once; returns wall milliseconds. Output goes to /dev/null unless `capture`. */
+export function runOnce(cmd, args, { input, shell = false } = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], input, shell });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Times several commands with interleaved runs (A B C A B C ...), so that noise on a shared
+ * machine hits all of them alike. Returns the median milliseconds of each, by name.
+ */
+export function interleave(cases, runs, { warmup = 2 } = {}) {
+  const times = Object.fromEntries(cases.map((c) => [c.name, []]));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const c of cases) {
+      c.before?.();
+      const ms = runOnce(c.cmd, c.args, c);
+      if (i >= warmup) times[c.name].push(ms);
+    }
+  }
+  return Object.fromEntries(cases.map((c) => [c.name, median(times[c.name])]));
+}
+
+/** Prints rows as an aligned table. */
+export function table(rows, columns) {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells) => cells.map((v, i) => String(v ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  console.log(line(columns));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(columns.map((c) => r[c])));
+}
+
+export const fmt = {
+  ms: (v) => `${v.toFixed(1)} ms`,
+  ratio: (v) => `${v.toFixed(2)}x`,
+  mibs: (v) => `${v.toFixed(0)} MiB/s`,
+};
