@@ -1,6 +1,6 @@
 // Opening the file a command works on: the right access mode, the checks that refuse files that
 // must not be mapped, and errors that say what is wrong in one line.
-import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { OperationError } from '../errors.js';
 import { describeErrno } from '../mmap/errors.js';
 
@@ -36,6 +36,14 @@ export interface OpenFile {
   close(): void;
 }
 
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 function kind(st: BigIntStats): string | undefined {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
@@ -69,6 +77,10 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
   try {
     fd = openSync(path, flags);
   } catch (err) {
+    // open(2) on a socket fails with ENXIO; say what the file is instead.
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO' && isSocket(path)) {
+      throw new OperationError('is a socket: it has no bytes to map', 'ENODEV');
+    }
     throw fsError(err);
   }
   try {

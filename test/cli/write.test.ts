@@ -205,6 +205,17 @@ describe('mmapx write: bad input leaves the file byte-identical', () => {
     expectFailure(mmapx(['write', f, '0', '00', '--force']), 1, `mmapx: write: ${f}: is a FIFO: it has no bytes to map (ENODEV)`);
   });
 
+  it('a_socket', async () => {
+    const sock = join(dir, `sock${n++}`);
+    const server = require('node:net').createServer().listen(sock);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      expectFailure(mmapx(['write', sock, '0', '00', '--force']), 1, `mmapx: write: ${sock}: is a socket: it has no bytes to map (ENODEV)`);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a_character_device_needs_force', () => {
     expectFailure(mmapx(['write', '/dev/null', '0', '00']), 1, 'mmapx: write: /dev/null: is a character device: refusing to map it without --force');
   });
