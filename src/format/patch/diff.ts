@@ -1,0 +1,168 @@
+/**
+ * Byte-level differences between two buffers: `mmapx diff` (native patch hunks) and
+ * `--format cmp` (GNU `cmp -l` lines).
+ *
+ * Differing regions are found with `Buffer.compare` (memcmp) over 64 KiB blocks, subdividing a
+ * block that differs by halves down to 64 bytes before looking at single bytes; equal stretches of
+ * mostly-equal files cost memcmp speed, not a JS loop per byte.
+ */
+
+import { hex } from './lex.js';
+import type { FileGuards, OffsetHunk, Patch } from './model.js';
+
+const BLOCK = 64 * 1024;
+const LEAF = 64;
+let zeroBlock: Buffer | undefined;
+
+function asBuffer(u8: Uint8Array): Buffer {
+  return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+/**
+ * Reports maximal runs `[start, end)` where `x[xs + i] !== y[ys + i]` for i in `[0, n)`, in
+ * increasing order, as absolute positions `base + i`. Adjacent runs from neighbouring calls may
+ * touch; the caller merges.
+ */
+function diffSpan(
+  x: Buffer,
+  xs: number,
+  y: Buffer,
+  ys: number,
+  n: number,
+  base: number,
+  emit: (start: number, end: number) => void,
+): void {
+  if (n === 0 || y.compare(x, xs, xs + n, ys, ys + n) === 0) return;
+  if (n > LEAF) {
+    const h = n >> 1;
+    diffSpan(x, xs, y, ys, h, base, emit);
+    diffSpan(x, xs + h, y, ys + h, n - h, base + h, emit);
+    return;
+  }
+  let i = 0;
+  while (i < n) {
+    while (i < n && x[xs + i] === y[ys + i]) i++;
+    if (i === n) break;
+    const s = i;
+    while (i < n && x[xs + i] !== y[ys + i]) i++;
+    emit(base + s, base + i);
+  }
+}
+
+/**
+ * Runs where `a` zero-extended to `b.length` differs from `b` — the comparison a patch with a
+ * `size after` needs, since growing a file fills it with zeros. Past `b.length` nothing counts.
+ */
+export function differingRuns(a: Uint8Array, b: Uint8Array, emit: (start: number, end: number) => void): void {
+  const x = asBuffer(a);
+  const y = asBuffer(b);
+  const common = Math.min(x.length, y.length);
+  for (let p = 0; p < common; p += BLOCK) diffSpan(x, p, y, p, Math.min(BLOCK, common - p), p, emit);
+  if (y.length > x.length) {
+    zeroBlock ??= Buffer.alloc(BLOCK);
+    for (let p = common; p < y.length; p += BLOCK) {
+      diffSpan(zeroBlock, 0, y, p, Math.min(BLOCK, y.length - p), p, emit);
+    }
+  }
+}
+
+export interface DiffOptions {
+  /** Merge changes separated by at most this many equal bytes into one hunk (default 8). */
+  readonly coalesce?: number;
+  /** Split hunks longer than this many bytes, for readable lines; 0 = never (default 32). */
+  readonly maxHunk?: number;
+  /** Hashes the caller computed, emitted as `sha256 before` / `sha256 after` guards. */
+  readonly sha256?: { readonly before?: string; readonly after?: string };
+  /** Name in the hunks' sources (default `diff`); lines are those of formatNativePatch's output. */
+  readonly name?: string;
+}
+
+/**
+ * The native patch that turns `a` into `b`: guarded hunks (old and new bytes) over the changed
+ * regions, nearby changes coalesced; when the sizes differ, `size before` / `size after` guards
+ * (growing zero-fills, so hunks past the old end expect zeros).
+ *
+ * Applying it to `a` gives `b`; applying it to `b` finds every hunk already applied.
+ */
+export function diffBytes(a: Uint8Array, b: Uint8Array, opts: DiffOptions = {}): Patch {
+  const coalesce = Math.max(0, opts.coalesce ?? 8);
+  const maxHunk = opts.maxHunk ?? 32;
+  const name = opts.name ?? 'diff';
+  const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
+  let line = 0;
+  const src = () => ({ name, line: ++line });
+  if (a.length !== b.length) {
+    guards.sizeBefore = { value: BigInt(a.length), source: src() };
+    guards.sizeAfter = { value: BigInt(b.length), source: src() };
+  }
+  if (opts.sha256?.before !== undefined) guards.sha256Before = { value: opts.sha256.before, source: src() };
+  if (opts.sha256?.after !== undefined) guards.sha256After = { value: opts.sha256.after, source: src() };
+
+  const hunks: OffsetHunk[] = [];
+  const push = (s: number, e: number): void => {
+    const old = new Uint8Array(e - s);
+    if (s < a.length) old.set(a.subarray(s, Math.min(e, a.length)));
+    hunks.push({ kind: 'offset', offset: BigInt(s), old, new: b.slice(s, e), source: src() });
+  };
+  const flush = (s: number, e: number): void => {
+    if (maxHunk <= 0) return push(s, e);
+    for (let p = s; p < e; p += maxHunk) push(p, Math.min(e, p + maxHunk));
+  };
+  let rs = -1;
+  let re = -1;
+  differingRuns(a, b, (s, e) => {
+    if (rs >= 0 && s - re <= coalesce) {
+      re = e;
+      return;
+    }
+    if (rs >= 0) flush(rs, re);
+    rs = s;
+    re = e;
+  });
+  if (rs >= 0) flush(rs, re);
+  return { hunks, guards };
+}
+
+/** `%3o` of every byte value. */
+const OCT3: readonly string[] = Array.from({ length: 256 }, (_, v) => v.toString(8).padStart(3, ' '));
+
+export interface CmpResult {
+  /** The `cmp -l` lines (stdout), each ending in `\n`. */
+  readonly text: string;
+  /**
+   * When the sizes differ: `EOF on NAME after byte N` or `EOF on NAME which is empty`, naming the
+   * shorter file (GNU cmp prints it on stderr after `cmp: `).
+   */
+  readonly eof?: string;
+  /** True when the files differ (cmp's exit status 1). */
+  readonly differ: boolean;
+}
+
+/**
+ * The output of GNU `cmp -l A B` for regular files: one line per differing byte over the common
+ * length, `%*d %3o %3o` (1-based decimal offset right-aligned to the width of the smaller file
+ * size, then both bytes in octal); then, if the sizes differ, the EOF note for the shorter file.
+ */
+export function formatCmp(a: Uint8Array, b: Uint8Array, names: { a: string; b: string } = { a: 'a', b: 'b' }): CmpResult {
+  const common = Math.min(a.length, b.length);
+  const width = String(common).length;
+  const parts: string[] = [];
+  differingRuns(a.subarray(0, common), b.subarray(0, common), (s, e) => {
+    for (let i = s; i < e; i++) {
+      parts.push(`${String(i + 1).padStart(width, ' ')} ${OCT3[a[i]!]} ${OCT3[b[i]!]}\n`);
+    }
+  });
+  const text = parts.join('');
+  if (a.length === b.length) return { text, differ: text.length > 0 };
+  const shorter = a.length < b.length ? names.a : names.b;
+  const eof = common === 0 ? `EOF on ${shorter} which is empty` : `EOF on ${shorter} after byte ${common}`;
+  return { text, eof, differ: true };
+}
+
+/** One-line summary of a diff for reports: `3 hunks, 12 bytes, size 0x40 -> 0x48`. */
+export function describeDiff(p: Patch): string {
+  let bytes = 0;
+  for (const h of p.hunks) bytes += h.new.length;
+  const size = p.guards.sizeAfter ? `, size ${hex(p.guards.sizeBefore?.value ?? 0n)} -> ${hex(p.guards.sizeAfter.value)}` : '';
+  return `${p.hunks.length} hunk${p.hunks.length === 1 ? '' : 's'}, ${bytes} byte${bytes === 1 ? '' : 's'}${size}`;
+}
