@@ -3,8 +3,9 @@
  * edited by hand — can be applied to a file in place (`mmapx patch --format xxd`).
  *
  * xxd lines: `OFFSET: hex groups  ascii`. The offset is hex of any width (9+ digits above 4 GiB);
- * the hex area is groups of hex pairs separated by single spaces (any `-c` / `-g`); it ends at the
- * first run of two blanks (or a tab), where the ASCII column starts — so the ASCII column is
+ * the hex area starts after the colon and one space, is groups of hex pairs separated by single
+ * spaces (any `-c` / `-g`), and ends at the first run of two blanks (or a tab), where the ASCII
+ * column starts — so the ASCII column is
  * ignored whatever it contains, hex-looking text included. `*` (from `xxd -a`) stands for lines
  * identical to the previous one (xxd only squeezes zero lines) up to the next line's offset.
  *
@@ -195,15 +196,16 @@ export function parseXxdDump(text: string, name = '-'): Dump {
     }
     const offset = BigInt(`0x${m[1]}`);
     const start = m[0].length;
-    // The hex area: from the first non-blank after ':' to the first two blanks or a tab.
-    let from = start;
-    while (from < s.length && s[from] === ' ') from++;
+    // The hex area: after ':' and at most one space, up to the first two blanks or a tab
+    // (xxd writes one space; two mean the hex area is empty and the ASCII column follows).
+    const from = s[start] === ' ' ? start + 1 : start;
     let to = from;
-    while (to < s.length && s[to] !== '\t' && !(s[to] === ' ' && (to + 1 === s.length || s[to + 1] === ' ' || s[to + 1] === '\t'))) {
-      to++;
+    const blankAt = (i: number): boolean => i >= s.length || s[i] === ' ' || s[i] === '\t';
+    if (!blankAt(from)) {
+      while (to < s.length && s[to] !== '\t' && !(s[to] === ' ' && blankAt(to + 1))) to++;
     }
     const bytes = hexTokens(s, from, to, false, fail);
-    if (bytes.length === 0) fail(from, 'no hex bytes after the offset');
+    if (bytes.length === 0) fail(start, 'no hex bytes after the offset');
     runs.data(offset, bytes, line);
   }
   runs.finish();
@@ -249,7 +251,7 @@ export function parseHexdumpC(text: string, name = '-'): Dump {
     const bar = s.indexOf('|', m[0].length);
     const to = bar >= 0 ? bar : s.length;
     const bytes = hexTokens(s, m[0].length, to, true, fail);
-    if (bytes.length === 0) fail(m[0].length, 'no hex bytes after the offset');
+    if (bytes.length === 0) fail(s.length - s.slice(m[0].length).trimStart().length, 'no hex bytes after the offset');
     runs.data(BigInt(`0x${m[1]}`), bytes, line);
   }
   runs.finish();
