@@ -174,7 +174,11 @@ function resolveAnchor(s: AnchorScan): { at: bigint[] } | { failure: string } {
   // exceeds any numeric expectation anyway.
   if (s.post && s.preAt.length === pre && s.postAt.length === postCount) {
     const union = [...new Set([...s.preAt, ...s.postAt])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-    if (satisfies(anchor.expect, union.length)) return { at: union };
+    // Trust the patched form only if it locates disjoint changes: `de ad -> 00 00 (all)` must
+    // not take every pair of zeros in the file for an applied change.
+    const len = BigInt(anchor.new.length);
+    const disjoint = union.every((m, i) => i === 0 || m - union[i - 1]! >= len);
+    if (disjoint && satisfies(anchor.expect, union.length)) return { at: union };
   }
   const where = s.preAt.length > 0 ? ` at ${s.preAt.slice(0, 3).map(hex).join(', ')}${pre > 3 ? ', ...' : ''}` : '';
   const post = postCount > 0 ? ` (${times(postCount)} with the change applied)` : '';
