@@ -135,7 +135,8 @@ describe('IPS', () => {
     expect(ips.records.map((r) => r.offset)).toEqual([0, 65535, 0x454f46 - 0xffff, 0x454f46 - 1]);
     const file = new Uint8Array(0x454f46 + 10);
     const want = applyPatchToBytes(file, { hunks: [h(0, 70000), h(0x454f46 - 0xffff, 0x10005)], guards: {} }).bytes;
-    expect(applyPatchToBytes(file, ipsToPatch(parseIps(formatIps(ips)))).bytes).toEqual(want);
+    const got = applyPatchToBytes(file, ipsToPatch(parseIps(formatIps(ips)))).bytes;
+    expect(Buffer.from(got).equals(want)).toBe(true); // toEqual on 4 MiB arrays is far too slow
     expect(hunksToIps([h(0, 4)], 2n).truncate).toBe(2);
     expect(hunksToIps([h(0, 4)], 10n).records.at(-1)).toMatchObject({ offset: 9, data: b(0) });
   });

@@ -23,7 +23,7 @@
  */
 
 import { InputError } from '../../errors.js';
-import { HEX_VALUE, hex } from './lex.js';
+import { HEX_VALUE, hex, quote } from './lex.js';
 import type { OffsetHunk, Patch } from './model.js';
 
 /**
@@ -80,17 +80,17 @@ function hexTokens(
     if ((i - start) % 2 !== 0 || (pairsOnly && i - start !== 2)) {
       for (let k = start; k < i; k++) {
         const ch = text.charCodeAt(k);
-        if (ch > 255 || HEX_VALUE[ch]! < 0) fail(k, `'${text[k]}' is not a hex digit`);
+        if (ch > 255 || HEX_VALUE[ch]! < 0) fail(k, `${quote(text[k]!)} is not a hex digit`);
       }
-      fail(start, pairsOnly ? `'${text.slice(start, i)}' is not one hex byte` : 'odd number of hex digits');
+      fail(start, pairsOnly ? `${quote(text.slice(start, i))} is not one hex byte` : 'odd number of hex digits');
     }
     for (let k = start; k < i; k += 2) {
       const a = text.charCodeAt(k);
       const b = text.charCodeAt(k + 1);
       const hi = a < 256 ? HEX_VALUE[a]! : -1;
       const lo = b < 256 ? HEX_VALUE[b]! : -1;
-      if (hi < 0) fail(k, `'${text[k]}' is not a hex digit`);
-      if (lo < 0) fail(k + 1, `'${text[k + 1]}' is not a hex digit`);
+      if (hi < 0) fail(k, `${quote(text[k]!)} is not a hex digit`);
+      if (lo < 0) fail(k + 1, `${quote(text[k + 1]!)} is not a hex digit`);
       out[n++] = (hi << 4) | lo;
     }
   }

@@ -4,11 +4,11 @@
  */
 
 import { InputError } from '../../errors.js';
-import { isLexError, parseHexBytes, parsePatternText, parseUnsigned, type LexError } from './lex.js';
+import { isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
 import type { AnchorHunk, MatchCount, OffsetHunk } from './model.js';
 
 function optionError(option: string, value: string, at: number, message: string): InputError {
-  return new InputError(`${option} '${value}', col ${at + 1}: ${message}`, { token: value, position: at });
+  return new InputError(`${option} ${quote(value)}, col ${at + 1}: ${message}`, { token: value, position: at });
 }
 
 function hexOrFail(option: string, spec: string, text: string, base: number, what: string): Uint8Array {
@@ -35,7 +35,7 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   const offAt = spec.indexOf(offText.charAt(0));
   const negative = offText.startsWith('-');
   const value = parseUnsigned(negative ? offText.slice(1) : offText);
-  if (offText === '' || value === undefined) throw optionError(opt, spec, Math.max(0, offAt), `'${offText}' is not an offset`);
+  if (offText === '' || value === undefined) throw optionError(opt, spec, Math.max(0, offAt), `${quote(offText)} is not an offset`);
   if (negative && value === 0n) throw optionError(opt, spec, offAt, '-0 is not an offset (the last byte is -1)');
   const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
   const source = { name: opt, line: occurrence };

@@ -81,13 +81,13 @@ export function parseHexBytes(text: string): Uint8Array | LexError {
       continue;
     }
     const hi = c < 256 ? HEX_VALUE[c]! : -1;
-    if (hi < 0) return { error: `'${text[i]}' is not a hex digit`, at: i };
+    if (hi < 0) return { error: `${quote(text[i]!)} is not a hex digit`, at: i };
     const c2 = text.charCodeAt(i + 1);
     const lo = i + 1 < text.length && c2 < 256 ? HEX_VALUE[c2]! : -1;
     if (lo < 0) {
       return i + 1 >= text.length || c2 === 0x20 || c2 === 0x09
         ? { error: 'odd number of hex digits', at: i }
-        : { error: `'${text[i + 1]}' is not a hex digit`, at: i + 1 };
+        : { error: `${quote(text[i + 1]!)} is not a hex digit`, at: i + 1 };
     }
     out[n++] = (hi << 4) | lo;
     i += 2;
@@ -122,7 +122,7 @@ export function parsePatternText(text: string): { bytes: Uint8Array; mask: Uint8
       m <<= 4;
       if (ch === 0x3f /* ? */) continue;
       const v = ch < 256 ? HEX_VALUE[ch]! : -1;
-      if (v < 0) return { error: `'${text[i + k]}' is not a hex digit or '?'`, at: i + k };
+      if (v < 0) return { error: `${quote(text[i + k]!)} is not a hex digit or '?'`, at: i + k };
       b |= v;
       m |= 0xf;
     }
@@ -156,4 +156,12 @@ export function isLexError(v: unknown): v is LexError {
 export function hex(n: bigint | number): string {
   const v = BigInt(n);
   return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+
+/**
+ * User text quoted for a one-line message: control characters escaped (`\x0d`), long text cut.
+ */
+export function quote(text: string, max = 40): string {
+  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
+  return `'${cut.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }

@@ -59,6 +59,7 @@ import {
   parseHexBytes,
   parsePatternText,
   parseUnsigned,
+  quote,
   type LexError,
 } from './lex.js';
 import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, Source } from './model.js';
@@ -125,14 +126,14 @@ function parseNumberAt(line: Line, stmt: string, start: number, what: string): {
   const value = parseUnsigned(token);
   if (value === undefined) {
     const hint = /^0[0-9a-fA-F]/.test(token) ? ' (write hex as 0x..., decimal without leading zeros)' : '';
-    line.fail(`'${token}' is not a number${hint}`, i);
+    line.fail(`${quote(token)} is not a number${hint}`, i);
   }
   return { value, end };
 }
 
 function expectEnd(line: Line, stmt: string, i: number): void {
   const j = skipBlank(stmt, i);
-  if (j < stmt.length) line.fail(`unexpected '${stmt.slice(j)}'`, j);
+  if (j < stmt.length) line.fail(`unexpected ${quote(stmt.slice(j).trimEnd())}`, j);
 }
 
 function parseCount(line: Line, text: string, base: number): MatchCount {
@@ -142,7 +143,7 @@ function parseCount(line: Line, text: string, base: number): MatchCount {
   if (t === 'all') return 'all';
   const m = /^([0-9a-zA-Z_]+)(\s+times?)?$/.exec(t);
   const n = m ? parseUnsigned(m[1]!) : undefined;
-  if (n === undefined) line.fail(`expected once, N times or all in '(...)', found '${t}'`, at);
+  if (n === undefined) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
   if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(`match count must be at least 1`, at);
   return Number(n);
 }
