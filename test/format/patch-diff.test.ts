@@ -10,6 +10,7 @@ import {
   bytesAccess,
   describeDiff,
   diffBytes,
+  DiffScanner,
   formatCmp,
   formatNativePatch,
   parseNativePatch,
@@ -135,6 +136,22 @@ describe('cmp -l format', () => {
         expect(ours.differ ? 1 : 0).toBe(r.status);
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('windowed diff', () => {
+  it('gives the same hunks whatever the window size (property)', () => {
+    fc.assert(
+      fc.property(arbPair, fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 6 }), ([a, b], w, coalesce, maxHunk) => {
+        const whole = diffBytes(a, b, { coalesce, maxHunk }).hunks;
+        const scanner = new DiffScanner({ coalesce, maxHunk, firstLine: whole.length > 0 ? whole[0]!.source.line - 1 : 0 });
+        const got = [];
+        for (let o = 0; o < b.length; o += w) got.push(...scanner.push(a.subarray(o, Math.min(o + w, a.length)), b.subarray(o, o + w)));
+        got.push(...scanner.finish());
+        expect(got).toEqual(whole);
+      }),
+      { numRuns: 500 },
     );
   });
 });

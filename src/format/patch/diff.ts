@@ -77,16 +77,129 @@ export interface DiffOptions {
   readonly name?: string;
 }
 
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1 && parts[0]!.length === length) return parts[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The hunks of a diff computed window by window, so that files of any size can be compared
+ * through bounded mappings.
+ *
+ * Feed consecutive, non-overlapping windows from offset 0 with {@link push}: `b` is NEW's bytes
+ * of the window (up to NEW's end), `a` is OLD's bytes at the same offset — shorter or empty past
+ * OLD's end, where OLD counts as zeros. Each call returns the hunks completed so far; {@link finish}
+ * returns the rest. Nothing of a window is kept after the call: pending bytes are copied.
+ */
+export class DiffScanner {
+  private readonly coalesce: number;
+  private readonly maxHunk: number;
+  private readonly name: string;
+  private line: number;
+  /** Offset of the next window. */
+  private pos = 0n;
+  /** Open region [rs, re), -1 when none, and its bytes so far (copies). */
+  private rs = -1n;
+  private re = -1n;
+  private oldParts: Uint8Array[] = [];
+  private newParts: Uint8Array[] = [];
+  private partsLength = 0;
+  /** INVARIANT: a copy of the equal bytes [re, pos) while a region is open across windows. */
+  private tail: Uint8Array = new Uint8Array(0);
+
+  /** @param firstLine source line of the first hunk minus one (the guard lines before it). */
+  constructor(opts: Pick<DiffOptions, 'coalesce' | 'maxHunk' | 'name'> & { firstLine?: number } = {}) {
+    this.coalesce = Math.max(0, opts.coalesce ?? 8);
+    this.maxHunk = opts.maxHunk ?? 32;
+    this.name = opts.name ?? 'diff';
+    this.line = opts.firstLine ?? 0;
+  }
+
+  push(a: Uint8Array, b: Uint8Array): OffsetHunk[] {
+    const out: OffsetHunk[] = [];
+    const base = this.pos;
+    const oldAt = (s: number, e: number): Uint8Array => {
+      const bytes = new Uint8Array(e - s);
+      if (s < a.length) bytes.set(a.subarray(s, Math.min(e, a.length)));
+      return bytes;
+    };
+    const add = (oldBytes: Uint8Array, newBytes: Uint8Array): void => {
+      this.oldParts.push(oldBytes);
+      this.newParts.push(newBytes);
+      this.partsLength += newBytes.length;
+    };
+    differingRuns(a.subarray(0, Math.min(a.length, b.length)), b, (s, e) => {
+      const S = base + BigInt(s);
+      if (this.rs >= 0n && S - this.re <= BigInt(this.coalesce)) {
+        // Equal gap [re, S): its part before this window is the carried tail.
+        if (this.re < base) add(this.tail, this.tail);
+        const g = b.slice(Math.max(0, Number(this.re - base)), s);
+        if (g.length > 0) add(g, g);
+      } else {
+        this.flush(out);
+        this.rs = S;
+      }
+      add(oldAt(s, e), b.slice(s, e));
+      this.re = base + BigInt(e);
+    });
+    this.pos = base + BigInt(b.length);
+    if (this.rs >= 0n) {
+      if (this.pos - this.re > BigInt(this.coalesce)) {
+        this.flush(out);
+      } else if (this.re >= base) {
+        this.tail = b.slice(Number(this.re - base));
+      } else {
+        this.tail = concat([this.tail, b], this.tail.length + b.length);
+      }
+    }
+    return out;
+  }
+
+  finish(): OffsetHunk[] {
+    const out: OffsetHunk[] = [];
+    this.flush(out);
+    return out;
+  }
+
+  private flush(out: OffsetHunk[]): void {
+    if (this.rs < 0n) return;
+    const old = concat(this.oldParts, this.partsLength);
+    const neu = concat(this.newParts, this.partsLength);
+    const step = this.maxHunk > 0 ? this.maxHunk : neu.length;
+    for (let p = 0; p < neu.length; p += step) {
+      const q = Math.min(neu.length, p + step);
+      out.push({
+        kind: 'offset',
+        offset: this.rs + BigInt(p),
+        old: old.subarray(p, q),
+        new: neu.subarray(p, q),
+        source: { name: this.name, line: ++this.line },
+      });
+    }
+    this.rs = -1n;
+    this.re = -1n;
+    this.oldParts = [];
+    this.newParts = [];
+    this.partsLength = 0;
+    this.tail = new Uint8Array(0);
+  }
+}
+
 /**
  * The native patch that turns `a` into `b`: guarded hunks (old and new bytes) over the changed
  * regions, nearby changes coalesced; when the sizes differ, `size before` / `size after` guards
  * (growing zero-fills, so hunks past the old end expect zeros).
  *
- * Applying it to `a` gives `b`; applying it to `b` finds every hunk already applied.
+ * Applying it to `a` gives `b`; applying it to `b` finds every hunk already applied. For files
+ * too big for one view, use {@link DiffScanner} window by window (same hunks).
  */
 export function diffBytes(a: Uint8Array, b: Uint8Array, opts: DiffOptions = {}): Patch {
-  const coalesce = Math.max(0, opts.coalesce ?? 8);
-  const maxHunk = opts.maxHunk ?? 32;
   const name = opts.name ?? 'diff';
   const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
   let line = 0;
@@ -97,29 +210,8 @@ export function diffBytes(a: Uint8Array, b: Uint8Array, opts: DiffOptions = {}):
   }
   if (opts.sha256?.before !== undefined) guards.sha256Before = { value: opts.sha256.before, source: src() };
   if (opts.sha256?.after !== undefined) guards.sha256After = { value: opts.sha256.after, source: src() };
-
-  const hunks: OffsetHunk[] = [];
-  const push = (s: number, e: number): void => {
-    const old = new Uint8Array(e - s);
-    if (s < a.length) old.set(a.subarray(s, Math.min(e, a.length)));
-    hunks.push({ kind: 'offset', offset: BigInt(s), old, new: b.slice(s, e), source: src() });
-  };
-  const flush = (s: number, e: number): void => {
-    if (maxHunk <= 0) return push(s, e);
-    for (let p = s; p < e; p += maxHunk) push(p, Math.min(e, p + maxHunk));
-  };
-  let rs = -1;
-  let re = -1;
-  differingRuns(a, b, (s, e) => {
-    if (rs >= 0 && s - re <= coalesce) {
-      re = e;
-      return;
-    }
-    if (rs >= 0) flush(rs, re);
-    rs = s;
-    re = e;
-  });
-  if (rs >= 0) flush(rs, re);
+  const scanner = new DiffScanner({ ...opts, firstLine: line });
+  const hunks = [...scanner.push(a, b), ...scanner.finish()];
   return { hunks, guards };
 }
 
