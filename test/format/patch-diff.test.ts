@@ -11,7 +11,9 @@ import {
   describeDiff,
   diffBytes,
   DiffScanner,
+  cmpOffsetWidth,
   formatCmp,
+  formatCmpWindow,
   formatNativePatch,
   parseNativePatch,
   planPatch,
@@ -120,6 +122,22 @@ describe('cmp -l format', () => {
     expect(r.eof).toBe('EOF on a.bin after byte 18');
     expect(formatCmp(new Uint8Array(0), ascii('x'), { a: 'e', b: 'x' }).eof).toBe('EOF on e which is empty');
     expect(formatCmp(ascii('same'), ascii('same'))).toEqual({ text: '', differ: false });
+  });
+
+  it('gives the same lines window by window (property)', () => {
+    fc.assert(
+      fc.property(arbPair, fc.integer({ min: 1, max: 40 }), ([a, b], w) => {
+        const common = Math.min(a.length, b.length);
+        const width = cmpOffsetWidth(BigInt(a.length), BigInt(b.length));
+        let text = '';
+        for (let o = 0; o < common; o += w) {
+          const e = Math.min(common, o + w);
+          text += formatCmpWindow(a.subarray(o, e), b.subarray(o, e), BigInt(o), width);
+        }
+        expect(text).toBe(formatCmp(a, b).text);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it.skipIf(!hasCmp)('equals the output of the installed cmp -l on random pairs', () => {

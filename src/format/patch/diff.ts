@@ -230,6 +230,33 @@ export interface CmpResult {
   readonly differ: boolean;
 }
 
+/** Width of the offset column of `cmp -l` for regular files: digits of the smaller size. */
+export function cmpOffsetWidth(sizeA: bigint, sizeB: bigint): number {
+  return String(sizeA < sizeB ? sizeA : sizeB).length;
+}
+
+/**
+ * The `cmp -l` lines of one window: `a` and `b` are both files' bytes at `offset` (same length,
+ * within the common size); `width` from {@link cmpOffsetWidth}. For files compared window by window.
+ */
+export function formatCmpWindow(a: Uint8Array, b: Uint8Array, offset: bigint, width: number): string {
+  const parts: string[] = [];
+  const base = offset + 1n;
+  differingRuns(a, b.subarray(0, a.length), (s, e) => {
+    for (let i = s; i < e; i++) {
+      parts.push(`${String(base + BigInt(i)).padStart(width, ' ')} ${OCT3[a[i]!]} ${OCT3[b[i]!]}\n`);
+    }
+  });
+  return parts.join('');
+}
+
+/** The EOF note of `cmp` when the sizes differ (without the `cmp: ` prefix). */
+export function cmpEofNote(sizeA: bigint, sizeB: bigint, names: { a: string; b: string }): string | undefined {
+  if (sizeA === sizeB) return undefined;
+  const [name, size] = sizeA < sizeB ? [names.a, sizeA] : [names.b, sizeB];
+  return size === 0n ? `EOF on ${name} which is empty` : `EOF on ${name} after byte ${size}`;
+}
+
 /**
  * The output of GNU `cmp -l A B` for regular files: one line per differing byte over the common
  * length, `%*d %3o %3o` (1-based decimal offset right-aligned to the width of the smaller file
@@ -237,18 +264,11 @@ export interface CmpResult {
  */
 export function formatCmp(a: Uint8Array, b: Uint8Array, names: { a: string; b: string } = { a: 'a', b: 'b' }): CmpResult {
   const common = Math.min(a.length, b.length);
-  const width = String(common).length;
-  const parts: string[] = [];
-  differingRuns(a.subarray(0, common), b.subarray(0, common), (s, e) => {
-    for (let i = s; i < e; i++) {
-      parts.push(`${String(i + 1).padStart(width, ' ')} ${OCT3[a[i]!]} ${OCT3[b[i]!]}\n`);
-    }
-  });
-  const text = parts.join('');
-  if (a.length === b.length) return { text, differ: text.length > 0 };
-  const shorter = a.length < b.length ? names.a : names.b;
-  const eof = common === 0 ? `EOF on ${shorter} which is empty` : `EOF on ${shorter} after byte ${common}`;
-  return { text, eof, differ: true };
+  const sa = BigInt(a.length);
+  const sb = BigInt(b.length);
+  const text = formatCmpWindow(a.subarray(0, common), b.subarray(0, common), 0n, cmpOffsetWidth(sa, sb));
+  const eof = cmpEofNote(sa, sb, names);
+  return eof === undefined ? { text, differ: text.length > 0 } : { text, eof, differ: true };
 }
 
 /** One-line summary of a diff for reports: `3 hunks, 12 bytes, size 0x40 -> 0x48`. */
