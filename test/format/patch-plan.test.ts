@@ -79,6 +79,15 @@ describe('plan: offset hunks', () => {
     );
   });
 
+  it('refuses offsets from the end when the patch changes the size (they would move)', () => {
+    expect(thrown(InputError, () => planPatch(P('size after 0x50\n-1: 90 -> ff\n'), bytesAccess(BIN), { grow: true })).message).toBe(
+      'fix.patch line 2: an offset from the end cannot be combined with a change of the file size (0x40 -> 0x50)',
+    );
+    expect(thrown(InputError, () => planPatch(P('-1: 90 -> ff\n0x40: 00\n'), bytesAccess(BIN), { grow: true })).message).toContain(
+      'fix.patch line 1: an offset from the end',
+    );
+  });
+
   it('refuses hunks past the end unless the file may grow, and beyond size after', () => {
     const e = thrown(InputError, () => planPatch(P('0x3f: 90 90\n'), bytesAccess(BIN)));
     expect(e.message).toBe(

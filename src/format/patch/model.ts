@@ -53,7 +53,8 @@ export interface OffsetHunk {
   readonly kind: 'offset';
   /**
    * Where the change starts. Negative counts from the end of the file as it is before the patch
-   * (`-4` = the last four bytes); only `--edit` and hand-written patches produce these.
+   * (`-4` = the last four bytes); only `--edit` and hand-written patches produce these, and a plan
+   * refuses them when the patch changes the file size (the end would move between runs).
    */
   readonly offset: bigint;
   /** Expected current bytes (guard), same length as `new`; absent for an unguarded hunk. */
@@ -79,8 +80,10 @@ export type MatchCount = number | 'all';
  * Idempotence: after the patch is applied the pattern may no longer match (the change often
  * rewrites bytes inside it). So if the pattern itself does not match the expected number of
  * times, the resolver looks for the pattern *as it would read after the change* (the new bytes
- * substituted where they overlap it); if that matches as expected, the hunks resolve there and are
- * reported as already applied.
+ * substituted where they overlap it); if that matches as expected, at places whose changes do not
+ * overlap, the hunks resolve there and are reported as already applied. This is a judgement from
+ * the bytes alone: a file that never had the pattern but holds the patched form as often as
+ * expected also counts as patched. `sha256 before`/`after` or `size` guards make it exact.
  */
 export interface AnchorHunk {
   readonly kind: 'anchor';

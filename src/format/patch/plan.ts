@@ -271,6 +271,18 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
       { line: g.sizeAfter!.source.line },
     );
   }
+  if (sizeAfter !== size) {
+    // "From the end" would mean another place once the file has its new size, and a second run
+    // would not find the change applied: refuse the combination.
+    const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && h.offset < 0n);
+    if (fromEnd) {
+      throw new InputError(
+        `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` +
+          `(${hex(size)} -> ${hex(sizeAfter)})`,
+        { line: fromEnd.source.line },
+      );
+    }
+  }
   if (maxEnd > sizeAfter && last) {
     const where = `${describeSource(last.hunk.source)}: the change at ${hex(last.offset)}..${hex(maxEnd)}`;
     throw new InputError(
