@@ -46,7 +46,9 @@ describe('IPS', () => {
   });
 
   it('parses the truncation extension', () => {
-    expect(parseIps(cat(sample, b(0x00, 0x01, 0x00))).truncate).toBe(256);
+    const ips = parseIps(cat(sample, b(0x00, 0x01, 0x00)));
+    expect(ips.truncate).toBe(256);
+    expect(ipsToPatch(ips, 't.ips').guards.sizeAfter).toEqual({ value: 256n, source: { name: 't.ips', line: 3, byte: 24 } });
   });
 
   it('applies in place; records past the end need grow; truncation shrinks', () => {

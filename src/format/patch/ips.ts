@@ -26,6 +26,8 @@ export interface IpsPatch {
   readonly records: readonly IpsRecord[];
   /** The truncation extension: the file's final size. */
   readonly truncate?: number;
+  /** Where the truncation size sits in the patch (set by parseIps). */
+  readonly truncateAt?: number;
 }
 
 const HEADER = [0x50, 0x41, 0x54, 0x43, 0x48]; // PATCH
@@ -81,7 +83,7 @@ export function parseIps(bytes: Uint8Array, name = '-'): IpsPatch {
   }
   const rest = bytes.length - pos;
   if (rest === 0) return { records };
-  if (rest === 3) return { records, truncate: u24(bytes, pos) };
+  if (rest === 3) return { records, truncate: u24(bytes, pos), truncateAt: pos };
   return fail(pos, `${rest} byte(s) after 'EOF' (only a 3-byte truncation size may follow)`);
 }
 
@@ -181,7 +183,12 @@ export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
   );
   const guards =
     ips.truncate !== undefined
-      ? { sizeAfter: { value: BigInt(ips.truncate), source: { name, line: ips.records.length + 1 } } }
+      ? {
+          sizeAfter: {
+            value: BigInt(ips.truncate),
+            source: { name, line: ips.records.length + 1, byte: ips.truncateAt ?? 0 },
+          },
+        }
       : {};
   return { hunks, guards };
 }
