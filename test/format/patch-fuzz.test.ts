@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import {
-  bytesAccess,
   dumpToPatch,
   findReplaceHunk,
-  formatNativePatch,
   ipsToPatch,
   parseDump,
   parseEditSpec,
@@ -13,9 +11,7 @@ import {
   parseIps,
   parseNativePatch,
   parseXxdDump,
-  planPatch,
 } from '../../src/format/patch/index.js';
-import { arbPatch } from './patch-arb.js';
 
 /** Runs `fn`; anything but success or an InputError fails the property. */
 function onlyInputError(fn: () => unknown): void {
@@ -76,16 +72,6 @@ describe('random garbage gives InputError or a result, never another exception o
         onlyInputError(() => parseEditSpec(a));
         onlyInputError(() => parseEditSpec(`${a}=${b}`));
         onlyInputError(() => findReplaceHunk(a, b, { all, ...(count !== undefined && { count }) }));
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  it('planning any patch against any small file', () => {
-    fc.assert(
-      fc.property(arbPatch, fc.uint8Array({ maxLength: 64 }), fc.boolean(), (p, file, grow) => {
-        onlyInputError(() => planPatch(p, bytesAccess(file), { grow, truncate: grow }));
-        onlyInputError(() => parseNativePatch(formatNativePatch(p), 'rt'));
       }),
       { numRuns: 1000 },
     );
