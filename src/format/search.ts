@@ -95,14 +95,18 @@ function verify(hay: Uint8Array, at: number, p: CompiledPattern): boolean {
  * `to`; -1 if none.
  */
 export function findNext(hay: Uint8Array, p: CompiledPattern, from = 0, to = hay.length): number {
-  const last = to - p.length; // last possible start
+  return nextIn(asBuffer(to === hay.length ? hay : hay.subarray(0, to)), p, from);
+}
+
+/** findNext over `buf` = the haystack cut at `to` (prepared once per scan). */
+function nextIn(buf: Buffer, p: CompiledPattern, from: number): number {
+  const last = buf.length - p.length; // last possible start
   if (from < 0) from = 0;
   if (last < from) return -1;
   if (p.anchor.length === 0) {
-    for (let s = from; s <= last; s++) if (verify(hay, s, p)) return s;
+    for (let s = from; s <= last; s++) if (verify(buf, s, p)) return s;
     return -1;
   }
-  const buf = asBuffer(to === hay.length ? hay : hay.subarray(0, to));
   const { anchor, anchorAt } = p;
   let at = from + anchorAt;
   for (;;) {
@@ -110,7 +114,7 @@ export function findNext(hay: Uint8Array, p: CompiledPattern, from = 0, to = hay
     if (hit < 0) return -1;
     const s = hit - anchorAt;
     if (s > last) return -1;
-    if (p.literal || verify(hay, s, p)) return s;
+    if (p.literal || verify(buf, s, p)) return s;
     at = hit + 1;
   }
 }
@@ -134,9 +138,9 @@ function scanRange(
 ): { count: number; next: number } {
   let count = 0;
   let s = from;
+  const buf = asBuffer(to === hay.length ? hay : hay.subarray(0, to));
   if (p.literal && max === Infinity && onMatch === undefined) {
     // The hot path of `find --count`: nothing but indexOf.
-    const buf = asBuffer(to === hay.length ? hay : hay.subarray(0, to));
     const needle = p.anchor;
     for (;;) {
       const hit = buf.indexOf(needle, s);
@@ -146,7 +150,7 @@ function scanRange(
     }
   }
   while (count < max) {
-    const hit = findNext(hay, p, s, to);
+    const hit = nextIn(buf, p, s);
     if (hit < 0) return { count, next: Math.max(s, to - p.length + 1) };
     count++;
     onMatch?.(hit);

@@ -9,6 +9,7 @@ import {
   checkHashes,
   findReplaceHunk,
   hashesNeeded,
+  MAX_ALL_MATCHES,
   mergePatches,
   parseEditSpec,
   parseNativePatch,
@@ -154,6 +155,13 @@ describe('plan: anchors', () => {
     // 00 00 overlaps itself all over the zeros: not taken for an applied change.
     expect(planPatch(P('find de ad (all): 00 00\n'), bytesAccess(BIN)).failures).toEqual([
       'fix.patch line 1: find de ad matched nothing (15 times with the change applied); expected at least once',
+    ]);
+  });
+
+  it("caps 'all' at MAX_ALL_MATCHES matches", () => {
+    const zeros = new Uint8Array(MAX_ALL_MATCHES + 1);
+    expect(planPatch(P('find 00 (all): 01\n'), bytesAccess(zeros)).failures).toEqual([
+      `fix.patch line 1: find 00 matched ${MAX_ALL_MATCHES + 1} times; (all) patches at most ${MAX_ALL_MATCHES}`,
     ]);
   });
 

@@ -20,6 +20,7 @@ export { parseEditSpec, findReplaceHunk } from './edit.js';
 export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
 export {
   planPatch,
+  MAX_ALL_MATCHES,
   assertPlan,
   hashesNeeded,
   checkHashes,

@@ -108,7 +108,7 @@ function postPattern(a: AnchorHunk): BytePattern | undefined {
   let differs = false;
   for (let i = Number(from); i < Number(to); i++) {
     const nb = a.new[i - Number(a.relOffset)]!;
-    if (mask[i] !== 0xff || (bytes[i]! & 0xff) !== nb) differs = true;
+    if (mask[i] !== 0xff || bytes[i] !== nb) differs = true;
     bytes[i] = nb;
     mask[i] = 0xff;
   }
@@ -123,9 +123,12 @@ interface AnchorScan {
   readonly postAt: bigint[];
 }
 
-/** Keep every position for `all`; otherwise enough to resolve and to quote in an error. */
+/** `all` patches at most this many matches: each becomes a hunk held in memory. */
+export const MAX_ALL_MATCHES = 1_000_000;
+
+/** Keep every position for `all` (up to one past the cap); otherwise enough to resolve and quote. */
 function keepLimit(expect: AnchorHunk['expect']): number {
-  return expect === 'all' ? Infinity : expect + 3;
+  return expect === 'all' ? MAX_ALL_MATCHES + 1 : expect + 3;
 }
 
 function scanAnchors(anchors: readonly AnchorHunk[], file: FileAccess, window: number): AnchorScan[] {
@@ -168,10 +171,17 @@ function times(n: number): string {
 function resolveAnchor(s: AnchorScan): { at: bigint[] } | { failure: string } {
   const { anchor } = s;
   const pre = s.pre.count;
+  if (anchor.expect === 'all' && pre > MAX_ALL_MATCHES) {
+    return {
+      failure:
+        `${describeSource(anchor.source)}: find ${formatPattern(anchor.pattern.bytes, anchor.pattern.mask)} matched ` +
+        `${pre} times; (all) patches at most ${MAX_ALL_MATCHES}`,
+    };
+  }
   if (satisfies(anchor.expect, pre)) return { at: s.preAt };
   const postCount = s.post?.count ?? 0;
   // The positions kept are complete unless a count ran past keepLimit, and then the union
-  // exceeds any numeric expectation anyway.
+  // exceeds any numeric expectation (or the cap of `all`) anyway.
   if (s.post && s.preAt.length === pre && s.postAt.length === postCount) {
     const union = [...new Set([...s.preAt, ...s.postAt])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     // Trust the patched form only if it locates disjoint changes: `de ad -> 00 00 (all)` must
