@@ -1,0 +1,74 @@
+/**
+ * Hunks from command-line options: `--edit OFFSET=NEW`, `--edit OFFSET:OLD=NEW`, and
+ * `--find PATTERN --replace NEW [--all | --count N]`.
+ */
+
+import { InputError } from '../../errors.js';
+import { isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
+import type { AnchorHunk, MatchCount, OffsetHunk } from './model.js';
+
+function optionError(option: string, value: string, at: number, message: string): InputError {
+  return new InputError(`${option} ${quote(value)}, col ${at + 1}: ${message}`, { token: value, position: at });
+}
+
+function hexOrFail(option: string, spec: string, text: string, base: number, what: string): Uint8Array {
+  const v: Uint8Array | LexError = parseHexBytes(text);
+  if (isLexError(v)) throw optionError(option, spec, base + v.at, v.error);
+  if (v.length === 0) throw optionError(option, spec, base, `no ${what} bytes`);
+  return v;
+}
+
+/**
+ * Parses one `--edit` value: `OFFSET=NEWHEX` (unguarded) or `OFFSET:OLDHEX=NEWHEX` (guarded).
+ * OFFSET as in the native format; negative counts from the end of the file.
+ *
+ * @param occurrence 1-based position among the `--edit` options (the hunk's `source.line`).
+ * @throws {InputError} naming the column of the problem.
+ */
+// TODO(unify): src/format/number.ts for OFFSET (size suffixes) and src/format/data.ts for hex.
+export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
+  const opt = '--edit';
+  const eq = spec.indexOf('=');
+  if (eq < 0) throw optionError(opt, spec, spec.length, "expected OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (no '=')");
+  const colon = spec.lastIndexOf(':', eq);
+  const offText = spec.slice(0, colon >= 0 ? colon : eq).trim();
+  const offAt = spec.indexOf(offText.charAt(0));
+  const negative = offText.startsWith('-');
+  const value = parseUnsigned(negative ? offText.slice(1) : offText);
+  if (offText === '' || value === undefined) throw optionError(opt, spec, Math.max(0, offAt), `${quote(offText)} is not an offset`);
+  if (negative && value === 0n) throw optionError(opt, spec, offAt, '-0 is not an offset (the last byte is -1)');
+  const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
+  const source = { name: opt, line: occurrence };
+  if (colon < 0) return { kind: 'offset', offset: negative ? -value : value, new: neu, source };
+  const old = hexOrFail(opt, spec, spec.slice(colon + 1, eq), colon + 1, 'old');
+  if (old.length !== neu.length) {
+    throw optionError(opt, spec, eq, `old has ${old.length} byte(s) but new has ${neu.length}: an edit keeps the length`);
+  }
+  return { kind: 'offset', offset: negative ? -value : value, old, new: neu, source };
+}
+
+/**
+ * The anchor hunk of `--find PATTERN --replace NEWHEX`: PATTERN may hold `??` wildcards, the
+ * replacement is plain hex of the same length and is written at every match. Without `all` or
+ * `count` exactly one match is expected.
+ *
+ * @throws {InputError} for bad hex, different lengths, or `all` together with `count`.
+ */
+export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}): AnchorHunk {
+  const pattern = parsePatternText(find);
+  if (isLexError(pattern)) throw optionError('--find', find, pattern.at, pattern.error);
+  if (pattern.bytes.length === 0) throw optionError('--find', find, 0, 'empty pattern');
+  if (pattern.mask.every((m) => m === 0)) throw optionError('--find', find, 0, 'the pattern has no fixed byte');
+  const neu = hexOrFail('--replace', replace, replace, 0, 'replacement');
+  if (neu.length !== pattern.bytes.length) {
+    throw new InputError(
+      `--replace has ${neu.length} byte(s) but --find has ${pattern.bytes.length}: a replacement keeps the length`,
+    );
+  }
+  if (opts.all && opts.count !== undefined) throw new InputError('--all and --count exclude each other');
+  if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 1)) {
+    throw new InputError(`--count must be a whole number of at least 1, not ${opts.count}`);
+  }
+  const expect: MatchCount = opts.all ? 'all' : (opts.count ?? 1);
+  return { kind: 'anchor', pattern, expect, relOffset: 0n, new: neu, source: { name: '--find', line: 1 } };
+}

@@ -1,0 +1,37 @@
+/**
+ * Patch sources, diff and planning — pure, in memory. See model.ts for the hunk model and
+ * native.ts for the native grammar.
+ */
+
+export * from './model.js';
+export { parseNativePatch, formatNativePatch, formatHunkLine } from './native.js';
+export {
+  parseXxdDump,
+  parseHexdumpC,
+  parseDump,
+  detectDumpLayout,
+  dumpToPatch,
+  type Dump,
+  type DumpRun,
+  type DumpToPatchOptions,
+} from './dump.js';
+export { parseIps, formatIps, ipsToPatch, hunksToIps, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
+export { parseEditSpec, findReplaceHunk } from './edit.js';
+export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
+export {
+  planPatch,
+  MAX_ALL_MATCHES,
+  assertPlan,
+  hashesNeeded,
+  checkHashes,
+  patchedChunks,
+  applyPlan,
+  applyPatchToBytes,
+  bytesAccess,
+  type FileAccess,
+  type PlanOptions,
+  type Plan,
+  type PlannedHunk,
+  type HunkState,
+  type ApplyInMemoryOptions,
+} from './plan.js';

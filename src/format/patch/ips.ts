@@ -1,0 +1,233 @@
+/**
+ * IPS patches (the ROM-hacking format): `PATCH`, records, `EOF`, optional truncation size.
+ *
+ * ```text
+ * header   "PATCH"
+ * record   offset:u24be size:u16be data[size]            size > 0
+ *        | offset:u24be 0:u16be count:u16be value:u8      RLE: `value` repeated `count` times
+ * end      "EOF" [ truncate:u24be ]                       truncation extension (Lunar IPS)
+ * ```
+ *
+ * An offset equal to 0x454f46 ("EOF") cannot be written as a record: it is read as the end.
+ * Records apply in order, so a later record wins where two overlap; {@link ipsToPatch} resolves
+ * such overlaps into disjoint hunks, the way sequential patchers apply them.
+ */
+
+import { InputError } from '../../errors.js';
+import { hex } from './lex.js';
+import type { Hunk, OffsetHunk, Patch, Source } from './model.js';
+
+export type IpsRecord =
+  | { readonly kind: 'data'; readonly offset: number; readonly data: Uint8Array; readonly at: number }
+  | { readonly kind: 'rle'; readonly offset: number; readonly length: number; readonly value: number; readonly at: number };
+
+export interface IpsPatch {
+  /** In file order; `at` is each record's byte offset inside the patch. */
+  readonly records: readonly IpsRecord[];
+  /** The truncation extension: the file's final size. */
+  readonly truncate?: number;
+  /** Where the truncation size sits in the patch (set by parseIps). */
+  readonly truncateAt?: number;
+}
+
+const HEADER = [0x50, 0x41, 0x54, 0x43, 0x48]; // PATCH
+const EOF_MARK = 0x454f46; // "EOF"
+const MAX_OFFSET = 0xffffff;
+const MAX_SIZE = 0xffff;
+
+function u24(b: Uint8Array, i: number): number {
+  return (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+}
+
+function u16(b: Uint8Array, i: number): number {
+  return (b[i]! << 8) | b[i + 1]!;
+}
+
+/**
+ * Parses an IPS patch strictly.
+ *
+ * @throws {InputError} naming the byte offset: no `PATCH` header, a truncated record, a missing
+ *   `EOF`, an RLE record of length 0, or bytes after `EOF` other than a 3-byte truncation size.
+ */
+export function parseIps(bytes: Uint8Array, name = '-'): IpsPatch {
+  const fail = (at: number, message: string): never => {
+    throw new InputError(`${name} byte ${hex(at)}: ${message}`, { position: at });
+  };
+  if (bytes.length < HEADER.length || HEADER.some((h, i) => bytes[i] !== h)) {
+    fail(0, "not an IPS patch: no 'PATCH' header");
+  }
+  const records: IpsRecord[] = [];
+  let pos = HEADER.length;
+  for (;;) {
+    const left = bytes.length - pos;
+    const n = records.length + 1;
+    if (left < 3) fail(pos, `missing 'EOF' after ${records.length} record(s)${left > 0 ? ` (${left} stray byte(s))` : ''}`);
+    const offset = u24(bytes, pos);
+    if (offset === EOF_MARK) {
+      pos += 3;
+      break;
+    }
+    if (left < 5) fail(pos, `record ${n} is truncated: its 2-byte size is missing`);
+    const size = u16(bytes, pos + 3);
+    if (size > 0) {
+      if (left < 5 + size) fail(pos, `record ${n} is truncated: ${size} data bytes announced, ${left - 5} present`);
+      records.push({ kind: 'data', offset, data: bytes.slice(pos + 5, pos + 5 + size), at: pos });
+      pos += 5 + size;
+    } else {
+      if (left < 8) fail(pos, `RLE record ${n} is truncated: needs 8 bytes, ${left} present`);
+      const length = u16(bytes, pos + 5);
+      if (length === 0) fail(pos, `RLE record ${n} has length 0`);
+      records.push({ kind: 'rle', offset, length, value: bytes[pos + 7]!, at: pos });
+      pos += 8;
+    }
+  }
+  const rest = bytes.length - pos;
+  if (rest === 0) return { records };
+  if (rest === 3) return { records, truncate: u24(bytes, pos), truncateAt: pos };
+  return fail(pos, `${rest} byte(s) after 'EOF' (only a 3-byte truncation size may follow)`);
+}
+
+/**
+ * Serialises an IPS patch.
+ *
+ * @throws {InputError} when a record cannot be expressed in IPS: offset past 16 MiB or equal to
+ *   0x454f46, size 0 or above 65535, or a truncation size past 16 MiB.
+ */
+export function formatIps(ips: IpsPatch): Uint8Array {
+  let len = HEADER.length + 3 + (ips.truncate !== undefined ? 3 : 0);
+  for (const r of ips.records) len += r.kind === 'data' ? 5 + r.data.length : 8;
+  const out = new Uint8Array(len);
+  out.set(HEADER, 0);
+  let pos = HEADER.length;
+  const put24 = (v: number): void => {
+    out[pos++] = v >>> 16;
+    out[pos++] = (v >>> 8) & 0xff;
+    out[pos++] = v & 0xff;
+  };
+  const put16 = (v: number): void => {
+    out[pos++] = v >>> 8;
+    out[pos++] = v & 0xff;
+  };
+  for (const r of ips.records) {
+    if (!Number.isInteger(r.offset) || r.offset < 0 || r.offset > MAX_OFFSET) {
+      throw new InputError(`IPS cannot address offset ${hex(r.offset)} (limit ${hex(MAX_OFFSET)})`);
+    }
+    if (r.offset === EOF_MARK) throw new InputError(`IPS cannot start a record at ${hex(EOF_MARK)} (it reads as 'EOF')`);
+    const size = r.kind === 'data' ? r.data.length : r.length;
+    if (size < 1 || size > MAX_SIZE) throw new InputError(`IPS record at ${hex(r.offset)} has size ${size} (1..65535)`);
+    put24(r.offset);
+    if (r.kind === 'data') {
+      put16(r.data.length);
+      out.set(r.data, pos);
+      pos += r.data.length;
+    } else {
+      put16(0);
+      put16(r.length);
+      out[pos++] = r.value & 0xff;
+    }
+  }
+  put24(EOF_MARK);
+  if (ips.truncate !== undefined) {
+    if (ips.truncate < 0 || ips.truncate > MAX_OFFSET) throw new InputError(`IPS cannot truncate to ${hex(ips.truncate)}`);
+    put24(ips.truncate);
+  }
+  return out;
+}
+
+interface Segment {
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+  source: Source;
+}
+
+function recordBytes(r: IpsRecord): Uint8Array {
+  return r.kind === 'data' ? r.data : new Uint8Array(r.length).fill(r.value);
+}
+
+/**
+ * Turns IPS records into unguarded hunks (sorted by offset, disjoint: where records overlap the
+ * later one wins) and the truncation extension into a `size after` guard. Each hunk's source is
+ * `{name, line: record number, byte: record offset in the patch}`.
+ */
+export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
+  const segs: Segment[] = [];
+  ips.records.forEach((r, i) => {
+    const bytes = recordBytes(r);
+    const seg: Segment = { start: r.offset, end: r.offset + bytes.length, bytes, source: { name, line: i + 1, byte: r.at } };
+    // First segment that ends after seg.start (segs are sorted and disjoint).
+    let lo = 0;
+    let hi = segs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (segs[mid]!.end <= seg.start) lo = mid + 1;
+      else hi = mid;
+    }
+    let k = lo;
+    while (k < segs.length && segs[k]!.start < seg.end) k++;
+    // Segments lo..k-1 overlap seg: keep what sticks out on either side.
+    const parts: Segment[] = [];
+    const first = segs[lo];
+    if (k > lo && first!.start < seg.start) {
+      parts.push({ ...first!, end: seg.start, bytes: first!.bytes.subarray(0, seg.start - first!.start) });
+    }
+    parts.push(seg);
+    const last = segs[k - 1];
+    if (k > lo && last!.end > seg.end) {
+      parts.push({ ...last!, start: seg.end, bytes: last!.bytes.subarray(seg.end - last!.start) });
+    }
+    segs.splice(lo, k - lo, ...parts);
+  });
+  const hunks: Hunk[] = segs.map(
+    (s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }),
+  );
+  const guards =
+    ips.truncate !== undefined
+      ? {
+          sizeAfter: {
+            value: BigInt(ips.truncate),
+            source: { name, line: ips.records.length + 1, byte: ips.truncateAt ?? 0 },
+          },
+        }
+      : {};
+  return { hunks, guards };
+}
+
+/**
+ * Expresses offset hunks as IPS records (split at 65535 bytes; a split never starts a record at
+ * 0x454f46 when it can avoid it) for `diff --format ips`. Guards cannot be expressed and are
+ * dropped. A `sizeAfter` below the data's end becomes the truncation size; above it, a one-byte
+ * zero record at the last byte grows the file.
+ *
+ * @throws {InputError} for negative offsets, offsets past 16 MiB, or a hunk starting at 0x454f46.
+ */
+export function hunksToIps(hunks: readonly OffsetHunk[], sizeAfter?: bigint): IpsPatch {
+  const records: IpsRecord[] = [];
+  let end = 0;
+  for (const h of hunks) {
+    if (h.offset < 0n || h.offset + BigInt(h.new.length) > BigInt(MAX_OFFSET) + 1n) {
+      throw new InputError(`IPS cannot address the hunk at ${hex(h.offset)} (limit ${hex(MAX_OFFSET)})`);
+    }
+    const base = Number(h.offset);
+    let i = 0;
+    while (i < h.new.length) {
+      let n = Math.min(MAX_SIZE, h.new.length - i);
+      // Keep the next record from starting at the EOF marker by ending this one a byte early/late.
+      if (base + i + n === EOF_MARK && i + n < h.new.length) n = n > 1 ? n - 1 : n + 1;
+      records.push({ kind: 'data', offset: base + i, data: h.new.subarray(i, i + n), at: 0 });
+      i += n;
+    }
+    end = Math.max(end, base + h.new.length);
+  }
+  if (sizeAfter === undefined) return { records };
+  const size = Number(sizeAfter);
+  if (size > MAX_OFFSET) throw new InputError(`IPS cannot express a file size of ${hex(size)}`);
+  if (size < end) return { records, truncate: size };
+  if (size > end) records.push({ kind: 'data', offset: size - 1, data: new Uint8Array(1), at: 0 });
+  return { records };
+}
+
+/** True when `bytes` starts with the IPS header `PATCH` (for choosing a parser). */
+export function looksLikeIps(bytes: Uint8Array): boolean {
+  return bytes.length >= HEADER.length && HEADER.every((h, i) => bytes[i] === h);
+}

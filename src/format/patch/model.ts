@@ -1,0 +1,180 @@
+/**
+ * The hunk model shared by every patch source (native patch files, `--edit`, `--find/--replace`,
+ * xxd / hexdump -C dumps, IPS) and by `diff`.
+ *
+ * A source is parsed into a {@link Patch}: a list of hunks plus file-level guards. Nothing here
+ * touches a file; {@link ./plan.ts} resolves a patch against a file's bytes (given as a `read`
+ * callback) into a plan that says, per hunk, whether it will be applied, is already applied, or
+ * fails its guard.
+ *
+ * Offsets and sizes are `bigint` so that files beyond 2^53 bytes stay exact; byte data is
+ * `Uint8Array`.
+ */
+
+import { InputError } from '../../errors.js';
+
+/**
+ * Where a hunk or guard came from, for one-line error messages.
+ *
+ * For text sources `line` is the 1-based line number. For binary sources (IPS) `line` is the
+ * 1-based record number and `byte` the record's offset inside the patch file. For command-line
+ * sources (`--edit`, `--find`) `name` is the option and `line` its 1-based occurrence.
+ */
+export interface Source {
+  /** Patch file name as the user gave it, `-` for stdin, or the option (`--edit`). */
+  readonly name: string;
+  /** 1-based line (text), record (IPS) or occurrence (options). */
+  readonly line: number;
+  /** Byte offset of the record inside a binary patch file. */
+  readonly byte?: number;
+}
+
+/**
+ * A byte pattern with wildcards. Byte `i` of a file matches when
+ * `(file[i] & mask[i]) === (bytes[i] & mask[i])`.
+ *
+ * `mask[i]` is `0xff` for a fixed byte, `0x00` for `??`, and `0xf0` / `0x0f` for the nibble
+ * wildcards `4?` / `?4`. `bytes` and `mask` have the same, non-zero length.
+ */
+export interface BytePattern {
+  readonly bytes: Uint8Array;
+  readonly mask: Uint8Array;
+}
+
+/**
+ * A change at a fixed offset.
+ *
+ * `old`, when present, is the guard: the bytes that must be there before the change (same length
+ * as `new`). A hunk whose target range already holds `new` counts as already applied, guarded or
+ * not. Bytes past the current end of the file read as zeros once the file is grown, so a guard
+ * there expects zeros.
+ */
+export interface OffsetHunk {
+  readonly kind: 'offset';
+  /**
+   * Where the change starts. Negative counts from the end of the file as it is before the patch
+   * (`-4` = the last four bytes); only `--edit` and hand-written patches produce these, and a plan
+   * refuses them when the patch changes the file size (the end would move between runs).
+   */
+  readonly offset: bigint;
+  /** Expected current bytes (guard), same length as `new`; absent for an unguarded hunk. */
+  readonly old?: Uint8Array;
+  /** The bytes to write; never empty. */
+  readonly new: Uint8Array;
+  readonly source: Source;
+  /** The trailing `# comment` of the hunk's line, if any: it names the change in reports. */
+  readonly note?: string;
+}
+
+/**
+ * How many times an anchor pattern must match: exactly `n` (n ≥ 1), or `'all'` = one or more, and
+ * every match is patched.
+ */
+export type MatchCount = number | 'all';
+
+/**
+ * A change located by a byte pattern: every position where `pattern` matches (matches may
+ * overlap) is a match; the number of matches must equal `expect`; each match `m` turns into an
+ * {@link OffsetHunk} at `m + relOffset`.
+ *
+ * Idempotence: after the patch is applied the pattern may no longer match (the change often
+ * rewrites bytes inside it). So if the pattern itself does not match the expected number of
+ * times, the resolver looks for the pattern *as it would read after the change* (the new bytes
+ * substituted where they overlap it); if that matches as expected, at places whose changes do not
+ * overlap, the hunks resolve there and are reported as already applied. This is a judgement from
+ * the bytes alone: a file that never had the pattern but holds the patched form as often as
+ * expected also counts as patched. `sha256 before`/`after` or `size` guards make it exact.
+ */
+export interface AnchorHunk {
+  readonly kind: 'anchor';
+  readonly pattern: BytePattern;
+  readonly expect: MatchCount;
+  /** Offset of the change relative to the start of each match; may be negative. */
+  readonly relOffset: bigint;
+  /** Expected current bytes at the change (guard), same length as `new`. */
+  readonly old?: Uint8Array;
+  readonly new: Uint8Array;
+  readonly source: Source;
+  readonly note?: string;
+}
+
+export type Hunk = OffsetHunk | AnchorHunk;
+
+/** A file-level guard value and the line that declared it. */
+export interface Guard<T> {
+  readonly value: T;
+  readonly source: Source;
+}
+
+/**
+ * Whole-file guards. Hashes are 64 lowercase hex digits (SHA-256); computing them is the
+ * caller's job (see {@link ./plan.ts} `checkHashes`).
+ */
+export interface FileGuards {
+  /** SHA-256 of the whole file before the patch. */
+  readonly sha256Before?: Guard<string>;
+  /** SHA-256 of the whole file after the patch. */
+  readonly sha256After?: Guard<string>;
+  /** Size of the file before the patch. */
+  readonly sizeBefore?: Guard<bigint>;
+  /**
+   * Size of the file after the patch: larger grows it (zero-filled, before any hunk is written),
+   * smaller truncates it. Hunks must lie within it.
+   */
+  readonly sizeAfter?: Guard<bigint>;
+}
+
+/** A parsed patch from any source. Hunks keep the source's order. */
+export interface Patch {
+  readonly hunks: readonly Hunk[];
+  readonly guards: FileGuards;
+}
+
+/** `name line 3` / `name record 3 (byte 0x1a)` / `--edit #2`: the prefix of error messages. */
+export function describeSource(source: Source): string {
+  if (source.byte !== undefined) {
+    return `${source.name} record ${source.line} (byte 0x${source.byte.toString(16)})`;
+  }
+  if (source.name.startsWith('--')) return `${source.name} #${source.line}`;
+  return `${source.name} line ${source.line}`;
+}
+
+/**
+ * Joins patches from several sources into one, so that all their hunks are validated together.
+ *
+ * @throws {InputError} when two sources declare different values for the same file guard.
+ */
+export function mergePatches(patches: readonly Patch[]): Patch {
+  const hunks: Hunk[] = [];
+  const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
+  for (const p of patches) {
+    hunks.push(...p.hunks);
+    for (const key of ['sha256Before', 'sha256After', 'sizeBefore', 'sizeAfter'] as const) {
+      const g = p.guards[key];
+      if (g === undefined) continue;
+      const prev = guards[key];
+      if (prev !== undefined && prev.value !== g.value) {
+        throw new InputError(
+          `${describeSource(g.source)}: ${GUARD_NAMES[key]} ${showGuardValue(g.value)} contradicts ` +
+            `${describeSource(prev.source)} (${showGuardValue(prev.value)})`,
+          { line: g.source.line },
+        );
+      }
+      // Object.assign: one generic write for the four differently-typed keys.
+      Object.assign(guards, { [key]: prev ?? g });
+    }
+  }
+  return { hunks, guards };
+}
+
+/** The keyword of each guard in the native format, also used in messages. */
+export const GUARD_NAMES = {
+  sha256Before: 'sha256 before',
+  sha256After: 'sha256 after',
+  sizeBefore: 'size before',
+  sizeAfter: 'size after',
+} as const;
+
+function showGuardValue(v: string | bigint): string {
+  return typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
+}

@@ -1,0 +1,300 @@
+/**
+ * The native mmapx patch format: line-oriented text, one change or guard per line.
+ *
+ * ```text
+ * # mmapx patch: comments start with '#' and run to the end of the line.
+ * sha256 before 0c1f...e9            # whole-file SHA-256 before the patch
+ * sha256 after  77aa...01            # ... and after it
+ * size before 0x2000                 # the file must be this long
+ * size after  0x2400                 # grow (zero-filled) or truncate to this
+ * 0x1f40: 74 05 -> eb 05             # guarded: expects 74 05, writes eb 05
+ * 0x2000: 90 90                      # unguarded: writes 90 90
+ * -4: 00 00 00 00 -> de ad be ef     # negative offset: from the end of the file
+ * find e8 ?? ?? ?? ?? 84 c0 74 (once) +7: 74 -> eb
+ * find 4? 8b ?5 (2 times): 90 90 90  # nibble wildcards; exactly two matches
+ * find de ad be ef (all): 00 00 00 00
+ * ```
+ *
+ * Grammar (EBNF; whitespace between tokens is free except inside a number; keywords are
+ * lowercase, hex digits either case):
+ *
+ * ```ebnf
+ * patch        = { line } ;
+ * line         = [ statement ] [ comment ] ( "\n" | "\r\n" | end of input ) ;
+ * comment      = "#" { any character but newline } ;   (* on a hunk line: the hunk's note *)
+ * statement    = offset-hunk | anchor-hunk | file-guard ;
+ *
+ * offset-hunk  = offset ":" change ;
+ * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
+ * anchor-hunk  = "find" pattern [ "(" count ")" ] [ relative ] ":" change ;
+ * pattern      = pattern-byte { pattern-byte } ;       (* at least one fixed nibble *)
+ * pattern-byte = hexdigit hexdigit | "??" | hexdigit "?" | "?" hexdigit ;
+ * count        = "once" | integer [ "time" | "times" ] | "all" ;   (* default: once *)
+ * relative     = ( "+" | "-" ) number ;    (* from the start of each match; default +0 *)
+ * change       = bytes "->" bytes          (* guarded: old -> new, same length *)
+ *              | bytes ;                   (* unguarded *)
+ * bytes        = hexdigit hexdigit { hexdigit hexdigit } ;   (* spaces allowed between pairs *)
+ *
+ * file-guard   = "sha256" ( "before" | "after" ) hexdigit * 64
+ *              | "size"   ( "before" | "after" ) number ;    (* each at most once *)
+ *
+ * number       = decimal | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
+ * decimal      = "0" | nonzero { digit } ;   (* no leading zeros: "00001f40" is an xxd line *)
+ * integer      = decimal ;
+ *                (* "_" may separate digits of any number: 0x1_0000 *)
+ * ```
+ *
+ * Semantics (see model.ts): a hunk already holding its new bytes is "already applied"; an
+ * anchor's pattern must match exactly `count` times (matches may overlap) — or, if the patch
+ * was already applied, the pattern with the new bytes in place must; hunks must not overlap;
+ * hunks past the end need the file to grow (`size after`, or the caller's grow option).
+ */
+
+import { InputError } from '../../errors.js';
+import {
+  formatHex,
+  formatPattern,
+  hex,
+  isLexError,
+  parseHexBytes,
+  parsePatternText,
+  parseUnsigned,
+  quote,
+  type LexError,
+} from './lex.js';
+import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, Source } from './model.js';
+
+/** One line being parsed: knows its text and number, and how to fail with a column. */
+class Line {
+  constructor(
+    readonly name: string,
+    readonly no: number,
+    readonly text: string,
+  ) {}
+
+  get source(): Source {
+    return { name: this.name, line: this.no };
+  }
+
+  /** @param col 0-based column in the line. */
+  fail(message: string, col: number): never {
+    throw new InputError(`${this.name} line ${this.no}, col ${col + 1}: ${message}`, {
+      line: this.no,
+      position: col,
+      token: this.text,
+    });
+  }
+
+  /** Fails at `base + err.at` when `v` is a lexing failure; returns `v` otherwise. */
+  check<T>(v: T | LexError, base: number): T {
+    if (isLexError(v)) this.fail(v.error, base + v.at);
+    return v;
+  }
+}
+
+/** Index of the first non-blank character at or after `i`. */
+function skipBlank(s: string, i: number): number {
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+  return i;
+}
+
+function parseChange(line: Line, stmt: string, start: number): { old?: Uint8Array; new: Uint8Array } {
+  const arrow = stmt.indexOf('->', start);
+  if (arrow >= 0 && stmt.indexOf('->', arrow + 2) >= 0) line.fail("more than one '->'", stmt.indexOf('->', arrow + 2));
+  const newStart = arrow >= 0 ? arrow + 2 : start;
+  const newText = stmt.slice(newStart);
+  const neu = line.check(parseHexBytes(newText), newStart);
+  if (neu.length === 0) {
+    line.fail(arrow >= 0 ? "no new bytes after '->'" : 'no bytes to write', skipBlank(stmt, newStart));
+  }
+  if (arrow < 0) return { new: neu };
+  const oldText = stmt.slice(start, arrow);
+  const old = line.check(parseHexBytes(oldText), start);
+  if (old.length === 0) line.fail("no old bytes before '->'", arrow);
+  if (old.length !== neu.length) {
+    line.fail(`old has ${old.length} byte(s) but new has ${neu.length}: a change keeps the length`, arrow);
+  }
+  return { old, new: neu };
+}
+
+function parseNumberAt(line: Line, stmt: string, start: number, what: string): { value: bigint; end: number } {
+  const i = skipBlank(stmt, start);
+  let end = i;
+  while (end < stmt.length && /[0-9a-zA-Z_]/.test(stmt[end]!)) end++;
+  const token = stmt.slice(i, end);
+  if (token === '') line.fail(`expected ${what}`, i);
+  const value = parseUnsigned(token);
+  if (value === undefined) {
+    const hint = /^0[0-9a-fA-F]/.test(token) ? ' (write hex as 0x..., decimal without leading zeros)' : '';
+    line.fail(`${quote(token)} is not a number${hint}`, i);
+  }
+  return { value, end };
+}
+
+function expectEnd(line: Line, stmt: string, i: number): void {
+  const j = skipBlank(stmt, i);
+  if (j < stmt.length) line.fail(`unexpected ${quote(stmt.slice(j).trimEnd())}`, j);
+}
+
+function parseCount(line: Line, text: string, base: number): MatchCount {
+  const t = text.trim();
+  const at = base + text.indexOf(t.charAt(0));
+  if (t === 'once') return 1;
+  if (t === 'all') return 'all';
+  const m = /^([0-9a-zA-Z_]+)(\s+times?)?$/.exec(t);
+  const n = m ? parseUnsigned(m[1]!) : undefined;
+  if (n === undefined) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
+  if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(`match count must be at least 1`, at);
+  return Number(n);
+}
+
+function parseAnchor(line: Line, stmt: string, start: number, note: string | undefined): AnchorHunk {
+  const colon = stmt.indexOf(':', start);
+  if (colon < 0) line.fail("expected ':' before the change", stmt.length);
+  const head = stmt.slice(0, colon);
+  // The pattern runs up to '(' or a sign of the relative offset.
+  let patEnd = start;
+  while (patEnd < head.length && !'(+-'.includes(head[patEnd]!)) patEnd++;
+  const pattern = line.check(parsePatternText(head.slice(start, patEnd)), start);
+  if (pattern.bytes.length === 0) line.fail('expected a byte pattern after find', skipBlank(head, start));
+  if (pattern.mask.every((m) => m === 0)) line.fail('the pattern has no fixed byte', skipBlank(head, start));
+  let i = patEnd;
+  let expect: MatchCount = 1;
+  if (head[i] === '(') {
+    const close = head.indexOf(')', i);
+    if (close < 0) line.fail("missing ')'", i);
+    expect = parseCount(line, head.slice(i + 1, close), i + 1);
+    i = skipBlank(head, close + 1);
+  }
+  let relOffset = 0n;
+  if (head[i] === '+' || head[i] === '-') {
+    const sign = head[i] === '-' ? -1n : 1n;
+    const { value, end } = parseNumberAt(line, head, i + 1, 'a relative offset after the sign');
+    relOffset = sign * value;
+    i = end;
+  }
+  expectEnd(line, head, i);
+  const change = parseChange(line, stmt, colon + 1);
+  return {
+    kind: 'anchor',
+    pattern,
+    expect,
+    relOffset,
+    ...change,
+    source: line.source,
+    ...(note !== undefined && { note }),
+  };
+}
+
+function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): OffsetHunk {
+  const colon = stmt.indexOf(':');
+  const first = skipBlank(stmt, 0);
+  if (colon < 0) {
+    line.fail("expected 'OFFSET: bytes', 'find PATTERN: bytes', 'size ...' or 'sha256 ...'", first);
+  }
+  let i = first;
+  const negative = stmt[i] === '-';
+  if (negative) i++;
+  const { value, end } = parseNumberAt(line, stmt, i, 'an offset');
+  expectEnd(line, stmt.slice(0, colon), end);
+  if (negative && value === 0n) line.fail('-0 is not an offset (the last byte is -1)', first);
+  const change = parseChange(line, stmt, colon + 1);
+  return {
+    kind: 'offset',
+    offset: negative ? -value : value,
+    ...change,
+    source: line.source,
+    ...(note !== undefined && { note }),
+  };
+}
+
+type MutableGuards = { -readonly [K in keyof FileGuards]: FileGuards[K] };
+
+function parseGuard(line: Line, stmt: string, keyword: 'sha256' | 'size', start: number, guards: MutableGuards): void {
+  const i = skipBlank(stmt, start);
+  const m = /^(before|after)\b/.exec(stmt.slice(i));
+  if (!m) line.fail(`expected 'before' or 'after' after '${keyword}'`, i);
+  const when = m[1] as 'before' | 'after';
+  const key = `${keyword}${when === 'before' ? 'Before' : 'After'}` as const;
+  if (guards[key] !== undefined) {
+    line.fail(`'${keyword} ${when}' given twice (first on line ${guards[key].source.line})`, skipBlank(stmt, 0));
+  }
+  const valueAt = skipBlank(stmt, i + when.length);
+  if (keyword === 'sha256') {
+    const token = stmt.slice(valueAt).trimEnd();
+    if (!/^[0-9a-fA-F]{64}$/.test(token)) line.fail('expected 64 hex digits of SHA-256', valueAt);
+    guards[key as 'sha256Before' | 'sha256After'] = { value: token.toLowerCase(), source: line.source };
+  } else {
+    const { value, end } = parseNumberAt(line, stmt, valueAt, 'a size');
+    expectEnd(line, stmt, end);
+    guards[key as 'sizeBefore' | 'sizeAfter'] = { value, source: line.source } satisfies Guard<bigint>;
+  }
+}
+
+/**
+ * Parses a native patch (see the grammar at the top of this file).
+ *
+ * @param name the patch's name for messages (file name, `-` for stdin).
+ * @throws {InputError} on the first malformed line: `NAME line N, col C: what is wrong`, with
+ *   `location.line` (1-based) and `location.position` (0-based column).
+ */
+export function parseNativePatch(text: string, name: string): Patch {
+  const hunks: Hunk[] = [];
+  const guards: MutableGuards = {};
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let n = 0; n < lines.length; n++) {
+    let raw = lines[n]!;
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    const line = new Line(name, n + 1, raw);
+    const hash = raw.indexOf('#');
+    const stmt = hash >= 0 ? raw.slice(0, hash) : raw;
+    const noteText = hash >= 0 ? raw.slice(hash + 1).trim() : '';
+    const note = noteText === '' ? undefined : noteText;
+    const first = skipBlank(stmt, 0);
+    if (first === stmt.length) continue;
+    const word = /^[a-z0-9]+/.exec(stmt.slice(first))?.[0] ?? '';
+    const after = first + word.length;
+    const wordEnds = after === stmt.length || stmt[after] === ' ' || stmt[after] === '\t';
+    if (word === 'find' && wordEnds) hunks.push(parseAnchor(line, stmt, after, note));
+    else if ((word === 'sha256' || word === 'size') && wordEnds) parseGuard(line, stmt, word, after, guards);
+    else hunks.push(parseOffsetHunk(line, stmt, note));
+  }
+  return { hunks, guards };
+}
+
+/** Notes are one line of text: newlines and '#' would change the parse. */
+function noteSuffix(note: string | undefined): string {
+  if (note === undefined) return '';
+  const clean = note.replace(/[\r\n]+/g, ' ').trim();
+  return clean === '' ? '' : `  # ${clean}`;
+}
+
+function formatChange(h: Hunk): string {
+  return h.old !== undefined ? `${formatHex(h.old)} -> ${formatHex(h.new)}` : formatHex(h.new);
+}
+
+/** One hunk as its native line (no newline). */
+export function formatHunkLine(h: Hunk): string {
+  if (h.kind === 'offset') return `${hex(h.offset)}: ${formatChange(h)}${noteSuffix(h.note)}`;
+  const count = h.expect === 'all' ? 'all' : h.expect === 1 ? 'once' : `${h.expect} times`;
+  const rel = h.relOffset === 0n ? '' : h.relOffset < 0n ? ` -${hex(-h.relOffset)}` : ` +${hex(h.relOffset)}`;
+  return `find ${formatPattern(h.pattern.bytes, h.pattern.mask)} (${count})${rel}: ${formatChange(h)}${noteSuffix(h.note)}`;
+}
+
+/**
+ * Formats a patch as native text that {@link parseNativePatch} reads back to the same hunks and
+ * guards (sources aside): guards first, then hunks in order, offsets in hex.
+ *
+ * @param header comment lines to put first (each gets a `# ` prefix).
+ */
+export function formatNativePatch(patch: Patch, header: readonly string[] = []): string {
+  const out: string[] = header.map((h) => `# ${h.replace(/[\r\n]+/g, ' ')}`.trimEnd());
+  const g = patch.guards;
+  if (g.sizeBefore) out.push(`size before ${hex(g.sizeBefore.value)}`);
+  if (g.sizeAfter) out.push(`size after ${hex(g.sizeAfter.value)}`);
+  if (g.sha256Before) out.push(`sha256 before ${g.sha256Before.value}`);
+  if (g.sha256After) out.push(`sha256 after ${g.sha256After.value}`);
+  for (const h of patch.hunks) out.push(formatHunkLine(h));
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}

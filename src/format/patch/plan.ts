@@ -1,0 +1,482 @@
+/**
+ * Resolving a patch against a file's current bytes, before anything is written.
+ *
+ * {@link planPatch} takes the file as a size and a `read(offset, length)` callback (the CLI reads
+ * through windows of a mapping; tests pass a Uint8Array through {@link bytesAccess}) and:
+ *
+ * 1. resolves negative offsets and anchors (one pass over the file for all anchors);
+ * 2. decides the final size (`size after`, or growth to the last hunk's end when `grow`) and
+ *    refuses hunks past it, growth without `grow`, shrinking without `truncate`;
+ * 3. refuses overlapping hunks, naming both lines;
+ * 4. classifies each hunk: `already` (its range holds the new bytes), `fail` (a guard differs),
+ *    or `apply`; checks `size before`.
+ *
+ * Structural problems (overlaps, out of range) throw {@link InputError}; guard failures and
+ * anchors matching the wrong number of times are collected in `plan.failures`, so a report can
+ * list them all, and {@link assertPlan} turns them into one {@link GuardError}. Hashes are left to
+ * the caller: {@link hashesNeeded} says which to compute, {@link checkHashes} judges them, and
+ * {@link patchedChunks} streams the would-be result for `sha256 after` before anything is written.
+ *
+ * The file model: the patch first resizes the file (growing fills with zeros), then writes the
+ * hunks. So bytes past the current end read as zeros, for guards and for "already applied".
+ */
+
+import { GuardError, InputError } from '../../errors.js';
+import { compilePattern, WindowScanner } from '../search.js';
+import { formatHex, formatPattern, hex } from './lex.js';
+import { describeSource, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
+
+/** Read access to the file being patched. */
+export interface FileAccess {
+  /** Current size in bytes. */
+  readonly size: bigint;
+  /**
+   * `length` bytes at `offset` (always within `size`). The result is only read before the next
+   * call, so it may be a view into a window that the callback replaces later.
+   */
+  read(offset: bigint, length: number): Uint8Array;
+}
+
+/** A FileAccess over bytes in memory. */
+export function bytesAccess(bytes: Uint8Array): FileAccess {
+  return { size: BigInt(bytes.length), read: (offset, length) => bytes.subarray(Number(offset), Number(offset) + length) };
+}
+
+export interface PlanOptions {
+  /** Allow the file to grow (hunks past the end, a larger `size after`). */
+  readonly grow?: boolean;
+  /** Allow the file to shrink (a smaller `size after`). */
+  readonly truncate?: boolean;
+  /** Bytes per read while scanning for anchors (default 64 MiB). */
+  readonly window?: number;
+}
+
+export type HunkState = 'apply' | 'already' | 'fail';
+
+/** A hunk resolved to an absolute offset and classified against the file. */
+export interface PlannedHunk {
+  readonly offset: bigint;
+  readonly old?: Uint8Array;
+  readonly new: Uint8Array;
+  /** The bytes there now (a copy; zeros past the current end). The journal saves these. */
+  readonly current: Uint8Array;
+  readonly state: HunkState;
+  /** The hunk it came from (an anchor yields one planned hunk per match). */
+  readonly hunk: Hunk;
+  /** For anchor hunks: where the pattern matched. */
+  readonly match?: bigint;
+}
+
+export interface Plan {
+  /** The file's size now. */
+  readonly sizeBefore: bigint;
+  /** The size the patch leaves (equal to sizeBefore when it does not resize). */
+  readonly sizeAfter: bigint;
+  /** Sorted by offset, disjoint. */
+  readonly hunks: readonly PlannedHunk[];
+  /** One line per failed guard or anchor, `SOURCE: what`, in source order. */
+  readonly failures: readonly string[];
+  /** `fail` if anything failed; `already` if every hunk is already applied and no resize is due. */
+  readonly state: 'apply' | 'already' | 'fail';
+  /** The patch's file guards (hashes are checked by the caller, see checkHashes). */
+  readonly guards: FileGuards;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** Bytes [offset, offset+length) of the file, zeros past its end: always a copy. */
+function readVirtual(file: FileAccess, offset: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  if (offset < file.size) {
+    const n = Number(file.size - offset < BigInt(length) ? file.size - offset : BigInt(length));
+    out.set(file.read(offset, n).subarray(0, n), 0);
+  }
+  return out;
+}
+
+/** The anchor's pattern as it reads once its change is in place (undefined if no overlap). */
+function postPattern(a: AnchorHunk): BytePattern | undefined {
+  const L = BigInt(a.pattern.bytes.length);
+  const from = a.relOffset > 0n ? a.relOffset : 0n;
+  const to = a.relOffset + BigInt(a.new.length) < L ? a.relOffset + BigInt(a.new.length) : L;
+  if (from >= to) return undefined;
+  const bytes = Uint8Array.from(a.pattern.bytes);
+  const mask = Uint8Array.from(a.pattern.mask);
+  let differs = false;
+  for (let i = Number(from); i < Number(to); i++) {
+    const nb = a.new[i - Number(a.relOffset)]!;
+    if (mask[i] !== 0xff || bytes[i] !== nb) differs = true;
+    bytes[i] = nb;
+    mask[i] = 0xff;
+  }
+  return differs ? { bytes, mask } : undefined;
+}
+
+interface AnchorScan {
+  readonly anchor: AnchorHunk;
+  readonly pre: WindowScanner;
+  readonly post: WindowScanner | undefined;
+  readonly preAt: bigint[];
+  readonly postAt: bigint[];
+}
+
+/** `all` patches at most this many matches: each becomes a hunk held in memory. */
+export const MAX_ALL_MATCHES = 1_000_000;
+
+/** Keep every position for `all` (up to one past the cap); otherwise enough to resolve and quote. */
+function keepLimit(expect: AnchorHunk['expect']): number {
+  return expect === 'all' ? MAX_ALL_MATCHES + 1 : expect + 3;
+}
+
+function scanAnchors(anchors: readonly AnchorHunk[], file: FileAccess, window: number): AnchorScan[] {
+  const scans = anchors.map((anchor): AnchorScan => {
+    const post = postPattern(anchor);
+    return {
+      anchor,
+      pre: new WindowScanner(compilePattern(anchor.pattern)),
+      post: post && new WindowScanner(compilePattern(post)),
+      preAt: [],
+      postAt: [],
+    };
+  });
+  if (scans.length === 0) return scans;
+  for (let off = 0n; off < file.size; off += BigInt(window)) {
+    const len = Number(file.size - off < BigInt(window) ? file.size - off : BigInt(window));
+    const view = file.read(off, len);
+    for (const s of scans) {
+      const limit = keepLimit(s.anchor.expect);
+      s.pre.scan(view, off, (at) => void (s.preAt.length < limit && s.preAt.push(at)));
+      s.post?.scan(view, off, (at) => void (s.postAt.length < limit && s.postAt.push(at)));
+    }
+  }
+  return scans;
+}
+
+function satisfies(expect: AnchorHunk['expect'], count: number): boolean {
+  return expect === 'all' ? count >= 1 : count === expect;
+}
+
+function countText(expect: AnchorHunk['expect']): string {
+  return expect === 'all' ? 'at least once' : expect === 1 ? 'once' : `${expect} times`;
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : `${n} times`;
+}
+
+/** Match positions the anchor resolves to, or a failure line. */
+function resolveAnchor(s: AnchorScan): { at: bigint[] } | { failure: string } {
+  const { anchor } = s;
+  const pre = s.pre.count;
+  if (anchor.expect === 'all' && pre > MAX_ALL_MATCHES) {
+    return {
+      failure:
+        `${describeSource(anchor.source)}: find ${formatPattern(anchor.pattern.bytes, anchor.pattern.mask)} matched ` +
+        `${pre} times; (all) patches at most ${MAX_ALL_MATCHES}`,
+    };
+  }
+  if (satisfies(anchor.expect, pre)) return { at: s.preAt };
+  const postCount = s.post?.count ?? 0;
+  // The positions kept are complete unless a count ran past keepLimit, and then the union
+  // exceeds any numeric expectation (or the cap of `all`) anyway.
+  if (s.post && s.preAt.length === pre && s.postAt.length === postCount) {
+    const union = [...new Set([...s.preAt, ...s.postAt])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    // Trust the patched form only if it locates disjoint changes: `de ad -> 00 00 (all)` must
+    // not take every pair of zeros in the file for an applied change.
+    const len = BigInt(anchor.new.length);
+    const disjoint = union.every((m, i) => i === 0 || m - union[i - 1]! >= len);
+    if (disjoint && satisfies(anchor.expect, union.length)) return { at: union };
+  }
+  const where = s.preAt.length > 0 ? ` at ${s.preAt.slice(0, 3).map(hex).join(', ')}${pre > 3 ? ', ...' : ''}` : '';
+  const post = postCount > 0 ? ` (${times(postCount)} with the change applied)` : '';
+  return {
+    failure:
+      `${describeSource(anchor.source)}: find ${formatPattern(anchor.pattern.bytes, anchor.pattern.mask)} matched ` +
+      `${pre === 0 ? 'nothing' : times(pre)}${where}${post}; expected ${countText(anchor.expect)}`,
+  };
+}
+
+interface Resolved {
+  readonly offset: bigint;
+  readonly hunk: Hunk;
+  readonly match?: bigint;
+}
+
+function compareSource(a: Source, b: Source): number {
+  return a.name === b.name ? a.line - b.line : 0;
+}
+
+/**
+ * Resolves and classifies `patch` against the file. Nothing is written.
+ *
+ * @throws {InputError} for a negative offset before the start of the file, overlapping hunks
+ *   (naming both), hunks past the end without `grow` or past `size after`, growth without
+ *   `grow`, shrinking without `truncate`.
+ */
+export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}): Plan {
+  const size = file.size;
+  const failures: { source: Source; text: string }[] = [];
+  const resolved: Resolved[] = [];
+  const anchors: AnchorHunk[] = [];
+  for (const h of patch.hunks) {
+    if (h.kind === 'anchor') {
+      anchors.push(h);
+      continue;
+    }
+    const offset = h.offset < 0n ? size + h.offset : h.offset;
+    if (offset < 0n) {
+      throw new InputError(
+        `${describeSource(h.source)}: offset ${hex(h.offset)} is before the start of the file (size ${hex(size)})`,
+        { line: h.source.line },
+      );
+    }
+    resolved.push({ offset, hunk: h });
+  }
+  for (const s of scanAnchors(anchors, file, opts.window ?? 64 * 1024 * 1024)) {
+    const r = resolveAnchor(s);
+    if ('failure' in r) {
+      failures.push({ source: s.anchor.source, text: r.failure });
+      continue;
+    }
+    for (const m of r.at) {
+      const offset = m + s.anchor.relOffset;
+      if (offset < 0n) {
+        throw new InputError(
+          `${describeSource(s.anchor.source)}: the match at ${hex(m)} puts the change at ${hex(offset)}, ` +
+            `before the start of the file`,
+          { line: s.anchor.source.line },
+        );
+      }
+      resolved.push({ offset, hunk: s.anchor, match: m });
+    }
+  }
+
+  // Final size.
+  const g = patch.guards;
+  let maxEnd = 0n;
+  let last: Resolved | undefined;
+  for (const r of resolved) {
+    const end = r.offset + BigInt(r.hunk.new.length);
+    if (end > maxEnd) {
+      maxEnd = end;
+      last = r;
+    }
+  }
+  const sizeAfter = g.sizeAfter?.value ?? (opts.grow && maxEnd > size ? maxEnd : size);
+  if (sizeAfter > size && !opts.grow) {
+    // Only a declared size can grow the file without opts.grow.
+    const src = g.sizeAfter!.source;
+    throw new InputError(
+      `${describeSource(src)}: size after ${hex(sizeAfter)} grows the file from ${hex(size)}; growing needs --grow`,
+      { line: src.line },
+    );
+  }
+  if (sizeAfter < size && !opts.truncate) {
+    throw new InputError(
+      `${describeSource(g.sizeAfter!.source)}: size after ${hex(sizeAfter)} shrinks the file from ${hex(size)}; ` +
+        `shrinking needs --truncate`,
+      { line: g.sizeAfter!.source.line },
+    );
+  }
+  if (sizeAfter !== size) {
+    // "From the end" would mean another place once the file has its new size, and a second run
+    // would not find the change applied: refuse the combination.
+    const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && h.offset < 0n);
+    if (fromEnd) {
+      throw new InputError(
+        `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` +
+          `(${hex(size)} -> ${hex(sizeAfter)})`,
+        { line: fromEnd.source.line },
+      );
+    }
+  }
+  if (maxEnd > sizeAfter && last) {
+    const where = `${describeSource(last.hunk.source)}: the change at ${hex(last.offset)}..${hex(maxEnd)}`;
+    throw new InputError(
+      g.sizeAfter
+        ? `${where} ends past size after ${hex(sizeAfter)} (${describeSource(g.sizeAfter.source)})`
+        : `${where} ends past the end of the file (size ${hex(size)}); growing the file needs --grow`,
+      { line: last.hunk.source.line },
+    );
+  }
+
+  // Overlaps.
+  resolved.sort((x, y) => (x.offset < y.offset ? -1 : x.offset > y.offset ? 1 : compareSource(x.hunk.source, y.hunk.source)));
+  let reach: Resolved | undefined;
+  let reachEnd = -1n;
+  for (const r of resolved) {
+    const end = r.offset + BigInt(r.hunk.new.length);
+    if (reach && r.offset < reachEnd) {
+      const [first, second] = compareSource(reach.hunk.source, r.hunk.source) <= 0 ? [reach, r] : [r, reach];
+      const lo = r.offset;
+      const hi = end < reachEnd ? end : reachEnd;
+      const same = first.hunk === second.hunk ? ' (two matches of the same pattern)' : '';
+      throw new InputError(
+        `${describeSource(first.hunk.source)} and ${describeSource(second.hunk.source)} overlap at ` +
+          `${hex(lo)}..${hex(hi)}${same}`,
+        { line: second.hunk.source.line },
+      );
+    }
+    if (end > reachEnd) {
+      reachEnd = end;
+      reach = r;
+    }
+  }
+
+  // Classification.
+  const hunks: PlannedHunk[] = resolved.map((r) => {
+    const h = r.hunk;
+    const current = readVirtual(file, r.offset, h.new.length);
+    let state: HunkState = 'apply';
+    if (equalBytes(current, h.new)) state = 'already';
+    else if (h.old !== undefined && !equalBytes(current, h.old)) {
+      state = 'fail';
+      failures.push({
+        source: h.source,
+        text:
+          `${describeSource(h.source)}: at ${hex(r.offset)} expected ${formatHex(h.old)}, found ${formatHex(current)}` +
+          (r.match !== undefined ? ` (match at ${hex(r.match)})` : ''),
+      });
+    }
+    return {
+      offset: r.offset,
+      ...(h.old !== undefined && { old: h.old }),
+      new: h.new,
+      current,
+      state,
+      hunk: h,
+      ...(r.match !== undefined && { match: r.match }),
+    };
+  });
+
+  const allAlready = hunks.every((h) => h.state === 'already');
+  if (g.sizeBefore && g.sizeBefore.value !== size) {
+    const isAfter = g.sizeAfter !== undefined && g.sizeAfter.value === size && allAlready;
+    if (!isAfter) {
+      failures.push({
+        source: g.sizeBefore.source,
+        text: `${describeSource(g.sizeBefore.source)}: expected the file to be ${hex(g.sizeBefore.value)} bytes, it is ${hex(size)}`,
+      });
+    }
+  }
+  failures.sort((x, y) => compareSource(x.source, y.source));
+  const state = failures.length > 0 ? 'fail' : allAlready && sizeAfter === size ? 'already' : 'apply';
+  return { sizeBefore: size, sizeAfter, hunks, failures: failures.map((f) => f.text), state, guards: g };
+}
+
+/**
+ * @throws {GuardError} when the plan failed: the first failure, and how many more there are.
+ */
+export function assertPlan(plan: Plan): void {
+  if (plan.state !== 'fail') return;
+  const more = plan.failures.length > 1 ? ` (and ${plan.failures.length - 1} more)` : '';
+  throw new GuardError(`${plan.failures[0]}${more}`);
+}
+
+/**
+ * Which SHA-256 values the caller must compute before writing: of the file as it is now
+ * (`current`), and of the would-be result (`result`, see {@link patchedChunks}).
+ */
+export function hashesNeeded(plan: Plan): { current: boolean; result: boolean } {
+  const g = plan.guards;
+  if (plan.state === 'already') return { current: g.sha256After !== undefined, result: false };
+  if (plan.state === 'fail') return { current: false, result: false };
+  return { current: g.sha256Before !== undefined, result: g.sha256After !== undefined };
+}
+
+/**
+ * Judges the hashes that {@link hashesNeeded} asked for (lowercase hex).
+ *
+ * @throws {GuardError} when a hash differs from the patch's guard.
+ * @throws {TypeError} when a needed hash was not given (a caller bug).
+ */
+export function checkHashes(plan: Plan, hashes: { current?: string; result?: string }): void {
+  const need = hashesNeeded(plan);
+  const g = plan.guards;
+  const check = (have: string | undefined, guard: FileGuards['sha256Before'], what: string): void => {
+    if (!guard) return;
+    if (have === undefined) throw new TypeError(`checkHashes: the ${what} hash is needed`);
+    if (have.toLowerCase() !== guard.value) {
+      throw new GuardError(`${describeSource(guard.source)}: sha256 of ${what} is ${have.toLowerCase()}, expected ${guard.value}`);
+    }
+  };
+  if (plan.state === 'already') {
+    if (need.current) check(hashes.current, g.sha256After, 'the file (already patched)');
+    return;
+  }
+  if (need.current) check(hashes.current, g.sha256Before, 'the file');
+  if (need.result) check(hashes.result, g.sha256After, 'the patched file');
+}
+
+/**
+ * The file as the plan would leave it, `[0, sizeAfter)`, in chunks of `chunkSize` bytes — for
+ * hashing the result before writing. Each chunk is a fresh array.
+ */
+export function* patchedChunks(plan: Plan, file: FileAccess, chunkSize = 1024 * 1024): Generator<Uint8Array> {
+  const apply = plan.hunks.filter((h) => h.state === 'apply');
+  let k = 0;
+  for (let pos = 0n; pos < plan.sizeAfter; pos += BigInt(chunkSize)) {
+    const n = Number(plan.sizeAfter - pos < BigInt(chunkSize) ? plan.sizeAfter - pos : BigInt(chunkSize));
+    const chunk = readVirtual(file, pos, n);
+    while (k < apply.length && apply[k]!.offset + BigInt(apply[k]!.new.length) <= pos) k++;
+    applyPlanSlice(chunk, apply, k, pos);
+    yield chunk;
+  }
+}
+
+function applyPlanSlice(view: Uint8Array, hunks: readonly PlannedHunk[], from: number, viewOffset: bigint): number {
+  const viewEnd = viewOffset + BigInt(view.length);
+  let written = 0;
+  for (let i = from; i < hunks.length; i++) {
+    const h = hunks[i]!;
+    if (h.offset >= viewEnd) break;
+    const end = h.offset + BigInt(h.new.length);
+    if (h.state !== 'apply' || end <= viewOffset) continue;
+    const s = h.offset > viewOffset ? h.offset : viewOffset;
+    const e = end < viewEnd ? end : viewEnd;
+    view.set(h.new.subarray(Number(s - h.offset), Number(e - h.offset)), Number(s - viewOffset));
+    written += Number(e - s);
+  }
+  return written;
+}
+
+/**
+ * Writes the plan's `apply` hunks that fall inside `view`, a window of the (already resized) file
+ * starting at `viewOffset`; parts outside the window are skipped, so a caller can go window by
+ * window. Nothing else in the view changes. Returns the number of bytes written.
+ */
+export function applyPlan(view: Uint8Array, plan: Plan, viewOffset = 0n): number {
+  return applyPlanSlice(view, plan.hunks, 0, viewOffset);
+}
+
+export interface ApplyInMemoryOptions extends PlanOptions {
+  /** SHA-256 of some bytes, lowercase hex: needed when the patch has sha256 guards. */
+  readonly sha256?: (data: Uint8Array) => string;
+}
+
+/**
+ * Plans and applies a patch to bytes in memory; the input is not modified. For tests and small
+ * inputs.
+ *
+ * @throws {InputError} as planPatch; {GuardError} when a guard fails.
+ */
+export function applyPatchToBytes(bytes: Uint8Array, patch: Patch, opts: ApplyInMemoryOptions = {}): { bytes: Uint8Array; plan: Plan } {
+  const file = bytesAccess(bytes);
+  const plan = planPatch(patch, file, opts);
+  assertPlan(plan);
+  const need = hashesNeeded(plan);
+  const out = new Uint8Array(Number(plan.sizeAfter));
+  out.set(bytes.subarray(0, Math.min(bytes.length, out.length)));
+  applyPlan(out, plan);
+  if (need.current || need.result) {
+    if (!opts.sha256) throw new TypeError('applyPatchToBytes: the patch has sha256 guards; pass opts.sha256');
+    checkHashes(plan, {
+      ...(need.current && { current: opts.sha256(bytes) }),
+      ...(need.result && { result: opts.sha256(out) }),
+    });
+  }
+  return { bytes: out, plan };
+}
