@@ -1,4 +1,5 @@
 // What every command gets: the global options, where output goes, and what to name in errors.
+import type { Command } from 'commander';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
 
@@ -17,6 +18,8 @@ export class Context {
   command: string | undefined;
   /** The file the command works on, once known, for error lines. */
   path: string | undefined;
+  /** The commander program, for commands that describe it (completion). */
+  program: Command | undefined;
   /** Prints a result the way main does; for commands that must speak before they finish. */
   emit: (r: Result) => void = () => {};
 

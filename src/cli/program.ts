@@ -149,6 +149,21 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .addHelpText('after', examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --json info db.bin']))
     .action(action(() => import('./commands/info.js')));
 
+  program
+    .command('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      examples([
+        'source <(mmapx completion bash)            # in ~/.bashrc',
+        'mmapx completion zsh > "${fpath[1]}/_mmapx"',
+        'mmapx completion fish > ~/.config/fish/completions/mmapx.fish',
+      ]),
+    )
+    .action(action(() => import('./commands/completion.js')));
+
+  ctx.program = program;
   return program;
 }
 
