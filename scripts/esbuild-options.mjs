@@ -1,5 +1,5 @@
-// esbuild options for scripts/build.mjs, kept apart so that other builds of the same sources can
-// share them.
+// esbuild options shared by the npm build (scripts/build.mjs) and the standalone executable
+// (scripts/build-sea.mjs), so both bundle the same sources the same way.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/** Build-time constants. */
-export function defines() {
-  return { __MMAPX_VERSION__: JSON.stringify(pkg.version) };
+/** Build-time constants; `sea` selects how src/mmap/sys/koffi.ts obtains koffi. */
+export function defines({ sea = false } = {}) {
+  return {
+    __MMAPX_VERSION__: JSON.stringify(pkg.version),
+    __MMAPX_SEA__: JSON.stringify(sea),
+  };
 }
 
 /**
