@@ -16,19 +16,33 @@ export function defines({ sea = false } = {}) {
 }
 
 /**
- * commander requires node:child_process when it loads, only to run executable subcommands, which
- * mmapx has none of; loading it (with net and stream) is most of the CLI's start-up cost. Here it
- * gets a stand-in that loads the real module on first use.
+ * Built-in modules that a dependency requires when it loads but uses rarely or barely, replaced
+ * for it by a stand-in that requires the real module on the first property read.
  */
-const lazyChildProcess = {
-  name: 'mmapx-lazy-child-process',
+const LAZY_BUILTINS = {
+  // commander requires child_process only to run executable subcommands, which mmapx has none
+  // of; loading it brings net and stream, about 6 ms of a 40 ms start.
+  commander: ['child_process'],
+  // koffi's own bundled code copies every export of util and fs (esbuild's __toESM), and reading
+  // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
+  // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
+  koffi: ['util', 'fs'],
+};
+
+const lazyBuiltins = {
+  name: 'mmapx-lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'mmapx-lazy' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'mmapx-lazy' }, () => ({
+    b.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      for (const [dep, modules] of Object.entries(LAZY_BUILTINS)) {
+        const inDep = new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
+        if (inDep && modules.includes(name)) return { path: name, namespace: 'mmapx-lazy' };
+      }
+      return undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'mmapx-lazy' }, (args) => ({
       contents: `let real;
-module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });
+module.exports = new Proxy({}, { get: (_, key) => (real ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });
 `,
       loader: 'js',
     }));
@@ -43,7 +57,7 @@ export const common = {
   define: defines(),
   logLevel: 'warning',
   legalComments: 'none',
-  plugins: [lazyChildProcess],
+  plugins: [lazyBuiltins],
 };
 
 /** CJS outputs have no import.meta.url; sys/koffi.ts needs it for createRequire. */
