@@ -1,2 +1,15 @@
 /** Replaced at build time with the version from package.json. */
 declare const __MMAPX_VERSION__: string;
+
+/** Replaced at build time: true only in the standalone executable's bundle (scripts/build-sea.mjs). */
+declare const __MMAPX_SEA__: boolean;
+
+/** Defined only in the standalone executable's bundle: koffi's native module, embedded as a SEA asset. */
+declare const __MMAPX_SEA_ADDON__: {
+  /** The asset's key. */
+  key: string;
+  /** The file name it is cached under: koffi's version, platform and a hash of its bytes. */
+  file: string;
+  /** Its size in bytes. */
+  size: number;
+};

@@ -1,7 +1,7 @@
 // The published package: `npm pack`, install the tarball into an empty folder elsewhere, and use it
 // the way users do (library import from ESM and CJS, types, and the CLI through npx).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from './helpers/child.js';
@@ -33,6 +33,9 @@ describe('npm package', () => {
     expect(list).toContain('package/LICENSE');
     expect(list).toContain('package/README.md');
     expect(list.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
+    // Neither the standalone executable nor its build files, whatever dist/ holds.
+    expect(list.filter((f) => /^package\/dist\/(mmapx-|sea\/)/.test(f))).toEqual([]);
+    expect(statSync(tarball).size).toBeLessThan(200_000);
     const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules/mmapx/package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies)).toEqual(['koffi']);
     expect(pkg.dependencies.koffi).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
@@ -85,4 +88,27 @@ describe('npm package', () => {
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
+
+  // npx with nothing installed: the tarball's CLI, run from an empty folder. One line per command.
+  const NPX_CASES: [args: string[], check: (r: { stdout: string; stderr: string }, dir: string) => void][] = [
+    [['--version'], (r) => expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`)],
+    [['write', 'f.bin', '6', '574f'], (r, dir) => {
+      expect(r.stderr).toMatch(/^wrote 2 bytes/);
+      expect(readFileSync(join(dir, 'f.bin'), 'utf8')).toBe('hello WOrld!');
+    }],
+  ];
+
+  it.each(NPX_CASES)('npx_runs_the_tarball_cli_in_an_empty_folder: %j', (args, check) => {
+    const dir = join(work, `npx-${args[0]}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'f.bin'), 'hello world!');
+    const r = spawnSync('npx', ['--yes', '--prefer-offline', `--package=${tarball}`, '--', 'mmapx', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' },
+      timeout: 120_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    check(r, dir);
+  }, 120_000);
 });

@@ -8,6 +8,8 @@ export interface ErrorReport {
   message: string;
   /** errno name or the tool's own code, when there is one. */
   code: string | undefined;
+  /** About this machine, not the command's file (the FFI cannot load): printed as `mmapx: <message>`. */
+  environment?: boolean;
 }
 
 function errnoName(code: string | undefined): string | undefined {
@@ -19,6 +21,7 @@ export function classify(err: unknown): ErrorReport {
   if (err instanceof MmapError) {
     // Range errors of the core are the caller's input; system-call failures are operation failures.
     const exitCode = err.code === 'ERR_OUT_OF_RANGE' || err.code === 'ERR_INVALID_ARG' ? EXIT_USAGE : EXIT_FAILED;
+    if (err.code === 'ERR_FFI_UNAVAILABLE') return { exitCode, message: err.reason, code: undefined, environment: true };
     return { exitCode, message: err.reason, code: errnoName(err.code) };
   }
   if (err instanceof MmapxError) {
@@ -37,8 +40,8 @@ export function classify(err: unknown): ErrorReport {
 /** `mmapx: write: fw.bin: permission denied (EACCES)` */
 export function errorLine(report: ErrorReport, command: string | undefined, path: string | undefined): string {
   const parts = ['mmapx'];
-  if (command) parts.push(command);
-  if (path !== undefined) parts.push(path);
+  if (command && !report.environment) parts.push(command);
+  if (path !== undefined && !report.environment) parts.push(path);
   const msg = report.message.replace(/\s*\n\s*/g, ' ');
   const withCode = report.code && !msg.endsWith(`(${report.code})`) ? `${msg} (${report.code})` : msg;
   return `${parts.join(': ')}: ${withCode}`;

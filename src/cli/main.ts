@@ -4,16 +4,7 @@ import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
-import { BrokenPipe, STDIO, writeAll } from './output.js';
-
-function versionOnly(): ExitCode {
-  try {
-    writeAll(1, `${__MMAPX_VERSION__}\n`);
-  } catch (err) {
-    if (!(err instanceof BrokenPipe)) throw err;
-  }
-  return EXIT_OK;
-}
+import { BrokenPipe, STDIO } from './output.js';
 
 function jsonLine(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
@@ -99,12 +90,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   }
 }
 
-/** `mmapx --version` needs neither commander nor anything else: answer before loading them. */
-function fastVersion(argv: string[]): boolean {
-  return argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V');
-}
-
-(fastVersion(process.argv) ? Promise.resolve(versionOnly()) : main(process.argv, process.env)).then(
+main(process.argv, process.env).then(
   (code) => {
     process.exitCode = code;
   },

@@ -5,6 +5,8 @@ export type MmapErrorCode =
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_UNMAPPED'
   | 'ERR_UNSUPPORTED_PLATFORM'
+  /** The standalone executable could not load its native FFI module (e.g. only noexec directories). */
+  | 'ERR_FFI_UNAVAILABLE'
   | 'ERR_VIEW_TOO_LARGE'
   | 'ERR_INVALID_ARG'
   | (string & {});

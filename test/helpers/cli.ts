@@ -36,15 +36,21 @@ export const PINNED_ENV: Record<string, string> = {
   TERM: 'dumb',
 };
 
+/** Runs the npm package's CLI (`node bin/mmapx.js`) with `PINNED_ENV` plus `options.env`. */
 export function mmapx(args: string[], options: RunOptions = {}): Run {
   const env: Record<string, string> = { ...PINNED_ENV };
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  return runCommand([process.execPath, BIN], args, { ...options, env });
+}
+
+/** Runs `command` (argv prefix, e.g. another build of mmapx) with `args`, in exactly `options.env`. */
+export function runCommand(command: string[], args: string[], options: RunOptions = {}): Run {
+  const r = spawnSync(command[0] as string, [...command.slice(1), ...args], {
     input: options.input,
-    env,
+    env: options.env as NodeJS.ProcessEnv | undefined,
     cwd: options.cwd,
     timeout: options.timeout ?? 30_000,
     maxBuffer: 1 << 30,

@@ -1,5 +1,6 @@
 // Runs a shell script in a private mount namespace (root only), so a test can mount a noexec or
-// read-only tmpfs that vanishes with the process. `$MMAPX` in the script runs the built CLI.
+// read-only tmpfs that vanishes with the process. `$MMAPX` in the script runs the built CLI (or
+// the command given).
 import { spawnSync } from 'node:child_process';
 import { BIN } from './cli.js';
 
@@ -14,10 +15,10 @@ export function mountNamespaces(): boolean {
   return available;
 }
 
-export function inMountNamespace(script: string): { status: number | null; stdout: string; stderr: string } {
+export function inMountNamespace(script: string, mmapx = `${process.execPath} ${BIN}`): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('unshare', ['-m', 'sh', '-c', `d=$(mktemp -d) || exit 99\n${script}`], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', MMAPX: `${process.execPath} ${BIN}` },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', MMAPX: mmapx },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

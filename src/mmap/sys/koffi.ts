@@ -7,8 +7,20 @@ export type Koffi = typeof KoffiModule;
 
 let loaded: Koffi | undefined;
 
-/** koffi, loaded once. The standalone executable replaces this loader at build time. */
+/** koffi, loaded once. */
 export function koffi(): Koffi {
-  if (loaded === undefined) loaded = createRequire(import.meta.url)('koffi') as Koffi;
+  if (loaded === undefined) {
+    if (__MMAPX_SEA__) {
+      // The standalone executable: koffi's JS is bundled, and its `require('@koromix/koffi-<os>-<cpu>')`
+      // is pointed at loadEmbeddedAddon by scripts/build-sea.mjs. Loading the addon first turns a
+      // failure into one clear error instead of koffi's "Cannot find the native Koffi module".
+      // Required here, not imported, so that other builds drop this branch with what it requires.
+      (require('./sea-addon.js') as { loadEmbeddedAddon(): unknown }).loadEmbeddedAddon();
+      loaded = require('koffi') as Koffi;
+    } else {
+      // npm: koffi stays external and finds its prebuilt module itself.
+      loaded = createRequire(import.meta.url)('koffi') as Koffi;
+    }
+  }
   return loaded;
 }

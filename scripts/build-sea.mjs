@@ -1,0 +1,161 @@
+// `npm run pkg`: the standalone executable dist/mmapx-linux-<cpu>, built with Node's own Single
+// Executable Applications (SEA), fully offline once its inputs are on disk:
+//   1. a Node 24 LTS binary from the npm package node-linux-<cpu> (installed once into .cache/);
+//   2. the CLI bundled to ONE CommonJS file with koffi's JS inside, its native-module require
+//      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets;
+//   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
+//   4. a copy of the binary, stripped when `strip` exists, with the blob injected by postject.
+// Usage: node scripts/build-sea.mjs [--arch x64|arm64]... (default: this machine's, plus any other
+// whose koffi prebuilt is in node_modules and whose Node binary runs here).
+// MMAPX_SEA_NODE=/path/to/node uses that Node binary instead of the pinned one (scripts/sea-node.mjs).
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cjsMeta, common, defines, pkg, root } from './esbuild-options.mjs';
+import { seaNode } from './sea-node.mjs';
+
+/** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const ADDON_KEY = 'koffi.node';
+
+const started = performance.now();
+const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+const host = process.arch;
+const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const secs = (t0) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+const log = (s) => console.log(`pkg: ${s}`);
+const rel = (p) => relative(root, p) || '.';
+
+/** Runs a build tool; its chatter is printed only if it fails. */
+function quiet(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    throw new Error(`${[cmd, ...args].join(' ')}: ${r.error?.message ?? `exit status ${r.status}`}`);
+  }
+}
+
+/** koffi's prebuilt for glibc Linux on `arch`, as npm installed it (an optional dependency of koffi). */
+function prebuilt(arch) {
+  const file = join(root, `node_modules/@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`);
+  return existsSync(file) ? file : undefined;
+}
+
+/** Points every `require('@koromix/koffi-<os>-<cpu>')` in koffi's JS at the embedded module's loader. */
+function embeddedKoffiAddon() {
+  const loader = join(root, 'src/mmap/sys/sea-addon.ts');
+  return {
+    name: 'mmapx-embedded-koffi-addon',
+    setup(b) {
+      b.onResolve({ filter: /^@koromix\/koffi-/ }, () => ({ path: 'koffi.node', namespace: 'mmapx-sea-addon' }));
+      b.onLoad({ filter: /.*/, namespace: 'mmapx-sea-addon' }, () => ({
+        contents: `module.exports = require(${JSON.stringify(loader)}).loadEmbeddedAddon();\n`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+async function buildOne(arch) {
+  const t0 = performance.now();
+  const addonPath = prebuilt(arch);
+  if (!addonPath) throw new Error(`no koffi prebuilt for linux-${arch} in node_modules (@koromix/koffi-linux-${arch})`);
+  const node = seaNode(arch, log);
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) return { arch, skipped: `its Node binary does not run on this machine (${host}); the code cache must be made by the target's own Node` };
+  log(`linux-${arch}: base ${rel(node)} ${version.stdout.trim()}`);
+
+  const work = join(root, 'dist/sea', `linux-${arch}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  // 1. The bundle: koffi inside, its native module from the SEA asset.
+  const addon = readFileSync(addonPath);
+  const hash = createHash('sha256').update(addon).digest('hex').slice(0, 16);
+  const addonInfo = { key: ADDON_KEY, file: `koffi-${koffiVersion}-linux-${arch}-${hash}.node`, size: addon.length };
+  const main = join(work, 'mmapx.cjs');
+  let t = performance.now();
+  await build({
+    ...common,
+    ...cjsMeta,
+    target: 'node24',
+    external: [],
+    define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
+    entryPoints: [join(root, 'src/cli/entry.ts')],
+    outfile: main,
+    format: 'cjs',
+    plugins: [...common.plugins, embeddedKoffiAddon()],
+  });
+  log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
+
+  // 2. The blob, made by the same Node binary that runs it (the code cache is tied to its V8).
+  const blob = join(work, 'sea-prep.blob');
+  const config = join(work, 'sea-config.json');
+  writeFileSync(
+    config,
+    `${JSON.stringify(
+      {
+        main,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useCodeCache: true,
+        useSnapshot: false, // chalk decides colour support when it loads: a snapshot would freeze it
+        assets: { [ADDON_KEY]: addonPath },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  t = performance.now();
+  quiet(node, ['--experimental-sea-config', config], work);
+  log(`  blob ${rel(blob)} ${mb(statSync(blob).size)} with code cache (${secs(t)})`);
+
+  // 3. A copy of the same binary, stripped, with the blob injected.
+  const out = join(root, 'dist', `mmapx-linux-${arch}`);
+  const tmp = `${out}.tmp`;
+  copyFileSync(node, tmp);
+  chmodSync(tmp, 0o755);
+  const before = statSync(tmp).size;
+  const strip = spawnSync('strip', [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (strip.error) log(`  strip: not found, the binary keeps its symbols (${mb(before)})`);
+  else if (strip.status !== 0) throw new Error(`strip failed: ${strip.stderr.trim()}`);
+  else log(`  strip: ${mb(before)} -> ${mb(statSync(tmp).size)}`);
+  t = performance.now();
+  // postject's ELF library warns about every note section it rewrites: shown only on failure.
+  const postject = createRequire(join(root, 'package.json')).resolve('postject/dist/cli.js');
+  quiet(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], work);
+  renameSync(tmp, out);
+  log(`  postject (${secs(t)})`);
+
+  // 4. It must run and say the package's version.
+  if (arch === host) {
+    const r = spawnSync(out, ['--version'], { encoding: 'utf8', env: {} });
+    if (r.status !== 0 || r.stdout.trim() !== pkg.version) {
+      throw new Error(`${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout + r.stderr)}, expected ${pkg.version}`);
+    }
+  }
+  return { arch, out, size: statSync(out).size, time: secs(t0) };
+}
+
+const wanted = values.arch ?? ['x64', 'arm64'].filter((a) => a === host || prebuilt(a));
+const results = [];
+for (const arch of wanted) {
+  if (!['x64', 'arm64'].includes(arch)) throw new Error(`unsupported --arch ${arch} (x64 or arm64)`);
+  results.push(await buildOne(arch));
+}
+for (const a of ['x64', 'arm64'].filter((a) => !wanted.includes(a) && a !== host && !prebuilt(a))) {
+  results.push({ arch: a, skipped: `no koffi prebuilt @koromix/koffi-linux-${a} in node_modules (npm installs it on ${a} machines)` });
+}
+for (const r of results) {
+  if (r.skipped) log(`linux-${r.arch}: skipped: ${r.skipped}`);
+  else log(`wrote ${rel(r.out)} ${mb(r.size)} in ${r.time}`);
+}
+log(`done in ${secs(started)}`);
+if (!results.some((r) => r.out)) process.exitCode = 1;

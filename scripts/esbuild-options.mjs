@@ -1,0 +1,67 @@
+// esbuild options shared by the npm build (scripts/build.mjs) and the standalone executable
+// (scripts/build-sea.mjs), so both bundle the same sources the same way.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** Build-time constants; `sea` selects how src/mmap/sys/koffi.ts obtains koffi. */
+export function defines({ sea = false } = {}) {
+  return {
+    __MMAPX_VERSION__: JSON.stringify(pkg.version),
+    __MMAPX_SEA__: JSON.stringify(sea),
+  };
+}
+
+/**
+ * Built-in modules that a dependency requires when it loads but uses rarely or barely, replaced
+ * for it by a stand-in that requires the real module on the first property read.
+ */
+const LAZY_BUILTINS = {
+  // commander requires child_process only to run executable subcommands, which mmapx has none
+  // of; loading it brings net and stream, about 6 ms of a 40 ms start.
+  commander: ['child_process'],
+  // koffi's own bundled code copies every export of util and fs (esbuild's __toESM), and reading
+  // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
+  // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
+  koffi: ['util', 'fs'],
+};
+
+const lazyBuiltins = {
+  name: 'mmapx-lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      for (const [dep, modules] of Object.entries(LAZY_BUILTINS)) {
+        const inDep = new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
+        if (inDep && modules.includes(name)) return { path: name, namespace: 'mmapx-lazy' };
+      }
+      return undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'mmapx-lazy' }, (args) => ({
+      contents: `let real;
+module.exports = new Proxy({}, { get: (_, key) => (real ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });
+`,
+      loader: 'js',
+    }));
+  },
+};
+
+export const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: ['koffi'],
+  define: defines(),
+  logLevel: 'warning',
+  legalComments: 'none',
+  plugins: [lazyBuiltins],
+};
+
+/** CJS outputs have no import.meta.url; sys/koffi.ts needs it for createRequire. */
+export const cjsMeta = {
+  banner: { js: 'var __mmapx_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  define: { ...common.define, 'import.meta.url': '__mmapx_import_meta_url' },
+};

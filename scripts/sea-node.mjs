@@ -1,0 +1,31 @@
+// The Node binary the standalone executable is made of: Node 24 LTS from the npm package
+// node-linux-<cpu>, pinned, installed once into .cache/ (ignored by git). Shared by
+// scripts/build-sea.mjs and bench/startup.mjs, which compares against the same binary.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { root } from './esbuild-options.mjs';
+
+export const SEA_NODE_VERSION = '24.21.0';
+
+/**
+ * Path of the Node binary for `arch`, installed from npm the first time (the only network use of
+ * the build). MMAPX_SEA_NODE=/path/to/node overrides it for this machine's architecture.
+ */
+export function seaNode(arch = process.arch, log = (s) => console.error(s)) {
+  if (process.env.MMAPX_SEA_NODE && arch === process.arch) return process.env.MMAPX_SEA_NODE;
+  const prefix = join(root, '.cache/sea', `node-linux-${arch}-${SEA_NODE_VERSION}`);
+  const bin = join(prefix, `node_modules/node-linux-${arch}/bin/node`);
+  if (!existsSync(bin)) {
+    const t0 = performance.now();
+    log(`installing node-linux-${arch}@${SEA_NODE_VERSION} into ${relative(root, prefix)} (once)`);
+    execFileSync(
+      'npm',
+      ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund',
+        '--loglevel=error', `--cpu=${arch}`, '--os=linux', `node-linux-${arch}@${SEA_NODE_VERSION}`],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    log(`  installed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return bin;
+}

@@ -1,0 +1,16 @@
+// The CLI's entry point (both bundles). `mmapx --version` alone is answered here, before commander
+// and the commands load, so that it costs what starting Node costs (bench/startup.mjs measures it
+// against `node -e 0`). Everything else, `--version` among other arguments included, is main.ts.
+import { writeAll } from './output.js';
+
+const args = process.argv.slice(2);
+let done = false;
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  try {
+    writeAll(1, `${__MMAPX_VERSION__}\n`);
+    done = true;
+  } catch {
+    // A closed pipe or a broken stdout: main.ts has the one error model for both.
+  }
+}
+if (!done) void import('./main.js');

@@ -1,0 +1,154 @@
+// koffi's native module inside the standalone executable. Node can only dlopen a file, so
+// scripts/build-sea.mjs embeds koffi.node as a SEA asset; on first use it is written once to a
+// per-user cache file named by koffi's version and the module's hash, and loaded from there.
+// Where that is impossible it goes through a private temporary directory, removed after loading.
+// Only the executable's bundle calls this (see koffi.ts); the npm package never does.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { MmapError } from '../errors.js';
+
+/** Why a directory did not work: mounted noexec, unusable (fs error, unsafe), or the module itself did not load. */
+type Kind = 'noexec' | 'dir' | 'load';
+
+interface Failure {
+  dir: string;
+  reason: string;
+  kind: Kind;
+}
+
+class Unusable extends Error {
+  readonly kind: Kind;
+  constructor(reason: string, kind: Kind = 'dir') {
+    super(reason);
+    this.kind = kind;
+  }
+}
+
+let addon: unknown;
+
+/** The per-user cache directory: $MMAPX_CACHE_DIR, else $XDG_CACHE_HOME/mmapx, else ~/.cache/mmapx. */
+function addonCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MMAPX_CACHE_DIR) return resolve(env.MMAPX_CACHE_DIR);
+  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(xdg, 'mmapx');
+}
+
+/**
+ * Loads the embedded koffi.node once and returns its exports.
+ * @throws MmapError `ERR_FFI_UNAVAILABLE` (one line saying which directories failed and what to do).
+ */
+export function loadEmbeddedAddon(): unknown {
+  if (addon !== undefined) return addon;
+  const sea = require('node:sea') as typeof import('node:sea');
+  const bytes = new Uint8Array(sea.getRawAsset(__MMAPX_SEA_ADDON__.key) as ArrayBuffer);
+  const failures: Failure[] = [];
+
+  let cacheDir = '~/.cache/mmapx';
+  try {
+    cacheDir = addonCacheDir();
+    addon = loadCached(cacheDir, bytes);
+    return addon;
+  } catch (err) {
+    failures.push(failure(cacheDir, err));
+  }
+
+  const tmp = tmpdir();
+  let scratch: string | undefined;
+  try {
+    scratch = mkdtempSync(join(tmp, 'mmapx-'));
+    const file = join(scratch, __MMAPX_SEA_ADDON__.file);
+    writeFileSync(file, bytes, { mode: 0o600, flag: 'wx' });
+    addon = dlopen(file);
+    return addon;
+  } catch (err) {
+    failures.push(failure(tmp, err));
+  } finally {
+    // The loaded module stays mapped; its file and directory are no longer needed.
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  }
+  throw new MmapError('ERR_FFI_UNAVAILABLE', message(failures));
+}
+
+/** Loads from the cache, writing the file first when it is missing or not the right one. */
+function loadCached(dir: string, bytes: Uint8Array): unknown {
+  makeDir(dir);
+  const st = statSync(dir);
+  // INVARIANT: only a directory no other user can write to may hold code this process executes.
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) throw new Unusable('not owned by the current user');
+  if ((st.mode & 0o022) !== 0) throw new Unusable('writable by other users');
+  const file = join(dir, __MMAPX_SEA_ADDON__.file);
+  const existing = statSync(file, { throwIfNoEntry: false });
+  if (existing?.isFile() && existing.size === __MMAPX_SEA_ADDON__.size) {
+    try {
+      return dlopen(file);
+    } catch (err) {
+      if (err instanceof Unusable && err.kind === 'noexec') throw err;
+      // A damaged cache file: write it again below.
+    }
+  }
+  writeAtomically(file, bytes);
+  return dlopen(file);
+}
+
+/**
+ * Parallel first runs each write their own temporary file and rename it over the final name;
+ * rename is atomic, every copy is identical, and a process that already loaded a replaced file
+ * keeps its mapping.
+ */
+function writeAtomically(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+}
+
+/** mkdir -p with mode 0700, one level at a time (a recursive mkdirSync can spin forever under /proc). */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+    makeDir(dirname(dir));
+    mkdirSync(dir, { mode: 0o700 });
+  }
+}
+
+function dlopen(file: string): unknown {
+  const module = { exports: {} as unknown };
+  try {
+    process.dlopen(module, file);
+  } catch (err) {
+    const text = (err as Error).message;
+    // glibc's words when mmap(PROT_EXEC) is refused, which is what a noexec mount does.
+    if (/failed to map segment|operation not permitted/i.test(text)) throw new Unusable('not executable (noexec)', 'noexec');
+    throw new Unusable(text.replace(/^.*?: /, ''), 'load');
+  }
+  return module.exports;
+}
+
+function failure(dir: string, err: unknown): Failure {
+  if (err instanceof Unusable) return { dir, reason: err.message, kind: err.kind };
+  const e = err as NodeJS.ErrnoException;
+  const text = typeof e?.message === 'string' ? e.message.replace(/^[A-Z0-9]+: /, '').replace(/,.*$/, '') : String(err);
+  return { dir, reason: e?.code ? `${text} (${e.code})` : text, kind: 'dir' };
+}
+
+function message(failures: Failure[]): string {
+  const head = 'cannot load the native FFI module: ';
+  // The module was written but the system cannot load it (no libstdc++, glibc too old): no
+  // directory would help.
+  const load = failures.find((f) => f.kind === 'load');
+  if (load) return `${head}${load.reason.replace(/\s+/g, ' ')}`;
+  if (failures.every((f) => f.kind === 'noexec')) {
+    return `${head}${failures.map((f) => f.dir).join(' and ')} are not executable (noexec); set MMAPX_CACHE_DIR to a directory on an exec filesystem`;
+  }
+  const each = failures.map((f) => `${f.dir}: ${f.reason.replace(/\s+/g, ' ')}`).join('; ');
+  return `${head}${each}; set MMAPX_CACHE_DIR to a writable directory on an exec filesystem`;
+}
