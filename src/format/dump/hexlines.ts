@@ -1,0 +1,86 @@
+import { IN_CAP, type Kernel } from './kernel.js';
+import { TWO32, type Offset } from './offset.js';
+import type { CompiledColors } from './options.js';
+import { CHUNK_BYTES, type OutBuffer } from './out.js';
+
+/**
+ * Where things go on a line of the two hex-dump dialects (canonical, xxd). Columns are relative
+ * to the first hex digit, which follows the offset digits and the two `sep` characters.
+ */
+export interface HexLayout {
+  /** Bytes per (full) line. */
+  readonly cols: number;
+  /** The two characters after the offset digits, as a little-endian 16-bit value. */
+  readonly sep: number;
+  /** Column of the first hex digit of byte k of the line. */
+  readonly pos: Uint16Array;
+  /** Column where the text area starts (its `|` in the canonical dialect). */
+  readonly textCol: number;
+  /** Whether the text area is enclosed in `|...|` (canonical). */
+  readonly bar: boolean;
+}
+
+/**
+ * Prints hex-dump lines through the kernel: runs of full lines, single (short or remembered)
+ * lines, and the `*` and offset-only lines. The dialects decide which lines to print.
+ */
+export class HexPrinter {
+  /** Upper bound of one line's length, colour codes included. */
+  private readonly maxLine: number;
+  private readonly cols: number;
+
+  constructor(
+    private readonly out: OutBuffer,
+    private readonly kernel: Kernel,
+    layout: HexLayout,
+    colors: CompiledColors | undefined,
+  ) {
+    this.cols = layout.cols;
+    kernel.setLayout(layout, colors);
+    // offset (≤ 16 digits) + sep + hex area + bars + text + newline, and two transitions per byte.
+    this.maxLine = 16 + 2 + layout.textCol + 2 + layout.cols + 1 + (2 * layout.cols + 2) * (colors ? 64 : 0) + 64;
+  }
+
+  /** Print the `n` full lines at `src[j..)`, the first at offset `off`, which advances past them. */
+  lines(src: Uint8Array, j: number, n: number, off: Offset): void {
+    const cols = this.cols;
+    const kernel = this.kernel;
+    const out = this.out;
+    // The kernel starts a line only at or before `limit`, so a chunk never exceeds CHUNK_BYTES.
+    const limit = CHUNK_BYTES - this.maxLine;
+    let done = 0;
+    while (done < n) {
+      // One load per input slice; the lines of one kernel call must share the high half of
+      // their offsets (the kernel advances only the low 32 bits).
+      const m = Math.min(n - done, Math.floor(IN_CAP / cols), Math.floor((TWO32 - 1 - off.lo) / cols) + 1);
+      kernel.load(src, j + done * cols, j + (done + m) * cols);
+      let k = 0;
+      while (k < m) {
+        kernel.hexLines(k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false);
+        out.pos = kernel.pos;
+        k += kernel.lines;
+        off.add(kernel.lines * cols);
+        if (out.pos > limit) out.flush();
+      }
+      done += m;
+    }
+  }
+
+  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */
+  line(src: Uint8Array, j: number, len: number, off: Offset): void {
+    const pos = this.out.reserve(this.maxLine);
+    this.kernel.load(src, j, j + len);
+    this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);
+    this.out.pos = this.kernel.pos;
+  }
+
+  /** `*` on its own line: a squeezed run. */
+  star(): void {
+    this.out.ascii('*\n');
+  }
+
+  /** A line holding only an offset (hexdump's last line). */
+  offsetLine(off: Offset): void {
+    this.out.ascii(`${off.hex()}\n`);
+  }
+}
