@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Kernel } from './kernel.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
@@ -39,8 +40,9 @@ export class CIncludeDumper implements Dumper {
     if (this.name !== undefined) out.ascii(`unsigned char ${this.name}[] = {\n`);
   }
 
-  push(src: Uint8Array): void {
+  push(bytes: Uint8Array): void {
     if (this.ended) throw new Error('dumper: push() after end()');
+    const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const out = this.out;
     const cols = this.cols;
     for (let i = 0; i < src.length; i += SLICE) {

@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer';
 import { IN_CAP, type Kernel } from './kernel.js';
 import { TWO32, type Offset } from './offset.js';
 import type { CompiledColors } from './options.js';
@@ -42,7 +43,7 @@ export class HexPrinter {
   }
 
   /** Print the `n` full lines at `src[j..)`, the first at offset `off`, which advances past them. */
-  lines(src: Uint8Array, j: number, n: number, off: Offset): void {
+  lines(src: Buffer, j: number, n: number, off: Offset): void {
     const cols = this.cols;
     const kernel = this.kernel;
     const out = this.out;
@@ -67,7 +68,7 @@ export class HexPrinter {
   }
 
   /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */
-  line(src: Uint8Array, j: number, len: number, off: Offset): void {
+  line(src: Buffer, j: number, len: number, off: Offset): void {
     const pos = this.out.reserve(this.maxLine);
     this.kernel.load(src, j, j + len);
     this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);

@@ -36,7 +36,7 @@ export class JsonFormatter implements LineFormatter {
 
   finish(): void {}
 
-  private line(src: Uint8Array, j: number, n: number): void {
+  private line(src: Buffer, j: number, n: number): void {
     const out = this.out;
     out.ascii(`{"offset":${this.off.decimal()},"length":${n},"hex":"`);
     // A line may be longer than a chunk (cols up to 1 MiB): write its hex in slices.

@@ -1,8 +1,10 @@
 /**
  * The WebAssembly kernels that produce every byte of dump text on the hot path, and the memory
- * they share with JS. Plain JS (DataView stores) measured ~200–250 MiB/s uncoloured and ~13 MiB/s
- * coloured here; these loops reach several times that (bench/dump-engine.mjs). JS keeps all the
- * decisions (squeeze, autoskip, carry between windows, offsets, chunking); the kernels only write.
+ * they share with JS. Why: the same loops in plain JS (256-entry tables, DataView stores) measured
+ * ~250 MiB/s uncoloured and ~13 MiB/s coloured here; the kernels reach roughly 3x and 15x that
+ * (bench/dump-engine.mjs). JS keeps every decision (squeeze, autoskip, carry between windows,
+ * offsets, chunking); the kernels only write. Uses WebAssembly SIMD (v128 copies and the text
+ * column), available in every Node.js the package supports (>= 20).
  *
  * Memory map (one instance and its own memory per dumper; the memory never grows, so the views
  * JS keeps stay valid):
@@ -14,10 +16,14 @@
  *   TEXT    3072     per byte: text-column character
  *   CAT     3328     per byte: category code 0..4
  *   POS     3584     per column k of a line: u16 column of byte k's hex digits
+ *   GAP     7936     per column k: u8 layout spaces after byte k on a full line
  *   HXL     4096     u8 length of each HX slot     (6 x 256)
  *   TXL     6144     u8 length of each TX slot     (6 x 256)
  *   CLOSEL  7680     u8 length of each CLOSE slot  (6)
  *   CLOSE   8192     6 slots of 64 bytes: the close string of a category (slot 5: none)
+ *   ISOL    8704     u8 length of each ISO slot (256)
+ *   ISO     HX-32K   per byte b: open, digits, close: a byte with nothing open before it and
+ *                    spaces after it (every byte of a canonical line), in one copy
  *   HX      16384    colour state s (0..4 a category is open, 5 none) x byte b: the transition
  *                    from s to b's category (close s, open b's; empty when equal), then b's digits
  *   TX      HX+192K  the same transition, then b's text-column character
@@ -28,6 +34,7 @@
  * kernel copies whole slots with 8-byte stores and advances by the real length, so the bytes
  * copied past an entry are overwritten by the next one.
  */
+import { Buffer } from 'node:buffer';
 import { byteTables } from './bytes.js';
 import type { CompiledColors } from './options.js';
 import { CHUNK_BYTES } from './out.js';
@@ -43,6 +50,11 @@ import {
   gtU,
   i32,
   if_,
+  bitselect,
+  load128,
+  ltU8x16,
+  splat8,
+  sub8x16,
   load16,
   load32,
   load64,
@@ -56,6 +68,7 @@ import {
   select,
   shl,
   shrU,
+  store128,
   store16,
   store32,
   store64,
@@ -75,9 +88,12 @@ const POS = 3584;
 const HXL = 4096;
 const TXL = 6144;
 const CLOSEL = 7680;
+const GAP = 7936;
 const CLOSE = 8192;
 const CLOSE_SLOT = 64;
-const HX = 16384;
+const ISOL = 8704;
+const ISO = 16384;
+const HX = ISO + 256 * 128;
 const MAX_SLOT = 128;
 const TX = HX + 6 * 256 * MAX_SLOT;
 /** The longest open or close string a colour may have, in bytes (a slot holds close + open + 2). */
@@ -165,10 +181,19 @@ function hexPlain(): FuncDef {
     ),
     v.set('t', add(v.get('p'), v.get('textCol'))),
     if_(v.get('bar'), store8(v.get('t'), i32(0x7c)), v.inc('t', i32(1))),
+    // Text column, 16 bytes at a time: the byte where 0x20 <= b <= 0x7e, else '.'. Up to 15
+    // bytes past the line are written too; what follows overwrites them.
     v.set('k', i32(0)),
     loop(
-      store8(add(v.get('t'), v.get('k')), load8(add(i32(TEXT), load8(add(v.get('src'), v.get('k')))))),
-      v.inc('k', i32(1)),
+      store128(
+        add(v.get('t'), v.get('k')),
+        bitselect(
+          load128(add(v.get('src'), v.get('k'))),
+          splat8(0x2e),
+          ltU8x16(sub8x16(load128(add(v.get('src'), v.get('k'))), splat8(0x20)), splat8(0x5f)),
+        ),
+      ),
+      v.inc('k', i32(16)),
       brIf(0, ltU(v.get('k'), v.get('len'))),
     ),
     v.inc('t', v.get('len')),
@@ -180,33 +205,43 @@ function hexPlain(): FuncDef {
 }
 
 function hexColor(): FuncDef {
-  // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8).
-  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g', 'pk']);
-  /** Copy `width` bytes from `s` to `p`: `straight` bytes unrolled, a loop for the rest. */
-  const copy = (straight: number, width: Code): Code[] => [
-    ...Array.from({ length: straight / 8 }, (_, w) => store64(v.get('p'), load64(v.get('s'), 8 * w), 8 * w)),
+  // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8);
+  // lastGap: spaces after the line's last byte (2 on a full line, the padding on a short one).
+  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g']);
+  /** Copy the slot at `s` to `p`: one 16-byte copy, a loop only for slots made long by long colour strings. */
+  const copySlot = (): Code[] => [
+    store128(v.get('p'), load128(v.get('s'))),
     if_(
-      gtU(width, i32(straight)),
-      v.set('i', i32(straight)),
+      gtU(v.get('slotShift'), i32(4)),
+      v.set('i', i32(16)),
       loop(
-        store64(add(v.get('p'), v.get('i')), load64(add(v.get('s'), v.get('i')))),
-        v.inc('i', i32(8)),
-        brIf(0, ltU(v.get('i'), width)),
+        store128(add(v.get('p'), v.get('i')), load128(add(v.get('s'), v.get('i')))),
+        v.inc('i', i32(16)),
+        brIf(0, ltU(v.get('i'), shl(i32(1), v.get('slotShift')))),
       ),
     ),
   ];
-  /** Append the slot of (colour state, byte x) from table `base`, then the byte's category is open. */
+  /** Append the slot of (colour state, byte x) from table `base`; then x's category is open. */
   const entry = (base: number, lengths: number): Code[] => [
     v.set('idx', or(shl(v.get('cur'), i32(8)), v.get('x'))),
     v.set('s', add(i32(base), shl(v.get('idx'), v.get('slotShift')))),
-    ...copy(16, shl(i32(1), v.get('slotShift'))),
+    ...copySlot(),
     v.inc('p', load8(add(i32(lengths), v.get('idx')))),
     v.set('cur', load8(add(i32(CAT), v.get('x')))),
   ];
   /** Close the open category, if any. */
   const close = (): Code[] => [
     v.set('s', add(i32(CLOSE), shl(v.get('cur'), i32(6)))),
-    ...copy(8, v.get('cw8')),
+    store64(v.get('p'), load64(v.get('s'))),
+    if_(
+      gtU(v.get('cw8'), i32(8)),
+      v.set('i', i32(8)),
+      loop(
+        store64(add(v.get('p'), v.get('i')), load64(add(v.get('s'), v.get('i')))),
+        v.inc('i', i32(8)),
+        brIf(0, ltU(v.get('i'), v.get('cw8'))),
+      ),
+    ),
     v.inc('p', load8(add(i32(CLOSEL), v.get('cur')))),
     v.set('cur', i32(NONE)),
   ];
@@ -216,20 +251,25 @@ function hexColor(): FuncDef {
     v.set('k', i32(0)),
     loop(
       v.set('x', load8(add(v.get('src'), v.get('k')))),
-      ...entry(HX, HXL),
-      v.set('pk', load16(add(i32(POS), shl(v.get('k'), i32(1))))),
-      v.inc('k', i32(1)),
       // Layout spaces after this byte (none inside an xxd group) are never coloured.
-      v.set(
-        'g',
-        sub(
-          sub(select(load16(add(i32(POS), shl(v.get('k'), i32(1)))), v.get('textCol'), ltU(v.get('k'), v.get('len'))), v.get('pk')),
-          i32(2),
+      v.set('g', load8(add(i32(GAP), v.get('k')))),
+      v.inc('k', i32(1)),
+      v.set('g', select(v.get('lastGap'), v.get('g'), eq(v.get('k'), v.get('len')))),
+      block(
+        // A byte standing alone (nothing open, spaces after): its whole cell in one copy.
+        if_(
+          and(eq(v.get('cur'), i32(NONE)), ne(v.get('g'), i32(0))),
+          v.set('idx', v.get('x')),
+          v.set('s', add(i32(ISO), shl(v.get('x'), v.get('slotShift')))),
+          ...copySlot(),
+          v.inc('p', load8(add(i32(ISOL), v.get('x')))),
+          br(1),
         ),
+        ...entry(HX, HXL),
+        if_(v.get('g'), ...close()),
       ),
       if_(
         v.get('g'),
-        ...close(),
         store32(v.get('p'), i32(SPACES)),
         // Only a short line has more than 4 spaces to pad.
         if_(
@@ -373,6 +413,7 @@ export interface KernelLayout {
 export class Kernel {
   /** The whole memory, and views of the output region (handed to the sink, zero copy). */
   readonly mem: Uint8Array;
+  private readonly memBuffer: Buffer;
   readonly out: Uint8Array;
   readonly outView: DataView;
   private readonly x: KernelExports;
@@ -390,6 +431,7 @@ export class Kernel {
     const instance = new (wasm().Instance)(kernelModule(), { e: { m: memory } });
     this.x = instance.exports as unknown as KernelExports;
     this.mem = new Uint8Array(memory.buffer);
+    this.memBuffer = Buffer.from(memory.buffer);
     this.out = new Uint8Array(memory.buffer, OUT, OUT_CAP);
     this.outView = new DataView(memory.buffer, OUT, OUT_CAP);
     const t = byteTables();
@@ -404,6 +446,8 @@ export class Kernel {
   setLayout(layout: KernelLayout, colors: CompiledColors | undefined): void {
     this.layout = layout;
     new Uint16Array(this.mem.buffer, POS, layout.pos.length).set(layout.pos);
+    const n = layout.pos.length;
+    for (let k = 0; k < n; k++) this.mem[GAP + k] = (k + 1 < n ? layout.pos[k + 1]! : layout.textCol) - layout.pos[k]! - 2;
     this.colored = colors !== undefined;
     if (colors) {
       const t = byteTables();
@@ -438,6 +482,18 @@ export class Kernel {
           m[TXL + idx] = tx - (TX + (idx << shift));
         }
       }
+      for (let x = 0; x < 256; x++) {
+        const c = t.category[x]!;
+        const digits = (this.upper ? t.hex16Upper : t.hex16)[x]!;
+        let q = ISO + (x << shift);
+        m.set(open[c]!, q);
+        q += open[c]!.length;
+        m[q++] = digits & 0xff;
+        m[q++] = digits >> 8;
+        m.set(close[c]!, q);
+        q += close[c]!.length;
+        m[ISOL + x] = q - (ISO + (x << shift));
+      }
       let longestClose = 0;
       for (const c of close) longestClose = Math.max(longestClose, c.length);
       this.cw8 = Math.max(8, Math.ceil(longestClose / 8) * 8);
@@ -454,7 +510,12 @@ export class Kernel {
     const l = this.layout!;
     if (hi !== this.hiCached) this.cacheHi(hi);
     const args = [IN + inOff, n, len, lo | 0, this.hiLen, OUT + pos, OUT + limit, l.textCol, l.sep, l.bar ? 1 : 0, pad ? 1 : 0] as const;
-    this.lines = this.colored ? this.x.hexColor(...args, this.slotShift, this.cw8) : this.x.hexPlain(...args);
+    if (this.colored) {
+      const lastGap = l.textCol - l.pos[len - 1]! - 2;
+      this.lines = this.x.hexColor(...args, this.slotShift, this.cw8, lastGap);
+    } else {
+      this.lines = this.x.hexPlain(...args);
+    }
     this.pos = this.x.g0.value - OUT;
   }
   /** Results of the last {@link hexLines}. */
@@ -476,9 +537,9 @@ export class Kernel {
     return this.x.hexPairs(IN + inOff, n, OUT + pos) - OUT;
   }
 
-  /** Copy input into the kernel's input area. */
-  load(src: Uint8Array, from: number, to: number, inOff = 0): void {
-    this.mem.set(src.subarray(from, to), IN + inOff);
+  /** Copy `src[from..to)` into the kernel's input area at `inOff` (Buffer#copy: no view allocated). */
+  load(src: Buffer, from: number, to: number, inOff = 0): void {
+    src.copy(this.memBuffer, IN + inOff, from, to);
   }
 
   private cacheHi(hi: number): void {

@@ -13,13 +13,17 @@ export class Offset {
     public lo: number,
   ) {}
 
-  /** Advance by `n` bytes (0 ≤ n < 2^52). */
+  /**
+   * Advance by `n` bytes (0 ≤ n < 2^52).
+   * @throws RangeError past 2^64, which no file reaches (xxd would wrap to 0).
+   */
   add(n: number): void {
     let lo = this.lo + n;
     if (lo >= TWO32) {
       const carry = Math.floor(lo / TWO32);
       this.hi += carry;
       lo -= carry * TWO32;
+      if (this.hi >= TWO32) throw new RangeError('dump offset beyond 2^64');
     }
     this.lo = lo;
   }

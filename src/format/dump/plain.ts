@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Kernel } from './kernel.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
@@ -24,8 +25,9 @@ export class PlainDumper implements Dumper {
     this.cols = opts.cols;
   }
 
-  push(src: Uint8Array): void {
+  push(bytes: Uint8Array): void {
     if (this.ended) throw new Error('dumper: push() after end()');
+    const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const out = this.out;
     const cols = this.cols;
     for (let i = 0; i < src.length; i += SLICE) {

@@ -78,6 +78,16 @@ export const store8 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0
 export const store16 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0x3b], memarg(offset));
 export const store32 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0x36], memarg(offset));
 export const store64 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0x37], memarg(offset));
+/** A v128 (SIMD) load; only ever fed straight into {@link store128}: a 16-byte copy. */
+export const load128 = (addr: Code, offset = 0): Code => seq(addr, [0xfd, 0x00], memarg(offset));
+export const store128 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0xfd, 0x0b], memarg(offset));
+/** A v128 constant with every byte lane set to `b`. */
+export const splat8 = (b: number): Code => [0xfd, 0x0c, ...Array<number>(16).fill(b & 0xff)];
+/** Lane-wise i8x16 operations. */
+export const sub8x16 = (a: Code, b: Code): Code => seq(a, b, [0xfd, ...uleb(0x71)]);
+export const ltU8x16 = (a: Code, b: Code): Code => seq(a, b, [0xfd, ...uleb(0x26)]);
+/** `(a & mask) | (b & ~mask)`. */
+export const bitselect = (a: Code, b: Code, mask: Code): Code => seq(a, b, mask, [0xfd, ...uleb(0x52)]);
 
 export const globalGet = (i: number): Code => [0x23, ...uleb(i)];
 export const globalSet = (i: number, v: Code): Code => seq(v, [0x24], uleb(i));
