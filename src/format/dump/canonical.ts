@@ -56,14 +56,8 @@ export class CanonicalFormatter implements LineFormatter {
           continue;
         }
         this.starred = false;
-        // Print up to the next line that repeats its predecessor (inlined: this loop visits
-        // every line of non-repetitive data, and the first byte almost always differs).
-        let k = j + 16;
-        for (; k < to; k += 16) {
-          if (src[k] === src[k - 16] && src[k + 15] === src[k - 1] && src.compare(src, k - 16, k, k, k + 16) === 0) break;
-        }
-        this.printer.lines(src, j, (k - j) / 16, this.off);
-        j = k;
+        // Print up to the next line that repeats its predecessor (the kernel finds it).
+        j += 16 * this.printer.lines(src, j, (to - j) / 16, this.off, true);
       }
     }
     src.copy(this.prev, 0, to - 16, to);

@@ -42,8 +42,12 @@ export class HexPrinter {
     this.maxLine = 16 + 2 + layout.textCol + 2 + layout.cols + 1 + (2 * layout.cols + 2) * (colors ? 64 : 0) + 64;
   }
 
-  /** Print the `n` full lines at `src[j..)`, the first at offset `off`, which advances past them. */
-  lines(src: Buffer, j: number, n: number, off: Offset): void {
+  /**
+   * Print up to `n` full lines at `src[j..)`, the first at offset `off`, which advances past the
+   * lines printed. With `squeeze` (16-byte lines), stop before a line equal to the line before it,
+   * except the first (the caller has already decided to print it). Returns the lines printed.
+   */
+  lines(src: Buffer, j: number, n: number, off: Offset, squeeze = false): number {
     const cols = this.cols;
     const kernel = this.kernel;
     const out = this.out;
@@ -51,20 +55,27 @@ export class HexPrinter {
     const limit = CHUNK_BYTES - this.maxLine;
     let done = 0;
     while (done < n) {
-      // One load per input slice; the lines of one kernel call must share the high half of
-      // their offsets (the kernel advances only the low 32 bits).
-      const m = Math.min(n - done, Math.floor(IN_CAP / cols), Math.floor((TWO32 - 1 - off.lo) / cols) + 1);
-      kernel.load(src, j + done * cols, j + (done + m) * cols);
+      // One load per input slice, with the line before it in front (at IN) so the kernel can
+      // compare the slice's first line too; the first line of the call is never compared. The
+      // lines of one kernel call must share the high half of their offsets (the kernel advances
+      // only the low 32 bits).
+      const m = Math.min(n - done, Math.floor(IN_CAP / cols) - 1, Math.floor((TWO32 - 1 - off.lo) / cols) + 1);
+      const start = j + done * cols;
+      if (done === 0) kernel.load(src, start, start + m * cols, cols);
+      else kernel.load(src, start - cols, start + m * cols, 0);
+      const checkFrom = squeeze ? (done === 0 ? 2 * cols : cols) : -1;
       let k = 0;
       while (k < m) {
-        kernel.hexLines(k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false);
+        kernel.hexLines(cols + k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false, checkFrom);
         out.pos = kernel.pos;
         k += kernel.lines;
         off.add(kernel.lines * cols);
         if (out.pos > limit) out.flush();
+        else if (k < m) return done + k; // stopped before a repeated line
       }
       done += m;
     }
+    return done;
   }
 
   /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */

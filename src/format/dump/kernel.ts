@@ -45,6 +45,7 @@ import {
   br,
   brIf,
   eq,
+  eq64,
   geU,
   globalSet,
   gtU,
@@ -118,13 +119,15 @@ const SPACES = 0x20202020;
 // Shared parameters: src, n (lines), len (bytes per line; 1..cols), lo (offset, low 32 bits, of the
 // first line; the caller never lets it wrap within a call), hiLen (digits at HIDIG, 0 below 4 GiB),
 // out, limit (stop before a line that would start past it), textCol, sep (the two characters
-// after the offset), bar (text column in |...|), pad (a short line: blank the hex area first).
+// after the offset), bar (text column in |...|), pad (a short line: blank the hex area first),
+// squeeze and checkFrom (canonical squeezing, 16-byte lines only: stop before a line at or
+// after checkFrom that equals the 16 bytes before it, which JS then squeezes).
 // They return the number of lines written and leave the output position in global 0.
 
 /** The accessors of some function's locals (helpers take the names they use). */
 type Vars<N extends string> = Pick<Locals<N>, 'get' | 'set' | 'inc'>;
 
-const HEX_PARAMS = ['src', 'n', 'len', 'lo', 'hiLen', 'out', 'limit', 'textCol', 'sep', 'bar', 'pad'] as const;
+const HEX_PARAMS = ['src', 'n', 'len', 'lo', 'hiLen', 'out', 'limit', 'textCol', 'sep', 'bar', 'pad', 'squeeze', 'checkFrom'] as const;
 
 /** Offset digits, then `sep`; leaves `p` at the first hex digit. */
 function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep'>): Code[] {
@@ -139,13 +142,22 @@ function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep'>): Code[] {
 }
 
 /** The loop over lines: `body` writes one line at `p` from `src`. */
-function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out'>, body: Code[]): Code[] {
+function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom'>, body: Code[]): Code[] {
+  const src = v.get('src');
   return [
     v.set('p', v.get('out')),
     block(
       loop(
         brIf(1, geU(v.get('line'), v.get('n'))),
         brIf(1, gtU(v.get('p'), v.get('limit'))),
+        // A 16-byte line equal to the one before it: two 8-byte compares decide exactly.
+        if_(
+          v.get('squeeze'),
+          if_(
+            geU(src, v.get('checkFrom')),
+            if_(eq64(load64(src), load64(sub(src, i32(16)))), brIf(4, eq64(load64(src, 8), load64(sub(src, i32(16)), 8)))),
+          ),
+        ),
         ...body,
         v.inc('src', v.get('len')),
         v.inc('lo', v.get('len')),
@@ -503,13 +515,39 @@ export class Kernel {
   /**
    * Write up to `n` hex-dump lines of `len` bytes from `IN + inOff`, the first at offset `hi:lo`,
    * at output position `pos` (relative to the output region), stopping before a line that would
-   * start past `limit`. The caller keeps `lo + (n - 1) * len` below 2^32. Returns
+   * start past `limit`, and (when `checkFrom` ≥ 0, 16-byte lines) before a line at input offset
+   * ≥ `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below 2^32. Returns
    * `[linesWritten, newPos]` through `this.lines` / `this.pos`.
    */
-  hexLines(inOff: number, n: number, len: number, hi: number, lo: number, pos: number, limit: number, pad: boolean): void {
+  hexLines(
+    inOff: number,
+    n: number,
+    len: number,
+    hi: number,
+    lo: number,
+    pos: number,
+    limit: number,
+    pad: boolean,
+    checkFrom = -1,
+  ): void {
     const l = this.layout!;
     if (hi !== this.hiCached) this.cacheHi(hi);
-    const args = [IN + inOff, n, len, lo | 0, this.hiLen, OUT + pos, OUT + limit, l.textCol, l.sep, l.bar ? 1 : 0, pad ? 1 : 0] as const;
+    const squeeze = checkFrom >= 0 ? 1 : 0;
+    const args = [
+      IN + inOff,
+      n,
+      len,
+      lo | 0,
+      this.hiLen,
+      OUT + pos,
+      OUT + limit,
+      l.textCol,
+      l.sep,
+      l.bar ? 1 : 0,
+      pad ? 1 : 0,
+      squeeze,
+      IN + checkFrom,
+    ] as const;
     if (this.colored) {
       const lastGap = l.textCol - l.pos[len - 1]! - 2;
       this.lines = this.x.hexColor(...args, this.slotShift, this.cw8, lastGap);

@@ -64,6 +64,8 @@ export const ne = bin(0x47);
 export const ltU = bin(0x49);
 export const gtU = bin(0x4b);
 export const geU = bin(0x4f);
+/** i64 equality of two i64 operands (e.g. two {@link load64}); an i32 result. */
+export const eq64 = bin(0x51);
 /** `cond ? a : b`, both evaluated. */
 export const select = (a: Code, b: Code, cond: Code): Code => seq(a, b, cond, [0x1b]);
 
@@ -72,7 +74,7 @@ const memarg = (offset: number): number[] => [0, ...uleb(offset)];
 export const load8 = (addr: Code, offset = 0): Code => seq(addr, [0x2d], memarg(offset));
 export const load16 = (addr: Code, offset = 0): Code => seq(addr, [0x2f], memarg(offset));
 export const load32 = (addr: Code, offset = 0): Code => seq(addr, [0x28], memarg(offset));
-/** An i64 load; only ever fed straight into {@link store64}. */
+/** An i64 load: fed into {@link store64} (an 8-byte copy) or {@link eq64}. */
 export const load64 = (addr: Code, offset = 0): Code => seq(addr, [0x29], memarg(offset));
 export const store8 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0x3a], memarg(offset));
 export const store16 = (addr: Code, v: Code, offset = 0): Code => seq(addr, v, [0x3b], memarg(offset));
