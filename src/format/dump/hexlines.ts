@@ -38,8 +38,11 @@ export class HexPrinter {
   ) {
     this.cols = layout.cols;
     kernel.setLayout(layout, colors);
-    // offset (≤ 16 digits) + sep + hex area + bars + text + newline, and two transitions per byte.
-    this.maxLine = 16 + 2 + layout.textCol + 2 + layout.cols + 1 + (2 * layout.cols + 2) * (colors ? 64 : 0) + 64;
+    // Offset (≤ 16 digits), sep, hex area, bars, text, newline; with colours, per byte at most a
+    // close+open before its digits, a close after them and a close+open before its character,
+    // and one close at the end; then what the kernel's wide stores may write past the end.
+    const pair = colors?.maxPair ?? 0;
+    this.maxLine = 16 + 2 + layout.textCol + 2 + layout.cols + 1 + (3 * layout.cols + 1) * pair + 128;
   }
 
   /**

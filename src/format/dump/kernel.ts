@@ -104,8 +104,8 @@ export const IN = TX + 6 * 256 * MAX_SLOT;
 export const IN_CAP = 256 * 1024;
 export const OUT = IN + IN_CAP;
 /**
- * Room after a full chunk for the line that crosses it: the longest line (xxd, 256 columns,
- * every byte changing colour, 32-byte colour strings) is under 40 KiB.
+ * Room after a chunk: the longest line (xxd, 256 columns, every byte changing colour, 32-byte
+ * colour strings) is about 50 KiB; HexPrinter keeps chunks within CHUNK_BYTES, this is margin.
  */
 const OUT_SLACK = 64 * 1024;
 export const OUT_CAP = CHUNK_BYTES + OUT_SLACK;
@@ -428,6 +428,9 @@ export class Kernel {
   private readonly memBuffer: Buffer;
   readonly out: Uint8Array;
   readonly outView: DataView;
+  /** Results of the last {@link hexLines}: lines written, and the output position after them. */
+  lines = 0;
+  pos = 0;
   private readonly x: KernelExports;
   private layout: KernelLayout | undefined;
   private colored = false;
@@ -516,8 +519,8 @@ export class Kernel {
    * Write up to `n` hex-dump lines of `len` bytes from `IN + inOff`, the first at offset `hi:lo`,
    * at output position `pos` (relative to the output region), stopping before a line that would
    * start past `limit`, and (when `checkFrom` ≥ 0, 16-byte lines) before a line at input offset
-   * ≥ `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below 2^32. Returns
-   * `[linesWritten, newPos]` through `this.lines` / `this.pos`.
+   * ≥ `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below
+   * 2^32. Results in {@link lines} and {@link pos}.
    */
   hexLines(
     inOff: number,
@@ -556,10 +559,6 @@ export class Kernel {
     }
     this.pos = this.x.g0.value - OUT;
   }
-  /** Results of the last {@link hexLines}. */
-  lines = 0;
-  pos = 0;
-
   /** xxd -p pairs of `IN[inOff..+n)` at `pos`; returns the new position. Output ≤ 3n. */
   plain(inOff: number, n: number, pos: number, col: number, cols: number): number {
     return this.x.plainHex(IN + inOff, n, OUT + pos, col, cols) - OUT;

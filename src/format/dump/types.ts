@@ -23,10 +23,11 @@ export interface ColorPair {
 export type DumpColors = Partial<Readonly<Record<ByteCategory, ColorPair>>>;
 
 /**
- * Receives the output in big chunks (up to about 1 MiB, fewer only at the end or for a huge
- * single line). It must consume the chunk synchronously: the engine reuses the chunk's memory as
- * soon as the call returns, so copy it if you need to keep it. An exception thrown by the sink
- * (EPIPE, ...) propagates out of `push`/`end`; the dumper must not be used afterwards.
+ * Receives the output in big chunks: at most 1 MiB (`CHUNK_BYTES`), and normally over 256 KiB
+ * except the last one. It must consume the chunk synchronously: the chunk is a view of the
+ * engine's memory, reused as soon as the call returns, so copy it if you need to keep it. An
+ * exception thrown by the sink (EPIPE, ...) propagates out of `push`/`end`; the dumper must not be
+ * used afterwards.
  */
 export type DumpSink = (chunk: Uint8Array) => void;
 
