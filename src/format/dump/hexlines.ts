@@ -1,0 +1,101 @@
+import type { Buffer } from 'node:buffer';
+import { IN_CAP, type Kernel } from './kernel.js';
+import { TWO32, type Offset } from './offset.js';
+import type { CompiledColors } from './options.js';
+import { CHUNK_BYTES, type OutBuffer } from './out.js';
+
+/**
+ * Where things go on a line of the two hex-dump dialects (canonical, xxd). Columns are relative
+ * to the first hex digit, which follows the offset digits and the two `sep` characters.
+ */
+export interface HexLayout {
+  /** Bytes per (full) line. */
+  readonly cols: number;
+  /** The two characters after the offset digits, as a little-endian 16-bit value. */
+  readonly sep: number;
+  /** Column of the first hex digit of byte k of the line. */
+  readonly pos: Uint16Array;
+  /** Column where the text area starts (its `|` in the canonical dialect). */
+  readonly textCol: number;
+  /** Whether the text area is enclosed in `|...|` (canonical). */
+  readonly bar: boolean;
+}
+
+/**
+ * Prints hex-dump lines through the kernel: runs of full lines, single (short or remembered)
+ * lines, and the `*` and offset-only lines. The dialects decide which lines to print.
+ */
+export class HexPrinter {
+  /** Upper bound of one line's length, colour codes included. */
+  private readonly maxLine: number;
+  private readonly cols: number;
+
+  constructor(
+    private readonly out: OutBuffer,
+    private readonly kernel: Kernel,
+    layout: HexLayout,
+    colors: CompiledColors | undefined,
+  ) {
+    this.cols = layout.cols;
+    kernel.setLayout(layout, colors);
+    // Offset (≤ 16 digits), sep, hex area, bars, text, newline; with colours, per byte at most a
+    // close+open before its digits, a close after them and a close+open before its character,
+    // and one close at the end; then what the kernel's wide stores may write past the end.
+    const pair = colors?.maxPair ?? 0;
+    this.maxLine = 16 + 2 + layout.textCol + 2 + layout.cols + 1 + (3 * layout.cols + 1) * pair + 128;
+  }
+
+  /**
+   * Print up to `n` full lines at `src[j..)`, the first at offset `off`, which advances past the
+   * lines printed. With `squeeze` (16-byte lines), stop before a line equal to the line before it,
+   * except the first (the caller has already decided to print it). Returns the lines printed.
+   */
+  lines(src: Buffer, j: number, n: number, off: Offset, squeeze = false): number {
+    const cols = this.cols;
+    const kernel = this.kernel;
+    const out = this.out;
+    // The kernel starts a line only at or before `limit`, so a chunk never exceeds CHUNK_BYTES.
+    const limit = CHUNK_BYTES - this.maxLine;
+    let done = 0;
+    while (done < n) {
+      // One load per input slice, with the line before it in front (at IN) so the kernel can
+      // compare the slice's first line too; the first line of the call is never compared. The
+      // lines of one kernel call must share the high half of their offsets (the kernel advances
+      // only the low 32 bits).
+      const m = Math.min(n - done, Math.floor(IN_CAP / cols) - 1, Math.floor((TWO32 - 1 - off.lo) / cols) + 1);
+      const start = j + done * cols;
+      if (done === 0) kernel.load(src, start, start + m * cols, cols);
+      else kernel.load(src, start - cols, start + m * cols, 0);
+      const checkFrom = squeeze ? (done === 0 ? 2 * cols : cols) : -1;
+      let k = 0;
+      while (k < m) {
+        kernel.hexLines(cols + k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false, checkFrom);
+        out.pos = kernel.pos;
+        k += kernel.lines;
+        off.add(kernel.lines * cols);
+        if (out.pos > limit) out.flush();
+        else if (k < m) return done + k; // stopped before a repeated line
+      }
+      done += m;
+    }
+    return done;
+  }
+
+  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */
+  line(src: Buffer, j: number, len: number, off: Offset): void {
+    const pos = this.out.reserve(this.maxLine);
+    this.kernel.load(src, j, j + len);
+    this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);
+    this.out.pos = this.kernel.pos;
+  }
+
+  /** `*` on its own line: a squeezed run. */
+  star(): void {
+    this.out.ascii('*\n');
+  }
+
+  /** A line holding only an offset (hexdump's last line). */
+  offsetLine(off: Offset): void {
+    this.out.ascii(`${off.hex()}\n`);
+  }
+}

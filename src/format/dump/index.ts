@@ -1,0 +1,62 @@
+/**
+ * The streaming dump engine: one entry point, five dialects (see {@link DumpFormat}). Pure: no fs,
+ * no process; the caller feeds bytes (mapped windows of any size, in order) and receives output
+ * chunks through a sink.
+ */
+import { Buffer } from 'node:buffer';
+import { CanonicalFormatter } from './canonical.js';
+import { CIncludeDumper } from './cinclude.js';
+import { JsonFormatter } from './json.js';
+import { Kernel } from './kernel.js';
+import { LineFeeder } from './lines.js';
+import { resolveOptions } from './options.js';
+import { OutBuffer } from './out.js';
+import { PlainDumper } from './plain.js';
+import type { DumpOptions, DumpSink, Dumper } from './types.js';
+import { XxdFormatter } from './xxd.js';
+
+export { BYTE_CATEGORIES, byteCategory, displayChar, type ByteCategory } from './bytes.js';
+export { cIdentifier } from './cname.js';
+export { CHUNK_BYTES } from './out.js';
+export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+
+/**
+ * Create a streaming dumper. Push the bytes in order (windows of any size; a window may split a
+ * line anywhere, the output does not change), then call `end()` once.
+ *
+ * Output goes to `sink` in chunks of about 1 MiB ({@link CHUNK_BYTES}); the sink must consume
+ * each chunk synchronously, because the engine reuses that memory after the call returns.
+ *
+ * @throws InputError (exit 2) when the options are invalid for the format: see {@link DumpOptions}.
+ */
+export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
+  const opts = resolveOptions(options);
+  const kernel = new Kernel(opts.upper);
+  const out = new OutBuffer(sink, kernel.out);
+  switch (opts.format) {
+    case 'canonical':
+      return new LineFeeder(opts.cols, new CanonicalFormatter(opts, out, kernel), out);
+    case 'xxd':
+      return new LineFeeder(opts.cols, new XxdFormatter(opts, out, kernel), out);
+    case 'json':
+      return new LineFeeder(opts.cols, new JsonFormatter(opts, out, kernel), out);
+    case 'plain':
+      return new PlainDumper(opts, out, kernel);
+    case 'c':
+      return new CIncludeDumper(opts, out, kernel);
+  }
+}
+
+/**
+ * Convenience for small inputs and tests: the whole dump of `bytes` as one string (the output is
+ * ASCII apart from colour strings, which are decoded as UTF-8).
+ */
+export function dumpToString(options: DumpOptions, bytes: Uint8Array): string {
+  const parts: Uint8Array[] = [];
+  const d = createDumper(options, (chunk) => {
+    parts.push(chunk.slice());
+  });
+  d.push(bytes);
+  d.end();
+  return Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,588 @@
+/**
+ * The WebAssembly kernels that produce every byte of dump text on the hot path, and the memory
+ * they share with JS. Why: the same loops in plain JS (256-entry tables, DataView stores) measured
+ * ~250 MiB/s uncoloured and ~13 MiB/s coloured here; the kernels reach roughly 3x and 15x that
+ * (bench/dump-engine.mjs). JS keeps every decision (squeeze, autoskip, carry between windows,
+ * offsets, chunking); the kernels only write. Uses WebAssembly SIMD (v128 copies and the text
+ * column), available in every Node.js the package supports (>= 20).
+ *
+ * Memory map (one instance and its own memory per dumper; the memory never grows, so the views
+ * JS keeps stay valid):
+ *
+ *   HIDIG   0        hex digits of the offset's high 32 bits (up to 8), written by JS
+ *   CELL32  1024     per byte: 2 hex digits + 2 spaces
+ *   HEX16O  2048     per byte: 2 lowercase hex digits (offsets)
+ *   HEX16B  2560     per byte: 2 hex digits of the data (upper or lower)
+ *   TEXT    3072     per byte: text-column character
+ *   CAT     3328     per byte: category code 0..4
+ *   POS     3584     per column k of a line: u16 column of byte k's hex digits
+ *   GAP     7936     per column k: u8 layout spaces after byte k on a full line
+ *   HXL     4096     u8 length of each HX slot     (6 x 256)
+ *   TXL     6144     u8 length of each TX slot     (6 x 256)
+ *   CLOSEL  7680     u8 length of each CLOSE slot  (6)
+ *   CLOSE   8192     6 slots of 64 bytes: the close string of a category (slot 5: none)
+ *   ISOL    8704     u8 length of each ISO slot (256)
+ *   ISO     HX-32K   per byte b: open, digits, close: a byte with nothing open before it and
+ *                    spaces after it (every byte of a canonical line), in one copy
+ *   HX      16384    colour state s (0..4 a category is open, 5 none) x byte b: the transition
+ *                    from s to b's category (close s, open b's; empty when equal), then b's digits
+ *   TX      HX+192K  the same transition, then b's text-column character
+ *   IN      TX+192K  input bytes, IN_CAP per call
+ *   OUT     IN+IN_CAP  output chunk (CHUNK_BYTES) plus room for the longest line
+ *
+ * HX / TX slots are 2^slotShift bytes (16 for ordinary ANSI codes, at most 128); the coloured
+ * kernel copies whole slots with 8-byte stores and advances by the real length, so the bytes
+ * copied past an entry are overwritten by the next one.
+ */
+import { Buffer } from 'node:buffer';
+import { byteTables } from './bytes.js';
+import type { CompiledColors } from './options.js';
+import { CHUNK_BYTES } from './out.js';
+import {
+  add,
+  and,
+  block,
+  br,
+  brIf,
+  eq,
+  eq64,
+  geU,
+  globalSet,
+  gtU,
+  i32,
+  if_,
+  bitselect,
+  load128,
+  ltU8x16,
+  splat8,
+  sub8x16,
+  load16,
+  load32,
+  load64,
+  load8,
+  Locals,
+  loop,
+  ltU,
+  module,
+  ne,
+  or,
+  select,
+  shl,
+  shrU,
+  store128,
+  store16,
+  store32,
+  store64,
+  store8,
+  sub,
+  type Code,
+  type FuncDef,
+} from './wasm-asm.js';
+
+const HIDIG = 0;
+const CELL32 = 1024;
+const HEX16O = 2048;
+const HEX16B = 2560;
+const TEXT = 3072;
+const CAT = 3328;
+const POS = 3584;
+const HXL = 4096;
+const TXL = 6144;
+const CLOSEL = 7680;
+const GAP = 7936;
+const CLOSE = 8192;
+const CLOSE_SLOT = 64;
+const ISOL = 8704;
+const ISO = 16384;
+const HX = ISO + 256 * 128;
+const MAX_SLOT = 128;
+const TX = HX + 6 * 256 * MAX_SLOT;
+/** The longest open or close string a colour may have, in bytes (a slot holds close + open + 2). */
+export const MAX_COLOR_BYTES = 32;
+export const IN = TX + 6 * 256 * MAX_SLOT;
+/** Input bytes copied into the kernel's memory per call. */
+export const IN_CAP = 256 * 1024;
+export const OUT = IN + IN_CAP;
+/**
+ * Room after a chunk: the longest line (xxd, 256 columns, every byte changing colour, 32-byte
+ * colour strings) is about 50 KiB; HexPrinter keeps chunks within CHUNK_BYTES, this is margin.
+ */
+const OUT_SLACK = 64 * 1024;
+export const OUT_CAP = CHUNK_BYTES + OUT_SLACK;
+const PAGES = Math.ceil((OUT + OUT_CAP) / 65536);
+
+const NONE = 5;
+const SPACES = 0x20202020;
+
+// ---------------------------------------------------------------------------------------------
+// Hex-dump lines (canonical and xxd).
+// Shared parameters: src, n (lines), len (bytes per line; 1..cols), lo (offset, low 32 bits, of the
+// first line; the caller never lets it wrap within a call), hiLen (digits at HIDIG, 0 below 4 GiB),
+// out, limit (stop before a line that would start past it), textCol, sep (the two characters
+// after the offset), bar (text column in |...|), pad (a short line: blank the hex area first),
+// squeeze and checkFrom (canonical squeezing, 16-byte lines only: stop before a line at or
+// after checkFrom that equals the 16 bytes before it, which JS then squeezes).
+// They return the number of lines written and leave the output position in global 0.
+
+/** The accessors of some function's locals (helpers take the names they use). */
+type Vars<N extends string> = Pick<Locals<N>, 'get' | 'set' | 'inc'>;
+
+const HEX_PARAMS = ['src', 'n', 'len', 'lo', 'hiLen', 'out', 'limit', 'textCol', 'sep', 'bar', 'pad', 'squeeze', 'checkFrom'] as const;
+
+/** Offset digits, then `sep`; leaves `p` at the first hex digit. */
+function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep'>): Code[] {
+  const hexo = (shift: number): Code => load16(add(i32(HEX16O), shl(and(shrU(v.get('lo'), i32(shift)), i32(255)), i32(1))));
+  return [
+    if_(v.get('hiLen'), store64(v.get('p'), load64(i32(HIDIG))), v.inc('p', v.get('hiLen'))),
+    store32(v.get('p'), or(hexo(24), shl(hexo(16), i32(16)))),
+    store32(v.get('p'), or(hexo(8), shl(hexo(0), i32(16))), 4),
+    store16(v.get('p'), v.get('sep'), 8),
+    v.inc('p', i32(10)),
+  ];
+}
+
+/** The loop over lines: `body` writes one line at `p` from `src`. */
+function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom'>, body: Code[]): Code[] {
+  const src = v.get('src');
+  return [
+    v.set('p', v.get('out')),
+    block(
+      loop(
+        brIf(1, geU(v.get('line'), v.get('n'))),
+        brIf(1, gtU(v.get('p'), v.get('limit'))),
+        // A 16-byte line equal to the one before it: two 8-byte compares decide exactly.
+        if_(
+          v.get('squeeze'),
+          if_(
+            geU(src, v.get('checkFrom')),
+            if_(eq64(load64(src), load64(sub(src, i32(16)))), brIf(4, eq64(load64(src, 8), load64(sub(src, i32(16)), 8)))),
+          ),
+        ),
+        ...body,
+        v.inc('src', v.get('len')),
+        v.inc('lo', v.get('len')),
+        v.inc('line', i32(1)),
+        br(0),
+      ),
+    ),
+    globalSet(0, v.get('p')),
+    v.get('line'),
+  ];
+}
+
+function hexPlain(): FuncDef {
+  const v = new Locals([...HEX_PARAMS], ['line', 'p', 'k', 't']);
+  const body = lineLoop(v, [
+    ...offsetField(v),
+    // A short line: blank the whole hex area (the cells below only write their own columns).
+    if_(
+      v.get('pad'),
+      v.set('k', i32(0)),
+      loop(store32(add(v.get('p'), v.get('k')), i32(SPACES)), v.inc('k', i32(4)), brIf(0, ltU(v.get('k'), v.get('textCol')))),
+    ),
+    // One 32-bit store per byte: "hh  ". The next byte's store overwrites the spaces it owns;
+    // the last byte's spaces are the two before the text column.
+    v.set('k', i32(0)),
+    loop(
+      store32(
+        add(v.get('p'), load16(add(i32(POS), shl(v.get('k'), i32(1))))),
+        load32(add(i32(CELL32), shl(load8(add(v.get('src'), v.get('k'))), i32(2)))),
+      ),
+      v.inc('k', i32(1)),
+      brIf(0, ltU(v.get('k'), v.get('len'))),
+    ),
+    v.set('t', add(v.get('p'), v.get('textCol'))),
+    if_(v.get('bar'), store8(v.get('t'), i32(0x7c)), v.inc('t', i32(1))),
+    // Text column, 16 bytes at a time: the byte where 0x20 <= b <= 0x7e, else '.'. Up to 15
+    // bytes past the line are written too; what follows overwrites them.
+    v.set('k', i32(0)),
+    loop(
+      store128(
+        add(v.get('t'), v.get('k')),
+        bitselect(
+          load128(add(v.get('src'), v.get('k'))),
+          splat8(0x2e),
+          ltU8x16(sub8x16(load128(add(v.get('src'), v.get('k'))), splat8(0x20)), splat8(0x5f)),
+        ),
+      ),
+      v.inc('k', i32(16)),
+      brIf(0, ltU(v.get('k'), v.get('len'))),
+    ),
+    v.inc('t', v.get('len')),
+    if_(v.get('bar'), store8(v.get('t'), i32(0x7c)), v.inc('t', i32(1))),
+    store8(v.get('t'), i32(0x0a)),
+    v.set('p', add(v.get('t'), i32(1))),
+  ]);
+  return { name: 'hexPlain', vars: v as Locals<string>, returns: true, body: body.flat() };
+}
+
+function hexColor(): FuncDef {
+  // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8);
+  // lastGap: spaces after the line's last byte (2 on a full line, the padding on a short one).
+  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g']);
+  /** Copy the slot at `s` to `p`: one 16-byte copy, a loop only for slots made long by long colour strings. */
+  const copySlot = (): Code[] => [
+    store128(v.get('p'), load128(v.get('s'))),
+    if_(
+      gtU(v.get('slotShift'), i32(4)),
+      v.set('i', i32(16)),
+      loop(
+        store128(add(v.get('p'), v.get('i')), load128(add(v.get('s'), v.get('i')))),
+        v.inc('i', i32(16)),
+        brIf(0, ltU(v.get('i'), shl(i32(1), v.get('slotShift')))),
+      ),
+    ),
+  ];
+  /** Append the slot of (colour state, byte x) from table `base`; then x's category is open. */
+  const entry = (base: number, lengths: number): Code[] => [
+    v.set('idx', or(shl(v.get('cur'), i32(8)), v.get('x'))),
+    v.set('s', add(i32(base), shl(v.get('idx'), v.get('slotShift')))),
+    ...copySlot(),
+    v.inc('p', load8(add(i32(lengths), v.get('idx')))),
+    v.set('cur', load8(add(i32(CAT), v.get('x')))),
+  ];
+  /** Close the open category, if any. */
+  const close = (): Code[] => [
+    v.set('s', add(i32(CLOSE), shl(v.get('cur'), i32(6)))),
+    store64(v.get('p'), load64(v.get('s'))),
+    if_(
+      gtU(v.get('cw8'), i32(8)),
+      v.set('i', i32(8)),
+      loop(
+        store64(add(v.get('p'), v.get('i')), load64(add(v.get('s'), v.get('i')))),
+        v.inc('i', i32(8)),
+        brIf(0, ltU(v.get('i'), v.get('cw8'))),
+      ),
+    ),
+    v.inc('p', load8(add(i32(CLOSEL), v.get('cur')))),
+    v.set('cur', i32(NONE)),
+  ];
+  const body = lineLoop(v, [
+    ...offsetField(v),
+    v.set('cur', i32(NONE)),
+    v.set('k', i32(0)),
+    loop(
+      v.set('x', load8(add(v.get('src'), v.get('k')))),
+      // Layout spaces after this byte (none inside an xxd group) are never coloured.
+      v.set('g', load8(add(i32(GAP), v.get('k')))),
+      v.inc('k', i32(1)),
+      v.set('g', select(v.get('lastGap'), v.get('g'), eq(v.get('k'), v.get('len')))),
+      block(
+        // A byte standing alone (nothing open, spaces after): its whole cell in one copy.
+        if_(
+          and(eq(v.get('cur'), i32(NONE)), ne(v.get('g'), i32(0))),
+          v.set('idx', v.get('x')),
+          v.set('s', add(i32(ISO), shl(v.get('x'), v.get('slotShift')))),
+          ...copySlot(),
+          v.inc('p', load8(add(i32(ISOL), v.get('x')))),
+          br(1),
+        ),
+        ...entry(HX, HXL),
+        if_(v.get('g'), ...close()),
+      ),
+      if_(
+        v.get('g'),
+        store32(v.get('p'), i32(SPACES)),
+        // Only a short line has more than 4 spaces to pad.
+        if_(
+          gtU(v.get('g'), i32(4)),
+          v.set('i', i32(4)),
+          loop(store32(add(v.get('p'), v.get('i')), i32(SPACES)), v.inc('i', i32(4)), brIf(0, ltU(v.get('i'), v.get('g')))),
+        ),
+        v.inc('p', v.get('g')),
+      ),
+      brIf(0, ltU(v.get('k'), v.get('len'))),
+    ),
+    if_(v.get('bar'), store8(v.get('p'), i32(0x7c)), v.inc('p', i32(1))),
+    v.set('k', i32(0)),
+    loop(v.set('x', load8(add(v.get('src'), v.get('k')))), ...entry(TX, TXL), v.inc('k', i32(1)), brIf(0, ltU(v.get('k'), v.get('len')))),
+    ...close(),
+    if_(v.get('bar'), store8(v.get('p'), i32(0x7c)), v.inc('p', i32(1))),
+    store8(v.get('p'), i32(0x0a)),
+    v.inc('p', i32(1)),
+  ]);
+  return { name: 'hexColor', vars: v as Locals<string>, returns: true, body: body.flat() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams of hex pairs (plain, c, json). They return the output position.
+
+/** xxd -p: pairs, a newline whenever `col` reaches `cols` (cols 0: never). */
+function plainHex(): FuncDef {
+  const v = new Locals(['src', 'n', 'out', 'col', 'cols'], ['p', 'i', 'm', 'end']);
+  const body: Code[] = [
+    v.set('p', v.get('out')),
+    v.set('i', i32(0)),
+    block(
+      loop(
+        brIf(1, geU(v.get('i'), v.get('n'))),
+        v.set('m', sub(v.get('n'), v.get('i'))),
+        if_(and(ne(v.get('cols'), i32(0)), ltU(sub(v.get('cols'), v.get('col')), v.get('m'))), v.set('m', sub(v.get('cols'), v.get('col')))),
+        v.set('end', add(v.get('i'), v.get('m'))),
+        loop(
+          store16(v.get('p'), load16(add(i32(HEX16B), shl(load8(add(v.get('src'), v.get('i'))), i32(1))))),
+          v.inc('p', i32(2)),
+          v.inc('i', i32(1)),
+          brIf(0, ltU(v.get('i'), v.get('end'))),
+        ),
+        if_(
+          v.get('cols'),
+          v.inc('col', v.get('m')),
+          if_(eq(v.get('col'), v.get('cols')), store8(v.get('p'), i32(0x0a)), v.inc('p', i32(1)), v.set('col', i32(0))),
+        ),
+        br(0),
+      ),
+    ),
+    v.get('p'),
+  ];
+  return { name: 'plainHex', vars: v as Locals<string>, returns: true, body: body.flat() };
+}
+
+/** xxd -i entries: `first` = no entry written yet; `sepw` = ", 0x", `indw` = "  0x" (32-bit). */
+function cEntries(): FuncDef {
+  const v = new Locals(['src', 'n', 'out', 'col', 'cols', 'first', 'sepw', 'indw'], ['p', 'i']);
+  const body: Code[] = [
+    v.set('p', v.get('out')),
+    v.set('i', i32(0)),
+    block(
+      loop(
+        brIf(1, geU(v.get('i'), v.get('n'))),
+        if_(eq(v.get('col'), i32(0)), if_(eq(v.get('first'), i32(0)), store16(v.get('p'), i32(0x0a2c)), v.inc('p', i32(2)))),
+        store32(v.get('p'), select(v.get('indw'), v.get('sepw'), eq(v.get('col'), i32(0)))),
+        store16(v.get('p'), load16(add(i32(HEX16B), shl(load8(add(v.get('src'), v.get('i'))), i32(1)))), 4),
+        v.inc('p', i32(6)),
+        v.set('first', i32(0)),
+        v.inc('col', i32(1)),
+        v.set('col', select(i32(0), v.get('col'), eq(v.get('col'), v.get('cols')))),
+        v.inc('i', i32(1)),
+        br(0),
+      ),
+    ),
+    v.get('p'),
+  ];
+  return { name: 'cEntries', vars: v as Locals<string>, returns: true, body: body.flat() };
+}
+
+/** Bare hex pairs (json). */
+function hexPairs(): FuncDef {
+  const v = new Locals(['src', 'n', 'out'], ['p', 'i']);
+  const body: Code[] = [
+    v.set('p', v.get('out')),
+    v.set('i', i32(0)),
+    block(
+      loop(
+        brIf(1, geU(v.get('i'), v.get('n'))),
+        store16(v.get('p'), load16(add(i32(HEX16B), shl(load8(add(v.get('src'), v.get('i'))), i32(1))))),
+        v.inc('p', i32(2)),
+        v.inc('i', i32(1)),
+        br(0),
+      ),
+    ),
+    v.get('p'),
+  ];
+  return { name: 'hexPairs', vars: v as Locals<string>, returns: true, body: body.flat() };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface KernelExports {
+  hexPlain(...a: number[]): number;
+  hexColor(...a: number[]): number;
+  plainHex(src: number, n: number, out: number, col: number, cols: number): number;
+  cEntries(src: number, n: number, out: number, col: number, cols: number, first: number, sepw: number, indw: number): number;
+  hexPairs(src: number, n: number, out: number): number;
+  g0: { value: number };
+}
+
+/** The slice of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+}
+const wasm = (): WasmApi => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | undefined;
+
+/** The compiled module, built on first use (a few KiB; synchronous compilation is fine). */
+function kernelModule(): object {
+  return (compiled ??= new (wasm().Module)(module([hexPlain(), hexColor(), plainHex(), cEntries(), hexPairs()], PAGES, 1)));
+}
+
+/** How a hex-dump dialect lays out its lines (see HexLayout in hexlines.ts). */
+export interface KernelLayout {
+  readonly pos: Uint16Array;
+  readonly textCol: number;
+  /** The two characters after the offset, little-endian. */
+  readonly sep: number;
+  readonly bar: boolean;
+}
+
+/**
+ * One kernel instance with its own memory, configured for one dumper: the data's hex case, the
+ * line layout and the colours are written into the tables once.
+ */
+export class Kernel {
+  /** The whole memory, and views of the output region (handed to the sink, zero copy). */
+  readonly mem: Uint8Array;
+  private readonly memBuffer: Buffer;
+  readonly out: Uint8Array;
+  readonly outView: DataView;
+  /** Results of the last {@link hexLines}: lines written, and the output position after them. */
+  lines = 0;
+  pos = 0;
+  private readonly x: KernelExports;
+  private layout: KernelLayout | undefined;
+  private colored = false;
+  private slotShift = 4;
+  private cw8 = 8;
+  private readonly upper: boolean;
+  private hiCached = 0;
+  private hiLen = 0;
+
+  constructor(upper: boolean) {
+    this.upper = upper;
+    const memory = new (wasm().Memory)({ initial: PAGES, maximum: PAGES });
+    const instance = new (wasm().Instance)(kernelModule(), { e: { m: memory } });
+    this.x = instance.exports as unknown as KernelExports;
+    this.mem = new Uint8Array(memory.buffer);
+    this.memBuffer = Buffer.from(memory.buffer);
+    this.out = new Uint8Array(memory.buffer, OUT, OUT_CAP);
+    this.outView = new DataView(memory.buffer, OUT, OUT_CAP);
+    const t = byteTables();
+    new Uint32Array(memory.buffer, CELL32, 256).set(upper ? t.hexCell32Upper : t.hexCell32);
+    new Uint16Array(memory.buffer, HEX16O, 256).set(t.hex16);
+    new Uint16Array(memory.buffer, HEX16B, 256).set(upper ? t.hex16Upper : t.hex16);
+    this.mem.set(t.text, TEXT);
+    this.mem.set(t.category, CAT);
+  }
+
+  /** Set the line layout (and colours) of the hex-dump dialects. */
+  setLayout(layout: KernelLayout, colors: CompiledColors | undefined): void {
+    this.layout = layout;
+    new Uint16Array(this.mem.buffer, POS, layout.pos.length).set(layout.pos);
+    const n = layout.pos.length;
+    for (let k = 0; k < n; k++) this.mem[GAP + k] = (k + 1 < n ? layout.pos[k + 1]! : layout.textCol) - layout.pos[k]! - 2;
+    this.colored = colors !== undefined;
+    if (colors) {
+      const t = byteTables();
+      const { open, close } = colors;
+      // The longest slot entry: close + open + 2 digits; slots are a power of two, at least 16.
+      const longest = colors.maxPair + 2;
+      let shift = 4;
+      while (1 << shift < longest) shift++;
+      this.slotShift = shift;
+      const m = this.mem;
+      for (let cur = 0; cur <= NONE; cur++) {
+        m.set(close[cur]!, CLOSE + cur * CLOSE_SLOT);
+        m[CLOSEL + cur] = close[cur]!.length;
+        for (let x = 0; x < 256; x++) {
+          const c = t.category[x]!;
+          const idx = (cur << 8) | x;
+          let hx = HX + (idx << shift);
+          let tx = TX + (idx << shift);
+          if (c !== cur) {
+            for (const part of [close[cur]!, open[c]!]) {
+              m.set(part, hx);
+              m.set(part, tx);
+              hx += part.length;
+              tx += part.length;
+            }
+          }
+          const digits = (this.upper ? t.hex16Upper : t.hex16)[x]!;
+          m[hx++] = digits & 0xff;
+          m[hx++] = digits >> 8;
+          m[tx++] = t.text[x]!;
+          m[HXL + idx] = hx - (HX + (idx << shift));
+          m[TXL + idx] = tx - (TX + (idx << shift));
+        }
+      }
+      for (let x = 0; x < 256; x++) {
+        const c = t.category[x]!;
+        const digits = (this.upper ? t.hex16Upper : t.hex16)[x]!;
+        let q = ISO + (x << shift);
+        m.set(open[c]!, q);
+        q += open[c]!.length;
+        m[q++] = digits & 0xff;
+        m[q++] = digits >> 8;
+        m.set(close[c]!, q);
+        q += close[c]!.length;
+        m[ISOL + x] = q - (ISO + (x << shift));
+      }
+      let longestClose = 0;
+      for (const c of close) longestClose = Math.max(longestClose, c.length);
+      this.cw8 = Math.max(8, Math.ceil(longestClose / 8) * 8);
+    }
+  }
+
+  /**
+   * Write up to `n` hex-dump lines of `len` bytes from `IN + inOff`, the first at offset `hi:lo`,
+   * at output position `pos` (relative to the output region), stopping before a line that would
+   * start past `limit`, and (when `checkFrom` ≥ 0, 16-byte lines) before a line at input offset
+   * ≥ `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below
+   * 2^32. Results in {@link lines} and {@link pos}.
+   */
+  hexLines(
+    inOff: number,
+    n: number,
+    len: number,
+    hi: number,
+    lo: number,
+    pos: number,
+    limit: number,
+    pad: boolean,
+    checkFrom = -1,
+  ): void {
+    const l = this.layout!;
+    if (hi !== this.hiCached) this.cacheHi(hi);
+    const squeeze = checkFrom >= 0 ? 1 : 0;
+    const args = [
+      IN + inOff,
+      n,
+      len,
+      lo | 0,
+      this.hiLen,
+      OUT + pos,
+      OUT + limit,
+      l.textCol,
+      l.sep,
+      l.bar ? 1 : 0,
+      pad ? 1 : 0,
+      squeeze,
+      IN + checkFrom,
+    ] as const;
+    if (this.colored) {
+      const lastGap = l.textCol - l.pos[len - 1]! - 2;
+      this.lines = this.x.hexColor(...args, this.slotShift, this.cw8, lastGap);
+    } else {
+      this.lines = this.x.hexPlain(...args);
+    }
+    this.pos = this.x.g0.value - OUT;
+  }
+  /** xxd -p pairs of `IN[inOff..+n)` at `pos`; returns the new position. Output ≤ 3n. */
+  plain(inOff: number, n: number, pos: number, col: number, cols: number): number {
+    return this.x.plainHex(IN + inOff, n, OUT + pos, col, cols) - OUT;
+  }
+
+  /** xxd -i entries; returns the new position. Output ≤ 8n. */
+  cEntries(inOff: number, n: number, pos: number, col: number, cols: number, first: boolean, sepw: number, indw: number): number {
+    return this.x.cEntries(IN + inOff, n, OUT + pos, col, cols, first ? 1 : 0, sepw | 0, indw | 0) - OUT;
+  }
+
+  /** Hex pairs; returns the new position. Output 2n. */
+  hexPairs(inOff: number, n: number, pos: number): number {
+    return this.x.hexPairs(IN + inOff, n, OUT + pos) - OUT;
+  }
+
+  /** Copy `src[from..to)` into the kernel's input area at `inOff` (Buffer#copy: no view allocated). */
+  load(src: Buffer, from: number, to: number, inOff = 0): void {
+    src.copy(this.memBuffer, IN + inOff, from, to);
+  }
+
+  private cacheHi(hi: number): void {
+    this.hiCached = hi;
+    const s = hi === 0 ? '' : hi.toString(16);
+    for (let i = 0; i < s.length; i++) this.mem[HIDIG + i] = s.charCodeAt(i);
+    this.hiLen = s.length;
+  }
+}

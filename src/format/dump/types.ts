@@ -1,0 +1,99 @@
+import type { ByteCategory } from './bytes.js';
+
+/**
+ * Output dialects of the dump engine. Each one is byte-identical to its peer:
+ *
+ * - `canonical`: `hexdump -C` (16 bytes per line, `*` squeezing, final offset line). Like
+ *   `hexdump -C -s N` at the end of a file, zero bytes at a start offset N > 0 print just the
+ *   offset line; `hexdump -n 0` prints nothing, so a caller that wants that does not dump at all.
+ * - `xxd`: `xxd` with `-c -g -u -a`.
+ * - `plain`: `xxd -p` (30 bytes per line by default; `cols: 0` puts everything on one line).
+ * - `c`: `xxd -i` (a C array; `name` / `varName` give the identifier).
+ * - `json`: newline-delimited JSON, see {@link DumpOptions.format}.
+ */
+export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json';
+
+/** The text written before and after a coloured run (an ANSI SGR pair, or `<nul>`/`</nul>` in tests). */
+export interface ColorPair {
+  readonly open: string;
+  readonly close: string;
+}
+
+/** Colour per byte category. A category that is missing (or has two empty strings) stays uncoloured. */
+export type DumpColors = Partial<Readonly<Record<ByteCategory, ColorPair>>>;
+
+/**
+ * Receives the output in big chunks: at most 1 MiB (`CHUNK_BYTES`), and normally over 256 KiB
+ * except the last one. It must consume the chunk synchronously: the chunk is a view of the
+ * engine's memory, reused as soon as the call returns, so copy it if you need to keep it. An
+ * exception thrown by the sink (EPIPE, ...) propagates out of `push`/`end`; the dumper must not be
+ * used afterwards.
+ */
+export type DumpSink = (chunk: Uint8Array) => void;
+
+/** What {@link DumpOptions} a dialect accepts is listed per option; any other option given is an `InputError`. */
+export interface DumpOptions {
+  /**
+   * Absolute offset of the first byte pushed (`-s`). Shown offsets are absolute; at 2^32 and
+   * above the offset field grows beyond 8 digits and shifts the line, as in xxd and hexdump.
+   * Range 0 ≤ start < 2^64.
+   */
+  start: bigint;
+  /**
+   * The dialect. `json` writes one object per line, each covering up to `cols` bytes (default
+   * 4096) in input order: `{"offset":N,"length":N,"hex":"..."}` followed by `\n`, where `offset`
+   * is the absolute offset of the line's first byte (a JSON integer, exact even above 2^53, so
+   * parse it as a big integer if offsets may be that large), `length` the number of bytes (equal
+   * to `cols` except on the last line) and `hex` two lowercase hex digits per byte (uppercase with
+   * `upper`). No other keys, no spaces. Empty input writes nothing.
+   */
+  format: DumpFormat;
+  /**
+   * Bytes per line (`-c`). 0 or absent means the dialect's default.
+   * - `xxd`: 1..256, default 16.
+   * - `plain`: ≥ 1, default 30; `0` = all bytes on one line (xxd -p -c0: even empty input gives one `\n`).
+   * - `c`: ≥ 1, default 12.
+   * - `json`: 1..1048576, default 4096.
+   * - `canonical`: fixed at 16 (hexdump -C has no such option); anything but absent, 0 or 16 is an error.
+   */
+  cols?: number;
+  /**
+   * Bytes per group (`-g`), `xxd` only. As xxd: negative → default 2; 0 or more than `cols` →
+   * one group of `cols` bytes. Other dialects reject it (the canonical layout is fixed).
+   */
+  group?: number;
+  /** Uppercase hex digits of the bytes (`-u`). Offsets stay lowercase, as in xxd. All dialects. */
+  upper?: boolean;
+  /** `canonical` only: squeeze repeated lines to `*` (default true; `false` = hexdump `-v`). */
+  squeeze?: boolean;
+  /** `xxd` only: `xxd -a`, a `*` line replaces runs of all-zero lines (default false). */
+  autoskip?: boolean;
+  /**
+   * `c` only: the input path exactly as the user typed it. The C identifier is derived as xxd
+   * derives it: every byte of the path's UTF-8 form that is not an ASCII letter or digit becomes
+   * `_`, and `__` is prepended when it starts with a digit (`./9.bin` → `__9_bin`, `a/b.c` →
+   * `a_b_c`). Without `name` and `varName` only the array entries are written, as `xxd -i < file`.
+   */
+  name?: string;
+  /** `c` only: the identifier to use instead of one derived from `name` (xxd -n); mangled the same way. */
+  varName?: string;
+  /** `c` only: uppercase the identifier and write `_LEN` (xxd -C). */
+  capitalize?: boolean;
+  /**
+   * Colours per byte category, `canonical` and `xxd` only; the other dialects never colour and
+   * ignore it (as xxd -R does not affect -p / -i). A byte's hex digits and its text-column
+   * character are wrapped in its category's `open`/`close`; adjacent bytes of one category with
+   * nothing between them (the bytes of one xxd group, neighbouring text-column characters) share
+   * one pair. Offsets, spaces, `|`, `*` and line ends are never wrapped, so removing every
+   * `open`/`close` string leaves exactly the uncoloured output.
+   */
+  colors?: DumpColors;
+}
+
+/** A streaming dumper: push the bytes in order, in windows of any size, then call `end` once. */
+export interface Dumper {
+  /** Format `bytes` (any length, including 0). The engine does not keep a reference after returning. */
+  push(bytes: Uint8Array): void;
+  /** Finish the dump (last short line, trailers) and hand the remaining output to the sink. */
+  end(): void;
+}

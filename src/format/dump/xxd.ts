@@ -1,0 +1,110 @@
+import { Buffer } from 'node:buffer';
+import { HexPrinter, type HexLayout } from './hexlines.js';
+import type { Kernel } from './kernel.js';
+import { runEnd, type LineFormatter } from './lines.js';
+import { Offset } from './offset.js';
+import type { ResolvedOptions } from './options.js';
+import type { OutBuffer } from './out.js';
+
+/**
+ * xxd's line: `%08x:` offset, a space, byte k at column `floor((2g+1)k/g)` of the hex area (groups
+ * of g bytes, one space between groups), the text column two spaces after a full line's hex area,
+ * no trailing spaces.
+ */
+export function xxdLayout(cols: number, group: number): HexLayout {
+  const pos = new Uint16Array(cols);
+  for (let k = 0; k < cols; k++) pos[k] = 2 * k + Math.floor(k / group);
+  // ':' then ' ', little-endian.
+  return { cols, sep: 0x203a, pos, textCol: 2 + Math.floor(((2 * group + 1) * cols - 1) / group), bar: false };
+}
+
+const ZEROS = Buffer.alloc(256);
+
+/**
+ * The xxd dialect, with xxd's autoskip (`-a`): runs of all-zero lines (non-zero repeated lines are
+ * never squeezed). xxd's rule, reproduced from its behaviour: a run of one or two zero lines is
+ * printed in full; a longer run prints its first line and one `*` line, and the dump goes on with
+ * the line after the run. A run that reaches the end of the input also prints its last zero line
+ * after the `*`, except that a run of exactly three zero lines at the very end prints all three
+ * (xxd's quirk).
+ */
+export class XxdFormatter implements LineFormatter {
+  private readonly printer: HexPrinter;
+  private readonly off: Offset;
+  private readonly cols: number;
+  private readonly autoskip: boolean;
+  /** Autoskip state: length of the current run of zero lines, and offsets of its second and last lines. */
+  private zeroRun = 0;
+  private second = new Offset(0, 0);
+  private last = new Offset(0, 0);
+
+  constructor(opts: ResolvedOptions, out: OutBuffer, kernel: Kernel) {
+    this.printer = new HexPrinter(out, kernel, xxdLayout(opts.cols, opts.group), opts.colors);
+    this.off = new Offset(opts.startHi, opts.startLo);
+    this.cols = opts.cols;
+    this.autoskip = opts.autoskip;
+  }
+
+  full(src: Buffer, from: number, to: number): void {
+    const cols = this.cols;
+    if (!this.autoskip) {
+      this.printer.lines(src, from, (to - from) / cols, this.off);
+      return;
+    }
+    let j = from;
+    while (j < to) {
+      if (isZeroLine(src, j, cols)) {
+        // Every line of a run of zero lines equals its predecessor: find the run's end in a few calls.
+        const e = runEnd(src, j + cols, to, cols);
+        this.zeroLines(e - j);
+        j = e;
+        continue;
+      }
+      if (this.zeroRun > 0) this.closeZeroRun();
+      let k = j + cols;
+      for (; k < to; k += cols) {
+        if (src[k] === 0 && src[k + cols - 1] === 0 && src.compare(ZEROS, 0, cols, k, k + cols) === 0) break;
+      }
+      this.printer.lines(src, j, (k - j) / cols, this.off);
+      j = k;
+    }
+  }
+
+  /** `bytes` (a whole number of lines) of zeros at the current offset. */
+  private zeroLines(bytes: number): void {
+    const cols = this.cols;
+    const before = this.zeroRun;
+    const k = bytes / cols;
+    if (before === 0) this.printer.line(ZEROS, 0, cols, this.off);
+    if (before < 2 && before + k >= 2) this.second = this.off.plus((1 - before) * cols);
+    this.last = this.off.plus(bytes - cols);
+    this.zeroRun = before + k;
+    this.off.add(bytes);
+  }
+
+  /** A line that is not a zero line follows a run: print what the run still owes. */
+  private closeZeroRun(): void {
+    if (this.zeroRun === 2) this.printer.line(ZEROS, 0, this.cols, this.second);
+    else if (this.zeroRun > 2) this.printer.star();
+    this.zeroRun = 0;
+  }
+
+  partial(src: Buffer, n: number): void {
+    if (this.zeroRun > 0) this.closeZeroRun();
+    this.printer.line(src, 0, n, this.off);
+    this.off.add(n);
+  }
+
+  finish(): void {
+    // The input ended on a full line inside a run of zero lines (xxd's last-chance flush).
+    const r = this.zeroRun - 1;
+    if (r === 2) this.printer.line(ZEROS, 0, this.cols, this.second);
+    else if (r > 2) this.printer.star();
+    if (r > 0) this.printer.line(ZEROS, 0, this.cols, this.last);
+    this.zeroRun = 0;
+  }
+}
+
+function isZeroLine(src: Buffer, j: number, cols: number): boolean {
+  return src[j] === 0 && src[j + cols - 1] === 0 && src.compare(ZEROS, 0, cols, j, j + cols) === 0;
+}

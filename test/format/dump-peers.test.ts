@@ -1,0 +1,411 @@
+// Differential tests: the dump engine against the installed xxd and `hexdump -C`, byte for byte.
+// The peers read the same bytes from a temp file; the engine gets them pushed in windows (often
+// split at random points). Skipped, with a notice, where a tool is missing.
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDumper, type DumpOptions } from '../../src/format/dump/index.js';
+
+const has = (cmd: string, args: string[]): boolean => {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return !r.error;
+};
+const HAVE_XXD = has('xxd', ['-v']);
+const HAVE_HEXDUMP = has('hexdump', ['--version']);
+if (!HAVE_XXD) console.warn('NOTICE: xxd not installed; differential tests against xxd are SKIPPED');
+if (!HAVE_HEXDUMP) console.warn('NOTICE: hexdump not installed; differential tests against hexdump -C are SKIPPED');
+
+const dir = mkdtempSync(join(tmpdir(), 'mmapx-dump-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run a peer on `bytes` written to `file` (relative to the temp dir, as typed on its command line). */
+function peer(cmd: string, args: string[], bytes?: Uint8Array, file = 'in.bin'): Buffer {
+  if (bytes) writeFileSync(join(dir, file), bytes);
+  const r = spawnSync(cmd, [...args, file], { cwd: dir, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} ${file}: status ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+type Opts = Omit<DumpOptions, 'start'> & { start?: bigint };
+
+/** The engine's output for `bytes` pushed in windows cut at `cuts` (positions in 0..length). */
+function ours(opts: Opts, bytes: Uint8Array, cuts: readonly number[] = []): Buffer {
+  const parts: Buffer[] = [];
+  const d = createDumper({ start: 0n, ...opts }, (chunk) => parts.push(Buffer.from(chunk)));
+  let prev = 0;
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    d.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  d.push(bytes.subarray(prev));
+  d.end();
+  return Buffer.concat(parts);
+}
+
+/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
+function same(actual: Buffer, expected: Buffer, what: string): void {
+  if (actual.equals(expected)) return;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  const around = (b: Buffer) => {
+    const s = b.lastIndexOf(0x0a, Math.max(0, i - 1) - 1);
+    const start = b.lastIndexOf(0x0a, s - 1) + 1;
+    return b.subarray(start, Math.min(b.length, i + 200)).toString('latin1');
+  };
+  expect(`${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(actual)}`).toBe(
+    `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(expected)}`,
+  );
+}
+
+/** Deterministic bytes (xorshift32), so that failures reproduce. */
+function randomBytes(n: number, seed = 1): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** Random cut points for `n` bytes (deterministic). */
+function cutsFor(n: number, seed: number): number[] {
+  const r = randomBytes(8, seed);
+  return Array.from(r.subarray(0, 3 + (seed % 5)), (v, i) => Math.floor(((v * 257 + i * 31) % 1000) / 1000 * (n + 1)));
+}
+
+const zeros = (n: number) => Buffer.alloc(n);
+const repeatedBlocks = (n: number) => {
+  const block = Buffer.from('ABCDEFGHIJKLMNOP');
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = block[i % 16]!;
+  return b;
+};
+/** Every byte value, then text with every control character and runs that repeat. */
+const controlText = (): Buffer => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const text = Buffer.from('line one\tTAB\r\nvertical\vform\ffeed\x00nul\x1bESC\x7fDEL  spaces  \n'.repeat(5), 'latin1');
+  return Buffer.concat([all, text, zeros(64), all]);
+};
+
+const datasets: Record<string, (n: number) => Buffer> = {
+  random: (n) => randomBytes(n, n + 7),
+  zeros,
+  repeated: repeatedBlocks,
+  // Random lines with runs of zero lines and of repeated lines among them.
+  mixed: (n) => {
+    const b = randomBytes(n, n + 3);
+    for (let i = 0; i + 16 <= n; i += 16) {
+      const kind = b[i]! % 4;
+      if (kind === 0) b.fill(0, i, i + 16);
+      else if (kind === 1 && i >= 16) b.copy(b, i, i - 16, i);
+    }
+    return b;
+  },
+};
+
+describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
+  it('xxd, every length 0..70, windows split at random', () => {
+    for (let n = 0; n <= 70; n++) {
+      for (const [name, make] of Object.entries(datasets)) {
+        const bytes = make(n);
+        same(ours({ format: 'xxd' }, bytes, cutsFor(n, n)), peer('xxd', [], bytes), `xxd ${name} n=${n}`);
+      }
+    }
+  });
+
+  it('xxd -p and xxd -i, every length 0..70', () => {
+    for (let n = 0; n <= 70; n++) {
+      const bytes = datasets.random!(n);
+      same(ours({ format: 'plain' }, bytes, cutsFor(n, n)), peer('xxd', ['-p'], bytes), `xxd -p n=${n}`);
+      same(ours({ format: 'c', name: 'in.bin' }, bytes, cutsFor(n, n + 1)), peer('xxd', ['-i'], bytes), `xxd -i n=${n}`);
+    }
+  });
+
+  it('sizes up to 2 MiB: random, zeros, repeated blocks, mixed, control text', () => {
+    const sizes = [1000, 4096, 65536 + 17, (1 << 20) + 9, (2 << 20) + 5];
+    for (const n of sizes) {
+      for (const [name, make] of Object.entries(datasets)) {
+        const bytes = make(n);
+        const cuts = cutsFor(n, n);
+        same(ours({ format: 'xxd' }, bytes, cuts), peer('xxd', [], bytes), `xxd ${name} n=${n}`);
+        same(ours({ format: 'xxd', autoskip: true }, bytes, cuts), peer('xxd', ['-a'], bytes), `xxd -a ${name} n=${n}`);
+        if (name === 'random' || name === 'mixed') {
+          same(ours({ format: 'plain' }, bytes, cuts), peer('xxd', ['-p'], bytes), `xxd -p ${name} n=${n}`);
+          same(ours({ format: 'c', name: 'in.bin' }, bytes, cuts), peer('xxd', ['-i'], bytes), `xxd -i ${name} n=${n}`);
+        }
+      }
+    }
+    const text = controlText();
+    for (const [opts, args] of [
+      [{ format: 'xxd' }, []],
+      [{ format: 'xxd', group: 1, upper: true }, ['-g1', '-u']],
+      [{ format: 'plain' }, ['-p']],
+      [{ format: 'c', name: 'in.bin' }, ['-i']],
+    ] as const) {
+      same(ours(opts, text, [100, 333]), peer('xxd', [...args], text), `control text ${args.join(' ')}`);
+    }
+  });
+
+  it('-c and -g combinations, -u', () => {
+    const bytes = Buffer.concat([randomBytes(300, 99), zeros(100), randomBytes(77, 5)]);
+    for (const cols of [0, 1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 31, 32, 64, 100, 255, 256]) {
+      for (const group of [undefined, -1, 0, 1, 2, 3, 4, 5, 8, 16, 300]) {
+        for (const upper of [false, true]) {
+          const args = [`-c${cols}`, ...(group === undefined ? [] : ['-g', String(group)]), ...(upper ? ['-u'] : [])];
+          same(ours({ format: 'xxd', cols, group, upper }, bytes, [cols * 3 + 1]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+        }
+      }
+    }
+  });
+
+  it('-a (autoskip): runs of 0..6 zero lines at the start, middle and end, with -c', () => {
+    for (const cols of [16, 4, 7, 1]) {
+      for (let run = 0; run <= 6; run++) {
+        for (const tail of [0, 1, cols]) {
+          const line = (v: number) => Buffer.alloc(cols, v);
+          const shapes = [
+            Buffer.concat([...Array.from({ length: run }, () => line(0)), line(0x41), line(0x42).subarray(0, tail)]),
+            Buffer.concat([line(0x41), ...Array.from({ length: run }, () => line(0)), line(0x42).subarray(0, tail)]),
+            Buffer.concat([line(0x41), ...Array.from({ length: run }, () => line(0)), zeros(tail)]),
+          ];
+          for (const [i, bytes] of shapes.entries()) {
+            same(
+              ours({ format: 'xxd', cols, autoskip: true }, bytes, cutsFor(bytes.length, run + i)),
+              peer('xxd', ['-a', `-c${cols}`], bytes),
+              `xxd -a -c${cols} run=${run} tail=${tail} shape=${i}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('-a on random structures of zero and non-zero lines (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 255 })), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 19 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (cols, lines, tail, cutSeeds) => {
+          const parts = lines.map((v) => Buffer.alloc(cols, v === 0 ? 0 : v));
+          const bytes = Buffer.concat([...parts, randomBytes(tail % cols, tail)]);
+          const cuts = cutSeeds.map((s) => s % (bytes.length + 1));
+          same(ours({ format: 'xxd', cols, autoskip: true }, bytes, cuts), peer('xxd', ['-a', `-c${cols}`], bytes), `xxd -a -c${cols}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('-s and -l: offsets are absolute', () => {
+    const file = randomBytes(70000, 11);
+    for (const [s, l] of [
+      [1, 100],
+      [5, 20],
+      [15, 1],
+      [16, 33],
+      [17, 4096],
+      [4095, 70000 - 4095],
+      [65537, 100],
+    ] as const) {
+      const bytes = file.subarray(s, s + l);
+      writeFileSync(join(dir, 'in.bin'), file);
+      for (const [opts, args] of [
+        [{ format: 'xxd' }, []],
+        [{ format: 'xxd', cols: 7, group: 3 }, ['-c7', '-g3']],
+        [{ format: 'plain' }, ['-p']],
+        [{ format: 'c', name: 'in.bin' }, ['-i']],
+      ] as const) {
+        same(ours({ ...opts, start: BigInt(s) }, bytes, [3]), peer('xxd', [...args, '-s', String(s), '-l', String(l)]), `xxd -s ${s} -l ${l} ${args.join(' ')}`);
+      }
+    }
+  });
+
+  it('-p with -c (0 = one line, no upper limit) and -u', () => {
+    const bytes = randomBytes(1000, 3);
+    for (const cols of [0, 1, 2, 29, 30, 31, 256, 257, 999, 1000, 5000]) {
+      for (const upper of [false, true]) {
+        const args = ['-p', `-c${cols}`, ...(upper ? ['-u'] : [])];
+        same(ours({ format: 'plain', cols, upper }, bytes, [500]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+      }
+    }
+    same(ours({ format: 'plain', cols: 0 }, Buffer.alloc(0)), peer('xxd', ['-p', '-c0'], Buffer.alloc(0)), 'xxd -p -c0 of empty input');
+  });
+
+  it('-i: names from the path as typed, -n, -C, -c, -u', () => {
+    const bytes = randomBytes(40, 8);
+    for (const file of ['in.bin', '9li-ves.bin', './x.y', 'é.bin', 'a b+c']) {
+      same(ours({ format: 'c', name: file }, bytes), peer('xxd', ['-i'], bytes, file), `xxd -i ${file}`);
+      same(ours({ format: 'c', name: file, capitalize: true }, bytes), peer('xxd', ['-i', '-C'], bytes, file), `xxd -i -C ${file}`);
+    }
+    for (const varName of ['my-name', '9lives', 'x']) {
+      same(ours({ format: 'c', name: 'in.bin', varName }, bytes), peer('xxd', ['-i', '-n', varName], bytes), `xxd -i -n ${varName}`);
+    }
+    for (const cols of [0, 1, 2, 11, 12, 13, 40, 300]) {
+      for (const upper of [false, true]) {
+        const args = ['-i', `-c${cols}`, ...(upper ? ['-u'] : [])];
+        same(ours({ format: 'c', name: 'in.bin', cols, upper }, bytes, [7]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+      }
+    }
+    same(ours({ format: 'c', name: 'in.bin' }, Buffer.alloc(0)), peer('xxd', ['-i'], Buffer.alloc(0)), 'xxd -i of an empty file');
+    // Without a name, only the entries, as `xxd -i < file`.
+    const r = spawnSync('xxd', ['-i'], { input: bytes });
+    same(ours({ format: 'c' }, bytes), r.stdout, 'xxd -i on stdin');
+  });
+
+  it('any window split gives the same output as xxd (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.constantFrom(1, 3, 8, 16, 17, 32),
+        fc.constantFrom(0, 1, 2, 4),
+        (bytes, cutSeeds, cols, group) => {
+          const cuts = cutSeeds.map((s) => s % (bytes.length + 1));
+          const args = [`-c${cols}`, '-g', String(group)];
+          same(ours({ format: 'xxd', cols, group }, bytes, cuts), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
+  it('every length 0..70, windows split at random', () => {
+    for (let n = 0; n <= 70; n++) {
+      for (const [name, make] of Object.entries(datasets)) {
+        const bytes = make(n);
+        same(ours({ format: 'canonical' }, bytes, cutsFor(n, n)), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+      }
+    }
+  });
+
+  it('sizes up to 2 MiB, squeezed and with -v', () => {
+    for (const n of [1000, 4096, 65536 + 17, (1 << 20) + 9]) {
+      for (const [name, make] of Object.entries(datasets)) {
+        const bytes = make(n);
+        const cuts = cutsFor(n, n);
+        same(ours({ format: 'canonical' }, bytes, cuts), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+        if (name !== 'random') {
+          same(ours({ format: 'canonical', squeeze: false }, bytes, cuts), peer('hexdump', ['-C', '-v'], bytes), `hexdump -C -v ${name} n=${n}`);
+        }
+      }
+    }
+    // 2 MiB: hexdump is slow on random data (a few MiB/s), so one random and the cheap ones.
+    const n = (2 << 20) + 5;
+    for (const name of ['random', 'zeros', 'repeated', 'mixed']) {
+      const bytes = datasets[name]!(n);
+      same(ours({ format: 'canonical' }, bytes, cutsFor(n, 2)), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+    }
+    const text = controlText();
+    same(ours({ format: 'canonical' }, text, [5, 200]), peer('hexdump', ['-C'], text), 'control text');
+  });
+
+  it('-s and -n: offsets are absolute', () => {
+    const file = datasets.mixed!(70000);
+    writeFileSync(join(dir, 'in.bin'), file);
+    for (const [s, l] of [
+      [1, 100],
+      [3, 5],
+      [15, 1],
+      [16, 33],
+      [17, 4096],
+      [4095, 70000 - 4095],
+      [65537, 100],
+    ] as const) {
+      const bytes = file.subarray(s, s + l);
+      same(ours({ format: 'canonical', start: BigInt(s) }, bytes, [7]), peer('hexdump', ['-C', '-s', String(s), '-n', String(l)]), `hexdump -C -s ${s} -n ${l}`);
+    }
+  });
+
+  it('squeezing on random structures of repeated lines, at random start offsets (fast-check)', () => {
+    const blocks = [zeros(16), repeatedBlocks(16), randomBytes(16, 4)];
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.boolean(),
+        (kinds, tail, start, cutSeeds, squeeze) => {
+          const body = Buffer.concat([...kinds.map((k, i) => (k === 3 ? randomBytes(16, i + 1) : blocks[k]!)), randomBytes(tail, tail + 1)]);
+          const file = Buffer.concat([randomBytes(start, 77), body]);
+          writeFileSync(join(dir, 'in.bin'), file);
+          const cuts = cutSeeds.map((c) => c % (body.length + 1));
+          const args = ['-C', '-s', String(start), ...(squeeze ? [] : ['-v'])];
+          same(ours({ format: 'canonical', start: BigInt(start), squeeze }, body, cuts), peer('hexdump', args), `hexdump ${args.join(' ')}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+// Offsets at and above 2^32: a sparse file lets both peers seek there for real.
+describe.skipIf(!HAVE_XXD || !HAVE_HEXDUMP)('offsets beyond 4 GiB', () => {
+  const G4 = 2 ** 32;
+  const sparse = join(dir, 'sparse.bin');
+  const size = G4 + 65536;
+  const marks: [number, Buffer][] = [
+    [G4 - 300, randomBytes(250, 1)],
+    [G4 - 7, Buffer.from('across the 4 GiB line')],
+    [G4 + 1000, repeatedBlocks(100)],
+  ];
+  const setup = () => {
+    const fd = openSync(sparse, 'w');
+    ftruncateSync(fd, size);
+    for (const [at, data] of marks) writeSync(fd, data, 0, data.length, at);
+    closeSync(fd);
+  };
+  const read = (at: number, n: number): Buffer => {
+    const fd = openSync(sparse, 'r');
+    const b = Buffer.alloc(n);
+    readSync(fd, b, 0, n, at);
+    closeSync(fd);
+    return b;
+  };
+
+  it('xxd and hexdump -C across 2^32 (the offset field widens and shifts the line)', () => {
+    setup();
+    for (const [s, l] of [
+      [G4 - 1000, 3000],
+      [G4 - 16, 40],
+      [G4 - 3, 70],
+      [G4, 33],
+      [G4 + 5, 2000],
+    ] as const) {
+      const bytes = read(s, l);
+      const cuts = cutsFor(l, s % 1000);
+      same(ours({ format: 'canonical', start: BigInt(s) }, bytes, cuts), peer('hexdump', ['-C', '-s', String(s), '-n', String(l)], undefined, 'sparse.bin'), `hexdump -C -s ${s}`);
+      for (const [opts, args] of [
+        [{ format: 'xxd' }, []],
+        [{ format: 'xxd', autoskip: true }, ['-a']],
+        [{ format: 'xxd', cols: 5, group: 2, upper: true }, ['-c5', '-g2', '-u']],
+        [{ format: 'plain' }, ['-p']],
+      ] as const) {
+        same(
+          ours({ ...opts, start: BigInt(s) }, bytes, cuts),
+          peer('xxd', [...args, '-s', String(s), '-l', String(l)], undefined, 'sparse.bin'),
+          `xxd ${args.join(' ')} -s ${s}`,
+        );
+      }
+    }
+  });
+
+  it('xxd -o: far offsets (2^40, just below 2^63) shift the line as xxd does', () => {
+    const bytes = controlText().subarray(0, 100);
+    for (const o of [2n ** 40n - 32n, 2n ** 63n - 64n, 0xabcdef12345n]) {
+      same(ours({ format: 'xxd', start: o }, bytes, [50]), peer('xxd', ['-o', `0x${o.toString(16)}`], bytes), `xxd -o ${o}`);
+    }
+  });
+});
