@@ -140,6 +140,38 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .action(action(() => import('./commands/protect.js')));
 
   program
+    .command('hexdump')
+    .alias('hd')
+    .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
+    .argument('<file>', 'file to dump')
+    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute)')
+    .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
+    .addOption(
+      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
+        .choices(['canonical', 'xxd', 'plain', 'c', 'json'])
+        .default('canonical'),
+    )
+    .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16; plain 30; c 12; json 4096)')
+    .option('-g, --group <n>', 'bytes per group in the xxd format (default 2)')
+    .option('-u, --upper', 'upper-case hex digits')
+    .option('-v, --no-squeeze', 'canonical: print repeated lines instead of *')
+    .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
+    .option('--name <identifier>', 'c: the array name (default: from the path, as xxd -i names it)')
+    .option('--stats', 'print bytes, speed and timings on stderr')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      examples([
+        'mmapx hexdump fw.bin -s 0x1f40 -n 64',
+        'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
+        'mmapx hexdump fw.bin -f xxd -g 1 -c 8',
+        'mmapx hexdump logo.png -f c --name logo > logo.h',
+        'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
+      ]),
+    )
+    .action(action(() => import('./commands/hexdump.js')));
+
+  program
     .command('info')
     .description('size, type, page-cache residency, filesystem and which map modes would work')
     .argument('<file>', 'file to inspect')

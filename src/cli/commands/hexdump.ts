@@ -1,0 +1,109 @@
+// mmapx hexdump FILE: one streaming engine behind five dialects (hexdump -C, xxd, xxd -p, xxd -i,
+// JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size.
+import { InputError } from '../../errors.js';
+import { createDumper, type DumpColors, type DumpFormat } from '../../format/dump/index.js';
+import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import { pageSize, windows } from '../../mmap/index.js';
+import { colorLevel } from '../color.js';
+import type { Context, Result } from '../context.js';
+import { knownSize, openFile } from '../files.js';
+import { Timer } from '../timing.js';
+
+function smallInt(text: unknown, what: string): number {
+  const n = parseNumber(String(text), what);
+  if (n < -1_000_000n || n > 1_000_000_000n) throw new InputError(`${what} ${String(text)} is out of range`, { token: String(text) });
+  return Number(n);
+}
+
+/** hexyl's five byte categories, as ANSI colours. chalk is loaded only when colour is on. */
+async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
+  const { Chalk } = await import('chalk');
+  const c = new Chalk({ level });
+  const pair = (style: (s: string) => string) => {
+    const [open, close] = style('\0').split('\0') as [string, string];
+    return { open, close };
+  };
+  return {
+    null: pair(c.gray),
+    printable: pair(c.cyan),
+    whitespace: pair(c.green),
+    other: pair(c.magenta),
+    nonAscii: pair(c.yellow),
+  };
+}
+
+export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [path] = args as [string];
+  ctx.path = path;
+  const timer = new Timer();
+  const format = String(opts.format ?? 'canonical') as DumpFormat;
+  const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
+  const length = opts.length !== undefined ? parseLength(String(opts.length)) : undefined;
+  const cols = opts.cols !== undefined ? smallInt(opts.cols, 'columns') : undefined;
+  const group = opts.group !== undefined ? smallInt(opts.group, 'group size') : undefined;
+  const level = colorLevel(ctx.globals.color, process.stdout.isTTY === true, ctx.env);
+  // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
+  const json = ctx.globals.json;
+  const colors = !json && level > 0 && (format === 'canonical' || format === 'xxd') ? await palette(level as 1 | 2 | 3) : undefined;
+
+  const file = openFile(path, { write: false, force: !!opts.force });
+  timer.lap('open');
+  try {
+    const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
+    const start = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size);
+    // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
+    const avail = size === undefined ? (length as bigint) : size - start;
+    const count = length === undefined || length > avail ? avail : length;
+    pageSize(); // loads the FFI, timed on its own
+    timer.lap('ffi');
+
+    const write = (chunk: Uint8Array) => ctx.stdout(chunk);
+    let dumper;
+    if (json) {
+      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
+      // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
+      dumper = createDumper({ format: 'plain', start, cols: 0, upper: !!opts.upper }, (chunk) => {
+        const n = chunk.length > 0 && chunk[chunk.length - 1] === 0x0a ? chunk.length - 1 : chunk.length;
+        if (n > 0) write(chunk.subarray(0, n));
+      });
+    } else {
+      dumper = createDumper(
+        {
+          format,
+          start,
+          cols,
+          group,
+          upper: !!opts.upper,
+          squeeze: opts.squeeze !== false,
+          autoskip: !!opts.autoskip,
+          name: format === 'c' ? path : undefined,
+          varName: opts.name !== undefined ? String(opts.name) : undefined,
+          colors,
+        },
+        write,
+      );
+    }
+    timer.lap('setup');
+    let bytes = 0n;
+    for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
+      dumper.push(w.bytes);
+      bytes += BigInt(w.bytes.length);
+    }
+    dumper.end();
+    timer.lap('dump');
+    const seconds = timer.total() / 1000;
+    const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
+    if (json) {
+      ctx.stdout(`","timings":${JSON.stringify(timer.json())}}\n`);
+      return { showSummary: false, json: {}, printed: true };
+    }
+    return {
+      summary: `dumped ${bytes} bytes (${rate.toFixed(0)} MiB/s) ${timer.describe()}`,
+      showSummary: !!opts.stats,
+      json: {},
+      printed: false,
+    };
+  } finally {
+    file.close();
+  }
+}
