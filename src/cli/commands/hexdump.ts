@@ -1,7 +1,7 @@
 // mmapx hexdump FILE: one streaming engine behind five dialects (hexdump -C, xxd, xxd -p, xxd -i,
 // JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size.
 import { InputError } from '../../errors.js';
-import { createDumper, type DumpColors, type DumpFormat } from '../../format/dump/index.js';
+import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { pageSize, windows } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
@@ -25,9 +25,9 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
   };
   return {
     null: pair(c.gray),
-    printable: pair(c.cyan),
-    whitespace: pair(c.green),
-    other: pair(c.magenta),
+    asciiPrintable: pair(c.cyan),
+    asciiWhitespace: pair(c.green),
+    asciiOther: pair(c.magenta),
     nonAscii: pair(c.yellow),
   };
 }
@@ -41,6 +41,14 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
   const length = opts.length !== undefined ? parseLength(String(opts.length)) : undefined;
   const cols = opts.cols !== undefined ? smallInt(opts.cols, 'columns') : undefined;
   const group = opts.group !== undefined ? smallInt(opts.group, 'group size') : undefined;
+  // Flags that only one format uses, named as the user typed them.
+  const only = (given: boolean, flag: string, wanted: DumpFormat) => {
+    if (given && format !== wanted) throw new InputError(`${flag} only applies to --format ${wanted}, not ${format}`);
+  };
+  only(opts.squeeze === false, '-v/--no-squeeze', 'canonical');
+  only(!!opts.autoskip, '-a/--autoskip', 'xxd');
+  only(group !== undefined, '-g/--group', 'xxd');
+  only(opts.name !== undefined, '--name', 'c');
   const level = colorLevel(ctx.globals.color, process.stdout.isTTY === true, ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
@@ -67,24 +75,20 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
         if (n > 0) write(chunk.subarray(0, n));
       });
     } else {
-      dumper = createDumper(
-        {
-          format,
-          start,
-          cols,
-          group,
-          upper: !!opts.upper,
-          squeeze: opts.squeeze !== false,
-          autoskip: !!opts.autoskip,
-          name: format === 'c' ? path : undefined,
-          varName: opts.name !== undefined ? String(opts.name) : undefined,
-          colors,
-        },
-        write,
-      );
+      // Only the options the user gave: the engine refuses options its format does not use.
+      const options: DumpOptions = { format, start, upper: !!opts.upper, colors };
+      if (cols !== undefined) options.cols = cols;
+      if (group !== undefined) options.group = group;
+      if (opts.squeeze === false) options.squeeze = false;
+      if (opts.autoskip) options.autoskip = true;
+      if (format === 'c') options.name = path;
+      if (opts.name !== undefined) options.varName = String(opts.name);
+      dumper = createDumper(options, write);
     }
     timer.lap('setup');
     let bytes = 0n;
+    // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
+    if (count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
       dumper.push(w.bytes);
       bytes += BigInt(w.bytes.length);
