@@ -20,10 +20,16 @@ export function scratch(prefix = 'mmapx-bench-') {
   return dir;
 }
 
-/** Runs a command once; returns wall milliseconds. Output goes to /dev/null unless `capture`. */
-export function runOnce(cmd, args, { input, shell = false } = {}) {
+/**
+ * The environment every measured command gets: pinned, so that nothing in the caller's environment
+ * (NODE_OPTIONS; NODE_EXTRA_CA_CERTS alone costs Node 20 tens of milliseconds) skews a ratio.
+ */
+export const BENCH_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C', LC_ALL: 'C' };
+
+/** Runs a command once with stdout to /dev/null; returns wall milliseconds. */
+export function runOnce(cmd, args, { input, env = BENCH_ENV } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], input, shell });
+  const r = spawnSync(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], input, env });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return ms;

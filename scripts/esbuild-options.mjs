@@ -62,6 +62,9 @@ export const common = {
 
 /** CJS outputs have no import.meta.url; sys/koffi.ts needs it for createRequire. */
 export const cjsMeta = {
+  // import() of a file outside the bundle would go through Node's ESM loader (~30 ms at start-up);
+  // in a CommonJS bundle it becomes a plain require.
+  supported: { 'dynamic-import': false },
   banner: { js: 'var __mmapx_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   define: { ...common.define, 'import.meta.url': '__mmapx_import_meta_url' },
 };

@@ -1,6 +1,6 @@
 // The Node binary the standalone executable is made of: Node 24 LTS from the npm package
 // node-linux-<cpu>, pinned, installed once into .cache/ (ignored by git). Shared by
-// scripts/build-sea.mjs and bench/startup.mjs, which compares against the same binary.
+// scripts/build-sea.mjs and bench/scenarios/startup.mjs, which compares against the same binary.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
