@@ -16,7 +16,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 }
 if (!done) {
   // Node >= 22.1 can keep V8's compiled code of the bundle between runs (in its own cache directory
-  // under the system temp dir); older Nodes lack the call and simply compile.
-  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  // under the system temp dir); older Nodes lack the call and simply compile. The standalone
+  // executable has its code cache built in.
+  if (!__MMAPX_SEA__) (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   void import('./main.js');
 }
