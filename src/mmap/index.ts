@@ -4,10 +4,14 @@ export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, ty
 export {
   type Advice,
   type CacheStat,
+  type LockKind,
+  type LockResult,
   type Protection,
   type Residency,
   cachestat,
   fdAccessMode,
   pageSize,
+  tryLockFile,
+  unlockFile,
 } from './sys/index.js';
 export { DEFAULT_WINDOW_SIZE, type Window, type WindowOptions, windows } from './windows.js';

@@ -4,3 +4,5 @@ export { DARWIN, LINUX, platformConstants } from './constants.js';
 export { constants, pageSize } from './libc.js';
 export type { CacheStat, MapRequest, Protection, Residency } from './mapping.js';
 export { Mapping, cachestat, fdAccessMode } from './mapping.js';
+export type { LockKind, LockResult } from './flock.js';
+export { tryLockFile, unlockFile } from './flock.js';
