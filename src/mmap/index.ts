@@ -6,12 +6,16 @@ export {
   type CacheStat,
   type LockKind,
   type LockResult,
+  type MapFault,
   type Protection,
   type Residency,
+  type SigbusGuardStatus,
   cachestat,
   fdAccessMode,
   pageSize,
+  sigbusGuard,
   tryLockFile,
   unlockFile,
 } from './sys/index.js';
+export type { Access } from './truncation.js';
 export { DEFAULT_WINDOW_SIZE, type Window, type WindowOptions, windows } from './windows.js';
