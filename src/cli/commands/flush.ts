@@ -15,7 +15,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
-  const file = openFile(path, { write: true, force: !!opts.force });
+  const file = openFile(path, { write: true, force: !!opts.force, lock: 'shared' });
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

@@ -57,7 +57,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   const holdFor = parseHold(opts.hold);
   let file;
   try {
-    file = openFile(path, { write: mode === 'rw', force: !!opts.force });
+    file = openFile(path, { write: mode === 'rw', force: !!opts.force, lock: 'shared' });
   } catch (err) {
     if (err instanceof OperationError && err.code === 'EACCES') {
       throw new OperationError(`${err.message}: mode ${mode} needs ${mode === 'rw' ? 'read and write' : 'read'} permission`, 'EACCES');
