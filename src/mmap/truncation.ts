@@ -36,9 +36,14 @@ export function faultError(fd: number, path: string | undefined, offset: bigint,
   );
 }
 
-/** ERR_TRUNCATED for a scan that finds the file shorter than the range it was asked to cover. */
-export function shrankError(path: string | undefined, size: bigint, next: bigint): MmapError {
-  return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being read (next offset ${hex(next)})`, { path, offset: next });
+/**
+ * ERR_TRUNCATED for a scan that finds the file shorter than the range it covers: before the window
+ * at `at` (`next`), or after the last one, which ended at `at` (`end`): bytes between the new end and
+ * the end of its page read as zeros without any fault, so only the size can tell.
+ */
+export function shrankError(path: string | undefined, size: bigint, at: bigint, where: 'next' | 'end' = 'next'): MmapError {
+  const tail = where === 'next' ? `next offset ${hex(at)}` : `the scan ended at ${hex(at)}`;
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being read (${tail})`, { path, offset: at });
 }
 
 /** ERR_TRUNCATED for a write whose bytes the file no longer reaches: it ends at `end`, the file at `size`. */

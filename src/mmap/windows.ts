@@ -33,9 +33,10 @@ export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
  * Window edges after the first fall on page boundaries; each later window starts `overlap` bytes early.
  *
  * Another process may truncate the file during the scan. Before each window the file's size is
- * checked again, and after each window (also when the consumer stops early) the mapping's fault
- * record: a window that found pages past the new end (which then read as zeros, see `sigbusGuard()`)
- * ends the scan with an error instead of a SIGBUS. Output made from that window must be discarded.
+ * checked again, after each window (also when the consumer stops early) the mapping's fault record,
+ * and after the last one the size once more: a window that found pages past the new end (which then
+ * read as zeros, see `sigbusGuard()`) ends the scan with an error instead of a SIGBUS. Output made
+ * from that window must be discarded.
  * @throws MmapError for ranges past the end and for files that cannot be mapped; `ERR_TRUNCATED`
  * when the file shrank under the scan (naming the offset).
  */
@@ -83,5 +84,10 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
       map.assertIntact('read');
     }
     boundary = stop;
+  }
+  // The last window's tail may have read zeros past a new end without faulting.
+  if (length > 0n) {
+    const after = fstatSync(fd, { bigint: true }).size;
+    if (after < end) throw shrankError(path, after, end, 'end');
   }
 }

@@ -229,6 +229,7 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
          during: scan({ before: 2 }, 2.5 * MiB + 100),
          between: scan({ after: 2 }, 1.5 * MiB),
          early: scan({ before: 2 }, 2.5 * MiB + 100, true),
+         tail: scan({ after: 8 }, 8 * MiB - 100),
          whole: scan({}, 0),
        });`,
       f,
@@ -240,6 +241,8 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
       between: { seen: [0, 1], code: 'ERR_TRUNCATED', reason: 'the file shrank to 1572864 bytes while being read (next offset 0x200000)' },
       // The consumer stopped early, but it had used the faulted window: the scan still says so.
       early: { seen: [0, 1, 2], code: 'ERR_TRUNCATED', reason: 'the file shrank to 2621540 bytes while being read (fault at offset 0x281000)' },
+      // Cut inside the last page after it was read: no fault there (it reads zeros), the final size check says so.
+      tail: { seen: [0, 1, 2, 3, 4, 5, 6, 7], code: 'ERR_TRUNCATED', reason: 'the file shrank to 8388508 bytes while being read (the scan ended at 0x800000)' },
       whole: { seen: [0, 1, 2, 3, 4, 5, 6, 7] },
     });
   });
