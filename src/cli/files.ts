@@ -124,6 +124,43 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
   }
 }
 
+/**
+ * Fails if `file.path` no longer names the file that was opened (renamed over, or deleted): after a
+ * mutation, the change would be invisible there.
+ * @throws OperationError (exit 1).
+ */
+export function assertSameFile(file: OpenFile): void {
+  let now: BigIntStats | undefined;
+  try {
+    now = statSync(file.path, { bigint: true });
+  } catch {
+    now = undefined;
+  }
+  if (now?.dev !== file.stat.dev || now.ino !== file.stat.ino) {
+    throw new OperationError('the file was replaced or deleted while being written: the bytes went to the old file');
+  }
+}
+
+/**
+ * A command resolves its range against the size it saw at open. If the core then finds that range
+ * past the end of the file, another process truncated it in between: an operation failure (exit 1,
+ * ERR_TRUNCATED), not a usage error. Any other error is returned as it is. For `catch` blocks:
+ * `throw shrankSinceOpen(file, err, 'read')`.
+ */
+export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | 'written'): unknown {
+  if (!(err instanceof MmapError) || err.code !== 'ERR_OUT_OF_RANGE' || file.size === undefined) return err;
+  let now: bigint;
+  try {
+    now = fstatSync(file.fd, { bigint: true }).size;
+  } catch {
+    return err;
+  }
+  if (now >= file.size) return err;
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${file.size} when opened)`, {
+    path: file.path,
+  });
+}
+
 /** The size, or an error for devices opened with --force (whose size fstat cannot tell). */
 export function knownSize(file: OpenFile): bigint {
   if (file.size === undefined) throw new OperationError('the size of a device is unknown here: give an explicit length or range');

@@ -3,7 +3,7 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange, resolveRange } from '../../format/range.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile } from '../files.js';
+import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { Timer } from '../timing.js';
 
 function counts(c: CacheStat | undefined) {
@@ -60,6 +60,8 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
         timings: timer.json(),
       },
     };
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }
