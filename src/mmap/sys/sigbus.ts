@@ -104,7 +104,14 @@ function install(): State {
 }
 
 function active(): Extract<State, { on: true }> | undefined {
-  state ??= install();
+  if (state === undefined) {
+    try {
+      state = install();
+    } catch (err) {
+      // A mapping must not fail because its guard could not be set up: it is then unguarded.
+      state = off(err instanceof Error ? err.message : String(err));
+    }
+  }
   return state.on ? state : undefined;
 }
 
