@@ -2,7 +2,8 @@
 // must not be mapped, and errors that say what is wrong in one line.
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { OperationError } from '../errors.js';
-import { describeErrno } from '../mmap/errors.js';
+import { MmapError, describeErrno } from '../mmap/errors.js';
+import { type LockKind, lockFile } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
 const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
@@ -25,6 +26,11 @@ export interface OpenOptions {
   write: boolean;
   /** Accept devices and pseudo-filesystem files (never FIFOs, sockets or directories). */
   force?: boolean;
+  /**
+   * The advisory lock held until close (see lock.ts): by default exclusive when `write`, shared
+   * otherwise. Commands that open for writing but change no byte (flush, protect rw) say `shared`.
+   */
+  lock?: LockKind;
 }
 
 export interface OpenFile {
@@ -69,7 +75,8 @@ export function fsError(err: unknown, what = ''): OperationError {
 /**
  * Opens `path` for a command. Refuses directories, FIFOs and sockets always, devices and files on
  * procfs/sysfs-like filesystems unless `force`. Never blocks on a FIFO (O_NONBLOCK at open).
- * @throws OperationError (exit 1) naming the problem.
+ * Then takes the command's advisory lock, waiting up to --wait seconds for other mmapx processes.
+ * @throws OperationError (exit 1) naming the problem, or who holds the lock.
  */
 export function openFile(path: string, options: OpenOptions): OpenFile {
   const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY; // libuv adds O_CLOEXEC
@@ -103,6 +110,7 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
         throw new OperationError(`is on ${pseudo}: its files cannot be memory-mapped (use --force to try anyway)`);
       }
     }
+    lockFile(fd, stat, options.lock ?? (options.write ? 'exclusive' : 'shared'));
     return {
       fd,
       path,
@@ -112,8 +120,45 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
     };
   } catch (err) {
     closeSync(fd);
-    throw err instanceof OperationError ? err : fsError(err);
+    throw err instanceof OperationError || err instanceof MmapError ? err : fsError(err);
   }
+}
+
+/**
+ * Fails if `file.path` no longer names the file that was opened (renamed over, or deleted): after a
+ * mutation, the change would be invisible there.
+ * @throws OperationError (exit 1).
+ */
+export function assertSameFile(file: OpenFile): void {
+  let now: BigIntStats | undefined;
+  try {
+    now = statSync(file.path, { bigint: true });
+  } catch {
+    now = undefined;
+  }
+  if (now?.dev !== file.stat.dev || now.ino !== file.stat.ino) {
+    throw new OperationError('the file was replaced or deleted while being written: the bytes went to the old file');
+  }
+}
+
+/**
+ * A command resolves its range against the size it saw at open. If the core then finds that range
+ * past the end of the file, another process truncated it in between: an operation failure (exit 1,
+ * ERR_TRUNCATED), not a usage error. Any other error is returned as it is. For `catch` blocks:
+ * `throw shrankSinceOpen(file, err, 'read')`.
+ */
+export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | 'written'): unknown {
+  if (!(err instanceof MmapError) || err.code !== 'ERR_OUT_OF_RANGE' || file.size === undefined) return err;
+  let now: bigint;
+  try {
+    now = fstatSync(file.fd, { bigint: true }).size;
+  } catch {
+    return err;
+  }
+  if (now >= file.size) return err;
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${file.size} when opened)`, {
+    path: file.path,
+  });
 }
 
 /** The size, or an error for devices opened with --force (whose size fstat cannot tell). */

@@ -1,8 +1,9 @@
 // The commander program: every command, option and help text lives here, so that --help, the
 // manual test and shell completion see them all without loading any command's code. Actions load
 // their module on first use (`await import`), which keeps `mmapx --version` fast.
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import type { Context, Result } from './context.js';
+import { DEFAULT_LOCK_WAIT, setLockWait } from './lock.js';
 
 const TYPED = [
   'u8', 'i8',
@@ -64,6 +65,11 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
         .default('auto'),
     )
     .option('--debug', 'print a stack trace with errors')
+    .addOption(
+      new Option('--wait <seconds>', 'wait this long for another mmapx that has the file locked (0: fail at once)')
+        .argParser(parseWait)
+        .default(DEFAULT_LOCK_WAIT),
+    )
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', `${NUMBERS_HELP}\n${EXIT_HELP}\n`)
     .showSuggestionAfterError(true);
@@ -73,6 +79,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       ctx.command = cmd.name();
+      setLockWait(program.opts().wait as number);
       const { default: fn } = await load();
       const opts = Object.fromEntries(Object.entries(cmd.opts()).map(([k, v]) => [k, unmark(v)]));
       onResult(await fn(ctx, args.slice(0, -2).map(unmark), opts));
@@ -197,6 +204,12 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
 
   ctx.program = program;
   return program;
+}
+
+function parseWait(value: string): number {
+  const s = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(s)) throw new InvalidArgumentError(`give a number of seconds (0 = do not wait)`);
+  return s;
 }
 
 function describeType(t: string): string {

@@ -9,6 +9,8 @@ export type MmapErrorCode =
   | 'ERR_FFI_UNAVAILABLE'
   | 'ERR_VIEW_TOO_LARGE'
   | 'ERR_INVALID_ARG'
+  /** The file shrank (or its pages could not be read) while mapped; see `MmapMut.fault()`. */
+  | 'ERR_TRUNCATED'
   | (string & {});
 
 export interface MmapErrorDetails {

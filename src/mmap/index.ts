@@ -4,10 +4,18 @@ export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, ty
 export {
   type Advice,
   type CacheStat,
+  type LockKind,
+  type LockResult,
+  type MapFault,
   type Protection,
   type Residency,
+  type SigbusGuardStatus,
   cachestat,
   fdAccessMode,
   pageSize,
+  sigbusGuard,
+  tryLockFile,
+  unlockFile,
 } from './sys/index.js';
+export type { Access } from './truncation.js';
 export { DEFAULT_WINDOW_SIZE, type Window, type WindowOptions, windows } from './windows.js';

@@ -2,7 +2,8 @@
 // All system calls go through sys/Mapping; this layer checks ranges and picks the protection.
 import { fstatSync } from 'node:fs';
 import { MmapError } from './errors.js';
-import { type Advice, Mapping, type Protection, type Residency } from './sys/index.js';
+import { type Advice, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
+import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
 export type FileLike = number | { readonly fd: number; readonly path?: string | Buffer | URL };
@@ -59,7 +60,10 @@ function mappableSize(fd: number, path: string | undefined): bigint | undefined 
  * Builder for mappings, after memmap2's `MmapOptions`: set `offset`, `len`, `populate`, then map.
  *
  * Safety: a file mapping shows the file's current contents. If another process truncates the file
- * while it is mapped, touching the bytes past the new end raises SIGBUS, as in every mmap program.
+ * while it is mapped, touching the bytes past the new end raises SIGBUS, which kills every mmap
+ * program. On Linux x86-64 mmapx absorbs that fault inside its own mappings (see `sigbusGuard()`):
+ * the page reads as zeros, writes to it go nowhere, and `fault()` / `assertIntact()` report it, so
+ * check them after using the bytes. Elsewhere the process still dies by SIGBUS.
  */
 export class MmapOptions {
   #offset = 0n;
@@ -204,6 +208,26 @@ abstract class MapBase implements Disposable {
   /** mincore(2): which of the mapping's pages are resident in memory. */
   residency(): Residency {
     return this.m.residency();
+  }
+
+  /**
+   * Whether another process truncated the file under this mapping while it was in use: the file
+   * offset of the first access that found no file there (that page then read as zeros, and writes
+   * to it went nowhere) and how many pages were affected. Also answers after `unmap()`.
+   * Undefined when nothing happened, for anonymous maps, and where the SIGBUS guard is off.
+   */
+  fault(): MapFault | undefined {
+    return this.m.fault();
+  }
+
+  /**
+   * Throws if {@link fault} reports anything: call it after reading or writing the bytes, before
+   * trusting what was read (or flushing what was written).
+   * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now.
+   */
+  assertIntact(access: Access = 'read'): void {
+    const f = this.m.fault();
+    if (f) throw faultError(this.m.sourceFd, this.m.path, f.offset, access);
   }
 
   /** For diagnostics: the page-aligned address range as /proc/self/maps shows it. */

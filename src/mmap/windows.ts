@@ -3,6 +3,7 @@ import { fstatSync } from 'node:fs';
 import { MmapError } from './errors.js';
 import { type FileLike, MmapOptions, type Size } from './mmap.js';
 import { pageSize } from './sys/index.js';
+import { shrankError } from './truncation.js';
 
 /** One window of a scan: `bytes` are the file's bytes starting at file offset `offset`. */
 export interface Window {
@@ -30,11 +31,20 @@ export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
  * Walks `[offset, offset+length)` of a file in read-only windows, mapping one at a time and unmapping
  * it when the consumer asks for the next (or stops early), so memory stays flat whatever the size.
  * Window edges after the first fall on page boundaries; each later window starts `overlap` bytes early.
- * @throws MmapError for ranges past the end and for files that cannot be mapped.
+ *
+ * Another process may truncate the file during the scan. Before each window the file's size is
+ * checked again, after each window (also when the consumer stops early) the mapping's fault record,
+ * and after the last one the size once more: a window that found pages past the new end (which then
+ * read as zeros, see `sigbusGuard()`) ends the scan with an error instead of a SIGBUS. Output made
+ * from that window must be discarded.
+ * @throws MmapError for ranges past the end and for files that cannot be mapped; `ERR_TRUNCATED`
+ * when the file shrank under the scan (naming the offset).
  */
 export function* windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
   const fd = typeof file === 'number' ? file : file.fd;
-  const size = fstatSync(fd, { bigint: true }).size;
+  const path = typeof file === 'number' || file.path === undefined ? undefined : file.path instanceof URL ? file.path.pathname : String(file.path);
+  const before = fstatSync(fd, { bigint: true });
+  const size = before.size;
   const start = BigInt(options.offset ?? 0);
   if (start < 0n || start > size) {
     throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`);
@@ -57,14 +67,27 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
     const limit = boundary - (boundary % page) + win;
     const stop = limit < end ? limit : end;
     const from = boundary - overlap > start ? boundary - overlap : start;
+    // Still the same file (a descriptor closed and reused would not be), and still long enough?
+    const now = fstatSync(fd, { bigint: true });
+    if (now.dev !== before.dev || now.ino !== before.ino) {
+      throw new MmapError('ERR_INVALID_ARG', 'the descriptor now refers to another file (closed and reused during the scan?)', { path });
+    }
+    if (now.size < stop) throw shrankError(path, now.size, boundary);
     const opts = new MmapOptions().offset(from).len(stop - from);
     if (options.populate !== false) opts.populate();
     const map = opts.map(file);
     try {
       yield { offset: from, bytes: map.bytes };
     } finally {
+      // Read the record, then give the window back; a fault makes whatever the consumer did with it void.
       map.unmap();
+      map.assertIntact('read');
     }
     boundary = stop;
+  }
+  // The last window's tail may have read zeros past a new end without faulting.
+  if (length > 0n) {
+    const after = fstatSync(fd, { bigint: true }).size;
+    if (after < end) throw shrankError(path, after, end, 'end');
   }
 }

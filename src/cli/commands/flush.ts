@@ -3,7 +3,7 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange, resolveRange } from '../../format/range.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile } from '../files.js';
+import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { Timer } from '../timing.js';
 
 function counts(c: CacheStat | undefined) {
@@ -15,7 +15,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
-  const file = openFile(path, { write: true, force: !!opts.force });
+  const file = openFile(path, { write: true, force: !!opts.force, lock: 'shared' });
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');
@@ -60,6 +60,8 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
         timings: timer.json(),
       },
     };
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }

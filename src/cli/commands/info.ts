@@ -6,7 +6,7 @@ import { parseRange, resolveRange } from '../../format/range.js';
 import { describeErrno } from '../../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, openFile } from '../files.js';
+import { fsError, openFile, shrankSinceOpen } from '../files.js';
 import { mountOf } from '../mounts.js';
 import { Timer } from '../timing.js';
 
@@ -155,6 +155,8 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
         timings: timer.json(),
       },
     };
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }

@@ -6,7 +6,7 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange, resolveRange } from '../../format/range.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile } from '../files.js';
+import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { mountOf } from '../mounts.js';
 import { Timer } from '../timing.js';
 
@@ -57,7 +57,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   const holdFor = parseHold(opts.hold);
   let file;
   try {
-    file = openFile(path, { write: mode === 'rw', force: !!opts.force });
+    file = openFile(path, { write: mode === 'rw', force: !!opts.force, lock: 'shared' });
   } catch (err) {
     if (err instanceof OperationError && err.code === 'EACCES') {
       throw new OperationError(`${err.message}: mode ${mode} needs ${mode === 'rw' ? 'read and write' : 'read'} permission`, 'EACCES');
@@ -98,6 +98,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
       if (mode !== 'none' && map.length > 0) {
         const bytes = (map as Mmap | MmapMut).bytes;
         readOk = bytes[0] !== undefined && bytes[bytes.length - 1] !== undefined;
+        map.assertIntact('read');
       }
       timer.lap('verify');
       const span = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
@@ -130,6 +131,8 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
     } finally {
       map.unmap();
     }
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }

@@ -1,11 +1,12 @@
 // mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
-import { ftruncateSync, readFileSync } from 'node:fs';
+import { fstatSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
 import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, knownSize, openFile } from '../files.js';
+import { assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { shrankWhileWriting } from '../../mmap/truncation.js';
 import { Timer } from '../timing.js';
 
 /** Bytes to write: literal bytes, or one byte repeated (which never needs a buffer of its size). */
@@ -107,6 +108,7 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call
   timer.lap('ffi');
   let grewFrom: bigint | undefined;
+  let grewTo: bigint | undefined;
   try {
     const size = file.size;
     let at: bigint;
@@ -135,6 +137,7 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
         throw fsError(err, `cannot extend the file to ${end} bytes`);
       }
       grewFrom = size;
+      grewTo = end;
       timer.lap('grow');
     }
 
@@ -147,8 +150,12 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
     try {
       const view = map.bytes;
       old = Uint8Array.from(view.subarray(0, SHOWN));
-      if (expect && !asBuffer(view).equals(expect)) {
-        if (holds(view, data)) {
+      const expected = expect === undefined || asBuffer(view).equals(expect);
+      const already = holds(view, data);
+      // If the file shrank under the map, pages past its end read as zeros: the comparisons are void.
+      map.assertIntact('read');
+      if (!expected && expect) {
+        if (already) {
           status = 'already';
         } else {
           throw new GuardError(
@@ -156,12 +163,14 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
           );
         }
       } else {
-        status = holds(view, data) ? 'already' : 'written';
+        status = already ? 'already' : 'written';
       }
       timer.lap('compare');
       if (status === 'written') {
         if (data.kind === 'bytes') view.set(data.bytes);
         else view.fill(data.byte);
+        // Writes to pages past a new end went nowhere: fail before msync reports success.
+        map.assertIntact('written');
         timer.lap('write');
         if (opts.sync !== false) {
           synced = map.flushRange(0, length);
@@ -171,6 +180,12 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
     } finally {
       map.unmap();
     }
+    // Cut after the write, or the file replaced: the bytes are not where the user will look.
+    if (size !== undefined) {
+      const now = fstatSync(file.fd, { bigint: true }).size;
+      if (now < end) throw shrankWhileWriting(path, now, end);
+    }
+    assertSameFile(file);
     grewFrom = undefined; // the write happened (or was not needed): keep the new size
     const shownNew = head(data, SHOWN);
     const change = `(${formatHex(old.subarray(0, 8))}${length > 8 ? ' …' : ''} -> ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''})`;
@@ -197,15 +212,16 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
       },
     };
   } catch (err) {
-    // A failure after --grow extended the file: give it its old size back.
+    // A failure after --grow extended the file: give it its old size back (unless someone else
+    // changed the size since: then it is theirs).
     if (grewFrom !== undefined) {
       try {
-        ftruncateSync(file.fd, Number(grewFrom));
+        if (fstatSync(file.fd, { bigint: true }).size === grewTo) ftruncateSync(file.fd, Number(grewFrom));
       } catch {
         // best effort; the original error is what the user needs
       }
     }
-    throw err;
+    throw shrankSinceOpen(file, err, 'written');
   } finally {
     file.close();
   }

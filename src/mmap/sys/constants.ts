@@ -54,6 +54,11 @@ export interface PlatformConstants {
   readonly O_RDONLY: number;
   readonly O_WRONLY: number;
   readonly O_RDWR: number;
+  /** flock(2) operations. */
+  readonly LOCK_SH: number;
+  readonly LOCK_EX: number;
+  readonly LOCK_NB: number;
+  readonly LOCK_UN: number;
   /** cachestat(2) syscall number (Linux >= 6.5); undefined where absent. */
   readonly SYS_cachestat: number | undefined;
   readonly advice: Readonly<Partial<Record<Advice, number>>>;
@@ -84,6 +89,10 @@ const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {
   O_RDONLY: 0,
   O_WRONLY: 1,
   O_RDWR: 2,
+  LOCK_SH: 1,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
+  LOCK_UN: 8,
   SYS_cachestat: 451,
   advice: {
     normal: 0,
@@ -135,6 +144,10 @@ export const DARWIN: PlatformConstants = {
   O_RDONLY: 0,
   O_WRONLY: 1,
   O_RDWR: 2,
+  LOCK_SH: 1,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
+  LOCK_UN: 8,
   SYS_cachestat: undefined,
   advice: { normal: 0, random: 1, sequential: 2, willneed: 3, dontneed: 4, free: 5, pageout: 10 },
 };

@@ -26,6 +26,10 @@ export interface Libc {
   /** fcntl with an int argument (F_GETFL, F_DUPFD_CLOEXEC). */
   fcntlInt(fd: number, cmd: number, arg: number): number;
   close(fd: number): number;
+  /** flock(2): advisory whole-file lock of an open file description (LOCK_SH / LOCK_EX, | LOCK_NB). */
+  flock(fd: number, op: number): number;
+  /** sigaction(2) with the C library's struct sigaction as raw bytes (see sigbus-x64.ts for its layout). */
+  sigaction(sig: number, act: Uint8Array | null, old: Uint8Array | null): number;
   /** cachestat(2) through syscall(2): range = [off, len], out = 5 counters. Linux >= 6.5. */
   cachestat(nr: number, fd: number, range: BigUint64Array, out: BigUint64Array): number;
   /** errno of the last failed call on this thread. */
@@ -83,6 +87,8 @@ export function libc(): Libc {
     getpagesize: fn('int getpagesize(void)'),
     fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
     close: fn('int close(int fd)'),
+    flock: fn('int flock(int fd, int op)'),
+    sigaction: fn('int sigaction(int sig, const void *act, void *old)'),
     cachestat: (nr, fd, range, out) =>
       Number(syscall(nr, 'int', fd, 'uint64_t *', range, 'uint64_t *', out, 'unsigned int', 0)),
     errno: () => k.errno(),

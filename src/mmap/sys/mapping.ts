@@ -8,11 +8,17 @@
 // inert placeholder (anonymous private zero pages, MAP_FIXED over the same range: the file is
 // released, stale reads see zeros, stale writes go nowhere), and a FinalizationRegistry gives the
 // range back once neither the owner nor the view is alive.
+//
+// Truncation. Every file mapping registers its address range with the SIGBUS guard (sigbus.ts), so
+// that a page found past the end of a file that shrank reads zeros instead of killing the process;
+// `fault()` tells the caller it happened and where. A range leaves the guard when it stops being
+// backed by the file (placeholder) or is unmapped; its last record stays readable through `fault()`.
 import { readFileSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { MmapError, sysError } from '../errors.js';
 import type { Advice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
+import { type RangeFault, faultedRangeError, guardRange, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
 /** Page protections a mapping can have. */
 export type Protection = 'none' | 'r' | 'rw' | 'rx';
@@ -68,11 +74,29 @@ interface Resource {
   freed: boolean;
   /** Private duplicate of the file descriptor (for sync_file_range), or -1. */
   fd: number;
+  /** Slot of the range in the SIGBUS guard, or -1 (anonymous, unguarded, or no longer file-backed). */
+  slot: number;
+  /** What the guard had recorded when the range left it. */
+  fault: RangeFault | undefined;
+}
+
+/** Takes the range out of the SIGBUS guard, keeping its record. */
+function unguard(res: Resource): void {
+  if (res.slot < 0) return;
+  res.fault = unguardRange(res.slot) ?? res.fault;
+  res.slot = -1;
+}
+
+/** A mapping's fault: where (file offset, or view offset for anonymous maps) and how many pages. */
+export interface MapFault {
+  offset: bigint;
+  count: number;
 }
 
 function release(res: Resource): void {
   if (res.freed || res.ownerAlive || res.viewAlive) return;
   res.freed = true;
+  unguard(res);
   // INVARIANT: nothing in JS can reach [addr, addr+mapLen) any more: owner and view are gone.
   libc().munmap(res.addr, res.mapLen);
 }
@@ -152,6 +176,8 @@ export class Mapping {
   readonly #prot: Protection;
   readonly #shared: boolean;
   readonly #path: string | undefined;
+  /** The descriptor the map was made from (-1 for anonymous maps); for error messages only. */
+  readonly #source: number;
   #view: Uint8Array | undefined;
   #retired = false;
 
@@ -163,6 +189,7 @@ export class Mapping {
     prot: Protection,
     shared: boolean,
     path: string | undefined,
+    source: number,
   ) {
     this.#res = res;
     this.#delta = delta;
@@ -171,6 +198,7 @@ export class Mapping {
     this.#prot = prot;
     this.#shared = shared;
     this.#path = path;
+    this.#source = source;
     registry.register(this, { res, kind: 'owner' }, this);
   }
 
@@ -208,8 +236,10 @@ export class Mapping {
         throw sysError('fcntl', err, { path: req.path });
       }
     }
-    const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, fd };
-    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path);
+    // INVARIANT: a file range is guarded from before any view of it exists until it is unmapped or replaced.
+    const slot = req.fd >= 0 ? guardRange(addr, mapLen, protBits(req.prot)) : -1;
+    const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, fd, slot, fault: undefined };
+    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd);
   }
 
   get length(): number {
@@ -227,6 +257,29 @@ export class Mapping {
   /** File offset of the first byte (-1n for anonymous maps). */
   get fileOffset(): bigint {
     return this.#fileOffset;
+  }
+
+  /** The path given for error messages. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  /** The descriptor the map was made from (-1 for anonymous maps); it may have been closed since. */
+  get sourceFd(): number {
+    return this.#source;
+  }
+
+  /**
+   * Whether the SIGBUS guard absorbed a fault in this mapping (a page found past the end of the
+   * file, which then read as zeros), and where: the file offset of the first such access. Also
+   * answers after the mapping was retired. Undefined when nothing happened or the guard is off.
+   */
+  fault(): MapFault | undefined {
+    const res = this.#res;
+    const f = res.slot >= 0 ? rangeFault(res.slot) : res.fault;
+    if (f === undefined) return undefined;
+    const fromView = f.first - res.addr - BigInt(this.#delta);
+    return { offset: (this.#fileOffset < 0n ? 0n : this.#fileOffset) + fromView, count: f.count };
   }
 
   #live(what: string): Resource {
@@ -380,6 +433,8 @@ export class Mapping {
    */
   protect(prot: Protection): Mapping {
     const res = this.#live('protect');
+    // Its pages are no longer all the file's (and no longer one kernel mapping, which mremap needs).
+    if (this.fault()) throw faultedRangeError('protect', this.#path);
     const c = constants();
     const lc = libc();
     const bits = protBits(prot);
@@ -387,10 +442,12 @@ export class Mapping {
     if (!res.viewAlive) {
       if (lc.mprotect(res.addr, res.mapLen, bits) !== 0) throw this.#protectError(lc.errno(), prot);
       next = { ...res };
-      // Ownership of the range and of the descriptor moves to `next`.
+      moveGuardedRange(next.slot, next.addr, next.mapLen, bits);
+      // Ownership of the range, of the descriptor and of the guard slot moves to `next`.
       res.ownerAlive = false;
       res.freed = true;
       res.fd = -1;
+      res.slot = -1;
     } else {
       if (c.MREMAP_DONTUNMAP === undefined || c.MREMAP_MAYMOVE === undefined || c.MREMAP_FIXED === undefined) {
         throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'protection change of a viewed mapping needs mremap(2)');
@@ -414,15 +471,19 @@ export class Mapping {
         }
         throw this.#protectError(err, prot);
       }
+      // The guard slot follows the pages to their new address; the placeholder needs none.
+      const slot = res.slot;
+      res.slot = -1;
       this.#placeholder(res);
-      next = { addr: moved, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd };
+      next = { addr: moved, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
+      moveGuardedRange(slot, moved, res.mapLen, bits);
       res.fd = -1;
       res.ownerAlive = false;
     }
     this.#retired = true;
     this.#view = undefined;
     registry.unregister(this);
-    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path);
+    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source);
   }
 
   #protectError(errno: number, prot: Protection): MmapError {
@@ -436,8 +497,9 @@ export class Mapping {
     const c = constants();
     const flags = c.MAP_PRIVATE | c.MAP_FIXED | c.MAP_ANONYMOUS | c.MAP_NORESERVE;
     // INVARIANT: MAP_FIXED over our own range, so it cannot clobber anyone else's memory. Should it
-    // fail (address-space limits), the old mapping simply stays until the view is collected.
-    libc().mmap(res.addr, res.mapLen, c.PROT_READ | c.PROT_WRITE, flags, -1, 0n);
+    // fail (address-space limits), the old mapping simply stays (and stays guarded) until the view
+    // is collected.
+    if (libc().mmap(res.addr, res.mapLen, c.PROT_READ | c.PROT_WRITE, flags, -1, 0n) !== MAP_FAILED) unguard(res);
   }
 
   /** munmap: retires the mapping. Idempotent. A view handed out earlier reads zeros from now on. */

@@ -1,0 +1,85 @@
+// Advisory locks among mmapx processes. Every command holds a flock(2) lock on its file from open
+// to close: shared for commands that do not change bytes (info, flush, protect in every mode, and
+// the scanners), exclusive for commands that do (write; patch and recover too). So two writers never
+// interleave, and no reader scans a file that another mmapx is rewriting. A command that finds the
+// file locked the other way polls for up to --wait seconds (DEFAULT_LOCK_WAIT), then fails with one
+// line naming the holder from /proc/locks. The lock is advisory: other programs are not stopped
+// (their truncations are what the SIGBUS guard and the size checks are for). Filesystems without
+// flock support are used unlocked.
+import { type BigIntStats, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { OperationError } from '../errors.js';
+import { flockHolders, parseProcLocks } from '../format/proclocks.js';
+import { type LockKind, tryLockFile } from '../mmap/sys/flock.js';
+import { devNumbers } from './mounts.js';
+
+export type { LockKind };
+
+/** Seconds a command waits for a lock held by another mmapx, unless --wait says otherwise. */
+export const DEFAULT_LOCK_WAIT = 2;
+
+let waitSeconds = DEFAULT_LOCK_WAIT;
+
+/** Sets how long {@link lockFile} waits (from --wait; 0 = fail at once). */
+export function setLockWait(seconds: number): void {
+  waitSeconds = seconds;
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function holders(stat: BigIntStats): number[] {
+  try {
+    const locks = parseProcLocks(readFileSync('/proc/locks', 'latin1'));
+    return flockHolders(locks, { ...devNumbers(stat.dev), inode: stat.ino }, process.pid);
+  } catch {
+    return [];
+  }
+}
+
+/** mmapx's own processes run `mmapx`, `mmapx.js`, `mmapx-linux-x64`...: a command line word starting so. */
+function isMmapx(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1')
+      .split('\0')
+      .some((arg) => basename(arg).startsWith('mmapx'));
+  } catch {
+    return false;
+  }
+}
+
+function comm(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `locked by another mmapx (pid 4242)`, `locked by another process (pid 77: flock)`. */
+export function describeHolders(pids: readonly number[], mmapx: (pid: number) => boolean, name: (pid: number) => string | undefined): string {
+  if (pids.length === 0) return 'locked by another process';
+  const all = pids.every(mmapx);
+  const list = pids.map((p) => (all || name(p) === undefined ? `${p}` : `${p}: ${name(p)}`)).join(', ');
+  return `locked by another ${all ? 'mmapx' : 'process'} (pid${pids.length > 1 ? 's' : ''} ${list})`;
+}
+
+/**
+ * Takes a `kind` lock on the open file `fd`, waiting up to the --wait time for other holders.
+ * Held until the descriptor is closed.
+ * @throws OperationError (exit 1) naming who holds the lock, when it is still held after the wait.
+ */
+export function lockFile(fd: number, stat: BigIntStats, kind: LockKind): void {
+  const deadline = performance.now() + waitSeconds * 1000;
+  let pause = 5;
+  for (;;) {
+    if (tryLockFile(fd, kind) !== 'busy') return;
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    sleep(Math.min(pause, left));
+    pause = Math.min(pause * 2, 100);
+  }
+  const who = describeHolders(holders(stat), isMmapx, comm);
+  throw new OperationError(waitSeconds > 0 ? `${who}: still locked after waiting ${waitSeconds} s (see --wait)` : who);
+}

@@ -1,0 +1,52 @@
+// One error for "the file is shorter than the mapping": a fault the SIGBUS guard absorbed (see
+// sys/sigbus.ts), or a size check that found the file shrunk before the next window was mapped.
+import { fstatSync } from 'node:fs';
+import { MmapError } from './errors.js';
+
+/** What the mapping was for, in the message: "while being read" / "while being written". */
+export type Access = 'read' | 'written';
+
+function sizeNow(fd: number): bigint | undefined {
+  if (fd < 0) return undefined;
+  try {
+    return fstatSync(fd, { bigint: true }).size;
+  } catch {
+    return undefined;
+  }
+}
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/**
+ * ERR_TRUNCATED for an access at file offset `offset` that raised SIGBUS (absorbed by the guard: the
+ * page read as zeros). The message names the offset and the file's size now.
+ */
+export function faultError(fd: number, path: string | undefined, offset: bigint, access: Access): MmapError {
+  const size = sizeNow(fd);
+  const details = { path, offset };
+  if (size === undefined) return new MmapError('ERR_TRUNCATED', `the file shrank while being ${access} (fault at offset ${hex(offset)})`, details);
+  if (size <= offset) {
+    return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being ${access} (fault at offset ${hex(offset)})`, details);
+  }
+  // The page is inside the file again: it was truncated and grown back, or the read failed (I/O error).
+  return new MmapError(
+    'ERR_TRUNCATED',
+    `the page at offset ${hex(offset)} vanished while being ${access} (SIGBUS: the file was truncated and grown again, or an I/O error; it has ${size} bytes now)`,
+    details,
+  );
+}
+
+/**
+ * ERR_TRUNCATED for a scan that finds the file shorter than the range it covers: before the window
+ * at `at` (`next`), or after the last one, which ended at `at` (`end`): bytes between the new end and
+ * the end of its page read as zeros without any fault, so only the size can tell.
+ */
+export function shrankError(path: string | undefined, size: bigint, at: bigint, where: 'next' | 'end' = 'next'): MmapError {
+  const tail = where === 'next' ? `next offset ${hex(at)}` : `the scan ended at ${hex(at)}`;
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being read (${tail})`, { path, offset: at });
+}
+
+/** ERR_TRUNCATED for a write whose bytes the file no longer reaches: it ends at `end`, the file at `size`. */
+export function shrankWhileWriting(path: string | undefined, size: bigint, end: bigint): MmapError {
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being written (the write ends at ${hex(end)})`, { path, offset: end });
+}

@@ -1,0 +1,164 @@
+// Truncation trials: a large file is cut by another process (this one) at a random moment while a
+// command reads or writes it, many times. Every run must end either with exit 0 and the output that
+// is right for the whole file or for the cut file (the cut came after, or before it looked), or with
+// exit 1 and exactly one error line: never by a signal, never with wrong output.
+//
+// A case is one line: a name, the argv, what a good exit-0 output looks like and the error line.
+// The subject file is sparse (cheap at any size) with a 16-byte marker every `every` bytes that
+// names its own offset, so a scanner can prove it read the right bytes (a page read as zeros where
+// a marker was would show as a missing marker).
+import { openSync, closeSync, ftruncateSync, truncateSync, writeSync } from 'node:fs';
+import { expect } from 'vitest';
+import { LIB } from './child.js';
+import { BIN, type Run } from './cli.js';
+import { start, sleep } from './procs.js';
+
+export const MiB = 1 << 20;
+
+/** The marker at `offset`: `mmapx@` and the offset as 10 hex digits. */
+export function marker(offset: number): string {
+  return `mmapx@${offset.toString(16).padStart(10, '0')}`;
+}
+
+/** Number of markers that lie wholly inside the first `size` bytes. */
+export function markersIn(size: number, every: number): number {
+  return size < 16 ? 0 : Math.floor((size - 16) / every) + 1;
+}
+
+/** Makes (or remakes) the subject: `size` bytes, sparse, a marker every `every` bytes. */
+export function makeSubject(path: string, size: number, every: number): void {
+  const fd = openSync(path, 'w');
+  try {
+    ftruncateSync(fd, size);
+    for (let at = 0; at + 16 <= size; at += every) writeSync(fd, marker(at), at, 'latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The two sizes a run may legitimately have seen. */
+export interface Sizes {
+  whole: number;
+  cut: number;
+  every: number;
+}
+
+export interface TruncationCase {
+  name: string;
+  /** argv of the built CLI for `path` (`mmapx` is implied), or any program. */
+  argv(path: string, sizes: Sizes): { mmapx: string[] } | { cmd: string; args: string[] };
+  /** Asserts (with expect) that an exit-0 run printed what is right for the whole or the cut file. */
+  ok(r: Run, path: string, sizes: Sizes): void;
+  /** The one stderr line of an exit-1 run. */
+  error(path: string): RegExp;
+  /** Require at least one exit-1 run (the cut really landed mid-operation): for long operations. */
+  mustFail?: boolean;
+}
+
+export interface Tally {
+  name: string;
+  trials: number;
+  ok: number;
+  failed: number;
+  /** Distinct error lines seen, with counts (offsets and sizes replaced by N). */
+  errors: Record<string, number>;
+  /** Milliseconds an uncut run took, from which the cut delays are drawn. */
+  runMs: number;
+}
+
+function launch(c: TruncationCase, path: string, sizes: Sizes) {
+  const a = c.argv(path, sizes);
+  return 'mmapx' in a ? start(process.execPath, [BIN, ...a.mmapx], 'mmapx') : start(a.cmd, a.args);
+}
+
+function judge(c: TruncationCase, r: Run, path: string, sizes: Sizes, tally: Tally): void {
+  const where = `${c.name}, cut to ${sizes.cut}\n${r.dump}`;
+  expect(r.signal, `ended by a signal: ${where}`).toBeNull();
+  if (r.status === 0) {
+    c.ok(r, path, sizes);
+    tally.ok++;
+    return;
+  }
+  expect(r.status, `neither 0 nor 1: ${where}`).toBe(1);
+  const lines = r.stderr.split('\n');
+  expect(lines.length === 2 && lines[1] === '', `one stderr line expected: ${where}`).toBe(true);
+  expect(lines[0], where).toMatch(c.error(path));
+  tally.failed++;
+  const shape = (lines[0] as string).replace(path, 'FILE').replace(/0x[0-9a-f]+|\d+/g, 'N');
+  tally.errors[shape] = (tally.errors[shape] ?? 0) + 1;
+}
+
+/**
+ * Runs `trials` trials of `c` on a subject of `size` bytes in `dir`: one uncut run first (it must
+ * succeed with the whole-file output, and times the command), then each trial cuts the file to a
+ * random size after a random delay within that time (past the first fifth, which is mostly Node
+ * starting). A case that must see a failure gets up to as many extra trials until it does.
+ */
+export async function truncationTrials(
+  c: TruncationCase,
+  opts: { dir: string; trials: number; size: number; every?: number },
+): Promise<Tally> {
+  const every = opts.every ?? MiB;
+  const path = `${opts.dir}/${c.name.replace(/\W+/g, '-')}.bin`;
+  const tally: Tally = { name: c.name, trials: opts.trials, ok: 0, failed: 0, errors: {}, runMs: 0 };
+  try {
+    makeSubject(path, opts.size, every);
+    const whole = { whole: opts.size, cut: opts.size, every };
+    const t0 = performance.now();
+    const first = await launch(c, path, whole).done;
+    tally.runMs = performance.now() - t0;
+    expect(first.status, first.dump).toBe(0);
+    c.ok(first, path, whole);
+    const trial = async () => {
+      makeSubject(path, opts.size, every);
+      const sizes = { whole: opts.size, cut: Math.floor(Math.random() * opts.size), every };
+      const run = launch(c, path, sizes);
+      await sleep((0.2 + 0.8 * Math.random()) * tally.runMs);
+      truncateSync(path, sizes.cut);
+      judge(c, await run.done, path, sizes, tally);
+    };
+    for (let i = 0; i < opts.trials; i++) await trial();
+    for (let i = 0; c.mustFail && tally.failed === 0 && i < opts.trials; i++) {
+      tally.trials++;
+      await trial();
+    }
+  } finally {
+    try {
+      truncateSync(path, 0);
+    } catch {
+      // already gone
+    }
+  }
+  if (c.mustFail && opts.trials >= 4) {
+    expect(tally.failed, `no trial of ${c.name} was cut mid-operation: ${JSON.stringify(tally)}`).toBeGreaterThan(0);
+  }
+  return tally;
+}
+
+/**
+ * A scanner over the core's windows() (what hexdump and find are built on): counts and checks the
+ * markers, prints `scanned SIZE bytes, N markers, 0 bad`, or one error line and exit 1.
+ */
+export const SCANNER = `
+  import { openSync } from 'node:fs';
+  import { windows } from ${JSON.stringify(LIB)};
+  const path = process.argv[1];
+  const needle = Buffer.from('mmapx@');
+  let markers = 0, bad = 0, end = 0n;
+  try {
+    // Windows overlap by 15 bytes: a marker cut by one window's end is whole in the next, and a
+    // whole one is never seen twice.
+    for (const w of windows({ fd: openSync(path, 'r'), path }, { overlap: 15 })) {
+      const b = Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength);
+      for (let i = b.indexOf(needle); i >= 0 && i + 16 <= b.length; i = b.indexOf(needle, i + 1)) {
+        if (b.toString('latin1', i + 6, i + 16) === (w.offset + BigInt(i)).toString(16).padStart(10, '0')) markers++;
+        else bad++;
+      }
+      end = w.offset + BigInt(b.length);
+    }
+    console.log('scanned ' + end + ' bytes, ' + markers + ' markers, ' + bad + ' bad');
+  } catch (e) {
+    process.stderr.write('scan: ' + path + ': ' + (e.reason ?? e.message) + '\\n');
+    process.exitCode = 1;
+  }
+`;

@@ -1,0 +1,96 @@
+// The SIGBUS handler's machine code, checked without running it: layout arithmetic, the hand
+// encoding against bytes assembled once with GNU as from the listing's own text, and (where binutils
+// is installed) objdump's disassembly against the listing, instruction by instruction.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RECORD, SIGACTION, X64, encodeHandler, handlerListing } from '../../src/mmap/sys/sigbus-x64.js';
+
+const REC = 0x7f00_1234_5000n;
+
+function hasObjdump(): boolean {
+  return spawnSync('objdump', ['--version']).status === 0;
+}
+
+describe('sigbus handler encoding (x86-64)', () => {
+  it('record_layout_adds_up', () => {
+    expect(RECORD.SLOTS_AT + RECORD.SLOTS * RECORD.SLOT_BYTES).toBe(RECORD.BYTES);
+    expect(RECORD.DFL_ACTION + 32).toBeLessThanOrEqual(RECORD.SLOTS_AT);
+    expect(RECORD.HANDLED + 8).toBeLessThanOrEqual(RECORD.DFL_ACTION);
+    // Slot fields fit, are naturally aligned for the lock-prefixed accesses, and do not overlap.
+    const fields: [number, number][] = [[RECORD.START, 8], [RECORD.END, 8], [RECORD.PROT, 4], [RECORD.FAULTS, 4], [RECORD.FIRST, 8]];
+    let end = 0;
+    for (const [at, size] of fields.sort((a, b) => a[0] - b[0])) {
+      expect(at % size).toBe(0);
+      expect(at).toBeGreaterThanOrEqual(end);
+      end = at + size;
+    }
+    expect(end).toBeLessThanOrEqual(RECORD.SLOT_BYTES);
+    expect(SIGACTION.FLAGS).toBe(8 + 128);
+    expect(SIGACTION.RESTORER + 8).toBe(SIGACTION.BYTES);
+  });
+
+  it('matches_the_bytes_gnu_as_produced_from_the_listing', () => {
+    // Assembled once with `as --64` from the listing's Intel text (record = 0x1122334455667788).
+    const golden =
+      '5649b88877665544332211837e0802756448' +
+      '8b7e104d8d4840b9fe010000493b79087305493b39730a4983c120ffc975edeb42f041ff411431c0f0490fb17918' +
+      'f049ff00418b51104881e700f0ffffbe0010000041ba3200000049c7c0ffffffff4531c9b8090000000f05483d01f0ffff' +
+      '73025ec3b80d000000bf0700000048bea877665544332211' +
+      '31d241ba080000000f05b8270000000f054989c0b8ba0000000f0589c64c89c7ba070000004c8b1424b8290100000f055ec3';
+    expect(Buffer.from(encodeHandler(0x1122_3344_5566_7788n)).toString('hex')).toBe(golden);
+  });
+
+  it('embeds_the_record_address_twice_and_nothing_else_changes', () => {
+    const a = encodeHandler(REC);
+    const b = encodeHandler(REC + 0x1000n);
+    const diff = [...a.keys()].filter((i) => a[i] !== b[i]);
+    const dv = new DataView(a.buffer);
+    const listing = handlerListing(REC);
+    const movabs = listing.filter((l) => l.asm.startsWith('movabs'));
+    expect(movabs.map((l) => dv.getBigUint64(l.offset + 2, true))).toEqual([REC, REC + BigInt(RECORD.DFL_ACTION)]);
+    expect(diff.every((i) => movabs.some((l) => i >= l.offset + 2 && i < l.offset + 10))).toBe(true);
+  });
+
+  it('branches_land_on_instruction_boundaries_inside_the_code', () => {
+    const listing = handlerListing(REC);
+    const starts = new Set(listing.map((l) => l.offset));
+    const size = encodeHandler(REC).length;
+    for (const l of listing.filter((x) => /^j/.test(x.asm))) {
+      const target = Number.parseInt(l.asm.split(' ')[1] as string, 16);
+      expect(starts.has(target), l.asm).toBe(true);
+      expect(target).toBeLessThan(size);
+    }
+    // Both ways out end in `ret`; the last instruction is one.
+    expect(listing.at(-1)?.asm).toBe('ret');
+    expect(listing.filter((l) => l.asm === 'ret')).toHaveLength(2);
+    // Every syscall number it uses is one we meant.
+    const calls = listing
+      .map((l, i) => (l.asm === 'syscall' ? listing.slice(0, i).findLast((x) => x.asm.startsWith('mov eax,')) : undefined))
+      .filter((l) => l !== undefined)
+      .map((l) => Number(l.asm.slice(8)));
+    expect(calls).toEqual([X64.SYS_mmap, X64.SYS_rt_sigaction, X64.SYS_getpid, X64.SYS_gettid, X64.SYS_rt_tgsigqueueinfo]);
+  });
+
+  it.skipIf(!hasObjdump())('objdump_disassembles_it_to_the_listing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmapx-sigbus-'));
+    try {
+      const bin = join(dir, 'handler.bin');
+      writeFileSync(bin, encodeHandler(REC));
+      const r = spawnSync('objdump', ['-D', '-b', 'binary', '-mi386:x86-64', '-M', 'intel', bin], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      // "  1e:\t49 3b 79 08          \tcmp    rdi,QWORD PTR [r9+0x8]" (long instructions wrap their bytes)
+      const insns = r.stdout
+        .split('\n')
+        .map((line) => /^\s*([0-9a-f]+):\t[0-9a-f ]+\t(.+)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ offset: Number.parseInt(m[1] as string, 16), asm: (m[2] as string).trim().replace(/\s+/g, ' ') }));
+      const listing = handlerListing(REC).map((l) => ({ offset: l.offset, asm: l.asm }));
+      expect(insns).toEqual(listing);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

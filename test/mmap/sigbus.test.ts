@@ -1,0 +1,257 @@
+// Surviving a truncation under a mapping (the SIGBUS guard, Linux x86-64). Each scenario runs in a
+// child process, so a SIGBUS death shows up as a signal; another process (truncate(1)) cuts the file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild, runModule } from '../helpers/child.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const dir = tmpDir();
+beforeAll(() => requireBuild());
+const guarded = process.platform === 'linux' && process.arch === 'x64';
+
+function file(name: string, bytes: Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+/** Runs the snippet; it must end normally and print one JSON line. */
+function survive(code: string, ...args: string[]): Record<string, unknown> {
+  const r = runModule(code, { args });
+  expect(r.signal, `child died by ${r.signal}; stderr: ${r.stderr}`).toBeNull();
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+const HEAD = `
+  import { openSync, readFileSync, statSync } from 'node:fs';
+  import { execFileSync } from 'node:child_process';
+  import { createHash } from 'node:crypto';
+  import { createRequire } from 'node:module';
+  import * as lib from $LIB;
+  const { MmapMut, Mmap, MmapOptions, sigbusGuard, windows } = lib;
+  const cut = (f, n) => execFileSync('truncate', ['-s', String(n), f]);
+  const out = (o) => console.log(JSON.stringify(o, (k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  const f = process.argv[1];
+`;
+
+describe.skipIf(!guarded)('the SIGBUS guard', () => {
+  it('pages_past_a_new_end_read_zeros_and_the_fault_is_reported', () => {
+    const f = file('cut.bin', Buffer.alloc(65536, 0x41));
+    const o = survive(
+      `${HEAD}
+       const m = MmapMut.mapMut({ fd: openSync(f, 'r+'), path: f });
+       const v = m.bytes;
+       cut(f, 10000);
+       const read = [v[9999], v[10000], v[12288], v[65535]];
+       v[20000] = 0x42;                 // a write past the end goes to a throw-away page
+       const fault = m.fault();
+       let err; try { m.assertIntact('read'); } catch (e) { err = { code: e.code, message: e.message }; }
+       const during = sigbusGuard();
+       m.unmap();
+       out({ read, again: v[12288], fault, err, afterUnmap: m.fault(), size: statSync(f).size, during, after: sigbusGuard() });`,
+      f,
+    );
+    // 9999 is the last byte; the rest of its page reads zeros as always, the pages after it fault.
+    expect(o.read).toEqual([0x41, 0, 0, 0]);
+    expect(o.fault).toEqual({ offset: 12288, count: 3 });
+    expect(o.err).toEqual({ code: 'ERR_TRUNCATED', message: `${f}: the file shrank to 10000 bytes while being read (fault at offset 0x3000)` });
+    expect(o.afterUnmap).toEqual({ offset: 12288, count: 3 });
+    expect(o.during).toMatchObject({ active: true, reason: null, handled: 3, ranges: 1 });
+    expect(o.after).toMatchObject({ active: true, ranges: 0 });
+    // The write did not grow the file back, and the bytes before the cut are intact.
+    expect(o.size).toBe(10000);
+    expect(readFileSync(f).equals(Buffer.alloc(10000, 0x41))).toBe(true);
+  });
+
+  it('the_offset_is_the_exact_file_offset_of_the_first_access_in_a_map_at_an_offset', () => {
+    const f = file('offset.bin', Buffer.alloc(1 << 20, 0x41));
+    const o = survive(
+      `${HEAD}
+       const m = new MmapOptions().offset(5000).len(500000).map({ fd: openSync(f, 'r'), path: f });
+       cut(f, 100000);
+       const b = m.bytes[300000 - 5000 + 7];
+       const c = m.bytes[100];
+       out({ b, c, fault: m.fault() });`,
+      f,
+    );
+    expect(o).toEqual({ b: 0, c: 0x41, fault: { offset: 300007, count: 1 } });
+  });
+
+  it('a_sigbus_outside_the_registered_ranges_still_kills', () => {
+    const f = file('foreign.bin', Buffer.alloc(65536, 0x41));
+    const r = runModule(
+      `${HEAD}
+       const koffi = createRequire($LIB)('koffi');
+       const mmap = koffi.load('libc.so.6').func('void *mmap(void *a, size_t l, int p, int fl, int fd, int64_t o)');
+       const fd = openSync(f, 'r');
+       const mine = Mmap.map({ fd, path: f });          // installs the guard
+       const addr = mmap(null, 65536, 1, 1, fd, 0n);      // a map the core knows nothing about
+       const theirs = new Uint8Array(koffi.view(addr, 65536));
+       cut(f, 100);
+       console.log('guard', sigbusGuard().active, mine.bytes[50000]);
+       console.log('read', theirs[50000]);`,
+      { args: [f] },
+    );
+    expect(r.stdout).toBe('guard true 0\n');
+    expect(r.signal, r.stderr).toBe('SIGBUS');
+  });
+
+  it('a_sigbus_sent_with_kill_still_kills', () => {
+    const f = file('kill.bin', Buffer.alloc(4096, 1));
+    const r = runModule(
+      `${HEAD}
+       Mmap.map({ fd: openSync(f, 'r') });
+       console.log('guard', sigbusGuard().active);
+       process.kill(process.pid, 'SIGBUS');
+       setTimeout(() => console.log('survived'), 500);`,
+      { args: [f] },
+    );
+    expect(r.stdout).toBe('guard true\n');
+    expect(r.signal).toBe('SIGBUS');
+  });
+
+  it('without_the_guard_the_same_truncation_kills', () => {
+    const f = file('off.bin', Buffer.alloc(65536, 0x41));
+    const r = runModule(
+      `${HEAD}
+       process.env.MMAPX_NO_SIGBUS_GUARD = '1';
+       const m = Mmap.map({ fd: openSync(f, 'r') });
+       console.log(JSON.stringify(sigbusGuard()));
+       cut(f, 100);
+       console.log(m.bytes[50000]);`,
+      { args: [f] },
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ active: false, reason: 'turned off by MMAPX_NO_SIGBUS_GUARD' });
+    expect(r.signal).toBe('SIGBUS');
+  });
+
+  it('importing_or_mapping_anonymous_memory_installs_nothing', () => {
+    const f = file('lazy.bin', Buffer.alloc(4096, 1));
+    const o = survive(
+      `const caught = () => (BigInt('0x' + readFileSync('/proc/self/status', 'latin1').match(/SigCgt:\\s*([0-9a-f]+)/)[1]) >> 6n) & 1n;
+       ${HEAD}
+       const atImport = [caught(), sigbusGuard()];
+       MmapMut.mapAnon(4096).bytes[0] = 1;
+       const afterAnon = [caught(), sigbusGuard().active];
+       Mmap.map({ fd: openSync(f, 'r') });
+       out({ atImport, afterAnon, afterFile: [caught(), sigbusGuard().active] });`,
+      f,
+    );
+    expect(o).toEqual({
+      atImport: [0, { active: false, reason: null, handled: 0, ranges: 0, capacity: 510 }],
+      afterAnon: [0, false],
+      afterFile: [1, true],
+    });
+  });
+
+  it('an_existing_sigbus_handler_is_left_alone', () => {
+    const f = file('taken.bin', Buffer.alloc(4096, 1));
+    const o = survive(
+      `${HEAD}
+       process.on('SIGBUS', () => {});
+       const m = Mmap.map({ fd: openSync(f, 'r') });
+       out({ guard: sigbusGuard(), byte: m.bytes[0], fault: m.fault() });`,
+      f,
+    );
+    expect(o).toMatchObject({ guard: { active: false, reason: expect.stringMatching(/already has a handler/) }, byte: 1 });
+    expect(o.fault).toBeUndefined();
+  });
+
+  it('the_guarded_range_follows_protection_changes_and_a_faulted_map_refuses_one', () => {
+    const f = file('protect.bin', Buffer.alloc(65536, 0x41));
+    const o = survive(
+      `${HEAD}
+       const fd = openSync(f, 'r+');
+       // With a view alive the pages move (mremap); without one they change in place.
+       const moved = MmapMut.mapMut({ fd, path: f });
+       const stale = moved.bytes;
+       const ro = moved.makeReadOnly();
+       const inPlace = MmapMut.mapMut({ fd, path: f }).makeReadOnly();
+       const before = [ro.bytes[40000], inPlace.bytes[40000]];
+       cut(f, 20000);
+       const after = [ro.bytes[40000], inPlace.bytes[50000], stale[40000]];
+       let refused; try { ro.makeMut(); } catch (e) { refused = e.code + ': ' + e.reason; }
+       out({ before, after, faults: [ro.fault(), inPlace.fault()], refused, ranges: sigbusGuard().ranges });`,
+      f,
+    );
+    expect(o).toEqual({
+      before: [0x41, 0x41],
+      after: [0, 0, 0],
+      faults: [{ offset: 40000, count: 1 }, { offset: 50000, count: 1 }],
+      refused: 'ERR_TRUNCATED: protect: the file shrank under this mapping (its pages past the end read as zeros); map it again',
+      ranges: 2,
+    });
+  });
+
+  it('ranges_are_given_back_and_a_full_table_leaves_new_maps_unguarded_but_working', () => {
+    const f = file('many.bin', Buffer.alloc(4096, 7));
+    const o = survive(
+      `${HEAD}
+       const fd = openSync(f, 'r');
+       for (let i = 0; i < 2000; i++) Mmap.map(fd).unmap();
+       const afterLoop = sigbusGuard().ranges;
+       const maps = Array.from({ length: 515 }, () => Mmap.map(fd));
+       const full = sigbusGuard();
+       const ok = maps.every((m) => m.bytes[4095] === 7);
+       maps.forEach((m) => m.unmap());
+       out({ afterLoop, full: [full.ranges, full.capacity], ok, end: sigbusGuard().ranges });`,
+      f,
+    );
+    expect(o).toEqual({ afterLoop: 0, full: [510, 510], ok: true, end: 0 });
+  });
+
+  it('windows_end_a_scan_with_err_truncated_at_the_fault_or_before_the_next_window', () => {
+    const f = file('scan.bin', Buffer.alloc(8 << 20, 0x41));
+    const o = survive(
+      `${HEAD}
+       import { writeFileSync } from 'node:fs';
+       const MiB = 1 << 20;
+       const scan = (cutAt, cutTo, stopEarly) => {
+         writeFileSync(f, Buffer.alloc(8 * MiB, 0x41));
+         const seen = [];
+         try {
+           for (const w of windows({ fd: openSync(f, 'r'), path: f }, { windowSize: MiB })) {
+             if (seen.length === cutAt.before) cut(f, cutTo);
+             createHash('sha1').update(w.bytes).digest();   // reads every byte
+             seen.push(Number(w.offset) / MiB);
+             if (seen.length === cutAt.after) cut(f, cutTo);
+             if (stopEarly && seen.length === cutAt.before + 1) break;
+           }
+           return { seen };
+         } catch (e) {
+           return { seen, code: e.code, reason: e.reason };
+         }
+       };
+       out({
+         during: scan({ before: 2 }, 2.5 * MiB + 100),
+         between: scan({ after: 2 }, 1.5 * MiB),
+         early: scan({ before: 2 }, 2.5 * MiB + 100, true),
+         tail: scan({ after: 8 }, 8 * MiB - 100),
+         whole: scan({}, 0),
+       });`,
+      f,
+    );
+    expect(o).toEqual({
+      // Window 2 (2..3 MiB) met the cut at 2.5 MiB + 100: its first page past the end faulted.
+      during: { seen: [0, 1, 2], code: 'ERR_TRUNCATED', reason: 'the file shrank to 2621540 bytes while being read (fault at offset 0x281000)' },
+      // Cut between windows: the size check stops the scan before mapping window 2.
+      between: { seen: [0, 1], code: 'ERR_TRUNCATED', reason: 'the file shrank to 1572864 bytes while being read (next offset 0x200000)' },
+      // The consumer stopped early, but it had used the faulted window: the scan still says so.
+      early: { seen: [0, 1, 2], code: 'ERR_TRUNCATED', reason: 'the file shrank to 2621540 bytes while being read (fault at offset 0x281000)' },
+      // Cut inside the last page after it was read: no fault there (it reads zeros), the final size check says so.
+      tail: { seen: [0, 1, 2, 3, 4, 5, 6, 7], code: 'ERR_TRUNCATED', reason: 'the file shrank to 8388508 bytes while being read (the scan ended at 0x800000)' },
+      whole: { seen: [0, 1, 2, 3, 4, 5, 6, 7] },
+    });
+  });
+});
+
+describe.skipIf(guarded)('elsewhere', () => {
+  it('the_guard_says_why_it_is_off', () => {
+    const f = file('other.bin', Buffer.alloc(4096, 1));
+    const r = runModule(`import { openSync } from 'node:fs'; import { Mmap, sigbusGuard } from $LIB; Mmap.map(openSync(process.argv[1], 'r')); console.log(sigbusGuard().reason);`, { args: [f] });
+    expect(r.stdout).toMatch(/Linux x86-64 only/);
+  });
+});
