@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Truncation trials at scale: the cases of test/cli/truncation.test.ts (a windows() scanner,
-// write --fill, protect; hexdump/find/patch once they exist), each run TRIALS times while this
+// write --fill, protect, hexdump; find/patch once they exist), each run TRIALS times while this
 // process cuts the file at a random moment. Every run must end with exit 0 and the right output
 // or exit 1 and one error line; one run ended by a signal (SIGBUS) fails the whole thing.
 //   node bench/truncation.mjs [TRIALS] [SIZE_MIB]     defaults: 200 trials, 256 MiB

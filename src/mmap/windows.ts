@@ -10,6 +10,11 @@ export interface Window {
   readonly offset: bigint;
   /** Valid until the scan moves to the next window; afterwards it reads zeros. Copy what you keep. */
   readonly bytes: Readonly<Uint8Array>;
+  /**
+   * Throws ERR_TRUNCATED if a read of this window has faulted so far (the file shrank: those bytes
+   * read as zeros). A consumer that emits output while it reads can call it before each write.
+   */
+  assertIntact(): void;
 }
 
 export interface WindowOptions {
@@ -77,7 +82,7 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
     if (options.populate !== false) opts.populate();
     const map = opts.map(file);
     try {
-      yield { offset: from, bytes: map.bytes };
+      yield { offset: from, bytes: map.bytes, assertIntact: () => map.assertIntact('read') };
     } finally {
       // Read the record, then give the window back; a fault makes whatever the consumer did with it void.
       map.unmap();

@@ -3,10 +3,10 @@
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import { pageSize, windows } from '../../mmap/index.js';
+import { pageSize, type Window, windows } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile } from '../files.js';
+import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { Timer } from '../timing.js';
 
 function smallInt(text: unknown, what: string): number {
@@ -65,7 +65,13 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
     pageSize(); // loads the FFI, timed on its own
     timer.lap('ffi');
 
-    const write = (chunk: Uint8Array) => ctx.stdout(chunk);
+    // Output made from a window whose pages faulted (the file shrank: they read as zeros) is not
+    // printed: each chunk is checked against the current window first.
+    let current: Window | undefined;
+    const write = (chunk: Uint8Array) => {
+      current?.assertIntact();
+      ctx.stdout(chunk);
+    };
     let dumper;
     if (json) {
       ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
@@ -90,9 +96,11 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
     if (count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
+      current = w;
       dumper.push(w.bytes);
       bytes += BigInt(w.bytes.length);
     }
+    current = undefined;
     dumper.end();
     timer.lap('dump');
     const seconds = timer.total() / 1000;
@@ -107,6 +115,8 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
       json: {},
       printed: false,
     };
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }
