@@ -49,8 +49,10 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
   const fd = typeof file === 'number' ? file : file.fd;
   const path = typeof file === 'number' || file.path === undefined ? undefined : file.path instanceof URL ? file.path.pathname : String(file.path);
   const before = fstatSync(fd, { bigint: true });
-  const size = before.size;
+  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
+  const device = (before.isCharacterDevice() || before.isBlockDevice()) && options.length !== undefined;
   const start = BigInt(options.offset ?? 0);
+  const size = device ? start + BigInt(options.length ?? 0) : before.size;
   if (start < 0n || start > size) {
     throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`);
   }
@@ -77,7 +79,7 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
     if (now.dev !== before.dev || now.ino !== before.ino) {
       throw new MmapError('ERR_INVALID_ARG', 'the descriptor now refers to another file (closed and reused during the scan?)', { path });
     }
-    if (now.size < stop) throw shrankError(path, now.size, boundary);
+    if (!device && now.size < stop) throw shrankError(path, now.size, boundary);
     const opts = new MmapOptions().offset(from).len(stop - from);
     if (options.populate !== false) opts.populate();
     const map = opts.map(file);
@@ -91,7 +93,7 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
     boundary = stop;
   }
   // The last window's tail may have read zeros past a new end without faulting.
-  if (length > 0n) {
+  if (length > 0n && !device) {
     const after = fstatSync(fd, { bigint: true }).size;
     if (after < end) throw shrankError(path, after, end, 'end');
   }

@@ -1,0 +1,173 @@
+// Hostile and bad input, across every command: each case must print exactly one stderr line (no
+// stack trace), exit with the documented status, and leave the target file byte-identical.
+// Permission cases run as the unprivileged user `nobody` when the suite runs as root (root ignores
+// file modes); read-only and noexec filesystems run in a private mount namespace where possible.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../helpers/child.js';
+import { BIN, PINNED_ENV, type Run, fingerprint, mmapx, runCommand } from '../helpers/cli.js';
+import { inMountNamespace, mountNamespaces } from '../helpers/mountns.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const dir = tmpDir('mmapx-battery-');
+chmodSync(dir, 0o755); // reachable by `nobody`
+const f = (name: string) => join(dir, name);
+const ROOT_USER = process.getuid?.() === 0;
+const canDrop = ROOT_USER && spawnSync('setpriv', ['--version']).status === 0;
+
+let server: ReturnType<typeof createServer> | undefined;
+beforeAll(async () => {
+  requireBuild();
+  writeFileSync(f('data.bin'), Buffer.concat([Buffer.from('Hello, world!\n'), Buffer.from([0, 1, 2, 0xff])]));
+  writeFileSync(f('empty.bin'), '');
+  writeFileSync(f('noread.bin'), 'secret bytes');
+  chmodSync(f('noread.bin'), 0o200);
+  writeFileSync(f('nowrite.bin'), 'read-only bytes');
+  chmodSync(f('nowrite.bin'), 0o444);
+  mkdirSync(f('adir'));
+  execFileSync('mkfifo', [f('fifo')]);
+  symlinkSync(f('loop-b'), f('loop-a'));
+  symlinkSync(f('loop-a'), f('loop-b'));
+  server = createServer().listen(f('sock'));
+  await new Promise((r) => server?.once('listening', r));
+});
+afterAll(() => server?.close());
+
+interface Case {
+  args: string[];
+  status: 1 | 2 | 3;
+  line: RegExp;
+  /** Run as `nobody` (only where that is possible; the case is skipped elsewhere). */
+  nobody?: boolean;
+  /** Files that must be byte-identical afterwards (default: every regular file named in args). */
+  files?: string[];
+}
+
+const D = f('data.bin');
+const E = f('empty.bin');
+const ANY = (cmd: string, tail: string) => new RegExp(`^mmapx: ${cmd}: .*${tail}$`);
+
+const CASES: Record<string, Case> = {
+  // missing, wrong kinds of file
+  'write: missing file': { args: ['write', f('missing'), '0', '00'], status: 1, line: ANY('write', 'no such file or directory \\(ENOENT\\)') },
+  'flush: missing file': { args: ['flush', f('missing')], status: 1, line: ANY('flush', '\\(ENOENT\\)') },
+  'protect: missing file': { args: ['protect', f('missing'), 'ro'], status: 1, line: ANY('protect', '\\(ENOENT\\)') },
+  'info: missing file': { args: ['info', f('missing')], status: 1, line: ANY('info', '\\(ENOENT\\)') },
+  'hexdump: missing file': { args: ['hexdump', f('missing')], status: 1, line: ANY('hexdump', '\\(ENOENT\\)') },
+  'write: directory': { args: ['write', f('adir'), '0', '00'], status: 1, line: ANY('write', 'is a directory \\(EISDIR\\)') },
+  'flush: directory': { args: ['flush', f('adir')], status: 1, line: ANY('flush', 'is a directory \\(EISDIR\\)') },
+  'hexdump: directory': { args: ['hexdump', f('adir')], status: 1, line: ANY('hexdump', 'is a directory \\(EISDIR\\)') },
+  'info: directory': { args: ['info', f('adir')], status: 1, line: ANY('info', 'is a directory \\(EISDIR\\)') },
+  'write: FIFO, even with --force': { args: ['write', f('fifo'), '0', '00', '--force'], status: 1, line: ANY('write', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'hexdump: FIFO': { args: ['hexdump', f('fifo')], status: 1, line: ANY('hexdump', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'info: FIFO': { args: ['info', f('fifo'), '--force'], status: 1, line: ANY('info', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'write: socket': { args: ['write', f('sock'), '0', '00'], status: 1, line: ANY('write', 'is a socket: it has no bytes to map \\(ENODEV\\)') },
+  'hexdump: socket': { args: ['hexdump', f('sock')], status: 1, line: ANY('hexdump', 'is a socket: it has no bytes to map \\(ENODEV\\)') },
+  'write: /dev/zero': { args: ['write', '/dev/zero', '0', '00'], status: 1, line: ANY('write', 'is a character device: refusing to map it without --force') },
+  'hexdump: /dev/zero': { args: ['hexdump', '/dev/zero'], status: 1, line: ANY('hexdump', 'is a character device: refusing to map it without --force') },
+  'hexdump: /dev/zero --force without a length': { args: ['hexdump', '/dev/zero', '--force'], status: 1, line: ANY('hexdump', 'the size of a device is unknown here: give an explicit length or range') },
+  'info: /proc/self/maps': { args: ['info', '/proc/self/maps'], status: 1, line: ANY('info', 'is on procfs: its files cannot be memory-mapped \\(use --force to try anyway\\)') },
+  'hexdump: /proc/self/maps': { args: ['hexdump', '/proc/self/maps'], status: 1, line: ANY('hexdump', 'is on procfs.*') },
+  'flush: /proc/self/maps --force': { args: ['flush', '/proc/self/maps', '--force'], status: 1, line: ANY('flush', 'cannot be memory-mapped .*\\(ENODEV\\)') },
+  'write: /sys file': { args: ['write', '/sys/kernel/mm/transparent_hugepage/enabled', '0', '00'], status: 1, line: ANY('write', '(is on sysfs.*|\\(EACCES\\)|\\(ENOENT\\)|\\(EROFS\\))') },
+  'info: symlink loop': { args: ['info', f('loop-a')], status: 1, line: ANY('info', '\\(ELOOP\\)') },
+  'write: symlink loop': { args: ['write', f('loop-a'), '0', '00'], status: 1, line: ANY('write', '\\(ELOOP\\)') },
+  // permissions
+  'hexdump: no read permission': { args: ['hexdump', f('noread.bin')], status: 1, line: ANY('hexdump', 'permission denied \\(EACCES\\)'), nobody: true },
+  'info: no read permission': { args: ['info', f('noread.bin')], status: 1, line: ANY('info', 'permission denied \\(EACCES\\)'), nobody: true },
+  'protect ro: no read permission': { args: ['protect', f('noread.bin'), 'ro'], status: 1, line: ANY('protect', 'permission denied: mode ro needs read permission \\(EACCES\\)'), nobody: true },
+  'write: no write permission': { args: ['write', f('nowrite.bin'), '0', '00'], status: 1, line: ANY('write', 'permission denied \\(EACCES\\)'), nobody: true },
+  'flush: no write permission': { args: ['flush', f('nowrite.bin')], status: 1, line: ANY('flush', 'permission denied \\(EACCES\\)'), nobody: true },
+  'protect rw: no write permission': { args: ['protect', f('nowrite.bin'), 'rw'], status: 1, line: ANY('protect', 'permission denied: mode rw needs read and write permission \\(EACCES\\)'), nobody: true },
+  // zero-length files and huge or malformed numbers
+  'write: zero-length file': { args: ['write', E, '0', '00'], status: 2, line: ANY('write', 'writing 1 byte at 0x0 ends past the end of the file \\(size 0x0\\); use --grow to extend it') },
+  'hexdump: zero-length file past the end': { args: ['hexdump', E, '-s', '1'], status: 2, line: ANY('hexdump', 'offset 1 is past the end of the file \\(size 0\\)') },
+  'write: offset 2^63': { args: ['write', D, '9223372036854775808', '00'], status: 2, line: ANY('write', 'out of the signed 64-bit range.*') },
+  'write: offset 2^63-1': { args: ['write', D, '9223372036854775807', '00'], status: 2, line: ANY('write', 'offset 9223372036854775807 is past the end of the file \\(size 18\\)') },
+  'write: offset -2^63': { args: ['write', D, '-9223372036854775808', '00'], status: 2, line: ANY('write', 'offset -9223372036854775808 is before the start of the file \\(size 18\\)') },
+  'hexdump: offset -2^63-1': { args: ['hexdump', D, '-s', '-9223372036854775809'], status: 2, line: ANY('hexdump', 'out of the signed 64-bit range.*') },
+  'write: offset 1e30': { args: ['write', D, '1e30', '00'], status: 2, line: ANY('write', 'bad offset "1e30": .*exponents are not supported\\)') },
+  'hexdump: length 1e30': { args: ['hexdump', D, '-n', '1e30'], status: 2, line: ANY('hexdump', 'bad length "1e30".*') },
+  'flush: range past the end': { args: ['flush', D, '--range', '0:1T'], status: 2, line: ANY('flush', 'range 0:1T ends past the end of the file \\(size 18\\)') },
+  'info: range ending before it starts': { args: ['info', D, '--range', '9..3'], status: 2, line: ANY('info', '.*9\\.\\.3.*') },
+  'protect: range with garbage': { args: ['protect', D, 'ro', '--range', '0x10:zz'], status: 2, line: ANY('protect', 'bad range "0x10:zz".*') },
+  // malformed data
+  'write: odd hex': { args: ['write', D, '0', 'abc'], status: 2, line: ANY('write', 'bad hex data "abc": odd number of hex digits') },
+  'write: stray character': { args: ['write', D, '0', 'de:ad:bx'], status: 2, line: ANY('write', "bad hex data \"de:ad:bx\": 'x' at position 7 is not a hex digit") },
+  'write: empty hex argument': { args: ['write', D, '0', ''], status: 2, line: ANY('write', 'bad hex data "".*') },
+  'write: bad escape': { args: ['write', D, '0', '--text', '\\q'], status: 2, line: ANY('write', 'unknown escape.*') },
+  'write: two data sources': { args: ['write', D, '0', '00', '--stdin'], status: 2, line: ANY('write', 'conflicting data sources: hex arguments and --stdin; give exactly one') },
+  'write: u16 overflow': { args: ['write', D, '0', '--u16le', '65536'], status: 2, line: ANY('write', '65536 does not fit in u16le.*') },
+  'write: float garbage': { args: ['write', D, '0', '--f32le', '1.2.3'], status: 2, line: ANY('write', '.*1\\.2\\.3.*') },
+  'write: guard mismatch': { args: ['write', D, '0', '00', '--expect', 'ff'], status: 3, line: ANY('write', 'bytes at 0x0 are 48, expected ff; nothing written') },
+  // wrong formats and options
+  'hexdump: unknown format': { args: ['hexdump', D, '-f', 'od'], status: 2, line: ANY('hexdump', ".*'od' is invalid.*") },
+  'hexdump: xxd columns > 256': { args: ['hexdump', D, '-f', 'xxd', '-c', '1000'], status: 2, line: ANY('hexdump', 'invalid number of columns 1000 \\(max\\. 256\\)') },
+  'hexdump: -a with canonical': { args: ['hexdump', D, '-a'], status: 2, line: ANY('hexdump', '-a/--autoskip only applies to --format xxd, not canonical') },
+  'hexdump: --name with xxd': { args: ['hexdump', D, '-f', 'xxd', '--name', 'x'], status: 2, line: ANY('hexdump', '--name only applies to --format c, not xxd') },
+  'protect: unknown mode': { args: ['protect', D, 'rwx'], status: 2, line: ANY('protect', ".*'rwx' is invalid.*") },
+  'completion: unknown shell': { args: ['completion', 'tcsh'], status: 2, line: ANY('completion', ".*'tcsh' is invalid.*") },
+  'global: unknown command': { args: ['frobnicate', D], status: 2, line: /^mmapx: unknown command 'frobnicate'/ },
+  'global: bad --color': { args: ['--color', 'sometimes', 'info', D], status: 2, line: /^mmapx: .*'sometimes' is invalid/ },
+  'global: bad --wait': { args: ['--wait', 'soon', 'info', D], status: 2, line: /^mmapx: .*--wait/ },
+  'write: missing offset': { args: ['write', D], status: 2, line: ANY('write', "missing required argument 'offset'.*") },
+};
+
+function runAs(c: Case): Run {
+  if (!c.nobody) return mmapx(c.args);
+  return runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], c.args, { env: PINNED_ENV });
+}
+
+describe('hostile and bad input', () => {
+  it('has at least 60 cases across every command (with the filesystem cases below)', () => {
+    expect(Object.keys(CASES).length + 3).toBeGreaterThanOrEqual(60);
+    const commands = new Set(Object.values(CASES).map((c) => c.args.find((a) => !a.startsWith('-') && !/^\d|^(sometimes|soon)$/.test(a))));
+    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion']) expect(commands).toContain(cmd);
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    it.skipIf(c.nobody && ROOT_USER && !canDrop)(name, () => {
+      const files = c.files ?? c.args.filter((a) => a.startsWith(dir) && /\.bin$/.test(a));
+      const before = files.map((p) => fingerprint(p));
+      const r = runAs(c);
+      expect(r.signal, r.dump).toBeNull();
+      expect(r.status, r.dump).toBe(c.status);
+      const lines = r.stderr.split('\n');
+      expect(lines.length === 2 && lines[1] === '', `exactly one stderr line\n${r.dump}`).toBe(true);
+      expect(lines[0], r.dump).toMatch(c.line);
+      expect(r.stderr, r.dump).not.toMatch(/\n\s+at |Error:/);
+      expect(files.map((p) => fingerprint(p))).toEqual(before);
+    });
+  }
+});
+
+describe.skipIf(!mountNamespaces())('hostile filesystems', () => {
+  const check = (script: string) => {
+    const r = inMountNamespace(`mount -t tmpfs tmpfs "$d" && printf 'abcdefgh' > "$d/f" || exit 98\n${script}\nsha256sum < "$d/f"`);
+    const [line, ...rest] = r.stderr.split('\n');
+    expect(rest, r.stderr).toEqual(['']);
+    return { line: line as string, out: r.stdout };
+  };
+  const ABC = '9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab  -\n';
+
+  it('write on a read-only filesystem', () => {
+    const { line, out } = check('mount -o remount,ro "$d"; $MMAPX write "$d/f" 0 00; echo "status $?"');
+    expect(line).toMatch(/^mmapx: write: .*\/f: read-only file system \(the file is on a read-only filesystem\) \(EROFS\)$/);
+    expect(out).toBe(`status 1\n${ABC}`);
+  });
+
+  it('flush on a read-only filesystem', () => {
+    const { line, out } = check('mount -o remount,ro "$d"; $MMAPX flush "$d/f"; echo "status $?"');
+    expect(line).toMatch(/^mmapx: flush: .*\(EROFS\)$/);
+    expect(out).toBe(`status 1\n${ABC}`);
+  });
+
+  it('protect exec on a noexec filesystem', () => {
+    const { line, out } = check('mount -o remount,noexec "$d"; $MMAPX protect "$d/f" exec; echo "status $?"');
+    expect(line).toMatch(/^mmapx: protect: .*\/f: cannot map it executable: .* is mounted noexec \((EACCES|EPERM)\)$/);
+    expect(out).toBe(`status 1\n${ABC}`);
+  });
+});
