@@ -22,12 +22,15 @@ function jsonLine(value: unknown): string {
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
   if (r.printed) return code;
+  const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
-    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json }));
+    const error = failed ? { exitCode: code, error: { message: r.error, code: null, path: ctx.path ?? null } } : {};
+    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...error }));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
     if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
   }
+  if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: undefined }, ctx.command, ctx.path)}\n`);
   return code;
 }
 

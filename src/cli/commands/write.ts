@@ -6,6 +6,7 @@ import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } fr
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, knownSize, openFile } from '../files.js';
+import { refuseIfJournal } from '../journal.js';
 import { Timer } from '../timing.js';
 
 /** Bytes to write: literal bytes, or one byte repeated (which never needs a buffer of its size). */
@@ -102,6 +103,7 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   }
   timer.lap('parse');
 
+  refuseIfJournal(path);
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call

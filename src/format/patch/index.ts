@@ -17,6 +17,7 @@ export {
 } from './dump.js';
 export { parseIps, formatIps, ipsToPatch, hunksToIps, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
 export { parseEditSpec, findReplaceHunk } from './edit.js';
+export { formatChangeListing } from './listing.js';
 export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
 export {
   planPatch,
