@@ -142,6 +142,12 @@ function oddDigits(arg: string, what: string, groupStart: number, groupEnd: numb
   return badInput(what, arg, groupStart, `odd number of hex digits${where}`, 'odd number of hex digits');
 }
 
+/**
+ * Short hex pairs separated by single spaces (`74 05 eb`), the shape of patch-file lines: also
+ * for Buffer's decoder. Only for short text, so the repeated group cannot exhaust the regexp stack.
+ */
+const SPACED_PAIRS = /^ ?[0-9a-fA-F]{2}(?: [0-9a-fA-F]{2})* ?$/;
+
 /** Decodes one argument of hex data; plain even-length hex goes straight to Buffer's decoder. */
 function decodeHexArg(arg: string): Uint8Array {
   if (arg.length > 0 && arg.length % 2 === 0 && PLAIN_HEX.test(arg)) {
@@ -149,6 +155,7 @@ function decodeHexArg(arg: string): Uint8Array {
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).write(arg, 'hex');
     return bytes;
   }
+  if (arg.length <= 4096 && SPACED_PAIRS.test(arg)) return decodeHexArg(arg.replaceAll(' ', ''));
   return scanHex(arg, 'hex data', 'none').bytes;
 }
 
@@ -220,16 +227,15 @@ export function parseHexPattern(text: string, options: HexPatternOptions = {}): 
  * @internal The scanner behind {@link parseHexData} and {@link parseHexPattern}, for the patch
  * formats (src/format/patch/lex.ts), which frame errors with their own line and column (see
  * `InputError.location.detail`) and report empty input themselves: blank `text` gives no bytes.
- * `nibbles` selects the pattern syntax with `??`, `7?` and `?7`; otherwise plain hex data.
+ * `nibbles` selects the pattern syntax with `??`, `7?` and `?7` (and a mask); otherwise hex data.
  *
  * @throws {InputError} as {@link parseHexData} / {@link parseHexPattern} for malformed text.
  */
-export function scanHexText(text: string, nibbles: boolean): { bytes: Uint8Array; mask: Uint8Array } {
+export function scanHexText(text: string, nibbles: false): { bytes: Uint8Array };
+export function scanHexText(text: string, nibbles: true): { bytes: Uint8Array; mask: Uint8Array };
+export function scanHexText(text: string, nibbles: boolean): { bytes: Uint8Array; mask?: Uint8Array } {
   if (text.trim() === '') return { bytes: new Uint8Array(0), mask: new Uint8Array(0) };
-  if (!nibbles) {
-    const bytes = decodeHexArg(text);
-    return { bytes, mask: new Uint8Array(bytes.length).fill(0xff) };
-  }
+  if (!nibbles) return { bytes: decodeHexArg(text) };
   const { bytes, mask } = scanHex(text, 'hex pattern', 'nibble');
   return { bytes, mask: mask! };
 }

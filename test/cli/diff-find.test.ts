@@ -183,5 +183,4 @@ describe('mmapx find', () => {
     expect(r.stdout).toBe('0x64\n0x9c\n');
     expect(r.stderr).toMatch(/^2 matches of "needle" in 0x0..0xb0 of .* in [\d.]+ ms: .*scan [\d.]+\n$/);
   });
-
 });
