@@ -107,13 +107,22 @@ function fastVersion(argv: string[]): boolean {
   return argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V');
 }
 
-(fastVersion(process.argv) ? Promise.resolve(versionOnly()) : main(process.argv, process.env)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // Only a failure of the error path itself lands here.
-    process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** A scan thread started by src/cli/scan.ts runs this same program with a marker argument. */
+function scanWorker(argv: string[]): boolean {
+  return argv[2] === '\0mmapx-scan-worker';
+}
+
+if (scanWorker(process.argv)) {
+  void import('./scan.js').then((m) => m.runScanWorker());
+} else {
+  (fastVersion(process.argv) ? Promise.resolve(versionOnly()) : main(process.argv, process.env)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // Only a failure of the error path itself lands here.
+      process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -15,7 +15,9 @@ import {
   parseNativePatch,
   patchedChunks,
   planPatch,
+  sequentialScan,
   type FileAccess,
+  type PatternScan,
   type Patch,
 } from '../../src/format/patch/index.js';
 
@@ -242,6 +244,27 @@ describe('plan: --find/--replace and --edit', () => {
     expect(e.message).toBe(`--edit '${spec}', col ${at + 1}: ${e.message.split(': ').slice(1).join(': ')}`);
     expect(e.message).toContain(message);
     expect(e.location.position).toBe(at);
+  });
+});
+
+describe('plan: the anchor search', () => {
+  it('reads the file once for a first application, twice for a rerun, through an injected scan', () => {
+    const p = P('find ?? c0 74 05 (2 times) +2: 74 -> eb\n');
+    const calls: number[] = [];
+    const counting = (bytes: Uint8Array): PatternScan => {
+      const inner = sequentialScan(bytesAccess(bytes), 7);
+      return (patterns, keep) => {
+        calls.push(patterns.length);
+        return inner(patterns, keep);
+      };
+    };
+    const first = planPatch(p, bytesAccess(BIN), { scan: counting(BIN) });
+    expect(first.hunks.map((h) => Number(h.offset))).toEqual([0x17, 0x37]);
+    expect(calls).toEqual([1]);
+    const after = applyPatchToBytes(BIN, p).bytes;
+    calls.length = 0;
+    expect(planPatch(p, bytesAccess(after), { scan: counting(after) }).state).toBe('already');
+    expect(calls).toEqual([1, 1]);
   });
 });
 

@@ -14,6 +14,7 @@ import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, openFile } from '../files.js';
 import { SCAN_WINDOW } from '../mapped.js';
+import { scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
 function readPattern(text: string, asText: boolean): BytePattern {
@@ -51,22 +52,29 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
     const scanner = new WindowScanner(compiled, max !== undefined ? { max: max + 1 } : {});
     const matches: bigint[] = [];
     let printed = 0;
+    let total: number;
     const stream = !countOnly && !json;
-    const keep = (at: bigint): void => {
-      if (max === undefined || matches.length + printed < max) matches.push(at);
-    };
-    for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
-      scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
-      if (stream && matches.length > 0) {
-        ctx.stdout(matches.map((m) => `${formatOffset(m)}\n`).join(''));
-        printed += matches.length;
-        matches.length = 0;
+    if (countOnly && max === undefined) {
+      // A plain count: on every core (src/cli/scan.ts).
+      total = scanFile(file, r, [pattern], [0])[0]!.count;
+    } else {
+      const keep = (at: bigint): void => {
+        if (max === undefined || matches.length + printed < max) matches.push(at);
+      };
+      for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
+        scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
+        if (stream && matches.length > 0) {
+          ctx.stdout(matches.map((m) => `${formatOffset(m)}\n`).join(''));
+          printed += matches.length;
+          matches.length = 0;
+        }
+        if (scanner.done) break;
       }
-      if (scanner.done) break;
+      total = scanner.count;
     }
     timer.lap('scan');
-    const truncated = max !== undefined && scanner.count > max;
-    const count = truncated ? max! : scanner.count;
+    const truncated = max !== undefined && total > max;
+    const count = truncated ? max! : total;
     const found = count > 0;
     const stats = `${count} match${count === 1 ? '' : 'es'}${truncated ? ` (stopped at --max ${max})` : ''} of ${shownPattern} in ${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)} of ${path} ${timer.describe()}`;
     const result: Result = {

@@ -33,11 +33,13 @@ import {
   type PlannedHunk,
   applyPlan,
 } from '../../format/patch/index.js';
+import type { BytePattern } from '../../format/search.js';
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, knownSize, openFile } from '../files.js';
 import { journalPath, type JournalRecord, refuseIfJournal, removeJournal, rollBack, writeJournal } from '../journal.js';
 import { ChangedUnderfoot, type FileRef, groupWindows, hashPass, MappedReader, type WriteReport, writeRanges } from '../mapped.js';
+import { scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
 /** Bytes of old/new shown per change in --json. */
@@ -207,7 +209,9 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   const reader = new MappedReader(file, knownSize(file));
   try {
     const size = reader.size;
-    const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate });
+    // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
+    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep);
+    const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
     timer.lap('plan');
     const c = counts(plan);
     const base = {

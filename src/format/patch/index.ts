@@ -21,6 +21,7 @@ export { formatChangeListing } from './listing.js';
 export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
 export {
   planPatch,
+  sequentialScan,
   MAX_ALL_MATCHES,
   assertPlan,
   hashesNeeded,
@@ -31,6 +32,8 @@ export {
   bytesAccess,
   type FileAccess,
   type PlanOptions,
+  type PatternScan,
+  type PatternMatches,
   type Plan,
   type PlannedHunk,
   type HunkState,
