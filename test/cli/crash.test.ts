@@ -13,7 +13,7 @@ describe('crash safety', () => {
     [4096, 4],
   ])('killed_patches_recover_to_the_original_or_the_patched_file (grow %i, %i trials)', async (grow, trials) => {
     requireBuild();
-    const r = await crashRun({ trials, size: 8 << 20, hunks: 3000, seed: 11 + grow, dir, grow });
+    const r = await crashRun({ trials, size: 4 << 20, hunks: 2000, seed: 11 + grow, dir, grow });
     expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
     expect(Object.values(r.tally).reduce((a, b) => a + b, 0)).toBe(trials);
   }, 60_000);

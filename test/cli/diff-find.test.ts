@@ -118,7 +118,7 @@ describe('mmapx diff', () => {
           expect(again.stderr).toMatch(/^already applied/);
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   });
 });
@@ -163,10 +163,8 @@ describe('mmapx find', () => {
     fs.closeSync(fd);
     expect(mmapx(['find', p, '--text', 'cafe']).stdout).toBe(`0x${(64 * 1024 * 1024 - 2).toString(16)}\n0x${(200 * 1024 * 1024 - 4).toString(16)}\n`);
     // Counting on several threads (64 MiB chunks) finds the same, straddles included.
-    for (const threads of ['1', '3']) {
-      expect(mmapx(['find', p, '--text', 'cafe', '--count'], { env: { MMAPX_THREADS: threads } }).stdout, threads).toBe('2\n');
-      expect(mmapx(['find', p, '--text', 'cafe', '--count', '--range', '1..-1'], { env: { MMAPX_THREADS: threads } }).stdout, threads).toBe('1\n');
-    }
+    expect(mmapx(['find', p, '--text', 'cafe', '--count'], { env: { MMAPX_THREADS: '3' } }).stdout).toBe('2\n');
+    expect(mmapx(['find', p, '--text', 'cafe', '--count', '--range', '1..-1'], { env: { MMAPX_THREADS: '3' } }).stdout).toBe('1\n');
     const r = mmapx(['--json', 'patch', p, '--find', '63 61 66 65', '--replace', '43 41 46 45', '--all', '--no-hash'], { env: { MMAPX_THREADS: '3' } });
     expectSuccess(r);
     expect(JSON.parse(r.stdout).hunks.applied).toBe(2);
