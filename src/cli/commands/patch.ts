@@ -302,6 +302,10 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
           new: Buffer.from(n.subarray(0, SHOWN)).toString('hex'),
         });
       }
+      if (plan.sizeAfter !== plan.sizeBefore) {
+        const how = plan.sizeAfter > plan.sizeBefore ? 'grown, zero-filled' : `truncated, ${plan.sizeBefore - plan.sizeAfter} bytes cut off`;
+        lines.push(`size ${plan.sizeBefore} -> ${plan.sizeAfter} (${how})`);
+      }
       if (sha256?.before) lines.push(`sha256 before ${sha256.before}`);
       if (sha256?.after) lines.push(`sha256 after  ${sha256.after}`);
       return {
