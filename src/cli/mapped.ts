@@ -12,8 +12,11 @@ export interface FileRef {
   readonly path: string;
 }
 
-/** Bytes a scan maps at a time. */
-export const SCAN_WINDOW = 64 * 1024 * 1024;
+/**
+ * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
+ * collection for "external memory pressure" and each window an unmap (see src/cli/scan.ts).
+ */
+export const SCAN_WINDOW = 256 * 1024 * 1024;
 
 function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -74,7 +77,7 @@ export interface WriteWindow<T> {
 /**
  * Groups ranges sorted by offset into windows to map: a range joins the current window when the
  * gap before it is at most `maxGap` bytes and the window stays within `maxSpan` bytes (a single
- * longer range gets a window of its own). Nearby hunks then share one map and one msync, and far
+ * longer range gets a window of its own). Nearby hunks then share one map and one flush, and far
  * apart ones never map the pages between them.
  */
 export function groupWindows<T extends { readonly offset: bigint; readonly length: number }>(
@@ -124,20 +127,23 @@ export interface WriteReport {
   windows: number;
   /** Bytes of the ranges written. */
   bytes: number;
-  /** Bytes msynced (whole pages). */
+  /** Bytes flushed or handed to write-back (whole pages). */
   synced: number;
-  /** Milliseconds spent in msync. */
+  /** Milliseconds spent in msync / starting write-back. */
   syncMs: number;
 }
 
 /**
  * Writes sorted, disjoint ranges through shared maps of only the windows they need (see
  * {@link groupWindows}): per window, every `expect` is checked first, then the ranges are copied
- * in and the window is msynced (MS_SYNC) when `sync`. A failure leaves earlier windows written.
+ * in and the window is flushed: `sync: 'wait'` msyncs it (MS_SYNC); `'start'` only starts its
+ * write-back (msync MS_ASYNC + sync_file_range), so that the windows' I/O overlaps and the caller
+ * waits once with fdatasync; `'none'` leaves it to the kernel. A failure leaves earlier windows
+ * written.
  *
  * @throws ChangedUnderfoot when a range's bytes are not its `expect`; MmapError from the core.
  */
-export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: { sync: boolean }): WriteReport {
+export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: { sync: 'wait' | 'start' | 'none' }): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
   for (const w of groupWindows(ranges)) {
     const map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
@@ -152,9 +158,9 @@ export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: 
         view.set(r.bytes, Number(r.offset - w.offset));
         report.bytes += r.length;
       }
-      if (opts.sync) {
+      if (opts.sync !== 'none') {
         const t = performance.now();
-        report.synced += map.flushRange(0, w.length).length;
+        report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
         report.syncMs += performance.now() - t;
       }
     } finally {

@@ -1,4 +1,4 @@
-// Searching a whole file for byte patterns on every core: the file is cut into 64 MiB chunks
+// Searching a whole file for byte patterns on every core: the file is cut into 256 MiB chunks
 // that the main thread and a few worker threads take one at a time (a shared counter), each
 // through its own read-only map of the chunk, so a busy core simply takes fewer chunks. The call
 // is synchronous (the main thread blocks on Atomics.wait for the workers' last chunks), so the
@@ -24,7 +24,7 @@ import type { FileRef } from './mapped.js';
 export const SCAN_WORKER_ARG = '\0mmapx-scan-worker';
 
 /** Bytes of match starts per chunk (one map each). */
-export const CHUNK = 64 * 1024 * 1024;
+export const CHUNK = 256 * 1024 * 1024;
 /** Below this many bytes a second thread costs more than it saves. */
 const PARALLEL_MIN = 3 * CHUNK;
 const MAX_THREADS = 4;
@@ -110,9 +110,10 @@ function merge(results: readonly ChunkResult[], patterns: number, keep: readonly
 }
 
 /**
- * Every match of each pattern inside `range` of the file (default: the whole `size` bytes),
- * counted, with the first `keep[i]` positions of pattern i in order (0 = count only), on
- * `threads` threads.
+ * Every match of each pattern inside `range` of the file, counted, with the first `keep[i]`
+ * positions of pattern i in order (0 = count only). With `workers` (only the CLI's commands: its
+ * program, process.argv[1], knows how to run as a scan worker) on up to `threads` threads;
+ * otherwise on the calling thread.
  *
  * @throws MmapError from the maps; OperationError if a worker hangs.
  */
@@ -121,9 +122,10 @@ export function scanFile(
   range: { offset: bigint; length: bigint },
   patterns: readonly BytePattern[],
   keep: readonly number[],
-  threads = threadsFor(range.length),
+  opts: { workers?: boolean; threads?: number; /** @internal tests: bytes per chunk */ chunk?: number } = {},
 ): PatternMatches[] {
-  const chunk = BigInt(CHUNK);
+  const threads = opts.workers ? (opts.threads ?? threadsFor(range.length)) : 1;
+  const chunk = BigInt(opts.chunk ?? CHUNK);
   const span: Span = { start: range.offset, end: range.offset + range.length };
   const chunks = Number((range.length + chunk - 1n) / chunk);
   const workers = chunks > 1 && threads > 1 && canStartWorkers() ? Math.min(threads, chunks) - 1 : 0;

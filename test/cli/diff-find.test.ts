@@ -152,23 +152,26 @@ describe('mmapx find', () => {
     expect(JSON.parse(mmapx(['--json', 'find', p, '6e65', '--count']).stdout)).toMatchObject({ matches: null, count: 2 });
   });
 
-  it('finds_matches_that_straddle_scan_windows_in_a_big_sparse_file', () => {
+  it('finds_matches_that_straddle_scan_windows_and_thread_chunks_in_a_big_sparse_file', () => {
+    // 256 MiB windows and chunks: a match across the first edge, one at the end.
+    const MiB = 1024 * 1024;
     const p = join(dir, `big${n++}.bin`);
     writeFileSync(p, '');
     const fs = require('node:fs');
-    fs.truncateSync(p, 200 * 1024 * 1024);
+    fs.truncateSync(p, 520 * MiB);
     const fd = fs.openSync(p, 'r+');
-    fs.writeSync(fd, Buffer.from('cafe'), 0, 4, 64 * 1024 * 1024 - 2); // across the first 64 MiB window edge
-    fs.writeSync(fd, Buffer.from('cafe'), 0, 4, 200 * 1024 * 1024 - 4);
+    fs.writeSync(fd, Buffer.from('cafe'), 0, 4, 256 * MiB - 2);
+    fs.writeSync(fd, Buffer.from('cafe'), 0, 4, 520 * MiB - 4);
     fs.closeSync(fd);
-    expect(mmapx(['find', p, '--text', 'cafe']).stdout).toBe(`0x${(64 * 1024 * 1024 - 2).toString(16)}\n0x${(200 * 1024 * 1024 - 4).toString(16)}\n`);
-    // Counting on several threads (64 MiB chunks) finds the same, straddles included.
+    const both = `0x${(256 * MiB - 2).toString(16)}\n0x${(520 * MiB - 4).toString(16)}\n`;
+    expect(mmapx(['find', p, '--text', 'cafe']).stdout).toBe(both);
+    // Counting on three threads (three chunks) finds the same.
     expect(mmapx(['find', p, '--text', 'cafe', '--count'], { env: { MMAPX_THREADS: '3' } }).stdout).toBe('2\n');
     expect(mmapx(['find', p, '--text', 'cafe', '--count', '--range', '1..-1'], { env: { MMAPX_THREADS: '3' } }).stdout).toBe('1\n');
     const r = mmapx(['--json', 'patch', p, '--find', '63 61 66 65', '--replace', '43 41 46 45', '--all', '--no-hash'], { env: { MMAPX_THREADS: '3' } });
     expectSuccess(r);
     expect(JSON.parse(r.stdout).hunks.applied).toBe(2);
-    expect(mmapx(['find', p, '--text', 'CAFE']).stdout).toBe(`0x${(64 * 1024 * 1024 - 2).toString(16)}\n0x${(200 * 1024 * 1024 - 4).toString(16)}\n`);
+    expect(mmapx(['find', p, '--text', 'CAFE', '--count']).stdout).toBe('2\n');
   });
 
   it('nothing_found_exits_3_with_one_line; bad input exits 2', () => {

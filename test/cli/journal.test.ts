@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPatchToBytes, type OffsetHunk, planPatch } from '../../src/format/patch/index.js';
 import { readJournal, rollBack, writeJournal } from '../../src/cli/journal.js';
 import { ChangedUnderfoot, groupWindows, hashPass, MappedReader, writeRanges } from '../../src/cli/mapped.js';
+import { scanFile } from '../../src/cli/scan.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
@@ -73,7 +74,7 @@ describe('journal and rollback', () => {
       writeJournal(jpath, { dev: st.dev, ino: st.ino, sizeBefore: BigInt(size), sizeAfter: BigInt(size) }, ranges.map((r) => ({ offset: r.offset, bytes: r.expect })));
       // Someone else changed the third range after the plan: the write stops there.
       const changed = { ...ranges[2]!, expect: Uint8Array.of(0, 0) };
-      expect(() => writeRanges(f, [ranges[0]!, ranges[1]!, changed], { sync: true })).toThrow(ChangedUnderfoot);
+      expect(() => writeRanges(f, [ranges[0]!, ranges[1]!, changed], { sync: 'wait' })).toThrow(ChangedUnderfoot);
       const half = readFileSync(f.path);
       expect([half[0], half[3 * 1024 * 1024], half[6 * 1024 * 1024]]).toEqual([0xee, 0xee, original[6 * 1024 * 1024]]);
       const r = rollBack(jpath, f);
@@ -102,12 +103,38 @@ describe('journal and rollback', () => {
           const want = Uint8Array.from(content);
           for (const r of ranges) want.set(r.bytes, Number(r.offset));
           withFile(content, (f) => {
-            writeRanges(f, ranges, { sync: false });
+            writeRanges(f, ranges, { sync: 'none' });
             expect(Buffer.compare(readFileSync(f.path), want)).toBe(0);
           });
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('scanFile', () => {
+  it('counts and locates matches chunk by chunk like one pass, straddles included (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 20_000 }).map((a) => a.map((b) => b & 3)),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        (content, pat, cutStart, cutEnd) => {
+          const pattern = { bytes: Uint8Array.from(pat), mask: new Uint8Array(pat.length).fill(0xff) };
+          const start = Math.min(cutStart, content.length);
+          const end = Math.max(start, content.length - cutEnd);
+          const naive: bigint[] = [];
+          for (let i = start; i + pat.length <= end; i++) if (pat.every((b, k) => content[i + k] === b)) naive.push(BigInt(i));
+          withFile(content, (f) => {
+            const [m] = scanFile(f, { offset: BigInt(start), length: BigInt(end - start) }, [pattern], [5], { chunk: 4096 });
+            expect(m!.count).toBe(naive.length);
+            expect(m!.at).toEqual(naive.slice(0, 5));
+          });
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });

@@ -38,7 +38,7 @@ describe('mmapx patch: native patch files', () => {
     const r = mmapx(['patch', p, patch]);
     expectSuccess(r);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^patched .*: 2 hunks applied \(2 bytes changed\); sha256 [0-9a-f]{12}… -> [0-9a-f]{12}… in [\d.]+ ms: parse .*journal .*write .*msync .*cleanup [\d.]+\n$/);
+    expect(r.stderr).toMatch(/^patched .*: 2 hunks applied \(2 bytes changed\); sha256 [0-9a-f]{12}… -> [0-9a-f]{12}… in [\d.]+ ms: parse .*journal .*write .*writeback .*fdatasync .*cleanup [\d.]+\n$/);
     const after = readFileSync(p);
     expect(after[0x16]).toBe(0xeb);
     expect(after[0x36]).toBe(0xeb);
@@ -317,7 +317,7 @@ describe('mmapx patch: --dry-run, hashes, JSON', () => {
     expect(j).toMatchObject({ command: 'patch', ok: true, status: 'applied', hunks: { total: 1, applied: 1, already: 0, failed: 0 }, bytesChanged: 1, bytesWritten: 1, windows: 1 });
     expect(j.journal.path).toMatch(/\.p\d+\.bin\.mmapx-journal$/);
     expect(j.journal.records).toBe(1);
-    for (const k of ['parse', 'open', 'plan', 'hash', 'journal', 'write', 'msync', 'cleanup', 'total']) expect(typeof j.timings[k], k).toBe('number');
+    for (const k of ['parse', 'open', 'plan', 'hash', 'journal', 'write', 'writeback', 'fdatasync', 'cleanup', 'total']) expect(typeof j.timings[k], k).toBe('number');
     const noHash = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0x17:05=06', '--no-hash']).stdout);
     expect(noHash.sha256).toBeNull();
     expect(noHash.timings.hash).toBeUndefined();

@@ -56,7 +56,7 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
     const stream = !countOnly && !json;
     if (countOnly && max === undefined) {
       // A plain count: on every core (src/cli/scan.ts).
-      total = scanFile(file, r, [pattern], [0])[0]!.count;
+      total = scanFile(file, r, [pattern], [0], { workers: true })[0]!.count;
     } else {
       const keep = (at: bigint): void => {
         if (max === undefined || matches.length + printed < max) matches.push(at);

@@ -5,9 +5,10 @@
 // read-only windows (anchors, guards, "already applied"); hash the file and the would-be result
 // in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
 // the hunks through shared maps of only the pages they touch (checking each range still holds
-// the bytes the journal saved), msync, and remove the journal. Any failure before the journal
+// the bytes the journal saved), flush them (write-back per window, one fdatasync), and remove the
+// journal. Any failure before the journal
 // leaves the file untouched; any failure after it rolls the file back from the journal.
-import { fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
@@ -210,7 +211,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   try {
     const size = reader.size;
     // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
-    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep);
+    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: true });
     const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
     timer.lap('plan');
     const c = counts(plan);
@@ -333,13 +334,14 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       }
       // Each range is written only if it still holds the bytes the journal saved.
       const ranges = apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
-      written = writeRanges(file, ranges, { sync: true });
+      // Each window starts its write-back as soon as it is written; one fdatasync (fsync when the
+      // size changed) then waits for all of it: the data is durable before the journal goes.
+      written = writeRanges(file, ranges, { sync: 'start' });
       timer.lap('write');
-      timer.split('write', 'msync', written.syncMs);
-      if (plan.sizeAfter !== plan.sizeBefore) {
-        fsyncSync(file.fd); // the new size, durable before the journal goes
-        timer.lap('fsync');
-      }
+      timer.split('write', 'writeback', written.syncMs);
+      if (plan.sizeAfter !== plan.sizeBefore) fsyncSync(file.fd);
+      else fdatasyncSync(file.fd);
+      timer.lap('fdatasync');
     } catch (err) {
       failAfterJournal(file, useJournal ? jpath : undefined, err);
     }
