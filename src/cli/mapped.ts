@@ -3,8 +3,13 @@
 // hashing a file (and the file a plan would leave) in one streaming pass. Memory stays flat
 // whatever the file size: at most one window is mapped at a time.
 import { createHash, type Hash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { type FileAccess, type Plan, type PlannedHunk } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
+import { SCAN_WINDOW } from './scan.js';
+
+/** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
+const SMALL_READ = 64 * 1024;
 
 /** What the helpers need of an open file: its descriptor, and its path for error messages. */
 export interface FileRef {
@@ -12,11 +17,6 @@ export interface FileRef {
   readonly path: string;
 }
 
-/**
- * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
- * collection for "external memory pressure" and each window an unmap (see src/cli/scan.ts).
- */
-export const SCAN_WINDOW = 256 * 1024 * 1024;
 
 function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -28,9 +28,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * A {@link FileAccess} over a file through one read-only window of a shared map at a time: a read
- * inside the current window is a view into it; any other read unmaps it and maps a window of at
- * least `window` bytes starting there. A view returned is valid until the next `read` or `close`
- * (afterwards it reads zeros, never faults).
+ * inside the current window is a view into it; a small read elsewhere (a hunk's bytes) is a
+ * pread into a scratch buffer; any other read unmaps the window and maps one of at least
+ * `window` bytes starting there. What `read` returns is valid until the next `read` or `close`.
  */
 export class MappedReader implements FileAccess {
   readonly #file: FileRef;
@@ -48,6 +48,11 @@ export class MappedReader implements FileAccess {
 
   read(offset: bigint, length: number): Uint8Array {
     const end = offset + BigInt(length);
+    if (length <= SMALL_READ && (this.#map === undefined || offset < this.#start || end > this.#end)) {
+      // A hunk's few bytes: one pread. Mapping a window for each would cost V8 a collection per
+      // window (external memory) and the kernel a page fault per hunk.
+      return this.#pread(offset, length);
+    }
     if (this.#map === undefined || offset < this.#start || end > this.#end) {
       this.#map?.unmap();
       this.#map = undefined;
@@ -59,6 +64,19 @@ export class MappedReader implements FileAccess {
     }
     const at = Number(offset - this.#start);
     return this.#map.bytes.subarray(at, at + length);
+  }
+
+  #small: Buffer | undefined;
+
+  #pread(offset: bigint, length: number): Uint8Array {
+    this.#small ??= Buffer.allocUnsafe(SMALL_READ);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#file.fd, this.#small, done, length - done, offset + BigInt(done));
+      if (n === 0) throw new RangeError(`read past the end of ${this.#file.path} at ${offset + BigInt(done)}`);
+      done += n;
+    }
+    return this.#small.subarray(0, length);
   }
 
   close(): void {

@@ -20,6 +20,12 @@ import { windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
 import type { FileRef } from './mapped.js';
 
+/**
+ * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
+ * collection for "external memory pressure" and each window an unmap (see {@link CHUNK}).
+ */
+export const SCAN_WINDOW = 256 * 1024 * 1024;
+
 /** The argv marker of a scan worker (a NUL never appears in a real argument). */
 export const SCAN_WORKER_ARG = '\0mmapx-scan-worker';
 

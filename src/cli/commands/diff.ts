@@ -25,7 +25,7 @@ import { hex } from '../../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, knownSize, type OpenFile, openFile } from '../files.js';
-import { SCAN_WINDOW } from '../mapped.js';
+import { SCAN_WINDOW } from '../scan.js';
 import { Timer } from '../timing.js';
 
 type Format = 'native' | 'cmp' | 'ips';

@@ -13,8 +13,7 @@ import { compilePattern, WindowScanner, type BytePattern } from '../../format/se
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, openFile } from '../files.js';
-import { SCAN_WINDOW } from '../mapped.js';
-import { scanFile } from '../scan.js';
+import { SCAN_WINDOW, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
 function readPattern(text: string, asText: boolean): BytePattern {
