@@ -6,13 +6,12 @@
 // in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
 // the hunks through shared maps of only the pages they touch (checking each range still holds
 // the bytes the journal saved), flush them (write-back per window, one fdatasync), and remove the
-// journal. Any failure before the journal
-// leaves the file untouched; any failure after it rolls the file back from the journal.
+// journal. Any failure before the journal leaves the file untouched; any failure after it rolls
+// the file back from the journal.
 import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
-  assertPlan,
   checkHashes,
   describeSource,
   detectDumpLayout,
@@ -248,7 +247,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     // Hashes: the guards' and --expect-result-sha256's always; the report's unless --no-hash.
     const need = hashesNeeded(plan);
     const report = opts.hash !== false;
-    const wantBefore = report || need.current;
+    const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
     const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
     const hashes = hashPass(file, size, plan, { before: wantBefore, after: wantAfter });
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
