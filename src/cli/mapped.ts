@@ -4,7 +4,7 @@
 // whatever the file size: at most one window is mapped at a time.
 import { createHash, type Hash } from 'node:crypto';
 import { readSync } from 'node:fs';
-import { type FileAccess, type Plan, type PlannedHunk } from '../format/patch/index.js';
+import { type FileAccess, type Plan } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
 import { SCAN_WINDOW } from './scan.js';
 
@@ -195,17 +195,28 @@ export interface Hashes {
   after?: string;
 }
 
+/** The file as a patch would leave it: its final size, and the bytes written (sorted, disjoint). */
+export interface ResultImage {
+  readonly sizeAfter: bigint;
+  readonly hunks: readonly { readonly offset: bigint; readonly new: Uint8Array }[];
+}
+
+/** The result image of a plan: its `apply` hunks over the file, at its final size. */
+export function resultImage(plan: Plan): ResultImage {
+  return { sizeAfter: plan.sizeAfter, hunks: plan.hunks.filter((h) => h.state === 'apply') };
+}
+
 /**
- * Hashes the file and/or the result of `plan` in one pass over read-only windows: `before` takes
- * each window whole; `after` takes the window's bytes between the plan's `apply` hunks and the
- * hunks' new bytes in their place, stops at the plan's final size, and past the current end
- * continues with zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros.
+ * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
+ * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
+ * new bytes in their place, stops at the final size, and past the current end continues with
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros.
  */
-export function hashPass(file: FileRef, size: bigint, plan: Plan | undefined, want: { before: boolean; after: boolean }): Hashes {
+export function hashPass(file: FileRef, size: bigint, result: ResultImage | undefined, want: { before: boolean; after: boolean }): Hashes {
   const before = want.before ? createHash('sha256') : undefined;
-  const after = want.after && plan ? createHash('sha256') : undefined;
-  const apply = plan ? plan.hunks.filter((h) => h.state === 'apply') : [];
-  const sizeAfter = plan ? plan.sizeAfter : size;
+  const after = want.after && result ? createHash('sha256') : undefined;
+  const apply = result ? result.hunks : [];
+  const sizeAfter = result ? result.sizeAfter : size;
   let k = 0;
   let pos = 0n; // next byte of the result to hash
   const feed = (h: Hash, bytes: Uint8Array, from: bigint): void => {
@@ -214,7 +225,7 @@ export function hashPass(file: FileRef, size: bigint, plan: Plan | undefined, wa
     const end = end0 < sizeAfter ? end0 : sizeAfter;
     while (pos < end) {
       while (k < apply.length && apply[k]!.offset + BigInt(apply[k]!.new.length) <= pos) k++;
-      const hk: PlannedHunk | undefined = apply[k];
+      const hk = apply[k];
       if (hk === undefined || hk.offset >= end) {
         h.update(bytes.subarray(Number(pos - from), Number(end - from)));
         pos = end;

@@ -18,7 +18,7 @@ import type { PatternMatches } from '../format/patch/index.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
 import { windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
-import type { FileRef } from './mapped.js';
+import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
 
 /**
  * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
@@ -147,9 +147,10 @@ export function scanFile(
   for (let i = 0; i < workers; i++) {
     const { port1, port2 } = new MessageChannel();
     try {
+      const task: Task = { task: 'scan', fd: file.fd, path: file.path, span, patterns: [...patterns], keep: [...keep], chunks, chunk, shared, slot: i, port: port2 };
       const w = new Worker(process.argv[1]!, {
         argv: [SCAN_WORKER_ARG],
-        workerData: { fd: file.fd, path: file.path, span, patterns, keep, chunks, chunk, shared, slot: i, port: port2 },
+        workerData: task,
         transferList: [port2],
         stdout: false,
         stderr: false,
@@ -194,36 +195,87 @@ export function scanFile(
   return merge(results, patterns.length, keep);
 }
 
-/** The body of a scan worker (see main.ts): take chunks until none are left, then report. */
+/** What a worker thread is asked to do. */
+type Task =
+  | { task: 'scan'; fd: number; path: string; span: Span; patterns: BytePattern[]; keep: number[]; chunks: number; chunk: bigint; shared: Int32Array; slot: number; port: MessagePort }
+  | { task: 'hash'; fd: number; path: string; size: bigint; result: ResultImage; shared: Int32Array; slot: number; port: MessagePort };
+
+/** The body of a worker thread (see main.ts): a scan (take chunks until none are left) or a hash. */
 export function runScanWorker(): void {
-  const d = workerData as {
-    fd: number;
-    path: string;
-    span: Span;
-    patterns: BytePattern[];
-    keep: number[];
-    chunks: number;
-    chunk: bigint;
-    shared: Int32Array;
-    slot: number;
-    port: MessagePort;
-  };
+  const d = workerData as Task;
   const state = 1 + 2 * d.slot;
-  const results: ChunkResult[] = [];
-  const claimed: number[] = [];
-  let error: string | undefined;
   Atomics.store(d.shared, state, 1);
-  try {
-    for (let k = Atomics.add(d.shared, 0, 1); k < d.chunks; k = Atomics.add(d.shared, 0, 1)) {
-      claimed.push(k);
-      results.push(scanChunk({ fd: d.fd, path: d.path }, d.span, k, d.patterns, d.keep, d.chunk));
-      Atomics.add(d.shared, state + 1, 1);
+  let message: unknown;
+  if (d.task === 'hash') {
+    try {
+      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }).after };
+    } catch (err) {
+      message = { error: err instanceof Error ? err.message : String(err) };
     }
-  } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+  } else {
+    const results: ChunkResult[] = [];
+    const claimed: number[] = [];
+    let error: string | undefined;
+    try {
+      for (let k = Atomics.add(d.shared, 0, 1); k < d.chunks; k = Atomics.add(d.shared, 0, 1)) {
+        claimed.push(k);
+        results.push(scanChunk({ fd: d.fd, path: d.path }, d.span, k, d.patterns, d.keep, d.chunk));
+        Atomics.add(d.shared, state + 1, 1);
+      }
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    message = { results, claimed, ...(error !== undefined && { error }) };
   }
-  d.port.postMessage({ results, claimed, ...(error !== undefined && { error }) });
+  d.port.postMessage(message);
   d.port.close();
   Atomics.store(d.shared, state, 2);
   Atomics.notify(d.shared, state);
+}
+
+/**
+ * SHA-256 of the file and of the `result` image (see {@link hashPass}); with `workers` and a big
+ * file, the result's hash is computed on a worker thread while this thread hashes the file, so
+ * the two cost the time of one.
+ */
+export function hashFileAndResult(file: FileRef, size: bigint, result: ResultImage, want: { before: boolean; after: boolean }, opts: { workers?: boolean } = {}): Hashes {
+  if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
+    return hashPass(file, size, result, want);
+  }
+  const shared = new Int32Array(new SharedArrayBuffer(12));
+  const { port1, port2 } = new MessageChannel();
+  let worker: Worker;
+  try {
+    const task: Task = {
+      task: 'hash',
+      fd: file.fd,
+      path: file.path,
+      size,
+      result: { sizeAfter: result.sizeAfter, hunks: result.hunks.map((h) => ({ offset: h.offset, new: h.new })) },
+      shared,
+      slot: 0,
+      port: port2,
+    };
+    worker = new Worker(process.argv[1]!, { argv: [SCAN_WORKER_ARG], workerData: task, transferList: [port2], stdout: false, stderr: false });
+  } catch {
+    return hashPass(file, size, result, want);
+  }
+  worker.unref();
+  worker.on('error', () => {});
+  const before = hashPass(file, size, undefined, { before: true, after: false }).before;
+  // The worker hashes about as long as this thread did: wait for it; one that has not even
+  // started after 10 s, or not finished after STALL_MS more, is given up (then hash here).
+  const startedBy = Date.now() + 10_000;
+  const doneBy = Date.now() + STALL_MS;
+  for (;;) {
+    const st = Atomics.load(shared, 1);
+    const now = Date.now();
+    if (st === 2 || (st === 0 && now > startedBy) || now > doneBy) break;
+    Atomics.wait(shared, 1, st, 1000);
+  }
+  const msg = Atomics.load(shared, 1) === 2 ? (receiveMessageOnPort(port1)?.message as { after?: string; error?: string } | undefined) : undefined;
+  port1.close();
+  if (msg?.after !== undefined) return { before, after: msg.after };
+  void worker.terminate();
+  return { before, after: hashPass(file, size, result, { before: false, after: true }).after };
 }

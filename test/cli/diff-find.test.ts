@@ -172,6 +172,12 @@ describe('mmapx find', () => {
     expectSuccess(r);
     expect(JSON.parse(r.stdout).hunks.applied).toBe(2);
     expect(mmapx(['find', p, '--text', 'CAFE', '--count']).stdout).toBe('2\n');
+    // With the report's hashes: the result's hash is computed on a second thread.
+    const back = JSON.parse(mmapx(['--json', 'patch', p, '--find', '43 41 46 45', '--replace', '63 61 66 65', '--all'], { env: { MMAPX_THREADS: '2' } }).stdout);
+    expect(back.status).toBe('applied');
+    const now = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0=00']).stdout);
+    expect(now.status).toBe('already');
+    expect(back.sha256.after).toBe(now.sha256.before);
   });
 
   it('nothing_found_exits_3_with_one_line; bad input exits 2', () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyPatchToBytes, type OffsetHunk, planPatch } from '../../src/format/patch/index.js';
 import { readJournal, rollBack, writeJournal } from '../../src/cli/journal.js';
-import { ChangedUnderfoot, groupWindows, hashPass, MappedReader, writeRanges } from '../../src/cli/mapped.js';
+import { ChangedUnderfoot, groupWindows, hashPass, MappedReader, resultImage, writeRanges } from '../../src/cli/mapped.js';
 import { scanFile } from '../../src/cli/scan.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -161,7 +161,7 @@ describe('hashPass', () => {
             const reader = new MappedReader(f, BigInt(content.length), 4096);
             try {
               const plan = planPatch(patch, reader, { grow: true, truncate: true });
-              const h = hashPass(f, BigInt(content.length), plan, { before: true, after: true });
+              const h = hashPass(f, BigInt(content.length), resultImage(plan), { before: true, after: true });
               expect(h.before).toBe(sha256(content));
               if (plan.state === 'apply') expect(h.after).toBe(sha256(expected));
             } finally {

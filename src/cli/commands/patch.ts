@@ -38,8 +38,8 @@ import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, knownSize, openFile } from '../files.js';
 import { journalPath, type JournalRecord, refuseIfJournal, removeJournal, rollBack, writeJournal } from '../journal.js';
-import { ChangedUnderfoot, type FileRef, groupWindows, hashPass, MappedReader, type WriteReport, writeRanges } from '../mapped.js';
-import { scanFile } from '../scan.js';
+import { ChangedUnderfoot, type FileRef, groupWindows, MappedReader, resultImage, type WriteReport, writeRanges } from '../mapped.js';
+import { hashFileAndResult, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
 /** Bytes of old/new shown per change in --json. */
@@ -249,7 +249,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     const report = opts.hash !== false;
     const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
     const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
-    const hashes = hashPass(file, size, plan, { before: wantBefore, after: wantAfter });
+    const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true });
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
     if (wantBefore || wantAfter) timer.lap('hash');
     const sha256 = hashes.before !== undefined || hashes.after !== undefined ? { before: hashes.before ?? null, after: hashes.after ?? null } : null;
