@@ -14,7 +14,7 @@
 //     24  8  st_ino of the file
 //     32  8  size before the patch
 //     40  8  size after the patch
-//     48  8  pid of the writer (information only)
+//     48  8  pid of the writer (recover refuses while that process is an mmapx still running)
 //     56  8  creation time, ms since the epoch (information only)
 //   records, any number
 //     0   8  file offset
@@ -42,6 +42,7 @@ import {
   ftruncateSync,
   lstatSync,
   openSync,
+  readFileSync,
   readSync,
   realpathSync,
   unlinkSync,
@@ -70,6 +71,8 @@ export interface JournalHeader {
   readonly ino: bigint;
   readonly sizeBefore: bigint;
   readonly sizeAfter: bigint;
+  /** The process that wrote it (0 when unknown). */
+  readonly pid?: number;
 }
 
 /** Original bytes at a file offset. */
@@ -253,7 +256,23 @@ function parseHeader(head: Buffer): JournalHeader {
     ino: head.readBigUInt64LE(24),
     sizeBefore: head.readBigUInt64LE(32),
     sizeAfter: head.readBigUInt64LE(40),
+    pid: Number(head.readBigUInt64LE(48)),
   };
+}
+
+/** True when `pid` is a running process whose command line mentions mmapx (pids get reused). */
+function mmapxRunning(pid: number | undefined): boolean {
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('mmapx');
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -418,6 +437,10 @@ export function rollBack(path: string, file: FileRef): RollBackReport {
   let report: RollBackReport;
   try {
     const contents = readJournal(j.fd, path);
+    const writer = contents.header?.pid;
+    if (mmapxRunning(writer)) {
+      throw new OperationError(`the patch that wrote the journal ${path} (pid ${writer}) is still running: let it finish, or stop it first`);
+    }
     if (contents.state === 'incomplete') {
       report = { state: 'incomplete', reason: contents.reason };
     } else {

@@ -2,7 +2,8 @@ import { chownSync, existsSync, linkSync, readFileSync, symlinkSync, truncateSyn
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/child.js';
-import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
 import { identity, journalBytes, putJournal } from '../helpers/journal.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -106,5 +107,22 @@ describe('mmapx recover', () => {
       // And the journal still blocks every mutation.
       expectFailure(mmapx(['write', p, '0', '00']), 1, /run 'mmapx recover .*' first$/);
     }
+  });
+
+  it('refuses_while_the_patch_that_wrote_the_journal_is_still_running', async () => {
+    const { p, j } = setup(ORIGINAL);
+    // A running mmapx stands in for a patch that is still writing its journal.
+    const child = spawn(process.execPath, [BIN, 'protect', p, 'ro', '--hold', '20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((res) => child.stdout.once('data', res));
+      putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [], pid: child.pid! }).subarray(0, 70));
+      expectFailure(mmapx(['recover', p]), 1, new RegExp(`the patch that wrote the journal .* \\(pid ${child.pid}\\) is still running: let it finish, or stop it first$`));
+      expect(existsSync(j)).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await new Promise((res) => child.once('exit', res));
+    expectSuccess(mmapx(['recover', p]));
+    expect(existsSync(j)).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ export interface TestJournal {
   sizeBefore: number;
   sizeAfter: number;
   records: TestRecord[];
+  /** The writer's pid (default: one that is not running). */
+  pid?: number;
 }
 
 /** The journal's bytes: header, records, trailer (checksum over header + records). */
@@ -26,7 +28,7 @@ export function journalBytes(j: TestJournal): Buffer {
   head.writeBigUInt64LE(j.ino, 24);
   head.writeBigUInt64LE(BigInt(j.sizeBefore), 32);
   head.writeBigUInt64LE(BigInt(j.sizeAfter), 40);
-  head.writeBigUInt64LE(12345n, 48);
+  head.writeBigUInt64LE(BigInt(j.pid ?? 0), 48);
   head.writeBigUInt64LE(0n, 56);
   const parts: Buffer[] = [head];
   for (const r of j.records) {
