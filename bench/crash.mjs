@@ -6,8 +6,9 @@
 //
 //   node bench/crash.mjs [TRIALS] [--size 64M] [--hunks 20000] [--seed N]   (build first)
 //
-// Half of the kill instants are uniform over a whole run, half fall between the start of the
-// journal and the end of the run (the phases measured by a calibration run's --json timings).
+// The trials are split between a patch that keeps the size, one that grows the file and one that
+// truncates it. Half of the kill instants are uniform over a whole run, half fall between the
+// start of the journal and the end of the run (the phases of a calibration run's --json timings).
 // The summary counts where the kills landed (journal absent / incomplete / complete, file
 // original / partly patched / patched before recover) and the outcomes. Exit 1 on any failure.
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,30 +37,33 @@ function hashFile(path) {
 
 /**
  * Builds the scene: a file of `size` pseudo-random bytes, a native patch of `hunks` guarded hunks
- * (1-16 bytes each, disjoint, spread over the file; `grow` adds bytes past the end), and the
- * hashes of the original and of the patched file.
+ * (1-16 bytes each, disjoint, spread over the file; `grow` > 0 adds bytes past the end, < 0 cuts
+ * them off), and the hashes of the original and of the patched file.
  */
 export function prepare(dir, { size = 64 << 20, hunks = 20000, seed = 1, grow = 0 } = {}) {
   const rand = rng(seed);
   const original = Buffer.alloc(size);
   for (let i = 0; i < size; i += 4) original.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
-  const patched = Buffer.alloc(size + grow);
-  original.copy(patched);
-  const lines = [`# crash test: ${hunks} hunks${grow ? `, grows by ${grow}` : ''}`];
-  if (grow) lines.push(`size before ${size}`, `size after ${size + grow}`);
+  // `grow` > 0 extends the file (zero-filled, a hunk at the new end); < 0 truncates it.
+  const sizeAfter = size + grow;
+  const patched = Buffer.alloc(sizeAfter);
+  original.copy(patched, 0, 0, Math.min(size, sizeAfter));
+  const lines = [`# crash test: ${hunks} hunks${grow ? `, size ${size} -> ${sizeAfter}` : ''}`];
+  if (grow) lines.push(`size before ${size}`, `size after ${sizeAfter}`);
   const stride = Math.floor(size / hunks);
   for (let k = 0; k < hunks; k++) {
     const len = 1 + Math.floor(rand() * Math.min(16, stride - 1));
     const at = k * stride + Math.floor(rand() * (stride - len));
     const old = original.subarray(at, at + len);
     const neu = Buffer.from(old.map((b) => (b + 1 + Math.floor(rand() * 254)) & 0xff));
+    if (at + len > sizeAfter) continue;
     neu.copy(patched, at);
     lines.push(`0x${at.toString(16)}: ${old.toString('hex')} -> ${neu.toString('hex')}`);
   }
-  if (grow) {
+  if (grow > 0) {
     const tail = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
-    tail.copy(patched, size + grow - 4);
-    lines.push(`0x${(size + grow - 4).toString(16)}: 00 00 00 00 -> de ad be ef`);
+    tail.copy(patched, sizeAfter - 4);
+    lines.push(`0x${(sizeAfter - 4).toString(16)}: 00 00 00 00 -> de ad be ef`);
   }
   const file = join(dir, `victim-${seed}.bin`);
   const pristine = join(dir, `pristine-${seed}.bin`);
@@ -70,7 +74,7 @@ export function prepare(dir, { size = 64 << 20, hunks = 20000, seed = 1, grow = 
     file,
     pristine,
     patch,
-    args: grow ? ['--grow'] : [],
+    args: grow > 0 ? ['--grow'] : grow < 0 ? ['--truncate'] : [],
     originalHash: sha(original),
     patchedHash: sha(patched),
     journal: join(dirname(file), `.${basename(file)}.mmapx-journal`),
@@ -167,11 +171,13 @@ async function main() {
   const hunks = num(opt('--hunks', '20000'));
   const seed = Number(opt('--seed', '1'));
   let failed = 0;
-  // Half the trials on a patch that keeps the size, half on one that grows the file.
-  for (const grow of [0, 8192]) {
-    const n = grow ? Math.floor(trials / 2) : Math.ceil(trials / 2);
-    console.log(`\n## ${n} trials: ${hunks} hunks on ${size} bytes${grow ? `, growing by ${grow}` : ''} (seed ${seed})`);
-    const r = await crashRun({ trials: n, size, hunks, seed: seed + grow, grow, log: (s) => console.log(s) });
+  // A third of the trials each on a patch that keeps the size, grows the file, shrinks it.
+  const kinds = [0, 8192, -8192];
+  for (const [i, grow] of kinds.entries()) {
+    const n = Math.floor(trials / 3) + (i < trials % 3 ? 1 : 0);
+    const what = grow > 0 ? `, growing by ${grow}` : grow < 0 ? `, shrinking by ${-grow}` : '';
+    console.log(`\n## ${n} trials: ${hunks} hunks on ${size} bytes${what} (seed ${seed})`);
+    const r = await crashRun({ trials: n, size, hunks, seed: seed + i, grow, log: (s) => console.log(s) });
     for (const [k, v] of Object.entries(r.tally).sort((a, b) => b[1] - a[1])) console.log(`${String(v).padStart(5)}  ${k}`);
     for (const f of r.failures) console.log(`FAILURE after ${f.delayMs.toFixed(1)} ms: ${f.why}`);
     failed += r.failures.length;

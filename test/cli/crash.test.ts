@@ -9,9 +9,10 @@ const dir = tmpDir();
 
 describe('crash safety', () => {
   it.each([
-    [0, 6],
-    [4096, 4],
-  ])('killed_patches_recover_to_the_original_or_the_patched_file (grow %i, %i trials)', async (grow, trials) => {
+    [0, 5],
+    [4096, 3],
+    [-4096, 3],
+  ])('killed_patches_recover_to_the_original_or_the_patched_file (size change %i, %i trials)', async (grow, trials) => {
     requireBuild();
     const r = await crashRun({ trials, size: 4 << 20, hunks: 2000, seed: 11 + grow, dir, grow });
     expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
