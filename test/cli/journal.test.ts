@@ -52,7 +52,7 @@ describe('journal and rollback', () => {
       const j = readJournal(fd, path);
       expect(j.state).toBe('complete');
       if (j.state !== 'complete') return;
-      expect(j.header).toEqual(header);
+      expect(j.header).toEqual({ ...header, pid: process.pid });
       const recs = [...j.read()];
       expect(recs.map((r) => [r.offset, r.bytes.length])).toEqual([
         [5n, 3],
