@@ -1,6 +1,7 @@
 // Shared helpers for the benchmarks: timing whole commands, tables, temporary files.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +27,19 @@ export function scratch(prefix = 'mmapx-bench-') {
  */
 export const BENCH_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C', LC_ALL: 'C' };
 
-/** Runs a command once with stdout to /dev/null; returns wall milliseconds. */
-export function runOnce(cmd, args, { input, env = BENCH_ENV } = {}) {
+/**
+ * Runs a command once; returns wall milliseconds. Output goes to /dev/null unless `capture`
+ * (stdout is then a pipe: GNU grep notices a /dev/null stdout and stops at the first match).
+ */
+export function runOnce(cmd, args, { input, shell = false, capture = false, env = BENCH_ENV } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], input, env });
+  const r = spawnSync(cmd, args, {
+    stdio: [input === undefined ? 'ignore' : 'pipe', capture ? 'pipe' : 'ignore', 'pipe'],
+    input,
+    shell,
+    env,
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return ms;
@@ -71,3 +81,37 @@ export const fmt = {
   ratio: (v) => `${v.toFixed(2)}x`,
   mibs: (v) => `${v.toFixed(0)} MiB/s`,
 };
+
+/**
+ * Writes `size` bytes of random data with `count` copies of `pattern` planted at random places
+ * (never overlapping) and no other occurrence; returns the path. Random data is the worst case
+ * for a memchr-based search: every byte value is equally common.
+ */
+export function plantedFile(dir, { size, count, pattern, name = 'planted.bin' }) {
+  const path = join(dir, name);
+  const block = 16 << 20;
+  const fd = openSync(path, 'w');
+  const buf = Buffer.alloc(block);
+  const blocks = Math.ceil(size / block);
+  let planted = 0;
+  for (let b = 0; b < blocks; b++) {
+    const len = Math.min(block, size - b * block);
+    const view = buf.subarray(0, len);
+    randomFillSync(view);
+    let i;
+    while ((i = view.indexOf(pattern)) >= 0) view[i] ^= 0x01;
+    const here = Math.round(((b + 1) * count) / blocks) - planted;
+    // Evenly spaced slots with random jitter: copies never overlap and never straddle a block edge.
+    const slot = Math.floor(len / Math.max(1, here));
+    for (let k = 0; k < here; k++) pattern.copy(view, k * slot + Math.floor(Math.random() * (slot - pattern.length)));
+    planted += here;
+    writeSync(fd, view);
+  }
+  closeSync(fd);
+  return path;
+}
+
+/** Reads a file once so that the timed runs find it in the page cache. */
+export function warm(path) {
+  spawnSync('sh', ['-c', `cat "${path}" > /dev/null`]);
+}

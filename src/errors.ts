@@ -30,6 +30,11 @@ export interface InputLocation {
   position?: number;
   /** 1-based line number, for multi-line inputs such as patch files and dumps. */
   line?: number;
+  /**
+   * What is wrong, without the `bad WHAT "TOKEN":` prefix and without the position, so that a
+   * caller that names the place itself (a patch file's line and column) can reuse the wording.
+   */
+  detail?: string;
 }
 
 /** Bad input (argument, number, range, hex data, patch file, dump): exit 2, nothing touched. */

@@ -49,6 +49,13 @@ export interface Result {
   showSummary: boolean;
   json: Record<string, unknown>;
   exitCode?: 0 | 1 | 3;
+  /**
+   * With a non-zero `exitCode`: the one error line's message. main prints it on stderr as
+   * `mmapx: <command>: <path>: <message>` (also with -q and --json, like any error), and --json
+   * adds `exitCode` and `error` to the report, so a command can fail and still report (patch
+   * lists every failed guard).
+   */
+  error?: string;
   /** The command already printed its output (e.g. `protect --hold` before it waits). */
   printed?: boolean;
 }

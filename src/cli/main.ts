@@ -13,12 +13,15 @@ function jsonLine(value: unknown): string {
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
   if (r.printed) return code;
+  const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
-    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json }));
+    const error = failed ? { exitCode: code, error: { message: r.error, code: null, path: ctx.path ?? null } } : {};
+    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...error }));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
     if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
   }
+  if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: undefined }, ctx.command, ctx.path)}\n`);
   return code;
 }
 
@@ -90,13 +93,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   }
 }
 
-main(process.argv, process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // Only a failure of the error path itself lands here.
-    process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** A scan thread started by src/cli/scan.ts runs this same program with a marker argument. */
+function scanWorker(argv: string[]): boolean {
+  return argv[2] === '\0mmapx-scan-worker';
+}
+
+if (scanWorker(process.argv)) {
+  void import('./scan.js').then((m) => m.runScanWorker());
+} else {
+  main(process.argv, process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // Only a failure of the error path itself lands here.
+      process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -116,6 +116,103 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
   program.commands.at(-1)?.action(action(() => import('./commands/write.js')));
 
   program
+    .command('patch')
+    .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')
+    .argument('<file>', 'file to patch')
+    .argument('[patch]', 'patch file (native format unless --format), or - for standard input')
+    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump) or ips').choices(['native', 'xxd', 'ips']))
+    .option('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...')
+    .option('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count')
+    .option('--all', 'replace every match of --find (at least one)')
+    .option('--count <n>', 'replace exactly N matches of --find (a guard: exit 3 otherwise)')
+    .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
+    .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
+    .option('--dry-run', 'apply to a private copy-on-write map only: print the changes and the resulting sha256')
+    .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the patched file would have this sha256')
+    .option('--no-hash', 'skip the sha256 before/after of the report (guards that need a hash still compute it)')
+    .option('--no-journal', 'patch without the undo journal (not crash-safe; for read-only directories)')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+Native patch lines (# starts a comment; see the manual for the grammar):
+  0x1f40: 74 05 -> eb 05            guarded: expects 74 05, writes eb 05
+  0x2000: 90 90                     unguarded
+  find e8 ?? ?? ?? ?? 84 c0 74 (once) +7: 74 -> eb
+  size before 0x2000 / size after 0x2400 / sha256 before|after HEX
+A hunk already holding its new bytes counts as applied: a patch applied twice says "already
+applied" and exits 0. Any failed guard: exit 3, every failure listed, nothing written.
+While a journal of an interrupted patch exists, run 'mmapx recover FILE' first.
+${examples([
+  'mmapx patch fw.bin fix.patch',
+  'mmapx patch fw.bin --edit 0x1f40:7405=eb05 --edit 0x2000=9090',
+  "mmapx patch fw.bin --find 'e8 ?? ?? ?? ?? 84 c0 74 05' --replace 'e8 00 00 00 00 84 c0 eb 05' --all",
+  'mmapx patch fw.bin fix.patch --dry-run',
+  'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
+  'mmapx patch rom.sfc hack.ips --format ips --grow',
+  'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',
+])}`,
+    )
+    .action(action(() => import('./commands/patch.js')));
+
+  program
+    .command('recover')
+    .description('roll back an interrupted patch from the journal beside the file, then remove the journal')
+    .argument('<file>', 'file whose patch was interrupted')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+Restores and verifies the original bytes, the original size, and removes the journal. An
+incomplete journal (the patch had not started writing) is just removed. No journal: "nothing to
+recover", exit 0. A journal that is a symlink, has other hard links, belongs to another user or to
+another file is refused (exit 1) and left alone.
+${examples(['mmapx recover fw.bin'])}`,
+    )
+    .action(action(() => import('./commands/recover.js')));
+
+  program
+    .command('diff')
+    .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, or IPS)')
+    .argument('<old>', 'the file as it is')
+    .argument('<new>', 'the file as it should be')
+    .option('-o, --output <patch>', 'write the patch to this file instead of standard output')
+    .addOption(new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l) or ips').choices(['native', 'cmp', 'ips']).default('native'))
+    .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
+    .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
+    .option('--stats', 'print what differs and timings on stderr')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+Sizes that differ become 'size before' / 'size after' lines: applying such a patch needs --grow
+(or --truncate). Exit status 0 whether the files differ or not (the output tells).
+${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin fw.patch', 'mmapx diff a.bin b.bin --format cmp', 'mmapx --json diff a.bin b.bin --stats'])}`,
+    )
+    .action(action(() => import('./commands/diff.js')));
+
+  program
+    .command('find')
+    .description('offsets of a hex pattern (?? wildcards) or text, scanned through read-only windows')
+    .argument('<file>', 'file to search')
+    .argument('<pattern>', 'hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text')
+    .option('--text', 'PATTERN is text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
+    .option('--count', 'print the number of matches instead of their offsets')
+    .option('--max <n>', 'stop after N matches (--json says truncated when there were more)')
+    .option('--range <range>', 'search only this range (OFFSET:LENGTH or START..END)')
+    .option('--stats', 'print the count and timings on stderr')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+Prints one hex offset per line (0x1f40); matches may overlap. Exit status 0 when something
+matched, 3 when nothing did (1 stays "the search failed").
+${examples(["mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'", 'mmapx find disk.img --text "LABEL=root" --max 1', 'mmapx find big.bin deadbeef --count --range 1G..2G', 'mmapx --json find fw.bin 7405'])}`,
+    )
+    .action(action(() => import('./commands/find.js')));
+
+  program
     .command('flush')
     .description('msync a file or a range of it, and report what the kernel did')
     .argument('<file>', 'file to flush')

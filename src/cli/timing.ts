@@ -17,6 +17,13 @@ export class Timer {
     this.#last = t;
   }
 
+  /** Moves `ms` of the phase `from` into the phase `to` (a sub-phase measured inside it, e.g. msync in write). */
+  split(from: string, to: string, ms: number): void {
+    const take = Math.min(ms, this.phases[from] ?? 0);
+    this.phases[from] = (this.phases[from] ?? 0) - take;
+    this.phases[to] = (this.phases[to] ?? 0) + take;
+  }
+
   /** Milliseconds since the timer started. */
   total(): number {
     return now() - this.#start;

@@ -49,9 +49,12 @@ const PLAIN_HEX = /^[0-9a-fA-F]*$/;
 
 interface ScannedHex {
   bytes: Uint8Array;
-  /** 0xff for a fixed byte, 0x00 for a wildcard; only when wildcards were allowed. */
+  /** 0xff for a fixed byte, 0x00 for a wildcard (0xf0 / 0x0f for nibble wildcards); only when wildcards were allowed. */
   mask: Uint8Array | null;
 }
+
+/** Which wildcards a scan accepts: none (data), `??` (whole bytes), or also `7?` / `?7` (nibbles). */
+type Wildcards = 'none' | 'byte' | 'nibble';
 
 /**
  * Scans one argument of hex data (or a pattern when `wildcards`): groups of whole bytes, each
@@ -61,17 +64,18 @@ interface ScannedHex {
  * group overflows V8's regexp stack near 10 MB); an error names the first offending character,
  * left to right.
  */
-function scanHex(arg: string, what: string, wildcards: boolean): ScannedHex {
+function scanHex(arg: string, what: string, wildcards: Wildcards): ScannedHex {
   const len = arg.length;
-  const top = wildcards ? WILD : 15; // classes 0..top are digits (and ? in a pattern)
+  const top = wildcards !== 'none' ? WILD : 15; // classes 0..top are digits (and ? in a pattern)
   const bytes = new Uint8Array(len >>> 1);
-  const mask = wildcards ? new Uint8Array(len >>> 1) : null;
+  const mask = wildcards !== 'none' ? new Uint8Array(len >>> 1) : null;
   let n = 0;
   let groups = 0;
   let pendingPunct = -1; // position of a separator that still needs a group after it
   let i = 0;
 
   const stray = (at: number): InputError => {
+    if (wildcards === 'nibble') return badChar(what, arg, at, "is not a hex digit or '?'");
     const hint = arg[at] === '?' ? ' (wildcards ?? are only for search patterns)' : '';
     return badChar(what, arg, at, `is not a hex digit${hint}`);
   };
@@ -97,7 +101,8 @@ function scanHex(arg: string, what: string, wildcards: boolean): ScannedHex {
       const next = i < len ? classAt(arg, i) : SPACE;
       if (next > top) {
         if (next === OTHER) throw stray(i);
-        throw badInput(what, arg, i, `missing hex digits after "${arg.slice(groupStart, i)}" at position ${groupStart}`);
+        const prefix = `missing hex digits after "${arg.slice(groupStart, i)}"`;
+        throw badInput(what, arg, i, `${prefix} at position ${groupStart}`, prefix);
       }
     }
     for (; i < len; i += 2) {
@@ -111,6 +116,10 @@ function scanHex(arg: string, what: string, wildcards: boolean): ScannedHex {
       if (hi < WILD && lo < WILD) {
         bytes[n] = (hi << 4) | lo;
         if (mask) mask[n] = 0xff;
+      } else if (wildcards === 'nibble') {
+        // 7? fixes the high nibble, ?7 the low one, ?? neither.
+        bytes[n] = ((hi < WILD ? hi : 0) << 4) | (lo < WILD ? lo : 0);
+        mask![n] = (hi < WILD ? 0xf0 : 0) | (lo < WILD ? 0x0f : 0);
       } else if (hi !== lo) {
         throw badChar(what, arg, hi === WILD ? i : i + 1, 'pairs with a hex digit; a wildcard covers a whole byte (??)');
       } // else ??: a wildcard byte, 0x00 in both bytes and mask.
@@ -130,8 +139,14 @@ function scanHex(arg: string, what: string, wildcards: boolean): ScannedHex {
 function oddDigits(arg: string, what: string, groupStart: number, groupEnd: number): InputError {
   const whole = arg.slice(0, groupStart).trim() === '' && arg.slice(groupEnd).trim() === '';
   const where = whole ? '' : ` in ${quote(arg.slice(groupStart, groupEnd))} at position ${groupStart}`;
-  return badInput(what, arg, groupStart, `odd number of hex digits${where}`);
+  return badInput(what, arg, groupStart, `odd number of hex digits${where}`, 'odd number of hex digits');
 }
+
+/**
+ * Short hex pairs separated by single spaces (`74 05 eb`), the shape of patch-file lines: also
+ * for Buffer's decoder. Only for short text, so the repeated group cannot exhaust the regexp stack.
+ */
+const SPACED_PAIRS = /^ ?[0-9a-fA-F]{2}(?: [0-9a-fA-F]{2})* ?$/;
 
 /** Decodes one argument of hex data; plain even-length hex goes straight to Buffer's decoder. */
 function decodeHexArg(arg: string): Uint8Array {
@@ -140,7 +155,8 @@ function decodeHexArg(arg: string): Uint8Array {
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).write(arg, 'hex');
     return bytes;
   }
-  return scanHex(arg, 'hex data', false).bytes;
+  if (arg.length <= 4096 && SPACED_PAIRS.test(arg)) return decodeHexArg(arg.replaceAll(' ', ''));
+  return scanHex(arg, 'hex data', 'none').bytes;
 }
 
 /**
@@ -173,24 +189,54 @@ export function parseHexData(args: readonly string[]): Uint8Array {
 
 /** A search pattern: compare `(data[i] & mask[i]) === bytes[i]` at each position. */
 export interface HexPattern {
-  /** The fixed bytes, 0x00 where the pattern has a wildcard. */
+  /** The fixed bits, 0 where the pattern has a wildcard. */
   readonly bytes: Uint8Array;
-  /** 0xff where the byte is fixed, 0x00 where it is a wildcard (`??`). */
+  /** 0xff where the byte is fixed, 0x00 where it is a wildcard (`??`); 0xf0 / 0x0f for `7?` / `?7`. */
   readonly mask: Uint8Array;
+}
+
+/** Options for {@link parseHexPattern}. */
+export interface HexPatternOptions {
+  /**
+   * Also accept nibble wildcards: `7?` fixes the high nibble (mask 0xf0), `?7` the low one
+   * (mask 0x0f). The patch format and `find` use them; then at least one nibble must be fixed.
+   */
+  nibbles?: boolean;
 }
 
 /**
  * Parses a search pattern: hex as in {@link parseHexData}, where `??` stands for any one byte
- * (`74 ?? 8b 45`). Wildcards cover whole bytes only (`7?` is refused), and at least one byte
- * must be fixed.
+ * (`74 ?? 8b 45`). Wildcards cover whole bytes only (`7?` is refused) unless `nibbles`, and at
+ * least one byte (with `nibbles`: one nibble) must be fixed.
  *
  * @throws {InputError} as {@link parseHexData}, or when a `?` pairs with a digit, or when every
  *   byte is a wildcard.
  */
-export function parseHexPattern(text: string): HexPattern {
+export function parseHexPattern(text: string, options: HexPatternOptions = {}): HexPattern {
   const what = 'hex pattern';
-  const { bytes, mask } = scanHex(text, what, true);
-  if (!mask!.includes(0xff)) throw badInput(what, text, 0, 'needs at least one fixed byte');
+  const { bytes, mask } = scanHex(text, what, options.nibbles ? 'nibble' : 'byte');
+  if (options.nibbles) {
+    if (mask!.every((m) => m === 0)) throw badInput(what, text, 0, 'needs at least one fixed nibble');
+  } else if (!mask!.includes(0xff)) {
+    throw badInput(what, text, 0, 'needs at least one fixed byte');
+  }
+  return { bytes, mask: mask! };
+}
+
+/**
+ * @internal The scanner behind {@link parseHexData} and {@link parseHexPattern}, for the patch
+ * formats (src/format/patch/lex.ts), which frame errors with their own line and column (see
+ * `InputError.location.detail`) and report empty input themselves: blank `text` gives no bytes.
+ * `nibbles` selects the pattern syntax with `??`, `7?` and `?7` (and a mask); otherwise hex data.
+ *
+ * @throws {InputError} as {@link parseHexData} / {@link parseHexPattern} for malformed text.
+ */
+export function scanHexText(text: string, nibbles: false): { bytes: Uint8Array };
+export function scanHexText(text: string, nibbles: true): { bytes: Uint8Array; mask: Uint8Array };
+export function scanHexText(text: string, nibbles: boolean): { bytes: Uint8Array; mask?: Uint8Array } {
+  if (text.trim() === '') return { bytes: new Uint8Array(0), mask: new Uint8Array(0) };
+  if (!nibbles) return { bytes: decodeHexArg(text) };
+  const { bytes, mask } = scanHex(text, 'hex pattern', 'nibble');
   return { bytes, mask: mask! };
 }
 

@@ -57,12 +57,16 @@ export function showChar(token: string, position: number): string {
   return `'${escapeText(ch, "'")}'`;
 }
 
-/** `bad <what> "<token>": <problem>` located at `position` (0-based, in UTF-16 code units). */
-export function badInput(what: string, token: string, position: number, problem: string): InputError {
-  return new InputError(`bad ${what} ${quote(token)}: ${problem}`, { token, position });
+/**
+ * `bad <what> "<token>": <problem>` located at `position` (0-based, in UTF-16 code units).
+ * `detail` (default: `problem`) is the wording without positions, kept in `location.detail`.
+ */
+export function badInput(what: string, token: string, position: number, problem: string, detail = problem): InputError {
+  return new InputError(`bad ${what} ${quote(token)}: ${problem}`, { token, position, detail });
 }
 
 /** `bad <what> "<token>": '<c>' at position <n> <problem>`, for one offending character. */
 export function badChar(what: string, token: string, position: number, problem: string): InputError {
-  return badInput(what, token, position, `${showChar(token, position)} at position ${position} ${problem}`);
+  const c = showChar(token, position);
+  return badInput(what, token, position, `${c} at position ${position} ${problem}`, `${c} ${problem}`);
 }

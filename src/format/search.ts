@@ -1,9 +1,9 @@
 /**
  * Fast search for byte patterns with wildcards, over one buffer or a stream of windows.
  *
- * Strategy: the longest run of fully fixed bytes in the pattern (the "anchor") is searched with
- * `Buffer.indexOf` (native memchr + compare); each hit is verified against the rest of the
- * pattern. A pattern without wildcards is its own anchor and needs no verification. A pattern
+ * Strategy: the longest run of fully fixed bytes in the pattern (the "anchor", at most 6 bytes of
+ * it) is searched with `Buffer.indexOf` (native memchr + compare); each hit is verified against
+ * the rest of the pattern. A pattern without wildcards is its own anchor and needs no verification. A pattern
  * with no fixed byte at all falls back to a per-position check.
  *
  * Matches are every position where the pattern matches, so they may overlap (`aa` occurs twice in
@@ -31,6 +31,9 @@ export interface CompiledPattern {
   /** Positions outside the anchor that must be verified, with their byte and mask. */
   readonly checkAt: Int32Array;
 }
+
+/** Longest needle handed to Buffer.indexOf (see compilePattern). */
+const ANCHOR_MAX = 6;
 
 /**
  * Prepares a pattern for searching.
@@ -61,6 +64,10 @@ export function compilePattern(pattern: BytePattern): CompiledPattern {
     }
     i = j;
   }
+  // Node's Buffer.indexOf searches needles of up to 7 bytes with memchr on the first byte, and
+  // longer ones with Boyer-Moore-Horspool, which measured 2-3x slower on varied data (bench/
+  // scenarios/find.mjs): so the needle is at most ANCHOR_MAX bytes and the rest is verified.
+  if (bestLen > ANCHOR_MAX) bestLen = ANCHOR_MAX;
   const checks: number[] = [];
   for (let i = 0; i < length; i++) {
     if ((i < bestAt || i >= bestAt + bestLen) && mask[i] !== 0) checks.push(i);

@@ -124,6 +124,24 @@ describe('parseHexPattern', () => {
   });
 });
 
+describe('parseHexPattern with nibble wildcards', () => {
+  it('fixes the high or the low nibble', () => {
+    expect(parseHexPattern('7? ?5 ?? eb', { nibbles: true })).toEqual({
+      bytes: Uint8Array.of(0x70, 0x05, 0, 0xeb),
+      mask: Uint8Array.of(0xf0, 0x0f, 0, 0xff),
+    });
+    expect(parseHexPattern('?? 4?', { nibbles: true }).mask).toEqual(Uint8Array.of(0, 0xf0));
+  });
+
+  it.each<[string, string, number]>([
+    ['?? ??', 'bad hex pattern "?? ??": needs at least one fixed nibble', 0],
+    ['7g', `bad hex pattern "7g": 'g' at position 1 is not a hex digit or '?'`, 1],
+    ['7?3', 'bad hex pattern "7?3": odd number of hex digits', 0],
+  ])('rejects %j', (text, message, position) => {
+    expectInputError(() => parseHexPattern(text, { nibbles: true }), message, position);
+  });
+});
+
 describe('formatHex', () => {
   it.each<[number[], Parameters<typeof formatHex>[1], string]>([
     [[0x74, 0x05], undefined, '74 05'],

@@ -204,6 +204,27 @@ describe('native patch format', () => {
     expect(e.location.position).toBe(col - 1);
   });
 
+  it('reads numbers and hex as the command line does (src/format/number.ts, data.ts)', () => {
+    const p = parseNativePatch('size after 4K\n1.5K: 74:05 -> eb,05\n0x1_0: 0x7405\nfind 4? 8b ?5, 0xc3 (2 times) +1K: 90\n', 'p');
+    expect(p.guards.sizeAfter?.value).toBe(4096n);
+    expect(p.hunks[0]).toMatchObject({ offset: 1536n, old: Uint8Array.of(0x74, 5), new: Uint8Array.of(0xeb, 5) });
+    expect(p.hunks[1]).toMatchObject({ offset: 16n, new: Uint8Array.of(0x74, 5) });
+    expect(p.hunks[2]).toMatchObject({ expect: 2, relOffset: 1024n, pattern: { bytes: Uint8Array.of(0x40, 0x8b, 0x05, 0xc3), mask: Uint8Array.of(0xf0, 0xff, 0x0f, 0xff) } });
+  });
+
+  it.each([
+    ['0x1z: 00', 4, "'0x1z' is not a number ('z' is not a hex digit)"],
+    ['1.1K: 00', 1, "'1.1K' is not a number"],
+    ['size after 0x10K', 16, 'size suffixes only follow decimal numbers'],
+    ['0x10: 74 -> eb:', 15, "':' must sit between two bytes"],
+    ['0x10: 0x', 9, 'missing hex digits after "0x"'],
+  ])('names the column of a bad number or byte in %j', (text, col, message) => {
+    const e = parseError(`${text}\n`);
+    expect(e.message).toBe(`fix.patch line 1, col ${col}: ${e.message.split(/, col \d+: /)[1]}`);
+    expect(e.message).toContain(message);
+    expect(e.location.position).toBe(col - 1);
+  });
+
   it('rejects a guard given twice, naming the first line', () => {
     const e = parseError('size after 1\n\nsize after 2\n');
     expect(e.message).toBe("fix.patch line 3, col 1: 'size after' given twice (first on line 1)");

@@ -15,7 +15,9 @@ import {
   parseNativePatch,
   patchedChunks,
   planPatch,
+  sequentialScan,
   type FileAccess,
+  type PatternScan,
   type Patch,
 } from '../../src/format/patch/index.js';
 
@@ -222,6 +224,11 @@ describe('plan: --find/--replace and --edit', () => {
     expect(applyPatchToBytes(BIN, { hunks: [parseEditSpec('23=aa bb')], guards: {} }).bytes[23]).toBe(0xaa);
   });
 
+  it('reads --edit offsets with size suffixes and hex with separators', () => {
+    expect(parseEditSpec('4K:74:05=eb:05')).toMatchObject({ offset: 4096n, old: hex('7405'), new: hex('eb05') });
+    expect(parseEditSpec('-1K=0xeb 05')).toMatchObject({ offset: -1024n, new: hex('eb05') });
+  });
+
   it.each([
     ['0x17', 4, "no '='"],
     ['zz=00', 0, "'zz' is not an offset"],
@@ -230,11 +237,34 @@ describe('plan: --find/--replace and --edit', () => {
     ['0x17:=eb', 5, 'no old bytes'],
     ['0x17=', 5, 'no new bytes'],
     ['-0=00', 0, '-0 is not an offset'],
+    ['0x1z=00', 3, "'0x1z' is not an offset ('z' is not a hex digit)"],
+    ['--4=00', 1, "'--4' is not an offset"],
   ])('rejects --edit %j at col %i', (spec, at, message) => {
     const e = thrown(InputError, () => parseEditSpec(spec));
     expect(e.message).toBe(`--edit '${spec}', col ${at + 1}: ${e.message.split(': ').slice(1).join(': ')}`);
     expect(e.message).toContain(message);
     expect(e.location.position).toBe(at);
+  });
+});
+
+describe('plan: the anchor search', () => {
+  it('reads the file once for a first application, twice for a rerun, through an injected scan', () => {
+    const p = P('find ?? c0 74 05 (2 times) +2: 74 -> eb\n');
+    const calls: number[] = [];
+    const counting = (bytes: Uint8Array): PatternScan => {
+      const inner = sequentialScan(bytesAccess(bytes), 7);
+      return (patterns, keep) => {
+        calls.push(patterns.length);
+        return inner(patterns, keep);
+      };
+    };
+    const first = planPatch(p, bytesAccess(BIN), { scan: counting(BIN) });
+    expect(first.hunks.map((h) => Number(h.offset))).toEqual([0x17, 0x37]);
+    expect(calls).toEqual([1]);
+    const after = applyPatchToBytes(BIN, p).bytes;
+    calls.length = 0;
+    expect(planPatch(p, bytesAccess(after), { scan: counting(after) }).state).toBe('already');
+    expect(calls).toEqual([1, 1]);
   });
 });
 

@@ -28,7 +28,7 @@ const hay = fc.uint8Array({ maxLength: 300 }).map((a) => a.map((b) => b & 3));
 const pattern: fc.Arbitrary<BytePattern> = fc
   .array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(0xff, 0xff, 0x00, 0x0f, 0xf0)), {
     minLength: 1,
-    maxLength: 6,
+    maxLength: 12, // beyond the 6-byte indexOf needle: the rest is verified
   })
   .map((pairs) => ({ bytes: Uint8Array.from(pairs.map(([b]) => b)), mask: Uint8Array.from(pairs.map(([, m]) => m)) }));
 
@@ -40,6 +40,15 @@ describe('search', () => {
     expect([...p.checkAt]).toEqual([0]);
     expect(p.literal).toBe(false);
     expect(compilePattern(lit(1, 2)).literal).toBe(true);
+  });
+
+  it('hands indexOf at most 6 bytes of a long literal and verifies the rest', () => {
+    const p = compilePattern(lit(1, 2, 3, 4, 5, 6, 7, 8, 9));
+    expect([...p.anchor]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...p.checkAt]).toEqual([6, 7, 8]);
+    expect(p.literal).toBe(false);
+    const h = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(findAll(h, p)).toEqual([9]);
   });
 
   it('finds overlapping matches by default and leftmost non-overlapping on request', () => {

@@ -6,6 +6,7 @@ import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } fr
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { refuseIfJournal } from '../journal.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import { Timer } from '../timing.js';
 
@@ -103,6 +104,7 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   }
   timer.lap('parse');
 
+  refuseIfJournal(path);
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call

@@ -20,22 +20,27 @@ function hexOrFail(option: string, spec: string, text: string, base: number, wha
 
 /**
  * Parses one `--edit` value: `OFFSET=NEWHEX` (unguarded) or `OFFSET:OLDHEX=NEWHEX` (guarded).
- * OFFSET as in the native format; negative counts from the end of the file.
+ * OFFSET as in the native format (with size suffixes: `4K`); negative counts from the end of the
+ * file. The hex is hex data as on the command line (`eb05`, `eb 05`, `eb:05`); the first ':'
+ * ends the OFFSET.
  *
  * @param occurrence 1-based position among the `--edit` options (the hunk's `source.line`).
  * @throws {InputError} naming the column of the problem.
  */
-// TODO(unify): src/format/number.ts for OFFSET (size suffixes) and src/format/data.ts for hex.
 export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   const opt = '--edit';
   const eq = spec.indexOf('=');
   if (eq < 0) throw optionError(opt, spec, spec.length, "expected OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (no '=')");
-  const colon = spec.lastIndexOf(':', eq);
+  const first = spec.indexOf(':');
+  const colon = first >= 0 && first < eq ? first : -1; // the first ':' ends OFFSET; hex may hold more
   const offText = spec.slice(0, colon >= 0 ? colon : eq).trim();
   const offAt = spec.indexOf(offText.charAt(0));
   const negative = offText.startsWith('-');
+  if (offText === '') throw optionError(opt, spec, Math.max(0, offAt), "'' is not an offset");
   const value = parseUnsigned(negative ? offText.slice(1) : offText);
-  if (offText === '' || value === undefined) throw optionError(opt, spec, Math.max(0, offAt), `${quote(offText)} is not an offset`);
+  if (isLexError(value)) {
+    throw optionError(opt, spec, offAt + (negative ? 1 : 0) + value.at, `${quote(offText)} is not an offset (${value.error})`);
+  }
   if (negative && value === 0n) throw optionError(opt, spec, offAt, '-0 is not an offset (the last byte is -1)');
   const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
   const source = { name: opt, line: occurrence };

@@ -17,9 +17,11 @@ export {
 } from './dump.js';
 export { parseIps, formatIps, ipsToPatch, hunksToIps, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
 export { parseEditSpec, findReplaceHunk } from './edit.js';
+export { formatChangeListing } from './listing.js';
 export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
 export {
   planPatch,
+  sequentialScan,
   MAX_ALL_MATCHES,
   assertPlan,
   hashesNeeded,
@@ -30,6 +32,8 @@ export {
   bytesAccess,
   type FileAccess,
   type PlanOptions,
+  type PatternScan,
+  type PatternMatches,
   type Plan,
   type PlannedHunk,
   type HunkState,

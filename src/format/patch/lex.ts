@@ -1,12 +1,17 @@
 /**
- * Minimal number and hex lexing for the patch formats.
- *
- * TODO(unify): src/format/number.ts and src/format/data.ts will own number parsing (suffixes,
- * separators) and hex / `??` pattern parsing for the whole tool; replace these helpers with them.
- * Kept deliberately small: what the patch grammar needs, nothing more.
+ * The patch formats' view of numbers and hex: thin adapters over the tool's one number parser
+ * (src/format/number.ts) and one hex scanner (src/format/data.ts), turning their InputErrors into
+ * a {@link LexError} (what is wrong, and where inside the token) so that the patch parsers can
+ * name the line and column themselves. What the patch grammar adds is said here: decimal numbers
+ * have no leading zeros (`00001f40` is an xxd offset, not decimal 1f40), and patterns take nibble
+ * wildcards (`7?`, `?7`).
  */
 
-/** Value of each hex digit by char code, -1 for anything else. */
+import { InputError } from '../../errors.js';
+import { formatHex as formatHexData, scanHexText } from '../data.js';
+import { formatOffset, scanNumber } from '../number.js';
+
+/** Value of each hex digit by char code, -1 for anything else (the dump parsers' token rules). */
 export const HEX_VALUE: Int8Array = (() => {
   const t = new Int8Array(256).fill(-1);
   for (let i = 0; i < 10; i++) t[0x30 + i] = i;
@@ -18,46 +23,12 @@ export const HEX_VALUE: Int8Array = (() => {
 })();
 
 /** Two lowercase hex digits per byte value. */
-export const HEX_PAIR: readonly string[] = Array.from({ length: 256 }, (_, b) =>
-  b.toString(16).padStart(2, '0'),
-);
-
-export function isHexCode(code: number): boolean {
-  return code < 256 && HEX_VALUE[code]! >= 0;
-}
+const HEX_PAIR: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** `de ad be ef` (lowercase, `sep` between bytes). */
 export function formatHex(bytes: Uint8Array, sep = ' '): string {
-  const parts = new Array<string>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) parts[i] = HEX_PAIR[bytes[i]!]!;
-  return parts.join(sep);
+  return formatHexData(bytes, { sep });
 }
-
-/**
- * Parses an unsigned number: decimal without leading zeros (so that `00001f40` from an xxd dump is
- * never read as decimal), `0x` hex, `0o` octal, `0b` binary; `_` allowed between digits.
- * Returns undefined when `token` is not such a number.
- */
-// TODO(unify): src/format/number.ts
-export function parseUnsigned(token: string): bigint | undefined {
-  let digits = token;
-  let radix: 2 | 8 | 10 | 16 = 10;
-  const prefix = token.slice(0, 2).toLowerCase();
-  if (prefix === '0x') radix = 16;
-  else if (prefix === '0o') radix = 8;
-  else if (prefix === '0b') radix = 2;
-  if (radix !== 10) digits = token.slice(2);
-  if (digits.length === 0 || digits.startsWith('_') || digits.endsWith('_') || digits.includes('__')) {
-    return undefined;
-  }
-  digits = digits.replaceAll('_', '');
-  const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[radix];
-  if (!valid.test(digits)) return undefined;
-  if (radix === 10 && digits.length > 1 && digits.startsWith('0')) return undefined;
-  return BigInt(radix === 10 ? digits : `0${RADIX_PREFIX[radix]}${digits}`);
-}
-
-const RADIX_PREFIX = { 2: 'b', 8: 'o', 16: 'x' } as const;
 
 /** A parse failure inside one token: what is wrong and where (0-based, inside the token). */
 export interface LexError {
@@ -65,73 +36,53 @@ export interface LexError {
   readonly at: number;
 }
 
-/**
- * Hex bytes written as pairs, optionally separated by whitespace: `74 05`, `7405`.
- * `text` must already be trimmed of comments. Returns the bytes or where it went wrong.
- */
-// TODO(unify): src/format/data.ts
-export function parseHexBytes(text: string): Uint8Array | LexError {
-  const out = new Uint8Array(text.length >> 1);
-  let n = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x09) {
-      i++;
-      continue;
-    }
-    const hi = c < 256 ? HEX_VALUE[c]! : -1;
-    if (hi < 0) return { error: `${quote(text[i]!)} is not a hex digit`, at: i };
-    const c2 = text.charCodeAt(i + 1);
-    const lo = i + 1 < text.length && c2 < 256 ? HEX_VALUE[c2]! : -1;
-    if (lo < 0) {
-      return i + 1 >= text.length || c2 === 0x20 || c2 === 0x09
-        ? { error: 'odd number of hex digits', at: i }
-        : { error: `${quote(text[i + 1]!)} is not a hex digit`, at: i + 1 };
-    }
-    out[n++] = (hi << 4) | lo;
-    i += 2;
-  }
-  return out.subarray(0, n);
+/** The InputError of a number.ts / data.ts parser as a LexError; anything else is rethrown. */
+function lexError(err: unknown): LexError {
+  if (!(err instanceof InputError)) throw err;
+  return { error: err.location.detail ?? err.message, at: err.location.position ?? 0 };
 }
 
 /**
- * A byte pattern: hex pairs, `??` for any byte, `4?` / `?4` for a fixed high / low nibble;
- * whitespace optional between pairs. Returns bytes and mask (see BytePattern) or the failure.
+ * Parses an unsigned number as src/format/number.ts reads numbers (`0x` hex, `0o`, `0b`, `_`
+ * between digits, size suffixes `4K`, `1.5M`), except that a decimal number must not start with
+ * `0` (so that `00001f40` from an xxd dump is never read as decimal). `token` holds no sign.
  */
-// TODO(unify): src/format/data.ts
-export function parsePatternText(text: string): { bytes: Uint8Array; mask: Uint8Array } | LexError {
-  const bytes = new Uint8Array(text.length >> 1);
-  const mask = new Uint8Array(text.length >> 1);
-  let n = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x09) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= text.length || text.charCodeAt(i + 1) === 0x20 || text.charCodeAt(i + 1) === 0x09) {
-      return { error: 'odd number of hex digits', at: i };
-    }
-    let b = 0;
-    let m = 0;
-    for (let k = 0; k < 2; k++) {
-      const ch = text.charCodeAt(i + k);
-      b <<= 4;
-      m <<= 4;
-      if (ch === 0x3f /* ? */) continue;
-      const v = ch < 256 ? HEX_VALUE[ch]! : -1;
-      if (v < 0) return { error: `${quote(text[i + k]!)} is not a hex digit or '?'`, at: i + k };
-      b |= v;
-      m |= 0xf;
-    }
-    bytes[n] = b;
-    mask[n] = m;
-    n++;
-    i += 2;
+export function parseUnsigned(token: string): bigint | LexError {
+  if (/^0[0-9_]/.test(token)) {
+    return { error: 'write hex as 0x..., decimal without leading zeros', at: 0 };
   }
-  return { bytes: bytes.slice(0, n), mask: mask.slice(0, n) };
+  if (token.startsWith('-') || token.startsWith('+')) return { error: `'${token[0]}' is not allowed here`, at: 0 };
+  try {
+    return scanNumber(token, 'number');
+  } catch (err) {
+    return lexError(err);
+  }
+}
+
+/**
+ * Hex bytes as on the command line (src/format/data.ts): pairs, optionally in `0x` groups,
+ * separated by blanks or one of `: , -`. `text` must already be trimmed of comments; blank text
+ * gives no bytes. Returns the bytes or where it went wrong.
+ */
+export function parseHexBytes(text: string): Uint8Array | LexError {
+  try {
+    return scanHexText(text, false).bytes;
+  } catch (err) {
+    return lexError(err);
+  }
+}
+
+/**
+ * A byte pattern: hex as in {@link parseHexBytes}, `??` for any byte, `4?` / `?4` for a fixed
+ * high / low nibble. Returns bytes and mask (see BytePattern) or the failure; blank text gives an
+ * empty pattern (the callers say what was missing).
+ */
+export function parsePatternText(text: string): { bytes: Uint8Array; mask: Uint8Array } | LexError {
+  try {
+    return scanHexText(text, true);
+  } catch (err) {
+    return lexError(err);
+  }
 }
 
 /** Inverse of parsePatternText for masks made of whole nibbles. */
@@ -152,10 +103,9 @@ export function isLexError(v: unknown): v is LexError {
   return typeof v === 'object' && v !== null && 'error' in v;
 }
 
-/** `0x1f40` (bigint, lowercase, negative as `-0x10`). */
+/** `0x1f40` (bigint, lowercase, negative as `-0x10`): number.ts's formatOffset. */
 export function hex(n: bigint | number): string {
-  const v = BigInt(n);
-  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+  return formatOffset(BigInt(n));
 }
 
 /**

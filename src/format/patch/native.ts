@@ -27,21 +27,27 @@
  * offset-hunk  = offset ":" change ;
  * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
  * anchor-hunk  = "find" pattern [ "(" count ")" ] [ relative ] ":" change ;
- * pattern      = pattern-byte { pattern-byte } ;       (* at least one fixed nibble *)
+ * pattern      = pattern-group { [ "," ] pattern-group } ;   (* at least one fixed nibble *)
+ * pattern-group= [ "0x" ] pattern-byte { pattern-byte } ;
  * pattern-byte = hexdigit hexdigit | "??" | hexdigit "?" | "?" hexdigit ;
  * count        = "once" | integer [ "time" | "times" ] | "all" ;   (* default: once *)
  * relative     = ( "+" | "-" ) number ;    (* from the start of each match; default +0 *)
  * change       = bytes "->" bytes          (* guarded: old -> new, same length *)
  *              | bytes ;                   (* unguarded *)
- * bytes        = hexdigit hexdigit { hexdigit hexdigit } ;   (* spaces allowed between pairs *)
+ * bytes        = group { [ ":" | "," | "-" ] group } ;   (* hex data as on the command line *)
+ * group        = [ "0x" ] hexdigit hexdigit { hexdigit hexdigit } ;
  *
  * file-guard   = "sha256" ( "before" | "after" ) hexdigit * 64
  *              | "size"   ( "before" | "after" ) number ;    (* each at most once *)
  *
- * number       = decimal | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
+ * number       = decimal [ "." digits ] [ suffix ] | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
  * decimal      = "0" | nonzero { digit } ;   (* no leading zeros: "00001f40" is an xxd line *)
- * integer      = decimal ;
- *                (* "_" may separate digits of any number: 0x1_0000 *)
+ * suffix       = ( "K" | "M" | "G" | "T" ) [ "iB" ] ;   (* either case, powers of 1024: 4K = 4096;
+ *                                                 a fraction needs a suffix and whole bytes: 1.5K *)
+ * integer      = number ;
+ *                (* "_" may separate digits of any number: 0x1_0000. Numbers, hex bytes and
+ *                   patterns are read by the same code as the command line's
+ *                   (src/format/number.ts, src/format/data.ts). *)
  * ```
  *
  * Semantics (see model.ts): a hunk already holding its new bytes is "already applied"; an
@@ -120,14 +126,11 @@ function parseChange(line: Line, stmt: string, start: number): { old?: Uint8Arra
 function parseNumberAt(line: Line, stmt: string, start: number, what: string): { value: bigint; end: number } {
   const i = skipBlank(stmt, start);
   let end = i;
-  while (end < stmt.length && /[0-9a-zA-Z_]/.test(stmt[end]!)) end++;
+  while (end < stmt.length && /[0-9a-zA-Z_.]/.test(stmt[end]!)) end++;
   const token = stmt.slice(i, end);
   if (token === '') line.fail(`expected ${what}`, i);
   const value = parseUnsigned(token);
-  if (value === undefined) {
-    const hint = /^0[0-9a-fA-F]/.test(token) ? ' (write hex as 0x..., decimal without leading zeros)' : '';
-    line.fail(`${quote(token)} is not a number${hint}`, i);
-  }
+  if (isLexError(value)) line.fail(`${quote(token)} is not a number (${value.error})`, i + value.at);
   return { value, end };
 }
 
@@ -143,7 +146,7 @@ function parseCount(line: Line, text: string, base: number): MatchCount {
   if (t === 'all') return 'all';
   const m = /^([0-9a-zA-Z_]+)(\s+times?)?$/.exec(t);
   const n = m ? parseUnsigned(m[1]!) : undefined;
-  if (n === undefined) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
+  if (n === undefined || isLexError(n)) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
   if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(`match count must be at least 1`, at);
   return Number(n);
 }

@@ -49,6 +49,8 @@ export interface PlanOptions {
   readonly truncate?: boolean;
   /** Bytes per read while scanning for anchors (default 64 MiB). */
   readonly window?: number;
+  /** How anchors are searched (default {@link sequentialScan} over `file`); the CLI scans in parallel. */
+  readonly scan?: PatternScan;
 }
 
 export type HunkState = 'apply' | 'already' | 'fail';
@@ -117,10 +119,11 @@ function postPattern(a: AnchorHunk): BytePattern | undefined {
 
 interface AnchorScan {
   readonly anchor: AnchorHunk;
-  readonly pre: WindowScanner;
-  readonly post: WindowScanner | undefined;
-  readonly preAt: bigint[];
-  readonly postAt: bigint[];
+  readonly post: BytePattern | undefined;
+  preCount: number;
+  preAt: readonly bigint[];
+  postCount: number;
+  postAt: readonly bigint[];
 }
 
 /** `all` patches at most this many matches: each becomes a hunk held in memory. */
@@ -131,26 +134,49 @@ function keepLimit(expect: AnchorHunk['expect']): number {
   return expect === 'all' ? MAX_ALL_MATCHES + 1 : expect + 3;
 }
 
-function scanAnchors(anchors: readonly AnchorHunk[], file: FileAccess, window: number): AnchorScan[] {
-  const scans = anchors.map((anchor): AnchorScan => {
-    const post = postPattern(anchor);
-    return {
-      anchor,
-      pre: new WindowScanner(compilePattern(anchor.pattern)),
-      post: post && new WindowScanner(compilePattern(post)),
-      preAt: [],
-      postAt: [],
-    };
-  });
-  if (scans.length === 0) return scans;
-  for (let off = 0n; off < file.size; off += BigInt(window)) {
-    const len = Number(file.size - off < BigInt(window) ? file.size - off : BigInt(window));
-    const view = file.read(off, len);
-    for (const s of scans) {
-      const limit = keepLimit(s.anchor.expect);
-      s.pre.scan(view, off, (at) => void (s.preAt.length < limit && s.preAt.push(at)));
-      s.post?.scan(view, off, (at) => void (s.postAt.length < limit && s.postAt.push(at)));
+/** What a pattern search over the whole file reports: every match counted, the first `keep` kept. */
+export interface PatternMatches {
+  readonly count: number;
+  /** Start offsets of the first matches, increasing. */
+  readonly at: readonly bigint[];
+}
+
+/**
+ * Searches the whole file for each pattern (matches may overlap), keeping the first `keep[i]`
+ * positions of pattern i: the default is one sequential pass through `file.read` windows.
+ */
+export type PatternScan = (patterns: readonly BytePattern[], keep: readonly number[]) => PatternMatches[];
+
+/** The default {@link PatternScan}: one pass over the file in windows, feeding every pattern's scanner. */
+export function sequentialScan(file: FileAccess, window = 64 * 1024 * 1024): PatternScan {
+  return (patterns, keep) => {
+    const jobs = patterns.map((p, i) => ({ scanner: new WindowScanner(compilePattern(p)), at: [] as bigint[], limit: keep[i]! }));
+    if (jobs.length === 0) return [];
+    for (let off = 0n; off < file.size; off += BigInt(window)) {
+      const len = Number(file.size - off < BigInt(window) ? file.size - off : BigInt(window));
+      const view = file.read(off, len);
+      for (const j of jobs) j.scanner.scan(view, off, (at) => void (j.at.length < j.limit && j.at.push(at)));
     }
+    return jobs.map((j) => ({ count: j.scanner.count, at: j.at }));
+  };
+}
+
+function scanAnchors(anchors: readonly AnchorHunk[], scan: PatternScan): AnchorScan[] {
+  const scans = anchors.map((anchor): AnchorScan => ({ anchor, post: postPattern(anchor), preCount: 0, preAt: [], postCount: 0, postAt: [] }));
+  if (scans.length === 0) return scans;
+  scan(scans.map((s) => s.anchor.pattern), scans.map((s) => keepLimit(s.anchor.expect))).forEach((m, i) => {
+    scans[i]!.preCount = m.count;
+    scans[i]!.preAt = m.at;
+  });
+  // The patched form only matters where the pattern itself does not match as expected (typically
+  // a rerun of an applied patch): a second pass for those anchors only, so a first application
+  // reads the file once.
+  const rerun = scans.filter((s) => s.post !== undefined && !satisfies(s.anchor.expect, s.preCount));
+  if (rerun.length > 0) {
+    scan(rerun.map((s) => s.post!), rerun.map((s) => keepLimit(s.anchor.expect))).forEach((m, i) => {
+      rerun[i]!.postCount = m.count;
+      rerun[i]!.postAt = m.at;
+    });
   }
   return scans;
 }
@@ -168,9 +194,9 @@ function times(n: number): string {
 }
 
 /** Match positions the anchor resolves to, or a failure line. */
-function resolveAnchor(s: AnchorScan): { at: bigint[] } | { failure: string } {
+function resolveAnchor(s: AnchorScan): { at: readonly bigint[] } | { failure: string } {
   const { anchor } = s;
-  const pre = s.pre.count;
+  const pre = s.preCount;
   if (anchor.expect === 'all' && pre > MAX_ALL_MATCHES) {
     return {
       failure:
@@ -179,7 +205,7 @@ function resolveAnchor(s: AnchorScan): { at: bigint[] } | { failure: string } {
     };
   }
   if (satisfies(anchor.expect, pre)) return { at: s.preAt };
-  const postCount = s.post?.count ?? 0;
+  const postCount = s.postCount;
   // The positions kept are complete unless a count ran past keepLimit, and then the union
   // exceeds any numeric expectation (or the cap of `all`) anyway.
   if (s.post && s.preAt.length === pre && s.postAt.length === postCount) {
@@ -235,7 +261,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     }
     resolved.push({ offset, hunk: h });
   }
-  for (const s of scanAnchors(anchors, file, opts.window ?? 64 * 1024 * 1024)) {
+  for (const s of scanAnchors(anchors, opts.scan ?? sequentialScan(file, opts.window))) {
     const r = resolveAnchor(s);
     if ('failure' in r) {
       failures.push({ source: s.anchor.source, text: r.failure });

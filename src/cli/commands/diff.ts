@@ -1,0 +1,255 @@
+// mmapx diff OLD NEW [-o PATCH] [--format native|cmp|ips]: the guarded native patch that turns
+// OLD into NEW (old and new bytes per hunk, nearby changes coalesced, the size change as
+// `size before` / `size after`), GNU `cmp -l` lines, or an IPS patch. Both files are compared
+// window by window through read-only maps, so memory stays flat; the patch is streamed out.
+//
+// Exit status 0 whether or not the files differ (unlike cmp and diff: 1 means "failed" here);
+// the output and --json's `identical` tell.
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { parseNumber } from '../../format/number.js';
+import {
+  cmpEofNote,
+  cmpOffsetWidth,
+  DiffScanner,
+  differingRuns,
+  formatCmpWindow,
+  formatHunkLine,
+  formatIps,
+  hunksToIps,
+  type OffsetHunk,
+} from '../../format/patch/index.js';
+import { hex } from '../../format/patch/lex.js';
+import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
+import type { Context, Result } from '../context.js';
+import { fsError, knownSize, type OpenFile, openFile } from '../files.js';
+import { SCAN_WINDOW } from '../scan.js';
+import { Timer } from '../timing.js';
+
+type Format = 'native' | 'cmp' | 'ips';
+
+/** Where the patch goes: stdout, a file written under a temporary name and renamed at the end, or memory (--json). */
+class Output {
+  #fd: number | undefined;
+  #tmp: string | undefined;
+  readonly #target: string | undefined;
+  readonly #ctx: Context;
+  readonly #keep: boolean;
+  #parts: (string | Uint8Array)[] = [];
+  #pending = 0;
+  readonly kept: (string | Uint8Array)[] = [];
+  bytes = 0;
+
+  constructor(ctx: Context, target: string | undefined, keep: boolean) {
+    this.#ctx = ctx;
+    this.#target = target;
+    this.#keep = keep;
+    if (target !== undefined) {
+      this.#tmp = join(dirname(target), `.${basename(target)}.mmapx-tmp-${process.pid}`);
+      try {
+        this.#fd = openSync(this.#tmp, 'wx', 0o644);
+      } catch (err) {
+        throw fsError(err, `cannot write ${target}`);
+      }
+    }
+  }
+
+  write(data: string | Uint8Array): void {
+    this.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.#keep) {
+      this.kept.push(data);
+      return;
+    }
+    this.#parts.push(data);
+    this.#pending += data.length;
+    if (this.#pending >= 1024 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    const all = this.#parts.every((p) => typeof p === 'string') ? this.#parts.join('') : Buffer.concat(this.#parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    this.#parts = [];
+    this.#pending = 0;
+    if (this.#fd === undefined) {
+      this.#ctx.stdout(all);
+      return;
+    }
+    const buf = typeof all === 'string' ? Buffer.from(all) : all;
+    try {
+      for (let done = 0; done < buf.length; ) done += writeSync(this.#fd, buf, done, buf.length - done);
+    } catch (err) {
+      throw fsError(err, `cannot write ${this.#target}`);
+    }
+  }
+
+  /** Flushes, and puts a file output in place. */
+  finish(): void {
+    this.flush();
+    if (this.#fd === undefined) return;
+    closeSync(this.#fd);
+    this.#fd = undefined;
+    try {
+      renameSync(this.#tmp!, this.#target!);
+    } catch (err) {
+      throw fsError(err, `cannot write ${this.#target}`);
+    }
+    this.#tmp = undefined;
+  }
+
+  /** On failure: no half-written output file is left behind. */
+  abandon(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    if (this.#tmp !== undefined) {
+      try {
+        unlinkSync(this.#tmp);
+      } catch {
+        // nothing to clean
+      }
+    }
+  }
+}
+
+function sameFile(a: string, b: OpenFile): boolean {
+  try {
+    const st = statSync(a, { bigint: true });
+    return st.dev === b.stat.dev && st.ino === b.stat.ino;
+  } catch {
+    return false;
+  }
+}
+
+export default async function diff(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [oldPath, newPath] = args as [string, string];
+  ctx.path = oldPath;
+  const timer = new Timer();
+  const format = (opts.format ?? 'native') as Format;
+  const target = opts.output !== undefined ? String(opts.output) : undefined;
+  let coalesce = 8;
+  if (opts.coalesce !== undefined) {
+    const n = parseNumber(String(opts.coalesce), 'coalesce');
+    if (n < 0n || n > 1_000_000n) throw new InputError(`--coalesce ${String(opts.coalesce)} must be 0..1000000`);
+    coalesce = Number(n);
+  }
+  const json = ctx.globals.json;
+  if (format === 'ips' && json && target === undefined) throw new InputError('--format ips with --json needs -o PATCH (the patch is binary)');
+  if (format !== 'native' && opts.sha256) throw new InputError(`--sha256 guards only exist in the native format, not --format ${format}`);
+  timer.lap('parse');
+
+  const a = openFile(oldPath, { write: false, force: !!opts.force });
+  let b: OpenFile;
+  try {
+    ctx.path = newPath;
+    b = openFile(newPath, { write: false, force: !!opts.force });
+  } catch (err) {
+    a.close();
+    throw err;
+  }
+  ctx.path = oldPath;
+  timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
+  let out: Output | undefined;
+  try {
+    const sizeA = knownSize(a);
+    ctx.path = newPath;
+    const sizeB = knownSize(b);
+    ctx.path = oldPath;
+    if (target !== undefined && (sameFile(target, a) || sameFile(target, b))) {
+      throw new InputError(`-o ${target} is one of the files being compared`);
+    }
+    out = new Output(ctx, target, json && target === undefined);
+    const hashA: Hash | undefined = opts.sha256 ? createHash('sha256') : undefined;
+    const hashB: Hash | undefined = opts.sha256 ? createHash('sha256') : undefined;
+    const scanner = new DiffScanner({ coalesce, name: oldPath });
+    const ipsHunks: OffsetHunk[] = [];
+    let hunks = 0;
+    let changed = 0;
+    const width = cmpOffsetWidth(sizeA, sizeB);
+    const emit = (list: OffsetHunk[]): void => {
+      if (list.length === 0) return;
+      hunks += list.length;
+      for (const h of list) differingRuns(h.old!, h.new, (s, e) => (changed += e - s));
+      if (format === 'ips') ipsHunks.push(...list);
+      else out!.write(`${list.map(formatHunkLine).join('\n')}\n`);
+    };
+    if (format === 'native') {
+      out.write(`# mmapx diff: turns ${oldPath} into ${newPath}\n`);
+      if (sizeA !== sizeB) out.write(`size before ${hex(sizeA)}\nsize after ${hex(sizeB)}\n`);
+    }
+    // Walk NEW (cmp: the common part) in windows; OLD is mapped at the same offsets as far as it goes.
+    const limit = format === 'cmp' ? (sizeA < sizeB ? sizeA : sizeB) : sizeB;
+    const win = BigInt(SCAN_WINDOW);
+    for (let off = 0n; off < limit; off += win) {
+      const len = limit - off < win ? limit - off : win;
+      const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
+      const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
+      let mapA: Mmap | undefined;
+      try {
+        mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
+        const va = mapA ? mapA.bytes : new Uint8Array(0);
+        const vb = mapB.bytes;
+        hashA?.update(va);
+        hashB?.update(vb);
+        if (format === 'cmp') out.write(formatCmpWindow(va, vb, off, width));
+        else emit(scanner.push(va, vb));
+      } finally {
+        mapA?.unmap();
+        mapB.unmap();
+      }
+    }
+    if (format !== 'cmp') emit(scanner.finish());
+    // The rest of either file for the hashes (OLD past NEW's end, or cmp's longer file).
+    for (const [h, f, size] of [[hashA, a, sizeA], [hashB, b, sizeB]] as const) {
+      if (!h) continue;
+      for (let off = limit; off < size; off += win) {
+        const len = size - off < win ? size - off : win;
+        const m = new MmapOptions().offset(off).len(len).populate().map(f);
+        try {
+          h.update(m.bytes);
+        } finally {
+          m.unmap();
+        }
+      }
+    }
+    timer.lap('compare');
+    const sha256 = hashA && hashB ? { before: hashA.digest('hex'), after: hashB.digest('hex') } : null;
+    if (sha256) out.write(`sha256 before ${sha256.before}\nsha256 after ${sha256.after}\n`);
+    if (format === 'ips') out.write(formatIps(hunksToIps(ipsHunks, sizeA !== sizeB ? sizeB : undefined)));
+    out.finish();
+    timer.lap('output');
+    const identical = sizeA === sizeB && (format === 'cmp' ? out.bytes === 0 : hunks === 0);
+    const eof = format === 'cmp' ? cmpEofNote(sizeA, sizeB, { a: oldPath, b: newPath }) : undefined;
+    const what = format === 'cmp' ? `${out.bytes === 0 ? 'no' : 'some'} differing bytes` : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
+    const summary = `${identical ? 'identical' : what}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
+    const keptText = json && format !== 'ips' ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('') : undefined;
+    if (eof && !json && !ctx.globals.quiet) ctx.stderr(`mmapx: diff: ${eof}\n`);
+    return {
+      summary,
+      showSummary: !!opts.stats,
+      json: {
+        old: oldPath,
+        new: newPath,
+        format,
+        sizeOld: sizeA,
+        sizeNew: sizeB,
+        identical,
+        ...(format !== 'cmp' && { hunks, bytesChanged: changed }),
+        ...(eof !== undefined && { eof }),
+        sha256,
+        output: target ?? null,
+        ...(keptText !== undefined && target === undefined && { patch: keptText }),
+        timings: timer.json(),
+      },
+    };
+  } catch (err) {
+    out?.abandon();
+    throw err;
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+

@@ -1,0 +1,103 @@
+// mmapx find FILE PATTERN [--text] [--count] [--max N] [--range R]: offsets of a byte pattern
+// (hex with ?? and nibble wildcards, or text), scanned through read-only windows of a shared map
+// with Buffer.indexOf, so memory stays flat and a file in the page cache is never copied.
+//
+// Exit status: 0 when something matched, 3 when nothing did (like grep's 1, but 1 is "the
+// operation failed" here, so CI can tell "pattern absent" from "could not read the file").
+import { InputError } from '../../errors.js';
+import { parseHexPattern, parseTextData } from '../../format/data.js';
+import { formatOffset, parseNumber } from '../../format/number.js';
+import { formatPattern } from '../../format/patch/lex.js';
+import { parseRange, resolveRange } from '../../format/range.js';
+import { compilePattern, WindowScanner, type BytePattern } from '../../format/search.js';
+import { pageSize, windows } from '../../mmap/index.js';
+import type { Context, Result } from '../context.js';
+import { knownSize, openFile } from '../files.js';
+import { SCAN_WINDOW, scanFile } from '../scan.js';
+import { Timer } from '../timing.js';
+
+function readPattern(text: string, asText: boolean): BytePattern {
+  if (!asText) return parseHexPattern(text, { nibbles: true });
+  const bytes = parseTextData(text);
+  return { bytes, mask: new Uint8Array(bytes.length).fill(0xff) };
+}
+
+export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [path, patternText] = args as [string, string];
+  ctx.path = path;
+  const timer = new Timer();
+  const pattern = readPattern(patternText, !!opts.text);
+  const shownPattern = opts.text ? JSON.stringify(patternText) : formatPattern(pattern.bytes, pattern.mask);
+  let max: number | undefined;
+  if (opts.max !== undefined) {
+    const n = parseNumber(String(opts.max), 'max');
+    if (n < 1n) throw new InputError(`--max ${String(opts.max)} must be at least 1`);
+    max = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+  }
+  const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
+  const compiled = compilePattern(pattern);
+  timer.lap('parse');
+
+  const file = openFile(path, { write: false, force: !!opts.force });
+  timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
+  const countOnly = !!opts.count;
+  const json = ctx.globals.json;
+  try {
+    const size = knownSize(file);
+    const r = range ? resolveRange(range, size) : { offset: 0n, length: size };
+    // One more than --max, to tell "exactly N" from "N and more" (truncated).
+    const scanner = new WindowScanner(compiled, max !== undefined ? { max: max + 1 } : {});
+    const matches: bigint[] = [];
+    let printed = 0;
+    let total: number;
+    const stream = !countOnly && !json;
+    if (countOnly && max === undefined) {
+      // A plain count: on every core (src/cli/scan.ts).
+      total = scanFile(file, r, [pattern], [0], { workers: true })[0]!.count;
+    } else {
+      const keep = (at: bigint): void => {
+        if (max === undefined || matches.length + printed < max) matches.push(at);
+      };
+      for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
+        scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
+        if (stream && matches.length > 0) {
+          ctx.stdout(matches.map((m) => `${formatOffset(m)}\n`).join(''));
+          printed += matches.length;
+          matches.length = 0;
+        }
+        if (scanner.done) break;
+      }
+      total = scanner.count;
+    }
+    timer.lap('scan');
+    const truncated = max !== undefined && total > max;
+    const count = truncated ? max! : total;
+    const found = count > 0;
+    const stats = `${count} match${count === 1 ? '' : 'es'}${truncated ? ` (stopped at --max ${max})` : ''} of ${shownPattern} in ${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)} of ${path} ${timer.describe()}`;
+    const result: Result = {
+      summary: stats,
+      showSummary: !!opts.stats,
+      json: {
+        file: path,
+        pattern: shownPattern,
+        matches: countOnly ? null : matches,
+        count,
+        truncated,
+        range: { offset: r.offset, length: r.length },
+        timings: timer.json(),
+      },
+      ...(!found && { exitCode: 3 as const, error: `no match for ${shownPattern}` }),
+    };
+    if (countOnly) result.stdout = `${count}\n`;
+    if (stream && found) {
+      // The offsets went out window by window; only the --stats line is left.
+      if (opts.stats && !ctx.globals.quiet) ctx.stderr(`${stats}\n`);
+      result.printed = true;
+    }
+    return result;
+  } finally {
+    file.close();
+  }
+}

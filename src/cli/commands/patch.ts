@@ -1,0 +1,395 @@
+// mmapx patch FILE [PATCH|-] [--edit SPEC]... [--find HEX --replace HEX [--all|--count N]]:
+// guarded, idempotent, all-or-nothing binary patching.
+//
+// Phases: parse every source; refuse while a journal exists; plan against the file through
+// read-only windows (anchors, guards, "already applied"); hash the file and the would-be result
+// in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
+// the hunks through shared maps of only the pages they touch (checking each range still holds
+// the bytes the journal saved), flush them (write-back per window, one fdatasync), and remove the
+// journal. Any failure before the journal leaves the file untouched; any failure after it rolls
+// the file back from the journal.
+import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { GuardError, InputError, OperationError } from '../../errors.js';
+import { parseNumber } from '../../format/number.js';
+import {
+  checkHashes,
+  describeSource,
+  detectDumpLayout,
+  differingRuns,
+  dumpToPatch,
+  findReplaceHunk,
+  formatChangeListing,
+  hashesNeeded,
+  ipsToPatch,
+  looksLikeIps,
+  mergePatches,
+  parseDump,
+  parseEditSpec,
+  parseIps,
+  parseNativePatch,
+  planPatch,
+  type Patch,
+  type Plan,
+  type PlannedHunk,
+  applyPlan,
+} from '../../format/patch/index.js';
+import type { BytePattern } from '../../format/search.js';
+import { MmapOptions, pageSize } from '../../mmap/index.js';
+import type { Context, Result } from '../context.js';
+import { fsError, knownSize, openFile } from '../files.js';
+import { journalPath, type JournalRecord, refuseIfJournal, removeJournal, rollBack, writeJournal } from '../journal.js';
+import { ChangedUnderfoot, type FileRef, groupWindows, MappedReader, resultImage, type WriteReport, writeRanges } from '../mapped.js';
+import { hashFileAndResult, scanFile } from '../scan.js';
+import { Timer } from '../timing.js';
+
+/** Bytes of old/new shown per change in --json. */
+const SHOWN = 64;
+
+type Format = 'native' | 'xxd' | 'ips';
+
+function readPatchFile(arg: string): { bytes: Buffer; name: string } {
+  if (arg === '-') {
+    if (process.stdin.isTTY) throw new InputError('PATCH is - but standard input is a terminal: pipe the patch in');
+    try {
+      return { bytes: readFileSync(0), name: 'stdin' };
+    } catch (err) {
+      throw fsError(err, 'cannot read the patch from standard input');
+    }
+  }
+  try {
+    return { bytes: readFileSync(arg), name: arg };
+  } catch (err) {
+    throw fsError(err, `cannot read the patch ${arg}`);
+  }
+}
+
+/** Parses the patch file in `format`; a native parse error says when the text looks like another format. */
+function parsePatchFile(bytes: Buffer, name: string, format: Format): Patch {
+  if (format === 'ips') return ipsToPatch(parseIps(bytes, name), name);
+  const text = bytes.toString('utf8');
+  if (format === 'xxd') return dumpToPatch(parseDump(text, name), name);
+  try {
+    return parseNativePatch(text, name);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const hint = looksLikeIps(bytes)
+      ? ' (this looks like an IPS patch: use --format ips)'
+      : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
+        ? ' (this looks like a hex dump: use --format xxd)'
+        : '';
+    throw hint ? new InputError(`${err.message}${hint}`, err.location) : err;
+  }
+}
+
+function collectSources(patchArg: string | undefined, opts: Record<string, unknown>): { patch: Patch; sources: string[] } {
+  const patches: Patch[] = [];
+  const sources: string[] = [];
+  const format = (opts.format ?? 'native') as Format;
+  if (patchArg !== undefined) {
+    const { bytes, name } = readPatchFile(patchArg);
+    patches.push(parsePatchFile(bytes, name, format));
+    sources.push(format === 'native' ? name : `${name} (${format})`);
+  } else if (opts.format !== undefined) {
+    throw new InputError(`--format ${format} describes a PATCH file, and none was given`);
+  }
+  const edits = (opts.edit as string[] | undefined) ?? [];
+  if (edits.length > 0) {
+    patches.push({ hunks: edits.map((spec, i) => parseEditSpec(spec, i + 1)), guards: {} });
+    sources.push(`--edit x${edits.length}`);
+  }
+  const find = opts.find as string | undefined;
+  const replace = opts.replace as string | undefined;
+  if (find !== undefined || replace !== undefined) {
+    if (find === undefined) throw new InputError('--replace needs --find');
+    if (replace === undefined) throw new InputError('--find needs --replace (to only search, use mmapx find)');
+    let count: number | undefined;
+    if (opts.count !== undefined) {
+      const n = parseNumber(String(opts.count), 'count');
+      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be at least 1`);
+      count = Number(n);
+    }
+    patches.push({ hunks: [findReplaceHunk(find, replace, { all: !!opts.all, ...(count !== undefined && { count }) })], guards: {} });
+    sources.push('--find/--replace');
+  } else if (opts.all || opts.count !== undefined) {
+    throw new InputError(`${opts.all ? '--all' : '--count'} only goes with --find/--replace`);
+  }
+  if (patches.length === 0) throw new InputError('nothing to apply: give a PATCH file (or - for stdin), --edit, or --find/--replace');
+  return { patch: mergePatches(patches), sources };
+}
+
+function parseSha256(text: string, what: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new InputError(`${what} must be 64 hex digits of SHA-256, not ${JSON.stringify(text.slice(0, 80))}`);
+  return text.toLowerCase();
+}
+
+function end(h: PlannedHunk): bigint {
+  return h.offset + BigInt(h.new.length);
+}
+
+function changedBytes(hunks: readonly PlannedHunk[]): number {
+  let n = 0;
+  for (const h of hunks) differingRuns(h.current, h.new, (s, e) => (n += e - s));
+  return n;
+}
+
+function counts(plan: Plan): { total: number; applied: number; already: number; failed: number } {
+  const c = { total: plan.hunks.length, applied: 0, already: 0, failed: 0 };
+  for (const h of plan.hunks) {
+    if (h.state === 'apply') c.applied++;
+    else if (h.state === 'already') c.already++;
+    else c.failed++;
+  }
+  return c;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function short(hash: string | undefined): string {
+  return hash === undefined ? '' : hash.slice(0, 12);
+}
+
+/** The original bytes the patch overwrites, as journal records: hunks within the old size, then what a shrink cuts off. */
+function* originals(plan: Plan, reader: MappedReader): Generator<JournalRecord> {
+  for (const h of plan.hunks) {
+    if (h.state !== 'apply' || h.offset >= plan.sizeBefore) continue;
+    const inside = end(h) < plan.sizeBefore ? h.current.length : Number(plan.sizeBefore - h.offset);
+    yield { offset: h.offset, bytes: h.current.subarray(0, inside) };
+  }
+  const chunk = 16 * 1024 * 1024;
+  for (let at = plan.sizeAfter; at < plan.sizeBefore; at += BigInt(chunk)) {
+    const n = plan.sizeBefore - at < BigInt(chunk) ? Number(plan.sizeBefore - at) : chunk;
+    yield { offset: at, bytes: reader.read(at, n) };
+  }
+}
+
+/** Applies the plan to private copy-on-write maps of the pages it touches; returns each change's new bytes as read back. */
+function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): Map<PlannedHunk, Uint8Array> {
+  const out = new Map<PlannedHunk, Uint8Array>();
+  const inFile = apply
+    .filter((h) => h.offset < plan.sizeBefore)
+    .map((h) => ({ offset: h.offset, length: Number((end(h) < plan.sizeBefore ? end(h) : plan.sizeBefore) - h.offset), h }));
+  for (const w of groupWindows(inFile)) {
+    const map = new MmapOptions().offset(w.offset).len(w.length).mapCopy(file);
+    try {
+      const view = map.bytes;
+      applyPlan(view, plan, w.offset);
+      for (const it of w.items) {
+        const at = Number(it.offset - w.offset);
+        const bytes = new Uint8Array(it.h.new.length);
+        bytes.set(view.subarray(at, at + it.length));
+        bytes.set(it.h.new.subarray(it.length), it.length); // past the current end: the grown part
+        out.set(it.h, bytes);
+      }
+    } finally {
+      map.unmap();
+    }
+  }
+  for (const h of apply) if (!out.has(h)) out.set(h, h.new);
+  return out;
+}
+
+export default async function patch(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [path, patchArg] = args as [string, string | undefined];
+  ctx.path = path;
+  const timer = new Timer();
+  const dryRun = !!opts.dryRun;
+  const useJournal = opts.journal !== false;
+  const { patch: parsed, sources } = collectSources(patchArg, opts);
+  const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
+  timer.lap('parse');
+
+  refuseIfJournal(path);
+  const jpath = journalPath(path);
+  const file = openFile(path, { write: !dryRun, force: !!opts.force });
+  timer.lap('open');
+  pageSize(); // loads the FFI on first use, timed on its own
+  timer.lap('ffi');
+  const reader = new MappedReader(file, knownSize(file));
+  try {
+    const size = reader.size;
+    // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
+    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: true });
+    const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
+    timer.lap('plan');
+    const c = counts(plan);
+    const base = {
+      file: path,
+      sources,
+      dryRun,
+      hunks: c,
+      sizeBefore: plan.sizeBefore,
+      sizeAfter: plan.sizeAfter,
+    };
+
+    if (plan.state === 'fail') {
+      const failedHunks = plan.hunks
+        .filter((h) => h.state === 'fail')
+        .map((h) => ({
+          source: describeSource(h.hunk.source),
+          offset: h.offset,
+          expected: Buffer.from(h.old ?? new Uint8Array(0)).toString('hex'),
+          actual: Buffer.from(h.current).toString('hex'),
+          ...(h.match !== undefined && { match: h.match }),
+        }));
+      const first = plan.failures[0]!;
+      const more = plan.failures.length > 1 ? ` (and ${plan.failures.length - 1} more)` : '';
+      return {
+        stdout: plan.failures.map((f) => `FAILED ${f}\n`).join(''),
+        showSummary: false,
+        exitCode: 3,
+        error: `${plural(plan.failures.length, 'guard')} failed, nothing written: ${first}${more}`,
+        json: { status: 'failed', ...base, bytesChanged: 0, failures: plan.failures, failedHunks, sha256: null, journal: null, timings: timer.json() },
+      };
+    }
+
+    // Hashes: the guards' and --expect-result-sha256's always; the report's unless --no-hash.
+    const need = hashesNeeded(plan);
+    const report = opts.hash !== false;
+    const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
+    const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
+    const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true });
+    if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
+    if (wantBefore || wantAfter) timer.lap('hash');
+    const sha256 = hashes.before !== undefined || hashes.after !== undefined ? { before: hashes.before ?? null, after: hashes.after ?? null } : null;
+    const resultHash = plan.state === 'already' ? hashes.before : hashes.after;
+    const guardFailure = (err: unknown): Result => {
+      if (!(err instanceof GuardError)) throw err;
+      return {
+        stdout: `FAILED ${err.message}\n`,
+        showSummary: false,
+        exitCode: 3,
+        error: `guard failed, nothing written: ${err.message}`,
+        json: { status: 'failed', ...base, bytesChanged: 0, failures: [err.message], failedHunks: [], sha256, journal: null, timings: timer.json() },
+      };
+    };
+    try {
+      checkHashes(plan, { ...(hashes.before !== undefined && { current: hashes.before }), ...(hashes.after !== undefined && { result: hashes.after }) });
+      if (expectResult !== undefined && resultHash !== expectResult) {
+        throw new GuardError(`--expect-result-sha256: the patched file would have sha256 ${resultHash}, expected ${expectResult}`);
+      }
+    } catch (err) {
+      return guardFailure(err);
+    }
+
+    const apply = plan.hunks.filter((h) => h.state === 'apply');
+    const bytesChanged = changedBytes(apply);
+    const resize = plan.sizeAfter !== plan.sizeBefore ? `, size ${plan.sizeBefore} -> ${plan.sizeAfter}` : '';
+    const hashText = sha256 ? `; sha256 ${short(sha256.before ?? undefined)}… -> ${short(sha256.after ?? undefined)}…` : '';
+
+    if (plan.state === 'already') {
+      return {
+        summary: `already applied: ${path} holds the new bytes of ${plural(c.total, 'hunk')}, nothing written${sha256?.before ? `; sha256 ${short(sha256.before)}…` : ''} ${timer.describe()}`,
+        showSummary: true,
+        json: { status: 'already', ...base, bytesChanged: 0, sha256, journal: null, timings: timer.json() },
+      };
+    }
+
+    if (dryRun) {
+      const neu = dryRunBytes(file, plan, apply);
+      timer.lap('apply-private');
+      const lines: string[] = [];
+      const changes: Record<string, unknown>[] = [];
+      for (const h of apply) {
+        const n = neu.get(h)!;
+        lines.push(...formatChangeListing(h.offset, h.current, n, describeSource(h.hunk.source)));
+        changes.push({
+          source: describeSource(h.hunk.source),
+          offset: h.offset,
+          length: h.new.length,
+          old: Buffer.from(h.current.subarray(0, SHOWN)).toString('hex'),
+          new: Buffer.from(n.subarray(0, SHOWN)).toString('hex'),
+        });
+      }
+      if (plan.sizeAfter !== plan.sizeBefore) {
+        const how = plan.sizeAfter > plan.sizeBefore ? 'grown, zero-filled' : `truncated, ${plan.sizeBefore - plan.sizeAfter} bytes cut off`;
+        lines.push(`size ${plan.sizeBefore} -> ${plan.sizeAfter} (${how})`);
+      }
+      if (sha256?.before) lines.push(`sha256 before ${sha256.before}`);
+      if (sha256?.after) lines.push(`sha256 after  ${sha256.after}`);
+      return {
+        stdout: `${lines.join('\n')}\n`,
+        summary: `dry run: ${plural(c.applied, 'hunk')} would change ${plural(bytesChanged, 'byte')} of ${path}${c.already ? ` (${c.already} already applied)` : ''}${resize}; the file is untouched ${timer.describe()}`,
+        showSummary: true,
+        json: { status: 'dry-run', ...base, bytesChanged, sha256, journal: null, changes, timings: timer.json() },
+      };
+    }
+
+    // From here on the file changes: first the journal, durable, then the bytes.
+    const st = fstatSync(file.fd, { bigint: true });
+    const header = { dev: st.dev, ino: st.ino, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
+    let journal: { records: number; bytes: number } | undefined;
+    if (useJournal) {
+      journal = writeJournal(jpath, header, originals(plan, reader));
+      timer.lap('journal');
+    }
+    reader.close();
+    let written: WriteReport;
+    try {
+      if (plan.sizeAfter !== plan.sizeBefore) {
+        ftruncateSync(file.fd, Number(plan.sizeAfter));
+        timer.lap('resize');
+      }
+      // Each range is written only if it still holds the bytes the journal saved.
+      const ranges = apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
+      // Each window starts its write-back as soon as it is written; one fdatasync (fsync when the
+      // size changed) then waits for all of it: the data is durable before the journal goes.
+      written = writeRanges(file, ranges, { sync: 'start' });
+      timer.lap('write');
+      timer.split('write', 'writeback', written.syncMs);
+      if (plan.sizeAfter !== plan.sizeBefore) fsyncSync(file.fd);
+      else fdatasyncSync(file.fd);
+      timer.lap('fdatasync');
+    } catch (err) {
+      failAfterJournal(file, useJournal ? jpath : undefined, err);
+    }
+    if (useJournal) {
+      removeJournal(jpath);
+      timer.lap('cleanup');
+    }
+    return {
+      summary:
+        `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(bytesChanged, 'byte')} changed)` +
+        `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
+        `${useJournal ? '' : ' (no journal)'} ${timer.describe()}`,
+      showSummary: true,
+      json: {
+        status: 'applied',
+        ...base,
+        bytesChanged,
+        bytesWritten: written.bytes,
+        windows: written.windows,
+        synced: written.synced,
+        sha256,
+        journal: journal ? { path: jpath, records: journal.records, bytes: journal.bytes } : null,
+        timings: timer.json(),
+      },
+    };
+  } finally {
+    reader.close();
+    file.close();
+  }
+}
+
+/**
+ * A failure after the journal was written: roll the file back from the journal (as recover
+ * would), then report the failure. If the rollback fails too, the journal stays and the error
+ * says to run recover.
+ */
+function failAfterJournal(file: FileRef, jpath: string | undefined, err: unknown): never {
+  const why = err instanceof ChangedUnderfoot ? `${err.message} (another program is writing it)` : err instanceof Error ? err.message : String(err);
+  if (jpath === undefined) {
+    throw new OperationError(`${why}; without a journal the file may be partly patched`, undefined, { cause: err });
+  }
+  try {
+    rollBack(jpath, file);
+  } catch (again) {
+    throw new OperationError(
+      `${why}; rolling back failed too (${again instanceof Error ? again.message : String(again)}): run 'mmapx recover ${file.path}'`,
+      undefined,
+      { cause: err },
+    );
+  }
+  throw new OperationError(`${why}; the file was rolled back from the journal, nothing changed`, undefined, { cause: err });
+}

@@ -1,0 +1,466 @@
+// The undo journal that makes `mmapx patch` all-or-nothing across crashes, and `mmapx recover`.
+//
+// Where: `.NAME.mmapx-journal` in the directory of the file (after resolving symlinks, so that
+// every path to the file finds it); a NAME too long for that gets `.mmapx-journal.<32 hex of
+// sha256(NAME)>` instead.
+//
+// Format, version 1 (all integers unsigned little-endian):
+//
+//   header, 64 bytes
+//     0   8  magic "MMAPXJNL"
+//     8   4  version = 1
+//     12  4  header length = 64
+//     16  8  st_dev of the file
+//     24  8  st_ino of the file
+//     32  8  size before the patch
+//     40  8  size after the patch
+//     48  8  pid of the writer (recover refuses while that process is an mmapx still running)
+//     56  8  creation time, ms since the epoch (information only)
+//   records, any number
+//     0   8  file offset
+//     8   4  n = length (1 .. 64 MiB)
+//     12  n  the file's bytes there before the patch
+//   trailer, 56 bytes, written last
+//     0   8  magic "MMAPXEND"
+//     8   8  number of records
+//     16  8  length of header + records in bytes
+//     24  32 SHA-256 of header + records
+//
+// Protocol: the journal is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, written in full,
+// fsynced, and its directory fsynced, before the first byte of the file changes (growth
+// included). Then the file is resized and written through maps, fdatasynced, and the journal is
+// unlinked and the directory fsynced again. So a journal without a valid trailer is one whose
+// patch never touched the file; a journal with one holds every original byte the patch may have
+// overwritten (and the bytes a shrink cut off), and restoring them gives the original file back.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants as fsc,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OperationError } from '../errors.js';
+import { formatOffset } from '../format/number.js';
+import { fsError } from './files.js';
+import { equalBytes, type FileRef, writeRanges } from './mapped.js';
+
+const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
+const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
+const VERSION = 1;
+export const HEADER_LENGTH = 64;
+export const TRAILER_LENGTH = 56;
+const RECORD_HEAD = 12;
+/** Records longer than this are split (bounded buffers when reading them back). */
+export const MAX_RECORD = 64 * 1024 * 1024;
+const SUFFIX = '.mmapx-journal';
+const NAME_MAX = 255;
+
+/** What a journal says about its file. */
+export interface JournalHeader {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly sizeBefore: bigint;
+  readonly sizeAfter: bigint;
+  /** The process that wrote it (0 when unknown). */
+  readonly pid?: number;
+}
+
+/** Original bytes at a file offset. */
+export interface JournalRecord {
+  readonly offset: bigint;
+  readonly bytes: Uint8Array;
+}
+
+/** The journal's path for `file`: beside the file itself (symlinks resolved). */
+export function journalPath(file: string): string {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    real = resolve(file);
+  }
+  const name = basename(real);
+  const plain = `.${name}${SUFFIX}`;
+  const short = Buffer.byteLength(plain) <= NAME_MAX ? plain : `${SUFFIX}.${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
+  return join(dirname(real), short);
+}
+
+/**
+ * Refuses to let a mutating command touch `file` while a journal of an interrupted patch exists
+ * (its bytes may be half patched): exit 1, naming the journal and what to run.
+ */
+export function refuseIfJournal(file: string): void {
+  const j = journalPath(file);
+  try {
+    lstatSync(j);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fsError(err, `cannot check for a journal at ${j}`);
+  }
+  throw new OperationError(
+    `a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${file}' first`,
+  );
+}
+
+/** fsync of a directory, so that a created or removed name is durable. */
+export function syncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  } catch (err) {
+    throw fsError(err, `cannot open the directory ${dir} to sync it`);
+  }
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    // Some filesystems cannot sync a directory; there is nothing more to do there.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw fsError(err, `cannot sync the directory ${dir}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function u64(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+}
+
+/**
+ * Writes a journal in full and makes it durable: created exclusively (never through a symlink),
+ * mode 0600, records in the given order (split at {@link MAX_RECORD}), trailer last, fsync of
+ * the journal and of its directory. On failure the partial journal is removed again.
+ *
+ * @returns the number of records and the journal's size in bytes.
+ * @throws OperationError when the journal cannot be created (it exists, or the directory is not
+ *   writable: the message says to use --no-journal) or written.
+ */
+export function writeJournal(path: string, header: JournalHeader, records: Iterable<JournalRecord>): { records: number; bytes: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new OperationError(`a journal appeared at ${path} (another patch is running, or was interrupted): run 'mmapx recover' on the file first`);
+    }
+    const e = fsError(err, `cannot create the journal ${path}`);
+    throw new OperationError(`${e.message}; a patch keeps its undo journal beside the file: make the directory writable, or use --no-journal`, e.code, { cause: err });
+  }
+  const hash = createHash('sha256');
+  let length = 0;
+  let count = 0;
+  // Records are gathered into one buffer of about 1 MiB, hashed and written in one call: a patch
+  // of 100,000 small hunks is a few writes, not 200,000.
+  const block = Buffer.allocUnsafe(1024 * 1024);
+  let used = 0;
+  const flush = (): void => {
+    const b = block.subarray(0, used);
+    hash.update(b);
+    for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+    used = 0;
+  };
+  const put = (b: Uint8Array): void => {
+    length += b.length;
+    if (used + b.length > block.length) flush();
+    if (b.length > block.length) {
+      hash.update(b);
+      for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      return;
+    }
+    block.set(b, used);
+    used += b.length;
+  };
+  try {
+    const head = Buffer.alloc(HEADER_LENGTH);
+    MAGIC.copy(head, 0);
+    head.writeUInt32LE(VERSION, 8);
+    head.writeUInt32LE(HEADER_LENGTH, 12);
+    head.writeBigUInt64LE(header.dev, 16);
+    head.writeBigUInt64LE(header.ino, 24);
+    head.writeBigUInt64LE(header.sizeBefore, 32);
+    head.writeBigUInt64LE(header.sizeAfter, 40);
+    head.writeBigUInt64LE(BigInt(process.pid), 48);
+    head.writeBigUInt64LE(BigInt(Date.now()), 56);
+    put(head);
+    for (const r of records) {
+      for (let at = 0; at < r.bytes.length; at += MAX_RECORD) {
+        const part = r.bytes.subarray(at, Math.min(r.bytes.length, at + MAX_RECORD));
+        if (used + RECORD_HEAD > block.length) flush();
+        block.writeBigUInt64LE(r.offset + BigInt(at), used);
+        block.writeUInt32LE(part.length, used + 8);
+        used += RECORD_HEAD;
+        length += RECORD_HEAD;
+        put(part); // copied (or written) right away: the caller's bytes may be a window's view
+        count++;
+      }
+    }
+    flush();
+    const trailer = Buffer.concat([END_MAGIC, u64(BigInt(count)), u64(BigInt(length)), hash.digest()]);
+    writeSync(fd, trailer);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      // the original error matters more
+    }
+    throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
+  }
+  closeSync(fd);
+  syncDirectory(dirname(path));
+  return { records: count, bytes: length + TRAILER_LENGTH };
+}
+
+/** Removes a journal whose work is done (or undone) and makes the removal durable. */
+export function removeJournal(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    throw fsError(err, `cannot remove the journal ${path}`);
+  }
+  syncDirectory(dirname(path));
+}
+
+/** A journal as read back: complete (valid trailer and checksum), or incomplete (never used). */
+export type JournalContents =
+  | { readonly state: 'complete'; readonly header: JournalHeader; readonly records: number; readonly bytes: number; read(): Iterable<JournalRecord> }
+  | { readonly state: 'incomplete'; readonly reason: string; readonly header?: JournalHeader };
+
+function readFully(fd: number, length: number, position: number): Buffer {
+  const b = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, b, done, length - done, position + done);
+    if (n === 0) throw new OperationError(`the journal ended early at byte ${position + done}`);
+    done += n;
+  }
+  return b;
+}
+
+function parseHeader(head: Buffer): JournalHeader {
+  return {
+    dev: head.readBigUInt64LE(16),
+    ino: head.readBigUInt64LE(24),
+    sizeBefore: head.readBigUInt64LE(32),
+    sizeAfter: head.readBigUInt64LE(40),
+    pid: Number(head.readBigUInt64LE(48)),
+  };
+}
+
+/** True when `pid` is a running process whose command line mentions mmapx (pids get reused). */
+function mmapxRunning(pid: number | undefined): boolean {
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('mmapx');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and validates the journal open at `fd` (`name` for messages).
+ *
+ * @throws OperationError for a file that is not an mmapx journal, of an unknown version, or whose
+ *   trailer is present but whose contents do not match it (damaged: nothing is decided for you).
+ */
+export function readJournal(fd: number, name: string): JournalContents {
+  const size = Number(fstatSync(fd).size);
+  const magicPart = readFully(fd, Math.min(size, MAGIC.length), 0);
+  if (!MAGIC.subarray(0, magicPart.length).equals(magicPart)) {
+    throw new OperationError(`${name} is not an mmapx journal (no MMAPXJNL magic): leaving it alone`);
+  }
+  if (size < HEADER_LENGTH) return { state: 'incomplete', reason: `it ends after ${size} bytes, inside its header` };
+  const head = readFully(fd, HEADER_LENGTH, 0);
+  const version = head.readUInt32LE(8);
+  if (version !== VERSION || head.readUInt32LE(12) !== HEADER_LENGTH) {
+    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know`);
+  }
+  const header = parseHeader(head);
+  if (size < HEADER_LENGTH + TRAILER_LENGTH) return { state: 'incomplete', reason: 'it has no trailer', header };
+  const trailer = readFully(fd, TRAILER_LENGTH, size - TRAILER_LENGTH);
+  if (!trailer.subarray(0, 8).equals(END_MAGIC)) return { state: 'incomplete', reason: 'it has no trailer', header };
+  const count = Number(trailer.readBigUInt64LE(8));
+  const length = Number(trailer.readBigUInt64LE(16));
+  const digest = trailer.subarray(24, 56).toString('hex');
+  const damaged = (why: string): OperationError =>
+    new OperationError(`${name} is damaged (${why}): it cannot be trusted to restore the file; inspect the file, then remove the journal by hand`);
+  if (length !== size - TRAILER_LENGTH) throw damaged(`its trailer says ${length} bytes of records, the file holds ${size - TRAILER_LENGTH}`);
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let at = 0; at < length; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, length - at), at);
+    if (n === 0) throw damaged('it ended while being read');
+    hash.update(chunk.subarray(0, n));
+    at += n;
+  }
+  if (hash.digest('hex') !== digest) throw damaged('its checksum does not match');
+  // Walk the records once to check their framing before anything is written.
+  let pos = HEADER_LENGTH;
+  let seen = 0;
+  while (pos < length) {
+    if (length - pos < RECORD_HEAD) throw damaged(`a record header is cut at byte ${pos}`);
+    const rh = readFully(fd, RECORD_HEAD, pos);
+    const n = rh.readUInt32LE(8);
+    if (n === 0 || n > MAX_RECORD || length - pos - RECORD_HEAD < n) throw damaged(`record ${seen + 1} has a bad length ${n}`);
+    pos += RECORD_HEAD + n;
+    seen++;
+  }
+  if (seen !== count) throw damaged(`it holds ${seen} records, its trailer says ${count}`);
+  return {
+    state: 'complete',
+    header,
+    records: count,
+    bytes: size,
+    *read(): Generator<JournalRecord> {
+      let p = HEADER_LENGTH;
+      while (p < length) {
+        const rh = readFully(fd, RECORD_HEAD, p);
+        const offset = rh.readBigUInt64LE(0);
+        const n = rh.readUInt32LE(8);
+        yield { offset, bytes: readFully(fd, n, p + RECORD_HEAD) };
+        p += RECORD_HEAD + n;
+      }
+    },
+  };
+}
+
+/** What a restore did. */
+export interface RestoreReport {
+  ranges: number;
+  bytes: number;
+  /** The file's size before the restore (it ends at the journal's size before). */
+  sizeFound: bigint;
+}
+
+/**
+ * Puts the original bytes back: grows the file back first if the patch shrank it, writes every
+ * record through shared maps (flushed with fdatasync), reads each back with pread and compares,
+ * truncates what the patch grew, and fsyncs. Idempotent: running it again after a crash gives the same file.
+ *
+ * @throws OperationError when a record does not read back as written.
+ */
+export function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint): RestoreReport {
+  const report: RestoreReport = { ranges: 0, bytes: 0, sizeFound };
+  if (sizeFound < header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
+  const batch: { offset: bigint; bytes: Uint8Array; length: number }[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    batch.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    writeRanges(file, batch, { sync: 'start' });
+    fdatasyncSync(file.fd);
+    for (const r of batch) {
+      const back = readFully(file.fd, r.length, Number(r.offset));
+      if (!equalBytes(back, r.bytes)) {
+        throw new OperationError(`restoring ${r.length} bytes at ${formatOffset(r.offset)}: they do not read back as written`);
+      }
+      report.ranges++;
+      report.bytes += r.length;
+    }
+    batch.length = 0;
+    batchBytes = 0;
+  };
+  for (const r of records) {
+    if (r.offset + BigInt(r.bytes.length) > header.sizeBefore) {
+      throw new OperationError(`the journal has a record at ${formatOffset(r.offset)} past the original size ${header.sizeBefore}`);
+    }
+    batch.push({ offset: r.offset, bytes: r.bytes, length: r.bytes.length });
+    batchBytes += r.bytes.length;
+    if (batchBytes >= MAX_RECORD) flush();
+  }
+  flush();
+  if (sizeFound > header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
+  fsyncSync(file.fd);
+  return report;
+}
+
+/** Opens a journal for reading, refusing what must not be trusted: a symlink, a file with other names, another user's file. */
+export function openJournal(path: string): { fd: number; close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new OperationError(`the journal ${path} is a symbolic link: refusing to follow it (remove it by hand)`);
+    }
+    throw fsError(err, `cannot open the journal ${path}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new OperationError(`the journal ${path} is not a regular file: refusing it (remove it by hand)`);
+    if (st.nlink !== 1) throw new OperationError(`the journal ${path} has ${st.nlink} hard links: refusing it (a journal has exactly one name)`);
+    const uid = process.geteuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new OperationError(`the journal ${path} belongs to uid ${st.uid}, not to you (uid ${uid}): refusing it`);
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return { fd, close: () => closeSync(fd) };
+}
+
+/** What {@link rollBack} found and did. */
+export type RollBackReport =
+  | { readonly state: 'incomplete'; readonly reason: string }
+  | ({ readonly state: 'restored'; readonly header: JournalHeader; readonly records: number } & RestoreReport);
+
+/**
+ * Restores `file` from the journal at `path` and removes the journal: the one procedure behind
+ * `mmapx recover` and behind a patch that fails after writing its journal. An incomplete journal
+ * (its patch never wrote) is only removed.
+ *
+ * @throws OperationError, leaving the journal in place, when the journal must not be trusted
+ *   (see {@link openJournal}, {@link readJournal}) or belongs to another file (device and inode,
+ *   or a size that is neither the size before nor after the patch).
+ */
+export function rollBack(path: string, file: FileRef): RollBackReport {
+  const j = openJournal(path);
+  let report: RollBackReport;
+  try {
+    const contents = readJournal(j.fd, path);
+    const writer = contents.header?.pid;
+    if (mmapxRunning(writer)) {
+      throw new OperationError(`the patch that wrote the journal ${path} (pid ${writer}) is still running: let it finish, or stop it first`);
+    }
+    if (contents.state === 'incomplete') {
+      report = { state: 'incomplete', reason: contents.reason };
+    } else {
+      const h = contents.header;
+      const st = fstatSync(file.fd, { bigint: true });
+      if (st.dev !== h.dev || st.ino !== h.ino) {
+        throw new OperationError(
+          `the journal ${path} was written for another file (device ${h.dev} inode ${h.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
+        );
+      }
+      if (st.size !== h.sizeBefore && st.size !== h.sizeAfter) {
+        throw new OperationError(
+          `the file is ${st.size} bytes, but the journal ${path} expects ${h.sizeBefore} (before the patch) or ${h.sizeAfter} (after it): refusing it`,
+        );
+      }
+      report = { state: 'restored', header: h, records: contents.records, ...restoreRecords(file, h, contents.read(), st.size) };
+    }
+  } finally {
+    j.close();
+  }
+  removeJournal(path);
+  return report;
+}

@@ -1,0 +1,260 @@
+// The file-side helpers of patch, recover, diff and find: reading a file through bounded windows
+// of a shared map, writing many small ranges through maps of only the pages they touch, and
+// hashing a file (and the file a plan would leave) in one streaming pass. Memory stays flat
+// whatever the file size: at most one window is mapped at a time.
+import { createHash, type Hash } from 'node:crypto';
+import { readSync } from 'node:fs';
+import { type FileAccess, type Plan } from '../format/patch/index.js';
+import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
+import { SCAN_WINDOW } from './scan.js';
+
+/** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
+const SMALL_READ = 64 * 1024;
+
+/** What the helpers need of an open file: its descriptor, and its path for error messages. */
+export interface FileRef {
+  readonly fd: number;
+  readonly path: string;
+}
+
+
+function asBuffer(u8: Uint8Array): Buffer {
+  return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && asBuffer(a).equals(asBuffer(b));
+}
+
+/**
+ * A {@link FileAccess} over a file through one read-only window of a shared map at a time: a read
+ * inside the current window is a view into it; a small read elsewhere (a hunk's bytes) is a
+ * pread into a scratch buffer; any other read unmaps the window and maps one of at least
+ * `window` bytes starting there. What `read` returns is valid until the next `read` or `close`.
+ */
+export class MappedReader implements FileAccess {
+  readonly #file: FileRef;
+  readonly #window: bigint;
+  #map: Mmap | undefined;
+  #start = 0n;
+  #end = 0n;
+  readonly size: bigint;
+
+  constructor(file: FileRef, size: bigint, window = SCAN_WINDOW) {
+    this.#file = file;
+    this.size = size;
+    this.#window = BigInt(window);
+  }
+
+  read(offset: bigint, length: number): Uint8Array {
+    const end = offset + BigInt(length);
+    if (length <= SMALL_READ && (this.#map === undefined || offset < this.#start || end > this.#end)) {
+      // A hunk's few bytes: one pread. Mapping a window for each would cost V8 a collection per
+      // window (external memory) and the kernel a page fault per hunk.
+      return this.#pread(offset, length);
+    }
+    if (this.#map === undefined || offset < this.#start || end > this.#end) {
+      this.#map?.unmap();
+      this.#map = undefined;
+      const want = BigInt(length) > this.#window ? BigInt(length) : this.#window;
+      const len = want < this.size - offset ? want : this.size - offset;
+      this.#map = new MmapOptions().offset(offset).len(len).map(this.#file);
+      this.#start = offset;
+      this.#end = offset + len;
+    }
+    const at = Number(offset - this.#start);
+    return this.#map.bytes.subarray(at, at + length);
+  }
+
+  #small: Buffer | undefined;
+
+  #pread(offset: bigint, length: number): Uint8Array {
+    this.#small ??= Buffer.allocUnsafe(SMALL_READ);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#file.fd, this.#small, done, length - done, offset + BigInt(done));
+      if (n === 0) throw new RangeError(`read past the end of ${this.#file.path} at ${offset + BigInt(done)}`);
+      done += n;
+    }
+    return this.#small.subarray(0, length);
+  }
+
+  close(): void {
+    this.#map?.unmap();
+    this.#map = undefined;
+  }
+}
+
+/** One window of a batch of writes: the span to map and the ranges inside it, in order. */
+export interface WriteWindow<T> {
+  readonly offset: bigint;
+  readonly length: number;
+  readonly items: readonly T[];
+}
+
+/**
+ * Groups ranges sorted by offset into windows to map: a range joins the current window when the
+ * gap before it is at most `maxGap` bytes and the window stays within `maxSpan` bytes (a single
+ * longer range gets a window of its own). Nearby hunks then share one map and one flush, and far
+ * apart ones never map the pages between them.
+ */
+export function groupWindows<T extends { readonly offset: bigint; readonly length: number }>(
+  items: readonly T[],
+  maxGap = 1024 * 1024,
+  maxSpan = SCAN_WINDOW,
+): WriteWindow<T>[] {
+  const out: WriteWindow<T>[] = [];
+  let cur: T[] = [];
+  let start = 0n;
+  let end = 0n;
+  for (const it of items) {
+    const itEnd = it.offset + BigInt(it.length);
+    if (cur.length > 0 && it.offset - end <= BigInt(maxGap) && itEnd - start <= BigInt(maxSpan)) {
+      cur.push(it);
+      if (itEnd > end) end = itEnd;
+      continue;
+    }
+    if (cur.length > 0) out.push({ offset: start, length: Number(end - start), items: cur });
+    cur = [it];
+    start = it.offset;
+    end = itEnd;
+  }
+  if (cur.length > 0) out.push({ offset: start, length: Number(end - start), items: cur });
+  return out;
+}
+
+/** A range to write: `bytes` at `offset`; with `expect`, only if the file holds those bytes now. */
+export interface WriteRange {
+  readonly offset: bigint;
+  readonly bytes: Uint8Array;
+  /** The bytes that must be there right before the write (same length). */
+  readonly expect?: Uint8Array;
+  readonly length: number;
+}
+
+/** Thrown by {@link writeRanges} when a range does not hold its expected bytes; nothing of its window was written. */
+export class ChangedUnderfoot extends Error {
+  readonly offset: bigint;
+  constructor(offset: bigint) {
+    super(`the file changed at 0x${offset.toString(16)} since it was read`);
+    this.offset = offset;
+  }
+}
+
+export interface WriteReport {
+  windows: number;
+  /** Bytes of the ranges written. */
+  bytes: number;
+  /** Bytes flushed or handed to write-back (whole pages). */
+  synced: number;
+  /** Milliseconds spent in msync / starting write-back. */
+  syncMs: number;
+}
+
+/**
+ * Writes sorted, disjoint ranges through shared maps of only the windows they need (see
+ * {@link groupWindows}): per window, every `expect` is checked first, then the ranges are copied
+ * in and the window is flushed: `sync: 'wait'` msyncs it (MS_SYNC); `'start'` only starts its
+ * write-back (msync MS_ASYNC + sync_file_range), so that the windows' I/O overlaps and the caller
+ * waits once with fdatasync; `'none'` leaves it to the kernel. A failure leaves earlier windows
+ * written.
+ *
+ * @throws ChangedUnderfoot when a range's bytes are not its `expect`; MmapError from the core.
+ */
+export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: { sync: 'wait' | 'start' | 'none' }): WriteReport {
+  const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
+  for (const w of groupWindows(ranges)) {
+    const map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
+    try {
+      const view = map.bytes;
+      for (const r of w.items) {
+        if (r.expect === undefined) continue;
+        const at = Number(r.offset - w.offset);
+        if (!equalBytes(view.subarray(at, at + r.length), r.expect)) throw new ChangedUnderfoot(r.offset);
+      }
+      for (const r of w.items) {
+        view.set(r.bytes, Number(r.offset - w.offset));
+        report.bytes += r.length;
+      }
+      if (opts.sync !== 'none') {
+        const t = performance.now();
+        report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
+        report.syncMs += performance.now() - t;
+      }
+    } finally {
+      map.unmap();
+    }
+    report.windows++;
+  }
+  return report;
+}
+
+/** SHA-256 of the file as it is (`before`) and as the plan would leave it (`after`), lowercase hex. */
+export interface Hashes {
+  before?: string;
+  after?: string;
+}
+
+/** The file as a patch would leave it: its final size, and the bytes written (sorted, disjoint). */
+export interface ResultImage {
+  readonly sizeAfter: bigint;
+  readonly hunks: readonly { readonly offset: bigint; readonly new: Uint8Array }[];
+}
+
+/** The result image of a plan: its `apply` hunks over the file, at its final size. */
+export function resultImage(plan: Plan): ResultImage {
+  return { sizeAfter: plan.sizeAfter, hunks: plan.hunks.filter((h) => h.state === 'apply') };
+}
+
+/**
+ * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
+ * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
+ * new bytes in their place, stops at the final size, and past the current end continues with
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros.
+ */
+export function hashPass(file: FileRef, size: bigint, result: ResultImage | undefined, want: { before: boolean; after: boolean }): Hashes {
+  const before = want.before ? createHash('sha256') : undefined;
+  const after = want.after && result ? createHash('sha256') : undefined;
+  const apply = result ? result.hunks : [];
+  const sizeAfter = result ? result.sizeAfter : size;
+  let k = 0;
+  let pos = 0n; // next byte of the result to hash
+  const feed = (h: Hash, bytes: Uint8Array, from: bigint): void => {
+    // `bytes` are the current contents of [from, from + length); overlay hunks up to sizeAfter.
+    const end0 = from + BigInt(bytes.length);
+    const end = end0 < sizeAfter ? end0 : sizeAfter;
+    while (pos < end) {
+      while (k < apply.length && apply[k]!.offset + BigInt(apply[k]!.new.length) <= pos) k++;
+      const hk = apply[k];
+      if (hk === undefined || hk.offset >= end) {
+        h.update(bytes.subarray(Number(pos - from), Number(end - from)));
+        pos = end;
+      } else if (hk.offset > pos) {
+        h.update(bytes.subarray(Number(pos - from), Number(hk.offset - from)));
+        pos = hk.offset;
+      } else {
+        const hEnd = hk.offset + BigInt(hk.new.length);
+        const stop = hEnd < end ? hEnd : end;
+        h.update(hk.new.subarray(Number(pos - hk.offset), Number(stop - hk.offset)));
+        pos = stop;
+      }
+    }
+  };
+  if (before || after) {
+    for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
+      before?.update(w.bytes);
+      if (after) feed(after, w.bytes, w.offset);
+    }
+  }
+  if (after && sizeAfter > size) {
+    const zeros = new Uint8Array(1024 * 1024);
+    for (let at = size; at < sizeAfter; at += BigInt(zeros.length)) {
+      const n = sizeAfter - at < BigInt(zeros.length) ? Number(sizeAfter - at) : zeros.length;
+      feed(after, zeros.subarray(0, n), at);
+    }
+  }
+  const out: Hashes = {};
+  if (before) out.before = before.digest('hex');
+  if (after) out.after = after.digest('hex');
+  return out;
+}

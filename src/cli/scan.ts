@@ -1,0 +1,281 @@
+// Searching a whole file for byte patterns on every core: the file is cut into 256 MiB chunks
+// that the main thread and a few worker threads take one at a time (a shared counter), each
+// through its own read-only map of the chunk, so a busy core simply takes fewer chunks. The call
+// is synchronous (the main thread blocks on Atomics.wait for the workers' last chunks), so the
+// pure planner can use it as its PatternScan.
+//
+// A chunk covers the match *starts* in [k*C, (k+1)*C) and reads L-1 bytes past its end, so a
+// match straddling two chunks is found once, by the chunk where it starts. Results are merged in
+// chunk order: counts add up, positions come out sorted.
+//
+// Workers run this same program (process.argv[1], the CLI) with SCAN_WORKER_ARG; where that is
+// impossible (single core, a standalone executable, MMAPX_THREADS=1, a small file) the main
+// thread scans everything itself, with the same results.
+import { availableParallelism } from 'node:os';
+import { isSea } from 'node:sea';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
+import type { PatternMatches } from '../format/patch/index.js';
+import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
+import { windows } from '../mmap/index.js';
+import { OperationError } from '../errors.js';
+import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
+
+/**
+ * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
+ * collection for "external memory pressure" and each window an unmap (see {@link CHUNK}).
+ */
+export const SCAN_WINDOW = 256 * 1024 * 1024;
+
+/** The argv marker of a scan worker (a NUL never appears in a real argument). */
+export const SCAN_WORKER_ARG = '\0mmapx-scan-worker';
+
+/** Bytes of match starts per chunk (one map each). */
+export const CHUNK = 256 * 1024 * 1024;
+/** Below this many bytes a second thread costs more than it saves. */
+const PARALLEL_MIN = 3 * CHUNK;
+const MAX_THREADS = 4;
+/** A worker that shows no progress for this long is taken for hung. */
+const STALL_MS = 120_000;
+
+interface ChunkResult {
+  chunk: number;
+  counts: number[];
+  at: bigint[][];
+}
+
+/** The part of the file searched: matches lie entirely inside [start, end). */
+interface Span {
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** Scans the match starts of chunk `k`: bytes [start + kC, min(start + (k+1)C + L - 1, end)) per pattern. */
+function scanChunk(file: FileRef, span: Span, k: number, patterns: readonly BytePattern[], keep: readonly number[], chunk: bigint): ChunkResult {
+  const from = span.start + BigInt(k) * chunk;
+  const to = from + chunk < span.end ? from + chunk : span.end;
+  const scanners = patterns.map((p) => new WindowScanner(compilePattern(p)));
+  const ends = patterns.map((p) => {
+    const e = to + BigInt(p.bytes.length - 1);
+    return e < span.end ? e : span.end;
+  });
+  let byteEnd = from;
+  for (const e of ends) if (e > byteEnd) byteEnd = e;
+  const at = patterns.map(() => [] as bigint[]);
+  if (byteEnd > from) {
+    for (const w of windows(file, { offset: from, length: byteEnd - from, windowSize: Number(chunk) + 4096 })) {
+      for (let i = 0; i < scanners.length; i++) {
+        const end = ends[i]!;
+        if (w.offset >= end) continue;
+        const n = end - w.offset < BigInt(w.bytes.length) ? Number(end - w.offset) : w.bytes.length;
+        const list = at[i]!;
+        const limit = keep[i]!;
+        scanners[i]!.scan(w.bytes.subarray(0, n), w.offset, limit > 0 ? (p) => void (list.length < limit && list.push(p)) : undefined);
+      }
+    }
+  }
+  return { chunk: k, counts: scanners.map((s) => s.count), at };
+}
+
+/** How many threads to use for `size` bytes: MMAPX_THREADS, else the cores (at most 4), never more than chunks. */
+export function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): number {
+  const fixed = env.MMAPX_THREADS !== undefined ? Number.parseInt(env.MMAPX_THREADS, 10) : undefined;
+  if (fixed !== undefined && Number.isFinite(fixed) && fixed >= 1) return Math.min(fixed, 64);
+  if (size < BigInt(PARALLEL_MIN)) return 1;
+  let cores = 1;
+  try {
+    cores = availableParallelism();
+  } catch {
+    cores = 1;
+  }
+  return Math.max(1, Math.min(cores, MAX_THREADS, Number(size / BigInt(CHUNK))));
+}
+
+/** A standalone executable cannot start a worker from a script path. */
+function canStartWorkers(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return !isSea();
+  } catch {
+    return true;
+  }
+}
+
+function merge(results: readonly ChunkResult[], patterns: number, keep: readonly number[]): PatternMatches[] {
+  const sorted = [...results].sort((a, b) => a.chunk - b.chunk);
+  const out: { count: number; at: bigint[] }[] = [];
+  for (let i = 0; i < patterns; i++) {
+    let count = 0;
+    const at: bigint[] = [];
+    for (const r of sorted) {
+      count += r.counts[i]!;
+      for (const p of r.at[i]!) if (at.length < keep[i]!) at.push(p);
+    }
+    out.push({ count, at });
+  }
+  return out;
+}
+
+/**
+ * Every match of each pattern inside `range` of the file, counted, with the first `keep[i]`
+ * positions of pattern i in order (0 = count only). With `workers` (only the CLI's commands: its
+ * program, process.argv[1], knows how to run as a scan worker) on up to `threads` threads;
+ * otherwise on the calling thread.
+ *
+ * @throws MmapError from the maps; OperationError if a worker hangs.
+ */
+export function scanFile(
+  file: FileRef,
+  range: { offset: bigint; length: bigint },
+  patterns: readonly BytePattern[],
+  keep: readonly number[],
+  opts: { workers?: boolean; threads?: number; /** @internal tests: bytes per chunk */ chunk?: number } = {},
+): PatternMatches[] {
+  const threads = opts.workers ? (opts.threads ?? threadsFor(range.length)) : 1;
+  const chunk = BigInt(opts.chunk ?? CHUNK);
+  const span: Span = { start: range.offset, end: range.offset + range.length };
+  const chunks = Number((range.length + chunk - 1n) / chunk);
+  const workers = chunks > 1 && threads > 1 && canStartWorkers() ? Math.min(threads, chunks) - 1 : 0;
+  if (workers === 0) {
+    const results: ChunkResult[] = [];
+    for (let k = 0; k < Math.max(chunks, 1); k++) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+    return merge(results, patterns.length, keep);
+  }
+  // [0] next chunk; then per worker: state (0 idle, 1 holds chunks, 2 finished), progress.
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * workers)));
+  const ports: MessagePort[] = [];
+  const started: Worker[] = [];
+  for (let i = 0; i < workers; i++) {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const task: Task = { task: 'scan', fd: file.fd, path: file.path, span, patterns: [...patterns], keep: [...keep], chunks, chunk, shared, slot: i, port: port2 };
+      const w = new Worker(process.argv[1]!, {
+        argv: [SCAN_WORKER_ARG],
+        workerData: task,
+        transferList: [port2],
+        stdout: false,
+        stderr: false,
+      });
+      w.unref();
+      w.on('error', () => {}); // reported through the shared state and the port
+      started.push(w);
+      ports.push(port1);
+    } catch {
+      break; // scan with the threads we have
+    }
+  }
+  const results: ChunkResult[] = [];
+  const claim = (): number => Atomics.add(shared, 0, 1);
+  for (let k = claim(); k < chunks; k = claim()) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+  for (let i = 0; i < started.length; i++) {
+    const state = 1 + 2 * i;
+    let progress = Atomics.load(shared, state + 1);
+    let since = Date.now();
+    // A worker that never claimed a chunk has nothing for us; one that did, finishes.
+    while (Atomics.load(shared, state) === 1) {
+      Atomics.wait(shared, state, 1, 1000);
+      const p = Atomics.load(shared, state + 1);
+      if (p !== progress) {
+        progress = p;
+        since = Date.now();
+      } else if (Date.now() - since > STALL_MS) {
+        throw new OperationError(`a scan thread made no progress for ${STALL_MS / 1000} s`);
+      }
+    }
+    if (Atomics.load(shared, state) !== 2) continue;
+    const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
+    if (msg === undefined) throw new OperationError('a scan thread finished without its results');
+    results.push(...msg.results);
+    if (msg.error !== undefined) {
+      // Its chunks are scanned again here; a real I/O problem then fails on this thread too.
+      const have = new Set(msg.results.map((r) => r.chunk));
+      for (const k of msg.claimed) if (!have.has(k)) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+    }
+  }
+  for (const p of ports) p.close();
+  return merge(results, patterns.length, keep);
+}
+
+/** What a worker thread is asked to do. */
+type Task =
+  | { task: 'scan'; fd: number; path: string; span: Span; patterns: BytePattern[]; keep: number[]; chunks: number; chunk: bigint; shared: Int32Array; slot: number; port: MessagePort }
+  | { task: 'hash'; fd: number; path: string; size: bigint; result: ResultImage; shared: Int32Array; slot: number; port: MessagePort };
+
+/** The body of a worker thread (see main.ts): a scan (take chunks until none are left) or a hash. */
+export function runScanWorker(): void {
+  const d = workerData as Task;
+  const state = 1 + 2 * d.slot;
+  Atomics.store(d.shared, state, 1);
+  let message: unknown;
+  if (d.task === 'hash') {
+    try {
+      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }).after };
+    } catch (err) {
+      message = { error: err instanceof Error ? err.message : String(err) };
+    }
+  } else {
+    const results: ChunkResult[] = [];
+    const claimed: number[] = [];
+    let error: string | undefined;
+    try {
+      for (let k = Atomics.add(d.shared, 0, 1); k < d.chunks; k = Atomics.add(d.shared, 0, 1)) {
+        claimed.push(k);
+        results.push(scanChunk({ fd: d.fd, path: d.path }, d.span, k, d.patterns, d.keep, d.chunk));
+        Atomics.add(d.shared, state + 1, 1);
+      }
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    message = { results, claimed, ...(error !== undefined && { error }) };
+  }
+  d.port.postMessage(message);
+  d.port.close();
+  Atomics.store(d.shared, state, 2);
+  Atomics.notify(d.shared, state);
+}
+
+/**
+ * SHA-256 of the file and of the `result` image (see {@link hashPass}); with `workers` and a big
+ * file, the result's hash is computed on a worker thread while this thread hashes the file, so
+ * the two cost the time of one.
+ */
+export function hashFileAndResult(file: FileRef, size: bigint, result: ResultImage, want: { before: boolean; after: boolean }, opts: { workers?: boolean } = {}): Hashes {
+  if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
+    return hashPass(file, size, result, want);
+  }
+  const shared = new Int32Array(new SharedArrayBuffer(12));
+  const { port1, port2 } = new MessageChannel();
+  let worker: Worker;
+  try {
+    const task: Task = {
+      task: 'hash',
+      fd: file.fd,
+      path: file.path,
+      size,
+      result: { sizeAfter: result.sizeAfter, hunks: result.hunks.map((h) => ({ offset: h.offset, new: h.new })) },
+      shared,
+      slot: 0,
+      port: port2,
+    };
+    worker = new Worker(process.argv[1]!, { argv: [SCAN_WORKER_ARG], workerData: task, transferList: [port2], stdout: false, stderr: false });
+  } catch {
+    return hashPass(file, size, result, want);
+  }
+  worker.unref();
+  worker.on('error', () => {});
+  const before = hashPass(file, size, undefined, { before: true, after: false }).before;
+  // The worker hashes about as long as this thread did: wait for it; one that has not even
+  // started after 10 s, or not finished after STALL_MS more, is given up (then hash here).
+  const startedBy = Date.now() + 10_000;
+  const doneBy = Date.now() + STALL_MS;
+  for (;;) {
+    const st = Atomics.load(shared, 1);
+    const now = Date.now();
+    if (st === 2 || (st === 0 && now > startedBy) || now > doneBy) break;
+    Atomics.wait(shared, 1, st, 1000);
+  }
+  const msg = Atomics.load(shared, 1) === 2 ? (receiveMessageOnPort(port1)?.message as { after?: string; error?: string } | undefined) : undefined;
+  port1.close();
+  if (msg?.after !== undefined) return { before, after: msg.after };
+  void worker.terminate();
+  return { before, after: hashPass(file, size, result, { before: false, after: true }).after };
+}
