@@ -77,6 +77,11 @@ describe('shell completion', () => {
 
   it('bash_completes_commands_options_and_values', () => {
     expect(bashComplete('mmapx', 'wr')).toEqual(['write']);
+    expect(bashComplete('mmapx', 'he')).toEqual(['hexdump']);
+    expect(bashComplete('mmapx', 'hexdump', '--for')).toEqual(['--format', '--force']);
+    expect(bashComplete('mmapx', 'hexdump', 'f.bin', '--format', '')).toEqual(['canonical', 'xxd', 'plain', 'c', 'json']);
+    expect(bashComplete('mmapx', 'hd', '-f', 'x')).toEqual(['xxd']);
+    expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual(['native', 'xxd', 'ips']);
     expect(bashComplete('mmapx', 'write', '--te')).toEqual(['--text']);
     expect(bashComplete('mmapx', '--color', 'a')).toEqual(['auto', 'always']);
     expect(bashComplete('mmapx', 'protect', 'f.bin', 'e')).toEqual(['exec']);
@@ -104,8 +109,9 @@ describe('shell completion', () => {
   it.skipIf(!has('fish'))('fish_completes_commands_and_options', () => {
     const file = join(dir, 'mmapx.fish');
     writeFileSync(file, mmapx(['completion', 'fish']).stdout);
-    const r = spawnSync('fish', ['-c', `source '${file}'; complete -C 'mmapx wri'; complete -C 'mmapx write --te'`], { encoding: 'utf8' });
-    expect(r.stdout).toMatch(/^write\t/m);
-    expect(r.stdout).toMatch(/^--text\t/m);
+    const r = spawnSync('fish', ['-c', `source '${file}'; complete -C 'mmapx he'; complete -C 'mmapx hexdump --for'; complete -C 'mmapx hexdump --format '`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^hexdump\t/m);
+    expect(r.stdout).toMatch(/^--format\t/m);
+    expect(r.stdout).toMatch(/^canonical\t/m);
   });
 });
