@@ -144,6 +144,23 @@ describe('hostile and bad input', () => {
   }
 });
 
+describe.skipIf(!canDrop)('read-only commands on a file the user cannot write', () => {
+  it.each([
+    [['hexdump', '-n', '4']],
+    [['info']],
+    [['find', '72']],
+    [['protect', 'ro']],
+  ])('%j works as nobody on a 0444 file', (cmd) => {
+    const target = f('nowrite.bin');
+    const before = fingerprint(target);
+    const [name, ...rest] = cmd as string[];
+    const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], [name as string, target, ...rest], { env: PINNED_ENV });
+    expect(r.status, r.dump).toBe(0);
+    expect(r.stderr, r.dump).toBe('');
+    expect(fingerprint(target)).toBe(before);
+  });
+});
+
 describe.skipIf(!mountNamespaces())('hostile filesystems', () => {
   const check = (script: string) => {
     const r = inMountNamespace(`mount -t tmpfs tmpfs "$d" && printf 'abcdefgh' > "$d/f" || exit 98\n${script}\nsha256sum < "$d/f"`);
