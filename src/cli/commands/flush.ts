@@ -41,7 +41,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
     const cache =
       before && after
         ? `dirty ${before.dirty} -> ${after.dirty}, writeback ${before.writeback} -> ${after.writeback} pages`
-        : 'dirty/writeback n/a (cachestat needs Linux >= 6.5)';
+        : 'dirty/writeback n/a (cachestat(2) needs Linux >= 6.5 and write access to the file)';
     const summary =
       synced.length === 0
         ? `nothing to flush: the range is empty ${timer.describe()}`

@@ -124,7 +124,7 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
       const pct = totalPages === 0 ? 100 : (100 * resident) / totalPages;
       lines.push(['resident', `${resident} of ${totalPages} pages (${pct.toFixed(pct === 100 || pct === 0 ? 0 : 1)}%) in the page cache`]);
     }
-    lines.push(['dirty', cs ? `${cs.dirty} pages, ${cs.writeback} under write-back` : 'n/a (cachestat needs Linux >= 6.5)']);
+    lines.push(['dirty', cs ? `${cs.dirty} pages, ${cs.writeback} under write-back` : 'n/a (cachestat(2) needs Linux >= 6.5 and write access to the file)']);
     lines.push([
       'filesystem',
       mount ? `${mount.fsType} (${mount.source}) at ${mount.mountPoint}, ${mount.options.join(',')}` : 'unknown (/proc/self/mountinfo unreadable)',

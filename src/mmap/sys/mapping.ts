@@ -530,7 +530,8 @@ export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
 }
 
 /**
- * cachestat(2) (Linux >= 6.5) for a file range, in pages; `undefined` where the kernel or OS lacks it.
+ * cachestat(2) (Linux >= 6.5) for a file range, in pages; `undefined` where the kernel or OS lacks it,
+ * or refuses it (it answers only callers that could write the file).
  * A length of 0 means "to the end of the file".
  */
 export function cachestat(fd: number, offset: bigint, length: bigint): CacheStat | undefined {
@@ -540,7 +541,8 @@ export function cachestat(fd: number, offset: bigint, length: bigint): CacheStat
   const out = new BigUint64Array(5);
   if (lc.cachestat(c.SYS_cachestat, fd, new BigUint64Array([offset, length]), out) !== 0) {
     const err = sysError('cachestat', lc.errno());
-    if (err.code === 'ENOSYS' || err.code === 'EOPNOTSUPP') return undefined;
+    // Missing before Linux 6.5; refused (EPERM) for files the caller could not write, since 6.x.
+    if (err.code === 'ENOSYS' || err.code === 'EOPNOTSUPP' || err.code === 'EPERM' || err.code === 'EACCES') return undefined;
     throw err;
   }
   const [cache, dirty, writeback, evicted, recentlyEvicted] = out as unknown as [bigint, bigint, bigint, bigint, bigint];
