@@ -11,7 +11,9 @@ import { parseMountinfo } from '../src/format/mountinfo.js';
 import { parseLength, parseNumber, parseOffset } from '../src/format/number.js';
 import {
   applyPatchToBytes,
+  dumpToPatch,
   findReplaceHunk,
+  ipsToPatch,
   formatNativePatch,
   parseDump,
   parseEditSpec,
@@ -43,6 +45,23 @@ const from = (alphabet: string, maxLength = 40) =>
     { weight: 3, arbitrary: fc.array(fc.constantFrom(...alphabet.split('')), { maxLength }).map((a) => a.join('')) },
     { weight: 1, arbitrary: fc.string({ maxLength, unit: 'binary' }) },
   );
+/** Text made of the tokens the patch and dump grammars care about, so parsing gets past the first char. */
+const tokenSoup = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '0x', '00000010', ': ', ':', ' ', '  ', '\t', '\n', '\r\n', '->', '#', '*', '|', '??', '?', '4?', '(', ')',
+        'once', 'all', 'times', '+', '-', 'find ', 'size ', 'sha256 ', 'before ', 'after ', '_', 'de', 'ad', '7', 'g',
+        '0000003e', '00000000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 0a 00 01  |Hello, world!...|',
+        '00000000: 4865 6c6c  He', 'é', '\u0000',
+      ),
+      fc.string({ maxLength: 4 }),
+    ),
+    { maxLength: 60 },
+  )
+  .map((parts) => parts.join(''));
+const grammarText = fc.oneof(tokenSoup, fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }));
+
 const NUM = '0123456789abcdefxXoObB_-+.KMGTkimB \t';
 const HEX = '0123456789abcdefABCDEFxX :-,?\n\t';
 const PATCH_TEXT = '0123456789abcdefx:->?#() \n\t+findoncetimesallsizebeforeaftersha256';
@@ -57,14 +76,14 @@ const cases: [string, fc.Arbitrary<string>, (s: string) => unknown][] = [
   ['hex patterns', from(HEX, 80), (s) => parseHexPattern(s)],
   ['text data', from('abc\\xn0rt"\'9fF', 40), (s) => parseTextData(s)],
   ['typed values', from(`${NUM}einfa`), (s) => encodeTyped(TYPED_TYPES[s.length % TYPED_TYPES.length]!, s)],
-  ['native patches', from(PATCH_TEXT, 200), (s) => parseNativePatch(s, 'fuzz.patch')],
-  ['xxd dumps', from(XXD, 200), (s) => parseXxdDump(s, 'fuzz.txt')],
-  ['hexdump -C dumps', from(`${XXD}  `, 200), (s) => parseHexdumpC(s, 'fuzz.txt')],
-  ['dumps of either layout', from(XXD, 200), (s) => parseDump(s, 'fuzz.txt')],
-  ['--edit specs', from(`${HEX}=`), (s) => parseEditSpec(s)],
-  ['--find/--replace', fc.tuple(from(HEX), from(HEX)).map(([a, b]) => `${a}\u0000${b}`), (s) => {
-    const [a, b] = s.split('\u0000') as [string, string];
-    return findReplaceHunk(a, b, { all: a.length % 2 === 0 });
+  ['native patches', fc.oneof(from(PATCH_TEXT, 200), grammarText), (s) => parseNativePatch(s, 'fuzz.patch')],
+  ['xxd dumps', fc.oneof(from(XXD, 200), grammarText), (s) => parseXxdDump(s, 'fuzz.txt')],
+  ['hexdump -C dumps', fc.oneof(from(`${XXD}  `, 200), grammarText), (s) => parseHexdumpC(s, 'fuzz.txt')],
+  ['dumps of either layout, as hunks', fc.oneof(from(XXD, 200), grammarText), (s) => dumpToPatch(parseDump(s, 'fuzz.txt'), 'fuzz.txt', { maxBytes: 1 << 20 })],
+  ['--edit specs', fc.oneof(from(`${HEX}=`), grammarText), (s) => parseEditSpec(s)],
+  ['--find/--replace', fc.tuple(fc.oneof(from(HEX), grammarText), fc.oneof(from(HEX), grammarText)).map(([a, b]) => `${a}\u0001${b}`), (s) => {
+    const [a, b] = s.split('\u0001') as [string, string];
+    return findReplaceHunk(a, b, a.length % 3 === 0 ? { all: true } : { count: (a.length % 5) - 1 });
   }],
   ['mountinfo (never throws)', from('0123456789 /-:,abcdefrwnoexc\n\\', 200), (s) => parseMountinfo(s)],
 ];
@@ -82,7 +101,7 @@ describe('fuzz: parsers return or throw InputError', () => {
       fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('PATCH'), b])),
       fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('PATCH'), b, Buffer.from('EOF')])),
     );
-    fc.assert(fc.property(ips, (b) => onlyInputErrors(() => parseIps(b, 'fuzz.ips'))), params);
+    fc.assert(fc.property(ips, (b) => onlyInputErrors(() => ipsToPatch(parseIps(b, 'fuzz.ips'), 'fuzz.ips'))), params);
   });
 
   it('dump engine options', () => {

@@ -2,6 +2,7 @@
 // must not be mapped, and errors that say what is wrong in one line.
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { OperationError } from '../errors.js';
+import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
 import { type LockKind, lockFile } from './lock.js';
 
@@ -159,6 +160,15 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
   return new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${file.size} when opened)`, {
     path: file.path,
   });
+}
+
+/**
+ * What a command with `--range` works on: the range resolved against the file, or the whole file.
+ * A device (opened with --force) has no size fstat can tell: a given range is then taken as is.
+ */
+export function targetRange(file: OpenFile, range: Range | undefined): ResolvedRange {
+  const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
+  return range ? resolveRange(range, size) : { offset: 0n, length: size };
 }
 
 /** The size, or an error for devices opened with --force (whose size fstat cannot tell). */

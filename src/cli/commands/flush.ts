@@ -1,9 +1,9 @@
 // mmapx flush FILE [--range R] [--async]: msync, and what the page cache says before and after.
 import { formatOffset } from '../../format/number.js';
-import { parseRange, resolveRange } from '../../format/range.js';
+import { parseRange } from '../../format/range.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { Timer } from '../timing.js';
 
 function counts(c: CacheStat | undefined) {
@@ -20,9 +20,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');
   try {
-    // A device (with --force) has no size we can see: a given range is then taken as is.
-    const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
-    const r = range ? resolveRange(range, size) : { offset: 0n, length: size };
+    const r = targetRange(file, range);
     const page = BigInt(pageSize());
     const first = r.offset - (r.offset % page);
     const pagesLen = r.length === 0n ? 0n : ((r.offset + r.length - first + page - 1n) / page) * page;

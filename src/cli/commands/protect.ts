@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { InputError, OperationError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
-import { parseRange, resolveRange } from '../../format/range.js';
+import { parseRange } from '../../format/range.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { mountOf } from '../mounts.js';
 import { Timer } from '../timing.js';
 
@@ -68,8 +68,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');
   try {
-    const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
-    const r = range ? resolveRange(range, size) : { offset: 0n, length: size };
+    const r = targetRange(file, range);
     const initial = new MmapOptions().offset(r.offset).len(r.length).map({ fd: file.fd, path });
     timer.lap('map');
     let map: Mmap | MmapMut | MmapNone;
