@@ -112,6 +112,8 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   let grewFrom: bigint | undefined;
   let grewTo: bigint | undefined;
   try {
+    // Again under the lock: a patch that held it may have died and left its journal meanwhile.
+    refuseIfJournal(path);
     const size = file.size;
     let at: bigint;
     if (size === undefined) {
