@@ -1,7 +1,7 @@
 // mmapx patch FILE [PATCH|-] [--edit SPEC]... [--find HEX --replace HEX [--all|--count N]]:
 // guarded, idempotent, all-or-nothing binary patching.
 //
-// Phases: parse every source; refuse while a journal exists; plan against the file through
+// Phases: parse every source; open and lock the file; refuse while a journal exists; plan against the file through
 // read-only windows (anchors, guards, "already applied"); hash the file and the would-be result
 // in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
 // the hunks through shared maps of only the pages they touch (checking each range still holds
@@ -220,13 +220,14 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
 
-  refuseIfJournal(path);
   const jpath = journalPath(path);
   const file = openFile(path, { write: !dryRun, force: !!opts.force });
   timer.lap('open');
   let reader: MappedReader;
   try {
-    // Again under the lock: a patch that held it may have died and left its journal meanwhile.
+    // Under the lock, not before it: a journal seen before taking it may be the one of a patch
+    // that is running (it is gone when that patch is done); under it, a journal is one of a patch
+    // that was interrupted.
     refuseIfJournal(path);
     pageSize(); // loads the FFI on first use, timed on its own
     reader = new MappedReader(file, knownSize(file));

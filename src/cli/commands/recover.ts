@@ -30,9 +30,18 @@ export default async function recover(ctx: Context, args: unknown[], opts: Recor
   }
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
-  pageSize(); // loads the FFI on first use, timed on its own
-  timer.lap('ffi');
   try {
+    // The lock waited for any mmapx still working on the file: a journal seen before it may have
+    // been the one of a patch that has finished since.
+    if (lstatSync(jpath, { throwIfNoEntry: false }) === undefined) {
+      return {
+        summary: `nothing to recover: the journal of ${path} is gone (the patch that wrote it finished) ${timer.describe()}`,
+        showSummary: true,
+        json: { status: 'nothing', file: path, journal: null, timings: timer.json() },
+      };
+    }
+    pageSize(); // loads the FFI on first use, timed on its own
+    timer.lap('ffi');
     const r = rollBack(jpath, file);
     timer.lap('restore');
     if (r.state === 'incomplete') {
