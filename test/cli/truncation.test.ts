@@ -6,11 +6,12 @@
 // What is checked beyond the status and the line:
 // - find: the offsets printed, whole (exit 0) or, before the error line, a prefix of the right ones;
 //   with scan threads (MMAPX_THREADS=2 on two 256 MiB chunks) the count.
-// - patch (--find/--replace --all, and a native patch of one guarded hunk per marker): exit 0 says
-//   how many hunks it applied, for the whole or the cut file, and the file holds every marker
-//   patched and zeros elsewhere. After exit 1, `mmapx recover` must succeed and leave no journal, and
-//   the file (cut, as the other process left it) must hold the original bytes: every marker
-//   original, zeros elsewhere. A native patch that saw only the cut file exits 2 naming its size.
+// - patch (--find/--replace --all, and a native patch of one guarded hunk per marker, hashing on
+//   two threads): exit 0 says how many hunks it applied, for the whole or the cut file, and the
+//   file holds every marker patched and zeros elsewhere. After exit 1, `mmapx recover` must
+//   succeed and leave no journal, and the file (cut, as the other process left it) must hold the
+//   original bytes: every marker original, zeros elsewhere. A native patch that saw only the cut
+//   file exits 2 naming its size.
 // - diff (the cut file against a patched copy): exit 0 prints exactly the patch for the whole or
 //   the cut file; exit 1 printed at most a prefix of the one for the whole file.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -228,9 +229,10 @@ const CASES: TruncationCase[] = [
     mustFail: true,
   },
   {
-    // 4096 guarded hunks, one every 64 KiB, with the hashes before and after.
+    // 4096 guarded hunks, one every 64 KiB, with the hashes before and after (the one after on a
+    // second thread: MMAPX_THREADS=2).
     name: 'patch-native-hunks',
-    argv: (p, s) => ({ mmapx: ['patch', p, nativePatch(p, s.whole, s.every)] }),
+    argv: (p, s) => ({ mmapx: ['patch', p, nativePatch(p, s.whole, s.every)], env: { MMAPX_THREADS: '2' } }),
     every: 64 * 1024,
     ok: patchedOk,
     error: patchShrank,
