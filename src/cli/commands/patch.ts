@@ -1,12 +1,12 @@
 // mmapx patch FILE [PATCH|-] [--edit SPEC]... [--find HEX --replace HEX [--all|--count N]]:
 // guarded, idempotent, all-or-nothing binary patching.
 //
-// Phases: parse every source; open and lock the file; refuse while a journal exists; plan against the file through
-// read-only windows (anchors, guards, "already applied"); hash the file and the would-be result
-// in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
-// the hunks through shared maps of only the pages they touch (checking each range still holds
-// the bytes the journal saved), flush them (write-back per window, one fdatasync), and remove the
-// journal. Any failure before the journal leaves the file untouched; any failure after it rolls
+// Phases: parse every source; open and lock the file; refuse while a journal exists; plan against
+// the file through read-only windows (anchors, guards, "already applied"); hash the file and the
+// would-be result in one pass; then (unless --dry-run) write the undo journal and make it durable,
+// resize, write the hunks through shared maps of only the pages they touch (checking each range
+// still holds the bytes the journal saved), flush them (write-back per window, one fdatasync),
+// and remove the journal. Any failure before the journal leaves the file untouched; any failure after it rolls
 // the file back from the journal, except one: when another process truncates the file under the
 // patch, the journal is kept and the error says to run `mmapx recover` (see recover.ts for what it
 // does with a file that is now shorter than the journal says).
