@@ -10,13 +10,16 @@
 //
 // Workers run this same program (process.argv[1], the CLI) with SCAN_WORKER_ARG; where that is
 // impossible (single core, a standalone executable, MMAPX_THREADS=1, a small file) the main
-// thread scans everything itself, with the same results.
+// thread scans everything itself, with the same results. A file truncated under a thread's map is
+// reported like one under the main thread's: the SIGBUS guard is one per process, installed
+// before the threads start (see src/mmap/sys/sigbus.ts), and a thread's error makes the main
+// thread scan its chunks again, where the size check or the fault gives the error line.
 import { availableParallelism } from 'node:os';
 import { isSea } from 'node:sea';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import type { PatternMatches } from '../format/patch/index.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
-import { windows } from '../mmap/index.js';
+import { armSigbusGuard, windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
 import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
 
@@ -140,6 +143,9 @@ export function scanFile(
     for (let k = 0; k < Math.max(chunks, 1); k++) results.push(scanChunk(file, span, k, patterns, keep, chunk));
     return merge(results, patterns.length, keep);
   }
+  // The SIGBUS guard is installed before the threads start, so that each finds it and shares it:
+  // a fault in a thread's map is then absorbed and reported like one in this thread's.
+  armSigbusGuard();
   // [0] next chunk; then per worker: state (0 idle, 1 holds chunks, 2 finished), progress.
   const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * workers)));
   const ports: MessagePort[] = [];
@@ -242,6 +248,7 @@ export function hashFileAndResult(file: FileRef, size: bigint, result: ResultIma
   if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
     return hashPass(file, size, result, want);
   }
+  armSigbusGuard(); // before the thread starts, as in scanFile
   const shared = new Int32Array(new SharedArrayBuffer(12));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;

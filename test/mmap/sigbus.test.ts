@@ -318,6 +318,13 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
     expect(o).toEqual({ installedBy: 'main', main: { guard: true, bad: 0 }, worker: { guard: true, bad: 0 }, ranges: 0 });
   });
 
+  it('arm_sigbus_guard_installs_it_without_a_mapping', () => {
+    const o = survive(`${HEAD}
+       const before = lib.sigbusGuard();
+       out({ before: before.active, armed: lib.armSigbusGuard(), again: lib.armSigbusGuard().active });`);
+    expect(o).toEqual({ before: false, armed: { active: true, reason: null, handled: 0, ranges: 0, capacity: 510 }, again: true });
+  });
+
   it('a_guard_installed_by_a_worker_thread_guards_the_main_thread', () => {
     const worker = file('worker2.mjs', Buffer.from(WORKER));
     const o = survive(

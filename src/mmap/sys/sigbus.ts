@@ -8,13 +8,15 @@
 // Scope and limits, on purpose:
 // - Linux x86-64 only. Elsewhere (arm64 included) nothing is installed and a truncated mapping still
 //   kills the process, as it does in every other mmap tool; `sigbusGuard()` says why.
-// - Installed lazily, by the first file mapping (importing the library has no side effect), once
-//   per process. If SIGBUS already has a handler, it is left alone and the guard stays off, unless
-//   that handler is this very guard, installed by another copy of this library in the process (a
-//   worker thread has its own copy of every module, and the signal disposition is per process):
-//   then that copy adopts it (see `adopt`), so that faults in a worker's mappings are absorbed and
-//   reported too. The slots of the record are claimed with an atomic compare-and-swap, so every
-//   thread registers its ranges in the same table.
+// - Installed lazily, by the first file mapping or by armSigbusGuard() (importing the library has
+//   no side effect), once per process. If SIGBUS already has a handler, it is left alone and the
+//   guard stays off, unless that handler is this very guard, installed by another copy of this
+//   library in the process (a worker thread has its own copy of every module, and the signal
+//   disposition is per process): then that copy adopts it (see `adopt`), so that faults in a
+//   worker's mappings are absorbed and reported too. The slots of the record are claimed with an
+//   atomic compare-and-swap, so every thread registers its ranges in the same table. Threads that
+//   map files are best started after armSigbusGuard(): two copies installing at the same instant
+//   would each make a guard, and only one would be the process's.
 // - MMAPX_NO_SIGBUS_GUARD=1 in the environment turns it off (to compare, or to get a core dump).
 // - The handler's code page and the record are process-lifetime memory, mapped here directly and
 //   never unmapped: a Mapping is given back when garbage-collected, and the handler must outlive
@@ -49,7 +51,7 @@ export interface RangeFault {
 
 type State =
   | { on: false; reason: string }
-  | { on: true; u64: BigUint64Array; u32: Uint32Array; adopted: boolean };
+  | { on: true; u64: BigUint64Array; u32: Uint32Array };
 
 /**
  * The END of a slot that a thread has claimed but that covers no address (its START is never
@@ -71,19 +73,18 @@ function failure(call: string): string {
   return `${call}: ${description} (${name})`;
 }
 
-/** The mapping of /proc/self/maps that starts at `addr`: its length, permissions, and whether it is anonymous. */
-function mappingAt(addr: Address): { length: bigint; perms: string; anonymous: boolean } | undefined {
-  let maps: string;
-  try {
-    maps = readFileSync('/proc/self/maps', 'latin1');
-  } catch {
-    return undefined;
-  }
-  const want = addr.toString(16);
+/**
+ * The permissions of the line of `maps` (the text of /proc/self/maps) whose mapping holds all of
+ * [addr, addr+len), and whether it is anonymous; undefined when no one line does. The kernel shows
+ * neighbouring anonymous mappings of one kind as one line (an allocator's region just below the
+ * record, say), so the range is looked for inside a line, not at its start. Pure: tested on its own.
+ */
+export function mappingHolding(maps: string, addr: Address, len: number): { perms: string; anonymous: boolean } | undefined {
+  const end = addr + BigInt(len);
   for (const line of maps.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
-    if (!m || m[1]!.replace(/^0+(?=.)/, '') !== want) continue;
-    return { length: BigInt(`0x${m[2]}`) - addr, perms: m[3]!, anonymous: m[4] === '0' && (m[5] === '' || m[5]!.startsWith('[anon')) };
+    if (!m || BigInt(`0x${m[1]}`) > addr || BigInt(`0x${m[2]}`) < end) continue;
+    return { perms: m[3]!, anonymous: m[4] === '0' && (m[5] === '' || m[5]!.startsWith('[anon')) };
   }
   return undefined;
 }
@@ -92,15 +93,21 @@ function mappingAt(addr: Address): { length: bigint; perms: string; anonymous: b
  * Recognises the SIGBUS handler at `code` as this guard, installed by another copy of this library
  * in the process (the main thread's, when this copy runs in a worker thread), and returns a state
  * over the same record; undefined for any other handler. The code must be what install() makes:
- * one anonymous read + execute page holding exactly `encodeHandler(record)`, where `record` is read
- * from the code's own `movabs` and must be an anonymous read-write mapping of the record's size.
+ * the start of an anonymous read + execute page holding exactly `encodeHandler(record)`, where
+ * `record` is read from the code's own `movabs` and must lie in anonymous read-write memory.
  * Nothing is read before /proc/self/maps shows it readable, so a foreign handler is never touched
  * beyond that check.
  */
 function adopt(code: Address): State | undefined {
   if (code % BigInt(X64.PAGE) !== 0n) return undefined;
-  const page = mappingAt(code);
-  if (!page || page.length !== BigInt(X64.PAGE) || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const page = mappingHolding(maps, code, X64.PAGE);
+  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
   const lc = libc();
   const probe = encodeHandler(0n);
   // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
@@ -110,11 +117,12 @@ function adopt(code: Address): State | undefined {
   const record = new DataView(bytes.buffer).getBigUint64(movabs.offset + 2, true);
   const expected = encodeHandler(record);
   if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
-  const rec = mappingAt(record);
-  if (!rec || rec.length < BigInt(RECORD.BYTES) || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
+  if (record % BigInt(X64.PAGE) !== 0n) return undefined;
+  const rec = mappingHolding(maps, record, RECORD.BYTES);
+  if (!rec || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
   // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
   const buf = lc.view(record, RECORD.BYTES);
-  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), adopted: true };
+  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
 }
 
 function install(): State {
@@ -161,7 +169,7 @@ function install(): State {
   // INVARIANT: the kernel now jumps to `code` on SIGBUS, and the code reads `record`: both stay mapped
   // (and `code` read + execute) for the rest of the process. Nothing ever unmaps them.
   const buf = lc.view(record, RECORD.BYTES);
-  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), adopted: false };
+  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
 }
 
 function active(): Extract<State, { on: true }> | undefined {
@@ -260,6 +268,17 @@ function usedSlots(s: Extract<State, { on: true }>): number {
   let n = 0;
   for (let slot = 0; slot < RECORD.SLOTS; slot++) if (Atomics.load(s.u64, fields(slot).end) !== 0n) n++;
   return n;
+}
+
+/**
+ * Installs the guard now, as the first file mapping would, and returns its state. Threads of one
+ * process share one guard: call this before starting worker threads that map files, so that they
+ * find it installed and use it (two threads installing at the same instant would each make their
+ * own, and only one of them would be the process's).
+ */
+export function armSigbusGuard(): SigbusGuardStatus {
+  active();
+  return sigbusGuard();
 }
 
 /** The guard's state. Does not install it (the first file mapping does). */
