@@ -3,6 +3,7 @@
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { OperationError } from '../errors.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
+import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { type LockKind, lockFile } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
@@ -156,9 +157,7 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
     return err;
   }
   if (now >= file.size) return err;
-  return new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${file.size} when opened)`, {
-    path: file.path,
-  });
+  return shrankSinceOpenError(file.path, now, file.size, access);
 }
 
 /** The size, or an error for devices opened with --force (whose size fstat cannot tell). */

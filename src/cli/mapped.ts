@@ -10,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
 import { type Mmap, MmapError, MmapOptions, windows } from '../mmap/index.js';
-import { shrankError, shrankWhileWriting } from '../mmap/truncation.js';
+import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { SCAN_WINDOW } from './scan.js';
 
 /** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
@@ -50,13 +50,11 @@ export function assertCovers(file: FileRef, end: bigint): void {
 /**
  * ERR_TRUNCATED when the file has become shorter than `size`, the size an operation started from:
  * bytes it read past the new end read as zeros (without a fault in the tail of the last page), so
- * what it made of them is void. The message matches the one of `shrankSinceOpen` (files.ts).
+ * what it made of them is void.
  */
 export function assertNotShrunk(file: FileRef, size: bigint, access: 'read' | 'written'): void {
   const now = sizeNow(file);
-  if (now < size) {
-    throw new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${size} when opened)`, { path: file.path });
-  }
+  if (now < size) throw shrankSinceOpenError(file.path, now, size, access);
 }
 
 /**
