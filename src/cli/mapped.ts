@@ -284,9 +284,16 @@ export function resultImage(plan: Plan): ResultImage {
  * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
  * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
  * new bytes in their place, stops at the final size, and past the current end continues with
- * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros.
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros. `stop` is asked
+ * before each window; when it says so, the pass ends with an error (a hash thread told to quit).
  */
-export function hashPass(file: FileRef, size: bigint, result: ResultImage | undefined, want: { before: boolean; after: boolean }): Hashes {
+export function hashPass(
+  file: FileRef,
+  size: bigint,
+  result: ResultImage | undefined,
+  want: { before: boolean; after: boolean },
+  stop?: () => boolean,
+): Hashes {
   const before = want.before ? createHash('sha256') : undefined;
   const after = want.after && result ? createHash('sha256') : undefined;
   const apply = result ? result.hunks : [];
@@ -316,6 +323,7 @@ export function hashPass(file: FileRef, size: bigint, result: ResultImage | unde
   };
   if (before || after) {
     for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
+      if (stop?.()) throw new Error('the hash was stopped');
       before?.update(w.bytes);
       if (after) feed(after, w.bytes, w.offset);
     }
