@@ -4,6 +4,7 @@ import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, sta
 import { OperationError } from '../errors.js';
 import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
+import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { type LockKind, lockFile } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
@@ -157,9 +158,7 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
     return err;
   }
   if (now >= file.size) return err;
-  return new MmapError('ERR_TRUNCATED', `the file shrank to ${now} bytes while being ${access} (it had ${file.size} when opened)`, {
-    path: file.path,
-  });
+  return shrankSinceOpenError(file.path, now, file.size, access);
 }
 
 /**

@@ -15,7 +15,7 @@
 //     32  8  size before the patch
 //     40  8  size after the patch
 //     48  8  pid of the writer (recover refuses while that process is an mmapx still running)
-//     56  8  creation time, ms since the epoch (information only)
+//     56  8  creation time, ms since the epoch (0 = unknown; recover refuses a file born after it)
 //   records, any number
 //     0   8  file offset
 //     8   4  n = length (1 .. 64 MiB)
@@ -32,6 +32,16 @@
 // unlinked and the directory fsynced again. So a journal without a valid trailer is one whose
 // patch never touched the file; a journal with one holds every original byte the patch may have
 // overwritten (and the bytes a shrink cut off), and restoring them gives the original file back.
+//
+// A file that another program truncated (mmapx's locks are advisory: a plain `truncate` is not
+// stopped) cannot be given back whole: the bytes it cut off, outside the patch's hunks, are in
+// no journal. Recover's rule for a file found shorter than its size before the patch (and not at
+// the size the patch gives it): the cut stands. Every journal byte below the current end is put
+// back, the bytes at or past it are not, and the size is left as found; the result is the
+// original file as the other program cut it, and recover says how many journal bytes it dropped.
+// Nothing is ever written past the current end in that case. A file found longer than both
+// recorded sizes was changed by someone else: refused, as is one of another identity or one born
+// after the journal was written (a new file that reuses the inode number).
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -51,6 +61,8 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
+import { MmapError } from '../mmap/index.js';
+import { shrankError } from '../mmap/truncation.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -73,6 +85,8 @@ export interface JournalHeader {
   readonly sizeAfter: bigint;
   /** The process that wrote it (0 when unknown). */
   readonly pid?: number;
+  /** When it was written, ms since the epoch (0 when unknown). */
+  readonly created?: number;
 }
 
 /** Original bytes at a file offset. */
@@ -217,7 +231,8 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
     } catch {
       // the original error matters more
     }
-    throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
+    // A read of the file that failed (it shrank: ERR_TRUNCATED) is the file's problem, not the journal's.
+    throw err instanceof OperationError || err instanceof MmapError ? err : fsError(err, `cannot write the journal ${path}`);
   }
   closeSync(fd);
   syncDirectory(dirname(path));
@@ -250,6 +265,18 @@ function readFully(fd: number, length: number, position: number): Buffer {
   return b;
 }
 
+/** Reads restored bytes back from the file; it ending early means another program cut it meanwhile. */
+function readBack(file: FileRef, length: number, position: bigint): Buffer {
+  const b = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(file.fd, b, done, length - done, position + BigInt(done));
+    if (n === 0) throw shrankError(file.path, fstatSync(file.fd, { bigint: true }).size, position + BigInt(done));
+    done += n;
+  }
+  return b;
+}
+
 function parseHeader(head: Buffer): JournalHeader {
   return {
     dev: head.readBigUInt64LE(16),
@@ -257,6 +284,7 @@ function parseHeader(head: Buffer): JournalHeader {
     sizeBefore: head.readBigUInt64LE(32),
     sizeAfter: head.readBigUInt64LE(40),
     pid: Number(head.readBigUInt64LE(48)),
+    created: Number(head.readBigUInt64LE(56)),
   };
 }
 
@@ -346,8 +374,12 @@ export function readJournal(fd: number, name: string): JournalContents {
 export interface RestoreReport {
   ranges: number;
   bytes: number;
-  /** The file's size before the restore (it ends at the journal's size before). */
+  /** The file's size before the restore. */
   sizeFound: bigint;
+  /** The file's size after it: the journal's size before, or `sizeFound` when the file had been cut. */
+  size: bigint;
+  /** Set when another program had cut the file (see the rule at the top): what could not be restored. */
+  cut?: { records: number; bytes: number };
 }
 
 /**
@@ -355,11 +387,23 @@ export interface RestoreReport {
  * record through shared maps (flushed with fdatasync), reads each back with pread and compares,
  * truncates what the patch grew, and fsyncs. Idempotent: running it again after a crash gives the same file.
  *
- * @throws OperationError when a record does not read back as written.
+ * With `cutAt` (a file another program cut to that size, below the size before the patch), the
+ * size is left alone and only the journal's bytes below `cutAt` are restored; the rest is counted
+ * in the report's `cut`.
+ *
+ * @throws OperationError when a record does not read back as written; ERR_TRUNCATED when the file
+ *   shrinks while it is being restored.
  */
-export function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint): RestoreReport {
-  const report: RestoreReport = { ranges: 0, bytes: 0, sizeFound };
-  if (sizeFound < header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
+export function restoreRecords(
+  file: FileRef,
+  header: JournalHeader,
+  records: Iterable<JournalRecord>,
+  sizeFound: bigint,
+  cutAt?: bigint,
+): RestoreReport {
+  const limit = cutAt ?? header.sizeBefore;
+  const report: RestoreReport = { ranges: 0, bytes: 0, sizeFound, size: cutAt ?? header.sizeBefore, ...(cutAt !== undefined && { cut: { records: 0, bytes: 0 } }) };
+  if (cutAt === undefined && sizeFound < header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
   const batch: { offset: bigint; bytes: Uint8Array; length: number }[] = [];
   let batchBytes = 0;
   const flush = (): void => {
@@ -368,7 +412,7 @@ export function restoreRecords(file: FileRef, header: JournalHeader, records: It
     writeRanges(file, batch, { sync: 'start' });
     fdatasyncSync(file.fd);
     for (const r of batch) {
-      const back = readFully(file.fd, r.length, Number(r.offset));
+      const back = readBack(file, r.length, r.offset);
       if (!equalBytes(back, r.bytes)) {
         throw new OperationError(`restoring ${r.length} bytes at ${formatOffset(r.offset)}: they do not read back as written`);
       }
@@ -382,12 +426,19 @@ export function restoreRecords(file: FileRef, header: JournalHeader, records: It
     if (r.offset + BigInt(r.bytes.length) > header.sizeBefore) {
       throw new OperationError(`the journal has a record at ${formatOffset(r.offset)} past the original size ${header.sizeBefore}`);
     }
-    batch.push({ offset: r.offset, bytes: r.bytes, length: r.bytes.length });
-    batchBytes += r.bytes.length;
+    // Never past the limit: with a cut file, that is its current end.
+    const keep = r.offset >= limit ? 0 : limit - r.offset < BigInt(r.bytes.length) ? Number(limit - r.offset) : r.bytes.length;
+    if (keep < r.bytes.length && report.cut) {
+      report.cut.records++;
+      report.cut.bytes += r.bytes.length - keep;
+    }
+    if (keep === 0) continue;
+    batch.push({ offset: r.offset, bytes: r.bytes.subarray(0, keep), length: keep });
+    batchBytes += keep;
     if (batchBytes >= MAX_RECORD) flush();
   }
   flush();
-  if (sizeFound > header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
+  if (cutAt === undefined && sizeFound > header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
   fsyncSync(file.fd);
   return report;
 }
@@ -426,13 +477,15 @@ export type RollBackReport =
 /**
  * Restores `file` from the journal at `path` and removes the journal: the one procedure behind
  * `mmapx recover` and behind a patch that fails after writing its journal. An incomplete journal
- * (its patch never wrote) is only removed.
+ * (its patch never wrote) is only removed. A file that another program cut below its size before
+ * the patch gets the journal's bytes below its end back and keeps its size (the rule at the top),
+ * unless `opts.cut` is false (a patch rolling itself back refuses that: recover must say what it did).
  *
  * @throws OperationError, leaving the journal in place, when the journal must not be trusted
  *   (see {@link openJournal}, {@link readJournal}) or belongs to another file (device and inode,
- *   or a size that is neither the size before nor after the patch).
+ *   born after the journal, or longer than both recorded sizes).
  */
-export function rollBack(path: string, file: FileRef): RollBackReport {
+export function rollBack(path: string, file: FileRef, opts: { cut?: boolean } = {}): RollBackReport {
   const j = openJournal(path);
   let report: RollBackReport;
   try {
@@ -451,12 +504,21 @@ export function rollBack(path: string, file: FileRef): RollBackReport {
           `the journal ${path} was written for another file (device ${h.dev} inode ${h.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
         );
       }
-      if (st.size !== h.sizeBefore && st.size !== h.sizeAfter) {
+      // Birth times are coarse (a clock tick) and never later than the creation they stamp; the
+      // journal's time is taken after its file existed. A file born later is another file.
+      if (h.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(h.created) + 1n) {
+        throw new OperationError(
+          `the journal ${path} was written at ${new Date(h.created).toISOString()}, before this file was created (${new Date(Number(st.birthtimeMs)).toISOString()}): it belongs to an earlier file with the same inode number; refusing it`,
+        );
+      }
+      const largest = h.sizeBefore > h.sizeAfter ? h.sizeBefore : h.sizeAfter;
+      const cut = st.size < h.sizeBefore && st.size !== h.sizeAfter;
+      if (st.size > largest || (cut && opts.cut === false)) {
         throw new OperationError(
           `the file is ${st.size} bytes, but the journal ${path} expects ${h.sizeBefore} (before the patch) or ${h.sizeAfter} (after it): refusing it`,
         );
       }
-      report = { state: 'restored', header: h, records: contents.records, ...restoreRecords(file, h, contents.read(), st.size) };
+      report = { state: 'restored', header: h, records: contents.records, ...restoreRecords(file, h, contents.read(), st.size, cut ? st.size : undefined) };
     }
   } finally {
     j.close();

@@ -80,6 +80,10 @@ export function lockFile(fd: number, stat: BigIntStats, kind: LockKind): void {
     sleep(Math.min(pause, left));
     pause = Math.min(pause * 2, 100);
   }
-  const who = describeHolders(holders(stat), isMmapx, comm);
+  const pids = holders(stat);
+  // Nobody in /proc/locks: the holder let go between the last try and the look. One more try then,
+  // rather than a failure that names no one.
+  if (pids.length === 0 && tryLockFile(fd, kind) !== 'busy') return;
+  const who = describeHolders(pids, isMmapx, comm);
   throw new OperationError(waitSeconds > 0 ? `${who}: still locked after waiting ${waitSeconds} s (see --wait)` : who);
 }

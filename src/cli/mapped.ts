@@ -2,10 +2,15 @@
 // of a shared map, writing many small ranges through maps of only the pages they touch, and
 // hashing a file (and the file a plan would leave) in one streaming pass. Memory stays flat
 // whatever the file size: at most one window is mapped at a time.
+//
+// Another process may truncate the file meanwhile (see src/mmap/truncation.ts): the reader and
+// the writer check the SIGBUS guard's record of each map and the file's size, and fail with
+// ERR_TRUNCATED instead of handing out (or trusting) bytes that read as zeros past the new end.
 import { createHash, type Hash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
-import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
+import { type Mmap, MmapError, MmapOptions, windows } from '../mmap/index.js';
+import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { SCAN_WINDOW } from './scan.js';
 
 /** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
@@ -24,6 +29,32 @@ function asBuffer(u8: Uint8Array): Buffer {
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && asBuffer(a).equals(asBuffer(b));
+}
+
+/** The file's size now (fstat of the open descriptor). */
+export function sizeNow(file: FileRef): bigint {
+  return fstatSync(file.fd, { bigint: true }).size;
+}
+
+/**
+ * ERR_TRUNCATED when the file no longer reaches `end`, the end of a window just read: its bytes
+ * between the new end and the end of that page read as zeros without any fault, so what was made
+ * of the window (matches, hunks) must not be shown. One fstat; call it after using the window and
+ * before printing what came of it.
+ */
+export function assertCovers(file: FileRef, end: bigint): void {
+  const now = sizeNow(file);
+  if (now < end) throw shrankError(file.path, now, end);
+}
+
+/**
+ * ERR_TRUNCATED when the file has become shorter than `size`, the size an operation started from:
+ * bytes it read past the new end read as zeros (without a fault in the tail of the last page), so
+ * what it made of them is void.
+ */
+export function assertNotShrunk(file: FileRef, size: bigint, access: 'read' | 'written'): void {
+  const now = sizeNow(file);
+  if (now < size) throw shrankSinceOpenError(file.path, now, size, access);
 }
 
 /**
@@ -54,8 +85,7 @@ export class MappedReader implements FileAccess {
       return this.#pread(offset, length);
     }
     if (this.#map === undefined || offset < this.#start || end > this.#end) {
-      this.#map?.unmap();
-      this.#map = undefined;
+      this.#release();
       const want = BigInt(length) > this.#window ? BigInt(length) : this.#window;
       const len = want < this.size - offset ? want : this.size - offset;
       this.#map = new MmapOptions().offset(offset).len(len).map(this.#file);
@@ -73,15 +103,36 @@ export class MappedReader implements FileAccess {
     let done = 0;
     while (done < length) {
       const n = readSync(this.#file.fd, this.#small, done, length - done, offset + BigInt(done));
-      if (n === 0) throw new RangeError(`read past the end of ${this.#file.path} at ${offset + BigInt(done)}`);
+      // Inside the size seen at open, so the file shrank since.
+      if (n === 0) throw shrankError(this.#file.path, sizeNow(this.#file), offset + BigInt(done));
       done += n;
     }
     return this.#small.subarray(0, length);
   }
 
-  close(): void {
-    this.#map?.unmap();
+  /** Unmaps the current window; a fault in it (the file shrank under it) makes what was read there void. */
+  #release(): void {
+    const map = this.#map;
     this.#map = undefined;
+    if (map === undefined) return;
+    map.unmap();
+    map.assertIntact('read');
+  }
+
+  /**
+   * Throws ERR_TRUNCATED if anything read so far may have read zeros instead of the file: a fault
+   * in the current window (earlier windows were checked when they were given back), or a file now
+   * shorter than `size`. Call it before acting on what was read.
+   */
+  assertIntact(): void {
+    this.#map?.assertIntact('read');
+    assertNotShrunk(this.#file, this.size, 'read');
+  }
+
+  close(): void {
+    const map = this.#map;
+    this.#map = undefined;
+    map?.unmap();
   }
 }
 
@@ -159,23 +210,46 @@ export interface WriteReport {
  * waits once with fdatasync; `'none'` leaves it to the kernel. A failure leaves earlier windows
  * written.
  *
- * @throws ChangedUnderfoot when a range's bytes are not its `expect`; MmapError from the core.
+ * Against truncation by another process: a window the file no longer reaches, a fault while its
+ * bytes were compared or written (the SIGBUS guard's record, checked before the flush), or a file
+ * found shorter than the window after writing it, all end with ERR_TRUNCATED naming where.
+ *
+ * @throws ChangedUnderfoot when a range's bytes are not its `expect` (and the file did not
+ *   shrink: zeros past a new end are not "changed"); MmapError from the core, ERR_TRUNCATED.
  */
 export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: { sync: 'wait' | 'start' | 'none' }): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
   for (const w of groupWindows(ranges)) {
-    const map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
+    const end = w.offset + BigInt(w.length);
+    const shrunk = (): MmapError | undefined => {
+      const now = sizeNow(file);
+      return now < end ? shrankWhileWriting(file.path, now, end) : undefined;
+    };
+    let map;
+    try {
+      map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
+    } catch (err) {
+      throw (err instanceof MmapError && err.code === 'ERR_OUT_OF_RANGE' && shrunk()) || err;
+    }
     try {
       const view = map.bytes;
       for (const r of w.items) {
         if (r.expect === undefined) continue;
         const at = Number(r.offset - w.offset);
-        if (!equalBytes(view.subarray(at, at + r.length), r.expect)) throw new ChangedUnderfoot(r.offset);
+        if (!equalBytes(view.subarray(at, at + r.length), r.expect)) {
+          map.assertIntact('read');
+          throw shrunk() ?? new ChangedUnderfoot(r.offset);
+        }
       }
       for (const r of w.items) {
         view.set(r.bytes, Number(r.offset - w.offset));
         report.bytes += r.length;
       }
+      // Writes to pages past a new end went to throw-away pages: fail before the flush.
+      map.assertIntact('written');
+      // And bytes past a new end inside its last page went nowhere either, without a fault.
+      const cut = shrunk();
+      if (cut) throw cut;
       if (opts.sync !== 'none') {
         const t = performance.now();
         report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
@@ -210,9 +284,16 @@ export function resultImage(plan: Plan): ResultImage {
  * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
  * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
  * new bytes in their place, stops at the final size, and past the current end continues with
- * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros.
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros. `stop` is asked
+ * before each window; when it says so, the pass ends with an error (a hash thread told to quit).
  */
-export function hashPass(file: FileRef, size: bigint, result: ResultImage | undefined, want: { before: boolean; after: boolean }): Hashes {
+export function hashPass(
+  file: FileRef,
+  size: bigint,
+  result: ResultImage | undefined,
+  want: { before: boolean; after: boolean },
+  stop?: () => boolean,
+): Hashes {
   const before = want.before ? createHash('sha256') : undefined;
   const after = want.after && result ? createHash('sha256') : undefined;
   const apply = result ? result.hunks : [];
@@ -242,6 +323,7 @@ export function hashPass(file: FileRef, size: bigint, result: ResultImage | unde
   };
   if (before || after) {
     for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
+      if (stop?.()) throw new Error('the hash was stopped');
       before?.update(w.bytes);
       if (after) feed(after, w.bytes, w.offset);
     }

@@ -10,13 +10,16 @@
 //
 // Workers run this same program (process.argv[1], the CLI) with SCAN_WORKER_ARG; where that is
 // impossible (single core, a standalone executable, MMAPX_THREADS=1, a small file) the main
-// thread scans everything itself, with the same results.
+// thread scans everything itself, with the same results. A file truncated under a thread's map is
+// reported like one under the main thread's: the SIGBUS guard is one per process, installed
+// before the threads start (see src/mmap/sys/sigbus.ts), and a thread's error makes the main
+// thread scan its chunks again, where the size check or the fault gives the error line.
 import { availableParallelism } from 'node:os';
 import { isSea } from 'node:sea';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import type { PatternMatches } from '../format/patch/index.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
-import { windows } from '../mmap/index.js';
+import { armSigbusGuard, windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
 import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
 
@@ -140,6 +143,9 @@ export function scanFile(
     for (let k = 0; k < Math.max(chunks, 1); k++) results.push(scanChunk(file, span, k, patterns, keep, chunk));
     return merge(results, patterns.length, keep);
   }
+  // The SIGBUS guard is installed before the threads start, so that each finds it and shares it:
+  // a fault in a thread's map is then absorbed and reported like one in this thread's.
+  armSigbusGuard();
   // [0] next chunk; then per worker: state (0 idle, 1 holds chunks, 2 finished), progress.
   const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * workers)));
   const ports: MessagePort[] = [];
@@ -165,34 +171,54 @@ export function scanFile(
   }
   const results: ChunkResult[] = [];
   const claim = (): number => Atomics.add(shared, 0, 1);
-  for (let k = claim(); k < chunks; k = claim()) results.push(scanChunk(file, span, k, patterns, keep, chunk));
-  for (let i = 0; i < started.length; i++) {
-    const state = 1 + 2 * i;
-    let progress = Atomics.load(shared, state + 1);
-    let since = Date.now();
-    // A worker that never claimed a chunk has nothing for us; one that did, finishes.
-    while (Atomics.load(shared, state) === 1) {
-      Atomics.wait(shared, state, 1, 1000);
-      const p = Atomics.load(shared, state + 1);
-      if (p !== progress) {
-        progress = p;
-        since = Date.now();
-      } else if (Date.now() - since > STALL_MS) {
-        throw new OperationError(`a scan thread made no progress for ${STALL_MS / 1000} s`);
+  try {
+    for (let k = claim(); k < chunks; k = claim()) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+    for (let i = 0; i < started.length; i++) {
+      const state = 1 + 2 * i;
+      // A worker that never claimed a chunk has nothing for us; one that did, finishes.
+      if (!finished(shared, state)) throw new OperationError(`a scan thread made no progress for ${STALL_MS / 1000} s`);
+      if (Atomics.load(shared, state) !== 2) continue;
+      const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
+      if (msg === undefined) throw new OperationError('a scan thread finished without its results');
+      results.push(...msg.results);
+      if (msg.error !== undefined) {
+        // Its chunks are scanned again here; a real I/O problem (a file cut under the thread's
+        // map) then fails on this thread too, with the error line.
+        const have = new Set(msg.results.map((r) => r.chunk));
+        for (const k of msg.claimed) if (!have.has(k)) results.push(scanChunk(file, span, k, patterns, keep, chunk));
       }
     }
-    if (Atomics.load(shared, state) !== 2) continue;
-    const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
-    if (msg === undefined) throw new OperationError('a scan thread finished without its results');
-    results.push(...msg.results);
-    if (msg.error !== undefined) {
-      // Its chunks are scanned again here; a real I/O problem then fails on this thread too.
-      const have = new Set(msg.results.map((r) => r.chunk));
-      for (const k of msg.claimed) if (!have.has(k)) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+  } catch (err) {
+    // Leave no thread scanning: the command is about to print its error and exit, and a thread
+    // inside a call into the FFI while the process exits aborts it. The threads take no more
+    // chunks and end the one they hold.
+    Atomics.store(shared, 0, chunks);
+    for (let i = 0; i < started.length; i++) finished(shared, 1 + 2 * i);
+    throw err;
+  } finally {
+    for (const p of ports) p.close();
+  }
+  return merge(results, patterns.length, keep);
+}
+
+/**
+ * Waits until the worker whose state is at `shared[state]` (progress at `state + 1`) no longer
+ * holds work (state 1); false when it made no progress for STALL_MS.
+ */
+function finished(shared: Int32Array, state: number): boolean {
+  let progress = Atomics.load(shared, state + 1);
+  let since = Date.now();
+  while (Atomics.load(shared, state) === 1) {
+    Atomics.wait(shared, state, 1, 1000);
+    const p = Atomics.load(shared, state + 1);
+    if (p !== progress) {
+      progress = p;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_MS) {
+      return false;
     }
   }
-  for (const p of ports) p.close();
-  return merge(results, patterns.length, keep);
+  return true;
 }
 
 /** What a worker thread is asked to do. */
@@ -208,7 +234,9 @@ export function runScanWorker(): void {
   let message: unknown;
   if (d.task === 'hash') {
     try {
-      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }).after };
+      // shared[0] set: the main thread gave up on this hash (it failed): stop between windows.
+      const stop = (): boolean => Atomics.load(d.shared, 0) !== 0;
+      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }, stop).after };
     } catch (err) {
       message = { error: err instanceof Error ? err.message : String(err) };
     }
@@ -242,6 +270,7 @@ export function hashFileAndResult(file: FileRef, size: bigint, result: ResultIma
   if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
     return hashPass(file, size, result, want);
   }
+  armSigbusGuard(); // before the thread starts, as in scanFile
   const shared = new Int32Array(new SharedArrayBuffer(12));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
@@ -262,7 +291,16 @@ export function hashFileAndResult(file: FileRef, size: bigint, result: ResultIma
   }
   worker.unref();
   worker.on('error', () => {});
-  const before = hashPass(file, size, undefined, { before: true, after: false }).before;
+  let before: string | undefined;
+  try {
+    before = hashPass(file, size, undefined, { before: true, after: false }).before;
+  } catch (err) {
+    // As in scanFile: no thread left hashing while the process exits with the error.
+    Atomics.store(shared, 0, 1);
+    finished(shared, 1);
+    port1.close();
+    throw err;
+  }
   // The worker hashes about as long as this thread did: wait for it; one that has not even
   // started after 10 s, or not finished after STALL_MS more, is given up (then hash here).
   const startedBy = Date.now() + 10_000;

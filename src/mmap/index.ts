@@ -10,6 +10,7 @@ export {
   type Protection,
   type Residency,
   type SigbusGuardStatus,
+  armSigbusGuard,
   cachestat,
   fdAccessMode,
   pageSize,

@@ -50,3 +50,11 @@ export function shrankError(path: string | undefined, size: bigint, at: bigint, 
 export function shrankWhileWriting(path: string | undefined, size: bigint, end: bigint): MmapError {
   return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being written (the write ends at ${hex(end)})`, { path, offset: end });
 }
+
+/**
+ * ERR_TRUNCATED for a file found at `size` bytes, shorter than the `opened` bytes an operation
+ * started from: whatever it read past the new end read as zeros (or its range is gone).
+ */
+export function shrankSinceOpenError(path: string | undefined, size: bigint, opened: bigint, access: Access): MmapError {
+  return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being ${access} (it had ${opened} when opened)`, { path });
+}

@@ -31,6 +31,16 @@ beforeAll(async () => {
   execFileSync('mkfifo', [f('fifo')]);
   symlinkSync(f('loop-b'), f('loop-a'));
   symlinkSync(f('loop-a'), f('loop-b'));
+  // Patch files, good and bad (see the patch/recover/diff/find rows).
+  writeFileSync(f('bad-digit.patch'), '0x10: 90\n0x1: 65 6z -> 45 4c\n');
+  writeFileSync(f('bad-statement.patch'), '# a comment\n0x0: 48\nreplace 48 with 68\n');
+  writeFileSync(f('anchor-none.patch'), 'find de ad be ef: 00 00 00 00\n');
+  writeFileSync(f('anchor-twice.patch'), 'find 6c 6c: 4c 4c\nfind 6c: 4c\n');
+  writeFileSync(f('truncated.ips'), Buffer.concat([Buffer.from('PATCH'), Buffer.from([0, 0, 2, 0, 4, 0xbe, 0xef])]));
+  writeFileSync(f('bad-header.ips'), Buffer.concat([Buffer.from('PATCX'), Buffer.from([0, 0, 2, 0, 1, 0xbe]), Buffer.from('EOF')]));
+  writeFileSync(f('garbage.hex'), 'garbage here\n');
+  writeFileSync(f('overlap.patch'), '0x1: 65 6c -> 45 4c\n0x2: 6c 6c -> 4c 4c\n');
+  writeFileSync(f('past-end.patch'), '0x10: 02 ff -> 02 fe\n0x12: 41\n');
   server = createServer().listen(f('sock'));
   await new Promise((r) => server?.once('listening', r));
 });
@@ -114,6 +124,65 @@ const CASES: Record<string, Case> = {
   'global: bad --color': { args: ['--color', 'sometimes', 'info', D], status: 2, line: /^mmapx: .*'sometimes' is invalid/ },
   'global: bad --wait': { args: ['--wait', 'soon', 'info', D], status: 2, line: /^mmapx: .*--wait/ },
   'write: missing offset': { args: ['write', D], status: 2, line: ANY('write', "missing required argument 'offset'.*") },
+  // patch: malformed patches, guards, sizes, files
+  'patch: bad hex digit names line and column': { args: ['patch', D, f('bad-digit.patch')], status: 2, line: ANY('patch', "bad-digit\\.patch line 2, col 10: 'z' is not a hex digit") },
+  'patch: unknown statement names line and column': {
+    args: ['patch', D, f('bad-statement.patch')],
+    status: 2,
+    line: ANY('patch', "bad-statement\\.patch line 3, col 1: expected 'OFFSET: bytes', 'find PATTERN: bytes', 'size \\.\\.\\.' or 'sha256 \\.\\.\\.'"),
+  },
+  'patch: anchor matching nothing': { args: ['patch', D, f('anchor-none.patch')], status: 3, line: ANY('patch', '1 guard failed, nothing written: .*line 1: find de ad be ef matched nothing; expected once') },
+  'patch: anchors matching more than once': {
+    args: ['patch', D, f('anchor-twice.patch')],
+    status: 3,
+    line: ANY('patch', '1 guard failed, nothing written: .*line 2: find 6c matched 3 times at 0x2, 0x3, 0xa; expected once'),
+  },
+  'patch: truncated IPS': { args: ['patch', D, f('truncated.ips'), '--format', 'ips'], status: 2, line: ANY('patch', 'truncated\\.ips byte 0x5: record 1 is truncated: 4 data bytes announced, 2 present') },
+  'patch: IPS with a bad header': { args: ['patch', D, f('bad-header.ips'), '--format', 'ips'], status: 2, line: ANY('patch', "bad-header\\.ips byte 0x0: not an IPS patch: no 'PATCH' header") },
+  'patch: native text as IPS': { args: ['patch', D, f('overlap.patch'), '--format', 'ips'], status: 2, line: ANY('patch', "overlap\\.patch byte 0x0: not an IPS patch: no 'PATCH' header") },
+  'patch: --format xxd with garbage': {
+    args: ['patch', D, f('garbage.hex'), '--format', 'xxd'],
+    status: 2,
+    line: ANY('patch', "garbage\\.hex line 1, col 1: neither an xxd line 'OFFSET: hex' nor a hexdump -C line 'OFFSET  hh hh'"),
+  },
+  'patch: overlapping hunks': { args: ['patch', D, f('overlap.patch')], status: 2, line: ANY('patch', 'overlap\\.patch line 1 and .*overlap\\.patch line 2 overlap at 0x2\\.\\.0x3') },
+  'patch: hunk past the end without --grow': {
+    args: ['patch', D, f('past-end.patch')],
+    status: 2,
+    line: ANY('patch', 'past-end\\.patch line 2: the change at 0x12\\.\\.0x13 ends past the end of the file \\(size 0x12\\); growing the file needs --grow'),
+  },
+  'patch: --find with wildcards only': { args: ['patch', D, '--find', '?? ?? ??', '--replace', '00 00 00'], status: 2, line: ANY('patch', "--find '\\?\\? \\?\\? \\?\\?', col 1: the pattern has no fixed byte") },
+  'patch: --replace of another length': { args: ['patch', D, '--find', '48 65', '--replace', '00'], status: 2, line: ANY('patch', '--replace has 1 byte\\(s\\) but --find has 2: a replacement keeps the length') },
+  'patch: missing patch file': { args: ['patch', D, f('nosuch.patch')], status: 1, line: ANY('patch', 'cannot read the patch .*nosuch\\.patch: no such file or directory \\(ENOENT\\)') },
+  'patch: zero-length file': { args: ['patch', E, '--edit', '0=00'], status: 2, line: ANY('patch', '--edit #1: the change at 0x0\\.\\.0x1 ends past the end of the file \\(size 0x0\\); growing the file needs --grow') },
+  'patch: offset 2^63': { args: ['patch', D, '--edit', '9223372036854775808=00'], status: 2, line: ANY('patch', '--edit #1: the change at 0x8000000000000000\\.\\.0x8000000000000001 ends past the end .*') },
+  'patch: offset -2^63': { args: ['patch', D, '--edit', '-9223372036854775808=00'], status: 2, line: ANY('patch', '--edit #1: offset -0x8000000000000000 is before the start of the file \\(size 0x12\\)') },
+  'patch: offset 1e30': { args: ['patch', D, '--edit', '1e30=00'], status: 2, line: ANY('patch', "--edit '1e30=00', col 2: '1e30' is not an offset .*exponents are not supported\\)\\)") },
+  'patch: /dev/zero': { args: ['patch', '/dev/zero', '--edit', '0=00'], status: 1, line: ANY('patch', 'is a character device: refusing to map it without --force') },
+  'patch: /proc/self/maps': { args: ['patch', '/proc/self/maps', '--edit', '0=00'], status: 1, line: ANY('patch', 'is on procfs: its files cannot be memory-mapped \\(use --force to try anyway\\)') },
+  'patch: symlink loop': { args: ['patch', f('loop-a'), '--edit', '0=00'], status: 1, line: ANY('patch', '\\(ELOOP\\)') },
+  'patch: no write permission': { args: ['patch', f('nowrite.bin'), '--edit', '0=00'], status: 1, line: ANY('patch', 'permission denied \\(EACCES\\)'), nobody: true },
+  // recover
+  'recover: missing file': { args: ['recover', f('missing')], status: 1, line: ANY('recover', 'no such file or directory \\(ENOENT\\)') },
+  'recover: directory': { args: ['recover', f('adir')], status: 1, line: ANY('recover', 'is a directory \\(EISDIR\\)') },
+  'recover: FIFO': { args: ['recover', f('fifo')], status: 1, line: ANY('recover', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  // diff
+  'diff: directory': { args: ['diff', f('adir'), D], status: 1, line: ANY('diff', 'is a directory \\(EISDIR\\)') },
+  'diff: FIFO': { args: ['diff', D, f('fifo')], status: 1, line: ANY('diff', '.*fifo: is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'diff: missing file': { args: ['diff', D, f('missing')], status: 1, line: ANY('diff', '.*missing: no such file or directory \\(ENOENT\\)') },
+  'diff: /dev/zero': { args: ['diff', '/dev/zero', D], status: 1, line: ANY('diff', 'is a character device: refusing to map it without --force') },
+  'diff: no read permission': { args: ['diff', f('noread.bin'), D], status: 1, line: ANY('diff', '.*noread\\.bin: permission denied \\(EACCES\\)'), nobody: true },
+  'diff: bad --coalesce': { args: ['diff', D, D, '--coalesce', '-3'], status: 2, line: ANY('diff', '--coalesce -3 must be 0\\.\\.1000000') },
+  // find
+  'find: empty pattern': { args: ['find', D, ''], status: 2, line: ANY('find', 'bad hex pattern "": empty') },
+  'find: bad hex': { args: ['find', D, 'zz'], status: 2, line: ANY('find', 'bad hex pattern "zz": \'z\' at position 0 is not a hex digit or \'\\?\'') },
+  'find: odd hex': { args: ['find', D, '1 2 3'], status: 2, line: ANY('find', 'bad hex pattern "1 2 3": odd number of hex digits .*') },
+  'find: --max -1': { args: ['find', D, '48', '--max', '-1'], status: 2, line: ANY('find', '--max -1 must be at least 1') },
+  'find: range past the end': { args: ['find', D, '48', '--range', '0:1T'], status: 2, line: ANY('find', 'range 0:1T ends past the end of the file \\(size 18\\)') },
+  'find: zero-length file': { args: ['find', E, '00'], status: 3, line: ANY('find', 'no match for 00') },
+  'find: socket': { args: ['find', f('sock'), '00'], status: 1, line: ANY('find', 'is a socket: it has no bytes to map \\(ENODEV\\)') },
+  'find: /proc/self/maps': { args: ['find', '/proc/self/maps', '00'], status: 1, line: ANY('find', 'is on procfs: .*') },
+  'find: no read permission': { args: ['find', f('noread.bin'), '00'], status: 1, line: ANY('find', 'permission denied \\(EACCES\\)'), nobody: true },
 };
 
 function runAs(c: Case): Run {
@@ -123,9 +192,12 @@ function runAs(c: Case): Run {
 
 describe('hostile and bad input', () => {
   it('has at least 60 cases across every command (with the filesystem cases below)', () => {
-    expect(Object.keys(CASES).length + 3).toBeGreaterThanOrEqual(60);
-    const commands = new Set(Object.values(CASES).map((c) => c.args.find((a) => !a.startsWith('-') && !/^\d|^(sometimes|soon)$/.test(a))));
-    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion']) expect(commands).toContain(cmd);
+    expect(Object.keys(CASES).length + 4).toBeGreaterThanOrEqual(60);
+    const command = (c: Case) => c.args.find((a) => !a.startsWith('-') && !/^\d|^(sometimes|soon)$/.test(a));
+    const commands = new Set(Object.values(CASES).map(command));
+    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion', 'patch', 'recover', 'diff', 'find']) expect(commands).toContain(cmd);
+    // The commands of the undo journal and the scans have their own share.
+    expect(Object.values(CASES).filter((c) => ['patch', 'recover', 'diff', 'find'].includes(command(c)!)).length).toBeGreaterThanOrEqual(15);
   });
 
   for (const [name, c] of Object.entries(CASES)) {
@@ -179,6 +251,12 @@ describe.skipIf(!mountNamespaces())('hostile filesystems', () => {
   it('flush on a read-only filesystem', () => {
     const { line, out } = check('mount -o remount,ro "$d"; $MMAPX flush "$d/f"; echo "status $?"');
     expect(line).toMatch(/^mmapx: flush: .*\(EROFS\)$/);
+    expect(out).toBe(`status 1\n${ABC}`);
+  });
+
+  it('patch on a read-only filesystem', () => {
+    const { line, out } = check('mount -o remount,ro "$d"; $MMAPX patch "$d/f" --edit 0=41; echo "status $?"');
+    expect(line).toMatch(/^mmapx: patch: .*\/f: read-only file system \(the file is on a read-only filesystem\) \(EROFS\)$/);
     expect(out).toBe(`status 1\n${ABC}`);
   });
 

@@ -1,7 +1,7 @@
 // In-process tests of the patch machinery under the CLI: the journal, windowed writes, the
 // rollback after a failure half way, and the one-pass hashes.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +52,8 @@ describe('journal and rollback', () => {
       const j = readJournal(fd, path);
       expect(j.state).toBe('complete');
       if (j.state !== 'complete') return;
-      expect(j.header).toEqual({ ...header, pid: process.pid });
+      expect(j.header).toEqual({ ...header, pid: process.pid, created: expect.any(Number) });
+      expect(Math.abs(j.header.created! - Date.now())).toBeLessThan(60_000);
       const recs = [...j.read()];
       expect(recs.map((r) => [r.offset, r.bytes.length])).toEqual([
         [5n, 3],
@@ -81,6 +82,39 @@ describe('journal and rollback', () => {
       expect(r).toMatchObject({ state: 'restored', ranges: 3, bytes: 6 });
       expect(Buffer.compare(readFileSync(f.path), original)).toBe(0);
       expect(existsSync(jpath)).toBe(false);
+    });
+  });
+
+  it('a_file_cut_before_or_inside_a_window_is_err_truncated_not_a_change_or_a_range_error', () => {
+    const size = 64 * 1024;
+    const original = new Uint8Array(size).fill(0x41);
+    withFile(original, (f) => {
+      const range = (offset: number) => ({ offset: BigInt(offset), bytes: Uint8Array.of(0x42, 0x42), expect: Uint8Array.of(0x41, 0x41), length: 2 });
+      // Cut below the window: mapping it would be "out of range"; it is the file that shrank.
+      ftruncateSync(f.fd, 30_000);
+      expect(() => writeRanges(f, [range(40_000)], { sync: 'none' })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 30000 bytes while being written (the write ends at 0x9c42)' }),
+      );
+      // Cut inside the window's last page: the expected bytes there read as zeros, without a fault.
+      expect(() => writeRanges(f, [range(0), range(30_010)], { sync: 'none' })).toThrow(
+        expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 30000 bytes while being written (the write ends at 0x753c)' }),
+      );
+      expect(readFileSync(f.path)).toEqual(Buffer.from(original.subarray(0, 30_000)));
+    });
+  });
+
+  it('the_reader_fails_with_err_truncated_when_the_file_shrank_under_it', () => {
+    const size = 64 * 1024;
+    withFile(new Uint8Array(size).fill(7), (f) => {
+      const reader = new MappedReader(f, BigInt(size), 4096);
+      try {
+        expect([...reader.read(50_000n, 10)]).toEqual(Array(10).fill(7));
+        ftruncateSync(f.fd, 20_000);
+        expect(() => reader.read(50_000n, 10)).toThrow(expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (next offset 0xc350)' }));
+        expect(() => reader.assertIntact()).toThrow(expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (it had 65536 when opened)' }));
+      } finally {
+        reader.close();
+      }
     });
   });
 

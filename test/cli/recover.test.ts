@@ -51,6 +51,56 @@ describe('mmapx recover', () => {
     expect(readFileSync(shrunk.p)).toEqual(ORIGINAL);
   });
 
+  it('a_file_another_program_cut_gets_back_the_journal_bytes_below_its_end_and_keeps_its_size', () => {
+    // A patch of three hunks wrote the first two, then another program cut the file to 22 bytes.
+    const { p, j } = setup(ORIGINAL);
+    const records = [
+      { offset: 2, bytes: Buffer.from('23') },
+      { offset: 20, bytes: Buffer.from('klmn') },
+      { offset: 28, bytes: Buffer.from('st') },
+    ];
+    putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records, created: Date.now() }));
+    writeFileSync(p, Buffer.from('01XX456789abcdefghijXXmnopqrstuv'));
+    truncateSync(p, 22);
+    const r = mmapx(['recover', p]);
+    expectSuccess(r);
+    expect(r.stderr).toMatch(
+      /^recovered .* as far as it reaches: another program had cut it to 22 bytes \(the journal expects 32 or 32\); restored 2 ranges \(4 bytes\) below that end and verified them, dropped 4 journal bytes at or past it; the size stays 22 in /,
+    );
+    // The original file, as the other program cut it; nothing written past its end.
+    expect(readFileSync(p)).toEqual(ORIGINAL.subarray(0, 22));
+    expect(existsSync(j)).toBe(false);
+
+    const again = setup(ORIGINAL);
+    putJournal(again.j, journalBytes({ ...identity(again.p), sizeBefore: 32, sizeAfter: 40, records }));
+    truncateSync(again.p, 3);
+    const json = mmapx(['--json', 'recover', again.p]);
+    expectSuccess(json);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'restored-cut', ranges: 1, bytes: 1, dropped: { records: 3, bytes: 7 }, sizeFound: 3, size: 3 });
+    expect(readFileSync(again.p)).toEqual(ORIGINAL.subarray(0, 3));
+  });
+
+  it('a_file_longer_than_both_recorded_sizes_or_born_after_the_journal_is_refused', () => {
+    const cases: [string, (p: string, j: string) => void, RegExp][] = [
+      ['longer', (p, j) => {
+        putJournal(j, journalBytes({ ...identity(p), sizeBefore: 20, sizeAfter: 24, records: [{ offset: 0, bytes: Buffer.from('zz') }] }));
+      }, /the file is 32 bytes, but the journal .* expects 20 \(before the patch\) or 24 \(after it\): refusing it$/],
+      ['born after', (p, j) => {
+        // The same inode number, but a file created after the journal: an earlier file's journal.
+        putJournal(j, journalBytes({ ...identity(p), sizeBefore: 40, sizeAfter: 40, records: [{ offset: 0, bytes: Buffer.from('zz') }], created: Date.now() - 60_000 }));
+      }, /the journal .* was written at .*, before this file was created \(.*\): it belongs to an earlier file with the same inode number; refusing it$/],
+    ];
+    for (const [name, make, message] of cases) {
+      const { p, j } = setup(ORIGINAL);
+      make(p, j);
+      const before = readFileSync(j);
+      const fp = fingerprint(p);
+      expectFailure(mmapx(['recover', p]), 1, message);
+      expect(fingerprint(p), name).toBe(fp);
+      expect(readFileSync(j), name).toEqual(before);
+    }
+  });
+
   it('removes_an_incomplete_journal_whatever_its_length', () => {
     const whole = journalBytes({ ...identity(join(dir)), sizeBefore: 32, sizeAfter: 32, records: [{ offset: 0, bytes: Buffer.from('zz') }] });
     for (const cut of [0, 5, 63, 64, 70, whole.length - 1]) {

@@ -16,6 +16,8 @@ export interface TestJournal {
   records: TestRecord[];
   /** The writer's pid (default: one that is not running). */
   pid?: number;
+  /** When it was written, ms since the epoch (default 0: unknown). */
+  created?: number;
 }
 
 /** The journal's bytes: header, records, trailer (checksum over header + records). */
@@ -29,7 +31,7 @@ export function journalBytes(j: TestJournal): Buffer {
   head.writeBigUInt64LE(BigInt(j.sizeBefore), 32);
   head.writeBigUInt64LE(BigInt(j.sizeAfter), 40);
   head.writeBigUInt64LE(BigInt(j.pid ?? 0), 48);
-  head.writeBigUInt64LE(0n, 56);
+  head.writeBigUInt64LE(BigInt(j.created ?? 0), 56);
   const parts: Buffer[] = [head];
   for (const r of j.records) {
     const rh = Buffer.alloc(12);

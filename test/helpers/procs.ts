@@ -15,11 +15,12 @@ export interface Started {
 }
 
 /**
- * Starts any program with the pinned environment; `label` names it in dumps. `group` puts it in a
- * process group of its own, so that `stop()` also ends the children it started (flock's command).
+ * Starts any program with the pinned environment (plus `env`); `label` names it in dumps. `group`
+ * puts it in a process group of its own, so that `stop()` also ends the children it started
+ * (flock's command).
  */
-export function start(cmd: string, args: string[], label = cmd, group = false): Started {
-  const child = spawn(cmd, args, { env: PINNED_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+export function start(cmd: string, args: string[], label = cmd, group = false, env: Record<string, string> = {}): Started {
+  const child = spawn(cmd, args, { env: { ...PINNED_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const waiters: { text: string; resolve: () => void; reject: (e: Error) => void }[] = [];

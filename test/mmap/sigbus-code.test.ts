@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mappingHolding } from '../../src/mmap/sys/sigbus.js';
 import { RECORD, SIGACTION, X64, encodeHandler, handlerListing } from '../../src/mmap/sys/sigbus-x64.js';
 
 const REC = 0x7f00_1234_5000n;
@@ -92,5 +93,33 @@ describe('sigbus handler encoding (x86-64)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('finding the guard of another copy (worker threads)', () => {
+  // Lines as /proc/self/maps shows them: the record (0x7fd0601d8000, 16 KiB) inside a line that an
+  // allocator's region below it was merged into, as seen in a scan thread that then could not find
+  // the guard when it looked for a line starting at the record.
+  const MAPS = [
+    '7fd0600d8000-7fd0602dc000 rw-p 00000000 00:00 0 ',
+    '7fd061c1a000-7fd061c1b000 r-xp 00000000 00:00 0 ',
+    '7fd061c1b000-7fd061c3f000 r--p 00000000 fd:00 1234                       /usr/lib/x86_64-linux-gnu/libc.so.6',
+    '7fd061c40000-7fd061c44000 rw-p 00000000 00:00 0                          [anon:glibc]',
+    '',
+  ].join('\n');
+
+  it('mapping_holding_finds_a_range_inside_a_merged_line', () => {
+    expect(mappingHolding(MAPS, 0x7fd0601d8000n, RECORD.BYTES)).toEqual({ perms: 'rw-p', anonymous: true });
+    expect(mappingHolding(MAPS, 0x7fd061c1a000n, X64.PAGE)).toEqual({ perms: 'r-xp', anonymous: true });
+    expect(mappingHolding(MAPS, 0x7fd061c1b000n, 16)).toEqual({ perms: 'r--p', anonymous: false });
+    expect(mappingHolding(MAPS, 0x7fd061c40000n, 4096)).toEqual({ perms: 'rw-p', anonymous: true });
+  });
+
+  it('mapping_holding_refuses_a_range_that_no_one_line_holds', () => {
+    // Across the end of a line, in a gap, or past the last line.
+    expect(mappingHolding(MAPS, 0x7fd0602db000n, 8192)).toBeUndefined();
+    expect(mappingHolding(MAPS, 0x7fd061000000n, 1)).toBeUndefined();
+    expect(mappingHolding(MAPS, 0x7fd061c1a000n, 2 * X64.PAGE)).toBeUndefined();
+    expect(mappingHolding(MAPS, 0x7fd061c44000n, 1)).toBeUndefined();
   });
 });

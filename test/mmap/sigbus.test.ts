@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireBuild, runModule } from '../helpers/child.js';
+import { LIB, requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
@@ -245,6 +245,106 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
       tail: { seen: [0, 1, 2, 3, 4, 5, 6, 7], code: 'ERR_TRUNCATED', reason: 'the file shrank to 8388508 bytes while being read (the scan ended at 0x800000)' },
       whole: { seen: [0, 1, 2, 3, 4, 5, 6, 7] },
     });
+  });
+
+  // Worker threads have their own copy of every module, but one signal disposition per process: a
+  // copy that finds the guard already installed adopts its record, so that a fault in a worker's
+  // mapping is absorbed and reported (before, it killed the process). The threads claim slots in the
+  // one table with compare-and-swap.
+  const WORKER = `
+    import { ftruncateSync, openSync } from 'node:fs';
+    import { parentPort, workerData } from 'node:worker_threads';
+    import { Mmap, sigbusGuard } from ${JSON.stringify(LIB)};
+    const { f, rounds } = workerData;
+    const fd = openSync(f, 'r+');
+    const bad = [];
+    for (let i = 0; i < rounds; i++) {
+      ftruncateSync(fd, 65536);
+      const m = Mmap.map({ fd, path: f });
+      ftruncateSync(fd, 100);
+      const byte = m.bytes[50000 + (i % 1000)];
+      const fault = m.fault();
+      m.unmap();
+      if (byte !== 0 || fault?.offset !== BigInt(50000 + (i % 1000)) || fault.count !== 1) bad.push(i);
+    }
+    parentPort.postMessage({ guard: sigbusGuard().active, bad: bad.length });
+  `;
+
+  it('worker_threads_share_the_guard_whichever_thread_installs_it', () => {
+    const worker = file('worker.mjs', Buffer.from(WORKER));
+    const o = survive(
+      `${HEAD}
+       import { Worker } from 'node:worker_threads';
+       import { ftruncateSync } from 'node:fs';
+       const [mainFile, otherFile, workerFile, first] = process.argv.slice(1);
+       const inWorker = (file, rounds) => new Promise((res, rej) => {
+         const w = new Worker(workerFile, { workerData: { f: file, rounds }, execArgv: [] });
+         w.once('message', res);
+         w.once('error', rej);
+       });
+       // The same rounds as the worker's, on this thread's own file.
+       const here = (file, rounds) => {
+         const fd = openSync(file, 'r+');
+         let bad = 0;
+         for (let i = 0; i < rounds; i++) {
+           ftruncateSync(fd, 65536);
+           const m = Mmap.map({ fd, path: file });
+           ftruncateSync(fd, 100);
+           const byte = m.bytes[40000 + (i % 1000)];
+           const fault = m.fault();
+           m.unmap();
+           if (byte !== 0 || fault?.offset !== BigInt(40000 + (i % 1000)) || fault.count !== 1) bad++;
+         }
+         return bad;
+       };
+       let installedBy;
+       if (first === 'main') {
+         here(mainFile, 1);
+         installedBy = 'main';
+       } else {
+         await inWorker(otherFile, 1);
+         installedBy = 'worker';
+       }
+       // Both threads at once: each iteration claims a slot, faults once, and gives the slot back.
+       const pending = inWorker(otherFile, 3000);
+       const bad = here(mainFile, 3000);
+       const fromWorker = await pending;
+       out({ installedBy, main: { guard: sigbusGuard().active, bad }, worker: fromWorker, ranges: sigbusGuard().ranges });`,
+      file('t-main.bin', Buffer.alloc(65536, 0x41)),
+      file('t-other.bin', Buffer.alloc(65536, 0x41)),
+      worker,
+      'main',
+    );
+    expect(o).toEqual({ installedBy: 'main', main: { guard: true, bad: 0 }, worker: { guard: true, bad: 0 }, ranges: 0 });
+  });
+
+  it('arm_sigbus_guard_installs_it_without_a_mapping', () => {
+    const o = survive(`${HEAD}
+       const before = lib.sigbusGuard();
+       out({ before: before.active, armed: lib.armSigbusGuard(), again: lib.armSigbusGuard().active });`);
+    expect(o).toEqual({ before: false, armed: { active: true, reason: null, handled: 0, ranges: 0, capacity: 510 }, again: true });
+  });
+
+  it('a_guard_installed_by_a_worker_thread_guards_the_main_thread', () => {
+    const worker = file('worker2.mjs', Buffer.from(WORKER));
+    const o = survive(
+      `${HEAD}
+       import { Worker } from 'node:worker_threads';
+       const [target, workerFile] = process.argv.slice(1);
+       const done = await new Promise((res, rej) => {
+         const w = new Worker(workerFile, { workerData: { f: target, rounds: 3 }, execArgv: [] });
+         w.once('message', res);
+         w.once('error', rej);
+       });
+       // The worker has ended; its copy installed the handler and the record, which outlive it.
+       cut(target, 65536);
+       const m = Mmap.map({ fd: openSync(target, 'r+'), path: target });
+       cut(target, 100);
+       out({ done, byte: m.bytes[30000], fault: m.fault(), guard: sigbusGuard().active });`,
+      file('t-late.bin', Buffer.alloc(65536, 0x41)),
+      worker,
+    );
+    expect(o).toEqual({ done: { guard: true, bad: 0 }, byte: 0, fault: { offset: 30000, count: 1 }, guard: true });
   });
 });
 

@@ -5,6 +5,10 @@
 //
 // Exit status 0 whether or not the files differ (unlike cmp and diff: 1 means "failed" here);
 // the output and --json's `identical` tell.
+//
+// If another process truncates either file meanwhile, nothing computed from a window that faulted
+// or that the file no longer covers is written out: one ERR_TRUNCATED line naming that file, exit 1,
+// and no -o file is left behind.
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -24,7 +28,8 @@ import {
 import { hex } from '../../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, knownSize, type OpenFile, openFile } from '../files.js';
+import { fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { assertCovers } from '../mapped.js';
 import { SCAN_WINDOW } from '../scan.js';
 import { Timer } from '../timing.js';
 
@@ -193,8 +198,15 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         const vb = mapB.bytes;
         hashA?.update(va);
         hashB?.update(vb);
-        if (format === 'cmp') out.write(formatCmpWindow(va, vb, off, width));
-        else emit(scanner.push(va, vb));
+        const text = format === 'cmp' ? formatCmpWindow(va, vb, off, width) : undefined;
+        const found = format === 'cmp' ? [] : scanner.push(va, vb);
+        // Pages past a new end read as zeros: nothing made of them goes out.
+        mapA?.assertIntact('read');
+        mapB.assertIntact('read');
+        if (lenA > 0n) assertCovers(a, off + lenA);
+        assertCovers(b, off + len);
+        if (text !== undefined) out.write(text);
+        else emit(found);
       } finally {
         mapA?.unmap();
         mapB.unmap();
@@ -209,6 +221,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         const m = new MmapOptions().offset(off).len(len).populate().map(f);
         try {
           h.update(m.bytes);
+          m.assertIntact('read');
+          assertCovers(f, off + len);
         } finally {
           m.unmap();
         }
@@ -246,7 +260,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     };
   } catch (err) {
     out?.abandon();
-    throw err;
+    // A window the file no longer reaches because it shrank since it was opened: exit 1, not 2.
+    throw shrankSinceOpen(b, shrankSinceOpen(a, err, 'read'), 'read');
   } finally {
     a.close();
     b.close();

@@ -4,6 +4,11 @@
 //
 // Exit status: 0 when something matched, 3 when nothing did (like grep's 1, but 1 is "the
 // operation failed" here, so CI can tell "pattern absent" from "could not read the file").
+//
+// If another process truncates the file meanwhile, no offset found in a window that faulted or
+// that the file no longer covers is printed: the command ends with one ERR_TRUNCATED line, exit 1
+// (what was printed before came from windows checked whole). Scan threads report their faults
+// through the same SIGBUS guard (see src/mmap/sys/sigbus.ts), and their chunks are checked alike.
 import { InputError } from '../../errors.js';
 import { parseHexPattern, parseTextData } from '../../format/data.js';
 import { formatOffset, parseNumber } from '../../format/number.js';
@@ -12,7 +17,8 @@ import { parseRange, resolveRange } from '../../format/range.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../../format/search.js';
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile } from '../files.js';
+import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { assertCovers } from '../mapped.js';
 import { SCAN_WINDOW, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
@@ -62,6 +68,9 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
       };
       for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
         scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
+        // Matches from pages past a new end (zeros) are void: check the window before using them.
+        w.assertIntact();
+        assertCovers(file, w.offset + BigInt(w.bytes.length));
         if (stream && matches.length > 0) {
           ctx.stdout(matches.map((m) => `${formatOffset(m)}\n`).join(''));
           printed += matches.length;
@@ -97,6 +106,8 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
       result.printed = true;
     }
     return result;
+  } catch (err) {
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     file.close();
   }

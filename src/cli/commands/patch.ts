@@ -1,13 +1,20 @@
 // mmapx patch FILE [PATCH|-] [--edit SPEC]... [--find HEX --replace HEX [--all|--count N]]:
 // guarded, idempotent, all-or-nothing binary patching.
 //
-// Phases: parse every source; refuse while a journal exists; plan against the file through
-// read-only windows (anchors, guards, "already applied"); hash the file and the would-be result
-// in one pass; then (unless --dry-run) write the undo journal and make it durable, resize, write
-// the hunks through shared maps of only the pages they touch (checking each range still holds
-// the bytes the journal saved), flush them (write-back per window, one fdatasync), and remove the
-// journal. Any failure before the journal leaves the file untouched; any failure after it rolls
-// the file back from the journal.
+// Phases: parse every source; open and lock the file; refuse while a journal exists; plan against
+// the file through read-only windows (anchors, guards, "already applied"); hash the file and the
+// would-be result in one pass; then (unless --dry-run) write the undo journal and make it durable,
+// resize, write the hunks through shared maps of only the pages they touch (checking each range
+// still holds the bytes the journal saved), flush them (write-back per window, one fdatasync),
+// and remove the journal. Any failure before the journal leaves the file untouched; any failure after it rolls
+// the file back from the journal, except one: when another process truncates the file under the
+// patch, the journal is kept and the error says to run `mmapx recover` (see recover.ts for what it
+// does with a file that is now shorter than the journal says).
+//
+// Truncation by another process is checked at every step: what the planner, the hash pass and the
+// dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, exit 1, nothing
+// written); each window written is checked for faults before its flush and against the size after
+// it; at the end the file must still be as long as the patch made it and still be at its path.
 import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
@@ -34,11 +41,22 @@ import {
   applyPlan,
 } from '../../format/patch/index.js';
 import type { BytePattern } from '../../format/search.js';
-import { MmapOptions, pageSize } from '../../mmap/index.js';
+import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
+import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
-import { fsError, knownSize, openFile } from '../files.js';
+import { assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
 import { journalPath, type JournalRecord, refuseIfJournal, removeJournal, rollBack, writeJournal } from '../journal.js';
-import { ChangedUnderfoot, type FileRef, groupWindows, MappedReader, resultImage, type WriteReport, writeRanges } from '../mapped.js';
+import {
+  assertNotShrunk,
+  ChangedUnderfoot,
+  type FileRef,
+  groupWindows,
+  MappedReader,
+  resultImage,
+  sizeNow,
+  type WriteReport,
+  writeRanges,
+} from '../mapped.js';
 import { hashFileAndResult, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
@@ -182,6 +200,8 @@ function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): 
         bytes.set(it.h.new.subarray(it.length), it.length); // past the current end: the grown part
         out.set(it.h, bytes);
       }
+      // Pages past a new end read as zeros: what was read back from them is void.
+      map.assertIntact('read');
     } finally {
       map.unmap();
     }
@@ -200,18 +220,29 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
 
-  refuseIfJournal(path);
   const jpath = journalPath(path);
   const file = openFile(path, { write: !dryRun, force: !!opts.force });
   timer.lap('open');
-  pageSize(); // loads the FFI on first use, timed on its own
+  let reader: MappedReader;
+  try {
+    // Under the lock, not before it: a journal seen before taking it may be the one of a patch
+    // that is running (it is gone when that patch is done); under it, a journal is one of a patch
+    // that was interrupted.
+    refuseIfJournal(path);
+    pageSize(); // loads the FFI on first use, timed on its own
+    reader = new MappedReader(file, knownSize(file));
+  } catch (err) {
+    file.close();
+    throw err;
+  }
   timer.lap('ffi');
-  const reader = new MappedReader(file, knownSize(file));
   try {
     const size = reader.size;
     // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
     const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: true });
     const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
+    // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
+    reader.assertIntact();
     timer.lap('plan');
     const c = counts(plan);
     const base = {
@@ -288,6 +319,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
 
     if (dryRun) {
       const neu = dryRunBytes(file, plan, apply);
+      assertNotShrunk(file, size, 'read');
       timer.lap('apply-private');
       const lines: string[] = [];
       const changes: Record<string, unknown>[] = [];
@@ -324,6 +356,14 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       journal = writeJournal(jpath, header, originals(plan, reader));
       timer.lap('journal');
     }
+    try {
+      // The journal holds bytes read from the file, and the writes start from its size: both void
+      // if it shrank meanwhile. Nothing is written yet, so the journal can simply go.
+      reader.assertIntact();
+    } catch (err) {
+      if (journal) removeJournal(jpath);
+      throw err;
+    }
     reader.close();
     let written: WriteReport;
     try {
@@ -341,6 +381,10 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       if (plan.sizeAfter !== plan.sizeBefore) fsyncSync(file.fd);
       else fdatasyncSync(file.fd);
       timer.lap('fdatasync');
+      // Cut after the writes, or the file replaced: the patched bytes are not all where the user will look.
+      const now = sizeNow(file);
+      if (now < plan.sizeAfter) throw shrankWhileWriting(path, now, plan.sizeAfter);
+      assertSameFile(file);
     } catch (err) {
       failAfterJournal(file, useJournal ? jpath : undefined, err);
     }
@@ -366,6 +410,9 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
         timings: timer.json(),
       },
     };
+  } catch (err) {
+    // A range the file no longer reaches because it shrank since it was opened: exit 1, not 2.
+    throw shrankSinceOpen(file, err, 'read');
   } finally {
     reader.close();
     file.close();
@@ -375,15 +422,28 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
 /**
  * A failure after the journal was written: roll the file back from the journal (as recover
  * would), then report the failure. If the rollback fails too, the journal stays and the error
- * says to run recover.
+ * says to run recover. When another process truncated the file (ERR_TRUNCATED), no rollback is
+ * tried: the journal stays, and the error says to run recover (which restores what the file still
+ * reaches and says what it could not).
  */
-function failAfterJournal(file: FileRef, jpath: string | undefined, err: unknown): never {
-  const why = err instanceof ChangedUnderfoot ? `${err.message} (another program is writing it)` : err instanceof Error ? err.message : String(err);
+function failAfterJournal(file: OpenFile, jpath: string | undefined, err: unknown): never {
+  const why =
+    err instanceof ChangedUnderfoot
+      ? `${err.message} (another program is writing it)`
+      : err instanceof MmapError
+        ? `${err.reason}${err.isSystemError ? ` (${err.code})` : ''}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
   if (jpath === undefined) {
     throw new OperationError(`${why}; without a journal the file may be partly patched`, undefined, { cause: err });
   }
+  const cut = shrankSinceOpen(file, err, 'written');
+  if (cut instanceof MmapError && cut.code === 'ERR_TRUNCATED') {
+    throw new MmapError('ERR_TRUNCATED', `${cut.reason}; the undo journal is kept: run 'mmapx recover ${file.path}'`, { path: file.path });
+  }
   try {
-    rollBack(jpath, file);
+    rollBack(jpath, file, { cut: false });
   } catch (again) {
     throw new OperationError(
       `${why}; rolling back failed too (${again instanceof Error ? again.message : String(again)}): run 'mmapx recover ${file.path}'`,

@@ -104,7 +104,6 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   }
   timer.lap('parse');
 
-  refuseIfJournal(path);
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call
@@ -112,6 +111,9 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   let grewFrom: bigint | undefined;
   let grewTo: bigint | undefined;
   try {
+    // Under the lock, not before it: a journal seen before taking it may be the one of a patch
+    // that is running (and removes it when done); under it, it is one of an interrupted patch.
+    refuseIfJournal(path);
     const size = file.size;
     let at: bigint;
     if (size === undefined) {

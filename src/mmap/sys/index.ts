@@ -5,6 +5,6 @@ export { constants, pageSize } from './libc.js';
 export type { CacheStat, MapFault, MapRequest, Protection, Residency } from './mapping.js';
 export { Mapping, cachestat, fdAccessMode } from './mapping.js';
 export type { SigbusGuardStatus } from './sigbus.js';
-export { sigbusGuard } from './sigbus.js';
+export { armSigbusGuard, sigbusGuard } from './sigbus.js';
 export type { LockKind, LockResult } from './flock.js';
 export { tryLockFile, unlockFile } from './flock.js';

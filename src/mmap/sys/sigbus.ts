@@ -8,17 +8,25 @@
 // Scope and limits, on purpose:
 // - Linux x86-64 only. Elsewhere (arm64 included) nothing is installed and a truncated mapping still
 //   kills the process, as it does in every other mmap tool; `sigbusGuard()` says why.
-// - Installed lazily, by the first file mapping (importing the library has no side effect), once
-//   per process. If SIGBUS already has a handler (the host program's, or a second copy of this
-//   library, e.g. in a worker thread), it is left alone and the guard stays off.
+// - Installed lazily, by the first file mapping or by armSigbusGuard() (importing the library has
+//   no side effect), once per process. If SIGBUS already has a handler, it is left alone and the
+//   guard stays off, unless that handler is this very guard, installed by another copy of this
+//   library in the process (a worker thread has its own copy of every module, and the signal
+//   disposition is per process): then that copy adopts it (see `adopt`), so that faults in a
+//   worker's mappings are absorbed and reported too. The slots of the record are claimed with an
+//   atomic compare-and-swap, so every thread registers its ranges in the same table. Threads that
+//   map files are best started after armSigbusGuard(): two copies installing at the same instant
+//   would each make a guard, and only one would be the process's.
 // - MMAPX_NO_SIGBUS_GUARD=1 in the environment turns it off (to compare, or to get a core dump).
 // - The handler's code page and the record are process-lifetime memory, mapped here directly and
 //   never unmapped: a Mapping is given back when garbage-collected, and the handler must outlive
 //   every module instance that could still be registered with the kernel.
-// - 510 ranges can be registered at once; a mapping made while all are taken is simply unguarded.
+// - 510 ranges can be registered at once (by all threads together); a mapping made while all are
+//   taken is simply unguarded.
+import { readFileSync } from 'node:fs';
 import { MmapError, describeErrno } from '../errors.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
-import { RECORD, SIGACTION, X64, encodeHandler } from './sigbus-x64.js';
+import { RECORD, SIGACTION, X64, encodeHandler, handlerListing } from './sigbus-x64.js';
 
 /** Whether the SIGBUS guard is active in this process, and what it has done. */
 export interface SigbusGuardStatus {
@@ -28,7 +36,7 @@ export interface SigbusGuardStatus {
   reason: string | null;
   /** Faults absorbed since it was installed. */
   handled: number;
-  /** Ranges registered now, and how many can be. */
+  /** Ranges registered now (by every thread of the process), and how many can be. */
   ranges: number;
   capacity: number;
 }
@@ -43,7 +51,16 @@ export interface RangeFault {
 
 type State =
   | { on: false; reason: string }
-  | { on: true; u64: BigUint64Array; u32: Uint32Array; free: number[] };
+  | { on: true; u64: BigUint64Array; u32: Uint32Array };
+
+/**
+ * The END of a slot that a thread has claimed but that covers no address (its START is never
+ * below a page address): the handler skips it, and no other thread can claim it.
+ */
+const CLAIMED = 1n;
+
+/** Where this thread starts looking for a free slot (threads then rarely race for the same one). */
+let nextSlot = 0;
 
 let state: State | undefined;
 
@@ -56,6 +73,58 @@ function failure(call: string): string {
   return `${call}: ${description} (${name})`;
 }
 
+/**
+ * The permissions of the line of `maps` (the text of /proc/self/maps) whose mapping holds all of
+ * [addr, addr+len), and whether it is anonymous; undefined when no one line does. The kernel shows
+ * neighbouring anonymous mappings of one kind as one line (an allocator's region just below the
+ * record, say), so the range is looked for inside a line, not at its start. Pure: tested on its own.
+ */
+export function mappingHolding(maps: string, addr: Address, len: number): { perms: string; anonymous: boolean } | undefined {
+  const end = addr + BigInt(len);
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (!m || BigInt(`0x${m[1]}`) > addr || BigInt(`0x${m[2]}`) < end) continue;
+    return { perms: m[3]!, anonymous: m[4] === '0' && (m[5] === '' || m[5]!.startsWith('[anon')) };
+  }
+  return undefined;
+}
+
+/**
+ * Recognises the SIGBUS handler at `code` as this guard, installed by another copy of this library
+ * in the process (the main thread's, when this copy runs in a worker thread), and returns a state
+ * over the same record; undefined for any other handler. The code must be what install() makes:
+ * the start of an anonymous read + execute page holding exactly `encodeHandler(record)`, where
+ * `record` is read from the code's own `movabs` and must lie in anonymous read-write memory.
+ * Nothing is read before /proc/self/maps shows it readable, so a foreign handler is never touched
+ * beyond that check.
+ */
+function adopt(code: Address): State | undefined {
+  if (code % BigInt(X64.PAGE) !== 0n) return undefined;
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const page = mappingHolding(maps, code, X64.PAGE);
+  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  const lc = libc();
+  const probe = encodeHandler(0n);
+  // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
+  const bytes = new Uint8Array(lc.view(code, probe.length)).slice();
+  const movabs = handlerListing(0n).find((l) => l.asm.startsWith('movabs r8'));
+  if (movabs === undefined) return undefined;
+  const record = new DataView(bytes.buffer).getBigUint64(movabs.offset + 2, true);
+  const expected = encodeHandler(record);
+  if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
+  if (record % BigInt(X64.PAGE) !== 0n) return undefined;
+  const rec = mappingHolding(maps, record, RECORD.BYTES);
+  if (!rec || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
+  // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
+  const buf = lc.view(record, RECORD.BYTES);
+  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
+}
+
 function install(): State {
   if (process.env.MMAPX_NO_SIGBUS_GUARD) return off('turned off by MMAPX_NO_SIGBUS_GUARD');
   if (process.platform !== 'linux' || process.arch !== 'x64') {
@@ -66,8 +135,9 @@ function install(): State {
   if (pageSize() !== X64.PAGE) return off(`the SIGBUS guard needs 4 KiB pages (the page size is ${pageSize()})`);
   const old = new Uint8Array(SIGACTION.BYTES);
   if (lc.sigaction(X64.SIGBUS, null, old) !== 0) return off(failure('sigaction'));
-  if (new DataView(old.buffer).getBigUint64(SIGACTION.HANDLER, true) !== 0n) {
-    return off('SIGBUS already has a handler in this process (the host program, or another copy of mmapx): left alone');
+  const current = new DataView(old.buffer).getBigUint64(SIGACTION.HANDLER, true);
+  if (current !== 0n) {
+    return adopt(current) ?? off('SIGBUS already has a handler in this process (the host program, or another version of mmapx): left alone');
   }
   const rw = c.PROT_READ | c.PROT_WRITE;
   const anon = c.MAP_PRIVATE | c.MAP_ANONYMOUS;
@@ -99,8 +169,7 @@ function install(): State {
   // INVARIANT: the kernel now jumps to `code` on SIGBUS, and the code reads `record`: both stay mapped
   // (and `code` read + execute) for the rest of the process. Nothing ever unmaps them.
   const buf = lc.view(record, RECORD.BYTES);
-  const free = Array.from({ length: RECORD.SLOTS }, (_, i) => RECORD.SLOTS - 1 - i);
-  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), free };
+  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
 }
 
 function active(): Extract<State, { on: true }> | undefined {
@@ -127,6 +196,18 @@ function fields(slot: number) {
   };
 }
 
+/** Claims a free slot (END 0 -> CLAIMED, atomically: other threads use the same record), or -1. */
+function claim(s: Extract<State, { on: true }>): number {
+  for (let i = 0; i < RECORD.SLOTS; i++) {
+    const slot = (nextSlot + i) % RECORD.SLOTS;
+    if (Atomics.compareExchange(s.u64, fields(slot).end, 0n, CLAIMED) === 0n) {
+      nextSlot = (slot + 1) % RECORD.SLOTS;
+      return slot;
+    }
+  }
+  return -1;
+}
+
 /**
  * Registers [start, start+len) of a file mapping with protection `prot` (PROT_* bits), installing
  * the handler on first use. Returns the slot, or -1 when the guard is off or full (unguarded).
@@ -134,8 +215,8 @@ function fields(slot: number) {
  */
 export function guardRange(start: Address, len: number, prot: number): number {
   const s = active();
-  const slot = s?.free.pop();
-  if (s === undefined || slot === undefined) return -1;
+  const slot = s === undefined ? -1 : claim(s);
+  if (s === undefined || slot < 0) return -1;
   const f = fields(slot);
   Atomics.store(s.u32, f.prot, prot);
   Atomics.store(s.u32, f.faults, 0);
@@ -150,7 +231,7 @@ export function moveGuardedRange(slot: number, start: Address, len: number, prot
   const s = active();
   if (s === undefined || slot < 0) return;
   const f = fields(slot);
-  Atomics.store(s.u64, f.end, 0n);
+  Atomics.store(s.u64, f.end, CLAIMED); // out of the handler's sight, still this thread's
   Atomics.store(s.u32, f.prot, prot);
   Atomics.store(s.u64, f.start, start);
   Atomics.store(s.u64, f.end, start + BigInt(len));
@@ -174,12 +255,30 @@ export function unguardRange(slot: number): RangeFault | undefined {
   if (s === undefined || slot < 0) return undefined;
   const fault = rangeFault(slot);
   const f = fields(slot);
-  Atomics.store(s.u64, f.end, 0n);
+  Atomics.store(s.u64, f.end, CLAIMED);
   Atomics.store(s.u64, f.start, 0n);
   Atomics.store(s.u32, f.faults, 0);
   Atomics.store(s.u64, f.first, 0n);
-  s.free.push(slot);
+  Atomics.store(s.u64, f.end, 0n); // free: another thread may claim it from here on
   return fault;
+}
+
+/** Slots in use, by every thread of the process. */
+function usedSlots(s: Extract<State, { on: true }>): number {
+  let n = 0;
+  for (let slot = 0; slot < RECORD.SLOTS; slot++) if (Atomics.load(s.u64, fields(slot).end) !== 0n) n++;
+  return n;
+}
+
+/**
+ * Installs the guard now, as the first file mapping would, and returns its state. Threads of one
+ * process share one guard: call this before starting worker threads that map files, so that they
+ * find it installed and use it (two threads installing at the same instant would each make their
+ * own, and only one of them would be the process's).
+ */
+export function armSigbusGuard(): SigbusGuardStatus {
+  active();
+  return sigbusGuard();
 }
 
 /** The guard's state. Does not install it (the first file mapping does). */
@@ -190,7 +289,7 @@ export function sigbusGuard(): SigbusGuardStatus {
     active: true,
     reason: null,
     handled: Number(Atomics.load(state.u64, RECORD.HANDLED / 8)),
-    ranges: RECORD.SLOTS - state.free.length,
+    ranges: usedSlots(state),
     capacity: RECORD.SLOTS,
   };
 }
