@@ -10,8 +10,6 @@
 // or that the file no longer covers is written out: one ERR_TRUNCATED line naming that file, exit 1,
 // and no -o file is left behind.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
@@ -28,7 +26,8 @@ import {
 import { hex } from '../../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { OutputFile, sameFile } from '../outfile.js';
 import { assertCovers } from '../mapped.js';
 import { SCAN_WINDOW } from '../scan.js';
 import { Timer } from '../timing.js';
@@ -37,9 +36,7 @@ type Format = 'native' | 'cmp' | 'ips';
 
 /** Where the patch goes: stdout, a file written under a temporary name and renamed at the end, or memory (--json). */
 class Output {
-  #fd: number | undefined;
-  #tmp: string | undefined;
-  readonly #target: string | undefined;
+  readonly #file: OutputFile | undefined;
   readonly #ctx: Context;
   readonly #keep: boolean;
   #parts: (string | Uint8Array)[] = [];
@@ -49,16 +46,8 @@ class Output {
 
   constructor(ctx: Context, target: string | undefined, keep: boolean) {
     this.#ctx = ctx;
-    this.#target = target;
     this.#keep = keep;
-    if (target !== undefined) {
-      this.#tmp = join(dirname(target), `.${basename(target)}.mmapx-tmp-${process.pid}`);
-      try {
-        this.#fd = openSync(this.#tmp, 'wx', 0o644);
-      } catch (err) {
-        throw fsError(err, `cannot write ${target}`);
-      }
-    }
+    this.#file = target !== undefined ? new OutputFile(target) : undefined;
   }
 
   write(data: string | Uint8Array): void {
@@ -77,52 +66,19 @@ class Output {
     const all = this.#parts.every((p) => typeof p === 'string') ? this.#parts.join('') : Buffer.concat(this.#parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     this.#parts = [];
     this.#pending = 0;
-    if (this.#fd === undefined) {
-      this.#ctx.stdout(all);
-      return;
-    }
-    const buf = typeof all === 'string' ? Buffer.from(all) : all;
-    try {
-      for (let done = 0; done < buf.length; ) done += writeSync(this.#fd, buf, done, buf.length - done);
-    } catch (err) {
-      throw fsError(err, `cannot write ${this.#target}`);
-    }
+    if (this.#file === undefined) this.#ctx.stdout(all);
+    else this.#file.write(all);
   }
 
   /** Flushes, and puts a file output in place. */
   finish(): void {
     this.flush();
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
-    this.#fd = undefined;
-    try {
-      renameSync(this.#tmp!, this.#target!);
-    } catch (err) {
-      throw fsError(err, `cannot write ${this.#target}`);
-    }
-    this.#tmp = undefined;
+    this.#file?.finish();
   }
 
   /** On failure: no half-written output file is left behind. */
   abandon(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
-    if (this.#tmp !== undefined) {
-      try {
-        unlinkSync(this.#tmp);
-      } catch {
-        // nothing to clean
-      }
-    }
-  }
-}
-
-function sameFile(a: string, b: OpenFile): boolean {
-  try {
-    const st = statSync(a, { bigint: true });
-    return st.dev === b.stat.dev && st.ino === b.stat.ino;
-  } catch {
-    return false;
+    this.#file?.abandon();
   }
 }
 
