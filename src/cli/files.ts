@@ -163,10 +163,12 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
 
 /**
  * What a command with `--range` works on: the range resolved against the file, or the whole file.
- * A device (opened with --force) has no size fstat can tell: a given range is then taken as is.
+ * A device (opened with --force) has no size fstat can tell: a range that counts from the start
+ * only (`OFFSET:LENGTH`, `START..END`) is then taken as is; one that needs the end is refused.
  */
 export function targetRange(file: OpenFile, range: Range | undefined): ResolvedRange {
-  const size = range && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
+  const fromStart = range !== undefined && !range.start.fromEnd && (range.kind === 'length' || (range.end !== null && !range.end.fromEnd));
+  const size = fromStart && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
   return range ? resolveRange(range, size) : { offset: 0n, length: size };
 }
 
