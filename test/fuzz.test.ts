@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { encodeTyped, parseHexData, parseHexPattern, parseTextData, TYPED_TYPES } from '../src/format/data.js';
+import { DIGEST_ALGOS, parseExpectedDigest } from '../src/format/digest.js';
 import { createDumper, type DumpFormat } from '../src/format/dump/index.js';
 import { parseMountinfo } from '../src/format/mountinfo.js';
 import { parseLength, parseNumber, parseOffset } from '../src/format/number.js';
@@ -72,6 +73,7 @@ const cases: [string, fc.Arbitrary<string>, (s: string) => unknown][] = [
   ['offsets', from(NUM), (s) => parseOffset(s)],
   ['lengths', from(NUM), (s) => parseLength(s)],
   ['ranges', from(`${NUM}:..`), (s) => parseRange(s)],
+  ['digests', from('0123456789abcdefABCDEFxX g\n'), (s) => parseExpectedDigest(s, DIGEST_ALGOS[s.length % DIGEST_ALGOS.length]!)],
   ['hex data', from(HEX, 80), (s) => parseHexData(s.split(' '))],
   ['hex patterns', from(HEX, 80), (s) => parseHexPattern(s)],
   ['text data', from('abc\\xn0rt"\'9fF', 40), (s) => parseTextData(s)],

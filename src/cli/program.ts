@@ -2,6 +2,7 @@
 // manual test and shell completion see them all without loading any command's code. Actions load
 // their module on first use (`await import`), which keeps `mmapx --version` fast.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
 import { DEFAULT_LOCK_WAIT, setLockWait } from './lock.js';
 
@@ -274,6 +275,52 @@ ${examples(["mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'", 'mmapx find disk.img 
       ]),
     )
     .action(action(() => import('./commands/hexdump.js')));
+
+  program
+    .command('cat')
+    .description('write the raw bytes of a range (or the whole file) to stdout or a file, through read-only maps')
+    .argument('<file>', 'file to read')
+    .argument('[range]', 'OFFSET:LENGTH or START..END (negative counts from the end); default: the whole file')
+    .option('-o, --output <file>', 'write the bytes to this file (replaced whole at the end) instead of stdout')
+    .option('--stats', 'print bytes, speed and timings on stderr')
+    .option('--force', 'allow devices, pseudo-filesystem files, and binary output to a terminal')
+    .addHelpText(
+      'after',
+      `
+A range past the end of the file is an error (exit 2), nothing is written. Standard output on a
+terminal is refused (exit 2) unless --force. With --json, -o is needed, and the JSON report goes
+to standard output.
+${examples([
+  'mmapx cat fw.bin 0x1f40:64 > part.bin       # = dd bs=1 skip=8000 count=64',
+  'mmapx cat disk.img -512.. | xxd             # the last 512 bytes (= tail -c 512)',
+  'mmapx cat big.bin 1G..2G | sha256sum',
+  'mmapx --json cat fw.bin 0x1000:4K -o boot.bin',
+])}`,
+    )
+    .action(action(() => import('./commands/cat.js')));
+
+  program
+    .command('hash')
+    .description('digest of a file or a range (sha256, sha1, md5, crc32), printed like sha256sum')
+    .argument('<file>', 'file to hash')
+    .option('--range <range>', 'hash only this range (OFFSET:LENGTH or START..END)')
+    .addOption(new Option('--algo <algo>', 'sha256, sha1, md5 or crc32 (8 hex digits, as zlib.crc32)').choices(DIGEST_ALGOS).default(DIGEST_ALGOS[0]))
+    .option('--check <hex>', 'a guard: exit 3 unless the digest is this one')
+    .option('--stats', 'print bytes, speed and timings on stderr')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+Prints '<hex>  <file>' as sha256sum, sha1sum and md5sum do (also for a range). With --check, the
+status is 3 when the digest differs (the line is still printed, and the error names both).
+${examples([
+  'mmapx hash fw.bin                            # = sha256sum fw.bin',
+  'mmapx hash fw.bin --range 0x1000:4K --algo crc32',
+  'mmapx hash fw.bin --range 0x1f40..0x2000 --check 5d0e...41   # in CI: exit 3 if it differs',
+  'mmapx --json hash disk.img --range -1M..',
+])}`,
+    )
+    .action(action(() => import('./commands/hash.js')));
 
   program
     .command('info')

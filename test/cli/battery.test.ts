@@ -183,6 +183,31 @@ const CASES: Record<string, Case> = {
   'find: socket': { args: ['find', f('sock'), '00'], status: 1, line: ANY('find', 'is a socket: it has no bytes to map \\(ENODEV\\)') },
   'find: /proc/self/maps': { args: ['find', '/proc/self/maps', '00'], status: 1, line: ANY('find', 'is on procfs: .*') },
   'find: no read permission': { args: ['find', f('noread.bin'), '00'], status: 1, line: ANY('find', 'permission denied \\(EACCES\\)'), nobody: true },
+  // cat
+  'cat: missing file': { args: ['cat', f('missing')], status: 1, line: ANY('cat', 'no such file or directory \\(ENOENT\\)') },
+  'cat: directory': { args: ['cat', f('adir')], status: 1, line: ANY('cat', 'is a directory \\(EISDIR\\)') },
+  'cat: FIFO, even with --force': { args: ['cat', f('fifo'), '--force'], status: 1, line: ANY('cat', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'cat: /dev/zero': { args: ['cat', '/dev/zero', '0:16'], status: 1, line: ANY('cat', 'is a character device: refusing to map it without --force') },
+  'cat: /proc/self/maps': { args: ['cat', '/proc/self/maps'], status: 1, line: ANY('cat', 'is on procfs: .*') },
+  'cat: range past the end': { args: ['cat', D, '0:1T'], status: 2, line: ANY('cat', 'range 0:1T ends past the end of the file \\(size 18\\)') },
+  'cat: range before the start': { args: ['cat', D, '-19..'], status: 2, line: ANY('cat', 'range -19\\.\\. starts before the start of the file \\(size 18\\)') },
+  'cat: zero-length file, a range': { args: ['cat', E, '0:1'], status: 2, line: ANY('cat', 'range 0:1 ends past the end of the file \\(size 0\\)') },
+  'cat: range with garbage': { args: ['cat', D, '1..x'], status: 2, line: ANY('cat', 'bad range "1\\.\\.x".*') },
+  'cat: --json without -o': { args: ['--json', 'cat', D], status: 2, line: ANY('cat', '--json needs -o FILE: without it, standard output carries the bytes') },
+  'cat: -o is the input': { args: ['cat', D, '-o', D], status: 2, line: ANY('cat', '-o .*data\\.bin is the file being read') },
+  'cat: -o in a missing directory': { args: ['cat', D, '-o', f('nodir/out.bin')], status: 1, line: ANY('cat', 'cannot write .*nodir/out\\.bin: no such file or directory \\(ENOENT\\)'), files: [D] },
+  'cat: no read permission': { args: ['cat', f('noread.bin')], status: 1, line: ANY('cat', 'permission denied \\(EACCES\\)'), nobody: true },
+  // hash
+  'hash: missing file': { args: ['hash', f('missing')], status: 1, line: ANY('hash', 'no such file or directory \\(ENOENT\\)') },
+  'hash: socket': { args: ['hash', f('sock')], status: 1, line: ANY('hash', 'is a socket: it has no bytes to map \\(ENODEV\\)') },
+  'hash: /dev/zero --force without a range': { args: ['hash', '/dev/zero', '--force'], status: 1, line: ANY('hash', 'the size of a device is unknown here: give an explicit length or range') },
+  'hash: /dev/zero --force, a range from the end': { args: ['hash', '/dev/zero', '--force', '--range', '-16..'], status: 1, line: ANY('hash', 'the size of a device is unknown here: .*') },
+  'hash: unknown --algo': { args: ['hash', D, '--algo', 'sha3'], status: 2, line: ANY('hash', ".*'sha3' is invalid.*") },
+  'hash: --check too short': { args: ['hash', D, '--check', 'abcd'], status: 2, line: ANY('hash', 'bad sha256 digest "abcd": 4 hex digits, but sha256 digests have 64') },
+  'hash: --check not hex': { args: ['hash', D, '--algo', 'crc32', '--check', 'zzzzzzzz'], status: 2, line: ANY('hash', 'bad crc32 digest "zzzzzzzz": \'z\' at position 0 is not a hex digit') },
+  'hash: --check mismatch': { args: ['hash', D, '--algo', 'crc32', '--check', '00000000'], status: 3, line: ANY('hash', 'crc32 of 0x0\\.\\.0x12 is [0-9a-f]{8}, expected 00000000') },
+  'hash: range past the end': { args: ['hash', D, '--range', '16:3'], status: 2, line: ANY('hash', 'range 16:3 ends past the end of the file \\(size 18\\)') },
+  'hash: no read permission': { args: ['hash', f('noread.bin')], status: 1, line: ANY('hash', 'permission denied \\(EACCES\\)'), nobody: true },
 };
 
 function runAs(c: Case): Run {
@@ -195,7 +220,7 @@ describe('hostile and bad input', () => {
     expect(Object.keys(CASES).length + 4).toBeGreaterThanOrEqual(60);
     const command = (c: Case) => c.args.find((a) => !a.startsWith('-') && !/^\d|^(sometimes|soon)$/.test(a));
     const commands = new Set(Object.values(CASES).map(command));
-    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion', 'patch', 'recover', 'diff', 'find']) expect(commands).toContain(cmd);
+    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion', 'patch', 'recover', 'diff', 'find', 'cat', 'hash']) expect(commands).toContain(cmd);
     // The commands of the undo journal and the scans have their own share.
     expect(Object.values(CASES).filter((c) => ['patch', 'recover', 'diff', 'find'].includes(command(c)!)).length).toBeGreaterThanOrEqual(15);
   });
@@ -222,6 +247,8 @@ describe.skipIf(!canDrop)('read-only commands on a file the user cannot write', 
     [['info']],
     [['find', '72']],
     [['protect', 'ro']],
+    [['cat', '0:4']],
+    [['hash', '--algo', 'md5']],
   ])('%j works as nobody on a 0444 file', (cmd) => {
     const target = f('nowrite.bin');
     const before = fingerprint(target);

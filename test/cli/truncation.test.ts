@@ -14,12 +14,17 @@
 //   file exits 2 naming its size.
 // - diff (the cut file against a patched copy): exit 0 prints exactly the patch for the whole or
 //   the cut file; exit 1 printed at most a prefix of the one for the whole file.
+// - cat (piped into sha256sum, since the subject is too big to collect in this process): exit 0
+//   printed exactly the whole or the cut file. cat -o: the output file is exactly the whole or the
+//   cut file; after exit 1 there is no output file and no temporary one.
+// - hash: exit 0 prints the sha256 of the whole or the cut file.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/child.js';
-import { mmapx, type Run } from '../helpers/cli.js';
+import { BIN, mmapx, type Run } from '../helpers/cli.js';
 import { createDumper } from '../../src/format/dump/index.js';
 import { DiffScanner, formatHunkLine } from '../../src/format/patch/index.js';
 import { MiB, SCANNER, type Sizes, type TruncationCase, makeSubject, marker, markersIn, truncationTrials } from '../helpers/truncation.js';
@@ -170,6 +175,40 @@ function expectedDump(size: number, every: number): string {
   return text;
 }
 
+/** The sha256 of the first `size` bytes of a subject (see makeSubject), made in-process. */
+const subjectHashes = new Map<string, string>();
+function subjectSha256(size: number, every: number): string {
+  const key = `${size}/${every}`;
+  const cached = subjectHashes.get(key);
+  if (cached !== undefined) return cached;
+  const h = createHash('sha256');
+  const block = Buffer.alloc(every);
+  for (let at = 0; at < size; at += every) {
+    block.fill(0);
+    if (every >= 16) block.write(marker(at), 'latin1');
+    h.update(block.subarray(0, Math.min(every, size - at)));
+  }
+  const hex = h.digest('hex');
+  if (subjectHashes.size >= 4) subjectHashes.delete(subjectHashes.keys().next().value!);
+  subjectHashes.set(key, hex);
+  return hex;
+}
+
+/** The sha256 of a file, or undefined when there is none. */
+function fileSha256(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** No `-o` output of cat is left: neither the file nor its temporary one. */
+function noOutputLeft(r: Run, path: string): void {
+  const out = `${path}.out`;
+  const name = out.slice(out.lastIndexOf('/') + 1);
+  const dir = out.slice(0, out.lastIndexOf('/'));
+  expect(existsSync(out), r.dump).toBe(false);
+  expect(readdirSync(dir).filter((f) => f.startsWith(`.${name}.mmapx-tmp-`)), r.dump).toEqual([]);
+}
+
 const CASES: TruncationCase[] = [
   {
     name: 'scan-windows',
@@ -259,10 +298,42 @@ const CASES: TruncationCase[] = [
     error: shrank('mmapx: diff'),
     failed: (r, p, s) => expect(expectedDiff(p, `${p}.new`, s.whole, s.whole, s.every).startsWith(r.stdout), r.dump).toBe(true),
   },
+  {
+    // Piped into sha256sum (pipefail: the status is mmapx's): 256 MiB is too much to collect here.
+    name: 'cat',
+    argv: (p) => ({ cmd: 'bash', args: ['-c', 'set -o pipefail; "$0" "$1" cat "$2" | sha256sum', process.execPath, BIN, p] }),
+    ok: (r, _p, s) => forEither(s, r, (n) => r.stdout === `${subjectSha256(n, s.every)}  -\n`),
+    error: shrank('mmapx: cat'),
+    mustFail: true,
+  },
+  {
+    name: 'cat-output',
+    argv: (p) => {
+      // Each trial starts without the output of the one before, so a failed run can be seen to leave none.
+      rmSync(`${p}.out`, { force: true });
+      return { mmapx: ['cat', p, '-o', `${p}.out`] };
+    },
+    ok: (r, p, s) => {
+      expect(r.stdout, r.dump).toBe('');
+      const got = fileSha256(`${p}.out`);
+      forEither(s, r, (n) => got === subjectSha256(n, s.every));
+    },
+    error: shrank('mmapx: cat'),
+    failed: (r, p) => noOutputLeft(r, p),
+    mustFail: true,
+  },
+  {
+    name: 'hash',
+    argv: (p) => ({ mmapx: ['hash', p] }),
+    ok: (r, p, s) => forEither(s, r, (n) => r.stdout === `${subjectSha256(n, s.every)}  ${p}\n`),
+    error: shrank('mmapx: hash'),
+    failed: (r) => expect(r.stdout, r.dump).toBe(''),
+    mustFail: true,
+  },
 ];
 
 /** The cases that cost more per trial run LIGHT times in the suite. */
-const LIGHT_CASES = new Set(['find', 'find-count-threads', 'patch-find-replace-all', 'patch-native-hunks', 'diff']);
+const LIGHT_CASES = new Set(['find', 'find-count-threads', 'patch-find-replace-all', 'patch-native-hunks', 'diff', 'cat', 'cat-output', 'hash']);
 
 describe.skipIf(!guarded)('truncation under a running command', () => {
   for (const c of CASES) {

@@ -1,0 +1,89 @@
+// mmapx cat FILE [RANGE] [-o OUT]: the raw bytes of a range (the whole file without one) on
+// standard output or into a file: dd's skip/count without the arithmetic, head -c and tail -c with
+// the range syntax of every other command. The file is read through read-only windows of a shared
+// map and each slice is written straight from the map (no copy in between), so memory stays flat
+// whatever the size.
+//
+// Decisions (see the manual): a range past the end of the file is an error (exit 2, nothing
+// written), as for every RANGE in mmapx; a terminal on standard output is refused (exit 2) unless
+// --force, since binary garbles it; --json needs -o (standard output carries the bytes), and the
+// report then goes to standard output.
+//
+// If another process truncates the file meanwhile, the size is checked before each slice goes
+// out, and a write the kernel could not complete from the map (EFAULT: the pages are gone; the
+// kernel's copy gets an error, not a SIGBUS) is reported as the truncation it is: one
+// ERR_TRUNCATED line, exit 1. Bytes already on standard output stay there (the last slice may
+// hold zeros from past the new end if the cut came while it was written); no -o file is left.
+import { isatty } from 'node:tty';
+import { InputError } from '../../errors.js';
+import { formatOffset } from '../../format/number.js';
+import { parseRange } from '../../format/range.js';
+import { pageSize, windows } from '../../mmap/index.js';
+import type { Context, Result } from '../context.js';
+import { openFile, shrankSinceOpen, targetRange } from '../files.js';
+import { assertCovers } from '../mapped.js';
+import { OutputFile, sameFile } from '../outfile.js';
+import { BrokenPipe } from '../output.js';
+import { Timer } from '../timing.js';
+
+/** Bytes written per write(2): the granularity of the size check before each. */
+const SLICE = 1024 * 1024;
+
+export default async function cat(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const [path, rangeText] = args as [string, string | undefined];
+  ctx.path = path;
+  const timer = new Timer();
+  const range = rangeText !== undefined ? parseRange(rangeText) : undefined;
+  const target = opts.output !== undefined ? String(opts.output) : undefined;
+  const json = ctx.globals.json;
+  if (json && target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
+  if (target === undefined && !opts.force && isatty(ctx.streams.stdoutFd)) {
+    throw new InputError('refusing to write binary data to a terminal: redirect standard output (> FILE, | xxd), use -o FILE, or --force');
+  }
+  timer.lap('parse');
+
+  const file = openFile(path, { write: false, force: !!opts.force });
+  timer.lap('open');
+  let out: OutputFile | undefined;
+  try {
+    const r = targetRange(file, range);
+    if (target !== undefined && sameFile(target, file)) throw new InputError(`-o ${target} is the file being read`);
+    pageSize(); // loads the FFI on first use, timed on its own
+    timer.lap('ffi');
+    if (target !== undefined) out = new OutputFile(target);
+    const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
+    // A device (--force) has no size to check against, and cannot shrink.
+    const covers = (end: bigint): void => {
+      if (file.size !== undefined) assertCovers(file, end);
+    };
+    for (const w of windows(file, { offset: r.offset, length: r.length })) {
+      for (let at = 0; at < w.bytes.length; at += SLICE) {
+        const slice = w.bytes.subarray(at, at + SLICE);
+        const end = w.offset + BigInt(at + slice.length);
+        covers(end);
+        try {
+          sink(slice);
+        } catch (err) {
+          // EFAULT from a map whose pages were cut away is the truncation, not an output error.
+          if (!(err instanceof BrokenPipe)) covers(end);
+          throw err;
+        }
+      }
+    }
+    out?.finish();
+    timer.lap('copy');
+    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
+    const seconds = timer.total() / 1000;
+    const rate = seconds > 0 ? Number(r.length) / 1048576 / seconds : 0;
+    return {
+      summary: `copied ${r.length} byte${r.length === 1n ? '' : 's'} (${rate.toFixed(0)} MiB/s) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
+      showSummary: !!opts.stats,
+      json: { file: path, offset: r.offset, length: r.length, output: target ?? null, timings: timer.json() },
+    };
+  } catch (err) {
+    out?.abandon();
+    throw shrankSinceOpen(file, err, 'read');
+  } finally {
+    file.close();
+  }
+}
