@@ -111,6 +111,21 @@ export function plantedFile(dir, { size, count, pattern, name = 'planted.bin' })
   return path;
 }
 
+/** Writes `size` random bytes to `dir/name` in 16 MiB blocks; returns the path. */
+export function randomFile(dir, size, name = 'random.bin') {
+  const path = join(dir, name);
+  const fd = openSync(path, 'w');
+  const buf = Buffer.alloc(16 << 20);
+  for (let done = 0; done < size; ) {
+    const view = buf.subarray(0, Math.min(buf.length, size - done));
+    randomFillSync(view);
+    writeSync(fd, view);
+    done += view.length;
+  }
+  closeSync(fd);
+  return path;
+}
+
 /** Reads a file once so that the timed runs find it in the page cache. */
 export function warm(path) {
   spawnSync('sh', ['-c', `cat "${path}" > /dev/null`]);
