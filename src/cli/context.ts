@@ -2,12 +2,15 @@
 import type { Command } from 'commander';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
+import { Progress } from './progress.js';
 
 export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   color: ColorMode;
   debug: boolean;
+  /** False with --no-progress (absent: on, where the terminal allows it). */
+  progress?: boolean;
 }
 
 export class Context {
@@ -22,6 +25,12 @@ export class Context {
   program: Command | undefined;
   /** Prints a result the way main does; for commands that must speak before they finish. */
   emit: (r: Result) => void = () => {};
+  /**
+   * The progress line of long operations (see progress.ts); main sets it up once the options are
+   * known. It is erased before anything else is written to stderr (and to stdout on the same
+   * terminal), so errors and summaries always start on a clean line.
+   */
+  progress: Progress = Progress.off();
 
   constructor(globals: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv) {
     this.globals = globals;
@@ -30,10 +39,12 @@ export class Context {
   }
 
   stdout(data: Uint8Array | string): void {
+    this.progress.clearForStdout();
     writeAll(this.streams.stdoutFd, data);
   }
 
   stderr(data: Uint8Array | string): void {
+    this.progress.clear();
     writeAll(this.streams.stderrFd, data);
   }
 }

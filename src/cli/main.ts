@@ -4,7 +4,8 @@ import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
-import { BrokenPipe, STDIO } from './output.js';
+import { BrokenPipe, STDIO, writeAll } from './output.js';
+import { createProgress } from './progress.js';
 
 function jsonLine(value: unknown): string {
   return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
@@ -55,8 +56,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   };
   program.hook('preAction', (_root, actionCommand) => {
     const g = program.opts();
-    Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug });
+    Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug, progress: g.progress !== false });
     ctx.command = actionCommand.name();
+    ctx.progress = createProgress(ctx.globals, env, (text) => writeAll(ctx.streams.stderrFd, text));
   });
 
   try {
@@ -90,6 +92,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       if (!(e instanceof BrokenPipe)) throw e;
     }
     return report.exitCode;
+  } finally {
+    // Whatever happened, the terminal is left without a progress line.
+    try {
+      ctx.progress.end();
+    } catch {
+      // stderr is gone; nothing to erase.
+    }
   }
 }
 

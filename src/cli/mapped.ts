@@ -217,7 +217,11 @@ export interface WriteReport {
  * @throws ChangedUnderfoot when a range's bytes are not its `expect` (and the file did not
  *   shrink: zeros past a new end are not "changed"); MmapError from the core, ERR_TRUNCATED.
  */
-export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: { sync: 'wait' | 'start' | 'none' }): WriteReport {
+export function writeRanges(
+  file: FileRef,
+  ranges: readonly WriteRange[],
+  opts: { sync: 'wait' | 'start' | 'none'; /** Told the bytes of the ranges written so far, per window. */ progress?: (done: number) => void },
+): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
   for (const w of groupWindows(ranges)) {
     const end = w.offset + BigInt(w.length);
@@ -259,6 +263,7 @@ export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: 
       map.unmap();
     }
     report.windows++;
+    opts.progress?.(report.bytes);
   }
   return report;
 }
@@ -284,16 +289,18 @@ export function resultImage(plan: Plan): ResultImage {
  * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
  * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
  * new bytes in their place, stops at the final size, and past the current end continues with
- * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros. `stop` is asked
- * before each window; when it says so, the pass ends with an error (a hash thread told to quit).
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros. `hooks.stop` is
+ * asked before each window; when it says so, the pass ends with an error (a hash thread told to
+ * quit). `hooks.progress` is told the bytes of the file hashed so far after each window.
  */
 export function hashPass(
   file: FileRef,
   size: bigint,
   result: ResultImage | undefined,
   want: { before: boolean; after: boolean },
-  stop?: () => boolean,
+  hooks: { stop?: () => boolean; progress?: (done: bigint) => void } = {},
 ): Hashes {
+  const { stop, progress } = hooks;
   const before = want.before ? createHash('sha256') : undefined;
   const after = want.after && result ? createHash('sha256') : undefined;
   const apply = result ? result.hunks : [];
@@ -326,6 +333,7 @@ export function hashPass(
       if (stop?.()) throw new Error('the hash was stopped');
       before?.update(w.bytes);
       if (after) feed(after, w.bytes, w.offset);
+      progress?.(w.offset + BigInt(w.bytes.length));
     }
   }
   if (after && sizeAfter > size) {

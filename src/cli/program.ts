@@ -25,7 +25,8 @@ Exit status: 0 done (also "already applied"), 1 the operation failed, 2 usage or
 3 a guard failed (expected bytes, hash or count differ). A failed command leaves the file
 byte-identical.
 
-Environment: NO_COLOR disables colour, FORCE_COLOR forces it (--color overrides both).`;
+Environment: NO_COLOR disables colour, FORCE_COLOR forces it (--color overrides both);
+MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress.`;
 
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -66,6 +67,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
         .default('auto'),
     )
     .option('--debug', 'print a stack trace with errors')
+    .option('--no-progress', 'no progress line on stderr for long operations (shown only on a terminal)')
     .addOption(
       new Option('--wait <seconds>', 'wait this long for another mmapx that has the file locked (0: fail at once)')
         .argParser(parseWait)

@@ -131,16 +131,27 @@ export function scanFile(
   range: { offset: bigint; length: bigint },
   patterns: readonly BytePattern[],
   keep: readonly number[],
-  opts: { workers?: boolean; threads?: number; /** @internal tests: bytes per chunk */ chunk?: number } = {},
+  opts: {
+    workers?: boolean;
+    threads?: number;
+    /** Told the bytes of `range` scanned so far, once per chunk (and while waiting for the threads). */
+    progress?: (done: bigint) => void;
+    /** @internal tests: bytes per chunk */ chunk?: number;
+  } = {},
 ): PatternMatches[] {
   const threads = opts.workers ? (opts.threads ?? threadsFor(range.length)) : 1;
   const chunk = BigInt(opts.chunk ?? CHUNK);
   const span: Span = { start: range.offset, end: range.offset + range.length };
   const chunks = Number((range.length + chunk - 1n) / chunk);
   const workers = chunks > 1 && threads > 1 && canStartWorkers() ? Math.min(threads, chunks) - 1 : 0;
+  const report = opts.progress;
+  const scanned = (n: number): bigint => (BigInt(n) * chunk < range.length ? BigInt(n) * chunk : range.length);
   if (workers === 0) {
     const results: ChunkResult[] = [];
-    for (let k = 0; k < Math.max(chunks, 1); k++) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+    for (let k = 0; k < Math.max(chunks, 1); k++) {
+      results.push(scanChunk(file, span, k, patterns, keep, chunk));
+      report?.(scanned(k + 1));
+    }
     return merge(results, patterns.length, keep);
   }
   // The SIGBUS guard is installed before the threads start, so that each finds it and shares it:
@@ -171,12 +182,23 @@ export function scanFile(
   }
   const results: ChunkResult[] = [];
   const claim = (): number => Atomics.add(shared, 0, 1);
+  // Chunks done: this thread's, and each worker's progress counter.
+  const tick =
+    report &&
+    ((): void => {
+      let n = results.length;
+      for (let i = 0; i < started.length; i++) n += Atomics.load(shared, 2 + 2 * i);
+      report(scanned(n));
+    });
   try {
-    for (let k = claim(); k < chunks; k = claim()) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+    for (let k = claim(); k < chunks; k = claim()) {
+      results.push(scanChunk(file, span, k, patterns, keep, chunk));
+      tick?.();
+    }
     for (let i = 0; i < started.length; i++) {
       const state = 1 + 2 * i;
       // A worker that never claimed a chunk has nothing for us; one that did, finishes.
-      if (!finished(shared, state)) throw new OperationError(`a scan thread made no progress for ${STALL_MS / 1000} s`);
+      if (!finished(shared, state, tick)) throw new OperationError(`a scan thread made no progress for ${STALL_MS / 1000} s`);
       if (Atomics.load(shared, state) !== 2) continue;
       const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
       if (msg === undefined) throw new OperationError('a scan thread finished without its results');
@@ -203,13 +225,15 @@ export function scanFile(
 
 /**
  * Waits until the worker whose state is at `shared[state]` (progress at `state + 1`) no longer
- * holds work (state 1); false when it made no progress for STALL_MS.
+ * holds work (state 1); false when it made no progress for STALL_MS. With `tick`, wakes up every
+ * 100 ms to call it (the progress line).
  */
-function finished(shared: Int32Array, state: number): boolean {
+function finished(shared: Int32Array, state: number, tick?: () => void): boolean {
   let progress = Atomics.load(shared, state + 1);
   let since = Date.now();
   while (Atomics.load(shared, state) === 1) {
-    Atomics.wait(shared, state, 1, 1000);
+    Atomics.wait(shared, state, 1, tick ? 100 : 1000);
+    tick?.();
     const p = Atomics.load(shared, state + 1);
     if (p !== progress) {
       progress = p;
@@ -236,7 +260,7 @@ export function runScanWorker(): void {
     try {
       // shared[0] set: the main thread gave up on this hash (it failed): stop between windows.
       const stop = (): boolean => Atomics.load(d.shared, 0) !== 0;
-      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }, stop).after };
+      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }, { stop }).after };
     } catch (err) {
       message = { error: err instanceof Error ? err.message : String(err) };
     }
@@ -264,11 +288,19 @@ export function runScanWorker(): void {
 /**
  * SHA-256 of the file and of the `result` image (see {@link hashPass}); with `workers` and a big
  * file, the result's hash is computed on a worker thread while this thread hashes the file, so
- * the two cost the time of one.
+ * the two cost the time of one. `opts.progress` is told the bytes of the file this thread has
+ * hashed, per window.
  */
-export function hashFileAndResult(file: FileRef, size: bigint, result: ResultImage, want: { before: boolean; after: boolean }, opts: { workers?: boolean } = {}): Hashes {
+export function hashFileAndResult(
+  file: FileRef,
+  size: bigint,
+  result: ResultImage,
+  want: { before: boolean; after: boolean },
+  opts: { workers?: boolean; progress?: (done: bigint) => void } = {},
+): Hashes {
+  const hooks = { progress: opts.progress };
   if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
-    return hashPass(file, size, result, want);
+    return hashPass(file, size, result, want, hooks);
   }
   armSigbusGuard(); // before the thread starts, as in scanFile
   const shared = new Int32Array(new SharedArrayBuffer(12));
@@ -287,13 +319,13 @@ export function hashFileAndResult(file: FileRef, size: bigint, result: ResultIma
     };
     worker = new Worker(process.argv[1]!, { argv: [SCAN_WORKER_ARG], workerData: task, transferList: [port2], stdout: false, stderr: false });
   } catch {
-    return hashPass(file, size, result, want);
+    return hashPass(file, size, result, want, hooks);
   }
   worker.unref();
   worker.on('error', () => {});
   let before: string | undefined;
   try {
-    before = hashPass(file, size, undefined, { before: true, after: false }).before;
+    before = hashPass(file, size, undefined, { before: true, after: false }, hooks).before;
   } catch (err) {
     // As in scanFile: no thread left hashing while the process exits with the error.
     Atomics.store(shared, 0, 1);
@@ -315,5 +347,5 @@ export function hashFileAndResult(file: FileRef, size: bigint, result: ResultIma
   port1.close();
   if (msg?.after !== undefined) return { before, after: msg.after };
   void worker.terminate();
-  return { before, after: hashPass(file, size, result, { before: false, after: true }).after };
+  return { before, after: hashPass(file, size, result, { before: false, after: true }, hooks).after };
 }

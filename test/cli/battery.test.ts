@@ -102,6 +102,9 @@ const CASES: Record<string, Case> = {
   'write: offset 1e30': { args: ['write', D, '1e30', '00'], status: 2, line: ANY('write', 'bad offset "1e30": .*exponents are not supported\\)') },
   'hexdump: length 1e30': { args: ['hexdump', D, '-n', '1e30'], status: 2, line: ANY('hexdump', 'bad length "1e30".*') },
   'flush: range past the end': { args: ['flush', D, '--range', '0:1T'], status: 2, line: ANY('flush', 'range 0:1T ends past the end of the file \\(size 18\\)') },
+  'flush: --no-progress, range past the end': { args: ['--no-progress', 'flush', D, '--range', '0:1T'], status: 2, line: ANY('flush', 'range 0:1T ends past the end of the file \\(size 18\\)') },
+  'hexdump: --progress (only --no-progress exists)': { args: ['--progress', 'hexdump', D], status: 2, line: /^mmapx: hexdump: unknown option '--progress' \(Did you mean --no-progress\?\)/ },
+  'find: --no-progress=1 (takes no value)': { args: ['find', D, '00', '--no-progress=1'], status: 2, line: /^mmapx: find: unknown option '--no-progress=1'/ },
   'info: range ending before it starts': { args: ['info', D, '--range', '9..3'], status: 2, line: ANY('info', '.*9\\.\\.3.*') },
   'protect: range with garbage': { args: ['protect', D, 'ro', '--range', '0x10:zz'], status: 2, line: ANY('protect', 'bad range "0x10:zz".*') },
   // malformed data

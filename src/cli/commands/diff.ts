@@ -143,6 +143,10 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     // Walk NEW (cmp: the common part) in windows; OLD is mapped at the same offsets as far as it goes.
     const limit = format === 'cmp' ? (sizeA < sizeB ? sizeA : sizeB) : sizeB;
     const win = BigInt(SCAN_WINDOW);
+    // Progress counts the bytes of NEW walked, then what is left to hash of either file.
+    const rest = (h: Hash | undefined, size: bigint): bigint => (h && size > limit ? size - limit : 0n);
+    ctx.progress.phase(`diff ${oldPath}`, limit + rest(hashA, sizeA) + rest(hashB, sizeB));
+    let done = 0n;
     for (let off = 0n; off < limit; off += win) {
       const len = limit - off < win ? limit - off : win;
       const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
@@ -167,6 +171,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         mapA?.unmap();
         mapB.unmap();
       }
+      ctx.progress.update((done += len)); // once per 256 MiB window
     }
     if (format !== 'cmp') emit(scanner.finish());
     // The rest of either file for the hashes (OLD past NEW's end, or cmp's longer file).
@@ -182,6 +187,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         } finally {
           m.unmap();
         }
+        ctx.progress.update((done += len));
       }
     }
     timer.lap('compare');

@@ -59,9 +59,10 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
     let printed = 0;
     let total: number;
     const stream = !countOnly && !json;
+    ctx.progress.phase(`find ${path}`, r.length);
     if (countOnly && max === undefined) {
       // A plain count: on every core (src/cli/scan.ts).
-      total = scanFile(file, r, [pattern], [0], { workers: true })[0]!.count;
+      total = scanFile(file, r, [pattern], [0], { workers: true, progress: (done) => ctx.progress.update(done) })[0]!.count;
     } else {
       const keep = (at: bigint): void => {
         if (max === undefined || matches.length + printed < max) matches.push(at);
@@ -77,6 +78,7 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
           matches.length = 0;
         }
         if (scanner.done) break;
+        ctx.progress.update(w.offset + BigInt(w.bytes.length) - r.offset); // once per 256 MiB window
       }
       total = scanner.count;
     }

@@ -6,6 +6,12 @@ import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { Timer } from '../timing.js';
 
+/**
+ * A big range is msynced in pieces of this many bytes, so that the progress line can follow the
+ * write-back; the pieces are page-aligned in the file, so each page is synced exactly once.
+ */
+export const FLUSH_PIECE = 256 * 1024 * 1024;
+
 function counts(c: CacheStat | undefined) {
   return c ? { cached: c.cache, dirty: c.dirty, writeback: c.writeback } : null;
 }
@@ -28,7 +34,19 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
     timer.lap('cachestat');
     const map = new MmapOptions().offset(r.offset).len(r.length).mapMut({ fd: file.fd, path });
     timer.lap('map');
-    const synced = opts.async ? map.flushAsyncRange(0, map.length) : map.flushRange(0, map.length);
+    // View byte 0 is file offset r.offset, `lead` bytes into its page: the pieces end where the
+    // file offset is a multiple of FLUSH_PIECE past `first` (view byte k * FLUSH_PIECE - lead).
+    ctx.progress.phase(`${opts.async ? 'write-back' : 'flush'} ${path}`, map.length);
+    const lead = Number(r.offset - first);
+    let synced: { offset: bigint; length: number } | undefined;
+    let at = 0;
+    do {
+      const end = Math.min(map.length, (Math.floor((at + lead) / FLUSH_PIECE) + 1) * FLUSH_PIECE - lead);
+      const piece = opts.async ? map.flushAsyncRange(at, end - at) : map.flushRange(at, end - at);
+      synced = synced === undefined ? piece : { offset: synced.offset, length: synced.length + piece.length };
+      at = end;
+      ctx.progress.update(at);
+    } while (at < map.length);
     timer.lap(opts.async ? 'writeback' : 'msync');
     map.unmap();
     const after = pagesLen > 0n ? cachestat(file.fd, first, pagesLen) : undefined;

@@ -95,10 +95,12 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
     let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
     if (count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
+    ctx.progress.phase(`hexdump ${path}`, count);
     for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
       current = w;
       dumper.push(w.bytes);
       bytes += BigInt(w.bytes.length);
+      ctx.progress.update(bytes); // once per 16 MiB window
     }
     current = undefined;
     dumper.end();

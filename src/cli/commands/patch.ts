@@ -239,7 +239,11 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   try {
     const size = reader.size;
     // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
-    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: true });
+    const progress = ctx.progress;
+    const scan = (patterns: readonly BytePattern[], keep: readonly number[]) => {
+      progress.phase(`search ${path}`, size);
+      return scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: true, progress: (done) => progress.update(done) });
+    };
     const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
@@ -280,7 +284,8 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     const report = opts.hash !== false;
     const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
     const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
-    const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true });
+    if (wantBefore || wantAfter) progress.phase(`hash ${path}`, size);
+    const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true, progress: (done) => progress.update(done) });
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
     if (wantBefore || wantAfter) timer.lap('hash');
     const sha256 = hashes.before !== undefined || hashes.after !== undefined ? { before: hashes.before ?? null, after: hashes.after ?? null } : null;
@@ -375,7 +380,8 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       const ranges = apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
       // Each window starts its write-back as soon as it is written; one fdatasync (fsync when the
       // size changed) then waits for all of it: the data is durable before the journal goes.
-      written = writeRanges(file, ranges, { sync: 'start' });
+      progress.phase(`write ${path}`, ranges.reduce((n, r) => n + r.length, 0));
+      written = writeRanges(file, ranges, { sync: 'start', progress: (done) => progress.update(done) });
       timer.lap('write');
       timer.split('write', 'writeback', written.syncMs);
       if (plan.sizeAfter !== plan.sizeBefore) fsyncSync(file.fd);

@@ -61,6 +61,8 @@ export interface PlatformConstants {
   readonly LOCK_UN: number;
   /** cachestat(2) syscall number (Linux >= 6.5); undefined where absent. */
   readonly SYS_cachestat: number | undefined;
+  /** ioctl(2) request for a terminal's size (struct winsize). */
+  readonly TIOCGWINSZ: number;
   readonly advice: Readonly<Partial<Record<Advice, number>>>;
 }
 
@@ -94,6 +96,7 @@ const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {
   LOCK_NB: 4,
   LOCK_UN: 8,
   SYS_cachestat: 451,
+  TIOCGWINSZ: 0x5413,
   advice: {
     normal: 0,
     random: 1,
@@ -149,6 +152,7 @@ export const DARWIN: PlatformConstants = {
   LOCK_NB: 4,
   LOCK_UN: 8,
   SYS_cachestat: undefined,
+  TIOCGWINSZ: 0x40087468,
   advice: { normal: 0, random: 1, sequential: 2, willneed: 3, dontneed: 4, free: 5, pageout: 10 },
 };
 

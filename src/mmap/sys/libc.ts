@@ -32,6 +32,8 @@ export interface Libc {
   sigaction(sig: number, act: Uint8Array | null, old: Uint8Array | null): number;
   /** cachestat(2) through syscall(2): range = [off, len], out = 5 counters. Linux >= 6.5. */
   cachestat(nr: number, fd: number, range: BigUint64Array, out: BigUint64Array): number;
+  /** ioctl(2) whose argument is a pointer to 16-bit words (TIOCGWINSZ: struct winsize). */
+  ioctlWords(fd: number, request: number, out: Uint16Array): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
   /** A zero-copy ArrayBuffer over `len` bytes at `addr`. */
@@ -69,6 +71,7 @@ export function libc(): Libc {
   const fn = lib.func.bind(lib);
   const syscall = fn('long syscall(long nr, ...)');
   const fcntl = fn('int fcntl(int fd, int cmd, ...)');
+  const ioctl = fn('int ioctl(int fd, unsigned long request, ...)');
   const table: Libc = {
     mmap: fn('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
     munmap: fn('int munmap(void *addr, size_t len)'),
@@ -91,6 +94,7 @@ export function libc(): Libc {
     sigaction: fn('int sigaction(int sig, const void *act, void *old)'),
     cachestat: (nr, fd, range, out) =>
       Number(syscall(nr, 'int', fd, 'uint64_t *', range, 'uint64_t *', out, 'unsigned int', 0)),
+    ioctlWords: (fd, request, out) => ioctl(fd, request, 'uint16_t *', out) as number,
     errno: () => k.errno(),
     view: (addr, len) => k.view(addr, len),
   };
