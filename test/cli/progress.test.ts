@@ -319,6 +319,19 @@ describe.skipIf(!hasScript())('on a terminal', () => {
     expect(readFileSync(f('diff.txt')).equals(plain.stdoutBytes)).toBe(true);
   });
 
+  it('hash_and_cat_show_it_too_and_their_output_is_unchanged', () => {
+    for (const args of [['hash', BIG], ['cat', BIG, '0:64M']]) {
+      const plain = mmapx(args);
+      expectSuccess(plain);
+      const out = f(`${args[0]}.out`);
+      const r = inTerminal(args, { redirect: `> ${sh(out)}`, env: FAST });
+      expect(r.status, r.dump).toBe(0);
+      expect(drawnLines(r.raw).some((l) => l.startsWith(`${args[0]} ${BIG}: `)), r.dump).toBe(true);
+      expect(r.screen, r.dump).toEqual([]);
+      expect(readFileSync(out).equals(plain.stdoutBytes)).toBe(true);
+    }
+  });
+
   it('flush_syncs_a_big_range_in_pieces_that_add_up_to_the_pages_of_the_range', () => {
     const p = f('pieces.bin');
     sparse(p, 600 * MiB);

@@ -56,7 +56,9 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     const covers = (end: bigint): void => {
       if (file.size !== undefined) assertCovers(file, end);
     };
+    ctx.progress.phase(`cat ${path}`, r.length);
     for (const w of windows(file, { offset: r.offset, length: r.length })) {
+      ctx.progress.update(w.offset - r.offset); // once per window
       for (let at = 0; at < w.bytes.length; at += SLICE) {
         const slice = w.bytes.subarray(at, at + SLICE);
         const end = w.offset + BigInt(at + slice.length);

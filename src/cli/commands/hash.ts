@@ -62,7 +62,13 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
     const r = targetRange(file, range);
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
-    for (const w of windows(file, { offset: r.offset, length: r.length })) d.update(w.bytes);
+    ctx.progress.phase(`hash ${path}`, r.length);
+    let done = 0n;
+    for (const w of windows(file, { offset: r.offset, length: r.length })) {
+      d.update(w.bytes);
+      done += BigInt(w.bytes.length);
+      ctx.progress.update(done); // once per window
+    }
     const digest = d.digest();
     timer.lap('hash');
     const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
