@@ -66,7 +66,7 @@ export function bashScript(spec: CompletionSpec): string {
       const fs = [o.short, o.long].filter((f): f is string => !!f);
       valued.push(...fs);
       const pattern = cmds.flatMap((c) => fs.map((f) => `${c}:${f}`)).join('|');
-      const reply = o.choices ? `COMPREPLY=($(compgen -W ${sq(o.choices.join(' '))} -- "$cur"))` : /file|path/.test(o.long ?? '') ? 'COMPREPLY=($(compgen -f -- "$cur"))' : 'COMPREPLY=()';
+      const reply = o.choices ? `COMPREPLY=($(compgen -W ${sq(o.choices.join(' '))} -- "$cur"))` : /file|path|patch/.test(o.long ?? '') ? 'COMPREPLY=($(compgen -f -- "$cur"))' : 'COMPREPLY=()';
       valueCases.push(`    ${pattern}) ${reply}; return ;;`);
     }
   };
@@ -136,7 +136,7 @@ export function zshScript(spec: CompletionSpec): string {
       const names = [o.short, o.long].filter(Boolean) as string[];
       const ex = names.length > 1 ? `(${names.join(' ')})` : '';
       const spec = names.length > 1 ? `{${names.join(',')}}` : names[0];
-      const value = o.value ? (o.choices ? `:value:(${o.choices.join(' ')})` : /file|path/.test(o.long ?? '') ? ':file:_files' : ':value: ') : '';
+      const value = o.value ? (o.choices ? `:value:(${o.choices.join(' ')})` : /file|path|patch/.test(o.long ?? '') ? ':file:_files' : ':value: ') : '';
       return `    '${ex}'${spec}'[${esc(o.description)}]${value}'`;
     });
   const cmdList = spec.commands.flatMap((c) => c.names.map((n) => `    '${n}:${esc(c.description)}'`));
@@ -177,7 +177,7 @@ export function fishScript(spec: CompletionSpec): string {
     const parts = [`complete -c ${p} -n ${q(cond)}`];
     if (o.short) parts.push(`-s ${o.short.slice(1)}`);
     if (o.long) parts.push(`-l ${o.long.slice(2)}`);
-    if (o.value) parts.push(o.choices ? `-x -a ${q(o.choices.join(' '))}` : /file|path/.test(o.long ?? '') ? '-r -F' : '-x');
+    if (o.value) parts.push(o.choices ? `-x -a ${q(o.choices.join(' '))}` : /file|path|patch/.test(o.long ?? '') ? '-r -F' : '-x');
     parts.push(`-d ${q(o.description)}`);
     return parts.join(' ');
   };

@@ -1,5 +1,6 @@
 // What every command gets: the global options, where output goes, and what to name in errors.
 import type { Command } from 'commander';
+import type { ExitCode } from '../errors.js';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
 import { Progress } from './progress.js';
@@ -59,7 +60,7 @@ export interface Result {
   /** Print the summary on stderr: always for mutations (unless -q), with --stats for inspections. */
   showSummary: boolean;
   json: Record<string, unknown>;
-  exitCode?: 0 | 1 | 3;
+  exitCode?: ExitCode;
   /**
    * With a non-zero `exitCode`: the one error line's message. main prints it on stderr as
    * `mmapx: <command>: <path>: <message>` (also with -q and --json, like any error), and --json
@@ -67,6 +68,8 @@ export interface Result {
    * lists every failed guard).
    */
   error?: string;
+  /** The errno name or the tool's code of that error, when there is one (`(ENOENT)` in the line). */
+  errorCode?: string;
   /** The command already printed its output (e.g. `protect --hold` before it waits). */
   printed?: boolean;
 }

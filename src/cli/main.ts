@@ -4,25 +4,21 @@ import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
-import { BrokenPipe, STDIO, writeAll } from './output.js';
+import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
-
-function jsonLine(value: unknown): string {
-  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}\n`;
-}
 
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
   if (r.printed) return code;
   const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
-    const error = failed ? { exitCode: code, error: { message: r.error, code: null, path: ctx.path ?? null } } : {};
+    const error = failed ? { exitCode: code, error: { message: r.error, code: r.errorCode ?? null, path: ctx.path ?? null } } : {};
     ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...error }));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
     if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
   }
-  if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: undefined }, ctx.command, ctx.path)}\n`);
+  if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: r.errorCode }, ctx.command, ctx.path)}\n`);
   return code;
 }
 

@@ -40,3 +40,13 @@ export interface Streams {
 }
 
 export const STDIO: Streams = { stdoutFd: 1, stderrFd: 2 };
+
+/** One JSON value as text, bigints as numbers (offsets and sizes are bigints inside). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+}
+
+/** {@link jsonText} and a newline: a --json report. */
+export function jsonLine(value: unknown): string {
+  return `${jsonText(value)}\n`;
+}

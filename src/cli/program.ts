@@ -28,6 +28,22 @@ byte-identical.
 Environment: NO_COLOR disables colour, FORCE_COLOR forces it (--color overrides both);
 MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress.`;
 
+const FILES_FROM_HELP = 'also the files listed in LIST, one path per line (- reads standard input)';
+
+/**
+ * The part of a command's help about several files. The mode is chosen by the invocation: with
+ * --files-from or more than one FILE, every line names its file and --json prints an array.
+ */
+function severalHelp(extra: string): string {
+  return `
+Several files: ${extra}
+--files-from LIST adds the paths in LIST, one per line (\n or \r\n; empty lines skipped; no
+quoting, so a path with a newline cannot be listed; - reads standard input). Each file is
+handled as if alone (its own lock, map and report; a failure does not stop the others), every
+output line names its file, --json prints one array of per-file objects (also for a list of
+one), and the exit status is the worst: 1 > 2 > 3 > 0. A path given twice is done twice.`;
+}
+
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
@@ -91,9 +107,11 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
   program
     .command('write')
     .description('write bytes in place at an offset, through a map of only the pages touched')
-    .argument('<file>', 'file to modify')
-    .argument('<offset>', 'where to write; negative counts from the end')
+    .usage('[options] <file> <offset> [hex...]\n       mmapx write [options] --files-from <list> <offset> [hex...]')
+    .argument('[file]', 'file to modify (not with --files-from: then the first argument is the OFFSET)')
+    .argument('[offset]', 'where to write; negative counts from the end')
     .argument('[hex...]', 'bytes as hex (eb05, "eb 05", 0xeb05, eb:05)')
+    .option('--files-from <list>', 'write to each file listed in LIST, one path per line (- reads standard input)')
     .option('--text <string>', 'write this text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
     .option('--file <path>', 'write the contents of this file')
     .option('--stdin', 'write what arrives on standard input')
@@ -105,13 +123,17 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
       'after',
-      examples([
+      `${severalHelp(`only through --files-from: an OFFSET or HEX argument could also be a file
+name, so the arguments are then OFFSET [HEX...]. The data is read once (also --stdin).
+After several files one total line goes to stderr (wrote N files, N already held the bytes, ...).`)}
+${examples([
         'mmapx write fw.bin 0x1f40 eb05',
         'mmapx write fw.bin 0x1f40 eb05 --expect 7405     # guarded: exit 3 if the bytes differ',
         'mmapx write disk.img -512 --fill 0 --length 512   # zero the last 512 bytes',
         'mmapx write hdr.bin 8 --u32le 0xdeadbeef',
         "mmapx write note.txt 0 --text 'v2\\n'",
-      ]),
+        'ls build/*.bin | mmapx write --files-from - 0x1f40 eb05 --expect 7405',
+      ])}`,
     );
   for (const t of TYPED) {
     program.commands.at(-1)?.option(`--${t} <value>`, `write VALUE as ${describeType(t)}`);
@@ -121,8 +143,10 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
   program
     .command('patch')
     .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')
-    .argument('<file>', 'file to patch')
-    .argument('[patch]', 'patch file (native format unless --format), or - for standard input')
+    .usage('[options] <file> [patch]\n       mmapx patch [options] <file...> (--patch <patch> | --edit <spec> | --find <pattern> --replace <hex>)')
+    .argument('[file...]', 'file(s) to patch; FILE PATCH (two arguments, no --edit/--find, no --patch) is one file and its patch')
+    .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
+    .option('--files-from <list>', FILES_FROM_HELP)
     .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump) or ips').choices(['native', 'xxd', 'ips']))
     .option('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...')
@@ -147,6 +171,11 @@ Native patch lines (# starts a comment; see the manual for the grammar):
 A hunk already holding its new bytes counts as applied: a patch applied twice says "already
 applied" and exits 0. Any failed guard: exit 3, every failure listed, nothing written.
 While a journal of an interrupted patch exists, run 'mmapx recover FILE' first.
+${severalHelp(`FILE... with --patch PATCH, --edit or --find/--replace. Two arguments
+with --edit or --find are refused (is the second a FILE or a PATCH?): give the patch with
+--patch, or the files with --files-from. The patch is read and parsed once; each file is
+patched all or nothing with its own journal, and reported as applied, already applied or
+failed; a total line follows on stderr (patched N files, N already applied, N failed).`)}
 ${examples([
   'mmapx patch fw.bin fix.patch',
   'mmapx patch fw.bin --edit 0x1f40:7405=eb05 --edit 0x2000=9090',
@@ -155,6 +184,8 @@ ${examples([
   'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
   'mmapx patch rom.sfc hack.ips --format ips --grow',
   'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',
+  'mmapx patch build/*.bin --patch fix.patch',
+  'find out -name "*.bin" | mmapx --json patch --files-from - --edit 0x1f40:7405=eb05',
 ])}`,
     )
     .action(action(() => import('./commands/patch.js')));
@@ -198,8 +229,9 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
   program
     .command('find')
     .description('offsets of a hex pattern (?? wildcards) or text, scanned through read-only windows')
-    .argument('<file>', 'file to search')
-    .argument('<pattern>', 'hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text')
+    .usage('[options] <file...> <pattern>')
+    .argument('[file...]', 'files to search, then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text')
+    .option('--files-from <list>', FILES_FROM_HELP)
     .option('--text', 'PATTERN is text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
     .option('--count', 'print the number of matches instead of their offsets')
     .option('--max <n>', 'stop after N matches (--json says truncated when there were more)')
@@ -211,7 +243,16 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
       `
 Prints one hex offset per line (0x1f40); matches may overlap. Exit status 0 when something
 matched, 3 when nothing did (1 stays "the search failed").
-${examples(["mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'", 'mmapx find disk.img --text "LABEL=root" --max 1', 'mmapx find big.bin deadbeef --count --range 1G..2G', 'mmapx --json find fw.bin 7405'])}`,
+${severalHelp(`FILE... PATTERN: the last argument is the pattern (with --files-from a
+single argument is the PATTERN). Matches print as PATH:0x1f40 (like grep -H), --count as PATH:N;
+--max and --range apply to each file; a file without a match makes the status 3.`)}
+${examples([
+  "mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'",
+  'mmapx find disk.img --text "LABEL=root" --max 1',
+  'mmapx find big.bin deadbeef --count --range 1G..2G',
+  'mmapx --json find fw.bin 7405',
+  'mmapx find build/*.bin 7405 --count',
+])}`,
     )
     .action(action(() => import('./commands/find.js')));
 
@@ -250,7 +291,8 @@ ${examples(["mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'", 'mmapx find disk.img 
     .command('hexdump')
     .alias('hd')
     .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
-    .argument('<file>', 'file to dump')
+    .argument('[file...]', 'file(s) to dump')
+    .option('--files-from <list>', FILES_FROM_HELP)
     .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute)')
     .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
     .addOption(
@@ -268,13 +310,17 @@ ${examples(["mmapx find fw.bin 'e8 ?? ?? ?? ?? 84 c0 74'", 'mmapx find disk.img 
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
       'after',
-      examples([
+      `${severalHelp(`-s and -n apply to each file. canonical, xxd and plain print
+'==> PATH <==' before each dump (like head), a blank line between; c names each array after its
+path; -f json lines get a "path" key first.`)}
+${examples([
         'mmapx hexdump fw.bin -s 0x1f40 -n 64',
         'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
         'mmapx hexdump fw.bin -f xxd -g 1 -c 8',
         'mmapx hexdump logo.png -f c --name logo > logo.h',
         'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
-      ]),
+        'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
+      ])}`,
     )
     .action(action(() => import('./commands/hexdump.js')));
 
@@ -327,11 +373,16 @@ ${examples([
   program
     .command('info')
     .description('size, type, page-cache residency, filesystem and which map modes would work')
-    .argument('<file>', 'file to inspect')
-    .option('--range <range>', 'residency of this range only')
+    .argument('[file...]', 'file(s) to inspect')
+    .option('--files-from <list>', FILES_FROM_HELP)
+    .option('--range <range>', 'residency of this range only (in each file)')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .option('--stats', 'print timings on stderr')
-    .addHelpText('after', examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --json info db.bin']))
+    .addHelpText(
+      'after',
+      `${severalHelp('each file prints its block (it starts with its path), a blank line between.')}
+${examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --json info db.bin', 'mmapx info *.db'])}`,
+    )
     .action(action(() => import('./commands/info.js')));
 
   program

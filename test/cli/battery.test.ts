@@ -41,6 +41,9 @@ beforeAll(async () => {
   writeFileSync(f('garbage.hex'), 'garbage here\n');
   writeFileSync(f('overlap.patch'), '0x1: 65 6c -> 45 4c\n0x2: 6c 6c -> 4c 4c\n');
   writeFileSync(f('past-end.patch'), '0x10: 02 ff -> 02 fe\n0x12: 41\n');
+  // File lists for --files-from.
+  writeFileSync(f('files.list'), `${f('data.bin')}\n`);
+  writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
   server = createServer().listen(f('sock'));
   await new Promise((r) => server?.once('listening', r));
 });
@@ -211,6 +214,23 @@ const CASES: Record<string, Case> = {
   'hash: --check mismatch': { args: ['hash', D, '--algo', 'crc32', '--check', '00000000'], status: 3, line: ANY('hash', 'crc32 of 0x0\\.\\.0x12 is [0-9a-f]{8}, expected 00000000') },
   'hash: range past the end': { args: ['hash', D, '--range', '16:3'], status: 2, line: ANY('hash', 'range 16:3 ends past the end of the file \\(size 18\\)') },
   'hash: no read permission': { args: ['hash', f('noread.bin')], status: 1, line: ANY('hash', 'permission denied \\(EACCES\\)'), nobody: true },
+  // several files: what cannot be told apart, lists that cannot be read, errors before any file
+  'patch: two files and --edit': {
+    args: ['patch', D, E, '--edit', '0=00'],
+    status: 2,
+    line: ANY('patch', 'two arguments with --edit: is .*empty\\.bin a second FILE or a PATCH file\\? Give the patch file with --patch PATCH, or the files with --files-from LIST; nothing was changed'),
+  },
+  'patch: three files without --patch': { args: ['patch', D, E, f('nowrite.bin')], status: 2, line: ANY('patch', '3 arguments and no --patch: give the patch file with --patch PATCH \\(every argument is then a FILE\\); nothing was changed') },
+  'patch: --files-from a missing list': { args: ['patch', '--files-from', f('no.list'), '--edit', '0=00'], status: 2, line: ANY('patch', 'cannot read --files-from .*no\\.list: no such file or directory \\(ENOENT\\)') },
+  'patch: --files-from - and --patch -': { args: ['patch', D, '--files-from', '-', '--patch', '-'], status: 2, line: ANY('patch', '--files-from - and --patch - both read standard input: give one of them a file') },
+  'patch: several files and a malformed --edit': { args: ['patch', D, E, f('nowrite.bin'), '--edit', '0=zz'], status: 2, line: ANY('patch', "--edit '0=zz', col 3: .*") },
+  'info: an empty --files-from and no FILE': { args: ['info', '--files-from', E], status: 2, line: ANY('info', 'no files: --files-from .*empty\\.bin lists no path, and no FILE was given') },
+  'find: a NUL in the --files-from list': { args: ['find', '--files-from', f('nul.list'), '48'], status: 2, line: ANY('find', '--files-from .*nul\\.list line 2: a path cannot contain a NUL byte') },
+  'find: a FILE and no PATTERN': { args: ['find', D], status: 2, line: ANY('find', "missing required argument 'pattern' \\(see 'mmapx find --help'\\)") },
+  'find: several files and a bad pattern': { args: ['find', D, E, 'zz'], status: 2, line: ANY('find', 'bad hex pattern "zz": .*') },
+  'hexdump: several files, xxd columns > 256': { args: ['hexdump', D, E, '-f', 'xxd', '-c', '1000'], status: 2, line: ANY('hexdump', 'invalid number of columns 1000 \\(max\\. 256\\)') },
+  'write: --files-from - and --stdin': { args: ['write', '--files-from', '-', '0', '--stdin'], status: 2, line: ANY('write', '--files-from - and --stdin both read standard input: give one of them a file'), files: [D] },
+  'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
 };
 
 function runAs(c: Case): Run {

@@ -145,7 +145,8 @@ describe('mmapx patch: --edit and --find/--replace', () => {
   it('applies_edits_with_and_without_guards_together_with_a_patch_file', () => {
     const p = file(PROG);
     const patch = file('0x16: 74 -> eb\n', `e${n}.patch`);
-    const r = mmapx(['--json', 'patch', p, patch, '--edit', '0:90=cc', '--edit', '-1=ff']);
+    // A PATCH file together with --edit goes with --patch (two arguments and --edit are refused: see multi.test.ts).
+    const r = mmapx(['--json', 'patch', p, '--patch', patch, '--edit', '0:90=cc', '--edit', '-1=ff']);
     expectSuccess(r);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ status: 'applied', sources: [patch, '--edit x2'], hunks: { total: 3, applied: 3 }, bytesChanged: 3 });

@@ -215,6 +215,8 @@ describe('options', () => {
     ['name with xxd', { format: 'xxd', name: 'x' }],
     ['varName with json', { format: 'json', varName: 'x' }],
     ['json cols too large', { format: 'json', cols: (1 << 20) + 1 }],
+    ['path with xxd', { format: 'xxd', path: 'a.bin' }],
+    ['path not a string', { format: 'json', path: 7 as never }],
     ['unknown colour category', { format: 'xxd', colors: { bold: { open: '', close: '' } } as never }],
     ['colour string too long', { format: 'xxd', colors: { null: { open: 'x'.repeat(33), close: '' } } }],
   ];
@@ -268,6 +270,18 @@ describe('json', () => {
     expect(dump({ format: 'json', cols: 2, upper: true, start: (1n << 60n) + 5n }, Buffer.from([0xab, 0xcd, 0xef]))).toBe(
       lines('{"offset":1152921504606846981,"length":2,"hex":"ABCD"}', '{"offset":1152921504606846983,"length":1,"hex":"EF"}'),
     );
+  });
+
+  it('a path key first on every line, in ASCII-only JSON', () => {
+    const path = 'dir/ä "q"\\n\u{1f600}.bin';
+    const out = dump({ format: 'json', cols: 2, path }, Buffer.from([1, 2, 3]));
+    expect(/^[\x20-\x7e\n]*$/.test(out)).toBe(true);
+    const objs = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs).toEqual([
+      { path, offset: 0, length: 2, hex: '0102' },
+      { path, offset: 2, length: 1, hex: '03' },
+    ]);
+    expect(Object.keys(objs[0]!)).toEqual(['path', 'offset', 'length', 'hex']);
   });
 
   it('lines longer than an output chunk', () => {

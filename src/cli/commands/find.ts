@@ -1,6 +1,8 @@
 // mmapx find FILE PATTERN [--text] [--count] [--max N] [--range R]: offsets of a byte pattern
 // (hex with ?? and nibble wildcards, or text), scanned through read-only windows of a shared map
 // with Buffer.indexOf, so memory stays flat and a file in the page cache is never copied.
+// FILE... PATTERN (or --files-from LIST): the pattern is compiled once, each file scanned on its
+// own, matches printed as PATH:0x1f40 (src/cli/multi.ts runs the loop).
 //
 // Exit status: 0 when something matched, 3 when nothing did (like grep's 1, but 1 is "the
 // operation failed" here, so CI can tell "pattern absent" from "could not read the file").
@@ -13,12 +15,13 @@ import { InputError } from '../../errors.js';
 import { parseHexPattern, parseTextData } from '../../format/data.js';
 import { formatOffset, parseNumber } from '../../format/number.js';
 import { formatPattern } from '../../format/patch/lex.js';
-import { parseRange, resolveRange } from '../../format/range.js';
-import { compilePattern, WindowScanner, type BytePattern } from '../../format/search.js';
+import { parseRange, type Range, resolveRange } from '../../format/range.js';
+import { compilePattern, WindowScanner, type BytePattern, type CompiledPattern } from '../../format/search.js';
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { assertCovers } from '../mapped.js';
+import { eachFile, missingArgument, targets } from '../multi.js';
 import { SCAN_WINDOW, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
@@ -28,9 +31,26 @@ function readPattern(text: string, asText: boolean): BytePattern {
   return { bytes, mask: new Uint8Array(bytes.length).fill(0xff) };
 }
 
+/** What every file of a run shares: the pattern, compiled once, and the options. */
+interface Job {
+  pattern: BytePattern;
+  compiled: CompiledPattern;
+  shownPattern: string;
+  max: number | undefined;
+  range: Range | undefined;
+  several: boolean;
+  opts: Record<string, unknown>;
+}
+
 export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path, patternText] = args as [string, string];
-  ctx.path = path;
+  // FILE... PATTERN: the last argument is the pattern (with --files-from, FILEs are optional).
+  const operands = (args[0] as string[] | undefined) ?? [];
+  const list = opts.filesFrom !== undefined;
+  if (operands.length === 0) throw missingArgument(list ? 'pattern' : 'file', 'find');
+  if (operands.length === 1 && !list) throw missingArgument('pattern', 'find');
+  const patternText = operands[operands.length - 1]!;
+  const t = targets('find', operands.slice(0, -1), opts);
+  if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const pattern = readPattern(patternText, !!opts.text);
   const shownPattern = opts.text ? JSON.stringify(patternText) : formatPattern(pattern.bytes, pattern.mask);
@@ -43,7 +63,15 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const compiled = compilePattern(pattern);
   timer.lap('parse');
+  const job: Job = { pattern, compiled, shownPattern, max, range, several: t.several, opts };
+  return eachFile(ctx, t, (path) => findIn(ctx, path, job, t.several ? new Timer() : timer));
+}
 
+/** Searches one file: the single-file command from the open on. */
+async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
+  const { pattern, compiled, shownPattern, max, range, several, opts } = job;
+  // Several files: every line names its file (grep -H).
+  const prefix = several ? `${path}:` : '';
   const file = openFile(path, { write: false, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
@@ -73,7 +101,7 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
         w.assertIntact();
         assertCovers(file, w.offset + BigInt(w.bytes.length));
         if (stream && matches.length > 0) {
-          ctx.stdout(matches.map((m) => `${formatOffset(m)}\n`).join(''));
+          ctx.stdout(matches.map((m) => `${prefix}${formatOffset(m)}\n`).join(''));
           printed += matches.length;
           matches.length = 0;
         }
@@ -101,7 +129,7 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
       },
       ...(!found && { exitCode: 3 as const, error: `no match for ${shownPattern}` }),
     };
-    if (countOnly) result.stdout = `${count}\n`;
+    if (countOnly) result.stdout = `${prefix}${count}\n`;
     if (stream && found) {
       // The offsets went out window by window; only the --stats line is left.
       if (opts.stats && !ctx.globals.quiet) ctx.stderr(`${stats}\n`);

@@ -1,13 +1,32 @@
 // mmapx hexdump FILE: one streaming engine behind five dialects (hexdump -C, xxd, xxd -p, xxd -i,
 // JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size.
+// FILE... (or --files-from LIST): the options are checked once, then each file is dumped on its
+// own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { pageSize, type Window, windows } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
+import { classify } from '../errors.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { eachFile, Separator, targets } from '../multi.js';
+import { BrokenPipe, jsonText } from '../output.js';
 import { Timer } from '../timing.js';
+
+/** What every file of a run shares: the checked options (and the palette, loaded once). */
+interface Job {
+  format: DumpFormat;
+  offset: ReturnType<typeof parseOffset> | undefined;
+  length: bigint | undefined;
+  /** The engine's options but the file's own (start, name, path). */
+  options: Omit<DumpOptions, 'start'>;
+  json: boolean;
+  several: boolean;
+  /** Blank lines between the files' dumps. */
+  separator: Separator;
+  opts: Record<string, unknown>;
+}
 
 function smallInt(text: unknown, what: string): number {
   const n = parseNumber(String(text), what);
@@ -33,8 +52,8 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path] = args as [string];
-  ctx.path = path;
+  const t = targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
+  if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const format = String(opts.format ?? 'canonical') as DumpFormat;
   const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
@@ -53,9 +72,26 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
   const colors = !json && level > 0 && (format === 'canonical' || format === 'xxd') ? await palette(level as 1 | 2 | 3) : undefined;
+  // Only the options the user gave: the engine refuses options its format does not use.
+  const options: Omit<DumpOptions, 'start'> = { format, upper: !!opts.upper, colors };
+  if (cols !== undefined) options.cols = cols;
+  if (group !== undefined) options.group = group;
+  if (opts.squeeze === false) options.squeeze = false;
+  if (opts.autoskip) options.autoskip = true;
+  if (opts.name !== undefined) options.varName = String(opts.name);
+  // Several files: the options are checked once, before the first file (one error, not one per file).
+  if (t.several && !json) createDumper({ ...options, start: 0n }, () => {});
+  const job: Job = { format, offset, length, options, json, several: t.several, separator: new Separator(), opts };
+  return eachFile(ctx, t, (path) => dumpFile(ctx, path, job, t.several ? new Timer() : timer), { prefixSummary: true });
+}
 
+/** Dumps one file: the single-file command from the open on. */
+async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
+  const { format, offset, length, json, several, opts } = job;
   const file = openFile(path, { write: false, force: !!opts.force });
   timer.lap('open');
+  // Several files with --json: this file's array element was begun (and must be ended, also on an error).
+  let begun = false;
   try {
     const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
     const start = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size);
@@ -73,28 +109,32 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
       ctx.stdout(chunk);
     };
     let dumper;
-    if (json) {
+    if (json && several) {
+      // ok and exitCode come last: they are known only at the end of the stream.
+      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},"hex":"`);
+      begun = true;
+    } else if (json) {
       ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
+    }
+    if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
       dumper = createDumper({ format: 'plain', start, cols: 0, upper: !!opts.upper }, (chunk) => {
         const n = chunk.length > 0 && chunk[chunk.length - 1] === 0x0a ? chunk.length - 1 : chunk.length;
         if (n > 0) write(chunk.subarray(0, n));
       });
     } else {
-      // Only the options the user gave: the engine refuses options its format does not use.
-      const options: DumpOptions = { format, start, upper: !!opts.upper, colors };
-      if (cols !== undefined) options.cols = cols;
-      if (group !== undefined) options.group = group;
-      if (opts.squeeze === false) options.squeeze = false;
-      if (opts.autoskip) options.autoskip = true;
+      const options: DumpOptions = { ...job.options, start };
       if (format === 'c') options.name = path;
-      if (opts.name !== undefined) options.varName = String(opts.name);
+      if (several && format === 'json') options.path = path;
       dumper = createDumper(options, write);
+      // Several files: a header before each dump (as head and tail print them); c names its
+      // arrays and json its lines after the path instead.
+      if (several && format !== 'json') ctx.stdout(`${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`);
     }
     timer.lap('setup');
     let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
-    if (count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
+    if (!json && count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     ctx.progress.phase(`hexdump ${path}`, count);
     for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
       current = w;
@@ -108,7 +148,7 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
     const seconds = timer.total() / 1000;
     const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
     if (json) {
-      ctx.stdout(`","timings":${JSON.stringify(timer.json())}}\n`);
+      ctx.stdout(several ? `","timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `","timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
     return {
@@ -118,7 +158,13 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
       printed: false,
     };
   } catch (err) {
-    throw shrankSinceOpen(file, err, 'read');
+    const e = shrankSinceOpen(file, err, 'read');
+    if (!begun || e instanceof BrokenPipe) throw e;
+    // The element holds the hex of the windows checked whole; it ends with the error.
+    const report = classify(e);
+    const error = { message: report.message, code: report.code ?? null, path };
+    ctx.stdout(`","ok":false,"exitCode":${report.exitCode},"error":${jsonText(error)}}`);
+    return { showSummary: false, json: {}, printed: true, exitCode: report.exitCode, error: report.message, ...(report.code && { errorCode: report.code }) };
   } finally {
     file.close();
   }

@@ -1,13 +1,15 @@
 // mmapx info FILE [--range R]: what a file is, how much of it is in memory, where it lives, and
 // which map modes work on it (tried for real on one page: the kernel is the judge).
+// FILE... (or --files-from LIST): one block per file, a blank line between (src/cli/multi.ts).
 import { constants as fsc, openSync, closeSync } from 'node:fs';
 import { formatOffset } from '../../format/number.js';
-import { parseRange, resolveRange } from '../../format/range.js';
+import { parseRange, type Range, resolveRange } from '../../format/range.js';
 import { describeErrno } from '../../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, openFile, shrankSinceOpen } from '../files.js';
 import { mountOf } from '../mounts.js';
+import { eachFile, Separator, targets } from '../multi.js';
 import { Timer } from '../timing.js';
 
 interface ModeCheck {
@@ -48,10 +50,16 @@ function human(n: bigint): string {
 }
 
 export default async function info(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path] = args as [string];
-  ctx.path = path;
+  const t = targets('info', (args[0] as string[] | undefined) ?? [], opts);
+  if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
+  const separator = t.several ? new Separator() : undefined;
+  return eachFile(ctx, t, (path) => inspect(path, range, separator, opts, t.several ? new Timer() : timer), { prefixSummary: true });
+}
+
+/** Inspects one file: the single-file command from the open on. */
+async function inspect(path: string, range: Range | undefined, separator: Separator | undefined, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
   const file = openFile(path, { write: false, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
@@ -134,7 +142,7 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
     const width = Math.max(...lines.map(([k]) => k.length));
     const text = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
     return {
-      stdout: `${text}\n`,
+      stdout: `${separator?.next() ?? ''}${text}\n`,
       summary: `info ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: {

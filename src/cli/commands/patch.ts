@@ -1,5 +1,7 @@
 // mmapx patch FILE [PATCH|-] [--edit SPEC]... [--find HEX --replace HEX [--all|--count N]]:
-// guarded, idempotent, all-or-nothing binary patching.
+// guarded, idempotent, all-or-nothing binary patching. Also FILE... with --patch PATCH, --edit or
+// --find (or --files-from LIST): the patch is parsed once, then each file goes through the phases
+// below on its own (src/cli/multi.ts runs the loop).
 //
 // Phases: parse every source; open and lock the file; refuse while a journal exists; plan against
 // the file through read-only windows (anchors, guards, "already applied"); hash the file and the
@@ -57,6 +59,7 @@ import {
   type WriteReport,
   writeRanges,
 } from '../mapped.js';
+import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 import { hashFileAndResult, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
 
@@ -99,7 +102,7 @@ function parsePatchFile(bytes: Buffer, name: string, format: Format): Patch {
   }
 }
 
-function collectSources(patchArg: string | undefined, opts: Record<string, unknown>): { patch: Patch; sources: string[] } {
+function collectSources(patchArg: string | undefined, opts: Record<string, unknown>, several: boolean): { patch: Patch; sources: string[] } {
   const patches: Patch[] = [];
   const sources: string[] = [];
   const format = (opts.format ?? 'native') as Format;
@@ -131,7 +134,13 @@ function collectSources(patchArg: string | undefined, opts: Record<string, unkno
   } else if (opts.all || opts.count !== undefined) {
     throw new InputError(`${opts.all ? '--all' : '--count'} only goes with --find/--replace`);
   }
-  if (patches.length === 0) throw new InputError('nothing to apply: give a PATCH file (or - for stdin), --edit, or --find/--replace');
+  if (patches.length === 0) {
+    throw new InputError(
+      several
+        ? 'nothing to apply: give --patch PATCH (or - for stdin), --edit, or --find/--replace (every argument is a FILE here)'
+        : 'nothing to apply: give a PATCH file (or - for stdin), --edit, or --find/--replace',
+    );
+  }
   return { patch: mergePatches(patches), sources };
 }
 
@@ -210,16 +219,80 @@ function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): 
   return out;
 }
 
+/**
+ * Which arguments are FILEs and which one is the PATCH file. With --patch or --files-from every
+ * argument is a FILE. Otherwise one argument is the FILE; two are FILE PATCH, unless --edit or
+ * --find is given too: then the second could be either (a glob that matched two files), and that
+ * is refused rather than guessed; three or more are FILEs, with --edit or --find.
+ * @throws InputError (exit 2) for the ambiguous and the incomplete forms.
+ */
+export function patchOperands(
+  args: readonly string[],
+  opts: { patch?: string | undefined; filesFrom?: boolean; inline?: string | undefined },
+): { files: string[]; patch: string | undefined } {
+  if (opts.patch !== undefined || opts.filesFrom) return { files: [...args], patch: opts.patch };
+  if (args.length === 0) throw missingArgument('file', 'patch');
+  if (args.length === 1) return { files: [...args], patch: undefined };
+  if (args.length === 2) {
+    if (opts.inline === undefined) return { files: [args[0]!], patch: args[1] };
+    throw new InputError(
+      `two arguments with ${opts.inline}: is ${args[1]} a second FILE or a PATCH file? Give the patch file with --patch PATCH, or the files with --files-from LIST; nothing was changed`,
+    );
+  }
+  if (opts.inline !== undefined) return { files: [...args], patch: undefined };
+  throw new InputError(`${args.length} arguments and no --patch: give the patch file with --patch PATCH (every argument is then a FILE); nothing was changed`);
+}
+
+/** What every file of a run shares: the patch, parsed once, and the options. */
+interface Job {
+  parsed: Patch;
+  sources: string[];
+  expectResult: string | undefined;
+  dryRun: boolean;
+  useJournal: boolean;
+  several: boolean;
+  opts: Record<string, unknown>;
+}
+
+/** The inline sources given, for the ambiguity error: `--edit`, `--find/--replace`. */
+function inlineSources(opts: Record<string, unknown>): string | undefined {
+  const given = [opts.edit !== undefined && '--edit', (opts.find !== undefined || opts.replace !== undefined) && '--find/--replace'].filter(Boolean);
+  return given.length ? given.join(' and ') : undefined;
+}
+
 export default async function patch(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path, patchArg] = args as [string, string | undefined];
-  ctx.path = path;
   const timer = new Timer();
-  const dryRun = !!opts.dryRun;
-  const useJournal = opts.journal !== false;
-  const { patch: parsed, sources } = collectSources(patchArg, opts);
+  const operands = patchOperands((args[0] as string[] | undefined) ?? [], {
+    patch: opts.patch === undefined ? undefined : String(opts.patch),
+    filesFrom: opts.filesFrom !== undefined,
+    inline: inlineSources(opts),
+  });
+  // With --files-from a PATCH can only come from --patch.
+  const t = targets('patch', operands.files, opts, operands.patch === '-' ? '--patch -' : undefined);
+  // One file: errors about the patch name the file, as they always did.
+  if (!t.several) ctx.path = t.files[0];
+  const { patch: parsed, sources } = collectSources(operands.patch, opts, t.several);
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
+  const job: Job = { parsed, sources, expectResult, dryRun: !!opts.dryRun, useJournal: opts.journal !== false, several: t.several, opts };
+  return eachFile(ctx, t, (path) => patchFile(ctx, path, job, t.several ? new Timer() : timer), { total: (tally) => total(tally, job.dryRun) });
+}
 
+/** `patched 998 files, 2 already applied, 0 failed in 123 ms` */
+function total(t: Tally, dryRun: boolean): string {
+  const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
+  return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
+}
+
+/** In a several-file run each line of a file's output names the file: `fw.bin: FAILED ...`. */
+function named(text: string, path: string, several: boolean): string {
+  return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
+}
+
+/** Patches one file with the job's patch: the single-file command from the open on. */
+async function patchFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
+  ctx.path = path;
+  const { parsed, sources, expectResult, dryRun, useJournal, opts } = job;
   const jpath = journalPath(path);
   const file = openFile(path, { write: !dryRun, force: !!opts.force });
   timer.lap('open');
@@ -271,7 +344,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       const first = plan.failures[0]!;
       const more = plan.failures.length > 1 ? ` (and ${plan.failures.length - 1} more)` : '';
       return {
-        stdout: plan.failures.map((f) => `FAILED ${f}\n`).join(''),
+        stdout: named(plan.failures.map((f) => `FAILED ${f}\n`).join(''), path, job.several),
         showSummary: false,
         exitCode: 3,
         error: `${plural(plan.failures.length, 'guard')} failed, nothing written: ${first}${more}`,
@@ -293,7 +366,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     const guardFailure = (err: unknown): Result => {
       if (!(err instanceof GuardError)) throw err;
       return {
-        stdout: `FAILED ${err.message}\n`,
+        stdout: named(`FAILED ${err.message}\n`, path, job.several),
         showSummary: false,
         exitCode: 3,
         error: `guard failed, nothing written: ${err.message}`,
@@ -346,7 +419,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       if (sha256?.before) lines.push(`sha256 before ${sha256.before}`);
       if (sha256?.after) lines.push(`sha256 after  ${sha256.after}`);
       return {
-        stdout: `${lines.join('\n')}\n`,
+        stdout: named(`${lines.join('\n')}\n`, path, job.several),
         summary: `dry run: ${plural(c.applied, 'hunk')} would change ${plural(bytesChanged, 'byte')} of ${path}${c.already ? ` (${c.already} already applied)` : ''}${resize}; the file is untouched ${timer.describe()}`,
         showSummary: true,
         json: { status: 'dry-run', ...base, bytesChanged, sha256, journal: null, changes, timings: timer.json() },

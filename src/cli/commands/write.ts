@@ -1,4 +1,6 @@
 // mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
+// Several files only with --files-from LIST (then the arguments are OFFSET [HEX...]): the data is
+// read once, each file written on its own (src/cli/multi.ts runs the loop).
 import { fstatSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
@@ -7,6 +9,7 @@ import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { refuseIfJournal } from '../journal.js';
+import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import { Timer } from '../timing.js';
 
@@ -90,12 +93,39 @@ function holds(view: Uint8Array, d: Data): boolean {
   return true;
 }
 
+/** What every file of a run shares: the data (read once), where it goes, the guard. */
+interface Job {
+  data: Data;
+  offset: ReturnType<typeof parseOffset>;
+  expect: Uint8Array | undefined;
+  opts: Record<string, unknown>;
+}
+
+/** FILE OFFSET [HEX...], or with --files-from OFFSET [HEX...]: an OFFSET or HEX could be a file name too. */
+function operands(args: unknown[], list: boolean): { files: string[]; offsetText: string; hex: string[] } {
+  const [first, second, rest] = args as [string | undefined, string | undefined, string[] | undefined];
+  const all = [first, second, ...(rest ?? [])].filter((a): a is string => a !== undefined);
+  if (list) {
+    if (all.length === 0) throw missingArgument('offset', 'write');
+    return { files: [], offsetText: all[0]!, hex: all.slice(1) };
+  }
+  if (first === undefined) throw missingArgument('file', 'write');
+  if (second === undefined) throw missingArgument('offset', 'write');
+  return { files: [first], offsetText: second, hex: rest ?? [] };
+}
+
+/** `wrote 998 files, 2 already held the bytes, 0 failed in 12.3 ms` */
+function total(t: Tally): string {
+  return `wrote ${files(t.status.written ?? 0)}, ${t.status.already ?? 0} already held the bytes, ${t.failed} failed${took(t)}`;
+}
+
 export default async function write(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path, offsetText, hex] = args as [string, string, string[] | undefined];
-  ctx.path = path;
+  const { files: named, offsetText, hex } = operands(args, opts.filesFrom !== undefined);
+  const t = targets('write', named, opts, opts.stdin ? '--stdin' : undefined);
+  if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   // Everything that can be checked without the file is checked first.
-  const data = readData(hex ?? [], opts);
+  const data = readData(hex, opts);
   const offset = parseOffset(offsetText);
   const expect = opts.expect !== undefined ? parseHexData([String(opts.expect)]) : undefined;
   const length = dataLength(data);
@@ -103,7 +133,14 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
     throw new InputError(`--expect has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
   }
   timer.lap('parse');
+  const job: Job = { data, offset, expect, opts };
+  return eachFile(ctx, t, (path) => writeFile(path, job, t.several ? new Timer() : timer), { total, prefixSummary: true });
+}
 
+/** Writes the job's data into one file: the single-file command from the open on. */
+async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> {
+  const { data, offset, expect, opts } = job;
+  const length = dataLength(data);
   const file = openFile(path, { write: true, force: !!opts.force });
   timer.lap('open');
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call

@@ -10,11 +10,12 @@ const SLICE = Math.min(IN_CAP, 256 * 1024);
 
 /**
  * Newline-delimited JSON, one object per line of up to `cols` bytes:
- * `{"offset":N,"length":N,"hex":"..."}`. See `DumpOptions.format` for the contract.
+ * `{"offset":N,"length":N,"hex":"..."}` (with `path` first when given). See `DumpOptions.format` for the contract.
  */
 export class JsonFormatter implements LineFormatter {
   private readonly off: Offset;
   private readonly cols: number;
+  private readonly open: string;
 
   constructor(
     opts: ResolvedOptions,
@@ -23,6 +24,7 @@ export class JsonFormatter implements LineFormatter {
   ) {
     this.off = new Offset(opts.startHi, opts.startLo);
     this.cols = opts.cols;
+    this.open = opts.jsonOpen;
   }
 
   full(src: Buffer, from: number, to: number): void {
@@ -38,7 +40,7 @@ export class JsonFormatter implements LineFormatter {
 
   private line(src: Buffer, j: number, n: number): void {
     const out = this.out;
-    out.ascii(`{"offset":${this.off.decimal()},"length":${n},"hex":"`);
+    out.ascii(`${this.open}"offset":${this.off.decimal()},"length":${n},"hex":"`);
     // A line may be longer than a chunk (cols up to 1 MiB): write its hex in slices.
     for (let i = j; i < j + n; i += SLICE) {
       const m = Math.min(SLICE, j + n - i);

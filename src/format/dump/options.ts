@@ -28,6 +28,8 @@ export interface ResolvedOptions {
   /** `c` only: the mangled identifier, or undefined for entries only (xxd -i on stdin). */
   readonly cName: string | undefined;
   readonly capitalize: boolean;
+  /** `json`: how each line starts, `{` or `{"path":"...",`. */
+  readonly jsonOpen: string;
   /** Compiled colours, undefined when nothing would be coloured. */
   readonly colors: CompiledColors | undefined;
 }
@@ -61,6 +63,8 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   onlyFor(options, 'name', format, ['c'], 'the c format');
   onlyFor(options, 'varName', format, ['c'], 'the c format');
   onlyFor(options, 'capitalize', format, ['c'], 'the c format');
+  onlyFor(options, 'path', format, ['json'], 'the json format');
+  if (options.path !== undefined && typeof options.path !== 'string') throw new InputError('path must be a string', { token: String(options.path) });
   for (const key of ['upper', 'squeeze', 'autoskip', 'capitalize'] as const) {
     const v = options[key];
     if (v !== undefined && typeof v !== 'boolean') throw new InputError(`${key} must be a boolean`, { token: String(v) });
@@ -91,8 +95,14 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     autoskip: options.autoskip ?? false,
     cName,
     capitalize,
+    jsonOpen: options.path === undefined ? '{' : `{"path":${asciiJson(options.path)},`,
     colors: format === 'canonical' || format === 'xxd' ? compileColors(options.colors) : undefined,
   };
+}
+
+/** A JSON string of `s` in ASCII only: other characters as \uXXXX escapes (UTF-16 units, as JSON has them). */
+function asciiJson(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function onlyFor(options: DumpOptions, key: keyof DumpOptions, format: DumpFormat, allowed: DumpFormat[], what: string): void {

@@ -45,7 +45,7 @@ export interface DumpOptions {
    * is the absolute offset of the line's first byte (a JSON integer, exact even above 2^53, so
    * parse it as a big integer if offsets may be that large), `length` the number of bytes (equal
    * to `cols` except on the last line) and `hex` two lowercase hex digits per byte (uppercase with
-   * `upper`). No other keys, no spaces. Empty input writes nothing.
+   * `upper`). No other keys (but `path` first, when given), no spaces. Empty input writes nothing.
    */
   format: DumpFormat;
   /**
@@ -79,6 +79,12 @@ export interface DumpOptions {
   varName?: string;
   /** `c` only: uppercase the identifier and write `_LEN` (xxd -C). */
   capitalize?: boolean;
+  /**
+   * `json` only: a file path written as the first key of every line,
+   * `{"path":"a.bin","offset":N,...}`, for dumps of several files. Characters outside ASCII are
+   * written as `\uXXXX` escapes.
+   */
+  path?: string;
   /**
    * Colours per byte category, `canonical` and `xxd` only; the other dialects never colour and
    * ignore it (as xxd -R does not affect -p / -i). A byte's hex digits and its text-column

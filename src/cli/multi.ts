@@ -1,0 +1,193 @@
+// Several files in one run: `patch`, `find`, `info`, `hexdump` and `write` take more than one FILE
+// (or `--files-from LIST`) and run their single-file code once per file, in this one process.
+// Whatever the files share (the patch, the pattern, the data, the options) is parsed once by the
+// command before the loop; each file then gets its own open, lock, maps, journal and report,
+// exactly as a run on that file alone. A file that fails does not stop the others.
+//
+// The mode is chosen by the invocation, not by the count: with --files-from (even listing one
+// path) or more than one FILE the output names each file and --json prints one array; otherwise
+// the command's output is the single-file one, byte for byte. The exit status is the worst over
+// the files, in the order 1 (failed) > 2 (usage or input) > 3 (guard) > 0; main.ts sets it.
+import { readFileSync } from 'node:fs';
+import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError } from '../errors.js';
+import { MmapError } from '../mmap/errors.js';
+import { pageSize } from '../mmap/index.js';
+import type { Context, Result } from './context.js';
+import { classify, errorLine } from './errors.js';
+import { fsError } from './files.js';
+import { BrokenPipe, jsonText } from './output.js';
+import { ms } from './timing.js';
+
+/** The files of one invocation. */
+export interface Targets {
+  readonly files: readonly string[];
+  /** Several-file output (names per file, a JSON array): --files-from was given, or more than one FILE. */
+  readonly several: boolean;
+}
+
+/**
+ * The paths of a --files-from list: one per line, `\n` or `\r\n`, empty lines skipped. Nothing
+ * else is special (spaces, quotes and `#` are part of the path), so a path with a newline cannot
+ * be listed. `name` is the list as given, for errors.
+ * @throws InputError (exit 2) for a NUL byte, which no path can hold.
+ */
+export function parseFileList(text: string, name: string): string[] {
+  const paths: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const path = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (path === '') continue;
+    if (path.includes('\0')) throw new InputError(`--files-from ${name} line ${i + 1}: a path cannot contain a NUL byte`, { line: i + 1 });
+    paths.push(path);
+  }
+  return paths;
+}
+
+/**
+ * Reads --files-from `arg` (`-`: standard input).
+ * @param stdinUse what else of this invocation reads standard input (`--patch -`), if anything.
+ * @throws InputError (exit 2) when the list cannot be read or standard input is taken or a terminal.
+ */
+export function readFileList(arg: string, stdinUse: string | undefined): string[] {
+  if (arg === '-') {
+    if (stdinUse !== undefined) throw new InputError(`--files-from - and ${stdinUse} both read standard input: give one of them a file`);
+    if (process.stdin.isTTY) throw new InputError('--files-from - but standard input is a terminal: pipe the list in');
+  }
+  let text: string;
+  try {
+    text = readFileSync(arg === '-' ? 0 : arg, 'utf8');
+  } catch (err) {
+    const e = fsError(err);
+    throw new InputError(`cannot read --files-from ${arg === '-' ? '- (standard input)' : arg}: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+  }
+  return parseFileList(text, arg === '-' ? '-' : arg);
+}
+
+/** A required argument that is not there, in commander's words. */
+export function missingArgument(name: string, command: string): InputError {
+  return new InputError(`missing required argument '${name}' (see 'mmapx ${command} --help')`);
+}
+
+/**
+ * The files to work on: the FILE arguments, then the paths listed by --files-from.
+ * @param stdinUse what else reads standard input in this invocation, if anything (conflicts with `--files-from -`).
+ * @throws InputError (exit 2) when there is no file at all, or the list cannot be read.
+ */
+export function targets(command: string, files: readonly string[], opts: Record<string, unknown>, stdinUse?: string): Targets {
+  const list = opts.filesFrom === undefined ? undefined : String(opts.filesFrom);
+  if (list === undefined && files.length === 0) throw missingArgument('file', command);
+  const all = list === undefined ? [...files] : [...files, ...readFileList(list, stdinUse)];
+  if (all.length === 0) throw new InputError(`no files: --files-from ${list} lists no path, and no FILE was given`);
+  return { files: all, several: list !== undefined || files.length > 1 };
+}
+
+const RANK: Record<ExitCode, number> = { [EXIT_OK]: 0, [EXIT_GUARD]: 1, [EXIT_USAGE]: 2, [EXIT_FAILED]: 3 };
+
+/** The worse of two statuses: 1 (failed) > 2 (usage or input) > 3 (guard) > 0. */
+export function worse(a: ExitCode, b: ExitCode): ExitCode {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+/** How the files of a several-file run ended, for the total line. */
+export interface Tally {
+  files: number;
+  /** Files by their `status` (the --json key), successful ones only. */
+  status: Record<string, number>;
+  failed: number;
+  ms: number;
+}
+
+export interface EachOptions {
+  /** The total line printed on stderr after a several-file run (not with -q or --json). */
+  total?: (t: Tally) => string;
+  /** The command's summaries do not name the file: several-file runs put `PATH: ` in front. */
+  prefixSummary?: boolean;
+}
+
+/** `''` before the first block of output, `'\n'` before each later one (blank lines between files). */
+export class Separator {
+  #blocks = 0;
+  next(): string {
+    return this.#blocks++ === 0 ? '' : '\n';
+  }
+}
+
+/**
+ * Runs `run` on each file. One file: exactly the single-file command (its result goes back to main
+ * as it is, errors included). Several: each file's output, summary and error line as it finishes,
+ * or one JSON array of the per-file objects; the returned result carries the worst status.
+ * `run` may print its own output: then it returns `printed` (in JSON mode, the whole array element).
+ */
+export async function eachFile(ctx: Context, t: Targets, run: (path: string) => Promise<Result>, options: EachOptions = {}): Promise<Result> {
+  if (!t.several) {
+    ctx.path = t.files[0];
+    return run(t.files[0]!);
+  }
+  const started = process.hrtime.bigint();
+  // Loads the FFI once, before any output: if this machine cannot, that is one error, not one per file.
+  pageSize();
+  const json = ctx.globals.json;
+  const tally: Tally = { files: 0, status: {}, failed: 0, ms: 0 };
+  let worst: ExitCode = EXIT_OK;
+  for (const path of t.files) {
+    if (json) ctx.stdout(tally.files === 0 ? '[\n' : ',\n');
+    tally.files++;
+    ctx.path = path;
+    let code: ExitCode;
+    try {
+      const r = await run(path);
+      code = r.exitCode ?? EXIT_OK;
+      printFileResult(ctx, path, r, code, options);
+      const status = r.json.status;
+      if (code !== EXIT_OK) tally.failed++;
+      else if (typeof status === 'string') tally.status[status] = (tally.status[status] ?? 0) + 1;
+    } catch (err) {
+      if (err instanceof BrokenPipe) throw err;
+      code = printFileError(ctx, path, err);
+      tally.failed++;
+    }
+    worst = worse(worst, code);
+  }
+  if (json) ctx.stdout('\n]\n');
+  tally.ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (options.total && !json && !ctx.globals.quiet) ctx.stderr(`${options.total(tally)}\n`);
+  return { printed: true, showSummary: false, json: {}, exitCode: worst };
+}
+
+/** `3 files`, `1 file` */
+export function files(n: number): string {
+  return `${n} file${n === 1 ? '' : 's'}`;
+}
+
+/** ` in 12.3 ms` of a tally. */
+export function took(t: Tally): string {
+  return ` in ${ms(t.ms)} ms`;
+}
+
+function printFileResult(ctx: Context, path: string, r: Result, code: ExitCode, options: EachOptions): void {
+  const failed = r.error !== undefined && code !== EXIT_OK;
+  if (ctx.globals.json) {
+    if (!r.printed) {
+      const error = failed ? { error: { message: r.error, code: r.errorCode ?? null, path } } : {};
+      ctx.stdout(jsonText({ path, command: ctx.command, ok: code === EXIT_OK, exitCode: code, ...r.json, ...error }));
+    }
+  } else if (!r.printed) {
+    if (r.stdout) ctx.stdout(r.stdout);
+    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${options.prefixSummary ? `${path}: ` : ''}${r.summary}\n`);
+  }
+  if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: r.errorCode }, ctx.command, path)}\n`);
+}
+
+/** A file's thrown error: its JSON element and its one stderr line; returns its status. */
+function printFileError(ctx: Context, path: string, err: unknown): ExitCode {
+  const report = classify(err);
+  const where = err instanceof MmapError && err.path !== undefined ? err.path : path;
+  if (ctx.globals.json) {
+    const error = { message: report.message, code: report.code ?? null, path: where };
+    ctx.stdout(jsonText({ path, command: ctx.command, ok: false, exitCode: report.exitCode, error }));
+  }
+  ctx.stderr(`${errorLine(report, ctx.command, where)}\n`);
+  if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
+  return report.exitCode;
+}
