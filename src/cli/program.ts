@@ -37,7 +37,7 @@ const FILES_FROM_HELP = 'also the files listed in LIST, one path per line (- rea
 function severalHelp(extra: string): string {
   return `
 Several files: ${extra}
---files-from LIST adds the paths in LIST, one per line (\n or \r\n; empty lines skipped; no
+--files-from LIST adds the paths in LIST, one per line (\\n or \\r\\n; empty lines skipped; no
 quoting, so a path with a newline cannot be listed; - reads standard input). Each file is
 handled as if alone (its own lock, map and report; a failure does not stop the others), every
 output line names its file, --json prints one array of per-file objects (also for a list of
