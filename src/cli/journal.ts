@@ -63,6 +63,7 @@ import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
+import { startWriteback } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -111,10 +112,10 @@ export function journalPath(file: string): string {
 
 /**
  * Refuses to let a mutating command touch `file` while a journal of an interrupted patch exists
- * (its bytes may be half patched): exit 1, naming the journal and what to run.
+ * (its bytes may be half patched): exit 1, naming the journal and what to run. `j` is the
+ * journal's path when the caller has it already.
  */
-export function refuseIfJournal(file: string): void {
-  const j = journalPath(file);
+export function refuseIfJournal(file: string, j = journalPath(file)): void {
   try {
     // No exception for the usual answer (none): a patch over many files asks once per file.
     if (lstatSync(j, { throwIfNoEntry: false }) === undefined) return;
@@ -145,25 +146,33 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-function u64(v: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(v);
-  return b;
-}
-
-/** The write buffer of {@link writeJournal}, made on first use. */
+/** The write buffer of {@link createJournal}, made on first use. */
 let journalBlock: Buffer | undefined;
 
+/** A journal written in full but not durable yet: its descriptor stays open for the fsync. */
+export interface JournalFile {
+  readonly path: string;
+  readonly fd: number;
+  readonly records: number;
+  /** The journal's size in bytes. */
+  readonly bytes: number;
+}
+
+function writeFully(fd: number, b: Uint8Array): void {
+  for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+}
+
 /**
- * Writes a journal in full and makes it durable: created exclusively (never through a symlink),
- * mode 0600, records in the given order (split at {@link MAX_RECORD}), trailer last, fsync of
- * the journal and of its directory. On failure the partial journal is removed again.
+ * Writes a journal in full: created exclusively (never through a symlink), mode 0600, records in
+ * the given order (split at {@link MAX_RECORD}), trailer last. It is not durable yet: the caller
+ * fsyncs it and its directory before the first byte of the file changes ({@link writeJournal}
+ * does both for one journal, {@link syncJournals} for many at once), or discards it with
+ * {@link discardJournal}. On failure the partial journal is removed again.
  *
- * @returns the number of records and the journal's size in bytes.
  * @throws OperationError when the journal cannot be created (it exists, or the directory is not
  *   writable: the message says to use --no-journal) or written.
  */
-export function writeJournal(path: string, header: JournalHeader, records: Iterable<JournalRecord>): { records: number; bytes: number } {
+export function createJournal(path: string, header: JournalHeader, records: Iterable<JournalRecord>): JournalFile {
   let fd: number;
   try {
     fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
@@ -178,15 +187,16 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
   const hash = createHash('sha256');
   let length = 0;
   let count = 0;
-  // Records are gathered into one buffer of about 1 MiB, hashed and written in one call: a patch
-  // of 100,000 small hunks is a few writes, not 200,000. The buffer is made once per process (a
-  // patch over 1,000 files writes 1,000 journals; this function never runs twice at once).
+  // Header, records and trailer are gathered into one buffer of about 1 MiB, hashed and written
+  // in big calls: a small journal is one write, and a patch of 100,000 small hunks a few, not
+  // 200,000. The buffer is made once per process (a patch over 1,000 files writes 1,000
+  // journals; this function never runs twice at once).
   const block = (journalBlock ??= Buffer.allocUnsafe(1024 * 1024));
   let used = 0;
   const flush = (): void => {
     const b = block.subarray(0, used);
     hash.update(b);
-    for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+    writeFully(fd, b);
     used = 0;
   };
   const put = (b: Uint8Array): void => {
@@ -194,14 +204,14 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
     if (used + b.length > block.length) flush();
     if (b.length > block.length) {
       hash.update(b);
-      for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+      writeFully(fd, b);
       return;
     }
     block.set(b, used);
     used += b.length;
   };
   try {
-    const head = Buffer.alloc(HEADER_LENGTH);
+    const head = block.subarray(0, HEADER_LENGTH).fill(0);
     MAGIC.copy(head, 0);
     head.writeUInt32LE(VERSION, 8);
     head.writeUInt32LE(HEADER_LENGTH, 12);
@@ -211,7 +221,8 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
     head.writeBigUInt64LE(header.sizeAfter, 40);
     head.writeBigUInt64LE(BigInt(process.pid), 48);
     head.writeBigUInt64LE(BigInt(Date.now()), 56);
-    put(head);
+    used = HEADER_LENGTH;
+    length = HEADER_LENGTH;
     for (const r of records) {
       for (let at = 0; at < r.bytes.length; at += MAX_RECORD) {
         const part = r.bytes.subarray(at, Math.min(r.bytes.length, at + MAX_RECORD));
@@ -224,10 +235,14 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
         count++;
       }
     }
-    flush();
-    const trailer = Buffer.concat([END_MAGIC, u64(BigInt(count)), u64(BigInt(length)), hash.digest()]);
-    writeSync(fd, trailer);
-    fsyncSync(fd);
+    // The trailer goes out with the last records; its checksum covers everything before it.
+    if (used + TRAILER_LENGTH > block.length) flush();
+    hash.update(block.subarray(0, used));
+    END_MAGIC.copy(block, used);
+    block.writeBigUInt64LE(BigInt(count), used + 8);
+    block.writeBigUInt64LE(BigInt(length), used + 16);
+    hash.digest().copy(block, used + 24);
+    writeFully(fd, block.subarray(0, used + TRAILER_LENGTH));
   } catch (err) {
     closeSync(fd);
     try {
@@ -238,19 +253,92 @@ export function writeJournal(path: string, header: JournalHeader, records: Itera
     // A read of the file that failed (it shrank: ERR_TRUNCATED) is the file's problem, not the journal's.
     throw err instanceof OperationError || err instanceof MmapError ? err : fsError(err, `cannot write the journal ${path}`);
   }
-  closeSync(fd);
-  syncDirectory(dirname(path));
-  return { records: count, bytes: length + TRAILER_LENGTH };
+  return { path, fd, records: count, bytes: length + TRAILER_LENGTH };
+}
+
+/**
+ * Writes a journal in full and makes it durable: {@link createJournal}, then fsync of the journal
+ * and of its directory. On failure the journal is removed again.
+ *
+ * @returns the number of records and the journal's size in bytes.
+ * @throws OperationError as {@link createJournal}, or when the journal cannot be synced.
+ */
+export function writeJournal(path: string, header: JournalHeader, records: Iterable<JournalRecord>): { records: number; bytes: number } {
+  const j = createJournal(path, header, records);
+  const failed = syncJournals([j]).get(j);
+  if (failed !== undefined) throw failed;
+  return { records: j.records, bytes: j.bytes };
+}
+
+/**
+ * Makes journals written by {@link createJournal} durable, all together, and closes them: starts
+ * the write-back of every journal (when there are several), fsyncs each, then fsyncs each distinct
+ * directory once. On ext4 the first fsync commits the one journal transaction that holds every
+ * journal's creation and block allocation, so the others only wait for their own data. A
+ * journal that cannot be synced (nor its directory) is removed again (see {@link discardJournal})
+ * and its error returned; the others are durable.
+ *
+ * @returns the error of each journal that failed (none: an empty map).
+ */
+export function syncJournals(journals: readonly JournalFile[]): Map<JournalFile, OperationError> {
+  const failed = new Map<JournalFile, OperationError>();
+  if (journals.length > 1) for (const j of journals) startWriteback(j.fd);
+  for (const j of journals) {
+    try {
+      fsyncSync(j.fd);
+    } catch (err) {
+      failed.set(j, fsError(err, `cannot write the journal ${j.path}`));
+    } finally {
+      closeSync(j.fd);
+    }
+  }
+  const dirs = new Map<string, JournalFile[]>();
+  for (const j of journals) {
+    if (failed.has(j)) continue;
+    const dir = dirname(j.path);
+    const list = dirs.get(dir);
+    if (list) list.push(j);
+    else dirs.set(dir, [j]);
+  }
+  for (const [dir, list] of dirs) {
+    try {
+      syncDirectory(dir);
+    } catch (err) {
+      for (const j of list) failed.set(j, err instanceof OperationError ? err : fsError(err, `cannot sync the directory ${dir}`));
+    }
+  }
+  for (const j of failed.keys()) discardJournal(j.path);
+  return failed;
+}
+
+/**
+ * Removes a journal whose file was never touched (its patch gave up before the first write) and
+ * syncs the directory, so that no crash brings back a journal that a later change of the file
+ * would be rolled back to. Errors are ignored: the caller reports the failure that made it give
+ * up, and the file is untouched either way.
+ */
+export function discardJournal(path: string): void {
+  try {
+    unlinkSync(path);
+    syncDirectory(dirname(path));
+  } catch {
+    // nothing more to do
+  }
 }
 
 /** Removes a journal whose work is done (or undone) and makes the removal durable. */
 export function removeJournal(path: string): void {
+  unlinkJournal(path);
+  syncDirectory(dirname(path));
+}
+
+/** Removes a journal whose work is done, without syncing its directory (the caller does, once for many). */
+export function unlinkJournal(path: string): void {
   try {
     unlinkSync(path);
   } catch (err) {
     throw fsError(err, `cannot remove the journal ${path}`);
   }
-  syncDirectory(dirname(path));
 }
 
 /** A journal as read back: complete (valid trailer and checksum), or incomplete (never used). */
