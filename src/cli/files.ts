@@ -33,6 +33,8 @@ export interface OpenOptions {
    * otherwise. Commands that open for writing but change no byte (flush, protect rw) say `shared`.
    */
   lock?: LockKind;
+  /** Called with the file's status after the checks, before the lock is taken. */
+  beforeLock?: (stat: BigIntStats) => void;
 }
 
 export interface OpenFile {
@@ -112,6 +114,7 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
         throw new OperationError(`is on ${pseudo}: its files cannot be memory-mapped (use --force to try anyway)`);
       }
     }
+    options.beforeLock?.(stat);
     lockFile(fd, stat, options.lock ?? (options.write ? 'exclusive' : 'shared'));
     return {
       fd,

@@ -32,6 +32,10 @@
 // unlinked and the directory fsynced again. So a journal without a valid trailer is one whose
 // patch never touched the file; a journal with one holds every original byte the patch may have
 // overwritten (and the bytes a shrink cut off), and restoring them gives the original file back.
+// A patch over several files does each step for a batch of files at once (see patch.ts): every
+// journal of the batch is written, then all are fsynced and their directories once each, before
+// the first file changes; the journals go only after every file of the batch is fdatasynced.
+// Each file's own order is the one above, so the same holds for each.
 //
 // A file that another program truncated (mmapx's locks are advisory: a plain `truncate` is not
 // stopped) cannot be given back whole: the bytes it cut off, outside the patch's hunks, are in

@@ -103,6 +103,45 @@ export interface EachOptions {
   total?: (t: Tally) => string;
   /** The command's summaries do not name the file: several-file runs put `PATH: ` in front. */
   prefixSummary?: boolean;
+  /** For a command whose `run` hands back {@link Later} results (patch's batches). */
+  batch?: Batching;
+}
+
+/**
+ * A file's result that is known only when the batch it joined is done: patch makes the journals
+ * and the writes of a batch of files durable together. `run` hands it back; the command settles
+ * it; eachFile prints it in its place, so the output keeps the order the files were given in.
+ */
+export class Later {
+  #outcome: { readonly result: Result } | { readonly error: unknown } | undefined;
+
+  get settled(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  resolve(result: Result): void {
+    this.#outcome ??= { result };
+  }
+
+  reject(error: unknown): void {
+    this.#outcome ??= { error };
+  }
+
+  /** The result; throws the file's error. */
+  take(): Result {
+    const o = this.#outcome;
+    if (o === undefined) throw new Error('internal error: a file was never finished');
+    if ('error' in o) throw o.error;
+    return o.result;
+  }
+}
+
+/** How eachFile finishes the files whose results are {@link Later}. */
+export interface Batching {
+  /** Finishes every file still waiting (after the last file, and before a one-file run returns). */
+  settle(): void;
+  /** Gives up the files still waiting, leaving them untouched (the run stops early: a broken pipe). */
+  abandon(): void;
 }
 
 /** `''` before the first block of output, `'\n'` before each later one (blank lines between files). */
@@ -113,16 +152,24 @@ export class Separator {
   }
 }
 
+/** A file's outcome, waiting for its turn to be printed (`separated`: its JSON separator is out). */
+type Outcome = { readonly path: string; readonly separated: boolean } & ({ readonly result: Result | Later } | { readonly error: unknown });
+
 /**
  * Runs `run` on each file. One file: exactly the single-file command (its result goes back to main
  * as it is, errors included). Several: each file's output, summary and error line as it finishes,
  * or one JSON array of the per-file objects; the returned result carries the worst status.
  * `run` may print its own output: then it returns `printed` (in JSON mode, the whole array element).
+ * It may also hand back a {@link Later} (with `options.batch`): that file and every file after it
+ * are printed once it is settled.
  */
-export async function eachFile(ctx: Context, t: Targets, run: (path: string) => Promise<Result>, options: EachOptions = {}): Promise<Result> {
+export async function eachFile(ctx: Context, t: Targets, run: (path: string) => Promise<Result | Later>, options: EachOptions = {}): Promise<Result> {
   if (!t.several) {
     ctx.path = t.files[0];
-    return run(t.files[0]!);
+    const r = await run(t.files[0]!);
+    if (!(r instanceof Later)) return r;
+    options.batch?.settle();
+    return r.take();
   }
   const started = process.hrtime.bigint();
   // Loads the FFI once, before any output: if this machine cannot, that is one error, not one per file.
@@ -130,24 +177,64 @@ export async function eachFile(ctx: Context, t: Targets, run: (path: string) => 
   const json = ctx.globals.json;
   const tally: Tally = { files: 0, status: {}, failed: 0, ms: 0 };
   let worst: ExitCode = EXIT_OK;
-  for (const path of t.files) {
-    if (json) ctx.stdout(tally.files === 0 ? '[\n' : ',\n');
+  let elements = 0;
+  const separate = (): void => {
+    if (json) ctx.stdout(elements++ === 0 ? '[\n' : ',\n');
+  };
+  const report = (o: Outcome): void => {
+    if (!o.separated) separate();
     tally.files++;
-    ctx.path = path;
     let code: ExitCode;
     try {
-      const r = await run(path);
+      if ('error' in o) throw o.error;
+      const r = o.result instanceof Later ? o.result.take() : o.result;
       code = r.exitCode ?? EXIT_OK;
-      printFileResult(ctx, path, r, code, options);
+      printFileResult(ctx, o.path, r, code, options);
       const status = r.json.status;
       if (code !== EXIT_OK) tally.failed++;
       else if (typeof status === 'string') tally.status[status] = (tally.status[status] ?? 0) + 1;
     } catch (err) {
       if (err instanceof BrokenPipe) throw err;
-      code = printFileError(ctx, path, err);
+      code = printFileError(ctx, o.path, err);
       tally.failed++;
     }
     worst = worse(worst, code);
+  };
+  // Outcomes wait here while a file before them is not settled.
+  const queue: Outcome[] = [];
+  let next = 0;
+  const drain = (): void => {
+    while (next < queue.length) {
+      const o = queue[next]!;
+      if ('result' in o && o.result instanceof Later && !o.result.settled) break;
+      next++;
+      report(o);
+    }
+    if (next === queue.length) {
+      queue.length = 0;
+      next = 0;
+    }
+  };
+  try {
+    for (const path of t.files) {
+      ctx.path = path;
+      // With nothing waiting, the file's JSON element may begin before it runs (hexdump streams
+      // its own); after a file that waits, it begins when its turn comes.
+      const separated = queue.length === 0;
+      if (separated) separate();
+      try {
+        queue.push({ path, separated, result: await run(path) });
+      } catch (err) {
+        if (err instanceof BrokenPipe) throw err;
+        queue.push({ path, separated, error: err });
+      }
+      drain();
+    }
+    options.batch?.settle();
+    drain();
+  } catch (err) {
+    options.batch?.abandon();
+    throw err;
   }
   if (json) ctx.stdout('\n]\n');
   tally.ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -2,7 +2,7 @@
 // Each file is handled on its own (lock, journal, report); the output names the files; --json is
 // one array; the status is the worst over the files (1 > 2 > 3 > 0). Through the built CLI, plus
 // the pure pieces in-process.
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { patchOperands } from '../../src/cli/commands/patch.js';
@@ -10,6 +10,7 @@ import { parseFileList, worse } from '../../src/cli/multi.js';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx, type Run } from '../helpers/cli.js';
 import { identity, journalBytes, putJournal } from '../helpers/journal.js';
+import { inMountNamespace, mountNamespaces } from '../helpers/mountns.js';
 import { type Started, startMmapx } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -211,6 +212,64 @@ describe('patch over several files', () => {
     expect(existsSync(jb)).toBe(true);
     expect(existsSync(ra.journal.path) || existsSync(rc.journal.path)).toBe(false);
     expect([a, c].map(at16)).toEqual(['eb050000', 'eb050000']);
+  });
+});
+
+describe('patch over many files, in batches', () => {
+  it('patches_300_files_in_batches_and_reports_each_in_the_order_given_with_no_journal_left', () => {
+    // More than two batches of 128; a path given twice and a hard link to a file of the same
+    // batch (each commits the batch before its lock), a guard that fails and a missing file in
+    // between: each is reported in its place.
+    const name = `many${n++}`;
+    const sub = join(dir, name);
+    mkdirSync(sub);
+    const paths = Array.from({ length: 300 }, (_, i) => file(i === 150 ? '58585858' : '74050000', `${name}/f${i}.bin`));
+    const link = join(sub, 'link.bin');
+    linkSync(paths[200]!, link);
+    const missing = join(sub, 'missing.bin');
+    const given = [...paths.slice(0, 10), paths[3]!, ...paths.slice(10, 210), link, missing, ...paths.slice(210)];
+    const guard = fingerprint(paths[150]!);
+    const r = mmapx(['--json', 'patch', '--files-from', list(`${given.join('\n')}\n`), ...EDIT]);
+    expect(r.status, r.dump).toBe(1);
+    const report = JSON.parse(r.stdout) as { path: string; status?: string; ok: boolean; journal?: { path: string }; timings?: Record<string, number> }[];
+    expect(report.map((o) => o.path)).toEqual(given);
+    const status = (p: string, k = 0) => report.filter((o) => o.path === p)[k]?.status;
+    expect([status(paths[3]!, 0), status(paths[3]!, 1), status(paths[200]!), status(link)]).toEqual(['applied', 'already', 'applied', 'already']);
+    expect(status(paths[150]!)).toBe('failed');
+    expect(report.find((o) => o.path === missing)).toMatchObject({ ok: false, exitCode: 1 });
+    expect(report.filter((o) => o.status === 'applied')).toHaveLength(299);
+    expect(paths.filter((p, i) => i !== 150 && at16(p) !== 'eb050000')).toEqual([]);
+    expect(fingerprint(paths[150]!)).toBe(guard);
+    expect(readdirSync(sub).filter((name) => name.endsWith('.mmapx-journal'))).toEqual([]);
+    // Timings in a batch: the file's own phases plus its share of the batch's, adding up to its total.
+    for (const o of report.filter((x) => x.status === 'applied')) {
+      const t = o.timings!;
+      expect(Object.keys(t)).toEqual(['open', 'ffi', 'plan', 'hash', 'journal', 'write', 'writeback', 'fdatasync', 'cleanup', 'total']);
+      const sum = Object.entries(t).reduce((a, [k, v]) => (k === 'total' ? a : a + v), 0);
+      expect(Math.abs(sum - t.total!)).toBeLessThan(0.01);
+    }
+    const human = mmapx(['patch', '--files-from', list(`${paths.slice(0, 140).join('\n')}\n`), '--edit', '0x10:eb050000=74050000']);
+    expectSuccess(human);
+    expect(lines(human)).toHaveLength(141);
+    expect(lines(human).slice(0, 140).every((l, i) => l.startsWith(`patched ${paths[i]}: 1 hunk applied`)), human.dump).toBe(true);
+    expect(lines(human)[140]).toMatch(/^patched 140 files, 0 already applied, 0 failed in [\d.]+ ms$/);
+  });
+
+  it.skipIf(!mountNamespaces())('a_journal_that_cannot_be_created_fails_its_file_alone_and_leaves_it_untouched', () => {
+    // A tmpfs with room for the six files and three journals: the journals of a batch are there at
+    // once, so the last three files fail to create theirs and stay as they were.
+    const r = inMountNamespace(`mount -t tmpfs -o size=1m,nr_inodes=10 tmpfs "$d" || exit 99
+for i in 1 2 3 4 5 6; do head -c 64 /dev/zero > "$d/f$i"; done
+$MMAPX -q patch "$d/f1" "$d/f2" "$d/f3" "$d/f4" "$d/f5" "$d/f6" --edit 0x10:00000000=eb050000; echo "status $?"
+for i in 1 2 3 4 5 6; do od -An -tx1 -j16 -N4 "$d/f$i"; done; ls -A "$d"`);
+    expect(r.status, r.stderr).toBe(0);
+    const err = r.stderr.split('\n').slice(0, -1);
+    expect(err).toHaveLength(3);
+    for (const [k, line] of err.entries()) {
+      expect(line).toMatch(new RegExp(`^mmapx: patch: /.*/f${k + 4}: cannot create the journal /.*/\\.f${k + 4}\\.mmapx-journal: no space left on device; .*\\(ENOSPC\\)$`));
+    }
+    const out = r.stdout.trim().split('\n').map((l) => l.trim());
+    expect(out).toEqual(['status 1', 'eb 05 00 00', 'eb 05 00 00', 'eb 05 00 00', '00 00 00 00', '00 00 00 00', '00 00 00 00', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
   });
 });
 

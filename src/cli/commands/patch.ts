@@ -8,16 +8,23 @@
 // would-be result in one pass; then (unless --dry-run) write the undo journal and make it durable,
 // resize, write the hunks through shared maps of only the pages they touch (checking each range
 // still holds the bytes the journal saved), flush them (write-back per window, one fdatasync),
-// and remove the journal. Any failure before the journal leaves the file untouched; any failure after it rolls
-// the file back from the journal, except one: when another process truncates the file under the
-// patch, the journal is kept and the error says to run `mmapx recover` (see recover.ts for what it
-// does with a file that is now shorter than the journal says).
+// and remove the journal. Any failure before the journal leaves the file untouched; any failure
+// after it rolls the file back from the journal, except one: when another process truncates the
+// file under the patch, the journal is kept and the error says to run `mmapx recover` (see
+// recover.ts for what it does with a file that is now shorter than the journal says).
+//
+// Several files go in batches (see Batch): each file is prepared up to its journal, written but
+// not synced (prepare), and every step from the journal's sync to its removal is then done for
+// the whole batch at once (commit), so that the syncs of many files overlap and share the
+// filesystem's journal commits. Each file still goes through its own steps in the order above,
+// keeps its lock throughout, and fails or is rolled back alone. One file is a batch of one.
 //
 // Truncation by another process is checked at every step: what the planner, the hash pass and the
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, exit 1, nothing
 // written); each window written is checked for faults before its flush and against the size after
 // it; at the end the file must still be as long as the patch made it and still be at its path.
-import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
@@ -47,7 +54,18 @@ import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
-import { journalPath, type JournalRecord, refuseIfJournal, removeJournal, rollBack, writeJournal } from '../journal.js';
+import {
+  createJournal,
+  discardJournal,
+  type JournalFile,
+  journalPath,
+  type JournalRecord,
+  refuseIfJournal,
+  rollBack,
+  syncDirectory,
+  syncJournals,
+  unlinkJournal,
+} from '../journal.js';
 import {
   assertNotShrunk,
   ChangedUnderfoot,
@@ -59,9 +77,9 @@ import {
   type WriteReport,
   writeRanges,
 } from '../mapped.js';
-import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
+import { type Batching, eachFile, files, Later, missingArgument, type Tally, targets, took } from '../multi.js';
 import { hashFileAndResult, scanFile } from '../scan.js';
-import { Timer } from '../timing.js';
+import { now, Timer } from '../timing.js';
 
 /** Bytes of old/new shown per change in --json. */
 const SHOWN = 64;
@@ -275,11 +293,16 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
   const job: Job = { parsed, sources, expectResult, dryRun: !!opts.dryRun, useJournal: opts.journal !== false, several: t.several, opts };
-  return eachFile(ctx, t, (path) => patchFile(ctx, path, job, t.several ? new Timer() : timer), { total: (tally) => total(tally, job.dryRun) });
+  const total = (tally: Tally) => totalLine(tally, job.dryRun);
+  if (!t.several || job.dryRun) {
+    return eachFile(ctx, t, async (path) => patchFile(ctx, path, job, t.several ? new Timer() : timer), { total });
+  }
+  const batch = new Batch(ctx);
+  return eachFile(ctx, t, async (path) => batch.join(ctx, path, job), { total, batch });
 }
 
 /** `patched 998 files, 2 already applied, 0 failed in 123 ms` */
-function total(t: Tally, dryRun: boolean): string {
+function totalLine(t: Tally, dryRun: boolean): string {
   const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
   return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
 }
@@ -289,19 +312,125 @@ function named(text: string, path: string, several: boolean): string {
   return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
 }
 
-/** Patches one file with the job's patch: the single-file command from the open on. */
+/** Patches one file on its own: {@link prepare}, then a batch of that one file. */
 async function patchFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
+  const p = prepare(ctx, path, job, timer);
+  if (!('later' in p)) return p;
+  commit(ctx, [p]);
+  return p.later.take();
+}
+
+/**
+ * A file planned, checked and journaled (its journal written in full, not durable yet), that has
+ * not changed yet: it waits for the rest of its batch. It holds its file open and locked.
+ */
+interface Pending {
+  readonly path: string;
+  readonly file: OpenFile;
+  readonly timer: Timer;
+  readonly plan: Plan;
+  readonly apply: readonly PlannedHunk[];
+  /** Bytes it holds: its hunks (old and new) in memory, and its journal on disk. */
+  readonly bytes: number;
+  readonly jpath: string;
+  /** Undefined with --no-journal. */
+  readonly journal: JournalFile | undefined;
+  /** What the writes did, once they are done. */
+  written: WriteReport | undefined;
+  /** Its report once everything is done and durable. */
+  readonly report: (written: WriteReport) => Result;
+  readonly later: Later;
+}
+
+/**
+ * Files a batch holds at most. Each holds two descriptors (the file, with its lock, and its journal
+ * until the journal is synced): 256, below even the usual soft limit of 1024 (which Node raises
+ * to the hard limit at start-up). The fixed costs of a batch (one journal commit to make the
+ * journals durable, one to remove them, one fsync of each directory at each end) are then spread
+ * over 128 files, and a kill leaves at most 128 journals for recover; larger batches would save
+ * little more.
+ */
+const BATCH_FILES = 128;
+/**
+ * Bytes the files of a batch may hold before it is committed: their hunks (old and new) in memory,
+ * and their journals on disk (a journal of a shrinking patch holds the tail it cuts off), so that
+ * a run never needs much more room for journals than a file at a time did.
+ */
+const BATCH_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The pending files of a several-file patch. Each file is planned and journaled as it comes (see
+ * {@link prepare}); every {@link BATCH_FILES} files (or {@link BATCH_BYTES} held), and at the
+ * end, {@link commit} makes the batch's journals durable together, writes every file, waits for
+ * all the writes, and removes the journals. A file that is already in the batch (given twice, or a
+ * hard link) commits the batch before its lock is taken: that lock would wait for the batch's own.
+ */
+class Batch implements Batching {
+  readonly #ctx: Context;
+  readonly #files: Pending[] = [];
+  readonly #inodes = new Set<string>();
+  #bytes = 0;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  /** Prepares the file at `path`: its result now, or later when its batch is committed. */
+  async join(ctx: Context, path: string, job: Job): Promise<Result | Later> {
+    const p = prepare(ctx, path, job, new Timer({ sumOfPhases: true }), (st) => {
+      if (this.#inodes.has(inode(st))) this.settle();
+    });
+    if (!('later' in p)) return p;
+    this.#files.push(p);
+    this.#inodes.add(inode(p.file.stat));
+    this.#bytes += p.bytes;
+    if (this.#files.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES) this.settle();
+    return p.later;
+  }
+
+  settle(): void {
+    const files = this.#files.splice(0);
+    this.#inodes.clear();
+    this.#bytes = 0;
+    if (files.length > 0) commit(this.#ctx, files);
+  }
+
+  abandon(): void {
+    for (const p of this.#files.splice(0)) {
+      if (p.journal) {
+        closeSync(p.journal.fd);
+        discardJournal(p.jpath);
+      }
+      p.file.close();
+      p.later.reject(new OperationError('not patched: the run stopped before this file was written'));
+    }
+    this.#inodes.clear();
+    this.#bytes = 0;
+  }
+}
+
+function inode(st: { dev: bigint; ino: bigint }): string {
+  return `${st.dev}:${st.ino}`;
+}
+
+/**
+ * Opens, locks, plans and checks one file, and writes its journal (not synced): everything up to
+ * the first change. Returns the file's result when it ends there (a guard failed, already
+ * applied, a dry run); otherwise the file waits, open and locked, for {@link commit}. A failure
+ * throws, with the file closed and no journal left.
+ */
+function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?: (st: BigIntStats) => void): Result | Pending {
   ctx.path = path;
   const { parsed, sources, expectResult, dryRun, useJournal, opts } = job;
   const jpath = journalPath(path);
-  const file = openFile(path, { write: !dryRun, force: !!opts.force });
+  const file = openFile(path, { write: !dryRun, force: !!opts.force, ...(beforeLock && { beforeLock }) });
   timer.lap('open');
   let reader: MappedReader;
   try {
     // Under the lock, not before it: a journal seen before taking it may be the one of a patch
     // that is running (it is gone when that patch is done); under it, a journal is one of a patch
     // that was interrupted.
-    refuseIfJournal(path);
+    refuseIfJournal(path, jpath);
     pageSize(); // loads the FFI on first use, timed on its own
     reader = new MappedReader(file, knownSize(file));
   } catch (err) {
@@ -309,6 +438,7 @@ async function patchFile(ctx: Context, path: string, job: Job, timer: Timer): Pr
     throw err;
   }
   timer.lap('ffi');
+  let pending: Pending | undefined;
   try {
     const size = reader.size;
     // Anchors are searched on every core, each thread through its own maps (src/cli/scan.ts).
@@ -426,75 +556,193 @@ async function patchFile(ctx: Context, path: string, job: Job, timer: Timer): Pr
       };
     }
 
-    // From here on the file changes: first the journal, durable, then the bytes.
-    const st = fstatSync(file.fd, { bigint: true });
-    const header = { dev: st.dev, ino: st.ino, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
-    let journal: { records: number; bytes: number } | undefined;
+    // From here on the file will change: first the journal (made durable by commit), then the bytes.
+    const header = { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
+    let journal: JournalFile | undefined;
     if (useJournal) {
-      journal = writeJournal(jpath, header, originals(plan, reader));
+      journal = createJournal(jpath, header, originals(plan, reader));
       timer.lap('journal');
     }
-    try {
-      // The journal holds bytes read from the file, and the writes start from its size: both void
-      // if it shrank meanwhile. Nothing is written yet, so the journal can simply go.
-      reader.assertIntact();
-    } catch (err) {
-      if (journal) removeJournal(jpath);
-      throw err;
-    }
-    reader.close();
-    let written: WriteReport;
-    try {
-      if (plan.sizeAfter !== plan.sizeBefore) {
-        ftruncateSync(file.fd, Number(plan.sizeAfter));
-        timer.lap('resize');
+    if (plan.sizeAfter < plan.sizeBefore) {
+      try {
+        // The journal also holds the tail the shrink cuts off, read just now: void if the file
+        // shrank meanwhile. Nothing is written yet, so the journal can simply go. (The hunks' bytes
+        // were checked after the plan, and the size is checked again right before the writes.)
+        reader.assertIntact();
+      } catch (err) {
+        if (journal) {
+          closeSync(journal.fd);
+          discardJournal(jpath);
+        }
+        throw err;
       }
-      // Each range is written only if it still holds the bytes the journal saved.
-      const ranges = apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
-      // Each window starts its write-back as soon as it is written; one fdatasync (fsync when the
-      // size changed) then waits for all of it: the data is durable before the journal goes.
-      progress.phase(`write ${path}`, ranges.reduce((n, r) => n + r.length, 0));
-      written = writeRanges(file, ranges, { sync: 'start', progress: (done) => progress.update(done) });
-      timer.lap('write');
-      timer.split('write', 'writeback', written.syncMs);
-      if (plan.sizeAfter !== plan.sizeBefore) fsyncSync(file.fd);
-      else fdatasyncSync(file.fd);
-      timer.lap('fdatasync');
-      // Cut after the writes, or the file replaced: the patched bytes are not all where the user will look.
-      const now = sizeNow(file);
-      if (now < plan.sizeAfter) throw shrankWhileWriting(path, now, plan.sizeAfter);
-      assertSameFile(file);
-    } catch (err) {
-      failAfterJournal(file, useJournal ? jpath : undefined, err);
     }
-    if (useJournal) {
-      removeJournal(jpath);
-      timer.lap('cleanup');
-    }
-    return {
-      summary:
-        `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(bytesChanged, 'byte')} changed)` +
-        `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
-        `${useJournal ? '' : ' (no journal)'} ${timer.describe()}`,
-      showSummary: true,
-      json: {
-        status: 'applied',
-        ...base,
-        bytesChanged,
-        bytesWritten: written.bytes,
-        windows: written.windows,
-        synced: written.synced,
-        sha256,
-        journal: journal ? { path: jpath, records: journal.records, bytes: journal.bytes } : null,
-        timings: timer.json(),
-      },
+    let bytes = journal?.bytes ?? 0;
+    for (const h of apply) bytes += h.current.length + h.new.length;
+    pending = {
+      path,
+      file,
+      timer,
+      plan,
+      apply,
+      bytes,
+      jpath,
+      journal,
+      written: undefined,
+      later: new Later(),
+      report: (written) => ({
+        summary:
+          `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(bytesChanged, 'byte')} changed)` +
+          `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
+          `${journal ? '' : ' (no journal)'} ${timer.describe()}`,
+        showSummary: true,
+        json: {
+          status: 'applied',
+          ...base,
+          bytesChanged,
+          bytesWritten: written.bytes,
+          windows: written.windows,
+          synced: written.synced,
+          sha256,
+          journal: journal ? { path: jpath, records: journal.records, bytes: journal.bytes } : null,
+          timings: timer.json(),
+        },
+      }),
     };
+    return pending;
   } catch (err) {
     // A range the file no longer reaches because it shrank since it was opened: exit 1, not 2.
     throw shrankSinceOpen(file, err, 'read');
   } finally {
     reader.close();
-    file.close();
+    if (!pending) file.close();
+  }
+}
+
+/**
+ * Patches the prepared files of a batch, each all or nothing: (1) their journals made durable
+ * together (see syncJournals); (2) each file resized and written through maps, its write-back
+ * started per window; (3) each file fdatasynced (fsynced when resized), all writes in flight at
+ * once, and checked to be still as long and at its path; (4) the journals removed, each directory
+ * synced once. A file that fails at a step leaves the later steps: before (2) its journal is
+ * removed and it is untouched; from (2) on it is rolled back from its journal, exactly as a patch
+ * of that file alone would be. The others go on. Every file is closed (its lock released) at the
+ * end, and its result settled. The time of a step done for many files at once is shared evenly
+ * among them in their timings.
+ */
+function commit(ctx: Context, files: readonly Pending[]): void {
+  const failed = new Map<Pending, unknown>();
+  const fail = (p: Pending, err: unknown): void => {
+    failed.set(p, shrankSinceOpen(p.file, err, 'read'));
+  };
+  const live = (): Pending[] => files.filter((p) => !failed.has(p));
+  try {
+    const journaled = files.filter((p) => p.journal !== undefined);
+    shared(journaled, 'journal', () => {
+      const bad = syncJournals(journaled.map((p) => p.journal!));
+      for (const p of journaled) if (bad.has(p.journal!)) fail(p, bad.get(p.journal!));
+    });
+    for (const p of live()) {
+      p.timer.resume();
+      try {
+        // The journal's bytes were read from a file this long, and the writes start from that size.
+        assertNotShrunk(p.file, p.plan.sizeBefore, 'read');
+      } catch (err) {
+        if (p.journal) discardJournal(p.jpath);
+        fail(p, err);
+        continue;
+      }
+      try {
+        p.written = writeFile(ctx, p);
+      } catch (err) {
+        fail(p, rolledBack(p, err));
+      }
+    }
+    shared(live(), 'fdatasync', (list) => {
+      for (const p of list) {
+        try {
+          // The windows' write-back is under way: this waits for it (fsync: the size changed too).
+          if (p.plan.sizeAfter !== p.plan.sizeBefore) fsyncSync(p.file.fd);
+          else fdatasyncSync(p.file.fd);
+          // Cut after the writes, or the file replaced: the patched bytes are not all where the user will look.
+          const size = sizeNow(p.file);
+          if (size < p.plan.sizeAfter) throw shrankWhileWriting(p.path, size, p.plan.sizeAfter);
+          assertSameFile(p.file);
+        } catch (err) {
+          fail(p, rolledBack(p, err));
+        }
+      }
+    });
+    shared(
+      live().filter((p) => p.journal !== undefined),
+      'cleanup',
+      (list) => {
+        const dirs = new Map<string, Pending[]>();
+        for (const p of list) {
+          try {
+            unlinkJournal(p.jpath);
+          } catch (err) {
+            fail(p, err);
+            continue;
+          }
+          const dir = dirname(p.jpath);
+          const same = dirs.get(dir);
+          if (same) same.push(p);
+          else dirs.set(dir, [p]);
+        }
+        for (const [dir, same] of dirs) {
+          try {
+            syncDirectory(dir);
+          } catch (err) {
+            for (const p of same) fail(p, err);
+          }
+        }
+      },
+    );
+  } finally {
+    for (const p of files) {
+      p.file.close();
+      if (failed.has(p)) p.later.reject(failed.get(p));
+      else if (p.written === undefined) p.later.reject(new OperationError('internal error: the file was not written'));
+      else p.later.resolve(p.report(p.written));
+    }
+  }
+}
+
+/** Runs `work` on `list` at once and gives each file an equal share of its time under `phase`. */
+function shared(list: readonly Pending[], phase: string, work: (list: readonly Pending[]) => void): void {
+  if (list.length === 0) return;
+  const start = now();
+  work(list);
+  const each = (now() - start) / list.length;
+  for (const p of list) p.timer.add(phase, each);
+}
+
+/** Resizes the file and writes its hunks through maps, starting each window's write-back. */
+function writeFile(ctx: Context, p: Pending): WriteReport {
+  const { file, plan, timer } = p;
+  if (plan.sizeAfter !== plan.sizeBefore) {
+    ftruncateSync(file.fd, Number(plan.sizeAfter));
+    timer.lap('resize');
+  }
+  // Each range is written only if it still holds the bytes the journal saved.
+  const ranges = p.apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
+  // Each window starts its write-back as soon as it is written; one fdatasync per file (see
+  // commit) then waits for all of it: the data is durable before the journal goes.
+  const progress = ctx.progress;
+  progress.phase(`write ${p.path}`, ranges.reduce((n, r) => n + r.length, 0));
+  const written = writeRanges(file, ranges, { sync: 'start', progress: (done) => progress.update(done) });
+  timer.lap('write');
+  timer.split('write', 'writeback', written.syncMs);
+  return written;
+}
+
+/** {@link failAfterJournal}'s error, for a file of a batch. */
+function rolledBack(p: Pending, err: unknown): unknown {
+  try {
+    failAfterJournal(p.file, p.journal ? p.jpath : undefined, err);
+  } catch (e) {
+    return e;
   }
 }
 
