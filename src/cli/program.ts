@@ -193,8 +193,10 @@ ${examples([
   program
     .command('recover')
     .description('roll back an interrupted patch from the journal beside the file, then remove the journal')
-    .argument('<file>', 'file whose patch was interrupted')
+    .usage('[options] <file...>')
+    .argument('[file...]', 'file(s) whose patch was interrupted')
     .option('--force', 'allow devices and pseudo-filesystem files')
+    .option('--files-from <list>', FILES_FROM_HELP)
     .addHelpText(
       'after',
       `
@@ -202,7 +204,11 @@ Restores and verifies the original bytes, the original size, and removes the jou
 incomplete journal (the patch had not started writing) is just removed. No journal: "nothing to
 recover", exit 0. A journal that is a symlink, has other hard links, belongs to another user or to
 another file is refused (exit 1) and left alone.
-${examples(['mmapx recover fw.bin'])}`,
+${severalHelp(`FILE... A several-file patch that was killed may leave the journals of
+a whole batch of files (up to 128): recover them all with the same list. A total line
+follows on stderr (recovered N files, N incomplete journals removed, N had nothing to
+recover, N failed).`)}
+${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
     )
     .action(action(() => import('./commands/recover.js')));
 

@@ -172,6 +172,9 @@ const CASES: Record<string, Case> = {
   'recover: missing file': { args: ['recover', f('missing')], status: 1, line: ANY('recover', 'no such file or directory \\(ENOENT\\)') },
   'recover: directory': { args: ['recover', f('adir')], status: 1, line: ANY('recover', 'is a directory \\(EISDIR\\)') },
   'recover: FIFO': { args: ['recover', f('fifo')], status: 1, line: ANY('recover', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'recover: no FILE': { args: ['recover'], status: 2, line: ANY('recover', "missing required argument 'file' \\(see 'mmapx recover --help'\\)") },
+  'recover: --files-from a missing list': { args: ['recover', D, '--files-from', f('no.list')], status: 2, line: ANY('recover', 'cannot read --files-from .*no\\.list: no such file or directory \\(ENOENT\\)') },
+  'recover: a NUL in the --files-from list': { args: ['recover', '--files-from', f('nul.list')], status: 2, line: ANY('recover', '--files-from .*nul\\.list line 2: a path cannot contain a NUL byte'), files: [D] },
   // diff
   'diff: directory': { args: ['diff', f('adir'), D], status: 1, line: ANY('diff', 'is a directory \\(EISDIR\\)') },
   'diff: FIFO': { args: ['diff', D, f('fifo')], status: 1, line: ANY('diff', '.*fifo: is a FIFO: it has no bytes to map \\(ENODEV\\)') },

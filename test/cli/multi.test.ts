@@ -273,6 +273,34 @@ for i in 1 2 3 4 5 6; do od -An -tx1 -j16 -N4 "$d/f$i"; done; ls -A "$d"`);
   });
 });
 
+describe('recover over several files', () => {
+  it('recovers_each_file_reports_each_and_ends_with_a_total_line', () => {
+    const [a, b, c] = [file('eb050000'), file('eb050000'), file()];
+    const ja = join(dir, `.${a.split('/').pop()}.mmapx-journal`);
+    putJournal(ja, journalBytes({ ...identity(a), sizeBefore: 64, sizeAfter: 64, records: [{ offset: 0x10, bytes: hex('74050000') }] }));
+    const jb = join(dir, `.${b.split('/').pop()}.mmapx-journal`);
+    putJournal(jb, Buffer.from('MMAPXJNL'));
+    const missing = join(dir, 'missing.bin');
+    const r = mmapx(['recover', a, '--files-from', list(`${b}\n${c}\n${missing}\n`)]);
+    expect(r.status, r.dump).toBe(1);
+    expect(lines(r)).toEqual([
+      expect.stringMatching(`^recovered ${a}: restored 1 range \\(4 bytes\\) from the journal and verified them`),
+      expect.stringMatching(`^removed an incomplete journal .*: the interrupted patch had not written anything, ${b} is unchanged`),
+      expect.stringMatching(`^nothing to recover: no journal for ${c} `),
+      `mmapx: recover: ${missing}: no such file or directory (ENOENT)`,
+      expect.stringMatching(/^recovered 1 file, 1 incomplete journal removed, 1 had nothing to recover, 1 failed in [\d.]+ ms$/),
+    ]);
+    expect([at16(a), at16(b), at16(c)]).toEqual(['74050000', 'eb050000', '74050000']);
+    expect([existsSync(ja), existsSync(jb)]).toEqual([false, false]);
+    const j = mmapx(['--json', 'recover', a, c]);
+    expectSuccess(j);
+    expect(JSON.parse(j.stdout).map((o: { path: string; status: string }) => [o.path, o.status])).toEqual([
+      [a, 'nothing'],
+      [c, 'nothing'],
+    ]);
+  });
+});
+
 describe('locks per file', () => {
   const running: Started[] = [];
   afterEach(async () => {
