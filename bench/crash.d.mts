@@ -29,3 +29,30 @@ export function crashRun(options: {
   grow?: number;
   log?: (line: string) => void;
 }): Promise<CrashRun>;
+
+export interface CrashRunMany {
+  trials: number;
+  files: number;
+  size: number;
+  hunks: number;
+  grow: number;
+  calibration: { wall: number; workAt: number };
+  /** Trials killed while journals were in place. */
+  withJournals: number;
+  /** Outcome description -> number of trials. */
+  tally: Record<string, number>;
+  failures: { delayMs: number; ok: boolean; why?: string }[];
+}
+
+export function crashRunMany(options: {
+  trials: number;
+  files?: number;
+  size?: number;
+  hunks?: number;
+  seed?: number;
+  grow?: number;
+  /** Keep going (up to 4 times `trials`) until this many trials were killed with journals in place. */
+  hits?: number;
+  dir?: string;
+  log?: (line: string) => void;
+}): Promise<CrashRunMany>;
