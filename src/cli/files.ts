@@ -76,6 +76,22 @@ export function fsError(err: unknown, what = ''): OperationError {
   return new OperationError(message, code, { cause: err });
 }
 
+/** statfs f_type by device: a run over 1,000 files on one filesystem asks once. */
+const fsTypes = new Map<bigint, number>();
+
+/** The statfs f_type of the filesystem holding `path` (device `dev`), or undefined if statfs fails. */
+function filesystemType(path: string, dev: bigint): number | undefined {
+  let type = fsTypes.get(dev);
+  if (type !== undefined) return type;
+  try {
+    type = Number(statfsSync(path).type);
+  } catch {
+    return undefined;
+  }
+  fsTypes.set(dev, type);
+  return type;
+}
+
 /**
  * Opens `path` for a command. Refuses directories, FIFOs and sockets always, devices and files on
  * procfs/sysfs-like filesystems unless `force`. Never blocks on a FIFO (O_NONBLOCK at open).
@@ -103,12 +119,7 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
       throw new OperationError(`is ${k}: refusing to map it without --force`);
     }
     if (!k) {
-      let fsType: number | undefined;
-      try {
-        fsType = Number(statfsSync(path).type);
-      } catch {
-        fsType = undefined;
-      }
+      const fsType = filesystemType(path, stat.dev);
       const pseudo = fsType === undefined ? undefined : PSEUDO_FS.get(fsType);
       if (pseudo && !options.force) {
         throw new OperationError(`is on ${pseudo}: its files cannot be memory-mapped (use --force to try anyway)`);

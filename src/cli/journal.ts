@@ -104,7 +104,7 @@ export interface JournalRecord {
 export function journalPath(file: string): string {
   let real: string;
   try {
-    real = realpathSync(file);
+    real = realpathSync.native(file);
   } catch {
     real = resolve(file);
   }
