@@ -62,7 +62,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
@@ -111,7 +111,9 @@ export function journalPath(file: string): string {
   const name = basename(real);
   const plain = `.${name}${SUFFIX}`;
   const short = Buffer.byteLength(plain) <= NAME_MAX ? plain : `${SUFFIX}.${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
-  return join(dirname(real), short);
+  // `real` is absolute and normalized: its directory and the name join without path.join's work.
+  const dir = dirname(real);
+  return dir === '/' ? `/${short}` : `${dir}/${short}`;
 }
 
 /**

@@ -6,7 +6,7 @@
 // Another process may truncate the file meanwhile (see src/mmap/truncation.ts): the reader and
 // the writer check the SIGBUS guard's record of each map and the file's size, and fail with
 // ERR_TRUNCATED instead of handing out (or trusting) bytes that read as zeros past the new end.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
 import { type Mmap, MmapError, MmapOptions, windows } from '../mmap/index.js';
@@ -265,9 +265,37 @@ export function writeRanges(
   return report;
 }
 
-/** Files smaller than this are hashed from one pread, not through a map (see {@link readSmallFile}). */
+/** Files smaller than this are hashed from one pread, not through a map (see {@link hashSmallFile}). */
 const SMALL_FILE = 1024 * 1024;
 let smallFile: Buffer | undefined;
+let smallResult: Buffer | undefined;
+
+/**
+ * {@link hashPass} of a file smaller than {@link SMALL_FILE} whose result is smaller too: the file
+ * read whole with {@link readSmallFile}, the result built beside it (the file's bytes up to the
+ * final size, zeros past the current end, the hunks' new bytes in place), each hashed in one call
+ * (no map, no view, no hash object per file). Undefined where that does not apply.
+ */
+function hashSmallFile(file: FileRef, size: bigint, result: ResultImage | undefined, want: { before: boolean; after: boolean }): Hashes | undefined {
+  const after = want.after && result !== undefined;
+  if (!(want.before || after) || (after && result.sizeAfter >= BigInt(SMALL_FILE))) return undefined;
+  const bytes = readSmallFile(file, size);
+  if (bytes === undefined) return undefined;
+  const out: Hashes = {};
+  if (want.before) out.before = hash('sha256', bytes, 'hex');
+  if (after) {
+    const n = Number(result.sizeAfter);
+    const image = (smallResult ??= Buffer.allocUnsafe(SMALL_FILE)).subarray(0, n);
+    const kept = bytes.copy(image, 0, 0, Math.min(bytes.length, n));
+    image.fill(0, kept);
+    for (const h of result.hunks) {
+      // Hunks lie inside the final size (the planner makes sure); a part past it would be cut off.
+      if (h.offset < result.sizeAfter) image.set(h.new.subarray(0, Math.min(h.new.length, n - Number(h.offset))), Number(h.offset));
+    }
+    out.after = hash('sha256', image, 'hex');
+  }
+  return out;
+}
 
 /**
  * The whole file, `size` bytes, read with pread into a buffer kept for the process (valid until
@@ -312,7 +340,8 @@ export function resultImage(plan: Plan): ResultImage {
  * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
  * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
  * new bytes in their place, stops at the final size, and past the current end continues with
- * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros. `hooks.stop` is
+ * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros (a small file and
+ * its result are hashed whole instead, see {@link hashSmallFile}). `hooks.stop` is
  * asked before each window; when it says so, the pass ends with an error (a hash thread told to
  * quit). `hooks.progress` is told the bytes of the file hashed so far after each window.
  */
@@ -321,9 +350,14 @@ export function hashPass(
   size: bigint,
   result: ResultImage | undefined,
   want: { before: boolean; after: boolean },
-  hooks: { stop?: () => boolean; progress?: (done: bigint) => void } = {},
+  hooks: { stop?: () => boolean; progress?: (done: bigint) => void; /** Through windows even when small (tests both ways). */ windows?: boolean } = {},
 ): Hashes {
   const { stop, progress } = hooks;
+  const small = hooks.windows ? undefined : hashSmallFile(file, size, result, want);
+  if (small !== undefined) {
+    progress?.(size);
+    return small;
+  }
   const before = want.before ? createHash('sha256') : undefined;
   const after = want.after && result ? createHash('sha256') : undefined;
   const apply = result ? result.hunks : [];
@@ -351,12 +385,7 @@ export function hashPass(
       }
     }
   };
-  const small = before || after ? readSmallFile(file, size) : undefined;
-  if (small !== undefined) {
-    before?.update(small);
-    if (after) feed(after, small, 0n);
-    progress?.(size);
-  } else if (before || after) {
+  if (before || after) {
     for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
       if (stop?.()) throw new Error('the hash was stopped');
       before?.update(w.bytes);

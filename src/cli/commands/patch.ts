@@ -591,10 +591,14 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
       written: undefined,
       later: new Later(),
       report: (written) => ({
-        summary:
-          `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(bytesChanged, 'byte')} changed)` +
-          `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
-          `${journal ? '' : ' (no journal)'} ${timer.describe()}`,
+        // Only made when it is printed: a quiet run over 1,000 files formats none.
+        ...(!ctx.globals.quiet &&
+          !ctx.globals.json && {
+            summary:
+              `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(bytesChanged, 'byte')} changed)` +
+              `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
+              `${journal ? '' : ' (no journal)'} ${timer.describe()}`,
+          }),
         showSummary: true,
         json: {
           status: 'applied',
