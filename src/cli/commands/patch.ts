@@ -640,6 +640,7 @@ function commit(ctx: Context, files: readonly Pending[]): void {
     failed.set(p, shrankSinceOpen(p.file, err, 'read'));
   };
   const live = (): Pending[] => files.filter((p) => !failed.has(p));
+  let completed = false;
   try {
     const journaled = files.filter((p) => p.journal !== undefined);
     shared(journaled, 'journal', () => {
@@ -703,12 +704,15 @@ function commit(ctx: Context, files: readonly Pending[]): void {
         }
       },
     );
+    completed = true;
   } finally {
     for (const p of files) {
       p.file.close();
       if (failed.has(p)) p.later.reject(failed.get(p));
-      else if (p.written === undefined) p.later.reject(new OperationError('internal error: the file was not written'));
-      else p.later.resolve(p.report(p.written));
+      else if (!completed || p.written === undefined) {
+        // Only an error that no step expected gets here; the file may be anywhere between untouched and patched.
+        p.later.reject(new OperationError(`the patch stopped midway (an internal error): run 'mmapx recover ${p.path}'`));
+      } else p.later.resolve(p.report(p.written));
     }
   }
 }
