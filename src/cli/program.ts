@@ -175,7 +175,9 @@ ${severalHelp(`FILE... with --patch PATCH, --edit or --find/--replace. Two argum
 with --edit or --find are refused (is the second a FILE or a PATCH?): give the patch with
 --patch, or the files with --files-from. The patch is read and parsed once; each file is
 patched all or nothing with its own journal, and reported as applied, already applied or
-failed; a total line follows on stderr (patched N files, N already applied, N failed).`)}
+failed; a total line follows on stderr (patched N files, N already applied, N failed).
+Files are patched in batches of up to 128 that share their syncs: a kill leaves the
+journals of one batch, which 'mmapx recover --files-from LIST' rolls back.`)}
 ${examples([
   'mmapx patch fw.bin fix.patch',
   'mmapx patch fw.bin --edit 0x1f40:7405=eb05 --edit 0x2000=9090',
