@@ -1,6 +1,7 @@
 // esbuild options shared by the npm build (scripts/build.mjs) and the standalone executable
 // (scripts/build-sea.mjs), so both bundle the same sources the same way.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +28,10 @@ const LAZY_BUILTINS = {
   // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
   // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
   koffi: ['util', 'fs'],
+  // Our own sources: hashing (crypto), scan threads (worker_threads, os, sea) and the terminal
+  // check of `cat` (tty) serve some runs of some commands, but load with every command that
+  // imports them: about 4 ms of a `write` that needs none of them.
+  src: ['crypto', 'worker_threads', 'os', 'sea', 'tty'],
 };
 
 const lazyBuiltins = {
@@ -35,14 +40,24 @@ const lazyBuiltins = {
     b.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
       for (const [dep, modules] of Object.entries(LAZY_BUILTINS)) {
-        const inDep = new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
+        const inDep =
+          dep === 'src'
+            ? args.importer.startsWith(join(root, 'src'))
+            : new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
         if (inDep && modules.includes(name)) return { path: name, namespace: 'mmapx-lazy' };
       }
       return undefined;
     });
     b.onLoad({ filter: /.*/, namespace: 'mmapx-lazy' }, (args) => ({
+      // ESM importers reach it through esbuild's __toESM, which asks for __esModule (answered
+      // without loading) and copies every own key as a getter: the keys are listed here, from the
+      // Node that builds (they only name what exists; a getter loads the module when read).
       contents: `let real;
-module.exports = new Proxy({}, { get: (_, key) => (real ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });
+const keys = ${JSON.stringify(Object.getOwnPropertyNames(createRequire(import.meta.url)(`node:${args.path}`)))};
+module.exports = new Proxy({}, {
+  get: (_, key) => (key === '__esModule' ? undefined : (real ??= require(${JSON.stringify(`node:${args.path}`)}))[key]),
+  ownKeys: () => keys,
+});
 `,
       loader: 'js',
     }));
