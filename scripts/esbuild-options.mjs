@@ -28,10 +28,10 @@ const LAZY_BUILTINS = {
   // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
   // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
   koffi: ['util', 'fs'],
-  // Our own sources: hashing (crypto), scan threads (worker_threads, os, sea) and the terminal
-  // check of `cat` (tty) serve some runs of some commands, but load with every command that
-  // imports them: about 4 ms of a `write` that needs none of them.
-  src: ['crypto', 'worker_threads', 'os', 'sea', 'tty'],
+  // Our own sources: hashing (crypto) and scan threads (worker_threads, os, sea) serve some runs
+  // of some commands, but load with every command that imports them: about 4 ms of a `write`
+  // that needs none of them.
+  src: ['crypto', 'worker_threads', 'os', 'sea'],
 };
 
 const lazyBuiltins = {

@@ -346,6 +346,8 @@ export function hashFileAndResult(
   const msg = Atomics.load(shared, 1) === 2 ? (receiveMessageOnPort(port1)?.message as { after?: string; error?: string } | undefined) : undefined;
   port1.close();
   if (msg?.after !== undefined) return { before, after: msg.after };
+  // Stopped first, so that a thread that was slow to start never begins (and claims no guard slot).
+  Atomics.store(shared, 0, 1);
   void worker.terminate();
   return { before, after: hashPass(file, size, result, { before: false, after: true }, hooks).after };
 }

@@ -14,11 +14,11 @@
 // kernel's copy gets an error, not a SIGBUS) is reported as the truncation it is: one
 // ERR_TRUNCATED line, exit 1. Bytes already on standard output stay there (the last slice may
 // hold zeros from past the new end if the cut came while it was written); no -o file is left.
-import { isatty } from 'node:tty';
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
 import { pageSize, windows } from '../../mmap/index.js';
+import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { assertCovers } from '../mapped.js';
@@ -37,7 +37,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   const target = opts.output !== undefined ? String(opts.output) : undefined;
   const json = ctx.globals.json;
   if (json && target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
-  if (target === undefined && !opts.force && isatty(ctx.streams.stdoutFd)) {
+  if (target === undefined && !opts.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
     throw new InputError('refusing to write binary data to a terminal: redirect standard output (> FILE, | xxd), use -o FILE, or --force');
   }
   timer.lap('parse');

@@ -641,6 +641,7 @@ function commit(ctx: Context, files: readonly Pending[]): void {
   };
   const live = (): Pending[] => files.filter((p) => !failed.has(p));
   let completed = false;
+  let unexpected: string | undefined;
   try {
     const journaled = files.filter((p) => p.journal !== undefined);
     shared(journaled, 'journal', () => {
@@ -699,19 +700,27 @@ function commit(ctx: Context, files: readonly Pending[]): void {
           try {
             syncDirectory(dir);
           } catch (err) {
-            for (const p of same) fail(p, err);
+            // The files are patched and durable; only the journals' removal may not be.
+            const why = err instanceof Error ? err.message : String(err);
+            for (const p of same) {
+              fail(p, new OperationError(`patched, but the removal of its undo journal may not be durable (${why}): after a crash, 'mmapx recover ${p.path}' would undo the patch`));
+            }
           }
         }
       },
     );
     completed = true;
+  } catch (err) {
+    // No step expected it. Every file still to settle says so below, so that a several-file run
+    // still lists each file (and the recover each needs) instead of stopping at this error.
+    unexpected = err instanceof Error ? err.message : String(err);
   } finally {
     for (const p of files) {
       p.file.close();
       if (failed.has(p)) p.later.reject(failed.get(p));
       else if (!completed || p.written === undefined) {
-        // Only an error that no step expected gets here; the file may be anywhere between untouched and patched.
-        p.later.reject(new OperationError(`the patch stopped midway (an internal error): run 'mmapx recover ${p.path}'`));
+        // The file may be anywhere between untouched and patched; its journal (if any) is kept.
+        p.later.reject(new OperationError(`the patch stopped midway (${unexpected ?? 'an internal error'}): run 'mmapx recover ${p.path}'`));
       } else p.later.resolve(p.report(p.written));
     }
   }
