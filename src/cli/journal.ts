@@ -298,23 +298,35 @@ export function syncJournals(journals: readonly JournalFile[]): Map<JournalFile,
       closeSync(j.fd);
     }
   }
-  const dirs = new Map<string, JournalFile[]>();
-  for (const j of journals) {
-    if (failed.has(j)) continue;
-    const dir = dirname(j.path);
+  syncDirectories(
+    journals.filter((j) => !failed.has(j)),
+    (j) => j.path,
+    (j, err) => failed.set(j, err),
+  );
+  for (const j of failed.keys()) discardJournal(j.path);
+  return failed;
+}
+
+/**
+ * Syncs the directory of each item's path once (the directory of many journals is synced once
+ * for all of them); `failed` hears of every item in a directory that could not be synced.
+ */
+export function syncDirectories<T>(items: readonly T[], pathOf: (item: T) => string, failed: (item: T, err: OperationError) => void): void {
+  const dirs = new Map<string, T[]>();
+  for (const item of items) {
+    const dir = dirname(pathOf(item));
     const list = dirs.get(dir);
-    if (list) list.push(j);
-    else dirs.set(dir, [j]);
+    if (list) list.push(item);
+    else dirs.set(dir, [item]);
   }
   for (const [dir, list] of dirs) {
     try {
       syncDirectory(dir);
     } catch (err) {
-      for (const j of list) failed.set(j, err instanceof OperationError ? err : fsError(err, `cannot sync the directory ${dir}`));
+      const e = err instanceof OperationError ? err : fsError(err, `cannot sync the directory ${dir}`);
+      for (const item of list) failed(item, e);
     }
   }
-  for (const j of failed.keys()) discardJournal(j.path);
-  return failed;
 }
 
 /**

@@ -24,7 +24,6 @@
 // written); each window written is checked for faults before its flush and against the size after
 // it; at the end the file must still be as long as the patch made it and still be at its path.
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
@@ -62,7 +61,7 @@ import {
   type JournalRecord,
   refuseIfJournal,
   rollBack,
-  syncDirectory,
+  syncDirectories,
   syncJournals,
   unlinkJournal,
 } from '../journal.js';
@@ -683,30 +682,22 @@ function commit(ctx: Context, files: readonly Pending[]): void {
       live().filter((p) => p.journal !== undefined),
       'cleanup',
       (list) => {
-        const dirs = new Map<string, Pending[]>();
+        const removed: Pending[] = [];
         for (const p of list) {
           try {
             unlinkJournal(p.jpath);
+            removed.push(p);
           } catch (err) {
             fail(p, err);
-            continue;
-          }
-          const dir = dirname(p.jpath);
-          const same = dirs.get(dir);
-          if (same) same.push(p);
-          else dirs.set(dir, [p]);
-        }
-        for (const [dir, same] of dirs) {
-          try {
-            syncDirectory(dir);
-          } catch (err) {
-            // The files are patched and durable; only the journals' removal may not be.
-            const why = err instanceof Error ? err.message : String(err);
-            for (const p of same) {
-              fail(p, new OperationError(`patched, but the removal of its undo journal may not be durable (${why}): after a crash, 'mmapx recover ${p.path}' would undo the patch`));
-            }
           }
         }
+        // The files are patched and durable; only the journals' removal may not be.
+        syncDirectories(
+          removed,
+          (p) => p.jpath,
+          (p, err) =>
+            fail(p, new OperationError(`patched, but the removal of its undo journal may not be durable (${err.message}): after a crash, 'mmapx recover ${p.path}' would undo the patch`)),
+        );
       },
     );
     completed = true;
