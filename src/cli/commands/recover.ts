@@ -33,10 +33,13 @@ function total(t: Tally): string {
 async function recoverFile(ctx: Context, path: string, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
   ctx.path = path;
   const jpath = journalPath(path);
+  let journal;
   try {
-    lstatSync(jpath);
+    journal = lstatSync(jpath, { throwIfNoEntry: false });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, `cannot check for a journal at ${jpath}`);
+    throw fsError(err, `cannot check for a journal at ${jpath}`);
+  }
+  if (journal === undefined) {
     // Still say whether the file itself is there: "nothing to recover" for a missing file would mislead.
     openFile(path, { write: false, force: !!opts.force }).close();
     return {
