@@ -220,19 +220,27 @@ function hexColor(): FuncDef {
   // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8);
   // lastGap: spaces after the line's last byte (2 on a full line, the padding on a short one).
   const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g']);
-  /** Copy the slot at `s` to `p`: one 16-byte copy, a loop only for slots made long by long colour strings. */
-  const copySlot = (): Code[] => [
-    store128(v.get('p'), load128(v.get('s'))),
-    if_(
-      gtU(v.get('slotShift'), i32(4)),
-      v.set('i', i32(16)),
-      loop(
-        store128(add(v.get('p'), v.get('i')), load128(add(v.get('s'), v.get('i')))),
-        v.inc('i', i32(16)),
-        brIf(0, ltU(v.get('i'), shl(i32(1), v.get('slotShift')))),
+  /**
+   * Copy `limit` bytes (a multiple of `width`) from `s` to `p`: one `width`-byte move, and a loop
+   * for the rest only when `longer` (the rare long colour strings).
+   */
+  const copyFromS = (width: 8 | 16, longer: Code, limit: Code): Code[] => {
+    const [load, store] = width === 16 ? [load128, store128] : [load64, store64];
+    return [
+      store(v.get('p'), load(v.get('s'))),
+      if_(
+        longer,
+        v.set('i', i32(width)),
+        loop(
+          store(add(v.get('p'), v.get('i')), load(add(v.get('s'), v.get('i')))),
+          v.inc('i', i32(width)),
+          brIf(0, ltU(v.get('i'), limit)),
+        ),
       ),
-    ),
-  ];
+    ];
+  };
+  /** Copy the slot at `s` to `p` (1 << slotShift bytes). */
+  const copySlot = (): Code[] => copyFromS(16, gtU(v.get('slotShift'), i32(4)), shl(i32(1), v.get('slotShift')));
   /** Append the slot of (colour state, byte x) from table `base`; then x's category is open. */
   const entry = (base: number, lengths: number): Code[] => [
     v.set('idx', or(shl(v.get('cur'), i32(8)), v.get('x'))),
@@ -244,16 +252,7 @@ function hexColor(): FuncDef {
   /** Close the open category, if any. */
   const close = (): Code[] => [
     v.set('s', add(i32(CLOSE), shl(v.get('cur'), i32(6)))),
-    store64(v.get('p'), load64(v.get('s'))),
-    if_(
-      gtU(v.get('cw8'), i32(8)),
-      v.set('i', i32(8)),
-      loop(
-        store64(add(v.get('p'), v.get('i')), load64(add(v.get('s'), v.get('i')))),
-        v.inc('i', i32(8)),
-        brIf(0, ltU(v.get('i'), v.get('cw8'))),
-      ),
-    ),
+    ...copyFromS(8, gtU(v.get('cw8'), i32(8)), v.get('cw8')),
     v.inc('p', load8(add(i32(CLOSEL), v.get('cur')))),
     v.set('cur', i32(NONE)),
   ];
