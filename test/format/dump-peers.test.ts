@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDumper, type DumpOptions } from '../../src/format/dump/index.js';
+import { dumpBytes, type Opts } from '../helpers/dump.js';
 
 const has = (cmd: string, args: string[]): boolean => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
@@ -29,21 +29,8 @@ function peer(cmd: string, args: string[], bytes?: Uint8Array, file = 'in.bin'):
   return r.stdout;
 }
 
-type Opts = Omit<DumpOptions, 'start'> & { start?: bigint };
-
 /** The engine's output for `bytes` pushed in windows cut at `cuts` (positions in 0..length). */
-function ours(opts: Opts, bytes: Uint8Array, cuts: readonly number[] = []): Buffer {
-  const parts: Buffer[] = [];
-  const d = createDumper({ start: 0n, ...opts }, (chunk) => parts.push(Buffer.from(chunk)));
-  let prev = 0;
-  for (const c of [...cuts].sort((a, b) => a - b)) {
-    d.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  d.push(bytes.subarray(prev));
-  d.end();
-  return Buffer.concat(parts);
-}
+const ours = dumpBytes;
 
 /** Byte-exact equality; on a mismatch, show the lines around the first difference. */
 function same(actual: Buffer, expected: Buffer, what: string): void {

@@ -5,6 +5,7 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import { dumpBytes, type Opts } from '../helpers/dump.js';
 import {
   BYTE_CATEGORIES,
   byteCategory,
@@ -18,20 +19,9 @@ import {
   type DumpOptions,
 } from '../../src/format/dump/index.js';
 
-type Opts = Omit<DumpOptions, 'start'> & { start?: bigint };
-
 /** The dump as a string, bytes pushed in windows cut at `cuts`. */
 function dump(opts: Opts, bytes: Uint8Array, cuts: readonly number[] = []): string {
-  const parts: Buffer[] = [];
-  const d = createDumper({ start: 0n, ...opts }, (chunk) => parts.push(Buffer.from(chunk)));
-  let prev = 0;
-  for (const c of [...cuts].sort((a, b) => a - b)) {
-    d.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  d.push(bytes.subarray(prev));
-  d.end();
-  return Buffer.concat(parts).toString('utf8');
+  return dumpBytes(opts, bytes, cuts).toString('utf8');
 }
 
 const lines = (...l: string[]) => l.map((s) => `${s}\n`).join('');
