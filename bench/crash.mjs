@@ -113,16 +113,21 @@ function journalState(path) {
   return b.length >= 120 && b.subarray(b.length - 56, b.length - 48).toString('latin1') === 'MMAPXEND' ? 'complete' : 'incomplete';
 }
 
-/** One trial: patch, SIGKILL after `delayMs`, classify, recover, check. */
-export async function trial(scene, delayMs) {
-  reset(scene);
-  const child = spawn(NODE, [BIN, '-q', 'patch', scene.file, scene.patch, '--no-hash', ...scene.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Runs `mmapx -q patch ARGS --no-hash` and kills it with SIGKILL after `delayMs` unless it ended first. */
+async function patchKilledAfter(args, delayMs) {
+  const child = spawn(NODE, [BIN, '-q', 'patch', ...args, '--no-hash'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
   const { code, signal } = await new Promise((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
   clearTimeout(timer);
-  const killed = signal === 'SIGKILL';
+  return { code, killed: signal === 'SIGKILL', stderr };
+}
+
+/** One trial: patch, SIGKILL after `delayMs`, classify, recover, check. */
+export async function trial(scene, delayMs) {
+  reset(scene);
+  const { code, killed, stderr } = await patchKilledAfter([scene.file, scene.patch, ...scene.args], delayMs);
   if (!killed && code !== 0) return { delayMs, ok: false, why: `patch exited ${code}: ${stderr.trim()}` };
   const journal = journalState(scene.journal);
   const h = hashFile(scene.file);
@@ -236,13 +241,7 @@ export function calibrateMany(scene) {
 /** One several-file trial: patch, SIGKILL after `delayMs`, check the invariant, recover all, check. */
 export async function trialMany(scene, delayMs) {
   resetMany(scene);
-  const child = spawn(NODE, [BIN, '-q', 'patch', '--files-from', scene.list, '-p', scene.patch, '--no-hash', ...scene.args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-  const { code, signal } = await new Promise((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
-  clearTimeout(timer);
-  const killed = signal === 'SIGKILL';
+  const { code, killed, stderr } = await patchKilledAfter(['--files-from', scene.list, '-p', scene.patch, ...scene.args], delayMs);
   if (!killed && code !== 0) return { delayMs, ok: false, why: `patch exited ${code}: ${stderr.trim()}` };
   const seen = { journals: 0, complete: 0, original: 0, patched: 0, partly: 0 };
   const broken = [];
