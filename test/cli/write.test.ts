@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, statSync, symlinkSync, truncateSync, writeFile
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/child.js';
-import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
+import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV, runCommand } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
@@ -243,5 +243,20 @@ describe('mmapx write: bad input leaves the file byte-identical', () => {
     const r = mmapx(['--debug', 'write', p, '0', 'zz']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^mmapx: write: .*\n.*InputError/s);
+  });
+});
+
+describe('mmapx write: start-up', () => {
+  it('loads none of the builtin modules only hashing and scan threads need', () => {
+    // A preload script that prints, at exit, the builtin modules the program loaded.
+    const hook = join(dir, 'modules.cjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write(`modules: ${process.moduleLoadList.join(',')}\\n`));\n");
+    const r = runCommand([process.execPath, '-r', hook, BIN], ['write', file(), '0', '48'], { env: PINNED_ENV });
+    expect(r.status, r.dump).toBe(0);
+    const loaded = (/modules: (.*)/.exec(r.stderr)?.[1] ?? '').split(',');
+    expect(loaded, r.dump).toContain('NativeModule fs'); // the list is real
+    for (const m of ['crypto', 'worker_threads', 'os', 'sea', 'tty', 'child_process']) {
+      expect(loaded, m).not.toContain(`NativeModule ${m}`);
+    }
   });
 });
