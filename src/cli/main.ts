@@ -65,11 +65,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     if (err instanceof BrokenPipe) return EXIT_OK;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
-      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      const sub = program.commands.find((c) => argv.slice(2).some((a) => a === c.name() || c.aliases().includes(a)));
+      // Under --json every failure is one object on stdout, usage errors included. The parse may
+      // have stopped before it reached --json, so the arguments (up to '--') tell too.
+      const dashes = argv.indexOf('--', 2);
+      const json = program.opts().json === true || argv.slice(2, dashes < 0 ? undefined : dashes).includes('--json');
+      const usageJson = (message: string): void => {
+        if (json) ctx.stdout(jsonLine({ command: sub?.name() ?? null, ok: false, exitCode: EXIT_USAGE, error: { message, code: null, path: null } }));
+      };
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
+        try {
+          usageJson(sub ? `missing arguments (see 'mmapx ${sub.name()} --help')` : "no command given (see 'mmapx --help')");
+        } catch {
+          // stdout is gone; the status still tells.
+        }
+        return EXIT_USAGE;
+      }
       const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '').replaceAll(NEGATIVE_MARK, '');
-      const sub = program.commands.find((c) => argv.slice(2).includes(c.name()));
       const where = sub ? `mmapx ${sub.name()} --help` : 'mmapx --help';
       try {
+        usageJson(`${text} (see '${where}')`);
         ctx.stderr(`${errorLine({ exitCode: EXIT_USAGE, message: `${text} (see '${where}')`, code: undefined }, sub?.name(), undefined)}\n`);
       } catch {
         // stderr is gone too; the status still tells.

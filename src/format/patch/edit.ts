@@ -57,9 +57,10 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
  * replacement is plain hex of the same length and is written at every match. Without `all` or
  * `count` exactly one match is expected.
  *
+ * @param occurrence 1-based position among the `--find` options (the hunk's `source.line`).
  * @throws {InputError} for bad hex, different lengths, or `all` together with `count`.
  */
-export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}): AnchorHunk {
+export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}, occurrence = 1): AnchorHunk {
   const pattern = parsePatternText(find);
   if (isLexError(pattern)) throw optionError('--find', find, pattern.at, pattern.error);
   if (pattern.bytes.length === 0) throw optionError('--find', find, 0, 'empty pattern');
@@ -75,5 +76,5 @@ export function findReplaceHunk(find: string, replace: string, opts: { all?: boo
     throw new InputError(`--count must be a whole number of at least 1, not ${opts.count}`);
   }
   const expect: MatchCount = opts.all ? 'all' : (opts.count ?? 1);
-  return { kind: 'anchor', pattern, expect, relOffset: 0n, new: neu, source: { name: '--find', line: 1 } };
+  return { kind: 'anchor', pattern, expect, relOffset: 0n, new: neu, source: { name: '--find', line: occurrence } };
 }
