@@ -1,6 +1,7 @@
 // The commander program: every command, option and help text lives here, so that --help, the
 // manual test and shell completion see them all without loading any command's code. Actions load
 // their module on first use (`await import`), which keeps `mmapx --version` fast.
+import type { EventEmitter } from 'node:events';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
@@ -59,8 +60,9 @@ function enforceSingleUse(cmd: Command): void {
   for (const option of cmd.options) {
     if (isRepeatable(option) || !(option.required || option.optional)) continue;
     let seen = 0;
-    // Before commander's own listener, so that the repetition is reported, not the value.
-    cmd.prependListener(`option:${option.name()}`, () => {
+    // Before commander's own listener, so that the repetition is reported, not the value. A
+    // Command is an EventEmitter (its typings only declare `on`).
+    (cmd as unknown as EventEmitter).prependListener(`option:${option.name()}`, () => {
       seen += 1;
       if (seen > 1) {
         cmd.error(`option '${option.flags}' given more than once (it takes one value)`, {
