@@ -6,6 +6,7 @@ import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
 import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
+import { threadsFromEnv } from './threads.js';
 
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
@@ -54,6 +55,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     const g = program.opts();
     Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug, progress: g.progress !== false });
     ctx.command = actionCommand.name();
+    threadsFromEnv(env); // a bad MMAPX_THREADS is a usage error for every command
     ctx.progress = createProgress(ctx.globals, env, (text) => writeAll(ctx.streams.stderrFd, text));
   });
 

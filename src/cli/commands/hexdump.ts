@@ -94,7 +94,11 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   let begun = false;
   try {
     const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
-    const start = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size);
+    // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
+    // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
+    // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
+    const resolved = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size, { allowPastEnd: true });
+    const start = size !== undefined && resolved > size ? size : resolved;
     // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
     const avail = size === undefined ? (length as bigint) : size - start;
     const count = length === undefined || length > avail ? avail : length;

@@ -41,15 +41,15 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   if (isLexError(value)) {
     throw optionError(opt, spec, offAt + (negative ? 1 : 0) + value.at, `${quote(offText)} is not an offset (${value.error})`);
   }
-  if (negative && value === 0n) throw optionError(opt, spec, offAt, '-0 is not an offset (the last byte is -1)');
   const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
   const source = { name: opt, line: occurrence };
-  if (colon < 0) return { kind: 'offset', offset: negative ? -value : value, new: neu, source };
+  const at = { offset: negative ? -value : value, ...(negative && { fromEnd: true }) };
+  if (colon < 0) return { kind: 'offset', ...at, new: neu, source };
   const old = hexOrFail(opt, spec, spec.slice(colon + 1, eq), colon + 1, 'old');
   if (old.length !== neu.length) {
     throw optionError(opt, spec, eq, `old has ${old.length} byte(s) but new has ${neu.length}: an edit keeps the length`);
   }
-  return { kind: 'offset', offset: negative ? -value : value, old, new: neu, source };
+  return { kind: 'offset', ...at, old, new: neu, source };
 }
 
 /**
