@@ -12,7 +12,7 @@ import { classify } from '../errors.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
-import { Timer } from '../timing.js';
+import { throughput, Timer } from '../timing.js';
 
 /** What every file of a run shares: the checked options (and the palette, loaded once). */
 interface Job {
@@ -149,14 +149,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     current = undefined;
     dumper.end();
     timer.lap('dump');
-    const seconds = timer.total() / 1000;
-    const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
     if (json) {
       ctx.stdout(several ? `","timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `","timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
     return {
-      summary: `dumped ${bytes} bytes (${rate.toFixed(0)} MiB/s) ${timer.describe()}`,
+      summary: `dumped ${bytes} bytes (${throughput(bytes, timer.phases.dump)}) ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: {},
       printed: false,
