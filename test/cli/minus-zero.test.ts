@@ -110,7 +110,7 @@ describe('-0 is the end of the file everywhere (parsers)', () => {
     expect(parseEditSpec('-0=41')).toMatchObject({ offset: 0n, fromEnd: true });
     expect(parseEditSpec('-0:00=41')).toMatchObject({ offset: 0n, fromEnd: true });
     const patch = parseNativePatch('-0: 41\n-1: 42\n0x1: 43\n', 'p');
-    expect(patch.hunks).toMatchObject([{ offset: 0n, fromEnd: true }, { offset: -1n, fromEnd: true }, { offset: 1n }]);
+    expect(patch.hunks).toMatchObject([{ offset: 0n, fromEnd: true }, { offset: -1n }, { offset: 1n }]);
     expect(patch.hunks[2]).not.toHaveProperty('fromEnd');
     // Formatted back, -0 stays the end (0x0 would be the start).
     expect(parseNativePatch(formatNativePatch(patch), 'q').hunks).toMatchObject([{ offset: 0n, fromEnd: true }, { offset: -1n }, { offset: 1n }]);

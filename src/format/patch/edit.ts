@@ -43,7 +43,7 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   }
   const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
   const source = { name: opt, line: occurrence };
-  const at = { offset: negative ? -value : value, ...(negative && { fromEnd: true }) };
+  const at = { offset: negative ? -value : value, ...(negative && value === 0n && { fromEnd: true }) }; // -0: the end itself
   if (colon < 0) return { kind: 'offset', ...at, new: neu, source };
   const old = hexOrFail(opt, spec, spec.slice(colon + 1, eq), colon + 1, 'old');
   if (old.length !== neu.length) {

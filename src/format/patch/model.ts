@@ -63,8 +63,8 @@ export interface OffsetHunk {
    */
   readonly offset: bigint;
   /**
-   * The offset was written with a leading `-`: it counts back from the end, so `-0` (offset 0n)
-   * is the end itself, as everywhere in mmapx. Negative offsets imply it.
+   * The offset counts back from the end although it is not negative: `-0` (offset 0n) is the end
+   * itself, as everywhere in mmapx. Set only then; a negative offset says it alone.
    */
   readonly fromEnd?: boolean;
   /** Expected current bytes (guard), same length as `new`; absent for an unguarded hunk. */

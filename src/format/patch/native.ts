@@ -204,7 +204,7 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   return {
     kind: 'offset',
     offset: negative ? -value : value,
-    ...(negative && { fromEnd: true }),
+    ...(negative && value === 0n && { fromEnd: true }), // -0: the end itself
     ...change,
     source: line.source,
     ...(note !== undefined && { note }),
