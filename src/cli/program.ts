@@ -27,7 +27,8 @@ Exit status: 0 done (also "already applied"), 1 the operation failed, 2 usage or
 byte-identical.
 
 Environment: NO_COLOR disables colour, FORCE_COLOR forces it (--color overrides both);
-MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress.`;
+MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress; MMAPX_THREADS=N (1 to 64)
+sets the search threads of find and patch (any other value is a usage error).`;
 
 const REPEAT_HELP = `
 Options given twice: an option marked (repeatable) counts every time it is given (--edit,
