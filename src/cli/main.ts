@@ -77,7 +77,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       };
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
         try {
-          usageJson(sub ? `missing arguments (see 'mmapx ${sub.name()} --help')` : "no command given (see 'mmapx --help')");
+          const named = argv.slice(2).filter((a) => !a.startsWith('-') && a !== 'help');
+          usageJson(
+            sub
+              ? `missing arguments (see 'mmapx ${sub.name()} --help')`
+              : named.length > 0
+                ? `unknown command '${named.at(-1)}' (see 'mmapx --help')`
+                : "no command given (see 'mmapx --help')",
+          );
         } catch {
           // stdout is gone; the status still tells.
         }

@@ -53,6 +53,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'unknown command', args: ['--json', 'bogus'], command: null, message: /^unknown command 'bogus'/ },
   { name: 'no command', args: ['--json'], command: null, message: /no command given/, usage: true },
+  { name: 'help for an unknown command', args: ['--json', 'help', 'bogus'], command: null, message: /^unknown command 'bogus'/, usage: true },
   { name: 'bad global choice before --json', args: ['--color', 'bogus', '--json', 'info', D], command: 'info', message: /'--color <when>' argument 'bogus' is invalid/ },
   { name: 'global option twice', args: ['--json', '--wait', '1', 'info', D, '--wait', '2'], command: 'info', message: /'--wait <seconds>' given more than once/ },
   { name: 'issue 16: hd -f bogus', args: ['--json', 'hd', '-f', 'bogus', D], command: 'hexdump', message: /argument 'bogus' is invalid/ },
