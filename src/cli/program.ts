@@ -350,7 +350,7 @@ ${examples([
     .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
     .argument('[file...]', 'file(s) to dump')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute); past the end dumps nothing, as the peers do')
+    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute); past the end dumps no bytes and exits 0, as hexdump -C and xxd do')
     .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
     .addOption(
       new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
