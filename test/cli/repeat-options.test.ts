@@ -204,6 +204,12 @@ describe('option given twice, through the built CLI', () => {
     expect(fingerprint(D)).toBe(before);
   });
 
+  it('patch_find_replace_pairs_that_overlap_are_refused', () => {
+    const before = fingerprint(D);
+    expectFailure(mmapx(['patch', D, '--find', '58', '--replace', '5a', '--find', '58', '--replace', '5b']), 2, /^mmapx: patch: .*--find #1 and --find #2 overlap at 0x0\.\.0x1$/);
+    expect(fingerprint(D)).toBe(before);
+  });
+
   it('patch_edit_twice_applies_both_edits', () => {
     const file = join(dir, 'edits.bin');
     writeFileSync(file, 'ab');
