@@ -73,7 +73,8 @@ export function bashScript(spec: CompletionSpec): string {
   addValues(['*'], spec.global);
   for (const c of spec.commands) addValues(c.names, c.options);
   const cmdNames = spec.commands.flatMap((c) => c.names);
-  const optCases = spec.commands.map((c) => `    ${c.names.join('|')}) opts=${sq(flags(c.options).join(' '))} ;;`);
+  // A command's options and the global ones, each once (both lists have -h --help).
+  const optCases = spec.commands.map((c) => `    ${c.names.join('|')}) opts=${sq([...new Set([...flags(c.options), ...flags(spec.global)])].join(' '))} ;;`);
   const argCases = spec.commands
     .filter((c) => c.args.some((a) => a))
     .map((c) => {
@@ -108,7 +109,7 @@ ${valueCases.join('\n')}
 ${optCases.join('\n')}
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$opts "${sq(globals)} -- "$cur"))
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     return
   fi
   # Which positional argument is being completed (option values do not count).
@@ -186,7 +187,9 @@ export function fishScript(spec: CompletionSpec): string {
   for (const c of spec.commands) {
     out.push(`complete -c ${p} -n ${q(`not __fish_seen_subcommand_from ${names}`)} -a ${c.names[0]} -d ${q(c.description)}`);
     const cond = `__fish_seen_subcommand_from ${c.names.join(' ')}`;
-    for (const o of c.options) out.push(line(cond, o));
+    // The global lines (condition 'true') apply here too: a command's -h/--help would be a second one.
+    const global = new Set(flags(spec.global));
+    for (const o of c.options) if (!flags([o]).some((f) => global.has(f))) out.push(line(cond, o));
     const choices = c.args.find((a) => a);
     if (choices) out.push(`complete -c ${p} -n ${q(cond)} -a ${q(choices.join(' '))}`);
     out.push(`complete -c ${p} -n ${q(cond)} -F`);

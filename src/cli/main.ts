@@ -6,6 +6,7 @@ import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
 import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
+import { threadsFromEnv } from './threads.js';
 
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
@@ -54,6 +55,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     const g = program.opts();
     Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug, progress: g.progress !== false });
     ctx.command = actionCommand.name();
+    threadsFromEnv(env); // a bad MMAPX_THREADS is a usage error for every command
     ctx.progress = createProgress(ctx.globals, env, (text) => writeAll(ctx.streams.stderrFd, text));
   });
 
@@ -65,11 +67,33 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     if (err instanceof BrokenPipe) return EXIT_OK;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
-      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
+      const sub = program.commands.find((c) => argv.slice(2).some((a) => a === c.name() || c.aliases().includes(a)));
+      // Under --json every failure is one object on stdout, usage errors included. The parse may
+      // have stopped before it reached --json, so the arguments (up to '--') tell too.
+      const dashes = argv.indexOf('--', 2);
+      const json = program.opts().json === true || argv.slice(2, dashes < 0 ? undefined : dashes).includes('--json');
+      const usageJson = (message: string): void => {
+        if (json) ctx.stdout(jsonLine({ command: sub?.name() ?? null, ok: false, exitCode: EXIT_USAGE, error: { message, code: null, path: null } }));
+      };
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
+        try {
+          const named = argv.slice(2).filter((a) => !a.startsWith('-') && a !== 'help');
+          usageJson(
+            sub
+              ? `missing arguments (see 'mmapx ${sub.name()} --help')`
+              : named.length > 0
+                ? `unknown command '${named.at(-1)}' (see 'mmapx --help')`
+                : "no command given (see 'mmapx --help')",
+          );
+        } catch {
+          // stdout is gone; the status still tells.
+        }
+        return EXIT_USAGE;
+      }
       const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '').replaceAll(NEGATIVE_MARK, '');
-      const sub = program.commands.find((c) => argv.slice(2).includes(c.name()));
       const where = sub ? `mmapx ${sub.name()} --help` : 'mmapx --help';
       try {
+        usageJson(`${text} (see '${where}')`);
         ctx.stderr(`${errorLine({ exitCode: EXIT_USAGE, message: `${text} (see '${where}')`, code: undefined }, sub?.name(), undefined)}\n`);
       } catch {
         // stderr is gone too; the status still tells.

@@ -1,6 +1,7 @@
 // The commander program: every command, option and help text lives here, so that --help, the
 // manual test and shell completion see them all without loading any command's code. Actions load
 // their module on first use (`await import`), which keeps `mmapx --version` fast.
+import type { EventEmitter } from 'node:events';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
@@ -26,7 +27,54 @@ Exit status: 0 done (also "already applied"), 1 the operation failed, 2 usage or
 byte-identical.
 
 Environment: NO_COLOR disables colour, FORCE_COLOR forces it (--color overrides both);
-MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress.`;
+MMAPX_NO_PROGRESS=1 turns the progress line off like --no-progress; MMAPX_THREADS=N (1 to 64)
+sets the search threads of find and patch (any other value is a usage error).`;
+
+const REPEAT_HELP = `
+Options given twice: an option marked (repeatable) counts every time it is given (--edit,
+--find/--replace pairs); any other option that takes a value may be given once, and a second
+one is a usage error (exit 2) naming it. A flag without a value (-q, --grow) may be repeated:
+it means the same thing.`;
+
+/** Options marked by {@link repeatable}: each occurrence counts. Every other option that takes a value is single. */
+const REPEATABLE = new WeakSet<Option>();
+
+/** An option that may be given several times: its value is the array of every occurrence, in order. */
+function repeatable(flags: string, description: string): Option {
+  const option = new Option(flags, `${description} (repeatable)`).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  REPEATABLE.add(option);
+  return option;
+}
+
+/** Whether `option` may be given more than once (the rule of {@link enforceSingleUse}). */
+export function isRepeatable(option: Option): boolean {
+  return REPEATABLE.has(option);
+}
+
+/**
+ * The one place that enforces the rule of REPEAT_HELP, for the program and every command: a
+ * second occurrence of an option that takes a value and is not {@link repeatable} is a usage
+ * error. Without this commander silently keeps the last value (\`--expect 5a --expect 58\`
+ * would drop the first guard). Flags without a value are idempotent and may repeat.
+ */
+function enforceSingleUse(cmd: Command): void {
+  for (const option of cmd.options) {
+    if (isRepeatable(option) || !(option.required || option.optional)) continue;
+    let seen = 0;
+    // Before commander's own listener, so that the repetition is reported, not the value. A
+    // Command is an EventEmitter (its typings only declare `on`).
+    (cmd as unknown as EventEmitter).prependListener(`option:${option.name()}`, () => {
+      seen += 1;
+      if (seen > 1) {
+        cmd.error(`option '${option.flags}' given more than once (it takes one value)`, {
+          exitCode: 2,
+          code: 'mmapx.repeatedOption',
+        });
+      }
+    });
+  }
+  cmd.commands.forEach(enforceSingleUse);
+}
 
 const FILES_FROM_HELP = 'also the files listed in LIST, one path per line (- reads standard input)';
 
@@ -90,7 +138,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
         .default(DEFAULT_LOCK_WAIT),
     )
     .helpCommand('help [command]', 'show help for a command')
-    .addHelpText('after', `${NUMBERS_HELP}\n${EXIT_HELP}\n`)
+    .addHelpText('after', `${NUMBERS_HELP}\n${REPEAT_HELP}\n${EXIT_HELP}\n`)
     .showSuggestionAfterError(true);
 
   const action =
@@ -148,11 +196,11 @@ ${examples([
     .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
     .option('--files-from <list>', FILES_FROM_HELP)
     .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump) or ips').choices(['native', 'xxd', 'ips']))
-    .option('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded); repeatable', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...')
-    .option('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count')
-    .option('--all', 'replace every match of --find (at least one)')
-    .option('--count <n>', 'replace exactly N matches of --find (a guard: exit 3 otherwise)')
+    .addOption(repeatable('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded)'))
+    .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...'))
+    .addOption(repeatable('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count; the Nth --replace goes with the Nth --find'))
+    .option('--all', 'replace every match of each --find (at least one)')
+    .option('--count <n>', 'replace exactly N matches of each --find (a guard: exit 3 otherwise)')
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
     .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
     .option('--dry-run', 'apply to a private copy-on-write map only: print the changes and the resulting sha256')
@@ -182,6 +230,7 @@ ${examples([
   'mmapx patch fw.bin fix.patch',
   'mmapx patch fw.bin --edit 0x1f40:7405=eb05 --edit 0x2000=9090',
   "mmapx patch fw.bin --find 'e8 ?? ?? ?? ?? 84 c0 74 05' --replace 'e8 00 00 00 00 84 c0 eb 05' --all",
+  'mmapx patch fw.bin --find 7405 --replace eb05 --find 7406 --replace eb06   # two hunks, one each',
   'mmapx patch fw.bin fix.patch --dry-run',
   'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
   'mmapx patch rom.sfc hack.ips --format ips --grow',
@@ -301,7 +350,7 @@ ${examples([
     .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
     .argument('[file...]', 'file(s) to dump')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute)')
+    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute); past the end dumps no bytes and exits 0, as hexdump -C and xxd do')
     .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
     .addOption(
       new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
@@ -407,6 +456,7 @@ ${examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --js
     )
     .action(action(() => import('./commands/completion.js')));
 
+  enforceSingleUse(program);
   ctx.program = program;
   return program;
 }

@@ -22,6 +22,7 @@ import { compilePattern, WindowScanner, type BytePattern } from '../format/searc
 import { armSigbusGuard, windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
 import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
+import { threadsFromEnv } from './threads.js';
 
 /**
  * Bytes a scan maps at a time: large, because each view of a mapping costs V8 a garbage
@@ -81,8 +82,8 @@ function scanChunk(file: FileRef, span: Span, k: number, patterns: readonly Byte
 
 /** How many threads to use for `size` bytes: MMAPX_THREADS, else the cores (at most 4), never more than chunks. */
 export function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): number {
-  const fixed = env.MMAPX_THREADS !== undefined ? Number.parseInt(env.MMAPX_THREADS, 10) : undefined;
-  if (fixed !== undefined && Number.isFinite(fixed) && fixed >= 1) return Math.min(fixed, 64);
+  const fixed = threadsFromEnv(env);
+  if (fixed !== undefined) return fixed;
   if (size < BigInt(PARALLEL_MIN)) return 1;
   let cores = 1;
   try {

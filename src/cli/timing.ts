@@ -69,6 +69,16 @@ export class Timer {
   }
 }
 
+/**
+ * `850 MiB/s`: `bytes` over the milliseconds of the phase that moved them (the copy, the hash,
+ * the dump), not over the whole run: start-up, opening and mapping are not throughput.
+ */
+export function throughput(bytes: bigint | number, phaseMs: number | undefined): string {
+  const seconds = (phaseMs ?? 0) / 1000;
+  const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
+  return `${rate.toFixed(0)} MiB/s`;
+}
+
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }

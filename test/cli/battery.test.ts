@@ -97,7 +97,7 @@ const CASES: Record<string, Case> = {
   'protect rw: no write permission': { args: ['protect', f('nowrite.bin'), 'rw'], status: 1, line: ANY('protect', 'permission denied: mode rw needs read and write permission \\(EACCES\\)'), nobody: true },
   // zero-length files and huge or malformed numbers
   'write: zero-length file': { args: ['write', E, '0', '00'], status: 2, line: ANY('write', 'writing 1 byte at 0x0 ends past the end of the file \\(size 0x0\\); use --grow to extend it') },
-  'hexdump: zero-length file past the end': { args: ['hexdump', E, '-s', '1'], status: 2, line: ANY('hexdump', 'offset 1 is past the end of the file \\(size 0\\)') },
+  'hexdump: zero-length file before the start': { args: ['hexdump', E, '-s', '-1'], status: 2, line: ANY('hexdump', 'offset -1 is before the start of the file \\(size 0\\)') },
   'write: offset 2^63': { args: ['write', D, '9223372036854775808', '00'], status: 2, line: ANY('write', 'out of the signed 64-bit range.*') },
   'write: offset 2^63-1': { args: ['write', D, '9223372036854775807', '00'], status: 2, line: ANY('write', 'offset 9223372036854775807 is past the end of the file \\(size 18\\)') },
   'write: offset -2^63': { args: ['write', D, '-9223372036854775808', '00'], status: 2, line: ANY('write', 'offset -9223372036854775808 is before the start of the file \\(size 18\\)') },
@@ -130,6 +130,15 @@ const CASES: Record<string, Case> = {
   'global: bad --color': { args: ['--color', 'sometimes', 'info', D], status: 2, line: /^mmapx: .*'sometimes' is invalid/ },
   'global: bad --wait': { args: ['--wait', 'soon', 'info', D], status: 2, line: /^mmapx: .*--wait/ },
   'write: missing offset': { args: ['write', D], status: 2, line: ANY('write', "missing required argument 'offset'.*") },
+  // options given twice: a usage error unless repeatable (the whole matrix: repeat-options.test.ts)
+  'write: --expect twice': { args: ['write', D, '0', '00', '--expect', '48', '--expect', 'ff'], status: 2, line: ANY('write', "option '--expect <hex>' given more than once \\(it takes one value\\).*") },
+  'patch: --count twice': { args: ['patch', D, '--find', '6c', '--replace', '4c', '--count', '1', '--count', '3'], status: 2, line: ANY('patch', "option '--count <n>' given more than once.*") },
+  'patch: --find without its --replace': { args: ['patch', D, '--find', '6c', '--replace', '4c', '--find', '6f'], status: 2, line: ANY('patch', '--find and --replace go in pairs: 2 --find but 1 --replace') },
+  'hexdump: -n then --length': { args: ['hd', D, '-n', '1', '--length', '2'], status: 2, line: ANY('hexdump', "option '-n, --length <n>' given more than once.*") },
+  'hash: --algo twice': { args: ['hash', D, '--algo', 'md5', '--algo', 'sha1'], status: 2, line: ANY('hash', "option '--algo <algo>' given more than once.*") },
+  'global: --color always then never': { args: ['--color', 'always', 'info', D, '--color', 'never'], status: 2, line: ANY('info', "option '--color <when>' given more than once.*") },
+  // -0 is the end of the file for every offset: a write there needs --grow, like any write past the end
+  'patch: --edit at -0 without --grow': { args: ['patch', D, '--edit', '-0=00'], status: 2, line: ANY('patch', '--edit #1: the change at 0x12\\.\\.0x13 ends past the end of the file \\(size 0x12\\); growing the file needs --grow') },
   // patch: malformed patches, guards, sizes, files
   'patch: bad hex digit names line and column': { args: ['patch', D, f('bad-digit.patch')], status: 2, line: ANY('patch', "bad-digit\\.patch line 2, col 10: 'z' is not a hex digit") },
   'patch: unknown statement names line and column': {

@@ -180,7 +180,6 @@ describe('native patch format', () => {
     ['0x10: 74 ->', 12, 'no new bytes'],
     ['0x10:', 6, 'no bytes to write'],
     ['00001f40: 7405', 1, 'is not a number (write hex as 0x'],
-    ['-0: 00', 1, '-0 is not an offset'],
     ['0x10 zz: 00', 6, "unexpected 'zz'"],
     ['find e8 ?? (twice): 00', 13, 'expected once, N times or all'],
     ['find e8 (0 times): 00', 10, 'at least 1'],

@@ -236,7 +236,6 @@ describe('plan: --find/--replace and --edit', () => {
     ['0x17:74=eb05', 7, 'an edit keeps the length'],
     ['0x17:=eb', 5, 'no old bytes'],
     ['0x17=', 5, 'no new bytes'],
-    ['-0=00', 0, '-0 is not an offset'],
     ['0x1z=00', 3, "'0x1z' is not an offset ('z' is not a hex digit)"],
     ['--4=00', 1, "'--4' is not an offset"],
   ])('rejects --edit %j at col %i', (spec, at, message) => {

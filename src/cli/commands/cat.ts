@@ -24,7 +24,7 @@ import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { assertCovers } from '../mapped.js';
 import { OutputFile, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
-import { Timer } from '../timing.js';
+import { throughput, Timer } from '../timing.js';
 
 /** Bytes written per write(2): the granularity of the size check before each. */
 const SLICE = 1024 * 1024;
@@ -75,10 +75,8 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     out?.finish();
     timer.lap('copy');
     const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
-    const seconds = timer.total() / 1000;
-    const rate = seconds > 0 ? Number(r.length) / 1048576 / seconds : 0;
     return {
-      summary: `copied ${r.length} byte${r.length === 1n ? '' : 's'} (${rate.toFixed(0)} MiB/s) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
+      summary: `copied ${r.length} byte${r.length === 1n ? '' : 's'} (${throughput(r.length, timer.phases.copy)}) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: { file: path, offset: r.offset, length: r.length, output: target ?? null, timings: timer.json() },
     };

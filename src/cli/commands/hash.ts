@@ -15,7 +15,7 @@ import { parseRange } from '../../format/range.js';
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
-import { Timer } from '../timing.js';
+import { throughput, Timer } from '../timing.js';
 
 interface Digester {
   update(bytes: Uint8Array): void;
@@ -73,11 +73,9 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
     timer.lap('hash');
     const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
     const matched = expected === undefined ? null : expected === digest;
-    const seconds = timer.total() / 1000;
-    const rate = seconds > 0 ? Number(r.length) / 1048576 / seconds : 0;
     return {
       stdout: checksumLine(digest, path),
-      summary: `hashed ${r.length} byte${r.length === 1n ? '' : 's'} (${rate.toFixed(0)} MiB/s) of ${path} ${where} with ${algo} ${timer.describe()}`,
+      summary: `hashed ${r.length} byte${r.length === 1n ? '' : 's'} (${throughput(r.length, timer.phases.hash)}) of ${path} ${where} with ${algo} ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: {
         file: path,

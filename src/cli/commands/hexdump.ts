@@ -12,7 +12,7 @@ import { classify } from '../errors.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
-import { Timer } from '../timing.js';
+import { throughput, Timer } from '../timing.js';
 
 /** What every file of a run shares: the checked options (and the palette, loaded once). */
 interface Job {
@@ -94,7 +94,11 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   let begun = false;
   try {
     const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
-    const start = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size);
+    // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
+    // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
+    // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
+    const resolved = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size, { allowPastEnd: true });
+    const start = size !== undefined && resolved > size ? size : resolved;
     // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
     const avail = size === undefined ? (length as bigint) : size - start;
     const count = length === undefined || length > avail ? avail : length;
@@ -145,14 +149,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     current = undefined;
     dumper.end();
     timer.lap('dump');
-    const seconds = timer.total() / 1000;
-    const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
     if (json) {
       ctx.stdout(several ? `","timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `","timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
     return {
-      summary: `dumped ${bytes} bytes (${rate.toFixed(0)} MiB/s) ${timer.describe()}`,
+      summary: `dumped ${bytes} bytes (${throughput(bytes, timer.phases.dump)}) ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: {},
       printed: false,

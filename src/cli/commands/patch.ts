@@ -135,19 +135,24 @@ function collectSources(patchArg: string | undefined, opts: Record<string, unkno
     patches.push({ hunks: edits.map((spec, i) => parseEditSpec(spec, i + 1)), guards: {} });
     sources.push(`--edit x${edits.length}`);
   }
-  const find = opts.find as string | undefined;
-  const replace = opts.replace as string | undefined;
-  if (find !== undefined || replace !== undefined) {
-    if (find === undefined) throw new InputError('--replace needs --find');
-    if (replace === undefined) throw new InputError('--find needs --replace (to only search, use mmapx find)');
+  // Repeatable in pairs: the Nth --replace goes with the Nth --find; each pair is one hunk.
+  const finds = (opts.find as string[] | undefined) ?? [];
+  const replaces = (opts.replace as string[] | undefined) ?? [];
+  if (finds.length > 0 || replaces.length > 0) {
+    if (finds.length === 0) throw new InputError('--replace needs --find');
+    if (replaces.length === 0) throw new InputError('--find needs --replace (to only search, use mmapx find)');
+    if (finds.length !== replaces.length) {
+      throw new InputError(`--find and --replace go in pairs: ${finds.length} --find but ${replaces.length} --replace`);
+    }
     let count: number | undefined;
     if (opts.count !== undefined) {
       const n = parseNumber(String(opts.count), 'count');
       if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be at least 1`);
       count = Number(n);
     }
-    patches.push({ hunks: [findReplaceHunk(find, replace, { all: !!opts.all, ...(count !== undefined && { count }) })], guards: {} });
-    sources.push('--find/--replace');
+    const expect = { all: !!opts.all, ...(count !== undefined && { count }) };
+    patches.push({ hunks: finds.map((find, i) => findReplaceHunk(find, replaces[i]!, expect, i + 1)), guards: {} });
+    sources.push(finds.length > 1 ? `--find/--replace x${finds.length}` : '--find/--replace');
   } else if (opts.all || opts.count !== undefined) {
     throw new InputError(`${opts.all ? '--all' : '--count'} only goes with --find/--replace`);
   }

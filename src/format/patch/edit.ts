@@ -41,15 +41,15 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   if (isLexError(value)) {
     throw optionError(opt, spec, offAt + (negative ? 1 : 0) + value.at, `${quote(offText)} is not an offset (${value.error})`);
   }
-  if (negative && value === 0n) throw optionError(opt, spec, offAt, '-0 is not an offset (the last byte is -1)');
   const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
   const source = { name: opt, line: occurrence };
-  if (colon < 0) return { kind: 'offset', offset: negative ? -value : value, new: neu, source };
+  const at = { offset: negative ? -value : value, ...(negative && value === 0n && { fromEnd: true }) }; // -0: the end itself
+  if (colon < 0) return { kind: 'offset', ...at, new: neu, source };
   const old = hexOrFail(opt, spec, spec.slice(colon + 1, eq), colon + 1, 'old');
   if (old.length !== neu.length) {
     throw optionError(opt, spec, eq, `old has ${old.length} byte(s) but new has ${neu.length}: an edit keeps the length`);
   }
-  return { kind: 'offset', offset: negative ? -value : value, old, new: neu, source };
+  return { kind: 'offset', ...at, old, new: neu, source };
 }
 
 /**
@@ -57,9 +57,10 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
  * replacement is plain hex of the same length and is written at every match. Without `all` or
  * `count` exactly one match is expected.
  *
+ * @param occurrence 1-based position among the `--find` options (the hunk's `source.line`).
  * @throws {InputError} for bad hex, different lengths, or `all` together with `count`.
  */
-export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}): AnchorHunk {
+export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}, occurrence = 1): AnchorHunk {
   const pattern = parsePatternText(find);
   if (isLexError(pattern)) throw optionError('--find', find, pattern.at, pattern.error);
   if (pattern.bytes.length === 0) throw optionError('--find', find, 0, 'empty pattern');
@@ -75,5 +76,5 @@ export function findReplaceHunk(find: string, replace: string, opts: { all?: boo
     throw new InputError(`--count must be a whole number of at least 1, not ${opts.count}`);
   }
   const expect: MatchCount = opts.all ? 'all' : (opts.count ?? 1);
-  return { kind: 'anchor', pattern, expect, relOffset: 0n, new: neu, source: { name: '--find', line: 1 } };
+  return { kind: 'anchor', pattern, expect, relOffset: 0n, new: neu, source: { name: '--find', line: occurrence } };
 }

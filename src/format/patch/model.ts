@@ -49,6 +49,11 @@ export interface BytePattern {
  * not. Bytes past the current end of the file read as zeros once the file is grown, so a guard
  * there expects zeros.
  */
+/** Whether the hunk's offset counts from the end of the file (`-4`, also `-0`). */
+export function isFromEnd(h: OffsetHunk): boolean {
+  return h.fromEnd === true || h.offset < 0n;
+}
+
 export interface OffsetHunk {
   readonly kind: 'offset';
   /**
@@ -57,6 +62,11 @@ export interface OffsetHunk {
    * refuses them when the patch changes the file size (the end would move between runs).
    */
   readonly offset: bigint;
+  /**
+   * The offset counts back from the end although it is not negative: `-0` (offset 0n) is the end
+   * itself, as everywhere in mmapx. Set only then; a negative offset says it alone.
+   */
+  readonly fromEnd?: boolean;
   /** Expected current bytes (guard), same length as `new`; absent for an unguarded hunk. */
   readonly old?: Uint8Array;
   /** The bytes to write; never empty. */

@@ -200,11 +200,11 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   if (negative) i++;
   const { value, end } = parseNumberAt(line, stmt, i, 'an offset');
   expectEnd(line, stmt.slice(0, colon), end);
-  if (negative && value === 0n) line.fail('-0 is not an offset (the last byte is -1)', first);
   const change = parseChange(line, stmt, colon + 1);
   return {
     kind: 'offset',
     offset: negative ? -value : value,
+    ...(negative && value === 0n && { fromEnd: true }), // -0: the end itself
     ...change,
     source: line.source,
     ...(note !== undefined && { note }),
@@ -279,7 +279,7 @@ function formatChange(h: Hunk): string {
 
 /** One hunk as its native line (no newline). */
 export function formatHunkLine(h: Hunk): string {
-  if (h.kind === 'offset') return `${hex(h.offset)}: ${formatChange(h)}${noteSuffix(h.note)}`;
+  if (h.kind === 'offset') return `${h.offset === 0n && h.fromEnd ? '-0x0' : hex(h.offset)}: ${formatChange(h)}${noteSuffix(h.note)}`;
   const count = h.expect === 'all' ? 'all' : h.expect === 1 ? 'once' : `${h.expect} times`;
   const rel = h.relOffset === 0n ? '' : h.relOffset < 0n ? ` -${hex(-h.relOffset)}` : ` +${hex(h.relOffset)}`;
   return `find ${formatPattern(h.pattern.bytes, h.pattern.mask)} (${count})${rel}: ${formatChange(h)}${noteSuffix(h.note)}`;

@@ -24,7 +24,7 @@
 import { GuardError, InputError } from '../../errors.js';
 import { compilePattern, WindowScanner } from '../search.js';
 import { formatHex, formatPattern, hex } from './lex.js';
-import { describeSource, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
+import { describeSource, isFromEnd, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
 
 /** Read access to the file being patched. */
 export interface FileAccess {
@@ -252,7 +252,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
       anchors.push(h);
       continue;
     }
-    const offset = h.offset < 0n ? size + h.offset : h.offset;
+    const offset = isFromEnd(h) ? size + h.offset : h.offset;
     if (offset < 0n) {
       throw new InputError(
         `${describeSource(h.source)}: offset ${hex(h.offset)} is before the start of the file (size ${hex(size)})`,
@@ -310,7 +310,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
   if (sizeAfter !== size) {
     // "From the end" would mean another place once the file has its new size, and a second run
     // would not find the change applied: refuse the combination.
-    const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && h.offset < 0n);
+    const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && isFromEnd(h));
     if (fromEnd) {
       throw new InputError(
         `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` +
