@@ -58,3 +58,17 @@ export function shrankWhileWriting(path: string | undefined, size: bigint, end: 
 export function shrankSinceOpenError(path: string | undefined, size: bigint, opened: bigint, access: Access): MmapError {
   return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being ${access} (it had ${opened} when opened)`, { path });
 }
+
+/**
+ * ERR_TRUNCATED for a flush of a map that faulted at file offset `offset`: the file shrank under it,
+ * so what was written to the pages past the new end went to throw-away pages and is lost.
+ */
+export function lostWriteError(what: string, fd: number, path: string | undefined, offset: bigint): MmapError {
+  const size = sizeNow(fd);
+  const shrank = size === undefined ? 'the file shrank' : size <= offset ? `the file shrank to ${size} bytes` : `the file was truncated (it has ${size} bytes now)`;
+  return new MmapError(
+    'ERR_TRUNCATED',
+    `${what}: ${shrank} under the map (fault at offset ${hex(offset)}): bytes written past its end were lost, not flushed`,
+    { path, offset },
+  );
+}
