@@ -1,7 +1,7 @@
 // memmap2's API in TypeScript: MmapOptions chooses flags, Mmap / MmapMut own one mapping each.
 // All system calls go through sys/Mapping; this layer checks ranges and picks the protection.
 import { fstatSync } from 'node:fs';
-import { choiceArg, fileArg, safeSizeArg, sizeArg } from './args.js';
+import { choiceArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
 import { type Advice, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
@@ -184,20 +184,20 @@ abstract class MapBase implements Disposable {
 
   /** madvise(2) for the whole map or a range of it (widened to whole pages). `dontneed`, `free` and `remove` may discard data of private maps. */
   advise(advice: Advice, range?: ByteRange): void {
-    if (typeof advice !== 'string') throw new MmapError('ERR_INVALID_ARG', `advice must be a string such as 'willneed' (got ${String(advice)})`, { path: this.m.path });
-    const { offset, length } = this.range(range);
+    if (typeof advice !== 'string') throw invalid('advice', "a name such as 'willneed'", advice, this.m.path);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.advise(advice, offset, length);
   }
 
   /** mlock(2): keep the pages (or a range) in memory. Fails with a clear message when RLIMIT_MEMLOCK refuses. */
   lock(range?: ByteRange): void {
-    const { offset, length } = this.range(range);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.lock(offset, length, true);
   }
 
   /** munlock(2). */
   unlock(range?: ByteRange): void {
-    const { offset, length } = this.range(range);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.lock(offset, length, false);
   }
 
@@ -246,16 +246,13 @@ abstract class MapBase implements Disposable {
   [Symbol.dispose](): void {
     this.m.retire();
   }
+}
 
-  /** @internal Whole map when `range` is absent. */
-  protected range(range?: ByteRange): { offset: number; length: number } {
-    if (range === undefined) return { offset: 0, length: this.m.length };
-    const path = this.m.path;
-    if (typeof range !== 'object' || range === null) {
-      throw new MmapError('ERR_INVALID_ARG', `range must be an object { offset, length } (got ${String(range)})`, { path });
-    }
-    return { offset: safeSizeArg(range.offset, 'offset', path), length: safeSizeArg(range.length, 'length', path) };
-  }
+/** A range argument, checked: the whole map when absent. (Whether it lies inside the map, Mapping checks.) */
+function rangeOf(m: Mapping, range: ByteRange | undefined): { offset: number; length: number } {
+  if (range === undefined) return { offset: 0, length: m.length };
+  if (typeof range !== 'object' || range === null) throw invalid('range', 'an object { offset, length }', range, m.path);
+  return { offset: safeSizeArg(range.offset, 'offset', m.path), length: safeSizeArg(range.length, 'length', m.path) };
 }
 
 /** A read-only (or read-execute) mapping, after memmap2's `Mmap`. */
@@ -336,13 +333,13 @@ export class MmapMut extends MapBase {
    * `ERR_TRUNCATED` as {@link flush} does.
    */
   flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = this.range({ offset, length });
+    const r = rangeOf(this.m, { offset, length });
     return this.m.flush(r.offset, r.length, false);
   }
 
   /** Asynchronous {@link flushRange}; see {@link flushAsync}. */
   flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = this.range({ offset, length });
+    const r = rangeOf(this.m, { offset, length });
     return this.m.flush(r.offset, r.length, true);
   }
 

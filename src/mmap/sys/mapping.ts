@@ -17,9 +17,13 @@
 // Counting. A mapping dropped without retire() is given back only by the FinalizationRegistry, that
 // is after a garbage collection and between event-loop turns: a synchronous loop that drops its maps
 // would reach the kernel's limit of mappings per process (vm.max_map_count) and then fail, or leave
-// V8 itself unable to map memory (SIGABRT). So every range mapped here is counted until it is
-// unmapped, and a new one beyond a budget under that limit is refused with ERR_TOO_MANY_MAPS.
-import { readFileSync } from 'node:fs';
+// V8 itself unable to map memory (SIGABRT). So a new range is refused with ERR_TOO_MANY_MAPS once the
+// process holds three quarters of that limit. The kernel's count (the lines of /proc/self/maps) is
+// read only now and then: each of our mmap, mremap and munmap calls changes it by one at most, so it
+// is read again only after as many calls as there was room left at the last reading. (Placeholders
+// next to each other merge into one kernel mapping, so a loop that unmaps maps whose views are still
+// alive is not refused; a loop that drops its maps is.)
+import { fstatSync, readFileSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { fdArg, sizeArg } from '../args.js';
 import { ReadOnlyBytes } from '../bytes.js';
@@ -105,6 +109,28 @@ export interface MapFault {
 /** Address ranges mapped by this module instance and not yet unmapped (inert placeholders included). */
 let liveRanges = 0;
 let rangeBudget: { budget: number; limit: number } | undefined;
+/** Our mmap/mremap/munmap calls since the kernel's count was last read, and how many may follow before it is read again. */
+let callsSinceCount = 0;
+let callsAllowed: number | undefined;
+
+/** Mappings of this process now (lines of /proc/self/maps); undefined where that cannot be read. */
+function processMappings(): number | undefined {
+  let text: Buffer;
+  try {
+    text = readFileSync('/proc/self/maps');
+  } catch {
+    return undefined;
+  }
+  let lines = 0;
+  for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
+/** One of our calls that may change the process's number of mappings by one. */
+function counted(delta: 1 | -1 | 0): void {
+  liveRanges += delta;
+  callsSinceCount++;
+}
 
 /**
  * How many ranges may be mapped at once: three quarters of vm.max_map_count (read once, on first
@@ -128,11 +154,18 @@ function budget(): { budget: number; limit: number } {
 /** Refuses a new range once the budget is spent, before the kernel or V8 runs out. */
 function reserveRange(path: string | undefined): void {
   const { budget: most, limit } = budget();
-  if (liveRanges < most) return;
+  callsAllowed ??= most;
+  if (callsSinceCount < callsAllowed) return;
+  const now = processMappings() ?? liveRanges;
+  if (now < most) {
+    callsSinceCount = 0;
+    callsAllowed = most - now;
+    return;
+  }
   throw new MmapError(
     'ERR_TOO_MANY_MAPS',
-    `${liveRanges} maps are alive, the most this process allows (3/4 of vm.max_map_count ${limit}): ` +
-      'call unmap() on each map when done with it, or declare it with `using`; a map dropped without unmap() is released only by garbage collection, between event-loop turns',
+    `too many maps: the process has ${now} mappings (${liveRanges} of them mmapx maps still alive), the most it allows itself is ${most} (3/4 of vm.max_map_count ${limit}); ` +
+      'call unmap() on each map when done with it, or declare it with `using`: a map dropped without unmap() is released only by garbage collection, between event-loop turns',
     { path },
   );
 }
@@ -147,7 +180,7 @@ function release(res: Resource): void {
   res.freed = true;
   unguard(res);
   // INVARIANT: nothing in JS can reach [addr, addr+mapLen) any more: owner and view are gone.
-  if (libc().munmap(res.addr, res.mapLen) === 0) liveRanges--;
+  if (libc().munmap(res.addr, res.mapLen) === 0) counted(-1);
 }
 
 function closeFd(res: Resource): void {
@@ -284,13 +317,13 @@ export class Mapping {
       throw hint ? sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length), hint }) : e;
     }
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
-    liveRanges++;
+    counted(1);
     let fd = -1;
     if (req.writeback && req.fd >= 0) {
       fd = lc.fcntlInt(req.fd, c.F_DUPFD_CLOEXEC, 0);
       if (fd < 0) {
         const err = lc.errno();
-        if (lc.munmap(addr, mapLen) === 0) liveRanges--;
+        if (lc.munmap(addr, mapLen) === 0) counted(-1);
         const probe = sysError('fcntl', err);
         // Each shared writable map keeps a descriptor of its own until unmap() (for flushAsync).
         const hint = probe.code === 'EMFILE' ? 'each mutable map holds a descriptor until unmap(): unmap maps when done with them, or declare them with `using`' : undefined;
@@ -421,8 +454,20 @@ export class Mapping {
     this.#checkRange('flush', offset, length);
     // A page found past the end of a file that shrank was replaced by a zero page: what was written
     // there never reaches the file, and msync would report success for the rest.
+    const what = async ? 'flushAsync' : 'flush';
     const lost = this.fault();
-    if (lost && this.#fileOffset >= 0n) throw lostWriteError(async ? 'flushAsync' : 'flush', this.#source, this.#path, lost.offset);
+    if (lost && this.#fileOffset >= 0n) throw lostWriteError(what, this.#source, this.#path, lost.offset, 'fault');
+    // Bytes past a new end inside its last page, or written before the cut, vanish without a fault.
+    if (this.#shared && res.fd >= 0 && length > 0) {
+      const end = this.#fileOffset + BigInt(offset + length);
+      let size: bigint | undefined;
+      try {
+        size = fstatSync(res.fd, { bigint: true }).size;
+      } catch {
+        size = undefined; // msync reports what goes wrong with the descriptor's file
+      }
+      if (size !== undefined && size < end) throw lostWriteError(what, res.fd, this.#path, end, 'end');
+    }
     const c = constants();
     const lc = libc();
     const span = this.#pages(offset, length);
@@ -533,16 +578,16 @@ export class Mapping {
         });
       }
       // INVARIANT: the pages now live at `moved`; [addr, addr+mapLen) is still mapped but empty.
-      liveRanges++;
+      counted(1);
       if (lc.mprotect(moved, res.mapLen, bits) !== 0) {
         const err = lc.errno();
         // Put the pages back where the old view expects them (replacing the empty range).
         if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
-          if (lc.munmap(moved, res.mapLen) === 0) liveRanges--;
+          if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
           this.#placeholder(res);
           this.#retired = true;
         } else {
-          liveRanges--; // moved back over the old range: one range again
+          counted(-1); // moved back over the old range: one range again
         }
         throw this.#protectError(err, prot);
       }
