@@ -187,8 +187,16 @@ function call(name: string, target: Target, args: unknown[]): unknown {
 }
 
 /** The cases: one per callable, parameter and wrong value. */
-function cases(): { name: string; position: number; kind: Kind; value: unknown; args: unknown[] }[] {
-  const out = [];
+interface Case {
+  name: string;
+  position: number;
+  kind: Kind;
+  value: unknown;
+  args: unknown[];
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
   for (const [name, row] of Object.entries(SIGNATURES)) {
     row.params.forEach((kind, position) => {
       for (const value of BAD[kind]) {
