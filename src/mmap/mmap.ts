@@ -47,8 +47,9 @@ function mappableSize(fd: number, path: string | undefined): bigint | undefined 
  * Safety: a file mapping shows the file's current contents. If another process truncates the file
  * while it is mapped, touching the bytes past the new end raises SIGBUS, which kills every mmap
  * program. On Linux x86-64 mmapx absorbs that fault inside its own mappings (see `sigbusGuard()`):
- * the page reads as zeros, writes to it go nowhere, and `fault()` / `assertIntact()` report it, so
- * check them after using the bytes. Elsewhere the process still dies by SIGBUS.
+ * the page reads as zeros, what is written to it stays in that page of this process and never
+ * reaches the file, and `fault()` / `assertIntact()` report it, so check them after using the bytes
+ * (a flush of a mutable map checks by itself). Elsewhere the process still dies by SIGBUS.
  */
 export class MmapOptions {
   #offset = 0n;
@@ -209,7 +210,7 @@ abstract class MapBase implements Disposable {
   /**
    * Whether another process truncated the file under this mapping while it was in use: the file
    * offset of the first access that found no file there (that page then read as zeros, and writes
-   * to it went nowhere) and how many pages were affected. Also answers after `unmap()`.
+   * to it never reached the file) and how many pages were affected. Also answers after `unmap()`.
    * Undefined when nothing happened, for anonymous maps, and where the SIGBUS guard is off.
    */
   fault(): MapFault | undefined {
@@ -343,7 +344,10 @@ export class MmapMut extends MapBase {
     return this.m.flush(r.offset, r.length, true);
   }
 
-  /** Makes the pages read-only. Retires this object; its old `bytes` view becomes inert. */
+  /**
+   * Makes the pages read-only. Retires this object: its old `bytes` view is cut off as after
+   * {@link unmap} (reads zeros, keeps its own writes, never reaches the file or the new map).
+   */
   makeReadOnly(): Mmap {
     return new Mmap(this.m.protect('r'));
   }

@@ -9,7 +9,10 @@ import { shrankError } from './truncation.js';
 /** One window of a scan: `bytes` are the file's bytes starting at file offset `offset`. */
 export interface Window {
   readonly offset: bigint;
-  /** Valid until the scan moves to the next window; afterwards it reads zeros. Copy what you keep. */
+  /**
+   * Valid until the scan moves to the next window; afterwards it is cut off from the file, as after
+   * `unmap()`: it reads zeros (or what was written into it). Copy what you keep.
+   */
   readonly bytes: ReadonlyUint8Array;
   /**
    * Throws ERR_TRUNCATED if a read of this window has faulted so far (the file shrank: those bytes

@@ -6,8 +6,10 @@
 // kills the process with SIGSEGV. So once a view has been handed out, its address range stays
 // mapped until that ArrayBuffer is garbage-collected: on unmap the file mapping is replaced by an
 // inert placeholder (anonymous private zero pages, MAP_FIXED over the same range: the file is
-// released, stale reads see zeros, stale writes go nowhere), and a FinalizationRegistry gives the
-// range back once neither the owner nor the view is alive.
+// released, and a stale view reads zeros; what is written through it lands in those private pages,
+// reads back through that view, and reaches neither the file nor any other map), and a
+// FinalizationRegistry gives the range back once neither the owner nor the view is alive. (A
+// read-only placeholder would make a stale write a SIGSEGV; writes cannot be made to vanish.)
 //
 // Truncation. Every file mapping registers its address range with the SIGBUS guard (sigbus.ts), so
 // that a page found past the end of a file that shrank reads zeros instead of killing the process;
@@ -622,7 +624,7 @@ export class Mapping {
     if (libc().mmap(res.addr, res.mapLen, c.PROT_READ | c.PROT_WRITE, flags, -1, 0n) !== MAP_FAILED) unguard(res);
   }
 
-  /** munmap: retires the mapping. Idempotent. A view handed out earlier reads zeros from now on. */
+  /** munmap: retires the mapping. Idempotent. A view handed out earlier is cut off (see the placeholder). */
   retire(): void {
     if (this.#retired) return;
     this.#retired = true;
