@@ -73,6 +73,24 @@ describe('maps are released without waiting for the event loop (item 16)', () =>
     expect(o.again).toBe(16);
   }, 180_000);
 
+  it('mutable_maps_dropped_in_a_loop_run_out_of_descriptors_with_the_same_advice', () => {
+    const f = file('fds.bin', 'sixteen bytes ok');
+    const r = runModule(
+      `import { openSync } from 'node:fs';
+       import { MmapOptions, MmapError } from $LIB;
+       const fd = openSync(process.argv[1], 'r+');
+       let made = 0, err;
+       try { for (; made < 10_000; made++) new MmapOptions().len(16).mapMut({ fd, path: 'fds.bin' }); } catch (e) { err = e; }
+       console.log(JSON.stringify({ made, isError: err instanceof MmapError, code: err?.code, message: err?.message }));`,
+      { args: [f], prefix: ['sh', '-c', 'ulimit -n 256 && exec "$0" "$@"'] },
+    );
+    expect(r.stderr).toBe('');
+    const o = JSON.parse(r.stdout) as { made: number; isError: boolean; code: string; message: string };
+    expect(o.made).toBeLessThan(256);
+    expect(o).toMatchObject({ isError: true, code: 'EMFILE' });
+    expect(o.message).toBe('fds.bin: fcntl: too many open files: each mutable map holds a descriptor until unmap(): unmap maps when done with them, or declare them with `using` (EMFILE)');
+  });
+
   it('a_loop_that_unmaps_or_uses_using_runs_200k_iterations', () => {
     const f = file('loop.bin', 'sixteen bytes ok');
     const o = survived(
