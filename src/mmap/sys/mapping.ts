@@ -395,7 +395,7 @@ export class Mapping {
     if (this.#view) return this.#view;
     const res = this.#live('bytes');
     if (this.#length === 0) {
-      this.#view = new Uint8Array(0);
+      this.#view = this.#prot === 'rw' ? new Uint8Array(0) : new ReadOnlyBytes(0);
       return this.#view;
     }
     if (this.#length > bufferConstants.MAX_LENGTH) {
