@@ -129,7 +129,7 @@ function processMappings(): number | undefined {
 }
 
 /** One of our calls that may change the process's number of mappings by one. */
-function counted(delta: 1 | -1 | 0): void {
+function counted(delta: 1 | -1): void {
   liveRanges += delta;
   callsSinceCount++;
 }
@@ -170,11 +170,6 @@ function reserveRange(path: string | undefined): void {
       'call unmap() on each map when done with it, or declare it with `using`: a map dropped without unmap() is released only by garbage collection, between event-loop turns',
     { path },
   );
-}
-
-/** Ranges mapped now by this copy of the library, and how many it allows (see ERR_TOO_MANY_MAPS). */
-export function mapCount(): { live: number; budget: number } {
-  return { live: liveRanges, budget: budget().budget };
 }
 
 function release(res: Resource): void {
