@@ -61,6 +61,9 @@ export function sizeArg(value: unknown, what: string, path?: string, max = MAX_O
     return value;
   }
   if (typeof value !== 'number') throw invalid(what, 'a number or bigint', value, path);
+  if (Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `${what} ${value} is past 2^53 and not exact as a number: pass a bigint`, { path });
+  }
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new MmapError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer (got ${value})`, { path });
   }
