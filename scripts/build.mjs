@@ -1,8 +1,10 @@
 // Build: one CommonJS bundle for the CLI (fast start, koffi kept external because it finds its
-// native module with a dynamic require), the library as ESM + CJS bundles, and its .d.ts.
+// native module with a dynamic require), the library as a CJS bundle with an ESM entry over it, and
+// its .d.ts.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { cjsMeta, common, root } from './esbuild-options.mjs';
 
@@ -28,9 +30,18 @@ await Promise.all([
     format: 'cjs',
   }),
   build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.cjs'), format: 'cjs' }),
-  build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.cjs'), format: 'cjs' }),
-  build({ ...common, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.mjs'), format: 'esm' }),
+  // keepNames: users see the classes' own names (`Mmap`, not esbuild's `_Mmap`) in stack traces and logs.
+  build({ ...common, ...cjsMeta, keepNames: true, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.cjs'), format: 'cjs' }),
 ]);
+
+// The ES module entry re-exports the CommonJS build instead of being a second bundle: one copy of the
+// library per process however it is loaded, so one MmapError class (instanceof works across
+// `import` and `require`), one count of live maps and one SIGBUS guard state.
+const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist/lib/index.cjs'))).sort();
+writeFileSync(
+  join(root, 'dist/lib/index.mjs'),
+  `// The library's ES module entry: the CommonJS build (./index.cjs), re-exported by name.\nimport lib from './index.cjs';\nexport const { ${names.join(', ')} } = lib;\n`,
+);
 
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
 writeFileSync(join(root, 'dist/lib/index.d.ts'), "export * from './types/index.js';\n");

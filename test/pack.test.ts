@@ -69,16 +69,65 @@ describe('npm package', () => {
     expect(readFileSync(file, 'utf8')).toBe('Abcdef');
   });
 
+  it('one_mmap_error_class_serves_import_and_require_of_the_package', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module';
+         import * as esm from 'mmapx';
+         const cjs = createRequire(import.meta.url)('mmapx');
+         const caught = (fn) => { try { fn(); } catch (e) { return e; } };
+         const a = caught(() => esm.Mmap.map(-1));
+         const b = caught(() => cjs.windows(0, { windowSize: 0 }));
+         console.log(esm.MmapError === cjs.MmapError, a instanceof cjs.MmapError, b instanceof esm.MmapError, a.code, b.code, esm.Mmap.name);`,
+      ],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true true true ERR_INVALID_ARG ERR_OUT_OF_RANGE Mmap\n');
+  });
+
   it('the_types_check_in_a_typescript_consumer', () => {
     writeFileSync(
       join(consumer, 'use.ts'),
-      `import { MmapMut, MmapOptions, type Mmap } from 'mmapx';
+      `import { createHash } from 'node:crypto';
+       import { MmapMut, MmapOptions, windows, type Mmap, type ReadonlyUint8Array } from 'mmapx';
        const m: MmapMut = new MmapOptions().len(8).mapAnon();
        const bytes: Uint8Array = m.bytes;
+       bytes.set([1]);
        const ro: Mmap = m.makeReadOnly();
        export const n: number = bytes.length + ro.length;
+       // Reading is fine, copies are ordinary arrays, and a cast is the explicit way to a read-only API.
+       const view: ReadonlyUint8Array = ro.bytes;
+       export const sum: number = view.reduce((a, b) => a + b, 0) + view[0]! + view.subarray(1).length;
+       view.slice().fill(1);
+       Buffer.from(view).fill(2);
+       createHash('sha256').update(view as Uint8Array);
+       for (const w of windows(0)) w.bytes.at(0);
        // @ts-expect-error read-only maps expose read-only bytes
-       ro.bytes[0] = 1;`,
+       ro.bytes[0] = 1;
+       // @ts-expect-error no set
+       ro.bytes.set([1]);
+       // @ts-expect-error no fill
+       ro.bytes.fill(1);
+       // @ts-expect-error no copyWithin
+       ro.bytes.copyWithin(0, 1);
+       // @ts-expect-error no reverse
+       ro.bytes.reverse();
+       // @ts-expect-error no sort
+       ro.bytes.sort();
+       // @ts-expect-error a subarray is read-only too
+       ro.bytes.subarray(1).fill(1);
+       // @ts-expect-error callbacks get the read-only array
+       ro.bytes.forEach((_v, _i, all) => all.fill(0));
+       // @ts-expect-error not assignable to Uint8Array without a cast
+       export const widened: Uint8Array = ro.bytes;
+       for (const w of windows(0)) {
+         // @ts-expect-error windows are read-only maps
+         w.bytes.fill(0);
+       }`,
     );
     const tsc = spawnSync(
       process.execPath,

@@ -89,7 +89,7 @@ export class MappedReader implements FileAccess {
       this.#end = offset + len;
     }
     const at = Number(offset - this.#start);
-    return this.#map.bytes.subarray(at, at + length);
+    return this.#map.bytes.subarray(at, at + length) as Uint8Array;
   }
 
   #small: Buffer | undefined;
@@ -388,8 +388,8 @@ export function hashPass(
   if (before || after) {
     for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
       if (stop?.()) throw new Error('the hash was stopped');
-      before?.update(w.bytes);
-      if (after) feed(after, w.bytes, w.offset);
+      before?.update(w.bytes as Uint8Array);
+      if (after) feed(after, w.bytes as Uint8Array, w.offset);
       progress?.(w.offset + BigInt(w.bytes.length));
     }
   }

@@ -73,7 +73,7 @@ function scanChunk(file: FileRef, span: Span, k: number, patterns: readonly Byte
         const n = end - w.offset < BigInt(w.bytes.length) ? Number(end - w.offset) : w.bytes.length;
         const list = at[i]!;
         const limit = keep[i]!;
-        scanners[i]!.scan(w.bytes.subarray(0, n), w.offset, limit > 0 ? (p) => void (list.length < limit && list.push(p)) : undefined);
+        scanners[i]!.scan(w.bytes.subarray(0, n) as Uint8Array, w.offset, limit > 0 ? (p) => void (list.length < limit && list.push(p)) : undefined);
       }
     }
   }

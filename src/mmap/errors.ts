@@ -11,6 +11,10 @@ export type MmapErrorCode =
   | 'ERR_INVALID_ARG'
   /** The file shrank (or its pages could not be read) while mapped; see `MmapMut.fault()`. */
   | 'ERR_TRUNCATED'
+  /** Too many maps are alive at once: `unmap()` (or `using`) the ones you are done with. */
+  | 'ERR_TOO_MANY_MAPS'
+  /** A mutating method was called on the bytes of a read-only map. */
+  | 'ERR_READ_ONLY'
   | (string & {});
 
 export interface MmapErrorDetails {
@@ -28,10 +32,25 @@ export interface MmapErrorDetails {
 }
 
 /**
+ * Marks MmapError instances. A registered symbol, so that every copy of the class in a process (the
+ * CommonJS and ES module builds, a bundled copy, another version) recognises the others' errors.
+ */
+const BRAND: unique symbol = Symbol.for('mmapx.MmapError') as never;
+
+/**
  * The one error type of the core library. `message` is one line; the fields let callers compose
  * their own (the CLI prints `mmapx: <command>: <path>: <reason> (<code>)`).
+ *
+ * `err instanceof MmapError` holds for errors made by any copy of mmapx loaded in the process
+ * (`import` and `require` of the package, a bundle), since it checks a brand, not the prototype.
  */
 export class MmapError extends Error {
+  /** True for errors made by any copy of this class, whichever module instance made them. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== MmapError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   readonly code: MmapErrorCode;
   readonly syscall: string | undefined;
   readonly errno: number | undefined;
@@ -61,6 +80,7 @@ export class MmapError extends Error {
     return this.errno !== undefined;
   }
 }
+Object.defineProperty(MmapError.prototype, BRAND, { value: true });
 
 let errorMap: Map<number, [string, string]> | undefined;
 

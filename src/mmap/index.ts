@@ -1,4 +1,5 @@
 // The core library: memory maps over libc, after the Rust crate memmap2.
+export type { ReadonlyUint8Array } from './bytes.js';
 export { MmapError, type MmapErrorCode } from './errors.js';
 export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, type Size } from './mmap.js';
 export {

@@ -1,7 +1,9 @@
 // memmap2's API in TypeScript: MmapOptions chooses flags, Mmap / MmapMut own one mapping each.
 // All system calls go through sys/Mapping; this layer checks ranges and picks the protection.
 import { fstatSync } from 'node:fs';
-import { MmapError } from './errors.js';
+import { choiceArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
+import type { ReadonlyUint8Array } from './bytes.js';
+import { MmapError, sysError } from './errors.js';
 import { type Advice, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
@@ -17,38 +19,21 @@ export interface ByteRange {
   length: Size;
 }
 
-function toBig(n: Size, what: string): bigint {
-  if (typeof n === 'bigint') {
-    if (n < 0n) throw new MmapError('ERR_OUT_OF_RANGE', `${what} must not be negative (got ${n})`);
-    return n;
+/** fstat(2) of a descriptor checked by fileArg; a failure (EBADF: not open) is an MmapError with its errno. */
+export function statFd(fd: number, path: string | undefined) {
+  try {
+    return fstatSync(fd, { bigint: true });
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).errno;
+    if (typeof errno !== 'number') throw err;
+    // Node reports errno negated (libuv's convention).
+    throw sysError('fstat', Math.abs(errno), { path });
   }
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer (got ${n})`);
-  }
-  return BigInt(n);
-}
-
-function toSafe(n: Size, what: string): number {
-  const b = toBig(n, what);
-  if (b > BigInt(Number.MAX_SAFE_INTEGER)) throw new MmapError('ERR_OUT_OF_RANGE', `${what} ${b} is too large`);
-  return Number(b);
-}
-
-function fileOf(file: FileLike): { fd: number; path: string | undefined } {
-  if (typeof file === 'number') return { fd: file, path: undefined };
-  const p = file.path;
-  return { fd: file.fd, path: p === undefined ? undefined : p instanceof URL ? p.pathname : String(p) };
 }
 
 /** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
 function mappableSize(fd: number, path: string | undefined): bigint | undefined {
-  let st;
-  try {
-    st = fstatSync(fd, { bigint: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EBADF';
-    throw new MmapError(code, `fstat: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`, { path, syscall: 'fstat' });
-  }
+  const st = statFd(fd, path);
   if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
   if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
   if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
@@ -62,8 +47,9 @@ function mappableSize(fd: number, path: string | undefined): bigint | undefined 
  * Safety: a file mapping shows the file's current contents. If another process truncates the file
  * while it is mapped, touching the bytes past the new end raises SIGBUS, which kills every mmap
  * program. On Linux x86-64 mmapx absorbs that fault inside its own mappings (see `sigbusGuard()`):
- * the page reads as zeros, writes to it go nowhere, and `fault()` / `assertIntact()` report it, so
- * check them after using the bytes. Elsewhere the process still dies by SIGBUS.
+ * the page reads as zeros, what is written to it stays in that page of this process and never
+ * reaches the file, and `fault()` / `assertIntact()` report it, so check them after using the bytes
+ * (a flush of a mutable map checks by itself). Elsewhere the process still dies by SIGBUS.
  */
 export class MmapOptions {
   #offset = 0n;
@@ -72,13 +58,13 @@ export class MmapOptions {
 
   /** File offset of the first mapped byte. Any value: the map starts at the page below it. */
   offset(n: Size): this {
-    this.#offset = toBig(n, 'offset');
+    this.#offset = sizeArg(n, 'offset');
     return this;
   }
 
   /** Number of bytes to map. Defaults to the rest of the file (required for devices and `mapAnon`). */
   len(n: Size): this {
-    this.#len = toBig(n, 'len');
+    this.#len = sizeArg(n, 'len');
     return this;
   }
 
@@ -89,7 +75,7 @@ export class MmapOptions {
   }
 
   #request(file: FileLike, prot: Protection, shared: boolean, writeback = false) {
-    const { fd, path } = fileOf(file);
+    const { fd, path } = fileArg(file);
     const size = mappableSize(fd, path);
     const offset = this.#offset;
     let len = this.#len;
@@ -116,7 +102,7 @@ export class MmapOptions {
     return Mapping.map({
       fd,
       offset,
-      length: toSafe(len, 'len'),
+      length: safeSizeArg(len, 'len', path),
       prot,
       shared,
       populate: this.#populate,
@@ -152,18 +138,28 @@ export class MmapOptions {
 
   /** Anonymous private zero-filled memory of `len` bytes (0 if unset). */
   mapAnon(): MmapMut {
-    const length = toSafe(this.#len ?? 0n, 'len');
+    const length = safeSizeArg(this.#len ?? 0n, 'len');
     return new MmapMut(Mapping.map({ fd: -1, offset: 0n, length, prot: 'rw', shared: false, populate: this.#populate }));
   }
 }
 
-/** What every mapping can do, whatever its protection. */
+/**
+ * What every mapping can do, whatever its protection.
+ *
+ * Release: a map holds kernel resources (an address range, and for `mapMut` a descriptor) until
+ * `unmap()`. Call it when done, or declare the map with `using` (it is `Disposable`). A map dropped
+ * without it is released only after garbage collection, between event-loop turns, so a synchronous
+ * loop that drops its maps fails with ERR_TOO_MANY_MAPS once too many are alive.
+ */
 abstract class MapBase implements Disposable {
   /** @internal */
   protected readonly m: Mapping;
 
-  /** @internal Use {@link MmapOptions}. */
+  /** @internal Use {@link MmapOptions} (or `Mmap.map`, `MmapMut.mapMut`, `MmapMut.mapAnon`). */
   constructor(m: Mapping) {
+    if (!(m instanceof Mapping)) {
+      throw new MmapError('ERR_INVALID_ARG', `maps are made by MmapOptions, Mmap.map(), MmapMut.mapMut() or MmapMut.mapAnon(), not with new ${new.target.name}()`);
+    }
     this.m = m;
   }
 
@@ -189,19 +185,20 @@ abstract class MapBase implements Disposable {
 
   /** madvise(2) for the whole map or a range of it (widened to whole pages). `dontneed`, `free` and `remove` may discard data of private maps. */
   advise(advice: Advice, range?: ByteRange): void {
-    const { offset, length } = this.range(range);
+    if (typeof advice !== 'string') throw invalid('advice', "a name such as 'willneed'", advice, this.m.path);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.advise(advice, offset, length);
   }
 
   /** mlock(2): keep the pages (or a range) in memory. Fails with a clear message when RLIMIT_MEMLOCK refuses. */
   lock(range?: ByteRange): void {
-    const { offset, length } = this.range(range);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.lock(offset, length, true);
   }
 
   /** munlock(2). */
   unlock(range?: ByteRange): void {
-    const { offset, length } = this.range(range);
+    const { offset, length } = rangeOf(this.m, range);
     this.m.lock(offset, length, false);
   }
 
@@ -213,7 +210,7 @@ abstract class MapBase implements Disposable {
   /**
    * Whether another process truncated the file under this mapping while it was in use: the file
    * offset of the first access that found no file there (that page then read as zeros, and writes
-   * to it went nowhere) and how many pages were affected. Also answers after `unmap()`.
+   * to it never reached the file) and how many pages were affected. Also answers after `unmap()`.
    * Undefined when nothing happened, for anonymous maps, and where the SIGBUS guard is off.
    */
   fault(): MapFault | undefined {
@@ -226,6 +223,7 @@ abstract class MapBase implements Disposable {
    * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now.
    */
   assertIntact(access: Access = 'read'): void {
+    choiceArg(access, 'access', ['read', 'written'] as const, this.m.path);
     const f = this.m.fault();
     if (f) throw faultError(this.m.sourceFd, this.m.path, f.offset, access);
   }
@@ -236,22 +234,26 @@ abstract class MapBase implements Disposable {
   }
 
   /**
-   * Unmaps. Idempotent. A `bytes` view taken earlier stays safe to touch: it reads zeros and its
-   * writes go nowhere (the range holds an inert placeholder until the view is garbage-collected).
+   * Unmaps at once (the file is released). Idempotent. A `bytes` view taken earlier stays safe to
+   * touch, but is cut off from the file: its range now holds private zero pages of this process
+   * (until the view is garbage-collected), so it reads zeros, and what is written into it stays
+   * there, seen by that stale view only, and never reaches the file or any other map.
    */
   unmap(): void {
     this.m.retire();
   }
 
+  /** `using map = ...` unmaps when the block ends: the same as {@link unmap}. */
   [Symbol.dispose](): void {
     this.m.retire();
   }
+}
 
-  /** @internal Whole map when `range` is absent. */
-  protected range(range?: ByteRange): { offset: number; length: number } {
-    if (!range) return { offset: 0, length: this.m.length };
-    return { offset: toSafe(range.offset, 'offset'), length: toSafe(range.length, 'length') };
-  }
+/** A range argument, checked: the whole map when absent. (Whether it lies inside the map, Mapping checks.) */
+function rangeOf(m: Mapping, range: ByteRange | undefined): { offset: number; length: number } {
+  if (range === undefined) return { offset: 0, length: m.length };
+  if (typeof range !== 'object' || range === null) throw invalid('range', 'an object { offset, length }', range, m.path);
+  return { offset: safeSizeArg(range.offset, 'offset', m.path), length: safeSizeArg(range.length, 'length', m.path) };
 }
 
 /** A read-only (or read-execute) mapping, after memmap2's `Mmap`. */
@@ -262,11 +264,12 @@ export class Mmap extends MapBase {
   }
 
   /**
-   * The mapped bytes, zero-copy. Read-only: the type forbids writes, and a write from untyped code
-   * is a protection fault, as in C.
+   * The mapped bytes, zero-copy and read-only. The type has no way to write; at run time `set`,
+   * `fill`, `copyWithin`, `reverse` and `sort` throw ERR_READ_ONLY. What still faults (SIGSEGV, as
+   * in C): an index write from untyped code or through a cast, and a new view over `buffer`.
    */
-  get bytes(): Readonly<Uint8Array> {
-    return this.m.view();
+  get bytes(): ReadonlyUint8Array {
+    return this.m.view() as ReadonlyUint8Array;
   }
 
   /** Makes the pages writable (needs a read-write descriptor for shared maps). Retires this object. */
@@ -307,7 +310,11 @@ export class MmapMut extends MapBase {
     return this.m.view();
   }
 
-  /** msync(MS_SYNC) of the whole map: returns when the data is on disk. */
+  /**
+   * msync(MS_SYNC) of the whole map: returns when the data is on disk.
+   * @throws MmapError `ERR_TRUNCATED` naming the file offset, before syncing anything, when the file
+   * shrank under the map (see {@link fault}): what was written past the new end was lost.
+   */
   flush(): void {
     this.m.flush(0, this.m.length, false);
   }
@@ -323,19 +330,24 @@ export class MmapMut extends MapBase {
   /**
    * msync(MS_SYNC) of `length` bytes at `offset` (relative to the map; any alignment, widened to pages).
    * @returns the file range actually synced (page-aligned).
+   * @throws MmapError `ERR_OUT_OF_RANGE` (with `offset` and `length`) for a range outside the map;
+   * `ERR_TRUNCATED` as {@link flush} does.
    */
   flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = this.range({ offset, length });
+    const r = rangeOf(this.m, { offset, length });
     return this.m.flush(r.offset, r.length, false);
   }
 
   /** Asynchronous {@link flushRange}; see {@link flushAsync}. */
   flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = this.range({ offset, length });
+    const r = rangeOf(this.m, { offset, length });
     return this.m.flush(r.offset, r.length, true);
   }
 
-  /** Makes the pages read-only. Retires this object; its old `bytes` view becomes inert. */
+  /**
+   * Makes the pages read-only. Retires this object: its old `bytes` view is cut off as after
+   * {@link unmap} (reads zeros, keeps its own writes, never reaches the file or the new map).
+   */
   makeReadOnly(): Mmap {
     return new Mmap(this.m.protect('r'));
   }

@@ -58,3 +58,19 @@ export function shrankWhileWriting(path: string | undefined, size: bigint, end: 
 export function shrankSinceOpenError(path: string | undefined, size: bigint, opened: bigint, access: Access): MmapError {
   return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being ${access} (it had ${opened} when opened)`, { path });
 }
+
+/**
+ * ERR_TRUNCATED for a flush of a map whose file shrank under it: an access faulted at file offset
+ * `offset` (`fault`), so what was written to the pages past the new end went to throw-away pages;
+ * or the flushed range ends at `offset` past the file's end (`end`), so the page cache holds nothing
+ * of its bytes past that end to write back. Either way they are lost, and the flush says so.
+ */
+export function lostWriteError(what: string, fd: number, path: string | undefined, offset: bigint, kind: 'fault' | 'end'): MmapError {
+  const size = sizeNow(fd);
+  const shrank = size === undefined ? 'the file shrank' : size <= offset ? `the file shrank to ${size} bytes` : `the file was cut (it has ${size} bytes now)`;
+  const where = kind === 'fault' ? `fault at offset ${hex(offset)}` : `the flushed range ends at ${hex(offset)}`;
+  return new MmapError('ERR_TRUNCATED', `${what}: ${shrank} under the map (${where}): bytes written past its end were lost, not flushed`, {
+    path,
+    offset: kind === 'fault' || size === undefined ? offset : size,
+  });
+}

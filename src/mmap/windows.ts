@@ -1,15 +1,19 @@
 // Scanning a file of any size with flat memory: map a bounded window, hand it out, unmap it, move on.
-import { fstatSync } from 'node:fs';
+import { fileArg, invalid, optionsArg, safeSizeArg, sizeArg } from './args.js';
+import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError } from './errors.js';
-import { type FileLike, MmapOptions, type Size } from './mmap.js';
+import { type FileLike, MmapOptions, type Size, statFd } from './mmap.js';
 import { pageSize } from './sys/index.js';
 import { shrankError } from './truncation.js';
 
 /** One window of a scan: `bytes` are the file's bytes starting at file offset `offset`. */
 export interface Window {
   readonly offset: bigint;
-  /** Valid until the scan moves to the next window; afterwards it reads zeros. Copy what you keep. */
-  readonly bytes: Readonly<Uint8Array>;
+  /**
+   * Valid until the scan moves to the next window; afterwards it is cut off from the file, as after
+   * `unmap()`: it reads zeros (or what was written into it). Copy what you keep.
+   */
+  readonly bytes: ReadonlyUint8Array;
   /**
    * Throws ERR_TRUNCATED if a read of this window has faulted so far (the file shrank: those bytes
    * read as zeros). A consumer that emits output while it reads can call it before each write.
@@ -22,7 +26,7 @@ export interface WindowOptions {
   offset?: Size;
   /** Bytes to scan (default: to the end of the file). Past the end is an error. */
   length?: Size;
-  /** Bytes per window, rounded up to whole pages (default 16 MiB); a window is at most this plus `overlap`. */
+  /** Bytes per window, at least 1, rounded up to whole pages (default 16 MiB); a window is at most this plus `overlap`. */
   windowSize?: number;
   /** Bytes each window repeats from the end of the previous one, for matches that straddle windows. */
   overlap?: number;
@@ -45,27 +49,52 @@ export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
  * @throws MmapError for ranges past the end and for files that cannot be mapped; `ERR_TRUNCATED`
  * when the file shrank under the scan (naming the offset).
  */
-export function* windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
-  const fd = typeof file === 'number' ? file : file.fd;
-  const path = typeof file === 'number' || file.path === undefined ? undefined : file.path instanceof URL ? file.path.pathname : String(file.path);
-  const before = fstatSync(fd, { bigint: true });
-  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
-  const device = (before.isCharacterDevice() || before.isBlockDevice()) && options.length !== undefined;
-  const start = BigInt(options.offset ?? 0);
-  const size = device ? start + BigInt(options.length ?? 0) : before.size;
-  if (start < 0n || start > size) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`);
+export function windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
+  // Checked here, at the call, not when the generator first runs.
+  const { fd, path } = fileArg(file);
+  const opts = optionsArg(options);
+  const start = opts.offset === undefined ? 0n : sizeArg(opts.offset, 'offset', path);
+  const length = opts.length === undefined ? undefined : sizeArg(opts.length, 'length', path);
+  const windowSize = opts.windowSize === undefined ? DEFAULT_WINDOW_SIZE : safeSizeArg(opts.windowSize, 'windowSize', path);
+  if (windowSize < 1) throw new MmapError('ERR_OUT_OF_RANGE', `windowSize must be at least 1 (got ${windowSize})`, { path });
+  const overlap = opts.overlap === undefined ? 0 : safeSizeArg(opts.overlap, 'overlap', path);
+  if (opts.populate !== undefined && typeof opts.populate !== 'boolean') throw invalid('populate', 'a boolean', opts.populate, path);
+  const page = BigInt(pageSize());
+  const win = ((BigInt(windowSize) + page - 1n) / page) * page;
+  if (BigInt(overlap) >= win) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `overlap ${overlap} must be smaller than the window (${win} bytes: windowSize ${windowSize} rounded up to whole pages)`, {
+      path,
+    });
   }
-  const length = options.length === undefined ? size - start : BigInt(options.length);
-  if (length < 0n || length > size - start) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${length} ends past the end of the file (size ${size})`);
+  return scan(file, fd, path, start, length, win, BigInt(overlap), opts.populate !== false);
+}
+
+function* scan(
+  file: FileLike,
+  fd: number,
+  path: string | undefined,
+  start: bigint,
+  requested: bigint | undefined,
+  win: bigint,
+  overlap: bigint,
+  populate: boolean,
+): Generator<Window, void, undefined> {
+  const before = statFd(fd, path);
+  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
+  const device = (before.isCharacterDevice() || before.isBlockDevice()) && requested !== undefined;
+  const size = device ? start + (requested ?? 0n) : before.size;
+  if (start > size) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`, { path, offset: start, length: requested });
+  }
+  const length = requested === undefined ? size - start : requested;
+  if (length > size - start) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${length} ends past the end of the file (size ${size})`, {
+      path,
+      offset: start,
+      length,
+    });
   }
   const page = BigInt(pageSize());
-  const win = ((BigInt(options.windowSize ?? DEFAULT_WINDOW_SIZE) + page - 1n) / page) * page;
-  const overlap = BigInt(options.overlap ?? 0);
-  if (overlap < 0n || overlap >= win) {
-    throw new MmapError('ERR_INVALID_ARG', `overlap ${overlap} must be smaller than the window (${win})`);
-  }
   const end = start + length;
   // `boundary` walks the non-overlapping window edges; each window reaches back `overlap` bytes.
   let boundary = start;
@@ -75,13 +104,13 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
     const stop = limit < end ? limit : end;
     const from = boundary - overlap > start ? boundary - overlap : start;
     // Still the same file (a descriptor closed and reused would not be), and still long enough?
-    const now = fstatSync(fd, { bigint: true });
+    const now = statFd(fd, path);
     if (now.dev !== before.dev || now.ino !== before.ino) {
       throw new MmapError('ERR_INVALID_ARG', 'the descriptor now refers to another file (closed and reused during the scan?)', { path });
     }
     if (!device && now.size < stop) throw shrankError(path, now.size, boundary);
     const opts = new MmapOptions().offset(from).len(stop - from);
-    if (options.populate !== false) opts.populate();
+    if (populate) opts.populate();
     const map = opts.map(file);
     try {
       yield { offset: from, bytes: map.bytes, assertIntact: () => map.assertIntact('read') };
@@ -94,7 +123,7 @@ export function* windows(file: FileLike, options: WindowOptions = {}): Generator
   }
   // The last window's tail may have read zeros past a new end without faulting.
   if (length > 0n && !device) {
-    const after = fstatSync(fd, { bigint: true }).size;
+    const after = statFd(fd, path).size;
     if (after < end) throw shrankError(path, after, end, 'end');
   }
 }

@@ -11,6 +11,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, pageSize } from '../../src/index.js';
+import { ReadOnlyBytes } from '../../src/mmap/bytes.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
@@ -431,6 +432,45 @@ describe('files that cannot be mapped', () => {
       expect(thrown(() => Mmap.map(fd)).code).toBe('ERR_INVALID_ARG');
       const m = new MmapOptions().len(page).mapCopyReadOnly(fd);
       expect(m.bytes.every((b) => b === 0)).toBe(true);
+      m.unmap();
+    });
+  });
+});
+
+describe('read-only bytes, in process (safe: over ordinary memory, or empty)', () => {
+  const mutators: [string, (b: Uint8Array) => unknown][] = [
+    ['set', (b) => b.set([1])],
+    ['fill', (b) => b.fill(1)],
+    ['copyWithin', (b) => b.copyWithin(0, 1)],
+    ['reverse', (b) => b.reverse()],
+    ['sort', (b) => b.sort()],
+    ['subarray().fill', (b) => b.subarray(1).fill(1)],
+  ];
+
+  it.each(mutators)('%s_throws_err_read_only_and_changes_nothing', (name, fn) => {
+    const b = new ReadOnlyBytes(Uint8Array.from([3, 1, 2]).buffer);
+    const e = thrown(() => fn(b));
+    expect(e.code).toBe('ERR_READ_ONLY');
+    expect(e.message).toMatch(new RegExp(`^${name.replace(/^subarray\(\)\./, '')}: the bytes of a read-only map cannot be written`));
+    expect([...b]).toEqual([3, 1, 2]);
+  });
+
+  it('copies_are_ordinary_arrays_and_subarrays_stay_read_only', () => {
+    const b = new ReadOnlyBytes(Uint8Array.from([3, 1, 2]).buffer);
+    for (const copy of [b.slice(), b.map((x) => x + 1), b.filter(() => true), b.toSorted(), b.toReversed(), b.with(0, 9)]) {
+      expect(copy.constructor).toBe(Uint8Array);
+    }
+    expect(b.subarray(1)).toBeInstanceOf(ReadOnlyBytes);
+    expect([...b.subarray(1)]).toEqual([1, 2]);
+  });
+
+  it('an_empty_read_only_map_hands_out_read_only_bytes_too', () => {
+    const p = file('');
+    withFd(p, 'r', (fd) => {
+      const m = Mmap.map(fd);
+      expect(m.bytes).toBeInstanceOf(ReadOnlyBytes);
+      expect(thrown(() => (m.bytes as Uint8Array).set([])).code).toBe('ERR_READ_ONLY');
+      expect(MmapMut.mapAnon(0).bytes.constructor).toBe(Uint8Array);
       m.unmap();
     });
   });

@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MmapError, MmapOptions, pageSize, windows } from '../../src/index.js';
+import { MmapError, MmapOptions, pageSize, type ReadonlyUint8Array, windows } from '../../src/index.js';
 import { DARWIN, LINUX, platformConstants } from '../../src/mmap/sys/index.js';
 import { requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -111,7 +111,7 @@ describe('windowed scan', () => {
   it('stopping_early_unmaps_the_current_window', () => {
     const fd = openSync(p, 'r');
     try {
-      let kept: Readonly<Uint8Array> | undefined;
+      let kept: ReadonlyUint8Array | undefined;
       for (const w of windows(fd, { windowSize: page })) {
         kept = w.bytes;
         break;

@@ -60,7 +60,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     for (const w of windows(file, { offset: r.offset, length: r.length })) {
       ctx.progress.update(w.offset - r.offset); // once per window
       for (let at = 0; at < w.bytes.length; at += SLICE) {
-        const slice = w.bytes.subarray(at, at + SLICE);
+        const slice = w.bytes.subarray(at, at + SLICE) as Uint8Array;
         const end = w.offset + BigInt(at + slice.length);
         covers(end);
         try {

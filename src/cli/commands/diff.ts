@@ -154,8 +154,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
       let mapA: Mmap | undefined;
       try {
         mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
-        const va = mapA ? mapA.bytes : new Uint8Array(0);
-        const vb = mapB.bytes;
+        const va = mapA ? (mapA.bytes as Uint8Array) : new Uint8Array(0);
+        const vb = mapB.bytes as Uint8Array;
         hashA?.update(va);
         hashB?.update(vb);
         const text = format === 'cmp' ? formatCmpWindow(va, vb, off, width) : undefined;
@@ -181,7 +181,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         const len = size - off < win ? size - off : win;
         const m = new MmapOptions().offset(off).len(len).populate().map(f);
         try {
-          h.update(m.bytes);
+          h.update(m.bytes as Uint8Array);
           m.assertIntact('read');
           assertCovers(f, off + len);
         } finally {

@@ -96,7 +96,7 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
         if (max === undefined || matches.length + printed < max) matches.push(at);
       };
       for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
-        scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
+        scanner.scan(w.bytes as Uint8Array, w.offset, countOnly ? undefined : keep);
         // Matches from pages past a new end (zeros) are void: check the window before using them.
         w.assertIntact();
         assertCovers(file, w.offset + BigInt(w.bytes.length));

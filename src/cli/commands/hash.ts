@@ -65,7 +65,7 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
     ctx.progress.phase(`hash ${path}`, r.length);
     let done = 0n;
     for (const w of windows(file, { offset: r.offset, length: r.length })) {
-      d.update(w.bytes);
+      d.update(w.bytes as Uint8Array);
       done += BigInt(w.bytes.length);
       ctx.progress.update(done); // once per window
     }

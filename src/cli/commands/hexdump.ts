@@ -142,7 +142,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     ctx.progress.phase(`hexdump ${path}`, count);
     for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
       current = w;
-      dumper.push(w.bytes);
+      dumper.push(w.bytes as Uint8Array);
       bytes += BigInt(w.bytes.length);
       ctx.progress.update(bytes); // once per 16 MiB window
     }

@@ -1,6 +1,7 @@
 // Advisory whole-file locks with flock(2). A lock belongs to the open file description: it is
 // released when the last descriptor of it is closed, and two opens of the same file (even in one
 // process) contend. Only cooperating programs see it; it does not stop anyone from writing.
+import { choiceArg, fdArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { constants, libc } from './libc.js';
 
@@ -15,6 +16,8 @@ export type LockResult = 'locked' | 'busy' | 'unsupported';
  * @throws MmapError for failures other than contention and filesystems without locks.
  */
 export function tryLockFile(fd: number, kind: LockKind): LockResult {
+  fdArg(fd);
+  choiceArg(kind, 'kind', ['shared', 'exclusive'] as const);
   const c = constants();
   const lc = libc();
   if (lc.flock(fd, (kind === 'shared' ? c.LOCK_SH : c.LOCK_EX) | c.LOCK_NB) === 0) return 'locked';
@@ -27,6 +30,7 @@ export function tryLockFile(fd: number, kind: LockKind): LockResult {
 
 /** Releases a lock taken with {@link tryLockFile} (closing the descriptor does it too). */
 export function unlockFile(fd: number): void {
+  fdArg(fd);
   const lc = libc();
   if (lc.flock(fd, constants().LOCK_UN) !== 0) throw sysError('flock', lc.errno());
 }

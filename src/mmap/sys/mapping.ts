@@ -6,16 +6,31 @@
 // kills the process with SIGSEGV. So once a view has been handed out, its address range stays
 // mapped until that ArrayBuffer is garbage-collected: on unmap the file mapping is replaced by an
 // inert placeholder (anonymous private zero pages, MAP_FIXED over the same range: the file is
-// released, stale reads see zeros, stale writes go nowhere), and a FinalizationRegistry gives the
-// range back once neither the owner nor the view is alive.
+// released, and a stale view reads zeros; what is written through it lands in those private pages,
+// reads back through that view, and reaches neither the file nor any other map), and a
+// FinalizationRegistry gives the range back once neither the owner nor the view is alive. (A
+// read-only placeholder would make a stale write a SIGSEGV; writes cannot be made to vanish.)
 //
 // Truncation. Every file mapping registers its address range with the SIGBUS guard (sigbus.ts), so
 // that a page found past the end of a file that shrank reads zeros instead of killing the process;
 // `fault()` tells the caller it happened and where. A range leaves the guard when it stops being
 // backed by the file (placeholder) or is unmapped; its last record stays readable through `fault()`.
-import { readFileSync } from 'node:fs';
+//
+// Counting. A mapping dropped without retire() is given back only by the FinalizationRegistry, that
+// is after a garbage collection and between event-loop turns: a synchronous loop that drops its maps
+// would reach the kernel's limit of mappings per process (vm.max_map_count) and then fail, or leave
+// V8 itself unable to map memory (SIGABRT). So a new range is refused with ERR_TOO_MANY_MAPS once the
+// process holds three quarters of that limit. The kernel's count (the lines of /proc/self/maps) is
+// read only now and then: each of our mmap, mremap and munmap calls changes it by one at most, so it
+// is read again only after as many calls as there was room left at the last reading. (Placeholders
+// next to each other merge into one kernel mapping, so a loop that unmaps maps whose views are still
+// alive is not refused; a loop that drops its maps is.)
+import { fstatSync, readFileSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
+import { fdArg, sizeArg } from '../args.js';
+import { ReadOnlyBytes } from '../bytes.js';
 import { MmapError, sysError } from '../errors.js';
+import { lostWriteError } from '../truncation.js';
 import type { Advice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
 import { type RangeFault, faultedRangeError, guardRange, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
@@ -93,12 +108,76 @@ export interface MapFault {
   count: number;
 }
 
+/** Address ranges mapped by this module instance and not yet unmapped (inert placeholders included). */
+let liveRanges = 0;
+let rangeBudget: { budget: number; limit: number } | undefined;
+/** Our mmap/mremap/munmap calls since the kernel's count was last read, and how many may follow before it is read again. */
+let callsSinceCount = 0;
+let callsAllowed: number | undefined;
+
+/** Mappings of this process now (lines of /proc/self/maps); undefined where that cannot be read. */
+function processMappings(): number | undefined {
+  let text: Buffer;
+  try {
+    text = readFileSync('/proc/self/maps');
+  } catch {
+    return undefined;
+  }
+  let lines = 0;
+  for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
+/** One of our calls that may change the process's number of mappings by one. */
+function counted(delta: 1 | -1): void {
+  liveRanges += delta;
+  callsSinceCount++;
+}
+
+/**
+ * How many ranges may be mapped at once: three quarters of vm.max_map_count (read once, on first
+ * need), leaving the rest to V8, Node.js and the host program; 65530, the kernel's default, where
+ * it cannot be read.
+ */
+function budget(): { budget: number; limit: number } {
+  if (rangeBudget === undefined) {
+    let limit = 65530;
+    try {
+      const n = Number.parseInt(readFileSync('/proc/sys/vm/max_map_count', 'latin1'), 10);
+      if (Number.isSafeInteger(n) && n > 0) limit = n;
+    } catch {
+      // not Linux, or no procfs: the default
+    }
+    rangeBudget = { budget: Math.floor((limit * 3) / 4), limit };
+  }
+  return rangeBudget;
+}
+
+/** Refuses a new range once the budget is spent, before the kernel or V8 runs out. */
+function reserveRange(path: string | undefined): void {
+  const { budget: most, limit } = budget();
+  callsAllowed ??= most;
+  if (callsSinceCount < callsAllowed) return;
+  const now = processMappings() ?? liveRanges;
+  if (now < most) {
+    callsSinceCount = 0;
+    callsAllowed = most - now;
+    return;
+  }
+  throw new MmapError(
+    'ERR_TOO_MANY_MAPS',
+    `too many maps: the process has ${now} mappings (${liveRanges} of them mmapx maps still alive), the most it allows itself is ${most} (3/4 of vm.max_map_count ${limit}); ` +
+      'call unmap() on each map when done with it, or declare it with `using`: a map dropped without unmap() is released only by garbage collection, between event-loop turns',
+    { path },
+  );
+}
+
 function release(res: Resource): void {
   if (res.freed || res.ownerAlive || res.viewAlive) return;
   res.freed = true;
   unguard(res);
   // INVARIANT: nothing in JS can reach [addr, addr+mapLen) any more: owner and view are gone.
-  libc().munmap(res.addr, res.mapLen);
+  if (libc().munmap(res.addr, res.mapLen) === 0) counted(-1);
 }
 
 function closeFd(res: Resource): void {
@@ -135,16 +214,23 @@ function roundUp(n: number, page: number): number {
   return Math.ceil(n / page) * page;
 }
 
-/** Why mmap/mprotect failed, in words people understand. */
-function protectionHint(code: string, prot: Protection, shared: boolean, fd: number): string | undefined {
-  if (code === 'EACCES') {
-    if (fd < 0) return undefined;
-    if (prot === 'rw' && shared) return 'a shared writable map needs the file open for reading and writing';
-    return 'the file is not open for reading';
-  }
-  if (code === 'EPERM' && prot === 'rx') {
+/**
+ * Why mmap(2) or mprotect(2) refused protection `prot`, in words people understand: the one
+ * diagnosis for mapping with a protection (`mapExec`) and changing to it (`makeExec`).
+ * An executable mapping of a file on a noexec mount is EPERM from mmap but EACCES from mprotect
+ * (the map lost VM_MAYEXEC when it was made); a map that exists was made from a readable
+ * descriptor, so EACCES from mprotect is never "not open for reading".
+ */
+function protectionHint(syscall: 'mmap' | 'mprotect', code: string, prot: Protection, shared: boolean, fileBacked: boolean): string | undefined {
+  if (prot === 'rx' && fileBacked && (code === 'EPERM' || (code === 'EACCES' && syscall === 'mprotect'))) {
     return 'executable mappings are refused: the filesystem is mounted noexec, or a security policy forbids it';
   }
+  if (code === 'EACCES') {
+    if (!fileBacked) return undefined;
+    if (prot === 'rw' && shared) return 'a shared writable map needs the file open for reading and writing';
+    return syscall === 'mmap' ? 'the file is not open for reading' : undefined;
+  }
+  if (code === 'EPERM' && prot === 'rx') return 'executable memory is refused by a security policy';
   if (code === 'ENODEV') {
     return 'this kind of file cannot be memory-mapped (directory, FIFO, socket, procfs/sysfs or other special file)';
   }
@@ -216,6 +302,7 @@ export class Mapping {
     // file or range gets a real mapping that is never touched, and files that cannot be mapped at
     // all (procfs, FIFOs, directories) still fail here, with the kernel's own error.
     const mapLen = roundUp(Math.max(req.length + delta, 1), page);
+    reserveRange(req.path);
     let flags = req.shared ? c.MAP_SHARED : c.MAP_PRIVATE;
     if (req.fd < 0) flags |= c.MAP_ANONYMOUS;
     if (req.populate) flags |= c.MAP_POPULATE;
@@ -223,17 +310,21 @@ export class Mapping {
     if (addr === MAP_FAILED) {
       const err = lc.errno();
       const e = sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length) });
-      const hint = protectionHint(e.code, req.prot, req.shared, req.fd);
+      const hint = protectionHint('mmap', e.code, req.prot, req.shared, req.fd >= 0);
       throw hint ? sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length), hint }) : e;
     }
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
+    counted(1);
     let fd = -1;
     if (req.writeback && req.fd >= 0) {
       fd = lc.fcntlInt(req.fd, c.F_DUPFD_CLOEXEC, 0);
       if (fd < 0) {
         const err = lc.errno();
-        lc.munmap(addr, mapLen);
-        throw sysError('fcntl', err, { path: req.path });
+        if (lc.munmap(addr, mapLen) === 0) counted(-1);
+        const probe = sysError('fcntl', err);
+        // Each shared writable map keeps a descriptor of its own until unmap() (for flushAsync).
+        const hint = probe.code === 'EMFILE' ? 'each mutable map holds a descriptor until unmap(): unmap maps when done with them, or declare them with `using`' : undefined;
+        throw sysError('fcntl', err, { path: req.path, hint });
       }
     }
     // INVARIANT: a file range is guarded from before any view of it exists until it is unmapped or replaced.
@@ -291,12 +382,15 @@ export class Mapping {
     return this.#res;
   }
 
-  /** The exposed bytes, zero-copy. Created once; stays safe to touch after the mapping is retired. */
+  /**
+   * The exposed bytes, zero-copy: a {@link ReadOnlyBytes} unless the pages are writable. Created
+   * once; stays safe to touch after the mapping is retired.
+   */
   view(): Uint8Array {
     if (this.#view) return this.#view;
     const res = this.#live('bytes');
     if (this.#length === 0) {
-      this.#view = new Uint8Array(0);
+      this.#view = this.#prot === 'rw' ? new Uint8Array(0) : new ReadOnlyBytes(0);
       return this.#view;
     }
     if (this.#length > bufferConstants.MAX_LENGTH) {
@@ -310,7 +404,7 @@ export class Mapping {
     // INVARIANT: from here on [addr, addr+mapLen) stays mapped (file or placeholder) until `ab` is collected.
     res.viewAlive = true;
     registry.register(ab, { res, kind: 'view' });
-    this.#view = new Uint8Array(ab);
+    this.#view = this.#prot === 'rw' ? new Uint8Array(ab) : new ReadOnlyBytes(ab);
     return this.#view;
   }
 
@@ -333,7 +427,7 @@ export class Mapping {
       throw new MmapError(
         'ERR_OUT_OF_RANGE',
         `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`,
-        { path: this.#path },
+        { path: this.#path, offset: BigInt(offset), length: BigInt(length) },
       );
     }
   }
@@ -355,6 +449,22 @@ export class Mapping {
   flush(offset: number, length: number, async: boolean): { offset: bigint; length: number } {
     const res = this.#live('flush');
     this.#checkRange('flush', offset, length);
+    // A page found past the end of a file that shrank was replaced by a zero page: what was written
+    // there never reaches the file, and msync would report success for the rest.
+    const what = async ? 'flushAsync' : 'flush';
+    const lost = this.fault();
+    if (lost && this.#fileOffset >= 0n) throw lostWriteError(what, this.#source, this.#path, lost.offset, 'fault');
+    // Bytes past a new end inside its last page, or written before the cut, vanish without a fault.
+    if (this.#shared && res.fd >= 0 && length > 0) {
+      const end = this.#fileOffset + BigInt(offset + length);
+      let size: bigint | undefined;
+      try {
+        size = fstatSync(res.fd, { bigint: true }).size;
+      } catch {
+        size = undefined; // msync reports what goes wrong with the descriptor's file
+      }
+      if (size !== undefined && size < end) throw lostWriteError(what, res.fd, this.#path, end, 'end');
+    }
     const c = constants();
     const lc = libc();
     const span = this.#pages(offset, length);
@@ -376,9 +486,12 @@ export class Mapping {
   advise(advice: Advice, offset: number, length: number): void {
     const res = this.#live('advise');
     this.#checkRange('advise', offset, length);
-    const value = constants().advice[advice];
+    const table = constants().advice;
+    const value = typeof advice === 'string' && Object.hasOwn(table, advice) ? table[advice] : undefined;
     if (value === undefined) {
-      throw new MmapError('ERR_INVALID_ARG', `advice "${advice}" is not available on ${process.platform}`);
+      throw new MmapError('ERR_INVALID_ARG', `advice ${typeof advice === 'string' ? `"${advice}"` : String(advice)} is not available on ${process.platform} (known: ${Object.keys(table).join(', ')})`, {
+        path: this.#path,
+      });
     }
     const span = this.#pages(offset, length);
     const lc = libc();
@@ -452,6 +565,7 @@ export class Mapping {
       if (c.MREMAP_DONTUNMAP === undefined || c.MREMAP_MAYMOVE === undefined || c.MREMAP_FIXED === undefined) {
         throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'protection change of a viewed mapping needs mremap(2)');
       }
+      reserveRange(this.#path);
       const moved = lc.mremap(res.addr, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_DONTUNMAP, null);
       if (moved === MAP_FAILED) {
         const err = lc.errno();
@@ -461,13 +575,16 @@ export class Mapping {
         });
       }
       // INVARIANT: the pages now live at `moved`; [addr, addr+mapLen) is still mapped but empty.
+      counted(1);
       if (lc.mprotect(moved, res.mapLen, bits) !== 0) {
         const err = lc.errno();
         // Put the pages back where the old view expects them (replacing the empty range).
         if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
-          lc.munmap(moved, res.mapLen);
+          if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
           this.#placeholder(res);
           this.#retired = true;
+        } else {
+          counted(-1); // moved back over the old range: one range again
         }
         throw this.#protectError(err, prot);
       }
@@ -488,7 +605,7 @@ export class Mapping {
 
   #protectError(errno: number, prot: Protection): MmapError {
     const probe = sysError('mprotect', errno);
-    const hint = protectionHint(probe.code, prot, this.#shared, this.#fileOffset < 0n ? -1 : 0);
+    const hint = protectionHint('mprotect', probe.code, prot, this.#shared, this.#fileOffset >= 0n);
     return sysError('mprotect', errno, { path: this.#path, hint });
   }
 
@@ -502,7 +619,7 @@ export class Mapping {
     if (libc().mmap(res.addr, res.mapLen, c.PROT_READ | c.PROT_WRITE, flags, -1, 0n) !== MAP_FAILED) unguard(res);
   }
 
-  /** munmap: retires the mapping. Idempotent. A view handed out earlier reads zeros from now on. */
+  /** munmap: retires the mapping. Idempotent. A view handed out earlier is cut off (see the placeholder). */
   retire(): void {
     if (this.#retired) return;
     this.#retired = true;
@@ -531,8 +648,12 @@ export function startWriteback(fd: number): boolean {
   return libc().sync_file_range(fd, 0n, 0n, flag) === 0;
 }
 
-/** Access mode of an open descriptor, from fcntl(F_GETFL). */
+/**
+ * Access mode of an open descriptor, from fcntl(F_GETFL).
+ * @throws MmapError ERR_INVALID_ARG for anything but a descriptor number; EBADF for a closed one.
+ */
 export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
+  fdArg(fd);
   const c = constants();
   const lc = libc();
   const fl = lc.fcntlInt(fd, c.F_GETFL, 0);
@@ -547,6 +668,9 @@ export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
  * A length of 0 means "to the end of the file".
  */
 export function cachestat(fd: number, offset: bigint, length: bigint): CacheStat | undefined {
+  fdArg(fd);
+  offset = sizeArg(offset, 'offset');
+  length = sizeArg(length, 'length');
   const c = constants();
   if (c.SYS_cachestat === undefined) return undefined;
   const lc = libc();
