@@ -4,6 +4,7 @@ export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, ty
 export {
   type Advice,
   type CacheStat,
+  type FileSizeLimit,
   type LockKind,
   type LockResult,
   type MapFault,
@@ -13,6 +14,7 @@ export {
   armSigbusGuard,
   cachestat,
   fdAccessMode,
+  fileSizeLimit,
   pageSize,
   sigbusGuard,
   tryLockFile,

@@ -52,7 +52,7 @@ import type { BytePattern } from '../../format/search.js';
 import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
-import { assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
 import {
   createJournal,
   discardJournal,
@@ -449,6 +449,9 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
     const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
+    // A size past the filesystem's largest file or `ulimit -f` fails here, dry run or not: before
+    // the hash pass reads (or zero-fills) its way to it, and before the journal.
+    if (plan.sizeAfter > plan.sizeBefore) assertCanGrow(file, plan.sizeAfter);
     timer.lap('plan');
     const c = counts(plan);
     const base = {
@@ -730,7 +733,11 @@ function shared(list: readonly Pending[], phase: string, work: (list: readonly P
 function writeFile(ctx: Context, p: Pending): WriteReport {
   const { file, plan, timer } = p;
   if (plan.sizeAfter !== plan.sizeBefore) {
-    ftruncateSync(file.fd, Number(plan.sizeAfter));
+    try {
+      ftruncateSync(file.fd, Number(plan.sizeAfter));
+    } catch (err) {
+      throw fsError(err, `cannot resize the file to ${plan.sizeAfter} bytes`);
+    }
     timer.lap('resize');
   }
   // Each range is written only if it still holds the bytes the journal saved.
