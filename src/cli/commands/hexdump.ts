@@ -10,6 +10,7 @@ import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { Timer } from '../timing.js';
@@ -89,6 +90,7 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
 async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
   const { format, offset, length, json, several, opts } = job;
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
@@ -111,10 +113,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     let dumper;
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},"hex":"`);
+      const warned = ctx.warningsJson(path).warnings;
+      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
       begun = true;
     } else if (json) {
-      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
+      const warned = ctx.warningsJson(path).warnings;
+      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
