@@ -123,13 +123,13 @@ function parseChange(line: Line, stmt: string, start: number): { old?: Uint8Arra
   return { old, new: neu };
 }
 
-function parseNumberAt(line: Line, stmt: string, start: number, what: string): { value: bigint; end: number } {
+function parseNumberAt(line: Line, stmt: string, start: number, what: string, negated = false): { value: bigint; end: number } {
   const i = skipBlank(stmt, start);
   let end = i;
   while (end < stmt.length && /[0-9a-zA-Z_.]/.test(stmt[end]!)) end++;
   const token = stmt.slice(i, end);
   if (token === '') line.fail(`expected ${what}`, i);
-  const value = parseUnsigned(token);
+  const value = parseUnsigned(token, negated);
   if (isLexError(value)) line.fail(`${quote(token)} is not a number (${value.error})`, i + value.at);
   return { value, end };
 }
@@ -172,7 +172,7 @@ function parseAnchor(line: Line, stmt: string, start: number, note: string | und
   let relOffset = 0n;
   if (head[i] === '+' || head[i] === '-') {
     const sign = head[i] === '-' ? -1n : 1n;
-    const { value, end } = parseNumberAt(line, head, i + 1, 'a relative offset after the sign');
+    const { value, end } = parseNumberAt(line, head, i + 1, 'a relative offset after the sign', sign < 0n);
     relOffset = sign * value;
     i = end;
   }
@@ -198,7 +198,7 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   let i = first;
   const negative = stmt[i] === '-';
   if (negative) i++;
-  const { value, end } = parseNumberAt(line, stmt, i, 'an offset');
+  const { value, end } = parseNumberAt(line, stmt, i, 'an offset', negative);
   expectEnd(line, stmt.slice(0, colon), end);
   if (negative && value === 0n) line.fail('-0 is not an offset (the last byte is -1)', first);
   const change = parseChange(line, stmt, colon + 1);
