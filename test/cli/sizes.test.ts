@@ -125,6 +125,20 @@ describe('impossible sizes are one line, exit 2, before any work', () => {
   });
 });
 
+describe('impossible counts', () => {
+  it('patch --count past 2^53-1 says the limit, exit 2, untouched', () => {
+    for (const [count, line] of [
+      ['9007199254740993', /--count 9007199254740993 must be at most 2\^53-1$/],
+      ['0x7ffffffffffffffe', /--count 0x7ffffffffffffffe must be at most 2\^53-1$/],
+      ['10000000000000000000', /bad count "10000000000000000000": .* out of the signed 64-bit range/],
+    ] as const) {
+      const f = file();
+      const before = fingerprint(f);
+      expectRefusedUntouched(mmapx(['patch', f, '--find', '41', '--replace', '42', '--count', count], { timeout: HANG }), 2, line, f, before);
+    }
+  });
+});
+
 describe.skipIf(!ROOT_USER)('impossible offsets on a device (mknod in a temporary directory)', () => {
   // A private zero device: reading it is harmless, and nothing here gets as far as mapping it.
   const dev = join(dir, 'zero');

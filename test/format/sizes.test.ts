@@ -44,6 +44,13 @@ describe('patch readers: numbers past the signed 64-bit range are parse errors',
     expect(parseNativePatch('-0x8000000000000000: 11\n', 'p').hunks[0]).toMatchObject({ offset: -(INT64_MAX + 1n) });
   });
 
+  it('native: a match count past 2^53-1 says so (not "must be at least 1")', () => {
+    expect(inputError(() => parseNativePatch('find 41 (9007199254740992 times): 42\n', 'p')).message).toBe(
+      'p line 1, col 10: match count 9007199254740992 is past the largest mmapx counts (2^53-1)',
+    );
+    expect(inputError(() => parseNativePatch('find 41 (0 times): 42\n', 'p')).message).toMatch(/must be at least 1/);
+  });
+
   it('xxd and hexdump -C dumps: offsets of any length, never converted whole when absurd', () => {
     expect(parseDump('7ffffffffffffff0: 4142  AB\n', 'd').runs[0]!.offset).toBe(INT64_MAX - 15n);
     expect(inputError(() => parseDump('8000000000000000: 4142  AB\n', 'd')).message).toBe(

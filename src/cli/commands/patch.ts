@@ -143,7 +143,7 @@ function collectSources(patchArg: string | undefined, opts: Record<string, unkno
     let count: number | undefined;
     if (opts.count !== undefined) {
       const n = parseNumber(String(opts.count), 'count');
-      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be at least 1`);
+      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be ${n < 1n ? 'at least 1' : 'at most 2^53-1'}`);
       count = Number(n);
     }
     patches.push({ hunks: [findReplaceHunk(find, replace, { all: !!opts.all, ...(count !== undefined && { count }) })], guards: {} });
