@@ -149,6 +149,8 @@ describe.skipIf(!ROOT_USER)('impossible offsets on a device (mknod in a temporar
     'hash --force DEV --range V:1': (v) => ['hash', '--force', dev, '--range', `${v}:1`],
     'flush --force DEV --range 0:V': (v) => ['flush', '--force', dev, '--range', `0:${v}`],
     'write --force DEV V 11': (v) => ['write', '--force', dev, v, '11'],
+    'hexdump --force DEV -s V -n 16': (v) => ['hexdump', '--force', dev, '-s', v, '-n', '16'],
+    'hexdump --force DEV -n V (no end to stop at)': (v) => ['hexdump', '--force', dev, '-n', v],
   };
   for (const [name, args] of Object.entries(cases)) {
     for (const [sizeName, size] of SIZES) {

@@ -4,7 +4,7 @@
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
-import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { pageSize, type Window, windows } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
@@ -100,6 +100,10 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
     const avail = size === undefined ? (length as bigint) : size - start;
     const count = length === undefined || length > avail ? avail : length;
+    // A device has no size to stop at: its range stops at the largest offset mmapx handles.
+    if (size === undefined && start + count > MAX_FILE_SIZE) {
+      throw new InputError(`${formatOffset(start)}..${formatOffset(start + count)} ends past the largest offset mmapx handles (${MAX_FILE_SIZE_TEXT})`);
+    }
     pageSize(); // loads the FFI, timed on its own
     timer.lap('ffi');
 
