@@ -14,6 +14,19 @@ export interface GlobalOptions {
   progress?: boolean;
 }
 
+/**
+ * Something the user should know about a file the command read, though the command did its work:
+ * a line on stderr as it is found, and an entry of `warnings` in the --json report.
+ */
+export interface Warning {
+  /** What kind: `PENDING_JOURNAL` (an interrupted patch's journal is beside the file). */
+  readonly code: string;
+  readonly file: string;
+  readonly message: string;
+  /** The journal's path, for `PENDING_JOURNAL`. */
+  readonly journal?: string;
+}
+
 export class Context {
   readonly globals: GlobalOptions;
   readonly streams: Streams;
@@ -32,6 +45,8 @@ export class Context {
    * terminal), so errors and summaries always start on a clean line.
    */
   progress: Progress = Progress.off();
+  /** Warnings given so far (see {@link warn}), for the --json report. */
+  readonly warnings: Warning[] = [];
 
   constructor(globals: GlobalOptions, streams: Streams, env: NodeJS.ProcessEnv) {
     this.globals = globals;
@@ -47,6 +62,24 @@ export class Context {
   stderr(data: Uint8Array | string): void {
     this.progress.clear();
     writeAll(this.streams.stderrFd, data);
+  }
+
+  /**
+   * Prints `mmapx: <command>: <file>: warning: <message>` on stderr now (also with -q and --json,
+   * like an error line) and keeps the warning for the --json report. The same warning about the
+   * same file (listed twice) is given once.
+   */
+  warn(w: Warning): void {
+    if (this.warnings.some((o) => o.code === w.code && o.file === w.file)) return;
+    this.warnings.push(w);
+    const where = [this.command, w.file].filter((p) => p !== undefined).join(': ');
+    this.stderr(`mmapx: ${where}: warning: ${w.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  }
+
+  /** The warnings about `file` (all of them without it), as the --json report's `warnings`, or nothing. */
+  warningsJson(file?: string): { warnings?: Warning[] } {
+    const list = file === undefined ? this.warnings : this.warnings.filter((w) => w.file === file);
+    return list.length > 0 ? { warnings: list } : {};
   }
 }
 

@@ -2,8 +2,10 @@
 // must not be mapped, and errors that say what is wrong in one line.
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { OperationError } from '../errors.js';
+import { MAX_FILE_SIZE } from '../format/number.js';
 import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
+import { fileSizeLimit } from '../mmap/index.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { type LockKind, lockFile } from './lock.js';
 
@@ -182,12 +184,27 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
  */
 export function targetRange(file: OpenFile, range: Range | undefined): ResolvedRange {
   const fromStart = range !== undefined && !range.start.fromEnd && (range.kind === 'length' || (range.end !== null && !range.end.fromEnd));
-  const size = fromStart && file.size === undefined ? BigInt(Number.MAX_SAFE_INTEGER) : knownSize(file);
-  return range ? resolveRange(range, size) : { offset: 0n, length: size };
+  const device = fromStart && file.size === undefined;
+  const size = device ? MAX_FILE_SIZE : knownSize(file);
+  return range ? resolveRange(range, size, { sizeIsLimit: device }) : { offset: 0n, length: size };
 }
 
 /** The size, or an error for devices opened with --force (whose size fstat cannot tell). */
 export function knownSize(file: OpenFile): bigint {
   if (file.size === undefined) throw new OperationError('the size of a device is unknown here: give an explicit length or range');
   return file.size;
+}
+
+/**
+ * Refuses, before anything changes, to grow `file` to `size` bytes past the largest file its
+ * filesystem holds or the process's file size limit (`ulimit -f`): ftruncate would fail there with
+ * EFBIG, and everything before it (planning, hashing the would-be result) would be work for
+ * nothing. Sizes past 2^53-1 (MAX_FILE_SIZE) are refused earlier, as input errors.
+ * @throws OperationError (exit 1, EFBIG) naming the limit.
+ */
+export function assertCanGrow(file: OpenFile, size: bigint): void {
+  const limit = fileSizeLimit(file.fd, size);
+  if (limit === undefined) return;
+  const whose = limit.by === 'filesystem' ? 'its filesystem holds files of at most' : 'the file size limit of this process (ulimit -f) is';
+  throw new OperationError(`cannot grow the file to ${size} bytes: ${whose} ${limit.bytes} bytes`, 'EFBIG');
 }

@@ -14,7 +14,7 @@ function printResult(ctx: Context, r: Result): ExitCode {
   const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
     const error = failed ? { exitCode: code, error: { message: r.error, code: r.errorCode ?? null, path: ctx.path ?? null } } : {};
-    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...error }));
+    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...ctx.warningsJson(), ...error }));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
     if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
@@ -104,7 +104,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     const path = err instanceof MmapError && err.path !== undefined ? err.path : ctx.path;
     try {
       if (ctx.globals.json) {
-        ctx.stdout(jsonLine({ command: ctx.command, ok: false, exitCode: report.exitCode, error: { message: report.message, code: report.code ?? null, path: path ?? null } }));
+        ctx.stdout(
+          jsonLine({ command: ctx.command, ok: false, exitCode: report.exitCode, ...ctx.warningsJson(), error: { message: report.message, code: report.code ?? null, path: path ?? null } }),
+        );
       }
       ctx.stderr(`${errorLine(report, ctx.command, path)}\n`);
       if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);

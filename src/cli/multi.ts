@@ -257,7 +257,7 @@ function printFileResult(ctx: Context, path: string, r: Result, code: ExitCode, 
   if (ctx.globals.json) {
     if (!r.printed) {
       const error = failed ? { error: { message: r.error, code: r.errorCode ?? null, path } } : {};
-      ctx.stdout(jsonText({ path, command: ctx.command, ok: code === EXIT_OK, exitCode: code, ...r.json, ...error }));
+      ctx.stdout(jsonText({ path, command: ctx.command, ok: code === EXIT_OK, exitCode: code, ...r.json, ...ctx.warningsJson(path), ...error }));
     }
   } else if (!r.printed) {
     if (r.stdout) ctx.stdout(r.stdout);
@@ -272,7 +272,7 @@ function printFileError(ctx: Context, path: string, err: unknown): ExitCode {
   const where = err instanceof MmapError && err.path !== undefined ? err.path : path;
   if (ctx.globals.json) {
     const error = { message: report.message, code: report.code ?? null, path: where };
-    ctx.stdout(jsonText({ path, command: ctx.command, ok: false, exitCode: report.exitCode, error }));
+    ctx.stdout(jsonText({ path, command: ctx.command, ok: false, exitCode: report.exitCode, ...ctx.warningsJson(path), error }));
   }
   ctx.stderr(`${errorLine(report, ctx.command, where)}\n`);
   if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);

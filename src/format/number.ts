@@ -19,6 +19,14 @@ import { badChar, badInput, shown } from './quote.js';
 export const INT64_MIN = -(1n << 63n);
 /** Largest value a number may have: 2^63 − 1, the top of a signed 64-bit `off_t`. */
 export const INT64_MAX = (1n << 63n) - 1n;
+/**
+ * The largest size mmapx gives a file: 2^53 − 1 bytes (8 PiB). Node's file calls (ftruncate,
+ * positioned reads) and the core's map offsets and lengths take JavaScript numbers, exact up to
+ * here. Only filesystems of 8 EiB files (XFS, Btrfs, tmpfs) hold more; ext4 holds 16 TiB.
+ */
+export const MAX_FILE_SIZE = (1n << 53n) - 1n;
+/** How {@link MAX_FILE_SIZE} reads in messages. */
+export const MAX_FILE_SIZE_TEXT = '0x1fffffffffffff = 2^53-1 bytes';
 
 /** Size suffix letters (either case), each a power of 1024 given as a shift; undefined for others. */
 function suffixShift(ch: string): bigint | undefined {

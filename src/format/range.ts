@@ -16,7 +16,7 @@
  */
 
 import { InputError } from '../errors.js';
-import { INT64_MAX, formatSizeLike, scanLength, scanOffset, type Offset } from './number.js';
+import { INT64_MAX, MAX_FILE_SIZE_TEXT, formatSizeLike, scanLength, scanOffset, type Offset } from './number.js';
 import { badChar, badInput, shown } from './quote.js';
 
 /** `OFFSET:LENGTH` (or `:LENGTH`). */
@@ -111,6 +111,11 @@ export interface ResolveRangeOptions {
    * still an error. Takes precedence over `allowPastEnd`.
    */
   clamp?: boolean;
+  /**
+   * `fileSize` is no file's size but the largest offset mmapx handles (a device, whose size is
+   * unknown): a range past it is said to be past that limit, not past the end of a file.
+   */
+  sizeIsLimit?: boolean;
 }
 
 /**
@@ -129,7 +134,7 @@ export function resolveRange(range: Range, fileSize: bigint, options: ResolveRan
     range.kind === 'length' ? start + range.length : range.end === null ? fileSize : absolute(range.end);
   const fail = (problem: string): InputError =>
     new InputError(`range ${shown(range.text)} ${problem}`, { token: range.text });
-  const size = `(size ${formatSizeLike(range.text, fileSize)})`;
+  const size = options.sizeIsLimit ? `(${MAX_FILE_SIZE_TEXT})` : `(size ${formatSizeLike(range.text, fileSize)})`;
 
   if (end < start) throw fail(`ends before it starts ${size}`);
   if (options.clamp) {
@@ -143,8 +148,9 @@ export function resolveRange(range: Range, fileSize: bigint, options: ResolveRan
   if (options.allowPastEnd) {
     if (length > INT64_MAX - start) throw fail('ends past the largest possible file offset (2^63-1)');
   } else {
-    if (start > fileSize) throw fail(`starts past the end of the file ${size}`);
-    if (length > fileSize - start) throw fail(`ends past the end of the file ${size}`);
+    const limit = options.sizeIsLimit ? 'the largest offset mmapx handles' : 'the end of the file';
+    if (start > fileSize) throw fail(`starts past ${limit} ${size}`);
+    if (length > fileSize - start) throw fail(`ends past ${limit} ${size}`);
   }
   return { offset: start, length };
 }

@@ -5,6 +5,7 @@ export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, ty
 export {
   type Advice,
   type CacheStat,
+  type FileSizeLimit,
   type LockKind,
   type LockResult,
   type MapFault,
@@ -14,6 +15,7 @@ export {
   armSigbusGuard,
   cachestat,
   fdAccessMode,
+  fileSizeLimit,
   pageSize,
   sigbusGuard,
   tryLockFile,

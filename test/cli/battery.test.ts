@@ -41,6 +41,7 @@ beforeAll(async () => {
   writeFileSync(f('garbage.hex'), 'garbage here\n');
   writeFileSync(f('overlap.patch'), '0x1: 65 6c -> 45 4c\n0x2: 6c 6c -> 4c 4c\n');
   writeFileSync(f('past-end.patch'), '0x10: 02 ff -> 02 fe\n0x12: 41\n');
+  writeFileSync(f('size-2e64.patch'), 'size after 18446744073709551617\n');
   // File lists for --files-from.
   writeFileSync(f('files.list'), `${f('data.bin')}\n`);
   writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
@@ -170,13 +171,20 @@ const CASES: Record<string, Case> = {
   'patch: --replace of another length': { args: ['patch', D, '--find', '48 65', '--replace', '00'], status: 2, line: ANY('patch', '--replace has 1 byte\\(s\\) but --find has 2: a replacement keeps the length') },
   'patch: missing patch file': { args: ['patch', D, f('nosuch.patch')], status: 1, line: ANY('patch', 'cannot read the patch .*nosuch\\.patch: no such file or directory \\(ENOENT\\)') },
   'patch: zero-length file': { args: ['patch', E, '--edit', '0=00'], status: 2, line: ANY('patch', '--edit #1: the change at 0x0\\.\\.0x1 ends past the end of the file \\(size 0x0\\); growing the file needs --grow') },
-  'patch: offset 2^63': { args: ['patch', D, '--edit', '9223372036854775808=00'], status: 2, line: ANY('patch', '--edit #1: the change at 0x8000000000000000\\.\\.0x8000000000000001 ends past the end .*') },
+  'patch: offset 2^63': { args: ['patch', D, '--edit', '9223372036854775808=00'], status: 2, line: ANY('patch', "--edit '9223372036854775808=00', col 1: .* is out of the signed 64-bit range .*") },
   'patch: offset -2^63': { args: ['patch', D, '--edit', '-9223372036854775808=00'], status: 2, line: ANY('patch', '--edit #1: offset -0x8000000000000000 is before the start of the file \\(size 0x12\\)') },
   'patch: offset 1e30': { args: ['patch', D, '--edit', '1e30=00'], status: 2, line: ANY('patch', "--edit '1e30=00', col 2: '1e30' is not an offset .*exponents are not supported\\)\\)") },
   'patch: /dev/zero': { args: ['patch', '/dev/zero', '--edit', '0=00'], status: 1, line: ANY('patch', 'is a character device: refusing to map it without --force') },
   'patch: /proc/self/maps': { args: ['patch', '/proc/self/maps', '--edit', '0=00'], status: 1, line: ANY('patch', 'is on procfs: its files cannot be memory-mapped \\(use --force to try anyway\\)') },
   'patch: symlink loop': { args: ['patch', f('loop-a'), '--edit', '0=00'], status: 1, line: ANY('patch', '\\(ELOOP\\)') },
   'patch: no write permission': { args: ['patch', f('nowrite.bin'), '--edit', '0=00'], status: 1, line: ANY('patch', 'permission denied \\(EACCES\\)'), nobody: true },
+  // impossible sizes (test/cli/sizes.test.ts has the whole table): refused before any work, not hung
+  'patch: --edit 2^63-2 --grow': { args: ['patch', D, '--edit', '0x7ffffffffffffffe=11', '--grow'], status: 2, line: ANY('patch', '--edit #1: the change at 0x7ffffffffffffffe\\.\\.0x7fffffffffffffff would grow the file past the largest size mmapx gives a file .*') },
+  'patch: --edit 2^63-2 --grow --dry-run': { args: ['patch', D, '--edit', '0x7ffffffffffffffe=11', '--grow', '--dry-run'], status: 2, line: ANY('patch', '.* would grow the file past the largest size mmapx gives a file .*') },
+  'patch: size after 2^64+1 --dry-run': { args: ['patch', D, f('size-2e64.patch'), '--grow', '--dry-run'], status: 2, line: ANY('patch', 'size-2e64\\.patch line 1, col 12: .* is out of the signed 64-bit range .*') },
+  'write: --grow to 2^53+1': { args: ['write', D, '9007199254740992', '11', '--grow'], status: 2, line: ANY('write', 'writing 1 byte at 0x20000000000000 would grow the file to 0x20000000000001 bytes, past the largest size mmapx gives a file .*') },
+  'write: --grow to 2^63-1': { args: ['write', D, '0x7ffffffffffffffe', '11', '--grow'], status: 2, line: ANY('write', '.* past the largest size mmapx gives a file .*') },
+  'write: --fill --length 10^30 --grow': { args: ['write', D, '0', '--fill', '0', '--length', '1000000000000000000000000000000', '--grow'], status: 2, line: ANY('write', 'bad length .* out of the signed 64-bit range.*') },
   // recover
   'recover: missing file': { args: ['recover', f('missing')], status: 1, line: ANY('recover', 'no such file or directory \\(ENOENT\\)') },
   'recover: directory': { args: ['recover', f('adir')], status: 1, line: ANY('recover', 'is a directory \\(EISDIR\\)') },

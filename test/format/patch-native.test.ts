@@ -19,7 +19,7 @@ const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxL
 
 const arbOffsetHunk: fc.Arbitrary<OffsetHunk> = fc
   .record({
-    offset: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: -(1n << 40n), max: -1n })),
+    offset: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }), fc.bigInt({ min: -(1n << 40n), max: -1n })),
     data: bytes(1, 12),
     guarded: fc.boolean(),
     oldSeed: bytes(12, 12),

@@ -21,6 +21,7 @@ import { pageSize, windows } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { assertCovers } from '../mapped.js';
 import { OutputFile, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
@@ -43,6 +44,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   timer.lap('parse');
 
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   let out: OutputFile | undefined;
   try {

@@ -27,6 +27,7 @@ import { hex } from '../../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { OutputFile, sameFile } from '../outfile.js';
 import { assertCovers } from '../mapped.js';
 import { SCAN_WINDOW } from '../scan.js';
@@ -109,6 +110,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     throw err;
   }
   ctx.path = oldPath;
+  warnIfJournal(ctx, oldPath);
+  warnIfJournal(ctx, newPath);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

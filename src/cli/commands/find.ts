@@ -20,6 +20,7 @@ import { compilePattern, WindowScanner, type BytePattern, type CompiledPattern }
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { assertCovers } from '../mapped.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
 import { SCAN_WINDOW, scanFile } from '../scan.js';
@@ -73,6 +74,7 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
   // Several files: every line names its file (grep -H).
   const prefix = several ? `${path}:` : '';
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

@@ -15,6 +15,7 @@ import { parseRange } from '../../format/range.js';
 import { pageSize, windows } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { throughput, Timer } from '../timing.js';
 
 interface Digester {
@@ -57,6 +58,7 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   timer.lap('parse');
 
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   try {
     const r = targetRange(file, range);

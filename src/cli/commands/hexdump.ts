@@ -4,12 +4,13 @@
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
-import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { pageSize, type Window, windows } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../timing.js';
@@ -89,6 +90,7 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
 async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
   const { format, offset, length, json, several, opts } = job;
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
@@ -102,6 +104,10 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
     const avail = size === undefined ? (length as bigint) : size - start;
     const count = length === undefined || length > avail ? avail : length;
+    // A device has no size to stop at: its range stops at the largest offset mmapx handles.
+    if (size === undefined && start + count > MAX_FILE_SIZE) {
+      throw new InputError(`${formatOffset(start)}..${formatOffset(start + count)} ends past the largest offset mmapx handles (${MAX_FILE_SIZE_TEXT})`);
+    }
     pageSize(); // loads the FFI, timed on its own
     timer.lap('ffi');
 
@@ -115,10 +121,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     let dumper;
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},"hex":"`);
+      const warned = ctx.warningsJson(path).warnings;
+      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
       begun = true;
     } else if (json) {
-      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
+      const warned = ctx.warningsJson(path).warnings;
+      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.

@@ -8,6 +8,7 @@ import { describeErrno } from '../../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, openFile, shrankSinceOpen } from '../files.js';
+import { warnIfJournal } from '../journal.js';
 import { mountOf } from '../mounts.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { Timer } from '../timing.js';
@@ -55,12 +56,13 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const separator = t.several ? new Separator() : undefined;
-  return eachFile(ctx, t, (path) => inspect(path, range, separator, opts, t.several ? new Timer() : timer), { prefixSummary: true });
+  return eachFile(ctx, t, (path) => inspect(ctx, path, range, separator, opts, t.several ? new Timer() : timer), { prefixSummary: true });
 }
 
 /** Inspects one file: the single-file command from the open on. */
-async function inspect(path: string, range: Range | undefined, separator: Separator | undefined, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
+async function inspect(ctx: Context, path: string, range: Range | undefined, separator: Separator | undefined, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
   const file = openFile(path, { write: false, force: !!opts.force });
+  warnIfJournal(ctx, path);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

@@ -52,7 +52,7 @@ import type { BytePattern } from '../../format/search.js';
 import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
-import { assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
 import {
   createJournal,
   discardJournal,
@@ -147,7 +147,7 @@ function collectSources(patchArg: string | undefined, opts: Record<string, unkno
     let count: number | undefined;
     if (opts.count !== undefined) {
       const n = parseNumber(String(opts.count), 'count');
-      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be at least 1`);
+      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${String(opts.count)} must be ${n < 1n ? 'at least 1' : 'at most 2^53-1'}`);
       count = Number(n);
     }
     const expect = { all: !!opts.all, ...(count !== undefined && { count }) };
@@ -454,6 +454,9 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
     const plan = planPatch(parsed, reader, { grow: !!opts.grow, truncate: !!opts.truncate, scan });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
+    // A size past the filesystem's largest file or `ulimit -f` fails here, dry run or not: before
+    // the hash pass reads (or zero-fills) its way to it, and before the journal.
+    if (plan.sizeAfter > plan.sizeBefore) assertCanGrow(file, plan.sizeAfter);
     timer.lap('plan');
     const c = counts(plan);
     const base = {
@@ -735,7 +738,11 @@ function shared(list: readonly Pending[], phase: string, work: (list: readonly P
 function writeFile(ctx: Context, p: Pending): WriteReport {
   const { file, plan, timer } = p;
   if (plan.sizeAfter !== plan.sizeBefore) {
-    ftruncateSync(file.fd, Number(plan.sizeAfter));
+    try {
+      ftruncateSync(file.fd, Number(plan.sizeAfter));
+    } catch (err) {
+      throw fsError(err, `cannot resize the file to ${plan.sizeAfter} bytes`);
+    }
     timer.lap('resize');
   }
   // Each range is written only if it still holds the bytes the journal saved.

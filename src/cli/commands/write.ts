@@ -1,13 +1,13 @@
 // mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
 // Several files only with --files-from LIST (then the arguments are OFFSET [HEX...]): the data is
 // read once, each file written on its own (src/cli/multi.ts runs the loop).
-import { fstatSync, ftruncateSync, readFileSync } from 'node:fs';
+import { fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
-import { formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { assertCanGrow, assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
 import { refuseIfJournal } from '../journal.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
@@ -156,10 +156,21 @@ async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> 
     if (size === undefined) {
       if (offset.fromEnd) knownSize(file);
       at = offset.value;
+      if (at + BigInt(length) > MAX_FILE_SIZE) {
+        throw new InputError(
+          `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} ends past the largest offset mmapx handles (${MAX_FILE_SIZE_TEXT})`,
+        );
+      }
     } else {
       at = resolveOffset(offset, size, { allowPastEnd: !!opts.grow });
       const end = at + BigInt(length);
       if (end > size) {
+        // No file can be given that size: refused first, whatever the flags.
+        if (end > MAX_FILE_SIZE) {
+          throw new InputError(
+            `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} would grow the file to ${formatOffset(end)} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`,
+          );
+        }
         if (expect) {
           throw new GuardError(`--expect ${formatHex(expect)} at ${formatOffset(at)}: the file ends at ${formatOffset(size)}`);
         }
@@ -172,6 +183,8 @@ async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> 
     }
     const end = at + BigInt(length);
     if (size !== undefined && end > size) {
+      // Past the filesystem's largest file or `ulimit -f`: refused with the limit, nothing changed.
+      assertCanGrow(file, end);
       try {
         ftruncateSync(file.fd, Number(end));
       } catch (err) {
@@ -204,18 +217,32 @@ async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> 
           );
         }
       } else {
-        status = already ? 'already' : 'written';
+        // A grow is a change even when the data is what the new bytes read as (zeros).
+        status = already && grewTo === undefined ? 'already' : 'written';
       }
       timer.lap('compare');
       if (status === 'written') {
-        if (data.kind === 'bytes') view.set(data.bytes);
-        else view.fill(data.byte);
-        // Writes to pages past a new end went nowhere: fail before msync reports success.
-        map.assertIntact('written');
-        timer.lap('write');
+        // Bytes that already hold the data are left alone: zeros written over a grown (sparse)
+        // part would only allocate blocks for them.
+        if (!already) {
+          if (data.kind === 'bytes') view.set(data.bytes);
+          else view.fill(data.byte);
+          // Writes to pages past a new end went nowhere: fail before msync reports success.
+          map.assertIntact('written');
+          timer.lap('write');
+        }
         if (opts.sync !== false) {
           synced = map.flushRange(0, length);
           timer.lap('msync');
+          if (grewTo !== undefined) {
+            // The new size is metadata: msync makes the bytes durable, fsync the size too.
+            try {
+              fsyncSync(file.fd);
+            } catch (err) {
+              throw fsError(err, 'cannot sync the grown file');
+            }
+            timer.lap('fsync');
+          }
         }
       }
     } finally {
@@ -229,7 +256,10 @@ async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> 
     assertSameFile(file);
     grewFrom = undefined; // the write happened (or was not needed): keep the new size
     const shownNew = head(data, SHOWN);
-    const change = `(${formatHex(old.subarray(0, 8))}${length > 8 ? ' …' : ''} -> ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''})`;
+    // Only the bytes that existed before are old ones: past the old end the write grew the file.
+    const existed = size === undefined || at + BigInt(length) <= size ? length : at >= size ? 0 : Number(size - at);
+    old = old.subarray(0, Math.min(existed, SHOWN));
+    const change = `(${existed === 0 ? 'past the end' : `${formatHex(old.subarray(0, 8))}${existed > 8 ? ' …' : ''}`} -> ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''})`;
     const where = `at ${formatOffset(at)}`;
     const plural = length === 1 ? '' : 's';
     const summary =
@@ -248,6 +278,7 @@ async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> 
         old: Buffer.from(old.subarray(0, Math.min(length, SHOWN))).toString('hex'),
         new: Buffer.from(shownNew).toString('hex'),
         grewFrom: size !== undefined && at + BigInt(length) > size ? size : null,
+        grewTo: size !== undefined && at + BigInt(length) > size ? at + BigInt(length) : null,
         synced: synced ? { offset: synced.offset, length: synced.length } : null,
         timings: timer.json(),
       },

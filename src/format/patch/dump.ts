@@ -23,6 +23,7 @@
  */
 
 import { InputError } from '../../errors.js';
+import { INT64_MAX } from '../number.js';
 import { HEX_VALUE, hex, quote } from './lex.js';
 import type { OffsetHunk, Patch } from './model.js';
 
@@ -163,6 +164,17 @@ class Runs {
   }
 }
 
+/**
+ * A dump line's hex offset, which must fit in a signed 64-bit `off_t` like every offset mmapx
+ * reads (and is never converted when it is absurdly long).
+ */
+function dumpOffset(digits: string, col: number, fail: (col: number, message: string) => never): bigint {
+  const significant = digits.replace(/^0+/, '');
+  const value = significant.length > 16 ? INT64_MAX + 1n : BigInt(`0x${significant || '0'}`);
+  if (value > INT64_MAX) fail(col, `offset 0x${significant.length > 20 ? `${significant.slice(0, 20)}…` : significant} is out of the signed 64-bit range (-2^63..2^63-1)`);
+  return value;
+}
+
 const XXD_LINE = /^[ \t]*([0-9a-fA-F]+):/;
 const HEXDUMP_LINE = /^([0-9a-fA-F]+)[ \t]/;
 const OFFSET_ONLY = /^[ \t]*([0-9a-fA-F]+)[ \t]*$/;
@@ -194,7 +206,7 @@ export function parseXxdDump(text: string, name = '-'): Dump {
       fail(s.length - s.trimStart().length, "expected an xxd line 'OFFSET: hex...'");
       break;
     }
-    const offset = BigInt(`0x${m[1]}`);
+    const offset = dumpOffset(m[1]!, s.length - s.trimStart().length, fail);
     const start = m[0].length;
     // The hex area: after ':' and at most one space, up to the first two blanks or a tab
     // (xxd writes one space; two mean the hex area is empty and the ASCII column follows).
@@ -238,7 +250,7 @@ export function parseHexdumpC(text: string, name = '-'): Dump {
     }
     const only = OFFSET_ONLY.exec(s);
     if (only) {
-      const offset = BigInt(`0x${only[1]}`);
+      const offset = dumpOffset(only[1]!, s.length - s.trimStart().length, fail);
       runs.reach(offset, line);
       end = { offset, line };
       continue;
@@ -252,7 +264,7 @@ export function parseHexdumpC(text: string, name = '-'): Dump {
     const to = bar >= 0 ? bar : s.length;
     const bytes = hexTokens(s, m[0].length, to, true, fail);
     if (bytes.length === 0) fail(s.length - s.slice(m[0].length).trimStart().length, 'no hex bytes after the offset');
-    runs.data(BigInt(`0x${m[1]}`), bytes, line);
+    runs.data(dumpOffset(m[1]!, 0, fail), bytes, line);
   }
   runs.finish();
   if (end !== undefined && runs.runs.length > 0 && end.offset !== runs.dataEnd) {

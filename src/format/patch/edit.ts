@@ -37,7 +37,7 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   const offAt = spec.indexOf(offText.charAt(0));
   const negative = offText.startsWith('-');
   if (offText === '') throw optionError(opt, spec, Math.max(0, offAt), "'' is not an offset");
-  const value = parseUnsigned(negative ? offText.slice(1) : offText);
+  const value = parseUnsigned(negative ? offText.slice(1) : offText, negative);
   if (isLexError(value)) {
     throw optionError(opt, spec, offAt + (negative ? 1 : 0) + value.at, `${quote(offText)} is not an offset (${value.error})`);
   }

@@ -9,7 +9,7 @@
 
 import { InputError } from '../../errors.js';
 import { formatHex as formatHexData, scanHexText } from '../data.js';
-import { formatOffset, scanNumber } from '../number.js';
+import { formatOffset, INT64_MAX, scanNumber } from '../number.js';
 
 /** Value of each hex digit by char code, -1 for anything else (the dump parsers' token rules). */
 export const HEX_VALUE: Int8Array = (() => {
@@ -45,18 +45,23 @@ function lexError(err: unknown): LexError {
 /**
  * Parses an unsigned number as src/format/number.ts reads numbers (`0x` hex, `0o`, `0b`, `_`
  * between digits, size suffixes `4K`, `1.5M`), except that a decimal number must not start with
- * `0` (so that `00001f40` from an xxd dump is never read as decimal). `token` holds no sign.
+ * `0` (so that `00001f40` from an xxd dump is never read as decimal). `token` holds no sign;
+ * `negated` says a `-` before it will negate it. Like the command line's numbers, it must fit in a
+ * signed 64-bit `off_t` (-2^63..2^63-1) once signed.
  */
-export function parseUnsigned(token: string): bigint | LexError {
+export function parseUnsigned(token: string, negated = false): bigint | LexError {
   if (/^0[0-9_]/.test(token)) {
     return { error: 'write hex as 0x..., decimal without leading zeros', at: 0 };
   }
   if (token.startsWith('-') || token.startsWith('+')) return { error: `'${token[0]}' is not allowed here`, at: 0 };
+  let value: bigint;
   try {
-    return scanNumber(token, 'number');
+    value = scanNumber(token, 'number');
   } catch (err) {
     return lexError(err);
   }
+  if (value > (negated ? INT64_MAX + 1n : INT64_MAX)) return { error: `${negated ? '-' : ''}${token} is out of the signed 64-bit range (-2^63..2^63-1)`, at: 0 };
+  return value;
 }
 
 /**

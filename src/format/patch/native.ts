@@ -123,13 +123,13 @@ function parseChange(line: Line, stmt: string, start: number): { old?: Uint8Arra
   return { old, new: neu };
 }
 
-function parseNumberAt(line: Line, stmt: string, start: number, what: string): { value: bigint; end: number } {
+function parseNumberAt(line: Line, stmt: string, start: number, what: string, negated = false): { value: bigint; end: number } {
   const i = skipBlank(stmt, start);
   let end = i;
   while (end < stmt.length && /[0-9a-zA-Z_.]/.test(stmt[end]!)) end++;
   const token = stmt.slice(i, end);
   if (token === '') line.fail(`expected ${what}`, i);
-  const value = parseUnsigned(token);
+  const value = parseUnsigned(token, negated);
   if (isLexError(value)) line.fail(`${quote(token)} is not a number (${value.error})`, i + value.at);
   return { value, end };
 }
@@ -147,7 +147,7 @@ function parseCount(line: Line, text: string, base: number): MatchCount {
   const m = /^([0-9a-zA-Z_]+)(\s+times?)?$/.exec(t);
   const n = m ? parseUnsigned(m[1]!) : undefined;
   if (n === undefined || isLexError(n)) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
-  if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(`match count must be at least 1`, at);
+  if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(n < 1n ? `match count must be at least 1` : `match count ${n} is past the largest mmapx counts (2^53-1)`, at);
   return Number(n);
 }
 
@@ -172,7 +172,7 @@ function parseAnchor(line: Line, stmt: string, start: number, note: string | und
   let relOffset = 0n;
   if (head[i] === '+' || head[i] === '-') {
     const sign = head[i] === '-' ? -1n : 1n;
-    const { value, end } = parseNumberAt(line, head, i + 1, 'a relative offset after the sign');
+    const { value, end } = parseNumberAt(line, head, i + 1, 'a relative offset after the sign', sign < 0n);
     relOffset = sign * value;
     i = end;
   }
@@ -198,7 +198,7 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   let i = first;
   const negative = stmt[i] === '-';
   if (negative) i++;
-  const { value, end } = parseNumberAt(line, stmt, i, 'an offset');
+  const { value, end } = parseNumberAt(line, stmt, i, 'an offset', negative);
   expectEnd(line, stmt.slice(0, colon), end);
   const change = parseChange(line, stmt, colon + 1);
   return {

@@ -22,6 +22,7 @@
  */
 
 import { GuardError, InputError } from '../../errors.js';
+import { MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT } from '../number.js';
 import { compilePattern, WindowScanner } from '../search.js';
 import { formatHex, formatPattern, hex } from './lex.js';
 import { describeSource, isFromEnd, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
@@ -240,7 +241,7 @@ function compareSource(a: Source, b: Source): number {
  *
  * @throws {InputError} for a negative offset before the start of the file, overlapping hunks
  *   (naming both), hunks past the end without `grow` or past `size after`, growth without
- *   `grow`, shrinking without `truncate`.
+ *   `grow`, shrinking without `truncate`, growth past {@link MAX_FILE_SIZE}.
  */
 export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}): Plan {
   const size = file.size;
@@ -290,6 +291,15 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
       maxEnd = end;
       last = r;
     }
+  }
+  // A size no file can be given is refused first: it is no question of --grow or --truncate.
+  const wanted = g.sizeAfter?.value ?? maxEnd;
+  if (wanted > size && wanted > MAX_FILE_SIZE) {
+    const src = g.sizeAfter?.source ?? last!.hunk.source;
+    const what = g.sizeAfter ? `size after ${hex(wanted)}` : `the change at ${hex(last!.offset)}..${hex(maxEnd)}`;
+    throw new InputError(`${describeSource(src)}: ${what} would grow the file past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`, {
+      line: src.line,
+    });
   }
   const sizeAfter = g.sizeAfter?.value ?? (opts.grow && maxEnd > size ? maxEnd : size);
   if (sizeAfter > size && !opts.grow) {

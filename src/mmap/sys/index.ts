@@ -8,3 +8,5 @@ export type { SigbusGuardStatus } from './sigbus.js';
 export { armSigbusGuard, sigbusGuard } from './sigbus.js';
 export type { LockKind, LockResult } from './flock.js';
 export { tryLockFile, unlockFile } from './flock.js';
+export type { FileSizeLimit } from './limits.js';
+export { fileSizeLimit } from './limits.js';

@@ -34,6 +34,10 @@ export interface Libc {
   cachestat(nr: number, fd: number, range: BigUint64Array, out: BigUint64Array): number;
   /** ioctl(2) whose argument is a pointer to 16-bit words (TIOCGWINSZ: struct winsize). */
   ioctlWords(fd: number, request: number, out: Uint16Array): number;
+  /** lseek(2) (off_t is 64-bit on every supported platform): the new position, or -1. */
+  lseek(fd: number, off: bigint, whence: number): bigint;
+  /** getrlimit(2) with struct rlimit as two 64-bit words: [current, maximum]. */
+  getrlimit(resource: number, out: BigUint64Array): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
   /** A zero-copy ArrayBuffer over `len` bytes at `addr`. */
@@ -95,6 +99,11 @@ export function libc(): Libc {
     cachestat: (nr, fd, range, out) =>
       Number(syscall(nr, 'int', fd, 'uint64_t *', range, 'uint64_t *', out, 'unsigned int', 0)),
     ioctlWords: (fd, request, out) => ioctl(fd, request, 'uint16_t *', out) as number,
+    lseek: (() => {
+      const lseek = fn('int64_t lseek(int fd, int64_t off, int whence)');
+      return (fd: number, off: bigint, whence: number) => BigInt(lseek(fd, off, whence) as number | bigint);
+    })(),
+    getrlimit: fn('int getrlimit(int resource, uint64_t *rlim)'),
     errno: () => k.errno(),
     view: (addr, len) => k.view(addr, len),
   };
