@@ -73,7 +73,6 @@ const PATHS: Record<string, Path> = {
   'cat 0:V': { args: (f, v) => ['cat', f, `0:${v.dec}`], line: BAD },
   'cat V:1': { args: (f, v) => ['cat', f, `0x${v.hex}:1`], line: BAD },
   'cat 0..V': { args: (f, v) => ['cat', f, `0..${v.dec}`], line: BAD },
-  'hexdump -s V': { args: (f, v) => ['hexdump', f, '-s', v.dec], line: BAD },
   'hash --range 0:V': { args: (f, v) => ['hash', f, '--range', `0:${v.dec}`], line: BAD },
   'find --range V:1': { args: (f, v) => ['find', f, '41', '--range', `${v.dec}:1`], line: BAD },
   'info --range 0:V': { args: (f, v) => ['info', f, '--range', `0:${v.dec}`], line: BAD },
@@ -123,6 +122,28 @@ describe('impossible sizes are one line, exit 2, before any work', () => {
     if (r.status === 1) expect(r.stderr, r.dump).toMatch(/cannot grow the file to 9007199254740991 bytes: its filesystem holds files of at most \d+ bytes \(EFBIG\)\n$/);
     expect(fingerprint(f)).toBe(before);
   });
+});
+
+describe('hexdump -s past the end of a regular file', () => {
+  // A start past the end is not an impossible size: hexdump -C prints the end offset and exits 0
+  // (test/cli/hexdump-past-end.test.ts compares with the peers). Only a start outside the signed
+  // 64-bit range is an input error.
+  for (const [sizeName, size] of SIZES) {
+    const outside = size > (1n << 63n) - 1n;
+    it(`hexdump -s ${sizeName}: ${outside ? 'exit 2, one line' : 'the end offset, exit 0'}, untouched`, () => {
+      const f = file();
+      const before = fingerprint(f);
+      const r = mmapx(['hexdump', f, '-s', size.toString()], { timeout: HANG });
+      if (outside) {
+        expectRefusedUntouched(r, 2, BAD, f, before);
+      } else {
+        expect(r.signal, r.dump).toBeNull();
+        expect(r.status, r.dump).toBe(0);
+        expect(r.stdout).toBe('00000008\n');
+        expect(fingerprint(f)).toBe(before);
+      }
+    });
+  }
 });
 
 describe('impossible counts', () => {
