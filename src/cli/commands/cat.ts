@@ -22,7 +22,7 @@ import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
 import { openFile, shrankSinceOpen, targetRange } from '../files.js';
 import { assertCovers } from '../mapped.js';
-import { OutputFile, sameFile } from '../outfile.js';
+import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
 import { Timer } from '../timing.js';
 
@@ -34,7 +34,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   ctx.path = path;
   const timer = new Timer();
   const range = rangeText !== undefined ? parseRange(rangeText) : undefined;
-  const target = opts.output !== undefined ? String(opts.output) : undefined;
+  const target = outputTarget(opts.output); // `-o -` is standard output
   const json = ctx.globals.json;
   if (json && target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
   if (target === undefined && !opts.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
@@ -51,6 +51,9 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
     if (target !== undefined) out = new OutputFile(target);
+    if (out?.terminal && !opts.force) {
+      throw new InputError(`refusing to write binary data to a terminal (-o ${target}): redirect standard output (> FILE, | xxd), use -o FILE, or --force`);
+    }
     const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
     // A device (--force) has no size to check against, and cannot shrink.
     const covers = (end: bigint): void => {
