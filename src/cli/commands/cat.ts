@@ -17,11 +17,11 @@
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
-import { pageSize, windows } from '../../mmap/index.js';
+import { pageSize } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
-import { openFile, shrankSinceOpen, targetRange } from '../files.js';
-import { assertCovers } from '../mapped.js';
+import { openFile, readSpan, shrankSinceOpen } from '../files.js';
+import { assertCovers, readWindows } from '../mapped.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
 import { Timer } from '../timing.js';
@@ -46,7 +46,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   timer.lap('open');
   let out: OutputFile | undefined;
   try {
-    const r = targetRange(file, range);
+    const r = readSpan(file, range);
     if (target !== undefined && sameFile(target, file)) throw new InputError(`-o ${target} is the file being read`);
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
@@ -55,12 +55,13 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
       throw new InputError(`refusing to write binary data to a terminal (-o ${target}): redirect standard output (> FILE, | xxd), use -o FILE, or --force`);
     }
     const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
-    // A device (--force) has no size to check against, and cannot shrink.
+    // A device or a pseudo file (--force) has no size to check against.
     const covers = (end: bigint): void => {
-      if (file.size !== undefined) assertCovers(file, end);
+      if (file.size !== undefined && file.pseudo === undefined) assertCovers(file, end);
     };
-    ctx.progress.phase(`cat ${path}`, r.length);
-    for (const w of windows(file, { offset: r.offset, length: r.length })) {
+    ctx.progress.phase(`cat ${path}`, r.length ?? 0n);
+    let copied = 0n;
+    for (const w of readWindows(file, r)) {
       ctx.progress.update(w.offset - r.offset); // once per window
       for (let at = 0; at < w.bytes.length; at += SLICE) {
         const slice = w.bytes.subarray(at, at + SLICE);
@@ -68,6 +69,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
         covers(end);
         try {
           sink(slice);
+          copied += BigInt(slice.length);
         } catch (err) {
           // EFAULT from a map whose pages were cut away is the truncation, not an output error.
           if (!(err instanceof BrokenPipe)) covers(end);
@@ -77,13 +79,15 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     }
     out?.finish();
     timer.lap('copy');
-    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
+    // The bytes copied: the range, or all a pseudo file gave when read to its end.
+    const length = copied;
+    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + length)}`;
     const seconds = timer.total() / 1000;
-    const rate = seconds > 0 ? Number(r.length) / 1048576 / seconds : 0;
+    const rate = seconds > 0 ? Number(length) / 1048576 / seconds : 0;
     return {
-      summary: `copied ${r.length} byte${r.length === 1n ? '' : 's'} (${rate.toFixed(0)} MiB/s) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
+      summary: `copied ${length} byte${length === 1n ? '' : 's'} (${rate.toFixed(0)} MiB/s) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
       showSummary: !!opts.stats,
-      json: { file: path, offset: r.offset, length: r.length, output: target ?? null, timings: timer.json() },
+      json: { file: path, offset: r.offset, length, output: target ?? null, timings: timer.json() },
     };
   } catch (err) {
     out?.abandon();

@@ -5,11 +5,13 @@
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import { pageSize, type Window, windows } from '../../mmap/index.js';
+import type { Range } from '../../format/range.js';
+import { pageSize, type Window } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
-import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { openFile, readSpan, shrankSinceOpen } from '../files.js';
+import { readWindows } from '../mapped.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { Timer } from '../timing.js';
@@ -93,28 +95,44 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
   try {
-    const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
-    const start = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size);
-    // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
-    const avail = size === undefined ? (length as bigint) : size - start;
-    const count = length === undefined || length > avail ? avail : length;
+    let start: bigint;
+    /** Undefined: a pseudo file (--force) read to its end, whose length only the read tells. */
+    let count: bigint | undefined;
+    if (file.size !== undefined && file.pseudo === undefined) {
+      start = offset === undefined ? 0n : resolveOffset(offset, file.size);
+      // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
+      const avail = file.size - start;
+      count = length === undefined || length > avail ? avail : length;
+    } else {
+      // A device or a pseudo file: -s and -n as a range, under the rule of every read command.
+      ({ offset: start, length: count } = readSpan(file, dumpRange(offset, length)));
+    }
     pageSize(); // loads the FFI, timed on its own
     timer.lap('ffi');
 
     // Output made from a window whose pages faulted (the file shrank: they read as zeros) is not
     // printed: each chunk is checked against the current window first.
     let current: Window | undefined;
+    // What goes before the dump (a JSON object's head, a '==> PATH <==' line) goes out with its
+    // first bytes, or at its end: a pseudo file whose end comes before -s fails before it.
+    let head = '';
+    const begin = (): void => {
+      if (head === '') return;
+      ctx.stdout(head);
+      head = '';
+      if (json && several) begun = true;
+    };
     const write = (chunk: Uint8Array) => {
       current?.assertIntact();
+      begin();
       ctx.stdout(chunk);
     };
     let dumper;
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},"hex":"`);
-      begun = true;
+      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},${lengthKey(count)}"hex":"`;
     } else if (json) {
-      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},"hex":"`);
+      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},${lengthKey(count)}"hex":"`;
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
@@ -129,14 +147,16 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       dumper = createDumper(options, write);
       // Several files: a header before each dump (as head and tail print them); c names its
       // arrays and json its lines after the path instead.
-      if (several && format !== 'json') ctx.stdout(`${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`);
+      if (several && format !== 'json') head = `${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`;
     }
     timer.lap('setup');
     let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
+    if (!json && count === 0n && length === 0n) begin();
     if (!json && count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
-    ctx.progress.phase(`hexdump ${path}`, count);
-    for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
+    ctx.progress.phase(`hexdump ${path}`, count ?? 0n);
+    // A pseudo file's -n past its end stops at the end, as for a file.
+    for (const w of readWindows(file, { offset: start, length: count }, { upTo: true })) {
       current = w;
       dumper.push(w.bytes);
       bytes += BigInt(w.bytes.length);
@@ -144,11 +164,14 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     }
     current = undefined;
     dumper.end();
+    begin();
     timer.lap('dump');
     const seconds = timer.total() / 1000;
     const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
     if (json) {
-      ctx.stdout(several ? `","timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `","timings":${JSON.stringify(timer.json())}}\n`);
+      // The length of a pseudo file read to its end comes after the hex: only now is it known.
+      const tail = count === undefined ? `,"length":${bytes}` : '';
+      ctx.stdout(several ? `"${tail},"timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `"${tail},"timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
     return {
@@ -168,4 +191,17 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   } finally {
     file.close();
   }
+}
+
+/** -s and -n as the range they ask for, for {@link readSpan} (a device, a pseudo file). */
+function dumpRange(offset: Job['offset'], length: bigint | undefined): Range | undefined {
+  if (offset === undefined && length === undefined) return undefined;
+  const start = offset ?? { value: 0n, fromEnd: false, text: '0' };
+  if (length === undefined) return { kind: 'span', text: `${start.text}..`, start, end: null };
+  return { kind: 'length', text: `${start.text}:${length}`, start, length };
+}
+
+/** The "length" key of the JSON object when it is known before the dump. */
+function lengthKey(count: bigint | undefined): string {
+  return count === undefined ? '' : `"length":${count},`;
 }
