@@ -280,7 +280,9 @@ const STREAM_WINDOW = 1024 * 1024;
  * window is valid until the next one. The bytes before `span.offset` are read and dropped.
  *
  * Where a pseudo file ends is found here: an offset past it is an error (exit 2), and so is a
- * `span.length` past it, unless `upTo` (hexdump -n, like its peers, stops at the end).
+ * `span.length` past it, unless `upTo` (hexdump -n, like its peers, stops at the end). The error
+ * comes before the window where the end was found: only a file longer than a window has given
+ * windows before it (as a file cut while being read would).
  * @throws InputError for those ends; OperationError for a failed read (EAGAIN: a file that waits
  *   for data, such as a trace pipe, is refused rather than waited on).
  */
@@ -290,7 +292,9 @@ export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSi
     return;
   }
   const end = span.length === undefined ? undefined : span.offset + span.length;
-  const buf = Buffer.allocUnsafe(STREAM_WINDOW);
+  // A Uint8Array, not a Buffer, as the maps' views are: its slice() copies (a Buffer's would not,
+  // and a consumer that keeps a slice, as the search's carry does, would see the next window).
+  const buf = new Uint8Array(STREAM_WINDOW);
   const intact = (): void => {};
   let pos = 0n;
   let eof = false;
@@ -314,12 +318,19 @@ export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSi
       }
       n += k;
     }
+    // An end found before the range's fails before this window goes out: a file smaller than a
+    // window gives nothing to a command whose range it cannot fill.
+    if (eof) endCheck(span, end, pos + BigInt(n), options.upTo);
     if (pos >= span.offset && n > 0) yield { offset: pos, bytes: buf.subarray(0, n), assertIntact: intact };
     pos += BigInt(n);
   }
-  const at = `the file ended at ${formatOffset(pos)} when read`;
-  if (pos < span.offset) throw new InputError(`offset ${formatOffset(span.offset)} is past the end of the file (${at})`);
-  if (end !== undefined && pos < end && !options.upTo) {
+}
+
+/** Fails if a pseudo file that ended at `eof` did not reach `span`'s offset, or (unless `upTo`) its end. */
+function endCheck(span: ReadSpan, end: bigint | undefined, eof: bigint, upTo = false): void {
+  const at = `the file ended at ${formatOffset(eof)} when read`;
+  if (eof < span.offset) throw new InputError(`offset ${formatOffset(span.offset)} is past the end of the file (${at})`);
+  if (end !== undefined && eof < end && !upTo) {
     throw new InputError(`the range ${formatOffset(span.offset)}..${formatOffset(end)} ends past the end of the file (${at})`);
   }
 }

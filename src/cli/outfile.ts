@@ -6,7 +6,9 @@
 //   An existing file keeps its mode and owner (the temporary file takes them before the rename).
 // - a character or block device, or a FIFO: written directly, as a shell's `>` would (a device is
 //   not a file to replace: renaming over /dev/null would destroy it). A FIFO's open waits for a
-//   reader. A failure part-way leaves what was written, as on standard output.
+//   reader. A failure part-way leaves what was written, as on standard output. The process's own
+//   standard output or error (`/dev/stdout`, `/proc/self/fd/2`), whatever it is, even a socket
+//   that no open(2) can reach, is written through its descriptor.
 // - `-`: standard output (see {@link outputTarget}).
 // A directory or a socket is refused.
 import {
@@ -82,6 +84,8 @@ export class OutputFile {
   /** The output is a terminal (`-o /dev/tty`). */
   readonly terminal: boolean;
   #fd: number | undefined;
+  /** `#fd` is the process's standard output or error: written to, never closed. */
+  #borrowed = false;
   #tmp: string | undefined;
   /** The file the temporary one is renamed over (a symlink's target, not the link). */
   readonly #final: string;
@@ -97,11 +101,18 @@ export class OutputFile {
     this.#final = path;
     if (stat !== undefined && !stat.isFile()) {
       if (stat.isDirectory()) throw new OperationError(`cannot write ${target}: is a directory`, 'EISDIR');
-      if (stat.isSocket()) throw new OperationError(`cannot write ${target}: is a socket`, 'ENXIO');
-      try {
-        this.#fd = openSync(target, fsc.O_WRONLY | fsc.O_NOCTTY);
-      } catch (err) {
-        throw fsError(err, `cannot write ${target}`);
+      const own = standardStream(stat);
+      if (own !== undefined) {
+        this.#fd = own;
+        this.#borrowed = true;
+      } else if (stat.isSocket()) {
+        throw new OperationError(`cannot write ${target}: is a socket`, 'ENXIO');
+      } else {
+        try {
+          this.#fd = openSync(target, fsc.O_WRONLY | fsc.O_NOCTTY);
+        } catch (err) {
+          throw fsError(err, `cannot write ${target}`);
+        }
       }
       this.direct = true;
       this.terminal = isatty(this.#fd);
@@ -142,7 +153,7 @@ export class OutputFile {
     const fd = this.#fd;
     this.#fd = undefined;
     try {
-      closeSync(fd);
+      if (!this.#borrowed) closeSync(fd);
       if (this.#tmp !== undefined) renameSync(this.#tmp, this.#final);
     } catch (err) {
       throw fsError(err, `cannot write ${this.target}`);
@@ -152,7 +163,7 @@ export class OutputFile {
 
   /** On failure: closes, and removes the temporary file; a replaced target is left as it was. */
   abandon(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd !== undefined && !this.#borrowed) closeSync(this.#fd);
     this.#fd = undefined;
     if (this.#tmp !== undefined) {
       try {
@@ -163,6 +174,19 @@ export class OutputFile {
     }
     this.#tmp = undefined;
   }
+}
+
+/** The descriptor, 1 or 2, of the process's own standard output or error when `stat` is that file. */
+function standardStream(stat: BigIntStats): number | undefined {
+  for (const fd of [1, 2]) {
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      if (st.dev === stat.dev && st.ino === stat.ino) return fd;
+    } catch {
+      // not open
+    }
+  }
+  return undefined;
 }
 
 /** Gives the temporary file `fd` the owner and mode of the file it replaces (owner first: chown clears set-id bits). */

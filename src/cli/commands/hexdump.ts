@@ -116,6 +116,8 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // What goes before the dump (a JSON object's head, a '==> PATH <==' line) goes out with its
     // first bytes, or at its end: a pseudo file whose end comes before -s fails before it.
     let head = '';
+    // A pseudo file's length is what the read finds (-n stops at its end): told after the hex.
+    const shownCount = file.pseudo === undefined ? count : undefined;
     const begin = (): void => {
       if (head === '') return;
       ctx.stdout(head);
@@ -130,9 +132,9 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     let dumper;
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},${lengthKey(count)}"hex":"`;
+      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},${lengthKey(shownCount)}"hex":"`;
     } else if (json) {
-      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},${lengthKey(count)}"hex":"`;
+      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},${lengthKey(shownCount)}"hex":"`;
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
@@ -170,7 +172,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     const rate = seconds > 0 ? Number(bytes) / 1048576 / seconds : 0;
     if (json) {
       // The length of a pseudo file read to its end comes after the hex: only now is it known.
-      const tail = count === undefined ? `,"length":${bytes}` : '';
+      const tail = shownCount === undefined ? `,"length":${bytes}` : '';
       ctx.stdout(several ? `"${tail},"timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `"${tail},"timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
