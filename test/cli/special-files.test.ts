@@ -326,6 +326,22 @@ describe('procfs and sysfs files with --force are read, never an empty success',
     }
   });
 
+  it('hexdump --json over several files stays one valid array when a pseudo file ends before -s', () => {
+    const r = mmapx(['--json', 'hexdump', SRC, '/proc/version', SRC, '--force', '-s', '4000', '-n', '4']);
+    expect(r.status, r.dump).toBe(2);
+    const arr = JSON.parse(r.stdout);
+    expect(arr).toHaveLength(3);
+    expect(arr[1]).toMatchObject({ path: '/proc/version', ok: false, exitCode: 2 });
+    expect(arr[2]).toMatchObject({ path: SRC, ok: true, hex: src.subarray(4000, 4004).toString('hex') });
+    expect(r.stderr).toMatch(/^mmapx: hexdump: \/proc\/version: offset 0xfa0 is past the end of the file \(the file ended at 0x[0-9a-f]+ when read\)\n$/);
+  });
+
+  it('info --force does not pass the fstat size off as the contents', () => {
+    const r = mmapx(['info', '--force', '/proc/version']);
+    expectSuccess(r);
+    expect(r.stdout).toMatch(/^size +0 bytes as fstat says \(a procfs file: its contents exist when read\)$/m);
+  });
+
   it('diff and patch, which need the size first, refuse them in one line', () => {
     for (const args of [['diff', '/proc/version', SRC], ['diff', SRC, '/proc/version'], ['patch', '/proc/version', '--edit', '0=00']]) {
       expectFailure(mmapx([...args, '--force']), 1, /: is on procfs: its size is only known by reading it to the end, which this command cannot do; copy it first/);

@@ -34,7 +34,7 @@ import { Timer } from '../timing.js';
 
 type Format = 'native' | 'cmp' | 'ips';
 
-/** Where the patch goes: stdout, a file written under a temporary name and renamed at the end, or memory (--json). */
+/** Where the patch goes: stdout, an {@link OutputFile} (-o: see outfile.ts for each kind of path), or memory (--json). */
 class Output {
   readonly #file: OutputFile | undefined;
   readonly #ctx: Context;

@@ -113,8 +113,8 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // Output made from a window whose pages faulted (the file shrank: they read as zeros) is not
     // printed: each chunk is checked against the current window first.
     let current: Window | undefined;
-    // What goes before the dump (a JSON object's head, a '==> PATH <==' line) goes out with its
-    // first bytes, or at its end: a pseudo file whose end comes before -s fails before it.
+    // What goes before the dump (a JSON object's head, a '==> PATH <==' line). For a pseudo file
+    // it goes out with the first bytes, or at the end: one whose end comes before -s fails before.
     let head = '';
     // A pseudo file's length is what the read finds (-n stops at its end): told after the hex.
     const shownCount = file.pseudo === undefined ? count : undefined;
@@ -151,6 +151,8 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       // arrays and json its lines after the path instead.
       if (several && format !== 'json') head = `${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`;
     }
+    // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
+    if (file.pseudo === undefined) begin();
     timer.lap('setup');
     let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
