@@ -27,11 +27,13 @@ import type { OpenFile } from '../../src/cli/files.js';
 import { readSpan } from '../../src/cli/files.js';
 import { parseRange } from '../../src/format/range.js';
 import { requireBuild } from '../helpers/child.js';
-import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
+import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV, runCommand } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const ROOT_USER = process.getuid?.() === 0;
+const canDrop = ROOT_USER && spawnSync('setpriv', ['--version']).status === 0;
 const dir = tmpDir('mmapx-special-');
+chmodSync(dir, 0o755); // reachable by `nobody`
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 const SRC = join(dir, 'src.bin');
@@ -218,6 +220,20 @@ describe('-o writes to what the path names, never replaces it', () => {
     expect(lstatSync(join(d, 'link')).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(d, 'null')).isCharacterDevice()).toBe(true);
     expect(readdirSync(d).sort()).toEqual(['link', 'null', 'target.bin']);
+  });
+
+  it.skipIf(!canDrop)('a file whose owner the user cannot keep is refused, not taken over (as nobody)', () => {
+    const d = caseDir();
+    chmodSync(d, 0o777);
+    const out = join(d, 'out.bin');
+    writeFileSync(out, "root's file");
+    chmodSync(out, 0o666);
+    const before = fingerprint(out);
+    const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], ['cat', SRC, '0:16', '-o', out], { env: PINNED_ENV });
+    expectFailure(r, 1, /^mmapx: cat: .*: cannot write .*out\.bin: cannot give the new contents its owner 0:0 and mode: operation not permitted \(EPERM\)$/);
+    expect(fingerprint(out)).toBe(before);
+    expect(statSync(out).uid).toBe(0);
+    expect(readdirSync(d)).toEqual(['out.bin']);
   });
 
   it('cat --json with -o - is refused (standard output carries the bytes)', () => {
