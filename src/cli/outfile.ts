@@ -30,7 +30,7 @@ import { isatty } from 'node:tty';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OperationError } from '../errors.js';
 import { fsError, type OpenFile } from './files.js';
-import { writeAll } from './output.js';
+import { BrokenPipe, writeAll } from './output.js';
 
 /** The path of `-o VALUE`, or undefined for none and for `-`, which means standard output. */
 export function outputTarget(value: unknown): string | undefined {
@@ -79,8 +79,6 @@ function locate(target: string): { stat: BigIntStats | undefined; path: string }
 
 export class OutputFile {
   readonly target: string;
-  /** Written in place (a device or a FIFO): no temporary file, no rename. */
-  readonly direct: boolean;
   /** The output is a terminal (`-o /dev/tty`). */
   readonly terminal: boolean;
   #fd: number | undefined;
@@ -114,11 +112,9 @@ export class OutputFile {
           throw fsError(err, `cannot write ${target}`);
         }
       }
-      this.direct = true;
       this.terminal = isatty(this.#fd);
       return;
     }
-    this.direct = false;
     this.terminal = false;
     const tmp = join(dirname(path), `.${basename(path)}.mmapx-tmp-${process.pid}`);
     try {
@@ -137,12 +133,16 @@ export class OutputFile {
     }
   }
 
-  /** Appends `data`. @throws OperationError naming the target (ENOSPC, EIO...). */
+  /**
+   * Appends `data`. @throws OperationError naming the target (ENOSPC, EIO...); BrokenPipe when the
+   * reader of a pipe or FIFO went away (a quiet end, as on standard output).
+   */
   write(data: Uint8Array | string): void {
     if (this.#fd === undefined) throw new Error(`${this.target} is already closed`);
     try {
       writeAll(this.#fd, data);
     } catch (err) {
+      if (err instanceof BrokenPipe) throw err;
       throw fsError(err, `cannot write ${this.target}`);
     }
   }

@@ -222,6 +222,17 @@ describe('-o writes to what the path names, never replaces it', () => {
     expect(readdirSync(d).sort()).toEqual(['link', 'null', 'target.bin']);
   });
 
+  it('a reader that goes away from -o /dev/stdout (a link to it) ends the command quietly with status 0', () => {
+    const d = caseDir();
+    const big = join(d, 'big.bin');
+    writeFileSync(big, randomBytes(4 * 1024 * 1024));
+    symlinkSync('/proc/self/fd/1', join(d, 'stdout'));
+    const r = spawnSync('bash', ['-c', `set -o pipefail; '${process.execPath}' '${BIN}' cat '${big}' -o '${join(d, 'stdout')}' | head -c 10 | wc -c`], { env: PINNED_ENV, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('10');
+    expect(r.status).toBe(0);
+  });
+
   it.skipIf(!canDrop)('a file whose owner the user cannot keep is refused, not taken over (as nobody)', () => {
     const d = caseDir();
     chmodSync(d, 0o777);
