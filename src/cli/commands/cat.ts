@@ -13,7 +13,11 @@
 // out, and a write the kernel could not complete from the map (EFAULT: the pages are gone; the
 // kernel's copy gets an error, not a SIGBUS) is reported as the truncation it is: one
 // ERR_TRUNCATED line, exit 1. Bytes already on standard output stay there (the last slice may
-// hold zeros from past the new end if the cut came while it was written); no -o file is left.
+// hold zeros from past the new end if the cut came while it was written); no -o file is left (a
+// device or FIFO given to -o keeps what it got, as standard output does: see outfile.ts).
+//
+// Devices and procfs/sysfs files (--force) follow the rule of every read command (files.ts
+// readSpan): a device needs a range from its start; a pseudo file is read by read(2).
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
