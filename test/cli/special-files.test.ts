@@ -64,6 +64,13 @@ function caseDir(): string {
   return d;
 }
 
+/** Whether a block driver has `major` here (60-63 are for local use: normally none). */
+function blockMajorInUse(major: number): boolean {
+  const devices = readFileSync('/proc/devices', 'utf8');
+  const block = devices.slice(devices.indexOf('Block devices:'));
+  return new RegExp(`^\\s*${major} `, 'm').test(block);
+}
+
 function mknod(path: string, major: number, minor: number): void {
   const r = spawnSync('mknod', [path, 'c', String(major), String(minor)]);
   if (r.status !== 0) throw new Error(`mknod ${path}: ${r.stderr}`);
@@ -110,6 +117,18 @@ describe('-o writes to what the path names, never replaces it', () => {
         expect(readlinkSync(join(d, 'link'))).toBe('null');
         expect(lstatSync(dev).isCharacterDevice()).toBe(true);
         expect(readdirSync(d).sort()).toEqual(['link', 'null']);
+      });
+
+      it.skipIf(!ROOT_USER || blockMajorInUse(60))('a block device is opened as it is, never replaced (b 60 0: no driver, so ENXIO)', () => {
+        const d = caseDir();
+        const dev = join(d, 'blk');
+        expect(spawnSync('mknod', [dev, 'b', '60', '0']).status).toBe(0);
+        const before = lstatSync(dev);
+        expectFailure(mmapx([...w.args(dev)]), 1, /: cannot write .*blk: no such device or address \(ENXIO\)$/);
+        const after = lstatSync(dev);
+        expect(after.isBlockDevice()).toBe(true);
+        expect([after.rdev, after.ino]).toEqual([before.rdev, before.ino]);
+        expect(readdirSync(d)).toEqual(['blk']);
       });
 
       it('a symlink to a regular file stays a symlink; the file gets the bytes and keeps its mode and owner', () => {
