@@ -206,7 +206,12 @@ export interface ReadSpan {
  *   range needs a size nobody can tell.
  */
 export function readSpan(file: OpenFile, range: Range | undefined): ReadSpan {
-  return span(file, range, file.pseudo !== undefined ? undefined : file.size);
+  return span(file, range, readableSize(file));
+}
+
+/** The size a read command can trust: undefined for a device and for a pseudo file (whose fstat size says nothing). */
+export function readableSize(file: OpenFile): bigint | undefined {
+  return file.pseudo !== undefined ? undefined : file.size;
 }
 
 /** {@link readSpan} for commands that map the range (flush, protect): a pseudo file keeps its fstat size. */

@@ -24,7 +24,7 @@ import { parseRange } from '../../format/range.js';
 import { pageSize } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readSpan, shrankSinceOpen } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { assertCovers, readWindows } from '../mapped.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
@@ -61,7 +61,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
     // A device or a pseudo file (--force) has no size to check against.
     const covers = (end: bigint): void => {
-      if (file.size !== undefined && file.pseudo === undefined) assertCovers(file, end);
+      if (readableSize(file) !== undefined) assertCovers(file, end);
     };
     ctx.progress.phase(`cat ${path}`, r.length ?? 0n);
     let copied = 0n;

@@ -19,7 +19,7 @@ import { parseRange, type Range } from '../../format/range.js';
 import { compilePattern, WindowScanner, type BytePattern, type CompiledPattern } from '../../format/search.js';
 import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readSpan, shrankSinceOpen } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { assertCovers, readWindows } from '../mapped.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
 import { SCAN_WINDOW, scanFile } from '../scan.js';
@@ -81,7 +81,7 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
   try {
     // Devices and pseudo files (--force) follow the one rule of every read command (files.ts).
     const r = readSpan(file, range);
-    const sized = file.size !== undefined && file.pseudo === undefined;
+    const sized = readableSize(file) !== undefined;
     let scanned = r.length ?? 0n; // a pseudo file read to its end: what the read found
     // One more than --max, to tell "exactly N" from "N and more" (truncated).
     const scanner = new WindowScanner(compiled, max !== undefined ? { max: max + 1 } : {});
@@ -97,7 +97,6 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
       const keep = (at: bigint): void => {
         if (max === undefined || matches.length + printed < max) matches.push(at);
       };
-      if (r.length === undefined) scanned = 0n;
       for (const w of readWindows(file, r, { windowSize: SCAN_WINDOW })) {
         scanner.scan(w.bytes, w.offset, countOnly ? undefined : keep);
         // Matches from pages past a new end (zeros) are void: check the window before using them.

@@ -10,7 +10,7 @@ import { pageSize, type Window } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
-import { openFile, readSpan, shrankSinceOpen } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { readWindows } from '../mapped.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
@@ -98,10 +98,11 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     let start: bigint;
     /** Undefined: a pseudo file (--force) read to its end, whose length only the read tells. */
     let count: bigint | undefined;
-    if (file.size !== undefined && file.pseudo === undefined) {
-      start = offset === undefined ? 0n : resolveOffset(offset, file.size);
+    const size = readableSize(file);
+    if (size !== undefined) {
+      start = offset === undefined ? 0n : resolveOffset(offset, size);
       // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
-      const avail = file.size - start;
+      const avail = size - start;
       count = length === undefined || length > avail ? avail : length;
     } else {
       // A device or a pseudo file: -s and -n as a range, under the rule of every read command.
