@@ -45,6 +45,12 @@ export interface OpenFile {
   readonly stat: BigIntStats;
   /** The file size; undefined for devices opened with --force. */
   readonly size: bigint | undefined;
+  /**
+   * The pseudo filesystem (`procfs`, `sysfs`...) of a file opened there with --force. Its bytes
+   * exist only when read(2) makes them, and its fstat size (0, 4096) says nothing of them: read
+   * commands read it (see {@link readSpan} and `readWindows`), never map it or trust `size`.
+   */
+  readonly pseudo?: string;
   close(): void;
 }
 
@@ -120,9 +126,10 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
     if (k && !options.force) {
       throw new OperationError(`is ${k}: refusing to map it without --force`);
     }
+    let pseudo: string | undefined;
     if (!k) {
       const fsType = filesystemType(path, stat.dev);
-      const pseudo = fsType === undefined ? undefined : PSEUDO_FS.get(fsType);
+      pseudo = fsType === undefined ? undefined : PSEUDO_FS.get(fsType);
       if (pseudo && !options.force) {
         throw new OperationError(`is on ${pseudo}: its files cannot be memory-mapped (use --force to try anyway)`);
       }
@@ -134,6 +141,7 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
       path,
       stat,
       size: k ? undefined : stat.size,
+      ...(pseudo !== undefined && { pseudo }),
       close: () => closeSync(fd),
     };
   } catch (err) {
@@ -177,21 +185,68 @@ export function shrankSinceOpen(file: OpenFile, err: unknown, access: 'read' | '
   return shrankSinceOpenError(file.path, now, file.size, access);
 }
 
-/**
- * What a command with `--range` works on: the range resolved against the file, or the whole file.
- * A device (opened with --force) has no size fstat can tell: a range that counts from the start
- * only (`OFFSET:LENGTH`, `START..END`) is then taken as is; one that needs the end is refused.
- */
-export function targetRange(file: OpenFile, range: Range | undefined): ResolvedRange {
-  const fromStart = range !== undefined && !range.start.fromEnd && (range.kind === 'length' || (range.end !== null && !range.end.fromEnd));
-  const device = fromStart && file.size === undefined;
-  const size = device ? MAX_FILE_SIZE : knownSize(file);
-  return range ? resolveRange(range, size, { sizeIsLimit: device }) : { offset: 0n, length: size };
+/** What a read command reads: `length` bytes from `offset`, or with `length` undefined, up to the end that reading finds. */
+export interface ReadSpan {
+  readonly offset: bigint;
+  readonly length: bigint | undefined;
 }
 
-/** The size, or an error for devices opened with --force (whose size fstat cannot tell). */
+/**
+ * The one rule for the part of a file a command reads, given its range (undefined: all of it).
+ * A file with a size: the range resolved against it (past the end is an error). A file whose size
+ * fstat cannot tell, a device or a pseudo-filesystem file opened with --force:
+ * - a range that counts from the start only (`OFFSET:LENGTH`, `START..END`) is taken as is; a
+ *   device is read up to its end, a pseudo file up to its end or the range's, whichever comes
+ *   first (`readWindows` in mapped.ts says which ends are errors);
+ * - a pseudo file without a range, or with `START..`, is read to its end;
+ * - a range that needs the end (`-64..`, `..-1`) is refused, and so is a device without a range
+ *   or with `START..` (a device may have no end).
+ * Read commands (cat, hash, hexdump, find) call {@link readSpan}; commands that map the file
+ * (flush, protect) call {@link targetRange}, where a pseudo file has its fstat size.
+ * @throws InputError for a range past the end of a sized file; OperationError (exit 1) when the
+ *   range needs a size nobody can tell.
+ */
+export function readSpan(file: OpenFile, range: Range | undefined): ReadSpan {
+  return span(file, range, readableSize(file));
+}
+
+/** The size a read command can trust: undefined for a device and for a pseudo file (whose fstat size says nothing). */
+export function readableSize(file: OpenFile): bigint | undefined {
+  return file.pseudo !== undefined ? undefined : file.size;
+}
+
+/** {@link readSpan} for commands that map the range (flush, protect): a pseudo file keeps its fstat size. */
+export function targetRange(file: OpenFile, range: Range | undefined): ResolvedRange {
+  const r = span(file, range, file.size);
+  if (r.length === undefined) throw unknownSize(file); // only a pseudo file has no end yet, and it has a size here
+  return { offset: r.offset, length: r.length };
+}
+
+function span(file: OpenFile, range: Range | undefined, size: bigint | undefined): ReadSpan {
+  if (size !== undefined) return range ? resolveRange(range, size) : { offset: 0n, length: size };
+  const toEnd = range === undefined || (range.kind === 'span' && range.end === null);
+  const fromEnd = range !== undefined && (range.start.fromEnd || (range.kind === 'span' && range.end !== null && range.end.fromEnd));
+  if (fromEnd) throw unknownSize(file, range);
+  if (toEnd) {
+    if (file.pseudo === undefined) throw unknownSize(file);
+    return { offset: range === undefined ? 0n : range.start.value, length: undefined };
+  }
+  // Counted from the start: checked against the largest file offset, and then against what is there.
+  return resolveRange(range!, MAX_FILE_SIZE, { sizeIsLimit: true });
+}
+
+/** Why a command cannot have the size of `file` (a device, or a pseudo file). */
+function unknownSize(file: OpenFile, range?: Range): OperationError {
+  if (file.pseudo === undefined) return new OperationError('the size of a device is unknown here: give an explicit length or range');
+  if (range !== undefined) {
+    return new OperationError(`range ${range.text} counts from the end, but the size of a ${file.pseudo} file is only known by reading it: give a range from the start (OFFSET:LENGTH, START..END, START..)`);
+  }
+  return new OperationError(`is on ${file.pseudo}: its size is only known by reading it to the end, which this command cannot do; copy it first (mmapx cat --force FILE > COPY)`);
+}
+
+/** The size, or an error for devices and pseudo-filesystem files opened with --force (whose size fstat cannot tell). */
 export function knownSize(file: OpenFile): bigint {
-  if (file.size === undefined) throw new OperationError('the size of a device is unknown here: give an explicit length or range');
+  if (file.size === undefined || file.pseudo !== undefined) throw unknownSize(file);
   return file.size;
 }
 

@@ -9,8 +9,11 @@
 import { createHash, type Hash, hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
-import { type Mmap, MmapError, MmapOptions, windows } from '../mmap/index.js';
+import { InputError, OperationError } from '../errors.js';
+import { formatOffset } from '../format/number.js';
+import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
+import { fsError, type OpenFile, type ReadSpan } from './files.js';
 import { SCAN_WINDOW } from './scan.js';
 
 /** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
@@ -263,6 +266,73 @@ export function writeRanges(
     opts.progress?.(report.bytes);
   }
   return report;
+}
+
+/** Bytes per read(2) window of a pseudo-filesystem file: the one buffer such a read uses. */
+const STREAM_WINDOW = 1024 * 1024;
+
+/**
+ * The windows of what a read command reads (`span`, from {@link readSpan}): read-only maps through
+ * {@link windows} for files and devices; read(2) for a pseudo-filesystem file (procfs, sysfs...:
+ * `file.pseudo`), whose bytes exist only when a read makes them (its fstat size is 0 or 4096 and a
+ * map of it shows nothing or fails). Such a file is read from its start, in order (seq_file
+ * semantics), into one reused buffer of {@link STREAM_WINDOW} bytes: memory stays bounded, and a
+ * window is valid until the next one. The bytes before `span.offset` are read and dropped.
+ *
+ * Where a pseudo file ends is found here: an offset past it is an error (exit 2), and so is a
+ * `span.length` past it, unless `upTo` (hexdump -n, like its peers, stops at the end). The error
+ * comes before the window where the end was found: only a file longer than a window has given
+ * windows before it (as a file cut while being read would).
+ * @throws InputError for those ends; OperationError for a failed read (EAGAIN: a file that waits
+ *   for data, such as a trace pipe, is refused rather than waited on).
+ */
+export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSize?: number; upTo?: boolean } = {}): Generator<Window, void, undefined> {
+  if (file.pseudo === undefined) {
+    yield* windows(file, { offset: span.offset, ...(span.length !== undefined && { length: span.length }), ...(options.windowSize !== undefined && { windowSize: options.windowSize }) });
+    return;
+  }
+  const end = span.length === undefined ? undefined : span.offset + span.length;
+  // A Uint8Array, not a Buffer, as the maps' views are: its slice() copies (a Buffer's would not,
+  // and a consumer that keeps a slice, as the search's carry does, would see the next window).
+  const buf = new Uint8Array(STREAM_WINDOW);
+  const intact = (): void => {};
+  let pos = 0n;
+  let eof = false;
+  while (!eof && (end === undefined || pos < end)) {
+    // While skipping, stop at the offset; then at the end of the span.
+    const limit = pos < span.offset ? span.offset : end;
+    const want = limit === undefined || limit - pos > BigInt(buf.length) ? buf.length : Number(limit - pos);
+    let n = 0;
+    while (n < want) {
+      let k: number;
+      try {
+        k = readSync(file.fd, buf, n, want - n, null);
+      } catch (err) {
+        const e = fsError(err, `read at ${formatOffset(pos + BigInt(n))}`);
+        if (e.code === 'EAGAIN') throw new OperationError(`${e.message}: the file waits for data, it has no end to read to`, e.code, { cause: err });
+        throw e;
+      }
+      if (k === 0) {
+        eof = true;
+        break;
+      }
+      n += k;
+    }
+    // An end found before the range's fails before this window goes out: a file smaller than a
+    // window gives nothing to a command whose range it cannot fill.
+    if (eof) endCheck(span, end, pos + BigInt(n), options.upTo);
+    if (pos >= span.offset && n > 0) yield { offset: pos, bytes: buf.subarray(0, n), assertIntact: intact };
+    pos += BigInt(n);
+  }
+}
+
+/** Fails if a pseudo file that ended at `eof` did not reach `span`'s offset, or (unless `upTo`) its end. */
+function endCheck(span: ReadSpan, end: bigint | undefined, eof: bigint, upTo = false): void {
+  const at = `the file ended at ${formatOffset(eof)} when read`;
+  if (eof < span.offset) throw new InputError(`offset ${formatOffset(span.offset)} is past the end of the file (${at})`);
+  if (end !== undefined && eof < end && !upTo) {
+    throw new InputError(`the range ${formatOffset(span.offset)}..${formatOffset(end)} ends past the end of the file (${at})`);
+  }
 }
 
 /** Files smaller than this are hashed from one pread, not through a map (see {@link hashSmallFile}). */

@@ -1,54 +1,169 @@
-// The file a command writes its output to with -o (diff's patch, cat's bytes): written under a
-// temporary name beside the target and renamed over it at the end, so that a command that fails
-// (bad input found late, a file cut under it) leaves no half-written output behind.
-import { closeSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// The file a command writes its output to with -o (diff's patch, cat's bytes). What happens depends
+// on what the path names, after following symlinks (a symlink itself is never replaced):
+// - a regular file, or nothing yet: the output is written under a temporary name beside the file
+//   (beside the symlink's target, for a symlink) and renamed over it at the end, so that a command
+//   that fails (bad input found late, a file cut under it) leaves no half-written output behind.
+//   An existing file keeps its mode and owner (the temporary file takes them before the rename).
+// - a character or block device, or a FIFO: written directly, as a shell's `>` would (a device is
+//   not a file to replace: renaming over /dev/null would destroy it). A FIFO's open waits for a
+//   reader. A failure part-way leaves what was written, as on standard output. The process's own
+//   standard output or error (`/dev/stdout`, `/proc/self/fd/2`), whatever it is, even a socket
+//   that no open(2) can reach, is written through its descriptor.
+// - `-`: standard output (see {@link outputTarget}).
+// A directory or a socket is refused.
+import {
+  type BigIntStats,
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { isatty } from 'node:tty';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OperationError } from '../errors.js';
 import { fsError, type OpenFile } from './files.js';
-import { writeAll } from './output.js';
+import { BrokenPipe, writeAll } from './output.js';
+
+/** The path of `-o VALUE`, or undefined for none and for `-`, which means standard output. */
+export function outputTarget(value: unknown): string | undefined {
+  return value === undefined || value === '-' ? undefined : String(value);
+}
+
+/**
+ * Where `target` leads: its status after following symlinks (undefined when nothing is there
+ * yet) and the path of the file itself, for a temporary file beside it and the rename over it.
+ */
+function locate(target: string): { stat: BigIntStats | undefined; path: string } {
+  const fail = (err: unknown) => fsError(err, `cannot write ${target}`);
+  let stat: BigIntStats | undefined;
+  try {
+    stat = statSync(target, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(err);
+  }
+  if (stat !== undefined) {
+    if (!stat.isFile()) return { stat, path: target }; // opened by its path: the kernel follows the links
+    try {
+      return { stat, path: realpathSync.native(target) };
+    } catch (err) {
+      throw fail(err);
+    }
+  }
+  // Nothing there: a new file, or a symlink to a missing one (created where the link points).
+  let path = target;
+  for (let hops = 0; ; hops++) {
+    let link: string;
+    try {
+      if (!lstatSync(path).isSymbolicLink()) return { stat: undefined, path };
+      link = readlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { stat: undefined, path };
+      throw fail(err);
+    }
+    if (hops === 40) throw new OperationError(`cannot write ${target}: too many levels of symbolic links`, 'ELOOP');
+    try {
+      path = resolve(realpathSync.native(dirname(path)), link);
+    } catch (err) {
+      throw fail(err);
+    }
+  }
+}
 
 export class OutputFile {
   readonly target: string;
+  /** The output is a terminal (`-o /dev/tty`). */
+  readonly terminal: boolean;
   #fd: number | undefined;
+  /** `#fd` is the process's standard output or error: written to, never closed. */
+  #borrowed = false;
   #tmp: string | undefined;
+  /** The file the temporary one is renamed over (a symlink's target, not the link). */
+  readonly #final: string;
 
-  /** Creates the temporary file (exclusively, mode 0644) in the target's directory. @throws OperationError */
+  /**
+   * Opens the output: a device or FIFO directly; otherwise a temporary file (exclusively, mode
+   * 0644, or the existing file's mode and owner) in the directory of the file it will replace.
+   * @throws OperationError (a directory, a socket, a file whose owner cannot be kept, open errors).
+   */
   constructor(target: string) {
     this.target = target;
-    const tmp = join(dirname(target), `.${basename(target)}.mmapx-tmp-${process.pid}`);
+    const { stat, path } = locate(target);
+    this.#final = path;
+    if (stat !== undefined && !stat.isFile()) {
+      if (stat.isDirectory()) throw new OperationError(`cannot write ${target}: is a directory`, 'EISDIR');
+      const own = standardStream(stat);
+      if (own !== undefined) {
+        this.#fd = own;
+        this.#borrowed = true;
+      } else if (stat.isSocket()) {
+        throw new OperationError(`cannot write ${target}: is a socket`, 'ENXIO');
+      } else {
+        try {
+          this.#fd = openSync(target, fsc.O_WRONLY | fsc.O_NOCTTY);
+        } catch (err) {
+          throw fsError(err, `cannot write ${target}`);
+        }
+      }
+      this.terminal = isatty(this.#fd);
+      return;
+    }
+    this.terminal = false;
+    const tmp = join(dirname(path), `.${basename(path)}.mmapx-tmp-${process.pid}`);
     try {
-      this.#fd = openSync(tmp, 'wx', 0o644);
+      this.#fd = openSync(tmp, 'wx', stat === undefined ? 0o644 : 0o600);
     } catch (err) {
       throw fsError(err, `cannot write ${target}`);
     }
     this.#tmp = tmp;
+    if (stat !== undefined) {
+      try {
+        keepIdentity(this.#fd, stat);
+      } catch (err) {
+        this.abandon();
+        throw fsError(err, `cannot write ${target}: cannot give the new contents its owner ${stat.uid}:${stat.gid} and mode`);
+      }
+    }
   }
 
-  /** Appends `data`. @throws OperationError naming the target (ENOSPC, EIO...). */
+  /**
+   * Appends `data`. @throws OperationError naming the target (ENOSPC, EIO...); BrokenPipe when the
+   * reader of a pipe or FIFO went away (a quiet end, as on standard output).
+   */
   write(data: Uint8Array | string): void {
     if (this.#fd === undefined) throw new Error(`${this.target} is already closed`);
     try {
       writeAll(this.#fd, data);
     } catch (err) {
+      if (err instanceof BrokenPipe) throw err;
       throw fsError(err, `cannot write ${this.target}`);
     }
   }
 
-  /** Closes the temporary file and renames it over the target. */
+  /** Closes the output; a temporary file is renamed over the target. */
   finish(): void {
     if (this.#fd === undefined) return;
-    closeSync(this.#fd);
+    const fd = this.#fd;
     this.#fd = undefined;
     try {
-      renameSync(this.#tmp!, this.target);
+      if (!this.#borrowed) closeSync(fd);
+      if (this.#tmp !== undefined) renameSync(this.#tmp, this.#final);
     } catch (err) {
       throw fsError(err, `cannot write ${this.target}`);
     }
     this.#tmp = undefined;
   }
 
-  /** On failure: closes and removes the temporary file; the target is left as it was. */
+  /** On failure: closes, and removes the temporary file; a replaced target is left as it was. */
   abandon(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd !== undefined && !this.#borrowed) closeSync(this.#fd);
     this.#fd = undefined;
     if (this.#tmp !== undefined) {
       try {
@@ -59,6 +174,26 @@ export class OutputFile {
     }
     this.#tmp = undefined;
   }
+}
+
+/** The descriptor, 1 or 2, of the process's own standard output or error when `stat` is that file. */
+function standardStream(stat: BigIntStats): number | undefined {
+  for (const fd of [1, 2]) {
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      if (st.dev === stat.dev && st.ino === stat.ino) return fd;
+    } catch {
+      // not open
+    }
+  }
+  return undefined;
+}
+
+/** Gives the temporary file `fd` the owner and mode of the file it replaces (owner first: chown clears set-id bits). */
+function keepIdentity(fd: number, old: BigIntStats): void {
+  const now = fstatSync(fd, { bigint: true });
+  if (now.uid !== old.uid || now.gid !== old.gid) fchownSync(fd, Number(old.uid), Number(old.gid));
+  fchmodSync(fd, Number(old.mode & 0o7777n));
 }
 
 /** Whether `path` names the file `file` has open (same device and inode): an output must not be an input. */

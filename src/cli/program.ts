@@ -268,7 +268,7 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
     .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, or IPS)')
     .argument('<old>', 'the file as it is')
     .argument('<new>', 'the file as it should be')
-    .option('-o, --output <patch>', 'write the patch to this file instead of standard output')
+    .option('-o, --output <patch>', 'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)')
     .addOption(new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l) or ips').choices(['native', 'cmp', 'ips']).default('native'))
     .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
     .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
@@ -386,7 +386,7 @@ ${examples([
     .description('write the raw bytes of a range (or the whole file) to stdout or a file, through read-only maps')
     .argument('<file>', 'file to read')
     .argument('[range]', 'OFFSET:LENGTH or START..END (negative counts from the end); default: the whole file')
-    .option('-o, --output <file>', 'write the bytes to this file (replaced whole at the end) instead of stdout')
+    .option('-o, --output <file>', 'write the bytes to this file (a regular file is replaced whole at the end, keeping its mode; a device, FIFO or symlink is written to; - is stdout) instead of stdout')
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices, pseudo-filesystem files, and binary output to a terminal')
     .addHelpText(

@@ -234,6 +234,19 @@ const CASES: Record<string, Case> = {
   'hash: --check mismatch': { args: ['hash', D, '--algo', 'crc32', '--check', '00000000'], status: 3, line: ANY('hash', 'crc32 of 0x0\\.\\.0x12 is [0-9a-f]{8}, expected 00000000') },
   'hash: range past the end': { args: ['hash', D, '--range', '16:3'], status: 2, line: ANY('hash', 'range 16:3 ends past the end of the file \\(size 18\\)') },
   'hash: no read permission': { args: ['hash', f('noread.bin')], status: 1, line: ANY('hash', 'permission denied \\(EACCES\\)'), nobody: true },
+  // special files as outputs (-o): never replaced; what cannot be written is refused (devices, FIFOs
+  // and symlinks written through: test/cli/special-files.test.ts, with device nodes of its own)
+  'cat: -o a directory': { args: ['cat', D, '0:4', '-o', f('adir')], status: 1, line: ANY('cat', 'cannot write .*adir: is a directory \\(EISDIR\\)') },
+  'diff: -o a socket': { args: ['diff', D, E, '-o', f('sock')], status: 1, line: ANY('diff', 'cannot write .*sock: is a socket \\(ENXIO\\)') },
+  'cat: -o a symlink loop': { args: ['cat', D, '0:4', '-o', f('loop-a')], status: 1, line: ANY('cat', 'cannot write .*loop-a: .*\\(ELOOP\\)') },
+  // procfs inputs with --force: read by read(2), or refused in one line where the size is needed first
+  'hash: procfs --force, a range from the end': { args: ['hash', '/proc/self/status', '--force', '--range', '-4..'], status: 1, line: ANY('hash', 'range -4\\.\\. counts from the end, but the size of a procfs file is only known by reading it: .*') },
+  'find: procfs --force, a range from the end': { args: ['find', '/proc/version', '00', '--force', '--range', '..-1'], status: 1, line: ANY('find', 'range \\.\\.-1 counts from the end, .*') },
+  'cat: procfs --force, a range past its end': { args: ['cat', '/proc/version', '0:1M', '--force'], status: 2, line: ANY('cat', 'the range 0x0\\.\\.0x100000 ends past the end of the file \\(the file ended at 0x[0-9a-f]+ when read\\)') },
+  'hexdump: procfs --force, -s past its end': { args: ['hexdump', '/proc/version', '-s', '1M', '--force'], status: 2, line: ANY('hexdump', 'offset 0x100000 is past the end of the file .*') },
+  'diff: procfs --force': { args: ['diff', '/proc/version', D, '--force'], status: 1, line: ANY('diff', 'is on procfs: its size is only known by reading it to the end, which this command cannot do; .*') },
+  'patch: procfs --force': { args: ['patch', '/proc/version', '--edit', '0=00', '--force'], status: 1, line: ANY('patch', 'is on procfs: its size is only known by reading it to the end, .*') },
+  'find: /dev/zero --force, a range from the end': { args: ['find', '/dev/zero', '00', '--force', '--range', '-16..'], status: 1, line: ANY('find', 'the size of a device is unknown here: give an explicit length or range') },
   // several files: what cannot be told apart, lists that cannot be read, errors before any file
   'patch: two files and --edit': {
     args: ['patch', D, E, '--edit', '0=00'],

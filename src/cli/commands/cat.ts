@@ -13,17 +13,21 @@
 // out, and a write the kernel could not complete from the map (EFAULT: the pages are gone; the
 // kernel's copy gets an error, not a SIGBUS) is reported as the truncation it is: one
 // ERR_TRUNCATED line, exit 1. Bytes already on standard output stay there (the last slice may
-// hold zeros from past the new end if the cut came while it was written); no -o file is left.
+// hold zeros from past the new end if the cut came while it was written); no -o file is left (a
+// device or FIFO given to -o keeps what it got, as standard output does: see outfile.ts).
+//
+// Devices and procfs/sysfs files (--force) follow the rule of every read command (files.ts
+// readSpan): a device needs a range from its start; a pseudo file is read by read(2).
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
-import { pageSize, windows } from '../../mmap/index.js';
+import { pageSize } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
-import { openFile, shrankSinceOpen, targetRange } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { warnIfJournal } from '../journal.js';
-import { assertCovers } from '../mapped.js';
-import { OutputFile, sameFile } from '../outfile.js';
+import { assertCovers, readWindows } from '../mapped.js';
+import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
 import { throughput, Timer } from '../timing.js';
 
@@ -35,7 +39,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   ctx.path = path;
   const timer = new Timer();
   const range = rangeText !== undefined ? parseRange(rangeText) : undefined;
-  const target = opts.output !== undefined ? String(opts.output) : undefined;
+  const target = outputTarget(opts.output); // `-o -` is standard output
   const json = ctx.globals.json;
   if (json && target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
   if (target === undefined && !opts.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
@@ -48,18 +52,22 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   timer.lap('open');
   let out: OutputFile | undefined;
   try {
-    const r = targetRange(file, range);
+    const r = readSpan(file, range);
     if (target !== undefined && sameFile(target, file)) throw new InputError(`-o ${target} is the file being read`);
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
     if (target !== undefined) out = new OutputFile(target);
+    if (out?.terminal && !opts.force) {
+      throw new InputError(`refusing to write binary data to a terminal (-o ${target}): redirect standard output (> FILE, | xxd), use -o FILE, or --force`);
+    }
     const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
-    // A device (--force) has no size to check against, and cannot shrink.
+    // A device or a pseudo file (--force) has no size to check against.
     const covers = (end: bigint): void => {
-      if (file.size !== undefined) assertCovers(file, end);
+      if (readableSize(file) !== undefined) assertCovers(file, end);
     };
-    ctx.progress.phase(`cat ${path}`, r.length);
-    for (const w of windows(file, { offset: r.offset, length: r.length })) {
+    ctx.progress.phase(`cat ${path}`, r.length ?? 0n);
+    let copied = 0n;
+    for (const w of readWindows(file, r)) {
       ctx.progress.update(w.offset - r.offset); // once per window
       for (let at = 0; at < w.bytes.length; at += SLICE) {
         const slice = w.bytes.subarray(at, at + SLICE) as Uint8Array;
@@ -67,6 +75,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
         covers(end);
         try {
           sink(slice);
+          copied += BigInt(slice.length);
         } catch (err) {
           // EFAULT from a map whose pages were cut away is the truncation, not an output error.
           if (!(err instanceof BrokenPipe)) covers(end);
@@ -76,11 +85,13 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     }
     out?.finish();
     timer.lap('copy');
-    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
+    // The bytes copied: the range, or all a pseudo file gave when read to its end.
+    const length = copied;
+    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + length)}`;
     return {
-      summary: `copied ${r.length} byte${r.length === 1n ? '' : 's'} (${throughput(r.length, timer.phases.copy)}) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
+      summary: `copied ${length} byte${length === 1n ? '' : 's'} (${throughput(length, timer.phases.copy)}) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
       showSummary: !!opts.stats,
-      json: { file: path, offset: r.offset, length: r.length, output: target ?? null, timings: timer.json() },
+      json: { file: path, offset: r.offset, length, output: target ?? null, timings: timer.json() },
     };
   } catch (err) {
     out?.abandon();

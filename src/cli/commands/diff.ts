@@ -28,14 +28,14 @@ import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
 import { warnIfJournal } from '../journal.js';
-import { OutputFile, sameFile } from '../outfile.js';
+import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { assertCovers } from '../mapped.js';
 import { SCAN_WINDOW } from '../scan.js';
 import { Timer } from '../timing.js';
 
 type Format = 'native' | 'cmp' | 'ips';
 
-/** Where the patch goes: stdout, a file written under a temporary name and renamed at the end, or memory (--json). */
+/** Where the patch goes: stdout, an {@link OutputFile} (-o: see outfile.ts for each kind of path), or memory (--json). */
 class Output {
   readonly #file: OutputFile | undefined;
   readonly #ctx: Context;
@@ -88,7 +88,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
   ctx.path = oldPath;
   const timer = new Timer();
   const format = (opts.format ?? 'native') as Format;
-  const target = opts.output !== undefined ? String(opts.output) : undefined;
+  const target = outputTarget(opts.output); // `-o -` is standard output
   let coalesce = 8;
   if (opts.coalesce !== undefined) {
     const n = parseNumber(String(opts.coalesce), 'coalesce');

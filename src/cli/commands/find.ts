@@ -15,13 +15,13 @@ import { InputError } from '../../errors.js';
 import { parseHexPattern, parseTextData } from '../../format/data.js';
 import { formatOffset, parseNumber } from '../../format/number.js';
 import { formatPattern } from '../../format/patch/lex.js';
-import { parseRange, type Range, resolveRange } from '../../format/range.js';
+import { parseRange, type Range } from '../../format/range.js';
 import { compilePattern, WindowScanner, type BytePattern, type CompiledPattern } from '../../format/search.js';
-import { pageSize, windows } from '../../mmap/index.js';
+import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { warnIfJournal } from '../journal.js';
-import { assertCovers } from '../mapped.js';
+import { assertCovers, readWindows } from '../mapped.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
 import { SCAN_WINDOW, scanFile } from '../scan.js';
 import { Timer } from '../timing.js';
@@ -81,34 +81,37 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
   const countOnly = !!opts.count;
   const json = ctx.globals.json;
   try {
-    const size = knownSize(file);
-    const r = range ? resolveRange(range, size) : { offset: 0n, length: size };
+    // Devices and pseudo files (--force) follow the one rule of every read command (files.ts).
+    const r = readSpan(file, range);
+    const sized = readableSize(file) !== undefined;
+    let scanned = r.length ?? 0n; // a pseudo file read to its end: what the read found
     // One more than --max, to tell "exactly N" from "N and more" (truncated).
     const scanner = new WindowScanner(compiled, max !== undefined ? { max: max + 1 } : {});
     const matches: bigint[] = [];
     let printed = 0;
     let total: number;
     const stream = !countOnly && !json;
-    ctx.progress.phase(`find ${path}`, r.length);
-    if (countOnly && max === undefined) {
+    ctx.progress.phase(`find ${path}`, r.length ?? 0n);
+    if (countOnly && max === undefined && file.pseudo === undefined && r.length !== undefined) {
       // A plain count: on every core (src/cli/scan.ts).
-      total = scanFile(file, r, [pattern], [0], { workers: true, progress: (done) => ctx.progress.update(done) })[0]!.count;
+      total = scanFile(file, { offset: r.offset, length: r.length }, [pattern], [0], { workers: true, progress: (done) => ctx.progress.update(done) })[0]!.count;
     } else {
       const keep = (at: bigint): void => {
         if (max === undefined || matches.length + printed < max) matches.push(at);
       };
-      for (const w of windows(file, { offset: r.offset, length: r.length, windowSize: SCAN_WINDOW })) {
+      for (const w of readWindows(file, r, { windowSize: SCAN_WINDOW })) {
         scanner.scan(w.bytes as Uint8Array, w.offset, countOnly ? undefined : keep);
         // Matches from pages past a new end (zeros) are void: check the window before using them.
         w.assertIntact();
-        assertCovers(file, w.offset + BigInt(w.bytes.length));
+        if (sized) assertCovers(file, w.offset + BigInt(w.bytes.length));
+        if (r.length === undefined) scanned += BigInt(w.bytes.length);
         if (stream && matches.length > 0) {
           ctx.stdout(matches.map((m) => `${prefix}${formatOffset(m)}\n`).join(''));
           printed += matches.length;
           matches.length = 0;
         }
         if (scanner.done) break;
-        ctx.progress.update(w.offset + BigInt(w.bytes.length) - r.offset); // once per 256 MiB window
+        ctx.progress.update(w.offset + BigInt(w.bytes.length) - r.offset); // once per window
       }
       total = scanner.count;
     }
@@ -116,7 +119,7 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
     const truncated = max !== undefined && total > max;
     const count = truncated ? max! : total;
     const found = count > 0;
-    const stats = `${count} match${count === 1 ? '' : 'es'}${truncated ? ` (stopped at --max ${max})` : ''} of ${shownPattern} in ${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)} of ${path} ${timer.describe()}`;
+    const stats = `${count} match${count === 1 ? '' : 'es'}${truncated ? ` (stopped at --max ${max})` : ''} of ${shownPattern} in ${formatOffset(r.offset)}..${formatOffset(r.offset + scanned)} of ${path} ${timer.describe()}`;
     const result: Result = {
       summary: stats,
       showSummary: !!opts.stats,
@@ -126,7 +129,7 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
         matches: countOnly ? null : matches,
         count,
         truncated,
-        range: { offset: r.offset, length: r.length },
+        range: { offset: r.offset, length: scanned },
         timings: timer.json(),
       },
       ...(!found && { exitCode: 3 as const, error: `no match for ${shownPattern}` }),

@@ -12,10 +12,11 @@ import { InputError, OperationError } from '../../errors.js';
 import { checksumLine, type DigestAlgo, formatCrc32, isDigestAlgo, parseExpectedDigest } from '../../format/digest.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
-import { pageSize, windows } from '../../mmap/index.js';
+import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, shrankSinceOpen, targetRange } from '../files.js';
+import { openFile, readSpan, shrankSinceOpen } from '../files.js';
 import { warnIfJournal } from '../journal.js';
+import { readWindows } from '../mapped.js';
 import { throughput, Timer } from '../timing.js';
 
 interface Digester {
@@ -61,30 +62,32 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   warnIfJournal(ctx, path);
   timer.lap('open');
   try {
-    const r = targetRange(file, range);
+    const r = readSpan(file, range);
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
-    ctx.progress.phase(`hash ${path}`, r.length);
+    ctx.progress.phase(`hash ${path}`, r.length ?? 0n);
     let done = 0n;
-    for (const w of windows(file, { offset: r.offset, length: r.length })) {
+    for (const w of readWindows(file, r)) {
       d.update(w.bytes as Uint8Array);
       done += BigInt(w.bytes.length);
       ctx.progress.update(done); // once per window
     }
     const digest = d.digest();
     timer.lap('hash');
-    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)}`;
+    // The bytes hashed: the range, or all a pseudo file gave when read to its end.
+    const length = done;
+    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + length)}`;
     const matched = expected === undefined ? null : expected === digest;
     return {
       stdout: checksumLine(digest, path),
-      summary: `hashed ${r.length} byte${r.length === 1n ? '' : 's'} (${throughput(r.length, timer.phases.hash)}) of ${path} ${where} with ${algo} ${timer.describe()}`,
+      summary: `hashed ${length} byte${length === 1n ? '' : 's'} (${throughput(length, timer.phases.hash)}) of ${path} ${where} with ${algo} ${timer.describe()}`,
       showSummary: !!opts.stats,
       json: {
         file: path,
         algo,
         digest,
         offset: r.offset,
-        length: r.length,
+        length,
         expected: expected ?? null,
         matched,
         timings: timer.json(),

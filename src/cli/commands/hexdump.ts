@@ -4,13 +4,15 @@
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
-import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import { pageSize, type Window, windows } from '../../mmap/index.js';
+import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
+import type { Range } from '../../format/range.js';
+import { pageSize, type Window } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
-import { knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
 import { warnIfJournal } from '../journal.js';
+import { readWindows } from '../mapped.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../timing.js';
@@ -95,18 +97,23 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
   try {
-    const size = file.size === undefined && length !== undefined && !offset?.fromEnd ? undefined : knownSize(file);
-    // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
-    // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
-    // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
-    const resolved = offset === undefined ? 0n : size === undefined ? offset.value : resolveOffset(offset, size, { allowPastEnd: true });
-    const start = size !== undefined && resolved > size ? size : resolved;
-    // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
-    const avail = size === undefined ? (length as bigint) : size - start;
-    const count = length === undefined || length > avail ? avail : length;
-    // A device has no size to stop at: its range stops at the largest offset mmapx handles.
-    if (size === undefined && start + count > MAX_FILE_SIZE) {
-      throw new InputError(`${formatOffset(start)}..${formatOffset(start + count)} ends past the largest offset mmapx handles (${MAX_FILE_SIZE_TEXT})`);
+    let start: bigint;
+    /** Undefined: a pseudo file (--force) read to its end, whose length only the read tells. */
+    let count: bigint | undefined;
+    const size = readableSize(file);
+    if (size !== undefined) {
+      // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
+      // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
+      // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
+      const resolved = offset === undefined ? 0n : resolveOffset(offset, size, { allowPastEnd: true });
+      start = resolved > size ? size : resolved;
+      // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
+      const avail = size - start;
+      count = length === undefined || length > avail ? avail : length;
+    } else {
+      // A device or a pseudo file: -s and -n as a range, under the rule of every read command
+      // (a device's range stops at the largest offset mmapx handles).
+      ({ offset: start, length: count } = readSpan(file, dumpRange(offset, length)));
     }
     pageSize(); // loads the FFI, timed on its own
     timer.lap('ffi');
@@ -114,19 +121,30 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // Output made from a window whose pages faulted (the file shrank: they read as zeros) is not
     // printed: each chunk is checked against the current window first.
     let current: Window | undefined;
+    // What goes before the dump (a JSON object's head, a '==> PATH <==' line). For a pseudo file
+    // it goes out with the first bytes, or at the end: one whose end comes before -s fails before.
+    let head = '';
+    // A pseudo file's length is what the read finds (-n stops at its end): told after the hex.
+    const shownCount = file.pseudo === undefined ? count : undefined;
+    const begin = (): void => {
+      if (head === '') return;
+      ctx.stdout(head);
+      head = '';
+      if (json && several) begun = true;
+    };
     const write = (chunk: Uint8Array) => {
       current?.assertIntact();
+      begin();
       ctx.stdout(chunk);
     };
     let dumper;
+    const warned = json ? ctx.warningsJson(path).warnings : undefined;
+    const warnings = warned ? `"warnings":${jsonText(warned)},` : '';
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      const warned = ctx.warningsJson(path).warnings;
-      ctx.stdout(`{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
-      begun = true;
+      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},${lengthKey(shownCount)}${warnings}"hex":"`;
     } else if (json) {
-      const warned = ctx.warningsJson(path).warnings;
-      ctx.stdout(`{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},"length":${count},${warned ? `"warnings":${jsonText(warned)},` : ''}"hex":"`);
+      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},${lengthKey(shownCount)}${warnings}"hex":"`;
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
@@ -141,14 +159,18 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       dumper = createDumper(options, write);
       // Several files: a header before each dump (as head and tail print them); c names its
       // arrays and json its lines after the path instead.
-      if (several && format !== 'json') ctx.stdout(`${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`);
+      if (several && format !== 'json') head = `${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`;
     }
+    // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
+    if (file.pseudo === undefined) begin();
     timer.lap('setup');
     let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
+    if (!json && count === 0n && length === 0n) begin();
     if (!json && count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
-    ctx.progress.phase(`hexdump ${path}`, count);
-    for (const w of windows({ fd: file.fd, path }, { offset: start, length: count })) {
+    ctx.progress.phase(`hexdump ${path}`, count ?? 0n);
+    // A pseudo file's -n past its end stops at the end, as for a file.
+    for (const w of readWindows(file, { offset: start, length: count }, { upTo: true })) {
       current = w;
       dumper.push(w.bytes as Uint8Array);
       bytes += BigInt(w.bytes.length);
@@ -156,9 +178,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     }
     current = undefined;
     dumper.end();
+    begin();
     timer.lap('dump');
     if (json) {
-      ctx.stdout(several ? `","timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `","timings":${JSON.stringify(timer.json())}}\n`);
+      // The length of a pseudo file read to its end comes after the hex: only now is it known.
+      const tail = shownCount === undefined ? `,"length":${bytes}` : '';
+      ctx.stdout(several ? `"${tail},"timings":${jsonText(timer.json())},"ok":true,"exitCode":0}` : `"${tail},"timings":${JSON.stringify(timer.json())}}\n`);
       return { showSummary: false, json: {}, printed: true };
     }
     return {
@@ -178,4 +203,17 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   } finally {
     file.close();
   }
+}
+
+/** -s and -n as the range they ask for, for {@link readSpan} (a device, a pseudo file). */
+function dumpRange(offset: Job['offset'], length: bigint | undefined): Range | undefined {
+  if (offset === undefined && length === undefined) return undefined;
+  const start = offset ?? { value: 0n, fromEnd: false, text: '0' };
+  if (length === undefined) return { kind: 'span', text: `${start.text}..`, start, end: null };
+  return { kind: 'length', text: `${start.text}:${length}`, start, length };
+}
+
+/** The "length" key of the JSON object when it is known before the dump. */
+function lengthKey(count: bigint | undefined): string {
+  return count === undefined ? '' : `"length":${count},`;
 }

@@ -125,7 +125,7 @@ async function inspect(ctx: Context, path: string, range: Range | undefined, sep
     const lines: [string, string][] = [
       ['file', path],
       ['type', typeName(st)],
-      ['size', size === undefined ? 'unknown (device)' : human(size)],
+      ['size', size === undefined ? 'unknown (device)' : file.pseudo !== undefined ? `${human(size)} as fstat says (a ${file.pseudo} file: its contents exist when read)` : human(size)],
       ['allocated', `${human(allocated)} on disk${size !== undefined && allocated < size ? ' (sparse)' : ''}`],
       ['page size', `${page} bytes`],
     ];
