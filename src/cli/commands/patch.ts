@@ -23,7 +23,7 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, exit 1, nothing
 // written); each window written is checked for faults before its flush and against the size after
 // it; at the end the file must still be as long as the patch made it and still be at its path.
-import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
@@ -53,6 +53,7 @@ import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { readInput } from '../input.js';
 import {
   createJournal,
   discardJournal,
@@ -85,19 +86,13 @@ const SHOWN = 64;
 
 type Format = 'native' | 'xxd' | 'ips';
 
-function readPatchFile(arg: string): { bytes: Buffer; name: string } {
-  if (arg === '-') {
-    if (process.stdin.isTTY) throw new InputError('PATCH is - but standard input is a terminal: pipe the patch in');
-    try {
-      return { bytes: readFileSync(0), name: 'stdin' };
-    } catch (err) {
-      throw fsError(err, 'cannot read the patch from standard input');
-    }
-  }
+async function readPatchFile(arg: string): Promise<{ bytes: Buffer; name: string }> {
+  const name = arg === '-' ? 'stdin' : arg;
   try {
-    return { bytes: readFileSync(arg), name: arg };
+    return { bytes: await readInput(arg, { what: 'the patch', terminal: 'PATCH is - but standard input is a terminal: pipe the patch in' }), name };
   } catch (err) {
-    throw fsError(err, `cannot read the patch ${arg}`);
+    if (err instanceof InputError) throw err;
+    throw fsError(err, arg === '-' ? 'cannot read the patch from standard input' : `cannot read the patch ${arg}`);
   }
 }
 
@@ -119,12 +114,12 @@ function parsePatchFile(bytes: Buffer, name: string, format: Format): Patch {
   }
 }
 
-function collectSources(patchArg: string | undefined, opts: Record<string, unknown>, several: boolean): { patch: Patch; sources: string[] } {
+async function collectSources(patchArg: string | undefined, opts: Record<string, unknown>, several: boolean): Promise<{ patch: Patch; sources: string[] }> {
   const patches: Patch[] = [];
   const sources: string[] = [];
   const format = (opts.format ?? 'native') as Format;
   if (patchArg !== undefined) {
-    const { bytes, name } = readPatchFile(patchArg);
+    const { bytes, name } = await readPatchFile(patchArg);
     patches.push(parsePatchFile(bytes, name, format));
     sources.push(format === 'native' ? name : `${name} (${format})`);
   } else if (opts.format !== undefined) {
@@ -285,10 +280,10 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     inline: inlineSources(opts),
   });
   // With --files-from a PATCH can only come from --patch.
-  const t = targets('patch', operands.files, opts, operands.patch === '-' ? '--patch -' : undefined);
+  const t = await targets('patch', operands.files, opts, operands.patch === '-' ? '--patch -' : undefined);
   // One file: errors about the patch name the file, as they always did.
   if (!t.several) ctx.path = t.files[0];
-  const { patch: parsed, sources } = collectSources(operands.patch, opts, t.several);
+  const { patch: parsed, sources } = await collectSources(operands.patch, opts, t.several);
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
   const job: Job = { parsed, sources, expectResult, dryRun: !!opts.dryRun, useJournal: opts.journal !== false, several: t.several, opts };
