@@ -147,7 +147,8 @@ ${examples([
     .argument('[file...]', 'file(s) to patch; FILE PATCH (two arguments, no --edit/--find, no --patch) is one file and its patch')
     .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump) or ips').choices(['native', 'xxd', 'ips']))
+    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek) or ips').choices(['native', 'xxd', 'plain', 'ips']))
+    .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
     .option('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded); repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...')
     .option('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count')
@@ -155,6 +156,7 @@ ${examples([
     .option('--count <n>', 'replace exactly N matches of --find (a guard: exit 3 otherwise)')
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
     .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
+    .option('--allow-empty', 'accept a PATCH that changes nothing (no hunk, no size after); refused otherwise')
     .option('--dry-run', 'apply to a private copy-on-write map only: print the changes and the resulting sha256')
     .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the patched file would have this sha256')
     .option('--no-hash', 'skip the sha256 before/after of the report (guards that need a hash still compute it)')
@@ -184,6 +186,7 @@ ${examples([
   "mmapx patch fw.bin --find 'e8 ?? ?? ?? ?? 84 c0 74 05' --replace 'e8 00 00 00 00 84 c0 eb 05' --all",
   'mmapx patch fw.bin fix.patch --dry-run',
   'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
+  'xxd -p -s 0x1f40 -l 64 fw.bin > p.hex; vi p.hex; mmapx patch fw.bin p.hex --format plain --seek 0x1f40',
   'mmapx patch rom.sfc hack.ips --format ips --grow',
   'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',
   'mmapx patch build/*.bin --patch fix.patch',
