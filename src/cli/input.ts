@@ -15,9 +15,10 @@
 // each consumer says what it expected.
 //
 // Limits: a regular file's size is known before reading, and its whole content is read into one
-// buffer of that size (up to FILE_LIMIT, what a Node.js read can hold). A pipe, socket or device
-// can produce without end (`yes |`, `< /dev/zero`), so at most STREAM_LIMIT bytes are read from
-// it; more is an input error before anything is done.
+// buffer of that size (up to FILE_LIMIT, refused by its size before reading). A pipe, socket or
+// device can produce without end (`yes |`, `< /dev/zero`), and so can a file that reports size 0
+// (procfs), so at most STREAM_LIMIT bytes are read from them; more is an input error before
+// anything is done.
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 
@@ -74,15 +75,16 @@ class Collector {
 
 /**
  * Reads `fd` from its current position to the end with read(2). A regular file is read into one
- * buffer of its size (it may still grow meanwhile: the rest comes in chunks).
+ * buffer of its size (if it grows meanwhile, the rest comes in chunks).
  * @throws the read's own error, or InputError past the limit.
  */
 function readFd(fd: number, st: Stats, source: string, opts: InputOptions): Buffer {
-  const regular = st.isFile();
-  const limit = regular ? (opts.fileLimit ?? FILE_LIMIT) : (opts.streamLimit ?? STREAM_LIMIT);
-  if (regular && st.size > limit) throw tooLarge(source, opts, limit, false);
-  const all = new Collector(limit, () => tooLarge(source, opts, limit, !regular));
-  let size = regular ? Math.max(st.size, 1) : CHUNK;
+  // A regular file the kernel says is empty may not be (procfs): its size is as unknown as a pipe's.
+  const sized = st.isFile() && st.size > 0;
+  const limit = sized ? (opts.fileLimit ?? FILE_LIMIT) : (opts.streamLimit ?? STREAM_LIMIT);
+  if (sized && st.size > limit) throw tooLarge(source, opts, limit, false);
+  const all = new Collector(limit, () => tooLarge(source, opts, limit, !sized));
+  let size = sized ? st.size : CHUNK;
   for (;;) {
     const buf = Buffer.allocUnsafe(Math.min(size, limit + 1));
     let n = 0;

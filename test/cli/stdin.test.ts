@@ -213,5 +213,7 @@ describe('readInput in-process', () => {
   it('reads a file that says it is empty but is not (procfs) to its end', async () => {
     const status = await readInput('/proc/self/status', { what: 'the list' });
     expect(status.toString()).toMatch(/^Name:/);
+    // Its size is unknown, as a pipe's: the limit for those applies.
+    await expect(readInput('/proc/self/status', { what: 'the list', streamLimit: 10 })).rejects.toThrow('the list (/proc/self/status) is larger than 10 bytes');
   });
 });
