@@ -162,6 +162,17 @@ describe('standard input of every kind', () => {
     expect(fingerprint(a)).toBe(before);
   });
 
+  it('a directory is an error of reading, one line, file untouched', () => {
+    const a = file();
+    const before = fingerprint(a);
+    const run = (args: string) => spawnSync('sh', ['-c', `exec "$0" "$1" ${args} < "$3"`, process.execPath, BIN, a, dir], { env: PINNED_ENV, encoding: 'utf8' });
+    const write = run('write "$2" 0 --stdin');
+    expect([write.status, write.stderr]).toEqual([1, `mmapx: write: ${a}: cannot read standard input: is a directory (EISDIR)\n`]);
+    const patch = run('patch "$2" -');
+    expect([patch.status, patch.stderr]).toEqual([1, `mmapx: patch: ${a}: cannot read the patch from standard input: is a directory (EISDIR)\n`]);
+    expect(fingerprint(a)).toBe(before);
+  });
+
   it.skipIf(!hasScript())('a terminal is refused: the data is meant to be piped in', () => {
     const a = file();
     const before = fingerprint(a);
