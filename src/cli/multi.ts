@@ -8,6 +8,7 @@
 // path) or more than one FILE the output names each file and --json prints one array; otherwise
 // the command's output is the single-file one, byte for byte. The exit status is the worst over
 // the files, in the order 1 (failed) > 2 (usage or input) > 3 (guard) > 0; main.ts sets it.
+import { constants as bufferConstants } from 'node:buffer';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { pageSize } from '../mmap/index.js';
@@ -53,7 +54,11 @@ export async function readFileList(arg: string, stdinUse: string | undefined): P
   if (arg === '-' && stdinUse !== undefined) throw new InputError(`--files-from - and ${stdinUse} both read standard input: give one of them a file`);
   let text: string;
   try {
-    const bytes = await readInput(arg, { what: 'the --files-from list', terminal: '--files-from - but standard input is a terminal: pipe the list in' });
+    const bytes = await readInput(arg, {
+      what: 'the --files-from list',
+      terminal: '--files-from - but standard input is a terminal: pipe the list in',
+      fileLimit: bufferConstants.MAX_STRING_LENGTH, // it becomes one string
+    });
     text = bytes.toString('utf8');
   } catch (err) {
     if (err instanceof InputError) throw err;

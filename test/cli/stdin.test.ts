@@ -198,15 +198,18 @@ describe('standard input of every kind', () => {
     expect(fingerprint(a)).toBe(before);
   });
 
-  it('a regular file past 2 GiB is refused by its size, without reading it', () => {
+  it('a regular file past the limit is refused by its size, without reading it', () => {
     const a = file();
     const before = fingerprint(a);
     const big = file('');
     truncateSync(big, 3 * 1024 ** 3); // sparse
-    const r = runCommand(['sh', '-c', 'exec "$0" "$1" patch "$2" - < "$3"', process.execPath, BIN, a, big], [], { env: PINNED_ENV });
+    const r = runCommand(['sh', '-c', 'exec "$0" "$1" patch "$2" - --format ips < "$3"', process.execPath, BIN, a, big], [], { env: PINNED_ENV });
     expectFailure(r, 2, `mmapx: patch: ${a}: the patch (standard input) is larger than 2 GiB: it is read into memory whole`);
-    const named = mmapx(['patch', a, big]);
+    // A text patch or a list becomes one string: they stop at the longest string Node.js makes.
+    const named = mmapx(['patch', a, big, '--format', 'ips']);
     expectFailure(named, 2, `mmapx: patch: ${a}: the patch (${big}) is larger than 2 GiB: it is read into memory whole`);
+    expectFailure(mmapx(['patch', a, big]), 2, new RegExp(`^mmapx: patch: ${a}: the patch \\(${big}\\) is larger than \\d+ bytes: it is read into memory whole$`));
+    expectFailure(mmapx(['info', '--files-from', big]), 2, /^mmapx: info: the --files-from list \(.*\) is larger than \d+ bytes: it is read into memory whole$/);
     expect(fingerprint(a)).toBe(before);
   });
 });

@@ -38,8 +38,8 @@ import {
   hashesNeeded,
   ipsToPatch,
   isEmptyPatch,
-  looksLikePlainDump,
   looksLikeIps,
+  looksLikePlainDump,
   mergePatches,
   parseDump,
   parseEditSpec,
@@ -90,10 +90,16 @@ const SHOWN = 64;
 
 type Format = 'native' | 'xxd' | 'plain' | 'ips';
 
-async function readPatchFile(arg: string): Promise<{ bytes: Buffer; name: string }> {
+async function readPatchFile(arg: string, format: Format): Promise<{ bytes: Buffer; name: string }> {
   const name = arg === '-' ? 'stdin' : arg;
+  const input = {
+    what: 'the patch',
+    terminal: 'PATCH is - but standard input is a terminal: pipe the patch in',
+    // Every format but IPS is text, and becomes one string.
+    ...(format !== 'ips' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
+  };
   try {
-    return { bytes: await readInput(arg, { what: 'the patch', terminal: 'PATCH is - but standard input is a terminal: pipe the patch in' }), name };
+    return { bytes: await readInput(arg, input), name };
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw fsError(err, arg === '-' ? 'cannot read the patch from standard input' : `cannot read the patch ${arg}`);
@@ -106,9 +112,6 @@ async function readPatchFile(arg: string): Promise<{ bytes: Buffer; name: string
  */
 function parsePatchFile(bytes: Buffer, name: string, format: Format, seek: bigint): Patch {
   if (format === 'ips') return ipsToPatch(parseIps(bytes, name), name);
-  if (bytes.length > bufferConstants.MAX_STRING_LENGTH) {
-    throw new InputError(`the patch ${name} is larger than ${bufferConstants.MAX_STRING_LENGTH} bytes, the most a text patch can hold`);
-  }
   const text = bytes.toString('utf8');
   if (format === 'xxd') return dumpToPatch(parseDump(text, name), name);
   if (format === 'plain') return dumpToPatch(parsePlainDump(text, name, seek), name);
@@ -154,7 +157,7 @@ async function collectSources(patchArg: string | undefined, opts: Record<string,
   const format = (opts.format ?? 'native') as Format;
   const seek = plainSeek(opts, format);
   if (patchArg !== undefined) {
-    const { bytes, name } = await readPatchFile(patchArg);
+    const { bytes, name } = await readPatchFile(patchArg, format);
     // Zero bytes are the empty patch of every format (an IPS file without even its header too).
     const parsed = bytes.length === 0 ? { hunks: [], guards: {} } : parsePatchFile(bytes, name, format, seek);
     if (isEmptyPatch(parsed) && !opts.allowEmpty) throw emptyPatch(patchArg, format, bytes);
