@@ -81,7 +81,7 @@ describe('shell completion', () => {
     expect(bashComplete('mmapx', 'hexdump', '--for')).toEqual(['--format', '--force']);
     expect(bashComplete('mmapx', 'hexdump', 'f.bin', '--format', '')).toEqual(['canonical', 'xxd', 'plain', 'c', 'json']);
     expect(bashComplete('mmapx', 'hd', '-f', 'x')).toEqual(['xxd']);
-    expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual(['native', 'xxd', 'ips']);
+    expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual(['native', 'xxd', 'plain', 'ips']);
     expect(bashComplete('mmapx', 'write', '--te')).toEqual(['--text']);
     expect(bashComplete('mmapx', '--color', 'a')).toEqual(['auto', 'always']);
     expect(bashComplete('mmapx', 'protect', 'f.bin', 'e')).toEqual(['exec']);

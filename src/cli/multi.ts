@@ -8,13 +8,14 @@
 // path) or more than one FILE the output names each file and --json prints one array; otherwise
 // the command's output is the single-file one, byte for byte. The exit status is the worst over
 // the files, in the order 1 (failed) > 2 (usage or input) > 3 (guard) > 0; main.ts sets it.
-import { readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { pageSize } from '../mmap/index.js';
 import type { Context, Result } from './context.js';
 import { classify, errorLine } from './errors.js';
 import { fsError } from './files.js';
+import { readInput } from './input.js';
 import { BrokenPipe, jsonText } from './output.js';
 import { ms } from './timing.js';
 
@@ -45,19 +46,22 @@ export function parseFileList(text: string, name: string): string[] {
 }
 
 /**
- * Reads --files-from `arg` (`-`: standard input).
+ * Reads --files-from `arg` (`-`: standard input, waiting for a slow producer).
  * @param stdinUse what else of this invocation reads standard input (`--patch -`), if anything.
  * @throws InputError (exit 2) when the list cannot be read or standard input is taken or a terminal.
  */
-export function readFileList(arg: string, stdinUse: string | undefined): string[] {
-  if (arg === '-') {
-    if (stdinUse !== undefined) throw new InputError(`--files-from - and ${stdinUse} both read standard input: give one of them a file`);
-    if (process.stdin.isTTY) throw new InputError('--files-from - but standard input is a terminal: pipe the list in');
-  }
+export async function readFileList(arg: string, stdinUse: string | undefined): Promise<string[]> {
+  if (arg === '-' && stdinUse !== undefined) throw new InputError(`--files-from - and ${stdinUse} both read standard input: give one of them a file`);
   let text: string;
   try {
-    text = readFileSync(arg === '-' ? 0 : arg, 'utf8');
+    const bytes = await readInput(arg, {
+      what: 'the --files-from list',
+      terminal: '--files-from - but standard input is a terminal: pipe the list in',
+      fileLimit: bufferConstants.MAX_STRING_LENGTH, // it becomes one string
+    });
+    text = bytes.toString('utf8');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const e = fsError(err);
     throw new InputError(`cannot read --files-from ${arg === '-' ? '- (standard input)' : arg}: ${e.message}${e.code ? ` (${e.code})` : ''}`);
   }
@@ -74,10 +78,10 @@ export function missingArgument(name: string, command: string): InputError {
  * @param stdinUse what else reads standard input in this invocation, if anything (conflicts with `--files-from -`).
  * @throws InputError (exit 2) when there is no file at all, or the list cannot be read.
  */
-export function targets(command: string, files: readonly string[], opts: Record<string, unknown>, stdinUse?: string): Targets {
+export async function targets(command: string, files: readonly string[], opts: Record<string, unknown>, stdinUse?: string): Promise<Targets> {
   const list = opts.filesFrom === undefined ? undefined : String(opts.filesFrom);
   if (list === undefined && files.length === 0) throw missingArgument('file', command);
-  const all = list === undefined ? [...files] : [...files, ...readFileList(list, stdinUse)];
+  const all = list === undefined ? [...files] : [...files, ...(await readFileList(list, stdinUse))];
   if (all.length === 0) throw new InputError(`no files: --files-from ${list} lists no path, and no FILE was given`);
   return { files: all, several: list !== undefined || files.length > 1 };
 }

@@ -158,10 +158,10 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .usage('[options] <file> <offset> [hex...]\n       mmapx write [options] --files-from <list> <offset> [hex...]')
     .argument('[file]', 'file to modify (not with --files-from: then the first argument is the OFFSET)')
     .argument('[offset]', 'where to write; negative counts from the end')
-    .argument('[hex...]', 'bytes as hex (eb05, "eb 05", 0xeb05, eb:05)')
+    .argument('[hex...]', 'bytes as hex (eb05, "eb 05", 0xeb05, eb:05), or - for standard input')
     .option('--files-from <list>', 'write to each file listed in LIST, one path per line (- reads standard input)')
     .option('--text <string>', 'write this text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
-    .option('--file <path>', 'write the contents of this file')
+    .option('--file <path>', 'write the contents of this file (- reads standard input)')
     .option('--stdin', 'write what arrives on standard input')
     .option('--fill <byte>', 'write this byte value, --length times')
     .option('--length <n>', 'how many bytes --fill writes')
@@ -195,7 +195,8 @@ ${examples([
     .argument('[file...]', 'file(s) to patch; FILE PATCH (two arguments, no --edit/--find, no --patch) is one file and its patch')
     .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump) or ips').choices(['native', 'xxd', 'ips']))
+    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek) or ips').choices(['native', 'xxd', 'plain', 'ips']))
+    .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
     .addOption(repeatable('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded)'))
     .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...'))
     .addOption(repeatable('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count; the Nth --replace goes with the Nth --find'))
@@ -203,6 +204,7 @@ ${examples([
     .option('--count <n>', 'replace exactly N matches of each --find (a guard: exit 3 otherwise)')
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
     .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
+    .option('--allow-empty', 'accept a PATCH that changes nothing (no hunk, no size after); refused otherwise')
     .option('--dry-run', 'apply to a private copy-on-write map only: print the changes and the resulting sha256')
     .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the patched file would have this sha256')
     .option('--no-hash', 'skip the sha256 before/after of the report (guards that need a hash still compute it)')
@@ -233,6 +235,7 @@ ${examples([
   'mmapx patch fw.bin --find 7405 --replace eb05 --find 7406 --replace eb06   # two hunks, one each',
   'mmapx patch fw.bin fix.patch --dry-run',
   'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
+  'xxd -p -s 0x1f40 -l 64 fw.bin > p.hex; vi p.hex; mmapx patch fw.bin p.hex --format plain --seek 0x1f40',
   'mmapx patch rom.sfc hack.ips --format ips --grow',
   'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',
   'mmapx patch build/*.bin --patch fix.patch',

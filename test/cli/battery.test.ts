@@ -42,6 +42,11 @@ beforeAll(async () => {
   writeFileSync(f('overlap.patch'), '0x1: 65 6c -> 45 4c\n0x2: 6c 6c -> 4c 4c\n');
   writeFileSync(f('past-end.patch'), '0x10: 02 ff -> 02 fe\n0x12: 41\n');
   writeFileSync(f('size-2e64.patch'), 'size after 18446744073709551617\n');
+  // Patches that change nothing, and a plain dump (xxd -p).
+  writeFileSync(f('empty.patch'), '');
+  writeFileSync(f('comments.patch'), '# mmapx diff: turns a into b\n\n');
+  writeFileSync(f('no-record.ips'), 'PATCHEOF');
+  writeFileSync(f('plain.hex'), '48656c6c6f2c20776f726c64210a\n');
   // File lists for --files-from.
   writeFileSync(f('files.list'), `${f('data.bin')}\n`);
   writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
@@ -58,6 +63,8 @@ interface Case {
   nobody?: boolean;
   /** Files that must be byte-identical afterwards (default: every regular file named in args). */
   files?: string[];
+  /** Standard input (default: an empty pipe). */
+  input?: string;
 }
 
 const D = f('data.bin');
@@ -263,11 +270,24 @@ const CASES: Record<string, Case> = {
   'find: several files and a bad pattern': { args: ['find', D, E, 'zz'], status: 2, line: ANY('find', 'bad hex pattern "zz": .*') },
   'hexdump: several files, xxd columns > 256': { args: ['hexdump', D, E, '-f', 'xxd', '-c', '1000'], status: 2, line: ANY('hexdump', 'invalid number of columns 1000 \\(max\\. 256\\)') },
   'write: --files-from - and --stdin': { args: ['write', '--files-from', '-', '0', '--stdin'], status: 2, line: ANY('write', '--files-from - and --stdin both read standard input: give one of them a file'), files: [D] },
+  // patches that change nothing (a truncated download), plain dumps (xxd -p)
+  'patch: empty patch file': { args: ['patch', D, f('empty.patch')], status: 2, line: ANY('patch', 'the patch .*empty\\.patch is empty: refusing a patch that changes nothing .*; --allow-empty accepts it') },
+  'patch: /dev/null as the patch': { args: ['patch', D, '/dev/null'], status: 2, line: ANY('patch', 'the patch /dev/null is empty: refusing .*') },
+  'patch: comments only': { args: ['patch', D, f('comments.patch')], status: 2, line: ANY('patch', 'the patch .*comments\\.patch has no hunk: refusing .*') },
+  'patch: IPS without records': { args: ['patch', D, f('no-record.ips'), '--format', 'ips'], status: 2, line: ANY('patch', 'the patch .*no-record\\.ips has no record: refusing .*') },
+  'patch: empty dump': { args: ['patch', D, f('empty.patch'), '--format', 'xxd'], status: 2, line: ANY('patch', 'the patch .*empty\\.patch is empty: refusing .*') },
+  'patch: empty standard input': { args: ['patch', D, '-'], status: 2, line: ANY('patch', 'the patch on standard input is empty: refusing .*'), input: '' },
+  'patch: several files, empty --patch': { args: ['patch', '--patch', f('empty.patch'), D, E], status: 2, line: /^mmapx: patch: the patch .*empty\.patch is empty: refusing .*/ },
+  'patch: xxd -p dump as --format xxd': { args: ['patch', D, f('plain.hex'), '--format', 'xxd'], status: 2, line: ANY('patch', 'plain\\.hex line 1, col 1: hex digits with no offset: a plain dump \\(xxd -p\\) is applied with --format plain, .*') },
+  'patch: --seek without --format plain': { args: ['patch', D, f('comments.patch'), '--seek', '4'], status: 2, line: ANY('patch', '--seek 4 only goes with --format plain: .*') },
+  'patch: plain dump past the end': { args: ['patch', D, f('plain.hex'), '--format', 'plain', '--seek', '-1'], status: 2, line: ANY('patch', '.*plain\\.hex line 1: .*') },
+  'write: --stdin, empty standard input': { args: ['write', D, '0', '--stdin'], status: 2, line: ANY('write', 'standard input was empty: nothing to write'), input: '' },
+  'write: --files-from - and data -': { args: ['write', '--files-from', '-', '0', '-'], status: 2, line: ANY('write', '--files-from - and - both read standard input: give one of them a file'), files: [D], input: `${f('data.bin')}\n` },
   'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
 };
 
 function runAs(c: Case): Run {
-  if (!c.nobody) return mmapx(c.args);
+  if (!c.nobody) return mmapx(c.args, { input: c.input ?? '' });
   return runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], c.args, { env: PINNED_ENV });
 }
 

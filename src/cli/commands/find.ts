@@ -50,7 +50,7 @@ export default async function find(ctx: Context, args: unknown[], opts: Record<s
   if (operands.length === 0) throw missingArgument(list ? 'pattern' : 'file', 'find');
   if (operands.length === 1 && !list) throw missingArgument('pattern', 'find');
   const patternText = operands[operands.length - 1]!;
-  const t = targets('find', operands.slice(0, -1), opts);
+  const t = await targets('find', operands.slice(0, -1), opts);
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const pattern = readPattern(patternText, !!opts.text);

@@ -55,7 +55,7 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
+  const t = await targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const format = String(opts.format ?? 'canonical') as DumpFormat;

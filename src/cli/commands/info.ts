@@ -51,7 +51,7 @@ function human(n: bigint): string {
 }
 
 export default async function info(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = targets('info', (args[0] as string[] | undefined) ?? [], opts);
+  const t = await targets('info', (args[0] as string[] | undefined) ?? [], opts);
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;

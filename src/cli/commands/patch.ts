@@ -23,9 +23,10 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, exit 1, nothing
 // written); each window written is checked for faults before its flush and against the size after
 // it; at the end the file must still be as long as the patch made it and still be at its path.
-import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../../errors.js';
-import { parseNumber } from '../../format/number.js';
+import { parseNumber, parseOffset } from '../../format/number.js';
 import {
   checkHashes,
   describeSource,
@@ -36,12 +37,15 @@ import {
   formatChangeListing,
   hashesNeeded,
   ipsToPatch,
+  isEmptyPatch,
   looksLikeIps,
+  looksLikePlainDump,
   mergePatches,
   parseDump,
   parseEditSpec,
   parseIps,
   parseNativePatch,
+  parsePlainDump,
   planPatch,
   type Patch,
   type Plan,
@@ -53,6 +57,7 @@ import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
 import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { readInput } from '../input.js';
 import {
   createJournal,
   discardJournal,
@@ -83,52 +88,85 @@ import { now, Timer } from '../timing.js';
 /** Bytes of old/new shown per change in --json. */
 const SHOWN = 64;
 
-type Format = 'native' | 'xxd' | 'ips';
+type Format = 'native' | 'xxd' | 'plain' | 'ips';
 
-function readPatchFile(arg: string): { bytes: Buffer; name: string } {
-  if (arg === '-') {
-    if (process.stdin.isTTY) throw new InputError('PATCH is - but standard input is a terminal: pipe the patch in');
-    try {
-      return { bytes: readFileSync(0), name: 'stdin' };
-    } catch (err) {
-      throw fsError(err, 'cannot read the patch from standard input');
-    }
-  }
+async function readPatchFile(arg: string, format: Format): Promise<{ bytes: Buffer; name: string }> {
+  const name = arg === '-' ? 'stdin' : arg;
+  const input = {
+    what: 'the patch',
+    terminal: 'PATCH is - but standard input is a terminal: pipe the patch in',
+    // Every format but IPS is text, and becomes one string.
+    ...(format !== 'ips' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
+  };
   try {
-    return { bytes: readFileSync(arg), name: arg };
+    return { bytes: await readInput(arg, input), name };
   } catch (err) {
-    throw fsError(err, `cannot read the patch ${arg}`);
+    if (err instanceof InputError) throw err;
+    throw fsError(err, arg === '-' ? 'cannot read the patch from standard input' : `cannot read the patch ${arg}`);
   }
 }
 
-/** Parses the patch file in `format`; a native parse error says when the text looks like another format. */
-function parsePatchFile(bytes: Buffer, name: string, format: Format): Patch {
+/**
+ * Parses the patch file in `format` (`seek`: where a plain dump's bytes go); a native parse error
+ * says when the text looks like another format.
+ */
+function parsePatchFile(bytes: Buffer, name: string, format: Format, seek: bigint): Patch {
   if (format === 'ips') return ipsToPatch(parseIps(bytes, name), name);
   const text = bytes.toString('utf8');
   if (format === 'xxd') return dumpToPatch(parseDump(text, name), name);
+  if (format === 'plain') return dumpToPatch(parsePlainDump(text, name, seek), name);
   try {
     return parseNativePatch(text, name);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     const hint = looksLikeIps(bytes)
       ? ' (this looks like an IPS patch: use --format ips)'
-      : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
-        ? ' (this looks like a hex dump: use --format xxd)'
-        : '';
+      : looksLikePlainDump(text)
+        ? ' (this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET)'
+        : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
+          ? ' (this looks like a hex dump: use --format xxd)'
+          : '';
     throw hint ? new InputError(`${err.message}${hint}`, err.location) : err;
   }
 }
 
-function collectSources(patchArg: string | undefined, opts: Record<string, unknown>, several: boolean): { patch: Patch; sources: string[] } {
+/**
+ * `--seek OFFSET`: where the bytes of a plain dump go (xxd -r -p -s), 0 without it; negative
+ * counts from the end of the file. Only a plain dump has no offsets of its own.
+ * @throws InputError for --seek without --format plain, a bad offset, or -0.
+ */
+function plainSeek(opts: Record<string, unknown>, format: Format): bigint {
+  if (opts.seek === undefined) return 0n;
+  const text = String(opts.seek);
+  if (format !== 'plain') throw new InputError(`--seek ${text} only goes with --format plain: ${format === 'native' ? 'a native patch' : `an ${format} patch`} says where its bytes go`);
+  const at = parseOffset(text);
+  if (at.fromEnd && at.value === 0n) throw new InputError(`--seek ${text}: -0 is the end of the file, where no byte of the dump can go (the last byte is -1)`);
+  return at.value;
+}
+
+/** The refusal of a patch file that asks for no change (see isEmptyPatch). */
+function emptyPatch(arg: string, format: Format, bytes: Buffer): InputError {
+  const what = bytes.length === 0 ? 'is empty' : format === 'ips' ? 'has no record' : 'has no hunk';
+  const name = arg === '-' ? 'on standard input' : arg;
+  return new InputError(`the patch ${name} ${what}: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`);
+}
+
+async function collectSources(patchArg: string | undefined, opts: Record<string, unknown>, several: boolean): Promise<{ patch: Patch; sources: string[] }> {
   const patches: Patch[] = [];
   const sources: string[] = [];
   const format = (opts.format ?? 'native') as Format;
+  const seek = plainSeek(opts, format);
   if (patchArg !== undefined) {
-    const { bytes, name } = readPatchFile(patchArg);
-    patches.push(parsePatchFile(bytes, name, format));
+    const { bytes, name } = await readPatchFile(patchArg, format);
+    // Zero bytes are the empty patch of every format (an IPS file without even its header too).
+    const parsed = bytes.length === 0 ? { hunks: [], guards: {} } : parsePatchFile(bytes, name, format, seek);
+    if (isEmptyPatch(parsed) && !opts.allowEmpty) throw emptyPatch(patchArg, format, bytes);
+    patches.push(parsed);
     sources.push(format === 'native' ? name : `${name} (${format})`);
   } else if (opts.format !== undefined) {
     throw new InputError(`--format ${format} describes a PATCH file, and none was given`);
+  } else if (opts.allowEmpty) {
+    throw new InputError('--allow-empty describes a PATCH file, and none was given');
   }
   const edits = (opts.edit as string[] | undefined) ?? [];
   if (edits.length > 0) {
@@ -290,10 +328,10 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     inline: inlineSources(opts),
   });
   // With --files-from a PATCH can only come from --patch.
-  const t = targets('patch', operands.files, opts, operands.patch === '-' ? '--patch -' : undefined);
+  const t = await targets('patch', operands.files, opts, operands.patch === '-' ? '--patch -' : undefined);
   // One file: errors about the patch name the file, as they always did.
   if (!t.several) ctx.path = t.files[0];
-  const { patch: parsed, sources } = collectSources(operands.patch, opts, t.several);
+  const { patch: parsed, sources } = await collectSources(operands.patch, opts, t.several);
   const expectResult = opts.expectResultSha256 !== undefined ? parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') : undefined;
   timer.lap('parse');
   const job: Job = { parsed, sources, expectResult, dryRun: !!opts.dryRun, useJournal: opts.journal !== false, several: t.several, opts };

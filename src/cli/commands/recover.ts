@@ -15,7 +15,7 @@ import { eachFile, files, type Tally, targets, took } from '../multi.js';
 import { Timer } from '../timing.js';
 
 export default async function recover(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = targets('recover', (args[0] as string[] | undefined) ?? [], opts);
+  const t = await targets('recover', (args[0] as string[] | undefined) ?? [], opts);
   const timer = new Timer();
   return eachFile(ctx, t, async (path) => recoverFile(ctx, path, opts, t.several ? new Timer() : timer), { total });
 }

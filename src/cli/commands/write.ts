@@ -1,13 +1,14 @@
 // mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
 // Several files only with --files-from LIST (then the arguments are OFFSET [HEX...]): the data is
 // read once, each file written on its own (src/cli/multi.ts runs the loop).
-import { fstatSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
+import { fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
 import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { assertCanGrow, assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { readInput } from '../input.js';
 import { refuseIfJournal } from '../journal.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
@@ -27,9 +28,18 @@ function head(d: Data, n: number): Uint8Array {
   return d.kind === 'bytes' ? d.bytes.subarray(0, n) : new Uint8Array(Math.min(n, d.length)).fill(d.byte);
 }
 
-function readData(hex: string[], opts: Record<string, unknown>): Data {
+/** Which data source reads standard input, if any: --stdin, `-` as the data, or --file -. */
+function stdinSource(hex: readonly string[], opts: Record<string, unknown>): string | undefined {
+  if (opts.stdin) return '--stdin';
+  if (hex.length === 1 && hex[0] === '-') return '-';
+  if (opts.file === '-') return '--file -';
+  return undefined;
+}
+
+async function readData(hex: string[], opts: Record<string, unknown>): Promise<Data> {
   const sources: string[] = [];
-  if (hex.length > 0) sources.push('hex arguments');
+  const viaStdin = stdinSource(hex, opts);
+  if (hex.length > 0) sources.push(viaStdin === '-' ? '- (standard input)' : 'hex arguments');
   if (opts.text !== undefined) sources.push('--text');
   if (opts.file !== undefined) sources.push('--file');
   if (opts.stdin) sources.push('--stdin');
@@ -44,25 +54,27 @@ function readData(hex: string[], opts: Record<string, unknown>): Data {
 
   let bytes: Uint8Array;
   const source = sources[0] as string;
-  if (hex.length > 0) {
+  if (viaStdin !== undefined) {
+    const terminal = `${viaStdin === '--stdin' ? '--stdin is' : `${viaStdin} but standard input is`} a terminal: pipe the data in`;
+    try {
+      bytes = await readInput('-', { what: 'the data', terminal });
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw fsError(err, 'cannot read standard input');
+    }
+    if (bytes.length === 0) throw new InputError('standard input was empty: nothing to write');
+  } else if (hex.length > 0) {
     bytes = parseHexData(hex);
   } else if (opts.text !== undefined) {
     bytes = parseTextData(String(opts.text));
   } else if (opts.file !== undefined) {
     try {
-      bytes = readFileSync(String(opts.file));
+      bytes = await readInput(String(opts.file), { what: 'the data' });
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw fsError(err, `cannot read --file ${String(opts.file)}`);
     }
     if (bytes.length === 0) throw new InputError(`--file ${String(opts.file)} is empty: nothing to write`);
-  } else if (opts.stdin) {
-    if (process.stdin.isTTY) throw new InputError('--stdin is a terminal: pipe the data in');
-    try {
-      bytes = readFileSync(0);
-    } catch (err) {
-      throw fsError(err, 'cannot read standard input');
-    }
-    if (bytes.length === 0) throw new InputError('standard input was empty: nothing to write');
   } else if (opts.fill !== undefined) {
     const byte = parseNumber(String(opts.fill), 'fill byte');
     if (byte < 0n || byte > 255n) throw new InputError(`fill byte ${String(opts.fill)} is not a byte (0..255)`, { token: String(opts.fill) });
@@ -121,11 +133,11 @@ function total(t: Tally): string {
 
 export default async function write(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const { files: named, offsetText, hex } = operands(args, opts.filesFrom !== undefined);
-  const t = targets('write', named, opts, opts.stdin ? '--stdin' : undefined);
+  const t = await targets('write', named, opts, stdinSource(hex, opts));
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   // Everything that can be checked without the file is checked first.
-  const data = readData(hex, opts);
+  const data = await readData(hex, opts);
   const offset = parseOffset(offsetText);
   const expect = opts.expect !== undefined ? parseHexData([String(opts.expect)]) : undefined;
   const length = dataLength(data);

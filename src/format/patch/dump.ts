@@ -41,7 +41,7 @@ export interface DumpRun {
 }
 
 export interface Dump {
-  readonly layout: 'xxd' | 'hexdump-C';
+  readonly layout: 'xxd' | 'hexdump-C' | 'plain';
   /** In dump order (normally increasing offsets). */
   readonly runs: readonly DumpRun[];
   /** hexdump -C's final offset line: the address after the last byte. */
@@ -293,13 +293,73 @@ export function detectDumpLayout(text: string): Dump['layout'] | undefined {
   return undefined;
 }
 
+/** 1-based line and 0-based column of `text[index]`, and that line's text. */
+function lineAt(text: string, index: number): { line: number; col: number; text: string } {
+  let line = 1;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl < index; nl = text.indexOf('\n', nl + 1)) {
+    line++;
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return { line, col: index - start, text: text.slice(start, end < 0 ? text.length : end) };
+}
+
+/**
+ * Whether `text` looks like a plain dump (`xxd -p`): hex digits and blanks only, at least one
+ * digit, and no line with two blank-separated words (every xxd and hexdump -C data line has an
+ * offset and then bytes). A lone hex word is also what `hexdump -C` prints for no bytes at all:
+ * as a patch that is refused either way.
+ */
+export function looksLikePlainDump(text: string): boolean {
+  return /^[0-9a-fA-F \t\r\n]*$/.test(text) && /[0-9a-fA-F]/.test(text) && !/[0-9a-fA-F][ \t]+[0-9a-fA-F]/.test(text);
+}
+
+/**
+ * Parses a plain hex dump (`xxd -p`, `--format plain`) as `xxd -r -p` reads one: hex digits in
+ * pairs, with blanks and line breaks anywhere ignored (even inside a pair). Nothing else may
+ * appear, and the digits must pair up; unlike `xxd -r -p` nothing is skipped silently. A plain
+ * dump has no offsets: its bytes start at `offset` (negative: counted back from the end of the
+ * file, as a hunk's offset is).
+ *
+ * @throws {InputError} naming line and column of a character that is neither a hex digit nor a
+ *   blank, or of the last digit when their number is odd.
+ */
+export function parsePlainDump(text: string, name = '-', offset = 0n): Dump {
+  const bad = /[^0-9a-fA-F \t\r\n]/.exec(text);
+  if (bad) {
+    const at = lineAt(text, bad.index);
+    throw lineError(name, at.line, at.col, at.text, `${quote(bad[0])} is not a hex digit (a plain dump holds only hex digits and blanks)`);
+  }
+  const first = /[0-9a-fA-F]/.exec(text);
+  if (!first) return { layout: 'plain', runs: [] };
+  const digits = text.replace(/[ \t\r\n]+/g, '');
+  if (digits.length % 2 !== 0) {
+    const at = lineAt(text, /[0-9a-fA-F][ \t\r\n]*$/.exec(text)!.index);
+    throw lineError(name, at.line, at.col, at.text, `odd number of hex digits (${digits.length}): the last one has no pair`);
+  }
+  const bytes = Buffer.from(digits, 'hex');
+  return { layout: 'plain', runs: [{ offset, bytes, repeat: 1n, line: lineAt(text, first.index).line }] };
+}
+
 /**
  * Parses a dump in either layout (`--format xxd`), detected from the first line. The two can be
- * told apart reliably: xxd always puts `:` after the offset, hexdump -C never does.
+ * told apart reliably: xxd always puts `:` after the offset, hexdump -C never does. A plain dump
+ * (`xxd -p`) has no offsets to apply it by, and is refused with a pointer to `--format plain`.
  *
  * @throws {InputError} when the layout is unknown (line 1) or the dump is malformed.
  */
 export function parseDump(text: string, name = '-'): Dump {
+  if (looksLikePlainDump(text)) {
+    const at = lineAt(text, /[0-9a-fA-F]/.exec(text)!.index);
+    throw lineError(
+      name,
+      at.line,
+      at.col,
+      at.text,
+      'hex digits with no offset: a plain dump (xxd -p) is applied with --format plain, and --seek OFFSET where its bytes go',
+    );
+  }
   const layout = detectDumpLayout(text);
   if (layout === 'xxd') return parseXxdDump(text, name);
   if (layout === 'hexdump-C') return parseHexdumpC(text, name);

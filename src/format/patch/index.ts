@@ -9,6 +9,8 @@ export {
   parseXxdDump,
   parseHexdumpC,
   parseDump,
+  parsePlainDump,
+  looksLikePlainDump,
   detectDumpLayout,
   dumpToPatch,
   type Dump,

@@ -177,6 +177,15 @@ export function mergePatches(patches: readonly Patch[]): Patch {
   return { hunks, guards };
 }
 
+/**
+ * Whether a patch asks for any change: a hunk, or a `size after` (a resize alone is a change).
+ * A patch without either (an empty file, comments or guards only, an IPS with no record) cannot
+ * change a file, and is what a truncated or failed download looks like.
+ */
+export function isEmptyPatch(patch: Patch): boolean {
+  return patch.hunks.length === 0 && patch.guards.sizeAfter === undefined;
+}
+
 /** The keyword of each guard in the native format, also used in messages. */
 export const GUARD_NAMES = {
   sha256Before: 'sha256 before',

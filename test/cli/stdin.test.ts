@@ -1,0 +1,233 @@
+// Standard input, for every command that reads it: the patch (`patch FILE -`, `--patch -`), the
+// file lists (`--files-from -` of patch, write, find, info, hexdump, recover) and write's data
+// (`--stdin`, `-`, `--file -`). A producer that is slow, writes one byte at a time, feeds a socket
+// or a non-blocking pipe must be waited for; a terminal is refused; a regular file is read from
+// where the shell left it; a closed stdin is empty; a huge one is refused before anything is done.
+// Bad input that arrives slowly is still bad input: one stderr line, exit 2, files byte-identical.
+// Through the built CLI, plus the reader in-process.
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readInput } from '../../src/cli/input.js';
+import { requireBuild } from '../helpers/child.js';
+import { BIN, expectFailure, fingerprint, mmapx, PINNED_ENV, type Run, runCommand } from '../helpers/cli.js';
+import { FEEDS, fed } from '../helpers/stdin.js';
+import { hasScript, inTerminal } from '../helpers/terminal.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const dir = tmpDir('mmapx-stdin-');
+beforeAll(() => requireBuild());
+let n = 0;
+const HELLO = 'Hello, world!\n';
+
+function file(content: string | Uint8Array = HELLO): string {
+  const p = join(dir, `s${n++}.bin`);
+  writeFileSync(p, content);
+  return p;
+}
+const text = (p: string) => readFileSync(p, 'utf8');
+
+/** One reader of standard input: what it is given, and what must hold afterwards. */
+interface Consumer {
+  args: (a: string, b: string) => string[];
+  input: (a: string, b: string) => Uint8Array;
+  check: (r: Run, a: string, b: string) => void;
+}
+
+const list = (a: string, b: string) => Buffer.from(`${a}\n${b}\n`);
+const lowercased = (_r: Run, a: string, b: string) => {
+  expect(text(a)).toBe('hello, world!\n');
+  expect(text(b)).toBe('hello, world!\n');
+};
+const firstOnly = (_r: Run, a: string, b: string) => {
+  expect(text(a)).toBe('hello, world!\n');
+  expect(text(b)).toBe(HELLO);
+};
+const untouched = (_r: Run, a: string, b: string) => {
+  expect(text(a)).toBe(HELLO);
+  expect(text(b)).toBe(HELLO);
+};
+const IPS = Buffer.concat([Buffer.from('PATCH'), Buffer.from([0, 0, 0, 0, 1]), Buffer.from('h'), Buffer.from('EOF')]);
+
+const CONSUMERS: Record<string, Consumer> = {
+  'patch FILE -': { args: (a) => ['patch', a, '-'], input: () => Buffer.from('# lower-case H\n0x0: 48 -> 68\n'), check: firstOnly },
+  'patch FILE - --format ips': { args: (a) => ['patch', a, '-', '--format', 'ips'], input: () => IPS, check: firstOnly },
+  'patch --patch - FILE FILE': { args: (a, b) => ['patch', '--patch', '-', a, b], input: () => Buffer.from('0x0: 48 -> 68\n'), check: lowercased },
+  'patch --files-from -': { args: () => ['patch', '--files-from', '-', '--edit', '0:48=68'], input: list, check: lowercased },
+  'write --files-from -': { args: () => ['write', '--files-from', '-', '0', '68'], input: list, check: lowercased },
+  'find --files-from -': {
+    args: () => ['find', '--files-from', '-', '6c 6c'],
+    input: list,
+    check: (r, a, b) => {
+      expect(r.stdout).toBe(`${a}:0x2\n${b}:0x2\n`);
+      untouched(r, a, b);
+    },
+  },
+  'info --files-from -': {
+    args: () => ['--json', 'info', '--files-from', '-'],
+    input: list,
+    check: (r, a, b) => {
+      const out = JSON.parse(r.stdout) as { file: string; size: number }[];
+      expect(out.map((o) => [o.file, o.size])).toEqual([
+        [a, 14],
+        [b, 14],
+      ]);
+    },
+  },
+  'hexdump --files-from -': {
+    args: () => ['hexdump', '--files-from', '-', '-n', '5'],
+    input: list,
+    check: (r, a, b) => {
+      const dump = '00000000  48 65 6c 6c 6f                                    |Hello|\n00000005\n';
+      expect(r.stdout).toBe(`==> ${a} <==\n${dump}\n==> ${b} <==\n${dump}`);
+    },
+  },
+  'recover --files-from -': {
+    args: () => ['--json', 'recover', '--files-from', '-'],
+    input: list,
+    check: (r, a, b) => {
+      expect((JSON.parse(r.stdout) as { file: string }[]).map((o) => o.file)).toEqual([a, b]);
+      untouched(r, a, b);
+    },
+  },
+  'write --stdin': { args: (a) => ['write', a, '0', '--stdin'], input: () => Buffer.from('h'), check: firstOnly },
+  'write FILE OFFSET -': { args: (a) => ['write', a, '0', '-'], input: () => Buffer.from('h'), check: firstOnly },
+  'write --file -': { args: (a) => ['write', a, '0', '--file', '-'], input: () => Buffer.from('h'), check: firstOnly },
+};
+
+describe('every reader of standard input waits for its producer', () => {
+  it('covers every command that takes --files-from', () => {
+    const help = mmapx(['--help']).stdout;
+    const commands = [...help.matchAll(/^ {2}([a-z]+)[| ]/gm)].map((m) => m[1]!);
+    const withList = commands.filter((c) => mmapx([c, '--help']).stdout.includes('--files-from'));
+    expect(withList.length).toBeGreaterThanOrEqual(6);
+    for (const c of withList) expect(Object.keys(CONSUMERS), c).toContain(`${c} --files-from -`);
+  });
+
+  for (const feed of FEEDS) {
+    for (const [name, c] of Object.entries(CONSUMERS)) {
+      it(`${name}: ${feed}`, async () => {
+        const a = file();
+        const b = file();
+        const r = await fed(dir, feed, c.input(a, b), c.args(a, b));
+        expect(r.status, r.dump).toBe(0);
+        expect(r.signal, r.dump).toBeNull();
+        expect(r.stderr, r.dump).not.toMatch(/EAGAIN|temporarily unavailable|preload/);
+        c.check(r, a, b);
+      });
+    }
+  }
+});
+
+describe('bad input that arrives slowly is still bad input, and nothing changes', () => {
+  const cases: [string, (a: string) => string[], string, RegExp][] = [
+    ['a malformed patch', (a) => ['patch', a, '-'], '0x0: 48 -> 68\n0x1: 6z\n', /^mmapx: patch: .*: stdin line 2, col 7: 'z' is not a hex digit$/],
+    ['a failing guard', (a) => ['patch', a, '-'], '0x0: 00 -> 68\n', /^mmapx: patch: .*: 1 guard failed, nothing written: stdin line 1: at 0x0 expected 00, found 48$/],
+    ['a list with a NUL', () => ['write', '--files-from', '-', '0', '68'], 'x\0y\n', /^mmapx: write: --files-from - line 1: a path cannot contain a NUL byte$/],
+  ];
+  for (const feed of FEEDS) {
+    for (const [name, args, input, line] of cases) {
+      it(`${name}: ${feed}`, async () => {
+        const a = file();
+        const before = fingerprint(a);
+        const r = await fed(dir, feed, Buffer.from(input), args(a));
+        expectFailure(r, name === 'a failing guard' ? 3 : 2, line);
+        expect(fingerprint(a)).toBe(before);
+      });
+    }
+  }
+});
+
+describe('standard input of every kind', () => {
+  it('a regular file is read from where the shell left it', () => {
+    const a = file();
+    const data = file('skip this line\nh');
+    // `read` consumes the first line and leaves the file offset after it.
+    const fd = openSync(data, 'r');
+    const r = spawnSync('sh', ['-c', 'read -r line; exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], { env: PINNED_ENV, stdio: [fd, 'pipe', 'pipe'] });
+    closeSync(fd);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(text(a)).toBe('hello, world!\n');
+  });
+
+  it('a closed standard input is empty: each reader says what it missed', () => {
+    const a = file();
+    const before = fingerprint(a);
+    const run = (args: string) => spawnSync('sh', ['-c', `exec "$0" "$1" ${args} <&-`, process.execPath, BIN, a], { env: PINNED_ENV, encoding: 'utf8' });
+    const write = run('write "$2" 0 --stdin');
+    expect([write.status, write.stderr]).toEqual([2, `mmapx: write: ${a}: standard input was empty: nothing to write\n`]);
+    const list = run('info --files-from -');
+    expect([list.status, list.stderr]).toEqual([2, 'mmapx: info: no files: --files-from - lists no path, and no FILE was given\n']);
+    expect(fingerprint(a)).toBe(before);
+  });
+
+  it('a directory is an error of reading, one line, file untouched', () => {
+    const a = file();
+    const before = fingerprint(a);
+    const run = (args: string) => spawnSync('sh', ['-c', `exec "$0" "$1" ${args} < "$3"`, process.execPath, BIN, a, dir], { env: PINNED_ENV, encoding: 'utf8' });
+    const write = run('write "$2" 0 --stdin');
+    expect([write.status, write.stderr]).toEqual([1, `mmapx: write: ${a}: cannot read standard input: is a directory (EISDIR)\n`]);
+    const patch = run('patch "$2" -');
+    expect([patch.status, patch.stderr]).toEqual([1, `mmapx: patch: ${a}: cannot read the patch from standard input: is a directory (EISDIR)\n`]);
+    expect(fingerprint(a)).toBe(before);
+  });
+
+  it.skipIf(!hasScript())('a terminal is refused: the data is meant to be piped in', () => {
+    const a = file();
+    const before = fingerprint(a);
+    for (const [args, message] of [
+      [['write', a, '0', '--stdin'], `mmapx: write: ${a}: --stdin is a terminal: pipe the data in`],
+      [['write', a, '0', '-'], `mmapx: write: ${a}: - but standard input is a terminal: pipe the data in`],
+      [['patch', a, '-'], `mmapx: patch: ${a}: PATCH is - but standard input is a terminal: pipe the patch in`],
+      [['hexdump', '--files-from', '-'], 'mmapx: hexdump: --files-from - but standard input is a terminal: pipe the list in'],
+    ] as const) {
+      const r = inTerminal([...args]);
+      expect(r.status, r.dump).toBe(2);
+      expect(r.screen, r.dump).toEqual([message]);
+    }
+    expect(fingerprint(a)).toBe(before);
+  });
+
+  it('an endless pipe is refused at 256 MiB, before anything is written', () => {
+    const a = file();
+    const before = fingerprint(a);
+    const r = spawnSync('sh', ['-c', 'head -c 300M /dev/zero | exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], { env: PINNED_ENV, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`mmapx: write: ${a}: the data (standard input) is larger than 256 MiB: more than that is not read from a pipe or a device: give a regular file\n`);
+    expect(fingerprint(a)).toBe(before);
+  });
+
+  it('a regular file past the limit is refused by its size, without reading it', () => {
+    const a = file();
+    const before = fingerprint(a);
+    const big = file('');
+    truncateSync(big, 3 * 1024 ** 3); // sparse
+    const r = runCommand(['sh', '-c', 'exec "$0" "$1" patch "$2" - --format ips < "$3"', process.execPath, BIN, a, big], [], { env: PINNED_ENV });
+    expectFailure(r, 2, `mmapx: patch: ${a}: the patch (standard input) is larger than 2 GiB: it is read into memory whole`);
+    // A text patch or a list becomes one string: they stop at the longest string Node.js makes.
+    const named = mmapx(['patch', a, big, '--format', 'ips']);
+    expectFailure(named, 2, `mmapx: patch: ${a}: the patch (${big}) is larger than 2 GiB: it is read into memory whole`);
+    expectFailure(mmapx(['patch', a, big]), 2, new RegExp(`^mmapx: patch: ${a}: the patch \\(${big}\\) is larger than \\d+ bytes: it is read into memory whole$`));
+    expectFailure(mmapx(['info', '--files-from', big]), 2, /^mmapx: info: the --files-from list \(.*\) is larger than \d+ bytes: it is read into memory whole$/);
+    expect(fingerprint(a)).toBe(before);
+  });
+});
+
+describe('readInput in-process', () => {
+  it('reads a path whole, and a device up to the limit', async () => {
+    const p = file('abc');
+    expect((await readInput(p, { what: 'the data' })).toString()).toBe('abc');
+    expect((await readInput(file(''), { what: 'the data' })).length).toBe(0);
+    await expect(readInput('/dev/zero', { what: 'the data', streamLimit: 100_000 })).rejects.toThrow('the data (/dev/zero) is larger than 100000 bytes');
+    await expect(readInput(p, { what: 'the data', fileLimit: 2 })).rejects.toThrow('the data (' + p + ') is larger than 2 bytes: it is read into memory whole');
+    await expect(readInput(join(dir, 'missing'), { what: 'the data' })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('reads a file that says it is empty but is not (procfs) to its end', async () => {
+    const status = await readInput('/proc/self/status', { what: 'the list' });
+    expect(status.toString()).toMatch(/^Name:/);
+    // Its size is unknown, as a pipe's: the limit for those applies.
+    await expect(readInput('/proc/self/status', { what: 'the list', streamLimit: 10 })).rejects.toThrow('the list (/proc/self/status) is larger than 10 bytes');
+  });
+});
