@@ -111,9 +111,13 @@ describe('mmapx diff', () => {
           const patch = join(dir, `rt${n++}.patch`);
           expectSuccess(mmapx(['diff', pa, pb, '-o', patch]));
           const c = file(a);
-          expectSuccess(mmapx(['patch', c, patch, '--grow', '--truncate', '--no-hash']));
+          // Identical files give a patch with no hunk: refused as empty unless --allow-empty.
+          const same = Buffer.compare(Buffer.from(a), Buffer.from(bBytes)) === 0;
+          if (same) expectFailure(mmapx(['patch', c, patch, '--grow', '--truncate', '--no-hash']), 2, /has no hunk: .*--allow-empty accepts it$/);
+          const flags = ['--grow', '--truncate', '--no-hash', ...(same ? ['--allow-empty'] : [])];
+          expectSuccess(mmapx(['patch', c, patch, ...flags]));
           expect(Buffer.compare(readFileSync(c), Buffer.from(bBytes))).toBe(0);
-          const again = mmapx(['patch', c, patch, '--grow', '--truncate', '--no-hash']);
+          const again = mmapx(['patch', c, patch, ...flags]);
           expectSuccess(again);
           expect(again.stderr).toMatch(/^already applied/);
         },

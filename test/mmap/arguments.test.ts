@@ -77,6 +77,7 @@ const SIGNATURES: Record<string, Row> = {
   armSigbusGuard: { target: 'module', params: [] },
   cachestat: { target: 'module', params: ['fd', 'offset', 'offset'] },
   fdAccessMode: { target: 'module', params: ['fd'] },
+  fileSizeLimit: { target: 'module', params: ['fd', 'size'] },
   pageSize: { target: 'module', params: [] },
   sigbusGuard: { target: 'module', params: [] },
   tryLockFile: { target: 'module', params: ['fd', 'lockKind'] },

@@ -5,7 +5,7 @@
 // past it (the kernel checks the same per-file limit), and moving a descriptor's position changes
 // nothing in the file: so a probe with lseek tells whether a size fits, and a binary search finds
 // the limit for the message. The descriptor's position is put back afterwards.
-import { MmapError } from '../errors.js';
+import { fdArg, sizeArg } from '../args.js';
 import { libc } from './libc.js';
 
 /** Same values on Linux and macOS. */
@@ -30,10 +30,12 @@ export interface FileSizeLimit {
  * lseek(2) (the descriptor's position is restored), the process's read with getrlimit(2). A
  * descriptor that cannot seek (a pipe, some pseudo files) has no filesystem limit here.
  *
- * @throws MmapError `ERR_OUT_OF_RANGE` when `size` is negative or past 2^63-1 (no file can have it).
+ * @throws MmapError `ERR_INVALID_ARG` for a value that is no descriptor or size;
+ *   `ERR_OUT_OF_RANGE` when `size` is negative or past 2^63-1 (no file can have it).
  */
-export function fileSizeLimit(fd: number, size: bigint): FileSizeLimit | undefined {
-  if (size < 0n || size > OFF_MAX) throw new MmapError('ERR_OUT_OF_RANGE', `size ${size} is not a file size (0..2^63-1)`);
+export function fileSizeLimit(fdValue: number, sizeValue: bigint | number): FileSizeLimit | undefined {
+  const fd = fdArg(fdValue);
+  const size = sizeArg(sizeValue, 'size');
   const lc = libc();
   const rlimit = new BigUint64Array(2);
   const processLimit = lc.getrlimit(RLIMIT_FSIZE, rlimit) === 0 && rlimit[0]! < OFF_MAX ? rlimit[0]! : undefined;
