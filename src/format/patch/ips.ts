@@ -194,37 +194,148 @@ export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
 }
 
 /**
- * Expresses offset hunks as IPS records (split at 65535 bytes; a split never starts a record at
- * 0x454f46 when it can avoid it) for `diff --format ips`. Guards cannot be expressed and are
- * dropped. A `sizeAfter` below the data's end becomes the truncation size; above it, a one-byte
- * zero record at the last byte grows the file.
+ * Writes an IPS patch as it goes, for `diff --format ips`: the header at once, then one record per
+ * hunk (split at 65535 bytes), buffered into chunks of {@link IpsEncoder.CHUNK} bytes for `sink`.
+ * Memory stays flat whatever the number of hunks.
  *
- * @throws {InputError} for negative offsets, offsets past 16 MiB, or a hunk starting at 0x454f46.
+ * A record cannot start at 0x454f46 (it would read as `EOF`): a split never ends there, and a hunk
+ * that starts there starts one byte earlier, with NEW's byte at 0x454f45 from `newAt`.
+ *
+ * @throws {InputError} for what IPS cannot express — an offset past 0xffffff (16 MiB), a truncation
+ *   size past 0xffffff — before the record is written, so the caller can drop what it buffered.
  */
-export function hunksToIps(hunks: readonly OffsetHunk[], sizeAfter?: bigint): IpsPatch {
-  const records: IpsRecord[] = [];
-  let end = 0;
-  for (const h of hunks) {
-    if (h.offset < 0n || h.offset + BigInt(h.new.length) > BigInt(MAX_OFFSET) + 1n) {
-      throw new InputError(`IPS cannot address the hunk at ${hex(h.offset)} (limit ${hex(MAX_OFFSET)})`);
+export class IpsEncoder {
+  static readonly CHUNK = 64 * 1024;
+  readonly #sink: (chunk: Uint8Array) => void;
+  readonly #newAt: ((offset: number, length: number) => Uint8Array) | undefined;
+  #buf = new Uint8Array(IpsEncoder.CHUNK);
+  #pos = 0;
+  /** End of the data written so far and the last byte written there (for the size records). */
+  #end = 0;
+  #lastByte = 0;
+
+  /** @param newAt NEW's bytes at an offset (needed only for a record that would start at 0x454f46). */
+  constructor(sink: (chunk: Uint8Array) => void, newAt?: (offset: number, length: number) => Uint8Array) {
+    this.#sink = sink;
+    this.#newAt = newAt;
+    this.#put(Uint8Array.from(HEADER));
+  }
+
+  /** Writes the bytes `data` at `offset` as one or more records. */
+  hunk(offset: bigint, data: Uint8Array): void {
+    if (data.length === 0) return;
+    if (offset < 0n || offset > BigInt(MAX_OFFSET)) {
+      throw new InputError(`IPS cannot address offset ${hex(offset)}: its offsets end at ${hex(MAX_OFFSET)} (16 MiB); use the native format`);
     }
-    const base = Number(h.offset);
-    let i = 0;
-    while (i < h.new.length) {
-      let n = Math.min(MAX_SIZE, h.new.length - i);
-      // Keep the next record from starting at the EOF marker by ending this one a byte early/late.
-      if (base + i + n === EOF_MARK && i + n < h.new.length) n = n > 1 ? n - 1 : n + 1;
-      records.push({ kind: 'data', offset: base + i, data: h.new.subarray(i, i + n), at: 0 });
+    let at = Number(offset);
+    let d = data;
+    if (at === EOF_MARK) {
+      const before = this.#byteAt(at - 1);
+      d = new Uint8Array(data.length + 1);
+      d[0] = before;
+      d.set(data, 1);
+      at -= 1;
+    }
+    for (let i = 0; i < d.length; ) {
+      let n = Math.min(MAX_SIZE, d.length - i);
+      if (at + i + n === EOF_MARK && i + n < d.length) n -= 1; // the next record would start at "EOF"
+      if (at + i > MAX_OFFSET) {
+        throw new InputError(`IPS cannot address offset ${hex(at + i)}: its offsets end at ${hex(MAX_OFFSET)} (16 MiB); use the native format`);
+      }
+      this.#record(at + i, d.subarray(i, i + n));
       i += n;
     }
-    end = Math.max(end, base + h.new.length);
+    if (at + d.length >= this.#end) {
+      this.#end = at + d.length;
+      this.#lastByte = d[d.length - 1]!;
+    }
   }
-  if (sizeAfter === undefined) return { records };
-  const size = Number(sizeAfter);
-  if (size > MAX_OFFSET) throw new InputError(`IPS cannot express a file size of ${hex(size)}`);
-  if (size < end) return { records, truncate: size };
-  if (size > end) records.push({ kind: 'data', offset: size - 1, data: new Uint8Array(1), at: 0 });
-  return { records };
+
+  /**
+   * Ends the patch. A shrink (`sizeAfter` below `sizeBefore`; without `sizeBefore`, below the data's
+   * end) becomes the truncation extension; a growth the data does not reach becomes a record
+   * ending at the new last byte (zero: past OLD's end), since IPS patchers grow files by writing.
+   */
+  finish(sizeBefore?: bigint, sizeAfter?: bigint): void {
+    let truncate: number | undefined;
+    if (sizeAfter !== undefined && sizeAfter !== sizeBefore) {
+      const shrink = sizeBefore !== undefined ? sizeAfter < sizeBefore : sizeAfter < BigInt(this.#end);
+      if (shrink) {
+        if (sizeAfter > BigInt(MAX_OFFSET)) {
+          throw new InputError(`IPS cannot truncate to ${hex(sizeAfter)}: its truncation size ends at ${hex(MAX_OFFSET)}; use the native format`);
+        }
+        truncate = Number(sizeAfter);
+      } else if (sizeAfter > BigInt(this.#end)) {
+        if (sizeAfter - 1n > BigInt(MAX_OFFSET)) {
+          throw new InputError(`IPS cannot grow a file to ${hex(sizeAfter)}: its offsets end at ${hex(MAX_OFFSET)}; use the native format`);
+        }
+        const last = Number(sizeAfter) - 1;
+        // The grown bytes past the data are zeros; a record at "EOF" takes the byte before along.
+        if (last === EOF_MARK) this.#record(last - 1, Uint8Array.of(this.#end === last ? this.#lastByte : this.#byteAt(last - 1), 0));
+        else this.#record(last, new Uint8Array(1));
+      }
+    }
+    const tail = new Uint8Array(truncate === undefined ? 3 : 6);
+    tail.set([0x45, 0x4f, 0x46]);
+    if (truncate !== undefined) tail.set([truncate >>> 16, (truncate >>> 8) & 0xff, truncate & 0xff], 3);
+    this.#put(tail);
+    if (this.#pos > 0) this.#sink(this.#buf.slice(0, this.#pos));
+    this.#pos = 0;
+  }
+
+  #byteAt(offset: number): number {
+    if (this.#newAt === undefined) throw new InputError(`IPS cannot start a record at ${hex(EOF_MARK)} (it reads as 'EOF')`);
+    return this.#newAt(offset, 1)[0] ?? 0;
+  }
+
+  #record(offset: number, data: Uint8Array): void {
+    const head = Uint8Array.of(offset >>> 16, (offset >>> 8) & 0xff, offset & 0xff, data.length >>> 8, data.length & 0xff);
+    this.#put(head);
+    this.#put(data);
+  }
+
+  #put(bytes: Uint8Array): void {
+    let b = bytes;
+    while (b.length > 0) {
+      const n = Math.min(b.length, this.#buf.length - this.#pos);
+      this.#buf.set(b.subarray(0, n), this.#pos);
+      this.#pos += n;
+      b = b.subarray(n);
+      if (this.#pos === this.#buf.length) {
+        this.#sink(this.#buf);
+        this.#buf = new Uint8Array(IpsEncoder.CHUNK);
+        this.#pos = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Expresses offset hunks as IPS records (split at 65535 bytes, never starting a record at
+ * 0x454f46; a hunk starting there needs `newAt`) — the records {@link IpsEncoder} writes. Guards
+ * cannot be expressed and are dropped. With `sizeAfter` below `sizeBefore` (or, without it, below
+ * the data's end) the patch carries the truncation size; above the data's end, a zero record at the
+ * last byte grows the file.
+ *
+ * @throws {InputError} for negative offsets, offsets or sizes past 16 MiB.
+ */
+export function hunksToIps(
+  hunks: readonly OffsetHunk[],
+  sizeAfter?: bigint,
+  sizeBefore?: bigint,
+  newAt?: (offset: number, length: number) => Uint8Array,
+): IpsPatch {
+  const chunks: Uint8Array[] = [];
+  const enc = new IpsEncoder((c) => chunks.push(c), newAt);
+  for (const h of hunks) enc.hunk(h.offset, h.new);
+  enc.finish(sizeBefore, sizeAfter);
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return parseIps(bytes);
 }
 
 /** True when `bytes` starts with the IPS header `PATCH` (for choosing a parser). */

@@ -285,6 +285,72 @@ export function formatHunkLine(h: Hunk): string {
   return `find ${formatPattern(h.pattern.bytes, h.pattern.mask)} (${count})${rel}: ${formatChange(h)}${noteSuffix(h.note)}`;
 }
 
+/** `xx ` of every byte value: 3 ASCII bytes each. */
+let hexSpaced: Uint8Array | undefined;
+
+/**
+ * Collects the lines {@link formatHunkLine} gives hunks, each ending in `\n`, in one buffer made
+ * through a byte table (for `diff`, which prints millions of them): {@link add} hunks, then
+ * {@link take} the bytes, a view that is valid until the next `add`. Hunks with a note, without
+ * `old`, or with an anchor take the string path.
+ */
+export class HunkLineBuffer {
+  #buf: Buffer;
+  #p = 0;
+
+  constructor(initial = 64 * 1024) {
+    this.#buf = Buffer.allocUnsafe(initial);
+    hexSpaced ??= Uint8Array.from(Buffer.from(Array.from({ length: 256 }, (_, v) => `${v.toString(16).padStart(2, '0')} `).join(''), 'latin1'));
+  }
+
+  add(h: Hunk): void {
+    if (h.kind !== 'offset' || h.old === undefined || h.note !== undefined) {
+      const text = Buffer.from(`${formatHunkLine(h)}\n`, 'utf8');
+      this.#room(text.length);
+      this.#p += text.copy(this.#buf, this.#p);
+      return;
+    }
+    this.#room(24 + 6 * h.new.length);
+    const out = this.#buf;
+    let p = this.#p;
+    p += out.write(`${hex(h.offset)}: `, p, 'latin1');
+    p = this.#pairs(h.old, p);
+    out[p++] = 0x2d; // "-> "
+    out[p++] = 0x3e;
+    out[p++] = 0x20;
+    p = this.#pairs(h.new, p);
+    out[p - 1] = 0x0a; // the space after the last pair ends the line
+    this.#p = p;
+  }
+
+  take(): Buffer {
+    const view = this.#buf.subarray(0, this.#p);
+    this.#p = 0;
+    return view;
+  }
+
+  #pairs(bytes: Uint8Array, at: number): number {
+    const out = this.#buf;
+    const table = hexSpaced!;
+    let p = at;
+    for (let i = 0; i < bytes.length; i++) {
+      const t = bytes[i]! * 3;
+      out[p] = table[t]!;
+      out[p + 1] = table[t + 1]!;
+      out[p + 2] = 0x20;
+      p += 3;
+    }
+    return p;
+  }
+
+  #room(n: number): void {
+    if (this.#p + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#p + n));
+    this.#buf.copy(next, 0, 0, this.#p);
+    this.#buf = next;
+  }
+}
+
 /**
  * Formats a patch as native text that {@link parseNativePatch} reads back to the same hunks and
  * guards (sources aside): guards first, then hunks in order, offsets in hex.
