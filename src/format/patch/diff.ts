@@ -34,11 +34,25 @@ function diffSpan(
 ): void {
   if (n === 0 || y.compare(x, xs, xs + n, ys, ys + n) === 0) return;
   if (n > LEAF) {
+    // Depth log2(BLOCK / LEAF) = 10 at most.
     const h = n >> 1;
     diffSpan(x, xs, y, ys, h, base, emit);
     diffSpan(x, xs + h, y, ys + h, n - h, base + h, emit);
     return;
   }
+  diffLeaf(x, xs, y, ys, n, base, emit);
+}
+
+/** The runs of a span of at most LEAF bytes, byte by byte. */
+function diffLeaf(
+  x: Uint8Array,
+  xs: number,
+  y: Uint8Array,
+  ys: number,
+  n: number,
+  base: number,
+  emit: (start: number, end: number) => void,
+): void {
   let i = 0;
   while (i < n) {
     while (i < n && x[xs + i] === y[ys + i]) i++;
@@ -54,6 +68,11 @@ function diffSpan(
  * `size after` needs, since growing a file fills it with zeros. Past `b.length` nothing counts.
  */
 export function differingRuns(a: Uint8Array, b: Uint8Array, emit: (start: number, end: number) => void): void {
+  if (a.length <= LEAF && b.length <= a.length) {
+    // A hunk's few bytes (patch counts every hunk's changed bytes): no Buffer views.
+    diffLeaf(a, 0, b, 0, b.length, 0, emit);
+    return;
+  }
   const x = asBuffer(a);
   const y = asBuffer(b);
   const common = Math.min(x.length, y.length);
