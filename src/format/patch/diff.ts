@@ -371,8 +371,18 @@ export function cmpWindowBytes(a: Uint8Array, b: Uint8Array, offset: bigint, wid
       } else {
         out.write(String(first + BigInt(i)).padStart(width1, ' '), p, 'latin1');
       }
-      out.set(oct.subarray(a[i]! * 4, a[i]! * 4 + 4), p + width1);
-      out.set(oct.subarray(b[i]! * 4, b[i]! * 4 + 4), p + width1 + 4);
+      // Four bytes each from the table (a subarray per line would be garbage per line).
+      const x = a[i]! * 4;
+      const y = b[i]! * 4;
+      const q = p + width1;
+      out[q] = oct[x]!;
+      out[q + 1] = oct[x + 1]!;
+      out[q + 2] = oct[x + 2]!;
+      out[q + 3] = oct[x + 3]!;
+      out[q + 4] = oct[y]!;
+      out[q + 5] = oct[y + 1]!;
+      out[q + 6] = oct[y + 2]!;
+      out[q + 7] = oct[y + 3]!;
       out[p + lineLength - 1] = 0x0a;
       p += lineLength;
     }
