@@ -99,6 +99,7 @@ export class MappedReader implements FileAccess {
   #ahead: Buffer | undefined;
   #aheadStart = 0n;
   #aheadEnd = 0n;
+  #lastEnd = 0n;
 
   #pread(offset: bigint, length: number): Uint8Array {
     const end = offset + BigInt(length);
@@ -106,6 +107,11 @@ export class MappedReader implements FileAccess {
     // (a patch of a million one-byte hunks is a million preads otherwise). The kernel copies a
     // page for a byte anyway.
     if (length <= READ_AHEAD / 2) {
+      // Only reads moving forward are served from the block: a read of bytes already read goes
+      // to the file again (and fails there if the file shrank meanwhile).
+      const forward = offset >= this.#lastEnd;
+      this.#lastEnd = end;
+      if (!forward) return this.#exact(offset, length);
       if (this.#ahead === undefined || offset < this.#aheadStart || end > this.#aheadEnd) {
         const start = offset - (offset % BigInt(READ_AHEAD / 2));
         const stop = start + BigInt(READ_AHEAD) < this.size ? start + BigInt(READ_AHEAD) : this.size;
@@ -117,6 +123,10 @@ export class MappedReader implements FileAccess {
       const at = Number(offset - this.#aheadStart);
       return this.#ahead.subarray(at, at + length);
     }
+    return this.#exact(offset, length);
+  }
+
+  #exact(offset: bigint, length: number): Uint8Array {
     // As large as the largest read so far (a patch over 1,000 files makes 1,000 readers).
     if (this.#small === undefined || this.#small.length < length) this.#small = Buffer.allocUnsafe(Math.max(length, 256));
     this.#fill(this.#small, offset, length);
