@@ -71,6 +71,24 @@ describe('a million hunks: diff writes them, patch applies them', () => {
   });
 });
 
+describe('giant bad input: refused as a whole, one line, the file byte-identical', () => {
+  it('a million good hunks and one whose guard fails: exit 3, nothing written', slow, () => {
+    const n = 1 << 20;
+    writeFileSync(f('g-target'), Buffer.alloc(4 * n));
+    const lines: string[] = [];
+    for (let i = 0; i < n - 1; i++) lines.push(`0x${(4 * i).toString(16)}: 00 -> 01`);
+    lines.push(`0x${(4 * (n - 1)).toString(16)}: 55 -> 01`); // the file holds 00 there
+    writeFileSync(f('g.patch'), `${lines.join('\n')}\n`);
+    const before = fingerprint(f('g-target'));
+    const r = mmapx(['patch', f('g-target'), f('g.patch')], { timeout: 200_000 });
+    expect(r.status, r.dump).toBe(3);
+    expect(r.stderr.split('\n').filter((l) => l !== '').length, r.dump).toBe(1);
+    expect(r.stderr, r.dump).toContain(`g.patch line ${n}`);
+    expect(fingerprint(f('g-target'))).toBe(before);
+    expect(readdirSync(dir).filter((name) => name.startsWith('.g-target'))).toEqual([]); // no journal left
+  });
+});
+
 describe.skipIf(!existsSync('/usr/bin/time'))('diff memory stays flat however much differs', () => {
   it('two 64 MiB files that differ everywhere: peak RSS under 100 MiB for native and cmp', slow, () => {
     const a = randomFile('big-old', 64 * MiB);
