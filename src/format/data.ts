@@ -177,7 +177,11 @@ function decodeHexArg(arg: string): Uint8Array {
 export function parseHexData(args: readonly string[]): Uint8Array {
   if (args.length === 0) throw new InputError('no hex data given');
   if (args.length === 1) return decodeHexArg(args[0]!);
-  const parts = args.map(decodeHexArg);
+  return concatBytes(args.map(decodeHexArg));
+}
+
+/** The parts one after the other, in a new Uint8Array that owns its bytes. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -7,6 +7,7 @@
  * mostly-equal files cost memcmp speed, not a JS loop per byte.
  */
 
+import { concatBytes } from '../data.js';
 import { IpsEncoder } from './ips.js';
 import { hex } from './lex.js';
 import type { FileGuards, OffsetHunk, Patch } from './model.js';
@@ -307,19 +308,13 @@ export interface CmpResult {
  */
 export function diffIps(a: Uint8Array, b: Uint8Array, opts: Pick<DiffOptions, 'coalesce'> = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
-  const enc = new IpsEncoder((c) => chunks.push(c.slice()), (o, n) => b.subarray(o, o + n));
+  const enc = new IpsEncoder((c) => chunks.push(c), (o, n) => b.subarray(o, o + n));
   const scanner = new DiffScanner({ coalesce: opts.coalesce ?? 8, maxHunk: 0xffff });
   const sink = (h: OffsetHunk): void => enc.hunk(h.offset, h.new);
   scanner.push(a, b, sink);
   scanner.finish(sink);
   enc.finish(BigInt(a.length), BigInt(b.length));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** Width of the offset column of `cmp -l` for regular files: digits of the smaller size. */

@@ -14,6 +14,7 @@
  */
 
 import { InputError } from '../../errors.js';
+import { concatBytes } from '../data.js';
 import { hex } from './lex.js';
 import type { Hunk, OffsetHunk, Patch, Source } from './model.js';
 
@@ -329,13 +330,7 @@ export function hunksToIps(
   const enc = new IpsEncoder((c) => chunks.push(c), newAt);
   for (const h of hunks) enc.hunk(h.offset, h.new);
   enc.finish(sizeBefore, sizeAfter);
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return parseIps(bytes);
+  return parseIps(concatBytes(chunks));
 }
 
 /** True when `bytes` starts with the IPS header `PATCH` (for choosing a parser). */
