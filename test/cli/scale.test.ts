@@ -71,6 +71,30 @@ describe('a million hunks: diff writes them, patch applies them', () => {
   });
 });
 
+describe('a million IPS records in any order', () => {
+  it('a million records running backwards (each before the last) apply in one sweep', slow, () => {
+    const n = 1 << 20;
+    const patch = Buffer.alloc(5 + 6 * n + 3);
+    patch.write('PATCH', 0, 'latin1');
+    for (let k = 0; k < n; k++) {
+      const i = n - 1 - k; // offsets 4 * i, descending
+      const at = 5 + 6 * k;
+      patch.writeUIntBE(4 * i, at, 3);
+      patch.writeUInt16BE(1, at + 3);
+      patch[at + 5] = 1 + (i % 255);
+    }
+    patch.write('EOF', 5 + 6 * n, 'latin1');
+    writeFileSync(f('back.ips'), patch);
+    writeFileSync(f('back-target'), Buffer.alloc(4 * n));
+    const r = mmapx(['-q', 'patch', '--format', 'ips', f('back-target'), f('back.ips')], { timeout: 200_000 });
+    expectSuccess(r);
+    const got = readFileSync(f('back-target'));
+    const want = Buffer.alloc(4 * n);
+    for (let i = 0; i < n; i++) want[4 * i] = 1 + (i % 255);
+    expect(got.equals(want)).toBe(true);
+  });
+});
+
 describe('giant bad input: refused as a whole, one line, the file byte-identical', () => {
   it('a million good hunks and one whose guard fails: exit 3, nothing written', slow, () => {
     const n = 1 << 20;

@@ -146,39 +146,73 @@ function recordBytes(r: IpsRecord): Uint8Array {
   return r.kind === 'data' ? r.data : new Uint8Array(r.length).fill(r.value);
 }
 
+/** A max-heap of record numbers: the latest record covering a position is at the top. */
+class Latest {
+  readonly #h: number[] = [];
+  get top(): number | undefined {
+    return this.#h[0];
+  }
+  push(v: number): void {
+    const h = this.#h;
+    let i = h.push(v) - 1;
+    while (i > 0 && h[(i - 1) >> 1]! < v) {
+      h[i] = h[(i - 1) >> 1]!;
+      i = (i - 1) >> 1;
+    }
+    h[i] = v;
+  }
+  pop(): void {
+    const h = this.#h;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const c = l + 1 < h.length && h[l + 1]! > h[l]! ? l + 1 : l;
+      if (h[c]! <= last) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+  }
+}
+
 /**
  * Turns IPS records into unguarded hunks (sorted by offset, disjoint: where records overlap the
  * later one wins) and the truncation extension into a `size after` guard. Each hunk's source is
  * `{name, line: record number, byte: record offset in the patch}`.
+ *
+ * One sweep over the records' edges in offset order, the latest record covering each stretch on a
+ * heap: O(n log n) in any order (inserting each record into a sorted list was quadratic for a
+ * patch whose records run backwards).
  */
 export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
+  const recs = ips.records;
+  const bytes = recs.map(recordBytes);
+  const starts = Float64Array.from(recs, (r) => r.offset);
+  const ends = Float64Array.from(recs, (r, i) => r.offset + bytes[i]!.length);
+  const order = Array.from(recs.keys()).sort((x, y) => starts[x]! - starts[y]! || x - y);
+  const edges = Float64Array.from([...starts, ...ends]).sort();
   const segs: Segment[] = [];
-  ips.records.forEach((r, i) => {
-    const bytes = recordBytes(r);
-    const seg: Segment = { start: r.offset, end: r.offset + bytes.length, bytes, source: { name, line: i + 1, byte: r.at } };
-    // First segment that ends after seg.start (segs are sorted and disjoint).
-    let lo = 0;
-    let hi = segs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (segs[mid]!.end <= seg.start) lo = mid + 1;
-      else hi = mid;
+  const latest = new Latest();
+  let next = 0; // records in `order` not yet on the heap
+  for (let e = 0; e < edges.length - 1; e++) {
+    const p = edges[e]!;
+    const q = edges[e + 1]!;
+    if (p === q) continue;
+    while (next < order.length && starts[order[next]!]! <= p) latest.push(order[next++]!);
+    while (latest.top !== undefined && ends[latest.top]! <= p) latest.pop();
+    const i = latest.top;
+    if (i === undefined) continue;
+    const prev = segs[segs.length - 1];
+    if (prev !== undefined && prev.end === p && prev.source.line === i + 1) {
+      prev.end = q;
+      prev.bytes = bytes[i]!.subarray(prev.start - starts[i]!, q - starts[i]!);
+      continue;
     }
-    let k = lo;
-    while (k < segs.length && segs[k]!.start < seg.end) k++;
-    // Segments lo..k-1 overlap seg: keep what sticks out on either side.
-    const parts: Segment[] = [];
-    const first = segs[lo];
-    if (k > lo && first!.start < seg.start) {
-      parts.push({ ...first!, end: seg.start, bytes: first!.bytes.subarray(0, seg.start - first!.start) });
-    }
-    parts.push(seg);
-    const last = segs[k - 1];
-    if (k > lo && last!.end > seg.end) {
-      parts.push({ ...last!, start: seg.end, bytes: last!.bytes.subarray(seg.end - last!.start) });
-    }
-    segs.splice(lo, k - lo, ...parts);
-  });
+    segs.push({ start: p, end: q, bytes: bytes[i]!.subarray(p - starts[i]!, q - starts[i]!), source: { name, line: i + 1, byte: recs[i]!.at } });
+  }
   const hunks: Hunk[] = segs.map(
     (s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }),
   );
