@@ -18,6 +18,8 @@ import { SCAN_WINDOW } from './scan.js';
 
 /** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
 const SMALL_READ = 64 * 1024;
+/** Bytes a small read brings in around it (two halves of 4 KiB: a read near a block end still hits). */
+const READ_AHEAD = 8 * 1024;
 
 /** What the helpers need of an open file: its descriptor, and its path for error messages. */
 export interface FileRef {
@@ -96,18 +98,52 @@ export class MappedReader implements FileAccess {
   }
 
   #small: Buffer | undefined;
+  /** The page-aligned block last read ahead, [#aheadStart, #aheadEnd), and its bytes. */
+  #ahead: Buffer | undefined;
+  #aheadStart = 0n;
+  #aheadEnd = 0n;
+  #lastEnd = 0n;
 
   #pread(offset: bigint, length: number): Uint8Array {
+    const end = offset + BigInt(length);
+    // Hunks come in file order: one read of the block around a small read serves its neighbours
+    // (a patch of a million one-byte hunks is a million preads otherwise). The kernel copies a
+    // page for a byte anyway.
+    if (length <= READ_AHEAD / 2) {
+      // Only reads moving forward are served from the block: a read of bytes already read goes
+      // to the file again (and fails there if the file shrank meanwhile).
+      const forward = offset >= this.#lastEnd;
+      this.#lastEnd = end;
+      if (!forward) return this.#exact(offset, length);
+      if (this.#ahead === undefined || offset < this.#aheadStart || end > this.#aheadEnd) {
+        const start = offset - (offset % BigInt(READ_AHEAD / 2));
+        const stop = start + BigInt(READ_AHEAD) < this.size ? start + BigInt(READ_AHEAD) : this.size;
+        this.#ahead ??= Buffer.allocUnsafe(READ_AHEAD);
+        this.#fill(this.#ahead, start, Number(stop - start));
+        this.#aheadStart = start;
+        this.#aheadEnd = stop;
+      }
+      const at = Number(offset - this.#aheadStart);
+      return this.#ahead.subarray(at, at + length);
+    }
+    return this.#exact(offset, length);
+  }
+
+  #exact(offset: bigint, length: number): Uint8Array {
     // As large as the largest read so far (a patch over 1,000 files makes 1,000 readers).
     if (this.#small === undefined || this.#small.length < length) this.#small = Buffer.allocUnsafe(Math.max(length, 256));
+    this.#fill(this.#small, offset, length);
+    return this.#small.subarray(0, length);
+  }
+
+  #fill(buf: Buffer, offset: bigint, length: number): void {
     let done = 0;
     while (done < length) {
-      const n = readSync(this.#file.fd, this.#small, done, length - done, offset + BigInt(done));
+      const n = readSync(this.#file.fd, buf, done, length - done, offset + BigInt(done));
       // Inside the size seen at open, so the file shrank since.
       if (n === 0) throw shrankError(this.#file.path, sizeNow(this.#file), offset + BigInt(done));
       done += n;
     }
-    return this.#small.subarray(0, length);
   }
 
   /** Unmaps the current window; a fault in it (the file shrank under it) makes what was read there void. */

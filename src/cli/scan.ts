@@ -203,7 +203,7 @@ export function scanFile(
       if (Atomics.load(shared, state) !== 2) continue;
       const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
       if (msg === undefined) throw new OperationError('a scan thread finished without its results');
-      results.push(...msg.results);
+      for (const r of msg.results) results.push(r);
       if (msg.error !== undefined) {
         // Its chunks are scanned again here; a real I/O problem (a file cut under the thread's
         // map) then fails on this thread too, with the error line.

@@ -177,7 +177,11 @@ function decodeHexArg(arg: string): Uint8Array {
 export function parseHexData(args: readonly string[]): Uint8Array {
   if (args.length === 0) throw new InputError('no hex data given');
   if (args.length === 1) return decodeHexArg(args[0]!);
-  const parts = args.map(decodeHexArg);
+  return concatBytes(args.map(decodeHexArg));
+}
+
+/** The parts one after the other, in a new Uint8Array that owns its bytes. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {
@@ -240,6 +244,9 @@ export function scanHexText(text: string, nibbles: boolean): { bytes: Uint8Array
   return { bytes, mask: mask! };
 }
 
+/** `00` … `ff`. */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, v) => v.toString(16).padStart(2, '0'));
+
 /** Options for {@link formatHex}. */
 export interface FormatHexOptions {
   /** Between bytes; default one space. */
@@ -256,8 +263,13 @@ export function formatHex(bytes: Uint8Array, options: FormatHexOptions = {}): st
   const sep = options.sep ?? ' ';
   const cut = options.max !== undefined && bytes.length > options.max;
   const shownBytes = cut ? bytes.subarray(0, Math.max(0, options.max!)) : bytes;
-  const hex = Buffer.from(shownBytes.buffer, shownBytes.byteOffset, shownBytes.length).toString('hex');
-  const joined = sep === '' ? hex : hex.replace(/..(?!$)/g, (pair) => pair + sep);
+  let joined: string;
+  if (sep === '') joined = Buffer.from(shownBytes.buffer, shownBytes.byteOffset, shownBytes.length).toString('hex');
+  else {
+    // Through the pair table: a regex callback per pair was the cost of printing a large diff.
+    joined = shownBytes.length > 0 ? HEX_PAIRS[shownBytes[0]!]! : '';
+    for (let i = 1; i < shownBytes.length; i++) joined += sep + HEX_PAIRS[shownBytes[i]!]!;
+  }
   if (!cut) return joined;
   return `${joined}${joined === '' ? '' : ' '}… (${bytes.length} bytes)`;
 }

@@ -227,3 +227,40 @@ describe('behaviour', () => {
     expectFailure(mmapx(['hexdump', join(dir, 'nope')]), 1, /no such file or directory \(ENOENT\)$/);
   });
 });
+
+const HAS_CC = has('cc');
+if (!HAS_CC) console.warn('NOTICE: cc is not installed: the several-file -f c headers are not compiled');
+
+describe('-f c with several files: one header that compiles', () => {
+  /** Writes `text` as a C file and compiles it; returns cc's diagnostics (empty when it compiled). */
+  function compile(text: string): string {
+    const src = join(dir, `arrays${n++}.c`);
+    writeFileSync(src, text);
+    const r = spawnSync('cc', ['-c', '-Wall', '-o', `${src}.o`, src], { encoding: 'utf8' });
+    return r.status === 0 ? '' : r.stderr || `cc exited ${r.status}`;
+  }
+
+  it('name_gives_each_file_its_own_numbered_array', () => {
+    const a = file(Buffer.from('ab'));
+    const b = file(Buffer.from('cde'));
+    const c = file(Buffer.from('f'));
+    const r = mmapx(['hexdump', '-f', 'c', '--name', 'foo', a, b, c]);
+    expectSuccess(r);
+    expect(r.stdout).toContain('unsigned char foo_0[] = {\n  0x61, 0x62\n};\nunsigned int foo_0_len = 2;');
+    expect(r.stdout).toContain('unsigned char foo_1[] = {\n  0x63, 0x64, 0x65\n};\nunsigned int foo_1_len = 3;');
+    expect(r.stdout).toContain('unsigned int foo_2_len = 1;');
+    if (HAS_CC) expect(compile(r.stdout), r.dump).toBe('');
+  });
+
+  it('paths_that_mangle_to_one_identifier_get_distinct_names', () => {
+    // a-1, a_1, the same file twice, and a file named like another array's _len variable.
+    for (const name of ['a-1', 'a_1', 'a_1_len']) writeFileSync(join(dir, name), Buffer.from(name));
+    const r = mmapx(['hexdump', '-f', 'c', 'a-1', 'a_1', 'a-1', 'a_1_len'], { cwd: dir });
+    expectSuccess(r);
+    const arrays = [...r.stdout.matchAll(/^unsigned char (\w+)\[\]/gm)].map((m) => m[1]);
+    const lens = [...r.stdout.matchAll(/^unsigned int (\w+) =/gm)].map((m) => m[1]);
+    expect(arrays).toEqual(['a_1', 'a_1_2', 'a_1_3', 'a_1_len_2']);
+    expect(new Set([...arrays, ...lens]).size, r.dump).toBe(8);
+    if (HAS_CC) expect(compile(r.stdout), r.dump).toBe('');
+  });
+});

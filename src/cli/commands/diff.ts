@@ -10,17 +10,16 @@
 // or that the file no longer covers is written out: one ERR_TRUNCATED line naming that file, exit 1,
 // and no -o file is left behind.
 import { createHash, type Hash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { InputError } from '../../errors.js';
 import { parseNumber } from '../../format/number.js';
 import {
   cmpEofNote,
   cmpOffsetWidth,
   DiffScanner,
-  differingRuns,
-  formatCmpWindow,
-  formatHunkLine,
-  formatIps,
-  hunksToIps,
+  cmpWindowBytes,
+  HunkLineBuffer,
+  IpsEncoder,
   type OffsetHunk,
 } from '../../format/patch/index.js';
 import { hex } from '../../format/patch/lex.js';
@@ -30,10 +29,36 @@ import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js
 import { warnIfJournal } from '../journal.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { assertCovers } from '../mapped.js';
-import { SCAN_WINDOW } from '../scan.js';
 import { Timer } from '../timing.js';
 
 type Format = 'native' | 'cmp' | 'ips';
+
+/**
+ * Bytes of each file mapped at a time. Mapped pages count in the process's resident set, so the
+ * window is what bounds the peak RSS (two windows), whatever the file sizes.
+ */
+const DIFF_WINDOW = 8 * 1024 * 1024;
+/** Bytes compared and formatted before the output is written: bounds the hunks and text held. */
+const DIFF_STEP = 64 * 1024;
+/** IPS offsets and the truncation size are 24-bit. */
+const IPS_LIMIT = 0xffffffn;
+
+/** A size change IPS cannot carry is refused before the files are read. */
+function ipsSizeCheck(sizeA: bigint, sizeB: bigint): void {
+  if (sizeB < sizeA && sizeB > IPS_LIMIT) {
+    throw new InputError(`--format ips cannot truncate to ${sizeB} bytes: its truncation size ends at ${hex(IPS_LIMIT)} (16 MiB); use the native format`);
+  }
+  if (sizeB > sizeA && sizeB - 1n > IPS_LIMIT) {
+    throw new InputError(`--format ips cannot grow a file to ${sizeB} bytes: its offsets end at ${hex(IPS_LIMIT)} (16 MiB); use the native format`);
+  }
+}
+
+/** `length` bytes of `file` at `offset` (fewer at its end), by pread: a few bytes, no map. */
+function readAt(file: OpenFile, offset: bigint, length: number): Uint8Array {
+  const buf = Buffer.alloc(length);
+  const n = readSync(file.fd, buf, 0, length, offset);
+  return buf.subarray(0, n);
+}
 
 /** Where the patch goes: stdout, an {@link OutputFile} (-o: see outfile.ts for each kind of path), or memory (--json). */
 class Output {
@@ -69,6 +94,18 @@ class Output {
     this.#pending = 0;
     if (this.#file === undefined) this.#ctx.stdout(all);
     else this.#file.write(all);
+  }
+
+  /** Writes `data` at once (after what is pending), so the caller may reuse its buffer. */
+  writeNow(data: Uint8Array): void {
+    if (this.#keep) {
+      this.write(data.slice());
+      return;
+    }
+    this.flush();
+    this.bytes += data.length;
+    if (this.#file === undefined) this.#ctx.stdout(data);
+    else this.#file.write(data);
   }
 
   /** Flushes, and puts a file output in place. */
@@ -124,20 +161,28 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     if (target !== undefined && (sameFile(target, a) || sameFile(target, b))) {
       throw new InputError(`-o ${target} is one of the files being compared`);
     }
+    if (format === 'ips') ipsSizeCheck(sizeA, sizeB);
     out = new Output(ctx, target, json && target === undefined);
     const hashA: Hash | undefined = opts.sha256 ? createHash('sha256') : undefined;
     const hashB: Hash | undefined = opts.sha256 ? createHash('sha256') : undefined;
-    const scanner = new DiffScanner({ coalesce, name: oldPath });
-    const ipsHunks: OffsetHunk[] = [];
+    // IPS records run up to 65535 bytes; the native format's lines 32 bytes. Either way a region
+    // that differs everywhere goes out piece by piece: memory stays flat.
+    const scanner = new DiffScanner({ coalesce, name: oldPath, reuse: true, ...(format === 'ips' && { maxHunk: 0xffff }) });
+    // IPS is held until the end (its offsets stop at 16 MiB, so it is bounded): a change it cannot
+    // express is refused before anything is written.
+    const ipsChunks: Uint8Array[] = [];
+    const ips = format === 'ips' ? new IpsEncoder((c) => ipsChunks.push(c), (o, n) => readAt(b, BigInt(o), n)) : undefined;
     let hunks = 0;
-    let changed = 0;
     const width = cmpOffsetWidth(sizeA, sizeB);
-    const emit = (list: OffsetHunk[]): void => {
-      if (list.length === 0) return;
-      hunks += list.length;
-      for (const h of list) differingRuns(h.old!, h.new, (s, e) => (changed += e - s));
-      if (format === 'ips') ipsHunks.push(...list);
-      else out!.write(`${list.map(formatHunkLine).join('\n')}\n`);
+    // cmp: every line of a step is formatted into this one buffer (allocated once, reused).
+    const cmpBuf = format === 'cmp' ? Buffer.allocUnsafe(DIFF_STEP * (width + 9)) : undefined;
+    // Each hunk is formatted as soon as the scanner completes it: native lines go into one buffer
+    // (reused), written after each step; IPS records into the encoder's chunks.
+    const lines = new HunkLineBuffer();
+    const onHunk = (h: OffsetHunk): void => {
+      hunks++;
+      if (ips) ips.hunk(h.offset, h.new);
+      else lines.add(h);
     };
     if (format === 'native') {
       out.write(`# mmapx diff: turns ${oldPath} into ${newPath}\n`);
@@ -145,7 +190,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     }
     // Walk NEW (cmp: the common part) in windows; OLD is mapped at the same offsets as far as it goes.
     const limit = format === 'cmp' ? (sizeA < sizeB ? sizeA : sizeB) : sizeB;
-    const win = BigInt(SCAN_WINDOW);
+    const win = BigInt(DIFF_WINDOW);
     // Progress counts the bytes of NEW walked, then what is left to hash of either file.
     const rest = (h: Hash | undefined, size: bigint): bigint => (h && size > limit ? size - limit : 0n);
     ctx.progress.phase(`diff ${oldPath}`, limit + rest(hashA, sizeA) + rest(hashB, sizeB));
@@ -161,22 +206,33 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         const vb = mapB.bytes as Uint8Array;
         hashA?.update(va);
         hashB?.update(vb);
-        const text = format === 'cmp' ? formatCmpWindow(va, vb, off, width) : undefined;
-        const found = format === 'cmp' ? [] : scanner.push(va, vb);
-        // Pages past a new end read as zeros: nothing made of them goes out.
-        mapA?.assertIntact('read');
-        mapB.assertIntact('read');
-        if (lenA > 0n) assertCovers(a, off + lenA);
-        assertCovers(b, off + len);
-        if (text !== undefined) out.write(text);
-        else emit(found);
+        // Step by step through the window, each step's output written before the next is made.
+        for (let s = 0; s < vb.length; s += DIFF_STEP) {
+          const e = Math.min(vb.length, s + DIFF_STEP);
+          const sa = va.subarray(Math.min(s, va.length), Math.min(e, va.length));
+          const sb = vb.subarray(s, e);
+          const text = format === 'cmp' ? cmpWindowBytes(sa, sb, off + BigInt(s), width, cmpBuf) : undefined;
+          if (format !== 'cmp') scanner.push(sa, sb, onHunk);
+          // Pages past a new end read as zeros: nothing made of them goes out.
+          mapA?.assertIntact('read');
+          mapB.assertIntact('read');
+          if (lenA > 0n) assertCovers(a, off + (BigInt(e) < lenA ? BigInt(e) : lenA));
+          assertCovers(b, off + BigInt(e));
+          const bytes = text ?? lines.take();
+          if (bytes.length > 0) out.writeNow(bytes);
+        }
       } finally {
         mapA?.unmap();
         mapB.unmap();
       }
-      ctx.progress.update((done += len)); // once per 256 MiB window
+      ctx.progress.update((done += len)); // once per window
     }
-    if (format !== 'cmp') emit(scanner.finish());
+    if (format !== 'cmp') {
+      scanner.finish(onHunk);
+      const last = lines.take();
+      if (last.length > 0) out.writeNow(last);
+    }
+    const changed = scanner.bytesChanged;
     // The rest of either file for the hashes (OLD past NEW's end, or cmp's longer file).
     for (const [h, f, size] of [[hashA, a, sizeA], [hashB, b, sizeB]] as const) {
       if (!h) continue;
@@ -196,7 +252,10 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     timer.lap('compare');
     const sha256 = hashA && hashB ? { before: hashA.digest('hex'), after: hashB.digest('hex') } : null;
     if (sha256) out.write(`sha256 before ${sha256.before}\nsha256 after ${sha256.after}\n`);
-    if (format === 'ips') out.write(formatIps(hunksToIps(ipsHunks, sizeA !== sizeB ? sizeB : undefined)));
+    if (ips) {
+      ips.finish(sizeA, sizeB);
+      for (const c of ipsChunks) out.write(c);
+    }
     out.finish();
     timer.lap('output');
     const identical = sizeA === sizeB && (format === 'cmp' ? out.bytes === 0 : hunks === 0);

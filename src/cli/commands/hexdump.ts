@@ -3,7 +3,7 @@
 // FILE... (or --files-from LIST): the options are checked once, then each file is dumped on its
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
-import { createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
+import { cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import type { Range } from '../../format/range.js';
 import { pageSize, type Window } from '../../mmap/index.js';
@@ -29,6 +29,24 @@ interface Job {
   /** Blank lines between the files' dumps. */
   separator: Separator;
   opts: Record<string, unknown>;
+  /** -f c with several files: the identifiers given out so far (each array and its `_len`). */
+  cNames?: { used: Set<string>; count: number };
+}
+
+/**
+ * The array name of the next file of a several-file `-f c` dump, unique in the output: `--name foo`
+ * gives foo_0, foo_1, ... in the order of the files; otherwise the name derives from the path, and
+ * paths that mangle to the same identifier (`a-b`, `a_b`, a file given twice) or to another's
+ * `_len` get `_2`, `_3`, ... appended. A header of several arrays must compile.
+ */
+function uniqueCName(names: { used: Set<string>; count: number }, path: string, given: string | undefined): string {
+  const base = cIdentifier(given === undefined ? path : `${given}_${names.count}`);
+  names.count++;
+  let name = base;
+  for (let n = 2; names.used.has(name) || names.used.has(`${name}_len`); n++) name = `${base}_${n}`;
+  names.used.add(name);
+  names.used.add(`${name}_len`);
+  return name;
 }
 
 function smallInt(text: unknown, what: string): number {
@@ -85,6 +103,7 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
   // Several files: the options are checked once, before the first file (one error, not one per file).
   if (t.several && !json) createDumper({ ...options, start: 0n }, () => {});
   const job: Job = { format, offset, length, options, json, several: t.several, separator: new Separator(), opts };
+  if (format === 'c' && t.several) job.cNames = { used: new Set(), count: 0 };
   return eachFile(ctx, t, (path) => dumpFile(ctx, path, job, t.several ? new Timer() : timer), { prefixSummary: true });
 }
 
@@ -155,6 +174,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     } else {
       const options: DumpOptions = { ...job.options, start };
       if (format === 'c') options.name = path;
+      if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.options.varName);
       if (several && format === 'json') options.path = path;
       dumper = createDumper(options, write);
       // Several files: a header before each dump (as head and tail print them); c names its

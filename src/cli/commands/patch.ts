@@ -578,7 +578,7 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
       const changes: Record<string, unknown>[] = [];
       for (const h of apply) {
         const n = neu.get(h)!;
-        lines.push(...formatChangeListing(h.offset, h.current, n, describeSource(h.hunk.source)));
+        for (const l of formatChangeListing(h.offset, h.current, n, describeSource(h.hunk.source))) lines.push(l);
         changes.push({
           source: describeSource(h.hunk.source),
           offset: h.offset,

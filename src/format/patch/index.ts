@@ -4,7 +4,7 @@
  */
 
 export * from './model.js';
-export { parseNativePatch, formatNativePatch, formatHunkLine } from './native.js';
+export { parseNativePatch, formatNativePatch, formatHunkLine, HunkLineBuffer } from './native.js';
 export {
   parseXxdDump,
   parseHexdumpC,
@@ -17,10 +17,10 @@ export {
   type DumpRun,
   type DumpToPatchOptions,
 } from './dump.js';
-export { parseIps, formatIps, ipsToPatch, hunksToIps, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
+export { parseIps, formatIps, ipsToPatch, hunksToIps, IpsEncoder, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
 export { parseEditSpec, findReplaceHunk } from './edit.js';
 export { formatChangeListing } from './listing.js';
-export { diffBytes, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
+export { diffBytes, diffIps, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpWindowBytes, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
 export {
   planPatch,
   sequentialScan,

@@ -14,6 +14,7 @@
  */
 
 import { InputError } from '../../errors.js';
+import { concatBytes } from '../data.js';
 import { hex } from './lex.js';
 import type { Hunk, OffsetHunk, Patch, Source } from './model.js';
 
@@ -145,39 +146,73 @@ function recordBytes(r: IpsRecord): Uint8Array {
   return r.kind === 'data' ? r.data : new Uint8Array(r.length).fill(r.value);
 }
 
+/** A max-heap of record numbers: the latest record covering a position is at the top. */
+class Latest {
+  readonly #h: number[] = [];
+  get top(): number | undefined {
+    return this.#h[0];
+  }
+  push(v: number): void {
+    const h = this.#h;
+    let i = h.push(v) - 1;
+    while (i > 0 && h[(i - 1) >> 1]! < v) {
+      h[i] = h[(i - 1) >> 1]!;
+      i = (i - 1) >> 1;
+    }
+    h[i] = v;
+  }
+  pop(): void {
+    const h = this.#h;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const c = l + 1 < h.length && h[l + 1]! > h[l]! ? l + 1 : l;
+      if (h[c]! <= last) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+  }
+}
+
 /**
  * Turns IPS records into unguarded hunks (sorted by offset, disjoint: where records overlap the
  * later one wins) and the truncation extension into a `size after` guard. Each hunk's source is
  * `{name, line: record number, byte: record offset in the patch}`.
+ *
+ * One sweep over the records' edges in offset order, the latest record covering each stretch on a
+ * heap: O(n log n) in any order (inserting each record into a sorted list was quadratic for a
+ * patch whose records run backwards).
  */
 export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
+  const recs = ips.records;
+  const bytes = recs.map(recordBytes);
+  const starts = Float64Array.from(recs, (r) => r.offset);
+  const ends = Float64Array.from(recs, (r, i) => r.offset + bytes[i]!.length);
+  const order = Array.from(recs.keys()).sort((x, y) => starts[x]! - starts[y]! || x - y);
+  const edges = Float64Array.from([...starts, ...ends]).sort();
   const segs: Segment[] = [];
-  ips.records.forEach((r, i) => {
-    const bytes = recordBytes(r);
-    const seg: Segment = { start: r.offset, end: r.offset + bytes.length, bytes, source: { name, line: i + 1, byte: r.at } };
-    // First segment that ends after seg.start (segs are sorted and disjoint).
-    let lo = 0;
-    let hi = segs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (segs[mid]!.end <= seg.start) lo = mid + 1;
-      else hi = mid;
+  const latest = new Latest();
+  let next = 0; // records in `order` not yet on the heap
+  for (let e = 0; e < edges.length - 1; e++) {
+    const p = edges[e]!;
+    const q = edges[e + 1]!;
+    if (p === q) continue;
+    while (next < order.length && starts[order[next]!]! <= p) latest.push(order[next++]!);
+    while (latest.top !== undefined && ends[latest.top]! <= p) latest.pop();
+    const i = latest.top;
+    if (i === undefined) continue;
+    const prev = segs[segs.length - 1];
+    if (prev !== undefined && prev.end === p && prev.source.line === i + 1) {
+      prev.end = q;
+      prev.bytes = bytes[i]!.subarray(prev.start - starts[i]!, q - starts[i]!);
+      continue;
     }
-    let k = lo;
-    while (k < segs.length && segs[k]!.start < seg.end) k++;
-    // Segments lo..k-1 overlap seg: keep what sticks out on either side.
-    const parts: Segment[] = [];
-    const first = segs[lo];
-    if (k > lo && first!.start < seg.start) {
-      parts.push({ ...first!, end: seg.start, bytes: first!.bytes.subarray(0, seg.start - first!.start) });
-    }
-    parts.push(seg);
-    const last = segs[k - 1];
-    if (k > lo && last!.end > seg.end) {
-      parts.push({ ...last!, start: seg.end, bytes: last!.bytes.subarray(seg.end - last!.start) });
-    }
-    segs.splice(lo, k - lo, ...parts);
-  });
+    segs.push({ start: p, end: q, bytes: bytes[i]!.subarray(p - starts[i]!, q - starts[i]!), source: { name, line: i + 1, byte: recs[i]!.at } });
+  }
   const hunks: Hunk[] = segs.map(
     (s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }),
   );
@@ -194,37 +229,142 @@ export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
 }
 
 /**
- * Expresses offset hunks as IPS records (split at 65535 bytes; a split never starts a record at
- * 0x454f46 when it can avoid it) for `diff --format ips`. Guards cannot be expressed and are
- * dropped. A `sizeAfter` below the data's end becomes the truncation size; above it, a one-byte
- * zero record at the last byte grows the file.
+ * Writes an IPS patch as it goes, for `diff --format ips`: the header at once, then one record per
+ * hunk (split at 65535 bytes), buffered into chunks of {@link IpsEncoder.CHUNK} bytes for `sink`.
+ * Memory stays flat whatever the number of hunks.
  *
- * @throws {InputError} for negative offsets, offsets past 16 MiB, or a hunk starting at 0x454f46.
+ * A record cannot start at 0x454f46 (it would read as `EOF`): a split never ends there, and a hunk
+ * that starts there starts one byte earlier, with NEW's byte at 0x454f45 from `newAt`.
+ *
+ * @throws {InputError} for what IPS cannot express — an offset past 0xffffff (16 MiB), a truncation
+ *   size past 0xffffff — before the record is written, so the caller can drop what it buffered.
  */
-export function hunksToIps(hunks: readonly OffsetHunk[], sizeAfter?: bigint): IpsPatch {
-  const records: IpsRecord[] = [];
-  let end = 0;
-  for (const h of hunks) {
-    if (h.offset < 0n || h.offset + BigInt(h.new.length) > BigInt(MAX_OFFSET) + 1n) {
-      throw new InputError(`IPS cannot address the hunk at ${hex(h.offset)} (limit ${hex(MAX_OFFSET)})`);
+export class IpsEncoder {
+  static readonly CHUNK = 64 * 1024;
+  readonly #sink: (chunk: Uint8Array) => void;
+  readonly #newAt: ((offset: number, length: number) => Uint8Array) | undefined;
+  #buf = new Uint8Array(IpsEncoder.CHUNK);
+  #pos = 0;
+  /** End of the data written so far and the last byte written there (for the size records). */
+  #end = 0;
+  #lastByte = 0;
+
+  /** @param newAt NEW's bytes at an offset (needed only for a record that would start at 0x454f46). */
+  constructor(sink: (chunk: Uint8Array) => void, newAt?: (offset: number, length: number) => Uint8Array) {
+    this.#sink = sink;
+    this.#newAt = newAt;
+    this.#put(Uint8Array.from(HEADER));
+  }
+
+  /** Writes the bytes `data` at `offset` as one or more records. */
+  hunk(offset: bigint, data: Uint8Array): void {
+    if (data.length === 0) return;
+    if (offset < 0n || offset > BigInt(MAX_OFFSET)) {
+      throw new InputError(`IPS cannot address offset ${hex(offset)}: its offsets end at ${hex(MAX_OFFSET)} (16 MiB); use the native format`);
     }
-    const base = Number(h.offset);
-    let i = 0;
-    while (i < h.new.length) {
-      let n = Math.min(MAX_SIZE, h.new.length - i);
-      // Keep the next record from starting at the EOF marker by ending this one a byte early/late.
-      if (base + i + n === EOF_MARK && i + n < h.new.length) n = n > 1 ? n - 1 : n + 1;
-      records.push({ kind: 'data', offset: base + i, data: h.new.subarray(i, i + n), at: 0 });
+    let at = Number(offset);
+    let d = data;
+    if (at === EOF_MARK) {
+      const before = this.#byteAt(at - 1);
+      d = new Uint8Array(data.length + 1);
+      d[0] = before;
+      d.set(data, 1);
+      at -= 1;
+    }
+    for (let i = 0; i < d.length; ) {
+      let n = Math.min(MAX_SIZE, d.length - i);
+      if (at + i + n === EOF_MARK && i + n < d.length) n -= 1; // the next record would start at "EOF"
+      if (at + i > MAX_OFFSET) {
+        throw new InputError(`IPS cannot address offset ${hex(at + i)}: its offsets end at ${hex(MAX_OFFSET)} (16 MiB); use the native format`);
+      }
+      this.#record(at + i, d.subarray(i, i + n));
       i += n;
     }
-    end = Math.max(end, base + h.new.length);
+    if (at + d.length >= this.#end) {
+      this.#end = at + d.length;
+      this.#lastByte = d[d.length - 1]!;
+    }
   }
-  if (sizeAfter === undefined) return { records };
-  const size = Number(sizeAfter);
-  if (size > MAX_OFFSET) throw new InputError(`IPS cannot express a file size of ${hex(size)}`);
-  if (size < end) return { records, truncate: size };
-  if (size > end) records.push({ kind: 'data', offset: size - 1, data: new Uint8Array(1), at: 0 });
-  return { records };
+
+  /**
+   * Ends the patch. A shrink (`sizeAfter` below `sizeBefore`; without `sizeBefore`, below the data's
+   * end) becomes the truncation extension; a growth the data does not reach becomes a record
+   * ending at the new last byte (zero: past OLD's end), since IPS patchers grow files by writing.
+   */
+  finish(sizeBefore?: bigint, sizeAfter?: bigint): void {
+    let truncate: number | undefined;
+    if (sizeAfter !== undefined && sizeAfter !== sizeBefore) {
+      const shrink = sizeBefore !== undefined ? sizeAfter < sizeBefore : sizeAfter < BigInt(this.#end);
+      if (shrink) {
+        if (sizeAfter > BigInt(MAX_OFFSET)) {
+          throw new InputError(`IPS cannot truncate to ${hex(sizeAfter)}: its truncation size ends at ${hex(MAX_OFFSET)}; use the native format`);
+        }
+        truncate = Number(sizeAfter);
+      } else if (sizeAfter > BigInt(this.#end)) {
+        if (sizeAfter - 1n > BigInt(MAX_OFFSET)) {
+          throw new InputError(`IPS cannot grow a file to ${hex(sizeAfter)}: its offsets end at ${hex(MAX_OFFSET)}; use the native format`);
+        }
+        const last = Number(sizeAfter) - 1;
+        // The grown bytes past the data are zeros; a record at "EOF" takes the byte before along.
+        if (last === EOF_MARK) this.#record(last - 1, Uint8Array.of(this.#end === last ? this.#lastByte : this.#byteAt(last - 1), 0));
+        else this.#record(last, new Uint8Array(1));
+      }
+    }
+    const tail = new Uint8Array(truncate === undefined ? 3 : 6);
+    tail.set([0x45, 0x4f, 0x46]);
+    if (truncate !== undefined) tail.set([truncate >>> 16, (truncate >>> 8) & 0xff, truncate & 0xff], 3);
+    this.#put(tail);
+    if (this.#pos > 0) this.#sink(this.#buf.slice(0, this.#pos));
+    this.#pos = 0;
+  }
+
+  #byteAt(offset: number): number {
+    if (this.#newAt === undefined) throw new InputError(`IPS cannot start a record at ${hex(EOF_MARK)} (it reads as 'EOF')`);
+    return this.#newAt(offset, 1)[0] ?? 0;
+  }
+
+  #record(offset: number, data: Uint8Array): void {
+    const head = Uint8Array.of(offset >>> 16, (offset >>> 8) & 0xff, offset & 0xff, data.length >>> 8, data.length & 0xff);
+    this.#put(head);
+    this.#put(data);
+  }
+
+  #put(bytes: Uint8Array): void {
+    let b = bytes;
+    while (b.length > 0) {
+      const n = Math.min(b.length, this.#buf.length - this.#pos);
+      this.#buf.set(b.subarray(0, n), this.#pos);
+      this.#pos += n;
+      b = b.subarray(n);
+      if (this.#pos === this.#buf.length) {
+        this.#sink(this.#buf);
+        this.#buf = new Uint8Array(IpsEncoder.CHUNK);
+        this.#pos = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Expresses offset hunks as IPS records (split at 65535 bytes, never starting a record at
+ * 0x454f46; a hunk starting there needs `newAt`) — the records {@link IpsEncoder} writes. Guards
+ * cannot be expressed and are dropped. With `sizeAfter` below `sizeBefore` (or, without it, below
+ * the data's end) the patch carries the truncation size; above the data's end, a zero record at the
+ * last byte grows the file.
+ *
+ * @throws {InputError} for negative offsets, offsets or sizes past 16 MiB.
+ */
+export function hunksToIps(
+  hunks: readonly OffsetHunk[],
+  sizeAfter?: bigint,
+  sizeBefore?: bigint,
+  newAt?: (offset: number, length: number) => Uint8Array,
+): IpsPatch {
+  const chunks: Uint8Array[] = [];
+  const enc = new IpsEncoder((c) => chunks.push(c), newAt);
+  for (const h of hunks) enc.hunk(h.offset, h.new);
+  enc.finish(sizeBefore, sizeAfter);
+  return parseIps(concatBytes(chunks));
 }
 
 /** True when `bytes` starts with the IPS header `PATCH` (for choosing a parser). */

@@ -158,7 +158,7 @@ export function mergePatches(patches: readonly Patch[]): Patch {
   const hunks: Hunk[] = [];
   const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
   for (const p of patches) {
-    hunks.push(...p.hunks);
+    for (const h of p.hunks) hunks.push(h); // not push(...): a spread's length is bounded by the stack
     for (const key of ['sha256Before', 'sha256After', 'sizeBefore', 'sizeAfter'] as const) {
       const g = p.guards[key];
       if (g === undefined) continue;

@@ -211,6 +211,29 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   };
 }
 
+/** Bytes of the fast path are cut from shared slabs: an ArrayBuffer per hunk costs a patch of a million hunks seconds of GC. */
+const SLAB = 64 * 1024;
+let slab: Buffer = Buffer.alloc(0);
+let slabUsed = 0;
+
+/** Spaced lower-case pairs (`de ad`, checked by DIFF_LINE) as bytes. */
+function slabHex(pairs: string): Uint8Array {
+  const n = (pairs.length + 1) / 3;
+  const hexText = pairs.replaceAll(' ', '');
+  if (n > 1024) return Uint8Array.from(Buffer.from(hexText, 'hex'));
+  if (slabUsed + n > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    slabUsed = 0;
+  }
+  slab.write(hexText, slabUsed, 'hex');
+  const bytes = new Uint8Array(slab.buffer, slab.byteOffset + slabUsed, n);
+  slabUsed += n;
+  return bytes;
+}
+
+/** A guarded offset hunk exactly as formatHunkLine writes it (lower-case hex, no note). */
+const DIFF_LINE = /^0x([0-9a-f]{1,16}): ((?:[0-9a-f]{2} )*[0-9a-f]{2}) -> ((?:[0-9a-f]{2} )*[0-9a-f]{2})$/;
+
 type MutableGuards = { -readonly [K in keyof FileGuards]: FileGuards[K] };
 
 function parseGuard(line: Line, stmt: string, keyword: 'sha256' | 'size', start: number, guards: MutableGuards): void {
@@ -249,6 +272,13 @@ export function parseNativePatch(text: string, name: string): Patch {
   for (let n = 0; n < lines.length; n++) {
     let raw = lines[n]!;
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    // The lines diff writes, `0x10: 00 -> 02`, in one match (a diff may have millions of them);
+    // anything else, and any error, takes the general path below.
+    const fast = DIFF_LINE.exec(raw);
+    if (fast !== null && fast[2]!.length === fast[3]!.length) {
+      hunks.push({ kind: 'offset', offset: BigInt(`0x${fast[1]!}`), old: slabHex(fast[2]!), new: slabHex(fast[3]!), source: { name, line: n + 1 } });
+      continue;
+    }
     const line = new Line(name, n + 1, raw);
     const hash = raw.indexOf('#');
     const stmt = hash >= 0 ? raw.slice(0, hash) : raw;
@@ -283,6 +313,72 @@ export function formatHunkLine(h: Hunk): string {
   const count = h.expect === 'all' ? 'all' : h.expect === 1 ? 'once' : `${h.expect} times`;
   const rel = h.relOffset === 0n ? '' : h.relOffset < 0n ? ` -${hex(-h.relOffset)}` : ` +${hex(h.relOffset)}`;
   return `find ${formatPattern(h.pattern.bytes, h.pattern.mask)} (${count})${rel}: ${formatChange(h)}${noteSuffix(h.note)}`;
+}
+
+/** `xx ` of every byte value: 3 ASCII bytes each. */
+let hexSpaced: Uint8Array | undefined;
+
+/**
+ * Collects the lines {@link formatHunkLine} gives hunks, each ending in `\n`, in one buffer made
+ * through a byte table (for `diff`, which prints millions of them): {@link add} hunks, then
+ * {@link take} the bytes, a view that is valid until the next `add`. Hunks with a note, without
+ * `old`, or with an anchor take the string path.
+ */
+export class HunkLineBuffer {
+  #buf: Buffer;
+  #p = 0;
+
+  constructor(initial = 64 * 1024) {
+    this.#buf = Buffer.allocUnsafe(initial);
+    hexSpaced ??= Uint8Array.from(Buffer.from(Array.from({ length: 256 }, (_, v) => `${v.toString(16).padStart(2, '0')} `).join(''), 'latin1'));
+  }
+
+  add(h: Hunk): void {
+    if (h.kind !== 'offset' || h.old === undefined || h.note !== undefined) {
+      const text = Buffer.from(`${formatHunkLine(h)}\n`, 'utf8');
+      this.#room(text.length);
+      this.#p += text.copy(this.#buf, this.#p);
+      return;
+    }
+    this.#room(24 + 6 * h.new.length);
+    const out = this.#buf;
+    let p = this.#p;
+    p += out.write(`${hex(h.offset)}: `, p, 'latin1');
+    p = this.#pairs(h.old, p);
+    out[p++] = 0x2d; // "-> "
+    out[p++] = 0x3e;
+    out[p++] = 0x20;
+    p = this.#pairs(h.new, p);
+    out[p - 1] = 0x0a; // the space after the last pair ends the line
+    this.#p = p;
+  }
+
+  take(): Buffer {
+    const view = this.#buf.subarray(0, this.#p);
+    this.#p = 0;
+    return view;
+  }
+
+  #pairs(bytes: Uint8Array, at: number): number {
+    const out = this.#buf;
+    const table = hexSpaced!;
+    let p = at;
+    for (let i = 0; i < bytes.length; i++) {
+      const t = bytes[i]! * 3;
+      out[p] = table[t]!;
+      out[p + 1] = table[t + 1]!;
+      out[p + 2] = 0x20;
+      p += 3;
+    }
+    return p;
+  }
+
+  #room(n: number): void {
+    if (this.#p + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#p + n));
+    this.#buf.copy(next, 0, 0, this.#p);
+    this.#buf = next;
+  }
 }
 
 /**
