@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
 import {
   applyPatchToBytes,
   detectDumpLayout,
@@ -14,20 +13,11 @@ import {
   parseXxdDump,
   type Dump,
 } from '../../src/format/patch/index.js';
+import { inputErrorOf as inputError } from './expect-input-error.js';
 
 /** The bytes a dump describes, as a fresh file (gaps are zeros). */
 function bytesOf(dump: Dump): Uint8Array {
   return applyPatchToBytes(new Uint8Array(0), dumpToPatch(dump), { grow: true }).bytes;
-}
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
 }
 
 // s.bin of the reference: "Hello, world!\n" 00 01 02 ff + 40 x 00 + "tail" (62 bytes).

@@ -6,7 +6,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
 import {
   applyPatchToBytes,
   dumpToPatch,
@@ -19,16 +18,7 @@ import {
   parsePlainDump,
 } from '../../src/format/patch/index.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+import { inputErrorOf as inputError } from './expect-input-error.js';
 
 /** `xxd -p -c cols` of `data`, built here: two digits per byte, `cols` bytes per line. */
 function plain(data: Uint8Array, cols: number): string {

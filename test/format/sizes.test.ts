@@ -7,17 +7,7 @@ import { InputError } from '../../src/errors.js';
 import { INT64_MAX, MAX_FILE_SIZE } from '../../src/format/number.js';
 import { bytesAccess, dumpToPatch, parseDump, parseEditSpec, parseNativePatch, planPatch, type Patch } from '../../src/format/patch/index.js';
 import { parseRange, resolveRange } from '../../src/format/range.js';
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+import { inputErrorOf as inputError } from './expect-input-error.js';
 
 const file = bytesAccess(new TextEncoder().encode('ABCDEFGH'));
 const edit = (spec: string): Patch => ({ hunks: [parseEditSpec(spec)], guards: {} });
