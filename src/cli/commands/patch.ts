@@ -489,9 +489,11 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
       };
     }
 
-    // Hashes: the guards' and --expect-result-sha256's always; the report's unless --no-hash.
+    // Whole-file hashes only when something needs them: a `sha256 before|after` guard,
+    // --expect-result-sha256, or --hash (the report's digests). Otherwise a patch reads only the
+    // pages its hunks and anchors need, whatever the size of the file.
     const need = hashesNeeded(plan);
-    const report = opts.hash !== false;
+    const report = opts.hash === true;
     const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
     const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
     if (wantBefore || wantAfter) progress.phase(`hash ${path}`, size);
