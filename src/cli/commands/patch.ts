@@ -242,6 +242,20 @@ function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): 
 }
 
 /**
+ * The whole-file hashes a patch computes: the file's (`before`) and the result's (`after`). None by
+ * default; those a `sha256 before|after` guard or --expect-result-sha256 needs (of a file already
+ * patched, the file's is the result's); both with --hash (of a file already patched, the file's,
+ * reported as both).
+ */
+export function hashesWanted(plan: Plan, opts: { hash: boolean; expectResult: boolean }): { before: boolean; after: boolean } {
+  const need = hashesNeeded(plan);
+  return {
+    before: opts.hash || need.current || (plan.state === 'already' && opts.expectResult),
+    after: plan.state === 'apply' && (opts.hash || need.result || opts.expectResult),
+  };
+}
+
+/**
  * Which arguments are FILEs and which one is the PATCH file. With --patch or --files-from every
  * argument is a FILE. Otherwise one argument is the FILE; two are FILE PATCH, unless --edit or
  * --find is given too: then the second could be either (a glob that matched two files), and that
@@ -492,10 +506,7 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
     // Whole-file hashes only when something needs them: a `sha256 before|after` guard,
     // --expect-result-sha256, or --hash (the report's digests). Otherwise a patch reads only the
     // pages its hunks and anchors need, whatever the size of the file.
-    const need = hashesNeeded(plan);
-    const report = opts.hash === true;
-    const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
-    const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
+    const { before: wantBefore, after: wantAfter } = hashesWanted(plan, { hash: opts.hash === true, expectResult: expectResult !== undefined });
     if (wantBefore || wantAfter) progress.phase(`hash ${path}`, size);
     const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true, progress: (done) => progress.update(done) });
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
