@@ -2,8 +2,8 @@
 // before|after` guard, --expect-result-sha256, --hash), so a default patch of a large file reads
 // only the pages of its hunks; and when hashes are computed, the "after" digest is the sha256 of
 // the file the patch really leaves (grown, truncated), checked against the file itself.
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +154,43 @@ describe('patch: what is hashed when (built CLI)', () => {
       { numRuns: 12 },
     );
   });
+});
+
+describe('patch --hash: two streams over one read of a big file (built CLI, a second thread)', () => {
+  // 300 MiB, sparse but for a few random stretches: past the 256 MiB below which the file is
+  // hashed on one thread; MMAPX_THREADS=2 gives the second thread on any machine.
+  const MiB = 1024 * 1024;
+  const bigFile = (): string => {
+    const p = join(dir, `two${n++}.img`);
+    closeSync(openSync(p, 'w'));
+    truncateSync(p, 300 * MiB);
+    const fd = openSync(p, 'r+');
+    try {
+      for (const at of [0, 8 * MiB - 100, 150 * MiB + 7, 300 * MiB - 5000]) writeSync(fd, randomBytes(5000), 0, 5000, at);
+    } finally {
+      closeSync(fd);
+    }
+    return p;
+  };
+  const cases: [string, string[], string][] = [
+    // Hunks across the 8 MiB window boundary, at the start and at the last byte.
+    ['hunks', ['--edit', `${8 * MiB - 3}=0102030405060708`, '--edit', '0=ff', '--edit', `${300 * MiB - 1}=ee`], ''],
+    ['grow', ['--grow'], `size after ${300 * MiB + 12345}\n${300 * MiB + 100}: aabb\n${300 * MiB - 2}: 0102\n`],
+    ['truncate', ['--truncate'], `size after ${200 * MiB + 3}\n${8 * MiB}: cc\n${200 * MiB}: 010203\n`],
+  ];
+  for (const [name, args, text] of cases) {
+    it(`hash_${name}_digests_are_those_of_the_file_before_and_after`, () => {
+      const p = bigFile();
+      const before = sha256(readFileSync(p));
+      const extra = text ? [join(dir, `two${n++}.patch`)] : [];
+      if (text) writeFileSync(extra[0]!, text);
+      const r = mmapx(['--json', 'patch', p, ...extra, ...args, '--hash'], { env: { MMAPX_THREADS: '2' }, timeout: 120_000 });
+      expect(r.status, r.dump).toBe(0);
+      const j = JSON.parse(r.stdout) as { status: string; sha256: unknown };
+      expect(j.status).toBe('applied');
+      expect(j.sha256).toEqual({ before, after: sha256(readFileSync(p)) });
+    });
+  }
 });
 
 describe('patch: which hashes (in-process)', () => {
