@@ -4,8 +4,9 @@
 // below on its own (src/cli/multi.ts runs the loop).
 //
 // Phases: parse every source; open and lock the file; refuse while a journal exists; plan against
-// the file through read-only windows (anchors, guards, "already applied"); hash the file and the
-// would-be result in one pass; then (unless --dry-run) write the undo journal and make it durable,
+// the file through read-only windows (anchors, guards, "already applied"); only when a sha256
+// guard, --expect-result-sha256 or --hash asks, hash the file and the would-be result in one read
+// (see hashesWanted): otherwise nothing past the hunks' and anchors' pages is read; then (unless --dry-run) write the undo journal and make it durable,
 // resize, write the hunks through shared maps of only the pages they touch (checking each range
 // still holds the bytes the journal saved), flush them (write-back per window, one fdatasync),
 // and remove the journal. Any failure before the journal leaves the file untouched; any failure
