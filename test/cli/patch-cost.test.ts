@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashesWanted } from '../../src/cli/commands/patch.js';
 import { hashFileAndResult } from '../../src/cli/scan.js';
-import { MappedReader, resultImage } from '../../src/cli/mapped.js';
+import { MappedReader, ResultHasher, resultImage } from '../../src/cli/mapped.js';
 import { type OffsetHunk, planPatch } from '../../src/format/patch/index.js';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
@@ -226,6 +226,40 @@ describe('patch: which hashes (in-process)', () => {
     expect(hashesWanted(guardedAfter, { hash: false, expectResult: false })).toEqual({ before: false, after: true });
     const alreadyAfter = planOf(BYTES, [hunk(0, [BYTES[0]!])], { sha256After: { value: h, source: src } });
     expect(hashesWanted(alreadyAfter, { hash: false, expectResult: false })).toEqual({ before: true, after: false });
+  });
+
+  it('result_hasher_fed_windows_cut_anywhere_gives_the_sha256_of_the_result (property)', () => {
+    // The worker of the two-stream hash feeds it the windows this thread read: any cut must do.
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.array(fc.tuple(fc.nat(2600), fc.uint8Array({ minLength: 1, maxLength: 30 })), { maxLength: 6 }),
+        fc.option(fc.nat(3000), { nil: undefined }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
+        (content, edits, sizeAfter, cuts) => {
+          const final = sizeAfter ?? content.length;
+          const hunks: { offset: bigint; new: Uint8Array }[] = [];
+          const expected = Buffer.alloc(final);
+          Buffer.from(content).copy(expected, 0, 0, Math.min(final, content.length));
+          let reach = 0;
+          for (const [at, bytes] of [...edits].sort((a, b) => a[0] - b[0])) {
+            if (at < reach || at + bytes.length > final) continue;
+            hunks.push({ offset: BigInt(at), new: bytes });
+            expected.set(bytes, at);
+            reach = at + bytes.length;
+          }
+          const hasher = new ResultHasher({ sizeAfter: BigInt(final), hunks }, BigInt(content.length));
+          let at = 0;
+          for (let i = 0; at < content.length; i++) {
+            const n = Math.min(cuts[i % cuts.length]!, content.length - at);
+            hasher.update(content.subarray(at, at + n), BigInt(at));
+            at += n;
+          }
+          expect(hasher.digest()).toBe(sha256(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('hash_file_and_result_gives_the_digests_of_the_file_and_of_the_result', () => {
