@@ -6,7 +6,7 @@
 // Another process may truncate the file meanwhile (see src/mmap/truncation.ts): the reader and
 // the writer check the SIGBUS guard's record of each map and the file's size, and fail with
 // ERR_TRUNCATED instead of handing out (or trusting) bytes that read as zeros past the new end.
-import { createHash, type Hash, hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
 import { InputError, OperationError } from '../errors.js';
@@ -443,37 +443,35 @@ export function resultImage(plan: Plan): ResultImage {
 }
 
 /**
- * Hashes the file and/or the `result` image in one pass over read-only windows: `before` takes
- * each window whole; `after` takes the window's bytes between the result's hunks and the hunks'
- * new bytes in their place, stops at the final size, and past the current end continues with
- * zeros (growth zero-fills) under the hunks. Nothing is copied but the zeros (a small file and
- * its result are hashed whole instead, see {@link hashSmallFile}). `hooks.stop` is
- * asked before each window; when it says so, the pass ends with an error (a hash thread told to
- * quit). `hooks.progress` is told the bytes of the file hashed so far after each window.
+ * The SHA-256 of a patch's result, fed the file's current bytes window by window, in order and
+ * without gaps: the bytes between the result's hunks go in as they are and the hunks' new bytes
+ * in their place (no copy: the hash takes the pieces in turn); nothing past the final size; and,
+ * when the file grows, zeros past its current end under the hunks ({@link digest} adds them).
  */
-export function hashPass(
-  file: FileRef,
-  size: bigint,
-  result: ResultImage | undefined,
-  want: { before: boolean; after: boolean },
-  hooks: { stop?: () => boolean; progress?: (done: bigint) => void; /** Through windows even when small (tests both ways). */ windows?: boolean } = {},
-): Hashes {
-  const { stop, progress } = hooks;
-  const small = hooks.windows ? undefined : hashSmallFile(file, size, result, want);
-  if (small !== undefined) {
-    progress?.(size);
-    return small;
+export class ResultHasher {
+  readonly #hash = createHash('sha256');
+  readonly #apply: ResultImage['hunks'];
+  readonly #size: bigint;
+  readonly #sizeAfter: bigint;
+  #k = 0;
+  /** Next byte of the result to hash. */
+  #pos = 0n;
+
+  /** `size`: the file's size now (the windows cover [0, size)). */
+  constructor(result: ResultImage, size: bigint) {
+    this.#apply = result.hunks;
+    this.#size = size;
+    this.#sizeAfter = result.sizeAfter;
   }
-  const before = want.before ? createHash('sha256') : undefined;
-  const after = want.after && result ? createHash('sha256') : undefined;
-  const apply = result ? result.hunks : [];
-  const sizeAfter = result ? result.sizeAfter : size;
-  let k = 0;
-  let pos = 0n; // next byte of the result to hash
-  const feed = (h: Hash, bytes: Uint8Array, from: bigint): void => {
-    // `bytes` are the current contents of [from, from + length); overlay hunks up to sizeAfter.
+
+  /** `bytes` are the current contents of [from, from + length). */
+  update(bytes: Uint8Array, from: bigint): void {
+    const h = this.#hash;
+    const apply = this.#apply;
     const end0 = from + BigInt(bytes.length);
-    const end = end0 < sizeAfter ? end0 : sizeAfter;
+    const end = end0 < this.#sizeAfter ? end0 : this.#sizeAfter;
+    let pos = this.#pos;
+    let k = this.#k;
     while (pos < end) {
       while (k < apply.length && apply[k]!.offset + BigInt(apply[k]!.new.length) <= pos) k++;
       const hk = apply[k];
@@ -490,24 +488,55 @@ export function hashPass(
         pos = stop;
       }
     }
-  };
+    this.#pos = pos;
+    this.#k = k;
+  }
+
+  /** Lowercase hex, once every window was given: the growth (zeros under the hunks) is added here. */
+  digest(): string {
+    if (this.#sizeAfter > this.#size) {
+      const zeros = new Uint8Array(1024 * 1024);
+      for (let at = this.#size; at < this.#sizeAfter; at += BigInt(zeros.length)) {
+        const n = this.#sizeAfter - at < BigInt(zeros.length) ? Number(this.#sizeAfter - at) : zeros.length;
+        this.update(zeros.subarray(0, n), at);
+      }
+    }
+    return this.#hash.digest('hex');
+  }
+}
+
+/**
+ * Hashes the file and/or the `result` image in one pass over read-only windows: each window is
+ * read once, `before` takes it whole and `after` through a {@link ResultHasher}. A small file and
+ * its result are hashed whole instead (see {@link hashSmallFile}). `hooks.stop` is asked before
+ * each window; when it says so, the pass ends with an error. `hooks.progress` is told the bytes
+ * of the file hashed so far after each window.
+ */
+export function hashPass(
+  file: FileRef,
+  size: bigint,
+  result: ResultImage | undefined,
+  want: { before: boolean; after: boolean },
+  hooks: { stop?: () => boolean; progress?: (done: bigint) => void; /** Through windows even when small (tests both ways). */ windows?: boolean } = {},
+): Hashes {
+  const { stop, progress } = hooks;
+  const small = hooks.windows ? undefined : hashSmallFile(file, size, result, want);
+  if (small !== undefined) {
+    progress?.(size);
+    return small;
+  }
+  const before = want.before ? createHash('sha256') : undefined;
+  const after = want.after && result ? new ResultHasher(result, size) : undefined;
   if (before || after) {
     for (const w of windows(file, { windowSize: 16 * 1024 * 1024 })) {
       if (stop?.()) throw new Error('the hash was stopped');
       before?.update(w.bytes as Uint8Array);
-      if (after) feed(after, w.bytes as Uint8Array, w.offset);
+      after?.update(w.bytes as Uint8Array, w.offset);
       progress?.(w.offset + BigInt(w.bytes.length));
-    }
-  }
-  if (after && sizeAfter > size) {
-    const zeros = new Uint8Array(1024 * 1024);
-    for (let at = size; at < sizeAfter; at += BigInt(zeros.length)) {
-      const n = sizeAfter - at < BigInt(zeros.length) ? Number(sizeAfter - at) : zeros.length;
-      feed(after, zeros.subarray(0, n), at);
     }
   }
   const out: Hashes = {};
   if (before) out.before = before.digest('hex');
-  if (after) out.after = after.digest('hex');
+  if (after) out.after = after.digest();
   return out;
 }

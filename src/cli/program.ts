@@ -205,9 +205,10 @@ ${examples([
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
     .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
     .option('--allow-empty', 'accept a PATCH that changes nothing (no hunk, no size after); refused otherwise')
-    .option('--dry-run', 'apply to a private copy-on-write map only: print the changes and the resulting sha256')
+    .option('--dry-run', 'apply to a private copy-on-write map only: print the changes (and, with --hash, the resulting sha256)')
     .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the patched file would have this sha256')
-    .option('--no-hash', 'skip the sha256 before/after of the report (guards that need a hash still compute it)')
+    .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once)')
+    .option('--no-hash', 'no whole-file sha256 in the report: the default (guards that need a hash still compute it; the last of --hash and --no-hash wins)')
     .option('--no-journal', 'patch without the undo journal (not crash-safe; for read-only directories)')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(

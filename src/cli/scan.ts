@@ -21,7 +21,10 @@ import type { PatternMatches } from '../format/patch/index.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
 import { armSigbusGuard, windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
-import { type FileRef, type Hashes, hashPass, type ResultImage } from './mapped.js';
+import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
+import { shrankError } from '../mmap/truncation.js';
+import { type FileRef, type Hashes, hashPass, ResultHasher, type ResultImage, sizeNow } from './mapped.js';
 import { threadsFromEnv } from './threads.js';
 
 /**
@@ -249,7 +252,7 @@ function finished(shared: Int32Array, state: number, tick?: () => void): boolean
 /** What a worker thread is asked to do. */
 type Task =
   | { task: 'scan'; fd: number; path: string; span: Span; patterns: BytePattern[]; keep: number[]; chunks: number; chunk: bigint; shared: Int32Array; slot: number; port: MessagePort }
-  | { task: 'hash'; fd: number; path: string; size: bigint; result: ResultImage; shared: Int32Array; slot: number; port: MessagePort };
+  | { task: 'hash'; size: bigint; result: ResultImage; shared: Int32Array; buffer: SharedArrayBuffer; windows: number; slot: number; port: MessagePort };
 
 /** The body of a worker thread (see main.ts): a scan (take chunks until none are left) or a hash. */
 export function runScanWorker(): void {
@@ -259,9 +262,7 @@ export function runScanWorker(): void {
   let message: unknown;
   if (d.task === 'hash') {
     try {
-      // shared[0] set: the main thread gave up on this hash (it failed): stop between windows.
-      const stop = (): boolean => Atomics.load(d.shared, 0) !== 0;
-      message = { after: hashPass({ fd: d.fd, path: d.path }, d.size, d.result, { before: false, after: true }, { stop }).after };
+      message = { after: hashResultWindows(d) };
     } catch (err) {
       message = { error: err instanceof Error ? err.message : String(err) };
     }
@@ -286,11 +287,56 @@ export function runScanWorker(): void {
   Atomics.notify(d.shared, state);
 }
 
+/** Bytes of one window of the two-stream hash, and windows in flight (read, not yet hashed by both). */
+const HASH_WINDOW = 8 * 1024 * 1024;
+const HASH_SLOTS = 4;
+// The two-stream hash's shared Int32Array: [0] stop (the main thread gave up), [1] the worker's
+// state and [2] the windows it has hashed (as {@link finished} expects of slot 0), [3] the windows
+// read so far, [4 + i] the length of the window in slot i.
+const HASH_STOP = 0;
+const HASH_STATE = 1;
+const HASH_DONE = 2;
+const HASH_READ = 3;
+const HASH_LENGTHS = 4;
+
+/** The worker's side of {@link hashFileAndResult}: the result's hash over the windows the main thread reads. */
+function hashResultWindows(d: Extract<Task, { task: 'hash' }>): string {
+  const view = new Uint8Array(d.buffer);
+  const hasher = new ResultHasher(d.result, d.size);
+  for (let k = 0; k < d.windows; k++) {
+    // The count of windows read only grows, and is k while this one is not there yet.
+    while (Atomics.load(d.shared, HASH_READ) <= k) {
+      if (Atomics.load(d.shared, HASH_STOP) !== 0) throw new Error('the hash was stopped');
+      Atomics.wait(d.shared, HASH_READ, k, 1000);
+    }
+    if (Atomics.load(d.shared, HASH_STOP) !== 0) throw new Error('the hash was stopped');
+    const slot = k % HASH_SLOTS;
+    const n = Atomics.load(d.shared, HASH_LENGTHS + slot);
+    hasher.update(view.subarray(slot * HASH_WINDOW, slot * HASH_WINDOW + n), BigInt(k) * BigInt(HASH_WINDOW));
+    Atomics.store(d.shared, HASH_DONE, k + 1);
+    Atomics.notify(d.shared, HASH_DONE);
+  }
+  return hasher.digest();
+}
+
+/** Reads [at, at + n) of the file into `buf` at `into`; a read that ends early means the file shrank. */
+function readFully(file: FileRef, buf: Uint8Array, into: number, n: number, at: bigint): void {
+  let done = 0;
+  while (done < n) {
+    const k = readSync(file.fd, buf, into + done, n - done, at + BigInt(done));
+    if (k === 0) throw shrankError(file.path, sizeNow(file), at + BigInt(done));
+    done += k;
+  }
+}
+
 /**
- * SHA-256 of the file and of the `result` image (see {@link hashPass}); with `workers` and a big
- * file, the result's hash is computed on a worker thread while this thread hashes the file, so
- * the two cost the time of one. `opts.progress` is told the bytes of the file this thread has
- * hashed, per window.
+ * SHA-256 of the file (`before`) and of the `result` image (`after`, see {@link ResultHasher}),
+ * each read of the file serving both: in one pass on this thread ({@link hashPass}); or, with
+ * `workers`, both wanted and a file big enough for a second thread, as two streams at once: this
+ * thread reads each window once (pread into a shared buffer of {@link HASH_SLOTS} windows) and
+ * hashes it as the file, while a worker thread hashes the same bytes as the result. Only if that
+ * worker fails, hangs or never starts is the file read a second time, here. `opts.progress` is
+ * told the bytes of the file read so far, per window.
  */
 export function hashFileAndResult(
   file: FileRef,
@@ -303,52 +349,89 @@ export function hashFileAndResult(
   if (!(want.before && want.after && opts.workers && size >= BigInt(CHUNK) && threadsFor(size) > 1 && canStartWorkers())) {
     return hashPass(file, size, result, want, hooks);
   }
-  armSigbusGuard(); // before the thread starts, as in scanFile
-  const shared = new Int32Array(new SharedArrayBuffer(12));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (HASH_LENGTHS + HASH_SLOTS)));
+  const buffer = new SharedArrayBuffer(HASH_SLOTS * HASH_WINDOW);
+  const view = new Uint8Array(buffer);
+  const windowCount = Number((size + BigInt(HASH_WINDOW) - 1n) / BigInt(HASH_WINDOW));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
     const task: Task = {
       task: 'hash',
-      fd: file.fd,
-      path: file.path,
       size,
       result: { sizeAfter: result.sizeAfter, hunks: result.hunks.map((h) => ({ offset: h.offset, new: h.new })) },
       shared,
+      buffer,
+      windows: windowCount,
       slot: 0,
       port: port2,
     };
     worker = new Worker(process.argv[1]!, { argv: [SCAN_WORKER_ARG], workerData: task, transferList: [port2], stdout: false, stderr: false });
   } catch {
+    port1.close();
     return hashPass(file, size, result, want, hooks);
   }
   worker.unref();
   worker.on('error', () => {});
-  let before: string | undefined;
+  const stop = (): void => {
+    Atomics.store(shared, HASH_STOP, 1);
+    Atomics.notify(shared, HASH_READ);
+  };
+  /** Waits until the worker has hashed `k` windows; false when it failed, hung, or never started. */
+  const caughtUp = (k: number): boolean => {
+    let seen = Atomics.load(shared, HASH_DONE);
+    let since = Date.now();
+    while (seen < k) {
+      const state = Atomics.load(shared, HASH_STATE);
+      if (state === 2) return false; // finished before hashing every window: it failed
+      Atomics.wait(shared, HASH_DONE, seen, 1000);
+      const now = Atomics.load(shared, HASH_DONE);
+      if (now !== seen) {
+        seen = now;
+        since = Date.now();
+      } else if (Date.now() - since > (state === 0 ? 10_000 : STALL_MS)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const before = createHash('sha256');
+  let alone = false;
   try {
-    before = hashPass(file, size, undefined, { before: true, after: false }, hooks).before;
+    for (let k = 0; k < windowCount; k++) {
+      const slot = k % HASH_SLOTS;
+      // The slot last held window k - SLOTS: the worker must be done with it.
+      if (k >= HASH_SLOTS && !caughtUp(k - HASH_SLOTS + 1)) {
+        alone = true;
+        break;
+      }
+      const at = BigInt(k) * BigInt(HASH_WINDOW);
+      const n = size - at < BigInt(HASH_WINDOW) ? Number(size - at) : HASH_WINDOW;
+      readFully(file, view, slot * HASH_WINDOW, n, at);
+      Atomics.store(shared, HASH_LENGTHS + slot, n);
+      Atomics.store(shared, HASH_READ, k + 1);
+      Atomics.notify(shared, HASH_READ);
+      before.update(view.subarray(slot * HASH_WINDOW, slot * HASH_WINDOW + n));
+      opts.progress?.(at + BigInt(n));
+    }
+    if (!alone && caughtUp(windowCount)) {
+      // Its digest follows the last window: wait for the message (the state turns 2 after it).
+      if (finished(shared, HASH_STATE) && Atomics.load(shared, HASH_STATE) === 2) {
+        const msg = receiveMessageOnPort(port1)?.message as { after?: string; error?: string } | undefined;
+        if (msg?.after !== undefined) return { before: before.digest('hex'), after: msg.after };
+      }
+    }
   } catch (err) {
     // As in scanFile: no thread left hashing while the process exits with the error.
-    Atomics.store(shared, 0, 1);
-    finished(shared, 1);
-    port1.close();
+    stop();
+    finished(shared, HASH_STATE);
     throw err;
+  } finally {
+    port1.close();
   }
-  // The worker hashes about as long as this thread did: wait for it; one that has not even
-  // started after 10 s, or not finished after STALL_MS more, is given up (then hash here).
-  const startedBy = Date.now() + 10_000;
-  const doneBy = Date.now() + STALL_MS;
-  for (;;) {
-    const st = Atomics.load(shared, 1);
-    const now = Date.now();
-    if (st === 2 || (st === 0 && now > startedBy) || now > doneBy) break;
-    Atomics.wait(shared, 1, st, 1000);
-  }
-  const msg = Atomics.load(shared, 1) === 2 ? (receiveMessageOnPort(port1)?.message as { after?: string; error?: string } | undefined) : undefined;
-  port1.close();
-  if (msg?.after !== undefined) return { before, after: msg.after };
-  // Stopped first, so that a thread that was slow to start never begins (and claims no guard slot).
-  Atomics.store(shared, 0, 1);
+  // The worker failed or hung: stopped first, so that a thread slow to start never begins; then
+  // the file is hashed here, in one more pass.
+  stop();
   void worker.terminate();
-  return { before, after: hashPass(file, size, result, { before: false, after: true }, hooks).after };
+  return hashPass(file, size, result, want, hooks);
 }

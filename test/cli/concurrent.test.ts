@@ -43,7 +43,9 @@ describe('concurrent patches', () => {
       const original = Buffer.alloc(size, 0x41);
       writeFileSync(p, original);
       try {
-        const a = startMmapx(['patch', p, '--edit', '0x10:41414141=aaaaaaaa']);
+        // --hash: the first hashes the whole file under its lock, so that it is at work for a while
+        // (a patch's own cost no longer grows with the file).
+        const a = startMmapx(['patch', p, '--edit', '0x10:41414141=aaaaaaaa', '--hash']);
         let seen = false;
         for (let i = 0; i < 2000 && !seen && a.child.exitCode === null; i++) {
           seen = flockHolders(p, 'WRITE').includes(a.child.pid!);

@@ -176,10 +176,10 @@ describe('mmapx find', () => {
     expectSuccess(r);
     expect(JSON.parse(r.stdout).hunks.applied).toBe(2);
     expect(mmapx(['find', p, '--text', 'CAFE', '--count']).stdout).toBe('2\n');
-    // With the report's hashes: the result's hash is computed on a second thread.
-    const back = JSON.parse(mmapx(['--json', 'patch', p, '--find', '43 41 46 45', '--replace', '63 61 66 65', '--all'], { env: { MMAPX_THREADS: '2' } }).stdout);
+    // With the report's hashes (--hash): the result's hash is computed on a second thread.
+    const back = JSON.parse(mmapx(['--json', 'patch', p, '--find', '43 41 46 45', '--replace', '63 61 66 65', '--all', '--hash'], { env: { MMAPX_THREADS: '2' } }).stdout);
     expect(back.status).toBe('applied');
-    const now = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0=00']).stdout);
+    const now = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0=00', '--hash']).stdout);
     expect(now.status).toBe('already');
     expect(back.sha256.after).toBe(now.sha256.before);
   });

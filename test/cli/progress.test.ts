@@ -298,7 +298,8 @@ describe.skipIf(!hasScript())('on a terminal', () => {
     const why = '--find #1: find de ad be ef matched nothing; expected once';
     expect(r.screen, r.dump).toEqual([`FAILED ${why}`, `mmapx: patch: ${f('patch.bin')}: 1 guard failed, nothing written: ${why}`]);
     expect(fingerprint(f('patch.bin'))).toBe(before);
-    const ok = inTerminal(['patch', f('patch.bin'), '--edit', '0x10=01'], { env: FAST });
+    // --hash: the whole-file hash phase (no longer done by default) shows its progress too.
+    const ok = inTerminal(['patch', f('patch.bin'), '--edit', '0x10=01', '--hash'], { env: FAST });
     expect(ok.status, ok.dump).toBe(0);
     expect(drawnLines(ok.raw).some((l) => l.startsWith(`hash ${f('patch.bin')}: `) && l.includes('of 256.0 MiB')), ok.dump).toBe(true);
     expect(ok.screen.length, ok.dump).toBe(1);

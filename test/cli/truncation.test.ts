@@ -271,10 +271,10 @@ const CASES: TruncationCase[] = [
     mustFail: true,
   },
   {
-    // 4096 guarded hunks, one every 64 KiB, with the hashes before and after (the one after on a
-    // second thread: MMAPX_THREADS=2).
+    // 4096 guarded hunks, one every 64 KiB, with the hashes before and after (--hash: the one
+    // after on a second thread, MMAPX_THREADS=2, over the windows this thread reads).
     name: 'patch-native-hunks',
-    argv: (p, s) => ({ mmapx: ['patch', p, nativePatch(p, s.whole, s.every)], env: { MMAPX_THREADS: '2' } }),
+    argv: (p, s) => ({ mmapx: ['patch', p, nativePatch(p, s.whole, s.every), '--hash'], env: { MMAPX_THREADS: '2' } }),
     every: 64 * 1024,
     ok: patchedOk,
     error: patchShrank,

@@ -4,8 +4,9 @@
 // below on its own (src/cli/multi.ts runs the loop).
 //
 // Phases: parse every source; open and lock the file; refuse while a journal exists; plan against
-// the file through read-only windows (anchors, guards, "already applied"); hash the file and the
-// would-be result in one pass; then (unless --dry-run) write the undo journal and make it durable,
+// the file through read-only windows (anchors, guards, "already applied"); only when a sha256
+// guard, --expect-result-sha256 or --hash asks, hash the file and the would-be result in one read
+// (see hashesWanted): otherwise nothing past the hunks' and anchors' pages is read; then (unless --dry-run) write the undo journal and make it durable,
 // resize, write the hunks through shared maps of only the pages they touch (checking each range
 // still holds the bytes the journal saved), flush them (write-back per window, one fdatasync),
 // and remove the journal. Any failure before the journal leaves the file untouched; any failure
@@ -280,6 +281,20 @@ function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): 
 }
 
 /**
+ * The whole-file hashes a patch computes: the file's (`before`) and the result's (`after`). None by
+ * default; those a `sha256 before|after` guard or --expect-result-sha256 needs (of a file already
+ * patched, the file's is the result's); both with --hash (of a file already patched, the file's,
+ * reported as both).
+ */
+export function hashesWanted(plan: Plan, opts: { hash: boolean; expectResult: boolean }): { before: boolean; after: boolean } {
+  const need = hashesNeeded(plan);
+  return {
+    before: opts.hash || need.current || (plan.state === 'already' && opts.expectResult),
+    after: plan.state === 'apply' && (opts.hash || need.result || opts.expectResult),
+  };
+}
+
+/**
  * Which arguments are FILEs and which one is the PATCH file. With --patch or --files-from every
  * argument is a FILE. Otherwise one argument is the FILE; two are FILE PATCH, unless --edit or
  * --find is given too: then the second could be either (a glob that matched two files), and that
@@ -527,11 +542,10 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
       };
     }
 
-    // Hashes: the guards' and --expect-result-sha256's always; the report's unless --no-hash.
-    const need = hashesNeeded(plan);
-    const report = opts.hash !== false;
-    const wantBefore = report || need.current || (plan.state === 'already' && expectResult !== undefined);
-    const wantAfter = plan.state === 'apply' && (report || need.result || expectResult !== undefined);
+    // Whole-file hashes only when something needs them: a `sha256 before|after` guard,
+    // --expect-result-sha256, or --hash (the report's digests). Otherwise a patch reads only the
+    // pages its hunks and anchors need, whatever the size of the file.
+    const { before: wantBefore, after: wantAfter } = hashesWanted(plan, { hash: opts.hash === true, expectResult: expectResult !== undefined });
     if (wantBefore || wantAfter) progress.phase(`hash ${path}`, size);
     const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: true, progress: (done) => progress.update(done) });
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
