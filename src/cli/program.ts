@@ -41,7 +41,12 @@ const REPEATABLE = new WeakSet<Option>();
 
 /** An option that may be given several times: its value is the array of every occurrence, in order. */
 function repeatable(flags: string, description: string): Option {
-  const option = new Option(flags, `${description} (repeatable)`).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  // Appends in place: a copy per occurrence would be quadratic in a long argument list.
+  const option = new Option(flags, `${description} (repeatable)`).argParser((v: string, prev: string[] | undefined) => {
+    const list = prev ?? [];
+    list.push(v);
+    return list;
+  });
   REPEATABLE.add(option);
   return option;
 }

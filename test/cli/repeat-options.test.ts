@@ -3,7 +3,7 @@
 // cases are generated from the program's own option definitions, so a new option is covered the
 // day it is added: in-process for every option of every command (and the global options), both
 // ways, and through the built CLI for every option that takes a value.
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, CommanderError, type Option } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +215,20 @@ describe('option given twice, through the built CLI', () => {
     writeFileSync(file, 'ab');
     expectSuccess(mmapx(['patch', file, '--edit', '0=41', '--edit', '1:62=42']));
     expect(mmapx(['cat', file]).stdout).toBe('AB');
+  });
+
+  it('patch_edit_60000_times_applies_every_edit', () => {
+    // A long generated argument list (xargs): each occurrence is appended, not copied with the
+    // ones before it (a copy per occurrence took minutes at this count). A hang is the timeout.
+    const count = 60_000;
+    const file = join(dir, 'many-edits.bin');
+    writeFileSync(file, Buffer.alloc(count));
+    const edits = Array.from({ length: count }, (_, i) => ['--edit', `${i}=${((i % 255) + 1).toString(16).padStart(2, '0')}`]).flat();
+    const r = mmapx(['-q', 'patch', file, ...edits], { timeout: 25_000 });
+    expect(r.signal, r.dump).toBeNull();
+    expectSuccess(r);
+    const want = Buffer.from(Array.from({ length: count }, (_, i) => (i % 255) + 1));
+    expect(Buffer.compare(readFileSync(file), want)).toBe(0);
   });
 
   it('a_flag_given_twice_is_the_flag', () => {
