@@ -12,13 +12,34 @@ export const EXIT_GUARD = 3;
 
 export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_USAGE | typeof EXIT_GUARD;
 
-/** Base class: every error the tool raises on purpose. `exitCode` decides the process status. */
+/** Where an error happened, when known: the file (as the caller named it) and the byte offset in it. */
+export interface ErrorPlace {
+  cause?: unknown;
+  /** The file the error is about. */
+  path?: string;
+  /** The byte offset in that file. */
+  offset?: bigint;
+}
+
+/**
+ * Base class: every error the tool raises on purpose. `exitCode` decides the process status; `path`
+ * and `offset` say where, when known (the message does not repeat the path: the CLI prints it
+ * before the message).
+ *
+ * The hierarchy: {@link InputError} (exit 2), {@link GuardError} (exit 3), {@link OperationError}
+ * (exit 1) with {@link ChangedUnderfoot} and {@link BrokenPipe}. The memory-map layer's own errors
+ * are `MmapError` (src/mmap/errors.ts: a code such as an errno name or `ERR_TRUNCATED`).
+ */
 export class MmapxError extends Error {
   readonly exitCode: ExitCode;
-  constructor(message: string, exitCode: ExitCode, options?: { cause?: unknown }) {
-    super(message, options);
+  path: string | undefined;
+  readonly offset: bigint | undefined;
+  constructor(message: string, exitCode: ExitCode, options: ErrorPlace = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.path = options.path;
+    this.offset = options.offset;
   }
 }
 
@@ -48,8 +69,8 @@ export class InputError extends MmapxError {
 
 /** A guard failed (expected bytes, hash, size or match count differ): exit 3, nothing touched. */
 export class GuardError extends MmapxError {
-  constructor(message: string) {
-    super(message, EXIT_GUARD);
+  constructor(message: string, place: ErrorPlace = {}) {
+    super(message, EXIT_GUARD, place);
   }
 }
 
@@ -57,8 +78,27 @@ export class GuardError extends MmapxError {
 export class OperationError extends MmapxError {
   /** errno name such as `EACCES`, when the failure came from the system. */
   readonly code: string | undefined;
-  constructor(message: string, code?: string, options?: { cause?: unknown }) {
+  constructor(message: string, code?: string, options?: ErrorPlace) {
     super(message, EXIT_FAILED, options);
     this.code = code;
+  }
+}
+
+/**
+ * A range did not hold its expected bytes right before the write (another process changed the file
+ * since it was read); nothing of its window was written. Exit 1.
+ */
+export class ChangedUnderfoot extends OperationError {
+  override readonly offset: bigint;
+  constructor(offset: bigint, path?: string) {
+    super(`the file changed at 0x${offset.toString(16)} since it was read`, 'ERR_CHANGED', { offset, ...(path !== undefined && { path }) });
+    this.offset = offset;
+  }
+}
+
+/** The reader of the output went away (`| head`): the CLI exits quietly with status 0. */
+export class BrokenPipe extends OperationError {
+  constructor() {
+    super('broken pipe', 'EPIPE');
   }
 }

@@ -1,5 +1,6 @@
 // What every command gets: the global options, where output goes, and what to name in errors.
 import type { Command } from 'commander';
+import { pendingJournal } from '../edit/journal.js';
 import type { ExitCode } from '../errors.js';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
@@ -35,6 +36,8 @@ export class Context {
   command: string | undefined;
   /** The file the command works on, once known, for error lines. */
   path: string | undefined;
+  /** Seconds to wait for a file locked by another process (--wait), for every file opened. */
+  lockWait: number | undefined;
   /** The commander program, for commands that describe it (completion). */
   program: Command | undefined;
   /** Prints a result the way main does; for commands that must speak before they finish. */
@@ -74,6 +77,21 @@ export class Context {
     this.warnings.push(w);
     const where = [this.command, w.file].filter((p) => p !== undefined).join(': ');
     this.stderr(`mmapx: ${where}: warning: ${w.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  }
+
+  /**
+   * For commands that only read `file`, after they opened it: warns when a journal of an
+   * interrupted patch is beside it (what they read may be half patched), saying what restores it.
+   */
+  warnIfJournal(file: string): void {
+    const j = pendingJournal(file);
+    if (j === undefined) return;
+    this.warn({
+      code: 'PENDING_JOURNAL',
+      file,
+      journal: j,
+      message: `a journal of an interrupted patch exists (${j}): the file may be half patched; 'mmapx recover ${file}' restores it`,
+    });
   }
 
   /** The warnings about `file` (all of them without it), as the --json report's `warnings`, or nothing. */

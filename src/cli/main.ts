@@ -1,12 +1,12 @@
 // Entry point of the CLI. The only place that decides the exit status; every error ends here as
 // one line on stderr (plus a stack with --debug), and a closed stdout pipe ends quietly with 0.
-import { EXIT_OK, EXIT_USAGE, type ExitCode } from '../errors.js';
+import { EXIT_OK, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
 import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
-import { threadsFromEnv } from './threads.js';
+import { threadsFromEnv } from '../edit/threads.js';
 
 function printResult(ctx: Context, r: Result): ExitCode {
   const code = r.exitCode ?? EXIT_OK;
@@ -101,7 +101,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       return EXIT_USAGE;
     }
     const report = classify(err);
-    const path = err instanceof MmapError && err.path !== undefined ? err.path : ctx.path;
+    const path = (err instanceof MmapError || err instanceof MmapxError) && err.path !== undefined ? err.path : ctx.path;
     try {
       if (ctx.globals.json) {
         ctx.stdout(
@@ -130,7 +130,7 @@ function scanWorker(argv: string[]): boolean {
 }
 
 if (scanWorker(process.argv)) {
-  void import('./scan.js').then((m) => m.runScanWorker());
+  void import('../edit/scan.js').then((m) => m.runScanWorker());
 } else {
   main(process.argv, process.env).then(
     (code) => {

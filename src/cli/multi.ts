@@ -14,10 +14,10 @@ import { MmapError } from '../mmap/errors.js';
 import { pageSize } from '../mmap/index.js';
 import type { Context, Result } from './context.js';
 import { classify, errorLine } from './errors.js';
-import { fsError } from './files.js';
+import { fsError } from '../edit/files.js';
 import { readInput } from './input.js';
 import { BrokenPipe, jsonText } from './output.js';
-import { ms } from './timing.js';
+import { ms } from '../edit/timing.js';
 
 /** The files of one invocation. */
 export interface Targets {

@@ -29,7 +29,7 @@ import {
 import { isatty } from 'node:tty';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OperationError } from '../errors.js';
-import { fsError, type OpenFile } from './files.js';
+import { fsError, type OpenFile } from '../edit/files.js';
 import { BrokenPipe, writeAll } from './output.js';
 
 /** The path of `-o VALUE`, or undefined for none and for `-`, which means standard output. */

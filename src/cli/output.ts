@@ -1,14 +1,9 @@
 // Synchronous, complete writes to stdout/stderr. Big chunks, no process.stdout stream (which would
 // buffer without bound and make fd 1 non-blocking). A closed pipe surfaces as `BrokenPipe`.
 
-/** Thrown when the reader went away (`| head`). main.ts turns it into a quiet exit 0. */
-export class BrokenPipe extends Error {
-  constructor() {
-    super('broken pipe');
-    this.name = 'BrokenPipe';
-  }
-}
+import { BrokenPipe } from '../errors.js';
 
+export { BrokenPipe };
 import { writeSync } from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

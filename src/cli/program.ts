@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
-import { DEFAULT_LOCK_WAIT, setLockWait } from './lock.js';
+import { DEFAULT_LOCK_WAIT } from '../edit/lock.js';
 
 const TYPED = [
   'u8', 'i8',
@@ -151,7 +151,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       ctx.command = cmd.name();
-      setLockWait(program.opts().wait as number);
+      ctx.lockWait = program.opts().wait as number;
       const { default: fn } = await load();
       const opts = Object.fromEntries(Object.entries(cmd.opts()).map(([k, v]) => [k, unmark(v)]));
       onResult(await fn(ctx, args.slice(0, -2).map(unmark), opts));

@@ -4,7 +4,7 @@ import { renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OperationError } from '../../src/errors.js';
-import { assertSameFile, openFile, shrankSinceOpen } from '../../src/cli/files.js';
+import { assertSameFile, openFile, shrankSinceOpen } from '../../src/edit/files.js';
 import { MmapError } from '../../src/mmap/errors.js';
 import { tmpDir } from '../helpers/tmp.js';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeJournal } from '../../src/cli/journal.js';
+import { writeJournal } from '../../src/edit/journal.js';
 import { requireBuild } from '../helpers/child.js';
 import { BIN, expectFailure, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { identity, journalBytes, putJournal } from '../helpers/journal.js';

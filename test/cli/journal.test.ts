@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyPatchToBytes, type OffsetHunk, planPatch } from '../../src/format/patch/index.js';
-import { readJournal, rollBack, writeJournal } from '../../src/cli/journal.js';
-import { ChangedUnderfoot, groupWindows, hashPass, MappedReader, resultImage, writeRanges } from '../../src/cli/mapped.js';
-import { scanFile } from '../../src/cli/scan.js';
+import { readJournal, rollBack, writeJournal } from '../../src/edit/journal.js';
+import { ChangedUnderfoot, groupWindows, hashPass, MappedReader, resultImage, writeRanges } from '../../src/edit/mapped.js';
+import { scanFile } from '../../src/edit/scan.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();

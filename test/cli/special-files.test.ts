@@ -23,8 +23,8 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenFile } from '../../src/cli/files.js';
-import { readSpan } from '../../src/cli/files.js';
+import type { OpenFile } from '../../src/edit/files.js';
+import { readSpan } from '../../src/edit/files.js';
 import { parseRange } from '../../src/format/range.js';
 import { requireBuild } from '../helpers/child.js';
 import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV, runCommand } from '../helpers/cli.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { colorLevel } from '../../src/cli/color.js';
 import { classify, errorLine } from '../../src/cli/errors.js';
-import { ms, Timer } from '../../src/cli/timing.js';
+import { ms, Timer } from '../../src/edit/timing.js';
 import { GuardError, InputError, OperationError } from '../../src/errors.js';
 import { MmapError } from '../../src/mmap/errors.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeHolders } from '../../src/cli/lock.js';
+import { describeHolders } from '../../src/edit/lock.js';
 import { flockHolders, parseProcLocks } from '../../src/format/proclocks.js';
 
 // As Linux 6.x prints it (fs/locks.c lock_get_status), incl. a waiter and an OFD lock.

@@ -24,12 +24,11 @@ import { parseRange } from '../../format/range.js';
 import { pageSize } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
-import { assertCovers, readWindows } from '../mapped.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../../edit/files.js';
+import { assertCovers, readWindows } from '../../edit/mapped.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { BrokenPipe } from '../output.js';
-import { throughput, Timer } from '../timing.js';
+import { throughput, Timer } from '../../edit/timing.js';
 
 /** Bytes written per write(2): the granularity of the size check before each. */
 const SLICE = 1024 * 1024;
@@ -47,8 +46,8 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   }
   timer.lap('parse');
 
-  const file = openFile(path, { write: false, force: !!opts.force });
-  warnIfJournal(ctx, path);
+  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
+  ctx.warnIfJournal(path);
   timer.lap('open');
   let out: OutputFile | undefined;
   try {

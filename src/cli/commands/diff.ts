@@ -25,11 +25,10 @@ import {
 import { hex } from '../../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
+import { knownSize, type OpenFile, openFile, shrankSinceOpen } from '../../edit/files.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
-import { assertCovers } from '../mapped.js';
-import { Timer } from '../timing.js';
+import { assertCovers } from '../../edit/mapped.js';
+import { Timer } from '../../edit/timing.js';
 
 type Format = 'native' | 'cmp' | 'ips';
 
@@ -137,18 +136,18 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
   if (format !== 'native' && opts.sha256) throw new InputError(`--sha256 guards only exist in the native format, not --format ${format}`);
   timer.lap('parse');
 
-  const a = openFile(oldPath, { write: false, force: !!opts.force });
+  const a = openFile(oldPath, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
   let b: OpenFile;
   try {
     ctx.path = newPath;
-    b = openFile(newPath, { write: false, force: !!opts.force });
+    b = openFile(newPath, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
   } catch (err) {
     a.close();
     throw err;
   }
   ctx.path = oldPath;
-  warnIfJournal(ctx, oldPath);
-  warnIfJournal(ctx, newPath);
+  ctx.warnIfJournal(oldPath);
+  ctx.warnIfJournal(newPath);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

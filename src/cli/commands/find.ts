@@ -19,12 +19,11 @@ import { parseRange, type Range } from '../../format/range.js';
 import { compilePattern, WindowScanner, type BytePattern, type CompiledPattern } from '../../format/search.js';
 import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
-import { assertCovers, readWindows } from '../mapped.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../../edit/files.js';
+import { assertCovers, readWindows } from '../../edit/mapped.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
-import { SCAN_WINDOW, scanFile } from '../scan.js';
-import { Timer } from '../timing.js';
+import { SCAN_WINDOW, scanFile } from '../../edit/scan.js';
+import { Timer } from '../../edit/timing.js';
 
 function readPattern(text: string, asText: boolean): BytePattern {
   if (!asText) return parseHexPattern(text, { nibbles: true });
@@ -73,8 +72,8 @@ async function findIn(ctx: Context, path: string, job: Job, timer: Timer): Promi
   const { pattern, compiled, shownPattern, max, range, several, opts } = job;
   // Several files: every line names its file (grep -H).
   const prefix = several ? `${path}:` : '';
-  const file = openFile(path, { write: false, force: !!opts.force });
-  warnIfJournal(ctx, path);
+  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
+  ctx.warnIfJournal(path);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

@@ -3,8 +3,8 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, shrankSinceOpen, targetRange } from '../files.js';
-import { Timer } from '../timing.js';
+import { openFile, shrankSinceOpen, targetRange } from '../../edit/files.js';
+import { Timer } from '../../edit/timing.js';
 
 /**
  * A big range is msynced in pieces of this many bytes, so that the progress line can follow the
@@ -21,7 +21,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   ctx.path = path;
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
-  const file = openFile(path, { write: true, force: !!opts.force, lock: 'shared' });
+  const file = openFile(path, { write: true, force: !!opts.force, lockWait: ctx.lockWait, lock: 'shared' });
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

@@ -14,10 +14,9 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
 import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readSpan, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
-import { readWindows } from '../mapped.js';
-import { throughput, Timer } from '../timing.js';
+import { openFile, readSpan, shrankSinceOpen } from '../../edit/files.js';
+import { readWindows } from '../../edit/mapped.js';
+import { throughput, Timer } from '../../edit/timing.js';
 
 interface Digester {
   update(bytes: Uint8Array): void;
@@ -58,8 +57,8 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   const d = digester(algo);
   timer.lap('parse');
 
-  const file = openFile(path, { write: false, force: !!opts.force });
-  warnIfJournal(ctx, path);
+  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
+  ctx.warnIfJournal(path);
   timer.lap('open');
   try {
     const r = readSpan(file, range);

@@ -10,12 +10,11 @@ import { pageSize, type Window } from '../../mmap/index.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
-import { openFile, readableSize, readSpan, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
-import { readWindows } from '../mapped.js';
+import { openFile, readableSize, readSpan, shrankSinceOpen } from '../../edit/files.js';
+import { readWindows } from '../../edit/mapped.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
-import { throughput, Timer } from '../timing.js';
+import { throughput, Timer } from '../../edit/timing.js';
 
 /** What every file of a run shares: the checked options (and the palette, loaded once). */
 interface Job {
@@ -110,8 +109,8 @@ export default async function hexdump(ctx: Context, args: unknown[], opts: Recor
 /** Dumps one file: the single-file command from the open on. */
 async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
   const { format, offset, length, json, several, opts } = job;
-  const file = openFile(path, { write: false, force: !!opts.force });
-  warnIfJournal(ctx, path);
+  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
+  ctx.warnIfJournal(path);
   timer.lap('open');
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;

@@ -7,11 +7,10 @@ import { parseRange, type Range, resolveRange } from '../../format/range.js';
 import { describeErrno } from '../../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, openFile, shrankSinceOpen } from '../files.js';
-import { warnIfJournal } from '../journal.js';
-import { mountOf } from '../mounts.js';
+import { fsError, openFile, shrankSinceOpen } from '../../edit/files.js';
+import { mountOf } from '../../edit/mounts.js';
 import { eachFile, Separator, targets } from '../multi.js';
-import { Timer } from '../timing.js';
+import { Timer } from '../../edit/timing.js';
 
 interface ModeCheck {
   ok: boolean;
@@ -61,8 +60,8 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
 
 /** Inspects one file: the single-file command from the open on. */
 async function inspect(ctx: Context, path: string, range: Range | undefined, separator: Separator | undefined, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
-  const file = openFile(path, { write: false, force: !!opts.force });
-  warnIfJournal(ctx, path);
+  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
+  ctx.warnIfJournal(path);
   timer.lap('open');
   pageSize(); // loads the FFI on first use, timed on its own
   timer.lap('ffi');

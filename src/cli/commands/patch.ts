@@ -57,7 +57,7 @@ import type { BytePattern } from '../../format/search.js';
 import { MmapError, MmapOptions, pageSize } from '../../mmap/index.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
 import type { Context, Result } from '../context.js';
-import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../files.js';
+import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, shrankSinceOpen } from '../../edit/files.js';
 import { readInput } from '../input.js';
 import {
   createJournal,
@@ -70,7 +70,7 @@ import {
   syncDirectories,
   syncJournals,
   unlinkJournal,
-} from '../journal.js';
+} from '../../edit/journal.js';
 import {
   assertNotShrunk,
   ChangedUnderfoot,
@@ -81,10 +81,10 @@ import {
   sizeNow,
   type WriteReport,
   writeRanges,
-} from '../mapped.js';
+} from '../../edit/mapped.js';
 import { type Batching, eachFile, files, Later, missingArgument, type Tally, targets, took } from '../multi.js';
-import { hashFileAndResult, scanFile } from '../scan.js';
-import { now, Timer } from '../timing.js';
+import { hashFileAndResult, scanFile } from '../../edit/scan.js';
+import { now, Timer } from '../../edit/timing.js';
 
 /** Bytes of old/new shown per change in --json. */
 const SHOWN = 64;
@@ -480,7 +480,7 @@ function prepare(ctx: Context, path: string, job: Job, timer: Timer, beforeLock?
   ctx.path = path;
   const { parsed, sources, expectResult, dryRun, useJournal, opts } = job;
   const jpath = journalPath(path);
-  const file = openFile(path, { write: !dryRun, force: !!opts.force, ...(beforeLock && { beforeLock }) });
+  const file = openFile(path, { write: !dryRun, force: !!opts.force, lockWait: ctx.lockWait, ...(beforeLock && { beforeLock }) });
   timer.lap('open');
   let reader: MappedReader;
   try {

@@ -6,9 +6,9 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { openFile, shrankSinceOpen, targetRange } from '../files.js';
-import { mountOf } from '../mounts.js';
-import { Timer } from '../timing.js';
+import { openFile, shrankSinceOpen, targetRange } from '../../edit/files.js';
+import { mountOf } from '../../edit/mounts.js';
+import { Timer } from '../../edit/timing.js';
 
 type Mode = 'ro' | 'rw' | 'exec' | 'none';
 
@@ -57,7 +57,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   const holdFor = parseHold(opts.hold);
   let file;
   try {
-    file = openFile(path, { write: mode === 'rw', force: !!opts.force, lock: 'shared' });
+    file = openFile(path, { write: mode === 'rw', force: !!opts.force, lockWait: ctx.lockWait, lock: 'shared' });
   } catch (err) {
     if (err instanceof OperationError && err.code === 'EACCES') {
       throw new OperationError(`${err.message}: mode ${mode} needs ${mode === 'rw' ? 'read and write' : 'read'} permission`, 'EACCES');

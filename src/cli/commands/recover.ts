@@ -9,10 +9,10 @@
 import { lstatSync } from 'node:fs';
 import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { fsError, openFile, shrankSinceOpen } from '../files.js';
-import { journalPath, rollBack } from '../journal.js';
+import { fsError, openFile, shrankSinceOpen } from '../../edit/files.js';
+import { journalPath, rollBack } from '../../edit/journal.js';
 import { eachFile, files, type Tally, targets, took } from '../multi.js';
-import { Timer } from '../timing.js';
+import { Timer } from '../../edit/timing.js';
 
 export default async function recover(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const t = await targets('recover', (args[0] as string[] | undefined) ?? [], opts);
@@ -41,14 +41,14 @@ async function recoverFile(ctx: Context, path: string, opts: Record<string, unkn
   }
   if (journal === undefined) {
     // Still say whether the file itself is there: "nothing to recover" for a missing file would mislead.
-    openFile(path, { write: false, force: !!opts.force }).close();
+    openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait }).close();
     return {
       summary: `nothing to recover: no journal for ${path} ${timer.describe()}`,
       showSummary: true,
       json: { status: 'nothing', file: path, journal: null, timings: timer.json() },
     };
   }
-  const file = openFile(path, { write: true, force: !!opts.force });
+  const file = openFile(path, { write: true, force: !!opts.force, lockWait: ctx.lockWait });
   timer.lap('open');
   try {
     // The lock waited for any mmapx still working on the file: a journal seen before it may have

@@ -7,12 +7,12 @@ import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type 
 import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
 import { MmapOptions, pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
-import { assertCanGrow, assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../files.js';
+import { assertCanGrow, assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../../edit/files.js';
 import { readInput } from '../input.js';
-import { refuseIfJournal } from '../journal.js';
+import { refuseIfJournal } from '../../edit/journal.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 import { shrankWhileWriting } from '../../mmap/truncation.js';
-import { Timer } from '../timing.js';
+import { Timer } from '../../edit/timing.js';
 
 /** Bytes to write: literal bytes, or one byte repeated (which never needs a buffer of its size). */
 type Data = { kind: 'bytes'; bytes: Uint8Array; source: string } | { kind: 'fill'; byte: number; length: number; source: string };
@@ -111,6 +111,7 @@ interface Job {
   offset: ReturnType<typeof parseOffset>;
   expect: Uint8Array | undefined;
   opts: Record<string, unknown>;
+  lockWait: number | undefined;
 }
 
 /** FILE OFFSET [HEX...], or with --files-from OFFSET [HEX...]: an OFFSET or HEX could be a file name too. */
@@ -145,15 +146,15 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
     throw new InputError(`--expect has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
   }
   timer.lap('parse');
-  const job: Job = { data, offset, expect, opts };
+  const job: Job = { data, offset, expect, opts, lockWait: ctx.lockWait };
   return eachFile(ctx, t, (path) => writeFile(path, job, t.several ? new Timer() : timer), { total, prefixSummary: true });
 }
 
 /** Writes the job's data into one file: the single-file command from the open on. */
 async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> {
-  const { data, offset, expect, opts } = job;
+  const { data, offset, expect, opts, lockWait } = job;
   const length = dataLength(data);
-  const file = openFile(path, { write: true, force: !!opts.force });
+  const file = openFile(path, { write: true, force: !!opts.force, lockWait });
   timer.lap('open');
   pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call
   timer.lap('ffi');

@@ -18,13 +18,6 @@ export type { LockKind };
 /** Seconds a command waits for a lock held by another mmapx, unless --wait says otherwise. */
 export const DEFAULT_LOCK_WAIT = 2;
 
-let waitSeconds = DEFAULT_LOCK_WAIT;
-
-/** Sets how long {@link lockFile} waits (from --wait; 0 = fail at once). */
-export function setLockWait(seconds: number): void {
-  waitSeconds = seconds;
-}
-
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -66,18 +59,18 @@ export function describeHolders(pids: readonly number[], mmapx: (pid: number) =>
 }
 
 /**
- * Takes a `kind` lock on the open file `fd`, waiting up to the --wait time for other holders.
- * Held until the descriptor is closed.
- * @throws OperationError (exit 1) naming who holds the lock, when it is still held after the wait.
+ * The polling of a lock held by someone else, shared by the blocking and the async take: yields the
+ * milliseconds to pause before the next try, returns once the lock is taken, and throws once the
+ * wait is over.
  */
-export function lockFile(fd: number, stat: BigIntStats, kind: LockKind): void {
+function* attempts(fd: number, stat: BigIntStats, kind: LockKind, waitSeconds: number): Generator<number, void, undefined> {
   const deadline = performance.now() + waitSeconds * 1000;
   let pause = 5;
   for (;;) {
     if (tryLockFile(fd, kind) !== 'busy') return;
     const left = deadline - performance.now();
     if (left <= 0) break;
-    sleep(Math.min(pause, left));
+    yield Math.min(pause, left);
     pause = Math.min(pause * 2, 100);
   }
   const pids = holders(stat);
@@ -86,4 +79,24 @@ export function lockFile(fd: number, stat: BigIntStats, kind: LockKind): void {
   if (pids.length === 0 && tryLockFile(fd, kind) !== 'busy') return;
   const who = describeHolders(pids, isMmapx, comm);
   throw new OperationError(waitSeconds > 0 ? `${who}: still locked after waiting ${waitSeconds} s (see --wait)` : who);
+}
+
+/**
+ * Takes a `kind` lock on the open file `fd`, waiting up to `waitSeconds` for other holders, blocking
+ * the thread while it waits (the CLI: nothing else runs). Held until the descriptor is closed.
+ * @throws OperationError (exit 1) naming who holds the lock, when it is still held after the wait.
+ */
+export function lockFile(fd: number, stat: BigIntStats, kind: LockKind, waitSeconds = DEFAULT_LOCK_WAIT): void {
+  for (const pause of attempts(fd, stat, kind, waitSeconds)) sleep(pause);
+}
+
+/**
+ * {@link lockFile} for library callers: waits with timers, so the event loop keeps running, and
+ * stops waiting when `signal` aborts (with the signal's reason).
+ */
+export async function lockFileAsync(fd: number, stat: BigIntStats, kind: LockKind, waitSeconds = DEFAULT_LOCK_WAIT, signal?: AbortSignal): Promise<void> {
+  for (const pause of attempts(fd, stat, kind, waitSeconds)) {
+    signal?.throwIfAborted();
+    await new Promise<void>((done) => setTimeout(done, pause));
+  }
 }

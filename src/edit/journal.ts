@@ -68,7 +68,6 @@ import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
 import { startWriteback } from '../mmap/sys/index.js';
-import type { Context } from './context.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -137,24 +136,17 @@ export function refuseIfJournal(file: string, j = journalPath(file)): void {
 /**
  * For commands that only read `file`, after they opened it (and so hold its shared lock): a
  * journal beside it is one of an interrupted patch, since a patch that runs holds the exclusive
- * lock until its journal is gone. What they read may then be half patched: warn (one stderr line,
- * and `warnings` in --json), and say what restores it. Never fails the command: a journal that
- * cannot be looked for is not warned about.
+ * lock until its journal is gone. What they read may then be half patched. Returns the journal's
+ * path when there is one (the caller warns, and says what restores it); a journal that cannot be
+ * looked for is not reported.
  */
-export function warnIfJournal(ctx: Context, file: string): void {
-  let j: string;
+export function pendingJournal(file: string): string | undefined {
   try {
-    j = journalPath(file);
-    if (lstatSync(j, { throwIfNoEntry: false }) === undefined) return;
+    const j = journalPath(file);
+    return lstatSync(j, { throwIfNoEntry: false }) === undefined ? undefined : j;
   } catch {
-    return;
+    return undefined;
   }
-  ctx.warn({
-    code: 'PENDING_JOURNAL',
-    file,
-    journal: j,
-    message: `a journal of an interrupted patch exists (${j}): the file may be half patched; 'mmapx recover ${file}' restores it`,
-  });
 }
 
 /** fsync of a directory, so that a created or removed name is durable. */

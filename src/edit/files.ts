@@ -5,9 +5,9 @@ import { OperationError } from '../errors.js';
 import { MAX_FILE_SIZE } from '../format/number.js';
 import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
-import { fileSizeLimit } from '../mmap/index.js';
+import { fileSizeLimit, pageSize as pageSizeLoaded } from '../mmap/index.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
-import { type LockKind, lockFile } from './lock.js';
+import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
 const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
@@ -37,6 +37,8 @@ export interface OpenOptions {
   lock?: LockKind;
   /** Called with the file's status after the checks, before the lock is taken. */
   beforeLock?: (stat: BigIntStats) => void;
+  /** Seconds to wait for a lock held by another process (the CLI's --wait); 0 fails at once. Default {@link DEFAULT_LOCK_WAIT}. */
+  lockWait?: number;
 }
 
 export interface OpenFile {
@@ -107,6 +109,37 @@ function filesystemType(path: string, dev: bigint): number | undefined {
  * @throws OperationError (exit 1) naming the problem, or who holds the lock.
  */
 export function openFile(path: string, options: OpenOptions): OpenFile {
+  const file = openUnlocked(path, options);
+  try {
+    lockFile(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT);
+    return file;
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+/**
+ * {@link openFile} for library callers: the wait for a lock held by another process uses timers
+ * (the event loop keeps running) and ends early when `signal` aborts.
+ */
+export async function openFileAsync(path: string, options: OpenOptions & { signal?: AbortSignal }): Promise<OpenFile> {
+  const file = openUnlocked(path, options);
+  try {
+    await lockFileAsync(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT, options.signal);
+    return file;
+  } catch (err) {
+    file.close();
+    throw err instanceof OperationError || err instanceof MmapError || (err as Error)?.name === 'AbortError' ? err : fsError(err);
+  }
+}
+
+function lockKind(options: OpenOptions): LockKind {
+  return options.lock ?? (options.write ? 'exclusive' : 'shared');
+}
+
+/** Opens and checks the file (everything {@link openFile} does but the lock). */
+function openUnlocked(path: string, options: OpenOptions): OpenFile {
   const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY; // libuv adds O_CLOEXEC
   let fd: number;
   try {
@@ -135,7 +168,6 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
       }
     }
     options.beforeLock?.(stat);
-    lockFile(fd, stat, options.lock ?? (options.write ? 'exclusive' : 'shared'));
     return {
       fd,
       path,
@@ -262,4 +294,39 @@ export function assertCanGrow(file: OpenFile, size: bigint): void {
   if (limit === undefined) return;
   const whose = limit.by === 'filesystem' ? 'its filesystem holds files of at most' : 'the file size limit of this process (ulimit -f) is';
   throw new OperationError(`cannot grow the file to ${size} bytes: ${whose} ${limit.bytes} bytes`, 'EFBIG');
+}
+
+/** What {@link withFile} needs besides {@link OpenOptions}. */
+export interface WithFileOptions extends OpenOptions {
+  /** Laps `open` after the open and lock, and `ffi` once the FFI is loaded (the CLI's timings). */
+  timer?: { lap(name: string): void };
+  /** How the body touches the file, for the error when another process truncated it meanwhile. */
+  access: 'read' | 'written';
+  /** Stops a wait for another process's lock (library callers). */
+  signal?: AbortSignal;
+  /**
+   * Wait for a lock by blocking the thread (the CLI, where nothing else runs) rather than with
+   * timers (library callers: the event loop keeps running). Default false.
+   */
+  blocking?: boolean;
+}
+
+/**
+ * The skeleton of every operation on one file: open and lock it (see {@link openFile}), load the
+ * FFI (timed on its own, so that a later phase means its system call), run `body`, turn an
+ * out-of-range error from a file that shrank meanwhile into ERR_TRUNCATED, and close the file
+ * whatever happened.
+ */
+export async function withFile<T>(path: string, options: WithFileOptions, body: (file: OpenFile) => T | Promise<T>): Promise<T> {
+  const file = options.blocking ? openFile(path, options) : await openFileAsync(path, options);
+  try {
+    options.timer?.lap('open');
+    pageSizeLoaded();
+    options.timer?.lap('ffi');
+    return await body(file);
+  } catch (err) {
+    throw shrankSinceOpen(file, err, options.access);
+  } finally {
+    file.close();
+  }
 }

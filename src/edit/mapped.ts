@@ -9,7 +9,9 @@
 import { createHash, hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
 import { type FileAccess, type Plan } from '../format/patch/index.js';
-import { InputError, OperationError } from '../errors.js';
+import { ChangedUnderfoot, InputError, OperationError } from '../errors.js';
+
+export { ChangedUnderfoot };
 import { formatOffset } from '../format/number.js';
 import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
@@ -217,15 +219,6 @@ export interface WriteRange {
   /** The bytes that must be there right before the write (same length). */
   readonly expect?: Uint8Array;
   readonly length: number;
-}
-
-/** Thrown by {@link writeRanges} when a range does not hold its expected bytes; nothing of its window was written. */
-export class ChangedUnderfoot extends Error {
-  readonly offset: bigint;
-  constructor(offset: bigint) {
-    super(`the file changed at 0x${offset.toString(16)} since it was read`);
-    this.offset = offset;
-  }
 }
 
 export interface WriteReport {
