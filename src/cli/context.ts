@@ -82,9 +82,9 @@ export class Context {
   /**
    * For commands that only read `file`, after they opened it: warns when a journal of an
    * interrupted patch is beside it (what they read may be half patched), saying what restores it.
+   * As the engine's `onPendingJournal`: `(file, journal) => ctx.warnIfJournal(file, journal)`.
    */
-  warnIfJournal(file: string): void {
-    const j = pendingJournal(file);
+  warnIfJournal(file: string, j = pendingJournal(file)): void {
     if (j === undefined) return;
     this.warn({
       code: 'PENDING_JOURNAL',

@@ -7,6 +7,7 @@ import { type Range, type ResolvedRange, resolveRange } from '../format/range.js
 import { MmapError, describeErrno } from '../mmap/errors.js';
 import { fileSizeLimit, pageSize as pageSizeLoaded } from '../mmap/index.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
+import { pendingJournal } from './journal.js';
 import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
@@ -309,6 +310,10 @@ export interface WithFileOptions extends OpenOptions {
    * timers (library callers: the event loop keeps running). Default false.
    */
   blocking?: boolean;
+  /** For operations that only read: report a pending journal through this (see EditContext). */
+  onPendingJournal?: ((file: string, journal: string) => void) | undefined;
+  /** Rewords an error of the open (e.g. EACCES naming the access the operation needs). */
+  openError?: (err: unknown) => unknown;
 }
 
 /**
@@ -318,8 +323,17 @@ export interface WithFileOptions extends OpenOptions {
  * whatever happened.
  */
 export async function withFile<T>(path: string, options: WithFileOptions, body: (file: OpenFile) => T | Promise<T>): Promise<T> {
-  const file = options.blocking ? openFile(path, options) : await openFileAsync(path, options);
+  let file: OpenFile;
   try {
+    file = options.blocking ? openFile(path, options) : await openFileAsync(path, options);
+  } catch (err) {
+    throw options.openError ? options.openError(err) : err;
+  }
+  try {
+    if (options.onPendingJournal) {
+      const j = pendingJournal(path);
+      if (j !== undefined) options.onPendingJournal(path, j);
+    }
     options.timer?.lap('open');
     pageSizeLoaded();
     options.timer?.lap('ffi');

@@ -3,3 +3,7 @@
 // the CLI's commands call; they add only argument parsing and rendering.
 export { BrokenPipe, ChangedUnderfoot, EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ErrorPlace, type ExitCode, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
 export type { Clock, EditContext, ProgressSink } from './seams.js';
+export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type PageCounts } from './flush.js';
+export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';
+export { type Protected, type ProtectMode, type ProtectOptions, protectFile } from './protect.js';
+export { type Range } from '../format/range.js';

@@ -35,4 +35,9 @@ export interface EditContext {
    * runs. Library callers leave it off so the event loop keeps running.
    */
   blocking?: boolean;
+  /**
+   * Called by operations that only read, once the file is open and locked, when a journal of an
+   * interrupted patch lies beside it (what they read may be half patched; `recover` restores it). Not called: no journal, or one that cannot be looked for.
+   */
+  onPendingJournal?: (file: string, journal: string) => void;
 }

@@ -1,0 +1,100 @@
+// Mapping a file with a protection (ro, rw, exec, none) through the core and checking what the
+// kernel says the mapping now is. Nothing mapped is ever executed.
+import { readFileSync } from 'node:fs';
+import { OperationError } from '../errors.js';
+import type { Range } from '../format/range.js';
+import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../mmap/index.js';
+import { targetRange, withFile } from './files.js';
+import { mountOf } from './mounts.js';
+import type { EditContext } from './seams.js';
+
+export type ProtectMode = 'ro' | 'rw' | 'exec' | 'none';
+
+/** What /proc/self/maps shows for a shared mapping in each mode. */
+const EXPECTED: Record<ProtectMode, string> = { ro: 'r--s', rw: 'rw-s', exec: 'r-xs', none: '---s' };
+
+/** The permissions field of the /proc/self/maps line for [start, end). */
+function kernelPerms(start: bigint, end: bigint): string | undefined {
+  const prefix = `${start.toString(16)}-${end.toString(16)} `;
+  const line = readFileSync('/proc/self/maps', 'latin1')
+    .split('\n')
+    .find((l) => l.startsWith(prefix));
+  return line?.split(' ')[1];
+}
+
+export interface ProtectOptions extends EditContext {
+  /** The part of the file (default: all of it). */
+  range?: Range;
+}
+
+/** A mapping with the protection asked for, verified; held until {@link release} (or the callback returns). */
+export interface Protected {
+  range: { offset: bigint; length: bigint };
+  /** The permissions /proc/self/maps shows (`r--s`, `rw-s`, `r-xs`, `---s`). */
+  perms: string;
+  /** The mapping's address range in this process. */
+  address: { start: bigint; end: bigint };
+  /** Whether reading the first and last byte worked (null for `none` and empty ranges). */
+  read: boolean | null;
+}
+
+/**
+ * Maps `range` of `path` shared, changes its protection to `mode` through the core
+ * (makeReadOnly, makeMut, makeExec, makeNone), checks /proc/self/maps and, where the mode allows,
+ * reads the first and last byte. `hold` runs while the mapping exists (for showing it to another
+ * process); the mapping and the file are released when it returns.
+ * @throws OperationError when the kernel refuses the mode (naming a noexec mount) or shows another one.
+ */
+export async function protectFile<T>(path: string, mode: ProtectMode, options: ProtectOptions, hold: (p: Protected) => T | Promise<T>): Promise<T> {
+  const { clock } = options;
+  const open = {
+    ...options,
+    write: mode === 'rw',
+    lock: 'shared' as const,
+    access: 'read' as const,
+    ...(clock && { timer: clock }),
+    openError: (err: unknown) =>
+      err instanceof OperationError && err.code === 'EACCES'
+        ? new OperationError(`${err.message}: mode ${mode} needs ${mode === 'rw' ? 'read and write' : 'read'} permission`, 'EACCES', { path })
+        : err,
+  };
+  const body = async (file: import('./files.js').OpenFile): Promise<T> => {
+    const r = targetRange(file, options.range);
+    const initial = new MmapOptions().offset(r.offset).len(r.length).map({ fd: file.fd, path });
+    clock?.lap('map');
+    let map: Mmap | MmapMut | MmapNone;
+    try {
+      map =
+        mode === 'ro' ? initial.makeReadOnly() : mode === 'rw' ? initial.makeMut() : mode === 'exec' ? initial.makeExec() : initial.makeNone();
+    } catch (err) {
+      initial.unmap();
+      if (err instanceof MmapError && mode === 'exec' && (err.code === 'EACCES' || err.code === 'EPERM')) {
+        const mount = mountOf(path, file.stat);
+        if (mount?.options.includes('noexec')) {
+          throw new OperationError(`cannot map it executable: ${mount.mountPoint} is mounted noexec`, err.code, { path });
+        }
+      }
+      throw err;
+    }
+    clock?.lap('mprotect');
+    try {
+      const { start, end } = map.addressRange();
+      const perms = kernelPerms(start, end);
+      if (perms !== EXPECTED[mode]) {
+        throw new OperationError(`the kernel shows the mapping as ${perms ?? 'absent'}, expected ${EXPECTED[mode]}`, undefined, { path });
+      }
+      // A read where the mode allows it proves the pages are really accessible. Never executed.
+      let read: boolean | null = null;
+      if (mode !== 'none' && map.length > 0) {
+        const bytes = (map as Mmap | MmapMut).bytes;
+        read = bytes[0] !== undefined && bytes[bytes.length - 1] !== undefined;
+        map.assertIntact('read');
+      }
+      clock?.lap('verify');
+      return await hold({ range: { offset: r.offset, length: r.length }, perms, address: { start, end }, read });
+    } finally {
+      map.unmap();
+    }
+  };
+  return withFile(path, open, body);
+}
