@@ -131,7 +131,7 @@ export async function openFileAsync(path: string, options: OpenOptions & { signa
     return file;
   } catch (err) {
     file.close();
-    throw err instanceof OperationError || err instanceof MmapError || (err as Error)?.name === 'AbortError' ? err : fsError(err);
+    throw err instanceof OperationError || err instanceof MmapError || (options.signal?.aborted && err === options.signal.reason) ? err : fsError(err);
   }
 }
 

@@ -1,8 +1,8 @@
 // Flushing a range of a file: msync (or the start of write-back) in page-aligned pieces, with what
 // the page cache says before and after.
-import type { Range } from '../format/range.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
+import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
 /**
@@ -13,7 +13,7 @@ export const FLUSH_PIECE = 256 * 1024 * 1024;
 
 export interface FlushOptions extends EditContext {
   /** The part of the file (default: all of it). */
-  range?: Range;
+  range?: RangeOption;
   /** Start the write-back and return (sync_file_range / MS_ASYNC) instead of waiting for it. */
   async?: boolean;
 }
@@ -47,7 +47,7 @@ function counts(c: CacheStat | undefined): PageCounts | null {
 export async function flushFile(path: string, options: FlushOptions = {}): Promise<FlushOutcome> {
   const { progress, clock } = options;
   return withFile(path, { ...options, write: true, lock: 'shared', access: 'read', ...(clock && { timer: clock }) }, (file) => {
-    const r = targetRange(file, options.range);
+    const r = targetRange(file, rangeOption(options.range));
     const page = BigInt(pageSize());
     const first = r.offset - (r.offset % page);
     const pagesLen = r.length === 0n ? 0n : ((r.offset + r.length - first + page - 1n) / page) * page;

@@ -6,4 +6,4 @@ export type { Clock, EditContext, ProgressSink } from './seams.js';
 export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type PageCounts } from './flush.js';
 export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';
 export { type Protected, type ProtectMode, type ProtectOptions, protectFile } from './protect.js';
-export { type Range } from '../format/range.js';
+export { type RangeOption, type RangeSpec, toRange } from './range.js';

@@ -1,11 +1,12 @@
 // What a file is, how much of it is in memory, where it lives, and which map modes work on it
 // (tried for real on one page: the kernel is the judge).
 import { type BigIntStats, closeSync, constants as fsc, openSync } from 'node:fs';
-import { type Range, resolveRange } from '../format/range.js';
+import { resolveRange } from '../format/range.js';
 import { describeErrno } from '../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../mmap/index.js';
 import { fsError, withFile } from './files.js';
 import { mountOf } from './mounts.js';
+import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
 /** Whether a map mode works on the file, and the kernel's reason when it does not. */
@@ -37,7 +38,7 @@ export function typeName(st: BigIntStats): string {
 
 export interface InfoOptions extends EditContext {
   /** The part of the file that residency and dirty pages are counted for (default: all of it). */
-  range?: Range;
+  range?: RangeOption;
 }
 
 /** What {@link inspectFile} finds. */
@@ -68,7 +69,7 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
     const st = file.stat;
     const page = pageSize();
     const size = file.size;
-    const range = options.range;
+    const range = rangeOption(options.range);
     const r = size === undefined ? undefined : range ? resolveRange(range, size) : { offset: 0n, length: size };
 
     // Residency by mincore.

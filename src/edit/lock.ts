@@ -92,11 +92,21 @@ export function lockFile(fd: number, stat: BigIntStats, kind: LockKind, waitSeco
 
 /**
  * {@link lockFile} for library callers: waits with timers, so the event loop keeps running, and
- * stops waiting when `signal` aborts (with the signal's reason).
+ * stops waiting as soon as `signal` aborts (rejecting with the signal's reason).
  */
 export async function lockFileAsync(fd: number, stat: BigIntStats, kind: LockKind, waitSeconds = DEFAULT_LOCK_WAIT, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   for (const pause of attempts(fd, stat, kind, waitSeconds)) {
-    signal?.throwIfAborted();
-    await new Promise<void>((done) => setTimeout(done, pause));
+    await new Promise<void>((done, fail) => {
+      const stop = () => {
+        clearTimeout(timer);
+        fail(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', stop);
+        done();
+      }, pause);
+      signal?.addEventListener('abort', stop, { once: true });
+    });
   }
 }

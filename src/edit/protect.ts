@@ -2,10 +2,10 @@
 // kernel says the mapping now is. Nothing mapped is ever executed.
 import { readFileSync } from 'node:fs';
 import { OperationError } from '../errors.js';
-import type { Range } from '../format/range.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
 import { mountOf } from './mounts.js';
+import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
 export type ProtectMode = 'ro' | 'rw' | 'exec' | 'none';
@@ -24,7 +24,7 @@ function kernelPerms(start: bigint, end: bigint): string | undefined {
 
 export interface ProtectOptions extends EditContext {
   /** The part of the file (default: all of it). */
-  range?: Range;
+  range?: RangeOption;
 }
 
 /** A mapping with the protection asked for, verified; held until {@link release} (or the callback returns). */
@@ -59,7 +59,7 @@ export async function protectFile<T>(path: string, mode: ProtectMode, options: P
         : err,
   };
   const body = async (file: import('./files.js').OpenFile): Promise<T> => {
-    const r = targetRange(file, options.range);
+    const r = targetRange(file, rangeOption(options.range));
     const initial = new MmapOptions().offset(r.offset).len(r.length).map({ fd: file.fd, path });
     clock?.lap('map');
     let map: Mmap | MmapMut | MmapNone;
