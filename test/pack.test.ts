@@ -30,6 +30,9 @@ describe('npm package', () => {
     expect(list).toContain('package/dist/lib/index.mjs');
     expect(list).toContain('package/dist/lib/index.cjs');
     expect(list).toContain('package/dist/lib/index.d.ts');
+    expect(list).toContain('package/dist/lib/edit.cjs');
+    expect(list).toContain('package/dist/lib/edit.mjs');
+    expect(list).toContain('package/dist/lib/edit.d.ts');
     expect(list).toContain('package/LICENSE');
     expect(list).toContain('package/README.md');
     expect(list.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
@@ -161,5 +164,33 @@ describe('npm package', () => {
     });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     check(r, dir);
+  }, 120_000);
+
+  // The README's editing API section promises complete programs: each ```ts block there is
+  // compiled with tsc --strict against the installed tarball's types and run with its code.
+  it('the_editing_api_examples_of_the_readme_type_check_strictly_and_run_against_the_package', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n## Library: editing API');
+    expect(start).toBeGreaterThan(0);
+    const end = readme.indexOf('\n## ', start + 1);
+    const blocks = [...readme.slice(start, end).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(1);
+    const dir = join(consumer, 'examples');
+    mkdirSync(dir, { recursive: true });
+    const names = blocks.map((code, k) => {
+      writeFileSync(join(dir, `example${k + 1}.mts`), code);
+      return `examples/example${k + 1}.mts`;
+    });
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', 'out', ...names],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    for (const [k, name] of names.entries()) {
+      const run = spawnSync(process.execPath, [join(consumer, 'out', `example${k + 1}.mjs`)], { cwd: consumer, encoding: 'utf8', timeout: 60_000 });
+      expect(run.stderr, `${name}:\n${blocks[k]}`).toBe('');
+      expect(run.status, name).toBe(0);
+    }
   }, 120_000);
 });
