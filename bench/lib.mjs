@@ -1,31 +1,15 @@
 // Shared helpers for the benchmarks: timing whole commands, tables, temporary files.
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = join(ROOT, 'bin', 'mmapx.js');
-export const NODE = process.execPath;
+export { BENCH_ENV, BIN, NODE, ROOT, scratch } from '../test/helpers/base.mjs';
+import { BENCH_ENV } from '../test/helpers/base.mjs';
 
 export function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
-
-/** A scratch directory on the same filesystem as the system's temp dir, removed at exit. */
-export function scratch(prefix = 'mmapx-bench-') {
-  const dir = mkdtempSync(join(process.env.MMAPX_BENCH_DIR ?? tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/**
- * The environment every measured command gets: pinned, so that nothing in the caller's environment
- * (NODE_OPTIONS; NODE_EXTRA_CA_CERTS alone costs Node 20 tens of milliseconds) skews a ratio.
- */
-export const BENCH_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C', LC_ALL: 'C' };
 
 /**
  * Runs a command once; returns wall milliseconds. Output goes to /dev/null unless `capture`

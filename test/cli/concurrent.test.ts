@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { concurrentRounds, SCENARIOS } from '../../bench/concurrent.mjs';
+import { concurrentRounds, SCENARIOS } from '../helpers/concurrent.mjs';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess } from '../helpers/cli.js';
 import { flockHolders, sleep, start, startMmapx } from '../helpers/procs.js';

@@ -4,7 +4,7 @@
 // `node bench/crash.mjs --files 200 100`): before recover every file is the original, the patched
 // file, or has a complete journal; after one `recover --files-from`, each is original or patched.
 import { describe, expect, it } from 'vitest';
-import { crashRun, crashRunMany } from '../../bench/crash.mjs';
+import { crashRun, crashRunMany } from '../helpers/crash.mjs';
 import { requireBuild } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
 

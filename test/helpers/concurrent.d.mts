@@ -1,4 +1,4 @@
-// Types of bench/concurrent.mjs, for the suite's short run (test/cli/concurrent.test.ts).
+// Types of test/helpers/concurrent.mjs, for the suite's short run (test/cli/concurrent.test.ts).
 export interface SerialOrder {
   /** Exit status of each patch (by its index) in this order. */
   status: number[];

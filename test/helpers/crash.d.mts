@@ -1,4 +1,4 @@
-// Types of bench/crash.mjs, for the test suite's short crash run (test/cli/crash.test.ts).
+// Types of test/helpers/crash.mjs, for the test suite's short crash run (test/cli/crash.test.ts).
 export interface CrashTrial {
   delayMs: number;
   ok: boolean;
