@@ -1,6 +1,6 @@
 // Entry point of the CLI. The only place that decides the exit status; every error ends here as
 // one line on stderr (plus a stack with --debug), and a closed stdout pipe ends quietly with 0.
-import { EXIT_OK, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { classify, errorLine } from './errors.js';
@@ -139,7 +139,7 @@ if (scanWorker(process.argv)) {
     (err: unknown) => {
       // Only a failure of the error path itself lands here.
       process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_FAILED;
     },
   );
 }

@@ -3,6 +3,7 @@
 // their module on first use (`await import`), which keeps `mmapx --version` fast.
 import type { EventEmitter } from 'node:events';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT_USAGE } from '../errors.js';
 import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
 import { DEFAULT_LOCK_WAIT } from '../edit/lock.js';
@@ -72,7 +73,7 @@ function enforceSingleUse(cmd: Command): void {
       seen += 1;
       if (seen > 1) {
         cmd.error(`option '${option.flags}' given more than once (it takes one value)`, {
-          exitCode: 2,
+          exitCode: EXIT_USAGE,
           code: 'mmapx.repeatedOption',
         });
       }
