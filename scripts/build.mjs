@@ -1,12 +1,38 @@
 // Build: one CommonJS bundle for the CLI (fast start, koffi kept external because it finds its
 // native module with a dynamic require), the library as a CJS bundle with an ESM entry over it, and
-// its .d.ts.
+// its declarations: one file per export condition (.d.mts for `import`, .d.cts for `require`), so
+// that the types describe what each condition loads at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cjsMeta, common, root } from './esbuild-options.mjs';
+import { cjsMeta, common, pkg, root } from './esbuild-options.mjs';
+
+/**
+ * The library's entries: one per subpath export of package.json. Each gets `dist/lib/<out>.cjs`
+ * (the bundle), `<out>.mjs` (ESM names over it), `<out>.d.cts` / `<out>.d.mts` (its declarations
+ * per condition) and `<out>.d.ts` (for resolvers that ignore `exports`). To add one: a line here,
+ * its exports entry in package.json in the same shape (checked below), and its source in
+ * tsconfig.lib.json's `include`.
+ */
+const LIB_ENTRIES = [{ subpath: '.', source: 'src/index.ts', out: 'index' }];
+
+/** What package.json's `exports` must say for an entry: each condition's types next to its code. */
+function exportsEntry(out) {
+  return {
+    import: { types: `./dist/lib/${out}.d.mts`, default: `./dist/lib/${out}.mjs` },
+    require: { types: `./dist/lib/${out}.d.cts`, default: `./dist/lib/${out}.cjs` },
+  };
+}
+
+const pkgExports = pkg.exports ?? {};
+for (const { subpath, out } of LIB_ENTRIES) {
+  const want = JSON.stringify(exportsEntry(out));
+  if (JSON.stringify(pkgExports[subpath]) !== want) {
+    throw new Error(`package.json: exports[${JSON.stringify(subpath)}] must be ${want} (scripts/build.mjs LIB_ENTRIES)`);
+  }
+}
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
@@ -31,17 +57,37 @@ await Promise.all([
   }),
   build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.cjs'), format: 'cjs' }),
   // keepNames: users see the classes' own names (`Mmap`, not esbuild's `_Mmap`) in stack traces and logs.
-  build({ ...common, ...cjsMeta, keepNames: true, entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/lib/index.cjs'), format: 'cjs' }),
+  ...LIB_ENTRIES.map(({ source, out }) =>
+    build({ ...common, ...cjsMeta, keepNames: true, entryPoints: [join(root, source)], outfile: join(root, `dist/lib/${out}.cjs`), format: 'cjs' }),
+  ),
 ]);
 
 // The ES module entry re-exports the CommonJS build instead of being a second bundle: one copy of the
 // library per process however it is loaded, so one MmapError class (instanceof works across
 // `import` and `require`), one count of live maps and one SIGBUS guard state.
-const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist/lib/index.cjs'))).sort();
-writeFileSync(
-  join(root, 'dist/lib/index.mjs'),
-  `// The library's ES module entry: the CommonJS build (./index.cjs), re-exported by name.\nimport lib from './index.cjs';\nexport const { ${names.join(', ')} } = lib;\n`,
-);
+for (const { out } of LIB_ENTRIES) {
+  const names = Object.keys(createRequire(import.meta.url)(join(root, `dist/lib/${out}.cjs`))).sort();
+  writeFileSync(
+    join(root, `dist/lib/${out}.mjs`),
+    `// The library's ES module entry: the CommonJS build (./${out}.cjs), re-exported by name.\nimport lib from './${out}.cjs';\nexport const { ${names.join(', ')} } = lib;\n`,
+  );
+}
 
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
-writeFileSync(join(root, 'dist/lib/index.d.ts'), "export * from './types/index.js';\n");
+// Declarations per condition. The package is not "type": "module", so a .d.ts is read as CommonJS
+// everywhere: served to `import`, it let TypeScript accept `import mmapx from 'mmapx'` (the default
+// of a CommonJS module), which the ES module entry above does not have. A .d.mts is an ES module:
+// named exports only, as at run time. The .d.cts and .d.ts describe the CommonJS bundle, which
+// esbuild marks `__esModule`: declared, that marker is what tells TypeScript (esModuleInterop) not
+// to make up a default import there either; at run time it would be undefined.
+for (const { source, out } of LIB_ENTRIES) {
+  const types = `./types/${source.replace(/^src\//, '').replace(/\.ts$/, '.js')}`;
+  if (!existsSync(join(root, 'dist/lib', types.replace(/\.js$/, '.d.ts')))) {
+    throw new Error(`no declarations for ${source}: add it to tsconfig.lib.json's include`);
+  }
+  const esm = `export * from '${types}';\n`;
+  const cjs = `${esm}export declare const __esModule: true;\n`;
+  writeFileSync(join(root, `dist/lib/${out}.d.mts`), esm);
+  writeFileSync(join(root, `dist/lib/${out}.d.cts`), cjs);
+  writeFileSync(join(root, `dist/lib/${out}.d.ts`), cjs);
+}
