@@ -98,8 +98,9 @@ export class MmapOptions {
    * it (memmap2 ignores it there): a file on hugetlbfs is mapped with huge pages by itself.
    */
   huge(pageBits?: number): this {
-    if (pageBits !== undefined && (typeof pageBits !== 'number' || !Number.isInteger(pageBits) || pageBits < 12 || pageBits > 63)) {
-      throw invalid('pageBits', 'the log2 of a huge page size, an integer from 12 to 63 (21: 2 MiB)', pageBits);
+    // Huge pages run from 64 KiB (arm64) to 16 GiB (ppc64); 2^40 leaves room and keeps sizes exact.
+    if (pageBits !== undefined && (typeof pageBits !== 'number' || !Number.isInteger(pageBits) || pageBits < 13 || pageBits > 40)) {
+      throw invalid('pageBits', 'the log2 of a huge page size, an integer from 13 to 40 (21: 2 MiB)', pageBits);
     }
     this.#huge = pageBits ?? 0;
     return this;
