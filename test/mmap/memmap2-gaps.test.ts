@@ -130,6 +130,22 @@ describe('remap', () => {
     expect(readFileSync(file).equals(expected)).toBe(true);
   });
 
+  it('a_failed_remap_leaves_the_map_and_its_view_as_they_were', () => {
+    const out = survive(
+      `import { MmapMut } from $LIB;
+       const m = MmapMut.mapAnon(4096);
+       const v = m.bytes;
+       v[0] = 7;
+       let e; try { m.remap(2 ** 52, { mayMove: true }); } catch (err) { e = err; }   // 4 PiB: more than the address space
+       const kept = [m.isMapped, m.bytes === v, v[0]];
+       const n = m.remap(8192, { mayMove: true });
+       console.log(JSON.stringify({ code: e.code, syscall: e.syscall, kept, moved: [n.bytes[0], v[0]] }));`,
+    );
+    const r = JSON.parse(out);
+    expect(['ENOMEM', 'EINVAL']).toContain(r.code); // past the address space: EINVAL on x86-64, ENOMEM elsewhere
+    expect(r).toMatchObject({ syscall: 'mremap', kept: [true, true, 7], moved: [7, 0] });
+  });
+
   it('growth_past_the_end_of_the_file_or_without_an_open_descriptor_is_refused_and_the_map_kept', () => {
     const { file, content } = pagesFile('short.bin', 1);
     const out = survive(
