@@ -142,7 +142,7 @@ describe('remap', () => {
        console.log(JSON.stringify({ code: e.code, syscall: e.syscall, kept, moved: [n.bytes[0], v[0]] }));`,
     );
     const r = JSON.parse(out);
-    expect(['ENOMEM', 'EINVAL']).toContain(r.code); // past the address space: EINVAL on x86-64, ENOMEM elsewhere
+    expect(['ENOMEM', 'EINVAL']).toContain(r.code); // larger than the address space: EINVAL here (beyond TASK_SIZE), ENOMEM from other checks
     expect(r).toMatchObject({ syscall: 'mremap', kept: [true, true, 7], moved: [7, 0] });
   });
 
