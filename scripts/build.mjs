@@ -1,12 +1,43 @@
 // Build: one CommonJS bundle for the CLI (fast start, koffi kept external because it finds its
 // native module with a dynamic require), the library as a CJS bundle with an ESM entry over it, and
-// its .d.ts.
+// its declarations: one file per export condition (.d.mts for `import`, .d.cts for `require`), so
+// that the types describe what each condition loads at run time.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cjsMeta, common, root } from './esbuild-options.mjs';
+import { cjsMeta, common, pkg, root } from './esbuild-options.mjs';
+
+/**
+ * The library's entries: one per subpath export of package.json, each a namespace of the one
+ * library bundle `dist/lib/bundle.cjs` (src/lib.ts), so that all entries share one copy of the
+ * library: one MmapError class, one count of live maps, one SIGBUS guard state. Each gets
+ * `dist/lib/<out>.cjs` (its namespace of the bundle), `<out>.mjs` (ESM names over it), `<out>.d.cts`
+ * / `<out>.d.mts` (its declarations per condition) and `<out>.d.ts` (for resolvers that ignore
+ * `exports`). To add one: a line here, its namespace in src/lib.ts, its exports entry in
+ * package.json in the same shape (checked below), and its source in tsconfig.lib.json's `include`.
+ */
+const LIB_ENTRIES = [
+  { subpath: '.', source: 'src/index.ts', out: 'index', namespace: 'mmap' },
+  { subpath: './edit', source: 'src/edit/index.ts', out: 'edit', namespace: 'edit' },
+];
+
+/** What package.json's `exports` must say for an entry: each condition's types next to its code. */
+function exportsEntry(out) {
+  return {
+    import: { types: `./dist/lib/${out}.d.mts`, default: `./dist/lib/${out}.mjs` },
+    require: { types: `./dist/lib/${out}.d.cts`, default: `./dist/lib/${out}.cjs` },
+  };
+}
+
+const pkgExports = pkg.exports ?? {};
+for (const { subpath, out } of LIB_ENTRIES) {
+  const want = JSON.stringify(exportsEntry(out));
+  if (JSON.stringify(pkgExports[subpath]) !== want) {
+    throw new Error(`package.json: exports[${JSON.stringify(subpath)}] must be ${want} (scripts/build.mjs LIB_ENTRIES)`);
+  }
+}
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
@@ -34,29 +65,46 @@ await Promise.all([
   build({ ...common, ...cjsMeta, keepNames: true, entryPoints: [join(root, 'src/lib.ts')], outfile: join(root, 'dist/lib/bundle.cjs'), format: 'cjs' }),
 ]);
 
-// The package's entries over the one library bundle (see src/lib.ts): `mmapx` is its `mmap`
-// namespace, `mmapx/edit` its `edit` namespace.
-const ENTRIES = [
-  { name: 'index', namespace: 'mmap', types: './types/index.js' },
-  { name: 'edit', namespace: 'edit', types: './types/edit/index.js' },
-];
-for (const e of ENTRIES) {
+// Each entry's CommonJS module: the names of its namespace of the bundle, as getters, marked
+// `__esModule` as esbuild marks a bundle's exports (so no default import is made up for it).
+for (const { out, namespace } of LIB_ENTRIES) {
   writeFileSync(
-    join(root, `dist/lib/${e.name}.cjs`),
-    `'use strict';\n// The library's ${e.name === 'index' ? 'main' : e.name} entry: the ${e.namespace} part of the one bundle.\nmodule.exports = require('./bundle.cjs').${e.namespace};\n`,
+    join(root, `dist/lib/${out}.cjs`),
+    `'use strict';
+// The library's entry ${JSON.stringify(out)}: the ${namespace} namespace of the one bundle (./bundle.cjs).
+const ns = require('./bundle.cjs').${namespace};
+Object.defineProperty(exports, '__esModule', { value: true });
+for (const name of Object.keys(ns)) Object.defineProperty(exports, name, { enumerable: true, get: () => ns[name] });
+`,
   );
 }
 
-// The ES module entries re-export the CommonJS build instead of being a second bundle: one copy of
-// the library per process however it is loaded, so one MmapError class (instanceof works across
+// The ES module entries re-export the CommonJS build instead of being a second bundle: one copy of the
+// library per process however it is loaded, so one MmapError class (instanceof works across
 // `import` and `require`), one count of live maps and one SIGBUS guard state.
-for (const e of ENTRIES) {
-  const names = Object.keys(createRequire(import.meta.url)(join(root, `dist/lib/${e.name}.cjs`))).sort();
+for (const { out } of LIB_ENTRIES) {
+  const names = Object.keys(createRequire(import.meta.url)(join(root, `dist/lib/${out}.cjs`))).sort();
   writeFileSync(
-    join(root, `dist/lib/${e.name}.mjs`),
-    `// The library's ES module entry: the CommonJS build (./${e.name}.cjs), re-exported by name.\nimport lib from './${e.name}.cjs';\nexport const { ${names.join(', ')} } = lib;\n`,
+    join(root, `dist/lib/${out}.mjs`),
+    `// The library's ES module entry: the CommonJS build (./${out}.cjs), re-exported by name.\nimport lib from './${out}.cjs';\nexport const { ${names.join(', ')} } = lib;\n`,
   );
 }
 
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
-for (const e of ENTRIES) writeFileSync(join(root, `dist/lib/${e.name}.d.ts`), `export * from '${e.types}';\n`);
+// Declarations per condition. The package is not "type": "module", so a .d.ts is read as CommonJS
+// everywhere: served to `import`, it let TypeScript accept `import mmapx from 'mmapx'` (the default
+// of a CommonJS module), which the ES module entry above does not have. A .d.mts is an ES module:
+// named exports only, as at run time. The .d.cts and .d.ts describe the CommonJS bundle, which
+// esbuild marks `__esModule`: declared, that marker is what tells TypeScript (esModuleInterop) not
+// to make up a default import there either; at run time it would be undefined.
+for (const { source, out } of LIB_ENTRIES) {
+  const types = `./types/${source.replace(/^src\//, '').replace(/\.ts$/, '.js')}`;
+  if (!existsSync(join(root, 'dist/lib', types.replace(/\.js$/, '.d.ts')))) {
+    throw new Error(`no declarations for ${source}: add it to tsconfig.lib.json's include`);
+  }
+  const esm = `export * from '${types}';\n`;
+  const cjs = `${esm}export declare const __esModule: true;\n`;
+  writeFileSync(join(root, `dist/lib/${out}.d.mts`), esm);
+  writeFileSync(join(root, `dist/lib/${out}.d.cts`), cjs);
+  writeFileSync(join(root, `dist/lib/${out}.d.ts`), cjs);
+}

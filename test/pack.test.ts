@@ -30,9 +30,13 @@ describe('npm package', () => {
     expect(list).toContain('package/dist/lib/index.mjs');
     expect(list).toContain('package/dist/lib/index.cjs');
     expect(list).toContain('package/dist/lib/index.d.ts');
+    expect(list).toContain('package/dist/lib/index.d.mts');
+    expect(list).toContain('package/dist/lib/index.d.cts');
     expect(list).toContain('package/dist/lib/edit.cjs');
     expect(list).toContain('package/dist/lib/edit.mjs');
     expect(list).toContain('package/dist/lib/edit.d.ts');
+    expect(list).toContain('package/dist/lib/edit.d.mts');
+    expect(list).toContain('package/dist/lib/edit.d.cts');
     expect(list).toContain('package/LICENSE');
     expect(list).toContain('package/README.md');
     expect(list.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
@@ -141,7 +145,72 @@ describe('npm package', () => {
     );
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
-  });
+  }, 120_000); // tsc on a loaded machine takes tens of seconds
+
+  // "Are the types wrong": each export condition's declarations must describe what that condition
+  // loads. Consumers that use the named exports type-check and run; a default import, which neither
+  // entry has at run time, is refused by tsc as it fails in node. Checked under moduleResolution
+  // nodenext (as an ES module and as a CommonJS consumer) and bundler, then run with node.
+  it('the_declarations_of_each_condition_match_what_it_loads_under_nodenext_and_bundler', () => {
+    const dir = join(consumer, 'conditions');
+    // Bundler resolution's sources and their output are ES modules ("type": "module" folders).
+    for (const sub of ['bundler', 'out/bundler']) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      writeFileSync(join(dir, sub, 'package.json'), JSON.stringify({ type: 'module' }));
+    }
+    const named = (from: string) => `${from}
+      const m: MmapMut = new MmapOptionsClass().len(3).mapAnon();
+      m.bytes.set([7, 8, 9]);
+      const err: unknown = (() => { try { Mmap.map(-1); } catch (e) { return e; } })();
+      console.log(m.length, m.bytes[1], err instanceof MmapError, (err as MmapError).code, typeof ns.windows);`;
+    const files: Record<string, string> = {
+      'esm.mts': named(`import { Mmap, MmapError, MmapMut, MmapOptions as MmapOptionsClass } from 'mmapx';
+        import * as ns from 'mmapx';`),
+      'cjs.cts': named(`import { Mmap, MmapError, MmapMut, MmapOptions as MmapOptionsClass } from 'mmapx';
+        import ns = require('mmapx');`),
+      'esm-default.mts': `import mmapx from 'mmapx';\nconsole.log(typeof mmapx.Mmap);`,
+      'cjs-default.cts': `import mmapx from 'mmapx';\nconsole.log(typeof mmapx.Mmap);`,
+      'bundler/use.ts': named(`import { Mmap, MmapError, MmapMut, MmapOptions as MmapOptionsClass } from 'mmapx';
+        import * as ns from 'mmapx';`),
+      'bundler/default.ts': `import mmapx from 'mmapx';\nconsole.log(typeof mmapx.Mmap);`,
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const tsc = (args: string[], names: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        // skipLibCheck: the declarations themselves are checked by the test above; here only what
+        // each consumer may import counts (and checking @types/node twice more is most of the cost).
+        [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--esModuleInterop', '--skipLibCheck', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', 'out', ...args, ...names],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      // One "file(line,col): error TSnnnn" per diagnostic; the JavaScript is emitted all the same.
+      return [...(r.stdout + r.stderr).matchAll(/^(\S+)\(\d+,\d+\): error (TS\d+)/gm)].map((d) => `${d[1]} ${d[2]}`);
+    };
+    const run = (file: string) => spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
+
+    // nodenext: an .mts is an ES module, a .cts a CommonJS one; each resolves its own condition.
+    expect(tsc(['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['esm.mts', 'cjs.cts', 'esm-default.mts', 'cjs-default.cts'])).toEqual([
+      'cjs-default.cts TS1192',
+      'esm-default.mts TS1192',
+    ]);
+    for (const file of ['out/esm.mjs', 'out/cjs.cjs']) {
+      const r = run(file);
+      expect(r.stderr, file).toBe('');
+      expect(r.stdout, file).toBe('3 8 true ERR_INVALID_ARG function\n');
+    }
+    // What tsc refused fails at run time too: no default export in either entry.
+    expect(run('out/esm-default.mjs').stderr).toMatch(/SyntaxError: .*does not provide an export named 'default'/);
+    expect(run('out/cjs-default.cjs').stderr).toMatch(/TypeError: Cannot read properties of undefined \(reading 'Mmap'\)/);
+
+    // bundler: the `import` condition's declarations, for code a bundler (or node) then runs as ESM.
+    expect(tsc(['--module', 'esnext', '--moduleResolution', 'bundler', '--rootDir', '.'], ['bundler/use.ts', 'bundler/default.ts'])).toEqual([
+      'bundler/default.ts TS1192',
+    ]);
+    const r = run('out/bundler/use.js');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('3 8 true ERR_INVALID_ARG function\n');
+    expect(run('out/bundler/default.js').stderr).toMatch(/SyntaxError: .*does not provide an export named 'default'/);
+  }, 120_000);
 
   // npx with nothing installed: the tarball's CLI, run from an empty folder. One line per command.
   const NPX_CASES: [args: string[], check: (r: { stdout: string; stderr: string }, dir: string) => void][] = [

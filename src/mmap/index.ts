@@ -2,6 +2,7 @@
 export type { ReadonlyUint8Array } from './bytes.js';
 export { MmapError, type MmapErrorCode } from './errors.js';
 export { type ByteRange, type FileLike, Mmap, MmapMut, MmapNone, MmapOptions, type Size } from './mmap.js';
+export { MmapRaw, type RemapOptions } from './mmap.js';
 export {
   type Advice,
   type CacheStat,

@@ -4,7 +4,7 @@ import { fstatSync } from 'node:fs';
 import { choiceArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
-import { type Advice, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
+import { type Advice, type FileIdentity, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
@@ -12,6 +12,16 @@ export type FileLike = number | { readonly fd: number; readonly path?: string | 
 
 /** A byte count or offset. bigint is exact beyond 2^53. */
 export type Size = number | bigint;
+
+/** How {@link Mmap.remap} (and the other maps' `remap`) may resize a map, after memmap2's `RemapOptions`. */
+export interface RemapOptions {
+  /**
+   * Allow the map to move to another address when it cannot be resized where it is (MREMAP_MAYMOVE).
+   * Default false: resized in place or not at all (ENOMEM). A map whose `bytes` were viewed can only
+   * be resized by moving, and needs it.
+   */
+  mayMove?: boolean;
+}
 
 /** A part of a mapping, relative to its first byte. */
 export interface ByteRange {
@@ -33,12 +43,17 @@ export function statFd(fd: number, path: string | undefined) {
 
 /** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
 function mappableSize(fd: number, path: string | undefined): bigint | undefined {
+  return mappableFile(fd, path).size;
+}
+
+/** {@link mappableSize}, with the file's identity (for `remap`); devices have neither. */
+function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; identity: FileIdentity | undefined } {
   const st = statFd(fd, path);
   if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
   if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
   if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
-  if (st.isCharacterDevice() || st.isBlockDevice()) return undefined;
-  return st.size;
+  if (st.isCharacterDevice() || st.isBlockDevice()) return { size: undefined, identity: undefined };
+  return { size: st.size, identity: { dev: st.dev, ino: st.ino } };
 }
 
 /**
@@ -55,6 +70,7 @@ export class MmapOptions {
   #offset = 0n;
   #len: bigint | undefined;
   #populate = false;
+  #huge: number | undefined;
 
   /** File offset of the first mapped byte. Any value: the map starts at the page below it. */
   offset(n: Size): this {
@@ -74,9 +90,28 @@ export class MmapOptions {
     return this;
   }
 
+  /**
+   * Anonymous maps only (`mapAnon`): back the memory with huge pages (MAP_HUGETLB), of 2^`pageBits`
+   * bytes (21: 2 MiB, 30: 1 GiB on x86-64), or of the system's default size when omitted. The map
+   * is made in whole huge pages. Linux hands out only huge pages reserved beforehand (vm.nr_hugepages,
+   * /sys/kernel/mm/hugepages): without them `mapAnon` fails with ENOMEM, saying so. File maps refuse
+   * it (memmap2 ignores it there): a file on hugetlbfs is mapped with huge pages by itself.
+   */
+  huge(pageBits?: number): this {
+    // Huge pages run from 64 KiB (arm64) to 16 GiB (ppc64); 2^40 leaves room and keeps sizes exact.
+    if (pageBits !== undefined && (typeof pageBits !== 'number' || !Number.isInteger(pageBits) || pageBits < 13 || pageBits > 40)) {
+      throw invalid('pageBits', 'the log2 of a huge page size, an integer from 13 to 40 (21: 2 MiB)', pageBits);
+    }
+    this.#huge = pageBits ?? 0;
+    return this;
+  }
+
   #request(file: FileLike, prot: Protection, shared: boolean, writeback = false) {
     const { fd, path } = fileArg(file);
-    const size = mappableSize(fd, path);
+    if (this.#huge !== undefined) {
+      throw new MmapError('ERR_INVALID_ARG', 'huge() applies to anonymous maps (mapAnon); a file on hugetlbfs is mapped with huge pages by itself', { path });
+    }
+    const { size, identity } = mappableFile(fd, path);
     const offset = this.#offset;
     let len = this.#len;
     if (size !== undefined) {
@@ -108,6 +143,7 @@ export class MmapOptions {
       populate: this.#populate,
       writeback,
       path,
+      identity,
     });
   }
 
@@ -136,10 +172,23 @@ export class MmapOptions {
     return new Mmap(this.#request(file, 'r', false));
   }
 
-  /** Anonymous private zero-filled memory of `len` bytes (0 if unset). */
+  /** Anonymous private zero-filled memory of `len` bytes (0 if unset); see {@link huge}. */
   mapAnon(): MmapMut {
     const length = safeSizeArg(this.#len ?? 0n, 'len');
-    return new MmapMut(Mapping.map({ fd: -1, offset: 0n, length, prot: 'rw', shared: false, populate: this.#populate }));
+    return new MmapMut(Mapping.map({ fd: -1, offset: 0n, length, prot: 'rw', shared: false, populate: this.#populate, huge: this.#huge }));
+  }
+
+  /**
+   * Writable shared map with no view: its `address` and `length`, for code that hands the memory
+   * to other FFI (memmap2's `map_raw`). Needs the file open read-write.
+   */
+  mapRaw(file: FileLike): MmapRaw {
+    return new MmapRaw(this.#request(file, 'rw', true, true));
+  }
+
+  /** Read-only shared map with no view (memmap2's `map_raw_read_only`); see {@link mapRaw}. */
+  mapRawReadOnly(file: FileLike): MmapRaw {
+    return new MmapRaw(this.#request(file, 'r', true));
   }
 }
 
@@ -249,6 +298,20 @@ abstract class MapBase implements Disposable {
   }
 }
 
+/**
+ * mremap(2): `m` resized to `newLength` bytes from the same file offset; `m` is retired (its old
+ * `bytes` view, if any, is cut off as after `unmap()`). The `remap` of every kind of map.
+ */
+function remapped(m: Mapping, newLength: Size, options: RemapOptions | undefined): Mapping {
+  const length = safeSizeArg(newLength, 'newLength', m.path);
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw invalid('options', 'an object { mayMove? }', options, m.path);
+  }
+  const mayMove = options?.mayMove ?? false;
+  if (typeof mayMove !== 'boolean') throw invalid('options.mayMove', 'a boolean', mayMove, m.path);
+  return m.remap(length, mayMove);
+}
+
 /** A range argument, checked: the whole map when absent. (Whether it lies inside the map, Mapping checks.) */
 function rangeOf(m: Mapping, range: ByteRange | undefined): { offset: number; length: number } {
   if (range === undefined) return { offset: 0, length: m.length };
@@ -287,6 +350,17 @@ export class Mmap extends MapBase {
     return new Mmap(this.m.protect('r'));
   }
 
+  /**
+   * mremap(2): this map resized to `newLength` bytes from the same file offset, as a new object;
+   * this one is retired (its `bytes` view, if taken, is cut off as after {@link unmap}). Resized in
+   * place unless `options.mayMove` lets it move; a map whose bytes were viewed must move. A file
+   * map cannot grow past the end of the file (ERR_OUT_OF_RANGE): grow the file first, and keep a
+   * descriptor of it open. Linux only.
+   */
+  remap(newLength: Size, options?: RemapOptions): Mmap {
+    return new Mmap(remapped(this.m, newLength, options));
+  }
+
   /** Makes the pages inaccessible (PROT_NONE). Retires this object. */
   makeNone(): MmapNone {
     return new MmapNone(this.m.protect('none'));
@@ -305,9 +379,22 @@ export class MmapMut extends MapBase {
     return new MmapOptions().len(len).mapAnon();
   }
 
-  /** The mapped bytes, zero-copy and writable. */
+  /**
+   * The mapped bytes, zero-copy and writable.
+   *
+   * Workers: this memory cannot be handed to a Worker. Transferring `bytes.buffer` in postMessage
+   * throws DataCloneError on Node.js 22 and later, and sends a copy on Node.js 20 (the map keeps its
+   * bytes; what the worker writes goes to its copy). To share a file map, map the same file range in
+   * the worker (post the path, or the descriptor number: descriptors belong to the process): shared
+   * maps of one file see each other's writes. For memory that is not a file, use a SharedArrayBuffer.
+   */
   get bytes(): Uint8Array {
     return this.m.view();
+  }
+
+  /** Resizes the map (mremap); see {@link RemapOptions}. Retires this object. */
+  remap(newLength: Size, options?: RemapOptions): MmapMut {
+    return new MmapMut(remapped(this.m, newLength, options));
   }
 
   /**
@@ -375,5 +462,60 @@ export class MmapNone extends MapBase {
 
   makeExec(): Mmap {
     return new Mmap(this.m.protect('rx'));
+  }
+
+  /** Resizes the map (mremap); see {@link RemapOptions}. Retires this object. */
+  remap(newLength: Size, options?: RemapOptions): MmapNone {
+    return new MmapNone(remapped(this.m, newLength, options));
+  }
+}
+
+/**
+ * A map that hands out no view, after memmap2's `MmapRaw`: its {@link address} and `length` are for
+ * code that passes the memory to other FFI (a C library through koffi, a native addon). Made by
+ * {@link MmapOptions.mapRaw} (read-write) or {@link MmapOptions.mapRawReadOnly}.
+ *
+ * The caller's duty: the address is valid only while this object is mapped. `unmap()`, `remap()`
+ * and garbage collection of this object (keep a reference while foreign code holds the address)
+ * unmap it at once, and foreign code that touches it afterwards crashes the process (SIGSEGV):
+ * mmapx cannot cut off memory it never handed out as a view. Reads past the end of a file that
+ * shrank are absorbed by the SIGBUS guard as for other maps (see `fault()`).
+ */
+export class MmapRaw extends MapBase {
+  /** Maps the whole file read-write, shared, with no view (memmap2's `MmapRaw::map_raw`). */
+  static mapRaw(file: FileLike): MmapRaw {
+    return new MmapOptions().mapRaw(file);
+  }
+
+  /** The address of the first mapped byte (which need not be page-aligned: see `offset`). */
+  get address(): bigint {
+    return this.m.address();
+  }
+
+  /** msync(MS_SYNC) of the whole map; as {@link MmapMut.flush}. */
+  flush(): void {
+    this.m.flush(0, this.m.length, false);
+  }
+
+  /** As {@link MmapMut.flushAsync}. */
+  flushAsync(): void {
+    this.m.flush(0, this.m.length, true);
+  }
+
+  /** As {@link MmapMut.flushRange}. */
+  flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = rangeOf(this.m, { offset, length });
+    return this.m.flush(r.offset, r.length, false);
+  }
+
+  /** As {@link MmapMut.flushAsyncRange}. */
+  flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = rangeOf(this.m, { offset, length });
+    return this.m.flush(r.offset, r.length, true);
+  }
+
+  /** Resizes the map (mremap); see {@link RemapOptions}. Retires this object: read `address` again. */
+  remap(newLength: Size, options?: RemapOptions): MmapRaw {
+    return new MmapRaw(remapped(this.m, newLength, options));
   }
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
-import { Mmap, MmapError, MmapMut, MmapNone, MmapOptions } from '../../src/index.js';
+import { Mmap, MmapError, MmapMut, MmapNone, MmapOptions, MmapRaw } from '../../src/index.js';
 import { LIB, requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -18,6 +18,7 @@ let fd = -1;
 let ro: Mmap;
 let rw: MmapMut;
 let none: MmapNone;
+let raw: MmapRaw;
 
 beforeAll(() => {
   writeFileSync(path, CONTENT);
@@ -25,16 +26,18 @@ beforeAll(() => {
   ro = Mmap.map({ fd, path });
   rw = MmapMut.mapMut({ fd, path });
   none = Mmap.map({ fd, path }).makeNone();
+  raw = MmapRaw.mapRaw({ fd, path });
 });
 afterAll(() => {
   ro.unmap();
   rw.unmap();
   none.unmap();
+  raw.unmap();
   closeSync(fd);
 });
 
 /** What a parameter takes; each kind has its own list of wrong values. */
-type Kind = 'file' | 'fd' | 'size' | 'offset' | 'range' | 'advice' | 'lockKind' | 'access' | 'windowOptions' | 'mapping';
+type Kind = 'file' | 'fd' | 'size' | 'offset' | 'range' | 'advice' | 'lockKind' | 'access' | 'windowOptions' | 'mapping' | 'remapOptions' | 'pageBits';
 
 const good = (): Record<Kind, unknown> => ({
   file: { fd, path },
@@ -47,6 +50,8 @@ const good = (): Record<Kind, unknown> => ({
   access: 'read',
   windowOptions: {},
   mapping: undefined,
+  remapOptions: {},
+  pageBits: 21,
 });
 
 /** Wrong values per kind; a file given with a path must name it in the error. */
@@ -61,9 +66,11 @@ const BAD: Record<Kind, unknown[]> = {
   access: ['bogus', 'write', 1, null],
   windowOptions: [null, 5, 'x', { windowSize: 0 }, { windowSize: -4096 }, { windowSize: 1.5 }, { windowSize: '4096' }, { overlap: -1 }, { overlap: 1.5 }, { overlap: 2 ** 30 }, { offset: -1 }, { offset: 2n ** 64n }, { length: 'all' }, { length: -1 }, { populate: 'yes' }],
   mapping: [{}, null, undefined, 5, { view: () => new Uint8Array(1) }],
+  remapOptions: [null, 5, 'x', [], { mayMove: 1 }, { mayMove: 'yes' }],
+  pageBits: [0, 11, 64, 1.5, -21, '21', null, 21n],
 };
 
-type Target = 'module' | 'options' | 'ro' | 'rw' | 'none';
+type Target = 'module' | 'options' | 'ro' | 'rw' | 'none' | 'raw';
 interface Row {
   target: Target;
   params: Kind[];
@@ -86,6 +93,27 @@ const SIGNATURES: Record<string, Row> = {
   'Mmap.map': { target: 'module', params: ['file'] },
   'MmapMut.mapMut': { target: 'module', params: ['file'] },
   'MmapMut.mapAnon': { target: 'module', params: ['size'] },
+  'MmapRaw.mapRaw': { target: 'module', params: ['file'] },
+  'new MmapRaw': { target: 'module', params: ['mapping'] },
+  'MmapOptions#huge': { target: 'options', params: ['pageBits'] },
+  'MmapOptions#mapRaw': { target: 'options', params: ['file'] },
+  'MmapOptions#mapRawReadOnly': { target: 'options', params: ['file'] },
+  'Mmap#remap': { target: 'ro', params: ['size', 'remapOptions'] },
+  'MmapMut#remap': { target: 'rw', params: ['size', 'remapOptions'] },
+  'MmapNone#remap': { target: 'none', params: ['size', 'remapOptions'] },
+  'MmapRaw#advise': { target: 'raw', params: ['advice', 'range'] },
+  'MmapRaw#lock': { target: 'raw', params: ['range'] },
+  'MmapRaw#unlock': { target: 'raw', params: ['range'] },
+  'MmapRaw#assertIntact': { target: 'raw', params: ['access'] },
+  'MmapRaw#residency': { target: 'raw', params: [] },
+  'MmapRaw#fault': { target: 'raw', params: [] },
+  'MmapRaw#addressRange': { target: 'raw', params: [] },
+  'MmapRaw#unmap': { target: 'raw', params: [] },
+  'MmapRaw#flush': { target: 'raw', params: [] },
+  'MmapRaw#flushAsync': { target: 'raw', params: [] },
+  'MmapRaw#flushRange': { target: 'raw', params: ['size', 'size'] },
+  'MmapRaw#flushAsyncRange': { target: 'raw', params: ['size', 'size'] },
+  'MmapRaw#remap': { target: 'raw', params: ['size', 'remapOptions'] },
   'new Mmap': { target: 'module', params: ['mapping'] },
   'new MmapMut': { target: 'module', params: ['mapping'] },
   'new MmapNone': { target: 'module', params: ['mapping'] },
@@ -181,7 +209,7 @@ function call(name: string, target: Target, args: unknown[]): unknown {
   }
   if (name.includes('#')) {
     const fn = name.split('#')[1] as string;
-    const self = { options: new MmapOptions(), ro, rw, none, module: undefined }[target] as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const self = { options: new MmapOptions(), ro, rw, none, raw, module: undefined }[target] as unknown as Record<string, (...a: unknown[]) => unknown>;
     return self[fn]!(...args);
   }
   return (mod[name] as (...a: unknown[]) => unknown)(...args);

@@ -39,6 +39,10 @@ export interface PlatformConstants {
   readonly MAP_NORESERVE: number;
   /** 0 where the OS has no such flag. */
   readonly MAP_POPULATE: number;
+  /** Anonymous huge-page maps: MAP_HUGETLB, and the page size as log2 in the bits at MAP_HUGE_SHIFT (masked by MAP_HUGE_MASK). 0 where absent. */
+  readonly MAP_HUGETLB: number;
+  readonly MAP_HUGE_SHIFT: number;
+  readonly MAP_HUGE_MASK: number;
   readonly MS_ASYNC: number;
   readonly MS_INVALIDATE: number;
   readonly MS_SYNC: number;
@@ -78,6 +82,9 @@ const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {
   MAP_ANONYMOUS: 0x20,
   MAP_NORESERVE: 0x4000,
   MAP_POPULATE: 0x8000,
+  MAP_HUGETLB: 0x40000,
+  MAP_HUGE_SHIFT: 26,
+  MAP_HUGE_MASK: 0x3f,
   MS_ASYNC: 1,
   MS_INVALIDATE: 2,
   MS_SYNC: 4,
@@ -134,6 +141,9 @@ export const DARWIN: PlatformConstants = {
   MAP_ANONYMOUS: 0x1000,
   MAP_NORESERVE: 0x0040,
   MAP_POPULATE: 0,
+  MAP_HUGETLB: 0,
+  MAP_HUGE_SHIFT: 0,
+  MAP_HUGE_MASK: 0,
   MS_ASYNC: 0x0001,
   MS_INVALIDATE: 0x0002,
   MS_SYNC: 0x0010,

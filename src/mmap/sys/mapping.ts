@@ -1,6 +1,8 @@
 // The one owner of raw addresses. Every mapping goes through `Mapping.map` (one wrapper around
-// mmap(2)), every protection change through `Mapping#protect`, and every retirement through
-// `retire`. Addresses never leave this file except as diagnostic numbers (`addressRange`).
+// mmap(2)), every protection change through `Mapping#protect`, every resize through
+// `Mapping#remap`, and every retirement through `retire`. Addresses never leave this file except as
+// diagnostic numbers (`addressRange`) and through `address()`, which serves `MmapRaw` (a map that
+// hands no view out, made for code that passes the address to other FFI).
 //
 // Views. koffi's ArrayBuffers over mapped memory cannot be detached, and touching one after munmap
 // kills the process with SIGSEGV. So once a view has been handed out, its address range stays
@@ -50,10 +52,20 @@ export interface MapRequest {
   /** MAP_SHARED (writes reach the file) or MAP_PRIVATE (copy-on-write). */
   shared: boolean;
   populate?: boolean;
+  /** Anonymous maps only: huge pages (MAP_HUGETLB) of 2^bits bytes, 0 for the system's default size. */
+  huge?: number;
   /** Keep a private duplicate of `fd` so that asynchronous flushes can start writeback. */
   writeback?: boolean;
+  /** Which file `fd` was (fstat's dev and ino), so that `remap` can check a later descriptor is still it; absent for devices. */
+  identity?: FileIdentity;
   /** For error messages only. */
   path?: string;
+}
+
+/** A regular file, as fstat(2) identifies it. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
 }
 
 /** Page-cache counters of a file range from cachestat(2), in pages. */
@@ -84,6 +96,8 @@ interface Resource {
   addr: Address;
   /** Bytes mapped, a whole number of pages. */
   mapLen: number;
+  /** The page size of this mapping: the system's, or the huge page size. */
+  unit: number;
   ownerAlive: boolean;
   viewAlive: boolean;
   freed: boolean;
@@ -252,6 +266,44 @@ function memlockHint(): string {
   return 'the locked-memory limit (RLIMIT_MEMLOCK, see ulimit -l) refused it';
 }
 
+/** The system's default huge page size (Hugepagesize in /proc/meminfo), read once; undefined where there is none. */
+let defaultHugePage: number | null | undefined;
+
+function systemHugePage(): number | undefined {
+  if (defaultHugePage === undefined) {
+    defaultHugePage = null;
+    try {
+      const kib = /^Hugepagesize:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1];
+      if (kib !== undefined) defaultHugePage = Number(kib) * 1024;
+    } catch {
+      // no procfs: unknown
+    }
+  }
+  return defaultHugePage ?? undefined;
+}
+
+/** mmap flags and page size for huge pages of 2^bits bytes (0: the system's default size). */
+function hugePage(bits: number): { flags: number; size: number } {
+  const c = constants();
+  if (c.MAP_HUGETLB === 0) throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `huge pages (MAP_HUGETLB) are not available on ${process.platform}`);
+  const size = bits === 0 ? systemHugePage() : 2 ** bits;
+  if (size === undefined) {
+    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'this system reports no huge page size (no Hugepagesize in /proc/meminfo): huge pages are not available');
+  }
+  return { flags: c.MAP_HUGETLB | ((bits & c.MAP_HUGE_MASK) << c.MAP_HUGE_SHIFT), size };
+}
+
+/** Why a huge-page map was refused, in words: usually no huge pages are reserved. */
+function hugePageHint(code: string, size: number): string | undefined {
+  const kib = size / 1024;
+  const where = `/sys/kernel/mm/hugepages/hugepages-${kib}kB/nr_hugepages`;
+  if (code === 'ENOMEM') {
+    return `no free huge pages of ${kib} KiB: the system has to reserve them first (vm.nr_hugepages, or ${where}); or map without huge()`;
+  }
+  if (code === 'EINVAL') return `huge pages of ${kib} KiB are not supported here (the sizes available are listed in /sys/kernel/mm/hugepages)`;
+  return undefined;
+}
+
 /** A live mapping. Exposes `length` bytes starting `delta` bytes into the page-aligned mapping. */
 export class Mapping {
   readonly #res: Resource;
@@ -264,6 +316,7 @@ export class Mapping {
   readonly #path: string | undefined;
   /** The descriptor the map was made from (-1 for anonymous maps); for error messages only. */
   readonly #source: number;
+  readonly #identity: FileIdentity | undefined;
   #view: Uint8Array | undefined;
   #retired = false;
 
@@ -276,6 +329,7 @@ export class Mapping {
     shared: boolean,
     path: string | undefined,
     source: number,
+    identity: FileIdentity | undefined,
   ) {
     this.#res = res;
     this.#delta = delta;
@@ -285,6 +339,7 @@ export class Mapping {
     this.#shared = shared;
     this.#path = path;
     this.#source = source;
+    this.#identity = identity;
     registry.register(this, { res, kind: 'owner' }, this);
   }
 
@@ -298,19 +353,23 @@ export class Mapping {
     const lc = libc();
     const page = pageSize();
     const delta = req.fd < 0 ? 0 : Number(req.offset % BigInt(page));
+    const huge = req.huge !== undefined && req.fd < 0 ? hugePage(req.huge) : undefined;
+    // Huge-page maps are made, resized and unmapped in whole huge pages.
+    const unit = huge?.size ?? page;
     // mmap(2) rejects a zero length with EINVAL. Like memmap2 we then map one page anyway: an empty
     // file or range gets a real mapping that is never touched, and files that cannot be mapped at
     // all (procfs, FIFOs, directories) still fail here, with the kernel's own error.
-    const mapLen = roundUp(Math.max(req.length + delta, 1), page);
+    const mapLen = roundUp(Math.max(req.length + delta, 1), unit);
     reserveRange(req.path);
     let flags = req.shared ? c.MAP_SHARED : c.MAP_PRIVATE;
     if (req.fd < 0) flags |= c.MAP_ANONYMOUS;
     if (req.populate) flags |= c.MAP_POPULATE;
+    if (huge) flags |= huge.flags;
     const addr = lc.mmap(null, mapLen, protBits(req.prot), flags, req.fd, req.offset - BigInt(delta));
     if (addr === MAP_FAILED) {
       const err = lc.errno();
       const e = sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length) });
-      const hint = protectionHint('mmap', e.code, req.prot, req.shared, req.fd >= 0);
+      const hint = huge ? hugePageHint(e.code, huge.size) : protectionHint('mmap', e.code, req.prot, req.shared, req.fd >= 0);
       throw hint ? sysError('mmap', err, { path: req.path, offset: req.offset, length: BigInt(req.length), hint }) : e;
     }
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
@@ -329,8 +388,8 @@ export class Mapping {
     }
     // INVARIANT: a file range is guarded from before any view of it exists until it is unmapped or replaced.
     const slot = req.fd >= 0 ? guardRange(addr, mapLen, protBits(req.prot)) : -1;
-    const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, fd, slot, fault: undefined };
-    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd);
+    const res: Resource = { addr, mapLen, unit, ownerAlive: true, viewAlive: false, freed: false, fd, slot, fault: undefined };
+    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, req.fd < 0 ? undefined : req.identity);
   }
 
   get length(): number {
@@ -592,7 +651,7 @@ export class Mapping {
       const slot = res.slot;
       res.slot = -1;
       this.#placeholder(res);
-      next = { addr: moved, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
+      next = { addr: moved, mapLen: res.mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
       moveGuardedRange(slot, moved, res.mapLen, bits);
       res.fd = -1;
       res.ownerAlive = false;
@@ -600,7 +659,126 @@ export class Mapping {
     this.#retired = true;
     this.#view = undefined;
     registry.unregister(this);
-    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source);
+    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source, this.#identity);
+  }
+
+  /** The address of the first exposed byte, for a map that hands it to other FFI (`MmapRaw`). */
+  address(): Address {
+    return this.#live('address').addr + BigInt(this.#delta);
+  }
+
+  /**
+   * The mapped file's size now, read through a descriptor that still refers to it (the map's own
+   * duplicate, or the one it was made from if that is still open on the same file); undefined for
+   * anonymous maps and devices, null when no such descriptor is open any more.
+   */
+  #fileSizeNow(res: Resource): bigint | undefined | null {
+    if (this.#fileOffset < 0n || this.#identity === undefined) return undefined;
+    for (const fd of [res.fd, this.#source]) {
+      if (fd < 0) continue;
+      try {
+        const st = fstatSync(fd, { bigint: true });
+        if (st.dev === this.#identity.dev && st.ino === this.#identity.ino) return st.size;
+      } catch {
+        // closed: try the next one
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A mapping of `length` bytes from the same start (mremap(2)); this one is retired. With no view
+   * handed out the pages are resized where they are, or moved when `mayMove` allows and the
+   * addresses after them are taken. Once a view exists its range must stay mapped until the view
+   * is collected, so the pages move (MREMAP_DONTUNMAP) and are resized at their new address, and the
+   * old range gets the inert placeholder: that needs `mayMove`. A file map never grows past the
+   * file's end. On failure this mapping stays as it was.
+   */
+  remap(length: number, mayMove: boolean): Mapping {
+    const res = this.#live('remap');
+    if (this.fault()) throw faultedRangeError('remap', this.#path);
+    const c = constants();
+    const lc = libc();
+    if (c.MREMAP_MAYMOVE === undefined || c.MREMAP_DONTUNMAP === undefined || c.MREMAP_FIXED === undefined) {
+      throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `remap needs mremap(2), which ${process.platform} does not have`);
+    }
+    if (length > this.#length) {
+      const size = this.#fileSizeNow(res);
+      if (size === null) {
+        throw new MmapError('ERR_INVALID_ARG', `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.#source}): keep the file open to grow its map`, { path: this.#path });
+      }
+      if (size !== undefined && this.#fileOffset + BigInt(length) > size) {
+        throw new MmapError('ERR_OUT_OF_RANGE', `remap: range offset ${this.#fileOffset} length ${length} ends past the end of the file (size ${size})`, {
+          path: this.#path,
+          offset: this.#fileOffset,
+          length: BigInt(length),
+        });
+      }
+    }
+    const mapLen = roundUp(Math.max(length + this.#delta, 1), res.unit);
+    const bits = protBits(this.#prot);
+    const hint = mayMove ? undefined : 'the addresses after the map are taken: allow the map to move with { mayMove: true }';
+    let next: Resource;
+    if (!res.viewAlive) {
+      const addr = mapLen === res.mapLen ? res.addr : lc.mremap(res.addr, res.mapLen, mapLen, mayMove ? c.MREMAP_MAYMOVE : 0, null);
+      if (addr === MAP_FAILED) throw this.#remapError(lc.errno(), length, hint);
+      next = { ...res, addr, mapLen };
+      moveGuardedRange(next.slot, addr, mapLen, bits);
+      // Ownership of the range, of the descriptor and of the guard slot moves to `next`.
+      res.ownerAlive = false;
+      res.freed = true;
+      res.fd = -1;
+      res.slot = -1;
+    } else {
+      if (!mayMove) {
+        throw new MmapError(
+          'ERR_INVALID_ARG',
+          "remap: this map's bytes were viewed, and a view's memory stays mapped until the view is collected, so the map can only be resized by moving it: pass { mayMove: true } (the old view is then cut off, as after unmap())",
+          { path: this.#path },
+        );
+      }
+      reserveRange(this.#path);
+      const moved = lc.mremap(res.addr, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_DONTUNMAP, null);
+      if (moved === MAP_FAILED) {
+        throw this.#remapError(lc.errno(), length, 'resizing a mapping whose bytes were viewed needs Linux >= 5.13 (MREMAP_DONTUNMAP)');
+      }
+      // INVARIANT: the pages now live at `moved`; [addr, addr+mapLen) is still mapped but empty.
+      counted(1);
+      const resized = mapLen === res.mapLen ? moved : lc.mremap(moved, res.mapLen, mapLen, c.MREMAP_MAYMOVE, null);
+      if (resized === MAP_FAILED) {
+        const err = lc.errno();
+        // Put the pages back where the old view expects them (replacing the empty range).
+        if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
+          if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
+          this.#placeholder(res);
+          this.#retired = true;
+        } else {
+          counted(-1); // moved back over the old range: one range again
+        }
+        throw this.#remapError(err, length, undefined);
+      }
+      // The guard slot follows the pages to their new address; the placeholder needs none.
+      const slot = res.slot;
+      res.slot = -1;
+      this.#placeholder(res);
+      next = { addr: resized, mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
+      moveGuardedRange(slot, resized, mapLen, bits);
+      res.fd = -1;
+      res.ownerAlive = false;
+    }
+    this.#retired = true;
+    this.#view = undefined;
+    registry.unregister(this);
+    return new Mapping(next, this.#delta, length, this.#fileOffset, this.#prot, this.#shared, this.#path, this.#source, this.#identity);
+  }
+
+  #remapError(errno: number, length: number, hint: string | undefined): MmapError {
+    const probe = sysError('mremap', errno);
+    return sysError('mremap', errno, {
+      path: this.#path,
+      length: BigInt(length),
+      hint: probe.code === 'ENOMEM' ? (hint ?? 'not enough memory or address space for the mapping') : undefined,
+    });
   }
 
   #protectError(errno: number, prot: Protection): MmapError {
