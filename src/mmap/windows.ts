@@ -57,8 +57,9 @@ const OPTIONS = ['offset', 'length', 'windowSize', 'overlap', 'populate'] as con
  * @throws MmapError at the call: `ERR_INVALID_ARG` / `ERR_OUT_OF_RANGE` for bad arguments (an
  * unknown option too) and a range ending past 2^63-1; the errno for a descriptor that is not open
  * (EBADF) or names something that cannot be mapped (ENODEV for a FIFO or socket, EISDIR), as
- * `map()` does; `ERR_INVALID_ARG` for a device without `length`. While scanning: ranges past the
- * end, and `ERR_TRUNCATED` when the file shrank under the scan (naming the offset).
+ * `map()` does; `ERR_INVALID_ARG` for a device without `length`; `ERR_OUT_OF_RANGE` for a range
+ * past the end of the file. While scanning: `ERR_TRUNCATED` when the file shrank under the scan
+ * (naming the offset).
  */
 export function windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
   // Checked here, at the call, not when the generator first runs.
@@ -83,10 +84,22 @@ export function windows(file: FileLike, options: WindowOptions = {}): Generator<
   }
   // What the descriptor is, now: not open (EBADF) or not mappable fails here, as map() does.
   const before = mappableStat(fd, path);
-  if ((before.isCharacterDevice() || before.isBlockDevice()) && length === undefined) {
-    throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give length', { path });
+  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
+  const device = before.isCharacterDevice() || before.isBlockDevice();
+  if (device && length === undefined) throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give length', { path });
+  const size = device ? start + (length ?? 0n) : before.size;
+  if (start > size) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`, { path, offset: start, length });
   }
-  return scan(file, fd, path, before, start, length, win, BigInt(overlap), opts.populate !== false);
+  const scanned = length === undefined ? size - start : length;
+  if (scanned > size - start) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${scanned} ends past the end of the file (size ${size})`, {
+      path,
+      offset: start,
+      length: scanned,
+    });
+  }
+  return scan(file, fd, path, before, device, start, scanned, win, BigInt(overlap), opts.populate !== false);
 }
 
 function* scan(
@@ -94,26 +107,13 @@ function* scan(
   fd: number,
   path: string | undefined,
   before: BigIntStats,
+  device: boolean,
   start: bigint,
-  requested: bigint | undefined,
+  length: bigint,
   win: bigint,
   overlap: bigint,
   populate: boolean,
 ): Generator<Window, void, undefined> {
-  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
-  const device = before.isCharacterDevice() || before.isBlockDevice();
-  const size = device ? start + (requested ?? 0n) : before.size;
-  if (start > size) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`, { path, offset: start, length: requested });
-  }
-  const length = requested === undefined ? size - start : requested;
-  if (length > size - start) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${length} ends past the end of the file (size ${size})`, {
-      path,
-      offset: start,
-      length,
-    });
-  }
   const page = BigInt(pageSize());
   const end = start + length;
   // `boundary` walks the non-overlapping window edges; each window reaches back `overlap` bytes.

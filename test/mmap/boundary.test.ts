@@ -190,6 +190,9 @@ describe('offsets and range ends past 2^63-1 are refused, never wrapped (item 2)
       const e = caught(() => windows({ fd, path: p }, { offset: 2n ** 62n, length: 2n ** 62n }));
       expect([e.code, e.offset, e.length, e.path]).toEqual(['ERR_OUT_OF_RANGE', 2n ** 62n, 2n ** 62n, p]);
       expect(e.message).toContain('ends past 9223372036854775807, the largest file offset (2^63-1)');
+      // Past the end of the file: refused when windows() is called, before any window.
+      expect(caught(() => windows(fd, { offset: 2n })).code).toBe('ERR_OUT_OF_RANGE');
+      expect(caught(() => windows(fd, { offset: 0, length: 2 })).code).toBe('ERR_OUT_OF_RANGE');
       // A file's range: past its end, whichever check comes first.
       expect(caught(() => new MmapOptions().offset(2n ** 63n - 1n).len(2).map(fd)).code).toBe('ERR_OUT_OF_RANGE');
       expect(caught(() => cachestat(fd, 1n, 2n ** 63n - 1n)).code).toBe('ERR_OUT_OF_RANGE');
