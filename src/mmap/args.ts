@@ -71,6 +71,22 @@ export function sizeArg(value: unknown, what: string, path?: string, max = MAX_O
   return BigInt(value);
 }
 
+/**
+ * A range of a file, `length` bytes at `offset` (both checked by {@link sizeArg}): its end must be a
+ * file offset too, at most 2^63-1. Without this check an end past it would wrap (a device accepts
+ * such offsets, and a 64-bit sum in the kernel overflows).
+ */
+export function endArg(offset: bigint, length: bigint, path?: string, what = 'range'): bigint {
+  if (length > MAX_OFFSET - offset) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `${what} offset ${offset} length ${length} ends past ${MAX_OFFSET}, the largest file offset (2^63-1)`, {
+      path,
+      offset,
+      length,
+    });
+  }
+  return offset + length;
+}
+
 /** A byte count or offset that must also fit a JS number exactly. */
 export function safeSizeArg(value: unknown, what: string, path?: string): number {
   return Number(sizeArg(value, what, path, BigInt(Number.MAX_SAFE_INTEGER)));
@@ -82,9 +98,15 @@ export function choiceArg<T extends string>(value: unknown, what: string, choice
   throw invalid(what, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value, path);
 }
 
-/** A plain object of options, or undefined. */
-export function optionsArg(value: unknown, what = 'options'): Record<string, unknown> {
+/** A plain object of options, or undefined; with `known`, a key not among them (a typo) is refused. */
+export function optionsArg(value: unknown, what = 'options', known?: readonly string[], path?: string): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(what, 'an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(what, 'an object', value, path);
+  if (known) {
+    const unknown = Object.keys(value).find((key) => !known.includes(key));
+    if (unknown !== undefined) {
+      throw new MmapError('ERR_INVALID_ARG', `${what} has no option ${shown(unknown)} (known: ${known.join(', ')})`, { path });
+    }
+  }
   return value as Record<string, unknown>;
 }

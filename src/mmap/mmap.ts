@@ -1,10 +1,10 @@
 // memmap2's API in TypeScript: MmapOptions chooses flags, Mmap / MmapMut own one mapping each.
 // All system calls go through sys/Mapping; this layer checks ranges and picks the protection.
 import { fstatSync } from 'node:fs';
-import { choiceArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
+import { choiceArg, endArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
-import { type Advice, type FileIdentity, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
+import { ADVICE, type Advice, type FileIdentity, type MapFault, Mapping, type Protection, type Residency, UNCHECKED_ADVICE, type UncheckedAdvice } from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
@@ -41,6 +41,18 @@ export function statFd(fd: number, path: string | undefined) {
   }
 }
 
+/**
+ * fstat(2) of a descriptor that is to be mapped, or an error for things that cannot be mapped
+ * (directories; FIFOs and sockets are ENODEV, as mmap(2) says). One check for `map()` and `windows()`.
+ */
+export function mappableStat(fd: number, path: string | undefined) {
+  const st = statFd(fd, path);
+  if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
+  if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
+  if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
+  return st;
+}
+
 /** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
 function mappableSize(fd: number, path: string | undefined): bigint | undefined {
   return mappableFile(fd, path).size;
@@ -48,10 +60,7 @@ function mappableSize(fd: number, path: string | undefined): bigint | undefined 
 
 /** {@link mappableSize}, with the file's identity (for `remap`); devices have neither. */
 function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; identity: FileIdentity | undefined } {
-  const st = statFd(fd, path);
-  if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
-  if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
-  if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
+  const st = mappableStat(fd, path);
   if (st.isCharacterDevice() || st.isBlockDevice()) return { size: undefined, identity: undefined };
   return { size: st.size, identity: { dev: st.dev, ino: st.ino } };
 }
@@ -134,6 +143,8 @@ export class MmapOptions {
     } else if (len === undefined) {
       throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give len', { path });
     }
+    // A device takes any offset; the range must still end at a file offset (no wrap past 2^63-1).
+    endArg(offset, len, path);
     return Mapping.map({
       fd,
       offset,
@@ -232,9 +243,47 @@ abstract class MapBase implements Disposable {
     return this.m.protection;
   }
 
-  /** madvise(2) for the whole map or a range of it (widened to whole pages). `dontneed`, `free` and `remove` may discard data of private maps. */
+  /**
+   * madvise(2) for the whole map or a range of it (widened to whole pages): a hint about how the
+   * pages will be used, which never changes what the bytes read. Advice that can discard data
+   * (`dontneed`, `free`, `remove`) is refused here with `ERR_INVALID_ARG`: see {@link uncheckedAdvise}.
+   * Which advice this kernel accepts: `supportedAdvice()`.
+   * @throws MmapError `ERR_INVALID_ARG` for a name that is not an {@link Advice}; `ERR_OUT_OF_RANGE`
+   *   for a range outside the map; the errno of madvise(2) (EINVAL: the kernel lacks that advice).
+   */
   advise(advice: Advice, range?: ByteRange): void {
-    if (typeof advice !== 'string') throw invalid('advice', "a name such as 'willneed'", advice, this.m.path);
+    const path = this.m.path;
+    if (typeof advice === 'string' && (UNCHECKED_ADVICE as readonly string[]).includes(advice)) {
+      throw new MmapError(
+        'ERR_INVALID_ARG',
+        `advise('${advice}') is refused: that advice can discard the map's data (${DISCARDS[advice as UncheckedAdvice]}); call uncheckedAdvise('${advice}') if that is what you mean`,
+        { path },
+      );
+    }
+    choiceArg(advice, 'advice', ADVICE, path);
+    const { offset, length } = rangeOf(this.m, range);
+    this.m.advise(advice, offset, length);
+  }
+
+  /**
+   * madvise(2) with advice that can change or destroy the map's contents (after memmap2's
+   * `unchecked_advise`), for the whole map or a range (widened to whole pages):
+   * - `dontneed`: drops the pages; a private map (`mapCopy`, `mapAnon`) loses what was written to
+   *   it and reads the file's bytes (or zeros) again; a shared map reads the file again.
+   * - `free`: a private anonymous map's pages may be dropped whenever the kernel likes, and then read
+   *   as zeros (EINVAL on file maps).
+   * - `remove`: frees the pages and the file's storage behind them (punches a hole): the file's bytes
+   *   read back as zeros, for every process, even through a read-only map of a descriptor opened
+   *   for writing.
+   * What was read from the bytes before stays valid; what they hold afterwards is the kernel's.
+   * @throws MmapError `ERR_INVALID_ARG` for any other name (use {@link advise} for hints); as `advise`.
+   */
+  uncheckedAdvise(advice: UncheckedAdvice, range?: ByteRange): void {
+    const path = this.m.path;
+    if (typeof advice === 'string' && (ADVICE as readonly string[]).includes(advice)) {
+      throw new MmapError('ERR_INVALID_ARG', `uncheckedAdvise('${advice}'): that advice keeps the data; call advise('${advice}')`, { path });
+    }
+    choiceArg(advice, 'advice', UNCHECKED_ADVICE, path);
     const { offset, length } = rangeOf(this.m, range);
     this.m.advise(advice, offset, length);
   }
@@ -311,6 +360,13 @@ function remapped(m: Mapping, newLength: Size, options: RemapOptions | undefined
   if (typeof mayMove !== 'boolean') throw invalid('options.mayMove', 'a boolean', mayMove, m.path);
   return m.remap(length, mayMove);
 }
+
+/** What each destructive advice does to the data, for the refusal of `advise`. */
+const DISCARDS: Readonly<Record<UncheckedAdvice, string>> = {
+  dontneed: 'a private map loses what was written to it',
+  free: 'a private map may read zeros where it was written',
+  remove: "it punches a hole in the file: the file's bytes read back as zeros",
+};
 
 /** A range argument, checked: the whole map when absent. (Whether it lies inside the map, Mapping checks.) */
 function rangeOf(m: Mapping, range: ByteRange | undefined): { offset: number; length: number } {

@@ -1,8 +1,10 @@
 // Scanning a file of any size with flat memory: map a bounded window, hand it out, unmap it, move on.
-import { fileArg, invalid, optionsArg, safeSizeArg, sizeArg } from './args.js';
+import { constants as bufferConstants } from 'node:buffer';
+import type { BigIntStats } from 'node:fs';
+import { endArg, fileArg, invalid, optionsArg, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError } from './errors.js';
-import { type FileLike, MmapOptions, type Size, statFd } from './mmap.js';
+import { type FileLike, MmapOptions, type Size, mappableStat, statFd } from './mmap.js';
 import { pageSize } from './sys/index.js';
 import { shrankError } from './truncation.js';
 
@@ -24,10 +26,14 @@ export interface Window {
 export interface WindowOptions {
   /** First file offset to scan (default 0). */
   offset?: Size;
-  /** Bytes to scan (default: to the end of the file). Past the end is an error. */
+  /** Bytes to scan (default: to the end of the file; required for a device). Past the end is an error. */
   length?: Size;
-  /** Bytes per window, at least 1, rounded up to whole pages (default 16 MiB); a window is at most this plus `overlap`. */
-  windowSize?: number;
+  /**
+   * Bytes per window, at least 1, rounded up to whole pages (default 16 MiB); a window is at most
+   * this plus `overlap`. A larger size than one view can have is capped, not refused: a window is
+   * at most `buffer.constants.MAX_LENGTH` bytes (4 GiB on Node.js 20), overlap included.
+   */
+  windowSize?: Size;
   /** Bytes each window repeats from the end of the previous one, for matches that straddle windows. */
   overlap?: number;
   /** Pre-fault each window (MAP_POPULATE); default true, since a scan reads every byte. */
@@ -35,6 +41,8 @@ export interface WindowOptions {
 }
 
 export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
+
+const OPTIONS = ['offset', 'length', 'windowSize', 'overlap', 'populate'] as const;
 
 /**
  * Walks `[offset, offset+length)` of a file in read-only windows, mapping one at a time and unmapping
@@ -46,54 +54,66 @@ export const DEFAULT_WINDOW_SIZE = 16 * 1024 * 1024;
  * and after the last one the size once more: a window that found pages past the new end (which then
  * read as zeros, see `sigbusGuard()`) ends the scan with an error instead of a SIGBUS. Output made
  * from that window must be discarded.
- * @throws MmapError for ranges past the end and for files that cannot be mapped; `ERR_TRUNCATED`
- * when the file shrank under the scan (naming the offset).
+ * @throws MmapError at the call: `ERR_INVALID_ARG` / `ERR_OUT_OF_RANGE` for bad arguments (an
+ * unknown option too) and a range ending past 2^63-1; the errno for a descriptor that is not open
+ * (EBADF) or names something that cannot be mapped (ENODEV for a FIFO or socket, EISDIR), as
+ * `map()` does; `ERR_INVALID_ARG` for a device without `length`; `ERR_OUT_OF_RANGE` for a range
+ * past the end of the file. While scanning: `ERR_TRUNCATED` when the file shrank under the scan
+ * (naming the offset).
  */
 export function windows(file: FileLike, options: WindowOptions = {}): Generator<Window, void, undefined> {
   // Checked here, at the call, not when the generator first runs.
   const { fd, path } = fileArg(file);
-  const opts = optionsArg(options);
+  const opts = optionsArg(options, 'options', OPTIONS, path);
   const start = opts.offset === undefined ? 0n : sizeArg(opts.offset, 'offset', path);
   const length = opts.length === undefined ? undefined : sizeArg(opts.length, 'length', path);
-  const windowSize = opts.windowSize === undefined ? DEFAULT_WINDOW_SIZE : safeSizeArg(opts.windowSize, 'windowSize', path);
-  if (windowSize < 1) throw new MmapError('ERR_OUT_OF_RANGE', `windowSize must be at least 1 (got ${windowSize})`, { path });
+  if (length !== undefined) endArg(start, length, path);
+  const windowSize = opts.windowSize === undefined ? BigInt(DEFAULT_WINDOW_SIZE) : sizeArg(opts.windowSize, 'windowSize', path);
+  if (windowSize < 1n) throw new MmapError('ERR_OUT_OF_RANGE', `windowSize must be at least 1 (got ${windowSize})`, { path });
   const overlap = opts.overlap === undefined ? 0 : safeSizeArg(opts.overlap, 'overlap', path);
   if (opts.populate !== undefined && typeof opts.populate !== 'boolean') throw invalid('populate', 'a boolean', opts.populate, path);
   const page = BigInt(pageSize());
-  const win = ((BigInt(windowSize) + page - 1n) / page) * page;
+  // A window is one view: at most MAX_LENGTH bytes with the overlap, in whole pages.
+  const most = ((BigInt(bufferConstants.MAX_LENGTH) - BigInt(overlap)) / page) * page;
+  const rounded = ((windowSize + page - 1n) / page) * page;
+  const win = rounded < most ? rounded : most;
   if (BigInt(overlap) >= win) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `overlap ${overlap} must be smaller than the window (${win} bytes: windowSize ${windowSize} rounded up to whole pages)`, {
+    throw new MmapError('ERR_OUT_OF_RANGE', `overlap ${overlap} must be smaller than the window (${win} bytes: windowSize ${windowSize} rounded up to whole pages${win < rounded ? ', capped so that a window fits one view' : ''})`, {
       path,
     });
   }
-  return scan(file, fd, path, start, length, win, BigInt(overlap), opts.populate !== false);
+  // What the descriptor is, now: not open (EBADF) or not mappable fails here, as map() does.
+  const before = mappableStat(fd, path);
+  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
+  const device = before.isCharacterDevice() || before.isBlockDevice();
+  if (device && length === undefined) throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give length', { path });
+  const size = device ? start + (length ?? 0n) : before.size;
+  if (start > size) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`, { path, offset: start, length });
+  }
+  const scanned = length === undefined ? size - start : length;
+  if (scanned > size - start) {
+    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${scanned} ends past the end of the file (size ${size})`, {
+      path,
+      offset: start,
+      length: scanned,
+    });
+  }
+  return scan(file, fd, path, before, device, start, scanned, win, BigInt(overlap), opts.populate !== false);
 }
 
 function* scan(
   file: FileLike,
   fd: number,
   path: string | undefined,
+  before: BigIntStats,
+  device: boolean,
   start: bigint,
-  requested: bigint | undefined,
+  length: bigint,
   win: bigint,
   overlap: bigint,
   populate: boolean,
 ): Generator<Window, void, undefined> {
-  const before = statFd(fd, path);
-  // A device has no size fstat can tell: a given length is taken as is, and not re-checked.
-  const device = (before.isCharacterDevice() || before.isBlockDevice()) && requested !== undefined;
-  const size = device ? start + (requested ?? 0n) : before.size;
-  if (start > size) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `offset ${start} is outside the file (size ${size})`, { path, offset: start, length: requested });
-  }
-  const length = requested === undefined ? size - start : requested;
-  if (length > size - start) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${start} length ${length} ends past the end of the file (size ${size})`, {
-      path,
-      offset: start,
-      length,
-    });
-  }
   const page = BigInt(pageSize());
   const end = start + length;
   // `boundary` walks the non-overlapping window edges; each window reaches back `overlap` bytes.

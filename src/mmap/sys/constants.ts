@@ -2,15 +2,16 @@
 // <asm-generic/unistd.h>); Linux x86-64 and arm64 use the generic values. An OS or CPU that is not
 // listed gets a clear "unsupported" error from `platformConstants`, never a guessed constant.
 
-/** madvise(2) advice names accepted by `advise()`. Destructive ones are marked in the docs of `advise`. */
+/**
+ * madvise(2) advice that `advise()` takes: hints about how the pages will be used, which never
+ * change what the map's bytes read (after memmap2's `Advice`). Which ones this kernel accepts:
+ * `supportedAdvice()`.
+ */
 export type Advice =
   | 'normal'
   | 'random'
   | 'sequential'
   | 'willneed'
-  | 'dontneed'
-  | 'free'
-  | 'remove'
   | 'dontfork'
   | 'dofork'
   | 'mergeable'
@@ -23,6 +24,41 @@ export type Advice =
   | 'pageout'
   | 'populate_read'
   | 'populate_write';
+
+/**
+ * madvise(2) advice that can change or destroy the map's contents, taken only by
+ * `uncheckedAdvise()` (after memmap2's `UncheckedAdvice`):
+ * - `dontneed`: drops the pages; a private map (`mapCopy`, `mapAnon`) loses what was written to it
+ *   (it reads the file's bytes, or zeros, again); a shared map reads the file again.
+ * - `free`: lets the kernel drop the pages of a private anonymous map whenever it likes; what was
+ *   written may read back as zeros (EINVAL on file maps).
+ * - `remove`: frees the pages and the storage behind them (punches a hole in the file): the file's
+ *   bytes read back as zeros, for every process. Needs a shared map of a descriptor open for writing.
+ */
+export type UncheckedAdvice = 'dontneed' | 'free' | 'remove';
+
+/** The names of {@link Advice}, in a list. */
+export const ADVICE: readonly Advice[] = [
+  'normal',
+  'random',
+  'sequential',
+  'willneed',
+  'dontfork',
+  'dofork',
+  'mergeable',
+  'unmergeable',
+  'hugepage',
+  'nohugepage',
+  'dontdump',
+  'dodump',
+  'cold',
+  'pageout',
+  'populate_read',
+  'populate_write',
+];
+
+/** The names of {@link UncheckedAdvice}, in a list. */
+export const UNCHECKED_ADVICE: readonly UncheckedAdvice[] = ['dontneed', 'free', 'remove'];
 
 export interface PlatformConstants {
   readonly os: 'linux' | 'darwin';
@@ -67,7 +103,7 @@ export interface PlatformConstants {
   readonly SYS_cachestat: number | undefined;
   /** ioctl(2) request for a terminal's size (struct winsize). */
   readonly TIOCGWINSZ: number;
-  readonly advice: Readonly<Partial<Record<Advice, number>>>;
+  readonly advice: Readonly<Partial<Record<Advice | UncheckedAdvice, number>>>;
 }
 
 const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {

@@ -1,9 +1,9 @@
 // The platform layer's surface. Nothing outside sys/ imports koffi or sees a raw address.
-export type { Advice, PlatformConstants } from './constants.js';
-export { DARWIN, LINUX, platformConstants } from './constants.js';
+export type { Advice, PlatformConstants, UncheckedAdvice } from './constants.js';
+export { ADVICE, DARWIN, LINUX, UNCHECKED_ADVICE, platformConstants } from './constants.js';
 export { constants, pageSize } from './libc.js';
 export type { CacheStat, FileIdentity, MapFault, MapRequest, Protection, Residency } from './mapping.js';
-export { Mapping, cachestat, fdAccessMode, startWriteback } from './mapping.js';
+export { Mapping, cachestat, fdAccessMode, isAdviceSupported, startWriteback, supportedAdvice } from './mapping.js';
 export type { SigbusGuardStatus } from './sigbus.js';
 export { armSigbusGuard, sigbusGuard } from './sigbus.js';
 export type { LockKind, LockResult } from './flock.js';

@@ -6,6 +6,7 @@
 // nothing in the file: so a probe with lseek tells whether a size fits, and a binary search finds
 // the limit for the message. The descriptor's position is put back afterwards.
 import { fdArg, sizeArg } from '../args.js';
+import { sysError } from '../errors.js';
 import { libc } from './libc.js';
 
 /** Same values on Linux and macOS. */
@@ -13,6 +14,7 @@ const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const RLIMIT_FSIZE = 1;
 const EINVAL = 22;
+const EBADF = 9;
 /** The largest off_t; RLIM_INFINITY is at least this on every supported platform. */
 const OFF_MAX = (1n << 63n) - 1n;
 
@@ -31,7 +33,8 @@ export interface FileSizeLimit {
  * descriptor that cannot seek (a pipe, some pseudo files) has no filesystem limit here.
  *
  * @throws MmapError `ERR_INVALID_ARG` for a value that is no descriptor or size;
- *   `ERR_OUT_OF_RANGE` when `size` is negative or past 2^63-1 (no file can have it).
+ *   `ERR_OUT_OF_RANGE` when `size` is negative or past 2^63-1 (no file can have it); `EBADF` for a
+ *   descriptor that is not open.
  */
 export function fileSizeLimit(fdValue: number, sizeValue: bigint | number): FileSizeLimit | undefined {
   const fd = fdArg(fdValue);
@@ -53,7 +56,12 @@ export function fileSizeLimit(fdValue: number, sizeValue: bigint | number): File
 function largestSeekable(fd: number, size: bigint): bigint | undefined {
   const lc = libc();
   const position = lc.lseek(fd, 0n, SEEK_CUR);
-  if (position < 0n) return undefined;
+  if (position < 0n) {
+    const errno = lc.errno();
+    // Not open at all is the caller's mistake, not a file without a limit.
+    if (errno === EBADF) throw sysError('lseek', errno);
+    return undefined;
+  }
   try {
     // true: accepted; false: refused (past the limit); undefined: another error, so no answer.
     const fits = (offset: bigint): boolean | undefined => {

@@ -27,13 +27,13 @@
 // is read again only after as many calls as there was room left at the last reading. (Placeholders
 // next to each other merge into one kernel mapping, so a loop that unmaps maps whose views are still
 // alive is not refused; a loop that drops its maps is.)
-import { fstatSync, readFileSync } from 'node:fs';
+import { type Stats, fstatSync, readFileSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
-import { fdArg, sizeArg } from '../args.js';
+import { choiceArg, endArg, fdArg, sizeArg } from '../args.js';
 import { ReadOnlyBytes } from '../bytes.js';
 import { MmapError, sysError } from '../errors.js';
 import { lostWriteError } from '../truncation.js';
-import type { Advice } from './constants.js';
+import { ADVICE, type Advice, UNCHECKED_ADVICE, type UncheckedAdvice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
 import { type RangeFault, faultedRangeError, guardRange, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
@@ -541,16 +541,17 @@ export class Mapping {
     return synced;
   }
 
-  /** madvise(2) over the pages covering view bytes [offset, offset+length). */
-  advise(advice: Advice, offset: number, length: number): void {
+  /**
+   * madvise(2) over the pages covering view bytes [offset, offset+length). Which names are safe to
+   * give is decided by the caller (MapBase.advise / uncheckedAdvise); here only whether the
+   * platform has it.
+   */
+  advise(advice: Advice | UncheckedAdvice, offset: number, length: number): void {
     const res = this.#live('advise');
     this.#checkRange('advise', offset, length);
-    const table = constants().advice;
-    const value = typeof advice === 'string' && Object.hasOwn(table, advice) ? table[advice] : undefined;
+    const value = adviceValue(advice);
     if (value === undefined) {
-      throw new MmapError('ERR_INVALID_ARG', `advice ${typeof advice === 'string' ? `"${advice}"` : String(advice)} is not available on ${process.platform} (known: ${Object.keys(table).join(', ')})`, {
-        path: this.#path,
-      });
+      throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `advice '${advice}' is not available on ${process.platform}`, { path: this.#path });
     }
     const span = this.#pages(offset, length);
     const lc = libc();
@@ -814,6 +815,29 @@ export class Mapping {
   }
 }
 
+/** The platform's number for an advice name; undefined where it has none. */
+function adviceValue(advice: Advice | UncheckedAdvice): number | undefined {
+  const table = constants().advice;
+  return Object.hasOwn(table, advice) ? table[advice] : undefined;
+}
+
+/**
+ * Whether this kernel accepts `advice` (after memmap2's `Advice::is_supported`): madvise(2) of an
+ * empty range checks the advice and nothing else, so it answers without touching any memory.
+ * False for a name the platform has no number for.
+ * @throws MmapError `ERR_INVALID_ARG` for a name that is neither an {@link Advice} nor an {@link UncheckedAdvice}.
+ */
+export function isAdviceSupported(advice: Advice | UncheckedAdvice): boolean {
+  choiceArg(advice, 'advice', [...ADVICE, ...UNCHECKED_ADVICE]);
+  const value = adviceValue(advice);
+  return value !== undefined && libc().madvise(0n, 0, value) === 0;
+}
+
+/** The advice names this kernel accepts: those `advise()` takes, and those `uncheckedAdvise()` takes. */
+export function supportedAdvice(): { advise: Advice[]; uncheckedAdvise: UncheckedAdvice[] } {
+  return { advise: ADVICE.filter(isAdviceSupported), uncheckedAdvise: UNCHECKED_ADVICE.filter(isAdviceSupported) };
+}
+
 /**
  * Starts write-back of all of a file's dirty pages without waiting for it: sync_file_range(2) with
  * SYNC_FILE_RANGE_WRITE over the whole file. An fsync that follows then finds the data on its way;
@@ -844,16 +868,31 @@ export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
  * cachestat(2) (Linux >= 6.5) for a file range, in pages; `undefined` where the kernel or OS lacks it,
  * or refuses it (it answers only callers that could write the file).
  * A length of 0 means "to the end of the file".
+ * @throws MmapError `ERR_INVALID_ARG` / `ERR_OUT_OF_RANGE` for a bad descriptor value, offset or
+ *   length, or a range that ends past 2^63-1; `EBADF` for a closed descriptor; `ESPIPE` for a FIFO
+ *   or socket (no page cache: the kernel would answer zeros).
  */
-export function cachestat(fd: number, offset: bigint, length: bigint): CacheStat | undefined {
+export function cachestat(fd: number, offset: bigint | number, length: bigint | number): CacheStat | undefined {
   fdArg(fd);
-  offset = sizeArg(offset, 'offset');
-  length = sizeArg(length, 'length');
+  const from = sizeArg(offset, 'offset');
+  const count = sizeArg(length, 'length');
+  endArg(from, count);
+  let st: Stats;
+  try {
+    st = fstatSync(fd);
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).errno;
+    if (typeof errno !== 'number') throw err;
+    throw sysError('fstat', Math.abs(errno));
+  }
+  if (st.isFIFO() || st.isSocket()) {
+    throw new MmapError('ESPIPE', `cachestat: a ${st.isFIFO() ? 'FIFO' : 'socket'} has no page cache`, { offset: from, length: count });
+  }
   const c = constants();
   if (c.SYS_cachestat === undefined) return undefined;
   const lc = libc();
   const out = new BigUint64Array(5);
-  if (lc.cachestat(c.SYS_cachestat, fd, new BigUint64Array([offset, length]), out) !== 0) {
+  if (lc.cachestat(c.SYS_cachestat, fd, new BigUint64Array([from, count]), out) !== 0) {
     const err = sysError('cachestat', lc.errno());
     // Missing before Linux 6.5; refused (EPERM) for files the caller could not write, since 6.x.
     if (err.code === 'ENOSYS' || err.code === 'EOPNOTSUPP' || err.code === 'EPERM' || err.code === 'EACCES') return undefined;
