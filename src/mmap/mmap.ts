@@ -178,6 +178,18 @@ abstract class MapBase implements Disposable {
     return !this.m.retired;
   }
 
+  /**
+   * Whether the SIGBUS guard covers this map now, so that a truncation under it is absorbed and
+   * reported by {@link fault} instead of killing the process. False for anonymous maps (nothing to
+   * guard), after `unmap()`, where the guard is off (see `sigbusGuard().reason`), and for a file map
+   * made while every slot of the guard was taken (`sigbusGuard().unguarded` counts those): the guard
+   * has one slot per mapping the process may have (vm.max_map_count), so that takes maps made
+   * around the library's back, or more than a million.
+   */
+  get guarded(): boolean {
+    return this.m.guarded;
+  }
+
   /** Current protection: `r`, `rw`, `rx` or `none`. */
   get protection(): Protection {
     return this.m.protection;

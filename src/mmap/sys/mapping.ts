@@ -33,7 +33,7 @@ import { MmapError, sysError } from '../errors.js';
 import { lostWriteError } from '../truncation.js';
 import type { Advice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
-import { type RangeFault, faultedRangeError, guardRange, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
+import { type RangeFault, faultedRangeError, guardRange, maxMapCount, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
 /** Page protections a mapping can have. */
 export type Protection = 'none' | 'r' | 'rw' | 'rx';
@@ -141,13 +141,7 @@ function counted(delta: 1 | -1): void {
  */
 function budget(): { budget: number; limit: number } {
   if (rangeBudget === undefined) {
-    let limit = 65530;
-    try {
-      const n = Number.parseInt(readFileSync('/proc/sys/vm/max_map_count', 'latin1'), 10);
-      if (Number.isSafeInteger(n) && n > 0) limit = n;
-    } catch {
-      // not Linux, or no procfs: the default
-    }
+    const limit = maxMapCount();
     rangeBudget = { budget: Math.floor((limit * 3) / 4), limit };
   }
   return rangeBudget;
@@ -353,6 +347,11 @@ export class Mapping {
   /** The path given for error messages. */
   get path(): string | undefined {
     return this.#path;
+  }
+
+  /** Whether the SIGBUS guard covers the range now (see MapBase#guarded). */
+  get guarded(): boolean {
+    return this.#res.slot >= 0;
   }
 
   /** The descriptor the map was made from (-1 for anonymous maps); it may have been closed since. */
