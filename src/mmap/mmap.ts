@@ -4,7 +4,7 @@ import { fstatSync } from 'node:fs';
 import { choiceArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
-import { type Advice, type MapFault, Mapping, type Protection, type Residency } from './sys/index.js';
+import { type Advice, type MapFault, type MappedFile, Mapping, type Protection, type Residency } from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
@@ -31,14 +31,17 @@ export function statFd(fd: number, path: string | undefined) {
   }
 }
 
-/** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
-function mappableSize(fd: number, path: string | undefined): bigint | undefined {
+/**
+ * Size of what `fd` refers to (undefined for devices) and which file it is, or an error for things
+ * that cannot be mapped.
+ */
+function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; file: MappedFile } {
   const st = statFd(fd, path);
   if (st.isDirectory()) throw new MmapError('EISDIR', 'cannot map a directory', { path });
   if (st.isFIFO()) throw new MmapError('ENODEV', 'cannot map a FIFO', { path });
   if (st.isSocket()) throw new MmapError('ENODEV', 'cannot map a socket', { path });
-  if (st.isCharacterDevice() || st.isBlockDevice()) return undefined;
-  return st.size;
+  const kind = st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'file';
+  return { size: kind === 'file' ? st.size : undefined, file: { dev: st.dev, ino: st.ino, kind } };
 }
 
 /**
@@ -74,9 +77,9 @@ export class MmapOptions {
     return this;
   }
 
-  #request(file: FileLike, prot: Protection, shared: boolean, writeback = false) {
+  #request(file: FileLike, prot: Protection, shared: boolean) {
     const { fd, path } = fileArg(file);
-    const size = mappableSize(fd, path);
+    const { size, file: mapped } = mappableFile(fd, path);
     const offset = this.#offset;
     let len = this.#len;
     if (size !== undefined) {
@@ -106,7 +109,7 @@ export class MmapOptions {
       prot,
       shared,
       populate: this.#populate,
-      writeback,
+      file: mapped,
       path,
     });
   }
@@ -123,7 +126,7 @@ export class MmapOptions {
 
   /** Writable shared map: writes reach the file. Needs the file open read-write. */
   mapMut(file: FileLike): MmapMut {
-    return new MmapMut(this.#request(file, 'rw', true, true));
+    return new MmapMut(this.#request(file, 'rw', true));
   }
 
   /** Private copy-on-write map: writable, but writes never reach the file. */
@@ -237,7 +240,7 @@ abstract class MapBase implements Disposable {
   assertIntact(access: Access = 'read'): void {
     choiceArg(access, 'access', ['read', 'written'] as const, this.m.path);
     const f = this.m.fault();
-    if (f) throw faultError(this.m.sourceFd, this.m.path, f.offset, access);
+    if (f) throw faultError(this.m.fileFd(), this.m.path, f.offset, access, f.count);
   }
 
   /** For diagnostics: the page-aligned address range as /proc/self/maps shows it. */

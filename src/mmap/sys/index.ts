@@ -2,7 +2,7 @@
 export type { Advice, PlatformConstants } from './constants.js';
 export { DARWIN, LINUX, platformConstants } from './constants.js';
 export { constants, pageSize } from './libc.js';
-export type { CacheStat, MapFault, MapRequest, Protection, Residency } from './mapping.js';
+export type { CacheStat, MapFault, MappedFile, MapRequest, Protection, Residency } from './mapping.js';
 export { Mapping, cachestat, fdAccessMode, startWriteback } from './mapping.js';
 export type { SigbusGuardStatus } from './sigbus.js';
 export { armSigbusGuard, sigbusGuard } from './sigbus.js';
