@@ -38,7 +38,9 @@ export function filesystemFull(fd: number, path: string | undefined): boolean | 
 
 /**
  * ERR_TRUNCATED for an access at file offset `offset` that raised SIGBUS (absorbed by the guard: the
- * page read as zeros). The message names the offset and the file's size now.
+ * page read as zeros). The message names the offset and the file's size now. ENOSPC when the page
+ * lies inside the file and its filesystem is full (a page of a sparse file that found no free block
+ * faults the same way), naming the `count` of pages lost.
  */
 export function faultError(fd: number, path: string | undefined, offset: bigint, access: Access, count = 1): MmapError {
   const size = sizeNow(fd);
@@ -46,7 +48,9 @@ export function faultError(fd: number, path: string | undefined, offset: bigint,
   if ((size === undefined || size > offset) && filesystemFull(fd, path)) {
     return new MmapError(
       'ENOSPC',
-      `no space left on the filesystem for the pages ${access === 'written' ? 'written' : 'touched'} from offset ${hex(offset)} (${pages(count)}, SIGBUS): they were lost`,
+      access === 'written'
+        ? `no space left on the filesystem for the pages written from offset ${hex(offset)} (${pages(count)}, SIGBUS): what was written to them was lost`
+        : `no space left on the filesystem for the pages read from offset ${hex(offset)} (${pages(count)}, SIGBUS): they read as zeros`,
       details,
     );
   }
