@@ -149,8 +149,8 @@ export class MmapOptions {
 /**
  * What every mapping can do, whatever its protection.
  *
- * Release: a map holds kernel resources (an address range, and for `mapMut` a descriptor) until
- * `unmap()`. Call it when done, or declare the map with `using` (it is `Disposable`). A map dropped
+ * Release: a map holds kernel resources (an address range; never a file descriptor: the caller's
+ * may be closed at once) until `unmap()`. Call it when done, or declare the map with `using` (it is `Disposable`). A map dropped
  * without it is released only after garbage collection, between event-loop turns, so a synchronous
  * loop that drops its maps fails with ERR_TOO_MANY_MAPS once too many are alive.
  */
@@ -235,7 +235,10 @@ abstract class MapBase implements Disposable {
   /**
    * Throws if {@link fault} reports anything: call it after reading or writing the bytes, before
    * trusting what was read (or flushing what was written).
-   * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now.
+   * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now (a page inside
+   * the file that faulted names its causes: a full filesystem, a truncation and regrowth, an I/O
+   * error); `ENOSPC` when the page lies inside the file and its filesystem is full (a page of a
+   * sparse file written on a full disk), naming the offset and the count of pages lost.
    */
   assertIntact(access: Access = 'read'): void {
     choiceArg(access, 'access', ['read', 'written'] as const, this.m.path);
@@ -327,8 +330,10 @@ export class MmapMut extends MapBase {
 
   /**
    * msync(MS_SYNC) of the whole map: returns when the data is on disk.
-   * @throws MmapError `ERR_TRUNCATED` naming the file offset, before syncing anything, when the file
-   * shrank under the map (see {@link fault}): what was written past the new end was lost.
+   * @throws MmapError `ERR_TRUNCATED` naming the file offset and the count of pages lost, before
+   * syncing anything, when the file shrank under the map (see {@link fault}): what was written past
+   * the new end was lost. `ENOSPC` instead when the faulting pages lie inside the file and its
+   * filesystem is full: pages of a sparse file that found no free block, whose writes were lost too.
    */
   flush(): void {
     this.m.flush(0, this.m.length, false);
@@ -336,7 +341,11 @@ export class MmapMut extends MapBase {
 
   /**
    * Starts writing the whole map back without waiting. On Linux MS_ASYNC alone does nothing, so for
-   * file maps this also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on the mapped file range.
+   * maps of regular files and block devices this also calls sync_file_range(SYNC_FILE_RANGE_WRITE)
+   * on the mapped file range, through the descriptor the map was made from, if it is still open on
+   * that file (a map keeps none of its own). Otherwise (a character device, or a descriptor closed
+   * since) it is msync(MS_ASYNC) alone, and the kernel writes the pages back on its own schedule.
+   * @throws MmapError as {@link flush} does.
    */
   flushAsync(): void {
     this.m.flush(0, this.m.length, true);
