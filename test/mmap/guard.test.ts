@@ -31,6 +31,7 @@ function json(r: ChildResult): Record<string, unknown> {
 const HEAD = `
   import { openSync, closeSync, readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
   import { execFileSync } from 'node:child_process';
+  import { tmpdir } from 'node:os';
   import * as lib from $LIB;
   const { Mmap, MmapMut, MmapOptions, sigbusGuard } = lib;
   const out = (o) => console.log(JSON.stringify(o, (k, v) => (typeof v === 'bigint' ? Number(v) : v)));
@@ -159,7 +160,7 @@ describe.skipIf(!guarded || !root || !mountNamespaces())('writes the filesystem 
   // A 1 MiB tmpfs, mounted in a private mount namespace (gone with the child), holding a sparse
   // file of 4 MiB: written on every page, the pages past the first MiB find no block and fault.
   const FULL = `${HEAD}
-    const d = mkdtempSync('/tmp/mmapx-full-');
+    const d = mkdtempSync(tmpdir() + '/mmapx-full-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d]);
     let fd = -1, m;
     try {
@@ -221,8 +222,8 @@ describe.skipIf(!guarded || !root || !mountNamespaces())('writes the filesystem 
     );
     const lines = r.stderr.split('\n');
     expect(lines, r.stderr).toHaveLength(3);
-    expect(lines[0]).toMatch(/^mmapx: write: \/tmp\/.*\/f: no space left on the filesystem for the pages read from offset 0x300000 \(1 page, SIGBUS\): they read as zeros \(ENOSPC\)$/);
-    expect(lines[1]).toMatch(/^mmapx: write: \/tmp\/.*\/f: no space left on the filesystem .* \(ENOSPC\)$/);
+    expect(lines[0]).toMatch(/^mmapx: write: \/.*\/f: no space left on the filesystem for the pages read from offset 0x300000 \(1 page, SIGBUS\): they read as zeros \(ENOSPC\)$/);
+    expect(lines[1]).toMatch(/^mmapx: write: \/.*\/f: no space left on the filesystem .* \(ENOSPC\)$/);
     expect(r.stdout).toBe(`write 1\nfill 1\n${empty}\n`);
   });
 });
@@ -235,7 +236,7 @@ describe.skipIf(!root || process.platform !== 'linux')('asynchronous flushes of 
     const o = json(
       runModule(
         `${HEAD}
-         const d = mkdtempSync('/tmp/mmapx-dev-');
+         const d = mkdtempSync(tmpdir() + '/mmapx-dev-');
          try {
            execFileSync('mknod', [d + '/zero', 'c', '1', '5']);
            const m = new MmapOptions().len(8192).mapMut({ fd: openSync(d + '/zero', 'r+'), path: d + '/zero' });
