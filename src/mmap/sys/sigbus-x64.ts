@@ -67,6 +67,14 @@ export function recordSlots(bytes: number): number {
 /** struct sigaction as glibc and musl lay it out on x86-64 (and arm64): handler, 128-byte mask, int flags, restorer. */
 export const SIGACTION = { BYTES: 152, HANDLER: 0, MASK: 8, FLAGS: 136, RESTORER: 144, SA_SIGINFO: 4, SA_ONSTACK: 0x0800_0000, SA_RESTART: 0x1000_0000 } as const;
 
+/**
+ * A mark at the end of the handler's code page, the same in every version of mmapx that chains to a
+ * previous handler: a guard must never be put in front of another version's guard (each would pass
+ * the other the faults that are neither's, for ever), so a copy that cannot adopt a guard it finds
+ * (another layout) looks for this mark and then leaves SIGBUS alone.
+ */
+export const GUARD_MARK = { AT: 4096 - 32, TEXT: 'mmapx sigbus guard, chaining' } as const;
+
 /** Linux x86-64 numbers the code uses (<asm/unistd_64.h>, <asm-generic/siginfo.h>, <asm/signal.h>). */
 export const X64 = {
   SIGBUS: 7,

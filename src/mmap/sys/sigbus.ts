@@ -36,7 +36,7 @@
 import { readFileSync } from 'node:fs';
 import { MmapError, describeErrno } from '../errors.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
-import { RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from './sigbus-x64.js';
+import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from './sigbus-x64.js';
 
 /** Whether the SIGBUS guard is active in this process, and what it has done. */
 export interface SigbusGuardStatus {
@@ -135,15 +135,8 @@ export function mappingHolding(maps: string, addr: Address, len: number): { perm
  * beyond that check.
  */
 function adopt(code: Address): State | undefined {
-  if (code % BigInt(X64.PAGE) !== 0n) return undefined;
-  let maps: string;
-  try {
-    maps = readFileSync('/proc/self/maps', 'latin1');
-  } catch {
-    return undefined;
-  }
-  const page = mappingHolding(maps, code, X64.PAGE);
-  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  const maps = guardPage(code);
+  if (maps === undefined) return undefined;
   const lc = libc();
   const probe = encodeHandler(0n);
   // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
@@ -165,6 +158,31 @@ function adopt(code: Address): State | undefined {
   // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
   const buf = lc.view(record, size);
   return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
+}
+
+/**
+ * The text of /proc/self/maps if `code` is the start of an anonymous read + execute page (as a
+ * guard's code page is), else undefined. Nothing at `code` is read before this says it is readable.
+ */
+function guardPage(code: Address): string | undefined {
+  if (code % BigInt(X64.PAGE) !== 0n) return undefined;
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const page = mappingHolding(maps, code, X64.PAGE);
+  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  return maps;
+}
+
+/** Whether the handler at `code` is the guard of some version of mmapx (it carries GUARD_MARK). */
+function isGuard(code: Address): boolean {
+  if (guardPage(code) === undefined) return false;
+  // INVARIANT: a read-only copy of bytes of a page that guardPage found mapped readable.
+  const mark = new Uint8Array(libc().view(code + BigInt(GUARD_MARK.AT), GUARD_MARK.TEXT.length)).slice();
+  return Buffer.from(mark).toString('latin1') === GUARD_MARK.TEXT;
 }
 
 /** The handler SIGBUS has now (0 = SIG_DFL, 1 = SIG_IGN), with its whole struct sigaction; undefined if sigaction fails. */
@@ -207,6 +225,7 @@ function install(): State {
   if (old.handler !== 0n) {
     const adopted = adopt(old.handler);
     if (adopted) return adopted;
+    if (isGuard(old.handler)) return off('SIGBUS is guarded by another version of mmapx in this process: left alone');
   }
   const rw = c.PROT_READ | c.PROT_WRITE;
   const anon = c.MAP_PRIVATE | c.MAP_ANONYMOUS;
@@ -225,8 +244,12 @@ function install(): State {
     lc.munmap(record, bytes);
     return off(why);
   }
-  // INVARIANT: this view of the code page is dropped at once; after mprotect it would fault on write.
-  new Uint8Array(lc.view(code, X64.PAGE)).set(encodeHandler(record));
+  {
+    // INVARIANT: this view of the code page is dropped at once; after mprotect it would fault on write.
+    const page = new Uint8Array(lc.view(code, X64.PAGE));
+    page.set(encodeHandler(record));
+    page.set(Buffer.from(GUARD_MARK.TEXT, 'latin1'), GUARD_MARK.AT);
+  }
   // INVARIANT: the record stays mapped for the rest of the process (see below).
   const buf = lc.view(record, bytes);
   const s: On = { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
@@ -253,6 +276,8 @@ function install(): State {
 function keepInFront(s: On): void {
   const now = currentAction();
   if (now === undefined || now.handler === s.code || now.handler === 1n) return;
+  // Another version's guard, installed since: each passing the other what is neither's would loop.
+  if (now.handler !== 0n && isGuard(now.handler)) return;
   installInFront(s, s.code, now.act);
 }
 
