@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mappingHolding } from '../../src/mmap/sys/sigbus.js';
-import { RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from '../../src/mmap/sys/sigbus-x64.js';
+import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from '../../src/mmap/sys/sigbus-x64.js';
 
 const REC = 0x7f00_1234_5000n;
 
@@ -55,6 +55,11 @@ describe('sigbus handler encoding (x86-64)', () => {
       '73165e5ac3498b40104883f80176095e5abf07000000ffe0b80d000000bf0700000048bea877665544332211' +
       '31d241ba080000000f05b8270000000f054989c0b8ba0000000f0589c64c89c7ba070000004c8b1424b8290100000f055e5ac3';
     expect(Buffer.from(encodeHandler(0x1122_3344_5566_7788n)).toString('hex')).toBe(golden);
+  });
+
+  it('the_mark_of_a_chaining_guard_fits_in_the_code_page_after_the_handler', () => {
+    expect(encodeHandler(REC).length).toBeLessThanOrEqual(GUARD_MARK.AT);
+    expect(GUARD_MARK.AT + GUARD_MARK.TEXT.length).toBeLessThanOrEqual(X64.PAGE);
   });
 
   it('embeds_the_record_address_twice_and_nothing_else_changes', () => {
