@@ -4,7 +4,7 @@ import { fstatSync } from 'node:fs';
 import { choiceArg, endArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
-import { ADVICE, type Advice, type FileIdentity, type MapFault, Mapping, type Protection, type Residency, UNCHECKED_ADVICE, type UncheckedAdvice } from './sys/index.js';
+import { ADVICE, type Advice, type MapFault, type MappedFile, Mapping, type Protection, type Residency, UNCHECKED_ADVICE, type UncheckedAdvice } from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
@@ -58,11 +58,14 @@ function mappableSize(fd: number, path: string | undefined): bigint | undefined 
   return mappableFile(fd, path).size;
 }
 
-/** {@link mappableSize}, with the file's identity (for `remap`); devices have neither. */
-function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; identity: FileIdentity | undefined } {
+/**
+ * {@link mappableSize}, with which file it is (for the later checks that the caller's descriptor
+ * still refers to it: write-back, `remap`).
+ */
+function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; file: MappedFile } {
   const st = mappableStat(fd, path);
-  if (st.isCharacterDevice() || st.isBlockDevice()) return { size: undefined, identity: undefined };
-  return { size: st.size, identity: { dev: st.dev, ino: st.ino } };
+  const kind = st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'file';
+  return { size: kind === 'file' ? st.size : undefined, file: { dev: st.dev, ino: st.ino, kind } };
 }
 
 /**
@@ -115,12 +118,12 @@ export class MmapOptions {
     return this;
   }
 
-  #request(file: FileLike, prot: Protection, shared: boolean, writeback = false) {
+  #request(file: FileLike, prot: Protection, shared: boolean) {
     const { fd, path } = fileArg(file);
     if (this.#huge !== undefined) {
       throw new MmapError('ERR_INVALID_ARG', 'huge() applies to anonymous maps (mapAnon); a file on hugetlbfs is mapped with huge pages by itself', { path });
     }
-    const { size, identity } = mappableFile(fd, path);
+    const { size, file: mapped } = mappableFile(fd, path);
     const offset = this.#offset;
     let len = this.#len;
     if (size !== undefined) {
@@ -152,9 +155,8 @@ export class MmapOptions {
       prot,
       shared,
       populate: this.#populate,
-      writeback,
+      file: mapped,
       path,
-      identity,
     });
   }
 
@@ -170,7 +172,7 @@ export class MmapOptions {
 
   /** Writable shared map: writes reach the file. Needs the file open read-write. */
   mapMut(file: FileLike): MmapMut {
-    return new MmapMut(this.#request(file, 'rw', true, true));
+    return new MmapMut(this.#request(file, 'rw', true));
   }
 
   /** Private copy-on-write map: writable, but writes never reach the file. */
@@ -194,7 +196,7 @@ export class MmapOptions {
    * to other FFI (memmap2's `map_raw`). Needs the file open read-write.
    */
   mapRaw(file: FileLike): MmapRaw {
-    return new MmapRaw(this.#request(file, 'rw', true, true));
+    return new MmapRaw(this.#request(file, 'rw', true));
   }
 
   /** Read-only shared map with no view (memmap2's `map_raw_read_only`); see {@link mapRaw}. */
@@ -206,8 +208,8 @@ export class MmapOptions {
 /**
  * What every mapping can do, whatever its protection.
  *
- * Release: a map holds kernel resources (an address range, and for `mapMut` a descriptor) until
- * `unmap()`. Call it when done, or declare the map with `using` (it is `Disposable`). A map dropped
+ * Release: a map holds kernel resources (an address range; never a file descriptor: the caller's
+ * may be closed at once) until `unmap()`. Call it when done, or declare the map with `using` (it is `Disposable`). A map dropped
  * without it is released only after garbage collection, between event-loop turns, so a synchronous
  * loop that drops its maps fails with ERR_TOO_MANY_MAPS once too many are alive.
  */
@@ -236,6 +238,18 @@ abstract class MapBase implements Disposable {
   /** False after `unmap()` or a protection change. */
   get isMapped(): boolean {
     return !this.m.retired;
+  }
+
+  /**
+   * Whether the SIGBUS guard covers this map now, so that a truncation under it is absorbed and
+   * reported by {@link fault} instead of killing the process. False for anonymous maps (nothing to
+   * guard), after `unmap()`, where the guard is off (see `sigbusGuard().reason`), and for a file map
+   * made while every slot of the guard was taken (`sigbusGuard().unguarded` counts those): the guard
+   * has one slot per mapping the process may have (vm.max_map_count), so that takes maps made
+   * around the library's back, or more than a million.
+   */
+  get guarded(): boolean {
+    return this.m.guarded;
   }
 
   /** Current protection: `r`, `rw`, `rx` or `none`. */
@@ -318,12 +332,15 @@ abstract class MapBase implements Disposable {
   /**
    * Throws if {@link fault} reports anything: call it after reading or writing the bytes, before
    * trusting what was read (or flushing what was written).
-   * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now.
+   * @throws MmapError `ERR_TRUNCATED`, naming the file offset and the file's size now (a page inside
+   * the file that faulted names its causes: a full filesystem, a truncation and regrowth, an I/O
+   * error); `ENOSPC` when the page lies inside the file and its filesystem is full (a page of a
+   * sparse file written on a full disk), naming the offset and the count of pages lost.
    */
   assertIntact(access: Access = 'read'): void {
     choiceArg(access, 'access', ['read', 'written'] as const, this.m.path);
     const f = this.m.fault();
-    if (f) throw faultError(this.m.sourceFd, this.m.path, f.offset, access);
+    if (f) throw faultError(this.m.fileFd(), this.m.path, f.offset, access, f.count);
   }
 
   /** For diagnostics: the page-aligned address range as /proc/self/maps shows it. */
@@ -455,8 +472,10 @@ export class MmapMut extends MapBase {
 
   /**
    * msync(MS_SYNC) of the whole map: returns when the data is on disk.
-   * @throws MmapError `ERR_TRUNCATED` naming the file offset, before syncing anything, when the file
-   * shrank under the map (see {@link fault}): what was written past the new end was lost.
+   * @throws MmapError `ERR_TRUNCATED` naming the file offset and the count of pages lost, before
+   * syncing anything, when the file shrank under the map (see {@link fault}): what was written past
+   * the new end was lost. `ENOSPC` instead when the faulting pages lie inside the file and its
+   * filesystem is full: pages of a sparse file that found no free block, whose writes were lost too.
    */
   flush(): void {
     this.m.flush(0, this.m.length, false);
@@ -464,7 +483,11 @@ export class MmapMut extends MapBase {
 
   /**
    * Starts writing the whole map back without waiting. On Linux MS_ASYNC alone does nothing, so for
-   * file maps this also calls sync_file_range(SYNC_FILE_RANGE_WRITE) on the mapped file range.
+   * maps of regular files and block devices this also calls sync_file_range(SYNC_FILE_RANGE_WRITE)
+   * on the mapped file range, through the descriptor the map was made from, if it is still open on
+   * that file (a map keeps none of its own). Otherwise (a character device, or a descriptor closed
+   * since) it is msync(MS_ASYNC) alone, and the kernel writes the pages back on its own schedule.
+   * @throws MmapError as {@link flush} does.
    */
   flushAsync(): void {
     this.m.flush(0, this.m.length, true);

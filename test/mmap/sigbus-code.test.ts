@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mappingHolding } from '../../src/mmap/sys/sigbus.js';
-import { RECORD, SIGACTION, X64, encodeHandler, handlerListing } from '../../src/mmap/sys/sigbus-x64.js';
+import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from '../../src/mmap/sys/sigbus-x64.js';
 
 const REC = 0x7f00_1234_5000n;
 
@@ -17,9 +17,22 @@ function hasObjdump(): boolean {
 
 describe('sigbus handler encoding (x86-64)', () => {
   it('record_layout_adds_up', () => {
-    expect(RECORD.SLOTS_AT + RECORD.SLOTS * RECORD.SLOT_BYTES).toBe(RECORD.BYTES);
-    expect(RECORD.DFL_ACTION + 32).toBeLessThanOrEqual(RECORD.SLOTS_AT);
-    expect(RECORD.HANDLED + 8).toBeLessThanOrEqual(RECORD.DFL_ACTION);
+    // The smallest record is the 16 KiB one of old; the largest, 32 MiB of address space.
+    expect(recordBytes(RECORD.MIN_SLOTS)).toBe(16384);
+    expect(recordSlots(16384)).toBe(RECORD.MIN_SLOTS);
+    expect(recordBytes(RECORD.MAX_SLOTS)).toBe(32 * 1024 * 1024 + 4096);
+    // vm.max_map_count's default (65530) fits in 512 pages, which hold a few more.
+    expect(recordBytes(65530)).toBe(512 * 4096);
+    expect(recordSlots(recordBytes(65530))).toBeGreaterThanOrEqual(65530);
+    // Header fields: naturally aligned, in order, not overlapping, before the slots.
+    const header: [number, number][] = [[RECORD.HANDLED, 8], [RECORD.HIGH, 4], [RECORD.CAPACITY, 4], [RECORD.CHAIN, 8], [RECORD.DFL_ACTION, 32]];
+    let at = 0;
+    for (const [field, size] of header) {
+      expect(field % Math.min(size, 8)).toBe(0);
+      expect(field).toBeGreaterThanOrEqual(at);
+      at = field + size;
+    }
+    expect(at).toBeLessThanOrEqual(RECORD.SLOTS_AT);
     // Slot fields fit, are naturally aligned for the lock-prefixed accesses, and do not overlap.
     const fields: [number, number][] = [[RECORD.START, 8], [RECORD.END, 8], [RECORD.PROT, 4], [RECORD.FAULTS, 4], [RECORD.FIRST, 8]];
     let end = 0;
@@ -36,12 +49,17 @@ describe('sigbus handler encoding (x86-64)', () => {
   it('matches_the_bytes_gnu_as_produced_from_the_listing', () => {
     // Assembled once with `as --64` from the listing's Intel text (record = 0x1122334455667788).
     const golden =
-      '5649b88877665544332211837e0802756448' +
-      '8b7e104d8d4840b9fe010000493b79087305493b39730a4983c120ffc975edeb42f041ff411431c0f0490fb17918' +
+      '525649b88877665544332211837e08027568488b7e104d8d4840418b480885c97458' +
+      '493b79087305493b39730a4983c120ffc975edeb43f041ff411431c0f0490fb17918' +
       'f049ff00418b51104881e700f0ffffbe0010000041ba3200000049c7c0ffffffff4531c9b8090000000f05483d01f0ffff' +
-      '73025ec3b80d000000bf0700000048bea877665544332211' +
-      '31d241ba080000000f05b8270000000f054989c0b8ba0000000f0589c64c89c7ba070000004c8b1424b8290100000f055ec3';
+      '73165e5ac3498b40104883f80176095e5abf07000000ffe0b80d000000bf0700000048bea877665544332211' +
+      '31d241ba080000000f05b8270000000f054989c0b8ba0000000f0589c64c89c7ba070000004c8b1424b8290100000f055e5ac3';
     expect(Buffer.from(encodeHandler(0x1122_3344_5566_7788n)).toString('hex')).toBe(golden);
+  });
+
+  it('the_mark_of_a_chaining_guard_fits_in_the_code_page_after_the_handler', () => {
+    expect(encodeHandler(REC).length).toBeLessThanOrEqual(GUARD_MARK.AT);
+    expect(GUARD_MARK.AT + GUARD_MARK.TEXT.length).toBeLessThanOrEqual(X64.PAGE);
   });
 
   it('embeds_the_record_address_twice_and_nothing_else_changes', () => {
@@ -59,14 +77,18 @@ describe('sigbus handler encoding (x86-64)', () => {
     const listing = handlerListing(REC);
     const starts = new Set(listing.map((l) => l.offset));
     const size = encodeHandler(REC).length;
-    for (const l of listing.filter((x) => /^j/.test(x.asm))) {
+    for (const l of listing.filter((x) => /^j/.test(x.asm) && x.asm !== 'jmp rax')) {
       const target = Number.parseInt(l.asm.split(' ')[1] as string, 16);
       expect(starts.has(target), l.asm).toBe(true);
       expect(target).toBeLessThan(size);
     }
-    // Both ways out end in `ret`; the last instruction is one.
+    // Three ways out: `ret` after absorbing, `ret` after queueing the fault again (the last
+    // instruction), and one jump to the handler SIGBUS had before, with SIGBUS as its first argument.
     expect(listing.at(-1)?.asm).toBe('ret');
     expect(listing.filter((l) => l.asm === 'ret')).toHaveLength(2);
+    const chain = listing.findIndex((l) => l.asm === 'jmp rax');
+    expect(listing.filter((l) => l.asm.startsWith('jmp r'))).toHaveLength(1);
+    expect(listing.slice(chain - 3, chain).map((l) => l.asm)).toEqual(['pop rsi', 'pop rdx', `mov edi,${'0x' + X64.SIGBUS.toString(16)}`]);
     // Every syscall number it uses is one we meant.
     const calls = listing
       .map((l, i) => (l.asm === 'syscall' ? listing.slice(0, i).findLast((x) => x.asm.startsWith('mov eax,')) : undefined))
@@ -109,7 +131,7 @@ describe('finding the guard of another copy (worker threads)', () => {
   ].join('\n');
 
   it('mapping_holding_finds_a_range_inside_a_merged_line', () => {
-    expect(mappingHolding(MAPS, 0x7fd0601d8000n, RECORD.BYTES)).toEqual({ perms: 'rw-p', anonymous: true });
+    expect(mappingHolding(MAPS, 0x7fd0601d8000n, recordBytes(RECORD.MIN_SLOTS))).toEqual({ perms: 'rw-p', anonymous: true });
     expect(mappingHolding(MAPS, 0x7fd061c1a000n, X64.PAGE)).toEqual({ perms: 'r-xp', anonymous: true });
     expect(mappingHolding(MAPS, 0x7fd061c1b000n, 16)).toEqual({ perms: 'r--p', anonymous: false });
     expect(mappingHolding(MAPS, 0x7fd061c40000n, 4096)).toEqual({ perms: 'rw-p', anonymous: true });

@@ -35,7 +35,7 @@ import { MmapError, sysError } from '../errors.js';
 import { lostWriteError } from '../truncation.js';
 import { ADVICE, type Advice, UNCHECKED_ADVICE, type UncheckedAdvice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
-import { type RangeFault, faultedRangeError, guardRange, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
+import { type RangeFault, faultedRangeError, guardRange, maxMapCount, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
 /** Page protections a mapping can have. */
 export type Protection = 'none' | 'r' | 'rw' | 'rx';
@@ -54,18 +54,21 @@ export interface MapRequest {
   populate?: boolean;
   /** Anonymous maps only: huge pages (MAP_HUGETLB) of 2^bits bytes, 0 for the system's default size. */
   huge?: number;
-  /** Keep a private duplicate of `fd` so that asynchronous flushes can start writeback. */
-  writeback?: boolean;
-  /** Which file `fd` was (fstat's dev and ino), so that `remap` can check a later descriptor is still it; absent for devices. */
-  identity?: FileIdentity;
+  /**
+   * The file `fd` refers to (from fstat at map time): the map keeps no descriptor of its own, and
+   * uses the caller's `fd` later (to start write-back, to check the file's size) only while that
+   * number still refers to this file. `kind` tells what sync_file_range(2) accepts.
+   */
+  file?: MappedFile;
   /** For error messages only. */
   path?: string;
 }
 
-/** A regular file, as fstat(2) identifies it. */
-export interface FileIdentity {
+/** Which file a map was made from: its device and inode, and what kind of file it is. */
+export interface MappedFile {
   dev: bigint;
   ino: bigint;
+  kind: 'file' | 'block' | 'char';
 }
 
 /** Page-cache counters of a file range from cachestat(2), in pages. */
@@ -101,8 +104,6 @@ interface Resource {
   ownerAlive: boolean;
   viewAlive: boolean;
   freed: boolean;
-  /** Private duplicate of the file descriptor (for sync_file_range), or -1. */
-  fd: number;
   /** Slot of the range in the SIGBUS guard, or -1 (anonymous, unguarded, or no longer file-backed). */
   slot: number;
   /** What the guard had recorded when the range left it. */
@@ -155,13 +156,7 @@ function counted(delta: 1 | -1): void {
  */
 function budget(): { budget: number; limit: number } {
   if (rangeBudget === undefined) {
-    let limit = 65530;
-    try {
-      const n = Number.parseInt(readFileSync('/proc/sys/vm/max_map_count', 'latin1'), 10);
-      if (Number.isSafeInteger(n) && n > 0) limit = n;
-    } catch {
-      // not Linux, or no procfs: the default
-    }
+    const limit = maxMapCount();
     rangeBudget = { budget: Math.floor((limit * 3) / 4), limit };
   }
   return rangeBudget;
@@ -194,18 +189,12 @@ function release(res: Resource): void {
   if (libc().munmap(res.addr, res.mapLen) === 0) counted(-1);
 }
 
-function closeFd(res: Resource): void {
-  if (res.fd >= 0) libc().close(res.fd);
-  res.fd = -1;
-}
-
 const registry = new FinalizationRegistry<{ res: Resource; kind: 'owner' | 'view' }>(({ res, kind }) => {
   if (kind === 'view') {
     res.viewAlive = false;
   } else {
     // The owner was dropped without unmap(); a view still in use keeps the real mapping alive.
     res.ownerAlive = false;
-    closeFd(res);
   }
   release(res);
 });
@@ -314,9 +303,9 @@ export class Mapping {
   readonly #prot: Protection;
   readonly #shared: boolean;
   readonly #path: string | undefined;
-  /** The descriptor the map was made from (-1 for anonymous maps); for error messages only. */
+  /** The descriptor the map was made from (-1 for anonymous maps); used only while it refers to `#file`. */
   readonly #source: number;
-  readonly #identity: FileIdentity | undefined;
+  readonly #file: MappedFile | undefined;
   #view: Uint8Array | undefined;
   #retired = false;
 
@@ -329,7 +318,7 @@ export class Mapping {
     shared: boolean,
     path: string | undefined,
     source: number,
-    identity: FileIdentity | undefined,
+    file: MappedFile | undefined,
   ) {
     this.#res = res;
     this.#delta = delta;
@@ -339,7 +328,7 @@ export class Mapping {
     this.#shared = shared;
     this.#path = path;
     this.#source = source;
-    this.#identity = identity;
+    this.#file = file;
     registry.register(this, { res, kind: 'owner' }, this);
   }
 
@@ -374,22 +363,10 @@ export class Mapping {
     }
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
     counted(1);
-    let fd = -1;
-    if (req.writeback && req.fd >= 0) {
-      fd = lc.fcntlInt(req.fd, c.F_DUPFD_CLOEXEC, 0);
-      if (fd < 0) {
-        const err = lc.errno();
-        if (lc.munmap(addr, mapLen) === 0) counted(-1);
-        const probe = sysError('fcntl', err);
-        // Each shared writable map keeps a descriptor of its own until unmap() (for flushAsync).
-        const hint = probe.code === 'EMFILE' ? 'each mutable map holds a descriptor until unmap(): unmap maps when done with them, or declare them with `using`' : undefined;
-        throw sysError('fcntl', err, { path: req.path, hint });
-      }
-    }
     // INVARIANT: a file range is guarded from before any view of it exists until it is unmapped or replaced.
     const slot = req.fd >= 0 ? guardRange(addr, mapLen, protBits(req.prot)) : -1;
-    const res: Resource = { addr, mapLen, unit, ownerAlive: true, viewAlive: false, freed: false, fd, slot, fault: undefined };
-    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, req.fd < 0 ? undefined : req.identity);
+    const res: Resource = { addr, mapLen, unit, ownerAlive: true, viewAlive: false, freed: false, slot, fault: undefined };
+    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, req.fd < 0 ? undefined : req.file);
   }
 
   get length(): number {
@@ -414,9 +391,30 @@ export class Mapping {
     return this.#path;
   }
 
+  /** Whether the SIGBUS guard covers the range now (see MapBase#guarded). */
+  get guarded(): boolean {
+    return this.#res.slot >= 0;
+  }
+
   /** The descriptor the map was made from (-1 for anonymous maps); it may have been closed since. */
   get sourceFd(): number {
     return this.#source;
+  }
+
+  /**
+   * The caller's descriptor if it is still open on the mapped file (same device and inode as when
+   * the map was made), else -1: the caller may have closed it, and the number may since refer to
+   * another file. One fstat(2).
+   */
+  fileFd(): number {
+    const f = this.#file;
+    if (f === undefined || this.#source < 0) return -1;
+    try {
+      const st = fstatSync(this.#source, { bigint: true });
+      return st.dev === f.dev && st.ino === f.ino ? this.#source : -1;
+    } catch {
+      return -1;
+    }
   }
 
   /**
@@ -501,28 +499,32 @@ export class Mapping {
 
   /**
    * msync(2) of view bytes [offset, offset+length), widened to whole pages.
-   * `async` uses MS_ASYNC and, for file maps on Linux, also starts writeback with sync_file_range(2):
-   * since Linux 2.6.19 MS_ASYNC alone does nothing there.
+   * `async` uses MS_ASYNC and, for maps of regular files and block devices on Linux whose descriptor
+   * is still open, also starts writeback with sync_file_range(2): since Linux 2.6.19 MS_ASYNC alone
+   * does nothing there (the kernel writes the dirty pages back on its own schedule). Other files
+   * (character devices) and maps whose descriptor was closed get MS_ASYNC alone.
    * @returns the file (or view, for anonymous maps) range actually synced.
    */
   flush(offset: number, length: number, async: boolean): { offset: bigint; length: number } {
     const res = this.#live('flush');
     this.#checkRange('flush', offset, length);
-    // A page found past the end of a file that shrank was replaced by a zero page: what was written
-    // there never reaches the file, and msync would report success for the rest.
+    // A page found past the end of a file that shrank (or that the filesystem had no room for) was
+    // replaced by a zero page: what was written there never reaches the file, and msync would report
+    // success for the rest.
     const what = async ? 'flushAsync' : 'flush';
+    const fd = this.#fileOffset >= 0n ? this.fileFd() : -1;
     const lost = this.fault();
-    if (lost && this.#fileOffset >= 0n) throw lostWriteError(what, this.#source, this.#path, lost.offset, 'fault');
+    if (lost && this.#fileOffset >= 0n) throw lostWriteError(what, fd, this.#path, lost.offset, 'fault', lost.count);
     // Bytes past a new end inside its last page, or written before the cut, vanish without a fault.
-    if (this.#shared && res.fd >= 0 && length > 0) {
+    if (this.#shared && fd >= 0 && length > 0 && this.#file?.kind === 'file') {
       const end = this.#fileOffset + BigInt(offset + length);
       let size: bigint | undefined;
       try {
-        size = fstatSync(res.fd, { bigint: true }).size;
+        size = fstatSync(fd, { bigint: true }).size;
       } catch {
         size = undefined; // msync reports what goes wrong with the descriptor's file
       }
-      if (size !== undefined && size < end) throw lostWriteError(what, res.fd, this.#path, end, 'end');
+      if (size !== undefined && size < end) throw lostWriteError(what, fd, this.#path, end, 'end');
     }
     const c = constants();
     const lc = libc();
@@ -533,9 +535,13 @@ export class Mapping {
     if (lc.msync(res.addr + BigInt(span.start), span.len, async ? c.MS_ASYNC : c.MS_SYNC) !== 0) {
       throw sysError('msync', lc.errno(), { path: this.#path, offset: BigInt(offset), length: BigInt(length) });
     }
-    if (async && res.fd >= 0 && c.SYNC_FILE_RANGE_WRITE !== undefined) {
-      if (lc.sync_file_range(res.fd, synced.offset, BigInt(span.len), c.SYNC_FILE_RANGE_WRITE) !== 0) {
-        throw sysError('sync_file_range', lc.errno(), { path: this.#path, offset: synced.offset, length: BigInt(span.len) });
+    // sync_file_range refuses anything but regular files, block devices and directories (ESPIPE).
+    const writable = this.#file?.kind === 'file' || this.#file?.kind === 'block';
+    if (async && this.#shared && writable && fd >= 0 && c.SYNC_FILE_RANGE_WRITE !== undefined) {
+      if (lc.sync_file_range(fd, synced.offset, BigInt(span.len), c.SYNC_FILE_RANGE_WRITE) !== 0) {
+        const err = sysError('sync_file_range', lc.errno(), { path: this.#path, offset: synced.offset, length: BigInt(span.len) });
+        // The write-back starts later without it; what is reported is only what went wrong with the data.
+        if (err.code !== 'ESPIPE' && err.code !== 'EINVAL' && err.code !== 'EBADF') throw err;
       }
     }
     return synced;
@@ -616,10 +622,9 @@ export class Mapping {
       if (lc.mprotect(res.addr, res.mapLen, bits) !== 0) throw this.#protectError(lc.errno(), prot);
       next = { ...res };
       moveGuardedRange(next.slot, next.addr, next.mapLen, bits);
-      // Ownership of the range, of the descriptor and of the guard slot moves to `next`.
+      // Ownership of the range and of the guard slot moves to `next`.
       res.ownerAlive = false;
       res.freed = true;
-      res.fd = -1;
       res.slot = -1;
     } else {
       if (c.MREMAP_DONTUNMAP === undefined || c.MREMAP_MAYMOVE === undefined || c.MREMAP_FIXED === undefined) {
@@ -652,15 +657,14 @@ export class Mapping {
       const slot = res.slot;
       res.slot = -1;
       this.#placeholder(res);
-      next = { addr: moved, mapLen: res.mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
+      next = { addr: moved, mapLen: res.mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, slot, fault: undefined };
       moveGuardedRange(slot, moved, res.mapLen, bits);
-      res.fd = -1;
       res.ownerAlive = false;
     }
     this.#retired = true;
     this.#view = undefined;
     registry.unregister(this);
-    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source, this.#identity);
+    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source, this.#file);
   }
 
   /** The address of the first exposed byte, for a map that hands it to other FFI (`MmapRaw`). */
@@ -669,20 +673,17 @@ export class Mapping {
   }
 
   /**
-   * The mapped file's size now, read through a descriptor that still refers to it (the map's own
-   * duplicate, or the one it was made from if that is still open on the same file); undefined for
-   * anonymous maps and devices, null when no such descriptor is open any more.
+   * The mapped file's size now, read through the descriptor the map was made from while it still
+   * refers to the same file; undefined for anonymous maps and devices, null when that descriptor
+   * is closed or reused for another file.
    */
-  #fileSizeNow(res: Resource): bigint | undefined | null {
-    if (this.#fileOffset < 0n || this.#identity === undefined) return undefined;
-    for (const fd of [res.fd, this.#source]) {
-      if (fd < 0) continue;
-      try {
-        const st = fstatSync(fd, { bigint: true });
-        if (st.dev === this.#identity.dev && st.ino === this.#identity.ino) return st.size;
-      } catch {
-        // closed: try the next one
-      }
+  #fileSizeNow(): bigint | undefined | null {
+    if (this.#fileOffset < 0n || this.#file === undefined || this.#file.kind !== 'file' || this.#source < 0) return undefined;
+    try {
+      const st = fstatSync(this.#source, { bigint: true });
+      if (st.dev === this.#file.dev && st.ino === this.#file.ino) return st.size;
+    } catch {
+      // closed
     }
     return null;
   }
@@ -704,7 +705,7 @@ export class Mapping {
       throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `remap needs mremap(2), which ${process.platform} does not have`);
     }
     if (length > this.#length) {
-      const size = this.#fileSizeNow(res);
+      const size = this.#fileSizeNow();
       if (size === null) {
         throw new MmapError('ERR_INVALID_ARG', `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.#source}): keep the file open to grow its map`, { path: this.#path });
       }
@@ -725,10 +726,9 @@ export class Mapping {
       if (addr === MAP_FAILED) throw this.#remapError(lc.errno(), length, hint);
       next = { ...res, addr, mapLen };
       moveGuardedRange(next.slot, addr, mapLen, bits);
-      // Ownership of the range, of the descriptor and of the guard slot moves to `next`.
+      // Ownership of the range and of the guard slot moves to `next`.
       res.ownerAlive = false;
       res.freed = true;
-      res.fd = -1;
       res.slot = -1;
     } else {
       if (!mayMove) {
@@ -762,15 +762,14 @@ export class Mapping {
       const slot = res.slot;
       res.slot = -1;
       this.#placeholder(res);
-      next = { addr: resized, mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, fd: res.fd, slot, fault: undefined };
+      next = { addr: resized, mapLen, unit: res.unit, ownerAlive: true, viewAlive: false, freed: false, slot, fault: undefined };
       moveGuardedRange(slot, resized, mapLen, bits);
-      res.fd = -1;
       res.ownerAlive = false;
     }
     this.#retired = true;
     this.#view = undefined;
     registry.unregister(this);
-    return new Mapping(next, this.#delta, length, this.#fileOffset, this.#prot, this.#shared, this.#path, this.#source, this.#identity);
+    return new Mapping(next, this.#delta, length, this.#fileOffset, this.#prot, this.#shared, this.#path, this.#source, this.#file);
   }
 
   #remapError(errno: number, length: number, hint: string | undefined): MmapError {
@@ -805,7 +804,6 @@ export class Mapping {
     this.#view = undefined;
     registry.unregister(this);
     const res = this.#res;
-    closeFd(res);
     res.ownerAlive = false;
     if (res.viewAlive) {
       this.#placeholder(res);

@@ -9,28 +9,42 @@
 //     slot's protection), counts the fault in the slot and in the header, keeps the first faulting
 //     address of the slot, and returns: the access is restarted and now reads zeros (writes go to a
 //     throw-away page). The JS side reads the record after each window and reports the fault.
-//   - anything else (another si_code, an address nobody registered, or the zero-page mmap failing):
-//     it sets SIGBUS back to SIG_DFL, queues the very same signal again to this thread with
-//     rt_tgsigqueueinfo (same siginfo, so a core dump or debugger still shows the real fault
-//     address), and returns. SIGBUS is blocked while the handler runs, so the queued signal is
-//     delivered by rt_sigreturn, with the default action: the process dies by SIGBUS exactly as it
-//     would have without the handler. Faults that are not ours are never swallowed.
+//   - a fault that is not ours (another si_code, or an address nobody registered): if SIGBUS had a
+//     handler before ours (the application's `process.on('SIGBUS')`, say: see CHAIN), it jumps to it
+//     with the same arguments, as if ours were not there. Otherwise, and when the zero-page mmap
+//     fails (our fault, but not absorbed): it sets SIGBUS back to SIG_DFL, queues the very same
+//     signal again to this thread with rt_tgsigqueueinfo (same siginfo, so a core dump or debugger
+//     still shows the real fault address), and returns. SIGBUS is blocked while the handler runs,
+//     so the queued signal is delivered by rt_sigreturn, with the default action: the process dies
+//     by SIGBUS exactly as it would have without the handler. Faults that are not ours are never
+//     swallowed.
 // It calls no library function (only the `syscall` instruction), touches only the record, its own
 // stack and the registers the kernel restores on rt_sigreturn, and is therefore async-signal-safe
 // and may run on any thread. glibc and musl both add SA_RESTORER, so a plain `ret` is correct.
 
-/** Layout of the record: a 16 KiB anonymous page range shared by the handler and the JS side. */
+/**
+ * Layout of the record: anonymous memory shared by the handler and the JS side, a header and then
+ * the slots. Its size is chosen when the guard is installed (`recordBytes`), from vm.max_map_count:
+ * pages of slots that were never used are never touched, by the JS side or by the handler, which
+ * looks only at the first HIGH slots.
+ */
 export const RECORD = {
-  BYTES: 16384,
   /** u64: faults absorbed since the handler was installed (lock inc). */
   HANDLED: 0,
+  /** u32: slots ever used (the handler scans slots [0, HIGH)); only grows, never past CAPACITY. */
+  HIGH: 8,
+  /** u32: slots in the record. */
+  CAPACITY: 12,
+  /** u64: the handler SIGBUS had before this one (0 = none): faults that are not ours go to it. */
+  CHAIN: 16,
   /** 32 zero bytes: the kernel's struct sigaction {handler, flags, restorer, mask} for SIG_DFL. */
   DFL_ACTION: 32,
   /** Slots start here. */
   SLOTS_AT: 64,
   SLOT_BYTES: 32,
-  /** Number of slots: (BYTES - SLOTS_AT) / SLOT_BYTES. */
-  SLOTS: 510,
+  /** Fewest and most slots a record has (the first is one 16 KiB record, the second 32 MiB of address space). */
+  MIN_SLOTS: 510,
+  MAX_SLOTS: 1 << 20,
   /** Slot fields. A slot with END = 0 is free (no address is below 0). */
   START: 0, // u64, first byte of the range (page-aligned)
   END: 8, // u64, one past the last byte
@@ -39,8 +53,27 @@ export const RECORD = {
   FIRST: 24, // u64, address of the first absorbed fault (lock cmpxchg from 0)
 } as const;
 
+/** Bytes of a record with room for at least `slots` slots: whole pages. */
+export function recordBytes(slots: number): number {
+  const bytes = RECORD.SLOTS_AT + slots * RECORD.SLOT_BYTES;
+  return Math.ceil(bytes / X64.PAGE) * X64.PAGE;
+}
+
+/** Slots a record of `bytes` bytes holds. */
+export function recordSlots(bytes: number): number {
+  return Math.floor((bytes - RECORD.SLOTS_AT) / RECORD.SLOT_BYTES);
+}
+
 /** struct sigaction as glibc and musl lay it out on x86-64 (and arm64): handler, 128-byte mask, int flags, restorer. */
-export const SIGACTION = { BYTES: 152, HANDLER: 0, MASK: 8, FLAGS: 136, RESTORER: 144, SA_SIGINFO: 4 } as const;
+export const SIGACTION = { BYTES: 152, HANDLER: 0, MASK: 8, FLAGS: 136, RESTORER: 144, SA_SIGINFO: 4, SA_ONSTACK: 0x0800_0000, SA_RESTART: 0x1000_0000 } as const;
+
+/**
+ * A mark at the end of the handler's code page, the same in every version of mmapx that chains to a
+ * previous handler: a guard must never be put in front of another version's guard (each would pass
+ * the other the faults that are neither's, for ever), so a copy that cannot adopt a guard it finds
+ * (another layout) looks for this mark and then leaves SIGBUS alone.
+ */
+export const GUARD_MARK = { AT: 4096 - 32, TEXT: 'mmapx sigbus guard, chaining' } as const;
 
 /** Linux x86-64 numbers the code uses (<asm/unistd_64.h>, <asm-generic/siginfo.h>, <asm/signal.h>). */
 export const X64 = {
@@ -77,13 +110,16 @@ function program(record: bigint): Insn[] {
   const R = RECORD;
   const S = R.SLOTS_AT;
   return [
-    { bytes: [0x56], asm: 'push rsi', why: 'keep info: [rsp] = siginfo_t * for the pass-on path' },
+    { bytes: [0x52], asm: 'push rdx', why: 'keep ucontext for a chained handler' },
+    { bytes: [0x56], asm: 'push rsi', why: 'keep info: [rsp] = siginfo_t * for the pass-on paths' },
     { bytes: [0x49, 0xb8, ...u64(record)], asm: `movabs r8,${hex(record)}`, why: 'r8 = the record' },
     { bytes: [0x83, 0x7e, X64.SI_CODE, X64.BUS_ADRERR], asm: `cmp DWORD PTR [rsi+${hex(X64.SI_CODE)}],${hex(X64.BUS_ADRERR)}`, why: 'si_code == BUS_ADRERR ?' },
     { bytes: [0x75], rel8: 'pass', asm: 'jne {pass}', why: 'no: not a fault past the end of a file' },
     { bytes: [0x48, 0x8b, 0x7e, X64.SI_ADDR], asm: `mov rdi,QWORD PTR [rsi+${hex(X64.SI_ADDR)}]`, why: 'rdi = si_addr, the faulting address' },
     { bytes: [0x4d, 0x8d, 0x48, S], asm: `lea r9,[r8+${hex(S)}]`, why: 'r9 = first slot' },
-    { bytes: [0xb9, ...u32(R.SLOTS)], asm: `mov ecx,${hex(R.SLOTS)}`, why: 'ecx = slots to look at' },
+    { bytes: [0x41, 0x8b, 0x48, R.HIGH], asm: `mov ecx,DWORD PTR [r8+${hex(R.HIGH)}]`, why: 'ecx = slots to look at (the ones ever used)' },
+    { bytes: [0x85, 0xc9], asm: 'test ecx,ecx', why: '' },
+    { bytes: [0x74], rel8: 'pass', asm: 'je {pass}', why: 'none: not ours' },
     { label: 'scan', bytes: [0x49, 0x3b, 0x79, R.END], asm: `cmp rdi,QWORD PTR [r9+${hex(R.END)}]`, why: 'addr < slot.end ? (unsigned; a free slot has end 0)' },
     { bytes: [0x73], rel8: 'next', asm: 'jae {next}', why: 'no: next slot' },
     { bytes: [0x49, 0x3b, 0x39], asm: 'cmp rdi,QWORD PTR [r9]', why: 'addr >= slot.start ?' },
@@ -105,10 +141,18 @@ function program(record: bigint): Insn[] {
     { bytes: [0xb8, ...u32(X64.SYS_mmap)], asm: `mov eax,${hex(X64.SYS_mmap)}`, why: 'SYS_mmap' },
     { bytes: [0x0f, 0x05], asm: 'syscall', why: 'zero page over the faulting page (clobbers rcx, r11)' },
     { bytes: [0x48, 0x3d, ...u32(-4095)], asm: 'cmp rax,0xfffffffffffff001', why: 'rax in [-4095, -1] is -errno' },
-    { bytes: [0x73], rel8: 'pass', asm: 'jae {pass}', why: 'mmap failed: let the fault kill as before' },
+    { bytes: [0x73], rel8: 'dfl', asm: 'jae {dfl}', why: 'mmap failed: our fault, not absorbed: die by it as before' },
     { bytes: [0x5e], asm: 'pop rsi', why: '' },
+    { bytes: [0x5a], asm: 'pop rdx', why: '' },
     { bytes: [0xc3], asm: 'ret', why: 'restart the access: it now reads the zero page' },
-    { label: 'pass', bytes: [0xb8, ...u32(X64.SYS_rt_sigaction)], asm: `mov eax,${hex(X64.SYS_rt_sigaction)}`, why: 'SYS_rt_sigaction' },
+    { label: 'pass', bytes: [0x49, 0x8b, 0x40, R.CHAIN], asm: `mov rax,QWORD PTR [r8+${hex(R.CHAIN)}]`, why: 'the handler SIGBUS had before ours' },
+    { bytes: [0x48, 0x83, 0xf8, 0x01], asm: 'cmp rax,0x1', why: 'SIG_DFL (0) or SIG_IGN (1) ?' },
+    { bytes: [0x76], rel8: 'dfl', asm: 'jbe {dfl}', why: 'yes: the default action' },
+    { bytes: [0x5e], asm: 'pop rsi', why: 'arg 2: info' },
+    { bytes: [0x5a], asm: 'pop rdx', why: 'arg 3: ucontext' },
+    { bytes: [0xbf, ...u32(X64.SIGBUS)], asm: `mov edi,${hex(X64.SIGBUS)}`, why: 'arg 1: SIGBUS' },
+    { bytes: [0xff, 0xe0], asm: 'jmp rax', why: 'not ours: the previous handler gets it, as if we were not there' },
+    { label: 'dfl', bytes: [0xb8, ...u32(X64.SYS_rt_sigaction)], asm: `mov eax,${hex(X64.SYS_rt_sigaction)}`, why: 'SYS_rt_sigaction' },
     { bytes: [0xbf, ...u32(X64.SIGBUS)], asm: `mov edi,${hex(X64.SIGBUS)}`, why: 'arg 1: SIGBUS' },
     { bytes: [0x48, 0xbe, ...u64(record + BigInt(R.DFL_ACTION))], asm: `movabs rsi,${hex(record + BigInt(R.DFL_ACTION))}`, why: 'arg 2: the zeroed action in the record = SIG_DFL' },
     { bytes: [0x31, 0xd2], asm: 'xor edx,edx', why: 'arg 3: no old action wanted' },
@@ -126,6 +170,7 @@ function program(record: bigint): Insn[] {
     { bytes: [0xb8, ...u32(X64.SYS_rt_tgsigqueueinfo)], asm: `mov eax,${hex(X64.SYS_rt_tgsigqueueinfo)}`, why: 'SYS_rt_tgsigqueueinfo' },
     { bytes: [0x0f, 0x05], asm: 'syscall', why: 'queue the same signal again (blocked until we return)' },
     { bytes: [0x5e], asm: 'pop rsi', why: '' },
+    { bytes: [0x5a], asm: 'pop rdx', why: '' },
     { bytes: [0xc3], asm: 'ret', why: 'rt_sigreturn unblocks SIGBUS: default action, the process dies' },
   ];
 }

@@ -9,24 +9,34 @@
 // - Linux x86-64 only. Elsewhere (arm64 included) nothing is installed and a truncated mapping still
 //   kills the process, as it does in every other mmap tool; `sigbusGuard()` says why.
 // - Installed lazily, by the first file mapping or by armSigbusGuard() (importing the library has
-//   no side effect), once per process. If SIGBUS already has a handler, it is left alone and the
-//   guard stays off, unless that handler is this very guard, installed by another copy of this
-//   library in the process (a worker thread has its own copy of every module, and the signal
-//   disposition is per process): then that copy adopts it (see `adopt`), so that faults in a
-//   worker's mappings are absorbed and reported too. The slots of the record are claimed with an
+//   no side effect), once per process. If SIGBUS already has a handler (the application's
+//   `process.on('SIGBUS')`, which Node.js can only run after the faulting access returned, so a
+//   truncated read would fault again forever), the guard goes in front of it and passes it every
+//   fault that is not ours (CHAIN in the record). If that handler is this very guard, installed by
+//   another copy of this library in the process (a worker thread has its own copy of every module,
+//   and the signal disposition is per process), that copy adopts it (see `adopt`), so that faults in
+//   a worker's mappings are absorbed and reported too. The slots of the record are claimed with an
 //   atomic compare-and-swap, so every thread registers its ranges in the same table. Threads that
 //   map files are best started after armSigbusGuard(): two copies installing at the same instant
-//   would each make a guard, and only one would be the process's.
+//   would each make a guard, and only one would be the process's. A handler installed later (a
+//   `process.on('SIGBUS')` after the first mapping) replaces the guard: the next mapping puts the
+//   guard back in front of it.
 // - MMAPX_NO_SIGBUS_GUARD=1 in the environment turns it off (to compare, or to get a core dump).
 // - The handler's code page and the record are process-lifetime memory, mapped here directly and
 //   never unmapped: a Mapping is given back when garbage-collected, and the handler must outlive
 //   every module instance that could still be registered with the kernel.
-// - 510 ranges can be registered at once (by all threads together); a mapping made while all are
-//   taken is simply unguarded.
+// - Capacity: the record has a slot for as many ranges as the process can have mappings
+//   (vm.max_map_count, read when the guard is installed; 510 to 1,048,576), so every live file
+//   mapping, dropped-but-not-yet-collected ones included, finds one. A slot is freed when its range
+//   is unmapped, replaced by a placeholder or given back by the garbage collector, and used again;
+//   the handler looks through the slots ever used at once (the peak), so a fault costs time in
+//   proportion to the most maps ever alive together. Pages of slots never used are never touched.
+//   Should every slot be taken, a new mapping is unguarded: its `guarded` says so and
+//   `sigbusGuard().unguarded` counts it.
 import { readFileSync } from 'node:fs';
 import { MmapError, describeErrno } from '../errors.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
-import { RECORD, SIGACTION, X64, encodeHandler, handlerListing } from './sigbus-x64.js';
+import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from './sigbus-x64.js';
 
 /** Whether the SIGBUS guard is active in this process, and what it has done. */
 export interface SigbusGuardStatus {
@@ -39,6 +49,12 @@ export interface SigbusGuardStatus {
   /** Ranges registered now (by every thread of the process), and how many can be. */
   ranges: number;
   capacity: number;
+  /** The most ranges registered at once so far: the slots the handler looks through on a fault. */
+  peak: number;
+  /** File mappings made by this copy of the library while every slot was taken: not guarded. */
+  unguarded: number;
+  /** True when SIGBUS had another handler (e.g. `process.on('SIGBUS')`): faults not ours go to it. */
+  chained: boolean;
 }
 
 /** What the handler recorded for one registered range. */
@@ -51,7 +67,9 @@ export interface RangeFault {
 
 type State =
   | { on: false; reason: string }
-  | { on: true; u64: BigUint64Array; u32: Uint32Array };
+  | { on: true; u64: BigUint64Array; u32: Uint32Array; code: Address; capacity: number };
+
+type On = Extract<State, { on: true }>;
 
 /**
  * The END of a slot that a thread has claimed but that covers no address (its START is never
@@ -59,8 +77,26 @@ type State =
  */
 const CLAIMED = 1n;
 
-/** Where this thread starts looking for a free slot (threads then rarely race for the same one). */
-let nextSlot = 0;
+/** Slots this thread freed: claimed again first (another thread may have taken one meanwhile). */
+const freed: number[] = [];
+/** File mappings this copy could not guard because every slot was taken. */
+let refused = 0;
+
+/** The kernel's limit of mappings per process (vm.max_map_count); 65530, its default, where it cannot be read. */
+export function maxMapCount(): number {
+  try {
+    const n = Number.parseInt(readFileSync('/proc/sys/vm/max_map_count', 'latin1'), 10);
+    if (Number.isSafeInteger(n) && n > 0) return n;
+  } catch {
+    // not Linux, or no procfs: the default
+  }
+  return 65530;
+}
+
+/** Slots of a new record: one per mapping the process may have, within [MIN_SLOTS, MAX_SLOTS]. */
+function plannedSlots(): number {
+  return recordSlots(recordBytes(Math.min(RECORD.MAX_SLOTS, Math.max(RECORD.MIN_SLOTS, maxMapCount()))));
+}
 
 let state: State | undefined;
 
@@ -99,15 +135,8 @@ export function mappingHolding(maps: string, addr: Address, len: number): { perm
  * beyond that check.
  */
 function adopt(code: Address): State | undefined {
-  if (code % BigInt(X64.PAGE) !== 0n) return undefined;
-  let maps: string;
-  try {
-    maps = readFileSync('/proc/self/maps', 'latin1');
-  } catch {
-    return undefined;
-  }
-  const page = mappingHolding(maps, code, X64.PAGE);
-  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  const maps = guardPage(code);
+  if (maps === undefined) return undefined;
   const lc = libc();
   const probe = encodeHandler(0n);
   // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
@@ -118,11 +147,68 @@ function adopt(code: Address): State | undefined {
   const expected = encodeHandler(record);
   if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
   if (record % BigInt(X64.PAGE) !== 0n) return undefined;
-  const rec = mappingHolding(maps, record, RECORD.BYTES);
+  const head = mappingHolding(maps, record, X64.PAGE);
+  if (!head || !head.anonymous || !head.perms.startsWith('rw')) return undefined;
+  // INVARIANT: the record's first page is process-lifetime memory (never unmapped, see install()).
+  const capacity = new Uint32Array(lc.view(record, X64.PAGE))[RECORD.CAPACITY / 4] ?? 0;
+  if (capacity < RECORD.MIN_SLOTS || capacity > RECORD.MAX_SLOTS) return undefined;
+  const size = recordBytes(capacity);
+  const rec = mappingHolding(maps, record, size);
   if (!rec || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
   // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
-  const buf = lc.view(record, RECORD.BYTES);
-  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
+  const buf = lc.view(record, size);
+  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
+}
+
+/**
+ * The text of /proc/self/maps if `code` is the start of an anonymous read + execute page (as a
+ * guard's code page is), else undefined. Nothing at `code` is read before this says it is readable.
+ */
+function guardPage(code: Address): string | undefined {
+  if (code % BigInt(X64.PAGE) !== 0n) return undefined;
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const page = mappingHolding(maps, code, X64.PAGE);
+  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  return maps;
+}
+
+/** Whether the handler at `code` is the guard of some version of mmapx (it carries GUARD_MARK). */
+function isGuard(code: Address): boolean {
+  if (guardPage(code) === undefined) return false;
+  // INVARIANT: a read-only copy of bytes of a page that guardPage found mapped readable.
+  const mark = new Uint8Array(libc().view(code + BigInt(GUARD_MARK.AT), GUARD_MARK.TEXT.length)).slice();
+  return Buffer.from(mark).toString('latin1') === GUARD_MARK.TEXT;
+}
+
+/** The handler SIGBUS has now (0 = SIG_DFL, 1 = SIG_IGN), with its whole struct sigaction; undefined if sigaction fails. */
+function currentAction(): { handler: Address; act: Uint8Array } | undefined {
+  const act = new Uint8Array(SIGACTION.BYTES);
+  if (libc().sigaction(X64.SIGBUS, null, act) !== 0) return undefined;
+  return { handler: new DataView(act.buffer).getBigUint64(SIGACTION.HANDLER, true), act };
+}
+
+/**
+ * Makes `code` the SIGBUS handler in front of `old` (the action SIGBUS has now): the record's CHAIN
+ * gets old's handler, and the new action keeps old's signal mask and its SA_ONSTACK / SA_RESTART,
+ * so that the old handler, when a fault is passed on to it, runs as it was set up to. Returns the
+ * failure, or undefined.
+ */
+function installInFront(s: { u64: BigUint64Array }, code: Address, old: Uint8Array): string | undefined {
+  const before = new DataView(old.buffer, old.byteOffset, old.byteLength);
+  const chain = before.getBigUint64(SIGACTION.HANDLER, true);
+  Atomics.store(s.u64, RECORD.CHAIN / 8, chain > 1n ? chain : 0n);
+  const act = new Uint8Array(SIGACTION.BYTES);
+  const dv = new DataView(act.buffer);
+  dv.setBigUint64(SIGACTION.HANDLER, code, true);
+  const keep = chain > 1n ? before.getInt32(SIGACTION.FLAGS, true) & (SIGACTION.SA_ONSTACK | SIGACTION.SA_RESTART) : 0;
+  dv.setInt32(SIGACTION.FLAGS, SIGACTION.SA_SIGINFO | keep, true);
+  if (chain > 1n) act.set(old.subarray(SIGACTION.MASK, SIGACTION.FLAGS), SIGACTION.MASK);
+  return libc().sigaction(X64.SIGBUS, act, null) !== 0 ? failure('sigaction') : undefined;
 }
 
 function install(): State {
@@ -133,46 +219,69 @@ function install(): State {
   const c = constants();
   const lc = libc();
   if (pageSize() !== X64.PAGE) return off(`the SIGBUS guard needs 4 KiB pages (the page size is ${pageSize()})`);
-  const old = new Uint8Array(SIGACTION.BYTES);
-  if (lc.sigaction(X64.SIGBUS, null, old) !== 0) return off(failure('sigaction'));
-  const current = new DataView(old.buffer).getBigUint64(SIGACTION.HANDLER, true);
-  if (current !== 0n) {
-    return adopt(current) ?? off('SIGBUS already has a handler in this process (the host program, or another version of mmapx): left alone');
+  const old = currentAction();
+  if (old === undefined) return off(failure('sigaction'));
+  if (old.handler === 1n) return off('SIGBUS is ignored in this process (SIG_IGN): a fault kills it anyway, left alone');
+  if (old.handler !== 0n) {
+    const adopted = adopt(old.handler);
+    if (adopted) return adopted;
+    if (isGuard(old.handler)) return off('SIGBUS is guarded by another version of mmapx in this process: left alone');
   }
   const rw = c.PROT_READ | c.PROT_WRITE;
   const anon = c.MAP_PRIVATE | c.MAP_ANONYMOUS;
-  const record = lc.mmap(null, RECORD.BYTES, rw, anon, -1, 0n);
+  // Pages of slots never used are never touched: they cost address space, not memory.
+  let capacity = plannedSlots();
+  let record = lc.mmap(null, recordBytes(capacity), rw, anon | c.MAP_NORESERVE, -1, 0n);
+  if (record === MAP_FAILED && capacity > RECORD.MIN_SLOTS) {
+    capacity = RECORD.MIN_SLOTS;
+    record = lc.mmap(null, recordBytes(capacity), rw, anon, -1, 0n);
+  }
   if (record === MAP_FAILED) return off(failure('mmap'));
+  const bytes = recordBytes(capacity);
   const code = lc.mmap(null, X64.PAGE, rw, anon, -1, 0n);
   if (code === MAP_FAILED) {
     const why = failure('mmap');
-    lc.munmap(record, RECORD.BYTES);
+    lc.munmap(record, bytes);
     return off(why);
   }
-  // INVARIANT: this view of the code page is dropped at once; after mprotect it would fault on write.
-  new Uint8Array(lc.view(code, X64.PAGE)).set(encodeHandler(record));
-  const act = new Uint8Array(SIGACTION.BYTES);
-  const dv = new DataView(act.buffer);
-  dv.setBigUint64(SIGACTION.HANDLER, code, true);
-  dv.setInt32(SIGACTION.FLAGS, SIGACTION.SA_SIGINFO, true);
+  {
+    // INVARIANT: this view of the code page is dropped at once; after mprotect it would fault on write.
+    const page = new Uint8Array(lc.view(code, X64.PAGE));
+    page.set(encodeHandler(record));
+    page.set(Buffer.from(GUARD_MARK.TEXT, 'latin1'), GUARD_MARK.AT);
+  }
+  // INVARIANT: the record stays mapped for the rest of the process (see below).
+  const buf = lc.view(record, bytes);
+  const s: On = { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
+  Atomics.store(s.u32, RECORD.CAPACITY / 4, capacity);
   const refused =
     lc.mprotect(code, X64.PAGE, c.PROT_READ | c.PROT_EXEC) !== 0
       ? `${failure('mprotect')}: executable memory for the handler was refused`
-      : lc.sigaction(X64.SIGBUS, act, null) !== 0
-        ? failure('sigaction')
-        : undefined;
+      : installInFront(s, code, old.act);
   if (refused !== undefined) {
     lc.munmap(code, X64.PAGE);
-    lc.munmap(record, RECORD.BYTES);
+    lc.munmap(record, bytes);
     return off(refused);
   }
   // INVARIANT: the kernel now jumps to `code` on SIGBUS, and the code reads `record`: both stay mapped
   // (and `code` read + execute) for the rest of the process. Nothing ever unmaps them.
-  const buf = lc.view(record, RECORD.BYTES);
-  return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
+  return s;
 }
 
-function active(): Extract<State, { on: true }> | undefined {
+/**
+ * Puts the guard back in front when another handler replaced it since (the application's
+ * `process.on('SIGBUS')` after the first mapping, or Node.js restoring SIG_DFL when the last such
+ * listener is removed). One sigaction(2) call when nothing changed.
+ */
+function keepInFront(s: On): void {
+  const now = currentAction();
+  if (now === undefined || now.handler === s.code || now.handler === 1n) return;
+  // Another version's guard, installed since: each passing the other what is neither's would loop.
+  if (now.handler !== 0n && isGuard(now.handler)) return;
+  installInFront(s, s.code, now.act);
+}
+
+function active(): On | undefined {
   if (state === undefined) {
     try {
       state = install();
@@ -196,27 +305,39 @@ function fields(slot: number) {
   };
 }
 
-/** Claims a free slot (END 0 -> CLAIMED, atomically: other threads use the same record), or -1. */
-function claim(s: Extract<State, { on: true }>): number {
-  for (let i = 0; i < RECORD.SLOTS; i++) {
-    const slot = (nextSlot + i) % RECORD.SLOTS;
-    if (Atomics.compareExchange(s.u64, fields(slot).end, 0n, CLAIMED) === 0n) {
-      nextSlot = (slot + 1) % RECORD.SLOTS;
-      return slot;
-    }
+/**
+ * Claims a free slot (END 0 -> CLAIMED, atomically: other threads use the same record), or -1: one
+ * this thread freed, else the next never used (HIGH grows by one), else any free one below HIGH.
+ */
+function claim(s: On): number {
+  const take = (slot: number) => Atomics.compareExchange(s.u64, fields(slot).end, 0n, CLAIMED) === 0n;
+  for (let slot = freed.pop(); slot !== undefined; slot = freed.pop()) if (take(slot)) return slot;
+  for (;;) {
+    const high = Atomics.load(s.u32, RECORD.HIGH / 4);
+    if (high >= s.capacity) break;
+    // Slots at and above HIGH are never claimed otherwise; the scan below may race for this one.
+    if (Atomics.compareExchange(s.u32, RECORD.HIGH / 4, high, high + 1) === high && take(high)) return high;
   }
+  const high = Atomics.load(s.u32, RECORD.HIGH / 4);
+  for (let slot = 0; slot < high; slot++) if (take(slot)) return slot;
   return -1;
 }
 
 /**
  * Registers [start, start+len) of a file mapping with protection `prot` (PROT_* bits), installing
- * the handler on first use. Returns the slot, or -1 when the guard is off or full (unguarded).
+ * the handler on first use (and putting it back in front if another handler replaced it). Returns
+ * the slot, or -1 when the guard is off or every slot is taken (unguarded: counted in `unguarded`).
  * Atomics order the stores: a slot becomes visible to the handler only when its end is written.
  */
 export function guardRange(start: Address, len: number, prot: number): number {
   const s = active();
-  const slot = s === undefined ? -1 : claim(s);
-  if (s === undefined || slot < 0) return -1;
+  if (s === undefined) return -1;
+  keepInFront(s);
+  const slot = claim(s);
+  if (slot < 0) {
+    refused++;
+    return -1;
+  }
   const f = fields(slot);
   Atomics.store(s.u32, f.prot, prot);
   Atomics.store(s.u32, f.faults, 0);
@@ -260,13 +381,15 @@ export function unguardRange(slot: number): RangeFault | undefined {
   Atomics.store(s.u32, f.faults, 0);
   Atomics.store(s.u64, f.first, 0n);
   Atomics.store(s.u64, f.end, 0n); // free: another thread may claim it from here on
+  freed.push(slot);
   return fault;
 }
 
 /** Slots in use, by every thread of the process. */
-function usedSlots(s: Extract<State, { on: true }>): number {
+function usedSlots(s: On): number {
   let n = 0;
-  for (let slot = 0; slot < RECORD.SLOTS; slot++) if (Atomics.load(s.u64, fields(slot).end) !== 0n) n++;
+  const high = Atomics.load(s.u32, RECORD.HIGH / 4);
+  for (let slot = 0; slot < high; slot++) if (Atomics.load(s.u64, fields(slot).end) !== 0n) n++;
   return n;
 }
 
@@ -283,14 +406,20 @@ export function armSigbusGuard(): SigbusGuardStatus {
 
 /** The guard's state. Does not install it (the first file mapping does). */
 export function sigbusGuard(): SigbusGuardStatus {
-  if (state === undefined) return { active: false, reason: null, handled: 0, ranges: 0, capacity: RECORD.SLOTS };
-  if (!state.on) return { active: false, reason: state.reason, handled: 0, ranges: 0, capacity: RECORD.SLOTS };
+  const idle = { handled: 0, ranges: 0, peak: 0, unguarded: refused, chained: false };
+  if (state === undefined) return { active: false, reason: null, capacity: plannedSlots(), ...idle };
+  if (!state.on) return { active: false, reason: state.reason, capacity: 0, ...idle };
+  const now = currentAction();
+  const inFront = now === undefined || now.handler === state.code;
   return {
-    active: true,
-    reason: null,
+    active: inFront,
+    reason: inFront ? null : 'SIGBUS was given another handler after the guard was installed: the next file mapping puts the guard back in front of it',
     handled: Number(Atomics.load(state.u64, RECORD.HANDLED / 8)),
     ranges: usedSlots(state),
-    capacity: RECORD.SLOTS,
+    capacity: state.capacity,
+    peak: Atomics.load(state.u32, RECORD.HIGH / 4),
+    unguarded: refused,
+    chained: Atomics.load(state.u64, RECORD.CHAIN / 8) !== 0n,
   };
 }
 
