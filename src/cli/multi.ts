@@ -17,7 +17,8 @@ import { classify, errorLine } from './errors.js';
 import { fsError } from '../edit/files.js';
 import { readInput } from './input.js';
 import { BrokenPipe, jsonText } from './output.js';
-import { ms } from '../edit/timing.js';
+import { ms, now } from '../edit/timing.js';
+import { plural } from '../format/units.js';
 
 /** The files of one invocation. */
 export interface Targets {
@@ -175,7 +176,7 @@ export async function eachFile(ctx: Context, t: Targets, run: (path: string) => 
     options.batch?.settle();
     return r.take();
   }
-  const started = process.hrtime.bigint();
+  const started = now();
   // Loads the FFI once, before any output: if this machine cannot, that is one error, not one per file.
   pageSize();
   const json = ctx.globals.json;
@@ -241,14 +242,14 @@ export async function eachFile(ctx: Context, t: Targets, run: (path: string) => 
     throw err;
   }
   if (json) ctx.stdout('\n]\n');
-  tally.ms = Number(process.hrtime.bigint() - started) / 1e6;
+  tally.ms = now() - started;
   if (options.total && !json && !ctx.globals.quiet) ctx.stderr(`${options.total(tally)}\n`);
   return { printed: true, showSummary: false, json: {}, exitCode: worst };
 }
 
 /** `3 files`, `1 file` */
 export function files(n: number): string {
-  return `${n} file${n === 1 ? '' : 's'}`;
+  return plural(n, 'file');
 }
 
 /** ` in 12.3 ms` of a tally. */

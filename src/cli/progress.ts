@@ -14,7 +14,11 @@
 // redrawn at most every `intervalMs`, never wider than the terminal (so it never wraps), and is
 // erased (`\r` + clear to end of line) before anything else goes to stderr (errors, summaries),
 // before stdout output when stdout is the same terminal, and at the end.
+import { now } from '../edit/timing.js';
+import { formatBytes } from '../format/units.js';
 import { terminalColumns } from '../mmap/sys/terminal.js';
+
+export { formatBytes };
 
 /** Milliseconds before the line first shows (MMAPX_PROGRESS_DELAY_MS overrides it). */
 export const PROGRESS_DELAY_MS = 300;
@@ -23,10 +27,6 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 const ERASE = '\r\x1b[K';
 
-/** Milliseconds from a monotonic clock. */
-function monotonic(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
 
 /**
  * Whether progress may show, as far as options and environment tell: not turned off
@@ -37,24 +37,6 @@ export function progressWanted(opts: { progress?: boolean; json: boolean; quiet:
   if (opts.progress === false || opts.json || opts.quiet) return false;
   if (env.TERM === 'dumb') return false;
   return env.MMAPX_NO_PROGRESS === undefined || env.MMAPX_NO_PROGRESS === '';
-}
-
-/** `512 B`, `1.5 KiB`, `2.0 GiB`: 1024-based, one decimal. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  // 1023.96 would round to "1024.0 KiB": show it as the next unit.
-  if (v >= 1023.95 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
 }
 
 /** `0:07`, `12:34`, `1:02:03`. */
@@ -141,7 +123,7 @@ export class Progress {
   private constructor(opts: ProgressOptions | undefined) {
     this.#opts = opts;
     this.#on = opts !== undefined;
-    this.#now = opts?.now ?? monotonic;
+    this.#now = opts?.now ?? now;
     this.#interval = opts?.intervalMs ?? PROGRESS_INTERVAL_MS;
     this.#next = this.#on ? this.#now() + (opts?.delayMs ?? PROGRESS_DELAY_MS) : Infinity;
   }

@@ -9,6 +9,7 @@
 import { type BigIntStats, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OperationError } from '../errors.js';
+import { now } from './timing.js';
 import { flockHolders, parseProcLocks } from '../format/proclocks.js';
 import { type LockKind, tryLockFile } from '../mmap/sys/flock.js';
 import { devNumbers } from './mounts.js';
@@ -64,11 +65,11 @@ export function describeHolders(pids: readonly number[], mmapx: (pid: number) =>
  * wait is over.
  */
 function* attempts(fd: number, stat: BigIntStats, kind: LockKind, waitSeconds: number): Generator<number, void, undefined> {
-  const deadline = performance.now() + waitSeconds * 1000;
+  const deadline = now() + waitSeconds * 1000;
   let pause = 5;
   for (;;) {
     if (tryLockFile(fd, kind) !== 'busy') return;
-    const left = deadline - performance.now();
+    const left = deadline - now();
     if (left <= 0) break;
     yield Math.min(pause, left);
     pause = Math.min(pause * 2, 100);

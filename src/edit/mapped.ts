@@ -12,11 +12,13 @@ import { type FileAccess, type Plan } from '../format/patch/index.js';
 import { ChangedUnderfoot, InputError, OperationError } from '../errors.js';
 
 export { ChangedUnderfoot };
+import { equalBytes } from '../format/bytes.js';
 import { formatOffset } from '../format/number.js';
 import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { fsError, type OpenFile, type ReadSpan } from './files.js';
 import { SCAN_WINDOW } from './scan.js';
+import { now } from './timing.js';
 
 /** Reads up to this many bytes outside the current window are preads (see MappedReader.read). */
 const SMALL_READ = 64 * 1024;
@@ -30,9 +32,7 @@ export interface FileRef {
 }
 
 
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
+export { equalBytes };
 
 /** The file's size now (fstat of the open descriptor). */
 export function sizeNow(file: FileRef): bigint {
@@ -284,9 +284,9 @@ export function writeRanges(
       const cut = shrunk();
       if (cut) throw cut;
       if (opts.sync !== 'none') {
-        const t = performance.now();
+        const t = now();
         report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
-        report.syncMs += performance.now() - t;
+        report.syncMs += now() - t;
       }
     } finally {
       map.unmap();

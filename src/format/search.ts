@@ -12,9 +12,17 @@
  * Pure: no fs, no process. Windows passed in are only read during the call; nothing keeps a view.
  */
 
-import type { BytePattern } from './patch/model.js';
-
-export type { BytePattern } from './patch/model.js';
+/**
+ * A byte pattern with wildcards. Byte `i` of a file matches when
+ * `(file[i] & mask[i]) === (bytes[i] & mask[i])`.
+ *
+ * `mask[i]` is `0xff` for a fixed byte, `0x00` for `??`, and `0xf0` / `0x0f` for the nibble
+ * wildcards `4?` / `?4`. `bytes` and `mask` have the same, non-zero length.
+ */
+export interface BytePattern {
+  readonly bytes: Uint8Array;
+  readonly mask: Uint8Array;
+}
 
 /** A pattern prepared for searching; build once with {@link compilePattern}. */
 export interface CompiledPattern {

@@ -5,6 +5,7 @@ import { Timer } from '../../edit/timing.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
+import { plural } from '../../format/units.js';
 
 interface FlushArgs {
   path: string;
@@ -45,7 +46,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
   const summary =
     synced.length === 0
       ? `nothing to flush: the range is empty ${timer.describe()}`
-      : `${o.async ? 'started write-back of' : 'flushed'} ${span} (${synced.pages} page${synced.pages === 1 ? '' : 's'}) ${timer.describe()}; ${cache}`;
+      : `${o.async ? 'started write-back of' : 'flushed'} ${span} (${plural(synced.pages, 'page')}) ${timer.describe()}; ${cache}`;
   return {
     summary,
     showSummary: true,

@@ -4,6 +4,7 @@
 import { inspectFile, typeName } from '../../edit/info.js';
 import { Timer } from '../../edit/timing.js';
 import { formatOffset } from '../../format/number.js';
+import { formatSize } from '../../format/units.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
 import { eachFile, Separator, targets } from '../multi.js';
@@ -16,17 +17,6 @@ interface InfoArgs {
 
 function parseOptions(opts: Record<string, unknown>): InfoArgs {
   return { range: opts.range !== undefined ? parseRange(String(opts.range)) : undefined, force: opts.force === true, stats: opts.stats === true };
-}
-
-function human(n: bigint): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = Number(n);
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${n} bytes (${v.toFixed(v < 10 ? 2 : 1)} ${units[u]})`;
 }
 
 export default async function info(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -54,8 +44,8 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
   const lines: [string, string][] = [
     ['file', path],
     ['type', typeName(st)],
-    ['size', size === undefined ? 'unknown (device)' : i.pseudo !== undefined ? `${human(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)` : human(size)],
-    ['allocated', `${human(allocated)} on disk${size !== undefined && allocated < size ? ' (sparse)' : ''}`],
+    ['size', size === undefined ? 'unknown (device)' : i.pseudo !== undefined ? `${formatSize(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)` : formatSize(size)],
+    ['allocated', `${formatSize(allocated)} on disk${size !== undefined && allocated < size ? ' (sparse)' : ''}`],
     ['page size', `${page} bytes`],
   ];
   if (r && range) lines.push(['range', `${formatOffset(r.offset)}..${formatOffset(r.offset + r.length)} (${r.length} bytes)`]);

@@ -11,6 +11,7 @@ import { concatBytes } from '../data.js';
 import { IpsEncoder } from './ips.js';
 import { hex } from './lex.js';
 import type { FileGuards, OffsetHunk, Patch } from './model.js';
+import { plural } from '../units.js';
 
 const BLOCK = 64 * 1024;
 const LEAF = 64;
@@ -419,5 +420,5 @@ export function describeDiff(p: Patch): string {
   let bytes = 0;
   for (const h of p.hunks) bytes += h.new.length;
   const size = p.guards.sizeAfter ? `, size ${hex(p.guards.sizeBefore?.value ?? 0n)} -> ${hex(p.guards.sizeAfter.value)}` : '';
-  return `${p.hunks.length} hunk${p.hunks.length === 1 ? '' : 's'}, ${bytes} byte${bytes === 1 ? '' : 's'}${size}`;
+  return `${plural(p.hunks.length, 'hunk')}, ${plural(bytes, 'byte')}${size}`;
 }

@@ -13,6 +13,7 @@
  */
 
 import { hex } from './lex.js';
+import { plural } from '../units.js';
 
 const PAIR: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 const SHOW: readonly string[] = Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'));
@@ -38,7 +39,7 @@ function row(sign: string, rowStart: bigint, from: number, bytes: Uint8Array, at
 export function formatChangeListing(offset: bigint, old: Uint8Array, neu: Uint8Array, label: string, maxRows = 8): string[] {
   const end = offset + BigInt(neu.length);
   const width = Math.max(8, (end - 1n).toString(16).length);
-  const out = [`${label}: ${hex(offset)}..${hex(end)}, ${neu.length} byte${neu.length === 1 ? '' : 's'}`];
+  const out = [`${label}: ${hex(offset)}..${hex(end)}, ${plural(neu.length, 'byte')}`];
   let shown = 0;
   let hidden = 0;
   for (let rowStart = offset - (offset % 16n); rowStart < end; rowStart += 16n) {

@@ -12,6 +12,9 @@
  */
 
 import { InputError } from '../../errors.js';
+import type { BytePattern } from '../search.js';
+
+export type { BytePattern };
 
 /**
  * Where a hunk or guard came from, for one-line error messages.
@@ -29,17 +32,6 @@ export interface Source {
   readonly byte?: number;
 }
 
-/**
- * A byte pattern with wildcards. Byte `i` of a file matches when
- * `(file[i] & mask[i]) === (bytes[i] & mask[i])`.
- *
- * `mask[i]` is `0xff` for a fixed byte, `0x00` for `??`, and `0xf0` / `0x0f` for the nibble
- * wildcards `4?` / `?4`. `bytes` and `mask` have the same, non-zero length.
- */
-export interface BytePattern {
-  readonly bytes: Uint8Array;
-  readonly mask: Uint8Array;
-}
 
 /**
  * A change at a fixed offset.

@@ -25,6 +25,7 @@ import { GuardError, InputError } from '../../errors.js';
 import { MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT } from '../number.js';
 import { compilePattern, WindowScanner } from '../search.js';
 import { formatHex, formatPattern, hex } from './lex.js';
+import { equalBytes } from '../bytes.js';
 import { describeSource, isFromEnd, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
 
 /** Read access to the file being patched. */
@@ -85,15 +86,6 @@ export interface Plan {
   readonly guards: FileGuards;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if (a.length <= 16) {
-    // A hunk's few bytes: two Buffer views per comparison cost more than the comparison.
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
 
 /** Bytes [offset, offset+length) of the file, zeros past its end: always a copy. */
 function readVirtual(file: FileAccess, offset: bigint, length: number): Uint8Array {
