@@ -3,6 +3,7 @@
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
+import { failureReport, report } from './envelope.js';
 import { classify, errorLine } from './errors.js';
 import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
@@ -13,8 +14,8 @@ function printResult(ctx: Context, r: Result): ExitCode {
   if (r.printed) return code;
   const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
-    const error = failed ? { exitCode: code, error: { message: r.error, code: r.errorCode ?? null, path: ctx.path ?? null } } : {};
-    ctx.stdout(jsonLine({ command: ctx.command, ok: code === EXIT_OK, ...r.json, ...ctx.warningsJson(), ...error }));
+    const error = failed ? { message: r.error!, code: r.errorCode ?? null, path: ctx.path ?? null } : undefined;
+    ctx.stdout(jsonLine(report(ctx.command, code, r.json, ctx.warningsJson(), error)));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
     if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
@@ -73,7 +74,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       const dashes = argv.indexOf('--', 2);
       const json = program.opts().json === true || argv.slice(2, dashes < 0 ? undefined : dashes).includes('--json');
       const usageJson = (message: string): void => {
-        if (json) ctx.stdout(jsonLine({ command: sub?.name() ?? null, ok: false, exitCode: EXIT_USAGE, error: { message, code: null, path: null } }));
+        if (json) ctx.stdout(jsonLine(failureReport(sub?.name() ?? null, EXIT_USAGE, {}, { message, code: null, path: null })));
       };
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
         try {
@@ -100,20 +101,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       }
       return EXIT_USAGE;
     }
-    const report = classify(err);
+    const failure = classify(err);
     const path = (err instanceof MmapError || err instanceof MmapxError) && err.path !== undefined ? err.path : ctx.path;
     try {
       if (ctx.globals.json) {
-        ctx.stdout(
-          jsonLine({ command: ctx.command, ok: false, exitCode: report.exitCode, ...ctx.warningsJson(), error: { message: report.message, code: report.code ?? null, path: path ?? null } }),
-        );
+        ctx.stdout(jsonLine(failureReport(ctx.command, failure.exitCode, ctx.warningsJson(), { message: failure.message, code: failure.code ?? null, path: path ?? null })));
       }
-      ctx.stderr(`${errorLine(report, ctx.command, path)}\n`);
+      ctx.stderr(`${errorLine(failure, ctx.command, path)}\n`);
       if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
     } catch (e) {
       if (!(e instanceof BrokenPipe)) throw e;
     }
-    return report.exitCode;
+    return failure.exitCode;
   } finally {
     // Whatever happened, the terminal is left without a progress line.
     try {

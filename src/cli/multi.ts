@@ -13,6 +13,7 @@ import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError
 import { MmapError } from '../mmap/errors.js';
 import { pageSize } from '../mmap/index.js';
 import type { Context, Result } from './context.js';
+import { fileReport } from './envelope.js';
 import { classify, errorLine } from './errors.js';
 import { fsError } from '../edit/files.js';
 import { readInput } from './input.js';
@@ -261,8 +262,8 @@ function printFileResult(ctx: Context, path: string, r: Result, code: ExitCode, 
   const failed = r.error !== undefined && code !== EXIT_OK;
   if (ctx.globals.json) {
     if (!r.printed) {
-      const error = failed ? { error: { message: r.error, code: r.errorCode ?? null, path } } : {};
-      ctx.stdout(jsonText({ path, command: ctx.command, ok: code === EXIT_OK, exitCode: code, ...r.json, ...ctx.warningsJson(path), ...error }));
+      const error = failed ? { message: r.error!, code: r.errorCode ?? null, path } : undefined;
+      ctx.stdout(jsonText(fileReport(path, ctx.command, code, r.json, ctx.warningsJson(path), error)));
     }
   } else if (!r.printed) {
     if (r.stdout) ctx.stdout(r.stdout);
@@ -277,7 +278,7 @@ function printFileError(ctx: Context, path: string, err: unknown): ExitCode {
   const where = err instanceof MmapError && err.path !== undefined ? err.path : path;
   if (ctx.globals.json) {
     const error = { message: report.message, code: report.code ?? null, path: where };
-    ctx.stdout(jsonText({ path, command: ctx.command, ok: false, exitCode: report.exitCode, ...ctx.warningsJson(path), error }));
+    ctx.stdout(jsonText(fileReport(path, ctx.command, report.exitCode, {}, ctx.warningsJson(path), error)));
   }
   ctx.stderr(`${errorLine(report, ctx.command, where)}\n`);
   if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
