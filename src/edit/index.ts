@@ -3,3 +3,27 @@
 // the CLI's commands call; they add only argument parsing and rendering.
 export { BrokenPipe, ChangedUnderfoot, EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ErrorPlace, type ExitCode, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
 export type { Clock, EditContext, ProgressSink } from './seams.js';
+export {
+  type ByteEdit,
+  editsToPatch,
+  type FailedHunk,
+  type HunkCounts,
+  type PatchAlreadyOutcome,
+  type PatchAppliedOutcome,
+  type PatchChange,
+  type PatchDryRunOutcome,
+  type PatchFailedOutcome,
+  patchFile,
+  type PatchFormat,
+  PatchGuardError,
+  type PatchHashes,
+  type PatchInput,
+  type PatchOptions,
+  type PatchOutcome,
+  type PatchOutcomeBase,
+  parsePatch,
+  type PatchTextOptions,
+} from './patch.js';
+export { BATCH_FILES, type PatchFileResult, patchFiles } from './batch.js';
+export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptions, type RecoverReport, type RecoverRestored } from './recover.js';
+export type { Patch } from '../format/patch/index.js';
