@@ -379,15 +379,17 @@ export function timerFor(o: EditContext, opts: { sumOfPhases?: boolean } = {}): 
  */
 export async function patchFile(path: string, patch: PatchInput, options: PatchOptions = {}): Promise<PatchOutcome> {
   const { patch: parsed, sources } = resolvePatchInput(patch, options);
-  const job = patchJob(parsed, sources, options);
-  const p = await prepare(path, job, timerFor(options));
-  let outcome: PatchOutcome;
-  if (p instanceof Pending) {
-    commit([p]);
-    outcome = p.later.take();
-  } else outcome = p;
+  const outcome = await patchOne(path, patchJob(parsed, sources, options), timerFor(options));
   if (outcome.status === 'failed' && options.throwOnFailure) throw new PatchGuardError(outcome);
   return outcome;
+}
+
+/** Patches one file on its own: {@link prepare}, then a batch of that one file ({@link commit}). */
+export async function patchOne(path: string, job: PatchJob, timer: Timer): Promise<PatchOutcome> {
+  const p = await prepare(path, job, timer);
+  if (!(p instanceof Pending)) return p;
+  commit([p]);
+  return p.later.take();
 }
 
 function end(h: PlannedHunk): bigint {
