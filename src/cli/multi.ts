@@ -8,6 +8,10 @@
 // path) or more than one FILE the output names each file and --json prints one array; otherwise
 // the command's output is the single-file one, byte for byte. The exit status is the worst over
 // the files, in the order 1 (failed) > 2 (usage or input) > 3 (guard) > 0; main.ts sets it.
+//
+// This is the rendering half: the files' results printed in the order given. What batches the
+// files of a patch (journals of many files made durable by one commit) is the engine's, in
+// src/edit/batch.ts; its results come back as Laters (src/edit/later.ts), printed when settled.
 import { constants as bufferConstants } from 'node:buffer';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
