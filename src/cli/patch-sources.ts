@@ -44,6 +44,7 @@ export interface PatchCliOptions {
   readonly inline: string | undefined;
 }
 
+/** patch's options from commander's values: the one place they are read and typed. */
 export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
   const text = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
   const list = (v: unknown): readonly string[] => (v as string[] | undefined) ?? [];

@@ -15,6 +15,7 @@ interface RecoverOptions {
   readonly force: boolean;
 }
 
+/** recover's options from commander's values: the one place they are read and typed. */
 function parseOptions(args: unknown[], opts: Record<string, unknown>): RecoverOptions {
   return {
     files: (args[0] as string[] | undefined) ?? [],
