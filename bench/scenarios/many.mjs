@@ -9,7 +9,7 @@
 // run, so that every run really changes every file (mmapx would otherwise say "already applied").
 // mmapx keeps its undo journal per file unless the row says --no-journal; the one run commits the
 // files in batches of 128 whose journal syncs, file syncs and journal removals are done together
-// (see src/cli/commands/patch.ts). On a disk-backed temp dir the syncs still weigh
+// (see src/edit/batch.ts). On a disk-backed temp dir the syncs still weigh
 // (MMAPX_BENCH_DIR=/dev/shm shows the CPU cost alone). The per-file cost of the one run is
 // (run of N files - run of 1 file) / (N - 1).
 import { spawnSync } from 'node:child_process';

@@ -8,6 +8,10 @@
 // path) or more than one FILE the output names each file and --json prints one array; otherwise
 // the command's output is the single-file one, byte for byte. The exit status is the worst over
 // the files, in the order 1 (failed) > 2 (usage or input) > 3 (guard) > 0; main.ts sets it.
+//
+// This is the rendering half: the files' results printed in the order given. What batches the
+// files of a patch (journals of many files made durable by one commit) is the engine's, in
+// src/edit/batch.ts; its results come back as Laters (src/edit/later.ts), printed when settled.
 import { constants as bufferConstants } from 'node:buffer';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ExitCode, InputError } from '../errors.js';
 import { MmapError } from '../mmap/errors.js';
@@ -18,6 +22,7 @@ import { classify, errorLine } from './errors.js';
 import { fsError } from '../edit/files.js';
 import { readInput } from './input.js';
 import { BrokenPipe, jsonText } from './output.js';
+import { type Batching, Later } from '../edit/later.js';
 import { ms, now } from '../edit/timing.js';
 import { plural } from '../format/units.js';
 
@@ -109,45 +114,8 @@ export interface EachOptions {
   total?: (t: Tally) => string;
   /** The command's summaries do not name the file: several-file runs put `PATH: ` in front. */
   prefixSummary?: boolean;
-  /** For a command whose `run` hands back {@link Later} results (patch's batches). */
+  /** For a command whose `run` hands back {@link Later} results (patch's batches: src/edit/batch.ts). */
   batch?: Batching;
-}
-
-/**
- * A file's result that is known only when the batch it joined is done: patch makes the journals
- * and the writes of a batch of files durable together. `run` hands it back; the command settles
- * it; eachFile prints it in its place, so the output keeps the order the files were given in.
- */
-export class Later {
-  #outcome: { readonly result: Result } | { readonly error: unknown } | undefined;
-
-  get settled(): boolean {
-    return this.#outcome !== undefined;
-  }
-
-  resolve(result: Result): void {
-    this.#outcome ??= { result };
-  }
-
-  reject(error: unknown): void {
-    this.#outcome ??= { error };
-  }
-
-  /** The result; throws the file's error. */
-  take(): Result {
-    const o = this.#outcome;
-    if (o === undefined) throw new Error('internal error: a file was never finished');
-    if ('error' in o) throw o.error;
-    return o.result;
-  }
-}
-
-/** How eachFile finishes the files whose results are {@link Later}. */
-export interface Batching {
-  /** Finishes every file still waiting (after the last file, and before a one-file run returns). */
-  settle(): void;
-  /** Gives up the files still waiting, leaving them untouched (the run stops early: a broken pipe). */
-  abandon(): void;
 }
 
 /** `''` before the first block of output, `'\n'` before each later one (blank lines between files). */
@@ -159,7 +127,7 @@ export class Separator {
 }
 
 /** A file's outcome, waiting for its turn to be printed (`separated`: its JSON separator is out). */
-type Outcome = { readonly path: string; readonly separated: boolean } & ({ readonly result: Result | Later } | { readonly error: unknown });
+type Outcome = { readonly path: string; readonly separated: boolean } & ({ readonly result: Result | Later<Result> } | { readonly error: unknown });
 
 /**
  * Runs `run` on each file. One file: exactly the single-file command (its result goes back to main
@@ -169,7 +137,7 @@ type Outcome = { readonly path: string; readonly separated: boolean } & ({ reado
  * It may also hand back a {@link Later} (with `options.batch`): that file and every file after it
  * are printed once it is settled.
  */
-export async function eachFile(ctx: Context, t: Targets, run: (path: string) => Promise<Result | Later>, options: EachOptions = {}): Promise<Result> {
+export async function eachFile(ctx: Context, t: Targets, run: (path: string) => Promise<Result | Later<Result>>, options: EachOptions = {}): Promise<Result> {
   if (!t.several) {
     ctx.path = t.files[0];
     const r = await run(t.files[0]!);

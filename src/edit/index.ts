@@ -7,3 +7,27 @@ export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type Page
 export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';
 export { type Protected, type ProtectMode, type ProtectOptions, protectFile } from './protect.js';
 export { type RangeOption, type RangeSpec, toRange } from './range.js';
+export {
+  type ByteEdit,
+  editsToPatch,
+  type FailedHunk,
+  type HunkCounts,
+  type PatchAlreadyOutcome,
+  type PatchAppliedOutcome,
+  type PatchChange,
+  type PatchDryRunOutcome,
+  type PatchFailedOutcome,
+  patchFile,
+  type PatchFormat,
+  PatchGuardError,
+  type PatchHashes,
+  type PatchInput,
+  type PatchOptions,
+  type PatchOutcome,
+  type PatchOutcomeBase,
+  parsePatch,
+  type PatchTextOptions,
+} from './patch.js';
+export { BATCH_FILES, type PatchFileResult, patchFiles } from './batch.js';
+export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptions, type RecoverReport, type RecoverRestored } from './recover.js';
+export type { Patch } from '../format/patch/index.js';

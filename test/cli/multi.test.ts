@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { patchOperands } from '../../src/cli/commands/patch.js';
+import { patchOperands } from '../../src/cli/patch-sources.js';
 import { parseFileList, worse } from '../../src/cli/multi.js';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx, type Run } from '../helpers/cli.js';

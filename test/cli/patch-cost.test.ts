@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSy
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashesWanted } from '../../src/cli/commands/patch.js';
+import { hashesWanted } from '../../src/edit/patch.js';
 import { hashFileAndResult } from '../../src/edit/scan.js';
 import { MappedReader, ResultHasher, resultImage } from '../../src/edit/mapped.js';
 import { type OffsetHunk, planPatch } from '../../src/format/patch/index.js';

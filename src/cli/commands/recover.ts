@@ -1,23 +1,45 @@
 // mmapx recover FILE: roll back a patch that was interrupted (crash, kill, power loss) from the
-// journal it left beside the file, then remove the journal. See src/cli/journal.ts for the format
-// and the rules: an incomplete journal is only removed (its patch never wrote); a journal that is
-// a symlink, has other names, belongs to someone else or to another file is refused; a file that
-// another program cut below its size before the patch gets back the journal's bytes below its
-// end and keeps its size, and the summary says how much of the journal could not be restored.
+// journal it left beside the file, then remove the journal (the engine: src/edit/recover.ts).
 // FILE... (or --files-from LIST): each file on its own (src/cli/multi.ts runs the loop), as after
 // a several-file patch that was killed with the journals of a whole batch of files in place.
-import { lstatSync } from 'node:fs';
-import { pageSize } from '../../mmap/index.js';
-import type { Context, Result } from '../context.js';
-import { fsError, openFile, shrankSinceOpen } from '../../edit/files.js';
-import { journalPath, rollBack } from '../../edit/journal.js';
-import { eachFile, files, type Tally, targets, took } from '../multi.js';
+import type { RecoverReport } from '../../edit/recover.js';
+import { recoverFile } from '../../edit/recover.js';
 import { Timer } from '../../edit/timing.js';
+import type { Context, Result } from '../context.js';
+import { plural } from '../../format/units.js';
+import { eachFile, files, type Tally, targets, took } from '../multi.js';
 
-export default async function recover(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = await targets('recover', (args[0] as string[] | undefined) ?? [], opts);
+/** The options of recover, made once from commander's values. */
+interface RecoverOptions {
+  readonly files: readonly string[];
+  readonly filesFrom: string | undefined;
+  readonly force: boolean;
+}
+
+/** recover's options from commander's values: the one place they are read and typed. */
+function parseOptions(args: unknown[], opts: Record<string, unknown>): RecoverOptions {
+  return {
+    files: (args[0] as string[] | undefined) ?? [],
+    filesFrom: opts.filesFrom === undefined ? undefined : String(opts.filesFrom),
+    force: opts.force === true,
+  };
+}
+
+export default async function recover(ctx: Context, args: unknown[], rawOpts: Record<string, unknown>): Promise<Result> {
+  const o = parseOptions(args, rawOpts);
+  const t = await targets('recover', o.files, { filesFrom: o.filesFrom });
   const timer = new Timer();
-  return eachFile(ctx, t, async (path) => recoverFile(ctx, path, opts, t.several ? new Timer() : timer), { total });
+  return eachFile(
+    ctx,
+    t,
+    async (path) => {
+      ctx.path = path;
+      const each = t.several ? new Timer() : timer;
+      const r = await recoverFile(path, { force: o.force, lockWait: ctx.lockWait, blocking: true }, each);
+      return render(r, each);
+    },
+    { total },
+  );
 }
 
 /** `recovered 2 files, 1 incomplete journal removed, 197 had nothing to recover, 0 failed in 12.30 ms` */
@@ -30,87 +52,55 @@ function total(t: Tally): string {
   );
 }
 
-async function recoverFile(ctx: Context, path: string, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
-  ctx.path = path;
-  const jpath = journalPath(path);
-  let journal;
-  try {
-    journal = lstatSync(jpath, { throwIfNoEntry: false });
-  } catch (err) {
-    throw fsError(err, `cannot check for a journal at ${jpath}`);
-  }
-  if (journal === undefined) {
-    // Still say whether the file itself is there: "nothing to recover" for a missing file would mislead.
-    openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait }).close();
-    return {
-      summary: `nothing to recover: no journal for ${path} ${timer.describe()}`,
-      showSummary: true,
-      json: { status: 'nothing', file: path, journal: null, timings: timer.json() },
-    };
-  }
-  const file = openFile(path, { write: true, force: !!opts.force, lockWait: ctx.lockWait });
-  timer.lap('open');
-  try {
-    // The lock waited for any mmapx still working on the file: a journal seen before it may have
-    // been the one of a patch that has finished since.
-    if (lstatSync(jpath, { throwIfNoEntry: false }) === undefined) {
+function render(r: RecoverReport, timer: Timer): Result {
+  const path = r.path;
+  const timings = r.timings;
+  switch (r.status) {
+    case 'nothing':
       return {
-        summary: `nothing to recover: the journal of ${path} is gone (the patch that wrote it finished) ${timer.describe()}`,
+        summary:
+          r.reason === 'none'
+            ? `nothing to recover: no journal for ${path} ${timer.describe()}`
+            : `nothing to recover: the journal of ${path} is gone (the patch that wrote it finished) ${timer.describe()}`,
         showSummary: true,
-        json: { status: 'nothing', file: path, journal: null, timings: timer.json() },
+        json: { status: 'nothing', file: path, journal: null, timings },
       };
-    }
-    pageSize(); // loads the FFI on first use, timed on its own
-    timer.lap('ffi');
-    const r = rollBack(jpath, file);
-    timer.lap('restore');
-    if (r.state === 'incomplete') {
+    case 'incomplete-removed':
       return {
         summary: `removed an incomplete journal (${r.reason}): the interrupted patch had not written anything, ${path} is unchanged ${timer.describe()}`,
         showSummary: true,
-        json: { status: 'incomplete-removed', file: path, journal: jpath, reason: r.reason, timings: timer.json() },
+        json: { status: 'incomplete-removed', file: path, journal: r.journal, reason: r.reason, timings },
       };
-    }
-    if (r.cut) {
+    case 'restored-cut': {
+      const dropped = r.dropped!;
       return {
         summary:
-          `recovered ${path} as far as it reaches: another program had cut it to ${r.sizeFound} bytes (the journal expects ${r.header.sizeBefore} or ${r.header.sizeAfter}); ` +
-          `restored ${r.ranges} range${r.ranges === 1 ? '' : 's'} (${r.bytes} byte${r.bytes === 1 ? '' : 's'}) below that end and verified them, ` +
-          `dropped ${r.cut.bytes} journal byte${r.cut.bytes === 1 ? '' : 's'} at or past it; the size stays ${r.size} ${timer.describe()}`,
+          `recovered ${path} as far as it reaches: another program had cut it to ${r.sizeFound} bytes (the journal expects ${r.sizeBefore} or ${r.sizeAfter}); ` +
+          `restored ${plural(r.ranges, 'range')} (${plural(r.bytes, 'byte')}) below that end and verified them, ` +
+          `dropped ${dropped.bytes} journal byte${dropped.bytes === 1 ? '' : 's'} at or past it; the size stays ${r.size} ${timer.describe()}`,
         showSummary: true,
         json: {
           status: 'restored-cut',
           file: path,
-          journal: jpath,
+          journal: r.journal,
           ranges: r.ranges,
           bytes: r.bytes,
-          dropped: { records: r.cut.records, bytes: r.cut.bytes },
+          dropped,
           sizeFound: r.sizeFound,
           size: r.size,
-          timings: timer.json(),
+          timings,
         },
       };
     }
-    const resized = r.sizeFound !== r.header.sizeBefore ? `, size ${r.sizeFound} -> ${r.header.sizeBefore}` : '';
-    return {
-      summary:
-        `recovered ${path}: restored ${r.ranges} range${r.ranges === 1 ? '' : 's'} (${r.bytes} byte${r.bytes === 1 ? '' : 's'}) ` +
-        `from the journal and verified them${resized}; the interrupted patch is rolled back ${timer.describe()}`,
-      showSummary: true,
-      json: {
-        status: 'restored',
-        file: path,
-        journal: jpath,
-        ranges: r.ranges,
-        bytes: r.bytes,
-        sizeFound: r.sizeFound,
-        size: r.header.sizeBefore,
-        timings: timer.json(),
-      },
-    };
-  } catch (err) {
-    throw shrankSinceOpen(file, err, 'written');
-  } finally {
-    file.close();
+    case 'restored': {
+      const resized = r.sizeFound !== r.sizeBefore ? `, size ${r.sizeFound} -> ${r.sizeBefore}` : '';
+      return {
+        summary:
+          `recovered ${path}: restored ${plural(r.ranges, 'range')} (${plural(r.bytes, 'byte')}) ` +
+          `from the journal and verified them${resized}; the interrupted patch is rolled back ${timer.describe()}`,
+        showSummary: true,
+        json: { status: 'restored', file: path, journal: r.journal, ranges: r.ranges, bytes: r.bytes, sizeFound: r.sizeFound, size: r.size, timings },
+      };
+    }
   }
 }
