@@ -110,14 +110,20 @@ export interface OpenDiffOptions extends DiffFilesOptions {
 
 /** Two open files to compare, and how: {@link run} (the CLI) or {@link steps} (the stream). */
 export class FileDiff {
+  /** OLD, open (locked until {@link close}). */
   readonly a: OpenFile;
+  /** NEW, open (locked until {@link close}). */
   readonly b: OpenFile;
+  /** The size of OLD when opened. */
   readonly sizeA: bigint;
+  /** The size of NEW when opened. */
   readonly sizeB: bigint;
+  /** The patch format. */
   readonly format: DiffFormat;
   readonly #coalesce: number;
   readonly #sha256: boolean;
 
+  /** Takes both sizes (a device or pseudo file has none: OperationError, naming NEW when it is about NEW). */
   constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean }) {
     this.a = a;
     this.b = b;
@@ -279,6 +285,7 @@ export class FileDiff {
     };
   }
 
+  /** Closes both files (releasing their locks). */
   close(): void {
     try {
       this.a.close();

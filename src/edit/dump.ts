@@ -3,7 +3,6 @@
 // src/format/dump, its output checked against the window it came from (pages that faulted because
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
-import { InputError } from '../errors.js';
 import { createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
 import { type Offset, resolveOffset } from '../format/number.js';
 import type { Range } from '../format/range.js';
@@ -57,6 +56,7 @@ export interface FileDumpOptions extends EditContext {
  * -s and -n. {@link run} (the CLI) or {@link steps} (the stream) feed it to a dumper.
  */
 export class FileDump {
+  /** The open file (locked until {@link close}). */
   readonly file: OpenFile;
   /** The offset of the first byte dumped. */
   readonly start: bigint;
@@ -68,6 +68,7 @@ export class FileDump {
   bytes = 0n;
   #current: Window | undefined;
 
+  /** Resolves -s (`offset`) and -n (`length`) against `file`. @throws InputError for an offset before the start. */
   constructor(file: OpenFile, offset: Offset | undefined, length: bigint | undefined) {
     this.file = file;
     const size = readableSize(file);
@@ -136,6 +137,7 @@ export class FileDump {
     return this.bytes;
   }
 
+  /** Closes the file (releasing its lock). */
   close(): void {
     this.file.close();
   }
@@ -197,7 +199,6 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
       createDumper({ ...engine, start: 0n }, () => {}); // the options, checked before the file is opened
       const offset = options.offset === undefined ? undefined : toOffset(options.offset);
       const length = options.length === undefined ? undefined : toLength(options.length);
-      if (typeof path !== 'string') throw new InputError('path must be a string');
       const d = await openFileDump(path, { ...options, offset, length, blocking: false });
       let steps: Generator<void, void, undefined> | undefined;
       let out: ((chunk: Uint8Array) => void) | undefined;

@@ -63,6 +63,7 @@ export function toRange(spec: RangeSpec | undefined): Range | undefined {
  * (or of a pseudo file's read buffer), valid until the next call to {@link next}.
  */
 export class RangeReader {
+  /** The open file (locked until {@link close}). */
   readonly file: OpenFile;
   /** Where the read starts. */
   readonly offset: bigint;
@@ -76,6 +77,7 @@ export class RangeReader {
   /** The end of the last slice handed out. */
   #end = 0n;
 
+  /** Resolves `range` against `file` (see readSpan). @throws InputError for a range past the end. */
   constructor(file: OpenFile, range: Range | undefined) {
     this.file = file;
     const span = readSpan(file, range);
