@@ -3,11 +3,12 @@
 // options are an InputError before the file is opened; the file's lock is held until the stream
 // ends or is destroyed; a slow consumer keeps a bounded amount queued.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dump, type DumpFileOptions, type DumpFormat, InputError } from '../../src/edit/index.js';
+import { dumpToString } from '../../src/format/dump/index.js';
 import { openFile } from '../../src/edit/files.js';
 import { mmapx } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -129,5 +130,29 @@ describe('dump', () => {
     // The text of one engine chunk (1 MiB) and a step at most, not the file's 8 MiB of text.
     expect(maxQueued).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(ahead).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('a truncation by another process is ERR_TRUNCATED; the text before it is the dump of the file as it was', async () => {
+    const cut = join(dir, 'cut.bin');
+    const bytes = randomBytes(8 * 1024 * 1024);
+    writeFileSync(cut, bytes);
+    const s = dump(cut, 'plain', { highWaterMark: 1 });
+    const got: Buffer[] = [];
+    let error: unknown;
+    try {
+      for await (const chunk of s) {
+        got.push(chunk as Buffer);
+        if (got.length === 1) truncateSync(cut, 100_000);
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { code?: string }).code).toBe('ERR_TRUNCATED');
+    const out = Buffer.concat(got).toString();
+    const whole = dumpToString({ format: 'plain', start: 0n }, bytes);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.length).toBeLessThan(whole.length);
+    expect(whole.startsWith(out)).toBe(true);
+    expect(lockFree(cut)).toBe(true);
   });
 });
