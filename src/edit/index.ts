@@ -6,7 +6,7 @@ export type { Clock, EditContext, ProgressSink } from './seams.js';
 export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type PageCounts } from './flush.js';
 export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';
 export { type Protected, type ProtectMode, type ProtectOptions, protectFile } from './protect.js';
-export { type RangeOption, type RangeSpec, toRange } from './range.js';
+export { type Position, type RangeOption, type RangeSpec, toLength, toOffset, toRange } from './range.js';
 export {
   type ByteEdit,
   editsToPatch,
@@ -31,3 +31,7 @@ export {
 export { BATCH_FILES, type PatchFileResult, patchFiles } from './batch.js';
 export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptions, type RecoverReport, type RecoverRestored } from './recover.js';
 export type { Patch } from '../format/patch/index.js';
+// Reading: a range as a stream, a dump as a stream of text, the patch between two files.
+export { readRange, type ReadRangeOptions } from './read.js';
+export { dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
+export { diffFiles, diffStream, IpsLimitError, type DiffFilesOptions, type DiffFormat, type DiffOutcome, type DiffStream } from './diff.js';

@@ -2,7 +2,7 @@
 // standard output or into a file: dd's skip/count without the arithmetic, head -c and tail -c with
 // the range syntax of every other command. The file is read through read-only windows of a shared
 // map and each slice is written straight from the map (no copy in between), so memory stays flat
-// whatever the size.
+// whatever the size (the engine: src/edit/read.ts).
 //
 // Decisions (see the manual): a range past the end of the file is an error (exit 2, nothing
 // written), as for every RANGE in mmapx; a terminal on standard output is refused (exit 2) unless
@@ -21,81 +21,65 @@
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
-import { pageSize } from '../../mmap/index.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
-import { openFile, readableSize, readSpan, shrankSinceOpen } from '../../edit/files.js';
-import { assertCovers, readWindows } from '../../edit/mapped.js';
+import { shrankSinceOpen } from '../../edit/files.js';
+import { openRangeReader } from '../../edit/read.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
-import { BrokenPipe } from '../output.js';
 import { throughput, Timer } from '../../edit/timing.js';
 
-/** Bytes written per write(2): the granularity of the size check before each. */
-const SLICE = 1024 * 1024;
+/** The command line of cat, checked. */
+interface CatOptions {
+  path: string;
+  /** The range as typed (checked here, before the file is opened). */
+  range: string | undefined;
+  /** -o PATH; undefined for standard output (also `-o -`). */
+  target: string | undefined;
+  force: boolean;
+  stats: boolean;
+}
 
-export default async function cat(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const [path, rangeText] = args as [string, string | undefined];
-  ctx.path = path;
-  const timer = new Timer();
-  const range = rangeText !== undefined ? parseRange(rangeText) : undefined;
-  const target = outputTarget(opts.output); // `-o -` is standard output
-  const json = ctx.globals.json;
-  if (json && target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
-  if (target === undefined && !opts.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
+function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknown>): CatOptions {
+  const [path, range] = args as [string, string | undefined];
+  if (range !== undefined) parseRange(range);
+  const o: CatOptions = { path, range, target: outputTarget(opts.output), force: !!opts.force, stats: !!opts.stats };
+  if (ctx.globals.json && o.target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
+  if (o.target === undefined && !o.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
     throw new InputError('refusing to write binary data to a terminal: redirect standard output (> FILE, | xxd), use -o FILE, or --force');
   }
+  return o;
+}
+
+export default async function cat(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  ctx.path = args[0] as string;
+  const timer = new Timer();
+  const { path, range, target, force, stats } = parseOptions(ctx, args, opts);
   timer.lap('parse');
 
-  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
-  ctx.warnIfJournal(path);
-  timer.lap('open');
+  const reader = await openRangeReader(path, { range, force, lockWait: ctx.lockWait, blocking: true, clock: timer, opened: () => ctx.warnIfJournal(path) });
   let out: OutputFile | undefined;
   try {
-    const r = readSpan(file, range);
-    if (target !== undefined && sameFile(target, file)) throw new InputError(`-o ${target} is the file being read`);
-    pageSize(); // loads the FFI on first use, timed on its own
-    timer.lap('ffi');
+    if (target !== undefined && sameFile(target, reader.file)) throw new InputError(`-o ${target} is the file being read`);
     if (target !== undefined) out = new OutputFile(target);
-    if (out?.terminal && !opts.force) {
+    if (out?.terminal && !force) {
       throw new InputError(`refusing to write binary data to a terminal (-o ${target}): redirect standard output (> FILE, | xxd), use -o FILE, or --force`);
     }
     const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
-    // A device or a pseudo file (--force) has no size to check against.
-    const covers = (end: bigint): void => {
-      if (readableSize(file) !== undefined) assertCovers(file, end);
-    };
-    ctx.progress.phase(`cat ${path}`, r.length ?? 0n);
-    let copied = 0n;
-    for (const w of readWindows(file, r)) {
-      ctx.progress.update(w.offset - r.offset); // once per window
-      for (let at = 0; at < w.bytes.length; at += SLICE) {
-        const slice = w.bytes.subarray(at, at + SLICE) as Uint8Array;
-        const end = w.offset + BigInt(at + slice.length);
-        covers(end);
-        try {
-          sink(slice);
-          copied += BigInt(slice.length);
-        } catch (err) {
-          // EFAULT from a map whose pages were cut away is the truncation, not an output error.
-          if (!(err instanceof BrokenPipe)) covers(end);
-          throw err;
-        }
-      }
-    }
+    ctx.progress.phase(`cat ${path}`, reader.length ?? 0n);
+    // The bytes copied: the range, or all a pseudo file gave when read to its end.
+    const length = reader.copyTo(sink, (done) => ctx.progress.update(done));
     out?.finish();
     timer.lap('copy');
-    // The bytes copied: the range, or all a pseudo file gave when read to its end.
-    const length = copied;
-    const where = `${formatOffset(r.offset)}..${formatOffset(r.offset + length)}`;
+    const where = `${formatOffset(reader.offset)}..${formatOffset(reader.offset + length)}`;
     return {
       summary: `copied ${length} byte${length === 1n ? '' : 's'} (${throughput(length, timer.phases.copy)}) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
-      showSummary: !!opts.stats,
-      json: { file: path, offset: r.offset, length, output: target ?? null, timings: timer.json() },
+      showSummary: stats,
+      json: { file: path, offset: reader.offset, length, output: target ?? null, timings: timer.json() },
     };
   } catch (err) {
     out?.abandon();
-    throw shrankSinceOpen(file, err, 'read');
+    throw shrankSinceOpen(reader.file, err, 'read');
   } finally {
-    file.close();
+    reader.close();
   }
 }

@@ -1,33 +1,39 @@
 // mmapx hexdump FILE: one streaming engine behind five dialects (hexdump -C, xxd, xxd -p, xxd -i,
-// JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size.
+// JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size
+// (the file side: src/edit/dump.ts; the formatting: src/format/dump). This file adds the options,
+// the colours, the --json object and the several-file output.
 // FILE... (or --files-from LIST): the options are checked once, then each file is dumped on its
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
-import { parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import type { Range } from '../../format/range.js';
-import { pageSize, type Window } from '../../mmap/index.js';
+import { type Offset, parseLength, parseNumber, parseOffset } from '../../format/number.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
-import { openFile, readableSize, readSpan, shrankSinceOpen } from '../../edit/files.js';
-import { readWindows } from '../../edit/mapped.js';
+import { openFileDump } from '../../edit/dump.js';
+import { shrankSinceOpen } from '../../edit/files.js';
 import { eachFile, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../../edit/timing.js';
 
-/** What every file of a run shares: the checked options (and the palette, loaded once). */
-interface Job {
+/** The command line of hexdump, checked: what every file of a run shares. */
+interface HexdumpOptions {
   format: DumpFormat;
-  offset: ReturnType<typeof parseOffset> | undefined;
+  offset: Offset | undefined;
   length: bigint | undefined;
   /** The engine's options but the file's own (start, name, path). */
-  options: Omit<DumpOptions, 'start'>;
+  engine: Omit<DumpOptions, 'start'>;
+  upper: boolean;
+  force: boolean;
+  stats: boolean;
   json: boolean;
+}
+
+/** What the files of a several-file run share besides the options. */
+interface Job extends HexdumpOptions {
   several: boolean;
   /** Blank lines between the files' dumps. */
   separator: Separator;
-  opts: Record<string, unknown>;
   /** -f c with several files: the identifiers given out so far (each array and its `_len`). */
   cNames?: { used: Set<string>; count: number };
 }
@@ -71,132 +77,115 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
   };
 }
 
-export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = await targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
-  if (!t.several) ctx.path = t.files[0];
-  const timer = new Timer();
+async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promise<HexdumpOptions> {
   const format = String(opts.format ?? 'canonical') as DumpFormat;
   const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
   const length = opts.length !== undefined ? parseLength(String(opts.length)) : undefined;
   const cols = opts.cols !== undefined ? smallInt(opts.cols, 'columns') : undefined;
   const group = opts.group !== undefined ? smallInt(opts.group, 'group size') : undefined;
+  const squeeze = opts.squeeze !== false;
+  const autoskip = !!opts.autoskip;
+  const name = opts.name !== undefined ? String(opts.name) : undefined;
   // Flags that only one format uses, named as the user typed them.
   const only = (given: boolean, flag: string, wanted: DumpFormat) => {
     if (given && format !== wanted) throw new InputError(`${flag} only applies to --format ${wanted}, not ${format}`);
   };
-  only(opts.squeeze === false, '-v/--no-squeeze', 'canonical');
-  only(!!opts.autoskip, '-a/--autoskip', 'xxd');
+  only(!squeeze, '-v/--no-squeeze', 'canonical');
+  only(autoskip, '-a/--autoskip', 'xxd');
   only(group !== undefined, '-g/--group', 'xxd');
-  only(opts.name !== undefined, '--name', 'c');
+  only(name !== undefined, '--name', 'c');
   const level = colorLevel(ctx.globals.color, process.stdout.isTTY === true, ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
   const colors = !json && level > 0 && (format === 'canonical' || format === 'xxd') ? await palette(level as 1 | 2 | 3) : undefined;
+  const upper = !!opts.upper;
   // Only the options the user gave: the engine refuses options its format does not use.
-  const options: Omit<DumpOptions, 'start'> = { format, upper: !!opts.upper, colors };
-  if (cols !== undefined) options.cols = cols;
-  if (group !== undefined) options.group = group;
-  if (opts.squeeze === false) options.squeeze = false;
-  if (opts.autoskip) options.autoskip = true;
-  if (opts.name !== undefined) options.varName = String(opts.name);
+  const engine: Omit<DumpOptions, 'start'> = { format, upper, colors };
+  if (cols !== undefined) engine.cols = cols;
+  if (group !== undefined) engine.group = group;
+  if (!squeeze) engine.squeeze = false;
+  if (autoskip) engine.autoskip = true;
+  if (name !== undefined) engine.varName = name;
+  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json };
+}
+
+export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
+  const t = await targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
+  if (!t.several) ctx.path = t.files[0];
+  const timer = new Timer();
+  const o = await parseOptions(ctx, opts);
   // Several files: the options are checked once, before the first file (one error, not one per file).
-  if (t.several && !json) createDumper({ ...options, start: 0n }, () => {});
-  const job: Job = { format, offset, length, options, json, several: t.several, separator: new Separator(), opts };
-  if (format === 'c' && t.several) job.cNames = { used: new Set(), count: 0 };
+  if (t.several && !o.json) createDumper({ ...o.engine, start: 0n }, () => {});
+  const job: Job = { ...o, several: t.several, separator: new Separator() };
+  if (o.format === 'c' && t.several) job.cNames = { used: new Set(), count: 0 };
   return eachFile(ctx, t, (path) => dumpFile(ctx, path, job, t.several ? new Timer() : timer), { prefixSummary: true });
 }
 
 /** Dumps one file: the single-file command from the open on. */
 async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Promise<Result> {
-  const { format, offset, length, json, several, opts } = job;
-  const file = openFile(path, { write: false, force: !!opts.force, lockWait: ctx.lockWait });
-  ctx.warnIfJournal(path);
-  timer.lap('open');
+  const { format, json, several } = job;
+  const d = await openFileDump(path, {
+    offset: job.offset,
+    length: job.length,
+    force: job.force,
+    lockWait: ctx.lockWait,
+    blocking: true,
+    clock: timer,
+    opened: () => ctx.warnIfJournal(path),
+  });
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
   try {
-    let start: bigint;
-    /** Undefined: a pseudo file (--force) read to its end, whose length only the read tells. */
-    let count: bigint | undefined;
-    const size = readableSize(file);
-    if (size !== undefined) {
-      // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
-      // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
-      // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
-      const resolved = offset === undefined ? 0n : resolveOffset(offset, size, { allowPastEnd: true });
-      start = resolved > size ? size : resolved;
-      // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
-      const avail = size - start;
-      count = length === undefined || length > avail ? avail : length;
-    } else {
-      // A device or a pseudo file: -s and -n as a range, under the rule of every read command
-      // (a device's range stops at the largest offset mmapx handles).
-      ({ offset: start, length: count } = readSpan(file, dumpRange(offset, length)));
-    }
-    pageSize(); // loads the FFI, timed on its own
-    timer.lap('ffi');
-
-    // Output made from a window whose pages faulted (the file shrank: they read as zeros) is not
-    // printed: each chunk is checked against the current window first.
-    let current: Window | undefined;
     // What goes before the dump (a JSON object's head, a '==> PATH <==' line). For a pseudo file
     // it goes out with the first bytes, or at the end: one whose end comes before -s fails before.
     let head = '';
     // A pseudo file's length is what the read finds (-n stops at its end): told after the hex.
-    const shownCount = file.pseudo === undefined ? count : undefined;
+    const shownCount = d.file.pseudo === undefined ? d.count : undefined;
     const begin = (): void => {
       if (head === '') return;
       ctx.stdout(head);
       head = '';
       if (json && several) begun = true;
     };
-    const write = (chunk: Uint8Array) => {
-      current?.assertIntact();
-      begin();
-      ctx.stdout(chunk);
-    };
     let dumper;
     const warned = json ? ctx.warningsJson(path).warnings : undefined;
     const warnings = warned ? `"warnings":${jsonText(warned)},` : '';
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${start},${lengthKey(shownCount)}${warnings}"hex":"`;
+      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
     } else if (json) {
-      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${start},${lengthKey(shownCount)}${warnings}"hex":"`;
+      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
-      dumper = createDumper({ format: 'plain', start, cols: 0, upper: !!opts.upper }, (chunk) => {
+      dumper = d.dumper({ format: 'plain', start: d.start, cols: 0, upper: job.upper }, (chunk) => {
         const n = chunk.length > 0 && chunk[chunk.length - 1] === 0x0a ? chunk.length - 1 : chunk.length;
-        if (n > 0) write(chunk.subarray(0, n));
+        if (n === 0) return;
+        begin();
+        ctx.stdout(chunk.subarray(0, n));
       });
     } else {
-      const options: DumpOptions = { ...job.options, start };
-      if (format === 'c') options.name = path;
-      if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.options.varName);
+      const options = d.dumperOptions(job.engine);
+      if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName);
       if (several && format === 'json') options.path = path;
-      dumper = createDumper(options, write);
+      dumper = d.dumper(options, (chunk) => {
+        begin();
+        ctx.stdout(chunk);
+      });
       // Several files: a header before each dump (as head and tail print them); c names its
       // arrays and json its lines after the path instead.
       if (several && format !== 'json') head = `${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`;
     }
     // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
-    if (file.pseudo === undefined) begin();
+    if (d.file.pseudo === undefined) begin();
     timer.lap('setup');
-    let bytes = 0n;
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
-    if (!json && count === 0n && length === 0n) begin();
-    if (!json && count === 0n && length === 0n) return { showSummary: !!opts.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
-    ctx.progress.phase(`hexdump ${path}`, count ?? 0n);
-    // A pseudo file's -n past its end stops at the end, as for a file.
-    for (const w of readWindows(file, { offset: start, length: count }, { upTo: true })) {
-      current = w;
-      dumper.push(w.bytes as Uint8Array);
-      bytes += BigInt(w.bytes.length);
-      ctx.progress.update(bytes); // once per 16 MiB window
+    if (!json && d.nothing) {
+      begin();
+      return { showSummary: job.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     }
-    current = undefined;
-    dumper.end();
+    ctx.progress.phase(`hexdump ${path}`, d.count ?? 0n);
+    const bytes = d.run(dumper, (done) => ctx.progress.update(done)); // once per 16 MiB window
     begin();
     timer.lap('dump');
     if (json) {
@@ -207,12 +196,12 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     }
     return {
       summary: `dumped ${bytes} bytes (${throughput(bytes, timer.phases.dump)}) ${timer.describe()}`,
-      showSummary: !!opts.stats,
+      showSummary: job.stats,
       json: {},
       printed: false,
     };
   } catch (err) {
-    const e = shrankSinceOpen(file, err, 'read');
+    const e = shrankSinceOpen(d.file, err, 'read');
     if (!begun || e instanceof BrokenPipe) throw e;
     // The element holds the hex of the windows checked whole; it ends with the error.
     const report = classify(e);
@@ -220,16 +209,8 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     ctx.stdout(`","ok":false,"exitCode":${report.exitCode},"error":${jsonText(error)}}`);
     return { showSummary: false, json: {}, printed: true, exitCode: report.exitCode, error: report.message, ...(report.code && { errorCode: report.code }) };
   } finally {
-    file.close();
+    d.close();
   }
-}
-
-/** -s and -n as the range they ask for, for {@link readSpan} (a device, a pseudo file). */
-function dumpRange(offset: Job['offset'], length: bigint | undefined): Range | undefined {
-  if (offset === undefined && length === undefined) return undefined;
-  const start = offset ?? { value: 0n, fromEnd: false, text: '0' };
-  if (length === undefined) return { kind: 'span', text: `${start.text}..`, start, end: null };
-  return { kind: 'length', text: `${start.text}:${length}`, start, length };
 }
 
 /** The "length" key of the JSON object when it is known before the dump. */

@@ -1,0 +1,407 @@
+// Comparing two files (the engine of `mmapx diff`): both mapped window by window, read-only, and
+// compared step by step; the patch that turns OLD into NEW comes out as it is made: the guarded
+// native patch (old and new bytes per hunk, nearby changes coalesced, the size change as `size
+// before` / `size after`), GNU `cmp -l` lines, or an IPS patch (held until the end: its offsets
+// stop at 16 MiB, so it is bounded). Memory stays flat whatever the sizes.
+//
+// If another process truncates either file meanwhile, nothing computed from a window that faulted
+// or that the file no longer covers goes out: ERR_TRUNCATED naming that file.
+import { createHash, type Hash } from 'node:crypto';
+import { readSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { InputError, MmapxError } from '../errors.js';
+import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, HunkLineBuffer, IpsEncoder, type OffsetHunk } from '../format/patch/index.js';
+import { hex } from '../format/patch/lex.js';
+import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
+import { knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
+import { assertCovers } from './mapped.js';
+import type { EditContext, ProgressSink } from './seams.js';
+import { pullStream } from './stream.js';
+
+/** The patch formats of {@link diffFiles}: `native` (mmapx's guarded patch), `cmp` (`cmp -l` lines), `ips`. */
+export type DiffFormat = 'native' | 'cmp' | 'ips';
+
+/** Options of {@link diffFiles} and {@link diffStream}. */
+export interface DiffFilesOptions extends EditContext {
+  /** The patch format (default `native`). */
+  format?: DiffFormat;
+  /** Equal bytes between two changes up to which they join one hunk (0..1000000, default 8); not for `cmp`. */
+  coalesce?: number;
+  /** `native` only: add `sha256 before` / `sha256 after` guards (both files are then read whole). */
+  sha256?: boolean;
+  /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
+  highWaterMark?: number;
+}
+
+/** What a comparison found (besides the patch itself). */
+export interface DiffOutcome {
+  /** OLD and NEW as given. */
+  readonly old: string;
+  readonly new: string;
+  readonly format: DiffFormat;
+  readonly sizeOld: bigint;
+  readonly sizeNew: bigint;
+  /** Same size and same bytes. */
+  readonly identical: boolean;
+  /** Hunks of the patch (`native`, `ips`). */
+  readonly hunks?: number;
+  /** Bytes that differ over the common part plus the bytes NEW adds (`native`, `ips`). */
+  readonly bytesChanged?: number;
+  /** `cmp` with files of different sizes: cmp's `EOF on NAME after byte N` note. */
+  readonly eof?: string;
+  /** The SHA-256 of both files, lowercase hex, with the `sha256` option; null without. */
+  readonly sha256: { readonly before: string; readonly after: string } | null;
+  /** Bytes of patch output. */
+  readonly bytes: number;
+}
+
+/** An IPS patch cannot express the size change: its offsets and its truncation size are 24-bit. */
+export class IpsLimitError extends InputError {
+  /** `truncate`: NEW is shorter and its size is past 0xffffff; `grow`: NEW ends past 0xffffff. */
+  readonly change: 'truncate' | 'grow';
+  /** The size of NEW. */
+  readonly size: bigint;
+  constructor(change: 'truncate' | 'grow', size: bigint) {
+    super(
+      change === 'truncate'
+        ? `an IPS patch cannot truncate to ${size} bytes: its truncation size ends at ${hex(IPS_LIMIT)} (16 MiB); use the native format`
+        : `an IPS patch cannot grow a file to ${size} bytes: its offsets end at ${hex(IPS_LIMIT)} (16 MiB); use the native format`,
+    );
+    this.change = change;
+    this.size = size;
+  }
+}
+
+/**
+ * Receives the patch as it is made. `transient`: `data` is a buffer the engine reuses after the
+ * call (use or copy it now); otherwise it may be kept.
+ */
+export type PatchSink = (data: string | Uint8Array, transient: boolean) => void;
+
+/**
+ * Bytes of each file mapped at a time. Mapped pages count in the process's resident set, so the
+ * window is what bounds the peak RSS (two windows), whatever the file sizes.
+ */
+const DIFF_WINDOW = 8 * 1024 * 1024;
+/** Bytes compared and formatted before the output is written: bounds the hunks and text held. */
+const DIFF_STEP = 64 * 1024;
+/** IPS offsets and the truncation size are 24-bit. */
+const IPS_LIMIT = 0xffffffn;
+const FORMATS: readonly DiffFormat[] = ['native', 'cmp', 'ips'];
+
+/** `length` bytes of `file` at `offset` (fewer at its end), by pread: a few bytes, no map. */
+function readAt(file: OpenFile, offset: bigint, length: number): Uint8Array {
+  const buf = Buffer.alloc(length);
+  const n = readSync(file.fd, buf, 0, length, offset);
+  return buf.subarray(0, n);
+}
+
+/** Names `path` in an error that does not name a file yet (an error about NEW, where OLD is the default). */
+function about(err: unknown, path: string): unknown {
+  if (err instanceof MmapxError && err.path === undefined) err.path = path;
+  return err;
+}
+
+/** What {@link openFileDiff} needs besides {@link DiffFilesOptions}. */
+export interface OpenDiffOptions extends DiffFilesOptions {
+  /** Called for each file once both are open and locked, before anything is read (the CLI warns about a pending journal there). */
+  opened?: (file: OpenFile) => void;
+}
+
+/** Two open files to compare, and how: {@link run} (the CLI) or {@link steps} (the stream). */
+export class FileDiff {
+  /** OLD, open (locked until {@link close}). */
+  readonly a: OpenFile;
+  /** NEW, open (locked until {@link close}). */
+  readonly b: OpenFile;
+  /** The size of OLD when opened. */
+  readonly sizeA: bigint;
+  /** The size of NEW when opened. */
+  readonly sizeB: bigint;
+  /** The patch format. */
+  readonly format: DiffFormat;
+  readonly #coalesce: number;
+  readonly #sha256: boolean;
+
+  /** Takes both sizes (a device or pseudo file has none: OperationError, naming NEW when it is about NEW). */
+  constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean }) {
+    this.a = a;
+    this.b = b;
+    this.format = options.format;
+    this.#coalesce = options.coalesce;
+    this.#sha256 = options.sha256;
+    this.sizeA = knownSize(a);
+    try {
+      this.sizeB = knownSize(b);
+    } catch (err) {
+      throw about(err, b.path);
+    }
+  }
+
+  /** Refuses, before anything is written, a size change the format cannot carry (IPS: 24 bits). */
+  preflight(): void {
+    if (this.format !== 'ips') return;
+    const { sizeA, sizeB } = this;
+    if (sizeB < sizeA && sizeB > IPS_LIMIT) throw new IpsLimitError('truncate', sizeB);
+    if (sizeB > sizeA && sizeB - 1n > IPS_LIMIT) throw new IpsLimitError('grow', sizeB);
+  }
+
+  /**
+   * The comparison, one step ({@link DIFF_STEP} bytes) at a time: each step's output goes to
+   * `sink` before the generator yields. Returns the outcome.
+   */
+  *steps(sink: PatchSink, progress?: ProgressSink): Generator<void, DiffOutcome, undefined> {
+    try {
+      return yield* this.#steps(sink, progress);
+    } catch (err) {
+      // A window the file no longer reaches because it shrank since it was opened: ERR_TRUNCATED.
+      throw shrankSinceOpen(this.b, shrankSinceOpen(this.a, err, 'read'), 'read');
+    }
+  }
+
+  /** The whole comparison (the CLI): {@link steps} run to the end. */
+  run(sink: PatchSink, progress?: ProgressSink): DiffOutcome {
+    const g = this.steps(sink, progress);
+    for (;;) {
+      const r = g.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  *#steps(patchSink: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
+    this.preflight();
+    const { a, b, sizeA, sizeB, format } = this;
+    let bytes = 0;
+    const out: PatchSink = (data, transient) => {
+      bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      patchSink(data, transient);
+    };
+    const hashA: Hash | undefined = this.#sha256 ? createHash('sha256') : undefined;
+    const hashB: Hash | undefined = this.#sha256 ? createHash('sha256') : undefined;
+    // IPS records run up to 65535 bytes; the native format's lines 32 bytes. Either way a region
+    // that differs everywhere goes out piece by piece: memory stays flat.
+    const scanner = new DiffScanner({ coalesce: this.#coalesce, name: a.path, reuse: true, ...(format === 'ips' && { maxHunk: 0xffff }) });
+    // IPS is held until the end (its offsets stop at 16 MiB, so it is bounded): a change it cannot
+    // express is refused before anything is written.
+    const ipsChunks: Uint8Array[] = [];
+    const ips = format === 'ips' ? new IpsEncoder((c) => ipsChunks.push(c), (o, n) => readAt(b, BigInt(o), n)) : undefined;
+    let hunks = 0;
+    const width = cmpOffsetWidth(sizeA, sizeB);
+    // cmp: every line of a step is formatted into this one buffer (allocated once, reused).
+    const cmpBuf = format === 'cmp' ? Buffer.allocUnsafe(DIFF_STEP * (width + 9)) : undefined;
+    // Each hunk is formatted as soon as the scanner completes it: native lines go into one buffer
+    // (reused), written after each step; IPS records into the encoder's chunks.
+    const lines = new HunkLineBuffer();
+    const onHunk = (h: OffsetHunk): void => {
+      hunks++;
+      if (ips) ips.hunk(h.offset, h.new);
+      else lines.add(h);
+    };
+    if (format === 'native') {
+      out(`# mmapx diff: turns ${a.path} into ${b.path}\n`, false);
+      if (sizeA !== sizeB) out(`size before ${hex(sizeA)}\nsize after ${hex(sizeB)}\n`, false);
+    }
+    // Walk NEW (cmp: the common part) in windows; OLD is mapped at the same offsets as far as it goes.
+    const limit = format === 'cmp' ? (sizeA < sizeB ? sizeA : sizeB) : sizeB;
+    const win = BigInt(DIFF_WINDOW);
+    // Progress counts the bytes of NEW walked, then what is left to hash of either file.
+    const rest = (h: Hash | undefined, size: bigint): bigint => (h && size > limit ? size - limit : 0n);
+    progress?.phase(`diff ${a.path}`, limit + rest(hashA, sizeA) + rest(hashB, sizeB));
+    let done = 0n;
+    for (let off = 0n; off < limit; off += win) {
+      const len = limit - off < win ? limit - off : win;
+      const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
+      const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
+      let mapA: Mmap | undefined;
+      try {
+        mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
+        const va = mapA ? (mapA.bytes as Uint8Array) : new Uint8Array(0);
+        const vb = mapB.bytes as Uint8Array;
+        hashA?.update(va);
+        hashB?.update(vb);
+        // Step by step through the window, each step's output written before the next is made.
+        for (let s = 0; s < vb.length; s += DIFF_STEP) {
+          const e = Math.min(vb.length, s + DIFF_STEP);
+          const sa = va.subarray(Math.min(s, va.length), Math.min(e, va.length));
+          const sb = vb.subarray(s, e);
+          const text = format === 'cmp' ? cmpWindowBytes(sa, sb, off + BigInt(s), width, cmpBuf) : undefined;
+          if (format !== 'cmp') scanner.push(sa, sb, onHunk);
+          // Pages past a new end read as zeros: nothing made of them goes out.
+          mapA?.assertIntact('read');
+          mapB.assertIntact('read');
+          if (lenA > 0n) assertCovers(a, off + (BigInt(e) < lenA ? BigInt(e) : lenA));
+          assertCovers(b, off + BigInt(e));
+          const made = text ?? lines.take();
+          if (made.length > 0) out(made, true);
+          yield;
+        }
+      } finally {
+        mapA?.unmap();
+        mapB.unmap();
+      }
+      progress?.update(Number((done += len))); // once per window
+    }
+    if (format !== 'cmp') {
+      scanner.finish(onHunk);
+      const last = lines.take();
+      if (last.length > 0) out(last, true);
+    }
+    // The rest of either file for the hashes (OLD past NEW's end, or cmp's longer file).
+    for (const [h, f, size] of [[hashA, a, sizeA], [hashB, b, sizeB]] as const) {
+      if (!h) continue;
+      for (let off = limit; off < size; off += win) {
+        const len = size - off < win ? size - off : win;
+        const m = new MmapOptions().offset(off).len(len).populate().map(f);
+        try {
+          h.update(m.bytes as Uint8Array);
+          m.assertIntact('read');
+          assertCovers(f, off + len);
+        } finally {
+          m.unmap();
+        }
+        progress?.update(Number((done += len)));
+        yield;
+      }
+    }
+    const sha256 = hashA && hashB ? { before: hashA.digest('hex'), after: hashB.digest('hex') } : null;
+    if (sha256) out(`sha256 before ${sha256.before}\nsha256 after ${sha256.after}\n`, false);
+    if (ips) {
+      ips.finish(sizeA, sizeB);
+      for (const c of ipsChunks) out(c, false);
+    }
+    const identical = sizeA === sizeB && (format === 'cmp' ? bytes === 0 : hunks === 0);
+    const eof = format === 'cmp' ? cmpEofNote(sizeA, sizeB, { a: a.path, b: b.path }) : undefined;
+    return {
+      old: a.path,
+      new: b.path,
+      format,
+      sizeOld: sizeA,
+      sizeNew: sizeB,
+      identical,
+      ...(format !== 'cmp' && { hunks, bytesChanged: scanner.bytesChanged }),
+      ...(eof !== undefined && { eof }),
+      sha256,
+      bytes,
+    };
+  }
+
+  /** Closes both files (releasing their locks). */
+  close(): void {
+    try {
+      this.a.close();
+    } finally {
+      this.b.close();
+    }
+  }
+}
+
+/** The options checked, with their defaults. @throws InputError */
+function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean } {
+  const format = options.format ?? 'native';
+  if (!FORMATS.includes(format)) throw new InputError(`unknown diff format '${String(format)}' (expected ${FORMATS.join(', ')})`, { token: String(format) });
+  const coalesce = options.coalesce ?? 8;
+  if (!Number.isInteger(coalesce) || coalesce < 0 || coalesce > 1_000_000) throw new InputError(`coalesce ${String(coalesce)} must be 0..1000000`);
+  const sha256 = options.sha256 === true;
+  if (sha256 && format !== 'native') throw new InputError(`sha256 guards only exist in the native format, not ${format}`);
+  return { format, coalesce, sha256 };
+}
+
+/**
+ * Opens OLD and NEW for a comparison (shared locks; `blocking` waits for them as the CLI does),
+ * takes their sizes and loads the FFI (`clock` laps `open` and `ffi`). Errors close both files;
+ * one about NEW names it.
+ */
+export async function openFileDiff(oldPath: string, newPath: string, options: OpenDiffOptions): Promise<FileDiff> {
+  const checked = diffOptions(options);
+  const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
+  const openOne = (path: string) => (options.blocking ? openFile(path, open) : openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) }));
+  const a = await openOne(oldPath);
+  let b: OpenFile;
+  try {
+    b = await openOne(newPath);
+  } catch (err) {
+    a.close();
+    throw about(err, newPath);
+  }
+  try {
+    options.opened?.(a);
+    options.opened?.(b);
+    options.clock?.lap('open');
+    pageSize(); // loads the FFI on first use, timed on its own
+    options.clock?.lap('ffi');
+    return new FileDiff(a, b, checked);
+  } catch (err) {
+    a.close();
+    b.close();
+    throw err;
+  }
+}
+
+/** A Readable of a patch, and what the comparison found once the stream has ended. */
+export type DiffStream = Readable & {
+  /** Resolves when the whole patch was pushed; rejects with the stream's error. */
+  readonly outcome: Promise<DiffOutcome>;
+};
+
+/**
+ * The patch that turns the file `oldPath` into `newPath`, in `options.format`, as a Readable
+ * stream: byte-identical to `mmapx diff OLD NEW` (`--format`, `--coalesce`, `--sha256`). Both files
+ * are read window by window as the consumer takes the patch, and held open under shared locks until
+ * the stream ends, fails or is destroyed. Errors (bad options, the open, a file truncated
+ * meanwhile: `code === 'ERR_TRUNCATED'`) are stream errors; `outcome` rejects with them.
+ */
+export function diffStream(oldPath: string, newPath: string, options: DiffFilesOptions = {}): DiffStream {
+  let settle!: { resolve: (o: DiffOutcome) => void; reject: (e: unknown) => void };
+  const outcome = new Promise<DiffOutcome>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  outcome.catch(() => {}); // the stream's 'error' is where a caller hears of it first
+  const stream = pullStream(
+    async () => {
+      const d = await openFileDiff(oldPath, newPath, { ...options, blocking: false });
+      let push: ((data: string | Uint8Array) => void) | undefined;
+      const steps = d.steps((data) => push?.(data), options.progress);
+      return {
+        step(p) {
+          push = p;
+          try {
+            const r = steps.next();
+            if (r.done) settle.resolve(r.value);
+            return r.done !== true;
+          } finally {
+            push = undefined;
+          }
+        },
+        close() {
+          try {
+            steps.return(undefined as never);
+          } catch {
+            // The window's fault record: nothing more is read from it.
+          } finally {
+            d.close();
+          }
+        },
+      };
+    },
+    { signal: options.signal, highWaterMark: options.highWaterMark },
+  );
+  stream.once('error', (err) => settle.reject(err));
+  stream.once('close', () => settle.reject(new Error('the diff stream was closed before its end')));
+  return Object.assign(stream, { outcome });
+}
+
+/**
+ * Compares the files `oldPath` and `newPath` and returns the patch that turns OLD into NEW, whole
+ * (for patches that fit in memory; {@link diffStream} streams it), with what the comparison found.
+ * The patch is byte-identical to what `mmapx diff` prints for the same options.
+ *
+ * @throws InputError for bad options and for a size change IPS cannot carry ({@link IpsLimitError});
+ *   OperationError for a file that cannot be opened or locked; an error with
+ *   `code === 'ERR_TRUNCATED'` when another process truncates a file meanwhile.
+ */
+export async function diffFiles(oldPath: string, newPath: string, options: DiffFilesOptions = {}): Promise<DiffOutcome & { readonly patch: Buffer }> {
+  const stream = diffStream(oldPath, newPath, options);
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return { ...(await stream.outcome), patch: Buffer.concat(parts) };
+}

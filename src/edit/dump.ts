@@ -1,0 +1,235 @@
+// Dumping a file (the engine of `mmapx hexdump`): the part of the file -s/-n ask for, read through
+// read-only windows of a shared map (read(2) for a pseudo file), fed to the pure dump engine of
+// src/format/dump, its output checked against the window it came from (pages that faulted because
+// the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
+// into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
+import { createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
+import { type Offset, resolveOffset } from '../format/number.js';
+import type { Range } from '../format/range.js';
+import { pageSize, type Window } from '../mmap/index.js';
+import { type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
+import { readWindows } from './mapped.js';
+import { toLength, toOffset } from './range.js';
+import type { Readable } from 'node:stream';
+import type { EditContext } from './seams.js';
+import { pullStream } from './stream.js';
+
+export type { DumpColors, DumpFormat };
+
+/** Bytes of input the stream formats per step (a window is cut into these): bounds the text made at once. */
+const STREAM_STEP = 64 * 1024;
+
+/** Options of {@link dump}: what to dump, and how (each as the `mmapx hexdump` option named). */
+export interface DumpFileOptions extends EditContext {
+  /** Where to start (`-s`): negative counts back from the end; past the end dumps nothing, as hexdump and xxd do. */
+  offset?: bigint | number | string;
+  /** How many bytes (`-n`): past the end stops at the end. `0` prints nothing at all. */
+  length?: bigint | number | string;
+  /** Bytes per line (`-c`): see the `cols` of the dump engine for each format's range and default. */
+  cols?: number;
+  /** Bytes per group (`-g`), `xxd` only. */
+  group?: number;
+  /** Uppercase hex digits (`-u`). */
+  upper?: boolean;
+  /** `canonical` only: `false` prints repeated lines instead of `*` (`-v`). */
+  squeeze?: boolean;
+  /** `xxd` only: a `*` line for runs of zero lines (`-a`). */
+  autoskip?: boolean;
+  /** `c` only: the array's name (`--name`); by default derived from the path, as `xxd -i` does. */
+  varName?: string;
+  /** `canonical` and `xxd`: colour per byte category (the CLI's colours are ANSI pairs). */
+  colors?: DumpColors;
+  /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
+  highWaterMark?: number;
+}
+
+/** What {@link openFileDump} needs: where (-s, -n), the open, and the CLI's hook after the open. */
+export interface FileDumpOptions extends EditContext {
+  offset?: Offset | undefined;
+  length?: bigint | undefined;
+  /** Called once the file is open and locked, before anything is read (the CLI warns about a pending journal there). */
+  opened?: (file: OpenFile) => void;
+}
+
+/**
+ * An open file and the part of it to dump: `start` and `count` resolved as hexdump and xxd resolve
+ * -s and -n. {@link run} (the CLI) or {@link steps} (the stream) feed it to a dumper.
+ */
+export class FileDump {
+  /** The open file (locked until {@link close}). */
+  readonly file: OpenFile;
+  /** The offset of the first byte dumped. */
+  readonly start: bigint;
+  /** The bytes to dump; undefined for a pseudo file read to its end (only the read tells its length). */
+  readonly count: bigint | undefined;
+  /** `-n 0`: hexdump prints nothing at all (the dump engine alone would print canonical's offset line). */
+  readonly nothing: boolean;
+  /** Bytes dumped so far. */
+  bytes = 0n;
+  #current: Window | undefined;
+
+  /** Resolves -s (`offset`) and -n (`length`) against `file`. @throws InputError for an offset before the start. */
+  constructor(file: OpenFile, offset: Offset | undefined, length: bigint | undefined) {
+    this.file = file;
+    const size = readableSize(file);
+    if (size !== undefined) {
+      // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
+      // prints the offset line of the end (hexdump -C), xxd and plain print nothing, c an empty
+      // array (xxd -i). Before the start of the file stays an error (xxd: "cannot seek").
+      const resolved = offset === undefined ? 0n : resolveOffset(offset, size, { allowPastEnd: true });
+      this.start = resolved > size ? size : resolved;
+      // Like xxd -l and hexdump -n, a length past the end stops at the end of the file.
+      const avail = size - this.start;
+      this.count = length === undefined || length > avail ? avail : length;
+    } else {
+      // A device or a pseudo file: -s and -n as a range, under the rule of every read command
+      // (a device's range stops at the largest offset mmapx handles).
+      const span = readSpan(file, dumpRange(offset, length));
+      this.start = span.offset;
+      this.count = span.length;
+    }
+    this.nothing = this.count === 0n && length === 0n;
+  }
+
+  /** The dump engine's options for this file: `options` with the start, and the name of a C array. */
+  dumperOptions(options: Omit<DumpOptions, 'start'>): DumpOptions {
+    const o: DumpOptions = { ...options, start: this.start };
+    if (o.format === 'c' && o.name === undefined) o.name = this.file.path;
+    return o;
+  }
+
+  /**
+   * A dumper with `options` whose output goes to `sink`, each chunk only after the window it came
+   * from was found intact (ERR_TRUNCATED otherwise).
+   */
+  dumper(options: DumpOptions, sink: DumpSink): Dumper {
+    return createDumper(options, (chunk) => {
+      this.#current?.assertIntact();
+      sink(chunk);
+    });
+  }
+
+  /**
+   * Feeds the bytes to `dumper`, `step` bytes at a time (a whole window by default), yielding
+   * after each; ends the dumper after the last. `progress` is told the bytes dumped per step.
+   */
+  *steps(dumper: Dumper, step?: number, progress?: (done: bigint) => void): Generator<void, void, undefined> {
+    // A pseudo file's -n past its end stops at the end, as for a file.
+    for (const w of readWindows(this.file, { offset: this.start, length: this.count }, { upTo: true })) {
+      this.#current = w;
+      const bytes = w.bytes as Uint8Array;
+      const n = step ?? bytes.length;
+      for (let at = 0; at < bytes.length; at += n) {
+        const part = bytes.subarray(at, at + n);
+        dumper.push(part);
+        this.bytes += BigInt(part.length);
+        progress?.(this.bytes);
+        yield;
+      }
+    }
+    this.#current = undefined;
+    dumper.end();
+  }
+
+  /** The whole dump, window by window (the CLI): returns the bytes dumped. */
+  run(dumper: Dumper, progress?: (done: bigint) => void): bigint {
+    for (const _ of this.steps(dumper, undefined, progress));
+    return this.bytes;
+  }
+
+  /** Closes the file (releasing its lock). */
+  close(): void {
+    this.file.close();
+  }
+}
+
+/** -s and -n as the range they ask for, for {@link readSpan} (a device, a pseudo file). */
+function dumpRange(offset: Offset | undefined, length: bigint | undefined): Range | undefined {
+  if (offset === undefined && length === undefined) return undefined;
+  const start = offset ?? { value: 0n, fromEnd: false, text: '0' };
+  if (length === undefined) return { kind: 'span', text: `${start.text}..`, start, end: null };
+  return { kind: 'length', text: `${start.text}:${length}`, start, length };
+}
+
+/**
+ * Opens `path` for a dump (shared lock; `blocking` waits for it as the CLI does), resolves -s and
+ * -n against it and loads the FFI (`clock` laps `open` and `ffi`). Errors close the file.
+ */
+export async function openFileDump(path: string, options: FileDumpOptions): Promise<FileDump> {
+  const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
+  const file = options.blocking ? openFile(path, open) : await openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
+  try {
+    options.opened?.(file);
+    options.clock?.lap('open');
+    const d = new FileDump(file, options.offset, options.length);
+    pageSize(); // loads the FFI, timed on its own
+    options.clock?.lap('ffi');
+    return d;
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+/**
+ * The dump of `path` in `format` as a Readable stream of text, byte-identical to what
+ * `mmapx hexdump -f FORMAT` prints for the same options: `canonical` (hexdump -C), `xxd`, `plain`
+ * (xxd -p), `c` (xxd -i) or `json` (one object per line). The file is read through read-only
+ * windows and formatted as the consumer reads (memory stays flat); it is held open under a shared
+ * lock until the stream ends, fails or is destroyed.
+ *
+ * Errors are stream errors: bad options (`InputError`, before the file is opened), the open and
+ * the lock, and another process truncating the file meanwhile (`code === 'ERR_TRUNCATED'`, before
+ * any text made from bytes past the new end).
+ *
+ * @example
+ * ```ts
+ * let text = '';
+ * for await (const chunk of dump('fw.bin', 'xxd', { length: 64 })) text += chunk;
+ * ```
+ */
+export function dump(path: string, format: DumpFormat, options: DumpFileOptions = {}): Readable {
+  const progress = options.progress;
+  return pullStream(
+    async () => {
+      const engine: Omit<DumpOptions, 'start'> = { format };
+      for (const key of ['cols', 'group', 'upper', 'squeeze', 'autoskip', 'varName', 'colors'] as const) {
+        if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
+      }
+      createDumper({ ...engine, start: 0n }, () => {}); // the options, checked before the file is opened
+      const offset = options.offset === undefined ? undefined : toOffset(options.offset);
+      const length = options.length === undefined ? undefined : toLength(options.length);
+      const d = await openFileDump(path, { ...options, offset, length, blocking: false });
+      let steps: Generator<void, void, undefined> | undefined;
+      let out: ((chunk: Uint8Array) => void) | undefined;
+      if (!d.nothing) {
+        progress?.phase(`hexdump ${path}`, d.count ?? 0n);
+        const dumper = d.dumper(d.dumperOptions(engine), (chunk) => out?.(chunk));
+        steps = d.steps(dumper, STREAM_STEP, progress && ((done) => progress.update(Number(done))));
+      }
+      return {
+        step(push) {
+          if (steps === undefined) return false;
+          out = push;
+          try {
+            return steps.next().done !== true;
+          } catch (err) {
+            throw shrankSinceOpen(d.file, err, 'read');
+          } finally {
+            out = undefined;
+          }
+        },
+        close() {
+          try {
+            steps?.return();
+          } catch {
+            // The window's fault record: nothing more is read from it.
+          } finally {
+            d.close();
+          }
+        },
+      };
+    },
+    { signal: options.signal, highWaterMark: options.highWaterMark },
+  );
+}
