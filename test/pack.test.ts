@@ -1,7 +1,8 @@
 // The published package: `npm pack`, install the tarball into an empty folder elsewhere, and use it
 // the way users do (library import from ESM and CJS, types, and the CLI through npx).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from './helpers/child.js';
@@ -262,4 +263,77 @@ describe('npm package', () => {
       expect(run.status, name).toBe(0);
     }
   }, 120_000);
+
+  // What a build script does with the editing API, from a fresh TypeScript project that installed
+  // the tarball, without spawning anything: recover the journal a killed patch left, apply a
+  // guarded patch, get "already applied" the second time, a typed failure naming the offset and
+  // the bytes on the wrong file (left byte-identical), and a hexdump as a stream.
+  it('a_typescript_project_recovers_patches_with_guards_and_streams_a_dump_through_the_package', async () => {
+    const dir = join(consumer, 'story');
+    mkdirSync(dir, { recursive: true });
+    const img = join(dir, 'img.bin');
+    const original = Buffer.alloc(32 << 20);
+    for (let i = 0; i < original.length; i += 4096) original.writeUInt32LE(i, i);
+    const lines: string[] = [];
+    for (let k = 0; k < 20_000; k++) lines.push(`0x${(k * 1600 + 8).toString(16)}: 00 -> ff`);
+    writeFileSync(join(dir, 'big.patch'), `${lines.join('\n')}\n`);
+    const journal = join(dir, '.img.bin.mmapx-journal');
+    // The tarball's CLI, killed with SIGKILL as soon as its journal exists (tried until one is caught).
+    for (let attempt = 0; attempt < 8 && !existsSync(journal); attempt++) {
+      writeFileSync(img, original);
+      const child = spawn(process.execPath, [join(consumer, 'node_modules/mmapx/bin/mmapx.js'), 'patch', img, join(dir, 'big.patch')], { stdio: 'ignore' });
+      const exited = new Promise((done) => child.on('exit', done));
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      while (child.exitCode === null && !existsSync(journal)) Atomics.wait(pause, 0, 0, 1);
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(existsSync(journal), 'no journal was caught').toBe(true);
+    const sha = createHash('sha256').update(original).digest('hex');
+    writeFileSync(
+      join(dir, 'story.mts'),
+      `import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dump, OperationError, patchFile, recover } from 'mmapx/edit';
+
+const [img, sha] = process.argv.slice(2) as [string, string];
+const fix = [{ offset: 0x1000, expect: Uint8Array.of(0x00, 0x10), bytes: Uint8Array.of(0xeb, 0xfe) }];
+
+// A journal of an interrupted patch blocks patching until recover rolls the file back.
+await assert.rejects(patchFile(img, fix), (e: unknown) => e instanceof OperationError && /journal/.test(e.message));
+const report = await recover(img);
+assert.ok(report.status === 'restored' || report.status === 'incomplete-removed', report.status);
+assert.equal(createHash('sha256').update(readFileSync(img)).digest('hex'), sha);
+
+const applied = await patchFile(img, fix);
+assert.equal(applied.status, 'applied');
+assert.equal((await patchFile(img, fix)).status, 'already');
+
+const wrong = img + '.other';
+writeFileSync(wrong, Buffer.alloc(8192, 0x11));
+const failed = await patchFile(wrong, fix);
+assert.ok(failed.status === 'failed');
+const hunk = failed.failedHunks[0]!;
+const found: number[] = [...hunk.found];
+assert.deepEqual([hunk.offset, [...hunk.expected], found], [0x1000n, [0x00, 0x10], [0x11, 0x11]]);
+assert.deepEqual(readFileSync(wrong), Buffer.alloc(8192, 0x11));
+
+let text = '';
+for await (const chunk of dump(img, 'xxd', { offset: 0x1000, length: 16 })) text += chunk;
+assert.equal(text, '00001000: ebfe 0000 0000 0000 0000 0000 0000 0000  ................\\n');
+console.log('story ok');
+`,
+    );
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', join(dir, 'out'), join(dir, 'story.mts')],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    const run = spawnSync(process.execPath, [join(dir, 'out', 'story.mjs'), img, sha], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('story ok\n');
+    expect(existsSync(journal)).toBe(false);
+  }, 300_000);
 });
