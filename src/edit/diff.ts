@@ -13,7 +13,7 @@ import { InputError, MmapxError } from '../errors.js';
 import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, HunkLineBuffer, IpsEncoder, type OffsetHunk } from '../format/patch/index.js';
 import { hex } from '../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
-import { knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
+import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { assertCovers } from './mapped.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { pullStream } from './stream.js';
@@ -102,11 +102,8 @@ function about(err: unknown, path: string): unknown {
   return err;
 }
 
-/** What {@link openFileDiff} needs besides {@link DiffFilesOptions}. */
-export interface OpenDiffOptions extends DiffFilesOptions {
-  /** Called for each file once both are open and locked, before anything is read (the CLI warns about a pending journal there). */
-  opened?: (file: OpenFile) => void;
-}
+/** What {@link openFileDiff} takes (the CLI's options are the API's). */
+export type OpenDiffOptions = DiffFilesOptions;
 
 /** Two open files to compare, and how: {@link run} (the CLI) or {@link steps} (the stream). */
 export class FileDiff {
@@ -324,8 +321,8 @@ export async function openFileDiff(oldPath: string, newPath: string, options: Op
     throw about(err, newPath);
   }
   try {
-    options.opened?.(a);
-    options.opened?.(b);
+    notePendingJournal(a.path, options.onPendingJournal);
+    notePendingJournal(b.path, options.onPendingJournal);
     options.clock?.lap('open');
     pageSize(); // loads the FFI on first use, timed on its own
     options.clock?.lap('ffi');

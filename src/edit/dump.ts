@@ -7,7 +7,7 @@ import { createDumper, type DumpColors, type DumpFormat, type DumpOptions, type 
 import { type Offset, resolveOffset } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
-import { type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
+import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
 import { readWindows } from './mapped.js';
 import { toLength, toOffset } from './range.js';
 import type { Readable } from 'node:stream';
@@ -43,12 +43,10 @@ export interface DumpFileOptions extends EditContext {
   highWaterMark?: number;
 }
 
-/** What {@link openFileDump} needs: where (-s, -n), the open, and the CLI's hook after the open. */
+/** What {@link openFileDump} needs: where (-s, -n) and the open. */
 export interface FileDumpOptions extends EditContext {
   offset?: Offset | undefined;
   length?: bigint | undefined;
-  /** Called once the file is open and locked, before anything is read (the CLI warns about a pending journal there). */
-  opened?: (file: OpenFile) => void;
 }
 
 /**
@@ -159,7 +157,7 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
   const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
   const file = options.blocking ? openFile(path, open) : await openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
   try {
-    options.opened?.(file);
+    notePendingJournal(file.path, options.onPendingJournal);
     options.clock?.lap('open');
     const d = new FileDump(file, options.offset, options.length);
     pageSize(); // loads the FFI, timed on its own

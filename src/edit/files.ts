@@ -330,10 +330,7 @@ export async function withFile<T>(path: string, options: WithFileOptions, body: 
     throw options.openError ? options.openError(err) : err;
   }
   try {
-    if (options.onPendingJournal) {
-      const j = pendingJournal(path);
-      if (j !== undefined) options.onPendingJournal(path, j);
-    }
+    notePendingJournal(path, options.onPendingJournal);
     options.timer?.lap('open');
     pageSizeLoaded();
     options.timer?.lap('ffi');
@@ -343,4 +340,14 @@ export async function withFile<T>(path: string, options: WithFileOptions, body: 
   } finally {
     file.close();
   }
+}
+
+/**
+ * For operations that only read, right after the open (the lock held): tells `hook` about a journal
+ * of an interrupted patch beside the file (see EditContext.onPendingJournal). Nothing without a hook.
+ */
+export function notePendingJournal(path: string, hook: ((file: string, journal: string) => void) | undefined): void {
+  if (hook === undefined) return;
+  const j = pendingJournal(path);
+  if (j !== undefined) hook(path, j);
 }

@@ -5,7 +5,7 @@
 // the bytes as a Readable stream (copied out of the map, pulled as the consumer reads).
 import { BrokenPipe } from '../errors.js';
 import { pageSize, type Window } from '../mmap/index.js';
-import { type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
+import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
 import { assertCovers, readWindows } from './mapped.js';
 import type { Readable } from 'node:stream';
 import type { Range } from '../format/range.js';
@@ -24,11 +24,8 @@ export interface ReadRangeOptions extends EditContext {
   highWaterMark?: number;
 }
 
-/** What {@link openRangeReader} is given by the CLI besides {@link ReadRangeOptions}. */
-export interface OpenReaderOptions extends ReadRangeOptions {
-  /** Called once the file is open and locked, before anything is read (the CLI warns about a pending journal there). */
-  opened?: (file: OpenFile) => void;
-}
+/** What {@link openRangeReader} takes (the CLI's options are the API's). */
+export type OpenReaderOptions = ReadRangeOptions;
 
 /**
  * An open file and the span of it to read, handed out slice by slice. Slices are views of the map
@@ -136,7 +133,7 @@ export async function openRangeReader(path: string, options: OpenReaderOptions):
   const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
   const file = options.blocking ? openFile(path, open) : await openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
   try {
-    options.opened?.(file);
+    notePendingJournal(file.path, options.onPendingJournal);
     options.clock?.lap('open');
     const reader = new RangeReader(file, range);
     pageSize(); // loads the FFI on first use, timed on its own

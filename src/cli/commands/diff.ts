@@ -126,7 +126,7 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     lockWait: ctx.lockWait,
     blocking: true,
     clock: timer,
-    opened: (file) => ctx.warnIfJournal(file.path),
+    onPendingJournal: (f, j) => ctx.warnIfJournal(f, j),
   });
   let out: Output | undefined;
   try {

@@ -131,7 +131,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     lockWait: ctx.lockWait,
     blocking: true,
     clock: timer,
-    opened: () => ctx.warnIfJournal(path),
+    onPendingJournal: (f, j) => ctx.warnIfJournal(f, j),
   });
   // Several files with --json: this file's array element was begun (and must be ended, also on an error).
   let begun = false;
