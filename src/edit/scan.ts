@@ -10,11 +10,12 @@
 //
 // Workers run the small bundle of scan-worker.ts: a file beside the bundle that runs this code
 // (dist/scan-worker.cjs, see scripts/build.mjs), or in the standalone executable the same bundle
-// embedded as an asset and run as code. Where no worker can start (single core, MMAPX_THREADS=1, a
-// small file, no worker bundle) the main thread scans everything itself, with the same results. A file truncated under a thread's map is
-// reported like one under the main thread's: the SIGBUS guard is one per process, installed
-// before the threads start (see src/mmap/sys/sigbus.ts), and a thread's error makes the main
-// thread scan its chunks again, where the size check or the fault gives the error line.
+// embedded as an asset and run as code. Where no worker can start (single core, MMAPX_THREADS=1,
+// a small file, no worker bundle) the main thread scans everything itself, with the same results.
+// A file truncated under a thread's map is reported like one under the main thread's: the SIGBUS
+// guard is one per process, installed before the threads start (see src/mmap/sys/sigbus.ts), and a
+// thread's error makes the main thread scan its chunks again, where the size check or the fault
+// gives the error line.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { getAsset, isSea } from 'node:sea';
@@ -216,6 +217,7 @@ export function scanFile(
       started.push(startWorker(task, [port2]));
       ports.push(port1);
     } catch {
+      port1.close();
       break; // scan with the threads we have
     }
   }
