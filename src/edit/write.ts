@@ -112,8 +112,9 @@ export interface WriteFileOptions {
 /** Options of {@link writeAt}. */
 export interface WriteOptions extends WriteFileOptions, EditContext {}
 
+/** How many bytes the data writes. */
 export function dataLength(d: WriteData): number {
-  return d instanceof Uint8Array ? d.length : d.length;
+  return d.length;
 }
 
 /** The first `n` bytes of the data, for outcomes. */
