@@ -2,7 +2,8 @@
 // Executable Applications (SEA), fully offline once its inputs are on disk:
 //   1. a Node 24 LTS binary from the npm package node-linux-<cpu> (installed once into .cache/);
 //   2. the CLI bundled to ONE CommonJS file with koffi's JS inside, its native-module require
-//      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets;
+//      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
+//      threads' program bundled alike, as another asset;
 //   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
 //   4. a copy of the binary, stripped when `strip` exists, with the blob injected by postject.
 // Usage: node scripts/build-sea.mjs [--arch x64|arm64]... (default: this machine's, plus any other
@@ -21,6 +22,8 @@ import { seaNode } from './sea-node.mjs';
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ADDON_KEY = 'koffi.node';
+/** The scan worker's bundle among the assets (SCAN_WORKER_ASSET in src/edit/scan.ts). */
+const WORKER_KEY = 'scan-worker.cjs';
 
 const started = performance.now();
 const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
@@ -94,6 +97,26 @@ async function buildOne(arch) {
     plugins: [...common.plugins, embeddedKoffiAddon()],
   });
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
+  // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
+  // src/edit/scan.ts runs as a worker's code (an executable has no file to start a worker from).
+  // Code run so has `[worker eval]` for __filename, which koffi's createRequire refuses: it gets
+  // the executable's path, as the main script has.
+  const worker = join(work, 'scan-worker.cjs');
+  t = performance.now();
+  await build({
+    ...common,
+    ...cjsMeta,
+    banner: { js: `(function (__filename, __dirname) {\n${cjsMeta.banner.js}` },
+    footer: { js: "})(process.execPath, require('node:path').dirname(process.execPath));" },
+    target: 'node24',
+    external: [],
+    define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
+    entryPoints: [join(root, 'src/edit/scan-worker.ts')],
+    outfile: worker,
+    format: 'cjs',
+    plugins: [...common.plugins, embeddedKoffiAddon()],
+  });
+  log(`  worker ${rel(worker)} ${(statSync(worker).size / 1024).toFixed(0)} KiB (${secs(t)})`);
 
   // 2. The blob, made by the same Node binary that runs it (the code cache is tied to its V8).
   const blob = join(work, 'sea-prep.blob');
@@ -107,7 +130,7 @@ async function buildOne(arch) {
         disableExperimentalSEAWarning: true,
         useCodeCache: true,
         useSnapshot: false, // chalk decides colour support when it loads: a snapshot would freeze it
-        assets: { [ADDON_KEY]: addonPath },
+        assets: { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker },
       },
       null,
       2,

@@ -13,3 +13,10 @@ declare const __MMAPX_SEA_ADDON__: {
   /** Its size in bytes. */
   size: number;
 };
+
+/**
+ * The scan worker's bundle (dist/scan-worker.cjs) relative to the bundle that starts it, defined per
+ * bundle by scripts/build.mjs (and, for the tests' sources, by vitest.config.mts); undefined in a
+ * bundle built without it, which then scans on the calling thread. See src/edit/scan.ts.
+ */
+declare const __MMAPX_SCAN_WORKER__: string | undefined;

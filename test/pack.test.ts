@@ -28,6 +28,7 @@ describe('npm package', () => {
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(list).toContain('package/bin/mmapx.js');
     expect(list).toContain('package/dist/cli.cjs');
+    expect(list).toContain('package/dist/scan-worker.cjs'); // the scan threads' program (src/edit/scan-worker.ts)
     expect(list).toContain('package/dist/lib/index.mjs');
     expect(list).toContain('package/dist/lib/index.cjs');
     expect(list).toContain('package/dist/lib/index.d.ts');

@@ -3,7 +3,7 @@
 // Building takes a few seconds once the Node 24 binary is in .cache/ (the first build downloads
 // it); MMAPX_SKIP_SEA=1 skips this file.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/child.js';
@@ -105,6 +105,29 @@ describe.skipIf(SKIP)('standalone executable', () => {
     expect(statuses).toEqual(names.map(() => 0));
     for (const n of names) expect(readFileSync(join(cwd, n), 'utf8')).toBe('Abcdefgh');
     expect(readdirSync(cache)).toHaveLength(1); // no temporary files left behind
+  });
+
+  // Scan threads run the worker bundle embedded as an asset (an executable has no file to start
+  // a worker from): a count over four 256 MiB chunks on three threads, one match straddling a
+  // chunk boundary, is the count of one thread.
+  it('find_count_on_scan_threads', () => {
+    const big = join(work, 'big.bin');
+    const fd = openSync(big, 'w');
+    try {
+      ftruncateSync(fd, 1024 * 1024 * 1024);
+      for (const at of [100, 256 * 1024 * 1024 - 2, 900_000_000]) writeSync(fd, 'cafe', at);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      for (const threads of ['3', '1']) {
+        const r = exe(['find', big, '--text', 'cafe', '--count'], { MMAPX_THREADS: threads });
+        expectSuccess(r);
+        expect(r.stdout).toBe('3\n');
+      }
+    } finally {
+      rmSync(big, { force: true });
+    }
   });
 
   it.skipIf(!mountNamespaces())('noexec_cache_and_tmp_give_one_clear_error_and_leave_the_file_alone', () => {

@@ -123,22 +123,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   }
 }
 
-/** A scan thread started by src/cli/scan.ts runs this same program with a marker argument. */
-function scanWorker(argv: string[]): boolean {
-  return argv[2] === '\0mmapx-scan-worker';
-}
-
-if (scanWorker(process.argv)) {
-  void import('../edit/scan.js').then((m) => m.runScanWorker());
-} else {
-  main(process.argv, process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      // Only a failure of the error path itself lands here.
-      process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = EXIT_FAILED;
-    },
-  );
-}
+main(process.argv, process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Only a failure of the error path itself lands here.
+    process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT_FAILED;
+  },
+);

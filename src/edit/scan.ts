@@ -8,15 +8,19 @@
 // match straddling two chunks is found once, by the chunk where it starts. Results are merged in
 // chunk order: counts add up, positions come out sorted.
 //
-// Workers run this same program (process.argv[1], the CLI) with SCAN_WORKER_ARG; where that is
-// impossible (single core, a standalone executable, MMAPX_THREADS=1, a small file) the main
-// thread scans everything itself, with the same results. A file truncated under a thread's map is
-// reported like one under the main thread's: the SIGBUS guard is one per process, installed
-// before the threads start (see src/mmap/sys/sigbus.ts), and a thread's error makes the main
-// thread scan its chunks again, where the size check or the fault gives the error line.
+// Workers run the small bundle of scan-worker.ts: a file beside the bundle that runs this code
+// (dist/scan-worker.cjs, see scripts/build.mjs), or in the standalone executable the same bundle
+// embedded as an asset and run as code. Where no worker can start (single core, MMAPX_THREADS=1,
+// a small file, no worker bundle) the main thread scans everything itself, with the same results.
+// A file truncated under a thread's map is reported like one under the main thread's: the SIGBUS
+// guard is one per process, installed before the threads start (see src/mmap/sys/sigbus.ts), and a
+// thread's error makes the main thread scan its chunks again, where the size check or the fault
+// gives the error line.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isSea } from 'node:sea';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
+import { getAsset, isSea } from 'node:sea';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Transferable, Worker, workerData } from 'node:worker_threads';
 import type { PatternMatches } from '../format/patch/index.js';
 import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
 import { armSigbusGuard, windows } from '../mmap/index.js';
@@ -32,9 +36,6 @@ import { threadsFromEnv } from './threads.js';
  * collection for "external memory pressure" and each window an unmap (see {@link CHUNK}).
  */
 export const SCAN_WINDOW = 256 * 1024 * 1024;
-
-/** The argv marker of a scan worker (a NUL never appears in a real argument). */
-export const SCAN_WORKER_ARG = '\0mmapx-scan-worker';
 
 /** Bytes of match starts per chunk (one map each). */
 export const CHUNK = 256 * 1024 * 1024;
@@ -97,14 +98,56 @@ export function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): 
   return Math.max(1, Math.min(cores, MAX_THREADS, Number(size / BigInt(CHUNK))));
 }
 
-/** A standalone executable cannot start a worker from a script path. */
-function canStartWorkers(): boolean {
-  if (!process.argv[1]) return false;
+/** The key of the worker bundle among the standalone executable's assets (scripts/build-sea.mjs). */
+export const SCAN_WORKER_ASSET = 'scan-worker.cjs';
+
+/** What a worker thread is started from: the worker bundle's path, or its code (`eval`). */
+interface WorkerSource {
+  readonly code: string | URL;
+  readonly eval: boolean;
+}
+
+let source: WorkerSource | null | undefined;
+
+/**
+ * Where the worker bundle is, once per process: in the standalone executable, its code from the
+ * assets; otherwise the file `__MMAPX_SCAN_WORKER__` names relative to this bundle (each bundle of
+ * scripts/build.mjs is given the path; the tests' sources, the built one). Null when there is none
+ * (a bundle built without it, a missing file): then the calling thread does all the work.
+ */
+function workerSource(): WorkerSource | null {
+  if (source !== undefined) return source;
+  source = null;
   try {
-    return !isSea();
+    if (__MMAPX_SEA__ && isSea()) {
+      source = { code: getAsset(SCAN_WORKER_ASSET, 'utf8'), eval: true };
+    } else if (typeof __MMAPX_SCAN_WORKER__ === 'string') {
+      const url = new URL(__MMAPX_SCAN_WORKER__, import.meta.url);
+      if (existsSync(fileURLToPath(url))) source = { code: url, eval: false };
+    }
   } catch {
-    return true;
+    source = null;
   }
+  return source;
+}
+
+/** Whether worker threads can be started here (see {@link workerSource}). */
+function canStartWorkers(): boolean {
+  return workerSource() !== null;
+}
+
+/**
+ * Starts a worker thread on `task`; it runs {@link runScanWorker}. Unreferenced (it never keeps
+ * the process alive) and silent: it reports through the task's shared state and port.
+ * @throws when the thread cannot be started.
+ */
+function startWorker(task: Task, transferList: Transferable[]): Worker {
+  const from = workerSource();
+  if (from === null) throw new Error('no scan worker bundle');
+  const w = new Worker(from.code, { eval: from.eval, workerData: task, transferList, stdout: false, stderr: false });
+  w.unref();
+  w.on('error', () => {}); // reported through the shared state and the port
+  return w;
 }
 
 function merge(results: readonly ChunkResult[], patterns: number, keep: readonly number[]): PatternMatches[] {
@@ -124,9 +167,9 @@ function merge(results: readonly ChunkResult[], patterns: number, keep: readonly
 
 /**
  * Every match of each pattern inside `range` of the file, counted, with the first `keep[i]`
- * positions of pattern i in order (0 = count only). With `workers` (only the CLI's commands: its
- * program, process.argv[1], knows how to run as a scan worker) on up to `threads` threads;
- * otherwise on the calling thread.
+ * positions of pattern i in order (0 = count only). With `workers`, on up to `threads` threads
+ * (see {@link workerSource}); otherwise on the calling thread. The call blocks the calling thread
+ * until the scan is done.
  *
  * @throws MmapError from the maps; OperationError if a worker hangs.
  */
@@ -141,6 +184,8 @@ export function scanFile(
     /** Told the bytes of `range` scanned so far, once per chunk (and while waiting for the threads). */
     progress?: (done: bigint) => void;
     /** @internal tests: bytes per chunk */ chunk?: number;
+    /** @internal tests: this thread waits for the workers to start before it takes chunks */ workersFirst?: boolean;
+    /** @internal tests: told how many chunks the worker threads scanned */ workerChunks?: (n: number) => void;
   } = {},
 ): PatternMatches[] {
   const threads = opts.workers ? (opts.threads ?? threadsFor(range.length)) : 1;
@@ -169,18 +214,10 @@ export function scanFile(
     const { port1, port2 } = new MessageChannel();
     try {
       const task: Task = { task: 'scan', fd: file.fd, path: file.path, span, patterns: [...patterns], keep: [...keep], chunks, chunk, shared, slot: i, port: port2 };
-      const w = new Worker(process.argv[1]!, {
-        argv: [SCAN_WORKER_ARG],
-        workerData: task,
-        transferList: [port2],
-        stdout: false,
-        stderr: false,
-      });
-      w.unref();
-      w.on('error', () => {}); // reported through the shared state and the port
-      started.push(w);
+      started.push(startWorker(task, [port2]));
       ports.push(port1);
     } catch {
+      port1.close();
       break; // scan with the threads we have
     }
   }
@@ -194,7 +231,9 @@ export function scanFile(
       for (let i = 0; i < started.length; i++) n += Atomics.load(shared, 2 + 2 * i);
       report(scanned(n));
     });
+  let fromWorkers = 0;
   try {
+    if (opts.workersFirst) for (let i = 0; i < started.length; i++) startedWithin(shared, 1 + 2 * i, 10_000);
     for (let k = claim(); k < chunks; k = claim()) {
       results.push(scanChunk(file, span, k, patterns, keep, chunk));
       tick?.();
@@ -207,6 +246,7 @@ export function scanFile(
       const msg = receiveMessageOnPort(ports[i]!)?.message as { results: ChunkResult[]; claimed: number[]; error?: string } | undefined;
       if (msg === undefined) throw new OperationError('a scan thread finished without its results');
       for (const r of msg.results) results.push(r);
+      fromWorkers += msg.results.length;
       if (msg.error !== undefined) {
         // Its chunks are scanned again here; a real I/O problem (a file cut under the thread's
         // map) then fails on this thread too, with the error line.
@@ -224,7 +264,14 @@ export function scanFile(
   } finally {
     for (const p of ports) p.close();
   }
+  opts.workerChunks?.(fromWorkers);
   return merge(results, patterns.length, keep);
+}
+
+/** Waits up to `ms` for the worker whose state is at `shared[state]` to start (leave state 0). */
+function startedWithin(shared: Int32Array, state: number, ms: number): void {
+  const until = Date.now() + ms;
+  while (Atomics.load(shared, state) === 0 && Date.now() < until) Atomics.wait(shared, state, 0, 50);
 }
 
 /**
@@ -254,7 +301,7 @@ type Task =
   | { task: 'scan'; fd: number; path: string; span: Span; patterns: BytePattern[]; keep: number[]; chunks: number; chunk: bigint; shared: Int32Array; slot: number; port: MessagePort }
   | { task: 'hash'; size: bigint; result: ResultImage; shared: Int32Array; buffer: SharedArrayBuffer; windows: number; slot: number; port: MessagePort };
 
-/** The body of a worker thread (see main.ts): a scan (take chunks until none are left) or a hash. */
+/** The body of a worker thread (scan-worker.ts): a scan (take chunks until none are left) or a hash. */
 export function runScanWorker(): void {
   const d = workerData as Task;
   const state = 1 + 2 * d.slot;
@@ -366,13 +413,11 @@ export function hashFileAndResult(
       slot: 0,
       port: port2,
     };
-    worker = new Worker(process.argv[1]!, { argv: [SCAN_WORKER_ARG], workerData: task, transferList: [port2], stdout: false, stderr: false });
+    worker = startWorker(task, [port2]);
   } catch {
     port1.close();
     return hashPass(file, size, result, want, hooks);
   }
-  worker.unref();
-  worker.on('error', () => {});
   const stop = (): void => {
     Atomics.store(shared, HASH_STOP, 1);
     Atomics.notify(shared, HASH_READ);

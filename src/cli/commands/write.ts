@@ -1,31 +1,20 @@
-// mmapx write FILE OFFSET [HEX...]: bytes in place through a shared map of only the pages touched.
-// Several files only with --files-from LIST (then the arguments are OFFSET [HEX...]): the data is
-// read once, each file written on its own (src/cli/multi.ts runs the loop).
-import { fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
+// mmapx write FILE OFFSET [HEX...]: bytes in place (src/edit/write.ts) through a shared map of only
+// the pages touched. Several files only with --files-from LIST (then the arguments are OFFSET
+// [HEX...]): the data is read once, each file written on its own (src/cli/multi.ts runs the loop).
+import { fsError, withFile } from '../../edit/files.js';
+import { Timer } from '../../edit/timing.js';
+import { dataLength, PastEndError, type WriteData, WriteGuardError, type WriteOutcome, writeToFile } from '../../edit/write.js';
 import { GuardError, InputError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
-import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, parseLength, parseNumber, parseOffset, resolveOffset } from '../../format/number.js';
-import { MmapOptions, pageSize } from '../../mmap/index.js';
+import { formatOffset, type Offset, parseLength, parseNumber, parseOffset } from '../../format/number.js';
 import type { Context, Result } from '../context.js';
-import { assertCanGrow, assertSameFile, fsError, knownSize, openFile, shrankSinceOpen } from '../../edit/files.js';
 import { readInput } from '../input.js';
-import { refuseIfJournal } from '../../edit/journal.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
-import { shrankWhileWriting } from '../../mmap/truncation.js';
-import { Timer } from '../../edit/timing.js';
 
-/** Bytes to write: literal bytes, or one byte repeated (which never needs a buffer of its size). */
-type Data = { kind: 'bytes'; bytes: Uint8Array; source: string } | { kind: 'fill'; byte: number; length: number; source: string };
-
-const SHOWN = 64;
-
-function dataLength(d: Data): number {
-  return d.kind === 'bytes' ? d.bytes.length : d.length;
-}
-
-/** The first `n` bytes of the data, for summaries. */
-function head(d: Data, n: number): Uint8Array {
-  return d.kind === 'bytes' ? d.bytes.subarray(0, n) : new Uint8Array(Math.min(n, d.length)).fill(d.byte);
+/** The data and where it came from (`hex arguments`, `--fill`...), for the report. */
+interface Data {
+  readonly data: WriteData;
+  readonly source: string;
 }
 
 /** Which data source reads standard input, if any: --stdin, `-` as the data, or --file -. */
@@ -82,36 +71,12 @@ async function readData(hex: string[], opts: Record<string, unknown>): Promise<D
     const length = parseLength(String(opts.length));
     if (length === 0n) throw new InputError('--length 0: nothing to write');
     if (length > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--length ${String(opts.length)} is too large`);
-    return { kind: 'fill', byte: Number(byte), length: Number(length), source };
+    return { data: { fill: Number(byte), length: Number(length) }, source };
   } else {
     const t = typed[0] as TypedType;
     bytes = encodeTyped(t, String(opts[t]));
   }
-  return { kind: 'bytes', bytes, source };
-}
-
-function asBuffer(view: Uint8Array): Buffer {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-}
-
-/** Whether `view` already holds the data, compared with built-ins (chunks of a pattern for fills). */
-function holds(view: Uint8Array, d: Data): boolean {
-  if (d.kind === 'bytes') return asBuffer(view).equals(d.bytes);
-  const chunk = Buffer.alloc(Math.min(d.length, 1 << 20), d.byte);
-  for (let at = 0; at < d.length; at += chunk.length) {
-    const n = Math.min(chunk.length, d.length - at);
-    if (asBuffer(view).compare(chunk, 0, n, at, at + n) !== 0) return false;
-  }
-  return true;
-}
-
-/** What every file of a run shares: the data (read once), where it goes, the guard. */
-interface Job {
-  data: Data;
-  offset: ReturnType<typeof parseOffset>;
-  expect: Uint8Array | undefined;
-  opts: Record<string, unknown>;
-  lockWait: number | undefined;
+  return { data: bytes, source };
 }
 
 /** FILE OFFSET [HEX...], or with --files-from OFFSET [HEX...]: an OFFSET or HEX could be a file name too. */
@@ -137,177 +102,75 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   const t = await targets('write', named, opts, stdinSource(hex, opts));
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
-  // Everything that can be checked without the file is checked first.
+  const o = await parseOptions(offsetText, hex, opts);
+  timer.lap('parse');
+  return eachFile(ctx, t, (path) => writeFile(ctx, path, o, t.several ? new Timer() : timer), { total, prefixSummary: true });
+}
+
+/** The command's options, made once from commander's values (and shared by every file of a run). */
+interface WriteOptions extends Data {
+  readonly offset: Offset;
+  readonly expect: Uint8Array | undefined;
+  readonly grow: boolean;
+  readonly sync: boolean;
+  readonly force: boolean;
+}
+
+/** Everything that can be checked without the file, checked first. */
+async function parseOptions(offsetText: string, hex: string[], opts: Record<string, unknown>): Promise<WriteOptions> {
   const data = await readData(hex, opts);
   const offset = parseOffset(offsetText);
   const expect = opts.expect !== undefined ? parseHexData([String(opts.expect)]) : undefined;
-  const length = dataLength(data);
+  const length = dataLength(data.data);
   if (expect && expect.length !== length) {
     throw new InputError(`--expect has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
   }
-  timer.lap('parse');
-  const job: Job = { data, offset, expect, opts, lockWait: ctx.lockWait };
-  return eachFile(ctx, t, (path) => writeFile(path, job, t.several ? new Timer() : timer), { total, prefixSummary: true });
+  return { ...data, offset, expect, grow: !!opts.grow, sync: opts.sync !== false, force: !!opts.force };
 }
 
-/** Writes the job's data into one file: the single-file command from the open on. */
-async function writeFile(path: string, job: Job, timer: Timer): Promise<Result> {
-  const { data, offset, expect, opts, lockWait } = job;
-  const length = dataLength(data);
-  const file = openFile(path, { write: true, force: !!opts.force, lockWait });
-  timer.lap('open');
-  pageSize(); // loads the FFI on first use; timed on its own so that "map" means the mmap call
-  timer.lap('ffi');
-  let grewFrom: bigint | undefined;
-  let grewTo: bigint | undefined;
+/** Writes the data into one file (the engine's writeToFile) and reports it. */
+async function writeFile(ctx: Context, path: string, o: WriteOptions, timer: Timer): Promise<Result> {
+  const opening = { write: true, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'written' as const, timer };
+  let r: WriteOutcome;
   try {
-    // Under the lock, not before it: a journal seen before taking it may be the one of a patch
-    // that is running (and removes it when done); under it, it is one of an interrupted patch.
-    refuseIfJournal(path);
-    const size = file.size;
-    let at: bigint;
-    if (size === undefined) {
-      if (offset.fromEnd) knownSize(file);
-      at = offset.value;
-      if (at + BigInt(length) > MAX_FILE_SIZE) {
-        throw new InputError(
-          `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} ends past the largest offset mmapx handles (${MAX_FILE_SIZE_TEXT})`,
-        );
-      }
-    } else {
-      at = resolveOffset(offset, size, { allowPastEnd: !!opts.grow });
-      const end = at + BigInt(length);
-      if (end > size) {
-        // No file can be given that size: refused first, whatever the flags.
-        if (end > MAX_FILE_SIZE) {
-          throw new InputError(
-            `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} would grow the file to ${formatOffset(end)} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`,
-          );
-        }
-        if (expect) {
-          throw new GuardError(`--expect ${formatHex(expect)} at ${formatOffset(at)}: the file ends at ${formatOffset(size)}`);
-        }
-        if (!opts.grow) {
-          throw new InputError(
-            `writing ${length} byte${length === 1 ? '' : 's'} at ${formatOffset(at)} ends past the end of the file (size ${formatOffset(size)}); use --grow to extend it`,
-          );
-        }
-      }
-    }
-    const end = at + BigInt(length);
-    if (size !== undefined && end > size) {
-      // Past the filesystem's largest file or `ulimit -f`: refused with the limit, nothing changed.
-      assertCanGrow(file, end);
-      try {
-        ftruncateSync(file.fd, Number(end));
-      } catch (err) {
-        throw fsError(err, `cannot extend the file to ${end} bytes`);
-      }
-      grewFrom = size;
-      grewTo = end;
-      timer.lap('grow');
-    }
-
-    // Map only the pages the write touches: the cost does not depend on the file's size.
-    const map = new MmapOptions().offset(at).len(length).mapMut({ fd: file.fd, path });
-    timer.lap('map');
-    let status: 'written' | 'already';
-    let old: Uint8Array;
-    let synced: { offset: bigint; length: number } | undefined;
-    try {
-      const view = map.bytes;
-      old = Uint8Array.from(view.subarray(0, SHOWN));
-      const expected = expect === undefined || asBuffer(view).equals(expect);
-      const already = holds(view, data);
-      // If the file shrank under the map, pages past its end read as zeros: the comparisons are void.
-      map.assertIntact('read');
-      if (!expected && expect) {
-        if (already) {
-          status = 'already';
-        } else {
-          throw new GuardError(
-            `bytes at ${formatOffset(at)} are ${formatHex(view, { max: 16 })}, expected ${formatHex(expect, { max: 16 })}; nothing written`,
-          );
-        }
-      } else {
-        // A grow is a change even when the data is what the new bytes read as (zeros).
-        status = already && grewTo === undefined ? 'already' : 'written';
-      }
-      timer.lap('compare');
-      if (status === 'written') {
-        // Bytes that already hold the data are left alone: zeros written over a grown (sparse)
-        // part would only allocate blocks for them.
-        if (!already) {
-          if (data.kind === 'bytes') view.set(data.bytes);
-          else view.fill(data.byte);
-          // Writes to pages past a new end went nowhere: fail before msync reports success.
-          map.assertIntact('written');
-          timer.lap('write');
-        }
-        if (opts.sync !== false) {
-          synced = map.flushRange(0, length);
-          timer.lap('msync');
-          if (grewTo !== undefined) {
-            // The new size is metadata: msync makes the bytes durable, fsync the size too.
-            try {
-              fsyncSync(file.fd);
-            } catch (err) {
-              throw fsError(err, 'cannot sync the grown file');
-            }
-            timer.lap('fsync');
-          }
-        }
-      }
-    } finally {
-      map.unmap();
-    }
-    // Cut after the write, or the file replaced: the bytes are not where the user will look.
-    if (size !== undefined) {
-      const now = fstatSync(file.fd, { bigint: true }).size;
-      if (now < end) throw shrankWhileWriting(path, now, end);
-    }
-    assertSameFile(file);
-    grewFrom = undefined; // the write happened (or was not needed): keep the new size
-    const shownNew = head(data, SHOWN);
-    // Only the bytes that existed before are old ones: past the old end the write grew the file.
-    const existed = size === undefined || at + BigInt(length) <= size ? length : at >= size ? 0 : Number(size - at);
-    old = old.subarray(0, Math.min(existed, SHOWN));
-    const change = `(${existed === 0 ? 'past the end' : `${formatHex(old.subarray(0, 8))}${existed > 8 ? ' …' : ''}`} -> ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''})`;
-    const where = `at ${formatOffset(at)}`;
-    const plural = length === 1 ? '' : 's';
-    const summary =
-      status === 'already'
-        ? `already: ${length} byte${plural} ${where} are ${formatHex(shownNew.subarray(0, 8))}${length > 8 ? ' …' : ''}, nothing written ${timer.describe()}`
-        : `wrote ${length} byte${plural} ${where} ${change}${size !== undefined && at + BigInt(length) > size ? `, file grown from ${size} to ${at + BigInt(length)} bytes` : ''}${synced ? '' : ' (not synced)'} ${timer.describe()}`;
-    return {
-      summary,
-      showSummary: true,
-      json: {
-        status,
-        file: path,
-        offset: at,
-        length,
-        source: data.source,
-        old: Buffer.from(old.subarray(0, Math.min(length, SHOWN))).toString('hex'),
-        new: Buffer.from(shownNew).toString('hex'),
-        grewFrom: size !== undefined && at + BigInt(length) > size ? size : null,
-        grewTo: size !== undefined && at + BigInt(length) > size ? at + BigInt(length) : null,
-        synced: synced ? { offset: synced.offset, length: synced.length } : null,
-        timings: timer.json(),
-      },
-    };
+    r = await withFile(path, opening, (file) => writeToFile(file, o.offset, o.data, { expect: o.expect, grow: o.grow, sync: o.sync, clock: timer }));
   } catch (err) {
-    // A failure after --grow extended the file: give it its old size back (unless someone else
-    // changed the size since: then it is theirs).
-    if (grewFrom !== undefined) {
-      try {
-        if (fstatSync(file.fd, { bigint: true }).size === grewTo) ftruncateSync(file.fd, Number(grewFrom));
-      } catch {
-        // best effort; the original error is what the user needs
-      }
+    // The engine's words, with the flags that change the outcome.
+    if (err instanceof PastEndError) throw new InputError(`${err.message}; use --grow to extend it`);
+    if (err instanceof WriteGuardError && err.reason === 'past-end') {
+      throw new GuardError(`--expect ${formatHex(err.expected)} at ${formatOffset(err.offset)}: the file ends at ${formatOffset(err.fileSize!)}`);
     }
-    throw shrankSinceOpen(file, err, 'written');
-  } finally {
-    file.close();
+    throw err;
   }
+  return report(r, o.source, timer);
+}
+
+/** The summary line and the --json report of one file's write. */
+function report(r: WriteOutcome, source: string, timer: Timer): Result {
+  const { length } = r;
+  const shown = (bytes: Uint8Array, more: boolean): string => `${formatHex(bytes.subarray(0, 8))}${more ? ' …' : ''}`;
+  const where = `at ${formatOffset(r.offset)}`;
+  const plural = length === 1 ? '' : 's';
+  const change = `(${r.old.length === 0 ? 'past the end' : shown(r.old, r.old.length > 8)} -> ${shown(r.new, length > 8)})`;
+  const summary =
+    r.status === 'already'
+      ? `already: ${length} byte${plural} ${where} are ${shown(r.new, length > 8)}, nothing written ${timer.describe()}`
+      : `wrote ${length} byte${plural} ${where} ${change}${r.grewTo !== null ? `, file grown from ${r.grewFrom} to ${r.grewTo} bytes` : ''}${r.synced ? '' : ' (not synced)'} ${timer.describe()}`;
+  return {
+    summary,
+    showSummary: true,
+    json: {
+      status: r.status,
+      file: r.path,
+      offset: r.offset,
+      length,
+      source,
+      old: Buffer.from(r.old).toString('hex'),
+      new: Buffer.from(r.new).toString('hex'),
+      grewFrom: r.grewFrom,
+      grewTo: r.grewTo,
+      synced: r.synced,
+      timings: timer.json(),
+    },
+  };
 }
