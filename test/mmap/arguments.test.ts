@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
-import { Mmap, MmapError, MmapMut, MmapNone, MmapOptions } from '../../src/index.js';
+import { Mmap, MmapError, MmapMut, type MmapNone, MmapOptions } from '../../src/index.js';
 import { LIB, requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
 

@@ -225,7 +225,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         mapA?.unmap();
         mapB.unmap();
       }
-      ctx.progress.update((done += len)); // once per window
+      done += len;
+      ctx.progress.update(done); // once per window
     }
     if (format !== 'cmp') {
       scanner.finish(onHunk);
@@ -246,7 +247,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         } finally {
           m.unmap();
         }
-        ctx.progress.update((done += len));
+        done += len;
+        ctx.progress.update(done);
       }
     }
     timer.lap('compare');

@@ -156,7 +156,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       begin();
       ctx.stdout(chunk);
     };
-    let dumper;
+    let dumper: ReturnType<typeof createDumper>;
     const warned = json ? ctx.warningsJson(path).warnings : undefined;
     const warnings = warned ? `"warnings":${jsonText(warned)},` : '';
     if (json && several) {

@@ -55,7 +55,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   const timer = new Timer();
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const holdFor = parseHold(opts.hold);
-  let file;
+  let file: ReturnType<typeof openFile>;
   try {
     file = openFile(path, { write: mode === 'rw', force: !!opts.force, lock: 'shared' });
   } catch (err) {

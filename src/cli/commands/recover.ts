@@ -6,7 +6,7 @@
 // end and keeps its size, and the summary says how much of the journal could not be restored.
 // FILE... (or --files-from LIST): each file on its own (src/cli/multi.ts runs the loop), as after
 // a several-file patch that was killed with the journals of a whole batch of files in place.
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { pageSize } from '../../mmap/index.js';
 import type { Context, Result } from '../context.js';
 import { fsError, openFile, shrankSinceOpen } from '../files.js';
@@ -33,7 +33,7 @@ function total(t: Tally): string {
 async function recoverFile(ctx: Context, path: string, opts: Record<string, unknown>, timer: Timer): Promise<Result> {
   ctx.path = path;
   const jpath = journalPath(path);
-  let journal;
+  let journal: Stats | undefined;
   try {
     journal = lstatSync(jpath, { throwIfNoEntry: false });
   } catch (err) {

@@ -107,7 +107,7 @@ function adopt(code: Address): State | undefined {
     return undefined;
   }
   const page = mappingHolding(maps, code, X64.PAGE);
-  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  if (!page?.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
   const lc = libc();
   const probe = encodeHandler(0n);
   // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
@@ -119,7 +119,7 @@ function adopt(code: Address): State | undefined {
   if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
   if (record % BigInt(X64.PAGE) !== 0n) return undefined;
   const rec = mappingHolding(maps, record, RECORD.BYTES);
-  if (!rec || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
+  if (!rec?.anonymous || !rec.perms.startsWith('rw')) return undefined;
   // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
   const buf = lc.view(record, RECORD.BYTES);
   return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf) };
