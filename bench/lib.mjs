@@ -82,8 +82,7 @@ export function plantedFile(dir, { size, count, pattern, name = 'planted.bin' })
     const len = Math.min(block, size - b * block);
     const view = buf.subarray(0, len);
     randomFillSync(view);
-    let i;
-    while ((i = view.indexOf(pattern)) >= 0) view[i] ^= 0x01;
+    for (let i = view.indexOf(pattern); i >= 0; i = view.indexOf(pattern)) view[i] ^= 0x01;
     const here = Math.round(((b + 1) * count) / blocks) - planted;
     // Evenly spaced slots with random jitter: copies never overlap and never straddle a block edge.
     const slot = Math.floor(len / Math.max(1, here));

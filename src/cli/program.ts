@@ -460,6 +460,7 @@ ${examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --js
       'after',
       examples([
         'source <(mmapx completion bash)            # in ~/.bashrc',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's own ${...}, shown as typed
         'mmapx completion zsh > "${fpath[1]}/_mmapx"',
         'mmapx completion fish > ~/.config/fish/completions/mmapx.fish',
       ]),

@@ -213,7 +213,8 @@ export function createJournal(path: string, header: JournalHeader, records: Iter
   // in big calls: a small journal is one write, and a patch of 100,000 small hunks a few, not
   // 200,000. The buffer is made once per process (a patch over 1,000 files writes 1,000
   // journals; this function never runs twice at once).
-  const block = (journalBlock ??= Buffer.allocUnsafe(1024 * 1024));
+  journalBlock ??= Buffer.allocUnsafe(1024 * 1024);
+  const block = journalBlock;
   let used = 0;
   const flush = (): void => {
     const b = block.subarray(0, used);

@@ -8,11 +8,11 @@
 // ERR_TRUNCATED instead of handing out (or trusting) bytes that read as zeros past the new end.
 import { createHash, hash } from 'node:crypto';
 import { fstatSync, readSync } from 'node:fs';
-import { type FileAccess, type Plan } from '../format/patch/index.js';
+import type { FileAccess, Plan } from '../format/patch/index.js';
 import { ChangedUnderfoot, InputError, OperationError } from '../errors.js';
-
-export { ChangedUnderfoot };
 import { equalBytes } from '../format/bytes.js';
+
+export { ChangedUnderfoot, equalBytes };
 import { formatOffset } from '../format/number.js';
 import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
@@ -32,7 +32,6 @@ export interface FileRef {
 }
 
 
-export { equalBytes };
 
 /** The file's size now (fstat of the open descriptor). */
 export function sizeNow(file: FileRef): bigint {
@@ -258,7 +257,7 @@ export function writeRanges(
       const now = sizeNow(file);
       return now < end ? shrankWhileWriting(file.path, now, end) : undefined;
     };
-    let map;
+    let map: ReturnType<MmapOptions['mapMut']>;
     try {
       map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
     } catch (err) {
@@ -384,7 +383,8 @@ function hashSmallFile(file: FileRef, size: bigint, result: ResultImage | undefi
   if (want.before) out.before = hash('sha256', bytes, 'hex');
   if (after) {
     const n = Number(result.sizeAfter);
-    const image = (smallResult ??= Buffer.allocUnsafe(SMALL_FILE)).subarray(0, n);
+    smallResult ??= Buffer.allocUnsafe(SMALL_FILE);
+    const image = smallResult.subarray(0, n);
     const kept = bytes.copy(image, 0, 0, Math.min(bytes.length, n));
     image.fill(0, kept);
     for (const h of result.hunks) {
@@ -407,7 +407,8 @@ function readSmallFile(file: FileRef, size: bigint): Buffer | undefined {
   if (size >= BigInt(SMALL_FILE)) return undefined;
   const n = Number(size);
   // One byte more than expected: a file that grew says so.
-  const buf = (smallFile ??= Buffer.allocUnsafe(SMALL_FILE + 1)).subarray(0, n + 1);
+  smallFile ??= Buffer.allocUnsafe(SMALL_FILE + 1);
+  const buf = smallFile.subarray(0, n + 1);
   let done = 0;
   while (done < buf.length) {
     const k = readSync(file.fd, buf, done, buf.length - done, done);

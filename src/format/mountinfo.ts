@@ -16,7 +16,7 @@ export interface Mount {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal: `\040`. */
-function unescape(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
@@ -31,11 +31,11 @@ export function parseMountinfo(text: string): Mount[] {
     mounts.push({
       major,
       minor,
-      root: unescape(f[3] ?? ''),
-      mountPoint: unescape(f[4] ?? ''),
+      root: unescapeOctal(f[3] ?? ''),
+      mountPoint: unescapeOctal(f[4] ?? ''),
       options: (f[5] ?? '').split(','),
       fsType: f[sep + 1] ?? '',
-      source: unescape(f[sep + 2] ?? ''),
+      source: unescapeOctal(f[sep + 2] ?? ''),
       superOptions: (f[sep + 3] ?? '').split(','),
     });
   }

@@ -47,6 +47,7 @@ const BRAND: unique symbol = Symbol.for('mmapx.MmapError') as never;
 export class MmapError extends Error {
   /** True for errors made by any copy of this class, whichever module instance made them. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (a subclass keeps the usual rule)
     if (this !== MmapError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }

@@ -71,6 +71,7 @@ const D = f('data.bin');
 const E = f('empty.bin');
 const ANY = (cmd: string, tail: string) => new RegExp(`^mmapx: ${cmd}: .*${tail}$`);
 
+// biome-ignore format: a table, one case per line
 const CASES: Record<string, Case> = {
   // missing, wrong kinds of file
   'write: missing file': { args: ['write', f('missing'), '0', '00'], status: 1, line: ANY('write', 'no such file or directory \\(ENOENT\\)') },

@@ -186,7 +186,7 @@ describe('the global contract', () => {
       const ch = mmapx([c, '--help']);
       expectSuccess(ch);
       expect(ch.stdout).toMatch(new RegExp(`^Usage: mmapx ${c} `));
-      expect(ch.stdout).toMatch(/Examples:\n(  \$ mmapx .*\n){3,}/);
+      expect(ch.stdout).toMatch(/Examples:\n( {2}\$ mmapx .*\n){3,}/);
     }
   });
 

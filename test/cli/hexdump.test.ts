@@ -100,7 +100,7 @@ describe.skipIf(!HAS_XXD)('xxd formats = xxd', () => {
     const r = mmapx(['hexdump', rel, '-f', 'c'], { cwd: dir });
     expect(r.stdoutBytes.equals(spawnSync('xxd', ['-i', rel], { cwd: dir }).stdout)).toBe(true);
     const named = mmapx(['hexdump', p, '-f', 'c', '--name', 'greeting']);
-    expect(named.stdout).toMatch(/^unsigned char greeting\[\] = \{\n  0x48, 0x65, 0x6c, 0x6c, 0x6f\n\};\nunsigned int greeting_len = 5;\n$/);
+    expect(named.stdout).toMatch(/^unsigned char greeting\[\] = \{\n {2}0x48, 0x65, 0x6c, 0x6c, 0x6f\n\};\nunsigned int greeting_len = 5;\n$/);
   });
 
   it('random_files_and_options_match_xxd', () => {

@@ -356,7 +356,7 @@ describe('find, info, hexdump and write over several files', () => {
     expect(blocks[0]).toMatch(new RegExp(`^file +${a}\n`));
     expect(blocks[1]).toMatch(new RegExp(`^file +${b}\n`));
     // The single-file block, line by line (page-cache counts may move between the runs).
-    const keys = (text: string) => text.split('\n').filter(Boolean).map((l) => l.split(/  +/)[0]);
+    const keys = (text: string) => text.split('\n').filter(Boolean).map((l) => l.split(/ {2,}/)[0]);
     expect(keys(blocks[0]!)).toEqual(keys(one.stdout));
     expect(keys(blocks[1]!)).toEqual(keys(one.stdout));
     const j = JSON.parse(mmapx(['--json', 'info', a, join(dir, 'nope')]).stdout);

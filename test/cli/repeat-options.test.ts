@@ -66,7 +66,6 @@ const CASES: Case[] = [
     .filter((o) => o.long !== '--version')
     .map((option): Case => {
       const [a, b] = values(option);
-      const info = COMMANDS.find((c) => c.name() === 'info')!;
       return {
         where: 'global',
         option,
@@ -99,7 +98,7 @@ function parse(argv: string[]): { error?: CommanderError; program: Command } {
 }
 
 /** The parsed value of `option` in the command that owns it. */
-function valueOf(program: Command, c: Case): unknown {
+function optionValue(program: Command, c: Case): unknown {
   const cmd = c.where === 'global' ? program : program.commands.find((x) => x.name() === c.where)!;
   return cmd.opts()[c.option.attributeName()];
 }
@@ -113,7 +112,7 @@ describe('option given twice, every option of every command (in-process, generat
   it.each(CASES.map((c) => [`${c.where} ${c.option.flags}`, c] as const))('%s: once is accepted', (_name, c) => {
     const { error, program } = parse(c.argv(1, 'f.bin'));
     expect(error?.message).toBeUndefined();
-    const v = valueOf(program, c);
+    const v = optionValue(program, c);
     if (isRepeatable(c.option)) expect(v).toEqual([values(c.option)[0]]);
     else if (takesValue(c.option)) expect(Array.isArray(v)).toBe(false);
   });
@@ -122,7 +121,7 @@ describe('option given twice, every option of every command (in-process, generat
     const { error, program } = parse(c.argv(2, 'f.bin'));
     if (isRepeatable(c.option)) {
       expect(error?.message).toBeUndefined();
-      expect(valueOf(program, c)).toEqual(values(c.option));
+      expect(optionValue(program, c)).toEqual(values(c.option));
     } else if (!takesValue(c.option)) {
       // A flag means the same thing however often it is given.
       expect(error?.message).toBeUndefined();

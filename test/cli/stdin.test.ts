@@ -220,7 +220,7 @@ describe('readInput in-process', () => {
     expect((await readInput(p, { what: 'the data' })).toString()).toBe('abc');
     expect((await readInput(file(''), { what: 'the data' })).length).toBe(0);
     await expect(readInput('/dev/zero', { what: 'the data', streamLimit: 100_000 })).rejects.toThrow('the data (/dev/zero) is larger than 100000 bytes');
-    await expect(readInput(p, { what: 'the data', fileLimit: 2 })).rejects.toThrow('the data (' + p + ') is larger than 2 bytes: it is read into memory whole');
+    await expect(readInput(p, { what: 'the data', fileLimit: 2 })).rejects.toThrow(`the data (${p}) is larger than 2 bytes: it is read into memory whole`);
     await expect(readInput(join(dir, 'missing'), { what: 'the data' })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

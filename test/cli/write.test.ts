@@ -250,6 +250,7 @@ describe('mmapx write: start-up', () => {
   it('loads none of the builtin modules only hashing and scan threads need', () => {
     // A preload script that prints, at exit, the builtin modules the program loaded.
     const hook = join(dir, 'modules.cjs');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the template is in the script the child runs
     writeFileSync(hook, "process.on('exit', () => process.stderr.write(`modules: ${process.moduleLoadList.join(',')}\\n`));\n");
     const r = runCommand([process.execPath, '-r', hook, BIN], ['write', file(), '0', '48'], { env: PINNED_ENV });
     expect(r.status, r.dump).toBe(0);

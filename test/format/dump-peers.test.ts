@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dumpBytes, type Opts } from '../helpers/dump.js';
+import { dumpBytes } from '../helpers/dump.js';
 
 const has = (cmd: string, args: string[]): boolean => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });

@@ -28,7 +28,7 @@ const lines = (...l: string[]) => l.map((s) => `${s}\n`).join('');
 
 /** s.bin of DUMP-FORMATS.md: "Hello, world!\n" 00 01 02 ff, 40 zero bytes, "tail" (62 bytes). */
 const S_BIN = Buffer.concat([Buffer.from('Hello, world!\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(40), Buffer.from('tail')]);
-const REP_BIN = Buffer.from('ABCDEFGHIJKLMNOP'.repeat(4) + 'ABCD');
+const REP_BIN = Buffer.from(`${'ABCDEFGHIJKLMNOP'.repeat(4)}ABCD`);
 
 describe('reference outputs (DUMP-FORMATS.md)', () => {
   it('xxd', () => {

@@ -66,8 +66,8 @@ describe('parseNumber accepts', () => {
     ['-9223372036854775808', INT64_MIN],
     ['0x7fffffffffffffff', INT64_MAX],
     ['-0x8000000000000000', INT64_MIN],
-    ['0b' + '1'.repeat(63), INT64_MAX],
-    ['0'.repeat(300) + '1', 1n],
+    [`0b${'1'.repeat(63)}`, INT64_MAX],
+    [`${'0'.repeat(300)}1`, 1n],
   ])('%s is %s', (text, value) => {
     expect(parseNumber(text)).toBe(value);
   });

@@ -114,7 +114,7 @@ describe('hexdump -C dumps', () => {
 
   it('repeats the previous line for *, up to the final offset or the next line', () => {
     const rep = ['00000000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDEFGHIJKLMNOP|', '*', '00000040  41 42 43 44                                       |ABCD|', '00000044'].join('\n');
-    expect(Buffer.from(bytesOf(parseHexdumpC(rep))).toString()).toBe('ABCDEFGHIJKLMNOP'.repeat(4) + 'ABCD');
+    expect(Buffer.from(bytesOf(parseHexdumpC(rep))).toString()).toBe(`${'ABCDEFGHIJKLMNOP'.repeat(4)}ABCD`);
     const zeros = '00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n00000040\n';
     expect(bytesOf(parseHexdumpC(zeros))).toEqual(new Uint8Array(64));
   });

@@ -85,7 +85,8 @@ let tables: ByteTables | undefined;
 
 /** The shared byte tables (built on the first call). */
 export function byteTables(): ByteTables {
-  return (tables ??= buildTables());
+  tables ??= buildTables();
+  return tables;
 }
 
 function buildTables(): ByteTables {

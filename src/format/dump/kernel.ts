@@ -405,7 +405,8 @@ let compiled: object | undefined;
 
 /** The compiled module, built on first use (a few KiB; synchronous compilation is fine). */
 function kernelModule(): object {
-  return (compiled ??= new (wasm().Module)(module([hexPlain(), hexColor(), plainHex(), cEntries(), hexPairs()], PAGES, 1)));
+  compiled ??= new (wasm().Module)(module([hexPlain(), hexColor(), plainHex(), cEntries(), hexPairs()], PAGES, 1));
+  return compiled;
 }
 
 /** How a hex-dump dialect lays out its lines (see HexLayout in hexlines.ts). */

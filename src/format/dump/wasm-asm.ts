@@ -104,7 +104,9 @@ export class Locals<N extends string> {
     readonly params: readonly N[],
     readonly locals: readonly N[],
   ) {
-    [...params, ...locals].forEach((n, i) => this.index.set(n, i));
+    [...params, ...locals].forEach((n, i) => {
+      this.index.set(n, i);
+    });
   }
   private at(name: N): number[] {
     const i = this.index.get(name);

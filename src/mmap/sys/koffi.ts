@@ -2,7 +2,7 @@
 // `import 'mmapx'` and `mmapx --version` stay cheap (loading koffi costs ~13 ms).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type * as KoffiModule from 'koffi';
 
 export type Koffi = typeof KoffiModule;

@@ -148,13 +148,13 @@ function adopt(code: Address): State | undefined {
   if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
   if (record % BigInt(X64.PAGE) !== 0n) return undefined;
   const head = mappingHolding(maps, record, X64.PAGE);
-  if (!head || !head.anonymous || !head.perms.startsWith('rw')) return undefined;
+  if (!head?.anonymous || !head.perms.startsWith('rw')) return undefined;
   // INVARIANT: the record's first page is process-lifetime memory (never unmapped, see install()).
   const capacity = new Uint32Array(lc.view(record, X64.PAGE))[RECORD.CAPACITY / 4] ?? 0;
   if (capacity < RECORD.MIN_SLOTS || capacity > RECORD.MAX_SLOTS) return undefined;
   const size = recordBytes(capacity);
   const rec = mappingHolding(maps, record, size);
-  if (!rec || !rec.anonymous || !rec.perms.startsWith('rw')) return undefined;
+  if (!rec?.anonymous || !rec.perms.startsWith('rw')) return undefined;
   // INVARIANT: the record is process-lifetime memory (never unmapped, see install()).
   const buf = lc.view(record, size);
   return { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
