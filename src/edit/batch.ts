@@ -2,7 +2,6 @@
 // and every BATCH_FILES files (or BATCH_BYTES held) the batch committed at once, so that the
 // journals' syncs and the files' fdatasyncs of many files overlap. The engine of `mmapx patch
 // FILE...` and of the library's patchFiles; see patch.ts for the steps of one file.
-import type { BigIntStats } from 'node:fs';
 import { OperationError } from '../errors.js';
 import { type Batching, Later } from './later.js';
 import {

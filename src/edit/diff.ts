@@ -236,7 +236,8 @@ export class FileDiff {
         mapA?.unmap();
         mapB.unmap();
       }
-      progress?.update(Number((done += len))); // once per window
+      done += len;
+      progress?.update(Number(done)); // once per window
     }
     if (format !== 'cmp') {
       scanner.finish(onHunk);
@@ -256,7 +257,8 @@ export class FileDiff {
         } finally {
           m.unmap();
         }
-        progress?.update(Number((done += len)));
+        done += len;
+        progress?.update(Number(done));
         yield;
       }
     }

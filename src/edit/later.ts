@@ -40,7 +40,10 @@ export class Later<T> {
   map<U>(fn: (value: T) => U): Later<U> {
     const out = new Later<U>();
     const settle = (o: { readonly value: T } | { readonly error: unknown }): void => {
-      if ('error' in o) return out.reject(o.error);
+      if ('error' in o) {
+        out.reject(o.error);
+        return;
+      }
       try {
         out.resolve(fn(o.value));
       } catch (err) {

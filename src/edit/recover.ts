@@ -5,7 +5,7 @@
 // another file is refused; a file that another program cut below its size before the patch gets
 // back the journal's bytes below its end and keeps its size, and the report says how much of the
 // journal could not be restored.
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { MmapxError } from '../errors.js';
 import { pageSize } from '../mmap/index.js';
 import { fsError, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
@@ -92,7 +92,7 @@ export async function recoverFile(path: string, options: RecoverOptions, timer: 
     }
   };
   const jpath = journalPath(path);
-  let journal;
+  let journal: Stats | undefined;
   try {
     journal = lstatSync(jpath, { throwIfNoEntry: false });
   } catch (err) {

@@ -53,14 +53,10 @@ export function mappableStat(fd: number, path: string | undefined) {
   return st;
 }
 
-/** Size of what `fd` refers to, or an error for things that cannot be mapped. Devices report undefined. */
-function mappableSize(fd: number, path: string | undefined): bigint | undefined {
-  return mappableFile(fd, path).size;
-}
-
 /**
- * {@link mappableSize}, with which file it is (for the later checks that the caller's descriptor
- * still refers to it: write-back, `remap`).
+ * Size of what `fd` refers to (undefined for devices), and which file it is (for the later checks
+ * that the caller's descriptor still refers to it: write-back, `remap`); an error for things that
+ * cannot be mapped.
  */
 function mappableFile(fd: number, path: string | undefined): { size: bigint | undefined; file: MappedFile } {
   const st = mappableStat(fd, path);

@@ -88,7 +88,7 @@ describe('sigbus handler encoding (x86-64)', () => {
     expect(listing.filter((l) => l.asm === 'ret')).toHaveLength(2);
     const chain = listing.findIndex((l) => l.asm === 'jmp rax');
     expect(listing.filter((l) => l.asm.startsWith('jmp r'))).toHaveLength(1);
-    expect(listing.slice(chain - 3, chain).map((l) => l.asm)).toEqual(['pop rsi', 'pop rdx', `mov edi,${'0x' + X64.SIGBUS.toString(16)}`]);
+    expect(listing.slice(chain - 3, chain).map((l) => l.asm)).toEqual(['pop rsi', 'pop rdx', `mov edi,0x${X64.SIGBUS.toString(16)}`]);
     // Every syscall number it uses is one we meant.
     const calls = listing
       .map((l, i) => (l.asm === 'syscall' ? listing.slice(0, i).findLast((x) => x.asm.startsWith('mov eax,')) : undefined))

@@ -147,7 +147,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       head = '';
       if (json && several) begun = true;
     };
-    let dumper;
+    let dumper: ReturnType<typeof d.dumper>;
     const warned = json ? ctx.warningsJson(path).warnings : undefined;
     const warnings = warned ? `"warnings":${jsonText(warned)},` : '';
     if (json && several) {

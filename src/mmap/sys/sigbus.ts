@@ -173,7 +173,7 @@ function guardPage(code: Address): string | undefined {
     return undefined;
   }
   const page = mappingHolding(maps, code, X64.PAGE);
-  if (!page || !page.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
+  if (!page?.anonymous || page.perms[0] !== 'r' || page.perms[2] !== 'x') return undefined;
   return maps;
 }
 
