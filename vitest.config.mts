@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  define: { __MMAPX_VERSION__: JSON.stringify(process.env.npm_package_version ?? '0.0.0-test'), __MMAPX_SEA__: 'false', __MMAPX_SCAN_WORKER__: JSON.stringify('../../dist/scan-worker.cjs') },
+  define: {
+    __MMAPX_VERSION__: JSON.stringify(process.env.npm_package_version ?? '0.0.0-test'),
+    __MMAPX_SEA__: 'false',
+    __MMAPX_SCAN_WORKER__: JSON.stringify('../../dist/scan-worker.cjs'),
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -164,9 +164,7 @@ for (let r = 0; r < runs; r++) {
     results.set(c, res);
   }
 }
-console.log(
-  ['case'.padEnd(20), 'data'.padEnd(6), 'engine', '/dev/null', '(wall)', 'out/in', 'peer'.padEnd(10), 'peer', 'vs peer'].join('  '),
-);
+console.log(['case'.padEnd(20), 'data'.padEnd(6), 'engine', '/dev/null', '(wall)', 'out/in', 'peer'.padEnd(10), 'peer', 'vs peer'].join('  '));
 for (const c of selected) {
   const { engine, toDevNull, out } = results.get(c) ?? {};
   const peer = c.peer && !args['no-peers'] ? runPeer(c.peer, c.data) : undefined;

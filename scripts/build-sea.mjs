@@ -72,7 +72,8 @@ async function buildOne(arch) {
   if (!addonPath) throw new Error(`no koffi prebuilt for linux-${arch} in node_modules (@koromix/koffi-linux-${arch})`);
   const node = seaNode(arch, log);
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' });
-  if (version.status !== 0) return { arch, skipped: `its Node binary does not run on this machine (${host}); the code cache must be made by the target's own Node` };
+  if (version.status !== 0)
+    return { arch, skipped: `its Node binary does not run on this machine (${host}); the code cache must be made by the target's own Node` };
   log(`linux-${arch}: base ${rel(node)} ${version.stdout.trim()}`);
 
   const work = join(root, 'dist/sea', `linux-${arch}`);

@@ -64,10 +64,25 @@ await Promise.all([
     outfile: join(root, 'dist/cli.cjs'),
     format: 'cjs',
   }),
-  build({ ...common, ...cjsMeta, ...scanWorker('./scan-worker.cjs'), entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/main.cjs'), format: 'cjs' }),
+  build({
+    ...common,
+    ...cjsMeta,
+    ...scanWorker('./scan-worker.cjs'),
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile: join(root, 'dist/main.cjs'),
+    format: 'cjs',
+  }),
   build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/edit/scan-worker.ts')], outfile: join(root, 'dist/scan-worker.cjs'), format: 'cjs' }),
   // keepNames: users see the classes' own names (`Mmap`, not esbuild's `_Mmap`) in stack traces and logs.
-  build({ ...common, ...cjsMeta, ...scanWorker('../scan-worker.cjs'), keepNames: true, entryPoints: [join(root, 'src/lib.ts')], outfile: join(root, 'dist/lib/bundle.cjs'), format: 'cjs' }),
+  build({
+    ...common,
+    ...cjsMeta,
+    ...scanWorker('../scan-worker.cjs'),
+    keepNames: true,
+    entryPoints: [join(root, 'src/lib.ts')],
+    outfile: join(root, 'dist/lib/bundle.cjs'),
+    format: 'cjs',
+  }),
 ]);
 
 // Each entry's CommonJS module: the names of its namespace of the bundle, as getters, marked

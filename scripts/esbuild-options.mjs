@@ -40,10 +40,7 @@ const lazyBuiltins = {
     b.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
       for (const [dep, modules] of Object.entries(LAZY_BUILTINS)) {
-        const inDep =
-          dep === 'src'
-            ? args.importer.startsWith(join(root, 'src'))
-            : new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
+        const inDep = dep === 'src' ? args.importer.startsWith(join(root, 'src')) : new RegExp(`[\\\\/]node_modules[\\\\/]${dep}[\\\\/]`).test(args.importer);
         if (inDep && modules.includes(name)) return { path: name, namespace: 'mmapx-lazy' };
       }
       return undefined;

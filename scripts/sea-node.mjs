@@ -21,8 +21,20 @@ export function seaNode(arch = process.arch, log = (s) => console.error(s)) {
     log(`installing node-linux-${arch}@${SEA_NODE_VERSION} into ${relative(root, prefix)} (once)`);
     execFileSync(
       'npm',
-      ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund',
-        '--loglevel=error', `--cpu=${arch}`, '--os=linux', `node-linux-${arch}@${SEA_NODE_VERSION}`],
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--no-save',
+        '--no-package-lock',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        `--cpu=${arch}`,
+        '--os=linux',
+        `node-linux-${arch}@${SEA_NODE_VERSION}`,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     log(`  installed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

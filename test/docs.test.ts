@@ -109,7 +109,9 @@ describe('shell completion', () => {
   it.skipIf(!has('fish'))('fish_completes_commands_and_options', () => {
     const file = join(dir, 'mmapx.fish');
     writeFileSync(file, mmapx(['completion', 'fish']).stdout);
-    const r = spawnSync('fish', ['-c', `source '${file}'; complete -C 'mmapx he'; complete -C 'mmapx hexdump --for'; complete -C 'mmapx hexdump --format '`], { encoding: 'utf8' });
+    const r = spawnSync('fish', ['-c', `source '${file}'; complete -C 'mmapx he'; complete -C 'mmapx hexdump --for'; complete -C 'mmapx hexdump --format '`], {
+      encoding: 'utf8',
+    });
     expect(r.stdout).toMatch(/^hexdump\t/m);
     expect(r.stdout).toMatch(/^--format\t/m);
     expect(r.stdout).toMatch(/^canonical\t/m);

@@ -51,10 +51,44 @@ const tokenSoup = fc
   .array(
     fc.oneof(
       fc.constantFrom(
-        '0x', '00000010', ': ', ':', ' ', '  ', '\t', '\n', '\r\n', '->', '#', '*', '|', '??', '?', '4?', '(', ')',
-        'once', 'all', 'times', '+', '-', 'find ', 'size ', 'sha256 ', 'before ', 'after ', '_', 'de', 'ad', '7', 'g',
-        '0000003e', '00000000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 0a 00 01  |Hello, world!...|',
-        '00000000: 4865 6c6c  He', 'é', '\u0000',
+        '0x',
+        '00000010',
+        ': ',
+        ':',
+        ' ',
+        '  ',
+        '\t',
+        '\n',
+        '\r\n',
+        '->',
+        '#',
+        '*',
+        '|',
+        '??',
+        '?',
+        '4?',
+        '(',
+        ')',
+        'once',
+        'all',
+        'times',
+        '+',
+        '-',
+        'find ',
+        'size ',
+        'sha256 ',
+        'before ',
+        'after ',
+        '_',
+        'de',
+        'ad',
+        '7',
+        'g',
+        '0000003e',
+        '00000000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 0a 00 01  |Hello, world!...|',
+        '00000000: 4865 6c6c  He',
+        'é',
+        '\u0000',
       ),
       fc.string({ maxLength: 4 }),
     ),
@@ -83,17 +117,24 @@ const cases: [string, fc.Arbitrary<string>, (s: string) => unknown][] = [
   ['hexdump -C dumps', fc.oneof(from(`${XXD}  `, 200), grammarText), (s) => parseHexdumpC(s, 'fuzz.txt')],
   ['dumps of either layout, as hunks', fc.oneof(from(XXD, 200), grammarText), (s) => dumpToPatch(parseDump(s, 'fuzz.txt'), 'fuzz.txt', { maxBytes: 1 << 20 })],
   ['--edit specs', fc.oneof(from(`${HEX}=`), grammarText), (s) => parseEditSpec(s)],
-  ['--find/--replace', fc.tuple(fc.oneof(from(HEX), grammarText), fc.oneof(from(HEX), grammarText)).map(([a, b]) => `${a}\u0001${b}`), (s) => {
-    const [a, b] = s.split('\u0001') as [string, string];
-    return findReplaceHunk(a, b, a.length % 3 === 0 ? { all: true } : { count: (a.length % 5) - 1 });
-  }],
+  [
+    '--find/--replace',
+    fc.tuple(fc.oneof(from(HEX), grammarText), fc.oneof(from(HEX), grammarText)).map(([a, b]) => `${a}\u0001${b}`),
+    (s) => {
+      const [a, b] = s.split('\u0001') as [string, string];
+      return findReplaceHunk(a, b, a.length % 3 === 0 ? { all: true } : { count: (a.length % 5) - 1 });
+    },
+  ],
   ['mountinfo (never throws)', from('0123456789 /-:,abcdefrwnoexc\n\\', 200), (s) => parseMountinfo(s)],
 ];
 
 describe('fuzz: parsers return or throw InputError', () => {
   for (const [name, arb, parse] of cases) {
     it(name, () => {
-      fc.assert(fc.property(arb, (s) => onlyInputErrors(() => parse(s))), params);
+      fc.assert(
+        fc.property(arb, (s) => onlyInputErrors(() => parse(s))),
+        params,
+      );
     });
   }
 
@@ -103,7 +144,10 @@ describe('fuzz: parsers return or throw InputError', () => {
       fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('PATCH'), b])),
       fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('PATCH'), b, Buffer.from('EOF')])),
     );
-    fc.assert(fc.property(ips, (b) => onlyInputErrors(() => ipsToPatch(parseIps(b, 'fuzz.ips'), 'fuzz.ips'))), params);
+    fc.assert(
+      fc.property(ips, (b) => onlyInputErrors(() => ipsToPatch(parseIps(b, 'fuzz.ips'), 'fuzz.ips'))),
+      params,
+    );
   });
 
   it('dump engine options', () => {

@@ -11,8 +11,7 @@ import { tmpDir } from './helpers/tmp.js';
 const work = tmpDir('mmapx-pack-');
 const consumer = join(work, 'consumer');
 let tarball = '';
-const npm = (args: string[], cwd: string) =>
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
+const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
 
 beforeAll(() => {
   requireBuild();
@@ -142,7 +141,24 @@ describe('npm package', () => {
     );
     const tsc = spawnSync(
       process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), 'use.ts'],
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2023,esnext.disposable',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules/@types'),
+        'use.ts',
+      ],
       { cwd: consumer, encoding: 'utf8' },
     );
     expect(tsc.stdout + tsc.stderr).toBe('');
@@ -182,7 +198,24 @@ describe('npm package', () => {
         process.execPath,
         // skipLibCheck: the declarations themselves are checked by the test above; here only what
         // each consumer may import counts (and checking @types/node twice more is most of the cost).
-        [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--esModuleInterop', '--skipLibCheck', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', 'out', ...args, ...names],
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          '--strict',
+          '--esModuleInterop',
+          '--skipLibCheck',
+          '--target',
+          'es2022',
+          '--lib',
+          'es2023,esnext.disposable',
+          '--types',
+          'node',
+          '--typeRoots',
+          join(ROOT, 'node_modules/@types'),
+          '--outDir',
+          'out',
+          ...args,
+          ...names,
+        ],
         { cwd: dir, encoding: 'utf8' },
       );
       // One "file(line,col): error TSnnnn" per diagnostic; the JavaScript is emitted all the same.
@@ -217,25 +250,32 @@ describe('npm package', () => {
   // npx with nothing installed: the tarball's CLI, run from an empty folder. One line per command.
   const NPX_CASES: [args: string[], check: (r: { stdout: string; stderr: string }, dir: string) => void][] = [
     [['--version'], (r) => expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`)],
-    [['write', 'f.bin', '6', '574f'], (r, dir) => {
-      expect(r.stderr).toMatch(/^wrote 2 bytes/);
-      expect(readFileSync(join(dir, 'f.bin'), 'utf8')).toBe('hello WOrld!');
-    }],
+    [
+      ['write', 'f.bin', '6', '574f'],
+      (r, dir) => {
+        expect(r.stderr).toMatch(/^wrote 2 bytes/);
+        expect(readFileSync(join(dir, 'f.bin'), 'utf8')).toBe('hello WOrld!');
+      },
+    ],
   ];
 
-  it.each(NPX_CASES)('npx_runs_the_tarball_cli_in_an_empty_folder: %j', (args, check) => {
-    const dir = join(work, `npx-${args[0]}`);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'f.bin'), 'hello world!');
-    const r = spawnSync('npx', ['--yes', '--prefer-offline', `--package=${tarball}`, '--', 'mmapx', ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' },
-      timeout: 120_000,
-    });
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    check(r, dir);
-  }, 120_000);
+  it.each(NPX_CASES)(
+    'npx_runs_the_tarball_cli_in_an_empty_folder: %j',
+    (args, check) => {
+      const dir = join(work, `npx-${args[0]}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'f.bin'), 'hello world!');
+      const r = spawnSync('npx', ['--yes', '--prefer-offline', `--package=${tarball}`, '--', 'mmapx', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' },
+        timeout: 120_000,
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      check(r, dir);
+    },
+    120_000,
+  );
 
   // The README's editing API section promises complete programs: each ```ts block there is
   // compiled with tsc --strict against the installed tarball's types and run with its code.
@@ -254,7 +294,25 @@ describe('npm package', () => {
     });
     const tsc = spawnSync(
       process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', 'out', ...names],
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2023,esnext.disposable',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules/@types'),
+        '--outDir',
+        'out',
+        ...names,
+      ],
       { cwd: consumer, encoding: 'utf8' },
     );
     expect(tsc.stdout + tsc.stderr).toBe('');
@@ -328,7 +386,25 @@ console.log('story ok');
     );
     const tsc = spawnSync(
       process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', join(dir, 'out'), join(dir, 'story.mts')],
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2023,esnext.disposable',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules/@types'),
+        '--outDir',
+        join(dir, 'out'),
+        join(dir, 'story.mts'),
+      ],
       { cwd: consumer, encoding: 'utf8' },
     );
     expect(tsc.stdout + tsc.stderr).toBe('');

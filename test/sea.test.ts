@@ -40,14 +40,30 @@ const file = () => readFileSync(join(cwd, FILE), 'utf8');
 const CASES: [name: string, args: string[], check: (r: Run) => void][] = [
   ['version_is_the_package_version', ['--version'], (r) => expect(r.stdout).toBe(`${VERSION}\n`)],
   ['help_lists_the_commands', ['--help'], (r) => expect(r.stdout).toMatch(/^Usage: mmapx .*\n[\s\S]*\n {2}write /)],
-  ['write_with_json_reports_and_writes', ['--json', 'write', FILE, '6', '574f'], (r) => {
-    expect(json(r)).toMatchObject({ command: 'write', ok: true, status: 'written', offset: 6, length: 2, old: '776f', new: '574f' });
-    expect(file()).toBe('hello WOrld!');
-  }],
+  [
+    'write_with_json_reports_and_writes',
+    ['--json', 'write', FILE, '6', '574f'],
+    (r) => {
+      expect(json(r)).toMatchObject({ command: 'write', ok: true, status: 'written', offset: 6, length: 2, old: '776f', new: '574f' });
+      expect(file()).toBe('hello WOrld!');
+    },
+  ],
   ['info_shows_size_and_map_modes', ['info', FILE], (r) => expect(r.stdout).toMatch(/^size +12 bytes\n[\s\S]*^map modes +r yes, w yes/m)],
-  ['protect_ro_is_checked_by_the_kernel', ['--json', 'protect', FILE, 'ro'], (r) => expect(json(r)).toMatchObject({ ok: true, mode: 'ro', perms: 'r--s', read: true })],
-  ['hexdump_canonical', ['hexdump', FILE], (r) => expect(r.stdout).toBe('00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64 21              |hello world!|\n0000000c\n')],
-  ['hexdump_xxd_coloured_strips_to_plain', ['hexdump', FILE, '-f', 'xxd', '--color', 'always'], (r) => expect(r.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe('00000000: 6865 6c6c 6f20 776f 726c 6421            hello world!\n')],
+  [
+    'protect_ro_is_checked_by_the_kernel',
+    ['--json', 'protect', FILE, 'ro'],
+    (r) => expect(json(r)).toMatchObject({ ok: true, mode: 'ro', perms: 'r--s', read: true }),
+  ],
+  [
+    'hexdump_canonical',
+    ['hexdump', FILE],
+    (r) => expect(r.stdout).toBe('00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64 21              |hello world!|\n0000000c\n'),
+  ],
+  [
+    'hexdump_xxd_coloured_strips_to_plain',
+    ['hexdump', FILE, '-f', 'xxd', '--color', 'always'],
+    (r) => expect(r.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe('00000000: 6865 6c6c 6f20 776f 726c 6421            hello world!\n'),
+  ],
 ];
 
 describe.skipIf(SKIP)('standalone executable', () => {
@@ -97,7 +113,10 @@ describe.skipIf(SKIP)('standalone executable', () => {
       names.map(
         (n) =>
           new Promise<number | null>((done) => {
-            const child = spawn('env', ['-i', `PATH=${noNode}`, `HOME=${home}`, `MMAPX_CACHE_DIR=${cache}`, EXE, '-q', 'write', n, '0', '41'], { cwd, stdio: 'ignore' });
+            const child = spawn('env', ['-i', `PATH=${noNode}`, `HOME=${home}`, `MMAPX_CACHE_DIR=${cache}`, EXE, '-q', 'write', n, '0', '41'], {
+              cwd,
+              stdio: 'ignore',
+            });
             child.on('close', done);
           }),
       ),

@@ -32,7 +32,12 @@ export async function run({ quick }) {
   const mib = length / MiB;
   console.log(`${mib} MiB range at offset ${skip} of a ${(size / MiB).toFixed(0)} MiB file, into a pipe, median of ${runs} interleaved runs, warm cache`);
   table(
-    cases.map((c) => ({ case: c.name, median: fmt.ms(t[c.name]), throughput: fmt.mibs(mib / (t[c.name] / 1000)), 'peer / mmapx': fmt.ratio(t[c.name] / mine) })),
+    cases.map((c) => ({
+      case: c.name,
+      median: fmt.ms(t[c.name]),
+      throughput: fmt.mibs(mib / (t[c.name] / 1000)),
+      'peer / mmapx': fmt.ratio(t[c.name] / mine),
+    })),
     ['case', 'median', 'throughput', 'peer / mmapx'],
   );
   const ratios = {};

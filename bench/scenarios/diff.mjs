@@ -12,7 +12,11 @@ import { BENCH_ENV, BIN, NODE, fmt, has, interleave, randomFile, scratch, table,
 
 /** Peak RSS in MiB of `sh -c cmd` (the shell's largest child: the measured command). */
 function peakRss(cmd) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', `${cmd} | cat >/dev/null`], { encoding: 'utf8', env: BENCH_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', `${cmd} | cat >/dev/null`], {
+    encoding: 'utf8',
+    env: BENCH_ENV,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return Number(r.stderr.trim().split('\n').pop()) / 1024;
 }
 

@@ -28,7 +28,8 @@ export async function run({ quick }) {
   // The pattern's bytes are not UTF-8, so grep reads them from a file (-f) rather than argv.
   const patFile = join(dir, 'pattern.bin');
   writeFileSync(patFile, PATTERN);
-  if (has('grep')) cases.push({ name: 'grep -c -a -F (LC_ALL=C)', cmd: 'env', args: ['LC_ALL=C', 'grep', '-c', '-a', '-F', '-f', patFile, file], capture: true });
+  if (has('grep'))
+    cases.push({ name: 'grep -c -a -F (LC_ALL=C)', cmd: 'env', args: ['LC_ALL=C', 'grep', '-c', '-a', '-F', '-f', patFile, file], capture: true });
   if (has('python3')) cases.push({ name: 'python3 mmap.find loop', cmd: 'python3', args: ['-c', PY_COUNT, file, PATTERN.toString('hex')], capture: true });
   const runs = quick ? 5 : 11;
   const t = interleave(cases, runs);

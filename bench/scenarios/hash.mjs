@@ -21,7 +21,11 @@ export async function run({ quick }) {
   const file = randomFile(dir, size);
   warm(file);
   const pairs = [];
-  for (const [algo, tool] of [['sha256', 'sha256sum'], ['sha1', 'sha1sum'], ['md5', 'md5sum']]) {
+  for (const [algo, tool] of [
+    ['sha256', 'sha256sum'],
+    ['sha1', 'sha1sum'],
+    ['md5', 'md5sum'],
+  ]) {
     if (has(tool)) pairs.push({ algo, peer: { name: tool, cmd: tool, args: [file] } });
   }
   if (has('python3')) pairs.push({ algo: 'crc32', peer: { name: 'python3 zlib.crc32', cmd: 'python3', args: ['-c', PY_CRC32, file] } });
@@ -42,7 +46,13 @@ export async function run({ quick }) {
   for (let i = 0; i < cases.length; i += 2) {
     const [mine, peer] = [cases[i], cases[i + 1]];
     ratios[`${peer.name} / ${mine.name}`] = t[peer.name] / t[mine.name];
-    for (const c of [mine, peer]) rows.push({ case: c.name, median: fmt.ms(t[c.name]), throughput: fmt.mibs(mib / (t[c.name] / 1000)), 'peer / mmapx': c === peer ? fmt.ratio(t[peer.name] / t[mine.name]) : '' });
+    for (const c of [mine, peer])
+      rows.push({
+        case: c.name,
+        median: fmt.ms(t[c.name]),
+        throughput: fmt.mibs(mib / (t[c.name] / 1000)),
+        'peer / mmapx': c === peer ? fmt.ratio(t[peer.name] / t[mine.name]) : '',
+      });
   }
   table(rows, ['case', 'median', 'throughput', 'peer / mmapx']);
   return { size, runs, medianMs: t, ratios };

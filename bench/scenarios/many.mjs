@@ -59,12 +59,17 @@ export async function run({ quick }) {
   const slice = quick ? 10 : 50;
   const dir = scratch();
   const edit = (from, to) => ['--edit', `${OFF}:${from}=${to}`];
-  const mmapxRun = (label, list, extra = []) =>
-    flipping(label, NODE, (from, to) => [BIN, '-q', 'patch', '--files-from', list, ...edit(from, to), ...extra]);
+  const mmapxRun = (label, list, extra = []) => flipping(label, NODE, (from, to) => [BIN, '-q', 'patch', '--files-from', list, ...edit(from, to), ...extra]);
   // bash reads the list and runs the loop; $1 is the list, $2 the printf escapes.
   const loop = (body) => `while IFS= read -r f; do ${body}; done < "$1"`;
   const ddLoop = (label, list, conv) =>
-    flipping(label, 'bash', (_from, _to, bytes) => ['-c', loop(`printf "$2" | dd of="$f" bs=1 seek=${OFF} conv=${conv} status=none`), 'bash', list, esc(bytes)]);
+    flipping(label, 'bash', (_from, _to, bytes) => [
+      '-c',
+      loop(`printf "$2" | dd of="$f" bs=1 seek=${OFF} conv=${conv} status=none`),
+      'bash',
+      list,
+      esc(bytes),
+    ]);
 
   const cases = [
     mmapxRun(`mmapx patch --files-from (${count} files, one run)`, makeFiles(dir, 'one-run', count)),

@@ -61,7 +61,9 @@ export async function run({ quick }) {
       cases.map((c) => ({ case: c.name, median: fmt.ms(h[c.name]), 'vs sha256sum': fmt.ratio(h[c.name] / h.sha256sum) })),
       ['case', 'median', 'vs sha256sum'],
     );
-    console.log(`\npatch --hash of ${size / 2 ** 20} MiB / sha256sum: ${fmt.ratio(ratios.hashVsSha256sum)} (target <= 1.3x), median of ${hashRuns} interleaved runs, warm cache`);
+    console.log(
+      `\npatch --hash of ${size / 2 ** 20} MiB / sha256sum: ${fmt.ratio(ratios.hashVsSha256sum)} (target <= 1.3x), median of ${hashRuns} interleaved runs, warm cache`,
+    );
   }
   return { runs, medianMs, ratios };
 }

@@ -25,8 +25,16 @@ export async function run({ quick }) {
   ];
   if (has('dd')) {
     cases.push(
-      { name: 'dd conv=notrunc at 10 GiB', cmd: 'dd', args: [`if=${data}`, `of=${big}`, 'bs=8', 'count=1', `seek=${G10}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none'] },
-      { name: 'dd conv=notrunc,fdatasync at 10 GiB', cmd: 'dd', args: [`if=${data}`, `of=${big}`, 'bs=8', 'count=1', `seek=${G10}`, 'oflag=seek_bytes', 'conv=notrunc,fdatasync', 'status=none'] },
+      {
+        name: 'dd conv=notrunc at 10 GiB',
+        cmd: 'dd',
+        args: [`if=${data}`, `of=${big}`, 'bs=8', 'count=1', `seek=${G10}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none'],
+      },
+      {
+        name: 'dd conv=notrunc,fdatasync at 10 GiB',
+        cmd: 'dd',
+        args: [`if=${data}`, `of=${big}`, 'bs=8', 'count=1', `seek=${G10}`, 'oflag=seek_bytes', 'conv=notrunc,fdatasync', 'status=none'],
+      },
     );
   }
   // Alternate the written value so that every run really writes (and msyncs) a change.
@@ -47,7 +55,9 @@ export async function run({ quick }) {
   const sizeRatio = t['mmapx write 16 GiB file at 10 GiB'] / t['mmapx write 1 MiB file'];
   console.log(`\nwrite at 10 GiB of 16 GiB / write into 1 MiB: ${fmt.ratio(sizeRatio)} (target <= 1.05x)`);
   if (t['dd conv=notrunc at 10 GiB']) {
-    console.log(`mmapx write / dd conv=notrunc: ${fmt.ratio(t['mmapx write 16 GiB file at 10 GiB'] / t['dd conv=notrunc at 10 GiB'])} (dd has no runtime to start)`);
+    console.log(
+      `mmapx write / dd conv=notrunc: ${fmt.ratio(t['mmapx write 16 GiB file at 10 GiB'] / t['dd conv=notrunc at 10 GiB'])} (dd has no runtime to start)`,
+    );
   }
   return { runs, medianMs: t, ratios: { sizeIndependence: sizeRatio, writeVsNode: t['mmapx write 1 MiB file'] / node } };
 }

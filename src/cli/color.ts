@@ -14,8 +14,7 @@ export type ColorLevel = 0 | 1 | 2 | 3;
 export function colorLevel(mode: ColorMode, isTTY: boolean, env: NodeJS.ProcessEnv): ColorLevel {
   if (mode === 'never') return 0;
   const force = env.FORCE_COLOR;
-  const forced: ColorLevel | undefined =
-    force === undefined ? undefined : force === '0' || force === 'false' ? 0 : force === '2' ? 2 : force === '3' ? 3 : 1;
+  const forced: ColorLevel | undefined = force === undefined ? undefined : force === '0' || force === 'false' ? 0 : force === '2' ? 2 : force === '3' ? 3 : 1;
   if (mode === 'always') return forced && forced > 0 ? forced : terminalLevel(env) || 1;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   if (forced !== undefined) return forced;

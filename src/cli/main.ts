@@ -26,10 +26,7 @@ function printResult(ctx: Context, r: Result): ExitCode {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<ExitCode> {
   // Loaded here, not at the top, so that the --version fast path never evaluates them.
-  const [{ CommanderError }, { buildProgram, markNegatives, NEGATIVE_MARK }] = await Promise.all([
-    import('commander'),
-    import('./program.js'),
-  ]);
+  const [{ CommanderError }, { buildProgram, markNegatives, NEGATIVE_MARK }] = await Promise.all([import('commander'), import('./program.js')]);
   const ctx = new Context({ json: false, quiet: false, color: 'auto', debug: argv.includes('--debug') }, STDIO, env);
   let result: Result | undefined;
   let commanderMessage: string | undefined;
@@ -91,7 +88,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
         }
         return EXIT_USAGE;
       }
-      const text = (commanderMessage ?? err.message).trim().replace(/^error: /, '').replaceAll(NEGATIVE_MARK, '');
+      const text = (commanderMessage ?? err.message)
+        .trim()
+        .replace(/^error: /, '')
+        .replaceAll(NEGATIVE_MARK, '');
       const where = sub ? `mmapx ${sub.name()} --help` : 'mmapx --help';
       try {
         usageJson(`${text} (see '${where}')`);
@@ -105,7 +105,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     const path = (err instanceof MmapError || err instanceof MmapxError) && err.path !== undefined ? err.path : ctx.path;
     try {
       if (ctx.globals.json) {
-        ctx.stdout(jsonLine(failureReport(ctx.command, failure.exitCode, ctx.warningsJson(), { message: failure.message, code: failure.code ?? null, path: path ?? null })));
+        ctx.stdout(
+          jsonLine(
+            failureReport(ctx.command, failure.exitCode, ctx.warningsJson(), { message: failure.message, code: failure.code ?? null, path: path ?? null }),
+          ),
+        );
       }
       ctx.stderr(`${errorLine(failure, ctx.command, path)}\n`);
       if (ctx.globals.debug && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);

@@ -113,7 +113,10 @@ function parsePatchFile(bytes: Buffer, name: string, format: PatchFormat, seek: 
 function plainSeek(o: PatchCliOptions, format: PatchFormat): bigint {
   if (o.seek === undefined) return 0n;
   const text = o.seek;
-  if (format !== 'plain') throw new InputError(`--seek ${text} only goes with --format plain: ${format === 'native' ? 'a native patch' : `an ${format} patch`} says where its bytes go`);
+  if (format !== 'plain')
+    throw new InputError(
+      `--seek ${text} only goes with --format plain: ${format === 'native' ? 'a native patch' : `an ${format} patch`} says where its bytes go`,
+    );
   const at = parseOffset(text);
   if (at.fromEnd && at.value === 0n) throw new InputError(`--seek ${text}: -0 is the end of the file, where no byte of the dump can go (the last byte is -1)`);
   return at.value;

@@ -9,11 +9,24 @@ import type { Context, Result } from './context.js';
 import { DEFAULT_LOCK_WAIT } from '../edit/lock.js';
 
 const TYPED = [
-  'u8', 'i8',
-  'u16le', 'u16be', 'i16le', 'i16be',
-  'u32le', 'u32be', 'i32le', 'i32be',
-  'u64le', 'u64be', 'i64le', 'i64be',
-  'f32le', 'f32be', 'f64le', 'f64be',
+  'u8',
+  'i8',
+  'u16le',
+  'u16be',
+  'i16le',
+  'i16be',
+  'u32le',
+  'u32be',
+  'i32le',
+  'i32be',
+  'u64le',
+  'u64be',
+  'i64le',
+  'i64be',
+  'f32le',
+  'f32be',
+  'f64le',
+  'f64be',
 ] as const;
 
 const NUMBERS_HELP = `
@@ -131,11 +144,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .helpOption('-h, --help', 'show help for mmapx or a command')
     .option('--json', 'print one JSON object on stdout instead of text and summaries')
     .option('-q, --quiet', 'no summary line on stderr for mutations')
-    .addOption(
-      new Option('--color <when>', 'colour output: auto (only on a terminal), always, never')
-        .choices(['auto', 'always', 'never'])
-        .default('auto'),
-    )
+    .addOption(new Option('--color <when>', 'colour output: auto (only on a terminal), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .option('--debug', 'print a stack trace with errors')
     .option('--no-progress', 'no progress line on stderr for long operations (shown only on a terminal)')
     .addOption(
@@ -181,13 +190,13 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
 name, so the arguments are then OFFSET [HEX...]. The data is read once (also --stdin).
 After several files one total line goes to stderr (wrote N files, N already held the bytes, ...).`)}
 ${examples([
-        'mmapx write fw.bin 0x1f40 eb05',
-        'mmapx write fw.bin 0x1f40 eb05 --expect 7405     # guarded: exit 3 if the bytes differ',
-        'mmapx write disk.img -512 --fill 0 --length 512   # zero the last 512 bytes',
-        'mmapx write hdr.bin 8 --u32le 0xdeadbeef',
-        "mmapx write note.txt 0 --text 'v2\\n'",
-        'ls build/*.bin | mmapx write --files-from - 0x1f40 eb05 --expect 7405',
-      ])}`,
+  'mmapx write fw.bin 0x1f40 eb05',
+  'mmapx write fw.bin 0x1f40 eb05 --expect 7405     # guarded: exit 3 if the bytes differ',
+  'mmapx write disk.img -512 --fill 0 --length 512   # zero the last 512 bytes',
+  'mmapx write hdr.bin 8 --u32le 0xdeadbeef',
+  "mmapx write note.txt 0 --text 'v2\\n'",
+  'ls build/*.bin | mmapx write --files-from - 0x1f40 eb05 --expect 7405',
+])}`,
     );
   for (const t of TYPED) {
     program.commands.at(-1)?.option(`--${t} <value>`, `write VALUE as ${describeType(t)}`);
@@ -201,11 +210,20 @@ ${examples([
     .argument('[file...]', 'file(s) to patch; FILE PATCH (two arguments, no --edit/--find, no --patch) is one file and its patch')
     .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .addOption(new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek) or ips').choices(['native', 'xxd', 'plain', 'ips']))
+    .addOption(
+      new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek) or ips').choices([
+        'native',
+        'xxd',
+        'plain',
+        'ips',
+      ]),
+    )
     .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
     .addOption(repeatable('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded)'))
     .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...'))
-    .addOption(repeatable('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count; the Nth --replace goes with the Nth --find'))
+    .addOption(
+      repeatable('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count; the Nth --replace goes with the Nth --find'),
+    )
     .option('--all', 'replace every match of each --find (at least one)')
     .option('--count <n>', 'replace exactly N matches of each --find (a guard: exit 3 otherwise)')
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
@@ -278,8 +296,13 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
     .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, or IPS)')
     .argument('<old>', 'the file as it is')
     .argument('<new>', 'the file as it should be')
-    .option('-o, --output <patch>', 'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)')
-    .addOption(new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l) or ips').choices(['native', 'cmp', 'ips']).default('native'))
+    .option(
+      '-o, --output <patch>',
+      'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)',
+    )
+    .addOption(
+      new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l) or ips').choices(['native', 'cmp', 'ips']).default('native'),
+    )
     .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
     .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
     .option('--stats', 'print what differs and timings on stderr')
@@ -330,10 +353,7 @@ ${examples([
     .option('--range <range>', 'only this range (OFFSET:LENGTH or START..END; widened to pages)')
     .option('--async', 'start write-back without waiting for it')
     .option('--force', 'allow devices and pseudo-filesystem files')
-    .addHelpText(
-      'after',
-      examples(['mmapx flush db.bin', 'mmapx flush db.bin --range 0x1000:64 --async', 'mmapx --json flush log.bin --range -4K..']),
-    )
+    .addHelpText('after', examples(['mmapx flush db.bin', 'mmapx flush db.bin --range 0x1000:64 --async', 'mmapx --json flush log.bin --range -4K..']))
     .action(action(() => import('./commands/flush.js')));
 
   program
@@ -360,7 +380,10 @@ ${examples([
     .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
     .argument('[file...]', 'file(s) to dump')
     .option('--files-from <list>', FILES_FROM_HELP)
-    .option('-s, --offset <n>', 'start here; negative counts from the end (offsets shown stay absolute); past the end dumps no bytes and exits 0, as hexdump -C and xxd do')
+    .option(
+      '-s, --offset <n>',
+      'start here; negative counts from the end (offsets shown stay absolute); past the end dumps no bytes and exits 0, as hexdump -C and xxd do',
+    )
     .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
     .addOption(
       new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
@@ -381,13 +404,13 @@ ${examples([
 '==> PATH <==' before each dump (like head), a blank line between; c names each array after its
 path; -f json lines get a "path" key first.`)}
 ${examples([
-        'mmapx hexdump fw.bin -s 0x1f40 -n 64',
-        'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
-        'mmapx hexdump fw.bin -f xxd -g 1 -c 8',
-        'mmapx hexdump logo.png -f c --name logo > logo.h',
-        'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
-        'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
-      ])}`,
+  'mmapx hexdump fw.bin -s 0x1f40 -n 64',
+  'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
+  'mmapx hexdump fw.bin -f xxd -g 1 -c 8',
+  'mmapx hexdump logo.png -f c --name logo > logo.h',
+  'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
+  'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
+])}`,
     )
     .action(action(() => import('./commands/hexdump.js')));
 
@@ -396,7 +419,10 @@ ${examples([
     .description('write the raw bytes of a range (or the whole file) to stdout or a file, through read-only maps')
     .argument('<file>', 'file to read')
     .argument('[range]', 'OFFSET:LENGTH or START..END (negative counts from the end); default: the whole file')
-    .option('-o, --output <file>', 'write the bytes to this file (a regular file is replaced whole at the end, keeping its mode; a device, FIFO or symlink is written to; - is stdout) instead of stdout')
+    .option(
+      '-o, --output <file>',
+      'write the bytes to this file (a regular file is replaced whole at the end, keeping its mode; a device, FIFO or symlink is written to; - is stdout) instead of stdout',
+    )
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices, pseudo-filesystem files, and binary output to a terminal')
     .addHelpText(

@@ -27,7 +27,6 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 const ERASE = '\r\x1b[K';
 
-
 /**
  * Whether progress may show, as far as options and environment tell: not turned off
  * (`--no-progress`), no --json or -q, a terminal that is not `dumb`, and MMAPX_NO_PROGRESS unset

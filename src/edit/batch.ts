@@ -79,7 +79,8 @@ export class PatchBatch implements Batching {
 
   /** Gives up the files waiting: their journals removed, the files untouched and closed, their outcomes rejected. */
   abandon(): void {
-    for (const p of this.#files.splice(0)) abandon(p, new OperationError('not patched: the run stopped before this file was written', undefined, { path: p.path }));
+    for (const p of this.#files.splice(0))
+      abandon(p, new OperationError('not patched: the run stopped before this file was written', undefined, { path: p.path }));
     this.#inodes.clear();
     this.#bytes = 0;
   }
@@ -90,7 +91,9 @@ function inode(st: { dev: bigint; ino: bigint }): string {
 }
 
 /** One file's result of {@link patchFiles}: its outcome, or the error that stopped its patch. */
-export type PatchFileResult = { readonly path: string; readonly ok: true; readonly outcome: PatchOutcome } | { readonly path: string; readonly ok: false; readonly error: unknown };
+export type PatchFileResult =
+  | { readonly path: string; readonly ok: true; readonly outcome: PatchOutcome }
+  | { readonly path: string; readonly ok: false; readonly error: unknown };
 
 /**
  * Applies one patch to several files, in the order given, as `mmapx patch FILE...` does: the

@@ -181,7 +181,13 @@ export class FileDiff {
     // IPS is held until the end (its offsets stop at 16 MiB, so it is bounded): a change it cannot
     // express is refused before anything is written.
     const ipsChunks: Uint8Array[] = [];
-    const ips = format === 'ips' ? new IpsEncoder((c) => ipsChunks.push(c), (o, n) => readAt(b, BigInt(o), n)) : undefined;
+    const ips =
+      format === 'ips'
+        ? new IpsEncoder(
+            (c) => ipsChunks.push(c),
+            (o, n) => readAt(b, BigInt(o), n),
+          )
+        : undefined;
     let hunks = 0;
     const width = cmpOffsetWidth(sizeA, sizeB);
     // cmp: every line of a step is formatted into this one buffer (allocated once, reused).
@@ -245,7 +251,10 @@ export class FileDiff {
       if (last.length > 0) out(last, true);
     }
     // The rest of either file for the hashes (OLD past NEW's end, or cmp's longer file).
-    for (const [h, f, size] of [[hashA, a, sizeA], [hashB, b, sizeB]] as const) {
+    for (const [h, f, size] of [
+      [hashA, a, sizeA],
+      [hashB, b, sizeB],
+    ] as const) {
       if (!h) continue;
       for (let off = limit; off < size; off += win) {
         const len = size - off < win ? size - off : win;
@@ -313,7 +322,8 @@ function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce:
 export async function openFileDiff(oldPath: string, newPath: string, options: OpenDiffOptions): Promise<FileDiff> {
   const checked = diffOptions(options);
   const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
-  const openOne = (path: string) => (options.blocking ? openFile(path, open) : openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) }));
+  const openOne = (path: string) =>
+    options.blocking ? openFile(path, open) : openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
   const a = await openOne(oldPath);
   let b: OpenFile;
   try {

@@ -272,9 +272,13 @@ function span(file: OpenFile, range: Range | undefined, size: bigint | undefined
 function unknownSize(file: OpenFile, range?: Range): OperationError {
   if (file.pseudo === undefined) return new OperationError('the size of a device is unknown here: give an explicit length or range');
   if (range !== undefined) {
-    return new OperationError(`range ${range.text} counts from the end, but the size of a ${file.pseudo} file is only known by reading it: give a range from the start (OFFSET:LENGTH, START..END, START..)`);
+    return new OperationError(
+      `range ${range.text} counts from the end, but the size of a ${file.pseudo} file is only known by reading it: give a range from the start (OFFSET:LENGTH, START..END, START..)`,
+    );
   }
-  return new OperationError(`is on ${file.pseudo}: its size is only known by reading it to the end, which this command cannot do; copy it first (mmapx cat --force FILE > COPY)`);
+  return new OperationError(
+    `is on ${file.pseudo}: its size is only known by reading it to the end, which this command cannot do; copy it first (mmapx cat --force FILE > COPY)`,
+  );
 }
 
 /** The size, or an error for devices and pseudo-filesystem files opened with --force (whose size fstat cannot tell). */

@@ -109,7 +109,15 @@ export async function hashRange(path: string, options: HashRangeOptions = {}): P
   const algorithm = options.algorithm ?? 'sha256';
   if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const range = rangeOption(options.range);
-  const access = { write: false, access: 'read' as const, force: options.force, lockWait: options.lockWait, signal: options.signal, blocking: options.blocking, timer: options.clock };
+  const access = {
+    write: false,
+    access: 'read' as const,
+    force: options.force,
+    lockWait: options.lockWait,
+    signal: options.signal,
+    blocking: options.blocking,
+    timer: options.clock,
+  };
   return withFile(path, access, async (file) => {
     const span = readSpan(file, range);
     options.progress?.phase(`hash ${path}`, span.length ?? 0n);

@@ -1,7 +1,20 @@
 // The editing engine as a library (`mmapx/edit`): guarded, journaled, crash-safe edits of files in
 // place, and the reads that go with them, without spawning the CLI. Everything here is also what
 // the CLI's commands call; they add only argument parsing and rendering.
-export { BrokenPipe, ChangedUnderfoot, EXIT_FAILED, EXIT_GUARD, EXIT_OK, EXIT_USAGE, type ErrorPlace, type ExitCode, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
+export {
+  BrokenPipe,
+  ChangedUnderfoot,
+  EXIT_FAILED,
+  EXIT_GUARD,
+  EXIT_OK,
+  EXIT_USAGE,
+  type ErrorPlace,
+  type ExitCode,
+  GuardError,
+  InputError,
+  MmapxError,
+  OperationError,
+} from '../errors.js';
 export type { Clock, EditContext, ProgressSink } from './seams.js';
 export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type PageCounts } from './flush.js';
 export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';

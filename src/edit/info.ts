@@ -83,7 +83,10 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
       for (let off = r.offset; off < r.offset + r.length; ) {
         const aligned = off - (off % BigInt(page));
         const stop = aligned + step < r.offset + r.length ? aligned + step : r.offset + r.length;
-        const m = new MmapOptions().offset(off).len(stop - off).map({ fd: file.fd, path });
+        const m = new MmapOptions()
+          .offset(off)
+          .len(stop - off)
+          .map({ fd: file.fd, path });
         const res = m.residency();
         m.unmap();
         resident += res.resident;

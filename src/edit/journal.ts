@@ -128,9 +128,7 @@ export function refuseIfJournal(file: string, j = journalPath(file)): void {
   } catch (err) {
     throw fsError(err, `cannot check for a journal at ${j}`);
   }
-  throw new OperationError(
-    `a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${file}' first`,
-  );
+  throw new OperationError(`a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${file}' first`);
 }
 
 /**
@@ -204,7 +202,9 @@ export function createJournal(path: string, header: JournalHeader, records: Iter
       throw new OperationError(`a journal appeared at ${path} (another patch is running, or was interrupted): run 'mmapx recover' on the file first`);
     }
     const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a patch keeps its undo journal beside the file: make the directory writable, or use --no-journal`, e.code, { cause: err });
+    throw new OperationError(`${e.message}; a patch keeps its undo journal beside the file: make the directory writable, or use --no-journal`, e.code, {
+      cause: err,
+    });
   }
   const hash = createHash('sha256');
   let length = 0;
@@ -521,15 +521,15 @@ export interface RestoreReport {
  * @throws OperationError when a record does not read back as written; ERR_TRUNCATED when the file
  *   shrinks while it is being restored.
  */
-export function restoreRecords(
-  file: FileRef,
-  header: JournalHeader,
-  records: Iterable<JournalRecord>,
-  sizeFound: bigint,
-  cutAt?: bigint,
-): RestoreReport {
+export function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint, cutAt?: bigint): RestoreReport {
   const limit = cutAt ?? header.sizeBefore;
-  const report: RestoreReport = { ranges: 0, bytes: 0, sizeFound, size: cutAt ?? header.sizeBefore, ...(cutAt !== undefined && { cut: { records: 0, bytes: 0 } }) };
+  const report: RestoreReport = {
+    ranges: 0,
+    bytes: 0,
+    sizeFound,
+    size: cutAt ?? header.sizeBefore,
+    ...(cutAt !== undefined && { cut: { records: 0, bytes: 0 } }),
+  };
   if (cutAt === undefined && sizeFound < header.sizeBefore) ftruncateSync(file.fd, Number(header.sizeBefore));
   const batch: { offset: bigint; bytes: Uint8Array; length: number }[] = [];
   let batchBytes = 0;

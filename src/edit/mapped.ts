@@ -31,8 +31,6 @@ export interface FileRef {
   readonly path: string;
 }
 
-
-
 /** The file's size now (fstat of the open descriptor). */
 export function sizeNow(file: FileRef): bigint {
   return fstatSync(file.fd, { bigint: true }).size;
@@ -248,7 +246,7 @@ export interface WriteReport {
 export function writeRanges(
   file: FileRef,
   ranges: readonly WriteRange[],
-  opts: { sync: 'wait' | 'start' | 'none'; /** Told the bytes of the ranges written so far, per window. */ progress?: (done: number) => void },
+  opts: { sync: 'wait' | 'start' | 'none' /** Told the bytes of the ranges written so far, per window. */; progress?: (done: number) => void },
 ): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
   for (const w of groupWindows(ranges)) {
@@ -316,7 +314,11 @@ const STREAM_WINDOW = 1024 * 1024;
  */
 export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSize?: number; upTo?: boolean } = {}): Generator<Window, void, undefined> {
   if (file.pseudo === undefined) {
-    yield* windows(file, { offset: span.offset, ...(span.length !== undefined && { length: span.length }), ...(options.windowSize !== undefined && { windowSize: options.windowSize }) });
+    yield* windows(file, {
+      offset: span.offset,
+      ...(span.length !== undefined && { length: span.length }),
+      ...(options.windowSize !== undefined && { windowSize: options.windowSize }),
+    });
     return;
   }
   const end = span.length === undefined ? undefined : span.offset + span.length;
@@ -511,7 +513,7 @@ export function hashPass(
   size: bigint,
   result: ResultImage | undefined,
   want: { before: boolean; after: boolean },
-  hooks: { stop?: () => boolean; progress?: (done: bigint) => void; /** Through windows even when small (tests both ways). */ windows?: boolean } = {},
+  hooks: { stop?: () => boolean; progress?: (done: bigint) => void /** Through windows even when small (tests both ways). */; windows?: boolean } = {},
 ): Hashes {
   const { stop, progress } = hooks;
   const small = hooks.windows ? undefined : hashSmallFile(file, size, result, want);

@@ -322,7 +322,8 @@ export interface PatchJob {
 /** A {@link PatchJob} from a library caller's options. */
 export function patchJob(patch: Patch, sources: readonly string[], o: PatchOptions): PatchJob {
   const expect = o.expectResultSha256;
-  if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect)) throw new InputError(`expectResultSha256 must be 64 hex digits of SHA-256, not ${JSON.stringify(expect.slice(0, 80))}`);
+  if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect))
+    throw new InputError(`expectResultSha256 must be 64 hex digits of SHA-256, not ${JSON.stringify(expect.slice(0, 80))}`);
   return {
     patch,
     sources,
@@ -555,7 +556,13 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
     const expectResult = job.expectResultSha256;
     const { before: wantBefore, after: wantAfter } = hashesWanted(plan, { hash: job.hash, expectResult: expectResult !== undefined });
     if (wantBefore || wantAfter) progress.phase(`hash ${path}`, size);
-    const hashes = hashFileAndResult(file, size, resultImage(plan), { before: wantBefore, after: wantAfter }, { workers: job.workers, progress: (done) => progress.update(Number(done)) });
+    const hashes = hashFileAndResult(
+      file,
+      size,
+      resultImage(plan),
+      { before: wantBefore, after: wantAfter },
+      { workers: job.workers, progress: (done) => progress.update(Number(done)) },
+    );
     if (plan.state === 'already' && hashes.before !== undefined) hashes.after = hashes.before;
     if (wantBefore || wantAfter) timer.lap('hash');
     const sha256 = hashes.before !== undefined || hashes.after !== undefined ? { before: hashes.before ?? null, after: hashes.after ?? null } : null;
@@ -717,7 +724,12 @@ export function commit(files: readonly Pending[]): void {
           removed,
           (p) => p.jpath,
           (p, err) =>
-            fail(p, new OperationError(`patched, but the removal of its undo journal may not be durable (${err.message}): after a crash, 'mmapx recover ${p.path}' would undo the patch`)),
+            fail(
+              p,
+              new OperationError(
+                `patched, but the removal of its undo journal may not be durable (${err.message}): after a crash, 'mmapx recover ${p.path}' would undo the patch`,
+              ),
+            ),
         );
       },
     );
@@ -732,7 +744,9 @@ export function commit(files: readonly Pending[]): void {
       if (failed.has(p)) p.later.reject(failed.get(p));
       else if (!completed || p.written === undefined) {
         // The file may be anywhere between untouched and patched; its journal (if any) is kept.
-        p.later.reject(new OperationError(`the patch stopped midway (${unexpected ?? 'an internal error'}): run 'mmapx recover ${p.path}'`, undefined, { path: p.path }));
+        p.later.reject(
+          new OperationError(`the patch stopped midway (${unexpected ?? 'an internal error'}): run 'mmapx recover ${p.path}'`, undefined, { path: p.path }),
+        );
       } else {
         try {
           p.later.resolve(p.outcome(p.written));
@@ -769,7 +783,10 @@ function writeFile(p: Pending): WriteReport {
   // Each window starts its write-back as soon as it is written; one fdatasync per file (see
   // commit) then waits for all of it: the data is durable before the journal goes.
   const progress = p.progress;
-  progress.phase(`write ${p.path}`, ranges.reduce((n, r) => n + r.length, 0));
+  progress.phase(
+    `write ${p.path}`,
+    ranges.reduce((n, r) => n + r.length, 0),
+  );
   const written = writeRanges(file, ranges, { sync: 'start', progress: (done) => progress.update(done) });
   timer.lap('write');
   timer.split('write', 'writeback', written.syncMs);

@@ -64,8 +64,7 @@ export async function protectFile<T>(path: string, mode: ProtectMode, options: P
     clock?.lap('map');
     let map: Mmap | MmapMut | MmapNone;
     try {
-      map =
-        mode === 'ro' ? initial.makeReadOnly() : mode === 'rw' ? initial.makeMut() : mode === 'exec' ? initial.makeExec() : initial.makeNone();
+      map = mode === 'ro' ? initial.makeReadOnly() : mode === 'rw' ? initial.makeMut() : mode === 'exec' ? initial.makeExec() : initial.makeNone();
     } catch (err) {
       initial.unmap();
       if (err instanceof MmapError && mode === 'exec' && (err.code === 'EACCES' || err.code === 'EPERM')) {

@@ -213,7 +213,19 @@ export function scanFile(
   for (let i = 0; i < workers; i++) {
     const { port1, port2 } = new MessageChannel();
     try {
-      const task: Task = { task: 'scan', fd: file.fd, path: file.path, span, patterns: [...patterns], keep: [...keep], chunks, chunk, shared, slot: i, port: port2 };
+      const task: Task = {
+        task: 'scan',
+        fd: file.fd,
+        path: file.path,
+        span,
+        patterns: [...patterns],
+        keep: [...keep],
+        chunks,
+        chunk,
+        shared,
+        slot: i,
+        port: port2,
+      };
       started.push(startWorker(task, [port2]));
       ports.push(port1);
     } catch {
@@ -298,7 +310,19 @@ function finished(shared: Int32Array, state: number, tick?: () => void): boolean
 
 /** What a worker thread is asked to do. */
 type Task =
-  | { task: 'scan'; fd: number; path: string; span: Span; patterns: BytePattern[]; keep: number[]; chunks: number; chunk: bigint; shared: Int32Array; slot: number; port: MessagePort }
+  | {
+      task: 'scan';
+      fd: number;
+      path: string;
+      span: Span;
+      patterns: BytePattern[];
+      keep: number[];
+      chunks: number;
+      chunk: bigint;
+      shared: Int32Array;
+      slot: number;
+      port: MessagePort;
+    }
   | { task: 'hash'; size: bigint; result: ResultImage; shared: Int32Array; buffer: SharedArrayBuffer; windows: number; slot: number; port: MessagePort };
 
 /** The body of a worker thread (scan-worker.ts): a scan (take chunks until none are left) or a hash. */

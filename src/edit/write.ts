@@ -338,6 +338,14 @@ function toOffset(offset: number | bigint): Offset {
 export async function writeAt(path: string, offset: number | bigint, data: WriteData, options: WriteOptions = {}): Promise<WriteOutcome> {
   const at = toOffset(offset);
   checkData(data, options.expect);
-  const access = { write: true, access: 'written' as const, force: options.force, lockWait: options.lockWait, signal: options.signal, blocking: options.blocking, timer: options.clock };
+  const access = {
+    write: true,
+    access: 'written' as const,
+    force: options.force,
+    lockWait: options.lockWait,
+    signal: options.signal,
+    blocking: options.blocking,
+    timer: options.clock,
+  };
   return withFile(path, access, (file) => writeToFile(file, at, data, options));
 }

@@ -353,9 +353,24 @@ export function parseTextData(text: string): Uint8Array {
 
 /** Every typed-value name, in the order the CLI lists them. */
 export const TYPED_TYPES = [
-  'u8', 'u16le', 'u16be', 'u32le', 'u32be', 'u64le', 'u64be',
-  'i8', 'i16le', 'i16be', 'i32le', 'i32be', 'i64le', 'i64be',
-  'f32le', 'f32be', 'f64le', 'f64be',
+  'u8',
+  'u16le',
+  'u16be',
+  'u32le',
+  'u32be',
+  'u64le',
+  'u64be',
+  'i8',
+  'i16le',
+  'i16be',
+  'i32le',
+  'i32be',
+  'i64le',
+  'i64be',
+  'f32le',
+  'f32be',
+  'f64le',
+  'f64be',
 ] as const;
 
 /** A typed-value name such as `u32le`. */
@@ -426,8 +441,7 @@ export function encodeTyped(type: TypedType, text: string): Uint8Array {
   if (type[0] === 'f') {
     const value = parseFloatText(text, what);
     const stored = width === 4 ? Math.fround(value) : value;
-    const doesNotFit = (why: string): InputError =>
-      new InputError(`${shown(text)} does not fit in ${type} (${why})`, { token: text, position: 0 });
+    const doesNotFit = (why: string): InputError => new InputError(`${shown(text)} does not fit in ${type} (${why})`, { token: text, position: 0 });
     // Infinity is only ever written as inf; from digits it means the value was too large.
     if (!Number.isFinite(stored) && !Number.isNaN(stored) && !/^[+-]?inf/i.test(text)) {
       throw doesNotFit('beyond the largest finite value');

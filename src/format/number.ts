@@ -31,11 +31,20 @@ export const MAX_FILE_SIZE_TEXT = '0x1fffffffffffff = 2^53-1 bytes';
 /** Size suffix letters (either case), each a power of 1024 given as a shift; undefined for others. */
 function suffixShift(ch: string): bigint | undefined {
   switch (ch) {
-    case 'k': case 'K': return 10n;
-    case 'm': case 'M': return 20n;
-    case 'g': case 'G': return 30n;
-    case 't': case 'T': return 40n;
-    default: return undefined;
+    case 'k':
+    case 'K':
+      return 10n;
+    case 'm':
+    case 'M':
+      return 20n;
+    case 'g':
+    case 'G':
+      return 30n;
+    case 't':
+    case 'T':
+      return 40n;
+    default:
+      return undefined;
   }
 }
 const SUFFIX_LIST = 'K, KiB, M, MiB, G, GiB, T, TiB';
@@ -43,10 +52,17 @@ const SUFFIX_LIST = 'K, KiB, M, MiB, G, GiB, T, TiB';
 /** Base of the letter after a leading `0` (either case), or 10 when it is no prefix. */
 function prefixBase(ch: string | undefined): number {
   switch (ch) {
-    case 'x': case 'X': return 16;
-    case 'o': case 'O': return 8;
-    case 'b': case 'B': return 2;
-    default: return 10;
+    case 'x':
+    case 'X':
+      return 16;
+    case 'o':
+    case 'O':
+      return 8;
+    case 'b':
+    case 'B':
+      return 2;
+    default:
+      return 10;
   }
 }
 const DIGIT_NAME: Readonly<Record<number, string>> = {
@@ -286,16 +302,12 @@ export interface ResolveOffsetOptions {
 export function resolveOffset(offset: Offset, fileSize: bigint, options: ResolveOffsetOptions = {}): bigint {
   const absolute = offset.fromEnd ? fileSize + offset.value : offset.value;
   if (absolute < 0n) {
-    throw new InputError(
-      `offset ${shown(offset.text)} is before the start of the file (size ${formatSizeLike(offset.text, fileSize)})`,
-      { token: offset.text },
-    );
+    throw new InputError(`offset ${shown(offset.text)} is before the start of the file (size ${formatSizeLike(offset.text, fileSize)})`, {
+      token: offset.text,
+    });
   }
   if (!options.allowPastEnd && absolute > fileSize) {
-    throw new InputError(
-      `offset ${shown(offset.text)} is past the end of the file (size ${formatSizeLike(offset.text, fileSize)})`,
-      { token: offset.text },
-    );
+    throw new InputError(`offset ${shown(offset.text)} is past the end of the file (size ${formatSizeLike(offset.text, fileSize)})`, { token: offset.text });
   }
   return absolute;
 }

@@ -130,10 +130,8 @@ export interface ResolveRangeOptions {
 export function resolveRange(range: Range, fileSize: bigint, options: ResolveRangeOptions = {}): ResolvedRange {
   const absolute = (offset: Offset): bigint => (offset.fromEnd ? fileSize + offset.value : offset.value);
   let start = absolute(range.start);
-  let end =
-    range.kind === 'length' ? start + range.length : range.end === null ? fileSize : absolute(range.end);
-  const fail = (problem: string): InputError =>
-    new InputError(`range ${shown(range.text)} ${problem}`, { token: range.text });
+  let end = range.kind === 'length' ? start + range.length : range.end === null ? fileSize : absolute(range.end);
+  const fail = (problem: string): InputError => new InputError(`range ${shown(range.text)} ${problem}`, { token: range.text });
   const size = options.sizeIsLimit ? `(${MAX_FILE_SIZE_TEXT})` : `(size ${formatSizeLike(range.text, fileSize)})`;
 
   if (end < start) throw fail(`ends before it starts ${size}`);

@@ -263,15 +263,21 @@ export class WindowScanner {
       joint.set(head, 0);
       joint.set(window.subarray(0, take), head.length);
       const base = next;
-      const r = scanRange(joint, this.pattern, 0, joint.length, this.max - this.count, this.step,
-        wantsEach ? (at) => onMatch?.(base + BigInt(at)) : undefined);
+      const r = scanRange(joint, this.pattern, 0, joint.length, this.max - this.count, this.step, wantsEach ? (at) => onMatch?.(base + BigInt(at)) : undefined);
       this.count += r.count;
       next = base + BigInt(r.next);
     }
     // 2. Starts inside the window.
     if (next >= offset && !this.done) {
-      const r = scanRange(window, this.pattern, Number(next - offset), window.length, this.max - this.count,
-        this.step, wantsEach ? (at) => onMatch?.(offset + BigInt(at)) : undefined);
+      const r = scanRange(
+        window,
+        this.pattern,
+        Number(next - offset),
+        window.length,
+        this.max - this.count,
+        this.step,
+        wantsEach ? (at) => onMatch?.(offset + BigInt(at)) : undefined,
+      );
       this.count += r.count;
       next = offset + BigInt(r.next);
     }

@@ -4,7 +4,17 @@ import { fstatSync } from 'node:fs';
 import { choiceArg, endArg, fileArg, invalid, safeSizeArg, sizeArg } from './args.js';
 import type { ReadonlyUint8Array } from './bytes.js';
 import { MmapError, sysError } from './errors.js';
-import { ADVICE, type Advice, type MapFault, type MappedFile, Mapping, type Protection, type Residency, UNCHECKED_ADVICE, type UncheckedAdvice } from './sys/index.js';
+import {
+  ADVICE,
+  type Advice,
+  type MapFault,
+  type MappedFile,
+  Mapping,
+  type Protection,
+  type Residency,
+  UNCHECKED_ADVICE,
+  type UncheckedAdvice,
+} from './sys/index.js';
 import { type Access, faultError } from './truncation.js';
 
 /** An open file: a descriptor, or an object carrying one (optionally with a path for error messages). */
@@ -133,11 +143,11 @@ export class MmapOptions {
       }
       if (len === undefined) len = size - offset;
       else if (len > size - offset) {
-        throw new MmapError(
-          'ERR_OUT_OF_RANGE',
-          `range offset ${offset} length ${len} ends past the end of the file (size ${size})`,
-          { path, offset, length: len },
-        );
+        throw new MmapError('ERR_OUT_OF_RANGE', `range offset ${offset} length ${len} ends past the end of the file (size ${size})`, {
+          path,
+          offset,
+          length: len,
+        });
       }
     } else if (len === undefined) {
       throw new MmapError('ERR_INVALID_ARG', 'the size of a device is unknown: give len', { path });
@@ -216,7 +226,10 @@ abstract class MapBase implements Disposable {
   /** @internal Use {@link MmapOptions} (or `Mmap.map`, `MmapMut.mapMut`, `MmapMut.mapAnon`). */
   constructor(m: Mapping) {
     if (!(m instanceof Mapping)) {
-      throw new MmapError('ERR_INVALID_ARG', `maps are made by MmapOptions, Mmap.map(), MmapMut.mapMut() or MmapMut.mapAnon(), not with new ${new.target.name}()`);
+      throw new MmapError(
+        'ERR_INVALID_ARG',
+        `maps are made by MmapOptions, Mmap.map(), MmapMut.mapMut() or MmapMut.mapAnon(), not with new ${new.target.name}()`,
+      );
     }
     this.m = m;
   }

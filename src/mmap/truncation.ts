@@ -55,7 +55,11 @@ export function faultError(fd: number, path: string | undefined, offset: bigint,
     );
   }
   if (size === undefined) {
-    return new MmapError('ERR_TRUNCATED', `the file shrank (or its filesystem was full) while being ${access} (fault at offset ${hex(offset)}, ${pages(count)})`, details);
+    return new MmapError(
+      'ERR_TRUNCATED',
+      `the file shrank (or its filesystem was full) while being ${access} (fault at offset ${hex(offset)}, ${pages(count)})`,
+      details,
+    );
   }
   if (size <= offset) {
     return new MmapError('ERR_TRUNCATED', `the file shrank to ${size} bytes while being ${access} (fault at offset ${hex(offset)})`, details);
@@ -109,7 +113,11 @@ export function lostWriteError(what: string, fd: number, path: string | undefine
     );
   }
   const shrank =
-    size === undefined ? 'the file shrank or its filesystem ran out of space' : size <= offset ? `the file shrank to ${size} bytes` : `the file was cut or its filesystem ran out of space (it has ${size} bytes now)`;
+    size === undefined
+      ? 'the file shrank or its filesystem ran out of space'
+      : size <= offset
+        ? `the file shrank to ${size} bytes`
+        : `the file was cut or its filesystem ran out of space (it has ${size} bytes now)`;
   const where = kind === 'fault' ? `fault at offset ${hex(offset)}, ${pages(count)}` : `the flushed range ends at ${hex(offset)}`;
   return new MmapError('ERR_TRUNCATED', `${what}: ${shrank} under the map (${where}): bytes written past its end were lost, not flushed`, {
     path,

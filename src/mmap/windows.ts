@@ -78,9 +78,13 @@ export function windows(file: FileLike, options: WindowOptions = {}): Generator<
   const rounded = ((windowSize + page - 1n) / page) * page;
   const win = rounded < most ? rounded : most;
   if (BigInt(overlap) >= win) {
-    throw new MmapError('ERR_OUT_OF_RANGE', `overlap ${overlap} must be smaller than the window (${win} bytes: windowSize ${windowSize} rounded up to whole pages${win < rounded ? ', capped so that a window fits one view' : ''})`, {
-      path,
-    });
+    throw new MmapError(
+      'ERR_OUT_OF_RANGE',
+      `overlap ${overlap} must be smaller than the window (${win} bytes: windowSize ${windowSize} rounded up to whole pages${win < rounded ? ', capped so that a window fits one view' : ''})`,
+      {
+        path,
+      },
+    );
   }
   // What the descriptor is, now: not open (EBADF) or not mappable fails here, as map() does.
   const before = mappableStat(fd, path);

@@ -297,7 +297,8 @@ describe('hostile and bad input', () => {
     expect(Object.keys(CASES).length + 4).toBeGreaterThanOrEqual(60);
     const command = (c: Case) => c.args.find((a) => !a.startsWith('-') && !/^\d|^(sometimes|soon)$/.test(a));
     const commands = new Set(Object.values(CASES).map(command));
-    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion', 'patch', 'recover', 'diff', 'find', 'cat', 'hash']) expect(commands).toContain(cmd);
+    for (const cmd of ['write', 'flush', 'protect', 'info', 'hexdump', 'completion', 'patch', 'recover', 'diff', 'find', 'cat', 'hash'])
+      expect(commands).toContain(cmd);
     // The commands of the undo journal and the scans have their own share.
     expect(Object.values(CASES).filter((c) => ['patch', 'recover', 'diff', 'find'].includes(command(c)!)).length).toBeGreaterThanOrEqual(15);
   });
@@ -319,22 +320,20 @@ describe('hostile and bad input', () => {
 });
 
 describe.skipIf(!canDrop)('read-only commands on a file the user cannot write', () => {
-  it.each([
-    [['hexdump', '-n', '4']],
-    [['info']],
-    [['find', '72']],
-    [['protect', 'ro']],
-    [['cat', '0:4']],
-    [['hash', '--algo', 'md5']],
-  ])('%j works as nobody on a 0444 file', (cmd) => {
-    const target = f('nowrite.bin');
-    const before = fingerprint(target);
-    const [name, ...rest] = cmd as string[];
-    const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], [name as string, target, ...rest], { env: PINNED_ENV });
-    expect(r.status, r.dump).toBe(0);
-    expect(r.stderr, r.dump).toBe('');
-    expect(fingerprint(target)).toBe(before);
-  });
+  it.each([[['hexdump', '-n', '4']], [['info']], [['find', '72']], [['protect', 'ro']], [['cat', '0:4']], [['hash', '--algo', 'md5']]])(
+    '%j works as nobody on a 0444 file',
+    (cmd) => {
+      const target = f('nowrite.bin');
+      const before = fingerprint(target);
+      const [name, ...rest] = cmd as string[];
+      const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], [name as string, target, ...rest], {
+        env: PINNED_ENV,
+      });
+      expect(r.status, r.dump).toBe(0);
+      expect(r.stderr, r.dump).toBe('');
+      expect(fingerprint(target)).toBe(before);
+    },
+  );
 });
 
 describe.skipIf(!mountNamespaces())('hostile filesystems', () => {

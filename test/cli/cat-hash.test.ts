@@ -111,7 +111,8 @@ describe('mmapx cat', () => {
 
   it.skipIf(!has('script'))('refuses_a_terminal_unless_force_and_says_how', () => {
     const p = file('binary\0bytes');
-    const run = (args: string) => spawnSync('script', ['-qec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], { encoding: 'latin1', env: { ...PINNED_ENV, TERM: 'xterm' } });
+    const run = (args: string) =>
+      spawnSync('script', ['-qec', `${process.execPath} ${BIN} ${args}`, '/dev/null'], { encoding: 'latin1', env: { ...PINNED_ENV, TERM: 'xterm' } });
     const refused = run(`cat ${p}`);
     expect(refused.status).toBe(2);
     // On a pty, stderr and stdout are the same terminal: the one line is all there is.
@@ -159,7 +160,12 @@ describe('mmapx cat', () => {
     const before = fingerprint(p);
     const j = mmapx(['--json', 'cat', p]);
     expect(j.status).toBe(2);
-    expect(JSON.parse(j.stdout)).toMatchObject({ command: 'cat', ok: false, exitCode: 2, error: { message: '--json needs -o FILE: without it, standard output carries the bytes' } });
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      command: 'cat',
+      ok: false,
+      exitCode: 2,
+      error: { message: '--json needs -o FILE: without it, standard output carries the bytes' },
+    });
     expectFailure(mmapx(['cat', p, '-o', p]), 2, `mmapx: cat: ${p}: -o ${p} is the file being read`);
     expect(fingerprint(p)).toBe(before);
     const missing = join(dir, 'never-written.bin');
@@ -170,7 +176,9 @@ describe('mmapx cat', () => {
   it('stats_reports_bytes_speed_and_phases', () => {
     const r = mmapx(['cat', BIG, '1K:1K', '--stats']);
     expectSuccess(r);
-    expect(r.stderr).toMatch(new RegExp(`^copied 1024 bytes \\(\\d+ MiB/s\\) of ${BIG} 0x400\\.\\.0x800 in [\\d.]+ ms: parse [\\d.]+, open [\\d.]+, ffi [\\d.]+, copy [\\d.]+\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^copied 1024 bytes \\(\\d+ MiB/s\\) of ${BIG} 0x400\\.\\.0x800 in [\\d.]+ ms: parse [\\d.]+, open [\\d.]+, ffi [\\d.]+, copy [\\d.]+\\n$`),
+    );
   });
 
   it('devices_need_force_and_an_explicit_range', () => {
@@ -179,7 +187,11 @@ describe('mmapx cat', () => {
     expectSuccess(r);
     expect(r.stdoutBytes.equals(Buffer.alloc(4096))).toBe(true);
     for (const range of [[], ['-16..'], ['0..-1'], ['4K..']]) {
-      expectFailure(mmapx(['cat', '/dev/zero', ...range, '--force']), 1, 'mmapx: cat: /dev/zero: the size of a device is unknown here: give an explicit length or range');
+      expectFailure(
+        mmapx(['cat', '/dev/zero', ...range, '--force']),
+        1,
+        'mmapx: cat: /dev/zero: the size of a device is unknown here: give an explicit length or range',
+      );
     }
   });
 
@@ -296,19 +308,44 @@ describe('mmapx hash', () => {
     expectSuccess(r);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j).sort()).toEqual(['algo', 'command', 'digest', 'expected', 'file', 'length', 'matched', 'offset', 'ok', 'timings']);
-    expect(j).toMatchObject({ command: 'hash', ok: true, file: BIG, algo: 'md5', digest: digestOf('md5', big.subarray(-MiB)), offset: big.length - MiB, length: MiB, expected: null, matched: null });
+    expect(j).toMatchObject({
+      command: 'hash',
+      ok: true,
+      file: BIG,
+      algo: 'md5',
+      digest: digestOf('md5', big.subarray(-MiB)),
+      offset: big.length - MiB,
+      length: MiB,
+      expected: null,
+      matched: null,
+    });
     expect(Object.keys(j.timings)).toEqual(['parse', 'open', 'ffi', 'hash', 'total']);
     const wrong = '0'.repeat(32);
     const failed = mmapx(['--json', 'hash', BIG, '--range', '-1M..', '--algo', 'md5', '--check', wrong]);
     expect(failed.status).toBe(3);
-    expect(JSON.parse(failed.stdout)).toMatchObject({ ok: false, exitCode: 3, expected: wrong, matched: false, digest: j.digest, error: { message: expect.stringContaining(`expected ${wrong}`) } });
-    expect(JSON.parse(mmapx(['--json', 'hash', BIG, '--range', ':0', '--check', digestOf('sha256', Buffer.alloc(0))]).stdout)).toMatchObject({ ok: true, length: 0, matched: true });
+    expect(JSON.parse(failed.stdout)).toMatchObject({
+      ok: false,
+      exitCode: 3,
+      expected: wrong,
+      matched: false,
+      digest: j.digest,
+      error: { message: expect.stringContaining(`expected ${wrong}`) },
+    });
+    expect(JSON.parse(mmapx(['--json', 'hash', BIG, '--range', ':0', '--check', digestOf('sha256', Buffer.alloc(0))]).stdout)).toMatchObject({
+      ok: true,
+      length: 0,
+      matched: true,
+    });
   });
 
   it('stats_reports_bytes_speed_and_phases', () => {
     const r = mmapx(['hash', BIG, '--range', '0:1M', '--stats']);
     expectSuccess(r);
-    expect(r.stderr).toMatch(new RegExp(`^hashed 1048576 bytes \\(\\d+ MiB/s\\) of ${BIG} 0x0\\.\\.0x100000 with sha256 in [\\d.]+ ms: parse [\\d.]+, open [\\d.]+, ffi [\\d.]+, hash [\\d.]+\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^hashed 1048576 bytes \\(\\d+ MiB/s\\) of ${BIG} 0x0\\.\\.0x100000 with sha256 in [\\d.]+ ms: parse [\\d.]+, open [\\d.]+, ffi [\\d.]+, hash [\\d.]+\\n$`,
+      ),
+    );
   });
 
   it('devices_need_force_and_an_explicit_range', () => {

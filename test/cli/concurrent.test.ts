@@ -28,7 +28,10 @@ describe('concurrent patches', () => {
         expect(ab!.hash !== ba!.hash || ab!.status.join() !== ba!.status.join()).toBe(true);
         if (wait === undefined) {
           // Waiting, the second always gets its turn: no round ends with a lock-out.
-          expect(Object.keys(r.tally).every((k) => k.endsWith('then first') || k.endsWith('then second')), JSON.stringify(r.tally)).toBe(true);
+          expect(
+            Object.keys(r.tally).every((k) => k.endsWith('then first') || k.endsWith('then second')),
+            JSON.stringify(r.tally),
+          ).toBe(true);
         }
       }, 60_000);
     }
@@ -71,23 +74,27 @@ describe('concurrent patches', () => {
     }
   }, 60_000);
 
-  it.skipIf(spawnSync('flock', ['--version']).status !== 0)('a_journal_present_while_another_holds_the_lock_does_not_stop_a_waiting_patch', async () => {
-    // Stands in for a patch at work: it holds the exclusive lock with its journal beside the file,
-    // then finishes (removes the journal, releases the lock).
-    const p = join(dir, 'busy.bin');
-    const j = join(dir, '.busy.bin.mmapx-journal');
-    writeFileSync(p, Buffer.alloc(4096, 0x41));
-    const holder = start('flock', ['-x', p, 'sh', '-c', `printf MMAPXJ > "${j}"; sleep 1; rm -f "${j}"`], 'flock', true);
-    try {
-      for (let i = 0; i < 500 && (flockHolders(p, 'WRITE').length === 0 || !existsSync(j)); i++) await sleep(5);
-      expect(existsSync(j)).toBe(true);
-      const patch = startMmapx(['--wait', '10', 'patch', p, '--edit', '0:41=42']);
-      const r = await patch.done;
-      expectSuccess(r);
-      expect(r.stderr).toMatch(/^patched .*: 1 hunk applied/);
-      expect(readFileSync(p)[0]).toBe(0x42);
-    } finally {
-      await holder.stop();
-    }
-  }, 30_000);
+  it.skipIf(spawnSync('flock', ['--version']).status !== 0)(
+    'a_journal_present_while_another_holds_the_lock_does_not_stop_a_waiting_patch',
+    async () => {
+      // Stands in for a patch at work: it holds the exclusive lock with its journal beside the file,
+      // then finishes (removes the journal, releases the lock).
+      const p = join(dir, 'busy.bin');
+      const j = join(dir, '.busy.bin.mmapx-journal');
+      writeFileSync(p, Buffer.alloc(4096, 0x41));
+      const holder = start('flock', ['-x', p, 'sh', '-c', `printf MMAPXJ > "${j}"; sleep 1; rm -f "${j}"`], 'flock', true);
+      try {
+        for (let i = 0; i < 500 && (flockHolders(p, 'WRITE').length === 0 || !existsSync(j)); i++) await sleep(5);
+        expect(existsSync(j)).toBe(true);
+        const patch = startMmapx(['--wait', '10', 'patch', p, '--edit', '0:41=42']);
+        const r = await patch.done;
+        expectSuccess(r);
+        expect(r.stderr).toMatch(/^patched .*: 1 hunk applied/);
+        expect(readFileSync(p)[0]).toBe(0x42);
+      } finally {
+        await holder.stop();
+      }
+    },
+    30_000,
+  );
 });

@@ -76,7 +76,18 @@ describe('mmapx diff', () => {
     const a = file('aaaa');
     const b = file('abca');
     const j = JSON.parse(mmapx(['--json', 'diff', a, b]).stdout);
-    expect(j).toMatchObject({ command: 'diff', ok: true, format: 'native', sizeOld: 4, sizeNew: 4, identical: false, hunks: 1, bytesChanged: 2, output: null, sha256: null });
+    expect(j).toMatchObject({
+      command: 'diff',
+      ok: true,
+      format: 'native',
+      sizeOld: 4,
+      sizeNew: 4,
+      identical: false,
+      hunks: 1,
+      bytesChanged: 2,
+      output: null,
+      sha256: null,
+    });
     expect(j.patch).toContain('0x1: 61 61 -> 62 63');
     expect(JSON.parse(mmapx(['--json', 'diff', a, a]).stdout)).toMatchObject({ identical: true, hunks: 0 });
     const ips = join(dir, `x${n++}.ips`);
@@ -128,7 +139,14 @@ describe('mmapx diff', () => {
 });
 
 describe('mmapx find', () => {
-  const content = Buffer.concat([Buffer.alloc(100), Buffer.from('needle'), Buffer.alloc(50), Buffer.from('needle'), Buffer.alloc(10), Buffer.from([0x74, 0x05, 0x74, 0x15])]);
+  const content = Buffer.concat([
+    Buffer.alloc(100),
+    Buffer.from('needle'),
+    Buffer.alloc(50),
+    Buffer.from('needle'),
+    Buffer.alloc(10),
+    Buffer.from([0x74, 0x05, 0x74, 0x15]),
+  ]);
 
   it('prints_hex_offsets_of_hex_patterns_with_wildcards_and_of_text', () => {
     const p = file(content);
@@ -152,7 +170,12 @@ describe('mmapx find', () => {
       count: 1,
       truncated: true,
     });
-    expect(JSON.parse(mmapx(['--json', 'find', p, '6e65', '--max', '2']).stdout)).toMatchObject({ pattern: '6e 65', matches: [0x64, 0x9c], count: 2, truncated: false });
+    expect(JSON.parse(mmapx(['--json', 'find', p, '6e65', '--max', '2']).stdout)).toMatchObject({
+      pattern: '6e 65',
+      matches: [0x64, 0x9c],
+      count: 2,
+      truncated: false,
+    });
     expect(JSON.parse(mmapx(['--json', 'find', p, '6e65', '--count']).stdout)).toMatchObject({ matches: null, count: 2 });
   });
 
@@ -177,7 +200,9 @@ describe('mmapx find', () => {
     expect(JSON.parse(r.stdout).hunks.applied).toBe(2);
     expect(mmapx(['find', p, '--text', 'CAFE', '--count']).stdout).toBe('2\n');
     // With the report's hashes (--hash): the result's hash is computed on a second thread.
-    const back = JSON.parse(mmapx(['--json', 'patch', p, '--find', '43 41 46 45', '--replace', '63 61 66 65', '--all', '--hash'], { env: { MMAPX_THREADS: '2' } }).stdout);
+    const back = JSON.parse(
+      mmapx(['--json', 'patch', p, '--find', '43 41 46 45', '--replace', '63 61 66 65', '--all', '--hash'], { env: { MMAPX_THREADS: '2' } }).stdout,
+    );
     expect(back.status).toBe('applied');
     const now = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0=00', '--hash']).stdout);
     expect(now.status).toBe('already');

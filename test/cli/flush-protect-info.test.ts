@@ -21,7 +21,9 @@ describe('mmapx flush', () => {
     const p = file();
     const r = mmapx(['flush', p]);
     expectSuccess(r);
-    expect(r.stderr).toMatch(/^flushed 0x0\.\.0x4000 \(4 pages\) in [\d.]+ ms: .*msync [\d.]+; (dirty \d+ -> \d+, writeback \d+ -> \d+ pages|dirty\/writeback n\/a .*)\n$/);
+    expect(r.stderr).toMatch(
+      /^flushed 0x0\.\.0x4000 \(4 pages\) in [\d.]+ ms: .*msync [\d.]+; (dirty \d+ -> \d+, writeback \d+ -> \d+ pages|dirty\/writeback n\/a .*)\n$/,
+    );
   });
 
   it('an_unaligned_range_is_widened_to_pages', () => {
@@ -67,13 +69,22 @@ describe('mmapx flush', () => {
 });
 
 describe('mmapx protect', () => {
-  for (const [mode, perms] of [['ro', 'r--s'], ['rw', 'rw-s'], ['exec', 'r-xs'], ['none', '---s']] as const) {
+  for (const [mode, perms] of [
+    ['ro', 'r--s'],
+    ['rw', 'rw-s'],
+    ['exec', 'r-xs'],
+    ['none', '---s'],
+  ] as const) {
     it(`maps_${mode}_and_the_kernel_agrees`, () => {
       const p = file();
       const fp = fingerprint(p);
       const r = mmapx(['protect', p, mode]);
       expectSuccess(r);
-      expect(r.stdout).toMatch(new RegExp(`^${p.replace(/[.]/g, '\\.')} 0x0\\.\\.0x3064 mapped ${perms} at [0-9a-f]+-[0-9a-f]+ \\(checked in /proc/self/maps${mode === 'none' ? '' : ', read ok'}\\) in `));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^${p.replace(/[.]/g, '\\.')} 0x0\\.\\.0x3064 mapped ${perms} at [0-9a-f]+-[0-9a-f]+ \\(checked in /proc/self/maps${mode === 'none' ? '' : ', read ok'}\\) in `,
+        ),
+      );
       expect(fingerprint(p)).toBe(fp);
     });
   }
@@ -123,7 +134,9 @@ describe('mmapx protect', () => {
        $MMAPX info "$d/f" | grep 'map modes'`,
     );
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).toMatch(/^mmapx: protect: .*\/f: read-only file system \(the file is on a read-only filesystem\): mode rw needs read and write permission \(EROFS\)$|^mmapx: protect: .*\/f: read-only file system \(the file is on a read-only filesystem\) \(EROFS\)$/);
+    expect(lines[0]).toMatch(
+      /^mmapx: protect: .*\/f: read-only file system \(the file is on a read-only filesystem\): mode rw needs read and write permission \(EROFS\)$|^mmapx: protect: .*\/f: read-only file system \(the file is on a read-only filesystem\) \(EROFS\)$/,
+    );
     expect(lines[1]).toMatch(/^mmapx: write: .*\/f: read-only file system \(the file is on a read-only filesystem\) \(EROFS\)$/);
     expect(r.stdout).toMatch(/^status 1\nstatus 1\nabc\nmap modes +r yes, w no \(\/tmp\/\S+ is mounted read-only\), x yes\n$/);
   });
@@ -142,7 +155,12 @@ describe('mmapx info', () => {
     const r = mmapx(['info', p]);
     expectSuccess(r);
     expect(r.stderr).toBe('');
-    const rows = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, 10).trim(), l.slice(12)]));
+    const rows = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, 10).trim(), l.slice(12)]),
+    );
     expect(rows.size).toBe('20480 bytes (20.0 KiB)');
     expect(rows.type).toBe('regular file');
     expect(rows.resident).toBe('5 of 5 pages (100%) in the page cache');

@@ -30,9 +30,7 @@ beforeAll(() => {
 
 const CASES = PEERS.flatMap((p) =>
   Object.entries(FILES).flatMap(([name, bytes]) =>
-    [bytes.length, bytes.length + 100].flatMap((s) =>
-      [[], ['-n', '4']].map((n) => ({ ...p, name, s, n: n as string[] })),
-    ),
+    [bytes.length, bytes.length + 100].flatMap((s) => [[], ['-n', '4']].map((n) => ({ ...p, name, s, n: n as string[] }))),
   ),
 );
 
@@ -45,11 +43,13 @@ describe.skipIf(!PEERS_INSTALLED)('hexdump -s past the end matches the peer of t
     const r = mmapx(['hexdump', c.name, '-f', c.format, '-s', String(c.s), ...c.n], { cwd: dir });
     expectSuccess(r);
     expect(r.stderr, r.dump).toBe('');
-    const peer = spawnSync(c.tool, [...c.args, '-s', String(c.s), ...(c.n.length ? [c.tool === 'xxd' ? '-l' : '-n', c.n[1]!] : []), c.name], { cwd: dir, env: PINNED_ENV });
+    const peer = spawnSync(c.tool, [...c.args, '-s', String(c.s), ...(c.n.length ? [c.tool === 'xxd' ? '-l' : '-n', c.n[1]!] : []), c.name], {
+      cwd: dir,
+      env: PINNED_ENV,
+    });
     expect(peer.status).toBe(0);
     expect(r.stdout, r.dump).toBe(peer.stdout.toString('latin1'));
   });
-
 });
 
 describe('hexdump -s past the end, mmapx formats', () => {

@@ -38,13 +38,34 @@ const sample = (() => {
 describe.skipIf(!HAS_HEXDUMP)('canonical = hexdump -C', () => {
   it.each([
     [[], []],
-    [['-s', '100'], ['-s', '100']],
-    [['-n', '33'], ['-n', '33']],
-    [['-s', '1990', '-n', '100'], ['-s', '1990', '-n', '100']],
-    [['-s', '-40'], ['-s', String(sample.length - 40)]],
-    [['-n', '99999'], ['-n', '99999']], // past the end: stops at the end, as the peer does
-    [['-s', '5000'], ['-s', '5000']], // a start past the end: the offset line of the end, status 0, as the peer
-    [['-v', '-s', '1000', '-n', '200'], ['-v', '-s', '1000', '-n', '200']],
+    [
+      ['-s', '100'],
+      ['-s', '100'],
+    ],
+    [
+      ['-n', '33'],
+      ['-n', '33'],
+    ],
+    [
+      ['-s', '1990', '-n', '100'],
+      ['-s', '1990', '-n', '100'],
+    ],
+    [
+      ['-s', '-40'],
+      ['-s', String(sample.length - 40)],
+    ],
+    [
+      ['-n', '99999'],
+      ['-n', '99999'],
+    ], // past the end: stops at the end, as the peer does
+    [
+      ['-s', '5000'],
+      ['-s', '5000'],
+    ], // a start past the end: the offset line of the end, status 0, as the peer
+    [
+      ['-v', '-s', '1000', '-n', '200'],
+      ['-v', '-s', '1000', '-n', '200'],
+    ],
   ])('mmapx hexdump %j = hexdump -C %j', (ours, theirs) => {
     const p = file(sample);
     const r = mmapx(['hexdump', p, ...ours]);
@@ -79,14 +100,32 @@ describe.skipIf(!HAS_HEXDUMP)('canonical = hexdump -C', () => {
 describe.skipIf(!HAS_XXD)('xxd formats = xxd', () => {
   it.each([
     [['-f', 'xxd'], []],
-    [['-f', 'xxd', '-g', '1', '-c', '8'], ['-g', '1', '-c', '8']],
-    [['-f', 'xxd', '-u', '-c', '20', '-g', '4'], ['-u', '-c', '20', '-g', '4']],
-    [['-f', 'xxd', '-s', '-100', '-n', '50'], ['-s', '-100', '-l', '50']],
+    [
+      ['-f', 'xxd', '-g', '1', '-c', '8'],
+      ['-g', '1', '-c', '8'],
+    ],
+    [
+      ['-f', 'xxd', '-u', '-c', '20', '-g', '4'],
+      ['-u', '-c', '20', '-g', '4'],
+    ],
+    [
+      ['-f', 'xxd', '-s', '-100', '-n', '50'],
+      ['-s', '-100', '-l', '50'],
+    ],
     [['-f', 'xxd', '-a'], ['-a']],
     [['-f', 'plain'], ['-p']],
-    [['-f', 'plain', '-c', '7'], ['-p', '-c', '7']],
-    [['-f', 'xxd', '-s', '5000'], ['-s', '5000']], // a start past the end prints nothing, status 0
-    [['-f', 'plain', '-s', '5000'], ['-p', '-s', '5000']],
+    [
+      ['-f', 'plain', '-c', '7'],
+      ['-p', '-c', '7'],
+    ],
+    [
+      ['-f', 'xxd', '-s', '5000'],
+      ['-s', '5000'],
+    ], // a start past the end prints nothing, status 0
+    [
+      ['-f', 'plain', '-s', '5000'],
+      ['-p', '-s', '5000'],
+    ],
   ])('mmapx hexdump %j = xxd %j', (ours, theirs) => {
     const p = file(sample);
     const r = mmapx(['hexdump', p, ...ours]);
@@ -105,12 +144,18 @@ describe.skipIf(!HAS_XXD)('xxd formats = xxd', () => {
 
   it('random_files_and_options_match_xxd', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 9 }), fc.boolean(), (bytes, cols, group, upper) => {
-        const p = file(bytes);
-        const ours = ['hexdump', p, '-f', 'xxd', '-c', String(cols), '-g', String(group), ...(upper ? ['-u'] : [])];
-        const theirs = ['-c', String(cols), '-g', String(group), ...(upper ? ['-u'] : []), p];
-        expect(mmapx(ours).stdoutBytes.equals(peer('xxd', theirs))).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.boolean(),
+        (bytes, cols, group, upper) => {
+          const p = file(bytes);
+          const ours = ['hexdump', p, '-f', 'xxd', '-c', String(cols), '-g', String(group), ...(upper ? ['-u'] : [])];
+          const theirs = ['-c', String(cols), '-g', String(group), ...(upper ? ['-u'] : []), p];
+          expect(mmapx(ours).stdoutBytes.equals(peer('xxd', theirs))).toBe(true);
+        },
+      ),
       { numRuns: 25 },
     );
   });

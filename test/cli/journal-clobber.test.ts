@@ -41,7 +41,8 @@ function snapshot(): Record<string, string> {
   return out;
 }
 
-const exists = (p: string, j: string) => `mmapx: patch: ${p}: a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${p}' first`;
+const exists = (p: string, j: string) =>
+  `mmapx: patch: ${p}: a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${p}' first`;
 
 /** patch (with and without a journal) and write refuse; recover refuses with `recoverLine`; nothing changes anywhere. */
 function expectAllRefused(p: string, j: string, recoverLine: RegExp): void {
@@ -113,7 +114,9 @@ describe('the journal cannot clobber another file', () => {
     for (const make of [() => symlinkSync(victim, j), () => symlinkSync(join(dir, `nowhere${n}`), j), () => linkSync(victim, j)]) {
       make();
       const before = snapshot();
-      expect(() => writeJournal(j, header, records)).toThrow(/^a journal appeared at .* \(another patch is running, or was interrupted\): run 'mmapx recover' on the file first$/);
+      expect(() => writeJournal(j, header, records)).toThrow(
+        /^a journal appeared at .* \(another patch is running, or was interrupted\): run 'mmapx recover' on the file first$/,
+      );
       expect(snapshot()).toEqual(before);
       unlinkSync(j);
     }
@@ -131,7 +134,9 @@ describe.skipIf(!root || spawnSync('setpriv', ['--version']).status !== 0)('as a
       spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN, ...args], { encoding: 'utf8', env: PINNED_ENV });
     const r = asNobody(['recover', p]);
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^mmapx: recover: .*: (cannot open the journal .*: permission denied \(EACCES\)|the journal .* belongs to uid 0, not to you \(uid 65534\): refusing it)\n$/);
+    expect(r.stderr).toMatch(
+      /^mmapx: recover: .*: (cannot open the journal .*: permission denied \(EACCES\)|the journal .* belongs to uid 0, not to you \(uid 65534\): refusing it)\n$/,
+    );
     const q = asNobody(['patch', p, '--edit', '0:30=58']);
     expect(q.status, q.stderr).toBe(1);
     expect(q.stderr).toBe(`${exists(p, j)}\n`);

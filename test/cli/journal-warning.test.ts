@@ -65,7 +65,13 @@ describe('read-only commands warn about a pending journal', () => {
 
   it('--json: a warnings entry with the code and the journal, and the line on stderr', () => {
     const { path, journal, other } = halfPatched();
-    for (const args of [['hash', path], ['info', path], ['find', path, '48'], ['hexdump', path], ['diff', other, path]]) {
+    for (const args of [
+      ['hash', path],
+      ['info', path],
+      ['find', path, '48'],
+      ['hexdump', path],
+      ['diff', other, path],
+    ]) {
       const r = mmapx(['--json', ...args]);
       expectSuccess(r);
       const j = JSON.parse(r.stdout) as { warnings?: unknown[] };
@@ -102,7 +108,12 @@ describe('read-only commands warn about a pending journal', () => {
 
   it('without a journal: no warning and no warnings key', () => {
     const { other } = halfPatched();
-    for (const args of [['hash', other], ['info', other], ['hexdump', other], ['find', other, '68']]) {
+    for (const args of [
+      ['hash', other],
+      ['info', other],
+      ['hexdump', other],
+      ['find', other, '68'],
+    ]) {
       const r = mmapx(['--json', ...args]);
       expectSuccess(r);
       expect(r.stderr).toBe('');

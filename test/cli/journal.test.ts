@@ -43,7 +43,10 @@ describe('journal and rollback', () => {
     const path = join(dir, `.x${n++}.mmapx-journal`);
     const header = { dev: 1n, ino: 2n, sizeBefore: 100n, sizeAfter: 120n };
     const big = new Uint8Array(70 * 1024 * 1024 + 3).fill(7); // split into two records
-    const w = writeJournal(path, header, [{ offset: 5n, bytes: Uint8Array.of(1, 2, 3) }, { offset: 10n, bytes: big }]);
+    const w = writeJournal(path, header, [
+      { offset: 5n, bytes: Uint8Array.of(1, 2, 3) },
+      { offset: 10n, bytes: big },
+    ]);
     expect(w.records).toBe(3);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(() => writeJournal(path, header, [])).toThrow(/a journal appeared at /);
@@ -70,9 +73,18 @@ describe('journal and rollback', () => {
     const original = new Uint8Array(size).map((_, i) => i * 7);
     withFile(original, (f) => {
       const st = statSync(f.path, { bigint: true });
-      const ranges = [0, 3 * 1024 * 1024, 6 * 1024 * 1024].map((o) => ({ offset: BigInt(o), bytes: Uint8Array.of(0xee, 0xee), expect: original.slice(o, o + 2), length: 2 }));
+      const ranges = [0, 3 * 1024 * 1024, 6 * 1024 * 1024].map((o) => ({
+        offset: BigInt(o),
+        bytes: Uint8Array.of(0xee, 0xee),
+        expect: original.slice(o, o + 2),
+        length: 2,
+      }));
       const jpath = join(dir, `.${f.path.split('/').pop()}.mmapx-journal`);
-      writeJournal(jpath, { dev: st.dev, ino: st.ino, sizeBefore: BigInt(size), sizeAfter: BigInt(size) }, ranges.map((r) => ({ offset: r.offset, bytes: r.expect })));
+      writeJournal(
+        jpath,
+        { dev: st.dev, ino: st.ino, sizeBefore: BigInt(size), sizeAfter: BigInt(size) },
+        ranges.map((r) => ({ offset: r.offset, bytes: r.expect })),
+      );
       // Someone else changed the third range after the plan: the write stops there.
       const changed = { ...ranges[2]!, expect: Uint8Array.of(0, 0) };
       expect(() => writeRanges(f, [ranges[0]!, ranges[1]!, changed], { sync: 'wait' })).toThrow(ChangedUnderfoot);
@@ -110,8 +122,12 @@ describe('journal and rollback', () => {
       try {
         expect([...reader.read(50_000n, 10)]).toEqual(Array(10).fill(7));
         ftruncateSync(f.fd, 20_000);
-        expect(() => reader.read(50_000n, 10)).toThrow(expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (next offset 0xc350)' }));
-        expect(() => reader.assertIntact()).toThrow(expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (it had 65536 when opened)' }));
+        expect(() => reader.read(50_000n, 10)).toThrow(
+          expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (next offset 0xc350)' }),
+        );
+        expect(() => reader.assertIntact()).toThrow(
+          expect.objectContaining({ code: 'ERR_TRUNCATED', reason: 'the file shrank to 20000 bytes while being read (it had 65536 when opened)' }),
+        );
       } finally {
         reader.close();
       }

@@ -54,8 +54,18 @@ const CASES: Case[] = [
   { name: 'unknown command', args: ['--json', 'bogus'], command: null, message: /^unknown command 'bogus'/ },
   { name: 'no command', args: ['--json'], command: null, message: /no command given/, usage: true },
   { name: 'help for an unknown command', args: ['--json', 'help', 'bogus'], command: null, message: /^unknown command 'bogus'/, usage: true },
-  { name: 'bad global choice before --json', args: ['--color', 'bogus', '--json', 'info', D], command: 'info', message: /'--color <when>' argument 'bogus' is invalid/ },
-  { name: 'global option twice', args: ['--json', '--wait', '1', 'info', D, '--wait', '2'], command: 'info', message: /'--wait <seconds>' given more than once/ },
+  {
+    name: 'bad global choice before --json',
+    args: ['--color', 'bogus', '--json', 'info', D],
+    command: 'info',
+    message: /'--color <when>' argument 'bogus' is invalid/,
+  },
+  {
+    name: 'global option twice',
+    args: ['--json', '--wait', '1', 'info', D, '--wait', '2'],
+    command: 'info',
+    message: /'--wait <seconds>' given more than once/,
+  },
   { name: 'issue 16: hd -f bogus', args: ['--json', 'hd', '-f', 'bogus', D], command: 'hexdump', message: /argument 'bogus' is invalid/ },
   { name: 'issue 16: hd --bogus', args: ['--json', 'hd', '--bogus', D], command: 'hexdump', message: /^unknown option '--bogus'/ },
   ...COMMANDS.flatMap((c): Case[] => {
@@ -76,7 +86,12 @@ const CASES: Case[] = [
     }
     for (const a of c.registeredArguments.filter((x) => x.argChoices)) {
       const before = c.registeredArguments.indexOf(a);
-      out.push({ name: `${name}: <${a.name()}> bogus`, args: ['--json', name, ...Array(before).fill(D), 'bogus'], command: name, message: /value 'bogus' is invalid/ });
+      out.push({
+        name: `${name}: <${a.name()}> bogus`,
+        args: ['--json', name, ...Array(before).fill(D), 'bogus'],
+        command: name,
+        message: /value 'bogus' is invalid/,
+      });
     }
     return out;
   }),

@@ -56,7 +56,13 @@ const PLACES: Place[] = program.commands.flatMap((c) => {
     .map((a): Place => ({ command: c, kind: a.name() as Kind, argv: (file, v) => [c.name(), ...operands(c, file, { [a.name()]: v }), ...extra(file)] }));
   const fromOptions = c.options
     .filter((o) => o.long === '--range' || o.long === '--offset')
-    .map((o): Place => ({ command: c, kind: o.long === '--range' ? 'range' : 'offset', argv: (file, v) => [c.name(), ...operands(c, file, {}), o.long!, v, ...extra(file)] }));
+    .map(
+      (o): Place => ({
+        command: c,
+        kind: o.long === '--range' ? 'range' : 'offset',
+        argv: (file, v) => [c.name(), ...operands(c, file, {}), o.long!, v, ...extra(file)],
+      }),
+    );
   return [...fromArgs, ...fromOptions];
 });
 
@@ -70,7 +76,14 @@ describe('-0 is the end of the file everywhere (CLI, generated)', () => {
     expect(new Set(PLACES.map((p) => p.command.name()))).toEqual(new Set(['write', 'find', 'flush', 'protect', 'hexdump', 'cat', 'hash', 'info']));
   });
 
-  const forms = (kind: Kind): [string, string][] => (kind === 'offset' ? [['-0', String(SIZE)]] : [['-0..', `${SIZE}..`], ['-0:0', `${SIZE}:0`], ['0..-0', `0..${SIZE}`]]);
+  const forms = (kind: Kind): [string, string][] =>
+    kind === 'offset'
+      ? [['-0', String(SIZE)]]
+      : [
+          ['-0..', `${SIZE}..`],
+          ['-0:0', `${SIZE}:0`],
+          ['0..-0', `0..${SIZE}`],
+        ];
   it.each(PLACES.flatMap((p) => forms(p.kind).map(([zero, abs]) => [`${p.argv('FILE', zero).join(' ')}`, p, zero, abs] as const)))('%s', (_t, p, zero, abs) => {
     const a = join(dir, `a-${p.command.name()}.bin`);
     const b = join(dir, `b-${p.command.name()}.bin`);
@@ -88,7 +101,11 @@ describe('-0 is the end of the file everywhere (CLI, generated)', () => {
     const file = join(dir, 'patch.bin');
     copyFileSync(SRC, file);
     const before = fingerprint(file);
-    expectFailure(mmapx(['patch', file, '--edit', '-0=41']), 2, /--edit #1: the change at 0x12\.\.0x13 ends past the end of the file \(size 0x12\); growing the file needs --grow$/);
+    expectFailure(
+      mmapx(['patch', file, '--edit', '-0=41']),
+      2,
+      /--edit #1: the change at 0x12\.\.0x13 ends past the end of the file \(size 0x12\); growing the file needs --grow$/,
+    );
     const p = join(dir, 'end.patch');
     writeFileSync(p, '-0: 41\n');
     expectFailure(mmapx(['patch', file, p]), 2, /end\.patch line 1: the change at 0x12\.\.0x13 ends past the end of the file/);

@@ -100,10 +100,32 @@ describe('patch over several files', () => {
     const report = JSON.parse(r.stdout);
     expect(Array.isArray(report)).toBe(true);
     expect(report).toHaveLength(3);
-    expect(report[0]).toMatchObject({ path: a, command: 'patch', ok: true, exitCode: 0, status: 'applied', file: a, hunks: { applied: 1 }, journal: { records: 1 } });
-    expect(report[1]).toMatchObject({ path: c, command: 'patch', ok: false, exitCode: 3, status: 'failed', failedHunks: [{ offset: 16, expected: '74050000', actual: '58585858' }] });
+    expect(report[0]).toMatchObject({
+      path: a,
+      command: 'patch',
+      ok: true,
+      exitCode: 0,
+      status: 'applied',
+      file: a,
+      hunks: { applied: 1 },
+      journal: { records: 1 },
+    });
+    expect(report[1]).toMatchObject({
+      path: c,
+      command: 'patch',
+      ok: false,
+      exitCode: 3,
+      status: 'failed',
+      failedHunks: [{ offset: 16, expected: '74050000', actual: '58585858' }],
+    });
     expect(report[1].error).toEqual({ message: expect.stringMatching(/^1 guard failed/), code: null, path: c });
-    expect(report[2]).toEqual({ path: missing, command: 'patch', ok: false, exitCode: 1, error: { message: 'no such file or directory', code: 'ENOENT', path: missing } });
+    expect(report[2]).toEqual({
+      path: missing,
+      command: 'patch',
+      ok: false,
+      exitCode: 1,
+      error: { message: 'no such file or directory', code: 'ENOENT', path: missing },
+    });
     // --json replaces the summaries and the total line; error lines stay.
     expect(lines(r)).toEqual([expect.stringMatching(`^mmapx: patch: ${c}: 1 guard failed`), `mmapx: patch: ${missing}: no such file or directory (ENOENT)`]);
   });
@@ -138,7 +160,13 @@ describe('patch over several files', () => {
     expect(arr[0]).toMatchObject({ path: a, command: 'patch', ok: true, exitCode: 0, status: 'dry-run' });
     const human = mmapx(['patch', '--files-from', list(`${a}\n`), ...EDIT, '--dry-run']);
     expectSuccess(human);
-    expect(human.stdout.split('\n').slice(0, -1).every((l) => l.startsWith(`${a}: `)), human.dump).toBe(true);
+    expect(
+      human.stdout
+        .split('\n')
+        .slice(0, -1)
+        .every((l) => l.startsWith(`${a}: `)),
+      human.dump,
+    ).toBe(true);
     expect(lines(human)[1]).toMatch(/^dry run: 1 file would change, 0 already applied, 0 failed in /);
     expect(at16(a)).toBe('74050000');
   });
@@ -183,9 +211,17 @@ describe('patch over several files', () => {
     const bad = list('0x10: 74 05 -> zz\n', `bad${n++}.patch`);
     expectFailure(mmapx(['--json', 'patch', a, b, '--patch', bad]), 2, new RegExp(`^mmapx: patch: ${bad} line 1, col 16: 'z' is not a hex digit`));
     expectFailure(mmapx(['patch', a, b, c, '--edit', '0x10:74=eb05']), 2, /^mmapx: patch: --edit '0x10:74=eb05', col \d+: old has 1 byte\(s\) but new has 2/);
-    expectFailure(mmapx(['patch', '--files-from', join(dir, 'no-such-list'), ...EDIT]), 2, `mmapx: patch: cannot read --files-from ${join(dir, 'no-such-list')}: no such file or directory (ENOENT)`);
+    expectFailure(
+      mmapx(['patch', '--files-from', join(dir, 'no-such-list'), ...EDIT]),
+      2,
+      `mmapx: patch: cannot read --files-from ${join(dir, 'no-such-list')}: no such file or directory (ENOENT)`,
+    );
     expectFailure(mmapx(['patch', '--files-from', list(''), ...EDIT]), 2, /^mmapx: patch: no files: --files-from .* lists no path, and no FILE was given$/);
-    expectFailure(mmapx(['patch', '--files-from', '-', '--patch', '-'], { input: `${a}\n` }), 2, 'mmapx: patch: --files-from - and --patch - both read standard input: give one of them a file');
+    expectFailure(
+      mmapx(['patch', '--files-from', '-', '--patch', '-'], { input: `${a}\n` }),
+      2,
+      'mmapx: patch: --files-from - and --patch - both read standard input: give one of them a file',
+    );
     expect([fingerprint(a), fingerprint(b), fingerprint(c)]).toEqual(before);
   });
 
@@ -208,7 +244,11 @@ describe('patch over several files', () => {
     const [ra, rb, rc] = JSON.parse(r.stdout);
     expect(ra.journal.path).toBe(join(dir, `.${a.split('/').pop()}.mmapx-journal`));
     expect(rc.journal.path).toBe(join(dir, `.${c.split('/').pop()}.mmapx-journal`));
-    expect(rb).toMatchObject({ ok: false, exitCode: 1, error: { message: expect.stringMatching(/^a journal of an interrupted patch exists .*run 'mmapx recover /) } });
+    expect(rb).toMatchObject({
+      ok: false,
+      exitCode: 1,
+      error: { message: expect.stringMatching(/^a journal of an interrupted patch exists .*run 'mmapx recover /) },
+    });
     expect(fingerprint(b)).toBe(before);
     expect(existsSync(jb)).toBe(true);
     expect(existsSync(ra.journal.path) || existsSync(rc.journal.path)).toBe(false);
@@ -253,7 +293,12 @@ describe('patch over many files, in batches', () => {
     const human = mmapx(['patch', '--files-from', list(`${paths.slice(0, 140).join('\n')}\n`), '--edit', '0x10:eb050000=74050000']);
     expectSuccess(human);
     expect(lines(human)).toHaveLength(141);
-    expect(lines(human).slice(0, 140).every((l, i) => l.startsWith(`patched ${paths[i]}: 1 hunk applied`)), human.dump).toBe(true);
+    expect(
+      lines(human)
+        .slice(0, 140)
+        .every((l, i) => l.startsWith(`patched ${paths[i]}: 1 hunk applied`)),
+      human.dump,
+    ).toBe(true);
     expect(lines(human)[140]).toMatch(/^patched 140 files, 0 already applied, 0 failed in [\d.]+ ms$/);
   });
 
@@ -268,10 +313,29 @@ for i in 1 2 3 4 5 6; do od -An -tx1 -j16 -N4 "$d/f$i"; done; ls -A "$d"`);
     const err = r.stderr.split('\n').slice(0, -1);
     expect(err).toHaveLength(3);
     for (const [k, line] of err.entries()) {
-      expect(line).toMatch(new RegExp(`^mmapx: patch: /.*/f${k + 4}: cannot create the journal /.*/\\.f${k + 4}\\.mmapx-journal: no space left on device; .*\\(ENOSPC\\)$`));
+      expect(line).toMatch(
+        new RegExp(`^mmapx: patch: /.*/f${k + 4}: cannot create the journal /.*/\\.f${k + 4}\\.mmapx-journal: no space left on device; .*\\(ENOSPC\\)$`),
+      );
     }
-    const out = r.stdout.trim().split('\n').map((l) => l.trim());
-    expect(out).toEqual(['status 1', 'eb 05 00 00', 'eb 05 00 00', 'eb 05 00 00', '00 00 00 00', '00 00 00 00', '00 00 00 00', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
+    expect(out).toEqual([
+      'status 1',
+      'eb 05 00 00',
+      'eb 05 00 00',
+      'eb 05 00 00',
+      '00 00 00 00',
+      '00 00 00 00',
+      '00 00 00 00',
+      'f1',
+      'f2',
+      'f3',
+      'f4',
+      'f5',
+      'f6',
+    ]);
   });
 });
 
@@ -356,7 +420,11 @@ describe('find, info, hexdump and write over several files', () => {
     expect(blocks[0]).toMatch(new RegExp(`^file +${a}\n`));
     expect(blocks[1]).toMatch(new RegExp(`^file +${b}\n`));
     // The single-file block, line by line (page-cache counts may move between the runs).
-    const keys = (text: string) => text.split('\n').filter(Boolean).map((l) => l.split(/ {2,}/)[0]);
+    const keys = (text: string) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/ {2,}/)[0]);
     expect(keys(blocks[0]!)).toEqual(keys(one.stdout));
     expect(keys(blocks[1]!)).toEqual(keys(one.stdout));
     const j = JSON.parse(mmapx(['--json', 'info', a, join(dir, 'nope')]).stdout);
@@ -370,7 +438,9 @@ describe('find, info, hexdump and write over several files', () => {
     const a = file('74050000');
     const b = file('eb050000');
     const one = (p: string, ...o: string[]) => mmapx(['hexdump', p, ...o]).stdout;
-    expect(mmapx(['hexdump', a, b, '-s', '8', '-n', '16']).stdout).toBe(`==> ${a} <==\n${one(a, '-s', '8', '-n', '16')}\n==> ${b} <==\n${one(b, '-s', '8', '-n', '16')}`);
+    expect(mmapx(['hexdump', a, b, '-s', '8', '-n', '16']).stdout).toBe(
+      `==> ${a} <==\n${one(a, '-s', '8', '-n', '16')}\n==> ${b} <==\n${one(b, '-s', '8', '-n', '16')}`,
+    );
     expect(mmapx(['hexdump', '--files-from', list(`${a}\n`), '-f', 'plain']).stdout).toBe(`==> ${a} <==\n${one(a, '-f', 'plain')}`);
     expect(mmapx(['hexdump', a, b, '-f', 'c', '-n', '2']).stdout).toBe(`${one(a, '-f', 'c', '-n', '2')}\n${one(b, '-f', 'c', '-n', '2')}`);
     expect(mmapx(['hexdump', a, b, '-f', 'json', '-s', '16', '-n', '4']).stdout).toBe(
@@ -381,7 +451,13 @@ describe('find, info, hexdump and write over several files', () => {
     expect(j.status).toBe(1);
     const arr = JSON.parse(j.stdout);
     expect(arr[0]).toMatchObject({ path: a, command: 'hexdump', ok: true, exitCode: 0, file: a, offset: 16, length: 4, hex: '74050000' });
-    expect(arr[1]).toEqual({ path: missing, command: 'hexdump', ok: false, exitCode: 1, error: { message: 'no such file or directory', code: 'ENOENT', path: missing } });
+    expect(arr[1]).toEqual({
+      path: missing,
+      command: 'hexdump',
+      ok: false,
+      exitCode: 1,
+      error: { message: 'no such file or directory', code: 'ENOENT', path: missing },
+    });
     expect(arr[2]).toMatchObject({ path: b, ok: true, hex: 'eb050000' });
     expect(j.stderr).toBe(`mmapx: hexdump: ${missing}: no such file or directory (ENOENT)\n`);
     // Options the format cannot take: one error before any file.
@@ -425,7 +501,11 @@ describe('find, info, hexdump and write over several files', () => {
     expect(err[3]).toMatch(/^wrote 1 file, 1 already held the bytes, 1 failed in [\d.]+ ms$/);
     expect(fingerprint(c)).toBe(before);
     expect(at16(a)).toBe('eb050000');
-    expectFailure(mmapx(['write', '--files-from', '-', '0', '--stdin'], { input: `${a}\n` }), 2, 'mmapx: write: --files-from - and --stdin both read standard input: give one of them a file');
+    expectFailure(
+      mmapx(['write', '--files-from', '-', '0', '--stdin'], { input: `${a}\n` }),
+      2,
+      'mmapx: write: --files-from - and --stdin both read standard input: give one of them a file',
+    );
     expectFailure(mmapx(['write', '--files-from', list(`${a}\n`)]), 2, "mmapx: write: missing required argument 'offset' (see 'mmapx write --help')");
   });
 });

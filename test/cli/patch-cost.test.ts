@@ -195,7 +195,12 @@ describe('patch --hash: two streams over one read of a big file (built CLI, a se
 });
 
 describe('patch: which hashes (in-process)', () => {
-  const hunk = (offset: number, bytes: number[]): OffsetHunk => ({ kind: 'offset', offset: BigInt(offset), new: Uint8Array.from(bytes), source: { name: 't', line: 1 } });
+  const hunk = (offset: number, bytes: number[]): OffsetHunk => ({
+    kind: 'offset',
+    offset: BigInt(offset),
+    new: Uint8Array.from(bytes),
+    source: { name: 't', line: 1 },
+  });
   const planOf = (content: Uint8Array, hunks: OffsetHunk[], guards = {}) => {
     const p = file(content);
     const fd = openSync(p, 'r');

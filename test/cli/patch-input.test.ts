@@ -59,7 +59,11 @@ describe('an empty patch is an error unless --allow-empty', () => {
   it('a device that reads as nothing (mmapx patch FILE /dev/null), in any format', () => {
     const a = file();
     const before = fingerprint(a);
-    expectFailure(mmapx(['patch', a, '/dev/null']), 2, `mmapx: patch: ${a}: the patch /dev/null is empty: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`);
+    expectFailure(
+      mmapx(['patch', a, '/dev/null']),
+      2,
+      `mmapx: patch: ${a}: the patch /dev/null is empty: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`,
+    );
     for (const format of ['xxd', 'plain', 'ips']) expectFailure(mmapx(['patch', a, '/dev/null', '--format', format]), 2, /the patch \/dev\/null is empty: /);
     expect(fingerprint(a)).toBe(before);
   });
@@ -135,10 +139,26 @@ describe('plain dumps (xxd -p): --format plain at --seek', () => {
   it('refuses a bad dump or a misplaced --seek with one line, file untouched', () => {
     const a = file();
     const before = fingerprint(a);
-    expectFailure(mmapx(['patch', a, '-', '--format', 'plain'], { input: '4865\n6c6x\n' }), 2, `mmapx: patch: ${a}: stdin line 2, col 4: 'x' is not a hex digit (a plain dump holds only hex digits and blanks)`);
-    expectFailure(mmapx(['patch', a, '-', '--format', 'plain'], { input: '486' }), 2, `mmapx: patch: ${a}: stdin line 1, col 3: odd number of hex digits (3): the last one has no pair`);
-    expectFailure(mmapx(['patch', a, '-', '--seek', '4'], { input: '0x0: 48\n' }), 2, `mmapx: patch: ${a}: --seek 4 only goes with --format plain: a native patch says where its bytes go`);
-    expectFailure(mmapx(['patch', a, '-', '--format', 'xxd', '--seek', '4'], { input: '00000000: 48\n' }), 2, /--seek 4 only goes with --format plain: an xxd patch says where its bytes go$/);
+    expectFailure(
+      mmapx(['patch', a, '-', '--format', 'plain'], { input: '4865\n6c6x\n' }),
+      2,
+      `mmapx: patch: ${a}: stdin line 2, col 4: 'x' is not a hex digit (a plain dump holds only hex digits and blanks)`,
+    );
+    expectFailure(
+      mmapx(['patch', a, '-', '--format', 'plain'], { input: '486' }),
+      2,
+      `mmapx: patch: ${a}: stdin line 1, col 3: odd number of hex digits (3): the last one has no pair`,
+    );
+    expectFailure(
+      mmapx(['patch', a, '-', '--seek', '4'], { input: '0x0: 48\n' }),
+      2,
+      `mmapx: patch: ${a}: --seek 4 only goes with --format plain: a native patch says where its bytes go`,
+    );
+    expectFailure(
+      mmapx(['patch', a, '-', '--format', 'xxd', '--seek', '4'], { input: '00000000: 48\n' }),
+      2,
+      /--seek 4 only goes with --format plain: an xxd patch says where its bytes go$/,
+    );
     expectFailure(mmapx(['patch', a, '-', '--format', 'plain', '--seek', '-0'], { input: '48' }), 2, /--seek -0: -0 is the end of the file/);
     expectFailure(mmapx(['patch', a, '-', '--format', 'plain', '--seek', 'x'], { input: '48' }), 2, /bad offset "x"/);
     expect(fingerprint(a)).toBe(before);
@@ -149,7 +169,11 @@ describe('plain dumps (xxd -p): --format plain at --seek', () => {
     const before = fingerprint(a);
     const hint = 'hex digits with no offset: a plain dump (xxd -p) is applied with --format plain, and --seek OFFSET where its bytes go';
     expectFailure(mmapx(['patch', a, '-', '--format', 'xxd'], { input: '68656c6c6f\n' }), 2, `mmapx: patch: ${a}: stdin line 1, col 1: ${hint}`);
-    expectFailure(mmapx(['patch', a, '-', '--format', 'xxd'], { input: `${'00'.repeat(30)}\n${'11'.repeat(30)}\n2233\n` }), 2, `mmapx: patch: ${a}: stdin line 1, col 1: ${hint}`);
+    expectFailure(
+      mmapx(['patch', a, '-', '--format', 'xxd'], { input: `${'00'.repeat(30)}\n${'11'.repeat(30)}\n2233\n` }),
+      2,
+      `mmapx: patch: ${a}: stdin line 1, col 1: ${hint}`,
+    );
     expectFailure(mmapx(['patch', a, '-'], { input: '68656c6c6f\n' }), 2, /\(this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET\)$/);
     expect(fingerprint(a)).toBe(before);
   });

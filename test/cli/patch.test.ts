@@ -21,10 +21,7 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 
 // A small "binary": a licence check `84 c0 74 05` at 0x14, a second call site at 0x34.
 const PROG = hex(
-  '90909090 90909090 90909090 90909090' +
-    'e8112233 84c07405 90909090 90909090' +
-    '90909090 90909090 90909090 90909090' +
-    'e8445566 84c07405 90909090 90909090',
+  '90909090 90909090 90909090 90909090' + 'e8112233 84c07405 90909090 90909090' + '90909090 90909090 90909090 90909090' + 'e8445566 84c07405 90909090 90909090',
 );
 
 function journalsIn(d: string): string[] {
@@ -39,7 +36,9 @@ describe('mmapx patch: native patch files', () => {
     expectSuccess(r);
     expect(r.stdout).toBe('');
     // No whole-file hash by default: no digests, no hash phase.
-    expect(r.stderr).toMatch(/^patched .*: 2 hunks applied \(2 bytes changed\) in [\d.]+ ms: parse .*journal .*write .*writeback .*fdatasync .*cleanup [\d.]+\n$/);
+    expect(r.stderr).toMatch(
+      /^patched .*: 2 hunks applied \(2 bytes changed\) in [\d.]+ ms: parse .*journal .*write .*writeback .*fdatasync .*cleanup [\d.]+\n$/,
+    );
     expect(r.stderr).not.toMatch(/sha256|hash/);
     const after = readFileSync(p);
     expect(after[0x16]).toBe(0xeb);
@@ -52,7 +51,9 @@ describe('mmapx patch: native patch files', () => {
     expect(again.stderr).toMatch(/^already applied: .* holds the new bytes of 2 hunks, nothing written in /);
     const hashed = mmapx(['patch', p, patch, '--hash']);
     expectSuccess(hashed);
-    expect(hashed.stderr).toMatch(new RegExp(`^already applied: .* holds the new bytes of 2 hunks, nothing written; sha256 ${sha256(after).slice(0, 12)}… in `));
+    expect(hashed.stderr).toMatch(
+      new RegExp(`^already applied: .* holds the new bytes of 2 hunks, nothing written; sha256 ${sha256(after).slice(0, 12)}… in `),
+    );
     expect(statSync(p).mtimeMs).toBe(mtime);
   });
 
@@ -86,7 +87,11 @@ describe('mmapx patch: native patch files', () => {
     const p = file(PROG);
     const fp = fingerprint(p);
     const patch = file('find 84 c0 74 05: 84 c0 eb 05\n', `twice${n}.patch`);
-    expectFailure(mmapx(['patch', p, patch]), 3, `mmapx: patch: ${p}: 1 guard failed, nothing written: ${patch} line 1: find 84 c0 74 05 matched 2 times at 0x14, 0x34; expected once`);
+    expectFailure(
+      mmapx(['patch', p, patch]),
+      3,
+      `mmapx: patch: ${p}: 1 guard failed, nothing written: ${patch} line 1: find 84 c0 74 05 matched 2 times at 0x14, 0x34; expected once`,
+    );
     expect(fingerprint(p)).toBe(fp);
     expectSuccess(mmapx(['patch', p, file('find 84 c0 74 05 (2 times): 84 c0 eb 05\n', `two${n}.patch`)]));
     expect([readFileSync(p)[0x16], readFileSync(p)[0x36]]).toEqual([0xeb, 0xeb]);
@@ -95,7 +100,11 @@ describe('mmapx patch: native patch files', () => {
   const malformed: [string, string, RegExp | string][] = [
     ['a bad hex digit', '0x10: 90\n0x16: 74 0z -> eb 05\n', "line 2, col 11: 'z' is not a hex digit"],
     ['odd digits', '0x16: 7 -> eb\n', 'line 1, col 7: odd number of hex digits'],
-    ['an xxd offset', '00000010: 90\n', "line 1, col 1: '00000010' is not a number (write hex as 0x..., decimal without leading zeros) (this looks like a hex dump: use --format xxd)"],
+    [
+      'an xxd offset',
+      '00000010: 90\n',
+      "line 1, col 1: '00000010' is not a number (write hex as 0x..., decimal without leading zeros) (this looks like a hex dump: use --format xxd)",
+    ],
     ['lengths differ', '0x16: 74 05 -> eb\n', 'line 1, col 13: old has 2 byte(s) but new has 1: a change keeps the length'],
     ['an unknown statement', 'hello world\n', "line 1, col 1: expected 'OFFSET: bytes', 'find PATTERN: bytes', 'size ...' or 'sha256 ...'"],
   ];
@@ -121,7 +130,11 @@ describe('mmapx patch: native patch files', () => {
     const p = file('abc');
     const fp = fingerprint(p);
     const patch = file('0x5: 41 42\n', `grow${n}.patch`);
-    expectFailure(mmapx(['patch', p, patch]), 2, `mmapx: patch: ${p}: ${patch} line 1: the change at 0x5..0x7 ends past the end of the file (size 0x3); growing the file needs --grow`);
+    expectFailure(
+      mmapx(['patch', p, patch]),
+      2,
+      `mmapx: patch: ${p}: ${patch} line 1: the change at 0x5..0x7 ends past the end of the file (size 0x3); growing the file needs --grow`,
+    );
     expect(fingerprint(p)).toBe(fp);
     const r = mmapx(['patch', p, patch, '--grow']);
     expectSuccess(r);
@@ -167,7 +180,11 @@ describe('mmapx patch: --edit and --find/--replace', () => {
       3,
       `mmapx: patch: ${p}: 1 guard failed, nothing written: --find #1: find 84 c0 74 05 matched 2 times at 0x14, 0x34; expected once`,
     );
-    expectFailure(mmapx(['patch', p, '--find', '84 c0 74 05', '--replace', '84 c0 eb 05', '--count', '3']), 3, /matched 2 times at 0x14, 0x34; expected 3 times$/);
+    expectFailure(
+      mmapx(['patch', p, '--find', '84 c0 74 05', '--replace', '84 c0 eb 05', '--count', '3']),
+      3,
+      /matched 2 times at 0x14, 0x34; expected 3 times$/,
+    );
     expect(fingerprint(p)).toBe(fp);
     const r = mmapx(['--json', 'patch', p, '--find', 'e8 ?? ?? ?? 84 c0 7?', '--replace', 'e8 00 00 00 84 c0 eb', '--all']);
     expectSuccess(r);
@@ -181,8 +198,16 @@ describe('mmapx patch: --edit and --find/--replace', () => {
     const p = file(PROG);
     expectFailure(mmapx(['patch', p]), 2, `mmapx: patch: ${p}: nothing to apply: give a PATCH file (or - for stdin), --edit, or --find/--replace`);
     expectFailure(mmapx(['patch', p, '--find', '74']), 2, `mmapx: patch: ${p}: --find needs --replace (to only search, use mmapx find)`);
-    expectFailure(mmapx(['patch', p, '--find', '7405', '--replace', 'eb']), 2, `mmapx: patch: ${p}: --replace has 1 byte(s) but --find has 2: a replacement keeps the length`);
-    expectFailure(mmapx(['patch', p, '--edit', '0x16:74=eb05']), 2, `mmapx: patch: ${p}: --edit '0x16:74=eb05', col 8: old has 1 byte(s) but new has 2: an edit keeps the length`);
+    expectFailure(
+      mmapx(['patch', p, '--find', '7405', '--replace', 'eb']),
+      2,
+      `mmapx: patch: ${p}: --replace has 1 byte(s) but --find has 2: a replacement keeps the length`,
+    );
+    expectFailure(
+      mmapx(['patch', p, '--edit', '0x16:74=eb05']),
+      2,
+      `mmapx: patch: ${p}: --edit '0x16:74=eb05', col 8: old has 1 byte(s) but new has 2: an edit keeps the length`,
+    );
     expectFailure(mmapx(['patch', p, '--edit', '0=00', '--all']), 2, `mmapx: patch: ${p}: --all only goes with --find/--replace`);
     expectFailure(mmapx(['patch', p, '--edit', '0=00', '--format', 'ips']), 2, `mmapx: patch: ${p}: --format ips describes a PATCH file, and none was given`);
   });
@@ -245,7 +270,11 @@ describe('mmapx patch: dumps and IPS', () => {
     const p = file(Buffer.alloc(16));
     const fp = fingerprint(p);
     const ips = file(Buffer.concat([Buffer.from('PATCH'), hex('000002 0004 beef')]), `t${n}.ips`);
-    expectFailure(mmapx(['patch', p, ips, '--format', 'ips']), 2, `mmapx: patch: ${p}: ${ips} byte 0x5: record 1 is truncated: 4 data bytes announced, 2 present`);
+    expectFailure(
+      mmapx(['patch', p, ips, '--format', 'ips']),
+      2,
+      `mmapx: patch: ${p}: ${ips} byte 0x5: record 1 is truncated: 4 data bytes announced, 2 present`,
+    );
     expect(fingerprint(p)).toBe(fp);
   });
 });
@@ -323,12 +352,38 @@ describe('mmapx patch: --dry-run, hashes, JSON', () => {
     expect(r.stderr).toBe('');
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j).sort()).toEqual(
-      ['command', 'ok', 'status', 'file', 'sources', 'dryRun', 'hunks', 'sizeBefore', 'sizeAfter', 'bytesChanged', 'bytesWritten', 'windows', 'synced', 'sha256', 'journal', 'timings'].sort(),
+      [
+        'command',
+        'ok',
+        'status',
+        'file',
+        'sources',
+        'dryRun',
+        'hunks',
+        'sizeBefore',
+        'sizeAfter',
+        'bytesChanged',
+        'bytesWritten',
+        'windows',
+        'synced',
+        'sha256',
+        'journal',
+        'timings',
+      ].sort(),
     );
-    expect(j).toMatchObject({ command: 'patch', ok: true, status: 'applied', hunks: { total: 1, applied: 1, already: 0, failed: 0 }, bytesChanged: 1, bytesWritten: 1, windows: 1 });
+    expect(j).toMatchObject({
+      command: 'patch',
+      ok: true,
+      status: 'applied',
+      hunks: { total: 1, applied: 1, already: 0, failed: 0 },
+      bytesChanged: 1,
+      bytesWritten: 1,
+      windows: 1,
+    });
     expect(j.journal.path).toMatch(/\.p\d+\.bin\.mmapx-journal$/);
     expect(j.journal.records).toBe(1);
-    for (const k of ['parse', 'open', 'plan', 'hash', 'journal', 'write', 'writeback', 'fdatasync', 'cleanup', 'total']) expect(typeof j.timings[k], k).toBe('number');
+    for (const k of ['parse', 'open', 'plan', 'hash', 'journal', 'write', 'writeback', 'fdatasync', 'cleanup', 'total'])
+      expect(typeof j.timings[k], k).toBe('number');
     const noHash = JSON.parse(mmapx(['--json', 'patch', p, '--edit', '0x17:05=06', '--no-hash']).stdout);
     expect(noHash.sha256).toBeNull();
     expect(noHash.timings.hash).toBeUndefined();

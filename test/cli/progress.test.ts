@@ -52,7 +52,9 @@ describe('progress text', () => {
       expect(line.length, `width ${width}: ${line}`).toBeLessThanOrEqual(Math.max(1, width - 1));
       expect(line.length, `width ${width}`).toBeGreaterThan(0);
     }
-    expect(progressLine('hexdump some/long/path/fw.bin', 512 * MiB, 2 * GiB, 2000, 80)).toBe('hexdump some/long/path/fw.bin: 512.0 MiB of 2.0 GiB (25%), 256.0 MiB/s');
+    expect(progressLine('hexdump some/long/path/fw.bin', 512 * MiB, 2 * GiB, 2000, 80)).toBe(
+      'hexdump some/long/path/fw.bin: 512.0 MiB of 2.0 GiB (25%), 256.0 MiB/s',
+    );
     expect(progressLine('hexdump some/long/path/fw.bin', 512 * MiB, 2 * GiB, 2000, 40)).toBe('...h/fw.bin: 512.0 MiB of 2.0 GiB (25%)');
     expect(progressLine('hexdump some/long/path/fw.bin', 512 * MiB, 2 * GiB, 2000, 29)).toBe('...bin: 512.0 MiB of 2.0 GiB');
     expect(progressLine('hexdump some/long/path/fw.bin', 512 * MiB, 2 * GiB, 2000, 10)).toBe('512.0 MiB');
@@ -256,7 +258,10 @@ describe.skipIf(!hasScript())('on a terminal', () => {
     const drawn = drawnLines(r.raw);
     expect(drawn.length, r.dump).toBeGreaterThan(0);
     for (const line of drawn) expect(line.length, r.dump).toBeLessThanOrEqual(29);
-    expect(drawn.some((l) => l.includes('of 64.0 MiB')), r.dump).toBe(true);
+    expect(
+      drawn.some((l) => l.includes('of 64.0 MiB')),
+      r.dump,
+    ).toBe(true);
   });
 
   it.each([
@@ -275,10 +280,16 @@ describe.skipIf(!hasScript())('on a terminal', () => {
   });
 
   it('find_erases_it_before_the_error_line_of_no_match', () => {
-    for (const args of [['find', BIG, '01'], ['find', BIG, '01', '--count']]) {
+    for (const args of [
+      ['find', BIG, '01'],
+      ['find', BIG, '01', '--count'],
+    ]) {
       const r = inTerminal(args, { redirect: '> /dev/null', env: FAST });
       expect(r.status, r.dump).toBe(3);
-      expect(drawnLines(r.raw).some((l) => l.startsWith(`find ${BIG}: `) && l.includes('of 1.0 GiB')), r.dump).toBe(true);
+      expect(
+        drawnLines(r.raw).some((l) => l.startsWith(`find ${BIG}: `) && l.includes('of 1.0 GiB')),
+        r.dump,
+      ).toBe(true);
       expect(r.screen, r.dump).toEqual([`mmapx: find: ${BIG}: no match for 01`]);
     }
   });
@@ -294,14 +305,20 @@ describe.skipIf(!hasScript())('on a terminal', () => {
     const before = fingerprint(f('patch.bin'));
     const r = inTerminal(['patch', f('patch.bin'), '--find', 'de ad be ef', '--replace', '01 02 03 04'], { env: FAST });
     expect(r.status, r.dump).toBe(3);
-    expect(drawnLines(r.raw).some((l) => l.startsWith(`search ${f('patch.bin')}: `) && l.includes('of 256.0 MiB')), r.dump).toBe(true);
+    expect(
+      drawnLines(r.raw).some((l) => l.startsWith(`search ${f('patch.bin')}: `) && l.includes('of 256.0 MiB')),
+      r.dump,
+    ).toBe(true);
     const why = '--find #1: find de ad be ef matched nothing; expected once';
     expect(r.screen, r.dump).toEqual([`FAILED ${why}`, `mmapx: patch: ${f('patch.bin')}: 1 guard failed, nothing written: ${why}`]);
     expect(fingerprint(f('patch.bin'))).toBe(before);
     // --hash: the whole-file hash phase (no longer done by default) shows its progress too.
     const ok = inTerminal(['patch', f('patch.bin'), '--edit', '0x10=01', '--hash'], { env: FAST });
     expect(ok.status, ok.dump).toBe(0);
-    expect(drawnLines(ok.raw).some((l) => l.startsWith(`hash ${f('patch.bin')}: `) && l.includes('of 256.0 MiB')), ok.dump).toBe(true);
+    expect(
+      drawnLines(ok.raw).some((l) => l.startsWith(`hash ${f('patch.bin')}: `) && l.includes('of 256.0 MiB')),
+      ok.dump,
+    ).toBe(true);
     expect(ok.screen.length, ok.dump).toBe(1);
     expect(ok.screen[0], ok.dump).toMatch(/^patched .*: 1 hunk applied/);
   });
@@ -309,25 +326,37 @@ describe.skipIf(!hasScript())('on a terminal', () => {
   it('flush_and_diff_show_it_too', () => {
     const flush = inTerminal(['flush', BIG], { env: FAST });
     expect(flush.status, flush.dump).toBe(0);
-    expect(drawnLines(flush.raw).some((l) => l.startsWith(`flush ${BIG}: `) && l.includes('of 1.0 GiB')), flush.dump).toBe(true);
+    expect(
+      drawnLines(flush.raw).some((l) => l.startsWith(`flush ${BIG}: `) && l.includes('of 1.0 GiB')),
+      flush.dump,
+    ).toBe(true);
     expect(flush.screen, flush.dump).toEqual([expect.stringMatching(/^flushed 0x0\.\.0x40000000 \(262144 pages\)/)]);
     const plain = mmapx(['diff', BIG, f('tail.bin')]);
     expectSuccess(plain);
     const diff = inTerminal(['diff', BIG, f('tail.bin')], { redirect: `> ${sh(f('diff.txt'))}`, env: FAST });
     expect(diff.status, diff.dump).toBe(0);
-    expect(drawnLines(diff.raw).some((l) => l.startsWith(`diff ${BIG}: `)), diff.dump).toBe(true);
+    expect(
+      drawnLines(diff.raw).some((l) => l.startsWith(`diff ${BIG}: `)),
+      diff.dump,
+    ).toBe(true);
     expect(diff.screen, diff.dump).toEqual([]);
     expect(readFileSync(f('diff.txt')).equals(plain.stdoutBytes)).toBe(true);
   });
 
   it('hash_and_cat_show_it_too_and_their_output_is_unchanged', () => {
-    for (const args of [['hash', BIG], ['cat', BIG, '0:64M']]) {
+    for (const args of [
+      ['hash', BIG],
+      ['cat', BIG, '0:64M'],
+    ]) {
       const plain = mmapx(args);
       expectSuccess(plain);
       const out = f(`${args[0]}.out`);
       const r = inTerminal(args, { redirect: `> ${sh(out)}`, env: FAST });
       expect(r.status, r.dump).toBe(0);
-      expect(drawnLines(r.raw).some((l) => l.startsWith(`${args[0]} ${BIG}: `)), r.dump).toBe(true);
+      expect(
+        drawnLines(r.raw).some((l) => l.startsWith(`${args[0]} ${BIG}: `)),
+        r.dump,
+      ).toBe(true);
       expect(r.screen, r.dump).toEqual([]);
       expect(readFileSync(out).equals(plain.stdoutBytes)).toBe(true);
     }

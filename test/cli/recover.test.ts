@@ -24,7 +24,18 @@ const ORIGINAL = Buffer.from('0123456789abcdefghijklmnopqrstuv');
 describe('mmapx recover', () => {
   it('restores_a_half_patched_file_from_a_complete_journal_and_removes_it', () => {
     const { p, j } = setup(ORIGINAL);
-    putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [{ offset: 2, bytes: Buffer.from('23') }, { offset: 20, bytes: Buffer.from('klmn') }] }));
+    putJournal(
+      j,
+      journalBytes({
+        ...identity(p),
+        sizeBefore: 32,
+        sizeAfter: 32,
+        records: [
+          { offset: 2, bytes: Buffer.from('23') },
+          { offset: 20, bytes: Buffer.from('klmn') },
+        ],
+      }),
+    );
     // The patch had written its first hunk, then died.
     writeFileSync(p, Buffer.from('01XX456789abcdefghijklmnopqrstuv'));
     const r = mmapx(['recover', p]);
@@ -82,13 +93,24 @@ describe('mmapx recover', () => {
 
   it('a_file_longer_than_both_recorded_sizes_or_born_after_the_journal_is_refused', () => {
     const cases: [string, (p: string, j: string) => void, RegExp][] = [
-      ['longer', (p, j) => {
-        putJournal(j, journalBytes({ ...identity(p), sizeBefore: 20, sizeAfter: 24, records: [{ offset: 0, bytes: Buffer.from('zz') }] }));
-      }, /the file is 32 bytes, but the journal .* expects 20 \(before the patch\) or 24 \(after it\): refusing it$/],
-      ['born after', (p, j) => {
-        // The same inode number, but a file created after the journal: an earlier file's journal.
-        putJournal(j, journalBytes({ ...identity(p), sizeBefore: 40, sizeAfter: 40, records: [{ offset: 0, bytes: Buffer.from('zz') }], created: Date.now() - 60_000 }));
-      }, /the journal .* was written at .*, before this file was created \(.*\): it belongs to an earlier file with the same inode number; refusing it$/],
+      [
+        'longer',
+        (p, j) => {
+          putJournal(j, journalBytes({ ...identity(p), sizeBefore: 20, sizeAfter: 24, records: [{ offset: 0, bytes: Buffer.from('zz') }] }));
+        },
+        /the file is 32 bytes, but the journal .* expects 20 \(before the patch\) or 24 \(after it\): refusing it$/,
+      ],
+      [
+        'born after',
+        (p, j) => {
+          // The same inode number, but a file created after the journal: an earlier file's journal.
+          putJournal(
+            j,
+            journalBytes({ ...identity(p), sizeBefore: 40, sizeAfter: 40, records: [{ offset: 0, bytes: Buffer.from('zz') }], created: Date.now() - 60_000 }),
+          );
+        },
+        /the journal .* was written at .*, before this file was created \(.*\): it belongs to an earlier file with the same inode number; refusing it$/,
+      ],
     ];
     for (const [name, make, message] of cases) {
       const { p, j } = setup(ORIGINAL);
@@ -117,32 +139,56 @@ describe('mmapx recover', () => {
   it('refuses_journals_it_must_not_trust_and_leaves_everything_alone', () => {
     const cases: [string, (p: string, j: string) => void, RegExp][] = [
       ['not a journal', (_p, j) => writeFileSync(j, 'hello, this is not a journal'), /is not an mmapx journal \(no MMAPXJNL magic\): leaving it alone$/],
-      ['damaged', (p, j) => {
-        const b = journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [{ offset: 0, bytes: Buffer.from('zz') }] });
-        b[66] ^= 1;
-        putJournal(j, b);
-      }, /is damaged \(its checksum does not match\): it cannot be trusted to restore the file; inspect the file, then remove the journal by hand$/],
-      ['another file', (p, j) => {
-        const other = identity(p);
-        putJournal(j, journalBytes({ dev: other.dev, ino: other.ino + 1n, sizeBefore: 32, sizeAfter: 32, records: [] }));
-      }, /was written for another file \(device \d+ inode \d+; this one is device \d+ inode \d+\): refusing it$/],
-      ['another size', (p, j) => putJournal(j, journalBytes({ ...identity(p), sizeBefore: 30, sizeAfter: 31, records: [] })), /the file is 32 bytes, but the journal .* expects 30 \(before the patch\) or 31 \(after it\): refusing it$/],
-      ['a symlink', (p, j) => {
-        const real = join(dir, `real${n++}`);
-        putJournal(real, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
-        symlinkSync(real, j);
-      }, /is a symbolic link: refusing to follow it \(remove it by hand\)$/],
-      ['hard links', (p, j) => {
-        const real = join(dir, `hard${n++}`);
-        putJournal(real, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
-        linkSync(real, j);
-      }, /has 2 hard links: refusing it \(a journal has exactly one name\)$/],
+      [
+        'damaged',
+        (p, j) => {
+          const b = journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [{ offset: 0, bytes: Buffer.from('zz') }] });
+          b[66] ^= 1;
+          putJournal(j, b);
+        },
+        /is damaged \(its checksum does not match\): it cannot be trusted to restore the file; inspect the file, then remove the journal by hand$/,
+      ],
+      [
+        'another file',
+        (p, j) => {
+          const other = identity(p);
+          putJournal(j, journalBytes({ dev: other.dev, ino: other.ino + 1n, sizeBefore: 32, sizeAfter: 32, records: [] }));
+        },
+        /was written for another file \(device \d+ inode \d+; this one is device \d+ inode \d+\): refusing it$/,
+      ],
+      [
+        'another size',
+        (p, j) => putJournal(j, journalBytes({ ...identity(p), sizeBefore: 30, sizeAfter: 31, records: [] })),
+        /the file is 32 bytes, but the journal .* expects 30 \(before the patch\) or 31 \(after it\): refusing it$/,
+      ],
+      [
+        'a symlink',
+        (p, j) => {
+          const real = join(dir, `real${n++}`);
+          putJournal(real, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
+          symlinkSync(real, j);
+        },
+        /is a symbolic link: refusing to follow it \(remove it by hand\)$/,
+      ],
+      [
+        'hard links',
+        (p, j) => {
+          const real = join(dir, `hard${n++}`);
+          putJournal(real, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
+          linkSync(real, j);
+        },
+        /has 2 hard links: refusing it \(a journal has exactly one name\)$/,
+      ],
     ];
     if (process.getuid?.() === 0) {
-      cases.push(['another owner', (p, j) => {
-        putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
-        chownSync(j, 65534, 65534);
-      }, /belongs to uid 65534, not to you \(uid 0\): refusing it$/]);
+      cases.push([
+        'another owner',
+        (p, j) => {
+          putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [] }));
+          chownSync(j, 65534, 65534);
+        },
+        /belongs to uid 65534, not to you \(uid 0\): refusing it$/,
+      ]);
     }
     for (const [name, make, message] of cases) {
       const { p, j } = setup(ORIGINAL);
@@ -170,7 +216,11 @@ describe('mmapx recover', () => {
     try {
       await new Promise((res) => child.stdout.once('data', res));
       putJournal(j, journalBytes({ ...identity(p), sizeBefore: 32, sizeAfter: 32, records: [], pid: child.pid! }).subarray(0, 70));
-      expectFailure(mmapx(['recover', p]), 1, new RegExp(`the patch that wrote the journal .* \\(pid ${child.pid}\\) is still running: let it finish, or stop it first$`));
+      expectFailure(
+        mmapx(['recover', p]),
+        1,
+        new RegExp(`the patch that wrote the journal .* \\(pid ${child.pid}\\) is still running: let it finish, or stop it first$`),
+      );
       expect(existsSync(j)).toBe(true);
     } finally {
       child.kill('SIGTERM');

@@ -192,20 +192,36 @@ describe('option given twice, through the built CLI', () => {
     writeFileSync(file, 'XZ');
     const before = fingerprint(file);
     // The first pair matches, the second does not: nothing is written (issue 16 applied one of two).
-    expectFailure(mmapx(['patch', file, '--find', '58', '--replace', '5a', '--find', '59', '--replace', '5b']), 3, /^mmapx: patch: .*--find #2: find 59 matched nothing; expected once$/);
+    expectFailure(
+      mmapx(['patch', file, '--find', '58', '--replace', '5a', '--find', '59', '--replace', '5b']),
+      3,
+      /^mmapx: patch: .*--find #2: find 59 matched nothing; expected once$/,
+    );
     expect(fingerprint(file)).toBe(before);
   });
 
   it('patch_find_and_replace_counts_must_match', () => {
     const before = fingerprint(D);
-    expectFailure(mmapx(['patch', D, '--find', '58', '--find', '5a', '--replace', '00']), 2, /^mmapx: patch: .*--find and --replace go in pairs: 2 --find but 1 --replace$/);
-    expectFailure(mmapx(['patch', D, '--find', '58', '--replace', '00', '--replace', '01']), 2, /^mmapx: patch: .*--find and --replace go in pairs: 1 --find but 2 --replace$/);
+    expectFailure(
+      mmapx(['patch', D, '--find', '58', '--find', '5a', '--replace', '00']),
+      2,
+      /^mmapx: patch: .*--find and --replace go in pairs: 2 --find but 1 --replace$/,
+    );
+    expectFailure(
+      mmapx(['patch', D, '--find', '58', '--replace', '00', '--replace', '01']),
+      2,
+      /^mmapx: patch: .*--find and --replace go in pairs: 1 --find but 2 --replace$/,
+    );
     expect(fingerprint(D)).toBe(before);
   });
 
   it('patch_find_replace_pairs_that_overlap_are_refused', () => {
     const before = fingerprint(D);
-    expectFailure(mmapx(['patch', D, '--find', '58', '--replace', '5a', '--find', '58', '--replace', '5b']), 2, /^mmapx: patch: .*--find #1 and --find #2 overlap at 0x0\.\.0x1$/);
+    expectFailure(
+      mmapx(['patch', D, '--find', '58', '--replace', '5a', '--find', '58', '--replace', '5b']),
+      2,
+      /^mmapx: patch: .*--find #1 and --find #2 overlap at 0x0\.\.0x1$/,
+    );
     expect(fingerprint(D)).toBe(before);
   });
 

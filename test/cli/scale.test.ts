@@ -144,9 +144,24 @@ describe('diff refuses what IPS cannot express: one line, exit 2, no patch left 
     writeFileSync(f('ips-big'), Buffer.alloc(limit + 2));
   });
   it.each([
-    ['a difference past 16 MiB', 'ips-past-same', 'ips-past', /IPS cannot address offset 0x1000004: its offsets end at 0xffffff \(16 MiB\); use the native format$/],
-    ['a growth past 16 MiB', 'ips-16m', 'ips-big', /--format ips cannot grow a file to 16777218 bytes: its offsets end at 0xffffff \(16 MiB\); use the native format$/],
-    ['a shrink to 16 MiB', 'ips-big', 'ips-16m', /--format ips cannot truncate to 16777216 bytes: its truncation size ends at 0xffffff \(16 MiB\); use the native format$/],
+    [
+      'a difference past 16 MiB',
+      'ips-past-same',
+      'ips-past',
+      /IPS cannot address offset 0x1000004: its offsets end at 0xffffff \(16 MiB\); use the native format$/,
+    ],
+    [
+      'a growth past 16 MiB',
+      'ips-16m',
+      'ips-big',
+      /--format ips cannot grow a file to 16777218 bytes: its offsets end at 0xffffff \(16 MiB\); use the native format$/,
+    ],
+    [
+      'a shrink to 16 MiB',
+      'ips-big',
+      'ips-16m',
+      /--format ips cannot truncate to 16777216 bytes: its truncation size ends at 0xffffff \(16 MiB\); use the native format$/,
+    ],
   ])('%s', (_what, oldName, newName, line) => {
     const before = [fingerprint(f(oldName)), fingerprint(f(newName))];
     const out = f(`refused-${oldName}-${newName}.ips`);

@@ -119,7 +119,8 @@ describe('impossible sizes are one line, exit 2, before any work', () => {
     const r = mmapx(['patch', f, '--edit', `${MAX_FILE_SIZE - 1n}=11`, '--grow', '--dry-run', '--no-hash'], { timeout: HANG });
     expect(r.signal, r.dump).toBeNull();
     expect([0, 1], r.dump).toContain(r.status);
-    if (r.status === 1) expect(r.stderr, r.dump).toMatch(/cannot grow the file to 9007199254740991 bytes: its filesystem holds files of at most \d+ bytes \(EFBIG\)\n$/);
+    if (r.status === 1)
+      expect(r.stderr, r.dump).toMatch(/cannot grow the file to 9007199254740991 bytes: its filesystem holds files of at most \d+ bytes \(EFBIG\)\n$/);
     expect(fingerprint(f)).toBe(before);
   });
 });
@@ -191,7 +192,8 @@ describe('sizes past the filesystem or the process limit: exit 1, EFBIG, before 
   /** Runs the CLI with RLIMIT_FSIZE set to `blocks` by the shell's `ulimit -f`. */
   const limited = (blocks: number, args: string[]): Run =>
     runCommand(['sh', '-c', `ulimit -f ${blocks} && exec "$0" "$@"`, process.execPath, BIN], args, { env: PINNED_ENV, timeout: HANG });
-  const LIMIT_LINE = /^mmapx: (write|patch): .*: cannot grow the file to 1048577 bytes: the file size limit of this process \(ulimit -f\) is \d+ bytes \(EFBIG\)$/;
+  const LIMIT_LINE =
+    /^mmapx: (write|patch): .*: cannot grow the file to 1048577 bytes: the file size limit of this process \(ulimit -f\) is \d+ bytes \(EFBIG\)$/;
 
   it.each([
     ['write --grow', (f: string) => ['write', f, '1M', '11', '--grow']],
@@ -241,7 +243,13 @@ describe('sizes past the filesystem or the process limit: exit 1, EFBIG, before 
     const f = file();
     const before = fingerprint(f);
     const r = mmapx(args(f, String(fsLimit)), { timeout: HANG });
-    expectRefusedUntouched(r, 1, new RegExp(`: cannot grow the file to ${fsLimit! + 1n} bytes: its filesystem holds files of at most ${fsLimit} bytes \\(EFBIG\\)$`), f, before);
+    expectRefusedUntouched(
+      r,
+      1,
+      new RegExp(`: cannot grow the file to ${fsLimit! + 1n} bytes: its filesystem holds files of at most ${fsLimit} bytes \\(EFBIG\\)$`),
+      f,
+      before,
+    );
   });
 });
 

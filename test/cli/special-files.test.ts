@@ -7,19 +7,7 @@
 // read command, and devices and pseudo files follow one rule for ranges in every read command.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,7 +196,10 @@ describe('-o writes to what the path names, never replaces it', () => {
         expect(r.stdoutBytes).toEqual(Buffer.from(w.expected()));
         expect(lstatSync(link).isSymbolicLink()).toBe(true);
         // And when standard output is a pipe, as in `mmapx cat f -o /dev/stdout | xxd`.
-        const args = w.args(link).map((a) => `'${a}'`).join(' ');
+        const args = w
+          .args(link)
+          .map((a) => `'${a}'`)
+          .join(' ');
         const piped = spawnSync('sh', ['-c', `'${process.execPath}' '${BIN}' ${args} | cat`], { env: PINNED_ENV });
         expect(piped.status, piped.stderr.toString()).toBe(0);
         expect(piped.stdout).toEqual(Buffer.from(w.expected()));
@@ -246,7 +237,10 @@ describe('-o writes to what the path names, never replaces it', () => {
     const big = join(d, 'big.bin');
     writeFileSync(big, randomBytes(4 * 1024 * 1024));
     symlinkSync('/proc/self/fd/1', join(d, 'stdout'));
-    const r = spawnSync('bash', ['-c', `set -o pipefail; '${process.execPath}' '${BIN}' cat '${big}' -o '${join(d, 'stdout')}' | head -c 10 | wc -c`], { env: PINNED_ENV, encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `set -o pipefail; '${process.execPath}' '${BIN}' cat '${big}' -o '${join(d, 'stdout')}' | head -c 10 | wc -c`], {
+      env: PINNED_ENV,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('10');
     expect(r.status).toBe(0);
@@ -259,7 +253,9 @@ describe('-o writes to what the path names, never replaces it', () => {
     writeFileSync(out, "root's file");
     chmodSync(out, 0o666);
     const before = fingerprint(out);
-    const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], ['cat', SRC, '0:16', '-o', out], { env: PINNED_ENV });
+    const r = runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN], ['cat', SRC, '0:16', '-o', out], {
+      env: PINNED_ENV,
+    });
     expectFailure(r, 1, /^mmapx: cat: .*: cannot write .*out\.bin: cannot give the new contents its owner 0:0 and mode: operation not permitted \(EPERM\)$/);
     expect(fingerprint(out)).toBe(before);
     expect(statSync(out).uid).toBe(0);
@@ -273,7 +269,14 @@ describe('-o writes to what the path names, never replaces it', () => {
 
 /** Pseudo-filesystem files whose contents do not change between two reads here. */
 function stablePseudoFiles(): string[] {
-  const candidates = ['/proc/version', '/proc/filesystems', '/proc/cpuinfo', '/proc/kallsyms', '/sys/devices/system/cpu/online', '/sys/kernel/mm/transparent_hugepage/enabled'];
+  const candidates = [
+    '/proc/version',
+    '/proc/filesystems',
+    '/proc/cpuinfo',
+    '/proc/kallsyms',
+    '/sys/devices/system/cpu/online',
+    '/sys/kernel/mm/transparent_hugepage/enabled',
+  ];
   return candidates.filter((p) => {
     try {
       const a = readFileSync(p);
@@ -358,13 +361,25 @@ describe('procfs and sysfs files with --force are read, never an empty success',
 
   it('a range past the end, or one that needs the end, is one line and no output', () => {
     const p = '/proc/version';
-    for (const args of [['hash', p, '--range', '0:1M'], ['cat', p, '0:1M']]) {
+    for (const args of [
+      ['hash', p, '--range', '0:1M'],
+      ['cat', p, '0:1M'],
+    ]) {
       const r = mmapx([...args, '--force']);
       expectFailure(r, 2, /: the range 0x0\.\.0x100000 ends past the end of the file \(the file ended at 0x[0-9a-f]+ when read\)$/);
       expect(r.stdout).toBe('');
     }
-    expectFailure(mmapx(['hexdump', p, '-s', '1M', '--force']), 2, /: offset 0x100000 is past the end of the file \(the file ended at 0x[0-9a-f]+ when read\)$/);
-    for (const args of [['hash', p, '--range', '-4..'], ['cat', p, '-4..'], ['find', p, '00', '--range', '..-1'], ['hexdump', p, '-s', '-4']]) {
+    expectFailure(
+      mmapx(['hexdump', p, '-s', '1M', '--force']),
+      2,
+      /: offset 0x100000 is past the end of the file \(the file ended at 0x[0-9a-f]+ when read\)$/,
+    );
+    for (const args of [
+      ['hash', p, '--range', '-4..'],
+      ['cat', p, '-4..'],
+      ['find', p, '00', '--range', '..-1'],
+      ['hexdump', p, '-s', '-4'],
+    ]) {
       const r = mmapx([...args, '--force']);
       expectFailure(r, 1, /: range .* counts from the end, but the size of a procfs file is only known by reading it: give a range from the start/);
       expect(r.stdout).toBe('');
@@ -388,8 +403,16 @@ describe('procfs and sysfs files with --force are read, never an empty success',
   });
 
   it('diff and patch, which need the size first, refuse them in one line', () => {
-    for (const args of [['diff', '/proc/version', SRC], ['diff', SRC, '/proc/version'], ['patch', '/proc/version', '--edit', '0=00']]) {
-      expectFailure(mmapx([...args, '--force']), 1, /: is on procfs: its size is only known by reading it to the end, which this command cannot do; copy it first/);
+    for (const args of [
+      ['diff', '/proc/version', SRC],
+      ['diff', SRC, '/proc/version'],
+      ['patch', '/proc/version', '--edit', '0=00'],
+    ]) {
+      expectFailure(
+        mmapx([...args, '--force']),
+        1,
+        /: is on procfs: its size is only known by reading it to the end, which this command cannot do; copy it first/,
+      );
     }
   });
 });

@@ -123,7 +123,12 @@ describe('every reader of standard input waits for its producer', () => {
 describe('bad input that arrives slowly is still bad input, and nothing changes', () => {
   const cases: [string, (a: string) => string[], string, RegExp][] = [
     ['a malformed patch', (a) => ['patch', a, '-'], '0x0: 48 -> 68\n0x1: 6z\n', /^mmapx: patch: .*: stdin line 2, col 7: 'z' is not a hex digit$/],
-    ['a failing guard', (a) => ['patch', a, '-'], '0x0: 00 -> 68\n', /^mmapx: patch: .*: 1 guard failed, nothing written: stdin line 1: at 0x0 expected 00, found 48$/],
+    [
+      'a failing guard',
+      (a) => ['patch', a, '-'],
+      '0x0: 00 -> 68\n',
+      /^mmapx: patch: .*: 1 guard failed, nothing written: stdin line 1: at 0x0 expected 00, found 48$/,
+    ],
     ['a list with a NUL', () => ['write', '--files-from', '-', '0', '68'], 'x\0y\n', /^mmapx: write: --files-from - line 1: a path cannot contain a NUL byte$/],
   ];
   for (const feed of FEEDS) {
@@ -145,7 +150,10 @@ describe('standard input of every kind', () => {
     const data = file('skip this line\nh');
     // `read` consumes the first line and leaves the file offset after it.
     const fd = openSync(data, 'r');
-    const r = spawnSync('sh', ['-c', 'read -r line; exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], { env: PINNED_ENV, stdio: [fd, 'pipe', 'pipe'] });
+    const r = spawnSync('sh', ['-c', 'read -r line; exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], {
+      env: PINNED_ENV,
+      stdio: [fd, 'pipe', 'pipe'],
+    });
     closeSync(fd);
     expect(r.status, r.stderr.toString()).toBe(0);
     expect(text(a)).toBe('hello, world!\n');
@@ -165,7 +173,8 @@ describe('standard input of every kind', () => {
   it('a directory is an error of reading, one line, file untouched', () => {
     const a = file();
     const before = fingerprint(a);
-    const run = (args: string) => spawnSync('sh', ['-c', `exec "$0" "$1" ${args} < "$3"`, process.execPath, BIN, a, dir], { env: PINNED_ENV, encoding: 'utf8' });
+    const run = (args: string) =>
+      spawnSync('sh', ['-c', `exec "$0" "$1" ${args} < "$3"`, process.execPath, BIN, a, dir], { env: PINNED_ENV, encoding: 'utf8' });
     const write = run('write "$2" 0 --stdin');
     expect([write.status, write.stderr]).toEqual([1, `mmapx: write: ${a}: cannot read standard input: is a directory (EISDIR)\n`]);
     const patch = run('patch "$2" -');
@@ -192,9 +201,14 @@ describe('standard input of every kind', () => {
   it('an endless pipe is refused at 256 MiB, before anything is written', () => {
     const a = file();
     const before = fingerprint(a);
-    const r = spawnSync('sh', ['-c', 'head -c 300M /dev/zero | exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], { env: PINNED_ENV, encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', 'head -c 300M /dev/zero | exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], {
+      env: PINNED_ENV,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toBe(`mmapx: write: ${a}: the data (standard input) is larger than 256 MiB: more than that is not read from a pipe or a device: give a regular file\n`);
+    expect(r.stderr).toBe(
+      `mmapx: write: ${a}: the data (standard input) is larger than 256 MiB: more than that is not read from a pipe or a device: give a regular file\n`,
+    );
     expect(fingerprint(a)).toBe(before);
   });
 
@@ -208,8 +222,16 @@ describe('standard input of every kind', () => {
     // A text patch or a list becomes one string: they stop at the longest string Node.js makes.
     const named = mmapx(['patch', a, big, '--format', 'ips']);
     expectFailure(named, 2, `mmapx: patch: ${a}: the patch (${big}) is larger than 2 GiB: it is read into memory whole`);
-    expectFailure(mmapx(['patch', a, big]), 2, new RegExp(`^mmapx: patch: ${a}: the patch \\(${big}\\) is larger than \\d+ bytes: it is read into memory whole$`));
-    expectFailure(mmapx(['info', '--files-from', big]), 2, /^mmapx: info: the --files-from list \(.*\) is larger than \d+ bytes: it is read into memory whole$/);
+    expectFailure(
+      mmapx(['patch', a, big]),
+      2,
+      new RegExp(`^mmapx: patch: ${a}: the patch \\(${big}\\) is larger than \\d+ bytes: it is read into memory whole$`),
+    );
+    expectFailure(
+      mmapx(['info', '--files-from', big]),
+      2,
+      /^mmapx: info: the --files-from list \(.*\) is larger than \d+ bytes: it is read into memory whole$/,
+    );
     expect(fingerprint(a)).toBe(before);
   });
 });

@@ -43,16 +43,38 @@ describe('MMAPX_THREADS', () => {
 
   it.each([['abc'], ['0']])('find with MMAPX_THREADS=%j: exit 2, one line', (v) => {
     const r = mmapx(['find', D, '--text', 'cafe', '--count'], { env: { MMAPX_THREADS: v } });
-    expectFailure(r, 2, `mmapx: find: MMAPX_THREADS=${JSON.stringify(v)} is not a thread count: give a whole number from 1 to 64 (1: no extra threads), or unset it`);
+    expectFailure(
+      r,
+      2,
+      `mmapx: find: MMAPX_THREADS=${JSON.stringify(v)} is not a thread count: give a whole number from 1 to 64 (1: no extra threads), or unset it`,
+    );
     expect(r.stdout).toBe('');
   });
 
   it.each(COMMANDS.map((c) => [c.name(), c] as const))('%s with MMAPX_THREADS=abc: usage error, file unchanged', (name) => {
     const before = fingerprint(D);
-    const args = name === 'protect' ? [D, 'ro'] : name === 'completion' ? ['bash'] : name === 'write' ? [D, '0', '41'] : name === 'diff' ? [D, D] : name === 'patch' ? [D, '--edit', '0=41'] : name === 'find' ? [D, '00'] : [D];
+    const args =
+      name === 'protect'
+        ? [D, 'ro']
+        : name === 'completion'
+          ? ['bash']
+          : name === 'write'
+            ? [D, '0', '41']
+            : name === 'diff'
+              ? [D, D]
+              : name === 'patch'
+                ? [D, '--edit', '0=41']
+                : name === 'find'
+                  ? [D, '00']
+                  : [D];
     const r = mmapx(['--json', name, ...args], { env: { MMAPX_THREADS: 'abc' } });
     expect(r.status, r.dump).toBe(2);
-    expect(JSON.parse(r.stdout), r.dump).toMatchObject({ command: name, ok: false, exitCode: 2, error: { message: expect.stringContaining('MMAPX_THREADS="abc"') } });
+    expect(JSON.parse(r.stdout), r.dump).toMatchObject({
+      command: name,
+      ok: false,
+      exitCode: 2,
+      error: { message: expect.stringContaining('MMAPX_THREADS="abc"') },
+    });
     expect(fingerprint(D)).toBe(before);
   });
 
@@ -102,7 +124,10 @@ describe('shell completion offers each option once', () => {
   it.each(COMMANDS.map((c) => [c.name()] as const))('bash: mmapx %s -<TAB>', (name) => {
     const script = join(dir, 'mmapx.bash');
     writeFileSync(script, bashScript(spec));
-    const r = spawnSync('bash', ['-c', `source '${script}'; COMP_WORDS=(mmapx ${name} -); COMP_CWORD=2; _mmapx; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8', cwd: dir });
+    const r = spawnSync('bash', ['-c', `source '${script}'; COMP_WORDS=(mmapx ${name} -); COMP_CWORD=2; _mmapx; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+      encoding: 'utf8',
+      cwd: dir,
+    });
     expect(r.stderr).toBe('');
     const offered = r.stdout.split('\n').filter(Boolean);
     expect(offered).toContain('--help');

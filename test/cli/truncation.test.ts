@@ -45,10 +45,12 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The error line of a command whose file shrank under it (`tail`: what may follow, as a regex). */
-const shrank = (prefix: string, tail = () => '') => (p: string) =>
-  new RegExp(
-    `^${esc(prefix)}: ${esc(p)}: the file shrank to \\d+ bytes while being (read|written) \\(((fault at offset|next offset|the scan ended at|the write ends at) 0x[0-9a-f]+|it had \\d+ when opened)\\)${tail()}$`,
-  );
+const shrank =
+  (prefix: string, tail = () => '') =>
+  (p: string) =>
+    new RegExp(
+      `^${esc(prefix)}: ${esc(p)}: the file shrank to \\d+ bytes while being (read|written) \\(((fault at offset|next offset|the scan ended at|the write ends at) 0x[0-9a-f]+|it had \\d+ when opened)\\)${tail()}$`,
+    );
 /** A patch cut after its journal was written keeps it and says to run recover. */
 const patchShrank = (p: string) => shrank('mmapx: patch', () => `(; the undo journal is kept: run 'mmapx recover ${esc(p)}')?`)(p);
 
@@ -91,9 +93,14 @@ function recoverAndExpectOriginal(r: Run, path: string, sizes: Sizes): void {
   const where = `after a patch that failed, cut to ${sizes.cut}\n${r.dump}`;
   const rec = mmapx(['recover', path]);
   expect(rec.status, `${where}\n${rec.dump}`).toBe(0);
-  expect(rec.stderr, `${where}\n${rec.dump}`).toMatch(/^(nothing to recover: no journal|recovered .* as far as it reaches: another program had cut it to \d+ bytes|recovered .*: restored \d+ ranges?)/);
+  expect(rec.stderr, `${where}\n${rec.dump}`).toMatch(
+    /^(nothing to recover: no journal|recovered .* as far as it reaches: another program had cut it to \d+ bytes|recovered .*: restored \d+ ranges?)/,
+  );
   const dir = path.slice(0, path.lastIndexOf('/'));
-  expect(readdirSync(dir).filter((f) => f.includes('mmapx-journal')), where).toEqual([]);
+  expect(
+    readdirSync(dir).filter((f) => f.includes('mmapx-journal')),
+    where,
+  ).toEqual([]);
   expectSubject(path, sizes, 'original', `${where}\n${rec.dump}`);
 }
 
@@ -109,7 +116,10 @@ function patchedOk(r: Run, path: string, sizes: Sizes): void {
 function nativePatch(path: string, size: number, every: number): string {
   const file = `${path}.patch`;
   if (!existsSync(file)) {
-    const hexBytes = (s: string) => Buffer.from(s, 'latin1').toString('hex').replace(/(..)(?!$)/g, '$1 ');
+    const hexBytes = (s: string) =>
+      Buffer.from(s, 'latin1')
+        .toString('hex')
+        .replace(/(..)(?!$)/g, '$1 ');
     const lines = markerStarts(size, every).map((at) => `${hex(at)}: ${hexBytes('mmapx@')} -> ${hexBytes('MMAPX@')}`);
     writeFileSync(file, `# one hunk per marker\n${lines.join('\n')}\n`);
   }
@@ -206,7 +216,10 @@ function noOutputLeft(r: Run, path: string): void {
   const name = out.slice(out.lastIndexOf('/') + 1);
   const dir = out.slice(0, out.lastIndexOf('/'));
   expect(existsSync(out), r.dump).toBe(false);
-  expect(readdirSync(dir).filter((f) => f.startsWith(`.${name}.mmapx-tmp-`)), r.dump).toEqual([]);
+  expect(
+    readdirSync(dir).filter((f) => f.startsWith(`.${name}.mmapx-tmp-`)),
+    r.dump,
+  ).toEqual([]);
 }
 
 const CASES: TruncationCase[] = [
@@ -221,7 +234,9 @@ const CASES: TruncationCase[] = [
     name: 'write-fill',
     argv: (p, s) => ({ mmapx: ['write', p, '0', '--fill', '0x55', '--length', String(s.whole), '--grow'] }),
     ok: (r, _p, s) =>
-      forEither(s, r, (n) => new RegExp(`^wrote ${s.whole} bytes at 0x0 \\(.*\\)${n < s.whole ? `, file grown from ${n} to ${s.whole} bytes` : ''} in `).test(r.stderr)),
+      forEither(s, r, (n) =>
+        new RegExp(`^wrote ${s.whole} bytes at 0x0 \\(.*\\)${n < s.whole ? `, file grown from ${n} to ${s.whole} bytes` : ''} in `).test(r.stderr),
+      ),
     error: shrank('mmapx: write'),
     mustFail: true,
   },
@@ -241,10 +256,26 @@ const CASES: TruncationCase[] = [
   {
     name: 'find',
     argv: (p) => ({ mmapx: ['find', p, '--text', 'mmapx@'] }),
-    ok: (r, _p, s) => forEither(s, r, (n) => r.stdout === markerStarts(n, s.every).map((at) => `${hex(at)}\n`).join('')),
+    ok: (r, _p, s) =>
+      forEither(
+        s,
+        r,
+        (n) =>
+          r.stdout ===
+          markerStarts(n, s.every)
+            .map((at) => `${hex(at)}\n`)
+            .join(''),
+      ),
     error: shrank('mmapx: find'),
     // Offsets printed before the error came from windows checked whole: a prefix of the right list.
-    failed: (r, _p, s) => expect(markerStarts(s.whole, s.every).map((at) => `${hex(at)}\n`).join('').startsWith(r.stdout), r.dump).toBe(true),
+    failed: (r, _p, s) =>
+      expect(
+        markerStarts(s.whole, s.every)
+          .map((at) => `${hex(at)}\n`)
+          .join('')
+          .startsWith(r.stdout),
+        r.dump,
+      ).toBe(true),
   },
   {
     name: 'find-count-threads',

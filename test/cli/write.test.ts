@@ -166,20 +166,45 @@ describe('mmapx write: bad input leaves the file byte-identical', () => {
     ['odd hex', (p) => ['write', p, '0', 'abc'], 2, (p) => `mmapx: write: ${p}: bad hex data "abc": odd number of hex digits`],
     ['stray char', (p) => ['write', p, '0', 'eb0g'], 2, (p) => `mmapx: write: ${p}: bad hex data "eb0g": 'g' at position 3 is not a hex digit`],
     ['no data', (p) => ['write', p, '0'], 2, (p) => `mmapx: write: ${p}: no data: give hex bytes, or one of --text, --file, --stdin, --fill, --u8 ... --f64le`],
-    ['two sources', (p) => ['write', p, '0', '00', '--text', 'x'], 2, (p) => `mmapx: write: ${p}: conflicting data sources: hex arguments and --text; give exactly one`],
+    [
+      'two sources',
+      (p) => ['write', p, '0', '00', '--text', 'x'],
+      2,
+      (p) => `mmapx: write: ${p}: conflicting data sources: hex arguments and --text; give exactly one`,
+    ],
     ['bad offset', (p) => ['write', p, '0x1g', '00'], 2, /^mmapx: write: .*: bad offset "0x1g": .*position 3/],
     ['offset overflow', (p) => ['write', p, '99999999999999999999', '00'], 2, /^mmapx: write: .*: bad offset "99999999999999999999": /],
     ['before start', (p) => ['write', p, '-100', '00'], 2, (p) => `mmapx: write: ${p}: offset -100 is before the start of the file (size 14)`],
-    ['past end', (p) => ['write', p, '14', '00'], 2, (p) => `mmapx: write: ${p}: writing 1 byte at 0xe ends past the end of the file (size 0xe); use --grow to extend it`],
+    [
+      'past end',
+      (p) => ['write', p, '14', '00'],
+      2,
+      (p) => `mmapx: write: ${p}: writing 1 byte at 0xe ends past the end of the file (size 0xe); use --grow to extend it`,
+    ],
     ['u8 range', (p) => ['write', p, '0', '--u8', '300'], 2, /^mmapx: write: .*300.*u8/],
     ['fill without length', (p) => ['write', p, '0', '--fill', '0'], 2, (p) => `mmapx: write: ${p}: --fill needs --length N`],
     ['fill not a byte', (p) => ['write', p, '0', '--fill', '256', '--length', '1'], 2, (p) => `mmapx: write: ${p}: fill byte 256 is not a byte (0..255)`],
-    ['expect length', (p) => ['write', p, '0', '0000', '--expect', '00'], 2, (p) => `mmapx: write: ${p}: --expect has 1 bytes but the data has 2: they must cover the same bytes`],
-    ['expect past end', (p) => ['write', p, '13', '0000', '--expect', '0a00', '--grow'], 3, (p) => `mmapx: write: ${p}: --expect 0a 00 at 0xd: the file ends at 0xe`],
+    [
+      'expect length',
+      (p) => ['write', p, '0', '0000', '--expect', '00'],
+      2,
+      (p) => `mmapx: write: ${p}: --expect has 1 bytes but the data has 2: they must cover the same bytes`,
+    ],
+    [
+      'expect past end',
+      (p) => ['write', p, '13', '0000', '--expect', '0a00', '--grow'],
+      3,
+      (p) => `mmapx: write: ${p}: --expect 0a 00 at 0xd: the file ends at 0xe`,
+    ],
     ['empty text', (p) => ['write', p, '0', '--text', ''], 2, /^mmapx: write: .*empty/],
     ['bad escape', (p) => ['write', p, '0', '--text', 'a\\q'], 2, /^mmapx: write: .*position 1/],
     ['unknown option', (p) => ['write', p, '0', '00', '--bogus'], 2, () => `mmapx: write: unknown option '--bogus' (see 'mmapx write --help')`],
-    ['missing file --file', (p) => ['write', p, '0', '--file', '/nonexistent/x'], 1, (p) => `mmapx: write: ${p}: cannot read --file /nonexistent/x: no such file or directory (ENOENT)`],
+    [
+      'missing file --file',
+      (p) => ['write', p, '0', '--file', '/nonexistent/x'],
+      1,
+      (p) => `mmapx: write: ${p}: cannot read --file /nonexistent/x: no such file or directory (ENOENT)`,
+    ],
   ];
   for (const [name, args, status, line] of cases) {
     it(name, () => {
@@ -221,7 +246,11 @@ describe('mmapx write: bad input leaves the file byte-identical', () => {
   });
 
   it('a_procfs_file', () => {
-    expectFailure(mmapx(['write', '/proc/self/oom_score_adj', '0', '00']), 1, /^mmapx: write: \/proc\/self\/oom_score_adj: is on procfs: its files cannot be memory-mapped \(use --force to try anyway\)$/);
+    expectFailure(
+      mmapx(['write', '/proc/self/oom_score_adj', '0', '00']),
+      1,
+      /^mmapx: write: \/proc\/self\/oom_score_adj: is on procfs: its files cannot be memory-mapped \(use --force to try anyway\)$/,
+    );
   });
 
   it('no_write_permission', () => {

@@ -5,16 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  GuardError,
-  InputError,
-  OperationError,
-  type PatchOutcome,
-  PatchGuardError,
-  patchFile,
-  patchFiles,
-  type ProgressSink,
-} from '../../src/edit/index.js';
+import { GuardError, InputError, OperationError, type PatchOutcome, PatchGuardError, patchFile, patchFiles, type ProgressSink } from '../../src/edit/index.js';
 import { journalPath } from '../../src/edit/journal.js';
 import { tryLockFile } from '../../src/mmap/sys/flock.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -123,7 +114,14 @@ describe('patchFile', () => {
     const original = bytes(0, 1, 2, 3);
     const p = file(original);
     const before = statSync(p);
-    const r = await patchFile(p, [{ offset: 1, expect: bytes(1, 2), bytes: bytes(0xff, 0xfe) }, { offset: 4, bytes: bytes(7, 7) }], { dryRun: true, grow: true });
+    const r = await patchFile(
+      p,
+      [
+        { offset: 1, expect: bytes(1, 2), bytes: bytes(0xff, 0xfe) },
+        { offset: 4, bytes: bytes(7, 7) },
+      ],
+      { dryRun: true, grow: true },
+    );
     expectStatus(r, 'dry-run');
     expect(r.sizeAfter).toBe(6n);
     expect(r.changes.map((c) => [c.offset, [...c.old], [...c.new]])).toEqual([

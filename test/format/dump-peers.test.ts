@@ -65,7 +65,7 @@ function randomBytes(n: number, seed = 1): Buffer {
 /** Random cut points for `n` bytes (deterministic). */
 function cutsFor(n: number, seed: number): number[] {
   const r = randomBytes(8, seed);
-  return Array.from(r.subarray(0, 3 + (seed % 5)), (v, i) => Math.floor(((v * 257 + i * 31) % 1000) / 1000 * (n + 1)));
+  return Array.from(r.subarray(0, 3 + (seed % 5)), (v, i) => Math.floor((((v * 257 + i * 31) % 1000) / 1000) * (n + 1)));
 }
 
 const zeros = (n: number) => Buffer.alloc(n);
@@ -212,7 +212,11 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
         [{ format: 'plain' }, ['-p']],
         [{ format: 'c', name: 'in.bin' }, ['-i']],
       ] as const) {
-        same(ours({ ...opts, start: BigInt(s) }, bytes, [3]), peer('xxd', [...args, '-s', String(s), '-l', String(l)]), `xxd -s ${s} -l ${l} ${args.join(' ')}`);
+        same(
+          ours({ ...opts, start: BigInt(s) }, bytes, [3]),
+          peer('xxd', [...args, '-s', String(s), '-l', String(l)]),
+          `xxd -s ${s} -l ${l} ${args.join(' ')}`,
+        );
       }
     }
   });
@@ -311,7 +315,11 @@ describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
       [65537, 100],
     ] as const) {
       const bytes = file.subarray(s, s + l);
-      same(ours({ format: 'canonical', start: BigInt(s) }, bytes, [7]), peer('hexdump', ['-C', '-s', String(s), '-n', String(l)]), `hexdump -C -s ${s} -n ${l}`);
+      same(
+        ours({ format: 'canonical', start: BigInt(s) }, bytes, [7]),
+        peer('hexdump', ['-C', '-s', String(s), '-n', String(l)]),
+        `hexdump -C -s ${s} -n ${l}`,
+      );
     }
   });
 
@@ -373,7 +381,11 @@ describe.skipIf(!HAVE_XXD || !HAVE_HEXDUMP)('offsets beyond 4 GiB', () => {
     ] as const) {
       const bytes = read(s, l);
       const cuts = cutsFor(l, s % 1000);
-      same(ours({ format: 'canonical', start: BigInt(s) }, bytes, cuts), peer('hexdump', ['-C', '-s', String(s), '-n', String(l)], undefined, 'sparse.bin'), `hexdump -C -s ${s}`);
+      same(
+        ours({ format: 'canonical', start: BigInt(s) }, bytes, cuts),
+        peer('hexdump', ['-C', '-s', String(s), '-n', String(l)], undefined, 'sparse.bin'),
+        `hexdump -C -s ${s}`,
+      );
       for (const [opts, args] of [
         [{ format: 'xxd' }, []],
         [{ format: 'xxd', autoskip: true }, ['-a']],

@@ -40,9 +40,7 @@ describe('reference outputs (DUMP-FORMATS.md)', () => {
         '00000030: 0000 0000 0000 0000 0000 7461 696c       ..........tail',
       ),
     );
-    expect(dump({ format: 'xxd', group: 1 }, S_BIN.subarray(0, 16))).toBe(
-      lines('00000000: 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64 21 0a 00 01  Hello, world!...'),
-    );
+    expect(dump({ format: 'xxd', group: 1 }, S_BIN.subarray(0, 16))).toBe(lines('00000000: 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64 21 0a 00 01  Hello, world!...'));
     expect(dump({ format: 'xxd', cols: 8, group: 4, start: 0x30n }, S_BIN.subarray(0x30))).toBe(
       lines('00000030: 00000000 00000000  ........', '00000038: 00007461 696c      ..tail'),
     );
@@ -50,9 +48,7 @@ describe('reference outputs (DUMP-FORMATS.md)', () => {
     expect(dump({ format: 'xxd', start: 5n }, S_BIN.subarray(5, 25))).toBe(
       lines('00000005: 2c20 776f 726c 6421 0a00 0102 ff00 0000  , world!........', '00000015: 0000 0000                                ....'),
     );
-    expect(dump({ format: 'xxd', upper: true, start: 0xabcdefn }, S_BIN.subarray(0, 4))).toBe(
-      lines('00abcdef: 4865 6C6C                                Hell'),
-    );
+    expect(dump({ format: 'xxd', upper: true, start: 0xabcdefn }, S_BIN.subarray(0, 4))).toBe(lines('00abcdef: 4865 6C6C                                Hell'));
     expect(dump({ format: 'xxd' }, new Uint8Array(0))).toBe('');
   });
 
@@ -69,9 +65,7 @@ describe('reference outputs (DUMP-FORMATS.md)', () => {
     const zero = '0000 0000 0000 0000 0000 0000 0000 0000  ................';
     expect(dump({ format: 'xxd', autoskip: true }, Buffer.alloc(64))).toBe(lines(`00000000: ${zero}`, '*', `00000030: ${zero}`));
     // xxd's quirk: exactly three zero lines at the very end are all printed.
-    expect(dump({ format: 'xxd', autoskip: true }, Buffer.alloc(48))).toBe(
-      lines(`00000000: ${zero}`, `00000010: ${zero}`, `00000020: ${zero}`),
-    );
+    expect(dump({ format: 'xxd', autoskip: true }, Buffer.alloc(48))).toBe(lines(`00000000: ${zero}`, `00000010: ${zero}`, `00000020: ${zero}`));
     // Identical non-zero lines are never squeezed by xxd.
     expect(dump({ format: 'xxd', autoskip: true }, REP_BIN).split('\n')).toHaveLength(6);
   });
@@ -266,7 +260,10 @@ describe('json', () => {
     const path = 'dir/ä "q"\\n\u{1f600}.bin';
     const out = dump({ format: 'json', cols: 2, path }, Buffer.from([1, 2, 3]));
     expect(/^[\x20-\x7e\n]*$/.test(out)).toBe(true);
-    const objs = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const objs = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs).toEqual([
       { path, offset: 0, length: 2, hex: '0102' },
       { path, offset: 2, length: 1, hex: '03' },
@@ -277,7 +274,10 @@ describe('json', () => {
   it('lines longer than an output chunk', () => {
     const bytes = Buffer.alloc((1 << 20) + 100, 0x5a);
     const out = dump({ format: 'json', cols: 1 << 20 }, bytes, [12345]);
-    const [a, b] = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { offset: number; length: number; hex: string });
+    const [a, b] = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { offset: number; length: number; hex: string });
     expect([a!.offset, a!.length, b!.offset, b!.length]).toEqual([0, 1 << 20, 1 << 20, 100]);
     expect(a!.hex).toBe('5a'.repeat(1 << 20));
   });
@@ -316,13 +316,19 @@ describe('streaming', () => {
       fc.record({ format: fc.constant('json' as const), cols: fc.integer({ min: 0, max: 50 }) }),
     );
     fc.assert(
-      fc.property(formats, fc.uint8Array({ maxLength: 700 }), fc.array(fc.nat(), { maxLength: 8 }), fc.bigInt({ min: 0n, max: 1n << 40n }), (opts, bytes, seeds, start) => {
-        // Repeated and zero lines so that squeezing and autoskip are exercised too.
-        const b = Buffer.from(bytes);
-        for (let i = 32; i + 16 <= b.length; i += 48) b.copy(b, i, i - 16, i);
-        const cuts = seeds.map((s) => s % (b.length + 1));
-        expect(dump({ ...opts, start }, b, cuts)).toBe(dump({ ...opts, start }, b));
-      }),
+      fc.property(
+        formats,
+        fc.uint8Array({ maxLength: 700 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.bigInt({ min: 0n, max: 1n << 40n }),
+        (opts, bytes, seeds, start) => {
+          // Repeated and zero lines so that squeezing and autoskip are exercised too.
+          const b = Buffer.from(bytes);
+          for (let i = 32; i + 16 <= b.length; i += 48) b.copy(b, i, i - 16, i);
+          const cuts = seeds.map((s) => s % (b.length + 1));
+          expect(dump({ ...opts, start }, b, cuts)).toBe(dump({ ...opts, start }, b));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -371,9 +377,7 @@ describe('colour', () => {
     const colorsArb = fc
       .subarray([...BYTE_CATEGORIES])
       .chain((cats) => fc.tuple(fc.constant(cats), fc.array(fc.boolean(), { minLength: cats.length, maxLength: cats.length })))
-      .map(([cats, empty]) =>
-        Object.fromEntries(cats.map((c, i) => [c, empty[i] ? { open: '', close: '' } : tags[c]!])) as DumpColors,
-      );
+      .map(([cats, empty]) => Object.fromEntries(cats.map((c, i) => [c, empty[i] ? { open: '', close: '' } : tags[c]!])) as DumpColors);
     const formats: fc.Arbitrary<Opts> = fc.oneof(
       fc.record({ format: fc.constant('canonical' as const), squeeze: fc.boolean(), upper: fc.boolean() }),
       fc.record({
@@ -385,24 +389,31 @@ describe('colour', () => {
       }),
     );
     fc.assert(
-      fc.property(formats, colorsArb, fc.uint8Array({ maxLength: 500 }), fc.array(fc.nat(), { maxLength: 4 }), fc.bigInt({ min: 0n, max: 1n << 36n }), (opts, colors, bytes, seeds, start) => {
-        const b = Buffer.from(bytes);
-        for (let i = 48; i + 16 <= b.length; i += 64) b.fill(0, i - 32, i).copy(b, i, i - 16, i);
-        const cuts = seeds.map((s) => s % (b.length + 1));
-        const colored = dump({ ...opts, start, colors }, b, cuts);
-        expect(strip(colored)).toBe(dump({ ...opts, start }, b));
-        // Every pair wraps only characters of its own category, hex digits or text-column chars.
-        const tagOf = Object.fromEntries(Object.entries(tags).map(([c, t]) => [t.open.slice(1, -1), c as ByteCategory]));
-        for (const m of colored.matchAll(/«([a-z]+)»(.*?)«\/([a-z]+)»/g)) {
-          expect(m[1]).toBe(m[3]);
-          const cat = tagOf[m[1]!]!;
-          const content = m[2]!;
-          const asHex = /^([0-9a-fA-F]{2})+$/.test(content) && content.match(/../g)!.every((h) => byteCategory(parseInt(h, 16)) === cat);
-          // '.' stands for any non-displayable byte (and is itself printable).
-          const asText = [...content].every((ch) => ch === '.' || byteCategory(ch.charCodeAt(0)) === cat);
-          expect(asHex || asText, `«${m[1]}»${content}`).toBe(true);
-        }
-      }),
+      fc.property(
+        formats,
+        colorsArb,
+        fc.uint8Array({ maxLength: 500 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.bigInt({ min: 0n, max: 1n << 36n }),
+        (opts, colors, bytes, seeds, start) => {
+          const b = Buffer.from(bytes);
+          for (let i = 48; i + 16 <= b.length; i += 64) b.fill(0, i - 32, i).copy(b, i, i - 16, i);
+          const cuts = seeds.map((s) => s % (b.length + 1));
+          const colored = dump({ ...opts, start, colors }, b, cuts);
+          expect(strip(colored)).toBe(dump({ ...opts, start }, b));
+          // Every pair wraps only characters of its own category, hex digits or text-column chars.
+          const tagOf = Object.fromEntries(Object.entries(tags).map(([c, t]) => [t.open.slice(1, -1), c as ByteCategory]));
+          for (const m of colored.matchAll(/«([a-z]+)»(.*?)«\/([a-z]+)»/g)) {
+            expect(m[1]).toBe(m[3]);
+            const cat = tagOf[m[1]!]!;
+            const content = m[2]!;
+            const asHex = /^([0-9a-fA-F]{2})+$/.test(content) && content.match(/../g)!.every((h) => byteCategory(parseInt(h, 16)) === cat);
+            // '.' stands for any non-displayable byte (and is itself printable).
+            const asText = [...content].every((ch) => ch === '.' || byteCategory(ch.charCodeAt(0)) === cat);
+            expect(asHex || asText, `«${m[1]}»${content}`).toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,14 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  INT64_MAX,
-  INT64_MIN,
-  formatOffset,
-  parseLength,
-  parseNumber,
-  parseOffset,
-  resolveOffset,
-} from '../../src/format/number.js';
+import { INT64_MAX, INT64_MIN, formatOffset, parseLength, parseNumber, parseOffset, resolveOffset } from '../../src/format/number.js';
 import { expectInputError, inputErrorOf, returnsOrThrowsInputError } from './expect-input-error.js';
 
 const K = 1n << 10n;
@@ -99,32 +91,20 @@ describe('parseNumber rejects', () => {
     ['1.K', `bad number "1.K": 'K' at position 2 is not a decimal digit`, 2],
     ['.5K', `bad number ".5K": '.' at position 0 is not a decimal digit`, 0],
     ['1.1K', 'bad number "1.1K": 1.1K is not a whole number of bytes', 0],
-    ['1.00000000000000000000000000000000000000001T', 'bad number "1.00000000000000000000000000000000000000001T": 1.00000000000000000000000000000000000000001T is not a whole number of bytes', 0],
+    [
+      '1.00000000000000000000000000000000000000001T',
+      'bad number "1.00000000000000000000000000000000000000001T": 1.00000000000000000000000000000000000000001T is not a whole number of bytes',
+      0,
+    ],
     [`1${'0'.repeat(120)}.5K`, `bad number "1${'0'.repeat(63)}"…: 1${'0'.repeat(63)}… is out of the signed 64-bit range (-2^63..2^63-1)`, 0],
     ['0x1.8K', `bad number "0x1.8K": '.' at position 3 is not a hex digit`, 3],
-    [
-      '4KB',
-      `bad number "4KB": 'B' at position 2 is not allowed after the size suffix (size suffixes: K, KiB, M, MiB, G, GiB, T, TiB)`,
-      2,
-    ],
-    [
-      '4Ki',
-      'bad number "4Ki": incomplete size suffix "Ki" at position 1 (size suffixes: K, KiB, M, MiB, G, GiB, T, TiB)',
-      3,
-    ],
+    ['4KB', `bad number "4KB": 'B' at position 2 is not allowed after the size suffix (size suffixes: K, KiB, M, MiB, G, GiB, T, TiB)`, 2],
+    ['4Ki', 'bad number "4Ki": incomplete size suffix "Ki" at position 1 (size suffixes: K, KiB, M, MiB, G, GiB, T, TiB)', 3],
     ['4P', `bad number "4P": 'P' at position 1 is not a decimal digit`, 1],
     ['0x10K', `bad number "0x10K": 'K' at position 4 is not a hex digit (size suffixes only follow decimal numbers)`, 4],
     ['0b1M', `bad number "0b1M": 'M' at position 3 is not a binary digit (size suffixes only follow decimal numbers)`, 3],
-    [
-      '9223372036854775808',
-      'bad number "9223372036854775808": 9223372036854775808 is out of the signed 64-bit range (-2^63..2^63-1)',
-      0,
-    ],
-    [
-      '-9223372036854775809',
-      'bad number "-9223372036854775809": -9223372036854775809 is out of the signed 64-bit range (-2^63..2^63-1)',
-      0,
-    ],
+    ['9223372036854775808', 'bad number "9223372036854775808": 9223372036854775808 is out of the signed 64-bit range (-2^63..2^63-1)', 0],
+    ['-9223372036854775809', 'bad number "-9223372036854775809": -9223372036854775809 is out of the signed 64-bit range (-2^63..2^63-1)', 0],
     ['0x8000000000000000', 'bad number "0x8000000000000000": 0x8000000000000000 is out of the signed 64-bit range (-2^63..2^63-1)', 0],
     ['8388608T', 'bad number "8388608T": 8388608T is out of the signed 64-bit range (-2^63..2^63-1)', 0],
     [' 1', `bad number " 1": ' ' at position 0 is not a decimal digit`, 0],
@@ -142,9 +122,7 @@ describe('parseNumber rejects', () => {
     const text = '1'.repeat(500);
     const error = inputErrorOf(() => parseNumber(text));
     const excerpt = '1'.repeat(64);
-    expect(error.message).toBe(
-      `bad number "${excerpt}"…: ${excerpt}… is out of the signed 64-bit range (-2^63..2^63-1)`,
-    );
+    expect(error.message).toBe(`bad number "${excerpt}"…: ${excerpt}… is out of the signed 64-bit range (-2^63..2^63-1)`);
     expect(error.location.token).toBe(text);
   });
 
@@ -219,10 +197,7 @@ describe('resolveOffset', () => {
 
   it('allows an offset past the end when asked, but never one before the start', () => {
     expect(resolveOffset(parseOffset('0x100'), 64n, { allowPastEnd: true })).toBe(256n);
-    expectInputError(
-      () => resolveOffset(parseOffset('-65'), 64n, { allowPastEnd: true }),
-      'offset -65 is before the start of the file (size 64)',
-    );
+    expectInputError(() => resolveOffset(parseOffset('-65'), 64n, { allowPastEnd: true }), 'offset -65 is before the start of the file (size 64)');
   });
 });
 
@@ -267,8 +242,17 @@ const renderedNumber = (min: bigint, max: bigint) =>
     });
 
 const SUFFIXES: ReadonlyArray<[string, bigint]> = [
-  ['K', 10n], ['k', 10n], ['KiB', 10n], ['kib', 10n],
-  ['M', 20n], ['MiB', 20n], ['G', 30n], ['g', 30n], ['GiB', 30n], ['T', 40n], ['TiB', 40n],
+  ['K', 10n],
+  ['k', 10n],
+  ['KiB', 10n],
+  ['kib', 10n],
+  ['M', 20n],
+  ['MiB', 20n],
+  ['G', 30n],
+  ['g', 30n],
+  ['GiB', 30n],
+  ['T', 40n],
+  ['TiB', 40n],
 ];
 
 describe('parseNumber properties', () => {
@@ -305,16 +289,16 @@ describe('parseNumber properties', () => {
   });
 
   it('refuses every value outside the signed 64-bit range with an InputError at position 0', () => {
-    const outside = fc.oneof(
-      fc.bigInt({ min: INT64_MAX + 1n, max: 1n << 80n }),
-      fc.bigInt({ min: -(1n << 80n), max: INT64_MIN - 1n }),
-    );
+    const outside = fc.oneof(fc.bigInt({ min: INT64_MAX + 1n, max: 1n << 80n }), fc.bigInt({ min: -(1n << 80n), max: INT64_MIN - 1n }));
     fc.assert(
-      fc.property(outside.chain((v) => renderedNumber(v, v)), ({ text }) => {
-        const error = inputErrorOf(() => parseNumber(text));
-        expect(error.location.position).toBe(0);
-        expect(error.message).toMatch(/is out of the signed 64-bit range/);
-      }),
+      fc.property(
+        outside.chain((v) => renderedNumber(v, v)),
+        ({ text }) => {
+          const error = inputErrorOf(() => parseNumber(text));
+          expect(error.location.position).toBe(0);
+          expect(error.message).toMatch(/is out of the signed 64-bit range/);
+        },
+      ),
       { numRuns: 300 },
     );
   });

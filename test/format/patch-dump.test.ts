@@ -4,15 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  applyPatchToBytes,
-  detectDumpLayout,
-  dumpToPatch,
-  parseDump,
-  parseHexdumpC,
-  parseXxdDump,
-  type Dump,
-} from '../../src/format/patch/index.js';
+import { applyPatchToBytes, detectDumpLayout, dumpToPatch, parseDump, parseHexdumpC, parseXxdDump, type Dump } from '../../src/format/patch/index.js';
 import { inputErrorOf as inputError } from './expect-input-error.js';
 
 /** The bytes a dump describes, as a fresh file (gaps are zeros). */
@@ -87,9 +79,7 @@ describe('xxd dumps', () => {
   });
 
   it('rejects inconsistent squeezes', () => {
-    expect(inputError(() => parseXxdDump('00000000: 0000\n*\n00000003: 00\n')).message).toContain(
-      'is not 0x2 plus a multiple of the 2-byte line',
-    );
+    expect(inputError(() => parseXxdDump('00000000: 0000\n*\n00000003: 00\n')).message).toContain('is not 0x2 plus a multiple of the 2-byte line');
     expect(inputError(() => parseXxdDump('00000000: 0000\n*\n')).message).toContain("'*' at the end");
     expect(inputError(() => parseXxdDump('00000000: 0000\n*\n*\n00000010: 00\n')).message).toContain("second '*'");
   });
@@ -113,7 +103,12 @@ describe('hexdump -C dumps', () => {
   });
 
   it('repeats the previous line for *, up to the final offset or the next line', () => {
-    const rep = ['00000000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDEFGHIJKLMNOP|', '*', '00000040  41 42 43 44                                       |ABCD|', '00000044'].join('\n');
+    const rep = [
+      '00000000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDEFGHIJKLMNOP|',
+      '*',
+      '00000040  41 42 43 44                                       |ABCD|',
+      '00000044',
+    ].join('\n');
     expect(Buffer.from(bytesOf(parseHexdumpC(rep))).toString()).toBe(`${'ABCDEFGHIJKLMNOP'.repeat(4)}ABCD`);
     const zeros = '00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n00000040\n';
     expect(bytesOf(parseHexdumpC(zeros))).toEqual(new Uint8Array(64));
@@ -148,9 +143,7 @@ describe('hexdump -C dumps', () => {
     expect(inputError(() => parseHexdumpC('00000000  00  |.|\n00000001\n00000001  00  |.|\n')).message).toContain(
       'line 3, col 1: data after the final offset line 2',
     );
-    expect(inputError(() => parseHexdumpC('00000000  00  |.|\n00000005\n')).message).toContain(
-      'final offset 0x5 does not match the end of the data 0x1',
-    );
+    expect(inputError(() => parseHexdumpC('00000000  00  |.|\n00000005\n')).message).toContain('final offset 0x5 does not match the end of the data 0x1');
   });
 });
 
@@ -174,9 +167,7 @@ describe('dump layout detection (--format xxd takes either)', () => {
       [16n, 1, 3],
     ]);
     const big = parseXxdDump('00000000: 0000\n*\n10000000: 00\n');
-    expect(inputError(() => dumpToPatch(big, 'big', { maxBytes: 1000 })).message).toBe(
-      'big line 2: the dump expands to more than 1000 bytes',
-    );
+    expect(inputError(() => dumpToPatch(big, 'big', { maxBytes: 1000 })).message).toBe('big line 2: the dump expands to more than 1000 bytes');
   });
 });
 
@@ -199,9 +190,9 @@ const arbFile = fc
     fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 40 }),
       fc.integer({ min: 1, max: 200 }).map((n) => new Uint8Array(n)),
-      fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 6 })).map(([b, k]) =>
-        Uint8Array.from(Buffer.concat(Array.from({ length: k }, () => b))),
-      ),
+      fc
+        .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 6 }))
+        .map(([b, k]) => Uint8Array.from(Buffer.concat(Array.from({ length: k }, () => b)))),
     ),
     { maxLength: 8 },
   )

@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import {
-  applyPatchToBytes,
-  formatIps,
-  hunksToIps,
-  ipsToPatch,
-  looksLikeIps,
-  parseIps,
-  type IpsRecord,
-  type OffsetHunk,
-} from '../../src/format/patch/index.js';
+import { applyPatchToBytes, formatIps, hunksToIps, ipsToPatch, looksLikeIps, parseIps, type IpsRecord, type OffsetHunk } from '../../src/format/patch/index.js';
 
 const b = (...x: number[]) => Uint8Array.from(x);
 const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -79,8 +70,19 @@ describe('IPS', () => {
 
   it('matches a sequential reference on random overlapping records (property)', () => {
     const rec = fc.oneof(
-      fc.record({ kind: fc.constant('data' as const), offset: fc.integer({ min: 0, max: 60 }), data: fc.uint8Array({ minLength: 1, maxLength: 12 }), at: fc.constant(0) }),
-      fc.record({ kind: fc.constant('rle' as const), offset: fc.integer({ min: 0, max: 60 }), length: fc.integer({ min: 1, max: 12 }), value: fc.integer({ min: 0, max: 255 }), at: fc.constant(0) }),
+      fc.record({
+        kind: fc.constant('data' as const),
+        offset: fc.integer({ min: 0, max: 60 }),
+        data: fc.uint8Array({ minLength: 1, maxLength: 12 }),
+        at: fc.constant(0),
+      }),
+      fc.record({
+        kind: fc.constant('rle' as const),
+        offset: fc.integer({ min: 0, max: 60 }),
+        length: fc.integer({ min: 1, max: 12 }),
+        value: fc.integer({ min: 0, max: 255 }),
+        at: fc.constant(0),
+      }),
     );
     fc.assert(
       fc.property(fc.array(rec, { maxLength: 12 }), (records) => {

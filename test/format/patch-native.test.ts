@@ -23,9 +23,12 @@ const arbOffsetHunk: fc.Arbitrary<OffsetHunk> = fc
     data: bytes(1, 12),
     guarded: fc.boolean(),
     oldSeed: bytes(12, 12),
-    note: fc.option(fc.string({ maxLength: 20 }).filter((s) => !/[#\r\n]/.test(s) && s.trim() === s && s !== ''), {
-      nil: undefined,
-    }),
+    note: fc.option(
+      fc.string({ maxLength: 20 }).filter((s) => !/[#\r\n]/.test(s) && s.trim() === s && s !== ''),
+      {
+        nil: undefined,
+      },
+    ),
   })
   .map(({ offset, data, guarded, oldSeed, note }) => ({
     kind: 'offset' as const,
@@ -113,10 +116,7 @@ function parseError(text: string): InputError {
 
 describe('native patch format', () => {
   it('parses the example of the issue: guarded offset hunk with a note, anchor hunk', () => {
-    const p = parseNativePatch(
-      '0x1f40: 74 05 -> eb 05   # skip the licence check\nfind e8 ?? ?? ?? ?? 84 c0 74 (once) +7: 74 -> eb\n',
-      'fix.patch',
-    );
+    const p = parseNativePatch('0x1f40: 74 05 -> eb 05   # skip the licence check\nfind e8 ?? ?? ?? ?? 84 c0 74 (once) +7: 74 -> eb\n', 'fix.patch');
     expect(p.hunks).toHaveLength(2);
     const [a, b] = p.hunks as [Hunk, Hunk];
     expect(a).toEqual({
@@ -146,10 +146,7 @@ describe('native patch format', () => {
   });
 
   it('parses anchor counts, nibble wildcards and negative relative offsets', () => {
-    const p = parseNativePatch(
-      'find 4? 8b ?5 (2 times) -0x2: 90 90\nfind de ad (all): 00 00\nfind aa bb: cc\nfind aabb (3) +1: cc -> dd\n',
-      'p',
-    );
+    const p = parseNativePatch('find 4? 8b ?5 (2 times) -0x2: 90 90\nfind de ad (all): 00 00\nfind aa bb: cc\nfind aabb (3) +1: cc -> dd\n', 'p');
     const anchors = p.hunks.filter((x) => x.kind === 'anchor');
     expect(anchors.map((a) => a.expect)).toEqual([2, 'all', 1, 3]);
     expect(anchors.map((a) => a.relOffset)).toEqual([-2n, 0n, 0n, 1n]);
@@ -208,7 +205,11 @@ describe('native patch format', () => {
     expect(p.guards.sizeAfter?.value).toBe(4096n);
     expect(p.hunks[0]).toMatchObject({ offset: 1536n, old: Uint8Array.of(0x74, 5), new: Uint8Array.of(0xeb, 5) });
     expect(p.hunks[1]).toMatchObject({ offset: 16n, new: Uint8Array.of(0x74, 5) });
-    expect(p.hunks[2]).toMatchObject({ expect: 2, relOffset: 1024n, pattern: { bytes: Uint8Array.of(0x40, 0x8b, 0x05, 0xc3), mask: Uint8Array.of(0xf0, 0xff, 0x0f, 0xff) } });
+    expect(p.hunks[2]).toMatchObject({
+      expect: 2,
+      relOffset: 1024n,
+      pattern: { bytes: Uint8Array.of(0x40, 0x8b, 0x05, 0xc3), mask: Uint8Array.of(0xf0, 0xff, 0x0f, 0xff) },
+    });
   });
 
   it.each([

@@ -48,11 +48,16 @@ describe('plain dumps (xxd -p)', () => {
 
   it('round-trips random bytes at any line width and offset', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 64 }), fc.bigInt({ min: 0n, max: 1n << 40n }), (data, cols, at) => {
-        const d = parsePlainDump(plain(data, cols), 'p', at);
-        expect(d.runs[0]!.offset).toBe(at);
-        expect(Buffer.from(d.runs[0]!.bytes)).toEqual(Buffer.from(data));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.bigInt({ min: 0n, max: 1n << 40n }),
+        (data, cols, at) => {
+          const d = parsePlainDump(plain(data, cols), 'p', at);
+          expect(d.runs[0]!.offset).toBe(at);
+          expect(Buffer.from(d.runs[0]!.bytes)).toEqual(Buffer.from(data));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -61,7 +66,9 @@ describe('plain dumps (xxd -p)', () => {
     expect(inputError(() => parsePlainDump('4865\n6c6x6f\n', 'p')).message).toBe(
       "p line 2, col 4: 'x' is not a hex digit (a plain dump holds only hex digits and blanks)",
     );
-    expect(inputError(() => parsePlainDump('0x4865', 'p')).message).toBe("p line 1, col 2: 'x' is not a hex digit (a plain dump holds only hex digits and blanks)");
+    expect(inputError(() => parsePlainDump('0x4865', 'p')).message).toBe(
+      "p line 1, col 2: 'x' is not a hex digit (a plain dump holds only hex digits and blanks)",
+    );
     expect(inputError(() => parsePlainDump('4865\n6c6\n\n', 'p')).message).toBe('p line 2, col 3: odd number of hex digits (7): the last one has no pair');
     expect(inputError(() => parsePlainDump('00000000: 4865', 'p')).message).toMatch(/^p line 1, col 9: ':' is not a hex digit/);
   });
@@ -121,7 +128,12 @@ describe.skipIf(!hasXxd)('differential: --format plain writes what xxd -r -p -s 
         fc.boolean(),
         (file, data, cols, seek, split) => {
           // xxd -p's own layout, or every byte split by a blank and lines broken mid-pair.
-          const text = split ? Buffer.from(data).toString('hex').replace(/(.)(.)/g, '$1 $2').replace(/(.{7})/g, '$1\n') : plain(data, cols);
+          const text = split
+            ? Buffer.from(data)
+                .toString('hex')
+                .replace(/(.)(.)/g, '$1 $2')
+                .replace(/(.{7})/g, '$1\n')
+            : plain(data, cols);
           const dump = join(dir, `d${n}`);
           const target = join(dir, `t${n++}`);
           writeFileSync(dump, text);

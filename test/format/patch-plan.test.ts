@@ -69,9 +69,7 @@ describe('plan: offset hunks', () => {
   it('lists every failure and summarises them in one line', () => {
     const plan = planPatch(P('0x0: 00 -> 01\n0x1: 00 -> 01\n0x2: 00 -> 01\n'), bytesAccess(BIN));
     expect(plan.failures).toHaveLength(3);
-    expect(thrown(GuardError, () => assertPlan(plan)).message).toBe(
-      'fix.patch line 1: at 0x0 expected 00, found 90 (and 2 more)',
-    );
+    expect(thrown(GuardError, () => assertPlan(plan)).message).toBe('fix.patch line 1: at 0x0 expected 00, found 90 (and 2 more)');
   });
 
   it('resolves negative offsets from the end', () => {
@@ -93,9 +91,7 @@ describe('plan: offset hunks', () => {
 
   it('refuses hunks past the end unless the file may grow, and beyond size after', () => {
     const e = thrown(InputError, () => planPatch(P('0x3f: 90 90\n'), bytesAccess(BIN)));
-    expect(e.message).toBe(
-      'fix.patch line 1: the change at 0x3f..0x41 ends past the end of the file (size 0x40); growing the file needs --grow',
-    );
+    expect(e.message).toBe('fix.patch line 1: the change at 0x3f..0x41 ends past the end of the file (size 0x40); growing the file needs --grow');
     expect(e.location.line).toBe(1);
     const grown = applyPatchToBytes(BIN, P('0x44: 01 02\n'), { grow: true }).bytes;
     expect(grown).toHaveLength(0x46);
@@ -209,9 +205,7 @@ describe('plan: --find/--replace and --edit', () => {
   });
 
   it('rejects bad --find/--replace values', () => {
-    expect(thrown(InputError, () => findReplaceHunk('e8 ??', 'e8')).message).toBe(
-      '--replace has 1 byte(s) but --find has 2: a replacement keeps the length',
-    );
+    expect(thrown(InputError, () => findReplaceHunk('e8 ??', 'e8')).message).toBe('--replace has 1 byte(s) but --find has 2: a replacement keeps the length');
     expect(thrown(InputError, () => findReplaceHunk('e8 x?', 'e800')).message).toBe("--find 'e8 x?', col 4: 'x' is not a hex digit or '?'");
     expect(thrown(InputError, () => findReplaceHunk('??', '00')).message).toContain('no fixed byte');
     expect(thrown(InputError, () => findReplaceHunk('e8', '00', { all: true, count: 2 })).message).toBe('--all and --count exclude each other');

@@ -6,15 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import {
-  applyPatchToBytes,
-  diffBytes,
-  diffIps,
-  formatNativePatch,
-  ipsToPatch,
-  parseIps,
-  parseNativePatch,
-} from '../../src/format/patch/index.js';
+import { applyPatchToBytes, diffBytes, diffIps, formatNativePatch, ipsToPatch, parseIps, parseNativePatch } from '../../src/format/patch/index.js';
 
 const EOF_MARK = 0x454f46;
 const IPS_LIMIT = 0xffffff;

@@ -4,8 +4,7 @@ import { INT64_MAX, INT64_MIN } from '../../src/format/number.js';
 import { parseRange, resolveRange, type ResolveRangeOptions } from '../../src/format/range.js';
 import { expectInputError, inputErrorOf, returnsOrThrowsInputError } from './expect-input-error.js';
 
-const resolve = (text: string, size: bigint, options?: ResolveRangeOptions) =>
-  resolveRange(parseRange(text), size, options);
+const resolve = (text: string, size: bigint, options?: ResolveRangeOptions) => resolveRange(parseRange(text), size, options);
 
 describe('parseRange', () => {
   it('reads OFFSET:LENGTH', () => {
@@ -33,11 +32,7 @@ describe('parseRange', () => {
   it.each<[string, string, number]>([
     ['', 'bad range "": empty (a range is OFFSET:LENGTH or START..END)', 0],
     ['0x10', `bad range "0x10": missing ':LENGTH' or '..END' after the offset (a range is OFFSET:LENGTH or START..END)`, 4],
-    [
-      '0x10-0x20',
-      `bad range "0x10-0x20": '-' at position 4 is not a hex digit (a range is OFFSET:LENGTH or START..END)`,
-      4,
-    ],
+    ['0x10-0x20', `bad range "0x10-0x20": '-' at position 4 is not a hex digit (a range is OFFSET:LENGTH or START..END)`, 4],
     ['0:1..2', `bad range "0:1..2": '.' at position 3 mixes ':' and '..' (a range is OFFSET:LENGTH or START..END)`, 3],
     ['0x10:', `bad range "0x10:": missing length after ':' (write START.. to mean "to the end")`, 5],
     ['..', `bad range "..": '..' needs a START or an END (leave the range out for the whole file)`, 0],
@@ -50,16 +45,8 @@ describe('parseRange', () => {
     ['1:2:3', `bad range "1:2:3": ':' at position 3 is not a decimal digit`, 3],
     ['-:5', `bad range "-:5": missing digits after '-'`, 1],
     ['1.3:4', `bad range "1.3:4": '.' at position 1 starts a fraction, which needs a size suffix (as in 1.5K)`, 1],
-    [
-      '0x8000000000000000:1',
-      'bad range "0x8000000000000000:1": 0x8000000000000000 is out of the signed 64-bit range (-2^63..2^63-1)',
-      0,
-    ],
-    [
-      '0:9223372036854775808',
-      'bad range "0:9223372036854775808": 9223372036854775808 is out of the signed 64-bit range (-2^63..2^63-1)',
-      2,
-    ],
+    ['0x8000000000000000:1', 'bad range "0x8000000000000000:1": 0x8000000000000000 is out of the signed 64-bit range (-2^63..2^63-1)', 0],
+    ['0:9223372036854775808', 'bad range "0:9223372036854775808": 9223372036854775808 is out of the signed 64-bit range (-2^63..2^63-1)', 2],
   ])('rejects %j', (text, message, position) => {
     expectInputError(() => parseRange(text), message, position);
   });
@@ -114,10 +101,7 @@ describe('resolveRange', () => {
       () => resolve('9223372036854775807:1', 64n, { allowPastEnd: true }),
       'range 9223372036854775807:1 ends past the largest possible file offset (2^63-1)',
     );
-    expectInputError(
-      () => resolve('-100:4', 64n, { allowPastEnd: true }),
-      'range -100:4 starts before the start of the file (size 64)',
-    );
+    expectInputError(() => resolve('-100:4', 64n, { allowPastEnd: true }), 'range -100:4 starts before the start of the file (size 64)');
   });
 
   it.each<[string, bigint, bigint]>([
@@ -131,10 +115,7 @@ describe('resolveRange', () => {
   });
 
   it('still refuses END before START when clamping', () => {
-    expectInputError(
-      () => resolve('0x30..-0x20', 64n, { clamp: true }),
-      'range 0x30..-0x20 ends before it starts (size 0x40)',
-    );
+    expectInputError(() => resolve('0x30..-0x20', 64n, { clamp: true }), 'range 0x30..-0x20 ends before it starts (size 0x40)');
   });
 });
 

@@ -17,7 +17,9 @@ describe('patch readers: numbers past the signed 64-bit range are parse errors',
     expect(parseEditSpec(`${INT64_MAX}=11`).offset).toBe(INT64_MAX);
     expect(parseEditSpec(`-${INT64_MAX + 1n}=11`).offset).toBe(-(INT64_MAX + 1n));
     expect(inputError(() => parseEditSpec(`${INT64_MAX + 1n}=11`)).message).toMatch(/is out of the signed 64-bit range \(-2\^63\.\.2\^63-1\)/);
-    expect(inputError(() => parseEditSpec(`-${INT64_MAX + 2n}=11`)).message).toMatch(/'-9223372036854775809' is not an offset \(-9223372036854775809 is out of the signed 64-bit range/);
+    expect(inputError(() => parseEditSpec(`-${INT64_MAX + 2n}=11`)).message).toMatch(
+      /'-9223372036854775809' is not an offset \(-9223372036854775809 is out of the signed 64-bit range/,
+    );
   });
 
   it('native: offsets, relative offsets and sizes, naming the line and column', () => {
@@ -48,7 +50,9 @@ describe('patch readers: numbers past the signed 64-bit range are parse errors',
     );
     const long = `${'f'.repeat(100_000)}: 4142  AB\n`;
     expect(inputError(() => parseDump(long, 'd')).message).toMatch(/^d line 1, col 1: offset 0xf{20}… is out of the signed 64-bit range/);
-    expect(inputError(() => parseDump('00000000  41 42  |AB|\n10000000000000000\n', 'd')).message).toMatch(/^d line 2, col 1: offset 0x10000000000000000 is out/);
+    expect(inputError(() => parseDump('00000000  41 42  |AB|\n10000000000000000\n', 'd')).message).toMatch(
+      /^d line 2, col 1: offset 0x10000000000000000 is out/,
+    );
     // Leading zeros are no size.
     expect(parseDump(`${'0'.repeat(40)}10: 4142  AB\n`, 'd').runs[0]!.offset).toBe(16n);
   });
@@ -72,14 +76,18 @@ describe('planner: growth past the largest size mmapx gives a file', () => {
   it('"size after" past it names its line, with or without --grow', () => {
     for (const grow of [true, false]) {
       const e = inputError(() => planPatch(parseNativePatch(`# x\nsize after ${MAX_FILE_SIZE + 1n}\n`, 'p'), file, { grow }));
-      expect(e.message).toBe('p line 2: size after 0x20000000000000 would grow the file past the largest size mmapx gives a file (0x1fffffffffffff = 2^53-1 bytes)');
+      expect(e.message).toBe(
+        'p line 2: size after 0x20000000000000 would grow the file past the largest size mmapx gives a file (0x1fffffffffffff = 2^53-1 bytes)',
+      );
       expect(e.location.line).toBe(2);
     }
   });
 
   it('an xxd dump whose offsets reach past it', () => {
     const patch = dumpToPatch(parseDump('7ffffffffffffff0: 4142  AB\n', 'd'), 'd');
-    expect(inputError(() => planPatch(patch, file, { grow: true })).message).toMatch(/^d line 1: the change at 0x7ffffffffffffff0\.\.0x7ffffffffffffff2 would grow/);
+    expect(inputError(() => planPatch(patch, file, { grow: true })).message).toMatch(
+      /^d line 1: the change at 0x7ffffffffffffff0\.\.0x7ffffffffffffff2 would grow/,
+    );
   });
 
   it('any offset in the 64-bit range either plans within the limit or is refused, never more (property)', () => {

@@ -38,11 +38,7 @@ describe('parseTextData rejects', () => {
     ['\\x4', `bad text data "\\\\x4": escape '\\x' at position 0 needs two hex digits`, 0],
     ['ab\\xg0', `bad text data "ab\\\\xg0": escape '\\x' at position 2 needs two hex digits`, 2],
     ['\\x', `bad text data "\\\\x": escape '\\x' at position 0 needs two hex digits`, 0],
-    [
-      '\\012',
-      `bad text data "\\\\012": escape '\\0' at position 0 is followed by a digit; write \\x00 (octal escapes are not supported)`,
-      0,
-    ],
+    ['\\012', `bad text data "\\\\012": escape '\\0' at position 0 is followed by a digit; write \\x00 (octal escapes are not supported)`, 0],
     ['a\ud800b', `bad text data "a\\ud800b": '\\ud800' at position 1 is a lone surrogate, which has no UTF-8 form`, 1],
   ])('%j', (text, message, position) => {
     expectInputError(() => parseTextData(text), message, position);
@@ -60,7 +56,14 @@ describe('text properties', () => {
   });
 
   it('reads back any bytes written as a mix of literal ASCII and escapes', () => {
-    const simple = new Map<number, string>([[0x0a, '\\n'], [0x0d, '\\r'], [0x09, '\\t'], [0x5c, '\\\\'], [0x22, '\\"'], [0x27, "\\'"]]);
+    const simple = new Map<number, string>([
+      [0x0a, '\\n'],
+      [0x0d, '\\r'],
+      [0x09, '\\t'],
+      [0x5c, '\\\\'],
+      [0x22, '\\"'],
+      [0x27, "\\'"],
+    ]);
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.array(fc.boolean(), { maxLength: 64 }), (data, literal) => {
         const text = Array.from(data, (byte, k) => {

@@ -32,9 +32,24 @@ function reference(type: TypedType, value: bigint | number): Uint8Array {
 describe('typed value names', () => {
   it('lists every type the CLI offers, in order', () => {
     expect(TYPED_TYPES).toEqual([
-      'u8', 'u16le', 'u16be', 'u32le', 'u32be', 'u64le', 'u64be',
-      'i8', 'i16le', 'i16be', 'i32le', 'i32be', 'i64le', 'i64be',
-      'f32le', 'f32be', 'f64le', 'f64be',
+      'u8',
+      'u16le',
+      'u16be',
+      'u32le',
+      'u32be',
+      'u64le',
+      'u64be',
+      'i8',
+      'i16le',
+      'i16be',
+      'i32le',
+      'i32be',
+      'i64le',
+      'i64be',
+      'f32le',
+      'f32be',
+      'f64le',
+      'f64be',
     ]);
   });
 
@@ -193,15 +208,11 @@ describe('typed properties', () => {
   it('either encodes or throws an InputError for any string and type', () => {
     const alphabet = fc.constantFrom(...'0123456789xX.eE+-_abfinINKG \u00e9');
     fc.assert(
-      fc.property(
-        fc.constantFrom(...TYPED_TYPES),
-        fc.oneof(fc.string({ unit: alphabet, maxLength: 16 }), fc.string({ unit: 'binary' })),
-        (type, text) => {
-          returnsOrThrowsInputError(() => {
-            expect(encodeTyped(type, text)).toHaveLength(typedWidth(type));
-          }, text);
-        },
-      ),
+      fc.property(fc.constantFrom(...TYPED_TYPES), fc.oneof(fc.string({ unit: alphabet, maxLength: 16 }), fc.string({ unit: 'binary' })), (type, text) => {
+        returnsOrThrowsInputError(() => {
+          expect(encodeTyped(type, text)).toHaveLength(typedWidth(type));
+        }, text);
+      }),
       { numRuns: 1000 },
     );
   });

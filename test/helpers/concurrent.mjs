@@ -49,7 +49,10 @@ function serial(dir, original, patches, order) {
 }
 
 function start(file, args, wait) {
-  const child = spawn(NODE, [BIN, ...(wait === undefined ? [] : ['--wait', String(wait)]), 'patch', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: BENCH_ENV });
+  const child = spawn(NODE, [BIN, ...(wait === undefined ? [] : ['--wait', String(wait)]), 'patch', file, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: BENCH_ENV,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
@@ -101,7 +104,9 @@ export async function concurrentRounds({ scenario, rounds, size = 32 << 20, wait
     if (outcome === undefined) {
       problems.push(
         `no serial order: statuses ${a.status}/${b.status}, file ${hash.slice(0, 12)}; ` +
-          `orders ${Object.entries(orders).map(([k, o]) => `${k}: ${o.status.join('/')} ${o.hash.slice(0, 12)}`).join(', ')}; ` +
+          `orders ${Object.entries(orders)
+            .map(([k, o]) => `${k}: ${o.status.join('/')} ${o.hash.slice(0, 12)}`)
+            .join(', ')}; ` +
           `stderr ${JSON.stringify(a.stderr)} ${JSON.stringify(b.stderr)}`,
       );
     }

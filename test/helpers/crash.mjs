@@ -270,7 +270,17 @@ export async function trialMany(scene, delayMs) {
  * Runs several-file trials: at least `trials`, and more (up to 4 times as many) until `hits` of
  * them were killed while journals were in place (what the test is about).
  */
-export async function crashRunMany({ trials, files = 200, size = 8192, hunks = 16, seed = 1, grow = 0, hits = 0, dir = scratch('mmapx-crash-'), log = () => {} }) {
+export async function crashRunMany({
+  trials,
+  files = 200,
+  size = 8192,
+  hunks = 16,
+  seed = 1,
+  grow = 0,
+  hits = 0,
+  dir = scratch('mmapx-crash-'),
+  log = () => {},
+}) {
   const scene = prepareMany(dir, { files, size, hunks, seed, grow });
   const cal = calibrateMany(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run of ${files} files, the files from ~${cal.workAt.toFixed(0)} ms`);

@@ -9,7 +9,9 @@ let available: boolean | undefined;
 /** True where `unshare -m` and tmpfs mounts work (root in a capable sandbox). */
 export function mountNamespaces(): boolean {
   if (available === undefined) {
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs tmpfs "$d" && umount "$d"; rc=$?; rmdir "$d"; exit $rc'], { encoding: 'utf8' });
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs tmpfs "$d" && umount "$d"; rc=$?; rmdir "$d"; exit $rc'], {
+      encoding: 'utf8',
+    });
     available = r.status === 0;
   }
   return available;

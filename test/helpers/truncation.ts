@@ -115,10 +115,7 @@ function judge(c: TruncationCase, r: Run, path: string, sizes: Sizes, tally: Tal
  * random size after a random delay within that time (past the first fifth, which is mostly Node
  * starting). A case that must see a failure gets up to as many extra trials until it does.
  */
-export async function truncationTrials(
-  c: TruncationCase,
-  opts: { dir: string; trials: number; size: number; every?: number },
-): Promise<Tally> {
+export async function truncationTrials(c: TruncationCase, opts: { dir: string; trials: number; size: number; every?: number }): Promise<Tally> {
   const every = c.every ?? opts.every ?? MiB;
   const size = Math.round(opts.size * (c.scale ?? 1));
   const path = `${opts.dir}/${c.name.replace(/\W+/g, '-')}.bin`;

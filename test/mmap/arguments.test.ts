@@ -37,7 +37,21 @@ afterAll(() => {
 });
 
 /** What a parameter takes; each kind has its own list of wrong values. */
-type Kind = 'file' | 'fd' | 'size' | 'offset' | 'range' | 'advice' | 'uncheckedAdvice' | 'anyAdvice' | 'lockKind' | 'access' | 'windowOptions' | 'mapping' | 'remapOptions' | 'pageBits';
+type Kind =
+  | 'file'
+  | 'fd'
+  | 'size'
+  | 'offset'
+  | 'range'
+  | 'advice'
+  | 'uncheckedAdvice'
+  | 'anyAdvice'
+  | 'lockKind'
+  | 'access'
+  | 'windowOptions'
+  | 'mapping'
+  | 'remapOptions'
+  | 'pageBits';
 
 const good = (): Record<Kind, unknown> => ({
   file: { fd, path },
@@ -58,18 +72,65 @@ const good = (): Record<Kind, unknown> => ({
 
 /** Wrong values per kind; a file given with a path must name it in the error. */
 const BAD: Record<Kind, unknown[]> = {
-  file: [-1, 1.5, Number.NaN, 2 ** 31, '3', null, undefined, true, 3n, Symbol('fd'), [], {}, { fd: -1, path: 'named.bin' }, { fd: 1.5, path: 'named.bin' }, { fd: '3', path: 'named.bin' }, { fd: null, path: 'named.bin' }, { fd: 3, path: 42 }],
+  file: [
+    -1,
+    1.5,
+    Number.NaN,
+    2 ** 31,
+    '3',
+    null,
+    undefined,
+    true,
+    3n,
+    Symbol('fd'),
+    [],
+    {},
+    { fd: -1, path: 'named.bin' },
+    { fd: 1.5, path: 'named.bin' },
+    { fd: '3', path: 'named.bin' },
+    { fd: null, path: 'named.bin' },
+    { fd: 3, path: 42 },
+  ],
   fd: [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '3', null, undefined, true, 3n, {}, new Number(3), Symbol('fd')],
   size: [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '3', null, {}, -1n, 2n ** 63n, 2n ** 64n, 2n ** 64n + 8192n],
   offset: [-1, 1.5, Number.NaN, '3', null, undefined, -1n, 2n ** 63n, 2n ** 64n + 8192n],
-  range: [null, 5, 'x', { offset: -1, length: 1 }, { offset: 0, length: 1.5 }, { offset: '0', length: 1 }, { offset: 0 }, { offset: 0, length: 10 ** 9 }, { offset: 10 ** 9, length: 0 }],
+  range: [
+    null,
+    5,
+    'x',
+    { offset: -1, length: 1 },
+    { offset: 0, length: 1.5 },
+    { offset: '0', length: 1 },
+    { offset: 0 },
+    { offset: 0, length: 10 ** 9 },
+    { offset: 10 ** 9, length: 0 },
+  ],
   // The destructive ones are refused by advise(): they belong to uncheckedAdvise().
   advice: ['bogus', '', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'dontneed', 'free', 'remove', 7, null, {}],
   uncheckedAdvice: ['normal', 'willneed', 'bogus', '', 'toString', '__proto__', 9, null, undefined],
   anyAdvice: ['bogus', '', 'toString', '__proto__', 9, null, undefined, {}],
   lockKind: ['bogus', 'SHARED', '', 1, null, undefined],
   access: ['bogus', 'write', 1, null],
-  windowOptions: [null, 5, 'x', { windowSize: 0 }, { windowSize: -4096 }, { windowSize: 1.5 }, { windowSize: '4096' }, { overlap: -1 }, { overlap: 1.5 }, { overlap: 2 ** 30 }, { offset: -1 }, { offset: 2n ** 64n }, { length: 'all' }, { length: -1 }, { populate: 'yes' }, { windowsize: 4096 }, { offset: 2n ** 63n - 1n, length: 2n }, { windowSize: 2 ** 60 }],
+  windowOptions: [
+    null,
+    5,
+    'x',
+    { windowSize: 0 },
+    { windowSize: -4096 },
+    { windowSize: 1.5 },
+    { windowSize: '4096' },
+    { overlap: -1 },
+    { overlap: 1.5 },
+    { overlap: 2 ** 30 },
+    { offset: -1 },
+    { offset: 2n ** 64n },
+    { length: 'all' },
+    { length: -1 },
+    { populate: 'yes' },
+    { windowsize: 4096 },
+    { offset: 2n ** 63n - 1n, length: 2n },
+    { windowSize: 2 ** 60 },
+  ],
   mapping: [{}, null, undefined, 5, { view: () => new Uint8Array(1) }],
   remapOptions: [null, 5, 'x', [], { mayMove: 1 }, { mayMove: 'yes' }],
   pageBits: [0, 11, 64, 1.5, -21, '21', null, 21n],
@@ -195,7 +256,8 @@ function callables(mod: Record<string, unknown>): string[] {
     }
     out.push(`new ${name}`);
     for (const key of Object.getOwnPropertyNames(value)) {
-      if (!['length', 'name', 'prototype'].includes(key) && typeof (value as unknown as Record<string, unknown>)[key] === 'function') out.push(`${name}.${key}`);
+      if (!['length', 'name', 'prototype'].includes(key) && typeof (value as unknown as Record<string, unknown>)[key] === 'function')
+        out.push(`${name}.${key}`);
     }
     for (let proto = value.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
       for (const key of Object.getOwnPropertyNames(proto)) {
@@ -268,7 +330,11 @@ describe('bad arguments to every public function and method', () => {
       // No good value makes a map from nothing; pages without access cannot be locked (ENOMEM).
       // remap retires the map every later case uses (its own tests are in memmap2-gaps.test.ts).
       if (row.params.length === 0 || row.params.includes('mapping') || name === 'MmapNone#lock' || name.endsWith('#remap')) continue;
-      const result = call(name, row.target, row.params.map((k) => good()[k]));
+      const result = call(
+        name,
+        row.target,
+        row.params.map((k) => good()[k]),
+      );
       if (result instanceof Mmap || result instanceof MmapMut || result instanceof MmapNone) result.unmap();
       if (name === 'tryLockFile') {
         expect(result).toBe('locked');

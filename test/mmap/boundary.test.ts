@@ -8,7 +8,22 @@ import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from '
 import { constants as bufferConstants } from 'node:buffer';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MmapError, cachestat, fdAccessMode, fileSizeLimit, isAdviceSupported, Mmap, MmapMut, MmapOptions, pageSize, supportedAdvice, tryLockFile, unlockFile, type Window, windows } from '../../src/index.js';
+import {
+  MmapError,
+  cachestat,
+  fdAccessMode,
+  fileSizeLimit,
+  isAdviceSupported,
+  Mmap,
+  MmapMut,
+  MmapOptions,
+  pageSize,
+  supportedAdvice,
+  tryLockFile,
+  unlockFile,
+  type Window,
+  windows,
+} from '../../src/index.js';
 import { requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -46,7 +61,8 @@ describe('destructive advice is not in advise() (item 1)', () => {
     const content = Buffer.from('precious '.repeat(2000));
     writeFileSync(p, content);
     const o = survived(
-      runModule(`
+      runModule(
+        `
         import { openSync } from 'node:fs';
         import { Mmap, MmapMut, MmapOptions } from $LIB;
         const fd = openSync(process.argv[1], 'r+');
@@ -68,7 +84,12 @@ describe('destructive advice is not in advise() (item 1)', () => {
         { args: [p] },
       ),
     );
-    for (const [name, advice] of [['remove', 'remove'], ['removeRange', 'remove'], ['dontneed', 'dontneed'], ['free', 'free']] as const) {
+    for (const [name, advice] of [
+      ['remove', 'remove'],
+      ['removeRange', 'remove'],
+      ['dontneed', 'dontneed'],
+      ['free', 'free'],
+    ] as const) {
       const e = o[name] as { code: string; message: string };
       expect(e.code).toBe('ERR_INVALID_ARG');
       expect(e.message).toContain(`uncheckedAdvise('${advice}')`);
@@ -84,7 +105,8 @@ describe('destructive advice is not in advise() (item 1)', () => {
     const content = Buffer.alloc(2 * pageSize(), 0x41);
     writeFileSync(p, content);
     const o = survived(
-      runModule(`
+      runModule(
+        `
         import { openSync, readFileSync } from 'node:fs';
         import { Mmap, MmapOptions } from $LIB;
         const fd = openSync(process.argv[1], 'r+');
@@ -112,7 +134,8 @@ describe('destructive advice is not in advise() (item 1)', () => {
     const p = join(dir, 'supported.bin');
     writeFileSync(p, Buffer.alloc(2 * pageSize(), 3));
     const o = survived(
-      runModule(`
+      runModule(
+        `
         import { openSync } from 'node:fs';
         import { MmapMut, supportedAdvice, isAdviceSupported } from $LIB;
         const s = supportedAdvice();
@@ -147,7 +170,8 @@ describe('offsets and range ends past 2^63-1 are refused, never wrapped (item 2)
   it.skipIf(!canMknod)('a_device_is_not_mapped_at_2_64_plus_8192_nor_past_the_largest_offset', () => {
     const zero = zeroDevice() as string;
     const o = survived(
-      runModule(`
+      runModule(
+        `
         import { openSync } from 'node:fs';
         import { MmapOptions, windows, cachestat } from $LIB;
         const fd = openSync(process.argv[1], 'r+');
@@ -194,7 +218,14 @@ describe('offsets and range ends past 2^63-1 are refused, never wrapped (item 2)
       expect(caught(() => windows(fd, { offset: 2n })).code).toBe('ERR_OUT_OF_RANGE');
       expect(caught(() => windows(fd, { offset: 0, length: 2 })).code).toBe('ERR_OUT_OF_RANGE');
       // A file's range: past its end, whichever check comes first.
-      expect(caught(() => new MmapOptions().offset(2n ** 63n - 1n).len(2).map(fd)).code).toBe('ERR_OUT_OF_RANGE');
+      expect(
+        caught(() =>
+          new MmapOptions()
+            .offset(2n ** 63n - 1n)
+            .len(2)
+            .map(fd),
+        ).code,
+      ).toBe('ERR_OUT_OF_RANGE');
       expect(caught(() => cachestat(fd, 1n, 2n ** 63n - 1n)).code).toBe('ERR_OUT_OF_RANGE');
       // Length 0 is "to the end of the file" for cachestat: any offset up to the limit is allowed.
       expect(() => cachestat(fd, 2n ** 63n - 1n, 0n)).not.toThrow();
@@ -211,7 +242,8 @@ describe('one error type at the boundary (item 8)', () => {
     const fifo = join(dir, 'list.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const o = survived(
-      runModule(`
+      runModule(
+        `
         import { openSync, constants } from 'node:fs';
         import * as m from $LIB;
         const fd = openSync(process.argv[1], 'r+');

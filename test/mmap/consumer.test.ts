@@ -159,7 +159,8 @@ describe('read-only bytes (item 17)', () => {
   it('mutating_methods_on_every_kind_of_read_only_bytes_throw_err_read_only_instead_of_faulting', () => {
     const f = file('ro.bin', 'read-only bytes, never written');
     for (const entry of ['$LIB', '$CJS']) {
-      const load = entry === '$LIB' ? `import * as lib from $LIB;` : `import { createRequire } from 'node:module'; const lib = createRequire(import.meta.url)($CJS);`;
+      const load =
+        entry === '$LIB' ? `import * as lib from $LIB;` : `import { createRequire } from 'node:module'; const lib = createRequire(import.meta.url)($CJS);`;
       const o = survived(
         runScript(
           `ro-${entry.slice(1)}`,
@@ -247,7 +248,8 @@ describe.skipIf(!mountNamespaces())('executable maps on a noexec mount (item 18)
     const reasons = new Set(Object.values(o).map((x) => x.reason));
     expect([...reasons]).toEqual(['executable mappings are refused: the filesystem is mounted noexec, or a security policy forbids it']);
     expect(o.mapExec).toMatchObject({ code: 'EPERM', syscall: 'mmap' });
-    for (const k of ['Mmap.makeExec', 'MmapMut.makeExec', 'viewed MmapMut.makeExec', 'MmapNone.makeExec']) expect(o[k]).toMatchObject({ code: 'EACCES', syscall: 'mprotect' });
+    for (const k of ['Mmap.makeExec', 'MmapMut.makeExec', 'viewed MmapMut.makeExec', 'MmapNone.makeExec'])
+      expect(o[k]).toMatchObject({ code: 'EACCES', syscall: 'mprotect' });
   });
 });
 
@@ -282,7 +284,9 @@ describe('flushing a map whose file shrank (item 19)', () => {
       expect(e.code, op).toBe('ERR_TRUNCATED');
       expect(e.offset, op).toBe(20000);
       const what = op.startsWith('flushAsync') ? 'flushAsync' : 'flush';
-      expect(e.message).toBe(`${f}: ${what}: the file shrank to 10000 bytes under the map (fault at offset 0x4e20, 1 page): bytes written past its end were lost, not flushed`);
+      expect(e.message).toBe(
+        `${f}: ${what}: the file shrank to 10000 bytes under the map (fault at offset 0x4e20, 1 page): bytes written past its end were lost, not flushed`,
+      );
     }
   });
 

@@ -1,13 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, pageSize } from '../../src/index.js';
@@ -129,7 +121,14 @@ describe('map a file', () => {
       expect(e.code).toBe('ERR_OUT_OF_RANGE');
       expect(e.message).toContain('range offset 4 length 7 ends past the end');
       // Overflow-safe: a huge length does not wrap around.
-      expect(thrown(() => new MmapOptions().offset(4).len(2n ** 64n - 2n).map(fd)).code).toBe('ERR_OUT_OF_RANGE');
+      expect(
+        thrown(() =>
+          new MmapOptions()
+            .offset(4)
+            .len(2n ** 64n - 2n)
+            .map(fd),
+        ).code,
+      ).toBe('ERR_OUT_OF_RANGE');
       expect(new MmapOptions().offset(4).len(6).map(fd).length).toBe(6);
     });
   });
@@ -180,7 +179,11 @@ describe('flush', () => {
       expect(e.code).toBe('ERR_OUT_OF_RANGE');
       m.unmap();
     });
-    expect(readFileSync(p).subarray(page + 100, page + 110).every((b) => b === 0x5a)).toBe(true);
+    expect(
+      readFileSync(p)
+        .subarray(page + 100, page + 110)
+        .every((b) => b === 0x5a),
+    ).toBe(true);
   });
 
   it('flush_async_starts_writeback', async () => {
@@ -355,7 +358,10 @@ describe('advice, locking, residency', () => {
   });
 
   it('residency_reports_pages_in_memory', () => {
-    const m = new MmapOptions().len(8 * page).populate().mapAnon();
+    const m = new MmapOptions()
+      .len(8 * page)
+      .populate()
+      .mapAnon();
     const r = m.residency();
     expect(r.pageSize).toBe(page);
     expect(r.pages.length).toBe(8);
@@ -369,7 +375,11 @@ describe('advice, locking, residency', () => {
   it('residency_of_an_unaligned_file_window', () => {
     const p = file(Buffer.alloc(3 * page, 2));
     withFd(p, 'r', (fd) => {
-      const m = new MmapOptions().offset(page - 1).len(2).populate().map(fd);
+      const m = new MmapOptions()
+        .offset(page - 1)
+        .len(2)
+        .populate()
+        .map(fd);
       const r = m.residency();
       expect(r.firstPage).toBe(-(page - 1));
       expect(r.pages.length).toBe(2); // the two bytes straddle two pages
@@ -418,7 +428,9 @@ describe('files that cannot be mapped', () => {
       expect(e.code).toBe('EACCES');
       expect(e.syscall).toBe('mmap');
       expect(e.path).toBe(p);
-      expect(e.message).toMatch(/^.*: mmap: permission denied, offset 0x0 length 0x9: a shared writable map needs the file open for reading and writing \(EACCES\)$/);
+      expect(e.message).toMatch(
+        /^.*: mmap: permission denied, offset 0x0 length 0x9: a shared writable map needs the file open for reading and writing \(EACCES\)$/,
+      );
     });
   });
 

@@ -75,7 +75,10 @@ describe('fileSizeLimit', () => {
       const fd = openSync(process.argv[1], 'r');
       console.log(JSON.stringify([1024n, 1n << 20n, (1n << 63n) - 1n].map((s) => fileSizeLimit(fd, s)), (k, v) => typeof v === 'bigint' ? String(v) : v));`;
     // 64 blocks of the shell's ulimit -f: 512 bytes each (dash) or 1024 (bash).
-    const r = spawnSync('sh', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', code, path], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('sh', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', code, path], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const [small, mid, max] = JSON.parse(r.stdout) as ({ bytes: string; by: string } | null)[];
     expect(small).toBeNull();

@@ -155,8 +155,7 @@ describe('platform constants (data)', () => {
 });
 
 describe('locking limits', () => {
-  const hasTools =
-    spawnSync('prlimit', ['--version']).status === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  const hasTools = spawnSync('prlimit', ['--version']).status === 0 && spawnSync('setpriv', ['--version']).status === 0;
   it.skipIf(!hasTools)('lock_fails_clearly_when_rlimit_memlock_refuses', () => {
     requireBuild();
     for (const limit of ['0', '65536']) {

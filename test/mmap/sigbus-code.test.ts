@@ -25,7 +25,13 @@ describe('sigbus handler encoding (x86-64)', () => {
     expect(recordBytes(65530)).toBe(512 * 4096);
     expect(recordSlots(recordBytes(65530))).toBeGreaterThanOrEqual(65530);
     // Header fields: naturally aligned, in order, not overlapping, before the slots.
-    const header: [number, number][] = [[RECORD.HANDLED, 8], [RECORD.HIGH, 4], [RECORD.CAPACITY, 4], [RECORD.CHAIN, 8], [RECORD.DFL_ACTION, 32]];
+    const header: [number, number][] = [
+      [RECORD.HANDLED, 8],
+      [RECORD.HIGH, 4],
+      [RECORD.CAPACITY, 4],
+      [RECORD.CHAIN, 8],
+      [RECORD.DFL_ACTION, 32],
+    ];
     let at = 0;
     for (const [field, size] of header) {
       expect(field % Math.min(size, 8)).toBe(0);
@@ -34,7 +40,13 @@ describe('sigbus handler encoding (x86-64)', () => {
     }
     expect(at).toBeLessThanOrEqual(RECORD.SLOTS_AT);
     // Slot fields fit, are naturally aligned for the lock-prefixed accesses, and do not overlap.
-    const fields: [number, number][] = [[RECORD.START, 8], [RECORD.END, 8], [RECORD.PROT, 4], [RECORD.FAULTS, 4], [RECORD.FIRST, 8]];
+    const fields: [number, number][] = [
+      [RECORD.START, 8],
+      [RECORD.END, 8],
+      [RECORD.PROT, 4],
+      [RECORD.FAULTS, 4],
+      [RECORD.FIRST, 8],
+    ];
     let end = 0;
     for (const [at, size] of fields.sort((a, b) => a[0] - b[0])) {
       expect(at % size).toBe(0);

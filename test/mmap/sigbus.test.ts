@@ -192,7 +192,10 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
     expect(o).toMatchObject({
       displaced: [false, expect.stringMatching(/SIGBUS was given another handler/)],
       bytes: [0, 0],
-      faults: [{ offset: 40000, count: 1 }, { offset: 50000, count: 1 }],
+      faults: [
+        { offset: 40000, count: 1 },
+        { offset: 50000, count: 1 },
+      ],
       guard: { active: true, chained: true, ranges: 2 },
       heard: 1,
     });
@@ -218,7 +221,10 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
     expect(o).toEqual({
       before: [0x41, 0x41],
       after: [0, 0, 0],
-      faults: [{ offset: 40000, count: 1 }, { offset: 50000, count: 1 }],
+      faults: [
+        { offset: 40000, count: 1 },
+        { offset: 50000, count: 1 },
+      ],
       refused: 'ERR_TRUNCATED: protect: the file shrank under this mapping (its pages past the end read as zeros); map it again',
       ranges: 2,
     });
@@ -361,7 +367,11 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
     const o = survive(`${HEAD}
        const before = lib.sigbusGuard();
        out({ before: before.active, armed: lib.armSigbusGuard(), again: lib.armSigbusGuard().active });`);
-    expect(o).toEqual({ before: false, armed: { active: true, reason: null, handled: 0, ranges: 0, capacity: slots, peak: 0, unguarded: 0, chained: false }, again: true });
+    expect(o).toEqual({
+      before: false,
+      armed: { active: true, reason: null, handled: 0, ranges: 0, capacity: slots, peak: 0, unguarded: 0, chained: false },
+      again: true,
+    });
   });
 
   it('a_guard_installed_by_a_worker_thread_guards_the_main_thread', () => {
@@ -390,7 +400,10 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
 describe.skipIf(guarded)('elsewhere', () => {
   it('the_guard_says_why_it_is_off', () => {
     const f = file('other.bin', Buffer.alloc(4096, 1));
-    const r = runModule(`import { openSync } from 'node:fs'; import { Mmap, sigbusGuard } from $LIB; Mmap.map(openSync(process.argv[1], 'r')); console.log(sigbusGuard().reason);`, { args: [f] });
+    const r = runModule(
+      `import { openSync } from 'node:fs'; import { Mmap, sigbusGuard } from $LIB; Mmap.map(openSync(process.argv[1], 'r')); console.log(sigbusGuard().reason);`,
+      { args: [f] },
+    );
     expect(r.stdout).toMatch(/Linux x86-64 only/);
   });
 });

@@ -48,8 +48,12 @@ describe('stale views', () => {
     const types = ['mmap.d.ts', 'windows.d.ts'].map((n) => readFileSync(join(ROOT, 'dist/lib/types/mmap', n), 'utf8')).join('\n');
     // Nothing claims that writes to a cut-off page vanish: they stay, in this process.
     for (const text of [library, types]) expect(text).not.toMatch(/go(es)? nowhere|went nowhere|inert/);
-    expect(library).toMatch(/Stale views\.\*\* A `bytes` view taken before `unmap\(\)` or a protection change never crashes the\s+process, but it is cut off from the file: it reads zeros, and what is written into it stays in\s+private memory of this process \(it reads back through that stale view\) and never reaches the\s+file or any other map/);
-    expect(types).toMatch(/it reads zeros, and what is written into it stays\s+\* there, seen by that stale view only, and never reaches the file or any other map/);
+    expect(library).toMatch(
+      /Stale views\.\*\* A `bytes` view taken before `unmap\(\)` or a protection change never crashes the\s+process, but it is cut off from the file: it reads zeros, and what is written into it stays in\s+private memory of this process \(it reads back through that stale view\) and never reaches the\s+file or any other map/,
+    );
+    expect(types).toMatch(
+      /it reads zeros, and what is written into it stays\s+\* there, seen by that stale view only, and never reaches the file or any other map/,
+    );
   });
 
   it('a_view_after_make_read_only_is_cut_off_and_the_new_view_has_the_data', () => {

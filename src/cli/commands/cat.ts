@@ -56,7 +56,14 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   const { path, range, target, force, stats } = parseOptions(ctx, args, opts);
   timer.lap('parse');
 
-  const reader = await openRangeReader(path, { range, force, lockWait: ctx.lockWait, blocking: true, clock: timer, onPendingJournal: (f, j) => ctx.warnIfJournal(f, j) });
+  const reader = await openRangeReader(path, {
+    range,
+    force,
+    lockWait: ctx.lockWait,
+    blocking: true,
+    clock: timer,
+    onPendingJournal: (f, j) => ctx.warnIfJournal(f, j),
+  });
   let out: OutputFile | undefined;
   try {
     if (target !== undefined && sameFile(target, reader.file)) throw new InputError(`-o ${target} is the file being read`);

@@ -81,7 +81,9 @@ class Output {
 
   flush(): void {
     if (this.#parts.length === 0) return;
-    const all = this.#parts.every((p) => typeof p === 'string') ? this.#parts.join('') : Buffer.concat(this.#parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    const all = this.#parts.every((p) => typeof p === 'string')
+      ? this.#parts.join('')
+      : Buffer.concat(this.#parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     this.#parts = [];
     this.#pending = 0;
     this.#send(all);
@@ -140,7 +142,10 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     out.finish();
     timer.lap('output');
     const { sizeOld: sizeA, sizeNew: sizeB, identical, hunks = 0, bytesChanged: changed = 0, eof, sha256 } = found;
-    const what = format === 'cmp' ? `${found.bytes === 0 ? 'no' : 'some'} differing bytes` : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
+    const what =
+      format === 'cmp'
+        ? `${found.bytes === 0 ? 'no' : 'some'} differing bytes`
+        : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
     const summary = `${identical ? 'identical' : what}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
     const keptText = json && format !== 'ips' ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('') : undefined;
     if (eof && !json && !ctx.globals.quiet) ctx.stderr(`mmapx: diff: ${eof}\n`);

@@ -44,7 +44,14 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
   const lines: [string, string][] = [
     ['file', path],
     ['type', typeName(st)],
-    ['size', size === undefined ? 'unknown (device)' : i.pseudo !== undefined ? `${formatSize(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)` : formatSize(size)],
+    [
+      'size',
+      size === undefined
+        ? 'unknown (device)'
+        : i.pseudo !== undefined
+          ? `${formatSize(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)`
+          : formatSize(size),
+    ],
     ['allocated', `${formatSize(allocated)} on disk${size !== undefined && allocated < size ? ' (sparse)' : ''}`],
     ['page size', `${page} bytes`],
   ];
@@ -55,7 +62,9 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
   }
   lines.push([
     'dirty',
-    i.dirtyPages !== null ? `${i.dirtyPages} pages, ${i.writebackPages} under write-back` : 'n/a (cachestat(2) needs Linux >= 6.5 and write access to the file)',
+    i.dirtyPages !== null
+      ? `${i.dirtyPages} pages, ${i.writebackPages} under write-back`
+      : 'n/a (cachestat(2) needs Linux >= 6.5 and write access to the file)',
   ]);
   lines.push(['filesystem', fs ? `${fs.type} (${fs.source}) at ${fs.mountPoint}, ${fs.options.join(',')}` : 'unknown (/proc/self/mountinfo unreadable)']);
   const modeText = (['r', 'w', 'x'] as const).map((k) => `${k} ${modes[k].ok ? 'yes' : `no (${modes[k].reason})`}`).join(', ');

@@ -56,7 +56,13 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
   const o = parseOptions(args, opts);
   const { path, mode } = o;
   const timer = new Timer();
-  const options = { ...(o.range && { range: o.range }), force: o.force, ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }), blocking: true, clock: timer };
+  const options = {
+    ...(o.range && { range: o.range }),
+    force: o.force,
+    ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }),
+    blocking: true,
+    clock: timer,
+  };
   return protectFile(path, mode, options, async (p): Promise<Result> => {
     const { start, end } = p.address;
     const span = `${formatOffset(p.range.offset)}..${formatOffset(p.range.offset + p.range.length)}`;

@@ -19,13 +19,7 @@
 export type ByteCategory = 'null' | 'asciiPrintable' | 'asciiWhitespace' | 'asciiOther' | 'nonAscii';
 
 /** Every category, in the order of their numeric codes (used to index compiled colour tables). */
-export const BYTE_CATEGORIES: readonly ByteCategory[] = Object.freeze([
-  'null',
-  'asciiPrintable',
-  'asciiWhitespace',
-  'asciiOther',
-  'nonAscii',
-]);
+export const BYTE_CATEGORIES: readonly ByteCategory[] = Object.freeze(['null', 'asciiPrintable', 'asciiWhitespace', 'asciiOther', 'nonAscii']);
 
 /** Numeric category code of a byte: the index of its name in {@link BYTE_CATEGORIES}. */
 export function byteCategoryCode(b: number): number {

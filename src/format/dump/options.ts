@@ -120,10 +120,7 @@ function resolveCols(format: DumpFormat, cols: number | undefined): number {
   switch (format) {
     case 'canonical':
       if (c !== 0 && c !== 16) {
-        throw new InputError(
-          `the canonical format (hexdump -C) has a fixed 16 bytes per line; use the xxd format for ${c} columns`,
-          { token: String(c) },
-        );
+        throw new InputError(`the canonical format (hexdump -C) has a fixed 16 bytes per line; use the xxd format for ${c} columns`, { token: String(c) });
       }
       return 16;
     case 'xxd':

@@ -26,15 +26,7 @@ function asBuffer(u8: Uint8Array): Buffer {
  * increasing order, as absolute positions `base + i`. Adjacent runs from neighbouring calls may
  * touch; the caller merges.
  */
-function diffSpan(
-  x: Buffer,
-  xs: number,
-  y: Buffer,
-  ys: number,
-  n: number,
-  base: number,
-  emit: (start: number, end: number) => void,
-): void {
+function diffSpan(x: Buffer, xs: number, y: Buffer, ys: number, n: number, base: number, emit: (start: number, end: number) => void): void {
   if (n === 0 || y.compare(x, xs, xs + n, ys, ys + n) === 0) return;
   if (n > LEAF) {
     // Depth log2(BLOCK / LEAF) = 10 at most.
@@ -47,15 +39,7 @@ function diffSpan(
 }
 
 /** The runs of a span of at most LEAF bytes, byte by byte. */
-function diffLeaf(
-  x: Uint8Array,
-  xs: number,
-  y: Uint8Array,
-  ys: number,
-  n: number,
-  base: number,
-  emit: (start: number, end: number) => void,
-): void {
+function diffLeaf(x: Uint8Array, xs: number, y: Uint8Array, ys: number, n: number, base: number, emit: (start: number, end: number) => void): void {
   let i = 0;
   while (i < n) {
     while (i < n && x[xs + i] === y[ys + i]) i++;
@@ -309,7 +293,10 @@ export interface CmpResult {
  */
 export function diffIps(a: Uint8Array, b: Uint8Array, opts: Pick<DiffOptions, 'coalesce'> = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
-  const enc = new IpsEncoder((c) => chunks.push(c), (o, n) => b.subarray(o, o + n));
+  const enc = new IpsEncoder(
+    (c) => chunks.push(c),
+    (o, n) => b.subarray(o, o + n),
+  );
   const scanner = new DiffScanner({ coalesce: opts.coalesce ?? 8, maxHunk: 0xffff });
   const sink = (h: OffsetHunk): void => enc.hunk(h.offset, h.new);
   scanner.push(a, b, sink);

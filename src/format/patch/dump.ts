@@ -60,13 +60,7 @@ function splitLines(text: string): string[] {
 }
 
 /** Reads the hex pairs of `text[from, to)`, blank-separated tokens of even length. */
-function hexTokens(
-  text: string,
-  from: number,
-  to: number,
-  pairsOnly: boolean,
-  fail: (col: number, message: string) => never,
-): Uint8Array {
+function hexTokens(text: string, from: number, to: number, pairsOnly: boolean, fail: (col: number, message: string) => never): Uint8Array {
   const out = new Uint8Array((to - from) >> 1);
   let n = 0;
   let i = from;
@@ -132,8 +126,7 @@ class Runs {
         line,
         0,
         this.lines[line - 1]!,
-        `offset ${hex(offset)} after '*' (line ${this.squeezeLine}) is not ${hex(from)} plus a multiple of ` +
-          `the ${len}-byte line it repeats`,
+        `offset ${hex(offset)} after '*' (line ${this.squeezeLine}) is not ${hex(from)} plus a multiple of ` + `the ${len}-byte line it repeats`,
       );
     }
     if (gap > 0n) this.runs.push({ offset: from, bytes: prev.bytes, repeat: gap / len, line: this.squeezeLine });
@@ -171,7 +164,8 @@ class Runs {
 function dumpOffset(digits: string, col: number, fail: (col: number, message: string) => never): bigint {
   const significant = digits.replace(/^0+/, '');
   const value = significant.length > 16 ? INT64_MAX + 1n : BigInt(`0x${significant || '0'}`);
-  if (value > INT64_MAX) fail(col, `offset 0x${significant.length > 20 ? `${significant.slice(0, 20)}…` : significant} is out of the signed 64-bit range (-2^63..2^63-1)`);
+  if (value > INT64_MAX)
+    fail(col, `offset 0x${significant.length > 20 ? `${significant.slice(0, 20)}…` : significant} is out of the signed 64-bit range (-2^63..2^63-1)`);
   return value;
 }
 
@@ -268,13 +262,7 @@ export function parseHexdumpC(text: string, name = '-'): Dump {
   }
   runs.finish();
   if (end !== undefined && runs.runs.length > 0 && end.offset !== runs.dataEnd) {
-    throw lineError(
-      name,
-      end.line,
-      0,
-      lines[end.line - 1]!,
-      `final offset ${hex(end.offset)} does not match the end of the data ${hex(runs.dataEnd)}`,
-    );
+    throw lineError(name, end.line, 0, lines[end.line - 1]!, `final offset ${hex(end.offset)} does not match the end of the data ${hex(runs.dataEnd)}`);
   }
   return { layout: 'hexdump-C', runs: runs.runs, ...(end !== undefined && { end: end.offset }) };
 }

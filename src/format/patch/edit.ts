@@ -67,9 +67,7 @@ export function findReplaceHunk(find: string, replace: string, opts: { all?: boo
   if (pattern.mask.every((m) => m === 0)) throw optionError('--find', find, 0, 'the pattern has no fixed byte');
   const neu = hexOrFail('--replace', replace, replace, 0, 'replacement');
   if (neu.length !== pattern.bytes.length) {
-    throw new InputError(
-      `--replace has ${neu.length} byte(s) but --find has ${pattern.bytes.length}: a replacement keeps the length`,
-    );
+    throw new InputError(`--replace has ${neu.length} byte(s) but --find has ${pattern.bytes.length}: a replacement keeps the length`);
   }
   if (opts.all && opts.count !== undefined) throw new InputError('--all and --count exclude each other');
   if (opts.count !== undefined && (!Number.isSafeInteger(opts.count) || opts.count < 1)) {

@@ -20,7 +20,20 @@ export {
 export { parseIps, formatIps, ipsToPatch, hunksToIps, IpsEncoder, looksLikeIps, type IpsPatch, type IpsRecord } from './ips.js';
 export { parseEditSpec, findReplaceHunk } from './edit.js';
 export { formatChangeListing } from './listing.js';
-export { diffBytes, diffIps, DiffScanner, differingRuns, formatCmp, formatCmpWindow, cmpWindowBytes, cmpOffsetWidth, cmpEofNote, describeDiff, type DiffOptions, type CmpResult } from './diff.js';
+export {
+  diffBytes,
+  diffIps,
+  DiffScanner,
+  differingRuns,
+  formatCmp,
+  formatCmpWindow,
+  cmpWindowBytes,
+  cmpOffsetWidth,
+  cmpEofNote,
+  describeDiff,
+  type DiffOptions,
+  type CmpResult,
+} from './diff.js';
 export {
   planPatch,
   sequentialScan,

@@ -213,9 +213,7 @@ export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
     }
     segs.push({ start: p, end: q, bytes: bytes[i]!.subarray(p - starts[i]!, q - starts[i]!), source: { name, line: i + 1, byte: recs[i]!.at } });
   }
-  const hunks: Hunk[] = segs.map(
-    (s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }),
-  );
+  const hunks: Hunk[] = segs.map((s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }));
   const guards =
     ips.truncate !== undefined
       ? {

@@ -60,7 +60,8 @@ export function parseUnsigned(token: string, negated = false): bigint | LexError
   } catch (err) {
     return lexError(err);
   }
-  if (value > (negated ? INT64_MAX + 1n : INT64_MAX)) return { error: `${negated ? '-' : ''}${token} is out of the signed 64-bit range (-2^63..2^63-1)`, at: 0 };
+  if (value > (negated ? INT64_MAX + 1n : INT64_MAX))
+    return { error: `${negated ? '-' : ''}${token} is out of the signed 64-bit range (-2^63..2^63-1)`, at: 0 };
   return value;
 }
 

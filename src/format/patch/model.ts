@@ -32,7 +32,6 @@ export interface Source {
   readonly byte?: number;
 }
 
-
 /**
  * A change at a fixed offset.
  *

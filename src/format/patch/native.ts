@@ -57,17 +57,7 @@
  */
 
 import { InputError } from '../../errors.js';
-import {
-  formatHex,
-  formatPattern,
-  hex,
-  isLexError,
-  parseHexBytes,
-  parsePatternText,
-  parseUnsigned,
-  quote,
-  type LexError,
-} from './lex.js';
+import { formatHex, formatPattern, hex, isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
 import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, Source } from './model.js';
 
 /** One line being parsed: knows its text and number, and how to fail with a column. */
@@ -147,7 +137,8 @@ function parseCount(line: Line, text: string, base: number): MatchCount {
   const m = /^([0-9a-zA-Z_]+)(\s+times?)?$/.exec(t);
   const n = m ? parseUnsigned(m[1]!) : undefined;
   if (n === undefined || isLexError(n)) line.fail(`expected once, N times or all in '(...)', found ${quote(t)}`, at);
-  if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) line.fail(n < 1n ? `match count must be at least 1` : `match count ${n} is past the largest mmapx counts (2^53-1)`, at);
+  if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER))
+    line.fail(n < 1n ? `match count must be at least 1` : `match count ${n} is past the largest mmapx counts (2^53-1)`, at);
   return Number(n);
 }
 

@@ -86,7 +86,6 @@ export interface Plan {
   readonly guards: FileGuards;
 }
 
-
 /** Bytes [offset, offset+length) of the file, zeros past its end: always a copy. */
 function readVirtual(file: FileAccess, offset: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -162,7 +161,10 @@ export function sequentialScan(file: FileAccess, window = 64 * 1024 * 1024): Pat
 function scanAnchors(anchors: readonly AnchorHunk[], scan: PatternScan): AnchorScan[] {
   const scans = anchors.map((anchor): AnchorScan => ({ anchor, post: postPattern(anchor), preCount: 0, preAt: [], postCount: 0, postAt: [] }));
   if (scans.length === 0) return scans;
-  scan(scans.map((s) => s.anchor.pattern), scans.map((s) => keepLimit(s.anchor.expect))).forEach((m, i) => {
+  scan(
+    scans.map((s) => s.anchor.pattern),
+    scans.map((s) => keepLimit(s.anchor.expect)),
+  ).forEach((m, i) => {
     scans[i]!.preCount = m.count;
     scans[i]!.preAt = m.at;
   });
@@ -171,7 +173,10 @@ function scanAnchors(anchors: readonly AnchorHunk[], scan: PatternScan): AnchorS
   // reads the file once.
   const rerun = scans.filter((s) => s.post !== undefined && !satisfies(s.anchor.expect, s.preCount));
   if (rerun.length > 0) {
-    scan(rerun.map((s) => s.post!), rerun.map((s) => keepLimit(s.anchor.expect))).forEach((m, i) => {
+    scan(
+      rerun.map((s) => s.post!),
+      rerun.map((s) => keepLimit(s.anchor.expect)),
+    ).forEach((m, i) => {
       rerun[i]!.postCount = m.count;
       rerun[i]!.postAt = m.at;
     });
@@ -252,10 +257,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     }
     const offset = isFromEnd(h) ? size + h.offset : h.offset;
     if (offset < 0n) {
-      throw new InputError(
-        `${describeSource(h.source)}: offset ${hex(h.offset)} is before the start of the file (size ${hex(size)})`,
-        { line: h.source.line },
-      );
+      throw new InputError(`${describeSource(h.source)}: offset ${hex(h.offset)} is before the start of the file (size ${hex(size)})`, { line: h.source.line });
     }
     resolved.push({ offset, hunk: h });
   }
@@ -268,11 +270,9 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     for (const m of r.at) {
       const offset = m + s.anchor.relOffset;
       if (offset < 0n) {
-        throw new InputError(
-          `${describeSource(s.anchor.source)}: the match at ${hex(m)} puts the change at ${hex(offset)}, ` +
-            `before the start of the file`,
-          { line: s.anchor.source.line },
-        );
+        throw new InputError(`${describeSource(s.anchor.source)}: the match at ${hex(m)} puts the change at ${hex(offset)}, before the start of the file`, {
+          line: s.anchor.source.line,
+        });
       }
       resolved.push({ offset, hunk: s.anchor, match: m });
     }
@@ -302,15 +302,11 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
   if (sizeAfter > size && !opts.grow) {
     // Only a declared size can grow the file without opts.grow.
     const src = g.sizeAfter!.source;
-    throw new InputError(
-      `${describeSource(src)}: size after ${hex(sizeAfter)} grows the file from ${hex(size)}; growing needs --grow`,
-      { line: src.line },
-    );
+    throw new InputError(`${describeSource(src)}: size after ${hex(sizeAfter)} grows the file from ${hex(size)}; growing needs --grow`, { line: src.line });
   }
   if (sizeAfter < size && !opts.truncate) {
     throw new InputError(
-      `${describeSource(g.sizeAfter!.source)}: size after ${hex(sizeAfter)} shrinks the file from ${hex(size)}; ` +
-        `shrinking needs --truncate`,
+      `${describeSource(g.sizeAfter!.source)}: size after ${hex(sizeAfter)} shrinks the file from ${hex(size)}; shrinking needs --truncate`,
       { line: g.sizeAfter!.source.line },
     );
   }
@@ -320,8 +316,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && isFromEnd(h));
     if (fromEnd) {
       throw new InputError(
-        `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` +
-          `(${hex(size)} -> ${hex(sizeAfter)})`,
+        `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` + `(${hex(size)} -> ${hex(sizeAfter)})`,
         { line: fromEnd.source.line },
       );
     }
@@ -347,11 +342,9 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
       const lo = r.offset;
       const hi = end < reachEnd ? end : reachEnd;
       const same = first.hunk === second.hunk ? ' (two matches of the same pattern)' : '';
-      throw new InputError(
-        `${describeSource(first.hunk.source)} and ${describeSource(second.hunk.source)} overlap at ` +
-          `${hex(lo)}..${hex(hi)}${same}`,
-        { line: second.hunk.source.line },
-      );
+      throw new InputError(`${describeSource(first.hunk.source)} and ${describeSource(second.hunk.source)} overlap at ` + `${hex(lo)}..${hex(hi)}${same}`, {
+        line: second.hunk.source.line,
+      });
     }
     if (end > reachEnd) {
       reachEnd = end;

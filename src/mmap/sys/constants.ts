@@ -206,10 +206,7 @@ export const DARWIN: PlatformConstants = {
 const MUSL_ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
 
 export const LINUX: Readonly<Record<string, PlatformConstants>> = Object.fromEntries(
-  Object.entries(MUSL_ARCH).map(([arch, musl]) => [
-    arch,
-    { ...LINUX_GENERIC, libc: ['libc.so.6', `libc.musl-${musl}.so.1`] },
-  ]),
+  Object.entries(MUSL_ARCH).map(([arch, musl]) => [arch, { ...LINUX_GENERIC, libc: ['libc.so.6', `libc.musl-${musl}.so.1`] }]),
 );
 
 /**
@@ -217,10 +214,7 @@ export const LINUX: Readonly<Record<string, PlatformConstants>> = Object.fromEnt
  * Runtime support is Linux x64/arm64 (glibc or musl). macOS constants are kept as data, but macOS has
  * no mremap(2), on which safe protection changes rely, so it is reported unsupported at run time.
  */
-export function platformConstants(
-  platform: string,
-  arch: string,
-): { constants: PlatformConstants } | { unsupported: string } {
+export function platformConstants(platform: string, arch: string): { constants: PlatformConstants } | { unsupported: string } {
   if (platform === 'linux') {
     const c = LINUX[arch];
     return c ? { constants: c } : { unsupported: `Linux on ${arch} is not supported (x64 and arm64 are)` };

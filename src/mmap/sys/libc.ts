@@ -85,19 +85,14 @@ export function libc(): Libc {
     mlock: fn('int mlock(void *addr, size_t len)'),
     munlock: fn('int munlock(void *addr, size_t len)'),
     mincore: fn('int mincore(void *addr, size_t len, uint8_t *vec)'),
-    mremap:
-      c.os === 'linux'
-        ? fn('void *mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)')
-        : () => MAP_FAILED,
-    sync_file_range:
-      c.os === 'linux' ? fn('int sync_file_range(int fd, int64_t off, int64_t nbytes, unsigned int flags)') : () => -1,
+    mremap: c.os === 'linux' ? fn('void *mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)') : () => MAP_FAILED,
+    sync_file_range: c.os === 'linux' ? fn('int sync_file_range(int fd, int64_t off, int64_t nbytes, unsigned int flags)') : () => -1,
     getpagesize: fn('int getpagesize(void)'),
     fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
     close: fn('int close(int fd)'),
     flock: fn('int flock(int fd, int op)'),
     sigaction: fn('int sigaction(int sig, const void *act, void *old)'),
-    cachestat: (nr, fd, range, out) =>
-      Number(syscall(nr, 'int', fd, 'uint64_t *', range, 'uint64_t *', out, 'unsigned int', 0)),
+    cachestat: (nr, fd, range, out) => Number(syscall(nr, 'int', fd, 'uint64_t *', range, 'uint64_t *', out, 'unsigned int', 0)),
     ioctlWords: (fd, request, out) => ioctl(fd, request, 'uint16_t *', out) as number,
     lseek: (() => {
       const lseek = fn('int64_t lseek(int fd, int64_t off, int whence)');

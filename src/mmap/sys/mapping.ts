@@ -473,19 +473,12 @@ export class Mapping {
 
   /** Checks `offset`/`length` (relative to the view) in overflow-safe form. */
   #checkRange(what: string, offset: number, length: number): void {
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset > this.#length ||
-      length > this.#length - offset
-    ) {
-      throw new MmapError(
-        'ERR_OUT_OF_RANGE',
-        `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`,
-        { path: this.#path, offset: BigInt(offset), length: BigInt(length) },
-      );
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset > this.#length || length > this.#length - offset) {
+      throw new MmapError('ERR_OUT_OF_RANGE', `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`, {
+        path: this.#path,
+        offset: BigInt(offset),
+        length: BigInt(length),
+      });
     }
   }
 
@@ -707,7 +700,11 @@ export class Mapping {
     if (length > this.#length) {
       const size = this.#fileSizeNow();
       if (size === null) {
-        throw new MmapError('ERR_INVALID_ARG', `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.#source}): keep the file open to grow its map`, { path: this.#path });
+        throw new MmapError(
+          'ERR_INVALID_ARG',
+          `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.#source}): keep the file open to grow its map`,
+          { path: this.#path },
+        );
       }
       if (size !== undefined && this.#fileOffset + BigInt(length) > size) {
         throw new MmapError('ERR_OUT_OF_RANGE', `remap: range offset ${this.#fileOffset} length ${length} ends past the end of the file (size ${size})`, {

@@ -65,9 +65,7 @@ export interface RangeFault {
   first: Address;
 }
 
-type State =
-  | { on: false; reason: string }
-  | { on: true; u64: BigUint64Array; u32: Uint32Array; code: Address; capacity: number };
+type State = { on: false; reason: string } | { on: true; u64: BigUint64Array; u32: Uint32Array; code: Address; capacity: number };
 
 type On = Extract<State, { on: true }>;
 
