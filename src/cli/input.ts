@@ -23,9 +23,9 @@ import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { InputError } from '../errors.js';
 
 /** Most bytes read from a source of unknown size: a pipe, a socket or a device (256 MiB). */
-export const STREAM_LIMIT = 256 * 1024 * 1024;
+const STREAM_LIMIT = 256 * 1024 * 1024;
 /** Most bytes read from a regular file (2 GiB, what Node.js itself reads into one buffer). */
-export const FILE_LIMIT = 2 * 1024 * 1024 * 1024;
+const FILE_LIMIT = 2 * 1024 * 1024 * 1024;
 
 export interface InputOptions {
   /** What the input is, in messages: `the patch`, `the --files-from list`, `the data`. */

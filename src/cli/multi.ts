@@ -57,7 +57,7 @@ export function parseFileList(text: string, name: string): string[] {
  * @param stdinUse what else of this invocation reads standard input (`--patch -`), if anything.
  * @throws InputError (exit 2) when the list cannot be read or standard input is taken or a terminal.
  */
-export async function readFileList(arg: string, stdinUse: string | undefined): Promise<string[]> {
+async function readFileList(arg: string, stdinUse: string | undefined): Promise<string[]> {
   if (arg === '-' && stdinUse !== undefined) throw new InputError(`--files-from - and ${stdinUse} both read standard input: give one of them a file`);
   let text: string;
   try {

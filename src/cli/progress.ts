@@ -21,9 +21,9 @@ import { terminalColumns } from '../mmap/sys/terminal.js';
 export { formatBytes };
 
 /** Milliseconds before the line first shows (MMAPX_PROGRESS_DELAY_MS overrides it). */
-export const PROGRESS_DELAY_MS = 300;
+const PROGRESS_DELAY_MS = 300;
 /** At most one redraw per this many milliseconds (10 per second). */
-export const PROGRESS_INTERVAL_MS = 100;
+const PROGRESS_INTERVAL_MS = 100;
 
 const ERASE = '\r\x1b[K';
 

@@ -34,7 +34,7 @@ export const BATCH_FILES = 128;
  * and their journals on disk (a journal of a shrinking patch holds the tail it cuts off), so that
  * a run never needs much more room for journals than a file at a time did.
  */
-export const BATCH_BYTES = 64 * 1024 * 1024;
+const BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * The pending files of a several-file patch. Each file is prepared as it comes (see `prepare`);

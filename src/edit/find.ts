@@ -32,7 +32,7 @@ export type FindPattern = string | Uint8Array | BytePattern;
  * The pattern as bytes and mask.
  * @throws InputError for bad hex text, an empty pattern, or bytes and mask of different lengths.
  */
-export function toBytePattern(pattern: FindPattern): BytePattern {
+function toBytePattern(pattern: FindPattern): BytePattern {
   if (typeof pattern === 'string') return parseHexPattern(pattern, { nibbles: true });
   const p = pattern instanceof Uint8Array ? { bytes: pattern, mask: new Uint8Array(pattern.length).fill(0xff) } : pattern;
   if (p.bytes.length === 0) throw new InputError('the pattern is empty: give at least one byte');

@@ -74,11 +74,11 @@ import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 const VERSION = 1;
-export const HEADER_LENGTH = 64;
-export const TRAILER_LENGTH = 56;
+const HEADER_LENGTH = 64;
+const TRAILER_LENGTH = 56;
 const RECORD_HEAD = 12;
 /** Records longer than this are split (bounded buffers when reading them back). */
-export const MAX_RECORD = 64 * 1024 * 1024;
+const MAX_RECORD = 64 * 1024 * 1024;
 const SUFFIX = '.mmapx-journal';
 const NAME_MAX = 255;
 
@@ -148,7 +148,7 @@ export function pendingJournal(file: string): string | undefined {
 }
 
 /** fsync of a directory, so that a created or removed name is durable. */
-export function syncDirectory(dir: string): void {
+function syncDirectory(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
@@ -362,7 +362,7 @@ export function discardJournal(path: string): void {
 }
 
 /** Removes a journal whose work is done (or undone) and makes the removal durable. */
-export function removeJournal(path: string): void {
+function removeJournal(path: string): void {
   unlinkJournal(path);
   syncDirectory(dirname(path));
 }
@@ -521,7 +521,7 @@ export interface RestoreReport {
  * @throws OperationError when a record does not read back as written; ERR_TRUNCATED when the file
  *   shrinks while it is being restored.
  */
-export function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint, cutAt?: bigint): RestoreReport {
+function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint, cutAt?: bigint): RestoreReport {
   const limit = cutAt ?? header.sizeBefore;
   const report: RestoreReport = {
     ranges: 0,
@@ -571,7 +571,7 @@ export function restoreRecords(file: FileRef, header: JournalHeader, records: It
 }
 
 /** Opens a journal for reading, refusing what must not be trusted: a symlink, a file with other names, another user's file. */
-export function openJournal(path: string): { fd: number; close(): void } {
+function openJournal(path: string): { fd: number; close(): void } {
   let fd: number;
   try {
     fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);

@@ -85,7 +85,7 @@ function scanChunk(file: FileRef, span: Span, k: number, patterns: readonly Byte
 }
 
 /** How many threads to use for `size` bytes: MMAPX_THREADS, else the cores (at most 4), never more than chunks. */
-export function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): number {
+function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): number {
   const fixed = threadsFromEnv(env);
   if (fixed !== undefined) return fixed;
   if (size < BigInt(PARALLEL_MIN)) return 1;

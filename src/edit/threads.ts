@@ -4,7 +4,7 @@
 import { InputError } from '../errors.js';
 
 /** The most threads MMAPX_THREADS may ask for. */
-export const MAX_THREADS_ENV = 64;
+const MAX_THREADS_ENV = 64;
 
 /**
  * The thread count MMAPX_THREADS asks for, or undefined when it is unset or empty (the default:

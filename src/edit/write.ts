@@ -142,7 +142,7 @@ function holds(view: Uint8Array, d: WriteData): boolean {
  * safe, a guard is as long as the data.
  * @throws InputError.
  */
-export function checkData(data: WriteData, expect?: Uint8Array): void {
+function checkData(data: WriteData, expect?: Uint8Array): void {
   if (!(data instanceof Uint8Array)) {
     if (!Number.isInteger(data.fill) || data.fill < 0 || data.fill > 255) throw new InputError(`fill byte ${data.fill} is not a byte (0..255)`);
     if (!Number.isSafeInteger(data.length) || data.length < 0) throw new InputError(`fill length ${data.length} is not a whole number of bytes`);

@@ -32,7 +32,7 @@ export function fdArg(value: unknown, path?: string, what = 'fd'): number {
 }
 
 /** The path of a `{ fd, path }` file, as a string; undefined when absent. */
-export function pathArg(value: unknown): string | undefined {
+function pathArg(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return value.toString();

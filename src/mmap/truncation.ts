@@ -24,7 +24,7 @@ const pages = (n: number): string => `${n} page${n === 1 ? '' : 's'}`;
  * map then has no block to go to, and the kernel raises SIGBUS as it does past the end of a file.
  * Undefined when it cannot be told.
  */
-export function filesystemFull(fd: number, path: string | undefined): boolean | undefined {
+function filesystemFull(fd: number, path: string | undefined): boolean | undefined {
   const at = fd >= 0 ? `/proc/self/fd/${fd}` : path;
   if (at === undefined) return undefined;
   try {

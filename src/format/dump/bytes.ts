@@ -22,7 +22,7 @@ export type ByteCategory = 'null' | 'asciiPrintable' | 'asciiWhitespace' | 'asci
 export const BYTE_CATEGORIES: readonly ByteCategory[] = Object.freeze(['null', 'asciiPrintable', 'asciiWhitespace', 'asciiOther', 'nonAscii']);
 
 /** Numeric category code of a byte: the index of its name in {@link BYTE_CATEGORIES}. */
-export function byteCategoryCode(b: number): number {
+function byteCategoryCode(b: number): number {
   if (b === 0) return 0;
   if (b > 0x20 && b < 0x7f) return 1;
   if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) return 2;
@@ -40,7 +40,7 @@ export function byteCategory(b: number): ByteCategory {
 }
 
 /** Whether a byte shows as itself in the text column: 0x20..0x7e, as xxd and `hexdump -C` (C/UTF-8 locale) do. */
-export function isDisplayable(b: number): boolean {
+function isDisplayable(b: number): boolean {
   return b >= 0x20 && b <= 0x7e;
 }
 

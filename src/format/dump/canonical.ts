@@ -13,7 +13,7 @@ import type { OutBuffer } from './out.js';
  * short last line keeps the `|` column; a line with the offset past the last byte ends the dump
  * unless that offset is 0 (empty input at offset 0 prints nothing).
  */
-export function canonicalLayout(): HexLayout {
+function canonicalLayout(): HexLayout {
   const pos = new Uint16Array(16);
   for (let k = 0; k < 16; k++) pos[k] = 3 * k + (k >= 8 ? 1 : 0);
   return { cols: 16, sep: 0x2020, pos, textCol: 50, bar: true };

@@ -108,7 +108,7 @@ export const OUT = IN + IN_CAP;
  * colour strings) is about 50 KiB; HexPrinter keeps chunks within CHUNK_BYTES, this is margin.
  */
 const OUT_SLACK = 64 * 1024;
-export const OUT_CAP = CHUNK_BYTES + OUT_SLACK;
+const OUT_CAP = CHUNK_BYTES + OUT_SLACK;
 const PAGES = Math.ceil((OUT + OUT_CAP) / 65536);
 
 const NONE = 5;

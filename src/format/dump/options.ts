@@ -38,7 +38,7 @@ const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json'
 const TWO64 = 1n << 64n;
 const MAX_COLS = 0x7fffffff;
 /** Largest json line in bytes of input: keeps one line's text (2 chars per byte) comfortably in memory. */
-export const JSON_MAX_COLS = 1 << 20;
+const JSON_MAX_COLS = 1 << 20;
 
 /**
  * Validate `options` the way xxd validates its flags, apply the defaults.

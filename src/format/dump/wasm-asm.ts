@@ -11,7 +11,7 @@
 export type Code = readonly number[];
 
 /** Unsigned LEB128. */
-export function uleb(n: number): number[] {
+function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;

@@ -11,7 +11,7 @@ import type { OutBuffer } from './out.js';
  * of g bytes, one space between groups), the text column two spaces after a full line's hex area,
  * no trailing spaces.
  */
-export function xxdLayout(cols: number, group: number): HexLayout {
+function xxdLayout(cols: number, group: number): HexLayout {
   const pos = new Uint16Array(cols);
   for (let k = 0; k < cols; k++) pos[k] = 2 * k + Math.floor(k / group);
   // ':' then ' ', little-endian.

@@ -178,7 +178,7 @@ export function isEmptyPatch(patch: Patch): boolean {
 }
 
 /** The keyword of each guard in the native format, also used in messages. */
-export const GUARD_NAMES = {
+const GUARD_NAMES = {
   sha256Before: 'sha256 before',
   sha256After: 'sha256 after',
   sizeBefore: 'size before',
