@@ -13,6 +13,31 @@ const consumer = join(work, 'consumer');
 let tarball = '';
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
 
+/** tsc --strict with Node's module resolution (nodenext), run in the consumer project. */
+function tscNodenext(args: string[]) {
+  return spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2023,esnext.disposable',
+      '--types',
+      'node',
+      '--typeRoots',
+      join(ROOT, 'node_modules/@types'),
+      ...args,
+    ],
+    { cwd: consumer, encoding: 'utf8' },
+  );
+}
+
 beforeAll(() => {
   requireBuild();
   const out = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT)) as [{ filename: string }];
@@ -140,28 +165,7 @@ describe('npm package', () => {
          w.bytes.fill(0);
        }`,
     );
-    const tsc = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/typescript/bin/tsc'),
-        '--noEmit',
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--lib',
-        'es2023,esnext.disposable',
-        '--types',
-        'node',
-        '--typeRoots',
-        join(ROOT, 'node_modules/@types'),
-        'use.ts',
-      ],
-      { cwd: consumer, encoding: 'utf8' },
-    );
+    const tsc = tscNodenext(['--noEmit', 'use.ts']);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   }, 120_000); // tsc on a loaded machine takes tens of seconds
@@ -293,29 +297,7 @@ describe('npm package', () => {
       writeFileSync(join(dir, `example${k + 1}.mts`), code);
       return `examples/example${k + 1}.mts`;
     });
-    const tsc = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/typescript/bin/tsc'),
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--lib',
-        'es2023,esnext.disposable',
-        '--types',
-        'node',
-        '--typeRoots',
-        join(ROOT, 'node_modules/@types'),
-        '--outDir',
-        'out',
-        ...names,
-      ],
-      { cwd: consumer, encoding: 'utf8' },
-    );
+    const tsc = tscNodenext(['--outDir', 'out', ...names]);
     expect(tsc.stdout + tsc.stderr).toBe('');
     for (const [k, name] of names.entries()) {
       const run = spawnSync(process.execPath, [join(consumer, 'out', `example${k + 1}.mjs`)], { cwd: consumer, encoding: 'utf8', timeout: 60_000 });
@@ -385,29 +367,7 @@ assert.equal(text, '00001000: ebfe 0000 0000 0000 0000 0000 0000 0000  .........
 console.log('story ok');
 `,
     );
-    const tsc = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/typescript/bin/tsc'),
-        '--strict',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        '--lib',
-        'es2023,esnext.disposable',
-        '--types',
-        'node',
-        '--typeRoots',
-        join(ROOT, 'node_modules/@types'),
-        '--outDir',
-        join(dir, 'out'),
-        join(dir, 'story.mts'),
-      ],
-      { cwd: consumer, encoding: 'utf8' },
-    );
+    const tsc = tscNodenext(['--outDir', join(dir, 'out'), join(dir, 'story.mts')]);
     expect(tsc.stdout + tsc.stderr).toBe('');
     const run = spawnSync(process.execPath, [join(dir, 'out', 'story.mjs'), img, sha], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
     expect(run.stderr).toBe('');
