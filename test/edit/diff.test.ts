@@ -7,20 +7,11 @@ import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffFiles, diffStream, type DiffFormat, InputError, IpsLimitError } from '../../src/edit/index.js';
-import { openFile } from '../../src/edit/files.js';
 import { mmapx } from '../helpers/cli.js';
+import { lockFree } from '../helpers/edit.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-edit-diff-');
-
-function lockFree(path: string): boolean {
-  try {
-    openFile(path, { write: true, lockWait: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const oldPath = join(dir, 'old.bin');
 const newPath = join(dir, 'new.bin');

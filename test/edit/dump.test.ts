@@ -5,30 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dump, type DumpFileOptions, type DumpFormat, InputError } from '../../src/edit/index.js';
 import { dumpToString } from '../../src/format/dump/index.js';
-import { openFile } from '../../src/edit/files.js';
 import { mmapx } from '../helpers/cli.js';
+import { collect, lockFree } from '../helpers/edit.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-edit-dump-');
-
-async function text(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
-function lockFree(path: string): boolean {
-  try {
-    openFile(path, { write: true, lockWait: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Random bytes, a run of zeros (squeezed lines) and text.
 const small = join(dir, 'small.bin');
@@ -53,12 +37,12 @@ describe('dump', () => {
   it.each(cases)('%s %j: the stream equals the CLI output', async (format, flags, options) => {
     const cli = mmapx(['hexdump', '-f', format, ...flags, small]);
     expect(cli.status, cli.dump).toBe(0);
-    expect((await text(dump(small, format, options))).toString()).toBe(cli.stdout);
+    expect((await collect(dump(small, format, options))).toString()).toBe(cli.stdout);
   });
 
   it('-n 0 prints nothing, as the CLI', async () => {
     expect(mmapx(['hexdump', '-n', '0', small]).stdout).toBe('');
-    expect((await text(dump(small, 'canonical', { length: 0 }))).length).toBe(0);
+    expect((await collect(dump(small, 'canonical', { length: 0 }))).length).toBe(0);
   });
 
   it('a file over several map windows, cut into steps, gives the CLI output', async () => {
@@ -74,16 +58,16 @@ describe('dump', () => {
     }
     const cli = mmapx(['hexdump', big]);
     expect(cli.status, cli.dump).toBe(0);
-    expect((await text(dump(big, 'canonical'))).equals(cli.stdoutBytes)).toBe(true);
+    expect((await collect(dump(big, 'canonical'))).equals(cli.stdoutBytes)).toBe(true);
   });
 
   it('bad options are an InputError before the file is opened', async () => {
     const missing = join(dir, 'missing.bin');
-    await expect(text(dump(missing, 'canonical', { group: 2 }))).rejects.toBeInstanceOf(InputError);
-    await expect(text(dump(missing, 'xxd', { cols: 999 }))).rejects.toBeInstanceOf(InputError);
-    await expect(text(dump(missing, 'bogus' as DumpFormat))).rejects.toBeInstanceOf(InputError);
+    await expect(collect(dump(missing, 'canonical', { group: 2 }))).rejects.toBeInstanceOf(InputError);
+    await expect(collect(dump(missing, 'xxd', { cols: 999 }))).rejects.toBeInstanceOf(InputError);
+    await expect(collect(dump(missing, 'bogus' as DumpFormat))).rejects.toBeInstanceOf(InputError);
     // With good options, the open fails.
-    const err = await text(dump(missing, 'xxd')).catch((e: unknown) => e);
+    const err = await collect(dump(missing, 'xxd')).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('ENOENT');
   });
 
@@ -98,7 +82,7 @@ describe('dump', () => {
     s.destroy();
     await closed;
     expect(lockFree(big)).toBe(true);
-    await text(dump(big, 'plain'));
+    await collect(dump(big, 'plain'));
     expect(lockFree(big)).toBe(true);
   });
 

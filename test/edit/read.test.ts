@@ -5,30 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputError, readRange } from '../../src/edit/index.js';
-import { openFile } from '../../src/edit/files.js';
 import { mmapx } from '../helpers/cli.js';
+import { collect, lockFree } from '../helpers/edit.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-edit-read-');
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
-/** Can another process (or open) take the exclusive lock now? */
-function lockFree(path: string): boolean {
-  try {
-    openFile(path, { write: true, lockWait: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
