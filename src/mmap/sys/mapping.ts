@@ -636,14 +636,7 @@ export class Mapping {
       counted(1);
       if (lc.mprotect(moved, res.mapLen, bits) !== 0) {
         const err = lc.errno();
-        // Put the pages back where the old view expects them (replacing the empty range).
-        if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
-          if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
-          this.#placeholder(res);
-          this.#retired = true;
-        } else {
-          counted(-1); // moved back over the old range: one range again
-        }
+        this.#moveBack(res, moved);
         throw this.#protectError(err, prot);
       }
       // The guard slot follows the pages to their new address; the placeholder needs none.
@@ -745,14 +738,7 @@ export class Mapping {
       const resized = mapLen === res.mapLen ? moved : lc.mremap(moved, res.mapLen, mapLen, c.MREMAP_MAYMOVE, null);
       if (resized === MAP_FAILED) {
         const err = lc.errno();
-        // Put the pages back where the old view expects them (replacing the empty range).
-        if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_FIXED, res.addr) === MAP_FAILED) {
-          if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
-          this.#placeholder(res);
-          this.#retired = true;
-        } else {
-          counted(-1); // moved back over the old range: one range again
-        }
+        this.#moveBack(res, moved);
         throw this.#remapError(err, length, undefined);
       }
       // The guard slot follows the pages to their new address; the placeholder needs none.
@@ -767,6 +753,24 @@ export class Mapping {
     this.#view = undefined;
     registry.unregister(this);
     return new Mapping(next, this.#delta, length, this.#fileOffset, this.#prot, this.#shared, this.#path, this.#source, this.#file);
+  }
+
+  /**
+   * After a MREMAP_DONTUNMAP move whose next step failed: puts the pages back at `res.addr`, where
+   * the old view expects them (replacing the empty range the move left). If even that fails, the
+   * moved pages are dropped, the old range gets the inert placeholder and this mapping retires.
+   */
+  #moveBack(res: Resource, moved: Address): void {
+    const c = constants();
+    const lc = libc();
+    // Only reached after a move, so mremap's flags exist on this platform.
+    if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE! | c.MREMAP_FIXED!, res.addr) === MAP_FAILED) {
+      if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
+      this.#placeholder(res);
+      this.#retired = true;
+    } else {
+      counted(-1); // moved back over the old range: one range again
+    }
   }
 
   #remapError(errno: number, length: number, hint: string | undefined): MmapError {
