@@ -86,17 +86,21 @@ async function buildOne(arch) {
   const addonInfo = { key: ADDON_KEY, file: `koffi-${koffiVersion}-linux-${arch}-${hash}.node`, size: addon.length };
   const main = join(work, 'mmapx.cjs');
   let t = performance.now();
-  await build({
-    ...common,
-    ...cjsMeta,
-    target: 'node24',
-    external: [],
-    define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
-    entryPoints: [join(root, 'src/cli/entry.ts')],
-    outfile: main,
-    format: 'cjs',
-    plugins: [...common.plugins, embeddedKoffiAddon()],
-  });
+  // The executable's bundles: koffi inside (its native module from the SEA asset), one file each.
+  const seaBundle = (entry, outfile, extra = {}) =>
+    build({
+      ...common,
+      ...cjsMeta,
+      target: 'node24',
+      external: [],
+      define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
+      entryPoints: [join(root, entry)],
+      outfile,
+      format: 'cjs',
+      plugins: [...common.plugins, embeddedKoffiAddon()],
+      ...extra,
+    });
+  await seaBundle('src/cli/entry.ts', main);
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
   // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
   // src/edit/scan.ts runs as a worker's code (an executable has no file to start a worker from).
@@ -104,18 +108,9 @@ async function buildOne(arch) {
   // the executable's path, as the main script has.
   const worker = join(work, 'scan-worker.cjs');
   t = performance.now();
-  await build({
-    ...common,
-    ...cjsMeta,
+  await seaBundle('src/edit/scan-worker.ts', worker, {
     banner: { js: `(function (__filename, __dirname) {\n${cjsMeta.banner.js}` },
     footer: { js: "})(process.execPath, require('node:path').dirname(process.execPath));" },
-    target: 'node24',
-    external: [],
-    define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
-    entryPoints: [join(root, 'src/edit/scan-worker.ts')],
-    outfile: worker,
-    format: 'cjs',
-    plugins: [...common.plugins, embeddedKoffiAddon()],
   });
   log(`  worker ${rel(worker)} ${(statSync(worker).size / 1024).toFixed(0)} KiB (${secs(t)})`);
 
