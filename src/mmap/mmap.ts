@@ -401,6 +401,49 @@ function rangeOf(m: Mapping, range: ByteRange | undefined): { offset: number; le
   return { offset: safeSizeArg(range.offset, 'offset', m.path), length: safeSizeArg(range.length, 'length', m.path) };
 }
 
+/** The flushes of the maps whose pages may be written (MmapMut, MmapRaw). */
+abstract class FlushableMap extends MapBase {
+  /**
+   * msync(MS_SYNC) of the whole map: returns when the data is on disk.
+   * @throws MmapError `ERR_TRUNCATED` naming the file offset and the count of pages lost, before
+   * syncing anything, when the file shrank under the map (see {@link fault}): what was written past
+   * the new end was lost. `ENOSPC` instead when the faulting pages lie inside the file and its
+   * filesystem is full: pages of a sparse file that found no free block, whose writes were lost too.
+   */
+  flush(): void {
+    this.m.flush(0, this.m.length, false);
+  }
+
+  /**
+   * Starts writing the whole map back without waiting. On Linux MS_ASYNC alone does nothing, so for
+   * maps of regular files and block devices this also calls sync_file_range(SYNC_FILE_RANGE_WRITE)
+   * on the mapped file range, through the descriptor the map was made from, if it is still open on
+   * that file (a map keeps none of its own). Otherwise (a character device, or a descriptor closed
+   * since) it is msync(MS_ASYNC) alone, and the kernel writes the pages back on its own schedule.
+   * @throws MmapError as {@link flush} does.
+   */
+  flushAsync(): void {
+    this.m.flush(0, this.m.length, true);
+  }
+
+  /**
+   * msync(MS_SYNC) of `length` bytes at `offset` (relative to the map; any alignment, widened to pages).
+   * @returns the file range actually synced (page-aligned).
+   * @throws MmapError `ERR_OUT_OF_RANGE` (with `offset` and `length`) for a range outside the map;
+   * `ERR_TRUNCATED` as {@link flush} does.
+   */
+  flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = rangeOf(this.m, { offset, length });
+    return this.m.flush(r.offset, r.length, false);
+  }
+
+  /** Asynchronous {@link flushRange}; see {@link flushAsync}. */
+  flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
+    const r = rangeOf(this.m, { offset, length });
+    return this.m.flush(r.offset, r.length, true);
+  }
+}
+
 /** A read-only (or read-execute) mapping, after memmap2's `Mmap`. */
 export class Mmap extends MapBase {
   /** Maps the whole file read-only. */
@@ -450,7 +493,7 @@ export class Mmap extends MapBase {
 }
 
 /** A writable mapping, after memmap2's `MmapMut`. */
-export class MmapMut extends MapBase {
+export class MmapMut extends FlushableMap {
   /** Maps the whole file read-write, shared. */
   static mapMut(file: FileLike): MmapMut {
     return new MmapOptions().mapMut(file);
@@ -477,46 +520,6 @@ export class MmapMut extends MapBase {
   /** Resizes the map (mremap); see {@link RemapOptions}. Retires this object. */
   remap(newLength: Size, options?: RemapOptions): MmapMut {
     return new MmapMut(remapped(this.m, newLength, options));
-  }
-
-  /**
-   * msync(MS_SYNC) of the whole map: returns when the data is on disk.
-   * @throws MmapError `ERR_TRUNCATED` naming the file offset and the count of pages lost, before
-   * syncing anything, when the file shrank under the map (see {@link fault}): what was written past
-   * the new end was lost. `ENOSPC` instead when the faulting pages lie inside the file and its
-   * filesystem is full: pages of a sparse file that found no free block, whose writes were lost too.
-   */
-  flush(): void {
-    this.m.flush(0, this.m.length, false);
-  }
-
-  /**
-   * Starts writing the whole map back without waiting. On Linux MS_ASYNC alone does nothing, so for
-   * maps of regular files and block devices this also calls sync_file_range(SYNC_FILE_RANGE_WRITE)
-   * on the mapped file range, through the descriptor the map was made from, if it is still open on
-   * that file (a map keeps none of its own). Otherwise (a character device, or a descriptor closed
-   * since) it is msync(MS_ASYNC) alone, and the kernel writes the pages back on its own schedule.
-   * @throws MmapError as {@link flush} does.
-   */
-  flushAsync(): void {
-    this.m.flush(0, this.m.length, true);
-  }
-
-  /**
-   * msync(MS_SYNC) of `length` bytes at `offset` (relative to the map; any alignment, widened to pages).
-   * @returns the file range actually synced (page-aligned).
-   * @throws MmapError `ERR_OUT_OF_RANGE` (with `offset` and `length`) for a range outside the map;
-   * `ERR_TRUNCATED` as {@link flush} does.
-   */
-  flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = rangeOf(this.m, { offset, length });
-    return this.m.flush(r.offset, r.length, false);
-  }
-
-  /** Asynchronous {@link flushRange}; see {@link flushAsync}. */
-  flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = rangeOf(this.m, { offset, length });
-    return this.m.flush(r.offset, r.length, true);
   }
 
   /**
@@ -569,7 +572,7 @@ export class MmapNone extends MapBase {
  * mmapx cannot cut off memory it never handed out as a view. Reads past the end of a file that
  * shrank are absorbed by the SIGBUS guard as for other maps (see `fault()`).
  */
-export class MmapRaw extends MapBase {
+export class MmapRaw extends FlushableMap {
   /** Maps the whole file read-write, shared, with no view (memmap2's `MmapRaw::map_raw`). */
   static mapRaw(file: FileLike): MmapRaw {
     return new MmapOptions().mapRaw(file);
@@ -578,28 +581,6 @@ export class MmapRaw extends MapBase {
   /** The address of the first mapped byte (which need not be page-aligned: see `offset`). */
   get address(): bigint {
     return this.m.address();
-  }
-
-  /** msync(MS_SYNC) of the whole map; as {@link MmapMut.flush}. */
-  flush(): void {
-    this.m.flush(0, this.m.length, false);
-  }
-
-  /** As {@link MmapMut.flushAsync}. */
-  flushAsync(): void {
-    this.m.flush(0, this.m.length, true);
-  }
-
-  /** As {@link MmapMut.flushRange}. */
-  flushRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = rangeOf(this.m, { offset, length });
-    return this.m.flush(r.offset, r.length, false);
-  }
-
-  /** As {@link MmapMut.flushAsyncRange}. */
-  flushAsyncRange(offset: Size, length: Size): { offset: bigint; length: number } {
-    const r = rangeOf(this.m, { offset, length });
-    return this.m.flush(r.offset, r.length, true);
   }
 
   /** Resizes the map (mremap); see {@link RemapOptions}. Retires this object: read `address` again. */
