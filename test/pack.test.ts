@@ -13,27 +13,14 @@ const consumer = join(work, 'consumer');
 let tarball = '';
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
 
+/** What every tsc run of the consumer projects shares: the target, Node's types from this checkout. */
+const TSC_ENV = ['--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types')];
+
 /** tsc --strict with Node's module resolution (nodenext), run in the consumer project. */
 function tscNodenext(args: string[]) {
   return spawnSync(
     process.execPath,
-    [
-      join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '--strict',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--lib',
-      'es2023,esnext.disposable',
-      '--types',
-      'node',
-      '--typeRoots',
-      join(ROOT, 'node_modules/@types'),
-      ...args,
-    ],
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', ...TSC_ENV, ...args],
     { cwd: consumer, encoding: 'utf8' },
   );
 }
@@ -203,24 +190,7 @@ describe('npm package', () => {
         process.execPath,
         // skipLibCheck: the declarations themselves are checked by the test above; here only what
         // each consumer may import counts (and checking @types/node twice more is most of the cost).
-        [
-          join(ROOT, 'node_modules/typescript/bin/tsc'),
-          '--strict',
-          '--esModuleInterop',
-          '--skipLibCheck',
-          '--target',
-          'es2022',
-          '--lib',
-          'es2023,esnext.disposable',
-          '--types',
-          'node',
-          '--typeRoots',
-          join(ROOT, 'node_modules/@types'),
-          '--outDir',
-          'out',
-          ...args,
-          ...names,
-        ],
+        [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '--esModuleInterop', '--skipLibCheck', ...TSC_ENV, '--outDir', 'out', ...args, ...names],
         { cwd: dir, encoding: 'utf8' },
       );
       // One "file(line,col): error TSnnnn" per diagnostic; the JavaScript is emitted all the same.
