@@ -2,6 +2,7 @@
 // "N passed, N failed, N skipped". A report that is missing (the run died before vitest wrote it)
 // counts as one failure, so a run that executed no test is never green.
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, relative } from 'node:path';
 
 let passed = 0;
 let failed = 0;
@@ -19,6 +20,24 @@ for (const file of process.argv.slice(2)) {
     continue;
   }
   passed += report.numPassedTests;
+  // Name every failure: CI shows the tail of the log, and a count alone does not say what broke.
+  for (const suite of report.testResults ?? []) {
+    const where = relative(process.cwd(), suite.name ?? '?');
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const why = String((test.failureMessages ?? [])[0] ?? '')
+        .split('\n')[0]
+        .slice(0, 300);
+      console.log(`FAIL ${basename(file, '.json')} ${where} > ${test.fullName ?? test.title}: ${why}`);
+    }
+    if (suite.status === 'failed' && !(suite.assertionResults ?? []).some((t) => t.status === 'failed')) {
+      console.log(
+        `FAIL ${basename(file, '.json')} ${where}: ${String(suite.message ?? '')
+          .split('\n')[0]
+          .slice(0, 300)}`,
+      );
+    }
+  }
   failed += report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   if (report.success === false && report.numFailedTests === 0) failed += 1;
