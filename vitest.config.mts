@@ -8,8 +8,10 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Timeouts catch hangs, not slowness: CI machines are shared and noisy, and a test that
+    // spawns the CLI a hundred times can take minutes when they are loaded.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // Tests create big sparse files and spawn the CLI; two workers match the machine.
     maxWorkers: 2,
   },

@@ -239,7 +239,7 @@ describe('option given twice, through the built CLI', () => {
     const file = join(dir, 'many-edits.bin');
     writeFileSync(file, Buffer.alloc(count));
     const edits = Array.from({ length: count }, (_, i) => ['--edit', `${i}=${((i % 255) + 1).toString(16).padStart(2, '0')}`]).flat();
-    const r = mmapx(['-q', 'patch', file, ...edits], { timeout: 25_000 });
+    const r = mmapx(['-q', 'patch', file, ...edits], { timeout: 90_000 });
     expect(r.signal, r.dump).toBeNull();
     expectSuccess(r);
     const want = Buffer.from(Array.from({ length: count }, (_, i) => (i % 255) + 1));

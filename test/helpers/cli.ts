@@ -52,7 +52,7 @@ export function runCommand(command: string[], args: string[], options: RunOption
     input: options.input,
     env: options.env as NodeJS.ProcessEnv | undefined,
     cwd: options.cwd,
-    timeout: options.timeout ?? 30_000,
+    timeout: options.timeout ?? 120_000,
     maxBuffer: 1 << 30,
   });
   const stdout = r.stdout.toString('utf8');
