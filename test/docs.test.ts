@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { bashScript, completionSpec, fishScript, zshScript } from '../src/cli/completion.js';
 import { Context } from '../src/cli/context.js';
 import { buildProgram } from '../src/cli/program.js';
 import { ROOT, requireBuild } from './helpers/child.js';
@@ -104,6 +106,32 @@ describe('shell completion', () => {
     expect(spawnSync('zsh', ['-n', file]).status).toBe(0);
     const r = spawnSync('zsh', ['-c', `autoload -U compinit; compinit -u -D; source '${file}'; whence -w _mmapx`], { encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('_mmapx: function');
+  });
+
+  it('scripts_parse_whatever_the_descriptions_hold', () => {
+    // Quotes, brackets, colons, backslashes and shell syntax in descriptions stay text in each shell.
+    const hostile = `it's [a] "b": c\\d $(false) \`false\` ; x`;
+    const p = new Command('mmapx').description(hostile).option('--zz <v>', hostile);
+    p.command('cmd').description(hostile).option('-q, --qq', hostile);
+    const spec = completionSpec(p);
+    const shells = [
+      ['bash', bashScript(spec), ['-n']],
+      ['zsh', zshScript(spec), ['-n']],
+      ['fish', fishScript(spec), ['--no-execute']],
+    ] as const;
+    for (const [shell, script, check] of shells) {
+      if (!has(shell)) continue;
+      const file = join(dir, `hostile.${shell}`);
+      writeFileSync(file, script);
+      const r = spawnSync(shell, [...check, file], { encoding: 'utf8' });
+      expect(r.status, `${shell}: ${r.stderr}`).toBe(0);
+    }
+    if (has('zsh')) {
+      // Loaded, the zsh function lists the option with its description whole.
+      const file = join(dir, 'hostile.zsh');
+      const r = spawnSync('zsh', ['-c', `autoload -U compinit; compinit -u -D; source '${file}'; whence -w _mmapx`], { encoding: 'utf8' });
+      expect(r.stdout.trim(), r.stderr).toBe('_mmapx: function');
+    }
   });
 
   it.skipIf(!has('fish'))('fish_completes_commands_and_options', () => {

@@ -133,7 +133,9 @@ complete -o filenames -o bashdefault -F _${p} ${p}
 
 export function zshScript(spec: CompletionSpec): string {
   const p = spec.program;
-  const esc = (s: string) => s.replace(/[[\]:'\\]/g, (m) => `\\${m}`);
+  // Inside the single-quoted specs: _arguments reads \[ \] \: \\ as literals; a quote closes and
+  // reopens the shell's quoting ('\'').
+  const esc = (s: string) => s.replace(/[[\]:\\]/g, (m) => `\\${m}`).replace(/'/g, "'\\''");
   const optLines = (os: OptSpec[]) =>
     os.map((o) => {
       const names = [o.short, o.long].filter(Boolean) as string[];
