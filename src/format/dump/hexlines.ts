@@ -19,6 +19,12 @@ export interface HexLayout {
   readonly textCol: number;
   /** Whether the text area is enclosed in `|...|` (canonical). */
   readonly bar: boolean;
+  /** How a byte's digits are written: 0 or absent hex (fast), 1 hex with bytes out of column order (xxd -e), 2 bits (xxd -b). */
+  readonly cell?: 0 | 1 | 2;
+  /** The text column's character per byte, when it is not printable ASCII (xxd -E). */
+  readonly text?: Uint8Array;
+  /** Decimal offsets (xxd -d): `%08ld` of the offset, negative from 2^63 on as xxd prints them. */
+  readonly decimal?: boolean;
 }
 
 /**
@@ -29,6 +35,7 @@ export class HexPrinter {
   /** Upper bound of one line's length, colour codes included. */
   private readonly maxLine: number;
   private readonly cols: number;
+  private readonly decimal: boolean;
 
   constructor(
     private readonly out: OutBuffer,
@@ -37,6 +44,7 @@ export class HexPrinter {
     colors: CompiledColors | undefined,
   ) {
     this.cols = layout.cols;
+    this.decimal = layout.decimal ?? false;
     kernel.setLayout(layout, colors);
     // Offset (≤ 16 digits), sep, hex area, bars, text, newline; with colours, per byte at most a
     // close+open before its digits, a close after them and a close+open before its character,
@@ -56,6 +64,11 @@ export class HexPrinter {
     const out = this.out;
     // The kernel starts a line only at or before `limit`, so a chunk never exceeds CHUNK_BYTES.
     const limit = CHUNK_BYTES - this.maxLine;
+    if (this.decimal) {
+      // Each line has its own offset field: one kernel call per line (never squeezed: xxd only).
+      for (let i = 0; i < n; i++) this.line(src, j + i * cols, cols, off, true);
+      return n;
+    }
     let done = 0;
     while (done < n) {
       // One load per input slice, with the line before it in front (at IN) so the kernel can
@@ -81,12 +94,14 @@ export class HexPrinter {
     return done;
   }
 
-  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */
-  line(src: Buffer, j: number, len: number, off: Offset): void {
+  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (advanced only with `advance`). */
+  line(src: Buffer, j: number, len: number, off: Offset, advance = false): void {
     const pos = this.out.reserve(this.maxLine);
     this.kernel.load(src, j, j + len);
+    if (this.decimal) this.kernel.setOffsetField(off.signedDecimal08());
     this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);
     this.out.pos = this.kernel.pos;
+    if (advance) off.add(len);
   }
 
   /** `*` on its own line: a squeezed run. */
