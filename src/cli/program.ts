@@ -407,7 +407,7 @@ ${examples([
     .option('-E, --ebcdic', 'xxd, canonical: the text column reads the bytes as EBCDIC (xxd -E)')
     .option('-C, --capitalize', 'c: upper-case array name and _LEN (xxd -C)')
     .addOption(
-      new Option('-R, --colorize <when>', "colour policy for this dump, like --color (xxd 2023's -R; mmapx's colours)").choices(['always', 'auto', 'never']),
+      new Option('-R, --colorize <when>', 'colour policy for this dump, overriding --color (as xxd -R of 2023 and later; colours by the mmapx byte kinds)').choices(['always', 'auto', 'never']),
     )
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
