@@ -131,7 +131,10 @@ const CASES: Case[] = [
   [{ format: 'xxd', decimal: true, autoskip: true }, ['-d', '-a']],
   [{ format: 'xxd', decimal: true, displayOffset: -300n }, ['-d', '-o', '-300']],
   [{ format: 'xxd', decimal: true, displayOffset: (1n << 63n) - 40n }, ['-d', '-o', String((1n << 63n) - 40n)]],
-  [{ format: 'xxd', decimal: true, displayOffset: 99_999_000n }, ['-d', '-o', '99999000']],
+  // The decimal field widens as the offsets pass a power of 10 (from 8 digits on).
+  [{ format: 'xxd', decimal: true, displayOffset: 99_999_500n }, ['-d', '-o', '99999500']],
+  [{ format: 'xxd', decimal: true, displayOffset: 999_999_999_999_999_500n, cols: 256 }, ['-d', '-o', '999999999999999500', '-c256']],
+  [{ format: 'xxd', decimal: true, displayOffset: 9_999_999_700n, cols: 3, bits: true }, ['-d', '-o', '9999999700', '-c3', '-b']],
   // -o: added to the offsets, modulo 2^64 (negative wraps), with -c and -a.
   [{ format: 'xxd', displayOffset: 0x10n }, ['-o', '0x10']],
   [{ format: 'xxd', displayOffset: -5n }, ['-o', '-5']],

@@ -64,13 +64,15 @@ export class HexPrinter {
     const out = this.out;
     // The kernel starts a line only at or before `limit`, so a chunk never exceeds CHUNK_BYTES.
     const limit = CHUNK_BYTES - this.maxLine;
-    if (this.decimal) {
-      // Each line has its own offset field: one kernel call per line (never squeezed: xxd only).
-      for (let i = 0; i < n; i++) this.line(src, j + i * cols, cols, off, true);
-      return n;
-    }
     let done = 0;
     while (done < n) {
+      if (this.decimal && off.hi >= 0x80000000) {
+        // A decimal offset of 2^63 or more prints negative (xxd's %ld): JS writes each such
+        // field, one line per call (only a display offset gets there; never squeezed: xxd).
+        this.line(src, j + done * cols, cols, off, true);
+        done++;
+        continue;
+      }
       // One load per input slice, with the line before it in front (at IN) so the kernel can
       // compare the slice's first line too; the first line of the call is never compared. The
       // lines of one kernel call must share the high half of their offsets (the kernel advances
@@ -82,6 +84,8 @@ export class HexPrinter {
       const checkFrom = squeeze ? (done === 0 ? 2 * cols : cols) : -1;
       let k = 0;
       while (k < m) {
+        // Decimal offsets: the kernel counts on from the field of the call's first line.
+        if (this.decimal) kernel.setOffsetField(off.signedDecimal08());
         kernel.hexLines(cols + k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false, checkFrom);
         out.pos = kernel.pos;
         k += kernel.lines;

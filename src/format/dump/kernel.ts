@@ -9,8 +9,10 @@
  * Memory map (one instance and its own memory per dumper; the memory never grows, so the views
  * JS keeps stay valid):
  *
- *   HIDIG   0        hex digits of the offset's high 32 bits (up to 8), or the whole decimal
- *                    offset field (up to 24 bytes, xxd -d), written by JS
+ *   HIDIG   0        hex digits of the offset's high 32 bits (up to 8), written by JS
+ *   DEC     64       the decimal offset field (xxd -d), right-aligned in 20 bytes: a counter of
+ *                    20 zero-padded digits the kernel advances line by line, or a negative
+ *                    field JS writes for one line
  *   CELL32  1024     per byte: 2 hex digits + 2 spaces
  *   HEX16O  2048     per byte: 2 lowercase hex digits (offsets)
  *   HEX16B  2560     per byte: 2 hex digits of the data (upper or lower)
@@ -54,6 +56,8 @@ import {
   i32,
   if_,
   bitselect,
+  divU,
+  remU,
   load128,
   ltU8x16,
   splat8,
@@ -82,6 +86,8 @@ import {
 } from './wasm-asm.js';
 
 const HIDIG = 0;
+const DEC = 64;
+const DEC_LEN = 20;
 const CELL32 = 1024;
 const HEX16O = 2048;
 const HEX16B = 2560;
@@ -128,8 +134,8 @@ const SPACES = 0x20202020;
 // is written: 0 hex digits and two spaces in one store, the fast common case; 1 hex digits only,
 // for layouts whose bytes are not in column order (xxd -e); 2 eight binary digits (xxd -b); 1 and
 // 2 blank the hex area first), textTab (the text column from the TEXT table, byte by byte, instead
-// of the printable-ASCII test: xxd -E), decimal (the offset field is the hiLen bytes at HIDIG,
-// written by JS for one line: xxd -d).
+// of the printable-ASCII test: xxd -E), decimal (xxd -d: the offset field is the last hiLen of
+// the DEC_LEN bytes at DEC, advanced by len after each line as a decimal counter).
 // They return the number of lines written and leave the output position in global 0.
 
 /** The accessors of some function's locals (helpers take the names they use). */
@@ -157,12 +163,13 @@ const HEX_PARAMS = [
 /** Offset digits, then `sep`; leaves `p` at the first hex digit. */
 function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep' | 'decimal'>): Code[] {
   const hexo = (shift: number): Code => load16(add(i32(HEX16O), shl(and(shrU(v.get('lo'), i32(shift)), i32(255)), i32(1))));
+  const from = sub(i32(DEC + DEC_LEN), v.get('hiLen'));
   return [
     if_(
       v.get('decimal'),
-      store64(v.get('p'), load64(i32(HIDIG))),
-      store64(v.get('p'), load64(i32(HIDIG), 8), 8),
-      store64(v.get('p'), load64(i32(HIDIG), 16), 16),
+      store64(v.get('p'), load64(from)),
+      store64(v.get('p'), load64(from, 8), 8),
+      store64(v.get('p'), load64(from, 16), 16),
       v.inc('p', v.get('hiLen')),
     ),
     if_(
@@ -177,8 +184,41 @@ function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep' | 'decimal'>): Code[] 
   ];
 }
 
+/**
+ * xxd -d: add `len` to the decimal counter at DEC (digits with carry, from the right) and widen
+ * the field (hiLen) when a carry reaches a digit left of it. A negative field is JS's, rewritten
+ * before each line, so what this does to it does not matter.
+ */
+function decimalStep(v: Vars<'len' | 'hiLen' | 'di' | 'dc'>): Code {
+  const at = add(i32(DEC), v.get('di'));
+  return block(
+    v.set('dc', v.get('len')),
+    v.set('di', i32(DEC_LEN)),
+    loop(
+      v.inc('di', i32(-1)),
+      v.set('dc', add(sub(load8(at), i32(0x30)), v.get('dc'))),
+      store8(at, add(i32(0x30), remU(v.get('dc'), i32(10)))),
+      v.set('dc', divU(v.get('dc'), i32(10))),
+      brIf(1, eq(v.get('dc'), i32(0))),
+      brIf(0, v.get('di')),
+    ),
+    // The carry left the top digit: the counter is full (no offset below 2^63 gets there).
+  ) as Code;
+}
+
+/** Widen the decimal field to the counter's leftmost non-zero digit. */
+function decimalWiden(v: Vars<'hiLen' | 'di'>): Code {
+  return if_(
+    and(ltU(v.get('di'), sub(i32(DEC_LEN), v.get('hiLen'))), ne(load8(add(i32(DEC), v.get('di'))), i32(0x30))),
+    v.set('hiLen', sub(i32(DEC_LEN), v.get('di'))),
+  );
+}
+
 /** The loop over lines: `body` writes one line at `p` from `src`. */
-function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom'>, body: Code[]): Code[] {
+function lineLoop(
+  v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom' | 'decimal' | 'hiLen' | 'di' | 'dc'>,
+  body: Code[],
+): Code[] {
   const src = v.get('src');
   return [
     v.set('p', v.get('out')),
@@ -195,6 +235,7 @@ function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 
           ),
         ),
         ...body,
+        if_(v.get('decimal'), decimalStep(v), decimalWiden(v)),
         v.inc('src', v.get('len')),
         v.inc('lo', v.get('len')),
         v.inc('line', i32(1)),
@@ -207,7 +248,7 @@ function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 
 }
 
 function hexPlain(): FuncDef {
-  const v = new Locals([...HEX_PARAMS], ['line', 'p', 'k', 't']);
+  const v = new Locals([...HEX_PARAMS], ['line', 'p', 'k', 't', 'di', 'dc']);
   const body = lineLoop(v, [
     ...offsetField(v),
     // A short line, or cells that write only their digits: blank the whole hex area first.
@@ -270,7 +311,7 @@ function hexPlain(): FuncDef {
 function hexColor(): FuncDef {
   // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8);
   // lastGap: spaces after the line's last byte (2 on a full line, the padding on a short one).
-  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g']);
+  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g', 'di', 'dc']);
   /**
    * Copy `limit` bytes (a multiple of `width`) from `s` to `p`: one `width`-byte move, and a loop
    * for the rest only when `longer` (the rare long colour strings).
@@ -592,11 +633,14 @@ export class Kernel {
   }
 
   /**
-   * The offset field of the next line (decimal layouts): ASCII, at most 24 characters. Every
-   * {@link hexLines} call of such a layout must write exactly one line.
+   * The decimal offset field of the next line (decimal layouts), at most 20 characters. Digits
+   * only: the kernel advances it line by line; with a minus sign, the next {@link hexLines} call
+   * must write one line only.
    */
   setOffsetField(s: string): void {
-    for (let i = 0; i < s.length; i++) this.mem[HIDIG + i] = s.charCodeAt(i);
+    const m = this.mem;
+    m.fill(0x30, DEC, DEC + DEC_LEN - s.length);
+    for (let i = 0; i < s.length; i++) m[DEC + DEC_LEN - s.length + i] = s.charCodeAt(i);
     this.hiLen = s.length;
     this.hiCached = -1;
   }
