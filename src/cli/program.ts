@@ -394,7 +394,10 @@ ${examples([
         .choices(['canonical', 'xxd', 'plain', 'c', 'json'])
         .default('canonical'),
     )
-    .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096); 0 = the default, but with plain one line (xxd -c0, -p -c0)')
+    .option(
+      '-c, --cols <n>',
+      'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096); 0 = the default, but with plain one line (xxd -c0, -p -c0)',
+    )
     .option('-g, --group <n>', 'bytes per group in the xxd format (default 2; -b 1; -e 4, a power of 2)')
     .option('-u, --upper', 'upper-case hex digits')
     .option('-v, --no-squeeze', 'canonical: print repeated lines instead of *')
@@ -407,7 +410,10 @@ ${examples([
     .option('-E, --ebcdic', 'xxd, canonical: the text column reads the bytes as EBCDIC (xxd -E)')
     .option('-C, --capitalize', 'c: upper-case array name and _LEN (xxd -C)')
     .addOption(
-      new Option('-R, --colorize <when>', 'colour policy for this dump, overriding --color (as xxd -R of 2023 and later; colours by the mmapx byte kinds)').choices(['always', 'auto', 'never']),
+      new Option(
+        '-R, --colorize <when>',
+        'colour policy for this dump, overriding --color (as xxd -R of 2023 and later; colours by the mmapx byte kinds)',
+      ).choices(['always', 'auto', 'never']),
     )
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')

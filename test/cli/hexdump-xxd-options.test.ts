@@ -18,7 +18,7 @@ const HAS_TRUNCATE = has('truncate');
 if (!HAS_XXD) console.warn('NOTICE: xxd is not installed: differential tests of the xxd options are skipped');
 
 const ANSI = /\x1b\[[0-9;]*m/g;
-const sample = Buffer.from('Hello, world!\n\x00\x01\x02\xff' + '\x00'.repeat(40) + 'tail', 'latin1');
+const sample = Buffer.from(`Hello, world!\n\x00\x01\x02\xff${'\x00'.repeat(40)}tail`, 'latin1');
 
 function xxd(args: string[]): Buffer {
   const r = spawnSync('xxd', args, { env: PINNED_ENV, maxBuffer: 1 << 30 });
@@ -76,6 +76,13 @@ describe.skipIf(!HAS_XXD)('xxd letters with their mmapx meaning', () => {
     const len = mmapx(['hexdump', '-f', 'c', p, '-n', '0x14']);
     expectSuccess(len);
     expect(len.stdout).toBe(xxd(['-i', '-l', '20', p]).toString());
+    // Several files: -C names stay unique in upper case, with _LEN (a-b.bin and a_b.bin collide).
+    writeFileSync(join(dir, 'a-b.bin'), 'x');
+    writeFileSync(join(dir, 'a_b.bin'), 'y');
+    const two = mmapx(['hexdump', '-f', 'c', '-C', 'a-b.bin', 'a_b.bin'], { cwd: dir });
+    expectSuccess(two);
+    const names = [...two.stdout.matchAll(/unsigned (?:char|int) (\w+)/g)].map((m) => m[1]);
+    expect(names).toEqual(['A_B_BIN', 'A_B_BIN_LEN', 'A_B_BIN_2', 'A_B_BIN_2_LEN']);
   });
 
   it('-R: always colours off a terminal, never wins over --color always, auto needs a terminal', () => {

@@ -137,10 +137,7 @@ describe('reference outputs (DUMP-FORMATS.md)', () => {
     );
     // Shown offsets wrap at 2^64 as xxd's do (only a display offset gets there: no file is that large).
     expect(dump({ format: 'xxd', start: (1n << 64n) - 16n, cols: 16, group: 16 }, Buffer.alloc(32))).toBe(
-      lines(
-        'fffffffffffffff0: 00000000000000000000000000000000  ................',
-        '00000000: 00000000000000000000000000000000  ................',
-      ),
+      lines('fffffffffffffff0: 00000000000000000000000000000000  ................', '00000000: 00000000000000000000000000000000  ................'),
     );
     // Exact far beyond 2^53.
     expect(dump({ format: 'xxd', start: 0x7fffffffffffff00n }, bytes.subarray(0, 2))).toBe(
