@@ -404,7 +404,7 @@ ${examples([
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
     .option('--name <identifier>', 'c: the array name (default: from the path, as xxd -i names it)')
     .option('-b, --bits', 'xxd: binary digits instead of hex (xxd -b; 6 bytes per line, groups of 1)')
-    .option('-e, --little-endian', 'xxd: little-endian groups (xxd -e; groups of 4; -c a multiple of -g)')
+    .option('-e, --little-endian', 'xxd: little-endian groups (xxd -e; groups of 4, a power of 2)')
     .option('-d, --decimal', 'xxd: decimal offsets (xxd -d)')
     .option('-o, --display-offset <off>', 'xxd, canonical: add OFF to the offsets shown (xxd -o; negative wraps below 0 as in xxd)')
     .option('-E, --ebcdic', 'xxd, canonical: the text column reads the bytes as EBCDIC (xxd -E)')

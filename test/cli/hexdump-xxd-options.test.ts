@@ -106,7 +106,6 @@ describe('refused combinations: one usage line, exit 2, the file untouched', () 
   it.each([
     [['-f', 'xxd', '-b', '-e'], /-b\/--bits and -e\/--little-endian cannot be combined/],
     [['-f', 'xxd', '-e', '-g', '3'], /power of 2/],
-    [['-f', 'xxd', '-e', '-c', '10'], /multiple of the group size/],
     [['-f', 'plain', '-b'], /-b\/--bits only applies to --format xxd, not plain/],
     [['-d'], /-d\/--decimal only applies to --format xxd, not canonical/],
     [['-f', 'json', '-o', '5'], /-o\/--display-offset only applies to --format xxd or canonical, not json/],

@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer';
+import { byteTables } from './bytes.js';
 import { IN_CAP, type Kernel } from './kernel.js';
 import { TWO32, type Offset } from './offset.js';
 import type { CompiledColors } from './options.js';
@@ -25,6 +26,16 @@ export interface HexLayout {
   readonly text?: Uint8Array;
   /** Decimal offsets (xxd -d): `%08ld` of the offset, negative from 2^63 on as xxd prints them. */
   readonly decimal?: boolean;
+  /**
+   * Hex digit columns at or past `textCol` (xxd -e with a line length that is not a multiple of
+   * the group size): digit `c - pos[k]` of byte k lands on text character `c - textCol`. xxd
+   * writes each byte's hex digits, then its text character, byte after byte, so the later write
+   * wins; the kernel writes all the digits first, and {@link HexPrinter} rewrites the digits that
+   * xxd writes last.
+   */
+  readonly overlaps?: readonly { readonly k: number; readonly c: number }[];
+  /** Upper-case digits (needed only to rewrite `overlaps`). */
+  readonly upper?: boolean;
 }
 
 /**
@@ -36,6 +47,7 @@ export class HexPrinter {
   private readonly maxLine: number;
   private readonly cols: number;
   private readonly decimal: boolean;
+  private readonly layout: HexLayout;
 
   constructor(
     private readonly out: OutBuffer,
@@ -45,6 +57,7 @@ export class HexPrinter {
   ) {
     this.cols = layout.cols;
     this.decimal = layout.decimal ?? false;
+    this.layout = layout;
     kernel.setLayout(layout, colors);
     // Offset (≤ 16 digits), sep, hex area, bars, text, newline; with colours, per byte at most a
     // close+open before its digits, a close after them and a close+open before its character,
@@ -66,9 +79,10 @@ export class HexPrinter {
     const limit = CHUNK_BYTES - this.maxLine;
     let done = 0;
     while (done < n) {
-      if (this.decimal && off.hi >= 0x80000000) {
+      if ((this.decimal && off.hi >= 0x80000000) || this.layout.overlaps?.length) {
         // A decimal offset of 2^63 or more prints negative (xxd's %ld): JS writes each such
         // field, one line per call (only a display offset gets there; never squeezed: xxd).
+        // Overlapping digits are rewritten line by line too.
         this.line(src, j + done * cols, cols, off, true);
         done++;
         continue;
@@ -105,7 +119,25 @@ export class HexPrinter {
     if (this.decimal) this.kernel.setOffsetField(off.signedDecimal08());
     this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);
     this.out.pos = this.kernel.pos;
+    if (this.layout.overlaps?.length) this.rewriteOverlaps(src, j, len);
     if (advance) off.add(len);
+  }
+
+  /** The line just printed from `src[j..j+len)`: the hex digits xxd writes over text characters. */
+  private rewriteOverlaps(src: Buffer, j: number, len: number): void {
+    const { textCol, pos, upper } = this.layout;
+    const hex = upper ? byteTables().hex16Upper : byteTables().hex16;
+    const b = this.out.bytes;
+    // The line ends with its text column and a newline: find where its hex area starts.
+    const hexStart = this.out.pos - 1 - len - textCol;
+    for (const { k, c } of this.layout.overlaps!) {
+      const t = c - textCol;
+      // Text character t was written before byte k's digits (t < k), and is on the line (t < len).
+      if (k < len && t < k && t < len) {
+        const d = hex[src[j + k]!]!;
+        b[hexStart + c] = c === pos[k] ? d & 0xff : d >> 8;
+      }
+    }
   }
 
   /** `*` on its own line: a squeezed run. */

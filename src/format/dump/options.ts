@@ -97,16 +97,11 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   const cols = resolveCols(format, options.cols, bits);
   const group = format === 'xxd' ? resolveGroup(options.group, cols, bits ? 1 : littleEndian ? 4 : 2) : 1;
   if (littleEndian) {
-    // xxd refuses a group size that is not a power of 2, except one it clamped to the line length;
-    // and a line length that is not a multiple of the group overlaps xxd's hex area with its text
-    // column (it prints garbled lines). Both are refused here.
-    if ((group & (group - 1)) !== 0) {
-      throw new InputError(`little-endian groups need a group size that is a power of 2, got ${group}`, { token: String(group) });
-    }
-    if (cols % group !== 0) {
-      throw new InputError(`little-endian groups need a line length (${cols}) that is a multiple of the group size (${group})`, {
-        token: String(cols),
-      });
+    // xxd refuses a group size that is not a power of 2, but not one it clamped to the line
+    // length (0, or more than -c): that one it uses as it is, as this does.
+    const asked = options.group === undefined || options.group < 0 ? 4 : options.group;
+    if (asked >= 1 && asked <= cols && (asked & (asked - 1)) !== 0) {
+      throw new InputError(`little-endian groups need a group size that is a power of 2, got ${asked}`, { token: String(asked) });
     }
   }
 

@@ -88,9 +88,11 @@ export interface DumpOptions {
   bits?: boolean;
   /**
    * `xxd` only: little-endian groups (xxd -e): the bytes of each group are shown in reverse order,
-   * group size 4 by default, a power of 2; a short last group is right-aligned in its place. The
-   * line length must be a multiple of the group size (xxd overwrites its own text column
-   * otherwise, so that is refused). Never coloured (`colors` is ignored), as xxd 2022 has no colour.
+   * group size 4 by default, a power of 2 (as in xxd, one clamped to the line length need not
+   * be); a short last group is right-aligned in its place. When the line length is not a
+   * multiple of the group size, xxd writes some bytes' hex digits over the first characters of its
+   * text column; so does this, byte for byte. Never coloured (`colors` is ignored), as xxd 2022
+   * has no colour.
    */
   littleEndian?: boolean;
   /**

@@ -20,12 +20,17 @@ function xxdLayout(opts: ResolvedOptions): HexLayout {
   const flip = littleEndian ? group - 1 : 0;
   const pos = new Uint16Array(cols);
   for (let k = 0; k < cols; k++) pos[k] = Math.floor(((cell * group + 1) * (k ^ flip)) / group);
+  const textCol = 2 + Math.floor(((cell * group + 1) * cols - 1) / group);
+  const overlaps: { k: number; c: number }[] = [];
+  for (let k = 0; k < cols; k++) for (const c of [pos[k]!, pos[k]! + 1]) if (c >= textCol) overlaps.push({ k, c });
   return {
     cols,
     // ':' then ' ', little-endian.
     sep: 0x203a,
     pos,
-    textCol: 2 + Math.floor(((cell * group + 1) * cols - 1) / group),
+    textCol,
+    overlaps,
+    upper: opts.upper,
     bar: false,
     cell: bits ? 2 : flip > 0 ? 1 : 0,
     text: opts.ebcdic ? byteTables().textEbcdic : undefined,
