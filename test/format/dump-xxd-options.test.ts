@@ -1,7 +1,7 @@
 // Differential tests of xxd's output options (-b -e -d -o -E -C -c0 -n, and their combinations
 // with -c -g -u -a -s -l) against the installed xxd, byte for byte. The engine runs in-process;
-// xxd runs in batches, many invocations per spawn of sh (each output framed by NUL markers, which
-// xxd's text output never contains), so the suite stays cheap. Skipped, with a notice, without xxd.
+// xxd runs in batches, many invocations per spawn of sh (test/helpers/peers.ts), so the suite
+// stays cheap. Skipped, with a notice, without xxd.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,27 +9,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Opts, dumpBytes } from '../helpers/dump.js';
+import { type PeerRun, peerBatch, randomBytes, same } from '../helpers/peers.js';
 
 const HAVE_XXD = !spawnSync('xxd', ['-v'], { stdio: 'ignore' }).error;
 if (!HAVE_XXD) console.warn('NOTICE: xxd not installed; differential tests of the xxd options are SKIPPED');
 
 const dir = mkdtempSync(join(tmpdir(), 'mmapx-xxdopt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Deterministic bytes (xorshift32), so that failures reproduce. */
-function randomBytes(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 /** Odd sizes 0..1000: random bytes, with runs of zeros (autoskip) and every byte value (text columns). */
 const SIZES = [0, 1, 2, 3, 4, 5, 6, 7, 9, 13, 15, 16, 17, 31, 33, 47, 63, 64, 65, 97, 127, 255, 256, 257, 300, 511, 777, 1000];
@@ -48,42 +34,12 @@ function writeCorpus(): void {
   written = true;
 }
 
-interface Run {
-  stdout: Buffer;
-  status: number;
-}
-
 /** Run `xxd ARGS FILE` for every case in one spawn of sh (cwd: the temp dir); results in order. */
-function xxdBatch(cases: readonly { args: readonly string[]; file: string }[]): Run[] {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const script = cases.map((c, i) => `printf '\\000@%d\\000' ${i}; xxd ${[...c.args, c.file].map(quote).join(' ')}; printf '\\000#%d\\000' $?`).join('\n');
-  const r = spawnSync('sh', ['-c', script], { cwd: dir, maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`sh: status ${r.status}: ${r.stderr}`);
-  const out = r.stdout;
-  const runs: Run[] = [];
-  let at = 0;
-  for (let i = 0; i < cases.length; i++) {
-    const open = Buffer.from(`\0@${i}\0`);
-    const start = out.indexOf(open, at) + open.length;
-    const close = out.indexOf(Buffer.from('\0#'), start);
-    const end = out.indexOf(0, close + 2);
-    runs.push({ stdout: out.subarray(start, close), status: Number(out.subarray(close + 2, end).toString()) });
-    at = end + 1;
-  }
-  return runs;
-}
-
-/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
-function same(actual: Buffer, expected: Buffer, what: string): void {
-  if (actual.equals(expected)) return;
-  let i = 0;
-  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-  const around = (b: Buffer) => {
-    const s = b.lastIndexOf(0x0a, Math.max(0, i - 1) - 1);
-    return b.subarray(s + 1, Math.min(b.length, i + 200)).toString('latin1');
-  };
-  expect(`${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(actual)}`).toBe(
-    `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(expected)}`,
+function xxdBatch(cases: readonly { args: readonly string[]; file: string }[]): PeerRun[] {
+  return peerBatch(
+    'xxd',
+    cases.map((c) => [...c.args, c.file]),
+    dir,
   );
 }
 
