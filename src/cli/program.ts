@@ -384,18 +384,37 @@ ${examples([
       '-s, --offset <n>',
       'start here; negative counts from the end (offsets shown stay absolute); past the end dumps no bytes and exits 0, as hexdump -C and xxd do',
     )
-    .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
+    .option(
+      '-n, --length <n>',
+      'dump at most N bytes (stops at the end of the file, like the peers); with -f c, a value starting with a letter or _ is the array name (xxd -n NAME)',
+    )
+    .option('-l, --len <n>', 'the same as -n N (xxd -l)')
     .addOption(
       new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
         .choices(['canonical', 'xxd', 'plain', 'c', 'json'])
         .default('canonical'),
     )
-    .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16; plain 30; c 12; json 4096)')
-    .option('-g, --group <n>', 'bytes per group in the xxd format (default 2)')
+    .option(
+      '-c, --cols <n>',
+      'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096); 0 = the default, but with plain one line (xxd -c0, -p -c0)',
+    )
+    .option('-g, --group <n>', 'bytes per group in the xxd format (default 2; -b 1; -e 4, a power of 2)')
     .option('-u, --upper', 'upper-case hex digits')
     .option('-v, --no-squeeze', 'canonical: print repeated lines instead of *')
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
     .option('--name <identifier>', 'c: the array name (default: from the path, as xxd -i names it)')
+    .option('-b, --bits', 'xxd: binary digits instead of hex (xxd -b; 6 bytes per line, groups of 1)')
+    .option('-e, --little-endian', 'xxd: little-endian groups (xxd -e; groups of 4, a power of 2)')
+    .option('-d, --decimal', 'xxd: decimal offsets (xxd -d)')
+    .option('-o, --display-offset <off>', 'xxd, canonical: add OFF to the offsets shown (xxd -o; negative wraps below 0 as in xxd)')
+    .option('-E, --ebcdic', 'xxd, canonical: the text column reads the bytes as EBCDIC (xxd -E)')
+    .option('-C, --capitalize', 'c: upper-case array name and _LEN (xxd -C)')
+    .addOption(
+      new Option(
+        '-R, --colorize <when>',
+        'colour policy for this dump, overriding --color (as xxd -R of 2023 and later; colours by the mmapx byte kinds)',
+      ).choices(['always', 'auto', 'never']),
+    )
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
@@ -408,6 +427,9 @@ ${examples([
   'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
   'mmapx hexdump fw.bin -f xxd -g 1 -c 8',
   'mmapx hexdump logo.png -f c --name logo > logo.h',
+  'mmapx hexdump logo.png -f c -n logo -C       # xxd -i -n logo -C',
+  'mmapx hexdump fw.bin -f xxd -b -l 12         # bits, 6 bytes per line',
+  'mmapx hexdump fw.bin -f xxd -e -s 0x100 -o -0x100 -d',
   'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
   'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
 ])}`,

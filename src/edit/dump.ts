@@ -39,6 +39,18 @@ export interface DumpFileOptions extends EditContext {
   varName?: string;
   /** `canonical` and `xxd`: colour per byte category (the CLI's colours are ANSI pairs). */
   colors?: DumpColors;
+  /** `xxd` only: binary digits (`-b`, xxd -b). */
+  bits?: boolean;
+  /** `xxd` only: little-endian groups (`-e`, xxd -e). */
+  littleEndian?: boolean;
+  /** `xxd` only: decimal offsets (`-d`, xxd -d). */
+  decimal?: boolean;
+  /** `xxd` and `canonical`: added to the offsets shown, modulo 2^64 (`-o`, xxd -o). */
+  displayOffset?: bigint;
+  /** `xxd` and `canonical`: EBCDIC text column (`-E`, xxd -E). */
+  ebcdic?: boolean;
+  /** `c` only: upper-case name and `_LEN` (`-C`, xxd -C). */
+  capitalize?: boolean;
   /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
   highWaterMark?: number;
 }
@@ -191,7 +203,21 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
   return pullStream(
     async () => {
       const engine: Omit<DumpOptions, 'start'> = { format };
-      for (const key of ['cols', 'group', 'upper', 'squeeze', 'autoskip', 'varName', 'colors'] as const) {
+      for (const key of [
+        'cols',
+        'group',
+        'upper',
+        'squeeze',
+        'autoskip',
+        'varName',
+        'colors',
+        'bits',
+        'littleEndian',
+        'decimal',
+        'displayOffset',
+        'ebcdic',
+        'capitalize',
+      ] as const) {
         if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
       }
       createDumper({ ...engine, start: 0n }, () => {}); // the options, checked before the file is opened

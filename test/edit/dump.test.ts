@@ -31,6 +31,10 @@ const cases: [DumpFormat, string[], DumpFileOptions][] = [
   ['c', [], {}],
   ['c', ['--name', 'firmware', '-c', '5'], { varName: 'firmware', cols: 5 }],
   ['json', ['-c', '100'], { cols: 100 }],
+  ['xxd', ['-b', '-d', '-E', '-o', '-7', '-s', '5', '-l', '300'], { bits: true, decimal: true, ebcdic: true, displayOffset: -7n, offset: 5, length: 300 }],
+  ['xxd', ['-e', '-g', '8'], { littleEndian: true, group: 8 }],
+  ['canonical', ['-E', '-o', '0x1000'], { ebcdic: true, displayOffset: 0x1000n }],
+  ['c', ['-n', 'fw', '-C'], { varName: 'fw', capitalize: true }],
 ];
 
 describe('dump', () => {

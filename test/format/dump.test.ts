@@ -135,8 +135,10 @@ describe('reference outputs (DUMP-FORMATS.md)', () => {
     expect(dump({ format: 'xxd', start: 0xffffffff8n, cols: 8 }, bytes.subarray(0, 16))).toBe(
       lines('ffffffff8: 3031 3233 3435 3637  01234567', '1000000000: 3839 6162 6364 6566  89abcdef'),
     );
-    // Offsets past 2^64 cannot be dumped (no file is that large).
-    expect(() => dump({ format: 'xxd', start: (1n << 64n) - 16n }, Buffer.alloc(32))).toThrow(RangeError);
+    // Shown offsets wrap at 2^64 as xxd's do (only a display offset gets there: no file is that large).
+    expect(dump({ format: 'xxd', start: (1n << 64n) - 16n, cols: 16, group: 16 }, Buffer.alloc(32))).toBe(
+      lines('fffffffffffffff0: 00000000000000000000000000000000  ................', '00000000: 00000000000000000000000000000000  ................'),
+    );
     // Exact far beyond 2^53.
     expect(dump({ format: 'xxd', start: 0x7fffffffffffff00n }, bytes.subarray(0, 2))).toBe(
       lines('7fffffffffffff00: 3031                                     01'),
@@ -203,6 +205,22 @@ describe('options', () => {
     ['path not a string', { format: 'json', path: 7 as never }],
     ['unknown colour category', { format: 'xxd', colors: { bold: { open: '', close: '' } } as never }],
     ['colour string too long', { format: 'xxd', colors: { null: { open: 'x'.repeat(33), close: '' } } }],
+    ['bits with plain', { format: 'plain', bits: true }],
+    ['bits with canonical', { format: 'canonical', bits: true }],
+    ['bits and littleEndian', { format: 'xxd', bits: true, littleEndian: true }],
+    ['littleEndian with c', { format: 'c', littleEndian: true }],
+    ['littleEndian, group 3', { format: 'xxd', littleEndian: true, group: 3 }],
+    ['littleEndian, group 6 of 12 columns', { format: 'xxd', littleEndian: true, group: 6, cols: 12 }],
+    ['bits -c 257', { format: 'xxd', bits: true, cols: 257 }],
+    ['decimal with canonical', { format: 'canonical', decimal: true }],
+    ['displayOffset with json', { format: 'json', displayOffset: 5n }],
+    ['displayOffset with plain', { format: 'plain', displayOffset: 5n }],
+    ['displayOffset 2^64', { format: 'xxd', displayOffset: 1n << 64n }],
+    ['displayOffset -(2^64)', { format: 'xxd', displayOffset: -(1n << 64n) }],
+    ['displayOffset a number', { format: 'xxd', displayOffset: 5 as never }],
+    ['ebcdic with c', { format: 'c', ebcdic: true }],
+    ['capitalize with xxd', { format: 'xxd', capitalize: true }],
+    ['bits not a boolean', { format: 'xxd', bits: 1 as never }],
   ];
   it.each(bad)('%s is an InputError (exit 2)', (_, opts) => {
     const run = () => createDumper({ start: 0n, ...opts } as DumpOptions, () => {});
@@ -222,6 +240,10 @@ describe('options', () => {
     expect(dump({ format: 'canonical', cols: 16 }, bytes)).toBe(dump({ format: 'canonical' }, bytes));
     expect(dump({ format: 'plain', cols: 100000 }, bytes)).toBe('616263646566\n');
     expect(dump({ format: 'c', cols: 0 }, bytes)).toBe(dump({ format: 'c', cols: 12 }, bytes));
+    expect(dump({ format: 'xxd', bits: true, cols: 0 }, bytes)).toBe(dump({ format: 'xxd', bits: true, cols: 6 }, bytes));
+    expect(dump({ format: 'xxd', littleEndian: true, cols: 0 }, bytes)).toBe(dump({ format: 'xxd', littleEndian: true, cols: 16, group: 4 }, bytes));
+    // -e with a group clamped to a line of 8 (a power of 2), as xxd clamps it.
+    expect(dump({ format: 'xxd', littleEndian: true, cols: 8, group: 300 }, bytes)).toBe(dump({ format: 'xxd', littleEndian: true, cols: 8, group: 8 }, bytes));
   });
 
   it('ignores colours for plain, c and json (as xxd -R does not touch -p / -i)', () => {
@@ -368,6 +390,11 @@ describe('colour', () => {
     );
   });
 
+  it('xxd -e (little-endian groups) is never coloured: colours are ignored, as documented', () => {
+    const bytes = Buffer.from('Hello, world!\x00\x01\xff');
+    expect(dump({ format: 'xxd', littleEndian: true, colors: tags }, bytes)).toBe(dump({ format: 'xxd', littleEndian: true }, bytes));
+  });
+
   it('a category without a colour stays plain and splits runs', () => {
     const only: DumpColors = { asciiPrintable: { open: '[', close: ']' } };
     expect(dump({ format: 'xxd', colors: only }, Buffer.from('ab\x00cd'))).toBe(lines(`00000000: [6162] 00[63] [64]${' '.repeat(29)}[ab].[cd]`));
@@ -379,13 +406,23 @@ describe('colour', () => {
       .chain((cats) => fc.tuple(fc.constant(cats), fc.array(fc.boolean(), { minLength: cats.length, maxLength: cats.length })))
       .map(([cats, empty]) => Object.fromEntries(cats.map((c, i) => [c, empty[i] ? { open: '', close: '' } : tags[c]!])) as DumpColors);
     const formats: fc.Arbitrary<Opts> = fc.oneof(
-      fc.record({ format: fc.constant('canonical' as const), squeeze: fc.boolean(), upper: fc.boolean() }),
+      fc.record({
+        format: fc.constant('canonical' as const),
+        squeeze: fc.boolean(),
+        upper: fc.boolean(),
+        ebcdic: fc.boolean(),
+        displayOffset: fc.bigInt({ min: -(1n << 40n), max: 1n << 40n }),
+      }),
       fc.record({
         format: fc.constant('xxd' as const),
         cols: fc.integer({ min: 0, max: 64 }),
         group: fc.integer({ min: -1, max: 70 }),
         autoskip: fc.boolean(),
         upper: fc.boolean(),
+        bits: fc.boolean(),
+        decimal: fc.boolean(),
+        ebcdic: fc.boolean(),
+        displayOffset: fc.bigInt({ min: -(1n << 40n), max: 1n << 40n }),
       }),
     );
     fc.assert(
@@ -408,9 +445,11 @@ describe('colour', () => {
             const cat = tagOf[m[1]!]!;
             const content = m[2]!;
             const asHex = /^([0-9a-fA-F]{2})+$/.test(content) && content.match(/../g)!.every((h) => byteCategory(parseInt(h, 16)) === cat);
-            // '.' stands for any non-displayable byte (and is itself printable).
-            const asText = [...content].every((ch) => ch === '.' || byteCategory(ch.charCodeAt(0)) === cat);
-            expect(asHex || asText, `«${m[1]}»${content}`).toBe(true);
+            const asBits = /^([01]{8})+$/.test(content) && content.match(/.{8}/g)!.every((b) => byteCategory(parseInt(b, 2)) === cat);
+            // '.' stands for any non-displayable byte (and is itself printable). An EBCDIC
+            // character's category is its byte's, not the character's: not checked here.
+            const asText = opts.ebcdic || [...content].every((ch) => ch === '.' || byteCategory(ch.charCodeAt(0)) === cat);
+            expect(asHex || asBits || asText, `«${m[1]}»${content}`).toBe(true);
           }
         },
       ),

@@ -6,8 +6,8 @@
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import { cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
-import { type Offset, parseLength, parseNumber, parseOffset } from '../../format/number.js';
-import { colorLevel } from '../color.js';
+import { type Offset, parseLength, parseNumber, parseOffset, scanNumber } from '../../format/number.js';
+import { type ColorMode, colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
@@ -44,14 +44,29 @@ interface Job extends HexdumpOptions {
  * paths that mangle to the same identifier (`a-b`, `a_b`, a file given twice) or to another's
  * `_len` get `_2`, `_3`, ... appended. A header of several arrays must compile.
  */
-function uniqueCName(names: { used: Set<string>; count: number }, path: string, given: string | undefined): string {
-  const base = cIdentifier(given === undefined ? path : `${given}_${names.count}`);
+function uniqueCName(names: { used: Set<string>; count: number }, path: string, given: string | undefined, capitalize: boolean): string {
+  const base = cIdentifier(given === undefined ? path : `${given}_${names.count}`, capitalize);
+  const len = capitalize ? '_LEN' : '_len';
   names.count++;
   let name = base;
-  for (let n = 2; names.used.has(name) || names.used.has(`${name}_len`); n++) name = `${base}_${n}`;
+  for (let n = 2; names.used.has(name) || names.used.has(`${name}${len}`); n++) name = `${base}_${n}`;
   names.used.add(name);
-  names.used.add(`${name}_len`);
+  names.used.add(`${name}${len}`);
   return name;
+}
+
+/** A C identifier's first character: what tells xxd's `-n NAME` from a length under `-f c`. */
+const NAME_START = /^[A-Za-z_]/;
+
+/**
+ * xxd -o OFF: any number of the CLI syntax whose magnitude is below 2^64 (negative counts down
+ * from 2^64, as xxd wraps it; `+N` is N).
+ */
+function displayOffset(text: string): bigint {
+  const v = scanNumber(text, 'display offset');
+  const limit = 1n << 64n;
+  if (v <= -limit || v >= limit) throw new InputError(`display offset ${text} is out of range (-(2^64-1)..2^64-1)`, { token: text });
+  return v;
 }
 
 function smallInt(text: unknown, what: string): number {
@@ -80,24 +95,55 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
 async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promise<HexdumpOptions> {
   const format = String(opts.format ?? 'canonical') as DumpFormat;
   const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
-  const length = opts.length !== undefined ? parseLength(String(opts.length)) : undefined;
+  // -n is the length, as hexdump's; under -f c a value that starts like a C identifier (a length
+  // starts with a digit or '-') is xxd's -n NAME, the array name. -l/--len is xxd's spelling.
+  let lengthText = opts.length !== undefined ? String(opts.length) : undefined;
+  let nameText = opts.name !== undefined ? String(opts.name) : undefined;
+  if (lengthText !== undefined && NAME_START.test(lengthText)) {
+    if (format !== 'c') {
+      throw new InputError(`-n ${lengthText}: a length must be a number (-n NAME names the array only with --format c)`, { token: lengthText });
+    }
+    if (nameText !== undefined) throw new InputError(`-n ${lengthText} and --name ${nameText} both name the array: give one`, { token: lengthText });
+    nameText = lengthText;
+    lengthText = undefined;
+  }
+  if (opts.len !== undefined) {
+    if (lengthText !== undefined) throw new InputError('-l/--len and -n/--length both give the length: give one', { token: String(opts.len) });
+    lengthText = String(opts.len);
+  }
+  const length = lengthText !== undefined ? parseLength(lengthText) : undefined;
   const cols = opts.cols !== undefined ? smallInt(opts.cols, 'columns') : undefined;
   const group = opts.group !== undefined ? smallInt(opts.group, 'group size') : undefined;
   const squeeze = opts.squeeze !== false;
   const autoskip = !!opts.autoskip;
-  const name = opts.name !== undefined ? String(opts.name) : undefined;
-  // Flags that only one format uses, named as the user typed them.
-  const only = (given: boolean, flag: string, wanted: DumpFormat) => {
-    if (given && format !== wanted) throw new InputError(`${flag} only applies to --format ${wanted}, not ${format}`);
+  const name = nameText;
+  const bits = !!opts.bits;
+  const littleEndian = !!opts.littleEndian;
+  const decimal = !!opts.decimal;
+  const ebcdic = !!opts.ebcdic;
+  const capitalize = !!opts.capitalize;
+  const shift = opts.displayOffset !== undefined ? displayOffset(String(opts.displayOffset)) : undefined;
+  // Flags that only some formats use, named as the user typed them.
+  const only = (given: boolean, flag: string, ...wanted: DumpFormat[]) => {
+    if (given && !wanted.includes(format)) throw new InputError(`${flag} only applies to --format ${wanted.join(' or ')}, not ${format}`);
   };
   only(!squeeze, '-v/--no-squeeze', 'canonical');
   only(autoskip, '-a/--autoskip', 'xxd');
   only(group !== undefined, '-g/--group', 'xxd');
   only(name !== undefined, '--name', 'c');
-  const level = colorLevel(ctx.globals.color, process.stdout.isTTY === true, ctx.env);
+  only(bits, '-b/--bits', 'xxd');
+  only(littleEndian, '-e/--little-endian', 'xxd');
+  only(decimal, '-d/--decimal', 'xxd');
+  only(capitalize, '-C/--capitalize', 'c');
+  only(shift !== undefined, '-o/--display-offset', 'xxd', 'canonical');
+  only(ebcdic, '-E/--ebcdic', 'xxd', 'canonical');
+  if (bits && littleEndian) throw new InputError('-b/--bits and -e/--little-endian cannot be combined (xxd shows only the last one given)');
+  // -R/--colorize (xxd's spelling of the policy) overrides the global --color for this command.
+  const mode = (opts.colorize ?? ctx.globals.color) as ColorMode;
+  const level = colorLevel(mode, process.stdout.isTTY === true, ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
-  const colors = !json && level > 0 && (format === 'canonical' || format === 'xxd') ? await palette(level as 1 | 2 | 3) : undefined;
+  const colors = !json && level > 0 && (format === 'canonical' || (format === 'xxd' && !littleEndian)) ? await palette(level as 1 | 2 | 3) : undefined;
   const upper = !!opts.upper;
   // Only the options the user gave: the engine refuses options its format does not use.
   const engine: Omit<DumpOptions, 'start'> = { format, upper, colors };
@@ -106,6 +152,12 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (!squeeze) engine.squeeze = false;
   if (autoskip) engine.autoskip = true;
   if (name !== undefined) engine.varName = name;
+  if (bits) engine.bits = true;
+  if (littleEndian) engine.littleEndian = true;
+  if (decimal) engine.decimal = true;
+  if (ebcdic) engine.ebcdic = true;
+  if (capitalize) engine.capitalize = true;
+  if (shift !== undefined) engine.displayOffset = shift;
   return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json };
 }
 
@@ -166,7 +218,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       });
     } else {
       const options = d.dumperOptions(job.engine);
-      if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName);
+      if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName, job.engine.capitalize === true);
       if (several && format === 'json') options.path = path;
       dumper = d.dumper(options, (chunk) => {
         begin();

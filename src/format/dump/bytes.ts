@@ -71,9 +71,26 @@ export interface ByteTables {
   readonly hexCell32Upper: Uint32Array;
   /** Text-column character (byte or `.`). */
   readonly text: Uint8Array;
+  /** Text-column character of the byte read as EBCDIC (xxd -E). */
+  readonly textEbcdic: Uint8Array;
+  /** Eight binary digits per byte, most significant first, as the 8 bytes at `8 * b` (xxd -b). */
+  readonly bits: Uint8Array;
   /** Category code (see {@link byteCategoryCode}). */
   readonly category: Uint8Array;
 }
+
+/**
+ * What xxd -E shows for the EBCDIC bytes 0x40..0xff, in order: xxd converts a byte to ASCII with
+ * its table (a 1979 BTL proposal) and shows the result if it is printable ASCII, else `.`; bytes
+ * below 0x40 show `.`. Read off xxd 2022-01-14 by dumping every byte value with -E.
+ */
+const EBCDIC_TEXT =
+  ' ...........<(+|&.........!$*);~' +
+  '-/.........,%_>?.........`:#@\'="' +
+  '.abcdefghi.......jklmnopqr^.....' +
+  '..stuvwxyz...[...............]..' +
+  '{ABCDEFGHI......}JKLMNOPQR......' +
+  '\\.STUVWXYZ......0123456789......';
 
 let tables: ByteTables | undefined;
 
@@ -91,6 +108,8 @@ function buildTables(): ByteTables {
   const hexCell32 = new Uint32Array(256);
   const hexCell32Upper = new Uint32Array(256);
   const text = new Uint8Array(256);
+  const textEbcdic = new Uint8Array(256).fill(0x2e);
+  const bits = new Uint8Array(256 * 8);
   const category = new Uint8Array(256);
   for (let b = 0; b < 256; b++) {
     hex16[b] = lower.charCodeAt(b >> 4) | (lower.charCodeAt(b & 15) << 8);
@@ -100,6 +119,8 @@ function buildTables(): ByteTables {
     hexCell32Upper[b] = (hex16Upper[b]! | (0x2020 << 16)) >>> 0;
     text[b] = isDisplayable(b) ? b : 0x2e;
     category[b] = byteCategoryCode(b);
+    if (b >= 0x40) textEbcdic[b] = EBCDIC_TEXT.charCodeAt(b - 0x40);
+    for (let i = 0; i < 8; i++) bits[8 * b + i] = (b >> (7 - i)) & 1 ? 0x31 : 0x30;
   }
-  return { hex16, hex16Upper, hexCell32, hexCell32Upper, text, category };
+  return { hex16, hex16Upper, hexCell32, hexCell32Upper, text, textEbcdic, bits, category };
 }

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { byteTables } from './bytes.js';
 import { HexPrinter, type HexLayout } from './hexlines.js';
 import type { Kernel } from './kernel.js';
 import { runEnd, type LineFormatter } from './lines.js';
@@ -13,10 +14,10 @@ import type { OutBuffer } from './out.js';
  * short last line keeps the `|` column; a line with the offset past the last byte ends the dump
  * unless that offset is 0 (empty input at offset 0 prints nothing).
  */
-function canonicalLayout(): HexLayout {
+function canonicalLayout(ebcdic: boolean): HexLayout {
   const pos = new Uint16Array(16);
   for (let k = 0; k < 16; k++) pos[k] = 3 * k + (k >= 8 ? 1 : 0);
-  return { cols: 16, sep: 0x2020, pos, textCol: 50, bar: true };
+  return { cols: 16, sep: 0x2020, pos, textCol: 50, bar: true, text: ebcdic ? byteTables().textEbcdic : undefined };
 }
 
 export class CanonicalFormatter implements LineFormatter {
@@ -33,8 +34,9 @@ export class CanonicalFormatter implements LineFormatter {
   private any = false;
 
   constructor(opts: ResolvedOptions, out: OutBuffer, kernel: Kernel) {
-    this.printer = new HexPrinter(out, kernel, canonicalLayout(), opts.colors);
-    this.off = new Offset(opts.startHi, opts.startLo);
+    this.printer = new HexPrinter(out, kernel, canonicalLayout(opts.ebcdic), opts.colors);
+    // Offsets shown: the absolute offset plus the display offset (xxd -o), modulo 2^64.
+    this.off = new Offset(opts.shownHi, opts.shownLo);
     this.squeeze = opts.squeeze;
     this.startsAtZero = opts.startHi === 0 && opts.startLo === 0;
   }

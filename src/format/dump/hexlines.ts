@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer';
+import { byteTables } from './bytes.js';
 import { IN_CAP, type Kernel } from './kernel.js';
 import { TWO32, type Offset } from './offset.js';
 import type { CompiledColors } from './options.js';
@@ -19,6 +20,22 @@ export interface HexLayout {
   readonly textCol: number;
   /** Whether the text area is enclosed in `|...|` (canonical). */
   readonly bar: boolean;
+  /** How a byte's digits are written: 0 or absent hex (fast), 1 hex with bytes out of column order (xxd -e), 2 bits (xxd -b). */
+  readonly cell?: 0 | 1 | 2;
+  /** The text column's character per byte, when it is not printable ASCII (xxd -E). */
+  readonly text?: Uint8Array;
+  /** Decimal offsets (xxd -d): `%08ld` of the offset, negative from 2^63 on as xxd prints them. */
+  readonly decimal?: boolean;
+  /**
+   * Hex digit columns at or past `textCol` (xxd -e with a line length that is not a multiple of
+   * the group size): digit `c - pos[k]` of byte k lands on text character `c - textCol`. xxd
+   * writes each byte's hex digits, then its text character, byte after byte, so the later write
+   * wins; the kernel writes all the digits first, and {@link HexPrinter} rewrites the digits that
+   * xxd writes last.
+   */
+  readonly overlaps?: readonly { readonly k: number; readonly c: number }[];
+  /** Upper-case digits (needed only to rewrite `overlaps`). */
+  readonly upper?: boolean;
 }
 
 /**
@@ -29,6 +46,8 @@ export class HexPrinter {
   /** Upper bound of one line's length, colour codes included. */
   private readonly maxLine: number;
   private readonly cols: number;
+  private readonly decimal: boolean;
+  private readonly layout: HexLayout;
 
   constructor(
     private readonly out: OutBuffer,
@@ -37,6 +56,8 @@ export class HexPrinter {
     colors: CompiledColors | undefined,
   ) {
     this.cols = layout.cols;
+    this.decimal = layout.decimal ?? false;
+    this.layout = layout;
     kernel.setLayout(layout, colors);
     // Offset (≤ 16 digits), sep, hex area, bars, text, newline; with colours, per byte at most a
     // close+open before its digits, a close after them and a close+open before its character,
@@ -58,6 +79,14 @@ export class HexPrinter {
     const limit = CHUNK_BYTES - this.maxLine;
     let done = 0;
     while (done < n) {
+      if ((this.decimal && off.hi >= 0x80000000) || this.layout.overlaps?.length) {
+        // A decimal offset of 2^63 or more prints negative (xxd's %ld): JS writes each such
+        // field, one line per call (only a display offset gets there; never squeezed: xxd).
+        // Overlapping digits are rewritten line by line too.
+        this.line(src, j + done * cols, cols, off, true);
+        done++;
+        continue;
+      }
       // One load per input slice, with the line before it in front (at IN) so the kernel can
       // compare the slice's first line too; the first line of the call is never compared. The
       // lines of one kernel call must share the high half of their offsets (the kernel advances
@@ -69,6 +98,8 @@ export class HexPrinter {
       const checkFrom = squeeze ? (done === 0 ? 2 * cols : cols) : -1;
       let k = 0;
       while (k < m) {
+        // Decimal offsets: the kernel counts on from the field of the call's first line.
+        if (this.decimal) kernel.setOffsetField(off.signedDecimal08());
         kernel.hexLines(cols + k * cols, m - k, cols, off.hi, off.lo, out.pos, limit, false, checkFrom);
         out.pos = kernel.pos;
         k += kernel.lines;
@@ -81,12 +112,32 @@ export class HexPrinter {
     return done;
   }
 
-  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (not advanced). */
-  line(src: Buffer, j: number, len: number, off: Offset): void {
+  /** Print one line of `len` bytes (1..cols) from `src[j..)` at offset `off` (advanced only with `advance`). */
+  line(src: Buffer, j: number, len: number, off: Offset, advance = false): void {
     const pos = this.out.reserve(this.maxLine);
     this.kernel.load(src, j, j + len);
+    if (this.decimal) this.kernel.setOffsetField(off.signedDecimal08());
     this.kernel.hexLines(0, 1, len, off.hi, off.lo, pos, pos, len < this.cols);
     this.out.pos = this.kernel.pos;
+    if (this.layout.overlaps?.length) this.rewriteOverlaps(src, j, len);
+    if (advance) off.add(len);
+  }
+
+  /** The line just printed from `src[j..j+len)`: the hex digits xxd writes over text characters. */
+  private rewriteOverlaps(src: Buffer, j: number, len: number): void {
+    const { textCol, pos, upper } = this.layout;
+    const hex = upper ? byteTables().hex16Upper : byteTables().hex16;
+    const b = this.out.bytes;
+    // The line ends with its text column and a newline: find where its hex area starts.
+    const hexStart = this.out.pos - 1 - len - textCol;
+    for (const { k, c } of this.layout.overlaps!) {
+      const t = c - textCol;
+      // Text character t was written before byte k's digits (t < k), and is on the line (t < len).
+      if (k < len && t < k && t < len) {
+        const d = hex[src[j + k]!]!;
+        b[hexStart + c] = c === pos[k] ? d & 0xff : d >> 8;
+      }
+    }
   }
 
   /** `*` on its own line: a squeezed run. */

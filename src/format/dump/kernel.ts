@@ -10,6 +10,9 @@
  * JS keeps stay valid):
  *
  *   HIDIG   0        hex digits of the offset's high 32 bits (up to 8), written by JS
+ *   DEC     64       the decimal offset field (xxd -d), right-aligned in 20 bytes: a counter of
+ *                    20 zero-padded digits the kernel advances line by line, or a negative
+ *                    field JS writes for one line
  *   CELL32  1024     per byte: 2 hex digits + 2 spaces
  *   HEX16O  2048     per byte: 2 lowercase hex digits (offsets)
  *   HEX16B  2560     per byte: 2 hex digits of the data (upper or lower)
@@ -22,6 +25,7 @@
  *   CLOSEL  7680     u8 length of each CLOSE slot  (6)
  *   CLOSE   8192     6 slots of 64 bytes: the close string of a category (slot 5: none)
  *   ISOL    8704     u8 length of each ISO slot (256)
+ *   BITS    9216     per byte: 8 binary digits (xxd -b)
  *   ISO     HX-32K   per byte b: open, digits, close: a byte with nothing open before it and
  *                    spaces after it (every byte of a canonical line), in one copy
  *   HX      16384    colour state s (0..4 a category is open, 5 none) x byte b: the transition
@@ -52,6 +56,8 @@ import {
   i32,
   if_,
   bitselect,
+  divU,
+  remU,
   load128,
   ltU8x16,
   splat8,
@@ -80,6 +86,8 @@ import {
 } from './wasm-asm.js';
 
 const HIDIG = 0;
+const DEC = 64;
+const DEC_LEN = 20;
 const CELL32 = 1024;
 const HEX16O = 2048;
 const HEX16B = 2560;
@@ -93,6 +101,7 @@ const GAP = 7936;
 const CLOSE = 8192;
 const CLOSE_SLOT = 64;
 const ISOL = 8704;
+const BITS = 9216;
 const ISO = 16384;
 const HX = ISO + 256 * 128;
 const MAX_SLOT = 128;
@@ -121,28 +130,95 @@ const SPACES = 0x20202020;
 // out, limit (stop before a line that would start past it), textCol, sep (the two characters
 // after the offset), bar (text column in |...|), pad (a short line: blank the hex area first),
 // squeeze and checkFrom (canonical squeezing, 16-byte lines only: stop before a line at or
-// after checkFrom that equals the 16 bytes before it, which JS then squeezes).
+// after checkFrom that equals the 16 bytes before it, which JS then squeezes), cell (how a byte
+// is written: 0 hex digits and two spaces in one store, the fast common case; 1 hex digits only,
+// for layouts whose bytes are not in column order (xxd -e); 2 eight binary digits (xxd -b); 1 and
+// 2 blank the hex area first), textTab (the text column from the TEXT table, byte by byte, instead
+// of the printable-ASCII test: xxd -E), decimal (xxd -d: the offset field is the last hiLen of
+// the DEC_LEN bytes at DEC, advanced by len after each line as a decimal counter).
 // They return the number of lines written and leave the output position in global 0.
 
 /** The accessors of some function's locals (helpers take the names they use). */
 type Vars<N extends string> = Pick<Locals<N>, 'get' | 'set' | 'inc'>;
 
-const HEX_PARAMS = ['src', 'n', 'len', 'lo', 'hiLen', 'out', 'limit', 'textCol', 'sep', 'bar', 'pad', 'squeeze', 'checkFrom'] as const;
+const HEX_PARAMS = [
+  'src',
+  'n',
+  'len',
+  'lo',
+  'hiLen',
+  'out',
+  'limit',
+  'textCol',
+  'sep',
+  'bar',
+  'pad',
+  'squeeze',
+  'checkFrom',
+  'cell',
+  'textTab',
+  'decimal',
+] as const;
 
 /** Offset digits, then `sep`; leaves `p` at the first hex digit. */
-function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep'>): Code[] {
+function offsetField(v: Vars<'p' | 'lo' | 'hiLen' | 'sep' | 'decimal'>): Code[] {
   const hexo = (shift: number): Code => load16(add(i32(HEX16O), shl(and(shrU(v.get('lo'), i32(shift)), i32(255)), i32(1))));
+  const from = sub(i32(DEC + DEC_LEN), v.get('hiLen'));
   return [
-    if_(v.get('hiLen'), store64(v.get('p'), load64(i32(HIDIG))), v.inc('p', v.get('hiLen'))),
-    store32(v.get('p'), or(hexo(24), shl(hexo(16), i32(16)))),
-    store32(v.get('p'), or(hexo(8), shl(hexo(0), i32(16))), 4),
-    store16(v.get('p'), v.get('sep'), 8),
-    v.inc('p', i32(10)),
+    if_(
+      v.get('decimal'),
+      store64(v.get('p'), load64(from)),
+      store64(v.get('p'), load64(from, 8), 8),
+      store64(v.get('p'), load64(from, 16), 16),
+      v.inc('p', v.get('hiLen')),
+    ),
+    if_(
+      eq(v.get('decimal'), i32(0)),
+      if_(v.get('hiLen'), store64(v.get('p'), load64(i32(HIDIG))), v.inc('p', v.get('hiLen'))),
+      store32(v.get('p'), or(hexo(24), shl(hexo(16), i32(16)))),
+      store32(v.get('p'), or(hexo(8), shl(hexo(0), i32(16))), 4),
+      v.inc('p', i32(8)),
+    ),
+    store16(v.get('p'), v.get('sep')),
+    v.inc('p', i32(2)),
   ];
 }
 
+/**
+ * xxd -d: add `len` to the decimal counter at DEC (digits with carry, from the right) and widen
+ * the field (hiLen) when a carry reaches a digit left of it. A negative field is JS's, rewritten
+ * before each line, so what this does to it does not matter.
+ */
+function decimalStep(v: Vars<'len' | 'hiLen' | 'di' | 'dc'>): Code {
+  const at = add(i32(DEC), v.get('di'));
+  return block(
+    v.set('dc', v.get('len')),
+    v.set('di', i32(DEC_LEN)),
+    loop(
+      v.inc('di', i32(-1)),
+      v.set('dc', add(sub(load8(at), i32(0x30)), v.get('dc'))),
+      store8(at, add(i32(0x30), remU(v.get('dc'), i32(10)))),
+      v.set('dc', divU(v.get('dc'), i32(10))),
+      brIf(1, eq(v.get('dc'), i32(0))),
+      brIf(0, v.get('di')),
+    ),
+    // The carry left the top digit: the counter is full (no offset below 2^63 gets there).
+  ) as Code;
+}
+
+/** Widen the decimal field to the counter's leftmost non-zero digit. */
+function decimalWiden(v: Vars<'hiLen' | 'di'>): Code {
+  return if_(
+    and(ltU(v.get('di'), sub(i32(DEC_LEN), v.get('hiLen'))), ne(load8(add(i32(DEC), v.get('di'))), i32(0x30))),
+    v.set('hiLen', sub(i32(DEC_LEN), v.get('di'))),
+  );
+}
+
 /** The loop over lines: `body` writes one line at `p` from `src`. */
-function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom'>, body: Code[]): Code[] {
+function lineLoop(
+  v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 'out' | 'squeeze' | 'checkFrom' | 'decimal' | 'hiLen' | 'di' | 'dc'>,
+  body: Code[],
+): Code[] {
   const src = v.get('src');
   return [
     v.set('p', v.get('out')),
@@ -159,6 +235,7 @@ function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 
           ),
         ),
         ...body,
+        if_(v.get('decimal'), decimalStep(v), decimalWiden(v)),
         v.inc('src', v.get('len')),
         v.inc('lo', v.get('len')),
         v.inc('line', i32(1)),
@@ -171,42 +248,57 @@ function lineLoop(v: Vars<'line' | 'n' | 'p' | 'limit' | 'src' | 'len' | 'lo' | 
 }
 
 function hexPlain(): FuncDef {
-  const v = new Locals([...HEX_PARAMS], ['line', 'p', 'k', 't']);
+  const v = new Locals([...HEX_PARAMS], ['line', 'p', 'k', 't', 'di', 'dc']);
   const body = lineLoop(v, [
     ...offsetField(v),
-    // A short line: blank the whole hex area (the cells below only write their own columns).
+    // A short line, or cells that write only their digits: blank the whole hex area first.
     if_(
-      v.get('pad'),
+      or(v.get('pad'), v.get('cell')),
       v.set('k', i32(0)),
       loop(store32(add(v.get('p'), v.get('k')), i32(SPACES)), v.inc('k', i32(4)), brIf(0, ltU(v.get('k'), v.get('textCol')))),
     ),
-    // One 32-bit store per byte: "hh  ". The next byte's store overwrites the spaces it owns;
-    // the last byte's spaces are the two before the text column.
     v.set('k', i32(0)),
-    loop(
-      store32(
-        add(v.get('p'), load16(add(i32(POS), shl(v.get('k'), i32(1))))),
-        load32(add(i32(CELL32), shl(load8(add(v.get('src'), v.get('k'))), i32(2)))),
-      ),
-      v.inc('k', i32(1)),
-      brIf(0, ltU(v.get('k'), v.get('len'))),
-    ),
+    /** Column of byte k's digits. */
+    ...((): Code[] => {
+      const at = add(v.get('p'), load16(add(i32(POS), shl(v.get('k'), i32(1)))));
+      const byte = load8(add(v.get('src'), v.get('k')));
+      const each = (store: Code): Code => loop(store, v.inc('k', i32(1)), brIf(0, ltU(v.get('k'), v.get('len'))));
+      return [
+        // One 32-bit store per byte: "hh  ". The next byte's store overwrites the spaces it owns;
+        // the last byte's spaces are the two before the text column.
+        if_(eq(v.get('cell'), i32(0)), each(store32(at, load32(add(i32(CELL32), shl(byte, i32(2))))))),
+        if_(eq(v.get('cell'), i32(1)), each(store16(at, load16(add(i32(HEX16B), shl(byte, i32(1))))))),
+        if_(eq(v.get('cell'), i32(2)), each(store64(at, load64(add(i32(BITS), shl(byte, i32(3))))))),
+      ];
+    })(),
     v.set('t', add(v.get('p'), v.get('textCol'))),
     if_(v.get('bar'), store8(v.get('t'), i32(0x7c)), v.inc('t', i32(1))),
+    v.set('k', i32(0)),
+    // The text column from the TEXT table (xxd -E), a byte at a time.
+    if_(
+      v.get('textTab'),
+      loop(
+        store8(add(v.get('t'), v.get('k')), load8(add(i32(TEXT), load8(add(v.get('src'), v.get('k')))))),
+        v.inc('k', i32(1)),
+        brIf(0, ltU(v.get('k'), v.get('len'))),
+      ),
+    ),
     // Text column, 16 bytes at a time: the byte where 0x20 <= b <= 0x7e, else '.'. Up to 15
     // bytes past the line are written too; what follows overwrites them.
-    v.set('k', i32(0)),
-    loop(
-      store128(
-        add(v.get('t'), v.get('k')),
-        bitselect(
-          load128(add(v.get('src'), v.get('k'))),
-          splat8(0x2e),
-          ltU8x16(sub8x16(load128(add(v.get('src'), v.get('k'))), splat8(0x20)), splat8(0x5f)),
+    if_(
+      eq(v.get('textTab'), i32(0)),
+      loop(
+        store128(
+          add(v.get('t'), v.get('k')),
+          bitselect(
+            load128(add(v.get('src'), v.get('k'))),
+            splat8(0x2e),
+            ltU8x16(sub8x16(load128(add(v.get('src'), v.get('k'))), splat8(0x20)), splat8(0x5f)),
+          ),
         ),
+        v.inc('k', i32(16)),
+        brIf(0, ltU(v.get('k'), v.get('len'))),
       ),
-      v.inc('k', i32(16)),
-      brIf(0, ltU(v.get('k'), v.get('len'))),
     ),
     v.inc('t', v.get('len')),
     if_(v.get('bar'), store8(v.get('t'), i32(0x7c)), v.inc('t', i32(1))),
@@ -219,7 +311,7 @@ function hexPlain(): FuncDef {
 function hexColor(): FuncDef {
   // slotShift: log2 of the HX/TX slot size; cw8: bytes copied per close string (multiple of 8);
   // lastGap: spaces after the line's last byte (2 on a full line, the padding on a short one).
-  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g']);
+  const v = new Locals([...HEX_PARAMS, 'slotShift', 'cw8', 'lastGap'], ['line', 'p', 'k', 'x', 'cur', 'idx', 's', 'i', 'g', 'di', 'dc']);
   /**
    * Copy `limit` bytes (a multiple of `width`) from `s` to `p`: one `width`-byte move, and a loop
    * for the rest only when `longer` (the rare long colour strings).
@@ -416,6 +508,12 @@ export interface KernelLayout {
   /** The two characters after the offset, little-endian. */
   readonly sep: number;
   readonly bar: boolean;
+  /** How a byte's digits are written (see the kernel's `cell`): 0 or absent hex, 1 hex in any column order, 2 bits. */
+  readonly cell?: 0 | 1 | 2;
+  /** The text column's character per byte instead of printable ASCII (xxd -E). */
+  readonly text?: Uint8Array;
+  /** The offset field is set per line with {@link Kernel.setOffsetField} (xxd -d). */
+  readonly decimal?: boolean;
 }
 
 /**
@@ -460,15 +558,20 @@ export class Kernel {
   /** Set the line layout (and colours) of the hex-dump dialects. */
   setLayout(layout: KernelLayout, colors: CompiledColors | undefined): void {
     this.layout = layout;
+    const t = byteTables();
     new Uint16Array(this.mem.buffer, POS, layout.pos.length).set(layout.pos);
+    const width = this.width;
     const n = layout.pos.length;
-    for (let k = 0; k < n; k++) this.mem[GAP + k] = (k + 1 < n ? layout.pos[k + 1]! : layout.textCol) - layout.pos[k]! - 2;
+    for (let k = 0; k < n; k++) this.mem[GAP + k] = (k + 1 < n ? layout.pos[k + 1]! : layout.textCol) - layout.pos[k]! - width;
+    const text = layout.text ?? t.text;
+    this.mem.set(text, TEXT);
+    if (layout.cell === 2) this.mem.set(t.bits, BITS);
     this.colored = colors !== undefined;
     if (colors) {
-      const t = byteTables();
+      if (layout.cell === 1) throw new Error('kernel: no coloured layout with bytes out of column order');
       const { open, close } = colors;
       // The longest slot entry: close + open + 2 digits; slots are a power of two, at least 16.
-      const longest = colors.maxPair + 2;
+      const longest = colors.maxPair + width;
       let shift = 4;
       while (1 << shift < longest) shift++;
       this.slotShift = shift;
@@ -489,22 +592,18 @@ export class Kernel {
               tx += part.length;
             }
           }
-          const digits = (this.upper ? t.hex16Upper : t.hex16)[x]!;
-          m[hx++] = digits & 0xff;
-          m[hx++] = digits >> 8;
-          m[tx++] = t.text[x]!;
+          hx = this.digits(x, hx);
+          m[tx++] = text[x]!;
           m[HXL + idx] = hx - (HX + (idx << shift));
           m[TXL + idx] = tx - (TX + (idx << shift));
         }
       }
       for (let x = 0; x < 256; x++) {
         const c = t.category[x]!;
-        const digits = (this.upper ? t.hex16Upper : t.hex16)[x]!;
         let q = ISO + (x << shift);
         m.set(open[c]!, q);
         q += open[c]!.length;
-        m[q++] = digits & 0xff;
-        m[q++] = digits >> 8;
+        q = this.digits(x, q);
         m.set(close[c]!, q);
         q += close[c]!.length;
         m[ISOL + x] = q - (ISO + (x << shift));
@@ -513,6 +612,37 @@ export class Kernel {
       for (const c of close) longestClose = Math.max(longestClose, c.length);
       this.cw8 = Math.max(8, Math.ceil(longestClose / 8) * 8);
     }
+  }
+
+  /** Digits per byte in the hex area of the current layout. */
+  private get width(): number {
+    return this.layout?.cell === 2 ? 8 : 2;
+  }
+
+  /** Write byte x's digits (hex or bits, per the layout) at memory position q; returns the position after them. */
+  private digits(x: number, q: number): number {
+    const t = byteTables();
+    if (this.layout?.cell === 2) {
+      this.mem.set(t.bits.subarray(8 * x, 8 * x + 8), q);
+      return q + 8;
+    }
+    const d = (this.upper ? t.hex16Upper : t.hex16)[x]!;
+    this.mem[q] = d & 0xff;
+    this.mem[q + 1] = d >> 8;
+    return q + 2;
+  }
+
+  /**
+   * The decimal offset field of the next line (decimal layouts), at most 20 characters. Digits
+   * only: the kernel advances it line by line; with a minus sign, the next {@link hexLines} call
+   * must write one line only.
+   */
+  setOffsetField(s: string): void {
+    const m = this.mem;
+    m.fill(0x30, DEC, DEC + DEC_LEN - s.length);
+    for (let i = 0; i < s.length; i++) m[DEC + DEC_LEN - s.length + i] = s.charCodeAt(i);
+    this.hiLen = s.length;
+    this.hiCached = -1;
   }
 
   /**
@@ -534,7 +664,7 @@ export class Kernel {
     checkFrom = -1,
   ): void {
     const l = this.layout!;
-    if (hi !== this.hiCached) this.cacheHi(hi);
+    if (!l.decimal && hi !== this.hiCached) this.cacheHi(hi);
     const squeeze = checkFrom >= 0 ? 1 : 0;
     const args = [
       IN + inOff,
@@ -550,9 +680,12 @@ export class Kernel {
       pad ? 1 : 0,
       squeeze,
       IN + checkFrom,
+      l.cell ?? 0,
+      l.text ? 1 : 0,
+      l.decimal ? 1 : 0,
     ] as const;
     if (this.colored) {
-      const lastGap = l.textCol - l.pos[len - 1]! - 2;
+      const lastGap = l.textCol - l.pos[len - 1]! - this.width;
       this.lines = this.x.hexColor(...args, this.slotShift, this.cw8, lastGap);
     } else {
       this.lines = this.x.hexPlain(...args);

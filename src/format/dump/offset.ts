@@ -14,16 +14,15 @@ export class Offset {
   ) {}
 
   /**
-   * Advance by `n` bytes (0 ≤ n < 2^52).
-   * @throws RangeError past 2^64, which no file reaches (xxd would wrap to 0).
+   * Advance by `n` bytes (0 ≤ n < 2^52), modulo 2^64: a shown offset (xxd -o) may pass 2^64 and
+   * wrap to 0, as in xxd; no file offset reaches it.
    */
   add(n: number): void {
     let lo = this.lo + n;
     if (lo >= TWO32) {
       const carry = Math.floor(lo / TWO32);
-      this.hi += carry;
+      this.hi = (this.hi + carry) % TWO32;
       lo -= carry * TWO32;
-      if (this.hi >= TWO32) throw new RangeError('dump offset beyond 2^64');
     }
     this.lo = lo;
   }
@@ -39,6 +38,16 @@ export class Offset {
   decimal(): string {
     // Below 2^53 a number is exact; only above it is the bigint detour needed.
     return this.hi < 0x200000 ? String(this.hi * TWO32 + this.lo) : ((BigInt(this.hi) << 32n) | BigInt(this.lo)).toString();
+  }
+
+  /**
+   * `%08ld` of the offset read as a signed 64-bit number, as xxd -d prints it: at least 8
+   * characters, zero-padded after a minus sign (`-0000005`), negative from 2^63 on.
+   */
+  signedDecimal08(): string {
+    if (this.hi < 0x80000000) return this.decimal().padStart(8, '0');
+    const v = (1n << 64n) - ((BigInt(this.hi) << 32n) | BigInt(this.lo));
+    return `-${v.toString().padStart(7, '0')}`;
   }
 
   /** `%08x`: at least 8 lowercase hex digits. */

@@ -18,6 +18,14 @@ export interface ResolvedOptions {
   /** Start offset split in two 32-bit halves (numbers), so that offsets up to 2^64 stay exact. */
   readonly startHi: number;
   readonly startLo: number;
+  /** The first offset shown: start plus displayOffset, modulo 2^64, in two halves. */
+  readonly shownHi: number;
+  readonly shownLo: number;
+  /** xxd -b, -e, -d; xxd -E (also canonical). */
+  readonly bits: boolean;
+  readonly littleEndian: boolean;
+  readonly decimal: boolean;
+  readonly ebcdic: boolean;
   /** Bytes per line; for `plain`, 0 means one unbounded line. */
   readonly cols: number;
   /** Bytes per group (xxd), already normalised to 1..cols. */
@@ -64,14 +72,38 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   onlyFor(options, 'varName', format, ['c'], 'the c format');
   onlyFor(options, 'capitalize', format, ['c'], 'the c format');
   onlyFor(options, 'path', format, ['json'], 'the json format');
+  onlyFor(options, 'bits', format, ['xxd'], 'the xxd format');
+  onlyFor(options, 'littleEndian', format, ['xxd'], 'the xxd format');
+  onlyFor(options, 'decimal', format, ['xxd'], 'the xxd format');
+  onlyFor(options, 'displayOffset', format, ['xxd', 'canonical'], 'the xxd and canonical formats');
+  onlyFor(options, 'ebcdic', format, ['xxd', 'canonical'], 'the xxd and canonical formats');
   if (options.path !== undefined && typeof options.path !== 'string') throw new InputError('path must be a string', { token: String(options.path) });
-  for (const key of ['upper', 'squeeze', 'autoskip', 'capitalize'] as const) {
+  for (const key of ['upper', 'squeeze', 'autoskip', 'capitalize', 'bits', 'littleEndian', 'decimal', 'ebcdic'] as const) {
     const v = options[key];
     if (v !== undefined && typeof v !== 'boolean') throw new InputError(`${key} must be a boolean`, { token: String(v) });
   }
 
-  const cols = resolveCols(format, options.cols);
-  const group = format === 'xxd' ? resolveGroup(options.group, cols) : 1;
+  const bits = options.bits ?? false;
+  const littleEndian = options.littleEndian ?? false;
+  if (bits && littleEndian) {
+    throw new InputError('bits and littleEndian cannot be combined (xxd -b -e shows only the last one given)', { token: 'littleEndian' });
+  }
+  const display = options.displayOffset ?? 0n;
+  if (typeof display !== 'bigint' || display <= -TWO64 || display >= TWO64) {
+    throw new InputError(`display offset must be a bigint in -(2^64-1)..2^64-1, got ${String(display)}`, { token: String(display) });
+  }
+  const shown = (start + display + TWO64) % TWO64;
+
+  const cols = resolveCols(format, options.cols, bits);
+  const group = format === 'xxd' ? resolveGroup(options.group, cols, bits ? 1 : littleEndian ? 4 : 2) : 1;
+  if (littleEndian) {
+    // xxd refuses a group size that is not a power of 2, but not one it clamped to the line
+    // length (0, or more than -c): that one it uses as it is, as this does.
+    const asked = options.group === undefined || options.group < 0 ? 4 : options.group;
+    if (asked >= 1 && asked <= cols && (asked & (asked - 1)) !== 0) {
+      throw new InputError(`little-endian groups need a group size that is a power of 2, got ${asked}`, { token: String(asked) });
+    }
+  }
 
   let cName: string | undefined;
   const capitalize = options.capitalize ?? false;
@@ -88,6 +120,12 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     format,
     startHi: Number(start >> 32n),
     startLo: Number(start & 0xffffffffn),
+    shownHi: Number(shown >> 32n),
+    shownLo: Number(shown & 0xffffffffn),
+    bits,
+    littleEndian,
+    decimal: options.decimal ?? false,
+    ebcdic: options.ebcdic ?? false,
     cols,
     group,
     upper: options.upper ?? false,
@@ -96,7 +134,7 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     cName,
     capitalize,
     jsonOpen: options.path === undefined ? '{' : `{"path":${asciiJson(options.path)},`,
-    colors: format === 'canonical' || format === 'xxd' ? compileColors(options.colors) : undefined,
+    colors: format === 'canonical' || (format === 'xxd' && !littleEndian) ? compileColors(options.colors) : undefined,
   };
 }
 
@@ -111,7 +149,7 @@ function onlyFor(options: DumpOptions, key: keyof DumpOptions, format: DumpForma
   }
 }
 
-function resolveCols(format: DumpFormat, cols: number | undefined): number {
+function resolveCols(format: DumpFormat, cols: number | undefined, bits: boolean): number {
   if (cols !== undefined && (typeof cols !== 'number' || !Number.isInteger(cols))) {
     throw new InputError(`number of columns must be an integer, got ${String(cols)}`, { token: String(cols) });
   }
@@ -125,7 +163,7 @@ function resolveCols(format: DumpFormat, cols: number | undefined): number {
       return 16;
     case 'xxd':
       if (c > 256) throw new InputError(`invalid number of columns ${c} (max. 256)`, { token: String(c) });
-      return c === 0 ? 16 : c;
+      return c === 0 ? (bits ? 6 : 16) : c;
     case 'plain':
       if (c > MAX_COLS) throw new InputError(`invalid number of columns ${c} (max. ${MAX_COLS})`, { token: String(c) });
       // Absent: 30. An explicit 0: everything on one line, as xxd -p -c0.
@@ -141,13 +179,13 @@ function resolveCols(format: DumpFormat, cols: number | undefined): number {
   }
 }
 
-function resolveGroup(group: number | undefined, cols: number): number {
-  if (group === undefined) return Math.min(2, cols);
+function resolveGroup(group: number | undefined, cols: number, fallback: number): number {
+  if (group === undefined) return Math.min(fallback, cols);
   if (typeof group !== 'number' || !Number.isSafeInteger(group)) {
     throw new InputError(`group size must be an integer, got ${String(group)}`, { token: String(group) });
   }
   // xxd: a negative -g means the default; 0 or more than the line means one group per line.
-  const g = group < 0 ? 2 : group;
+  const g = group < 0 ? fallback : group;
   return g < 1 || g > cols ? cols : g;
 }
 

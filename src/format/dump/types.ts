@@ -6,7 +6,7 @@ import type { ByteCategory } from './bytes.js';
  * - `canonical`: `hexdump -C` (16 bytes per line, `*` squeezing, final offset line). Like
  *   `hexdump -C -s N` at the end of a file, zero bytes at a start offset N > 0 print just the
  *   offset line; `hexdump -n 0` prints nothing, so a caller that wants that does not dump at all.
- * - `xxd`: `xxd` with `-c -g -u -a`.
+ * - `xxd`: `xxd` with `-c -g -u -a -b -e -d -o -E`.
  * - `plain`: `xxd -p` (30 bytes per line by default; `cols: 0` puts everything on one line).
  * - `c`: `xxd -i` (a C array; `name` / `varName` give the identifier).
  * - `json`: newline-delimited JSON, see {@link DumpOptions.format}.
@@ -50,7 +50,7 @@ export interface DumpOptions {
   format: DumpFormat;
   /**
    * Bytes per line (`-c`). 0 or absent means the dialect's default.
-   * - `xxd`: 1..256, default 16.
+   * - `xxd`: 1..256, default 16 (6 with `bits`); 0 means the default, as xxd -c0.
    * - `plain`: ≥ 1, default 30; `0` = all bytes on one line (xxd -p -c0: even empty input gives one `\n`).
    * - `c`: ≥ 1, default 12.
    * - `json`: 1..1048576, default 4096.
@@ -58,8 +58,9 @@ export interface DumpOptions {
    */
   cols?: number;
   /**
-   * Bytes per group (`-g`), `xxd` only. As xxd: negative → default 2; 0 or more than `cols` →
-   * one group of `cols` bytes. Other dialects reject it (the canonical layout is fixed).
+   * Bytes per group (`-g`), `xxd` only. As xxd: negative → the default (2; 1 with `bits`, 4 with
+   * `littleEndian`); 0 or more than `cols` → one group of `cols` bytes. Other dialects reject it
+   * (the canonical layout is fixed).
    */
   group?: number;
   /** Uppercase hex digits of the bytes (`-u`). Offsets stay lowercase, as in xxd. All dialects. */
@@ -79,6 +80,37 @@ export interface DumpOptions {
   varName?: string;
   /** `c` only: uppercase the identifier and write `_LEN` (xxd -C). */
   capitalize?: boolean;
+  /**
+   * `xxd` only: binary digits instead of hex (xxd -b): 8 digits per byte, 6 bytes per line and
+   * groups of 1 byte by default (`cols` 1..256 and `group` as with hex). `upper` changes nothing.
+   * Not with `littleEndian` (xxd lets the last of -b and -e win; this refuses the pair).
+   */
+  bits?: boolean;
+  /**
+   * `xxd` only: little-endian groups (xxd -e): the bytes of each group are shown in reverse order,
+   * group size 4 by default, a power of 2 (as in xxd, one clamped to the line length need not
+   * be); a short last group is right-aligned in its place. When the line length is not a
+   * multiple of the group size, xxd writes some bytes' hex digits over the first characters of its
+   * text column; so does this, byte for byte. Never coloured (`colors` is ignored), as xxd 2022
+   * has no colour.
+   */
+  littleEndian?: boolean;
+  /**
+   * `xxd` only: decimal offsets (xxd -d), `%08ld` of the shown offset: at least 8 digits, and, as
+   * xxd prints it, negative when the shown offset (with `displayOffset`) is 2^63 or more.
+   */
+  decimal?: boolean;
+  /**
+   * `xxd` and `canonical`: added to every shown offset (xxd -o), modulo 2^64 as in xxd, so a
+   * negative value counts down from 2^64 (`-5` shows the first line at `fffffffffffffffb`).
+   * Range -(2^64-1)..2^64-1. The bytes dumped do not change.
+   */
+  displayOffset?: bigint;
+  /**
+   * `xxd` and `canonical`: the text column reads the bytes as EBCDIC (xxd -E, with xxd's table:
+   * bytes below 0x40 show `.`, the others are converted to ASCII and shown if printable).
+   */
+  ebcdic?: boolean;
   /**
    * `json` only: a file path written as the first key of every line,
    * `{"path":"a.bin","offset":N,...}`, for dumps of several files. Characters outside ASCII are

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { byteTables } from './bytes.js';
 import { HexPrinter, type HexLayout } from './hexlines.js';
 import type { Kernel } from './kernel.js';
 import { runEnd, type LineFormatter } from './lines.js';
@@ -7,21 +8,40 @@ import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
 
 /**
- * xxd's line: `%08x:` offset, a space, byte k at column `floor((2g+1)k/g)` of the hex area (groups
- * of g bytes, one space between groups), the text column two spaces after a full line's hex area,
- * no trailing spaces.
+ * xxd's line: `%08x:` offset (`%08ld` with -d), a space, byte k at column `floor((wg+1)k/g)` of
+ * the hex area (w digits per byte: 2, or 8 with -b; groups of g bytes, one space between groups),
+ * the text column two spaces after a full line's hex area, no trailing spaces. With -e, byte k
+ * takes the place of byte `k XOR (g-1)`: the bytes of each group in reverse order, and a short
+ * last group at the right end of its place.
  */
-function xxdLayout(cols: number, group: number): HexLayout {
+function xxdLayout(opts: ResolvedOptions): HexLayout {
+  const { cols, group, bits, littleEndian } = opts;
+  const cell = bits ? 8 : 2;
+  const flip = littleEndian ? group - 1 : 0;
   const pos = new Uint16Array(cols);
-  for (let k = 0; k < cols; k++) pos[k] = 2 * k + Math.floor(k / group);
-  // ':' then ' ', little-endian.
-  return { cols, sep: 0x203a, pos, textCol: 2 + Math.floor(((2 * group + 1) * cols - 1) / group), bar: false };
+  for (let k = 0; k < cols; k++) pos[k] = Math.floor(((cell * group + 1) * (k ^ flip)) / group);
+  const textCol = 2 + Math.floor(((cell * group + 1) * cols - 1) / group);
+  const overlaps: { k: number; c: number }[] = [];
+  for (let k = 0; k < cols; k++) for (const c of [pos[k]!, pos[k]! + 1]) if (c >= textCol) overlaps.push({ k, c });
+  return {
+    cols,
+    // ':' then ' ', little-endian.
+    sep: 0x203a,
+    pos,
+    textCol,
+    overlaps,
+    upper: opts.upper,
+    bar: false,
+    cell: bits ? 2 : flip > 0 ? 1 : 0,
+    text: opts.ebcdic ? byteTables().textEbcdic : undefined,
+    decimal: opts.decimal,
+  };
 }
 
 const ZEROS = Buffer.alloc(256);
 
 /**
- * The xxd dialect, with xxd's autoskip (`-a`): runs of all-zero lines (non-zero repeated lines are
+ * The xxd dialect (with -b, -e, -d, -o, -E as layouts of the same line printer), with xxd's autoskip (`-a`): runs of all-zero lines (non-zero repeated lines are
  * never squeezed). xxd's rule, reproduced from its behaviour: a run of one or two zero lines is
  * printed in full; a longer run prints its first line and one `*` line, and the dump goes on with
  * the line after the run. A run that reaches the end of the input also prints its last zero line
@@ -39,8 +59,8 @@ export class XxdFormatter implements LineFormatter {
   private last = new Offset(0, 0);
 
   constructor(opts: ResolvedOptions, out: OutBuffer, kernel: Kernel) {
-    this.printer = new HexPrinter(out, kernel, xxdLayout(opts.cols, opts.group), opts.colors);
-    this.off = new Offset(opts.startHi, opts.startLo);
+    this.printer = new HexPrinter(out, kernel, xxdLayout(opts), opts.colors);
+    this.off = new Offset(opts.shownHi, opts.shownLo);
     this.cols = opts.cols;
     this.autoskip = opts.autoskip;
   }

@@ -1,0 +1,62 @@
+// Helpers of the differential tests against peer tools (xxd, hexdump, od, ...): deterministic
+// inputs, byte-exact comparison with a readable diff, and peer runs in batches (many invocations
+// per spawn of sh: a process per peer run costs tens of milliseconds on a loaded machine).
+import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
+
+/** Deterministic bytes (xorshift32), so that failures reproduce. */
+export function randomBytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
+export function same(actual: Buffer, expected: Buffer, what: string): void {
+  if (actual.equals(expected)) return;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  const around = (b: Buffer) => {
+    const s = b.lastIndexOf(0x0a, Math.max(0, i - 1) - 1);
+    return b.subarray(s + 1, Math.min(b.length, i + 200)).toString('latin1');
+  };
+  expect(`${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(actual)}`).toBe(
+    `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(expected)}`,
+  );
+}
+
+export interface PeerRun {
+  stdout: Buffer;
+  status: number;
+}
+
+/**
+ * Run `CMD ARGS...` for every case in one spawn of sh, in `cwd`; the results in order. Each
+ * output is framed by NUL markers, so the peer's output must not contain NUL (text dumps don't).
+ */
+export function peerBatch(cmd: string, cases: readonly (readonly string[])[], cwd: string): PeerRun[] {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = cases.map((args, i) => `printf '\\000@%d\\000' ${i}; ${[cmd, ...args].map(quote).join(' ')}; printf '\\000#%d\\000' $?`).join('\n');
+  const r = spawnSync('sh', ['-c', script], { cwd, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`sh: status ${r.status}: ${r.stderr}`);
+  const out = r.stdout;
+  const runs: PeerRun[] = [];
+  let at = 0;
+  for (let i = 0; i < cases.length; i++) {
+    const open = Buffer.from(`\0@${i}\0`);
+    const start = out.indexOf(open, at) + open.length;
+    const close = out.indexOf(Buffer.from('\0#'), start);
+    const end = out.indexOf(0, close + 2);
+    runs.push({ stdout: out.subarray(start, close), status: Number(out.subarray(close + 2, end).toString()) });
+    at = end + 1;
+  }
+  return runs;
+}
