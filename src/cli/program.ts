@@ -386,21 +386,40 @@ ${examples([
     )
     .option('-n, --length <n>', 'dump at most N bytes (stops at the end of the file, like the peers)')
     .addOption(
-      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
-        .choices(['canonical', 'xxd', 'plain', 'c', 'json'])
+      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line), hexyl (a view for a terminal)')
+        .choices(['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl'])
         .default('canonical'),
     )
     .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16; plain 30; c 12; json 4096)')
-    .option('-g, --group <n>', 'bytes per group in the xxd format (default 2)')
+    .option('-g, --group <n>', 'bytes per group: xxd (default 2); hexyl 1 (default), 2, 4 or 8, shown as one number')
     .option('-u, --upper', 'upper-case hex digits')
-    .option('-v, --no-squeeze', 'canonical: print repeated lines instead of *')
+    .option('-v, --no-squeeze', 'canonical and hexyl: print repeated lines instead of *')
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
+    .option('--view', "hexyl's view, for a terminal: the same as -f hexyl")
+    .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
+    .addOption(new Option('--border <style>', 'hexyl: the frame (default unicode)').choices(['unicode', 'ascii', 'none']))
+    .addOption(new Option('--base <base>', 'hexyl: each byte in base 2, 8, 10 or 16 (default)').choices(['2', '8', '10', '16']))
+    .addOption(new Option('--endianness <order>', 'hexyl: byte order within a -g group (default big)').choices(['big', 'little']))
+    .addOption(
+      new Option('--character-table <table>', "hexyl: the character panel (default: hexyl's symbols)").choices([
+        'default',
+        'ascii',
+        'cp437',
+        'cp1047',
+        'braille',
+      ]),
+    )
     .option('--name <identifier>', 'c: the array name (default: from the path, as xxd -i names it)')
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
       'after',
-      `${severalHelp(`-s and -n apply to each file. canonical, xxd and plain print
+      `
+--view (-f hexyl) draws hexyl's panels: the offset, 8 bytes per panel (--base, -g, --endianness)
+and their characters (--character-table), coloured by kind on a terminal; any repeated line is
+squeezed to * (-v prints all). --panels auto fits the width: $COLUMNS when set, else the
+terminal's; 2 panels when neither is known.
+${severalHelp(`-s and -n apply to each file. canonical, xxd, plain and hexyl print
 '==> PATH <==' before each dump (like head), a blank line between; c names each array after its
 path; -f json lines get a "path" key first.`)}
 ${examples([
@@ -410,6 +429,7 @@ ${examples([
   'mmapx hexdump logo.png -f c --name logo > logo.h',
   'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
   'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
+  'mmapx hd fw.bin --view --panels auto -g 4 --endianness little',
 ])}`,
     )
     .action(action(() => import('./commands/hexdump.js')));
