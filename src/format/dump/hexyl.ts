@@ -166,6 +166,20 @@ function frame(s: HexylSettings, panelW: number): Frame {
 
 const SPACE = 0x20;
 
+/** Writes colour transition `t` at `p` in 32-bit stores; returns the position after it. */
+function transition(dv: DataView, p: number, words: Uint32Array, at: Uint16Array, len: Uint8Array, t: number): number {
+  // INVARIANT: up to 3 bytes past the transition are written, inside the reserved line, and overwritten next.
+  for (let w = at[t]!, q = p, e = at[t + 1]!; w < e; w++, q += 4) dv.setUint32(q, words[w]!, true);
+  return p + len[t]!;
+}
+
+/** Up to 4 bytes as the value of a little-endian 32-bit store, and their count. */
+function packed(b: Uint8Array): [number, number] {
+  let v = 0;
+  for (let k = Math.min(4, b.length) - 1; k >= 0; k--) v = v * 256 + b[k]!;
+  return [v, b.length];
+}
+
 /**
  * Formats whole lines of `8 * panels` bytes (fed by the LineFeeder). The top border goes out
  * before the first line, the bottom one at the end; empty input gives the frame around a
@@ -175,14 +189,29 @@ export class HexylFormatter implements LineFormatter {
   private readonly s: HexylSettings;
   private readonly cols: number;
   private readonly digits: number;
-  /** Per byte value: its `digits` digit characters. */
-  private readonly cells: Uint8Array;
-  /** Per byte value: its character's UTF-8 bytes (up to 4) and their count. */
-  private readonly chars: Uint8Array;
-  private readonly charLen: Uint8Array;
+  /** Per byte value: its first 4 digit characters (as a little-endian 32-bit store), and digits 5 to 8 (base 2). */
+  private readonly cellA = new Uint32Array(256);
+  private readonly cellB = new Uint32Array(256);
+  /** Per byte value: its character's UTF-8 bytes (as a little-endian 32-bit store) and their count. */
+  private readonly chars = new Uint32Array(256);
+  private readonly charLen = new Uint8Array(256);
   private readonly category: Uint8Array;
-  private readonly colors: CompiledColors | undefined;
+  /**
+   * Colour transitions, from state s (a category 0..4 open, or 5: none) to state t: the close of
+   * s then the open of t, `transLen[s * 6 + t]` bytes (none when s = t), stored as the 32-bit
+   * words `trans[transAt[i]..transAt[i + 1])`.
+   */
+  private readonly trans: Uint32Array | undefined;
+  private readonly transAt = new Uint16Array(37);
+  private readonly transLen = new Uint8Array(36);
+  /** Per byte value: a space then its digits, one 32-bit store (bases 8, 10, 16: the first cell of a group). */
+  private readonly spaced = new Uint32Array(256);
   private readonly frame: Frame;
+  /** The bars as 32-bit stores and their lengths in bytes. */
+  private readonly outerV: number;
+  private readonly outerLen: number;
+  private readonly innerV: number;
+  private readonly innerLen: number;
   private readonly panelW: number;
   /** Upper bound of one line's bytes, colour codes included. */
   private readonly maxLine: number;
@@ -191,6 +220,7 @@ export class HexylFormatter implements LineFormatter {
   private readonly off: Offset;
   private readonly squeeze: boolean;
   private readonly prev: Uint8Array;
+  private readonly view: DataView;
   private hasPrev = false;
   /** A `*` line was printed for the current run of repeated lines (and nothing since). */
   private starred = false;
@@ -211,27 +241,42 @@ export class HexylFormatter implements LineFormatter {
     this.off = new Offset(opts.startHi, opts.startLo);
     this.squeeze = opts.squeeze;
     this.prev = new Uint8Array(this.cols);
-    this.colors = opts.colors;
     this.category = byteTables().category;
     this.frame = frame(hexyl, this.panelW);
+    this.view = new DataView(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
+    [this.outerV, this.outerLen] = packed(this.frame.outer);
+    [this.innerV, this.innerLen] = packed(this.frame.inner);
 
     const d = this.digits;
-    this.cells = new Uint8Array(256 * d);
-    this.chars = new Uint8Array(256 * 4);
-    this.charLen = new Uint8Array(256);
     for (let b = 0; b < 256; b++) {
       let text = b.toString(hexyl.base).padStart(d, '0');
       if (opts.upper) text = text.toUpperCase();
-      for (let k = 0; k < d; k++) this.cells[b * d + k] = text.charCodeAt(k);
-      const c = utf8.encode(hexylChar(b, hexyl.table));
-      this.chars.set(c, b * 4);
-      this.charLen[b] = c.length;
+      const digits = utf8.encode(text);
+      this.cellA[b] = packed(digits.subarray(0, 4))[0];
+      this.cellB[b] = packed(digits.subarray(4, 8))[0];
+      [this.chars[b], this.charLen[b]] = packed(utf8.encode(hexylChar(b, hexyl.table)));
+    }
+    for (let b = 0; b < 256; b++) this.spaced[b] = d > 3 ? 0 : ((this.cellA[b]! * 256) | SPACE) >>> 0;
+    const colors = opts.colors;
+    if (colors !== undefined) {
+      const words: number[] = [];
+      for (let i = 0; i < 36; i++) {
+        const [from, to] = [Math.floor(i / 6), i % 6];
+        const bytes = from === to ? [] : [...colors.close[from]!, ...colors.open[to]!];
+        this.transAt[i] = words.length;
+        this.transLen[i] = bytes.length;
+        for (let k = 0; k < bytes.length; k += 4) words.push(packed(Uint8Array.from(bytes.slice(k, k + 4)))[0]);
+      }
+      this.transAt[36] = words.length;
+      this.trans = Uint32Array.from(words);
     }
     const g = hexyl.group;
     this.order = new Uint16Array(this.cols);
     for (let k = 0; k < this.cols; k++) this.order[k] = hexyl.littleEndian ? k - (k % g) + (g - 1 - (k % g)) : k;
-    const pair = this.colors?.maxPair ?? 0;
-    this.maxLine = 4 * (hexyl.offsetDigits + 16) + this.cols * (d + 1 + 4 + 2 * pair) + 2 * hexyl.panels * (8 + pair) + 64;
+    const pair = colors?.maxPair ?? 0;
+    // Offset, bars and newline; per byte its space, digits, character (and the bytes a 32-bit
+    // store writes past them) and a transition before each; a transition before each bar.
+    this.maxLine = 4 * (hexyl.offsetDigits + 16) + this.cols * (d + 1 + 4 + 4 + 2 * pair) + 4 * hexyl.panels * (4 + pair) + 64;
   }
 
   full(src: Buffer, from: number, to: number): void {
@@ -338,47 +383,66 @@ export class HexylFormatter implements LineFormatter {
     const out = this.out;
     let p = out.reserve(this.maxLine);
     const o = out.bytes;
-    const { outer, inner } = this.frame;
+    const dv = this.view;
+    const { outerV, outerLen, innerV, innerLen } = this;
     const cols = this.cols;
     const d = this.digits;
-    const g = this.s.group;
-    const cells = this.cells;
-    const category = this.category;
-    const colors = this.colors;
-    p = this.put(p, outer);
+    const gm = this.s.group - 1;
+    const { cellA, cellB, category, order, trans, transAt, transLen } = this;
+    // INVARIANT: every 32-bit store below stays inside the `maxLine` bytes reserved; the bytes it
+    // writes past its length are overwritten by what follows.
+    dv.setUint32(p, outerV, true);
+    p += outerLen;
     p = this.offset(p);
-    p = this.put(p, outer);
+    dv.setUint32(p, outerV, true);
+    p += outerLen;
 
     // The hex panels. Cells past a short line's end are blank; a short last group keeps its
     // bytes (reversed among themselves when little-endian).
     let state = 5;
-    const order = this.order;
-    const tailGroup = n - (n % g);
+    const tail = n - (n % (gm + 1));
+    const little = this.s.littleEndian;
+    const spaced = this.spaced;
+    // Bases 8, 10 and 16 with groups of 1 and no colour: a space and the digits in one store.
+    const oneStore = d <= 3 && gm === 0 && trans === undefined;
     for (let k = 0; k < cols; k++) {
-      if (k % g === 0) o[p++] = SPACE;
-      if (k < n) {
-        const i = k < tailGroup || g === 1 ? order[k]! : this.s.littleEndian ? tailGroup + (n - 1 - k) : k;
-        const b = src[j + i]!;
-        if (colors !== undefined) {
+      if (k < n && oneStore) {
+        dv.setUint32(p, spaced[src[j + k]!]!, true);
+        p += d + 1;
+      } else if (k < n) {
+        if ((k & gm) === 0) o[p++] = SPACE;
+        const b = src[j + (k < tail ? order[k]! : little ? tail + (n - 1 - k) : k)]!;
+        if (trans !== undefined) {
           const c = category[b]!;
           if (c !== state) {
-            if (state !== 5) p = this.put(p, colors.close[state]!);
-            p = this.put(p, colors.open[c]!);
+            p = transition(dv, p, trans, transAt, transLen, state * 6 + c);
             state = c;
           }
         }
-        const at = b * d;
-        for (let t = 0; t < d; t++) o[p++] = cells[at + t]!;
+        dv.setUint32(p, cellA[b]!, true);
+        if (d === 8) dv.setUint32(p + 4, cellB[b]!, true);
+        p += d;
       } else {
-        if (state !== 5 && colors !== undefined) p = this.put(p, colors.close[state]!);
-        state = 5;
+        if ((k & gm) === 0) o[p++] = SPACE;
+        if (trans !== undefined && state !== 5) {
+          p = transition(dv, p, trans, transAt, transLen, state * 6 + 5);
+          state = 5;
+        }
         for (let t = 0; t < d; t++) o[p++] = SPACE;
       }
       if ((k & 7) === 7) {
-        if (state !== 5 && colors !== undefined) p = this.put(p, colors.close[state]!);
-        state = 5;
+        if (trans !== undefined && state !== 5) {
+          p = transition(dv, p, trans, transAt, transLen, state * 6 + 5);
+          state = 5;
+        }
         o[p++] = SPACE;
-        p = this.put(p, k === cols - 1 ? outer : inner);
+        if (k === cols - 1) {
+          dv.setUint32(p, outerV, true);
+          p += outerLen;
+        } else {
+          dv.setUint32(p, innerV, true);
+          p += innerLen;
+        }
       }
     }
 
@@ -388,27 +452,34 @@ export class HexylFormatter implements LineFormatter {
     for (let k = 0; k < cols; k++) {
       if (k < n) {
         const b = src[j + k]!;
-        if (colors !== undefined) {
+        if (trans !== undefined) {
           const c = category[b]!;
           if (c !== state) {
-            if (state !== 5) p = this.put(p, colors.close[state]!);
-            p = this.put(p, colors.open[c]!);
+            p = transition(dv, p, trans, transAt, transLen, state * 6 + c);
             state = c;
           }
         }
-        const at = b * 4;
-        const len = charLen[b]!;
-        o[p++] = chars[at]!;
-        for (let t = 1; t < len; t++) o[p++] = chars[at + t]!;
+        dv.setUint32(p, chars[b]!, true);
+        p += charLen[b]!;
       } else {
-        if (state !== 5 && colors !== undefined) p = this.put(p, colors.close[state]!);
-        state = 5;
+        if (trans !== undefined && state !== 5) {
+          p = transition(dv, p, trans, transAt, transLen, state * 6 + 5);
+          state = 5;
+        }
         o[p++] = SPACE;
       }
       if ((k & 7) === 7) {
-        if (state !== 5 && colors !== undefined) p = this.put(p, colors.close[state]!);
-        state = 5;
-        p = this.put(p, k === cols - 1 ? outer : inner);
+        if (trans !== undefined && state !== 5) {
+          p = transition(dv, p, trans, transAt, transLen, state * 6 + 5);
+          state = 5;
+        }
+        if (k === cols - 1) {
+          dv.setUint32(p, outerV, true);
+          p += outerLen;
+        } else {
+          dv.setUint32(p, innerV, true);
+          p += innerLen;
+        }
       }
     }
     o[p++] = 0x0a;
