@@ -395,13 +395,13 @@ ${examples([
     .option('-u, --upper', 'upper-case hex digits')
     .option('-v, --no-squeeze', 'canonical and hexyl: print repeated lines instead of *')
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
-    .option('--view', "hexyl's view, for a terminal: the same as -f hexyl")
+    .option('--view', 'the view of hexyl, for a terminal: the same as -f hexyl')
     .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
     .addOption(new Option('--border <style>', 'hexyl: the frame (default unicode)').choices(['unicode', 'ascii', 'none']))
     .addOption(new Option('--base <base>', 'hexyl: each byte in base 2, 8, 10 or 16 (default)').choices(['2', '8', '10', '16']))
     .addOption(new Option('--endianness <order>', 'hexyl: byte order within a -g group (default big)').choices(['big', 'little']))
     .addOption(
-      new Option('--character-table <table>', "hexyl: the character panel (default: hexyl's symbols)").choices([
+      new Option('--character-table <table>', 'hexyl: the character panel (default: the symbols of hexyl)').choices([
         'default',
         'ascii',
         'cp437',
