@@ -4,12 +4,12 @@
 // --color never and on a pipe; --panels auto follows the terminal, or $COLUMNS on a pipe.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dump } from '../../src/edit/index.js';
 import { dumpToString } from '../../src/format/dump/index.js';
-import { requireBuild } from '../helpers/child.js';
+import { ROOT, requireBuild } from '../helpers/child.js';
 import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { hasScript, render, sh } from '../helpers/terminal.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -115,6 +115,8 @@ describe('on a pipe', () => {
     let fromLibrary = '';
     for await (const chunk of dump(FILE, 'hexyl')) fromLibrary += chunk;
     expect(fromLibrary).toBe(plain.stdout);
+    // The README shows this screen.
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`$ mmapx hd s.bin --view\n${plain.stdout}`);
   });
 
   it('every view option reaches the engine: -s -n -u -v -g --endianness --base --border --character-table --panels', () => {
