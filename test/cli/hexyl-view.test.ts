@@ -16,7 +16,12 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
 /** "Hello, world!\n" 00 01 02 ff, 96 bytes of the 16-bit word 0x1400 (hexyl issue 186), "tail". */
-const BYTES = Buffer.concat([Buffer.from('Hello, world!\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(96).map((_, i) => (i % 2 ? 0 : 0x14)), Buffer.from('tail')]);
+const BYTES = Buffer.concat([
+  Buffer.from('Hello, world!\n'),
+  Buffer.from([0, 1, 2, 0xff]),
+  Buffer.alloc(96).map((_, i) => (i % 2 ? 0 : 0x14)),
+  Buffer.from('tail'),
+]);
 const FILE = join(dir, 's.bin');
 
 beforeAll(() => {
@@ -120,11 +125,42 @@ describe('on a pipe', () => {
   });
 
   it('every view option reaches the engine: -s -n -u -v -g --endianness --base --border --character-table --panels', () => {
-    const args = ['-s', '3', '-n', '100', '-u', '-v', '-g', '4', '--endianness', 'little', '--base', '16', '--border', 'ascii', '--character-table', 'cp437', '--panels', '3'];
+    const args = [
+      '-s',
+      '3',
+      '-n',
+      '100',
+      '-u',
+      '-v',
+      '-g',
+      '4',
+      '--endianness',
+      'little',
+      '--base',
+      '16',
+      '--border',
+      'ascii',
+      '--character-table',
+      'cp437',
+      '--panels',
+      '3',
+    ];
     const r = mmapx(['hexdump', FILE, '--view', ...args]);
     expectSuccess(r);
     const expected = dumpToString(
-      { format: 'hexyl', start: 3n, end: 103n, upper: true, squeeze: false, group: 4, endianness: 'little', base: 16, border: 'ascii', characterTable: 'cp437', panels: 3 },
+      {
+        format: 'hexyl',
+        start: 3n,
+        end: 103n,
+        upper: true,
+        squeeze: false,
+        group: 4,
+        endianness: 'little',
+        base: 16,
+        border: 'ascii',
+        characterTable: 'cp437',
+        panels: 3,
+      },
       BYTES.subarray(3, 103),
     );
     expect(r.stdout).toBe(expected);
@@ -136,7 +172,11 @@ describe('bad options', () => {
   it('one line, status 2, the file untouched', () => {
     const before = fingerprint(FILE);
     expectFailure(mmapx(['hd', '--view', '--panels', '0', FILE]), 2, `mmapx: hexdump: ${FILE}: invalid --panels '0' (a number from 1 to 256, or auto)`);
-    expectFailure(mmapx(['hd', '-f', 'xxd', '--border', 'ascii', '--view', FILE]), 2, `mmapx: hexdump: ${FILE}: --view is -f hexyl: it cannot be combined with -f xxd`);
+    expectFailure(
+      mmapx(['hd', '-f', 'xxd', '--border', 'ascii', '--view', FILE]),
+      2,
+      `mmapx: hexdump: ${FILE}: --view is -f hexyl: it cannot be combined with -f xxd`,
+    );
     expect(fingerprint(FILE)).toBe(before);
   });
 });

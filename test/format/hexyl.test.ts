@@ -21,7 +21,8 @@ import {
 } from '../../src/format/dump/index.js';
 import { dumpBytes, type Opts } from '../helpers/dump.js';
 
-const view = (opts: Omit<Opts, 'format'>, bytes: Uint8Array, cuts: readonly number[] = []) => dumpBytes({ format: 'hexyl', ...opts }, bytes, cuts).toString('utf8');
+const view = (opts: Omit<Opts, 'format'>, bytes: Uint8Array, cuts: readonly number[] = []) =>
+  dumpBytes({ format: 'hexyl', ...opts }, bytes, cuts).toString('utf8');
 const lines = (...l: string[]) => l.map((s) => `${s}\n`).join('');
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args).status === 0;
 const HAVE_ICONV = has('iconv', ['--version']);
@@ -37,7 +38,9 @@ describe('layout (hexyl documents these outputs)', () => {
   it('two panels, offsets, the default character table, a short last line', () => {
     expect(view({}, ASCII)).toBe(lines(TOP, '│00000000│ 30 31 32 33 34 35 36 37 ┊ 38 39 61 62 63 64 65 0a │01234567┊89abcde_│', BOTTOM));
     expect(view({}, Buffer.from('abc'))).toBe(lines(TOP, '│00000000│ 61 62 63                ┊                         │abc     ┊        │', BOTTOM));
-    expect(view({ start: 2n }, ASCII.subarray(2, 6))).toBe(lines(TOP, '│00000002│ 32 33 34 35             ┊                         │2345    ┊        │', BOTTOM));
+    expect(view({ start: 2n }, ASCII.subarray(2, 6))).toBe(
+      lines(TOP, '│00000002│ 32 33 34 35             ┊                         │2345    ┊        │', BOTTOM),
+    );
     expect(view({ start: 0xc0ffeen }, ASCII)).toBe(lines(TOP, '│00c0ffee│ 30 31 32 33 34 35 36 37 ┊ 38 39 61 62 63 64 65 0a │01234567┊89abcde_│', BOTTOM));
     expect(view({}, S_BIN)).toBe(
       lines(
@@ -70,7 +73,9 @@ describe('layout (hexyl documents these outputs)', () => {
     expect(view({ group: 2 }, ASCII).split('\n')[0]).toBe('┌────────┬─────────────────────┬─────────────────────┬────────┬────────┐');
     // A short last group keeps its bytes together (reversed among themselves when little-endian).
     expect(view({ group: 2 }, Buffer.from('abc')).split('\n')[1]).toBe('│00000000│ 6162 63             ┊                     │abc     ┊        │');
-    expect(view({ group: 4, endianness: 'little' }, Buffer.from('abcdefg')).split('\n')[1]).toBe('│00000000│ 64636261 676665   ┊                   │abcdefg ┊        │');
+    expect(view({ group: 4, endianness: 'little' }, Buffer.from('abcdefg')).split('\n')[1]).toBe(
+      '│00000000│ 64636261 676665   ┊                   │abcdefg ┊        │',
+    );
     // Endianness without groups changes nothing.
     expect(view({ endianness: 'little' }, S_BIN)).toBe(view({}, S_BIN));
   });
@@ -80,8 +85,12 @@ describe('layout (hexyl documents these outputs)', () => {
     expect(view({ base: 2 }, b).split('\n')[1]).toBe(`│00000000│ 00000000 01000001 11111111 00001010${' '.repeat(37)}┊${' '.repeat(73)}│⋄A×_    ┊        │`);
     expect(view({ base: 8 }, b).split('\n')[1]).toBe(`│00000000│ 000 101 377 012${' '.repeat(17)}┊${' '.repeat(33)}│⋄A×_    ┊        │`);
     expect(view({ base: 10 }, b).split('\n')[1]).toBe(`│00000000│ 000 065 255 010${' '.repeat(17)}┊${' '.repeat(33)}│⋄A×_    ┊        │`);
-    expect(view({ base: 16, upper: true, start: 0xabcn }, b).split('\n')[1]).toBe(`│00000abc│ 00 41 FF 0A${' '.repeat(13)}┊${' '.repeat(25)}│⋄A×_    ┊        │`);
-    expect(view({ base: 2, group: 2 }, b).split('\n')[1]).toBe(`│00000000│ 0000000001000001 1111111100001010${' '.repeat(35)}┊${' '.repeat(69)}│⋄A×_    ┊        │`);
+    expect(view({ base: 16, upper: true, start: 0xabcn }, b).split('\n')[1]).toBe(
+      `│00000abc│ 00 41 FF 0A${' '.repeat(13)}┊${' '.repeat(25)}│⋄A×_    ┊        │`,
+    );
+    expect(view({ base: 2, group: 2 }, b).split('\n')[1]).toBe(
+      `│00000000│ 0000000001000001 1111111100001010${' '.repeat(35)}┊${' '.repeat(69)}│⋄A×_    ┊        │`,
+    );
   });
 
   it('borders: unicode, ascii, none; panels 1 and 3', () => {
@@ -92,7 +101,9 @@ describe('layout (hexyl documents these outputs)', () => {
         '+--------+-------------------------+-------------------------+--------+--------+',
       ),
     );
-    expect(view({ border: 'none', panels: 1 }, ASCII)).toBe(lines(' 00000000  30 31 32 33 34 35 36 37  01234567 ', ' 00000008  38 39 61 62 63 64 65 0a  89abcde_ '));
+    expect(view({ border: 'none', panels: 1 }, ASCII)).toBe(
+      lines(' 00000000  30 31 32 33 34 35 36 37  01234567 ', ' 00000008  38 39 61 62 63 64 65 0a  89abcde_ '),
+    );
     expect(view({ panels: 1 }, ASCII)).toBe(
       lines(
         '┌────────┬─────────────────────────┬────────┐',
@@ -156,7 +167,9 @@ describe('squeezing any repeated line (hexyl issue 186)', () => {
       ),
     );
     // Two equal lines: the second is the * line, then the end.
-    expect(view({ panels: 1, border: 'none' }, Buffer.alloc(16, 0x41))).toBe(lines(' 00000000  41 41 41 41 41 41 41 41  AAAAAAAA ', ` *${' '.repeat(43)}`, ` 00000010${' '.repeat(36)}`));
+    expect(view({ panels: 1, border: 'none' }, Buffer.alloc(16, 0x41))).toBe(
+      lines(' 00000000  41 41 41 41 41 41 41 41  AAAAAAAA ', ` *${' '.repeat(43)}`, ` 00000010${' '.repeat(36)}`),
+    );
   });
 
   it('window boundaries never change the output, any option (fast-check)', () => {
@@ -174,17 +187,24 @@ describe('squeezing any repeated line (hexyl issue 186)', () => {
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(options, fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 8 }), fc.bigInt({ min: 0n, max: 1n << 40n }), (opts, bytes, seeds, start) => {
-        // Repeated lines (of 8..40 bytes) so that squeezing is exercised at any line length.
-        const b = Buffer.from(bytes);
-        for (let i = 80; i + 40 <= b.length; i += 120) b.copy(b, i, i - 40, i);
-        b.fill(b[0] ?? 0, 0, Math.min(b.length, 96));
-        const cuts = seeds.map((s) => s % (b.length + 1));
-        const whole = view({ ...opts, start }, b);
-        expect(view({ ...opts, start }, b, cuts)).toBe(whole);
-        // Squeezing only drops lines: without it, every byte is shown.
-        if (opts.squeeze === false) expect(whole.split('\n').length).toBe(Math.max(1, Math.ceil(b.length / (8 * (opts.panels ?? 2)))) + 3 - (opts.border === 'none' ? 2 : 0));
-      }),
+      fc.property(
+        options,
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.bigInt({ min: 0n, max: 1n << 40n }),
+        (opts, bytes, seeds, start) => {
+          // Repeated lines (of 8..40 bytes) so that squeezing is exercised at any line length.
+          const b = Buffer.from(bytes);
+          for (let i = 80; i + 40 <= b.length; i += 120) b.copy(b, i, i - 40, i);
+          b.fill(b[0] ?? 0, 0, Math.min(b.length, 96));
+          const cuts = seeds.map((s) => s % (b.length + 1));
+          const whole = view({ ...opts, start }, b);
+          expect(view({ ...opts, start }, b, cuts)).toBe(whole);
+          // Squeezing only drops lines: without it, every byte is shown.
+          if (opts.squeeze === false)
+            expect(whole.split('\n').length).toBe(Math.max(1, Math.ceil(b.length / (8 * (opts.panels ?? 2)))) + 3 - (opts.border === 'none' ? 2 : 0));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -199,7 +219,12 @@ describe('character tables', () => {
   });
 
   it("default: hexyl's symbols by category (\\v is whitespace here, as in the other formats)", () => {
-    expect(all.slice(0, 0x21).map((b) => hexylChar(b, 'default')).join('')).toBe(`⋄${'•'.repeat(8)}${'_'.repeat(5)}${'•'.repeat(18)} `);
+    expect(
+      all
+        .slice(0, 0x21)
+        .map((b) => hexylChar(b, 'default'))
+        .join(''),
+    ).toBe(`⋄${'•'.repeat(8)}${'_'.repeat(5)}${'•'.repeat(18)} `);
     expect(hexylChar(0x09, 'default') + hexylChar(0x0b, 'default') + hexylChar(0x0d, 'default')).toBe('___');
     expect(hexylChar(0x20, 'default') + hexylChar(0x7e, 'default') + hexylChar(0x7f, 'default') + hexylChar(0x80, 'default')).toBe(' ~•×');
   });
@@ -209,7 +234,12 @@ describe('character tables', () => {
   });
 
   it('cp437: the IBM PC glyphs for the control codes, NUL as ⋄', () => {
-    expect(all.slice(0, 32).map((b) => hexylChar(b, 'cp437')).join('')).toBe('⋄☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼');
+    expect(
+      all
+        .slice(0, 32)
+        .map((b) => hexylChar(b, 'cp437'))
+        .join(''),
+    ).toBe('⋄☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼');
     expect(hexylChar(0x7f, 'cp437') + hexylChar(0x80, 'cp437') + hexylChar(0xe8, 'cp437') + hexylChar(0xba, 'cp437')).toBe('⌂ÇΦ║');
   });
 
@@ -236,8 +266,14 @@ describe('character tables', () => {
     const dotOfBit = [1, 4, 2, 5, 3, 6, 7, 8];
     for (const b of all) {
       const c = hexylChar(b, 'braille');
-      const special: Record<number, string> = { 0: '⋄', 0x09: '→', 0x0a: '↵', 0x0d: '←', 0x20: ' ' };
-      if (special[b] !== undefined) expect(c).toBe(special[b]);
+      const special = new Map([
+        [0, '⋄'],
+        [0x09, '→'],
+        [0x0a, '↵'],
+        [0x0d, '←'],
+        [0x20, ' '],
+      ]);
+      if (special.has(b)) expect(c).toBe(special.get(b));
       else if (b > 0x20 && b < 0x7f) expect(c).toBe(String.fromCharCode(b));
       else {
         const dots = c.codePointAt(0)! - 0x2800;
@@ -303,7 +339,12 @@ describe('colour', () => {
 
   it('without the tags the output is exactly the uncoloured one, any option', () => {
     const b = Buffer.concat([S_BIN, Buffer.alloc(40, 0x41), S_BIN]);
-    for (const opts of [{}, { panels: 3, group: 4, endianness: 'little' as const }, { base: 2 as const, characterTable: 'braille' as const }, { border: 'none' as const, squeeze: false }]) {
+    for (const opts of [
+      {},
+      { panels: 3, group: 4, endianness: 'little' as const },
+      { base: 2 as const, characterTable: 'braille' as const },
+      { border: 'none' as const, squeeze: false },
+    ]) {
       const coloured = view({ ...opts, colors: tags }, b);
       expect(coloured).toMatch(/<nul>/);
       expect(strip(coloured), JSON.stringify(opts)).toBe(view(opts, b));
@@ -327,7 +368,10 @@ describe('options', () => {
   ];
   it('rejects out-of-range values with an InputError', () => {
     for (const [opts, message] of bad) {
-      expect(() => createDumper({ start: 0n, format: 'hexyl', ...opts }, () => {}), JSON.stringify(opts, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).toThrow(InputError);
+      expect(
+        () => createDumper({ start: 0n, format: 'hexyl', ...opts }, () => {}),
+        JSON.stringify(opts, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).toThrow(InputError);
       expect(() => createDumper({ start: 0n, format: 'hexyl', ...opts }, () => {})).toThrow(message);
     }
   });

@@ -17,7 +17,7 @@ import type { Buffer } from 'node:buffer';
 import { byteTables } from './bytes.js';
 import { runEnd, type LineFormatter } from './lines.js';
 import { Offset } from './offset.js';
-import type { CompiledColors, ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
 
 export type HexylBorder = 'unicode' | 'ascii' | 'none';
