@@ -192,9 +192,11 @@ export class HexylFormatter implements LineFormatter {
   /** Per byte value: its first 4 digit characters (as a little-endian 32-bit store), and digits 5 to 8 (base 2). */
   private readonly cellA = new Uint32Array(256);
   private readonly cellB = new Uint32Array(256);
-  /** Per byte value: its character's UTF-8 bytes (as a little-endian 32-bit store) and their count. */
+  /**
+   * Per byte value: its character's UTF-8 bytes (1 to 3: every table is in the BMP) in the low 24
+   * bits, as a little-endian 32-bit store, and their count in the high 8.
+   */
   private readonly chars = new Uint32Array(256);
-  private readonly charLen = new Uint8Array(256);
   private readonly category: Uint8Array;
   /**
    * Colour transitions, from state s (a category 0..4 open, or 5: none) to state t: the close of
@@ -254,7 +256,9 @@ export class HexylFormatter implements LineFormatter {
       const digits = utf8.encode(text);
       this.cellA[b] = packed(digits.subarray(0, 4))[0];
       this.cellB[b] = packed(digits.subarray(4, 8))[0];
-      [this.chars[b], this.charLen[b]] = packed(utf8.encode(hexylChar(b, hexyl.table)));
+      const [v, len] = packed(utf8.encode(hexylChar(b, hexyl.table)));
+      if (len > 3) throw new Error('unreachable: a character table entry outside the BMP');
+      this.chars[b] = (v + len * 0x1000000) >>> 0;
     }
     for (let b = 0; b < 256; b++) this.spaced[b] = d > 3 ? 0 : ((this.cellA[b]! * 256) | SPACE) >>> 0;
     const colors = opts.colors;
@@ -448,7 +452,6 @@ export class HexylFormatter implements LineFormatter {
 
     // The character panels: runs of one category share a colour pair within a panel.
     const chars = this.chars;
-    const charLen = this.charLen;
     for (let k = 0; k < cols; k++) {
       if (k < n) {
         const b = src[j + k]!;
@@ -459,8 +462,9 @@ export class HexylFormatter implements LineFormatter {
             state = c;
           }
         }
-        dv.setUint32(p, chars[b]!, true);
-        p += charLen[b]!;
+        const v = chars[b]!;
+        dv.setUint32(p, v, true);
+        p += v >>> 24;
       } else {
         if (trans !== undefined && state !== 5) {
           p = transition(dv, p, trans, transAt, transLen, state * 6 + 5);
