@@ -34,6 +34,16 @@ const BOTTOM = '└────────┴───────────�
 /** "Hello, world!\n" 00 01 02 ff, then 40 zero bytes and "tail" (62 bytes). */
 const S_BIN = Buffer.concat([Buffer.from('Hello, world!\n'), Buffer.from([0, 1, 2, 0xff]), Buffer.alloc(40), Buffer.from('tail')]);
 
+/** A readable colour map: removing the tags must leave the uncoloured output. */
+const tags: DumpColors = {
+  null: { open: '<nul>', close: '</nul>' },
+  asciiPrintable: { open: '<p>', close: '</p>' },
+  asciiWhitespace: { open: '<ws>', close: '</ws>' },
+  asciiOther: { open: '<o>', close: '</o>' },
+  nonAscii: { open: '<x>', close: '</x>' },
+};
+const strip = (s: string) => s.replace(/<\/?(nul|p|ws|o|x)>/g, '');
+
 describe('layout (hexyl documents these outputs)', () => {
   it('two panels, offsets, the default character table, a short last line', () => {
     expect(view({}, ASCII)).toBe(lines(TOP, '│00000000│ 30 31 32 33 34 35 36 37 ┊ 38 39 61 62 63 64 65 0a │01234567┊89abcde_│', BOTTOM));
@@ -172,7 +182,7 @@ describe('squeezing any repeated line (hexyl issue 186)', () => {
     );
   });
 
-  it('window boundaries never change the output, any option (fast-check)', () => {
+  it('window boundaries never change the output, any option, coloured or not (fast-check)', () => {
     const options: fc.Arbitrary<Omit<Opts, 'format'>> = fc.record(
       {
         panels: fc.integer({ min: 1, max: 5 }),
@@ -192,7 +202,8 @@ describe('squeezing any repeated line (hexyl issue 186)', () => {
         fc.uint8Array({ maxLength: 600 }),
         fc.array(fc.nat(), { maxLength: 8 }),
         fc.bigInt({ min: 0n, max: 1n << 40n }),
-        (opts, bytes, seeds, start) => {
+        fc.boolean(),
+        (opts, bytes, seeds, start, coloured) => {
           // Repeated lines (of 8..40 bytes) so that squeezing is exercised at any line length.
           const b = Buffer.from(bytes);
           for (let i = 80; i + 40 <= b.length; i += 120) b.copy(b, i, i - 40, i);
@@ -200,6 +211,11 @@ describe('squeezing any repeated line (hexyl issue 186)', () => {
           const cuts = seeds.map((s) => s % (b.length + 1));
           const whole = view({ ...opts, start }, b);
           expect(view({ ...opts, start }, b, cuts)).toBe(whole);
+          if (coloured) {
+            const withTags = view({ ...opts, start, colors: tags }, b, cuts);
+            expect(strip(withTags)).toBe(whole);
+            expect(view({ ...opts, start, colors: tags }, b)).toBe(withTags);
+          }
           // Squeezing only drops lines: without it, every byte is shown.
           if (opts.squeeze === false)
             expect(whole.split('\n').length).toBe(Math.max(1, Math.ceil(b.length / (8 * (opts.panels ?? 2)))) + 3 - (opts.border === 'none' ? 2 : 0));
@@ -320,15 +336,6 @@ describe('widths for --panels auto', () => {
 });
 
 describe('colour', () => {
-  const tags: DumpColors = {
-    null: { open: '<nul>', close: '</nul>' },
-    asciiPrintable: { open: '<p>', close: '</p>' },
-    asciiWhitespace: { open: '<ws>', close: '</ws>' },
-    asciiOther: { open: '<o>', close: '</o>' },
-    nonAscii: { open: '<x>', close: '</x>' },
-  };
-  const strip = (s: string) => s.replace(/<\/?(nul|p|ws|o|x)>/g, '');
-
   it('runs of one category share a pair within a panel; never across a bar, an offset or a blank cell', () => {
     const out = view({ colors: tags }, Buffer.from([0, 0, 0x41, 0x42, 0x20, 0x01, 0x80, 0x43, 0x44, 0]));
     expect(out.split('\n')[1]).toBe(
