@@ -390,18 +390,32 @@ ${examples([
     )
     .option('-l, --len <n>', 'the same as -n N (xxd -l)')
     .addOption(
-      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line)')
-        .choices(['canonical', 'xxd', 'plain', 'c', 'json'])
+      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line), hexyl (a view for a terminal)')
+        .choices(['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl'])
         .default('canonical'),
     )
     .option(
       '-c, --cols <n>',
       'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096); 0 = the default, but with plain one line (xxd -c0, -p -c0)',
     )
-    .option('-g, --group <n>', 'bytes per group in the xxd format (default 2; -b 1; -e 4, a power of 2)')
+    .option('-g, --group <n>', 'bytes per group: xxd (default 2; -b 1; -e 4, a power of 2); hexyl 1 (default), 2, 4 or 8, shown as one number')
     .option('-u, --upper', 'upper-case hex digits')
-    .option('-v, --no-squeeze', 'canonical: print repeated lines instead of *')
+    .option('-v, --no-squeeze', 'canonical and hexyl: print repeated lines instead of *')
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
+    .option('--view', 'the view of hexyl, for a terminal: the same as -f hexyl')
+    .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
+    .addOption(new Option('--border <style>', 'hexyl: the frame (default unicode)').choices(['unicode', 'ascii', 'none']))
+    .addOption(new Option('--base <base>', 'hexyl: each byte in base 2, 8, 10 or 16 (default)').choices(['2', '8', '10', '16']))
+    .addOption(new Option('--endianness <order>', 'hexyl: byte order within a -g group (default big)').choices(['big', 'little']))
+    .addOption(
+      new Option('--character-table <table>', 'hexyl: the character panel (default: the symbols of hexyl)').choices([
+        'default',
+        'ascii',
+        'cp437',
+        'cp1047',
+        'braille',
+      ]),
+    )
     .option('--name <identifier>', 'c: the array name (default: from the path, as xxd -i names it)')
     .option('-b, --bits', 'xxd: binary digits instead of hex (xxd -b; 6 bytes per line, groups of 1)')
     .option('-e, --little-endian', 'xxd: little-endian groups (xxd -e; groups of 4, a power of 2)')
@@ -419,7 +433,12 @@ ${examples([
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
       'after',
-      `${severalHelp(`-s and -n apply to each file. canonical, xxd and plain print
+      `
+--view (-f hexyl) draws hexyl's panels: the offset, 8 bytes per panel (--base, -g, --endianness)
+and their characters (--character-table), coloured by kind on a terminal; any repeated line is
+squeezed to * (-v prints all). --panels auto fits the width: $COLUMNS when set, else the
+terminal's; 2 panels when neither is known.
+${severalHelp(`-s and -n apply to each file. canonical, xxd, plain and hexyl print
 '==> PATH <==' before each dump (like head), a blank line between; c names each array after its
 path; -f json lines get a "path" key first.`)}
 ${examples([
@@ -432,6 +451,7 @@ ${examples([
   'mmapx hexdump fw.bin -f xxd -e -s 0x100 -o -0x100 -d',
   'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
   'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
+  'mmapx hd fw.bin --view --panels auto -g 4 --endianness little',
 ])}`,
     )
     .action(action(() => import('./commands/hexdump.js')));

@@ -27,17 +27,17 @@ export interface DumpFileOptions extends EditContext {
   length?: bigint | number | string;
   /** Bytes per line (`-c`): see the `cols` of the dump engine for each format's range and default. */
   cols?: number;
-  /** Bytes per group (`-g`), `xxd` only. */
+  /** Bytes per group (`-g`), `xxd` and `hexyl`. */
   group?: number;
   /** Uppercase hex digits (`-u`). */
   upper?: boolean;
-  /** `canonical` only: `false` prints repeated lines instead of `*` (`-v`). */
+  /** `canonical` and `hexyl`: `false` prints repeated lines instead of `*` (`-v`). */
   squeeze?: boolean;
   /** `xxd` only: a `*` line for runs of zero lines (`-a`). */
   autoskip?: boolean;
   /** `c` only: the array's name (`--name`); by default derived from the path, as `xxd -i` does. */
   varName?: string;
-  /** `canonical` and `xxd`: colour per byte category (the CLI's colours are ANSI pairs). */
+  /** `canonical`, `xxd` and `hexyl`: colour per byte category (the CLI's colours are ANSI pairs). */
   colors?: DumpColors;
   /** `xxd` only: binary digits (`-b`, xxd -b). */
   bits?: boolean;
@@ -51,6 +51,16 @@ export interface DumpFileOptions extends EditContext {
   ebcdic?: boolean;
   /** `c` only: upper-case name and `_LEN` (`-C`, xxd -C). */
   capitalize?: boolean;
+  /** `hexyl` only: panels of 8 bytes per line (`--panels`, default 2). */
+  panels?: number;
+  /** `hexyl` only: `unicode` (default), `ascii` or `none` (`--border`). */
+  border?: DumpOptions['border'];
+  /** `hexyl` only: 2, 8, 10 or 16 (default) (`--base`). */
+  base?: DumpOptions['base'];
+  /** `hexyl` only: `big` (default) or `little`, the order within a group (`--endianness`). */
+  endianness?: DumpOptions['endianness'];
+  /** `hexyl` only: `default`, `ascii`, `cp437`, `cp1047` or `braille` (`--character-table`). */
+  characterTable?: DumpOptions['characterTable'];
   /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
   highWaterMark?: number;
 }
@@ -105,6 +115,8 @@ export class FileDump {
   dumperOptions(options: Omit<DumpOptions, 'start'>): DumpOptions {
     const o: DumpOptions = { ...options, start: this.start };
     if (o.format === 'c' && o.name === undefined) o.name = this.file.path;
+    // hexyl: an offset column as wide as the last offset needs, so that every line lines up.
+    if (o.format === 'hexyl' && o.end === undefined && this.count !== undefined) o.end = this.start + this.count;
     return o;
   }
 
@@ -184,7 +196,8 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
 /**
  * The dump of `path` in `format` as a Readable stream of text, byte-identical to what
  * `mmapx hexdump -f FORMAT` prints for the same options: `canonical` (hexdump -C), `xxd`, `plain`
- * (xxd -p), `c` (xxd -i) or `json` (one object per line). The file is read through read-only
+ * (xxd -p), `c` (xxd -i), `json` (one object per line) or `hexyl` (hexyl's view; `panels` is not
+ * fitted to a terminal here: default 2). The file is read through read-only
  * windows and formatted as the consumer reads (memory stays flat); it is held open under a shared
  * lock until the stream ends, fails or is destroyed.
  *
@@ -217,6 +230,11 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
         'displayOffset',
         'ebcdic',
         'capitalize',
+        'panels',
+        'border',
+        'base',
+        'endianness',
+        'characterTable',
       ] as const) {
         if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
       }

@@ -183,7 +183,7 @@ describe('byte model', () => {
 
 describe('options', () => {
   const bad: [string, Partial<DumpOptions>][] = [
-    ['unknown format', { format: 'hexyl' as never }],
+    ['unknown format', { format: 'hexedit' as never }],
     ['negative start', { format: 'xxd', start: -1n }],
     ['start beyond 64 bits', { format: 'xxd', start: 1n << 64n }],
     ['start not a bigint', { format: 'xxd', start: 5 as never }],

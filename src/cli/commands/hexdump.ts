@@ -1,11 +1,21 @@
-// mmapx hexdump FILE: one streaming engine behind five dialects (hexdump -C, xxd, xxd -p, xxd -i,
-// JSON), fed from read-only maps in bounded windows so that memory stays flat for any file size
+// mmapx hexdump FILE: one streaming engine behind six dialects (hexdump -C, xxd, xxd -p, xxd -i,
+// JSON, hexyl's view), fed from read-only maps in bounded windows so that memory stays flat for any file size
 // (the file side: src/edit/dump.ts; the formatting: src/format/dump). This file adds the options,
 // the colours, the --json object and the several-file output.
 // FILE... (or --files-from LIST): the options are checked once, then each file is dumped on its
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
-import { cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
+import {
+  cIdentifier,
+  createDumper,
+  HEXYL_MAX_PANELS,
+  offsetDigitsFor,
+  panelsToFit,
+  type DumpColors,
+  type DumpFormat,
+  type DumpOptions,
+  type HexylBase,
+} from '../../format/dump/index.js';
 import { type Offset, parseLength, parseNumber, parseOffset, scanNumber } from '../../format/number.js';
 import { type ColorMode, colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
@@ -27,6 +37,9 @@ interface HexdumpOptions {
   force: boolean;
   stats: boolean;
   json: boolean;
+  /** -f hexyl: --panels as given (a count or auto), and the width of the terminal when known. */
+  panels: number | 'auto' | undefined;
+  columns: number | undefined;
 }
 
 /** What the files of a several-file run share besides the options. */
@@ -92,8 +105,32 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
   };
 }
 
+/**
+ * The width of the terminal for --panels: $COLUMNS when it is a positive number (as ls and other
+ * tools honour it, also on a pipe), else the width of standard output when it is a terminal.
+ */
+function terminalColumns(env: NodeJS.ProcessEnv): number | undefined {
+  const c = env.COLUMNS;
+  if (c !== undefined && /^[1-9][0-9]{0,5}$/.test(c)) return Number(c);
+  return process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+function parsePanels(text: unknown): number | 'auto' | undefined {
+  if (text === undefined) return undefined;
+  const t = String(text);
+  if (t === 'auto') return 'auto';
+  const n = /^[0-9]+$/.test(t) ? Number(t) : Number.NaN;
+  if (!(n >= 1 && n <= HEXYL_MAX_PANELS)) {
+    throw new InputError(`invalid --panels '${t}' (a number from 1 to ${HEXYL_MAX_PANELS}, or auto)`, { token: t });
+  }
+  return n;
+}
+
 async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promise<HexdumpOptions> {
-  const format = String(opts.format ?? 'canonical') as DumpFormat;
+  const given = String(opts.format ?? 'canonical') as DumpFormat;
+  // --view is -f hexyl; another -f with it is a contradiction (-f canonical is the default).
+  if (opts.view && given !== 'canonical' && given !== 'hexyl') throw new InputError(`--view is -f hexyl: it cannot be combined with -f ${given}`);
+  const format: DumpFormat = opts.view ? 'hexyl' : given;
   const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
   // -n is the length, as hexdump's; under -f c a value that starts like a C identifier (a length
   // starts with a digit or '-') is xxd's -n NAME, the array name. -l/--len is xxd's spelling.
@@ -127,9 +164,9 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   const only = (given: boolean, flag: string, ...wanted: DumpFormat[]) => {
     if (given && !wanted.includes(format)) throw new InputError(`${flag} only applies to --format ${wanted.join(' or ')}, not ${format}`);
   };
-  only(!squeeze, '-v/--no-squeeze', 'canonical');
+  only(!squeeze && format !== 'hexyl', '-v/--no-squeeze', 'canonical');
   only(autoskip, '-a/--autoskip', 'xxd');
-  only(group !== undefined, '-g/--group', 'xxd');
+  only(group !== undefined && format !== 'hexyl', '-g/--group', 'xxd');
   only(name !== undefined, '--name', 'c');
   only(bits, '-b/--bits', 'xxd');
   only(littleEndian, '-e/--little-endian', 'xxd');
@@ -138,12 +175,17 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   only(shift !== undefined, '-o/--display-offset', 'xxd', 'canonical');
   only(ebcdic, '-E/--ebcdic', 'xxd', 'canonical');
   if (bits && littleEndian) throw new InputError('-b/--bits and -e/--little-endian cannot be combined (xxd shows only the last one given)');
+  for (const flag of ['panels', 'border', 'base', 'endianness', 'characterTable'] as const) {
+    only(opts[flag] !== undefined, `--${flag === 'characterTable' ? 'character-table' : flag}`, 'hexyl');
+  }
+  const panels = parsePanels(opts.panels);
   // -R/--colorize (xxd's spelling of the policy) overrides the global --color for this command.
   const mode = (opts.colorize ?? ctx.globals.color) as ColorMode;
   const level = colorLevel(mode, process.stdout.isTTY === true, ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
-  const colors = !json && level > 0 && (format === 'canonical' || (format === 'xxd' && !littleEndian)) ? await palette(level as 1 | 2 | 3) : undefined;
+  const colored = format === 'canonical' || (format === 'xxd' && !littleEndian) || format === 'hexyl';
+  const colors = !json && level > 0 && colored ? await palette(level as 1 | 2 | 3) : undefined;
   const upper = !!opts.upper;
   // Only the options the user gave: the engine refuses options its format does not use.
   const engine: Omit<DumpOptions, 'start'> = { format, upper, colors };
@@ -158,7 +200,12 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (ebcdic) engine.ebcdic = true;
   if (capitalize) engine.capitalize = true;
   if (shift !== undefined) engine.displayOffset = shift;
-  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json };
+  if (opts.border !== undefined) engine.border = opts.border as DumpOptions['border'];
+  if (opts.base !== undefined) engine.base = Number(opts.base) as HexylBase;
+  if (opts.endianness !== undefined) engine.endianness = opts.endianness as DumpOptions['endianness'];
+  if (opts.characterTable !== undefined) engine.characterTable = opts.characterTable as DumpOptions['characterTable'];
+  const columns = format === 'hexyl' ? terminalColumns(ctx.env) : undefined;
+  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns };
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -218,6 +265,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       });
     } else {
       const options = d.dumperOptions(job.engine);
+      if (format === 'hexyl') options.panels = hexylPanels(job, options);
       if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName, job.engine.capitalize === true);
       if (several && format === 'json') options.path = path;
       dumper = d.dumper(options, (chunk) => {
@@ -263,6 +311,19 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   } finally {
     d.close();
   }
+}
+
+/**
+ * -f hexyl: the panels of this file's lines: --panels N, or with auto as many as fit the terminal;
+ * by default 2, fewer when the terminal is too narrow for them (as hexyl does). Without a known
+ * width, auto and the default are 2.
+ */
+function hexylPanels(job: Job, options: DumpOptions): number {
+  const { panels, columns } = job;
+  if (typeof panels === 'number') return panels;
+  if (columns === undefined) return 2;
+  const fit = panelsToFit(columns, options.base ?? 16, options.group ?? 1, offsetDigitsFor(options.start, options.end));
+  return panels === 'auto' ? fit : Math.min(2, fit);
 }
 
 /** The "length" key of the JSON object when it is known before the dump. */

@@ -1,22 +1,38 @@
 /**
- * The streaming dump engine: one entry point, five dialects (see {@link DumpFormat}). Pure: no fs,
+ * The streaming dump engine: one entry point, six dialects (see {@link DumpFormat}). Pure: no fs,
  * no process; the caller feeds bytes (mapped windows of any size, in order) and receives output
  * chunks through a sink.
  */
 import { Buffer } from 'node:buffer';
 import { CanonicalFormatter } from './canonical.js';
 import { CIncludeDumper } from './cinclude.js';
+import { HexylFormatter } from './hexyl.js';
 import { JsonFormatter } from './json.js';
 import { Kernel } from './kernel.js';
 import { LineFeeder } from './lines.js';
 import { resolveOptions } from './options.js';
-import { OutBuffer } from './out.js';
+import { CHUNK_BYTES, OutBuffer } from './out.js';
 import { PlainDumper } from './plain.js';
 import type { DumpOptions, DumpSink, Dumper } from './types.js';
 import { XxdFormatter } from './xxd.js';
 
 export { BYTE_CATEGORIES, byteCategory, displayChar, type ByteCategory } from './bytes.js';
 export { cIdentifier } from './cname.js';
+export {
+  HEXYL_BASES,
+  HEXYL_BORDERS,
+  HEXYL_GROUPS,
+  HEXYL_MAX_PANELS,
+  HEXYL_TABLES,
+  hexylChar,
+  hexylLineWidth,
+  offsetDigitsFor,
+  panelsToFit,
+  type HexylBase,
+  type HexylBorder,
+  type HexylCharacterTable,
+  type HexylEndianness,
+} from './hexyl.js';
 export { CHUNK_BYTES } from './out.js';
 export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
 
@@ -31,6 +47,11 @@ export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper }
  */
 export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
   const opts = resolveOptions(options);
+  if (opts.hexyl !== undefined) {
+    // Plain JS over lookup tables: no kernel (its layouts are fixed-width ASCII).
+    const out = new OutBuffer(sink, new Uint8Array(CHUNK_BYTES));
+    return new LineFeeder(opts.cols, new HexylFormatter(opts, opts.hexyl, out), out);
+  }
   const kernel = new Kernel(opts.upper);
   const out = new OutBuffer(sink, kernel.out);
   switch (opts.format) {
@@ -44,6 +65,8 @@ export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
       return new PlainDumper(opts, out, kernel);
     case 'c':
       return new CIncludeDumper(opts, out, kernel);
+    case 'hexyl':
+      throw new Error('unreachable: hexyl is handled above');
   }
 }
 

@@ -1,6 +1,7 @@
 import { InputError } from '../../errors.js';
 import { BYTE_CATEGORIES } from './bytes.js';
 import { cIdentifier } from './cname.js';
+import { HEXYL_BASES, HEXYL_BORDERS, HEXYL_GROUPS, HEXYL_MAX_PANELS, HEXYL_TABLES, offsetDigitsFor, type HexylSettings } from './hexyl.js';
 import { MAX_COLOR_BYTES } from './kernel.js';
 import type { DumpColors, DumpFormat, DumpOptions } from './types.js';
 
@@ -40,9 +41,11 @@ export interface ResolvedOptions {
   readonly jsonOpen: string;
   /** Compiled colours, undefined when nothing would be coloured. */
   readonly colors: CompiledColors | undefined;
+  /** `hexyl`: its settings, checked. */
+  readonly hexyl: HexylSettings | undefined;
 }
 
-const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json'];
+const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl'];
 const TWO64 = 1n << 64n;
 const MAX_COLS = 0x7fffffff;
 /** Largest json line in bytes of input: keeps one line's text (2 chars per byte) comfortably in memory. */
@@ -65,8 +68,11 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     throw new InputError(`start offset must be a bigint in 0..2^64-1, got ${String(start)}`, { token: String(start) });
   }
 
-  onlyFor(options, 'group', format, ['xxd'], 'the xxd format (the other layouts are fixed)');
-  onlyFor(options, 'squeeze', format, ['canonical'], 'the canonical format (use autoskip with xxd)');
+  onlyFor(options, 'group', format, ['xxd', 'hexyl'], 'the xxd and hexyl formats (the other layouts are fixed)');
+  onlyFor(options, 'squeeze', format, ['canonical', 'hexyl'], 'the canonical and hexyl formats (use autoskip with xxd)');
+  for (const key of ['panels', 'border', 'base', 'endianness', 'characterTable', 'end'] as const) {
+    onlyFor(options, key, format, ['hexyl'], 'the hexyl format');
+  }
   onlyFor(options, 'autoskip', format, ['xxd'], 'the xxd format (use squeeze with canonical)');
   onlyFor(options, 'name', format, ['c'], 'the c format');
   onlyFor(options, 'varName', format, ['c'], 'the c format');
@@ -94,8 +100,9 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   }
   const shown = (start + display + TWO64) % TWO64;
 
-  const cols = resolveCols(format, options.cols, bits);
-  const group = format === 'xxd' ? resolveGroup(options.group, cols, bits ? 1 : littleEndian ? 4 : 2) : 1;
+  const hexyl = format === 'hexyl' ? resolveHexyl(options) : undefined;
+  const cols = hexyl ? hexylCols(options.cols, hexyl) : resolveCols(format, options.cols, bits);
+  const group = format === 'xxd' ? resolveGroup(options.group, cols, bits ? 1 : littleEndian ? 4 : 2) : hexyl ? hexyl.group : 1;
   if (littleEndian) {
     // xxd refuses a group size that is not a power of 2, but not one it clamped to the line
     // length (0, or more than -c): that one it uses as it is, as this does.
@@ -134,8 +141,47 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     cName,
     capitalize,
     jsonOpen: options.path === undefined ? '{' : `{"path":${asciiJson(options.path)},`,
-    colors: format === 'canonical' || (format === 'xxd' && !littleEndian) ? compileColors(options.colors) : undefined,
+    colors: format === 'canonical' || (format === 'xxd' && !littleEndian) || format === 'hexyl' ? compileColors(options.colors) : undefined,
+    hexyl,
   };
+}
+
+function oneOf<T>(value: T | undefined, allowed: readonly T[], what: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new InputError(`invalid ${what} '${String(value)}' (expected ${allowed.join(', ')})`, { token: String(value) });
+  }
+  return value;
+}
+
+/** The hexyl options checked, with their defaults (2 panels, unicode border, base 16, groups of 1, big-endian). */
+function resolveHexyl(options: DumpOptions): HexylSettings {
+  const panels = options.panels ?? 2;
+  if (typeof panels !== 'number' || !Number.isInteger(panels) || panels < 1 || panels > HEXYL_MAX_PANELS) {
+    throw new InputError(`invalid number of panels ${String(panels)} (1..${HEXYL_MAX_PANELS})`, { token: String(panels) });
+  }
+  const end = options.end;
+  if (end !== undefined && (typeof end !== 'bigint' || end < 0n || end > TWO64)) {
+    throw new InputError(`end offset must be a bigint in 0..2^64, got ${String(end)}`, { token: String(end) });
+  }
+  return {
+    panels,
+    border: oneOf(options.border, HEXYL_BORDERS, 'border', 'unicode'),
+    base: oneOf(options.base, HEXYL_BASES, 'base', 16),
+    group: oneOf(options.group, HEXYL_GROUPS, 'group size for hexyl', 1),
+    littleEndian: oneOf(options.endianness, ['big', 'little'] as const, 'endianness', 'big') === 'little',
+    table: oneOf(options.characterTable, HEXYL_TABLES, 'character table', 'default'),
+    offsetDigits: offsetDigitsFor(options.start, end),
+  };
+}
+
+function hexylCols(cols: number | undefined, hexyl: HexylSettings): number {
+  if (cols !== undefined && cols !== 0) {
+    throw new InputError(`the hexyl format has 8 bytes per panel: give the number of panels (--panels) instead of ${String(cols)} columns`, {
+      token: String(cols),
+    });
+  }
+  return 8 * hexyl.panels;
 }
 
 /** A JSON string of `s` in ASCII only: other characters as \uXXXX escapes (UTF-16 units, as JSON has them). */
@@ -176,6 +222,8 @@ function resolveCols(format: DumpFormat, cols: number | undefined, bits: boolean
         throw new InputError(`invalid number of columns ${c} for json (max. ${JSON_MAX_COLS})`, { token: String(c) });
       }
       return c === 0 ? 4096 : c;
+    case 'hexyl':
+      throw new Error('unreachable: the hexyl line comes from its panels (hexylCols)');
   }
 }
 

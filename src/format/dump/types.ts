@@ -1,4 +1,5 @@
 import type { ByteCategory } from './bytes.js';
+import type { HexylBase, HexylBorder, HexylCharacterTable, HexylEndianness } from './hexyl.js';
 
 /**
  * Output dialects of the dump engine. Each one is byte-identical to its peer:
@@ -10,8 +11,11 @@ import type { ByteCategory } from './bytes.js';
  * - `plain`: `xxd -p` (30 bytes per line by default; `cols: 0` puts everything on one line).
  * - `c`: `xxd -i` (a C array; `name` / `varName` give the identifier).
  * - `json`: newline-delimited JSON, see {@link DumpOptions.format}.
+ * - `hexyl`: hexyl's view (panels of 8 bytes, a border, a character panel), for a terminal; not
+ *   byte-identical to hexyl: it squeezes any repeated line, as hexdump does (see `panels`,
+ *   `border`, `base`, `group`, `endianness`, `characterTable`, `squeeze`, `end`).
  */
-export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json';
+export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json' | 'hexyl';
 
 /** The text written before and after a coloured run (an ANSI SGR pair, or `<nul>`/`</nul>` in tests). */
 export interface ColorPair {
@@ -55,18 +59,41 @@ export interface DumpOptions {
    * - `c`: ≥ 1, default 12.
    * - `json`: 1..1048576, default 4096.
    * - `canonical`: fixed at 16 (hexdump -C has no such option); anything but absent, 0 or 16 is an error.
+   * - `hexyl`: 8 bytes per panel (`panels` sets the line); anything but absent or 0 is an error.
    */
   cols?: number;
   /**
-   * Bytes per group (`-g`), `xxd` only. As xxd: negative → the default (2; 1 with `bits`, 4 with
-   * `littleEndian`); 0 or more than `cols` → one group of `cols` bytes. Other dialects reject it
-   * (the canonical layout is fixed).
+   * Bytes per group (`-g`), `xxd` and `hexyl`. xxd: negative → the default (2; 1 with `bits`, 4
+   * with `littleEndian`); 0 or more than `cols` → one group of `cols` bytes. hexyl: 1 (default),
+   * 2, 4 or 8, the bytes of a group written together as one number (see `endianness`). Other
+   * dialects reject it (their layout is fixed).
    */
   group?: number;
   /** Uppercase hex digits of the bytes (`-u`). Offsets stay lowercase, as in xxd. All dialects. */
   upper?: boolean;
-  /** `canonical` only: squeeze repeated lines to `*` (default true; `false` = hexdump `-v`). */
+  /**
+   * `canonical` and `hexyl`: squeeze repeated lines to `*` (default true; `false` = hexdump `-v`).
+   * hexyl: a line equal to the line before it becomes one `*` line for the whole run; a run that
+   * reaches the end of the input is followed by a line with the offset of the end.
+   */
   squeeze?: boolean;
+  /** `hexyl` only: panels of 8 bytes per line, 1..256 (default 2). */
+  panels?: number;
+  /** `hexyl` only: the frame: `unicode` (default, `┌─┬┐│┊`), `ascii` (`+-|`) or `none` (spaces). */
+  border?: HexylBorder;
+  /** `hexyl` only: the digits of each byte: 2 (`%08b`), 8 (`%03o`), 10 (`%03d`) or 16 (`%02x`, default). */
+  base?: HexylBase;
+  /** `hexyl` only: the order of the bytes of a group: `big` (default, as in the file) or `little` (reversed). */
+  endianness?: HexylEndianness;
+  /** `hexyl` only: how bytes show in the character panel (default `default`, hexyl's symbols). */
+  characterTable?: HexylCharacterTable;
+  /**
+   * `hexyl` only: the offset just past the last byte, when known in advance: the offset column
+   * then has as many hex digits as the largest offset needs (at least 8) and every line lines up.
+   * Without it the column has the digits of `start` (at least 8), and a later offset that needs
+   * more widens its line, as in hexyl and xxd.
+   */
+  end?: bigint;
   /** `xxd` only: `xxd -a`, a `*` line replaces runs of all-zero lines (default false). */
   autoskip?: boolean;
   /**
@@ -118,7 +145,7 @@ export interface DumpOptions {
    */
   path?: string;
   /**
-   * Colours per byte category, `canonical` and `xxd` only; the other dialects never colour and
+   * Colours per byte category, `canonical`, `xxd` and `hexyl`; the other dialects never colour and
    * ignore it (as xxd -R does not affect -p / -i). A byte's hex digits and its text-column
    * character are wrapped in its category's `open`/`close`; adjacent bytes of one category with
    * nothing between them (the bytes of one xxd group, neighbouring text-column characters) share
