@@ -157,6 +157,12 @@ function unescapeName(text: string): string | undefined {
 /** The result of {@link parseSumLine} for a 128-digit digest and no algorithm given. */
 export const AMBIGUOUS = 'ambiguous';
 
+/** A name as a C string: what comes before a NUL (sha256sum opens that; no path holds a NUL). */
+function cString(name: string): string {
+  const nul = name.indexOf('\0');
+  return nul < 0 ? name : name.slice(0, nul);
+}
+
 /** The algorithm of a digest of `digits` hex digits, when the length says it (see {@link parseSumLine}). */
 export function algoOfLength(digits: number): DigestAlgo | typeof AMBIGUOUS | undefined {
   if (digits === 64) return 'sha256';
@@ -180,7 +186,6 @@ export function algoOfLength(digits: number): DigestAlgo | typeof AMBIGUOUS | un
  * @returns the entry, undefined for a malformed line, or AMBIGUOUS.
  */
 export function parseSumLine(line: string, algo: DigestAlgo | undefined, reading: SumReading): SumEntry | typeof AMBIGUOUS | undefined {
-  if (line.includes('\0')) return undefined;
   let i = 0;
   while (WHITE(line[i])) i++;
   const escaped = line[i] === '\\';
@@ -206,7 +211,7 @@ export function parseSumLine(line: string, algo: DigestAlgo | undefined, reading
   }
   const name = escaped ? unescapeName(line.slice(i)) : line.slice(i);
   if (name === undefined || name === '') return undefined;
-  return { algo: lineAlgo, digest, path: name };
+  return { algo: lineAlgo, digest, path: cString(name) };
 }
 
 /**
@@ -232,8 +237,9 @@ function parseTagged(line: string, i: number, algo: DigestAlgo | undefined, esca
     const hex = line.slice(k);
     if (hex.length !== HEX_DIGITS[a] || !/^[0-9a-fA-F]+$/.test(hex)) return undefined;
     const name = escaped ? unescapeName(line.slice(j, close)) : line.slice(j, close);
-    if (name === undefined || name === '') return undefined;
-    return { algo: a, digest: hex.toLowerCase(), path: name };
+    if (name === undefined) return undefined;
+    // An empty name is a name (that no file has), as in sha256sum.
+    return { algo: a, digest: hex.toLowerCase(), path: cString(name) };
   }
   return null;
 }

@@ -300,7 +300,7 @@ async function checkSums(ctx: Context, names: string[], algo: DigestAlgo | undef
         checked.status = 'unreadable';
         checked.error = { message: report.message, code: report.code ?? null };
         t.unreadable++;
-        fail(e.path, report.message, report.code);
+        fail(checkedName(e.path), report.message, report.code); // one line, whatever the name holds
         say(`${checkedName(e.path)}: FAILED open or read\n`);
         continue;
       }
