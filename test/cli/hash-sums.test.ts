@@ -45,8 +45,7 @@ const TOOLS = [
 ] as const;
 
 const run = (args: string[], input?: string | Uint8Array) => mmapx(args, { cwd: dir, ...(input !== undefined && { input }) });
-const peer = (tool: string, args: string[], input?: string | Uint8Array) =>
-  spawnSync(tool, args, { cwd: dir, input, env: PINNED_ENV, maxBuffer: 1 << 30 });
+const peer = (tool: string, args: string[], input?: string | Uint8Array) => spawnSync(tool, args, { cwd: dir, input, env: PINNED_ENV, maxBuffer: 1 << 30 });
 const hex = (algo: string, bytes: Uint8Array) => createHash(algo).update(bytes).digest('hex');
 
 /** sha256sum's stderr in mmapx's words: its prefix, and a system error's text as mmapx writes it. */
@@ -144,7 +143,11 @@ describe('standard input', () => {
   it('--json says -, the length read, and --range is refused for -', () => {
     const j = JSON.parse(run(['--json', 'hash', '-', '--algo', 'md5'], input).stdout);
     expect(j).toMatchObject({ command: 'hash', ok: true, file: '-', algo: 'md5', digest: hex('md5', input), offset: 0, length: input.length });
-    expectFailure(run(['hash', '-', '--range', '0:4'], input), 2, 'mmapx: hash: -: --range needs a file: standard input (-) is read once, from where it stands');
+    expectFailure(
+      run(['hash', '-', '--range', '0:4'], input),
+      2,
+      'mmapx: hash: -: --range needs a file: standard input (-) is read once, from where it stands',
+    );
   });
 });
 
@@ -185,7 +188,8 @@ describe('-c SUMFILE, against sha256sum -c', () => {
     }
     // All of them failed for something: the default mode's lines show every outcome.
     const out = run(['hash', '-c', 'SUMS']).stdout;
-    for (const s of ['plain.bin: OK', '\\new\\nline.bin: OK', 'back\\slash.bin: OK', 'copy.bin: FAILED\n', 'adir: FAILED open or read']) expect(out).toContain(s);
+    for (const s of ['plain.bin: OK', '\\new\\nline.bin: OK', 'back\\slash.bin: OK', 'copy.bin: FAILED\n', 'adir: FAILED open or read'])
+      expect(out).toContain(s);
   });
 
   it.skipIf(!has('sha256sum'))('all good: status 0 and only OK lines; no good line at all: status 1; SUMFILE on standard input', () => {
@@ -229,7 +233,10 @@ describe('-c SUMFILE, against sha256sum -c', () => {
   });
 
   it('--json is one object with each line and the counts; status 1', () => {
-    writeFileSync(join(dir, 'J'), `${hex('sha1', FILES['plain.bin']!)}  plain.bin\n${hex('sha1', Buffer.alloc(0))}  copy.bin\n${'0'.repeat(40)}  missing.bin\nbad\n`);
+    writeFileSync(
+      join(dir, 'J'),
+      `${hex('sha1', FILES['plain.bin']!)}  plain.bin\n${hex('sha1', Buffer.alloc(0))}  copy.bin\n${'0'.repeat(40)}  missing.bin\nbad\n`,
+    );
     const r = run(['--json', 'hash', '-c', 'J']);
     expect(r.status, r.dump).toBe(1);
     expect(r.stderr).toBe('');
@@ -243,7 +250,11 @@ describe('-c SUMFILE, against sha256sum -c', () => {
       counts: { ok: 1, failed: 1, unreadable: 1, missing: 0, malformed: 1 },
       malformed: [{ sumFile: 'J', line: 4 }],
     });
-    expect(j.results.map((e: { file: string; status: string }) => `${e.file} ${e.status}`)).toEqual(['plain.bin ok', 'copy.bin failed', 'missing.bin unreadable']);
+    expect(j.results.map((e: { file: string; status: string }) => `${e.file} ${e.status}`)).toEqual([
+      'plain.bin ok',
+      'copy.bin failed',
+      'missing.bin unreadable',
+    ]);
     expect(j.results[2].error).toMatchObject({ code: 'ENOENT' });
   });
 

@@ -68,7 +68,10 @@ describe('parseExpectedDigest', () => {
     expect(parseExpectedDigest(sha.slice(0, 12), 'sha256', { prefix: true })).toBe(sha.slice(0, 12));
     expect(parseExpectedDigest(`0x${sha.slice(0, 13).toUpperCase()}`, 'sha256', { prefix: true })).toBe(sha.slice(0, 13));
     expect(parseExpectedDigest(sha, 'sha256', { prefix: true })).toBe(sha);
-    expectInputError(() => parseExpectedDigest(sha.slice(0, 12), 'sha256'), `bad sha256 digest "${sha.slice(0, 12)}": 12 hex digits, but sha256 digests have 64`);
+    expectInputError(
+      () => parseExpectedDigest(sha.slice(0, 12), 'sha256'),
+      `bad sha256 digest "${sha.slice(0, 12)}": 12 hex digits, but sha256 digests have 64`,
+    );
     expectInputError(
       () => parseExpectedDigest(sha.slice(0, 11), 'sha256', { prefix: true }),
       `bad sha256 digest "${sha.slice(0, 11)}": 11 hex digits, but sha256 digests have 64 (or a prefix of at least 12)`,

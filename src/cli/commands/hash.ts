@@ -83,7 +83,8 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   const timer = new Timer();
   const algo = algoOf(opts);
   if (opts.checkFile !== undefined) {
-    for (const [key, flag] of NOT_WITH_CHECK) if (opts[key] !== undefined && opts[key] !== false) throw new InputError(`${flag} does not apply to -c/--check-file`);
+    for (const [key, flag] of NOT_WITH_CHECK)
+      if (opts[key] !== undefined && opts[key] !== false) throw new InputError(`${flag} does not apply to -c/--check-file`);
     return checkSums(ctx, [String(opts.checkFile), ...files], opts.algo === undefined ? undefined : algo, {
       status: !!opts.status,
       strict: !!opts.strict,
@@ -202,7 +203,9 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
   for (const name of names) {
     let text: string;
     try {
-      text = (await readInput(name, { what: 'the checksum file', terminal: '-c - but standard input is a terminal: pipe the checksum lines in' })).toString('utf8');
+      text = (await readInput(name, { what: 'the checksum file', terminal: '-c - but standard input is a terminal: pipe the checksum lines in' })).toString(
+        'utf8',
+      );
     } catch (err) {
       if (err instanceof InputError) throw err;
       out.push({ name, error: err });
