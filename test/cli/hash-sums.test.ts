@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/child.js';
 import { BIN, expectFailure, expectSuccess, mmapx, PINNED_ENV, type Run } from '../helpers/cli.js';
 import { fed } from '../helpers/stdin.js';
+import { hasScript, inTerminal } from '../helpers/terminal.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-hashsums-');
@@ -138,6 +139,18 @@ describe('standard input', () => {
     for (let i = 0; i < 64; i++) crc = crc32(zeros, crc);
     expect(r.stdout).toBe(`${crc.toString(16).padStart(8, '0')}  -\n`);
     expect(Number(r.stderr.trim().split('\n').pop())).toBeLessThan(100 * 1024); // KiB
+  });
+
+  it.skipIf(!hasScript())('on a terminal, no FILE is a missing argument and - is refused, --json too', () => {
+    const none = inTerminal(['hash']);
+    expect(none.status, none.dump).toBe(2);
+    expect(none.screen, none.dump).toEqual(["mmapx: hash: missing required argument 'file' (see 'mmapx hash --help')"]);
+    const dash = inTerminal(['hash', '-']);
+    expect(dash.status, dash.dump).toBe(2);
+    expect(dash.screen, dash.dump).toEqual(['mmapx: hash: -: standard input is a terminal: pipe the data in, or name a FILE']);
+    const json = inTerminal(['--json', 'hash'], { redirect: '2>/dev/null' });
+    expect(json.status, json.dump).toBe(2);
+    expect(JSON.parse(json.screen.join(''))).toMatchObject({ command: 'hash', ok: false, exitCode: 2, error: { message: expect.stringContaining('missing required argument') } });
   });
 
   it('--json says -, the length read, and --range is refused for -', () => {
