@@ -150,7 +150,12 @@ describe('standard input', () => {
     expect(dash.screen, dash.dump).toEqual(['mmapx: hash: -: standard input is a terminal: pipe the data in, or name a FILE']);
     const json = inTerminal(['--json', 'hash'], { redirect: '2>/dev/null' });
     expect(json.status, json.dump).toBe(2);
-    expect(JSON.parse(json.screen.join(''))).toMatchObject({ command: 'hash', ok: false, exitCode: 2, error: { message: expect.stringContaining('missing required argument') } });
+    expect(JSON.parse(json.screen.join(''))).toMatchObject({
+      command: 'hash',
+      ok: false,
+      exitCode: 2,
+      error: { message: expect.stringContaining('missing required argument') },
+    });
   });
 
   it('--json says -, the length read, and --range is refused for -', () => {
