@@ -188,7 +188,7 @@ describe('-c SUMFILE, against sha256sum -c', () => {
 
   const MODES: [string, string[], string[]][] = [
     ['default', [], []],
-    ['--quiet', ['--quiet'], ['-q']],
+    ['--quiet', ['--quiet'], ['--quiet']], // the global -q, --quiet, also after the command
     ['--status', ['--status'], ['--status']],
     ['--warn', ['--warn'], ['--warn']],
     ['--strict', ['--strict'], ['--strict']],

@@ -90,6 +90,7 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
       strict: !!opts.strict,
       warn: !!opts.warn,
       ignoreMissing: !!opts.ignoreMissing,
+      force: !!opts.force,
     });
   }
   for (const [key, flag] of CHECK_ONLY) if (opts[key]) throw new InputError(`${flag} only applies with -c/--check-file SUMFILE`);
@@ -171,6 +172,8 @@ interface CheckFlags {
   readonly warn: boolean;
   /** A listed file that does not exist is skipped, not a failure. */
   readonly ignoreMissing: boolean;
+  /** --force: listed devices and pseudo-filesystem files are read too. */
+  readonly force: boolean;
 }
 
 /** One line of a checksum file: an entry to check, or a malformed line (its number). */
@@ -229,9 +232,9 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
 }
 
 /** The digest of a listed file (`-`: standard input). */
-async function digestOf(ctx: Context, path: string, algo: DigestAlgo): Promise<string> {
+async function digestOf(ctx: Context, path: string, algo: DigestAlgo, force: boolean): Promise<string> {
   if (path === '-') return (await hashStream(stdinChunks(TERMINAL), { algorithm: algo })).digest;
-  const opening = { write: false, lockWait: ctx.lockWait, blocking: true, access: 'read' as const };
+  const opening = { write: false, force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const };
   return withFile(path, opening, (file) => {
     ctx.warnIfJournal(path);
     const span = readSpan(file, undefined);
@@ -291,7 +294,7 @@ async function checkSums(ctx: Context, names: string[], algo: DigestAlgo | undef
       results.push(checked);
       ctx.path = e.path;
       try {
-        checked.digest = await digestOf(ctx, e.path, e.algo);
+        checked.digest = await digestOf(ctx, e.path, e.algo, flags.force);
       } catch (err) {
         const report = classify(err);
         if (report.exitCode === EXIT_FAILED && report.code === 'ENOENT' && flags.ignoreMissing) {
