@@ -155,6 +155,7 @@ export async function hashRange(path: string, options: HashRangeOptions = {}): P
     signal: options.signal,
     blocking: options.blocking,
     timer: options.clock,
+    onPendingJournal: options.onPendingJournal,
   };
   return withFile(path, access, async (file) => {
     const span = readSpan(file, range);

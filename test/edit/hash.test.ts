@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
+import { journalPath } from '../../src/edit/journal.js';
 import { DIGEST_ALGOS, type DigestAlgo, hashRange, hashStream, InputError, OperationError } from '../../src/edit/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -50,6 +51,15 @@ describe('hashRange', () => {
     expect(err).toBeInstanceOf(OperationError);
     expect(err.code).toBe('ENOENT');
     expect(readFileSync(p).equals(content)).toBe(true);
+  });
+
+  it('hears_about_a_pending_journal_through_the_callback', async () => {
+    const q = join(dir, 'journaled.bin');
+    writeFileSync(q, 'abc');
+    writeFileSync(journalPath(q), 'x');
+    const heard: [string, string][] = [];
+    expect(await hashRange(q, { onPendingJournal: (f, j) => heard.push([f, j]) })).toBe(digest('sha256', Buffer.from('abc')));
+    expect(heard).toEqual([[q, journalPath(q)]]);
   });
 
   it('reports its phase and progress', async () => {

@@ -9,7 +9,7 @@
 // parses them) name files and their digests; each is hashed and reported `NAME: OK`, `FAILED` or
 // `FAILED open or read`, with sha256sum's closing WARNING lines and its exit status (1 when
 // anything did not match or could not be read).
-import { checkAlgorithm, hashStream, hashWindows } from '../../edit/hash.js';
+import { checkAlgorithm, hashRange, hashStream, hashWindows } from '../../edit/hash.js';
 import { readSpan, withFile } from '../../edit/files.js';
 import { throughput, Timer } from '../../edit/timing.js';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, InputError, OperationError } from '../../errors.js';
@@ -232,18 +232,15 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
 }
 
 /** The digest of a listed file (`-`: standard input). */
-async function digestOf(ctx: Context, path: string, algo: DigestAlgo, force: boolean): Promise<string> {
-  if (path === '-') return (await hashStream(stdinChunks(TERMINAL), { algorithm: algo })).digest;
-  const opening = { write: false, force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const };
-  return withFile(path, opening, (file) => {
-    ctx.warnIfJournal(path);
-    const span = readSpan(file, undefined);
-    ctx.progress.phase(`hash ${path}`, span.length ?? 0n);
-    const run = hashWindows(file, span, algo);
-    for (let step = run.next(); ; step = run.next()) {
-      if (step.done) return step.value.digest;
-      ctx.progress.update(step.value);
-    }
+async function digestOf(ctx: Context, path: string, algorithm: DigestAlgo, force: boolean): Promise<string> {
+  if (path === '-') return (await hashStream(stdinChunks(TERMINAL), { algorithm })).digest;
+  return hashRange(path, {
+    algorithm,
+    force,
+    lockWait: ctx.lockWait,
+    blocking: true,
+    progress: ctx.progress,
+    onPendingJournal: (file, journal) => ctx.warnIfJournal(file, journal),
   });
 }
 
