@@ -64,6 +64,7 @@ const NOT_WITH_CHECK = [
 ] as const;
 
 const TERMINAL = 'standard input is a terminal: pipe the data in, or name a FILE';
+const NO_RANGE = '--range needs a file: standard input (-) is read once, from where it stands';
 
 function algoOf(opts: Record<string, unknown>): DigestAlgo {
   const algo = String(opts.algo ?? 'sha256');
@@ -79,7 +80,8 @@ function algoOf(opts: Record<string, unknown>): DigestAlgo {
 
 export default async function hash(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const files = ((args[0] as string[] | undefined) ?? []).slice();
-  if (!opts.checkFile) ctx.path = files[0];
+  // Errors of the options name the file of a one-file run (several: none of them).
+  if (opts.checkFile === undefined && files.length === 1) ctx.path = files[0];
   const timer = new Timer();
   const algo = algoOf(opts);
   if (opts.checkFile !== undefined) {
@@ -104,7 +106,9 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   // As sha256sum: no FILE is standard input (unless it is a terminal: then FILE is missing).
   if (files.length === 0 && opts.filesFrom === undefined && !(await stdinIsTerminal())) files.push('-');
   const t = await targets('hash', files, opts, files.includes('-') ? 'a FILE -' : undefined);
-  if (!t.several) ctx.path = t.files[0];
+  ctx.path = t.several ? undefined : t.files[0];
+  // Checked once, before the first file: a several-file run does not print half its lines first.
+  if (o.range !== undefined && t.files.includes('-')) throw new InputError(NO_RANGE);
   timer.lap('parse');
   return eachFile(ctx, t, (path) => hashOne(ctx, path, o, t.several ? new Timer() : timer), { prefixSummary: true });
 }
@@ -121,7 +125,6 @@ async function hashOne(ctx: Context, path: string, o: HashOptions, timer: Timer)
   let offset = 0n;
   let length: bigint;
   if (path === '-') {
-    if (o.range !== undefined) throw new InputError('--range needs a file: standard input (-) is read once, from where it stands');
     ({ digest, length } = await hashStream(stdinChunks(TERMINAL), { algorithm: algo }));
   } else {
     const opening = { write: false, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const, timer };
