@@ -138,7 +138,9 @@ describe('standard input', () => {
     let crc = 0;
     for (let i = 0; i < 32; i++) crc = crc32(zeros, crc);
     expect(r.stdout).toBe(`${crc.toString(16).padStart(8, '0')}  -\n`);
-    expect(Number(r.stderr.trim().split('\n').pop())).toBeLessThan(100 * 1024); // KiB
+    // Node itself takes ~50 MB and its collector lets chunks of the pipe pile up a while (~90 MB
+    // in all here, ~100 MB after 4 GiB): far below the 512 MiB that went through, none of it held.
+    expect(Number(r.stderr.trim().split('\n').pop())).toBeLessThan(160 * 1024); // KiB
   });
 
   it.skipIf(!hasScript())('on a terminal, no FILE is a missing argument and - is refused, --json too', () => {
