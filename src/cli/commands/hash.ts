@@ -221,7 +221,7 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
     for (const { line, number } of sumFileLines(text)) {
       const entry = parseSumLine(line, algo, reading);
       if (entry === AMBIGUOUS) {
-        throw new InputError(`${name === '-' ? 'standard input' : name} line ${number}: a 128-digit digest is sha512 or blake2b512: say which with --algo`, {
+        throw new InputError(`${label(name)} line ${number}: a 128-digit digest is sha512 or blake2b512: say which with --algo`, {
           line: number,
         });
       }
@@ -285,7 +285,7 @@ async function checkSums(ctx: Context, names: string[], algo: DigestAlgo | undef
         t.malformed++;
         malformed.push({ sumFile: sum.name, line: l.number });
         const what = algo === undefined ? '' : `${tagName(algo) ?? algo.toUpperCase()} `;
-        if (flags.warn && text) ctx.stderr(`mmapx: hash: ${sum.name}: ${l.number}: improperly formatted ${what}checksum line\n`);
+        if (flags.warn && text) ctx.stderr(`mmapx: hash: ${label(sum.name)}: ${l.number}: improperly formatted ${what}checksum line\n`);
         continue;
       }
       t.entries++;
@@ -323,13 +323,13 @@ async function checkSums(ctx: Context, names: string[], algo: DigestAlgo | undef
     for (const k of Object.keys(totals) as (keyof SumTally)[]) totals[k] += t[k];
     if (t.entries === 0) {
       // Said also with --status, as sha256sum does.
-      if (!json) ctx.stderr(`mmapx: hash: ${sum.name === '-' ? 'standard input' : sum.name}: no properly formatted checksum lines found\n`);
+      if (!json) ctx.stderr(`mmapx: hash: ${label(sum.name)}: no properly formatted checksum lines found\n`);
       good = false;
       continue;
     }
     if (text) for (const w of sumWarnings(t)) ctx.stderr(`mmapx: hash: ${w}\n`);
     if (flags.ignoreMissing && t.ok + t.failed + t.unreadable === 0) {
-      if (!json && !flags.status) ctx.stderr(`mmapx: hash: ${sum.name === '-' ? 'standard input' : sum.name}: no file was verified\n`);
+      if (!json && !flags.status) ctx.stderr(`mmapx: hash: ${label(sum.name)}: no file was verified\n`);
       good = false;
     }
     if (t.failed > 0 || t.unreadable > 0 || (flags.strict && t.malformed > 0)) good = false;
@@ -350,6 +350,11 @@ async function checkSums(ctx: Context, names: string[], algo: DigestAlgo | undef
     ctx.stdout(jsonLine({ command: ctx.command, ok: good, ...keys, ...ctx.warningsJson(), ...(error && { exitCode, error }) }));
   }
   return { printed: true, showSummary: false, json: {}, exitCode };
+}
+
+/** A checksum file as messages name it. */
+function label(name: string): string {
+  return name === '-' ? 'standard input' : name;
 }
 
 /** The --json error message of a check that did not pass. */
