@@ -143,7 +143,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .version(__MMAPX_VERSION__, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for mmapx or a command')
     .option('--json', 'print one JSON object on stdout instead of text and summaries')
-    .option('-q, --quiet', 'no summary line on stderr for mutations')
+    .option('-q, --quiet', 'no summary line on stderr for mutations (hash -c: no OK lines)')
     .addOption(new Option('--color <when>', 'colour output: auto (only on a terminal), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .option('--debug', 'print a stack trace with errors')
     .option('--no-progress', 'no progress line on stderr for long operations (shown only on a terminal)')
@@ -484,22 +484,49 @@ ${examples([
 
   program
     .command('hash')
-    .description('digest of a file or a range (sha256, sha1, md5, crc32), printed like sha256sum')
-    .argument('<file>', 'file to hash')
+    .description('digests of files or a range (sha256, sha1, md5, crc32, sha512, ...), printed like sha256sum; -c checks a sha256sum file')
+    .usage('[options] [file...]\n       mmapx hash [options] -c <sumfile> [sumfile...]')
+    .argument('[file...]', 'files to hash (- or none: standard input, unless it is a terminal); with -c, more checksum files')
+    .option('--files-from <list>', FILES_FROM_HELP)
     .option('--range <range>', 'hash only this range (OFFSET:LENGTH or START..END)')
-    .addOption(new Option('--algo <algo>', 'sha256, sha1, md5 or crc32 (8 hex digits, as zlib.crc32)').choices(DIGEST_ALGOS).default(DIGEST_ALGOS[0]))
-    .option('--check <hex>', 'a guard: exit 3 unless the digest is this one')
+    .addOption(
+      new Option(
+        '--algo <algo>',
+        'sha256 (the default), sha1, md5, crc32 (8 hex digits, as zlib.crc32), sha512, sha224, sha384, blake2b512 (= b2sum) or sha3-256',
+      ).choices(DIGEST_ALGOS),
+    )
+    .option('--check <hex>', 'a guard: exit 3 unless the digest is this one (or starts with these, at least 12 hex digits: said on stderr)')
+    .option('-c, --check-file <sumfile>', 'check the files listed in SUMFILE (sha256sum lines or --tag lines; - is standard input) as sha256sum -c does')
+    .option('--status', '-c: print nothing, the exit status tells')
+    .option('--strict', '-c: exit 1 when a line is improperly formatted')
+    .option('--warn', '-c: one line on stderr for each improperly formatted line')
+    .option('--ignore-missing', '-c: a listed file that does not exist is skipped, not a failure')
     .option('--stats', 'print bytes, speed and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
       'after',
       `
-Prints '<hex>  <file>' as sha256sum, sha1sum and md5sum do (also for a range). With --check, the
-status is 3 when the digest differs (the line is still printed, and the error names both).
+Prints '<hex>  <file>' for each file as sha256sum, sha512sum, b2sum... do (also for a range;
+a name with a backslash, newline or carriage return is escaped and the line starts with \\).
+- is standard input, read as it comes (flat memory); it takes no --range. With --check, the
+status is 3 when a digest differs (the line is still printed, and the error names both); a
+prefix of at least 12 hex digits is accepted, and a warning says it matched on a prefix.
+
+Checking (-c, as sha256sum -c): prints 'NAME: OK', 'NAME: FAILED' or 'NAME: FAILED open or
+read' per listed file, then WARNING lines; status 0 when every listed file matched, 1 otherwise
+(a mismatch, an unreadable file, no properly formatted line; with --strict a malformed line).
+-q (the global --quiet) leaves out the OK lines. Without --algo each line's digest length says
+the algorithm (8 crc32, 32 md5, 40 sha1, 56 sha224, 64 sha256, 96 sha384; 128 digits need
+--algo sha512 or blake2b512, sha3-256 needs --algo), or its tag (SHA256 (name) = hex).
+${severalHelp(`FILE...: one line per file, exactly as sha256sum prints them (no header);
+a file that fails (missing, a directory) prints its error line and the others go on.`)}
 ${examples([
   'mmapx hash fw.bin                            # = sha256sum fw.bin',
+  'mmapx hash *.bin --algo sha512               # = sha512sum *.bin',
   'mmapx hash fw.bin --range 0x1000:4K --algo crc32',
-  'mmapx hash fw.bin --range 0x1f40..0x2000 --check 5d0e...41   # in CI: exit 3 if it differs',
+  'mmapx hash fw.bin --range 0x1f40..0x2000 --check 8f434346648f   # in CI: exit 3 if it differs',
+  'xz -dc fw.bin.xz | mmapx hash --algo blake2b512   # standard input: = xz -dc ... | b2sum',
+  'mmapx hash *.bin > SHA256SUMS && mmapx hash -c SHA256SUMS -q',
   'mmapx --json hash disk.img --range -1M..',
 ])}`,
     )

@@ -87,11 +87,49 @@ export function* hashWindows(file: OpenFile, span: ReadSpan, algorithm: DigestAl
   return { digest: d.digest(), algorithm, offset: span.offset, length: done };
 }
 
+/** What {@link hashStream} hashed. */
+export interface StreamHash {
+  /** Lower-case hex (crc32: 8 digits). */
+  readonly digest: string;
+  readonly algorithm: DigestAlgo;
+  /** How many bytes the source gave. */
+  readonly length: bigint;
+}
+
+/** Options of {@link hashStream}. */
+export interface HashStreamOptions {
+  /** `sha256` (default) or any of {@link DIGEST_ALGOS}. */
+  algorithm?: DigestAlgo;
+  /** Hears of the bytes hashed so far after each chunk. */
+  onChunk?: (done: bigint) => void;
+}
+
+/**
+ * The digest of everything `source` gives (a Readable, standard input, a generator of chunks),
+ * chunk by chunk as it arrives: memory stays that of one chunk, whatever the length. A chunk is
+ * hashed before the next is asked for, so a source may hand out views of one reused buffer.
+ *
+ * @throws InputError for an unknown algorithm; OperationError for crc32 on a Node without it;
+ *   whatever the source throws.
+ */
+export async function hashStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: HashStreamOptions = {}): Promise<StreamHash> {
+  const algorithm = options.algorithm ?? 'sha256';
+  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
+  const d = digester(algorithm);
+  let length = 0n;
+  for await (const chunk of source) {
+    d.update(chunk);
+    length += BigInt(chunk.length);
+    options.onChunk?.(length);
+  }
+  return { digest: d.digest(), algorithm, length };
+}
+
 /** Options of {@link hashRange}. */
 export interface HashRangeOptions extends EditContext {
   /** The bytes to hash (default: the whole file). */
   range?: RangeOption;
-  /** `sha256` (default), `sha1`, `md5` or `crc32`. */
+  /** `sha256` (default) or any of {@link DIGEST_ALGOS}. */
   algorithm?: DigestAlgo;
 }
 
@@ -117,6 +155,7 @@ export async function hashRange(path: string, options: HashRangeOptions = {}): P
     signal: options.signal,
     blocking: options.blocking,
     timer: options.clock,
+    onPendingJournal: options.onPendingJournal,
   };
   return withFile(path, access, async (file) => {
     const span = readSpan(file, range);

@@ -50,4 +50,4 @@ export { dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './
 export { diffFiles, diffStream, IpsLimitError, type DiffFilesOptions, type DiffFormat, type DiffOutcome, type DiffStream } from './diff.js';
 export { type Fill, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
-export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions } from './hash.js';
+export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';

@@ -287,12 +287,13 @@ describe('mmapx hash', () => {
   });
 
   it.each([
-    [['--check', 'abc'], 'bad sha256 digest "abc": 3 hex digits, but sha256 digests have 64'],
+    [['--check', 'abc'], 'bad sha256 digest "abc": 3 hex digits, but sha256 digests have 64 (or a prefix of at least 12)'],
     [['--algo', 'md5', '--check', `${'0'.repeat(31)}g`], `bad md5 digest "${'0'.repeat(31)}g": 'g' at position 31 is not a hex digit`],
     [['--algo', 'crc32', '--check', '0x1234'], 'bad crc32 digest "0x1234": 4 hex digits, but crc32 digests have 8'],
+    [['--check', 'a'.repeat(65)], /: bad sha256 digest "a+"…: 65 hex digits, but sha256 digests have 64 \(or a prefix of at least 12\)$/],
     [['--range', '0:1G'], /: range 0:1G ends past the end of the file \(size \d+\)$/],
     [['--range', 'x'], /: bad range "x": 'x' at position 0 is not a decimal digit/],
-    [['--algo', 'sha512'], /'sha512' is invalid/],
+    [['--algo', 'sha3-512'], /'sha3-512' is invalid/],
   ])('bad input %j: exit 2, one line, nothing on stdout', (args, message) => {
     const r = mmapx(['hash', BIG, ...(args as string[])]);
     expect(r.status, r.dump).toBe(2);
@@ -307,7 +308,7 @@ describe('mmapx hash', () => {
     const r = mmapx(['--json', 'hash', BIG, '--range', '-1M..', '--algo', 'md5']);
     expectSuccess(r);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j).sort()).toEqual(['algo', 'command', 'digest', 'expected', 'file', 'length', 'matched', 'offset', 'ok', 'timings']);
+    expect(Object.keys(j).sort()).toEqual(['algo', 'command', 'digest', 'expected', 'file', 'length', 'matched', 'offset', 'ok', 'prefix', 'timings']);
     expect(j).toMatchObject({
       command: 'hash',
       ok: true,

@@ -73,7 +73,8 @@ const CASES: Case[] = [
     const out: Case[] = [
       { name: `${name}: unknown option`, args: ['--json', name, '--bogus-option', D], command: name, message: /unknown option '--bogus-option'/ },
       // No arguments at all: commander's "missing required argument", or the command's own usage error.
-      { name: `${name}: no arguments`, args: ['--json', name], command: name, message: /./ },
+      // (Not hash: like sha256sum it then reads standard input, here a pipe; on a terminal it fails, see hash-sums.test.ts.)
+      ...(name === 'hash' ? [] : [{ name: `${name}: no arguments`, args: ['--json', name], command: name, message: /./ }]),
     ];
     const v = firstValueOption(c);
     if (v) {
