@@ -1,0 +1,350 @@
+/**
+ * The side-by-side view of two files (`mmapx diff --format side`): OLD's bytes on the left, NEW's
+ * on the right, `cols` bytes of each per line under one absolute offset, the differing bytes marked
+ * (a colour pair around each, or `^^` marker lines without colour; bytes in one file only are
+ * shown against blanks, unmarked). Only the lines with a
+ * difference are shown, with `context` equal lines around them; `*` stands for the equal lines left
+ * out between two hunks. Where the shorter file ends, a `#` line says so, and the longer one's tail
+ * is shown against blanks (every byte of it differs).
+ *
+ *     --- a.bin
+ *     +++ b.bin
+ *     00000000  68 65 6c 6c 6f 0a 00 00 |hello...|  68 65 4c 6c 6f 0a 00 00 |heLlo...|
+ *                     ^^           ^        ^^           ^
+ *
+ * Pure: the caller finds the differing runs (window by window for big files: {@link SideWriter})
+ * and reads the bytes of the lines to show ({@link SideRead}); {@link formatSide} does it all for
+ * two buffers.
+ */
+
+import type { ColorPair } from '../dump/types.js';
+import { differingRuns } from './diff.js';
+import { hex } from './lex.js';
+
+/** The colours of the differing bytes: OLD's (left) and NEW's (right). */
+export interface SideColors {
+  readonly old: ColorPair;
+  readonly new: ColorPair;
+}
+
+/** How the side-by-side view looks. */
+export interface SideLayout {
+  /** Bytes of each file per line (1..64). */
+  readonly cols: number;
+  /** Equal lines shown before and after each differing line (0..1000000). */
+  readonly context: number;
+  /** Hex digits of the offset column ({@link sideOffsetDigits}). */
+  readonly digits: number;
+  /** The two files' names, for the header and the end-of-file line. */
+  readonly names: { readonly old: string; readonly new: string };
+  readonly sizeOld: bigint;
+  readonly sizeNew: bigint;
+  /** Colour pairs around the differing bytes; without, `^^` marker lines under each line that differs. */
+  readonly colors?: SideColors | undefined;
+}
+
+export const SIDE_MAX_COLS = 64;
+export const SIDE_MAX_CONTEXT = 1_000_000;
+/** Lines rendered at a time: what {@link SideRead} is asked for at most. */
+export const SIDE_CHUNK_LINES = 1024;
+
+const HEX = Array.from({ length: 256 }, (_, v) => v.toString(16).padStart(2, '0'));
+const ASC = Array.from({ length: 256 }, (_, v) => (v >= 0x20 && v < 0x7f ? String.fromCharCode(v) : '.'));
+
+/** Hex digits of the offsets: 8, or more for files past 4 GiB (every line of both files fits). */
+export function sideOffsetDigits(sizeOld: bigint, sizeNew: bigint): number {
+  const max = sizeOld > sizeNew ? sizeOld : sizeNew;
+  return Math.max(8, max > 0n ? (max - 1n).toString(16).length : 1);
+}
+
+/** Characters of one side's hex column: `hh` per byte, one space between, two every 8 bytes. */
+function hexWidth(cols: number): number {
+  return 3 * cols - 1 + Math.floor((cols - 1) / 8);
+}
+
+/** Characters of a full line: offset, two spaces, then per side the hex, a space and `|text|`, two spaces between the sides. */
+export function sideLineWidth(cols: number, digits: number): number {
+  return digits + 2 + 2 * (hexWidth(cols) + 1 + cols + 2) + 2;
+}
+
+/** Bytes per side for a terminal `width` columns wide: 16 (146 columns with 8 offset digits), 8 (80), else 4. */
+export function sideColsFor(width: number, digits: number): number {
+  for (const c of [16, 8]) if (sideLineWidth(c, digits) <= width) return c;
+  return 4;
+}
+
+/**
+ * Renders lines. Keeps one piece of state: whether the end-of-file line (files of different sizes)
+ * has been written; it goes right after the line where the shorter file ends.
+ */
+export class SideRenderer {
+  readonly #o: SideLayout;
+  readonly #min: bigint;
+  #noted: boolean;
+  readonly #diff: Uint8Array;
+
+  constructor(layout: SideLayout) {
+    this.#o = layout;
+    this.#min = layout.sizeOld < layout.sizeNew ? layout.sizeOld : layout.sizeNew;
+    this.#noted = layout.sizeOld === layout.sizeNew;
+    this.#diff = new Uint8Array(layout.cols);
+  }
+
+  header(): string {
+    return `--- ${this.#o.names.old}\n+++ ${this.#o.names.new}\n`;
+  }
+
+  /** The line standing for equal lines left out between two hunks. */
+  gap(): string {
+    return '*\n';
+  }
+
+  /** The end-of-file line, if the sizes differ and it has not been written yet. */
+  finish(): string {
+    return this.#note();
+  }
+
+  #note(): string {
+    if (this.#noted) return '';
+    this.#noted = true;
+    const { sizeOld, sizeNew, names } = this.#o;
+    const [short, long] = sizeOld < sizeNew ? [names.old, names.new] : [names.new, names.old];
+    const max = sizeOld < sizeNew ? sizeNew : sizeOld;
+    return `# ${short} ends at ${hex(this.#min)} (${this.#min} bytes); ${long} goes on to ${hex(max)} (${max} bytes)\n`;
+  }
+
+  /**
+   * Lines `first` .. `first + count - 1`: `a` and `b` are OLD's and NEW's bytes from offset
+   * `first * cols` (each shorter where its file ends, empty past it).
+   */
+  lines(first: bigint, count: number, a: Uint8Array, b: Uint8Array): string {
+    const { cols, digits, colors } = this.#o;
+    const C = BigInt(cols);
+    const d = this.#diff;
+    let text = '';
+    for (let i = 0; i < count; i++) {
+      const line = first + BigInt(i);
+      if (!this.#noted && line * C >= this.#min) text += this.#note();
+      const p = i * cols;
+      const la = Math.max(0, Math.min(cols, a.length - p));
+      const lb = Math.max(0, Math.min(cols, b.length - p));
+      const both = Math.min(la, lb);
+      let any = false;
+      for (let j = 0; j < cols; j++) {
+        const x = j < both && a[p + j] !== b[p + j];
+        d[j] = x ? 1 : 0;
+        if (x) any = true;
+      }
+      const off = (line * C).toString(16).padStart(digits, '0');
+      const left = this.#side(a, p, la, colors?.old, true);
+      text += lb === 0 ? `${off}  ${left}`.trimEnd() : `${off}  ${left}  ${this.#side(b, p, lb, colors?.new, false)}`;
+      text += '\n';
+      if (any && colors === undefined) {
+        const marks = `${' '.repeat(digits)}  ${this.#marks(la, true)}  ${this.#marks(lb, false)}`.trimEnd();
+        text += `${marks}\n`;
+      }
+    }
+    return text;
+  }
+
+  /** One side of a line: `n` bytes of `bytes` from `p`, blanks for the rest (`pad`: up to the full width). */
+  #side(bytes: Uint8Array, p: number, n: number, pair: ColorPair | undefined, pad: boolean): string {
+    const { cols } = this.#o;
+    const d = this.#diff;
+    let h = '';
+    let t = '';
+    for (let j = 0; j < cols; j++) {
+      if (j > 0) h += j % 8 === 0 ? '  ' : ' ';
+      if (j >= n) {
+        h += '  ';
+        continue;
+      }
+      const v = bytes[p + j]!;
+      if (pair !== undefined && d[j] === 1) {
+        h += `${pair.open}${HEX[v]}${pair.close}`;
+        t += `${pair.open}${ASC[v]}${pair.close}`;
+      } else {
+        h += HEX[v];
+        t += ASC[v];
+      }
+    }
+    if (n === 0) return pad ? ' '.repeat(h.length + 1 + cols + 2) : '';
+    return `${h} |${t}|${pad ? ' '.repeat(cols - n) : ''}`;
+  }
+
+  /** The marker line's part for one side: `^^` under each differing byte, `^` under its character. */
+  #marks(n: number, pad: boolean): string {
+    const { cols } = this.#o;
+    const d = this.#diff;
+    let h = '';
+    let t = '';
+    for (let j = 0; j < cols; j++) {
+      if (j > 0) h += j % 8 === 0 ? '  ' : ' ';
+      const m = j < n && d[j] === 1;
+      h += m ? '^^' : '  ';
+      if (j < n) t += m ? '^' : ' ';
+    }
+    return `${h}  ${t} ${pad ? ' '.repeat(cols - n) : ''}`;
+  }
+}
+
+/** Where the lines to show go. */
+export interface SidePlanSink {
+  /** Lines `from` .. `to - 1` are shown. */
+  lines(from: bigint, to: bigint): void;
+  /** Equal lines are left out here (between two hunks). */
+  gap(): void;
+}
+
+/**
+ * Which lines to show: the differing lines, as they are found in increasing order, and `context`
+ * lines either side, hunks that touch or overlap joined. Nothing is held but three numbers.
+ */
+export class SideHunks {
+  readonly #context: bigint;
+  readonly #total: bigint;
+  /** Lines before it are shown or left out. */
+  #next = 0n;
+  /** The trailing context still to show ends here. */
+  #end = 0n;
+  /** Hunks begun. */
+  hunks = 0;
+
+  /** @param total lines of the longer file. */
+  constructor(context: number, total: bigint) {
+    this.#context = BigInt(context);
+    this.#total = total;
+  }
+
+  /** Lines `from` .. `to - 1` differ (`from` not below an earlier call's). */
+  differ(from: bigint, to: bigint, sink: SidePlanSink): void {
+    if (to <= this.#next && this.hunks > 0) return;
+    const start = from > this.#context ? from - this.#context : 0n;
+    if (this.hunks === 0) {
+      this.hunks = 1;
+      this.#next = start;
+    } else if (start > this.#end) {
+      if (this.#end > this.#next) sink.lines(this.#next, this.#end);
+      sink.gap();
+      this.hunks++;
+      this.#next = start;
+    }
+    if (to > this.#next) {
+      sink.lines(this.#next, to);
+      this.#next = to;
+    }
+    const end = to + this.#context;
+    if (end > this.#end) this.#end = end < this.#total ? end : this.#total;
+  }
+
+  /** The last hunk's trailing context. */
+  finish(sink: SidePlanSink): void {
+    if (this.#end > this.#next) sink.lines(this.#next, this.#end);
+    this.#next = this.#end;
+  }
+}
+
+/** OLD's and NEW's bytes at `offset`, `length` of each at most (shorter where a file ends). */
+export type SideRead = (offset: bigint, length: number) => { readonly old: Uint8Array; readonly new: Uint8Array };
+
+/**
+ * The whole view, fed run by run: {@link differ} for each run of differing bytes in increasing order
+ * (runs of the common part, then the longer file's tail), then {@link finish}. The lines to show are
+ * read through `read` ({@link SIDE_CHUNK_LINES} at a time) and their text goes to `out` at once, so
+ * memory stays flat whatever the sizes and however much differs.
+ */
+export class SideWriter {
+  readonly #layout: SideLayout;
+  readonly #render: SideRenderer;
+  readonly #hunks: SideHunks;
+  readonly #sink: SidePlanSink;
+  #started = false;
+
+  constructor(layout: SideLayout, read: SideRead, out: (text: string) => void) {
+    this.#layout = layout;
+    this.#render = new SideRenderer(layout);
+    const C = BigInt(layout.cols);
+    const max = layout.sizeOld > layout.sizeNew ? layout.sizeOld : layout.sizeNew;
+    this.#hunks = new SideHunks(layout.context, (max + C - 1n) / C);
+    const start = (): void => {
+      if (!this.#started) out(this.#render.header());
+      this.#started = true;
+    };
+    this.#sink = {
+      lines: (from, to) => {
+        start();
+        for (let l = from; l < to; ) {
+          const n = to - l < BigInt(SIDE_CHUNK_LINES) ? Number(to - l) : SIDE_CHUNK_LINES;
+          const got = read(l * C, n * layout.cols);
+          out(this.#render.lines(l, n, got.old, got.new));
+          l += BigInt(n);
+        }
+      },
+      gap: () => out(this.#render.gap()),
+    };
+    this.#finishOut = out;
+  }
+
+  readonly #finishOut: (text: string) => void;
+
+  /** Hunks begun so far. */
+  get hunks(): number {
+    return this.#hunks.hunks;
+  }
+
+  /** Bytes `start` .. `end - 1` differ (or are in one file only). */
+  differ(start: bigint, end: bigint): void {
+    if (end <= start) return;
+    const C = BigInt(this.#layout.cols);
+    this.#hunks.differ(start / C, (end - 1n) / C + 1n, this.#sink);
+  }
+
+  /** The trailing context and the end-of-file line. */
+  finish(): void {
+    this.#hunks.finish(this.#sink);
+    if (this.#started) {
+      const note = this.#render.finish();
+      if (note !== '') this.#finishOut(note);
+    }
+  }
+}
+
+/** The defaults of {@link formatSide}. */
+export interface FormatSideOptions {
+  cols?: number;
+  context?: number;
+  names?: { readonly old: string; readonly new: string };
+  colors?: SideColors;
+}
+
+/**
+ * The side-by-side view of `a` (OLD) and `b` (NEW), whole: what `mmapx diff A B --format side`
+ * prints for two files with these bytes (empty when they are equal). Defaults: 16 bytes per side,
+ * 3 lines of context, names `a` and `b`, no colour.
+ */
+export function formatSide(a: Uint8Array, b: Uint8Array, opts: FormatSideOptions = {}): string {
+  const sizeOld = BigInt(a.length);
+  const sizeNew = BigInt(b.length);
+  const layout: SideLayout = {
+    cols: opts.cols ?? 16,
+    context: opts.context ?? 3,
+    digits: sideOffsetDigits(sizeOld, sizeNew),
+    names: opts.names ?? { old: 'a', new: 'b' },
+    sizeOld,
+    sizeNew,
+    colors: opts.colors,
+  };
+  let text = '';
+  const w = new SideWriter(
+    layout,
+    (o, n) => ({ old: a.subarray(Number(o), Number(o) + n), new: b.subarray(Number(o), Number(o) + n) }),
+    (t) => {
+      text += t;
+    },
+  );
+  const common = Math.min(a.length, b.length);
+  differingRuns(a.subarray(0, common), b.subarray(0, common), (s, e) => w.differ(BigInt(s), BigInt(e)));
+  w.differ(BigInt(common), BigInt(Math.max(a.length, b.length)));
+  w.finish();
+  return text;
+}
