@@ -354,9 +354,9 @@ export class FileDiff {
     const { a, b, sizeA, sizeB } = this;
     const side = this.#side!;
     let bytes = 0;
-    const out = (text: string): void => {
-      bytes += Buffer.byteLength(text);
-      out0(text, false);
+    const out = (text: string | Uint8Array): void => {
+      bytes += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+      out0(text, typeof text !== 'string'); // the renderer reuses its buffer
     };
     const common = sizeA < sizeB ? sizeA : sizeB;
     const max = sizeA < sizeB ? sizeB : sizeA;

@@ -48,8 +48,6 @@ export const SIDE_MAX_CONTEXT = 1_000_000;
 /** Lines rendered at a time: what {@link SideRead} is asked for at most. */
 export const SIDE_CHUNK_LINES = 1024;
 
-const HEX = Array.from({ length: 256 }, (_, v) => v.toString(16).padStart(2, '0'));
-const ASC = Array.from({ length: 256 }, (_, v) => (v >= 0x20 && v < 0x7f ? String.fromCharCode(v) : '.'));
 
 /** Hex digits of the offsets: 8, or more for files past 4 GiB (every line of both files fits). */
 export function sideOffsetDigits(sizeOld: bigint, sizeNew: bigint): number {
@@ -73,21 +71,59 @@ export function sideColsFor(width: number, digits: number): number {
   return 4;
 }
 
+/** Two ASCII hex digits per byte value, and the character shown for it (`.` unless printable ASCII). */
+const HEX2 = Buffer.from(Array.from({ length: 256 }, (_, v) => v.toString(16).padStart(2, '0')).join(''), 'latin1');
+const CHAR = Uint8Array.from({ length: 256 }, (_, v) => (v >= 0x20 && v < 0x7f ? v : 0x2e));
+const DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const SP = 0x20;
+const BAR = 0x7c;
+const CARET = 0x5e;
+
+/** Copies a colour string's few bytes (a loop: cheaper than Buffer#copy for a handful). */
+function put(buf: Buffer, p: number, s: Buffer): number {
+  for (let k = 0; k < s.length; k++) buf[p++] = s[k]!;
+  return p;
+}
+
+/** A colour pair as bytes. */
+interface PairBytes {
+  readonly open: Buffer;
+  readonly close: Buffer;
+}
+
 /**
- * Renders lines. Keeps one piece of state: whether the end-of-file line (files of different sizes)
- * has been written; it goes right after the line where the shorter file ends.
+ * Renders lines into bytes through lookup tables (no string per byte). Keeps one piece of state:
+ * whether the end-of-file line (files of different sizes) has been written; it goes right after
+ * the line where the shorter file ends.
  */
 export class SideRenderer {
   readonly #o: SideLayout;
   readonly #min: bigint;
   #noted: boolean;
+  readonly #note: Buffer;
   readonly #diff: Uint8Array;
+  readonly #old: PairBytes | undefined;
+  readonly #new: PairBytes | undefined;
+  /** Bytes one line and its marker line take at most. */
+  readonly #perLine: number;
+  /** Where lines are rendered (grown as needed, reused). */
+  #buf: Buffer = Buffer.alloc(0);
 
   constructor(layout: SideLayout) {
     this.#o = layout;
-    this.#min = layout.sizeOld < layout.sizeNew ? layout.sizeOld : layout.sizeNew;
-    this.#noted = layout.sizeOld === layout.sizeNew;
-    this.#diff = new Uint8Array(layout.cols);
+    const { sizeOld, sizeNew, names, cols, digits, colors } = layout;
+    this.#min = sizeOld < sizeNew ? sizeOld : sizeNew;
+    this.#noted = sizeOld === sizeNew;
+    const [short, long] = sizeOld < sizeNew ? [names.old, names.new] : [names.new, names.old];
+    const max = sizeOld < sizeNew ? sizeNew : sizeOld;
+    this.#note = Buffer.from(`# ${short} ends at ${hex(this.#min)} (${this.#min} bytes); ${long} goes on to ${hex(max)} (${max} bytes)\n`);
+    this.#diff = new Uint8Array(cols);
+    const bytes = (c: ColorPair | undefined): PairBytes | undefined => (c === undefined ? undefined : { open: Buffer.from(c.open), close: Buffer.from(c.close) });
+    this.#old = bytes(colors?.old);
+    this.#new = bytes(colors?.new);
+    const pairLength = (c: PairBytes | undefined) => (c === undefined ? 0 : c.open.length + c.close.length);
+    const width = sideLineWidth(cols, digits) + 1;
+    this.#perLine = 2 * width + 2 * cols * (pairLength(this.#old) + pairLength(this.#new));
   }
 
   header(): string {
@@ -100,91 +136,142 @@ export class SideRenderer {
   }
 
   /** The end-of-file line, if the sizes differ and it has not been written yet. */
-  finish(): string {
-    return this.#note();
-  }
-
-  #note(): string {
-    if (this.#noted) return '';
+  finish(): Uint8Array {
+    if (this.#noted) return new Uint8Array(0);
     this.#noted = true;
-    const { sizeOld, sizeNew, names } = this.#o;
-    const [short, long] = sizeOld < sizeNew ? [names.old, names.new] : [names.new, names.old];
-    const max = sizeOld < sizeNew ? sizeNew : sizeOld;
-    return `# ${short} ends at ${hex(this.#min)} (${this.#min} bytes); ${long} goes on to ${hex(max)} (${max} bytes)\n`;
+    return this.#note;
   }
 
   /**
    * Lines `first` .. `first + count - 1`: `a` and `b` are OLD's and NEW's bytes from offset
-   * `first * cols` (each shorter where its file ends, empty past it).
+   * `first * cols` (each shorter where its file ends, empty past it). The text is UTF-8 (ASCII but
+   * for the names and the colour strings), in a buffer the next call reuses.
    */
-  lines(first: bigint, count: number, a: Uint8Array, b: Uint8Array): string {
-    const { cols, digits, colors } = this.#o;
+  lines(first: bigint, count: number, a: Uint8Array, b: Uint8Array): Buffer {
+    const { cols, digits } = this.#o;
     const C = BigInt(cols);
     const d = this.#diff;
-    let text = '';
+    const size = count * this.#perLine + this.#note.length;
+    if (this.#buf.length < size) this.#buf = Buffer.allocUnsafe(size);
+    const buf = this.#buf;
+    let p = 0;
+    const trim = (): void => {
+      while (p > 0 && buf[p - 1] === SP) p--;
+    };
     for (let i = 0; i < count; i++) {
       const line = first + BigInt(i);
-      if (!this.#noted && line * C >= this.#min) text += this.#note();
-      const p = i * cols;
-      const la = Math.max(0, Math.min(cols, a.length - p));
-      const lb = Math.max(0, Math.min(cols, b.length - p));
+      const at = line * C;
+      if (!this.#noted && at >= this.#min) {
+        this.#noted = true;
+        buf.set(this.#note, p);
+        p += this.#note.length;
+      }
+      const q = i * cols;
+      const la = Math.max(0, Math.min(cols, a.length - q));
+      const lb = Math.max(0, Math.min(cols, b.length - q));
       const both = Math.min(la, lb);
       let any = false;
       for (let j = 0; j < cols; j++) {
-        const x = j < both && a[p + j] !== b[p + j];
+        const x = j < both && a[q + j] !== b[q + j];
         d[j] = x ? 1 : 0;
         if (x) any = true;
       }
-      const off = (line * C).toString(16).padStart(digits, '0');
-      const left = this.#side(a, p, la, colors?.old, true);
-      text += lb === 0 ? `${off}  ${left}`.trimEnd() : `${off}  ${left}  ${this.#side(b, p, lb, colors?.new, false)}`;
-      text += '\n';
-      if (any && colors === undefined) {
-        const marks = `${' '.repeat(digits)}  ${this.#marks(la, true)}  ${this.#marks(lb, false)}`.trimEnd();
-        text += `${marks}\n`;
+      // The offset, `digits` hex digits (exact as a number below 2^53).
+      if (at <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        let v = Number(at);
+        for (let k = digits - 1; k >= 0; k--) {
+          buf[p + k] = DIGITS[v % 16]!;
+          v = Math.floor(v / 16);
+        }
+      } else {
+        buf.write(at.toString(16).padStart(digits, '0'), p, 'latin1');
+      }
+      p += digits;
+      buf[p++] = SP;
+      buf[p++] = SP;
+      p = this.#side(buf, p, a, q, la, this.#old, true);
+      if (lb > 0) {
+        buf[p++] = SP;
+        buf[p++] = SP;
+        p = this.#side(buf, p, b, q, lb, this.#new, false);
+      } else trim();
+      buf[p++] = 0x0a;
+      if (any && this.#o.colors === undefined) {
+        buf.fill(SP, p, p + digits + 2);
+        p += digits + 2;
+        p = this.#marks(buf, p, la, true);
+        buf[p++] = SP;
+        buf[p++] = SP;
+        p = this.#marks(buf, p, lb, false);
+        trim();
+        buf[p++] = 0x0a;
       }
     }
-    return text;
+    return buf.subarray(0, p);
   }
 
-  /** One side of a line: `n` bytes of `bytes` from `p`, blanks for the rest (`pad`: up to the full width). */
-  #side(bytes: Uint8Array, p: number, n: number, pair: ColorPair | undefined, pad: boolean): string {
+  /** One side of a line at `p`: `n` bytes of `bytes` from `q`, blanks for the rest (`pad`: up to the full width). */
+  #side(buf: Buffer, p: number, bytes: Uint8Array, q: number, n: number, pair: PairBytes | undefined, pad: boolean): number {
     const { cols } = this.#o;
     const d = this.#diff;
-    let h = '';
-    let t = '';
     for (let j = 0; j < cols; j++) {
-      if (j > 0) h += j % 8 === 0 ? '  ' : ' ';
+      if (j > 0) {
+        buf[p++] = SP;
+        if (j % 8 === 0) buf[p++] = SP;
+      }
       if (j >= n) {
-        h += '  ';
+        buf[p++] = SP;
+        buf[p++] = SP;
         continue;
       }
-      const v = bytes[p + j]!;
-      if (pair !== undefined && d[j] === 1) {
-        h += `${pair.open}${HEX[v]}${pair.close}`;
-        t += `${pair.open}${ASC[v]}${pair.close}`;
-      } else {
-        h += HEX[v];
-        t += ASC[v];
-      }
+      const v = bytes[q + j]! * 2;
+      const on = pair !== undefined && d[j] === 1;
+      if (on) p = put(buf, p, pair.open);
+      buf[p++] = HEX2[v]!;
+      buf[p++] = HEX2[v + 1]!;
+      if (on) p = put(buf, p, pair.close);
     }
-    if (n === 0) return pad ? ' '.repeat(h.length + 1 + cols + 2) : '';
-    return `${h} |${t}|${pad ? ' '.repeat(cols - n) : ''}`;
+    if (n === 0) {
+      if (!pad) return p;
+      buf.fill(SP, p, p + cols + 3);
+      return p + cols + 3;
+    }
+    buf[p++] = SP;
+    buf[p++] = BAR;
+    for (let j = 0; j < n; j++) {
+      const on = pair !== undefined && d[j] === 1;
+      if (on) p = put(buf, p, pair.open);
+      buf[p++] = CHAR[bytes[q + j]!]!;
+      if (on) p = put(buf, p, pair.close);
+    }
+    buf[p++] = BAR;
+    if (pad && n < cols) {
+      buf.fill(SP, p, p + cols - n);
+      p += cols - n;
+    }
+    return p;
   }
 
-  /** The marker line's part for one side: `^^` under each differing byte, `^` under its character. */
-  #marks(n: number, pad: boolean): string {
+  /** The marker line's part for one side at `p`: `^^` under each differing byte, `^` under its character. */
+  #marks(buf: Buffer, p: number, n: number, pad: boolean): number {
     const { cols } = this.#o;
     const d = this.#diff;
-    let h = '';
-    let t = '';
     for (let j = 0; j < cols; j++) {
-      if (j > 0) h += j % 8 === 0 ? '  ' : ' ';
-      const m = j < n && d[j] === 1;
-      h += m ? '^^' : '  ';
-      if (j < n) t += m ? '^' : ' ';
+      if (j > 0) {
+        buf[p++] = SP;
+        if (j % 8 === 0) buf[p++] = SP;
+      }
+      const m = j < n && d[j] === 1 ? CARET : SP;
+      buf[p++] = m;
+      buf[p++] = m;
     }
-    return `${h}  ${t} ${pad ? ' '.repeat(cols - n) : ''}`;
+    buf[p++] = SP;
+    buf[p++] = SP;
+    for (let j = 0; j < n; j++) buf[p++] = d[j] === 1 ? CARET : SP;
+    buf[p++] = SP;
+    const rest = pad ? cols - n : 0;
+    buf.fill(SP, p, p + rest);
+    return p + rest;
   }
 }
 
@@ -251,7 +338,8 @@ export type SideRead = (offset: bigint, length: number) => { readonly old: Uint8
  * The whole view, fed run by run: {@link differ} for each run of differing bytes in increasing order
  * (runs of the common part, then the longer file's tail), then {@link finish}. The lines to show are
  * read through `read` ({@link SIDE_CHUNK_LINES} at a time) and their text goes to `out` at once, so
- * memory stays flat whatever the sizes and however much differs.
+ * memory stays flat whatever the sizes and however much differs. `out` gets strings and buffers
+ * (UTF-8); a buffer is reused after the call (write it at once or copy it).
  */
 export class SideWriter {
   readonly #layout: SideLayout;
@@ -260,7 +348,7 @@ export class SideWriter {
   readonly #sink: SidePlanSink;
   #started = false;
 
-  constructor(layout: SideLayout, read: SideRead, out: (text: string) => void) {
+  constructor(layout: SideLayout, read: SideRead, out: (text: string | Uint8Array) => void) {
     this.#layout = layout;
     this.#render = new SideRenderer(layout);
     const C = BigInt(layout.cols);
@@ -285,7 +373,7 @@ export class SideWriter {
     this.#finishOut = out;
   }
 
-  readonly #finishOut: (text: string) => void;
+  readonly #finishOut: (text: string | Uint8Array) => void;
 
   /** Hunks begun so far. */
   get hunks(): number {
@@ -304,7 +392,7 @@ export class SideWriter {
     this.#hunks.finish(this.#sink);
     if (this.#started) {
       const note = this.#render.finish();
-      if (note !== '') this.#finishOut(note);
+      if (note.length > 0) this.#finishOut(note);
     }
   }
 }
@@ -334,17 +422,15 @@ export function formatSide(a: Uint8Array, b: Uint8Array, opts: FormatSideOptions
     sizeNew,
     colors: opts.colors,
   };
-  let text = '';
+  const parts: Buffer[] = [];
   const w = new SideWriter(
     layout,
     (o, n) => ({ old: a.subarray(Number(o), Number(o) + n), new: b.subarray(Number(o), Number(o) + n) }),
-    (t) => {
-      text += t;
-    },
+    (t) => parts.push(Buffer.from(t)), // a copy: the writer reuses its buffers
   );
   const common = Math.min(a.length, b.length);
   differingRuns(a.subarray(0, common), b.subarray(0, common), (s, e) => w.differ(BigInt(s), BigInt(e)));
   w.differ(BigInt(common), BigInt(Math.max(a.length, b.length)));
   w.finish();
-  return text;
+  return Buffer.concat(parts).toString();
 }
