@@ -293,7 +293,7 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
 
   program
     .command('diff')
-    .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, or IPS)')
+    .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, IPS, or the differing lines side by side)')
     .argument('<old>', 'the file as it is')
     .argument('<new>', 'the file as it should be')
     .option(

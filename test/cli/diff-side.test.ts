@@ -98,7 +98,9 @@ describe.skipIf(!hasScript())('mmapx diff --format side on a terminal', () => {
     expect(r.raw, r.dump).toContain('\x1b[31m');
     expect(r.raw, r.dump).toContain('\x1b[32m');
     expect(r.raw, r.dump).not.toContain('^^');
-    const plain = formatSide(A, Bx, { names, cols: 8 }).split('\n').filter((l) => !/^ +\^/.test(l));
+    const plain = formatSide(A, Bx, { names, cols: 8 })
+      .split('\n')
+      .filter((l) => !/^ +\^/.test(l));
     expect(r.screen, r.dump).toEqual(plain.slice(0, -1));
     const wide = inTerminal(['--no-progress', 'diff', a, b, '--format', 'side'], { ...opts, cols: 160 });
     expect(wide.screen[2]?.length, wide.dump).toBe(146);

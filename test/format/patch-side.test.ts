@@ -117,7 +117,13 @@ describe('formatSide: exact text', () => {
 
   it('an empty OLD: the # line first', () => {
     expect(formatSide(new Uint8Array(0), Buffer.from('abc'), { cols: 8 })).toBe(
-      ['--- a', '+++ b', '# a ends at 0x0 (0 bytes); b goes on to 0x3 (3 bytes)', `00000000${' '.repeat(2 + 23 + 1 + 10 + 2)}61 62 63                |abc|`, ''].join('\n'),
+      [
+        '--- a',
+        '+++ b',
+        '# a ends at 0x0 (0 bytes); b goes on to 0x3 (3 bytes)',
+        `00000000${' '.repeat(2 + 23 + 1 + 10 + 2)}61 62 63                |abc|`,
+        '',
+      ].join('\n'),
     );
   });
 

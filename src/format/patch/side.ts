@@ -48,7 +48,6 @@ export const SIDE_MAX_CONTEXT = 1_000_000;
 /** Lines rendered at a time: what {@link SideRead} is asked for at most. */
 export const SIDE_CHUNK_LINES = 1024;
 
-
 /** Hex digits of the offsets: 8, or more for files past 4 GiB (every line of both files fits). */
 export function sideOffsetDigits(sizeOld: bigint, sizeNew: bigint): number {
   const max = sizeOld > sizeNew ? sizeOld : sizeNew;
@@ -118,7 +117,8 @@ export class SideRenderer {
     const max = sizeOld < sizeNew ? sizeNew : sizeOld;
     this.#note = Buffer.from(`# ${short} ends at ${hex(this.#min)} (${this.#min} bytes); ${long} goes on to ${hex(max)} (${max} bytes)\n`);
     this.#diff = new Uint8Array(cols);
-    const bytes = (c: ColorPair | undefined): PairBytes | undefined => (c === undefined ? undefined : { open: Buffer.from(c.open), close: Buffer.from(c.close) });
+    const bytes = (c: ColorPair | undefined): PairBytes | undefined =>
+      c === undefined ? undefined : { open: Buffer.from(c.open), close: Buffer.from(c.close) };
     this.#old = bytes(colors?.old);
     this.#new = bytes(colors?.new);
     const pairLength = (c: PairBytes | undefined) => (c === undefined ? 0 : c.open.length + c.close.length);
