@@ -16,6 +16,7 @@ import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, differingRuns,
 import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT, type SideColors, sideColsFor, sideOffsetDigits, SideWriter } from '../format/patch/side.js';
 import { hex } from '../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
+import { nextData } from '../mmap/sys/holes.js';
 import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { assertCovers } from './mapped.js';
 import type { EditContext, ProgressSink } from './seams.js';
@@ -346,8 +347,8 @@ export class FileDiff {
   }
 
   /**
-   * `side`: the common part walked window by window (the runs of differing bytes found by memcmp),
-   * then the longer file's tail; the view of the lines that differ (read back by pread, a chunk of
+   * `side`: the common part walked window by window (the runs of differing bytes found by memcmp;
+   * a hole both files have, per SEEK_DATA, is equal and stepped over), then the longer file's tail; the view of the lines that differ (read back by pread, a chunk of
    * lines at a time) goes out after each step.
    */
   *#sideSteps(out0: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
@@ -409,7 +410,24 @@ export class FileDiff {
     };
     progress?.phase(`diff ${a.path}`, max);
     const win = BigInt(DIFF_WINDOW);
-    for (let off = 0n; off < common; off += win) {
+    // Where a hole both files have at `off` ends (zeros in both: equal), `off` when none.
+    const sharedHole = (off: bigint): bigint => {
+      const da = nextData(a.fd, off);
+      const db = nextData(b.fd, off);
+      if (da === undefined || db === undefined) return off;
+      const ea = da === 'end' ? common : da;
+      const eb = db === 'end' ? common : db;
+      const end = ea < eb ? (ea < common ? ea : common) : eb < common ? eb : common;
+      return end > off ? end : off;
+    };
+    for (let off = 0n; off < common; ) {
+      const hole = sharedHole(off);
+      if (hole > off) {
+        off = hole;
+        progress?.update(Number(off));
+        yield;
+        continue;
+      }
       const len = common - off < win ? common - off : win;
       const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
       let mapA: Mmap | undefined;
@@ -439,7 +457,8 @@ export class FileDiff {
         mapA?.unmap();
         mapB.unmap();
       }
-      progress?.update(Number(off + len));
+      off += len;
+      progress?.update(Number(off));
     }
     endRun();
     // The longer file's tail: every byte of it differs (shown against blanks), one run.

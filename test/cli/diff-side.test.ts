@@ -2,8 +2,7 @@
 // whether the files differ or not, as for every diff format; identical files print nothing),
 // --json lists the runs, bad options are one usage line (exit 2) with the files untouched, the
 // width follows the terminal or $COLUMNS, colour on a terminal and none on a pipe, and a sparse
-// 2 GiB pair is compared with flat memory (the engine reads every byte of the common part: holes
-// are not skipped, so 2 GiB rather than 16 keeps the test short).
+// 16 GiB pair is compared with flat memory (the holes both files have are stepped over: SEEK_DATA).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,24 +121,31 @@ describe.skipIf(!hasScript())('mmapx diff --format side on a terminal', () => {
 });
 
 describe.skipIf(!existsSync('/usr/bin/time'))('mmapx diff --format side on big sparse files', () => {
-  it('2 GiB sparse pair, three differences (one a run across a line boundary): the view, and peak RSS under 150 MiB', { timeout: 240_000 }, () => {
+  it('16 GiB sparse pair, three differences (one a run across a line boundary), equal data and zeros against a hole: the view, peak RSS under 150 MiB', {
+    timeout: 240_000,
+  }, () => {
     const GiB = 1024 ** 3;
     const x = join(dir, 'sparse-a');
     const y = join(dir, 'sparse-b');
     for (const p of [x, y]) {
       writeFileSync(p, '');
-      truncateSync(p, 2 * GiB);
+      truncateSync(p, 16 * GiB);
     }
-    const edits: [number, number[]][] = [
-      [1, [0xaa]],
-      [GiB + 14, [1, 2, 3, 4]],
-      [2 * GiB - 1, [0xff]],
-    ];
-    const fd = (p: string, at: number, bytes: number[]) => {
-      const r = spawnSync('dd', [`of=${p}`, 'bs=1', `seek=${at}`, 'conv=notrunc', 'status=none'], { input: Buffer.from(bytes) });
+    const put = (p: string, at: number, bytes: number[] | Buffer) => {
+      const r = spawnSync('dd', [`of=${p}`, 'bs=4096', `seek=${at}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none'], { input: Buffer.from(bytes) });
       expect(r.status, String(r.stderr)).toBe(0);
     };
-    for (const [at, bytes] of edits) fd(y, at, bytes);
+    for (const [at, bytes] of [
+      [1, [0xaa]],
+      [8 * GiB + 14, [1, 2, 3, 4]],
+      [16 * GiB - 1, [0xff]],
+    ] as const) {
+      put(y, at, [...bytes]);
+    }
+    // The same data in both at 4 GiB, and zeros written into OLD (data) where NEW has a hole.
+    put(x, 4 * GiB, Buffer.from('same bytes'));
+    put(y, 4 * GiB, Buffer.from('same bytes'));
+    put(x, 12 * GiB, Buffer.alloc(65_536));
     const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'diff', '--format', 'side', '-U', '1', x, y], {
       env: PINNED_ENV,
       encoding: 'utf8',
@@ -148,12 +154,12 @@ describe.skipIf(!existsSync('/usr/bin/time'))('mmapx diff --format side on big s
     });
     expect(r.status, r.stderr).toBe(0);
     const z = '00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00 |................|';
-    const line = (off: number, right: string) => `${off.toString(16).padStart(8, '0')}  ${z}  ${right}`;
+    const line = (off: number, right: string) => `${off.toString(16).padStart(9, '0')}  ${z}  ${right}`;
     const marks = (cols: number[]) => {
       // ^^ under each differing byte on both sides, ^ under its character.
-      const row = Array.from(' '.repeat(146));
+      const row = Array.from(' '.repeat(147));
       for (const j of cols) {
-        for (const base of [10, 79]) {
+        for (const base of [11, 80]) {
           const h = base + 3 * j + (j >= 8 ? 1 : 0);
           row[h] = '^';
           row[h + 1] = '^';
@@ -176,15 +182,15 @@ describe.skipIf(!existsSync('/usr/bin/time'))('mmapx diff --format side on big s
         marks([1]),
         line(0x10, z),
         '*',
-        line(GiB - 16, z),
-        line(GiB, right({ 14: 1, 15: 2 })),
+        line(8 * GiB - 16, z),
+        line(8 * GiB, right({ 14: 1, 15: 2 })),
         marks([14, 15]),
-        line(GiB + 16, right({ 0: 3, 1: 4 })),
+        line(8 * GiB + 16, right({ 0: 3, 1: 4 })),
         marks([0, 1]),
-        line(GiB + 32, z),
+        line(8 * GiB + 32, z),
         '*',
-        line(2 * GiB - 32, z),
-        line(2 * GiB - 16, right({ 15: 0xff })),
+        line(16 * GiB - 32, z),
+        line(16 * GiB - 16, right({ 15: 0xff })),
         marks([15]),
         '',
       ].join('\n'),
