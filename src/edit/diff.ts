@@ -509,6 +509,17 @@ function intOption(value: number | undefined, name: string, dflt: number, min: n
   return n;
 }
 
+/** `colors` checked: `{ old, new }`, each `{ open, close }` strings. @throws InputError */
+function sideColors(colors: SideColors | undefined): SideColors | undefined {
+  if (colors === undefined) return undefined;
+  const pair = (p: unknown): boolean =>
+    typeof p === 'object' && p !== null && typeof (p as Record<string, unknown>).open === 'string' && typeof (p as Record<string, unknown>).close === 'string';
+  if (typeof colors !== 'object' || colors === null || !pair(colors.old) || !pair(colors.new)) {
+    throw new InputError("colors must be { old: { open, close }, new: { open, close } } with string 'open' and 'close'");
+  }
+  return colors;
+}
+
 /** The `side` options checked (undefined for the other formats, which refuse them). @throws InputError */
 function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSettings | undefined {
   if (format !== 'side') {
@@ -521,7 +532,7 @@ function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSetting
     cols: options.cols === undefined ? undefined : intOption(options.cols, 'cols', 16, 1, SIDE_MAX_COLS),
     width: options.width === undefined ? undefined : intOption(options.width, 'width', 80, 1, 1_000_000),
     context: intOption(options.context, 'context', 3, 0, SIDE_MAX_CONTEXT),
-    colors: options.colors,
+    colors: sideColors(options.colors),
     text: options.text !== false,
     maxRuns: intOption(options.maxRuns, 'maxRuns', 1000, 0, 1_000_000),
   };

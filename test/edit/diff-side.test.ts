@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DIFF_RUN_BYTES, diffFiles, InputError } from '../../src/edit/index.js';
+import { DIFF_RUN_BYTES, type DiffFilesOptions, diffFiles, InputError } from '../../src/edit/index.js';
 import { formatSide } from '../../src/format/patch/index.js';
 import { lockFree } from '../helpers/edit.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -75,8 +75,10 @@ describe('diffFiles --format side', () => {
       { format: 'side', context: -1 },
       { format: 'side', context: 1.5 },
       { format: 'side', maxRuns: -1 },
+      { format: 'side', colors: { old: { open: '<', close: '>' } } },
     ] as const) {
-      await expect(diffFiles(oldPath, newPath, bad), JSON.stringify(bad)).rejects.toBeInstanceOf(InputError);
+      // As a JavaScript caller could pass them: not all are well-typed.
+      await expect(diffFiles(oldPath, newPath, bad as DiffFilesOptions), JSON.stringify(bad)).rejects.toBeInstanceOf(InputError);
     }
     expect(readFileSync(oldPath).equals(before)).toBe(true);
     expect(readFileSync(newPath).equals(after)).toBe(true);
