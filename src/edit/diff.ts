@@ -396,17 +396,20 @@ export class FileDiff {
       if (runs.length < side.maxRuns) runs.push(cur);
       cur = undefined;
     };
-    const addRun = (offset: bigint, length: bigint, x: Uint8Array, y: Uint8Array): void => {
+    // `x` and `y`: both files' bytes from `at` (the run's bytes there, as far as they go).
+    const addRun = (offset: bigint, length: bigint, x: Uint8Array, y: Uint8Array, at: number): void => {
       differing += length;
       if (cur !== undefined && cur.offset + cur.length === offset) cur.length += length;
       else {
         endRun();
         cur = { offset, length, old: '', new: '' };
       }
+      if (runs.length >= side.maxRuns) return; // not kept: no bytes needed
+      const n = length < BigInt(DIFF_RUN_BYTES) ? Number(length) : DIFF_RUN_BYTES;
       const room = DIFF_RUN_BYTES - cur.old.length / 2;
-      if (room > 0 && x.length > 0) cur.old += Buffer.from(x.subarray(0, room)).toString('hex');
+      if (room > 0 && x.length > at) cur.old += Buffer.from(x.buffer, x.byteOffset + at, Math.min(room, n, x.length - at)).toString('hex');
       const roomB = DIFF_RUN_BYTES - cur.new.length / 2;
-      if (roomB > 0 && y.length > 0) cur.new += Buffer.from(y.subarray(0, roomB)).toString('hex');
+      if (roomB > 0 && y.length > at) cur.new += Buffer.from(y.buffer, y.byteOffset + at, Math.min(roomB, n, y.length - at)).toString('hex');
     };
     progress?.phase(`diff ${a.path}`, max);
     const win = BigInt(DIFF_WINDOW);
@@ -443,7 +446,7 @@ export class FileDiff {
           const found: number[] = [];
           differingRuns(sa, sb, (rs, re) => {
             found.push(rs, re);
-            addRun(base + BigInt(rs), BigInt(re - rs), sa.subarray(rs, re), sb.subarray(rs, re));
+            addRun(base + BigInt(rs), BigInt(re - rs), sa, sb, rs);
           });
           // Pages past a new end read as zeros: nothing made of them goes out.
           mapA.assertIntact('read');
@@ -451,6 +454,7 @@ export class FileDiff {
           assertCovers(a, base + BigInt(e - s));
           assertCovers(b, base + BigInt(e - s));
           for (let i = 0; i < found.length; i += 2) writer?.differ(base + BigInt(found[i]!), base + BigInt(found[i + 1]!));
+          writer?.flush();
           yield;
         }
       } finally {
@@ -466,11 +470,12 @@ export class FileDiff {
       const longer = sizeA > sizeB ? a : b;
       const first = read(longer, max, common, DIFF_RUN_BYTES);
       const empty = new Uint8Array(0);
-      addRun(common, max - common, sizeA > sizeB ? first : empty, sizeA > sizeB ? empty : first);
+      addRun(common, max - common, sizeA > sizeB ? first : empty, sizeA > sizeB ? empty : first, 0);
       endRun();
       const step = BigInt(DIFF_STEP);
       for (let off = common; off < max && writer; off += step) {
         writer.differ(off, max - off < step ? max : off + step);
+        writer.flush();
         yield;
       }
       progress?.update(Number(max));

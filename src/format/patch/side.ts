@@ -358,22 +358,46 @@ export class SideWriter {
       if (!this.#started) out(this.#render.header());
       this.#started = true;
     };
+    // Lines to show are gathered while they follow on (runs close together come one by one) and
+    // rendered a chunk at a time: one read of each file per chunk, not per run.
+    this.#render_ = (from, to) => {
+      for (let l = from; l < to; ) {
+        const n = to - l < BigInt(SIDE_CHUNK_LINES) ? Number(to - l) : SIDE_CHUNK_LINES;
+        const got = read(l * C, n * layout.cols);
+        out(this.#render.lines(l, n, got.old, got.new));
+        l += BigInt(n);
+      }
+    };
     this.#sink = {
       lines: (from, to) => {
         start();
-        for (let l = from; l < to; ) {
-          const n = to - l < BigInt(SIDE_CHUNK_LINES) ? Number(to - l) : SIDE_CHUNK_LINES;
-          const got = read(l * C, n * layout.cols);
-          out(this.#render.lines(l, n, got.old, got.new));
-          l += BigInt(n);
-        }
+        if (this.#pendingTo !== from) this.flush();
+        if (this.#pendingFrom < 0n) this.#pendingFrom = from;
+        this.#pendingTo = to;
+        if (to - this.#pendingFrom >= BigInt(SIDE_CHUNK_LINES)) this.flush();
       },
-      gap: () => out(this.#render.gap()),
+      gap: () => {
+        this.flush();
+        out(this.#render.gap());
+      },
     };
     this.#finishOut = out;
   }
 
   readonly #finishOut: (text: string | Uint8Array) => void;
+  readonly #render_: (from: bigint, to: bigint) => void;
+  /** Lines gathered to show, [from, to); from -1 when none. */
+  #pendingFrom = -1n;
+  #pendingTo = -1n;
+
+  /** Renders the lines gathered so far (a caller that writes out step by step calls it after each step). */
+  flush(): void {
+    if (this.#pendingFrom < 0n) return;
+    const [from, to] = [this.#pendingFrom, this.#pendingTo];
+    this.#pendingFrom = -1n;
+    this.#pendingTo = -1n;
+    this.#render_(from, to);
+  }
 
   /** Hunks begun so far. */
   get hunks(): number {
@@ -390,6 +414,7 @@ export class SideWriter {
   /** The trailing context and the end-of-file line. */
   finish(): void {
     this.#hunks.finish(this.#sink);
+    this.flush();
     if (this.#started) {
       const note = this.#render.finish();
       if (note.length > 0) this.#finishOut(note);
