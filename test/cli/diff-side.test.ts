@@ -4,6 +4,7 @@
 // width follows the terminal or $COLUMNS, colour on a terminal and none on a pipe, and a sparse
 // 16 GiB pair is compared with flat memory (the holes both files have are stepped over: SEEK_DATA).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -121,7 +122,7 @@ describe.skipIf(!hasScript())('mmapx diff --format side on a terminal', () => {
 });
 
 describe.skipIf(!existsSync('/usr/bin/time'))('mmapx diff --format side on big sparse files', () => {
-  it('16 GiB sparse pair, three differences (one a run across a line boundary), equal data and zeros against a hole: the view, peak RSS under 150 MiB', {
+  it('16 GiB sparse pair, three differences (one a run across a line boundary), equal data and zeros against a hole: the view, peak RSS under 100 MiB', {
     timeout: 240_000,
   }, () => {
     const GiB = 1024 ** 3;
@@ -197,6 +198,27 @@ describe.skipIf(!existsSync('/usr/bin/time'))('mmapx diff --format side on big s
     );
     const kib = Number(r.stderr.trim().split('\n').pop());
     expect(kib, r.stderr).toBeGreaterThan(0);
-    expect(kib / 1024, `peak RSS ${(kib / 1024).toFixed(0)} MiB`).toBeLessThan(150);
+    expect(kib / 1024, `peak RSS ${(kib / 1024).toFixed(0)} MiB`).toBeLessThan(100);
+  });
+
+  it('two 9 MiB files of random bytes (every line differs, across the 8 MiB window): peak RSS under 100 MiB, text and --json', { timeout: 240_000 }, () => {
+    const size = 9 * 1024 * 1024;
+    const x = join(dir, 'random-a');
+    const y = join(dir, 'random-b');
+    writeFileSync(x, randomBytes(size));
+    writeFileSync(y, randomBytes(size));
+    for (const json of [[], ['--json']]) {
+      // stdout is the spawn's own /dev/null descriptor: nothing is kept by the test.
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, ...json, 'diff', '--format', 'side', x, y], {
+        env: PINNED_ENV,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+        timeout: 220_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const kib = Number(r.stderr.trim().split('\n').pop());
+      expect(kib, r.stderr).toBeGreaterThan(0);
+      expect(kib / 1024, `${json.join('')}: peak RSS ${(kib / 1024).toFixed(0)} MiB`).toBeLessThan(100);
+    }
   });
 });
