@@ -346,10 +346,17 @@ export class SideWriter {
   readonly #render: SideRenderer;
   readonly #hunks: SideHunks;
   readonly #sink: SidePlanSink;
+  readonly #out: (text: string | Uint8Array) => void;
+  /** Renders lines `from` .. `to - 1`, a chunk at a time. */
+  readonly #show: (from: bigint, to: bigint) => void;
   #started = false;
+  /** Lines gathered to show, [from, to); from -1 when none. */
+  #pendingFrom = -1n;
+  #pendingTo = -1n;
 
   constructor(layout: SideLayout, read: SideRead, out: (text: string | Uint8Array) => void) {
     this.#layout = layout;
+    this.#out = out;
     this.#render = new SideRenderer(layout);
     const C = BigInt(layout.cols);
     const max = layout.sizeOld > layout.sizeNew ? layout.sizeOld : layout.sizeNew;
@@ -360,7 +367,7 @@ export class SideWriter {
     };
     // Lines to show are gathered while they follow on (runs close together come one by one) and
     // rendered a chunk at a time: one read of each file per chunk, not per run.
-    this.#render_ = (from, to) => {
+    this.#show = (from, to) => {
       for (let l = from; l < to; ) {
         const n = to - l < BigInt(SIDE_CHUNK_LINES) ? Number(to - l) : SIDE_CHUNK_LINES;
         const got = read(l * C, n * layout.cols);
@@ -381,14 +388,7 @@ export class SideWriter {
         out(this.#render.gap());
       },
     };
-    this.#finishOut = out;
   }
-
-  readonly #finishOut: (text: string | Uint8Array) => void;
-  readonly #render_: (from: bigint, to: bigint) => void;
-  /** Lines gathered to show, [from, to); from -1 when none. */
-  #pendingFrom = -1n;
-  #pendingTo = -1n;
 
   /** Renders the lines gathered so far (a caller that writes out step by step calls it after each step). */
   flush(): void {
@@ -396,7 +396,7 @@ export class SideWriter {
     const [from, to] = [this.#pendingFrom, this.#pendingTo];
     this.#pendingFrom = -1n;
     this.#pendingTo = -1n;
-    this.#render_(from, to);
+    this.#show(from, to);
   }
 
   /** Hunks begun so far. */
@@ -417,7 +417,7 @@ export class SideWriter {
     this.flush();
     if (this.#started) {
       const note = this.#render.finish();
-      if (note.length > 0) this.#finishOut(note);
+      if (note.length > 0) this.#out(note);
     }
   }
 }
