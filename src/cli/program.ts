@@ -293,7 +293,7 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
 
   program
     .command('diff')
-    .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, or IPS)')
+    .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, IPS, or the differing lines side by side)')
     .argument('<old>', 'the file as it is')
     .argument('<new>', 'the file as it should be')
     .option(
@@ -301,10 +301,14 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
       'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)',
     )
     .addOption(
-      new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l) or ips').choices(['native', 'cmp', 'ips']).default('native'),
+      new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l), ips, or side (side by side hex of the lines that differ)')
+        .choices(['native', 'cmp', 'ips', 'side'])
+        .default('native'),
     )
     .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
     .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
+    .option('-U, --context <n>', '--format side: equal lines shown around each differing line (default 3)')
+    .option('-c, --cols <n>', '--format side: bytes of each file per line, 1..64 (default: 16, 8 or 4 to fit the terminal or $COLUMNS; 16 on a pipe)')
     .option('--stats', 'print what differs and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
@@ -312,7 +316,13 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
       `
 Sizes that differ become 'size before' / 'size after' lines: applying such a patch needs --grow
 (or --truncate). Exit status 0 whether the files differ or not (the output tells).
-${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin fw.patch', 'mmapx diff a.bin b.bin --format cmp', 'mmapx --json diff a.bin b.bin --stats'])}`,
+
+--format side shows OLD (left) and NEW (right) in hex under absolute offsets, only the lines
+that differ and -U N equal lines around them ('*' stands for the lines left out). Differing
+bytes are coloured on a terminal (--color), marked by '^^' lines otherwise. Where the shorter
+file ends a '#' line says so; the longer one's tail is shown against blanks. With --json: the
+runs of differing bytes (offset, length, the first 32 bytes of each side) instead of the view.
+${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin fw.patch', 'mmapx diff a.bin b.bin --format cmp', 'mmapx diff a.bin b.bin --format side -U 1', 'mmapx --json diff a.bin b.bin --stats'])}`,
     )
     .action(action(() => import('./commands/diff.js')));
 

@@ -2,7 +2,9 @@
 // compared step by step; the patch that turns OLD into NEW comes out as it is made: the guarded
 // native patch (old and new bytes per hunk, nearby changes coalesced, the size change as `size
 // before` / `size after`), GNU `cmp -l` lines, or an IPS patch (held until the end: its offsets
-// stop at 16 MiB, so it is bounded). Memory stays flat whatever the sizes.
+// stop at 16 MiB, so it is bounded); or, for people, the side-by-side view of the differing lines
+// (`side`, rendered by src/format/patch/side.ts) with the runs of differing bytes. Memory stays
+// flat whatever the sizes.
 //
 // If another process truncates either file meanwhile, nothing computed from a window that faulted
 // or that the file no longer covers goes out: ERR_TRUNCATED naming that file.
@@ -10,16 +12,35 @@ import { createHash, type Hash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InputError, MmapxError } from '../errors.js';
-import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, HunkLineBuffer, IpsEncoder, type OffsetHunk } from '../format/patch/index.js';
+import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, differingRuns, HunkLineBuffer, IpsEncoder, type OffsetHunk } from '../format/patch/index.js';
+import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT, type SideColors, sideColsFor, sideOffsetDigits, SideWriter } from '../format/patch/side.js';
 import { hex } from '../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
+import { nextData } from '../mmap/sys/holes.js';
 import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { assertCovers } from './mapped.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { pullStream } from './stream.js';
 
-/** The patch formats of {@link diffFiles}: `native` (mmapx's guarded patch), `cmp` (`cmp -l` lines), `ips`. */
-export type DiffFormat = 'native' | 'cmp' | 'ips';
+/**
+ * The formats of {@link diffFiles}: `native` (mmapx's guarded patch), `cmp` (`cmp -l` lines), `ips`,
+ * `side` (the side-by-side view, for people: not a patch).
+ */
+export type DiffFormat = 'native' | 'cmp' | 'ips' | 'side';
+
+export type { SideColors };
+
+/** A run of differing bytes (`side`): where, how long, and the first bytes of each file there. */
+export interface DiffRun {
+  readonly offset: bigint;
+  readonly length: bigint;
+  /** OLD's and NEW's first {@link DIFF_RUN_BYTES} bytes of the run, lowercase hex; empty for the file that has ended (the longer file's tail is the last run). */
+  readonly old: string;
+  readonly new: string;
+}
+
+/** Bytes of each file a {@link DiffRun} carries at most. */
+export const DIFF_RUN_BYTES = 32;
 
 /** Options of {@link diffFiles} and {@link diffStream}. */
 export interface DiffFilesOptions extends EditContext {
@@ -31,6 +52,18 @@ export interface DiffFilesOptions extends EditContext {
   sha256?: boolean;
   /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
   highWaterMark?: number;
+  /** `side`: bytes of each file per line (1..64; default: what fits `width`, else 16). */
+  cols?: number;
+  /** `side` without `cols`: the columns the lines must fit (a terminal's width): 16 bytes per side, 8 or 4. */
+  width?: number | undefined;
+  /** `side`: equal lines shown around each differing line (0..1000000, default 3). */
+  context?: number;
+  /** `side`: colour pairs around the differing bytes (ANSI SGR pairs in the CLI); without, `^^` marker lines. */
+  colors?: SideColors;
+  /** `side`: false to find the runs only, without the view (default true). */
+  text?: boolean;
+  /** `side`: runs of differing bytes kept in the outcome's `runs` (0..1000000, default 1000; `runCount` counts them all). */
+  maxRuns?: number;
 }
 
 /** What a comparison found (besides the patch itself). */
@@ -43,9 +76,12 @@ export interface DiffOutcome {
   readonly sizeNew: bigint;
   /** Same size and same bytes. */
   readonly identical: boolean;
-  /** Hunks of the patch (`native`, `ips`). */
+  /** Hunks of the patch (`native`, `ips`); `side`: groups of lines shown (with the view). */
   readonly hunks?: number;
-  /** Bytes that differ over the common part plus the bytes NEW adds (`native`, `ips`). */
+  /**
+   * Bytes that differ over the common part plus the bytes NEW adds (`native`, `ips`); `side`: the
+   * differing bytes of the common part plus the longer file's tail.
+   */
   readonly bytesChanged?: number;
   /** `cmp` with files of different sizes: cmp's `EOF on NAME after byte N` note. */
   readonly eof?: string;
@@ -53,6 +89,10 @@ export interface DiffOutcome {
   readonly sha256: { readonly before: string; readonly after: string } | null;
   /** Bytes of patch output. */
   readonly bytes: number;
+  /** `side`: the first `maxRuns` runs of differing bytes, in order. */
+  readonly runs?: readonly DiffRun[];
+  /** `side`: all the runs (more than `runs` holds when it was cut). */
+  readonly runCount?: number;
 }
 
 /** An IPS patch cannot express the size change: its offsets and its truncation size are 24-bit. */
@@ -87,7 +127,17 @@ const DIFF_WINDOW = 8 * 1024 * 1024;
 const DIFF_STEP = 64 * 1024;
 /** IPS offsets and the truncation size are 24-bit. */
 const IPS_LIMIT = 0xffffffn;
-const FORMATS: readonly DiffFormat[] = ['native', 'cmp', 'ips'];
+const FORMATS: readonly DiffFormat[] = ['native', 'cmp', 'ips', 'side'];
+
+/** The `side` options, checked. */
+interface SideSettings {
+  cols: number | undefined;
+  width: number | undefined;
+  context: number;
+  colors: SideColors | undefined;
+  text: boolean;
+  maxRuns: number;
+}
 
 /** `length` bytes of `file` at `offset` (fewer at its end), by pread: a few bytes, no map. */
 function readAt(file: OpenFile, offset: bigint, length: number): Uint8Array {
@@ -119,14 +169,16 @@ export class FileDiff {
   readonly format: DiffFormat;
   readonly #coalesce: number;
   readonly #sha256: boolean;
+  readonly #side: SideSettings | undefined;
 
   /** Takes both sizes (a device or pseudo file has none: OperationError, naming NEW when it is about NEW). */
-  constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean }) {
+  constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings }) {
     this.a = a;
     this.b = b;
     this.format = options.format;
     this.#coalesce = options.coalesce;
     this.#sha256 = options.sha256;
+    this.#side = options.side;
     this.sizeA = knownSize(a);
     try {
       this.sizeB = knownSize(b);
@@ -167,6 +219,7 @@ export class FileDiff {
 
   *#steps(patchSink: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
     this.preflight();
+    if (this.format === 'side') return yield* this.#sideSteps(patchSink, progress);
     const { a, b, sizeA, sizeB, format } = this;
     let bytes = 0;
     const out: PatchSink = (data, transient) => {
@@ -293,6 +346,157 @@ export class FileDiff {
     };
   }
 
+  /**
+   * `side`: the common part walked window by window (the runs of differing bytes found by memcmp;
+   * a hole both files have, per SEEK_DATA, is equal and stepped over), then the longer file's tail; the view of the lines that differ (read back by pread, a chunk of
+   * lines at a time) goes out after each step.
+   */
+  *#sideSteps(out0: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
+    const { a, b, sizeA, sizeB } = this;
+    const side = this.#side!;
+    let bytes = 0;
+    const out = (text: string | Uint8Array): void => {
+      bytes += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+      out0(text, typeof text !== 'string'); // the renderer reuses its buffer
+    };
+    const common = sizeA < sizeB ? sizeA : sizeB;
+    const max = sizeA < sizeB ? sizeB : sizeA;
+    // pread, then a check that the file still covers what was asked (a shrunk file reads short).
+    const read = (f: OpenFile, size: bigint, offset: bigint, length: number): Uint8Array => {
+      const want = offset >= size ? 0 : size - offset < BigInt(length) ? Number(size - offset) : length;
+      if (want === 0) return new Uint8Array(0);
+      const got = readAt(f, offset, want);
+      if (got.length < want) assertCovers(f, offset + BigInt(want));
+      return got;
+    };
+    const digits = sideOffsetDigits(sizeA, sizeB);
+    const writer = side.text
+      ? new SideWriter(
+          {
+            cols: side.cols ?? (side.width !== undefined ? sideColsFor(side.width, digits) : 16),
+            context: side.context,
+            digits,
+            names: { old: a.path, new: b.path },
+            sizeOld: sizeA,
+            sizeNew: sizeB,
+            colors: side.colors,
+          },
+          (o, n) => ({ old: read(a, sizeA, o, n), new: read(b, sizeB, o, n) }),
+          out,
+        )
+      : undefined;
+    // The runs, joined across steps; the first ones kept with their first bytes.
+    const runs: DiffRun[] = [];
+    let runCount = 0;
+    let differing = 0n;
+    let cur: { offset: bigint; length: bigint; old: string; new: string } | undefined;
+    const endRun = (): void => {
+      if (cur === undefined) return;
+      runCount++;
+      if (runs.length < side.maxRuns) runs.push(cur);
+      cur = undefined;
+    };
+    // `x` and `y`: both files' bytes from `at` (the run's bytes there, as far as they go).
+    const addRun = (offset: bigint, length: bigint, x: Uint8Array, y: Uint8Array, at: number): void => {
+      differing += length;
+      if (cur !== undefined && cur.offset + cur.length === offset) cur.length += length;
+      else {
+        endRun();
+        cur = { offset, length, old: '', new: '' };
+      }
+      if (runs.length >= side.maxRuns) return; // not kept: no bytes needed
+      const n = length < BigInt(DIFF_RUN_BYTES) ? Number(length) : DIFF_RUN_BYTES;
+      const room = DIFF_RUN_BYTES - cur.old.length / 2;
+      if (room > 0 && x.length > at) cur.old += Buffer.from(x.buffer, x.byteOffset + at, Math.min(room, n, x.length - at)).toString('hex');
+      const roomB = DIFF_RUN_BYTES - cur.new.length / 2;
+      if (roomB > 0 && y.length > at) cur.new += Buffer.from(y.buffer, y.byteOffset + at, Math.min(roomB, n, y.length - at)).toString('hex');
+    };
+    progress?.phase(`diff ${a.path}`, max);
+    const win = BigInt(DIFF_WINDOW);
+    // Where a hole both files have at `off` ends (zeros in both: equal), `off` when none.
+    const sharedHole = (off: bigint): bigint => {
+      const da = nextData(a.fd, off);
+      const db = nextData(b.fd, off);
+      if (da === undefined || db === undefined) return off;
+      const ea = da === 'end' ? common : da;
+      const eb = db === 'end' ? common : db;
+      const end = ea < eb ? (ea < common ? ea : common) : eb < common ? eb : common;
+      return end > off ? end : off;
+    };
+    for (let off = 0n; off < common; ) {
+      const hole = sharedHole(off);
+      if (hole > off) {
+        off = hole;
+        progress?.update(Number(off));
+        yield;
+        continue;
+      }
+      const len = common - off < win ? common - off : win;
+      const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
+      let mapA: Mmap | undefined;
+      try {
+        mapA = new MmapOptions().offset(off).len(len).populate().map(a);
+        const va = mapA.bytes as Uint8Array;
+        const vb = mapB.bytes as Uint8Array;
+        for (let s = 0; s < vb.length; s += DIFF_STEP) {
+          const e = Math.min(vb.length, s + DIFF_STEP);
+          const sa = va.subarray(s, e);
+          const sb = vb.subarray(s, e);
+          const base = off + BigInt(s);
+          const found: number[] = [];
+          differingRuns(sa, sb, (rs, re) => {
+            found.push(rs, re);
+            addRun(base + BigInt(rs), BigInt(re - rs), sa, sb, rs);
+          });
+          // Pages past a new end read as zeros: nothing made of them goes out.
+          mapA.assertIntact('read');
+          mapB.assertIntact('read');
+          assertCovers(a, base + BigInt(e - s));
+          assertCovers(b, base + BigInt(e - s));
+          for (let i = 0; i < found.length; i += 2) writer?.differ(base + BigInt(found[i]!), base + BigInt(found[i + 1]!));
+          writer?.flush();
+          yield;
+        }
+      } finally {
+        mapA?.unmap();
+        mapB.unmap();
+      }
+      off += len;
+      progress?.update(Number(off));
+    }
+    endRun();
+    // The longer file's tail: every byte of it differs (shown against blanks), one run.
+    if (max > common) {
+      const longer = sizeA > sizeB ? a : b;
+      const first = read(longer, max, common, DIFF_RUN_BYTES);
+      const empty = new Uint8Array(0);
+      addRun(common, max - common, sizeA > sizeB ? first : empty, sizeA > sizeB ? empty : first, 0);
+      endRun();
+      const step = BigInt(DIFF_STEP);
+      for (let off = common; off < max && writer; off += step) {
+        writer.differ(off, max - off < step ? max : off + step);
+        writer.flush();
+        yield;
+      }
+      progress?.update(Number(max));
+    }
+    writer?.finish();
+    return {
+      old: a.path,
+      new: b.path,
+      format: 'side',
+      sizeOld: sizeA,
+      sizeNew: sizeB,
+      identical: runCount === 0,
+      ...(writer && { hunks: writer.hunks }),
+      bytesChanged: Number(differing),
+      sha256: null,
+      bytes,
+      runs,
+      runCount,
+    };
+  }
+
   /** Closes both files (releasing their locks). */
   close(): void {
     try {
@@ -303,15 +507,52 @@ export class FileDiff {
   }
 }
 
+/** An integer option in `min..max`. @throws InputError */
+function intOption(value: number | undefined, name: string, dflt: number, min: number, max: number): number {
+  const n = value ?? dflt;
+  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`${name} ${String(n)} must be ${min}..${max}`);
+  return n;
+}
+
+/** `colors` checked: `{ old, new }`, each `{ open, close }` strings. @throws InputError */
+function sideColors(colors: SideColors | undefined): SideColors | undefined {
+  if (colors === undefined) return undefined;
+  const pair = (p: unknown): boolean =>
+    typeof p === 'object' && p !== null && typeof (p as Record<string, unknown>).open === 'string' && typeof (p as Record<string, unknown>).close === 'string';
+  if (typeof colors !== 'object' || colors === null || !pair(colors.old) || !pair(colors.new)) {
+    throw new InputError("colors must be { old: { open, close }, new: { open, close } } with string 'open' and 'close'");
+  }
+  return colors;
+}
+
+/** The `side` options checked (undefined for the other formats, which refuse them). @throws InputError */
+function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSettings | undefined {
+  if (format !== 'side') {
+    for (const key of ['cols', 'width', 'context', 'colors', 'text', 'maxRuns'] as const) {
+      if (options[key] !== undefined) throw new InputError(`${key} only applies to the side format, not ${format}`);
+    }
+    return undefined;
+  }
+  return {
+    cols: options.cols === undefined ? undefined : intOption(options.cols, 'cols', 16, 1, SIDE_MAX_COLS),
+    width: options.width === undefined ? undefined : intOption(options.width, 'width', 80, 1, 1_000_000),
+    context: intOption(options.context, 'context', 3, 0, SIDE_MAX_CONTEXT),
+    colors: sideColors(options.colors),
+    text: options.text !== false,
+    maxRuns: intOption(options.maxRuns, 'maxRuns', 1000, 0, 1_000_000),
+  };
+}
+
 /** The options checked, with their defaults. @throws InputError */
-function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean } {
+function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings } {
   const format = options.format ?? 'native';
   if (!FORMATS.includes(format)) throw new InputError(`unknown diff format '${String(format)}' (expected ${FORMATS.join(', ')})`, { token: String(format) });
   const coalesce = options.coalesce ?? 8;
   if (!Number.isInteger(coalesce) || coalesce < 0 || coalesce > 1_000_000) throw new InputError(`coalesce ${String(coalesce)} must be 0..1000000`);
   const sha256 = options.sha256 === true;
   if (sha256 && format !== 'native') throw new InputError(`sha256 guards only exist in the native format, not ${format}`);
-  return { format, coalesce, sha256 };
+  const side = sideOptions(format, options);
+  return { format, coalesce, sha256, ...(side && { side }) };
 }
 
 /**

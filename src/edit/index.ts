@@ -47,7 +47,18 @@ export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
 export { dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
-export { diffFiles, diffStream, IpsLimitError, type DiffFilesOptions, type DiffFormat, type DiffOutcome, type DiffStream } from './diff.js';
+export {
+  diffFiles,
+  diffStream,
+  IpsLimitError,
+  DIFF_RUN_BYTES,
+  type DiffFilesOptions,
+  type DiffFormat,
+  type DiffOutcome,
+  type DiffRun,
+  type DiffStream,
+  type SideColors,
+} from './diff.js';
 export { type Fill, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';

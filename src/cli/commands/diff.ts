@@ -1,6 +1,8 @@
-// mmapx diff OLD NEW [-o PATCH] [--format native|cmp|ips]: the guarded native patch that turns
+// mmapx diff OLD NEW [-o PATCH] [--format native|cmp|ips|side]: the guarded native patch that turns
 // OLD into NEW (old and new bytes per hunk, nearby changes coalesced, the size change as
-// `size before` / `size after`), GNU `cmp -l` lines, or an IPS patch. Both files are compared
+// `size before` / `size after`), GNU `cmp -l` lines, an IPS patch, or the side-by-side view of the
+// lines that differ (-U context lines, -c bytes per side; --json lists the runs of differing
+// bytes instead). Both files are compared
 // window by window through read-only maps, so memory stays flat; the patch is streamed out (the
 // engine: src/edit/diff.ts; this file adds the options, -o, --json and the summary).
 //
@@ -11,10 +13,13 @@
 // or that the file no longer covers is written out: one ERR_TRUNCATED line naming that file, exit 1,
 // and no -o file is left behind.
 import { InputError } from '../../errors.js';
+import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT } from '../../format/patch/side.js';
+import { terminalColumns } from '../../mmap/sys/terminal.js';
+import { colorLevel } from '../color.js';
 import { parseNumber } from '../../format/number.js';
 import { hex } from '../../format/patch/lex.js';
 import type { Context, Result } from '../context.js';
-import { type DiffFormat, IpsLimitError, openFileDiff } from '../../edit/diff.js';
+import { type DiffFormat, type DiffRun, IpsLimitError, openFileDiff, type SideColors } from '../../edit/diff.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { Timer } from '../../edit/timing.js';
 
@@ -30,12 +35,28 @@ interface DiffOptions {
   force: boolean;
   stats: boolean;
   json: boolean;
+  /** --format side: -c (undefined: from the terminal's width), -U. */
+  cols: number | undefined;
+  context: number;
+}
+
+/** A small integer option. */
+function intOption(text: unknown, flag: string, min: number, max: number): number {
+  const n = parseNumber(String(text), flag);
+  if (n < BigInt(min) || n > BigInt(max)) throw new InputError(`${flag} ${String(text)} must be ${min}..${max}`, { token: String(text) });
+  return Number(n);
 }
 
 function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknown>): DiffOptions {
   const [oldPath, newPath] = args as [string, string];
   const format = (opts.format ?? 'native') as DiffFormat;
   const target = outputTarget(opts.output); // `-o -` is standard output
+  if (format !== 'side') {
+    if (opts.context !== undefined) throw new InputError(`-U/--context only applies to --format side, not ${format}`);
+    if (opts.cols !== undefined) throw new InputError(`-c/--cols only applies to --format side, not ${format}`);
+  } else if (opts.coalesce !== undefined) throw new InputError('--coalesce does not apply to --format side');
+  const context = opts.context !== undefined ? intOption(opts.context, '-U/--context', 0, SIDE_MAX_CONTEXT) : 3;
+  const cols = opts.cols !== undefined ? intOption(opts.cols, '-c/--cols', 1, SIDE_MAX_COLS) : undefined;
   let coalesce = 8;
   if (opts.coalesce !== undefined) {
     const n = parseNumber(String(opts.coalesce), 'coalesce');
@@ -45,7 +66,33 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
   const json = ctx.globals.json;
   if (format === 'ips' && json && target === undefined) throw new InputError('--format ips with --json needs -o PATCH (the patch is binary)');
   if (format !== 'native' && opts.sha256) throw new InputError(`--sha256 guards only exist in the native format, not --format ${format}`);
-  return { oldPath, newPath, format, target, coalesce, sha256: !!opts.sha256, force: !!opts.force, stats: !!opts.stats, json };
+  return { oldPath, newPath, format, target, coalesce, sha256: !!opts.sha256, force: !!opts.force, stats: !!opts.stats, json, cols, context };
+}
+
+/** OLD's differing bytes in red, NEW's in green. chalk is loaded only when colour is on. */
+async function sidePalette(level: 1 | 2 | 3): Promise<SideColors> {
+  const { Chalk } = await import('chalk');
+  const c = new Chalk({ level });
+  const pair = (style: (s: string) => string) => {
+    const [open, close] = style('\0').split('\0') as [string, string];
+    return { open, close };
+  };
+  return { old: pair(c.red.bold), new: pair(c.green.bold) };
+}
+
+/**
+ * The width the view fits when -c is not given: the terminal's on standard output, else $COLUMNS,
+ * else none (16 bytes per side).
+ */
+function viewWidth(ctx: Context, target: string | undefined): number | undefined {
+  const tty = target === undefined ? terminalColumns(ctx.streams.stdoutFd) : undefined;
+  const env = Number(ctx.env.COLUMNS);
+  return tty !== undefined && tty > 0 ? tty : Number.isInteger(env) && env > 0 ? env : undefined;
+}
+
+/** A run for --json: offsets as numbers. */
+function runJson(r: DiffRun): Record<string, unknown> {
+  return { offset: r.offset, length: r.length, old: r.old, new: r.new };
 }
 
 /** Where the patch goes: stdout, an {@link OutputFile} (-o: see outfile.ts for each kind of path), or memory (--json). */
@@ -120,8 +167,19 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
   const { oldPath, newPath, format, target, json } = o;
   timer.lap('parse');
 
+  const side = format === 'side';
+  // The view goes to -o, or to standard output without --json (--json lists the runs instead).
+  const text = !side || target !== undefined || !json;
+  const level = side && text ? colorLevel(ctx.globals.color, target === undefined && terminalColumns(ctx.streams.stdoutFd) !== undefined, ctx.env) : 0;
+  const colors = level > 0 ? await sidePalette(level as 1 | 2 | 3) : undefined;
   const d = await openFileDiff(oldPath, newPath, {
     format,
+    ...(side && {
+      ...(o.cols !== undefined ? { cols: o.cols } : { width: viewWidth(ctx, target) }),
+      context: o.context,
+      text,
+      ...(colors && { colors }),
+    }),
     coalesce: o.coalesce,
     sha256: o.sha256,
     force: o.force,
@@ -142,12 +200,15 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
     out.finish();
     timer.lap('output');
     const { sizeOld: sizeA, sizeNew: sizeB, identical, hunks = 0, bytesChanged: changed = 0, eof, sha256 } = found;
+    const runCount = found.runCount ?? 0;
     const what =
       format === 'cmp'
         ? `${found.bytes === 0 ? 'no' : 'some'} differing bytes`
-        : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
+        : side
+          ? `${runCount} run${runCount === 1 ? '' : 's'} of differing bytes, ${changed} byte${changed === 1 ? '' : 's'}`
+          : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
     const summary = `${identical ? 'identical' : what}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
-    const keptText = json && format !== 'ips' ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('') : undefined;
+    const keptText = json && format !== 'ips' && !side ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('') : undefined;
     if (eof && !json && !ctx.globals.quiet) ctx.stderr(`mmapx: diff: ${eof}\n`);
     return {
       summary,
@@ -159,7 +220,14 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         sizeOld: sizeA,
         sizeNew: sizeB,
         identical,
-        ...(format !== 'cmp' && { hunks, bytesChanged: changed }),
+        ...(format !== 'cmp' && !side && { hunks, bytesChanged: changed }),
+        ...(side && {
+          ...(found.hunks !== undefined && { hunks }),
+          bytesChanged: changed,
+          runCount,
+          runs: (found.runs ?? []).map(runJson),
+          runsTruncated: runCount > (found.runs?.length ?? 0),
+        }),
         ...(eof !== undefined && { eof }),
         sha256,
         output: target ?? null,

@@ -35,6 +35,20 @@ export {
   type CmpResult,
 } from './diff.js';
 export {
+  formatSide,
+  SideHunks,
+  SideRenderer,
+  SideWriter,
+  sideColsFor,
+  sideLineWidth,
+  sideOffsetDigits,
+  type FormatSideOptions,
+  type SideColors,
+  type SideLayout,
+  type SidePlanSink,
+  type SideRead,
+} from './side.js';
+export {
   planPatch,
   sequentialScan,
   MAX_ALL_MATCHES,
