@@ -9,8 +9,10 @@ import { CIncludeDumper } from './cinclude.js';
 import { JsonFormatter } from './json.js';
 import { Kernel } from './kernel.js';
 import { LineFeeder } from './lines.js';
+import { OdFormatter } from './od.js';
+import { Offset } from './offset.js';
 import { resolveOptions } from './options.js';
-import { OutBuffer } from './out.js';
+import { CHUNK_BYTES, OutBuffer } from './out.js';
 import { PlainDumper } from './plain.js';
 import type { DumpOptions, DumpSink, Dumper } from './types.js';
 import { XxdFormatter } from './xxd.js';
@@ -18,7 +20,8 @@ import { XxdFormatter } from './xxd.js';
 export { BYTE_CATEGORIES, byteCategory, displayChar, type ByteCategory } from './bytes.js';
 export { cIdentifier } from './cname.js';
 export { CHUNK_BYTES } from './out.js';
-export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+export type { AddressRadix, ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+export { parseOdTypes } from './od.js';
 
 /**
  * Create a streaming dumper. Push the bytes in order (windows of any size; a window may split a
@@ -31,6 +34,12 @@ export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper }
  */
 export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
   const opts = resolveOptions(options);
+  if (opts.od !== undefined) {
+    // od-like dialects write through tables in JS (they are not the hot path): no kernel needed.
+    const out = new OutBuffer(sink, new Uint8Array(CHUNK_BYTES));
+    const start = new Offset(opts.startHi, opts.startLo);
+    return new LineFeeder(opts.od.cols, new OdFormatter(opts.od, start, opts.squeeze, out, opts.upper), out);
+  }
   const kernel = new Kernel(opts.upper);
   const out = new OutBuffer(sink, kernel.out);
   switch (opts.format) {
@@ -44,6 +53,8 @@ export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
       return new PlainDumper(opts, out, kernel);
     case 'c':
       return new CIncludeDumper(opts, out, kernel);
+    default:
+      throw new Error(`dump format ${opts.format} has no dumper`);
   }
 }
 

@@ -2,6 +2,7 @@ import { InputError } from '../../errors.js';
 import { BYTE_CATEGORIES } from './bytes.js';
 import { cIdentifier } from './cname.js';
 import { MAX_COLOR_BYTES } from './kernel.js';
+import { type OdLayout, odLayout, parseOdTypes } from './od.js';
 import type { DumpColors, DumpFormat, DumpOptions } from './types.js';
 
 /** Colours compiled to bytes, indexed by category code; index 5 ("no category") is always empty. */
@@ -32,9 +33,13 @@ export interface ResolvedOptions {
   readonly jsonOpen: string;
   /** Compiled colours, undefined when nothing would be coloured. */
   readonly colors: CompiledColors | undefined;
+  /** `od` and `hexdump-*`: the line layout. */
+  readonly od: OdLayout | undefined;
 }
 
-const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json'];
+const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json', 'od', 'hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b'];
+const OD_LIKE: readonly DumpFormat[] = ['od', 'hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b'];
+const RADIXES = ['x', 'o', 'd', 'n'];
 const TWO64 = 1n << 64n;
 const MAX_COLS = 0x7fffffff;
 /** Largest json line in bytes of input: keeps one line's text (2 chars per byte) comfortably in memory. */
@@ -58,7 +63,9 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   }
 
   onlyFor(options, 'group', format, ['xxd'], 'the xxd format (the other layouts are fixed)');
-  onlyFor(options, 'squeeze', format, ['canonical'], 'the canonical format (use autoskip with xxd)');
+  onlyFor(options, 'squeeze', format, ['canonical', ...OD_LIKE], 'the canonical, od and hexdump-* formats (use autoskip with xxd)');
+  onlyFor(options, 'types', format, ['od'], 'the od format');
+  onlyFor(options, 'addressRadix', format, ['od'], 'the od format');
   onlyFor(options, 'autoskip', format, ['xxd'], 'the xxd format (use squeeze with canonical)');
   onlyFor(options, 'name', format, ['c'], 'the c format');
   onlyFor(options, 'varName', format, ['c'], 'the c format');
@@ -84,6 +91,17 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     cName = raw === undefined ? undefined : cIdentifier(raw, capitalize);
   }
 
+  let od: OdLayout | undefined;
+  if (format === 'od' || OD_LIKE.includes(format)) {
+    const types = options.types ?? ['x1z'];
+    if (!Array.isArray(types) || types.length === 0) throw new InputError('types must be a non-empty array of od type strings');
+    const radix = options.addressRadix ?? 'x';
+    if (!RADIXES.includes(radix)) {
+      throw new InputError(`invalid address radix '${String(radix)}' (expected d, o, x or n)`, { token: String(radix) });
+    }
+    od = odLayout(format as Parameters<typeof odLayout>[0], parseOdTypes(types), radix, cols, options.upper ?? false);
+  }
+
   return {
     format,
     startHi: Number(start >> 32n),
@@ -97,6 +115,7 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     capitalize,
     jsonOpen: options.path === undefined ? '{' : `{"path":${asciiJson(options.path)},`,
     colors: format === 'canonical' || format === 'xxd' ? compileColors(options.colors) : undefined,
+    od,
   };
 }
 
@@ -118,6 +137,16 @@ function resolveCols(format: DumpFormat, cols: number | undefined): number {
   const c = cols ?? 0;
   if (c < 0) throw new InputError(`invalid number of columns ${c} (must not be negative)`, { token: String(c) });
   switch (format) {
+    case 'od':
+      // 0: od's default (16 for every type), worked out with the types (odLayout checks the rest).
+      return c;
+    case 'hexdump-x':
+    case 'hexdump-d':
+    case 'hexdump-o':
+    case 'hexdump-c':
+    case 'hexdump-b':
+      if (c !== 0 && c !== 16) throw new InputError(`the ${format} format has a fixed 16 bytes per line`, { token: String(c) });
+      return 16;
     case 'canonical':
       if (c !== 0 && c !== 16) {
         throw new InputError(`the canonical format (hexdump -C) has a fixed 16 bytes per line; use the xxd format for ${c} columns`, { token: String(c) });

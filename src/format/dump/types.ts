@@ -10,8 +10,16 @@ import type { ByteCategory } from './bytes.js';
  * - `plain`: `xxd -p` (30 bytes per line by default; `cols: 0` puts everything on one line).
  * - `c`: `xxd -i` (a C array; `name` / `varName` give the identifier).
  * - `json`: newline-delimited JSON, see {@link DumpOptions.format}.
+ * - `od`: GNU `od`, by default `od -A x -t x1z -v` but squeezing (`-v` is `squeeze: false`); `types`
+ *   (`-t`), `addressRadix` (`-A`) and `cols` (`-w`) as od takes them. Multi-byte units are
+ *   little-endian (od prints the host's order; mmapx runs on little-endian hosts).
+ * - `hexdump-x`, `hexdump-d`, `hexdump-o`, `hexdump-c`, `hexdump-b`: util-linux `hexdump -x`,
+ *   `-d`, `-o`, `-c`, `-b` (16 bytes per line, `*` squeezing, final offset line).
  */
-export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json';
+export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json' | 'od' | 'hexdump-x' | 'hexdump-d' | 'hexdump-o' | 'hexdump-c' | 'hexdump-b';
+
+/** od's `-A`: hex, octal or decimal addresses, or none. */
+export type AddressRadix = 'x' | 'o' | 'd' | 'n';
 
 /** The text written before and after a coloured run (an ANSI SGR pair, or `<nul>`/`</nul>` in tests). */
 export interface ColorPair {
@@ -55,6 +63,8 @@ export interface DumpOptions {
    * - `c`: ≥ 1, default 12.
    * - `json`: 1..1048576, default 4096.
    * - `canonical`: fixed at 16 (hexdump -C has no such option); anything but absent, 0 or 16 is an error.
+   * - `od` (`-w`): a multiple of the largest unit size of `types`, up to 65536; default 16.
+   * - `hexdump-x|d|o|c|b`: fixed at 16, as `canonical`.
    */
   cols?: number;
   /**
@@ -64,8 +74,16 @@ export interface DumpOptions {
   group?: number;
   /** Uppercase hex digits of the bytes (`-u`). Offsets stay lowercase, as in xxd. All dialects. */
   upper?: boolean;
-  /** `canonical` only: squeeze repeated lines to `*` (default true; `false` = hexdump `-v`). */
+  /** `canonical`, `od` and `hexdump-*`: squeeze repeated lines to `*` (default true; `false` = hexdump / od `-v`). */
   squeeze?: boolean;
+  /**
+   * `od` only: od's `-t` types, each string one or several of `a`, `c`, `d`, `o`, `u`, `x` (the
+   * last four with a size 1, 2, 4, 8 or C, S, I, L; default 4), each optionally followed by `z`
+   * (the `>text<` trailer). One output line per type per block, in order. Default `['x1z']`.
+   */
+  types?: readonly string[];
+  /** `od` only: od's `-A`, the address radix (default `x`; `n` prints no addresses). */
+  addressRadix?: AddressRadix;
   /** `xxd` only: `xxd -a`, a `*` line replaces runs of all-zero lines (default false). */
   autoskip?: boolean;
   /**
