@@ -5,7 +5,7 @@
 // FILE... (or --files-from LIST): the options are checked once, then each file is dumped on its
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
-import { cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
+import { type AddressRadix, cIdentifier, createDumper, type DumpColors, type DumpFormat, type DumpOptions } from '../../format/dump/index.js';
 import { type Offset, parseLength, parseNumber, parseOffset } from '../../format/number.js';
 import { colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
@@ -77,10 +77,23 @@ async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
   };
 }
 
+/** The value of an option that has an od spelling too (-s/-j, -n/-N): one of them, not both. */
+function eitherOf(opts: Record<string, unknown>, key: string, flag: string, alias: string, od: string): unknown {
+  if (opts[key] !== undefined && opts[alias] !== undefined) throw new InputError(`${flag} and ${od} mean the same: give one of them`);
+  return opts[key] ?? opts[alias];
+}
+
+/** od and hexdump's one-letter formats: the od-like dialects. */
+function odLike(format: DumpFormat): boolean {
+  return format === 'od' || format.startsWith('hexdump-');
+}
+
 async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promise<HexdumpOptions> {
   const format = String(opts.format ?? 'canonical') as DumpFormat;
-  const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
-  const length = opts.length !== undefined ? parseLength(String(opts.length)) : undefined;
+  const offsetText = eitherOf(opts, 'offset', '-s/--offset', 'skipBytes', '-j/--skip-bytes');
+  const lengthText = eitherOf(opts, 'length', '-n/--length', 'readBytes', '-N/--read-bytes');
+  const offset = offsetText !== undefined ? parseOffset(String(offsetText)) : undefined;
+  const length = lengthText !== undefined ? parseLength(String(lengthText)) : undefined;
   const cols = opts.cols !== undefined ? smallInt(opts.cols, 'columns') : undefined;
   const group = opts.group !== undefined ? smallInt(opts.group, 'group size') : undefined;
   const squeeze = opts.squeeze !== false;
@@ -90,7 +103,17 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   const only = (given: boolean, flag: string, wanted: DumpFormat) => {
     if (given && format !== wanted) throw new InputError(`${flag} only applies to --format ${wanted}, not ${format}`);
   };
-  only(!squeeze, '-v/--no-squeeze', 'canonical');
+  if (!squeeze && format !== 'canonical' && !odLike(format)) {
+    throw new InputError(`-v/--no-squeeze only applies to --format canonical, od or hexdump-*, not ${format}`);
+  }
+  const types = opts.type as string[] | undefined;
+  const radix = opts.addressRadix as AddressRadix | undefined;
+  const width = opts.width !== undefined ? smallInt(opts.width, 'width') : undefined;
+  only(types !== undefined, '-t/--type', 'od');
+  only(radix !== undefined, '-A/--address-radix', 'od');
+  only(width !== undefined, '-w/--width', 'od');
+  if (width !== undefined && cols !== undefined) throw new InputError('-w/--width and -c/--cols mean the same for od: give one of them');
+  if (width !== undefined && width < 1) throw new InputError(`invalid width ${width} (must be at least 1)`, { token: String(opts.width) });
   only(autoskip, '-a/--autoskip', 'xxd');
   only(group !== undefined, '-g/--group', 'xxd');
   only(name !== undefined, '--name', 'c');
@@ -106,6 +129,9 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (!squeeze) engine.squeeze = false;
   if (autoskip) engine.autoskip = true;
   if (name !== undefined) engine.varName = name;
+  if (types !== undefined) engine.types = types;
+  if (radix !== undefined) engine.addressRadix = radix;
+  if (width !== undefined) engine.cols = width;
   return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json };
 }
 
@@ -179,8 +205,9 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
     if (d.file.pseudo === undefined) begin();
     timer.lap('setup');
-    // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
-    if (!json && d.nothing) {
+    // hexdump -n 0 prints nothing at all (the engine alone would print the offset line); od -N 0
+    // prints the address line, as the engine does.
+    if (!json && d.nothing && format !== 'od') {
       begin();
       return { showSummary: job.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     }
