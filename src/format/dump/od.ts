@@ -50,7 +50,7 @@ interface Spec extends OdType {
   readonly pre: Uint8Array;
   /** od's pad width (for the trailer's position on a short line). */
   readonly pad: number;
-  /** For 1-byte types: `width` characters per byte value. */
+  /** For 1-byte types and the 2-byte o, d, u: `width` characters per unit value (65536 values for 2 bytes). */
   readonly cells: Uint8Array | undefined;
   /** Upper bound of the line's length (address excluded). */
   readonly maxLine: number;
@@ -183,7 +183,7 @@ function spec(t: OdType, fields: number, width: number, zeroFill: boolean, pre: 
   let spaces = 0;
   for (const p of pre) spaces += p;
   const maxLine = spaces + fields * width + (t.trailer ? fields * t.size + 4 + pad : 0) + 1;
-  const cells = t.size === 1 ? byteCells(t.kind, width, zeroFill, upper) : undefined;
+  const cells = t.size === 1 ? byteCells(t.kind, width, zeroFill, upper) : t.size === 2 && t.kind !== 'x' ? wordCells(t.kind, width, zeroFill) : undefined;
   return { ...t, fields, width, zeroFill, pre, pad, cells, maxLine };
 }
 
@@ -214,6 +214,27 @@ function unitText(kind: OdType['kind'], b: number, width: number, zeroFill: bool
   }
 }
 
+const wordTables = new Map<string, Uint8Array>();
+
+/**
+ * `width` right-aligned characters per 16-bit value, for o2, d2 and u2 (hexdump -o and -d):
+ * 384 KiB at most, built once per process and kind, so a 2-byte field is one lookup.
+ */
+function wordCells(kind: 'o' | 'd' | 'u' | 'c' | 'a', width: number, zeroFill: boolean): Uint8Array {
+  const key = `${kind}${width}${zeroFill}`;
+  let cells = wordTables.get(key);
+  if (cells === undefined) {
+    cells = new Uint8Array(65536 * width);
+    const base = kind === 'o' ? 8 : 10;
+    for (let v = 0; v < 65536; v++) {
+      const s = (kind === 'd' && v >= 0x8000 ? v - 65536 : v).toString(base).padStart(width, zeroFill ? '0' : ' ');
+      for (let k = 0; k < width; k++) cells[v * width + k] = s.charCodeAt(k);
+    }
+    wordTables.set(key, cells);
+  }
+  return cells;
+}
+
 /** `width` right-aligned characters per byte value, for the 1-byte types. */
 function byteCells(kind: OdType['kind'], width: number, zeroFill: boolean, upper: boolean): Uint8Array {
   const cells = new Uint8Array(256 * width);
@@ -225,6 +246,8 @@ function byteCells(kind: OdType['kind'], width: number, zeroFill: boolean, upper
 }
 
 const SPACE = 0x20;
+/** Lowercase digit characters by value (addresses are lowercase, as od and hexdump print them). */
+const DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const ADDR_SLACK = 32;
 
 /**
@@ -323,7 +346,12 @@ export class OdFormatter implements LineFormatter {
       else for (let k = 0; k < this.addrSpaces; k++) buf[p++] = SPACE;
       const blank = Math.floor((this.cols - n) / sp.size);
       const shown = sp.fields - blank;
-      p = sp.cells !== undefined ? this.bytes(sp, src, j, shown, buf, p) : this.units(sp, src, j, shown, buf, p);
+      p =
+        sp.cells === undefined
+          ? this.units(sp, src, j, shown, buf, p)
+          : sp.size === 1
+            ? this.bytes(sp, src, j, shown, buf, p)
+            : this.words(sp, src, j, shown, buf, p);
       if (this.layout.padTail) {
         for (let k = shown; k < sp.fields; k++) {
           for (let e = p + sp.pre[k]! + sp.width; p < e; p++) buf[p] = SPACE;
@@ -368,6 +396,19 @@ export class OdFormatter implements LineFormatter {
     return p;
   }
 
+  /** The fields of o2, d2 or u2, through the 16-bit table (little-endian units). */
+  private words(sp: Spec, src: Buffer, j: number, shown: number, buf: Uint8Array, p: number): number {
+    const cells = sp.cells!;
+    const pre = sp.pre;
+    const w = sp.width;
+    for (let k = 0; k < shown; k++) {
+      for (let e = p + pre[k]!; p < e; p++) buf[p] = SPACE;
+      const c = (src[j + 2 * k]! | (src[j + 2 * k + 1]! << 8)) * w;
+      for (let t = 0; t < w; t++) buf[p++] = cells[c + t]!;
+    }
+    return p;
+  }
+
   /** The fields of a 2-, 4- or 8-byte type (little-endian units). */
   private units(sp: Spec, src: Buffer, j: number, shown: number, buf: Uint8Array, p: number): number {
     const size = sp.size;
@@ -385,17 +426,36 @@ export class OdFormatter implements LineFormatter {
         }
         continue;
       }
-      let s: string;
+      const base = sp.kind === 'o' ? 8 : 10;
       if (size === 8) {
-        const v = sp.kind === 'd' ? src.readBigInt64LE(at) : src.readBigUInt64LE(at);
-        s = v.toString(sp.kind === 'o' ? 8 : 10);
-      } else {
-        const v = size === 2 ? (sp.kind === 'd' ? src.readInt16LE(at) : src.readUInt16LE(at)) : sp.kind === 'd' ? src.readInt32LE(at) : src.readUInt32LE(at);
-        s = v.toString(sp.kind === 'o' ? 8 : 10);
+        // Beyond 2^53: the bigint's digits (8-byte units are the rare case).
+        const s = (sp.kind === 'd' ? src.readBigInt64LE(at) : src.readBigUInt64LE(at)).toString(base);
+        const fill = sp.zeroFill ? 0x30 : SPACE;
+        for (let e = p + w - s.length; p < e; p++) buf[p] = fill;
+        for (let t = 0; t < s.length; t++) buf[p++] = s.charCodeAt(t);
+        continue;
       }
+      let v = size === 2 ? (sp.kind === 'd' ? src.readInt16LE(at) : src.readUInt16LE(at)) : sp.kind === 'd' ? src.readInt32LE(at) : src.readUInt32LE(at);
+      // The digits right to left into the field (every value fits its width), then the fill.
+      const neg = v < 0;
+      if (neg) v = -v;
+      let q = p + w;
+      if (base === 8) {
+        do {
+          buf[--q] = 0x30 + (v & 7);
+          v = Math.floor(v / 8);
+        } while (v > 0);
+      } else {
+        do {
+          const d = Math.floor(v / 10);
+          buf[--q] = 0x30 + v - d * 10;
+          v = d;
+        } while (v > 0);
+      }
+      if (neg) buf[--q] = 0x2d; // -
       const fill = sp.zeroFill ? 0x30 : SPACE;
-      for (let e = p + w - s.length; p < e; p++) buf[p] = fill;
-      for (let t = 0; t < s.length; t++) buf[p++] = s.charCodeAt(t);
+      while (q > p) buf[--q] = fill;
+      p += w;
     }
     return p;
   }
@@ -407,12 +467,25 @@ export class OdFormatter implements LineFormatter {
     const off = this.off;
     const base = radix === 'x' ? 16 : radix === 'o' ? 8 : 10;
     const buf = this.out.bytes;
-    let digits: string;
-    if (base === 16 && off.hi === 0) digits = off.lo.toString(16);
-    else if (off.hi < 0x200000) digits = (off.hi * TWO32 + off.lo).toString(base);
-    else digits = ((BigInt(off.hi) << 32n) | BigInt(off.lo)).toString(base);
-    for (let k = digits.length; k < this.layout.addrDigits; k++) buf[p++] = 0x30;
-    for (let k = 0; k < digits.length; k++) buf[p++] = digits.charCodeAt(k);
-    return p;
+    const min = this.layout.addrDigits;
+    if (off.hi >= 0x200000) {
+      // Past 2^53 (no file is that big, but offsets are exact everywhere): the bigint's digits.
+      const digits = ((BigInt(off.hi) << 32n) | BigInt(off.lo)).toString(base);
+      for (let k = digits.length; k < min; k++) buf[p++] = 0x30;
+      for (let k = 0; k < digits.length; k++) buf[p++] = digits.charCodeAt(k);
+      return p;
+    }
+    // Once per line: digits by arithmetic, no string. Count them, then write right to left.
+    const value = off.hi * TWO32 + off.lo;
+    let n = 1;
+    for (let v = Math.floor(value / base); v > 0; v = Math.floor(v / base)) n++;
+    if (n < min) n = min;
+    let v = value;
+    for (let q = p + n - 1; q >= p; q--) {
+      const d = Math.floor(v / base);
+      buf[q] = DIGITS[v - d * base]!;
+      v = d;
+    }
+    return p + n;
   }
 }
