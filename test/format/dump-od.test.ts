@@ -108,7 +108,9 @@ interface Run {
 /** Runs every peer command line in one spawn and compares each output with ours. */
 function compareRuns(runs: Run[]): void {
   const outs = peerRuns(runs.map((r) => r.line));
-  runs.forEach((r, i) => same(r.ours, outs[i]!, r.line.join(' ')));
+  runs.forEach((r, i) => {
+    same(r.ours, outs[i]!, r.line.join(' '));
+  });
 }
 
 /** A few files with odd tails, runs and every byte value: for the option sets that vary the layout only. */
@@ -223,7 +225,10 @@ describe.skipIf(!HAVE_OD)('od dialect against GNU od', () => {
       [250, 333],
     ] as const) {
       for (const [args, opts] of [od(['x1z']), od(['x2', 'c'], { radix: 'd' }), od(['o4'], { radix: 'o', v: true })]) {
-        runs.push({ line: ['od', ...args, '-j', String(j), '-N', String(n), 's1000.bin'], ours: dumpBytes({ ...opts, start: BigInt(j) }, bytes.subarray(j, j + n), [n >> 1]) });
+        runs.push({
+          line: ['od', ...args, '-j', String(j), '-N', String(n), 's1000.bin'],
+          ours: dumpBytes({ ...opts, start: BigInt(j) }, bytes.subarray(j, j + n), [n >> 1]),
+        });
       }
     }
     compareRuns(runs);

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { InputError } from '../../errors.js';
 import { byteTables } from './bytes.js';
 import { runEnd, type LineFormatter } from './lines.js';
-import { Offset, TWO32 } from './offset.js';
+import { type Offset, TWO32 } from './offset.js';
 import type { OutBuffer } from './out.js';
 import type { AddressRadix } from './types.js';
 
@@ -188,8 +188,7 @@ function spec(t: OdType, fields: number, width: number, zeroFill: boolean, pre: 
 }
 
 /** od `-t a` names of 0x00..0x20 and 0x7f (bytes above 0x7f are named as their low 7 bits). */
-const NAMES =
-  'nul soh stx etx eot enq ack bel bs ht nl vt ff cr so si dle dc1 dc2 dc3 dc4 nak syn etb can em sub esc fs gs rs us sp'.split(' ');
+const NAMES = 'nul soh stx etx eot enq ack bel bs ht nl vt ff cr so si dle dc1 dc2 dc3 dc4 nak syn etb can em sub esc fs gs rs us sp'.split(' ');
 /** od `-t c` (and hexdump `%_c`) escapes. */
 const ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
 
