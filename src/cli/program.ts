@@ -395,7 +395,7 @@ ${examples([
         .choices(['canonical', 'xxd', 'plain', 'c', 'json', 'od', 'hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b'])
         .default('canonical'),
     )
-    .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16; plain 30; c 12; json 4096)')
+    .option('-c, --cols <n>', 'bytes per line (xxd 1..256, default 16; plain 30; c 12; json 4096; od: as -w)')
     .option('-g, --group <n>', 'bytes per group in the xxd format (default 2)')
     .option('-u, --upper', 'upper-case hex digits')
     .option('-v, --no-squeeze', 'canonical, od, hexdump-*: print repeated lines instead of *')

@@ -31,6 +31,8 @@ const cases: [DumpFormat, string[], DumpFileOptions][] = [
   ['c', [], {}],
   ['c', ['--name', 'firmware', '-c', '5'], { varName: 'firmware', cols: 5 }],
   ['json', ['-c', '100'], { cols: 100 }],
+  ['od', ['-t', 'x2', '-t', 'c', '-A', 'd', '-j', '3', '-N', '1500'], { types: ['x2', 'c'], addressRadix: 'd', offset: 3, length: 1500 }],
+  ['hexdump-x', ['-v'], { squeeze: false }],
 ];
 
 describe('dump', () => {
