@@ -81,7 +81,21 @@ describe('shell completion', () => {
     expect(bashComplete('mmapx', 'wr')).toEqual(['write']);
     expect(bashComplete('mmapx', 'he')).toEqual(['hexdump']);
     expect(bashComplete('mmapx', 'hexdump', '--for')).toEqual(['--format', '--force']);
-    expect(bashComplete('mmapx', 'hexdump', 'f.bin', '--format', '')).toEqual(['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl']);
+    expect(bashComplete('mmapx', 'hexdump', 'f.bin', '--format', '')).toEqual([
+      'canonical',
+      'xxd',
+      'plain',
+      'c',
+      'json',
+      'hexyl',
+      'od',
+      'hexdump-x',
+      'hexdump-d',
+      'hexdump-o',
+      'hexdump-c',
+      'hexdump-b',
+    ]);
+    expect(bashComplete('mmapx', 'hd', '-f', 'hexdump-')).toEqual(['hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b']);
     expect(bashComplete('mmapx', 'hd', '-f', 'x')).toEqual(['xxd']);
     expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual(['native', 'xxd', 'plain', 'ips']);
     expect(bashComplete('mmapx', 'write', '--te')).toEqual(['--text']);

@@ -387,7 +387,7 @@ ${examples([
   program
     .command('hexdump')
     .alias('hd')
-    .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i or JSON, through read-only maps')
+    .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i, od, hexdump -x/-d/-o/-c/-b or JSON, through read-only maps')
     .argument('[file...]', 'file(s) to dump')
     .option('--files-from <list>', FILES_FROM_HELP)
     .option(
@@ -399,18 +399,26 @@ ${examples([
       'dump at most N bytes (stops at the end of the file, like the peers); with -f c, a value starting with a letter or _ is the array name (xxd -n NAME)',
     )
     .option('-l, --len <n>', 'the same as -n N (xxd -l)')
+    .option('-j, --skip-bytes <n>', 'the same as -s (od -j)')
+    .option('-N, --read-bytes <n>', 'the same as -n (od -N)')
     .addOption(
-      new Option('-f, --format <format>', 'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line), hexyl (a view for a terminal)')
-        .choices(['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl'])
+      new Option(
+        '-f, --format <format>',
+        'canonical (hexdump -C), xxd, plain (xxd -p), c (xxd -i), json (one object per line), hexyl (a view for a terminal), od (od -A x -t x1z), hexdump-x|d|o|c|b (hexdump -x|-d|-o|-c|-b)',
+      )
+        .choices(['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl', 'od', 'hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b'])
         .default('canonical'),
     )
     .option(
       '-c, --cols <n>',
-      'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096); 0 = the default, but with plain one line (xxd -c0, -p -c0)',
+      'bytes per line (xxd 1..256, default 16, -b 6; plain 30; c 12; json 4096; od: as -w); 0 = the default, but with plain one line (xxd -c0, -p -c0)',
     )
     .option('-g, --group <n>', 'bytes per group: xxd (default 2; -b 1; -e 4, a power of 2); hexyl 1 (default), 2, 4 or 8, shown as one number')
     .option('-u, --upper', 'upper-case hex digits')
-    .option('-v, --no-squeeze', 'canonical and hexyl: print repeated lines instead of *')
+    .option('-v, --no-squeeze', 'canonical, hexyl, od, hexdump-*: print repeated lines instead of *')
+    .addOption(repeatable('-t, --type <type>', 'od: an od -t type: a, c, d|o|u|x[1|2|4|8] (default 4), z suffix for >text<; default x1z'))
+    .addOption(new Option('-A, --address-radix <radix>', 'od: addresses in hex (x, default), octal (o), decimal (d) or none (n)').choices(['x', 'o', 'd', 'n']))
+    .option('-w, --width <n>', 'od: bytes per line (default 16; a multiple of the largest type size)')
     .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
     .option('--view', 'the view of hexyl, for a terminal: the same as -f hexyl')
     .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
@@ -451,6 +459,8 @@ terminal's; 2 panels when neither is known.
 ${severalHelp(`-s and -n apply to each file. canonical, xxd, plain and hexyl print
 '==> PATH <==' before each dump (like head), a blank line between; c names each array after its
 path; -f json lines get a "path" key first.`)}
+od and hexdump-*: as od and hexdump print them (od, hexdump-* also print '==> PATH <=='); units
+of 2, 4 and 8 bytes are read little-endian, the host's order od and hexdump use on x86-64/arm64.
 ${examples([
   'mmapx hexdump fw.bin -s 0x1f40 -n 64',
   'mmapx hd disk.img -s -512                  # the last 512 bytes, offsets absolute',
@@ -462,6 +472,9 @@ ${examples([
   'mmapx --json hexdump fw.bin -n 16          # {"offset":0,"length":16,"hex":"..."}',
   'mmapx hexdump a.bin b.bin -n 32            # ==> a.bin <== before each dump',
   'mmapx hd fw.bin --view --panels auto -g 4 --endianness little',
+  'mmapx hexdump fw.bin -f od -v              # = od -A x -t x1z -v fw.bin',
+  'mmapx hexdump fw.bin -f od -t x2 -t c -A d -j 16 -N 64',
+  'mmapx hexdump fw.bin -f hexdump-x          # = hexdump -x fw.bin',
 ])}`,
     )
     .action(action(() => import('./commands/hexdump.js')));

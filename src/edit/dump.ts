@@ -3,7 +3,7 @@
 // src/format/dump, its output checked against the window it came from (pages that faulted because
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
-import { createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
+import { type AddressRadix, createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
 import { type Offset, resolveOffset } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import type { EditContext } from './seams.js';
 import { pullStream } from './stream.js';
 
-export type { DumpColors, DumpFormat };
+export type { AddressRadix, DumpColors, DumpFormat };
 
 /** Bytes of input the stream formats per step (a window is cut into these): bounds the text made at once. */
 const STREAM_STEP = 64 * 1024;
@@ -31,8 +31,12 @@ export interface DumpFileOptions extends EditContext {
   group?: number;
   /** Uppercase hex digits (`-u`). */
   upper?: boolean;
-  /** `canonical` and `hexyl`: `false` prints repeated lines instead of `*` (`-v`). */
+  /** `canonical`, `hexyl`, `od` and `hexdump-*`: `false` prints repeated lines instead of `*` (`-v`). */
   squeeze?: boolean;
+  /** `od` only: od's `-t` types (`-t`), default `['x1z']`. */
+  types?: readonly string[];
+  /** `od` only: od's `-A` (`x`, `o`, `d` or `n`), default `x`. */
+  addressRadix?: AddressRadix;
   /** `xxd` only: a `*` line for runs of zero lines (`-a`). */
   autoskip?: boolean;
   /** `c` only: the array's name (`--name`); by default derived from the path, as `xxd -i` does. */
@@ -196,8 +200,8 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
 /**
  * The dump of `path` in `format` as a Readable stream of text, byte-identical to what
  * `mmapx hexdump -f FORMAT` prints for the same options: `canonical` (hexdump -C), `xxd`, `plain`
- * (xxd -p), `c` (xxd -i), `json` (one object per line) or `hexyl` (hexyl's view; `panels` is not
- * fitted to a terminal here: default 2). The file is read through read-only
+ * (xxd -p), `c` (xxd -i), `json` (one object per line), `hexyl` (hexyl's view; `panels` is not
+ * fitted to a terminal here: default 2), `od` or `hexdump-x|d|o|c|b`. The file is read through read-only
  * windows and formatted as the consumer reads (memory stays flat); it is held open under a shared
  * lock until the stream ends, fails or is destroyed.
  *
@@ -235,6 +239,8 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
         'base',
         'endianness',
         'characterTable',
+        'types',
+        'addressRadix',
       ] as const) {
         if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
       }

@@ -46,7 +46,7 @@ export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptio
 export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
-export { dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
+export { type AddressRadix, dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
 export {
   diffFiles,
   diffStream,

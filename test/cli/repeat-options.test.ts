@@ -143,7 +143,7 @@ describe('option given twice, every option of every command (in-process, generat
     const all = [...PROGRAM.options, ...COMMANDS.flatMap((c) => c.options)];
     for (const o of all) expect(o.description.includes('(repeatable)'), o.flags).toBe(isRepeatable(o));
     const marked = COMMANDS.flatMap((c) => c.options.filter(isRepeatable).map((o) => `${c.name()} ${o.long}`));
-    expect(marked).toEqual(['patch --edit', 'patch --find', 'patch --replace']);
+    expect(marked).toEqual(['patch --edit', 'patch --find', 'patch --replace', 'hexdump --type']);
   });
 });
 

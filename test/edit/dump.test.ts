@@ -35,6 +35,8 @@ const cases: [DumpFormat, string[], DumpFileOptions][] = [
   ['xxd', ['-e', '-g', '8'], { littleEndian: true, group: 8 }],
   ['canonical', ['-E', '-o', '0x1000'], { ebcdic: true, displayOffset: 0x1000n }],
   ['c', ['-n', 'fw', '-C'], { varName: 'fw', capitalize: true }],
+  ['od', ['-t', 'x2', '-t', 'c', '-A', 'd', '-j', '3', '-N', '1500'], { types: ['x2', 'c'], addressRadix: 'd', offset: 3, length: 1500 }],
+  ['hexdump-x', ['-v'], { squeeze: false }],
 ];
 
 describe('dump', () => {

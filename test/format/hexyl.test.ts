@@ -389,7 +389,7 @@ describe('options', () => {
       expect(() => createDumper({ start: 0n, format: 'xxd', [key]: value }, () => {}), key).toThrow(/hexyl/);
     }
     expect(() => createDumper({ start: 0n, format: 'canonical', group: 2 }, () => {})).toThrow(/xxd and hexyl/);
-    expect(() => createDumper({ start: 0n, format: 'xxd', squeeze: false }, () => {})).toThrow(/canonical and hexyl/);
+    expect(() => createDumper({ start: 0n, format: 'xxd', squeeze: false }, () => {})).toThrow(/canonical, hexyl, od and hexdump/);
   });
 });
 

@@ -6,6 +6,7 @@
 // own after a '==> PATH <==' header (src/cli/multi.ts runs the loop).
 import { InputError } from '../../errors.js';
 import {
+  type AddressRadix,
   cIdentifier,
   createDumper,
   HEXYL_MAX_PANELS,
@@ -126,15 +127,29 @@ function parsePanels(text: unknown): number | 'auto' | undefined {
   return n;
 }
 
+/** The value of an option that has an od spelling too (-s/-j, -n/-N): one of them, not both. */
+function eitherOf(opts: Record<string, unknown>, key: string, flag: string, alias: string, od: string): unknown {
+  if (opts[key] !== undefined && opts[alias] !== undefined) throw new InputError(`${flag} and ${od} mean the same: give one of them`);
+  return opts[key] ?? opts[alias];
+}
+
+/** od and hexdump's one-letter formats: the od-like dialects. */
+function odLike(format: DumpFormat): boolean {
+  return format === 'od' || format.startsWith('hexdump-');
+}
+
 async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promise<HexdumpOptions> {
   const given = String(opts.format ?? 'canonical') as DumpFormat;
   // --view is -f hexyl; another -f with it is a contradiction (-f canonical is the default).
   if (opts.view && given !== 'canonical' && given !== 'hexyl') throw new InputError(`--view is -f hexyl: it cannot be combined with -f ${given}`);
   const format: DumpFormat = opts.view ? 'hexyl' : given;
-  const offset = opts.offset !== undefined ? parseOffset(String(opts.offset)) : undefined;
-  // -n is the length, as hexdump's; under -f c a value that starts like a C identifier (a length
-  // starts with a digit or '-') is xxd's -n NAME, the array name. -l/--len is xxd's spelling.
-  let lengthText = opts.length !== undefined ? String(opts.length) : undefined;
+  const offsetText = eitherOf(opts, 'offset', '-s/--offset', 'skipBytes', '-j/--skip-bytes');
+  const offset = offsetText !== undefined ? parseOffset(String(offsetText)) : undefined;
+  // -n is the length, as hexdump's (-N as od's); under -f c a value that starts like a C
+  // identifier (a length starts with a digit or '-') is xxd's -n NAME, the array name. -l/--len
+  // is xxd's spelling of the length.
+  const lengthGiven = eitherOf(opts, 'length', '-n/--length', 'readBytes', '-N/--read-bytes');
+  let lengthText = lengthGiven !== undefined ? String(lengthGiven) : undefined;
   let nameText = opts.name !== undefined ? String(opts.name) : undefined;
   if (lengthText !== undefined && NAME_START.test(lengthText)) {
     if (format !== 'c') {
@@ -164,7 +179,17 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   const only = (given: boolean, flag: string, ...wanted: DumpFormat[]) => {
     if (given && !wanted.includes(format)) throw new InputError(`${flag} only applies to --format ${wanted.join(' or ')}, not ${format}`);
   };
-  only(!squeeze && format !== 'hexyl', '-v/--no-squeeze', 'canonical');
+  if (!squeeze && format !== 'canonical' && format !== 'hexyl' && !odLike(format)) {
+    throw new InputError(`-v/--no-squeeze only applies to --format canonical, hexyl, od or hexdump-*, not ${format}`);
+  }
+  const types = opts.type as string[] | undefined;
+  const radix = opts.addressRadix as AddressRadix | undefined;
+  const width = opts.width !== undefined ? smallInt(opts.width, 'width') : undefined;
+  only(types !== undefined, '-t/--type', 'od');
+  only(radix !== undefined, '-A/--address-radix', 'od');
+  only(width !== undefined, '-w/--width', 'od');
+  if (width !== undefined && cols !== undefined) throw new InputError('-w/--width and -c/--cols mean the same for od: give one of them');
+  if (width !== undefined && width < 1) throw new InputError(`invalid width ${width} (must be at least 1)`, { token: String(opts.width) });
   only(autoskip, '-a/--autoskip', 'xxd');
   only(group !== undefined && format !== 'hexyl', '-g/--group', 'xxd');
   only(name !== undefined, '--name', 'c');
@@ -204,6 +229,9 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (opts.base !== undefined) engine.base = Number(opts.base) as HexylBase;
   if (opts.endianness !== undefined) engine.endianness = opts.endianness as DumpOptions['endianness'];
   if (opts.characterTable !== undefined) engine.characterTable = opts.characterTable as DumpOptions['characterTable'];
+  if (types !== undefined) engine.types = types;
+  if (radix !== undefined) engine.addressRadix = radix;
+  if (width !== undefined) engine.cols = width;
   const columns = format === 'hexyl' ? terminalColumns(ctx.env) : undefined;
   return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns };
 }
@@ -279,8 +307,9 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
     if (d.file.pseudo === undefined) begin();
     timer.lap('setup');
-    // hexdump -n 0 prints nothing at all (the engine alone would print the offset line).
-    if (!json && d.nothing) {
+    // hexdump -n 0 prints nothing at all (the engine alone would print the offset line); od -N 0
+    // prints the address line, as the engine does.
+    if (!json && d.nothing && format !== 'od') {
       begin();
       return { showSummary: job.stats, summary: `dumped 0 bytes ${timer.describe()}`, json: {} };
     }

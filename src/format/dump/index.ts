@@ -10,6 +10,8 @@ import { HexylFormatter } from './hexyl.js';
 import { JsonFormatter } from './json.js';
 import { Kernel } from './kernel.js';
 import { LineFeeder } from './lines.js';
+import { OdFormatter } from './od.js';
+import { Offset } from './offset.js';
 import { resolveOptions } from './options.js';
 import { CHUNK_BYTES, OutBuffer } from './out.js';
 import { PlainDumper } from './plain.js';
@@ -34,7 +36,8 @@ export {
   type HexylEndianness,
 } from './hexyl.js';
 export { CHUNK_BYTES } from './out.js';
-export type { ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+export type { AddressRadix, ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+export { parseOdTypes } from './od.js';
 
 /**
  * Create a streaming dumper. Push the bytes in order (windows of any size; a window may split a
@@ -52,6 +55,12 @@ export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
     const out = new OutBuffer(sink, new Uint8Array(CHUNK_BYTES));
     return new LineFeeder(opts.cols, new HexylFormatter(opts, opts.hexyl, out), out);
   }
+  if (opts.od !== undefined) {
+    // od-like dialects write through tables in JS (they are not the hot path): no kernel needed.
+    const out = new OutBuffer(sink, new Uint8Array(CHUNK_BYTES));
+    const start = new Offset(opts.startHi, opts.startLo);
+    return new LineFeeder(opts.od.cols, new OdFormatter(opts.od, start, opts.squeeze, out, opts.upper), out);
+  }
   const kernel = new Kernel(opts.upper);
   const out = new OutBuffer(sink, kernel.out);
   switch (opts.format) {
@@ -65,8 +74,8 @@ export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
       return new PlainDumper(opts, out, kernel);
     case 'c':
       return new CIncludeDumper(opts, out, kernel);
-    case 'hexyl':
-      throw new Error('unreachable: hexyl is handled above');
+    default:
+      throw new Error(`dump format ${opts.format} has no dumper`);
   }
 }
 

@@ -3,6 +3,7 @@ import { BYTE_CATEGORIES } from './bytes.js';
 import { cIdentifier } from './cname.js';
 import { HEXYL_BASES, HEXYL_BORDERS, HEXYL_GROUPS, HEXYL_MAX_PANELS, HEXYL_TABLES, offsetDigitsFor, type HexylSettings } from './hexyl.js';
 import { MAX_COLOR_BYTES } from './kernel.js';
+import { type OdLayout, odLayout, parseOdTypes } from './od.js';
 import type { DumpColors, DumpFormat, DumpOptions } from './types.js';
 
 /** Colours compiled to bytes, indexed by category code; index 5 ("no category") is always empty. */
@@ -43,9 +44,26 @@ export interface ResolvedOptions {
   readonly colors: CompiledColors | undefined;
   /** `hexyl`: its settings, checked. */
   readonly hexyl: HexylSettings | undefined;
+  /** `od` and `hexdump-*`: the line layout. */
+  readonly od: OdLayout | undefined;
 }
 
-const FORMATS: readonly DumpFormat[] = ['canonical', 'xxd', 'plain', 'c', 'json', 'hexyl'];
+const FORMATS: readonly DumpFormat[] = [
+  'canonical',
+  'xxd',
+  'plain',
+  'c',
+  'json',
+  'hexyl',
+  'od',
+  'hexdump-x',
+  'hexdump-d',
+  'hexdump-o',
+  'hexdump-c',
+  'hexdump-b',
+];
+const OD_LIKE: readonly DumpFormat[] = ['od', 'hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b'];
+const RADIXES = ['x', 'o', 'd', 'n'];
 const TWO64 = 1n << 64n;
 const MAX_COLS = 0x7fffffff;
 /** Largest json line in bytes of input: keeps one line's text (2 chars per byte) comfortably in memory. */
@@ -69,10 +87,12 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   }
 
   onlyFor(options, 'group', format, ['xxd', 'hexyl'], 'the xxd and hexyl formats (the other layouts are fixed)');
-  onlyFor(options, 'squeeze', format, ['canonical', 'hexyl'], 'the canonical and hexyl formats (use autoskip with xxd)');
+  onlyFor(options, 'squeeze', format, ['canonical', 'hexyl', ...OD_LIKE], 'the canonical, hexyl, od and hexdump-* formats (use autoskip with xxd)');
   for (const key of ['panels', 'border', 'base', 'endianness', 'characterTable', 'end'] as const) {
     onlyFor(options, key, format, ['hexyl'], 'the hexyl format');
   }
+  onlyFor(options, 'types', format, ['od'], 'the od format');
+  onlyFor(options, 'addressRadix', format, ['od'], 'the od format');
   onlyFor(options, 'autoskip', format, ['xxd'], 'the xxd format (use squeeze with canonical)');
   onlyFor(options, 'name', format, ['c'], 'the c format');
   onlyFor(options, 'varName', format, ['c'], 'the c format');
@@ -123,6 +143,17 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     cName = raw === undefined ? undefined : cIdentifier(raw, capitalize);
   }
 
+  let od: OdLayout | undefined;
+  if (format === 'od' || OD_LIKE.includes(format)) {
+    const types = options.types ?? ['x1z'];
+    if (!Array.isArray(types) || types.length === 0) throw new InputError('types must be a non-empty array of od type strings');
+    const radix = options.addressRadix ?? 'x';
+    if (!RADIXES.includes(radix)) {
+      throw new InputError(`invalid address radix '${String(radix)}' (expected d, o, x or n)`, { token: String(radix) });
+    }
+    od = odLayout(format as Parameters<typeof odLayout>[0], parseOdTypes(types), radix, cols, options.upper ?? false);
+  }
+
   return {
     format,
     startHi: Number(start >> 32n),
@@ -143,6 +174,7 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
     jsonOpen: options.path === undefined ? '{' : `{"path":${asciiJson(options.path)},`,
     colors: format === 'canonical' || (format === 'xxd' && !littleEndian) || format === 'hexyl' ? compileColors(options.colors) : undefined,
     hexyl,
+    od,
   };
 }
 
@@ -202,6 +234,16 @@ function resolveCols(format: DumpFormat, cols: number | undefined, bits: boolean
   const c = cols ?? 0;
   if (c < 0) throw new InputError(`invalid number of columns ${c} (must not be negative)`, { token: String(c) });
   switch (format) {
+    case 'od':
+      // 0: od's default (16 for every type), worked out with the types (odLayout checks the rest).
+      return c;
+    case 'hexdump-x':
+    case 'hexdump-d':
+    case 'hexdump-o':
+    case 'hexdump-c':
+    case 'hexdump-b':
+      if (c !== 0 && c !== 16) throw new InputError(`the ${format} format has a fixed 16 bytes per line`, { token: String(c) });
+      return 16;
     case 'canonical':
       if (c !== 0 && c !== 16) {
         throw new InputError(`the canonical format (hexdump -C) has a fixed 16 bytes per line; use the xxd format for ${c} columns`, { token: String(c) });

@@ -14,8 +14,16 @@ import type { HexylBase, HexylBorder, HexylCharacterTable, HexylEndianness } fro
  * - `hexyl`: hexyl's view (panels of 8 bytes, a border, a character panel), for a terminal; not
  *   byte-identical to hexyl: it squeezes any repeated line, as hexdump does (see `panels`,
  *   `border`, `base`, `group`, `endianness`, `characterTable`, `squeeze`, `end`).
+ * - `od`: GNU `od`, by default `od -A x -t x1z -v` but squeezing (`-v` is `squeeze: false`); `types`
+ *   (`-t`), `addressRadix` (`-A`) and `cols` (`-w`) as od takes them. Multi-byte units are
+ *   little-endian (od prints the host's order; mmapx runs on little-endian hosts).
+ * - `hexdump-x`, `hexdump-d`, `hexdump-o`, `hexdump-c`, `hexdump-b`: util-linux `hexdump -x`,
+ *   `-d`, `-o`, `-c`, `-b` (16 bytes per line, `*` squeezing, final offset line).
  */
-export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json' | 'hexyl';
+export type DumpFormat = 'canonical' | 'xxd' | 'plain' | 'c' | 'json' | 'hexyl' | 'od' | 'hexdump-x' | 'hexdump-d' | 'hexdump-o' | 'hexdump-c' | 'hexdump-b';
+
+/** od's `-A`: hex, octal or decimal addresses, or none. */
+export type AddressRadix = 'x' | 'o' | 'd' | 'n';
 
 /** The text written before and after a coloured run (an ANSI SGR pair, or `<nul>`/`</nul>` in tests). */
 export interface ColorPair {
@@ -60,6 +68,8 @@ export interface DumpOptions {
    * - `json`: 1..1048576, default 4096.
    * - `canonical`: fixed at 16 (hexdump -C has no such option); anything but absent, 0 or 16 is an error.
    * - `hexyl`: 8 bytes per panel (`panels` sets the line); anything but absent or 0 is an error.
+   * - `od` (`-w`): a multiple of the largest unit size of `types`, up to 65536; default 16.
+   * - `hexdump-x|d|o|c|b`: fixed at 16, as `canonical`.
    */
   cols?: number;
   /**
@@ -72,9 +82,10 @@ export interface DumpOptions {
   /** Uppercase hex digits of the bytes (`-u`). Offsets stay lowercase, as in xxd. All dialects. */
   upper?: boolean;
   /**
-   * `canonical` and `hexyl`: squeeze repeated lines to `*` (default true; `false` = hexdump `-v`).
-   * hexyl: a line equal to the line before it becomes one `*` line for the whole run; a run that
-   * reaches the end of the input is followed by a line with the offset of the end.
+   * `canonical`, `hexyl`, `od` and `hexdump-*`: squeeze repeated lines to `*` (default true;
+   * `false` = hexdump / od `-v`). hexyl: a line equal to the line before it becomes one `*` line
+   * for the whole run; a run that reaches the end of the input is followed by a line with the
+   * offset of the end.
    */
   squeeze?: boolean;
   /** `hexyl` only: panels of 8 bytes per line, 1..256 (default 2). */
@@ -94,6 +105,14 @@ export interface DumpOptions {
    * more widens its line, as in hexyl and xxd.
    */
   end?: bigint;
+  /**
+   * `od` only: od's `-t` types, each string one or several of `a`, `c`, `d`, `o`, `u`, `x` (the
+   * last four with a size 1, 2, 4, 8 or C, S, I, L; default 4), each optionally followed by `z`
+   * (the `>text<` trailer). One output line per type per block, in order. Default `['x1z']`.
+   */
+  types?: readonly string[];
+  /** `od` only: od's `-A`, the address radix (default `x`; `n` prints no addresses). */
+  addressRadix?: AddressRadix;
   /** `xxd` only: `xxd -a`, a `*` line replaces runs of all-zero lines (default false). */
   autoskip?: boolean;
   /**
