@@ -26,6 +26,8 @@ export type Radix = 8 | 10 | 16;
 
 const RADIX_NAME: Record<Radix, string> = { 8: 'octal', 10: 'decimal', 16: 'hex' };
 const RADIX_DIGITS: Record<Radix, RegExp> = { 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ };
+/** Lines held at most while the base of the offsets is still open. */
+const MAX_QUEUED = 1024;
 const RADIX_PREFIX: Record<Radix, string> = { 8: '0o', 10: '', 16: '0x' };
 
 export function lineError(name: string, line: number, col: number, text: string, message: string): InputError {
@@ -200,29 +202,44 @@ export class OffsetRuns {
       return;
     }
     this.#queue.push(e);
-    if (this.#queue.filter((q) => q.kind !== 'squeeze').length >= 2 || e.kind === 'final') this.#decide();
+    if (e.kind === 'squeeze') return;
+    const consistent = this.opts.radixes.filter((r) => this.#consistent(r));
+    if (consistent.length <= 1 || e.kind === 'final' || this.#queue.length > MAX_QUEUED) this.#decide(consistent);
   }
 
-  /** Picks the base from the queued lines, then applies them. */
-  #decide(): void {
-    const offsets = this.#queue.filter((q) => q.kind !== 'squeeze');
-    const first = offsets[0];
-    const second = offsets[1];
-    const candidates = this.opts.radixes;
-    let chosen: Radix | undefined;
-    if (first !== undefined && second !== undefined && first.kind === 'data') {
-      const starred = this.#queue.indexOf(second) - this.#queue.indexOf(first) > 1;
-      const n = BigInt(first.bytes.length);
-      chosen = candidates.find((r) => {
-        const a = tryOffset(first.at.digits, r);
-        const b = tryOffset(second.at.digits, r);
-        if (a === undefined || b === undefined) return false;
-        const gap = b - a - n;
-        return starred ? gap > 0n && gap % n === 0n : gap === 0n;
-      });
+  /**
+   * Whether the queued lines make sense with offsets in base `r`: every offset parses, and each
+   * continues the line before it (directly, after a `*` by whole lines, or, for a final offset,
+   * up to od's padding of a last partial word).
+   */
+  #consistent(r: Radix): boolean {
+    let prev: { at: bigint; n: bigint } | undefined;
+    let starred = false;
+    for (const q of this.#queue) {
+      if (q.kind === 'squeeze') {
+        starred = true;
+        continue;
+      }
+      const b = tryOffset(q.at.digits, r);
+      if (b === undefined) return false;
+      if (prev !== undefined) {
+        const gap = b - prev.at - prev.n;
+        if (starred ? !(gap > 0n && gap % prev.n === 0n) : q.kind === 'final' ? !(gap <= 0n && -gap <= BigInt(this.opts.slack ?? 0) && -gap < prev.n) : gap !== 0n) return false;
+      }
+      if (q.kind === 'data') prev = { at: b, n: BigInt(q.bytes.length) };
+      starred = false;
     }
-    chosen ??= candidates.find((r) => offsets.every((q) => tryOffset(q.at.digits, r) !== undefined)) ?? candidates[0]!;
-    this.#radix = chosen;
+    return true;
+  }
+
+  /**
+   * Picks the base: the only (or most likely) one in which the queued lines make sense, else the
+   * most likely one whose digits fit; then applies the queued lines.
+   */
+  #decide(consistent = this.opts.radixes.filter((r) => this.#consistent(r))): void {
+    const offsets = this.#queue.filter((q) => q.kind !== 'squeeze');
+    const candidates = this.opts.radixes;
+    this.#radix = consistent[0] ?? candidates.find((r) => offsets.every((q) => tryOffset(q.at.digits, r) !== undefined)) ?? candidates[0]!;
     const queued = this.#queue.splice(0);
     for (const q of queued) this.#apply(q);
   }

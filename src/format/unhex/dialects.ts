@@ -213,7 +213,9 @@ export class OdParser implements DialectParser {
     if (this.#runs === undefined) {
       // od -A x prints 6 hex digits, -A o and -A d 7 (octal is od's default).
       const radixes: Radix[] = this.forced !== undefined ? [this.forced] : /[a-fA-F]/.test(digits) || digits.length !== 7 ? [16] : [8, 10, 16];
-      this.#runs = new OffsetRuns({ name: this.name, radixes, monotonic: true, slack: 7 }, this.emit);
+      // Made at the first data line, once its words are read: a final offset may cut at most the
+      // padding of one word.
+      this.#runs = new OffsetRuns({ name: this.name, radixes, monotonic: true, slack: (this.#word?.bytes ?? 1) - 1 }, this.emit);
     }
     return this.#runs;
   }

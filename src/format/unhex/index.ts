@@ -89,8 +89,8 @@ export function detectUnhexFormat(line: string): UnhexFormat | undefined {
   if (C_START.test(line)) return 'c';
   if (XXD_LINE.test(line)) return isBitsLine(line) ? 'bits' : 'xxd';
   if (/^[0-9a-fA-F]+[ \t]{2,}[0-9a-fA-F]{2}(?:[ \t]|$)/.test(line)) return 'canonical';
-  if (/^(?:[0-9a-fA-F]{6,7}|[0-9a-fA-F]{8,}(?=.* {2}>.*<$))(?: [0-9a-fA-F]+)+(?: {2}>.*<)?[ \t\r]*$/.test(line)) return 'od';
-  if (/^[0-7]{7}[ \t\r]*$/.test(line) || /^ [0-9a-fA-F]+(?: [0-9a-fA-F]+)*(?: {2}>.*<)?[ \t\r]*$/.test(line)) return 'od';
+  if (/^(?:[0-9a-fA-F]{6,7}|[0-9a-fA-F]{8,}(?=.* {2,}>.*<$))(?: [0-9a-fA-F]+)+(?: {2,}>.*<)?[ \t\r]*$/.test(line)) return 'od';
+  if (/^[0-7]{7}[ \t\r]*$/.test(line) || /^ [0-9a-fA-F]+(?: [0-9a-fA-F]+)*(?: {2,}>.*<)?[ \t\r]*$/.test(line)) return 'od';
   if (/^[0-9a-fA-F \t\r]*$/.test(line)) return 'plain';
   return undefined;
 }
