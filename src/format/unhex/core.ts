@@ -172,6 +172,16 @@ export class OffsetRuns {
   }
 
   data(at: OffsetText, bytes: Uint8Array, line: number, text: string): void {
+    // The common case, cheaply: the base is known, no `*` is open, and a short hex offset.
+    if (this.#radix === 16 && this.#squeezeLine === 0 && this.#final === undefined && at.digits.length <= 12) {
+      const n = Number.parseInt(at.digits, 16);
+      if (!Number.isNaN(n) && (!this.opts.monotonic || BigInt(n) >= this.#dataEnd)) {
+        const run: DumpRun = { offset: BigInt(n), bytes, repeat: 1n, line };
+        this.#last = run;
+        this.#push(run);
+        return;
+      }
+    }
     this.#event({ kind: 'data', at, bytes, line, text });
   }
 

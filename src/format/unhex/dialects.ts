@@ -31,12 +31,13 @@ export const XXD_LINE = /^[ \t]*([0-9a-fA-F]+):/;
  * the ASCII column follows). The ASCII column is ignored whatever it holds.
  */
 export function xxdArea(s: string, afterColon: number): [number, number] {
-  const from = s[afterColon] === ' ' ? afterColon + 1 : afterColon;
-  const blankAt = (i: number): boolean => i >= s.length || s[i] === ' ' || s[i] === '\t';
-  let to = from;
-  if (!blankAt(from)) {
-    while (to < s.length && s[to] !== '\t' && !(s[to] === ' ' && blankAt(to + 1))) to++;
-  }
+  const from = s.charCodeAt(afterColon) === 0x20 ? afterColon + 1 : afterColon;
+  let to = s.length;
+  const two = s.indexOf('  ', from);
+  if (two >= 0) to = two;
+  const tab = s.indexOf('\t', from);
+  if (tab >= 0 && tab < to) to = tab;
+  if (to === s.length && s.charCodeAt(to - 1) === 0x20 && to - 1 >= from) to--; // one blank at the end
   return [from, to];
 }
 
