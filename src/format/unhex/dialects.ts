@@ -32,6 +32,8 @@ export const XXD_LINE = /^[ \t]*([0-9a-fA-F]+):/;
  */
 export function xxdArea(s: string, afterColon: number): [number, number] {
   const from = s.charCodeAt(afterColon) === 0x20 ? afterColon + 1 : afterColon;
+  const first = s.charCodeAt(from);
+  if (from >= s.length || first === 0x20 || first === 0x09) return [from, from];
   let to = s.length;
   const two = s.indexOf('  ', from);
   if (two >= 0) to = two;
