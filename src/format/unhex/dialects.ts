@@ -342,7 +342,7 @@ export class PlainParser implements DialectParser {
 }
 
 /** The start of a C array: a declaration up to `{`, or entries straight away (`xxd -i < file`). */
-export const C_START = /^[ \t]*(?:(?:(?:static|const|unsigned|signed|char|u?int8_t|uint8|u8|alignas\([^)]*\)|__attribute__\(\([^)]*\)\))[ \t]+)+|\{|0[xXbB][0-9a-fA-F]+[ \t]*(?:,|$))/;
+export const C_START = /^[ \t]*(?:(?:(?:static|const|unsigned|signed|char|u?int8_t|uint8|u8|alignas\([^)]*\)|__attribute__\(\([^)]*\)\))[ \t]+)+|\{|0[xX][0-9a-fA-F]+[ \t]*(?:,|$)|0[bB][01]+[ \t]*,)/;
 const C_ENTRIES_FAST = /^[ \t]*(?:0[xX][0-9a-fA-F]{2}[ \t]*,[ \t]*)*(?:0[xX][0-9a-fA-F]{2}[ \t]*,?)?[ \t]*$/;
 const C_NUMBER = /^(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))[uU]?$/;
 const C_LEN = /\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uU]?\s*;/;
