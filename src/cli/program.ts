@@ -446,7 +446,7 @@ ${examples([
     .argument('[dump]', 'the dump; - or none reads standard input')
     .option('-o, --output <file>', 'write the file here (a regular file is replaced whole at the end, keeping its mode, holes left sparse; - is stdout) instead of stdout')
     .addOption(
-      new Option('--format <format>', 'the dump\'s dialect: xxd, bits (xxd -b), plain (xxd -p), canonical (hexdump -C), c (xxd -i), od, json (hexdump -f json); detected from the first line otherwise').choices([
+      new Option('--format <format>', 'the dialect of the dump: xxd, bits (xxd -b), plain (xxd -p), canonical (hexdump -C), c (xxd -i), od, json (hexdump -f json); detected from the first line otherwise').choices([
         'xxd',
         'bits',
         'plain',
