@@ -444,17 +444,15 @@ ${examples([
     .command('unhex')
     .description('a new file from a hex dump: xxd, xxd -b, xxd -p, hexdump -C, xxd -i, od (like xxd -r, also what it cannot read)')
     .argument('[dump]', 'the dump; - or none reads standard input')
-    .option('-o, --output <file>', 'write the file here (a regular file is replaced whole at the end, keeping its mode, holes left sparse; - is stdout) instead of stdout')
+    .option(
+      '-o, --output <file>',
+      'write the file here (a regular file is replaced whole at the end, keeping its mode, holes left sparse; - is stdout) instead of stdout',
+    )
     .addOption(
-      new Option('--format <format>', 'the dialect of the dump: xxd, bits (xxd -b), plain (xxd -p), canonical (hexdump -C), c (xxd -i), od, json (hexdump -f json); detected from the first line otherwise').choices([
-        'xxd',
-        'bits',
-        'plain',
-        'canonical',
-        'c',
-        'od',
-        'json',
-      ]),
+      new Option(
+        '--format <format>',
+        'the dialect of the dump: xxd, bits (xxd -b), plain (xxd -p), canonical (hexdump -C), c (xxd -i), od, json (hexdump -f json); detected from the first line otherwise',
+      ).choices(['xxd', 'bits', 'plain', 'canonical', 'c', 'od', 'json']),
     )
     .option('-s, --seek <offset>', 'add OFFSET to every offset of the dump (xxd -r -s; negative subtracts)')
     .addOption(new Option('--radix <base>', 'the base of the offsets: 16, 10 (xxd -d, od -A d) or 8 (od -A o); detected otherwise').choices(['16', '10', '8']))

@@ -78,8 +78,10 @@ class Writer {
     const total = BigInt(len) * run.repeat;
     const pos = run.offset + this.seek;
     const where = `${this.name} line ${run.line}`;
-    if (pos < 0n) throw new InputError(`${where}: offset ${hex(run.offset)} with --seek ${hex(this.seek)} is before the start of the output`, { line: run.line });
-    if (pos + total > MAX_FILE_SIZE) throw new InputError(`${where}: the data at ${hex(pos)} ends past the largest file size (2^53-1 bytes)`, { line: run.line });
+    if (pos < 0n)
+      throw new InputError(`${where}: offset ${hex(run.offset)} with --seek ${hex(this.seek)} is before the start of the output`, { line: run.line });
+    if (pos + total > MAX_FILE_SIZE)
+      throw new InputError(`${where}: the data at ${hex(pos)} ends past the largest file size (2^53-1 bytes)`, { line: run.line });
     const p = Number(pos);
     const here = this.#at + this.#len;
     if (this.sink.seekable === undefined) {
@@ -166,7 +168,11 @@ function isZero(bytes: Uint8Array): boolean {
  *   have been given part of the output by then: a file should be written under a temporary
  *   name and kept only on success.
  */
-export async function unhex(input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, sink: UnhexSink, options: UnhexOptions = {}): Promise<UnhexOutcome> {
+export async function unhex(
+  input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  sink: UnhexSink,
+  options: UnhexOptions = {},
+): Promise<UnhexOutcome> {
   const name = options.name ?? '-';
   const seek = options.seek ?? 0n;
   const writer = new Writer(sink, seek, name);

@@ -49,7 +49,16 @@ describe('-o FILE', () => {
     writeFileSync(dump, '00000000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDEFGHIJKLMNOP|\n*\n00000030  41  |A|\n10000000  42  |B|\n10000001\n');
     const r = mmapx(['--json', 'unhex', dump, '-o', out]);
     expect(r.status, r.dump).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ command: 'unhex', ok: true, format: 'canonical', radix: 16, length: 0x10000001, data: 50, sparse: true, output: out });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      command: 'unhex',
+      ok: true,
+      format: 'canonical',
+      radix: 16,
+      length: 0x10000001,
+      data: 50,
+      sparse: true,
+      output: out,
+    });
     const st = statSync(out);
     expect(st.mode & 0o777).toBe(0o600);
     expect(st.size).toBe(0x10000001);

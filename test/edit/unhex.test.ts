@@ -55,7 +55,11 @@ describe('holes', () => {
     const outcome = await toFile(dump, path);
     expect(outcome.length).toBe(0x4000001n);
     expect(statSync(path).blocks * 512).toBeLessThan(1024 * 1024);
-    expect(readFileSync(path).subarray(0x3fffff0).equals(Buffer.concat([Buffer.alloc(16), Buffer.from('A')]))).toBe(true);
+    expect(
+      readFileSync(path)
+        .subarray(0x3fffff0)
+        .equals(Buffer.concat([Buffer.alloc(16), Buffer.from('A')])),
+    ).toBe(true);
   });
 
   it('on a sink that cannot seek, the holes are zeros, and the output is the same bytes', async () => {

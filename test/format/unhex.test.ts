@@ -53,7 +53,12 @@ for (const [tool, ok] of Object.entries(HAVE)) if (!ok) console.warn(`NOTICE: ${
 function peer(cmd: string, args: string[], data: Uint8Array, stdin = false): string {
   const f = join(dir, 'in.bin');
   writeFileSync(f, data);
-  const r = spawnSync(cmd, stdin ? args : [...args, 'in.bin'], { cwd: dir, input: stdin ? data : undefined, encoding: 'latin1', env: { ...process.env, LC_ALL: 'C' } });
+  const r = spawnSync(cmd, stdin ? args : [...args, 'in.bin'], {
+    cwd: dir,
+    input: stdin ? data : undefined,
+    encoding: 'latin1',
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -64,7 +69,9 @@ const arbFile = fc
     fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 60 }),
       fc.integer({ min: 1, max: 300 }).map((n) => new Uint8Array(n)),
-      fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 12 })).map(([b, k]) => Uint8Array.from(Buffer.concat(Array(k).fill(b)))),
+      fc
+        .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 12 }))
+        .map(([b, k]) => Uint8Array.from(Buffer.concat(Array(k).fill(b)))),
     ),
     { maxLength: 6 },
   )
@@ -125,7 +132,11 @@ describe('round trips: a dump by the installed peer parses back to the file', ()
       const radix = tool === 'od' && args.join(' ').includes('-A d') ? 10 : undefined;
       const got = unhexText(text, { format, radix });
       // xxd -s 5 dumps from offset 5: the first 5 bytes are a hole.
-      const want = !args.includes('-s') ? Buffer.from(data) : data.length <= 5 ? Buffer.alloc(0) : Buffer.concat([Buffer.alloc(5), Buffer.from(data.subarray(5))]);
+      const want = !args.includes('-s')
+        ? Buffer.from(data)
+        : data.length <= 5
+          ? Buffer.alloc(0)
+          : Buffer.concat([Buffer.alloc(5), Buffer.from(data.subarray(5))]);
       expect(got.bytes).toEqual(want);
       if (text.trim() !== '') expect(got.format).toBe(format ?? expected(tool, args));
     };
@@ -135,9 +146,13 @@ describe('round trips: a dump by the installed peer parses back to the file', ()
 
   it.skipIf(!HAVE.xxd)('dumps cut into 1-byte pieces parse the same', () => {
     fc.assert(
-      fc.property(arbFile, fc.constantFrom<[string, string[]]>(['xxd', ['-a']], ['xxd', ['-b']], ['xxd', ['-p']], ['xxd', ['-i']], ['xxd', ['-d']]), (data, [tool, args]) => {
-        expect(unhexBytewise(peer(tool, args, data))).toEqual(Buffer.from(data));
-      }),
+      fc.property(
+        arbFile,
+        fc.constantFrom<[string, string[]]>(['xxd', ['-a']], ['xxd', ['-b']], ['xxd', ['-p']], ['xxd', ['-i']], ['xxd', ['-d']]),
+        (data, [tool, args]) => {
+          expect(unhexBytewise(peer(tool, args, data))).toEqual(Buffer.from(data));
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -257,7 +272,11 @@ describe('errors name the line and column', () => {
     ['unsigned char x[] = {\n  0x41\n};\nunsigned int x_len = 2;\n', {}, 'd line 4, col 14: the array holds 1 bytes, but its length says 2'],
     ['{"offset":0,"length":3,"hex":"4865"}\n', {}, 'd line 1, col 24: "hex" holds 4 digits, "length" says 3 bytes'],
     ['000000 41 4\n', { format: 'od' }, "d line 1, col 11: '4' is not one hex byte"],
-    ['\n\nhello world\n', {}, 'd line 3, col 1: not a dump unhex reads (xxd, xxd -b, xxd -p, hexdump -C, xxd -i, od, mmapx hexdump -f json): give --format to say which it is'],
+    [
+      '\n\nhello world\n',
+      {},
+      'd line 3, col 1: not a dump unhex reads (xxd, xxd -b, xxd -p, hexdump -C, xxd -i, od, mmapx hexdump -f json): give --format to say which it is',
+    ],
   ])('%j', (text, opts, message) => {
     const e = inputErrorOf(() => parseUnhex(text, { name: 'd', ...opts }));
     expect(e.message).toBe(message);
@@ -270,8 +289,10 @@ describe('errors name the line and column', () => {
     const p = new UnhexParser({ name: 'd' }, () => {});
     p.push('00000000: ');
     const long = '41'.repeat(64 * 1024);
-    expect(inputErrorOf(() => {
-      for (let i = 0; i < 9; i++) p.push(long);
-    }).message).toMatch(/^d line 1, col 1: a line longer than 1 MiB: not a xxd dump line$/);
+    expect(
+      inputErrorOf(() => {
+        for (let i = 0; i < 9; i++) p.push(long);
+      }).message,
+    ).toMatch(/^d line 1, col 1: a line longer than 1 MiB: not a xxd dump line$/);
   });
 });

@@ -51,7 +51,9 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
     throw new InputError('refusing to write binary data to a terminal: redirect standard output (> FILE), use -o FILE, or --force');
   }
   if (o.dump === undefined && isatty(0)) {
-    throw new InputError(arg === undefined ? 'no DUMP given and standard input is a terminal: name a dump file or pipe one in' : 'standard input is a terminal: pipe the dump in');
+    throw new InputError(
+      arg === undefined ? 'no DUMP given and standard input is a terminal: name a dump file or pipe one in' : 'standard input is a terminal: pipe the dump in',
+    );
   }
   return o;
 }

@@ -234,7 +234,10 @@ export class OffsetRuns {
       if (b === undefined) return false;
       if (prev !== undefined) {
         const gap = b - prev.at - prev.n;
-        if (starred ? !(gap > 0n && gap % prev.n === 0n) : q.kind === 'final' ? !(gap <= 0n && -gap <= BigInt(this.opts.slack ?? 0) && -gap < prev.n) : gap !== 0n) return false;
+        if (
+          starred ? !(gap > 0n && gap % prev.n === 0n) : q.kind === 'final' ? !(gap <= 0n && -gap <= BigInt(this.opts.slack ?? 0) && -gap < prev.n) : gap !== 0n
+        )
+          return false;
       }
       if (q.kind === 'data') prev = { at: b, n: BigInt(q.bytes.length) };
       starred = false;

@@ -342,7 +342,8 @@ export class PlainParser implements DialectParser {
 }
 
 /** The start of a C array: a declaration up to `{`, or entries straight away (`xxd -i < file`). */
-export const C_START = /^[ \t]*(?:(?:(?:static|const|unsigned|signed|char|u?int8_t|uint8|u8|alignas\([^)]*\)|__attribute__\(\([^)]*\)\))[ \t]+)+|\{|0[xX][0-9a-fA-F]+[ \t]*(?:,|$)|0[bB][01]+[ \t]*,)/;
+export const C_START =
+  /^[ \t]*(?:(?:(?:static|const|unsigned|signed|char|u?int8_t|uint8|u8|alignas\([^)]*\)|__attribute__\(\([^)]*\)\))[ \t]+)+|\{|0[xX][0-9a-fA-F]+[ \t]*(?:,|$)|0[bB][01]+[ \t]*,)/;
 const C_ENTRIES_FAST = /^[ \t]*(?:0[xX][0-9a-fA-F]{2}[ \t]*,[ \t]*)*(?:0[xX][0-9a-fA-F]{2}[ \t]*,?)?[ \t]*$/;
 const C_NUMBER = /^(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))[uU]?$/;
 const C_LEN = /\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uU]?\s*;/;
@@ -437,7 +438,8 @@ export class CParser implements DialectParser {
       }
       const m = C_NUMBER.exec(token);
       if (!m) fail(col0 + at, `${quote(token)} is not a byte value (0x48, 0b01001000, 72 or 0110)`);
-      const value = m![1] !== undefined ? BigInt(`0x${m![1]}`) : m![2] !== undefined ? BigInt(`0b${m![2]}`) : m![3] !== undefined ? BigInt(`0o${m![3]}`) : BigInt(m![4]!);
+      const value =
+        m![1] !== undefined ? BigInt(`0x${m![1]}`) : m![2] !== undefined ? BigInt(`0b${m![2]}`) : m![3] !== undefined ? BigInt(`0o${m![3]}`) : BigInt(m![4]!);
       if (value > 255n) fail(col0 + at, `${quote(token)} is more than a byte (255)`);
       out.push(Number(value));
     });

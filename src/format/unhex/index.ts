@@ -230,7 +230,13 @@ export class UnhexParser {
       this.#col0 += cut;
     }
     if (this.#carry.length > MAX_LINE) {
-      throw lineError(this.#name, this.#line, this.#col0, this.#carry.slice(0, 40), `a line longer than 1 MiB: not a ${UNHEX_FORMAT_NAMES[this.#format!]} dump line`);
+      throw lineError(
+        this.#name,
+        this.#line,
+        this.#col0,
+        this.#carry.slice(0, 40),
+        `a line longer than 1 MiB: not a ${UNHEX_FORMAT_NAMES[this.#format!]} dump line`,
+      );
     }
   }
 }
