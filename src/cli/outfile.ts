@@ -18,6 +18,7 @@ import {
   fchmodSync,
   fchownSync,
   fstatSync,
+  ftruncateSync,
   lstatSync,
   openSync,
   readlinkSync,
@@ -25,6 +26,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { isatty } from 'node:tty';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -143,6 +145,34 @@ export class OutputFile {
       writeAll(this.#fd, data);
     } catch (err) {
       if (err instanceof BrokenPipe) throw err;
+      throw fsError(err, `cannot write ${this.target}`);
+    }
+  }
+
+  /**
+   * The output is a new regular file (written under a temporary name): it can be written at
+   * positions with {@link writeAt}, leaving holes, and sized with {@link setLength}.
+   */
+  get seekable(): boolean {
+    return this.#tmp !== undefined;
+  }
+
+  /** Writes `data` at `position` of the temporary file ({@link seekable} outputs only). @throws OperationError naming the target. */
+  writeAt(data: Uint8Array, position: number): void {
+    if (this.#fd === undefined || this.#tmp === undefined) throw new Error(`${this.target} cannot be written at a position`);
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(this.#fd, data, done, data.length - done, position + done);
+    } catch (err) {
+      throw fsError(err, `cannot write ${this.target}`);
+    }
+  }
+
+  /** Sets the length of the temporary file ({@link seekable} outputs only): past the data, a hole. */
+  setLength(length: number): void {
+    if (this.#fd === undefined || this.#tmp === undefined) throw new Error(`${this.target} cannot be sized`);
+    try {
+      ftruncateSync(this.#fd, length);
+    } catch (err) {
       throw fsError(err, `cannot write ${this.target}`);
     }
   }

@@ -506,6 +506,42 @@ ${examples([
     .action(action(() => import('./commands/cat.js')));
 
   program
+    .command('unhex')
+    .description('a new file from a hex dump: xxd, xxd -b, xxd -p, hexdump -C, xxd -i, od (like xxd -r, also what it cannot read)')
+    .argument('[dump]', 'the dump; - or none reads standard input')
+    .option(
+      '-o, --output <file>',
+      'write the file here (a regular file is replaced whole at the end, keeping its mode, holes left sparse; - is stdout) instead of stdout',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'the dialect of the dump: xxd, bits (xxd -b), plain (xxd -p), canonical (hexdump -C), c (xxd -i), od, json (hexdump -f json); detected from the first line otherwise',
+      ).choices(['xxd', 'bits', 'plain', 'canonical', 'c', 'od', 'json']),
+    )
+    .option('-s, --seek <offset>', 'add OFFSET to every offset of the dump (xxd -r -s; negative subtracts)')
+    .addOption(new Option('--radix <base>', 'the base of the offsets: 16, 10 (xxd -d, od -A d) or 8 (od -A o); detected otherwise').choices(['16', '10', '8']))
+    .option('--stats', 'print the dialect, bytes, speed and timings on stderr')
+    .option('--force', 'allow binary output to a terminal')
+    .addHelpText(
+      'after',
+      `
+The bytes go where the dump's offsets say; a jump in the offsets is a hole (sparse in a file
+written with -o, zeros on standard output); '*' lines repeat the line before up to the next
+offset; a final offset line (hexdump -C, od) or a C array's _len gives the length. A bad dump
+is one error naming its line and column (exit 2); -o then leaves no file. --json needs -o.
+${examples([
+  'xxd fw.bin | mmapx unhex > fw2.bin              # = xxd -r',
+  'mmapx unhex fw.hex -o fw.bin                      # any dialect, detected',
+  'hexdump -C fw.bin | mmapx unhex -o fw.bin         # all 16 bytes a line, * expanded',
+  'mmapx unhex logo.h -o logo.png                    # an xxd -i C array',
+  'od -A x -t x1z -v fw.bin | mmapx unhex --format od -o fw.bin',
+  'mmapx --json unhex part.hex -o part.bin --seek -0x1000',
+])}`,
+    )
+    .action(action(() => import('./commands/unhex.js')));
+
+  program
     .command('hash')
     .description('digests of files or a range (sha256, sha1, md5, crc32, sha512, ...), printed like sha256sum; -c checks a sha256sum file')
     .usage('[options] [file...]\n       mmapx hash [options] -c <sumfile> [sumfile...]')

@@ -62,3 +62,5 @@ export {
 export { type Fill, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';
+export { fdSink, unhex, type UnhexOptions, type UnhexOutcome, type UnhexSink } from './unhex.js';
+export { type Radix, UNHEX_FORMATS, type UnhexFormat } from '../format/unhex/index.js';
