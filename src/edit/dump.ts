@@ -56,8 +56,11 @@ export interface FileDumpOptions extends EditContext {
 export class FileDump {
   /** The open file (locked until {@link close}). */
   readonly file: OpenFile;
-  /** The offset of the first byte dumped. */
-  readonly start: bigint;
+  /**
+   * The offset of the first byte dumped. Standard input read in order (a pipe) that ends before
+   * -s has it moved back to its end once read, as a file's is at open (see {@link dumper}).
+   */
+  start: bigint;
   /** The bytes to dump; undefined for a pseudo file read to its end (only the read tells its length). */
   readonly count: bigint | undefined;
   /** `-n 0`: hexdump prints nothing at all (the dump engine alone would print canonical's offset line). */
@@ -101,10 +104,21 @@ export class FileDump {
    * from was found intact (ERR_TRUNCATED otherwise).
    */
   dumper(options: DumpOptions, sink: DumpSink): Dumper {
-    return createDumper(options, (chunk) => {
-      this.#current?.assertIntact();
-      sink(chunk);
-    });
+    const make = (o: DumpOptions): Dumper =>
+      createDumper(o, (chunk) => {
+        this.#current?.assertIntact();
+        sink(chunk);
+      });
+    if (this.file.stream === undefined) return make(options);
+    // A pipe's -s past its end is found by reading: the dump starts where the input ended, as a
+    // file's does (canonical prints that offset), so the dumper is made at its first bytes or end.
+    make(options); // the options, checked now
+    let made: Dumper | undefined;
+    const real = (): Dumper => {
+      made ??= make({ ...options, start: this.start });
+      return made;
+    };
+    return { push: (bytes) => real().push(bytes), end: () => real().end() };
   }
 
   /**
@@ -113,7 +127,10 @@ export class FileDump {
    */
   *steps(dumper: Dumper, step?: number, progress?: (done: bigint) => void): Generator<void, void, undefined> {
     // A pseudo file's -n past its end stops at the end, as for a file.
-    for (const w of readWindows(this.file, { offset: this.start, length: this.count }, { upTo: true })) {
+    const clamp = (end: bigint): void => {
+      this.start = end;
+    };
+    for (const w of readWindows(this.file, { offset: this.start, length: this.count }, { upTo: true, ...(this.file.stream !== undefined && { clamp }) })) {
       this.#current = w;
       const bytes = w.bytes as Uint8Array;
       const n = step ?? bytes.length;
