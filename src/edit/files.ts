@@ -177,7 +177,7 @@ function streamKind(st: BigIntStats): string | undefined {
  * @throws InputError (exit 2) for a terminal (the data is meant to be piped in) and for a command
  *   that would change it; OperationError for a directory.
  */
-function stdinFile(options: OpenOptions): { file: OpenFile; lock: boolean } {
+export function stdinFile(options: OpenOptions): { file: OpenFile; lock: boolean } {
   const fd = 0;
   if (options.write) throw new InputError('- (standard input) is only read: a command that changes a file needs its name (a file called - is ./-)');
   let stat: BigIntStats;
