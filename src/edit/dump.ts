@@ -7,7 +7,7 @@ import { createDumper, type DumpColors, type DumpFormat, type DumpOptions, type 
 import { type Offset, resolveOffset } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
-import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
+import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, STDIN, shrankSinceOpen } from './files.js';
 import { readWindows } from './mapped.js';
 import { toLength, toOffset } from './range.js';
 import type { Readable } from 'node:stream';
@@ -95,7 +95,8 @@ export class FileDump {
   /** The dump engine's options for this file: `options` with the start, and the name of a C array. */
   dumperOptions(options: Omit<DumpOptions, 'start'>): DumpOptions {
     const o: DumpOptions = { ...options, start: this.start };
-    if (o.format === 'c' && o.name === undefined) o.name = this.file.path;
+    // Standard input has no name: only the entries, as xxd -i prints them for it.
+    if (o.format === 'c' && o.name === undefined && this.file.path !== STDIN) o.name = this.file.path;
     return o;
   }
 
