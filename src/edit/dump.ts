@@ -10,7 +10,8 @@ import { pageSize, type Window } from '../mmap/index.js';
 import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, STDIN, shrankSinceOpen } from './files.js';
 import { readWindows } from './mapped.js';
 import { toLength, toOffset } from './range.js';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { InputError } from '../errors.js';
 import type { EditContext } from './seams.js';
 import { pullStream } from './stream.js';
 
@@ -192,7 +193,9 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
  * `mmapx hexdump -f FORMAT` prints for the same options: `canonical` (hexdump -C), `xxd`, `plain`
  * (xxd -p), `c` (xxd -i) or `json` (one object per line). The file is read through read-only
  * windows and formatted as the consumer reads (memory stays flat); it is held open under a shared
- * lock until the stream ends, fails or is destroyed.
+ * lock until the stream ends, fails or is destroyed. `path` `-` is standard input, as on the
+ * command line (a pipe is read as it comes, blocking the thread while it waits: from a stream of
+ * your own, use {@link dumpReadable}).
  *
  * Errors are stream errors: bad options (`InputError`, before the file is opened), the open and
  * the lock, and another process truncating the file meanwhile (`code === 'ERR_TRUNCATED'`, before
@@ -208,11 +211,7 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
   const progress = options.progress;
   return pullStream(
     async () => {
-      const engine: Omit<DumpOptions, 'start'> = { format };
-      for (const key of ['cols', 'group', 'upper', 'squeeze', 'autoskip', 'varName', 'colors'] as const) {
-        if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
-      }
-      createDumper({ ...engine, start: 0n }, () => {}); // the options, checked before the file is opened
+      const engine = engineOptions(format, options); // checked before the file is opened
       const offset = options.offset === undefined ? undefined : toOffset(options.offset);
       const length = options.length === undefined ? undefined : toLength(options.length);
       const d = await openFileDump(path, { ...options, offset, length, blocking: false });
@@ -248,4 +247,66 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
     },
     { signal: options.signal, highWaterMark: options.highWaterMark },
   );
+}
+
+/** The dump engine's options of `options` (only those given), checked. @throws InputError */
+function engineOptions(format: DumpFormat, options: DumpFileOptions): Omit<DumpOptions, 'start'> {
+  const engine: Omit<DumpOptions, 'start'> = { format };
+  for (const key of ['cols', 'group', 'upper', 'squeeze', 'autoskip', 'varName', 'colors'] as const) {
+    if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
+  }
+  createDumper({ ...engine, start: 0n }, () => {});
+  return engine;
+}
+
+/**
+ * The dump of the bytes `source` gives (a Readable, a socket, any async iterable of bytes) in
+ * `format`, as a Readable stream of text: byte-identical to {@link dump} of a file holding the
+ * same bytes, with the same options, however the bytes arrive (one at a time included). Formatted
+ * as the bytes come and as the consumer reads: memory stays flat whatever the length. `offset`
+ * skips bytes by reading them (negative is refused: the end is unknown until read); past the end,
+ * the dump starts where the source ended, as a file's does; `length` stops reading there. Without
+ * `varName`, `c` prints only the entries (as `xxd -i` does for standard input).
+ * @throws InputError (a stream error) for bad options; the source's own errors end the stream.
+ */
+export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format: DumpFormat, options: Omit<DumpFileOptions, keyof EditContext> = {}): Readable {
+  async function* text(): AsyncGenerator<Buffer, void, undefined> {
+    const engine = engineOptions(format, options);
+    const from = options.offset === undefined ? undefined : toOffset(options.offset);
+    if (from?.fromEnd) throw new InputError(`offset ${from.text} counts from the end, but the end of a stream is only known by reading it`);
+    const skip = from?.value ?? 0n;
+    let left = options.length === undefined ? undefined : toLength(options.length);
+    if (left === 0n) return; // -n 0 prints nothing at all
+    let out: Uint8Array[] = [];
+    let pos = 0n;
+    let dumper: Dumper | undefined;
+    const make = (start: bigint): Dumper => createDumper({ ...engine, start }, (chunk) => out.push(Buffer.from(chunk)));
+    const take = (): Buffer | undefined => {
+      if (out.length === 0) return undefined;
+      const b = Buffer.concat(out);
+      out = [];
+      return b;
+    };
+    for await (const chunk of source) {
+      let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (pos < skip) {
+        const drop = skip - pos < BigInt(bytes.length) ? Number(skip - pos) : bytes.length;
+        pos += BigInt(drop);
+        bytes = bytes.subarray(drop);
+        if (bytes.length === 0) continue;
+      }
+      if (left !== undefined && BigInt(bytes.length) > left) bytes = bytes.subarray(0, Number(left));
+      dumper ??= make(pos);
+      dumper.push(bytes);
+      pos += BigInt(bytes.length);
+      if (left !== undefined) left -= BigInt(bytes.length);
+      const b = take();
+      if (b !== undefined) yield b;
+      if (left === 0n) break;
+    }
+    (dumper ?? make(pos)).end();
+    const b = take();
+    if (b !== undefined) yield b;
+  }
+  return Readable.from(text(), { objectMode: false, ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }) });
 }

@@ -46,8 +46,8 @@ export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptio
 export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
-export { dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
+export { dump, type DumpColors, type DumpFileOptions, type DumpFormat, dumpReadable } from './dump.js';
 export { diffFiles, diffStream, IpsLimitError, type DiffFilesOptions, type DiffFormat, type DiffOutcome, type DiffStream } from './diff.js';
-export { type Fill, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
+export { type Fill, type FileBytes, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions } from './hash.js';
