@@ -325,7 +325,10 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
     .command('find')
     .description('offsets of a hex pattern (?? wildcards) or text, scanned through read-only windows')
     .usage('[options] <file...> <pattern>')
-    .argument('[file...]', 'files to search (- reads standard input), then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text')
+    .argument(
+      '[file...]',
+      'files to search (- reads standard input), then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text',
+    )
     .option('--files-from <list>', FILES_FROM_HELP)
     .option('--text', 'PATTERN is text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
     .option('--count', 'print the number of matches instead of their offsets')

@@ -48,6 +48,16 @@ export type { Patch } from '../format/patch/index.js';
 export { readRange, type ReadRangeOptions } from './read.js';
 export { dump, type DumpColors, type DumpFileOptions, type DumpFormat, dumpReadable } from './dump.js';
 export { diffFiles, diffStream, IpsLimitError, type DiffFilesOptions, type DiffFormat, type DiffOutcome, type DiffStream } from './diff.js';
-export { type Fill, type FileBytes, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
+export {
+  type Fill,
+  type FileBytes,
+  PastEndError,
+  QUOTED_BYTES,
+  type WriteData,
+  writeAt,
+  WriteGuardError,
+  type WriteOptions,
+  type WriteOutcome,
+} from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions } from './hash.js';

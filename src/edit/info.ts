@@ -113,23 +113,26 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
     // Which map modes work: try each on one page (or an empty map), then unmap at once.
     const len = size === undefined ? BigInt(page) : size < BigInt(page) ? size : BigInt(page);
     const never = { ok: false, reason: `standard input is ${file.stream}: it is read in order, never mapped` };
-    const modes: Record<'r' | 'w' | 'x', ModeCheck> = file.stream !== undefined ? { r: never, w: { ...never }, x: { ...never } } : {
-      r: tryMode(() => new MmapOptions().len(len).map({ fd: file.fd, path })),
-      w: tryMode(() => {
-        let fd: number;
-        try {
-          fd = openSync(where, fsc.O_RDWR | fsc.O_NONBLOCK | fsc.O_NOCTTY);
-        } catch (err) {
-          throw fsError(err, 'open for writing');
-        }
-        try {
-          return new MmapOptions().len(len).mapMut({ fd, path });
-        } finally {
-          closeSync(fd);
-        }
-      }),
-      x: tryMode(() => new MmapOptions().len(len).mapExec({ fd: file.fd, path })),
-    };
+    const modes: Record<'r' | 'w' | 'x', ModeCheck> =
+      file.stream !== undefined
+        ? { r: never, w: { ...never }, x: { ...never } }
+        : {
+            r: tryMode(() => new MmapOptions().len(len).map({ fd: file.fd, path })),
+            w: tryMode(() => {
+              let fd: number;
+              try {
+                fd = openSync(where, fsc.O_RDWR | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+              } catch (err) {
+                throw fsError(err, 'open for writing');
+              }
+              try {
+                return new MmapOptions().len(len).mapMut({ fd, path });
+              } finally {
+                closeSync(fd);
+              }
+            }),
+            x: tryMode(() => new MmapOptions().len(len).mapExec({ fd: file.fd, path })),
+          };
     if (!modes.x.ok && mount?.options.includes('noexec')) modes.x.reason = `${mount.mountPoint} is mounted noexec`;
     if (!modes.w.ok && mount?.options.includes('ro')) modes.w.reason = `${mount.mountPoint} is mounted read-only`;
     clock?.lap('modes');

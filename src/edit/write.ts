@@ -319,7 +319,8 @@ export function writeToFile(file: OpenFile, offset: Offset, data: WriteData, opt
           }
           if (options.sync !== false) {
             const r = map.flushRange(0, n);
-            synced = synced === undefined ? { offset: r.offset, length: r.length } : { offset: synced.offset, length: Number(r.offset - synced.offset) + r.length };
+            synced =
+              synced === undefined ? { offset: r.offset, length: r.length } : { offset: synced.offset, length: Number(r.offset - synced.offset) + r.length };
             clock?.lap('msync');
           }
         } finally {

@@ -93,8 +93,16 @@ const CONSUMERS: Record<string, Consumer> = {
     },
   },
   // `-` as the FILE of the commands that only read it, and no FILE at all for hexdump.
-  'hexdump -': { args: () => ['hexdump', '-', '-f', 'xxd', '-g', '1'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'xxd', group: 1 }, Buffer.from(HELLO))) },
-  'hexdump with no FILE': { args: () => ['hexdump'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'canonical' }, Buffer.from(HELLO))) },
+  'hexdump -': {
+    args: () => ['hexdump', '-', '-f', 'xxd', '-g', '1'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'xxd', group: 1 }, Buffer.from(HELLO))),
+  },
+  'hexdump with no FILE': {
+    args: () => ['hexdump'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'canonical' }, Buffer.from(HELLO))),
+  },
   'cat -': { args: () => ['cat', '-', '7..'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdout).toBe(HELLO.slice(7)) },
   'find -': { args: () => ['find', '-', '6c 6c'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdout).toBe('0x2\n') },
   'diff FILE -': {
@@ -105,7 +113,11 @@ const CONSUMERS: Record<string, Consumer> = {
       expect(text(a)).toBe(HELLO);
     },
   },
-  'info -': { args: () => ['--json', 'info', '-'], input: () => Buffer.from(HELLO), check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ file: '-', size: null, modes: { r: { ok: false } } }) },
+  'info -': {
+    args: () => ['--json', 'info', '-'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ file: '-', size: null, modes: { r: { ok: false } } }),
+  },
   'write --stdin': { args: (a) => ['write', a, '0', '--stdin'], input: () => Buffer.from('h'), check: firstOnly },
   'write FILE OFFSET -': { args: (a) => ['write', a, '0', '-'], input: () => Buffer.from('h'), check: firstOnly },
   'write --file -': { args: (a) => ['write', a, '0', '--file', '-'], input: () => Buffer.from('h'), check: firstOnly },
