@@ -328,7 +328,7 @@ export async function openFileDiff(oldPath: string, newPath: string, options: Op
   const openOne = async (path: string) => {
     const f = options.blocking ? openFile(path, open) : await openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
     try {
-      return spooled(f);
+      return f.stream === undefined ? f : spooled(f);
     } catch (err) {
       f.close();
       throw err;
