@@ -19,7 +19,8 @@ import { pageSize } from '../mmap/index.js';
 import type { Context, Result } from './context.js';
 import { fileReport } from './envelope.js';
 import { classify, errorLine } from './errors.js';
-import { fsError } from '../edit/files.js';
+import { fsError, STDIN } from '../edit/files.js';
+import { terminalColumns } from '../mmap/sys/terminal.js';
 import { readInput } from './input.js';
 import { BrokenPipe, jsonText } from './output.js';
 import { type Batching, Later } from '../edit/later.js';
@@ -88,9 +89,24 @@ export function missingArgument(name: string, command: string): InputError {
 export async function targets(command: string, files: readonly string[], opts: Record<string, unknown>, stdinUse?: string): Promise<Targets> {
   const list = opts.filesFrom === undefined ? undefined : String(opts.filesFrom);
   if (list === undefined && files.length === 0) throw missingArgument('file', command);
+  // `-` (standard input) as a FILE: it can be read once, and not after a list read from it.
+  const named = files.filter((f) => f === STDIN).length;
+  if (named > 0 && list === STDIN) throw new InputError('--files-from - and the FILE - both read standard input: give one of them a file');
+  if (named > 0 && stdinUse !== undefined) throw new InputError(`the FILE - and ${stdinUse} both read standard input: give one of them a file`);
   const all = list === undefined ? [...files] : [...files, ...(await readFileList(list, stdinUse))];
   if (all.length === 0) throw new InputError(`no files: --files-from ${list} lists no path, and no FILE was given`);
+  if (all.filter((f) => f === STDIN).length > 1) throw new InputError('- (standard input) is given more than once: it can only be read once');
   return { files: all, several: list !== undefined || files.length > 1 };
+}
+
+/**
+ * The FILE operands of a command that reads (hexdump): none, without --files-from, means standard
+ * input (`-`) when it is not a terminal, as xxd and hexdump read it; on a terminal they stay none
+ * (the usage error: a dump of what is typed is not what was meant).
+ */
+export function orStdin(files: readonly string[], opts: Record<string, unknown>): readonly string[] {
+  if (files.length > 0 || opts.filesFrom !== undefined) return files;
+  return terminalColumns(0) === undefined ? [STDIN] : files;
 }
 
 const RANK: Record<ExitCode, number> = { [EXIT_OK]: 0, [EXIT_GUARD]: 1, [EXIT_USAGE]: 2, [EXIT_FAILED]: 3 };

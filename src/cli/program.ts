@@ -97,6 +97,11 @@ function enforceSingleUse(cmd: Command): void {
 
 const FILES_FROM_HELP = 'also the files listed in LIST, one path per line (- reads standard input)';
 
+const STDIN_HELP = `
+Standard input: FILE - reads it. A regular file there (< FILE) is mapped as if named; a pipe,
+socket or device is read as it comes (bounded memory, same output); a range or -s from its end
+is refused there (exit 2: its end is unknown until read).`;
+
 /**
  * The part of a command's help about several files. The mode is chosen by the invocation: with
  * --files-from or more than one FILE, every line names its file and --json prints an array.
@@ -176,8 +181,8 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .argument('[hex...]', 'bytes as hex (eb05, "eb 05", 0xeb05, eb:05), or - for standard input')
     .option('--files-from <list>', 'write to each file listed in LIST, one path per line (- reads standard input)')
     .option('--text <string>', 'write this text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
-    .option('--file <path>', 'write the contents of this file (- reads standard input)')
-    .option('--stdin', 'write what arrives on standard input')
+    .option('--file <path>', 'write the contents of this file, read as it is written (- reads standard input)')
+    .option('--stdin', 'write what arrives on standard input (a pipe is copied to a temporary file in $TMPDIR first: never held in memory)')
     .option('--fill <byte>', 'write this byte value, --length times')
     .option('--length <n>', 'how many bytes --fill writes')
     .addOption(new Option('--expect <hex>', 'only write if the bytes there are these now (exit 3 otherwise)'))
@@ -294,8 +299,8 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
   program
     .command('diff')
     .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, IPS, or the differing lines side by side)')
-    .argument('<old>', 'the file as it is')
-    .argument('<new>', 'the file as it should be')
+    .argument('<old>', 'the file as it is (- reads standard input)')
+    .argument('<new>', 'the file as it should be (- reads standard input: a pipe is copied to a temporary file first)')
     .option(
       '-o, --output <patch>',
       'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)',
@@ -330,7 +335,10 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
     .command('find')
     .description('offsets of a hex pattern (?? wildcards) or text, scanned through read-only windows')
     .usage('[options] <file...> <pattern>')
-    .argument('[file...]', 'files to search, then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text')
+    .argument(
+      '[file...]',
+      'files to search (- reads standard input), then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text',
+    )
     .option('--files-from <list>', FILES_FROM_HELP)
     .option('--text', 'PATTERN is text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
     .option('--count', 'print the number of matches instead of their offsets')
@@ -388,7 +396,7 @@ ${examples([
     .command('hexdump')
     .alias('hd')
     .description('dump bytes as hexdump -C, xxd, xxd -p, xxd -i, od, hexdump -x/-d/-o/-c/-b or JSON, through read-only maps')
-    .argument('[file...]', 'file(s) to dump')
+    .argument('[file...]', 'file(s) to dump; - reads standard input, and so does no FILE when standard input is not a terminal')
     .option('--files-from <list>', FILES_FROM_HELP)
     .option(
       '-s, --offset <n>',
@@ -475,14 +483,16 @@ ${examples([
   'mmapx hexdump fw.bin -f od -v              # = od -A x -t x1z -v fw.bin',
   'mmapx hexdump fw.bin -f od -t x2 -t c -A d -j 16 -N 64',
   'mmapx hexdump fw.bin -f hexdump-x          # = hexdump -x fw.bin',
-])}`,
+  'gunzip -c fw.bin.gz | mmapx hd -f xxd -s 0x100 -n 64',
+])}${STDIN_HELP}
+-s on a pipe skips by reading; past its end dumps nothing, as for a file.`,
     )
     .action(action(() => import('./commands/hexdump.js')));
 
   program
     .command('cat')
     .description('write the raw bytes of a range (or the whole file) to stdout or a file, through read-only maps')
-    .argument('<file>', 'file to read')
+    .argument('<file>', 'file to read (- reads standard input)')
     .argument('[range]', 'OFFSET:LENGTH or START..END (negative counts from the end); default: the whole file')
     .option(
       '-o, --output <file>',
@@ -501,7 +511,8 @@ ${examples([
   'mmapx cat disk.img -512.. | xxd             # the last 512 bytes (= tail -c 512)',
   'mmapx cat big.bin 1G..2G | sha256sum',
   'mmapx --json cat fw.bin 0x1000:4K -o boot.bin',
-])}`,
+  'gunzip -c disk.img.gz | mmapx cat - 1M:4K -o - | xxd',
+])}${STDIN_HELP}`,
     )
     .action(action(() => import('./commands/cat.js')));
 
@@ -594,7 +605,7 @@ ${examples([
   program
     .command('info')
     .description('size, type, page-cache residency, filesystem and which map modes would work')
-    .argument('[file...]', 'file(s) to inspect')
+    .argument('[file...]', 'file(s) to inspect (- is standard input: a pipe shows its type, size unknown; nothing is read)')
     .option('--files-from <list>', FILES_FROM_HELP)
     .option('--range <range>', 'residency of this range only (in each file)')
     .option('--force', 'allow devices and pseudo-filesystem files')

@@ -17,7 +17,8 @@ import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT, type SideColors, sideColsFor, sideOffs
 import { hex } from '../format/patch/lex.js';
 import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
 import { nextData } from '../mmap/sys/holes.js';
-import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
+import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, STDIN, shrankSinceOpen } from './files.js';
+import { spooled } from './spool.js';
 import { assertCovers } from './mapped.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { pullStream } from './stream.js';
@@ -562,9 +563,18 @@ function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce:
  */
 export async function openFileDiff(oldPath: string, newPath: string, options: OpenDiffOptions): Promise<FileDiff> {
   const checked = diffOptions(options);
+  if (oldPath === STDIN && newPath === STDIN) throw new InputError('OLD and NEW are both - (standard input): it can only be read once');
   const open = { write: false, force: options.force === true, ...(options.lockWait !== undefined && { lockWait: options.lockWait }) };
-  const openOne = (path: string) =>
-    options.blocking ? openFile(path, open) : openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
+  // Standard input that is a pipe is copied to a temporary file first: the patch begins with both sizes.
+  const openOne = async (path: string) => {
+    const f = options.blocking ? openFile(path, open) : await openFileAsync(path, { ...open, ...(options.signal && { signal: options.signal }) });
+    try {
+      return f.stream === undefined ? f : spooled(f);
+    } catch (err) {
+      f.close();
+      throw err;
+    }
+  };
   const a = await openOne(oldPath);
   let b: OpenFile;
   try {

@@ -7,10 +7,11 @@ import { type AddressRadix, createDumper, type DumpColors, type DumpFormat, type
 import { type Offset, resolveOffset } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
-import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
+import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, STDIN, shrankSinceOpen } from './files.js';
 import { readWindows } from './mapped.js';
 import { toLength, toOffset } from './range.js';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { InputError } from '../errors.js';
 import type { EditContext } from './seams.js';
 import { pullStream } from './stream.js';
 
@@ -82,8 +83,11 @@ export interface FileDumpOptions extends EditContext {
 export class FileDump {
   /** The open file (locked until {@link close}). */
   readonly file: OpenFile;
-  /** The offset of the first byte dumped. */
-  readonly start: bigint;
+  /**
+   * The offset of the first byte dumped. Standard input read in order (a pipe) that ends before
+   * -s has it moved back to its end once read, as a file's is at open (see {@link dumper}).
+   */
+  start: bigint;
   /** The bytes to dump; undefined for a pseudo file read to its end (only the read tells its length). */
   readonly count: bigint | undefined;
   /** `-n 0`: hexdump prints nothing at all (the dump engine alone would print canonical's offset line). */
@@ -118,7 +122,8 @@ export class FileDump {
   /** The dump engine's options for this file: `options` with the start, and the name of a C array. */
   dumperOptions(options: Omit<DumpOptions, 'start'>): DumpOptions {
     const o: DumpOptions = { ...options, start: this.start };
-    if (o.format === 'c' && o.name === undefined) o.name = this.file.path;
+    // Standard input has no name: only the entries, as xxd -i prints them for it.
+    if (o.format === 'c' && o.name === undefined && this.file.path !== STDIN) o.name = this.file.path;
     // hexyl: an offset column as wide as the last offset needs, so that every line lines up.
     if (o.format === 'hexyl' && o.end === undefined && this.count !== undefined) o.end = this.start + this.count;
     return o;
@@ -129,10 +134,21 @@ export class FileDump {
    * from was found intact (ERR_TRUNCATED otherwise).
    */
   dumper(options: DumpOptions, sink: DumpSink): Dumper {
-    return createDumper(options, (chunk) => {
-      this.#current?.assertIntact();
-      sink(chunk);
-    });
+    const make = (o: DumpOptions): Dumper =>
+      createDumper(o, (chunk) => {
+        this.#current?.assertIntact();
+        sink(chunk);
+      });
+    if (this.file.stream === undefined) return make(options);
+    // A pipe's -s past its end is found by reading: the dump starts where the input ended, as a
+    // file's does (canonical prints that offset), so the dumper is made at its first bytes or end.
+    make(options); // the options, checked now
+    let made: Dumper | undefined;
+    const real = (): Dumper => {
+      made ??= make({ ...options, start: this.start });
+      return made;
+    };
+    return { push: (bytes) => real().push(bytes), end: () => real().end() };
   }
 
   /**
@@ -141,7 +157,10 @@ export class FileDump {
    */
   *steps(dumper: Dumper, step?: number, progress?: (done: bigint) => void): Generator<void, void, undefined> {
     // A pseudo file's -n past its end stops at the end, as for a file.
-    for (const w of readWindows(this.file, { offset: this.start, length: this.count }, { upTo: true })) {
+    const clamp = (end: bigint): void => {
+      this.start = end;
+    };
+    for (const w of readWindows(this.file, { offset: this.start, length: this.count }, { upTo: true, ...(this.file.stream !== undefined && { clamp }) })) {
       this.#current = w;
       const bytes = w.bytes as Uint8Array;
       const n = step ?? bytes.length;
@@ -203,7 +222,9 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
  * (xxd -p), `c` (xxd -i), `json` (one object per line), `hexyl` (hexyl's view; `panels` is not
  * fitted to a terminal here: default 2), `od` or `hexdump-x|d|o|c|b`. The file is read through read-only
  * windows and formatted as the consumer reads (memory stays flat); it is held open under a shared
- * lock until the stream ends, fails or is destroyed.
+ * lock until the stream ends, fails or is destroyed. `path` `-` is standard input, as on the
+ * command line (a pipe is read as it comes, blocking the thread while it waits: from a stream of
+ * your own, use {@link dumpReadable}).
  *
  * Errors are stream errors: bad options (`InputError`, before the file is opened), the open and
  * the lock, and another process truncating the file meanwhile (`code === 'ERR_TRUNCATED'`, before
@@ -219,32 +240,7 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
   const progress = options.progress;
   return pullStream(
     async () => {
-      const engine: Omit<DumpOptions, 'start'> = { format };
-      for (const key of [
-        'cols',
-        'group',
-        'upper',
-        'squeeze',
-        'autoskip',
-        'varName',
-        'colors',
-        'bits',
-        'littleEndian',
-        'decimal',
-        'displayOffset',
-        'ebcdic',
-        'capitalize',
-        'panels',
-        'border',
-        'base',
-        'endianness',
-        'characterTable',
-        'types',
-        'addressRadix',
-      ] as const) {
-        if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
-      }
-      createDumper({ ...engine, start: 0n }, () => {}); // the options, checked before the file is opened
+      const engine = engineOptions(format, options); // checked before the file is opened
       const offset = options.offset === undefined ? undefined : toOffset(options.offset);
       const length = options.length === undefined ? undefined : toLength(options.length);
       const d = await openFileDump(path, { ...options, offset, length, blocking: false });
@@ -280,4 +276,87 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
     },
     { signal: options.signal, highWaterMark: options.highWaterMark },
   );
+}
+
+/** The dump engine's options of `options` (only those given), checked. @throws InputError */
+function engineOptions(format: DumpFormat, options: DumpFileOptions): Omit<DumpOptions, 'start'> {
+  const engine: Omit<DumpOptions, 'start'> = { format };
+  for (const key of [
+    'cols',
+    'group',
+    'upper',
+    'squeeze',
+    'autoskip',
+    'varName',
+    'colors',
+    'bits',
+    'littleEndian',
+    'decimal',
+    'displayOffset',
+    'ebcdic',
+    'capitalize',
+    'panels',
+    'border',
+    'base',
+    'endianness',
+    'characterTable',
+    'types',
+    'addressRadix',
+  ] as const) {
+    if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
+  }
+  createDumper({ ...engine, start: 0n }, () => {});
+  return engine;
+}
+
+/**
+ * The dump of the bytes `source` gives (a Readable, a socket, any async iterable of bytes) in
+ * `format`, as a Readable stream of text: byte-identical to {@link dump} of a file holding the
+ * same bytes, with the same options, however the bytes arrive (one at a time included). Formatted
+ * as the bytes come and as the consumer reads: memory stays flat whatever the length. `offset`
+ * skips bytes by reading them (negative is refused: the end is unknown until read); past the end,
+ * the dump starts where the source ended, as a file's does; `length` stops reading there. Without
+ * `varName`, `c` prints only the entries (as `xxd -i` does for standard input).
+ * @throws InputError (a stream error) for bad options; the source's own errors end the stream.
+ */
+export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format: DumpFormat, options: Omit<DumpFileOptions, keyof EditContext> = {}): Readable {
+  async function* text(): AsyncGenerator<Buffer, void, undefined> {
+    const engine = engineOptions(format, options);
+    const from = options.offset === undefined ? undefined : toOffset(options.offset);
+    if (from?.fromEnd) throw new InputError(`offset ${from.text} counts from the end, but the end of a stream is only known by reading it`);
+    const skip = from?.value ?? 0n;
+    let left = options.length === undefined ? undefined : toLength(options.length);
+    if (left === 0n) return; // -n 0 prints nothing at all
+    let out: Uint8Array[] = [];
+    let pos = 0n;
+    let dumper: Dumper | undefined;
+    const make = (start: bigint): Dumper => createDumper({ ...engine, start }, (chunk) => out.push(Buffer.from(chunk)));
+    const take = (): Buffer | undefined => {
+      if (out.length === 0) return undefined;
+      const b = Buffer.concat(out);
+      out = [];
+      return b;
+    };
+    for await (const chunk of source) {
+      let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (pos < skip) {
+        const drop = skip - pos < BigInt(bytes.length) ? Number(skip - pos) : bytes.length;
+        pos += BigInt(drop);
+        bytes = bytes.subarray(drop);
+        if (bytes.length === 0) continue;
+      }
+      if (left !== undefined && BigInt(bytes.length) > left) bytes = bytes.subarray(0, Number(left));
+      dumper ??= make(pos);
+      dumper.push(bytes);
+      pos += BigInt(bytes.length);
+      if (left !== undefined) left -= BigInt(bytes.length);
+      const b = take();
+      if (b !== undefined) yield b;
+      if (left === 0n) break;
+    }
+    (dumper ?? make(pos)).end();
+    const b = take();
+    if (b !== undefined) yield b;
+  }
+  return Readable.from(text(), { objectMode: false, ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }) });
 }

@@ -1,11 +1,11 @@
 // Opening the file a command works on: the right access mode, the checks that refuse files that
 // must not be mapped, and errors that say what is wrong in one line.
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
-import { OperationError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import { MAX_FILE_SIZE } from '../format/number.js';
 import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
-import { fileSizeLimit, pageSize as pageSizeLoaded } from '../mmap/index.js';
+import { descriptorPosition, fileSizeLimit, pageSize as pageSizeLoaded, terminalColumns, unlockFile } from '../mmap/index.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { pendingJournal } from './journal.js';
 import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync } from './lock.js';
@@ -54,7 +54,22 @@ export interface OpenFile {
    * commands read it (see {@link readSpan} and `readWindows`), never map it or trust `size`.
    */
   readonly pseudo?: string;
+  /**
+   * Standard input (`-`) when it is no file to map: what it is, for messages (`a pipe`, `a
+   * socket`, `a character device`, `a file read from its current position`...). Its bytes are read
+   * in order with read(2), as a pseudo file's (see `readWindows`), waiting for a slow producer; its
+   * size is only known at its end.
+   */
+  readonly stream?: string;
   close(): void;
+}
+
+/** The name that means standard input wherever a command reads a FILE. */
+export const STDIN = '-';
+
+/** Whether `file`'s bytes come by read(2), in order, and only the read tells where they end (a pseudo file, a piped standard input). */
+export function readsInOrder(file: OpenFile): boolean {
+  return file.pseudo !== undefined || file.stream !== undefined;
 }
 
 function isSocket(path: string): boolean {
@@ -107,10 +122,12 @@ function filesystemType(path: string, dev: bigint): number | undefined {
  * Opens `path` for a command. Refuses directories, FIFOs and sockets always, devices and files on
  * procfs/sysfs-like filesystems unless `force`. Never blocks on a FIFO (O_NONBLOCK at open).
  * Then takes the command's advisory lock, waiting up to --wait seconds for other mmapx processes.
+ * `-` ({@link STDIN}) is standard input, for commands that only read (see stdinFile).
  * @throws OperationError (exit 1) naming the problem, or who holds the lock.
  */
 export function openFile(path: string, options: OpenOptions): OpenFile {
-  const file = openUnlocked(path, options);
+  const { file, lock } = path === STDIN ? stdinFile(options) : { file: openUnlocked(path, options), lock: true };
+  if (!lock) return file;
   try {
     lockFile(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT);
     return file;
@@ -125,7 +142,8 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
  * (the event loop keeps running) and ends early when `signal` aborts.
  */
 export async function openFileAsync(path: string, options: OpenOptions & { signal?: AbortSignal }): Promise<OpenFile> {
-  const file = openUnlocked(path, options);
+  const { file, lock } = path === STDIN ? stdinFile(options) : { file: openUnlocked(path, options), lock: true };
+  if (!lock) return file;
   try {
     await lockFileAsync(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT, options.signal);
     return file;
@@ -137,6 +155,58 @@ export async function openFileAsync(path: string, options: OpenOptions & { signa
 
 function lockKind(options: OpenOptions): LockKind {
   return options.lock ?? (options.write ? 'exclusive' : 'shared');
+}
+
+/** What a standard input that is no file to map is, in messages; undefined for a regular file. */
+function streamKind(st: BigIntStats): string | undefined {
+  if (st.isFIFO()) return 'a pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return st.isFile() ? undefined : 'a special file';
+}
+
+/**
+ * Standard input (fd 0, named `-`) as an open file for a command that only reads it, not yet
+ * locked. A regular file at its start (`< FILE`) is the file itself: mapped and sized as if named
+ * (and locked, shared, by the caller: `lock` is true); anything else is read in order with read(2)
+ * (`stream`): a pipe, a socket, a device, a pseudo-filesystem file, or a regular file whose
+ * position is not at its start (the shell or a previous reader left it there: what follows is the
+ * input). No --force is needed: the input was handed over, and nothing is mapped that should not
+ * be. fd 0 is never closed (closing the file releases its lock only).
+ * @throws InputError (exit 2) for a terminal (the data is meant to be piped in) and for a command
+ *   that would change it; OperationError for a directory.
+ */
+export function stdinFile(options: OpenOptions): { file: OpenFile; lock: boolean } {
+  const fd = 0;
+  if (options.write) throw new InputError('- (standard input) is only read: a command that changes a file needs its name (a file called - is ./-)');
+  let stat: BigIntStats;
+  try {
+    stat = fstatSync(fd, { bigint: true });
+  } catch (err) {
+    throw fsError(err, 'cannot read standard input');
+  }
+  if (stat.isDirectory()) throw new OperationError('cannot read standard input: is a directory', 'EISDIR');
+  if (stat.isCharacterDevice() && terminalColumns(fd) !== undefined) {
+    throw new InputError('standard input is a terminal: pipe the data in (or redirect it: < FILE)');
+  }
+  let stream = streamKind(stat);
+  if (stream === undefined) {
+    const fsType = filesystemType('/dev/fd/0', stat.dev);
+    const pseudo = fsType === undefined ? undefined : PSEUDO_FS.get(fsType);
+    if (pseudo !== undefined) stream = `a ${pseudo} file`;
+    else if (descriptorPosition(fd) !== 0n) stream = 'a file read from its current position';
+  }
+  if (stream !== undefined) return { file: { fd, path: STDIN, stat, size: undefined, stream, close: () => {} }, lock: false };
+  options.beforeLock?.(stat);
+  const close = (): void => {
+    try {
+      unlockFile(fd);
+    } catch {
+      // a filesystem without locks: nothing was held
+    }
+  };
+  return { file: { fd, path: STDIN, stat, size: stat.size, close }, lock: true };
 }
 
 /** Opens and checks the file (everything {@link openFile} does but the lock). */
@@ -245,7 +315,7 @@ export function readSpan(file: OpenFile, range: Range | undefined): ReadSpan {
 
 /** The size a read command can trust: undefined for a device and for a pseudo file (whose fstat size says nothing). */
 export function readableSize(file: OpenFile): bigint | undefined {
-  return file.pseudo !== undefined ? undefined : file.size;
+  return readsInOrder(file) ? undefined : file.size;
 }
 
 /** {@link readSpan} for commands that map the range (flush, protect): a pseudo file keeps its fstat size. */
@@ -261,7 +331,7 @@ function span(file: OpenFile, range: Range | undefined, size: bigint | undefined
   const fromEnd = range !== undefined && (range.start.fromEnd || (range.kind === 'span' && range.end !== null && range.end.fromEnd));
   if (fromEnd) throw unknownSize(file, range);
   if (toEnd) {
-    if (file.pseudo === undefined) throw unknownSize(file);
+    if (!readsInOrder(file)) throw unknownSize(file);
     return { offset: range === undefined ? 0n : range.start.value, length: undefined };
   }
   // Counted from the start: checked against the largest file offset, and then against what is there.
@@ -269,7 +339,13 @@ function span(file: OpenFile, range: Range | undefined, size: bigint | undefined
 }
 
 /** Why a command cannot have the size of `file` (a device, or a pseudo file). */
-function unknownSize(file: OpenFile, range?: Range): OperationError {
+function unknownSize(file: OpenFile, range?: Range): OperationError | InputError {
+  if (file.stream !== undefined) {
+    // A pipe's end is where the producer stops: a range from the end cannot be found in one pass.
+    return new InputError(
+      `${range === undefined ? 'this command needs the size' : `range ${range.text} counts from the end`}, but standard input is ${file.stream}: its end is only known by reading it; give a range from the start, or pipe it through tail -c N`,
+    );
+  }
   if (file.pseudo === undefined) return new OperationError('the size of a device is unknown here: give an explicit length or range');
   if (range !== undefined) {
     return new OperationError(
@@ -283,7 +359,7 @@ function unknownSize(file: OpenFile, range?: Range): OperationError {
 
 /** The size, or an error for devices and pseudo-filesystem files opened with --force (whose size fstat cannot tell). */
 export function knownSize(file: OpenFile): bigint {
-  if (file.size === undefined || file.pseudo !== undefined) throw unknownSize(file);
+  if (file.size === undefined || readsInOrder(file)) throw unknownSize(file);
   return file.size;
 }
 
@@ -351,7 +427,7 @@ export async function withFile<T>(path: string, options: WithFileOptions, body: 
  * of an interrupted patch beside the file (see EditContext.onPendingJournal). Nothing without a hook.
  */
 export function notePendingJournal(path: string, hook: ((file: string, journal: string) => void) | undefined): void {
-  if (hook === undefined) return;
+  if (hook === undefined || path === STDIN) return;
   const j = pendingJournal(path);
   if (j !== undefined) hook(path, j);
 }

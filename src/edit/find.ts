@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { parseHexPattern } from '../format/data.js';
 import { compilePattern, type BytePattern, type CompiledPattern, WindowScanner } from '../format/search.js';
 import { pageSize } from '../mmap/index.js';
-import { type OpenFile, openFile, openFileAsync, readableSize, type ReadSpan, readSpan, shrankSinceOpen } from './files.js';
+import { type OpenFile, openFile, openFileAsync, readableSize, type ReadSpan, readSpan, readsInOrder, shrankSinceOpen } from './files.js';
 import { assertCovers, readWindows } from './mapped.js';
 import { type RangeOption, rangeOption } from './range.js';
 import { SCAN_WINDOW, scanFile } from './scan.js';
@@ -108,7 +108,7 @@ export function* findWindows(
  * counts.
  */
 export function countOnThreads(file: OpenFile, span: ReadSpan, pattern: BytePattern, progress?: (done: bigint) => void): FindTally | undefined {
-  if (file.pseudo !== undefined || span.length === undefined) return undefined;
+  if (readsInOrder(file) || span.length === undefined) return undefined;
   const [m] = scanFile(file, { offset: span.offset, length: span.length }, [pattern], [0], { workers: true, ...(progress && { progress }) });
   return { count: m!.count, truncated: false, offset: span.offset, length: span.length };
 }

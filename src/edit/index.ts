@@ -46,7 +46,7 @@ export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptio
 export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
-export { type AddressRadix, dump, type DumpColors, type DumpFileOptions, type DumpFormat } from './dump.js';
+export { type AddressRadix, dump, type DumpColors, type DumpFileOptions, type DumpFormat, dumpReadable } from './dump.js';
 export {
   diffFiles,
   diffStream,
@@ -59,7 +59,17 @@ export {
   type DiffStream,
   type SideColors,
 } from './diff.js';
-export { type Fill, PastEndError, QUOTED_BYTES, type WriteData, writeAt, WriteGuardError, type WriteOptions, type WriteOutcome } from './write.js';
+export {
+  type Fill,
+  type FileBytes,
+  PastEndError,
+  QUOTED_BYTES,
+  type WriteData,
+  writeAt,
+  WriteGuardError,
+  type WriteOptions,
+  type WriteOutcome,
+} from './write.js';
 export { type BytePattern, find, type FindOptions, type FindPattern } from './find.js';
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';
 export { fdSink, unhex, type UnhexOptions, type UnhexOutcome, type UnhexSink } from './unhex.js';

@@ -4,7 +4,7 @@ import { type BigIntStats, closeSync, constants as fsc, openSync } from 'node:fs
 import { resolveRange } from '../format/range.js';
 import { describeErrno } from '../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../mmap/index.js';
-import { fsError, withFile } from './files.js';
+import { fsError, STDIN, withFile } from './files.js';
 import { mountOf } from './mounts.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
@@ -33,6 +33,8 @@ export function typeName(st: BigIntStats): string {
   if (st.isFile()) return 'regular file';
   if (st.isCharacterDevice()) return 'character device';
   if (st.isBlockDevice()) return 'block device';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
   return 'other';
 }
 
@@ -48,6 +50,11 @@ export interface FileInfo {
   size: bigint | undefined;
   /** The pseudo filesystem the file is on (procfs...), when it is (then only with `force`). */
   pseudo: string | undefined;
+  /**
+   * Standard input (`-`) that is no file to map: what it is (`a pipe`...). Nothing is read from
+   * it: its size stays unknown, no page of it is in a map, and no map mode applies.
+   */
+  stream: string | undefined;
   pageSize: number;
   /** The range counted, resolved (undefined for a device). */
   range: { offset: bigint; length: bigint } | undefined;
@@ -98,28 +105,34 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
     const first = r ? r.offset - (r.offset % BigInt(page)) : 0n;
     const cs = r && r.length > 0n ? cachestat(file.fd, first, r.offset + r.length - first) : undefined;
     clock?.lap('cachestat');
-    const mount = mountOf(path, st);
+    // Standard input has no path of its own: /dev/fd/0 leads to what it is.
+    const where = path === STDIN ? '/dev/fd/0' : path;
+    const mount = file.stream === undefined ? mountOf(where, st) : undefined;
     clock?.lap('mountinfo');
 
     // Which map modes work: try each on one page (or an empty map), then unmap at once.
     const len = size === undefined ? BigInt(page) : size < BigInt(page) ? size : BigInt(page);
-    const modes: Record<'r' | 'w' | 'x', ModeCheck> = {
-      r: tryMode(() => new MmapOptions().len(len).map({ fd: file.fd, path })),
-      w: tryMode(() => {
-        let fd: number;
-        try {
-          fd = openSync(path, fsc.O_RDWR | fsc.O_NONBLOCK | fsc.O_NOCTTY);
-        } catch (err) {
-          throw fsError(err, 'open for writing');
-        }
-        try {
-          return new MmapOptions().len(len).mapMut({ fd, path });
-        } finally {
-          closeSync(fd);
-        }
-      }),
-      x: tryMode(() => new MmapOptions().len(len).mapExec({ fd: file.fd, path })),
-    };
+    const never = { ok: false, reason: `standard input is ${file.stream}: it is read in order, never mapped` };
+    const modes: Record<'r' | 'w' | 'x', ModeCheck> =
+      file.stream !== undefined
+        ? { r: never, w: { ...never }, x: { ...never } }
+        : {
+            r: tryMode(() => new MmapOptions().len(len).map({ fd: file.fd, path })),
+            w: tryMode(() => {
+              let fd: number;
+              try {
+                fd = openSync(where, fsc.O_RDWR | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+              } catch (err) {
+                throw fsError(err, 'open for writing');
+              }
+              try {
+                return new MmapOptions().len(len).mapMut({ fd, path });
+              } finally {
+                closeSync(fd);
+              }
+            }),
+            x: tryMode(() => new MmapOptions().len(len).mapExec({ fd: file.fd, path })),
+          };
     if (!modes.x.ok && mount?.options.includes('noexec')) modes.x.reason = `${mount.mountPoint} is mounted noexec`;
     if (!modes.w.ok && mount?.options.includes('ro')) modes.w.reason = `${mount.mountPoint} is mounted read-only`;
     clock?.lap('modes');
@@ -128,6 +141,7 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
       stat: st,
       size,
       pseudo: file.pseudo,
+      stream: file.stream,
       pageSize: page,
       range: r ? { offset: r.offset, length: r.length } : undefined,
       residentPages: resident,

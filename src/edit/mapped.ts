@@ -14,9 +14,9 @@ import { equalBytes } from '../format/bytes.js';
 
 export { ChangedUnderfoot, equalBytes };
 import { formatOffset } from '../format/number.js';
-import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
+import { type Mmap, MmapError, MmapOptions, type Window, waitReadable, windows } from '../mmap/index.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
-import { fsError, type OpenFile, type ReadSpan } from './files.js';
+import { fsError, type OpenFile, type ReadSpan, readsInOrder } from './files.js';
 import { SCAN_WINDOW } from './scan.js';
 import { now } from './timing.js';
 
@@ -305,15 +305,25 @@ const STREAM_WINDOW = 1024 * 1024;
  * semantics), into one reused buffer of {@link STREAM_WINDOW} bytes: memory stays bounded, and a
  * window is valid until the next one. The bytes before `span.offset` are read and dropped.
  *
+ * Standard input that is no file to map (`file.stream`: a pipe, a socket...) is read the same way,
+ * with two differences: a read that finds no data yet waits for it (poll(2): a slow producer, a
+ * non-blocking descriptor), and each window is what one read(2) gave (a slow producer's bytes go
+ * on as they come, not when a MiB has gathered).
+ *
  * Where a pseudo file ends is found here: an offset past it is an error (exit 2), and so is a
  * `span.length` past it, unless `upTo` (hexdump -n, like its peers, stops at the end). The error
  * comes before the window where the end was found: only a file longer than a window has given
- * windows before it (as a file cut while being read would).
- * @throws InputError for those ends; OperationError for a failed read (EAGAIN: a file that waits
- *   for data, such as a trace pipe, is refused rather than waited on).
+ * windows before it (as a file cut while being read would). With `clamp` (hexdump -s, like its
+ * peers), an offset past the end is no error: nothing is yielded and `clamp` is told the end.
+ * @throws InputError for those ends; OperationError for a failed read (EAGAIN from a pseudo file:
+ *   one that waits for data, such as a trace pipe, is refused rather than waited on).
  */
-export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSize?: number; upTo?: boolean } = {}): Generator<Window, void, undefined> {
-  if (file.pseudo === undefined) {
+export function* readWindows(
+  file: OpenFile,
+  span: ReadSpan,
+  options: { windowSize?: number; upTo?: boolean; clamp?: (end: bigint) => void } = {},
+): Generator<Window, void, undefined> {
+  if (!readsInOrder(file)) {
     yield* windows(file, {
       offset: span.offset,
       ...(span.length !== undefined && { length: span.length }),
@@ -326,6 +336,7 @@ export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSi
   // and a consumer that keeps a slice, as the search's carry does, would see the next window).
   const buf = new Uint8Array(STREAM_WINDOW);
   const intact = (): void => {};
+  const stream = file.stream !== undefined;
   let pos = 0n;
   let eof = false;
   while (!eof && (end === undefined || pos < end)) {
@@ -338,6 +349,10 @@ export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSi
       try {
         k = readSync(file.fd, buf, n, want - n, null);
       } catch (err) {
+        if (stream && (err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          waitReadable(file.fd);
+          continue;
+        }
         const e = fsError(err, `read at ${formatOffset(pos + BigInt(n))}`);
         if (e.code === 'EAGAIN') throw new OperationError(`${e.message}: the file waits for data, it has no end to read to`, e.code, { cause: err });
         throw e;
@@ -347,21 +362,27 @@ export function* readWindows(file: OpenFile, span: ReadSpan, options: { windowSi
         break;
       }
       n += k;
+      if (stream && pos >= span.offset) break; // what came goes on now
+    }
+    if (eof && options.clamp !== undefined && pos + BigInt(n) < span.offset) {
+      options.clamp(pos + BigInt(n));
+      return;
     }
     // An end found before the range's fails before this window goes out: a file smaller than a
     // window gives nothing to a command whose range it cannot fill.
-    if (eof) endCheck(span, end, pos + BigInt(n), options.upTo);
+    if (eof) endCheck(span, end, pos + BigInt(n), options.upTo, stream);
     if (pos >= span.offset && n > 0) yield { offset: pos, bytes: buf.subarray(0, n), assertIntact: intact };
     pos += BigInt(n);
   }
 }
 
 /** Fails if a pseudo file that ended at `eof` did not reach `span`'s offset, or (unless `upTo`) its end. */
-function endCheck(span: ReadSpan, end: bigint | undefined, eof: bigint, upTo = false): void {
-  const at = `the file ended at ${formatOffset(eof)} when read`;
-  if (eof < span.offset) throw new InputError(`offset ${formatOffset(span.offset)} is past the end of the file (${at})`);
+function endCheck(span: ReadSpan, end: bigint | undefined, eof: bigint, upTo = false, stdin = false): void {
+  const what = stdin ? 'standard input' : 'the file';
+  const at = `${stdin ? 'it' : 'the file'} ended at ${formatOffset(eof)} when read`;
+  if (eof < span.offset) throw new InputError(`offset ${formatOffset(span.offset)} is past the end of ${what} (${at})`);
   if (end !== undefined && eof < end && !upTo) {
-    throw new InputError(`the range ${formatOffset(span.offset)}..${formatOffset(end)} ends past the end of the file (${at})`);
+    throw new InputError(`the range ${formatOffset(span.offset)}..${formatOffset(end)} ends past the end of ${what} (${at})`);
   }
 }
 

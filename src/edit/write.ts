@@ -2,8 +2,8 @@
 // (the cost does not depend on the file's size), with an optional guard (the bytes that must be
 // there), growth of the file on request, and "already" when the file holds the bytes. The CLI's
 // `write` calls {@link writeToFile} on the file it opened; {@link writeAt} is the library's call.
-import { fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
-import { GuardError, InputError } from '../errors.js';
+import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
+import { GuardError, InputError, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
 import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, type Offset, resolveOffset } from '../format/number.js';
 import { MmapOptions } from '../mmap/index.js';
@@ -18,8 +18,25 @@ export interface Fill {
   readonly length: number;
 }
 
-/** What to write: literal bytes, or one byte repeated. */
-export type WriteData = Uint8Array | Fill;
+/**
+ * `length` bytes of an open file from `offset`: another file, or standard input made one (the
+ * CLI's --file and --stdin). They are read a window at a time as they are written, never held
+ * whole; the file must keep them while the write runs.
+ */
+export interface FileBytes {
+  readonly file: { readonly fd: number; readonly path: string };
+  readonly offset: bigint;
+  readonly length: number;
+}
+
+/** What to write: literal bytes, one byte repeated, or the bytes of another open file. */
+export type WriteData = Uint8Array | Fill | FileBytes;
+
+/**
+ * Bytes of the file mapped (and of a {@link FileBytes} source read) at a time: a write of any
+ * size keeps at most one window of each in memory.
+ */
+export const WRITE_WINDOW = 8 * 1024 * 1024;
 
 /** How many bytes of the old and new contents an outcome quotes. */
 export const QUOTED_BYTES = 64;
@@ -119,7 +136,32 @@ export function dataLength(d: WriteData): number {
 
 /** The first `n` bytes of the data, for outcomes. */
 function head(d: WriteData, n: number): Uint8Array {
-  return d instanceof Uint8Array ? d.subarray(0, n) : new Uint8Array(Math.min(n, d.length)).fill(d.fill);
+  if (d instanceof Uint8Array) return d.subarray(0, n);
+  if ('fill' in d) return new Uint8Array(Math.min(n, d.length)).fill(d.fill);
+  return readSource(d, 0, Math.min(n, d.length), new Uint8Array(Math.min(n, d.length)));
+}
+
+/** [at, at + n) of a {@link FileBytes} source, read into `buf` (pread). @throws OperationError when it ends early. */
+function readSource(d: FileBytes, at: number, n: number, buf: Uint8Array): Uint8Array {
+  let done = 0;
+  while (done < n) {
+    let k: number;
+    try {
+      k = readSync(d.file.fd, buf, done, n - done, d.offset + BigInt(at + done));
+    } catch (err) {
+      throw fsError(err, `cannot read the data from ${d.file.path}`);
+    }
+    if (k === 0) throw new OperationError(`the data (${d.file.path}) ended at ${at + done} bytes of ${d.length} while being written`);
+    done += k;
+  }
+  return buf.subarray(0, n);
+}
+
+/** The part [at, at + n) of the data: a view, a fill, or a source's bytes read into `buf`. */
+function part(d: WriteData, at: number, n: number, buf: () => Uint8Array): Uint8Array | Fill {
+  if (d instanceof Uint8Array) return d.subarray(at, at + n);
+  if ('fill' in d) return { fill: d.fill, length: n };
+  return readSource(d, at, n, buf());
 }
 
 function asBuffer(view: Uint8Array): Buffer {
@@ -127,7 +169,7 @@ function asBuffer(view: Uint8Array): Buffer {
 }
 
 /** Whether `view` already holds the data, compared with built-ins (chunks of a pattern for fills). */
-function holds(view: Uint8Array, d: WriteData): boolean {
+function holds(view: Uint8Array, d: Uint8Array | Fill): boolean {
   if (d instanceof Uint8Array) return asBuffer(view).equals(d);
   const chunk = Buffer.alloc(Math.min(d.length, 1 << 20), d.fill);
   for (let at = 0; at < d.length; at += chunk.length) {
@@ -143,7 +185,7 @@ function holds(view: Uint8Array, d: WriteData): boolean {
  * @throws InputError.
  */
 function checkData(data: WriteData, expect?: Uint8Array): void {
-  if (!(data instanceof Uint8Array)) {
+  if (!(data instanceof Uint8Array) && 'fill' in data) {
     if (!Number.isInteger(data.fill) || data.fill < 0 || data.fill > 255) throw new InputError(`fill byte ${data.fill} is not a byte (0..255)`);
     if (!Number.isSafeInteger(data.length) || data.length < 0) throw new InputError(`fill length ${data.length} is not a whole number of bytes`);
   }
@@ -210,54 +252,93 @@ export function writeToFile(file: OpenFile, offset: Offset, data: WriteData, opt
       clock?.lap('grow');
     }
 
-    // Map only the pages the write touches: the cost does not depend on the file's size.
-    const map = new MmapOptions().offset(at).len(length).mapMut({ fd: file.fd, path });
-    clock?.lap('map');
-    let status: 'written' | 'already';
-    let old: Uint8Array;
-    let synced: { offset: bigint; length: number } | undefined;
-    try {
-      const view = map.bytes;
-      old = Uint8Array.from(view.subarray(0, QUOTED_BYTES));
-      const expected = expect === undefined || asBuffer(view).equals(expect);
-      const already = holds(view, data);
-      // If the file shrank under the map, pages past its end read as zeros: the comparisons are void.
-      map.assertIntact('read');
-      if (!expected && expect) {
-        if (already) status = 'already';
-        else throw new WriteGuardError(path, at, expect, Uint8Array.from(view), 'differs');
-      } else {
-        // A grow is a change even when the data is what the new bytes read as (zeros).
-        status = already && grewTo === undefined ? 'already' : 'written';
-      }
-      clock?.lap('compare');
-      if (status === 'written') {
-        // Bytes that already hold the data are left alone: zeros written over a grown (sparse)
-        // part would only allocate blocks for them.
-        if (!already) {
-          if (data instanceof Uint8Array) view.set(data);
-          else view.fill(data.fill);
-          // Writes to pages past a new end went nowhere: fail before msync reports success.
-          map.assertIntact('written');
-          clock?.lap('write');
-        }
-        if (options.sync !== false) {
-          synced = map.flushRange(0, length);
-          clock?.lap('msync');
-          if (grewTo !== undefined) {
-            // The new size is metadata: msync makes the bytes durable, fsync the size too.
-            try {
-              fsyncSync(file.fd);
-            } catch (err) {
-              throw fsError(err, 'cannot sync the grown file');
-            }
-            clock?.lap('fsync');
-          }
+    // Map only the pages the write touches, a window at a time: the cost does not depend on the
+    // file's size, and the memory used not on the data's.
+    const spans: { at: number; n: number }[] = [];
+    for (let o = 0; o < length; o += WRITE_WINDOW) spans.push({ at: o, n: Math.min(WRITE_WINDOW, length - o) });
+    let scratch: Uint8Array | undefined;
+    const buf = (): Uint8Array => {
+      scratch ??= new Uint8Array(Math.min(WRITE_WINDOW, length));
+      return scratch;
+    };
+    const window = (o: number, n: number) => new MmapOptions().offset(at + BigInt(o)).len(n);
+    let old: Uint8Array | undefined;
+    /** The file holds the data where the guard expected other bytes: nothing to write. */
+    let heldInstead = false;
+    if (expect) {
+      // The guard, over every window before any is written: nothing changes when it fails.
+      let expected = true;
+      let already = true;
+      let found: Uint8Array | undefined;
+      for (const { at: o, n } of spans) {
+        const map = window(o, n).map({ fd: file.fd, path });
+        clock?.lap('map');
+        try {
+          const view = map.bytes as Uint8Array;
+          old ??= Uint8Array.from(view.subarray(0, QUOTED_BYTES));
+          const here = asBuffer(view).equals(expect.subarray(o, o + n));
+          if (!here) found ??= Uint8Array.from(view);
+          expected &&= here;
+          if (already) already = holds(view, part(data, o, n, buf));
+          // If the file shrank under the map, pages past its end read as zeros: the comparisons are void.
+          map.assertIntact('read');
+          clock?.lap('compare');
+        } finally {
+          map.unmap();
         }
       }
-    } finally {
-      map.unmap();
+      // The file holds the data instead of the guard: already done (a grow is a change, as below).
+      if (!expected) {
+        if (already && grewTo === undefined) heldInstead = true;
+        else throw new WriteGuardError(path, at, expect, found!, 'differs');
+      }
     }
+    let synced: { offset: bigint; length: number } | undefined;
+    let wrote = false;
+    if (!heldInstead) {
+      for (const { at: o, n } of spans) {
+        const map = window(o, n).mapMut({ fd: file.fd, path });
+        clock?.lap('map');
+        try {
+          const view = map.bytes;
+          old ??= Uint8Array.from(view.subarray(0, QUOTED_BYTES));
+          const bytes = part(data, o, n, buf);
+          // Bytes that already hold the data are left alone: zeros written over a grown (sparse)
+          // part would only allocate blocks for them.
+          const already = holds(view, bytes);
+          map.assertIntact('read');
+          clock?.lap('compare');
+          if (already && grewTo === undefined) continue;
+          wrote = true;
+          if (!already) {
+            if (bytes instanceof Uint8Array) view.set(bytes);
+            else view.fill(bytes.fill);
+            // Writes to pages past a new end went nowhere: fail before msync reports success.
+            map.assertIntact('written');
+            clock?.lap('write');
+          }
+          if (options.sync !== false) {
+            const r = map.flushRange(0, n);
+            synced =
+              synced === undefined ? { offset: r.offset, length: r.length } : { offset: synced.offset, length: Number(r.offset - synced.offset) + r.length };
+            clock?.lap('msync');
+          }
+        } finally {
+          map.unmap();
+        }
+      }
+      if (wrote && options.sync !== false && grewTo !== undefined) {
+        // The new size is metadata: msync makes the bytes durable, fsync the size too.
+        try {
+          fsyncSync(file.fd);
+        } catch (err) {
+          throw fsError(err, 'cannot sync the grown file');
+        }
+        clock?.lap('fsync');
+      }
+    }
+    // A grow is a change even when the data is what the new bytes read as (zeros).
+    const status = wrote || grewTo !== undefined ? 'written' : 'already';
     // Cut after the write, or the file replaced: the bytes are not where the user will look.
     if (size !== undefined) {
       const now = fstatSync(file.fd, { bigint: true }).size;
@@ -273,7 +354,7 @@ export function writeToFile(file: OpenFile, offset: Offset, data: WriteData, opt
       path,
       offset: at,
       length,
-      old: old.subarray(0, Math.min(existed, QUOTED_BYTES)),
+      old: (old ?? new Uint8Array(0)).subarray(0, Math.min(existed, QUOTED_BYTES)),
       new: head(data, QUOTED_BYTES),
       grewFrom: grew ? size : null,
       grewTo: grew ? end : null,

@@ -129,7 +129,7 @@ const CASES: Record<string, Case> = {
   'write: float garbage': { args: ['write', D, '0', '--f32le', '1.2.3'], status: 2, line: ANY('write', '.*1\\.2\\.3.*') },
   'write: guard mismatch': { args: ['write', D, '0', '00', '--expect', 'ff'], status: 3, line: ANY('write', 'bytes at 0x0 are 48, expected ff; nothing written') },
   // wrong formats and options
-  'hexdump: unknown format': { args: ['hexdump', D, '-f', 'od'], status: 2, line: ANY('hexdump', ".*'od' is invalid.*") },
+  'hexdump: unknown format': { args: ['hexdump', D, '-f', 'hexedit'], status: 2, line: ANY('hexdump', ".*'hexedit' is invalid.*") },
   'hexdump: xxd columns > 256': { args: ['hexdump', D, '-f', 'xxd', '-c', '1000'], status: 2, line: ANY('hexdump', 'invalid number of columns 1000 \\(max\\. 256\\)') },
   'hexdump: -a with canonical': { args: ['hexdump', D, '-a'], status: 2, line: ANY('hexdump', '-a/--autoskip only applies to --format xxd, not canonical') },
   'hexdump: --name with xxd': { args: ['hexdump', D, '-f', 'xxd', '--name', 'x'], status: 2, line: ANY('hexdump', '--name only applies to --format c, not xxd') },
@@ -284,6 +284,16 @@ const CASES: Record<string, Case> = {
   'patch: plain dump past the end': { args: ['patch', D, f('plain.hex'), '--format', 'plain', '--seek', '-1'], status: 2, line: ANY('patch', '.*plain\\.hex line 1: .*') },
   'write: --stdin, empty standard input': { args: ['write', D, '0', '--stdin'], status: 2, line: ANY('write', 'standard input was empty: nothing to write'), input: '' },
   'write: --files-from - and data -': { args: ['write', '--files-from', '-', '0', '-'], status: 2, line: ANY('write', '--files-from - and - both read standard input: give one of them a file'), files: [D], input: `${f('data.bin')}\n` },
+  // `-` is standard input for the commands that only read (here a socket, as Node's spawn gives it).
+  'hexdump: - given twice': { args: ['hexdump', '-', '-'], status: 2, line: ANY('hexdump', '- \\(standard input\\) is given more than once: it can only be read once'), input: 'ab' },
+  'hexdump: --files-from - and the FILE -': { args: ['hexdump', '--files-from', '-', '-'], status: 2, line: ANY('hexdump', '--files-from - and the FILE - both read standard input: give one of them a file'), input: 'ab' },
+  'hexdump: -s from the end of a pipe': { args: ['hexdump', '-', '-s', '-4'], status: 2, line: ANY('hexdump', 'range -4\\.\\. counts from the end, but standard input is a socket: its end is only known by reading it; .*'), input: 'abcdef' },
+  'cat: - with a range past its end': { args: ['cat', '-', '2:10'], status: 2, line: ANY('cat', 'the range 0x2\\.\\.0xc ends past the end of standard input \\(it ended at 0x6 when read\\)'), input: 'abcdef' },
+  'find: - with a range from the end': { args: ['find', '-', '61', '--range', '..-1'], status: 2, line: ANY('find', 'range \\.\\.-1 counts from the end, but standard input is a socket: .*'), input: 'abcdef' },
+  'diff: - as OLD and NEW': { args: ['diff', '-', '-'], status: 2, line: ANY('diff', 'OLD and NEW are both - \\(standard input\\): it can only be read once'), input: 'ab' },
+  'write: - as the FILE': { args: ['write', '-', '0', '00'], status: 2, line: ANY('write', '- \\(standard input\\) is only read: a command that changes a file needs its name \\(a file called - is \\./-\\)'), input: 'ab' },
+  'patch: - as the FILE': { args: ['patch', '-', '--edit', '0=00'], status: 2, line: ANY('patch', '- \\(standard input\\) is only read: .*'), input: 'ab' },
+  'write: --file longer than the file without --grow': { args: ['write', D, '4', '--file', f('files.list')], status: 2, line: ANY('write', 'the data \\(--file .*files\\.list\\) is longer than the 14 bytes the file holds from offset 4 on: use --grow to extend it; nothing was written') },
   'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
 };
 

@@ -15,6 +15,7 @@ import { BIN, expectFailure, fingerprint, mmapx, PINNED_ENV, type Run, runComman
 import { FEEDS, fed } from '../helpers/stdin.js';
 import { hasScript, inTerminal } from '../helpers/terminal.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { dumpBytes } from '../helpers/dump.js';
 
 const dir = tmpDir('mmapx-stdin-');
 beforeAll(() => requireBuild());
@@ -90,6 +91,32 @@ const CONSUMERS: Record<string, Consumer> = {
       expect((JSON.parse(r.stdout) as { file: string }[]).map((o) => o.file)).toEqual([a, b]);
       untouched(r, a, b);
     },
+  },
+  // `-` as the FILE of the commands that only read it, and no FILE at all for hexdump.
+  'hexdump -': {
+    args: () => ['hexdump', '-', '-f', 'xxd', '-g', '1'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'xxd', group: 1 }, Buffer.from(HELLO))),
+  },
+  'hexdump with no FILE': {
+    args: () => ['hexdump'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(r.stdoutBytes).toEqual(dumpBytes({ format: 'canonical' }, Buffer.from(HELLO))),
+  },
+  'cat -': { args: () => ['cat', '-', '7..'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdout).toBe(HELLO.slice(7)) },
+  'find -': { args: () => ['find', '-', '6c 6c'], input: () => Buffer.from(HELLO), check: (r) => expect(r.stdout).toBe('0x2\n') },
+  'diff FILE -': {
+    args: (a) => ['diff', a, '-'],
+    input: () => Buffer.from(HELLO.toLowerCase()),
+    check: (r, a) => {
+      expect(r.stdout).toBe(`# mmapx diff: turns ${a} into -\n0x0: 48 -> 68\n`);
+      expect(text(a)).toBe(HELLO);
+    },
+  },
+  'info -': {
+    args: () => ['--json', 'info', '-'],
+    input: () => Buffer.from(HELLO),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ file: '-', size: null, modes: { r: { ok: false } } }),
   },
   'write --stdin': { args: (a) => ['write', a, '0', '--stdin'], input: () => Buffer.from('h'), check: firstOnly },
   'write FILE OFFSET -': { args: (a) => ['write', a, '0', '-'], input: () => Buffer.from('h'), check: firstOnly },
@@ -198,16 +225,17 @@ describe('standard input of every kind', () => {
     expect(fingerprint(a)).toBe(before);
   });
 
-  it('an endless pipe is refused at 256 MiB, before anything is written', () => {
+  it('an endless pipe is refused once it is longer than the file can take without --grow, before anything is written', () => {
     const a = file();
     const before = fingerprint(a);
-    const r = spawnSync('sh', ['-c', 'head -c 300M /dev/zero | exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], {
+    // `yes` never ends: the data is refused at byte 15 of a 14-byte file, not read on.
+    const r = spawnSync('sh', ['-c', 'yes | exec "$0" "$1" write "$2" 0 --stdin', process.execPath, BIN, a], {
       env: PINNED_ENV,
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toBe(
-      `mmapx: write: ${a}: the data (standard input) is larger than 256 MiB: more than that is not read from a pipe or a device: give a regular file\n`,
+      `mmapx: write: ${a}: the data (standard input) is longer than the 14 bytes the file holds from offset 0 on: use --grow to extend it; nothing was written\n`,
     );
     expect(fingerprint(a)).toBe(before);
   });
@@ -251,5 +279,122 @@ describe('readInput in-process', () => {
     expect(status.toString()).toMatch(/^Name:/);
     // Its size is unknown, as a pipe's: the limit for those applies.
     await expect(readInput('/proc/self/status', { what: 'the list', streamLimit: 10 })).rejects.toThrow('the list (/proc/self/status) is larger than 10 bytes');
+  });
+});
+
+describe('- reads standard input: the same bytes out as from the file itself', () => {
+  // 4999 bytes: repeated lines (squeezed by canonical), a run of zeros (xxd -a), then noise.
+  const line = Buffer.from('0123456789abcdef');
+  const corpus = Buffer.concat([
+    Buffer.concat(Array.from({ length: 6 }, () => line)),
+    Buffer.alloc(512),
+    Buffer.from(Array.from({ length: 4999 - 96 - 512 }, (_, i) => (i * 131 + 7) & 0xff)),
+  ]);
+  // Each case: the arguments with the FILE (or -) in place.
+  // (One spawn costs a Node start-up: the cases are few, each with several options.)
+  const CASES: ((file: string) => string[])[] = [
+    (f) => ['hexdump', f, '-s', '17'],
+    (f) => ['hexdump', f, '-v', '-n', '700'],
+    (f) => ['hexdump', f, '-f', 'xxd', '-a', '-g', '1', '-c', '8', '-u'],
+    (f) => ['hexdump', f, '-f', 'plain', '-s', '4000'],
+    (f) => ['hexdump', f, '-f', 'c', '--name', 'arr', '-n', '100'],
+    (f) => ['hexdump', f, '-f', 'json', '-c', '1000'],
+    (f) => ['hexdump', f, '-s', '9999'], // past the end: the offset line of the end
+    (f) => ['cat', f, '100..2100', '-o', '-'],
+    (f) => ['find', f, '30 31 ?? 33', '--range', '10..'],
+  ];
+
+  it('for every hexdump format, cat and find: file, pipe, socket, and < FILE', { timeout: 120_000 }, () => {
+    const p = file(corpus);
+    for (const [i, c] of CASES.entries()) {
+      const want = mmapx(c(p));
+      expect(want.stderr, want.dump).toBe('');
+      const pipe = runCommand(['sh', '-c', 'f="$1"; shift; cat "$f" | exec "$@"', 'sh', p, process.execPath, BIN], c('-'), { env: PINNED_ENV });
+      // Node's own stdio (a socket) for every other case: the same reader as a pipe.
+      const socket = i % 2 === 0 ? [mmapx(c('-'), { input: corpus })] : [];
+      for (const got of [pipe, ...socket]) {
+        expect(got.status, got.dump).toBe(want.status);
+        expect(got.stderr, got.dump).toBe('');
+        expect(got.stdoutBytes.equals(want.stdoutBytes), `${got.dump}\n--- from the file\n${want.stdout.slice(0, 2000)}`).toBe(true);
+      }
+    }
+    // A regular file on standard input is the file itself (mapped): once per command.
+    for (const c of [CASES[1]!, CASES[7]!]) {
+      const want = mmapx(c(p));
+      const redirected = runCommand(['sh', '-c', 'f="$1"; shift; exec "$@" < "$f"', 'sh', p, process.execPath, BIN], c('-'), { env: PINNED_ENV });
+      expect(redirected.stdoutBytes.equals(want.stdoutBytes), redirected.dump).toBe(true);
+    }
+  });
+
+  it('--json hexdump of a pipe: the same object, its length told after the hex', () => {
+    const p = file(corpus);
+    const strip = (r: Run) => {
+      const { timings: _t, file: _f, ...rest } = JSON.parse(r.stdout) as Record<string, unknown>;
+      return rest;
+    };
+    for (const args of [['-s', '100', '-n', '50'], ['-s', '9999'], []]) {
+      const want = mmapx(['--json', 'hexdump', p, ...args]);
+      const got = mmapx(['--json', 'hexdump', '-', ...args], { input: corpus });
+      expect(strip(got), got.dump).toEqual(strip(want));
+      expect(JSON.parse(got.stdout).file).toBe('-');
+    }
+  });
+
+  it('standard input read from where the shell left it is what follows (read, not mapped)', () => {
+    const p = file(`skip this line\n${HELLO}`);
+    const fd = openSync(p, 'r');
+    const r = spawnSync('sh', ['-c', 'read -r line; exec "$0" "$1" hexdump -', process.execPath, BIN], { env: PINNED_ENV, stdio: [fd, 'pipe', 'pipe'] });
+    closeSync(fd);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.stdout).toEqual(dumpBytes({ format: 'canonical' }, Buffer.from(HELLO)));
+  });
+
+  it('no FILE: a terminal on standard input is still the usage error; an empty one dumps nothing', () => {
+    expect(mmapx(['hexdump'], { input: '' }).stdout).toBe('');
+    if (!hasScript()) return;
+    const r = inTerminal(['hexdump']);
+    expect(r.status, r.dump).toBe(2);
+    expect(r.screen, r.dump).toEqual(["mmapx: hexdump: missing required argument 'file' (see 'mmapx hexdump --help')"]);
+  });
+});
+
+describe('memory stays flat whatever comes through the pipe', () => {
+  // The peak resident set of the CLI (getrusage, KiB), written by a preload when it exits.
+  const peak = (script: string, args: string[]): number => {
+    const out = join(dir, `rss-${n++}`);
+    const preload = join(dir, 'rss-preload.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)));\n`);
+    const r = spawnSync('sh', ['-c', `${script} | exec "$@" > /dev/null`, 'sh', process.execPath, '-r', preload, BIN, ...args], {
+      env: { ...PINNED_ENV, RSS_OUT: out },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    expect(r.stderr).toBe('');
+    return Number(readFileSync(out, 'utf8'));
+  };
+  const MiB = 1024;
+
+  it('cat - (256 MiB), hexdump - and find - (64 MiB) cost no more than 1 MiB, give or take 32 MiB', { timeout: 120_000 }, () => {
+    for (const [size, args] of [
+      ['256M', ['cat', '-']],
+      ['64M', ['hexdump', '-', '-f', 'xxd', '-a']],
+      ['64M', ['find', '-', '00 00', '--count']],
+    ] as const) {
+      const small = peak('head -c 1M /dev/zero', [...args]);
+      const big = peak(`head -c ${size} /dev/zero`, [...args]);
+      expect(big - small, `${args.join(' ')}: ${small} KiB for 1 MiB, ${big} KiB for ${size}`).toBeLessThan(32 * MiB);
+    }
+  });
+
+  it('write --stdin: 64 MiB cost no more than 2 MiB, give or take 40 MiB (the data is never held whole)', { timeout: 60_000 }, () => {
+    const a = file('');
+    truncateSync(a, 64 * 1024 * 1024);
+    const small = peak('head -c 2M /dev/zero | tr "\\\\0" x', ['write', a, '0', '--stdin', '-q']);
+    const big = peak('head -c 64M /dev/zero | tr "\\\\0" y', ['write', a, '0', '--stdin', '-q']);
+    expect(big - small, `${small} KiB for 2 MiB, ${big} KiB for 64 MiB`).toBeLessThan(40 * MiB);
+    const bytes = readFileSync(a);
+    expect(bytes.length).toBe(64 * 1024 * 1024);
+    expect(bytes.indexOf(0x78)).toBe(-1); // every byte is the second write's
+    expect(bytes.indexOf(0)).toBe(-1);
   });
 });

@@ -3,10 +3,10 @@
 // options are an InputError before the file is opened; the file's lock is held until the stream
 // ends or is destroyed; a slow consumer keeps a bounded amount queued.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dump, type DumpFileOptions, type DumpFormat, InputError } from '../../src/edit/index.js';
+import { dump, type DumpFileOptions, type DumpFormat, dumpReadable, InputError } from '../../src/edit/index.js';
 import { dumpToString } from '../../src/format/dump/index.js';
 import { mmapx } from '../helpers/cli.js';
 import { collect, lockFree } from '../helpers/edit.js';
@@ -144,5 +144,39 @@ describe('dump', () => {
     expect(out.length).toBeLessThan(whole.length);
     expect(whole.startsWith(out)).toBe(true);
     expect(lockFree(cut)).toBe(true);
+  });
+});
+
+describe('dumpReadable', () => {
+  /** `bytes` as a stream of pieces cut at pseudo-random places (1-byte pieces when `step` is 1). */
+  async function* pieces(bytes: Uint8Array, step: number): AsyncGenerator<Uint8Array> {
+    let seed = 7;
+    for (let at = 0; at < bytes.length; ) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const n = step === 1 ? 1 : 1 + (seed % step);
+      yield bytes.subarray(at, at + n);
+      at += n;
+    }
+  }
+  const bytes = readFileSync(small);
+
+  // (c without a name: see below.)
+  it.each(cases.filter(([f, , o]) => (typeof o.offset !== 'number' || o.offset >= 0) && (f !== 'c' || o.varName !== undefined)))(
+    '%s %j: the same text as dump of the file, in 1-byte and uneven pieces',
+    async (format, _flags, options) => {
+      const want = await collect(dump(small, format, options));
+      for (const step of [1, 4096]) {
+        expect((await collect(dumpReadable(pieces(bytes, step), format, options))).equals(want), `step ${step}`).toBe(true);
+      }
+    },
+  );
+
+  it('a Readable of a file: -n 0 prints nothing; an offset from the end is an InputError', async () => {
+    expect((await collect(dumpReadable(createReadStream(small), 'canonical', { length: 0 }))).length).toBe(0);
+    await expect(collect(dumpReadable(createReadStream(small), 'canonical', { offset: -4 }))).rejects.toBeInstanceOf(InputError);
+    expect((await collect(dumpReadable(createReadStream(small), 'xxd'))).equals(await collect(dump(small, 'xxd')))).toBe(true);
+    // c without a name: the entries of the named array only, as xxd -i of standard input.
+    const named = (await collect(dump(small, 'c'))).toString().split('\n');
+    expect((await collect(dumpReadable(createReadStream(small), 'c'))).toString()).toBe(`${named.slice(1, -3).join('\n')}\n`);
   });
 });

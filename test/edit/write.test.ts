@@ -163,3 +163,60 @@ describe('writeAt', () => {
     expect(statSync(p).size).toBe(9);
   });
 });
+
+describe('writeAt with the bytes of another file, a window at a time', () => {
+  const MiB = 1024 * 1024;
+  /** 20 MiB of a pattern (three windows of 8 MiB), and a source file holding them. */
+  const pattern = (seed: number) => Buffer.from(Array.from({ length: 20 * MiB }, (_, i) => (i * 31 + seed) & 0xff));
+
+  it('writes data longer than a window, says already when it is there, and quotes its first bytes', async () => {
+    const data = pattern(5);
+    const src = file(data);
+    const target = file(Buffer.alloc(21 * MiB));
+    const fd = openSync(src, 'r');
+    try {
+      const source = { file: { fd, path: src }, offset: 0n, length: data.length };
+      const r = await writeAt(target, 1, source);
+      expect(r.status).toBe('written');
+      expect(hex(r.new)).toBe(hex(data.subarray(0, 64)));
+      expect(r.synced).toEqual({ offset: 0n, length: 20 * MiB + 4096 });
+      const now = readFileSync(target);
+      expect(now.subarray(1, 1 + data.length).equals(data)).toBe(true);
+      expect(now[0]).toBe(0);
+      expect((await writeAt(target, 1, source)).status).toBe('already');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a guard that fails in the last window writes nothing in the first', async () => {
+    const data = pattern(9);
+    const old = pattern(1);
+    const target = file(old);
+    const before = fingerprint(target);
+    const expect_ = Buffer.from(old);
+    expect_[expect_.length - 1]! ^= 0xff; // differs only in the third window
+    const fd = openSync(file(data), 'r');
+    try {
+      const err = await writeAt(target, 0, { file: { fd, path: 'src' }, offset: 0n, length: data.length }, { expect: expect_ }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WriteGuardError);
+      expect(fingerprint(target)).toBe(before);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a source that ends before its length is an error, and a grown file gets its size back', async () => {
+    const target = file('abcd');
+    const src = file('xy');
+    const fd = openSync(src, 'r');
+    try {
+      const err = await writeAt(target, 2, { file: { fd, path: src }, offset: 0n, length: 5 }, { grow: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OperationError);
+      expect((err as Error).message).toContain(`the data (${src}) ended at 2 bytes of 5`);
+      expect(readFileSync(target, 'utf8')).toBe('abcd');
+    } finally {
+      closeSync(fd);
+    }
+  });
+});

@@ -105,7 +105,8 @@ export default async function hash(ctx: Context, args: unknown[], opts: Record<s
   };
   // As sha256sum: no FILE is standard input (unless it is a terminal: then FILE is missing).
   if (files.length === 0 && opts.filesFrom === undefined && !(await stdinIsTerminal())) files.push('-');
-  const t = await targets('hash', files, opts, files.includes('-') ? 'a FILE -' : undefined);
+  // `-` once per run, and not with `--files-from -`, as for every command that reads (targets).
+  const t = await targets('hash', files, opts);
   ctx.path = t.several ? undefined : t.files[0];
   // Checked once, before the first file: a several-file run does not print half its lines first.
   if (o.range !== undefined && t.files.includes('-')) throw new InputError(NO_RANGE);

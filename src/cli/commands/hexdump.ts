@@ -22,8 +22,8 @@ import { type ColorMode, colorLevel } from '../color.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
-import { shrankSinceOpen } from '../../edit/files.js';
-import { eachFile, Separator, targets } from '../multi.js';
+import { readsInOrder, shrankSinceOpen } from '../../edit/files.js';
+import { eachFile, orStdin, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../../edit/timing.js';
 
@@ -237,7 +237,8 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  const t = await targets('hexdump', (args[0] as string[] | undefined) ?? [], opts);
+  // No FILE (and no --files-from): standard input when it is piped or redirected, as xxd and hexdump read it.
+  const t = await targets('hexdump', orStdin((args[0] as string[] | undefined) ?? [], opts), opts);
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
   const o = await parseOptions(ctx, opts);
@@ -265,12 +266,15 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
   try {
     // What goes before the dump (a JSON object's head, a '==> PATH <==' line). For a pseudo file
     // it goes out with the first bytes, or at the end: one whose end comes before -s fails before.
-    let head = '';
-    // A pseudo file's length is what the read finds (-n stops at its end): told after the hex.
-    const shownCount = d.file.pseudo === undefined ? d.count : undefined;
+    // (A function for a JSON head: a pipe's offset is known once -s was read past.)
+    let head: string | (() => string) = '';
+    // A pseudo file's or a pipe's length is what the read finds (-n stops at its end): told after the hex.
+    const inOrder = readsInOrder(d.file);
+    const shownCount = inOrder ? undefined : d.count;
     const begin = (): void => {
-      if (head === '') return;
-      ctx.stdout(head);
+      const text = typeof head === 'function' ? head() : head;
+      if (text === '') return;
+      ctx.stdout(text);
       head = '';
       if (json && several) begun = true;
     };
@@ -279,9 +283,9 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     const warnings = warned ? `"warnings":${jsonText(warned)},` : '';
     if (json && several) {
       // ok and exitCode come last: they are known only at the end of the stream.
-      head = `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
+      head = () => `{"path":${jsonText(path)},"command":"hexdump","file":${jsonText(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
     } else if (json) {
-      head = `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
+      head = () => `{"command":"hexdump","ok":true,"file":${JSON.stringify(path)},"offset":${d.start},${lengthKey(shownCount)}${warnings}"hex":"`;
     }
     if (json) {
       // The plain dialect with one unbounded line is exactly the hex string; drop its newline.
@@ -305,7 +309,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       if (several && format !== 'json') head = `${job.separator.next()}${format === 'c' ? '' : `==> ${path} <==\n`}`;
     }
     // A file's or a device's goes out now; a pseudo file's waits for its first bytes or its end.
-    if (d.file.pseudo === undefined) begin();
+    if (!inOrder) begin();
     timer.lap('setup');
     // hexdump -n 0 prints nothing at all (the engine alone would print the offset line); od -N 0
     // prints the address line, as the engine does.

@@ -46,11 +46,13 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
     ['type', typeName(st)],
     [
       'size',
-      size === undefined
-        ? 'unknown (device)'
-        : i.pseudo !== undefined
-          ? `${formatSize(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)`
-          : formatSize(size),
+      i.stream !== undefined
+        ? `unknown (standard input is ${i.stream}: only reading it to its end would tell, and info reads nothing)`
+        : size === undefined
+          ? 'unknown (device)'
+          : i.pseudo !== undefined
+            ? `${formatSize(size)} as fstat says (a ${i.pseudo} file: its contents exist when read)`
+            : formatSize(size),
     ],
     ['allocated', `${formatSize(allocated)} on disk${size !== undefined && allocated < size ? ' (sparse)' : ''}`],
     ['page size', `${page} bytes`],
@@ -66,9 +68,16 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
       ? `${i.dirtyPages} pages, ${i.writebackPages} under write-back`
       : 'n/a (cachestat(2) needs Linux >= 6.5 and write access to the file)',
   ]);
-  lines.push(['filesystem', fs ? `${fs.type} (${fs.source}) at ${fs.mountPoint}, ${fs.options.join(',')}` : 'unknown (/proc/self/mountinfo unreadable)']);
+  lines.push([
+    'filesystem',
+    i.stream !== undefined
+      ? `none (standard input is ${i.stream})`
+      : fs
+        ? `${fs.type} (${fs.source}) at ${fs.mountPoint}, ${fs.options.join(',')}`
+        : 'unknown (/proc/self/mountinfo unreadable)',
+  ]);
   const modeText = (['r', 'w', 'x'] as const).map((k) => `${k} ${modes[k].ok ? 'yes' : `no (${modes[k].reason})`}`).join(', ');
-  lines.push(['map modes', modeText]);
+  lines.push(['map modes', i.stream !== undefined ? `none (standard input is ${i.stream}: it is read in order, never mapped)` : modeText]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const text = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
   return {

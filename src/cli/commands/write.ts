@@ -1,20 +1,105 @@
 // mmapx write FILE OFFSET [HEX...]: bytes in place (src/edit/write.ts) through a shared map of only
 // the pages touched. Several files only with --files-from LIST (then the arguments are OFFSET
 // [HEX...]): the data is read once, each file written on its own (src/cli/multi.ts runs the loop).
-import { fsError, withFile } from '../../edit/files.js';
+import { statSync } from 'node:fs';
+import { fsError, type OpenFile, readsInOrder, withFile } from '../../edit/files.js';
+import { IN_MEMORY, openInput, spooled, takeInput } from '../../edit/spool.js';
+import { terminalColumns } from '../../mmap/sys/terminal.js';
 import { Timer } from '../../edit/timing.js';
 import { dataLength, PastEndError, type WriteData, WriteGuardError, type WriteOutcome, writeToFile } from '../../edit/write.js';
-import { GuardError, InputError } from '../../errors.js';
+import { GuardError, InputError, OperationError } from '../../errors.js';
 import { encodeTyped, formatHex, parseHexData, parseTextData, TYPED_TYPES, type TypedType } from '../../format/data.js';
 import { formatOffset, type Offset, parseLength, parseNumber, parseOffset } from '../../format/number.js';
 import type { Context, Result } from '../context.js';
-import { readInput } from '../input.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 
 /** The data and where it came from (`hex arguments`, `--fill`...), for the report. */
 interface Data {
   readonly data: WriteData;
   readonly source: string;
+  /** Releases what holds the data (--stdin, --file: the input or its temporary copy). */
+  readonly close?: () => void;
+}
+
+/**
+ * How much data the files can take, for an input read before any file is opened (--stdin,
+ * --file): without --grow, the most bytes any of them holds from the offset on; an input longer
+ * than that fails before it is read further (an endless pipe stops there). Undefined: no bound.
+ */
+interface Room {
+  readonly limit: bigint | undefined;
+  readonly files: readonly string[];
+  readonly offsetText: string;
+}
+
+/** Whether `path` names the file `file` has open (the data is read from a file being written). */
+function isFile(path: string, file: OpenFile): boolean {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.dev === file.stat.dev && st.ino === file.stat.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The {@link Room} of `files` at `offset`: statted now; the write checks again under its lock. */
+function room(files: readonly string[], offset: Offset, offsetText: string, grow: boolean): Room {
+  if (grow) return { limit: undefined, files, offsetText };
+  let limit: bigint | undefined;
+  for (const f of files) {
+    let size: bigint;
+    try {
+      size = statSync(f, { bigint: true }).size;
+    } catch {
+      continue; // the write says what is wrong with it
+    }
+    const at = offset.fromEnd ? size - offset.value : offset.value;
+    const left = at < 0n ? 0n : size - at < 0n ? 0n : size - at;
+    if (limit === undefined || left > limit) limit = left;
+  }
+  return { limit, files, offsetText };
+}
+
+/**
+ * The data of --stdin, `-` or --file PATH, taken whole before any file is touched but never held
+ * whole in memory: a file is read where it is, a window at a time as it is written; a pipe is
+ * copied into an unlinked temporary file first (src/edit/spool.ts), unless it is small. A source
+ * that is one of the files being written is copied too (the write would overwrite what it reads).
+ */
+function streamed(arg: string, room: Room): { data: WriteData; close: () => void } {
+  const name = arg === '-' ? 'standard input' : `--file ${arg}`;
+  let input: OpenFile;
+  try {
+    input = openInput(arg);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const e = fsError(err);
+    throw new OperationError(`cannot read ${name}: ${e.message}`, e.code, { cause: err });
+  }
+  const tooLong = (limit: bigint): InputError =>
+    new InputError(
+      `the data (${name}) is longer than the ${limit} byte${limit === 1n ? '' : 's'} ${room.files.length === 1 ? 'the file holds' : 'the largest of the files holds'} from offset ${room.offsetText} on: use --grow to extend ${room.files.length === 1 ? 'it' : 'them'}; nothing was written`,
+    );
+  let taken: Uint8Array | OpenFile;
+  try {
+    if (!readsInOrder(input) && room.files.some((f) => isFile(f, input))) input = spooled(input, { copy: true });
+    taken = takeInput(input, { memory: IN_MEMORY, ...(room.limit !== undefined && { limit: room.limit, tooLong }) });
+  } catch (err) {
+    input.close();
+    if (err instanceof InputError || err instanceof OperationError) throw err;
+    throw fsError(err, `cannot read ${name}`);
+  }
+  if (taken instanceof Uint8Array) {
+    if (taken.length === 0) throw new InputError(arg === '-' ? 'standard input was empty: nothing to write' : `--file ${arg} is empty: nothing to write`);
+    return { data: taken, close: () => {} };
+  }
+  const file = taken;
+  const length = file.size!;
+  if (length > BigInt(Number.MAX_SAFE_INTEGER)) {
+    file.close();
+    throw new InputError(`the data (${name}) is too large`);
+  }
+  return { data: { file, offset: 0n, length: Number(length) }, close: () => file.close() };
 }
 
 /** Which data source reads standard input, if any: --stdin, `-` as the data, or --file -. */
@@ -25,7 +110,7 @@ function stdinSource(hex: readonly string[], opts: Record<string, unknown>): str
   return undefined;
 }
 
-async function readData(hex: string[], opts: Record<string, unknown>): Promise<Data> {
+async function readData(hex: string[], opts: Record<string, unknown>, room: Room): Promise<Data> {
   const sources: string[] = [];
   const viaStdin = stdinSource(hex, opts);
   if (hex.length > 0) sources.push(viaStdin === '-' ? '- (standard input)' : 'hex arguments');
@@ -43,27 +128,15 @@ async function readData(hex: string[], opts: Record<string, unknown>): Promise<D
 
   let bytes: Uint8Array;
   const source = sources[0] as string;
-  if (viaStdin !== undefined) {
-    const terminal = `${viaStdin === '--stdin' ? '--stdin is' : `${viaStdin} but standard input is`} a terminal: pipe the data in`;
-    try {
-      bytes = await readInput('-', { what: 'the data', terminal });
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw fsError(err, 'cannot read standard input');
+  if (viaStdin !== undefined || opts.file !== undefined) {
+    if (viaStdin !== undefined && terminalColumns(0) !== undefined) {
+      throw new InputError(`${viaStdin === '--stdin' ? '--stdin is' : `${viaStdin} but standard input is`} a terminal: pipe the data in`);
     }
-    if (bytes.length === 0) throw new InputError('standard input was empty: nothing to write');
+    return { ...streamed(viaStdin !== undefined ? '-' : String(opts.file), room), source };
   } else if (hex.length > 0) {
     bytes = parseHexData(hex);
   } else if (opts.text !== undefined) {
     bytes = parseTextData(String(opts.text));
-  } else if (opts.file !== undefined) {
-    try {
-      bytes = await readInput(String(opts.file), { what: 'the data' });
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw fsError(err, `cannot read --file ${String(opts.file)}`);
-    }
-    if (bytes.length === 0) throw new InputError(`--file ${String(opts.file)} is empty: nothing to write`);
   } else if (opts.fill !== undefined) {
     const byte = parseNumber(String(opts.fill), 'fill byte');
     if (byte < 0n || byte > 255n) throw new InputError(`fill byte ${String(opts.fill)} is not a byte (0..255)`, { token: String(opts.fill) });
@@ -102,9 +175,13 @@ export default async function write(ctx: Context, args: unknown[], opts: Record<
   const t = await targets('write', named, opts, stdinSource(hex, opts));
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
-  const o = await parseOptions(offsetText, hex, opts);
-  timer.lap('parse');
-  return eachFile(ctx, t, (path) => writeFile(ctx, path, o, t.several ? new Timer() : timer), { total, prefixSummary: true });
+  const o = await parseOptions(offsetText, hex, opts, t.files);
+  try {
+    timer.lap('parse');
+    return await eachFile(ctx, t, (path) => writeFile(ctx, path, o, t.several ? new Timer() : timer), { total, prefixSummary: true });
+  } finally {
+    o.close?.();
+  }
 }
 
 /** The command's options, made once from commander's values (and shared by every file of a run). */
@@ -117,15 +194,17 @@ interface WriteOptions extends Data {
 }
 
 /** Everything that can be checked without the file, checked first. */
-async function parseOptions(offsetText: string, hex: string[], opts: Record<string, unknown>): Promise<WriteOptions> {
-  const data = await readData(hex, opts);
+async function parseOptions(offsetText: string, hex: string[], opts: Record<string, unknown>, files: readonly string[]): Promise<WriteOptions> {
   const offset = parseOffset(offsetText);
   const expect = opts.expect !== undefined ? parseHexData([String(opts.expect)]) : undefined;
+  const grow = !!opts.grow;
+  const data = await readData(hex, opts, room(files, offset, offsetText, grow));
   const length = dataLength(data.data);
   if (expect && expect.length !== length) {
+    data.close?.();
     throw new InputError(`--expect has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
   }
-  return { ...data, offset, expect, grow: !!opts.grow, sync: opts.sync !== false, force: !!opts.force };
+  return { ...data, offset, expect, grow, sync: opts.sync !== false, force: !!opts.force };
 }
 
 /** Writes the data into one file (the engine's writeToFile) and reports it. */

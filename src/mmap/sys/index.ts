@@ -10,3 +10,5 @@ export type { LockKind, LockResult } from './flock.js';
 export { tryLockFile, unlockFile } from './flock.js';
 export type { FileSizeLimit } from './limits.js';
 export { fileSizeLimit } from './limits.js';
+export { descriptorPosition, waitReadable } from './input.js';
+export { terminalColumns } from './terminal.js';

@@ -38,6 +38,8 @@ export interface Libc {
   lseek(fd: number, off: bigint, whence: number): bigint;
   /** getrlimit(2) with struct rlimit as two 64-bit words: [current, maximum]. */
   getrlimit(resource: number, out: BigUint64Array): number;
+  /** poll(2) on one struct pollfd held in 8 bytes (int fd; short events; short revents). */
+  poll(fds: Uint8Array, nfds: number, timeout: number): number;
   /** errno of the last failed call on this thread. */
   errno(): number;
   /** A zero-copy ArrayBuffer over `len` bytes at `addr`. */
@@ -99,6 +101,7 @@ export function libc(): Libc {
       return (fd: number, off: bigint, whence: number) => BigInt(lseek(fd, off, whence) as number | bigint);
     })(),
     getrlimit: fn('int getrlimit(int resource, uint64_t *rlim)'),
+    poll: fn('int poll(void *fds, unsigned long nfds, int timeout)'),
     errno: () => k.errno(),
     view: (addr, len) => k.view(addr, len),
   };
