@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { dumpBytes, type Opts } from '../helpers/dump.js';
+import { same } from '../helpers/peers.js';
 
 const has = (cmd: string, args: string[]): boolean => !spawnSync(cmd, args, { stdio: 'ignore' }).error;
 const HAVE_OD = has('od', ['--version']);
@@ -86,17 +87,6 @@ function peerRuns(lines: string[][]): Buffer[] {
   expect(outs.pop()).toBe('');
   expect(outs.length).toBe(lines.length);
   return outs.map((s) => Buffer.from(s, 'latin1'));
-}
-
-/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
-function same(actual: Buffer, expected: Buffer, what: string): void {
-  if (actual.equals(expected)) return;
-  let i = 0;
-  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-  // Two lines before the difference. (A negative fromIndex would make lastIndexOf search from the end.)
-  const lineStart = (b: Buffer, at: number) => (at <= 0 ? 0 : b.lastIndexOf(0x0a, at - 1) + 1);
-  const around = (b: Buffer) => b.subarray(lineStart(b, lineStart(b, i) - 1), Math.min(b.length, i + 200)).toString('latin1');
-  expect(`${what}: first difference at byte ${i}\n${around(actual)}`).toBe(`${what}: first difference at byte ${i}\n${around(expected)}`);
 }
 
 /** A peer command line and our output for the same bytes. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dumpBytes } from '../helpers/dump.js';
+import { same } from '../helpers/peers.js';
 
 const has = (cmd: string, args: string[]): boolean => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
@@ -31,21 +32,6 @@ function peer(cmd: string, args: string[], bytes?: Uint8Array, file = 'in.bin'):
 
 /** The engine's output for `bytes` pushed in windows cut at `cuts` (positions in 0..length). */
 const ours = dumpBytes;
-
-/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
-function same(actual: Buffer, expected: Buffer, what: string): void {
-  if (actual.equals(expected)) return;
-  let i = 0;
-  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-  const around = (b: Buffer) => {
-    const s = b.lastIndexOf(0x0a, Math.max(0, i - 1) - 1);
-    const start = b.lastIndexOf(0x0a, s - 1) + 1;
-    return b.subarray(start, Math.min(b.length, i + 200)).toString('latin1');
-  };
-  expect(`${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(actual)}`).toBe(
-    `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(expected)}`,
-  );
-}
 
 /** Deterministic bytes (xorshift32), so that failures reproduce. */
 function randomBytes(n: number, seed = 1): Buffer {

@@ -19,18 +19,24 @@ export function randomBytes(n: number, seed: number): Buffer {
   return b;
 }
 
-/** Byte-exact equality; on a mismatch, show the lines around the first difference. */
+/**
+ * Byte-exact equality; on a mismatch, the lines around the first difference side by side (as a
+ * string comparison, for a readable diff), and a failure in any case: an excerpt that happens to
+ * read the same never passes buffers that differ.
+ */
 export function same(actual: Buffer, expected: Buffer, what: string): void {
   if (actual.equals(expected)) return;
   let i = 0;
   while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  // From the start of the line before the one that differs, to 200 bytes past the difference.
   const around = (b: Buffer) => {
-    const s = b.lastIndexOf(0x0a, Math.max(0, i - 1) - 1);
-    return b.subarray(s + 1, Math.min(b.length, i + 200)).toString('latin1');
+    const lineStart = i === 0 ? 0 : b.lastIndexOf(0x0a, i - 1) + 1;
+    const before = lineStart === 0 ? 0 : b.lastIndexOf(0x0a, lineStart - 2) + 1;
+    return b.subarray(before, Math.min(b.length, i + 200)).toString('latin1');
   };
-  expect(`${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(actual)}`).toBe(
-    `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n${around(expected)}`,
-  );
+  const head = `${what}: first difference at byte ${i} (lengths ${actual.length} vs ${expected.length})\n`;
+  expect(head + around(actual)).toBe(head + around(expected));
+  expect.fail(`${head}(the excerpts read the same; the outputs differ)`);
 }
 
 export interface PeerRun {
