@@ -5,7 +5,10 @@ import { InputError, OperationError } from '../errors.js';
 import { MAX_FILE_SIZE } from '../format/number.js';
 import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
-import { descriptorPosition, fileSizeLimit, pageSize as pageSizeLoaded, terminalColumns, unlockFile } from '../mmap/index.js';
+import { fileSizeLimit, pageSize as pageSizeLoaded, unlockFile } from '../mmap/index.js';
+// Internal to the engine, not the memmap2 API: where fd 0 stands, and whether it is a terminal.
+import { descriptorPosition } from '../mmap/sys/input.js';
+import { terminalColumns } from '../mmap/sys/terminal.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { pendingJournal } from './journal.js';
 import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync } from './lock.js';

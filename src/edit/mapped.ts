@@ -14,7 +14,8 @@ import { equalBytes } from '../format/bytes.js';
 
 export { ChangedUnderfoot, equalBytes };
 import { formatOffset } from '../format/number.js';
-import { type Mmap, MmapError, MmapOptions, type Window, waitReadable, windows } from '../mmap/index.js';
+import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
+import { waitReadable } from '../mmap/sys/input.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { fsError, type OpenFile, type ReadSpan, readsInOrder } from './files.js';
 import { SCAN_WINDOW } from './scan.js';

@@ -16,17 +16,14 @@ export {
   type UncheckedAdvice,
   armSigbusGuard,
   cachestat,
-  descriptorPosition,
   fdAccessMode,
   fileSizeLimit,
   isAdviceSupported,
   pageSize,
   sigbusGuard,
   supportedAdvice,
-  terminalColumns,
   tryLockFile,
   unlockFile,
-  waitReadable,
 } from './sys/index.js';
 export type { Access } from './truncation.js';
 export { DEFAULT_WINDOW_SIZE, type Window, type WindowOptions, windows } from './windows.js';

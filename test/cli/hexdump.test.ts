@@ -259,7 +259,7 @@ describe('behaviour', () => {
     [['-f', 'bogus'], /^mmapx: hexdump: .*'bogus' is invalid/],
     [['-s', '-9999'], /^mmapx: hexdump: .*offset -9999 is before the start of the file \(size 3000\)$/],
     [['-n', '-1'], /^mmapx: hexdump: .*bad length "-1": a length cannot be negative/],
-    [['-v', '-f', 'xxd'], /^mmapx: hexdump: .*-v\/--no-squeeze only applies to --format canonical, od or hexdump-\*, not xxd$/],
+    [['-v', '-f', 'xxd'], /^mmapx: hexdump: .*-v\/--no-squeeze only applies to --format canonical, hexyl, od or hexdump-\*, not xxd$/],
     [['-c', '8'], /^mmapx: hexdump: .*the canonical format \(hexdump -C\) has a fixed 16 bytes per line/],
     [['-f', 'xxd', '-c', '300'], /^mmapx: hexdump: .*invalid number of columns 300 \(max\. 256\)$/],
   ])('bad options %j are usage errors', (args, line) => {

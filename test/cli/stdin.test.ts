@@ -5,6 +5,7 @@
 // where the shell left it; a closed stdin is empty; a huge one is refused before anything is done.
 // Bad input that arrives slowly is still bad input: one stderr line, exit 2, files byte-identical.
 // Through the built CLI, plus the reader in-process.
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,15 @@ const CONSUMERS: Record<string, Consumer> = {
     check: (r, a, b) => {
       const dump = '00000000  48 65 6c 6c 6f                                    |Hello|\n00000005\n';
       expect(r.stdout).toBe(`==> ${a} <==\n${dump}\n==> ${b} <==\n${dump}`);
+    },
+  },
+  'hash --files-from -': {
+    args: () => ['hash', '--files-from', '-'],
+    input: list,
+    check: (r, a, b) => {
+      const digest = createHash('sha256').update(HELLO).digest('hex');
+      expect(r.stdout).toBe(`${digest}  ${a}\n${digest}  ${b}\n`);
+      untouched(r, a, b);
     },
   },
   'recover --files-from -': {

@@ -160,7 +160,8 @@ export function odLayout(format: 'od' | HexdumpLetterFormat, types: OdType[], ra
     const pre = new Uint8Array(fields).fill(h.field - width);
     return { cols: 16, radix: 'x', addrDigits: 7, specs: [spec(type, fields, width, h.zeroFill, pre, 0, upper)], padTail: true, endAlways: false };
   }
-  const lcm = Math.max(...types.map((t) => t.size));
+  // The largest unit (a reduce, not a spread: -t may be given any number of times).
+  const lcm = types.reduce((m, t) => Math.max(m, t.size), 1);
   const c = cols === 0 ? lcm * Math.max(1, Math.floor(16 / lcm)) : cols;
   if (c % lcm !== 0 || c > OD_MAX_COLS) {
     throw new InputError(`invalid od width ${c}: it must be a multiple of ${lcm} (the largest unit of the types) up to ${OD_MAX_COLS}`, { token: String(c) });
