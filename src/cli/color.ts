@@ -27,3 +27,38 @@ function terminalLevel(env: NodeJS.ProcessEnv): ColorLevel {
   if (env.TERM?.includes('256')) return 2;
   return env.TERM && env.TERM !== 'dumb' ? 1 : 0;
 }
+
+/** The text chalk writes before and after a styled run. */
+export interface AnsiPair {
+  open: string;
+  close: string;
+}
+
+/**
+ * The ANSI pairs of some chalk styles at `level`, by name: `pick` chooses a style per name from
+ * chalk (`(c) => ({ old: c.red.bold })`). chalk is loaded here, only when something is coloured.
+ */
+export async function ansiPairs<K extends string>(
+  level: 1 | 2 | 3,
+  pick: (c: import('chalk').ChalkInstance) => Record<K, (s: string) => string>,
+): Promise<Record<K, AnsiPair>> {
+  const { Chalk } = await import('chalk');
+  const styles = pick(new Chalk({ level }));
+  const out = {} as Record<K, AnsiPair>;
+  for (const name of Object.keys(styles) as K[]) {
+    const [open, close] = styles[name]('\0').split('\0') as [string, string];
+    out[name] = { open, close };
+  }
+  return out;
+}
+
+/**
+ * The width a view fits (hexdump --view --panels auto, diff --format side): $COLUMNS when it is a
+ * positive number (it wins, as for ls, also on a pipe), else the width of the terminal on
+ * standard output (`ttyColumns`, from the caller: 0 or undefined when it is none), else undefined.
+ */
+export function viewColumns(env: NodeJS.ProcessEnv, ttyColumns: number | undefined): number | undefined {
+  const c = env.COLUMNS;
+  if (c !== undefined && /^[1-9][0-9]{0,5}$/.test(c)) return Number(c);
+  return ttyColumns !== undefined && ttyColumns > 0 ? ttyColumns : undefined;
+}

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { dumpBytes, type Opts } from '../helpers/dump.js';
-import { same } from '../helpers/peers.js';
+import { randomBytes as seeded, same } from '../helpers/peers.js';
+
+/** Deterministic bytes (xorshift32, seed 1 unless given), so that failures reproduce. */
+const randomBytes = (n: number, seed = 1): Buffer => seeded(n, seed);
 
 const has = (cmd: string, args: string[]): boolean => !spawnSync(cmd, args, { stdio: 'ignore' }).error;
 const HAVE_OD = has('od', ['--version']);
@@ -21,21 +24,6 @@ if (!HAVE_HEXDUMP) console.warn('NOTICE: hexdump not installed; differential tes
 const MARK = '@@mmapx-end-of-output@@';
 const dir = mkdtempSync(join(tmpdir(), 'mmapx-od-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Deterministic bytes (xorshift32), so that failures reproduce. */
-function randomBytes(n: number, seed = 1): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 /** Random cut points for `n` bytes (deterministic). */
 function cutsFor(n: number, seed: number): number[] {

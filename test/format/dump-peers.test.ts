@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import { dumpBytes } from '../helpers/dump.js';
-import { same } from '../helpers/peers.js';
+import { randomBytes as seeded, same } from '../helpers/peers.js';
+
+/** Deterministic bytes (xorshift32, seed 1 unless given), so that failures reproduce. */
+const randomBytes = (n: number, seed = 1): Buffer => seeded(n, seed);
 
 const has = (cmd: string, args: string[]): boolean => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
@@ -32,21 +35,6 @@ function peer(cmd: string, args: string[], bytes?: Uint8Array, file = 'in.bin'):
 
 /** The engine's output for `bytes` pushed in windows cut at `cuts` (positions in 0..length). */
 const ours = dumpBytes;
-
-/** Deterministic bytes (xorshift32), so that failures reproduce. */
-function randomBytes(n: number, seed = 1): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 /** Random cut points for `n` bytes (deterministic). */
 function cutsFor(n: number, seed: number): number[] {

@@ -15,7 +15,7 @@
 import { InputError } from '../../errors.js';
 import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT } from '../../format/patch/side.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
-import { colorLevel } from '../color.js';
+import { ansiPairs, colorLevel, viewColumns } from '../color.js';
 import { parseNumber } from '../../format/number.js';
 import { hex } from '../../format/patch/lex.js';
 import type { Context, Result } from '../context.js';
@@ -70,24 +70,13 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
 }
 
 /** OLD's differing bytes in red, NEW's in green. chalk is loaded only when colour is on. */
-async function sidePalette(level: 1 | 2 | 3): Promise<SideColors> {
-  const { Chalk } = await import('chalk');
-  const c = new Chalk({ level });
-  const pair = (style: (s: string) => string) => {
-    const [open, close] = style('\0').split('\0') as [string, string];
-    return { open, close };
-  };
-  return { old: pair(c.red.bold), new: pair(c.green.bold) };
+function sidePalette(level: 1 | 2 | 3): Promise<SideColors> {
+  return ansiPairs(level, (c) => ({ old: c.red.bold, new: c.green.bold }));
 }
 
-/**
- * The width the view fits when -c is not given: the terminal's on standard output, else $COLUMNS,
- * else none (16 bytes per side).
- */
+/** The width the view fits when -c is not given ($COLUMNS, else the terminal's): see viewColumns. */
 function viewWidth(ctx: Context, target: string | undefined): number | undefined {
-  const tty = target === undefined ? terminalColumns(ctx.streams.stdoutFd) : undefined;
-  const env = Number(ctx.env.COLUMNS);
-  return tty !== undefined && tty > 0 ? tty : Number.isInteger(env) && env > 0 ? env : undefined;
+  return viewColumns(ctx.env, target === undefined ? terminalColumns(ctx.streams.stdoutFd) : undefined);
 }
 
 /** A run for --json: offsets as numbers. */

@@ -18,7 +18,8 @@ import {
   type HexylBase,
 } from '../../format/dump/index.js';
 import { type Offset, parseLength, parseNumber, parseOffset, scanNumber } from '../../format/number.js';
-import { type ColorMode, colorLevel } from '../color.js';
+import { ansiPairs, type ColorMode, colorLevel, viewColumns } from '../color.js';
+import { terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
@@ -90,30 +91,14 @@ function smallInt(text: unknown, what: string): number {
 }
 
 /** hexyl's five byte categories, as ANSI colours. chalk is loaded only when colour is on. */
-async function palette(level: 1 | 2 | 3): Promise<DumpColors> {
-  const { Chalk } = await import('chalk');
-  const c = new Chalk({ level });
-  const pair = (style: (s: string) => string) => {
-    const [open, close] = style('\0').split('\0') as [string, string];
-    return { open, close };
-  };
-  return {
-    null: pair(c.gray),
-    asciiPrintable: pair(c.cyan),
-    asciiWhitespace: pair(c.green),
-    asciiOther: pair(c.magenta),
-    nonAscii: pair(c.yellow),
-  };
-}
-
-/**
- * The width of the terminal for --panels: $COLUMNS when it is a positive number (as ls and other
- * tools honour it, also on a pipe), else the width of standard output when it is a terminal.
- */
-function terminalColumns(env: NodeJS.ProcessEnv): number | undefined {
-  const c = env.COLUMNS;
-  if (c !== undefined && /^[1-9][0-9]{0,5}$/.test(c)) return Number(c);
-  return process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+function palette(level: 1 | 2 | 3): Promise<DumpColors> {
+  return ansiPairs(level, (c) => ({
+    null: c.gray,
+    asciiPrintable: c.cyan,
+    asciiWhitespace: c.green,
+    asciiOther: c.magenta,
+    nonAscii: c.yellow,
+  }));
 }
 
 function parsePanels(text: unknown): number | 'auto' | undefined {
@@ -232,7 +217,7 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (types !== undefined) engine.types = types;
   if (radix !== undefined) engine.addressRadix = radix;
   if (width !== undefined) engine.cols = width;
-  const columns = format === 'hexyl' ? terminalColumns(ctx.env) : undefined;
+  const columns = format === 'hexyl' ? viewColumns(ctx.env, terminalColumns(ctx.streams.stdoutFd)) : undefined;
   return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns };
 }
 

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { byteTables } from './bytes.js';
 import { HexPrinter, type HexLayout } from './hexlines.js';
 import type { Kernel } from './kernel.js';
-import { runEnd, type LineFormatter } from './lines.js';
+import { repeatsLine, runEnd, type LineFormatter } from './lines.js';
 import { Offset } from './offset.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
@@ -48,7 +48,7 @@ export class CanonicalFormatter implements LineFormatter {
     } else {
       let j = from;
       while (j < to) {
-        if (this.repeats(src, j, from)) {
+        if (repeatsLine(src, j, from, 16, this.hasPrev ? this.prev : undefined)) {
           if (!this.starred) this.printer.star();
           this.starred = true;
           // Line j repeats its predecessor: skip the whole run in a few memcmp calls.
@@ -64,16 +64,6 @@ export class CanonicalFormatter implements LineFormatter {
     }
     src.copy(this.prev, 0, to - 16, to);
     this.hasPrev = true;
-  }
-
-  /** Whether line `j` equals the line before it (in `src`, or the last line of the previous call). */
-  private repeats(src: Buffer, j: number, from: number): boolean {
-    if (j - 16 >= from) {
-      // Cheap rejection first: random data almost never survives the first byte.
-      if (src[j] !== src[j - 16] || src[j + 15] !== src[j - 1]) return false;
-      return src.compare(src, j - 16, j, j, j + 16) === 0;
-    }
-    return this.hasPrev && src.compare(this.prev, 0, 16, j, j + 16) === 0;
   }
 
   partial(src: Buffer, n: number): void {

@@ -15,7 +15,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { byteTables } from './bytes.js';
-import { runEnd, type LineFormatter } from './lines.js';
+import { repeatsLine, runEnd, type LineFormatter } from './lines.js';
 import { Offset } from './offset.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutBuffer } from './out.js';
@@ -288,7 +288,7 @@ export class HexylFormatter implements LineFormatter {
     const cols = this.cols;
     let j = from;
     while (j < to) {
-      if (this.squeeze && this.repeats(src, j, from)) {
+      if (this.squeeze && repeatsLine(src, j, from, this.cols, this.hasPrev ? this.prev : undefined)) {
         if (!this.starred) this.blankLine(true);
         this.starred = true;
         // Line j repeats its predecessor: skip the whole run in a few memcmp calls.
@@ -306,16 +306,6 @@ export class HexylFormatter implements LineFormatter {
       this.prev.set(src.subarray(to - cols, to));
       this.hasPrev = true;
     }
-  }
-
-  /** Whether line `j` equals the line before it (in `src`, or the last line of the previous call). */
-  private repeats(src: Buffer, j: number, from: number): boolean {
-    const cols = this.cols;
-    if (j - cols >= from) {
-      if (src[j] !== src[j - cols] || src[j + cols - 1] !== src[j - 1]) return false;
-      return src.compare(src, j - cols, j, j, j + cols) === 0;
-    }
-    return this.hasPrev && src.compare(this.prev, 0, cols, j, j + cols) === 0;
   }
 
   partial(src: Buffer, n: number): void {

@@ -64,6 +64,21 @@ export class LineFeeder implements Dumper {
 }
 
 /**
+ * Whether the line of `cols` bytes at `j` in `src` equals the line before it: the one in `src` when
+ * it starts at or after `from` (the first byte of this call), else `prev` (the last line of the
+ * previous call; undefined before the first line). The squeezing dialects (canonical, hexyl, od)
+ * ask this of each line.
+ */
+export function repeatsLine(src: Buffer, j: number, from: number, cols: number, prev: Uint8Array | undefined): boolean {
+  if (j - cols >= from) {
+    // Cheap rejection first: random data almost never survives the first byte.
+    if (src[j] !== src[j - cols] || src[j + cols - 1] !== src[j - 1]) return false;
+    return src.compare(src, j - cols, j, j, j + cols) === 0;
+  }
+  return prev !== undefined && src.compare(prev, 0, cols, j, j + cols) === 0;
+}
+
+/**
  * Given that every line of `cols` bytes in `src[start..lo)` equals the line before it, find where
  * that run ends: the first line at or after `lo` that differs from its predecessor, or `to`.
  * Needs `lo - cols >= 0`. Works on whole ranges with `Buffer#compare` (memcmp): comparing

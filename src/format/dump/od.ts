@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { InputError } from '../../errors.js';
 import { byteTables } from './bytes.js';
-import { runEnd, type LineFormatter } from './lines.js';
+import { repeatsLine, runEnd, type LineFormatter } from './lines.js';
 import { type Offset, TWO32 } from './offset.js';
 import type { OutBuffer } from './out.js';
 import type { AddressRadix } from './types.js';
@@ -288,7 +288,7 @@ export class OdFormatter implements LineFormatter {
     const cols = this.cols;
     let j = from;
     while (j < to) {
-      if (this.squeeze && this.repeats(src, j, from)) {
+      if (this.squeeze && repeatsLine(src, j, from, this.cols, this.hasPrev ? this.prev : undefined)) {
         if (!this.starred) this.out.ascii('*\n');
         this.starred = true;
         const e = runEnd(src, j + cols, to, cols);
@@ -304,16 +304,6 @@ export class OdFormatter implements LineFormatter {
     src.copy(this.prev, 0, to - cols, to);
     this.hasPrev = true;
     this.any = true;
-  }
-
-  /** Whether the line at `j` equals the line before it (in `src`, or the last line of the previous call). */
-  private repeats(src: Buffer, j: number, from: number): boolean {
-    const cols = this.cols;
-    if (j - cols >= from) {
-      if (src[j] !== src[j - cols] || src[j + cols - 1] !== src[j - 1]) return false;
-      return src.compare(src, j - cols, j, j, j + cols) === 0;
-    }
-    return this.hasPrev && src.compare(this.prev, 0, cols, j, j + cols) === 0;
   }
 
   partial(src: Buffer, n: number): void {
