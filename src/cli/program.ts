@@ -313,7 +313,7 @@ ${examples(['mmapx recover fw.bin', 'mmapx recover --files-from list.txt'])}`,
     .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
     .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
     .option('-U, --context <n>', '--format side: equal lines shown around each differing line (default 3)')
-    .option('-c, --cols <n>', '--format side: bytes of each file per line, 1..64 (default: 16, 8 or 4 to fit the terminal or $COLUMNS; 16 on a pipe)')
+    .option('-c, --cols <n>', '--format side: bytes of each file per line, 1..64 (default: 16, 8 or 4 to fit $COLUMNS, else the terminal; 16 on a pipe)')
     .option('--stats', 'print what differs and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
