@@ -12,7 +12,7 @@ import { ftruncateSync, writeSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { MAX_FILE_SIZE } from '../format/number.js';
 import { hex } from '../format/patch/lex.js';
-import { type DumpRun, type Radix, type UnhexFormat, UnhexParser } from '../format/unhex/index.js';
+import { type DumpRun, type Radix, type UnhexFormat, UnhexParser, type UnhexParserOptions } from '../format/unhex/index.js';
 
 /** Where the bytes of {@link unhex} go. Each call must consume its bytes before it returns (the buffer is reused). */
 export interface UnhexSink {
@@ -25,15 +25,10 @@ export interface UnhexSink {
   readonly seekable?: { writeAt(bytes: Uint8Array, position: number): void; setLength(length: number): void } | undefined;
 }
 
-export interface UnhexOptions {
-  /** The dialect; detected from the first line that is not blank when absent. */
-  readonly format?: UnhexFormat | undefined;
-  /** The base of the dump's offsets (xxd -d: 10; od -A o: 8); detected when absent. */
-  readonly radix?: Radix | undefined;
+/** The parser's options (format, radix, name), and where the bytes go and when to stop. */
+export interface UnhexOptions extends UnhexParserOptions {
   /** Added to every offset of the dump (xxd -r -s); negative moves the bytes back. */
   readonly seek?: bigint | undefined;
-  /** The dump's name in messages. */
-  readonly name?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
