@@ -369,7 +369,7 @@ const LIGHT_CASES = new Set(['find', 'find-count-threads', 'patch-find-replace-a
 describe.skipIf(!guarded)('truncation under a running command', () => {
   for (const c of CASES) {
     const trials = LIGHT_CASES.has(c.name) ? LIGHT : TRIALS;
-    it(`${c.name}_ends_with_exit_0_and_right_output_or_exit_1_and_one_line`, { timeout: 60_000 + trials * 30_000 }, async () => {
+    it(`${c.name}_ends_with_exit_0_and_right_output_or_exit_1_and_one_line`, { timeout: 60_000 + trials * 60_000 }, async () => {
       const tally = await truncationTrials(c, { dir, trials, size: SIZE });
       console.log(`truncation ${JSON.stringify(tally)}`);
       expect(tally.ok + tally.failed + tally.cutFirst).toBe(tally.trials);
