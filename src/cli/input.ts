@@ -132,35 +132,3 @@ export async function readInput(arg: string, opts: InputOptions): Promise<Buffer
   }
   return readFd(0, st, 'standard input', opts);
 }
-
-/** Whether standard input was read to its end by {@link stdinChunks} (a second `-` reads nothing, as in sha256sum). */
-let stdinEnded = false;
-
-/**
- * Standard input as a stream of chunks, for a command that consumes it as it comes (hash `-`):
- * never held whole, so memory stays flat on a pipe of any length. A pipe or socket is read through
- * process.stdin (waiting for a slow producer, see above); anything else (a file `< f`, a device) by
- * read(2) from its position into one reused 1 MiB buffer: each chunk is valid until the next is
- * asked for. Once read to its end it gives nothing more.
- * @throws InputError (exit 2) when standard input is a terminal (`terminal` is the message).
- */
-export async function* stdinChunks(terminal: string): AsyncGenerator<Uint8Array> {
-  if (stdinEnded) return;
-  const st = fstatSync(0);
-  if (st.isFIFO() || st.isSocket()) {
-    for await (const chunk of process.stdin) yield chunk as Buffer;
-    stdinEnded = true;
-    return;
-  }
-  if (st.isCharacterDevice()) {
-    const { isatty } = await import('node:tty');
-    if (isatty(0)) throw new InputError(terminal);
-  }
-  const buf = Buffer.allocUnsafe(CHUNK);
-  for (;;) {
-    const n = readSync(0, buf, 0, CHUNK, null);
-    if (n === 0) break;
-    yield buf.subarray(0, n);
-  }
-  stdinEnded = true;
-}

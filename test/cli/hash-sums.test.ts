@@ -154,7 +154,7 @@ describe('standard input', () => {
     expect(none.screen, none.dump).toEqual(["mmapx: hash: missing required argument 'file' (see 'mmapx hash --help')"]);
     const dash = inTerminal(['hash', '-']);
     expect(dash.status, dash.dump).toBe(2);
-    expect(dash.screen, dash.dump).toEqual(['mmapx: hash: -: standard input is a terminal: pipe the data in, or name a FILE']);
+    expect(dash.screen, dash.dump).toEqual(['mmapx: hash: -: standard input is a terminal: pipe the data in (or redirect it: < FILE)']);
     const json = inTerminal(['--json', 'hash'], { redirect: '2>/dev/null' });
     expect(json.status, json.dump).toBe(2);
     expect(JSON.parse(json.screen.join(''))).toMatchObject({

@@ -9,7 +9,7 @@
 // parses them) name files and their digests; each is hashed and reported `NAME: OK`, `FAILED` or
 // `FAILED open or read`, with sha256sum's closing WARNING lines and its exit status (1 when
 // anything did not match or could not be read).
-import { checkAlgorithm, hashRange, hashStream, hashWindows } from '../../edit/hash.js';
+import { checkAlgorithm, hashRange, hashWindows } from '../../edit/hash.js';
 import { readSpan, withFile } from '../../edit/files.js';
 import { throughput, Timer } from '../../edit/timing.js';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, InputError, OperationError } from '../../errors.js';
@@ -33,7 +33,7 @@ import { formatOffset } from '../../format/number.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
 import { classify, errorLine } from '../errors.js';
-import { readInput, stdinChunks } from '../input.js';
+import { readInput } from '../input.js';
 import { eachFile, targets } from '../multi.js';
 import { jsonLine } from '../output.js';
 
@@ -63,7 +63,6 @@ const NOT_WITH_CHECK = [
   ['stats', '--stats'],
 ] as const;
 
-const TERMINAL = 'standard input is a terminal: pipe the data in, or name a FILE';
 const NO_RANGE = '--range needs a file: standard input (-) is read once, from where it stands';
 
 function algoOf(opts: Record<string, unknown>): DigestAlgo {
@@ -125,9 +124,8 @@ async function hashOne(ctx: Context, path: string, o: HashOptions, timer: Timer)
   let digest: string;
   let offset = 0n;
   let length: bigint;
-  if (path === '-') {
-    ({ digest, length } = await hashStream(stdinChunks(TERMINAL), { algorithm: algo }));
-  } else {
+  // `-` too: the engine reads standard input where it stands (a pipe by read(2) as it comes).
+  {
     const opening = { write: false, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const, timer };
     const r = await withFile(path, opening, (file) => {
       ctx.warnIfJournal(path);
@@ -237,7 +235,6 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
 
 /** The digest of a listed file (`-`: standard input). */
 async function digestOf(ctx: Context, path: string, algorithm: DigestAlgo, force: boolean): Promise<string> {
-  if (path === '-') return (await hashStream(stdinChunks(TERMINAL), { algorithm })).digest;
   return hashRange(path, {
     algorithm,
     force,
