@@ -25,6 +25,14 @@ const BLANK = /^[ \t]*$/;
 const SQUEEZE = /^[ \t]*\*[ \t]*$/;
 export const XXD_LINE = /^[ \t]*([0-9a-fA-F]+):/;
 
+/** Whether line `s` is done with: blank (skipped) or a `*` squeeze (told to `runs`). */
+function blankOrSqueeze(s: string, line: number, runs: OffsetRuns): boolean {
+  if (BLANK.test(s)) return true;
+  if (!SQUEEZE.test(s)) return false;
+  runs.squeeze(line);
+  return true;
+}
+
 /**
  * The hex area of an xxd line `OFFSET: hex groups  ascii`: after the colon and at most one space,
  * up to the first two blanks or a tab (xxd writes one space; two mean the hex area is empty and
@@ -103,11 +111,7 @@ export class XxdParser implements DialectParser {
   }
 
   line(s: string, line: number): void {
-    if (BLANK.test(s)) return;
-    if (SQUEEZE.test(s)) {
-      this.#runs.squeeze(line);
-      return;
-    }
+    if (blankOrSqueeze(s, line, this.#runs)) return;
     const fail = failer(this.name, line, s);
     const indent = s.length - s.trimStart().length;
     const m = XXD_LINE.exec(s);
@@ -147,11 +151,7 @@ export class CanonicalParser implements DialectParser {
   }
 
   line(s: string, line: number): void {
-    if (BLANK.test(s)) return;
-    if (SQUEEZE.test(s)) {
-      this.#runs.squeeze(line);
-      return;
-    }
+    if (blankOrSqueeze(s, line, this.#runs)) return;
     const fail = failer(this.name, line, s);
     const only = OFFSET_ONLY.exec(s);
     if (only) {
