@@ -160,32 +160,36 @@ function keyKernel(op: 'xor' | 'and' | 'or', key: Uint8Array): Kernel {
       for (let i = 0; i < n; i += 4) dv.setUint32(i, dv.getUint32(i, true) | c, true);
     };
   }
+  // Several words: the key's words for each of the 4 byte shifts a window can start at.
+  const words = period / 4;
+  const byShift = [0, 1, 2, 3].map((shift) => Uint32Array.from({ length: words }, (_, j) => kv.getUint32(shift + 4 * j, true)));
+  const start = (phase: number): [Uint32Array, number] => {
+    const k = phase % period;
+    return [byShift[k % 4]!, k >>> 2];
+  };
   if (op === 'xor') {
     return (dv, n, phase) => {
-      let k = phase % period;
+      let [kw, j] = start(phase);
       for (let i = 0; i < n; i += 4) {
-        dv.setUint32(i, dv.getUint32(i, true) ^ kv.getUint32(k, true), true);
-        k += 4;
-        if (k >= period) k -= period;
+        dv.setUint32(i, dv.getUint32(i, true) ^ kw[j]!, true);
+        if (++j === words) j = 0;
       }
     };
   }
   if (op === 'and') {
     return (dv, n, phase) => {
-      let k = phase % period;
+      let [kw, j] = start(phase);
       for (let i = 0; i < n; i += 4) {
-        dv.setUint32(i, dv.getUint32(i, true) & kv.getUint32(k, true), true);
-        k += 4;
-        if (k >= period) k -= period;
+        dv.setUint32(i, dv.getUint32(i, true) & kw[j]!, true);
+        if (++j === words) j = 0;
       }
     };
   }
   return (dv, n, phase) => {
-    let k = phase % period;
+    let [kw, j] = start(phase);
     for (let i = 0; i < n; i += 4) {
-      dv.setUint32(i, dv.getUint32(i, true) | kv.getUint32(k, true), true);
-      k += 4;
-      if (k >= period) k -= period;
+      dv.setUint32(i, dv.getUint32(i, true) | kw[j]!, true);
+      if (++j === words) j = 0;
     }
   };
 }
