@@ -26,6 +26,8 @@ interface FindOptions {
   readonly compiled: CompiledPattern;
   /** The pattern as the output shows it. */
   readonly shownPattern: string;
+  /** The pattern without its alignment, for --json (which has `align`). */
+  readonly jsonPattern: string;
   readonly max: number | undefined;
   readonly range: Range | undefined;
   readonly count: boolean;
@@ -63,6 +65,7 @@ function parseOptions(patternText: string | undefined, several: boolean, opts: R
     pattern = parseHexPattern(patternText!, { nibbles: true });
     shownPattern = formatPattern(pattern.bytes, pattern.mask);
   }
+  const jsonPattern = shownPattern;
   if (opts.align !== undefined) {
     const n = parseNumber(String(opts.align), 'align');
     if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER))
@@ -78,7 +81,7 @@ function parseOptions(patternText: string | undefined, several: boolean, opts: R
   }
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const compiled = compilePattern(pattern);
-  return { pattern, compiled, shownPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several };
+  return { pattern, compiled, shownPattern, jsonPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several };
 }
 
 export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -132,7 +135,7 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
     showSummary: o.stats,
     json: {
       file: path,
-      pattern: o.shownPattern,
+      pattern: o.jsonPattern,
       matches: o.count ? null : matches,
       count,
       truncated,
