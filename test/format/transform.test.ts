@@ -124,9 +124,14 @@ function applyInWindows(c: Case, next: (n: number) => number): Uint8Array {
     const units = (c.data.length - at) / t.unit;
     const take = (1 + next(Math.min(units, 40))) * t.unit;
     const shift = next(8);
-    const window = new Uint8Array(new ArrayBuffer(take + shift + 3), shift, take);
+    // The bytes around the window hold a sentinel that must survive: nothing outside is written.
+    const backing = new Uint8Array(take + shift + 3).fill(0xa5);
+    const window = backing.subarray(shift, shift + take);
     window.set(c.data.subarray(at, at + take));
     t.apply(window, at);
+    if (backing.subarray(0, shift).some((b) => b !== 0xa5) || backing.subarray(shift + take).some((b) => b !== 0xa5)) {
+      throw new Error(`${t.text} wrote outside its window of ${take} bytes at ${at}`);
+    }
     out.set(window, at);
     at += take;
   }
