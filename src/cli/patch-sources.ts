@@ -32,6 +32,7 @@ export interface PatchCliOptions {
   readonly replace: readonly string[];
   readonly all: boolean;
   readonly count: string | undefined;
+  readonly align: string | undefined;
   readonly grow: boolean;
   readonly truncate: boolean;
   readonly allowEmpty: boolean;
@@ -59,6 +60,7 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
     replace: list(opts.replace),
     all: !!opts.all,
     count: text(opts.count),
+    align: text(opts.align),
     grow: !!opts.grow,
     truncate: !!opts.truncate,
     allowEmpty: !!opts.allowEmpty,
@@ -163,11 +165,17 @@ export async function collectSources(patchArg: string | undefined, o: PatchCliOp
       if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--count ${o.count} must be ${n < 1n ? 'at least 1' : 'at most 2^53-1'}`);
       count = Number(n);
     }
-    const expect = { all: o.all, ...(count !== undefined && { count }) };
+    let align: number | undefined;
+    if (o.align !== undefined) {
+      const n = parseNumber(o.align, 'align');
+      if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--align ${o.align} must be ${n < 1n ? 'at least 1' : 'at most 2^53-1'}`);
+      align = Number(n);
+    }
+    const expect = { all: o.all, ...(count !== undefined && { count }), ...(align !== undefined && { align }) };
     patches.push({ hunks: finds.map((find, i) => findReplaceHunk(find, replaces[i]!, expect, i + 1)), guards: {} });
     sources.push(finds.length > 1 ? `--find/--replace x${finds.length}` : '--find/--replace');
-  } else if (o.all || o.count !== undefined) {
-    throw new InputError(`${o.all ? '--all' : '--count'} only goes with --find/--replace`);
+  } else if (o.all || o.count !== undefined || o.align !== undefined) {
+    throw new InputError(`${o.all ? '--all' : o.count !== undefined ? '--count' : '--align'} only goes with --find/--replace`);
   }
   if (patches.length === 0) {
     throw new InputError(

@@ -225,12 +225,16 @@ ${examples([
     )
     .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
     .addOption(repeatable('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded)'))
-    .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) ...'))
+    .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) or typed value (u32le:0xdeadbeef) ...'))
     .addOption(
-      repeatable('--replace <hex>', '... with these bytes (same length), exactly once unless --all or --count; the Nth --replace goes with the Nth --find'),
+      repeatable(
+        '--replace <hex>',
+        '... with these bytes (same length; hex or a typed value TYPE:VALUE), exactly once unless --all or --count; the Nth --replace goes with the Nth --find',
+      ),
     )
     .option('--all', 'replace every match of each --find (at least one)')
     .option('--count <n>', 'replace exactly N matches of each --find (a guard: exit 3 otherwise)')
+    .option('--align <n>', 'only matches of each --find that start at a multiple of N bytes from the start of the file count')
     .option('--grow', 'allow the patch to extend the file (hunks past the end, size after, IPS)')
     .option('--truncate', 'allow the patch to shrink the file (size after, IPS truncation)')
     .option('--allow-empty', 'accept a PATCH that changes nothing (no hunk, no size after); refused otherwise')
@@ -263,6 +267,7 @@ ${examples([
   'mmapx patch fw.bin --edit 0x1f40:7405=eb05 --edit 0x2000=9090',
   "mmapx patch fw.bin --find 'e8 ?? ?? ?? ?? 84 c0 74 05' --replace 'e8 00 00 00 00 84 c0 eb 05' --all",
   'mmapx patch fw.bin --find 7405 --replace eb05 --find 7406 --replace eb06   # two hunks, one each',
+  'mmapx patch cfg.bin --find u32le:0xdeadbeef --replace u32le:0xcafebabe --align 4 --all',
   'mmapx patch fw.bin fix.patch --dry-run',
   'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
   'xxd -p -s 0x1f40 -l 64 fw.bin > p.hex; vi p.hex; mmapx patch fw.bin p.hex --format plain --seek 0x1f40',
@@ -334,16 +339,17 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
   program
     .command('find')
     .description('offsets of a hex pattern (?? wildcards) or text, scanned through read-only windows')
-    .usage('[options] <file...> <pattern>')
+    .usage('[options] <file...> <pattern>\n       mmapx find [options] <file...> --u32le <value> (or another type of write)')
     .argument(
       '[file...]',
-      'files to search (- reads standard input), then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; or text with --text',
+      'files to search (- reads standard input), then the PATTERN (the last argument): hex bytes, ?? for any byte, 7? / ?7 for a nibble; text with --text; or a typed value TYPE:VALUE (u32le:0xdeadbeef); with --u32le VALUE etc. every argument is a FILE',
     )
     .option('--files-from <list>', FILES_FROM_HELP)
     .option('--text', 'PATTERN is text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
     .option('--count', 'print the number of matches instead of their offsets')
     .option('--max <n>', 'stop after N matches (--json says truncated when there were more)')
     .option('--range <range>', 'search only this range (OFFSET:LENGTH or START..END)')
+    .option('--align <n>', 'only matches that start at a multiple of N bytes from the start of the file')
     .option('--stats', 'print the count and timings on stderr')
     .option('--force', 'allow devices and pseudo-filesystem files')
     .addHelpText(
@@ -351,6 +357,9 @@ ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin 
       `
 Prints one hex offset per line (0x1f40); matches may overlap. Exit status 0 when something
 matched, 3 when nothing did (1 stays "the search failed").
+Typed values: --u8 ... --f64be VALUE (as write takes them; then every argument is a FILE), or
+TYPE:VALUE as the PATTERN (u32le:0xdeadbeef, i16be:-2, f64le:3.5). A value must fit its type;
+floats match their exact bytes (0 and -0 differ; nan is the canonical quiet NaN).
 ${severalHelp(`FILE... PATTERN: the last argument is the pattern (with --files-from a
 single argument is the PATTERN). Matches print as PATH:0x1f40 (like grep -H), --count as PATH:N;
 --max and --range apply to each file; a file without a match makes the status 3.`)}
@@ -360,9 +369,14 @@ ${examples([
   'mmapx find big.bin deadbeef --count --range 1G..2G',
   'mmapx --json find fw.bin 7405',
   'mmapx find build/*.bin 7405 --count',
+  'mmapx find fw.bin --u32le 0xdeadbeef --align 4',
+  'mmapx find data.bin f64be:3.5',
 ])}`,
     )
     .action(action(() => import('./commands/find.js')));
+  for (const t of TYPED) {
+    program.commands.at(-1)?.option(`--${t} <value>`, `find VALUE as ${describeType(t)}`);
+  }
 
   program
     .command('flush')

@@ -37,6 +37,9 @@ function toBytePattern(pattern: FindPattern): BytePattern {
   const p = pattern instanceof Uint8Array ? { bytes: pattern, mask: new Uint8Array(pattern.length).fill(0xff) } : pattern;
   if (p.bytes.length === 0) throw new InputError('the pattern is empty: give at least one byte');
   if (p.mask.length !== p.bytes.length) throw new InputError(`the pattern has ${p.bytes.length} bytes but its mask ${p.mask.length}`);
+  if (!(p.align === undefined || (Number.isSafeInteger(p.align) && p.align >= 1))) {
+    throw new InputError(`the pattern's align ${p.align} must be a whole number, at least 1`);
+  }
   return p;
 }
 
@@ -119,6 +122,11 @@ export interface FindOptions extends EditContext {
   range?: RangeOption;
   /** Stop after this many matches (at least 1). */
   max?: number;
+  /**
+   * Only matches that start at a multiple of this many bytes from the start of the file (at
+   * least 1; default: the pattern's own `align`, else 1).
+   */
+  align?: number;
 }
 
 /**
@@ -131,15 +139,16 @@ export interface FindOptions extends EditContext {
  * @example
  * for await (const at of find('fw.bin', 'de ad ?? ef', { max: 10 })) console.log(at);
  *
- * @throws InputError for a bad pattern, `max` below 1, or a range past the end of the file;
+ * @throws InputError for a bad pattern, `max` or `align` below 1, or a range past the end of the file;
  *   OperationError when the file cannot be opened or read (ERR_TRUNCATED when another process cut
  *   it meanwhile).
  */
 export async function* find(path: string, pattern: FindPattern, options: FindOptions = {}): AsyncGenerator<bigint, void, undefined> {
   // Everything that can be checked without the file is checked first.
-  const compiled = compilePattern(toBytePattern(pattern));
-  const { max, signal } = options;
+  const { max, signal, align } = options;
   if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) throw new InputError(`max ${max} must be a whole number, at least 1`);
+  if (align !== undefined && !(Number.isSafeInteger(align) && align >= 1)) throw new InputError(`align ${align} must be a whole number, at least 1`);
+  const compiled = compilePattern({ ...toBytePattern(pattern), ...(align !== undefined && { align }) });
   const range = rangeOption(options.range);
   const opening = { write: false, force: options.force, lockWait: options.lockWait, signal };
   const file = options.blocking ? openFile(path, opening) : await openFileAsync(path, opening);

@@ -468,3 +468,34 @@ export function encodeTyped(type: TypedType, text: string): Uint8Array {
   }
   return out;
 }
+
+/** A typed value written as one token, `TYPE:VALUE`: see {@link parseTypedToken}. */
+export interface TypedToken {
+  readonly type: TypedType;
+  /** The value as written after the ':'. */
+  readonly value: string;
+  readonly bytes: Uint8Array;
+}
+
+/** A type name and ':' at the start of a token (never hex: `u`/`i` are not hex digits, and `f32le` etc. have an odd number of characters). */
+const TYPED_PREFIX = /^([ui](?:8|16|32|64)|f(?:32|64))(le|be)?:/;
+
+/**
+ * A typed value written as one token: `u32le:0xdeadbeef`, `i16be:-2`, `f64le:3.5`, encoded by
+ * {@link encodeTyped}. Undefined when `text` does not start with a type name and ':' (then it is
+ * hex, and no hex starts so: `u` and `i` are not hex digits, and a type name of `f` has an odd
+ * number of characters).
+ *
+ * @throws {InputError} for a type without its byte order (`u32:1`), or a bad or unfitting value.
+ */
+export function parseTypedToken(text: string): TypedToken | undefined {
+  const m = TYPED_PREFIX.exec(text);
+  if (!m) return undefined;
+  const name = m[1]! + (m[2] ?? '');
+  if (!isTypedType(name)) {
+    const why = m[2] === undefined ? `${name} needs its byte order (${name}le or ${name}be)` : `${m[1]} has no byte order (${m[1]}:VALUE)`;
+    throw new InputError(`bad typed value ${quote(text)}: ${why}`, { token: text, position: 0 });
+  }
+  const value = text.slice(m[0].length);
+  return { type: name, value, bytes: encodeTyped(name, value) };
+}

@@ -22,6 +22,12 @@
 export interface BytePattern {
   readonly bytes: Uint8Array;
   readonly mask: Uint8Array;
+  /**
+   * Only matches that start at a multiple of this many bytes count (default 1: anywhere). The
+   * offset is the match's absolute one: in a file, from the file's start; in one buffer given
+   * alone ({@link findAll}, {@link countMatches}, {@link findNext}), from the buffer's start.
+   */
+  readonly align?: number;
 }
 
 /** A pattern prepared for searching; build once with {@link compilePattern}. */
@@ -38,6 +44,8 @@ export interface CompiledPattern {
   readonly anchorAt: number;
   /** Positions outside the anchor that must be verified, with their byte and mask. */
   readonly checkAt: Int32Array;
+  /** Matches start at multiples of this (1: anywhere); see {@link BytePattern.align}. */
+  readonly align: number;
 }
 
 /** Longest needle handed to Buffer.indexOf (see compilePattern). */
@@ -54,6 +62,8 @@ export function compilePattern(pattern: BytePattern): CompiledPattern {
   const length = pattern.bytes.length;
   if (length === 0) throw new RangeError('empty search pattern');
   if (mask.length !== length) throw new RangeError('pattern bytes and mask differ in length');
+  const align = pattern.align ?? 1;
+  if (!Number.isSafeInteger(align) || align < 1) throw new RangeError(`pattern alignment ${align} is not a whole number of at least 1`);
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = pattern.bytes[i]! & mask[i]!;
   // Longest run of 0xff mask bytes.
@@ -88,6 +98,7 @@ export function compilePattern(pattern: BytePattern): CompiledPattern {
     anchor: Buffer.from(bytes.subarray(bestAt, bestAt + bestLen)),
     anchorAt: bestAt,
     checkAt: Int32Array.from(checks),
+    align,
   };
 }
 
@@ -110,7 +121,23 @@ function verify(hay: Uint8Array, at: number, p: CompiledPattern): boolean {
  * `to`; -1 if none.
  */
 export function findNext(hay: Uint8Array, p: CompiledPattern, from = 0, to = hay.length): number {
-  return nextIn(asBuffer(to === hay.length ? hay : hay.subarray(0, to)), p, from);
+  return nextAligned(asBuffer(to === hay.length ? hay : hay.subarray(0, to)), p, from, 0);
+}
+
+/**
+ * {@link nextIn} keeping only starts at multiples of `p.align`, where `buf[0]` sits `phase` bytes
+ * past a multiple of it (phase < align).
+ */
+function nextAligned(buf: Buffer, p: CompiledPattern, from: number, phase: number): number {
+  const { align } = p;
+  if (align === 1) return nextIn(buf, p, from);
+  for (;;) {
+    const off = (phase + from) % align;
+    if (off !== 0) from += align - off;
+    const hit = nextIn(buf, p, from);
+    if (hit < 0 || (phase + hit) % align === 0) return hit;
+    from = hit + 1;
+  }
 }
 
 /** findNext over `buf` = the haystack cut at `to` (prepared once per scan). */
@@ -141,7 +168,10 @@ export interface SearchOptions {
   readonly overlapping?: boolean;
 }
 
-/** Calls `onMatch` for each match in `hay[from, to)`, in order; returns the count. */
+/**
+ * Calls `onMatch` for each match in `hay[from, to)`, in order; returns the count. `hay[0]` sits
+ * `phase` bytes past a multiple of `p.align` (0 when the pattern is not aligned).
+ */
 function scanRange(
   hay: Uint8Array,
   p: CompiledPattern,
@@ -150,11 +180,12 @@ function scanRange(
   max: number,
   step: number,
   onMatch: ((at: number) => void) | undefined,
+  phase = 0,
 ): { count: number; next: number } {
   let count = 0;
   let s = from;
   const buf = asBuffer(to === hay.length ? hay : hay.subarray(0, to));
-  if (p.literal && max === Infinity && onMatch === undefined) {
+  if (p.literal && p.align === 1 && max === Infinity && onMatch === undefined) {
     // The hot path of `find --count`: nothing but indexOf.
     const needle = p.anchor;
     for (;;) {
@@ -165,7 +196,7 @@ function scanRange(
     }
   }
   while (count < max) {
-    const hit = nextIn(buf, p, s);
+    const hit = nextAligned(buf, p, s, phase);
     if (hit < 0) return { count, next: Math.max(s, to - p.length + 1) };
     count++;
     onMatch?.(hit);
@@ -228,6 +259,12 @@ export class WindowScanner {
     this.step = opts.overlapping === false ? pattern.length : 1;
   }
 
+  /** How far the absolute offset `at` is past a multiple of the pattern's alignment. */
+  private phaseOf(at: bigint): number {
+    const { align } = this.pattern;
+    return align === 1 ? 0 : Number(at % BigInt(align));
+  }
+
   /** True once `max` matches were reported: further windows are ignored. */
   get done(): boolean {
     return this.count >= this.max;
@@ -263,7 +300,16 @@ export class WindowScanner {
       joint.set(head, 0);
       joint.set(window.subarray(0, take), head.length);
       const base = next;
-      const r = scanRange(joint, this.pattern, 0, joint.length, this.max - this.count, this.step, wantsEach ? (at) => onMatch?.(base + BigInt(at)) : undefined);
+      const r = scanRange(
+        joint,
+        this.pattern,
+        0,
+        joint.length,
+        this.max - this.count,
+        this.step,
+        wantsEach ? (at) => onMatch?.(base + BigInt(at)) : undefined,
+        this.phaseOf(base),
+      );
       this.count += r.count;
       next = base + BigInt(r.next);
     }
@@ -277,6 +323,7 @@ export class WindowScanner {
         this.max - this.count,
         this.step,
         wantsEach ? (at) => onMatch?.(offset + BigInt(at)) : undefined,
+        this.phaseOf(offset),
       );
       this.count += r.count;
       next = offset + BigInt(r.next);

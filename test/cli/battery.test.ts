@@ -294,7 +294,16 @@ const CASES: Record<string, Case> = {
   'write: - as the FILE': { args: ['write', '-', '0', '00'], status: 2, line: ANY('write', '- \\(standard input\\) is only read: a command that changes a file needs its name \\(a file called - is \\./-\\)'), input: 'ab' },
   'patch: - as the FILE': { args: ['patch', '-', '--edit', '0=00'], status: 2, line: ANY('patch', '- \\(standard input\\) is only read: .*'), input: 'ab' },
   'write: --file longer than the file without --grow': { args: ['write', D, '4', '--file', f('files.list')], status: 2, line: ANY('write', 'the data \\(--file .*files\\.list\\) is longer than the 14 bytes the file holds from offset 4 on: use --grow to extend it; nothing was written') },
-  'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
+  'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },  // typed find and patch values, --align
+  'find: typed value that does not fit': { args: ['find', D, '--u8', '300'], status: 2, line: ANY('find', '300 does not fit in u8 \\(0\\.\\.255\\)') },
+  'find: two typed values': { args: ['find', D, '--u32le', '1', '--u16be', '2'], status: 2, line: /^mmapx: find: give one value to find: --u16be and --u32le$/ },
+  'find: --text and a typed value': { args: ['find', D, '--text', '--u8', '1'], status: 2, line: /^mmapx: find: --text and --u8 exclude each other: give one pattern$/ },
+  'find: TYPE:VALUE without a byte order': { args: ['find', D, 'u32:1'], status: 2, line: ANY('find', 'bad typed value "u32:1": u32 needs its byte order \\(u32le or u32be\\)') },
+  'find: --align 0': { args: ['find', D, '48', '--align', '0'], status: 2, line: ANY('find', '--align 0 must be at least 1') },
+  'find: a typed value at no aligned offset': { args: ['find', D, '--u8', '0x65', '--align', '2'], status: 3, line: ANY('find', 'no match for u8:0x65 \\(aligned to 2\\)') },
+  'patch: typed --replace of another length': { args: ['patch', D, '--find', 'u16le:0x6548', '--replace', 'u32le:1'], status: 2, line: ANY('patch', '--replace has 4 byte\\(s\\) but --find has 2: a replacement keeps the length') },
+  'patch: --align without --find': { args: ['patch', D, '--edit', '0=00', '--align', '2'], status: 2, line: ANY('patch', '--align only goes with --find/--replace') },
+  'patch: typed --find at no aligned offset': { args: ['patch', D, '--find', 'u16be:0x6c6c', '--replace', '4c4c', '--align', '4'], status: 3, line: ANY('patch', 'find 6c 6c \\(aligned to 4\\) matched nothing; expected once') },
 };
 
 function runAs(c: Case): Run {

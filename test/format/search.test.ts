@@ -4,11 +4,14 @@ import { compilePattern, countMatches, findAll, findNext, WindowScanner, type By
 
 const lit = (...b: number[]): BytePattern => ({ bytes: Uint8Array.from(b), mask: new Uint8Array(b.length).fill(0xff) });
 
-/** Reference: every start where the masked pattern matches. */
-function naive(hay: Uint8Array, p: BytePattern, overlapping = true): number[] {
+/**
+ * Reference: every start where the masked pattern matches; with `align`, only starts `s` where
+ * `base + s` is a multiple of it.
+ */
+function naive(hay: Uint8Array, p: BytePattern, overlapping = true, align = 1, base = 0): number[] {
   const out: number[] = [];
   for (let s = 0; s + p.bytes.length <= hay.length; ) {
-    let ok = true;
+    let ok = (base + s) % align === 0;
     for (let i = 0; i < p.bytes.length; i++) {
       if ((hay[s + i]! & p.mask[i]!) !== (p.bytes[i]! & p.mask[i]!)) {
         ok = false;
@@ -124,6 +127,50 @@ describe('search', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('keeps only aligned starts, in one buffer and across windows at any absolute offset (property)', () => {
+    fc.assert(
+      fc.property(
+        hay,
+        pattern,
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 0, max: 100 }),
+        (h, p, align, overlapping, steps, overlap, base) => {
+          const cp = compilePattern({ ...p, align });
+          expect(cp.align).toBe(align);
+          expect(findAll(h, cp, { overlapping })).toEqual(naive(h, p, overlapping, align));
+          expect(countMatches(h, cp, { overlapping })).toBe(naive(h, p, overlapping, align).length);
+          const scan = new WindowScanner(cp, { overlapping });
+          const got: bigint[] = [];
+          let off = 0;
+          let k = 0;
+          while (off < h.length) {
+            const start = Math.max(0, off - overlap);
+            const end = Math.min(h.length, off + steps[k++ % steps.length]!);
+            scan.scan(h.subarray(start, end), BigInt(base + start), (at) => got.push(at));
+            off = end;
+          }
+          const want = naive(h, p, overlapping, align, base).map((x) => BigInt(base + x));
+          expect(got).toEqual(want);
+          expect(scan.count).toBe(want.length);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('aligned: findNext skips unaligned matches; a bad alignment is a programming error', () => {
+    const h = Uint8Array.from([1, 2, 1, 2, 0, 1, 2, 0, 1, 2]);
+    const p = compilePattern({ ...lit(1, 2), align: 4 });
+    expect(findAll(h, p)).toEqual([0, 8]);
+    expect(findNext(h, p, 1)).toBe(8);
+    expect(findNext(h, p, 1, 9)).toBe(-1);
+    expect(() => compilePattern({ ...lit(1), align: 0 })).toThrow(RangeError);
+    expect(() => compilePattern({ ...lit(1), align: 1.5 })).toThrow(RangeError);
   });
 
   it('counts across windows without a callback and stops at max', () => {

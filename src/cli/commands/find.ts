@@ -1,7 +1,8 @@
-// mmapx find FILE PATTERN [--text] [--count] [--max N] [--range R]: offsets of a byte pattern
-// (hex with ?? and nibble wildcards, or text), scanned by src/edit/find.ts. FILE... PATTERN (or
-// --files-from LIST): the pattern is compiled once, each file scanned on its own, matches printed
-// as PATH:0x1f40 (src/cli/multi.ts runs the loop).
+// mmapx find FILE PATTERN [--text] [--count] [--max N] [--range R] [--align N]: offsets of a byte
+// pattern (hex with ?? and nibble wildcards, text, or a typed value: TYPE:VALUE as the PATTERN, or
+// FILE... --u32le VALUE and the other types of write), scanned by src/edit/find.ts. FILE... PATTERN
+// (or --files-from LIST): the pattern is compiled once, each file scanned on its own, matches
+// printed as PATH:0x1f40 (src/cli/multi.ts runs the loop).
 //
 // Exit status: 0 when something matched, 3 when nothing did (like grep's 1, but 1 is "the
 // operation failed" here, so CI can tell "pattern absent" from "could not read the file").
@@ -11,7 +12,7 @@ import { readSpan, withFile } from '../../edit/files.js';
 import { countOnThreads, type FindTally, findWindows } from '../../edit/find.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD, InputError } from '../../errors.js';
-import { parseHexPattern, parseTextData } from '../../format/data.js';
+import { encodeTyped, parseHexPattern, parseTextData, parseTypedToken, TYPED_TYPES, type TypedType } from '../../format/data.js';
 import { formatOffset, parseNumber } from '../../format/number.js';
 import { formatPattern } from '../../format/patch/lex.js';
 import { parseRange, type Range } from '../../format/range.js';
@@ -25,6 +26,8 @@ interface FindOptions {
   readonly compiled: CompiledPattern;
   /** The pattern as the output shows it. */
   readonly shownPattern: string;
+  /** The pattern without its alignment, for --json (which has `align`). */
+  readonly jsonPattern: string;
   readonly max: number | undefined;
   readonly range: Range | undefined;
   readonly count: boolean;
@@ -34,15 +37,42 @@ interface FindOptions {
   readonly several: boolean;
 }
 
-function parseOptions(patternText: string, several: boolean, opts: Record<string, unknown>): FindOptions {
+/** The typed-value option given (--u32le ...), if any; more than one, or one with --text, is refused. */
+function typedOption(opts: Record<string, unknown>): TypedType | undefined {
+  const typed = TYPED_TYPES.filter((t) => opts[t] !== undefined);
+  if (typed.length > 1) throw new InputError(`give one value to find: ${typed.map((t) => `--${t}`).join(' and ')}`);
+  if (typed.length === 1 && opts.text) throw new InputError(`--text and --${typed[0]} exclude each other: give one pattern`);
+  return typed[0];
+}
+
+function parseOptions(patternText: string | undefined, several: boolean, opts: Record<string, unknown>): FindOptions {
+  const typed = typedOption(opts);
+  const exact = (bytes: Uint8Array): BytePattern => ({ bytes, mask: new Uint8Array(bytes.length).fill(0xff) });
   let pattern: BytePattern;
-  if (opts.text) {
-    const bytes = parseTextData(patternText);
-    pattern = { bytes, mask: new Uint8Array(bytes.length).fill(0xff) };
+  let shownPattern: string;
+  const token = typed === undefined && !opts.text ? parseTypedToken(patternText!) : undefined;
+  if (typed !== undefined) {
+    const value = String(opts[typed]);
+    pattern = exact(encodeTyped(typed, value));
+    shownPattern = `${typed}:${value}`;
+  } else if (token !== undefined) {
+    pattern = exact(token.bytes);
+    shownPattern = `${token.type}:${token.value}`;
+  } else if (opts.text) {
+    pattern = exact(parseTextData(patternText!));
+    shownPattern = JSON.stringify(patternText);
   } else {
-    pattern = parseHexPattern(patternText, { nibbles: true });
+    pattern = parseHexPattern(patternText!, { nibbles: true });
+    shownPattern = formatPattern(pattern.bytes, pattern.mask);
   }
-  const shownPattern = opts.text ? JSON.stringify(patternText) : formatPattern(pattern.bytes, pattern.mask);
+  const jsonPattern = shownPattern;
+  if (opts.align !== undefined) {
+    const n = parseNumber(String(opts.align), 'align');
+    if (n < 1n || n > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new InputError(`--align ${String(opts.align)} must be ${n < 1n ? 'at least 1' : 'at most 2^53-1'}`);
+    pattern = { ...pattern, align: Number(n) };
+    shownPattern += ` (aligned to ${n})`;
+  }
   let max: number | undefined;
   if (opts.max !== undefined) {
     const n = parseNumber(String(opts.max), 'max');
@@ -51,19 +81,21 @@ function parseOptions(patternText: string, several: boolean, opts: Record<string
   }
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const compiled = compilePattern(pattern);
-  return { pattern, compiled, shownPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several };
+  return { pattern, compiled, shownPattern, jsonPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several };
 }
 
 export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
-  // FILE... PATTERN: the last argument is the pattern (with --files-from, FILEs are optional).
+  // FILE... PATTERN: the last argument is the pattern (with --files-from, FILEs are optional);
+  // with a typed value (--u32le V) every argument is a FILE.
   const operands = (args[0] as string[] | undefined) ?? [];
   const list = opts.filesFrom !== undefined;
-  if (operands.length === 0) throw missingArgument(list ? 'pattern' : 'file', 'find');
-  if (operands.length === 1 && !list) throw missingArgument('pattern', 'find');
-  const t = await targets('find', operands.slice(0, -1), opts);
+  const typed = typedOption(opts) !== undefined;
+  if (!typed && operands.length === 0) throw missingArgument(list ? 'pattern' : 'file', 'find');
+  if (!typed && operands.length === 1 && !list) throw missingArgument('pattern', 'find');
+  const t = await targets('find', typed ? operands : operands.slice(0, -1), opts);
   if (!t.several) ctx.path = t.files[0];
   const timer = new Timer();
-  const o = parseOptions(operands[operands.length - 1]!, t.several, opts);
+  const o = parseOptions(typed ? undefined : operands[operands.length - 1]!, t.several, opts);
   timer.lap('parse');
   return eachFile(ctx, t, (path) => findIn(ctx, path, o, t.several ? new Timer() : timer));
 }
@@ -103,11 +135,12 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
     showSummary: o.stats,
     json: {
       file: path,
-      pattern: o.shownPattern,
+      pattern: o.jsonPattern,
       matches: o.count ? null : matches,
       count,
       truncated,
       range: { offset: tally.offset, length: tally.length },
+      align: o.pattern.align ?? 1,
       timings: timer.json(),
     },
     ...(!found && { exitCode: EXIT_GUARD, error: `no match for ${o.shownPattern}` }),

@@ -4,6 +4,7 @@
  */
 
 import { InputError } from '../../errors.js';
+import { parseTypedToken } from '../data.js';
 import { isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
 import type { AnchorHunk, MatchCount, OffsetHunk } from './model.js';
 
@@ -52,20 +53,36 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   return { kind: 'offset', ...at, old, new: neu, source };
 }
 
-/**
- * The anchor hunk of `--find PATTERN --replace NEWHEX`: PATTERN may hold `??` wildcards, the
- * replacement is plain hex of the same length and is written at every match. Without `all` or
- * `count` exactly one match is expected.
- *
- * @param occurrence 1-based position among the `--find` options (the hunk's `source.line`).
- * @throws {InputError} for bad hex, different lengths, or `all` together with `count`.
- */
-export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number } = {}, occurrence = 1): AnchorHunk {
+/** The pattern of `--find`: a typed value (`u32le:0xdeadbeef`), or hex with `??` wildcards. */
+function findPattern(find: string): { bytes: Uint8Array; mask: Uint8Array } {
+  const typed = parseTypedToken(find);
+  if (typed !== undefined) return { bytes: typed.bytes, mask: new Uint8Array(typed.bytes.length).fill(0xff) };
   const pattern = parsePatternText(find);
   if (isLexError(pattern)) throw optionError('--find', find, pattern.at, pattern.error);
   if (pattern.bytes.length === 0) throw optionError('--find', find, 0, 'empty pattern');
   if (pattern.mask.every((m) => m === 0)) throw optionError('--find', find, 0, 'the pattern has no fixed byte');
-  const neu = hexOrFail('--replace', replace, replace, 0, 'replacement');
+  return pattern;
+}
+
+/**
+ * The anchor hunk of `--find PATTERN --replace NEW`: PATTERN may hold `??` wildcards, the
+ * replacement is plain hex of the same length and is written at every match. Either may be a
+ * typed value instead, `TYPE:VALUE` (`u32le:0xdeadbeef`, `f64be:3.5`; see parseTypedToken).
+ * Without `all` or `count` exactly one match is expected; with `align`, only matches at a
+ * multiple of `align` bytes from the start of the file count.
+ *
+ * @param occurrence 1-based position among the `--find` options (the hunk's `source.line`).
+ * @throws {InputError} for bad hex or typed values, different lengths, `all` together with
+ *   `count`, or an `align` below 1.
+ */
+export function findReplaceHunk(find: string, replace: string, opts: { all?: boolean; count?: number; align?: number } = {}, occurrence = 1): AnchorHunk {
+  const found = findPattern(find);
+  const typed = parseTypedToken(replace);
+  const neu = typed !== undefined ? typed.bytes : hexOrFail('--replace', replace, replace, 0, 'replacement');
+  if (opts.align !== undefined && !(Number.isSafeInteger(opts.align) && opts.align >= 1)) {
+    throw new InputError(`--align must be a whole number of at least 1, not ${opts.align}`);
+  }
+  const pattern = opts.align !== undefined && opts.align > 1 ? { ...found, align: opts.align } : found;
   if (neu.length !== pattern.bytes.length) {
     throw new InputError(`--replace has ${neu.length} byte(s) but --find has ${pattern.bytes.length}: a replacement keeps the length`);
   }

@@ -96,6 +96,12 @@ function readVirtual(file: FileAccess, offset: bigint, length: number): Uint8Arr
   return out;
 }
 
+/** A pattern for messages: its hex, and its alignment when it has one. */
+function patternText(p: BytePattern): string {
+  const text = formatPattern(p.bytes, p.mask);
+  return p.align !== undefined && p.align > 1 ? `${text} (aligned to ${p.align})` : text;
+}
+
 /** The anchor's pattern as it reads once its change is in place (undefined if no overlap). */
 function postPattern(a: AnchorHunk): BytePattern | undefined {
   const L = BigInt(a.pattern.bytes.length);
@@ -111,7 +117,7 @@ function postPattern(a: AnchorHunk): BytePattern | undefined {
     bytes[i] = nb;
     mask[i] = 0xff;
   }
-  return differs ? { bytes, mask } : undefined;
+  return differs ? { bytes, mask, ...(a.pattern.align !== undefined && { align: a.pattern.align }) } : undefined;
 }
 
 interface AnchorScan {
@@ -202,9 +208,7 @@ function resolveAnchor(s: AnchorScan): { at: readonly bigint[] } | { failure: st
   const pre = s.preCount;
   if (anchor.expect === 'all' && pre > MAX_ALL_MATCHES) {
     return {
-      failure:
-        `${describeSource(anchor.source)}: find ${formatPattern(anchor.pattern.bytes, anchor.pattern.mask)} matched ` +
-        `${pre} times; (all) patches at most ${MAX_ALL_MATCHES}`,
+      failure: `${describeSource(anchor.source)}: find ${patternText(anchor.pattern)} matched ` + `${pre} times; (all) patches at most ${MAX_ALL_MATCHES}`,
     };
   }
   if (satisfies(anchor.expect, pre)) return { at: s.preAt };
@@ -223,7 +227,7 @@ function resolveAnchor(s: AnchorScan): { at: readonly bigint[] } | { failure: st
   const post = postCount > 0 ? ` (${times(postCount)} with the change applied)` : '';
   return {
     failure:
-      `${describeSource(anchor.source)}: find ${formatPattern(anchor.pattern.bytes, anchor.pattern.mask)} matched ` +
+      `${describeSource(anchor.source)}: find ${patternText(anchor.pattern)} matched ` +
       `${pre === 0 ? 'nothing' : times(pre)}${where}${post}; expected ${countText(anchor.expect)}`,
   };
 }
