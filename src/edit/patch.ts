@@ -317,6 +317,8 @@ export interface PatchJob {
   readonly progress: ProgressSink;
   /** Search anchors and hash on worker threads (only the CLI's program can run as a worker). */
   readonly workers: boolean;
+  /** Told each file's plan once it is made (stamp reports every location from it). */
+  readonly onPlan?: (plan: Plan) => void;
 }
 
 /** A {@link PatchJob} from a library caller's options. */
@@ -533,6 +535,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
     // the hash pass reads (or zero-fills) its way to it, and before the journal.
     if (plan.sizeAfter > plan.sizeBefore) assertCanGrow(file, plan.sizeAfter);
     timer.lap('plan');
+    job.onPlan?.(plan);
     const base = { path, sources: job.sources, dryRun: job.dryRun, hunks: counts(plan), sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
 
     if (plan.state === 'fail') {
