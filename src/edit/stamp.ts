@@ -19,6 +19,7 @@
 import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { hex } from '../format/patch/lex.js';
+import { plural } from '../format/units.js';
 import type { AnchorHunk, Patch, Plan } from '../format/patch/index.js';
 import type { EditContext } from './seams.js';
 import { type PatchJob, type PatchOptions, type PatchOutcome, patchJob, patchOne, timerFor } from './patch.js';
@@ -235,9 +236,9 @@ export function stampOutcome(path: string, s: StampBytes, outcome: PatchOutcome,
       if (outcome.guard !== 'hunks') return { ...base, status: 'failed', failure: outcome.failures[0] ?? 'a guard failed', record: null };
       const text = outcome.failures[0] ?? '';
       const matched = / matched (.*)$/.exec(text)?.[1] ?? text;
-      const head = `the placeholder ${showBytes(s.placeholder)} (${s.placeholder.length} bytes) matched ${matched}`;
+      const head = `the placeholder ${showBytes(s.placeholder)} (${plural(s.placeholder.length, 'byte')}) matched ${matched}`;
       if (!matched.startsWith('nothing')) return { ...base, status: 'failed', failure: head, record: null };
-      const want = `${showBytes(s.value)} padded to ${s.placeholder.length} bytes`;
+      const want = `${showBytes(s.value)} padded to ${plural(s.placeholder.length, 'byte')}`;
       const found = recordedValue(path, s);
       if (found) {
         const at = found.offsets.map((o) => hex(o)).join(', ');

@@ -295,6 +295,18 @@ const CASES: Record<string, Case> = {
   'patch: - as the FILE': { args: ['patch', '-', '--edit', '0=00'], status: 2, line: ANY('patch', '- \\(standard input\\) is only read: .*'), input: 'ab' },
   'write: --file longer than the file without --grow': { args: ['write', D, '4', '--file', f('files.list')], status: 2, line: ANY('write', 'the data \\(--file .*files\\.list\\) is longer than the 14 bytes the file holds from offset 4 on: use --grow to extend it; nothing was written') },
   'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
+  // stamp: placeholders matching 0 or too many times, values that do not fit, bad hex
+  'stamp: placeholder matching nothing': { args: ['stamp', D, '--text', '--placeholder', 'Goodbye', '--value', 'x'], status: 3, line: ANY('stamp', 'nothing written: the placeholder "Goodbye" \\(7 bytes\\) matched nothing; expected once, and "x" padded to 7 bytes is not there either: .*') },
+  'stamp: placeholder matching 3 times': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c'], status: 3, line: ANY('stamp', 'nothing written: the placeholder "l" \\(1 byte\\) matched 3 times at 0x2, 0x3, 0xa; expected once') },
+  'stamp: placeholder matching 3 times, --count 2': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--count', '2'], status: 3, line: ANY('stamp', 'matched 3 times at 0x2, 0x3, 0xa; expected 2 times') },
+  'stamp: value too long': { args: ['stamp', D, '--text', '--placeholder', 'Hello', '--value', 'Hello!'], status: 2, line: ANY('stamp', 'the value has 6 bytes but the placeholder has 5: the value does not fit') },
+  'stamp: value and terminator too long': { args: ['stamp', D, '--text', '--placeholder', 'Hello', '--value', 'Howdy', '--terminate'], status: 2, line: ANY('stamp', 'the value and its NUL terminator need 6 bytes \\(value 5\\) but the placeholder has 5: .*') },
+  'stamp: bad hex placeholder': { args: ['stamp', D, '--placeholder', '6z', '--value', '00'], status: 2, line: ANY('stamp', "--placeholder: bad hex data .*'z'.* \\(give --text for text\\)") },
+  'stamp: odd hex value': { args: ['stamp', D, '--placeholder', '6c6c', '--value', '4c4'], status: 2, line: ANY('stamp', '--value: bad hex data .*odd.*') },
+  'stamp: --count 0': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--count', '0'], status: 2, line: ANY('stamp', '--count 0 must be 1 to 1000000') },
+  'stamp: bad --pad': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--pad', 'tab'], status: 2, line: ANY('stamp', '--pad tab: give 00, space, or one byte as two hex digits') },
+  'stamp: no --value': { args: ['stamp', D, '--placeholder', '6c'], status: 2, line: ANY('stamp', "missing required option '--value' \\(see 'mmapx stamp --help'\\)") },
+  'stamp: missing file': { args: ['stamp', f('missing.bin'), '--placeholder', '6c', '--value', '4c'], status: 1, line: ANY('stamp', '\\(ENOENT\\)'), files: [D] },
 };
 
 function runAs(c: Case): Run {
