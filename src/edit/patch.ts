@@ -23,6 +23,7 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, nothing written);
 // each window written is checked for faults before its flush and against the size after it; at the
 // end the file must still be as long as the patch made it and still be at its path.
+import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { ChangedUnderfoot, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
 import {
@@ -395,6 +396,11 @@ export async function patchOne(path: string, job: PatchJob, timer: Timer): Promi
   return p.later.take();
 }
 
+/** SHA-256 of some bytes (the planner's transform statements ask for it). */
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 function end(h: PlannedHunk): bigint {
   return h.offset + BigInt(h.new.length);
 }
@@ -528,7 +534,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
       progress.phase(`search ${path}`, size);
       return scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: job.workers, progress: (done) => progress.update(Number(done)) });
     };
-    const plan = planPatch(job.patch, reader, { grow: job.grow, truncate: job.truncate, scan });
+    const plan = planPatch(job.patch, reader, { grow: job.grow, truncate: job.truncate, scan, sha256: sha256Hex });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
     // A size past the filesystem's largest file or `ulimit -f` fails here, dry run or not: before
