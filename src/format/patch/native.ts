@@ -269,13 +269,10 @@ function parseStampSide(line: Line, stmt: string, i: number, stop: (at: number) 
   return { bytes, end };
 }
 
-/** `stamp PLACEHOLDER -> VALUE [(count)] [pad BYTE|space] [terminate]`: see src/format/patch/stamp.ts. */
+/** `stamp PLACEHOLDER [(count)] -> VALUE [pad BYTE|space] [terminate]`: see src/format/patch/stamp.ts. */
 function parseStamp(line: Line, stmt: string, start: number, note: string | undefined): AnchorHunk {
-  const ph = parseStampSide(line, stmt, start, (k) => stmt.startsWith('->', k), 'placeholder');
+  const ph = parseStampSide(line, stmt, start, (k) => stmt.startsWith('->', k) || stmt[k] === '(', 'placeholder');
   let i = skipBlank(stmt, ph.end);
-  if (!stmt.startsWith('->', i)) line.fail("expected '->' and the value after the placeholder", i);
-  const value = parseStampSide(line, stmt, i + 2, (k) => stmt[k] === '(' || /^\s(pad|terminate)\b/.test(stmt.slice(k)), 'value');
-  i = skipBlank(stmt, value.end);
   let count = 1;
   if (stmt[i] === '(') {
     const close = stmt.indexOf(')', i);
@@ -283,8 +280,11 @@ function parseStamp(line: Line, stmt: string, start: number, note: string | unde
     const c = parseCount(line, stmt.slice(i + 1, close), i + 1);
     if (c === 'all') line.fail('a stamp needs an exact count: once or N times', i + 1);
     count = c;
-    i = close + 1;
+    i = skipBlank(stmt, close + 1);
   }
+  if (!stmt.startsWith('->', i)) line.fail("expected '->' and the value after the placeholder", i);
+  const value = parseStampSide(line, stmt, i + 2, (k) => /^\s(pad|terminate)\b/.test(stmt.slice(k)), 'value');
+  i = value.end;
   let pad = 0;
   let terminate = false;
   for (let t = token(stmt, i); t.text !== ''; t = token(stmt, i)) {
@@ -299,7 +299,7 @@ function parseStamp(line: Line, stmt: string, start: number, note: string | unde
       i = b.end;
     } else line.fail(`unexpected ${quote(t.text)} (after the value: (count), pad BYTE, terminate)`, t.start);
   }
-  const s = located(line, start, () => stampBytes({ placeholder: ph.bytes, value: value.bytes, count, pad, terminate }));
+  const s = located(line, skipBlank(stmt, start), () => stampBytes({ placeholder: ph.bytes, value: value.bytes, count, pad, terminate }));
   return stampHunk(s, line.source, note);
 }
 
