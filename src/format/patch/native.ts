@@ -22,7 +22,7 @@
  * patch        = { line } ;
  * line         = [ statement ] [ comment ] ( "\n" | "\r\n" | end of input ) ;
  * comment      = "#" { any character but newline } ;   (* on a hunk line: the hunk's note *)
- * statement    = offset-hunk | anchor-hunk | file-guard ;
+ * statement    = offset-hunk | anchor-hunk | file-guard | fill-stmt | copy-stmt | stamp-stmt | transform ;
  *
  * offset-hunk  = offset ":" change ;
  * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
@@ -39,6 +39,18 @@
  *
  * file-guard   = "sha256" ( "before" | "after" ) hexdigit * 64
  *              | "size"   ( "before" | "after" ) number ;    (* each at most once *)
+ *
+ * (* Range statements: resolved against the file when planned (plan.ts), each at most
+ *    MAX_STATEMENT_BYTES; ranges as on the command line (OFFSET:LENGTH, START..END). *)
+ * fill-stmt    = "fill" range bytes ;                 (* the bytes repeated over the range *)
+ * copy-stmt    = "copy" range "to" offset ;           (* source and destination disjoint *)
+ * stamp-stmt   = "stamp" side [ "(" count ")" ] "->" side [ "pad" ( hexdigit hexdigit | "space" ) ]
+ *                [ "terminate" ] ;                    (* count: once or N times, not all *)
+ * side         = '"' text '"' | bytes ;               (* text with the escapes of --text *)
+ * transform    = op range [ argument ] [ "(" unit ")" ] "->" "sha256" hexdigit * 64 ;
+ *                (* op: xor and or not add sub rol ror shl shr swap16 swap32 swap64 bswap
+ *                   reverse (src/format/transform.ts); the hash is the range's after it *)
+ * (insert, delete and move are commands, not statements: they are refused.)
  *
  * number       = decimal [ "." digits ] [ suffix ] | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
  * decimal      = "0" | nonzero { digit } ;   (* no leading zeros: "00001f40" is an xxd line *)
