@@ -47,6 +47,13 @@ beforeAll(async () => {
   writeFileSync(f('comments.patch'), '# mmapx diff: turns a into b\n\n');
   writeFileSync(f('no-record.ips'), 'PATCHEOF');
   writeFileSync(f('plain.hex'), '48656c6c6f2c20776f726c64210a\n');
+  // Range statements of a patch (see the stamp rows).
+  writeFileSync(f('xor-nohash.patch'), 'xor 0:4 5a\n');
+  writeFileSync(f('xor-otherhash.patch'), `xor 0:4 5a -> sha256 ${'0'.repeat(64)}\n`);
+  writeFileSync(f('fill-past-end.patch'), 'fill 0x10:8 00\n');
+  writeFileSync(f('stamp-3-times.patch'), 'stamp "l" -> "L"\n');
+  writeFileSync(f('stamp-too-long.patch'), 'stamp "Hello" -> "Goodbye"\n');
+  writeFileSync(f('insert.patch'), 'insert 0 00\n');
   // File lists for --files-from.
   writeFileSync(f('files.list'), `${f('data.bin')}\n`);
   writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
@@ -306,6 +313,12 @@ const CASES: Record<string, Case> = {
   'stamp: --count 0': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--count', '0'], status: 2, line: ANY('stamp', '--count 0 must be 1 to 1000000') },
   'stamp: bad --pad': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--pad', 'tab'], status: 2, line: ANY('stamp', '--pad tab: give 00, space, or one byte as two hex digits') },
   'stamp: no --value': { args: ['stamp', D, '--placeholder', '6c'], status: 2, line: ANY('stamp', "missing required option '--value' \\(see 'mmapx stamp --help'\\)") },
+  'patch: xor statement without its hash': { args: ['patch', D, f('xor-nohash.patch')], status: 2, line: ANY('patch', 'xor-nohash\\.patch line 1, col 11: xor needs the SHA-256 of the range after it, .*') },
+  'patch: xor statement with another result': { args: ['patch', D, f('xor-otherhash.patch')], status: 3, line: ANY('patch', 'guard failed, nothing written: .*xor-otherhash\\.patch line 1: xor 5a of 0:4 would give sha256 [0-9a-f]{64}, expected 0{64} .*') },
+  'patch: fill statement past the end': { args: ['patch', D, f('fill-past-end.patch')], status: 2, line: ANY('patch', 'fill-past-end\\.patch line 1: fill: range 0x10:8 ends past the end of the file \\(size 0x12\\)') },
+  'patch: stamp statement matching 3 times': { args: ['patch', D, f('stamp-3-times.patch')], status: 3, line: ANY('patch', '.*stamp-3-times\\.patch line 1: find 6c matched 3 times at 0x2, 0x3, 0xa; expected once') },
+  'patch: stamp statement too long': { args: ['patch', D, f('stamp-too-long.patch')], status: 2, line: ANY('patch', 'stamp-too-long\\.patch line 1, col 7: the value has 7 bytes but the placeholder has 5: the value does not fit') },
+  'patch: insert statement': { args: ['patch', D, f('insert.patch')], status: 2, line: ANY('patch', "insert\\.patch line 1, col 1: 'insert' is not a patch statement: use the command 'mmapx insert'") },
   'stamp: missing file': { args: ['stamp', f('missing.bin'), '--placeholder', '6c', '--value', '4c'], status: 1, line: ANY('stamp', '\\(ENOENT\\)'), files: [D] },
 };
 

@@ -3,6 +3,7 @@
 // identical, several files, --json locations, and the CI use: a compiled program built with a
 // placeholder prints the stamped version.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +122,26 @@ describe('mmapx stamp in CI: a program built with a placeholder', () => {
   });
   it.skipIf(cc)('skipped: no C compiler (cc) here', () => {
     expect(cc).toBe(false);
+  });
+});
+
+describe('mmapx patch: range statements', () => {
+  it('a_patch_of_fill_copy_stamp_and_xor_statements_applied_twice_says_already', () => {
+    const original = Buffer.from(`Hello, world! @@V@@@@@ 0123456789abcdef`);
+    const p = file(original);
+    const x = Buffer.from(original.subarray(0, 5).map((b) => b ^ 0x5a));
+    const hash = createHash('sha256').update(x).digest('hex');
+    const patch = join(dir, 'ops.patch');
+    writeFileSync(patch, `fill 0x17:4 ee\ncopy -4.. to 0x1b\nstamp "@@V@@@@@" -> "1.2" pad space\nxor 0:5 5a -> sha256 ${hash}\n`);
+    const dry = mmapx(['patch', p, patch, '--dry-run']);
+    expectSuccess(dry);
+    expect(fingerprint(p)).toBe(`${original.length}:${createHash('sha256').update(original).digest('hex')}`);
+    const first = mmapx(['--json', 'patch', p, patch]);
+    expectSuccess(first);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: 'applied', hunks: { total: 4, applied: 4 } });
+    expect(readFileSync(p).toString('latin1')).toBe(`${x.toString('latin1')}, world! 1.2      \xee\xee\xee\xeecdef89abcdef`);
+    const again = mmapx(['patch', p, patch]);
+    expectSuccess(again);
+    expect(again.stderr).toMatch(/^already applied: .* holds the new bytes of 4 hunks, nothing written/);
   });
 });
