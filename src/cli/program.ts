@@ -308,14 +308,15 @@ written (this is read from the file's bytes, so it survives copies). A file that
 is refused (exit 3); the value another stamp left there is named from the stamp record that a
 stamp writes beside the file (FILE.mmapx-stamp: placeholder, value, offsets; checked against
 the file's bytes). A copy without its record is refused the same way, but which value it holds
-cannot be told. A stamp over an earlier, shorter placeholder run is not detected.
+cannot be told. Judged from bytes alone: a file that never had the placeholder but holds the
+padded value --count times reads as stamped.
 ${severalHelp(`FILE... each stamped on its own (its own journal, batches of up to 128 like
 patch); a total line follows on stderr (stamped N files, N already stamped, N failed).`)}
 ${examples([
-  "mmapx stamp app --text --placeholder '@@VERSION@@@@@@@@@@@' --value \"$VERSION\" --terminate",
+  'mmapx stamp app --text --placeholder \'@@VERSION@@@@@@@@@@@\' --value "$VERSION" --terminate',
   "mmapx stamp app --text --placeholder '@@VERSION@@@@@@@@@@@' --value 1.4.2 --dry-run",
   'mmapx stamp fw.bin --placeholder deadbeefdeadbeef --value 0102030405 --pad ff --count 2',
-  "mmapx --json stamp --files-from list.txt --text --placeholder '@@SHA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@' --value \"$GIT_SHA\"",
+  'mmapx --json stamp --files-from list.txt --text --placeholder \'@@SHA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\' --value "$GIT_SHA"',
 ])}`,
     )
     .action(action(() => import('./commands/stamp.js')));

@@ -167,7 +167,13 @@ export function stampOutcome(path: string, s: StampBytes, outcome: PatchOutcome,
   const base = { path, locations: locs, patch: outcome };
   switch (outcome.status) {
     case 'applied': {
-      const written = options.record !== false && writeRecord(path, s, locs.map((l) => l.offset));
+      const written =
+        options.record !== false &&
+        writeRecord(
+          path,
+          s,
+          locs.map((l) => l.offset),
+        );
       return { ...base, status: 'stamped', record: written ? stampRecordPath(path) : null };
     }
     case 'already':

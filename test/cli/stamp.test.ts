@@ -57,7 +57,12 @@ describe('mmapx stamp', () => {
     const r = mmapx(['--json', 'stamp', p, '--placeholder', 'deadbeefdeadbeef', '--value', '0102', '--pad', 'ff']);
     expectSuccess(r);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ status: 'stamped', length: 8, count: 1, locations: [{ offset: 2, old: 'deadbeefdeadbeef', new: '0102ffffffffffff', state: 'apply' }] });
+    expect(j).toMatchObject({
+      status: 'stamped',
+      length: 8,
+      count: 1,
+      locations: [{ offset: 2, old: 'deadbeefdeadbeef', new: '0102ffffffffffff', state: 'apply' }],
+    });
     expect(readFileSync(p).toString('hex')).toBe('00110102ffffffffffff22');
     const q = file(`x${PH}`);
     expectSuccess(mmapx(['stamp', q, ...T, '--value', 'v2', '--pad', 'space', '--terminate']));
@@ -107,7 +112,10 @@ describe('mmapx stamp in CI: a program built with a placeholder', () => {
     const src = join(dir, 'app.c');
     const app = join(dir, 'app');
     // 32 bytes of placeholder in the binary's data: the value and its NUL go there.
-    writeFileSync(src, '#include <stdio.h>\nvolatile const char version[33] = "@@MMAPX_VERSION_PLACEHOLDER@@@@@";\nint main(void){puts((const char*)version);return 0;}\n');
+    writeFileSync(
+      src,
+      '#include <stdio.h>\nvolatile const char version[33] = "@@MMAPX_VERSION_PLACEHOLDER@@@@@";\nint main(void){puts((const char*)version);return 0;}\n',
+    );
     const built = spawnSync('cc', ['-O0', '-o', app, src]);
     expect(built.status, built.stderr.toString()).toBe(0);
     expect(spawnSync(app).stdout.toString()).toBe('@@MMAPX_VERSION_PLACEHOLDER@@@@@\n');

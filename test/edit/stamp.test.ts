@@ -117,6 +117,8 @@ describe('stampFile', () => {
   });
 
   it('refuses_a_value_too_long_before_opening_the_file', async () => {
-    await expect(stampFile(join(dir, 'missing'), { placeholder: text('ab'), value: text('abc') })).rejects.toThrow(/value has 3 bytes but the placeholder has 2/);
+    await expect(stampFile(join(dir, 'missing'), { placeholder: text('ab'), value: text('abc') })).rejects.toThrow(
+      /value has 3 bytes but the placeholder has 2/,
+    );
   });
 });

@@ -50,8 +50,12 @@ describe('fill and copy statements', () => {
   });
 
   it('copy_refuses_overlaps_and_a_source_that_another_statement_changes', () => {
-    expect(inputError(() => apply(base(), 'copy 0:8 to 4\n'))).toMatch(/ops\.patch line 1: copy 0:8 to 0x4: the source and the destination overlap.*'mmapx copy'/);
-    expect(inputError(() => apply(base(), 'copy 0:4 to 0x10\n0x2: 00\n'))).toMatch(/line 1: the source of the copy \(0x0\.\.0x4\) is changed by ops\.patch line 2/);
+    expect(inputError(() => apply(base(), 'copy 0:8 to 4\n'))).toMatch(
+      /ops\.patch line 1: copy 0:8 to 0x4: the source and the destination overlap.*'mmapx copy'/,
+    );
+    expect(inputError(() => apply(base(), 'copy 0:4 to 0x10\n0x2: 00\n'))).toMatch(
+      /line 1: the source of the copy \(0x0\.\.0x4\) is changed by ops\.patch line 2/,
+    );
     expect(inputError(() => apply(base(), 'copy 0:4 to 0x1c\n'))).toMatch(/line 1: the change at 0x1c\.\.0x20 ends past the end of the file/);
   });
 
@@ -68,7 +72,7 @@ describe('fill and copy statements', () => {
     expect(inputError(() => planPatch(P('fill 0:17M 00\n'), huge, { sha256 }))).toMatch(
       new RegExp(`fill covers 17825792 bytes, more than a patch statement may \\(${MAX_STATEMENT_BYTES}.*use the command 'mmapx fill' for larger ranges`),
     );
-    expect(inputError(() => planPatch(P('xor 0:1G 5a -> sha256 ' + '0'.repeat(64) + '\n'), huge, { sha256 }))).toMatch(/use the command 'mmapx transform'/);
+    expect(inputError(() => planPatch(P(`xor 0:1G 5a -> sha256 ${'0'.repeat(64)}\n`), huge, { sha256 }))).toMatch(/use the command 'mmapx transform'/);
   });
 
   it('insert_delete_and_move_are_not_patch_statements', () => {
@@ -127,35 +131,31 @@ describe('transform statements', () => {
 
 describe('statements and offsets from the end', () => {
   it('a_range_from_the_end_is_refused_with_a_change_of_size', () => {
-    expect(inputError(() => applyPatchToBytes(base(), P('size after 40\nfill -2.. 00\n'), { sha256, grow: true }))).toMatch(/from the end cannot be combined with a change of the file size/);
+    expect(inputError(() => applyPatchToBytes(base(), P('size after 40\nfill -2.. 00\n'), { sha256, grow: true }))).toMatch(
+      /from the end cannot be combined with a change of the file size/,
+    );
   });
 });
 
 describe('property: fill and xor statements equal the same operations on a Buffer', () => {
   it('bytes outside the ranges never change, and a second run is already', () => {
     fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 8, maxLength: 200 }),
-        fc.nat(),
-        fc.nat(),
-        fc.uint8Array({ minLength: 1, maxLength: 5 }),
-        (data, a, b, pattern) => {
-          const start = a % data.length;
-          const length = 1 + (b % (data.length - start));
-          const want = Buffer.from(data);
-          want.fill(Buffer.from(pattern), start, start + length);
-          const out = apply(data, `fill ${start}:${length} ${Buffer.from(pattern).toString('hex')}\n`);
-          expect(Buffer.from(out.bytes)).toEqual(want);
-          const x = xor(want.subarray(start, start + length), [...pattern]);
-          const text = `xor ${start}:${length} ${Buffer.from(pattern).toString('hex')} -> sha256 ${sha256(x)}\n`;
-          const xored = apply(want, text);
-          const expected = Buffer.from(want);
-          expected.set(x, start);
-          expect(Buffer.from(xored.bytes)).toEqual(expected);
-          // xor is its own inverse, yet the second run sees the hash it names and writes nothing.
-          expect(apply(xored.bytes, text).plan.state).toBe('already');
-        },
-      ),
+      fc.property(fc.uint8Array({ minLength: 8, maxLength: 200 }), fc.nat(), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 5 }), (data, a, b, pattern) => {
+        const start = a % data.length;
+        const length = 1 + (b % (data.length - start));
+        const want = Buffer.from(data);
+        want.fill(Buffer.from(pattern), start, start + length);
+        const out = apply(data, `fill ${start}:${length} ${Buffer.from(pattern).toString('hex')}\n`);
+        expect(Buffer.from(out.bytes)).toEqual(want);
+        const x = xor(want.subarray(start, start + length), [...pattern]);
+        const text = `xor ${start}:${length} ${Buffer.from(pattern).toString('hex')} -> sha256 ${sha256(x)}\n`;
+        const xored = apply(want, text);
+        const expected = Buffer.from(want);
+        expected.set(x, start);
+        expect(Buffer.from(xored.bytes)).toEqual(expected);
+        // xor is its own inverse, yet the second run sees the hash it names and writes nothing.
+        expect(apply(xored.bytes, text).plan.state).toBe('already');
+      }),
       { numRuns: 100 },
     );
   });

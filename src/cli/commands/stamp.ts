@@ -163,7 +163,9 @@ function render(ctx: Context, s: StampBytes, r: StampOutcome, timer: Timer, seve
         json,
       };
     case 'dry-run': {
-      const lines = r.locations.map((l) => `0x${l.offset.toString(16)}: ${showBytes(l.old)} -> ${showBytes(l.new)}${l.state === 'already' ? ' (already)' : ''}`);
+      const lines = r.locations.map(
+        (l) => `0x${l.offset.toString(16)}: ${showBytes(l.old)} -> ${showBytes(l.new)}${l.state === 'already' ? ' (already)' : ''}`,
+      );
       if (p.sha256?.before) lines.push(`sha256 before ${p.sha256.before}`);
       if (p.sha256?.after) lines.push(`sha256 after  ${p.sha256.after}`);
       return {

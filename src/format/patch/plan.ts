@@ -312,9 +312,12 @@ function resolveOps(
       const r = opRange(o, size, o.op);
       const where = describeSource(o.source);
       if (r.length % o.transform.unit !== 0) {
-        throw new InputError(`${where}: ${o.transform.text}: the range ${o.range.text} (${r.length} bytes) is not a whole number of ${o.transform.unit}-byte units`, {
-          line: o.source.line,
-        });
+        throw new InputError(
+          `${where}: ${o.transform.text}: the range ${o.range.text} (${r.length} bytes) is not a whole number of ${o.transform.unit}-byte units`,
+          {
+            line: o.source.line,
+          },
+        );
       }
       if (!sha256) throw new TypeError('planPatch: a transform statement needs opts.sha256');
       const current = readVirtual(file, r.offset, r.length);
