@@ -61,6 +61,8 @@ export interface StampLocation {
 /** A value another stamp left, as the record beside the file tells and the file confirms. */
 export interface StampFound {
   readonly value: Uint8Array;
+  /** The bytes there (the value padded). */
+  readonly bytes: Uint8Array;
   readonly offsets: readonly bigint[];
 }
 
@@ -143,7 +145,7 @@ function recordedValue(path: string, s: StampBytes): StampFound | undefined {
     for (const at of offsets) {
       if (readSync(fd, there, 0, there.length, at) !== there.length || !there.equals(bytes)) return undefined;
     }
-    return { value: Uint8Array.from(Buffer.from(entry.value, 'hex')), offsets };
+    return { value: Uint8Array.from(Buffer.from(entry.value, 'hex')), bytes: Uint8Array.from(bytes), offsets };
   } catch {
     return undefined;
   } finally {
@@ -185,10 +187,12 @@ export function stampOutcome(path: string, s: StampBytes, outcome: PatchOutcome,
       const text = outcome.failures[0] ?? '';
       const matched = / matched (.*)$/.exec(text)?.[1] ?? text;
       const head = `the placeholder ${showBytes(s.placeholder)} (${plural(s.placeholder.length, 'byte')}) matched ${matched}`;
-      if (!matched.startsWith('nothing')) return { ...base, status: 'failed', failure: head, record: null };
+      // Matched some times, or its padded value some times (the rule of anchors says which): the count is the news.
+      if (!matched.startsWith('nothing') || matched.includes('with the change applied')) return { ...base, status: 'failed', failure: head, record: null };
       const want = `${showBytes(s.value)} padded to ${plural(s.placeholder.length, 'byte')}`;
       const found = recordedValue(path, s);
-      if (found) {
+      // The record of this very stamp (same bytes): the count is what differs, said above.
+      if (found && !(found.bytes.length === s.bytes.length && Buffer.compare(found.bytes, s.bytes) === 0)) {
         const at = found.offsets.map((o) => hex(o)).join(', ');
         const same = Buffer.compare(found.value, s.value) === 0 ? ' (the same value, padded or terminated otherwise: give the same --pad and --terminate)' : '';
         return {

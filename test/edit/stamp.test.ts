@@ -122,3 +122,24 @@ describe('stampFile', () => {
     );
   });
 });
+
+describe('stampFile: counts with the value in place', () => {
+  it('a_stamped_location_and_a_placeholder_together_make_the_count_and_both_are_stamped', async () => {
+    const p = file(body('1.0', Buffer.alloc(13), '|', PH));
+    const r = await stampFile(p, { placeholder: PH, value: text('1.0'), count: 2 });
+    expect(r.status).toBe('stamped');
+    expect(r.locations.map((l) => [l.offset, l.state])).toEqual([
+      [0n, 'already'],
+      [17n, 'apply'],
+    ]);
+  });
+
+  it('the_value_found_but_not_count_times_says_so_and_not_that_it_is_absent', async () => {
+    const p = file(body('a', PH, 'b'));
+    await stampFile(p, { placeholder: PH, value: text('1.0') });
+    const r = await stampFile(p, { placeholder: PH, value: text('1.0'), count: 2 });
+    expect(r.status).toBe('failed');
+    expect(r.failure).toMatch(/matched nothing \(once with the change applied\); expected 2 times$/);
+    expect(r.found).toBeUndefined();
+  });
+});
