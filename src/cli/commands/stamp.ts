@@ -10,6 +10,7 @@ import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD, InputError } from '../../errors.js';
 import { parseHexData, parseTextData } from '../../format/data.js';
 import { parseNumber } from '../../format/number.js';
+import { formatHex } from '../../format/patch/lex.js';
 import type { Plan } from '../../format/patch/index.js';
 import { plural } from '../../format/units.js';
 import type { Context, Result } from '../context.js';
@@ -164,7 +165,7 @@ function render(ctx: Context, s: StampBytes, r: StampOutcome, timer: Timer, seve
       };
     case 'dry-run': {
       const lines = r.locations.map(
-        (l) => `0x${l.offset.toString(16)}: ${showBytes(l.old)} -> ${showBytes(l.new)}${l.state === 'already' ? ' (already)' : ''}`,
+        (l) => `0x${l.offset.toString(16)}: ${formatHex(l.old)} -> ${formatHex(l.new)}${l.state === 'already' ? ' (already)' : ''}`,
       );
       if (p.sha256?.before) lines.push(`sha256 before ${p.sha256.before}`);
       if (p.sha256?.after) lines.push(`sha256 after  ${p.sha256.after}`);
