@@ -88,6 +88,8 @@ function fixtures(dir: string): void {
     'hack.ips': Buffer.concat([Buffer.from('PATCH'), Buffer.from([0, 1, 0, 0, 2, 0x12, 0x34]), Buffer.from('EOF')]),
     'a.bin': bytes(100, [5, [1]]),
     'b.bin': bytes(100, [7, [2]]),
+    // app: a program's bytes with the 32-byte version placeholder of the stamp examples.
+    app: Buffer.concat([bytes(64), Buffer.from('@@MMAPX_VERSION_PLACEHOLDER@@@@@\0'), bytes(64)]),
   };
   for (const [name, data] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });

@@ -252,6 +252,8 @@ Native patch lines (# starts a comment; see the manual for the grammar):
   0x2000: 90 90                     unguarded
   find e8 ?? ?? ?? ?? 84 c0 74 (once) +7: 74 -> eb
   size before 0x2000 / size after 0x2400 / sha256 before|after HEX
+  fill 0x100:64 00 / copy 0:16 to 0x200 / stamp "@@VER@@@@" -> "1.4" terminate
+  xor 0x100:64 5a -> sha256 HEX     a transform (add 3 (u32le), rol 1, ...): HEX = the range after
 A hunk already holding its new bytes counts as applied: a patch applied twice says "already
 applied" and exits 0. Any failed guard: exit 3, every failure listed, nothing written.
 While a journal of an interrupted patch exists, run 'mmapx recover FILE' first.
@@ -278,6 +280,51 @@ ${examples([
 ])}`,
     )
     .action(action(() => import('./commands/patch.js')));
+
+  program
+    .command('stamp')
+    .description('write a value over a placeholder found exactly N times, padded, guarded, journaled, idempotent')
+    .usage('[options] <file...> --placeholder <data> --value <data>')
+    .argument('[file...]', 'file(s) to stamp')
+    .option('--placeholder <data>', 'the bytes to find: hex (as write takes it), or text with --text')
+    .option('--value <data>', 'the value written over each match: hex, or text with --text')
+    .option('--text', 'PLACEHOLDER and VALUE are text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
+    .option('--count <n>', 'how many times the placeholder must match (default 1; exit 3 otherwise)')
+    .option('--pad <byte>', 'what fills the placeholder after the value: 00 (default), space, or a hex byte')
+    .option('--terminate', 'write a NUL after the value (it counts toward the length)')
+    .option('--files-from <list>', FILES_FROM_HELP)
+    .option('--dry-run', 'show every location and what it would hold, through a private copy-on-write map; nothing written')
+    .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the stamped file would have this sha256')
+    .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once)')
+    .option('--no-hash', 'no whole-file sha256 in the report: the default (the last of --hash and --no-hash wins)')
+    .option('--no-journal', 'stamp without the undo journal (not crash-safe; for read-only directories)')
+    .option('--no-record', 'do not write the stamp record FILE.mmapx-stamp beside the file')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `
+The placeholder must match exactly --count times (0 or more: exit 3, naming the count and the
+offsets); the value, plus its NUL with --terminate, must fit in the placeholder (exit 2 naming
+both lengths). Each match gets the value padded to the placeholder's length, through the patch
+engine: the old bytes must be the placeholder, an undo journal, all locations or none.
+Already stamped: a file without the placeholder that holds the value padded to exactly the
+placeholder's length --count times is stamped already: "already stamped", exit 0, nothing
+written (this is read from the file's bytes, so it survives copies). A file that holds neither
+is refused (exit 3); the value another stamp left there is named from the stamp record that a
+stamp writes beside the file (FILE.mmapx-stamp: placeholder, value, offsets; checked against
+the file's bytes). A copy without its record is refused the same way, but which value it holds
+cannot be told. Judged from bytes alone: a file that never had the placeholder but holds the
+padded value --count times reads as stamped.
+${severalHelp(`FILE... each stamped on its own (its own journal, batches of up to 128 like
+patch); a total line follows on stderr (stamped N files, N already stamped, N failed).`)}
+${examples([
+  'mmapx stamp app --text --placeholder \'@@VERSION@@@@@@@@@@@\' --value "$VERSION" --terminate',
+  "mmapx stamp app --text --placeholder '@@VERSION@@@@@@@@@@@' --value 1.4.2 --dry-run",
+  'mmapx stamp fw.bin --placeholder deadbeefdeadbeef --value 0102030405 --pad ff --count 2',
+  'mmapx --json stamp --files-from list.txt --text --placeholder \'@@SHA@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\' --value "$GIT_SHA"',
+])}`,
+    )
+    .action(action(() => import('./commands/stamp.js')));
 
   program
     .command('recover')

@@ -74,3 +74,16 @@ export { type BytePattern, find, type FindOptions, type FindPattern } from './fi
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';
 export { fdSink, unhex, type UnhexOptions, type UnhexOutcome, type UnhexSink } from './unhex.js';
 export { type Radix, UNHEX_FORMATS, type UnhexFormat } from '../format/unhex/index.js';
+export {
+  type StampBytes,
+  stampBytes,
+  stampFile,
+  type StampFound,
+  type StampLocation,
+  type StampOptions,
+  type StampOutcome,
+  stampOutcome,
+  stampPatch,
+  stampRecordPath,
+  type StampSpec,
+} from './stamp.js';

@@ -23,6 +23,7 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, nothing written);
 // each window written is checked for faults before its flush and against the size after it; at the
 // end the file must still be as long as the patch made it and still be at its path.
+import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { ChangedUnderfoot, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
 import {
@@ -317,6 +318,8 @@ export interface PatchJob {
   readonly progress: ProgressSink;
   /** Search anchors and hash on worker threads (only the CLI's program can run as a worker). */
   readonly workers: boolean;
+  /** Told each file's plan once it is made (stamp reports every location from it). */
+  readonly onPlan?: (plan: Plan) => void;
 }
 
 /** A {@link PatchJob} from a library caller's options. */
@@ -391,6 +394,11 @@ export async function patchOne(path: string, job: PatchJob, timer: Timer): Promi
   if (!(p instanceof Pending)) return p;
   commit([p]);
   return p.later.take();
+}
+
+/** SHA-256 of some bytes (the planner's transform statements ask for it). */
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 function end(h: PlannedHunk): bigint {
@@ -526,13 +534,14 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
       progress.phase(`search ${path}`, size);
       return scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: job.workers, progress: (done) => progress.update(Number(done)) });
     };
-    const plan = planPatch(job.patch, reader, { grow: job.grow, truncate: job.truncate, scan });
+    const plan = planPatch(job.patch, reader, { grow: job.grow, truncate: job.truncate, scan, sha256: sha256Hex });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
     // A size past the filesystem's largest file or `ulimit -f` fails here, dry run or not: before
     // the hash pass reads (or zero-fills) its way to it, and before the journal.
     if (plan.sizeAfter > plan.sizeBefore) assertCanGrow(file, plan.sizeAfter);
     timer.lap('plan');
+    job.onPlan?.(plan);
     const base = { path, sources: job.sources, dryRun: job.dryRun, hunks: counts(plan), sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
 
     if (plan.state === 'fail') {

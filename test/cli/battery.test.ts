@@ -47,6 +47,13 @@ beforeAll(async () => {
   writeFileSync(f('comments.patch'), '# mmapx diff: turns a into b\n\n');
   writeFileSync(f('no-record.ips'), 'PATCHEOF');
   writeFileSync(f('plain.hex'), '48656c6c6f2c20776f726c64210a\n');
+  // Range statements of a patch (see the stamp rows).
+  writeFileSync(f('xor-nohash.patch'), 'xor 0:4 5a\n');
+  writeFileSync(f('xor-otherhash.patch'), `xor 0:4 5a -> sha256 ${'0'.repeat(64)}\n`);
+  writeFileSync(f('fill-past-end.patch'), 'fill 0x10:8 00\n');
+  writeFileSync(f('stamp-3-times.patch'), 'stamp "l" -> "L"\n');
+  writeFileSync(f('stamp-too-long.patch'), 'stamp "Hello" -> "Goodbye"\n');
+  writeFileSync(f('insert.patch'), 'insert 0 00\n');
   // File lists for --files-from.
   writeFileSync(f('files.list'), `${f('data.bin')}\n`);
   writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
@@ -294,7 +301,8 @@ const CASES: Record<string, Case> = {
   'write: - as the FILE': { args: ['write', '-', '0', '00'], status: 2, line: ANY('write', '- \\(standard input\\) is only read: a command that changes a file needs its name \\(a file called - is \\./-\\)'), input: 'ab' },
   'patch: - as the FILE': { args: ['patch', '-', '--edit', '0=00'], status: 2, line: ANY('patch', '- \\(standard input\\) is only read: .*'), input: 'ab' },
   'write: --file longer than the file without --grow': { args: ['write', D, '4', '--file', f('files.list')], status: 2, line: ANY('write', 'the data \\(--file .*files\\.list\\) is longer than the 14 bytes the file holds from offset 4 on: use --grow to extend it; nothing was written') },
-  'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },  // typed find and patch values, --align
+  'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
+  // typed find and patch values, --align
   'find: typed value that does not fit': { args: ['find', D, '--u8', '300'], status: 2, line: ANY('find', '300 does not fit in u8 \\(0\\.\\.255\\)') },
   'find: two typed values': { args: ['find', D, '--u32le', '1', '--u16be', '2'], status: 2, line: /^mmapx: find: give one value to find: --u16be and --u32le$/ },
   'find: --text and a typed value': { args: ['find', D, '--text', '--u8', '1'], status: 2, line: /^mmapx: find: --text and --u8 exclude each other: give one pattern$/ },
@@ -304,6 +312,24 @@ const CASES: Record<string, Case> = {
   'patch: typed --replace of another length': { args: ['patch', D, '--find', 'u16le:0x6548', '--replace', 'u32le:1'], status: 2, line: ANY('patch', '--replace has 4 byte\\(s\\) but --find has 2: a replacement keeps the length') },
   'patch: --align without --find': { args: ['patch', D, '--edit', '0=00', '--align', '2'], status: 2, line: ANY('patch', '--align only goes with --find/--replace') },
   'patch: typed --find at no aligned offset': { args: ['patch', D, '--find', 'u16be:0x6c6c', '--replace', '4c4c', '--align', '4'], status: 3, line: ANY('patch', 'find 6c 6c \\(aligned to 4\\) matched nothing; expected once') },
+  // stamp: placeholders matching 0 or too many times, values that do not fit, bad hex
+  'stamp: placeholder matching nothing': { args: ['stamp', D, '--text', '--placeholder', 'Goodbye', '--value', 'x'], status: 3, line: ANY('stamp', 'nothing written: the placeholder "Goodbye" \\(7 bytes\\) matched nothing; expected once, and "x" padded to 7 bytes is not there either: .*') },
+  'stamp: placeholder matching 3 times': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c'], status: 3, line: ANY('stamp', 'nothing written: the placeholder "l" \\(1 byte\\) matched 3 times at 0x2, 0x3, 0xa; expected once') },
+  'stamp: placeholder matching 3 times, --count 2': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--count', '2'], status: 3, line: ANY('stamp', 'matched 3 times at 0x2, 0x3, 0xa; expected 2 times') },
+  'stamp: value too long': { args: ['stamp', D, '--text', '--placeholder', 'Hello', '--value', 'Hello!'], status: 2, line: ANY('stamp', 'the value has 6 bytes but the placeholder has 5: the value does not fit') },
+  'stamp: value and terminator too long': { args: ['stamp', D, '--text', '--placeholder', 'Hello', '--value', 'Howdy', '--terminate'], status: 2, line: ANY('stamp', 'the value and its NUL terminator need 6 bytes \\(value 5\\) but the placeholder has 5: .*') },
+  'stamp: bad hex placeholder': { args: ['stamp', D, '--placeholder', '6z', '--value', '00'], status: 2, line: ANY('stamp', "--placeholder: bad hex data .*'z'.* \\(give --text for text\\)") },
+  'stamp: odd hex value': { args: ['stamp', D, '--placeholder', '6c6c', '--value', '4c4'], status: 2, line: ANY('stamp', '--value: bad hex data .*odd.*') },
+  'stamp: --count 0': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--count', '0'], status: 2, line: ANY('stamp', '--count 0 must be 1 to 1000000') },
+  'stamp: bad --pad': { args: ['stamp', D, '--placeholder', '6c', '--value', '4c', '--pad', 'tab'], status: 2, line: ANY('stamp', '--pad tab: give 00, space, or one byte as two hex digits') },
+  'stamp: no --value': { args: ['stamp', D, '--placeholder', '6c'], status: 2, line: ANY('stamp', "missing required option '--value' \\(see 'mmapx stamp --help'\\)") },
+  'patch: xor statement without its hash': { args: ['patch', D, f('xor-nohash.patch')], status: 2, line: ANY('patch', 'xor-nohash\\.patch line 1, col 11: xor needs the SHA-256 of the range after it, .*') },
+  'patch: xor statement with another result': { args: ['patch', D, f('xor-otherhash.patch')], status: 3, line: ANY('patch', 'guard failed, nothing written: .*xor-otherhash\\.patch line 1: xor 5a of 0:4 would give sha256 [0-9a-f]{64}, expected 0{64} .*') },
+  'patch: fill statement past the end': { args: ['patch', D, f('fill-past-end.patch')], status: 2, line: ANY('patch', 'fill-past-end\\.patch line 1: fill: range 0x10:8 ends past the end of the file \\(size 0x12\\)') },
+  'patch: stamp statement matching 3 times': { args: ['patch', D, f('stamp-3-times.patch')], status: 3, line: ANY('patch', '.*stamp-3-times\\.patch line 1: find 6c matched 3 times at 0x2, 0x3, 0xa; expected once') },
+  'patch: stamp statement too long': { args: ['patch', D, f('stamp-too-long.patch')], status: 2, line: ANY('patch', 'stamp-too-long\\.patch line 1, col 7: the value has 7 bytes but the placeholder has 5: the value does not fit') },
+  'patch: insert statement': { args: ['patch', D, f('insert.patch')], status: 2, line: ANY('patch', "insert\\.patch line 1, col 1: 'insert' is not a patch statement: use the command 'mmapx insert'") },
+  'stamp: missing file': { args: ['stamp', f('missing.bin'), '--placeholder', '6c', '--value', '4c'], status: 1, line: ANY('stamp', '\\(ENOENT\\)'), files: [D] },
 };
 
 function runAs(c: Case): Run {

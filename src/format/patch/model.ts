@@ -12,7 +12,9 @@
  */
 
 import { InputError } from '../../errors.js';
+import type { Range } from '../range.js';
 import type { BytePattern } from '../search.js';
+import type { Transform } from '../transform.js';
 
 export type { BytePattern };
 
@@ -125,10 +127,45 @@ export interface FileGuards {
   readonly sizeAfter?: Guard<bigint>;
 }
 
+/**
+ * A native patch statement over a range, resolved into an offset hunk against the file's bytes
+ * when the patch is planned (plan.ts): `fill RANGE PATTERN` (the pattern repeated over the range),
+ * `copy RANGE to OFFSET` (the range's bytes as they are before the patch, written at OFFSET), and
+ * a transform `OP RANGE [ARG] [(UNIT)] -> sha256 HEX` (the range's bytes transformed; HEX is the
+ * SHA-256 of the range after it, which makes it guarded and idempotent: a range that hashes to
+ * it already is applied, one whose transform does not is a failed guard). Every statement's range
+ * lies within the file and at most {@link MAX_STATEMENT_BYTES} long.
+ */
+export type RangeOp =
+  | { readonly kind: 'fill'; readonly range: Range; readonly pattern: Uint8Array; readonly source: Source; readonly note?: string }
+  | { readonly kind: 'copy'; readonly range: Range; readonly to: bigint; readonly toFromEnd: boolean; readonly source: Source; readonly note?: string }
+  | {
+      readonly kind: 'transform';
+      readonly range: Range;
+      readonly transform: Transform;
+      /** The op, its argument and unit as written (for the formatted line). */
+      readonly op: string;
+      readonly arg?: string;
+      readonly unit?: string;
+      /** SHA-256 (64 lowercase hex digits) of the range after the transform. */
+      readonly after: string;
+      readonly source: Source;
+      readonly note?: string;
+    };
+
+/**
+ * Bytes one range statement may cover: its bytes are held in memory (old and new) while the patch
+ * is planned and written. Larger ranges are for the commands (`fill`, `copy`, `transform`), which
+ * go window by window.
+ */
+export const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
+
 /** A parsed patch from any source. Hunks keep the source's order. */
 export interface Patch {
   readonly hunks: readonly Hunk[];
   readonly guards: FileGuards;
+  /** Range statements of a native patch (resolved when planned), in the source's order. */
+  readonly ops?: readonly RangeOp[];
 }
 
 /** `name line 3` / `name record 3 (byte 0x1a)` / `--edit #2`: the prefix of error messages. */
@@ -147,9 +184,11 @@ export function describeSource(source: Source): string {
  */
 export function mergePatches(patches: readonly Patch[]): Patch {
   const hunks: Hunk[] = [];
+  const ops: RangeOp[] = [];
   const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
   for (const p of patches) {
     for (const h of p.hunks) hunks.push(h); // not push(...): a spread's length is bounded by the stack
+    for (const o of p.ops ?? []) ops.push(o);
     for (const key of ['sha256Before', 'sha256After', 'sizeBefore', 'sizeAfter'] as const) {
       const g = p.guards[key];
       if (g === undefined) continue;
@@ -165,7 +204,7 @@ export function mergePatches(patches: readonly Patch[]): Patch {
       Object.assign(guards, { [key]: prev ?? g });
     }
   }
-  return { hunks, guards };
+  return ops.length > 0 ? { hunks, guards, ops } : { hunks, guards };
 }
 
 /**
@@ -174,7 +213,7 @@ export function mergePatches(patches: readonly Patch[]): Patch {
  * change a file, and is what a truncated or failed download looks like.
  */
 export function isEmptyPatch(patch: Patch): boolean {
-  return patch.hunks.length === 0 && patch.guards.sizeAfter === undefined;
+  return patch.hunks.length === 0 && (patch.ops?.length ?? 0) === 0 && patch.guards.sizeAfter === undefined;
 }
 
 /** The keyword of each guard in the native format, also used in messages. */

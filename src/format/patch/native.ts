@@ -22,7 +22,7 @@
  * patch        = { line } ;
  * line         = [ statement ] [ comment ] ( "\n" | "\r\n" | end of input ) ;
  * comment      = "#" { any character but newline } ;   (* on a hunk line: the hunk's note *)
- * statement    = offset-hunk | anchor-hunk | file-guard ;
+ * statement    = offset-hunk | anchor-hunk | file-guard | fill-stmt | copy-stmt | stamp-stmt | transform ;
  *
  * offset-hunk  = offset ":" change ;
  * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
@@ -39,6 +39,18 @@
  *
  * file-guard   = "sha256" ( "before" | "after" ) hexdigit * 64
  *              | "size"   ( "before" | "after" ) number ;    (* each at most once *)
+ *
+ * (* Range statements: resolved against the file when planned (plan.ts), each at most
+ *    MAX_STATEMENT_BYTES; ranges as on the command line (OFFSET:LENGTH, START..END). *)
+ * fill-stmt    = "fill" range bytes ;                 (* the bytes repeated over the range *)
+ * copy-stmt    = "copy" range "to" offset ;           (* source and destination disjoint *)
+ * stamp-stmt   = "stamp" side [ "(" count ")" ] "->" side [ "pad" ( hexdigit hexdigit | "space" ) ]
+ *                [ "terminate" ] ;                    (* count: once or N times, not all *)
+ * side         = '"' text '"' | bytes ;               (* text with the escapes of --text *)
+ * transform    = op range [ argument ] [ "(" unit ")" ] "->" "sha256" hexdigit * 64 ;
+ *                (* op: xor and or not add sub rol ror shl shr swap16 swap32 swap64 bswap
+ *                   reverse (src/format/transform.ts); the hash is the range's after it *)
+ * (insert, delete and move are commands, not statements: they are refused.)
  *
  * number       = decimal [ "." digits ] [ suffix ] | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
  * decimal      = "0" | nonzero { digit } ;   (* no leading zeros: "00001f40" is an xxd line *)
@@ -57,8 +69,12 @@
  */
 
 import { InputError } from '../../errors.js';
+import { parseTextData } from '../data.js';
+import { parseRange, type Range } from '../range.js';
+import { parseTransform, TRANSFORM_OPS } from '../transform.js';
 import { formatHex, formatPattern, hex, isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
-import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, Source } from './model.js';
+import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, RangeOp, Source } from './model.js';
+import { stampBytes, stampHunk } from './stamp.js';
 
 /** One line being parsed: knows its text and number, and how to fail with a column. */
 class Line {
@@ -202,6 +218,139 @@ function parseOffsetHunk(line: Line, stmt: string, note: string | undefined): Of
   };
 }
 
+/** The next run of non-blank characters at or after `i` (empty at the end). */
+function token(stmt: string, i: number): { text: string; start: number; end: number } {
+  const start = skipBlank(stmt, i);
+  let end = start;
+  while (end < stmt.length && stmt[end] !== ' ' && stmt[end] !== '\t') end++;
+  return { text: stmt.slice(start, end), start, end };
+}
+
+/** Calls `parse`, turning its InputError into a failure of `line` at `col` (plus the error's position). */
+function located<T>(line: Line, col: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InputError) line.fail(err.message, col + (err.location.position ?? 0));
+    throw err;
+  }
+}
+
+function parseRangeToken(line: Line, stmt: string, i: number, keyword: string): { range: Range; end: number } {
+  const t = token(stmt, i);
+  if (t.text === '') line.fail(`expected a RANGE after ${keyword} (OFFSET:LENGTH or START..END)`, t.start);
+  return { range: located(line, t.start, () => parseRange(t.text)), end: t.end };
+}
+
+/** `fill RANGE PATTERN`: the pattern (hex bytes) repeated over the range. */
+function parseFill(line: Line, stmt: string, start: number, note: string | undefined): RangeOp {
+  const { range, end } = parseRangeToken(line, stmt, start, 'fill');
+  const pattern = line.check(parseHexBytes(stmt.slice(end)), end);
+  if (pattern.length === 0) line.fail('expected the hex bytes to fill the range with', skipBlank(stmt, end));
+  return { kind: 'fill', range, pattern, source: line.source, ...(note !== undefined && { note }) };
+}
+
+/** `copy RANGE to OFFSET`: the range's bytes (as before the patch) written at OFFSET. */
+function parseCopy(line: Line, stmt: string, start: number, note: string | undefined): RangeOp {
+  const { range, end } = parseRangeToken(line, stmt, start, 'copy');
+  const to = token(stmt, end);
+  if (to.text !== 'to') line.fail("expected 'to OFFSET' after the range", to.start);
+  let i = skipBlank(stmt, to.end);
+  const negative = stmt[i] === '-';
+  if (negative) i++;
+  const { value, end: after } = parseNumberAt(line, stmt, i, 'the offset to copy to', negative);
+  expectEnd(line, stmt, after);
+  return { kind: 'copy', range, to: negative ? -value : value, toFromEnd: negative, source: line.source, ...(note !== undefined && { note }) };
+}
+
+/** One side of a stamp: a "quoted text" (escapes as --text) or hex bytes up to `stop`. */
+function parseStampSide(line: Line, stmt: string, i: number, stop: (at: number) => boolean, what: string): { bytes: Uint8Array; end: number } {
+  const at = skipBlank(stmt, i);
+  if (stmt[at] === '"') {
+    let j = at + 1;
+    while (j < stmt.length && stmt[j] !== '"') j += stmt[j] === '\\' ? 2 : 1;
+    if (j >= stmt.length) line.fail(`the ${what} has no closing '"'`, at);
+    const inner = stmt.slice(at + 1, j);
+    if (inner === '') line.fail(`the ${what} is empty`, at);
+    return { bytes: located(line, at + 1, () => parseTextData(inner)), end: j + 1 };
+  }
+  let end = at;
+  while (end < stmt.length && !stop(end)) end++;
+  const bytes = line.check(parseHexBytes(stmt.slice(at, end)), at);
+  if (bytes.length === 0) line.fail(`expected the ${what}: hex bytes or "text"`, at);
+  return { bytes, end };
+}
+
+/** `stamp PLACEHOLDER [(count)] -> VALUE [pad BYTE|space] [terminate]`: see src/format/patch/stamp.ts. */
+function parseStamp(line: Line, stmt: string, start: number, note: string | undefined): AnchorHunk {
+  const ph = parseStampSide(line, stmt, start, (k) => stmt.startsWith('->', k) || stmt[k] === '(', 'placeholder');
+  let i = skipBlank(stmt, ph.end);
+  let count = 1;
+  if (stmt[i] === '(') {
+    const close = stmt.indexOf(')', i);
+    if (close < 0) line.fail("missing ')'", i);
+    const c = parseCount(line, stmt.slice(i + 1, close), i + 1);
+    if (c === 'all') line.fail('a stamp needs an exact count: once or N times', i + 1);
+    count = c;
+    i = skipBlank(stmt, close + 1);
+  }
+  if (!stmt.startsWith('->', i)) line.fail("expected '->' and the value after the placeholder", i);
+  const value = parseStampSide(line, stmt, i + 2, (k) => /^\s(pad|terminate)\b/.test(stmt.slice(k)), 'value');
+  i = value.end;
+  let pad = 0;
+  let terminate = false;
+  for (let t = token(stmt, i); t.text !== ''; t = token(stmt, i)) {
+    if (t.text === 'terminate') {
+      terminate = true;
+      i = t.end;
+    } else if (t.text === 'pad') {
+      const b = token(stmt, t.end);
+      if (b.text === 'space') pad = 0x20;
+      else if (/^[0-9a-fA-F]{2}$/.test(b.text)) pad = Number.parseInt(b.text, 16);
+      else line.fail('expected 00, space or a hex byte after pad', b.start);
+      i = b.end;
+    } else line.fail(`unexpected ${quote(t.text)} (after the value: (count), pad BYTE, terminate)`, t.start);
+  }
+  const s = located(line, skipBlank(stmt, start), () => stampBytes({ placeholder: ph.bytes, value: value.bytes, count, pad, terminate }));
+  return stampHunk(s, line.source, note);
+}
+
+/** `OP RANGE [ARG] [(UNIT)] -> sha256 HEX`: a transform of src/format/transform.ts, guarded by the range's hash after it. */
+function parseTransformStatement(line: Line, stmt: string, op: string, start: number, note: string | undefined): RangeOp {
+  const { range, end } = parseRangeToken(line, stmt, start, op);
+  const arrow = stmt.indexOf('->', end);
+  if (arrow < 0) {
+    line.fail(
+      `${op} needs the SHA-256 of the range after it, to be guarded and idempotent: '${op} RANGE ... -> sha256 HEX' ` +
+        `(a patch applied twice must see it is applied)`,
+      stmt.trimEnd().length,
+    );
+  }
+  let middle = stmt.slice(end, arrow).trim();
+  const middleAt = skipBlank(stmt, end);
+  let unit: string | undefined;
+  const unitMatch = /\(\s*([a-z0-9]+)\s*\)$/.exec(middle);
+  if (unitMatch) {
+    unit = unitMatch[1]!;
+    middle = middle.slice(0, unitMatch.index).trim();
+  }
+  const arg = middle === '' ? undefined : middle;
+  const transform = located(line, middleAt, () => parseTransform(op, arg, unit));
+  const hash = /^\s*sha256\s+([0-9a-fA-F]{64})\s*$/.exec(stmt.slice(arrow + 2));
+  if (!hash) line.fail("expected 'sha256' and 64 hex digits (the range's SHA-256 after the transform) after '->'", skipBlank(stmt, arrow + 2));
+  return {
+    kind: 'transform',
+    range,
+    transform,
+    op,
+    ...(arg !== undefined && { arg }),
+    ...(unit !== undefined && { unit }),
+    after: hash[1]!.toLowerCase(),
+    source: line.source,
+    ...(note !== undefined && { note }),
+  };
+}
+
 /** Bytes of the fast path are cut from shared slabs: an ArrayBuffer per hunk costs a patch of a million hunks seconds of GC. */
 const SLAB = 64 * 1024;
 let slab: Buffer = Buffer.alloc(0);
@@ -257,6 +406,7 @@ function parseGuard(line: Line, stmt: string, keyword: 'sha256' | 'size', start:
  */
 export function parseNativePatch(text: string, name: string): Patch {
   const hunks: Hunk[] = [];
+  const ops: RangeOp[] = [];
   const guards: MutableGuards = {};
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -282,9 +432,15 @@ export function parseNativePatch(text: string, name: string): Patch {
     const wordEnds = after === stmt.length || stmt[after] === ' ' || stmt[after] === '\t';
     if (word === 'find' && wordEnds) hunks.push(parseAnchor(line, stmt, after, note));
     else if ((word === 'sha256' || word === 'size') && wordEnds) parseGuard(line, stmt, word, after, guards);
+    else if (word === 'fill' && wordEnds) ops.push(parseFill(line, stmt, after, note));
+    else if (word === 'copy' && wordEnds) ops.push(parseCopy(line, stmt, after, note));
+    else if (word === 'stamp' && wordEnds) hunks.push(parseStamp(line, stmt, after, note));
+    else if (TRANSFORM_OPS.includes(word) && wordEnds) ops.push(parseTransformStatement(line, stmt, word, after, note));
+    else if ((word === 'insert' || word === 'delete' || word === 'move') && wordEnds)
+      line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
     else hunks.push(parseOffsetHunk(line, stmt, note));
   }
-  return { hunks, guards };
+  return ops.length > 0 ? { hunks, guards, ops } : { hunks, guards };
 }
 
 /** Notes are one line of text: newlines and '#' would change the parse. */
@@ -304,6 +460,18 @@ export function formatHunkLine(h: Hunk): string {
   const count = h.expect === 'all' ? 'all' : h.expect === 1 ? 'once' : `${h.expect} times`;
   const rel = h.relOffset === 0n ? '' : h.relOffset < 0n ? ` -${hex(-h.relOffset)}` : ` +${hex(h.relOffset)}`;
   return `find ${formatPattern(h.pattern.bytes, h.pattern.mask)} (${count})${rel}: ${formatChange(h)}${noteSuffix(h.note)}`;
+}
+
+/** One range statement as its native line (no newline). */
+export function formatOpLine(o: RangeOp): string {
+  switch (o.kind) {
+    case 'fill':
+      return `fill ${o.range.text} ${formatHex(o.pattern)}${noteSuffix(o.note)}`;
+    case 'copy':
+      return `copy ${o.range.text} to ${o.toFromEnd ? '-' : ''}${hex(o.toFromEnd ? -o.to : o.to)}${noteSuffix(o.note)}`;
+    case 'transform':
+      return `${o.op} ${o.range.text}${o.arg !== undefined ? ` ${o.arg}` : ''}${o.unit !== undefined ? ` (${o.unit})` : ''} -> sha256 ${o.after}${noteSuffix(o.note)}`;
+  }
 }
 
 /** `xx ` of every byte value: 3 ASCII bytes each. */
@@ -386,5 +554,6 @@ export function formatNativePatch(patch: Patch, header: readonly string[] = []):
   if (g.sha256Before) out.push(`sha256 before ${g.sha256Before.value}`);
   if (g.sha256After) out.push(`sha256 after ${g.sha256After.value}`);
   for (const h of patch.hunks) out.push(formatHunkLine(h));
+  for (const o of patch.ops ?? []) out.push(formatOpLine(o));
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

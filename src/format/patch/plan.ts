@@ -26,7 +26,19 @@ import { MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT } from '../number.js';
 import { compilePattern, WindowScanner } from '../search.js';
 import { formatHex, formatPattern, hex } from './lex.js';
 import { equalBytes } from '../bytes.js';
-import { describeSource, isFromEnd, type AnchorHunk, type BytePattern, type FileGuards, type Hunk, type Patch, type Source } from './model.js';
+import { resolveRange } from '../range.js';
+import {
+  describeSource,
+  isFromEnd,
+  MAX_STATEMENT_BYTES,
+  type AnchorHunk,
+  type BytePattern,
+  type FileGuards,
+  type Hunk,
+  type Patch,
+  type RangeOp,
+  type Source,
+} from './model.js';
 
 /** Read access to the file being patched. */
 export interface FileAccess {
@@ -53,6 +65,8 @@ export interface PlanOptions {
   readonly window?: number;
   /** How anchors are searched (default {@link sequentialScan} over `file`); the CLI scans in parallel. */
   readonly scan?: PatternScan;
+  /** SHA-256 of some bytes, lowercase hex: needed by transform statements (their guard is the range's hash after them). */
+  readonly sha256?: (data: Uint8Array) => string;
 }
 
 export type HunkState = 'apply' | 'already' | 'fail';
@@ -238,6 +252,100 @@ interface Resolved {
   readonly match?: bigint;
 }
 
+const OP_COMMAND = { fill: 'fill', copy: 'copy', transform: 'transform' } as const;
+
+/** A range statement's range in the file (within it, not empty, at most MAX_STATEMENT_BYTES). */
+function opRange(o: RangeOp, size: bigint, what: string): { offset: bigint; length: number } {
+  const where = describeSource(o.source);
+  let r: { offset: bigint; length: bigint };
+  try {
+    r = resolveRange(o.range, size);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${where}: ${what}: ${err.message}`, { line: o.source.line });
+    throw err;
+  }
+  if (r.length === 0n) throw new InputError(`${where}: ${what}: the range ${o.range.text} is empty`, { line: o.source.line });
+  if (r.length > BigInt(MAX_STATEMENT_BYTES)) {
+    throw new InputError(
+      `${where}: ${what} covers ${r.length} bytes, more than a patch statement may (${MAX_STATEMENT_BYTES}: its bytes are held in memory); ` +
+        `use the command 'mmapx ${OP_COMMAND[o.kind]}' for larger ranges`,
+      { line: o.source.line },
+    );
+  }
+  return { offset: r.offset, length: Number(r.length) };
+}
+
+/**
+ * Resolves the range statements against the file's bytes as they are before the patch: each
+ * becomes an offset hunk (its new bytes computed now), or a failure (a transform whose result
+ * is not the one its hash names). Copies' sources are returned too, so that the caller can refuse
+ * a change to them (a rerun would read other bytes).
+ */
+function resolveOps(
+  ops: readonly RangeOp[],
+  file: FileAccess,
+  sha256: ((data: Uint8Array) => string) | undefined,
+  resolved: Resolved[],
+  failures: { source: Source; text: string }[],
+): { source: Source; offset: bigint; end: bigint }[] {
+  const sources: { source: Source; offset: bigint; end: bigint }[] = [];
+  const size = file.size;
+  for (const o of ops) {
+    const note = o.note !== undefined ? { note: o.note } : {};
+    if (o.kind === 'fill') {
+      const r = opRange(o, size, 'fill');
+      const bytes = new Uint8Array(r.length);
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).fill(o.pattern);
+      resolved.push({ offset: r.offset, hunk: { kind: 'offset', offset: r.offset, new: bytes, source: o.source, ...note } });
+    } else if (o.kind === 'copy') {
+      const r = opRange(o, size, 'copy');
+      const to = o.toFromEnd ? size + o.to : o.to;
+      const where = describeSource(o.source);
+      if (to < 0n) throw new InputError(`${where}: copy to ${hex(o.to)}: before the start of the file (size ${hex(size)})`, { line: o.source.line });
+      const end = r.offset + BigInt(r.length);
+      if (to < end && r.offset < to + BigInt(r.length)) {
+        throw new InputError(
+          `${where}: copy ${o.range.text} to ${hex(to)}: the source and the destination overlap; a patch reads its bytes before it writes, so use the command 'mmapx copy'`,
+          { line: o.source.line },
+        );
+      }
+      const bytes = readVirtual(file, r.offset, r.length);
+      resolved.push({ offset: to, hunk: { kind: 'offset', offset: to, new: bytes, source: o.source, ...note } });
+      sources.push({ source: o.source, offset: r.offset, end });
+    } else {
+      const r = opRange(o, size, o.op);
+      const where = describeSource(o.source);
+      if (r.length % o.transform.unit !== 0) {
+        throw new InputError(
+          `${where}: ${o.transform.text}: the range ${o.range.text} (${r.length} bytes) is not a whole number of ${o.transform.unit}-byte units`,
+          {
+            line: o.source.line,
+          },
+        );
+      }
+      if (!sha256) throw new TypeError('planPatch: a transform statement needs opts.sha256');
+      const current = readVirtual(file, r.offset, r.length);
+      if (sha256(current) === o.after) {
+        // Applied already: a hunk that holds its bytes.
+        resolved.push({ offset: r.offset, hunk: { kind: 'offset', offset: r.offset, new: current, source: o.source, ...note } });
+        continue;
+      }
+      const bytes = Uint8Array.from(current);
+      o.transform.apply(bytes, 0);
+      const got = sha256(bytes);
+      if (got !== o.after) {
+        failures.push({
+          source: o.source,
+          text: `${where}: ${o.transform.text} of ${o.range.text} would give sha256 ${got}, expected ${o.after} (nor does the range hold that result already)`,
+        });
+        continue;
+      }
+      resolved.push({ offset: r.offset, hunk: { kind: 'offset', offset: r.offset, old: current, new: bytes, source: o.source, ...note } });
+    }
+  }
+  return sources;
+}
+
 function compareSource(a: Source, b: Source): number {
   return a.name === b.name ? a.line - b.line : 0;
 }
@@ -281,6 +389,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
       resolved.push({ offset, hunk: s.anchor, match: m });
     }
   }
+  const copySources = patch.ops ? resolveOps(patch.ops, file, opts.sha256, resolved, failures) : [];
 
   // Final size.
   const g = patch.guards;
@@ -317,7 +426,9 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
   if (sizeAfter !== size) {
     // "From the end" would mean another place once the file has its new size, and a second run
     // would not find the change applied: refuse the combination.
-    const fromEnd = patch.hunks.find((h) => h.kind === 'offset' && isFromEnd(h));
+    const fromEnd =
+      patch.hunks.find((h) => h.kind === 'offset' && isFromEnd(h)) ??
+      patch.ops?.find((o) => o.range.start.fromEnd || (o.range.kind === 'span' && o.range.end?.fromEnd) || (o.kind === 'copy' && o.toFromEnd));
     if (fromEnd) {
       throw new InputError(
         `${describeSource(fromEnd.source)}: an offset from the end cannot be combined with a change of the file size ` + `(${hex(size)} -> ${hex(sizeAfter)})`,
@@ -353,6 +464,21 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     if (end > reachEnd) {
       reachEnd = end;
       reach = r;
+    }
+  }
+
+  // A copy reads its source before the patch: a change to that source would make a second run
+  // copy other bytes, so it is refused (resolved is sorted by offset here).
+  for (const c of copySources) {
+    for (const r of resolved) {
+      if (r.offset >= c.end) break;
+      if (r.offset + BigInt(r.hunk.new.length) > c.offset) {
+        throw new InputError(
+          `${describeSource(c.source)}: the source of the copy (${hex(c.offset)}..${hex(c.end)}) is changed by ${describeSource(r.hunk.source)}: ` +
+            'a patch reads every source before it writes, so a second run would copy other bytes; use two patches',
+          { line: c.source.line },
+        );
+      }
     }
   }
 
