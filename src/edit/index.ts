@@ -74,3 +74,15 @@ export { type BytePattern, find, type FindOptions, type FindPattern } from './fi
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';
 export { fdSink, unhex, type UnhexOptions, type UnhexOutcome, type UnhexSink } from './unhex.js';
 export { type Radix, UNHEX_FORMATS, type UnhexFormat } from '../format/unhex/index.js';
+// Range overwrites computed window by window (fill, copy, move, transform), guarded and journaled.
+export {
+  OVERWRITE_WINDOW,
+  type OverwriteChange,
+  OverwriteGuardError,
+  type OverwriteOptions,
+  type OverwriteOutcome,
+  type OverwritePlan,
+  overwriteRange,
+  type WindowProducer,
+} from './overwrite.js';
+export { type CopyOptions, copyRange, type FillOptions, fillRange, type MoveOptions, moveRange } from './rangeops.js';
