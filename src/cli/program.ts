@@ -296,6 +296,39 @@ ${examples(['mmapx move fw.bin 0x100:16 0x200', 'mmapx move fw.bin 0x100:16 0x10
     )
     .action(action(() => import('./commands/move.js')));
 
+  overwriteOptions(
+    program
+      .command('transform')
+      .description('transform a range in place: xor/and/or with a key, not, add/sub, rotates, shifts, byte swaps, bit reverse')
+      .usage('[options] <file> <range> <op> [arg]\n       mmapx transform [options] --files-from <list> <range> <op> [arg]')
+      .argument('[file]', 'file to modify (not with --files-from: then the first argument is the RANGE)')
+      .argument('[range]', 'OFFSET:LENGTH or START..END (a whole number of units)')
+      .argument(
+        '[op]',
+        'xor, and, or (ARG: a hex key, repeated from the range start), not, add, sub (ARG: a number), rol, ror, shl, shr (ARG: bits), swap16, swap32, swap64, bswap, reverse',
+      )
+      .argument('[arg]', 'the key, number or bit count the op takes')
+      .option('--unit <unit>', 'the unit of add/sub/rol/ror/shl/shr/reverse: u8 (default), u16le, u16be, u32le, u32be, u64le, u64be; bswap: u16, u32, u64'),
+    'the range',
+  )
+    .addHelpText(
+      'after',
+      `${OVERWRITE_HELP}
+add and sub wrap around (modulo 2^bits); rol and ror are true rotates; shl and shr shift
+zeros in. A key of xor/and/or repeats from the start of the range whatever its length.
+Reversing the byte order of a whole range is not a transform (no window can be computed on
+its own); swap16/32/64 reverse the bytes within each unit.
+${severalHelp('only through --files-from: the arguments are then RANGE OP [ARG].')}
+${examples([
+  'mmapx transform fw.bin 0x100:64 xor 5a',
+  'mmapx transform fw.bin 0:4K add 3 --unit u32le',
+  'mmapx transform fw.bin 0x40:16 rol 3 --unit u16be --dry-run',
+  'mmapx transform img.raw 0..1M swap16',
+  'mmapx transform fw.bin 0x100:64 xor 5a --expect-sha256 5f3c...9a   # guarded',
+])}`,
+    )
+    .action(action(() => import('./commands/transform.js')));
+
   program
     .command('patch')
     .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')

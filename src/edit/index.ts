@@ -85,4 +85,14 @@ export {
   overwriteRange,
   type WindowProducer,
 } from './overwrite.js';
-export { type CopyOptions, copyRange, type FillOptions, fillRange, type MoveOptions, moveRange } from './rangeops.js';
+export {
+  type CopyOptions,
+  copyRange,
+  type FillOptions,
+  fillRange,
+  type MoveOptions,
+  moveRange,
+  type TransformOptions,
+  transformRange,
+} from './rangeops.js';
+export { parseTransform, type Transform, TRANSFORM_OPS, TRANSFORM_UNITS } from '../format/transform.js';

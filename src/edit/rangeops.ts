@@ -1,13 +1,15 @@
 // Range operations that overwrite bytes in place, each a producer for the engine in overwrite.ts
 // (guards, dry run, undo journal, windows): `fill` (a repeating pattern), `copy` (memmove within
-// the file, or from another file), `move` (copy, then fill what the source leaves behind).
+// the file, or from another file), `move` (copy, then fill what the source leaves behind),
+// `transform` (a kernel of src/format/transform.ts applied to each window).
 //
 // None of them changes the file's size: a destination that ends past the end of the file is
 // refused (InputError, nothing written); extend the file first (`mmapx write --grow`, truncate).
 import { readSync, statSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import { formatOffset, resolveOffset } from '../format/number.js';
 import { resolveRange } from '../format/range.js';
+import type { Transform } from '../format/transform.js';
 import { fsError, knownSize, type OpenFile, openFile } from './files.js';
 import { type OverwriteOptions, type OverwriteOutcome, type OverwritePlan, overwriteRange, type WindowProducer } from './overwrite.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
@@ -153,7 +155,14 @@ export async function copyRange(path: string, source: RangeOption, dest: Positio
       let src: OpenFile | undefined;
       const same = from === undefined || sameFile(from, file);
       try {
-        if (!same) src = openFile(from!, { write: false, force: options.force === true, lockWait: options.lockWait });
+        if (!same) {
+          try {
+            src = openFile(from!, { write: false, force: options.force === true, lockWait: options.lockWait });
+          } catch (err) {
+            const e = fsError(err);
+            throw new OperationError(`--from ${from}: ${e.message}`, e.code, { cause: err });
+          }
+        }
         const srcSize = src ? knownSize(src) : size;
         const s = destination(parsed, srcSize, 'source');
         const d = resolveOffset(at, size);
@@ -203,6 +212,43 @@ export async function moveRange(path: string, source: RangeOption, dest: Positio
         );
       }
       return copyPlan(s.offset, d, s.length, file, true, fill);
+    },
+    options,
+  );
+}
+
+/** Options of {@link transformRange}. */
+export type TransformOptions = OverwriteOptions;
+
+/**
+ * Applies `transform` (from `parseTransform` of `mmapx/format`'s transform kernels: xor/and/or
+ * with a repeating key, not, add/sub, rol/ror, shl/shr, byte swaps, bit reverse) to `range` of the
+ * file at `path`, in place. The range must be a whole number of the transform's units; a key
+ * repeats from the range's start. See overwriteRange for the guards, the dry run and the journal.
+ * @example await transformRange('fw.bin', '0x100:64', parseTransform('xor', '5a'))
+ * @throws InputError for an empty range, one past the end, or one that is no whole number of units.
+ */
+export async function transformRange(path: string, range: RangeOption, transform: Transform, options: TransformOptions = {}): Promise<OverwriteOutcome> {
+  const parsed = rangeOption(range)!;
+  return overwriteRange(
+    path,
+    transform.text,
+    (_file, size) => {
+      const r = destination(parsed, size, 'transform');
+      if (r.length % BigInt(transform.unit) !== 0n) {
+        throw new InputError(
+          `the range ${parsed.text} is ${bytes(r.length)}, not a whole number of ${transform.unit}-byte units (${transform.text}): ${r.length % BigInt(transform.unit)} left over`,
+        );
+      }
+      return {
+        ...r,
+        producer: {
+          produce(phase, current, out) {
+            out.set(current);
+            transform.apply(out, phase);
+          },
+        },
+      };
     },
     options,
   );
