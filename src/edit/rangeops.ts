@@ -80,7 +80,9 @@ function preadFully(fd: number, path: string, out: Uint8Array, at: bigint): void
     } catch (err) {
       throw fsError(err, `cannot read the source at ${formatOffset(at + BigInt(done))}`);
     }
-    if (k === 0) throw new InputError(`the source ${path} ended at ${formatOffset(at + BigInt(done))} while being copied (it shrank)`);
+    // Checked against its size under the lock: another program cut it meanwhile (exit 1, and no
+    // InputError, which a journal being written would not pass on as it is).
+    if (k === 0) throw new OperationError(`the source ${path} ended at ${formatOffset(at + BigInt(done))} while being copied (it shrank)`);
     done += k;
   }
 }
