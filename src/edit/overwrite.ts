@@ -437,6 +437,7 @@ export async function overwriteRange(
   timer.lap('open');
   let pending: Pending<OverwriteOutcome> | undefined;
   let plan: OverwritePlan | undefined;
+  let journal: JournalFile | undefined;
   try {
     refuseIfJournal(path, jpath);
     pageSize();
@@ -451,7 +452,6 @@ export async function overwriteRange(
     const base = { path, op, offset: plan.offset, length: plan.length, size, dryRun };
     const none = { bytesWritten: 0, windows: 0, synced: 0, journal: null };
     const surveyOpts = { dryRun, expect: options.expect, sha: expectSha !== undefined };
-    let journal: JournalFile | undefined;
     // Without a journal, a guard, a dry run or a hash, nothing needs the survey before the first
     // write: one pass produces, compares, counts and writes (a failure midway leaves the file
     // partly written, as any write without a journal does).
@@ -538,6 +538,12 @@ export async function overwriteRange(
       () => writeWindows(file, p, survey, out, direct ? 'direct' : 'surveyed', options.progress),
     );
   } catch (err) {
+    // Nothing was written yet: a journal made before the failure (the file cut after the survey,
+    // a failed hash pass) goes again, or it would block every later command.
+    if (journal && !pending) {
+      closeSync(journal.fd);
+      discardJournal(jpath);
+    }
     throw placed(shrankSinceOpen(file, err, 'read'), path);
   } finally {
     if (!pending) {

@@ -267,6 +267,27 @@ describe('the journal', () => {
     expect(readFileSync(p).every((b) => b === 0x77)).toBe(true);
   });
 
+  it('a failure after the journal was made but before any write removes it; the file is untouched', async () => {
+    const init = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
+    const p = file(init);
+    let calls = 0;
+    // The survey (4 windows) makes the journal; the hash pass then fails.
+    const failing = () => ({
+      offset: 0n,
+      length: 64n,
+      producer: {
+        produce(_phase: number, _cur: Uint8Array, out: Uint8Array) {
+          if (++calls > 4) throw new OperationError('injected failure in the hash pass');
+          out.fill(0xee);
+        },
+      },
+    });
+    await expect(overwriteRange(p, 'test', failing, { ...W, hash: true })).rejects.toThrow(/injected failure in the hash pass/);
+    expect(hex(readFileSync(p))).toBe(hex(init));
+    expect(existsSync(journalPath(p))).toBe(false);
+    expect((await fillRange(p, '0:4', Uint8Array.of(1))).status).toBe('applied');
+  });
+
   it('a journal of an interrupted overwrite is refused, then recover gives the original back', async () => {
     const init = Buffer.from('the original bytes of the file, all 44 of them');
     const p = file(init);
