@@ -9,8 +9,10 @@
 //    copy-on-write maps for a dry run), the guards checked (`expect` bytes, the range's sha256),
 //    the producer run, and the window compared with what it made. Windows that would not change
 //    are left out of everything after; a range that would not change at all is `already`. With a
-//    journal, the survey IS the journal's writer: the originals of each window that will change go
-//    into the journal as the survey reads them (a window at a time, never the whole range);
+//    journal, the survey IS the journal's writer: the originals of each window that will change
+//    (from its first changed byte to its last) go into the journal as the survey reads them (a
+//    window at a time, never the whole range). Without a journal, a guard, a dry run or a hash
+//    there is no survey: the write pass finds what changes as it goes;
 // 3. only with `hash` or an expected result hash: one pass over the whole file for its sha256 and
 //    the result's (the range's new bytes produced again, nothing written);
 // 4. patch's commit: the journal made durable; the changing windows written through shared maps of
@@ -207,6 +209,21 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return lo;
 }
 
+/** One past the last index where `a` and `b` differ (they do). */
+function lastDiff(a: Uint8Array, b: Uint8Array): number {
+  const x = asBuffer(a);
+  const y = asBuffer(b);
+  let lo = 0;
+  let hi = x.length;
+  while (hi - lo > 64) {
+    const mid = lo + ((hi - lo) >> 1);
+    if (x.compare(y, mid, hi, mid, hi) !== 0) lo = mid;
+    else hi = mid;
+  }
+  while (hi > lo && x[hi - 1] === y[hi - 1]) hi--;
+  return hi;
+}
+
 /** The windows of a range of `length` bytes: [phase, n] pairs, in the order given. */
 function windowList(length: bigint, win: number, order: 'ascending' | 'descending' = 'ascending'): { phase: number; n: number }[] {
   const out: { phase: number; n: number }[] = [];
@@ -279,7 +296,12 @@ function* surveyRange(
           if (opts.dryRun) (map.bytes as Uint8Array).set(dst);
           survey.change = { offset: at + BigInt(i), old, new: Uint8Array.from((opts.dryRun ? view : dst).subarray(i, i + QUOTED_BYTES)) };
         }
-        if (!opts.dryRun) yield { offset: at, bytes: view };
+        // The journal keeps the window's bytes from its first change to its last (the write
+        // rewrites the rest with the bytes it holds).
+        if (!opts.dryRun) {
+          const from = firstDiff(view, dst);
+          yield { offset: at + BigInt(from), bytes: view.subarray(from, lastDiff(view, dst)) };
+        }
       }
       map.assertIntact('read');
     } finally {

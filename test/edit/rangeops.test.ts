@@ -241,7 +241,9 @@ describe('random operation sequences equal the same operations on a Buffer', () 
 
 describe('the journal', () => {
   it('a failure after the journal rolls the file back; a journal left behind is undone by recover', async () => {
-    const init = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    // The edges of every 16-byte window already hold the result: the journal keeps only the
+    // middle of each (from its first change to its last), and the rollback must still be exact.
+    const init = Buffer.from(Array.from({ length: 256 }, (_, i) => (i % 16 < 3 || i % 16 > 12 ? 0xee : i)));
     const p = file(init);
     let calls = 0;
     // The producer fails in the write pass (after the survey wrote the journal), mid-range.
