@@ -31,7 +31,8 @@ function bytes(n: bigint | number): string {
 /** The range of `spec` in a file of `size` bytes, not empty, not past the end. */
 function destination(spec: RangeOption, size: bigint, what: string): { offset: bigint; length: bigint } {
   const r = resolveRange(rangeOption(spec)!, size);
-  if (r.length === 0n) throw new InputError(`the ${what} range ${rangeOption(spec)!.text} is empty: nothing to do`);
+  // Named as resolved: `-0..` and `18..` of an 18-byte file are the same empty range.
+  if (r.length === 0n) throw new InputError(`the ${what} range at ${formatOffset(r.offset)} is empty (0 bytes): nothing to do`);
   return r;
 }
 

@@ -297,7 +297,7 @@ const CASES: Record<string, Case> = {
   'write: --files-from without an OFFSET': { args: ['write', '--files-from', f('files.list')], status: 2, line: ANY('write', "missing required argument 'offset' \\(see 'mmapx write --help'\\)"), files: [D] },
   // the range overwrites: fill, copy, move, transform
   'fill: a range past the end': { args: ['fill', D, '10:20', '--pattern', '00'], status: 2, line: ANY('fill', 'range 10:20 ends past the end of the file \\(size 18\\)') },
-  'fill: a zero-length range': { args: ['fill', D, '4:0', '--pattern', '00'], status: 2, line: ANY('fill', 'the fill range 4:0 is empty: nothing to do') },
+  'fill: a zero-length range': { args: ['fill', D, '4:0', '--pattern', '00'], status: 2, line: ANY('fill', 'the fill range at 0x4 is empty \\(0 bytes\\): nothing to do') },
   'fill: a bad pattern': { args: ['fill', D, '0:4', '--pattern', '0g'], status: 2, line: ANY('fill', "bad hex data \"0g\": 'g' at position 1 is not a hex digit") },
   'fill: an odd-length pattern': { args: ['fill', D, '0:4', '--pattern', '123'], status: 2, line: ANY('fill', 'bad hex data "123": odd number of hex digits') },
   'fill: no --pattern': { args: ['fill', D, '0:4'], status: 2, line: ANY('fill', '--pattern HEX is required .*') },
@@ -307,7 +307,7 @@ const CASES: Record<string, Case> = {
   'fill: --expect-result-sha256 that differs': { args: ['fill', D, '0:4', '--pattern', '00', '--expect-result-sha256', '0'.repeat(64)], status: 3, line: ANY('fill', 'guard failed, nothing written: --expect-result-sha256: the file would have sha256 [0-9a-f]{64}, expected 0{64}') },
   'copy: a source past the end': { args: ['copy', D, '10:10', '0'], status: 2, line: ANY('copy', 'range 10:10 ends past the end of the file \\(size 18\\)') },
   'copy: a destination past the end': { args: ['copy', D, '0:4', '16'], status: 2, line: ANY('copy', 'copying 4 bytes to 0x10 ends past the end of the file \\(size 0x12\\): copy never grows a file; extend it first \\(mmapx write --grow\\)') },
-  'copy: a zero-length source': { args: ['copy', D, '0:0', '1'], status: 2, line: ANY('copy', 'the source range 0:0 is empty: nothing to do') },
+  'copy: a zero-length source': { args: ['copy', D, '0:0', '1'], status: 2, line: ANY('copy', 'the source range at 0x0 is empty \\(0 bytes\\): nothing to do') },
   'copy: --from a missing file': { args: ['copy', D, '0:4', '0', '--from', f('missing')], status: 1, line: ANY('copy', '--from .*missing: no such file or directory \\(ENOENT\\)') },
   'copy: --from twice': { args: ['copy', D, '0:4', '0', '--from', D, '--from', E], status: 2, line: ANY('copy', "option '--from <other>' given more than once .*") },
   'move: a fill that is no byte': { args: ['move', D, '0:4', '2', '--fill', '256'], status: 2, line: ANY('move', '--fill 256 is not a byte \\(00\\.\\.ff\\)') },
@@ -320,7 +320,7 @@ const CASES: Record<string, Case> = {
   'transform: a unit the op does not take': { args: ['transform', D, '0:4', 'xor', '5a', '--unit', 'u32le'], status: 2, line: ANY('transform', 'xor works byte by byte: --unit u32le does not apply \\(only u8\\)') },
   'transform: a rotate too far': { args: ['transform', D, '0:4', 'rol', '8'], status: 2, line: ANY('transform', 'bad rol count "8": must be 0\\.\\.7 for u8') },
   'transform: a value that does not fit': { args: ['transform', D, '0:4', 'add', '256'], status: 2, line: ANY('transform', 'bad add value "256": does not fit in u8 .*') },
-  'transform: an empty range of an empty file': { args: ['transform', E, '0:0', 'not'], status: 2, line: ANY('transform', 'the transform range 0:0 is empty: nothing to do') },
+  'transform: an empty range of an empty file': { args: ['transform', E, '0:0', 'not'], status: 2, line: ANY('transform', 'the transform range at 0x0 is empty \\(0 bytes\\): nothing to do') },
   'transform: a missing file': { args: ['transform', f('missing'), '0:4', 'not'], status: 1, line: ANY('transform', 'no such file or directory \\(ENOENT\\)') },
 };
 
