@@ -208,6 +208,127 @@ ${examples([
   }
   program.commands.at(-1)?.action(action(() => import('./commands/write.js')));
 
+  // The range overwrites (fill, copy, move, transform) share their guard, journal and file options.
+  const overwriteOptions = (cmd: Command, expectWhat: string): Command =>
+    cmd
+      .option('--files-from <list>', 'the files listed in LIST, one path per line (- reads standard input); the arguments are then the rest')
+      .option('--expect <hex>', `only write if ${expectWhat} holds these bytes now (exit 3 otherwise)`)
+      .option('--expect-sha256 <hex>', `only write if ${expectWhat} has this sha256 now (exit 3 otherwise)`)
+      .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the whole file would have this sha256 afterwards')
+      .option('--dry-run', 'work on a private copy-on-write map only: print the first change and the count (and, with --hash, the resulting sha256)')
+      .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once more)')
+      .option('--no-hash', 'no whole-file sha256 in the report: the default (the last of --hash and --no-hash wins)')
+      .option('--no-journal', 'write without the undo journal (not crash-safe; for read-only directories)')
+      .option('--force', 'allow devices and pseudo-filesystem files');
+  const OVERWRITE_HELP = `
+The file never changes size: a range or destination past the end is refused (exit 2);
+extend the file first (mmapx write --grow). Ranges are read and written in windows of 8 MiB
+(memory stays flat for ranges of any size); the original bytes of the windows that change go
+to the undo journal beside the file first ('mmapx recover FILE' after a crash). A range that
+already holds the result is "already" (exit 0, nothing written).`;
+
+  overwriteOptions(
+    program
+      .command('fill')
+      .description('fill a range in place with a repeating pattern: guarded, journaled, idempotent')
+      .usage('[options] <file> <range> --pattern <hex>\n       mmapx fill [options] --files-from <list> <range> --pattern <hex>')
+      .argument('[file]', 'file to modify (not with --files-from: then the first argument is the RANGE)')
+      .argument('[range]', 'OFFSET:LENGTH or START..END')
+      .option('--pattern <hex>', 'the bytes to repeat, aligned to the start of the range (the last repetition is cut at its end)'),
+    'the range',
+  )
+    .addHelpText(
+      'after',
+      `${OVERWRITE_HELP}
+${severalHelp('only through --files-from: the argument is then RANGE.')}
+${examples([
+  'mmapx fill disk.img 0x1000:4K --pattern 00',
+  'mmapx fill fw.bin 0x200..0x400 --pattern deadbeef --dry-run',
+  'mmapx fill fw.bin -16.. --pattern ff --expect-sha256 5f3c...9a   # guarded',
+])}`,
+    )
+    .action(action(() => import('./commands/fill.js')));
+
+  overwriteOptions(
+    program
+      .command('copy')
+      .description('copy a range to an offset in place (memmove when they overlap), or from another file: guarded, journaled')
+      .usage('[options] <file> <src-range> <dst-offset>\n       mmapx copy [options] --files-from <list> <src-range> <dst-offset>')
+      .argument('[file]', 'file to modify (not with --files-from: then the first argument is the SRC-RANGE)')
+      .argument('[src-range]', 'the bytes to copy: OFFSET:LENGTH or START..END (of --from OTHER when given)')
+      .argument('[dst-offset]', 'where they go; negative counts from the end')
+      .option('--from <other>', 'copy SRC-RANGE of this file instead (the same file under another name is detected: memmove)'),
+    'the destination',
+  )
+    .addHelpText(
+      'after',
+      `${OVERWRITE_HELP}
+Overlapping source and destination behave as memmove: the destination gets the source's
+bytes as they were before the copy (the windows go backwards when the destination is above).
+${severalHelp('only through --files-from: the arguments are then SRC-RANGE DST-OFFSET.')}
+${examples([
+  'mmapx copy fw.bin 0x0:0x200 0x1000',
+  'mmapx copy disk.img 0..1M 512             # shift the first MiB up by 512 bytes',
+  'mmapx copy fw.bin 0:64 0x40 --from header.bin --expect-sha256 5f3c...9a',
+])}`,
+    )
+    .action(action(() => import('./commands/copy.js')));
+
+  overwriteOptions(
+    program
+      .command('move')
+      .description('move a range to an offset in place, filling the bytes it leaves: guarded, journaled')
+      .usage('[options] <file> <src-range> <dst-offset> [--fill <byte>]\n       mmapx move [options] --files-from <list> <src-range> <dst-offset>')
+      .argument('[file]', 'file to modify (not with --files-from: then the first argument is the SRC-RANGE)')
+      .argument('[src-range]', 'the bytes to move: OFFSET:LENGTH or START..END')
+      .argument('[dst-offset]', 'where they go; negative counts from the end')
+      .option('--fill <byte>', 'the byte left where the source was and the destination is not (hex 00..ff or a number; default 00)'),
+    'the span of source and destination',
+  )
+    .addHelpText(
+      'after',
+      `${OVERWRITE_HELP}
+A move is a copy (memmove) followed by a fill of the source bytes that the destination does
+not cover. --expect and --expect-sha256 guard the span from the lower of the two ranges to
+the end of the higher one (bytes between two disjoint ranges are read but never written).
+${severalHelp('only through --files-from: the arguments are then SRC-RANGE DST-OFFSET.')}
+${examples(['mmapx move fw.bin 0x100:16 0x200', 'mmapx move fw.bin 0x100:16 0x108 --fill ff --dry-run'])}`,
+    )
+    .action(action(() => import('./commands/move.js')));
+
+  overwriteOptions(
+    program
+      .command('transform')
+      .description('transform a range in place: xor/and/or with a key, not, add/sub, rotates, shifts, byte swaps, bit reverse')
+      .usage('[options] <file> <range> <op> [arg]\n       mmapx transform [options] --files-from <list> <range> <op> [arg]')
+      .argument('[file]', 'file to modify (not with --files-from: then the first argument is the RANGE)')
+      .argument('[range]', 'OFFSET:LENGTH or START..END (a whole number of units)')
+      .argument(
+        '[op]',
+        'xor, and, or (ARG: a hex key, repeated from the range start), not, add, sub (ARG: a number), rol, ror, shl, shr (ARG: bits), swap16, swap32, swap64, bswap, reverse',
+      )
+      .argument('[arg]', 'the key, number or bit count the op takes')
+      .option('--unit <unit>', 'the unit of add/sub/rol/ror/shl/shr/reverse: u8 (default), u16le, u16be, u32le, u32be, u64le, u64be; bswap: u16, u32, u64'),
+    'the range',
+  )
+    .addHelpText(
+      'after',
+      `${OVERWRITE_HELP}
+add and sub wrap around (modulo 2^bits); rol and ror are true rotates; shl and shr shift
+zeros in. A key of xor/and/or repeats from the start of the range whatever its length.
+Reversing the byte order of a whole range is not a transform (no window can be computed on
+its own); swap16/32/64 reverse the bytes within each unit.
+${severalHelp('only through --files-from: the arguments are then RANGE OP [ARG].')}
+${examples([
+  'mmapx transform fw.bin 0x100:64 xor 5a',
+  'mmapx transform fw.bin 0:4K add 3 --unit u32le',
+  'mmapx transform fw.bin 0x40:16 rol 3 --unit u16be --dry-run',
+  'mmapx transform img.raw 0..1M swap16',
+  'mmapx transform fw.bin 0x100:64 xor 5a --expect-sha256 5f3c...9a   # guarded',
+])}`,
+    )
+    .action(action(() => import('./commands/transform.js')));
+
   program
     .command('patch')
     .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')

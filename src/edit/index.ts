@@ -87,3 +87,25 @@ export {
   stampRecordPath,
   type StampSpec,
 } from './stamp.js';
+// Range overwrites computed window by window (fill, copy, move, transform), guarded and journaled.
+export {
+  OVERWRITE_WINDOW,
+  type OverwriteChange,
+  OverwriteGuardError,
+  type OverwriteOptions,
+  type OverwriteOutcome,
+  type OverwritePlan,
+  overwriteRange,
+  type WindowProducer,
+} from './overwrite.js';
+export {
+  type CopyOptions,
+  copyRange,
+  type FillOptions,
+  fillRange,
+  type MoveOptions,
+  moveRange,
+  type TransformOptions,
+  transformRange,
+} from './rangeops.js';
+export { parseTransform, type Transform, TRANSFORM_OPS, TRANSFORM_UNITS } from '../format/transform.js';

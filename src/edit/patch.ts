@@ -467,11 +467,11 @@ function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): 
  * A file planned, checked and journaled (its journal written in full, not durable yet), that has
  * not changed yet: it waits for the rest of its batch. It holds its file open and locked.
  */
-export class Pending {
+export class Pending<O = PatchOutcome> {
   /** What the writes did, once they are done. */
   written: WriteReport | undefined;
   /** Its outcome once everything is done and durable. */
-  readonly later = new Later<PatchOutcome>();
+  readonly later = new Later<O>();
   constructor(
     readonly path: string,
     readonly file: OpenFile,
@@ -485,7 +485,12 @@ export class Pending {
     readonly journal: JournalFile | undefined,
     readonly progress: ProgressSink,
     /** Its outcome, made once the writes are durable. */
-    readonly outcome: (written: WriteReport) => PatchAppliedOutcome,
+    readonly outcome: (written: WriteReport) => O,
+    /**
+     * Writes the file instead of the plan's hunks (after any resize): an edit whose new bytes are
+     * produced window by window as they are written (src/edit/overwrite.ts).
+     */
+    readonly writer?: () => WriteReport,
   ) {}
 }
 
@@ -625,7 +630,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
     let bytes = journal?.bytes ?? 0;
     for (const h of apply) bytes += h.current.length + h.new.length;
     const j = journal;
-    pending = new Pending(path, file, timer, plan, apply, bytes, jpath, journal, progress, (written) => ({
+    pending = new Pending<PatchOutcome>(path, file, timer, plan, apply, bytes, jpath, journal, progress, (written) => ({
       status: 'applied',
       ...base,
       bytesChanged,
@@ -650,7 +655,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
  * Gives up a prepared file that was never written: its journal removed, its file closed (the lock
  * released), its outcome rejected with `error`.
  */
-export function abandon(p: Pending, error: unknown): void {
+export function abandon<O>(p: Pending<O>, error: unknown): void {
   if (p.journal) {
     closeSync(p.journal.fd);
     discardJournal(p.jpath);
@@ -670,12 +675,12 @@ export function abandon(p: Pending, error: unknown): void {
  * end, and its outcome settled. The time of a step done for many files at once is shared evenly
  * among them in their timings.
  */
-export function commit(files: readonly Pending[]): void {
-  const failed = new Map<Pending, unknown>();
-  const fail = (p: Pending, err: unknown): void => {
+export function commit<O>(files: readonly Pending<O>[]): void {
+  const failed = new Map<Pending<O>, unknown>();
+  const fail = (p: Pending<O>, err: unknown): void => {
     failed.set(p, placed(shrankSinceOpen(p.file, err, 'read'), p.path));
   };
-  const live = (): Pending[] => files.filter((p) => !failed.has(p));
+  const live = (): Pending<O>[] => files.filter((p) => !failed.has(p));
   let completed = false;
   let unexpected: string | undefined;
   try {
@@ -719,7 +724,7 @@ export function commit(files: readonly Pending[]): void {
       live().filter((p) => p.journal !== undefined),
       'cleanup',
       (list) => {
-        const removed: Pending[] = [];
+        const removed: Pending<O>[] = [];
         for (const p of list) {
           try {
             unlinkJournal(p.jpath);
@@ -768,7 +773,7 @@ export function commit(files: readonly Pending[]): void {
 }
 
 /** Runs `work` on `list` at once and gives each file an equal share of its time under `phase`. */
-function shared(list: readonly Pending[], phase: string, work: (list: readonly Pending[]) => void): void {
+function shared<O>(list: readonly Pending<O>[], phase: string, work: (list: readonly Pending<O>[]) => void): void {
   if (list.length === 0) return;
   const start = now();
   work(list);
@@ -777,7 +782,7 @@ function shared(list: readonly Pending[], phase: string, work: (list: readonly P
 }
 
 /** Resizes the file and writes its hunks through maps, starting each window's write-back. */
-function writeFile(p: Pending): WriteReport {
+function writeFile<O>(p: Pending<O>): WriteReport {
   const { file, plan, timer } = p;
   if (plan.sizeAfter !== plan.sizeBefore) {
     try {
@@ -786,6 +791,12 @@ function writeFile(p: Pending): WriteReport {
       throw fsError(err, `cannot resize the file to ${plan.sizeAfter} bytes`);
     }
     timer.lap('resize');
+  }
+  if (p.writer) {
+    const written = p.writer();
+    timer.lap('write');
+    timer.split('write', 'writeback', written.syncMs);
+    return written;
   }
   // Each range is written only if it still holds the bytes the journal saved.
   const ranges = p.apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
@@ -803,7 +814,7 @@ function writeFile(p: Pending): WriteReport {
 }
 
 /** {@link failAfterJournal}'s error, for a file of a batch. */
-function rolledBack(p: Pending, err: unknown): unknown {
+function rolledBack<O>(p: Pending<O>, err: unknown): unknown {
   try {
     failAfterJournal(p.file, p.journal ? p.jpath : undefined, err);
   } catch (e) {
