@@ -257,7 +257,12 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
         cases.push({ args, bytes, ours: () => ours({ format: 'plain', cols, upper }, bytes, [500]), what: `xxd ${args.join(' ')}` });
       }
     }
-    cases.push({ args: ['-p', '-c0'], bytes: Buffer.alloc(0), ours: () => ours({ format: 'plain', cols: 0 }, Buffer.alloc(0)), what: 'xxd -p -c0 of empty input' });
+    cases.push({
+      args: ['-p', '-c0'],
+      bytes: Buffer.alloc(0),
+      ours: () => ours({ format: 'plain', cols: 0 }, Buffer.alloc(0)),
+      what: 'xxd -p -c0 of empty input',
+    });
     against('xxd', cases);
   });
 
@@ -322,7 +327,12 @@ describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
         const cuts = cutsFor(n, n);
         cases.push({ args: ['-C'], bytes, ours: () => ours({ format: 'canonical' }, bytes, cuts), what: `hexdump -C ${name} n=${n}` });
         if (name !== 'random') {
-          cases.push({ args: ['-C', '-v'], bytes, ours: () => ours({ format: 'canonical', squeeze: false }, bytes, cuts), what: `hexdump -C -v ${name} n=${n}` });
+          cases.push({
+            args: ['-C', '-v'],
+            bytes,
+            ours: () => ours({ format: 'canonical', squeeze: false }, bytes, cuts),
+            what: `hexdump -C -v ${name} n=${n}`,
+          });
         }
       }
     }
