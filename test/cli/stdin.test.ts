@@ -133,7 +133,8 @@ const CONSUMERS: Record<string, Consumer> = {
   'write --file -': { args: (a) => ['write', a, '0', '--file', '-'], input: () => Buffer.from('h'), check: firstOnly },
 };
 
-describe('every reader of standard input waits for its producer', () => {
+// Concurrent: the producers mostly wait (300 ms and more before they write), so runs overlap.
+describe.concurrent('every reader of standard input waits for its producer', () => {
   it('covers every command that takes --files-from', () => {
     const help = mmapx(['--help']).stdout;
     const commands = [...help.matchAll(/^ {2}([a-z]+)[| ]/gm)].map((m) => m[1]!);
@@ -157,7 +158,7 @@ describe('every reader of standard input waits for its producer', () => {
   }
 });
 
-describe('bad input that arrives slowly is still bad input, and nothing changes', () => {
+describe.concurrent('bad input that arrives slowly is still bad input, and nothing changes', () => {
   const cases: [string, (a: string) => string[], string, RegExp][] = [
     ['a malformed patch', (a) => ['patch', a, '-'], '0x0: 48 -> 68\n0x1: 6z\n', /^mmapx: patch: .*: stdin line 2, col 7: 'z' is not a hex digit$/],
     [

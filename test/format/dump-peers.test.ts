@@ -2,13 +2,13 @@
 // The peers read the same bytes from a temp file; the engine gets them pushed in windows (often
 // split at random points). Skipped, with a notice, where a tool is missing.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import { dumpBytes } from '../helpers/dump.js';
-import { randomBytes as seeded, same } from '../helpers/peers.js';
+import { randomBytes as seeded, same, shellBatch } from '../helpers/peers.js';
 
 /** Deterministic bytes (xorshift32, seed 1 unless given), so that failures reproduce. */
 const randomBytes = (n: number, seed = 1): Buffer => seeded(n, seed);
@@ -35,6 +35,41 @@ function peer(cmd: string, args: string[], bytes?: Uint8Array, file = 'in.bin'):
 
 /** The engine's output for `bytes` pushed in windows cut at `cuts` (positions in 0..length). */
 const ours = dumpBytes;
+
+/** One run of a peer: its arguments (the file is appended), the bytes of its file, and our output for them. */
+interface PeerCase {
+  args: readonly string[];
+  /** Written to a directory of the case's own under `file`'s name; without it, the peer reads `file` in the temp dir. */
+  bytes?: Uint8Array;
+  /** As typed on the peer's command line (default in.bin). */
+  file?: string;
+  /** Our output, made when it is compared (outputs of large inputs are not all held at once). */
+  ours: () => Buffer;
+  what: string;
+}
+
+/**
+ * Checks every case against `cmd`, byte for byte, running the peer for all of them in one spawn
+ * of sh (a spawn per run costs more than most runs: this file makes thousands).
+ */
+function against(cmd: string, cases: readonly PeerCase[]): void {
+  const runs = shellBatch(
+    cases.map((c, k) => {
+      const file = c.file ?? 'in.bin';
+      if (c.bytes === undefined) return { argv: [cmd, ...c.args, file] };
+      const sub = `case-${k}`;
+      mkdirSync(join(dir, sub), { recursive: true });
+      writeFileSync(join(dir, sub, file), c.bytes);
+      return { argv: [cmd, ...c.args, file], in: sub };
+    }),
+    dir,
+  );
+  for (const [k, c] of cases.entries()) {
+    const r = runs[k]!;
+    if (r.status !== 0) throw new Error(`${cmd} ${c.args.join(' ')} ${c.file ?? 'in.bin'}: status ${r.status} (${c.what})`);
+    same(c.ours(), r.stdout, c.what);
+  }
+}
 
 /** Random cut points for `n` bytes (deterministic). */
 function cutsFor(n: number, seed: number): number[] {
@@ -74,60 +109,74 @@ const datasets: Record<string, (n: number) => Buffer> = {
 
 describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
   it('xxd, every length 0..70, windows split at random', () => {
+    const cases: PeerCase[] = [];
     for (let n = 0; n <= 70; n++) {
       for (const [name, make] of Object.entries(datasets)) {
         const bytes = make(n);
-        same(ours({ format: 'xxd' }, bytes, cutsFor(n, n)), peer('xxd', [], bytes), `xxd ${name} n=${n}`);
+        cases.push({ args: [], bytes, ours: () => ours({ format: 'xxd' }, bytes, cutsFor(n, n)), what: `xxd ${name} n=${n}` });
       }
     }
+    against('xxd', cases);
   });
 
   it('xxd -p and xxd -i, every length 0..70', () => {
+    const cases: PeerCase[] = [];
     for (let n = 0; n <= 70; n++) {
       const bytes = datasets.random!(n);
-      same(ours({ format: 'plain' }, bytes, cutsFor(n, n)), peer('xxd', ['-p'], bytes), `xxd -p n=${n}`);
-      same(ours({ format: 'c', name: 'in.bin' }, bytes, cutsFor(n, n + 1)), peer('xxd', ['-i'], bytes), `xxd -i n=${n}`);
+      cases.push({ args: ['-p'], bytes, ours: () => ours({ format: 'plain' }, bytes, cutsFor(n, n)), what: `xxd -p n=${n}` });
+      cases.push({ args: ['-i'], bytes, ours: () => ours({ format: 'c', name: 'in.bin' }, bytes, cutsFor(n, n + 1)), what: `xxd -i n=${n}` });
     }
+    against('xxd', cases);
   });
 
   it('sizes up to 2 MiB: random, zeros, repeated blocks, mixed, control text', () => {
     const sizes = [1000, 4096, 65536 + 17, (1 << 20) + 9, (2 << 20) + 5];
+    // One batch per size: the outputs of the 2 MiB inputs are large.
     for (const n of sizes) {
+      const cases: PeerCase[] = [];
       for (const [name, make] of Object.entries(datasets)) {
         const bytes = make(n);
         const cuts = cutsFor(n, n);
-        same(ours({ format: 'xxd' }, bytes, cuts), peer('xxd', [], bytes), `xxd ${name} n=${n}`);
-        same(ours({ format: 'xxd', autoskip: true }, bytes, cuts), peer('xxd', ['-a'], bytes), `xxd -a ${name} n=${n}`);
+        cases.push({ args: [], bytes, ours: () => ours({ format: 'xxd' }, bytes, cuts), what: `xxd ${name} n=${n}` });
+        cases.push({ args: ['-a'], bytes, ours: () => ours({ format: 'xxd', autoskip: true }, bytes, cuts), what: `xxd -a ${name} n=${n}` });
         if (name === 'random' || name === 'mixed') {
-          same(ours({ format: 'plain' }, bytes, cuts), peer('xxd', ['-p'], bytes), `xxd -p ${name} n=${n}`);
-          same(ours({ format: 'c', name: 'in.bin' }, bytes, cuts), peer('xxd', ['-i'], bytes), `xxd -i ${name} n=${n}`);
+          cases.push({ args: ['-p'], bytes, ours: () => ours({ format: 'plain' }, bytes, cuts), what: `xxd -p ${name} n=${n}` });
+          cases.push({ args: ['-i'], bytes, ours: () => ours({ format: 'c', name: 'in.bin' }, bytes, cuts), what: `xxd -i ${name} n=${n}` });
         }
       }
+      against('xxd', cases);
     }
     const text = controlText();
-    for (const [opts, args] of [
-      [{ format: 'xxd' }, []],
-      [{ format: 'xxd', group: 1, upper: true }, ['-g1', '-u']],
-      [{ format: 'plain' }, ['-p']],
-      [{ format: 'c', name: 'in.bin' }, ['-i']],
-    ] as const) {
-      same(ours(opts, text, [100, 333]), peer('xxd', [...args], text), `control text ${args.join(' ')}`);
-    }
+    against(
+      'xxd',
+      (
+        [
+          [{ format: 'xxd' }, []],
+          [{ format: 'xxd', group: 1, upper: true }, ['-g1', '-u']],
+          [{ format: 'plain' }, ['-p']],
+          [{ format: 'c', name: 'in.bin' }, ['-i']],
+        ] as const
+      ).map(([opts, args]) => ({ args, bytes: text, ours: () => ours(opts, text, [100, 333]), what: `control text ${args.join(' ')}` })),
+    );
   });
 
   it('-c and -g combinations, -u', () => {
     const bytes = Buffer.concat([randomBytes(300, 99), zeros(100), randomBytes(77, 5)]);
+    writeFileSync(join(dir, 'in.bin'), bytes);
+    const cases: PeerCase[] = [];
     for (const cols of [0, 1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 31, 32, 64, 100, 255, 256]) {
       for (const group of [undefined, -1, 0, 1, 2, 3, 4, 5, 8, 16, 300]) {
         for (const upper of [false, true]) {
           const args = [`-c${cols}`, ...(group === undefined ? [] : ['-g', String(group)]), ...(upper ? ['-u'] : [])];
-          same(ours({ format: 'xxd', cols, group, upper }, bytes, [cols * 3 + 1]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+          cases.push({ args, ours: () => ours({ format: 'xxd', cols, group, upper }, bytes, [cols * 3 + 1]), what: `xxd ${args.join(' ')}` });
         }
       }
     }
+    against('xxd', cases);
   });
 
   it('-a (autoskip): runs of 0..6 zero lines at the start, middle and end, with -c', () => {
+    const cases: PeerCase[] = [];
     for (const cols of [16, 4, 7, 1]) {
       for (let run = 0; run <= 6; run++) {
         for (const tail of [0, 1, cols]) {
@@ -138,15 +187,17 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
             Buffer.concat([line(0x41), ...Array.from({ length: run }, () => line(0)), zeros(tail)]),
           ];
           for (const [i, bytes] of shapes.entries()) {
-            same(
-              ours({ format: 'xxd', cols, autoskip: true }, bytes, cutsFor(bytes.length, run + i)),
-              peer('xxd', ['-a', `-c${cols}`], bytes),
-              `xxd -a -c${cols} run=${run} tail=${tail} shape=${i}`,
-            );
+            cases.push({
+              args: ['-a', `-c${cols}`],
+              bytes,
+              ours: () => ours({ format: 'xxd', cols, autoskip: true }, bytes, cutsFor(bytes.length, run + i)),
+              what: `xxd -a -c${cols} run=${run} tail=${tail} shape=${i}`,
+            });
           }
         }
       }
     }
+    against('xxd', cases);
   });
 
   it('-a on random structures of zero and non-zero lines (fast-check)', () => {
@@ -169,6 +220,8 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
 
   it('-s and -l: offsets are absolute', () => {
     const file = randomBytes(70000, 11);
+    writeFileSync(join(dir, 'in.bin'), file);
+    const cases: PeerCase[] = [];
     for (const [s, l] of [
       [1, 100],
       [5, 20],
@@ -179,49 +232,58 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
       [65537, 100],
     ] as const) {
       const bytes = file.subarray(s, s + l);
-      writeFileSync(join(dir, 'in.bin'), file);
       for (const [opts, args] of [
         [{ format: 'xxd' }, []],
         [{ format: 'xxd', cols: 7, group: 3 }, ['-c7', '-g3']],
         [{ format: 'plain' }, ['-p']],
         [{ format: 'c', name: 'in.bin' }, ['-i']],
       ] as const) {
-        same(
-          ours({ ...opts, start: BigInt(s) }, bytes, [3]),
-          peer('xxd', [...args, '-s', String(s), '-l', String(l)]),
-          `xxd -s ${s} -l ${l} ${args.join(' ')}`,
-        );
+        cases.push({
+          args: [...args, '-s', String(s), '-l', String(l)],
+          ours: () => ours({ ...opts, start: BigInt(s) }, bytes, [3]),
+          what: `xxd -s ${s} -l ${l} ${args.join(' ')}`,
+        });
       }
     }
+    against('xxd', cases);
   });
 
   it('-p with -c (0 = one line, no upper limit) and -u', () => {
     const bytes = randomBytes(1000, 3);
+    const cases: PeerCase[] = [];
     for (const cols of [0, 1, 2, 29, 30, 31, 256, 257, 999, 1000, 5000]) {
       for (const upper of [false, true]) {
         const args = ['-p', `-c${cols}`, ...(upper ? ['-u'] : [])];
-        same(ours({ format: 'plain', cols, upper }, bytes, [500]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+        cases.push({ args, bytes, ours: () => ours({ format: 'plain', cols, upper }, bytes, [500]), what: `xxd ${args.join(' ')}` });
       }
     }
-    same(ours({ format: 'plain', cols: 0 }, Buffer.alloc(0)), peer('xxd', ['-p', '-c0'], Buffer.alloc(0)), 'xxd -p -c0 of empty input');
+    cases.push({
+      args: ['-p', '-c0'],
+      bytes: Buffer.alloc(0),
+      ours: () => ours({ format: 'plain', cols: 0 }, Buffer.alloc(0)),
+      what: 'xxd -p -c0 of empty input',
+    });
+    against('xxd', cases);
   });
 
   it('-i: names from the path as typed, -n, -C, -c, -u', () => {
     const bytes = randomBytes(40, 8);
+    const cases: PeerCase[] = [];
     for (const file of ['in.bin', '9li-ves.bin', './x.y', 'é.bin', 'a b+c']) {
-      same(ours({ format: 'c', name: file }, bytes), peer('xxd', ['-i'], bytes, file), `xxd -i ${file}`);
-      same(ours({ format: 'c', name: file, capitalize: true }, bytes), peer('xxd', ['-i', '-C'], bytes, file), `xxd -i -C ${file}`);
+      cases.push({ args: ['-i'], bytes, file, ours: () => ours({ format: 'c', name: file }, bytes), what: `xxd -i ${file}` });
+      cases.push({ args: ['-i', '-C'], bytes, file, ours: () => ours({ format: 'c', name: file, capitalize: true }, bytes), what: `xxd -i -C ${file}` });
     }
     for (const varName of ['my-name', '9lives', 'x']) {
-      same(ours({ format: 'c', name: 'in.bin', varName }, bytes), peer('xxd', ['-i', '-n', varName], bytes), `xxd -i -n ${varName}`);
+      cases.push({ args: ['-i', '-n', varName], bytes, ours: () => ours({ format: 'c', name: 'in.bin', varName }, bytes), what: `xxd -i -n ${varName}` });
     }
     for (const cols of [0, 1, 2, 11, 12, 13, 40, 300]) {
       for (const upper of [false, true]) {
         const args = ['-i', `-c${cols}`, ...(upper ? ['-u'] : [])];
-        same(ours({ format: 'c', name: 'in.bin', cols, upper }, bytes, [7]), peer('xxd', args, bytes), `xxd ${args.join(' ')}`);
+        cases.push({ args, bytes, ours: () => ours({ format: 'c', name: 'in.bin', cols, upper }, bytes, [7]), what: `xxd ${args.join(' ')}` });
       }
     }
-    same(ours({ format: 'c', name: 'in.bin' }, Buffer.alloc(0)), peer('xxd', ['-i'], Buffer.alloc(0)), 'xxd -i of an empty file');
+    cases.push({ args: ['-i'], bytes: Buffer.alloc(0), ours: () => ours({ format: 'c', name: 'in.bin' }, Buffer.alloc(0)), what: 'xxd -i of an empty file' });
+    against('xxd', cases);
     // Without a name, only the entries, as `xxd -i < file`.
     const r = spawnSync('xxd', ['-i'], { input: bytes });
     same(ours({ format: 'c' }, bytes), r.stdout, 'xxd -i on stdin');
@@ -247,22 +309,30 @@ describe.skipIf(!HAVE_XXD)('xxd dialects against xxd', () => {
 
 describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
   it('every length 0..70, windows split at random', () => {
+    const cases: PeerCase[] = [];
     for (let n = 0; n <= 70; n++) {
       for (const [name, make] of Object.entries(datasets)) {
         const bytes = make(n);
-        same(ours({ format: 'canonical' }, bytes, cutsFor(n, n)), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+        cases.push({ args: ['-C'], bytes, ours: () => ours({ format: 'canonical' }, bytes, cutsFor(n, n)), what: `hexdump -C ${name} n=${n}` });
       }
     }
+    against('hexdump', cases);
   });
 
   it('sizes up to 2 MiB, squeezed and with -v', () => {
+    const cases: PeerCase[] = [];
     for (const n of [1000, 4096, 65536 + 17, (1 << 20) + 9]) {
       for (const [name, make] of Object.entries(datasets)) {
         const bytes = make(n);
         const cuts = cutsFor(n, n);
-        same(ours({ format: 'canonical' }, bytes, cuts), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+        cases.push({ args: ['-C'], bytes, ours: () => ours({ format: 'canonical' }, bytes, cuts), what: `hexdump -C ${name} n=${n}` });
         if (name !== 'random') {
-          same(ours({ format: 'canonical', squeeze: false }, bytes, cuts), peer('hexdump', ['-C', '-v'], bytes), `hexdump -C -v ${name} n=${n}`);
+          cases.push({
+            args: ['-C', '-v'],
+            bytes,
+            ours: () => ours({ format: 'canonical', squeeze: false }, bytes, cuts),
+            what: `hexdump -C -v ${name} n=${n}`,
+          });
         }
       }
     }
@@ -270,15 +340,17 @@ describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
     const n = (2 << 20) + 5;
     for (const name of ['random', 'zeros', 'repeated', 'mixed']) {
       const bytes = datasets[name]!(n);
-      same(ours({ format: 'canonical' }, bytes, cutsFor(n, 2)), peer('hexdump', ['-C'], bytes), `hexdump -C ${name} n=${n}`);
+      cases.push({ args: ['-C'], bytes, ours: () => ours({ format: 'canonical' }, bytes, cutsFor(n, 2)), what: `hexdump -C ${name} n=${n}` });
     }
     const text = controlText();
-    same(ours({ format: 'canonical' }, text, [5, 200]), peer('hexdump', ['-C'], text), 'control text');
+    cases.push({ args: ['-C'], bytes: text, ours: () => ours({ format: 'canonical' }, text, [5, 200]), what: 'control text' });
+    against('hexdump', cases);
   });
 
   it('-s and -n: offsets are absolute', () => {
     const file = datasets.mixed!(70000);
     writeFileSync(join(dir, 'in.bin'), file);
+    const cases: PeerCase[] = [];
     for (const [s, l] of [
       [1, 100],
       [3, 5],
@@ -289,12 +361,13 @@ describe.skipIf(!HAVE_HEXDUMP)('canonical against hexdump -C', () => {
       [65537, 100],
     ] as const) {
       const bytes = file.subarray(s, s + l);
-      same(
-        ours({ format: 'canonical', start: BigInt(s) }, bytes, [7]),
-        peer('hexdump', ['-C', '-s', String(s), '-n', String(l)]),
-        `hexdump -C -s ${s} -n ${l}`,
-      );
+      cases.push({
+        args: ['-C', '-s', String(s), '-n', String(l)],
+        ours: () => ours({ format: 'canonical', start: BigInt(s) }, bytes, [7]),
+        what: `hexdump -C -s ${s} -n ${l}`,
+      });
     }
+    against('hexdump', cases);
   });
 
   it('squeezing on random structures of repeated lines, at random start offsets (fast-check)', () => {

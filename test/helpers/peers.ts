@@ -2,6 +2,7 @@
 // inputs, byte-exact comparison with a readable diff, and peer runs in batches (many invocations
 // per spawn of sh: a process per peer run costs tens of milliseconds on a loaded machine).
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 
 /** Deterministic bytes (xorshift32), so that failures reproduce. */
@@ -49,8 +50,26 @@ export interface PeerRun {
  * output is framed by NUL markers, so the peer's output must not contain NUL (text dumps don't).
  */
 export function peerBatch(cmd: string, cases: readonly (readonly string[])[], cwd: string): PeerRun[] {
+  return shellBatch(
+    cases.map((args) => ({ argv: [cmd, ...args] })),
+    cwd,
+  );
+}
+
+/**
+ * Run every case's ARGV in one spawn of sh, each in its own directory (`in`, relative to `cwd`;
+ * `cwd` itself when not given), so that cases can read files of the same name (a name the peer
+ * prints, as `xxd -i` does); the results in order, framed as peerBatch frames them.
+ */
+export function shellBatch(cases: readonly { argv: readonly string[]; in?: string }[], cwd: string): PeerRun[] {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const script = cases.map((args, i) => `printf '\\000@%d\\000' ${i}; ${[cmd, ...args].map(quote).join(' ')}; printf '\\000#%d\\000' $?`).join('\n');
+  const script = cases
+    .map(({ argv, in: sub }, i) => {
+      const run = argv.map(quote).join(' ');
+      // Every case goes to its directory (no subshell: a fork less per case).
+      return `printf '\\000@%d\\000' ${i}; cd ${quote(sub === undefined ? cwd : join(cwd, sub))} && ${run}; printf '\\000#%d\\000' $?`;
+    })
+    .join('\n');
   const r = spawnSync('sh', ['-c', script], { cwd, maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`sh: status ${r.status}: ${r.stderr}`);
   const out = r.stdout;

@@ -2,7 +2,7 @@
 // time, through a shell pipe (a FIFO), through Node's own child stdio (a socket), and through a
 // pipe whose descriptor is non-blocking. The producers wait between writes; nothing here times
 // the CLI.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, PINNED_ENV, type Run } from './cli.js';
@@ -59,26 +59,55 @@ function result(args: string[], status: number | null, signal: NodeJS.Signals | 
   };
 }
 
-/** Runs mmapx `args` with `input` fed as `feed` says. `dir` holds the producer's scripts and the payload. */
+let fedRuns = 0;
+/** The producer's and the preload's scripts in `dir`, written once (concurrent runs share them). */
+const scriptsWritten = new Set<string>();
+
+/**
+ * Runs mmapx `args` with `input` fed as `feed` says. `dir` holds the producer's scripts and the
+ * payload (one payload file per run, so that runs may go on at the same time: the producers
+ * mostly wait, and a test file can run its cases concurrently).
+ */
 export async function fed(dir: string, feed: Feed, input: Uint8Array, args: string[]): Promise<Run> {
-  const payload = join(dir, 'stdin-payload');
-  writeFileSync(payload, input);
   if (feed === 'slow socket') return viaSocket(input, args);
+  const payload = join(dir, `stdin-payload-${fedRuns++}`);
+  writeFileSync(payload, input);
   const producer = join(dir, 'stdin-producer.cjs');
   const preload = join(dir, 'stdin-nonblock.cjs');
-  writeFileSync(producer, PRODUCER);
-  writeFileSync(preload, NONBLOCK);
+  if (!scriptsWritten.has(dir)) {
+    writeFileSync(producer, PRODUCER);
+    writeFileSync(preload, NONBLOCK);
+    scriptsWritten.add(dir);
+  }
   const mode = feed === 'slow pipe' ? 'slow' : 'bytes';
   const node = feed === 'non-blocking pipe' ? [process.execPath, '-r', preload] : [process.execPath];
   // sh -c SCRIPT sh NODE PRODUCER PAYLOAD MODE -- MMAPX-ARGV...: the producer's own errors
   // (EPIPE when mmapx stops reading early) go nowhere; the pipeline's status is mmapx's.
   const script = 'node="$1" producer="$2" payload="$3" mode="$4"; shift 5; "$node" "$producer" "$payload" "$mode" 2>/dev/null | "$@"';
-  const r = spawnSync('sh', ['-c', script, 'sh', process.execPath, producer, payload, mode, '--', ...node, BIN, ...args], {
+  const child = spawn('sh', ['-c', script, 'sh', process.execPath, producer, payload, mode, '--', ...node, BIN, ...args], {
     env: PINNED_ENV,
-    timeout: 60_000,
-    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return result(args, r.status, r.signal, r.stdout, r.stderr, `${feed} producer`);
+  return collect(child, args, `${feed} producer`);
+}
+
+/** What a started pipeline printed and how it ended; killed (SIGKILL, as spawnSync's timeout) after 60 s. */
+function collect(child: ChildProcess, args: string[], how: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve(result(args, status, signal, Buffer.concat(out), Buffer.concat(err), how));
+    });
+  });
 }
 
 function viaSocket(input: Uint8Array, args: string[]): Promise<Run> {
