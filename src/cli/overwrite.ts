@@ -35,6 +35,7 @@ export function overwriteOptions(ctx: Context, opts: Record<string, unknown>): O
   return {
     dryRun: opts.dryRun === true,
     journal: opts.journal !== false,
+    sync: opts.sync !== false,
     hash: opts.hash === true,
     ...(opts.expect !== undefined && { expect: parseHexData([String(opts.expect)]) }),
     ...(opts.expectSha256 !== undefined && { expectSha256: parseSha256(String(opts.expectSha256), '--expect-sha256') }),

@@ -219,6 +219,7 @@ ${examples([
       .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once more)')
       .option('--no-hash', 'no whole-file sha256 in the report: the default (the last of --hash and --no-hash wins)')
       .option('--no-journal', 'write without the undo journal (not crash-safe; for read-only directories)')
+      .option('--no-sync', 'do not wait for the bytes to reach the disk (leave write-back to the kernel; safe from a crash of mmapx, not from a power loss)')
       .option('--force', 'allow devices and pseudo-filesystem files');
   const OVERWRITE_HELP = `
 The file never changes size: a range or destination past the end is refused (exit 2);

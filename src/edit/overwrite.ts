@@ -74,6 +74,13 @@ export interface OverwriteOptions extends EditContext {
   dryRun?: boolean;
   /** Keep an undo journal beside the file while it is written (default true; see `recover`). */
   journal?: boolean;
+  /**
+   * Wait for the written windows to reach the disk before returning (default true). `false`
+   * leaves write-back to the kernel, as `write --no-sync` does: the edit is in the page cache,
+   * safe from the process dying (the journal, if any, still goes only after every window is
+   * written), but a power loss soon after may lose part of it with no journal left to undo it.
+   */
+  sync?: boolean;
   /** Compute the sha256 of the whole file before and after (one more read of the whole file). */
   hash?: boolean;
   /** The bytes the range must hold now (as long as the range), or nothing is written. */
@@ -175,17 +182,18 @@ function countSpan(x: Uint8Array, y: Uint8Array, p: number, e: number): number {
   if ((x.byteOffset - y.byteOffset) % 4 === 0) {
     while (i < e && (x.byteOffset + i) % 4 !== 0) if (x[i] !== y[i++]) n++;
     const words = (e - i) >>> 2;
-    const xw = new Uint32Array(x.buffer, x.byteOffset + i, words);
-    const yw = new Uint32Array(y.buffer, y.byteOffset + i, words);
+    // Int32 words: their xor stays a small integer for the optimizer (Uint32 values past 2^31
+    // are not), about 1.3x faster; no branch on equal words (Buffer.compare skipped equal blocks).
+    const xw = new Int32Array(x.buffer, x.byteOffset + i, words);
+    const yw = new Int32Array(y.buffer, y.byteOffset + i, words);
     for (let k = 0; k < words; k++) {
       let d = xw[k]! ^ yw[k]!;
-      if (d === 0) continue;
       // One bit per byte that is not zero, then their sum.
       d |= d >>> 4;
       d |= d >>> 2;
       d |= d >>> 1;
       d &= 0x01010101;
-      n += Math.imul(d, 0x01010101) >>> 24;
+      n = (n + (Math.imul(d, 0x01010101) >>> 24)) | 0;
     }
     i += words * 4;
   }
@@ -360,6 +368,7 @@ function writeWindows(
   out: Uint8Array,
   mode: 'surveyed' | 'direct',
   progress: EditContext['progress'],
+  sync: boolean,
 ): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
   const sink = progress ?? NO_PROGRESS;
@@ -399,14 +408,16 @@ function writeWindows(
           };
         }
       } else if (!marked) throw new ChangedUnderfoot(at + BigInt(firstDiff(view, dst)), file.path);
-      view.set(dst);
+      asBuffer(dst).copy(view);
       // Writes to pages past a new end went to throw-away pages: fail before the flush.
       map.assertIntact('written');
       const size = sizeNow(file);
       if (size < end) throw shrankWhileWriting(file.path, size, end);
-      const t = now();
-      report.synced += map.flushAsyncRange(0, n).length;
-      report.syncMs += now() - t;
+      if (sync) {
+        const t = now();
+        report.synced += map.flushAsyncRange(0, n).length;
+        report.syncMs += now() - t;
+      }
       report.bytes += n;
       report.windows++;
     } finally {
@@ -557,7 +568,8 @@ export async function overwriteRange(
         failure: null,
         timings: timer.json(),
       }),
-      () => writeWindows(file, p, survey, out, direct ? 'direct' : 'surveyed', options.progress),
+      () => writeWindows(file, p, survey, out, direct ? 'direct' : 'surveyed', options.progress, options.sync !== false),
+      options.sync !== false,
     );
   } catch (err) {
     // Nothing was written yet: a journal made before the failure (the file cut after the survey,

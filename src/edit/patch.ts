@@ -491,6 +491,8 @@ export class Pending<O = PatchOutcome> {
      * produced window by window as they are written (src/edit/overwrite.ts).
      */
     readonly writer?: () => WriteReport,
+    /** Wait for the writes to reach the disk (fdatasync) before the journal goes; false: leave them to the kernel. */
+    readonly sync = true,
   ) {}
 }
 
@@ -710,7 +712,7 @@ export function commit<O>(files: readonly Pending<O>[]): void {
         try {
           // The windows' write-back is under way: this waits for it (fsync: the size changed too).
           if (p.plan.sizeAfter !== p.plan.sizeBefore) fsyncSync(p.file.fd);
-          else fdatasyncSync(p.file.fd);
+          else if (p.sync) fdatasyncSync(p.file.fd);
           // Cut after the writes, or the file replaced: the patched bytes are not all where the user will look.
           const size = sizeNow(p.file);
           if (size < p.plan.sizeAfter) throw shrankWhileWriting(p.path, size, p.plan.sizeAfter);

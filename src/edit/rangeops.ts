@@ -126,7 +126,7 @@ function copyPlan(src: bigint, dst: bigint, length: bigint, source: { fd: number
         if (vacate !== undefined) {
           // Bytes of neither range stay as they are; the source's bytes get the fill byte, and the
           // destination's (set next) win where the two overlap.
-          out.set(current);
+          asBuffer(current).copy(out);
           const vs = src > start ? src : start;
           const ve = src + length < end ? src + length : end;
           if (vs < ve) asBuffer(out).fill(vacate, Number(vs - start), Number(ve - start));
@@ -247,7 +247,8 @@ export async function transformRange(path: string, range: RangeOption, transform
         ...r,
         producer: {
           produce(phase, current, out) {
-            out.set(current);
+            // Buffer#copy (a memmove): Uint8Array#set from a mapped view is several times slower.
+            asBuffer(current).copy(out);
             transform.apply(out, phase);
           },
         },

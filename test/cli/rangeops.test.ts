@@ -172,6 +172,21 @@ describe('reports', () => {
     expect(r.stdout).toMatch(/^FAILED --expect-sha256: the range 0x0:6 has sha256 [0-9a-f]{64}, expected 0{64}\n$/);
     expect(readFileSync(p, 'utf8')).toBe('abcdefgh');
   });
+
+  it('--no-sync: the result is in place, nothing waited for the disk, the journal still goes', () => {
+    const p = f('nosync');
+    for (const journal of [[], ['--no-journal']]) {
+      writeFileSync(p, 'abcdefgh');
+      const r = mmapx(['--json', 'transform', p, '2:4', 'xor', '20', '--no-sync', ...journal]);
+      expect(r.status, r.dump).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j).toMatchObject({ status: 'applied', bytesChanged: 4, synced: 0 });
+      expect(j.timings.writeback).toBe(0);
+      expect(j.journal === null).toBe(journal.length > 0);
+      expect(readFileSync(p, 'utf8')).toBe('abCDEFgh');
+      expect(existsSync(journalPath(p))).toBe(false);
+    }
+  });
 });
 
 describe('crash safety', () => {
