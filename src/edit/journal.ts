@@ -148,7 +148,7 @@ export function pendingJournal(file: string): string | undefined {
 }
 
 /** fsync of a directory, so that a created or removed name is durable. */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
@@ -416,7 +416,7 @@ function parseHeader(head: Buffer): JournalHeader {
 }
 
 /** True when `pid` is a running process whose command line mentions mmapx (pids get reused). */
-function mmapxRunning(pid: number | undefined): boolean {
+export function mmapxRunning(pid: number | undefined): boolean {
   if (!pid || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
@@ -446,7 +446,7 @@ export function readJournal(fd: number, name: string): JournalContents {
   const head = readFully(fd, HEADER_LENGTH, 0);
   const version = head.readUInt32LE(8);
   if (version !== VERSION || head.readUInt32LE(12) !== HEADER_LENGTH) {
-    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know`);
+    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1 and 2)`);
   }
   const header = parseHeader(head);
   if (size < HEADER_LENGTH + TRAILER_LENGTH) return { state: 'incomplete', reason: 'it has no trailer', header };
@@ -570,11 +570,14 @@ function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<
   return report;
 }
 
-/** Opens a journal for reading, refusing what must not be trusted: a symlink, a file with other names, another user's file. */
-function openJournal(path: string): { fd: number; close(): void } {
+/**
+ * Opens a journal for reading (`write`: and writing, for a shift journal's progress), refusing what
+ * must not be trusted: a symlink, a file with other names, another user's file.
+ */
+export function openJournal(path: string, write = false): { fd: number; close(): void } {
   let fd: number;
   try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    fd = openSync(path, (write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new OperationError(`the journal ${path} is a symbolic link: refusing to follow it (remove it by hand)`);
