@@ -63,7 +63,7 @@ import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './fi
 import { journalPath, mmapxRunning, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
 import type { EditContext } from './seams.js';
-import { type FileBytes, type Fill, QUOTED_BYTES, type WriteData } from './write.js';
+import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
 
 /** Tail bytes moved per step (and mapped at a time, twice at most). */
 export const SHIFT_WINDOW = 8 * 1024 * 1024;
