@@ -2,7 +2,7 @@
 // the run over one file (the engine's shiftFile, src/edit/shift.ts) and its report.
 import { withFile } from '../edit/files.js';
 import { type ShiftOutcome, shiftFile } from '../edit/shift.js';
-import { Timer } from '../edit/timing.js';
+import type { Timer } from '../edit/timing.js';
 import type { WriteData } from '../edit/write.js';
 import { formatHex, parseHexData } from '../format/data.js';
 import { formatOffset, type Offset } from '../format/number.js';
@@ -50,6 +50,7 @@ export async function shiftOne(
       journal: o.journal,
       ...(o.expectResultSha256 !== undefined && { expectResultSha256: o.expectResultSha256 }),
       clock: timer,
+      progress: ctx.progress,
     }),
   );
   return report(r, what.kind === 'insert' ? what.source : undefined, timer);

@@ -62,7 +62,7 @@ import { shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
 import { journalPath, mmapxRunning, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
-import type { EditContext } from './seams.js';
+import type { EditContext, ProgressSink } from './seams.js';
 import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
 
 /** Tail bytes moved per step (and mapped at a time, twice at most). */
@@ -460,7 +460,7 @@ function run(
   p: Plan,
   j: Journal | undefined,
   from: Resume,
-  o: { method: 'auto' | 'copy'; window: number; data: WriteData | undefined },
+  o: { method: 'auto' | 'copy'; window: number; data: WriteData | undefined; progress?: ProgressSink },
 ): 'extents' | 'copy' | 'none' {
   let { state, done } = from;
   let method: 'extents' | 'copy' | 'none' = p.tail === 0n ? 'none' : 'copy';
@@ -484,6 +484,7 @@ function run(
   }
   if (state !== STATE.moved) {
     if (p.kind === 'insert' && size() === p.sizeBefore) grow(file, p.sizeAfter);
+    o.progress?.phase(`${p.kind} ${file.path}`, p.tail);
     if (state === STATE.staged) {
       // Replay the staged step from the slot (its source may be half overwritten).
       const n = Math.min(p.chunk, Number(p.tail - done));
@@ -507,6 +508,7 @@ function run(
       moveStep(file, src, dst, n, staging);
       done += BigInt(n);
       progress(j, STATE.free, done);
+      o.progress?.update(Number(done));
     }
     progress(j, STATE.moved, p.tail);
   }
@@ -619,7 +621,12 @@ export function shiftFile(
   options.clock?.lap('journal');
   let method: 'extents' | 'copy' | 'none';
   try {
-    method = run(file, p, j, first, { method: options.method ?? 'auto', window, data: op.kind === 'insert' ? op.data : undefined });
+    method = run(file, p, j, first, {
+      method: options.method ?? 'auto',
+      window,
+      data: op.kind === 'insert' ? op.data : undefined,
+      ...(options.progress && { progress: options.progress }),
+    });
   } catch (err) {
     if (j) {
       closeSync(j.fd);
