@@ -3,6 +3,7 @@
 // distances below the window, unstaged steps of the distance, extents where the filesystem can),
 // equal the same operations on a Buffer; guards, bad input and dry runs leave the file
 // byte-identical; the hashes the engine reports are the result's.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -131,5 +132,46 @@ describe('insertBytes and deleteRange', () => {
     writeFileSync(journalPath(p), 'x');
     await expect(deleteRange(p, '0:1')).rejects.toBeInstanceOf(OperationError);
     expect(sha(readFileSync(p))).toBe(sha(original));
+  });
+});
+
+const hasBbe = spawnSync('bbe', ['--version']).status === 0;
+
+describe('differential against bbe', () => {
+  // bbe streams to a new file: `-b OFF:LEN -e D` deletes the block, `-b OFF:1 -e '> FILE'` puts
+  // FILE's bytes before the byte at OFF, `-b LAST:1 -e '< FILE'` after the last byte. The in-place
+  // result must equal bbe's output byte for byte. All bbe runs go in one spawn of sh.
+  it.skipIf(!hasBbe)('deletes_and_inserts_equal_bbe_output_streams', async () => {
+    const rand = rng(1772);
+    const cases: { input: string; expected: string; run: () => Promise<unknown> }[] = [];
+    const script: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const size = 1 + Math.floor(rand() * 20000);
+      const original = randomBytes(rand, size);
+      const input = file(original);
+      const target = file(original);
+      const expected = join(dir, `bbe-${i}.out`);
+      const window = [97, 4096, 65536][i % 3]!;
+      if (i % 2 === 0) {
+        const at = Math.floor(rand() * size);
+        const len = 1 + Math.floor(rand() * (size - at - 1));
+        script.push(`bbe -b ${at}:${len} -e D -o '${expected}' '${input}'`);
+        cases.push({ input, expected, run: () => deleteRange(target, { offset: at, length: len }, { window }) });
+      } else {
+        const at = Math.floor(rand() * (size + 1));
+        const payload = join(dir, `bbe-${i}.payload`);
+        const data = randomBytes(rand, 1 + Math.floor(rand() * (i % 4 === 1 ? 3000 : 40)));
+        writeFileSync(payload, data);
+        script.push(at < size ? `bbe -b ${at}:1 -e '> ${payload}' -o '${expected}' '${input}'` : `bbe -b ${size - 1}:1 -e '< ${payload}' -o '${expected}' '${input}'`);
+        cases.push({ input, expected, run: () => insertBytes(target, at, data, { window }) });
+      }
+      cases[cases.length - 1]!.input = target;
+    }
+    const r = spawnSync('sh', ['-c', script.join(' && ')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    for (const [i, c] of cases.entries()) {
+      await c.run();
+      expect(sha(readFileSync(c.input)), `case ${i}: ${script[i]}`).toBe(sha(readFileSync(c.expected)));
+    }
   });
 });
