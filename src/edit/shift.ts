@@ -20,7 +20,8 @@
 //     32  4  1 when steps are staged (see below)
 //     36  4  the fill byte
 //     40  8  where the staging slot starts in the journal (0: none)
-//     48  16 zero
+//     48  8  window: bytes mapped per step
+//     56  8  zero
 //   inserted bytes, d of them (inline data only)
 //   trailer, 56 bytes: "MMAPXEND", 1, length of everything before it, SHA-256 of it
 //   progress, two slots of 32 bytes: seq (8), done (8), state (4), zero (4), first 8 bytes of
@@ -68,7 +69,7 @@ import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
 /** Tail bytes moved per step (and mapped at a time, twice at most). */
 export const SHIFT_WINDOW = 8 * 1024 * 1024;
 /** Distances from this on are moved in steps of the distance itself (no staging). */
-const UNSTAGED = 1024 * 1024;
+const UNSTAGED = 4096;
 
 const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
@@ -77,6 +78,13 @@ const HEADER = 64;
 const OP = 64;
 const TRAILER = 56;
 const SLOT = 32;
+/** The two slots, then the `done` word of steps that need no slot (see the top), then padding. */
+const PROGRESS = 2 * SLOT + 64;
+
+/** Where the progress slots start: after the trailer, at a multiple of 64 (the `done` word is 8-aligned). */
+function progressStart(inlineLength: number): number {
+  return Math.ceil((HEADER + OP + inlineLength + TRAILER) / 64) * 64;
+}
 const KIND = { insert: 1, delete: 2 } as const;
 const DATA = { none: 0, inline: 1, fill: 2 } as const;
 const STATE = { extents: 1, free: 2, staged: 3, moved: 4 } as const;
@@ -101,6 +109,8 @@ export interface ShiftOptions extends EditContext {
   expectResultSha256?: string;
   /** Keep the journal that makes the shift crash-safe (default true). */
   journal?: boolean;
+  /** fsync the file at the end (default true); a journaled shift always does, before its journal goes. */
+  sync?: boolean;
   /** `auto` (default): move extents where the filesystem can, bytes elsewhere; `copy`: always bytes. */
   method?: 'auto' | 'copy';
   /** Tail bytes per step (default {@link SHIFT_WINDOW}); for tests. */
@@ -264,6 +274,8 @@ interface Journal {
   readonly progressAt: number;
   readonly stageAt: number;
   seq: bigint;
+  /** The `done` word after the slots, mapped: stored once per step, without a system call. */
+  fast?: { readonly word: BigUint64Array; unmap(): void };
   /** Where an insert's bytes are (inline in the journal), or the fill. */
   readonly data: WriteData | undefined;
 }
@@ -321,9 +333,10 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     head.writeUInt32LE(p.staged ? 1 : 0, HEADER + 32);
     head.writeUInt32LE(data !== undefined && !inline ? (data as Fill).fill : 0, HEADER + 36);
     const inlineLength = inline ? Number(p.distance) : 0;
-    const progressAt = HEADER + OP + inlineLength + TRAILER;
-    const stageAt = p.staged ? Math.ceil((progressAt + 2 * SLOT) / 4096) * 4096 : 0;
+    const progressAt = progressStart(inlineLength);
+    const stageAt = p.staged ? Math.ceil((progressAt + PROGRESS) / 4096) * 4096 : 0;
     head.writeBigUInt64LE(BigInt(stageAt), HEADER + 40);
+    head.writeBigUInt64LE(BigInt(window), HEADER + 48);
     const hash = createHash('sha256').update(head);
     pwrite(fd, head, 0);
     let at = HEADER + OP;
@@ -335,7 +348,7 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
       }
     }
     // The first progress slot before the trailer: a journal with a valid trailer always has one.
-    pwrite(fd, Buffer.concat([slotBytes(1n, 0n, state), Buffer.alloc(SLOT)]), progressAt);
+    pwrite(fd, Buffer.concat([slotBytes(1n, 0n, state), Buffer.alloc(PROGRESS - SLOT)]), progressAt);
     const trailer = Buffer.alloc(TRAILER);
     END_MAGIC.copy(trailer, 0);
     trailer.writeBigUInt64LE(1n, 8);
@@ -445,6 +458,16 @@ function grow(file: OpenFile, size: bigint): void {
   }
 }
 
+/** Maps the journal's `done` word (shared: every store is in the page cache at once). */
+function mapFast(j: Journal): { word: BigUint64Array; unmap(): void } {
+  const map = new MmapOptions()
+    .offset(j.progressAt + 2 * SLOT)
+    .len(8)
+    .mapMut({ fd: j.fd, path: j.path });
+  const b = map.bytes;
+  return { word: new BigUint64Array(b.buffer, b.byteOffset, 1), unmap: () => map.unmap() };
+}
+
 /** Where a shift starts (or, after a crash, resumes): its state and how many tail bytes moved. */
 interface Resume {
   readonly state: number;
@@ -460,7 +483,7 @@ function run(
   p: Plan,
   j: Journal | undefined,
   from: Resume,
-  o: { method: 'auto' | 'copy'; window: number; data: WriteData | undefined; progress?: ProgressSink },
+  o: { method: 'auto' | 'copy'; window: number; data: WriteData | undefined; progress?: ProgressSink; sync?: boolean },
 ): 'extents' | 'copy' | 'none' {
   let { state, done } = from;
   let method: 'extents' | 'copy' | 'none' = p.tail === 0n ? 'none' : 'copy';
@@ -495,20 +518,61 @@ function run(
       state = STATE.free;
       progress(j, state, done);
     }
-    const stage = j && p.staged ? (bytes: Uint8Array) => pwrite(j.fd, bytes, j.stageAt) : undefined;
-    while (done < p.tail) {
-      const n = Math.min(p.chunk, Number(p.tail - done));
-      const { src, dst } = step(p, done, n);
-      const staging = stage
-        ? (bytes: Uint8Array) => {
-            stage(bytes);
-            progress(j, STATE.staged, done);
+    if (p.staged) {
+      const stage = (bytes: Uint8Array): void => {
+        if (!j) return;
+        pwrite(j.fd, bytes, j.stageAt);
+        progress(j, STATE.staged, done);
+      };
+      while (done < p.tail) {
+        const n = Math.min(p.chunk, Number(p.tail - done));
+        const { src, dst } = step(p, done, n);
+        moveStep(file, src, dst, n, stage);
+        done += BigInt(n);
+        progress(j, STATE.free, done);
+        o.progress?.update(Number(done));
+      }
+    } else {
+      const fast = j ? mapFast(j) : undefined;
+      try {
+        while (done < p.tail) {
+          if (p.distance > BigInt(o.window)) {
+            // Far apart: a source and a destination map per step.
+            const n = Math.min(p.chunk, Number(p.tail - done));
+            const { src, dst } = step(p, done, n);
+            moveStep(file, src, dst, n, undefined);
+            done += BigInt(n);
+            if (fast) Atomics.store(fast.word, 0, done);
+          } else {
+            // Close: one map of about a window holds the steps of distance d it covers.
+            const per = Math.max(1, Math.floor(o.window / p.chunk));
+            const group = Math.min(per * p.chunk, Number(p.tail - done));
+            const lo = p.kind === 'delete' ? p.offset + done : p.sizeBefore - done - BigInt(group);
+            const map = new MmapOptions()
+              .offset(lo)
+              .len(group + Number(p.distance))
+              .mapMut(file);
+            try {
+              const view = Buffer.from(map.bytes.buffer, map.bytes.byteOffset, map.bytes.byteLength);
+              for (let k = 0; k < group; ) {
+                const n = Math.min(p.chunk, group - k);
+                const { src, dst } = step(p, done, n);
+                const s = Number(src - lo);
+                view.copyWithin(Number(dst - lo), s, s + n);
+                done += BigInt(n);
+                k += n;
+                if (fast) Atomics.store(fast.word, 0, done);
+              }
+              map.assertIntact('written');
+            } finally {
+              map.unmap();
+            }
           }
-        : undefined;
-      moveStep(file, src, dst, n, staging);
-      done += BigInt(n);
-      progress(j, STATE.free, done);
-      o.progress?.update(Number(done));
+          o.progress?.update(Number(done));
+        }
+      } finally {
+        fast?.unmap();
+      }
     }
     progress(j, STATE.moved, p.tail);
   }
@@ -517,10 +581,12 @@ function run(
   } else if (size() !== p.sizeAfter) {
     grow(file, p.sizeAfter);
   }
-  try {
-    fsyncSync(file.fd);
-  } catch (err) {
-    throw fsError(err, 'cannot sync the file');
+  if (o.sync !== false || j) {
+    try {
+      fsyncSync(file.fd);
+    } catch (err) {
+      throw fsError(err, 'cannot sync the file');
+    }
   }
   return method;
 }
@@ -626,6 +692,7 @@ export function shiftFile(
       window,
       data: op.kind === 'insert' ? op.data : undefined,
       ...(options.progress && { progress: options.progress }),
+      ...(options.sync === false && { sync: false }),
     });
   } catch (err) {
     if (j) {
@@ -692,6 +759,8 @@ export async function deleteRange(path: string, range: RangeOption, options: Shi
 /** A shift journal as read back. */
 interface ShiftJournal {
   readonly p: Plan;
+  /** Bytes per map of the interrupted run. */
+  readonly window: number;
   readonly journal: Journal;
   readonly resume: Resume;
   readonly header: { dev: bigint; ino: bigint; pid: number; created: number };
@@ -731,6 +800,7 @@ function readShiftJournal(fd: number, path: string): ShiftJournal | { incomplete
   const staged = head.readUInt32LE(HEADER + 32) === 1;
   const fill = head.readUInt32LE(HEADER + 36);
   const stageAt = Number(head.readBigUInt64LE(HEADER + 40));
+  const window = Number(head.readBigUInt64LE(HEADER + 48));
   const inlineLength = dataCode === DATA.inline ? Number(distance) : 0;
   const trailerAt = HEADER + OP + inlineLength;
   if (size < trailerAt + TRAILER) return { incomplete: 'it has no trailer' };
@@ -748,8 +818,9 @@ function readShiftJournal(fd: number, path: string): ShiftJournal | { incomplete
   if ((kindCode !== KIND.insert && kindCode !== KIND.delete) || (kindCode === KIND.delete) !== (dataCode === DATA.none) || dataCode > DATA.fill) {
     throw damaged(`unknown operation ${kindCode}/${dataCode}`);
   }
-  const progressAt = trailerAt + TRAILER;
-  const slots = pread(fd, Buffer.alloc(2 * SLOT), BigInt(progressAt), path) as Buffer;
+  const progressAt = progressStart(inlineLength);
+  const slots = pread(fd, Buffer.alloc(PROGRESS), BigInt(progressAt), path) as Buffer;
+  const fast = slots.readBigUInt64LE(2 * SLOT);
   let best: { seq: bigint; done: bigint; state: number } | undefined;
   for (let i = 0; i < 2; i++) {
     const s = slots.subarray(i * SLOT, (i + 1) * SLOT);
@@ -781,6 +852,7 @@ function readShiftJournal(fd: number, path: string): ShiftJournal | { incomplete
     sizeAfter !== (kind === 'insert' ? sizeBefore + distance : sizeBefore - distance) ||
     chunk < 1 ||
     best.done > tail ||
+    fast > tail ||
     best.state < STATE.extents ||
     best.state > STATE.moved ||
     (staged && stageAt === 0)
@@ -791,7 +863,9 @@ function readShiftJournal(fd: number, path: string): ShiftJournal | { incomplete
   return {
     p: { op, kind, offset, distance, sizeBefore, sizeAfter, tail, chunk, staged },
     journal: j,
-    resume: { state: best.state, done: best.done },
+    window: window >= chunk ? window : chunk,
+    // Steps after the last slot only stored the done word: in state free it may be further on.
+    resume: { state: best.state, done: best.state === STATE.free && fast > best.done ? fast : best.done },
     header: { dev: head.readBigUInt64LE(16), ino: head.readBigUInt64LE(24), pid: Number(head.readBigUInt64LE(48)), created: Number(head.readBigUInt64LE(56)) },
   };
 }
@@ -828,7 +902,7 @@ export function finishShift(path: string, file: OpenFile): FinishReport {
     if ('incomplete' in r) {
       report = { state: 'incomplete', reason: r.incomplete };
     } else {
-      const { p, journal, resume, header } = r;
+      const { p, journal, resume, header, window } = r;
       if (mmapxRunning(header.pid)) {
         throw new OperationError(`the edit that wrote the journal ${path} (pid ${header.pid}) is still running: let it finish, or stop it first`);
       }
@@ -853,7 +927,7 @@ export function finishShift(path: string, file: OpenFile): FinishReport {
           `the file is ${st.size} bytes, but the ${p.kind} journaled in ${path} leaves it at ${p.sizeBefore} or ${p.sizeAfter} bytes at this point: it was changed by another program; refusing it`,
         );
       }
-      run(file, p, journal, resume, { method: 'auto', window: p.chunk, data: journal.data });
+      run(file, p, journal, resume, { method: 'auto', window, data: journal.data });
       report = {
         state: 'completed',
         kind: p.kind,

@@ -59,16 +59,19 @@ describe('insert and delete', () => {
 });
 
 describe('recover finishes an interrupted shift', () => {
-  const SIZE = 1000;
+  // Staged steps (distance < window), steps of the distance in one map per window (4100 in
+  // 16384), and far apart (distance > window: a source and a destination map per step).
   it.each([
-    ['insert', 5, 64, 7],
-    ['insert', 100, 64, 4],
-    ['delete', 5, 64, 6],
-    ['delete', 100, 64, 3],
-  ] as const)('%s of %i bytes, window %i, killed after %i steps', (kind, distance, window, steps) => {
+    ['insert', 5, 64, 7, 1000],
+    ['insert', 100, 64, 4, 1000],
+    ['insert', 4100, 16384, 2, 65536],
+    ['delete', 5, 64, 6, 1000],
+    ['delete', 100, 64, 3, 1000],
+    ['delete', 4100, 16384, 2, 65536],
+  ] as const)('%s of %i bytes, window %i, killed after %i steps', (kind, distance, window, steps, size) => {
     requireBuild();
     const p = join(dir, `killed-${kind}-${distance}.bin`);
-    const original = pattern(SIZE, distance);
+    const original = pattern(size, distance);
     writeFileSync(p, original);
     const offset = 37;
     const data = pattern(distance, 99);
