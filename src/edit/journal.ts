@@ -26,6 +26,12 @@
 //     16  8  length of header + records in bytes
 //     24  32 SHA-256 of header + records
 //
+// Version 2 is the journal of an insert or delete (src/edit/shift.ts has its layout): the same
+// header, then the operation (kind, offset, distance, the inserted bytes), a trailer over them,
+// and the shift's progress (two checksummed slots and a word stored per step). It is not undone
+// but rolled forward: `recover` finishes the shift from the recorded progress. readJournal reads
+// version 1 only and refuses any other version by name; recover tells version 2 by its header.
+//
 // Protocol: the journal is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, written in full,
 // fsynced, and its directory fsynced, before the first byte of the file changes (growth
 // included). Then the file is resized and written through maps, fdatasynced, and the journal is

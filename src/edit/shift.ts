@@ -20,37 +20,42 @@
 //     32  4  1 when steps are staged (see below)
 //     36  4  the fill byte
 //     40  8  where the staging slot starts in the journal (0: none)
-//     48  8  window: bytes mapped per step
+//     48  8  window: bytes mapped at a time
 //     56  8  zero
 //   inserted bytes, d of them (inline data only)
 //   trailer, 56 bytes: "MMAPXEND", 1, length of everything before it, SHA-256 of it
-//   progress, two slots of 32 bytes: seq (8), done (8), state (4), zero (4), first 8 bytes of
-//     the SHA-256 of the 24 before; the valid slot with the higher seq counts. Written with
-//     pwrite, alternately, never fsynced on their own.
+//   progress, at the next multiple of 64: two slots of 32 bytes, then the done word (8 bytes)
+//     slot: seq (8), done (8), state (4), zero (4), first 8 bytes of the SHA-256 of the 24
+//     before; the valid slot with the higher seq counts. Written with pwrite, alternately.
+//     done word: tail bytes moved, stored through a shared map of the journal after every step
+//     of an unstaged shift (no system call); in state free the larger of it and the slot's counts.
 //   staging slot, c bytes, at a multiple of 4096 (staged shifts only)
 //
 // `done` counts tail bytes moved (an insert moves them from the tail's end down, a delete from its
 // start up); states: 1 extents (fallocate asked; the file's size tells whether it happened), 2
-// free (done bytes moved, the slot holds nothing), 3 staged (the step at `done` is in the slot),
-// 4 moved (the whole tail moved: an insert still writes its bytes, a delete truncates).
+// free (done bytes moved, the staging slot holds nothing), 3 staged (the step at `done` is in the
+// slot), 4 moved (the whole tail moved: an insert still writes its bytes, a delete truncates).
 //
 // Why it can be redone: a step moves c bytes by d. With c <= d its source and destination do not
 // overlap, and every write so far went to bytes that earlier steps had already read: the source of
 // the step at `done` and of every later one is intact, so copying again from `done` gives the same
-// bytes. A shift by a small d (below 1 MiB) moves windows of c > d bytes instead, which overlap:
-// each is first copied into the journal's staging slot (state staged), then moved, then marked
-// free at done + c; recover replays a staged step from the slot. A slot written half by a kill
-// fails its checksum and the other slot, one step older, is used: from either state the step is
-// redone correctly. The journal itself is fsynced (and its directory) before the file changes; the
-// file is fsynced before the journal goes.
+// bytes. A distance of 4 KiB or more moves in steps of c = min(d, window); a window's map holds
+// as many steps as fit, each a memmove (copyWithin) followed by a store of the done word. A
+// distance below 4 KiB would make steps too small: such a shift moves windows of c > d bytes
+// instead, which overlap; each is first copied into the journal's staging slot (state staged),
+// then moved, then marked free at done + c; recover replays a staged step from the slot. A slot
+// written half by a kill fails its checksum and the other one, a step older, is used: from either
+// state the step is redone correctly. The journal is fsynced (and its directory) before the file
+// changes; the file is fsynced before the journal goes.
 //
 // What this holds against: the process dying at any instant (SIGKILL, a crash, the OOM killer):
-// the page cache keeps every store that was made, so `recover` finds the file and the progress as
-// the process left them, finishes the shift, and removes the journal; the result is exactly the
-// file the shift gives. A power loss BEFORE the first byte moved (the journal is durable) or AFTER
-// the final fsync is covered too. A power loss DURING the move is not: the disk may keep a later
-// window's bytes and an older progress slot (nothing is fsynced per step), and replaying from
-// there can then give wrong bytes. The extents path is one system call the filesystem journals.
+// the page cache keeps every store that was made (the done word is one aligned 8-byte store, so
+// it is never half written), `recover` finds the file and the progress as the process left them,
+// finishes the shift, and removes the journal; the result is exactly the file the shift gives. A
+// power loss BEFORE the first byte moved (the journal is durable) or AFTER the final fsync is
+// covered too. A power loss DURING the move is not: nothing is fsynced per step, so the disk may
+// keep a later step's bytes and an older progress, and replaying from there can give wrong
+// bytes. The extents path is one system call that the filesystem itself journals.
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -397,6 +402,15 @@ function step(p: Plan, done: bigint, n: number): { src: bigint; dst: bigint } {
   return { src, dst: src + p.distance };
 }
 
+/**
+ * A Buffer over a map's bytes, for Buffer.copy: one memmove whatever the lengths and alignment
+ * (Uint8Array#set is far slower for odd lengths, and takes a generic path for a read-only map's
+ * view, which is a subclass).
+ */
+function plain(view: { readonly buffer: ArrayBufferLike; readonly byteOffset: number; readonly byteLength: number }): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
 /** Moves `n` bytes from `src` to `dst` through maps; stages the source first when asked. */
 function moveStep(file: OpenFile, src: bigint, dst: bigint, n: number, stage: ((bytes: Uint8Array) => void) | undefined): void {
   const lo = src < dst ? src : dst;
@@ -422,9 +436,9 @@ function moveStep(file: OpenFile, src: bigint, dst: bigint, n: number, stage: ((
   try {
     const to = new MmapOptions().offset(dst).len(n).mapMut(file);
     try {
-      const bytes = from.bytes as Uint8Array;
+      const bytes = plain(from.bytes);
       stage?.(bytes);
-      to.bytes.set(bytes);
+      bytes.copy(plain(to.bytes));
       from.assertIntact('read');
       to.assertIntact('written');
     } finally {
@@ -548,24 +562,32 @@ function run(
             const per = Math.max(1, Math.floor(o.window / p.chunk));
             const group = Math.min(per * p.chunk, Number(p.tail - done));
             const lo = p.kind === 'delete' ? p.offset + done : p.sizeBefore - done - BigInt(group);
-            const map = new MmapOptions()
-              .offset(lo)
-              .len(group + Number(p.distance))
-              .mapMut(file);
+            // Two maps of the same span: reads through one (faulted in many pages at a time),
+            // writes through the other (one fault per page); a step's source and destination never
+            // overlap, so the aliasing is harmless.
+            const span = group + Number(p.distance);
+            const from = new MmapOptions().offset(lo).len(span).map(file);
             try {
-              const view = Buffer.from(map.bytes.buffer, map.bytes.byteOffset, map.bytes.byteLength);
-              for (let k = 0; k < group; ) {
-                const n = Math.min(p.chunk, group - k);
-                const { src, dst } = step(p, done, n);
-                const s = Number(src - lo);
-                view.copyWithin(Number(dst - lo), s, s + n);
-                done += BigInt(n);
-                k += n;
-                if (fast) Atomics.store(fast.word, 0, done);
+              const to = new MmapOptions().offset(lo).len(span).mapMut(file);
+              try {
+                const src8 = plain(from.bytes);
+                const dst8 = plain(to.bytes);
+                for (let k = 0; k < group; ) {
+                  const n = Math.min(p.chunk, group - k);
+                  const { src, dst } = step(p, done, n);
+                  const s = Number(src - lo);
+                  src8.copy(dst8, Number(dst - lo), s, s + n);
+                  done += BigInt(n);
+                  k += n;
+                  if (fast) Atomics.store(fast.word, 0, done);
+                }
+                from.assertIntact('read');
+                to.assertIntact('written');
+              } finally {
+                to.unmap();
               }
-              map.assertIntact('written');
             } finally {
-              map.unmap();
+              from.unmap();
             }
           }
           o.progress?.update(Number(done));
