@@ -9,7 +9,6 @@
 // MMAPX_BENCH_SHIFT_SIZE=256M (or 1G, 4G) sets the size of the first file.
 import { spawnSync } from 'node:child_process';
 import { ftruncateSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { BENCH_ENV, BIN, NODE, fmt, has, median, randomFile, scratch, table, warm } from '../lib.mjs';
 
 function size(text) {

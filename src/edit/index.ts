@@ -42,7 +42,7 @@ export {
   type PatchTextOptions,
 } from './patch.js';
 export { BATCH_FILES, type PatchFileResult, patchFiles } from './batch.js';
-export { recover, type RecoverCompleted, type RecoverIncomplete, type RecoverNothing, type RecoverOptions, type RecoverReport, type RecoverRestored } from './recover.js';
+export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptions, type RecoverReport, type RecoverRestored } from './recover.js';
 export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
@@ -74,4 +74,5 @@ export { type BytePattern, find, type FindOptions, type FindPattern } from './fi
 export { type DigestAlgo, DIGEST_ALGOS, hashRange, type HashRangeOptions, hashStream, type HashStreamOptions, type StreamHash } from './hash.js';
 export { fdSink, unhex, type UnhexOptions, type UnhexOutcome, type UnhexSink } from './unhex.js';
 export { type Radix, UNHEX_FORMATS, type UnhexFormat } from '../format/unhex/index.js';
+export type { RecoverCompleted } from './recover.js';
 export { deleteRange, insertBytes, SHIFT_WINDOW, type ShiftOptions, type ShiftOutcome } from './shift.js';

@@ -162,7 +162,9 @@ describe('differential against bbe', () => {
         const payload = join(dir, `bbe-${i}.payload`);
         const data = randomBytes(rand, 1 + Math.floor(rand() * (i % 4 === 1 ? 3000 : 40)));
         writeFileSync(payload, data);
-        script.push(at < size ? `bbe -b ${at}:1 -e '> ${payload}' -o '${expected}' '${input}'` : `bbe -b ${size - 1}:1 -e '< ${payload}' -o '${expected}' '${input}'`);
+        script.push(
+          at < size ? `bbe -b ${at}:1 -e '> ${payload}' -o '${expected}' '${input}'` : `bbe -b ${size - 1}:1 -e '< ${payload}' -o '${expected}' '${input}'`,
+        );
         cases.push({ input, expected, run: () => insertBytes(target, at, data, { window }) });
       }
       cases[cases.length - 1]!.input = target;

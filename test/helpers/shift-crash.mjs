@@ -84,10 +84,17 @@ export function prepareShift(dir, { size, kind, offset, distance, seed = 1 }) {
     const payload = join(dir, `shift-payload-${seed}.bin`);
     writeRandom(payload, distance, rand);
     args = ['insert', file, String(offset), '--file', payload];
-    result = hashPieces([{ path: pristine, from: 0, to: offset }, { path: payload, from: 0, to: distance }, { path: pristine, from: offset, to: size }]);
+    result = hashPieces([
+      { path: pristine, from: 0, to: offset },
+      { path: payload, from: 0, to: distance },
+      { path: pristine, from: offset, to: size },
+    ]);
   } else {
     args = ['delete', file, `${offset}:${distance}`];
-    result = hashPieces([{ path: pristine, from: 0, to: offset }, { path: pristine, from: offset + distance, to: size }]);
+    result = hashPieces([
+      { path: pristine, from: 0, to: offset },
+      { path: pristine, from: offset + distance, to: size },
+    ]);
   }
   return { file, pristine, args, originalHash: original, resultHash: result, journal: join(dirname(file), `.${basename(file)}.mmapx-journal`) };
 }
