@@ -55,7 +55,9 @@
 // power loss BEFORE the first byte moved (the journal is durable) or AFTER the final fsync is
 // covered too. A power loss DURING the move is not: nothing is fsynced per step, so the disk may
 // keep a later step's bytes and an older progress, and replaying from there can give wrong
-// bytes. The extents path is one system call that the filesystem itself journals.
+// bytes. A delete by extents is one system call, which a dying process either made or not: it
+// keeps no journal (after a power loss it is as atomic as the filesystem makes it); an insert
+// by extents keeps one, since its bytes are written after the call.
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsc, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -482,6 +484,9 @@ function mapFast(j: Journal): { word: BigUint64Array; unmap(): void } {
   return { word: new BigUint64Array(b.buffer, b.byteOffset, 1), unmap: () => map.unmap() };
 }
 
+/** fallocate's answers that mean "move the bytes instead": EOPNOTSUPP, EINVAL, ENOSYS, no such call. */
+const FALLBACK = new Set([95, 22, 38, 0x10000]);
+
 /** Where a shift starts (or, after a crash, resumes): its state and how many tail bytes moved. */
 interface Resume {
   readonly state: number;
@@ -507,7 +512,7 @@ function run(
     if (size() === p.sizeBefore) {
       const errno = shiftExtents(file.fd, p.kind === 'insert' ? 'insert' : 'collapse', p.offset, p.distance);
       if (errno === 0) method = 'extents';
-      else if (errno === 95 || errno === 22 || errno === 38 || errno === 0x10000) {
+      else if (FALLBACK.has(errno)) {
         state = STATE.free;
         done = 0n;
         progress(j, state, done);
@@ -704,7 +709,25 @@ export function shiftFile(
   };
   const extents = options.method !== 'copy' && extentsFit(file, p);
   if (options.dryRun) return { ...base, status: 'dry-run', method: p.tail === 0n ? 'none' : extents ? 'extents' : 'copy', journal: null };
-  const first: Resume = { state: extents ? STATE.extents : STATE.free, done: 0n };
+  let viaExtents = extents;
+  if (extents && p.kind === 'delete') {
+    // One system call that either happened or not when the process dies: no journal to keep.
+    const errno = shiftExtents(file.fd, 'collapse', p.offset, p.distance);
+    if (errno === 0) {
+      if (options.sync !== false) {
+        try {
+          fsyncSync(file.fd);
+        } catch (err) {
+          throw fsError(err, 'cannot sync the file');
+        }
+      }
+      options.clock?.lap('shift');
+      return { ...base, status: 'deleted', method: 'extents', journal: null };
+    }
+    if (!FALLBACK.has(errno)) throw new OperationError(`cannot shift the file's extents at ${formatOffset(p.offset)}: errno ${errno}`);
+    viaExtents = false;
+  }
+  const first: Resume = { state: viaExtents ? STATE.extents : STATE.free, done: 0n };
   const j = options.journal === false ? undefined : createJournal(journalPath(path), file, p, window, first.state);
   options.clock?.lap('journal');
   let method: 'extents' | 'copy' | 'none';
