@@ -5,8 +5,8 @@
 //   node bench/shift-crash.mjs [TRIALS] [--size 1G] [--seed N]   (build first)
 //
 // The trials are split between four scenes on a file of --size pseudo-random bytes: a delete and
-// an insert of 4097 bytes (steps of the distance in one map per window, a mapped progress word),
-// and a delete and an insert of 100 bytes (below 4 KiB: every window staged in the journal). Each
+// an insert of 4097 bytes (below 1 MiB: every window staged in the journal), and a delete and an
+// insert of 3 MiB + 1 (steps of the distance in one map per window, a mapped progress word). Each
 // trial kills the command with SIGKILL at a random instant (half uniform over a run, half after
 // its journal is durable), runs `mmapx recover`, and requires the original or the result, with no
 // journal left. The summary counts where the kills landed and the outcomes; exit 1 on a failure.
@@ -28,8 +28,8 @@ const seed = Number(opt('--seed', '1'));
 const scenes = [
   { kind: 'delete', offset: 1001, distance: 4097 },
   { kind: 'insert', offset: 1001, distance: 4097 },
-  { kind: 'delete', offset: 12345, distance: 100 },
-  { kind: 'insert', offset: 12345, distance: 100 },
+  { kind: 'delete', offset: 12345, distance: 3 * 1024 * 1024 + 1 },
+  { kind: 'insert', offset: 12345, distance: 3 * 1024 * 1024 + 1 },
 ];
 let failed = 0;
 let done = 0;

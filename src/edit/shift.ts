@@ -39,9 +39,9 @@
 // Why it can be redone: a step moves c bytes by d. With c <= d its source and destination do not
 // overlap, and every write so far went to bytes that earlier steps had already read: the source of
 // the step at `done` and of every later one is intact, so copying again from `done` gives the same
-// bytes. A distance of 4 KiB or more moves in steps of c = min(d, window); a window's map holds
-// as many steps as fit, each a memmove (copyWithin) followed by a store of the done word. A
-// distance below 4 KiB would make steps too small: such a shift moves windows of c > d bytes
+// bytes. A distance of 1 MiB or more (an eighth of the window, if less) moves in steps of
+// c = min(d, window); a window's map holds the steps that fit, each a memmove followed by a
+// store of the done word. A shorter distance would make steps too many: it moves windows of c > d bytes
 // instead, which overlap; each is first copied into the journal's staging slot (state staged),
 // then moved, then marked free at done + c; recover replays a staged step from the slot. A slot
 // written half by a kill fails its checksum and the other one, a step older, is used: from either
@@ -75,8 +75,11 @@ import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
 
 /** Tail bytes moved per step (and mapped at a time, twice at most). */
 export const SHIFT_WINDOW = 8 * 1024 * 1024;
-/** Distances from this on are moved in steps of the distance itself (no staging). */
-const UNSTAGED = 4096;
+/**
+ * Distances from min(window / 8, this) on are moved in steps of the distance itself (no
+ * staging): at most 8 steps per window, so the steps' own cost stays small.
+ */
+const UNSTAGED = 1024 * 1024;
 
 const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
@@ -269,7 +272,7 @@ function plan(op: ShiftOp, sizeBefore: bigint, window: number): Plan {
   const distance = op.kind === 'insert' ? BigInt(dataLength(op.data)) : op.length;
   const sizeAfter = op.kind === 'insert' ? sizeBefore + distance : sizeBefore - distance;
   const tail = op.kind === 'insert' ? sizeBefore - op.offset : sizeBefore - op.offset - distance;
-  const unstaged = distance >= BigInt(Math.min(window, UNSTAGED));
+  const unstaged = distance >= BigInt(Math.max(1, Math.min(Math.floor(window / 8), UNSTAGED)));
   const chunk = unstaged ? Number(distance < BigInt(window) ? distance : BigInt(window)) : window;
   return { op, kind: op.kind, offset: op.offset, distance, sizeBefore, sizeAfter, tail, chunk, staged: !unstaged };
 }
