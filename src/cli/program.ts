@@ -330,6 +330,82 @@ ${examples([
     )
     .action(action(() => import('./commands/transform.js')));
 
+  const SHIFT_HELP = `
+Crash-safe: the journal beside the file records the operation and how far the move got; after
+a crash or kill, 'mmapx recover FILE' FINISHES it (the file is then exactly the result), and
+every mutating command refuses the file until then. --no-journal skips it (not crash-safe).
+Where the filesystem can (ext4, xfs: OFFSET and LENGTH multiples of its block size), the tail
+moves by extents (fallocate) and no byte is copied; otherwise it is copied a window at a time
+through maps (memory stays flat whatever the size).`;
+
+  program
+    .command('insert')
+    .description('insert bytes at an offset, in place: the file grows, the tail moves up (journaled, crash-safe)')
+    .usage('[options] <file> <offset> [hex...]\n       mmapx insert [options] --files-from <list> <offset> [hex...]')
+    .argument('[file]', 'file to modify (not with --files-from: then the first argument is the OFFSET)')
+    .argument('[offset]', 'where the bytes go (the bytes there move up); negative counts from the end, -0 appends')
+    .argument('[hex...]', 'bytes as hex (eb05, "eb 05", 0xeb05, eb:05), or - for standard input')
+    .option('--files-from <list>', 'insert into each file listed in LIST, one path per line (- reads standard input)')
+    .option('--text <string>', 'insert this text (UTF-8; escapes \\n \\r \\t \\0 \\\\ \\xNN)')
+    .option('--file <path>', 'insert the contents of this file (- reads standard input)')
+    .option('--stdin', 'insert what arrives on standard input (a pipe is copied to a temporary file first)')
+    .option('--fill <byte>', 'insert this byte value, --length times')
+    .option('--length <n>', 'how many bytes --fill inserts')
+    .addOption(new Option('--expect <hex>', 'only insert if the bytes at OFFSET are these now (exit 3 otherwise)'))
+    .option('--dry-run', 'change nothing: print what would move (and, with --hash, the resulting sha256)')
+    .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the file would have this sha256')
+    .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once)')
+    .option('--no-hash', 'no whole-file sha256 in the report: the default (the last of --hash and --no-hash wins)')
+    .option('--no-journal', 'insert without the journal (not crash-safe; for read-only directories)')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `${SHIFT_HELP}
+${severalHelp(`only through --files-from: the arguments are then OFFSET [HEX...]. The data
+is read once. After several files one total line goes to stderr.`)}
+${examples([
+  'mmapx insert fw.bin 0x100 deadbeef',
+  'mmapx insert fw.bin 0x100 deadbeef --expect 7f454c46   # guarded: exit 3 if the bytes at 0x100 differ',
+  'mmapx insert disk.img 0 --fill 0 --length 1M',
+  "mmapx insert notes.txt -0 --text 'appended\\n'",
+  'mmapx insert fw.bin 0x200 --file payload.bin --dry-run --hash',
+  'mmapx recover fw.bin                               # after a crash: finishes the insert',
+])}`,
+    );
+  for (const t of TYPED) {
+    program.commands.at(-1)?.option(`--${t} <value>`, `insert VALUE as ${describeType(t)}`);
+  }
+  program.commands.at(-1)?.action(action(() => import('./commands/insert.js')));
+
+  program
+    .command('delete')
+    .description('delete a range, in place: the tail moves down, the file shrinks (journaled, crash-safe)')
+    .usage('[options] <file> <range>\n       mmapx delete [options] --files-from <list> <range>')
+    .argument('[file]', 'file to modify (not with --files-from: then the only argument is the RANGE)')
+    .argument('[range]', 'the bytes to delete: OFFSET:LENGTH or START..END (not empty, inside the file)')
+    .option('--files-from <list>', 'delete from each file listed in LIST, one path per line (- reads standard input)')
+    .addOption(new Option('--expect <hex>', 'only delete if the range holds these bytes now (all of them; exit 3 otherwise)'))
+    .option('--dry-run', 'change nothing: print what would move (and, with --hash, the resulting sha256)')
+    .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the file would have this sha256')
+    .option('--hash', 'also report the sha256 of the whole file before and after (reads the whole file once)')
+    .option('--no-hash', 'no whole-file sha256 in the report: the default (the last of --hash and --no-hash wins)')
+    .option('--no-journal', 'delete without the journal (not crash-safe; for read-only directories)')
+    .option('--force', 'allow devices and pseudo-filesystem files')
+    .addHelpText(
+      'after',
+      `${SHIFT_HELP}
+${severalHelp(`only through --files-from: the argument is then the RANGE. After several
+files one total line goes to stderr.`)}
+${examples([
+  'mmapx delete log.bin 0:4K',
+  'mmapx delete fw.bin 0x100:4 --expect deadbeef      # guarded: exit 3 unless those are the bytes',
+  'mmapx delete data.bin -16..                        # the last 16 bytes',
+  'mmapx delete data.bin 0x200..0x400 --dry-run --hash',
+  'mmapx recover log.bin                              # after a crash: finishes the delete',
+])}`,
+    )
+    .action(action(() => import('./commands/delete.js')));
+
   program
     .command('patch')
     .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')

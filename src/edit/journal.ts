@@ -26,6 +26,12 @@
 //     16  8  length of header + records in bytes
 //     24  32 SHA-256 of header + records
 //
+// Version 2 is the journal of an insert or delete (src/edit/shift.ts has its layout): the same
+// header, then the operation (kind, offset, distance, the inserted bytes), a trailer over them,
+// and the shift's progress (two checksummed slots and a word stored per step). It is not undone
+// but rolled forward: `recover` finishes the shift from the recorded progress. readJournal reads
+// version 1 only and refuses any other version by name; recover tells version 2 by its header.
+//
 // Protocol: the journal is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, written in full,
 // fsynced, and its directory fsynced, before the first byte of the file changes (growth
 // included). Then the file is resized and written through maps, fdatasynced, and the journal is
@@ -148,7 +154,7 @@ export function pendingJournal(file: string): string | undefined {
 }
 
 /** fsync of a directory, so that a created or removed name is durable. */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
@@ -416,7 +422,7 @@ function parseHeader(head: Buffer): JournalHeader {
 }
 
 /** True when `pid` is a running process whose command line mentions mmapx (pids get reused). */
-function mmapxRunning(pid: number | undefined): boolean {
+export function mmapxRunning(pid: number | undefined): boolean {
   if (!pid || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
@@ -446,7 +452,7 @@ export function readJournal(fd: number, name: string): JournalContents {
   const head = readFully(fd, HEADER_LENGTH, 0);
   const version = head.readUInt32LE(8);
   if (version !== VERSION || head.readUInt32LE(12) !== HEADER_LENGTH) {
-    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know`);
+    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1 and 2)`);
   }
   const header = parseHeader(head);
   if (size < HEADER_LENGTH + TRAILER_LENGTH) return { state: 'incomplete', reason: 'it has no trailer', header };
@@ -570,11 +576,14 @@ function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<
   return report;
 }
 
-/** Opens a journal for reading, refusing what must not be trusted: a symlink, a file with other names, another user's file. */
-function openJournal(path: string): { fd: number; close(): void } {
+/**
+ * Opens a journal for reading (`write`: and writing, for a shift journal's progress), refusing what
+ * must not be trusted: a symlink, a file with other names, another user's file.
+ */
+export function openJournal(path: string, write = false): { fd: number; close(): void } {
   let fd: number;
   try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    fd = openSync(path, (write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new OperationError(`the journal ${path} is a symbolic link: refusing to follow it (remove it by hand)`);

@@ -1,6 +1,7 @@
 // Rolling back a patch that was interrupted (crash, kill, power loss) from the journal it left
 // beside the file, then removing the journal: the engine of `mmapx recover` and the library's
-// recover. See journal.ts for the format and the rules: an incomplete journal is only removed (its
+// recover. An interrupted insert or delete (a shift journal, version 2: see shift.ts) is rolled
+// forward instead: the shift is finished from the progress it recorded. See journal.ts for the format and the rules: an incomplete journal is only removed (its
 // patch never wrote); a journal that is a symlink, has other names, belongs to someone else or to
 // another file is refused; a file that another program cut below its size before the patch gets
 // back the journal's bytes below its end and keeps its size, and the report says how much of the
@@ -10,11 +11,12 @@ import { MmapxError } from '../errors.js';
 import { pageSize } from '../mmap/index.js';
 import { fsError, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { journalPath, rollBack } from './journal.js';
+import { finishShift, isShiftJournal } from './shift.js';
 import type { EditContext } from './seams.js';
 import { Timer } from './timing.js';
 
 /** What {@link recover} found and did. */
-export type RecoverReport = RecoverNothing | RecoverIncomplete | RecoverRestored;
+export type RecoverReport = RecoverNothing | RecoverIncomplete | RecoverRestored | RecoverCompleted;
 
 /** No journal: nothing to do. */
 export interface RecoverNothing {
@@ -56,6 +58,27 @@ export interface RecoverRestored {
   readonly sizeAfter: bigint;
   /** With `restored-cut`: the journal's records and bytes at or past the file's end, not restored. */
   readonly dropped?: { readonly records: number; readonly bytes: number };
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/**
+ * An interrupted insert or delete (a shift journal, version 2) rolled FORWARD: the shift finished
+ * from the progress it recorded, the file synced, the journal removed. The file is now exactly
+ * what the insert or delete gives.
+ */
+export interface RecoverCompleted {
+  readonly status: 'completed';
+  readonly path: string;
+  readonly journal: string;
+  readonly kind: 'insert' | 'delete';
+  readonly offset: bigint;
+  /** Bytes inserted or deleted. */
+  readonly length: bigint;
+  /** The file's size found, and its size now (the shift's size after). */
+  readonly sizeFound: bigint;
+  readonly size: bigint;
+  /** Tail bytes that were still to move. */
+  readonly remaining: bigint;
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -113,6 +136,23 @@ export async function recoverFile(path: string, options: RecoverOptions, timer: 
     }
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
+    if (isShiftJournal(jpath)) {
+      const f = finishShift(jpath, file);
+      timer.lap('finish');
+      if (f.state === 'incomplete') return { status: 'incomplete-removed', path, journal: jpath, reason: f.reason, timings: timer.json() };
+      return {
+        status: 'completed',
+        path,
+        journal: jpath,
+        kind: f.kind,
+        offset: f.offset,
+        length: f.length,
+        sizeFound: f.sizeFound,
+        size: f.sizeAfter,
+        remaining: f.remaining,
+        timings: timer.json(),
+      };
+    }
     const r = rollBack(jpath, file);
     timer.lap('restore');
     if (r.state === 'incomplete') return { status: 'incomplete-removed', path, journal: jpath, reason: r.reason, timings: timer.json() };

@@ -357,6 +357,26 @@ const CASES: Record<string, Case> = {
   'transform: a value that does not fit': { args: ['transform', D, '0:4', 'add', '256'], status: 2, line: ANY('transform', 'bad add value "256": does not fit in u8 .*') },
   'transform: an empty range of an empty file': { args: ['transform', E, '0:0', 'not'], status: 2, line: ANY('transform', 'the transform range at 0x0 is empty \\(0 bytes\\): nothing to do') },
   'transform: a missing file': { args: ['transform', f('missing'), '0:4', 'not'], status: 1, line: ANY('transform', 'no such file or directory \\(ENOENT\\)') },
+  // insert and delete: ranges and offsets past the end, nothing to do, guards, impossible sizes
+  'delete: range past the end': { args: ['delete', D, '10:20'], status: 2, line: ANY('delete', 'range 10:20 ends past the end of the file \\(size 18\\)') },
+  'delete: range starting past the end': { args: ['delete', D, '0x20:1'], status: 2, line: ANY('delete', 'range 0x20:1 starts past the end of the file \\(size 0x12\\)') },
+  'delete: zero-length range': { args: ['delete', D, '4:0'], status: 2, line: ANY('delete', 'range 4:0 is empty: nothing to delete') },
+  'delete: empty file': { args: ['delete', E, '0:1'], status: 2, line: ANY('delete', 'range 0:1 ends past the end of the file \\(size 0\\)') },
+  'delete: --expect differs': { args: ['delete', D, '0:2', '--expect', '0000'], status: 3, line: ANY('delete', 'bytes at 0x0 are 48 65, expected 00 00; nothing changed') },
+  'delete: --expect of another length': { args: ['delete', D, '0:2', '--expect', '48'], status: 2, line: ANY('delete', 'the guard has 1 byte but the range has 2 bytes: it must be the bytes being deleted') },
+  'delete: --expect-result-sha256 differs': { args: ['delete', D, '0:1', '--expect-result-sha256', '0'.repeat(64)], status: 3, line: ANY('delete', 'the file would have sha256 [0-9a-f]{64}, expected 0{64}; nothing changed') },
+  'delete: no RANGE': { args: ['delete', D], status: 2, line: ANY('delete', "missing required argument 'range' \\(see 'mmapx delete --help'\\)") },
+  'delete: missing file': { args: ['delete', f('missing'), '0:1'], status: 1, line: ANY('delete', 'no such file or directory \\(ENOENT\\)') },
+  'delete: FIFO': { args: ['delete', f('fifo'), '0:1', '--force'], status: 1, line: ANY('delete', 'is a FIFO: it has no bytes to map \\(ENODEV\\)') },
+  'insert: offset past the end': { args: ['insert', D, '19', '00'], status: 2, line: ANY('insert', 'offset 19 is past the end of the file \\(size 18\\)') },
+  'insert: no data': { args: ['insert', D, '0'], status: 2, line: ANY('insert', 'no data: give hex bytes, or one of .*') },
+  'insert: --fill without --length': { args: ['insert', D, '0', '--fill', '0'], status: 2, line: ANY('insert', '--fill needs --length N') },
+  'insert: past the largest size': { args: ['insert', D, '0', '--fill', '0', '--length', '0x1ffffffffffff6'], status: 2, line: ANY('insert', 'inserting 9007199254740982 bytes would grow the file to .* past the largest size mmapx gives a file .*') },
+  'insert: --expect differs': { args: ['insert', D, '0', 'aa', '--expect', '0000'], status: 3, line: ANY('insert', 'bytes at 0x0 are 48 65, expected 00 00; nothing changed') },
+  'insert: --expect past the end': { args: ['insert', D, '17', 'aa', '--expect', '0000'], status: 3, line: ANY('insert', 'expected 00 00 at 0x11: the file ends at 0x12') },
+  'insert: bad --expect-result-sha256': { args: ['insert', D, '0', 'aa', '--expect-result-sha256', 'abc'], status: 2, line: ANY('insert', '--expect-result-sha256 must be 64 hex digits of SHA-256, not "abc"') },
+  'insert: bad hex': { args: ['insert', D, '0', 'zz'], status: 2, line: ANY('insert', '.*zz.*') },
+  'insert: --files-from without an OFFSET': { args: ['insert', '--files-from', f('files.list')], status: 2, line: ANY('insert', "missing required argument 'offset' \\(see 'mmapx insert --help'\\)"), files: [D] },
 };
 
 function runAs(c: Case): Run {

@@ -6,6 +6,7 @@ import type { RecoverReport } from '../../edit/recover.js';
 import { recoverFile } from '../../edit/recover.js';
 import { Timer } from '../../edit/timing.js';
 import type { Context, Result } from '../context.js';
+import { formatOffset } from '../../format/number.js';
 import { plural } from '../../format/units.js';
 import { eachFile, files, type Tally, targets, took } from '../multi.js';
 
@@ -44,7 +45,7 @@ export default async function recover(ctx: Context, args: unknown[], rawOpts: Re
 
 /** `recovered 2 files, 1 incomplete journal removed, 197 had nothing to recover, 0 failed in 12.30 ms` */
 function total(t: Tally): string {
-  const restored = (t.status.restored ?? 0) + (t.status['restored-cut'] ?? 0);
+  const restored = (t.status.restored ?? 0) + (t.status['restored-cut'] ?? 0) + (t.status.completed ?? 0);
   const incomplete = t.status['incomplete-removed'] ?? 0;
   return (
     `recovered ${files(restored)}, ${incomplete} incomplete journal${incomplete === 1 ? '' : 's'} removed, ` +
@@ -86,6 +87,27 @@ function render(r: RecoverReport, timer: Timer): Result {
           ranges: r.ranges,
           bytes: r.bytes,
           dropped,
+          sizeFound: r.sizeFound,
+          size: r.size,
+          timings,
+        },
+      };
+    }
+    case 'completed': {
+      const resized = r.sizeFound !== r.size ? `, size ${r.sizeFound} -> ${r.size}` : '';
+      return {
+        summary:
+          `recovered ${path}: finished the interrupted ${r.kind} of ${plural(Number(r.length), 'byte')} at ${formatOffset(r.offset)} ` +
+          `(rolled forward, ${plural(Number(r.remaining), 'tail byte')} still to move${resized}) ${timer.describe()}`,
+        showSummary: true,
+        json: {
+          status: 'completed',
+          file: path,
+          journal: r.journal,
+          kind: r.kind,
+          offset: r.offset,
+          length: r.length,
+          remaining: r.remaining,
           sizeFound: r.sizeFound,
           size: r.size,
           timings,

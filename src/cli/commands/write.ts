@@ -14,7 +14,7 @@ import type { Context, Result } from '../context.js';
 import { eachFile, files, missingArgument, type Tally, targets, took } from '../multi.js';
 
 /** The data and where it came from (`hex arguments`, `--fill`...), for the report. */
-interface Data {
+export interface Data {
   readonly data: WriteData;
   readonly source: string;
   /** Releases what holds the data (--stdin, --file: the input or its temporary copy). */
@@ -43,7 +43,7 @@ function isFile(path: string, file: OpenFile): boolean {
 }
 
 /** The {@link Room} of `files` at `offset`: statted now; the write checks again under its lock. */
-function room(files: readonly string[], offset: Offset, offsetText: string, grow: boolean): Room {
+export function room(files: readonly string[], offset: Offset, offsetText: string, grow: boolean): Room {
   if (grow) return { limit: undefined, files, offsetText };
   let limit: bigint | undefined;
   for (const f of files) {
@@ -103,14 +103,15 @@ function streamed(arg: string, room: Room): { data: WriteData; close: () => void
 }
 
 /** Which data source reads standard input, if any: --stdin, `-` as the data, or --file -. */
-function stdinSource(hex: readonly string[], opts: Record<string, unknown>): string | undefined {
+export function stdinSource(hex: readonly string[], opts: Record<string, unknown>): string | undefined {
   if (opts.stdin) return '--stdin';
   if (hex.length === 1 && hex[0] === '-') return '-';
   if (opts.file === '-') return '--file -';
   return undefined;
 }
 
-async function readData(hex: string[], opts: Record<string, unknown>, room: Room): Promise<Data> {
+/** The data of write's sources (also insert's). */
+export async function readData(hex: string[], opts: Record<string, unknown>, room: Room): Promise<Data> {
   const sources: string[] = [];
   const viaStdin = stdinSource(hex, opts);
   if (hex.length > 0) sources.push(viaStdin === '-' ? '- (standard input)' : 'hex arguments');

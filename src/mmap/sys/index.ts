@@ -12,3 +12,4 @@ export type { FileSizeLimit } from './limits.js';
 export { fileSizeLimit } from './limits.js';
 export { descriptorPosition, waitReadable } from './input.js';
 export { terminalColumns } from './terminal.js';
+export { shiftExtents } from './extents.js';

@@ -36,6 +36,8 @@ export interface Libc {
   ioctlWords(fd: number, request: number, out: Uint16Array): number;
   /** lseek(2) (off_t is 64-bit on every supported platform): the new position, or -1. */
   lseek(fd: number, off: bigint, whence: number): bigint;
+  /** fallocate(2), Linux only (elsewhere it fails with errno 0): 0 or -1. */
+  fallocate(fd: number, mode: number, off: bigint, len: bigint): number;
   /** getrlimit(2) with struct rlimit as two 64-bit words: [current, maximum]. */
   getrlimit(resource: number, out: BigUint64Array): number;
   /** poll(2) on one struct pollfd held in 8 bytes (int fd; short events; short revents). */
@@ -100,6 +102,7 @@ export function libc(): Libc {
       const lseek = fn('int64_t lseek(int fd, int64_t off, int whence)');
       return (fd: number, off: bigint, whence: number) => BigInt(lseek(fd, off, whence) as number | bigint);
     })(),
+    fallocate: c.os === 'linux' ? fn('int fallocate(int fd, int mode, int64_t off, int64_t len)') : () => -1,
     getrlimit: fn('int getrlimit(int resource, uint64_t *rlim)'),
     poll: fn('int poll(void *fds, unsigned long nfds, int timeout)'),
     errno: () => k.errno(),
