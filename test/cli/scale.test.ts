@@ -219,6 +219,9 @@ describe('source: no input-sized array is spread into a call', () => {
     'src/cli/completion.ts: valued.push(...fs);', // the options of one command
     'src/cli/commands/info.ts: const width = Math.max(...lines.map(([k]) => k.length));', // info's fixed rows
     'src/format/patch/ips.ts: segs.splice(lo, k - lo, ...parts);', // at most three parts
+    // Transform#apply (src/format/transform.ts), a kernel's method, not Function.prototype.apply
+    'src/edit/rangeops.ts: transform.apply(out, phase);',
+    'src/format/patch/plan.ts: o.transform.apply(bytes, 0);',
   ]);
   const risky = /\.(push|unshift)\(\.\.\.|Math\.(max|min)\(\.\.\.|fromCharCode\(\.\.\.|\.apply\(|\.splice\([^)]*\.\.\./;
 

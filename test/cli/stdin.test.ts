@@ -1,5 +1,5 @@
 // Standard input, for every command that reads it: the patch (`patch FILE -`, `--patch -`), the
-// file lists (`--files-from -` of patch, write, find, info, hexdump, recover) and write's data
+// file lists (`--files-from -` of patch, write, fill, copy, move, transform, stamp, insert, delete, find, info, hexdump, recover) and write's data
 // (`--stdin`, `-`, `--file -`). A producer that is slow, writes one byte at a time, feeds a socket
 // or a non-blocking pipe must be waited for; a terminal is refused; a regular file is read from
 // where the shell left it; a closed stdin is empty; a huge one is refused before anything is done.
@@ -58,6 +58,45 @@ const CONSUMERS: Record<string, Consumer> = {
   'patch --patch - FILE FILE': { args: (a, b) => ['patch', '--patch', '-', a, b], input: () => Buffer.from('0x0: 48 -> 68\n'), check: lowercased },
   'patch --files-from -': { args: () => ['patch', '--files-from', '-', '--edit', '0:48=68'], input: list, check: lowercased },
   'write --files-from -': { args: () => ['write', '--files-from', '-', '0', '68'], input: list, check: lowercased },
+  'fill --files-from -': { args: () => ['fill', '--files-from', '-', '0:1', '--pattern', '68'], input: list, check: lowercased },
+  'transform --files-from -': { args: () => ['transform', '--files-from', '-', '0:1', 'xor', '20'], input: list, check: lowercased },
+  'stamp --files-from -': {
+    args: () => ['stamp', '--files-from', '-', '--text', '--placeholder', 'Hello', '--value', 'hello', '--no-record'],
+    input: list,
+    check: lowercased,
+  },
+  'copy --files-from -': {
+    args: () => ['copy', '--files-from', '-', '7:1', '0'],
+    input: list,
+    check: (_r, a, b) => {
+      expect(text(a)).toBe('wello, world!\n');
+      expect(text(b)).toBe('wello, world!\n');
+    },
+  },
+  'move --files-from -': {
+    args: () => ['move', '--files-from', '-', '1:1', '0', '--fill', '65'],
+    input: list,
+    check: (_r, a, b) => {
+      expect(text(a)).toBe('eello, world!\n');
+      expect(text(b)).toBe('eello, world!\n');
+    },
+  },
+  'insert --files-from -': {
+    args: () => ['insert', '--files-from', '-', '0', '3e'],
+    input: list,
+    check: (_r, a, b) => {
+      expect(text(a)).toBe(`>${HELLO}`);
+      expect(text(b)).toBe(`>${HELLO}`);
+    },
+  },
+  'delete --files-from -': {
+    args: () => ['delete', '--files-from', '-', '0:1'],
+    input: list,
+    check: (_r, a, b) => {
+      expect(text(a)).toBe(HELLO.slice(1));
+      expect(text(b)).toBe(HELLO.slice(1));
+    },
+  },
   'find --files-from -': {
     args: () => ['find', '--files-from', '-', '6c 6c'],
     input: list,
