@@ -1,6 +1,6 @@
 // What every command gets: the global options, where output goes, and what to name in errors.
 import type { Command } from 'commander';
-import { pendingJournal } from '../edit/journal.js';
+import { journalWords, pendingJournal } from '../edit/journal.js';
 import type { ExitCode } from '../errors.js';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
@@ -86,11 +86,12 @@ export class Context {
    */
   warnIfJournal(file: string, j = pendingJournal(file)): void {
     if (j === undefined) return;
+    const w = journalWords(j);
     this.warn({
       code: 'PENDING_JOURNAL',
       file,
       journal: j,
-      message: `a journal of an interrupted patch exists (${j}): the file may be half patched; 'mmapx recover ${file}' restores it`,
+      message: `a journal of an interrupted ${w.what} exists (${j}): the file may be ${w.state}; 'mmapx recover ${file}' ${w.recover}`,
     });
   }
 

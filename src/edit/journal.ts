@@ -123,6 +123,38 @@ export function journalPath(file: string): string {
 }
 
 /**
+ * What the journal at `j` undoes or finishes, read from its header: `insert` or `delete` for a
+ * shift's journal (version 2, see shift.ts), `patch` for one of saved bytes (version 1: patch,
+ * stamp, fill, copy, move, transform) and for anything unreadable. Only read on the way to an
+ * error or a warning, so that it names what was interrupted and what `recover` will do.
+ */
+export function journalKind(j: string): 'patch' | 'insert' | 'delete' {
+  let fd: number | undefined;
+  try {
+    fd = openSync(j, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    const head = Buffer.alloc(68);
+    if (readSync(fd, head, 0, head.length, 0) < head.length || !head.subarray(0, 8).equals(MAGIC) || head.readUInt32LE(8) !== 2) return 'patch';
+    const kind = head.readUInt32LE(64);
+    return kind === 1 ? 'insert' : kind === 2 ? 'delete' : 'patch';
+  } catch {
+    return 'patch';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The words of a refusal or warning about the journal `j`: what was interrupted, what state the
+ * file may be in, and what `recover` does with it.
+ */
+export function journalWords(j: string): { what: string; state: string; recover: string } {
+  const kind = journalKind(j);
+  return kind === 'patch'
+    ? { what: 'patch', state: 'half patched', recover: 'restores it' }
+    : { what: kind, state: 'half shifted', recover: `finishes the ${kind}` };
+}
+
+/**
  * Refuses to let a mutating command touch `file` while a journal of an interrupted patch exists
  * (its bytes may be half patched): exit 1, naming the journal and what to run. `j` is the
  * journal's path when the caller has it already.
@@ -134,7 +166,10 @@ export function refuseIfJournal(file: string, j = journalPath(file)): void {
   } catch (err) {
     throw fsError(err, `cannot check for a journal at ${j}`);
   }
-  throw new OperationError(`a journal of an interrupted patch exists (${j}): the file may be half patched; run 'mmapx recover ${file}' first`);
+  const w = journalWords(j);
+  throw new OperationError(
+    `a journal of an interrupted ${w.what} exists (${j}): the file may be ${w.state}; run 'mmapx recover ${file}' first${w.what === 'patch' ? '' : ` (it ${w.recover})`}`,
+  );
 }
 
 /**

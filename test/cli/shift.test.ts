@@ -92,7 +92,16 @@ describe('recover finishes an interrupted shift', () => {
     const half = readFileSync(p);
     expect([sha(original), sha(result)]).not.toContain(sha(half)); // really half shifted
     // Every mutating command refuses the file until recover ran; the file stays as it is.
-    expectFailure(mmapx(['write', p, '0', '00']), 1, /a journal of an interrupted patch exists .* run 'mmapx recover/);
+    expectFailure(
+      mmapx(['write', p, '0', '00']),
+      1,
+      new RegExp(`a journal of an interrupted ${kind} exists .*: the file may be half shifted; run 'mmapx recover .*' first \\(it finishes the ${kind}\\)`),
+    );
+    // A reader warns, naming what recover will do.
+    const read = mmapx(['hash', p]);
+    expect(read.stderr).toMatch(
+      new RegExp(`warning: a journal of an interrupted ${kind} exists .*: the file may be half shifted; 'mmapx recover .*' finishes the ${kind}`),
+    );
     expect(sha(readFileSync(p))).toBe(sha(half));
     const r = mmapx(['--json', 'recover', p]);
     expectSuccess(r);

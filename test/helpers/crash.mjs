@@ -114,9 +114,9 @@ function journalState(path) {
   return b.length >= 120 && b.subarray(b.length - 56, b.length - 48).toString('latin1') === 'MMAPXEND' ? 'complete' : 'incomplete';
 }
 
-/** Runs `mmapx -q patch ARGS --no-hash` and kills it with SIGKILL after `delayMs` unless it ended first. */
-async function patchKilledAfter(args, delayMs) {
-  const child = spawn(NODE, [BIN, '-q', 'patch', ...args, '--no-hash'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** Runs `mmapx -q ARGS` and kills it with SIGKILL after `delayMs` unless it ended first (also the shift trials'). */
+export async function killedAfter(args, delayMs) {
+  const child = spawn(NODE, [BIN, '-q', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
@@ -128,7 +128,7 @@ async function patchKilledAfter(args, delayMs) {
 /** One trial: patch, SIGKILL after `delayMs`, classify, recover, check. */
 export async function trial(scene, delayMs) {
   reset(scene);
-  const { code, killed, stderr } = await patchKilledAfter([scene.file, scene.patch, ...scene.args], delayMs);
+  const { code, killed, stderr } = await killedAfter(['patch', scene.file, scene.patch, ...scene.args, '--no-hash'], delayMs);
   if (!killed && code !== 0) return { delayMs, ok: false, why: `patch exited ${code}: ${stderr.trim()}` };
   const journal = journalState(scene.journal);
   const h = hashFile(scene.file);
@@ -242,7 +242,7 @@ export function calibrateMany(scene) {
 /** One several-file trial: patch, SIGKILL after `delayMs`, check the invariant, recover all, check. */
 export async function trialMany(scene, delayMs) {
   resetMany(scene);
-  const { code, killed, stderr } = await patchKilledAfter(['--files-from', scene.list, '-p', scene.patch, ...scene.args], delayMs);
+  const { code, killed, stderr } = await killedAfter(['patch', '--files-from', scene.list, '-p', scene.patch, ...scene.args, '--no-hash'], delayMs);
   if (!killed && code !== 0) return { delayMs, ok: false, why: `patch exited ${code}: ${stderr.trim()}` };
   const seen = { journals: 0, complete: 0, original: 0, patched: 0, partly: 0 };
   const broken = [];

@@ -8,11 +8,12 @@
 // original or to the result, and no journal may remain. The scenes cover the paths of the engine:
 // a small unaligned distance (steps staged in the journal), a large unaligned one (steps of the
 // distance), and block-aligned ones (extents, where the filesystem can move them).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
+import { killedAfter } from './crash.mjs';
 
 function rng(seed) {
   let a = seed >>> 0;
@@ -117,16 +118,6 @@ export function calibrateShift(scene) {
   const startup = Math.max(0, wall - t.total);
   const journalAt = startup + ['parse', 'open', 'ffi', 'plan', 'journal'].reduce((s, k) => s + (t[k] ?? 0), 0);
   return { wall, journalAt, method: out.method, timings: t };
-}
-
-async function killedAfter(args, delayMs) {
-  const child = spawn(NODE, [BIN, '-q', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-  const { code, signal } = await new Promise((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
-  clearTimeout(timer);
-  return { code, killed: signal === 'SIGKILL', stderr };
 }
 
 /** One trial: shift, SIGKILL after `delayMs`, classify, recover, check. */
