@@ -526,7 +526,7 @@ ${examples([
 
   program
     .command('recover')
-    .description('roll back an interrupted patch from the journal beside the file, then remove the journal')
+    .description('roll back an interrupted patch (or finish an interrupted insert or delete) from the journal beside the file, then remove it')
     .usage('[options] <file...>')
     .argument('[file...]', 'file(s) whose patch was interrupted')
     .option('--force', 'allow devices and pseudo-filesystem files')
@@ -534,8 +534,10 @@ ${examples([
     .addHelpText(
       'after',
       `
-Restores and verifies the original bytes, the original size, and removes the journal. An
-incomplete journal (the patch had not started writing) is just removed. No journal: "nothing to
+Restores and verifies the original bytes, the original size, and removes the journal. The
+journal of an insert or delete is rolled forward instead: the shift is finished from its recorded
+progress ("completed": the file is the result). An incomplete journal (the patch had not started
+writing) is just removed. No journal: "nothing to
 recover", exit 0. A journal that is a symlink, has other hard links, belongs to another user or to
 another file is refused (exit 1) and left alone.
 ${severalHelp(`FILE... A several-file patch that was killed may leave the journals of
