@@ -661,7 +661,9 @@ export function shiftFile(
     op = { kind: 'insert', offset, data: what.data };
   } else {
     const r = resolveRange(where as Range, size);
-    if (r.length === 0n) throw new InputError(`range ${(where as Range).text} is empty: nothing to delete`, { token: (where as Range).text });
+    // Named by where it resolved to, as the range overwrites do: -0.. and 18.. of an 18-byte file
+    // are the same empty range and get the same words.
+    if (r.length === 0n) throw new InputError(`the range at ${formatOffset(r.offset)} is empty (0 bytes): nothing to delete`);
     op = { kind: 'delete', offset: r.offset, length: r.length };
   }
   const p = plan(op, size, window);

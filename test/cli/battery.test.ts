@@ -360,7 +360,7 @@ const CASES: Record<string, Case> = {
   // insert and delete: ranges and offsets past the end, nothing to do, guards, impossible sizes
   'delete: range past the end': { args: ['delete', D, '10:20'], status: 2, line: ANY('delete', 'range 10:20 ends past the end of the file \\(size 18\\)') },
   'delete: range starting past the end': { args: ['delete', D, '0x20:1'], status: 2, line: ANY('delete', 'range 0x20:1 starts past the end of the file \\(size 0x12\\)') },
-  'delete: zero-length range': { args: ['delete', D, '4:0'], status: 2, line: ANY('delete', 'range 4:0 is empty: nothing to delete') },
+  'delete: zero-length range': { args: ['delete', D, '4:0'], status: 2, line: ANY('delete', 'the range at 0x4 is empty \\(0 bytes\\): nothing to delete') },
   'delete: empty file': { args: ['delete', E, '0:1'], status: 2, line: ANY('delete', 'range 0:1 ends past the end of the file \\(size 0\\)') },
   'delete: --expect differs': { args: ['delete', D, '0:2', '--expect', '0000'], status: 3, line: ANY('delete', 'bytes at 0x0 are 48 65, expected 00 00; nothing changed') },
   'delete: --expect of another length': { args: ['delete', D, '0:2', '--expect', '48'], status: 2, line: ANY('delete', 'the guard has 1 byte but the range has 2 bytes: it must be the bytes being deleted') },

@@ -78,7 +78,7 @@ function stable(stdout: string): unknown {
 describe('-0 is the end of the file everywhere (CLI, generated)', () => {
   it('covers every command with an offset or a range', () => {
     expect(new Set(PLACES.map((p) => p.command.name()))).toEqual(
-      new Set(['write', 'find', 'flush', 'protect', 'hexdump', 'cat', 'hash', 'info', 'fill', 'transform']),
+      new Set(['write', 'find', 'flush', 'protect', 'hexdump', 'cat', 'hash', 'info', 'fill', 'transform', 'insert', 'delete']),
     );
   });
 

@@ -110,7 +110,7 @@ describe('insertBytes and deleteRange', () => {
     const p = file(original);
     const cases: [() => Promise<unknown>, unknown, RegExp][] = [
       [() => deleteRange(p, '990:20'), InputError, /ends past the end/],
-      [() => deleteRange(p, '10:0'), InputError, /empty: nothing to delete/],
+      [() => deleteRange(p, '10:0'), InputError, /is empty \(0 bytes\): nothing to delete/],
       [() => deleteRange(p, '1001:1'), InputError, /starts past the end/],
       [() => insertBytes(p, 1001, Uint8Array.of(1)), InputError, /past the end/],
       [() => insertBytes(p, 0, new Uint8Array(0)), InputError, /no bytes to insert/],
