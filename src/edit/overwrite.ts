@@ -19,7 +19,9 @@
 //    only their pages, in the producer's order (ascending or descending, so that a memmove-style
 //    copy reads each source before it is overwritten), each window's write-back started; one
 //    fdatasync; the file checked to be as long and at its path; the journal removed. A failure
-//    after the journal rolls the file back from it (or says to run recover).
+//    after the journal rolls the file back from it (or says to run recover). With `sync: false`
+//    no write-back is started or waited for: the journal still goes only after every window is
+//    written (safe from the process dying), but not after the bytes reached the disk.
 //
 // Memory: one window of the file mapped at a time plus one output buffer of a window, whatever the
 // size of the range. The producer must be a function of the ORIGINAL file: it may read other parts
