@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { deleteRange, GuardError, InputError, insertBytes, OperationError } from '../../src/edit/index.js';
 import { journalPath } from '../../src/edit/journal.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { rng } from '../helpers/crash.mjs';
 
 const dir = tmpDir('mmapx-edit-shift-');
 let n = 0;
@@ -19,18 +20,6 @@ function file(bytes: Uint8Array): string {
   const p = join(dir, `f${n++}.bin`);
   writeFileSync(p, bytes);
   return p;
-}
-
-/** mulberry32: a failing seed can be rerun. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomBytes(rand: () => number, length: number): Buffer {

@@ -56,3 +56,6 @@ export function crashRunMany(options: {
   dir?: string;
   log?: (line: string) => void;
 }): Promise<CrashRunMany>;
+
+/** A small deterministic PRNG (mulberry32) in [0, 1), so that a failing seed can be rerun. */
+export function rng(seed: number): () => number;

@@ -27,7 +27,7 @@ import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
 
 /** A small deterministic PRNG (mulberry32), so that a failing seed can be rerun. */
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
