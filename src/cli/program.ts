@@ -184,7 +184,10 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void): Comma
     .option('--file <path>', 'write the contents of this file, read as it is written (- reads standard input)')
     .option('--stdin', 'write what arrives on standard input (a pipe is copied to a temporary file in $TMPDIR first: never held in memory)')
     .option('--fill <byte>', 'write this byte value, --length times')
-    .option('--length <n>', 'how many bytes --fill writes')
+    .option(
+      '--length <n>',
+      'how many bytes --fill writes; with --file/--stdin: take only the first N bytes (needed for a device such as /dev/urandom with --grow)',
+    )
     .addOption(new Option('--expect <hex>', 'only write if the bytes there are these now (exit 3 otherwise)'))
     .option('--grow', 'extend the file if the write ends past its end')
     .option('--no-sync', 'skip the msync (leave write-back to the kernel)')
@@ -350,7 +353,7 @@ through maps (memory stays flat whatever the size).`;
     .option('--file <path>', 'insert the contents of this file (- reads standard input)')
     .option('--stdin', 'insert what arrives on standard input (a pipe is copied to a temporary file first)')
     .option('--fill <byte>', 'insert this byte value, --length times')
-    .option('--length <n>', 'how many bytes --fill inserts')
+    .option('--length <n>', 'how many bytes --fill inserts; with --file/--stdin: take only the first N bytes (needed for a device such as /dev/urandom)')
     .addOption(new Option('--expect <hex>', 'only insert if the bytes at OFFSET are these now (exit 3 otherwise)'))
     .option('--dry-run', 'change nothing: print what would move (and, with --hash, the resulting sha256)')
     .option('--expect-result-sha256 <hex>', 'refuse (exit 3) unless the file would have this sha256')
@@ -369,6 +372,7 @@ ${examples([
   'mmapx insert disk.img 0 --fill 0 --length 1M',
   "mmapx insert notes.txt -0 --text 'appended\\n'",
   'mmapx insert fw.bin 0x200 --file payload.bin --dry-run --hash',
+  'mmapx insert key.bin 0 --file /dev/urandom --length 32   # the first 32 bytes of a device',
   'mmapx recover fw.bin                               # after a crash: finishes the insert',
 ])}`,
     );

@@ -26,6 +26,12 @@ export interface SpoolOptions {
   memory?: number;
   /** Copy a file with a size too (the data of a write into that same file). */
   copy?: boolean;
+  /**
+   * Take exactly the first this many bytes and stop reading there (write's `--length` with
+   * `--file`/`--stdin`: the way to take a piece of an endless source such as /dev/zero). An
+   * input that ends sooner is an error.
+   */
+  take?: bigint;
 }
 
 /**
@@ -69,16 +75,21 @@ export function takeInput(file: OpenFile, options: SpoolOptions = {}): Uint8Arra
       throw options.tooLong?.(options.limit) ?? new InputError(`${file.path} is longer than ${options.limit} bytes`);
     }
   };
+  const take = options.take;
+  const short = (n: bigint): InputError =>
+    new InputError(`${file.path === STDIN ? 'standard input' : file.path} ended after ${n} byte${n === 1n ? '' : 's'}; --length asked for ${take}`);
   if (!readsInOrder(file) && !options.copy) {
-    over(file.size ?? 0n);
-    if (file.size !== undefined && file.size <= BigInt(memory)) {
+    if (take !== undefined && (file.size ?? 0n) < take) throw short(file.size ?? 0n);
+    const size = take ?? file.size ?? 0n;
+    over(size);
+    if (size <= BigInt(memory)) {
       try {
-        return readWhole(file, Number(file.size));
+        return readWhole(file, Number(size));
       } finally {
         file.close();
       }
     }
-    return file;
+    return take === undefined ? file : { ...file, size };
   }
   const held: Uint8Array[] = [];
   let size = 0n;
@@ -95,8 +106,8 @@ export function takeInput(file: OpenFile, options: SpoolOptions = {}): Uint8Arra
     }
   };
   try {
-    const all = readsInOrder(file) ? { offset: 0n, length: undefined } : { offset: 0n, length: file.size ?? 0n };
-    for (const w of readWindows(file, all)) {
+    const all = readsInOrder(file) ? { offset: 0n, length: take } : { offset: 0n, length: take ?? file.size ?? 0n };
+    for (const w of readWindows(file, all, { upTo: true })) {
       const bytes = w.bytes as Uint8Array;
       size += BigInt(bytes.length);
       over(size);
@@ -111,6 +122,7 @@ export function takeInput(file: OpenFile, options: SpoolOptions = {}): Uint8Arra
       }
       put(bytes);
     }
+    if (take !== undefined && size < take) throw short(size);
     if (fd === undefined) {
       file.close();
       return held.length === 1 ? held[0]! : Buffer.concat(held);

@@ -66,7 +66,7 @@ export function room(files: readonly string[], offset: Offset, offsetText: strin
  * copied into an unlinked temporary file first (src/edit/spool.ts), unless it is small. A source
  * that is one of the files being written is copied too (the write would overwrite what it reads).
  */
-function streamed(arg: string, room: Room): { data: WriteData; close: () => void } {
+function streamed(arg: string, room: Room, take: bigint | undefined): { data: WriteData; close: () => void } {
   const name = arg === '-' ? 'standard input' : `--file ${arg}`;
   let input: OpenFile;
   try {
@@ -82,8 +82,17 @@ function streamed(arg: string, room: Room): { data: WriteData; close: () => void
     );
   let taken: Uint8Array | OpenFile;
   try {
+    // A device's bytes may never end (/dev/zero, /dev/urandom): with nothing else to bound them
+    // (--grow, insert) they would fill the disk with the spooled copy. Such a source needs --length.
+    if (take === undefined && room.limit === undefined && input.stat.isCharacterDevice()) {
+      throw new InputError(`${name} is a character device, which may never end: give --length N to take its first N bytes`);
+    }
     if (!readsInOrder(input) && room.files.some((f) => isFile(f, input))) input = spooled(input, { copy: true });
-    taken = takeInput(input, { memory: IN_MEMORY, ...(room.limit !== undefined && { limit: room.limit, tooLong }) });
+    taken = takeInput(input, {
+      memory: IN_MEMORY,
+      ...(room.limit !== undefined && { limit: room.limit, tooLong }),
+      ...(take !== undefined && { take }),
+    });
   } catch (err) {
     input.close();
     if (err instanceof InputError || err instanceof OperationError) throw err;
@@ -125,15 +134,22 @@ export async function readData(hex: string[], opts: Record<string, unknown>, roo
     throw new InputError('no data: give hex bytes, or one of --text, --file, --stdin, --fill, --u8 ... --f64le');
   }
   if (sources.length > 1) throw new InputError(`conflicting data sources: ${sources.join(' and ')}; give exactly one`);
-  if (opts.length !== undefined && opts.fill === undefined) throw new InputError('--length only goes with --fill');
+  const streams = viaStdin !== undefined || opts.file !== undefined;
+  if (opts.length !== undefined && opts.fill === undefined && !streams) throw new InputError('--length only goes with --fill, --file or --stdin');
 
   let bytes: Uint8Array;
   const source = sources[0] as string;
-  if (viaStdin !== undefined || opts.file !== undefined) {
+  if (streams) {
     if (viaStdin !== undefined && terminalColumns(0) !== undefined) {
       throw new InputError(`${viaStdin === '--stdin' ? '--stdin is' : `${viaStdin} but standard input is`} a terminal: pipe the data in`);
     }
-    return { ...streamed(viaStdin !== undefined ? '-' : String(opts.file), room), source };
+    let take: bigint | undefined;
+    if (opts.length !== undefined) {
+      take = parseLength(String(opts.length));
+      if (take === 0n) throw new InputError('--length 0: nothing to write');
+      if (take > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`--length ${String(opts.length)} is too large`);
+    }
+    return { ...streamed(viaStdin !== undefined ? '-' : String(opts.file), room, take), source };
   } else if (hex.length > 0) {
     bytes = parseHexData(hex);
   } else if (opts.text !== undefined) {
