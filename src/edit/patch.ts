@@ -340,6 +340,8 @@ export interface PatchJob {
   readonly workers: boolean;
   /** Told each file's plan once it is made (stamp reports every location from it). */
   readonly onPlan?: (plan: Plan) => void;
+  /** Tail bytes per step of a patch's inserts and deletes (default shift.ts SHIFT_WINDOW); for tests. */
+  readonly shiftWindow?: number;
 }
 
 /** A {@link PatchJob} from a library caller's options. */

@@ -383,7 +383,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     reader = undefined;
 
     job.signal?.throwIfAborted();
-    const window = SHIFT_WINDOW;
+    const window = job.shiftWindow ?? SHIFT_WINDOW;
     const stages = stagesOf(plan, window);
     const initial = stages.map((s) => (extentsFit(file, s.p) ? STATE.extents : STATE.free));
     const j = job.journal ? createPatchShiftJournal(jpath, file, plan, stages, window, initial) : undefined;
