@@ -1,0 +1,6 @@
+export interface PatchShiftCrashResult {
+  trials: number;
+  tally: Record<string, number>;
+  failures: { delayMs: number; why?: string }[];
+}
+export function patchShiftCrashRun(options: { trials: number; size: number; seed?: number; dir?: string; log?: (s: string) => void }): Promise<PatchShiftCrashResult>;
