@@ -170,6 +170,10 @@ describe('a patch with shifts interrupted at every point', () => {
       }
       expect((outcome as Error).message).toMatch(/run 'mmapx recover/);
       expect(existsSync(journalPath(p)), point.name).toBe(true);
+      // Meanwhile every mutating command refuses the file, saying what recover will do.
+      await expect(patchFile(p, '0: 00')).rejects.toThrow(
+        /a journal of an interrupted patch with inserts or deletes exists .*: the file may be half patched or half shifted; run 'mmapx recover .*' first \(it restores it if its shifts had not begun, and finishes the patch if they had\)/,
+      );
       const r = await recover(p);
       expect(r).toMatchObject({ status: 'completed', kind: 'patch', size: BigInt(want.length) });
       seen.add(`${(r as { stages: { finished: number } }).stages.finished}`);
