@@ -151,6 +151,7 @@ export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch
     const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after}` : 'FAILED';
     tally[key] = (tally[key] ?? 0) + 1;
     if (!r.ok) failures.push(r);
+    log(`trial ${i + 1}: kill at ${r.delayMs.toFixed(0)} ms: ${key}`);
   }
   for (const f of [scene.file, scene.pristine, scene.journal, scene.patch]) if (existsSync(f)) unlinkSync(f);
   return { trials, size, calibration: cal, tally, failures };
