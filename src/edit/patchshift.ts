@@ -56,16 +56,7 @@ import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { journalPath, mmapxRunning, openJournal, refuseIfJournal, restoreRecords, syncDirectory } from './journal.js';
 import { MappedReader, writeRanges } from './mapped.js';
-import {
-  changedBytes,
-  counts,
-  dryRunBytes,
-  type FailedHunk,
-  type PatchChange,
-  type PatchJob,
-  type PatchOutcome,
-  type PatchShift,
-} from './patch.js';
+import { changedBytes, counts, dryRunBytes, type FailedHunk, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
 import {
   extentsFit,
@@ -164,7 +155,14 @@ const at64 = (n: number): number => Math.ceil(n / 64) * 64;
  * Writes the journal of a patch with shifts in full and makes it durable (journal, directory)
  * before the file changes. On failure it is removed again.
  */
-function createPatchShiftJournal(path: string, file: OpenFile, plan: Plan, stages: readonly Stage[], window: number, initial: readonly number[]): PatchShiftJournal {
+function createPatchShiftJournal(
+  path: string,
+  file: OpenFile,
+  plan: Plan,
+  stages: readonly Stage[],
+  window: number,
+  initial: readonly number[],
+): PatchShiftJournal {
   let fd: number;
   try {
     fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
@@ -173,7 +171,9 @@ function createPatchShiftJournal(path: string, file: OpenFile, plan: Plan, stage
       throw new OperationError(`a journal appeared at ${path} (another edit is running, or was interrupted): run 'mmapx recover' on the file first`);
     }
     const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a patch keeps its journal beside the file: make the directory writable, or use --no-journal`, e.code, { cause: err });
+    throw new OperationError(`${e.message}; a patch keeps its journal beside the file: make the directory writable, or use --no-journal`, e.code, {
+      cause: err,
+    });
   }
   try {
     const apply = plan.hunks.filter((h) => h.state === 'apply');
@@ -249,7 +249,7 @@ function createPatchShiftJournal(path: string, file: OpenFile, plan: Plan, stage
     // trailer always has them.
     const tail = Buffer.alloc(progressAt(stages.length) - marksAt);
     slotBytes(1n, 0n, 0).copy(tail, 0);
-    stages.forEach((_, k) => slotBytes(1n, 0n, initial[k]!).copy(tail, progressAt(k) - marksAt));
+    for (let k = 0; k < stages.length; k++) slotBytes(1n, 0n, initial[k]!).copy(tail, progressAt(k) - marksAt);
     pwrite(fd, tail, marksAt);
     const trailer = Buffer.alloc(TRAILER);
     END_MAGIC.copy(trailer, 0);
@@ -393,7 +393,10 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     let written = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
     try {
       if (apply.length > 0) {
-        progress.phase(`write ${path}`, apply.reduce((n, h) => n + h.new.length, 0));
+        progress.phase(
+          `write ${path}`,
+          apply.reduce((n, h) => n + h.new.length, 0),
+        );
         written = writeRanges(
           file,
           apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length })),
@@ -406,14 +409,23 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
       const why = err instanceof Error ? err.message : String(err);
       if (!j) throw new OperationError(`${why}; without a journal the file may be partly patched`, undefined, { cause: err, path });
       try {
-        restoreRecords(file, { dev: 0n, ino: 0n, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeBefore }, apply.map((h) => ({ offset: h.offset, bytes: h.current })), plan.sizeBefore);
+        restoreRecords(
+          file,
+          { dev: 0n, ino: 0n, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeBefore },
+          apply.map((h) => ({ offset: h.offset, bytes: h.current })),
+          plan.sizeBefore,
+        );
         removeJournal(j.path, j.fd);
       } catch (again) {
         closeSync(j.fd);
-        throw new OperationError(`${why}; rolling back failed too (${again instanceof Error ? again.message : String(again)}): run 'mmapx recover ${path}'`, undefined, {
-          cause: err,
-          path,
-        });
+        throw new OperationError(
+          `${why}; rolling back failed too (${again instanceof Error ? again.message : String(again)}): run 'mmapx recover ${path}'`,
+          undefined,
+          {
+            cause: err,
+            path,
+          },
+        );
       }
       throw new OperationError(`${why}; the file was rolled back from the journal, nothing changed`, undefined, { cause: err, path });
     }
@@ -423,12 +435,18 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     try {
       if (j) mark(j, 1);
       stages.forEach((s, k) => {
-        run(file, s.p, j?.stages[k], { state: initial[k]!, done: 0n }, {
-          method: 'auto',
-          window,
-          data: s.p.kind === 'insert' ? (j ? j.stages[k]!.data : s.shift.bytes) : undefined,
-          progress,
-        });
+        run(
+          file,
+          s.p,
+          j?.stages[k],
+          { state: initial[k]!, done: 0n },
+          {
+            method: 'auto',
+            window,
+            data: s.p.kind === 'insert' ? (j ? j.stages[k]!.data : s.shift.bytes) : undefined,
+            progress,
+          },
+        );
         if (j) mark(j, k + 2);
         patchShiftHooks.afterStage?.(k);
       });
@@ -487,7 +505,14 @@ export function isPatchShiftJournal(path: string): boolean {
 /** What {@link finishPatchShift} found and did. */
 export type PatchShiftReport =
   | { readonly state: 'incomplete'; readonly reason: string }
-  | { readonly state: 'restored'; readonly records: number; readonly bytes: number; readonly sizeFound: bigint; readonly size: bigint; readonly sizeAfter: bigint }
+  | {
+      readonly state: 'restored';
+      readonly records: number;
+      readonly bytes: number;
+      readonly sizeFound: bigint;
+      readonly size: bigint;
+      readonly sizeAfter: bigint;
+    }
   | {
       readonly state: 'completed';
       readonly sizeFound: bigint;
@@ -679,7 +704,8 @@ function finish(fd: number, path: string, file: OpenFile): PatchShiftReport {
         `the file is ${now} bytes, but stage ${k + 1} of the patch journaled in ${path} (${kind} at ${offset}) leaves it at ${sizeBefore} or ${sizeAfter} bytes at this point: it was changed by another program; refusing it`,
       );
     }
-    if (k === current) first = { offset, length: distance, remaining: resume.state === STATE.moved || resume.state === STATE.extents ? 0n : tail - resume.done };
+    if (k === current)
+      first = { offset, length: distance, remaining: resume.state === STATE.moved || resume.state === STATE.extents ? 0n : tail - resume.done };
     run(file, p, j, resume, { method: 'auto', window: window >= chunkSize ? window : chunkSize, data: j.data });
     seq++;
     pwrite(fd, slotBytes(seq, BigInt(k + 2), 0), marksAt + Number(seq % 2n) * SLOT);

@@ -10,14 +10,10 @@ import { tmpDir } from '../helpers/tmp.js';
 const dir = tmpDir('mmapx-pshift-crash-');
 
 describe('crash safety of a patch with inserts and deletes', () => {
-  it(
-    'killed_patch_recovers_to_the_original_or_the_result (4 trials)',
-    async () => {
-      requireBuild();
-      const r = await patchShiftCrashRun({ trials: 4, size: 12 << 20, seed: 15, dir });
-      expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
-      expect(Object.values(r.tally).reduce((a, b) => a + b, 0)).toBe(4);
-    },
-    60_000,
-  );
+  it('killed_patch_recovers_to_the_original_or_the_result (4 trials)', async () => {
+    requireBuild();
+    const r = await patchShiftCrashRun({ trials: 4, size: 12 << 20, seed: 15, dir });
+    expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
+    expect(Object.values(r.tally).reduce((a, b) => a + b, 0)).toBe(4);
+  }, 60_000);
 });

@@ -74,10 +74,18 @@ describe('patch with insert and delete statements', () => {
     expect(r.stdout).toContain(`sha256 after  ${sha(RESULT)}\n`);
     expect(r.stderr).toMatch(/^dry run: 1 hunk would change 1 byte of .*, 2 inserts and 2 deletes, size 35 -> 31; the file is untouched/);
     const j = JSON.parse(mmapx(['--json', 'patch', a, patch, '--dry-run']).stdout);
-    expect(j).toMatchObject({ status: 'dry-run', changes: [{ offset: 25, old: '34', new: '2a' }], shifts: [{ kind: 'insert' }, { kind: 'delete' }, { kind: 'delete' }, { kind: 'insert' }] });
+    expect(j).toMatchObject({
+      status: 'dry-run',
+      changes: [{ offset: 25, old: '34', new: '2a' }],
+      shifts: [{ kind: 'insert' }, { kind: 'delete' }, { kind: 'delete' }, { kind: 'insert' }],
+    });
     expect(readFileSync(a, 'latin1')).toBe(ORIG);
     // --expect-result-sha256: the result of the whole patch, shifts included.
-    expectFailure(mmapx(['patch', a, patch, '--expect-result-sha256', sha(ORIG)]), 3, /--expect-result-sha256: the patched file would have sha256 [0-9a-f]{64}, expected/);
+    expectFailure(
+      mmapx(['patch', a, patch, '--expect-result-sha256', sha(ORIG)]),
+      3,
+      /--expect-result-sha256: the patched file would have sha256 [0-9a-f]{64}, expected/,
+    );
     expect(readFileSync(a, 'latin1')).toBe(ORIG);
     expectSuccess(mmapx(['patch', a, patch, '--expect-result-sha256', sha(RESULT), '--no-journal']));
     expect(readFileSync(a, 'latin1')).toBe(RESULT);

@@ -38,7 +38,12 @@ function randomBytes(rand: () => number, length: number): Buffer {
 function run(path: string, text: string, o: { window?: number; journal?: boolean; hash?: boolean; dryRun?: boolean; progress?: ProgressSink } = {}) {
   const { patch, sources } = resolvePatchInput(text, { name: 'p.patch' });
   const job = {
-    ...patchJob(patch, sources, { journal: o.journal !== false, hash: o.hash === true, dryRun: o.dryRun === true, ...(o.progress && { progress: o.progress }) }),
+    ...patchJob(patch, sources, {
+      journal: o.journal !== false,
+      hash: o.hash === true,
+      dryRun: o.dryRun === true,
+      ...(o.progress && { progress: o.progress }),
+    }),
     ...(o.window !== undefined && { shiftWindow: o.window }),
   };
   return patchOne(path, job, new Timer());
@@ -110,7 +115,7 @@ describe('a patch with shifts interrupted at every point', () => {
   // 3 stages over 40 KiB with windows of 4 KiB: each stage is several steps.
   const rand = rng(99);
   const orig = randomBytes(rand, 40_000);
-  const text = '0x10: 00 01 02 03\ndelete 0x3000:5000\ninsert 0x100: 00 11 22\ninsert 0x8000: "tail"\nfind ' + orig.subarray(0x9000, 0x9008).toString('hex') + ': 55\n';
+  const text = `0x10: 00 01 02 03\ndelete 0x3000:5000\ninsert 0x100: 00 11 22\ninsert 0x8000: "tail"\nfind ${orig.subarray(0x9000, 0x9008).toString('hex')}: 55\n`;
   const want = Buffer.concat([
     Buffer.concat([orig.subarray(0, 0x10), Buffer.of(0, 1, 2, 3), orig.subarray(0x14, 0x100)]),
     Buffer.of(0, 0x11, 0x22),
@@ -130,9 +135,24 @@ describe('a patch with shifts interrupted at every point', () => {
 
   it('recover_rolls_back_before_the_commit_point_and_forward_after_it', async () => {
     const points: { name: string; arm: () => void; result: boolean }[] = [
-      { name: 'after the overwrites', arm: () => (patchShiftHooks.afterOverwrites = () => { throw new Error('killed'); }), result: false },
+      {
+        name: 'after the overwrites',
+        arm: () =>
+          (patchShiftHooks.afterOverwrites = () => {
+            throw new Error('killed');
+          }),
+        result: false,
+      },
     ];
-    for (let k = 0; k < 3; k++) points.push({ name: `after stage ${k}`, arm: () => (patchShiftHooks.afterStage = (s) => { if (s === k) throw new Error('killed'); }), result: true });
+    for (let k = 0; k < 3; k++)
+      points.push({
+        name: `after stage ${k}`,
+        arm: () =>
+          (patchShiftHooks.afterStage = (s) => {
+            if (s === k) throw new Error('killed');
+          }),
+        result: true,
+      });
     // Inside the stages: the progress sink is told after every step; the kill comes after step i.
     for (let i = 1; i <= 14; i++) points.push({ name: `after step ${i}`, arm: () => undefined, result: true });
     const seen = new Set<string>();

@@ -70,7 +70,15 @@ describe('parsing and formatting insert and delete', () => {
 
 describe('planning in the coordinates before the patch', () => {
   it('applies_inserts_deletes_and_hunks_at_their_original_offsets_whatever_their_order', () => {
-    const text = ['delete 0x10:4: 67 68 69 6a', '0x2: 32 -> 58', 'insert 0x14: "<>"', 'insert 0x10: "A"', 'insert 0x10: "B"', 'insert -0: "$"', 'fill 0x18:2 2e'];
+    const text = [
+      'delete 0x10:4: 67 68 69 6a',
+      '0x2: 32 -> 58',
+      'insert 0x14: "<>"',
+      'insert 0x10: "A"',
+      'insert 0x10: "B"',
+      'insert -0: "$"',
+      'fill 0x18:2 2e',
+    ];
     const want = Buffer.from('01X3456789abcdefAB<>klmn..qrstuv$');
     expect(Buffer.from(apply(base(), text.join('\n')).bytes).toString()).toBe(want.toString());
     expect(Buffer.from(apply(base(), [...text].reverse().join('\n')).bytes).toString()).toBe(want.toString().replace('AB', 'BA'));

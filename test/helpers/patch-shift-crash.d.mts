@@ -3,4 +3,10 @@ export interface PatchShiftCrashResult {
   tally: Record<string, number>;
   failures: { delayMs: number; why?: string }[];
 }
-export function patchShiftCrashRun(options: { trials: number; size: number; seed?: number; dir?: string; log?: (s: string) => void }): Promise<PatchShiftCrashResult>;
+export function patchShiftCrashRun(options: {
+  trials: number;
+  size: number;
+  seed?: number;
+  dir?: string;
+  log?: (s: string) => void;
+}): Promise<PatchShiftCrashResult>;

@@ -4,7 +4,12 @@
 // and test/edit/patch-shift.test.ts.
 
 /** The model: the patch applied to a Buffer, simply, in the coordinates before the patch. */
-export function model(orig: Buffer, writes: { at: number; bytes: Buffer }[], inserts: { at: number; bytes: Buffer }[], deletes: { at: number; len: number }[]): Buffer {
+export function model(
+  orig: Buffer,
+  writes: { at: number; bytes: Buffer }[],
+  inserts: { at: number; bytes: Buffer }[],
+  deletes: { at: number; len: number }[],
+): Buffer {
   const over = Buffer.from(orig);
   for (const w of writes) w.bytes.copy(over, w.at);
   const out: Buffer[] = [];
@@ -60,4 +65,3 @@ export function randomShiftPatch(rand: () => number, orig: Buffer): { text: stri
   }
   return { text: `${lines.join('\n')}\n`, want: model(orig, writes, inserts, deletes) };
 }
-

@@ -98,7 +98,9 @@ function hex(bytes: Uint8Array): string {
 /** `insert at 0x10: 4 bytes (de ad be ef)` / `delete 0x20..0x30: 16 bytes (00 11 ...)`: one line of a dry run. */
 function shiftLine(s: PatchShift): string {
   const bytes = s.kind === 'insert' ? s.new : s.old;
-  const shown = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex').replace(/(..)(?=.)/g, '$1 ');
+  const shown = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    .toString('hex')
+    .replace(/(..)(?=.)/g, '$1 ');
   const more = BigInt(bytes.length) < s.length ? ' ...' : '';
   const where = s.kind === 'insert' ? `insert at 0x${s.offset.toString(16)}` : `delete 0x${s.offset.toString(16)}..0x${(s.offset + s.length).toString(16)}`;
   return `${s.source}: ${where}: ${plural(Number(s.length), 'byte')} (${shown}${more})`;
@@ -116,7 +118,14 @@ function shiftsText(shifts: readonly PatchShift[] | undefined): string {
 function shiftsJson(shifts: readonly PatchShift[] | undefined): { shifts?: Record<string, unknown>[] } {
   if (!shifts) return {};
   return {
-    shifts: shifts.map((s) => ({ source: s.source, kind: s.kind, offset: s.offset, length: s.length, old: hex(s.old.subarray(0, SHOWN)), new: hex(s.new.subarray(0, SHOWN)) })),
+    shifts: shifts.map((s) => ({
+      source: s.source,
+      kind: s.kind,
+      offset: s.offset,
+      length: s.length,
+      old: hex(s.old.subarray(0, SHOWN)),
+      new: hex(s.new.subarray(0, SHOWN)),
+    })),
   };
 }
 

@@ -333,7 +333,7 @@ function parseStamp(line: Line, stmt: string, start: number, note: string | unde
 /** `insert OFFSET: BYTES|"text"`: the bytes go in before the byte at OFFSET of the file before the patch. */
 function parseInsert(line: Line, stmt: string, start: number, note: string | undefined): ShiftStatement {
   const colon = stmt.indexOf(':', start);
-  if (colon < 0) line.fail("expected 'insert OFFSET: bytes' (hex bytes or \"text\")", stmt.trimEnd().length);
+  if (colon < 0) line.fail('expected \'insert OFFSET: bytes\' (hex bytes or "text")', stmt.trimEnd().length);
   let i = skipBlank(stmt, start);
   const negative = stmt[i] === '-';
   if (negative) i++;
@@ -495,8 +495,7 @@ export function parseNativePatch(text: string, name: string): Patch {
     else if (TRANSFORM_OPS.includes(word) && wordEnds) ops.push(parseTransformStatement(line, stmt, word, after, note));
     else if (word === 'insert' && wordEnds) shifts.push(parseInsert(line, stmt, after, note));
     else if (word === 'delete' && wordEnds) shifts.push(parseDelete(line, stmt, after, note));
-    else if (word === 'move' && wordEnds)
-      line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
+    else if (word === 'move' && wordEnds) line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
     else hunks.push(parseOffsetHunk(line, stmt, note));
   }
   return { hunks, guards, ...(ops.length > 0 && { ops }), ...(shifts.length > 0 && { shifts }) };

@@ -696,9 +696,12 @@ function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
     if (s.kind === 'insert') {
       const offset = s.fromEnd ? size + s.offset : s.offset;
       if (offset < 0n || offset > size) {
-        throw new InputError(`${where}: insert at ${s.fromEnd ? '-' : ''}${hex(s.fromEnd ? -s.offset : s.offset)}: ${offset < 0n ? 'before the start' : 'past the end'} of the file (size ${hex(size)})`, {
-          line: s.source.line,
-        });
+        throw new InputError(
+          `${where}: insert at ${s.fromEnd ? '-' : ''}${hex(s.fromEnd ? -s.offset : s.offset)}: ${offset < 0n ? 'before the start' : 'past the end'} of the file (size ${hex(size)})`,
+          {
+            line: s.source.line,
+          },
+        );
       }
       if (s.bytes.length === 0) throw new InputError(`${where}: no bytes to insert`, { line: s.source.line });
       shifts.push({ kind: 'insert', offset, length: BigInt(s.bytes.length), bytes: s.bytes, statement: s, seq });
@@ -713,9 +716,12 @@ function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
     }
     if (r.length === 0n) throw new InputError(`${where}: delete: the range ${s.range.text} is empty (0 bytes): nothing to delete`, { line: s.source.line });
     if (s.old !== undefined && BigInt(s.old.length) !== r.length) {
-      throw new InputError(`${where}: delete ${s.range.text}: the guard has ${s.old.length} byte(s) but the range has ${r.length}: it must be the bytes being deleted`, {
-        line: s.source.line,
-      });
+      throw new InputError(
+        `${where}: delete ${s.range.text}: the guard has ${s.old.length} byte(s) but the range has ${r.length}: it must be the bytes being deleted`,
+        {
+          line: s.source.line,
+        },
+      );
     }
     shifts.push({ kind: 'delete', offset: r.offset, length: r.length, ...(s.old !== undefined && { old: s.old }), statement: s, seq });
   });
@@ -729,7 +735,11 @@ function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
   for (const s of shifts) {
     if (s.kind === 'insert') {
       if (lastDelete && s.offset > lastDelete.offset && s.offset < lastDelete.offset + lastDelete.length) {
-        conflict(lastDelete.statement, s.statement, `the insert at ${hex(s.offset)} is inside the deleted range ${hex(lastDelete.offset)}..${hex(lastDelete.offset + lastDelete.length)}`);
+        conflict(
+          lastDelete.statement,
+          s.statement,
+          `the insert at ${hex(s.offset)} is inside the deleted range ${hex(lastDelete.offset)}..${hex(lastDelete.offset + lastDelete.length)}`,
+        );
       }
       continue;
     }
@@ -750,16 +760,23 @@ function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
     const h = base.hunks[lo];
     if (h && h.offset < end) {
       const at = h.offset > s.offset ? h.offset : s.offset;
-      conflict(s.statement, h.hunk, `the change at ${hex(h.offset)}..${hex(h.offset + BigInt(h.new.length))} overlaps the deleted range ${hex(s.offset)}..${hex(end)} (at ${hex(at)})`);
+      conflict(
+        s.statement,
+        h.hunk,
+        `the change at ${hex(h.offset)}..${hex(h.offset + BigInt(h.new.length))} overlaps the deleted range ${hex(s.offset)}..${hex(end)} (at ${hex(at)})`,
+      );
     }
   }
   let sizeAfter = size;
   for (const s of shifts) sizeAfter += s.kind === 'insert' ? s.length : -s.length;
   if (sizeAfter > MAX_FILE_SIZE) {
     const src = shifts.find((s) => s.kind === 'insert')!.statement.source;
-    throw new InputError(`${describeSource(src)}: the inserts would grow the file to ${sizeAfter} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`, {
-      line: src.line,
-    });
+    throw new InputError(
+      `${describeSource(src)}: the inserts would grow the file to ${sizeAfter} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`,
+      {
+        line: src.line,
+      },
+    );
   }
   const failures: { source: Source; text: string }[] = [];
   const hunkFailures = base.failures;
