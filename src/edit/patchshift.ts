@@ -639,6 +639,11 @@ function finish(fd: number, path: string, file: OpenFile): PatchShiftReport {
   // Phase 2: finish the current stage, run the rest.
   let seq = m.seq;
   const current = markValue - 1;
+  if (current === n && st.size !== header.sizeAfter) {
+    throw new OperationError(
+      `the file is ${st.size} bytes, but the patch journaled in ${path} had finished at ${header.sizeAfter} bytes: it was changed by another program; refusing it`,
+    );
+  }
   let first: { offset: bigint; length: bigint; remaining: bigint } = { offset: 0n, length: 0n, remaining: 0n };
   for (let k = current; k < n; k++) {
     const e = list.subarray(k * STAGE, (k + 1) * STAGE);
