@@ -9,4 +9,6 @@ export function patchShiftCrashRun(options: {
   seed?: number;
   dir?: string;
   log?: (s: string) => void;
+  /** No trial starts after this instant (ms since the epoch). */
+  deadline?: number;
 }): Promise<PatchShiftCrashResult>;

@@ -136,15 +136,16 @@ export async function patchShiftTrial(scene, delayMs) {
   return { delayMs, killed, journal, before, after, ok, ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }) };
 }
 
-/** `trials` trials: the tallies and the failures. */
-export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch('mmapx-pshift-crash-'), log = () => {} }) {
+/** `trials` trials (none started after `deadline`, ms since the epoch): the tallies and the failures. */
+export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch('mmapx-pshift-crash-'), log = () => {}, deadline = Infinity }) {
   const scene = preparePatchShift(dir, { size, seed });
   const cal = calibratePatchShift(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run, journal written from ~${cal.journalAt.toFixed(0)} ms`);
   const rand = rng(seed * 7919);
   const tally = {};
   const failures = [];
-  for (let i = 0; i < trials; i++) {
+  let run = 0;
+  for (let i = 0; i < trials && Date.now() < deadline; i++, run++) {
     const focus = i % 2 === 1;
     const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
     const r = await patchShiftTrial(scene, Math.max(0, delay));
@@ -154,5 +155,5 @@ export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch
     log(`trial ${i + 1}: kill at ${r.delayMs.toFixed(0)} ms: ${key}`);
   }
   for (const f of [scene.file, scene.pristine, scene.journal, scene.patch]) if (existsSync(f)) unlinkSync(f);
-  return { trials, size, calibration: cal, tally, failures };
+  return { trials: run, size, calibration: cal, tally, failures };
 }
