@@ -190,12 +190,28 @@ function createPatchShiftJournal(
     for (const s of stages) if (s.p.staged && s.p.chunk > slot) slot = s.p.chunk;
     const stageAt = slot > 0 ? Math.ceil(progressAt(stages.length) / 4096) * 4096 : 0;
 
+    // Everything before the trailer goes through one buffer of 1 MiB, hashed and written in big
+    // calls: a patch of many small hunks is a few writes, not two per hunk.
     const hash = createHash('sha256');
     let pos = 0;
+    const block = Buffer.allocUnsafe(1024 * 1024);
+    let used = 0;
+    const flush = (): void => {
+      hash.update(block.subarray(0, used));
+      pwrite(fd, block.subarray(0, used), pos);
+      pos += used;
+      used = 0;
+    };
     const put = (b: Uint8Array): void => {
-      hash.update(b);
-      pwrite(fd, b, pos);
-      pos += b.length;
+      if (used + b.length > block.length) flush();
+      if (b.length > block.length) {
+        hash.update(b);
+        pwrite(fd, b, pos);
+        pos += b.length;
+        return;
+      }
+      block.set(b, used);
+      used += b.length;
     };
     const head = Buffer.alloc(HEADER + LAYOUT);
     MAGIC.copy(head, 0);
@@ -245,6 +261,7 @@ function createPatchShiftJournal(
     });
     put(list);
     for (const s of stages) if (s.shift.kind === 'insert') put(s.shift.bytes!);
+    flush();
     // The marks and every stage's first progress slot before the trailer: a journal with a valid
     // trailer always has them.
     const tail = Buffer.alloc(progressAt(stages.length) - marksAt);

@@ -689,7 +689,19 @@ function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
   const size = file.size;
   const { sizeAfter: sizeGuard, ...rest } = patch.guards;
   // Without its shifts and `size after`, and neither grown nor shrunk: hunks stay within the file.
-  const base = planPatch({ hunks: patch.hunks, guards: rest, ...(patch.ops && { ops: patch.ops }) }, file, { ...opts, grow: false, truncate: false });
+  let base: Plan;
+  try {
+    base = planPatch({ hunks: patch.hunks, guards: rest, ...(patch.ops && { ops: patch.ops }) }, file, { ...opts, grow: false, truncate: false });
+  } catch (err) {
+    // --grow does not apply: only the inserts change the size of such a patch.
+    if (err instanceof InputError && err.message.endsWith('growing the file needs --grow')) {
+      throw new InputError(
+        `${err.message.slice(0, -'growing the file needs --grow'.length)}a patch with inserts or deletes changes the size only through them`,
+        err.location,
+      );
+    }
+    throw err;
+  }
   const shifts: (PlannedShift & { seq: number })[] = [];
   patch.shifts!.forEach((s, seq) => {
     const where = shiftWhere(s);
