@@ -55,7 +55,7 @@ import { checkHashes, describeSource, type Plan, type PlannedShift, planPatch, t
 import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { journalPath, mmapxRunning, openJournal, refuseIfJournal, restoreRecords, syncDirectory } from './journal.js';
-import { MappedReader, writeRanges } from './mapped.js';
+import { assertNotShrunk, MappedReader, writeRanges } from './mapped.js';
 import { changedBytes, counts, dryRunBytes, type FailedHunk, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
 import {
@@ -400,6 +400,8 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     reader = undefined;
 
     job.signal?.throwIfAborted();
+    // What was planned, hashed and will be journaled was read from a file this long.
+    assertNotShrunk(file, plan.sizeBefore, 'read');
     const window = job.shiftWindow ?? SHIFT_WINDOW;
     const stages = stagesOf(plan, window);
     const initial = stages.map((s) => (extentsFit(file, s.p) ? STATE.extents : STATE.free));
