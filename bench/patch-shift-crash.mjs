@@ -38,7 +38,7 @@ for (const [k, v] of Object.entries(r.tally).sort((a, b) => b[1] - a[1])) consol
 for (const f of r.failures) console.log(`FAILURE after ${f.delayMs.toFixed(1)} ms: ${f.why}`);
 console.log(
   r.failures.length === 0
-    ? `\nall ${trials} trials: the original or the result after recover, no journal left`
+    ? `\nall ${r.trials} trials: the original or the result after recover, no journal left`
     : `\n${r.failures.length} of ${r.trials} FAILED`,
 );
 process.exitCode = r.failures.length === 0 ? 0 : 1;
