@@ -456,6 +456,9 @@ Native patch lines (# starts a comment; see the manual for the grammar):
   size before 0x2000 / size after 0x2400 / sha256 before|after HEX
   fill 0x100:64 00 / copy 0:16 to 0x200 / stamp "@@VER@@@@" -> "1.4" terminate
   xor 0x100:64 5a -> sha256 HEX     a transform (add 3 (u32le), rol 1, ...): HEX = the range after
+  insert 0x100: "v2" / delete 0x200:4 : de ad be ef    shift the tail (the bytes: a guard)
+Every address refers to the file before the patch. Inserts and deletes are never "already
+applied": guard them (the deleted bytes, size before, sha256 before).
 A hunk already holding its new bytes counts as applied: a patch applied twice says "already
 applied" and exits 0. Any failed guard: exit 3, every failure listed, nothing written.
 While a journal of an interrupted patch exists, run 'mmapx recover FILE' first.

@@ -111,3 +111,4 @@ export {
 export { parseTransform, type Transform, TRANSFORM_OPS, TRANSFORM_UNITS } from '../format/transform.js';
 export type { RecoverCompleted } from './recover.js';
 export { deleteRange, insertBytes, SHIFT_WINDOW, type ShiftOptions, type ShiftOutcome } from './shift.js';
+export type { PatchShift } from './patch.js';

@@ -143,11 +143,34 @@ export function journalKind(j: string): 'patch' | 'insert' | 'delete' {
   }
 }
 
+/** The version in the header of the journal at `j` (0 when it cannot be read). */
+export function journalVersion(j: string): number {
+  let fd: number | undefined;
+  try {
+    fd = openSync(j, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    const head = Buffer.alloc(12);
+    if (readSync(fd, head, 0, head.length, 0) < head.length || !head.subarray(0, 8).equals(MAGIC)) return 0;
+    return head.readUInt32LE(8);
+  } catch {
+    return 0;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * The words of a refusal or warning about the journal `j`: what was interrupted, what state the
  * file may be in, and what `recover` does with it.
  */
 export function journalWords(j: string): { what: string; state: string; recover: string } {
+  if (journalVersion(j) === 3) {
+    // A patch with inserts or deletes (src/edit/patchshift.ts): overwrites first, then shifts.
+    return {
+      what: 'patch with inserts or deletes',
+      state: 'half patched or half shifted',
+      recover: 'restores it if its shifts had not begun, and finishes the patch if they had',
+    };
+  }
   const kind = journalKind(j);
   return kind === 'patch'
     ? { what: 'patch', state: 'half patched', recover: 'restores it' }
@@ -487,7 +510,7 @@ export function readJournal(fd: number, name: string): JournalContents {
   const head = readFully(fd, HEADER_LENGTH, 0);
   const version = head.readUInt32LE(8);
   if (version !== VERSION || head.readUInt32LE(12) !== HEADER_LENGTH) {
-    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1 and 2)`);
+    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1, 2 and 3)`);
   }
   const header = parseHeader(head);
   if (size < HEADER_LENGTH + TRAILER_LENGTH) return { state: 'incomplete', reason: 'it has no trailer', header };
@@ -562,7 +585,7 @@ export interface RestoreReport {
  * @throws OperationError when a record does not read back as written; ERR_TRUNCATED when the file
  *   shrinks while it is being restored.
  */
-function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint, cutAt?: bigint): RestoreReport {
+export function restoreRecords(file: FileRef, header: JournalHeader, records: Iterable<JournalRecord>, sizeFound: bigint, cutAt?: bigint): RestoreReport {
   const limit = cutAt ?? header.sizeBefore;
   const report: RestoreReport = {
     ranges: 0,

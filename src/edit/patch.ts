@@ -34,6 +34,7 @@ import {
   differingRuns,
   dumpToPatch,
   hashesNeeded,
+  hasShifts,
   ipsToPatch,
   isEmptyPatch,
   type OffsetHunk,
@@ -63,6 +64,7 @@ import {
 } from './journal.js';
 import { Later } from './later.js';
 import { assertNotShrunk, type FileRef, groupWindows, MappedReader, resultImage, sizeNow, type WriteReport, writeRanges } from './mapped.js';
+import { patchShifted } from './patchshift.js';
 import { hashFileAndResult, scanFile } from './scan.js';
 import { type Clock, type EditContext, NO_PROGRESS, type ProgressSink } from './seams.js';
 import { now, Timer } from './timing.js';
@@ -186,12 +188,28 @@ export interface PatchChange {
   readonly new: Uint8Array;
 }
 
+/**
+ * An insert or delete of a patch (native `insert`/`delete` statements), at its offset in the file
+ * before the patch: the first bytes deleted (`old`) or inserted (`new`), up to 64.
+ */
+export interface PatchShift {
+  readonly source: string;
+  readonly kind: 'insert' | 'delete';
+  readonly offset: bigint;
+  /** Bytes inserted or deleted. */
+  readonly length: bigint;
+  readonly old: Uint8Array;
+  readonly new: Uint8Array;
+}
+
 /** A dry run: what would change; the file is untouched. */
 export interface PatchDryRunOutcome extends PatchOutcomeBase {
   readonly status: 'dry-run';
   /** Bytes that would differ (not counting a resize). */
   readonly bytesChanged: number;
   readonly changes: readonly PatchChange[];
+  /** The patch's inserts and deletes, in the result's order; absent without any. */
+  readonly shifts?: readonly PatchShift[];
 }
 
 /** The patch is written and durable, its journal gone. */
@@ -207,6 +225,8 @@ export interface PatchAppliedOutcome extends PatchOutcomeBase {
   readonly synced: number;
   /** The undo journal that was written and removed, or `null` without one. */
   readonly journal: { readonly path: string; readonly records: number; readonly bytes: number } | null;
+  /** The patch's inserts and deletes, in the result's order; absent without any. */
+  readonly shifts?: readonly PatchShift[];
 }
 
 /** What {@link patchFile} did. */
@@ -320,6 +340,8 @@ export interface PatchJob {
   readonly workers: boolean;
   /** Told each file's plan once it is made (stamp reports every location from it). */
   readonly onPlan?: (plan: Plan) => void;
+  /** Tail bytes per step of a patch's inserts and deletes (default shift.ts SHIFT_WINDOW); for tests. */
+  readonly shiftWindow?: number;
 }
 
 /** A {@link PatchJob} from a library caller's options. */
@@ -405,13 +427,13 @@ function end(h: PlannedHunk): bigint {
   return h.offset + BigInt(h.new.length);
 }
 
-function changedBytes(hunks: readonly PlannedHunk[]): number {
+export function changedBytes(hunks: readonly PlannedHunk[]): number {
   let n = 0;
   for (const h of hunks) differingRuns(h.current, h.new, (s, e) => (n += e - s));
   return n;
 }
 
-function counts(plan: Plan): HunkCounts {
+export function counts(plan: Plan): HunkCounts {
   const c = { total: plan.hunks.length, applied: 0, already: 0, failed: 0 };
   for (const h of plan.hunks) {
     if (h.state === 'apply') c.applied++;
@@ -436,7 +458,7 @@ function* originals(plan: Plan, reader: MappedReader): Generator<JournalRecord> 
 }
 
 /** Applies the plan to private copy-on-write maps of the pages it touches; returns each change's new bytes as read back. */
-function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): Map<PlannedHunk, Uint8Array> {
+export function dryRunBytes(file: FileRef, plan: Plan, apply: readonly PlannedHunk[]): Map<PlannedHunk, Uint8Array> {
   const out = new Map<PlannedHunk, Uint8Array>();
   const inFile = apply
     .filter((h) => h.offset < plan.sizeBefore)
@@ -510,6 +532,8 @@ function placed(err: unknown, path: string): unknown {
  * before its lock is taken (a batch commits first when it holds that file already).
  */
 export async function prepare(path: string, job: PatchJob, timer: Timer, beforeLock?: (st: BigIntStats) => void): Promise<PatchOutcome | Pending> {
+  // Inserts and deletes rewrite the tail: such a file is patched whole, on its own (patchshift.ts), never batched.
+  if (hasShifts(job.patch)) return patchShifted(path, job, timer, beforeLock);
   const jpath = journalPath(path);
   const how = { write: !job.dryRun, force: job.force, lockWait: job.lockWait, ...(beforeLock && { beforeLock }) };
   let file: OpenFile;

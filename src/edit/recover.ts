@@ -11,6 +11,7 @@ import { MmapxError } from '../errors.js';
 import { pageSize } from '../mmap/index.js';
 import { fsError, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import { journalPath, rollBack } from './journal.js';
+import { finishPatchShift, isPatchShiftJournal } from './patchshift.js';
 import { finishShift, isShiftJournal } from './shift.js';
 import type { EditContext } from './seams.js';
 import { Timer } from './timing.js';
@@ -70,7 +71,9 @@ export interface RecoverCompleted {
   readonly status: 'completed';
   readonly path: string;
   readonly journal: string;
-  readonly kind: 'insert' | 'delete';
+  /** `patch`: a patch with inserts and deletes (journal version 3) whose shifts had begun. */
+  readonly kind: 'insert' | 'delete' | 'patch';
+  /** Where the shift (the current stage of a patch) was. */
   readonly offset: bigint;
   /** Bytes inserted or deleted. */
   readonly length: bigint;
@@ -79,6 +82,8 @@ export interface RecoverCompleted {
   readonly size: bigint;
   /** Tail bytes that were still to move. */
   readonly remaining: bigint;
+  /** Of a patch (`kind: 'patch'`): its shifts, and how many had finished. */
+  readonly stages?: { readonly total: number; readonly finished: number };
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -136,6 +141,38 @@ export async function recoverFile(path: string, options: RecoverOptions, timer: 
     }
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
+    if (isPatchShiftJournal(jpath)) {
+      const f = finishPatchShift(jpath, file);
+      timer.lap('finish');
+      if (f.state === 'incomplete') return { status: 'incomplete-removed', path, journal: jpath, reason: f.reason, timings: timer.json() };
+      if (f.state === 'restored') {
+        return {
+          status: 'restored',
+          path,
+          journal: jpath,
+          ranges: f.records,
+          bytes: f.bytes,
+          sizeFound: f.sizeFound,
+          size: f.size,
+          sizeBefore: f.size,
+          sizeAfter: f.sizeAfter,
+          timings: timer.json(),
+        };
+      }
+      return {
+        status: 'completed',
+        path,
+        journal: jpath,
+        kind: 'patch',
+        offset: f.offset,
+        length: f.length,
+        sizeFound: f.sizeFound,
+        size: f.sizeAfter,
+        remaining: f.remaining,
+        stages: { total: f.stages, finished: f.stage },
+        timings: timer.json(),
+      };
+    }
     if (isShiftJournal(jpath)) {
       const f = finishShift(jpath, file);
       timer.lap('finish');

@@ -87,9 +87,9 @@ const VERSION = 2;
 const HEADER = 64;
 const OP = 64;
 const TRAILER = 56;
-const SLOT = 32;
+export const SLOT = 32;
 /** The two slots, then the `done` word of steps that need no slot (see the top), then padding. */
-const PROGRESS = 2 * SLOT + 64;
+export const PROGRESS = 2 * SLOT + 64;
 
 /** Where the progress slots start: after the trailer, at a multiple of 64 (the `done` word is 8-aligned). */
 function progressStart(inlineLength: number): number {
@@ -97,7 +97,7 @@ function progressStart(inlineLength: number): number {
 }
 const KIND = { insert: 1, delete: 2 } as const;
 const DATA = { none: 0, inline: 1, fill: 2 } as const;
-const STATE = { extents: 1, free: 2, staged: 3, moved: 4 } as const;
+export const STATE = { extents: 1, free: 2, staged: 3, moved: 4 } as const;
 
 /** What is shifted: bytes inserted at an offset, or a range deleted. */
 export type ShiftOp =
@@ -155,7 +155,7 @@ function bytesText(n: bigint | number): string {
   return `${n} byte${BigInt(n) === 1n ? '' : 's'}`;
 }
 
-function pread(fd: number, b: Uint8Array, position: bigint, what: string): Uint8Array {
+export function pread(fd: number, b: Uint8Array, position: bigint, what: string): Uint8Array {
   let done = 0;
   while (done < b.length) {
     const n = readSync(fd, b, done, b.length - done, position + BigInt(done));
@@ -165,7 +165,7 @@ function pread(fd: number, b: Uint8Array, position: bigint, what: string): Uint8
   return b;
 }
 
-function pwrite(fd: number, b: Uint8Array, position: number): void {
+export function pwrite(fd: number, b: Uint8Array, position: number): void {
   for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done, position + done);
 }
 
@@ -254,7 +254,7 @@ function hashes(file: OpenFile, size: bigint, op: ShiftOp, before: boolean, wind
 }
 
 /** The layout of one shift: what moves where, in steps of how much. */
-interface Plan {
+export interface Plan {
   readonly op: ShiftOp;
   readonly kind: 'insert' | 'delete';
   readonly offset: bigint;
@@ -268,7 +268,7 @@ interface Plan {
   readonly staged: boolean;
 }
 
-function plan(op: ShiftOp, sizeBefore: bigint, window: number): Plan {
+export function plan(op: ShiftOp, sizeBefore: bigint, window: number): Plan {
   const distance = op.kind === 'insert' ? BigInt(dataLength(op.data)) : op.length;
   const sizeAfter = op.kind === 'insert' ? sizeBefore + distance : sizeBefore - distance;
   const tail = op.kind === 'insert' ? sizeBefore - op.offset : sizeBefore - op.offset - distance;
@@ -278,7 +278,7 @@ function plan(op: ShiftOp, sizeBefore: bigint, window: number): Plan {
 }
 
 /** An open shift journal: where its progress and staging slot are, and the last seq written. */
-interface Journal {
+export interface Journal {
   readonly path: string;
   readonly fd: number;
   readonly progressAt: number;
@@ -290,7 +290,7 @@ interface Journal {
   readonly data: WriteData | undefined;
 }
 
-function slotBytes(seq: bigint, done: bigint, state: number): Buffer {
+export function slotBytes(seq: bigint, done: bigint, state: number): Buffer {
   const b = Buffer.alloc(SLOT);
   b.writeBigUInt64LE(seq, 0);
   b.writeBigUInt64LE(done, 8);
@@ -299,7 +299,7 @@ function slotBytes(seq: bigint, done: bigint, state: number): Buffer {
   return b;
 }
 
-function progress(j: Journal | undefined, state: number, done: bigint): void {
+export function progress(j: Journal | undefined, state: number, done: bigint): void {
   if (!j) return;
   j.seq++;
   pwrite(j.fd, slotBytes(j.seq, done, state), j.progressAt + Number(j.seq % 2n) * SLOT);
@@ -491,7 +491,7 @@ function mapFast(j: Journal): { word: BigUint64Array; unmap(): void } {
 const FALLBACK = new Set([95, 22, 38, 0x10000]);
 
 /** Where a shift starts (or, after a crash, resumes): its state and how many tail bytes moved. */
-interface Resume {
+export interface Resume {
   readonly state: number;
   readonly done: bigint;
 }
@@ -500,7 +500,7 @@ interface Resume {
  * Runs (or resumes) the shift `p` on `file` from `from`, keeping `j`'s progress; ends with the
  * file at its new size, written, and fsynced. Returns the method used.
  */
-function run(
+export function run(
   file: OpenFile,
   p: Plan,
   j: Journal | undefined,
@@ -621,7 +621,7 @@ function run(
   return method;
 }
 
-function extentsFit(file: OpenFile, p: Plan): boolean {
+export function extentsFit(file: OpenFile, p: Plan): boolean {
   const bs = file.stat.blksize > 0n ? file.stat.blksize : 4096n;
   // INSERT_RANGE needs an offset inside the file, COLLAPSE_RANGE a range that does not reach its end.
   return p.tail > 0n && p.offset % bs === 0n && p.distance % bs === 0n;

@@ -54,6 +54,14 @@ beforeAll(async () => {
   writeFileSync(f('stamp-3-times.patch'), 'stamp "l" -> "L"\n');
   writeFileSync(f('stamp-too-long.patch'), 'stamp "Hello" -> "Goodbye"\n');
   writeFileSync(f('insert.patch'), 'insert 0 00\n');
+  // insert and delete statements (see the rows at the end of the list).
+  writeFileSync(f('shift-overlap.patch'), 'delete 2:4\n0x3: 6c -> 4c\n');
+  writeFileSync(f('shift-deletes-overlap.patch'), 'delete 2:4\ndelete 4..8\n');
+  writeFileSync(f('shift-insert-inside.patch'), 'delete 2:4\ninsert 3: 00\n');
+  writeFileSync(f('shift-guard.patch'), '0x0: 48 -> 68\ndelete 7:5: 00 00 00 00 00\n');
+  writeFileSync(f('shift-past-end.patch'), 'delete 0x10:4\n');
+  writeFileSync(f('shift-insert-nothing.patch'), 'insert 4:\n');
+  writeFileSync(f('shift-size-after.patch'), 'size after 0x12\ninsert 0: "x"\n');
   // File lists for --files-from.
   writeFileSync(f('files.list'), `${f('data.bin')}\n`);
   writeFileSync(f('nul.list'), `${f('data.bin')}\nbad\0name\n`);
@@ -328,7 +336,7 @@ const CASES: Record<string, Case> = {
   'patch: fill statement past the end': { args: ['patch', D, f('fill-past-end.patch')], status: 2, line: ANY('patch', 'fill-past-end\\.patch line 1: fill: range 0x10:8 ends past the end of the file \\(size 0x12\\)') },
   'patch: stamp statement matching 3 times': { args: ['patch', D, f('stamp-3-times.patch')], status: 3, line: ANY('patch', '.*stamp-3-times\\.patch line 1: find 6c matched 3 times at 0x2, 0x3, 0xa; expected once') },
   'patch: stamp statement too long': { args: ['patch', D, f('stamp-too-long.patch')], status: 2, line: ANY('patch', 'stamp-too-long\\.patch line 1, col 7: the value has 7 bytes but the placeholder has 5: the value does not fit') },
-  'patch: insert statement': { args: ['patch', D, f('insert.patch')], status: 2, line: ANY('patch', "insert\\.patch line 1, col 1: 'insert' is not a patch statement: use the command 'mmapx insert'") },
+  'patch: insert statement without its colon': { args: ['patch', D, f('insert.patch')], status: 2, line: ANY('patch', "insert\\.patch line 1, col 12: expected 'insert OFFSET: bytes' .*") },
   'stamp: missing file': { args: ['stamp', f('missing.bin'), '--placeholder', '6c', '--value', '4c'], status: 1, line: ANY('stamp', '\\(ENOENT\\)'), files: [D] },
   // the range overwrites: fill, copy, move, transform
   'fill: a range past the end': { args: ['fill', D, '10:20', '--pattern', '00'], status: 2, line: ANY('fill', 'range 10:20 ends past the end of the file \\(size 18\\)') },
@@ -377,6 +385,14 @@ const CASES: Record<string, Case> = {
   'insert: bad --expect-result-sha256': { args: ['insert', D, '0', 'aa', '--expect-result-sha256', 'abc'], status: 2, line: ANY('insert', '--expect-result-sha256 must be 64 hex digits of SHA-256, not "abc"') },
   'insert: bad hex': { args: ['insert', D, '0', 'zz'], status: 2, line: ANY('insert', '.*zz.*') },
   'insert: --files-from without an OFFSET': { args: ['insert', '--files-from', f('files.list')], status: 2, line: ANY('insert', "missing required argument 'offset' \\(see 'mmapx insert --help'\\)"), files: [D] },
+  // patch files with insert and delete statements: conflicts name both lines, guards exit 3
+  'patch: a hunk overlapping a deleted range': { args: ['patch', D, f('shift-overlap.patch')], status: 2, line: ANY('patch', 'shift-overlap\\.patch line 1 and .*shift-overlap\\.patch line 2: the change at 0x3\\.\\.0x4 overlaps the deleted range 0x2\\.\\.0x6 \\(at 0x3\\)') },
+  'patch: two deleted ranges overlapping': { args: ['patch', D, f('shift-deletes-overlap.patch')], status: 2, line: ANY('patch', 'line 1 and .*line 2: the deleted ranges overlap at 0x4\\.\\.0x6') },
+  'patch: an insert inside a deleted range': { args: ['patch', D, f('shift-insert-inside.patch')], status: 2, line: ANY('patch', 'line 1 and .*line 2: the insert at 0x3 is inside the deleted range 0x2\\.\\.0x6') },
+  'patch: the guard of a delete differs': { args: ['patch', D, f('shift-guard.patch')], status: 3, line: ANY('patch', 'guard failed, nothing written: .*shift-guard\\.patch line 2: delete at 0x7 expected 00 00 00 00 00, found 77 6f 72 6c 64') },
+  'patch: a delete past the end': { args: ['patch', D, f('shift-past-end.patch')], status: 2, line: ANY('patch', 'shift-past-end\\.patch line 1: delete: range 0x10:4 ends past the end of the file \\(size 0x12\\)') },
+  'patch: an insert of 0 bytes': { args: ['patch', D, f('shift-insert-nothing.patch')], status: 2, line: ANY('patch', 'shift-insert-nothing\\.patch line 1, col 10: no bytes to insert') },
+  'patch: size after other than the shifts give': { args: ['patch', D, f('shift-size-after.patch')], status: 3, line: ANY('patch', 'guard failed, nothing written: .*line 1: size after 0x12, but the inserts and deletes give 0x13 \\(from 0x12\\)') },
 };
 
 function runAs(c: Case): Run {

@@ -111,14 +111,14 @@ describe('recover finishes an interrupted shift', () => {
   });
 
   it('refuses_a_journal_of_an_unknown_version_and_leaves_it', () => {
-    const p = join(dir, 'v3.bin');
+    const p = join(dir, 'v4.bin');
     writeFileSync(p, 'abc');
     const head = Buffer.alloc(64);
     head.write('MMAPXJNL', 0, 'latin1');
-    head.writeUInt32LE(3, 8);
+    head.writeUInt32LE(4, 8);
     head.writeUInt32LE(64, 12);
     writeFileSync(journalOf(p), head);
-    expectFailure(mmapx(['recover', p]), 1, /is an mmapx journal of version 3, which this mmapx does not know \(it knows versions 1 and 2\)/);
+    expectFailure(mmapx(['recover', p]), 1, /is an mmapx journal of version 4, which this mmapx does not know \(it knows versions 1, 2 and 3\)/);
     expect(existsSync(journalOf(p))).toBe(true);
     expect(readFileSync(p, 'latin1')).toBe('abc');
   });

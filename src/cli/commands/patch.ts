@@ -9,7 +9,7 @@
 // text or JSON.
 import { PatchBatch } from '../../edit/batch.js';
 import { Later } from '../../edit/later.js';
-import { type PatchJob, type PatchOutcome, patchOne } from '../../edit/patch.js';
+import { type PatchJob, type PatchOutcome, type PatchShift, patchOne } from '../../edit/patch.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD } from '../../errors.js';
 import { formatChangeListing } from '../../format/patch/index.js';
@@ -95,6 +95,40 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
+/** `insert at 0x10: 4 bytes (de ad be ef)` / `delete 0x20..0x30: 16 bytes (00 11 ...)`: one line of a dry run. */
+function shiftLine(s: PatchShift): string {
+  const bytes = s.kind === 'insert' ? s.new : s.old;
+  const shown = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    .toString('hex')
+    .replace(/(..)(?=.)/g, '$1 ');
+  const more = BigInt(bytes.length) < s.length ? ' ...' : '';
+  const where = s.kind === 'insert' ? `insert at 0x${s.offset.toString(16)}` : `delete 0x${s.offset.toString(16)}..0x${(s.offset + s.length).toString(16)}`;
+  return `${s.source}: ${where}: ${plural(Number(s.length), 'byte')} (${shown}${more})`;
+}
+
+/** `, 1 insert and 2 deletes` for the summary. */
+function shiftsText(shifts: readonly PatchShift[] | undefined): string {
+  if (!shifts || shifts.length === 0) return '';
+  const ins = shifts.filter((s) => s.kind === 'insert').length;
+  const del = shifts.length - ins;
+  return `, ${[ins > 0 ? plural(ins, 'insert') : '', del > 0 ? plural(del, 'delete') : ''].filter(Boolean).join(' and ')}`;
+}
+
+/** The `shifts` key of the JSON: each insert or delete with its first bytes (64 at most) in hex. */
+function shiftsJson(shifts: readonly PatchShift[] | undefined): { shifts?: Record<string, unknown>[] } {
+  if (!shifts) return {};
+  return {
+    shifts: shifts.map((s) => ({
+      source: s.source,
+      kind: s.kind,
+      offset: s.offset,
+      length: s.length,
+      old: hex(s.old.subarray(0, SHOWN)),
+      new: hex(s.new.subarray(0, SHOWN)),
+    })),
+  };
+}
+
 /** A file's outcome as the command prints it: text (stdout, summary, error line) and the --json object. */
 function render(ctx: Context, r: PatchOutcome, timer: Timer, several: boolean): Result {
   const path = r.path;
@@ -144,17 +178,19 @@ function render(ctx: Context, r: PatchOutcome, timer: Timer, several: boolean): 
         for (const l of formatChangeListing(ch.offset, ch.old, ch.new, ch.source)) lines.push(l);
         changes.push({ source: ch.source, offset: ch.offset, length: ch.new.length, old: hex(ch.old.subarray(0, SHOWN)), new: hex(ch.new.subarray(0, SHOWN)) });
       }
-      if (r.sizeAfter !== r.sizeBefore) {
+      if (r.sizeAfter !== r.sizeBefore && r.shifts) lines.push(`size ${r.sizeBefore} -> ${r.sizeAfter} (the inserts and deletes)`);
+      else if (r.sizeAfter !== r.sizeBefore) {
         const how = r.sizeAfter > r.sizeBefore ? 'grown, zero-filled' : `truncated, ${r.sizeBefore - r.sizeAfter} bytes cut off`;
         lines.push(`size ${r.sizeBefore} -> ${r.sizeAfter} (${how})`);
       }
+      for (const sh of r.shifts ?? []) lines.push(shiftLine(sh));
       if (sha256?.before) lines.push(`sha256 before ${sha256.before}`);
       if (sha256?.after) lines.push(`sha256 after  ${sha256.after}`);
       return {
         stdout: named(`${lines.join('\n')}\n`, path, several),
-        summary: `dry run: ${plural(c.applied, 'hunk')} would change ${plural(r.bytesChanged, 'byte')} of ${path}${c.already ? ` (${c.already} already applied)` : ''}${resize}; the file is untouched ${timer.describe()}`,
+        summary: `dry run: ${plural(c.applied, 'hunk')} would change ${plural(r.bytesChanged, 'byte')} of ${path}${c.already ? ` (${c.already} already applied)` : ''}${shiftsText(r.shifts)}${resize}; the file is untouched ${timer.describe()}`,
         showSummary: true,
-        json: { status: 'dry-run', ...base, bytesChanged: r.bytesChanged, sha256, journal: null, changes, timings: r.timings },
+        json: { status: 'dry-run', ...base, bytesChanged: r.bytesChanged, sha256, journal: null, changes, ...shiftsJson(r.shifts), timings: r.timings },
       };
     }
     case 'applied': {
@@ -165,7 +201,7 @@ function render(ctx: Context, r: PatchOutcome, timer: Timer, several: boolean): 
           !ctx.globals.json && {
             summary:
               `patched ${path}: ${plural(c.applied, 'hunk')} applied (${plural(r.bytesChanged, 'byte')} changed)` +
-              `${c.already ? `, ${c.already} already applied` : ''}${resize}${hashText}` +
+              `${c.already ? `, ${c.already} already applied` : ''}${shiftsText(r.shifts)}${resize}${hashText}` +
               `${r.journal ? '' : ' (no journal)'} ${timer.describe()}`,
           }),
         showSummary: true,
@@ -178,6 +214,7 @@ function render(ctx: Context, r: PatchOutcome, timer: Timer, several: boolean): 
           synced: r.synced,
           sha256,
           journal: r.journal,
+          ...shiftsJson(r.shifts),
           timings: r.timings,
         },
       };

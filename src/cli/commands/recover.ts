@@ -97,8 +97,11 @@ function render(r: RecoverReport, timer: Timer): Result {
       const resized = r.sizeFound !== r.size ? `, size ${r.sizeFound} -> ${r.size}` : '';
       return {
         summary:
-          `recovered ${path}: finished the interrupted ${r.kind} of ${plural(Number(r.length), 'byte')} at ${formatOffset(r.offset)} ` +
-          `(rolled forward, ${plural(Number(r.remaining), 'tail byte')} still to move${resized}) ${timer.describe()}`,
+          r.kind === 'patch'
+            ? `recovered ${path}: finished the interrupted patch (rolled forward: ${r.stages!.finished} of ${plural(r.stages!.total, 'insert or delete', 'inserts and deletes')} had finished, ` +
+              `${plural(Number(r.remaining), 'tail byte')} of the next still to move${resized}) ${timer.describe()}`
+            : `recovered ${path}: finished the interrupted ${r.kind} of ${plural(Number(r.length), 'byte')} at ${formatOffset(r.offset)} ` +
+              `(rolled forward, ${plural(Number(r.remaining), 'tail byte')} still to move${resized}) ${timer.describe()}`,
         showSummary: true,
         json: {
           status: 'completed',
@@ -108,6 +111,7 @@ function render(r: RecoverReport, timer: Timer): Result {
           offset: r.offset,
           length: r.length,
           remaining: r.remaining,
+          ...(r.stages && { stages: r.stages }),
           sizeFound: r.sizeFound,
           size: r.size,
           timings,

@@ -4,7 +4,7 @@
  */
 
 export * from './model.js';
-export { parseNativePatch, formatNativePatch, formatHunkLine, HunkLineBuffer } from './native.js';
+export { parseNativePatch, formatNativePatch, formatHunkLine, formatShiftLine, HunkLineBuffer } from './native.js';
 export {
   parseXxdDump,
   parseHexdumpC,
@@ -56,6 +56,7 @@ export {
   hashesNeeded,
   checkHashes,
   patchedChunks,
+  shiftedChunks,
   applyPlan,
   applyPatchToBytes,
   bytesAccess,
@@ -65,6 +66,7 @@ export {
   type PatternMatches,
   type Plan,
   type PlannedHunk,
+  type PlannedShift,
   type HunkState,
   type ApplyInMemoryOptions,
 } from './plan.js';

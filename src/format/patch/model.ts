@@ -160,12 +160,48 @@ export type RangeOp =
  */
 export const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A native patch statement that shifts the file's tail: `insert OFFSET: BYTES` (the bytes go in
+ * before the byte at OFFSET; the end of the file appends) or `delete RANGE [: OLD]` (the range
+ * goes; OLD, when given, must be exactly its bytes). Like every address of a patch, OFFSET and
+ * RANGE refer to the file BEFORE the patch (negative: from its end then), so the statements of a
+ * patch do not depend on their order, except that several inserts at one offset go in the
+ * patch's order. See plan.ts for the conflicts refused and src/edit/patchshift.ts for how such a
+ * patch is written (crash-safe, in two phases).
+ */
+export type ShiftStatement =
+  | {
+      readonly kind: 'insert';
+      /** Where the bytes go; negative (or `fromEnd`) counts from the end of the file before the patch. */
+      readonly offset: bigint;
+      readonly fromEnd: boolean;
+      /** The bytes inserted; never empty. */
+      readonly bytes: Uint8Array;
+      readonly source: Source;
+      readonly note?: string;
+    }
+  | {
+      readonly kind: 'delete';
+      readonly range: Range;
+      /** The bytes being deleted (a guard): exactly the range's length. */
+      readonly old?: Uint8Array;
+      readonly source: Source;
+      readonly note?: string;
+    };
+
 /** A parsed patch from any source. Hunks keep the source's order. */
 export interface Patch {
   readonly hunks: readonly Hunk[];
   readonly guards: FileGuards;
   /** Range statements of a native patch (resolved when planned), in the source's order. */
   readonly ops?: readonly RangeOp[];
+  /** `insert` and `delete` statements of a native patch, in the source's order. */
+  readonly shifts?: readonly ShiftStatement[];
+}
+
+/** Whether the patch inserts or deletes bytes (its tail shifts). */
+export function hasShifts(patch: Patch): boolean {
+  return (patch.shifts?.length ?? 0) > 0;
 }
 
 /** `name line 3` / `name record 3 (byte 0x1a)` / `--edit #2`: the prefix of error messages. */
@@ -185,10 +221,12 @@ export function describeSource(source: Source): string {
 export function mergePatches(patches: readonly Patch[]): Patch {
   const hunks: Hunk[] = [];
   const ops: RangeOp[] = [];
+  const shifts: ShiftStatement[] = [];
   const guards: { -readonly [K in keyof FileGuards]: FileGuards[K] } = {};
   for (const p of patches) {
     for (const h of p.hunks) hunks.push(h); // not push(...): a spread's length is bounded by the stack
     for (const o of p.ops ?? []) ops.push(o);
+    for (const s of p.shifts ?? []) shifts.push(s);
     for (const key of ['sha256Before', 'sha256After', 'sizeBefore', 'sizeAfter'] as const) {
       const g = p.guards[key];
       if (g === undefined) continue;
@@ -204,7 +242,7 @@ export function mergePatches(patches: readonly Patch[]): Patch {
       Object.assign(guards, { [key]: prev ?? g });
     }
   }
-  return ops.length > 0 ? { hunks, guards, ops } : { hunks, guards };
+  return { hunks, guards, ...(ops.length > 0 && { ops }), ...(shifts.length > 0 && { shifts }) };
 }
 
 /**
@@ -213,7 +251,7 @@ export function mergePatches(patches: readonly Patch[]): Patch {
  * change a file, and is what a truncated or failed download looks like.
  */
 export function isEmptyPatch(patch: Patch): boolean {
-  return patch.hunks.length === 0 && (patch.ops?.length ?? 0) === 0 && patch.guards.sizeAfter === undefined;
+  return patch.hunks.length === 0 && (patch.ops?.length ?? 0) === 0 && !hasShifts(patch) && patch.guards.sizeAfter === undefined;
 }
 
 /** The keyword of each guard in the native format, also used in messages. */

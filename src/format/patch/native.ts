@@ -22,7 +22,8 @@
  * patch        = { line } ;
  * line         = [ statement ] [ comment ] ( "\n" | "\r\n" | end of input ) ;
  * comment      = "#" { any character but newline } ;   (* on a hunk line: the hunk's note *)
- * statement    = offset-hunk | anchor-hunk | file-guard | fill-stmt | copy-stmt | stamp-stmt | transform ;
+ * statement    = offset-hunk | anchor-hunk | file-guard | fill-stmt | copy-stmt | stamp-stmt | transform
+ *              | insert-stmt | delete-stmt ;
  *
  * offset-hunk  = offset ":" change ;
  * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
@@ -50,7 +51,21 @@
  * transform    = op range [ argument ] [ "(" unit ")" ] "->" "sha256" hexdigit * 64 ;
  *                (* op: xor and or not add sub rol ror shl shr swap16 swap32 swap64 bswap
  *                   reverse (src/format/transform.ts); the hash is the range's after it *)
- * (insert, delete and move are commands, not statements: they are refused.)
+ *
+ * (* Shifts (model.ts ShiftStatement): the tail of the file moves. *)
+ * insert-stmt  = "insert" offset ":" side ;          (* the bytes go in before the byte at offset *)
+ * delete-stmt  = "delete" range [ ":" side ] ;       (* the side: exactly the bytes deleted (a guard) *)
+ * (move is a command, not a statement: it is refused.)
+ *
+ * EVERY address of a patch (offset hunks, anchors, range statements, insert, delete) refers to
+ * the file BEFORE the patch, like the "before" side of a diff: the statements do not depend on
+ * their order (only inserts at one offset go in the patch's order), their guards are checked
+ * against the original, and a patch made for a file reads the same whatever else it holds. A
+ * change or a range statement overlapping a deleted range, two deletes overlapping, and an
+ * insert strictly inside a deleted range are refused (an insert at its start takes its place).
+ * `size after` is then a guard: the size the shifts give. A shift is never "already applied":
+ * a second run inserts and deletes again, unless a guard (the deleted bytes, `size before`,
+ * `sha256 before`) fails, which is what protects such a patch.
  *
  * number       = decimal [ "." digits ] [ suffix ] | "0x" hexdigits | "0o" octdigits | "0b" bindigits ;
  * decimal      = "0" | nonzero { digit } ;   (* no leading zeros: "00001f40" is an xxd line *)
@@ -73,7 +88,7 @@ import { parseTextData } from '../data.js';
 import { parseRange, type Range } from '../range.js';
 import { parseTransform, TRANSFORM_OPS } from '../transform.js';
 import { formatHex, formatPattern, hex, isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
-import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, RangeOp, Source } from './model.js';
+import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, RangeOp, ShiftStatement, Source } from './model.js';
 import { stampBytes, stampHunk } from './stamp.js';
 
 /** One line being parsed: knows its text and number, and how to fail with a column. */
@@ -315,6 +330,47 @@ function parseStamp(line: Line, stmt: string, start: number, note: string | unde
   return stampHunk(s, line.source, note);
 }
 
+/** `insert OFFSET: BYTES|"text"`: the bytes go in before the byte at OFFSET of the file before the patch. */
+function parseInsert(line: Line, stmt: string, start: number, note: string | undefined): ShiftStatement {
+  const colon = stmt.indexOf(':', start);
+  if (colon < 0) line.fail('expected \'insert OFFSET: bytes\' (hex bytes or "text")', stmt.trimEnd().length);
+  let i = skipBlank(stmt, start);
+  const negative = stmt[i] === '-';
+  if (negative) i++;
+  const { value, end } = parseNumberAt(line, stmt, i, 'the offset to insert at', negative);
+  expectEnd(line, stmt.slice(0, colon), end);
+  if (skipBlank(stmt, colon + 1) === stmt.length) line.fail('no bytes to insert', skipBlank(stmt, colon + 1));
+  const data = parseStampSide(line, stmt, colon + 1, () => false, 'bytes to insert');
+  expectEnd(line, stmt, data.end);
+  return {
+    kind: 'insert',
+    offset: negative ? -value : value,
+    fromEnd: negative,
+    bytes: data.bytes,
+    source: line.source,
+    ...(note !== undefined && { note }),
+  };
+}
+
+/** `delete RANGE [: OLD]`: the range (of the file before the patch) goes; OLD guards its bytes. */
+function parseDelete(line: Line, stmt: string, start: number, note: string | undefined): ShiftStatement {
+  const t = token(stmt, start);
+  if (t.text === '') line.fail('expected a RANGE after delete (OFFSET:LENGTH or START..END)', t.start);
+  // `delete 0x10:4: aa bb cc dd`: a ':' ending the range's token starts the guard.
+  const attached = t.text.endsWith(':') && t.text.length > 1;
+  const text = attached ? t.text.slice(0, -1) : t.text;
+  const range = located(line, t.start, () => parseRange(text));
+  let i = skipBlank(stmt, t.end);
+  if (!attached) {
+    if (i === stmt.length) return { kind: 'delete', range, source: line.source, ...(note !== undefined && { note }) };
+    if (stmt[i] !== ':') line.fail(`expected ':' and the bytes being deleted after the range, found ${quote(stmt.slice(i).trimEnd())}`, i);
+    i++;
+  }
+  const old = parseStampSide(line, stmt, i, () => false, 'bytes being deleted');
+  expectEnd(line, stmt, old.end);
+  return { kind: 'delete', range, old: old.bytes, source: line.source, ...(note !== undefined && { note }) };
+}
+
 /** `OP RANGE [ARG] [(UNIT)] -> sha256 HEX`: a transform of src/format/transform.ts, guarded by the range's hash after it. */
 function parseTransformStatement(line: Line, stmt: string, op: string, start: number, note: string | undefined): RangeOp {
   const { range, end } = parseRangeToken(line, stmt, start, op);
@@ -407,6 +463,7 @@ function parseGuard(line: Line, stmt: string, keyword: 'sha256' | 'size', start:
 export function parseNativePatch(text: string, name: string): Patch {
   const hunks: Hunk[] = [];
   const ops: RangeOp[] = [];
+  const shifts: ShiftStatement[] = [];
   const guards: MutableGuards = {};
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -436,11 +493,12 @@ export function parseNativePatch(text: string, name: string): Patch {
     else if (word === 'copy' && wordEnds) ops.push(parseCopy(line, stmt, after, note));
     else if (word === 'stamp' && wordEnds) hunks.push(parseStamp(line, stmt, after, note));
     else if (TRANSFORM_OPS.includes(word) && wordEnds) ops.push(parseTransformStatement(line, stmt, word, after, note));
-    else if ((word === 'insert' || word === 'delete' || word === 'move') && wordEnds)
-      line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
+    else if (word === 'insert' && wordEnds) shifts.push(parseInsert(line, stmt, after, note));
+    else if (word === 'delete' && wordEnds) shifts.push(parseDelete(line, stmt, after, note));
+    else if (word === 'move' && wordEnds) line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
     else hunks.push(parseOffsetHunk(line, stmt, note));
   }
-  return ops.length > 0 ? { hunks, guards, ops } : { hunks, guards };
+  return { hunks, guards, ...(ops.length > 0 && { ops }), ...(shifts.length > 0 && { shifts }) };
 }
 
 /** Notes are one line of text: newlines and '#' would change the parse. */
@@ -472,6 +530,15 @@ export function formatOpLine(o: RangeOp): string {
     case 'transform':
       return `${o.op} ${o.range.text}${o.arg !== undefined ? ` ${o.arg}` : ''}${o.unit !== undefined ? ` (${o.unit})` : ''} -> sha256 ${o.after}${noteSuffix(o.note)}`;
   }
+}
+
+/** One insert or delete statement as its native line (no newline); the bytes in hex. */
+export function formatShiftLine(s: ShiftStatement): string {
+  if (s.kind === 'insert') {
+    const at = s.fromEnd ? `-${hex(-s.offset)}` : hex(s.offset);
+    return `insert ${at}: ${formatHex(s.bytes)}${noteSuffix(s.note)}`;
+  }
+  return `delete ${s.range.text}${s.old !== undefined ? ` : ${formatHex(s.old)}` : ''}${noteSuffix(s.note)}`;
 }
 
 /** `xx ` of every byte value: 3 ASCII bytes each. */
@@ -555,5 +622,6 @@ export function formatNativePatch(patch: Patch, header: readonly string[] = []):
   if (g.sha256After) out.push(`sha256 after ${g.sha256After.value}`);
   for (const h of patch.hunks) out.push(formatHunkLine(h));
   for (const o of patch.ops ?? []) out.push(formatOpLine(o));
+  for (const s of patch.shifts ?? []) out.push(formatShiftLine(s));
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

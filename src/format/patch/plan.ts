@@ -37,6 +37,7 @@ import {
   type Hunk,
   type Patch,
   type RangeOp,
+  type ShiftStatement,
   type Source,
 } from './model.js';
 
@@ -98,6 +99,26 @@ export interface Plan {
   readonly state: 'apply' | 'already' | 'fail';
   /** The patch's file guards (hashes are checked by the caller, see checkHashes). */
   readonly guards: FileGuards;
+  /**
+   * The patch's inserts and deletes (see {@link planShifts}), in the order of the result: by
+   * offset; at one offset the inserts in the patch's order, then the delete. Absent without any.
+   * `sizeAfter` is then the size they give, and `hunks` are in the coordinates before the patch.
+   */
+  readonly shifts?: readonly PlannedShift[];
+}
+
+/** An insert or delete of a patch, resolved against the file before the patch. */
+export interface PlannedShift {
+  readonly kind: 'insert' | 'delete';
+  /** Where, in the file before the patch. */
+  readonly offset: bigint;
+  /** Bytes inserted or deleted. */
+  readonly length: bigint;
+  /** An insert's bytes. */
+  readonly bytes?: Uint8Array;
+  /** A delete's guard: the bytes being deleted. */
+  readonly old?: Uint8Array;
+  readonly statement: ShiftStatement;
 }
 
 /** Bytes [offset, offset+length) of the file, zeros past its end: always a copy. */
@@ -358,6 +379,7 @@ function compareSource(a: Source, b: Source): number {
  *   `grow`, shrinking without `truncate`, growth past {@link MAX_FILE_SIZE}.
  */
 export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}): Plan {
+  if (patch.shifts !== undefined && patch.shifts.length > 0) return planShifts(patch, file, opts);
   const size = file.size;
   const failures: { source: Source; text: string }[] = [];
   const resolved: Resolved[] = [];
@@ -625,8 +647,16 @@ export function applyPatchToBytes(bytes: Uint8Array, patch: Patch, opts: ApplyIn
   assertPlan(plan);
   const need = hashesNeeded(plan);
   const out = new Uint8Array(Number(plan.sizeAfter));
-  out.set(bytes.subarray(0, Math.min(bytes.length, out.length)));
-  applyPlan(out, plan);
+  if (plan.shifts) {
+    let at = 0;
+    for (const piece of shiftedChunks(plan, file)) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+  } else {
+    out.set(bytes.subarray(0, Math.min(bytes.length, out.length)));
+    applyPlan(out, plan);
+  }
   if (need.current || need.result) {
     if (!opts.sha256) throw new TypeError('applyPatchToBytes: the patch has sha256 guards; pass opts.sha256');
     checkHashes(plan, {
@@ -635,4 +665,211 @@ export function applyPatchToBytes(bytes: Uint8Array, patch: Patch, opts: ApplyIn
     });
   }
   return { bytes: out, plan };
+}
+
+/** Bytes of a delete's guard read from the file at most (its bytes are in the patch text anyway). */
+function shiftWhere(s: ShiftStatement): string {
+  return describeSource(s.source);
+}
+
+/**
+ * Plans a patch with inserts and deletes. Every address is one of the file before the patch: the
+ * hunks and range statements are planned as {@link planPatch} does without them (`size after`
+ * aside, and without growing or shrinking: the shifts alone change the size), then each shift is
+ * resolved (negative offsets from the end of the file before the patch) and checked against the
+ * others and the hunks. The result (see {@link shiftedChunks}): the original bytes with every
+ * change in place, each insert's bytes before the byte at its offset, every deleted range left out.
+ *
+ * @throws {InputError} naming both lines: a change (hunk, anchor's match, range statement)
+ *   overlapping a deleted range, two deletes overlapping, an insert strictly inside a deleted
+ *   range; an insert past the end, a delete past it or empty, a guard of another length than the
+ *   range, a result past {@link MAX_FILE_SIZE}; hunks past the end.
+ */
+function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
+  const size = file.size;
+  const { sizeAfter: sizeGuard, ...rest } = patch.guards;
+  // Without its shifts and `size after`, and neither grown nor shrunk: hunks stay within the file.
+  let base: Plan;
+  try {
+    base = planPatch({ hunks: patch.hunks, guards: rest, ...(patch.ops && { ops: patch.ops }) }, file, { ...opts, grow: false, truncate: false });
+  } catch (err) {
+    // --grow does not apply: only the inserts change the size of such a patch.
+    if (err instanceof InputError && err.message.endsWith('growing the file needs --grow')) {
+      throw new InputError(
+        `${err.message.slice(0, -'growing the file needs --grow'.length)}a patch with inserts or deletes changes the size only through them`,
+        err.location,
+      );
+    }
+    throw err;
+  }
+  const shifts: (PlannedShift & { seq: number })[] = [];
+  patch.shifts!.forEach((s, seq) => {
+    const where = shiftWhere(s);
+    if (s.kind === 'insert') {
+      const offset = s.fromEnd ? size + s.offset : s.offset;
+      if (offset < 0n || offset > size) {
+        throw new InputError(
+          `${where}: insert at ${s.fromEnd ? '-' : ''}${hex(s.fromEnd ? -s.offset : s.offset)}: ${offset < 0n ? 'before the start' : 'past the end'} of the file (size ${hex(size)})`,
+          {
+            line: s.source.line,
+          },
+        );
+      }
+      if (s.bytes.length === 0) throw new InputError(`${where}: no bytes to insert`, { line: s.source.line });
+      shifts.push({ kind: 'insert', offset, length: BigInt(s.bytes.length), bytes: s.bytes, statement: s, seq });
+      return;
+    }
+    let r: { offset: bigint; length: bigint };
+    try {
+      r = resolveRange(s.range, size);
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`${where}: delete: ${err.message}`, { line: s.source.line });
+      throw err;
+    }
+    if (r.length === 0n) throw new InputError(`${where}: delete: the range ${s.range.text} is empty (0 bytes): nothing to delete`, { line: s.source.line });
+    if (s.old !== undefined && BigInt(s.old.length) !== r.length) {
+      throw new InputError(
+        `${where}: delete ${s.range.text}: the guard has ${s.old.length} byte(s) but the range has ${r.length}: it must be the bytes being deleted`,
+        {
+          line: s.source.line,
+        },
+      );
+    }
+    shifts.push({ kind: 'delete', offset: r.offset, length: r.length, ...(s.old !== undefined && { old: s.old }), statement: s, seq });
+  });
+  // The order of the result: by offset; at one offset the inserts (in the patch's order) before the delete.
+  shifts.sort((x, y) => (x.offset !== y.offset ? (x.offset < y.offset ? -1 : 1) : x.kind !== y.kind ? (x.kind === 'insert' ? -1 : 1) : x.seq - y.seq));
+  const conflict = (a: ShiftStatement | Hunk, b: ShiftStatement | Hunk, what: string): never => {
+    const [first, second] = compareSource(a.source, b.source) <= 0 ? [a, b] : [b, a];
+    throw new InputError(`${describeSource(first.source)} and ${describeSource(second.source)}: ${what}`, { line: second.source.line });
+  };
+  let lastDelete: PlannedShift | undefined;
+  for (const s of shifts) {
+    if (s.kind === 'insert') {
+      if (lastDelete && s.offset > lastDelete.offset && s.offset < lastDelete.offset + lastDelete.length) {
+        conflict(
+          lastDelete.statement,
+          s.statement,
+          `the insert at ${hex(s.offset)} is inside the deleted range ${hex(lastDelete.offset)}..${hex(lastDelete.offset + lastDelete.length)}`,
+        );
+      }
+      continue;
+    }
+    if (lastDelete && s.offset < lastDelete.offset + lastDelete.length) {
+      conflict(lastDelete.statement, s.statement, `the deleted ranges overlap at ${hex(s.offset)}..${hex(lastDelete.offset + lastDelete.length)}`);
+    }
+    lastDelete = s;
+    // The hunks are sorted by offset and disjoint: the first one ending past the range's start.
+    const end = s.offset + s.length;
+    let lo = 0;
+    let hi = base.hunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const h = base.hunks[mid]!;
+      if (h.offset + BigInt(h.new.length) <= s.offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const h = base.hunks[lo];
+    if (h && h.offset < end) {
+      const at = h.offset > s.offset ? h.offset : s.offset;
+      conflict(
+        s.statement,
+        h.hunk,
+        `the change at ${hex(h.offset)}..${hex(h.offset + BigInt(h.new.length))} overlaps the deleted range ${hex(s.offset)}..${hex(end)} (at ${hex(at)})`,
+      );
+    }
+  }
+  let sizeAfter = size;
+  for (const s of shifts) sizeAfter += s.kind === 'insert' ? s.length : -s.length;
+  if (sizeAfter > MAX_FILE_SIZE) {
+    const src = shifts.find((s) => s.kind === 'insert')!.statement.source;
+    throw new InputError(
+      `${describeSource(src)}: the inserts would grow the file to ${sizeAfter} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`,
+      {
+        line: src.line,
+      },
+    );
+  }
+  const failures: { source: Source; text: string }[] = [];
+  const hunkFailures = base.failures;
+  for (const s of shifts) {
+    if (s.kind !== 'delete' || s.old === undefined) continue;
+    const found = readVirtual(file, s.offset, s.old.length);
+    if (!equalBytes(found, s.old)) {
+      failures.push({
+        source: s.statement.source,
+        text: `${shiftWhere(s.statement)}: delete at ${hex(s.offset)} expected ${shortHex(s.old)}, found ${shortHex(found)}`,
+      });
+    }
+  }
+  if (sizeGuard && sizeGuard.value !== sizeAfter) {
+    failures.push({
+      source: sizeGuard.source,
+      text: `${describeSource(sizeGuard.source)}: size after ${hex(sizeGuard.value)}, but the inserts and deletes give ${hex(sizeAfter)} (from ${hex(size)})`,
+    });
+  }
+  // The hunks' failures are already lines in source order; merge the shifts' in by line.
+  const merged = [...hunkFailures.map((text) => ({ line: lineOf(text), text })), ...failures.map((f) => ({ line: f.source.line, text: f.text }))];
+  merged.sort((x, y) => x.line - y.line);
+  const all = merged.map((m) => m.text);
+  return {
+    sizeBefore: size,
+    sizeAfter,
+    hunks: base.hunks,
+    failures: all,
+    // A shift is always applied: its state is never `already` (see native.ts).
+    state: all.length > 0 ? 'fail' : 'apply',
+    guards: patch.guards,
+    shifts: shifts.map(({ seq: _seq, ...s }) => s),
+  };
+}
+
+/** At most 16 bytes in hex, `...` for more. */
+function shortHex(b: Uint8Array): string {
+  return b.length > 16 ? `${formatHex(b.subarray(0, 16))} ...` : formatHex(b);
+}
+
+/** The line number a failure text names (`NAME line N: ...`), for ordering; 0 if none. */
+function lineOf(text: string): number {
+  const m = / line (\d+)[,:]/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * The file a plan with shifts leaves, in pieces, from the file before the patch (`file`), in one
+ * pass: the original bytes in chunks of at most `chunkSize` with the plan's changes in place, an
+ * insert's bytes where it goes, a deleted range left out. `seen`, when given, is told every
+ * original byte in order (deleted ones too): the hash of the file before, in the same pass.
+ * Without shifts, the same as {@link patchedChunks}. Each piece is only read before the next.
+ */
+export function* shiftedChunks(plan: Plan, file: FileAccess, chunkSize = 1024 * 1024, seen?: (original: Uint8Array) => void): Generator<Uint8Array> {
+  const shifts = plan.shifts ?? [];
+  const apply = plan.hunks.filter((h) => h.state === 'apply');
+  const size = plan.sizeBefore;
+  let k = 0;
+  let hk = 0;
+  let pos = 0n;
+  for (;;) {
+    const s = shifts[k];
+    if (s && s.offset === pos) {
+      k++;
+      if (s.kind === 'insert') {
+        yield s.bytes!;
+        continue;
+      }
+      const end = pos + s.length;
+      if (seen) for (let at = pos; at < end; at += BigInt(chunkSize)) seen(file.read(at, Number(end - at < BigInt(chunkSize) ? end - at : BigInt(chunkSize))));
+      pos = end;
+      continue;
+    }
+    const next = s ? s.offset : size;
+    if (pos >= next) break;
+    const n = Number(next - pos < BigInt(chunkSize) ? next - pos : BigInt(chunkSize));
+    const chunk = readVirtual(file, pos, n);
+    seen?.(chunk);
+    while (hk < apply.length && apply[hk]!.offset + BigInt(apply[hk]!.new.length) <= pos) hk++;
+    applyPlanSlice(chunk, apply, hk, pos);
+    yield chunk;
+    pos += BigInt(n);
+  }
 }

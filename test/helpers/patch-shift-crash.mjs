@@ -1,0 +1,159 @@
+// The SIGKILL harness of a patch with insert and delete statements (src/edit/patchshift.ts),
+// shared by the suite (test/cli/patch-shift-crash.test.ts, a few kills on a file of 12 MiB) and
+// bench/patch-shift-crash.mjs (the long run).
+//
+// A file of pseudo-random bytes gets a native patch of two guarded hunks, a guarded delete of
+// 4097 bytes (steps staged in the journal) and an insert of 5000 bytes (two stages, two
+// overwrites, in the coordinates before the patch). `mmapx patch` is killed with SIGKILL at a
+// random instant (half uniform over a run, half between its journal's creation and the end),
+// then `mmapx recover` runs: the file must be byte-identical to the original or to the result,
+// with no journal left. The tally says where the kills landed (journal or none; the file
+// original, result, or in between before recover) and the outcomes.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { BIN, NODE, scratch } from './base.mjs';
+import { killedAfter, rng } from './crash.mjs';
+
+const CHUNK = 8 << 20;
+
+/** sha256 of pieces: `{ path, from, to }` of a file, or a Buffer; read in chunks. */
+function hashPieces(pieces) {
+  const h = createHash('sha256');
+  const b = Buffer.alloc(CHUNK);
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) {
+      h.update(p);
+      continue;
+    }
+    const fd = openSync(p.path, 'r');
+    try {
+      for (let at = p.from; at < p.to; ) {
+        const n = readSync(fd, b, 0, Math.min(b.length, p.to - at), at);
+        if (n === 0) break;
+        h.update(b.subarray(0, n));
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex');
+}
+
+function readAt(path, at, length) {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    readSync(fd, b, 0, length, at);
+    return b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The scene: the pristine file, the patch, and the hashes of the original and of the result. */
+export function preparePatchShift(dir, { size, seed = 1 }) {
+  const rand = rng(seed);
+  const pristine = join(dir, `pshift-pristine-${seed}.bin`);
+  const file = join(dir, `pshift-victim-${seed}.bin`);
+  const fd = openSync(pristine, 'w');
+  const b = Buffer.alloc(Math.min(CHUNK, size));
+  try {
+    for (let at = 0; at < size; at += b.length) {
+      const n = Math.min(b.length, size - at);
+      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
+      writeSync(fd, b, 0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const h1 = 0x100;
+  const del = { at: 1001 + 0x2000, len: 4097 };
+  const ins = { at: Math.floor(size / 2) + 3, bytes: Buffer.from(Array.from({ length: 5000 }, () => Math.floor(rand() * 256))) };
+  const h2 = size - 0x1000;
+  const new1 = Buffer.from('c0ffee01', 'hex');
+  const new2 = Buffer.from('c0ffee02', 'hex');
+  const patch = join(dir, `pshift-${seed}.patch`);
+  writeFileSync(
+    patch,
+    [
+      '# crash test: two hunks, a delete and an insert, every address before the patch',
+      `0x${h2.toString(16)}: ${readAt(pristine, h2, 4).toString('hex')} -> ${new2.toString('hex')}`,
+      `insert 0x${ins.at.toString(16)}: ${ins.bytes.toString('hex')}`,
+      `delete ${del.at}:${del.len}: ${readAt(pristine, del.at, del.len).toString('hex')}`,
+      `0x${h1.toString(16)}: ${readAt(pristine, h1, 4).toString('hex')} -> ${new1.toString('hex')}`,
+      '',
+    ].join('\n'),
+  );
+  const originalHash = hashPieces([{ path: pristine, from: 0, to: size }]);
+  const resultHash = hashPieces([
+    { path: pristine, from: 0, to: h1 },
+    new1,
+    { path: pristine, from: h1 + 4, to: del.at },
+    { path: pristine, from: del.at + del.len, to: ins.at },
+    ins.bytes,
+    { path: pristine, from: ins.at, to: h2 },
+    new2,
+    { path: pristine, from: h2 + 4, to: size },
+  ]);
+  return { file, pristine, patch, args: ['patch', file, patch], originalHash, resultHash, journal: join(dirname(file), `.${basename(file)}.mmapx-journal`) };
+}
+
+function reset(scene) {
+  if (existsSync(scene.journal)) unlinkSync(scene.journal);
+  copyFileSync(scene.pristine, scene.file);
+}
+
+/** One run to completion: its wall time and when its journal was durable (after start-up). */
+export function calibratePatchShift(scene) {
+  reset(scene);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`calibration run failed: ${r.stderr}`);
+  if (hashPieces([{ path: scene.file, from: 0, to: Number.MAX_SAFE_INTEGER }]) !== scene.resultHash) throw new Error('calibration run did not give the result');
+  const t = JSON.parse(r.stdout).timings;
+  const startup = Math.max(0, wall - t.total);
+  const journalAt = startup + ['parse', 'open', 'ffi', 'plan'].reduce((s, k) => s + (t[k] ?? 0), 0);
+  return { wall, journalAt, timings: t };
+}
+
+/** One trial: patch, SIGKILL after `delayMs`, classify, recover, check. */
+export async function patchShiftTrial(scene, delayMs) {
+  reset(scene);
+  const { code, killed, stderr } = await killedAfter(scene.args, delayMs);
+  if (!killed && code !== 0) return { delayMs, ok: false, why: `exited ${code}: ${stderr.trim()}` };
+  const journal = existsSync(scene.journal) ? 'journal' : 'no journal';
+  const whole = () => hashPieces([{ path: scene.file, from: 0, to: Number.MAX_SAFE_INTEGER }]);
+  const h = whole();
+  const before = h === scene.originalHash ? 'original' : h === scene.resultHash ? 'result' : 'in between';
+  const rec = spawnSync(NODE, [BIN, 'recover', scene.file], { encoding: 'utf8' });
+  const a = whole();
+  const after = a === scene.originalHash ? 'original' : a === scene.resultHash ? 'result' : 'CORRUPT';
+  const ok = rec.status === 0 && after !== 'CORRUPT' && !existsSync(scene.journal);
+  return { delayMs, killed, journal, before, after, ok, ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }) };
+}
+
+/** `trials` trials (none started after `deadline`, ms since the epoch): the tallies and the failures. */
+export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch('mmapx-pshift-crash-'), log = () => {}, deadline = Infinity }) {
+  const scene = preparePatchShift(dir, { size, seed });
+  const cal = calibratePatchShift(scene);
+  log(`calibration: ${cal.wall.toFixed(0)} ms per run, journal written from ~${cal.journalAt.toFixed(0)} ms`);
+  const rand = rng(seed * 7919);
+  const tally = {};
+  const failures = [];
+  let run = 0;
+  for (let i = 0; i < trials && Date.now() < deadline; i++, run++) {
+    const focus = i % 2 === 1;
+    const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
+    const r = await patchShiftTrial(scene, Math.max(0, delay));
+    const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after}` : 'FAILED';
+    tally[key] = (tally[key] ?? 0) + 1;
+    if (!r.ok) failures.push(r);
+    log(`trial ${i + 1}: kill at ${r.delayMs.toFixed(0)} ms: ${key}`);
+  }
+  for (const f of [scene.file, scene.pristine, scene.journal, scene.patch]) if (existsSync(f)) unlinkSync(f);
+  return { trials: run, size, calibration: cal, tally, failures };
+}
