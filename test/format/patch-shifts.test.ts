@@ -101,7 +101,10 @@ describe('planning in the coordinates before the patch', () => {
       ['delete 30:4', /line 1: delete: .*past the end/],
       ['delete 4:0', /line 1: delete: the range 4:0 is empty/],
       ['delete 4:2: 00', /line 1: delete 4:2: the guard has 1 byte\(s\) but the range has 2/],
-      ['0x1f: 00 00\ninsert 0: 00', /line 1: the change at 0x1f\.\.0x21 ends past the end of the file \(size 0x20\); a patch with inserts or deletes changes the size only through them/],
+      [
+        '0x1f: 00 00\ninsert 0: 00',
+        /line 1: the change at 0x1f\.\.0x21 ends past the end of the file \(size 0x20\); a patch with inserts or deletes changes the size only through them/,
+      ],
     ];
     for (const [text, re] of cases) expect(inputErrorOf(() => apply(base(), text)).message, text).toMatch(re);
     // At the start or the end of a deleted range an insert is fine.
