@@ -13,6 +13,7 @@ import { fsError, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from
 import { journalPath, rollBack } from './journal.js';
 import { finishShift, isShiftJournal } from './shift.js';
 import type { EditContext } from './seams.js';
+import { finishTransform, isTransformJournal } from './transform-run.js';
 import { Timer } from './timing.js';
 
 /** What {@link recover} found and did. */
@@ -70,14 +71,15 @@ export interface RecoverCompleted {
   readonly status: 'completed';
   readonly path: string;
   readonly journal: string;
-  readonly kind: 'insert' | 'delete';
+  /** `transform`: an interrupted transform (journal version 4, see transform-run.ts), finished the same way. */
+  readonly kind: 'insert' | 'delete' | 'transform';
   readonly offset: bigint;
-  /** Bytes inserted or deleted. */
+  /** Bytes inserted or deleted (a transform: the range's length). */
   readonly length: bigint;
   /** The file's size found, and its size now (the shift's size after). */
   readonly sizeFound: bigint;
   readonly size: bigint;
-  /** Tail bytes that were still to move. */
+  /** Tail bytes that were still to move (a transform: bytes of the range still to transform). */
   readonly remaining: bigint;
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -136,6 +138,23 @@ export async function recoverFile(path: string, options: RecoverOptions, timer: 
     }
     pageSize(); // loads the FFI on first use, timed on its own
     timer.lap('ffi');
+    if (isTransformJournal(jpath)) {
+      const f = finishTransform(jpath, file);
+      timer.lap('finish');
+      if (f.state === 'incomplete') return { status: 'incomplete-removed', path, journal: jpath, reason: f.reason, timings: timer.json() };
+      return {
+        status: 'completed',
+        path,
+        journal: jpath,
+        kind: 'transform',
+        offset: f.offset,
+        length: f.length,
+        sizeFound: f.sizeFound,
+        size: f.sizeFound,
+        remaining: f.remaining,
+        timings: timer.json(),
+      };
+    }
     if (isShiftJournal(jpath)) {
       const f = finishShift(jpath, file);
       timer.lap('finish');
