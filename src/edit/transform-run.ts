@@ -229,7 +229,10 @@ function runWindows(
 ): Run {
   const run: Run = { changed: 0, change: null, bytes: 0, windows: 0, synced: 0, syncMs: 0 };
   const page = pageSize();
-  const buf = Buffer.allocUnsafe(Math.min(r.window, r.length));
+  const size = Math.min(r.window, r.length);
+  // Read straight into the kernel's own memory where it has one (WebAssembly SIMD).
+  const w = t.window?.(size);
+  const buf = w ? Buffer.from(w.buffer, w.byteOffset, w.byteLength) : Buffer.allocUnsafe(size);
   let orig: Buffer | undefined;
   const closed = t.changedBytes;
   const end = r.offset + BigInt(r.length);
@@ -367,7 +370,8 @@ export async function transformInPlace(
         throw fsError(err, `cannot remove the journal ${p}`);
       }
       syncDirectory(dirname(p));
-      journal = { path: p, records: 0, bytes };
+      // One record: the operation (its progress and staging slot included in the bytes).
+      journal = { path: p, records: 1, bytes };
       timer.lap('cleanup');
     }
     const already = run.change === null && run.changed === 0;

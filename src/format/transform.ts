@@ -33,6 +33,7 @@
 
 import { InputError } from '../errors.js';
 import { parseHexData } from './data.js';
+import { type SimdKernel, simdKernel } from './simd.js';
 import { scanNumber } from './number.js';
 import { badInput, quote } from './quote.js';
 
@@ -62,6 +63,12 @@ export interface Transform {
    * `not`: all; an identity such as `rol 0` or `xor 00`: none). Absent when it depends on the bytes.
    */
   changedBytes?(phase: number, length: number): number;
+  /**
+   * A buffer of `n` bytes that {@link apply} transforms fastest (the WebAssembly SIMD kernel's
+   * memory, src/format/simd.ts): read a window straight into it. Valid until the next `window`
+   * call of any transform. Absent for the transforms that only have JS kernels.
+   */
+  window?(n: number): Uint8Array;
 }
 
 /** The arguments of {@link parseTransform} that made a {@link Transform}. */
@@ -147,6 +154,23 @@ function transform(text: string, unit: number, kernel: Kernel): Transform {
 }
 
 const identity: Kernel = () => {};
+
+/**
+ * `t` with the WebAssembly kernel for bytes in its memory (a window from `window`); the JS kernel
+ * does the rest of them, and bytes anywhere else.
+ */
+function withSimd(t: Transform, simd: SimdKernel | undefined): Transform {
+  if (simd === undefined) return t;
+  return {
+    ...t,
+    window: (n) => simd.window(n),
+    apply(bytes, phase) {
+      if (!Number.isSafeInteger(phase) || phase < 0) return t.apply(bytes, phase); // its RangeError
+      const done = simd.run(bytes, phase);
+      if (done < bytes.length) t.apply(bytes.subarray(done), phase + done);
+    },
+  };
+}
 
 /** The closed form of an identity: nothing changes. */
 const none = (): number => 0;
@@ -474,7 +498,7 @@ function parseKernel(op: string, arg: string | undefined, unit?: string): Transf
     if (u !== undefined && u.bytes !== 1) {
       throw new InputError(`${op} works byte by byte: --unit ${u.name} does not apply (only u8)`, { token: unit, position: 0 });
     }
-    if (op === 'not') return { ...transform('not', 1, notKernel), changedBytes: (_phase, length) => length };
+    if (op === 'not') return { ...withSimd(transform('not', 1, notKernel), simdKernel('xor', Uint8Array.of(0xff))), changedBytes: (_phase, length) => length };
     let key: Uint8Array;
     try {
       key = parseHexData([arg!]);
@@ -482,7 +506,7 @@ function parseKernel(op: string, arg: string | undefined, unit?: string): Transf
       if (!(error instanceof InputError)) throw error;
       throw new InputError(error.message.replace(/^bad hex data /, `bad ${op} key `), error.location);
     }
-    const t = transform(`${op} ${keyText(key)}`, 1, keyKernel(op as 'xor' | 'and' | 'or', key));
+    const t = withSimd(transform(`${op} ${keyText(key)}`, 1, keyKernel(op as 'xor' | 'and' | 'or', key)), simdKernel(op as 'xor' | 'and' | 'or', key));
     if (op === 'xor') return { ...t, changedBytes: xorChanges(key) };
     // and ff.., or 00..: identities.
     return key.every((b) => b === (op === 'and' ? 0xff : 0)) ? { ...t, changedBytes: none } : t;
