@@ -28,5 +28,7 @@ console.log(`## ${trials} trials: transform xor over ${size - 2002} bytes at 100
 const r = await transformCrashRun({ trials, size, offset: 1001, length: size - 2002, key: 'a55a3c', seed, log: (line) => console.log(line) });
 for (const [k, v] of Object.entries(r.tally).sort((a, b) => b[1] - a[1])) console.log(`${String(v).padStart(5)}  ${k}`);
 for (const f of r.failures) console.log(`FAILURE after ${f.delayMs.toFixed(1)} ms: ${f.why}`);
-console.log(r.failures.length === 0 ? `\nall ${trials} trials: the original or the result after recover, no journal left` : `\n${r.failures.length} of ${trials} FAILED`);
+console.log(
+  r.failures.length === 0 ? `\nall ${trials} trials: the original or the result after recover, no journal left` : `\n${r.failures.length} of ${trials} FAILED`,
+);
 process.exitCode = r.failures.length === 0 ? 0 : 1;

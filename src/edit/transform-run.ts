@@ -263,7 +263,11 @@ function runWindows(
       if (count === 0) continue;
       if (run.change === null) {
         const i = firstDiff(old, view);
-        run.change = { offset: at + BigInt(i), old: Uint8Array.from(old.subarray(i, i + QUOTED_BYTES)), new: Uint8Array.from(view.subarray(i, i + QUOTED_BYTES)) };
+        run.change = {
+          offset: at + BigInt(i),
+          old: Uint8Array.from(old.subarray(i, i + QUOTED_BYTES)),
+          new: Uint8Array.from(view.subarray(i, i + QUOTED_BYTES)),
+        };
       }
       if (j) {
         pwriteAll(j.fd, old, j.stageAt);
@@ -566,7 +570,8 @@ export function finishTransform(path: string, file: OpenFile): FinishTransformRe
         if (limit !== undefined && at + BigInt(n) > limit) n = limit > at ? Number(limit - at) - (Number(limit - at) % t.unit) : 0;
         if (n > 0) {
           const bytes = Buffer.allocUnsafe(n);
-          if (preadUpTo(j.fd, bytes, BigInt(j.stageAt)) !== n) throw new OperationError(`${path} is damaged (its staging slot is cut short): inspect the file, then remove the journal by hand`);
+          if (preadUpTo(j.fd, bytes, BigInt(j.stageAt)) !== n)
+            throw new OperationError(`${path} is damaged (its staging slot is cut short): inspect the file, then remove the journal by hand`);
           t.apply(bytes, done);
           pwriteAll(file.fd, bytes, at);
         }

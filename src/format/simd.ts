@@ -67,7 +67,8 @@ const OPS = { xor: 0x51, and: 0x4e, or: 0x50 } as const;
 
 function moduleBytes(): Uint8Array {
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
+    ...Buffer.from('\0asm', 'latin1'), // the magic
+    ...[1, 0, 0, 0], // version 1
     ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]), // one type: (i32 x5) -> ()
     ...section(3, [3, 0, 0, 0]), // three functions of that type
     ...section(5, [1, 0x00, 1]), // one memory, at least one page

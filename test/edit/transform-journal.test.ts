@@ -106,7 +106,13 @@ describe('transform without a guard: rolled forward', () => {
     // Another edit is refused while the journal is there, and says what recover does.
     await expect(transformRange(p, '0:4', t)).rejects.toThrow(/interrupted transform .* \(it finishes the transform\)/);
     const r = await recover(p);
-    expect(r).toMatchObject({ status: 'completed', kind: 'transform', offset: 100n, length: BigInt(orig.length - 100), remaining: BigInt(orig.length - 100 - 4 * W) });
+    expect(r).toMatchObject({
+      status: 'completed',
+      kind: 'transform',
+      offset: 100n,
+      length: BigInt(orig.length - 100),
+      remaining: BigInt(orig.length - 100 - 4 * W),
+    });
     expect(readFileSync(p).equals(want)).toBe(true);
     expect(existsSync(journalPath(p))).toBe(false);
   });
