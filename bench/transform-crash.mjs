@@ -25,7 +25,17 @@ const trials = Number(args.find((a, i) => /^\d+$/.test(a) && !['--size', '--seed
 const size = num(opt('--size', '1G'));
 const seed = Number(opt('--seed', '1'));
 console.log(`## ${trials} trials: transform xor over ${size - 2002} bytes at 1001 of ${size} bytes (seed ${seed})`);
-const r = await transformCrashRun({ trials, size, offset: 1001, length: size - 2002, key: 'a55a3c', seed, log: (line) => console.log(line) });
+const r = await transformCrashRun({
+  trials,
+  size,
+  offset: 1001,
+  length: size - 2002,
+  key: 'a55a3c',
+  seed,
+  log: (line) => console.log(line),
+  // One line per trial: a run cut short still shows how far it got.
+  onTrial: (i, outcome) => console.log(`trial ${i + 1}: ${outcome}`),
+});
 for (const [k, v] of Object.entries(r.tally).sort((a, b) => b[1] - a[1])) console.log(`${String(v).padStart(5)}  ${k}`);
 for (const f of r.failures) console.log(`FAILURE after ${f.delayMs.toFixed(1)} ms: ${f.why}`);
 console.log(

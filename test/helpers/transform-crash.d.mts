@@ -12,4 +12,5 @@ export function transformCrashRun(options: {
   seed?: number;
   dir?: string;
   log?: (s: string) => void;
+  onTrial?: (i: number, outcome: string) => void;
 }): Promise<TransformCrashResult>;

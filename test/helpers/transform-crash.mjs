@@ -140,7 +140,17 @@ export async function transformTrial(scene, delayMs) {
 }
 
 /** `trials` trials on one scene: the tallies (where the kills landed, outcomes) and the failures. */
-export async function transformCrashRun({ trials, size, offset, length, key, seed = 1, dir = scratch('mmapx-xor-crash-'), log = () => {} }) {
+export async function transformCrashRun({
+  trials,
+  size,
+  offset,
+  length,
+  key,
+  seed = 1,
+  dir = scratch('mmapx-xor-crash-'),
+  log = () => {},
+  onTrial = () => {},
+}) {
   const scene = prepareTransform(dir, { size, offset, length, key, seed });
   const cal = calibrateTransform(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run, journal durable at ~${cal.journalAt.toFixed(0)} ms`);
@@ -154,6 +164,7 @@ export async function transformCrashRun({ trials, size, offset, length, key, see
     const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after} (recover: ${r.status})` : 'FAILED';
     tally[key] = (tally[key] ?? 0) + 1;
     if (!r.ok) failures.push(r);
+    onTrial(i, key);
   }
   for (const f of [scene.file, scene.pristine, scene.journal]) if (existsSync(f)) unlinkSync(f);
   return { trials, size, offset, length, calibration: cal, tally, failures };
