@@ -4,7 +4,7 @@
 // `recover` must finish the transform: from the file (state free) or from the staging slot
 // (state staged, with the file's window half overwritten). The SIGKILL trials are in
 // test/cli/transform-crash.test.ts.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OperationError, parseTransform, recover, type Transform, transformRange } from '../../src/edit/index.js';
@@ -138,6 +138,28 @@ describe('transform without a guard: rolled forward', () => {
     const r = await recover(p);
     expect(r).toMatchObject({ status: 'completed', kind: 'transform', remaining: BigInt(5 * W) });
     expect(readFileSync(p).equals(expected(orig, 0, orig.length, real))).toBe(true);
+  });
+
+  it('a file cut by another program midway: the write stops (never grown back), recover finishes below the cut', async () => {
+    const orig = bytes(8 * W, 7);
+    const p = file(orig);
+    const t = parseTransform('xor', 'c3');
+    let k = 0;
+    const run = transformRange(p, '0..', t, {
+      windowSize: W,
+      progress: {
+        phase() {},
+        update() {
+          if (++k === 3) truncateSync(p, 5 * W + 100);
+        },
+      },
+    });
+    await expect(run).rejects.toThrow(/the file shrank to 20580 bytes while being written .*; the transform is journaled in .*: run 'mmapx recover/);
+    expect(statSync(p).size).toBe(5 * W + 100);
+    const r = await recover(p);
+    expect(r).toMatchObject({ status: 'completed', kind: 'transform', sizeFound: BigInt(5 * W + 100) });
+    expect(readFileSync(p).equals(expected(orig, 0, orig.length, t).subarray(0, 5 * W + 100))).toBe(true);
+    expect(existsSync(journalPath(p))).toBe(false);
   });
 
   it('refuses a damaged journal or a file grown since, and keeps the journal', async () => {
