@@ -67,7 +67,7 @@ describe('transform without a guard: rolled forward', () => {
     }
   });
 
-  it('xor with an all-zero key, and add 0: already, nothing read, no journal', async () => {
+  it('xor with an all-zero key, and add 0: already, no journal', async () => {
     const orig = bytes(3 * W, 2);
     const p = file(orig);
     for (const t of [parseTransform('xor', '0000'), parseTransform('add', '0', 'u16be')]) {
