@@ -3,7 +3,10 @@
 // rewrites a buffer of --mib MiB in windows of --window MiB (as the engine feeds them), best of
 // --runs. The kernels are bundled with esbuild into a temp dir and imported.
 //
-//   node bench/transform-kernels.mjs [--mib 256] [--window 1] [--runs 3] [--ops 'xor 5a,add 3 u32le']
+//   node bench/transform-kernels.mjs [--mib 256] [--window 1] [--runs 3] [--ops 'xor 5a,add 3 u32le'] [--js]
+//
+// xor, and, or and not run in their WebAssembly SIMD kernel's memory (as the engine feeds them);
+// --js runs every op on a plain buffer (the JS kernels).
 //
 // Rates are GB (10^9 bytes) per second of CPU time (user + system of this process), which stays
 // meaningful on a shared, loaded machine; the wall-clock rate is shown too. Each op runs in its
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     ops: { type: 'string' },
     child: { type: 'string' },
     module: { type: 'string' },
+    js: { type: 'boolean', default: false },
   },
 });
 
@@ -59,7 +63,9 @@ if (args.child !== undefined) {
   const t = parseTransform(op, arg === undefined || arg === '-' ? undefined : arg, unit);
   const size = Number(args.mib) << 20;
   const window = Number(args.window) << 20;
-  const buf = new Uint8Array(size).fill(0x11);
+  // In the kernel's own memory when it has one (the WebAssembly SIMD kernels of xor/and/or/not,
+  // as the engine reads windows into it), unless --js asks for the JS kernels on a plain buffer.
+  const buf = (t.window && args.js !== true ? t.window(size) : new Uint8Array(size)).fill(0x11);
   let wall = 0;
   let cpu = 0;
   for (let r = 0; r < Number(args.runs); r++) {
@@ -84,7 +90,20 @@ if (args.child !== undefined) {
       const self = fileURLToPath(import.meta.url);
       const run = spawnSync(
         process.execPath,
-        [self, '--child', op.trim(), '--module', pathToFileURL(out).href, '--mib', args.mib, '--window', args.window, '--runs', args.runs],
+        [
+          self,
+          '--child',
+          op.trim(),
+          '--module',
+          pathToFileURL(out).href,
+          '--mib',
+          args.mib,
+          '--window',
+          args.window,
+          '--runs',
+          args.runs,
+          ...(args.js ? ['--js'] : []),
+        ],
         { encoding: 'utf8' },
       );
       process.stdout.write(run.status === 0 ? run.stdout : `${op}: failed: ${run.stderr}\n`);

@@ -32,6 +32,10 @@
 // but rolled forward: `recover` finishes the shift from the recorded progress. readJournal reads
 // version 1 only and refuses any other version by name; recover tells version 2 by its header.
 //
+// Version 4 is the journal of a transform without a guard (src/edit/transform-run.ts has its
+// layout): the same header, the operation (range, the transform's text, window), a trailer, two
+// progress slots and a staging slot of one window. Rolled forward too: `recover` finishes it.
+//
 // Protocol: the journal is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, written in full,
 // fsynced, and its directory fsynced, before the first byte of the file changes (growth
 // included). Then the file is resized and written through maps, fdatasynced, and the journal is
@@ -124,16 +128,21 @@ export function journalPath(file: string): string {
 
 /**
  * What the journal at `j` undoes or finishes, read from its header: `insert` or `delete` for a
- * shift's journal (version 2, see shift.ts), `patch` for one of saved bytes (version 1: patch,
- * stamp, fill, copy, move, transform) and for anything unreadable. Only read on the way to an
+ * shift's journal (version 2, see shift.ts), `transform` for a transform that rolls forward
+ * (version 4, transform-run.ts), `patch` for one of saved bytes (version 1: patch, stamp, fill,
+ * copy, move, a guarded transform), for a patch with shifts (version 3, patchshift.ts) and for
+ * anything unreadable. Only read on the way to an
  * error or a warning, so that it names what was interrupted and what `recover` will do.
  */
-export function journalKind(j: string): 'patch' | 'insert' | 'delete' {
+export function journalKind(j: string): 'patch' | 'insert' | 'delete' | 'transform' {
   let fd: number | undefined;
   try {
     fd = openSync(j, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     const head = Buffer.alloc(68);
-    if (readSync(fd, head, 0, head.length, 0) < head.length || !head.subarray(0, 8).equals(MAGIC) || head.readUInt32LE(8) !== 2) return 'patch';
+    if (readSync(fd, head, 0, head.length, 0) < head.length || !head.subarray(0, 8).equals(MAGIC)) return 'patch';
+    // Version 4: a transform that rolls forward (src/edit/transform-run.ts).
+    if (head.readUInt32LE(8) === 4) return 'transform';
+    if (head.readUInt32LE(8) !== 2) return 'patch';
     const kind = head.readUInt32LE(64);
     return kind === 1 ? 'insert' : kind === 2 ? 'delete' : 'patch';
   } catch {
@@ -172,6 +181,7 @@ export function journalWords(j: string): { what: string; state: string; recover:
     };
   }
   const kind = journalKind(j);
+  if (kind === 'transform') return { what: 'transform', state: 'half transformed', recover: 'finishes the transform' };
   return kind === 'patch'
     ? { what: 'patch', state: 'half patched', recover: 'restores it' }
     : { what: kind, state: 'half shifted', recover: `finishes the ${kind}` };
@@ -510,7 +520,7 @@ export function readJournal(fd: number, name: string): JournalContents {
   const head = readFully(fd, HEADER_LENGTH, 0);
   const version = head.readUInt32LE(8);
   if (version !== VERSION || head.readUInt32LE(12) !== HEADER_LENGTH) {
-    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1, 2 and 3)`);
+    throw new OperationError(`${name} is an mmapx journal of version ${version}, which this mmapx does not know (it knows versions 1 to 4)`);
   }
   const header = parseHeader(head);
   if (size < HEADER_LENGTH + TRAILER_LENGTH) return { state: 'incomplete', reason: 'it has no trailer', header };

@@ -204,7 +204,7 @@ function countSpan(x: Uint8Array, y: Uint8Array, p: number, e: number): number {
 }
 
 /** The first index where `a` and `b` differ (they do). */
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
+export function firstDiff(a: Uint8Array, b: Uint8Array): number {
   let lo = 0;
   const x = asBuffer(a);
   const y = asBuffer(b);

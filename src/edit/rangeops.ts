@@ -13,6 +13,7 @@ import type { Transform } from '../format/transform.js';
 import { fsError, knownSize, type OpenFile, openFile } from './files.js';
 import { type OverwriteOptions, type OverwriteOutcome, type OverwritePlan, overwriteRange, type WindowProducer } from './overwrite.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
+import { rollsForward, transformInPlace } from './transform-run.js';
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -233,16 +234,23 @@ export type TransformOptions = OverwriteOptions;
  */
 export async function transformRange(path: string, range: RangeOption, transform: Transform, options: TransformOptions = {}): Promise<OverwriteOutcome> {
   const parsed = rangeOption(range)!;
+  const resolve = (size: bigint): { offset: bigint; length: bigint } => {
+    const r = destination(parsed, size, 'transform');
+    if (r.length % BigInt(transform.unit) !== 0n) {
+      throw new InputError(
+        `the range ${parsed.text} is ${bytes(r.length)}, not a whole number of ${transform.unit}-byte units (${transform.text}): ${r.length % BigInt(transform.unit)} left over`,
+      );
+    }
+    return r;
+  };
+  // Without a guard, a dry run or a hash: pread, transform, pwrite, a journal that rolls forward
+  // (src/edit/transform-run.ts). Otherwise the survey of overwrite.ts.
+  if (rollsForward(transform, options)) return transformInPlace(path, transform, resolve, options);
   return overwriteRange(
     path,
     transform.text,
     (_file, size) => {
-      const r = destination(parsed, size, 'transform');
-      if (r.length % BigInt(transform.unit) !== 0n) {
-        throw new InputError(
-          `the range ${parsed.text} is ${bytes(r.length)}, not a whole number of ${transform.unit}-byte units (${transform.text}): ${r.length % BigInt(transform.unit)} left over`,
-        );
-      }
+      const r = resolve(size);
       return {
         ...r,
         producer: {

@@ -14,6 +14,7 @@ import { journalPath, rollBack } from './journal.js';
 import { finishPatchShift, isPatchShiftJournal } from './patchshift.js';
 import { finishShift, isShiftJournal } from './shift.js';
 import type { EditContext } from './seams.js';
+import { finishTransform, isTransformJournal } from './transform-run.js';
 import { Timer } from './timing.js';
 
 /** What {@link recover} found and did. */
@@ -71,16 +72,19 @@ export interface RecoverCompleted {
   readonly status: 'completed';
   readonly path: string;
   readonly journal: string;
-  /** `patch`: a patch with inserts and deletes (journal version 3) whose shifts had begun. */
-  readonly kind: 'insert' | 'delete' | 'patch';
-  /** Where the shift (the current stage of a patch) was. */
+  /**
+   * `patch`: a patch with inserts and deletes (journal version 3) whose shifts had begun;
+   * `transform`: an interrupted transform (journal version 4, see transform-run.ts), finished the same way.
+   */
+  readonly kind: 'insert' | 'delete' | 'patch' | 'transform';
+  /** Where the shift (the current stage of a patch; a transform: its range) was. */
   readonly offset: bigint;
-  /** Bytes inserted or deleted. */
+  /** Bytes inserted or deleted (a transform: the range's length). */
   readonly length: bigint;
   /** The file's size found, and its size now (the shift's size after). */
   readonly sizeFound: bigint;
   readonly size: bigint;
-  /** Tail bytes that were still to move. */
+  /** Tail bytes that were still to move (a transform: bytes of the range still to transform). */
   readonly remaining: bigint;
   /** Of a patch (`kind: 'patch'`): its shifts, and how many had finished. */
   readonly stages?: { readonly total: number; readonly finished: number };
@@ -170,6 +174,23 @@ export async function recoverFile(path: string, options: RecoverOptions, timer: 
         size: f.sizeAfter,
         remaining: f.remaining,
         stages: { total: f.stages, finished: f.stage },
+        timings: timer.json(),
+      };
+    }
+    if (isTransformJournal(jpath)) {
+      const f = finishTransform(jpath, file);
+      timer.lap('finish');
+      if (f.state === 'incomplete') return { status: 'incomplete-removed', path, journal: jpath, reason: f.reason, timings: timer.json() };
+      return {
+        status: 'completed',
+        path,
+        journal: jpath,
+        kind: 'transform',
+        offset: f.offset,
+        length: f.length,
+        sizeFound: f.sizeFound,
+        size: f.sizeFound,
+        remaining: f.remaining,
         timings: timer.json(),
       };
     }

@@ -33,6 +33,7 @@
 
 import { InputError } from '../errors.js';
 import { parseHexData } from './data.js';
+import { type SimdKernel, simdKernel } from './simd.js';
 import { scanNumber } from './number.js';
 import { badInput, quote } from './quote.js';
 
@@ -50,6 +51,31 @@ export interface Transform {
    * @throws {RangeError} when `phase` or the length is not a multiple of the unit.
    */
   apply(bytes: Uint8Array, phase: number): void;
+  /**
+   * How {@link parseTransform} reads this transform back: its three arguments as given. A journal
+   * that describes the transform instead of saving the original bytes stores them (src/edit/
+   * transform-run.ts); a transform made any other way has none and is journaled by its bytes.
+   */
+  readonly spec?: TransformSpec;
+  /**
+   * Bytes of `length` starting `phase` bytes into the range that the transform changes, whatever
+   * they hold, when that does not depend on them (`xor KEY`: the bytes under nonzero key bytes;
+   * `not`: all; an identity such as `rol 0` or `xor 00`: none). Absent when it depends on the bytes.
+   */
+  changedBytes?(phase: number, length: number): number;
+  /**
+   * A buffer of `n` bytes that {@link apply} transforms fastest (the WebAssembly SIMD kernel's
+   * memory, src/format/simd.ts): read a window straight into it. Valid until the next `window`
+   * call of any transform. Absent for the transforms that only have JS kernels.
+   */
+  window?(n: number): Uint8Array;
+}
+
+/** The arguments of {@link parseTransform} that made a {@link Transform}. */
+export interface TransformSpec {
+  readonly op: string;
+  readonly arg?: string | undefined;
+  readonly unit?: string | undefined;
 }
 
 /** Every operation name, in the order the help lists them. */
@@ -128,6 +154,40 @@ function transform(text: string, unit: number, kernel: Kernel): Transform {
 }
 
 const identity: Kernel = () => {};
+
+/**
+ * `t` with the WebAssembly kernel for bytes in its memory (a window from `window`); the JS kernel
+ * does the rest of them, and bytes anywhere else.
+ */
+function withSimd(t: Transform, simd: SimdKernel | undefined): Transform {
+  if (simd === undefined) return t;
+  return {
+    ...t,
+    window: (n) => simd.window(n),
+    apply(bytes, phase) {
+      if (!Number.isSafeInteger(phase) || phase < 0) return t.apply(bytes, phase); // its RangeError
+      const done = simd.run(bytes, phase);
+      if (done < bytes.length) t.apply(bytes.subarray(done), phase + done);
+    },
+  };
+}
+
+/** The closed form of an identity: nothing changes. */
+const none = (): number => 0;
+
+/**
+ * The closed form of `xor KEY`: a byte changes exactly when its key byte is not zero. Counted
+ * from prefix sums over one period of the key: no byte of the data is looked at.
+ */
+function xorChanges(key: Uint8Array): (phase: number, length: number) => number {
+  const L = key.length;
+  const prefix = new Float64Array(L + 1);
+  for (let i = 0; i < L; i++) prefix[i + 1] = prefix[i]! + (key[i] !== 0 ? 1 : 0);
+  const perPeriod = prefix[L]!;
+  // Nonzero key bytes under the range's bytes [0, a).
+  const upTo = (a: number): number => Math.floor(a / L) * perPeriod + prefix[a % L]!;
+  return (phase, length) => upTo(phase + length) - upTo(phase);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Keyed bytewise ops
@@ -415,6 +475,12 @@ function keyText(key: Uint8Array): string {
  *   does not take.
  */
 export function parseTransform(op: string, arg: string | undefined, unit?: string): Transform {
+  const t = parseKernel(op, arg, unit);
+  const spec: TransformSpec = { op, ...(arg !== undefined && { arg }), ...(unit !== undefined && { unit }) };
+  return { ...t, spec };
+}
+
+function parseKernel(op: string, arg: string | undefined, unit?: string): Transform {
   if (!TRANSFORM_OPS.includes(op)) {
     throw new InputError(`unknown transform ${quote(op)} (expected one of ${TRANSFORM_OPS.join(', ')})`, { token: op, position: 0 });
   }
@@ -432,7 +498,7 @@ export function parseTransform(op: string, arg: string | undefined, unit?: strin
     if (u !== undefined && u.bytes !== 1) {
       throw new InputError(`${op} works byte by byte: --unit ${u.name} does not apply (only u8)`, { token: unit, position: 0 });
     }
-    if (op === 'not') return transform('not', 1, notKernel);
+    if (op === 'not') return { ...withSimd(transform('not', 1, notKernel), simdKernel('xor', Uint8Array.of(0xff))), changedBytes: (_phase, length) => length };
     let key: Uint8Array;
     try {
       key = parseHexData([arg!]);
@@ -440,7 +506,10 @@ export function parseTransform(op: string, arg: string | undefined, unit?: strin
       if (!(error instanceof InputError)) throw error;
       throw new InputError(error.message.replace(/^bad hex data /, `bad ${op} key `), error.location);
     }
-    return transform(`${op} ${keyText(key)}`, 1, keyKernel(op as 'xor' | 'and' | 'or', key));
+    const t = withSimd(transform(`${op} ${keyText(key)}`, 1, keyKernel(op as 'xor' | 'and' | 'or', key)), simdKernel(op as 'xor' | 'and' | 'or', key));
+    if (op === 'xor') return { ...t, changedBytes: xorChanges(key) };
+    // and ff.., or 00..: identities.
+    return key.every((b) => b === (op === 'and' ? 0xff : 0)) ? { ...t, changedBytes: none } : t;
   }
 
   if (op === 'swap16' || op === 'swap32' || op === 'swap64') {
@@ -472,7 +541,7 @@ export function parseTransform(op: string, arg: string | undefined, unit?: strin
     }
     const count = Number(value);
     const text = `${op} ${count}${suffix}`;
-    if (count === 0) return transform(text, un.bytes, identity);
+    if (count === 0) return { ...transform(text, un.bytes, identity), changedBytes: none };
     if (op === 'rol' || op === 'ror') return transform(text, un.bytes, rolKernel(un, op === 'rol' ? count : bits - count));
     return transform(text, un.bytes, shiftKernel(un, count, op === 'shl'));
   }
@@ -481,5 +550,6 @@ export function parseTransform(op: string, arg: string | undefined, unit?: strin
     throw badInput(what, arg!, 0, `does not fit in ${un.name} (${-(modulus >> 1n)}..${modulus - 1n})`);
   }
   const add = BigInt.asUintN(bits, op === 'add' ? value : -value);
-  return transform(`${op} ${value}${suffix}`, un.bytes, add === 0n ? identity : addKernel(un, add));
+  const t = transform(`${op} ${value}${suffix}`, un.bytes, add === 0n ? identity : addKernel(un, add));
+  return add === 0n ? { ...t, changedBytes: none } : t;
 }

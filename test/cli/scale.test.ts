@@ -222,6 +222,10 @@ describe('source: no input-sized array is spread into a call', () => {
     // Transform#apply (src/format/transform.ts), a kernel's method, not Function.prototype.apply
     'src/edit/rangeops.ts: transform.apply(out, phase);',
     'src/format/patch/plan.ts: o.transform.apply(bytes, 0);',
+    'src/edit/transform-run.ts: t.apply(view, phase);',
+    'src/edit/transform-run.ts: t.apply(bytes, done);',
+    'src/format/transform.ts: if (!Number.isSafeInteger(phase) || phase < 0) return t.apply(bytes, phase); // its RangeError',
+    'src/format/transform.ts: if (done < bytes.length) t.apply(bytes.subarray(done), phase + done);',
   ]);
   const risky = /\.(push|unshift)\(\.\.\.|Math\.(max|min)\(\.\.\.|fromCharCode\(\.\.\.|\.apply\(|\.splice\([^)]*\.\.\./;
 

@@ -115,10 +115,10 @@ describe('recover finishes an interrupted shift', () => {
     writeFileSync(p, 'abc');
     const head = Buffer.alloc(64);
     head.write('MMAPXJNL', 0, 'latin1');
-    head.writeUInt32LE(4, 8);
+    head.writeUInt32LE(5, 8);
     head.writeUInt32LE(64, 12);
     writeFileSync(journalOf(p), head);
-    expectFailure(mmapx(['recover', p]), 1, /is an mmapx journal of version 4, which this mmapx does not know \(it knows versions 1, 2 and 3\)/);
+    expectFailure(mmapx(['recover', p]), 1, /is an mmapx journal of version 5, which this mmapx does not know \(it knows versions 1 to 4\)/);
     expect(existsSync(journalOf(p))).toBe(true);
     expect(readFileSync(p, 'latin1')).toBe('abc');
   });

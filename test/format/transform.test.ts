@@ -199,6 +199,93 @@ describe('transform kernels', () => {
     expect(() => t.apply(new Uint8Array(8), -4)).toThrow(RangeError);
   });
 
+  it('the WebAssembly SIMD kernel (bytes in its window) equals the JS kernel (bytes elsewhere), at any phase and length', () => {
+    const next = rng(0x51d);
+    let checked = 0;
+    for (const [op, arg] of [
+      ['xor', '5a'],
+      ['xor', '0102030405'],
+      ['xor', '00112233445566778899aabbccddeeff01'],
+      ['and', 'f00f'],
+      ['or', '0f'],
+      ['not', undefined],
+    ] as const) {
+      const t = parseTransform(op, arg);
+      expect(t.window, `${t.text} has a SIMD window`).toBeTypeOf('function');
+      for (let k = 0; k < 20; k++) {
+        const len = k === 0 ? 0 : next(k < 10 ? 40 : 5000);
+        const phase = next(100_000);
+        const data = randomBytes(next, len);
+        const w = t.window!(len + 64);
+        // A view at an odd offset of the window, with sentinels around it that must survive.
+        const at = next(17);
+        w.fill(0xa5);
+        const view = w.subarray(at, at + len);
+        view.set(data);
+        t.apply(view, phase);
+        const plain = Uint8Array.from(data);
+        t.apply(plain, phase);
+        expect(hex(view), `${t.text} over ${len} bytes at phase ${phase}`).toBe(hex(plain));
+        expect(w.subarray(0, at).every((b) => b === 0xa5) && w.subarray(at + len).every((b) => b === 0xa5)).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBe(120);
+  });
+
+  it('changedBytes: the closed form (xor, not, identities) equals the bytes that change; none where it depends on them', () => {
+    const next = rng(0xc0ffee);
+    for (const [op, arg, unit] of [
+      ['xor', '5a', undefined],
+      ['xor', '00ff0000a1', undefined],
+      ['xor', '000000', undefined],
+      ['not', undefined, undefined],
+      ['rol', '0', 'u16le'],
+      ['add', '0', 'u32be'],
+      ['and', 'ffff', undefined],
+      ['or', '00', undefined],
+    ] as const) {
+      const t = parseTransform(op, arg, unit);
+      expect(t.changedBytes, t.text).toBeTypeOf('function');
+      for (let k = 0; k < 10; k++) {
+        const units = next(300);
+        const phase = next(1000) * t.unit;
+        const data = randomBytes(next, units * t.unit);
+        const out = Uint8Array.from(data);
+        t.apply(out, phase);
+        const changed = data.reduce((n, b, i) => n + (b !== out[i] ? 1 : 0), 0);
+        expect(t.changedBytes!(phase, data.length), `${t.text} at ${phase} over ${data.length}`).toBe(changed);
+      }
+    }
+    for (const [op, arg, unit] of [
+      ['and', 'f0', undefined],
+      ['or', '01', undefined],
+      ['add', '1', 'u16le'],
+      ['swap16', undefined, undefined],
+      ['reverse', undefined, undefined],
+    ] as const) {
+      expect(parseTransform(op, arg, unit).changedBytes, op).toBeUndefined();
+    }
+  });
+
+  it('spec: the arguments parseTransform was given, which read it back (the journal of a transform stores them)', () => {
+    for (const [op, arg, unit] of [
+      ['xor', 'de ad be ef', undefined],
+      ['add', '-1', 'u64be'],
+      ['bswap', undefined, 'u32'],
+      ['xor', '00'.repeat(40), undefined],
+    ] as const) {
+      const t = parseTransform(op, arg, unit);
+      const again = parseTransform(t.spec!.op, t.spec!.arg, t.spec!.unit);
+      expect(again.text).toBe(t.text);
+      const a = randomBytes(rng(7), 64);
+      const b = Uint8Array.from(a);
+      t.apply(a, 8);
+      again.apply(b, 8);
+      expect(hex(a)).toBe(hex(b));
+    }
+  });
+
   it('refuses bad input with one line', () => {
     const ops = TRANSFORM_OPS.join(', ');
     const units = TRANSFORM_UNITS.join(', ');

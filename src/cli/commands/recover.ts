@@ -101,7 +101,7 @@ function render(r: RecoverReport, timer: Timer): Result {
             ? `recovered ${path}: finished the interrupted patch (rolled forward: ${r.stages!.finished} of ${plural(r.stages!.total, 'insert or delete', 'inserts and deletes')} had finished, ` +
               `${plural(Number(r.remaining), 'tail byte')} of the next still to move${resized}) ${timer.describe()}`
             : `recovered ${path}: finished the interrupted ${r.kind} of ${plural(Number(r.length), 'byte')} at ${formatOffset(r.offset)} ` +
-              `(rolled forward, ${plural(Number(r.remaining), 'tail byte')} still to move${resized}) ${timer.describe()}`,
+              `(rolled forward, ${plural(Number(r.remaining), r.kind === 'transform' ? 'byte' : 'tail byte')} still to ${r.kind === 'transform' ? 'transform' : 'move'}${resized}) ${timer.describe()}`,
         showSummary: true,
         json: {
           status: 'completed',
