@@ -55,7 +55,7 @@ describe('parsing and formatting insert and delete', () => {
   it('refuses_malformed_statements_in_one_line_naming_line_and_column', () => {
     const cases: [string, RegExp][] = [
       ['insert 0x10:', /^s\.patch line 1, col 13: no bytes to insert$/],
-      ['insert 0x10: ""', /line 1, col 14: the bytes to insert is empty/],
+      ['insert 0x10: ""', /line 1, col 14: "" is empty: no bytes to insert/],
       ['insert 0x10 00', /line 1, col \d+: expected 'insert OFFSET: bytes'/],
       ['insert zz: 00', /line 1, col 8: 'zz' is not a number/],
       ['insert 4: 0g', /line 1, col \d+:/],

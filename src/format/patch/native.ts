@@ -286,7 +286,7 @@ function parseStampSide(line: Line, stmt: string, i: number, stop: (at: number) 
     while (j < stmt.length && stmt[j] !== '"') j += stmt[j] === '\\' ? 2 : 1;
     if (j >= stmt.length) line.fail(`the ${what} has no closing '"'`, at);
     const inner = stmt.slice(at + 1, j);
-    if (inner === '') line.fail(`the ${what} is empty`, at);
+    if (inner === '') line.fail(`"" is empty: no ${what}`, at);
     return { bytes: located(line, at + 1, () => parseTextData(inner)), end: j + 1 };
   }
   let end = at;
