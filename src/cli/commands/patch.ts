@@ -7,15 +7,14 @@
 // This file takes the patch from its sources (src/cli/patch-sources.ts: the PATCH file or standard
 // input, --edit, --find/--replace), hands it to the engine, and renders each file's outcome as
 // text or JSON.
-import { PatchBatch } from '../../edit/batch.js';
-import { Later } from '../../edit/later.js';
-import { type PatchJob, type PatchOutcome, type PatchShift, patchOne } from '../../edit/patch.js';
+import type { PatchJob, PatchOutcome, PatchShift } from '../../edit/patch.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD } from '../../errors.js';
 import { formatChangeListing } from '../../format/patch/index.js';
 import type { Context, Result } from '../context.js';
 import { plural } from '../../format/units.js';
-import { eachFile, files, type Tally, targets, took } from '../multi.js';
+import { files, type Tally, targets, took } from '../multi.js';
+import { eachPatched } from '../patched.js';
 import { collectSources, parseOptions, parseSha256, patchOperands } from '../patch-sources.js';
 
 /** Bytes of old/new shown per change in --json. */
@@ -48,32 +47,8 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     progress: ctx.progress,
     workers: true,
   };
-  const show = (outcome: PatchOutcome, fileTimer: Timer): Result => render(ctx, outcome, fileTimer, t.several);
   const total = (tally: Tally) => totalLine(tally, job.dryRun);
-  if (!t.several || job.dryRun) {
-    return eachFile(
-      ctx,
-      t,
-      async (path) => {
-        ctx.path = path;
-        const fileTimer = t.several ? new Timer() : timer;
-        return show(await patchOne(path, job, fileTimer), fileTimer);
-      },
-      { total },
-    );
-  }
-  const batch = new PatchBatch(job);
-  return eachFile(
-    ctx,
-    t,
-    async (path) => {
-      ctx.path = path;
-      const fileTimer = new Timer({ sumOfPhases: true });
-      const r = await batch.join(path, fileTimer);
-      return r instanceof Later ? r.map((outcome) => show(outcome, fileTimer)) : show(r, fileTimer);
-    },
-    { total, batch },
-  );
+  return eachPatched(ctx, t, job, timer, (_path, fileTimer) => (outcome) => render(ctx, outcome, fileTimer, t.several), total);
 }
 
 /** `patched 998 files, 2 already applied, 0 failed in 123 ms` */

@@ -2,9 +2,7 @@
 // [--terminate]: a value written padded over every match of a placeholder (exactly N), guarded,
 // journaled and idempotent (the engine: src/edit/stamp.ts over src/edit/patch.ts; several files
 // in batches like patch, src/edit/batch.ts).
-import { PatchBatch } from '../../edit/batch.js';
-import { Later } from '../../edit/later.js';
-import { type PatchJob, patchOne } from '../../edit/patch.js';
+import type { PatchJob } from '../../edit/patch.js';
 import { showBytes, type StampBytes, stampBytes, type StampOutcome, stampOutcome, stampPatch } from '../../edit/stamp.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD, InputError } from '../../errors.js';
@@ -14,7 +12,8 @@ import { formatHex } from '../../format/patch/lex.js';
 import type { Plan } from '../../format/patch/index.js';
 import { plural } from '../../format/units.js';
 import type { Context, Result } from '../context.js';
-import { eachFile, files, type Tally, targets, took } from '../multi.js';
+import { files, type Tally, targets, took } from '../multi.js';
+import { eachPatched } from '../patched.js';
 import { parseSha256 } from '../patch-sources.js';
 
 /** Bytes of old/new shown per location in --json. */
@@ -89,32 +88,17 @@ export default async function stamp(ctx: Context, args: unknown[], opts: Record<
     plan = undefined;
     return p;
   };
-  if (!t.several || job.dryRun) {
-    return eachFile(
-      ctx,
-      t,
-      async (path) => {
-        ctx.path = path;
-        const fileTimer = t.several ? new Timer() : timer;
-        const outcome = await patchOne(path, job, fileTimer);
-        return render(ctx, s, stampOutcome(path, s, outcome, take(), { record }), fileTimer, t.several);
-      },
-      { total },
-    );
-  }
-  const batch = new PatchBatch(job);
-  return eachFile(
+  return eachPatched(
     ctx,
     t,
-    async (path) => {
-      ctx.path = path;
-      const fileTimer = new Timer({ sumOfPhases: true });
-      const r = await batch.join(path, fileTimer);
+    job,
+    timer,
+    (path, fileTimer) => {
+      // The plan of this file (patchOne and a batch's join plan it before they return).
       const p = take();
-      const show = (o: Parameters<typeof stampOutcome>[2]): Result => render(ctx, s, stampOutcome(path, s, o, p, { record }), fileTimer, true);
-      return r instanceof Later ? r.map(show) : show(r);
+      return (outcome) => render(ctx, s, stampOutcome(path, s, outcome, p, { record }), fileTimer, t.several);
     },
-    { total, batch },
+    total,
   );
 }
 
