@@ -58,6 +58,7 @@
 // after the journal was written (a new file that reuses the inode number).
 import { createHash } from 'node:crypto';
 import {
+  type BigIntStats,
   closeSync,
   constants as fsc,
   fdatasyncSync,
@@ -267,19 +268,7 @@ function writeFully(fd: number, b: Uint8Array): void {
  *   writable: the message says to use --no-journal) or written.
  */
 export function createJournal(path: string, header: JournalHeader, records: Iterable<JournalRecord>): JournalFile {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      throw new OperationError(`a journal appeared at ${path} (another patch is running, or was interrupted): run 'mmapx recover' on the file first`);
-    }
-    const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a patch keeps its undo journal beside the file: make the directory writable, or use --no-journal`, e.code, {
-      cause: err,
-    });
-  }
+  const fd = createJournalFd(path, 'patch', 'undo journal', fsc.O_WRONLY);
   const hash = createHash('sha256');
   let length = 0;
   let count = 0;
@@ -502,6 +491,58 @@ export function mmapxRunning(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Creates the journal at `path` beside the file it protects: exclusively (never over another
+ * edit's), mode 0600, no symlink followed. `edit` names the command in the error of a directory
+ * that cannot take it ("a transform keeps its journal beside the file"), `kept` what it keeps.
+ * @throws OperationError: one appeared meanwhile (run recover), or it cannot be created (the
+ *   message says to make the directory writable or use --no-journal).
+ */
+export function createJournalFd(path: string, edit: string, kept = 'journal', flags: number = fsc.O_RDWR): number {
+  try {
+    return openSync(path, flags | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new OperationError(`a journal appeared at ${path} (another edit is running, or was interrupted): run 'mmapx recover' on the file first`);
+    }
+    const e = fsError(err, `cannot create the journal ${path}`);
+    throw new OperationError(`${e.message}; a ${edit} keeps its ${kept} beside the file: make the directory writable, or use --no-journal`, e.code, {
+      cause: err,
+    });
+  }
+}
+
+/** What a journal's header says of the process and file it was written by and for. */
+export interface JournalOwner {
+  readonly pid: number;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  /** Its creation time in ms (0: unknown). */
+  readonly created: number;
+}
+
+/**
+ * Refuses a journal that recover must not act on: the `edit` that wrote it still runs, it was
+ * written for another file, or for an earlier file with the same inode number (this one was born
+ * after it). Returns the file's stat.
+ * @throws OperationError naming the reason; the journal stays.
+ */
+export function assertJournalOwns(path: string, owner: JournalOwner, fd: number, edit: string): BigIntStats {
+  if (mmapxRunning(owner.pid)) {
+    throw new OperationError(`the ${edit} that wrote the journal ${path} (pid ${owner.pid}) is still running: let it finish, or stop it first`);
+  }
+  const st = fstatSync(fd, { bigint: true });
+  if (st.dev !== owner.dev || st.ino !== owner.ino) {
+    throw new OperationError(
+      `the journal ${path} was written for another file (device ${owner.dev} inode ${owner.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
+    );
+  }
+  if (owner.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(owner.created) + 1n) {
+    throw new OperationError(`the journal ${path} is older than this file: it belongs to an earlier file with the same inode number; refusing it`);
+  }
+  return st;
 }
 
 /**

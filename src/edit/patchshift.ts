@@ -54,7 +54,7 @@ import { GuardError, MmapxError, OperationError } from '../errors.js';
 import { checkHashes, describeSource, type Plan, type PlannedShift, planPatch, type BytePattern, shiftedChunks } from '../format/patch/index.js';
 import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
-import { journalPath, mmapxRunning, openJournal, refuseIfJournal, restoreRecords, syncDirectory } from './journal.js';
+import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, restoreRecords, syncDirectory } from './journal.js';
 import { assertNotShrunk, MappedReader, writeRanges } from './mapped.js';
 import { changedBytes, counts, dryRunBytes, type FailedHunk, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
@@ -163,18 +163,7 @@ function createPatchShiftJournal(
   window: number,
   initial: readonly number[],
 ): PatchShiftJournal {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new OperationError(`a journal appeared at ${path} (another edit is running, or was interrupted): run 'mmapx recover' on the file first`);
-    }
-    const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a patch keeps its journal beside the file: make the directory writable, or use --no-journal`, e.code, {
-      cause: err,
-    });
-  }
+  const fd = createJournalFd(path, 'patch');
   try {
     const apply = plan.hunks.filter((h) => h.state === 'apply');
     let recordBytes = 0;
@@ -619,18 +608,7 @@ function finish(fd: number, path: string, file: OpenFile): PatchShiftReport {
     pid: Number(head.readBigUInt64LE(48)),
     created: Number(head.readBigUInt64LE(56)),
   };
-  if (mmapxRunning(header.pid)) {
-    throw new OperationError(`the patch that wrote the journal ${path} (pid ${header.pid}) is still running: let it finish, or stop it first`);
-  }
-  const st = fstatSync(file.fd, { bigint: true });
-  if (st.dev !== header.dev || st.ino !== header.ino) {
-    throw new OperationError(
-      `the journal ${path} was written for another file (device ${header.dev} inode ${header.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
-    );
-  }
-  if (header.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(header.created) + 1n) {
-    throw new OperationError(`the journal ${path} is older than this file: it belongs to an earlier file with the same inode number; refusing it`);
-  }
+  const st = assertJournalOwns(path, header, file.fd, 'patch');
   const m = bestSlot(pread(fd, Buffer.alloc(2 * SLOT), BigInt(marksAt), path) as Buffer);
   if (!m || m.value > BigInt(n + 1)) throw damaged('its mark is not valid');
   const markValue = Number(m.value);

@@ -68,7 +68,7 @@ import { type Range, resolveRange } from '../format/range.js';
 import { MmapOptions } from '../mmap/index.js';
 import { shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
-import { journalPath, mmapxRunning, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
+import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
@@ -310,18 +310,7 @@ export function progress(j: Journal | undefined, state: number, done: bigint): v
  * changes. On failure it is removed again.
  */
 function createJournal(path: string, file: OpenFile, p: Plan, window: number, state: number): Journal {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new OperationError(`a journal appeared at ${path} (another edit is running, or was interrupted): run 'mmapx recover' on the file first`);
-    }
-    const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a shift keeps its journal beside the file: make the directory writable, or use --no-journal`, e.code, {
-      cause: err,
-    });
-  }
+  const fd = createJournalFd(path, 'shift');
   try {
     const data = p.op.kind === 'insert' ? p.op.data : undefined;
     const inline = data !== undefined && !(!(data instanceof Uint8Array) && 'fill' in data);
@@ -953,18 +942,7 @@ export function finishShift(path: string, file: OpenFile): FinishReport {
       report = { state: 'incomplete', reason: r.incomplete };
     } else {
       const { p, journal, resume, header, window } = r;
-      if (mmapxRunning(header.pid)) {
-        throw new OperationError(`the edit that wrote the journal ${path} (pid ${header.pid}) is still running: let it finish, or stop it first`);
-      }
-      const st = fstatSync(file.fd, { bigint: true });
-      if (st.dev !== header.dev || st.ino !== header.ino) {
-        throw new OperationError(
-          `the journal ${path} was written for another file (device ${header.dev} inode ${header.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
-        );
-      }
-      if (header.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(header.created) + 1n) {
-        throw new OperationError(`the journal ${path} is older than this file: it belongs to an earlier file with the same inode number; refusing it`);
-      }
+      const st = assertJournalOwns(path, header, file.fd, p.kind);
       // The sizes a shift goes through: before (insert: not grown yet; delete: not truncated yet) and after.
       const before = st.size === p.sizeBefore;
       const after = st.size === p.sizeAfter;

@@ -51,7 +51,7 @@ import { pageSize } from '../mmap/index.js';
 import { startWriteback } from '../mmap/sys/index.js';
 import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, openFileAsync } from './files.js';
-import { journalPath, mmapxRunning, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
+import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
 import { countChanged, firstDiff, OVERWRITE_WINDOW, type OverwriteChange, type OverwriteOptions, type OverwriteOutcome } from './overwrite.js';
 import { timerFor } from './patch.js';
 import { NO_PROGRESS, type ProgressSink } from './seams.js';
@@ -150,18 +150,7 @@ function specText(t: Transform): Buffer {
 
 /** Writes the journal and makes it durable (journal, then its directory), before the file changes. */
 function createTransformJournal(path: string, file: OpenFile, d: Described): Journal {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new OperationError(`a journal appeared at ${path} (another edit is running, or was interrupted): run 'mmapx recover' on the file first`);
-    }
-    const e = fsError(err, `cannot create the journal ${path}`);
-    throw new OperationError(`${e.message}; a transform keeps its journal beside the file: make the directory writable, or use --no-journal`, e.code, {
-      cause: err,
-    });
-  }
+  const fd = createJournalFd(path, 'transform');
   try {
     const { progressAt, stageAt } = layout(d.spec.length);
     const head = Buffer.alloc(HEADER + OP);
@@ -543,18 +532,7 @@ export function finishTransform(path: string, file: OpenFile): FinishTransformRe
       report = { state: 'incomplete', reason: r.incomplete };
     } else {
       const { header, journal: j, transform: t } = r;
-      if (mmapxRunning(header.pid)) {
-        throw new OperationError(`the transform that wrote the journal ${path} (pid ${header.pid}) is still running: let it finish, or stop it first`);
-      }
-      const st = fstatSync(file.fd, { bigint: true });
-      if (st.dev !== header.dev || st.ino !== header.ino) {
-        throw new OperationError(
-          `the journal ${path} was written for another file (device ${header.dev} inode ${header.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
-        );
-      }
-      if (header.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(header.created) + 1n) {
-        throw new OperationError(`the journal ${path} is older than this file: it belongs to an earlier file with the same inode number; refusing it`);
-      }
+      const st = assertJournalOwns(path, header, file.fd, 'transform');
       if (st.size > r.size) {
         throw new OperationError(
           `the file is ${st.size} bytes, but the transform journaled in ${path} was of a file of ${r.size} bytes: it was changed by another program; refusing it`,

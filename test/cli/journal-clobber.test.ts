@@ -115,7 +115,7 @@ describe('the journal cannot clobber another file', () => {
       make();
       const before = snapshot();
       expect(() => writeJournal(j, header, records)).toThrow(
-        /^a journal appeared at .* \(another patch is running, or was interrupted\): run 'mmapx recover' on the file first$/,
+        /^a journal appeared at .* \(another edit is running, or was interrupted\): run 'mmapx recover' on the file first$/,
       );
       expect(snapshot()).toEqual(before);
       unlinkSync(j);
