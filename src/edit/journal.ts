@@ -298,15 +298,7 @@ export function createJournal(path: string, header: JournalHeader, records: Iter
   };
   try {
     const head = block.subarray(0, HEADER_LENGTH).fill(0);
-    MAGIC.copy(head, 0);
-    head.writeUInt32LE(VERSION, 8);
-    head.writeUInt32LE(HEADER_LENGTH, 12);
-    head.writeBigUInt64LE(header.dev, 16);
-    head.writeBigUInt64LE(header.ino, 24);
-    head.writeBigUInt64LE(header.sizeBefore, 32);
-    head.writeBigUInt64LE(header.sizeAfter, 40);
-    head.writeBigUInt64LE(BigInt(process.pid), 48);
-    head.writeBigUInt64LE(BigInt(Date.now()), 56);
+    writeJournalHeader(head, VERSION, header);
     used = HEADER_LENGTH;
     length = HEADER_LENGTH;
     for (const r of records) {
@@ -467,7 +459,25 @@ function readBack(file: FileRef, length: number, position: bigint): Buffer {
   return b;
 }
 
-function parseHeader(head: Buffer): JournalHeader {
+/**
+ * Writes the 64 bytes every journal version starts with into `head`: the magic, `version`, the
+ * header's length (64), the file's device and inode, its sizes before and after, this process's
+ * pid and the time now (integers unsigned little-endian).
+ */
+export function writeJournalHeader(head: Buffer, version: number, h: Pick<JournalHeader, 'dev' | 'ino' | 'sizeBefore' | 'sizeAfter'>): void {
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(version, 8);
+  head.writeUInt32LE(HEADER_LENGTH, 12);
+  head.writeBigUInt64LE(h.dev, 16);
+  head.writeBigUInt64LE(h.ino, 24);
+  head.writeBigUInt64LE(h.sizeBefore, 32);
+  head.writeBigUInt64LE(h.sizeAfter, 40);
+  head.writeBigUInt64LE(BigInt(process.pid), 48);
+  head.writeBigUInt64LE(BigInt(Date.now()), 56);
+}
+
+/** The fields of the 64 bytes {@link writeJournalHeader} writes (any version). */
+export function parseHeader(head: Buffer): JournalHeader & { readonly pid: number; readonly created: number } {
   return {
     dev: head.readBigUInt64LE(16),
     ino: head.readBigUInt64LE(24),

@@ -48,13 +48,24 @@
 //   progress areas, 128 bytes each (stage k's at marks + 64 + 128 k): as version 2's
 //   staging slot, at a multiple of 4096: as large as the largest chunk of a staged stage
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasyncSync, constants as fsc, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GuardError, MmapxError, OperationError } from '../errors.js';
 import { checkHashes, describeSource, type Plan, type PlannedShift, planPatch, type BytePattern, shiftedChunks } from '../format/patch/index.js';
 import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
-import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, restoreRecords, syncDirectory } from './journal.js';
+import {
+  assertJournalOwns,
+  createJournalFd,
+  journalPath,
+  journalVersion,
+  openJournal,
+  parseHeader,
+  writeJournalHeader,
+  refuseIfJournal,
+  restoreRecords,
+  syncDirectory,
+} from './journal.js';
 import { assertNotShrunk, MappedReader, writeRanges } from './mapped.js';
 import { changedBytes, counts, dryRunBytes, type FailedHunk, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
@@ -77,7 +88,6 @@ import type { BigIntStats } from 'node:fs';
 import type { Timer } from './timing.js';
 import { QUOTED_BYTES } from './write.js';
 
-const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 /** The version of the journal of a patch with shifts. */
 export const PATCH_SHIFT_VERSION = 3;
@@ -203,15 +213,7 @@ function createPatchShiftJournal(
       used += b.length;
     };
     const head = Buffer.alloc(HEADER + LAYOUT);
-    MAGIC.copy(head, 0);
-    head.writeUInt32LE(PATCH_SHIFT_VERSION, 8);
-    head.writeUInt32LE(HEADER, 12);
-    head.writeBigUInt64LE(file.stat.dev, 16);
-    head.writeBigUInt64LE(file.stat.ino, 24);
-    head.writeBigUInt64LE(plan.sizeBefore, 32);
-    head.writeBigUInt64LE(plan.sizeAfter, 40);
-    head.writeBigUInt64LE(BigInt(process.pid), 48);
-    head.writeBigUInt64LE(BigInt(Date.now()), 56);
+    writeJournalHeader(head, PATCH_SHIFT_VERSION, { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter });
     head.writeBigUInt64LE(BigInt(recordBytes), HEADER);
     head.writeUInt32LE(apply.length, HEADER + 8);
     head.writeUInt32LE(stages.length, HEADER + 12);
@@ -494,20 +496,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
 
 /** Whether the journal at `path` is one of a patch with shifts (version 3); false when it cannot be read. */
 export function isPatchShiftJournal(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const b = pread(fd, Buffer.alloc(12), 0n, path) as Buffer;
-    return b.subarray(0, 8).equals(MAGIC) && b.readUInt32LE(8) === PATCH_SHIFT_VERSION;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  return journalVersion(path) === PATCH_SHIFT_VERSION;
 }
 
 /** What {@link finishPatchShift} found and did. */
@@ -600,14 +589,7 @@ function finish(fd: number, path: string, file: OpenFile): PatchShiftReport {
   }
   if (!hash.digest().equals(trailer.subarray(24, 56))) throw damaged('its checksum does not match');
   if (marksAt < at64(trailerAt + TRAILER) || size < marksAt + 64 + n * PROGRESS) throw damaged('its marks are out of range');
-  const header = {
-    dev: head.readBigUInt64LE(16),
-    ino: head.readBigUInt64LE(24),
-    sizeBefore: head.readBigUInt64LE(32),
-    sizeAfter: head.readBigUInt64LE(40),
-    pid: Number(head.readBigUInt64LE(48)),
-    created: Number(head.readBigUInt64LE(56)),
-  };
+  const header = parseHeader(head);
   const st = assertJournalOwns(path, header, file.fd, 'patch');
   const m = bestSlot(pread(fd, Buffer.alloc(2 * SLOT), BigInt(marksAt), path) as Buffer);
   if (!m || m.value > BigInt(n + 1)) throw damaged('its mark is not valid');

@@ -59,7 +59,7 @@
 // keeps no journal (after a power loss it is as atomic as the filesystem makes it); an insert
 // by extents keeps one, since its bytes are written after the call.
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GuardError, InputError, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
@@ -68,7 +68,17 @@ import { type Range, resolveRange } from '../format/range.js';
 import { MmapOptions } from '../mmap/index.js';
 import { shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
-import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
+import {
+  assertJournalOwns,
+  createJournalFd,
+  journalPath,
+  journalVersion,
+  openJournal,
+  parseHeader,
+  writeJournalHeader,
+  refuseIfJournal,
+  syncDirectory,
+} from './journal.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
@@ -81,7 +91,6 @@ export const SHIFT_WINDOW = 8 * 1024 * 1024;
  */
 const UNSTAGED = 1024 * 1024;
 
-const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 const VERSION = 2;
 const HEADER = 64;
@@ -315,15 +324,7 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     const data = p.op.kind === 'insert' ? p.op.data : undefined;
     const inline = data !== undefined && !(!(data instanceof Uint8Array) && 'fill' in data);
     const head = Buffer.alloc(HEADER + OP);
-    MAGIC.copy(head, 0);
-    head.writeUInt32LE(VERSION, 8);
-    head.writeUInt32LE(HEADER, 12);
-    head.writeBigUInt64LE(file.stat.dev, 16);
-    head.writeBigUInt64LE(file.stat.ino, 24);
-    head.writeBigUInt64LE(p.sizeBefore, 32);
-    head.writeBigUInt64LE(p.sizeAfter, 40);
-    head.writeBigUInt64LE(BigInt(process.pid), 48);
-    head.writeBigUInt64LE(BigInt(Date.now()), 56);
+    writeJournalHeader(head, VERSION, { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: p.sizeBefore, sizeAfter: p.sizeAfter });
     head.writeUInt32LE(KIND[p.kind], HEADER);
     head.writeUInt32LE(data === undefined ? DATA.none : inline ? DATA.inline : DATA.fill, HEADER + 4);
     head.writeBigUInt64LE(p.offset, HEADER + 8);
@@ -807,21 +808,7 @@ interface ShiftJournal {
 
 /** Whether the journal at `path` is one of version 2 (a shift's); false when it cannot be read. */
 export function isShiftJournal(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const b = Buffer.alloc(12);
-    const n = readSync(fd, b, 0, 12, 0);
-    return n === 12 && b.subarray(0, 8).equals(MAGIC) && b.readUInt32LE(8) === VERSION;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  return journalVersion(path) === VERSION;
 }
 
 /** Reads a shift journal open at `fd`: its plan and where to resume; `incomplete` when it was never finished (the file was never touched). */
@@ -905,7 +892,7 @@ function readShiftJournal(fd: number, path: string): ShiftJournal | { incomplete
     window: window >= chunk ? window : chunk,
     // Steps after the last slot only stored the done word: in state free it may be further on.
     resume: { state: best.state, done: best.state === STATE.free && fast > best.done ? fast : best.done },
-    header: { dev: head.readBigUInt64LE(16), ino: head.readBigUInt64LE(24), pid: Number(head.readBigUInt64LE(48)), created: Number(head.readBigUInt64LE(56)) },
+    header: parseHeader(head),
   };
 }
 

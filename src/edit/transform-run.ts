@@ -42,7 +42,7 @@
 // Counting what changed: `xor` (and `not`, and identities) count in closed form from the key
 // alone (Transform.changedBytes): no byte is compared. Other transforms keep a copy of each
 // window and compare (memcmp per block, 32-bit words where blocks differ).
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, constants as fsc, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { InputError, MmapxError, OperationError } from '../errors.js';
@@ -51,14 +51,23 @@ import { pageSize } from '../mmap/index.js';
 import { startWriteback } from '../mmap/sys/index.js';
 import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, openFileAsync } from './files.js';
-import { assertJournalOwns, createJournalFd, journalPath, openJournal, refuseIfJournal, syncDirectory } from './journal.js';
+import {
+  assertJournalOwns,
+  createJournalFd,
+  journalPath,
+  journalVersion,
+  openJournal,
+  parseHeader,
+  writeJournalHeader,
+  refuseIfJournal,
+  syncDirectory,
+} from './journal.js';
 import { countChanged, firstDiff, OVERWRITE_WINDOW, type OverwriteChange, type OverwriteOptions, type OverwriteOutcome } from './overwrite.js';
 import { timerFor } from './patch.js';
 import { NO_PROGRESS, type ProgressSink } from './seams.js';
 import { now, Timer } from './timing.js';
 import { QUOTED_BYTES } from './write.js';
 
-const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
 const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 /** The version of a transform's journal (1: saved bytes, 2: a shift). */
 export const TRANSFORM_JOURNAL_VERSION = 4;
@@ -154,15 +163,7 @@ function createTransformJournal(path: string, file: OpenFile, d: Described): Jou
   try {
     const { progressAt, stageAt } = layout(d.spec.length);
     const head = Buffer.alloc(HEADER + OP);
-    MAGIC.copy(head, 0);
-    head.writeUInt32LE(TRANSFORM_JOURNAL_VERSION, 8);
-    head.writeUInt32LE(HEADER, 12);
-    head.writeBigUInt64LE(file.stat.dev, 16);
-    head.writeBigUInt64LE(file.stat.ino, 24);
-    head.writeBigUInt64LE(d.size, 32);
-    head.writeBigUInt64LE(d.size, 40);
-    head.writeBigUInt64LE(BigInt(process.pid), 48);
-    head.writeBigUInt64LE(BigInt(Date.now()), 56);
+    writeJournalHeader(head, TRANSFORM_JOURNAL_VERSION, { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: d.size, sizeAfter: d.size });
     head.writeUInt32LE(KIND, HEADER);
     head.writeUInt32LE(d.spec.length, HEADER + 4);
     head.writeBigUInt64LE(d.offset, HEADER + 8);
@@ -398,20 +399,7 @@ export async function transformInPlace(
 
 /** Whether the journal at `path` is a transform's (version 4); false when it cannot be read. */
 export function isTransformJournal(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch {
-    return false;
-  }
-  try {
-    const b = Buffer.alloc(12);
-    return readSync(fd, b, 0, 12, 0) === 12 && b.subarray(0, 8).equals(MAGIC) && b.readUInt32LE(8) === TRANSFORM_JOURNAL_VERSION;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  return journalVersion(path) === TRANSFORM_JOURNAL_VERSION;
 }
 
 /** A transform journal as read back. */
@@ -495,7 +483,7 @@ function readTransformJournal(fd: number, path: string): TransformJournal | { in
     journal: { path, fd, progressAt, stageAt, seq: best.seq },
     state: best.state,
     done: Number(best.done),
-    header: { dev: head.readBigUInt64LE(16), ino: head.readBigUInt64LE(24), pid: Number(head.readBigUInt64LE(48)), created: Number(head.readBigUInt64LE(56)) },
+    header: parseHeader(head),
   };
 }
 
