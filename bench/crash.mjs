@@ -19,23 +19,15 @@
 // is killed at random instants, then one `mmapx recover --files-from LIST` runs. Before recover,
 // every file must be the original, the patched file, or hold a complete journal (the invariant of
 // the batches); after it, every file must be the original or the patched file, with no journal.
+import { benchArgs, parseSize } from './args.mjs';
 import { crashRun, crashRunMany } from '../test/helpers/crash.mjs';
 
 async function main() {
   const args = process.argv.slice(2);
-  const opt = (name, dflt) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : dflt;
-  };
-  const num = (s) => {
-    const m = /^(\d+)([KMG]?)$/i.exec(s);
-    if (!m) throw new Error(`bad number ${s}`);
-    return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()];
-  };
-  const trials = Number(args.find((a, i) => /^\d+$/.test(a) && !['--size', '--hunks', '--seed', '--files'].includes(args[i - 1])) ?? 200);
+  const { opt, trials } = benchArgs(args);
   const many = opt('--files', undefined);
-  const size = num(opt('--size', many ? '8K' : '64M'));
-  const hunks = num(opt('--hunks', many ? '16' : '20000'));
+  const size = parseSize(opt('--size', many ? '8K' : '64M'));
+  const hunks = parseSize(opt('--hunks', many ? '16' : '20000'));
   const seed = Number(opt('--seed', '1'));
   let failed = 0;
   if (many) {

@@ -10,21 +10,13 @@
 // written), runs `mmapx recover`, and requires the original or the result, with no journal left.
 // The summary counts where the kills landed and the outcomes; exit 1 on a failure. --minutes M
 // starts no trial after M minutes (the summary then counts the trials run).
+import { benchArgs, parseSize } from './args.mjs';
 import { patchShiftCrashRun } from '../test/helpers/patch-shift-crash.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const num = (s) => {
-  const m = /^(\d+)([KMG]?)$/i.exec(s);
-  if (!m) throw new Error(`bad number ${s}`);
-  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()];
-};
-const trials = Number(args.find((a, i) => /^\d+$/.test(a) && !['--size', '--seed', '--minutes'].includes(args[i - 1])) ?? 200);
+const { opt, trials } = benchArgs(args);
 const minutes = opt('--minutes');
-const size = num(opt('--size', '1G'));
+const size = parseSize(opt('--size', '1G'));
 const seed = Number(opt('--seed', '1'));
 console.log(`## ${trials} trials: a patch of 2 hunks, a delete of 4097 bytes and an insert of 5000 bytes on ${size} bytes (seed ${seed})`);
 const r = await patchShiftCrashRun({

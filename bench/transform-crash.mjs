@@ -9,20 +9,12 @@
 // command with SIGKILL at a random instant (half uniform over a run, half after its journal is
 // durable), runs `mmapx recover`, and requires the original or the result, with no journal left.
 // The summary counts where the kills landed and the outcomes; exit 1 on a failure.
+import { benchArgs, parseSize } from './args.mjs';
 import { transformCrashRun } from '../test/helpers/transform-crash.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const num = (s) => {
-  const m = /^(\d+)([KMG]?)$/i.exec(s);
-  if (!m) throw new Error(`bad number ${s}`);
-  return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase()];
-};
-const trials = Number(args.find((a, i) => /^\d+$/.test(a) && !['--size', '--seed'].includes(args[i - 1])) ?? 200);
-const size = num(opt('--size', '1G'));
+const { opt, trials } = benchArgs(args);
+const size = parseSize(opt('--size', '1G'));
 const seed = Number(opt('--seed', '1'));
 console.log(`## ${trials} trials: transform xor over ${size - 2002} bytes at 1001 of ${size} bytes (seed ${seed})`);
 const r = await transformCrashRun({
