@@ -22,7 +22,7 @@
 // the batches); after it, every file must be the original or the patched file, with no journal.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
 
@@ -36,6 +36,47 @@ export function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+const CHUNK = 8 << 20;
+
+/** A file of `size` pseudo-random bytes, written a chunk at a time. */
+export function writeRandom(path, size, rand) {
+  const fd = openSync(path, 'w');
+  const b = Buffer.alloc(Math.min(CHUNK, size));
+  try {
+    for (let at = 0; at < size; at += b.length) {
+      const n = Math.min(b.length, size - at);
+      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
+      writeSync(fd, b, 0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** sha256 of the pieces [path, from, to) (or a buffer), read in chunks: never the whole file in memory. */
+export function hashPieces(pieces) {
+  const h = createHash('sha256');
+  const b = Buffer.alloc(CHUNK);
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) {
+      h.update(p);
+      continue;
+    }
+    const fd = openSync(p.path, 'r');
+    try {
+      for (let at = p.from; at < p.to; ) {
+        const n = readSync(fd, b, 0, Math.min(b.length, p.to - at), at);
+        if (n === 0) break;
+        h.update(b.subarray(0, n));
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex');
 }
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');

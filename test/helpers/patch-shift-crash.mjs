@@ -10,37 +10,10 @@
 // with no journal left. The tally says where the kills landed (journal or none; the file
 // original, result, or in between before recover) and the outcomes.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
-import { killedAfter, rng } from './crash.mjs';
-
-const CHUNK = 8 << 20;
-
-/** sha256 of pieces: `{ path, from, to }` of a file, or a Buffer; read in chunks. */
-function hashPieces(pieces) {
-  const h = createHash('sha256');
-  const b = Buffer.alloc(CHUNK);
-  for (const p of pieces) {
-    if (Buffer.isBuffer(p)) {
-      h.update(p);
-      continue;
-    }
-    const fd = openSync(p.path, 'r');
-    try {
-      for (let at = p.from; at < p.to; ) {
-        const n = readSync(fd, b, 0, Math.min(b.length, p.to - at), at);
-        if (n === 0) break;
-        h.update(b.subarray(0, n));
-        at += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return h.digest('hex');
-}
+import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
 
 function readAt(path, at, length) {
   const fd = openSync(path, 'r');
@@ -58,17 +31,7 @@ export function preparePatchShift(dir, { size, seed = 1 }) {
   const rand = rng(seed);
   const pristine = join(dir, `pshift-pristine-${seed}.bin`);
   const file = join(dir, `pshift-victim-${seed}.bin`);
-  const fd = openSync(pristine, 'w');
-  const b = Buffer.alloc(Math.min(CHUNK, size));
-  try {
-    for (let at = 0; at < size; at += b.length) {
-      const n = Math.min(b.length, size - at);
-      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
-      writeSync(fd, b, 0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  writeRandom(pristine, size, rand);
   const h1 = 0x100;
   const del = { at: 1001 + 0x2000, len: 4097 };
   const ins = { at: Math.floor(size / 2) + 3, bytes: Buffer.from(Array.from({ length: 5000 }, () => Math.floor(rand() * 256))) };

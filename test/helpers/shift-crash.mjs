@@ -9,52 +9,10 @@
 // a small unaligned distance (steps staged in the journal), a large unaligned one (steps of the
 // distance), and block-aligned ones (extents, where the filesystem can move them).
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { copyFileSync, existsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
-import { killedAfter, rng } from './crash.mjs';
-
-const CHUNK = 8 << 20;
-
-/** A file of `size` pseudo-random bytes, written a chunk at a time. */
-function writeRandom(path, size, rand) {
-  const fd = openSync(path, 'w');
-  const b = Buffer.alloc(Math.min(CHUNK, size));
-  try {
-    for (let at = 0; at < size; at += b.length) {
-      const n = Math.min(b.length, size - at);
-      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
-      writeSync(fd, b, 0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** sha256 of the pieces [path, from, to) (or a buffer), read in chunks: never the whole file in memory. */
-function hashPieces(pieces) {
-  const h = createHash('sha256');
-  const b = Buffer.alloc(CHUNK);
-  for (const p of pieces) {
-    if (Buffer.isBuffer(p)) {
-      h.update(p);
-      continue;
-    }
-    const fd = openSync(p.path, 'r');
-    try {
-      for (let at = p.from; at < p.to; ) {
-        const n = readSync(fd, b, 0, Math.min(b.length, p.to - at), at);
-        if (n === 0) break;
-        h.update(b.subarray(0, n));
-        at += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return h.digest('hex');
-}
+import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
 
 const hashFile = (path, size) => hashPieces([{ path, from: 0, to: size ?? Number.MAX_SAFE_INTEGER }]);
 

@@ -10,27 +10,12 @@
 // chunks, with the same op applied by a Buffer loop of this file (not by mmapx).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
-import { killedAfter, rng } from './crash.mjs';
+import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
 
 const CHUNK = 8 << 20;
-
-/** A file of `size` pseudo-random bytes, written a chunk at a time. */
-function writeRandom(path, size, rand) {
-  const fd = openSync(path, 'w');
-  const b = Buffer.alloc(Math.min(CHUNK, size));
-  try {
-    for (let at = 0; at < size; at += b.length) {
-      const n = Math.min(b.length, size - at);
-      for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE((rand() * 2 ** 32) >>> 0, i);
-      writeSync(fd, b, 0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** sha256 of the file, and of the file with [offset, offset + length) xored with `key` (repeating from the range's start). */
 function hashes(path, size, offset, length, key) {
@@ -55,22 +40,7 @@ function hashes(path, size, offset, length, key) {
   return { original: before.digest('hex'), result: after.digest('hex') };
 }
 
-function hashFile(path) {
-  const h = createHash('sha256');
-  const fd = openSync(path, 'r');
-  const b = Buffer.alloc(CHUNK);
-  try {
-    for (let at = 0; ; ) {
-      const n = readSync(fd, b, 0, b.length, at);
-      if (n === 0) break;
-      h.update(b.subarray(0, n));
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
+const hashFile = (path) => hashPieces([{ path, from: 0, to: Number.MAX_SAFE_INTEGER }]);
 
 /** A scene: the pristine file, the command's arguments, the hashes of the original and the result. */
 export function prepareTransform(dir, { size, offset, length, key = 'a55a3c', seed = 1 }) {
