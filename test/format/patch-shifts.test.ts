@@ -102,11 +102,17 @@ describe('planning in the coordinates before the patch', () => {
       ['delete 4:0', /line 1: delete: the range 4:0 is empty/],
       ['delete 4:2: 00', /line 1: delete 4:2: the guard has 1 byte\(s\) but the range has 2/],
       [
+        Array.from({ length: 1001 }, (_, i) => `insert ${i % 32}: 00`).join('\n'),
+        /^s\.patch line 1001: the patch has 1001 inserts and deletes, more than 1000: each one moves the rest of the file once/,
+      ],
+      [
         '0x1f: 00 00\ninsert 0: 00',
         /line 1: the change at 0x1f\.\.0x21 ends past the end of the file \(size 0x20\); a patch with inserts or deletes changes the size only through them/,
       ],
     ];
     for (const [text, re] of cases) expect(inputErrorOf(() => apply(base(), text)).message, text).toMatch(re);
+    // 1000 of them are still one patch.
+    expect(apply(base(), Array.from({ length: 1000 }, () => 'insert 0: 00').join('\n')).bytes.length).toBe(1032);
     // At the start or the end of a deleted range an insert is fine.
     expect(Buffer.from(apply(base(), 'insert 4: "<"\ndelete 4:4\ninsert 8: ">"').bytes).toString()).toBe('0123<>89abcdefghijklmnopqrstuv');
   });

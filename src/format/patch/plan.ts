@@ -673,6 +673,13 @@ function shiftWhere(s: ShiftStatement): string {
 }
 
 /**
+ * Inserts and deletes one patch may hold. Each runs as a shift of the whole rest of the file (see
+ * src/edit/patchshift.ts), so their cost adds up: the bound keeps a runaway patch from moving a
+ * file thousands of times.
+ */
+export const MAX_SHIFTS = 1000;
+
+/**
  * Plans a patch with inserts and deletes. Every address is one of the file before the patch: the
  * hunks and range statements are planned as {@link planPatch} does without them (`size after`
  * aside, and without growing or shrinking: the shifts alone change the size), then each shift is
@@ -687,6 +694,14 @@ function shiftWhere(s: ShiftStatement): string {
  */
 function planShifts(patch: Patch, file: FileAccess, opts: PlanOptions): Plan {
   const size = file.size;
+  const count = patch.shifts!.length;
+  if (count > MAX_SHIFTS) {
+    throw new InputError(
+      `${shiftWhere(patch.shifts![MAX_SHIFTS]!)}: the patch has ${count} inserts and deletes, more than ${MAX_SHIFTS}: each one moves the rest of the file once, ` +
+        'so the patch would move it that many times; split it, or write a new file',
+      { line: patch.shifts![MAX_SHIFTS]!.source.line },
+    );
+  }
   const { sizeAfter: sizeGuard, ...rest } = patch.guards;
   // Without its shifts and `size after`, and neither grown nor shrunk: hunks stay within the file.
   let base: Plan;
