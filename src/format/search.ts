@@ -119,7 +119,10 @@ export function compilePattern(pattern: BytePattern, frequencies?: ArrayLike<num
   // scenarios/find.mjs): so the needle is at most ANCHOR_MAX bytes and the rest is verified.
   // It starts at the rarest fixed byte (memchr stops at each of its occurrences); among equally
   // rare ones, where the run of fixed bytes that follows is longest (less to verify), then first.
-  const rarity = (b: number): number => (frequencies !== undefined ? (frequencies[b] ?? 0) * 4 + COMMON_BYTES[b]! : COMMON_BYTES[b]!);
+  // A sample's counts are compared on a log scale (rounded log2): counts that differ by chance
+  // (random data: every value about as often) are equal, and the table and the run decide.
+  const rarity = (b: number): number =>
+    frequencies !== undefined ? Math.round(Math.log2(1 + (frequencies[b] ?? 0))) * 4 + COMMON_BYTES[b]! : COMMON_BYTES[b]!;
   let bestAt = 0;
   let bestLen = 0;
   let bestScore = Infinity;

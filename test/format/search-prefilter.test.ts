@@ -74,6 +74,12 @@ describe('rare-byte anchor', () => {
     const q = compilePattern(lit(0, 0, 0xc0, 0xff, 0xee), freq);
     expect([...q.anchor]).toEqual([0xee]);
     expect([...q.checkAt]).toEqual([0, 1, 2, 3]);
+    // A sample of random bytes (every value about as often, by chance not exactly): no byte is
+    // rarer, and a literal stays its own anchor.
+    const even = Uint32Array.from({ length: 256 }, (_, b) => 230 + ((b * 37) % 53));
+    const r = compilePattern(lit(0x12, 0x1d, 0x94, 0x33), even);
+    expect(r.literal).toBe(true);
+    expect(r.anchorAt).toBe(0);
     // Wildcards are never the anchor; equally rare bytes: the longest run that follows, then the first.
     const w = compilePattern({ bytes: Uint8Array.from([0x91, 0, 0x92, 0x93]), mask: Uint8Array.from([255, 0, 255, 255]) });
     expect(w.anchorAt).toBe(2);
