@@ -129,23 +129,6 @@ function threadsFor(size: bigint, env: NodeJS.ProcessEnv = process.env): number 
   return Math.max(1, Math.min(cores, MAX_THREADS, Number(size / BigInt(CHUNK))));
 }
 
-/** The smallest chunk of a scan on several threads: each is a map, an unmap and a view. */
-const MIN_CHUNK = 32 * 1024 * 1024;
-
-/**
- * Bytes of match starts per chunk for `length` bytes on `threads` threads: {@link CHUNK} alone;
- * on several, about 8 chunks per thread (at least {@link MIN_CHUNK}, whole MiB), so that the
- * calling thread, which starts at once, takes the first ones while the workers start (tens of
- * milliseconds: a chunk of 256 MiB scans in about 35), and no thread is left with a large last
- * chunk while the others wait.
- */
-function chunkFor(length: bigint, threads: number): number {
-  if (threads <= 1) return CHUNK;
-  const MiB = 1024 * 1024;
-  const per = Math.ceil(Number(length) / (threads * 8) / MiB) * MiB;
-  return Math.max(MIN_CHUNK, Math.min(CHUNK, per));
-}
-
 /** The key of the worker bundle among the standalone executable's assets (scripts/build-sea.mjs). */
 export const SCAN_WORKER_ASSET = 'scan-worker.cjs';
 
@@ -237,7 +220,7 @@ export function scanFile(
   } = {},
 ): PatternMatches[] {
   const threads = opts.workers ? (opts.threads ?? threadsFor(range.length)) : 1;
-  const chunk = BigInt(opts.chunk ?? chunkFor(range.length, threads));
+  const chunk = BigInt(opts.chunk ?? CHUNK);
   const span: Span = { start: range.offset, end: range.offset + range.length };
   const chunks = Number((range.length + chunk - 1n) / chunk);
   const workers = chunks > 1 && threads > 1 && canStartWorkers() ? Math.min(threads, chunks) - 1 : 0;
