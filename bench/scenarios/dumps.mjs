@@ -4,6 +4,8 @@
 //   vs `xxd -b` (random bytes);
 // - `unhex` vs `xxd -r` (an xxd dump of random bytes back into a file);
 // - `hash` of a pipe vs `sha256sum` of the same pipe;
+// - `hexdump -f xxd` and `hexdump` (-C) into a pipe to `cat > /dev/null` vs `xxd` and `hexdump -C`
+//   into the same (issue 13: a pipe, not /dev/null, is where a dump usually goes);
 // - `diff --format side` vs `cmp -l` on a 16 GiB sparse pair with three differences (holes both
 //   files share are skipped);
 // and the peak RSS of `write --stdin` of 100 MiB through a pipe (was 356 MiB before streaming).
@@ -49,6 +51,8 @@ export async function run({ quick }) {
     warm(dump);
     pair('unhex / xxd -r', sh(`${M} unhex ${dump} -o ${dir}/out1.bin`), sh(`xxd -r ${dump} ${dir}/out2.bin`));
   }
+  if (has('xxd')) pair('hexdump -f xxd | cat / xxd | cat', sh(`${M} hexdump -f xxd ${random} | cat > /dev/null`), sh(`xxd ${random} | cat > /dev/null`));
+  if (has('hexdump')) pair('hexdump | cat / hexdump -C | cat', sh(`${M} hexdump ${random} | cat > /dev/null`), sh(`hexdump -C ${random} | cat > /dev/null`));
   pair('hash of a pipe / sha256sum of a pipe', sh(`cat ${random} | ${M} hash > /dev/null`), sh(`cat ${random} | sha256sum > /dev/null`));
 
   // 16 GiB sparse pair, three single-byte differences.

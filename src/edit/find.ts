@@ -15,7 +15,7 @@ import { pageSize } from '../mmap/index.js';
 import { type OpenFile, openFile, openFileAsync, readableSize, type ReadSpan, readSpan, readsInOrder, shrankSinceOpen } from './files.js';
 import { assertCovers, readWindows } from './mapped.js';
 import { type RangeOption, rangeOption } from './range.js';
-import { SCAN_WINDOW, scanFile } from './scan.js';
+import { SCAN_WINDOW, sampleFrequencies, scanFile } from './scan.js';
 import type { EditContext } from './seams.js';
 import { nextTurn } from './turn.js';
 
@@ -76,6 +76,12 @@ export function* findWindows(
 ): Generator<FindBatch, FindTally, void> {
   const { max } = options;
   const sized = readableSize(file) !== undefined;
+  // A file's first 64 KiB (read by the scan anyway) say which byte of the pattern is rarest here:
+  // the needle starts there (see compilePattern). A pipe's bytes are read once, by the scan.
+  if (sized && !readsInOrder(file) && span.length !== undefined) {
+    const frequencies = sampleFrequencies(file, span.offset, span.length, 1, 64 * 1024);
+    if (frequencies !== undefined) pattern = compilePattern(pattern, frequencies);
+  }
   let scanned = span.length ?? 0n; // a pseudo file read to its end: what the read found
   let read = 0n;
   const scanner = new WindowScanner(pattern, max !== undefined ? { max: max + 1 } : {});

@@ -22,7 +22,7 @@ import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Transferable, Worker, workerData } from 'node:worker_threads';
 import type { PatternMatches } from '../format/patch/index.js';
-import { compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
+import { byteFrequencies, compilePattern, WindowScanner, type BytePattern } from '../format/search.js';
 import { armSigbusGuard, windows } from '../mmap/index.js';
 import { OperationError } from '../errors.js';
 import { createHash } from 'node:crypto';
@@ -57,11 +57,42 @@ interface Span {
   readonly end: bigint;
 }
 
+/**
+ * How often each byte value occurs in a sample of [offset, offset + length) of the file: `slices`
+ * pieces of `bytes` each, evenly spread (pread; what a short read gives). The search starts its
+ * indexOf needle at the pattern's byte that is rarest here (see compilePattern). Undefined when
+ * nothing could be read.
+ */
+export function sampleFrequencies(file: FileRef, offset: bigint, length: bigint, slices: number, bytes: number): Uint32Array | undefined {
+  if (length <= 0n) return undefined;
+  const want = BigInt(slices * bytes) >= length ? 1 : slices;
+  const piece = BigInt(bytes) < length ? bytes : Number(length);
+  const buf = new Uint8Array(want * piece);
+  let got = 0;
+  try {
+    for (let i = 0; i < want; i++) {
+      const at = offset + ((length - BigInt(piece)) * BigInt(i)) / BigInt(Math.max(1, want - 1));
+      got += readSync(file.fd, buf, got, piece, at);
+    }
+  } catch {
+    // No sample (a descriptor that cannot pread): the fixed table decides.
+  }
+  return got > 0 ? byteFrequencies(buf.subarray(0, got)) : undefined;
+}
+
 /** Scans the match starts of chunk `k`: bytes [start + kC, min(start + (k+1)C + L - 1, end)) per pattern. */
-function scanChunk(file: FileRef, span: Span, k: number, patterns: readonly BytePattern[], keep: readonly number[], chunk: bigint): ChunkResult {
+function scanChunk(
+  file: FileRef,
+  span: Span,
+  k: number,
+  patterns: readonly BytePattern[],
+  keep: readonly number[],
+  chunk: bigint,
+  frequencies?: Uint32Array,
+): ChunkResult {
   const from = span.start + BigInt(k) * chunk;
   const to = from + chunk < span.end ? from + chunk : span.end;
-  const scanners = patterns.map((p) => new WindowScanner(compilePattern(p)));
+  const scanners = patterns.map((p) => new WindowScanner(compilePattern(p, frequencies)));
   const ends = patterns.map((p) => {
     const e = to + BigInt(p.bytes.length - 1);
     return e < span.end ? e : span.end;
@@ -194,11 +225,13 @@ export function scanFile(
   const chunks = Number((range.length + chunk - 1n) / chunk);
   const workers = chunks > 1 && threads > 1 && canStartWorkers() ? Math.min(threads, chunks) - 1 : 0;
   const report = opts.progress;
+  // 16 pieces of 4 KiB spread over the range: which byte of each pattern is rarest in this file.
+  const frequencies = sampleFrequencies(file, range.offset, range.length, 16, 4096);
   const scanned = (n: number): bigint => (BigInt(n) * chunk < range.length ? BigInt(n) * chunk : range.length);
   if (workers === 0) {
     const results: ChunkResult[] = [];
     for (let k = 0; k < Math.max(chunks, 1); k++) {
-      results.push(scanChunk(file, span, k, patterns, keep, chunk));
+      results.push(scanChunk(file, span, k, patterns, keep, chunk, frequencies));
       report?.(scanned(k + 1));
     }
     return merge(results, patterns.length, keep);
@@ -220,6 +253,7 @@ export function scanFile(
         span,
         patterns: [...patterns],
         keep: [...keep],
+        frequencies,
         chunks,
         chunk,
         shared,
@@ -247,7 +281,7 @@ export function scanFile(
   try {
     if (opts.workersFirst) for (let i = 0; i < started.length; i++) startedWithin(shared, 1 + 2 * i, 10_000);
     for (let k = claim(); k < chunks; k = claim()) {
-      results.push(scanChunk(file, span, k, patterns, keep, chunk));
+      results.push(scanChunk(file, span, k, patterns, keep, chunk, frequencies));
       tick?.();
     }
     for (let i = 0; i < started.length; i++) {
@@ -263,7 +297,7 @@ export function scanFile(
         // Its chunks are scanned again here; a real I/O problem (a file cut under the thread's
         // map) then fails on this thread too, with the error line.
         const have = new Set(msg.results.map((r) => r.chunk));
-        for (const k of msg.claimed) if (!have.has(k)) results.push(scanChunk(file, span, k, patterns, keep, chunk));
+        for (const k of msg.claimed) if (!have.has(k)) results.push(scanChunk(file, span, k, patterns, keep, chunk, frequencies));
       }
     }
   } catch (err) {
@@ -317,6 +351,7 @@ type Task =
       span: Span;
       patterns: BytePattern[];
       keep: number[];
+      frequencies: Uint32Array | undefined;
       chunks: number;
       chunk: bigint;
       shared: Int32Array;
@@ -344,7 +379,7 @@ export function runScanWorker(): void {
     try {
       for (let k = Atomics.add(d.shared, 0, 1); k < d.chunks; k = Atomics.add(d.shared, 0, 1)) {
         claimed.push(k);
-        results.push(scanChunk({ fd: d.fd, path: d.path }, d.span, k, d.patterns, d.keep, d.chunk));
+        results.push(scanChunk({ fd: d.fd, path: d.path }, d.span, k, d.patterns, d.keep, d.chunk, d.frequencies));
         Atomics.add(d.shared, state + 1, 1);
       }
     } catch (err) {

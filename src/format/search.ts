@@ -1,10 +1,18 @@
 /**
  * Fast search for byte patterns with wildcards, over one buffer or a stream of windows.
  *
- * Strategy: the longest run of fully fixed bytes in the pattern (the "anchor", at most 6 bytes of
- * it) is searched with `Buffer.indexOf` (native memchr + compare); each hit is verified against
- * the rest of the pattern. A pattern without wildcards is its own anchor and needs no verification. A pattern
- * with no fixed byte at all falls back to a per-position check.
+ * Strategy: a run of fully fixed bytes of the pattern (the "anchor", at most 6 bytes) is searched
+ * with `Buffer.indexOf`, which finds a short needle with memchr on its first byte and compares the
+ * rest; each hit is verified against the rest of the pattern. The anchor starts at the pattern's
+ * rarest fixed byte (by the byte frequencies of a sample of the data when the caller has one,
+ * otherwise by a fixed table of what is common in files: 00, ff, small numbers, ASCII text), so
+ * that memchr stops as seldom as possible: `00 00 c0 ff ee` in a file of mostly zeros is looked
+ * for by its `c0`. A pattern without wildcards that fits in the anchor needs no verification. A
+ * pattern with no fixed byte at all falls back to a per-position check.
+ *
+ * Counting a fully fixed pattern with a period (`41 41 41 41`, `ab cd ab cd`) over data full of it
+ * does not look for each of its overlapping matches: from a match on, the data repeating with the
+ * pattern's period is measured with memcmp (Buffer.compare) and every match in it counted at once.
  *
  * Matches are every position where the pattern matches, so they may overlap (`aa` occurs twice in
  * `aaa`); `overlapping: false` reports leftmost non-overlapping matches instead (like `grep -o`).
@@ -46,18 +54,58 @@ export interface CompiledPattern {
   readonly checkAt: Int32Array;
   /** Matches start at multiples of this (1: anywhere); see {@link BytePattern.align}. */
   readonly align: number;
+  /**
+   * The smallest period of a pattern whose every byte is fixed (`41 41 41` has 1, `ab cd ab` 2);
+   * its length when it has none shorter, and for a pattern with wildcards.
+   */
+  readonly period: number;
 }
 
 /** Longest needle handed to Buffer.indexOf (see compilePattern). */
 const ANCHOR_MAX = 6;
 
 /**
- * Prepares a pattern for searching.
+ * How common each byte value is in files, as a rank (higher: more common), when no sample of the
+ * data says: zero above all, then ff, 01 and space, then small numbers, digits, letters, newline
+ * and a few x86 opcodes; every other value 0.
+ */
+export const COMMON_BYTES: Readonly<Uint8Array> = (() => {
+  const t = new Uint8Array(256);
+  for (let b = 0x02; b <= 0x10; b++) t[b] = 1;
+  for (let b = 0x30; b <= 0x39; b++) t[b] = 1;
+  for (let b = 0x41; b <= 0x5a; b++) t[b] = 1;
+  for (let b = 0x61; b <= 0x7a; b++) t[b] = 1;
+  for (const b of [0x0a, 0x24, 0x40, 0x48, 0x80, 0x89, 0x8b, 0xe8, 0xfe]) t[b] = 1;
+  for (const b of [0x01, 0x20, 0xff]) t[b] = 2;
+  t[0] = 3;
+  return t;
+})();
+
+/**
+ * The smallest p such that `bytes[i] === bytes[i + p]` for every i (the length when there is
+ * none shorter): the failure function of Knuth-Morris-Pratt, over at most a few dozen bytes.
+ */
+function smallestPeriod(bytes: Uint8Array): number {
+  const n = bytes.length;
+  const fail = new Int32Array(n + 1);
+  fail[0] = -1;
+  for (let i = 1, k = -1; i <= n; i++) {
+    while (k >= 0 && bytes[k] !== bytes[i - 1]) k = fail[k]!;
+    k++;
+    fail[i] = k;
+  }
+  return n - fail[n]!;
+}
+
+/**
+ * Prepares a pattern for searching. `frequencies` (256 counts, e.g. of {@link byteFrequencies} of
+ * a sample of the data) says which of its bytes is rarest, to start the anchor there; without it,
+ * {@link COMMON_BYTES} does.
  *
  * @throws {RangeError} when the pattern is empty or `bytes` and `mask` differ in length
  *   (a programming error: parsers never produce such patterns).
  */
-export function compilePattern(pattern: BytePattern): CompiledPattern {
+export function compilePattern(pattern: BytePattern, frequencies?: ArrayLike<number>): CompiledPattern {
   const { mask } = pattern;
   const length = pattern.bytes.length;
   if (length === 0) throw new RangeError('empty search pattern');
@@ -66,26 +114,29 @@ export function compilePattern(pattern: BytePattern): CompiledPattern {
   if (!Number.isSafeInteger(align) || align < 1) throw new RangeError(`pattern alignment ${align} is not a whole number of at least 1`);
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = pattern.bytes[i]! & mask[i]!;
-  // Longest run of 0xff mask bytes.
-  let bestAt = 0;
-  let bestLen = 0;
-  for (let i = 0; i < length; ) {
-    if (mask[i] !== 0xff) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < length && mask[j] === 0xff) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
   // Node's Buffer.indexOf searches needles of up to 7 bytes with memchr on the first byte, and
   // longer ones with Boyer-Moore-Horspool, which measured 2-3x slower on varied data (bench/
   // scenarios/find.mjs): so the needle is at most ANCHOR_MAX bytes and the rest is verified.
-  if (bestLen > ANCHOR_MAX) bestLen = ANCHOR_MAX;
+  // It starts at the rarest fixed byte (memchr stops at each of its occurrences); among equally
+  // rare ones, where the run of fixed bytes that follows is longest (less to verify), then first.
+  // A sample's counts are compared on a log scale (rounded log2): counts that differ by chance
+  // (random data: every value about as often) are equal, and the table and the run decide.
+  const rarity = (b: number): number =>
+    frequencies !== undefined ? Math.round(Math.log2(1 + (frequencies[b] ?? 0))) * 4 + COMMON_BYTES[b]! : COMMON_BYTES[b]!;
+  let bestAt = 0;
+  let bestLen = 0;
+  let bestScore = Infinity;
+  for (let i = 0, runEnd = 0; i < length; i++) {
+    if (mask[i] !== 0xff) continue;
+    if (runEnd <= i) for (runEnd = i; runEnd < length && mask[runEnd] === 0xff; ) runEnd++;
+    const len = Math.min(runEnd - i, ANCHOR_MAX);
+    const score = rarity(bytes[i]!);
+    if (score < bestScore || (score === bestScore && len > bestLen)) {
+      bestAt = i;
+      bestLen = len;
+      bestScore = score;
+    }
+  }
   const checks: number[] = [];
   for (let i = 0; i < length; i++) {
     if ((i < bestAt || i >= bestAt + bestLen) && mask[i] !== 0) checks.push(i);
@@ -99,7 +150,15 @@ export function compilePattern(pattern: BytePattern): CompiledPattern {
     anchorAt: bestAt,
     checkAt: Int32Array.from(checks),
     align,
+    period: mask.every((m) => m === 0xff) ? smallestPeriod(bytes) : length,
   };
+}
+
+/** How often each byte value occurs in `sample` (256 counts), for {@link compilePattern}. */
+export function byteFrequencies(sample: Uint8Array): Uint32Array {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < sample.length; i++) counts[sample[i]!]!++;
+  return counts;
 }
 
 /** A zero-copy Buffer over any Uint8Array (Buffer.indexOf needs a Buffer receiver). */
@@ -161,6 +220,32 @@ function nextIn(buf: Buffer, p: CompiledPattern, from: number): number {
   }
 }
 
+/** Bytes compared at a time when measuring a repeating run (memcmp stops at the first difference). */
+const RUN_BLOCK = 64 * 1024;
+
+/**
+ * The first offset `i >= from` of `buf` where the data stops repeating with `period`
+ * (`buf[i] !== buf[i - period]`), or its length: memcmp of the data against itself shifted by the
+ * period, a block at a time, and halving the block that differs down to its first differing byte.
+ */
+function periodicEnd(buf: Buffer, from: number, period: number): number {
+  const repeats = (at: number, n: number): boolean => buf.compare(buf, at - period, at - period + n, at, at + n) === 0;
+  for (let i = from; i < buf.length; i += RUN_BLOCK) {
+    const n = Math.min(RUN_BLOCK, buf.length - i);
+    if (repeats(i, n)) continue;
+    // The first difference is in [lo, hi): halve.
+    let lo = i;
+    let hi = i + n;
+    while (hi - lo > 1) {
+      const mid = lo + ((hi - lo) >> 1);
+      if (repeats(lo, mid - lo)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+  return buf.length;
+}
+
 export interface SearchOptions {
   /** Stop after this many matches. */
   readonly max?: number;
@@ -185,6 +270,19 @@ function scanRange(
   let count = 0;
   let s = from;
   const buf = asBuffer(to === hay.length ? hay : hay.subarray(0, to));
+  if (p.period < p.length && p.align === 1 && max === Infinity && onMatch === undefined && step === 1) {
+    // A count of a pattern with a period (41 41 41 41): from a match on, the data that repeats
+    // with the period holds a match at each period, and none between (the period is the
+    // smallest); the last one's next byte is where the search goes on.
+    const { length, period } = p;
+    for (;;) {
+      const hit = nextIn(buf, p, s);
+      if (hit < 0) return { count, next: Math.max(s, to - length + 1) };
+      const more = Math.floor((periodicEnd(buf, hit + length, period) - hit - length) / period);
+      count += 1 + more;
+      s = hit + more * period + 1;
+    }
+  }
   if (p.literal && p.align === 1 && max === Infinity && onMatch === undefined) {
     // The hot path of `find --count`: nothing but indexOf.
     const needle = p.anchor;

@@ -191,7 +191,9 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   const panels = parsePanels(opts.panels);
   // -R/--colorize (xxd's spelling of the policy) overrides the global --color for this command.
   const mode = (opts.colorize ?? ctx.globals.color) as ColorMode;
-  const level = colorLevel(mode, process.stdout.isTTY === true, ctx.env);
+  // Asked by ioctl, not process.stdout.isTTY: touching process.stdout makes a pipe on fd 1
+  // non-blocking, and the dump then waits on EAGAIN instead of blocking in write(2).
+  const level = colorLevel(mode, terminalColumns(ctx.streams.stdoutFd) !== undefined, ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
   const colored = format === 'canonical' || (format === 'xxd' && !littleEndian) || format === 'hexyl';

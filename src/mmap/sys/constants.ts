@@ -90,6 +90,9 @@ export interface PlatformConstants {
   readonly SYNC_FILE_RANGE_WRITE: number | undefined;
   readonly F_GETFL: number;
   readonly F_DUPFD_CLOEXEC: number;
+  /** fcntl(2) commands that read and set a pipe's capacity in bytes; undefined where absent (Linux only). */
+  readonly F_GETPIPE_SZ: number | undefined;
+  readonly F_SETPIPE_SZ: number | undefined;
   readonly O_ACCMODE: number;
   readonly O_RDONLY: number;
   readonly O_WRONLY: number;
@@ -130,6 +133,8 @@ const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {
   SYNC_FILE_RANGE_WRITE: 2,
   F_GETFL: 3,
   F_DUPFD_CLOEXEC: 1030,
+  F_GETPIPE_SZ: 1032,
+  F_SETPIPE_SZ: 1031,
   O_ACCMODE: 3,
   O_RDONLY: 0,
   O_WRONLY: 1,
@@ -189,6 +194,8 @@ export const DARWIN: PlatformConstants = {
   SYNC_FILE_RANGE_WRITE: undefined,
   F_GETFL: 3,
   F_DUPFD_CLOEXEC: 67,
+  F_GETPIPE_SZ: undefined,
+  F_SETPIPE_SZ: undefined,
   O_ACCMODE: 3,
   O_RDONLY: 0,
   O_WRONLY: 1,

@@ -11,5 +11,6 @@ export { tryLockFile, unlockFile } from './flock.js';
 export type { FileSizeLimit } from './limits.js';
 export { fileSizeLimit } from './limits.js';
 export { descriptorPosition, waitReadable } from './input.js';
+export { growPipe, pipeCapacity, waitWritable } from './pipe.js';
 export { terminalColumns } from './terminal.js';
 export { shiftExtents } from './extents.js';
