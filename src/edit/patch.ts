@@ -418,6 +418,22 @@ export async function patchOne(path: string, job: PatchJob, timer: Timer): Promi
   return p.later.take();
 }
 
+/** The outcome of a plan whose hunk guards failed (nothing was written): every failed hunk, where and what it found. */
+export function failedHunksOutcome(plan: Plan, base: Omit<PatchOutcomeBase, 'sha256' | 'timings'>, timer: Timer): PatchFailedOutcome {
+  const failedHunks: FailedHunk[] = [];
+  for (const h of plan.hunks) {
+    if (h.state !== 'fail') continue;
+    failedHunks.push({
+      source: describeSource(h.hunk.source),
+      offset: h.offset,
+      expected: h.old ?? new Uint8Array(0),
+      found: h.current,
+      ...(h.match !== undefined && { match: h.match }),
+    });
+  }
+  return { status: 'failed', ...base, guard: 'hunks', failures: plan.failures, failedHunks, sha256: null, timings: timer.json() };
+}
+
 /** SHA-256 of some bytes (the planner's transform statements ask for it). */
 function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -575,20 +591,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
     job.onPlan?.(plan);
     const base = { path, sources: job.sources, dryRun: job.dryRun, hunks: counts(plan), sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
 
-    if (plan.state === 'fail') {
-      const failedHunks: FailedHunk[] = [];
-      for (const h of plan.hunks) {
-        if (h.state !== 'fail') continue;
-        failedHunks.push({
-          source: describeSource(h.hunk.source),
-          offset: h.offset,
-          expected: h.old ?? new Uint8Array(0),
-          found: h.current,
-          ...(h.match !== undefined && { match: h.match }),
-        });
-      }
-      return { status: 'failed', ...base, guard: 'hunks', failures: plan.failures, failedHunks, sha256: null, timings: timer.json() };
-    }
+    if (plan.state === 'fail') return failedHunksOutcome(plan, base, timer);
 
     // Whole-file hashes only when something needs them: a `sha256 before|after` guard, an
     // expected result hash, or `hash` (the report's digests). Otherwise a patch reads only the

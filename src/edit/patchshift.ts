@@ -67,7 +67,7 @@ import {
   syncDirectory,
 } from './journal.js';
 import { assertNotShrunk, MappedReader, writeRanges } from './mapped.js';
-import { changedBytes, counts, dryRunBytes, type FailedHunk, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
+import { changedBytes, counts, dryRunBytes, failedHunksOutcome, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
 import {
   extentsFit,
@@ -329,20 +329,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     timer.lap('plan');
     job.onPlan?.(plan);
     const base = { path, sources: job.sources, dryRun: job.dryRun, hunks: counts(plan), sizeBefore: plan.sizeBefore, sizeAfter: plan.sizeAfter };
-    if (plan.state === 'fail') {
-      const failedHunks: FailedHunk[] = [];
-      for (const h of plan.hunks) {
-        if (h.state !== 'fail') continue;
-        failedHunks.push({
-          source: describeSource(h.hunk.source),
-          offset: h.offset,
-          expected: h.old ?? new Uint8Array(0),
-          found: h.current,
-          ...(h.match !== undefined && { match: h.match }),
-        });
-      }
-      return { status: 'failed', ...base, guard: 'hunks', failures: plan.failures, failedHunks, sha256: null, timings: timer.json() };
-    }
+    if (plan.state === 'fail') return failedHunksOutcome(plan, base, timer);
 
     // Whole-file hashes only when asked: one pass over the file before anything is written, the
     // result streamed (the changes in place, the inserted bytes, the deleted ranges skipped).
