@@ -417,9 +417,15 @@ export function discardJournal(path: string): void {
 }
 
 /** Removes a journal whose work is done (or undone) and makes the removal durable. */
-function removeJournal(path: string): void {
+export function removeJournal(path: string): void {
   unlinkJournal(path);
   syncDirectory(dirname(path));
+}
+
+/** Closes the open journal `j` and removes it durably: its edit is complete and synced. */
+export function finishJournal(j: { readonly path: string; readonly fd: number }): void {
+  closeSync(j.fd);
+  removeJournal(j.path);
 }
 
 /** Removes a journal whose work is done, without syncing its directory (the caller does, once for many). */

@@ -48,7 +48,7 @@
 //   progress areas, 128 bytes each (stage k's at marks + 64 + 128 k): as version 2's
 //   staging slot, at a multiple of 4096: as large as the largest chunk of a staged stage
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasyncSync, fstatSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GuardError, MmapxError, OperationError } from '../errors.js';
 import { checkHashes, describeSource, type Plan, type PlannedShift, planPatch, type BytePattern, shiftedChunks } from '../format/patch/index.js';
@@ -56,6 +56,9 @@ import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import {
   assertJournalOwns,
+  discardJournal,
+  finishJournal,
+  removeJournal,
   createJournalFd,
   journalPath,
   journalVersion,
@@ -270,24 +273,9 @@ function createPatchShiftJournal(
     return { path, fd, marksAt, seq: 1n, records: apply.length, bytes: progressAt(stages.length), stages: journals };
   } catch (err) {
     closeSync(fd);
-    try {
-      unlinkSync(path);
-    } catch {
-      // the original error matters more
-    }
+    discardJournal(path);
     throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
   }
-}
-
-/** Closes the journal and removes it durably. */
-function removeJournal(path: string, fd: number | undefined): void {
-  if (fd !== undefined) closeSync(fd);
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    throw fsError(err, `cannot remove the journal ${path}`);
-  }
-  syncDirectory(dirname(path));
 }
 
 /** Sets the path of an engine error that names none. */
@@ -412,7 +400,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
           apply.map((h) => ({ offset: h.offset, bytes: h.current })),
           plan.sizeBefore,
         );
-        removeJournal(j.path, j.fd);
+        finishJournal(j);
       } catch (again) {
         closeSync(j.fd);
         throw new OperationError(
@@ -459,7 +447,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
       throw err;
     }
     timer.lap('shift');
-    if (j) removeJournal(j.path, j.fd);
+    if (j) finishJournal(j);
     timer.lap('cleanup');
     return {
       status: 'applied',
@@ -541,7 +529,7 @@ export function finishPatchShift(path: string, file: OpenFile): PatchShiftReport
   } finally {
     handle.close();
   }
-  removeJournal(path, undefined);
+  removeJournal(path);
   return report;
 }
 

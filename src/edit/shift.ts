@@ -59,7 +59,7 @@
 // keeps no journal (after a power loss it is as atomic as the filesystem makes it); an insert
 // by extents keeps one, since its bytes are written after the call.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GuardError, InputError, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
@@ -70,6 +70,9 @@ import { shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
 import {
   assertJournalOwns,
+  discardJournal,
+  finishJournal,
+  removeJournal,
   createJournalFd,
   journalPath,
   journalVersion,
@@ -367,24 +370,9 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     };
   } catch (err) {
     closeSync(fd);
-    try {
-      unlinkSync(path);
-    } catch {
-      // the original error matters more
-    }
+    discardJournal(path);
     throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
   }
-}
-
-/** Closes the journal and removes it durably: the shift is complete and synced. */
-function finishJournal(j: Journal): void {
-  closeSync(j.fd);
-  try {
-    unlinkSync(j.path);
-  } catch (err) {
-    throw fsError(err, `cannot remove the journal ${j.path}`);
-  }
-  syncDirectory(dirname(j.path));
 }
 
 /** The step of `n` tail bytes at `done`: where they are and where they go. */
@@ -957,11 +945,6 @@ export function finishShift(path: string, file: OpenFile): FinishReport {
   } finally {
     handle.close();
   }
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    throw fsError(err, `cannot remove the journal ${path}`);
-  }
-  syncDirectory(dirname(path));
+  removeJournal(path);
   return report;
 }

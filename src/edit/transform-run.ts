@@ -42,7 +42,7 @@
 // Counting what changed: `xor` (and `not`, and identities) count in closed form from the key
 // alone (Transform.changedBytes): no byte is compared. Other transforms keep a copy of each
 // window and compare (memcmp per block, 32-bit words where blocks differ).
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { InputError, MmapxError, OperationError } from '../errors.js';
@@ -53,6 +53,8 @@ import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, openFileAsync } from './files.js';
 import {
   assertJournalOwns,
+  discardJournal,
+  removeJournal,
   createJournalFd,
   journalPath,
   journalVersion,
@@ -185,11 +187,7 @@ function createTransformJournal(path: string, file: OpenFile, d: Described): Jou
     return { path, fd, progressAt, stageAt, seq: 1n };
   } catch (err) {
     closeSync(fd);
-    try {
-      unlinkSync(path);
-    } catch {
-      // the original error matters more
-    }
+    discardJournal(path);
     throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
   }
 }
@@ -358,12 +356,7 @@ export async function transformInPlace(
       closeSync(j.fd);
       const p = j.path;
       j = undefined;
-      try {
-        unlinkSync(p);
-      } catch (err) {
-        throw fsError(err, `cannot remove the journal ${p}`);
-      }
-      syncDirectory(dirname(p));
+      removeJournal(p);
       // One record: the operation (its progress and staging slot included in the bytes).
       journal = { path: p, records: 1, bytes };
       timer.lap('cleanup');
@@ -559,11 +552,6 @@ export function finishTransform(path: string, file: OpenFile): FinishTransformRe
   } finally {
     handle.close();
   }
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    throw fsError(err, `cannot remove the journal ${path}`);
-  }
-  syncDirectory(dirname(path));
+  removeJournal(path);
   return report;
 }
