@@ -135,7 +135,7 @@ function* scan(
     if (!device && now.size < stop) throw shrankError(path, now.size, boundary);
     const opts = new MmapOptions().offset(from).len(stop - from);
     if (populate) opts.populate();
-    const map = opts.map(file);
+    const map = mapWindow(opts, file, fd, path, device, stop, boundary);
     try {
       yield { offset: from, bytes: map.bytes, assertIntact: () => map.assertIntact('read') };
     } finally {
@@ -149,5 +149,20 @@ function* scan(
   if (length > 0n && !device) {
     const after = statFd(fd, path).size;
     if (after < end) throw shrankError(path, after, end, 'end');
+  }
+}
+
+/**
+ * Maps one window. map() checks the size again: a file cut between the check above and that one
+ * makes it refuse the range (ERR_OUT_OF_RANGE), which is the same truncation, reported as such.
+ */
+function mapWindow(opts: MmapOptions, file: FileLike, fd: number, path: string | undefined, device: boolean, stop: bigint, boundary: bigint) {
+  try {
+    return opts.map(file);
+  } catch (err) {
+    if (device || !(err instanceof MmapError) || err.code !== 'ERR_OUT_OF_RANGE') throw err;
+    const now = statFd(fd, path).size;
+    if (now < stop) throw shrankError(path, now, boundary);
+    throw err;
   }
 }
