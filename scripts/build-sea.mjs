@@ -16,7 +16,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cjsMeta, common, defines, pkg, root } from './esbuild-options.mjs';
+import { assertAscii, cjsMeta, cliMinify, common, defines, pkg, root } from './esbuild-options.mjs';
 import { seaNode } from './sea-node.mjs';
 
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
@@ -98,6 +98,7 @@ async function buildOne(arch) {
       outfile,
       format: 'cjs',
       plugins: [...common.plugins, embeddedKoffiAddon()],
+      ...cliMinify,
       ...extra,
     });
   await seaBundle('src/cli/entry.ts', main);
@@ -113,6 +114,8 @@ async function buildOne(arch) {
     footer: { js: "})(process.execPath, require('node:path').dirname(process.execPath));" },
   });
   log(`  worker ${rel(worker)} ${(statSync(worker).size / 1024).toFixed(0)} KiB (${secs(t)})`);
+  assertAscii(main);
+  assertAscii(worker);
 
   // 2. The blob, made by the same Node binary that runs it (the code cache is tied to its V8).
   const blob = join(work, 'sea-prep.blob');

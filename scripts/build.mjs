@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cjsMeta, common, pkg, root } from './esbuild-options.mjs';
+import { assertAscii, cjsMeta, cliMinify, common, pkg, root } from './esbuild-options.mjs';
 
 /**
  * The library's entries: one per subpath export of package.json, each a namespace of the one
@@ -59,6 +59,7 @@ await Promise.all([
   build({
     ...common,
     ...cjsMeta,
+    ...cliMinify,
     plugins: [...common.plugins, mainAsSibling],
     entryPoints: [join(root, 'src/cli/entry.ts')],
     outfile: join(root, 'dist/cli.cjs'),
@@ -68,11 +69,19 @@ await Promise.all([
     ...common,
     ...cjsMeta,
     ...scanWorker('./scan-worker.cjs'),
+    ...cliMinify,
     entryPoints: [join(root, 'src/cli/main.ts')],
     outfile: join(root, 'dist/main.cjs'),
     format: 'cjs',
   }),
-  build({ ...common, ...cjsMeta, entryPoints: [join(root, 'src/edit/scan-worker.ts')], outfile: join(root, 'dist/scan-worker.cjs'), format: 'cjs' }),
+  build({
+    ...common,
+    ...cjsMeta,
+    ...cliMinify,
+    entryPoints: [join(root, 'src/edit/scan-worker.ts')],
+    outfile: join(root, 'dist/scan-worker.cjs'),
+    format: 'cjs',
+  }),
   // keepNames: users see the classes' own names (`Mmap`, not esbuild's `_Mmap`) in stack traces and logs.
   build({
     ...common,
@@ -84,6 +93,8 @@ await Promise.all([
     format: 'cjs',
   }),
 ]);
+
+for (const file of ['cli.cjs', 'main.cjs', 'scan-worker.cjs', 'lib/bundle.cjs']) assertAscii(join(root, 'dist', file));
 
 // Each entry's CommonJS module: the names of its namespace of the bundle, as getters, marked
 // `__esModule` as esbuild marks a bundle's exports (so no default import is made up for it).

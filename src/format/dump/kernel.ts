@@ -648,8 +648,8 @@ export class Kernel {
   /**
    * Write up to `n` hex-dump lines of `len` bytes from `IN + inOff`, the first at offset `hi:lo`,
    * at output position `pos` (relative to the output region), stopping before a line that would
-   * start past `limit`, and (when `checkFrom` ≥ 0, 16-byte lines) before a line at input offset
-   * ≥ `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below
+   * start past `limit`, and (when `checkFrom` >= 0, 16-byte lines) before a line at input offset
+   * >= `checkFrom` that equals the 16 bytes before it. The caller keeps `lo + (n - 1) * len` below
    * 2^32. Results in {@link lines} and {@link pos}.
    */
   hexLines(
@@ -692,12 +692,12 @@ export class Kernel {
     }
     this.pos = this.x.g0.value - OUT;
   }
-  /** xxd -p pairs of `IN[inOff..+n)` at `pos`; returns the new position. Output ≤ 3n. */
+  /** xxd -p pairs of `IN[inOff..+n)` at `pos`; returns the new position. Output <= 3n. */
   plain(inOff: number, n: number, pos: number, col: number, cols: number): number {
     return this.x.plainHex(IN + inOff, n, OUT + pos, col, cols) - OUT;
   }
 
-  /** xxd -i entries; returns the new position. Output ≤ 8n. */
+  /** xxd -i entries; returns the new position. Output <= 8n. */
   cEntries(inOff: number, n: number, pos: number, col: number, cols: number, first: boolean, sepw: number, indw: number): number {
     return this.x.cEntries(IN + inOff, n, OUT + pos, col, cols, first ? 1 : 0, sepw | 0, indw | 0) - OUT;
   }

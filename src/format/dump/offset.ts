@@ -6,7 +6,7 @@
 
 export const TWO32 = 4294967296;
 
-/** A mutable absolute offset `hi * 2^32 + lo`, 0 ≤ hi, lo < 2^32. */
+/** A mutable absolute offset `hi * 2^32 + lo`, 0 <= hi, lo < 2^32. */
 export class Offset {
   constructor(
     public hi: number,
@@ -14,7 +14,7 @@ export class Offset {
   ) {}
 
   /**
-   * Advance by `n` bytes (0 ≤ n < 2^52), modulo 2^64: a shown offset (xxd -o) may pass 2^64 and
+   * Advance by `n` bytes (0 <= n < 2^52), modulo 2^64: a shown offset (xxd -o) may pass 2^64 and
    * wrap to 0, as in xxd; no file offset reaches it.
    */
   add(n: number): void {

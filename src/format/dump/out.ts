@@ -17,7 +17,7 @@ export class OutBuffer {
   ) {}
 
   /**
-   * Make room for `n` more bytes (n ≤ CHUNK_BYTES), handing the chunk to the sink first when it
+   * Make room for `n` more bytes (n <= CHUNK_BYTES), handing the chunk to the sink first when it
    * would grow past {@link CHUNK_BYTES}. Returns the position to write at.
    */
   reserve(n: number): number {
