@@ -26,13 +26,17 @@ function printResult(ctx: Context, r: Result): ExitCode {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<ExitCode> {
   // Loaded here, not at the top, so that the --version fast path never evaluates them.
-  const [{ CommanderError }, { buildProgram, markNegatives, NEGATIVE_MARK }] = await Promise.all([import('commander'), import('./program.js')]);
+  const [{ CommanderError }, { buildProgram, commandOf, markNegatives, NEGATIVE_MARK }] = await Promise.all([import('commander'), import('./program.js')]);
   const ctx = new Context({ json: false, quiet: false, color: 'auto', debug: argv.includes('--debug') }, STDIO, env);
   let result: Result | undefined;
   let commanderMessage: string | undefined;
-  const program = buildProgram(ctx, (r) => {
-    result = r;
-  });
+  const program = buildProgram(
+    ctx,
+    (r) => {
+      result = r;
+    },
+    commandOf(argv),
+  );
   // Route commander's own messages through our error model (one line, exit 2).
   const configure = (cmd: typeof program): void => {
     cmd.exitOverride();
