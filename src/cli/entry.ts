@@ -1,7 +1,7 @@
 // The CLI's entry point (both bundles). `mmapx --version` alone is answered here, before commander
 // and the commands load, so that it costs what starting Node costs (`node bench/run.mjs startup`
 // measures it against `node -e 0`). Everything else, `--version` among other arguments included, is main.ts.
-import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { writeAll } from './output.js';
 
 const args = process.argv.slice(2);
@@ -15,9 +15,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   }
 }
 if (!done) {
-  // Node >= 22.1 can keep V8's compiled code of the bundle between runs (in its own cache directory
-  // under the system temp dir); older Nodes lack the call and simply compile. The standalone
-  // executable has its code cache built in.
-  if (!__MMAPX_SEA__) (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  void import('./main.js');
+  // The npm package runs its bundle with V8's compiled code kept between runs (codecache.ts); the
+  // standalone executable has the bundle inside and its code cache built in.
+  if (__MMAPX_SEA__) void import('./main.js');
+  else void import('./codecache.js').then(({ runCached }) => runCached(fileURLToPath(new URL('./main.cjs', import.meta.url))));
 }

@@ -276,18 +276,34 @@ describe('mmapx write: bad input leaves the file byte-identical', () => {
 });
 
 describe('mmapx write: start-up', () => {
-  it('loads none of the builtin modules only hashing and scan threads need', () => {
-    // A preload script that prints, at exit, the builtin modules the program loaded.
+  // The small commands of issue 13 §2 load no builtin module that only other commands or other
+  // runs need (hashing, scan threads, terminals, child processes).
+  const UNNEEDED = ['crypto', 'zlib', 'worker_threads', 'sea', 'tty', 'child_process'];
+  it.each([
+    ['write', (p: string) => ['write', p, '0', '48'], UNNEEDED],
+    ['flush', (p: string) => ['flush', p], UNNEEDED],
+    ['protect', (p: string) => ['protect', p, 'ro'], UNNEEDED],
+    ['info', (p: string) => ['info', p], UNNEEDED],
+    ['hexdump', (p: string) => ['hexdump', p, '-n', '64'], UNNEEDED],
+    // (The undo journal's records are checksummed with sha256.)
+    ['patch of one hunk', (p: string) => ['patch', p, '--edit', '0:00=01'], UNNEEDED.filter((m) => m !== 'crypto')],
+    ['hash of 4 KiB', (p: string) => ['hash', p], UNNEEDED.filter((m) => m !== 'crypto')],
+  ])('%s loads none of the builtin modules it does not need', (_name, argv, unneeded) => {
+    // A preload script that prints, at exit, the builtin modules the program loaded (through
+    // fs.writeSync: process.stderr would load stream modules of its own).
     const hook = join(dir, 'modules.cjs');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the template is in the script the child runs
-    writeFileSync(hook, "process.on('exit', () => process.stderr.write(`modules: ${process.moduleLoadList.join(',')}\\n`));\n");
-    const r = runCommand([process.execPath, '-r', hook, BIN], ['write', file(), '0', '48'], { env: PINNED_ENV });
+    writeFileSync(
+      hook,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the template is in the script the child runs
+      "process.on('exit', () => require('node:fs').writeSync(2, `modules: ${process.moduleLoadList.join(',')}\\n`));\n",
+    );
+    const p = file();
+    writeFileSync(p, Buffer.alloc(4096));
+    const r = runCommand([process.execPath, '-r', hook, BIN], argv(p), { env: PINNED_ENV });
     expect(r.status, r.dump).toBe(0);
     const loaded = (/modules: (.*)/.exec(r.stderr)?.[1] ?? '').split(',');
     expect(loaded, r.dump).toContain('NativeModule fs'); // the list is real
-    // (Not os: Node 22 and 24 load it themselves for their compile cache.)
-    for (const m of ['crypto', 'worker_threads', 'sea', 'tty', 'child_process']) {
-      expect(loaded, m).not.toContain(`NativeModule ${m}`);
-    }
+    // (Not os: Node 22 and 24 load it themselves for their compile cache, and so does mmapx's.)
+    for (const m of unneeded) expect(loaded, m).not.toContain(`NativeModule ${m}`);
   });
 });

@@ -3,9 +3,10 @@
 // per-user cache file named by koffi's version and the module's hash, and loaded from there.
 // Where that is impossible it goes through a private temporary directory, removed after loading.
 // Only the executable's bundle calls this (see koffi.ts); the npm package never does.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheDir, unsafeCacheDir, writeAtomically } from '../../cachedir.js';
 import { MmapError } from '../errors.js';
 
 /** Why a directory did not work: mounted noexec, unusable (fs error, unsafe), or the module itself did not load. */
@@ -27,13 +28,6 @@ class Unusable extends Error {
 
 let addon: unknown;
 
-/** The per-user cache directory: $MMAPX_CACHE_DIR, else $XDG_CACHE_HOME/mmapx, else ~/.cache/mmapx. */
-function addonCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.MMAPX_CACHE_DIR) return resolve(env.MMAPX_CACHE_DIR);
-  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(xdg, 'mmapx');
-}
-
 /**
  * Loads the embedded koffi.node once and returns its exports.
  * @throws MmapError `ERR_FFI_UNAVAILABLE` (one line saying which directories failed and what to do).
@@ -44,13 +38,13 @@ export function loadEmbeddedAddon(): unknown {
   const bytes = new Uint8Array(sea.getRawAsset(__MMAPX_SEA_ADDON__.key) as ArrayBuffer);
   const failures: Failure[] = [];
 
-  let cacheDir = '~/.cache/mmapx';
+  let dir = '~/.cache/mmapx';
   try {
-    cacheDir = addonCacheDir();
-    addon = loadCached(cacheDir, bytes);
+    dir = cacheDir();
+    addon = loadCached(dir, bytes);
     return addon;
   } catch (err) {
-    failures.push(failure(cacheDir, err));
+    failures.push(failure(dir, err));
   }
 
   const tmp = tmpdir();
@@ -72,11 +66,8 @@ export function loadEmbeddedAddon(): unknown {
 
 /** Loads from the cache, writing the file first when it is missing or not the right one. */
 function loadCached(dir: string, bytes: Uint8Array): unknown {
-  makeDir(dir);
-  const st = statSync(dir);
-  // INVARIANT: only a directory no other user can write to may hold code this process executes.
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) throw new Unusable('not owned by the current user');
-  if ((st.mode & 0o022) !== 0) throw new Unusable('writable by other users');
+  const unsafe = unsafeCacheDir(dir);
+  if (unsafe !== undefined) throw new Unusable(unsafe);
   const file = join(dir, __MMAPX_SEA_ADDON__.file);
   const existing = statSync(file, { throwIfNoEntry: false });
   if (existing?.isFile() && existing.size === __MMAPX_SEA_ADDON__.size) {
@@ -89,35 +80,6 @@ function loadCached(dir: string, bytes: Uint8Array): unknown {
   }
   writeAtomically(file, bytes);
   return dlopen(file);
-}
-
-/**
- * Parallel first runs each write their own temporary file and rename it over the final name;
- * rename is atomic, every copy is identical, and a process that already loaded a replaced file
- * keeps its mapping.
- */
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    unlinkSync(tmp);
-    throw err;
-  }
-}
-
-/** mkdir -p with mode 0700, one level at a time (a recursive mkdirSync can spin forever under /proc). */
-function makeDir(dir: string): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
-    makeDir(dirname(dir));
-    mkdirSync(dir, { mode: 0o700 });
-  }
 }
 
 function dlopen(file: string): unknown {
