@@ -14,11 +14,20 @@ export const SEA_NODE_VERSION = '24.21.0';
  */
 export function seaNode(arch = process.arch, log = (s) => console.error(s)) {
   if (process.env.MMAPX_SEA_NODE && arch === process.arch) return process.env.MMAPX_SEA_NODE;
-  const prefix = join(root, '.cache/sea', `node-linux-${arch}-${SEA_NODE_VERSION}`);
+  return npmNode(SEA_NODE_VERSION, arch, log, '.cache/sea');
+}
+
+/**
+ * Path of Node `version` (a version or a major, e.g. '22') for `arch` from the npm package
+ * node-linux-<cpu>, installed into `dir` under the project the first time (bench/scenarios/startup.mjs
+ * compares each Node line the package supports).
+ */
+export function npmNode(version, arch = process.arch, log = (s) => console.error(s), dir = '.cache/node') {
+  const prefix = join(root, dir, `node-linux-${arch}-${version}`);
   const bin = join(prefix, `node_modules/node-linux-${arch}/bin/node`);
   if (!existsSync(bin)) {
     const t0 = performance.now();
-    log(`installing node-linux-${arch}@${SEA_NODE_VERSION} into ${relative(root, prefix)} (once)`);
+    log(`installing node-linux-${arch}@${version} into ${relative(root, prefix)} (once)`);
     execFileSync(
       'npm',
       [
@@ -33,7 +42,7 @@ export function seaNode(arch = process.arch, log = (s) => console.error(s)) {
         '--loglevel=error',
         `--cpu=${arch}`,
         '--os=linux',
-        `node-linux-${arch}@${SEA_NODE_VERSION}`,
+        `node-linux-${arch}@${version}`,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
