@@ -34,11 +34,16 @@ export function unsafeCacheDir(dir: string): string | undefined {
  */
 export function writeAtomically(file: string, bytes: Uint8Array): void {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
   try {
+    writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
   } catch (err) {
-    unlinkSync(tmp);
+    // A write cut short (a full disk, EFBIG under `ulimit -f`) leaves no half file behind.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
     throw err;
   }
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '../../src/cli/context.js';
 import { buildProgram, COMMANDS, commandOf } from '../../src/cli/program.js';
 import { requireBuild } from '../helpers/child.js';
-import { mmapx, type Run } from '../helpers/cli.js';
+import { BIN, mmapx, PINNED_ENV, type Run, runCommand } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmapx-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,6 +136,17 @@ describe('the code cache of the npm package', () => {
     writeFileSync(blocked, 'not a directory');
     run(blocked);
     expect(readFileSync(blocked, 'utf8')).toBe('not a directory');
+  });
+
+  it('a cache that cannot be written whole (ulimit -f) leaves no file behind, and the command its status', () => {
+    const cache = join(dir, 'small');
+    writeFileSync(target, Buffer.alloc(16));
+    const r = runCommand(['sh', '-c', 'ulimit -f 1 && exec "$0" "$@"', process.execPath, BIN], ['write', target, '4', 'c0ffee'], {
+      env: { ...PINNED_ENV, MMAPX_CACHE_DIR: cache },
+    });
+    expect(r.status, r.dump).toBe(0);
+    expect(readFileSync(target).toString('hex')).toBe('00000000c0ffee000000000000000000');
+    expect(readdirSync(cache)).toEqual([]);
   });
 
   it('--debug stacks point into the bundle at its own lines', () => {
