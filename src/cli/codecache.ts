@@ -39,7 +39,8 @@ function cacheFile(file: string, env: NodeJS.ProcessEnv): string | undefined {
 function readCache(path: string, stampLine: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO in its place must not hang the command (it is then refused as not a file).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }

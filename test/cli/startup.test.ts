@@ -1,7 +1,8 @@
 // Start-up (issue 13 §2): what `mmapx COMMAND ...` builds and loads, and the code cache that the
 // npm package keeps between runs. The time itself is measured by `node bench/run.mjs startup`, not
 // here (timed assertions fail on a busy machine).
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -68,9 +69,9 @@ describe('one command is built for `mmapx COMMAND ...`', () => {
 
 describe('the code cache of the npm package', () => {
   const target = join(dir, 'target.bin');
-  const run = (cache: string, env: Record<string, string> = {}): Run => {
+  const run = (cache: string, env: Record<string, string> = {}, timeout?: number): Run => {
     writeFileSync(target, Buffer.alloc(16));
-    const r = mmapx(['write', target, '4', 'c0ffee'], { env: { MMAPX_CACHE_DIR: cache, ...env } });
+    const r = mmapx(['write', target, '4', 'c0ffee'], { env: { MMAPX_CACHE_DIR: cache, ...env }, timeout });
     expect(r.status, r.dump).toBe(0);
     expect(readFileSync(target).toString('hex')).toBe('00000000c0ffee000000000000000000');
     return r;
@@ -131,6 +132,24 @@ describe('the code cache of the npm package', () => {
     chmodSync(join(loose, cacheName), 0o666);
     run(loose);
     expect(statSync(join(loose, cacheName)).mode & 0o777).toBe(0o600);
+    // A FIFO, a symlink or a directory where the cache file should be: never read as a cache (a
+    // FIFO would block the open); a FIFO or symlink is replaced by a cache file (the symlink's
+    // target untouched), a directory stays.
+    const target0 = readFileSync(join(loose, cacheName));
+    for (const [name, make] of [
+      ['fifo', (p: string) => execFileSync('mkfifo', [p])],
+      ['symlink', (p: string) => symlinkSync(join(loose, cacheName), p)],
+      ['directory', (p: string) => mkdirSync(p)],
+    ] as const) {
+      const odd = join(dir, `odd-${name}`);
+      mkdirSync(odd, { mode: 0o700 });
+      make(join(odd, cacheName));
+      run(odd, {}, 20_000);
+      const after = lstatSync(join(odd, cacheName));
+      expect(name === 'directory' ? after.isDirectory() : after.isFile(), name).toBe(true);
+      expect(readdirSync(odd), name).toEqual([cacheName]);
+    }
+    expect(readFileSync(join(loose, cacheName)).equals(target0)).toBe(true);
     // A file where the directory should be.
     const blocked = join(dir, 'blocked');
     writeFileSync(blocked, 'not a directory');
