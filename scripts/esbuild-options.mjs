@@ -8,11 +8,33 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/**
+ * The hex-dump kernel's WebAssembly module, assembled from the sources (src/format/dump/kernel.ts
+ * kernelBytes()) once per build, as base64: the bundles carry it instead of assembling it at
+ * every run of `hexdump`.
+ */
+async function dumpKernel() {
+  const { build } = await import('esbuild');
+  const out = await build({
+    stdin: { contents: "export { kernelBytes } from './src/format/dump/kernel.ts';", resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    logLevel: 'warning',
+  });
+  const mod = { exports: {} };
+  new Function('module', 'exports', 'require', out.outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url));
+  return Buffer.from(mod.exports.kernelBytes()).toString('base64');
+}
+const DUMP_KERNEL = JSON.stringify(await dumpKernel());
+
 /** Build-time constants; `sea` selects how src/mmap/sys/koffi.ts obtains koffi. */
 export function defines({ sea = false } = {}) {
   return {
     __MMAPX_VERSION__: JSON.stringify(pkg.version),
     __MMAPX_SEA__: JSON.stringify(sea),
+    __MMAPX_DUMP_KERNEL__: DUMP_KERNEL,
   };
 }
 

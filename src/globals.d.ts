@@ -20,3 +20,10 @@ declare const __MMAPX_SEA_ADDON__: {
  * bundle built without it, which then scans on the calling thread. See src/edit/scan.ts.
  */
 declare const __MMAPX_SCAN_WORKER__: string | undefined;
+
+/**
+ * The hex-dump kernel's WebAssembly module (src/format/dump/kernel.ts kernelBytes()) as base64,
+ * assembled once by scripts/build.mjs for the bundles; undefined elsewhere (the tests' sources),
+ * where the kernel assembles it on first use.
+ */
+declare const __MMAPX_DUMP_KERNEL__: string | undefined;
