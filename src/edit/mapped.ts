@@ -228,6 +228,8 @@ export interface WriteReport {
   synced: number;
   /** Milliseconds spent in msync / starting write-back. */
   syncMs: number;
+  /** Ranges written with pwrite under a write lease (see {@link writeRanges}); the others went through maps. */
+  pwritten?: number;
 }
 
 /** Options of {@link writeRanges}. */
@@ -246,7 +248,13 @@ export interface WriteRangesOptions {
 const LEASE_CHECK_MS = 1;
 /** The shortest lease-break-time the pwrite path trusts: a break waits that long for the lease, which is asked for every {@link LEASE_CHECK_MS}. */
 const LEASE_MIN_BREAK_SECONDS = 1;
-let leaseBreak: number | null | undefined;
+let leaseBreak: number | undefined;
+
+/** The system's lease-break-time in seconds, read once per process (-1 where unknown). */
+function leaseBreakTime(): number {
+  leaseBreak ??= leaseBreakSeconds() ?? -1;
+  return leaseBreak;
+}
 
 /**
  * Writes sorted, disjoint ranges through shared maps of only the windows they need (see
@@ -264,8 +272,8 @@ let leaseBreak: number | null | undefined;
  * that another process cut meanwhile it extends the file again, which a write through a map never
  * does; under the lease nobody else has the file open, and an open (or truncate) by another
  * process waits for it. The lease is asked for every millisecond of writing; once a break has
- * begun, the rest goes through maps. Expects are checked through a read-only map of the window
- * either way, and the lease is given up before this returns.
+ * begun, the rest goes through maps. Expects are checked first either way (with pread under the
+ * lease), and the lease is given up before this returns.
  *
  * Against truncation by another process: a window the file no longer reaches, a fault while its
  * bytes were compared or written (the SIGBUS guard's record, checked before the flush), or a file
@@ -283,20 +291,25 @@ export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: 
     opts.sync !== 'wait' &&
     last !== undefined &&
     last.offset + BigInt(last.length) <= BigInt(Number.MAX_SAFE_INTEGER) &&
-    (leaseBreak === undefined ? (leaseBreak = leaseBreakSeconds() ?? null) : leaseBreak) !== null &&
-    (leaseBreak ?? 0) >= LEASE_MIN_BREAK_SECONDS &&
+    leaseBreakTime() >= LEASE_MIN_BREAK_SECONDS &&
     takeWriteLease(file.fd);
   let held = leased;
   let asked = now();
+  // Asked at most every LEASE_CHECK_MS; once a break has begun, the lease is given up at once, so
+  // that the other process's open goes on while the rest is written through maps.
   const stillHeld = (): boolean => {
     if (!held) return false;
     const t = now();
     if (t - asked >= LEASE_CHECK_MS) {
       asked = t;
-      held = holdsWriteLease(file.fd);
+      if (!holdsWriteLease(file.fd)) {
+        held = false;
+        dropLease(file.fd);
+      }
     }
     return held;
   };
+  if (leased) report.pwritten = 0;
   try {
     for (const w of groupWindows(ranges)) {
       const done = held ? writeWindowLeased(file, w, report, opts, stillHeld) : 0;
@@ -305,7 +318,7 @@ export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: 
       opts.progress?.(report.bytes);
     }
   } finally {
-    if (leased) dropLease(file.fd);
+    if (held) dropLease(file.fd);
   }
   return report;
 }
@@ -356,7 +369,7 @@ function writeWindowMapped(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
 
 /**
  * One window of {@link writeRanges} with pwrite(2) under the write lease: the expects checked
- * through a read-only map, then the ranges written in order while `stillHeld()`. Returns how many
+ * with pread, then the ranges written in order while `stillHeld()`. Returns how many
  * ranges it wrote: all of them (and the window's write-back started, with `sync: 'start'`), or
  * fewer when the lease began to break (the caller writes the rest through a map).
  */
@@ -367,22 +380,10 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
   // until the lease is given up.
   const cut = shrunkUnder(file, end);
   if (cut) throw cut;
-  if (w.items.some((r) => r.expect !== undefined)) {
-    const map = new MmapOptions().offset(w.offset).len(w.length).map(file);
-    try {
-      const view = map.bytes as Uint8Array;
-      for (const r of w.items) {
-        if (r.expect === undefined) continue;
-        const at = Number(r.offset - w.offset);
-        if (!equalBytes(view.subarray(at, at + r.length), r.expect)) {
-          map.assertIntact('read');
-          throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
-        }
-      }
-      map.assertIntact('read');
-    } finally {
-      map.unmap();
-    }
+  // The expects, read with pread (a map's read faults cost more than the reads, a few bytes each).
+  for (const r of w.items) {
+    if (r.expect === undefined) continue;
+    if (!equalBytes(preadFully(file, r.offset, r.length), r.expect)) throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
   }
   let k = 0;
   for (; k < w.items.length; k++) {
@@ -390,6 +391,7 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
     const r = w.items[k]!;
     pwriteFully(file, r.bytes, r.length, r.offset);
     report.bytes += r.length;
+    report.pwritten = (report.pwritten ?? 0) + 1;
   }
   if (opts.sync === 'start') {
     const t = now();
@@ -402,6 +404,20 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
     report.syncMs += now() - t;
   }
   return k;
+}
+
+let scratch: Buffer | undefined;
+
+/** `length` bytes at `offset` read with pread(2), valid until the next call; a read that ends early means the file shrank. */
+function preadFully(file: FileRef, offset: bigint, length: number): Uint8Array {
+  if (scratch === undefined || scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 4096));
+  let done = 0;
+  while (done < length) {
+    const n = readSync(file.fd, scratch, done, length - done, offset + BigInt(done));
+    if (n === 0) throw shrankError(file.path, sizeNow(file), offset + BigInt(done));
+    done += n;
+  }
+  return scratch.subarray(0, length);
 }
 
 /** pwrite(2) of `length` bytes at `offset`, whole. */
