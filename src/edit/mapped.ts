@@ -272,8 +272,9 @@ function leaseBreakTime(): number {
  * that another process cut meanwhile it extends the file again, which a write through a map never
  * does; under the lease nobody else has the file open, and an open (or truncate) by another
  * process waits for it. The lease is asked for every millisecond of writing; once a break has
- * begun, the rest goes through maps. Expects are checked first either way (with pread under the
- * lease), and the lease is given up before this returns.
+ * begun, the rest goes through maps. Under the lease, nearby ranges are read and written as one
+ * span, each run's expects checked right before its write (a mismatch stops there: the caller rolls
+ * back what was written, as after a later window's); the lease is given up before this returns.
  *
  * Against truncation by another process: a window the file no longer reaches, a fault while its
  * bytes were compared or written (the SIGBUS guard's record, checked before the flush), or a file
@@ -368,10 +369,20 @@ function writeWindowMapped(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
 }
 
 /**
- * One window of {@link writeRanges} with pwrite(2) under the write lease: the expects checked
- * with pread, then the ranges written in order while `stillHeld()`. Returns how many
- * ranges it wrote: all of them (and the window's write-back started, with `sync: 'start'`), or
- * fewer when the lease began to break (the caller writes the rest through a map).
+ * Ranges of a window closer than this are written together, in one pread and one pwrite of the
+ * span from the first to the last (the bytes between rewritten as they are: under the lease nobody
+ * else writes the file). Less than a block: the span dirties no block the ranges do not touch.
+ */
+const RUN_GAP = 4095;
+/** The longest span written in one piece (a single longer range is written alone). */
+const RUN_MAX = 256 * 1024;
+
+/**
+ * One window of {@link writeRanges} with pwrite(2) under the write lease, in runs of nearby ranges
+ * ({@link RUN_GAP}): each run is read with pread, its expects checked (a mismatch stops the writes
+ * there), its new bytes put in and the run written with one pwrite, while `stillHeld()`. Returns
+ * how many ranges it wrote: all of them (and the window's write-back started, with `sync:
+ * 'start'`), or fewer when the lease began to break (the caller writes the rest through a map).
  */
 function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: WriteReport, opts: WriteRangesOptions, stillHeld: () => boolean): number {
   if (!stillHeld()) return 0;
@@ -380,18 +391,41 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
   // until the lease is given up.
   const cut = shrunkUnder(file, end);
   if (cut) throw cut;
-  // The expects, read with pread (a map's read faults cost more than the reads, a few bytes each).
-  for (const r of w.items) {
-    if (r.expect === undefined) continue;
-    if (!equalBytes(preadFully(file, r.offset, r.length), r.expect)) throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
-  }
+  const items = w.items;
   let k = 0;
-  for (; k < w.items.length; k++) {
+  while (k < items.length) {
     if (!stillHeld()) return k;
-    const r = w.items[k]!;
-    pwriteFully(file, r.bytes, r.length, r.offset);
-    report.bytes += r.length;
-    report.pwritten = (report.pwritten ?? 0) + 1;
+    const first = items[k]!;
+    let runEnd = first.offset + BigInt(first.length);
+    let j = k + 1;
+    for (; j < items.length; j++) {
+      const r = items[j]!;
+      const rEnd = r.offset + BigInt(r.length);
+      if (r.offset - runEnd > BigInt(RUN_GAP) || rEnd - first.offset > BigInt(RUN_MAX)) break;
+      if (rEnd > runEnd) runEnd = rEnd;
+    }
+    if (j === k + 1) {
+      // One range: its expect read, its bytes written from where they are.
+      if (first.expect !== undefined && !equalBytes(preadFully(file, first.offset, first.length), first.expect)) {
+        throw shrunkUnder(file, end) ?? new ChangedUnderfoot(first.offset);
+      }
+      pwriteFully(file, first.bytes, first.length, first.offset);
+    } else {
+      const span = preadFully(file, first.offset, Number(runEnd - first.offset));
+      for (let i = k; i < j; i++) {
+        const r = items[i]!;
+        const at = Number(r.offset - first.offset);
+        if (r.expect !== undefined && !equalBytes(span.subarray(at, at + r.length), r.expect)) throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
+      }
+      for (let i = k; i < j; i++) {
+        const r = items[i]!;
+        span.set(r.bytes.subarray(0, r.length), Number(r.offset - first.offset));
+      }
+      pwriteFully(file, span, span.length, first.offset);
+    }
+    for (let i = k; i < j; i++) report.bytes += items[i]!.length;
+    report.pwritten = (report.pwritten ?? 0) + (j - k);
+    k = j;
   }
   if (opts.sync === 'start') {
     const t = now();

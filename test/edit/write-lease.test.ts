@@ -2,7 +2,7 @@
 // src/mmap/sys/lease.ts), against the same ranges written through maps: the bytes, the windows and
 // the counts agree; another open descriptor of the file refuses the lease (the maps write); a
 // break begun by another open mid-write sends the rest through maps; a range that no longer holds
-// its expected bytes writes nothing. In-process: nothing is spawned.
+// its expected bytes stops the writes before its run (nearby ranges go in one pwrite). In-process.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,11 +28,15 @@ function subject(size: number): { path: string; bytes: Buffer } {
 
 /**
  * Ranges over a `size`-byte file: its first and last byte, ranges back to back, ranges either side
- * of a page boundary, and groups more than 1 MiB apart (separate windows, see groupWindows).
+ * of a page boundary, groups more than 1 MiB apart (separate windows, see groupWindows), a run of
+ * close ranges longer than one pwrite takes (RUN_MAX), and one range longer than that alone.
  */
 function rangesFor(bytes: Buffer): WriteRange[] {
   const size = bytes.length;
+  const close = Array.from({ length: 120 }, (_, i): [number, number] => [2 * MiB + 3000 * i, 7]);
   const spots: [number, number][] = [
+    ...close,
+    [3 * MiB + MiB / 2, 300 * 1024],
     [0, 1],
     [1, 3],
     [4, 2],
@@ -45,6 +49,7 @@ function rangesFor(bytes: Buffer): WriteRange[] {
     [size - 9, 8],
     [size - 1, 1],
   ];
+  spots.sort((x, y) => x[0] - y[0]);
   return spots.map(([offset, length]) => ({
     offset: BigInt(offset),
     length,
@@ -139,7 +144,7 @@ describe.skipIf(!linux)('writeRanges under a write lease', () => {
     closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
   });
 
-  it('a_range_that_no_longer_holds_its_expected_bytes_writes_nothing_of_its_window', () => {
+  it('a_range_that_no_longer_holds_its_expected_bytes_stops_the_writes_before_its_run', () => {
     const a = subject(64 * 1024);
     const ranges: WriteRange[] = [
       { offset: 0n, length: 2, bytes: Uint8Array.of(1, 2), expect: Uint8Array.from(a.bytes.subarray(0, 2)) },
