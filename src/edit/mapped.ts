@@ -406,7 +406,7 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
     }
     if (j === k + 1) {
       // One range: its expect read, its bytes written from where they are.
-      if (first.expect !== undefined && !equalBytes(preadFully(file, first.offset, first.length), first.expect)) {
+      if (first.expect !== undefined && !holds(file, first.offset, first.expect.subarray(0, first.length))) {
         throw shrunkUnder(file, end) ?? new ChangedUnderfoot(first.offset);
       }
       pwriteFully(file, first.bytes, first.length, first.offset);
@@ -452,6 +452,15 @@ function preadFully(file: FileRef, offset: bigint, length: number): Uint8Array {
     done += n;
   }
   return scratch.subarray(0, length);
+}
+
+/** Whether the file holds `bytes` at `offset`, read with pread in pieces of at most {@link RUN_MAX} bytes. */
+function holds(file: FileRef, offset: bigint, bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += RUN_MAX) {
+    const n = Math.min(RUN_MAX, bytes.length - at);
+    if (!equalBytes(preadFully(file, offset + BigInt(at), n), bytes.subarray(at, at + n))) return false;
+  }
+  return true;
 }
 
 /** pwrite(2) of `length` bytes at `offset`, whole. */

@@ -162,6 +162,16 @@ describe.skipIf(!linux)('writeRanges under a write lease', () => {
     expect((err as ChangedUnderfoot).message).toContain('0x64');
     expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
   });
+
+  it('a_range_longer_than_one_read_is_checked_to_its_last_byte', () => {
+    const a = subject(MiB);
+    const length = 300 * 1024;
+    const expectBytes = Uint8Array.from(a.bytes.subarray(4096, 4096 + length));
+    expectBytes[length - 1]! ^= 1;
+    const range: WriteRange = { offset: 4096n, length, bytes: new Uint8Array(length), expect: expectBytes };
+    expect(() => withFd(a.path, (f) => writeRanges(f, [range], { sync: 'start', lease: true }))).toThrow(ChangedUnderfoot);
+    expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
+  });
 });
 
 describe.skipIf(!linux)('patchFile --find --replace --all through the lease', () => {
