@@ -246,8 +246,12 @@ export interface WriteRangesOptions {
 
 /** How often (ms) the pwrite path asks whether its lease is still held whole. */
 const LEASE_CHECK_MS = 1;
-/** The shortest lease-break-time the pwrite path trusts: a break waits that long for the lease, which is asked for every {@link LEASE_CHECK_MS}. */
-const LEASE_MIN_BREAK_SECONDS = 1;
+/**
+ * The shortest lease-break-time the pwrite path trusts (the default is 45): a break waits that
+ * long for the lease, which is asked for every {@link LEASE_CHECK_MS} and between pwrites, so only
+ * a single pwrite stalled that long (a system throttling its writers hard) could outlast it.
+ */
+const LEASE_MIN_BREAK_SECONDS = 5;
 let leaseBreak: number | undefined;
 
 /** The system's lease-break-time in seconds, read once per process (-1 where unknown). */
