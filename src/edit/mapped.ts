@@ -7,14 +7,15 @@
 // the writer check the SIGBUS guard's record of each map and the file's size, and fail with
 // ERR_TRUNCATED instead of handing out (or trusting) bytes that read as zeros past the new end.
 import { createHash, hash } from 'node:crypto';
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync, readSync, writeSync } from 'node:fs';
 import type { FileAccess, Plan } from '../format/patch/index.js';
 import { ChangedUnderfoot, InputError, OperationError } from '../errors.js';
 import { equalBytes } from '../format/bytes.js';
 
 export { ChangedUnderfoot, equalBytes };
 import { formatOffset } from '../format/number.js';
-import { type Mmap, MmapError, MmapOptions, type Window, windows } from '../mmap/index.js';
+import { type Mmap, MmapError, MmapOptions, pageSize, type Window, windows } from '../mmap/index.js';
+import { dropLease, holdsWriteLease, leaseBreakSeconds, startWriteback, takeWriteLease } from '../mmap/sys/index.js';
 import { waitReadable } from '../mmap/sys/input.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { fsError, type OpenFile, type ReadSpan, readsInOrder } from './files.js';
@@ -227,6 +228,36 @@ export interface WriteReport {
   synced: number;
   /** Milliseconds spent in msync / starting write-back. */
   syncMs: number;
+  /** Ranges written with pwrite under a write lease (see {@link writeRanges}); the others went through maps. */
+  pwritten?: number;
+}
+
+/** Options of {@link writeRanges}. */
+export interface WriteRangesOptions {
+  sync: 'wait' | 'start' | 'none';
+  /** Told the bytes of the ranges written so far, per window. */
+  progress?: (done: number) => void;
+  /**
+   * Write with pwrite(2) under a write lease when the kernel grants one (see below); otherwise, and
+   * with `sync: 'wait'`, through maps.
+   */
+  lease?: boolean;
+}
+
+/** How often (ms) the pwrite path asks whether its lease is still held whole. */
+const LEASE_CHECK_MS = 1;
+/**
+ * The shortest lease-break-time the pwrite path trusts (the default is 45): a break waits that
+ * long for the lease, which is asked for every {@link LEASE_CHECK_MS} and between pwrites, so only
+ * a single pwrite stalled that long (a system throttling its writers hard) could outlast it.
+ */
+const LEASE_MIN_BREAK_SECONDS = 5;
+let leaseBreak: number | undefined;
+
+/** The system's lease-break-time in seconds, read once per process (-1 where unknown). */
+function leaseBreakTime(): number {
+  leaseBreak ??= leaseBreakSeconds() ?? -1;
+  return leaseBreak;
 }
 
 /**
@@ -237,62 +268,215 @@ export interface WriteReport {
  * waits once with fdatasync; `'none'` leaves it to the kernel. A failure leaves earlier windows
  * written.
  *
+ * With `lease` (and `sync` other than `'wait'`), the ranges are written with pwrite(2) instead,
+ * while this process holds a write lease on the file (src/mmap/sys/lease.ts): a write through a
+ * map marks its whole page-cache folio dirty (up to 2 MiB on filesystems with large folios), so
+ * that 10,000 four-byte hunks in a 1 GiB file make the write-back rewrite the whole file, where
+ * pwrite marks only the blocks it changes. Without the lease a pwrite would be unsafe: past an end
+ * that another process cut meanwhile it extends the file again, which a write through a map never
+ * does; under the lease nobody else has the file open, and an open (or truncate) by another
+ * process waits for it. The lease is asked for every millisecond of writing; once a break has
+ * begun, the rest goes through maps. Under the lease, nearby ranges are read and written as one
+ * span, each run's expects checked right before its write (a mismatch stops there: the caller rolls
+ * back what was written, as after a later window's); the lease is given up before this returns.
+ *
  * Against truncation by another process: a window the file no longer reaches, a fault while its
  * bytes were compared or written (the SIGBUS guard's record, checked before the flush), or a file
  * found shorter than the window after writing it, all end with ERR_TRUNCATED naming where.
  *
  * @throws ChangedUnderfoot when a range's bytes are not its `expect` (and the file did not
- *   shrink: zeros past a new end are not "changed"); MmapError from the core, ERR_TRUNCATED.
+ *   shrink: zeros past a new end are not "changed"); MmapError from the core, ERR_TRUNCATED;
+ *   OperationError for a pwrite that failed.
  */
-export function writeRanges(
-  file: FileRef,
-  ranges: readonly WriteRange[],
-  opts: { sync: 'wait' | 'start' | 'none' /** Told the bytes of the ranges written so far, per window. */; progress?: (done: number) => void },
-): WriteReport {
+export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: WriteRangesOptions): WriteReport {
   const report: WriteReport = { windows: 0, bytes: 0, synced: 0, syncMs: 0 };
-  for (const w of groupWindows(ranges)) {
-    const end = w.offset + BigInt(w.length);
-    const shrunk = (): MmapError | undefined => {
-      const now = sizeNow(file);
-      return now < end ? shrankWhileWriting(file.path, now, end) : undefined;
-    };
-    let map: ReturnType<MmapOptions['mapMut']>;
-    try {
-      map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
-    } catch (err) {
-      throw (err instanceof MmapError && err.code === 'ERR_OUT_OF_RANGE' && shrunk()) || err;
+  const last = ranges[ranges.length - 1];
+  const leased =
+    opts.lease === true &&
+    opts.sync !== 'wait' &&
+    last !== undefined &&
+    last.offset + BigInt(last.length) <= BigInt(Number.MAX_SAFE_INTEGER) &&
+    leaseBreakTime() >= LEASE_MIN_BREAK_SECONDS &&
+    takeWriteLease(file.fd);
+  let held = leased;
+  let asked = now();
+  // Asked at most every LEASE_CHECK_MS; once a break has begun, the lease is given up at once, so
+  // that the other process's open goes on while the rest is written through maps.
+  const stillHeld = (): boolean => {
+    if (!held) return false;
+    const t = now();
+    if (t - asked >= LEASE_CHECK_MS) {
+      asked = t;
+      if (!holdsWriteLease(file.fd)) {
+        held = false;
+        dropLease(file.fd);
+      }
     }
-    try {
-      const view = map.bytes;
-      for (const r of w.items) {
-        if (r.expect === undefined) continue;
-        const at = Number(r.offset - w.offset);
-        if (!equalBytes(view.subarray(at, at + r.length), r.expect)) {
-          map.assertIntact('read');
-          throw shrunk() ?? new ChangedUnderfoot(r.offset);
-        }
-      }
-      for (const r of w.items) {
-        view.set(r.bytes, Number(r.offset - w.offset));
-        report.bytes += r.length;
-      }
-      // Writes to pages past a new end went to throw-away pages: fail before the flush.
-      map.assertIntact('written');
-      // And bytes past a new end inside its last page went nowhere either, without a fault.
-      const cut = shrunk();
-      if (cut) throw cut;
-      if (opts.sync !== 'none') {
-        const t = now();
-        report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
-        report.syncMs += now() - t;
-      }
-    } finally {
-      map.unmap();
+    return held;
+  };
+  if (leased) report.pwritten = 0;
+  try {
+    for (const w of groupWindows(ranges)) {
+      const done = held ? writeWindowLeased(file, w, report, opts, stillHeld) : 0;
+      if (done < w.items.length) writeWindowMapped(file, done === 0 ? w : { offset: w.offset, length: w.length, items: w.items.slice(done) }, report, opts);
+      report.windows++;
+      opts.progress?.(report.bytes);
     }
-    report.windows++;
-    opts.progress?.(report.bytes);
+  } finally {
+    if (held) dropLease(file.fd);
   }
   return report;
+}
+
+/** ERR_TRUNCATED naming the window's end when the file no longer reaches it. */
+function shrunkUnder(file: FileRef, end: bigint): MmapError | undefined {
+  const size = sizeNow(file);
+  return size < end ? shrankWhileWriting(file.path, size, end) : undefined;
+}
+
+/** One window of {@link writeRanges} through a shared map. */
+function writeWindowMapped(file: FileRef, w: WriteWindow<WriteRange>, report: WriteReport, opts: WriteRangesOptions): void {
+  const end = w.offset + BigInt(w.length);
+  let map: ReturnType<MmapOptions['mapMut']>;
+  try {
+    map = new MmapOptions().offset(w.offset).len(w.length).mapMut(file);
+  } catch (err) {
+    throw (err instanceof MmapError && err.code === 'ERR_OUT_OF_RANGE' && shrunkUnder(file, end)) || err;
+  }
+  try {
+    const view = map.bytes;
+    for (const r of w.items) {
+      if (r.expect === undefined) continue;
+      const at = Number(r.offset - w.offset);
+      if (!equalBytes(view.subarray(at, at + r.length), r.expect)) {
+        map.assertIntact('read');
+        throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
+      }
+    }
+    for (const r of w.items) {
+      view.set(r.bytes, Number(r.offset - w.offset));
+      report.bytes += r.length;
+    }
+    // Writes to pages past a new end went to throw-away pages: fail before the flush.
+    map.assertIntact('written');
+    // And bytes past a new end inside its last page went nowhere either, without a fault.
+    const cut = shrunkUnder(file, end);
+    if (cut) throw cut;
+    if (opts.sync !== 'none') {
+      const t = now();
+      report.synced += (opts.sync === 'wait' ? map.flushRange(0, w.length) : map.flushAsyncRange(0, w.length)).length;
+      report.syncMs += now() - t;
+    }
+  } finally {
+    map.unmap();
+  }
+}
+
+/**
+ * Ranges of a window closer than this are written together, in one pread and one pwrite of the
+ * span from the first to the last (the bytes between rewritten as they are: under the lease nobody
+ * else writes the file). Less than a block: the span dirties no block the ranges do not touch.
+ */
+const RUN_GAP = 4095;
+/** The longest span written in one piece (a single longer range is written alone). */
+const RUN_MAX = 256 * 1024;
+
+/**
+ * One window of {@link writeRanges} with pwrite(2) under the write lease, in runs of nearby ranges
+ * ({@link RUN_GAP}): each run is read with pread, its expects checked (a mismatch stops the writes
+ * there), its new bytes put in and the run written with one pwrite, while `stillHeld()`. Returns
+ * how many ranges it wrote: all of them (and the window's write-back started, with `sync:
+ * 'start'`), or fewer when the lease began to break (the caller writes the rest through a map).
+ */
+function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: WriteReport, opts: WriteRangesOptions, stillHeld: () => boolean): number {
+  if (!stillHeld()) return 0;
+  const end = w.offset + BigInt(w.length);
+  // Nobody else has the file open while the lease is held: if it reaches the window now, it does
+  // until the lease is given up.
+  const cut = shrunkUnder(file, end);
+  if (cut) throw cut;
+  const items = w.items;
+  let k = 0;
+  while (k < items.length) {
+    if (!stillHeld()) return k;
+    const first = items[k]!;
+    let runEnd = first.offset + BigInt(first.length);
+    let j = k + 1;
+    for (; j < items.length; j++) {
+      const r = items[j]!;
+      const rEnd = r.offset + BigInt(r.length);
+      if (r.offset - runEnd > BigInt(RUN_GAP) || rEnd - first.offset > BigInt(RUN_MAX)) break;
+      if (rEnd > runEnd) runEnd = rEnd;
+    }
+    if (j === k + 1) {
+      // One range: its expect read, its bytes written from where they are.
+      if (first.expect !== undefined && !holds(file, first.offset, first.expect.subarray(0, first.length))) {
+        throw shrunkUnder(file, end) ?? new ChangedUnderfoot(first.offset);
+      }
+      pwriteFully(file, first.bytes, first.length, first.offset);
+    } else {
+      const span = preadFully(file, first.offset, Number(runEnd - first.offset));
+      for (let i = k; i < j; i++) {
+        const r = items[i]!;
+        const at = Number(r.offset - first.offset);
+        if (r.expect !== undefined && !equalBytes(span.subarray(at, at + r.length), r.expect)) throw shrunkUnder(file, end) ?? new ChangedUnderfoot(r.offset);
+      }
+      for (let i = k; i < j; i++) {
+        const r = items[i]!;
+        span.set(r.bytes.subarray(0, r.length), Number(r.offset - first.offset));
+      }
+      pwriteFully(file, span, span.length, first.offset);
+    }
+    for (let i = k; i < j; i++) report.bytes += items[i]!.length;
+    report.pwritten = (report.pwritten ?? 0) + (j - k);
+    k = j;
+  }
+  if (opts.sync === 'start') {
+    const t = now();
+    // The window's pages, as a map's flush would widen it.
+    const page = BigInt(pageSize());
+    const from = (w.offset / page) * page;
+    const to = ((end + page - 1n) / page) * page;
+    startWriteback(file.fd, from, to - from);
+    report.synced += Number(to - from);
+    report.syncMs += now() - t;
+  }
+  return k;
+}
+
+let scratch: Buffer | undefined;
+
+/** `length` bytes at `offset` read with pread(2), valid until the next call; a read that ends early means the file shrank. */
+function preadFully(file: FileRef, offset: bigint, length: number): Uint8Array {
+  if (scratch === undefined || scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 4096));
+  let done = 0;
+  while (done < length) {
+    const n = readSync(file.fd, scratch, done, length - done, offset + BigInt(done));
+    if (n === 0) throw shrankError(file.path, sizeNow(file), offset + BigInt(done));
+    done += n;
+  }
+  return scratch.subarray(0, length);
+}
+
+/** Whether the file holds `bytes` at `offset`, read with pread in pieces of at most {@link RUN_MAX} bytes. */
+function holds(file: FileRef, offset: bigint, bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += RUN_MAX) {
+    const n = Math.min(RUN_MAX, bytes.length - at);
+    if (!equalBytes(preadFully(file, offset + BigInt(at), n), bytes.subarray(at, at + n))) return false;
+  }
+  return true;
+}
+
+/** pwrite(2) of `length` bytes at `offset`, whole. */
+function pwriteFully(file: FileRef, bytes: Uint8Array, length: number, offset: bigint): void {
+  let done = 0;
+  while (done < length) {
+    try {
+      done += writeSync(file.fd, bytes, done, length - done, Number(offset) + done);
+    } catch (err) {
+      throw fsError(err, `cannot write at offset ${formatOffset(offset + BigInt(done))}`);
+    }
+  }
 }
 
 /** Bytes per read(2) window of a pseudo-filesystem file: the one buffer such a read uses. */

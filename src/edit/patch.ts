@@ -836,7 +836,7 @@ function writeFile<O>(p: Pending<O>): WriteReport {
     `write ${p.path}`,
     ranges.reduce((n, r) => n + r.length, 0),
   );
-  const written = writeRanges(file, ranges, { sync: 'start', progress: (done) => progress.update(done) });
+  const written = writeRanges(file, ranges, { sync: 'start', lease: true, progress: (done) => progress.update(done) });
   timer.lap('write');
   timer.split('write', 'writeback', written.syncMs);
   return written;

@@ -304,3 +304,56 @@ describe('plan: hashes, streaming result, windowed writes', () => {
     expect(mergePatches([P('size after 1\n', 'a'), P('size after 1\n', 'b')]).guards.sizeAfter?.source.name).toBe('a');
   });
 });
+
+describe('plan: the bytes an anchor match holds', () => {
+  /** BIN as a FileAccess that counts the reads outside the scan (the scan is given separately). */
+  function counted(bytes: Uint8Array): { file: FileAccess; reads: () => number; scan: PatternScan } {
+    const inner = bytesAccess(bytes);
+    let reads = 0;
+    const file: FileAccess = {
+      size: inner.size,
+      read: (offset, length) => {
+        reads++;
+        return inner.read(offset, length);
+      },
+    };
+    return { file, reads: () => reads, scan: sequentialScan(inner) };
+  }
+
+  it('takes_them_from_the_pattern_where_it_fixes_them_and_reads_the_file_otherwise', () => {
+    // [patch, reads of the hunks' bytes expected]: fixed bytes at the change; a wildcard there; a
+    // change before the match; a change past it; a change partly past it.
+    const cases: [string, number][] = [
+      ['find c0 74 (all) +1: 75\n', 0],
+      ['find c0 74 (all): c1 75\n', 0],
+      ['find ?? c0 74 (all): 00\n', 2],
+      ['find c0 74 (all) -1: 00\n', 2],
+      ['find c0 74 (all) +2: 00\n', 2],
+      ['find c0 74 (all) +1: 00 00\n', 2],
+    ];
+    for (const [text, expected] of cases) {
+      const c = counted(BIN);
+      const plan = planPatch(P(text), c.file, { scan: c.scan });
+      expect(c.reads(), text).toBe(expected);
+      expect(plan.hunks.length, text).toBe(2);
+      // Whichever way, `current` is what the file holds there.
+      for (const h of plan.hunks) {
+        const at = Number(h.offset);
+        expect([...h.current], text).toEqual([...BIN.subarray(at, at + h.new.length)]);
+        expect(h.state, text).toBe('apply');
+      }
+    }
+  });
+
+  it('reads_the_file_for_matches_of_the_patched_form', () => {
+    // Applied already: the pattern no longer matches, its patched form does; current is read there.
+    const p = P('find c0 74 (all): c1 75\n');
+    const once = applyPatchToBytes(BIN, p).bytes;
+    const c = counted(once);
+    const plan = planPatch(p, c.file, { scan: c.scan });
+    expect(plan.state).toBe('already');
+    expect(c.reads()).toBe(2);
+    expect(plan.hunks.length).toBe(2);
+    for (const h of plan.hunks) expect([...h.current]).toEqual([0xc1, 0x75]);
+  });
+});

@@ -77,7 +77,10 @@ export interface PlannedHunk {
   readonly offset: bigint;
   readonly old?: Uint8Array;
   readonly new: Uint8Array;
-  /** The bytes there now (a copy; zeros past the current end). The journal saves these. */
+  /**
+   * The bytes there now (a copy, never a view of the file; zeros past the current end; one array
+   * may serve several hunks: do not modify it). The journal saves these.
+   */
   readonly current: Uint8Array;
   readonly state: HunkState;
   /** The hunk it came from (an anchor yields one planned hunk per match). */
@@ -237,8 +240,24 @@ function times(n: number): string {
   return n === 1 ? 'once' : `${n} times`;
 }
 
-/** Match positions the anchor resolves to, or a failure line. */
-function resolveAnchor(s: AnchorScan): { at: readonly bigint[] } | { failure: string } {
+/**
+ * The bytes a match of the anchor's own pattern holds where its change goes, when the pattern
+ * fixes every one of them (no wildcard there, the change inside the match): the file need not be
+ * read again for them. One array for all matches.
+ */
+function knownCurrent(a: AnchorHunk): Uint8Array | undefined {
+  const from = Number(a.relOffset);
+  const to = from + a.new.length;
+  if (from < 0 || to > a.pattern.bytes.length) return undefined;
+  for (let i = from; i < to; i++) if (a.pattern.mask[i] !== 0xff) return undefined;
+  return a.pattern.bytes.slice(from, to);
+}
+
+/**
+ * Match positions the anchor resolves to, or a failure line; `current`: the bytes every match
+ * holds at the change, when the matches are all of the pattern itself and it fixes them.
+ */
+function resolveAnchor(s: AnchorScan): { at: readonly bigint[]; current?: Uint8Array } | { failure: string } {
   const { anchor } = s;
   const pre = s.preCount;
   if (anchor.expect === 'all' && pre > MAX_ALL_MATCHES) {
@@ -246,7 +265,10 @@ function resolveAnchor(s: AnchorScan): { at: readonly bigint[] } | { failure: st
       failure: `${describeSource(anchor.source)}: find ${patternText(anchor.pattern)} matched ` + `${pre} times; (all) patches at most ${MAX_ALL_MATCHES}`,
     };
   }
-  if (satisfies(anchor.expect, pre)) return { at: s.preAt };
+  if (satisfies(anchor.expect, pre)) {
+    const current = knownCurrent(anchor);
+    return { at: s.preAt, ...(current !== undefined && { current }) };
+  }
   const postCount = s.postCount;
   // The positions kept are complete unless a count ran past keepLimit, and then the union
   // exceeds any numeric expectation (or the cap of `all`) anyway.
@@ -271,6 +293,8 @@ interface Resolved {
   readonly offset: bigint;
   readonly hunk: Hunk;
   readonly match?: bigint;
+  /** The bytes there now, when the scan already saw them (see knownCurrent). */
+  readonly current?: Uint8Array;
 }
 
 const OP_COMMAND = { fill: 'fill', copy: 'copy', transform: 'transform' } as const;
@@ -408,7 +432,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
           line: s.anchor.source.line,
         });
       }
-      resolved.push({ offset, hunk: s.anchor, match: m });
+      resolved.push({ offset, hunk: s.anchor, match: m, ...(r.current !== undefined && { current: r.current }) });
     }
   }
   const copySources = patch.ops ? resolveOps(patch.ops, file, opts.sha256, resolved, failures) : [];
@@ -507,7 +531,7 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
   // Classification.
   const hunks: PlannedHunk[] = resolved.map((r) => {
     const h = r.hunk;
-    const current = readVirtual(file, r.offset, h.new.length);
+    const current = r.current ?? readVirtual(file, r.offset, h.new.length);
     let state: HunkState = 'apply';
     if (equalBytes(current, h.new)) state = 'already';
     else if (h.old !== undefined && !equalBytes(current, h.old)) {

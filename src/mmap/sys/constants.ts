@@ -93,6 +93,15 @@ export interface PlatformConstants {
   /** fcntl(2) commands that read and set a pipe's capacity in bytes; undefined where absent (Linux only). */
   readonly F_GETPIPE_SZ: number | undefined;
   readonly F_SETPIPE_SZ: number | undefined;
+  /**
+   * fcntl(2) commands of file leases (set, get; the signal a lease break sends) and the lease
+   * types F_WRLCK and F_UNLCK; undefined where absent (Linux only).
+   */
+  readonly F_SETLEASE: number | undefined;
+  readonly F_GETLEASE: number | undefined;
+  readonly F_SETSIG: number | undefined;
+  readonly F_WRLCK: number | undefined;
+  readonly F_UNLCK: number | undefined;
   readonly O_ACCMODE: number;
   readonly O_RDONLY: number;
   readonly O_WRONLY: number;
@@ -135,6 +144,11 @@ const LINUX_GENERIC: Omit<PlatformConstants, 'libc'> = {
   F_DUPFD_CLOEXEC: 1030,
   F_GETPIPE_SZ: 1032,
   F_SETPIPE_SZ: 1031,
+  F_SETLEASE: 1024,
+  F_GETLEASE: 1025,
+  F_SETSIG: 10,
+  F_WRLCK: 1,
+  F_UNLCK: 2,
   O_ACCMODE: 3,
   O_RDONLY: 0,
   O_WRONLY: 1,
@@ -196,6 +210,11 @@ export const DARWIN: PlatformConstants = {
   F_DUPFD_CLOEXEC: 67,
   F_GETPIPE_SZ: undefined,
   F_SETPIPE_SZ: undefined,
+  F_SETLEASE: undefined,
+  F_GETLEASE: undefined,
+  F_SETSIG: undefined,
+  F_WRLCK: undefined,
+  F_UNLCK: undefined,
   O_ACCMODE: 3,
   O_RDONLY: 0,
   O_WRONLY: 1,

@@ -14,3 +14,4 @@ export { descriptorPosition, waitReadable } from './input.js';
 export { growPipe, pipeCapacity, waitWritable } from './pipe.js';
 export { terminalColumns } from './terminal.js';
 export { shiftExtents } from './extents.js';
+export { dropLease, holdsWriteLease, leaseBreakSeconds, takeWriteLease } from './lease.js';

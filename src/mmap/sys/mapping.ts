@@ -839,14 +839,15 @@ export function supportedAdvice(): { advise: Advice[]; uncheckedAdvise: Unchecke
 
 /**
  * Starts write-back of all of a file's dirty pages without waiting for it: sync_file_range(2) with
- * SYNC_FILE_RANGE_WRITE over the whole file. An fsync that follows then finds the data on its way;
- * started on many files before the first fsync, their block allocations join one journal commit.
+ * SYNC_FILE_RANGE_WRITE over the whole file, or over `length` bytes at `offset` when given (0: to
+ * the end). An fsync that follows then finds the data on its way; started on many files before the
+ * first fsync, their block allocations join one journal commit.
  * Returns false where the call does not exist or fails (the fsync that follows does the work then).
  */
-export function startWriteback(fd: number): boolean {
+export function startWriteback(fd: number, offset = 0n, length = 0n): boolean {
   const flag = constants().SYNC_FILE_RANGE_WRITE;
   if (flag === undefined) return false;
-  return libc().sync_file_range(fd, 0n, 0n, flag) === 0;
+  return libc().sync_file_range(fd, offset, length, flag) === 0;
 }
 
 /**

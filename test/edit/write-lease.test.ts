@@ -1,0 +1,223 @@
+// Writing a patch's hunks with pwrite under a write lease (src/edit/mapped.ts writeRanges, and
+// src/mmap/sys/lease.ts), against the same ranges written through maps: the bytes, the windows and
+// the counts agree; another open descriptor of the file refuses the lease (the maps write); a
+// break begun by another open mid-write sends the rest through maps; a range that no longer holds
+// its expected bytes stops the writes before its run (nearby ranges go in one pwrite). In-process.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsc, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { patchFile } from '../../src/edit/index.js';
+import { ChangedUnderfoot, groupWindows, type WriteRange, writeRanges } from '../../src/edit/mapped.js';
+import { now } from '../../src/edit/timing.js';
+import { dropLease, holdsWriteLease, takeWriteLease } from '../../src/mmap/sys/lease.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const dir = tmpDir('mmapx-write-lease-');
+let n = 0;
+const MiB = 1024 * 1024;
+
+/** Whether this system grants write leases on files of `dir` (Linux; not every filesystem has them). */
+function leasesHere(): boolean {
+  if (process.platform !== 'linux') return false;
+  const path = join(dir, 'probe.bin');
+  writeFileSync(path, 'x');
+  const fd = openSync(path, 'r+');
+  try {
+    if (!takeWriteLease(fd)) return false;
+    dropLease(fd);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+const leases = leasesHere();
+if (!leases) console.log('write-lease tests skipped: no write leases here (not Linux, or the temporary directory is on a filesystem without them)');
+
+/** A fresh file of `size` random bytes; returns its path and bytes. */
+function subject(size: number): { path: string; bytes: Buffer } {
+  const path = join(dir, `f${n++}.bin`);
+  const bytes = randomBytes(size);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+/**
+ * Ranges over a `size`-byte file: its first and last byte, ranges back to back, ranges either side
+ * of a page boundary, groups more than 1 MiB apart (separate windows, see groupWindows), a run of
+ * close ranges longer than one pwrite takes (RUN_MAX), and one range longer than that alone.
+ */
+function rangesFor(bytes: Buffer): WriteRange[] {
+  const size = bytes.length;
+  const close = Array.from({ length: 120 }, (_, i): [number, number] => [2 * MiB + 3000 * i, 7]);
+  const spots: [number, number][] = [
+    ...close,
+    [3 * MiB + MiB / 2, 300 * 1024],
+    [0, 1],
+    [1, 3],
+    [4, 2],
+    [4093, 3],
+    [4096, 5],
+    [8191, 2],
+    [MiB + 4096 * 300 + 7, 16],
+    [MiB + 4096 * 300 + 23, 1],
+    [3 * MiB - 5, 10],
+    [size - 9, 8],
+    [size - 1, 1],
+  ];
+  spots.sort((x, y) => x[0] - y[0]);
+  return spots.map(([offset, length]) => ({
+    offset: BigInt(offset),
+    length,
+    bytes: Uint8Array.from(bytes.subarray(offset, offset + length), (b) => b ^ 0xff),
+    expect: Uint8Array.from(bytes.subarray(offset, offset + length)),
+  }));
+}
+
+function applied(bytes: Buffer, ranges: readonly WriteRange[]): Buffer {
+  const out = Buffer.from(bytes);
+  for (const r of ranges) out.set(r.bytes, Number(r.offset));
+  return out;
+}
+
+function withFd<T>(path: string, fn: (file: { fd: number; path: string }) => T): T {
+  const fd = openSync(path, 'r+');
+  try {
+    return fn({ fd, path });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe.skipIf(!leases)('writeRanges under a write lease', () => {
+  it('writes_the_first_and_last_byte_adjacent_ranges_and_several_windows_as_the_maps_do', () => {
+    const a = subject(5 * MiB + 123);
+    const b = { path: join(dir, `f${n++}.bin`), bytes: a.bytes };
+    writeFileSync(b.path, a.bytes);
+    const ranges = rangesFor(a.bytes);
+    const windows = groupWindows(ranges).length;
+    expect(windows).toBeGreaterThan(2);
+    const leased = withFd(a.path, (f) => writeRanges(f, ranges, { sync: 'start', lease: true }));
+    const mapped = withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' }));
+    expect(leased.pwritten).toBe(ranges.length);
+    expect(mapped.pwritten).toBeUndefined();
+    const want = applied(a.bytes, ranges);
+    expect(readFileSync(a.path).equals(want)).toBe(true);
+    expect(readFileSync(b.path).equals(want)).toBe(true);
+    expect({ windows: leased.windows, bytes: leased.bytes, synced: leased.synced }).toEqual({
+      windows: mapped.windows,
+      bytes: mapped.bytes,
+      synced: mapped.synced,
+    });
+    expect(leased.windows).toBe(windows);
+    // The lease is given up: this descriptor can take one again.
+    withFd(a.path, (f) => expect(takeWriteLease(f.fd) && holdsWriteLease(f.fd)).toBe(true));
+  });
+
+  it('another_open_descriptor_of_the_file_refuses_the_lease_and_the_maps_write', () => {
+    const a = subject(2 * MiB);
+    const ranges = rangesFor(a.bytes).filter((r) => r.offset + BigInt(r.length) <= 2n * BigInt(MiB));
+    const other = openSync(a.path, 'r');
+    try {
+      const r = withFd(a.path, (f) => writeRanges(f, ranges, { sync: 'start', lease: true }));
+      expect(r.pwritten).toBeUndefined();
+      expect(readFileSync(a.path).equals(applied(a.bytes, ranges))).toBe(true);
+    } finally {
+      closeSync(other);
+    }
+  });
+
+  it('a_break_begun_by_another_open_mid_write_gives_the_lease_up_and_the_rest_goes_through_maps', () => {
+    const a = subject(5 * MiB + 123);
+    const ranges = rangesFor(a.bytes);
+    const windows = groupWindows(ranges);
+    let opened: string | undefined;
+    const r = withFd(a.path, (f) =>
+      writeRanges(f, ranges, {
+        sync: 'start',
+        lease: true,
+        progress: () => {
+          if (opened !== undefined) return;
+          // An open that does not wait: it fails, and the break has begun.
+          try {
+            closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+            opened = 'opened';
+          } catch (err) {
+            opened = (err as NodeJS.ErrnoException).code;
+          }
+          // The writer asks for its lease at most every millisecond.
+          const t = now();
+          while (now() - t < 3);
+        },
+      }),
+    );
+    expect(['EWOULDBLOCK', 'EAGAIN']).toContain(opened);
+    // The first window under the lease, the others through maps.
+    expect(r.pwritten).toBe(windows[0]!.items.length);
+    expect(r.windows).toBe(windows.length);
+    expect(readFileSync(a.path).equals(applied(a.bytes, ranges))).toBe(true);
+    // Given up at the break: the file opens without waiting now.
+    closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+  });
+
+  it('a_range_that_no_longer_holds_its_expected_bytes_stops_the_writes_before_its_run', () => {
+    const a = subject(64 * 1024);
+    const ranges: WriteRange[] = [
+      { offset: 0n, length: 2, bytes: Uint8Array.of(1, 2), expect: Uint8Array.from(a.bytes.subarray(0, 2)) },
+      { offset: 100n, length: 2, bytes: Uint8Array.of(3, 4), expect: Uint8Array.from(a.bytes.subarray(100, 102), (b) => b ^ 1) },
+    ];
+    const err = withFd(a.path, (f) => {
+      try {
+        writeRanges(f, ranges, { sync: 'start', lease: true });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    });
+    expect(err).toBeInstanceOf(ChangedUnderfoot);
+    expect((err as ChangedUnderfoot).message).toContain('0x64');
+    expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
+  });
+
+  it('a_range_longer_than_one_read_is_checked_to_its_last_byte', () => {
+    const a = subject(MiB);
+    const length = 300 * 1024;
+    const expectBytes = Uint8Array.from(a.bytes.subarray(4096, 4096 + length));
+    expectBytes[length - 1]! ^= 1;
+    const range: WriteRange = { offset: 4096n, length, bytes: new Uint8Array(length), expect: expectBytes };
+    expect(() => withFd(a.path, (f) => writeRanges(f, [range], { sync: 'start', lease: true }))).toThrow(ChangedUnderfoot);
+    expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
+  });
+});
+
+describe.skipIf(!leases)('patchFile --find --replace --all through the lease', () => {
+  it('replaces_matches_at_the_first_and_last_byte_back_to_back_and_across_windows', async () => {
+    const size = 4 * MiB + 77;
+    const bytes = Buffer.alloc(size, 0x11);
+    const at = [0, 2, 4, 4094, 4096, 2 * MiB + 1, 3 * MiB + 4095, size - 4, size - 2];
+    for (const o of at) bytes.set([0xab, 0xcd], o);
+    const path = join(dir, `f${n++}.bin`);
+    writeFileSync(path, bytes);
+    const patch = {
+      hunks: [
+        {
+          kind: 'anchor',
+          pattern: { bytes: Uint8Array.of(0xab, 0xcd), mask: Uint8Array.of(0xff, 0xff) },
+          expect: 'all',
+          relOffset: 0n,
+          new: Uint8Array.of(0x12, 0x34),
+          source: { name: 'find', line: 1 },
+        },
+      ],
+      guards: {},
+    } as const;
+    const r = await patchFile(path, patch);
+    expect(r.status).toBe('applied');
+    expect(r.hunks).toEqual({ total: at.length, applied: at.length, already: 0, failed: 0 });
+    const want = Buffer.from(bytes);
+    for (const o of at) want.set([0x12, 0x34], o);
+    expect(readFileSync(path).equals(want)).toBe(true);
+    // A second run finds it applied, from the patched form.
+    expect((await patchFile(path, patch)).status).toBe('already');
+  });
+});
