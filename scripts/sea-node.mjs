@@ -3,8 +3,12 @@
 // scripts/build-sea.mjs and bench/scenarios/startup.mjs, which compares against the same binary.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { root } from './esbuild-options.mjs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Not from esbuild-options.mjs: importing that assembles the dump kernel, which the bench that
+// imports this file does not need.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const SEA_NODE_VERSION = '24.21.0';
 
