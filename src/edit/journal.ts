@@ -83,10 +83,12 @@ import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
 const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
-const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
+/** What every journal version's trailer starts with. */
+export const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 const VERSION = 1;
-const HEADER_LENGTH = 64;
-const TRAILER_LENGTH = 56;
+/** The length of every journal version's header (see writeJournalHeader) and trailer. */
+export const HEADER_LENGTH = 64;
+export const TRAILER_LENGTH = 56;
 const RECORD_HEAD = 12;
 /** Records longer than this are split (bounded buffers when reading them back). */
 const MAX_RECORD = 64 * 1024 * 1024;

@@ -56,6 +56,9 @@ import { pageSize } from '../mmap/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import {
   assertJournalOwns,
+  END_MAGIC,
+  HEADER_LENGTH as HEADER,
+  TRAILER_LENGTH as TRAILER,
   discardJournal,
   finishJournal,
   removeJournal,
@@ -91,13 +94,10 @@ import type { BigIntStats } from 'node:fs';
 import type { Timer } from './timing.js';
 import { QUOTED_BYTES } from './write.js';
 
-const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 /** The version of the journal of a patch with shifts. */
 export const PATCH_SHIFT_VERSION = 3;
-const HEADER = 64;
 const LAYOUT = 64;
 const STAGE = 64;
-const TRAILER = 56;
 const RECORD_HEAD = 12;
 const KIND = { insert: 1, delete: 2 } as const;
 

@@ -70,6 +70,9 @@ import { shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
 import {
   assertJournalOwns,
+  END_MAGIC,
+  HEADER_LENGTH as HEADER,
+  TRAILER_LENGTH as TRAILER,
   discardJournal,
   finishJournal,
   removeJournal,
@@ -94,11 +97,8 @@ export const SHIFT_WINDOW = 8 * 1024 * 1024;
  */
 const UNSTAGED = 1024 * 1024;
 
-const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 const VERSION = 2;
-const HEADER = 64;
 const OP = 64;
-const TRAILER = 56;
 export const SLOT = 32;
 /** The two slots, then the `done` word of steps that need no slot (see the top), then padding. */
 export const PROGRESS = 2 * SLOT + 64;

@@ -53,6 +53,9 @@ import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertSameFile, fsError, knownSize, type OpenFile, openFile, openFileAsync } from './files.js';
 import {
   assertJournalOwns,
+  END_MAGIC,
+  HEADER_LENGTH as HEADER,
+  TRAILER_LENGTH as TRAILER,
   discardJournal,
   removeJournal,
   createJournalFd,
@@ -70,12 +73,9 @@ import { NO_PROGRESS, type ProgressSink } from './seams.js';
 import { now, Timer } from './timing.js';
 import { QUOTED_BYTES } from './write.js';
 
-const END_MAGIC = Buffer.from('MMAPXEND', 'latin1');
 /** The version of a transform's journal (1: saved bytes, 2: a shift). */
 export const TRANSFORM_JOURNAL_VERSION = 4;
-const HEADER = 64;
 const OP = 64;
-const TRAILER = 56;
 const SLOT = 32;
 const KIND = 3;
 const STATE = { free: 1, staged: 2 } as const;

@@ -22,7 +22,7 @@
 // the batches); after it, every file must be the original or the patched file, with no journal.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BIN, NODE, scratch } from './base.mjs';
 
@@ -344,4 +344,70 @@ export async function crashRunMany({
   for (const f of scene.files) for (const p of [f.file, f.journal]) if (existsSync(p)) unlinkSync(p);
   for (const p of [scene.list, scene.patch]) if (existsSync(p)) unlinkSync(p);
   return { trials: done, files, size, hunks, grow, calibration: cal, withJournals, tally, failures };
+}
+
+/**
+ * The shared steps of the one-scene harnesses (shift-crash.mjs, transform-crash.mjs). A scene is
+ * `{ file, pristine, args, originalHash, resultHash, journal }`: the command `mmapx ...args` turns
+ * the pristine copy of `file` into the result.
+ */
+const hashWhole = (path) => hashPieces([{ path, from: 0, to: Number.MAX_SAFE_INTEGER }]);
+
+/** The scene's file back to the pristine copy, without a journal. */
+export function resetScene(scene) {
+  if (existsSync(scene.journal)) unlinkSync(scene.journal);
+  copyFileSync(scene.pristine, scene.file);
+}
+
+/**
+ * One run to completion with --json: its wall time, its report, and when its journal was durable
+ * (start-up plus the timings of the phases up to the journal).
+ * @throws when the run fails or does not give the result.
+ */
+export function calibrationRun(scene) {
+  resetScene(scene);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`calibration run failed: ${r.stderr}`);
+  if (hashWhole(scene.file) !== scene.resultHash) throw new Error('calibration run did not give the result');
+  const out = JSON.parse(r.stdout);
+  const t = out.timings;
+  const startup = Math.max(0, wall - t.total);
+  const journalAt = startup + ['parse', 'open', 'ffi', 'plan', 'journal'].reduce((s, k) => s + (t[k] ?? 0), 0);
+  return { wall, journalAt, timings: t, out };
+}
+
+/**
+ * One trial: the command, SIGKILL after `delayMs`, then `mmapx --json recover`. Says whether a
+ * journal was left, what the file was before recover (`partly`: the word for neither original nor
+ * result) and after it; `ok` when recover succeeded, left no journal and the file is the original
+ * or the result.
+ */
+export async function sceneTrial(scene, delayMs, partly) {
+  resetScene(scene);
+  const { code, killed, stderr } = await killedAfter(scene.args, delayMs);
+  if (!killed && code !== 0) return { delayMs, ok: false, why: `exited ${code}: ${stderr.trim()}` };
+  const journal = existsSync(scene.journal) ? 'journal' : 'no journal';
+  const name = (h, other) => (h === scene.originalHash ? 'original' : h === scene.resultHash ? 'result' : other);
+  const before = name(hashWhole(scene.file), partly);
+  const rec = spawnSync(NODE, [BIN, '--json', 'recover', scene.file], { encoding: 'utf8' });
+  const after = name(hashWhole(scene.file), 'CORRUPT');
+  let status = '?';
+  try {
+    status = JSON.parse(rec.stdout).status;
+  } catch {
+    // reported below
+  }
+  const ok = rec.status === 0 && after !== 'CORRUPT' && !existsSync(scene.journal);
+  return {
+    delayMs,
+    killed,
+    journal,
+    before,
+    after,
+    status,
+    ok,
+    ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }),
+  };
 }

@@ -1,18 +1,7 @@
-// The SIGKILL harness of `mmapx insert` and `mmapx delete`, shared by the test suite
-// (test/cli/shift-crash.test.ts, a short run) and bench/shift-crash.mjs (the long run).
-//
-// A file of pseudo-random bytes is shifted (an insert of a payload file, or a delete of a range)
-// and the process is killed with SIGKILL at a random instant: half uniform over a whole run, half
-// between the end of its journal's fsync and the end of the run (the phases of a calibration run's
-// --json timings). Then `mmapx recover` runs; the file must then be byte-identical to the
-// original or to the result, and no journal may remain. The scenes cover the paths of the engine:
-// a small unaligned distance (steps staged in the journal), a large unaligned one (steps of the
-// distance), and block-aligned ones (extents, where the filesystem can move them).
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BIN, NODE, scratch } from './base.mjs';
-import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
+import { scratch } from './base.mjs';
+import { calibrationRun, hashPieces, rng, sceneTrial, writeRandom } from './crash.mjs';
 
 const hashFile = (path, size) => hashPieces([{ path, from: 0, to: size ?? Number.MAX_SAFE_INTEGER }]);
 
@@ -47,47 +36,15 @@ export function prepareShift(dir, { size, kind, offset, distance, seed = 1 }) {
   return { file, pristine, args, originalHash: original, resultHash: result, journal: join(dirname(file), `.${basename(file)}.mmapx-journal`) };
 }
 
-function reset(scene) {
-  if (existsSync(scene.journal)) unlinkSync(scene.journal);
-  copyFileSync(scene.pristine, scene.file);
-}
-
-/** One run to completion: its wall time and when its journal was durable (after start-up). */
+/** One run to completion: its wall time, the method it used, and when its journal was durable (after start-up). */
 export function calibrateShift(scene) {
-  reset(scene);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`calibration run failed: ${r.stderr}`);
-  if (hashFile(scene.file) !== scene.resultHash) throw new Error('calibration run did not give the result');
-  const out = JSON.parse(r.stdout);
-  const t = out.timings;
-  const startup = Math.max(0, wall - t.total);
-  const journalAt = startup + ['parse', 'open', 'ffi', 'plan', 'journal'].reduce((s, k) => s + (t[k] ?? 0), 0);
-  return { wall, journalAt, method: out.method, timings: t };
+  const { wall, journalAt, timings, out } = calibrationRun(scene);
+  return { wall, journalAt, method: out.method, timings };
 }
 
 /** One trial: shift, SIGKILL after `delayMs`, classify, recover, check. */
-export async function shiftTrial(scene, delayMs) {
-  reset(scene);
-  const { code, killed, stderr } = await killedAfter(scene.args, delayMs);
-  if (!killed && code !== 0) return { delayMs, ok: false, why: `exited ${code}: ${stderr.trim()}` };
-  const journal = existsSync(scene.journal) ? 'journal' : 'no journal';
-  const h = hashFile(scene.file);
-  const before = h === scene.originalHash ? 'original' : h === scene.resultHash ? 'result' : 'partly shifted';
-  const rec = spawnSync(NODE, [BIN, 'recover', scene.file], { encoding: 'utf8' });
-  const a = hashFile(scene.file);
-  const after = a === scene.originalHash ? 'original' : a === scene.resultHash ? 'result' : 'CORRUPT';
-  const ok = rec.status === 0 && after !== 'CORRUPT' && !existsSync(scene.journal);
-  return {
-    delayMs,
-    killed,
-    journal,
-    before,
-    after,
-    ok,
-    ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }),
-  };
+export function shiftTrial(scene, delayMs) {
+  return sceneTrial(scene, delayMs, 'partly shifted');
 }
 
 /** `trials` trials on one scene: the tallies (where the kills landed, outcomes) and the failures. */

@@ -1,19 +1,8 @@
-// The SIGKILL harness of `mmapx transform` with its default journal (version 4: rolled forward,
-// src/edit/transform-run.ts), shared by the test suite (test/cli/transform-crash.test.ts, a short
-// run) and bench/transform-crash.mjs (the long run, on files of 1 GiB).
-//
-// A file of pseudo-random bytes gets `transform FILE RANGE OP ARG` (default options), and the
-// process is killed with SIGKILL at a random instant: half uniform over a whole run, half between
-// the end of its journal's fsync and the end of the run (the phases of a calibration run's --json
-// timings). Then `mmapx recover` runs; the file must be byte-identical to the original or to the
-// result, and no journal may remain. The result's hash is computed here from the pristine file in
-// chunks, with the same op applied by a Buffer loop of this file (not by mmapx).
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BIN, NODE, scratch } from './base.mjs';
-import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
+import { scratch } from './base.mjs';
+import { calibrationRun, rng, sceneTrial, writeRandom } from './crash.mjs';
 
 const CHUNK = 8 << 20;
 
@@ -40,8 +29,6 @@ function hashes(path, size, offset, length, key) {
   return { original: before.digest('hex'), result: after.digest('hex') };
 }
 
-const hashFile = (path) => hashPieces([{ path, from: 0, to: Number.MAX_SAFE_INTEGER }]);
-
 /** A scene: the pristine file, the command's arguments, the hashes of the original and the result. */
 export function prepareTransform(dir, { size, offset, length, key = 'a55a3c', seed = 1 }) {
   const pristine = join(dir, `xor-pristine-${seed}.bin`);
@@ -58,55 +45,16 @@ export function prepareTransform(dir, { size, offset, length, key = 'a55a3c', se
   };
 }
 
-function reset(scene) {
-  if (existsSync(scene.journal)) unlinkSync(scene.journal);
-  copyFileSync(scene.pristine, scene.file);
-}
-
 /** One run to completion: its wall time and when its journal was durable (after start-up). */
 export function calibrateTransform(scene) {
-  reset(scene);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`calibration run failed: ${r.stderr}`);
-  if (hashFile(scene.file) !== scene.resultHash) throw new Error('calibration run did not give the result');
-  const out = JSON.parse(r.stdout);
+  const { wall, journalAt, timings, out } = calibrationRun(scene);
   if (out.journal === null) throw new Error('calibration run kept no journal');
-  const t = out.timings;
-  const startup = Math.max(0, wall - t.total);
-  const journalAt = startup + ['parse', 'open', 'ffi', 'plan', 'journal'].reduce((s, k) => s + (t[k] ?? 0), 0);
-  return { wall, journalAt, timings: t };
+  return { wall, journalAt, timings };
 }
 
 /** One trial: transform, SIGKILL after `delayMs`, classify, recover, check. */
-export async function transformTrial(scene, delayMs) {
-  reset(scene);
-  const { code, killed, stderr } = await killedAfter(scene.args, delayMs);
-  if (!killed && code !== 0) return { delayMs, ok: false, why: `exited ${code}: ${stderr.trim()}` };
-  const journal = existsSync(scene.journal) ? 'journal' : 'no journal';
-  const h = hashFile(scene.file);
-  const before = h === scene.originalHash ? 'original' : h === scene.resultHash ? 'result' : 'partly transformed';
-  const rec = spawnSync(NODE, [BIN, '--json', 'recover', scene.file], { encoding: 'utf8' });
-  const a = hashFile(scene.file);
-  const after = a === scene.originalHash ? 'original' : a === scene.resultHash ? 'result' : 'CORRUPT';
-  let status = '?';
-  try {
-    status = JSON.parse(rec.stdout).status;
-  } catch {
-    // reported below
-  }
-  const ok = rec.status === 0 && after !== 'CORRUPT' && !existsSync(scene.journal);
-  return {
-    delayMs,
-    killed,
-    journal,
-    before,
-    after,
-    status,
-    ok,
-    ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }),
-  };
+export function transformTrial(scene, delayMs) {
+  return sceneTrial(scene, delayMs, 'partly transformed');
 }
 
 /** `trials` trials on one scene: the tallies (where the kills landed, outcomes) and the failures. */
