@@ -361,10 +361,10 @@ export function resetScene(scene) {
 
 /**
  * One run to completion with --json: its wall time, its report, and when its journal was durable
- * (start-up plus the timings of the phases up to the journal).
+ * (start-up plus the timings of `phases`, those up to the journal).
  * @throws when the run fails or does not give the result.
  */
-export function calibrationRun(scene) {
+export function calibrationRun(scene, phases = ['parse', 'open', 'ffi', 'plan', 'journal']) {
   resetScene(scene);
   const t0 = process.hrtime.bigint();
   const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
@@ -374,7 +374,7 @@ export function calibrationRun(scene) {
   const out = JSON.parse(r.stdout);
   const t = out.timings;
   const startup = Math.max(0, wall - t.total);
-  const journalAt = startup + ['parse', 'open', 'ffi', 'plan', 'journal'].reduce((s, k) => s + (t[k] ?? 0), 0);
+  const journalAt = startup + phases.reduce((s, k) => s + (t[k] ?? 0), 0);
   return { wall, journalAt, timings: t, out };
 }
 
@@ -411,3 +411,29 @@ export async function sceneTrial(scene, delayMs, partly) {
     ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }),
   };
 }
+
+/**
+ * `trials` trials of {@link sceneTrial} (none started after `deadline`, ms since the epoch): half
+ * killed at a uniform instant of a run (`cal.wall`), half around the journal's moment
+ * (`cal.journalAt`) to the end. Tallies each outcome under its `key(trial)` (FAILED for a failure).
+ */
+export async function sceneTrials(scene, cal, { trials, seed, partly, key, deadline = Infinity, onTrial = () => {} }) {
+  const rand = rng(seed * 7919);
+  const tally = {};
+  const failures = [];
+  let run = 0;
+  for (let i = 0; i < trials && Date.now() < deadline; i++, run++) {
+    const focus = i % 2 === 1;
+    const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
+    const r = await sceneTrial(scene, Math.max(0, delay), partly);
+    const k = r.ok ? key(r) : 'FAILED';
+    tally[k] = (tally[k] ?? 0) + 1;
+    if (!r.ok) failures.push(r);
+    onTrial(i, k, r);
+  }
+  for (const f of [scene.file, scene.pristine, scene.journal, scene.patch]) if (f !== undefined && existsSync(f)) unlinkSync(f);
+  return { run, tally, failures };
+}
+
+/** The usual tally key: how the run ended, whether a journal was left, the file before and after recover. */
+export const outcomeKey = (r) => `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after}`;

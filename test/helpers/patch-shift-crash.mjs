@@ -9,11 +9,10 @@
 // then `mmapx recover` runs: the file must be byte-identical to the original or to the result,
 // with no journal left. The tally says where the kills landed (journal or none; the file
 // original, result, or in between before recover) and the outcomes.
-import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BIN, NODE, scratch } from './base.mjs';
-import { hashPieces, killedAfter, rng, writeRandom } from './crash.mjs';
+import { scratch } from './base.mjs';
+import { calibrationRun, hashPieces, outcomeKey, rng, sceneTrials, writeRandom } from './crash.mjs';
 
 function readAt(path, at, length) {
   const fd = openSync(path, 'r');
@@ -64,39 +63,10 @@ export function preparePatchShift(dir, { size, seed = 1 }) {
   return { file, pristine, patch, args: ['patch', file, patch], originalHash, resultHash, journal: join(dirname(file), `.${basename(file)}.mmapx-journal`) };
 }
 
-function reset(scene) {
-  if (existsSync(scene.journal)) unlinkSync(scene.journal);
-  copyFileSync(scene.pristine, scene.file);
-}
-
-/** One run to completion: its wall time and when its journal was durable (after start-up). */
+/** One run to completion: its wall time and when its journal was written (after start-up). */
 export function calibratePatchShift(scene) {
-  reset(scene);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(NODE, [BIN, '--json', ...scene.args], { encoding: 'utf8' });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`calibration run failed: ${r.stderr}`);
-  if (hashPieces([{ path: scene.file, from: 0, to: Number.MAX_SAFE_INTEGER }]) !== scene.resultHash) throw new Error('calibration run did not give the result');
-  const t = JSON.parse(r.stdout).timings;
-  const startup = Math.max(0, wall - t.total);
-  const journalAt = startup + ['parse', 'open', 'ffi', 'plan'].reduce((s, k) => s + (t[k] ?? 0), 0);
-  return { wall, journalAt, timings: t };
-}
-
-/** One trial: patch, SIGKILL after `delayMs`, classify, recover, check. */
-export async function patchShiftTrial(scene, delayMs) {
-  reset(scene);
-  const { code, killed, stderr } = await killedAfter(scene.args, delayMs);
-  if (!killed && code !== 0) return { delayMs, ok: false, why: `exited ${code}: ${stderr.trim()}` };
-  const journal = existsSync(scene.journal) ? 'journal' : 'no journal';
-  const whole = () => hashPieces([{ path: scene.file, from: 0, to: Number.MAX_SAFE_INTEGER }]);
-  const h = whole();
-  const before = h === scene.originalHash ? 'original' : h === scene.resultHash ? 'result' : 'in between';
-  const rec = spawnSync(NODE, [BIN, 'recover', scene.file], { encoding: 'utf8' });
-  const a = whole();
-  const after = a === scene.originalHash ? 'original' : a === scene.resultHash ? 'result' : 'CORRUPT';
-  const ok = rec.status === 0 && after !== 'CORRUPT' && !existsSync(scene.journal);
-  return { delayMs, killed, journal, before, after, ok, ...(!ok && { why: `recover exited ${rec.status}: ${rec.stderr.trim()}; file after: ${after}` }) };
+  const { wall, journalAt, timings } = calibrationRun(scene, ['parse', 'open', 'ffi', 'plan']);
+  return { wall, journalAt, timings };
 }
 
 /** `trials` trials (none started after `deadline`, ms since the epoch): the tallies and the failures. */
@@ -104,19 +74,13 @@ export async function patchShiftCrashRun({ trials, size, seed = 1, dir = scratch
   const scene = preparePatchShift(dir, { size, seed });
   const cal = calibratePatchShift(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run, journal written from ~${cal.journalAt.toFixed(0)} ms`);
-  const rand = rng(seed * 7919);
-  const tally = {};
-  const failures = [];
-  let run = 0;
-  for (let i = 0; i < trials && Date.now() < deadline; i++, run++) {
-    const focus = i % 2 === 1;
-    const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
-    const r = await patchShiftTrial(scene, Math.max(0, delay));
-    const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after}` : 'FAILED';
-    tally[key] = (tally[key] ?? 0) + 1;
-    if (!r.ok) failures.push(r);
-    log(`trial ${i + 1}: kill at ${r.delayMs.toFixed(0)} ms: ${key}`);
-  }
-  for (const f of [scene.file, scene.pristine, scene.journal, scene.patch]) if (existsSync(f)) unlinkSync(f);
+  const { run, tally, failures } = await sceneTrials(scene, cal, {
+    trials,
+    seed,
+    partly: 'in between',
+    key: outcomeKey,
+    deadline,
+    onTrial: (i, key, r) => log(`trial ${i + 1}: kill at ${r.delayMs.toFixed(0)} ms: ${key}`),
+  });
   return { trials: run, size, calibration: cal, tally, failures };
 }

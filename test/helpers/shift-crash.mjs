@@ -1,7 +1,16 @@
-import { existsSync, unlinkSync } from 'node:fs';
+// The SIGKILL harness of `mmapx insert` and `mmapx delete`, shared by the test suite
+// (test/cli/shift-crash.test.ts, a short run) and bench/shift-crash.mjs (the long run).
+//
+// A file of pseudo-random bytes is shifted (an insert of a payload file, or a delete of a range)
+// and the process is killed with SIGKILL at a random instant: half uniform over a whole run, half
+// between the end of its journal's fsync and the end of the run (the phases of a calibration run's
+// --json timings). Then `mmapx recover` runs; the file must then be byte-identical to the
+// original or to the result, and no journal may remain. The scenes cover the paths of the engine:
+// a small unaligned distance (steps staged in the journal), a large unaligned one (steps of the
+// distance), and block-aligned ones (extents, where the filesystem can move them).
 import { basename, dirname, join } from 'node:path';
 import { scratch } from './base.mjs';
-import { calibrationRun, hashPieces, rng, sceneTrial, writeRandom } from './crash.mjs';
+import { calibrationRun, hashPieces, outcomeKey, rng, sceneTrials, writeRandom } from './crash.mjs';
 
 const hashFile = (path, size) => hashPieces([{ path, from: 0, to: size ?? Number.MAX_SAFE_INTEGER }]);
 
@@ -42,27 +51,11 @@ export function calibrateShift(scene) {
   return { wall, journalAt, method: out.method, timings };
 }
 
-/** One trial: shift, SIGKILL after `delayMs`, classify, recover, check. */
-export function shiftTrial(scene, delayMs) {
-  return sceneTrial(scene, delayMs, 'partly shifted');
-}
-
 /** `trials` trials on one scene: the tallies (where the kills landed, outcomes) and the failures. */
 export async function shiftCrashRun({ trials, size, kind, offset, distance, seed = 1, dir = scratch('mmapx-shift-crash-'), log = () => {} }) {
   const scene = prepareShift(dir, { size, kind, offset, distance, seed });
   const cal = calibrateShift(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run (${cal.method}), journal durable at ~${cal.journalAt.toFixed(0)} ms`);
-  const rand = rng(seed * 7919);
-  const tally = {};
-  const failures = [];
-  for (let i = 0; i < trials; i++) {
-    const focus = i % 2 === 1;
-    const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
-    const r = await shiftTrial(scene, Math.max(0, delay));
-    const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after}` : 'FAILED';
-    tally[key] = (tally[key] ?? 0) + 1;
-    if (!r.ok) failures.push(r);
-  }
-  for (const f of [scene.file, scene.pristine, scene.journal]) if (existsSync(f)) unlinkSync(f);
+  const { tally, failures } = await sceneTrials(scene, cal, { trials, seed, partly: 'partly shifted', key: outcomeKey });
   return { trials, size, kind, offset, distance, method: cal.method, calibration: cal, tally, failures };
 }

@@ -1,8 +1,18 @@
+// The SIGKILL harness of `mmapx transform` with its default journal (version 4: rolled forward,
+// src/edit/transform-run.ts), shared by the test suite (test/cli/transform-crash.test.ts, a short
+// run) and bench/transform-crash.mjs (the long run, on files of 1 GiB).
+//
+// A file of pseudo-random bytes gets `transform FILE RANGE OP ARG` (default options), and the
+// process is killed with SIGKILL at a random instant: half uniform over a whole run, half between
+// the end of its journal's fsync and the end of the run (the phases of a calibration run's --json
+// timings). Then `mmapx recover` runs; the file must be byte-identical to the original or to the
+// result, and no journal may remain. The result's hash is computed here from the pristine file in
+// chunks, with the same op applied by a Buffer loop of this file (not by mmapx).
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { scratch } from './base.mjs';
-import { calibrationRun, rng, sceneTrial, writeRandom } from './crash.mjs';
+import { calibrationRun, outcomeKey, rng, sceneTrials, writeRandom } from './crash.mjs';
 
 const CHUNK = 8 << 20;
 
@@ -52,11 +62,6 @@ export function calibrateTransform(scene) {
   return { wall, journalAt, timings };
 }
 
-/** One trial: transform, SIGKILL after `delayMs`, classify, recover, check. */
-export function transformTrial(scene, delayMs) {
-  return sceneTrial(scene, delayMs, 'partly transformed');
-}
-
 /** `trials` trials on one scene: the tallies (where the kills landed, outcomes) and the failures. */
 export async function transformCrashRun({
   trials,
@@ -72,18 +77,12 @@ export async function transformCrashRun({
   const scene = prepareTransform(dir, { size, offset, length, key, seed });
   const cal = calibrateTransform(scene);
   log(`calibration: ${cal.wall.toFixed(0)} ms per run, journal durable at ~${cal.journalAt.toFixed(0)} ms`);
-  const rand = rng(seed * 7919);
-  const tally = {};
-  const failures = [];
-  for (let i = 0; i < trials; i++) {
-    const focus = i % 2 === 1;
-    const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
-    const r = await transformTrial(scene, Math.max(0, delay));
-    const key = r.ok ? `${r.killed ? 'killed' : 'finished'}, ${r.journal}, file ${r.before} -> ${r.after} (recover: ${r.status})` : 'FAILED';
-    tally[key] = (tally[key] ?? 0) + 1;
-    if (!r.ok) failures.push(r);
-    onTrial(i, key);
-  }
-  for (const f of [scene.file, scene.pristine, scene.journal]) if (existsSync(f)) unlinkSync(f);
+  const { tally, failures } = await sceneTrials(scene, cal, {
+    trials,
+    seed,
+    partly: 'partly transformed',
+    key: (r) => `${outcomeKey(r)} (recover: ${r.status})`,
+    onTrial,
+  });
   return { trials, size, offset, length, calibration: cal, tally, failures };
 }
