@@ -40,6 +40,17 @@ function expected(orig: Buffer, off: number, len: number, t: Transform): Buffer 
 
 const W = 4096;
 
+/** A progress sink that runs `act` when the transform reports its `n`th window (to inject a failure or a cut there). */
+function atWindow(n: number, act: () => void) {
+  let k = 0;
+  return {
+    phase() {},
+    update() {
+      if (++k === n) act();
+    },
+  };
+}
+
 describe('transform without a guard: rolled forward', () => {
   it('keeps a version 4 journal while it writes, counts exactly, and removes the journal', async () => {
     const orig = bytes(10 * W + 100, 1);
@@ -87,15 +98,11 @@ describe('transform without a guard: rolled forward', () => {
     const orig = bytes(10 * W, 3);
     const p = file(orig);
     const t = parseTransform('xor', 'a5a5c3');
-    let windows = 0;
     const run = transformRange(p, '100..', t, {
       windowSize: W,
-      progress: {
-        phase() {},
-        update() {
-          if (++windows === 4) throw new Error('injected');
-        },
-      },
+      progress: atWindow(4, () => {
+        throw new Error('injected');
+      }),
     });
     await expect(run).rejects.toThrow(OperationError);
     await expect(run).rejects.toThrow(/injected; the transform is journaled in .*: run 'mmapx recover .*' to finish it/);
@@ -144,15 +151,11 @@ describe('transform without a guard: rolled forward', () => {
     const orig = bytes(8 * W, 7);
     const p = file(orig);
     const t = parseTransform('xor', 'c3');
-    let k = 0;
     const run = transformRange(p, '0..', t, {
       windowSize: W,
-      progress: {
-        phase() {},
-        update() {
-          if (++k === 3) truncateSync(p, 5 * W + 100);
-        },
-      },
+      progress: atWindow(3, () => {
+        truncateSync(p, 5 * W + 100);
+      }),
     });
     await expect(run).rejects.toThrow(/the file shrank to 20580 bytes while being written .*; the transform is journaled in .*: run 'mmapx recover/);
     expect(statSync(p).size).toBe(5 * W + 100);
@@ -167,15 +170,11 @@ describe('transform without a guard: rolled forward', () => {
     const t = parseTransform('xor', '77');
     const left = async (): Promise<string> => {
       const p = file(orig);
-      let k = 0;
       const run = transformRange(p, '0..', t, {
         windowSize: W,
-        progress: {
-          phase() {},
-          update() {
-            if (++k === 2) throw new Error('stop');
-          },
-        },
+        progress: atWindow(2, () => {
+          throw new Error('stop');
+        }),
       });
       await expect(run).rejects.toThrow(/stop/);
       return p;
