@@ -160,28 +160,34 @@ function findSection(image: ExeImage, ref: AddressRef): Section {
   });
 }
 
-/** The file offset of virtual address `va`, through the segments (or, without segments, the sections). */
+/**
+ * The file offset of virtual address `va`, through the segments that load (ELF `PT_LOAD`; every
+ * Mach-O segment) or, for PE and files without segments, the sections. A span whose file bytes
+ * hold `va` wins over one where `va` falls only in the zero-filled tail (ELF's `PT_TLS` covers
+ * `.tbss`, whose addresses other sections reuse).
+ */
 export function vaToOffset(image: ExeImage, va: bigint, text: string): bigint {
-  const spans =
-    image.segments.length > 0 && image.format !== 'pe'
-      ? image.segments.map((s) => ({ what: `segment ${s.index} (${s.name})`, addr: s.addr, mem: s.memSize, file: s.fileSize, offset: s.offset }))
-      : image.sections.map((s) => ({ what: `section ${s.name}`, addr: s.addr, mem: s.memSize, file: s.fileSize, offset: s.offset }));
   if (image.kind === 'rel' || image.kind === 'object') {
     throw new ExeFormatError(`${shown(text)}: a relocatable object has no virtual addresses; use sym: or sec:`, { token: text });
   }
+  const segments = image.format === 'elf' ? image.segments.filter((s) => s.name === 'load') : image.format === 'pe' ? [] : image.segments;
+  const spans =
+    segments.length > 0
+      ? segments.map((s) => ({ what: `segment ${s.index} (${s.name})`, addr: s.addr, mem: s.memSize, file: s.fileSize, offset: s.offset }))
+      : image.sections
+          .filter((s) => s.addr !== 0n)
+          .map((s) => ({ what: `section ${s.name}`, addr: s.addr, mem: s.memSize, file: s.fileSize, offset: s.offset }));
   for (const s of spans) {
-    if (s.mem === 0n && s.file === 0n) continue;
-    if (va >= s.addr && va < s.addr + (s.mem > s.file ? s.mem : s.file)) {
-      const inside = va - s.addr;
-      if (inside >= s.file) {
-        throw new ExeFormatError(`${shown(text)}: virtual address ${formatOffset(va)} is in ${s.what} but has no bytes in the file (like .bss)`, {
-          token: text,
-        });
-      }
-      return s.offset + inside;
+    if (va >= s.addr && va - s.addr < s.file) return s.offset + (va - s.addr);
+  }
+  for (const s of spans) {
+    if (va >= s.addr && va - s.addr < s.mem) {
+      throw new ExeFormatError(`${shown(text)}: virtual address ${formatOffset(va)} is in ${s.what} but has no bytes in the file (like .bss)`, {
+        token: text,
+      });
     }
   }
-  throw new ExeFormatError(`${shown(text)}: virtual address ${formatOffset(va)} is in no ${image.format === 'pe' ? 'section' : 'segment'} of this file`, {
+  throw new ExeFormatError(`${shown(text)}: virtual address ${formatOffset(va)} is in no ${segments.length > 0 ? 'segment' : 'section'} of this file`, {
     token: text,
   });
 }
