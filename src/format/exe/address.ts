@@ -3,7 +3,8 @@
  *
  * ```text
  * sym:NAME[+OFF]   a symbol (mangled or demangled C++ name; Mach-O's leading "_" optional);
- *                  as a RANGE, the symbol's bytes (its size)
+ *                  as a RANGE, the symbol's bytes (its size; PE and Mach-O store none: up to
+ *                  the next symbol of its section, or the section's end)
  * sec:NAME[+OFF]   a section (`.text`, `__TEXT,__text` or `__text`); as a RANGE, its bytes
  * seg:N[+OFF]      the Nth segment (0-based, as `info --segments` lists them); as a RANGE, its file bytes
  * va:ADDR[+OFF]    a virtual address, translated through the segments (PE: the sections)
@@ -141,7 +142,22 @@ function symbolAddress(image: ExeImage, ref: AddressRef): ResolvedAddress {
   if (s.offset === null) {
     throw new ExeFormatError(`${shown(ref.text)}: symbol ${shown(s.name)} has no bytes in the file (value ${formatOffset(s.value)})`, { token: ref.text });
   }
-  return { offset: s.offset + ref.addend, length: ref.hasAddend ? null : s.size };
+  return { offset: s.offset + ref.addend, length: ref.hasAddend ? null : symbolLength(image, s, s.offset) };
+}
+
+/**
+ * A symbol's length: its size where the format stores one (ELF); where it does not (PE, Mach-O,
+ * or an ELF symbol of size 0), up to the next symbol at a higher offset in the same section, or
+ * to the end of that section.
+ */
+function symbolLength(image: ExeImage, s: ExeSymbol, offset: bigint): bigint {
+  if (s.size > 0n || s.section === null) return s.size;
+  const section = image.sections.find((x) => x.index === s.section);
+  let end = section !== undefined && offset >= section.offset && offset <= section.offset + section.fileSize ? section.offset + section.fileSize : offset;
+  for (const o of image.symbols()) {
+    if (o.section === s.section && o.offset !== null && o.offset > offset && o.offset < end && o.type !== 'section' && o.type !== 'file') end = o.offset;
+  }
+  return end - offset;
 }
 
 function findSection(image: ExeImage, ref: AddressRef): Section {
