@@ -250,6 +250,67 @@ const SYMBOL_CHUNK = 8192;
 
 const utf8 = new TextDecoder('utf-8');
 
+/** How many times its own size the names of one string table may add up to. */
+const NAME_BUDGET = 4;
+
+/**
+ * A string table. The end of a name is found through the sorted positions of its NULs (collected
+ * once with indexOf), so that a hostile table of one long NUL-free run, named at every offset,
+ * costs a binary search per name instead of a scan of the table each. A name used twice is decoded
+ * once; the names decoded may add up to {@link NAME_BUDGET} times the table's size (tail-merged
+ * tables share suffixes, so a little over once), never the table's size squared.
+ */
+class StringTable {
+  private nuls: Int32Array | undefined;
+  private readonly decoded = new Map<number, string>();
+  private budget: number;
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** The table, as messages name it: `.strtab (section 28)`. */
+    private readonly what: string,
+  ) {
+    this.budget = NAME_BUDGET * bytes.length + 65536;
+  }
+
+  /** The NUL-terminated name at `at`. */
+  name(at: number): string {
+    const known = this.decoded.get(at);
+    if (known !== undefined) return known;
+    const { bytes, what } = this;
+    if (at >= bytes.length) throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${bytes.length} bytes)`);
+    // Most names end soon: a short look first, the NUL index only when that fails.
+    let end = bytes.subarray(at, at + 256).indexOf(0);
+    if (end >= 0) end += at;
+    else end = this.nextNul(at);
+    if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
+    this.budget -= end - at;
+    if (this.budget < 0) {
+      throw new ExeFormatError(`ELF string table ${what} (${bytes.length} bytes): its names overlap into more than ${NAME_BUDGET} times its size`);
+    }
+    const name = utf8.decode(bytes.subarray(at, end));
+    this.decoded.set(at, name);
+    return name;
+  }
+
+  /** The first NUL at or after `at`, or -1. */
+  private nextNul(at: number): number {
+    if (this.nuls === undefined) {
+      const found: number[] = [];
+      for (let i = this.bytes.indexOf(0); i >= 0; i = this.bytes.indexOf(0, i + 1)) found.push(i);
+      this.nuls = Int32Array.from(found);
+    }
+    const nuls = this.nuls;
+    let lo = 0;
+    let hi = nuls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (nuls[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < nuls.length ? nuls[lo]! : -1;
+  }
+}
+
 /**
  * Parses the ELF image in `src`.
  *
@@ -339,24 +400,13 @@ export function parseElf(src: ByteSource): ExeImage {
     return bytes(r.offset, r.size, what);
   };
 
-  /** The NUL-terminated name at `at` in string table `table` (section `index`, shown as `what`). */
-  const nameIn = (table: Uint8Array, at: number, what: string): string => {
-    if (at >= table.length) {
-      throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${table.length} bytes)`);
-    }
-    const end = table.indexOf(0, at);
-    if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
-    return utf8.decode(table.subarray(at, end));
-  };
-
   let names: string[];
   if (raws.length === 0 || shstrndx === 0) {
     names = raws.map(() => '');
   } else {
     if (shstrndx >= raws.length) throw new ExeFormatError(`ELF e_shstrndx ${shstrndx} is not a section (there are ${raws.length})`);
-    const table = sectionBytes(shstrndx, 'section name table');
-    const what = `section ${shstrndx}`;
-    names = raws.map((r, i) => (i === 0 && r.name === 0 ? '' : nameIn(table, r.name, what)));
+    const table = new StringTable(sectionBytes(shstrndx, 'section name table'), `section ${shstrndx}`);
+    names = raws.map((r, i) => (i === 0 && r.name === 0 ? '' : table.name(r.name)));
   }
 
   const procSht = SHT_PROC[eMachine];
@@ -415,33 +465,31 @@ export function parseElf(src: ByteSource): ExeImage {
     return r.offset + inside;
   };
 
-  const readTable = (index: number, out: ExeSymbol[]): void => {
+  /** A symbol table's header, checked: its entry size and count, and its string table's index. */
+  const tableOf = (index: number) => {
     const r = raws[index]!;
     const table = r.type === SHT_DYNSYM ? 'dynsym' : 'symtab';
     const what = `${names[index] || table} (section ${index})`;
     if (!hasBytes(r)) throw new ExeFormatError(`ELF symbol table ${what} has no bytes in the file`);
-    if (r.entsize < BigInt(sz.sym))
+    if (r.entsize < BigInt(sz.sym)) {
       throw new ExeFormatError(`ELF symbol table ${what} has sh_entsize ${r.entsize}, less than a ${bits}-bit symbol (${sz.sym})`);
+    }
     if (r.entsize > 0x10000n) throw new ExeFormatError(`ELF symbol table ${what} has an implausible sh_entsize ${r.entsize}`);
     if (r.link === 0 || r.link >= raws.length) throw new ExeFormatError(`ELF symbol table ${what} links to string table ${r.link}, which is not a section`);
-    const strRaw = raws[r.link]!;
-    if (strRaw.type !== SHT_STRTAB) {
-      throw new ExeFormatError(`ELF symbol table ${what} links to section ${r.link}, which is not a string table`);
-    }
-    const strWhat = `${names[r.link] || 'strtab'} (section ${r.link})`;
-    const strings = sectionBytes(r.link, `string table ${strWhat}`);
-    const entsize = Number(r.entsize);
-    const count = Number(r.size / r.entsize);
+    if (raws[r.link]!.type !== SHT_STRTAB) throw new ExeFormatError(`ELF symbol table ${what} links to section ${r.link}, which is not a string table`);
+    return { index, r, table, what, count: Number(r.size / r.entsize), entsize: Number(r.entsize) };
+  };
+
+  const readTable = (t: ReturnType<typeof tableOf>, strings: StringTable, xindexOf: Map<number, number>, out: ExeSymbol[]): void => {
+    const { r, table, what, count, entsize } = t;
     // SHT_SYMTAB_SHNDX: the section indexes of symbols whose st_shndx is SHN_XINDEX.
     let xindex: Fields | null = null;
     let xcount = 0;
-    for (let i = 0; i < raws.length; i++) {
-      const x = raws[i]!;
-      if (x.type === SHT_SYMTAB_SHNDX && x.link === index && hasBytes(x)) {
-        xindex = new Fields(bytes(x.offset, x.size, `extended section index table (section ${i})`), le, is64);
-        xcount = Number(x.size / 4n);
-        break;
-      }
+    const x = xindexOf.get(t.index);
+    if (x !== undefined) {
+      const xr = raws[x]!;
+      xindex = new Fields(bytes(xr.offset, xr.size, `extended section index table (section ${x})`), le, is64);
+      xcount = Number(xr.size / 4n);
     }
     // Entry 0 is the reserved null symbol.
     for (let start = 1; start < count; start += SYMBOL_CHUNK) {
@@ -464,7 +512,7 @@ export function parseElf(src: ByteSource): ExeImage {
         }
         if (shndx >= raws.length) throw new ExeFormatError(`ELF symbol ${i} of ${what} is in section ${shndx}, which does not exist`);
         const section = shndx === 0 ? null : shndx;
-        const name = nameAt === 0 ? '' : nameIn(strings, nameAt, strWhat);
+        const name = nameAt === 0 ? '' : strings.name(nameAt);
         const type = info & 0xf;
         const bind = info >> 4;
         const sym: {
@@ -501,9 +549,37 @@ export function parseElf(src: ByteSource): ExeImage {
     segments,
     symbols() {
       if (symbols === undefined) {
+        const tables: ReturnType<typeof tableOf>[] = [];
+        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_SYMTAB) tables.push(tableOf(i));
+        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_DYNSYM) tables.push(tableOf(i));
+        // The tables of a sound file do not overlap: more table bytes than file bytes is a forgery
+        // (thousands of section headers naming one big table) that would cost time and memory.
+        let total = 0n;
+        const stringIndexes = new Set<number>();
+        for (const t of tables) {
+          if (t.count <= 1) continue;
+          total += t.r.size;
+          if (!stringIndexes.has(t.r.link)) total += raws[t.r.link]!.size;
+          stringIndexes.add(t.r.link);
+        }
+        if (total > size) throw new ExeFormatError(`ELF symbol and string tables add up to ${total} bytes in a file of ${size}: they overlap`);
+        const xindexOf = new Map<number, number>();
+        for (let i = raws.length - 1; i >= 0; i--) {
+          const x = raws[i]!;
+          if (x.type === SHT_SYMTAB_SHNDX && hasBytes(x)) xindexOf.set(x.link, i);
+        }
+        const stringTables = new Map<number, StringTable>();
         const out: ExeSymbol[] = [];
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_SYMTAB) readTable(i, out);
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_DYNSYM) readTable(i, out);
+        for (const t of tables) {
+          if (t.count <= 1) continue;
+          let strings = stringTables.get(t.r.link);
+          if (strings === undefined) {
+            const what = `${names[t.r.link] || 'strtab'} (section ${t.r.link})`;
+            strings = new StringTable(sectionBytes(t.r.link, `string table ${what}`), what);
+            stringTables.set(t.r.link, strings);
+          }
+          readTable(t, strings, xindexOf, out);
+        }
         symbols = out;
       }
       return symbols;
