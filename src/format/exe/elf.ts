@@ -224,18 +224,18 @@ interface RawSection {
   entsize: bigint;
 }
 
-/** One section header from its bytes. */
-function rawSection(f: Fields, is64: boolean): RawSection {
+/** The section header at `at` in `f`. */
+function rawSection(f: Fields, at: number, is64: boolean): RawSection {
   return {
-    name: f.u32(0),
-    type: f.u32(4),
-    flags: f.word(8, 8),
-    addr: f.word(12, 16),
-    offset: f.word(16, 24),
-    size: f.word(20, 32),
-    link: f.u32(is64 ? 40 : 24),
-    info: f.u32(is64 ? 44 : 28),
-    entsize: f.word(36, 56),
+    name: f.u32(at),
+    type: f.u32(at + 4),
+    flags: f.word(at + 8, at + 8),
+    addr: f.word(at + 12, at + 16),
+    offset: f.word(at + 16, at + 24),
+    size: f.word(at + 20, at + 32),
+    link: f.u32(at + (is64 ? 40 : 24)),
+    info: f.u32(at + (is64 ? 44 : 28)),
+    entsize: f.word(at + 36, at + 56),
   };
 }
 
@@ -248,66 +248,48 @@ const SIZES = {
 /** Symbols are read in chunks of this many entries, so a big table never costs one huge buffer. */
 const SYMBOL_CHUNK = 8192;
 
-const utf8 = new TextDecoder('utf-8');
-
-/** How many times its own size the names of one string table may add up to. */
+/** How many times its own size the long names of one string table may add up to. */
 const NAME_BUDGET = 4;
+/** Names up to this long are not counted against {@link NAME_BUDGET}. */
+const SHORT_NAME = 64;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * A string table. The end of a name is found through the sorted positions of its NULs (collected
- * once with indexOf), so that a hostile table of one long NUL-free run, named at every offset,
- * costs a binary search per name instead of a scan of the table each. A name used twice is decoded
- * once; the names decoded may add up to {@link NAME_BUDGET} times the table's size (tail-merged
- * tables share suffixes, so a little over once), never the table's size squared.
+ * A string table. Finding a name's NUL costs its length, so names longer than
+ * {@link SHORT_NAME} bytes may add up to {@link NAME_BUDGET} times the table's size (tail-merged
+ * tables share suffixes, so a little over once): a hostile table of one long NUL-free run named at
+ * every offset is an error after a few names, not the table's size squared in time and memory.
+ * Shorter names cost at most that much each, so their total is linear in the number of names.
  */
 class StringTable {
-  private nuls: Int32Array | undefined;
-  private readonly decoded = new Map<number, string>();
+  /** A plain view (Uint8Array's indexOf) and a Buffer view (its UTF-8 decoding) of the same bytes. */
+  private readonly bytes: Uint8Array;
+  private readonly text: Buffer;
   private budget: number;
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     /** The table, as messages name it: `.strtab (section 28)`. */
     private readonly what: string,
   ) {
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.budget = NAME_BUDGET * bytes.length + 65536;
   }
 
   /** The NUL-terminated name at `at`. */
   name(at: number): string {
-    const known = this.decoded.get(at);
-    if (known !== undefined) return known;
     const { bytes, what } = this;
     if (at >= bytes.length) throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${bytes.length} bytes)`);
-    // Most names end soon: a short look first, the NUL index only when that fails.
-    let end = bytes.subarray(at, at + 256).indexOf(0);
-    if (end >= 0) end += at;
-    else end = this.nextNul(at);
+    const end = bytes.indexOf(0, at);
     if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
-    this.budget -= end - at;
-    if (this.budget < 0) {
-      throw new ExeFormatError(`ELF string table ${what} (${bytes.length} bytes): its names overlap into more than ${NAME_BUDGET} times its size`);
+    if (end - at > SHORT_NAME) {
+      this.budget -= end - at;
+      if (this.budget < 0) {
+        throw new ExeFormatError(`ELF string table ${what} (${bytes.length} bytes): its names overlap into more than ${NAME_BUDGET} times its size`);
+      }
     }
-    const name = utf8.decode(bytes.subarray(at, end));
-    this.decoded.set(at, name);
-    return name;
-  }
-
-  /** The first NUL at or after `at`, or -1. */
-  private nextNul(at: number): number {
-    if (this.nuls === undefined) {
-      const found: number[] = [];
-      for (let i = this.bytes.indexOf(0); i >= 0; i = this.bytes.indexOf(0, i + 1)) found.push(i);
-      this.nuls = Int32Array.from(found);
-    }
-    const nuls = this.nuls;
-    let lo = 0;
-    let hi = nuls.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (nuls[mid]! < at) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < nuls.length ? nuls[lo]! : -1;
+    return this.text.toString('utf8', at, end);
   }
 }
 
@@ -361,7 +343,7 @@ export function parseElf(src: ByteSource): ExeImage {
   const raws: RawSection[] = [];
   if (eShoff !== 0n) {
     if (eShentsize < sz.shdr) throw new ExeFormatError(`ELF e_shentsize ${eShentsize} is smaller than a ${bits}-bit section header (${sz.shdr})`);
-    const first = rawSection(new Fields(bytes(eShoff, BigInt(sz.shdr), 'section header 0'), le, is64), is64);
+    const first = rawSection(new Fields(bytes(eShoff, BigInt(sz.shdr), 'section header 0'), le, is64), 0, is64);
     let count = BigInt(eShnum);
     if (eShnum === 0) count = first.size;
     if (shstrndx === SHN_XINDEX) shstrndx = first.link;
@@ -374,12 +356,8 @@ export function parseElf(src: ByteSource): ExeImage {
     }
     const n = Number(count);
     if (n > 0) {
-      const table = bytes(eShoff, count * entsize, 'section header table');
-      for (let i = 0; i < n; i++) {
-        const at = i * eShentsize;
-        const f = new Fields(table.subarray(at, at + sz.shdr), le, is64);
-        raws.push(rawSection(f, is64));
-      }
+      const table = new Fields(bytes(eShoff, count * entsize, 'section header table'), le, is64);
+      for (let i = 0; i < n; i++) raws.push(rawSection(table, i * eShentsize, is64));
     }
   } else if (phnum === PN_XNUM) {
     throw new ExeFormatError('ELF e_phnum is PN_XNUM (0xffff) but there is no section 0 holding the real count');
@@ -410,6 +388,16 @@ export function parseElf(src: ByteSource): ExeImage {
   }
 
   const procSht = SHT_PROC[eMachine];
+  // Few distinct flag words in a file: one (read-only) array for each.
+  const flagCache = new Map<bigint, readonly string[]>();
+  const flagsOf = (flags: bigint): readonly string[] => {
+    let words = flagCache.get(flags);
+    if (words === undefined) {
+      words = flagWords(flags);
+      flagCache.set(flags, words);
+    }
+    return words;
+  };
   const sections: Section[] = raws.map((r, i) => ({
     index: i,
     name: names[i]!,
@@ -418,7 +406,7 @@ export function parseElf(src: ByteSource): ExeImage {
     fileSize: hasBytes(r) ? r.size : 0n,
     addr: r.addr,
     memSize: r.type === 0 ? 0n : r.size,
-    flags: flagWords(r.flags),
+    flags: flagsOf(r.flags),
   }));
 
   // Program headers.
@@ -431,15 +419,14 @@ export function parseElf(src: ByteSource): ExeImage {
         `ELF program header table (${phnum} entries of ${ePhentsize} bytes at ${formatOffset(ePhoff)}) is outside the file (size ${size})`,
       );
     }
-    const table = bytes(ePhoff, BigInt(phnum) * entsize, 'program header table');
+    const f = new Fields(bytes(ePhoff, BigInt(phnum) * entsize, 'program header table'), le, is64);
     const procPt = PT_PROC[eMachine];
     for (let i = 0; i < phnum; i++) {
       const at = i * ePhentsize;
-      const f = new Fields(table.subarray(at, at + sz.phdr), le, is64);
-      const type = f.u32(0);
-      const pflags = f.u32(is64 ? 4 : 24);
-      const offset = f.word(4, 8);
-      const fileSize = f.word(16, 32);
+      const type = f.u32(at);
+      const pflags = f.u32(at + (is64 ? 4 : 24));
+      const offset = f.word(at + 4, at + 8);
+      const fileSize = f.word(at + 16, at + 32);
       if (fileSize > 0n && (offset > size || fileSize > size - offset)) {
         throw new ExeFormatError(`ELF segment ${i} (${fileSize} bytes at ${formatOffset(offset)}) is outside the file (size ${size})`);
       }
@@ -448,16 +435,27 @@ export function parseElf(src: ByteSource): ExeImage {
         name: typeWord(type, PT, PT_OS, procPt),
         offset,
         fileSize,
-        addr: f.word(8, 16),
-        memSize: f.word(20, 40),
+        addr: f.word(at + 8, at + 16),
+        memSize: f.word(at + 20, at + 40),
         perms: `${pflags & 4 ? 'r' : '-'}${pflags & 2 ? 'w' : '-'}${pflags & 1 ? 'x' : '-'}`,
       });
     }
   }
 
-  /** The file offset of a symbol's bytes, when its section has them. */
-  const symbolOffset = (section: number | null, value: bigint, symSize: bigint): bigint | null => {
+  // Sections' numbers as Numbers, for the symbols' offsets without BigInt temporaries (null when
+  // the section has no bytes or an address past 2^53, which takes the BigInt way).
+  const numeric = raws.map((r) =>
+    hasBytes(r) && r.addr <= MAX_SAFE ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) } : null,
+  );
+
+  /** The file offset of a symbol's bytes, when its section has them; `valueN`/`sizeN` are the same numbers when below 2^53, else -1. */
+  const symbolOffset = (section: number | null, value: bigint, symSize: bigint, valueN: number, sizeN: number): bigint | null => {
     if (section === null) return null;
+    const n = numeric[section]!;
+    if (n !== null && valueN >= 0 && sizeN >= 0) {
+      const inside = valueN - n.addr;
+      return inside < 0 || inside > n.size || sizeN > n.size - inside ? null : BigInt(n.offset + inside);
+    }
     const r = raws[section]!;
     if (!hasBytes(r)) return null;
     const inside = isRel ? value : value - r.addr;
@@ -501,8 +499,20 @@ export function parseElf(src: ByteSource): ExeImage {
         const nameAt = f.u32(at);
         const info = f.u8(at + (is64 ? 4 : 12));
         let shndx = f.u16(at + (is64 ? 6 : 14));
-        const value = is64 ? f.word(0, at + 8) : BigInt(f.u32(at + 4));
-        const symSize = is64 ? f.word(0, at + 16) : BigInt(f.u32(at + 8));
+        // Value and size as Numbers first (two 32-bit halves), BigInts from those when they fit.
+        let valueN: number;
+        let sizeN: number;
+        if (is64) {
+          const vHigh = f.u32(at + (le ? 12 : 8));
+          const sHigh = f.u32(at + (le ? 20 : 16));
+          valueN = vHigh < 0x200000 ? vHigh * 0x100000000 + f.u32(at + (le ? 8 : 12)) : -1;
+          sizeN = sHigh < 0x200000 ? sHigh * 0x100000000 + f.u32(at + (le ? 16 : 20)) : -1;
+        } else {
+          valueN = f.u32(at + 4);
+          sizeN = f.u32(at + 8);
+        }
+        const value = valueN >= 0 ? BigInt(valueN) : f.word(0, at + 8);
+        const symSize = sizeN >= 0 ? BigInt(sizeN) : f.word(0, at + 16);
         const i = start + k;
         if (shndx === SHN_XINDEX) {
           if (xindex === null || i >= xcount) throw new ExeFormatError(`ELF symbol ${i} of ${what} has SHN_XINDEX but no extended section index`);
@@ -525,7 +535,7 @@ export function parseElf(src: ByteSource): ExeImage {
           bind: STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
           section,
           table,
-          offset: symbolOffset(section, value, symSize),
+          offset: symbolOffset(section, value, symSize, valueN, sizeN),
         };
         const pretty = name.startsWith('_') ? demangle(name) : undefined;
         if (typeof pretty === 'string') sym.demangled = pretty;
