@@ -6,11 +6,24 @@ import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAddress, resolveAddress } from '../../src/format/exe/address.js';
+import { demangle } from '../../src/format/exe/demangle.js';
 import { parseElf } from '../../src/format/exe/elf.js';
 import { bufferSource, type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol } from '../../src/format/exe/index.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { forge, textOffset } from './elf-forge.js';
+
+// The parser's demangle() is the real one unless a test puts a stand-in here (to see the parser
+// use whatever it answers, independently of the demangler's own state).
+const standIn = vi.hoisted(() => ({ demangle: undefined as ((name: string) => string | undefined) | undefined }));
+vi.mock('../../src/format/exe/demangle.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/format/exe/demangle.js')>();
+  return { ...real, demangle: (name: string) => (standIn.demangle ?? real.demangle)(name) };
+});
+afterEach(() => {
+  standIn.demangle = undefined;
+});
 
 const run = promisify(execFile);
 const have = (tool: string) => !spawnSync(tool, ['--version'], { stdio: 'ignore' }).error;
@@ -539,5 +552,75 @@ describe.skipIf(BUILT.length === 0)('ELF extended numbering (e_shnum, e_shstrndx
       dv.setUint32(sh + 4, 1, le);
       expect(formatError(() => parseElf(bufferSource(copy)).symbols())).toContain('SHN_XINDEX');
     }
+  });
+});
+
+describe('ELF symbols and demangle()', () => {
+  it('demangled is what demangle() answers (undefined when it answers undefined), asked on first read, and sym: finds the demangled name', () => {
+    const asked: string[] = [];
+    standIn.demangle = (name) => {
+      asked.push(name);
+      return name === '_ZN2ns5checkEi' ? 'ns::check(int)' : undefined;
+    };
+    for (const [bits, le] of [
+      [64, true],
+      [32, false],
+    ] as const) {
+      asked.length = 0;
+      const f = forge(bits, le, ['_ZN2ns5checkEi', '_data']);
+      const image = parseElf(bufferSource(f.bytes));
+      const [check, data] = image.symbols();
+      expect(asked).toEqual([]);
+      expect(check).toMatchObject({ name: '_ZN2ns5checkEi', demangled: 'ns::check(int)', type: 'func' });
+      expect(data!.name).toBe('_data');
+      expect(data!.demangled).toBeUndefined();
+      expect(check!.demangled).toBe('ns::check(int)');
+      const text = BigInt(textOffset(f));
+      expect(resolveAddress(image, parseAddress('sym:ns::check'))).toEqual({ offset: text + 4n, length: 8n });
+      expect(resolveAddress(image, parseAddress('sym:ns::check(int)+2'))).toEqual({ offset: text + 6n, length: null });
+      expect(resolveAddress(image, parseAddress('sym:_ZN2ns5checkEi'))).toEqual({ offset: text + 4n, length: 8n });
+      // Once per symbol, however often read.
+      expect(asked).toEqual(['_ZN2ns5checkEi', '_data']);
+    }
+  });
+});
+
+const HAVE_CXX = HAVE_BINUTILS && have('g++') && have('c++filt') && NATIVE_64LE;
+// While demangle.ts is the placeholder (it demangles nothing), there is nothing to compare yet.
+const HAVE_DEMANGLER = demangle('_ZN2ns1fEi') !== undefined;
+if (!HAVE_CXX) console.warn('NOTICE: g++ or c++filt not installed; the comparison of demangled ELF symbols with c++filt is SKIPPED');
+else if (!HAVE_DEMANGLER) console.warn('NOTICE: demangle() demangles nothing yet; the comparison of demangled ELF symbols with c++filt is SKIPPED');
+
+describe.skipIf(!HAVE_CXX || !HAVE_DEMANGLER)('C++ symbols of a g++ object against c++filt', () => {
+  it('every mangled name demangled as c++filt does; sym: by demangled name, an overload by its parameters', async () => {
+    const source = join(dir, 'prog.cc');
+    writeFileSync(
+      source,
+      `namespace ns {
+struct K { int m(int, double); static int count; };
+int K::count = 3;
+int K::m(int a, double b) { return a + (int)b + count; }
+int f(int x) { return x * 2; }
+int f(double x) { return (int)x; }
+}
+int check(int v) { ns::K k; return ns::f(v) + ns::f(1.5) + k.m(v, 2.0); }
+`,
+    );
+    const object = join(dir, 'prog-cc.o');
+    await run('g++', ['-O1', '-c', '-o', object, source]);
+    const image = parseElf(bufferSource(readFileSync(object)));
+    const mangled = image.symbols().filter((s) => s.name.startsWith('_Z'));
+    expect(mangled.length).toBeGreaterThanOrEqual(4);
+    const filt = await new Promise<string>((resolve, reject) => {
+      const child = execFile('c++filt', (error, stdout) => (error ? reject(error) : resolve(stdout)));
+      child.stdin!.end(mangled.map((s) => s.name).join('\n'));
+    });
+    const expected = filt.trimEnd().split('\n');
+    expect(mangled.map((s) => s.demangled)).toEqual(expected);
+    const m = mangled.find((s) => s.demangled === 'ns::K::m(int, double)')!;
+    expect(resolveAddress(image, parseAddress('sym:ns::K::m'))).toEqual({ offset: m.offset, length: m.size });
+    expect(() => resolveAddress(image, parseAddress('sym:ns::f'))).toThrow(/2 symbols match ns::f/);
+    const fDouble = mangled.find((s) => s.demangled === 'ns::f(double)')!;
+    expect(resolveAddress(image, parseAddress('sym:ns::f(double)'))).toEqual({ offset: fDouble.offset, length: fDouble.size });
   });
 });

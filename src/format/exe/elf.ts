@@ -294,6 +294,33 @@ class StringTable {
 }
 
 /**
+ * A symbol. Its demangled name is worked out when first read: most lookups match the stored
+ * name, and demangling every symbol of a big C++ binary would cost more than reading them.
+ */
+class ElfSymbol implements ExeSymbol {
+  /** undefined: not asked yet; null: not a mangled name. */
+  #demangled: string | null | undefined = undefined;
+  constructor(
+    readonly name: string,
+    readonly value: bigint,
+    readonly size: bigint,
+    readonly type: string,
+    readonly bind: string,
+    readonly section: number | null,
+    readonly table: string,
+    readonly offset: bigint | null,
+  ) {}
+
+  get demangled(): string | undefined {
+    if (this.#demangled === undefined) {
+      const pretty = this.name.startsWith('_') ? demangle(this.name) : undefined;
+      this.#demangled = typeof pretty === 'string' ? pretty : null;
+    }
+    return this.#demangled ?? undefined;
+  }
+}
+
+/**
  * Parses the ELF image in `src`.
  *
  * @throws {ExeFormatError} a header, table or name that is malformed or points outside the file.
@@ -366,10 +393,13 @@ export function parseElf(src: ByteSource): ExeImage {
   const hasBytes = (r: RawSection): boolean => r.type !== SHT_NOBITS && r.type !== 0;
   for (let i = 0; i < raws.length; i++) {
     const r = raws[i]!;
-    if (hasBytes(r) && (r.offset > size || r.size > size - r.offset)) {
+    if (hasBytes(r) && r.size > 0n && (r.offset > size || r.size > size - r.offset)) {
       throw new ExeFormatError(`ELF section ${i} (${r.size} bytes at ${formatOffset(r.offset)}) is outside the file (size ${size})`);
     }
   }
+
+  /** Whether a section has bytes and they are in the file (an empty one may say it is past the end). */
+  const inFile = (r: RawSection): boolean => hasBytes(r) && r.offset <= size;
 
   /** The bytes of section `index` (checked at open to be inside the file). */
   const sectionBytes = (index: number, what: string): Uint8Array => {
@@ -445,7 +475,7 @@ export function parseElf(src: ByteSource): ExeImage {
   // Sections' numbers as Numbers, for the symbols' offsets without BigInt temporaries (null when
   // the section has no bytes or an address past 2^53, which takes the BigInt way).
   const numeric = raws.map((r) =>
-    hasBytes(r) && r.addr <= MAX_SAFE ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) } : null,
+    inFile(r) && r.addr <= MAX_SAFE ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) } : null,
   );
 
   /** The file offset of a symbol's bytes, when its section has them; `valueN`/`sizeN` are the same numbers when below 2^53, else -1. */
@@ -457,7 +487,7 @@ export function parseElf(src: ByteSource): ExeImage {
       return inside < 0 || inside > n.size || sizeN > n.size - inside ? null : BigInt(n.offset + inside);
     }
     const r = raws[section]!;
-    if (!hasBytes(r)) return null;
+    if (!inFile(r)) return null;
     const inside = isRel ? value : value - r.addr;
     if (inside < 0n || inside > r.size || symSize > r.size - inside) return null;
     return r.offset + inside;
@@ -468,7 +498,6 @@ export function parseElf(src: ByteSource): ExeImage {
     const r = raws[index]!;
     const table = r.type === SHT_DYNSYM ? 'dynsym' : 'symtab';
     const what = `${names[index] || table} (section ${index})`;
-    if (!hasBytes(r)) throw new ExeFormatError(`ELF symbol table ${what} has no bytes in the file`);
     if (r.entsize < BigInt(sz.sym)) {
       throw new ExeFormatError(`ELF symbol table ${what} has sh_entsize ${r.entsize}, less than a ${bits}-bit symbol (${sz.sym})`);
     }
@@ -525,20 +554,16 @@ export function parseElf(src: ByteSource): ExeImage {
         const name = nameAt === 0 ? '' : strings.name(nameAt);
         const type = info & 0xf;
         const bind = info >> 4;
-        const sym: {
-          -readonly [K in keyof ExeSymbol]: ExeSymbol[K];
-        } = {
+        const sym = new ElfSymbol(
           name,
           value,
-          size: symSize,
-          type: STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
-          bind: STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
+          symSize,
+          STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
+          STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
           section,
           table,
-          offset: symbolOffset(section, value, symSize, valueN, sizeN),
-        };
-        const pretty = name.startsWith('_') ? demangle(name) : undefined;
-        if (typeof pretty === 'string') sym.demangled = pretty;
+          symbolOffset(section, value, symSize, valueN, sizeN),
+        );
         out.push(sym);
       }
     }
@@ -559,9 +584,11 @@ export function parseElf(src: ByteSource): ExeImage {
     segments,
     symbols() {
       if (symbols === undefined) {
+        // .symtab first, then .dynsym (sym: finds the same symbol in both as one place).
         const tables: ReturnType<typeof tableOf>[] = [];
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_SYMTAB) tables.push(tableOf(i));
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_DYNSYM) tables.push(tableOf(i));
+        for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
+          for (let i = 0; i < raws.length; i++) if (raws[i]!.type === type && raws[i]!.size > 0n) tables.push(tableOf(i));
+        }
         // The tables of a sound file do not overlap: more table bytes than file bytes is a forgery
         // (thousands of section headers naming one big table) that would cost time and memory.
         let total = 0n;
