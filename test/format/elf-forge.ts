@@ -139,6 +139,8 @@ export function fields(f: Forged) {
     shEntsize: (i: number) => (is64 ? ([sh(i) + 56, 8] as const) : ([sh(i) + 36, 4] as const)),
     symName: (i: number) => [f.at.symtab + i * (is64 ? 24 : 16), 4] as const,
     symShndx: (i: number) => [f.at.symtab + i * (is64 ? 24 : 16) + (is64 ? 6 : 14), 2] as const,
+    symValue: (i: number) => (is64 ? ([f.at.symtab + i * 24 + 8, 8] as const) : ([f.at.symtab + i * 16 + 4, 4] as const)),
+    type: [16, 2] as const,
   };
 }
 

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAddress, resolveAddress } from '../../src/format/exe/address.js';
 import { demangle } from '../../src/format/exe/demangle.js';
 import { parseElf } from '../../src/format/exe/elf.js';
-import { bufferSource, type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol } from '../../src/format/exe/index.js';
+import { bufferSource, type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, openImage } from '../../src/format/exe/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { forge, textOffset } from './elf-forge.js';
 
@@ -270,8 +270,11 @@ function formatError(fn: () => unknown): string {
 for (const target of TARGETS) {
   describe.skipIf(!BUILT.includes(target))(`ELF ${target.name} (${target.cc} ${target.args.join(' ')}) against readelf, objdump, nm`, () => {
     it('header: class, data, machine, type, entry', () => {
-      const { image, peer } = build(target.name);
+      const { image, peer, bytes } = build(target.name);
       expect(image.format).toBe('elf');
+      const opened = openImage(bufferSource(bytes), target.name);
+      expect({ ...opened, symbols: null }).toEqual({ ...image, symbols: null });
+      expect(opened.symbols()).toEqual(image.symbols());
       expect(image.bits).toBe(target.bits);
       expect(`ELF${image.bits}`).toBe(peer.header.Class);
       expect(image.endian).toBe(target.endian);

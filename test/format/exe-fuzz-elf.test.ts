@@ -195,6 +195,37 @@ describe('forged ELF files', () => {
       expect(noNames.ok && noNames.image.sections.every((s) => s.name === '')).toBe(true);
     });
 
+    it(`${label}: symbol values are offsets in their section in a relocatable object, addresses elsewhere`, () => {
+      const f = forge(bits, le);
+      const F = fields(f);
+      const text = BigInt(textOffset(f));
+      // ET_REL: main's value 6 is .text's offset + 6, whatever .text's sh_addr (0x1000 here).
+      const rel = attempt(
+        withFields(f, [
+          [F.type, 1],
+          [F.symValue(1), 6],
+        ]),
+        'rel',
+      );
+      if (!rel.ok) return expect.fail(rel.message);
+      expect(rel.image.kind).toBe('rel');
+      expect(rel.image.symbols()[0]).toMatchObject({ name: 'main', value: 6n, offset: text + 6n });
+      // ET_DYN: value 0x1006 is 6 bytes into .text at 0x1000; 0x1009 with size 8 runs past .text's 16 bytes.
+      const dyn = attempt(
+        withFields(f, [
+          [F.type, 3],
+          [F.symValue(1), 0x1006],
+        ]),
+        'dyn',
+      );
+      if (!dyn.ok) return expect.fail(dyn.message);
+      expect(dyn.image.symbols()[0]).toMatchObject({ value: 0x1006n, offset: text + 6n });
+      const past = attempt(withFields(f, [[F.symValue(1), 0x1009]]), 'past');
+      expect(past.ok && past.image.symbols()[0]!.offset).toBeNull();
+      const before = attempt(withFields(f, [[F.symValue(1), 0xfff]]), 'before');
+      expect(before.ok && before.image.symbols()[0]!.offset).toBeNull();
+    });
+
     it(`${label}: every truncation is an error or a parse inside the file`, () => {
       const f = forge(bits, le);
       let errors = 0;
