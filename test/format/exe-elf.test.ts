@@ -627,3 +627,50 @@ int check(int v) { ns::K k; return ns::f(v) + ns::f(1.5) + k.m(v, 2.0); }
     expect(resolveAddress(image, parseAddress('sym:ns::f(double)'))).toEqual({ offset: fDouble.offset, length: fDouble.size });
   });
 });
+
+const HAVE_THUMB = HAVE_BINUTILS && have('clang') && have('llvm-objdump');
+if (!HAVE_THUMB) console.warn('NOTICE: clang or llvm-objdump not installed; the ARM Thumb symbol comparison is SKIPPED');
+
+describe.skipIf(!HAVE_THUMB)('ARM Thumb functions (clang -mthumb -c) against readelf and llvm-objdump', () => {
+  it('a function whose value has the Thumb bit set starts at the even address: offset, bytes and sym:', async () => {
+    writeFileSync(join(dir, 'thumb.c'), PROGRAM);
+    const object = join(dir, 'thumb.o');
+    await run('clang', ['-target', 'armv7a-linux-gnueabihf', '-mthumb', '-O1', '-c', '-o', object, join(dir, 'thumb.c')]);
+    const [readelf, objdump] = await Promise.all([run('readelf', ['-W', '-h', '-S', '-s', object]), run('llvm-objdump', ['-d', object])]);
+    const peer = parseReadelf(readelf.stdout);
+    const bytes = readFileSync(object);
+    const image = parseElf(bufferSource(bytes));
+    expect(image).toMatchObject({ machine: 'arm', bits: 32, endian: 'little', kind: 'rel' });
+    // llvm-objdump: `00000000 <check>:` then `       0: 40 f2 d2 41  \tmovw ...`.
+    const starts = new Map<string, { at: bigint; bytes: number[] }>();
+    const lines = objdump.stdout.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^([0-9a-f]+) <([^>]+)>:$/.exec(lines[i]!);
+      const first = /^\s*[0-9a-f]+:\s+((?:[0-9a-f]{2} )+)/.exec(lines[i + 1] ?? '');
+      if (m && first)
+        starts.set(m[2]!, {
+          at: num(m[1]!),
+          bytes: first[1]!
+            .trim()
+            .split(' ')
+            .map((b) => Number.parseInt(b, 16)),
+        });
+    }
+    const text = peer.sections.find((s) => s.name === '.text')!;
+    let compared = 0;
+    for (const p of peer.symbols.get('symtab')!.filter((s) => s.type === 'FUNC')) {
+      const s = ours(image, 'symtab').find((x) => x.name === p.name)!;
+      const start = starts.get(p.name)!;
+      expect(s.value, p.name).toBe(p.value);
+      expect(p.value & 1n, `${p.name} is Thumb code`).toBe(1n);
+      expect(start.at, p.name).toBe(p.value - 1n);
+      expect(s.offset, p.name).toBe(text.offset + start.at);
+      expect([...bytes.subarray(Number(s.offset), Number(s.offset) + start.bytes.length)], p.name).toEqual(start.bytes);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(2);
+    const check = ours(image, 'symtab').find((s) => s.name === 'check')!;
+    expect(resolveAddress(image, parseAddress('sym:check+2'))).toEqual({ offset: check.offset! + 2n, length: null });
+    expect(check.offset).toBe(text.offset + check.value - 1n);
+  });
+});

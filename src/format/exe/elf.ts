@@ -507,6 +507,9 @@ export function parseElf(src: ByteSource): ExeImage {
     return { index, r, table, what, count: Number(r.size / r.entsize), entsize: Number(r.entsize) };
   };
 
+  // ARM: a function's value has bit 0 set when it is Thumb code; its bytes start at the even address.
+  const thumb = eMachine === EM_ARM;
+
   const readTable = (t: ReturnType<typeof tableOf>, strings: StringTable, xindexOf: Map<number, number>, out: ExeSymbol[]): void => {
     const { r, table, what, count, entsize } = t;
     // SHT_SYMTAB_SHNDX: the section indexes of symbols whose st_shndx is SHN_XINDEX.
@@ -562,7 +565,9 @@ export function parseElf(src: ByteSource): ExeImage {
           STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
           section,
           table,
-          symbolOffset(section, value, symSize, valueN, sizeN),
+          thumb && type === 2 && (valueN & 1) === 1
+            ? symbolOffset(section, value - 1n, symSize, valueN - 1, sizeN)
+            : symbolOffset(section, value, symSize, valueN, sizeN),
         );
         out.push(sym);
       }
