@@ -271,6 +271,36 @@ function manySections(
 }
 
 describe('forged ELF files that would cost time or memory', () => {
+  it('a 3 GiB string table in an 8 GiB file: an error before anything of it is read', () => {
+    const f = forge(64, true);
+    const F = fields(f);
+    const bytes = withFields(f, [
+      [F.shOffset(4), 1n << 32n],
+      [F.shSize(4), 3n << 30n],
+    ]);
+    // The file says 8 GiB; only its first bytes exist, and nothing past them may be read.
+    const reads: [bigint, number][] = [];
+    const source: ByteSource = {
+      size: 8n << 30n,
+      read(offset, length) {
+        reads.push([offset, length]);
+        if (offset + BigInt(length) > BigInt(bytes.length)) throw new OutsideRead(`read of ${length} bytes at ${offset}`);
+        return bytes.subarray(Number(offset), Number(offset) + length);
+      },
+    };
+    const image = parseElf(source);
+    expect(image.sections[4]).toMatchObject({ name: '.strtab', fileSize: 3n << 30n });
+    let message = '';
+    try {
+      image.symbols();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ExeFormatError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/string table \.strtab \(section 4\) \(3221225472 bytes at 0x100000000\) is too large to read/);
+    expect(reads.every(([offset]) => offset < BigInt(bytes.length))).toBe(true);
+  });
+
   it('5000 section names at every offset of one 256 KiB run without NUL: an error, not 5000 scans and copies of it', () => {
     const run = Buffer.alloc(1 << 18, 0x61);
     run[run.length - 1] = 0;

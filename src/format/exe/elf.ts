@@ -254,6 +254,8 @@ const NAME_BUDGET = 4;
 const SHORT_NAME = 64;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** The most one table read may ask for (a buffer, and the names' offsets, stay in 32 bits). */
+const MAX_READ = 0x7fffffffn;
 
 /**
  * A string table. Finding a name's NUL costs its length, so names longer than
@@ -333,6 +335,7 @@ export function parseElf(src: ByteSource): ExeImage {
     if (offset < 0n || length < 0n || offset > size || length > size - offset) {
       throw new ExeFormatError(`ELF ${what} (${length} bytes at ${formatOffset(offset)}) is outside the file (size ${size})`);
     }
+    if (length > MAX_READ) throw new ExeFormatError(`ELF ${what} (${length} bytes at ${formatOffset(offset)}) is too large to read (over 2 GiB)`);
     return src.read(offset, Number(length));
   }
 
