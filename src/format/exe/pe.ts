@@ -231,9 +231,11 @@ function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable 
     const raw = BigInt(view.getUint32(o + 8, true));
     let name = view.getUint32(o, true) === 0 ? tableString(table, view.getUint32(o + 4, true), `COFF symbol ${i}`) : cString(records, o, o + 8);
     if (storage === C_FILE && aux > 0) {
-      // `.file`: the source file's name is in the auxiliary records that follow.
-      const end = Math.min(records.length, o + SYMBOL_SIZE * (1 + aux));
-      name = cString(records, o + SYMBOL_SIZE, end);
+      // `.file`: the source file's name is in the auxiliary records that follow (binutils puts a
+      // long one in the string table: four zero bytes, then its offset).
+      const a = o + SYMBOL_SIZE;
+      if (a + 8 <= records.length && view.getUint32(a, true) === 0) name = tableString(table, view.getUint32(a + 4, true), `COFF symbol ${i}`);
+      else name = cString(records, a, Math.min(records.length, a + SYMBOL_SIZE * aux));
     }
     let section: PeSection | undefined;
     if (sectionNumber > 0) {
