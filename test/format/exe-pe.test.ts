@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAddress, resolveAddress } from '../../src/format/exe/address.js';
 import { demangle } from '../../src/format/exe/demangle.js';
 import { bufferSource, type ExeImage, ExeFormatError, openImage } from '../../src/format/exe/index.js';
+import { buildPe } from '../helpers/exe-build.js';
 import { shellBatch } from '../helpers/peers.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -283,4 +284,43 @@ describe.skipIf(!HAVE_MINGW)('PE images built by mingw-w64, against x86_64-w64-m
       expect(resolve(b, 'sym:plain').offset).toBe(resolve(b, `sym:${b.underscore ? '__Z5plaini' : '_Z5plaini'}`).offset);
     }
   });
+});
+
+describe('PE images written field by field (no compiler needed)', () => {
+  for (const bits of [64, 32] as const) {
+    it(`pe${bits === 64 ? '32+' : '32'}_sections_long_names_padded_raw_data_coff_symbols_and_exports`, () => {
+      const b = buildPe(bits);
+      const image = openImage(bufferSource(b.bytes), 'built.dll');
+      expect([image.kind, image.bits, image.imageBase, image.entry, image.machine]).toEqual([
+        'dll',
+        bits,
+        b.imageBase,
+        b.entry,
+        bits === 64 ? 'x86-64' : 'i386',
+      ]);
+      // .data's raw data is padded (0x200) past its VirtualSize (0x180): only 0x180 bytes are the section's.
+      expect(image.sections.map((s) => ({ name: s.name, type: s.type, offset: s.offset, fileSize: s.fileSize, addr: s.addr, memSize: s.memSize }))).toEqual(
+        b.sections,
+      );
+      expect(image.symbols().map((s) => ({ name: s.name, value: s.value, bind: s.bind, section: s.section, offset: s.offset }))).toEqual(b.symbols);
+      expect(image.symbols().map((s) => `${s.table}:${s.type}`)).toEqual([
+        'coff:file',
+        'coff:section',
+        'coff:func',
+        'coff:func',
+        'coff:notype',
+        'coff:notype',
+        'coff:notype',
+        'coff:notype',
+        'export:func',
+        'export:object',
+      ]);
+      // The same function in the COFF table and the exports is one answer.
+      expect(resolveAddress(image, parseAddress('sym:check'))).toEqual({ offset: 0x410n, length: 0n });
+      expect(resolveAddress(image, parseAddress(`rva:0x1010`))).toEqual({ offset: 0x410n, length: null });
+      expect(() => resolveAddress(image, parseAddress('va:0x10'))).toThrow(/in no section/);
+      expect(() => resolveAddress(image, parseAddress(`va:0x${(b.imageBase + 0x2180n).toString(16)}`))).toThrow(/in no section/);
+      expect(() => resolveAddress(image, parseAddress('sym:absval'))).toThrow(/no defined symbol/);
+    });
+  }
 });

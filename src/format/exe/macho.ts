@@ -12,6 +12,7 @@
  */
 
 import { formatOffset } from '../number.js';
+import { shown } from '../quote.js';
 import { demangle } from './demangle.js';
 import { cString, Fields, tableString } from './fields.js';
 import { type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, type OpenImageOptions, type Section, type Segment } from './types.js';
@@ -186,8 +187,9 @@ function fatSlices(src: ByteSource, wide: boolean): Slice[] {
   const count = f.u32(4n, 'fat header');
   const entry = wide ? 32 : 20;
   if (count === 0) throw new ExeFormatError('a universal (fat) Mach-O file with no architectures');
-  // Java class files share the magic number; their version sits where the count is.
-  if (count > 64) throw new ExeFormatError(`not a universal (fat) Mach-O file: it would have ${count} architectures (a Java class file?)`);
+  // Java class files share the magic number; their major version (45 and up) sits where the
+  // count is, and no fat file has that many slices.
+  if (count >= 43) throw new ExeFormatError(`not a universal (fat) Mach-O file: it would have ${count} architectures (a Java class file?)`);
   const table = f.view(8n, count * entry, 'fat architecture table');
   const slices: Slice[] = [];
   for (let i = 0; i < count; i++) {
@@ -223,7 +225,7 @@ export function parseMachO(src: ByteSource, options: OpenImageOptions = {}): Exe
   if (thin !== null) {
     const image = parseThin(new Fields(src, 0n, src.size, thin.little), thin.bits);
     if (options.arch !== undefined && !archMatches(image.description.slice('mach-o-'.length), options.arch)) {
-      throw new ExeFormatError(`this Mach-O file is ${image.description.slice('mach-o-'.length)} only; it has no ${options.arch} slice`);
+      throw new ExeFormatError(`this Mach-O file is ${image.description.slice('mach-o-'.length)} only; it has no ${shown(options.arch)} slice`);
     }
     return image;
   }
@@ -239,7 +241,7 @@ export function parseMachO(src: ByteSource, options: OpenImageOptions = {}): Exe
   } else {
     const wanted = options.arch;
     slice = slices.find((s) => archMatches(s.arch, wanted));
-    if (slice === undefined) throw new ExeFormatError(`this universal (fat) Mach-O file has no ${wanted} slice (it has ${names})`);
+    if (slice === undefined) throw new ExeFormatError(`this universal (fat) Mach-O file has no ${shown(wanted)} slice (it has ${names})`);
   }
   const at = slice!;
   const magic = thinMagic(src.read(at.offset, at.size < 4n ? Number(at.size) : 4));
@@ -294,7 +296,7 @@ function parseThin(f: Fields, bits: 32 | 64): ExeImage {
       need(fixed + nsects * sectionSize);
       if (!f.fits(fileoff, filesize)) {
         throw new ExeFormatError(
-          `segment ${segments.length} (${segname}): its ${filesize} bytes at ${formatOffset(f.start + fileoff)} are not inside the file`,
+          `segment ${segments.length} (${shown(segname)}): its ${filesize} bytes at ${formatOffset(f.start + fileoff)} are not inside the file`,
         );
       }
       segments.push({
@@ -317,15 +319,18 @@ function parseThin(f: Fields, bits: 32 | 64): ExeImage {
         const typeCode = flags & 0xff;
         const fileSize = ZEROFILL.has(typeCode) ? 0n : size;
         const name = `${sectseg},${sectname}`;
-        if (fileSize > 0n && !f.fits(offset, fileSize)) {
-          throw new ExeFormatError(`section ${sections.length} (${name}): its ${fileSize} bytes at ${formatOffset(f.start + offset)} are not inside the file`);
+        if (!ZEROFILL.has(typeCode) && !f.fits(offset, fileSize)) {
+          throw new ExeFormatError(
+            `section ${sections.length} (${shown(name)}): its ${fileSize} bytes at ${formatOffset(f.start + offset)} are not inside the file`,
+          );
         }
         const words = SECTION_ATTRIBUTES.filter(([bit]) => (flags & bit) >>> 0 !== 0).map(([, w]) => w);
         sections.push({
           index: sections.length,
           name,
           type: SECTION_TYPES[typeCode] ?? `type-0x${typeCode.toString(16)}`,
-          offset: fileSize > 0n || offset > 0n ? f.start + offset : 0n,
+          // A zerofill section's offset field means nothing (0 in what clang writes).
+          offset: ZEROFILL.has(typeCode) ? 0n : f.start + offset,
           fileSize,
           addr,
           memSize: size,
@@ -426,7 +431,7 @@ function nlistSymbols(
     let section: Section | undefined;
     if ((type & N_TYPE) === N_SECT) {
       section = sections[sect - 1];
-      if (section === undefined) throw new ExeFormatError(`symbol ${i} (${name}) is in section ${sect}; the file has ${sections.length}`);
+      if (section === undefined) throw new ExeFormatError(`symbol ${i} (${shown(name)}) is in section ${sect}; the file has ${sections.length}`);
     }
     // A private extern (N_PEXT without N_EXT) is local to the linked image, as nm shows it.
     const external = (type & N_EXT) !== 0;

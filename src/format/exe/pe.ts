@@ -10,6 +10,7 @@
  */
 
 import { formatOffset } from '../number.js';
+import { shown } from '../quote.js';
 import { demangle } from './demangle.js';
 import { cString, Fields, tableString } from './fields.js';
 import type { ByteSource, ExeImage, ExeSymbol, Section } from './types.js';
@@ -147,10 +148,12 @@ export function parsePe(src: ByteSource): ExeImage {
     i < directoryCount ? { rva: BigInt(opt.getUint32(fixed + 8 * i, true)), size: BigInt(opt.getUint32(fixed + 8 * i + 4, true)) } : null;
 
   const strings = stringTable(f, symbolsAt, symbolCount);
+  // Long section names: the string table is read once, on the first `/N` name.
+  let stringBytes: Uint8Array | undefined;
   const longName = (at: number): string => {
     if (strings === null) throw new ExeFormatError(`section name "/${at}" refers to a COFF string table, and the file has none`);
-    if (BigInt(at) >= strings.size) throw new ExeFormatError(`section name "/${at}" is outside the COFF string table (${strings.size} bytes)`);
-    return f.stringAt(strings.at + BigInt(at), strings.at + strings.size, `section name "/${at}" in the COFF string table`);
+    stringBytes ??= f.bytes(strings.at, strings.size, 'COFF string table');
+    return tableString(stringBytes, at, `section name "/${at}"`);
   };
 
   const tableAt = optAt + BigInt(optionalSize);
@@ -169,7 +172,7 @@ export function parsePe(src: ByteSource): ExeImage {
     const fileSize = rawAt === 0n ? 0n : virtualSize !== 0n && virtualSize < rawSize ? virtualSize : rawSize;
     if (!f.fits(rawAt, fileSize)) {
       throw new ExeFormatError(
-        `section ${i} (${name}): its ${fileSize} bytes at ${formatOffset(rawAt)} are not inside the file (it ends at ${formatOffset(src.size)})`,
+        `section ${i} (${shown(name)}): its ${fileSize} bytes at ${formatOffset(rawAt)} are not inside the file (it ends at ${formatOffset(src.size)})`,
       );
     }
     sections.push({
@@ -240,7 +243,7 @@ function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable 
     let section: PeSection | undefined;
     if (sectionNumber > 0) {
       section = sections[sectionNumber - 1];
-      if (section === undefined) throw new ExeFormatError(`COFF symbol ${i} (${name}) is in section ${sectionNumber}; the image has ${sections.length}`);
+      if (section === undefined) throw new ExeFormatError(`COFF symbol ${i} (${shown(name)}) is in section ${sectionNumber}; the image has ${sections.length}`);
     }
     const type =
       storage === C_FILE
@@ -283,15 +286,30 @@ function exportSymbols(
   const functions = table(BigInt(head.getUint32(28, true)), functionCount, 4n, 'address table');
   const names = table(BigInt(head.getUint32(32, true)), nameCount, 4n, 'name pointer table');
   const ordinals = table(BigInt(head.getUint32(36, true)), nameCount, 2n, 'ordinal table');
+  // The names are normally inside the directory's range: read it once and look them up there
+  // (one name read per entry would be slow on a forged table of names without NULs).
+  const dirAt = rvaToOffset(dir.rva, dir.size);
+  const dirBytes = dirAt === null ? null : f.bytes(dirAt, dir.size, 'export directory');
+  const nameCache = new Map<bigint, string>();
+  const exportName = (rva: bigint, i: number): string => {
+    let name = nameCache.get(rva);
+    if (name !== undefined) return name;
+    if (dirBytes !== null && rva >= dir.rva && rva < dir.rva + dir.size) name = tableString(dirBytes, Number(rva - dir.rva), `export name ${i}`);
+    else {
+      const at = rvaToOffset(rva, 1n);
+      if (at === null) throw new ExeFormatError(`export name ${i} at RVA ${formatOffset(rva)} is not in the file`);
+      name = f.stringAt(at, at + 4096n, `export name ${i}`);
+    }
+    nameCache.set(rva, name);
+    return name;
+  };
   const out: ExeSymbol[] = [];
   for (let i = 0; i < Number(nameCount); i++) {
     const nameRva = BigInt(names.getUint32(4 * i, true));
-    const nameAt = rvaToOffset(nameRva, 1n);
-    if (nameAt === null) throw new ExeFormatError(`export name ${i} at RVA ${formatOffset(nameRva)} is not in the file`);
-    const name = f.stringAt(nameAt, nameAt + 65536n, `export name ${i}`);
+    const name = exportName(nameRva, i);
     const ordinal = ordinals.getUint16(2 * i, true);
     if (ordinal >= Number(functionCount)) {
-      throw new ExeFormatError(`export ${name}: ordinal index ${ordinal} is past the address table (${functionCount} entries)`);
+      throw new ExeFormatError(`export ${shown(name)}: ordinal index ${ordinal} is past the address table (${functionCount} entries)`);
     }
     const rva = BigInt(functions.getUint32(4 * ordinal, true));
     const forwarder = rva >= dir.rva && rva < dir.rva + dir.size;
