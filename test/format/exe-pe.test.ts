@@ -19,7 +19,7 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const has = (cmd: string): boolean => !spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error;
-const NEEDED = ['x86_64-w64-mingw32-gcc', 'i686-w64-mingw32-gcc', 'x86_64-w64-mingw32-objdump'];
+const NEEDED = ['x86_64-w64-mingw32-gcc', 'i686-w64-mingw32-gcc', 'x86_64-w64-mingw32-objdump', 'x86_64-w64-mingw32-strip', 'x86_64-w64-mingw32-objcopy'];
 const MISSING = NEEDED.filter((t) => !has(t));
 const HAVE_MINGW = MISSING.length === 0;
 const HAVE_CLANG = has('clang++');
@@ -54,6 +54,7 @@ interface Build {
 
 const dir = tmpDir('mmapx-pe-');
 const builds: Build[] = [];
+let debuglink: { bytes: Buffer; objdump: string } | undefined;
 
 beforeAll(async () => {
   if (!HAVE_MINGW) return;
@@ -68,10 +69,15 @@ beforeAll(async () => {
   await Promise.all(
     made.map((m) => run(m.gcc, ['-O1', ...(m.dll ? ['-shared'] : []), '-o', m.name, 't.c', ...(HAVE_CLANG ? [`p${m.bits}.o`] : [])], { cwd: dir })),
   );
+  // Stripped, then a long-named section added (no COFF symbols; the string table stays).
+  await run('x86_64-w64-mingw32-strip', ['-o', 'stripped.dll', 't64.dll'], { cwd: dir });
+  await run('x86_64-w64-mingw32-objcopy', ['--add-gnu-debuglink=t64.dll', 'stripped.dll', 'debuglink.dll'], { cwd: dir });
   const runs = shellBatch(
     made.flatMap((m) => ['-h', '-t', '-p'].map((flag) => ({ argv: ['x86_64-w64-mingw32-objdump', flag, m.name] }))),
     dir,
   );
+  const linked = shellBatch([{ argv: ['x86_64-w64-mingw32-objdump', '-h', '-p', 'debuglink.dll'] }], dir)[0]!;
+  debuglink = { bytes: readFileSync(join(dir, 'debuglink.dll')), objdump: linked.stdout.toString() };
   made.forEach((m, i) => {
     const [h, t, p] = [0, 1, 2].map((k) => {
       const r = runs[3 * i + k]!;
@@ -262,6 +268,23 @@ describe.skipIf(!HAVE_MINGW)('PE images built by mingw-w64, against x86_64-w64-m
       expect(() => resolve(b, 'va:0x10')).toThrow(/in no section/);
       expect(() => resolve(b, 'sym:no_such_symbol')).toThrow(/no defined symbol/);
     }
+  });
+
+  it('a_stripped_dll_with_a_debuglink_section_has_its_exports_and_sections', () => {
+    const d = debuglink!;
+    const image = openImage(bufferSource(d.bytes), 'debuglink.dll');
+    const theirs = objdumpSections(d.objdump);
+    expect(theirs.at(-1)!.name).toBe('.gnu_debuglink');
+    expect(
+      image.sections.map((s) => ({ index: s.index, name: s.name, size: s.fileSize > 0n ? s.fileSize : s.memSize, vma: s.addr, offset: s.offset })),
+    ).toEqual(theirs);
+    expect(image.symbols().every((s) => s.table === 'export')).toBe(true);
+    expect(new Map(image.symbols().map((s) => [s.name, s.value - image.imageBase!]))).toEqual(objdumpExports(d.objdump));
+    const t64 = builds.find((b) => b.name === 't64.dll')!;
+    // Stripping keeps .text where it was: the export resolves to the same bytes.
+    const at = resolveAddress(image, parseAddress('sym:exported_fn')).offset;
+    const was = resolve(t64, 'sym:exported_fn').offset;
+    expect(Buffer.compare(d.bytes.subarray(Number(at), Number(at) + 16), t64.bytes.subarray(Number(was), Number(was) + 16))).toBe(0);
   });
 
   it.skipIf(!HAVE_CLANG || !HAVE_CXXFILT)('cxx_names_are_demangled_without_the_i686_underscore_as_cxxfilt_prints_them', () => {

@@ -151,7 +151,8 @@ export function parsePe(src: ByteSource): ExeImage {
   // Long section names: the string table is read once, on the first `/N` name.
   let stringBytes: Uint8Array | undefined;
   const longName = (at: number): string => {
-    if (strings === null) throw new ExeFormatError(`section name "/${at}" refers to a COFF string table, and the file has none`);
+    // Without a string table (a stripped image) the name stays as the table has it.
+    if (strings === null) return `/${at}`;
     stringBytes ??= f.bytes(strings.at, strings.size, 'COFF string table');
     return tableString(stringBytes, at, `section name "/${at}"`);
   };
