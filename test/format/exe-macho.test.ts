@@ -349,5 +349,10 @@ describe('Mach-O files written field by field (executables with LC_MAIN, both by
     expect(resolve(i386, 'sym:main').offset).toBe(offsets[1]! + 0x410n);
     expect(resolve(i386, 'va:0x1410').offset).toBe(offsets[1]! + 0x410n);
     expect(resolve(ppc, 'seg:2').offset).toBe(offsets[0]! + 0x1000n);
+    // One slice: no arch needed.
+    const one = buildFat([{ cputype: machOCputype(32, false), bytes: buildMachO(32, false).bytes }], false);
+    const only = open(one.bytes);
+    expect([only.description, only.endian, only.fileOffset, only.entry]).toEqual(['mach-o-ppc', 'big', one.offsets[0], 0x1410n]);
+    expect(() => open(one.bytes, 'arm64')).toThrow(/no arm64 slice \(it has ppc\)/);
   });
 });
