@@ -202,6 +202,9 @@ describe('hostile PE and Mach-O files: one ExeFormatError, nothing read outside 
     expect(message(forge(pe, 0x40 + 12, 0xffffff00))).toMatch(/not inside the file|outside the file|COFF/);
     expect(message(forge(pe, 0x40 + 16, 0x7fffffff))).toMatch(/COFF symbol table|outside the file|string table/);
     expect(message(forge(pe, 0x40 + 24, 0x10c))).toMatch(/unknown PE optional header magic 0x10c/);
+    const peNoNul = pe.slice();
+    peNoNul[peNoNul.length - 1] = 0x41;
+    expect(message(peNoNul)).toMatch(/COFF symbol 7: the string at 0x[0-9a-f]+ runs to the end of its string table without a NUL/);
     // NumberOfSections 0xffff: the table would run past the end of the file.
     const sections = pe.slice();
     new DataView(sections.buffer).setUint16(0x40 + 6, 0xffff, true);
