@@ -60,12 +60,6 @@ const C_FILE = 103;
 const C_SECTION = 104;
 const C_WEAKEXT = 105;
 
-/** The ExeImage's section plus what the symbols need from the header. */
-interface PeSection extends Section {
-  /** VirtualAddress: the RVA of its first byte. */
-  readonly rva: bigint;
-}
-
 /** The demangled form of a COFF name: Itanium `_Z...`, or `__Z...` on i386 where C names get a leading `_`. */
 function demangled(name: string): string | undefined {
   return demangle(name) ?? (name.startsWith('__Z') ? demangle(name.slice(1)) : undefined);
@@ -90,17 +84,15 @@ interface StringTable {
   readonly size: bigint;
 }
 
-/** The string table after the COFF symbols, or null when there is none (no symbols, or no room for its size field). */
+/** The string table after the COFF symbols, or null when there is none (no symbol table, or no room for what its size field says). */
 function stringTable(f: Fields, symbolsAt: bigint, count: bigint): StringTable | null {
   if (symbolsAt === 0n) return null;
   const at = symbolsAt + count * BigInt(SYMBOL_SIZE);
   if (!f.fits(at, 4n)) return null;
   const size = BigInt(f.u32(at, 'COFF string table size'));
   if (size < 4n) return { at, size: 4n };
-  if (!f.fits(at, size)) {
-    throw new ExeFormatError(`the COFF string table at ${formatOffset(at)} says it has ${size} bytes; the file ends at ${formatOffset(f.end)}`);
-  }
-  return { at, size };
+  // A size past the end of the file is no string table: a name that needs one is then the error.
+  return f.fits(at, size) ? { at, size } : null;
 }
 
 /**
@@ -160,7 +152,7 @@ export function parsePe(src: ByteSource): ExeImage {
   const tableAt = optAt + BigInt(optionalSize);
   const table = f.bytes(tableAt, sectionCount * SECTION_HEADER_SIZE, 'section table');
   const tableView = new DataView(table.buffer, table.byteOffset, table.byteLength);
-  const sections: PeSection[] = [];
+  const sections: Section[] = [];
   for (let i = 0; i < sectionCount; i++) {
     const o = i * SECTION_HEADER_SIZE;
     const name = sectionName(table.subarray(o, o + 8), longName);
@@ -185,7 +177,6 @@ export function parsePe(src: ByteSource): ExeImage {
       addr: imageBase + rva,
       memSize: virtualSize !== 0n ? virtualSize : rawSize,
       flags: SECTION_FLAGS.filter(([bit]) => (flagsWord & bit) !== 0).map(([, word]) => word),
-      rva,
     });
   }
 
@@ -193,7 +184,8 @@ export function parsePe(src: ByteSource): ExeImage {
   const rvaToOffset = (rva: bigint, length: bigint): bigint | null => {
     if (rva + length <= sizeOfHeaders && f.fits(rva, length)) return rva;
     for (const s of sections) {
-      if (rva >= s.rva && rva - s.rva + length <= s.fileSize) return s.offset + (rva - s.rva);
+      const start = s.addr - imageBase;
+      if (rva >= start && rva - start + length <= s.fileSize) return s.offset + (rva - start);
     }
     return null;
   };
@@ -219,7 +211,7 @@ export function parsePe(src: ByteSource): ExeImage {
 }
 
 /** The COFF symbol table (table `coff`): one symbol per primary record, auxiliary records skipped. */
-function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable | null, sections: readonly PeSection[]): ExeSymbol[] {
+function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable | null, sections: readonly Section[]): ExeSymbol[] {
   if (at === 0n || count === 0n) return [];
   const records = f.bytes(at, count * BigInt(SYMBOL_SIZE), 'COFF symbol table');
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
@@ -241,7 +233,7 @@ function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable 
       if (a + 8 <= records.length && view.getUint32(a, true) === 0) name = tableString(table, view.getUint32(a + 4, true), `COFF symbol ${i}`);
       else name = cString(records, a, Math.min(records.length, a + SYMBOL_SIZE * aux));
     }
-    let section: PeSection | undefined;
+    let section: Section | undefined;
     if (sectionNumber > 0) {
       section = sections[sectionNumber - 1];
       if (section === undefined) throw new ExeFormatError(`COFF symbol ${i} (${shown(name)}) is in section ${sectionNumber}; the image has ${sections.length}`);
@@ -269,7 +261,7 @@ function exportSymbols(
   f: Fields,
   dir: { rva: bigint; size: bigint } | null,
   imageBase: bigint,
-  sections: readonly PeSection[],
+  sections: readonly Section[],
   rvaToOffset: (rva: bigint, length: bigint) => bigint | null,
 ): ExeSymbol[] {
   if (dir === null || dir.rva === 0n || dir.size === 0n) return [];
@@ -314,13 +306,14 @@ function exportSymbols(
     }
     const rva = BigInt(functions.getUint32(4 * ordinal, true));
     const forwarder = rva >= dir.rva && rva < dir.rva + dir.size;
-    const section = forwarder ? undefined : sections.find((s) => rva >= s.rva && rva - s.rva < (s.memSize > s.fileSize ? s.memSize : s.fileSize));
+    const va = imageBase + rva;
+    const section = forwarder ? undefined : sections.find((s) => va >= s.addr && va - s.addr < (s.memSize > s.fileSize ? s.memSize : s.fileSize));
     const offset = forwarder ? null : rvaToOffset(rva, 1n);
     const d = demangled(name);
     out.push({
       name,
       ...(d === undefined ? {} : { demangled: d }),
-      value: forwarder ? 0n : imageBase + rva,
+      value: forwarder ? 0n : va,
       size: 0n,
       type: forwarder ? 'notype' : section?.flags.includes('exec') || section?.flags.includes('code') ? 'func' : 'object',
       bind: 'global',
