@@ -145,6 +145,12 @@ describe.skipIf(!HAVE_LLVM)('Mach-O objects built by clang, against llvm-objdump
       ]);
       expect(b.headers).toContain(' OBJECT ');
     }
+    // A thin file takes its own arch, an alias or the machine word, and refuses another.
+    const armv7 = built.get('armv7.o')!.bytes;
+    expect(open(armv7, 'armv7').description).toBe('mach-o-armv7');
+    expect(open(armv7, 'arm').description).toBe('mach-o-armv7');
+    expect(open(built.get('x86_64.o')!.bytes, 'x86-64').description).toBe('mach-o-x86_64');
+    expect(() => open(armv7, 'arm64')).toThrow(/this Mach-O file is armv7 only; it has no arm64 slice/);
   });
 
   it('sections_match_objdump_h_and_private_headers_with_file_offsets', () => {

@@ -177,6 +177,7 @@ function thinMagic(b: Uint8Array): { little: boolean; bits: 32 | 64 } | null {
 
 interface Slice {
   readonly arch: string;
+  readonly machine: string;
   readonly offset: bigint;
   readonly size: bigint;
 }
@@ -194,22 +195,23 @@ function fatSlices(src: ByteSource, wide: boolean): Slice[] {
   const slices: Slice[] = [];
   for (let i = 0; i < count; i++) {
     const o = i * entry;
-    const arch = archName(table.getInt32(o, false), table.getInt32(o + 4, false));
+    const cputype = table.getInt32(o, false);
+    const arch = archName(cputype, table.getInt32(o + 4, false));
     const offset = wide ? table.getBigUint64(o + 8, false) : BigInt(table.getUint32(o + 8, false));
     const size = wide ? table.getBigUint64(o + 16, false) : BigInt(table.getUint32(o + 12, false));
     if (!f.fits(offset, size)) {
       throw new ExeFormatError(`fat architecture ${i} (${arch}): its ${size} bytes at ${formatOffset(offset)} are not inside the file (size ${src.size})`);
     }
     if (offset < BigInt(8 + count * entry)) throw new ExeFormatError(`fat architecture ${i} (${arch}) at ${formatOffset(offset)} overlaps the fat header`);
-    slices.push({ arch, offset, size });
+    slices.push({ arch, machine: machineName(cputype), offset, size });
   }
   return slices;
 }
 
-/** Whether `wanted` (as the user wrote it) names `arch`. */
-function archMatches(arch: string, wanted: string): boolean {
+/** Whether `wanted` (as the user wrote it) names `arch`: Apple's name, an alias, or the machine word (`arm` for armv7). */
+function archMatches(arch: string, machine: string, wanted: string): boolean {
   const w = wanted.toLowerCase();
-  return arch === w || arch === ARCH_ALIASES[w];
+  return arch === w || arch === ARCH_ALIASES[w] || machine === w;
 }
 
 /**
@@ -224,7 +226,7 @@ export function parseMachO(src: ByteSource, options: OpenImageOptions = {}): Exe
   const thin = thinMagic(head);
   if (thin !== null) {
     const image = parseThin(new Fields(src, 0n, src.size, thin.little), thin.bits);
-    if (options.arch !== undefined && !archMatches(image.description.slice('mach-o-'.length), options.arch)) {
+    if (options.arch !== undefined && !archMatches(image.description.slice('mach-o-'.length), image.machine, options.arch)) {
       throw new ExeFormatError(`this Mach-O file is ${image.description.slice('mach-o-'.length)} only; it has no ${shown(options.arch)} slice`);
     }
     return image;
@@ -240,7 +242,8 @@ export function parseMachO(src: ByteSource, options: OpenImageOptions = {}): Exe
     slice = slices[0];
   } else {
     const wanted = options.arch;
-    slice = slices.find((s) => archMatches(s.arch, wanted));
+    // Apple's name first: `arm` must not pick armv7 when the file also has an `arm` slice.
+    slice = slices.find((s) => s.arch === wanted.toLowerCase()) ?? slices.find((s) => archMatches(s.arch, s.machine, wanted));
     if (slice === undefined) throw new ExeFormatError(`this universal (fat) Mach-O file has no ${shown(wanted)} slice (it has ${names})`);
   }
   const at = slice!;
