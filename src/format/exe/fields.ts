@@ -5,6 +5,7 @@
  * field, never a read outside the file.
  */
 
+import { concatBytes } from '../data.js';
 import { formatOffset } from '../number.js';
 import { type ByteSource, ExeFormatError } from './types.js';
 
@@ -67,7 +68,7 @@ export class Fields {
       const chunk = this.bytes(from, end - from < 256n ? end - from : 256n, what);
       const nul = chunk.indexOf(0);
       parts.push(nul < 0 ? chunk.slice() : chunk.subarray(0, nul));
-      if (nul >= 0) return parts.length === 1 ? utf8.decode(parts[0]) : utf8.decode(concat(parts));
+      if (nul >= 0) return parts.length === 1 ? utf8.decode(parts[0]) : utf8.decode(concatBytes(parts));
     }
     throw new ExeFormatError(`${what}: the string at ${formatOffset(this.start + rel)} has no NUL before the end of its table`);
   }
@@ -79,16 +80,6 @@ export class Fields {
   u32(rel: bigint, what: string): number {
     return this.view(rel, 4, what).getUint32(0, this.little);
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The text of `bytes[start, end)` up to its first NUL (the whole span when there is none). */
