@@ -204,7 +204,20 @@ describe('hostile PE and Mach-O files: one ExeFormatError, nothing read outside 
     expect(message(forge(pe, 0x40 + 24, 0x10c))).toMatch(/unknown PE optional header magic 0x10c/);
     const peNoNul = pe.slice();
     peNoNul[peNoNul.length - 1] = 0x41;
-    expect(message(peNoNul)).toMatch(/COFF symbol 7: the string at 0x[0-9a-f]+ runs to the end of its string table without a NUL/);
+    expect(message(peNoNul)).toMatch(/COFF symbol 7: the name at 0x[0-9a-f]+ runs to the end of the COFF string table without a NUL/);
+    // 20,000 symbols whose names start at successive offsets of one 20,000-byte string: decoding
+    // them all would build 200 MB of strings; the table's budget stops it.
+    const count = 20000;
+    const inflated = new Uint8Array(56 + 16 * count + count + 2);
+    const v = new DataView(inflated.buffer);
+    [0xfeedfacf, 0x0100000c, 0, 1, 1, 24, 0, 0].forEach((x, k) => v.setUint32(4 * k, x, true));
+    [2, 24, 56, count, 56 + 16 * count, count + 2].forEach((x, k) => v.setUint32(32 + 4 * k, x, true));
+    for (let i = 0; i < count; i++) {
+      v.setUint32(56 + 16 * i, 1 + i, true);
+      v.setUint8(56 + 16 * i + 4, 1);
+    }
+    inflated.fill(0x41, 56 + 16 * count + 1, inflated.length - 1);
+    expect(message(inflated)).toMatch(/the long names of the string table add up to more than 4 times its size/);
     // NumberOfSections 0xffff: the table would run past the end of the file.
     const sections = pe.slice();
     new DataView(sections.buffer).setUint16(0x40 + 6, 0xffff, true);

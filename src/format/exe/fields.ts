@@ -5,7 +5,6 @@
  * field, never a read outside the file.
  */
 
-import { concatBytes } from '../data.js';
 import { formatOffset } from '../number.js';
 import { type ByteSource, ExeFormatError } from './types.js';
 
@@ -54,25 +53,6 @@ export class Fields {
     return new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
-  /**
-   * The NUL-terminated string at image offset `rel`, which must end before `limit` (an image
-   * offset): read in small chunks, since the names it is for are short and the table may be large.
-   *
-   * @throws {ExeFormatError} `rel` is not before `limit`, or no NUL comes before it.
-   */
-  stringAt(rel: bigint, limit: bigint, what: string): string {
-    const end = limit < this.size ? limit : this.size;
-    if (rel < 0n || rel >= end) throw new ExeFormatError(`${what}: offset ${formatOffset(this.start + rel)} is outside its table`);
-    const parts: Uint8Array[] = [];
-    for (let from = rel; from < end; from += 256n) {
-      const chunk = this.bytes(from, end - from < 256n ? end - from : 256n, what);
-      const nul = chunk.indexOf(0);
-      parts.push(nul < 0 ? chunk.slice() : chunk.subarray(0, nul));
-      if (nul >= 0) return parts.length === 1 ? utf8.decode(parts[0]) : utf8.decode(concatBytes(parts));
-    }
-    throw new ExeFormatError(`${what}: the string at ${formatOffset(this.start + rel)} has no NUL before the end of its table`);
-  }
-
   u16(rel: bigint, what: string): number {
     return this.view(rel, 2, what).getUint16(0, this.little);
   }
@@ -88,15 +68,70 @@ export function cString(bytes: Uint8Array, start = 0, end = bytes.length): strin
   return utf8.decode(bytes.subarray(start, nul < 0 || nul > end ? end : nul));
 }
 
+/** Names up to this long cost little each: they do not count against a table's budget. */
+const SHORT_NAME = 64;
+
 /**
- * The NUL-terminated string at `at` in a string table `table`.
- *
- * @throws {ExeFormatError} `at` is outside the table, or no NUL ends the string inside it.
+ * A string table (NUL-terminated names at offsets): COFF's, Mach-O's, a PE export directory's.
+ * A name's end is found in an index of the table's NULs (built once), and the names longer than
+ * {@link SHORT_NAME} bytes, each decoded once, may add up to 4 times the table's size: a forged
+ * file whose thousands of symbols start at successive offsets of one long string is an error,
+ * not minutes of decoding and gigabytes of strings.
  */
-export function tableString(table: Uint8Array, at: number, what: string): string {
-  if (at < 0 || at >= table.length)
-    throw new ExeFormatError(`${what}: string offset ${formatOffset(BigInt(at))} is outside its string table (${table.length} bytes)`);
-  const nul = table.indexOf(0, at);
-  if (nul < 0) throw new ExeFormatError(`${what}: the string at ${formatOffset(BigInt(at))} runs to the end of its string table without a NUL`);
-  return utf8.decode(table.subarray(at, nul));
+export class NameTable {
+  private nuls: Uint32Array | undefined;
+  private readonly long = new Map<number, string>();
+  private budget: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    /** Names the table in messages: `COFF string table`. */
+    readonly what: string,
+  ) {
+    this.budget = 4 * bytes.length;
+  }
+
+  /** The positions of the table's NULs, ascending. */
+  private index(): Uint32Array {
+    if (this.nuls === undefined) {
+      const found: number[] = [];
+      for (let at = this.bytes.indexOf(0); at >= 0; at = this.bytes.indexOf(0, at + 1)) found.push(at);
+      this.nuls = Uint32Array.from(found);
+    }
+    return this.nuls;
+  }
+
+  /**
+   * The name at `at`.
+   *
+   * @throws {ExeFormatError} `at` is outside the table, no NUL ends the name inside it, or the long
+   *   names read so far add up to more than the table's budget; `what` names the reader.
+   */
+  name(at: number, what: string): string {
+    const b = this.bytes;
+    if (!(at >= 0 && at < b.length))
+      throw new ExeFormatError(`${what}: name offset ${formatOffset(BigInt(at))} is outside the ${this.what} (${b.length} bytes)`);
+    // Short names: a bounded look for their NUL.
+    const near = b.subarray(at, at + SHORT_NAME + 1).indexOf(0);
+    if (near >= 0) return utf8.decode(b.subarray(at, at + near));
+    const cached = this.long.get(at);
+    if (cached !== undefined) return cached;
+    const nuls = this.index();
+    let lo = 0;
+    let hi = nuls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (nuls[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === nuls.length) throw new ExeFormatError(`${what}: the name at ${formatOffset(BigInt(at))} runs to the end of the ${this.what} without a NUL`);
+    const end = nuls[lo]!;
+    this.budget -= end - at;
+    if (this.budget < 0) {
+      throw new ExeFormatError(`${what}: the long names of the ${this.what} add up to more than 4 times its size (names overlapping to inflate it?)`);
+    }
+    const name = utf8.decode(b.subarray(at, end));
+    this.long.set(at, name);
+    return name;
+  }
 }

@@ -14,7 +14,7 @@
 import { formatOffset } from '../number.js';
 import { shown } from '../quote.js';
 import { demangle } from './demangle.js';
-import { cString, Fields, tableString } from './fields.js';
+import { cString, Fields, NameTable } from './fields.js';
 import { type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, type OpenImageOptions, type Section, type Segment } from './types.js';
 
 const CPU_ARCH_ABI64 = 0x01000000;
@@ -419,7 +419,7 @@ function nlistSymbols(
   const entry = wide ? 16 : 12;
   if (symtab.nsyms === 0n) return [];
   const records = f.view(symtab.symoff, symtab.nsyms * BigInt(entry), 'symbol table (LC_SYMTAB symoff, nsyms)');
-  const strings = f.bytes(symtab.stroff, symtab.strsize, 'string table (LC_SYMTAB stroff, strsize)');
+  const strings = new NameTable(f.bytes(symtab.stroff, symtab.strsize, 'string table (LC_SYMTAB stroff, strsize)'), 'string table');
   const out: ExeSymbol[] = [];
   const n = Number(symtab.nsyms);
   for (let i = 0; i < n; i++) {
@@ -427,7 +427,7 @@ function nlistSymbols(
     const type = records.getUint8(o + 4);
     if (type & N_STAB) continue;
     const strx = records.getUint32(o, f.little);
-    const name = strx === 0 ? '' : tableString(strings, strx, `symbol ${i}`);
+    const name = strx === 0 ? '' : strings.name(strx, `symbol ${i}`);
     const sect = records.getUint8(o + 5);
     const desc = records.getUint16(o + 6, f.little);
     const value = wide ? records.getBigUint64(o + 8, f.little) : BigInt(records.getUint32(o + 8, f.little));

@@ -12,7 +12,7 @@
 import { formatOffset } from '../number.js';
 import { shown } from '../quote.js';
 import { demangle } from './demangle.js';
-import { cString, Fields, tableString } from './fields.js';
+import { cString, Fields, NameTable } from './fields.js';
 import type { ByteSource, ExeImage, ExeSymbol, Section } from './types.js';
 import { ExeFormatError } from './types.js';
 
@@ -140,14 +140,13 @@ export function parsePe(src: ByteSource): ExeImage {
     i < directoryCount ? { rva: BigInt(opt.getUint32(fixed + 8 * i, true)), size: BigInt(opt.getUint32(fixed + 8 * i + 4, true)) } : null;
 
   const strings = stringTable(f, symbolsAt, symbolCount);
-  // Long section names: the string table is read once, on the first `/N` name.
-  let stringBytes: Uint8Array | undefined;
-  const longName = (at: number): string => {
+  // The COFF string table, read once, on the first name that needs it.
+  let stringNames: NameTable | undefined;
+  const coffNames = (): NameTable =>
+    (stringNames ??= new NameTable(strings === null ? new Uint8Array(0) : f.bytes(strings.at, strings.size, 'COFF string table'), 'COFF string table'));
+  const longName = (at: number): string =>
     // Without a string table (a stripped image) the name stays as the table has it.
-    if (strings === null) return `/${at}`;
-    stringBytes ??= f.bytes(strings.at, strings.size, 'COFF string table');
-    return tableString(stringBytes, at, `section name "/${at}"`);
-  };
+    strings === null ? `/${at}` : coffNames().name(at, `section name "/${at}"`);
 
   const tableAt = optAt + BigInt(optionalSize);
   const table = f.bytes(tableAt, sectionCount * SECTION_HEADER_SIZE, 'section table');
@@ -190,6 +189,25 @@ export function parsePe(src: ByteSource): ExeImage {
     return null;
   };
 
+  // Names at RVAs (the exports'): in a NameTable over the file bytes of the section (or the
+  // headers) that holds them, each read once.
+  const rvaTables = new Map<number, { start: bigint; table: NameTable }>();
+  const nameAtRva = (rva: bigint, what: string): string => {
+    const s = sections.find((x) => rva >= x.addr - imageBase && rva - (x.addr - imageBase) < x.fileSize);
+    if (s === undefined && !(rva < sizeOfHeaders && f.fits(0n, sizeOfHeaders))) {
+      throw new ExeFormatError(`${what} at RVA ${formatOffset(rva)} is not in the file`);
+    }
+    const key = s === undefined ? -1 : s.index;
+    let t = rvaTables.get(key);
+    if (t === undefined) {
+      const where = s === undefined ? 'the headers' : `section ${shown(s.name)}`;
+      const bytes = s === undefined ? f.bytes(0n, sizeOfHeaders, 'headers') : f.bytes(s.offset, s.fileSize, where);
+      t = { start: s === undefined ? 0n : s.addr - imageBase, table: new NameTable(bytes, where) };
+      rvaTables.set(key, t);
+    }
+    return t.table.name(Number(rva - t.start), what);
+  };
+
   let symbols: ExeSymbol[] | undefined;
   return {
     format: 'pe',
@@ -204,18 +222,20 @@ export function parsePe(src: ByteSource): ExeImage {
     sections,
     segments: [],
     symbols() {
-      symbols ??= [...coffSymbols(f, symbolsAt, symbolCount, strings, sections), ...exportSymbols(f, directory(0), imageBase, sections, rvaToOffset)];
+      symbols ??= [
+        ...coffSymbols(f, symbolsAt, symbolCount, coffNames, sections),
+        ...exportSymbols(f, directory(0), imageBase, sections, rvaToOffset, nameAtRva),
+      ];
       return symbols;
     },
   };
 }
 
 /** The COFF symbol table (table `coff`): one symbol per primary record, auxiliary records skipped. */
-function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable | null, sections: readonly Section[]): ExeSymbol[] {
+function coffSymbols(f: Fields, at: bigint, count: bigint, coffNames: () => NameTable, sections: readonly Section[]): ExeSymbol[] {
   if (at === 0n || count === 0n) return [];
   const records = f.bytes(at, count * BigInt(SYMBOL_SIZE), 'COFF symbol table');
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const table = strings === null ? new Uint8Array(0) : f.bytes(strings.at, strings.size, 'COFF string table');
   const out: ExeSymbol[] = [];
   const n = Number(count);
   for (let i = 0; i < n; i++) {
@@ -225,12 +245,12 @@ function coffSymbols(f: Fields, at: bigint, count: bigint, strings: StringTable 
     const coffType = view.getUint16(o + 14, true);
     const sectionNumber = view.getInt16(o + 12, true);
     const raw = BigInt(view.getUint32(o + 8, true));
-    let name = view.getUint32(o, true) === 0 ? tableString(table, view.getUint32(o + 4, true), `COFF symbol ${i}`) : cString(records, o, o + 8);
+    let name = view.getUint32(o, true) === 0 ? coffNames().name(view.getUint32(o + 4, true), `COFF symbol ${i}`) : cString(records, o, o + 8);
     if (storage === C_FILE && aux > 0) {
       // `.file`: the source file's name is in the auxiliary records that follow (binutils puts a
       // long one in the string table: four zero bytes, then its offset).
       const a = o + SYMBOL_SIZE;
-      if (a + 8 <= records.length && view.getUint32(a, true) === 0) name = tableString(table, view.getUint32(a + 4, true), `COFF symbol ${i}`);
+      if (a + 8 <= records.length && view.getUint32(a, true) === 0) name = coffNames().name(view.getUint32(a + 4, true), `COFF symbol ${i}`);
       else name = cString(records, a, Math.min(records.length, a + SYMBOL_SIZE * aux));
     }
     let section: Section | undefined;
@@ -263,6 +283,7 @@ function exportSymbols(
   imageBase: bigint,
   sections: readonly Section[],
   rvaToOffset: (rva: bigint, length: bigint) => bigint | null,
+  nameAtRva: (rva: bigint, what: string) => string,
 ): ExeSymbol[] {
   if (dir === null || dir.rva === 0n || dir.size === 0n) return [];
   const at = rvaToOffset(dir.rva, 40n);
@@ -279,27 +300,10 @@ function exportSymbols(
   const functions = table(BigInt(head.getUint32(28, true)), functionCount, 4n, 'address table');
   const names = table(BigInt(head.getUint32(32, true)), nameCount, 4n, 'name pointer table');
   const ordinals = table(BigInt(head.getUint32(36, true)), nameCount, 2n, 'ordinal table');
-  // The names are normally inside the directory's range: read it once and look them up there
-  // (one name read per entry would be slow on a forged table of names without NULs).
-  const dirAt = rvaToOffset(dir.rva, dir.size);
-  const dirBytes = dirAt === null ? null : f.bytes(dirAt, dir.size, 'export directory');
-  const nameCache = new Map<bigint, string>();
-  const exportName = (rva: bigint, i: number): string => {
-    let name = nameCache.get(rva);
-    if (name !== undefined) return name;
-    if (dirBytes !== null && rva >= dir.rva && rva < dir.rva + dir.size) name = tableString(dirBytes, Number(rva - dir.rva), `export name ${i}`);
-    else {
-      const at = rvaToOffset(rva, 1n);
-      if (at === null) throw new ExeFormatError(`export name ${i} at RVA ${formatOffset(rva)} is not in the file`);
-      name = f.stringAt(at, at + 4096n, `export name ${i}`);
-    }
-    nameCache.set(rva, name);
-    return name;
-  };
   const out: ExeSymbol[] = [];
   for (let i = 0; i < Number(nameCount); i++) {
     const nameRva = BigInt(names.getUint32(4 * i, true));
-    const name = exportName(nameRva, i);
+    const name = nameAtRva(nameRva, `export name ${i}`);
     const ordinal = ordinals.getUint16(2 * i, true);
     if (ordinal >= Number(functionCount)) {
       throw new ExeFormatError(`export ${shown(name)}: ordinal index ${ordinal} is past the address table (${functionCount} entries)`);
