@@ -210,8 +210,8 @@ describe('hostile PE and Mach-O files: one ExeFormatError, nothing read outside 
     const count = 20000;
     const inflated = new Uint8Array(56 + 16 * count + count + 2);
     const v = new DataView(inflated.buffer);
-    [0xfeedfacf, 0x0100000c, 0, 1, 1, 24, 0, 0].forEach((x, k) => v.setUint32(4 * k, x, true));
-    [2, 24, 56, count, 56 + 16 * count, count + 2].forEach((x, k) => v.setUint32(32 + 4 * k, x, true));
+    for (const [k, x] of [0xfeedfacf, 0x0100000c, 0, 1, 1, 24, 0, 0].entries()) v.setUint32(4 * k, x, true);
+    for (const [k, x] of [2, 24, 56, count, 56 + 16 * count, count + 2].entries()) v.setUint32(32 + 4 * k, x, true);
     for (let i = 0; i < count; i++) {
       v.setUint32(56 + 16 * i, 1 + i, true);
       v.setUint8(56 + 16 * i + 4, 1);
