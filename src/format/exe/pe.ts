@@ -179,21 +179,44 @@ export function parsePe(src: ByteSource): ExeImage {
     });
   }
 
+  // Sections by RVA, for the lookups made per export: a forged image of 65,535 sections and a
+  // million exports must not cost their product. Where sections overlap (never in a valid image)
+  // the one that starts last at or before the RVA answers.
+  const byRva = sections
+    .filter((s) => s.memSize > 0n || s.fileSize > 0n)
+    .map((s) => ({ start: s.addr - imageBase, s }))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.s.index - b.s.index));
+  /** The section whose memory (or file bytes, if longer) holds `rva`. */
+  const sectionAt = (rva: bigint): Section | undefined => {
+    let lo = 0;
+    let hi = byRva.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byRva[mid]!.start <= rva) lo = mid + 1;
+      else hi = mid;
+    }
+    const hit = byRva[lo - 1];
+    if (hit === undefined) return undefined;
+    const span = hit.s.memSize > hit.s.fileSize ? hit.s.memSize : hit.s.fileSize;
+    return rva - hit.start < span ? hit.s : undefined;
+  };
+
   /** The file offset of `length` bytes at `rva`, when they are all in one section's file bytes (or in the headers). */
   const rvaToOffset = (rva: bigint, length: bigint): bigint | null => {
-    if (rva + length <= sizeOfHeaders && f.fits(rva, length)) return rva;
-    for (const s of sections) {
-      const start = s.addr - imageBase;
-      if (rva >= start && rva - start + length <= s.fileSize) return s.offset + (rva - start);
+    const s = sectionAt(rva);
+    if (s !== undefined) {
+      const inside = rva - (s.addr - imageBase);
+      return inside + length <= s.fileSize ? s.offset + inside : null;
     }
-    return null;
+    return rva + length <= sizeOfHeaders && f.fits(rva, length) ? rva : null;
   };
 
   // Names at RVAs (the exports'): in a NameTable over the file bytes of the section (or the
   // headers) that holds them, each read once.
   const rvaTables = new Map<number, { start: bigint; table: NameTable }>();
   const nameAtRva = (rva: bigint, what: string): string => {
-    const s = sections.find((x) => rva >= x.addr - imageBase && rva - (x.addr - imageBase) < x.fileSize);
+    const inSection = sectionAt(rva);
+    const s = inSection !== undefined && rva - (inSection.addr - imageBase) < inSection.fileSize ? inSection : undefined;
     if (s === undefined && !(rva < sizeOfHeaders && f.fits(0n, sizeOfHeaders))) {
       throw new ExeFormatError(`${what} at RVA ${formatOffset(rva)} is not in the file`);
     }
@@ -224,7 +247,7 @@ export function parsePe(src: ByteSource): ExeImage {
     symbols() {
       symbols ??= [
         ...coffSymbols(f, symbolsAt, symbolCount, coffNames, sections),
-        ...exportSymbols(f, directory(0), imageBase, sections, rvaToOffset, nameAtRva),
+        ...exportSymbols(f, directory(0), imageBase, sectionAt, rvaToOffset, nameAtRva),
       ];
       return symbols;
     },
@@ -281,7 +304,7 @@ function exportSymbols(
   f: Fields,
   dir: { rva: bigint; size: bigint } | null,
   imageBase: bigint,
-  sections: readonly Section[],
+  sectionAt: (rva: bigint) => Section | undefined,
   rvaToOffset: (rva: bigint, length: bigint) => bigint | null,
   nameAtRva: (rva: bigint, what: string) => string,
 ): ExeSymbol[] {
@@ -311,7 +334,7 @@ function exportSymbols(
     const rva = BigInt(functions.getUint32(4 * ordinal, true));
     const forwarder = rva >= dir.rva && rva < dir.rva + dir.size;
     const va = imageBase + rva;
-    const section = forwarder ? undefined : sections.find((s) => va >= s.addr && va - s.addr < (s.memSize > s.fileSize ? s.memSize : s.fileSize));
+    const section = forwarder ? undefined : sectionAt(rva);
     const offset = forwarder ? null : rvaToOffset(rva, 1n);
     const d = demangled(name);
     out.push({
