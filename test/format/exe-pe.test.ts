@@ -296,10 +296,22 @@ describe.skipIf(!HAVE_MINGW)('PE images built by mingw-w64, against x86_64-w64-m
     for (const b of builds) {
       const cxx = b.image.symbols().filter((s) => /^_{1,2}Z/.test(s.name) && s.section !== null);
       expect(cxx.length, b.name).toBeGreaterThanOrEqual(3);
-      const filt = spawnSync('c++filt', b.underscore ? ['-_'] : [], { input: cxx.map((s) => s.name).join('\n') });
-      const names = filt.stdout.toString().trim().split('\n');
-      // c++filt -_ strips the i686 underscore from COFF names; export names have none.
-      const expected = cxx.map((s, i) => (s.table === 'export' && b.underscore ? demangle(s.name) : names[i]));
+      // c++filt -_ strips the i686 underscore of COFF names; export names have none.
+      const filt = (args: string[], names: string[]) =>
+        spawnSync('c++filt', args, { input: names.join('\n') })
+          .stdout.toString()
+          .trim()
+          .split('\n');
+      const stripped = (s: (typeof cxx)[number]) => b.underscore && s.table === 'coff';
+      const withUnderscore = filt(
+        ['-_'],
+        cxx.filter(stripped).map((s) => s.name),
+      );
+      const plain = filt(
+        [],
+        cxx.filter((s) => !stripped(s)).map((s) => s.name),
+      );
+      const expected = cxx.map((s) => (stripped(s) ? withUnderscore.shift() : plain.shift()));
       expect(
         cxx.map((s) => s.demangled),
         b.name,
