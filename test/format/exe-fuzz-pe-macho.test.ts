@@ -107,6 +107,8 @@ const SEEDS: Seed[] = [
   { name: 'macho64-be', bytes: buildMachO(64, false).bytes, forge: MACHO_FORGE, little: false },
   { name: 'macho32-le', bytes: buildMachO(32, true).bytes, forge: MACHO_FORGE, little: true },
   { name: 'macho32-be', bytes: buildMachO(32, false).bytes, forge: MACHO_FORGE, little: false },
+  // LC_UNIXTHREAD (its thread states walked by flavor and count) where the others have LC_MAIN.
+  { name: 'macho64-le-thread', bytes: buildMachO(64, true, true).bytes, forge: [[0x240, 0x3c0]], little: true },
   { name: 'fat', bytes: fat.bytes, arch: 'ppc', forge: [[0, 0x30]], little: false },
 ];
 /** How far the headers go: the truncations cut at every length up to here. */

@@ -337,6 +337,8 @@ describe('Mach-O files written field by field (executables with LC_MAIN, both by
         const s = resolve(image, 'sec:__cstring');
         expect(new TextDecoder().decode(b.bytes.subarray(Number(s.offset), Number(s.offset) + 13))).toBe('hello, mach-o');
         expect(() => open(b.bytes, 'x86_64')).toThrow(/only; it has no x86_64 slice/);
+        // The same with LC_UNIXTHREAD: the entry is the thread state's program counter.
+        expect(open(buildMachO(bits, little, true).bytes).entry).toBe(b.entry);
       });
     }
   }

@@ -67,6 +67,7 @@ const LC_SEGMENT_64 = 0x19;
 const LC_SYMTAB = 0x2;
 const LC_UUID = 0x1b;
 const LC_MAIN = 0x80000028;
+const LC_UNIXTHREAD = 0x5;
 
 /** cputypes of the builder's four variants: arm64 and i386 (little), ppc64 and ppc (big). */
 export function machOCputype(bits: 32 | 64, little: boolean): number {
@@ -76,9 +77,10 @@ export function machOCputype(bits: 32 | 64, little: boolean): number {
 
 /**
  * A Mach-O executable: __PAGEZERO, __TEXT (__text, __cstring), __DATA (__data, __bss zerofill),
- * LC_SYMTAB (with a debugging N_FUN entry a parser skips), an LC_UUID to step over, LC_MAIN.
+ * LC_SYMTAB (with a debugging N_FUN entry a parser skips), an LC_UUID to step over, and LC_MAIN
+ * (or, with `thread`, the older LC_UNIXTHREAD whose program counter is the entry).
  */
-export function buildMachO(bits: 32 | 64, little: boolean): BuiltImage {
+export function buildMachO(bits: 32 | 64, little: boolean, thread = false): BuiltImage {
   const wide = bits === 64;
   const w = new Writer(0x1400, little);
   const pagezero = wide ? 0x100000000n : 0x1000n;
@@ -140,10 +142,21 @@ export function buildMachO(bits: 32 | 64, little: boolean): BuiltImage {
   w.u32(at + 4, 24);
   at += 24;
   ncmds++;
-  w.u32(at, LC_MAIN);
-  w.u32(at + 4, 24);
-  w.u64(at + 8, 0x410n);
-  at += 24;
+  if (thread) {
+    // The entry as the thread's program counter: [flavor, state words, index of the pc].
+    const [flavor, count, pc] = little ? (wide ? [6, 68, 32] : [1, 16, 10]) : wide ? [5, 76, 0] : [1, 40, 0];
+    w.u32(at, LC_UNIXTHREAD);
+    w.u32(at + 4, 16 + 4 * count);
+    w.u32(at + 8, flavor);
+    w.u32(at + 12, count);
+    w.word(at + 16 + pc * (wide ? 8 : 4), text + 0x410n, wide);
+    at += 16 + 4 * count;
+  } else {
+    w.u32(at, LC_MAIN);
+    w.u32(at + 4, 24);
+    w.u64(at + 8, 0x410n);
+    at += 24;
+  }
   ncmds++;
   // Header.
   w.u32(0, wide ? 0xfeedfacf : 0xfeedface);

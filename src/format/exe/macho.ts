@@ -160,7 +160,7 @@ const THREAD_PC: Record<number, [number, number, boolean]> = {
   [CPU_TYPE_ARM]: [1, 15, false],
   [CPU_TYPE_ARM | CPU_ARCH_ABI64]: [6, 32, true],
   [CPU_TYPE_POWERPC]: [1, 0, false],
-  [CPU_TYPE_POWERPC | CPU_ARCH_ABI64]: [1, 0, true],
+  [CPU_TYPE_POWERPC | CPU_ARCH_ABI64]: [5, 0, true],
 };
 
 /** The byte order and width a thin Mach-O magic number says, or null. */
