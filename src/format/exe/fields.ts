@@ -64,8 +64,10 @@ export class Fields {
 
 /** The text of `bytes[start, end)` up to its first NUL (the whole span when there is none). */
 export function cString(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  const nul = bytes.indexOf(0, start);
-  return utf8.decode(bytes.subarray(start, nul < 0 || nul > end ? end : nul));
+  // The search stays inside the span: a run without NULs must not cost a scan of the whole table per name.
+  const span = bytes.subarray(start, end);
+  const nul = span.indexOf(0);
+  return utf8.decode(nul < 0 ? span : span.subarray(0, nul));
 }
 
 /** Names up to this long cost little each: they do not count against a table's budget. */
