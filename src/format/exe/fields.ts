@@ -75,13 +75,12 @@ const SHORT_NAME = 64;
 
 /**
  * A string table (NUL-terminated names at offsets): COFF's, Mach-O's, a PE export directory's.
- * A name's end is found in an index of the table's NULs (built once), and the names longer than
- * {@link SHORT_NAME} bytes, each decoded once, may add up to 4 times the table's size: a forged
- * file whose thousands of symbols start at successive offsets of one long string is an error,
- * not minutes of decoding and gigabytes of strings.
+ * The names longer than {@link SHORT_NAME} bytes are decoded once each, and the bytes looked
+ * through for their ends may add up to 4 times the table's size: a forged file whose thousands of
+ * symbols start at successive offsets of one long string is an error, not minutes of scanning and
+ * gigabytes of strings.
  */
 export class NameTable {
-  private nuls: Uint32Array | undefined;
   private readonly long = new Map<number, string>();
   private budget: number;
 
@@ -91,16 +90,6 @@ export class NameTable {
     readonly what: string,
   ) {
     this.budget = 4 * bytes.length;
-  }
-
-  /** The positions of the table's NULs, ascending. */
-  private index(): Uint32Array {
-    if (this.nuls === undefined) {
-      const found: number[] = [];
-      for (let at = this.bytes.indexOf(0); at >= 0; at = this.bytes.indexOf(0, at + 1)) found.push(at);
-      this.nuls = Uint32Array.from(found);
-    }
-    return this.nuls;
   }
 
   /**
@@ -118,16 +107,10 @@ export class NameTable {
     if (near >= 0) return utf8.decode(b.subarray(at, at + near));
     const cached = this.long.get(at);
     if (cached !== undefined) return cached;
-    const nuls = this.index();
-    let lo = 0;
-    let hi = nuls.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (nuls[mid]! < at) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === nuls.length) throw new ExeFormatError(`${what}: the name at ${formatOffset(BigInt(at))} runs to the end of the ${this.what} without a NUL`);
-    const end = nuls[lo]!;
+    // The scan costs the name's length, which is what the budget counts (the one scan that
+    // overdraws it is at most the table's size).
+    const end = b.indexOf(0, at);
+    if (end < 0) throw new ExeFormatError(`${what}: the name at ${formatOffset(BigInt(at))} runs to the end of the ${this.what} without a NUL`);
     this.budget -= end - at;
     if (this.budget < 0) {
       throw new ExeFormatError(`${what}: the long names of the ${this.what} add up to more than 4 times its size (names overlapping to inflate it?)`);
