@@ -168,7 +168,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The program's own options that take a value (the next argument, or `--opt=value`). */
-const GLOBAL_VALUE_OPTIONS = new Set(['--color', '--wait']);
+const GLOBAL_VALUE_OPTIONS = new Set(['--color', '--wait', '--arch']);
 const GLOBAL_FLAGS = new Set(['--json', '-q', '--quiet', '--debug', '--no-progress']);
 
 /**
@@ -216,6 +216,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void, only?:
         .argParser(parseWait)
         .default(DEFAULT_LOCK_WAIT),
     )
+    .option('--arch <name>', 'the slice of a fat Mach-O (arm64, x86_64, ...) in which sym:, sec:, seg:, va: addresses are resolved')
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', `${NUMBERS_HELP}\n${REPEAT_HELP}\n${EXIT_HELP}\n`)
     .showSuggestionAfterError(true);
@@ -226,6 +227,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void, only?:
       const cmd = args[args.length - 1] as Command;
       ctx.command = cmd.name();
       ctx.lockWait = program.opts().wait as number;
+      ctx.arch = program.opts().arch as string | undefined;
       const { default: fn } = await load();
       const opts = Object.fromEntries(Object.entries(cmd.opts()).map(([k, v]) => [k, unmark(v)]));
       onResult(await fn(ctx, args.slice(0, -2).map(unmark), opts));
