@@ -148,7 +148,7 @@ function parseAddressRange(text: string, dots: number): Range {
       WHAT,
       text,
       text.length,
-      `${shown(text)} is a position, not a range: add :LENGTH or ..END (alone, only sym:NAME, sec:NAME and seg:N mean all of it)`,
+      `a position, not a range: add :LENGTH or ..END (alone, only sym:NAME, sec:NAME and seg:N mean all of it)`,
     );
   }
   return { kind: 'length', text, start, length: 0n, whole: true };
