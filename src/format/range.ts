@@ -144,12 +144,7 @@ function parseAddressRange(text: string, dots: number): Range {
   const start = addressOffset(text);
   const a = start.address!;
   if (a.hasAddend || a.kind === 'va' || a.kind === 'rva') {
-    throw badInput(
-      WHAT,
-      text,
-      text.length,
-      `a position, not a range: add :LENGTH or ..END (alone, only sym:NAME, sec:NAME and seg:N mean all of it)`,
-    );
+    throw badInput(WHAT, text, text.length, `a position, not a range: add :LENGTH or ..END (alone, only sym:NAME, sec:NAME and seg:N mean all of it)`);
   }
   return { kind: 'length', text, start, length: 0n, whole: true };
 }

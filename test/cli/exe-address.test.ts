@@ -81,7 +81,14 @@ async function build(name: string, source: string): Promise<void> {
   }
   const segs: Segment[] = [];
   for (const m of segments.stdout.matchAll(/^\s+([A-Z_]+)\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+) 0x([0-9a-f]+)/gm)) {
-    segs.push({ index: segs.length, type: m[1]!, offset: BigInt(`0x${m[2]}`), vaddr: BigInt(`0x${m[3]}`), filesz: BigInt(`0x${m[4]}`), memsz: BigInt(`0x${m[5]}`) });
+    segs.push({
+      index: segs.length,
+      type: m[1]!,
+      offset: BigInt(`0x${m[2]}`),
+      vaddr: BigInt(`0x${m[3]}`),
+      filesz: BigInt(`0x${m[4]}`),
+      memsz: BigInt(`0x${m[5]}`),
+    });
   }
   const start = symbols.get('check')!.value;
   const checkCode = [...dis.stdout.matchAll(/^\s+([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(.*)$/gm)].map((m) => ({
@@ -156,7 +163,9 @@ describe.skipIf(!USABLE)('addresses on an ELF program, compared with nm and read
     expect(hd.stdout.replace(/\n/g, '')).toBe(slice(b, checkAt, check.size).toString('hex'));
     const hdn = mmapx(['hexdump', '-s', 'sym:check+2', '-n', '3', b.path]);
     expectSuccess(hdn);
-    expect(hdn.stdout.split('\n')[0]).toMatch(new RegExp(`^${(checkAt + 2n).toString(16).padStart(8, '0')}  ${[...slice(b, checkAt + 2n, 3n)].map((x) => x.toString(16).padStart(2, '0')).join(' ')} `));
+    expect(hdn.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^${(checkAt + 2n).toString(16).padStart(8, '0')}  ${[...slice(b, checkAt + 2n, 3n)].map((x) => x.toString(16).padStart(2, '0')).join(' ')} `),
+    );
 
     // cat: a whole symbol, a whole section, ADDR:LENGTH, ADDR..ADDR, va:, seg:.
     const cases: [string, Buffer][] = [
@@ -222,7 +231,11 @@ describe.skipIf(!USABLE)('addresses on an ELF program, compared with nm and read
     const after = readFileSync(p);
     expect(after.subarray(Number(tableP), Number(tableP) + 12).toString('hex')).toBe('11111111aabbccdd01020304');
     expect(after.subarray(Number(greetP), Number(greetP) + 7).toString('latin1')).toBe('***** f');
-    expect(readFileSync(q).subarray(Number(tableQ) + 8, Number(tableQ) + 12).toString('hex')).toBe('01020304');
+    expect(
+      readFileSync(q)
+        .subarray(Number(tableQ) + 8, Number(tableQ) + 12)
+        .toString('hex'),
+    ).toBe('01020304');
 
     // The library takes the same text.
     await writeAt(p, 'sym:table+12', Uint8Array.of(0xee), { expect: Uint8Array.of(0x44) });

@@ -95,7 +95,7 @@ describe('native patch: addresses', () => {
     'at -0: 00',
     'fill sym:table 00',
     'copy sec:.data:4 to sym:table+8',
-    'xor sym:key 5a -> sha256 ' + '0'.repeat(64),
+    `xor sym:key 5a -> sha256 ${'0'.repeat(64)}`,
     'insert sym:end: "tail"',
     'delete sym:junk: de ad',
     '0x20: 01 -> 02',

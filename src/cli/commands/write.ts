@@ -229,7 +229,9 @@ async function writeFile(ctx: Context, path: string, o: WriteOptions, timer: Tim
   const opening = { write: true, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'written' as const, timer };
   let r: WriteOutcome;
   try {
-    r = await withFile(path, opening, (file) => writeToFile(file, o.offset, o.data, { expect: o.expect, grow: o.grow, sync: o.sync, clock: timer, arch: ctx.arch }));
+    r = await withFile(path, opening, (file) =>
+      writeToFile(file, o.offset, o.data, { expect: o.expect, grow: o.grow, sync: o.sync, clock: timer, arch: ctx.arch }),
+    );
   } catch (err) {
     // The engine's words, with the flags that change the outcome.
     if (err instanceof PastEndError) throw new InputError(`${err.message}; use --grow to extend it`);

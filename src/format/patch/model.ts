@@ -225,7 +225,8 @@ export function firstAddress(patch: Patch): { text: string; source: Source } | u
     if (o.kind === 'copy' && o.toAddress !== undefined) return { text: o.toAddress.text, source: o.source };
   }
   for (const s of patch.shifts ?? []) {
-    if (s.kind === 'insert' ? s.address !== undefined : hasAddress(s.range)) return { text: s.kind === 'insert' ? s.address!.text : s.range.text, source: s.source };
+    if (s.kind === 'insert' ? s.address !== undefined : hasAddress(s.range))
+      return { text: s.kind === 'insert' ? s.address!.text : s.range.text, source: s.source };
   }
   return undefined;
 }
