@@ -33,6 +33,8 @@ const NUMBERS_HELP = `
 Numbers: 1234, 0x4d2, 0o2322, 0b10011010010, 1_000_000, and 1024-based sizes 4K, 16M, 4.5G, 1T,
 4KiB... A negative OFFSET counts from the end of the file (-16 = 16 bytes before the end).
 Ranges: OFFSET:LENGTH (0x100:16) or START..END, end exclusive (0x100..0x110, -64.., ..4K).
+Executables (ELF, PE, Mach-O): an OFFSET may be sym:NAME[+OFF], sec:NAME[+OFF], seg:N[+OFF],
+va:ADDR or rva:ADDR; a RANGE also ADDR:LENGTH, ADDR..ADDR, and sym:NAME, sec:NAME, seg:N alone.
 Hex data: eb05, "eb 05", 0xeb05, eb:05.`;
 
 const EXIT_HELP = `
