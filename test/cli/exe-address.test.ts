@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashRange, readRange, writeAt } from '../../src/edit/index.js';
-import { ExeFormatError } from '../../src/format/exe/index.js';
+import { bufferSource, ExeFormatError, openImage } from '../../src/format/exe/index.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -328,5 +328,52 @@ describe.skipIf(!USABLE)('the CI story: one native patch at sym:check+N across r
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(fingerprint(r)).toBe(before);
     expect(runProgram(r)).toBe('denied');
+  });
+});
+
+// A fat Mach-O of two clang objects (llvm-lipo-14): --arch chooses the slice its addresses resolve in.
+const HAVE_FAT = have('clang') && have('llvm-lipo-14');
+if (!HAVE_FAT) console.warn('NOTICE: clang or llvm-lipo-14 missing; the --arch test on a fat Mach-O is SKIPPED');
+const fatDir = tmpDir('mmapx-addr-fat-');
+let fatReady = false;
+
+beforeAll(async () => {
+  if (!HAVE_FAT) return;
+  const source = join(fatDir, 'm.c');
+  writeFileSync(source, 'int table[4] = { 0x11111111, 0x22222222, 0x33333333, 0x44444444 };\nint check(int n) { return n > 3 ? table[1] : table[2]; }\n');
+  await Promise.all(['arm64', 'x86_64'].map((arch) => run('clang', ['-target', `${arch}-apple-macos`, '-c', '-o', join(fatDir, `${arch}.o`), source])));
+  await run('llvm-lipo-14', ['-create', join(fatDir, 'arm64.o'), join(fatDir, 'x86_64.o'), '-output', join(fatDir, 'fat.o')]);
+  // Until the Mach-O parser is in this build, there is nothing to resolve in.
+  try {
+    openImage(bufferSource(readFileSync(join(fatDir, 'fat.o'))), 'fat.o', { arch: 'arm64' });
+    fatReady = true;
+  } catch (err) {
+    console.warn(`NOTICE: the Mach-O parser cannot open a fat file here (${(err as Error).message}); the --arch test is SKIPPED`);
+  }
+}, 60_000);
+
+describe.skipIf(!HAVE_FAT)('--arch on a fat Mach-O', () => {
+  it('each slice resolves sym: in its own image; without --arch the error names the slices', ({ skip }) => {
+    if (!fatReady) skip();
+    const fat = join(fatDir, 'fat.o');
+    const before = fingerprint(fat);
+    const table = Buffer.from('11111111222222223333333344444444', 'hex');
+    const offsets: number[] = [];
+    for (const arch of ['arm64', 'x86_64']) {
+      const cat = mmapx(['--arch', arch, 'cat', fat, 'sym:table:16']);
+      expectSuccess(cat);
+      expect(cat.stdoutBytes.equals(table), `${arch}\n${cat.dump}`).toBe(true);
+      const info = mmapx(['info', fat, '--range', 'sym:table:16', '--arch', arch, '--json']);
+      expectSuccess(info);
+      offsets.push(JSON.parse(info.stdout).range.offset);
+    }
+    // Two slices, two places, each inside its slice's bytes of the fat file.
+    expect(new Set(offsets).size).toBe(2);
+    const bytes = readFileSync(fat);
+    for (const at of offsets) expect(bytes.subarray(at, at + 16).equals(table)).toBe(true);
+    expectFailure(mmapx(['cat', fat, 'sym:table:16']), 2, /^mmapx: cat: .*--arch/);
+    // Mach-O records no symbol sizes: sym:NAME alone needs a length.
+    expectFailure(mmapx(['cat', fat, 'sym:table', '--arch', 'arm64']), 2, /records no size for it; write sym:table:LENGTH/);
+    expect(fingerprint(fat)).toBe(before);
   });
 });
