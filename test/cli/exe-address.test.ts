@@ -10,7 +10,19 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashRange, readRange, writeAt } from '../../src/edit/index.js';
+import {
+  copyRange,
+  deleteRange,
+  dump,
+  hashRange,
+  insertBytes,
+  moveRange,
+  parseTransform,
+  patchFile,
+  readRange,
+  transformRange,
+  writeAt,
+} from '../../src/edit/index.js';
 import { bufferSource, ExeFormatError, openImage } from '../../src/format/exe/index.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -246,6 +258,51 @@ describe.skipIf(!USABLE)('addresses on an ELF program, compared with nm and read
     expect(Buffer.concat(chunks).toString('hex')).toBe('11111111');
   });
 
+  it('the library: range operations, shifts, dump and patch statements resolve addresses in the file they work on', async () => {
+    const b = built('prog');
+    const tableAt = Number(fileOffset(b, b.symbols.get('table')!.value));
+    const data = b.sections.get('.data')!;
+    const copy = (name: string): string => {
+      const p = join(dir, name);
+      copyFileSync(b.path, p);
+      return p;
+    };
+    const table = (p: string): string =>
+      readFileSync(p)
+        .subarray(tableAt, tableAt + 16)
+        .toString('hex');
+
+    const p = copy('lib-ops');
+    await copyRange(p, 'sym:table:4', 'sym:table+12');
+    expect(table(p)).toBe('11111111222222223333333311111111');
+    await moveRange(p, 'sym:table+4:4', 'sym:table+8', { fill: 0 });
+    expect(table(p)).toBe('11111111000000002222222211111111');
+    await transformRange(p, 'sym:table', parseTransform('xor', 'ff')); // the journal that rolls forward
+    expect(table(p)).toBe('eeeeeeeeffffffffddddddddeeeeeeee');
+    const dry = await transformRange(p, 'sec:.data', parseTransform('not'), { dryRun: true }); // the survey
+    expect([dry.offset, dry.length]).toEqual([data.offset, data.size]);
+    let text = '';
+    for await (const chunk of dump(p, 'plain', { offset: 'sym:table' })) text += chunk;
+    expect(text.replace(/\n/g, '')).toBe(table(p));
+
+    const q = copy('lib-patch');
+    await patchFile(q, 'fill sym:table:4 aa\ncopy sym:table+4:4 to sym:table+12\nat sym:table+8: 33 -> 34\n');
+    expect(table(q)).toBe('aaaaaaaa222222223433333322222222');
+
+    const ins = copy('lib-insert');
+    await insertBytes(ins, 'sym:table', Uint8Array.of(1, 2));
+    expect(table(ins).slice(0, 16)).toBe('0102111111112222');
+    const del = copy('lib-delete');
+    const del2 = copy('lib-delete-patch');
+    await deleteRange(del, 'sym:table');
+    await patchFile(del2, 'delete sym:table: 11 11 11 11 22 22 22 22 33 33 33 33 44 44 44 44\n');
+    for (const f of [del, del2]) {
+      const after = readFileSync(f);
+      expect(after.length).toBe(b.bytes.length - 16);
+      expect(after.subarray(tableAt).equals(b.bytes.subarray(tableAt + 16))).toBe(true);
+    }
+  });
+
   it('a missing symbol (with candidates), .bss, a non-executable, standard input and a device: exit 2, one line, files byte-identical', async () => {
     const b = built('prog');
     const p = join(dir, 'e-prog');
@@ -258,8 +315,9 @@ describe.skipIf(!USABLE)('addresses on an ELF program, compared with nm and read
 
     expectFailure(mmapx(['write', p, 'sym:chec', '00']), 2, /^mmapx: write: .*sym:chec.*no defined symbol .*did you mean: check\b/);
     expectFailure(mmapx(['write', p, `va:0x${(big.value + big.size - 1n).toString(16)}`, '00']), 2, /^mmapx: write: .*has no bytes in the file/);
-    expectFailure(mmapx(['cat', p, 'va:0x401000']), 2, /^mmapx: cat: .*a position, not a range: add :LENGTH or \.\.END/);
-    expectFailure(mmapx(['write', textFile, 'sym:main', '00']), 2, /^mmapx: write: .*is not an ELF, PE or Mach-O file/);
+    // Not an executable: the same InputError (exit 2) from the library, the file untouched.
+    await expect(writeAt(textFile, 'sym:main', Uint8Array.of(0))).rejects.toThrow(/is not an ELF, PE or Mach-O file/);
+    await expect(writeAt(textFile, 'sym:main', Uint8Array.of(0))).rejects.toMatchObject({ exitCode: 2 });
     await expect(hashRange(p, { range: 'sec:.nope' })).rejects.toThrow(/^sec:\.nope: no section \.nope in this elf64-\S+ file \(sections: \.interp, /);
     expectFailure(mmapx(['hexdump', '-s', 'sym:main', '-'], { input: readFileSync(p) }), 2, /^mmapx: hexdump: .*need a regular file/);
     expectFailure(mmapx(['patch', p, '--seek', 'sym:main', '--format', 'plain', '-p', textFile]), 2, /--seek sym:main: give a number/);
