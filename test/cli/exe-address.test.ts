@@ -279,7 +279,7 @@ describe.skipIf(!USABLE)('addresses on an ELF program, compared with nm and read
     expect(table(p)).toBe('11111111000000002222222211111111');
     await transformRange(p, 'sym:table', parseTransform('xor', 'ff')); // the journal that rolls forward
     expect(table(p)).toBe('eeeeeeeeffffffffddddddddeeeeeeee');
-    const dry = await transformRange(p, 'sec:.data', parseTransform('not'), { dryRun: true }); // the survey
+    const dry = await transformRange(p, 'sec:.data', parseTransform('not', undefined), { dryRun: true }); // the survey
     expect([dry.offset, dry.length]).toEqual([data.offset, data.size]);
     let text = '';
     for await (const chunk of dump(p, 'plain', { offset: 'sym:table' })) text += chunk;
