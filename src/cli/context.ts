@@ -38,6 +38,8 @@ export class Context {
   path: string | undefined;
   /** Seconds to wait for a file locked by another process (--wait), for every file opened. */
   lockWait: number | undefined;
+  /** The slice of a fat Mach-O in which symbolic addresses are resolved (--arch). */
+  arch: string | undefined;
   /** The commander program, for commands that describe it (completion). */
   program: Command | undefined;
   /** Prints a result the way main does; for commands that must speak before they finish. */

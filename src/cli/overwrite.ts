@@ -42,6 +42,7 @@ export function overwriteOptions(ctx: Context, opts: Record<string, unknown>): O
     ...(opts.expectResultSha256 !== undefined && { expectResultSha256: parseSha256(String(opts.expectResultSha256), '--expect-result-sha256') }),
     force: opts.force === true,
     ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }),
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     progress: ctx.progress,
   };

@@ -120,6 +120,7 @@ function plainSeek(o: PatchCliOptions, format: PatchFormat): bigint {
       `--seek ${text} only goes with --format plain: ${format === 'native' ? 'a native patch' : `an ${format} patch`} says where its bytes go`,
     );
   const at = parseOffset(text);
+  if (at.address !== undefined) throw new InputError(`--seek ${text}: give a number (a plain dump's offsets are file offsets, not addresses)`);
   if (at.fromEnd && at.value === 0n) throw new InputError(`--seek ${text}: -0 is the end of the file, where no byte of the dump can go (the last byte is -1)`);
   return at.value;
 }

@@ -33,6 +33,8 @@ const NUMBERS_HELP = `
 Numbers: 1234, 0x4d2, 0o2322, 0b10011010010, 1_000_000, and 1024-based sizes 4K, 16M, 4.5G, 1T,
 4KiB... A negative OFFSET counts from the end of the file (-16 = 16 bytes before the end).
 Ranges: OFFSET:LENGTH (0x100:16) or START..END, end exclusive (0x100..0x110, -64.., ..4K).
+Executables (ELF, PE, Mach-O): an OFFSET may be sym:NAME[+OFF], sec:NAME[+OFF], seg:N[+OFF],
+va:ADDR or rva:ADDR; a RANGE also ADDR:LENGTH, ADDR..ADDR, and sym:NAME, sec:NAME, seg:N alone.
 Hex data: eb05, "eb 05", 0xeb05, eb:05.`;
 
 const EXIT_HELP = `
@@ -168,7 +170,7 @@ export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The program's own options that take a value (the next argument, or `--opt=value`). */
-const GLOBAL_VALUE_OPTIONS = new Set(['--color', '--wait']);
+const GLOBAL_VALUE_OPTIONS = new Set(['--color', '--wait', '--arch']);
 const GLOBAL_FLAGS = new Set(['--json', '-q', '--quiet', '--debug', '--no-progress']);
 
 /**
@@ -216,6 +218,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void, only?:
         .argParser(parseWait)
         .default(DEFAULT_LOCK_WAIT),
     )
+    .option('--arch <name>', 'the slice of a fat Mach-O (arm64, x86_64, ...) in which sym:, sec:, seg:, va: addresses are resolved')
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', `${NUMBERS_HELP}\n${REPEAT_HELP}\n${EXIT_HELP}\n`)
     .showSuggestionAfterError(true);
@@ -226,6 +229,7 @@ export function buildProgram(ctx: Context, onResult: (r: Result) => void, only?:
       const cmd = args[args.length - 1] as Command;
       ctx.command = cmd.name();
       ctx.lockWait = program.opts().wait as number;
+      ctx.arch = program.opts().arch as string | undefined;
       const { default: fn } = await load();
       const opts = Object.fromEntries(Object.entries(cmd.opts()).map(([k, v]) => [k, unmark(v)]));
       onResult(await fn(ctx, args.slice(0, -2).map(unmark), opts));

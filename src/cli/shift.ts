@@ -51,6 +51,7 @@ export async function shiftOne(
       ...(o.expectResultSha256 !== undefined && { expectResultSha256: o.expectResultSha256 }),
       clock: timer,
       progress: ctx.progress,
+      ...(ctx.arch !== undefined && { arch: ctx.arch }),
     }),
   );
   return report(r, what.kind === 'insert' ? what.source : undefined, timer);

@@ -4,11 +4,12 @@
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
 import { type AddressRadix, createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
-import { type Offset, resolveOffset } from '../format/number.js';
+import { type Offset, resolveOffset, unresolvedAddress } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
 import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, STDIN, shrankSinceOpen } from './files.js';
 import { readWindows } from './mapped.js';
+import { type AddressOptions, bindOffset } from './address.js';
 import { toLength, toOffset } from './range.js';
 import { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
@@ -96,9 +97,24 @@ export class FileDump {
   bytes = 0n;
   #current: Window | undefined;
 
-  /** Resolves -s (`offset`) and -n (`length`) against `file`. @throws InputError for an offset before the start. */
-  constructor(file: OpenFile, offset: Offset | undefined, length: bigint | undefined) {
+  /**
+   * Resolves -s (`offset`) and -n (`length`) against `file`. A symbolic -s is resolved in the
+   * file's executable image; one that names a whole thing (`sym:main`, `sec:.rodata`, `seg:1`)
+   * without -n dumps all of it.
+   * @throws InputError for an offset before the start; an address that does not resolve.
+   */
+  constructor(file: OpenFile, offset: Offset | undefined, length: bigint | undefined, addresses: AddressOptions = {}) {
     this.file = file;
+    if (offset?.address !== undefined) {
+      const bound = bindOffset(file, offset, addresses);
+      if (length === undefined && bound.size !== null) {
+        if (bound.size === 0n && offset.address.kind === 'sym') {
+          throw new InputError(`offset ${offset.text}: the file records no size for the symbol; give a length (-n)`, { token: offset.text });
+        }
+        length = bound.size;
+      }
+      offset = bound.offset;
+    }
     const size = readableSize(file);
     if (size !== undefined) {
       // Like hexdump -s and xxd -s, a start past the end dumps nothing and is no error: canonical
@@ -206,7 +222,7 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
   try {
     notePendingJournal(file.path, options.onPendingJournal);
     options.clock?.lap('open');
-    const d = new FileDump(file, options.offset, options.length);
+    const d = new FileDump(file, options.offset, options.length, options);
     pageSize(); // loads the FFI, timed on its own
     options.clock?.lap('ffi');
     return d;
@@ -324,6 +340,7 @@ export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format:
     const engine = engineOptions(format, options);
     const from = options.offset === undefined ? undefined : toOffset(options.offset);
     if (from?.fromEnd) throw new InputError(`offset ${from.text} counts from the end, but the end of a stream is only known by reading it`);
+    if (from?.address !== undefined) throw unresolvedAddress(from.text);
     const skip = from?.value ?? 0n;
     let left = options.length === undefined ? undefined : toLength(options.length);
     if (left === 0n) return; // -n 0 prints nothing at all

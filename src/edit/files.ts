@@ -2,8 +2,8 @@
 // must not be mapped, and errors that say what is wrong in one line.
 import { type BigIntStats, closeSync, constants as fsc, fstatSync, openSync, statfsSync, statSync } from 'node:fs';
 import { InputError, OperationError } from '../errors.js';
-import { MAX_FILE_SIZE } from '../format/number.js';
-import { type Range, type ResolvedRange, resolveRange } from '../format/range.js';
+import { MAX_FILE_SIZE, unresolvedAddress } from '../format/number.js';
+import { hasAddress, type Range, type ResolvedRange, resolveRange } from '../format/range.js';
 import { MmapError, describeErrno } from '../mmap/errors.js';
 import { fileSizeLimit, pageSize as pageSizeLoaded, unlockFile } from '../mmap/index.js';
 // Internal to the engine, not the memmap2 API: where fd 0 stands, and whether it is a terminal.
@@ -329,6 +329,7 @@ export function targetRange(file: OpenFile, range: Range | undefined): ResolvedR
 }
 
 function span(file: OpenFile, range: Range | undefined, size: bigint | undefined): ReadSpan {
+  if (hasAddress(range)) throw unresolvedAddress(range!.text); // the caller binds it first (address.ts)
   if (size !== undefined) return range ? resolveRange(range, size) : { offset: 0n, length: size };
   const toEnd = range === undefined || (range.kind === 'span' && range.end === null);
   const fromEnd = range !== undefined && (range.start.fromEnd || (range.kind === 'span' && range.end !== null && range.end.fromEnd));

@@ -14,6 +14,7 @@ import { compilePattern, type BytePattern, type CompiledPattern, WindowScanner }
 import { pageSize } from '../mmap/index.js';
 import { type OpenFile, openFile, openFileAsync, readableSize, type ReadSpan, readSpan, readsInOrder, shrankSinceOpen } from './files.js';
 import { assertCovers, readWindows } from './mapped.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import { SCAN_WINDOW, sampleFrequencies, scanFile } from './scan.js';
 import type { EditContext } from './seams.js';
@@ -162,7 +163,7 @@ export async function* find(path: string, pattern: FindPattern, options: FindOpt
     options.clock?.lap('open');
     pageSize(); // loads the FFI
     options.clock?.lap('ffi');
-    const span = readSpan(file, range);
+    const span = readSpan(file, bindOptionalRange(file, range, options));
     options.progress?.phase(`find ${path}`, span.length ?? 0n);
     for (const batch of findWindows(file, span, compiled, max !== undefined ? { max } : {})) {
       for (const at of batch.matches) yield at;

@@ -2,6 +2,7 @@
 // the page cache says before and after.
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
@@ -47,7 +48,7 @@ function counts(c: CacheStat | undefined): PageCounts | null {
 export async function flushFile(path: string, options: FlushOptions = {}): Promise<FlushOutcome> {
   const { progress, clock } = options;
   return withFile(path, { ...options, write: true, lock: 'shared', access: 'read', ...(clock && { timer: clock }) }, (file) => {
-    const r = targetRange(file, rangeOption(options.range));
+    const r = targetRange(file, bindOptionalRange(file, rangeOption(options.range), options));
     const page = BigInt(pageSize());
     const first = r.offset - (r.offset % page);
     const pagesLen = r.length === 0n ? 0n : ((r.offset + r.length - first + page - 1n) / page) * page;

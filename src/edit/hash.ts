@@ -12,6 +12,7 @@ import { InputError, OperationError } from '../errors.js';
 import { type DigestAlgo, DIGEST_ALGOS, formatCrc32, isDigestAlgo } from '../format/digest.js';
 import { type OpenFile, type ReadSpan, readSpan, withFile } from './files.js';
 import { readWindows } from './mapped.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 import { nextTurn } from './turn.js';
@@ -158,7 +159,7 @@ export async function hashRange(path: string, options: HashRangeOptions = {}): P
     onPendingJournal: options.onPendingJournal,
   };
   return withFile(path, access, async (file) => {
-    const span = readSpan(file, range);
+    const span = readSpan(file, bindOptionalRange(file, range, options));
     options.progress?.phase(`hash ${path}`, span.length ?? 0n);
     const run = hashWindows(file, span, algorithm);
     for (let step = run.next(); ; step = run.next()) {

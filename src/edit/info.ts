@@ -6,6 +6,7 @@ import { describeErrno } from '../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../mmap/index.js';
 import { fsError, STDIN, withFile } from './files.js';
 import { mountOf } from './mounts.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
@@ -76,7 +77,7 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
     const st = file.stat;
     const page = pageSize();
     const size = file.size;
-    const range = rangeOption(options.range);
+    const range = bindOptionalRange(file, rangeOption(options.range), options);
     const r = size === undefined ? undefined : range ? resolveRange(range, size) : { offset: 0n, length: size };
 
     // Residency by mincore.

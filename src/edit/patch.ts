@@ -23,6 +23,7 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, nothing written);
 // each window written is checked for faults before its flush and against the size after it; at the
 // end the file must still be as long as the patch made it and still be at its path.
+import { bindPatch } from './address.js';
 import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { ChangedUnderfoot, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
@@ -338,6 +339,8 @@ export interface PatchJob {
   readonly progress: ProgressSink;
   /** Search anchors and hash on worker threads (only the CLI's program can run as a worker). */
   readonly workers: boolean;
+  /** The slice of a fat Mach-O in which the patch's symbolic addresses are resolved. */
+  readonly arch?: string | undefined;
   /** Told each file's plan once it is made (stamp reports every location from it). */
   readonly onPlan?: (plan: Plan) => void;
   /** Tail bytes per step of a patch's inserts and deletes (default shift.ts SHIFT_WINDOW); for tests. */
@@ -364,6 +367,7 @@ export function patchJob(patch: Patch, sources: readonly string[], o: PatchOptio
     signal: o.signal,
     progress: o.progress ?? NO_PROGRESS,
     workers: false,
+    arch: o.arch,
   };
 }
 
@@ -581,7 +585,7 @@ export async function prepare(path: string, job: PatchJob, timer: Timer, beforeL
       progress.phase(`search ${path}`, size);
       return scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: job.workers, progress: (done) => progress.update(Number(done)) });
     };
-    const plan = planPatch(job.patch, reader, { grow: job.grow, truncate: job.truncate, scan, sha256: sha256Hex });
+    const plan = planPatch(bindPatch(file, job.patch, job), reader, { grow: job.grow, truncate: job.truncate, scan, sha256: sha256Hex });
     // Guards, "already applied" and the journal's bytes are judged from what was read: not from zeros.
     reader.assertIntact();
     // A size past the filesystem's largest file or `ulimit -f` fails here, dry run or not: before

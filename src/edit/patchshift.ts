@@ -47,6 +47,7 @@
 //     1 + k: phase 2, stages before k finished, stage k current (n + 1: all finished).
 //   progress areas, 128 bytes each (stage k's at marks + 64 + 128 k): as version 2's
 //   staging slot, at a multiple of 4096: as large as the largest chunk of a staged stage
+import { bindPatch } from './address.js';
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -311,7 +312,7 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
       progress.phase(`search ${path}`, size);
       return scanFile(file, { offset: 0n, length: size }, patterns, keep, { workers: job.workers, progress: (done) => progress.update(Number(done)) });
     };
-    const plan = planPatch(job.patch, reader, { scan, sha256: sha256Hex });
+    const plan = planPatch(bindPatch(file, job.patch, job), reader, { scan, sha256: sha256Hex });
     reader.assertIntact();
     if (plan.sizeAfter > plan.sizeBefore) assertCanGrow(file, plan.sizeAfter);
     timer.lap('plan');

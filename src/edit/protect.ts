@@ -5,6 +5,7 @@ import { OperationError } from '../errors.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
 import { mountOf } from './mounts.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
@@ -59,7 +60,7 @@ export async function protectFile<T>(path: string, mode: ProtectMode, options: P
         : err,
   };
   const body = async (file: import('./files.js').OpenFile): Promise<T> => {
-    const r = targetRange(file, rangeOption(options.range));
+    const r = targetRange(file, bindOptionalRange(file, rangeOption(options.range), options));
     const initial = new MmapOptions().offset(r.offset).len(r.length).map({ fd: file.fd, path });
     clock?.lap('map');
     let map: Mmap | MmapMut | MmapNone;

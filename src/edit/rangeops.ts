@@ -10,6 +10,7 @@ import { InputError, OperationError } from '../errors.js';
 import { formatOffset, resolveOffset } from '../format/number.js';
 import { resolveRange } from '../format/range.js';
 import type { Transform } from '../format/transform.js';
+import { type AddressOptions, bindOffset, bindRange } from './address.js';
 import { fsError, knownSize, type OpenFile, openFile } from './files.js';
 import { type OverwriteOptions, type OverwriteOutcome, type OverwritePlan, overwriteRange, type WindowProducer } from './overwrite.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
@@ -29,9 +30,9 @@ function bytes(n: bigint | number): string {
   return `${n} byte${BigInt(n) === 1n ? '' : 's'}`;
 }
 
-/** The range of `spec` in a file of `size` bytes, not empty, not past the end. */
-function destination(spec: RangeOption, size: bigint, what: string): { offset: bigint; length: bigint } {
-  const r = resolveRange(rangeOption(spec)!, size);
+/** The range of `spec` in `file` of `size` bytes (addresses resolved in its image), not empty, not past the end. */
+function destination(file: OpenFile, spec: RangeOption, size: bigint, what: string, options: AddressOptions): { offset: bigint; length: bigint } {
+  const r = resolveRange(bindRange(file, rangeOption(spec)!, options), size);
   // Named as resolved: `-0..` and `18..` of an 18-byte file are the same empty range.
   if (r.length === 0n) throw new InputError(`the ${what} range at ${formatOffset(r.offset)} is empty (0 bytes): nothing to do`);
   return r;
@@ -67,7 +68,7 @@ export async function fillRange(path: string, range: RangeOption, pattern: Uint8
   return overwriteRange(
     path,
     `fill ${hexText(pattern)}`,
-    (_file, size) => ({ ...destination(parsed, size, 'fill'), producer: patternProducer(pattern) }),
+    (file, size) => ({ ...destination(file, parsed, size, 'fill', options), producer: patternProducer(pattern) }),
     options,
   );
 }
@@ -168,8 +169,8 @@ export async function copyRange(path: string, source: RangeOption, dest: Positio
           }
         }
         const srcSize = src ? knownSize(src) : size;
-        const s = destination(parsed, srcSize, 'source');
-        const d = resolveOffset(at, size);
+        const s = destination(src ?? file, parsed, srcSize, 'source', options);
+        const d = resolveOffset(bindOffset(file, at, options).offset, size);
         if (d + s.length > size) {
           throw new InputError(
             `copying ${bytes(s.length)} to ${formatOffset(d)} ends past the end of the file (size ${formatOffset(size)}): copy never grows a file; extend it first (mmapx write --grow)`,
@@ -208,8 +209,8 @@ export async function moveRange(path: string, source: RangeOption, dest: Positio
     path,
     `move ${parsed.text} -> ${at.text}`,
     (file, size) => {
-      const s = destination(parsed, size, 'source');
-      const d = resolveOffset(at, size);
+      const s = destination(file, parsed, size, 'source', options);
+      const d = resolveOffset(bindOffset(file, at, options).offset, size);
       if (d + s.length > size) {
         throw new InputError(
           `moving ${bytes(s.length)} to ${formatOffset(d)} ends past the end of the file (size ${formatOffset(size)}): move never grows a file`,
@@ -234,8 +235,8 @@ export type TransformOptions = OverwriteOptions;
  */
 export async function transformRange(path: string, range: RangeOption, transform: Transform, options: TransformOptions = {}): Promise<OverwriteOutcome> {
   const parsed = rangeOption(range)!;
-  const resolve = (size: bigint): { offset: bigint; length: bigint } => {
-    const r = destination(parsed, size, 'transform');
+  const resolve = (size: bigint, file: OpenFile): { offset: bigint; length: bigint } => {
+    const r = destination(file, parsed, size, 'transform', options);
     if (r.length % BigInt(transform.unit) !== 0n) {
       throw new InputError(
         `the range ${parsed.text} is ${bytes(r.length)}, not a whole number of ${transform.unit}-byte units (${transform.text}): ${r.length % BigInt(transform.unit)} left over`,
@@ -249,8 +250,8 @@ export async function transformRange(path: string, range: RangeOption, transform
   return overwriteRange(
     path,
     transform.text,
-    (_file, size) => {
-      const r = resolve(size);
+    (file, size) => {
+      const r = resolve(size, file);
       return {
         ...r,
         producer: {

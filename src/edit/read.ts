@@ -9,6 +9,7 @@ import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSiz
 import { assertCovers, readWindows } from './mapped.js';
 import type { Readable } from 'node:stream';
 import type { Range } from '../format/range.js';
+import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 import { pullStream } from './stream.js';
@@ -135,7 +136,7 @@ export async function openRangeReader(path: string, options: OpenReaderOptions):
   try {
     notePendingJournal(file.path, options.onPendingJournal);
     options.clock?.lap('open');
-    const reader = new RangeReader(file, range);
+    const reader = new RangeReader(file, bindOptionalRange(file, range, options));
     pageSize(); // loads the FFI on first use, timed on its own
     options.clock?.lap('ffi');
     return reader;

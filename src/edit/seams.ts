@@ -40,4 +40,9 @@ export interface EditContext {
    * interrupted patch lies beside it (what they read may be half patched; `recover` restores it). Not called: no journal, or one that cannot be looked for.
    */
   onPendingJournal?: (file: string, journal: string) => void;
+  /**
+   * The slice of a fat/universal Mach-O (`arm64`, `x86_64`, ...) in which symbolic addresses
+   * (`sym:`, `sec:`, `seg:`, `va:`) of offsets and ranges are resolved; needed only there.
+   */
+  arch?: string;
 }

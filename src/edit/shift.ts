@@ -85,6 +85,7 @@ import {
   refuseIfJournal,
   syncDirectory,
 } from './journal.js';
+import { bindOffset, bindRange } from './address.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
 import type { EditContext, ProgressSink } from './seams.js';
 import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
@@ -630,7 +631,7 @@ export function shiftFile(
   if (what.kind === 'insert') {
     const length = dataLength(what.data);
     if (length === 0) throw new InputError('no bytes to insert');
-    const offset = resolveOffset(where as Offset, size);
+    const offset = resolveOffset(bindOffset(file, where as Offset, options).offset, size);
     if (size + BigInt(length) > MAX_FILE_SIZE) {
       throw new InputError(
         `inserting ${bytesText(length)} would grow the file to ${size + BigInt(length)} bytes, past the largest size mmapx gives a file (${MAX_FILE_SIZE_TEXT})`,
@@ -638,7 +639,7 @@ export function shiftFile(
     }
     op = { kind: 'insert', offset, data: what.data };
   } else {
-    const r = resolveRange(where as Range, size);
+    const r = resolveRange(bindRange(file, where as Range, options), size);
     // Named by where it resolved to, as the range overwrites do: -0.. and 18.. of an 18-byte file
     // are the same empty range and get the same words.
     if (r.length === 0n) throw new InputError(`the range at ${formatOffset(r.offset)} is empty (0 bytes): nothing to delete`);

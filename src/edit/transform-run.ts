@@ -304,7 +304,7 @@ function runWindows(
 export async function transformInPlace(
   path: string,
   transform: Transform,
-  make: (size: bigint) => { offset: bigint; length: bigint },
+  make: (size: bigint, file: OpenFile) => { offset: bigint; length: bigint },
   options: OverwriteOptions = {},
 ): Promise<OverwriteOutcome> {
   const timer = options.clock instanceof Timer ? options.clock : timerFor(options);
@@ -328,7 +328,7 @@ export async function transformInPlace(
     pageSize();
     timer.lap('ffi');
     const size = knownSize(file);
-    const { offset, length } = make(size);
+    const { offset, length } = make(size, file);
     const len = Number(length);
     const base = { path, op: transform.text, offset, length, size, dryRun: false, sha256: null, failure: null };
     timer.lap('plan');

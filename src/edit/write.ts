@@ -5,7 +5,8 @@
 import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
-import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, type Offset, resolveOffset } from '../format/number.js';
+import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, type Offset, parseOffset, resolveOffset } from '../format/number.js';
+import { bindOffset } from './address.js';
 import { MmapOptions } from '../mmap/index.js';
 import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, withFile } from './files.js';
@@ -124,6 +125,8 @@ export interface WriteFileOptions {
   sync?: boolean;
   /** Phase timings: `grow`, `map`, `compare`, `write`, `msync`, `fsync`. */
   clock?: Clock;
+  /** The slice of a fat Mach-O in which a symbolic `offset` (`sym:check+4`) is resolved. */
+  arch?: string | undefined;
 }
 
 /** Options of {@link writeAt}. */
@@ -206,8 +209,9 @@ function checkData(data: WriteData, expect?: Uint8Array): void {
  * @throws WriteGuardError (nothing written); PastEndError (nothing written); InputError for sizes
  *   past the largest mmapx handles; OperationError (journal, growth refused, I/O, ERR_TRUNCATED).
  */
-export function writeToFile(file: OpenFile, offset: Offset, data: WriteData, options: WriteFileOptions = {}): WriteOutcome {
+export function writeToFile(file: OpenFile, where: Offset, data: WriteData, options: WriteFileOptions = {}): WriteOutcome {
   const { expect, clock } = options;
+  const offset = bindOffset(file, where, options).offset;
   const path = file.path;
   const length = dataLength(data);
   let grewFrom: bigint | undefined;
@@ -388,8 +392,9 @@ function readExisting(file: OpenFile, at: bigint, size: bigint): Uint8Array {
   }
 }
 
-/** An offset as {@link writeAt} takes it: negative (or -0) counts back from the end. */
-function toOffset(offset: number | bigint): Offset {
+/** An offset as {@link writeAt} takes it: negative (or -0) counts back from the end; text as the CLI's OFFSET. */
+function toOffset(offset: number | bigint | string): Offset {
+  if (typeof offset === 'string') return parseOffset(offset);
   if (typeof offset === 'number' && !Number.isSafeInteger(offset)) throw new InputError(`offset ${offset} is not a whole number of bytes`);
   const value = BigInt(offset);
   const fromEnd = value < 0n || Object.is(offset, -0);
@@ -399,7 +404,8 @@ function toOffset(offset: number | bigint): Offset {
 /**
  * Writes `data` at `offset` of the file at `path`, in place, under an exclusive lock.
  *
- * - `offset`: bytes from the start; negative counts back from the end (`-4`: the last 4 bytes).
+ * - `offset`: bytes from the start; negative counts back from the end (`-4`: the last 4 bytes);
+ *   or the CLI's OFFSET text, a symbolic address included (`'sym:check+0x12'`, `'va:0x401000'`).
  * - `data`: bytes, or `{ fill, length }` (one byte repeated, no buffer of that size).
  * - `expect`: the bytes that must be there now (same length), or nothing is written and a
  *   {@link WriteGuardError} says where and what was found; when the file already holds `data`
@@ -416,7 +422,7 @@ function toOffset(offset: number | bigint): Offset {
  *   arguments; OperationError when the file cannot be opened, locked or written (a journal of an
  *   interrupted patch beside it included), or was cut meanwhile (ERR_TRUNCATED).
  */
-export async function writeAt(path: string, offset: number | bigint, data: WriteData, options: WriteOptions = {}): Promise<WriteOutcome> {
+export async function writeAt(path: string, offset: number | bigint | string, data: WriteData, options: WriteOptions = {}): Promise<WriteOutcome> {
   const at = toOffset(offset);
   checkData(data, options.expect);
   const access = {

@@ -13,6 +13,7 @@
  */
 
 import { InputError } from '../errors.js';
+import { type AddressRef, isAddressToken, parseAddress } from './exe/address.js';
 import { badChar, badInput, shown } from './quote.js';
 
 /** Smallest value a number may have: −2^63, the bottom of a signed 64-bit `off_t`. */
@@ -251,6 +252,24 @@ export interface Offset {
   readonly fromEnd: boolean;
   /** The offset as the user wrote it, for messages. */
   readonly text: string;
+  /**
+   * A symbolic address (`sym:main+4`, `sec:.text`, `va:0x401000`...): where it is depends on the
+   * executable image of the file, so `value` is 0 until the engine resolves it against the open
+   * file (src/edit/address.ts), which gives back a plain offset.
+   */
+  readonly address?: AddressRef;
+}
+
+/** @internal An offset that is a symbolic address, not yet resolved (see {@link Offset.address}). */
+export function addressOffset(text: string): Offset {
+  return { value: 0n, fromEnd: false, text, address: parseAddress(text) };
+}
+
+/** The error for a symbolic address where no executable file is at hand to resolve it. */
+export function unresolvedAddress(text: string): InputError {
+  return new InputError(`${shown(text)} is an address in an executable (sym:, sec:, seg:, va:, rva:), and there is no file here to resolve it in`, {
+    token: text,
+  });
 }
 
 /** @internal An offset inside a longer token (a range); positions count in the whole token. */
@@ -268,10 +287,13 @@ export function scanLength(token: string, what: string, start: number, end: numb
 /**
  * Parses an offset: a number as in {@link parseNumber}; a leading `-` counts back from the end of
  * the file (`-16` is 16 bytes before the end, `-0` is the end). Resolve it with {@link resolveOffset}.
+ * A symbolic address (`sym:NAME[+OFF]`, `sec:NAME[+OFF]`, `seg:N[+OFF]`, `va:ADDR`, `rva:ADDR`,
+ * see exe/address.ts) is parsed into {@link Offset.address}, for the engine to resolve in the file.
  *
- * @throws {InputError} as {@link parseNumber}, naming the token as an offset.
+ * @throws {InputError} as {@link parseNumber}, naming the token as an offset; a malformed address.
  */
 export function parseOffset(text: string): Offset {
+  if (isAddressToken(text)) return addressOffset(text);
   return scanOffset(text, 'offset', 0, text.length);
 }
 
@@ -297,9 +319,10 @@ export interface ResolveOffsetOptions {
  *
  * @throws {InputError} `offset -100 is before the start of the file (size 64)`, or
  *   `offset 0x80 is past the end of the file (size 0x40)`; sizes are shown in hex when the
- *   offset was written in hex.
+ *   offset was written in hex; a symbolic address the engine has not resolved.
  */
 export function resolveOffset(offset: Offset, fileSize: bigint, options: ResolveOffsetOptions = {}): bigint {
+  if (offset.address !== undefined) throw unresolvedAddress(offset.text);
   const absolute = offset.fromEnd ? fileSize + offset.value : offset.value;
   if (absolute < 0n) {
     throw new InputError(`offset ${shown(offset.text)} is before the start of the file (size ${formatSizeLike(offset.text, fileSize)})`, {

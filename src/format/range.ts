@@ -13,19 +13,39 @@
  * from the end of the file (`-0` is the end itself); a LENGTH is never negative. `OFFSET:`
  * without a length and a bare `..` are refused: write `START..` for "to the end", and leave the
  * range out for "the whole file".
+ *
+ * OFFSET, START and END may also be symbolic addresses in an executable (exe/address.ts):
+ *
+ * ```text
+ *       | ADDR                  the whole symbol, section or segment  sym:main  sec:.rodata  seg:2
+ *       | ADDR ":" LENGTH       LENGTH bytes from ADDR                sym:check+0x12:2
+ *       | START ".." END        either side an ADDR or a number       sym:f..sym:g  sec:.text..-0
+ * ```
+ *
+ * ADDR alone is a range only for `sym:NAME`, `sec:NAME` and `seg:N` without `+OFF`. In
+ * `ADDR:LENGTH` the LENGTH follows the LAST `:` and is a number, so C++ names (`sym:ns::f:16`)
+ * keep their `::`. An END address is where that thing starts (exclusive). Addresses are resolved
+ * by the engine against the open file (src/edit/address.ts) before {@link resolveRange}.
  */
 
 import { InputError } from '../errors.js';
-import { INT64_MAX, MAX_FILE_SIZE_TEXT, formatSizeLike, scanLength, scanOffset, type Offset } from './number.js';
+import { isAddressToken } from './exe/address.js';
+import { addressOffset, INT64_MAX, MAX_FILE_SIZE_TEXT, formatSizeLike, scanLength, scanOffset, type Offset, unresolvedAddress } from './number.js';
 import { badChar, badInput, shown } from './quote.js';
 
-/** `OFFSET:LENGTH` (or `:LENGTH`). */
+/** `OFFSET:LENGTH` (or `:LENGTH`), or an address alone (`sym:main`: {@link LengthRange.whole}). */
 export interface LengthRange {
   readonly kind: 'length';
   /** The range as the user wrote it, for messages. */
   readonly text: string;
   readonly start: Offset;
   readonly length: bigint;
+  /**
+   * The range is all of what `start.address` names (`sym:main`, `sec:.text`, `seg:2`): its length
+   * is the symbol's, section's or segment's size, known once the engine resolves the address
+   * (`length` is 0 until then).
+   */
+  readonly whole?: boolean;
 }
 
 /** `START..END`, `START..` or `..END`; END is exclusive, `null` means the end of the file. */
@@ -63,6 +83,7 @@ function fileStart(): Offset {
 export function parseRange(text: string): Range {
   if (text.length === 0) throw badInput(WHAT, text, 0, `empty (${FORMS})`);
   const dots = text.indexOf('..');
+  if (isAddressToken(text) || (dots >= 0 && isAddressToken(text.slice(dots + 2)))) return parseAddressRange(text, dots);
   const colon = text.indexOf(':');
 
   if (colon >= 0 && dots >= 0) {
@@ -101,6 +122,38 @@ export function parseRange(text: string): Range {
   throw badInput(WHAT, text, text.length, `missing ':LENGTH' or '..END' after the offset (${FORMS})`);
 }
 
+/** A side of `START..END`: an address or a number. */
+function side(text: string, start: number, end: number): Offset {
+  const part = text.slice(start, end);
+  return isAddressToken(part) ? addressOffset(part) : scanOffset(text, WHAT, start, end);
+}
+
+/** {@link parseRange} of a range with a symbolic address on a side (`dots`: where `..` is, or -1). */
+function parseAddressRange(text: string, dots: number): Range {
+  if (dots >= 0) {
+    const endAt = dots + 2;
+    const start = dots === 0 ? fileStart() : side(text, 0, dots);
+    const end = endAt === text.length ? null : side(text, endAt, text.length);
+    return { kind: 'span', text, start, end };
+  }
+  // ADDR:LENGTH when what follows the last ':' is a number; otherwise the address alone.
+  const last = text.lastIndexOf(':');
+  if (last > text.indexOf(':') && /^[-+]?[0-9]/.test(text.slice(last + 1))) {
+    return { kind: 'length', text, start: addressOffset(text.slice(0, last)), length: scanLength(text, WHAT, last + 1, text.length) };
+  }
+  const start = addressOffset(text);
+  const a = start.address!;
+  if (a.hasAddend || a.kind === 'va' || a.kind === 'rva') {
+    throw badInput(WHAT, text, text.length, `a position, not a range: add :LENGTH or ..END (alone, only sym:NAME, sec:NAME and seg:N mean all of it)`);
+  }
+  return { kind: 'length', text, start, length: 0n, whole: true };
+}
+
+/** Whether `range` has a symbolic address the engine still has to resolve. */
+export function hasAddress(range: Range | undefined): boolean {
+  return range !== undefined && (range.start.address !== undefined || (range.kind === 'span' && range.end?.address !== undefined));
+}
+
 /** Options for {@link resolveRange}. */
 export interface ResolveRangeOptions {
   /** Accept a range that ends (or starts) beyond the end of the file, for commands that grow it. */
@@ -125,9 +178,11 @@ export interface ResolveRangeOptions {
  * read the same as the core's.
  *
  * @throws {InputError} e.g. `range 0x10..0x80 ends past the end of the file (size 0x40)`;
- *   sizes are shown in hex when the range was written in hex.
+ *   sizes are shown in hex when the range was written in hex; a symbolic address the engine has
+ *   not resolved.
  */
 export function resolveRange(range: Range, fileSize: bigint, options: ResolveRangeOptions = {}): ResolvedRange {
+  if (hasAddress(range)) throw unresolvedAddress(range.text);
   const absolute = (offset: Offset): bigint => (offset.fromEnd ? fileSize + offset.value : offset.value);
   let start = absolute(range.start);
   let end = range.kind === 'length' ? start + range.length : range.end === null ? fileSize : absolute(range.end);

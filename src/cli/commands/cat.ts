@@ -60,6 +60,7 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
     range,
     force,
     lockWait: ctx.lockWait,
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     clock: timer,
     onPendingJournal: (f, j) => ctx.warnIfJournal(f, j),

@@ -8,6 +8,7 @@
 // operation failed" here, so CI can tell "pattern absent" from "could not read the file").
 // A file cut by another process meanwhile ends with one ERR_TRUNCATED line, exit 1 (what was
 // printed before came from windows checked whole).
+import { bindOptionalRange } from '../../edit/address.js';
 import { readSpan, withFile } from '../../edit/files.js';
 import { countOnThreads, type FindTally, findWindows } from '../../edit/find.js';
 import { Timer } from '../../edit/timing.js';
@@ -109,7 +110,7 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
   const opening = { write: false, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const, timer };
   const tally = await withFile(path, opening, (file): FindTally => {
     ctx.warnIfJournal(path);
-    const span = readSpan(file, o.range);
+    const span = readSpan(file, bindOptionalRange(file, o.range, ctx));
     ctx.progress.phase(`find ${path}`, span.length ?? 0n);
     // A plain count: on every core.
     const counted = o.count && o.max === undefined ? countOnThreads(file, span, o.pattern, (done) => ctx.progress.update(done)) : undefined;

@@ -33,6 +33,7 @@ export default async function flush(ctx: Context, args: unknown[], opts: Record<
     async: o.async,
     force: o.force,
     ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }),
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     progress: ctx.progress,
     clock: timer,

@@ -10,6 +10,7 @@
 // `FAILED open or read`, with sha256sum's closing WARNING lines and its exit status (1 when
 // anything did not match or could not be read).
 import { checkAlgorithm, hashRange, hashWindows } from '../../edit/hash.js';
+import { bindOptionalRange } from '../../edit/address.js';
 import { readSpan, withFile } from '../../edit/files.js';
 import { throughput, Timer } from '../../edit/timing.js';
 import { EXIT_FAILED, EXIT_GUARD, EXIT_OK, InputError, OperationError } from '../../errors.js';
@@ -129,7 +130,7 @@ async function hashOne(ctx: Context, path: string, o: HashOptions, timer: Timer)
     const opening = { write: false, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const, timer };
     const r = await withFile(path, opening, (file) => {
       ctx.warnIfJournal(path);
-      const span = readSpan(file, o.range);
+      const span = readSpan(file, bindOptionalRange(file, o.range, ctx));
       ctx.progress.phase(`hash ${path}`, span.length ?? 0n);
       const run = hashWindows(file, span, algo);
       for (let step = run.next(); ; step = run.next()) {

@@ -244,6 +244,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
     length: job.length,
     force: job.force,
     lockWait: ctx.lockWait,
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     clock: timer,
     onPendingJournal: (f, j) => ctx.warnIfJournal(f, j),

@@ -35,6 +35,7 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
     ...(range && { range }),
     force: o.force,
     ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }),
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     clock: timer,
     onPendingJournal: (file, j) => ctx.warnIfJournal(file, j),

@@ -42,6 +42,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     expectResultSha256: expectResult,
     force: o.force,
     lockWait: ctx.lockWait,
+    arch: ctx.arch,
     blocking: true,
     signal: undefined,
     progress: ctx.progress,

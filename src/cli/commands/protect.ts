@@ -60,6 +60,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
     ...(o.range && { range: o.range }),
     force: o.force,
     ...(ctx.lockWait !== undefined && { lockWait: ctx.lockWait }),
+    ...(ctx.arch !== undefined && { arch: ctx.arch }),
     blocking: true,
     clock: timer,
   };

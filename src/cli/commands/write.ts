@@ -53,6 +53,7 @@ export function room(files: readonly string[], offset: Offset, offsetText: strin
     } catch {
       continue; // the write says what is wrong with it
     }
+    // An address (sym:...) counts as 0 here: an upper bound; the write resolves it in each file.
     const at = offset.fromEnd ? size - offset.value : offset.value;
     const left = at < 0n ? 0n : size - at < 0n ? 0n : size - at;
     if (limit === undefined || left > limit) limit = left;
@@ -229,7 +230,9 @@ async function writeFile(ctx: Context, path: string, o: WriteOptions, timer: Tim
   const opening = { write: true, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'written' as const, timer };
   let r: WriteOutcome;
   try {
-    r = await withFile(path, opening, (file) => writeToFile(file, o.offset, o.data, { expect: o.expect, grow: o.grow, sync: o.sync, clock: timer }));
+    r = await withFile(path, opening, (file) =>
+      writeToFile(file, o.offset, o.data, { expect: o.expect, grow: o.grow, sync: o.sync, clock: timer, arch: ctx.arch }),
+    );
   } catch (err) {
     // The engine's words, with the flags that change the outcome.
     if (err instanceof PastEndError) throw new InputError(`${err.message}; use --grow to extend it`);

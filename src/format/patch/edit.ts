@@ -5,6 +5,7 @@
 
 import { InputError } from '../../errors.js';
 import { parseTypedToken } from '../data.js';
+import { isAddressToken, parseAddress } from '../exe/address.js';
 import { isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
 import type { AnchorHunk, MatchCount, OffsetHunk } from './model.js';
 
@@ -23,7 +24,9 @@ function hexOrFail(option: string, spec: string, text: string, base: number, wha
  * Parses one `--edit` value: `OFFSET=NEWHEX` (unguarded) or `OFFSET:OLDHEX=NEWHEX` (guarded).
  * OFFSET as in the native format (with size suffixes: `4K`); negative counts from the end of the
  * file. The hex is hex data as on the command line (`eb05`, `eb 05`, `eb:05`); the first ':'
- * ends the OFFSET.
+ * ends the OFFSET. OFFSET may be a symbolic address (`sym:check+0x12=7405`,
+ * `sym:check+0x12:7505=7405`, `va:0x401000=90`): then OLDHEX follows the LAST ':' before '=' when
+ * that ':' is not half of a C++ `::` (`sym:ns::f=c3`); the engine resolves it per file.
  *
  * @param occurrence 1-based position among the `--edit` options (the hunk's `source.line`).
  * @throws {InputError} naming the column of the problem.
@@ -32,6 +35,7 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
   const opt = '--edit';
   const eq = spec.indexOf('=');
   if (eq < 0) throw optionError(opt, spec, spec.length, "expected OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (no '=')");
+  if (isAddressToken(spec)) return addressEdit(spec, eq, occurrence);
   const first = spec.indexOf(':');
   const colon = first >= 0 && first < eq ? first : -1; // the first ':' ends OFFSET; hex may hold more
   const offText = spec.slice(0, colon >= 0 ? colon : eq).trim();
@@ -51,6 +55,30 @@ export function parseEditSpec(spec: string, occurrence = 1): OffsetHunk {
     throw optionError(opt, spec, eq, `old has ${old.length} byte(s) but new has ${neu.length}: an edit keeps the length`);
   }
   return { kind: 'offset', ...at, old, new: neu, source };
+}
+
+/** {@link parseEditSpec} of `ADDR[:OLDHEX]=NEWHEX`. */
+function addressEdit(spec: string, eq: number, occurrence: number): OffsetHunk {
+  const opt = '--edit';
+  const head = spec.slice(0, eq);
+  const last = head.lastIndexOf(':');
+  const guarded = last > head.indexOf(':') && head[last - 1] !== ':';
+  const offText = guarded ? head.slice(0, last) : head;
+  let address: ReturnType<typeof parseAddress>;
+  try {
+    address = parseAddress(offText);
+  } catch (err) {
+    if (err instanceof InputError) throw optionError(opt, spec, 0, err.message);
+    throw err;
+  }
+  const neu = hexOrFail(opt, spec, spec.slice(eq + 1), eq + 1, 'new');
+  const source = { name: opt, line: occurrence };
+  if (!guarded) return { kind: 'offset', offset: 0n, address, new: neu, source };
+  const old = hexOrFail(opt, spec, spec.slice(last + 1, eq), last + 1, 'old');
+  if (old.length !== neu.length) {
+    throw optionError(opt, spec, eq, `old has ${old.length} byte(s) but new has ${neu.length}: an edit keeps the length`);
+  }
+  return { kind: 'offset', offset: 0n, address, old, new: neu, source };
 }
 
 /** The pattern of `--find`: a typed value (`u32le:0xdeadbeef`), or hex with `??` wildcards. */

@@ -12,7 +12,8 @@
  */
 
 import { InputError } from '../../errors.js';
-import type { Range } from '../range.js';
+import type { AddressRef } from '../exe/address.js';
+import { hasAddress, type Range } from '../range.js';
 import type { BytePattern } from '../search.js';
 import type { Transform } from '../transform.js';
 
@@ -60,6 +61,12 @@ export interface OffsetHunk {
    * itself, as everywhere in mmapx. Set only then; a negative offset says it alone.
    */
   readonly fromEnd?: boolean;
+  /**
+   * `at sym:check+0x12: ...`, `--edit sym:check+0x12=...`: the hunk is where this address is in
+   * the file's executable image. `offset` is 0 until the engine resolves it (per file, see
+   * src/edit/address.ts `bindPatch`); a plan refuses a patch that still has one.
+   */
+  readonly address?: AddressRef;
   /** Expected current bytes (guard), same length as `new`; absent for an unguarded hunk. */
   readonly old?: Uint8Array;
   /** The bytes to write; never empty. */
@@ -138,7 +145,16 @@ export interface FileGuards {
  */
 export type RangeOp =
   | { readonly kind: 'fill'; readonly range: Range; readonly pattern: Uint8Array; readonly source: Source; readonly note?: string }
-  | { readonly kind: 'copy'; readonly range: Range; readonly to: bigint; readonly toFromEnd: boolean; readonly source: Source; readonly note?: string }
+  | {
+      readonly kind: 'copy';
+      readonly range: Range;
+      readonly to: bigint;
+      readonly toFromEnd: boolean;
+      /** `to sym:NAME`: the destination is an address in the file's image (`to` is 0 until resolved). */
+      readonly toAddress?: AddressRef;
+      readonly source: Source;
+      readonly note?: string;
+    }
   | {
       readonly kind: 'transform';
       readonly range: Range;
@@ -175,6 +191,8 @@ export type ShiftStatement =
       /** Where the bytes go; negative (or `fromEnd`) counts from the end of the file before the patch. */
       readonly offset: bigint;
       readonly fromEnd: boolean;
+      /** `insert sym:NAME: ...`: where the address is in the file's image (`offset` is 0 until resolved). */
+      readonly address?: AddressRef;
       /** The bytes inserted; never empty. */
       readonly bytes: Uint8Array;
       readonly source: Source;
@@ -197,6 +215,20 @@ export interface Patch {
   readonly ops?: readonly RangeOp[];
   /** `insert` and `delete` statements of a native patch, in the source's order. */
   readonly shifts?: readonly ShiftStatement[];
+}
+
+/** The first hunk or statement of `patch` whose place is a symbolic address not yet resolved (see {@link OffsetHunk.address}). */
+export function firstAddress(patch: Patch): { text: string; source: Source } | undefined {
+  for (const h of patch.hunks) if (h.kind === 'offset' && h.address !== undefined) return { text: h.address.text, source: h.source };
+  for (const o of patch.ops ?? []) {
+    if (hasAddress(o.range)) return { text: o.range.text, source: o.source };
+    if (o.kind === 'copy' && o.toAddress !== undefined) return { text: o.toAddress.text, source: o.source };
+  }
+  for (const s of patch.shifts ?? []) {
+    if (s.kind === 'insert' ? s.address !== undefined : hasAddress(s.range))
+      return { text: s.kind === 'insert' ? s.address!.text : s.range.text, source: s.source };
+  }
+  return undefined;
 }
 
 /** Whether the patch inserts or deletes bytes (its tail shifts). */

@@ -25,8 +25,13 @@
  * statement    = offset-hunk | anchor-hunk | file-guard | fill-stmt | copy-stmt | stamp-stmt | transform
  *              | insert-stmt | delete-stmt ;
  *
- * offset-hunk  = offset ":" change ;
+ * offset-hunk  = offset ":" change
+ *              | "at" place ":" change ;   (* at sym:check+0x12: 75 05 -> 74 05 *)
  * offset       = [ "-" ] number ;          (* "-" counts from the end of the file before the patch *)
+ * place        = address | [ "-" ] number ;
+ * address      = ( "sym:" | "sec:" ) name [ rel ] | "seg:" number [ rel ] | ( "va:" | "rva:" ) number [ rel ] ;
+ * rel          = ( "+" | "-" ) number ;    (* exe/address.ts; a name has no blank: C++ names mangled,
+ *                                             or demangled without parameters (sym:ns::f) *)
  * anchor-hunk  = "find" pattern [ "(" count ")" ] [ relative ] ":" change ;
  * pattern      = pattern-group { [ "," ] pattern-group } ;   (* at least one fixed nibble *)
  * pattern-group= [ "0x" ] pattern-byte { pattern-byte } ;
@@ -42,7 +47,9 @@
  *              | "size"   ( "before" | "after" ) number ;    (* each at most once *)
  *
  * (* Range statements: resolved against the file when planned (plan.ts), each at most
- *    MAX_STATEMENT_BYTES; ranges as on the command line (OFFSET:LENGTH, START..END). *)
+ *    MAX_STATEMENT_BYTES; ranges as on the command line (OFFSET:LENGTH, START..END, and the
+ *    address forms: sym:NAME alone, ADDR:LENGTH, ADDR..ADDR; see range.ts). The OFFSET of copy
+ *    ... to and of insert may be an address too. *)
  * fill-stmt    = "fill" range bytes ;                 (* the bytes repeated over the range *)
  * copy-stmt    = "copy" range "to" offset ;           (* source and destination disjoint *)
  * stamp-stmt   = "stamp" side [ "(" count ")" ] "->" side [ "pad" ( hexdigit hexdigit | "space" ) ]
@@ -77,6 +84,10 @@
  *                   (src/format/number.ts, src/format/data.ts). *)
  * ```
  *
+ * Addresses (`at sym:check+0x12`, `fill sec:.data 00`, `delete sym:f`) are resolved per file,
+ * in its executable image, by the engine (src/edit/address.ts) before the plan: a patch made
+ * for one build applies to a rebuild where the function moved, and its old bytes still guard it.
+ *
  * Semantics (see model.ts): a hunk already holding its new bytes is "already applied"; an
  * anchor's pattern must match exactly `count` times (matches may overlap) — or, if the patch
  * was already applied, the pattern with the new bytes in place must; hunks must not overlap;
@@ -85,6 +96,8 @@
 
 import { InputError } from '../../errors.js';
 import { parseTextData } from '../data.js';
+import { isAddressToken } from '../exe/address.js';
+import { type Offset, parseOffset } from '../number.js';
 import { parseRange, type Range } from '../range.js';
 import { parseTransform, TRANSFORM_OPS } from '../transform.js';
 import { formatHex, formatPattern, hex, isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
@@ -257,6 +270,40 @@ function parseRangeToken(line: Line, stmt: string, i: number, keyword: string): 
   return { range: located(line, t.start, () => parseRange(t.text)), end: t.end };
 }
 
+/**
+ * A place followed by ':' (`sym:ns::f: ...`, `sym:f : ...`): an address, or a number as on the
+ * command line. The ':' ends the first token (whose own ':' belong to the address) or follows it.
+ * @returns the offset, and where what follows the ':' starts.
+ */
+function parsePlace(line: Line, stmt: string, start: number, what: string): { at: Offset; next: number } {
+  const t = token(stmt, start);
+  if (t.text === '' || t.text === ':') line.fail(`expected ${what} (sym:NAME[+OFF], sec:NAME[+OFF], seg:N, va:ADDR, rva:ADDR or a number)`, t.start);
+  let text = t.text;
+  let next: number;
+  if (text.endsWith(':')) {
+    text = text.slice(0, -1);
+    next = t.end;
+  } else {
+    next = skipBlank(stmt, t.end);
+    if (stmt[next] !== ':') line.fail(`expected ':' after ${quote(text)}`, next);
+    next++;
+  }
+  return { at: located(line, t.start, () => parseOffset(text)), next };
+}
+
+/** The fields of an offset hunk or insert at `at`: a number (negative from the end; -0 the end), or an address. */
+function placeFields(at: Offset): { offset: bigint; fromEnd?: true; address?: Offset['address'] } {
+  if (at.address !== undefined) return { offset: 0n, address: at.address };
+  return { offset: at.value, ...(at.fromEnd && at.value === 0n && { fromEnd: true }) };
+}
+
+/** `at PLACE: change`: a hunk at a symbolic address (resolved per file by the engine) or an offset. */
+function parseAtHunk(line: Line, stmt: string, start: number, note: string | undefined): OffsetHunk {
+  const { at, next } = parsePlace(line, stmt, start, "an address after 'at'");
+  const change = parseChange(line, stmt, next);
+  return { kind: 'offset', ...placeFields(at), ...change, source: line.source, ...(note !== undefined && { note }) };
+}
+
 /** `fill RANGE PATTERN`: the pattern (hex bytes) repeated over the range. */
 function parseFill(line: Line, stmt: string, start: number, note: string | undefined): RangeOp {
   const { range, end } = parseRangeToken(line, stmt, start, 'fill');
@@ -270,6 +317,12 @@ function parseCopy(line: Line, stmt: string, start: number, note: string | undef
   const { range, end } = parseRangeToken(line, stmt, start, 'copy');
   const to = token(stmt, end);
   if (to.text !== 'to') line.fail("expected 'to OFFSET' after the range", to.start);
+  const dest = token(stmt, to.end);
+  if (isAddressToken(dest.text)) {
+    const at = located(line, dest.start, () => parseOffset(dest.text));
+    expectEnd(line, stmt, dest.end);
+    return { kind: 'copy', range, to: 0n, toFromEnd: false, toAddress: at.address!, source: line.source, ...(note !== undefined && { note }) };
+  }
   let i = skipBlank(stmt, to.end);
   const negative = stmt[i] === '-';
   if (negative) i++;
@@ -332,6 +385,13 @@ function parseStamp(line: Line, stmt: string, start: number, note: string | unde
 
 /** `insert OFFSET: BYTES|"text"`: the bytes go in before the byte at OFFSET of the file before the patch. */
 function parseInsert(line: Line, stmt: string, start: number, note: string | undefined): ShiftStatement {
+  if (isAddressToken(token(stmt, start).text)) {
+    const { at, next } = parsePlace(line, stmt, start, 'the address to insert at');
+    if (skipBlank(stmt, next) === stmt.length) line.fail('no bytes to insert', skipBlank(stmt, next));
+    const data = parseStampSide(line, stmt, next, () => false, 'bytes to insert');
+    expectEnd(line, stmt, data.end);
+    return { kind: 'insert', offset: 0n, fromEnd: false, address: at.address!, bytes: data.bytes, source: line.source, ...(note !== undefined && { note }) };
+  }
   const colon = stmt.indexOf(':', start);
   if (colon < 0) line.fail('expected \'insert OFFSET: bytes\' (hex bytes or "text")', stmt.trimEnd().length);
   let i = skipBlank(stmt, start);
@@ -488,6 +548,7 @@ export function parseNativePatch(text: string, name: string): Patch {
     const after = first + word.length;
     const wordEnds = after === stmt.length || stmt[after] === ' ' || stmt[after] === '\t';
     if (word === 'find' && wordEnds) hunks.push(parseAnchor(line, stmt, after, note));
+    else if (word === 'at' && wordEnds) hunks.push(parseAtHunk(line, stmt, after, note));
     else if ((word === 'sha256' || word === 'size') && wordEnds) parseGuard(line, stmt, word, after, guards);
     else if (word === 'fill' && wordEnds) ops.push(parseFill(line, stmt, after, note));
     else if (word === 'copy' && wordEnds) ops.push(parseCopy(line, stmt, after, note));
@@ -514,6 +575,7 @@ function formatChange(h: Hunk): string {
 
 /** One hunk as its native line (no newline). */
 export function formatHunkLine(h: Hunk): string {
+  if (h.kind === 'offset' && h.address !== undefined) return `at ${h.address.text}: ${formatChange(h)}${noteSuffix(h.note)}`;
   if (h.kind === 'offset') return `${h.offset === 0n && h.fromEnd ? '-0x0' : hex(h.offset)}: ${formatChange(h)}${noteSuffix(h.note)}`;
   const count = h.expect === 'all' ? 'all' : h.expect === 1 ? 'once' : `${h.expect} times`;
   const rel = h.relOffset === 0n ? '' : h.relOffset < 0n ? ` -${hex(-h.relOffset)}` : ` +${hex(h.relOffset)}`;
@@ -526,7 +588,7 @@ export function formatOpLine(o: RangeOp): string {
     case 'fill':
       return `fill ${o.range.text} ${formatHex(o.pattern)}${noteSuffix(o.note)}`;
     case 'copy':
-      return `copy ${o.range.text} to ${o.toFromEnd ? '-' : ''}${hex(o.toFromEnd ? -o.to : o.to)}${noteSuffix(o.note)}`;
+      return `copy ${o.range.text} to ${o.toAddress !== undefined ? o.toAddress.text : `${o.toFromEnd ? '-' : ''}${hex(o.toFromEnd ? -o.to : o.to)}`}${noteSuffix(o.note)}`;
     case 'transform':
       return `${o.op} ${o.range.text}${o.arg !== undefined ? ` ${o.arg}` : ''}${o.unit !== undefined ? ` (${o.unit})` : ''} -> sha256 ${o.after}${noteSuffix(o.note)}`;
   }
@@ -535,7 +597,7 @@ export function formatOpLine(o: RangeOp): string {
 /** One insert or delete statement as its native line (no newline); the bytes in hex. */
 export function formatShiftLine(s: ShiftStatement): string {
   if (s.kind === 'insert') {
-    const at = s.fromEnd ? `-${hex(-s.offset)}` : hex(s.offset);
+    const at = s.address !== undefined ? s.address.text : s.fromEnd ? `-${hex(-s.offset)}` : hex(s.offset);
     return `insert ${at}: ${formatHex(s.bytes)}${noteSuffix(s.note)}`;
   }
   return `delete ${s.range.text}${s.old !== undefined ? ` : ${formatHex(s.old)}` : ''}${noteSuffix(s.note)}`;
@@ -560,7 +622,7 @@ export class HunkLineBuffer {
   }
 
   add(h: Hunk): void {
-    if (h.kind !== 'offset' || h.old === undefined || h.note !== undefined) {
+    if (h.kind !== 'offset' || h.old === undefined || h.note !== undefined || h.address !== undefined) {
       const text = Buffer.from(`${formatHunkLine(h)}\n`, 'utf8');
       this.#room(text.length);
       this.#p += text.copy(this.#buf, this.#p);

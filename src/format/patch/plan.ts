@@ -22,13 +22,14 @@
  */
 
 import { GuardError, InputError } from '../../errors.js';
-import { MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT } from '../number.js';
+import { MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, unresolvedAddress } from '../number.js';
 import { compilePattern, WindowScanner } from '../search.js';
 import { formatHex, formatPattern, hex } from './lex.js';
 import { equalBytes } from '../bytes.js';
 import { resolveRange } from '../range.js';
 import {
   describeSource,
+  firstAddress,
   isFromEnd,
   MAX_STATEMENT_BYTES,
   type AnchorHunk,
@@ -400,9 +401,14 @@ function compareSource(a: Source, b: Source): number {
  *
  * @throws {InputError} for a negative offset before the start of the file, overlapping hunks
  *   (naming both), hunks past the end without `grow` or past `size after`, growth without
- *   `grow`, shrinking without `truncate`, growth past {@link MAX_FILE_SIZE}.
+ *   `grow`, shrinking without `truncate`, growth past {@link MAX_FILE_SIZE}; a symbolic address
+ *   (`at sym:...`) the engine has not resolved against the file (src/edit/address.ts bindPatch).
  */
 export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}): Plan {
+  const unbound = firstAddress(patch);
+  if (unbound !== undefined) {
+    throw new InputError(`${describeSource(unbound.source)}: ${unresolvedAddress(unbound.text).message}`, { line: unbound.source.line });
+  }
   if (patch.shifts !== undefined && patch.shifts.length > 0) return planShifts(patch, file, opts);
   const size = file.size;
   const failures: { source: Source; text: string }[] = [];
