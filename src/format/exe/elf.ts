@@ -1,7 +1,512 @@
-/** Placeholder: the elf parser lands in its own change. */
+/**
+ * ELF (32 and 64-bit, little and big endian): the header, section headers and program headers at
+ * open, the symbol tables (`.symtab`, `.dynsym`) on the first {@link ExeImage.symbols} call.
+ *
+ * Every offset, count and size read from the file is checked against the file's size before
+ * anything is read or allocated, so a forged count (e_shnum 65535 in a 100-byte file) is an
+ * {@link ExeFormatError}, not a huge allocation; names must end with a NUL inside their string
+ * table. Numbers follow the System V gABI (field offsets per class, extended numbering through
+ * section 0 when e_shnum, e_shstrndx or e_phnum overflow their 16 bits).
+ */
 
-import { type ByteSource, type ExeImage, ExeFormatError } from './types.js';
+import { formatOffset } from '../number.js';
+import { demangle } from './demangle.js';
+import { type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, type Section, type Segment } from './types.js';
 
-export function parseElf(_src: ByteSource): ExeImage {
-  throw new ExeFormatError('elf files are not supported yet');
+const ET = ['none', 'rel', 'exec', 'dyn', 'core'];
+
+/** e_machine values (gABI "Machine" table) and the names `info` shows for them. */
+const MACHINES: Record<number, string> = {
+  1: 'we32100',
+  2: 'sparc',
+  3: 'i386',
+  4: 'm68k',
+  5: 'm88k',
+  6: 'iamcu',
+  7: 'i860',
+  8: 'mips',
+  9: 's370',
+  10: 'mips-rs3-le',
+  15: 'parisc',
+  18: 'sparc32plus',
+  20: 'powerpc',
+  21: 'powerpc64',
+  22: 's390',
+  40: 'arm',
+  41: 'alpha',
+  42: 'sh',
+  43: 'sparcv9',
+  50: 'ia64',
+  62: 'x86-64',
+  83: 'avr',
+  92: 'openrisc',
+  94: 'xtensa',
+  105: 'msp430',
+  106: 'blackfin',
+  113: 'nios2',
+  164: 'hexagon',
+  183: 'aarch64',
+  189: 'microblaze',
+  190: 'cuda',
+  224: 'amdgpu',
+  243: 'riscv',
+  247: 'bpf',
+  252: 'csky',
+  258: 'loongarch',
+  36902: 'alpha',
+};
+
+const EM_ARM = 40;
+const EM_AARCH64 = 183;
+const EM_X86_64 = 62;
+const EM_RISCV = 243;
+const EM_MIPS = 8;
+
+const SHT: Record<number, string> = {
+  0: 'null',
+  1: 'progbits',
+  2: 'symtab',
+  3: 'strtab',
+  4: 'rela',
+  5: 'hash',
+  6: 'dynamic',
+  7: 'note',
+  8: 'nobits',
+  9: 'rel',
+  10: 'shlib',
+  11: 'dynsym',
+  14: 'init_array',
+  15: 'fini_array',
+  16: 'preinit_array',
+  17: 'group',
+  18: 'symtab_shndx',
+  19: 'relr',
+};
+const SHT_OS: ReadonlyMap<number, string> = new Map([
+  [0x6ffffff5, 'gnu_attributes'],
+  [0x6ffffff6, 'gnu_hash'],
+  [0x6ffffff7, 'gnu_liblist'],
+  [0x6ffffff8, 'checksum'],
+  [0x6ffffffd, 'verdef'],
+  [0x6ffffffe, 'verneed'],
+  [0x6fffffff, 'versym'],
+  [0x6fff4c00, 'llvm_odrtab'],
+  [0x6fff4c01, 'llvm_linker_options'],
+  [0x6fff4c03, 'llvm_addrsig'],
+  [0x6fff4c04, 'llvm_dependent_libraries'],
+  [0x6fff4c05, 'llvm_sympart'],
+  [0x6fff4c06, 'llvm_part_ehdr'],
+  [0x6fff4c07, 'llvm_part_phdr'],
+  [0x6fff4c08, 'llvm_bb_addr_map_v0'],
+  [0x6fff4c09, 'llvm_call_graph_profile'],
+  [0x6fff4c0a, 'llvm_bb_addr_map'],
+  [0x6fff4c0b, 'llvm_offloading'],
+  [0x6fff4c0c, 'llvm_lto'],
+]);
+/** Processor-specific section types (0x70000000 + n) by e_machine. */
+const SHT_PROC: Record<number, Record<number, string>> = {
+  [EM_X86_64]: { 1: 'x86_64_unwind' },
+  [EM_ARM]: { 1: 'arm_exidx', 2: 'arm_preemptmap', 3: 'arm_attributes', 4: 'arm_debugoverlay', 5: 'arm_overlaysection' },
+  [EM_AARCH64]: { 3: 'aarch64_attributes' },
+  [EM_RISCV]: { 3: 'riscv_attributes' },
+  [EM_MIPS]: { 6: 'mips_reginfo', 13: 'mips_options', 30: 'mips_dwarf', 42: 'mips_abiflags', 43: 'mips_xhash' },
+};
+
+const SHT_SYMTAB = 2;
+const SHT_STRTAB = 3;
+const SHT_NOBITS = 8;
+const SHT_DYNSYM = 11;
+const SHT_SYMTAB_SHNDX = 18;
+
+/** Section flag bits and their words, in readelf's letter order (W A X M S I L O G T C R E). */
+const SHF: readonly (readonly [bigint, string])[] = [
+  [0x1n, 'write'],
+  [0x2n, 'alloc'],
+  [0x4n, 'exec'],
+  [0x10n, 'merge'],
+  [0x20n, 'strings'],
+  [0x40n, 'info_link'],
+  [0x80n, 'link_order'],
+  [0x100n, 'os_nonconforming'],
+  [0x200n, 'group'],
+  [0x400n, 'tls'],
+  [0x800n, 'compressed'],
+  [0x200000n, 'retain'],
+  [0x80000000n, 'exclude'],
+];
+
+const PT: Record<number, string> = { 0: 'null', 1: 'load', 2: 'dynamic', 3: 'interp', 4: 'note', 5: 'shlib', 6: 'phdr', 7: 'tls' };
+const PT_OS: ReadonlyMap<number, string> = new Map([
+  [0x6474e550, 'gnu_eh_frame'],
+  [0x6474e551, 'gnu_stack'],
+  [0x6474e552, 'gnu_relro'],
+  [0x6474e553, 'gnu_property'],
+  [0x6474e554, 'gnu_sframe'],
+  [0x65a3dbe6, 'openbsd_randomize'],
+  [0x65a3dbe7, 'openbsd_wxneeded'],
+  [0x65a41be6, 'openbsd_bootdata'],
+]);
+const PT_PROC: Record<number, Record<number, string>> = {
+  [EM_ARM]: { 1: 'arm_exidx' },
+  [EM_AARCH64]: { 2: 'aarch64_memtag_mte' },
+  [EM_RISCV]: { 3: 'riscv_attributes' },
+  [EM_MIPS]: { 0: 'mips_reginfo', 1: 'mips_rtproc', 2: 'mips_options', 3: 'mips_abiflags' },
+};
+
+const STT = ['notype', 'object', 'func', 'section', 'file', 'common', 'tls'];
+const STB = ['local', 'global', 'weak'];
+
+const SHN_LORESERVE = 0xff00;
+const SHN_XINDEX = 0xffff;
+const PN_XNUM = 0xffff;
+
+function hex(n: number | bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** A word for a type number in a range with an OS- and a processor-specific part. */
+function typeWord(n: number, base: Record<number, string>, os: ReadonlyMap<number, string>, proc: Record<number, string> | undefined): string {
+  const known = base[n] ?? os.get(n);
+  if (known !== undefined) return known;
+  if (n >= 0x70000000 && n <= 0x7fffffff) return proc?.[n - 0x70000000] ?? `loproc+${hex(n - 0x70000000)}`;
+  if (n >= 0x60000000 && n <= 0x6fffffff) return `loos+${hex(n - 0x60000000)}`;
+  if (n >= 0x80000000 && n <= 0xffffffff) return `louser+${hex(n - 0x80000000)}`;
+  return `type ${hex(n)}`;
+}
+
+function flagWords(flags: bigint): string[] {
+  const words: string[] = [];
+  let rest = flags;
+  for (const [bit, word] of SHF) {
+    if ((flags & bit) !== 0n) {
+      words.push(word);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0n) words.push(`flags ${hex(rest)}`);
+  return words;
+}
+
+/** Little-or-big-endian fields of one table entry, for one ELF class. */
+class Fields {
+  private view: DataView;
+  constructor(
+    bytes: Uint8Array,
+    private readonly le: boolean,
+    private readonly is64: boolean,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  u8(at: number): number {
+    return this.view.getUint8(at);
+  }
+  u16(at: number): number {
+    return this.view.getUint16(at, this.le);
+  }
+  u32(at: number): number {
+    return this.view.getUint32(at, this.le);
+  }
+  /** An address-sized field (Elf32_Addr/Off/Word or Elf64_Addr/Off/Xword) at `at32` or `at64`. */
+  word(at32: number, at64: number): bigint {
+    return this.is64 ? this.view.getBigUint64(at64, this.le) : BigInt(this.view.getUint32(at32, this.le));
+  }
+}
+
+interface RawSection {
+  name: number;
+  type: number;
+  flags: bigint;
+  addr: bigint;
+  offset: bigint;
+  size: bigint;
+  link: number;
+  info: number;
+  entsize: bigint;
+}
+
+/** One section header from its bytes. */
+function rawSection(f: Fields, is64: boolean): RawSection {
+  return {
+    name: f.u32(0),
+    type: f.u32(4),
+    flags: f.word(8, 8),
+    addr: f.word(12, 16),
+    offset: f.word(16, 24),
+    size: f.word(20, 32),
+    link: f.u32(is64 ? 40 : 24),
+    info: f.u32(is64 ? 44 : 28),
+    entsize: f.word(36, 56),
+  };
+}
+
+/** Size of the ELF header, section header, program header and symbol entries per class. */
+const SIZES = {
+  32: { ehdr: 52, shdr: 40, phdr: 32, sym: 16 },
+  64: { ehdr: 64, shdr: 64, phdr: 56, sym: 24 },
+} as const;
+
+/** Symbols are read in chunks of this many entries, so a big table never costs one huge buffer. */
+const SYMBOL_CHUNK = 8192;
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Parses the ELF image in `src`.
+ *
+ * @throws {ExeFormatError} a header, table or name that is malformed or points outside the file.
+ */
+export function parseElf(src: ByteSource): ExeImage {
+  const size = src.size;
+
+  /** `length` bytes at `offset`, after checking that they are inside the file. */
+  function bytes(offset: bigint, length: bigint, what: string): Uint8Array {
+    if (offset < 0n || length < 0n || offset > size || length > size - offset) {
+      throw new ExeFormatError(`ELF ${what} (${length} bytes at ${formatOffset(offset)}) is outside the file (size ${size})`);
+    }
+    return src.read(offset, Number(length));
+  }
+
+  if (size < 16n) throw new ExeFormatError(`ELF file too short for its identification (${size} bytes)`);
+  const ident = bytes(0n, 16n, 'identification');
+  if (ident[0] !== 0x7f || ident[1] !== 0x45 || ident[2] !== 0x4c || ident[3] !== 0x46) throw new ExeFormatError('not an ELF file (bad magic number)');
+  const cls = ident[4];
+  const data = ident[5];
+  if (cls !== 1 && cls !== 2) throw new ExeFormatError(`ELF class ${cls} is neither 1 (32-bit) nor 2 (64-bit)`);
+  if (data !== 1 && data !== 2) throw new ExeFormatError(`ELF data encoding ${data} is neither 1 (little endian) nor 2 (big endian)`);
+  const bits: 32 | 64 = cls === 2 ? 64 : 32;
+  const is64 = bits === 64;
+  const le = data === 1;
+  const sz = SIZES[bits];
+
+  if (size < BigInt(sz.ehdr)) throw new ExeFormatError(`ELF${bits} file too short for its header (${size} bytes, needs ${sz.ehdr})`);
+  const eh = new Fields(bytes(0n, BigInt(sz.ehdr), 'header'), le, is64);
+  const eType = eh.u16(16);
+  const eMachine = eh.u16(18);
+  const eEntry = eh.word(24, 24);
+  const ePhoff = eh.word(28, 32);
+  const eShoff = eh.word(32, 40);
+  const o = is64 ? 52 : 40;
+  const ePhentsize = eh.u16(o + 2);
+  let phnum = eh.u16(o + 4);
+  const eShentsize = eh.u16(o + 6);
+  const eShnum = eh.u16(o + 8);
+  let shstrndx = eh.u16(o + 10);
+
+  const machine = MACHINES[eMachine] ?? `machine ${eMachine}`;
+  const kind = ET[eType] ?? (eType >= 0xfe00 ? `type ${hex(eType)}` : `type ${eType}`);
+  const isRel = eType === 1;
+
+  // Section headers. e_shnum 0 with a table present: the count is section 0's sh_size.
+  const raws: RawSection[] = [];
+  if (eShoff !== 0n) {
+    if (eShentsize < sz.shdr) throw new ExeFormatError(`ELF e_shentsize ${eShentsize} is smaller than a ${bits}-bit section header (${sz.shdr})`);
+    const first = rawSection(new Fields(bytes(eShoff, BigInt(sz.shdr), 'section header 0'), le, is64), is64);
+    let count = BigInt(eShnum);
+    if (eShnum === 0) count = first.size;
+    if (shstrndx === SHN_XINDEX) shstrndx = first.link;
+    if (phnum === PN_XNUM) phnum = first.info;
+    const entsize = BigInt(eShentsize);
+    if (count > 0n && (eShoff > size || count > (size - eShoff) / entsize)) {
+      throw new ExeFormatError(
+        `ELF section header table (${count} entries of ${eShentsize} bytes at ${formatOffset(eShoff)}) is outside the file (size ${size})`,
+      );
+    }
+    const n = Number(count);
+    if (n > 0) {
+      const table = bytes(eShoff, count * entsize, 'section header table');
+      for (let i = 0; i < n; i++) {
+        const at = i * eShentsize;
+        const f = new Fields(table.subarray(at, at + sz.shdr), le, is64);
+        raws.push(rawSection(f, is64));
+      }
+    }
+  } else if (phnum === PN_XNUM) {
+    throw new ExeFormatError('ELF e_phnum is PN_XNUM (0xffff) but there is no section 0 holding the real count');
+  }
+
+  const hasBytes = (r: RawSection): boolean => r.type !== SHT_NOBITS && r.type !== 0;
+  for (let i = 0; i < raws.length; i++) {
+    const r = raws[i]!;
+    if (hasBytes(r) && (r.offset > size || r.size > size - r.offset)) {
+      throw new ExeFormatError(`ELF section ${i} (${r.size} bytes at ${formatOffset(r.offset)}) is outside the file (size ${size})`);
+    }
+  }
+
+  /** The bytes of section `index` (checked at open to be inside the file). */
+  const sectionBytes = (index: number, what: string): Uint8Array => {
+    const r = raws[index]!;
+    if (!hasBytes(r)) throw new ExeFormatError(`ELF ${what} (section ${index}) has no bytes in the file`);
+    return bytes(r.offset, r.size, what);
+  };
+
+  /** The NUL-terminated name at `at` in string table `table` (section `index`, shown as `what`). */
+  const nameIn = (table: Uint8Array, at: number, what: string): string => {
+    if (at >= table.length) {
+      throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${table.length} bytes)`);
+    }
+    const end = table.indexOf(0, at);
+    if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
+    return utf8.decode(table.subarray(at, end));
+  };
+
+  let names: string[];
+  if (raws.length === 0 || shstrndx === 0) {
+    names = raws.map(() => '');
+  } else {
+    if (shstrndx >= raws.length) throw new ExeFormatError(`ELF e_shstrndx ${shstrndx} is not a section (there are ${raws.length})`);
+    const table = sectionBytes(shstrndx, 'section name table');
+    const what = `section ${shstrndx}`;
+    names = raws.map((r, i) => (i === 0 && r.name === 0 ? '' : nameIn(table, r.name, what)));
+  }
+
+  const procSht = SHT_PROC[eMachine];
+  const sections: Section[] = raws.map((r, i) => ({
+    index: i,
+    name: names[i]!,
+    type: typeWord(r.type, SHT, SHT_OS, procSht),
+    offset: r.offset,
+    fileSize: hasBytes(r) ? r.size : 0n,
+    addr: r.addr,
+    memSize: r.type === 0 ? 0n : r.size,
+    flags: flagWords(r.flags),
+  }));
+
+  // Program headers.
+  const segments: Segment[] = [];
+  if (phnum > 0 && ePhoff !== 0n) {
+    if (ePhentsize < sz.phdr) throw new ExeFormatError(`ELF e_phentsize ${ePhentsize} is smaller than a ${bits}-bit program header (${sz.phdr})`);
+    const entsize = BigInt(ePhentsize);
+    if (ePhoff > size || BigInt(phnum) > (size - ePhoff) / entsize) {
+      throw new ExeFormatError(
+        `ELF program header table (${phnum} entries of ${ePhentsize} bytes at ${formatOffset(ePhoff)}) is outside the file (size ${size})`,
+      );
+    }
+    const table = bytes(ePhoff, BigInt(phnum) * entsize, 'program header table');
+    const procPt = PT_PROC[eMachine];
+    for (let i = 0; i < phnum; i++) {
+      const at = i * ePhentsize;
+      const f = new Fields(table.subarray(at, at + sz.phdr), le, is64);
+      const type = f.u32(0);
+      const pflags = f.u32(is64 ? 4 : 24);
+      const offset = f.word(4, 8);
+      const fileSize = f.word(16, 32);
+      if (fileSize > 0n && (offset > size || fileSize > size - offset)) {
+        throw new ExeFormatError(`ELF segment ${i} (${fileSize} bytes at ${formatOffset(offset)}) is outside the file (size ${size})`);
+      }
+      segments.push({
+        index: i,
+        name: typeWord(type, PT, PT_OS, procPt),
+        offset,
+        fileSize,
+        addr: f.word(8, 16),
+        memSize: f.word(20, 40),
+        perms: `${pflags & 4 ? 'r' : '-'}${pflags & 2 ? 'w' : '-'}${pflags & 1 ? 'x' : '-'}`,
+      });
+    }
+  }
+
+  /** The file offset of a symbol's bytes, when its section has them. */
+  const symbolOffset = (section: number | null, value: bigint, symSize: bigint): bigint | null => {
+    if (section === null) return null;
+    const r = raws[section]!;
+    if (!hasBytes(r)) return null;
+    const inside = isRel ? value : value - r.addr;
+    if (inside < 0n || inside > r.size || symSize > r.size - inside) return null;
+    return r.offset + inside;
+  };
+
+  const readTable = (index: number, out: ExeSymbol[]): void => {
+    const r = raws[index]!;
+    const table = r.type === SHT_DYNSYM ? 'dynsym' : 'symtab';
+    const what = `${names[index] || table} (section ${index})`;
+    if (!hasBytes(r)) throw new ExeFormatError(`ELF symbol table ${what} has no bytes in the file`);
+    if (r.entsize < BigInt(sz.sym))
+      throw new ExeFormatError(`ELF symbol table ${what} has sh_entsize ${r.entsize}, less than a ${bits}-bit symbol (${sz.sym})`);
+    if (r.entsize > 0x10000n) throw new ExeFormatError(`ELF symbol table ${what} has an implausible sh_entsize ${r.entsize}`);
+    if (r.link === 0 || r.link >= raws.length) throw new ExeFormatError(`ELF symbol table ${what} links to string table ${r.link}, which is not a section`);
+    const strRaw = raws[r.link]!;
+    if (strRaw.type !== SHT_STRTAB) {
+      throw new ExeFormatError(`ELF symbol table ${what} links to section ${r.link}, which is not a string table`);
+    }
+    const strWhat = `${names[r.link] || 'strtab'} (section ${r.link})`;
+    const strings = sectionBytes(r.link, `string table ${strWhat}`);
+    const entsize = Number(r.entsize);
+    const count = Number(r.size / r.entsize);
+    // SHT_SYMTAB_SHNDX: the section indexes of symbols whose st_shndx is SHN_XINDEX.
+    let xindex: Fields | null = null;
+    let xcount = 0;
+    for (let i = 0; i < raws.length; i++) {
+      const x = raws[i]!;
+      if (x.type === SHT_SYMTAB_SHNDX && x.link === index && hasBytes(x)) {
+        xindex = new Fields(bytes(x.offset, x.size, `extended section index table (section ${i})`), le, is64);
+        xcount = Number(x.size / 4n);
+        break;
+      }
+    }
+    // Entry 0 is the reserved null symbol.
+    for (let start = 1; start < count; start += SYMBOL_CHUNK) {
+      const n = Math.min(SYMBOL_CHUNK, count - start);
+      const chunk = bytes(r.offset + BigInt(start) * r.entsize, BigInt(n) * r.entsize, `symbol table ${what}`);
+      const f = new Fields(chunk, le, is64);
+      for (let k = 0; k < n; k++) {
+        const at = k * entsize;
+        const nameAt = f.u32(at);
+        const info = f.u8(at + (is64 ? 4 : 12));
+        let shndx = f.u16(at + (is64 ? 6 : 14));
+        const value = is64 ? f.word(0, at + 8) : BigInt(f.u32(at + 4));
+        const symSize = is64 ? f.word(0, at + 16) : BigInt(f.u32(at + 8));
+        const i = start + k;
+        if (shndx === SHN_XINDEX) {
+          if (xindex === null || i >= xcount) throw new ExeFormatError(`ELF symbol ${i} of ${what} has SHN_XINDEX but no extended section index`);
+          shndx = xindex.u32(i * 4);
+        } else if (shndx >= SHN_LORESERVE) {
+          shndx = 0;
+        }
+        if (shndx >= raws.length) throw new ExeFormatError(`ELF symbol ${i} of ${what} is in section ${shndx}, which does not exist`);
+        const section = shndx === 0 ? null : shndx;
+        const name = nameAt === 0 ? '' : nameIn(strings, nameAt, strWhat);
+        const type = info & 0xf;
+        const bind = info >> 4;
+        const sym: {
+          -readonly [K in keyof ExeSymbol]: ExeSymbol[K];
+        } = {
+          name,
+          value,
+          size: symSize,
+          type: STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
+          bind: STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
+          section,
+          table,
+          offset: symbolOffset(section, value, symSize),
+        };
+        const pretty = name.startsWith('_') ? demangle(name) : undefined;
+        if (typeof pretty === 'string') sym.demangled = pretty;
+        out.push(sym);
+      }
+    }
+  };
+
+  let symbols: ExeSymbol[] | undefined;
+  return {
+    format: 'elf',
+    description: `elf${bits}-${machine}`,
+    bits,
+    endian: le ? 'little' : 'big',
+    machine,
+    kind,
+    entry: eEntry === 0n ? null : eEntry,
+    imageBase: null,
+    fileOffset: 0n,
+    sections,
+    segments,
+    symbols() {
+      if (symbols === undefined) {
+        const out: ExeSymbol[] = [];
+        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_SYMTAB) readTable(i, out);
+        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_DYNSYM) readTable(i, out);
+        symbols = out;
+      }
+      return symbols;
+    },
+  };
 }
