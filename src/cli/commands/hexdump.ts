@@ -10,6 +10,7 @@ import {
   cIdentifier,
   createDumper,
   HEXYL_MAX_PANELS,
+  MARKED_FORMATS,
   offsetDigitsFor,
   panelsToFit,
   type DumpColors,
@@ -42,6 +43,9 @@ interface HexdumpOptions {
   /** -f hexyl: --panels as given (a count or auto), and the width of the terminal when known. */
   panels: number | 'auto' | undefined;
   columns: number | undefined;
+  /** --annotate: a header line per section of an executable (and the --arch slice of a fat Mach-O). */
+  annotate: boolean;
+  arch: string | undefined;
 }
 
 /** What the files of a several-file run share besides the options. */
@@ -220,7 +224,13 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (radix !== undefined) engine.addressRadix = radix;
   if (width !== undefined) engine.cols = width;
   const columns = format === 'hexyl' ? viewColumns(ctx.env, terminalColumns(ctx.streams.stdoutFd)) : undefined;
-  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns };
+  const annotate = !!opts.annotate;
+  if (annotate && json) throw new InputError('--annotate adds header lines to a text dump: it does not combine with --json');
+  if (annotate && !MARKED_FORMATS.includes(format)) {
+    throw new InputError(`--annotate applies to --format ${MARKED_FORMATS.join(', ')}; not to ${format}`);
+  }
+  const arch = opts.arch !== undefined ? String(opts.arch) : undefined;
+  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns, annotate, arch };
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -284,6 +294,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       });
     } else {
       const options = d.dumperOptions(job.engine);
+      if (job.annotate) options.marks = d.sectionMarks(job.arch !== undefined ? { arch: job.arch } : {});
       if (format === 'hexyl') options.panels = hexylPanels(job, options);
       if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName, job.engine.capitalize === true);
       if (several && format === 'json') options.path = path;
