@@ -19,12 +19,6 @@ export interface ImageInfoOptions extends EditContext, OpenImageOptions {
   filter?: string;
 }
 
-/** A symbol with the name of its section. */
-export interface ImageSymbol extends ExeSymbol {
-  /** The name of the section it is defined in, or null (undefined, absolute, common). */
-  readonly sectionName: string | null;
-}
-
 /** What {@link imageInfo} finds. */
 export interface ImageInfo {
   readonly format: ExeFormat;
@@ -40,7 +34,9 @@ export interface ImageInfo {
   readonly sections?: readonly Section[];
   readonly segments?: readonly Segment[];
   /** When asked: in table order (the symbol table, then the dynamic symbols...), filtered by `filter`. */
-  readonly symbols?: readonly ImageSymbol[];
+  readonly symbols?: readonly ExeSymbol[];
+  /** The name of the section a symbol is defined in, or null (undefined, absolute, common). */
+  readonly sectionName: (symbol: ExeSymbol) => string | null;
   /** How many symbols the image has in all (before `filter`), when symbols were asked. */
   readonly symbolCount?: number;
 }
@@ -57,6 +53,8 @@ export async function imageInfo(path: string, options: ImageInfoOptions = {}): P
   return withFile(path, { ...options, write: false, access: 'read', ...(clock && { timer: clock }) }, (file) => {
     const image = imageOf(file, options.arch !== undefined ? { arch: options.arch } : {});
     clock?.lap('headers');
+    const names = new Map<number, string>();
+    for (const s of image.sections) names.set(s.index, s.name);
     const info: {
       -readonly [K in keyof ImageInfo]: ImageInfo[K];
     } = {
@@ -69,19 +67,17 @@ export async function imageInfo(path: string, options: ImageInfoOptions = {}): P
       entry: image.entry,
       imageBase: image.imageBase,
       fileOffset: image.fileOffset,
+      sectionName: (symbol) => (symbol.section === null ? null : (names.get(symbol.section) ?? null)),
     };
     if (options.sections) info.sections = image.sections;
     if (options.segments) info.segments = image.segments;
     if (options.symbols) {
       const all = image.symbols();
       clock?.lap('symbols');
-      const names = new Map<number, string>();
-      for (const s of image.sections) names.set(s.index, s.name);
       const test = options.filter === undefined ? undefined : globMatcher(options.filter);
-      const picked = test === undefined ? all : all.filter((s) => test(s.name) || (s.demangled !== undefined && test(s.demangled)));
-      info.symbols = picked.map((s) => ({ ...s, sectionName: s.section === null ? null : (names.get(s.section) ?? null) }));
+      info.symbols = test === undefined ? all : all.filter((s) => test(s.name) || (s.demangled !== undefined && test(s.demangled)));
       info.symbolCount = all.length;
-      clock?.lap('list');
+      clock?.lap('filter');
     }
     return info;
   });
