@@ -5,6 +5,7 @@ import { type ImageInfo, imageInfo } from '../edit/exeinfo.js';
 import type { Timer } from '../edit/timing.js';
 import { InputError } from '../errors.js';
 import type { ExeSymbol, Section, Segment } from '../format/exe/index.js';
+import { printableName } from '../format/exe/locate.js';
 import { formatOffset } from '../format/number.js';
 import type { Context, Result } from './context.js';
 import type { Separator } from './multi.js';
@@ -57,7 +58,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
 function sectionRows(sections: readonly Section[]): string[][] {
   return sections.map((s) => [
     `[${s.index}]`,
-    s.name,
+    printableName(s.name),
     s.type,
     hex(s.offset),
     hex(s.addr),
@@ -68,7 +69,7 @@ function sectionRows(sections: readonly Section[]): string[][] {
 }
 
 function segmentRows(segments: readonly Segment[]): string[][] {
-  return segments.map((s) => [`[${s.index}]`, s.name, hex(s.offset), hex(s.addr), hex(s.fileSize), hex(s.memSize), s.perms]);
+  return segments.map((s) => [`[${s.index}]`, printableName(s.name), hex(s.offset), hex(s.addr), hex(s.fileSize), hex(s.memSize), s.perms]);
 }
 
 /** Bytes of text written at once by {@link symbolTable}. */
@@ -172,7 +173,10 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
   let maxValue = 0n;
   let maxOffset = 0n;
   let maxSize = 0n;
-  const sectionOf = (s: ExeSymbol): string => sectionName(s) ?? (s.section === null ? '-' : `[${s.section}]`);
+  const sectionOf = (s: ExeSymbol): string => {
+    const name = sectionName(s);
+    return name !== null ? printableName(name) : s.section === null ? '-' : `[${s.section}]`;
+  };
   const words = [new Set<string>(), new Set<string>(), new Set<string>()] as const;
   for (const s of symbols) {
     if (s.value > maxValue) maxValue = s.value;
@@ -215,7 +219,7 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
     out.decimal(s.size, w[2]!);
     out.spaces(2);
     out.bytes(cellsOf(s));
-    out.text(s.demangled ?? s.name);
+    out.text(printableName(s.demangled ?? s.name));
     out.bytes(NEWLINE);
   }
   out.flush();

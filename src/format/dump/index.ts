@@ -58,7 +58,7 @@ export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
   const inner = createPlainDumper(opts, sink);
   // Every dialect that takes marks is fed by a LineFeeder (checkMarks refused the others).
   if (!(inner instanceof LineFeeder)) throw new Error(`dump format ${opts.format} has no line feeder`);
-  return new MarkedDumper(inner, opts.od !== undefined ? opts.od.cols : opts.cols, options.start, marks);
+  return new MarkedDumper(inner, options.start, marks);
 }
 
 function createPlainDumper(opts: ReturnType<typeof resolveOptions>, sink: DumpSink): Dumper {

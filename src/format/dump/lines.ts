@@ -62,10 +62,10 @@ export class LineFeeder implements Dumper {
 
   /**
    * Writes `text` (ASCII lines, each ending in `\n`) between the lines formatted so far and the
-   * next: only at a line boundary (no carried bytes).
+   * next one (whose first bytes may be carried already: it is formatted once complete).
    */
   mark(text: string): void {
-    if (this.carryLen !== 0) throw new Error('dumper: mark() inside a line');
+    if (this.ended) throw new Error('dumper: mark() after end()');
     this.formatter.interrupt?.();
     this.out.ascii(text);
   }

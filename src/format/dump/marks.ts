@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { InputError } from '../../errors.js';
 import type { LineFeeder } from './lines.js';
 import type { DumpFormat, DumpMark, Dumper } from './types.js';
@@ -20,10 +21,12 @@ export function checkMarks(format: DumpFormat, marks: readonly DumpMark[]): void
 
 /**
  * A line dialect's feeder with marks (see {@link DumpOptions.marks}): the pushed bytes are cut at
- * the start of each line that holds a mark, the mark's text goes out there, then the rest.
+ * each mark's offset, and the mark's text goes out there, when the byte at that offset arrives.
+ * The feeder formats a line only once its last byte came, so the text lands before the line that
+ * holds the byte, whichever of its bytes it is.
  */
 export class MarkedDumper implements Dumper {
-  /** Line starts (bytes from `start`, multiples of the line length) and the text due there, in order. */
+  /** Offsets from `start` (0 for a mark before it) and the text due there, in order. */
   private readonly due: { at: bigint; text: string }[] = [];
   private next = 0;
   /** Bytes pushed so far. */
@@ -31,18 +34,17 @@ export class MarkedDumper implements Dumper {
 
   constructor(
     private readonly inner: LineFeeder,
-    cols: number,
     start: bigint,
     marks: readonly DumpMark[],
   ) {
-    const width = BigInt(cols);
     const sorted = [...marks].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
     for (const m of sorted) {
-      const rel = m.offset - start;
-      const at = rel <= 0n ? 0n : rel - (rel % width);
+      const at = m.offset > start ? m.offset - start : 0n;
+      // The output is bytes: the text's UTF-8, one char per byte.
+      const line = `${Buffer.from(m.text, 'utf8').toString('latin1')}\n`;
       const last = this.due[this.due.length - 1];
-      if (last !== undefined && last.at === at) last.text += `${m.text}\n`;
-      else this.due.push({ at, text: `${m.text}\n` });
+      if (last !== undefined && last.at === at) last.text += line;
+      else this.due.push({ at, text: line });
     }
   }
 
@@ -50,12 +52,14 @@ export class MarkedDumper implements Dumper {
     let from = 0;
     while (from < bytes.length) {
       const d = this.due[this.next];
-      const room = d === undefined ? bytes.length - from : Number(d.at - this.pos < BigInt(bytes.length - from) ? d.at - this.pos : BigInt(bytes.length - from));
+      const left = BigInt(bytes.length - from);
+      const room = d === undefined || d.at - this.pos >= left ? bytes.length - from : Number(d.at - this.pos);
       if (room > 0) {
         this.inner.push(bytes.subarray(from, from + room));
         from += room;
         this.pos += BigInt(room);
       }
+      // The byte at the mark's offset is next in this push: the mark goes out before its line.
       if (d !== undefined && d.at === this.pos && from < bytes.length) {
         this.inner.mark(d.text);
         this.next++;

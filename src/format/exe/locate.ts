@@ -8,6 +8,22 @@
 import { formatOffset } from '../number.js';
 import type { ExeImage, Section, Segment } from './types.js';
 
+/** Characters that could break a line or mislead a terminal: controls, separators, bidi controls, lone surrogates. */
+const UNSAFE = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE_ONE = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * A name from the file as it may be shown on a line of text: controls and the like (a hostile
+ * file's names could hold escape sequences) become `\xNN` / `\uNNNN`. Names without any come back as they are.
+ */
+export function printableName(name: string): string {
+  if (!UNSAFE_ONE.test(name)) return name;
+  return name.replace(UNSAFE, (ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Where a file offset is in an image. */
 export interface Location {
   /** The file offset. */
@@ -117,7 +133,7 @@ export interface SectionStart {
  */
 export function sectionStarts(image: ExeImage, start: bigint, end: bigint): SectionStart[] {
   const noVa = unlinked(image);
-  const text = (s: Section): string => `-- ${s.name.length > 0 ? s.name : `section ${s.index}`}${!noVa && loaded(s) ? ` (VA ${formatOffset(s.addr)})` : ''} --`;
+  const text = (s: Section): string => `-- ${s.name.length > 0 ? printableName(s.name) : `section ${s.index}`}${!noVa && loaded(s) ? ` (VA ${formatOffset(s.addr)})` : ''} --`;
   const out: SectionStart[] = [];
   for (const s of fileSections(image)) {
     if (s.offset >= end) break;
