@@ -25,7 +25,9 @@ export async function run({ quick }) {
   // Both list every function (nm leaves out the file symbol that mmapx lists).
   const ours = spawnSync(NODE, [BIN, '--json', 'info', file, '--symbols'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const listed = JSON.parse(ours.stdout).symbols.length;
-  const theirs = spawnSync('nm', [file], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout.trimEnd().split('\n').length;
+  const theirs = spawnSync('nm', [file], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    .stdout.trimEnd()
+    .split('\n').length;
   if (listed !== symbols || theirs !== symbols - 1) throw new Error(`mmapx lists ${listed} symbols, nm ${theirs}; the file has ${symbols}`);
   const cases = [mine, nm, nmC];
   const runs = quick ? 3 : 7;

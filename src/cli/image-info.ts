@@ -56,16 +56,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
 }
 
 function sectionRows(sections: readonly Section[]): string[][] {
-  return sections.map((s) => [
-    `[${s.index}]`,
-    printableName(s.name),
-    s.type,
-    hex(s.offset),
-    hex(s.addr),
-    hex(s.fileSize),
-    hex(s.memSize),
-    s.flags.join(','),
-  ]);
+  return sections.map((s) => [`[${s.index}]`, printableName(s.name), s.type, hex(s.offset), hex(s.addr), hex(s.fileSize), hex(s.memSize), s.flags.join(',')]);
 }
 
 function segmentRows(segments: readonly Segment[]): string[][] {
@@ -195,18 +186,29 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
   // The type, bind and section columns of each combination that occurs, padded, as bytes (a few).
   const pad = (x: string, i: number): string => `${x.padEnd(w[3 + i]!)}  `;
   const cells = new Map<string, Map<string, Map<string, Buffer>>>();
+  const level = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
+    const found = map.get(key);
+    if (found !== undefined) return found;
+    const made = make();
+    map.set(key, made);
+    return made;
+  };
   const cellsOf = (s: ExeSymbol): Buffer => {
-    let byBind = cells.get(s.type);
-    if (byBind === undefined) cells.set(s.type, (byBind = new Map()));
-    let bySection = byBind.get(s.bind);
-    if (bySection === undefined) byBind.set(s.bind, (bySection = new Map()));
     const section = sectionOf(s);
-    let b = bySection.get(section);
-    if (b === undefined) bySection.set(section, (b = Buffer.from(`${pad(s.type, 0)}${pad(s.bind, 1)}${pad(section, 2)}`, 'utf8')));
-    return b;
+    const bySection = level(
+      level(cells, s.type, () => new Map<string, Map<string, Buffer>>()),
+      s.bind,
+      () => new Map<string, Buffer>(),
+    );
+    return level(bySection, section, () => Buffer.from(`${pad(s.type, 0)}${pad(s.bind, 1)}${pad(section, 2)}`, 'utf8'));
   };
   const out = new TextOut(sink);
-  out.text(`  ${head.slice(0, 6).map((h, i) => (i === 2 ? h.padStart(w[i]!) : h.padEnd(w[i]!))).join('  ')}  ${head[6]}\n`);
+  out.text(
+    `  ${head
+      .slice(0, 6)
+      .map((h, i) => (i === 2 ? h.padStart(w[i]!) : h.padEnd(w[i]!)))
+      .join('  ')}  ${head[6]}\n`,
+  );
   for (const s of symbols) {
     out.spaces(2);
     out.hex(s.value, w[0]! + 2);

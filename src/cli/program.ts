@@ -788,7 +788,7 @@ through maps (memory stays flat whatever the size).`;
       )
       .option('-w, --width <n>', 'od: bytes per line (default 16; a multiple of the largest type size)')
       .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
-      .option('--annotate', 'executables (ELF, PE, Mach-O): a line -- .text (VA 0x401000) -- before the line where each section starts (canonical, xxd, od, hexdump-*)')
+      .option('--annotate', 'executables: a line -- .text (VA 0x401000) -- where each section starts (canonical, xxd, od, hexdump-*)')
       .option('--view', 'the view of hexyl, for a terminal: the same as -f hexyl')
       .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
       .addOption(new Option('--border <style>', 'hexyl: the frame (default unicode)').choices(['unicode', 'ascii', 'none']))

@@ -183,7 +183,7 @@ describe.skipIf(TOOLS.length > 0)('executables: info, hexdump --annotate, find -
     expectSuccess(r);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(new RegExp(`^${exe.replace(/[/.]/g, '\\$&')}: elf64-x86-64 \\((dyn|exec)`));
-    const head = lines.indexOf('sections (' + (sections.length + 1) + '):');
+    const head = lines.indexOf(`sections (${sections.length + 1}):`);
     expect(head).toBeGreaterThan(0);
     expect(lines[head + 1]!.trim().split(/\s+/)).toEqual(['index', 'name', 'type', 'offset', 'va', 'filesize', 'memsize', 'flags']);
     for (const p of sections) {
@@ -195,11 +195,19 @@ describe.skipIf(TOOLS.length > 0)('executables: info, hexdump --annotate, find -
     const typeAt = lines[head + 1]!.indexOf('type');
     for (let i = head + 2; i < head + 2 + sections.length + 1; i++) expect(lines[i]![typeAt - 1], lines[i]).toBe(' ');
     expect(lines).toContain(`segments (${readelfSegments(exe).length}):`);
-    const sym = lines.find((l) => / check$/.test(l))!.trim().split(/\s+/);
+    const sym = lines
+      .find((l) => / check$/.test(l))!
+      .trim()
+      .split(/\s+/);
     const nm = nmSymbols(exe);
     expect(sym[0]).toBe(hex(nm.values.get('check')!));
     expect(sym.slice(2)).toEqual([String(readelfSizes(exe).get('check')), 'func', 'global', '.text', 'check']);
-    expect(lines.find((l) => / scratch$/.test(l))!.trim().split(/\s+/)[1]).toBe('-');
+    expect(
+      lines
+        .find((l) => / scratch$/.test(l))!
+        .trim()
+        .split(/\s+/)[1],
+    ).toBe('-');
 
     // --filter: * ? [...] over the whole name; the title counts both.
     const f = mmapx(['info', exe, '--symbols', '--filter', 'check*']);

@@ -89,7 +89,20 @@ function parseOptions(patternText: string | undefined, several: boolean, opts: R
   const compiled = compilePattern(pattern);
   const addr = !!opts.addr;
   if (addr && opts.count) throw new InputError('--addr tells where each match is; --count prints only how many: give one of them');
-  return { pattern, compiled, shownPattern, jsonPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several, addr, arch: opts.arch === undefined ? undefined : String(opts.arch) };
+  return {
+    pattern,
+    compiled,
+    shownPattern,
+    jsonPattern,
+    max,
+    range,
+    count: !!opts.count,
+    stats: !!opts.stats,
+    force: !!opts.force,
+    several,
+    addr,
+    arch: opts.arch === undefined ? undefined : String(opts.arch),
+  };
 }
 
 export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {

@@ -133,7 +133,8 @@ export interface SectionStart {
  */
 export function sectionStarts(image: ExeImage, start: bigint, end: bigint): SectionStart[] {
   const noVa = unlinked(image);
-  const text = (s: Section): string => `-- ${s.name.length > 0 ? printableName(s.name) : `section ${s.index}`}${!noVa && loaded(s) ? ` (VA ${formatOffset(s.addr)})` : ''} --`;
+  const text = (s: Section): string =>
+    `-- ${s.name.length > 0 ? printableName(s.name) : `section ${s.index}`}${!noVa && loaded(s) ? ` (VA ${formatOffset(s.addr)})` : ''} --`;
   const out: SectionStart[] = [];
   for (const s of fileSections(image)) {
     if (s.offset >= end) break;
