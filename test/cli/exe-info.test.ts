@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dump, imageInfo, InputError } from '../../src/edit/index.js';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -291,6 +292,28 @@ describe.skipIf(TOOLS.length > 0)('executables: info, hexdump --annotate, find -
     expectFailure(mmapx(['hexdump', exe, '--annotate', '-f', 'c']), 2, /--annotate applies to --format canonical, xxd, od/);
     expectFailure(mmapx(['find', exe, '00', '--addr', '--count']), 2, /--addr .* --count/);
     expect(fingerprint(text)).toBe(before);
+  });
+
+  it('library: imageInfo lists what is asked; dump with annotate is what the CLI prints', async () => {
+    const info = await imageInfo(exe, { sections: true });
+    expect(info.format).toBe('elf');
+    expect(info.sections).toHaveLength(sections.length + 1);
+    expect(info.segments).toBeUndefined();
+    expect(info.symbols).toBeUndefined();
+    const withSymbols = await imageInfo(exe, { symbols: true, filter: 'check*' });
+    expect(withSymbols.symbols!.map((s) => [s.name, withSymbols.sectionName(s)]).sort()).toEqual([
+      ['check', '.text'],
+      ['check_twice', '.text'],
+    ]);
+    await expect(imageInfo(text)).rejects.toThrow(InputError);
+    let dumped = '';
+    for await (const chunk of dump(exe, 'xxd', { annotate: true, offset: 0x100, length: 0x2000 })) dumped += chunk;
+    expect(dumped).toBe(mmapx(['hexdump', exe, '-f', 'xxd', '--annotate', '-s', '0x100', '-n', '0x2000']).stdout);
+    expect(dumped).toContain('-- .text (VA ');
+    const failing = async (): Promise<void> => {
+      for await (const _ of dump(text, 'canonical', { annotate: true }));
+    };
+    await expect(failing()).rejects.toThrow(/is not an ELF, PE or Mach-O file/);
   });
 
   it('--sections and --segments read no symbol table: a broken one fails only --symbols', () => {
