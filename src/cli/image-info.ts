@@ -164,9 +164,17 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
   let maxValue = 0n;
   let maxOffset = 0n;
   let maxSize = 0n;
+  // The section column by section index (-1: none), made once per section.
+  const labels = new Map<number, string>();
   const sectionOf = (s: ExeSymbol): string => {
-    const name = sectionName(s);
-    return name !== null ? printableName(name) : s.section === null ? '-' : `[${s.section}]`;
+    const key = s.section ?? -1;
+    let label = labels.get(key);
+    if (label === undefined) {
+      const name = sectionName(s);
+      label = name !== null ? printableName(name) : s.section === null ? '-' : `[${s.section}]`;
+      labels.set(key, label);
+    }
+    return label;
   };
   const words = [new Set<string>(), new Set<string>(), new Set<string>()] as const;
   for (const s of symbols) {
@@ -185,7 +193,7 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
   ];
   // The type, bind and section columns of each combination that occurs, padded, as bytes (a few).
   const pad = (x: string, i: number): string => `${x.padEnd(w[3 + i]!)}  `;
-  const cells = new Map<string, Map<string, Map<string, Buffer>>>();
+  const cells = new Map<string, Map<string, Map<number, Buffer>>>();
   const level = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
     const found = map.get(key);
     if (found !== undefined) return found;
@@ -194,13 +202,12 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
     return made;
   };
   const cellsOf = (s: ExeSymbol): Buffer => {
-    const section = sectionOf(s);
     const bySection = level(
-      level(cells, s.type, () => new Map<string, Map<string, Buffer>>()),
+      level(cells, s.type, () => new Map<string, Map<number, Buffer>>()),
       s.bind,
-      () => new Map<string, Buffer>(),
+      () => new Map<number, Buffer>(),
     );
-    return level(bySection, section, () => Buffer.from(`${pad(s.type, 0)}${pad(s.bind, 1)}${pad(section, 2)}`, 'utf8'));
+    return level(bySection, s.section ?? -1, () => Buffer.from(`${pad(s.type, 0)}${pad(s.bind, 1)}${pad(sectionOf(s), 2)}`, 'utf8'));
   };
   const out = new TextOut(sink);
   out.text(
