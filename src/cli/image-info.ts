@@ -10,6 +10,14 @@ import { formatOffset } from '../format/number.js';
 import type { Context, Result } from './context.js';
 import type { Separator } from './multi.js';
 
+/**
+ * The slice of a fat Mach-O that the program's `--arch` names (the option of the address syntax,
+ * kept in the context), for the commands that read an executable's image.
+ */
+export function archOf(ctx: Context): string | undefined {
+  return (ctx as Context & { arch?: string | undefined }).arch;
+}
+
 /** The listing options of info, checked. */
 export interface ImageListing {
   sections: boolean;
@@ -20,18 +28,14 @@ export interface ImageListing {
 }
 
 /** The listing asked by `opts`, or undefined when info is the file report. @throws InputError for --filter without --symbols. */
-export function imageListing(opts: Record<string, unknown>): ImageListing | undefined {
+export function imageListing(ctx: Context, opts: Record<string, unknown>): ImageListing | undefined {
   const sections = opts.sections === true;
   const segments = opts.segments === true;
   const symbols = opts.symbols === true;
   const filter = opts.filter === undefined ? undefined : String(opts.filter);
-  const arch = opts.arch === undefined ? undefined : String(opts.arch);
   if (filter !== undefined && !symbols) throw new InputError('--filter selects symbols: give --symbols with it', { token: filter });
-  if (!sections && !segments && !symbols) {
-    if (arch !== undefined) throw new InputError('--arch chooses the slice that --sections, --segments or --symbols list: give one of them', { token: arch });
-    return undefined;
-  }
-  return { sections, segments, symbols, filter, arch };
+  if (!sections && !segments && !symbols) return undefined;
+  return { sections, segments, symbols, filter, arch: archOf(ctx) };
 }
 
 const hex = formatOffset;

@@ -986,7 +986,6 @@ through maps (memory stays flat whatever the size).`;
       .option('--segments', 'executables: list the segments (ELF program headers, Mach-O segments)')
       .option('--symbols', 'executables: list the symbols (value, file offset, size, type, bind, section, name)')
       .option('--filter <glob>', 'with --symbols: only names (or demangled names) matching GLOB (* ? [...])')
-      .option('--arch <name>', 'with --sections/--segments/--symbols: the slice of a fat Mach-O (arm64, x86_64...)')
       .addHelpText(
         'after',
         `${severalHelp('each file prints its block (it starts with its path), a blank line between.')}

@@ -20,6 +20,7 @@ import { formatPattern } from '../../format/patch/lex.js';
 import { parseRange, type Range } from '../../format/range.js';
 import { type BytePattern, type CompiledPattern, compilePattern } from '../../format/search.js';
 import type { Context, Result } from '../context.js';
+import { archOf } from '../image-info.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
 
 /** The command's options, made once from commander's values (and shared by every file of a run). */
@@ -39,8 +40,6 @@ interface FindOptions {
   readonly several: boolean;
   /** --addr: each match also as sec:NAME+OFF and va:ADDR (executables). */
   readonly addr: boolean;
-  /** The slice of a fat Mach-O (`--arch`, where the command has it). */
-  readonly arch: string | undefined;
 }
 
 /** The typed-value option given (--u32le ...), if any; more than one, or one with --text, is refused. */
@@ -101,7 +100,6 @@ function parseOptions(patternText: string | undefined, several: boolean, opts: R
     force: !!opts.force,
     several,
     addr,
-    arch: opts.arch === undefined ? undefined : String(opts.arch),
   };
 }
 
@@ -140,7 +138,7 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
   const tally = await withFile(path, opening, (file): FindTally => {
     ctx.warnIfJournal(path);
     if (o.addr) {
-      const arch = o.arch;
+      const arch = archOf(ctx);
       const l = locator(imageOf(file, arch !== undefined ? { arch } : {}));
       locate = (m) => l.locate(m);
     }

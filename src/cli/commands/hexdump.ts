@@ -25,6 +25,7 @@ import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
 import { readsInOrder, shrankSinceOpen } from '../../edit/files.js';
+import { archOf } from '../image-info.js';
 import { eachFile, orStdin, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../../edit/timing.js';
@@ -229,7 +230,7 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (annotate && !MARKED_FORMATS.includes(format)) {
     throw new InputError(`--annotate applies to --format ${MARKED_FORMATS.join(', ')}; not to ${format}`);
   }
-  const arch = opts.arch !== undefined ? String(opts.arch) : undefined;
+  const arch = archOf(ctx);
   return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns, annotate, arch };
 }
 

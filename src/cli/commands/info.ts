@@ -28,7 +28,7 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
   const timer = new Timer();
   const separator = t.several ? new Separator() : undefined;
   // --sections, --segments, --symbols: what an executable contains (src/cli/image-info.ts).
-  const listing = imageListing(opts);
+  const listing = imageListing(ctx, opts);
   if (listing !== undefined) {
     if (o.range !== undefined) throw new InputError('--range counts page-cache residency; it does not combine with --sections, --segments or --symbols');
     return eachFile(ctx, t, (path) => listImage(ctx, path, listing, separator, t.several ? new Timer() : timer, o.stats), { prefixSummary: true });
