@@ -224,18 +224,18 @@ interface RawSection {
   entsize: bigint;
 }
 
-/** One section header from its bytes. */
-function rawSection(f: Fields, is64: boolean): RawSection {
+/** The section header at `at` in `f`. */
+function rawSection(f: Fields, at: number, is64: boolean): RawSection {
   return {
-    name: f.u32(0),
-    type: f.u32(4),
-    flags: f.word(8, 8),
-    addr: f.word(12, 16),
-    offset: f.word(16, 24),
-    size: f.word(20, 32),
-    link: f.u32(is64 ? 40 : 24),
-    info: f.u32(is64 ? 44 : 28),
-    entsize: f.word(36, 56),
+    name: f.u32(at),
+    type: f.u32(at + 4),
+    flags: f.word(at + 8, at + 8),
+    addr: f.word(at + 12, at + 16),
+    offset: f.word(at + 16, at + 24),
+    size: f.word(at + 20, at + 32),
+    link: f.u32(at + (is64 ? 40 : 24)),
+    info: f.u32(at + (is64 ? 44 : 28)),
+    entsize: f.word(at + 36, at + 56),
   };
 }
 
@@ -248,7 +248,77 @@ const SIZES = {
 /** Symbols are read in chunks of this many entries, so a big table never costs one huge buffer. */
 const SYMBOL_CHUNK = 8192;
 
-const utf8 = new TextDecoder('utf-8');
+/** How many times its own size the long names of one string table may add up to. */
+const NAME_BUDGET = 4;
+/** Names up to this long are not counted against {@link NAME_BUDGET}. */
+const SHORT_NAME = 64;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A string table. Finding a name's NUL costs its length, so names longer than
+ * {@link SHORT_NAME} bytes may add up to {@link NAME_BUDGET} times the table's size (tail-merged
+ * tables share suffixes, so a little over once): a hostile table of one long NUL-free run named at
+ * every offset is an error after a few names, not the table's size squared in time and memory.
+ * Shorter names cost at most that much each, so their total is linear in the number of names.
+ */
+class StringTable {
+  /** A plain view (Uint8Array's indexOf) and a Buffer view (its UTF-8 decoding) of the same bytes. */
+  private readonly bytes: Uint8Array;
+  private readonly text: Buffer;
+  private budget: number;
+  constructor(
+    bytes: Uint8Array,
+    /** The table, as messages name it: `.strtab (section 28)`. */
+    private readonly what: string,
+  ) {
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.budget = NAME_BUDGET * bytes.length + 65536;
+  }
+
+  /** The NUL-terminated name at `at`. */
+  name(at: number): string {
+    const { bytes, what } = this;
+    if (at >= bytes.length) throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${bytes.length} bytes)`);
+    const end = bytes.indexOf(0, at);
+    if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
+    if (end - at > SHORT_NAME) {
+      this.budget -= end - at;
+      if (this.budget < 0) {
+        throw new ExeFormatError(`ELF string table ${what} (${bytes.length} bytes): its names overlap into more than ${NAME_BUDGET} times its size`);
+      }
+    }
+    return this.text.toString('utf8', at, end);
+  }
+}
+
+/**
+ * A symbol. Its demangled name is worked out when first read: most lookups match the stored
+ * name, and demangling every symbol of a big C++ binary would cost more than reading them.
+ */
+class ElfSymbol implements ExeSymbol {
+  /** undefined: not asked yet; null: not a mangled name. */
+  #demangled: string | null | undefined = undefined;
+  constructor(
+    readonly name: string,
+    readonly value: bigint,
+    readonly size: bigint,
+    readonly type: string,
+    readonly bind: string,
+    readonly section: number | null,
+    readonly table: string,
+    readonly offset: bigint | null,
+  ) {}
+
+  get demangled(): string | undefined {
+    if (this.#demangled === undefined) {
+      const pretty = this.name.startsWith('_') ? demangle(this.name) : undefined;
+      this.#demangled = typeof pretty === 'string' ? pretty : null;
+    }
+    return this.#demangled ?? undefined;
+  }
+}
 
 /**
  * Parses the ELF image in `src`.
@@ -300,7 +370,7 @@ export function parseElf(src: ByteSource): ExeImage {
   const raws: RawSection[] = [];
   if (eShoff !== 0n) {
     if (eShentsize < sz.shdr) throw new ExeFormatError(`ELF e_shentsize ${eShentsize} is smaller than a ${bits}-bit section header (${sz.shdr})`);
-    const first = rawSection(new Fields(bytes(eShoff, BigInt(sz.shdr), 'section header 0'), le, is64), is64);
+    const first = rawSection(new Fields(bytes(eShoff, BigInt(sz.shdr), 'section header 0'), le, is64), 0, is64);
     let count = BigInt(eShnum);
     if (eShnum === 0) count = first.size;
     if (shstrndx === SHN_XINDEX) shstrndx = first.link;
@@ -313,12 +383,8 @@ export function parseElf(src: ByteSource): ExeImage {
     }
     const n = Number(count);
     if (n > 0) {
-      const table = bytes(eShoff, count * entsize, 'section header table');
-      for (let i = 0; i < n; i++) {
-        const at = i * eShentsize;
-        const f = new Fields(table.subarray(at, at + sz.shdr), le, is64);
-        raws.push(rawSection(f, is64));
-      }
+      const table = new Fields(bytes(eShoff, count * entsize, 'section header table'), le, is64);
+      for (let i = 0; i < n; i++) raws.push(rawSection(table, i * eShentsize, is64));
     }
   } else if (phnum === PN_XNUM) {
     throw new ExeFormatError('ELF e_phnum is PN_XNUM (0xffff) but there is no section 0 holding the real count');
@@ -327,10 +393,13 @@ export function parseElf(src: ByteSource): ExeImage {
   const hasBytes = (r: RawSection): boolean => r.type !== SHT_NOBITS && r.type !== 0;
   for (let i = 0; i < raws.length; i++) {
     const r = raws[i]!;
-    if (hasBytes(r) && (r.offset > size || r.size > size - r.offset)) {
+    if (hasBytes(r) && r.size > 0n && (r.offset > size || r.size > size - r.offset)) {
       throw new ExeFormatError(`ELF section ${i} (${r.size} bytes at ${formatOffset(r.offset)}) is outside the file (size ${size})`);
     }
   }
+
+  /** Whether a section has bytes and they are in the file (an empty one may say it is past the end). */
+  const inFile = (r: RawSection): boolean => hasBytes(r) && r.offset <= size;
 
   /** The bytes of section `index` (checked at open to be inside the file). */
   const sectionBytes = (index: number, what: string): Uint8Array => {
@@ -339,27 +408,26 @@ export function parseElf(src: ByteSource): ExeImage {
     return bytes(r.offset, r.size, what);
   };
 
-  /** The NUL-terminated name at `at` in string table `table` (section `index`, shown as `what`). */
-  const nameIn = (table: Uint8Array, at: number, what: string): string => {
-    if (at >= table.length) {
-      throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${table.length} bytes)`);
-    }
-    const end = table.indexOf(0, at);
-    if (end < 0) throw new ExeFormatError(`ELF string table ${what} has a name at ${at} without a terminating NUL`);
-    return utf8.decode(table.subarray(at, end));
-  };
-
   let names: string[];
   if (raws.length === 0 || shstrndx === 0) {
     names = raws.map(() => '');
   } else {
     if (shstrndx >= raws.length) throw new ExeFormatError(`ELF e_shstrndx ${shstrndx} is not a section (there are ${raws.length})`);
-    const table = sectionBytes(shstrndx, 'section name table');
-    const what = `section ${shstrndx}`;
-    names = raws.map((r, i) => (i === 0 && r.name === 0 ? '' : nameIn(table, r.name, what)));
+    const table = new StringTable(sectionBytes(shstrndx, 'section name table'), `section ${shstrndx}`);
+    names = raws.map((r, i) => (i === 0 && r.name === 0 ? '' : table.name(r.name)));
   }
 
   const procSht = SHT_PROC[eMachine];
+  // Few distinct flag words in a file: one (read-only) array for each.
+  const flagCache = new Map<bigint, readonly string[]>();
+  const flagsOf = (flags: bigint): readonly string[] => {
+    let words = flagCache.get(flags);
+    if (words === undefined) {
+      words = flagWords(flags);
+      flagCache.set(flags, words);
+    }
+    return words;
+  };
   const sections: Section[] = raws.map((r, i) => ({
     index: i,
     name: names[i]!,
@@ -368,7 +436,7 @@ export function parseElf(src: ByteSource): ExeImage {
     fileSize: hasBytes(r) ? r.size : 0n,
     addr: r.addr,
     memSize: r.type === 0 ? 0n : r.size,
-    flags: flagWords(r.flags),
+    flags: flagsOf(r.flags),
   }));
 
   // Program headers.
@@ -381,15 +449,14 @@ export function parseElf(src: ByteSource): ExeImage {
         `ELF program header table (${phnum} entries of ${ePhentsize} bytes at ${formatOffset(ePhoff)}) is outside the file (size ${size})`,
       );
     }
-    const table = bytes(ePhoff, BigInt(phnum) * entsize, 'program header table');
+    const f = new Fields(bytes(ePhoff, BigInt(phnum) * entsize, 'program header table'), le, is64);
     const procPt = PT_PROC[eMachine];
     for (let i = 0; i < phnum; i++) {
       const at = i * ePhentsize;
-      const f = new Fields(table.subarray(at, at + sz.phdr), le, is64);
-      const type = f.u32(0);
-      const pflags = f.u32(is64 ? 4 : 24);
-      const offset = f.word(4, 8);
-      const fileSize = f.word(16, 32);
+      const type = f.u32(at);
+      const pflags = f.u32(at + (is64 ? 4 : 24));
+      const offset = f.word(at + 4, at + 8);
+      const fileSize = f.word(at + 16, at + 32);
       if (fileSize > 0n && (offset > size || fileSize > size - offset)) {
         throw new ExeFormatError(`ELF segment ${i} (${fileSize} bytes at ${formatOffset(offset)}) is outside the file (size ${size})`);
       }
@@ -398,50 +465,61 @@ export function parseElf(src: ByteSource): ExeImage {
         name: typeWord(type, PT, PT_OS, procPt),
         offset,
         fileSize,
-        addr: f.word(8, 16),
-        memSize: f.word(20, 40),
+        addr: f.word(at + 8, at + 16),
+        memSize: f.word(at + 20, at + 40),
         perms: `${pflags & 4 ? 'r' : '-'}${pflags & 2 ? 'w' : '-'}${pflags & 1 ? 'x' : '-'}`,
       });
     }
   }
 
-  /** The file offset of a symbol's bytes, when its section has them. */
-  const symbolOffset = (section: number | null, value: bigint, symSize: bigint): bigint | null => {
+  // Sections' numbers as Numbers, for the symbols' offsets without BigInt temporaries (null when
+  // the section has no bytes or an address past 2^53, which takes the BigInt way).
+  const numeric = raws.map((r) =>
+    inFile(r) && r.addr <= MAX_SAFE ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) } : null,
+  );
+
+  /** The file offset of a symbol's bytes, when its section has them; `valueN`/`sizeN` are the same numbers when below 2^53, else -1. */
+  const symbolOffset = (section: number | null, value: bigint, symSize: bigint, valueN: number, sizeN: number): bigint | null => {
     if (section === null) return null;
+    const n = numeric[section]!;
+    if (n !== null && valueN >= 0 && sizeN >= 0) {
+      const inside = valueN - n.addr;
+      return inside < 0 || inside > n.size || sizeN > n.size - inside ? null : BigInt(n.offset + inside);
+    }
     const r = raws[section]!;
-    if (!hasBytes(r)) return null;
+    if (!inFile(r)) return null;
     const inside = isRel ? value : value - r.addr;
     if (inside < 0n || inside > r.size || symSize > r.size - inside) return null;
     return r.offset + inside;
   };
 
-  const readTable = (index: number, out: ExeSymbol[]): void => {
+  /** A symbol table's header, checked: its entry size and count, and its string table's index. */
+  const tableOf = (index: number) => {
     const r = raws[index]!;
     const table = r.type === SHT_DYNSYM ? 'dynsym' : 'symtab';
     const what = `${names[index] || table} (section ${index})`;
-    if (!hasBytes(r)) throw new ExeFormatError(`ELF symbol table ${what} has no bytes in the file`);
-    if (r.entsize < BigInt(sz.sym))
+    if (r.entsize < BigInt(sz.sym)) {
       throw new ExeFormatError(`ELF symbol table ${what} has sh_entsize ${r.entsize}, less than a ${bits}-bit symbol (${sz.sym})`);
+    }
     if (r.entsize > 0x10000n) throw new ExeFormatError(`ELF symbol table ${what} has an implausible sh_entsize ${r.entsize}`);
     if (r.link === 0 || r.link >= raws.length) throw new ExeFormatError(`ELF symbol table ${what} links to string table ${r.link}, which is not a section`);
-    const strRaw = raws[r.link]!;
-    if (strRaw.type !== SHT_STRTAB) {
-      throw new ExeFormatError(`ELF symbol table ${what} links to section ${r.link}, which is not a string table`);
-    }
-    const strWhat = `${names[r.link] || 'strtab'} (section ${r.link})`;
-    const strings = sectionBytes(r.link, `string table ${strWhat}`);
-    const entsize = Number(r.entsize);
-    const count = Number(r.size / r.entsize);
+    if (raws[r.link]!.type !== SHT_STRTAB) throw new ExeFormatError(`ELF symbol table ${what} links to section ${r.link}, which is not a string table`);
+    return { index, r, table, what, count: Number(r.size / r.entsize), entsize: Number(r.entsize) };
+  };
+
+  // ARM: a function's value has bit 0 set when it is Thumb code; its bytes start at the even address.
+  const thumb = eMachine === EM_ARM;
+
+  const readTable = (t: ReturnType<typeof tableOf>, strings: StringTable, xindexOf: Map<number, number>, out: ExeSymbol[]): void => {
+    const { r, table, what, count, entsize } = t;
     // SHT_SYMTAB_SHNDX: the section indexes of symbols whose st_shndx is SHN_XINDEX.
     let xindex: Fields | null = null;
     let xcount = 0;
-    for (let i = 0; i < raws.length; i++) {
-      const x = raws[i]!;
-      if (x.type === SHT_SYMTAB_SHNDX && x.link === index && hasBytes(x)) {
-        xindex = new Fields(bytes(x.offset, x.size, `extended section index table (section ${i})`), le, is64);
-        xcount = Number(x.size / 4n);
-        break;
-      }
+    const x = xindexOf.get(t.index);
+    if (x !== undefined) {
+      const xr = raws[x]!;
+      xindex = new Fields(bytes(xr.offset, xr.size, `extended section index table (section ${x})`), le, is64);
+      xcount = Number(xr.size / 4n);
     }
     // Entry 0 is the reserved null symbol.
     for (let start = 1; start < count; start += SYMBOL_CHUNK) {
@@ -453,8 +531,20 @@ export function parseElf(src: ByteSource): ExeImage {
         const nameAt = f.u32(at);
         const info = f.u8(at + (is64 ? 4 : 12));
         let shndx = f.u16(at + (is64 ? 6 : 14));
-        const value = is64 ? f.word(0, at + 8) : BigInt(f.u32(at + 4));
-        const symSize = is64 ? f.word(0, at + 16) : BigInt(f.u32(at + 8));
+        // Value and size as Numbers first (two 32-bit halves), BigInts from those when they fit.
+        let valueN: number;
+        let sizeN: number;
+        if (is64) {
+          const vHigh = f.u32(at + (le ? 12 : 8));
+          const sHigh = f.u32(at + (le ? 20 : 16));
+          valueN = vHigh < 0x200000 ? vHigh * 0x100000000 + f.u32(at + (le ? 8 : 12)) : -1;
+          sizeN = sHigh < 0x200000 ? sHigh * 0x100000000 + f.u32(at + (le ? 16 : 20)) : -1;
+        } else {
+          valueN = f.u32(at + 4);
+          sizeN = f.u32(at + 8);
+        }
+        const value = valueN >= 0 ? BigInt(valueN) : f.word(0, at + 8);
+        const symSize = sizeN >= 0 ? BigInt(sizeN) : f.word(0, at + 16);
         const i = start + k;
         if (shndx === SHN_XINDEX) {
           if (xindex === null || i >= xcount) throw new ExeFormatError(`ELF symbol ${i} of ${what} has SHN_XINDEX but no extended section index`);
@@ -464,23 +554,21 @@ export function parseElf(src: ByteSource): ExeImage {
         }
         if (shndx >= raws.length) throw new ExeFormatError(`ELF symbol ${i} of ${what} is in section ${shndx}, which does not exist`);
         const section = shndx === 0 ? null : shndx;
-        const name = nameAt === 0 ? '' : nameIn(strings, nameAt, strWhat);
+        const name = nameAt === 0 ? '' : strings.name(nameAt);
         const type = info & 0xf;
         const bind = info >> 4;
-        const sym: {
-          -readonly [K in keyof ExeSymbol]: ExeSymbol[K];
-        } = {
+        const sym = new ElfSymbol(
           name,
           value,
-          size: symSize,
-          type: STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
-          bind: STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
+          symSize,
+          STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
+          STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
           section,
           table,
-          offset: symbolOffset(section, value, symSize),
-        };
-        const pretty = name.startsWith('_') ? demangle(name) : undefined;
-        if (typeof pretty === 'string') sym.demangled = pretty;
+          thumb && type === 2 && (valueN & 1) === 1
+            ? symbolOffset(section, value - 1n, symSize, valueN - 1, sizeN)
+            : symbolOffset(section, value, symSize, valueN, sizeN),
+        );
         out.push(sym);
       }
     }
@@ -501,9 +589,39 @@ export function parseElf(src: ByteSource): ExeImage {
     segments,
     symbols() {
       if (symbols === undefined) {
+        // .symtab first, then .dynsym (sym: finds the same symbol in both as one place).
+        const tables: ReturnType<typeof tableOf>[] = [];
+        for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
+          for (let i = 0; i < raws.length; i++) if (raws[i]!.type === type && raws[i]!.size > 0n) tables.push(tableOf(i));
+        }
+        // The tables of a sound file do not overlap: more table bytes than file bytes is a forgery
+        // (thousands of section headers naming one big table) that would cost time and memory.
+        let total = 0n;
+        const stringIndexes = new Set<number>();
+        for (const t of tables) {
+          if (t.count <= 1) continue;
+          total += t.r.size;
+          if (!stringIndexes.has(t.r.link)) total += raws[t.r.link]!.size;
+          stringIndexes.add(t.r.link);
+        }
+        if (total > size) throw new ExeFormatError(`ELF symbol and string tables add up to ${total} bytes in a file of ${size}: they overlap`);
+        const xindexOf = new Map<number, number>();
+        for (let i = raws.length - 1; i >= 0; i--) {
+          const x = raws[i]!;
+          if (x.type === SHT_SYMTAB_SHNDX && hasBytes(x)) xindexOf.set(x.link, i);
+        }
+        const stringTables = new Map<number, StringTable>();
         const out: ExeSymbol[] = [];
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_SYMTAB) readTable(i, out);
-        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === SHT_DYNSYM) readTable(i, out);
+        for (const t of tables) {
+          if (t.count <= 1) continue;
+          let strings = stringTables.get(t.r.link);
+          if (strings === undefined) {
+            const what = `${names[t.r.link] || 'strtab'} (section ${t.r.link})`;
+            strings = new StringTable(sectionBytes(t.r.link, `string table ${what}`), what);
+            stringTables.set(t.r.link, strings);
+          }
+          readTable(t, strings, xindexOf, out);
+        }
         symbols = out;
       }
       return symbols;
