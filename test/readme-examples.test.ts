@@ -5,7 +5,7 @@
 // no longer in the README fails the test, so the list cannot go stale.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from './helpers/child.js';
@@ -95,6 +95,8 @@ function fixtures(dir: string): void {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), data);
   }
+  // prog: an executable (ELF) for the inspection examples: the system's true(1).
+  copyFileSync('/bin/true', join(dir, 'prog'));
   // fw.hex: fw.bin as xxd prints it, with the guarded bytes edited; part.hex: plain hex.
   const xxd = spawnSync('xxd', [join(dir, 'fw.bin')], { encoding: 'utf8' });
   if (xxd.status === 0) writeFileSync(join(dir, 'fw.hex'), xxd.stdout.replace('00001f40: 7405', '00001f40: eb05'));

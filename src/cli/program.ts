@@ -690,6 +690,7 @@ through maps (memory stays flat whatever the size).`;
       .option('--max <n>', 'stop after N matches (--json says truncated when there were more)')
       .option('--range <range>', 'search only this range (OFFSET:LENGTH or START..END)')
       .option('--align <n>', 'only matches that start at a multiple of N bytes from the start of the file')
+      .option('--addr', 'executables (ELF, PE, Mach-O): print each match also as SECTION+OFF and its VA')
       .option('--stats', 'print the count and timings on stderr')
       .option('--force', 'allow devices and pseudo-filesystem files')
       .addHelpText(
@@ -711,6 +712,7 @@ through maps (memory stays flat whatever the size).`;
     'mmapx find build/*.bin 7405 --count',
     'mmapx find fw.bin --u32le 0xdeadbeef --align 4',
     'mmapx find data.bin f64be:3.5',
+    'mmapx find a.out e8 --addr                 # 0x1139 .text+0x39 va:0x401139',
   ])}`,
       )
       .action(action(() => import('./commands/find.js')));
@@ -790,6 +792,7 @@ through maps (memory stays flat whatever the size).`;
       )
       .option('-w, --width <n>', 'od: bytes per line (default 16; a multiple of the largest type size)')
       .option('-a, --autoskip', 'xxd: a single * for runs of all-zero lines (xxd -a)')
+      .option('--annotate', 'executables: a line -- .text (VA 0x401000) -- where each section starts (canonical, xxd, od, hexdump-*)')
       .option('--view', 'the view of hexyl, for a terminal: the same as -f hexyl')
       .option('--panels <n>', 'hexyl: panels of 8 bytes per line (1..256), or auto: as many as fit the terminal (default 2, fewer if it is narrower)')
       .addOption(new Option('--border <style>', 'hexyl: the frame (default unicode)').choices(['unicode', 'ascii', 'none']))
@@ -846,6 +849,7 @@ through maps (memory stays flat whatever the size).`;
     'mmapx hexdump fw.bin -f od -t x2 -t c -A d -j 16 -N 64',
     'mmapx hexdump fw.bin -f hexdump-x          # = hexdump -x fw.bin',
     'gunzip -c fw.bin.gz | mmapx hd -f xxd -s 0x100 -n 64',
+    'mmapx hexdump a.out --annotate -n 0x2000   # -- .text (VA 0x401000) -- at each section',
   ])}${STDIN_HELP}
   -s on a pipe skips by reading; past its end dumps nothing, as for a file.`,
       )
@@ -982,10 +986,24 @@ through maps (memory stays flat whatever the size).`;
       .option('--range <range>', 'residency of this range only (in each file)')
       .option('--force', 'allow devices and pseudo-filesystem files')
       .option('--stats', 'print timings on stderr')
+      .option('--sections', 'executables (ELF, PE, Mach-O): list the sections (index, name, type, offset, VA, sizes, flags)')
+      .option('--segments', 'executables: list the segments (ELF program headers, Mach-O segments)')
+      .option('--symbols', 'executables: list the symbols (value, file offset, size, type, bind, section, name)')
+      .option('--filter <glob>', 'with --symbols: only names (or demangled names) matching GLOB (* ? [...])')
       .addHelpText(
         'after',
         `${severalHelp('each file prints its block (it starts with its path), a blank line between.')}
-  ${examples(['mmapx info db.bin', 'mmapx info db.bin --range 1G:64M', 'mmapx --json info db.bin', 'mmapx info *.db'])}`,
+  --sections, --segments and --symbols list what an executable contains, one layout for ELF,
+  PE and Mach-O (--json: names, offsets, VAs, sizes, flags); a file that is none exits 2.
+  ${examples([
+    'mmapx info db.bin',
+    'mmapx info db.bin --range 1G:64M',
+    'mmapx --json info db.bin',
+    'mmapx info *.db',
+    'mmapx info a.out --sections --segments',
+    "mmapx info a.out --symbols --filter 'check_*'",
+    'mmapx --json info lib.so --symbols',
+  ])}`,
       )
       .action(action(() => import('./commands/info.js')));
   }

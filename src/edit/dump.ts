@@ -3,7 +3,19 @@
 // src/format/dump, its output checked against the window it came from (pages that faulted because
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
-import { type AddressRadix, createDumper, type DumpColors, type DumpFormat, type DumpOptions, type DumpSink, type Dumper } from '../format/dump/index.js';
+import {
+  type AddressRadix,
+  createDumper,
+  type DumpColors,
+  type DumpFormat,
+  type DumpMark,
+  type DumpOptions,
+  type DumpSink,
+  type Dumper,
+} from '../format/dump/index.js';
+import { sectionStarts } from '../format/exe/locate.js';
+import type { OpenImageOptions } from '../format/exe/index.js';
+import { imageOf } from './image.js';
 import { type Offset, resolveOffset, unresolvedAddress } from '../format/number.js';
 import type { Range } from '../format/range.js';
 import { pageSize, type Window } from '../mmap/index.js';
@@ -69,6 +81,15 @@ export interface DumpFileOptions extends EditContext {
   characterTable?: DumpOptions['characterTable'];
   /** Bytes the stream queues before it stops reading (Readable's `highWaterMark`). */
   highWaterMark?: number;
+  /**
+   * `canonical`, `xxd`, `od` and `hexdump-*` of an executable (ELF, PE, Mach-O): a line
+   * `-- .text (VA 0x401000) --` before the line that holds each section's first byte, and one
+   * before the first line for the section the dump starts in (`--annotate`). A file that is no
+   * executable is an `ExeFormatError` (an InputError).
+   */
+  annotate?: boolean;
+  /** With `annotate`: the slice of a fat Mach-O. */
+  arch?: string;
 }
 
 /** What {@link openFileDump} needs: where (-s, -n) and the open. */
@@ -198,6 +219,17 @@ export class FileDump {
     return this.bytes;
   }
 
+  /**
+   * The header lines of a dump of this file's executable image (see {@link DumpFileOptions.annotate}):
+   * a mark per section start in the part dumped, and one at the start for the section under way.
+   * @throws ExeFormatError when the file is not an executable.
+   */
+  sectionMarks(options: OpenImageOptions = {}): DumpMark[] {
+    const image = imageOf(this.file, options);
+    const end = this.start + (this.count ?? 0n);
+    return sectionStarts(image, this.start, end).map((s) => ({ offset: s.offset, text: s.text }));
+  }
+
   /** Closes the file (releasing its lock). */
   close(): void {
     this.file.close();
@@ -264,7 +296,16 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
       let out: ((chunk: Uint8Array) => void) | undefined;
       if (!d.nothing) {
         progress?.phase(`hexdump ${path}`, d.count ?? 0n);
-        const dumper = d.dumper(d.dumperOptions(engine), (chunk) => out?.(chunk));
+        const o = d.dumperOptions(engine);
+        if (options.annotate) {
+          try {
+            o.marks = d.sectionMarks(options.arch !== undefined ? { arch: options.arch } : {});
+          } catch (err) {
+            d.close();
+            throw err;
+          }
+        }
+        const dumper = d.dumper(o, (chunk) => out?.(chunk));
         steps = d.steps(dumper, STREAM_STEP, progress && ((done) => progress.update(Number(done))));
       }
       return {
@@ -321,7 +362,8 @@ function engineOptions(format: DumpFormat, options: DumpFileOptions): Omit<DumpO
   ] as const) {
     if (options[key] !== undefined) (engine as Record<string, unknown>)[key] = options[key];
   }
-  createDumper({ ...engine, start: 0n }, () => {});
+  // An annotated dump takes marks: checked with none (the file gives them once it is open).
+  createDumper({ ...engine, start: 0n, ...(options.annotate && { marks: [] }) }, () => {});
   return engine;
 }
 

@@ -18,6 +18,7 @@ export {
 export type { Clock, EditContext, ProgressSink } from './seams.js';
 export { FLUSH_PIECE, type FlushOptions, type FlushOutcome, flushFile, type PageCounts } from './flush.js';
 export { type FileInfo, type InfoOptions, inspectFile, type ModeCheck } from './info.js';
+export { type ImageInfo, imageInfo, type ImageInfoOptions } from './exeinfo.js';
 export { type Protected, type ProtectMode, type ProtectOptions, protectFile } from './protect.js';
 export { type Position, type RangeOption, type RangeSpec, toLength, toOffset, toRange } from './range.js';
 export {

@@ -10,6 +10,8 @@
 // printed before came from windows checked whole).
 import { bindOptionalRange } from '../../edit/address.js';
 import { readSpan, withFile } from '../../edit/files.js';
+import { imageOf } from '../../edit/image.js';
+import { type Location, locator, sectionPlace } from '../../format/exe/locate.js';
 import { countOnThreads, type FindTally, findWindows } from '../../edit/find.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD, InputError } from '../../errors.js';
@@ -19,6 +21,7 @@ import { formatPattern } from '../../format/patch/lex.js';
 import { parseRange, type Range } from '../../format/range.js';
 import { type BytePattern, type CompiledPattern, compilePattern } from '../../format/search.js';
 import type { Context, Result } from '../context.js';
+import { archOf } from '../image-info.js';
 import { eachFile, missingArgument, targets } from '../multi.js';
 
 /** The command's options, made once from commander's values (and shared by every file of a run). */
@@ -36,6 +39,8 @@ interface FindOptions {
   readonly force: boolean;
   /** Several files: every line names its file (grep -H). */
   readonly several: boolean;
+  /** --addr: each match also as sec:NAME+OFF and va:ADDR (executables). */
+  readonly addr: boolean;
 }
 
 /** The typed-value option given (--u32le ...), if any; more than one, or one with --text, is refused. */
@@ -82,7 +87,21 @@ function parseOptions(patternText: string | undefined, several: boolean, opts: R
   }
   const range = opts.range !== undefined ? parseRange(String(opts.range)) : undefined;
   const compiled = compilePattern(pattern);
-  return { pattern, compiled, shownPattern, jsonPattern, max, range, count: !!opts.count, stats: !!opts.stats, force: !!opts.force, several };
+  const addr = !!opts.addr;
+  if (addr && opts.count) throw new InputError('--addr tells where each match is; --count prints only how many: give one of them');
+  return {
+    pattern,
+    compiled,
+    shownPattern,
+    jsonPattern,
+    max,
+    range,
+    count: !!opts.count,
+    stats: !!opts.stats,
+    force: !!opts.force,
+    several,
+    addr,
+  };
 }
 
 export default async function find(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -107,9 +126,23 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
   // Offsets go out window by window, unless they are counted or go into the --json report.
   const stream = !o.count && !ctx.globals.json;
   const matches: bigint[] = [];
+  // --addr: where each match is in the executable (sections, VAs), for the text and for --json.
+  const places: Location[] = [];
+  let locate: ((offset: bigint) => Location) | undefined;
+  const line = (m: bigint): string => {
+    if (locate === undefined) return `${prefix}${formatOffset(m)}\n`;
+    const l = locate(m);
+    const sec = sectionPlace(l);
+    return sec === null ? `${prefix}${formatOffset(m)}\n` : `${prefix}${formatOffset(m)} sec:${sec}${l.va === null ? '' : ` va:${formatOffset(l.va)}`}\n`;
+  };
   const opening = { write: false, force: o.force, lockWait: ctx.lockWait, blocking: true, access: 'read' as const, timer };
   const tally = await withFile(path, opening, (file): FindTally => {
     ctx.warnIfJournal(path);
+    if (o.addr) {
+      const arch = archOf(ctx);
+      const l = locator(imageOf(file, arch !== undefined ? { arch } : {}));
+      locate = (m) => l.locate(m);
+    }
     const span = readSpan(file, bindOptionalRange(file, o.range, ctx));
     ctx.progress.phase(`find ${path}`, span.length ?? 0n);
     // A plain count: on every core.
@@ -120,9 +153,10 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
       if (step.done) return step.value;
       const batch = step.value;
       if (stream && batch.matches.length > 0) {
-        ctx.stdout(batch.matches.map((m) => `${prefix}${formatOffset(m)}\n`).join(''));
+        ctx.stdout(batch.matches.map(line).join(''));
       } else if (!stream) {
         for (const m of batch.matches) matches.push(m);
+        if (locate !== undefined) for (const m of batch.matches) places.push(locate(m));
       }
       ctx.progress.update(batch.scanned); // once per window
     }
@@ -138,6 +172,9 @@ async function findIn(ctx: Context, path: string, o: FindOptions, timer: Timer):
       file: path,
       pattern: o.jsonPattern,
       matches: o.count ? null : matches,
+      ...(o.addr && {
+        addresses: places.map((l) => ({ offset: l.offset, section: l.section, sectionOffset: l.sectionOffset, va: l.va })),
+      }),
       count,
       truncated,
       range: { offset: tally.offset, length: tally.length },

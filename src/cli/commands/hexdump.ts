@@ -10,6 +10,7 @@ import {
   cIdentifier,
   createDumper,
   HEXYL_MAX_PANELS,
+  MARKED_FORMATS,
   offsetDigitsFor,
   panelsToFit,
   type DumpColors,
@@ -24,6 +25,7 @@ import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
 import { readsInOrder, shrankSinceOpen } from '../../edit/files.js';
+import { archOf } from '../image-info.js';
 import { eachFile, orStdin, Separator, targets } from '../multi.js';
 import { BrokenPipe, jsonText } from '../output.js';
 import { throughput, Timer } from '../../edit/timing.js';
@@ -42,6 +44,9 @@ interface HexdumpOptions {
   /** -f hexyl: --panels as given (a count or auto), and the width of the terminal when known. */
   panels: number | 'auto' | undefined;
   columns: number | undefined;
+  /** --annotate: a header line per section of an executable (and the --arch slice of a fat Mach-O). */
+  annotate: boolean;
+  arch: string | undefined;
 }
 
 /** What the files of a several-file run share besides the options. */
@@ -220,7 +225,13 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   if (radix !== undefined) engine.addressRadix = radix;
   if (width !== undefined) engine.cols = width;
   const columns = format === 'hexyl' ? viewColumns(ctx.env, terminalColumns(ctx.streams.stdoutFd)) : undefined;
-  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns };
+  const annotate = !!opts.annotate;
+  if (annotate && json) throw new InputError('--annotate adds header lines to a text dump: it does not combine with --json');
+  if (annotate && !MARKED_FORMATS.includes(format)) {
+    throw new InputError(`--annotate applies to --format ${MARKED_FORMATS.join(', ')}; not to ${format}`);
+  }
+  const arch = archOf(ctx);
+  return { format, offset, length, engine, upper, force: !!opts.force, stats: !!opts.stats, json, panels, columns, annotate, arch };
 }
 
 export default async function hexdump(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
@@ -285,6 +296,7 @@ async function dumpFile(ctx: Context, path: string, job: Job, timer: Timer): Pro
       });
     } else {
       const options = d.dumperOptions(job.engine);
+      if (job.annotate) options.marks = d.sectionMarks(job.arch !== undefined ? { arch: job.arch } : {});
       if (format === 'hexyl') options.panels = hexylPanels(job, options);
       if (job.cNames !== undefined) options.varName = uniqueCName(job.cNames, path, job.engine.varName, job.engine.capitalize === true);
       if (several && format === 'json') options.path = path;

@@ -2,12 +2,14 @@
 // which map modes work on it (src/edit/info.ts finds out; this renders it).
 // FILE... (or --files-from LIST): one block per file, a blank line between (src/cli/multi.ts).
 import { inspectFile, typeName } from '../../edit/info.js';
+import { InputError } from '../../errors.js';
 import { Timer } from '../../edit/timing.js';
 import { formatOffset } from '../../format/number.js';
 import { formatSize } from '../../format/units.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
 import { eachFile, Separator, targets } from '../multi.js';
+import { imageListing, listImage } from '../image-info.js';
 
 interface InfoArgs {
   range: Range | undefined;
@@ -25,6 +27,12 @@ export default async function info(ctx: Context, args: unknown[], opts: Record<s
   const o = parseOptions(opts);
   const timer = new Timer();
   const separator = t.several ? new Separator() : undefined;
+  // --sections, --segments, --symbols: what an executable contains (src/cli/image-info.ts).
+  const listing = imageListing(ctx, opts);
+  if (listing !== undefined) {
+    if (o.range !== undefined) throw new InputError('--range counts page-cache residency; it does not combine with --sections, --segments or --symbols');
+    return eachFile(ctx, t, (path) => listImage(ctx, path, listing, separator, t.several ? new Timer() : timer, o.stats), { prefixSummary: true });
+  }
   return eachFile(ctx, t, (path) => inspect(ctx, path, o, separator, t.several ? new Timer() : timer), { prefixSummary: true });
 }
 

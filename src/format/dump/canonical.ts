@@ -66,6 +66,11 @@ export class CanonicalFormatter implements LineFormatter {
     this.hasPrev = true;
   }
 
+  interrupt(): void {
+    this.hasPrev = false;
+    this.starred = false;
+  }
+
   partial(src: Buffer, n: number): void {
     this.any = true;
     this.printer.line(src, 0, n, this.off);

@@ -10,6 +10,7 @@ import { HexylFormatter } from './hexyl.js';
 import { JsonFormatter } from './json.js';
 import { Kernel } from './kernel.js';
 import { LineFeeder } from './lines.js';
+import { checkMarks, MarkedDumper } from './marks.js';
 import { OdFormatter } from './od.js';
 import { Offset } from './offset.js';
 import { resolveOptions } from './options.js';
@@ -36,7 +37,8 @@ export {
   type HexylEndianness,
 } from './hexyl.js';
 export { CHUNK_BYTES } from './out.js';
-export type { AddressRadix, ColorPair, DumpColors, DumpFormat, DumpOptions, DumpSink, Dumper } from './types.js';
+export type { AddressRadix, ColorPair, DumpColors, DumpFormat, DumpMark, DumpOptions, DumpSink, Dumper } from './types.js';
+export { MARKED_FORMATS } from './marks.js';
 export { parseOdTypes } from './od.js';
 
 /**
@@ -50,6 +52,16 @@ export { parseOdTypes } from './od.js';
  */
 export function createDumper(options: DumpOptions, sink: DumpSink): Dumper {
   const opts = resolveOptions(options);
+  const marks = options.marks;
+  if (marks === undefined) return createPlainDumper(opts, sink);
+  checkMarks(opts.format, marks);
+  const inner = createPlainDumper(opts, sink);
+  // Every dialect that takes marks is fed by a LineFeeder (checkMarks refused the others).
+  if (!(inner instanceof LineFeeder)) throw new Error(`dump format ${opts.format} has no line feeder`);
+  return new MarkedDumper(inner, options.start, marks);
+}
+
+function createPlainDumper(opts: ReturnType<typeof resolveOptions>, sink: DumpSink): Dumper {
   if (opts.hexyl !== undefined) {
     // Plain JS over lookup tables: no kernel (its layouts are fixed-width ASCII).
     const out = new OutBuffer(sink, new Uint8Array(CHUNK_BYTES));

@@ -10,6 +10,12 @@ export interface LineFormatter {
   partial(src: Buffer, n: number): void;
   /** Everything was pushed: write trailers (the feeder then flushes). */
   finish(): void;
+  /**
+   * A mark's line is about to be written between two lines: write what a run being squeezed still
+   * owes, and forget the line before (the next line is printed even when it repeats it). Only the
+   * dialects that take {@link DumpOptions.marks} have it.
+   */
+  interrupt?(): void;
 }
 
 /**
@@ -52,6 +58,16 @@ export class LineFeeder implements Dumper {
       src.copy(this.carry, 0, whole, n);
       this.carryLen = n - whole;
     }
+  }
+
+  /**
+   * Writes `text` (ASCII lines, each ending in `\n`) between the lines formatted so far and the
+   * next one (whose first bytes may be carried already: it is formatted once complete).
+   */
+  mark(text: string): void {
+    if (this.ended) throw new Error('dumper: mark() after end()');
+    this.formatter.interrupt?.();
+    this.out.ascii(text);
   }
 
   end(): void {

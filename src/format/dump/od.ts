@@ -306,6 +306,11 @@ export class OdFormatter implements LineFormatter {
     this.any = true;
   }
 
+  interrupt(): void {
+    this.hasPrev = false;
+    this.starred = false;
+  }
+
   partial(src: Buffer, n: number): void {
     this.tail.fill(0);
     src.copy(this.tail, 0, 0, n);

@@ -172,6 +172,21 @@ export interface DumpOptions {
    * `open`/`close` string leaves exactly the uncoloured output.
    */
   colors?: DumpColors;
+  /**
+   * `canonical`, `xxd`, `od` and `hexdump-*`: lines of text inserted between the dump's lines
+   * (`hexdump --annotate`: a header per section). Each goes out just before the line that holds
+   * the byte at `offset`: a mark inside a line comes before that line, a mark before `start`
+   * before the first line, a mark at or past the end of the input never. Marks of one line go
+   * out in the order given. Output around a mark starts afresh: the line after it is printed
+   * even when it repeats the one before (no `*` spans a mark). The dumper sorts them by offset.
+   */
+  marks?: readonly DumpMark[];
+}
+
+/** A line of text for {@link DumpOptions.marks}: `text` has no line end (the dumper adds `\n`). */
+export interface DumpMark {
+  readonly offset: bigint;
+  readonly text: string;
 }
 
 /** A streaming dumper: push the bytes in order, in windows of any size, then call `end` once. */

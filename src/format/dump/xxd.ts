@@ -115,6 +115,11 @@ export class XxdFormatter implements LineFormatter {
     this.off.add(n);
   }
 
+  /** A mark: a run of zero lines ends there as it does at the end of the input. */
+  interrupt(): void {
+    this.finish();
+  }
+
   finish(): void {
     // The input ended on a full line inside a run of zero lines (xxd's last-chance flush).
     const r = this.zeroRun - 1;

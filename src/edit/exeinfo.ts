@@ -1,0 +1,84 @@
+// What an executable or object file contains (`mmapx info --sections/--segments/--symbols`): its
+// header facts, sections, segments and symbols in the one shape of src/format/exe, the same for
+// ELF, PE and Mach-O. Only what is asked is parsed: without `symbols` no symbol table is read.
+import { globMatcher } from '../format/glob.js';
+import type { ExeFormat, ExeSymbol, OpenImageOptions, Section, Segment } from '../format/exe/index.js';
+import { withFile } from './files.js';
+import { imageOf } from './image.js';
+import type { EditContext } from './seams.js';
+
+/** What {@link imageInfo} lists (nothing: only the header facts). */
+export interface ImageInfoOptions extends EditContext, OpenImageOptions {
+  sections?: boolean;
+  segments?: boolean;
+  symbols?: boolean;
+  /**
+   * Only the symbols whose name or demangled name matches this shell pattern (`*`, `?`, `[...]`,
+   * `\x`; the whole name, case-sensitive). Implies nothing by itself: give `symbols` too.
+   */
+  filter?: string;
+}
+
+/** What {@link imageInfo} finds. */
+export interface ImageInfo {
+  readonly format: ExeFormat;
+  readonly description: string;
+  readonly bits: 32 | 64;
+  readonly endian: 'little' | 'big';
+  readonly machine: string;
+  readonly kind: string;
+  readonly entry: bigint | null;
+  readonly imageBase: bigint | null;
+  readonly fileOffset: bigint;
+  /** When asked. */
+  readonly sections?: readonly Section[];
+  readonly segments?: readonly Segment[];
+  /** When asked: in table order (the symbol table, then the dynamic symbols...), filtered by `filter`. */
+  readonly symbols?: readonly ExeSymbol[];
+  /** The name of the section a symbol is defined in, or null (undefined, absolute, common). */
+  readonly sectionName: (symbol: ExeSymbol) => string | null;
+  /** How many symbols the image has in all (before `filter`), when symbols were asked. */
+  readonly symbolCount?: number;
+}
+
+/**
+ * Opens `path` (read-only, shared lock), parses its executable image and lists what `options`
+ * ask for.
+ *
+ * @throws ExeFormatError (an InputError: exit 2) when the file is not an ELF, PE or Mach-O file,
+ *   or a header or table in it is malformed.
+ */
+export async function imageInfo(path: string, options: ImageInfoOptions = {}): Promise<ImageInfo> {
+  const { clock } = options;
+  return withFile(path, { ...options, write: false, access: 'read', ...(clock && { timer: clock }) }, (file) => {
+    const image = imageOf(file, options.arch !== undefined ? { arch: options.arch } : {});
+    clock?.lap('headers');
+    const names = new Map<number, string>();
+    for (const s of image.sections) names.set(s.index, s.name);
+    const info: {
+      -readonly [K in keyof ImageInfo]: ImageInfo[K];
+    } = {
+      format: image.format,
+      description: image.description,
+      bits: image.bits,
+      endian: image.endian,
+      machine: image.machine,
+      kind: image.kind,
+      entry: image.entry,
+      imageBase: image.imageBase,
+      fileOffset: image.fileOffset,
+      sectionName: (symbol) => (symbol.section === null ? null : (names.get(symbol.section) ?? null)),
+    };
+    if (options.sections) info.sections = image.sections;
+    if (options.segments) info.segments = image.segments;
+    if (options.symbols) {
+      const all = image.symbols();
+      clock?.lap('symbols');
+      const test = options.filter === undefined ? undefined : globMatcher(options.filter);
+      info.symbols = test === undefined ? all : all.filter((s) => test(s.name) || (s.demangled !== undefined && test(s.demangled)));
+      info.symbolCount = all.length;
+      clock?.lap('filter');
+    }
+    return info;
+  });
+}
