@@ -210,9 +210,10 @@ export interface HexEncodeOptions {
   readonly address?: number;
   /**
    * The bytes that will be pushed: the S-record encoder chooses S1, S2 or S3 from the highest
-   * address before the first record; both refuse data past 2^32. Pushing more is an error.
+   * address before the first record (S3 when the length is not known); pushing more, or finishing
+   * with fewer, is an error. Without it, any number of bytes up to the 32-bit address limit.
    */
-  readonly length: number;
+  readonly length?: number;
   /** Data bytes per record (default 16); records start at multiples of it, as `srec_cat -obs N -Output_Block_Alignment` writes them. */
   readonly recordBytes?: number;
   /** The execution start address: an Intel HEX 05 record, the address of the S7/S8/S9 trailer (0 without it). */
@@ -236,6 +237,8 @@ export abstract class RecordEncoder {
   /** The address of the next byte. */
   protected next: number;
   protected readonly end: number;
+  /** Whether the length was given (else `end` is the 32-bit limit). */
+  protected readonly exact: boolean;
   #held: Buffer;
   #heldLength = 0;
   #out = '';
@@ -244,11 +247,14 @@ export abstract class RecordEncoder {
   protected constructor(options: HexEncodeOptions, sink: (chunk: Uint8Array) => void, what: string) {
     const address = options.address ?? 0;
     if (!Number.isSafeInteger(address) || address < 0 || address >= ADDRESS_END) throw new InputError(`${what}: address ${address} is not a 32-bit address`);
-    if (!Number.isSafeInteger(options.length) || options.length < 0) throw new InputError(`${what}: length ${options.length} is not a length`);
-    if (address + options.length > ADDRESS_END) {
-      throw new InputError(
-        `${what}: ${options.length} bytes from ${hexAddress(address)} end at ${hexAddress(address + options.length)}, past the 32-bit addresses (0x100000000) the format has`,
-      );
+    const length = options.length;
+    if (length !== undefined) {
+      if (!Number.isSafeInteger(length) || length < 0) throw new InputError(`${what}: length ${length} is not a length`);
+      if (address + length > ADDRESS_END) {
+        throw new InputError(
+          `${what}: ${length} bytes from ${hexAddress(address)} end at ${hexAddress(address + length)}, past the 32-bit addresses (0x100000000) the format has`,
+        );
+      }
     }
     const start = options.start;
     if (start !== undefined && (!Number.isSafeInteger(start) || start < 0 || start >= ADDRESS_END)) {
@@ -256,7 +262,8 @@ export abstract class RecordEncoder {
     }
     this.recordBytes = options.recordBytes ?? 16;
     this.next = address;
-    this.end = address + options.length;
+    this.end = address + (length ?? ADDRESS_END - address);
+    this.exact = length !== undefined;
     this.#sink = sink;
     this.#held = Buffer.alloc(0);
   }
@@ -295,7 +302,11 @@ export abstract class RecordEncoder {
   push(bytes: Uint8Array): void {
     if (this.#finished) throw new Error('push after finish');
     const left = this.end - this.next - this.#heldLength;
-    if (bytes.length > left) throw new InputError(`${bytes.length} bytes pushed with ${left} left of those announced`);
+    if (bytes.length > left) {
+      throw new InputError(
+        this.exact ? `${bytes.length} bytes pushed with ${left} left of those announced` : `the data runs past the 32-bit addresses (0x100000000) the format has`,
+      );
+    }
     let b = bytes;
     if (this.#heldLength > 0) {
       // Complete the record held from the last push.
@@ -348,7 +359,7 @@ export abstract class RecordEncoder {
       this.#records(this.#held.subarray(0, this.#heldLength));
       this.#heldLength = 0;
     }
-    if (this.next !== this.end) throw new InputError(`${this.end - this.next} bytes fewer than announced`);
+    if (this.exact && this.next !== this.end) throw new InputError(`${this.end - this.next} bytes fewer than announced`);
     this.#finished = true;
     this.trailer();
     this.#flush();

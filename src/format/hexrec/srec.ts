@@ -111,7 +111,7 @@ export class SrecEncoder extends RecordEncoder {
   constructor(options: HexEncodeOptions, sink: (chunk: Uint8Array) => void) {
     super(options, sink, 'S-record');
     this.#start = options.start ?? 0;
-    const highest = Math.max(options.length > 0 ? this.end - 1 : 0, this.#start);
+    const highest = Math.max(options.length === undefined ? ADDRESS_END - 1 : options.length > 0 ? this.end - 1 : 0, this.#start);
     this.width = highest <= 0xffff ? 2 : highest <= 0xffffff ? 3 : 4;
     this.checkRecordBytes(254 - this.width, `S${this.width - 1}`);
     const header = options.header ?? new Uint8Array(0);
