@@ -345,7 +345,7 @@ export abstract class RecordEncoder {
     const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex').toUpperCase();
     let i = 0;
     while (i < bytes.length) {
-      const n = this.recordEnd(this.next) - this.next;
+      const n = Math.min(this.recordEnd(this.next) - this.next, bytes.length - i);
       this.record(this.next, hex.slice(2 * i, 2 * (i + n)), n, byteSum(bytes, i, i + n));
       this.next += n;
       i += n;
@@ -359,7 +359,7 @@ export abstract class RecordEncoder {
       this.#records(this.#held.subarray(0, this.#heldLength));
       this.#heldLength = 0;
     }
-    if (this.exact && this.next !== this.end) throw new InputError(`${this.end - this.next} bytes fewer than announced`);
+    if (this.exact && this.next !== this.end) throw new InputError(`finished ${this.end - this.next} of the bytes announced short`);
     this.#finished = true;
     this.trailer();
     this.#flush();
