@@ -21,11 +21,12 @@
  * writes (with `-execution-start-address` for 05).
  */
 
-import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, decodeRecordHex, hexAddress, lineError, recordLines } from './image.js';
+import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, hexAddress, lineError, RecordLines } from './image.js';
 import { InputError } from '../../errors.js';
 
 /** The longest record: 255 data bytes and 5 more. */
 const MAX_RECORD = 260;
+
 
 const TYPE_NAMES = ['data', 'end-of-file', 'extended segment address', 'start segment address', 'extended linear address', 'start linear address'];
 
@@ -40,48 +41,49 @@ const TYPE_NAMES = ['data', 'end-of-file', 'extended segment address', 'start se
  */
 export function parseIntelHex(input: string | Uint8Array, name = '-'): HexImage {
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
-  const runs = new RunCollector(name, text.length >> 1);
-  const scratch = Buffer.allocUnsafe(MAX_RECORD);
+  const runs = new RunCollector(name, text.length);
   let linear = true;
   let base = 0;
   let start: number | undefined;
   let startLine = 0;
   let eof = 0;
   let records = 0;
-  for (const l of recordLines(text)) {
+  const l = new RecordLines(text);
+  while (l.next()) {
     if (eof > 0) throw lineError(name, l.line, `a record after the end-of-file record of line ${eof}`);
-    if (l.text.charCodeAt(0) !== 0x3a) {
-      throw lineError(name, l.line, `an Intel HEX record starts with ':', not ${JSON.stringify(l.text[0])}`, l.indent + 1);
+    if (l.charCodeAt(0) !== 0x3a) {
+      throw lineError(name, l.line, `an Intel HEX record starts with ':', not ${JSON.stringify(l.slice(0, 1))}`, l.column(0));
     }
-    if (l.text.length - 1 > 2 * MAX_RECORD) throw lineError(name, l.line, `${l.text.length - 1} hex digits: a record has at most ${2 * MAX_RECORD}`);
-    const b = decodeRecordHex(name, l, 1, scratch);
-    if (b.length < 5) throw lineError(name, l.line, `${b.length} bytes: a record has at least 5 (length, address, type, checksum)`);
-    const n = b[0]!;
-    if (b.length !== n + 5) throw lineError(name, l.line, `the length byte says ${n} data bytes, the record holds ${b.length - 5}`);
-    const sum = byteSum(b, 0, b.length - 1);
-    const expected = (0x100 - sum) & 0xff;
-    if (b[b.length - 1] !== expected) {
-      throw lineError(name, l.line, `bad checksum: the record says ${HEX2[b[b.length - 1]!]}, its bytes give ${HEX2[expected]}`);
+    if (l.length - 1 > 2 * MAX_RECORD) throw lineError(name, l.line, `${l.length - 1} hex digits: a record has at most ${2 * MAX_RECORD}`);
+    // The record's bytes are runs.bytes[p..p + size), valid until the next line is decoded.
+    const size = runs.decode(l, 1);
+    const b = runs.bytes;
+    const p = runs.at;
+    if (size < 5) throw lineError(name, l.line, `${size} bytes: a record has at least 5 (length, address, type, checksum)`);
+    const n = b[p]!;
+    if (size !== n + 5) throw lineError(name, l.line, `the length byte says ${n} data bytes, the record holds ${size - 5}`);
+    const expected = (0x100 - byteSum(b, p, p + size - 1)) & 0xff;
+    if (b[p + size - 1] !== expected) {
+      throw lineError(name, l.line, `bad checksum: the record says ${HEX2[b[p + size - 1]!]}, its bytes give ${HEX2[expected]}`);
     }
-    const type = b[3]!;
-    const offset = (b[1]! << 8) | b[2]!;
+    const type = b[p + 3]!;
+    const offset = (b[p + 1]! << 8) | b[p + 2]!;
     const want = type === 1 ? 0 : type === 2 || type === 4 ? 2 : type === 3 || type === 5 ? 4 : undefined;
     if (type > 5) throw lineError(name, l.line, `record type ${HEX2[type]} is not an Intel HEX type (00 to 05)`);
     if (want !== undefined && n !== want) throw lineError(name, l.line, `an ${TYPE_NAMES[type]} record (${HEX2[type]}) has ${want} data bytes, this one ${n}`);
-    const u16 = (b[4]! << 8) | b[5]!;
+    const u16 = (b[p + 4]! << 8) | b[p + 5]!;
     switch (type) {
       case 0: {
         records++;
-        const data = b.subarray(4, 4 + n);
         if (linear) {
           const address = base + offset;
           if (address + n > ADDRESS_END) throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + n)} runs past the 32-bit addresses`);
-          runs.add(address, data, l.line);
+          runs.keep(address, p + 4, p + 4 + n, l.line);
         } else {
           // Inside the segment the offset wraps at 64 KiB.
           const first = Math.min(n, 0x10000 - offset);
-          runs.add(base + offset, data.subarray(0, first), l.line);
-          runs.add(base, data.subarray(first), l.line);
+          runs.keep(base + offset, p + 4, p + 4 + first, l.line);
+          runs.keep(base, p + 4 + first, p + 4 + n, l.line);
         }
         break;
       }
@@ -97,7 +99,7 @@ export function parseIntelHex(input: string | Uint8Array, name = '-'): HexImage 
         base = u16 * 0x10000;
         break;
       default: {
-        const value = type === 3 ? u16 * 16 + ((b[6]! << 8) | b[7]!) : b.readUInt32BE(4);
+        const value = type === 3 ? u16 * 16 + ((b[p + 6]! << 8) | b[p + 7]!) : b.readUInt32BE(p + 4);
         if (start !== undefined && start !== value) {
           throw lineError(name, l.line, `a second start address ${hexAddress(value)}, line ${startLine} gave ${hexAddress(start)}`);
         }

@@ -49,64 +49,76 @@ export function lineError(name: string, line: number, message: string, col?: num
   return new InputError(`${name} line ${line}${col !== undefined ? `, col ${col}` : ''}: ${message}`, { line, ...(col !== undefined && { column: col }) });
 }
 
-/** One record line of a text, decoded. */
-export interface RecordLine {
-  /** 1-based. */
-  readonly line: number;
-  /** The line without its line break, blanks at either end removed. */
+/**
+ * The non-blank lines of a text, one at a time (one object, moved along: a file of a million
+ * records allocates no object per line). Line breaks LF, CRLF or CR; blanks (spaces, tabs) at
+ * either end of a line are ignored.
+ */
+export class RecordLines {
   readonly text: string;
-  /** Where `text` starts inside the line (0-based), for columns. */
-  readonly indent: number;
-}
+  /** 1-based number of the current line. */
+  line = 0;
+  /** Where the current line's content starts and ends (blanks removed) in {@link text}. */
+  start = 0;
+  end = 0;
+  /** Where the current line starts (for columns). */
+  lineStart = 0;
+  #at = 0;
+  // The next LF and CR at or after #at (-1: none left), each searched again only once passed:
+  // a text without CRs is searched for one once, not once per line.
+  #lf = -2;
+  #cr = -2;
 
-/**
- * The non-blank lines of `text`, line breaks LF, CRLF or CR; blanks (spaces, tabs) at either end
- * of a line are ignored.
- */
-export function* recordLines(text: string): Generator<RecordLine> {
-  let line = 0;
-  let at = 0;
-  const n = text.length;
-  while (at < n) {
-    line++;
-    let end = at;
-    // indexOf twice is cheaper than a character loop over every record.
-    const lf = text.indexOf('\n', at);
-    const cr = text.indexOf('\r', at);
-    if (lf < 0 && cr < 0) end = n;
-    else end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
-    const next = end < n && text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
-    let s = at;
-    let e = end;
-    while (s < e && (text.charCodeAt(s) === 32 || text.charCodeAt(s) === 9)) s++;
-    while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
-    if (e > s) yield { line, text: text.slice(s, e), indent: s - at };
-    at = next;
+  constructor(text: string) {
+    this.text = text;
   }
-}
 
-/**
- * Decodes the hex digits of `line` from `from` (after the start mark) into `scratch`: the bytes,
- * or an error naming the column of the first character that is not a hex digit, or the odd count.
- */
-export function decodeRecordHex(name: string, l: RecordLine, from: number, scratch: Buffer): Buffer {
-  const digits = l.text.length - from;
-  const hex = l.text.slice(from);
-  const n = digits >> 1;
-  const written = scratch.write(hex, 0, n, 'hex');
-  if (written !== n) {
-    const bad = hex.search(/[^0-9A-Fa-f]/);
-    const ch = hex[bad]!;
-    const shown = /[\x21-\x7e]/.test(ch) ? `'${ch}'` : `character U+${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    throw lineError(name, l.line, `${shown} is not a hex digit`, l.indent + from + bad + 1);
+  /** Moves to the next non-blank line; false at the end. */
+  next(): boolean {
+    const text = this.text;
+    const n = text.length;
+    while (this.#at < n) {
+      const at = this.#at;
+      this.line++;
+      if (this.#lf !== -1 && this.#lf < at) this.#lf = text.indexOf('\n', at);
+      if (this.#cr !== -1 && this.#cr < at) this.#cr = text.indexOf('\r', at);
+      const lf = this.#lf;
+      const cr = this.#cr;
+      const end = lf < 0 && cr < 0 ? n : lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      this.#at = end < n && text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+      let s = at;
+      let e = end;
+      while (s < e && (text.charCodeAt(s) === 32 || text.charCodeAt(s) === 9)) s++;
+      while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+      if (e > s) {
+        this.start = s;
+        this.end = e;
+        this.lineStart = at;
+        return true;
+      }
+    }
+    return false;
   }
-  if (digits % 2 !== 0) {
-    // Not a hex digit anywhere before it? then the count is odd.
-    const last = hex[digits - 1]!;
-    if (!/[0-9A-Fa-f]/.test(last)) throw lineError(name, l.line, `'${last}' is not a hex digit`, l.indent + l.text.length);
-    throw lineError(name, l.line, `odd number of hex digits (${digits}): a record is whole bytes`);
+
+  /** Code of the current line's character `i` (from its content's start); NaN past its end. */
+  charCodeAt(i: number): number {
+    return this.start + i < this.end ? this.text.charCodeAt(this.start + i) : Number.NaN;
   }
-  return scratch.subarray(0, n);
+
+  /** The current line's content from `i`. */
+  slice(i = 0, j = this.end - this.start): string {
+    return this.text.slice(this.start + i, this.start + Math.min(j, this.end - this.start));
+  }
+
+  /** Characters of the current line's content. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The 1-based column of the current line's content character `i`. */
+  column(i: number): number {
+    return this.start - this.lineStart + i + 1;
+  }
 }
 
 /** The sum of `bytes` modulo 256 (the checksums of both formats are built on it). */
@@ -117,35 +129,83 @@ export function byteSum(bytes: Uint8Array, from = 0, to = bytes.length): number 
 }
 
 /**
- * Collects the data records of a file, then turns them into an {@link HexImage}'s runs. The data
- * bytes go into one buffer in file order, so that records in address order (as every tool writes
- * them) become runs without a copy.
+ * Collects the data records of a file, then turns them into an {@link HexImage}'s runs. Each
+ * record is decoded into one buffer right after the data kept so far, and its data moved down
+ * over its header (`copyWithin`): the data lies in file order in one buffer, so records in address
+ * order (as every tool writes them) become runs without a copy, and nothing is allocated per
+ * record.
  */
 export class RunCollector {
   readonly #name: string;
-  readonly #bytes: Buffer;
+  /** The records' data in file order, then the record being read. */
+  readonly bytes: Buffer;
   #used = 0;
-  readonly #address: number[] = [];
-  readonly #at: number[] = [];
-  readonly #length: number[] = [];
-  readonly #line: number[] = [];
-  records = 0;
+  #address = new Float64Array(1024);
+  #at = new Float64Array(1024);
+  #length = new Int32Array(1024);
+  #line = new Float64Array(1024);
+  #count = 0;
 
-  /** @param capacity at least the data bytes of the file (half its length is). */
-  constructor(name: string, capacity: number) {
+  /** @param textLength the length of the file's text (its data takes at most half). */
+  constructor(name: string, textLength: number) {
     this.#name = name;
-    this.#bytes = Buffer.allocUnsafe(capacity);
+    this.bytes = Buffer.allocUnsafe((textLength >> 1) + 1);
   }
 
-  /** The data `data` of the record on `line`, at `address` (already checked to end by 2^32). */
-  add(address: number, data: Uint8Array, line: number): void {
-    if (data.length === 0) return;
-    this.#bytes.set(data, this.#used);
-    this.#address.push(address);
-    this.#at.push(this.#used);
-    this.#length.push(data.length);
-    this.#line.push(line);
-    this.#used += data.length;
+  /**
+   * Decodes the hex digits of the current line from `from` (after the start mark) into
+   * {@link bytes} at {@link at}: the number of bytes, or an error naming the column of the first
+   * character that is not a hex digit, or the odd count.
+   */
+  decode(l: RecordLines, from: number): number {
+    const digits = l.length - from;
+    const n = digits >> 1;
+    const hex = l.slice(from);
+    const written = this.bytes.write(hex, this.#used, n, 'hex');
+    if (written !== n || digits % 2 !== 0) {
+      const bad = hex.search(/[^0-9A-Fa-f]/);
+      if (bad >= 0) {
+        const ch = hex[bad]!;
+        const shown = /[\x21-\x7e]/.test(ch) ? `'${ch}'` : `character U+${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+        throw lineError(this.#name, l.line, `${shown} is not a hex digit`, l.column(from + bad));
+      }
+      throw lineError(this.#name, l.line, `odd number of hex digits (${digits}): a record is whole bytes`);
+    }
+    return n;
+  }
+
+  /** Where the last {@link decode} put the record's bytes in {@link bytes}. */
+  get at(): number {
+    return this.#used;
+  }
+
+  /**
+   * Keeps `bytes[from..to)` (of the record just decoded, not before {@link at}) as data at
+   * `address` from `line` (already checked to end by 2^32). A record's pieces are kept in order.
+   */
+  keep(address: number, from: number, to: number, line: number): void {
+    if (to <= from) return;
+    if (this.#count === this.#address.length) this.#grow();
+    this.bytes.copyWithin(this.#used, from, to);
+    const k = this.#count++;
+    this.#address[k] = address;
+    this.#at[k] = this.#used;
+    this.#length[k] = to - from;
+    this.#line[k] = line;
+    this.#used += to - from;
+  }
+
+  #grow(): void {
+    const n = this.#address.length * 2;
+    const more = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.#address = more(this.#address, (k) => new Float64Array(k));
+    this.#at = more(this.#at, (k) => new Float64Array(k));
+    this.#length = more(this.#length, (k) => new Int32Array(k));
+    this.#line = more(this.#line, (k) => new Float64Array(k));
   }
 
   /**
@@ -155,11 +215,11 @@ export class RunCollector {
   runs(): HexRun[] {
     const addr = this.#address;
     const len = this.#length;
-    const n = addr.length;
+    const n = this.#count;
     let order: number[] | undefined;
     for (let i = 1; i < n; i++) {
       if (addr[i]! < addr[i - 1]!) {
-        order = Array.from(addr.keys()).sort((x, y) => addr[x]! - addr[y]! || x - y);
+        order = Array.from({ length: n }, (_, x) => x).sort((x, y) => addr[x]! - addr[y]! || x - y);
         break;
       }
     }
@@ -188,10 +248,10 @@ export class RunCollector {
         last = r;
       }
       let data: Uint8Array;
-      if (contiguous) data = this.#bytes.subarray(this.#at[first]!, this.#at[first]! + (end - addr[first]!));
+      if (contiguous) data = this.bytes.subarray(this.#at[first]!, this.#at[first]! + (end - addr[first]!));
       else {
         const parts: Uint8Array[] = [];
-        for (let m = k; m < j; m++) parts.push(this.#bytes.subarray(this.#at[idx(m)]!, this.#at[idx(m)]! + len[idx(m)]!));
+        for (let m = k; m < j; m++) parts.push(this.bytes.subarray(this.#at[idx(m)]!, this.#at[idx(m)]! + len[idx(m)]!));
         data = Buffer.concat(parts);
       }
       runs.push({ address: addr[first]!, data, line: this.#line[first]! });

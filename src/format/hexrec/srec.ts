@@ -21,7 +21,7 @@
  * -execution-start-address START` writes.
  */
 
-import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, decodeRecordHex, hexAddress, lineError, recordLines } from './image.js';
+import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, hexAddress, lineError, RecordLines } from './image.js';
 import { InputError } from '../../errors.js';
 
 /** Address bytes by record type (S4 is reserved). */
@@ -40,53 +40,56 @@ const MAX_RECORD = 256;
  */
 export function parseSrec(input: string | Uint8Array, name = '-'): HexImage {
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
-  const runs = new RunCollector(name, text.length >> 1);
-  const scratch = Buffer.allocUnsafe(MAX_RECORD);
+  const runs = new RunCollector(name, text.length);
   let records = 0;
   let start: number | undefined;
   let header: Uint8Array | undefined;
   let end = 0;
   let lastWasCount = false;
-  for (const l of recordLines(text)) {
+  const l = new RecordLines(text);
+  while (l.next()) {
     if (end > 0) throw lineError(name, l.line, `a record after the trailer of line ${end}`);
-    const type = l.text.charCodeAt(1) - 0x30;
-    if (l.text.charCodeAt(0) !== 0x53 || !(type >= 0 && type <= 9)) {
-      throw lineError(name, l.line, `an S-record starts with S and a type digit (S0 to S9), not ${JSON.stringify(l.text.slice(0, 2))}`, l.indent + 1);
+    const type = l.charCodeAt(1) - 0x30;
+    if (l.charCodeAt(0) !== 0x53 || !(type >= 0 && type <= 9)) {
+      throw lineError(name, l.line, `an S-record starts with S and a type digit (S0 to S9), not ${JSON.stringify(l.slice(0, 2))}`, l.column(0));
     }
     if (type === 4) throw lineError(name, l.line, 'S4 is a reserved record type');
-    if (l.text.length - 2 > 2 * MAX_RECORD) throw lineError(name, l.line, `${l.text.length - 2} hex digits: a record has at most ${2 * MAX_RECORD}`);
-    const b = decodeRecordHex(name, l, 2, scratch);
-    if (b.length === 0) throw lineError(name, l.line, 'no count byte');
-    const count = b[0]!;
-    if (b.length !== count + 1) throw lineError(name, l.line, `the count byte says ${count} bytes follow, the record has ${b.length - 1}`);
+    if (l.length - 2 > 2 * MAX_RECORD) throw lineError(name, l.line, `${l.length - 2} hex digits: a record has at most ${2 * MAX_RECORD}`);
+    // The record's bytes are runs.bytes[p..p + size), valid until the next line is decoded.
+    const size = runs.decode(l, 2);
+    const b = runs.bytes;
+    const p = runs.at;
+    if (size === 0) throw lineError(name, l.line, 'no count byte');
+    const count = b[p]!;
+    if (size !== count + 1) throw lineError(name, l.line, `the count byte says ${count} bytes follow, the record has ${size - 1}`);
     const width = ADDRESS_BYTES[type]!;
     if (count < width + 1) throw lineError(name, l.line, `count ${count}: an S${type} record has at least ${width + 1} bytes (address, checksum)`);
-    const expected = ~byteSum(b, 0, b.length - 1) & 0xff;
-    if (b[b.length - 1] !== expected) {
-      throw lineError(name, l.line, `bad checksum: the record says ${HEX2[b[b.length - 1]!]}, its bytes give ${HEX2[expected]}`);
+    const expected = ~byteSum(b, p, p + size - 1) & 0xff;
+    if (b[p + size - 1] !== expected) {
+      throw lineError(name, l.line, `bad checksum: the record says ${HEX2[b[p + size - 1]!]}, its bytes give ${HEX2[expected]}`);
     }
-    const address = b.readUIntBE(1, width);
-    const data = b.subarray(1 + width, b.length - 1);
+    const address = b.readUIntBE(p + 1, width);
+    const dataLength = size - 2 - width;
     lastWasCount = false;
     switch (type) {
       case 0:
-        header = Uint8Array.from(data);
+        header = Uint8Array.from(b.subarray(p + 1 + width, p + size - 1));
         break;
       case 1:
       case 2:
       case 3:
         records++;
-        if (address + data.length > ADDRESS_END) throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + data.length)} runs past the 32-bit addresses`);
-        runs.add(address, data, l.line);
+        if (address + dataLength > ADDRESS_END) throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + dataLength)} runs past the 32-bit addresses`);
+        runs.keep(address, p + 1 + width, p + size - 1, l.line);
         break;
       case 5:
       case 6:
-        if (data.length > 0) throw lineError(name, l.line, `an S${type} count record has no data, this one has ${data.length} bytes`);
+        if (dataLength > 0) throw lineError(name, l.line, `an S${type} count record has no data, this one has ${dataLength} bytes`);
         if (address !== records) throw lineError(name, l.line, `the S${type} record counts ${address} data records, the file has ${records} before it`);
         lastWasCount = true;
         break;
       default:
-        if (data.length > 0) throw lineError(name, l.line, `an S${type} trailer has no data, this one has ${data.length} bytes`);
+        if (dataLength > 0) throw lineError(name, l.line, `an S${type} trailer has no data, this one has ${dataLength} bytes`);
         start = address;
         end = l.line;
     }
