@@ -109,10 +109,10 @@ function parsePatchFile(bytes: Buffer, name: string, format: PatchFormat, seek: 
       : records !== undefined
         ? ` (this looks like ${records === 'ihex' ? 'Intel HEX' : 'S-records'}: use --format ${records} --base ADDR)`
         : looksLikePlainDump(text)
-        ? ' (this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET)'
-        : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
-          ? ' (this looks like a hex dump: use --format xxd)'
-          : '';
+          ? ' (this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET)'
+          : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
+            ? ' (this looks like a hex dump: use --format xxd)'
+            : '';
     throw hint ? new InputError(`${err.message}${hint}`, err.location) : err;
   }
 }
@@ -169,7 +169,8 @@ async function imageOptions(o: PatchCliOptions, format: PatchFormat, patchArg: s
 
 /** The refusal of a patch file that asks for no change (see isEmptyPatch). */
 function emptyPatch(arg: string, format: PatchFormat, bytes: Buffer): InputError {
-  const what = bytes.length === 0 ? 'is empty' : format === 'ips' ? 'has no record' : format === 'ihex' || format === 'srec' ? 'has no data record' : 'has no hunk';
+  const what =
+    bytes.length === 0 ? 'is empty' : format === 'ips' ? 'has no record' : format === 'ihex' || format === 'srec' ? 'has no data record' : 'has no hunk';
   const name = arg === '-' ? 'on standard input' : arg;
   return new InputError(`the patch ${name} ${what}: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`);
 }

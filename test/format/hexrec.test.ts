@@ -62,7 +62,9 @@ function runsOf(image: HexImage): [number, string][] {
 /** Our encoder fed `bytes` in pieces cut at `cuts`. */
 function encodeInPieces(format: HexRecordFormat, bytes: Uint8Array, address: number, cuts: number[], start?: number): string {
   const parts: Uint8Array[] = [];
-  const enc = createHexEncoder(format, { address, length: bytes.length, ...(start !== undefined && { start }), header: Buffer.from('in.bin') }, (c) => parts.push(c));
+  const enc = createHexEncoder(format, { address, length: bytes.length, ...(start !== undefined && { start }), header: Buffer.from('in.bin') }, (c) =>
+    parts.push(c),
+  );
   let at = 0;
   for (const c of [...cuts.filter((x) => x > 0 && x < bytes.length).sort((a, b) => a - b), bytes.length]) {
     enc.push(bytes.subarray(at, c));
@@ -136,11 +138,11 @@ describe('Intel HEX reader', () => {
       [`${ihexLine(1, 0, 0, 4, 8)}\n${eof}`, 'a.hex line 1: an extended linear address record (04) has 2 data bytes, this one 1'],
       [`${ihexLine(1, 0, 0, 1, 0)}`, 'a.hex line 1: an end-of-file record (01) has 0 data bytes, this one 1'],
       [` 0200100001020300\n${eof}`, 'a.hex line 1, col 2: an Intel HEX record starts with \':\', not "0"'],
-      [`${ihexLine(2, 0, 0, 4, 0xff, 0xff)}\n${ihexLine(2, 0xff, 0xff, 0, 1, 2)}\n${eof}`, 'a.hex line 2: its data 0xffffffff..0x100000001 runs past the 32-bit addresses'],
       [
-        `${ihexLine(4, 0, 0, 5, 0, 0, 0, 1)}\n${ihexLine(4, 0, 0, 5, 0, 0, 0, 2)}\n${eof}`,
-        'a.hex line 2: a second start address 0x2, line 1 gave 0x1',
+        `${ihexLine(2, 0, 0, 4, 0xff, 0xff)}\n${ihexLine(2, 0xff, 0xff, 0, 1, 2)}\n${eof}`,
+        'a.hex line 2: its data 0xffffffff..0x100000001 runs past the 32-bit addresses',
       ],
+      [`${ihexLine(4, 0, 0, 5, 0, 0, 0, 1)}\n${ihexLine(4, 0, 0, 5, 0, 0, 0, 2)}\n${eof}`, 'a.hex line 2: a second start address 0x2, line 1 gave 0x1'],
     ];
     for (const [text, message] of cases) expectInputError(() => parseIntelHex(text, 'a.hex'), message);
     // The line is in the error's location too.
@@ -233,9 +235,15 @@ describe('writers', () => {
       }),
       { numRuns: 25 },
     );
-    expectInputError(() => formatIntelHex(new Uint8Array(17), { address: 0xfffffff0 }), 'Intel HEX: 17 bytes from 0xfffffff0 end at 0x100000001, past the 32-bit addresses (0x100000000) the format has');
+    expectInputError(
+      () => formatIntelHex(new Uint8Array(17), { address: 0xfffffff0 }),
+      'Intel HEX: 17 bytes from 0xfffffff0 end at 0x100000001, past the 32-bit addresses (0x100000000) the format has',
+    );
     expectInputError(() => formatIntelHex(new Uint8Array(1), { recordBytes: 256 }), 'Intel HEX: 256 data bytes per record: 1 to 255 fit in a record here');
-    expectInputError(() => formatSrec(new Uint8Array(1), { address: 0x1000000, recordBytes: 251 }), 'S3: 251 data bytes per record: 1 to 250 fit in a record here');
+    expectInputError(
+      () => formatSrec(new Uint8Array(1), { address: 0x1000000, recordBytes: 251 }),
+      'S3: 251 data bytes per record: 1 to 250 fit in a record here',
+    );
     expectInputError(() => formatSrec(new Uint8Array(1), { header: new Uint8Array(253) }), 'S-record: a header of 253 bytes: an S0 record holds at most 252');
     const enc = createHexEncoder('ihex', { length: 2 }, () => {});
     expectInputError(() => enc.push(new Uint8Array(3)), '3 bytes pushed with 2 left of those announced');
@@ -291,7 +299,10 @@ describe('an image as a patch', () => {
   });
 
   it('an address below the base has no file offset', () => {
-    expectInputError(() => hexImageToPatch(image, { name: 'new.hex', base: 0x111n }), 'new.hex line 1: address 0x110 is below the base address 0x111: it has no file offset');
+    expectInputError(
+      () => hexImageToPatch(image, { name: 'new.hex', base: 0x111n }),
+      'new.hex line 1: address 0x110 is below the base address 0x111: it has no file offset',
+    );
   });
 
   it('sniffs the formats for the hint of a native parse', () => {
@@ -335,7 +346,18 @@ describe.skipIf(!HAVE_SREC_CAT)('against srec_cat', () => {
   it('our writer is byte for byte srec_cat -obs 16 -Output_Block_Alignment (Intel and Motorola, S1/S2/S3)', () => {
     const files = PEER_CASES.map(caseFile);
     const argv = (c: PeerCase, k: number, motorola: boolean) => {
-      const a = ['srec_cat', files[k]!, '-binary', '-offset', String(c.address), '-o', '-', motorola ? '-motorola' : '-intel', '-obs=16', '-output_block_alignment'];
+      const a = [
+        'srec_cat',
+        files[k]!,
+        '-binary',
+        '-offset',
+        String(c.address),
+        '-o',
+        '-',
+        motorola ? '-motorola' : '-intel',
+        '-obs=16',
+        '-output_block_alignment',
+      ];
       if (motorola) a.push(`-address-length=${widthFor(c.address, c.bytes.length, c.start)}`, '-header=in.bin', `-execution-start-address=${c.start ?? 0}`);
       else if (c.start !== undefined) a.push(`-execution-start-address=${c.start}`);
       return { argv: a };
@@ -348,7 +370,11 @@ describe.skipIf(!HAVE_SREC_CAT)('against srec_cat', () => {
       ] as const) {
         expect(run.status).toBe(0);
         const cuts = [1, 17, 4096, 65_537].map((x) => x % (c.bytes.length + 1));
-        same(Buffer.from(encodeInPieces(f, c.bytes, c.address, cuts, c.start), 'latin1'), run.stdout, `${f} at 0x${c.address.toString(16)}, ${c.bytes.length} bytes`);
+        same(
+          Buffer.from(encodeInPieces(f, c.bytes, c.address, cuts, c.start), 'latin1'),
+          run.stdout,
+          `${f} at 0x${c.address.toString(16)}, ${c.bytes.length} bytes`,
+        );
       }
     });
   });
@@ -356,9 +382,15 @@ describe.skipIf(!HAVE_SREC_CAT)('against srec_cat', () => {
   it('our reader takes what srec_cat writes by default (records across 64 KiB, S1 and S2 mixed, no trailer), and 32-byte aligned records', () => {
     const files = PEER_CASES.map(caseFile);
     // Every case in srec_cat's default layout, and one more variant each, in turn.
-    const extra = [['-intel', '-obs=32', '-output_block_alignment'], ['-motorola', '-execution-start-address=0x100'], ['-motorola', '-obs=5']];
+    const extra = [
+      ['-intel', '-obs=32', '-output_block_alignment'],
+      ['-motorola', '-execution-start-address=0x100'],
+      ['-motorola', '-obs=5'],
+    ];
     const variantsOf = (k: number) => [['-intel'], ['-motorola'], extra[k % extra.length]!];
-    const cases = PEER_CASES.flatMap((c, k) => variantsOf(k).map((v) => ({ argv: ['srec_cat', files[k]!, '-binary', '-offset', String(c.address), '-o', '-', ...v] })));
+    const cases = PEER_CASES.flatMap((c, k) =>
+      variantsOf(k).map((v) => ({ argv: ['srec_cat', files[k]!, '-binary', '-offset', String(c.address), '-o', '-', ...v] })),
+    );
     const runs = shellBatch(cases, dir);
     let k = 0;
     for (const [n, c] of PEER_CASES.entries()) {

@@ -27,7 +27,6 @@ import { InputError } from '../../errors.js';
 /** The longest record: 255 data bytes and 5 more. */
 const MAX_RECORD = 260;
 
-
 const TYPE_NAMES = ['data', 'end-of-file', 'extended segment address', 'start segment address', 'extended linear address', 'start linear address'];
 
 /**
@@ -77,7 +76,8 @@ export function parseIntelHex(input: string | Uint8Array, name = '-'): HexImage 
         records++;
         if (linear) {
           const address = base + offset;
-          if (address + n > ADDRESS_END) throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + n)} runs past the 32-bit addresses`);
+          if (address + n > ADDRESS_END)
+            throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + n)} runs past the 32-bit addresses`);
           runs.keep(address, p + 4, p + 4 + n, l.line);
         } else {
           // Inside the segment the offset wraps at 64 KiB.

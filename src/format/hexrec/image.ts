@@ -364,7 +364,9 @@ export abstract class RecordEncoder {
     const left = this.end - this.next - this.#heldLength;
     if (bytes.length > left) {
       throw new InputError(
-        this.exact ? `${bytes.length} bytes pushed with ${left} left of those announced` : `the data runs past the 32-bit addresses (0x100000000) the format has`,
+        this.exact
+          ? `${bytes.length} bytes pushed with ${left} left of those announced`
+          : `the data runs past the 32-bit addresses (0x100000000) the format has`,
       );
     }
     let b = bytes;

@@ -64,7 +64,8 @@ export function hexImageToPatch(image: HexImage, options: HexPatchOptions = {}):
   const old = options.old;
   const oldName = options.oldName ?? 'old';
   if (old !== undefined) {
-    const span = (r: { address: number; data: Uint8Array } | undefined) => (r === undefined ? 'nothing' : `${hexAddress(r.address)}..${hexAddress(r.address + r.data.length)}`);
+    const span = (r: { address: number; data: Uint8Array } | undefined) =>
+      r === undefined ? 'nothing' : `${hexAddress(r.address)}..${hexAddress(r.address + r.data.length)}`;
     const n = Math.max(image.runs.length, old.runs.length);
     for (let i = 0; i < n; i++) {
       const a = image.runs[i];

@@ -79,7 +79,8 @@ export function parseSrec(input: string | Uint8Array, name = '-'): HexImage {
       case 2:
       case 3:
         records++;
-        if (address + dataLength > ADDRESS_END) throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + dataLength)} runs past the 32-bit addresses`);
+        if (address + dataLength > ADDRESS_END)
+          throw lineError(name, l.line, `its data ${hexAddress(address)}..${hexAddress(address + dataLength)} runs past the 32-bit addresses`);
         runs.keep(address, p + 1 + width, p + size - 1, l.line);
         break;
       case 5:
