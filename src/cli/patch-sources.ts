@@ -80,11 +80,12 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
   };
 }
 
-async function readPatchFile(arg: string, format: PatchFormat): Promise<{ bytes: Buffer; name: string }> {
+/** Reads the patch file (or, `what` = `--expect-old`, the old image). */
+async function readPatchFile(arg: string, format: PatchFormat, what = 'the patch'): Promise<{ bytes: Buffer; name: string }> {
   const name = arg === '-' ? 'stdin' : arg;
   const input = {
-    what: 'the patch',
-    terminal: 'PATCH is - but standard input is a terminal: pipe the patch in',
+    what,
+    terminal: `${what === 'the patch' ? 'PATCH' : what} is - but standard input is a terminal: pipe ${what === 'the patch' ? 'the patch' : 'the image'} in`,
     // Every format but IPS is text, and becomes one string.
     ...(format !== 'ips' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
   };
@@ -92,7 +93,7 @@ async function readPatchFile(arg: string, format: PatchFormat): Promise<{ bytes:
     return { bytes: await readInput(arg, input), name };
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw fsError(err, arg === '-' ? 'cannot read the patch from standard input' : `cannot read the patch ${arg}`);
+    throw fsError(err, arg === '-' ? `cannot read ${what} from standard input` : `cannot read ${what} ${arg}`);
   }
 }
 
@@ -163,7 +164,7 @@ async function imageOptions(o: PatchCliOptions, format: PatchFormat, patchArg: s
   }
   if (o.expectOld === undefined) return base === undefined ? {} : { base };
   if (o.expectOld === '-' && patchArg === '-') throw new InputError('--expect-old - and the patch both on standard input: give one of them as a file');
-  const { bytes, name } = await readPatchFile(o.expectOld, format);
+  const { bytes, name } = await readPatchFile(o.expectOld, format, '--expect-old');
   return { ...(base !== undefined && { base }), expectOld: bytes, expectOldName: name };
 }
 

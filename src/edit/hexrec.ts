@@ -28,7 +28,9 @@ export interface HexRecordsOptions extends ReadRangeOptions {
 function address32(value: bigint | number, what: string): number {
   const v = BigInt(value);
   if (v < 0n || v >= BigInt(ADDRESS_END))
-    throw new InputError(`${what} 0x${v.toString(16)} is not a 32-bit address (0 to 0xffffffff): Intel HEX and S-records have no other`);
+    throw new InputError(
+      `${what} ${v < 0n ? '-' : ''}0x${(v < 0n ? -v : v).toString(16)} is not a 32-bit address (0 to 0xffffffff): Intel HEX and S-records have no other`,
+    );
   return Number(v);
 }
 
