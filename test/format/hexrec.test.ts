@@ -24,6 +24,7 @@ import {
   SrecEncoder,
   sniffHexRecords,
 } from '../../src/format/hexrec/index.js';
+import { InputError } from '../../src/errors.js';
 import { applyPatchToBytes } from '../../src/format/patch/index.js';
 import { randomBytes, same, shellBatch } from '../helpers/peers.js';
 import { expectInputError, inputErrorOf } from './expect-input-error.js';
@@ -196,6 +197,38 @@ describe('S-record reader', () => {
   });
 });
 
+describe('readers on damaged input', () => {
+  it('a changed, dropped or truncated piece of a valid file is an InputError of one line, or reads', () => {
+    const bytes = randomBytes(300, 21);
+    const texts = { ihex: formatIntelHex(bytes, { address: 0xfff0, start: 1 }), srec: formatSrec(bytes, { address: 0xfffff0, header: Buffer.from('h') }) };
+    let refused = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('ihex' as const, 'srec' as const),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom(...':S0123456789ABCDEFGabcdef \r\n\t'),
+        fc.constantFrom('set', 'drop', 'cut'),
+        (f, at, len, ch, how) => {
+          const t = texts[f];
+          const i = at % t.length;
+          const damaged = how === 'set' ? t.slice(0, i) + ch + t.slice(i + 1) : how === 'drop' ? t.slice(0, i) + t.slice(i + 1 + (len % 40)) : t.slice(0, i);
+          try {
+            parseHexRecords(damaged, f, 'd');
+          } catch (err) {
+            expect(err, damaged).toBeInstanceOf(InputError);
+            expect((err as Error).message).not.toMatch(/[\r\n]/);
+            refused++;
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // Most damage is caught (a changed digit by its checksum, a cut by the missing end record).
+    expect(refused).toBeGreaterThan(200);
+  });
+});
+
 describe('writers', () => {
   it('Intel HEX: 16-byte records at multiples of 16, 04 at each 64 KiB, 05 with a start address, LF', () => {
     const bytes = Uint8Array.from({ length: 40 }, (_, i) => i);
@@ -333,6 +366,11 @@ const PEER_CASES: PeerCase[] = [
   { address: 0x8000000, bytes: randomBytes(70_000, 10), start: 0x8000101 },
   { address: 0xfffffe00, bytes: randomBytes(512, 11) },
   { address: 0x12345, bytes: randomBytes(0, 12) },
+  // Seeded random addresses below 64 KiB, 16 MiB and 4 GiB, random lengths.
+  ...[0x10000, 0x1000000, 0xfff00000].map((limit, i) => {
+    const r = randomBytes(8, 100 + i);
+    return { address: r.readUInt32LE(0) % limit, bytes: randomBytes(1 + (r.readUInt32LE(4) % 3000), 13 + i) };
+  }),
 ];
 
 /** Each case's input file in the temp dir, written once. */
