@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formatIntelHex } from '../src/format/hexrec/index.js';
 import { ROOT, requireBuild } from './helpers/child.js';
 import { PINNED_ENV } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -101,6 +102,9 @@ function fixtures(dir: string): void {
   const xxd = spawnSync('xxd', [join(dir, 'fw.bin')], { encoding: 'utf8' });
   if (xxd.status === 0) writeFileSync(join(dir, 'fw.hex'), xxd.stdout.replace('00001f40: 7405', '00001f40: eb05'));
   writeFileSync(join(dir, 'part.hex'), 'eb05\n');
+  // app.hex / orig.hex: Intel HEX images of the guarded bytes at 0x1f40, fw.bin at 0x8000000.
+  writeFileSync(join(dir, 'app.hex'), formatIntelHex(Uint8Array.of(0xeb, 0x05), { address: 0x8001f40 }));
+  writeFileSync(join(dir, 'orig.hex'), formatIntelHex(Uint8Array.of(0x74, 0x05), { address: 0x8001f40 }));
   // SUMS: sha512sum lines of two of the files (the `hash -c SUMS` example).
   const sha512 = (name: string) =>
     createHash('sha512')

@@ -17,6 +17,7 @@ import {
   parseEditSpec,
   type Patch,
 } from '../format/patch/index.js';
+import { sniffHexRecords } from '../format/hexrec/index.js';
 import { readInput } from './input.js';
 import { missingArgument } from './multi.js';
 
@@ -27,6 +28,10 @@ export interface PatchCliOptions {
   /** --format as given (undefined: native, and none was given). */
   readonly format: PatchFormat | undefined;
   readonly seek: string | undefined;
+  /** --base ADDR of an ihex or srec image, as typed. */
+  readonly base: string | undefined;
+  /** --expect-old IMAGE: the old bytes of an ihex or srec image. */
+  readonly expectOld: string | undefined;
   readonly edit: readonly string[];
   readonly find: readonly string[];
   readonly replace: readonly string[];
@@ -55,6 +60,8 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
     filesFrom: text(opts.filesFrom),
     format: opts.format as PatchFormat | undefined, // commander checked the choices
     seek: text(opts.seek),
+    base: text(opts.base),
+    expectOld: text(opts.expectOld),
     edit: list(opts.edit),
     find: list(opts.find),
     replace: list(opts.replace),
@@ -73,11 +80,12 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
   };
 }
 
-async function readPatchFile(arg: string, format: PatchFormat): Promise<{ bytes: Buffer; name: string }> {
+/** Reads the patch file (or, `what` = `--expect-old`, the old image). */
+async function readPatchFile(arg: string, format: PatchFormat, what = 'the patch'): Promise<{ bytes: Buffer; name: string }> {
   const name = arg === '-' ? 'stdin' : arg;
   const input = {
-    what: 'the patch',
-    terminal: 'PATCH is - but standard input is a terminal: pipe the patch in',
+    what,
+    terminal: `${what === 'the patch' ? 'PATCH' : what} is - but standard input is a terminal: pipe ${what === 'the patch' ? 'the patch' : 'the image'} in`,
     // Every format but IPS is text, and becomes one string.
     ...(format !== 'ips' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
   };
@@ -85,24 +93,27 @@ async function readPatchFile(arg: string, format: PatchFormat): Promise<{ bytes:
     return { bytes: await readInput(arg, input), name };
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw fsError(err, arg === '-' ? 'cannot read the patch from standard input' : `cannot read the patch ${arg}`);
+    throw fsError(err, arg === '-' ? `cannot read ${what} from standard input` : `cannot read ${what} ${arg}`);
   }
 }
 
 /** Parses the patch file in `format`; a native parse error says when the text looks like another format. */
-function parsePatchFile(bytes: Buffer, name: string, format: PatchFormat, seek: bigint): Patch {
+function parsePatchFile(bytes: Buffer, name: string, format: PatchFormat, seek: bigint, image: ImageOptions): Patch {
   try {
-    return parsePatch(bytes, { format, name, seek });
+    return parsePatch(bytes, { format, name, seek, ...image });
   } catch (err) {
     if (!(err instanceof InputError) || format !== 'native') throw err;
     const text = bytes.toString('utf8');
+    const records = sniffHexRecords(text);
     const hint = looksLikeIps(bytes)
       ? ' (this looks like an IPS patch: use --format ips)'
-      : looksLikePlainDump(text)
-        ? ' (this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET)'
-        : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
-          ? ' (this looks like a hex dump: use --format xxd)'
-          : '';
+      : records !== undefined
+        ? ` (this looks like ${records === 'ihex' ? 'Intel HEX' : 'S-records'}: use --format ${records} --base ADDR)`
+        : looksLikePlainDump(text)
+          ? ' (this looks like a plain hex dump, xxd -p: use --format plain --seek OFFSET)'
+          : detectDumpLayout(text) !== undefined && !/^\s*(0x|find\b|size\b|sha256\b|#)/.test(text)
+            ? ' (this looks like a hex dump: use --format xxd)'
+            : '';
     throw hint ? new InputError(`${err.message}${hint}`, err.location) : err;
   }
 }
@@ -125,9 +136,43 @@ function plainSeek(o: PatchCliOptions, format: PatchFormat): bigint {
   return at.value;
 }
 
+/** What an ihex or srec image is read with: --base and the bytes of --expect-old. */
+interface ImageOptions {
+  readonly base?: bigint;
+  readonly expectOld?: Uint8Array;
+  readonly expectOldName?: string;
+}
+
+/**
+ * `--base ADDR` and `--expect-old IMAGE` of an Intel HEX or S-record image (read here, whole, as
+ * the patch is). Both only go with --format ihex or srec.
+ * @throws InputError for either with another format, a bad or negative base, both the patch and
+ *   the old image on standard input.
+ */
+async function imageOptions(o: PatchCliOptions, format: PatchFormat, patchArg: string | undefined): Promise<ImageOptions> {
+  const image = format === 'ihex' || format === 'srec';
+  for (const [value, flag] of [
+    [o.base, '--base'],
+    [o.expectOld, '--expect-old'],
+  ] as const) {
+    if (value !== undefined && !image) throw new InputError(`${flag} ${value} only goes with --format ihex or --format srec (an image of addresses)`);
+  }
+  if (!image) return {};
+  let base: bigint | undefined;
+  if (o.base !== undefined) {
+    base = parseNumber(o.base, 'base');
+    if (base < 0n) throw new InputError(`--base ${o.base}: an address is not negative`);
+  }
+  if (o.expectOld === undefined) return base === undefined ? {} : { base };
+  if (o.expectOld === '-' && patchArg === '-') throw new InputError('--expect-old - and the patch both on standard input: give one of them as a file');
+  const { bytes, name } = await readPatchFile(o.expectOld, format, '--expect-old');
+  return { ...(base !== undefined && { base }), expectOld: bytes, expectOldName: name };
+}
+
 /** The refusal of a patch file that asks for no change (see isEmptyPatch). */
 function emptyPatch(arg: string, format: PatchFormat, bytes: Buffer): InputError {
-  const what = bytes.length === 0 ? 'is empty' : format === 'ips' ? 'has no record' : 'has no hunk';
+  const what =
+    bytes.length === 0 ? 'is empty' : format === 'ips' ? 'has no record' : format === 'ihex' || format === 'srec' ? 'has no data record' : 'has no hunk';
   const name = arg === '-' ? 'on standard input' : arg;
   return new InputError(`the patch ${name} ${what}: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`);
 }
@@ -137,9 +182,10 @@ export async function collectSources(patchArg: string | undefined, o: PatchCliOp
   const sources: string[] = [];
   const format = o.format ?? 'native';
   const seek = plainSeek(o, format);
+  const image = await imageOptions(o, format, patchArg);
   if (patchArg !== undefined) {
     const { bytes, name } = await readPatchFile(patchArg, format);
-    const parsed = parsePatchFile(bytes, name, format, seek);
+    const parsed = parsePatchFile(bytes, name, format, seek, image);
     if (isEmptyPatch(parsed) && !o.allowEmpty) throw emptyPatch(patchArg, format, bytes);
     patches.push(parsed);
     sources.push(format === 'native' ? name : `${name} (${format})`);

@@ -496,14 +496,14 @@ through maps (memory stays flat whatever the size).`;
       .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
       .option('--files-from <list>', FILES_FROM_HELP)
       .addOption(
-        new Option('--format <format>', 'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek) or ips').choices([
-          'native',
-          'xxd',
-          'plain',
-          'ips',
-        ]),
+        new Option(
+          '--format <format>',
+          'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek), ips, ihex (Intel HEX) or srec (Motorola S-records)',
+        ).choices(['native', 'xxd', 'plain', 'ips', 'ihex', 'srec']),
       )
       .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
+      .option('--base <addr>', '--format ihex|srec: the address of file offset 0 (a record at address A writes at offset A - ADDR; default 0)')
+      .option('--expect-old <image>', '--format ihex|srec: an image of the same addresses with the bytes expected there now (a guard: exit 3 otherwise)')
       .addOption(repeatable('--edit <spec>', 'also OFFSET=NEWHEX or OFFSET:OLDHEX=NEWHEX (guarded)'))
       .addOption(repeatable('--find <pattern>', 'also replace this hex pattern (?? and 7? / ?7 wildcards) or typed value (u32le:0xdeadbeef) ...'))
       .addOption(
@@ -557,6 +557,8 @@ through maps (memory stays flat whatever the size).`;
     'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
     'xxd -p -s 0x1f40 -l 64 fw.bin > p.hex; vi p.hex; mmapx patch fw.bin p.hex --format plain --seek 0x1f40',
     'mmapx patch rom.sfc hack.ips --format ips --grow',
+    'mmapx patch fw.bin fix.hex --format ihex --base 0x8000000 --expect-old orig.hex --dry-run',
+    'mmapx patch fw.bin fix.s19 --format srec --base 0x8000000',
     'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',
     'mmapx patch build/*.bin --patch fix.patch',
     'find out -name "*.bin" | mmapx --json patch --files-from - --edit 0x1f40:7405=eb05',
@@ -866,6 +868,15 @@ through maps (memory stays flat whatever the size).`;
         '-o, --output <file>',
         'write the bytes to this file (a regular file is replaced whole at the end, keeping its mode; a device, FIFO or symlink is written to; - is stdout) instead of stdout',
       )
+      .addOption(
+        new Option('--format <format>', 'raw (the bytes, the default), ihex (Intel HEX records) or srec (Motorola S-records) of the range').choices([
+          'raw',
+          'ihex',
+          'srec',
+        ]),
+      )
+      .option('--base <addr>', '--format ihex|srec: the address of the first byte of the range (default: its file offset)')
+      .option('--start <addr>', '--format ihex|srec: an execution start address (ihex: an 05 record; srec: the S7/S8/S9 trailer, 0 without it)')
       .option('--stats', 'print bytes, speed and timings on stderr')
       .option('--force', 'allow devices, pseudo-filesystem files, and binary output to a terminal')
       .addHelpText(
@@ -874,12 +885,18 @@ through maps (memory stays flat whatever the size).`;
   A range past the end of the file is an error (exit 2), nothing is written. Standard output on a
   terminal is refused (exit 2) unless --force. With --json, -o is needed, and the JSON report goes
   to standard output.
+  --format ihex and srec write text (a terminal is fine): 16 bytes per record at addresses that
+  are multiples of 16, LF line breaks, as srec_cat -obs 16 -Output_Block_Alignment writes them;
+  Intel HEX with 04 records at each 64 KiB, S-records S1, S2 or S3 by the highest address, an S0
+  header holding the file's name, an S5 count and the matching S9, S8 or S7 trailer.
   ${examples([
     'mmapx cat fw.bin 0x1f40:64 > part.bin       # = dd bs=1 skip=8000 count=64',
     'mmapx cat disk.img -512.. | xxd             # the last 512 bytes (= tail -c 512)',
     'mmapx cat big.bin 1G..2G | sha256sum',
     'mmapx --json cat fw.bin 0x1000:4K -o boot.bin',
     'gunzip -c disk.img.gz | mmapx cat - 1M:4K -o - | xxd',
+    'mmapx cat fw.bin 0x4000:16K --format ihex --base 0x8004000 > app.hex   # = srec_cat -intel',
+    'mmapx cat fw.bin --format srec --base 0x8000000 -o fw.s37',
   ])}${STDIN_HELP}`,
       )
       .action(action(() => import('./commands/cat.js')));

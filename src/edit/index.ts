@@ -47,6 +47,20 @@ export { recover, type RecoverIncomplete, type RecoverNothing, type RecoverOptio
 export type { Patch } from '../format/patch/index.js';
 // Reading: a range as a stream, a dump as a stream of text, the patch between two files.
 export { readRange, type ReadRangeOptions } from './read.js';
+// Intel HEX and S-records: a range as records, and the readers and writers themselves.
+export { type HexRecordsOptions, readHexRecords } from './hexrec.js';
+export {
+  formatIntelHex,
+  formatSrec,
+  type HexEncodeOptions,
+  type HexImage,
+  type HexRecordFormat,
+  type HexRun,
+  IntelHexEncoder,
+  parseIntelHex,
+  parseSrec,
+  SrecEncoder,
+} from '../format/hexrec/index.js';
 export { type AddressRadix, dump, type DumpColors, type DumpFileOptions, type DumpFormat, dumpReadable } from './dump.js';
 export {
   diffFiles,

@@ -49,6 +49,7 @@ import {
   planPatch,
 } from '../format/patch/index.js';
 import { MmapError, MmapOptions, pageSize } from '../mmap/index.js';
+import { hexImageToPatch, parseHexRecords } from '../format/hexrec/index.js';
 import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import {
@@ -70,8 +71,11 @@ import { hashFileAndResult, scanFile } from './scan.js';
 import { type Clock, type EditContext, NO_PROGRESS, type ProgressSink } from './seams.js';
 import { now, Timer } from './timing.js';
 
-/** The text formats of a patch: mmapx's own, a hex dump (`xxd`, `hexdump -C`), a plain dump (`xxd -p`), IPS. */
-export type PatchFormat = 'native' | 'xxd' | 'plain' | 'ips';
+/**
+ * The text formats of a patch: mmapx's own, a hex dump (`xxd`, `hexdump -C`), a plain dump (`xxd -p`), IPS,
+ * an Intel HEX or Motorola S-record image (at {@link PatchTextOptions.base}).
+ */
+export type PatchFormat = 'native' | 'xxd' | 'plain' | 'ips' | 'ihex' | 'srec';
 
 /** One change of a simple edit list: `bytes` written at `offset`, guarded by `expect` when given. */
 export interface ByteEdit {
@@ -100,6 +104,18 @@ export interface PatchTextOptions {
   seek?: bigint;
   /** Accept a patch that changes nothing (no hunk, no `size after`); by default it is an {@link InputError}. */
   allowEmpty?: boolean;
+  /**
+   * `ihex` and `srec`: the address of file offset 0 (a record at address A writes at offset
+   * A - base; an address below it is an InputError). Default 0.
+   */
+  base?: bigint;
+  /**
+   * `ihex` and `srec`: a second image in the same format with the bytes expected at the same
+   * addresses now (the guard of every hunk; it must cover exactly the addresses of the patch).
+   */
+  expectOld?: string | Uint8Array;
+  /** The name of {@link expectOld} in messages (default `old`). */
+  expectOldName?: string;
 }
 
 /** Options of {@link patchFile} (and of each file of `patchFiles`). */
@@ -256,6 +272,11 @@ export function parsePatch(input: string | Uint8Array, options: PatchTextOptions
   // Zero bytes are the empty patch of every format (an IPS file without even its header too).
   if (bytes.length === 0) return { hunks: [], guards: {} };
   if (format === 'ips') return ipsToPatch(parseIps(bytes, name), name);
+  if (format === 'ihex' || format === 'srec') {
+    const oldName = options.expectOldName ?? 'old';
+    const old = options.expectOld === undefined ? undefined : parseHexRecords(options.expectOld, format, oldName);
+    return hexImageToPatch(parseHexRecords(bytes, format, name), { name, base: options.base ?? 0n, ...(old && { old, oldName }) });
+  }
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('utf8');
   if (format === 'xxd') return dumpToPatch(parseDump(text, name), name);
   if (format === 'plain') return dumpToPatch(parsePlainDump(text, name, options.seek ?? 0n), name);

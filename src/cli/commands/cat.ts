@@ -18,6 +18,12 @@
 //
 // Devices and procfs/sysfs files (--force) follow the rule of every read command (files.ts
 // readSpan): a device needs a range from its start; a pseudo file is read by read(2).
+//
+// --format ihex|srec writes the range as Intel HEX or S-records instead (src/edit/hexrec.ts, the
+// encoders in src/format/hexrec): the same slices, each encoded as it comes, so the cost still
+// follows the range. The first byte of the range has the address --base (default: its file
+// offset, so that `cat fw.bin 0x4000:16` and `cat fw.bin` agree on every address). The output is
+// text, so a terminal is no reason to refuse it.
 import { InputError } from '../../errors.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange } from '../../format/range.js';
@@ -27,6 +33,9 @@ import { shrankSinceOpen } from '../../edit/files.js';
 import { openRangeReader } from '../../edit/read.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { throughput, Timer } from '../../edit/timing.js';
+import { parseNumber } from '../../format/number.js';
+import { createHexEncoder, type HexRecordFormat } from '../../format/hexrec/index.js';
+import { hexEncodeOptions } from '../../edit/hexrec.js';
 
 /** The command line of cat, checked. */
 interface CatOptions {
@@ -37,14 +46,35 @@ interface CatOptions {
   target: string | undefined;
   force: boolean;
   stats: boolean;
+  /** --format ihex|srec (undefined: the raw bytes). */
+  records: HexRecordFormat | undefined;
+  base: bigint | undefined;
+  start: bigint | undefined;
+}
+
+/** --base or --start: a number (checked against 32 bits with the range). */
+function addressOption(value: unknown, flag: string, records: HexRecordFormat | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (records === undefined) throw new InputError(`${flag} ${String(value)} only goes with --format ihex or --format srec`);
+  return parseNumber(String(value), flag.slice(2));
 }
 
 function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknown>): CatOptions {
   const [path, range] = args as [string, string | undefined];
   if (range !== undefined) parseRange(range);
-  const o: CatOptions = { path, range, target: outputTarget(opts.output), force: !!opts.force, stats: !!opts.stats };
+  const records = opts.format === 'ihex' || opts.format === 'srec' ? opts.format : undefined; // commander checked the choices
+  const o: CatOptions = {
+    path,
+    range,
+    target: outputTarget(opts.output),
+    force: !!opts.force,
+    stats: !!opts.stats,
+    records,
+    base: addressOption(opts.base, '--base', records),
+    start: addressOption(opts.start, '--start', records),
+  };
   if (ctx.globals.json && o.target === undefined) throw new InputError('--json needs -o FILE: without it, standard output carries the bytes');
-  if (o.target === undefined && !o.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
+  if (o.records === undefined && o.target === undefined && !o.force && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
     throw new InputError('refusing to write binary data to a terminal: redirect standard output (> FILE, | xxd), use -o FILE, or --force');
   }
   return o;
@@ -53,7 +83,7 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
 export default async function cat(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   ctx.path = args[0] as string;
   const timer = new Timer();
-  const { path, range, target, force, stats } = parseOptions(ctx, args, opts);
+  const { path, range, target, force, stats, records, base, start } = parseOptions(ctx, args, opts);
   timer.lap('parse');
 
   const reader = await openRangeReader(path, {
@@ -69,20 +99,36 @@ export default async function cat(ctx: Context, args: unknown[], opts: Record<st
   try {
     if (target !== undefined && sameFile(target, reader.file)) throw new InputError(`-o ${target} is the file being read`);
     if (target !== undefined) out = new OutputFile(target);
-    if (out?.terminal && !force) {
+    if (out?.terminal && !force && records === undefined) {
       throw new InputError(`refusing to write binary data to a terminal (-o ${target}): redirect standard output (> FILE, | xxd), use -o FILE, or --force`);
     }
-    const sink = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
+    const write = out ? (bytes: Uint8Array) => out!.write(bytes) : (bytes: Uint8Array) => ctx.stdout(bytes);
+    // The records' encoder sits between the map and the output (checks addresses before any output).
+    const encoder =
+      records === undefined
+        ? undefined
+        : createHexEncoder(records, hexEncodeOptions(reader, { ...(base !== undefined && { base }), ...(start !== undefined && { start }) }, path), write);
+    const sink = encoder ? (bytes: Uint8Array) => encoder.push(bytes) : write;
     ctx.progress.phase(`cat ${path}`, reader.length ?? 0n);
     // The bytes copied: the range, or all a pseudo file gave when read to its end.
     const length = reader.copyTo(sink, (done) => ctx.progress.update(done));
+    encoder?.finish();
     out?.finish();
     timer.lap('copy');
     const where = `${formatOffset(reader.offset)}..${formatOffset(reader.offset + length)}`;
+    const firstAddress = base ?? reader.offset;
+    const as = records === undefined ? '' : ` as ${records === 'ihex' ? 'Intel HEX' : 'S-records'} at address ${formatOffset(firstAddress)}`;
     return {
-      summary: `copied ${length} byte${length === 1n ? '' : 's'} (${throughput(length, timer.phases.copy)}) of ${path} ${where}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
+      summary: `copied ${length} byte${length === 1n ? '' : 's'} (${throughput(length, timer.phases.copy)}) of ${path} ${where}${as}${target !== undefined ? ` to ${target}` : ''} ${timer.describe()}`,
       showSummary: stats,
-      json: { file: path, offset: reader.offset, length, output: target ?? null, timings: timer.json() },
+      json: {
+        file: path,
+        offset: reader.offset,
+        length,
+        output: target ?? null,
+        ...(records !== undefined && { format: records, base: firstAddress }),
+        timings: timer.json(),
+      },
     };
   } catch (err) {
     out?.abandon();
