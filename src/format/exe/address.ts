@@ -98,20 +98,49 @@ function withoutParameters(name: string): string {
   return open > 0 ? name.slice(0, open) : name;
 }
 
-/** Symbols called `name`: exact stored name, then `_name` (Mach-O), then demangled in full, then without parameters. */
+/**
+ * The last identifier of a C++ name as written (`ns::K::m(int) const` -> `m`, `ns::~K` -> `K`,
+ * `std::vector<int>::push_back` -> `push_back`), or undefined for operators and names it cannot
+ * tell. An Itanium-mangled name of that entity holds it as `<length><identifier>`: a cheap test
+ * before demangling a symbol.
+ */
+function lastIdentifier(name: string): string | undefined {
+  let base = withoutParameters(name);
+  for (let before = ''; before !== base; ) {
+    before = base;
+    base = base.replace(/<[^<>]*>/g, ''); // template arguments, innermost first
+  }
+  const last = base.slice(base.lastIndexOf(':') + 1).replace(/^~/, '');
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(last) && !last.startsWith('operator') ? last : undefined;
+}
+
+/**
+ * Symbols called `name`: the exact stored name, then `_name` (Mach-O), then the demangled name in
+ * full, then without its parameters. Demangling is the costly step: only names that hold the
+ * last identifier in its mangled form are demangled.
+ */
 export function findSymbols(image: ExeImage, name: string): ExeSymbol[] {
   const all = image.symbols().filter((s) => s.type !== 'file' && s.type !== 'section');
-  const tries: ((s: ExeSymbol) => boolean)[] = [
-    (s) => s.name === name,
-    (s) => s.name === `_${name}`,
-    (s) => s.demangled === name,
-    (s) => s.demangled !== undefined && withoutParameters(s.demangled) === name,
-  ];
-  for (const t of tries) {
-    const hits = all.filter(t);
+  for (const stored of [name, `_${name}`]) {
+    const hits = all.filter((s) => s.name === stored);
+    if (hits.length > 0) return hits;
+  }
+  const last = lastIdentifier(name);
+  const mangled = last === undefined ? all : all.filter((s) => s.name.includes(`${last.length}${last}`));
+  for (const t of [(d: string) => d === name, (d: string) => withoutParameters(d) === name]) {
+    const hits = mangled.filter((s) => s.demangled !== undefined && t(s.demangled));
     if (hits.length > 0) return hits;
   }
   return [];
+}
+
+/** Names like `name` for a "did you mean": stored names containing it, or its last identifier (then demangled). */
+function similarNames(image: ExeImage, name: string): string[] {
+  const lower = (lastIdentifier(name) ?? name).toLowerCase();
+  return image
+    .symbols()
+    .filter((s) => s.type !== 'file' && s.type !== 'section' && s.name.toLowerCase().includes(lower))
+    .map((s) => s.demangled ?? s.name);
 }
 
 function defined(s: ExeSymbol): boolean {
@@ -121,11 +150,7 @@ function defined(s: ExeSymbol): boolean {
 function symbolAddress(image: ExeImage, ref: AddressRef): ResolvedAddress {
   const hits = findSymbols(image, ref.name).filter(defined);
   if (hits.length === 0) {
-    const lower = ref.name.toLowerCase();
-    const near = image
-      .symbols()
-      .filter((s) => s.name.toLowerCase().includes(lower) || s.demangled?.toLowerCase().includes(lower))
-      .map((s) => s.demangled ?? s.name);
+    const near = similarNames(image, ref.name);
     const hint = near.length > 0 ? ` (did you mean: ${candidates(near)})` : '';
     throw new ExeFormatError(`${shown(ref.text)}: no defined symbol ${shown(ref.name)} in this ${image.description} file${hint}`, { token: ref.text });
   }
