@@ -223,6 +223,10 @@ class Parser {
   readonly subs: Node[] = [];
   /** Inside the type of a conversion operator: `cv T_ I...E` gives the arguments to the operator, not to T_. */
   inConversion = false;
+  /** The last <source-name> read outside template arguments (or std abbreviation): what a constructor is called. */
+  lastName: Node | null = null;
+  /** Grammar rules entered: bounds the work of the one backtracking rule (unresolved names). */
+  steps = 0;
 
   constructor(readonly s: string) {}
 
@@ -240,7 +244,7 @@ class Parser {
     if (!this.eat(c)) throw FAIL;
   }
   enter(): void {
-    if (++this.depth > MAX_DEPTH) throw FAIL;
+    if (++this.depth > MAX_DEPTH || ++this.steps > MAX_STEPS) throw FAIL;
   }
   atEnd(): boolean {
     return this.p >= this.s.length;
@@ -279,7 +283,8 @@ class Parser {
       const st = newState();
       const name = this.name(st);
       const n = this.peek();
-      if (n === '' || n === 'E' || n === '.') r = name;
+      // A name without parameters keeps the qualifiers of its nested name (c++filt prints them).
+      if (n === '' || n === 'E' || n === '.') r = st.cv + st.ref === '' ? name : { k: 'qual', t: name, q: st.cv + st.ref };
       else {
         const ret = st.endsWithTemplateArgs && !st.ctorDtorConv ? this.type() : null;
         r = { k: 'enc', name, ret, params: this.params(), cv: st.cv, ref: st.ref };
@@ -412,6 +417,12 @@ class Parser {
       const c = this.peek();
       if (c === '') throw FAIL;
       st.endsWithTemplateArgs = false;
+      if (c === 'M') {
+        // The member a closure type belongs to (<data-member-prefix>): not printed, not a substitution.
+        if (soFar === null) throw FAIL;
+        this.p++;
+        continue;
+      }
       if (c === 'I') {
         if (soFar === null) throw FAIL;
         soFar = { k: 'tmpl', n: soFar, args: this.templateArgs() };
@@ -483,26 +494,29 @@ class Parser {
   /** <unqualified-name> [<abi-tags>]; `scope` is the prefix so far (for constructor names). */
   unqualifiedName(st: NameState, scope: Node | null): Node {
     this.enter();
-    this.eat('L'); // internal linkage, not printed
+    // L: internal linkage, not printed.
+    if (this.eat('L') && !isDigit(this.peek())) throw FAIL;
     const c = this.peek();
     let n: Node;
     if (isDigit(c)) n = this.sourceName();
-    else if (c === 'C' || (c === 'D' && '0125'.includes(this.peek(1)))) {
+    else if (c === 'C' || (c === 'D' && '01245'.includes(this.peek(1)))) {
       if (scope === null) throw FAIL;
       const dtor = c === 'D';
       this.p++;
-      if (!dtor && this.eat('I')) {
-        // inheriting constructor: CI1 <type>
-        this.next();
-        this.type();
-      } else this.next();
-      n = { k: 'ctor', n: baseName(scope), dtor };
+      // An inheriting constructor (CI1 <base class>) is named after the base class.
+      const inheriting = !dtor && this.eat('I');
+      if (!(dtor ? '01245' : '12345').includes(this.next())) throw FAIL;
+      if (inheriting) this.type();
+      // c++filt names constructors after the last source name read outside template arguments.
+      if (this.lastName === null) throw FAIL;
+      n = { k: 'ctor', n: this.lastName, dtor };
       st.ctorDtorConv = true;
     } else if (c === 'U') n = this.unnamedType();
     else if (isLower(c)) {
       n = this.operatorName(st);
     } else throw FAIL;
     while (this.eat('B')) n = { k: 'abi', n, tag: this.identifierOnly() };
+    void scope;
     this.depth--;
     return n;
   }
@@ -510,10 +524,10 @@ class Parser {
   /** <source-name> ::= <length> <identifier> */
   sourceName(): Node {
     const id = this.identifierOnly();
-    if (id.length >= 10 && id.startsWith('_GLOBAL_') && '._$'.includes(id.charAt(8)) && id.charAt(9) === 'N') {
-      return { k: 'name', s: '(anonymous namespace)' };
-    }
-    return { k: 'name', s: id };
+    const anonymous = id.length >= 10 && id.startsWith('_GLOBAL_') && '._$'.includes(id.charAt(8)) && id.charAt(9) === 'N';
+    const n: Node = { k: 'name', s: anonymous ? '(anonymous namespace)' : id };
+    this.lastName = n;
+    return n;
   }
 
   identifierOnly(): string {
@@ -596,6 +610,7 @@ class Parser {
     const std = STD_SUBS[c];
     if (std === undefined) throw FAIL;
     this.p++;
+    this.lastName = { k: 'name', s: std.base };
     return { k: 'std', s: std.s, base: std.base };
   }
 
@@ -616,6 +631,7 @@ class Parser {
     this.enter();
     this.need('I');
     const saved = this.inConversion;
+    const lastName = this.lastName;
     this.inConversion = false;
     const args: Node[] = [];
     while (!this.eat('E')) {
@@ -623,6 +639,7 @@ class Parser {
       args.push(this.templateArg());
     }
     this.inConversion = saved;
+    this.lastName = lastName;
     this.depth--;
     return args;
   }
@@ -728,11 +745,6 @@ class Parser {
         break;
       }
       case 'T': {
-        if ('sue'.includes(this.peek(1))) {
-          this.p += 2;
-          r = this.name(newState());
-          break;
-        }
         r = this.templateParam();
         if (this.peek() === 'I' && !this.inConversion) {
           this.subs.push(r);
@@ -757,9 +769,13 @@ class Parser {
         if (r.k === 'builtin') return r;
         break;
       case 'N':
-      case 'Z':
-        r = this.name(newState());
+      case 'Z': {
+        // A nested name's own qualifiers, when it names a type, are printed after it.
+        const st = newState();
+        r = this.name(st);
+        if (st.cv + st.ref !== '') r = { k: 'qual', t: r, q: st.cv + st.ref };
         break;
+      }
       default:
         if (isDigit(c)) {
           r = this.name(newState());
@@ -899,6 +915,7 @@ class Parser {
       this.p++;
     }
     const v = this.s.slice(start, this.p);
+    if (v === '') throw FAIL;
     this.p++;
     return { k: 'lit', t, neg, v };
   }
@@ -1079,11 +1096,25 @@ class Parser {
       const q = this.type();
       return { k: 'qualname', q, n: this.baseUnresolved() };
     }
-    let q: Node = this.simpleId();
-    while (!this.eat('E')) {
-      if (this.atEnd()) throw FAIL;
-      q = { k: 'qualname', q, n: this.simpleId() };
+    // sr <simple-id>+ E <base-unresolved-name>, or the older sr <class> <base-unresolved-name>
+    // (no E): try the first, fall back to the second.
+    const p = this.p;
+    const subs = this.subs.length;
+    const depth = this.depth;
+    try {
+      let q: Node = this.simpleId();
+      while (!this.eat('E')) {
+        if (this.atEnd()) throw FAIL;
+        q = { k: 'qualname', q, n: this.simpleId() };
+      }
+      return { k: 'qualname', q, n: this.baseUnresolved() };
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+      this.p = p;
+      this.subs.length = subs;
+      this.depth = depth;
     }
+    const q = this.simpleId();
     return { k: 'qualname', q, n: this.baseUnresolved() };
   }
 }
@@ -1139,13 +1170,13 @@ class Printer {
     if (++this.depth > MAX_DEPTH || ++this.steps > MAX_STEPS) throw FAIL;
   }
 
-  /** What a pointer or reference points to, and its symbol; references to references collapse (& + && = &) through template parameters. */
+  /** What a pointer or reference points to, and its symbol; references to references collapse (& + && = &). */
   pointee(n: Extract<Node, { k: 'ptr' | 'ref' }>): [Node, string] {
     if (n.k === 'ptr') return [n.t, '*'];
     let t = n.t;
     let rv = n.rv;
-    for (let i = 0; i < MAX_DEPTH && t.k === 'tparam' && this.lambdaArg === 0; i++) {
-      const r = this.resolve(t);
+    for (let i = 0; i < MAX_DEPTH; i++) {
+      const r = t.k === 'tparam' ? this.resolve(t) : t;
       if (r.k !== 'ref') break;
       rv = rv && r.rv;
       t = r.t;
@@ -1208,6 +1239,18 @@ class Printer {
     if (r.k === 'array') return 'array';
     if (r.k === 'qual' && !r.q.startsWith(' __vector')) return this.shape(r.t, depth + 1);
     return '';
+  }
+
+  /** The type prints something after a declarator's name (`void (*f())()`, `char (&f())[2]`). */
+  hasRight(n: Node): boolean {
+    let cur = n;
+    for (let i = 0; i < MAX_DEPTH; i++) {
+      const r = this.resolve(cur);
+      if (r.k === 'func' || r.k === 'array') return true;
+      if (r.k === 'ptr' || r.k === 'ref' || r.k === 'memptr' || r.k === 'qual') cur = r.t;
+      else return false;
+    }
+    throw FAIL;
   }
 
   left(n: Node): void {
@@ -1304,7 +1347,7 @@ class Printer {
       case 'func':
         if (n.ret !== null) {
           this.left(n.ret);
-          if (this.shape(n.ret) === '') this.add(' ');
+          if (!this.hasRight(n.ret)) this.add(' ');
         }
         break;
       case 'array':
@@ -1495,17 +1538,23 @@ class Printer {
   }
 
   /**
-   * Items joined by `sep`, as c++filt joins template arguments and parameters: the separator
-   * before an item that printed nothing (an empty pack) is taken back, but c++filt still counts it
-   * as the last character written (so `A<B<C, >>` loses its comma and keeps `>>` unspaced), and an
-   * empty first item keeps the separator after it (`f<, int>`).
+   * Items joined by `sep`, as c++filt joins template arguments and parameters: a separator is
+   * taken back when nothing was printed after it, that is when all the items from there on print
+   * nothing (empty packs); one before an item that prints nothing but is followed by one that does
+   * stays (`f<, int>`, `A<B, , C>`). c++filt still counts a taken-back separator as the last
+   * character written, so `A<B<C, >>` loses its comma and keeps `>>` unspaced.
    */
   list(items: readonly Node[], sep: string): void {
+    const marks: number[] = [];
     for (let i = 0; i < items.length; i++) {
-      if (i > 0) this.add(sep);
-      const mark = this.out.length;
+      if (i > 0) {
+        this.add(sep);
+        marks.push(this.out.length);
+      }
       this.print(items[i]!);
-      if (i > 0 && this.out.length === mark) this.out = this.out.slice(0, mark - sep.length);
+    }
+    for (let i = marks.length - 1; i >= 0 && this.out.length === marks[i]; i--) {
+      this.out = this.out.slice(0, marks[i]! - sep.length);
     }
   }
 
@@ -1601,15 +1650,15 @@ class Printer {
     try {
       if (e.ret !== null) {
         this.left(e.ret);
-        if (this.shape(e.ret) === '') this.add(' ');
+        if (!this.hasRight(e.ret)) this.add(' ');
       }
       this.print(e.name);
       this.add('(');
       this.params(e.params);
       this.add(')');
-      if (e.ret !== null) this.right(e.ret);
       this.add(e.cv);
       this.add(e.ref);
+      if (e.ret !== null) this.right(e.ret);
     } finally {
       if (args !== null) this.templates.pop();
     }
