@@ -36,7 +36,7 @@ type Node =
   | { k: 'op'; s: string }
   | { k: 'conv'; t: Node }
   | { k: 'litop'; s: string }
-  | { k: 'std'; s: string; base: string }
+  | { k: 'std'; s: string }
   | { k: 'builtin'; s: string; lit: LiteralStyle }
   | { k: 'qual'; t: Node; q: string }
   | { k: 'ptr'; t: Node }
@@ -228,7 +228,12 @@ class Parser {
   /** Grammar rules entered: bounds the work of the one backtracking rule (unresolved names). */
   steps = 0;
 
-  constructor(readonly s: string) {}
+  /** Parsing without backtracking enters a rule a few times per input character at most. */
+  readonly maxSteps: number;
+
+  constructor(readonly s: string) {
+    this.maxSteps = 32 * s.length + 4096;
+  }
 
   peek(o = 0): string {
     return this.s.charAt(this.p + o);
@@ -244,7 +249,7 @@ class Parser {
     if (!this.eat(c)) throw FAIL;
   }
   enter(): void {
-    if (++this.depth > MAX_DEPTH || ++this.steps > MAX_STEPS) throw FAIL;
+    if (++this.depth > MAX_DEPTH || ++this.steps > this.maxSteps) throw FAIL;
   }
   atEnd(): boolean {
     return this.p >= this.s.length;
@@ -516,7 +521,6 @@ class Parser {
       n = this.operatorName(st);
     } else throw FAIL;
     while (this.eat('B')) n = { k: 'abi', n, tag: this.identifierOnly() };
-    void scope;
     this.depth--;
     return n;
   }
@@ -611,7 +615,7 @@ class Parser {
     if (std === undefined) throw FAIL;
     this.p++;
     this.lastName = { k: 'name', s: std.base };
-    return { k: 'std', s: std.s, base: std.base };
+    return { k: 'std', s: std.s };
   }
 
   sub(i: number): Node {
@@ -852,7 +856,7 @@ class Parser {
       }
       exc = ` throw(${ts.join(', ')})`;
     }
-    if (this.eat('Dx')) exc = ' transaction_safe' + exc;
+    if (this.eat('Dx')) exc = ` transaction_safe${exc}`;
     this.need('F');
     this.eat('Y');
     const saved = this.inConversion;
@@ -1122,27 +1126,6 @@ class Parser {
 /** c++filt prints the function around a local name without its return type. */
 function withoutReturn(enc: Node): Node {
   return enc.k === 'enc' && enc.ret !== null ? { ...enc, ret: null } : enc;
-}
-
-/** The name a constructor or destructor of `scope` is called (its last component, without template arguments). */
-function baseName(scope: Node): Node {
-  let n = scope;
-  for (let i = 0; i < MAX_DEPTH; i++) {
-    switch (n.k) {
-      case 'nested':
-        n = n.n;
-        break;
-      case 'tmpl':
-      case 'abi':
-        n = n.n;
-        break;
-      case 'std':
-        return { k: 'name', s: n.base };
-      default:
-        return n;
-    }
-  }
-  throw FAIL;
 }
 
 /** Printing: one string, bounded; template arguments in scope as a stack. */
