@@ -392,6 +392,9 @@ const HAND: readonly string[] = [
   '_ZNSt3mapINSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEiSt4lessIS5_ESaISt4pairIKS5_iEEEixEOS5_',
   '_ZNKSt4hashINSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEEclERKS5_',
   '_ZN5Outer5InnerIiE4funcIcEEvT_S2_',
+  // a reference to a template parameter brought back by a substitution: printed in the scope it was first printed in
+  '_ZZNSt9once_flag18_Prepare_executionC4IZSt9call_onceIRFvvEJEEvRS_OT_DpOT0_EUlvE_EERS6_ENUlvE_4_FUNEv',
+  '_ZNSt9once_flag18_Prepare_executionC4IZSt9call_onceIRFvvEJEEvRS_OT_DpOT0_EUlvE_EEPS7_',
   // packs
   '_ZNSt6vectorIiSaIiEE12emplace_backIJiEEERiDpOT_',
   '_Z1fIJEEvDpT_',

@@ -1141,6 +1141,10 @@ class Printer {
   packIndex = 0;
   /** The template whose name is being printed (a conversion operator's type may refer to its arguments). */
   currentTemplate: Node[] | null = null;
+  /** The scope each template parameter was first printed in under a reference (see refScope). */
+  readonly refScopes = new Map<Node, (Node[] | null)[]>();
+  /** References and template parameters being printed, outermost first. */
+  readonly active: Node[] = [];
 
   add(s: string): void {
     if (s.length === 0) return;
@@ -1151,6 +1155,38 @@ class Printer {
 
   enter(): void {
     if (++this.depth > MAX_DEPTH || ++this.steps > MAX_STEPS) throw FAIL;
+  }
+
+  /**
+   * The template scope to print reference `n` in. c++filt keeps the scope in which it first
+   * printed a template parameter under a reference, and prints a reference to that parameter
+   * there again when a substitution brings it back elsewhere (`_Prepare_execution<lambda>(S6_&)`
+   * with S6_ the T_ of call_once's `T_&&` prints call_once's T_): null when the current scope stands.
+   */
+  refScope(n: Extract<Node, { k: 'ref' }>): (Node[] | null)[] | null {
+    if (n.t.k !== 'tparam' || this.lambdaArg > 0) return null;
+    const saved = this.refScopes.get(n.t);
+    if (saved === undefined) {
+      this.refScopes.set(n.t, this.templates.slice());
+      return null;
+    }
+    if (this.active.includes(n) || this.active.includes(n.t)) return null;
+    return saved;
+  }
+
+  /** Prints reference or pointer `n` (one side of it) in the scope refScope() gives. */
+  pointerSide(n: Extract<Node, { k: 'ptr' | 'ref' }>, side: (t: Node, sym: string) => void): void {
+    const scope = n.k === 'ref' ? this.refScope(n) : null;
+    const templates = this.templates;
+    if (scope !== null) this.templates = scope;
+    this.active.push(n);
+    try {
+      const [t, sym] = this.pointee(n);
+      side(t, sym);
+    } finally {
+      this.active.pop();
+      this.templates = templates;
+    }
   }
 
   /** What a pointer or reference points to, and its symbol; references to references collapse (& + && = &). */
@@ -1186,12 +1222,14 @@ class Printer {
   }
 
   /** Runs `f` on what a template parameter stands for, with that template's own arguments out of scope. */
-  withParam(n: { idx: number }, f: (a: Node) => void): void {
+  withParam(n: Extract<Node, { k: 'tparam' }>, f: (a: Node) => void): void {
     const a = this.lookup(n);
     const top = this.templates.pop()!;
+    this.active.push(n);
     try {
       f(a);
     } finally {
+      this.active.pop();
       this.templates.push(top);
     }
   }
@@ -1305,16 +1343,16 @@ class Printer {
         break;
       }
       case 'ptr':
-      case 'ref': {
-        const [t, sym] = this.pointee(n);
-        this.left(t);
-        if (this.shape(t) !== '') {
-          if (this.last !== '(' && this.last !== '*' && this.last !== ' ') this.add(' ');
-          this.add('(');
-        }
-        this.add(sym);
+      case 'ref':
+        this.pointerSide(n, (t, sym) => {
+          this.left(t);
+          if (this.shape(t) !== '') {
+            if (this.last !== '(' && this.last !== '*' && this.last !== ' ') this.add(' ');
+            this.add('(');
+          }
+          this.add(sym);
+        });
         break;
-      }
       case 'memptr': {
         this.left(n.t);
         const sh = this.shape(n.t);
@@ -1486,12 +1524,12 @@ class Printer {
         this.right(n.t);
         break;
       case 'ptr':
-      case 'ref': {
-        const [t] = this.pointee(n);
-        if (this.shape(t) !== '') this.add(')');
-        this.right(t);
+      case 'ref':
+        this.pointerSide(n, (t) => {
+          if (this.shape(t) !== '') this.add(')');
+          this.right(t);
+        });
         break;
-      }
       case 'memptr':
         if (this.shape(n.t) !== '') this.add(')');
         this.right(n.t);
