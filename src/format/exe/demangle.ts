@@ -17,7 +17,7 @@
 /** Names longer than this are not demangled (real ones are far shorter). */
 const MAX_INPUT = 1 << 16;
 /** Nesting of the grammar (parser) and of the tree (printer). */
-const MAX_DEPTH = 256;
+const MAX_DEPTH = 1024;
 /** Characters of output. */
 const MAX_OUTPUT = 1 << 18;
 /** Nodes visited while printing. */
