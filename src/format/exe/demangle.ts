@@ -41,7 +41,9 @@ type Node =
   | { k: 'qual'; t: Node; q: string }
   | { k: 'ptr'; t: Node }
   | { k: 'ref'; t: Node; rv: boolean }
-  | { k: 'func'; ret: Node | null; params: Node[]; cv: string; ref: string; exc: string }
+  | { k: 'func'; ret: Node | null; params: Node[]; quals: Node[]; ref: string }
+  | { k: 'wrap'; pre: string; items: Node[]; post: string }
+  | { k: 'vector'; t: Node; dim: Node }
   | { k: 'array'; t: Node; dim: Node | null }
   | { k: 'memptr'; cls: Node; t: Node }
   | { k: 'tparam'; idx: number }
@@ -580,16 +582,44 @@ class Parser {
     return { k: 'op', s: op[0] };
   }
 
-  /** r V K, as c++filt appends them. */
+  /** r V K (the ABI's order), as c++filt appends them: in reverse, `VK` is ` const volatile`. */
   cvQualifiers(): string {
     let q = '';
-    const r = this.eat('r');
-    const v = this.eat('V');
-    const k = this.eat('K');
-    if (k) q += ' const';
-    if (v) q += ' volatile';
-    if (r) q += ' restrict';
-    return q;
+    for (;;) {
+      if (this.eat('r')) q = ` restrict${q}`;
+      else if (this.eat('V')) q = ` volatile${q}`;
+      else if (this.eat('K')) q = ` const${q}`;
+      else return q;
+    }
+  }
+
+  /**
+   * The qualifiers of a type, function types' exception specifications and transaction safety
+   * among them, in the reverse of their order (as c++filt prints them: `KDoFvvE` is `void ()
+   * noexcept const`).
+   */
+  qualifiers(): Node[] {
+    const out: Node[] = [];
+    const text = (pre: string): Node => ({ k: 'wrap', pre, items: [], post: '' });
+    for (;;) {
+      if (this.eat('r')) out.push(text(' restrict'));
+      else if (this.eat('V')) out.push(text(' volatile'));
+      else if (this.eat('K')) out.push(text(' const'));
+      else if (this.eat('Dx')) out.push(text(' transaction_safe'));
+      else if (this.eat('Do')) out.push(text(' noexcept'));
+      else if (this.eat('DO')) {
+        const e = this.expression();
+        this.need('E');
+        out.push({ k: 'wrap', pre: ' noexcept(', items: [e], post: ')' });
+      } else if (this.eat('Dw')) {
+        const items: Node[] = [];
+        while (!this.eat('E')) {
+          if (this.atEnd()) throw FAIL;
+          items.push(this.type());
+        }
+        out.push({ k: 'wrap', pre: ' throw(', items, post: ')' });
+      } else return out.reverse();
+    }
   }
 
   /** <substitution> (not St, which only prefixes names). */
@@ -702,11 +732,17 @@ class Parser {
       case 'r':
       case 'V':
       case 'K': {
-        const q = this.cvQualifiers();
-        const c2 = this.peek();
+        const quals = this.qualifiers();
         // A qualified function type (of a member function) is one type, one substitution.
-        if (c2 === 'F' || (c2 === 'D' && 'oOwx'.includes(this.peek(1)))) r = this.functionType(q);
-        else r = { k: 'qual', t: this.type(), q };
+        if (this.peek() === 'F') r = this.functionType(quals);
+        else {
+          let q = '';
+          for (const w of quals) {
+            if (w.k !== 'wrap' || w.items.length > 0 || !/^ (const|volatile|restrict)$/.test(w.pre)) throw FAIL;
+            q += w.pre;
+          }
+          r = { k: 'qual', t: this.type(), q };
+        }
         break;
       }
       case 'U': {
@@ -737,7 +773,7 @@ class Parser {
         r = { k: 'qual', t: this.type(), q: ' _Imaginary' };
         break;
       case 'F':
-        r = this.functionType('');
+        r = this.functionType([]);
         break;
       case 'A':
         r = this.arrayType();
@@ -819,44 +855,25 @@ class Parser {
         return this.decltype();
       case 'v': {
         this.p += 2;
-        let dim: string;
-        if (this.eat('_')) {
-          const e = this.expression();
-          dim = '';
-          this.need('_');
-          return { k: 'qual', t: this.type(), q: ` __vector(${printStandalone(e)})` };
-        }
-        dim = this.number();
+        const dim: Node = this.eat('_') ? this.expression() : { k: 'name', s: this.number() };
         this.need('_');
-        return { k: 'qual', t: this.type(), q: ` __vector(${dim})` };
+        return { k: 'vector', t: this.type(), dim };
       }
       case 'o':
       case 'O':
       case 'w':
-      case 'x':
-        return this.functionType('');
+      case 'x': {
+        const quals = this.qualifiers();
+        if (this.peek() !== 'F') throw FAIL;
+        return this.functionType(quals);
+      }
       default:
         throw FAIL;
     }
   }
 
-  /** [<exception-spec>] [Dx] F [Y] <bare-function-type> [<ref-qualifier>] E */
-  functionType(cv: string): Node {
-    let exc = '';
-    if (this.eat('Do')) exc = ' noexcept';
-    else if (this.eat('DO')) {
-      const e = this.expression();
-      this.need('E');
-      exc = ` noexcept(${printStandalone(e)})`;
-    } else if (this.eat('Dw')) {
-      const ts: string[] = [];
-      while (!this.eat('E')) {
-        if (this.atEnd()) throw FAIL;
-        ts.push(printStandalone(this.type()));
-      }
-      exc = ` throw(${ts.join(', ')})`;
-    }
-    if (this.eat('Dx')) exc = ` transaction_safe${exc}`;
+  /** F [Y] <bare-function-type> [<ref-qualifier>] E, after its `quals` (qualifiers()). */
+  functionType(quals: Node[]): Node {
     this.need('F');
     this.eat('Y');
     const saved = this.inConversion;
@@ -882,7 +899,7 @@ class Parser {
     if (params.length === 0) throw FAIL;
     this.inConversion = saved;
     const ps = params.length === 1 && params[0]!.k === 'builtin' && params[0]!.s === 'void' ? [] : params;
-    return { k: 'func', ret, params: ps, cv, ref, exc };
+    return { k: 'func', ret, params: ps, quals, ref };
   }
 
   /** A <number> _ <type> | A [<expression>] _ <type> */
@@ -1258,7 +1275,7 @@ class Printer {
     const r = this.resolve(n);
     if (r.k === 'func') return 'func';
     if (r.k === 'array') return 'array';
-    if (r.k === 'qual' && !r.q.startsWith(' __vector')) return this.shape(r.t, depth + 1);
+    if (r.k === 'qual') return this.shape(r.t, depth + 1);
     return '';
   }
 
@@ -1311,6 +1328,17 @@ class Printer {
       case 'abi':
         this.print(n.n);
         this.add(`[abi:${n.tag}]`);
+        break;
+      case 'wrap':
+        this.add(n.pre);
+        this.list(n.items, ', ');
+        this.add(n.post);
+        break;
+      case 'vector':
+        this.left(n.t);
+        this.add(' __vector(');
+        this.print(n.dim);
+        this.add(')');
         break;
       case 'ctor':
         if (n.dtor) this.add('~');
@@ -1521,6 +1549,7 @@ class Printer {
     this.enter();
     switch (n.k) {
       case 'qual':
+      case 'vector':
         this.right(n.t);
         break;
       case 'ptr':
@@ -1538,10 +1567,9 @@ class Printer {
         this.add('(');
         this.params(n.params);
         this.add(')');
-        if (n.ret !== null) this.right(n.ret);
-        this.add(n.cv);
+        for (const q of n.quals) this.print(q);
         this.add(n.ref);
-        this.add(n.exc);
+        if (n.ret !== null) this.right(n.ret);
         break;
       case 'array':
         if (this.last !== ']') this.add(' ');
@@ -1707,7 +1735,11 @@ function children(n: Node): Node[] {
     case 'sizeofpack':
       return [n.t];
     case 'func':
-      return n.ret === null ? n.params : [n.ret, ...n.params];
+      return [...(n.ret === null ? [] : [n.ret]), ...n.params, ...n.quals];
+    case 'wrap':
+      return n.items;
+    case 'vector':
+      return [n.t, n.dim];
     case 'array':
       return n.dim === null ? [n.t] : [n.t, n.dim];
     case 'memptr':
@@ -1742,13 +1774,6 @@ function children(n: Node): Node[] {
     default:
       return [];
   }
-}
-
-/** A node printed on its own (exception specifications and vector sizes inside a type). */
-function printStandalone(n: Node): string {
-  const p = new Printer();
-  p.print(n);
-  return p.out;
 }
 
 /**
