@@ -54,7 +54,8 @@ type Node =
   | { k: 'ctorvtable'; a: Node; b: Node }
   | { k: 'clone'; t: Node; suffix: string }
   | { k: 'local'; enc: Node; ent: Node }
-  | { k: 'lambda'; params: Node[]; num: number }
+  | { k: 'lambda'; decls: Node[]; params: Node[]; num: number }
+  | { k: 'tdecl'; kind: 'y' | 'n' | 't' | 'p'; t: Node | null; inner: Node[] }
   | { k: 'unnamed'; num: number }
   | { k: 'lit'; t: Node; neg: boolean; v: string }
   | { k: 'fparam'; n: number }
@@ -548,6 +549,9 @@ class Parser {
   unnamedType(): Node {
     if (this.eat('Ut')) return { k: 'unnamed', num: this.seqNumber() + 1 };
     if (this.eat('Ul')) {
+      // The lambda's explicit template parameters (`[]<typename T>(T)`), then its parameters.
+      const decls: Node[] = [];
+      while (this.peek() === 'T' && 'ytnp'.includes(this.peek(1))) decls.push(this.templateParamDecl());
       const params: Node[] = [];
       while (!this.eat('E')) {
         if (this.atEnd()) throw FAIL;
@@ -555,9 +559,33 @@ class Parser {
       }
       if (params.length === 0) throw FAIL;
       const ps = params.length === 1 && params[0]!.k === 'builtin' && params[0]!.s === 'void' ? [] : params;
-      return { k: 'lambda', params: ps, num: this.seqNumber() + 1 };
+      return { k: 'lambda', decls, params: ps, num: this.seqNumber() + 1 };
     }
     throw FAIL;
+  }
+
+  /** <template-param-decl> ::= Ty | Tn <type> | Tt <template-param-decl>* E | Tp <template-param-decl> */
+  templateParamDecl(): Node {
+    this.enter();
+    this.need('T');
+    const kind = this.next();
+    let r: Node;
+    if (kind === 'y') r = { k: 'tdecl', kind, t: null, inner: [] };
+    else if (kind === 'n') r = { k: 'tdecl', kind, t: this.type(), inner: [] };
+    else if (kind === 't') {
+      const inner: Node[] = [];
+      while (!this.eat('E')) {
+        if (this.atEnd()) throw FAIL;
+        inner.push(this.templateParamDecl());
+      }
+      r = { k: 'tdecl', kind, t: null, inner };
+    } else if (kind === 'p') {
+      // c++filt reads packs of type parameters only.
+      if (!this.eat('Ty')) throw FAIL;
+      r = { k: 'tdecl', kind, t: null, inner: [] };
+    } else throw FAIL;
+    this.depth--;
+    return r;
   }
 
   /** <operator-name> in a name: `cv <type>`, `li <source-name>`, or a two-letter code. */
@@ -1158,6 +1186,8 @@ class Printer {
   packIndex = 0;
   /** The template whose name is being printed (a conversion operator's type may refer to its arguments). */
   currentTemplate: Node[] | null = null;
+  /** The names of the explicit template parameters of the lambdas being printed, innermost last. */
+  readonly lambdaNames: string[][] = [];
   /** The scope each template parameter was first printed in under a reference (see refScope). */
   readonly refScopes = new Map<Node, (Node[] | null)[]>();
   /** References and template parameters being printed, outermost first. */
@@ -1404,7 +1434,8 @@ class Printer {
         break;
       case 'tparam':
         if (this.lambdaArg > 0) {
-          this.add(`auto:${n.idx + 1}`);
+          // In a lambda's signature: its own template parameter, as c++filt names them, or auto.
+          this.add(this.lambdaNames[this.lambdaNames.length - 1]?.[n.idx] ?? `auto:${n.idx + 1}`);
           break;
         }
         this.withParam(n, (a) => this.left(a));
@@ -1437,15 +1468,32 @@ class Printer {
         this.add('::');
         this.print(n.ent);
         break;
-      case 'lambda':
-        this.add('{lambda(');
+      case 'lambda': {
+        this.add('{lambda');
         this.lambdaArg++;
+        const names: string[] = [];
+        this.lambdaNames.push(names);
         try {
+          if (n.decls.length > 0) {
+            this.add('<');
+            for (const [i, d] of n.decls.entries()) {
+              if (i > 0) this.add(', ');
+              const name = this.templateParamDecl(d, i);
+              names.push(name);
+            }
+            this.add('>');
+          }
+          this.add('(');
           this.params(n.params);
         } finally {
+          this.lambdaNames.pop();
           this.lambdaArg--;
         }
         this.add(`)#${n.num}}`);
+        break;
+      }
+      case 'tdecl':
+        this.templateParamDecl(n, -1);
         break;
       case 'unnamed':
         this.add(`{unnamed type#${n.num}}`);
@@ -1668,6 +1716,36 @@ class Printer {
     }
   }
 
+  /**
+   * A lambda's template parameter as c++filt writes it (`typename $T0`, `int $N1`,
+   * `template<typename> class $TT2`, `typename... $T0`), named after its position `i`; unnamed
+   * inside a template template parameter (i = -1). Returns the name.
+   */
+  templateParamDecl(d: Node, i: number): string {
+    if (d.k !== 'tdecl') throw FAIL;
+    const named = (kind: string): string => (i < 0 ? '' : ` $${kind}${i}`);
+    switch (d.kind) {
+      case 'y':
+        this.add(`typename${named('T')}`);
+        return `$T${i}`;
+      case 'p':
+        this.add(`typename...${named('T')}`);
+        return `$T${i}`;
+      case 'n':
+        this.print(d.t!);
+        this.add(named('N'));
+        return `$N${i}`;
+      case 't':
+        this.add('template<');
+        for (const [j, inner] of d.inner.entries()) {
+          if (j > 0) this.add(', ');
+          this.templateParamDecl(inner, -1);
+        }
+        this.add(`> class${named('TT')}`);
+        return `$TT${i}`;
+    }
+  }
+
   literal(n: { t: Node; neg: boolean; v: string }): void {
     const t = n.t;
     if (t.k === 'builtin' && t.lit !== 'default' && t.lit !== 'float') {
@@ -1769,6 +1847,8 @@ function children(n: Node): Node[] {
       return [n.t, n.e];
     case 'sizeoftype':
       return [n.t];
+    case 'tdecl':
+      return n.t === null ? n.inner : [n.t, ...n.inner];
     case 'braced':
       return n.t === null ? n.items : [n.t, ...n.items];
     default:
