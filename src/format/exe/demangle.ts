@@ -32,6 +32,8 @@ type Node =
   | { k: 'nested'; q: Node; n: Node }
   | { k: 'tmpl'; n: Node; args: Node[] }
   | { k: 'abi'; n: Node; tag: string }
+  | { k: 'module'; parent: Node | null; s: string; partition: boolean }
+  | { k: 'attached'; n: Node; module: Node }
   | { k: 'ctor'; n: Node; dtor: boolean }
   | { k: 'op'; s: string }
   | { k: 'conv'; t: Node }
@@ -394,7 +396,7 @@ class Parser {
     else if (c === 'Z') r = this.localName(st);
     else if (c === 'S' && this.peek(1) !== 't') {
       const sub = this.substitution();
-      if (this.peek() !== 'I') throw FAIL;
+      if (this.peek() !== 'I' || sub.k === 'module') throw FAIL;
       r = { k: 'tmpl', n: sub, args: this.templateArgs() };
       st.endsWithTemplateArgs = true;
     } else {
@@ -442,9 +444,16 @@ class Parser {
         if (soFar !== null) throw FAIL;
         soFar = this.decltype();
       } else if (c === 'S' && this.peek(1) !== 't') {
-        if (soFar !== null) throw FAIL;
-        soFar = this.substitution();
-        continue; // not a new substitution candidate
+        const sub = this.substitution();
+        if (sub.k === 'module') {
+          // A module (seen before) that the next name is attached to.
+          const n = this.unqualifiedName(st, soFar, sub);
+          soFar = soFar === null ? n : { k: 'nested', q: soFar, n };
+        } else {
+          if (soFar !== null) throw FAIL;
+          soFar = sub;
+          continue; // not a new substitution candidate
+        }
       } else {
         if (c === 'S') {
           if (soFar !== null) throw FAIL;
@@ -500,8 +509,15 @@ class Parser {
   }
 
   /** <unqualified-name> [<abi-tags>]; `scope` is the prefix so far (for constructor names). */
-  unqualifiedName(st: NameState, scope: Node | null): Node {
+  unqualifiedName(st: NameState, scope: Node | null, module: Node | null = null): Node {
     this.enter();
+    // W <source-name>, W P <source-name>: the C++20 module the name is attached to (each a substitution).
+    let m = module;
+    while (this.eat('W')) {
+      const partition = this.eat('P');
+      m = { k: 'module', parent: m, s: this.identifierOnly(), partition };
+      this.subs.push(m);
+    }
     // L: internal linkage, not printed.
     if (this.eat('L') && !isDigit(this.peek())) throw FAIL;
     const c = this.peek();
@@ -523,6 +539,7 @@ class Parser {
     else if (isLower(c)) {
       n = this.operatorName(st);
     } else throw FAIL;
+    if (m !== null) n = { k: 'attached', n, module: m };
     while (this.eat('B')) n = { k: 'abi', n, tag: this.identifierOnly() };
     this.depth--;
     return n;
@@ -826,6 +843,7 @@ class Parser {
           break;
         }
         const sub = this.substitution();
+        if (sub.k === 'module') throw FAIL;
         if (this.peek() === 'I') {
           r = { k: 'tmpl', n: sub, args: this.templateArgs() };
           break;
@@ -1359,6 +1377,18 @@ class Printer {
         this.print(n.n);
         this.add(`[abi:${n.tag}]`);
         break;
+      case 'module':
+        if (n.parent !== null) {
+          this.print(n.parent);
+          this.add(n.partition ? ':' : '.');
+        }
+        this.add(n.s);
+        break;
+      case 'attached':
+        this.print(n.n);
+        this.add('@');
+        this.print(n.module);
+        break;
       case 'wrap':
         this.add(n.pre);
         this.list(n.items, ', ');
@@ -1803,6 +1833,8 @@ function children(n: Node): Node[] {
     case 'abi':
     case 'ctor':
       return [n.n];
+    case 'attached':
+      return [n.n, n.module];
     case 'conv':
     case 'qual':
     case 'ptr':
