@@ -455,6 +455,17 @@ const HAND: readonly string[] = [
   '_Z1fIiEvPA_i',
   '_Z1fIiENSt9enable_ifIXsr3std7is_sameIT_iEE5valueEvE4typeEv',
   '_Z1fIiEDTcmcvvfp_cvvfp_ET_',
+  // new and delete expressions (std::construct_at in C++20)
+  '_Z2nwIiEDTnw_T_pidefp_EEPS0_',
+  '_Z3delIiEDTdlfp_EPT_',
+  '_Z3nwiIiEDTnw_T_ilfp_EEi',
+  '_Z1fIiEDTnwfp__T_EET_',
+  '_ZSt12construct_atIiJiEEDTgsnwcvPvLi0E_T_pispcl7declvalIT0_EEEEPS1_DpOS2_',
+  '_Z1fIiEDTnw_T_piEET_',
+  '_Z1fIiEDTawfp_ET_',
+  '_Z1fIiEDTdafp_ET_',
+  '_ZN1AdlEPv',
+  '_ZN1AawEv',
   // local names, lambdas, unnamed types, anonymous namespaces, string literals, default arguments
   '_ZZ4mainE1x_0',
   '_ZZ4mainE5local',
@@ -662,7 +673,7 @@ describe.skipIf(!HAVE_CXXFILT)('demangle against c++filt', () => {
     writeFileSync(join(dir, 'clones.cpp'), CLONES_CPP);
     const run = promisify(execFile);
     const builds: Promise<unknown>[] = [
-      run('g++', ['-std=c++17', '-O0', '-c', 'features.cpp', '-o', 'features.o'], { cwd: dir }),
+      run('g++', ['-std=c++20', '-O0', '-c', 'features.cpp', '-o', 'features.o'], { cwd: dir }),
       run('g++', ['-std=c++20', '-O2', '-c', 'clones.cpp', '-o', 'clones.o'], { cwd: dir }),
     ];
     if (HAVE_CLANG) builds.push(run('clang++', ['-std=c++17', '-O0', '-c', 'features.cpp', '-o', 'features-clang.o'], { cwd: dir }));
@@ -720,6 +731,7 @@ describe.skipIf(!HAVE_CXXFILT)('demangle against c++filt', () => {
       '[clone .cold]',
       '[clone .isra.0]',
       '[clone .constprop.0]',
+      'decltype (::new ((void*)(0))',
     ]) {
       expect(
         out.some((s) => s.includes(piece)),

@@ -71,9 +71,11 @@ type Node =
   | { k: 'sizeoftype'; op: string; t: Node }
   | { k: 'sizeofpack'; t: Node }
   | { k: 'braced'; t: Node | null; items: Node[] }
+  | { k: 'new'; placement: Node[]; t: Node; init: Node | null }
   | { k: 'qualname'; q: Node; n: Node }
-  | { k: 'decltype'; e: Node }
-  | { k: 'exprlist'; items: Node[] };
+  | { k: 'decltype'; e: Node };
+
+type NameNode = Extract<Node, { k: 'name' }>;
 
 /** How c++filt writes a literal of a builtin type: `3`, `3u`, `3ul`, `true`, `(float)[hex]`, `(char)97`. */
 type LiteralStyle = '' | 'u' | 'l' | 'ul' | 'll' | 'ull' | 'bool' | 'float' | 'default';
@@ -136,9 +138,9 @@ const STD_SUBS: Record<string, { s: string; base: string }> = {
 const OPERATORS: Record<string, [string, number]> = {
   nw: ['new', 3],
   na: ['new[]', 3],
-  dl: ['delete', 1],
-  da: ['delete[]', 1],
-  aw: ['co_await', 1],
+  dl: ['delete ', 1],
+  da: ['delete[] ', 1],
+  aw: ['co_await ', 1],
   ps: ['+', 1],
   ng: ['-', 1],
   ad: ['&', 1],
@@ -508,7 +510,10 @@ class Parser {
     }
   }
 
-  /** <unqualified-name> [<abi-tags>]; `scope` is the prefix so far (for constructor names). */
+  /**
+   * [<module-name>] <unqualified-name> [<abi-tags>]; `scope` is the prefix so far (a constructor
+   * needs one), `module` a module named by a substitution before it.
+   */
   unqualifiedName(st: NameState, scope: Node | null, module: Node | null = null): Node {
     this.enter();
     // W <source-name>, W P <source-name>: the C++20 module the name is attached to (each a substitution).
@@ -546,10 +551,10 @@ class Parser {
   }
 
   /** <source-name> ::= <length> <identifier> */
-  sourceName(): Node {
+  sourceName(): NameNode {
     const id = this.identifierOnly();
     const anonymous = id.length >= 10 && id.startsWith('_GLOBAL_') && '._$'.includes(id.charAt(8)) && id.charAt(9) === 'N';
-    const n: Node = { k: 'name', s: anonymous ? '(anonymous namespace)' : id };
+    const n: NameNode = { k: 'name', s: anonymous ? '(anonymous namespace)' : id };
     this.lastName = n;
     return n;
   }
@@ -618,7 +623,7 @@ class Parser {
     if (this.eat('li')) return { k: 'litop', s: this.identifierOnly() };
     if (this.peek() === 'v' && isDigit(this.peek(1))) {
       this.p += 2;
-      return { k: 'op', s: (this.sourceName() as { s: string }).s };
+      return { k: 'op', s: this.sourceName().s };
     }
     const code = this.s.slice(this.p, this.p + 2);
     const op = OPERATORS[code];
@@ -771,7 +776,7 @@ class Parser {
     switch (c) {
       case 'u': {
         this.p++;
-        r = builtin((this.sourceName() as { s: string }).s);
+        r = builtin(this.sourceName().s);
         break;
       }
       case 'r':
@@ -976,14 +981,10 @@ class Parser {
     const t = this.type();
     if (t.k === 'builtin' && t.s === 'decltype(nullptr)' && this.eat('E')) return t;
     const neg = this.eat('n');
-    const start = this.p;
-    while (this.peek() !== 'E') {
-      if (this.atEnd()) throw FAIL;
-      this.p++;
-    }
-    const v = this.s.slice(start, this.p);
-    if (v === '') throw FAIL;
-    this.p++;
+    const end = this.s.indexOf('E', this.p);
+    if (end <= this.p) throw FAIL;
+    const v = this.s.slice(this.p, end);
+    this.p = end + 1;
     return { k: 'lit', t, neg, v };
   }
 
@@ -1080,6 +1081,22 @@ class Parser {
         this.p += 2;
         return { k: 'unary', op: '::', e: this.expression() };
       }
+      case 'nw':
+      case 'na': {
+        // new (placement) type [(init) | {init}]
+        this.p += 2;
+        const placement: Node[] = [];
+        while (!this.eat('_')) {
+          if (this.atEnd()) throw FAIL;
+          placement.push(this.expression());
+        }
+        const t = this.type();
+        let init: Node | null = null;
+        if (this.eat('pi')) init = { k: 'wrap', pre: '(', items: this.exprList(), post: ')' };
+        else if (this.eat('il')) init = { k: 'braced', t: null, items: this.exprList() };
+        else this.need('E');
+        return { k: 'new', placement, t, init };
+      }
     }
     const named = NAMED_CASTS[two];
     if (named !== undefined) {
@@ -1088,7 +1105,7 @@ class Parser {
       return { k: 'namedcast', op: named, t, e: this.expression() };
     }
     const op = OPERATORS[two] ?? EXPR_OPERATORS[two];
-    if (op === undefined || two === 'nw' || two === 'na') throw FAIL;
+    if (op === undefined) throw FAIL;
     this.p += 2;
     const [sym, arity] = op;
     if (arity === 1) {
@@ -1611,13 +1628,22 @@ class Printer {
         this.list(n.items, ', ');
         this.add('}');
         break;
+      case 'new':
+        // c++filt writes new[] as new too.
+        this.add('new');
+        if (n.placement.length > 0) {
+          this.add(' (');
+          this.list(n.placement, ', ');
+          this.add(')');
+        }
+        this.add(' ');
+        this.print(n.t);
+        if (n.init !== null) this.print(n.init);
+        break;
       case 'decltype':
         this.add('decltype (');
         this.print(n.e);
         this.add(')');
-        break;
-      case 'exprlist':
-        this.list(n.items, ', ');
         break;
     }
     this.depth--;
@@ -1855,7 +1881,6 @@ function children(n: Node): Node[] {
     case 'memptr':
       return [n.cls, n.t];
     case 'pack':
-    case 'exprlist':
       return n.items;
     case 'enc':
       return n.ret === null ? [n.name, ...n.params] : [n.name, n.ret, ...n.params];
@@ -1883,6 +1908,8 @@ function children(n: Node): Node[] {
       return n.t === null ? n.inner : [n.t, ...n.inner];
     case 'braced':
       return n.t === null ? n.items : [n.t, ...n.items];
+    case 'new':
+      return [...n.placement, n.t, ...(n.init === null ? [] : [n.init])];
     default:
       return [];
   }
