@@ -1215,16 +1215,17 @@ class Printer {
   steps = 0;
   depth = 0;
   /** Argument lists of the templates whose parameters T_ refers to, innermost last. */
-  templates: (Node[] | null)[] = [];
+  templates: Node[][] = [];
   /** Inside a lambda's signature: T_ prints as `auto:N`. */
   lambdaArg = 0;
+  /** The element of a template parameter pack that T_ stands for (in a pack expansion, each in turn). */
   packIndex = 0;
   /** The template whose name is being printed (a conversion operator's type may refer to its arguments). */
   currentTemplate: Node[] | null = null;
   /** The names of the explicit template parameters of the lambdas being printed, innermost last. */
   readonly lambdaNames: string[][] = [];
   /** The scope each template parameter was first printed in under a reference (see refScope). */
-  readonly refScopes = new Map<Node, (Node[] | null)[]>();
+  readonly refScopes = new Map<Node, Node[][]>();
   /** References and template parameters being printed, outermost first. */
   readonly active: Node[] = [];
 
@@ -1245,7 +1246,7 @@ class Printer {
    * there again when a substitution brings it back elsewhere (`_Prepare_execution<lambda>(S6_&)`
    * with S6_ the T_ of call_once's `T_&&` prints call_once's T_): null when the current scope stands.
    */
-  refScope(n: Extract<Node, { k: 'ref' }>): (Node[] | null)[] | null {
+  refScope(n: Extract<Node, { k: 'ref' }>): Node[][] | null {
     if (n.t.k !== 'tparam' || this.lambdaArg > 0) return null;
     const saved = this.refScopes.get(n.t);
     if (saved === undefined) {
@@ -1293,7 +1294,7 @@ class Printer {
   /** The argument a template parameter stands for, or FAIL. */
   lookup(n: { idx: number }): Node {
     const args = this.templates[this.templates.length - 1];
-    if (args === undefined || args === null) throw FAIL;
+    if (args === undefined) throw FAIL;
     let a = args[n.idx];
     if (a === undefined) throw FAIL;
     if (a.k === 'pack') {
@@ -1323,7 +1324,7 @@ class Printer {
     for (let i = 0; i < MAX_DEPTH && cur.k === 'tparam'; i++) {
       if (this.lambdaArg > 0) return cur;
       const args = this.templates[level - 1];
-      if (args === undefined || args === null) throw FAIL;
+      if (args === undefined) throw FAIL;
       let a = args[cur.idx];
       if (a === undefined) throw FAIL;
       if (a.k === 'pack') a = a.items[this.packIndex];
@@ -1749,7 +1750,7 @@ class Printer {
       case 'tparam': {
         if (this.lambdaArg > 0) return null;
         const args = this.templates[this.templates.length - 1];
-        if (args === undefined || args === null) return null;
+        if (args === undefined) return null;
         const a = args[n.idx];
         return a !== undefined && a.k === 'pack' ? a : null;
       }
