@@ -66,7 +66,8 @@ type Node =
   | { k: 'binary'; op: string; a: Node; b: Node }
   | { k: 'trinary'; a: Node; b: Node; c: Node }
   | { k: 'call'; f: Node; args: Node[] }
-  | { k: 'castexpr'; t: Node; args: Node[] | null; e: Node | null }
+  /** (T)e, or (T)(a, b) when `list` (the `cv T _ ... E` form). */
+  | { k: 'castexpr'; t: Node; args: Node[]; list: boolean }
   | { k: 'namedcast'; op: string; t: Node; e: Node }
   | { k: 'sizeoftype'; op: string; t: Node }
   | { k: 'sizeofpack'; t: Node }
@@ -1047,9 +1048,9 @@ class Parser {
             if (this.atEnd()) throw FAIL;
             args.push(this.expression());
           }
-          return { k: 'castexpr', t, args, e: null };
+          return { k: 'castexpr', t, args, list: true };
         }
-        return { k: 'castexpr', t, args: null, e: this.expression() };
+        return { k: 'castexpr', t, args: [this.expression()], list: false };
       }
       case 'tl': {
         this.p += 2;
@@ -1597,7 +1598,7 @@ class Printer {
         this.add('(');
         this.print(n.t);
         this.add(')');
-        if (n.args === null) this.subexpr(n.e!);
+        if (!n.list) this.subexpr(n.args[0]!);
         else {
           this.add('(');
           this.list(n.args, ', ');
@@ -1900,7 +1901,7 @@ function children(n: Node): Node[] {
     case 'call':
       return [n.f, ...n.args];
     case 'castexpr':
-      return [n.t, ...(n.args ?? []), ...(n.e === null ? [] : [n.e])];
+      return [n.t, ...n.args];
     case 'namedcast':
       return [n.t, n.e];
     case 'sizeoftype':
