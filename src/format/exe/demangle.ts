@@ -73,6 +73,12 @@ type Node =
   | { k: 'sizeofpack'; t: Node }
   | { k: 'braced'; t: Node | null; items: Node[] }
   | { k: 'new'; placement: Node[]; t: Node; init: Node | null }
+  /** A fold expression: `(... op e)`, `(e op ...)`, `(a op ... op b)` (the one missing operand is null). */
+  | { k: 'fold'; op: string; a: Node | null; b: Node | null }
+  /** sizeof...(args): the number of arguments once packs are expanded. */
+  | { k: 'sizeofargs'; args: Node[] }
+  /** A designated initializer: `.name=e`, `[i]=e`, `[i ... j]=e`. */
+  | { k: 'designated'; pre: Node[]; range: boolean; field: boolean; e: Node }
   | { k: 'qualname'; q: Node; n: Node }
   | { k: 'decltype'; e: Node };
 
@@ -196,9 +202,7 @@ const OPERATORS: Record<string, [string, number]> = {
 const EXPR_OPERATORS: Record<string, [string, number]> = {
   dt: ['.', 2],
   ds: ['.*', 2],
-  nx: ['noexcept', 1],
   tw: ['throw ', 1],
-  te: ['typeid ', 1],
   gs: ['::', 1],
 };
 
@@ -1005,16 +1009,9 @@ class Parser {
     if (c === 'L') return this.exprPrimary();
     if (c === 'T') return this.templateParam();
     if (c === 'f' && this.peek(1) === 'p') {
+      // fp [<number>] _ (c++filt reads neither the qualified fpK_ nor the outer-level fL<n>p forms).
       this.p += 2;
       if (this.eat('T')) return { k: 'name', s: 'this' };
-      this.cvQualifiers();
-      return { k: 'fparam', n: this.seqNumber() + 1 };
-    }
-    if (c === 'f' && this.peek(1) === 'L') {
-      this.p += 2;
-      this.count();
-      this.need('p');
-      this.cvQualifiers();
       return { k: 'fparam', n: this.seqNumber() + 1 };
     }
     if (isDigit(c)) return this.simpleId();
@@ -1033,9 +1030,6 @@ class Parser {
       case 'at':
         this.p += 2;
         return { k: 'sizeoftype', op: two === 'st' ? 'sizeof ' : 'alignof ', t: this.type() };
-      case 'ti':
-        this.p += 2;
-        return { k: 'sizeoftype', op: 'typeid ', t: this.type() };
       case 'cv': {
         this.p += 2;
         const saved = this.inConversion;
@@ -1082,6 +1076,44 @@ class Parser {
         this.p += 2;
         return { k: 'unary', op: '::', e: this.expression() };
       }
+      case 'fl':
+      case 'fr':
+      case 'fL':
+      case 'fR': {
+        this.p += 2;
+        const op = OPERATORS[this.s.slice(this.p, this.p + 2)];
+        if (op === undefined || op[1] !== 2) throw FAIL;
+        this.p += 2;
+        const a = this.expression();
+        if (two === 'fl') return { k: 'fold', op: op[0], a: null, b: a };
+        if (two === 'fr') return { k: 'fold', op: op[0], a, b: null };
+        return { k: 'fold', op: op[0], a, b: this.expression() };
+      }
+      case 'sP': {
+        this.p += 2;
+        const args: Node[] = [];
+        while (!this.eat('E')) {
+          if (this.atEnd()) throw FAIL;
+          args.push(this.templateArg());
+        }
+        return { k: 'sizeofargs', args };
+      }
+      case 'di': {
+        this.p += 2;
+        const name = this.sourceName();
+        return { k: 'designated', pre: [name], range: false, field: true, e: this.expression() };
+      }
+      case 'dx': {
+        this.p += 2;
+        const i = this.expression();
+        return { k: 'designated', pre: [i], range: false, field: false, e: this.expression() };
+      }
+      case 'dX': {
+        this.p += 2;
+        const i = this.expression();
+        const j = this.expression();
+        return { k: 'designated', pre: [i, j], range: true, field: false, e: this.expression() };
+      }
       case 'nw':
       case 'na': {
         // new (placement) type [(init) | {init}]
@@ -1098,6 +1130,17 @@ class Parser {
         else this.need('E');
         return { k: 'new', placement, t, init };
       }
+    }
+    if (c === 'u') {
+      // A vendor's extended expression: u <source-name> <template-arg>* E, printed as a call.
+      this.p++;
+      const name = this.sourceName();
+      const args: Node[] = [];
+      while (!this.eat('E')) {
+        if (this.atEnd()) throw FAIL;
+        args.push(this.templateArg());
+      }
+      return { k: 'call', f: name, args };
     }
     const named = NAMED_CASTS[two];
     if (named !== undefined) {
@@ -1642,6 +1685,40 @@ class Printer {
         this.print(n.t);
         if (n.init !== null) this.print(n.init);
         break;
+      case 'fold':
+        this.add('(');
+        if (n.a === null) this.add(`...${n.op}`);
+        else {
+          this.subexpr(n.a);
+          this.add(`${n.op}...`);
+        }
+        if (n.b !== null) {
+          if (n.a !== null) this.add(n.op);
+          this.subexpr(n.b);
+        }
+        this.add(')');
+        break;
+      case 'sizeofargs': {
+        let count = 0;
+        for (const a of n.args) {
+          if (a.k !== 'packexp') count++;
+          else count += this.findPack(a.t, 0)?.items.length ?? 1;
+        }
+        this.add(String(count));
+        break;
+      }
+      case 'designated':
+        if (n.field) this.add('.');
+        else this.add('[');
+        this.print(n.pre[0]!);
+        if (n.range) {
+          this.add(' ... ');
+          this.print(n.pre[1]!);
+        }
+        if (!n.field) this.add(']');
+        this.add('=');
+        this.subexpr(n.e);
+        break;
       case 'decltype':
         this.add('decltype (');
         this.print(n.e);
@@ -1912,6 +1989,12 @@ function children(n: Node): Node[] {
       return n.t === null ? n.items : [n.t, ...n.items];
     case 'new':
       return [...n.placement, n.t, ...(n.init === null ? [] : [n.init])];
+    case 'fold':
+      return [...(n.a === null ? [] : [n.a]), ...(n.b === null ? [] : [n.b])];
+    case 'sizeofargs':
+      return n.args;
+    case 'designated':
+      return [...n.pre, n.e];
     default:
       return [];
   }
