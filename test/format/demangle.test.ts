@@ -571,6 +571,8 @@ const HAND: readonly string[] = [
   '_ZN4llvmW9Attribute33getWithDereferenceableOrNullBytesERNS_11LLVMContextEm',
   '_ZTINW4llvm9AAResults5ModelINS_21ScopedNoAliasAAResultEEE',
   // special names
+  '_ZGRZN7simdutf8internalL37get_available_implementation_pointersEvE33available_implementation_pointers_',
+  '_ZN4node10BaseObject16InternalFieldSetILi3EXadL_ZNK2v85Value10IsFunctionEvEEEEvNS2_5LocalINS2_6StringEEENS4_IS3_EERKNS2_20PropertyCallbackInfoIvEE',
   '_ZTV1A',
   '_ZTI1A',
   '_ZTS1A',

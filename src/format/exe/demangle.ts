@@ -503,16 +503,16 @@ class Parser {
     return { k: 'local', enc: withoutReturn(enc), ent };
   }
 
-  /** _ <digit> | __ <number> _ */
+  /**
+   * <discriminator> ::= _ <digit> | __ <number> _, read as c++filt reads it: `_`, an optional
+   * second `_`, digits if any, and the closing `_` only after two and a number of two digits.
+   */
   discriminator(): void {
-    if (this.peek() !== '_') return;
-    if (isDigit(this.peek(1))) {
-      this.p += 2;
-    } else if (this.peek(1) === '_' && isDigit(this.peek(2))) {
-      this.p += 2;
-      this.count();
-      this.need('_');
-    }
+    if (!this.eat('_')) return;
+    const two = this.eat('_');
+    const start = this.p;
+    while (isDigit(this.peek())) this.p++;
+    if (two && this.p - start >= 2) this.need('_');
   }
 
   /**
@@ -1601,8 +1601,8 @@ class Printer {
         if (n.op === '::') this.print(n.e);
         else if (n.op === '&') {
           const e = n.e;
-          // The address of a qualified function: no argument list.
-          if (e.k === 'enc' && e.name.k === 'nested') this.print(e.name);
+          // The address of a qualified (non-const) member function: no argument list.
+          if (e.k === 'enc' && e.name.k === 'nested' && e.cv + e.ref === '') this.print(e.name);
           else this.subexpr(e);
         } else this.subexpr(n.e);
         break;
