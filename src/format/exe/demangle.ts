@@ -301,7 +301,8 @@ class Parser {
       const name = this.name(st);
       const n = this.peek();
       // A name without parameters keeps the qualifiers of its nested name (c++filt prints them).
-      if (n === '' || n === 'E' || n === '.') r = st.cv + st.ref === '' ? name : { k: 'qual', t: name, q: st.cv + st.ref };
+      // A clone suffix (.) is for functions and special names only: c++filt reads no `data.0`.
+      if (n === '' || n === 'E') r = st.cv + st.ref === '' ? name : { k: 'qual', t: name, q: st.cv + st.ref };
       else {
         const ret = st.endsWithTemplateArgs && !st.ctorDtorConv ? this.type() : null;
         r = { k: 'enc', name, ret, params: this.params(), cv: st.cv, ref: st.ref };
@@ -1211,14 +1212,8 @@ class Parser {
 
   unresolvedNameInner(): Node {
     this.p += 2;
-    if (this.eat('N')) {
-      let q: Node = this.type();
-      while (!this.eat('E')) {
-        if (this.atEnd()) throw FAIL;
-        q = { k: 'qualname', q, n: this.simpleId() };
-      }
-      return { k: 'qualname', q, n: this.baseUnresolved() };
-    }
+    // srN <type> <qualifier>+ E: c++filt reads N...E as a nested-name type, with its substitutions.
+    if (this.peek() === 'N') return { k: 'qualname', q: this.type(), n: this.baseUnresolved() };
     const c = this.peek();
     if (c === 'T' || c === 'D' || c === 'S') {
       const q = this.type();
@@ -1242,7 +1237,7 @@ class Parser {
       this.subs.length = subs;
       this.depth = depth;
     }
-    const q = this.simpleId();
+    const q = this.type(); // a class name, a substitution candidate as c++filt reads it
     return { k: 'qualname', q, n: this.baseUnresolved() };
   }
 }
