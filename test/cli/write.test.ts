@@ -67,6 +67,14 @@ describe('mmapx write: data forms', () => {
     const p = file('abcdef');
     expectSuccess(mmapx(['write', p, '-2', '5a5a']));
     expect(readFileSync(p, 'latin1')).toBe('abcdZZ');
+    // Data from stdin or a file at a negative offset: the room left is counted back from the end
+    // (it was taken as 0, refusing every such write).
+    expectSuccess(mmapx(['write', p, '-3', '--stdin'], { input: 'xyz' }));
+    expect(readFileSync(p, 'latin1')).toBe('abcxyz');
+    expectSuccess(mmapx(['write', p, '-6', '--file', file('QR')]));
+    expect(readFileSync(p, 'latin1')).toBe('QRcxyz');
+    expectFailure(mmapx(['write', p, '-2', '--stdin'], { input: 'xyz' }), 2, /longer than the 2 bytes the file holds from offset -2 on/);
+    expect(readFileSync(p, 'latin1')).toBe('QRcxyz');
   });
 
   it('through_a_symlink', () => {

@@ -54,7 +54,7 @@ export function room(files: readonly string[], offset: Offset, offsetText: strin
       continue; // the write says what is wrong with it
     }
     // An address (sym:...) counts as 0 here: an upper bound; the write resolves it in each file.
-    const at = offset.fromEnd ? size - offset.value : offset.value;
+    const at = offset.fromEnd ? size + offset.value : offset.value; // value is negative: back from the end
     const left = at < 0n ? 0n : size - at < 0n ? 0n : size - at;
     if (limit === undefined || left > limit) limit = left;
   }
