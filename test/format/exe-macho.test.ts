@@ -237,7 +237,10 @@ describe.skipIf(!HAVE_LLVM)('Mach-O objects built by clang, against llvm-objdump
       const check = resolve(b.image, 'sym:check');
       const textSection = sections.find((x) => x.sectname === '__text')!;
       expect(check.offset, name).toBe(at('__text', '_check'));
-      expect(check.length! >= 8n && check.offset + check.length! <= BigInt(textSection.offset!) + BigInt(textSection.size!), `${name} length ${check.length}`).toBe(true);
+      expect(
+        check.length! >= 8n && check.offset + check.length! <= BigInt(textSection.offset!) + BigInt(textSection.size!),
+        `${name} length ${check.length}`,
+      ).toBe(true);
       // A static function of C++ is mangled even inside extern "C" (internal linkage).
       expect(resolve(b.image, 'sym:__ZL6helperi+2').offset).toBe(at('__text', '__ZL6helperi') + 2n);
       const g = resolve(b.image, 'sym:greeting').offset;
