@@ -46,7 +46,9 @@ export function bindOffset(file: OpenFile, offset: Offset, options: AddressOptio
 /** The length of `range`, which names all of a thing (`sym:NAME`), once its start is resolved. */
 function wholeLength(range: Range, size: bigint | null): bigint {
   if (size === null || (size === 0n && range.start.address?.kind === 'sym')) {
-    throw new InputError(`range ${range.text}: the file records no size for it; write ${range.text}:LENGTH or ${range.text}..END`, { token: range.text });
+    throw new InputError(`range ${range.text}: it has no size (0 bytes up to the next symbol); write ${range.text}:LENGTH or ${range.text}..END`, {
+      token: range.text,
+    });
   }
   return size;
 }

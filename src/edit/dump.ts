@@ -130,7 +130,7 @@ export class FileDump {
       const bound = bindOffset(file, offset, addresses);
       if (length === undefined && bound.size !== null) {
         if (bound.size === 0n && offset.address.kind === 'sym') {
-          throw new InputError(`offset ${offset.text}: the file records no size for the symbol; give a length (-n)`, { token: offset.text });
+          throw new InputError(`offset ${offset.text}: the symbol has no size (0 bytes up to the next symbol); give a length (-n)`, { token: offset.text });
         }
         length = bound.size;
       }
