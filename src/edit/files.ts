@@ -7,11 +7,12 @@ import { hasAddress, type Range, type ResolvedRange, resolveRange } from '../for
 import { MmapError, describeErrno } from '../mmap/errors.js';
 import { fileSizeLimit, pageSize as pageSizeLoaded, unlockFile } from '../mmap/index.js';
 // Internal to the engine, not the memmap2 API: where fd 0 stands, and whether it is a terminal.
+import { leaseBreakSeconds } from '../mmap/sys/index.js';
 import { descriptorPosition } from '../mmap/sys/input.js';
 import { terminalColumns } from '../mmap/sys/terminal.js';
 import { shrankSinceOpenError } from '../mmap/truncation.js';
 import { pendingJournal } from './journal.js';
-import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync } from './lock.js';
+import { DEFAULT_LOCK_WAIT, type LockKind, lockFile, lockFileAsync, sleep } from './lock.js';
 
 /** statfs f_type values of pseudo filesystems whose files look regular but are not data. */
 const PSEUDO_FS: ReadonlyMap<number, string> = new Map([
@@ -212,12 +213,33 @@ export function stdinFile(options: OpenOptions): { file: OpenFile; lock: boolean
   return { file: { fd, path: STDIN, stat, size: stat.size, close }, lock: true };
 }
 
+/**
+ * open(2) with O_NONBLOCK, which never waits on a FIFO. A regular file under another process's
+ * write lease (mmapx holds one while it writes a patch's hunks, src/mmap/sys/lease.ts; file
+ * servers take them too) makes such an open fail with EWOULDBLOCK once it has begun the lease's
+ * break: the holder then gives the lease up (mmapx within a millisecond, others within
+ * /proc/sys/fs/lease-break-time seconds), and the open is tried again, still without blocking.
+ */
+export function openNonBlocking(path: string, flags: number): number {
+  let deadline: number | undefined;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return openSync(path, flags | fsc.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      deadline ??= Date.now() + ((leaseBreakSeconds() ?? 45) + 1) * 1000;
+      if (Date.now() > deadline) throw err;
+      sleep(pause);
+    }
+  }
+}
+
 /** Opens and checks the file (everything {@link openFile} does but the lock). */
 function openUnlocked(path: string, options: OpenOptions): OpenFile {
-  const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NONBLOCK | fsc.O_NOCTTY; // libuv adds O_CLOEXEC
+  const flags = (options.write ? fsc.O_RDWR : fsc.O_RDONLY) | fsc.O_NOCTTY; // libuv adds O_CLOEXEC
   let fd: number;
   try {
-    fd = openSync(path, flags);
+    fd = openNonBlocking(path, flags);
   } catch (err) {
     // open(2) on a socket fails with ENXIO; say what the file is instead.
     if ((err as NodeJS.ErrnoException).code === 'ENXIO' && isSocket(path)) {

@@ -1,10 +1,10 @@
 // What a file is, how much of it is in memory, where it lives, and which map modes work on it
 // (tried for real on one page: the kernel is the judge).
-import { type BigIntStats, closeSync, constants as fsc, openSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants as fsc } from 'node:fs';
 import { resolveRange } from '../format/range.js';
 import { describeErrno } from '../mmap/errors.js';
 import { cachestat, MmapError, MmapOptions, pageSize } from '../mmap/index.js';
-import { fsError, STDIN, withFile } from './files.js';
+import { fsError, openNonBlocking, STDIN, withFile } from './files.js';
 import { mountOf } from './mounts.js';
 import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
@@ -122,7 +122,7 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
             w: tryMode(() => {
               let fd: number;
               try {
-                fd = openSync(where, fsc.O_RDWR | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+                fd = openNonBlocking(where, fsc.O_RDWR | fsc.O_NOCTTY);
               } catch (err) {
                 throw fsError(err, 'open for writing');
               }

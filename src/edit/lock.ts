@@ -19,7 +19,8 @@ export type { LockKind };
 /** Seconds a command waits for a lock held by another mmapx, unless --wait says otherwise. */
 export const DEFAULT_LOCK_WAIT = 2;
 
-function sleep(ms: number): void {
+/** Blocks the thread for `ms` milliseconds. */
+export function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concurrentRounds, SCENARIOS } from '../helpers/concurrent.mjs';
 import { requireBuild } from '../helpers/child.js';
-import { expectFailure, expectSuccess } from '../helpers/cli.js';
+import { expectFailure, expectSuccess, mmapx } from '../helpers/cli.js';
 import { flockHolders, sleep, start, startMmapx } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -97,4 +97,51 @@ describe('concurrent patches', () => {
     },
     30_000,
   );
+});
+
+// While one process holds a write lease on a file (mmapx does while it writes a patch's hunks with
+// pwrite; Samba and NFS servers do too), an open with O_NONBLOCK by another fails with EWOULDBLOCK
+// once it has begun to break the lease. That surfaced as "resource temporarily unavailable (EAGAIN)"
+// from a concurrent patch; the open must wait for the holder to give the lease up instead.
+describe('a file under another process write lease', () => {
+  const python = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!python)('write, cat and patch wait for the lease to be given up, then do their work', async () => {
+    const path = join(dir, 'leased.bin');
+    writeFileSync(path, Buffer.alloc(64));
+    // The holder: F_SETLEASE (1024) F_WRLCK, the break signal (SIGIO) ignored, given up 300 ms later.
+    const holder = `
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.fcntl(fd, 1024, fcntl.F_WRLCK)
+except OSError as e:
+    print('no lease', e, flush=True)
+    sys.exit(0)
+print('held', flush=True)
+time.sleep(0.3)
+fcntl.fcntl(fd, 1024, fcntl.F_UNLCK)
+os.close(fd)
+`;
+    const run = async (args: string[]) => {
+      const p = start('python3', ['-c', holder, path]);
+      const held = await Promise.race([p.printed('held').then(() => true), p.done.then(() => false)]);
+      if (!held) return undefined;
+      const r = mmapx(args);
+      expect((await p.done).status).toBe(0);
+      return r;
+    };
+    const w = await run(['write', path, '0', 'aabb']);
+    if (w === undefined) {
+      console.log('lease test skipped: no write lease granted on the temporary directory');
+      return;
+    }
+    expectSuccess(w);
+    expect(w.stderr).toMatch(/^wrote 2 bytes at 0x0/);
+    const c = await run(['cat', path, ':2']);
+    expectSuccess(c!);
+    expect(c!.stdoutBytes.toString('hex')).toBe('aabb');
+    expectSuccess((await run(['patch', path, '--edit', '2=ccdd']))!);
+    expect(readFileSync(path).subarray(0, 4).toString('hex')).toBe('aabbccdd');
+  });
 });
