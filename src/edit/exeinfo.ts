@@ -2,7 +2,7 @@
 // header facts, sections, segments and symbols in the one shape of src/format/exe, the same for
 // ELF, PE and Mach-O. Only what is asked is parsed: without `symbols` no symbol table is read.
 import { globMatcher } from '../format/glob.js';
-import type { ExeFormat, ExeSymbol, OpenImageOptions, Section, Segment } from '../format/exe/index.js';
+import type { ExeImage, ExeSymbol, OpenImageOptions, Section, Segment } from '../format/exe/index.js';
 import { withFile } from './files.js';
 import { imageOf } from './image.js';
 import type { EditContext } from './seams.js';
@@ -20,16 +20,7 @@ export interface ImageInfoOptions extends EditContext, OpenImageOptions {
 }
 
 /** What {@link imageInfo} finds. */
-export interface ImageInfo {
-  readonly format: ExeFormat;
-  readonly description: string;
-  readonly bits: 32 | 64;
-  readonly endian: 'little' | 'big';
-  readonly machine: string;
-  readonly kind: string;
-  readonly entry: bigint | null;
-  readonly imageBase: bigint | null;
-  readonly fileOffset: bigint;
+export interface ImageInfo extends Pick<ExeImage, 'format' | 'description' | 'bits' | 'endian' | 'machine' | 'kind' | 'entry' | 'imageBase' | 'fileOffset'> {
   /** When asked. */
   readonly sections?: readonly Section[];
   readonly segments?: readonly Segment[];

@@ -12,6 +12,7 @@ import { parseElf } from '../../src/format/exe/elf.js';
 import { bufferSource, type ByteSource, type ExeImage, ExeFormatError } from '../../src/format/exe/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { fields, forge, SHSTRTAB, textOffset, withFields } from './elf-forge.js';
+import { xorshift32 } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 
@@ -386,19 +387,6 @@ int main(int argc, char **argv) { (void)argv; return check(argc); }
 #endif
 `;
 
-/** xorshift32: the same cases on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
 const dir = tmpDir('mmapx-elf-fuzz-');
 const compiled = new Map<string, Buffer>();
 
@@ -437,7 +425,7 @@ describe.skipIf(COMPILED.length === 0)('mutated and truncated compiled ELF files
           .map((s): [number, number] => [Number(s.offset), Number(s.fileSize)]),
       ];
       if (image.segments.length > 0) regions.push([is64 ? 64 : 52, image.segments.length * (is64 ? 56 : 32)]);
-      const next = rng(0x5eed + name.length * 7919);
+      const next = xorshift32(0x5eed + name.length * 7919);
       const bytes = Buffer.from(original);
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let trial = 0; trial < 750; trial++) {
@@ -475,7 +463,7 @@ describe.skipIf(COMPILED.length === 0)('mutated and truncated compiled ELF files
       for (const s of [...image.sections, ...image.segments]) {
         for (const edge of [s.offset, s.offset + s.fileSize]) for (let d = -2; d <= 2; d++) cuts.add(Number(edge) + d);
       }
-      const next = rng(0xc0ffee + name.length);
+      const next = xorshift32(0xc0ffee + name.length);
       for (let i = 0; i < 100; i++) cuts.add(next() % original.length);
       for (const n of cuts) {
         if (n < 0 || n > original.length) continue;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAddress, resolveAddress } from '../../src/format/exe/address.js';
 import { type ByteSource, type ExeImage, ExeFormatError, openImage } from '../../src/format/exe/index.js';
 import { buildFat, buildMachO, buildPe, machOCputype } from '../helpers/exe-build.js';
+import { xorshift32 } from '../helpers/peers.js';
 
 /** A read outside the file: the test fails with this, not with an ExeFormatError. */
 class OutsideRead extends Error {}
@@ -22,19 +23,6 @@ function guardedSource(bytes: Uint8Array): ByteSource {
       }
       return bytes.subarray(Number(offset), Number(offset) + length);
     },
-  };
-}
-
-/** xorshift32: deterministic, so a failure names the seed that reproduces it. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
   };
 }
 
@@ -122,7 +110,7 @@ describe('hostile PE and Mach-O files: one ExeFormatError, nothing read outside 
   it('every_truncation_of_the_headers_and_seeded_ones_past_them', () => {
     let errors = 0;
     for (const s of SEEDS) {
-      const next = rng(s.bytes.length);
+      const next = xorshift32(s.bytes.length);
       const cuts = new Set<number>();
       for (let n = 0; n <= headerEnd(s); n++) cuts.add(n);
       for (let k = 0; k < 100; k++) cuts.add(next() % s.bytes.length);
@@ -136,7 +124,7 @@ describe('hostile PE and Mach-O files: one ExeFormatError, nothing read outside 
     const outcomes = { ok: 0, error: 0 };
     for (const s of SEEDS) {
       for (let seed = 1; seed <= 150; seed++) {
-        const next = rng(seed * 7919 + s.bytes.length);
+        const next = xorshift32(seed * 7919 + s.bytes.length);
         const bytes = s.bytes.slice();
         const n = 1 + (next() % 8);
         for (let k = 0; k < n; k++) {

@@ -5,18 +5,24 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
-/** Deterministic bytes (xorshift32), so that failures reproduce. */
-export function randomBytes(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
+/** xorshift32: deterministic 32-bit numbers, so that a failure names the seed that reproduces it. */
+export function xorshift32(seed: number): () => number {
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
+  return () => {
     x ^= x << 13;
     x >>>= 0;
     x ^= x >>> 17;
     x ^= x << 5;
     x >>>= 0;
-    b[i] = x & 0xff;
-  }
+    return x;
+  };
+}
+
+/** Deterministic bytes (xorshift32), so that failures reproduce. */
+export function randomBytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  const next = xorshift32(seed);
+  for (let i = 0; i < n; i++) b[i] = next() & 0xff;
   return b;
 }
 
