@@ -259,6 +259,11 @@ export function renderImage(path: string, info: ImageInfo, l: ImageListing, sink
 }
 
 /** The --json keys of a listing. */
+/** Where a section or segment is, in the file and in memory: the JSON keys both share (`addr` as `va`). */
+function placement(s: Section | Segment): { offset: bigint; va: bigint; fileSize: bigint; memSize: bigint } {
+  return { offset: s.offset, va: s.addr, fileSize: s.fileSize, memSize: s.memSize };
+}
+
 function jsonOf(path: string, info: ImageInfo, l: ImageListing, timer: Timer): Record<string, unknown> {
   const keys: Record<string, unknown> = {
     file: path,
@@ -273,27 +278,10 @@ function jsonOf(path: string, info: ImageInfo, l: ImageListing, timer: Timer): R
     fileOffset: info.fileOffset,
   };
   if (info.sections) {
-    keys.sections = info.sections.map((s) => ({
-      index: s.index,
-      name: s.name,
-      type: s.type,
-      offset: s.offset,
-      va: s.addr,
-      fileSize: s.fileSize,
-      memSize: s.memSize,
-      flags: s.flags,
-    }));
+    keys.sections = info.sections.map((s) => ({ index: s.index, name: s.name, type: s.type, ...placement(s), flags: s.flags }));
   }
   if (info.segments) {
-    keys.segments = info.segments.map((s) => ({
-      index: s.index,
-      name: s.name,
-      offset: s.offset,
-      va: s.addr,
-      fileSize: s.fileSize,
-      memSize: s.memSize,
-      perms: s.perms,
-    }));
+    keys.segments = info.segments.map((s) => ({ index: s.index, name: s.name, ...placement(s), perms: s.perms }));
   }
   if (info.symbols) {
     keys.symbols = info.symbols.map((s) => ({
