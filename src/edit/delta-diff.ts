@@ -16,7 +16,7 @@
 // If another process truncates either file meanwhile, the windows' fault records and sizes turn
 // it into ERR_TRUNCATED before the ops made of the bytes read as zeros go out.
 import * as zlib from 'node:zlib';
-import { type DeltaOp, DeltaMatcher, type MatchStats, SourceIndex } from '../format/delta/index.js';
+import { type DeltaOp, DeltaMatcher, type MatchStats, OVERLAP, SourceIndex } from '../format/delta/index.js';
 import { DiffScanner, type OffsetHunk } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
 import { InputError } from '../errors.js';
@@ -58,6 +58,8 @@ export interface DeltaOpsOptions {
   coalesce?: number;
   /** `moves`: the source index's table size in slots (see SourceIndex). */
   indexSlots?: number;
+  /** Bytes of each file mapped at a time (default {@link DELTA_WINDOW}; whole pages). */
+  windowSize?: number;
   progress?: ProgressSink;
   /** Called when the first pass (OLD's index) is done. */
   onIndexed?: () => void;
@@ -87,7 +89,8 @@ export function* deltaOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint
 function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, options: DeltaOpsOptions): Generator<DeltaOp, DeltaSummary, undefined> {
   const crc = options.crc ? crc32Fn() : undefined;
   const progress = options.progress;
-  const win = { windowSize: DELTA_WINDOW };
+  const size = options.windowSize ?? DELTA_WINDOW;
+  const win = { windowSize: size };
   // Pass 1: OLD's index (and CRC).
   const index = sizeA > 0n ? new SourceIndex(sizeA, options.indexSlots !== undefined ? { maxSlots: options.indexSlots } : {}) : undefined;
   let crcA = 0;
@@ -104,7 +107,7 @@ function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, opt
   }
   options.onIndexed?.();
   // Pass 2: NEW in order, OLD where the matcher reads.
-  const reader = new MappedReader(a, sizeA, DELTA_WINDOW);
+  const reader = new MappedReader(a, sizeA, size);
   const matcher = new DeltaMatcher({ size: sizeA, read: (o, n) => reader.read(o, n) }, index, { runs: options.runs === true });
   let crcB = 0;
   progress?.phase(`diff ${b.path}`, sizeB);
@@ -113,17 +116,18 @@ function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, opt
     pending.push(op);
   };
   try {
-    let done = 0;
+    // Windows overlap by a few bytes: the matcher scans each where it is mapped.
+    let done = 0n;
     if (sizeB > 0n) {
-      for (const w of windows(b, win)) {
+      for (const w of windows(b, { ...win, overlap: OVERLAP })) {
         const bytes = w.bytes as Uint8Array;
-        if (crc) crcB = crc(bytes, crcB);
-        matcher.push(bytes, emit);
+        if (crc) crcB = crc(bytes.subarray(Number(done - w.offset)), crcB);
+        matcher.push(bytes, emit, w.offset);
         // Nothing made of a window that read zeros past a new end goes out.
         w.assertIntact();
         reader.assertIntact();
-        done += bytes.length;
-        progress?.update(done);
+        done = w.offset + BigInt(bytes.length);
+        progress?.update(Number(done));
         yield* pending.splice(0);
       }
     }
@@ -171,7 +175,7 @@ function* sameOffsetOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, 
   };
   let crcA = 0;
   let crcB = 0;
-  const win = BigInt(DELTA_WINDOW);
+  const win = BigInt(options.windowSize ?? DELTA_WINDOW);
   progress?.phase(`diff ${a.path}`, sizeA > sizeB ? sizeA : sizeB);
   // NEW in windows, OLD mapped at the same offsets as far as it goes.
   for (let off = 0n; off < sizeB; off += win) {
@@ -203,7 +207,7 @@ function* sameOffsetOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, 
   // applied to NEW gives OLD back.
   if ((crc || xor) && sizeA > sizeB) {
     const none = new Uint8Array(0);
-    for (const w of windows(a, { offset: sizeB, windowSize: DELTA_WINDOW })) {
+    for (const w of windows(a, { offset: sizeB, windowSize: Number(win) })) {
       const bytes = w.bytes as Uint8Array;
       if (crc) crcA = crc(bytes, crcA);
       if (xor) scanner.push(none, bytes, onHunk);

@@ -90,6 +90,15 @@ describe('deltaOps from files', () => {
     expect(x.subarray(b.length).every((v) => v === 0)).toBe(true);
   });
 
+  it.each(pairs)('small windows (they overlap for the matcher), %s: the same ops and CRC-32s as one window', (_name, a, b) => {
+    for (const mode of ['moves', 'xor'] as const) {
+      const whole = opsOf(a, b, { mode, crc: true, runs: true });
+      const small = opsOf(a, b, { mode, crc: true, runs: true, windowSize: 4096 });
+      expect(small.summary).toEqual(whole.summary);
+      expect(small.ops).toEqual(whole.ops);
+    }
+  });
+
   it('a small index still finds a shifted file (sparser samples)', () => {
     const b = cat(randomBytes(100, 5), old);
     const { ops, summary } = opsOf(old, b, { mode: 'moves', indexSlots: 1 << 10 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyDeltaInMemory, type Delta, type DeltaOp } from '../../src/format/delta/index.js';
-import { type ByteReader, commonPrefix, DeltaMatcher, type MatchStats, SourceIndex } from '../../src/format/delta/match.js';
+import { type ByteReader, commonPrefix, DeltaMatcher, type MatchStats, OVERLAP, SourceIndex } from '../../src/format/delta/match.js';
 import { randomBytes } from '../helpers/peers.js';
 
 /** A source in memory, read back as the files' reader is: a fresh view per call. */
@@ -133,6 +133,28 @@ describe('DeltaMatcher', () => {
     const { ops, stats } = match(big, cat(randomBytes(100, 4), big), 65536, true, 1 << 12);
     checkOps(ops, big.length, big.length + 100);
     expect(stats.added).toBeLessThan(100 + 600);
+  });
+
+  it('windows that overlap are scanned where they are; a gap is an error', () => {
+    const b = cat(old.subarray(0, 70_000), randomBytes(999, 12), old.subarray(60_000));
+    const index = new SourceIndex(BigInt(old.length));
+    index.add(old);
+    for (const win of [64, 4096, 65536]) {
+      const m = new DeltaMatcher(reader(old), index, { runs: true });
+      const ops: DeltaOp[] = [];
+      const emit = (op: DeltaOp) => ops.push(op);
+      // Each window starts OVERLAP bytes before the last one ended (the first at 0).
+      for (let p = 0; p < b.length; p += win - OVERLAP) {
+        m.push(b.slice(p, p + win), emit, BigInt(p));
+        if (p + win >= b.length) break;
+      }
+      m.finish(emit);
+      checkOps(ops, old.length, b.length);
+      expect(Buffer.from(apply(old, b, ops)).equals(b)).toBe(true);
+    }
+    const m = new DeltaMatcher(reader(old), index);
+    m.push(b.subarray(0, 100), () => {});
+    expect(() => m.push(b.subarray(200, 300), () => {}, 200n)).toThrow('the target window at 200 does not follow the last one');
   });
 
   it('round trips whatever the window sizes (property)', () => {
