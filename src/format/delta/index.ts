@@ -5,3 +5,4 @@
 
 export * from './model.js';
 export { applyDeltaInMemory } from './memory.js';
+export { decodeBsdiff, looksLikeBsdiff } from './bsdiff.js';
