@@ -9,3 +9,4 @@ export { crc32 } from './crc32.js';
 export { decodeIps32, encodeIps32, looksLikeIps32, type Ips32Delta, type Ips32EncodeOptions } from './ips32.js';
 export { decodeUps, encodeUps, looksLikeUps, type UpsDelta, type UpsHeader } from './ups.js';
 export { decodeBps, encodeBps, looksLikeBps, type BpsDelta, type BpsHeader } from './bps.js';
+export { decodeBsdiff, looksLikeBsdiff } from './bsdiff.js';
