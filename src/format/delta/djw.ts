@@ -83,7 +83,7 @@ function decodeSymbol(bits: BitReader, t: Table): number {
       return t.symbols[offset]!;
     }
   }
-  throw new SectionError('djw: invalid Huffman code', Math.max(0, bits.pos - 1));
+  throw new SectionError('invalid Huffman code', Math.max(0, bits.pos - 1));
 }
 
 /**
@@ -108,18 +108,18 @@ function decodeMtfRuns(bits: BitReader, t: Table, mtf: Uint8Array, out: Uint8Arr
     if (sym <= RUN_1) {
       rep = (sym + 1) * 2 ** shift;
       shift++;
-      if (rep > out.length - n) throw new SectionError('djw: run longer than the table', Math.max(0, bits.pos - 1));
+      if (rep > out.length - n) throw new SectionError('run longer than the table', Math.max(0, bits.pos - 1));
       continue;
     }
     shift = 0;
     const i = sym - 1;
-    if (i >= mtf.length) throw new SectionError('djw: move-to-front index out of range', Math.max(0, bits.pos - 1));
+    if (i >= mtf.length) throw new SectionError('move-to-front index out of range', Math.max(0, bits.pos - 1));
     const value = mtf[i]!;
     mtf.copyWithin(1, 0, i);
     mtf[0] = value;
     out[n++] = value;
   }
-  if (rep !== 0) throw new SectionError('djw: run longer than the table', Math.max(0, bits.pos - 1));
+  if (rep !== 0) throw new SectionError('run longer than the table', Math.max(0, bits.pos - 1));
 }
 
 /** The djw decoder: stateless between sections. */
@@ -156,13 +156,13 @@ export class DjwDecoder implements SecondaryDecoder {
     let n = 0;
     for (let s = 0; s < sectors; s++) {
       const g = groups > 1 ? selectors[s]! : 0;
-      if (g >= groups) throw new SectionError(`djw: sector ${s} names group ${g} of ${groups}`, bits.pos);
+      if (g >= groups) throw new SectionError(`sector ${s} names group ${g} of ${groups}`, bits.pos);
       const table = tables[g]!;
       const end = Math.min(size, n + sectorSize);
       while (n < end) out[n++] = decodeSymbol(bits, table);
     }
-    if (bits.rest() !== 0) throw new SectionError('djw: nonzero bits after the last code', bits.pos - 1);
-    if (bits.pos !== input.length) throw new SectionError(`djw: ${input.length - bits.pos} bytes after the section's last code`, bits.pos);
+    if (bits.rest() !== 0) throw new SectionError('nonzero bits after the last code', bits.pos - 1);
+    if (bits.pos !== input.length) throw new SectionError(`${input.length - bits.pos} bytes after the section's last code`, bits.pos);
     return out;
   }
 }

@@ -66,18 +66,18 @@ export class FgkDecoder implements SecondaryDecoder {
     let n = 0;
     let ip = 0;
     while (n < size) {
-      if (ip >= input.length) throw new SectionError(`fgk: the section ends after ${n} of its ${size} bytes`, ip);
+      if (ip >= input.length) throw new SectionError(`the section ends after ${n} of its ${size} bytes`, ip);
       const byte = input[ip++]!;
       for (let mask = 1; mask !== 0x100; mask <<= 1) {
         if (!this.#step(byte & mask ? 1 : 0, ip - 1)) continue;
         out[n++] = this.#symbol(ip - 1);
         if (n === size) {
-          if (byte & ~((mask << 1) - 1) & 0xff) throw new SectionError('fgk: nonzero bits after the last code', ip - 1);
+          if (byte & ~((mask << 1) - 1) & 0xff) throw new SectionError('nonzero bits after the last code', ip - 1);
           break;
         }
       }
     }
-    if (ip !== input.length) throw new SectionError(`fgk: ${input.length - ip} bytes after the section's last code`, ip);
+    if (ip !== input.length) throw new SectionError(`${input.length - ip} bytes after the section's last code`, ip);
     return out;
   }
 
@@ -100,7 +100,7 @@ export class FgkDecoder implements SecondaryDecoder {
       return this.#indexDepth >= need;
     }
     const next = bit ? this.#rightChild[this.#cursor]! : this.#leftChild[this.#cursor]!;
-    if (next === NONE) throw new SectionError('fgk: code leads out of the tree', at);
+    if (next === NONE) throw new SectionError('code leads out of the tree', at);
     this.#cursor = next;
     if (this.#leftChild[next] !== NONE) return false;
     return this.#weight[next] !== 0 || this.#zeroCount === 1;
@@ -115,7 +115,7 @@ export class FgkDecoder implements SecondaryDecoder {
       symbol = this.#zeros;
       for (; index !== 0 && this.#rightChild[symbol] !== NONE; index--) symbol = this.#rightChild[symbol]!;
     }
-    if (symbol < 0 || symbol >= ALPHABET) throw new SectionError('fgk: code names no symbol', at);
+    if (symbol < 0 || symbol >= ALPHABET) throw new SectionError('code names no symbol', at);
     this.#indexBits = 0;
     this.#indexDepth = 0;
     this.#update(symbol, at);
@@ -130,7 +130,7 @@ export class FgkDecoder implements SecondaryDecoder {
       this.#promote(node, at);
       this.#weight[node]!++;
       node = this.#parent[node]!;
-      if (node === NONE) throw new SectionError('fgk: broken tree', at);
+      if (node === NONE) throw new SectionError('broken tree', at);
     }
     this.#weight[this.#root]!++;
   }
@@ -205,7 +205,7 @@ export class FgkDecoder implements SecondaryDecoder {
       return symbol;
     }
     const zero = this.#zeros;
-    if (this.#freeNode >= NODES) throw new SectionError('fgk: tree out of nodes', at);
+    if (this.#freeNode >= NODES) throw new SectionError('tree out of nodes', at);
     const inner = this.#freeNode++;
     this.#parent[inner] = this.#parent[zero]!;
     this.#right[inner] = this.#right[zero]!;
@@ -257,7 +257,7 @@ export class FgkDecoder implements SecondaryDecoder {
 
   #takeBlock(leader: number, at: number): number {
     const b = this.#freeBlock;
-    if (b === NONE) throw new SectionError('fgk: tree out of blocks', at);
+    if (b === NONE) throw new SectionError('tree out of blocks', at);
     this.#freeBlock = this.#blockSlot[b]!;
     this.#blockSlot[b] = leader;
     return b;

@@ -114,7 +114,7 @@ export class XzSectionDecoder implements SecondaryDecoder {
       else if (this.#phase === 1) ip = this.#blockHeader(input, ip);
       else ip = this.#chunk(input, ip);
     }
-    if (ip !== input.length) throw new SectionError(`lzma: ${input.length - ip} bytes after the section's last chunk`, ip);
+    if (ip !== input.length) throw new SectionError(`${input.length - ip} bytes after the section's last chunk`, ip);
     const out = this.#out.length === size ? this.#out : this.#out.slice(0, size);
     this.#out = new Uint8Array(0);
     this.#in = new Uint8Array(0);
@@ -122,16 +122,16 @@ export class XzSectionDecoder implements SecondaryDecoder {
   }
 
   #need(input: Uint8Array, at: number, n: number, what: string): void {
-    if (input.length - at < n) throw new SectionError(`lzma: the section ends inside the ${what}`, at);
+    if (input.length - at < n) throw new SectionError(`the section ends inside the ${what}`, at);
   }
 
   #streamHeader(input: Uint8Array, at: number): number {
     this.#need(input, at, 12, 'xz stream header');
     for (let i = 0; i < XZ_MAGIC.length; i++) {
-      if (input[at + i] !== XZ_MAGIC[i]) throw new SectionError('lzma: not an xz stream (bad magic)', at + i);
+      if (input[at + i] !== XZ_MAGIC[i]) throw new SectionError('not an xz stream (bad magic)', at + i);
     }
     // Stream flags: a zero byte, then the check type in the low 4 bits (the check is never reached).
-    if (input[at + 6] !== 0 || (input[at + 7]! & 0xf0) !== 0) throw new SectionError('lzma: unsupported xz stream flags', at + 6);
+    if (input[at + 6] !== 0 || (input[at + 7]! & 0xf0) !== 0) throw new SectionError('unsupported xz stream flags', at + 6);
     this.#phase = 1;
     return at + 12;
   }
@@ -139,22 +139,22 @@ export class XzSectionDecoder implements SecondaryDecoder {
   #blockHeader(input: Uint8Array, at: number): number {
     this.#need(input, at, 1, 'xz block header');
     const sizeByte = input[at]!;
-    if (sizeByte === 0) throw new SectionError('lzma: xz index where a block was expected', at);
+    if (sizeByte === 0) throw new SectionError('xz index where a block was expected', at);
     const size = (sizeByte + 1) * 4;
     this.#need(input, at, size, 'xz block header');
     const end = at + size - 4; // the CRC32 follows
     const flags = input[at + 1]!;
-    if (flags & 0x3c) throw new SectionError('lzma: reserved xz block flags set', at + 1);
+    if (flags & 0x3c) throw new SectionError('reserved xz block flags set', at + 1);
     let p = at + 2;
     const vli = (): number => {
       let value = 0;
       for (let i = 0; i < 9; i++) {
-        if (p >= end) throw new SectionError('lzma: xz block header overrun', p);
+        if (p >= end) throw new SectionError('xz block header overrun', p);
         const b = input[p++]!;
         value += (b & 0x7f) * 2 ** (7 * i);
         if ((b & 0x80) === 0) return value;
       }
-      throw new SectionError('lzma: xz integer longer than 9 bytes', p);
+      throw new SectionError('xz integer longer than 9 bytes', p);
     };
     if (flags & 0x40) vli(); // compressed size
     if (flags & 0x80) vli(); // uncompressed size
@@ -162,13 +162,13 @@ export class XzSectionDecoder implements SecondaryDecoder {
     const id = vli();
     const propsSize = vli();
     if (filters !== 1 || id !== LZMA2_FILTER) {
-      throw new SectionError(`lzma: xz filter chain ${filters === 1 ? `0x${id.toString(16)}` : `of ${filters} filters`} is not supported (only LZMA2)`, at + 2);
+      throw new SectionError(`xz filter chain ${filters === 1 ? `0x${id.toString(16)}` : `of ${filters} filters`} is not supported (only LZMA2)`, at + 2);
     }
-    if (propsSize !== 1 || p >= end) throw new SectionError('lzma: LZMA2 filter properties must be one byte', p);
+    if (propsSize !== 1 || p >= end) throw new SectionError('LZMA2 filter properties must be one byte', p);
     const dictProp = input[p++]!;
-    if (dictProp > 40) throw new SectionError(`lzma: LZMA2 dictionary size byte ${dictProp} (at most 40)`, p - 1);
+    if (dictProp > 40) throw new SectionError(`LZMA2 dictionary size byte ${dictProp} (at most 40)`, p - 1);
     this.#dictMax = dictProp === 40 ? 0xffffffff : (2 | (dictProp & 1)) * 2 ** ((dictProp >>> 1) + 11);
-    for (; p < end; p++) if (input[p] !== 0) throw new SectionError('lzma: xz block header padding is not zero', p);
+    for (; p < end; p++) if (input[p] !== 0) throw new SectionError('xz block header padding is not zero', p);
     this.#phase = 2;
     return at + size;
   }
@@ -176,12 +176,12 @@ export class XzSectionDecoder implements SecondaryDecoder {
   #chunk(input: Uint8Array, at: number): number {
     this.#need(input, at, 1, 'LZMA2 chunk header');
     const control = input[at]!;
-    if (control === 0) throw new SectionError('lzma: the LZMA2 stream ends before the section does', at);
+    if (control === 0) throw new SectionError('the LZMA2 stream ends before the section does', at);
     if (control === 1 || control === 2) {
       this.#need(input, at, 3, 'LZMA2 chunk header');
       const n = ((input[at + 1]! << 8) | input[at + 2]!) + 1;
       if (control === 1) this.#resetDict();
-      else if (this.#needDictReset) throw new SectionError('lzma: first LZMA2 chunk does not reset the dictionary', at);
+      else if (this.#needDictReset) throw new SectionError('first LZMA2 chunk does not reset the dictionary', at);
       this.#need(input, at + 3, n, 'uncompressed LZMA2 chunk');
       this.#reserve(n, at);
       const data = input.subarray(at + 3, at + 3 + n);
@@ -190,18 +190,18 @@ export class XzSectionDecoder implements SecondaryDecoder {
       for (let i = 0; i < n; i++) this.#put(data[i]!);
       return at + 3 + n;
     }
-    if (control < 0x80) throw new SectionError(`lzma: invalid LZMA2 chunk control byte 0x${control.toString(16)}`, at);
+    if (control < 0x80) throw new SectionError(`invalid LZMA2 chunk control byte 0x${control.toString(16)}`, at);
     const reset = (control >>> 5) & 3;
     const headerSize = reset >= 2 ? 6 : 5;
     this.#need(input, at, headerSize, 'LZMA2 chunk header');
     const unpacked = (control & 0x1f) * 65536 + ((input[at + 1]! << 8) | input[at + 2]!) + 1;
     const packed = ((input[at + 3]! << 8) | input[at + 4]!) + 1;
     if (reset === 3) this.#resetDict();
-    else if (this.#needDictReset) throw new SectionError('lzma: first LZMA2 chunk does not reset the dictionary', at);
+    else if (this.#needDictReset) throw new SectionError('first LZMA2 chunk does not reset the dictionary', at);
     if (reset >= 2) this.#setProps(input[at + 5]!, at + 5);
-    else if (this.#needProps) throw new SectionError('lzma: LZMA2 chunk without properties', at);
+    else if (this.#needProps) throw new SectionError('LZMA2 chunk without properties', at);
     if (reset >= 1) this.#resetState();
-    else if (this.#needStateReset) throw new SectionError('lzma: LZMA2 chunk without a state reset', at);
+    else if (this.#needStateReset) throw new SectionError('LZMA2 chunk without a state reset', at);
     const start = at + headerSize;
     this.#need(input, start, packed, 'compressed LZMA2 chunk');
     this.#reserve(unpacked, at);
@@ -212,7 +212,7 @@ export class XzSectionDecoder implements SecondaryDecoder {
   /** Room for `n` more output bytes (growing the output), or an error past the section's size. */
   #reserve(n: number, at: number): void {
     const end = this.#outPos + n;
-    if (end > this.#outSize) throw new SectionError(`lzma: LZMA2 chunk runs ${end - this.#outSize} bytes past the section's size`, at);
+    if (end > this.#outSize) throw new SectionError(`LZMA2 chunk runs ${end - this.#outSize} bytes past the section's size`, at);
     if (end > this.#out.length) {
       const grown = new Uint8Array(Math.min(this.#outSize, Math.max(end, this.#out.length * 2)));
       grown.set(this.#out.subarray(0, this.#outPos));
@@ -229,11 +229,11 @@ export class XzSectionDecoder implements SecondaryDecoder {
   }
 
   #setProps(byte: number, at: number): void {
-    if (byte >= 9 * 5 * 5) throw new SectionError(`lzma: invalid LZMA properties byte 0x${byte.toString(16)}`, at);
+    if (byte >= 9 * 5 * 5) throw new SectionError(`invalid LZMA properties byte 0x${byte.toString(16)}`, at);
     const lc = byte % 9;
     const lp = Math.floor(byte / 9) % 5;
     const pb = Math.floor(byte / 45);
-    if (lc + lp > 4) throw new SectionError(`lzma: LZMA2 needs lc + lp <= 4 (lc ${lc}, lp ${lp})`, at);
+    if (lc + lp > 4) throw new SectionError(`LZMA2 needs lc + lp <= 4 (lc ${lc}, lp ${lp})`, at);
     this.#lc = lc;
     this.#lp = lp;
     this.#pbMask = (1 << pb) - 1;
@@ -285,7 +285,7 @@ export class XzSectionDecoder implements SecondaryDecoder {
   // ---- the range decoder (normalised before each bit, as the encoder's output is counted)
 
   #nextByte(): number {
-    if (this.#ip >= this.#inEnd) throw new SectionError('lzma: compressed LZMA2 chunk overrun', this.#ip);
+    if (this.#ip >= this.#inEnd) throw new SectionError('compressed LZMA2 chunk overrun', this.#ip);
     return this.#in[this.#ip++]!;
   }
 
@@ -363,7 +363,7 @@ export class XzSectionDecoder implements SecondaryDecoder {
   #decodeChunk(start: number, end: number, unpacked: number): void {
     this.#ip = start;
     this.#inEnd = end;
-    if (this.#nextByte() !== 0) throw new SectionError('lzma: LZMA chunk does not start with a zero byte', start);
+    if (this.#nextByte() !== 0) throw new SectionError('LZMA chunk does not start with a zero byte', start);
     this.#code = 0;
     for (let i = 0; i < 4; i++) this.#code = ((this.#code << 8) | this.#nextByte()) >>> 0;
     this.#range = 0xffffffff;
@@ -381,7 +381,7 @@ export class XzSectionDecoder implements SecondaryDecoder {
         const base = 0x300 * (((this.#total & lpMask) << lc) + (prev >>> (8 - lc)));
         let symbol = 1;
         if (state >= 7) {
-          if (this.#rep0 >= this.#dictFull) throw new SectionError('lzma: match distance before the start of the data', this.#ip);
+          if (this.#rep0 >= this.#dictFull) throw new SectionError('match distance before the start of the data', this.#ip);
           let matchByte = this.#back(this.#rep0 + 1);
           while (symbol < 0x100) {
             const matchBit = (matchByte >>> 7) & 1;
@@ -403,18 +403,18 @@ export class XzSectionDecoder implements SecondaryDecoder {
         len = this.#length(this.#len, posState);
         this.#state = state < 7 ? 7 : 10;
         const dist = this.#distance(len);
-        if (dist === 0xffffffff) throw new SectionError('lzma: end marker inside an LZMA2 chunk', this.#ip);
+        if (dist === 0xffffffff) throw new SectionError('end marker inside an LZMA2 chunk', this.#ip);
         this.#rep3 = this.#rep2;
         this.#rep2 = this.#rep1;
         this.#rep1 = this.#rep0;
         this.#rep0 = dist;
       } else {
-        if (this.#dictFull === 0) throw new SectionError('lzma: repeated match before any data', this.#ip);
+        if (this.#dictFull === 0) throw new SectionError('repeated match before any data', this.#ip);
         if (this.#bit(this.#isRepG0, state) === 0) {
           if (this.#bit(this.#isRep0Long, state * POS_STATES_MAX + posState) === 0) {
             // A single byte at the last distance.
             this.#state = state < 7 ? 9 : 11;
-            if (this.#rep0 >= this.#dictFull) throw new SectionError('lzma: match distance before the start of the data', this.#ip);
+            if (this.#rep0 >= this.#dictFull) throw new SectionError('match distance before the start of the data', this.#ip);
             const byte = this.#back(this.#rep0 + 1);
             out[this.#outPos++] = byte;
             this.#put(byte);
@@ -441,8 +441,8 @@ export class XzSectionDecoder implements SecondaryDecoder {
       }
       const n = len + MATCH_MIN;
       const distance = this.#rep0 + 1;
-      if (this.#rep0 >= this.#dictFull) throw new SectionError('lzma: match distance before the start of the data', this.#ip);
-      if (this.#outPos + n > stop) throw new SectionError('lzma: match runs past the end of its LZMA2 chunk', this.#ip);
+      if (this.#rep0 >= this.#dictFull) throw new SectionError('match distance before the start of the data', this.#ip);
+      if (this.#outPos + n > stop) throw new SectionError('match runs past the end of its LZMA2 chunk', this.#ip);
       for (let i = 0; i < n; i++) {
         const byte = this.#back(distance);
         out[this.#outPos++] = byte;
@@ -451,6 +451,6 @@ export class XzSectionDecoder implements SecondaryDecoder {
     }
     // The encoder's flush covers a last normalisation: read its byte, then the chunk must be used up.
     if (this.#range < TOP) this.#code = ((this.#code << 8) | this.#nextByte()) >>> 0;
-    if (this.#ip !== end || this.#code !== 0) throw new SectionError('lzma: LZMA chunk does not end where its header says', this.#ip);
+    if (this.#ip !== end || this.#code !== 0) throw new SectionError('LZMA chunk does not end where its header says', this.#ip);
   }
 }

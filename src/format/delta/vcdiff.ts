@@ -126,10 +126,10 @@ export function looksLikeVcdiff(bytes: Uint8Array): boolean {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** Big-endian base-128 integers (RFC 3284 section 2), bounded: at most 10 bytes, below 2^53. */
-function readInt(bytes: Uint8Array, at: number, end: number, fail: (at: number, msg: string) => never, what: string): [value: number, next: number] {
+function readInt(bytes: Uint8Array, at: number, fail: (at: number, msg: string) => never, what: string, where = 'its section'): [value: number, next: number] {
   let value = 0;
   for (let p = at; p < at + 10; p++) {
-    if (p >= end) fail(at, `${what} runs past the end of ${end === bytes.length ? 'the patch' : 'its section'}`);
+    if (p >= bytes.length) fail(at, `${what} runs past the end of ${where}`);
     const b = bytes[p]!;
     value = value * 128 + (b & 0x7f);
     if (value > Number.MAX_SAFE_INTEGER) fail(at, `${what} is larger than 2^53`);
@@ -174,7 +174,7 @@ class Reader {
   };
 
   int(at: number, what: string): [number, number] {
-    return readInt(this.bytes, at, this.bytes.length, this.fail, what);
+    return readInt(this.bytes, at, this.fail, what, 'the patch');
   }
 
   byte(at: number, what: string): number {
@@ -315,7 +315,7 @@ class WindowDecoder {
         const type = half === 0 ? table.type1[code]! : table.type2[code]!;
         if (type === NOOP) continue;
         let size = half === 0 ? table.size1[code]! : table.size2[code]!;
-        if (size === 0) [size, ip] = readInt(inst, ip, inst.length, (i, m) => this.#fail(1, i, m), 'instruction size');
+        if (size === 0) [size, ip] = readInt(inst, ip, (i, m) => this.#fail(1, i, m), 'instruction size');
         const op = this.#op(type, size, half === 0 ? table.mode1[code]! : table.mode2[code]!, at);
         if (op !== undefined) yield* this.#push(op);
       }
@@ -391,7 +391,7 @@ class WindowDecoder {
     let value: number;
     if (mode < 2 + NEAR_SLOTS) {
       let n: number;
-      [n, this.#addrPos] = readInt(addr, at, addr.length, (i, m) => this.#fail(2, i, m), 'COPY address');
+      [n, this.#addrPos] = readInt(addr, at, (i, m) => this.#fail(2, i, m), 'COPY address');
       value = mode === 0 ? n : mode === 1 ? here - n : this.#near[mode - 2]! + n;
       if (value < 0) this.#fail(2, at, `COPY address ${n} back from ${here} is before the window`);
     } else {
@@ -462,7 +462,7 @@ export function decodeVcdiff(bytes: Uint8Array, name: string): Delta {
 /** A compressed section: its decompressed size, then the compressor's bytes. */
 function decompress(r: Reader, stream: SecondaryDecoder, raw: Uint8Array, offset: number, kind: number, window: number, compressor: string): Uint8Array {
   const what = `${SECTION_NAMES[kind]} section (${compressor})`;
-  const [size, skip] = readInt(raw, 0, raw.length, (i, m) => r.fail(offset + i, m), `${what} size`);
+  const [size, skip] = readInt(raw, 0, (i, m) => r.fail(offset + i, m), `${what} size`);
   if (size === 0) r.fail(offset, `${what} decompresses to 0 bytes`);
   const bound = 2 * window + 1024;
   if (size > bound) r.fail(offset, `${what} claims ${size} bytes, more than a window of ${window} bytes can use (${bound})`);
