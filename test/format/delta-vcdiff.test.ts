@@ -246,6 +246,15 @@ describe.skipIf(!HAVE_XDELTA3)('against xdelta3', () => {
     expect(compressed.get('fgk')).toBeGreaterThan(10);
   });
 
+  it('ops() starts over on each call: the secondary streams that span windows restart', () => {
+    const multi = encoded.filter(({ opts, pair, decoded }) => opts.includes('-W') && pair.name === 'new text' && status.get(decoded) === 0);
+    expect(multi.length).toBeGreaterThanOrEqual(2);
+    for (const { patch } of multi) {
+      const delta = decodeVcdiff(readFileSync(patch), 'patch');
+      expect([...delta.ops()]).toEqual([...delta.ops()]);
+    }
+  });
+
   it('xdelta3 -d reads our patches back to the target', () => {
     for (const { pair, out } of ours) same(readFileSync(out), pair.target, `${pair.name}: xdelta3 -d of our patch`);
   });

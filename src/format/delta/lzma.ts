@@ -221,7 +221,9 @@ export class XzSectionDecoder implements SecondaryDecoder {
   }
 
   #resetDict(): void {
+    // As liblzma: after a dictionary reset the next LZMA chunk must set the properties.
     this.#needDictReset = false;
+    this.#needProps = true;
     this.#dict = new Uint8Array(Math.min(this.#dictMax, 1 << 16));
     this.#dictPos = 0;
     this.#dictFull = 0;

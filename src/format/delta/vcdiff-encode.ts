@@ -86,7 +86,7 @@ const intSize = (n: number): number => {
 type Inst =
   | { readonly kind: 'add'; readonly bytes: Uint8Array }
   | { readonly kind: 'run'; readonly value: number; readonly size: number }
-  | { readonly kind: 'copy'; readonly size: number; readonly source: boolean; readonly from: bigint };
+  | { readonly kind: 'copy'; size: number; readonly source: boolean; readonly from: bigint };
 
 /** The RFC's address cache, as encoder: picks the mode that gives the smallest number. */
 class AddressCache {
@@ -259,6 +259,13 @@ export function* encodeVcdiff(ops: Iterable<DeltaOp>, header: VcdiffEncodeHeader
     insts = [];
   }
 
+  /** A copy, merged into the previous one when it continues it (adjacent ops, identity gaps). */
+  const copy = (source: boolean, from: bigint, size: number): void => {
+    const last = insts.at(-1);
+    if (last?.kind === 'copy' && last.source === source && last.from + BigInt(last.size) === from) last.size += size;
+    else insts.push({ kind: 'copy', size, source, from });
+  };
+
   const targetBytes = (at: bigint, n: number, why: string): Uint8Array => {
     if (target === undefined) throw new InputError(`VCDIFF cannot write ${why} at ${at} without the target's bytes`);
     const bytes = target(at, n);
@@ -281,7 +288,7 @@ export function* encodeVcdiff(ops: Iterable<DeltaOp>, header: VcdiffEncodeHeader
   /** Source bytes at the same offset (bytes no op covers), zeros past the source's end. */
   function* identity(from: bigint, to: bigint): Generator<Uint8Array> {
     const copyEnd = to < sourceSize ? to : sourceSize;
-    if (from < copyEnd) yield* put(copyEnd - from, (o, n) => insts.push({ kind: 'copy', size: n, source: true, from: from + o }));
+    if (from < copyEnd) yield* put(copyEnd - from, (o, n) => copy(true, from + o, n));
     const zerosFrom = from > sourceSize ? from : sourceSize;
     if (zerosFrom < to) yield* put(to - zerosFrom, (_, n) => insts.push({ kind: 'run', value: 0, size: n }));
   }
@@ -298,7 +305,7 @@ export function* encodeVcdiff(ops: Iterable<DeltaOp>, header: VcdiffEncodeHeader
         if (op.from < 0n || op.from + op.length > sourceSize) {
           throw new InputError(`delta op at ${at} copies source [${op.from}, +${op.length}) past the source size ${sourceSize}`);
         }
-        yield* put(size, (o, n) => insts.push({ kind: 'copy', size: n, source: true, from: op.from + o }));
+        yield* put(size, (o, n) => copy(true, op.from + o, n));
         break;
       case 'target':
         if (op.from < 0n || op.from >= at) throw new InputError(`delta target copy at ${at} reads ahead from ${op.from}`);
@@ -307,7 +314,7 @@ export function* encodeVcdiff(ops: Iterable<DeltaOp>, header: VcdiffEncodeHeader
           const from = op.from + o;
           const before = from < start ? Number(start - from < BigInt(n) ? start - from : BigInt(n)) : 0;
           if (before > 0) insts.push({ kind: 'add', bytes: targetBytes(at + o, before, 'a copy of an earlier window') });
-          if (before < n) insts.push({ kind: 'copy', size: n - before, source: false, from: from + BigInt(before) });
+          if (before < n) copy(false, from + BigInt(before), n - before);
         });
         break;
       case 'data':

@@ -282,9 +282,10 @@ class WindowDecoder {
   #dataPos = 0;
   #addrPos = 0;
   #here: number;
-  readonly #near = new Array<number>(NEAR_SLOTS).fill(0);
+  // The address cache, reset for each window (addresses are below 2^53: exact in doubles).
+  readonly #near = new Float64Array(NEAR_SLOTS);
   #nextSlot = 0;
-  readonly #same = new Array<number>(SAME_SLOTS * 256).fill(0);
+  readonly #same = new Float64Array(SAME_SLOTS * 256);
   #pending: DeltaOp | undefined;
 
   constructor(r: Reader, w: WindowHeader, start: bigint, sections: readonly [Uint8Array, Uint8Array, Uint8Array]) {
@@ -317,7 +318,8 @@ class WindowDecoder {
         let size = half === 0 ? table.size1[code]! : table.size2[code]!;
         if (size === 0) [size, ip] = readInt(inst, ip, (i, m) => this.#fail(1, i, m), 'instruction size');
         const op = this.#op(type, size, half === 0 ? table.mode1[code]! : table.mode2[code]!, at);
-        if (op !== undefined) yield* this.#push(op);
+        const done = op === undefined ? undefined : this.#merge(op);
+        if (done !== undefined) yield done;
       }
     }
     const expected = this.#w.segLength + this.#w.targetLength;
@@ -329,22 +331,22 @@ class WindowDecoder {
     if (this.#pending !== undefined) yield this.#pending;
   }
 
-  /** Merges `op` into the pending op when they continue each other; yields the pending op otherwise. */
-  *#push(op: DeltaOp): Generator<DeltaOp> {
+  /** Merges `op` into the pending op when they continue each other; else returns the pending op, done. */
+  #merge(op: DeltaOp): DeltaOp | undefined {
     const p = this.#pending;
     if (p !== undefined && p.kind === op.kind) {
       if ((p.kind === 'source' || p.kind === 'target') && (op.kind === 'source' || op.kind === 'target')) {
         if (p.at + p.length === op.at && p.from + p.length === op.from) {
           this.#pending = { kind: p.kind, at: p.at, length: p.length + op.length, from: p.from };
-          return;
+          return undefined;
         }
       } else if (p.kind === 'fill' && op.kind === 'fill' && p.value === op.value && p.at + p.length === op.at) {
         this.#pending = { kind: 'fill', at: p.at, length: p.length + op.length, value: p.value };
-        return;
+        return undefined;
       }
     }
-    if (p !== undefined) yield p;
     this.#pending = op;
+    return p;
   }
 
   /** One half-instruction's op (undefined for a size of 0), advancing the window. */
