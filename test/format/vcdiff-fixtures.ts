@@ -63,7 +63,7 @@ export function edited(name: string, source: Buffer, edits: readonly Edit[]): Pa
   return { name, source, target: Buffer.concat(parts), ops };
 }
 
-/** The pairs: changed bytes, insertions, deletions, a shift at the start, a repeated pattern, an empty target, new text. */
+/** The pairs: changed bytes, insertions, deletions, a shift at the start, a repeated pattern, an empty target, new text, new random bytes. */
 export function pairs(): Pair[] {
   const src = text(80_000, 1);
   const next = xorshift32(7);
@@ -97,5 +97,7 @@ export function pairs(): Pair[] {
     repeat,
     edited('empty', src.subarray(0, 5000), [{ at: 0, del: 5000, ins: new Uint8Array(0) }]),
     edited('new text', text(20_000, 3), [{ at: 10_000, del: 5000, ins: text(40_000, 4) }]),
+    // Incompressible new bytes: lzma stores them as uncompressed LZMA2 chunks.
+    edited('random', src, [{ at: 30_000, del: 0, ins: randomBytes(20_000, 99) }]),
   ];
 }
