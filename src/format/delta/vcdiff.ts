@@ -24,12 +24,12 @@
  * address, size and section length is checked before use; errors name the patch's byte offset.
  */
 
-import { InputError } from '../../errors.js';
 import { DjwDecoder } from './djw.js';
 import { FgkDecoder } from './fgk.js';
 import { XzSectionDecoder } from './lzma.js';
 import type { Delta, DeltaCheck, DeltaOp } from './model.js';
 import { type SecondaryDecoder, SectionError } from './vcdiff-secondary.js';
+import { hex, PatchReader, u32beAt } from './wire.js';
 
 /** The magic bytes (then the version byte, 0). */
 export const VCDIFF_MAGIC = [0xd6, 0xc3, 0xc4] as const;
@@ -123,8 +123,6 @@ export function looksLikeVcdiff(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === VCDIFF_MAGIC[0] && bytes[1] === VCDIFF_MAGIC[1] && bytes[2] === VCDIFF_MAGIC[2];
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
-
 /** Big-endian base-128 integers (RFC 3284 section 2), bounded: at most 10 bytes, below 2^53. */
 function readInt(bytes: Uint8Array, at: number, fail: (at: number, msg: string) => never, what: string, where = 'its section'): [value: number, next: number] {
   let value = 0;
@@ -161,20 +159,10 @@ interface Header {
   readonly windowsStart: number;
 }
 
-class Reader {
-  readonly bytes: Uint8Array;
-  readonly name: string;
-  constructor(bytes: Uint8Array, name: string) {
-    this.bytes = bytes;
-    this.name = name;
-  }
-
-  readonly fail = (at: number, msg: string): never => {
-    throw new InputError(`${this.name} byte ${hex(at)}: ${msg}`, { position: at });
-  };
-
+/** The patch's header and window headers, read at given offsets; `fail` names the patch and the byte. */
+class Reader extends PatchReader {
   int(at: number, what: string): [number, number] {
-    return readInt(this.bytes, at, this.fail, what, 'the patch');
+    return readInt(this.bytes, at, (i, m) => this.fail(i, m), what, 'the patch');
   }
 
   byte(at: number, what: string): number {
@@ -241,7 +229,7 @@ class Reader {
     let adler32: number | undefined;
     if (indicator & VCD_ADLER32) {
       if (this.bytes.length - p < 4) this.fail(p, 'the patch ends inside the window checksum');
-      adler32 = ((this.bytes[p]! << 24) | (this.bytes[p + 1]! << 16) | (this.bytes[p + 2]! << 8) | this.bytes[p + 3]!) >>> 0;
+      adler32 = u32beAt(this.bytes, p);
       p += 4;
     }
     const sections: Section[] = [];
