@@ -15,8 +15,18 @@
 //
 // If another process truncates either file meanwhile, the windows' fault records and sizes turn
 // it into ERR_TRUNCATED before the ops made of the bytes read as zeros go out.
-import * as zlib from 'node:zlib';
-import { type DeltaOp, DeltaMatcher, type MatchStats, OVERLAP, SourceIndex } from '../format/delta/index.js';
+import {
+  crc32,
+  type DeltaOp,
+  DeltaMatcher,
+  encodeBps,
+  encodeIps32,
+  encodeUps,
+  encodeVcdiff,
+  type MatchStats,
+  OVERLAP,
+  SourceIndex,
+} from '../format/delta/index.js';
 import { DiffScanner, type OffsetHunk } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
 import { InputError } from '../errors.js';
@@ -65,15 +75,6 @@ export interface DeltaOpsOptions {
   onIndexed?: () => void;
 }
 
-type Crc32 = (data: Uint8Array, value?: number) => number;
-
-/** zlib's CRC-32 (Node 20.15, 22.2 on). */
-function crc32Fn(): Crc32 {
-  const f = (zlib as { crc32?: Crc32 }).crc32;
-  if (f === undefined) throw new Error(`crc32 needs Node 20.15 or newer (this is ${process.version})`);
-  return f;
-}
-
 function summary(stats: MatchStats, crc: { source: number; target: number } | undefined, indexBytes: number, xorOps = 0): DeltaSummary {
   return { ...stats, xorOps, indexBytes, ...(crc && { crc32: crc }) };
 }
@@ -87,7 +88,7 @@ export function* deltaOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint
 }
 
 function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, options: DeltaOpsOptions): Generator<DeltaOp, DeltaSummary, undefined> {
-  const crc = options.crc ? crc32Fn() : undefined;
+  const crc = options.crc ? crc32 : undefined;
   const progress = options.progress;
   const size = options.windowSize ?? DELTA_WINDOW;
   const win = { windowSize: size };
@@ -151,7 +152,7 @@ function xorBytes(h: OffsetHunk): Uint8Array {
 }
 
 function* sameOffsetOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, options: DeltaOpsOptions): Generator<DeltaOp, DeltaSummary, undefined> {
-  const crc = options.crc ? crc32Fn() : undefined;
+  const crc = options.crc ? crc32 : undefined;
   const xor = options.mode === 'xor';
   const progress = options.progress;
   const stats: MatchStats = { ops: 0, sourceOps: 0, fillOps: 0, dataOps: 0, copied: 0, filled: 0, added: 0, unchanged: 0 };
@@ -236,8 +237,19 @@ interface PatchSizes {
   readonly target: (at: bigint, length: number) => Uint8Array;
 }
 
-/** The formats whose encoders this build has, and how each is made. */
-const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs'> }>> = {};
+/** How each format is made: its ops, and its encoder. */
+const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs'> }>> = {
+  bps: { ops: { mode: 'moves', crc: true, runs: true }, encode: (ops, h) => encodeBps(ops, h) },
+  vcdiff: {
+    ops: { mode: 'moves', runs: true },
+    encode: (ops, h) => encodeVcdiff(ops, { sourceSize: h.sourceSize, targetSize: h.targetSize, target: h.target }),
+  },
+  ups: { ops: { mode: 'xor', crc: true }, encode: (ops, h) => encodeUps(ops, h) },
+  ips32: {
+    ops: { mode: 'data' },
+    encode: (ops, h) => encodeIps32(ops, { sourceSize: h.sourceSize, targetSize: h.targetSize, targetByteAt: (at) => h.target(at, 1)[0]! }),
+  },
+};
 
 const DELTA_FORMAT_NAMES: readonly DeltaDiffFormat[] = ['bps', 'ups', 'ips32', 'vcdiff'];
 

@@ -5,17 +5,23 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type DeltaOpsOptions, type DeltaSummary, deltaOps } from '../../src/edit/delta-diff.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { type DeltaDiffFormat, type DeltaOpsOptions, type DeltaSummary, deltaOps, deltaPatch } from '../../src/edit/delta-diff.js';
 import { openFile } from '../../src/edit/files.js';
-import { applyDeltaInMemory, type DeltaOp } from '../../src/format/delta/index.js';
+import { applyDeltaInMemory, type Delta, type DeltaOp, decodeBps, decodeIps32, decodeUps, decodeVcdiff } from '../../src/format/delta/index.js';
+import { HAVE_XDELTA3 } from '../format/vcdiff-fixtures.js';
 import { randomBytes } from '../helpers/peers.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-delta-diff-');
+if (!HAVE_XDELTA3) console.warn('NOTICE: xdelta3 not installed (Debian package xdelta3); mmapx VCDIFF patches applied by xdelta3 -d are SKIPPED');
 const crc32 = (b: Uint8Array) => (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32(b) >>> 0;
 
 let n = 0;
-function opsOf(a: Buffer, b: Buffer, options: DeltaOpsOptions): { ops: DeltaOp[]; summary: DeltaSummary } {
+
+/** Writes both files, runs `body` on them open. */
+function withFiles<T>(a: Buffer, b: Buffer, body: (fa: ReturnType<typeof openFile>, fb: ReturnType<typeof openFile>, pa: string, pb: string) => T): T {
   const pa = join(dir, `a${n}`);
   const pb = join(dir, `b${n++}`);
   writeFileSync(pa, a);
@@ -23,6 +29,35 @@ function opsOf(a: Buffer, b: Buffer, options: DeltaOpsOptions): { ops: DeltaOp[]
   const fa = openFile(pa, { write: false });
   const fb = openFile(pb, { write: false });
   try {
+    return body(fa, fb, pa, pb);
+  } finally {
+    fa.close();
+    fb.close();
+  }
+}
+
+/** The patch `diff --format FORMAT` writes for the pair, and what its ops add up to. */
+function patchOf(a: Buffer, b: Buffer, format: DeltaDiffFormat): { patch: Buffer; summary: DeltaSummary } {
+  return withFiles(a, b, (fa, fb) => {
+    const g = deltaPatch(fa, BigInt(a.length), fb, BigInt(b.length), format);
+    const pieces: Uint8Array[] = [];
+    for (;;) {
+      const r = g.next();
+      if (r.done) return { patch: Buffer.concat(pieces), summary: r.value };
+      pieces.push(r.value);
+    }
+  });
+}
+
+const DECODERS: Record<DeltaDiffFormat, (bytes: Uint8Array, name: string) => Delta> = {
+  bps: decodeBps,
+  ups: decodeUps,
+  ips32: decodeIps32,
+  vcdiff: decodeVcdiff,
+};
+
+function opsOf(a: Buffer, b: Buffer, options: DeltaOpsOptions): { ops: DeltaOp[]; summary: DeltaSummary } {
+  return withFiles(a, b, (fa, fb) => {
     const g = deltaOps(fa, BigInt(a.length), fb, BigInt(b.length), options);
     const ops: DeltaOp[] = [];
     for (;;) {
@@ -30,10 +65,7 @@ function opsOf(a: Buffer, b: Buffer, options: DeltaOpsOptions): { ops: DeltaOp[]
       if (r.done) return { ops, summary: r.value };
       ops.push(r.value);
     }
-  } finally {
-    fa.close();
-    fb.close();
-  }
+  });
 }
 
 function applied(a: Buffer, b: Buffer, ops: DeltaOp[]): Buffer {
@@ -105,5 +137,41 @@ describe('deltaOps from files', () => {
     expect(applied(old, b, ops).equals(b)).toBe(true);
     expect(summary.indexBytes).toBeLessThanOrEqual(8 * 1024 + 64 * 1024);
     expect(summary.added).toBeLessThan(100 + 2 * 512);
+  });
+});
+
+describe('deltaPatch: each format decoded by its decoder rebuilds NEW', () => {
+  const formats: DeltaDiffFormat[] = ['bps', 'ups', 'ips32', 'vcdiff'];
+  it.each(formats)('%s: every pair; BPS and UPS carry both CRC-32s', (format) => {
+    for (const [name, a, b] of pairs) {
+      const { patch, summary } = patchOf(a, b, format);
+      const delta = DECODERS[format](patch, `${name}.${format}`);
+      expect(delta.targetSize ?? BigInt(b.length), name).toBe(BigInt(b.length));
+      expect(Buffer.from(applyDeltaInMemory(a, delta)).equals(b), `${format} ${name}`).toBe(true);
+      if (format === 'bps' || format === 'ups') {
+        expect(delta.checks.filter((c) => c.of !== 'patch').map((c) => [c.of, c.value])).toEqual([
+          ['source', crc32(a)],
+          ['target', crc32(b)],
+        ]);
+      }
+      if (name === 'insertion at the start' && (format === 'bps' || format === 'vcdiff')) expect(patch.length).toBeLessThan(5000 + 100);
+      if (name === 'identical') expect(summary.unchanged).toBe(a.length);
+    }
+  });
+
+  it.skipIf(!HAVE_XDELTA3)('vcdiff: xdelta3 -d -s OLD rebuilds NEW from every pair', () => {
+    const runs: string[] = [];
+    const expected: [string, Buffer][] = [];
+    for (const [name, a, b] of pairs) {
+      const { patch } = patchOf(a, b, 'vcdiff');
+      const i = expected.length;
+      writeFileSync(join(dir, `x${i}.old`), a);
+      writeFileSync(join(dir, `x${i}.vcdiff`), patch);
+      runs.push(`xdelta3 -d -f -s x${i}.old x${i}.vcdiff x${i}.out || echo "xdelta3 failed on ${name}" >&2`);
+      expected.push([name, b]);
+    }
+    const r = spawnSync('sh', ['-c', runs.join('\n')], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    for (const [i, [name, b]] of expected.entries()) expect(readFileSync(join(dir, `x${i}.out`)).equals(b), name).toBe(true);
   });
 });
