@@ -27,6 +27,7 @@ import {
   OVERLAP,
   SourceIndex,
 } from '../format/delta/index.js';
+import { VCDIFF_DEFAULT_WINDOW } from '../format/delta/vcdiff-encode.js';
 import { DiffScanner, type OffsetHunk } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
 import { InputError } from '../errors.js';
@@ -62,8 +63,10 @@ export interface DeltaOpsOptions {
    * reversible.
    */
   mode: 'moves' | 'data' | 'xor';
-  /** `moves`: runs of one byte value as target copies. */
+  /** `moves`: runs of one byte value as fills. */
   runs?: boolean;
+  /** `moves`: repeats within NEW as copies of its earlier bytes, inside aligned windows of this size (0: none). */
+  targetWindow?: number;
   /** Same-offset modes: equal bytes between two changes up to which they join one op (default 0). */
   coalesce?: number;
   /** `moves`: the source index's table size in slots (see SourceIndex). */
@@ -109,7 +112,13 @@ function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, opt
   options.onIndexed?.();
   // Pass 2: NEW in order, OLD where the matcher reads.
   const reader = new MappedReader(a, sizeA, size);
-  const matcher = new DeltaMatcher({ size: sizeA, read: (o, n) => reader.read(o, n) }, index, { runs: options.runs === true });
+  // NEW read back where the matcher checks a repeat (its own window of the map).
+  const back = new MappedReader(b, sizeB, size);
+  const tw = options.targetWindow ?? 0;
+  const matcher = new DeltaMatcher({ size: sizeA, read: (o, n) => reader.read(o, n) }, index, {
+    runs: options.runs === true,
+    ...(tw > 0 && { target: { size: sizeB, read: (o, n) => back.read(o, n) }, targetWindow: tw }),
+  });
   let crcB = 0;
   progress?.phase(`diff ${b.path}`, sizeB);
   const pending: DeltaOp[] = [];
@@ -134,10 +143,12 @@ function* matchedOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, opt
     }
     matcher.finish(emit);
     reader.assertIntact();
+    back.assertIntact();
     assertCovers(b, sizeB);
     yield* pending.splice(0);
   } finally {
     reader.close();
+    back.close();
   }
   return summary(matcher.stats, crc ? { source: crcA, target: crcB } : undefined, index?.tableBytes ?? 0);
 }
@@ -155,7 +166,7 @@ function* sameOffsetOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, 
   const crc = options.crc ? crc32 : undefined;
   const xor = options.mode === 'xor';
   const progress = options.progress;
-  const stats: MatchStats = { ops: 0, sourceOps: 0, fillOps: 0, dataOps: 0, copied: 0, filled: 0, added: 0, unchanged: 0 };
+  const stats: MatchStats = { ops: 0, sourceOps: 0, targetOps: 0, fillOps: 0, dataOps: 0, copied: 0, targetCopied: 0, filled: 0, added: 0, unchanged: 0 };
   let xorOps = 0;
   const scanner = new DiffScanner({ coalesce: options.coalesce ?? 0, maxHunk: HUNK_MAX, reuse: true });
   const pending: DeltaOp[] = [];
@@ -238,10 +249,11 @@ interface PatchSizes {
 }
 
 /** How each format is made: its ops, and its encoder. */
-const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs'> }>> = {
-  bps: { ops: { mode: 'moves', crc: true, runs: true }, encode: (ops, h) => encodeBps(ops, h) },
+const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs' | 'targetWindow'> }>> = {
+  // BPS's TargetCopy reaches anywhere before; VCDIFF copies the target within its window only.
+  bps: { ops: { mode: 'moves', crc: true, runs: true, targetWindow: Number.MAX_SAFE_INTEGER }, encode: (ops, h) => encodeBps(ops, h) },
   vcdiff: {
-    ops: { mode: 'moves', runs: true },
+    ops: { mode: 'moves', runs: true, targetWindow: VCDIFF_DEFAULT_WINDOW },
     encode: (ops, h) => encodeVcdiff(ops, { sourceSize: h.sourceSize, targetSize: h.targetSize, target: h.target }),
   },
   ups: { ops: { mode: 'xor', crc: true }, encode: (ops, h) => encodeUps(ops, h) },

@@ -17,10 +17,17 @@ function reader(source: Uint8Array): ByteReader {
 }
 
 /** The ops turning `source` into `target`, both fed in windows of `win` bytes. */
-function match(source: Uint8Array, target: Uint8Array, win = 4096, runs = true, maxSlots?: number): { ops: DeltaOp[]; stats: MatchStats } {
+function match(
+  source: Uint8Array,
+  target: Uint8Array,
+  win = 4096,
+  runs = true,
+  maxSlots?: number,
+  targetWindow?: number,
+): { ops: DeltaOp[]; stats: MatchStats } {
   const index = new SourceIndex(BigInt(source.length), maxSlots === undefined ? {} : { maxSlots });
   for (let p = 0; p < source.length; p += win) index.add(source.subarray(p, p + win));
-  const m = new DeltaMatcher(reader(source), index, { runs });
+  const m = new DeltaMatcher(reader(source), index, { runs, target: reader(target), ...(targetWindow !== undefined && { targetWindow }) });
   const ops: DeltaOp[] = [];
   const emit = (op: DeltaOp) => ops.push(op);
   for (let p = 0; p < target.length; p += win) m.push(target.slice(p, p + win), emit);
@@ -38,16 +45,17 @@ function checkOps(ops: DeltaOp[], sourceSize: number, targetSize: number): void 
   let at = 0n;
   for (const op of ops) {
     expect(op.at).toBe(at);
-    const n = op.kind === 'data' ? BigInt(op.bytes.length) : op.kind === 'source' || op.kind === 'fill' ? op.length : -1n;
+    const n = op.kind === 'data' ? BigInt(op.bytes.length) : op.kind === 'source' || op.kind === 'fill' || op.kind === 'target' ? op.length : -1n;
     expect(n).toBeGreaterThan(0n);
     if (op.kind === 'source') expect(op.from + op.length <= BigInt(sourceSize)).toBe(true);
+    if (op.kind === 'target') expect(op.from < op.at).toBe(true);
     at += n;
   }
   expect(at).toBe(BigInt(targetSize));
 }
 
-function roundTrip(source: Uint8Array, target: Uint8Array, win?: number): MatchStats {
-  const { ops, stats } = match(source, target, win);
+function roundTrip(source: Uint8Array, target: Uint8Array, win?: number, targetWindow?: number): MatchStats {
+  const { ops, stats } = match(source, target, win, true, undefined, targetWindow);
   checkOps(ops, source.length, target.length);
   expect(Buffer.from(apply(source, target, ops)).equals(Buffer.from(target))).toBe(true);
   return stats;
@@ -118,6 +126,19 @@ describe('DeltaMatcher', () => {
     for (let n = 0; n < 40; n++) roundTrip(old.subarray(0, n), old.subarray(3, 3 + n), 7);
   });
 
+  it('repeats within the target become target copies, inside their window when one is set', () => {
+    const block = randomBytes(3000, 13);
+    const b = cat(old.subarray(0, 10_000), block, old.subarray(10_000, 20_000), block, block.subarray(0, 1000), old.subarray(20_000));
+    const s = roundTrip(old, b);
+    expect(s.added).toBe(3000);
+    expect(s.targetCopied).toBe(4000);
+    // Windows of 16 KiB: the second copy is 13 KiB after the first, in the next window.
+    const w = roundTrip(old, b, 4096, 16384);
+    const { ops } = match(old, b, 4096, true, undefined, 16384);
+    for (const op of ops) if (op.kind === 'target') expect(op.from / 16384n === (op.at + op.length - 1n) / 16384n).toBe(true);
+    expect(w.added).toBeGreaterThanOrEqual(3000);
+  });
+
   it('runs become fills', () => {
     const b = cat(old.subarray(0, 1000), new Uint8Array(50_000), old.subarray(1000));
     const { ops, stats } = match(old, b);
@@ -158,6 +179,8 @@ describe('DeltaMatcher', () => {
   });
 
   it('round trips whatever the window sizes (property)', () => {
+    // Some runs with small target windows (target copies must stay inside them).
+    const e0 = (edits: readonly unknown[]) => (edits.length % 2 === 0 ? 64 : undefined);
     const arb = fc.record({
       a: fc.uint8Array({ minLength: 0, maxLength: 3000 }),
       edits: fc.array(fc.record({ kind: fc.constantFrom('ins', 'del', 'set', 'move'), at: fc.nat(), n: fc.integer({ min: 1, max: 400 }), v: fc.nat(255) }), {
@@ -175,7 +198,7 @@ describe('DeltaMatcher', () => {
           else if (e.kind === 'set') b.fill(e.v, at, Math.min(b.length, at + e.n));
           else b = Buffer.concat([b.subarray(at, at + e.n), b.subarray(0, at), b.subarray(at + e.n)]);
         }
-        roundTrip(a, b, win);
+        roundTrip(a, b, win, e0(edits));
       }),
       { numRuns: 300 },
     );

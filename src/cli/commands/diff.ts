@@ -155,7 +155,8 @@ class Output {
 /** `12 ops: 3 copies (1000 bytes), 2 fills (40 bytes), 7 literal (99 bytes)`: the ops of a delta patch. */
 function deltaWhat(d: DeltaSummary): string {
   const n = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
-  const parts = [`${n(d.sourceOps, 'copy', 'copies')} (${n(d.copied, 'byte')})`];
+  const parts = d.sourceOps > 0 || d.indexBytes > 0 ? [`${n(d.sourceOps, 'copy', 'copies')} (${n(d.copied, 'byte')})`] : [];
+  if (d.targetOps > 0) parts.push(`${n(d.targetOps, 'repeat')} (${n(d.targetCopied, 'byte')})`);
   if (d.fillOps > 0) parts.push(`${n(d.fillOps, 'fill')} (${n(d.filled, 'byte')})`);
   if (d.xorOps > 0) parts.push(`${n(d.xorOps, 'xor run')} (${n(d.added, 'byte')})`);
   else parts.push(`${n(d.dataOps, 'literal')} (${n(d.added, 'byte')})`);
@@ -168,11 +169,13 @@ function deltaJson(d: DeltaSummary, bytes: number): Record<string, unknown> {
     patchBytes: bytes,
     ops: d.ops,
     sourceOps: d.sourceOps,
+    targetOps: d.targetOps,
     fillOps: d.fillOps,
     dataOps: d.dataOps,
     xorOps: d.xorOps,
     bytesCopied: d.copied,
     bytesUnchanged: d.unchanged,
+    bytesRepeated: d.targetCopied,
     bytesFilled: d.filled,
     bytesAdded: d.added,
     crc32: d.crc32 === undefined ? null : { old: formatCrc32(d.crc32.source), new: formatCrc32(d.crc32.target) },

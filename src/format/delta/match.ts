@@ -306,16 +306,29 @@ class SourceCache {
 export interface MatcherOptions {
   /** Runs of one byte value become `fill` ops (default false). */
   runs?: boolean;
+  /**
+   * The target read back (the whole of it, as it will be): repeats within the target become
+   * `target` copies of earlier bytes. Without it, none.
+   */
+  target?: ByteReader;
+  /**
+   * Target copies stay inside aligned windows of this many bytes (`from` and the whole copy in
+   * the window of `at`): VCDIFF copies target bytes of the current window only. Default: anywhere.
+   */
+  targetWindow?: number;
 }
 
 /** What the ops of a match add up to. */
 export interface MatchStats {
   ops: number;
   sourceOps: number;
+  targetOps: number;
   fillOps: number;
   dataOps: number;
   /** Bytes the source copies cover. */
   copied: number;
+  /** Bytes the target copies cover. */
+  targetCopied: number;
   /** Bytes the fills cover. */
   filled: number;
   /** Bytes of the `data` ops. */
@@ -327,6 +340,31 @@ export interface MatchStats {
 const NONE = 0;
 const SOURCE = 1;
 const RUN = 2;
+const TARGET = 3;
+
+/** Slots of the target's index (12 bytes each: 3 MiB). */
+const TARGET_SLOTS = 1 << 18;
+/** Target positions entered in its index: every this many bytes of the literal stretches. */
+const TARGET_SPACING = 4;
+
+/**
+ * The recent target positions by hash (of the HASH_BYTES there), for copies of repeats within the
+ * target: a direct-mapped table in which the newest position wins its slot.
+ */
+class TargetIndex {
+  readonly #pos = new Float64Array(TARGET_SLOTS).fill(-1);
+  readonly #hash = new Int32Array(TARGET_SLOTS);
+  insert(h: number, t: number): void {
+    const slot = Math.imul(h, MIX) >>> (32 - 18);
+    this.#pos[slot] = t;
+    this.#hash[slot] = h;
+  }
+  /** A target position whose hash was `h`, or -1. */
+  lookup(h: number): number {
+    const slot = Math.imul(h, MIX) >>> (32 - 18);
+    return this.#hash[slot] === h ? this.#pos[slot]! : -1;
+  }
+}
 
 /**
  * The target's ops, from its bytes pushed window by window ({@link push}, then {@link finish}),
@@ -334,11 +372,25 @@ const RUN = 2;
  * predicted offsets). Each op goes to `emit` as soon as it is complete; its bytes are its own.
  */
 export class DeltaMatcher {
-  readonly stats: MatchStats = { ops: 0, sourceOps: 0, fillOps: 0, dataOps: 0, copied: 0, filled: 0, added: 0, unchanged: 0 };
+  readonly stats: MatchStats = {
+    ops: 0,
+    sourceOps: 0,
+    targetOps: 0,
+    fillOps: 0,
+    dataOps: 0,
+    copied: 0,
+    targetCopied: 0,
+    filled: 0,
+    added: 0,
+    unchanged: 0,
+  };
   readonly #src: ByteReader;
   readonly #srcSize: number;
   readonly #index: SourceIndex | undefined;
   readonly #runs: boolean;
+  readonly #tgt: ByteReader | undefined;
+  readonly #tindex: TargetIndex | undefined;
+  readonly #twin: number;
   /**
    * The target bytes being scanned: [#i, #len) of #buf are not yet processed, at target offset
    * #bufStart + #i. #buf is the caller's window during {@link push} (or #joined).
@@ -357,6 +409,8 @@ export class DeltaMatcher {
   #copyAt = 0;
   #copyFrom = 0;
   #copyLen = 0;
+  /** Bytes of source the copy in progress reads next (growing). */
+  #chunk = 256;
   #runByte = 0;
   #runBlock: Buffer | undefined;
   /** The literal bytes not yet emitted, at target offset #litAt. */
@@ -375,6 +429,11 @@ export class DeltaMatcher {
     if (index !== undefined && index.size !== this.#srcSize) throw new InputError(`the index is of ${index.size} bytes, the source of ${this.#srcSize}`);
     this.#index = index;
     this.#runs = options.runs === true;
+    this.#tgt = options.target;
+    this.#tindex = options.target !== undefined ? new TargetIndex() : undefined;
+    const w = options.targetWindow;
+    if (w !== undefined && (!Number.isSafeInteger(w) || w < 1)) throw new InputError(`targetWindow ${String(w)} must be a positive integer`);
+    this.#twin = w ?? Number.MAX_SAFE_INTEGER;
     this.#cacheDelta = new SourceCache(source, this.#srcSize);
     this.#cacheSame = new SourceCache(source, this.#srcSize);
   }
@@ -453,6 +512,9 @@ export class DeltaMatcher {
     const base = this.#bufStart;
     const srcSize = this.#srcSize;
     const index = this.#index;
+    const tindex = this.#tindex;
+    const hashing = index !== undefined || tindex !== undefined;
+    const twin = this.#twin;
     const runs = this.#runs;
     const start = this.#i;
     // Positions where a match may start: LOOK bytes ahead (at the end: MIN_MATCH).
@@ -477,17 +539,32 @@ export class DeltaMatcher {
         const k = sc.at(t, MIN_MATCH);
         if (sc.bytes[k] === b && this.#equalAt(sc.bytes, k, j, MIN_MATCH)) return this.#start(emit, start, j, t, 0);
       }
-      // b. The index.
-      if (index !== undefined && j + HASH_BYTES <= len) {
+      // b. The source's index, then the target's (bytes seen earlier in this scan).
+      if (hashing && j + HASH_BYTES <= len) {
         if (hashed) h = (Math.imul((h - Math.imul(buf[j - 1]!, BASE_OUT)) | 0, BASE) + buf[j + HASH_BYTES - 1]!) | 0;
         else {
           h = hashAt(buf, j);
           hashed = true;
         }
-        s = index.lookup(h);
-        if (s >= 0 && s + HASH_BYTES <= srcSize) {
-          const got = this.#src.read(BigInt(s), HASH_BYTES);
-          if (this.#equalAt(got, 0, j, HASH_BYTES)) return this.#start(emit, start, j, s, this.#backwards(start, j, s));
+        if (index !== undefined) {
+          s = index.lookup(h);
+          if (s >= 0 && s + HASH_BYTES <= srcSize) {
+            const got = this.#src.read(BigInt(s), HASH_BYTES);
+            if (this.#equalAt(got, 0, j, HASH_BYTES)) return this.#start(emit, start, j, s, this.#backwards(this.#src, start, j, s, 0));
+          }
+        }
+        if (tindex !== undefined) {
+          const q = tindex.lookup(h);
+          const w0 = t - (t % twin);
+          // (A run of one value is left to c.: a fill says it in fewer bytes.)
+          if (q >= w0 && q < t && !(runs && this.#uniform(j))) {
+            const got = this.#tgt!.read(BigInt(q), HASH_BYTES);
+            if (this.#equalAt(got, 0, j, HASH_BYTES)) {
+              // Back no further than the window's start (for `from`; `at` is then inside too).
+              return this.#startTarget(emit, start, j, q, this.#backwards(this.#tgt!, start, j, q, w0));
+            }
+          }
+          if (t % TARGET_SPACING === 0) tindex.insert(h, t);
         }
       }
       // c. A run of one value.
@@ -513,6 +590,14 @@ export class DeltaMatcher {
     return false;
   }
 
+  /** Whether the HASH_BYTES target bytes from #buf[j] are all one value. */
+  #uniform(j: number): boolean {
+    const buf = this.#buf;
+    const v = buf[j];
+    for (let i = j + HASH_BYTES - 1; i > j; i--) if (buf[i] !== v) return false;
+    return true;
+  }
+
   /** Whether `n` bytes of `x` from `k` equal the target's from `j` (j + n <= #len). */
   #equalAt(x: Uint8Array, k: number, j: number, n: number): boolean {
     const buf = this.#buf;
@@ -522,18 +607,25 @@ export class DeltaMatcher {
 
   /**
    * How many of the bytes before target position `j` (the literal: #lit, then #buf from `start`)
-   * equal the source's bytes before `s`.
+   * equal the bytes of `from` (the source, or the target) before `s`, going back no further than
+   * `low` there.
    */
-  #backwards(start: number, j: number, s: number): number {
-    const most = Math.min(s, j - start + this.#litLen, BACK_MAX);
-    if (most === 0) return 0;
-    const src = this.#src.read(BigInt(s - most), most);
+  #backwards(from: ByteReader, start: number, j: number, s: number, low: number): number {
+    const most = Math.min(s - low, j - start + this.#litLen, BACK_MAX);
+    const inBuf = j - start;
     const buf = this.#buf;
-    let k = 0;
-    for (; k < most && k < j - start; k++) if (buf[j - 1 - k] !== src[most - 1 - k]) return k;
     const lit = this.#lit;
     const ll = this.#litLen;
-    for (; k < most; k++) if (lit[ll - 1 - (k - (j - start))] !== src[most - 1 - k]) return k;
+    let k = 0;
+    // Source bytes read in growing pieces (most matches extend only a little way back).
+    for (let piece = 64; k < most; piece *= 4) {
+      const n = Math.min(piece, most - k);
+      const src = from.read(BigInt(s - k - n), n);
+      for (let q = n - 1; q >= 0; q--, k++) {
+        const t = k < inBuf ? buf[j - 1 - k] : lit[ll - 1 - (k - inBuf)];
+        if (t !== src[q]) return k;
+      }
+    }
     return k;
   }
 
@@ -544,10 +636,18 @@ export class DeltaMatcher {
     else this.#litLen -= back - inBuf;
     this.#flushLiteral(emit);
     this.#mode = SOURCE;
+    this.#chunk = 256;
     this.#copyAt = this.#bufStart + j - back;
     this.#copyFrom = s - back;
     this.#copyLen = back;
     this.#i = j;
+    return true;
+  }
+
+  /** Starts a target copy at #buf[j] from target offset `q`, with `back` bytes before both equal too. */
+  #startTarget(emit: (op: DeltaOp) => void, start: number, j: number, q: number, back: number): boolean {
+    this.#start(emit, start, j, q, back);
+    this.#mode = TARGET;
     return true;
   }
 
@@ -569,13 +669,27 @@ export class DeltaMatcher {
         if (m < n) break;
       }
     } else {
+      // Read in pieces that grow from 256 bytes (a pread) to EXTEND_CHUNK (a mapped window):
+      // short copies, common in repetitive data, then cost no map of their own. A target copy
+      // reads the target's final bytes (a copy that overlaps itself repeats them, byte by byte,
+      // as the file holds them) and stops at the end of its window.
+      const target = this.#mode === TARGET;
+      const from = target ? this.#tgt! : this.#src;
+      const fromSize = target ? Number(this.#tgt!.size) : this.#srcSize;
+      let limit = len;
+      if (target) {
+        const at = this.#copyAt + this.#copyLen; // the target offset of #i
+        const windowEnd = this.#copyAt - (this.#copyAt % this.#twin) + this.#twin;
+        limit = Math.min(len, this.#i + (windowEnd - at));
+      }
       let s = this.#copyFrom + this.#copyLen;
-      while (i < len && s < this.#srcSize) {
-        const n = Math.min(EXTEND_CHUNK, len - i, this.#srcSize - s);
-        const m = commonPrefix(this.#src.read(BigInt(s), n), buf.subarray(i, i + n));
+      while (i < limit && s < fromSize) {
+        const n = Math.min(this.#chunk, limit - i, fromSize - s);
+        const m = commonPrefix(from.read(BigInt(s), n), buf.subarray(i, i + n));
         i += m;
         s += m;
         if (m < n) break;
+        if (this.#chunk < EXTEND_CHUNK) this.#chunk *= 4;
       }
     }
     this.#copyLen += i - this.#i;
@@ -595,6 +709,10 @@ export class DeltaMatcher {
       if (from === at) st.unchanged += length;
       this.#delta = from - at;
       emit({ kind: 'source', at: BigInt(at), length: BigInt(length), from: BigInt(from) });
+    } else if (this.#mode === TARGET) {
+      st.targetOps++;
+      st.targetCopied += length;
+      emit({ kind: 'target', at: BigInt(at), length: BigInt(length), from: BigInt(from) });
     } else {
       st.fillOps++;
       st.filled += length;
