@@ -234,7 +234,8 @@ const SUMS: Record<DeltaCheck['algorithm'], Sum> = {
   adler32: { start: 1, update: (d, v) => adler32(d, v) },
 };
 
-function hex32(v: number): string {
+/** `0x1234abcd`: a 32-bit checksum as messages and reports show it. */
+export function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
 
@@ -910,6 +911,18 @@ export async function applyDeltaTimed(path: string, delta: Delta, options: Delta
   }
 }
 
+/**
+ * The delta's `patch` checksum over the patch's bytes (all but its last 4, as BPS and UPS store
+ * it): undefined when the delta has none, else whether it matches and the value found.
+ */
+export function patchChecksum(delta: Delta, patch: Uint8Array): { ok: boolean; found: number } | undefined {
+  const check = checksOf(delta, 'patch');
+  if (check === undefined) return undefined;
+  const sum = SUMS[check.algorithm];
+  const found = patch.length < 4 ? 0 : sum.update(patch.subarray(0, patch.length - 4), sum.start) >>> 0;
+  return { ok: patch.length >= 4 && found === check.value >>> 0, found };
+}
+
 function checksOf(delta: Delta, of: DeltaCheck['of']): DeltaCheck | undefined {
   return delta.checks.find((c) => c.of === of);
 }
@@ -940,12 +953,8 @@ async function run(file: OpenFile, path: string, jpath: string, delta: Delta, na
 
   // 1. The patch's own checksum, before anything is read of the file.
   if (patchCheck && options.patch !== undefined) {
-    const p = options.patch;
-    if (p.length < 4) throw new InputError(`${name}: too short for its checksum`);
-    const found = SUMS[patchCheck.algorithm].update(p.subarray(0, p.length - 4), SUMS[patchCheck.algorithm].start);
-    if (found >>> 0 !== patchCheck.value >>> 0) {
-      throw new InputError(`${name}: the patch is damaged: its ${patchCheck.algorithm} is ${hex32(found)}, it says ${hex32(patchCheck.value)}`);
-    }
+    const r = patchChecksum(delta, options.patch)!;
+    if (!r.ok) throw new InputError(`${name}: the patch is damaged: its ${patchCheck.algorithm} is ${hex32(r.found)}, it says ${hex32(patchCheck.value)}`);
     checkedPatch = 'before';
   }
 
