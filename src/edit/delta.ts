@@ -652,6 +652,8 @@ class Planner {
   tgtDeferred = false;
   readonly #s: Scratch;
   readonly #cur: Buffer;
+  /** #feed's own buffer: a window engaged in the middle of #computed must not overwrite #cur. */
+  readonly #fed: Buffer;
   readonly #cache: Recent;
   #tpos = 0n;
   #w: Window | undefined;
@@ -670,6 +672,7 @@ class Planner {
   ) {
     this.#s = new Scratch(opts.chunk);
     this.#cur = Buffer.allocUnsafe(opts.chunk);
+    this.#fed = Buffer.allocUnsafe(opts.chunk);
     this.#cache = new Recent(mode === 'plan' ? opts.recent : 0);
     if (srcAlgo) this.srcSum = srcAlgo.start;
     if (tgtAlgo) this.tgtSum = tgtAlgo.start;
@@ -734,8 +737,8 @@ class Planner {
   /** Reads [from, to) of the file (zeros past its end) in chunks into `use`. */
   #feed(from: bigint, to: bigint, use: (b: Uint8Array, at: bigint) => void): void {
     for (let at = from; at < to; ) {
-      const n = to - at < BigInt(this.#cur.length) ? Number(to - at) : this.#cur.length;
-      const b = this.#cur.subarray(0, n);
+      const n = to - at < BigInt(this.#fed.length) ? Number(to - at) : this.#fed.length;
+      const b = this.#fed.subarray(0, n);
       fileOrZero(this.file, this.sourceSize, at, b, this.read);
       use(b, at);
       at += BigInt(n);
