@@ -73,7 +73,6 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { GuardError, InputError, MmapxError, OperationError } from '../errors.js';
 import type { Delta, DeltaCheck, DeltaFormat, DeltaOp } from '../format/delta/model.js';
 import { formatOffset } from '../format/number.js';
-import { differingRuns } from '../format/patch/index.js';
 import { pageSize } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
@@ -102,12 +101,14 @@ const RECENT = 16 * 1024 * 1024;
 /** Changed ranges closer than this are one journal record (a record's head is 12 bytes). */
 const GAP = 16;
 /** The longest changed range (and journal record). */
-const MAX_RANGE = 16 * 1024 * 1024;
+const MAX_RANGE = 1024 * 1024;
 /** More changed ranges than this are merged with wider gaps (memory stays bounded). */
 const MAX_RANGES = 1 << 20;
 /** Writes queued before they go out together. */
 const PENDING_BYTES = 8 * 1024 * 1024;
 const PENDING_RANGES = 4096;
+/** Runs at least this long are written from the chunk at once rather than copied and queued. */
+const DIRECT = 64 * 1024;
 /** Zero runs shorter than this inside an add/xor at its own offset are computed rather than split off. */
 const ZERO_RUN = 32;
 /** Ranges a dry run lists. */
@@ -425,6 +426,43 @@ function* produce(op: DeltaOp, io: OpIo, s: Scratch): Generator<Piece> {
 // ---------------------------------------------------------------------------------------------
 // Changed ranges and the cache of recent target bytes.
 
+/** Bytes compared at a time before looking inside (Buffer.compare per block, bytes only where it differs). */
+const BLOCK = 256;
+
+/**
+ * The runs where `a` and `b` differ, runs less than GAP bytes apart emitted as one, and the
+ * number of bytes that differ. Equal blocks are skipped with Buffer.compare; inside a block that
+ * differs the bytes are compared one by one (no built-in finds the next differing byte). A delta
+ * that rewrites a whole file differs almost everywhere: this stays linear and cheap where the
+ * patch engine's differingRuns, made for a few short runs, is not.
+ */
+function changedRuns(a: Buffer, b: Uint8Array, emit: (start: number, end: number) => void): number {
+  const bb = Buffer.from(b.buffer, b.byteOffset, b.length);
+  // Plain typed arrays in the loop: indexing a Buffer subclass costs V8 more.
+  const x = new Uint8Array(a.buffer, a.byteOffset, b.length);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.length);
+  const n = b.length;
+  let count = 0;
+  let runStart = -1;
+  let runEnd = -GAP - 2;
+  for (let p = 0; p < n; p += BLOCK) {
+    const e = p + BLOCK < n ? p + BLOCK : n;
+    if (a.compare(bb, p, e, p, e) === 0) continue;
+    for (let i = p; i < e; i++) {
+      if (x[i] !== y[i]) {
+        count++;
+        if (i - runEnd > GAP) {
+          if (runStart >= 0) emit(runStart, runEnd);
+          runStart = i;
+        }
+        runEnd = i + 1;
+      }
+    }
+  }
+  if (runStart >= 0) emit(runStart, runEnd);
+  return count;
+}
+
 /** Sorted, disjoint ranges, appended in order (and merged when close), in compact typed arrays. */
 class Ranges {
   starts = new BigInt64Array(256);
@@ -525,6 +563,7 @@ class Recent {
   #len: number[] = [];
   #head = 0;
   #held = 0;
+  #spare: Uint8Array | undefined;
   readonly #limit: number;
   constructor(limit: number) {
     this.#limit = limit;
@@ -537,7 +576,10 @@ class Recent {
       this.#buf[k]!.set(bytes, this.#len[k]!);
       this.#len[k]! += bytes.length;
     } else {
-      const buf = new Uint8Array(Math.min(Math.max(bytes.length, 4096), this.#limit));
+      const want = Math.min(Math.max(bytes.length, 4096), this.#limit);
+      const spare = this.#spare;
+      const buf = spare !== undefined && spare.length === want ? spare : new Uint8Array(want);
+      this.#spare = undefined;
       buf.set(bytes.subarray(0, buf.length));
       this.#at.push(at);
       this.#buf.push(buf);
@@ -545,7 +587,9 @@ class Recent {
       this.#held += buf.length;
     }
     while (this.#held > this.#limit && this.#head < this.#at.length) {
-      this.#held -= this.#buf[this.#head]!.length;
+      const old = this.#buf[this.#head]!;
+      this.#held -= old.length;
+      this.#spare = old; // the next put of a chunk reuses it: no garbage per chunk
       this.#buf[this.#head] = new Uint8Array(0);
       this.#head++;
     }
@@ -804,9 +848,7 @@ class Planner {
         const inside = this.sourceSize - at < BigInt(n) ? Number(this.sourceSize - at) : n;
         this.srcSum = this.srcAlgo.update(cur.subarray(0, inside), this.srcSum!);
       }
-      differingRuns(cur, bytes, (s, e) => {
-        this.bytesChanged += e - s;
-      });
+      this.bytesChanged += changedRuns(cur, bytes, () => {});
       this.#feedTarget(at, bytes);
       this.emit?.(at, bytes);
       this.#tpos = at + BigInt(n);
@@ -819,10 +861,7 @@ class Planner {
       this.srcSum = this.srcAlgo.update(cur.subarray(0, inside), this.srcSum!);
     }
     this.#feedTarget(at, bytes);
-    differingRuns(cur, bytes, (s, e) => {
-      this.changed.add(at + BigInt(s), at + BigInt(e));
-      this.bytesChanged += e - s;
-    });
+    this.bytesChanged += changedRuns(cur, bytes, (s, e) => this.changed.add(at + BigInt(s), at + BigInt(e)));
     this.#cache.put(at, bytes);
     this.#tpos = at + BigInt(n);
   }
@@ -1261,15 +1300,21 @@ function writePhase(j: WriteJob): DeltaAppliedOutcome {
         if (planner.uncomputed.meets(p.at, end)) {
           const o = original.subarray(0, p.length);
           source(p.at, o);
-          differingRuns(o, bytes, (a, b) => {
-            bytesChanged += b - a;
-          });
+          bytesChanged += changedRuns(o, bytes, () => {});
         }
         for (let c = Math.max(0, changed.floor(p.at)); c < changed.count && changed.starts[c]! < end; c++) {
           const s0 = changed.starts[c]! > p.at ? changed.starts[c]! : p.at;
           const e0 = changed.ends[c]! < end ? changed.ends[c]! : end;
           if (e0 <= s0) continue;
-          const part = new Uint8Array(bytes.subarray(Number(s0 - p.at), Number(e0 - p.at))); // a copy: the chunk's buffer is reused
+          const view = bytes.subarray(Number(s0 - p.at), Number(e0 - p.at));
+          if (view.length >= DIRECT) {
+            // A long run goes out at once, from the chunk itself (after what waits before it).
+            pending.push({ offset: s0, bytes: view, length: view.length });
+            pendingBytes += view.length;
+            flush();
+            continue;
+          }
+          const part = new Uint8Array(view); // a copy: the chunk's buffer is reused
           pending.push({ offset: s0, bytes: part, length: part.length });
           pendingBytes += part.length;
         }
