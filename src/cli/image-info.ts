@@ -24,18 +24,22 @@ export interface ImageListing {
   segments: boolean;
   symbols: boolean;
   filter: string | undefined;
+  /** -C/--demangle: C++ names in the text listing as source code spells them (nm -C). */
+  demangle: boolean;
   arch: string | undefined;
 }
 
-/** The listing asked by `opts`, or undefined when info is the file report. @throws InputError for --filter without --symbols. */
+/** The listing asked by `opts`, or undefined when info is the file report. @throws InputError for --filter or --demangle without --symbols. */
 export function imageListing(ctx: Context, opts: Record<string, unknown>): ImageListing | undefined {
   const sections = opts.sections === true;
   const segments = opts.segments === true;
   const symbols = opts.symbols === true;
   const filter = opts.filter === undefined ? undefined : String(opts.filter);
   if (filter !== undefined && !symbols) throw new InputError('--filter selects symbols: give --symbols with it', { token: filter });
+  const demangle = opts.demangle === true;
+  if (demangle && !symbols) throw new InputError('--demangle shows the names of symbols: give --symbols with it');
   if (!sections && !segments && !symbols) return undefined;
-  return { sections, segments, symbols, filter, arch: archOf(ctx) };
+  return { sections, segments, symbols, filter, demangle, arch: archOf(ctx) };
 }
 
 const hex = formatOffset;
@@ -163,7 +167,7 @@ class TextOut {
  * widths come from the largest values first, and the padded words of the few types, binds and
  * sections are made once.
  */
-function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) => string | null, sink: (chunk: Uint8Array) => void): void {
+function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) => string | null, demangle: boolean, sink: (chunk: Uint8Array) => void): void {
   const head = ['value', 'offset', 'size', 'type', 'bind', 'section', 'name'];
   let maxValue = 0n;
   let maxOffset = 0n;
@@ -232,7 +236,7 @@ function symbolTable(symbols: readonly ExeSymbol[], sectionName: (s: ExeSymbol) 
     out.decimal(s.size, w[2]!);
     out.spaces(2);
     out.bytes(cellsOf(s));
-    out.text(printableName(s.demangled ?? s.name));
+    out.text(printableName(demangle ? (s.demangled ?? s.name) : s.name));
     out.bytes(NEWLINE);
   }
   out.flush();
@@ -254,7 +258,7 @@ export function renderImage(path: string, info: ImageInfo, l: ImageListing, sink
   if (info.symbols) {
     const of = l.filter === undefined ? '' : ` of ${info.symbolCount} matching ${JSON.stringify(l.filter)}`;
     sink(`symbols (${info.symbols.length}${of}):\n`);
-    symbolTable(info.symbols, info.sectionName, sink);
+    symbolTable(info.symbols, info.sectionName, l.demangle, sink);
   }
 }
 

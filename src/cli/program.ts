@@ -1022,11 +1022,14 @@ through maps (memory stays flat whatever the size).`;
       .option('--segments', 'executables: list the segments (ELF program headers, Mach-O segments)')
       .option('--symbols', 'executables: list the symbols (value, file offset, size, type, bind, section, name)')
       .option('--filter <glob>', 'with --symbols: only names (or demangled names) matching GLOB (* ? [...])')
+      .option('-C, --demangle', 'with --symbols: show C++ names demangled (ns::f(int)), as nm -C (--json has both)')
       .addHelpText(
         'after',
         `${severalHelp('each file prints its block (it starts with its path), a blank line between.')}
   --sections, --segments and --symbols list what an executable contains, one layout for ELF,
   PE and Mach-O (--json: names, offsets, VAs, sizes, flags); a file that is none exits 2.
+  Symbol names are listed as stored, the form sym:NAME takes in a patch line; -C shows C++
+  names demangled as well (--filter matches either form).
   ${examples([
     'mmapx info db.bin',
     'mmapx info db.bin --range 1G:64M',
@@ -1034,6 +1037,7 @@ through maps (memory stays flat whatever the size).`;
     'mmapx info *.db',
     'mmapx info a.out --sections --segments',
     "mmapx info a.out --symbols --filter 'check_*'",
+    "mmapx info a.out --symbols -C --filter 'ns::*'",
     'mmapx --json info lib.so --symbols',
   ])}`,
       )

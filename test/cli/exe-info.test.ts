@@ -6,6 +6,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dump, imageInfo, InputError } from '../../src/edit/index.js';
+import { forge } from '../format/elf-forge.js';
 import { requireBuild } from '../helpers/child.js';
 import { expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -279,6 +280,32 @@ describe.skipIf(TOOLS.length > 0)('executables: info, hexdump --annotate, find -
     expect(several.stdout).toBe(`${exe}:${hex(at)} sec:.rodata+${hex(inside)} va:${hex(rodata.addr + inside)}\n`.repeat(2));
   });
 
+  it('C++ names: listed as stored (what sym: takes), demangled with -C/--demangle; --filter matches either; --json has both', () => {
+    const cxx = join(dir, 'cxx.elf');
+    writeFileSync(cxx, forge(64, true, ['_ZN2ns5checkEi', 'plain']).bytes);
+    const nameColumn = (out: string): string[] =>
+      out
+        .trimEnd()
+        .split('\n')
+        .slice(3)
+        .map((l) => l.trim().split(/\s+/).slice(6).join(' '));
+    const raw = mmapx(['info', cxx, '--symbols']);
+    expectSuccess(raw);
+    expect(nameColumn(raw.stdout)).toEqual(['_ZN2ns5checkEi', 'plain']);
+    for (const flag of ['-C', '--demangle']) {
+      const pretty = mmapx(['info', cxx, '--symbols', flag]);
+      expectSuccess(pretty);
+      expect(nameColumn(pretty.stdout)).toEqual(['ns::check(int)', 'plain']);
+    }
+    const filtered = mmapx(['info', cxx, '--symbols', '--filter', 'ns::*']);
+    expect(nameColumn(filtered.stdout)).toEqual(['_ZN2ns5checkEi']);
+    const j = JSON.parse(mmapx(['--json', 'info', cxx, '--symbols']).stdout);
+    expect(j.symbols.map((s: JsonSymbol) => [s.name, s.demangled])).toEqual([
+      ['_ZN2ns5checkEi', 'ns::check(int)'],
+      ['plain', null],
+    ]);
+  });
+
   it('errors: not an executable, options that do not combine (exit 2, one line, files unchanged)', () => {
     const before = fingerprint(text);
     const notExe = /^mmapx: (info|hexdump|find): .*notes\.txt: .*is not an ELF, PE or Mach-O file/;
@@ -289,6 +316,7 @@ describe.skipIf(TOOLS.length > 0)('executables: info, hexdump --annotate, find -
     expect(j.status).toBe(2);
     expect(JSON.parse(j.stdout)).toMatchObject({ command: 'info', ok: false, exitCode: 2 });
     expectFailure(mmapx(['info', exe, '--filter', 'x*']), 2, /--filter selects symbols: give --symbols with it/);
+    expectFailure(mmapx(['info', exe, '--sections', '-C']), 2, /--demangle shows the names of symbols: give --symbols with it/);
     expectFailure(mmapx(['hexdump', exe, '--annotate', '-f', 'c']), 2, /--annotate applies to --format canonical, xxd, od/);
     expectFailure(mmapx(['find', exe, '00', '--addr', '--count']), 2, /--addr .* --count/);
     expect(fingerprint(text)).toBe(before);

@@ -25,8 +25,10 @@ export type DeltaFormat = 'ips32' | 'ups' | 'bps' | 'vcdiff' | 'bsdiff';
  * - `data`: literal bytes.
  * - `fill`: `length` copies of `value` (IPS RLE, VCDIFF RUN).
  * - `add`: target[at + i] = (source[from + i] + bytes[i]) & 0xff (bsdiff's diff block);
- * - `xor`: target[at + i] = source[from + i] ^ bytes[i] (UPS); a source byte past the source's end
- *   reads as 0 for both `add` and `xor`.
+ * - `xor`: target[at + i] = source[from + i] ^ bytes[i] (UPS).
+ *
+ * A source byte past the source's end reads as 0 for `source`, `add` and `xor` (bspatch and UPS
+ * read it so; real bsdiff output never copies past the end, a hand-made patch may).
  */
 export type DeltaOp =
   | { readonly kind: 'source'; readonly at: bigint; readonly length: bigint; readonly from: bigint }

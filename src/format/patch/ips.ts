@@ -16,7 +16,7 @@
 import { InputError } from '../../errors.js';
 import { concatBytes } from '../data.js';
 import { hex } from './lex.js';
-import type { Hunk, OffsetHunk, Patch, Source } from './model.js';
+import type { Hunk, OffsetHunk, Patch } from './model.js';
 
 export type IpsRecord =
   | { readonly kind: 'data'; readonly offset: number; readonly data: Uint8Array; readonly at: number }
@@ -135,13 +135,6 @@ export function formatIps(ips: IpsPatch): Uint8Array {
   return out;
 }
 
-interface Segment {
-  start: number;
-  end: number;
-  bytes: Uint8Array;
-  source: Source;
-}
-
 function recordBytes(r: IpsRecord): Uint8Array {
   return r.kind === 'data' ? r.data : new Uint8Array(r.length).fill(r.value);
 }
@@ -178,23 +171,26 @@ class Latest {
   }
 }
 
+/** A stretch `[start, end)` of the result and the record (its index) whose bytes it holds. */
+export interface Cover {
+  start: number;
+  end: number;
+  index: number;
+}
+
 /**
- * Turns IPS records into unguarded hunks (sorted by offset, disjoint: where records overlap the
- * later one wins) and the truncation extension into a `size after` guard. Each hunk's source is
- * `{name, line: record number, byte: record offset in the patch}`.
+ * Where writes applied in order (record `i` covers `[starts[i], ends[i])`) overlap, the later one
+ * wins: the stretches of the result in offset order, disjoint, each with the record that wrote it
+ * last (adjacent stretches of one record merged). IPS and IPS32 records apply this way.
  *
  * One sweep over the records' edges in offset order, the latest record covering each stretch on a
  * heap: O(n log n) in any order (inserting each record into a sorted list was quadratic for a
  * patch whose records run backwards).
  */
-export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
-  const recs = ips.records;
-  const bytes = recs.map(recordBytes);
-  const starts = Float64Array.from(recs, (r) => r.offset);
-  const ends = Float64Array.from(recs, (r, i) => r.offset + bytes[i]!.length);
-  const order = Array.from(recs.keys()).sort((x, y) => starts[x]! - starts[y]! || x - y);
+export function lastWriteWins(starts: Float64Array, ends: Float64Array): Cover[] {
+  const order = Array.from(starts.keys()).sort((x, y) => starts[x]! - starts[y]! || x - y);
   const edges = Float64Array.from([...starts, ...ends]).sort();
-  const segs: Segment[] = [];
+  const segs: Cover[] = [];
   const latest = new Latest();
   let next = 0; // records in `order` not yet on the heap
   for (let e = 0; e < edges.length - 1; e++) {
@@ -206,14 +202,30 @@ export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
     const i = latest.top;
     if (i === undefined) continue;
     const prev = segs[segs.length - 1];
-    if (prev !== undefined && prev.end === p && prev.source.line === i + 1) {
-      prev.end = q;
-      prev.bytes = bytes[i]!.subarray(prev.start - starts[i]!, q - starts[i]!);
-      continue;
-    }
-    segs.push({ start: p, end: q, bytes: bytes[i]!.subarray(p - starts[i]!, q - starts[i]!), source: { name, line: i + 1, byte: recs[i]!.at } });
+    if (prev !== undefined && prev.end === p && prev.index === i) prev.end = q;
+    else segs.push({ start: p, end: q, index: i });
   }
-  const hunks: Hunk[] = segs.map((s): OffsetHunk => ({ kind: 'offset', offset: BigInt(s.start), new: s.bytes, source: s.source }));
+  return segs;
+}
+
+/**
+ * Turns IPS records into unguarded hunks (sorted by offset, disjoint: where records overlap the
+ * later one wins, see {@link lastWriteWins}) and the truncation extension into a `size after`
+ * guard. Each hunk's source is `{name, line: record number, byte: record offset in the patch}`.
+ */
+export function ipsToPatch(ips: IpsPatch, name = '-'): Patch {
+  const recs = ips.records;
+  const bytes = recs.map(recordBytes);
+  const starts = Float64Array.from(recs, (r) => r.offset);
+  const ends = Float64Array.from(recs, (r, i) => r.offset + bytes[i]!.length);
+  const hunks: Hunk[] = lastWriteWins(starts, ends).map(
+    ({ start, end, index: i }): OffsetHunk => ({
+      kind: 'offset',
+      offset: BigInt(start),
+      new: bytes[i]!.subarray(start - starts[i]!, end - starts[i]!),
+      source: { name, line: i + 1, byte: recs[i]!.at },
+    }),
+  );
   const guards =
     ips.truncate !== undefined
       ? {
