@@ -570,7 +570,7 @@ through maps (memory stays flat whatever the size).`;
     'mmapx patch rom.sfc hack.ips --format ips --grow',
     'mmapx patch rom.sfc hack.bps                       # a BPS delta, found by its magic',
     'mmapx patch disk.img update.vcdiff --dry-run        # what an xdelta3 delta would change',
-    'mmapx patch old.bin fix.bsdiff --format bsdiff --out new.bin',
+    'mmapx patch old.bin fix.bsdiff --format bsdiff --out new.bin      # the classic mode: old.bin untouched',
     'mmapx patch --info hack.bps',
     'mmapx patch fw.bin fix.hex --format ihex --base 0x8000000 --expect-old orig.hex --dry-run',
     'mmapx patch fw.bin fix.s19 --format srec --base 0x8000000',

@@ -69,8 +69,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import { GuardError, InputError, MmapxError, OperationError } from '../errors.js';
+import { adler32 } from '../format/delta/adler32.js';
+import { crc32 } from '../format/delta/crc32.js';
 import type { Delta, DeltaCheck, DeltaFormat, DeltaOp } from '../format/delta/model.js';
 import { formatOffset } from '../format/number.js';
 import { pageSize } from '../mmap/index.js';
@@ -208,30 +209,13 @@ export const deltaHooks: { afterJournal?: () => void; afterFlush?: (written: num
 // ---------------------------------------------------------------------------------------------
 // Checksums.
 
-/** adler32 (RFC 1950) of `data`, continued from `adler` (1 to start): VCDIFF's window checksum as xdelta3 writes it. */
-export function adler32(data: Uint8Array, adler = 1): number {
-  let a = adler & 0xffff;
-  let b = (adler >>> 16) & 0xffff;
-  // 5552 bytes is the longest run before b can overflow 2^32 (zlib's NMAX).
-  for (let i = 0; i < data.length; ) {
-    const end = Math.min(data.length, i + 5552);
-    for (; i < end; i++) {
-      a += data[i]!;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
 interface Sum {
   readonly start: number;
   update(data: Uint8Array, value: number): number;
 }
 
 const SUMS: Record<DeltaCheck['algorithm'], Sum> = {
-  crc32: { start: 0, update: (d, v) => zlibCrc32(d, v) },
+  crc32: { start: 0, update: (d, v) => crc32(d, v) },
   adler32: { start: 1, update: (d, v) => adler32(d, v) },
 };
 

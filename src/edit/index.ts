@@ -129,7 +129,6 @@ export { deleteRange, insertBytes, SHIFT_WINDOW, type ShiftOptions, type ShiftOu
 export type { PatchShift } from './patch.js';
 // Deltas (BPS, UPS, IPS32, VCDIFF, bsdiff decoded to the model of mmapx/format's delta) applied in place.
 export {
-  adler32,
   applyDelta,
   type DeltaAlreadyOutcome,
   type DeltaAppliedOutcome,

@@ -2,7 +2,7 @@
 // random deltas of every op kind (backward and forward source copies, overlapping target copies,
 // literals, fills, add and xor, gaps of identity) over a random source.
 import { crc32 } from 'node:zlib';
-import { adler32 } from '../../src/edit/delta.js';
+import { adler32 } from '../../src/format/delta/adler32.js';
 import { type Delta, type DeltaCheck, type DeltaFormat, type DeltaOp, applyDeltaInMemory } from '../../src/format/delta/index.js';
 
 export interface DeltaSpec {

@@ -3,12 +3,17 @@
  * detection of a binary patch by its magic when --format is absent): one entry per decoder.
  * Formats without an entry yet are refused with "not supported by this build". Pure.
  *
- * Each decoder lands in its own module (ips32.ts, ups.ts, bps.ts, vcdiff.ts, bsdiff.ts) and adds
- * ONE line below: `bps: { decode: decodeBps, looks: looksLikeBps },`.
+ * Each decoder is its own module (ips32.ts, ups.ts, bps.ts, vcdiff.ts, bsdiff.ts) and has ONE
+ * line below: `bps: { decode: decodeBps, looks: looksLikeBps },`.
  */
 
 import { InputError } from '../../errors.js';
+import { decodeBps, looksLikeBps } from './bps.js';
+import { decodeBsdiff, looksLikeBsdiff } from './bsdiff.js';
+import { decodeIps32, looksLikeIps32 } from './ips32.js';
 import type { Delta, DeltaFormat } from './model.js';
+import { decodeUps, looksLikeUps } from './ups.js';
+import { decodeVcdiff, looksLikeVcdiff } from './vcdiff.js';
 
 /** What the CLI needs of a format: its decoder, and whether some bytes look like it (its magic). */
 export interface DeltaCodec {
@@ -22,7 +27,13 @@ export interface DeltaCodec {
 export const DELTA_FORMAT_NAMES: readonly DeltaFormat[] = ['ips32', 'ups', 'bps', 'vcdiff', 'bsdiff'];
 
 /** The decoders present in this build. */
-export const DELTA_FORMATS: Partial<Record<DeltaFormat, DeltaCodec>> = {};
+export const DELTA_FORMATS: Partial<Record<DeltaFormat, DeltaCodec>> = {
+  ips32: { decode: decodeIps32, looks: looksLikeIps32 },
+  ups: { decode: decodeUps, looks: looksLikeUps },
+  bps: { decode: decodeBps, looks: looksLikeBps },
+  vcdiff: { decode: decodeVcdiff, looks: looksLikeVcdiff },
+  bsdiff: { decode: decodeBsdiff, looks: looksLikeBsdiff },
+};
 
 /** Whether `name` is a delta format (registered or not). */
 export function isDeltaFormat(name: string | undefined): name is DeltaFormat {
