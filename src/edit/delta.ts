@@ -997,6 +997,12 @@ async function run(file: OpenFile, path: string, jpath: string, delta: Delta, na
     throw new GuardError(`not the delta's source: it expects a file of ${delta.sourceSize} bytes, found ${size}${hint}; nothing written`);
   }
 
+  // A target size no file can have (a forged header) fails here, before a plan would read its way to it.
+  if (delta.targetSize !== undefined && delta.targetSize > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InputError(`${name}: a target of ${delta.targetSize} bytes is more than any file can hold`);
+  }
+  if (delta.targetSize !== undefined && delta.targetSize > size && options.out === undefined) assertCanGrow(file, delta.targetSize);
+
   // 3. The plan (or, with `out`, the whole application into the new file).
   if (options.out !== undefined) return applyOut(file, path, delta, name, options, timer, { size, sourceSize, chunk, recent, walk, checkedPatch, base });
   progress.phase(`plan ${path}`, size);

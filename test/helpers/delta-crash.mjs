@@ -7,12 +7,12 @@
 // instant; then `mmapx recover` runs. The file must be byte-identical to the original or to the
 // target, every time, and no journal may remain. Half of the kill instants are uniform over a whole
 // run, half fall between the start of the journal and the end (a calibration run's timings).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { rng } from './crash.mjs';
+import { killedAfter, rng } from './crash.mjs';
 import { BIN, NODE, ROOT, scratch } from './base.mjs';
 
 const CHILD = join(ROOT, 'test', 'helpers', 'delta-child.mjs');
@@ -125,13 +125,7 @@ function journalState(path) {
 /** One trial: apply, SIGKILL after `delayMs`, classify, recover, check. */
 export async function trial(scene, delayMs) {
   reset(scene);
-  const child = spawn(NODE, [CHILD, scene.file, scene.delta], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-  const { code, signal } = await new Promise((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
-  clearTimeout(timer);
-  const killed = signal === 'SIGKILL';
+  const { code, killed, stderr } = await killedAfter([scene.file, scene.delta], delayMs, CHILD);
   if (!killed && code !== 0) return { delayMs, ok: false, why: `the application exited ${code}: ${firstLine(stderr)}` };
   const journal = journalState(scene.journal);
   const h = sha(readFileSync(scene.file));

@@ -3,6 +3,7 @@
 // literals, fills, add and xor, gaps of identity) over a random source.
 import { crc32 } from 'node:zlib';
 import { adler32 } from '../../src/format/delta/adler32.js';
+import { xorshift32 } from './peers.js';
 import { type Delta, type DeltaCheck, type DeltaFormat, type DeltaOp, applyDeltaInMemory } from '../../src/format/delta/index.js';
 
 export interface DeltaSpec {
@@ -107,17 +108,10 @@ function splitAt(ops: readonly DeltaOp[], window: number): DeltaOp[] {
   return out;
 }
 
-/** xorshift32 in [0, 1): deterministic tests. */
+/** Deterministic numbers in [0, 1) (peers.ts's xorshift32): a failure names the seed that reproduces it. */
 export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 4294967296;
 }
 
 export function randomBytes(n: number, rand: () => number): Uint8Array {

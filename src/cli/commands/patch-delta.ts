@@ -9,7 +9,8 @@ import { DELTA_FORMAT_NAMES, deltaCodec, detectDelta, isDeltaFormat } from '../.
 import type { Delta, DeltaCheck, DeltaFormat } from '../../format/delta/model.js';
 import { formatBytes, plural } from '../../format/units.js';
 import type { Context, Result } from '../context.js';
-import { eachFile, files, missingArgument, type Tally, type Targets, took } from '../multi.js';
+import { eachFile, missingArgument, type Targets } from '../multi.js';
+import { named, totalLine } from '../patched.js';
 import { type PatchCliOptions, readPatchFile } from '../patch-sources.js';
 
 /** Options of patch that describe a text patch, refused with a delta. */
@@ -81,12 +82,6 @@ export async function patchDelta(
   );
 }
 
-/** `patched 3 files, 1 already applied, 0 failed in 12 ms` */
-function totalLine(t: Tally, dryRun: boolean): string {
-  const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
-  return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
-}
-
 /** `checked: patch, source, target before writing; 3 windows before, 1 after writing, 2 unchanged` */
 function checkedText(c: DeltaChecked): string {
   const before = [c.patch === 'before' && 'patch', c.source === 'before' && 'source', c.target === 'before' && 'target'].filter(Boolean);
@@ -100,10 +95,6 @@ function checkedText(c: DeltaChecked): string {
   if (w.unchanged > 0) parts.push(`${plural(w.unchanged, 'window')} unchanged (not read)`);
   const text = parts.filter(Boolean).join('; ');
   return text ? `checked ${text}` : 'no checksum in the delta';
-}
-
-function named(text: string, path: string, several: boolean): string {
-  return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
 }
 
 function render(ctx: Context, r: DeltaOutcome, timer: Timer, several: boolean, source: string): Result {

@@ -14,8 +14,8 @@ import { EXIT_GUARD } from '../../errors.js';
 import { formatChangeListing } from '../../format/patch/index.js';
 import type { Context, Result } from '../context.js';
 import { plural } from '../../format/units.js';
-import { files, type Tally, targets, took } from '../multi.js';
-import { eachPatched } from '../patched.js';
+import { type Tally, targets } from '../multi.js';
+import { eachPatched, named, totalLine } from '../patched.js';
 import { collectSources, parseOptions, parseSha256, patchOperands, readPatchFile } from '../patch-sources.js';
 import { DELTA_FORMAT_NAMES, detectDelta, isDeltaFormat } from '../../format/delta/formats.js';
 import { InputError } from '../../errors.js';
@@ -75,17 +75,6 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   };
   const total = (tally: Tally) => totalLine(tally, job.dryRun);
   return eachPatched(ctx, t, job, timer, (_path, fileTimer) => (outcome) => render(ctx, outcome, fileTimer, t.several), total);
-}
-
-/** `patched 998 files, 2 already applied, 0 failed in 123 ms` */
-function totalLine(t: Tally, dryRun: boolean): string {
-  const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
-  return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
-}
-
-/** In a several-file run each line of a file's output names the file: `fw.bin: FAILED ...`. */
-function named(text: string, path: string, several: boolean): string {
-  return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
 }
 
 function short(hash: string | null | undefined): string {
