@@ -97,7 +97,19 @@ describe('shell completion', () => {
     ]);
     expect(bashComplete('mmapx', 'hd', '-f', 'hexdump-')).toEqual(['hexdump-x', 'hexdump-d', 'hexdump-o', 'hexdump-c', 'hexdump-b']);
     expect(bashComplete('mmapx', 'hd', '-f', 'x')).toEqual(['xxd']);
-    expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual(['native', 'xxd', 'plain', 'ips', 'ihex', 'srec']);
+    expect(bashComplete('mmapx', 'patch', 'f.bin', '--format', '')).toEqual([
+      'native',
+      'xxd',
+      'plain',
+      'ips',
+      'ihex',
+      'srec',
+      'ips32',
+      'ups',
+      'bps',
+      'vcdiff',
+      'bsdiff',
+    ]);
     expect(bashComplete('mmapx', 'write', '--te')).toEqual(['--text']);
     expect(bashComplete('mmapx', '--color', 'a')).toEqual(['auto', 'always']);
     expect(bashComplete('mmapx', 'protect', 'f.bin', 'e')).toEqual(['exec']);

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { crc32, encodeBps, encodeVcdiff } from '../src/format/delta/index.js';
 import { formatIntelHex } from '../src/format/hexrec/index.js';
 import { ROOT, requireBuild } from './helpers/child.js';
 import { PINNED_ENV } from './helpers/cli.js';
@@ -85,6 +86,18 @@ function fixtures(dir: string): void {
     'data.bin': bytes(0x10000),
     'logo.png': bytes(100, [0, [0x89, 0x50, 0x4e, 0x47]]),
     'rom.sfc': bytes(0x100),
+    // Deltas (the delta examples): a BPS of rom.sfc writing ab cd at 0x10, a VCDIFF of disk.img writing 01 02 03 04 at 0x100.
+    'hack.bps': Buffer.concat([
+      ...encodeBps([{ kind: 'data', at: 0x10n, bytes: Uint8Array.of(0xab, 0xcd) }], {
+        sourceSize: 0x100n,
+        targetSize: 0x100n,
+        sourceCrc32: crc32(bytes(0x100)),
+        targetCrc32: crc32(bytes(0x100, [0x10, [0xab, 0xcd]])),
+      }),
+    ]),
+    'update.vcdiff': Buffer.concat([
+      ...encodeVcdiff([{ kind: 'data', at: 0x100n, bytes: Uint8Array.of(1, 2, 3, 4) }], { sourceSize: 0x10000n, targetSize: 0x10000n }),
+    ]),
     // IPS: "PATCH", a record (offset 0x000100, 2 bytes: 12 34) that grows the file, "EOF".
     'hack.ips': Buffer.concat([Buffer.from('PATCH'), Buffer.from([0, 1, 0, 0, 2, 0x12, 0x34]), Buffer.from('EOF')]),
     'a.bin': bytes(100, [5, [1]]),

@@ -18,6 +18,8 @@ import {
   type Patch,
 } from '../format/patch/index.js';
 import { sniffHexRecords } from '../format/hexrec/index.js';
+import { isDeltaFormat } from '../format/delta/formats.js';
+import type { DeltaFormat } from '../format/delta/model.js';
 import { readInput } from './input.js';
 import { missingArgument } from './multi.js';
 
@@ -26,7 +28,7 @@ export interface PatchCliOptions {
   readonly patch: string | undefined;
   readonly filesFrom: string | undefined;
   /** --format as given (undefined: native, and none was given). */
-  readonly format: PatchFormat | undefined;
+  readonly format: PatchFormat | DeltaFormat | undefined;
   readonly seek: string | undefined;
   /** --base ADDR of an ihex or srec image, as typed. */
   readonly base: string | undefined;
@@ -48,6 +50,10 @@ export interface PatchCliOptions {
   readonly force: boolean;
   /** The inline sources given, for the ambiguity error: `--edit`, `--find/--replace`. */
   readonly inline: string | undefined;
+  /** --out FILE: a delta's target written to a new file. */
+  readonly out: string | undefined;
+  /** --info: describe the delta, apply nothing. */
+  readonly info: boolean;
 }
 
 /** patch's options from commander's values: the one place they are read and typed. */
@@ -58,7 +64,7 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
   return {
     patch: text(opts.patch),
     filesFrom: text(opts.filesFrom),
-    format: opts.format as PatchFormat | undefined, // commander checked the choices
+    format: opts.format as PatchFormat | DeltaFormat | undefined, // commander checked the choices
     seek: text(opts.seek),
     base: text(opts.base),
     expectOld: text(opts.expectOld),
@@ -77,17 +83,19 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
     journal: opts.journal !== false,
     force: !!opts.force,
     inline: inline.length ? inline.join(' and ') : undefined,
+    out: text(opts.out),
+    info: !!opts.info,
   };
 }
 
-/** Reads the patch file (or, `what` = `--expect-old`, the old image). */
-async function readPatchFile(arg: string, format: PatchFormat, what = 'the patch'): Promise<{ bytes: Buffer; name: string }> {
+/** Reads the patch file (or, `what` = `--expect-old`, the old image); a binary format (IPS, a delta) has no string limit. */
+export async function readPatchFile(arg: string, format: PatchFormat | 'binary', what = 'the patch'): Promise<{ bytes: Buffer; name: string }> {
   const name = arg === '-' ? 'stdin' : arg;
   const input = {
     what,
     terminal: `${what === 'the patch' ? 'PATCH' : what} is - but standard input is a terminal: pipe ${what === 'the patch' ? 'the patch' : 'the image'} in`,
     // Every format but IPS is text, and becomes one string.
-    ...(format !== 'ips' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
+    ...(format !== 'ips' && format !== 'binary' && { fileLimit: bufferConstants.MAX_STRING_LENGTH }),
   };
   try {
     return { bytes: await readInput(arg, input), name };
@@ -177,14 +185,24 @@ function emptyPatch(arg: string, format: PatchFormat, bytes: Buffer): InputError
   return new InputError(`the patch ${name} ${what}: refusing a patch that changes nothing (a truncated download looks like this); --allow-empty accepts it`);
 }
 
-export async function collectSources(patchArg: string | undefined, o: PatchCliOptions, several: boolean): Promise<{ patch: Patch; sources: string[] }> {
+/**
+ * The patch every file gets: the PATCH file (its bytes `preread` when the command read them
+ * already, to look for a delta's magic), --edit and --find/--replace, merged.
+ */
+export async function collectSources(
+  patchArg: string | undefined,
+  o: PatchCliOptions,
+  several: boolean,
+  preread?: { bytes: Buffer; name: string },
+): Promise<{ patch: Patch; sources: string[] }> {
   const patches: Patch[] = [];
   const sources: string[] = [];
+  if (isDeltaFormat(o.format)) throw new Error(`collectSources: ${o.format} is a delta (patch-delta.ts applies it)`);
   const format = o.format ?? 'native';
   const seek = plainSeek(o, format);
   const image = await imageOptions(o, format, patchArg);
   if (patchArg !== undefined) {
-    const { bytes, name } = await readPatchFile(patchArg, format);
+    const { bytes, name } = preread ?? (await readPatchFile(patchArg, format));
     const parsed = parsePatchFile(bytes, name, format, seek, image);
     if (isEmptyPatch(parsed) && !o.allowEmpty) throw emptyPatch(patchArg, format, bytes);
     patches.push(parsed);

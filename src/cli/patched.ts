@@ -6,7 +6,7 @@ import { Later } from '../edit/later.js';
 import { type PatchJob, type PatchOutcome, patchOne } from '../edit/patch.js';
 import { Timer } from '../edit/timing.js';
 import type { Context, Result } from './context.js';
-import { eachFile, type Tally, type Targets } from './multi.js';
+import { eachFile, files, type Tally, type Targets, took } from './multi.js';
 
 /**
  * Patches each file of `t` with `job`. `view(path, fileTimer)` is called once a file's patch has
@@ -47,4 +47,15 @@ export function eachPatched(
     },
     { total, batch },
   );
+}
+
+/** `patched 998 files, 2 already applied, 0 failed in 123 ms`: the total line of patch over several files (native patches and deltas). */
+export function totalLine(t: Tally, dryRun: boolean): string {
+  const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
+  return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
+}
+
+/** In a several-file run each line of a file's output names the file: `fw.bin: FAILED ...`. */
+export function named(text: string, path: string, several: boolean): string {
+  return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
 }

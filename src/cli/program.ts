@@ -490,17 +490,21 @@ through maps (memory stays flat whatever the size).`;
   if (want('patch')) {
     program
       .command('patch')
-      .description('apply a guarded patch in place: all hunks checked first, undo journal, all or nothing, idempotent')
-      .usage('[options] <file> [patch]\n       mmapx patch [options] <file...> (--patch <patch> | --edit <spec> | --find <pattern> --replace <hex>)')
+      .description('apply a guarded patch, or a delta (BPS, UPS, IPS32, VCDIFF, bsdiff), in place: all checked first, undo journal, all or nothing, idempotent')
+      .usage(
+        '[options] <file> [patch]\n       mmapx patch [options] <file...> (--patch <patch> | --edit <spec> | --find <pattern> --replace <hex>)\n       mmapx patch [options] <file> <delta> [--format ips32|ups|bps|vcdiff|bsdiff] [--out <file>]\n       mmapx patch --info <delta>',
+      )
       .argument('[file...]', 'file(s) to patch; FILE PATCH (two arguments, no --edit/--find, no --patch) is one file and its patch')
       .option('-p, --patch <patch>', 'the patch file (native format unless --format), or - for standard input; every argument is then a FILE')
       .option('--files-from <list>', FILES_FROM_HELP)
       .addOption(
         new Option(
           '--format <format>',
-          'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek), ips, ihex (Intel HEX) or srec (Motorola S-records)',
-        ).choices(['native', 'xxd', 'plain', 'ips', 'ihex', 'srec']),
+          'format of PATCH: native, xxd (an xxd or hexdump -C dump), plain (an xxd -p dump, at --seek), ips, ihex (Intel HEX) or srec (Motorola S-records); or a delta: ips32, ups, bps, vcdiff (xdelta3) or bsdiff (found by its magic when --format is absent)',
+        ).choices(['native', 'xxd', 'plain', 'ips', 'ihex', 'srec', 'ips32', 'ups', 'bps', 'vcdiff', 'bsdiff']),
       )
+      .option('--out <file>', 'a delta: write the patched file to this new file instead (FILE is only read; replaced by rename when it exists)')
+      .option('--info', 'describe the delta (sizes, checksums, metadata, ops) without applying it: mmapx patch --info DELTA')
       .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
       .option('--base <addr>', '--format ihex|srec: the address of file offset 0 (a record at address A writes at offset A - ADDR; default 0)')
       .option('--expect-old <image>', '--format ihex|srec: an image of the same addresses with the bytes expected there now (a guard: exit 3 otherwise)')
@@ -539,6 +543,13 @@ through maps (memory stays flat whatever the size).`;
   applied": guard them (the deleted bytes, size before, sha256 before).
   A hunk already holding its new bytes counts as applied: a patch applied twice says "already
   applied" and exits 0. Any failed guard: exit 3, every failure listed, nothing written.
+  Deltas (ips32, ups, bps, vcdiff as xdelta3 writes it, bsdiff) are applied in place at the cost
+  of what they change: the journal keeps the original of every changed range (the summary says
+  how many bytes it needed) and serves the copies that read bytes already overwritten. Sizes,
+  source and patch checksums are verified before the first write (a wrong source: exit 3, named
+  expected and found); a target checksum the plan cannot compute is verified after writing and
+  rolled back on a mismatch. A delta applied twice says "already applied" where the format can
+  tell (a target checksum, VCDIFF windows, or no byte differs).
   While a journal of an interrupted patch exists, run 'mmapx recover FILE' first.
   ${severalHelp(`FILE... with --patch PATCH, --edit or --find/--replace. Two arguments
   with --edit or --find are refused (is the second a FILE or a PATCH?): give the patch with
@@ -557,6 +568,10 @@ through maps (memory stays flat whatever the size).`;
     'xxd fw.bin > fw.hex; vi fw.hex; mmapx patch fw.bin fw.hex --format xxd',
     'xxd -p -s 0x1f40 -l 64 fw.bin > p.hex; vi p.hex; mmapx patch fw.bin p.hex --format plain --seek 0x1f40',
     'mmapx patch rom.sfc hack.ips --format ips --grow',
+    'mmapx patch rom.sfc hack.bps                       # a BPS delta, found by its magic',
+    'mmapx patch disk.img update.vcdiff --dry-run        # what an xdelta3 delta would change',
+    'mmapx patch old.bin fix.bsdiff --format bsdiff --out new.bin      # the classic mode: old.bin untouched',
+    'mmapx patch --info hack.bps',
     'mmapx patch fw.bin fix.hex --format ihex --base 0x8000000 --expect-old orig.hex --dry-run',
     'mmapx patch fw.bin fix.s19 --format srec --base 0x8000000',
     'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',

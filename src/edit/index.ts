@@ -127,3 +127,17 @@ export { parseTransform, type Transform, TRANSFORM_OPS, TRANSFORM_UNITS } from '
 export type { RecoverCompleted } from './recover.js';
 export { deleteRange, insertBytes, SHIFT_WINDOW, type ShiftOptions, type ShiftOutcome } from './shift.js';
 export type { PatchShift } from './patch.js';
+// Deltas (BPS, UPS, IPS32, VCDIFF, bsdiff decoded to the model of mmapx/format's delta) applied in place.
+export {
+  applyDelta,
+  type DeltaAlreadyOutcome,
+  type DeltaAppliedOutcome,
+  type DeltaChecked,
+  type DeltaDryRunOutcome,
+  type DeltaOptions,
+  type DeltaOutcome,
+  type DeltaOutcomeBase,
+  type DeltaRange,
+} from './delta.js';
+export type { Delta, DeltaCheck, DeltaFormat, DeltaOp } from '../format/delta/model.js';
+export { applyDeltaInMemory } from '../format/delta/memory.js';

@@ -883,7 +883,7 @@ function rolledBack<O>(p: Pending<O>, err: unknown): unknown {
  * tried: the journal stays, and the error says to run recover (which restores what the file still
  * reaches and says what it could not).
  */
-function failAfterJournal(file: OpenFile, jpath: string | undefined, err: unknown): never {
+export function failAfterJournal(file: OpenFile, jpath: string | undefined, err: unknown): never {
   const why =
     err instanceof ChangedUnderfoot
       ? `${err.message} (another program is writing it)`

@@ -155,9 +155,12 @@ function journalState(path) {
   return b.length >= 120 && b.subarray(b.length - 56, b.length - 48).toString('latin1') === 'MMAPXEND' ? 'complete' : 'incomplete';
 }
 
-/** Runs `mmapx -q ARGS` and kills it with SIGKILL after `delayMs` unless it ended first (also the shift trials'). */
-export async function killedAfter(args, delayMs) {
-  const child = spawn(NODE, [BIN, '-q', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Runs `mmapx -q ARGS` (or `node SCRIPT ARGS` with `script`) and kills it with SIGKILL after
+ * `delayMs` unless it ended first (also the shift and delta trials').
+ */
+export async function killedAfter(args, delayMs, script) {
+  const child = spawn(NODE, script === undefined ? [BIN, '-q', ...args] : [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);

@@ -7,15 +7,19 @@
 // This file takes the patch from its sources (src/cli/patch-sources.ts: the PATCH file or standard
 // input, --edit, --find/--replace), hands it to the engine, and renders each file's outcome as
 // text or JSON.
+import { constants as bufferConstants } from 'node:buffer';
 import type { PatchJob, PatchOutcome, PatchShift } from '../../edit/patch.js';
 import { Timer } from '../../edit/timing.js';
 import { EXIT_GUARD } from '../../errors.js';
 import { formatChangeListing } from '../../format/patch/index.js';
 import type { Context, Result } from '../context.js';
 import { plural } from '../../format/units.js';
-import { files, type Tally, targets, took } from '../multi.js';
-import { eachPatched } from '../patched.js';
-import { collectSources, parseOptions, parseSha256, patchOperands } from '../patch-sources.js';
+import { type Tally, targets } from '../multi.js';
+import { eachPatched, named, totalLine } from '../patched.js';
+import { collectSources, parseOptions, parseSha256, patchOperands, readPatchFile } from '../patch-sources.js';
+import { DELTA_FORMAT_NAMES, detectDelta, isDeltaFormat } from '../../format/delta/formats.js';
+import { InputError } from '../../errors.js';
+import { deltaInfo, patchDelta } from './patch-delta.js';
 
 /** Bytes of old/new shown per change in --json. */
 const SHOWN = 64;
@@ -23,12 +27,33 @@ const SHOWN = 64;
 export default async function patch(ctx: Context, args: unknown[], opts: Record<string, unknown>): Promise<Result> {
   const timer = new Timer();
   const o = parseOptions(opts);
-  const operands = patchOperands((args[0] as string[] | undefined) ?? [], { patch: o.patch, filesFrom: o.filesFrom !== undefined, inline: o.inline });
+  const list = (args[0] as string[] | undefined) ?? [];
+  if (o.info) return deltaInfo(ctx, list, o);
+  const operands = patchOperands(list, { patch: o.patch, filesFrom: o.filesFrom !== undefined, inline: o.inline });
   // With --files-from a PATCH can only come from --patch.
   const t = await targets('patch', operands.files, { filesFrom: o.filesFrom }, operands.patch === '-' ? '--patch -' : undefined);
   // One file: errors about the patch name the file, as they always did.
   if (!t.several) ctx.path = t.files[0];
-  const { patch: parsed, sources } = await collectSources(operands.patch, o, t.several);
+  // A delta (src/cli/commands/patch-delta.ts): by --format, by --out, or by its magic without --format.
+  let preread: { bytes: Buffer; name: string } | undefined;
+  if (isDeltaFormat(o.format) || o.out !== undefined) {
+    if (operands.patch === undefined)
+      throw new InputError(`${o.out !== undefined ? '--out' : `--format ${o.format}`} applies a DELTA file, and none was given`);
+    if (o.format !== undefined && !isDeltaFormat(o.format))
+      throw new InputError(`--out goes with a delta (--format ${DELTA_FORMAT_NAMES.join('|')}), not a ${o.format} patch`);
+    return patchDelta(ctx, t, operands.patch, o, o.format, timer);
+  }
+  if (o.format === undefined && operands.patch !== undefined) {
+    preread = await readPatchFile(operands.patch, 'binary');
+    const found = detectDelta(preread.bytes);
+    if (found !== undefined) return patchDelta(ctx, t, operands.patch, o, found, timer, preread);
+    if (preread.bytes.length > bufferConstants.MAX_STRING_LENGTH) {
+      throw new InputError(
+        `the patch ${preread.name} has ${preread.bytes.length} bytes: more than a text patch can hold, and no delta's magic (give --format)`,
+      );
+    }
+  }
+  const { patch: parsed, sources } = await collectSources(operands.patch, o, t.several, preread);
   const expectResult = o.expectResultSha256 !== undefined ? parseSha256(o.expectResultSha256, '--expect-result-sha256') : undefined;
   timer.lap('parse');
   const job: PatchJob = {
@@ -50,17 +75,6 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
   };
   const total = (tally: Tally) => totalLine(tally, job.dryRun);
   return eachPatched(ctx, t, job, timer, (_path, fileTimer) => (outcome) => render(ctx, outcome, fileTimer, t.several), total);
-}
-
-/** `patched 998 files, 2 already applied, 0 failed in 123 ms` */
-function totalLine(t: Tally, dryRun: boolean): string {
-  const already = `${t.status.already ?? 0} already applied, ${t.failed} failed${took(t)}`;
-  return dryRun ? `dry run: ${files(t.status['dry-run'] ?? 0)} would change, ${already}` : `patched ${files(t.status.applied ?? 0)}, ${already}`;
-}
-
-/** In a several-file run each line of a file's output names the file: `fw.bin: FAILED ...`. */
-function named(text: string, path: string, several: boolean): string {
-  return several ? text.replace(/^(?=.)/gm, `${path}: `) : text;
 }
 
 function short(hash: string | null | undefined): string {
