@@ -51,6 +51,18 @@ describe('diff --format bps|ups|ips32|vcdiff', () => {
         new RegExp(`^\\d+ ops?: \\d+ (xor runs?|literals?) \\(\\d+ bytes\\), ${format} patch of \\d+ bytes, size 120000 -> ${nu.length} in `),
       );
       expect(Buffer.from(applyDeltaInMemory(old, decode(r.stdoutBytes, format))).equals(nu), format).toBe(true);
+      writeFileSync(join(dir, `p.${format}`), r.stdoutBytes);
+    }
+  });
+
+  it('each format round trips through mmapx patch: OLD patched in place becomes NEW', () => {
+    // The patches the tests above wrote.
+    for (const format of ['bps', 'ups', 'ips32', 'vcdiff']) {
+      const file = join(dir, `rt-${format}.bin`);
+      writeFileSync(file, old);
+      const r = mmapx(['-q', 'patch', file, join(dir, `p.${format}`)]);
+      expect(r.status, r.dump).toBe(0);
+      expect(readFileSync(file).equals(nu), format).toBe(true);
     }
   });
 
