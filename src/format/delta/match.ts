@@ -27,14 +27,18 @@
  *       the shift after an insertion at the start: any stretch equal to the source over at least
  *       `spacing + HASH_BYTES - 1` bytes contains a sampled block (unless another block took its
  *       slot; longer stretches contain several).
+ *    b'. the target's own index (option `target`: the target read back): the same hash looked up
+ *       among recent positions of the literal stretches (every 4th, 2^18 slots, the newest wins),
+ *       for repeats within the target: a `target` copy, kept inside its window when the format
+ *       copies the target only there (VCDIFF: `targetWindow`).
  *    c. runs (option `runs`): {@link RUN_MIN} equal bytes become a `fill`, extended by memcmp
- *       against a block of that value.
+ *       against a block of that value (a stretch of one value found in an index goes to c. instead).
  *    Bytes no copy covers are `data` ops (at most {@link LITERAL_MAX} each). Greedy: the first
  *    candidate that matches wins. Ops come out in target order, non-overlapping; a source copy to the
  *    same offset has `from === at`.
  *
- * Memory: the table and the filter, the pending literal bytes (up to LITERAL_MAX), two 64 KiB
- * caches of predicted source bytes. Target windows that overlap by {@link OVERLAP} bytes are
+ * Memory: the table and the filter, the target's index (3 MiB), the pending literal bytes (up to
+ * LITERAL_MAX), two 64 KiB caches of predicted source bytes. Target windows that overlap by {@link OVERLAP} bytes are
  * scanned where they are; others are copied behind the few bytes the last one left.
  * Offsets are numbers inside (exact up to 2^53 bytes: 8 PiB) and bigint in the ops.
  */
@@ -546,9 +550,11 @@ export class DeltaMatcher {
           h = hashAt(buf, j);
           hashed = true;
         }
+        // (A run of one value is left to c. in both: a fill says it in fewer ops than copies of
+        // whatever stretch of that value a slot holds, which may be shorter than the run.)
         if (index !== undefined) {
           s = index.lookup(h);
-          if (s >= 0 && s + HASH_BYTES <= srcSize) {
+          if (s >= 0 && s + HASH_BYTES <= srcSize && !(runs && this.#uniform(j))) {
             const got = this.#src.read(BigInt(s), HASH_BYTES);
             if (this.#equalAt(got, 0, j, HASH_BYTES)) return this.#start(emit, start, j, s, this.#backwards(this.#src, start, j, s, 0));
           }
@@ -556,7 +562,6 @@ export class DeltaMatcher {
         if (tindex !== undefined) {
           const q = tindex.lookup(h);
           const w0 = t - (t % twin);
-          // (A run of one value is left to c.: a fill says it in fewer bytes.)
           if (q >= w0 && q < t && !(runs && this.#uniform(j))) {
             const got = this.#tgt!.read(BigInt(q), HASH_BYTES);
             if (this.#equalAt(got, 0, j, HASH_BYTES)) {
