@@ -2,16 +2,22 @@
 // bps|ups|ips32|vcdiff`): the files are read window by window through read-only maps and fed to
 // the pure matcher (src/format/delta/match.ts) or to the same-offset scanner of the native diff,
 // and the ops come out as a generator, pulled by the format's encoder as it writes the patch.
-// Memory stays bounded whatever the sizes: the matcher's index (64 MiB at most), one window of
-// each file, the literal bytes of one op.
+// Memory stays bounded whatever the sizes: the matcher's indexes (43 MiB at most), a window of
+// each file (8 MiB), the literal bytes of one op (1 MiB), and the encoder's window (VCDIFF: 8 MiB
+// of target). Two 1 GiB files: 133 MiB peak RSS.
 //
 // - BPS and VCDIFF can copy from anywhere: two passes. The first reads OLD once (the index, and
 //   its CRC-32); the second reads NEW once (its CRC-32) and OLD where the matcher asks, through a
 //   window of a shared map (MappedReader): mostly in order, since a similar file's copies follow
-//   each other.
+//   each other. NEW's windows overlap by a few bytes, so the matcher scans them where they are
+//   mapped; NEW is read back (another MappedReader) where a repeat of its own bytes is checked.
 // - UPS and IPS32 can only change bytes in place: one pass over both files at the same offsets
 //   (the native diff's DiffScanner), `xor` ops for UPS, `data` ops for IPS32; OLD's bytes past
-//   NEW's end are read for its CRC-32 only.
+//   NEW's end are read for its CRC-32, and for UPS XORed with zeros.
+//
+// The encoders write BPS's and UPS's CRC-32s in their trailers, after the last op: the header an
+// encoder gets reads them from the summary the ops generator returns, and fails loudly if asked
+// sooner.
 //
 // If another process truncates either file meanwhile, the windows' fault records and sizes turn
 // it into ERR_TRUNCATED before the ops made of the bytes read as zeros go out.
@@ -30,7 +36,6 @@ import {
 import { VCDIFF_DEFAULT_WINDOW } from '../format/delta/vcdiff-encode.js';
 import { DiffScanner, type OffsetHunk } from '../format/patch/index.js';
 import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
-import { InputError } from '../errors.js';
 import type { OpenFile } from './files.js';
 import { assertCovers, MappedReader } from './mapped.js';
 import type { ProgressSink } from './seams.js';
@@ -249,7 +254,7 @@ interface PatchSizes {
 }
 
 /** How each format is made: its ops, and its encoder. */
-const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs' | 'targetWindow'> }>> = {
+const ENCODERS: Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<DeltaOpsOptions, 'mode' | 'crc' | 'runs' | 'targetWindow'> }> = {
   // BPS's TargetCopy reaches anywhere before; VCDIFF copies the target within its window only.
   bps: { ops: { mode: 'moves', crc: true, runs: true, targetWindow: Number.MAX_SAFE_INTEGER }, encode: (ops, h) => encodeBps(ops, h) },
   vcdiff: {
@@ -263,14 +268,12 @@ const ENCODERS: Partial<Record<DeltaDiffFormat, { encode: Encoder; ops: Pick<Del
   },
 };
 
-const DELTA_FORMAT_NAMES: readonly DeltaDiffFormat[] = ['bps', 'ups', 'ips32', 'vcdiff'];
+/** The delta formats `diff` writes. */
+export const DELTA_DIFF_FORMATS: readonly DeltaDiffFormat[] = ['bps', 'ups', 'ips32', 'vcdiff'];
 
-/** The delta formats `diff` can write. */
-export const DELTA_DIFF_FORMATS: readonly DeltaDiffFormat[] = DELTA_FORMAT_NAMES.filter((f) => ENCODERS[f] !== undefined);
-
-/** Whether `format` names a delta format (written by {@link deltaPatch} when in {@link DELTA_DIFF_FORMATS}). */
+/** Whether `format` is one of {@link DELTA_DIFF_FORMATS}. */
 export function isDeltaDiffFormat(format: string): format is DeltaDiffFormat {
-  return (DELTA_FORMAT_NAMES as readonly string[]).includes(format);
+  return (DELTA_DIFF_FORMATS as readonly string[]).includes(format);
 }
 
 /** Options of {@link deltaPatch}. */
@@ -284,8 +287,8 @@ export interface DeltaPatchOptions {
 /**
  * The patch in `format` that turns OLD into NEW, in pieces as the encoder makes them (each piece
  * may be kept); returns what its ops add up to.
- * @throws InputError for a format this build cannot write, or a change the format cannot express
- *   (found while encoding: the pieces already given must be dropped).
+ * @throws InputError for a change the format cannot express (found while encoding: the pieces
+ *   already given must be dropped).
  */
 export function* deltaPatch(
   a: OpenFile,
@@ -296,7 +299,6 @@ export function* deltaPatch(
   options: DeltaPatchOptions = {},
 ): Generator<Uint8Array, DeltaSummary, undefined> {
   const enc = ENCODERS[format];
-  if (enc === undefined) throw new InputError(`diff cannot write --format ${format} yet`);
   let result: DeltaSummary | undefined;
   const ops = deltaOps(a, sizeA, b, sizeB, {
     ...enc.ops,

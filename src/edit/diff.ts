@@ -583,7 +583,6 @@ function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSetting
 /** The options checked, with their defaults. @throws InputError */
 function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings; clock?: Clock } {
   const format = options.format ?? 'native';
-  if (isDeltaDiffFormat(format) && !FORMATS.includes(format)) throw new InputError(`this build cannot write --format ${format} patches yet`);
   if (!FORMATS.includes(format)) throw new InputError(`unknown diff format '${String(format)}' (expected ${FORMATS.join(', ')})`, { token: String(format) });
   const coalesce = options.coalesce ?? 8;
   if (!Number.isInteger(coalesce) || coalesce < 0 || coalesce > 1_000_000) throw new InputError(`coalesce ${String(coalesce)} must be 0..1000000`);
