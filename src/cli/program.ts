@@ -695,7 +695,7 @@ through maps (memory stays flat whatever the size).`;
 
   Delta patches (binary: -o PATCH, or standard output that is not a terminal) for the tools that
   apply them (mmapx patch, xdelta3 -d, Flips, beat): bps and vcdiff copy from anywhere in OLD, so
-  inserted, deleted and moved data cost only what is new (OLD is indexed in one pass, 64 MiB of
+  inserted, deleted and moved data cost only what is new (OLD is indexed in one pass, 40 MiB of
   memory at most, then NEW is read once); ups (XOR, reversible) and ips32 change bytes in place
   only. BPS and UPS carry both files' CRC-32. --json: the patch's size, its ops, the bytes copied,
   filled and added, and the timings.

@@ -374,7 +374,7 @@ export class FileDiff {
     let r = pieces.next();
     for (; !r.done; r = pieces.next()) {
       bytes += r.value.length;
-      out(r.value, false);
+      out(r.value, true); // written at once (an 8 MiB data section is not copied into a pending buffer)
       yield;
     }
     const delta = r.value;

@@ -152,7 +152,7 @@ class Output {
   }
 }
 
-/** `12 ops: 3 copies (1000 bytes), 2 fills (40 bytes), 7 literal (99 bytes)`: the ops of a delta patch. */
+/** `12 ops: 3 copies (1000 bytes), 2 fills (40 bytes), 7 literals (99 bytes)`: the ops of a delta patch. */
 function deltaWhat(d: DeltaSummary): string {
   const n = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
   const parts = d.sourceOps > 0 || d.indexBytes > 0 ? [`${n(d.sourceOps, 'copy', 'copies')} (${n(d.copied, 'byte')})`] : [];
@@ -238,9 +238,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
           ? `${runCount} run${runCount === 1 ? '' : 's'} of differing bytes, ${changed} byte${changed === 1 ? '' : 's'}`
           : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
     const delta = found.delta;
-    const summary = delta
-      ? `${identical ? 'identical' : deltaWhat(delta)}, ${format} patch of ${found.bytes} byte${found.bytes === 1 ? '' : 's'}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`
-      : `${identical ? 'identical' : what}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
+    const patchSize = delta ? `, ${format} patch of ${found.bytes} byte${found.bytes === 1 ? '' : 's'}` : '';
+    const summary = `${identical ? 'identical' : delta ? deltaWhat(delta) : what}${patchSize}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
     const keptText =
       json && format !== 'ips' && !isDeltaDiffFormat(format) && !side
         ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
