@@ -336,9 +336,9 @@ export async function prepareFormat(dir, { format, size = 16 << 20, seed = 1, gr
  * `trials` SIGKILL trials of `mmapx patch FILE PATCH` for one format (one scene, growing or
  * shrinking by `grow`), each followed by `mmapx recover FILE`: the tally of where the kills landed
  * and how they ended, how many ended original and how many patched, and the failures. Half of the
- * kill instants are uniform over a run, half fall from the creation of the journal to the end (the
- * journal, the writes, the sync): the fastest of `calibrations` runs times them, as a loaded machine
- * slows some runs.
+ * kill instants (the first trial's among them) fall from the creation of the journal to the end (the
+ * journal, the writes, the sync), half are uniform over a run: the fastest of `calibrations` runs
+ * times them, as a loaded machine slows some runs.
  */
 export async function deltaFormatCrashRun({ format, trials, size, seed = 1, grow = 0, calibrations = 3, dir = scratch('mmapx-delta-crash-'), log = () => {} }) {
   const scene = await prepareFormat(dir, { format, size, seed, grow });
@@ -351,7 +351,7 @@ export async function deltaFormatCrashRun({ format, trials, size, seed = 1, grow
   log(
     `${format}: patch of ${patchBytes} bytes; calibration: ${cal.wall.toFixed(0)} ms per run, journal from ~${cal.journalAt.toFixed(0)} ms (${JSON.stringify(cal.timings)})`,
   );
-  const r = await sceneTrials(scene, cal, { trials, seed, partly: 'partly patched', key: outcomeKey });
+  const r = await sceneTrials(scene, cal, { trials, seed, partly: 'partly patched', key: outcomeKey, focusFirst: true });
   const count = (what) =>
     Object.entries(r.tally)
       .filter(([k]) => k.endsWith(`-> ${what}`))
