@@ -2,7 +2,7 @@
 // header facts, sections, segments and symbols in the one shape of src/format/exe, the same for
 // ELF, PE and Mach-O. Only what is asked is parsed: without `symbols` no symbol table is read.
 import { globMatcher } from '../format/glob.js';
-import type { ExeImage, ExeSymbol, OpenImageOptions, Section, Segment } from '../format/exe/index.js';
+import type { ExeImage, ExeSymbol, OpenImageOptions, Section, Segment, SymbolColumns } from '../format/exe/index.js';
 import { withFile } from './files.js';
 import { imageOf } from './image.js';
 import type { EditContext } from './seams.js';
@@ -17,6 +17,12 @@ export interface ImageInfoOptions extends EditContext, OpenImageOptions {
    * `\x`; the whole name, case-sensitive). Implies nothing by itself: give `symbols` too.
    */
   filter?: string;
+  /**
+   * The symbols as columns ({@link ImageInfo.symbolColumns} instead of {@link ImageInfo.symbols})
+   * when the format has them and no `filter` is given: for a listing of every symbol, without an
+   * object per symbol.
+   */
+  columns?: boolean;
 }
 
 /** What {@link imageInfo} finds. */
@@ -26,8 +32,10 @@ export interface ImageInfo extends Pick<ExeImage, 'format' | 'description' | 'bi
   readonly segments?: readonly Segment[];
   /** When asked: in table order (the symbol table, then the dynamic symbols...), filtered by `filter`. */
   readonly symbols?: readonly ExeSymbol[];
+  /** When symbols and `columns` were asked, the format has them and there is no `filter`: the same symbols as columns (then no {@link symbols}). */
+  readonly symbolColumns?: readonly SymbolColumns[];
   /** The name of the section a symbol is defined in, or null (undefined, absolute, common). */
-  readonly sectionName: (symbol: ExeSymbol) => string | null;
+  readonly sectionName: (symbol: Pick<ExeSymbol, 'section'>) => string | null;
   /** How many symbols the image has in all (before `filter`), when symbols were asked. */
   readonly symbolCount?: number;
 }
@@ -63,11 +71,18 @@ export async function imageInfo(path: string, options: ImageInfoOptions = {}): P
     if (options.sections) info.sections = image.sections;
     if (options.segments) info.segments = image.segments;
     if (options.symbols) {
-      const all = image.symbols();
-      clock?.lap('symbols');
-      const test = options.filter === undefined ? undefined : globMatcher(options.filter);
-      info.symbols = test === undefined ? all : all.filter((s) => test(s.name) || (s.demangled !== undefined && test(s.demangled)));
-      info.symbolCount = all.length;
+      if (options.columns && options.filter === undefined && image.symbolColumns !== undefined) {
+        const columns = image.symbolColumns();
+        clock?.lap('symbols');
+        info.symbolColumns = columns;
+        info.symbolCount = columns.reduce((n, c) => n + c.count, 0);
+      } else {
+        const all = image.symbols();
+        clock?.lap('symbols');
+        const test = options.filter === undefined ? undefined : globMatcher(options.filter);
+        info.symbols = test === undefined ? all : all.filter((s) => test(s.name) || (s.demangled !== undefined && test(s.demangled)));
+        info.symbolCount = all.length;
+      }
       clock?.lap('filter');
     }
     return info;

@@ -418,15 +418,16 @@ export async function sceneTrial(scene, delayMs, partly) {
 /**
  * `trials` trials of {@link sceneTrial} (none started after `deadline`, ms since the epoch): half
  * killed at a uniform instant of a run (`cal.wall`), half around the journal's moment
- * (`cal.journalAt`) to the end. Tallies each outcome under its `key(trial)` (FAILED for a failure).
+ * (`cal.journalAt`) to the end (the odd trials, or the even ones with `focusFirst`: a run of one
+ * trial then kills around the journal). Tallies each outcome under its `key(trial)` (FAILED for a failure).
  */
-export async function sceneTrials(scene, cal, { trials, seed, partly, key, deadline = Infinity, onTrial = () => {} }) {
+export async function sceneTrials(scene, cal, { trials, seed, partly, key, deadline = Infinity, focusFirst = false, onTrial = () => {} }) {
   const rand = rng(seed * 7919);
   const tally = {};
   const failures = [];
   let run = 0;
   for (let i = 0; i < trials && Date.now() < deadline; i++, run++) {
-    const focus = i % 2 === 1;
+    const focus = (i % 2 === 1) !== focusFirst;
     const delay = focus ? cal.journalAt - 2 + rand() * (cal.wall - cal.journalAt + 4) : rand() * cal.wall * 1.1;
     const r = await sceneTrial(scene, Math.max(0, delay), partly);
     const k = r.ok ? key(r) : 'FAILED';

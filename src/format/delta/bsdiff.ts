@@ -30,7 +30,11 @@
 import { InputError } from '../../errors.js';
 import { hex } from '../patch/lex.js';
 import { Bzip2Reader, type Fail } from './bsdiff-bzip2.js';
+import { memoizedOps } from './memo.js';
 import type { Delta, DeltaOp } from './model.js';
+
+/** Bytes of ops (changed bytes, extra bytes) kept from the first walk for the next ones. */
+const MEMO_BYTES = 64 << 20;
 
 const MAGIC_40 = 'BSDIFF40';
 const MAGIC_43 = 'ENDSLEY/BSDIFF43';
@@ -145,7 +149,8 @@ export function decodeBsdiff(bytes: Uint8Array, name: string): Delta {
     targetSize: target,
     checks: [],
     info,
-    ops: () => merged(bsdiffOps(streams(), target, fail)),
+    // Decoded once: the applier's plan and writes both walk the ops (see memo.ts).
+    ops: memoizedOps(() => merged(bsdiffOps(streams(), target, fail)), MEMO_BYTES),
   };
 }
 

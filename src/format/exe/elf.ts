@@ -11,7 +11,7 @@
 
 import { formatOffset } from '../number.js';
 import { demangle } from './demangle.js';
-import { type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, type Section, type Segment } from './types.js';
+import { type ByteSource, type ExeImage, ExeFormatError, type ExeSymbol, NO_SECTION, type Section, type Segment, type SymbolColumns } from './types.js';
 
 const ET = ['none', 'rel', 'exec', 'dyn', 'core'];
 
@@ -190,12 +190,15 @@ function flagWords(flags: bigint): string[] {
 /** Little-or-big-endian fields of one table entry, for one ELF class. */
 class Fields {
   private view: DataView;
+  /** How many bytes there are. */
+  readonly length: number;
   constructor(
     bytes: Uint8Array,
     private readonly le: boolean,
     private readonly is64: boolean,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.length = bytes.byteLength;
   }
   u8(at: number): number {
     return this.view.getUint8(at);
@@ -266,8 +269,8 @@ const MAX_READ = 0x7fffffffn;
  */
 class StringTable {
   /** A plain view (Uint8Array's indexOf) and a Buffer view (its UTF-8 decoding) of the same bytes. */
-  private readonly bytes: Uint8Array;
-  private readonly text: Buffer;
+  readonly bytes: Uint8Array;
+  private readonly utf8: Buffer;
   private budget: number;
   constructor(
     bytes: Uint8Array,
@@ -275,12 +278,12 @@ class StringTable {
     private readonly what: string,
   ) {
     this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.utf8 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.budget = NAME_BUDGET * bytes.length + 65536;
   }
 
-  /** The NUL-terminated name at `at`. */
-  name(at: number): string {
+  /** Where the NUL-terminated name at `at` ends (its NUL's offset), checked as {@link name} checks it. */
+  end(at: number): number {
     const { bytes, what } = this;
     if (at >= bytes.length) throw new ExeFormatError(`ELF name offset ${at} is outside the string table ${what} (${bytes.length} bytes)`);
     const end = bytes.indexOf(0, at);
@@ -291,7 +294,17 @@ class StringTable {
         throw new ExeFormatError(`ELF string table ${what} (${bytes.length} bytes): its names overlap into more than ${NAME_BUDGET} times its size`);
       }
     }
-    return this.text.toString('utf8', at, end);
+    return end;
+  }
+
+  /** The text of the bytes `[start, end)` (a name whose end {@link end} found). */
+  text(start: number, end: number): string {
+    return this.utf8.toString('utf8', start, end);
+  }
+
+  /** The NUL-terminated name at `at`. */
+  name(at: number): string {
+    return this.text(at, this.end(at));
   }
 }
 
@@ -319,6 +332,78 @@ class ElfSymbol implements ExeSymbol {
       this.#demangled = typeof pretty === 'string' ? pretty : null;
     }
     return this.#demangled ?? undefined;
+  }
+}
+
+/** The type and bind words of each st_info byte, made when first asked. */
+const KIND_WORDS: (readonly [type: string, bind: string] | undefined)[] = [];
+
+function kindWords(info: number): readonly [type: string, bind: string] {
+  let words = KIND_WORDS[info];
+  if (words === undefined) {
+    const type = info & 0xf;
+    const bind = info >> 4;
+    words = [STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`), STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`)];
+    KIND_WORDS[info] = words;
+  }
+  return words;
+}
+
+/** The numbers of a symbol with one of them 2^53 or more, exact. */
+interface BigNumbers {
+  value: bigint;
+  size: bigint;
+  offset: bigint | null;
+}
+
+/** One symbol table's symbols as columns (kinds are st_info bytes). */
+class ElfColumns implements SymbolColumns {
+  readonly values: Float64Array;
+  readonly sizes: Float64Array;
+  readonly offsets: Float64Array;
+  readonly kinds: Uint8Array;
+  readonly sections: Uint32Array;
+  readonly strings: Uint8Array;
+  readonly nameStarts: Uint32Array;
+  readonly nameEnds: Uint32Array;
+  /** By symbol: the exact numbers of those with -1 or -2 in a column (none in most files). */
+  readonly big = new Map<number, BigNumbers>();
+
+  constructor(
+    readonly table: string,
+    readonly count: number,
+    private readonly names: StringTable,
+  ) {
+    this.values = new Float64Array(count);
+    this.sizes = new Float64Array(count);
+    this.offsets = new Float64Array(count);
+    this.kinds = new Uint8Array(count);
+    this.sections = new Uint32Array(count);
+    this.strings = names.bytes;
+    this.nameStarts = new Uint32Array(count);
+    this.nameEnds = new Uint32Array(count);
+  }
+
+  typeOf(kind: number): string {
+    return kindWords(kind)[0];
+  }
+  bindOf(kind: number): string {
+    return kindWords(kind)[1];
+  }
+  name(i: number): string {
+    return this.names.text(this.nameStarts[i]!, this.nameEnds[i]!);
+  }
+  value(i: number): bigint {
+    const v = this.values[i]!;
+    return v >= 0 ? BigInt(v) : this.big.get(i)!.value;
+  }
+  size(i: number): bigint {
+    const v = this.sizes[i]!;
+    return v >= 0 ? BigInt(v) : this.big.get(i)!.size;
+  }
+  offset(i: number): bigint | null {
+    const v = this.offsets[i]!;
+    return v >= 0 ? BigInt(v) : v === -1 ? null : this.big.get(i)!.offset;
   }
 }
 
@@ -475,20 +560,19 @@ export function parseElf(src: ByteSource): ExeImage {
     }
   }
 
-  // Sections' numbers as Numbers, for the symbols' offsets without BigInt temporaries (null when
-  // the section has no bytes or an address past 2^53, which takes the BigInt way).
+  // Sections' numbers as Numbers, for the symbols' offsets without BigInt temporaries: a size of -1
+  // when the section has no bytes in the file (no symbol's bytes are in it), null when its address
+  // or its end in the file is past 2^53 (those take the BigInt way).
   const numeric = raws.map((r) =>
-    inFile(r) && r.addr <= MAX_SAFE ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) } : null,
+    !inFile(r)
+      ? { addr: 0, offset: 0, size: -1 }
+      : r.addr <= MAX_SAFE && r.offset + r.size <= MAX_SAFE
+        ? { addr: isRel ? 0 : Number(r.addr), offset: Number(r.offset), size: Number(r.size) }
+        : null,
   );
 
-  /** The file offset of a symbol's bytes, when its section has them; `valueN`/`sizeN` are the same numbers when below 2^53, else -1. */
-  const symbolOffset = (section: number | null, value: bigint, symSize: bigint, valueN: number, sizeN: number): bigint | null => {
-    if (section === null) return null;
-    const n = numeric[section]!;
-    if (n !== null && valueN >= 0 && sizeN >= 0) {
-      const inside = valueN - n.addr;
-      return inside < 0 || inside > n.size || sizeN > n.size - inside ? null : BigInt(n.offset + inside);
-    }
+  /** The file offset of a symbol's bytes in section `section`, when they are in it (the BigInt way). */
+  const symbolOffset = (section: number, value: bigint, symSize: bigint): bigint | null => {
     const r = raws[section]!;
     if (!inFile(r)) return null;
     const inside = isRel ? value : value - r.addr;
@@ -513,68 +597,145 @@ export function parseElf(src: ByteSource): ExeImage {
   // ARM: a function's value has bit 0 set when it is Thumb code; its bytes start at the even address.
   const thumb = eMachine === EM_ARM;
 
-  const readTable = (t: ReturnType<typeof tableOf>, strings: StringTable, xindexOf: Map<number, number>, out: ExeSymbol[]): void => {
+  /**
+   * The symbols `start` to `start + n - 1` of a table, from their entries in `view` (`entsize`
+   * bytes each), checked and stored in `cols` (symbol `i` at `i - 1`). The loop a big table's time
+   * goes into, on its own so that it is compiled once for all the table's chunks.
+   */
+  const readSymbols = (
+    view: DataView,
+    entsize: number,
+    n: number,
+    start: number,
+    cols: ElfColumns,
+    strings: StringTable,
+    xindex: Fields | null,
+    what: string,
+  ): void => {
+    const { values, sizes, offsets, kinds, sections: secs, nameStarts, nameEnds } = cols;
+    const infoAt = is64 ? 4 : 12;
+    const shndxAt = is64 ? 6 : 14;
+    // The halves of the 64-bit value and size, by byte order.
+    const vLow = le ? 8 : 12;
+    const vHigh = le ? 12 : 8;
+    const sLow = le ? 16 : 20;
+    const sHigh = le ? 20 : 16;
+    const sectionCount = raws.length;
+    for (let k = 0; k < n; k++) {
+      const at = k * entsize;
+      const nameAt = view.getUint32(at, le);
+      const info = view.getUint8(at + infoAt);
+      let shndx = view.getUint16(at + shndxAt, le);
+      // Value and size as Numbers, -1 when 2^53 or more (ELF64's from their two 32-bit halves).
+      let valueN: number;
+      let sizeN: number;
+      if (is64) {
+        const vh = view.getUint32(at + vHigh, le);
+        const sh = view.getUint32(at + sHigh, le);
+        valueN = vh < 0x200000 ? vh * 0x100000000 + view.getUint32(at + vLow, le) : -1;
+        sizeN = sh < 0x200000 ? sh * 0x100000000 + view.getUint32(at + sLow, le) : -1;
+      } else {
+        valueN = view.getUint32(at + 4, le);
+        sizeN = view.getUint32(at + 8, le);
+      }
+      const i = start + k;
+      if (shndx >= SHN_LORESERVE) shndx = shndx === SHN_XINDEX ? extendedIndex(xindex, i, what) : 0;
+      if (shndx >= sectionCount) throw new ExeFormatError(`ELF symbol ${i} of ${what} is in section ${shndx}, which does not exist`);
+      const j = i - 1;
+      nameStarts[j] = nameAt;
+      nameEnds[j] = nameAt === 0 ? 0 : strings.end(nameAt);
+      kinds[j] = info;
+      values[j] = valueN;
+      sizes[j] = sizeN;
+      secs[j] = shndx === 0 ? NO_SECTION : shndx;
+      const sec = shndx === 0 ? null : numeric[shndx]!;
+      if (valueN < 0 || sizeN < 0 || (sec === null && shndx !== 0)) {
+        bigSymbol(view, at, j, shndx, cols);
+      } else if (sec === null) {
+        offsets[j] = -1;
+      } else {
+        // ARM: Thumb code's bytes start at the even address below its value.
+        const inside = (thumb && (info & 0xf) === 2 ? valueN - (valueN % 2) : valueN) - sec.addr;
+        offsets[j] = inside < 0 || inside > sec.size || sizeN > sec.size - inside ? -1 : sec.offset + inside;
+      }
+    }
+  };
+
+  /** The section index of symbol `i` (SHN_XINDEX) from the table's SHT_SYMTAB_SHNDX section. */
+  const extendedIndex = (xindex: Fields | null, i: number, what: string): number => {
+    if (xindex === null || i * 4 + 4 > xindex.length) throw new ExeFormatError(`ELF symbol ${i} of ${what} has SHN_XINDEX but no extended section index`);
+    return xindex.u32(i * 4);
+  };
+
+  /** The numbers of a symbol (entry at `at` of `view`, column index `j`, section `shndx`, 0 for none) that take BigInts: a value, size or offset of 2^53 or more. */
+  const bigSymbol = (view: DataView, at: number, j: number, shndx: number, cols: ElfColumns): void => {
+    const value = is64 ? view.getBigUint64(at + 8, le) : BigInt(view.getUint32(at + 4, le));
+    const symSize = is64 ? view.getBigUint64(at + 16, le) : BigInt(view.getUint32(at + 8, le));
+    const even = thumb && (cols.kinds[j]! & 0xf) === 2 && (value & 1n) === 1n;
+    const offset = shndx === 0 ? null : symbolOffset(shndx, even ? value - 1n : value, symSize);
+    cols.offsets[j] = offset === null ? -1 : offset <= MAX_SAFE ? Number(offset) : -2;
+    if (cols.values[j]! < 0 || cols.sizes[j]! < 0 || cols.offsets[j] === -2) cols.big.set(j, { value, size: symSize, offset });
+  };
+
+  /** The symbols of table `t` (entry 0, the reserved null symbol, left out), checked, as columns. */
+  const readTable = (t: ReturnType<typeof tableOf>, strings: StringTable, xindexOf: Map<number, number>): ElfColumns => {
     const { r, table, what, count, entsize } = t;
     // SHT_SYMTAB_SHNDX: the section indexes of symbols whose st_shndx is SHN_XINDEX.
     let xindex: Fields | null = null;
-    let xcount = 0;
     const x = xindexOf.get(t.index);
     if (x !== undefined) {
       const xr = raws[x]!;
       xindex = new Fields(bytes(xr.offset, xr.size, `extended section index table (section ${x})`), le, is64);
-      xcount = Number(xr.size / 4n);
     }
-    // Entry 0 is the reserved null symbol.
+    const cols = new ElfColumns(table, count - 1, strings);
     for (let start = 1; start < count; start += SYMBOL_CHUNK) {
       const n = Math.min(SYMBOL_CHUNK, count - start);
       const chunk = bytes(r.offset + BigInt(start) * r.entsize, BigInt(n) * r.entsize, `symbol table ${what}`);
-      const f = new Fields(chunk, le, is64);
-      for (let k = 0; k < n; k++) {
-        const at = k * entsize;
-        const nameAt = f.u32(at);
-        const info = f.u8(at + (is64 ? 4 : 12));
-        let shndx = f.u16(at + (is64 ? 6 : 14));
-        // Value and size as Numbers first (two 32-bit halves), BigInts from those when they fit.
-        let valueN: number;
-        let sizeN: number;
-        if (is64) {
-          const vHigh = f.u32(at + (le ? 12 : 8));
-          const sHigh = f.u32(at + (le ? 20 : 16));
-          valueN = vHigh < 0x200000 ? vHigh * 0x100000000 + f.u32(at + (le ? 8 : 12)) : -1;
-          sizeN = sHigh < 0x200000 ? sHigh * 0x100000000 + f.u32(at + (le ? 16 : 20)) : -1;
-        } else {
-          valueN = f.u32(at + 4);
-          sizeN = f.u32(at + 8);
-        }
-        const value = valueN >= 0 ? BigInt(valueN) : f.word(0, at + 8);
-        const symSize = sizeN >= 0 ? BigInt(sizeN) : f.word(0, at + 16);
-        const i = start + k;
-        if (shndx === SHN_XINDEX) {
-          if (xindex === null || i >= xcount) throw new ExeFormatError(`ELF symbol ${i} of ${what} has SHN_XINDEX but no extended section index`);
-          shndx = xindex.u32(i * 4);
-        } else if (shndx >= SHN_LORESERVE) {
-          shndx = 0;
-        }
-        if (shndx >= raws.length) throw new ExeFormatError(`ELF symbol ${i} of ${what} is in section ${shndx}, which does not exist`);
-        const section = shndx === 0 ? null : shndx;
-        const name = nameAt === 0 ? '' : strings.name(nameAt);
-        const type = info & 0xf;
-        const bind = info >> 4;
-        const sym = new ElfSymbol(
-          name,
-          value,
-          symSize,
-          STT[type] ?? (type === 10 ? 'ifunc' : `type ${type}`),
-          STB[bind] ?? (bind === 10 ? 'unique' : `bind ${bind}`),
-          section,
-          table,
-          thumb && type === 2 && (valueN & 1) === 1
-            ? symbolOffset(section, value - 1n, symSize, valueN - 1, sizeN)
-            : symbolOffset(section, value, symSize, valueN, sizeN),
-        );
-        out.push(sym);
-      }
+      readSymbols(new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength), entsize, n, start, cols, strings, xindex, what);
     }
+    return cols;
+  };
+
+  let columns: ElfColumns[] | undefined;
+  /** The symbol tables, read and checked on the first call. */
+  const symbolColumns = (): ElfColumns[] => {
+    if (columns === undefined) {
+      // .symtab first, then .dynsym (sym: finds the same symbol in both as one place).
+      const tables: ReturnType<typeof tableOf>[] = [];
+      for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
+        for (let i = 0; i < raws.length; i++) if (raws[i]!.type === type && raws[i]!.size > 0n) tables.push(tableOf(i));
+      }
+      // The tables of a sound file do not overlap: more table bytes than file bytes is a forgery
+      // (thousands of section headers naming one big table) that would cost time and memory.
+      let total = 0n;
+      const stringIndexes = new Set<number>();
+      for (const t of tables) {
+        if (t.count <= 1) continue;
+        total += t.r.size;
+        if (!stringIndexes.has(t.r.link)) total += raws[t.r.link]!.size;
+        stringIndexes.add(t.r.link);
+      }
+      if (total > size) throw new ExeFormatError(`ELF symbol and string tables add up to ${total} bytes in a file of ${size}: they overlap`);
+      const xindexOf = new Map<number, number>();
+      for (let i = raws.length - 1; i >= 0; i--) {
+        const x = raws[i]!;
+        if (x.type === SHT_SYMTAB_SHNDX && hasBytes(x)) xindexOf.set(x.link, i);
+      }
+      const stringTables = new Map<number, StringTable>();
+      const out: ElfColumns[] = [];
+      for (const t of tables) {
+        if (t.count <= 1) continue;
+        let strings = stringTables.get(t.r.link);
+        if (strings === undefined) {
+          const what = `${names[t.r.link] || 'strtab'} (section ${t.r.link})`;
+          strings = new StringTable(sectionBytes(t.r.link, `string table ${what}`), what);
+          stringTables.set(t.r.link, strings);
+        }
+        out.push(readTable(t, strings, xindexOf));
+      }
+      columns = out;
+    }
+    return columns;
   };
 
   let symbols: ExeSymbol[] | undefined;
@@ -592,42 +753,20 @@ export function parseElf(src: ByteSource): ExeImage {
     segments,
     symbols() {
       if (symbols === undefined) {
-        // .symtab first, then .dynsym (sym: finds the same symbol in both as one place).
-        const tables: ReturnType<typeof tableOf>[] = [];
-        for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
-          for (let i = 0; i < raws.length; i++) if (raws[i]!.type === type && raws[i]!.size > 0n) tables.push(tableOf(i));
-        }
-        // The tables of a sound file do not overlap: more table bytes than file bytes is a forgery
-        // (thousands of section headers naming one big table) that would cost time and memory.
-        let total = 0n;
-        const stringIndexes = new Set<number>();
-        for (const t of tables) {
-          if (t.count <= 1) continue;
-          total += t.r.size;
-          if (!stringIndexes.has(t.r.link)) total += raws[t.r.link]!.size;
-          stringIndexes.add(t.r.link);
-        }
-        if (total > size) throw new ExeFormatError(`ELF symbol and string tables add up to ${total} bytes in a file of ${size}: they overlap`);
-        const xindexOf = new Map<number, number>();
-        for (let i = raws.length - 1; i >= 0; i--) {
-          const x = raws[i]!;
-          if (x.type === SHT_SYMTAB_SHNDX && hasBytes(x)) xindexOf.set(x.link, i);
-        }
-        const stringTables = new Map<number, StringTable>();
         const out: ExeSymbol[] = [];
-        for (const t of tables) {
-          if (t.count <= 1) continue;
-          let strings = stringTables.get(t.r.link);
-          if (strings === undefined) {
-            const what = `${names[t.r.link] || 'strtab'} (section ${t.r.link})`;
-            strings = new StringTable(sectionBytes(t.r.link, `string table ${what}`), what);
-            stringTables.set(t.r.link, strings);
+        for (const c of symbolColumns()) {
+          for (let i = 0; i < c.count; i++) {
+            const kind = c.kinds[i]!;
+            const section = c.sections[i]!;
+            out.push(
+              new ElfSymbol(c.name(i), c.value(i), c.size(i), c.typeOf(kind), c.bindOf(kind), section === NO_SECTION ? null : section, c.table, c.offset(i)),
+            );
           }
-          readTable(t, strings, xindexOf, out);
         }
         symbols = out;
       }
       return symbols;
     },
+    symbolColumns,
   };
 }

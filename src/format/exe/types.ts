@@ -102,6 +102,57 @@ export interface ExeImage {
   readonly segments: readonly Segment[];
   /** All symbols, parsed on the first call (cached). */
   symbols(): readonly ExeSymbol[];
+  /**
+   * The same symbols as {@link symbols}, in the same order, as columns: one {@link SymbolColumns}
+   * per symbol table. For listings that read every symbol once (`info --symbols`): no object, name
+   * string or BigInt per symbol. Optional (ELF has it; PE and Mach-O list through {@link symbols}).
+   * Parsed on the first call of either (cached, shared), with the same checks and errors.
+   */
+  symbolColumns?(): readonly SymbolColumns[];
+}
+
+/** {@link SymbolColumns.sections} of a symbol that is in no section ({@link ExeSymbol.section} null). */
+export const NO_SECTION = 0xffffffff;
+
+/**
+ * The symbols of one table as typed arrays, one entry per symbol (symbol `i` of the table is entry
+ * `i` of every column). Numbers below 2^53 are stored as they are; a larger one (rare: addresses
+ * with high bits set) is -1 in its column and comes exact from {@link value}, {@link size} or
+ * {@link offset}. Names are spans of the string table's bytes, checked when the table was read (each
+ * ends before a NUL inside the table).
+ */
+export interface SymbolColumns {
+  /** {@link ExeSymbol.table} of every symbol in it: `symtab`, `dynsym`. */
+  readonly table: string;
+  readonly count: number;
+  /** {@link ExeSymbol.value}, or -1 when it is 2^53 or more. */
+  readonly values: Float64Array;
+  /** {@link ExeSymbol.size}, or -1 when it is 2^53 or more. */
+  readonly sizes: Float64Array;
+  /** {@link ExeSymbol.offset}: -1 when it is null, -2 when it is 2^53 or more. */
+  readonly offsets: Float64Array;
+  /** A code for the symbol's type and bind (ELF: st_info), worded by {@link typeOf} and {@link bindOf}. */
+  readonly kinds: Uint8Array;
+  /** {@link ExeSymbol.section}, or {@link NO_SECTION} (0xffffffff) when it is null. */
+  readonly sections: Uint32Array;
+  /** The string table the names are in (a view: copy what you keep). */
+  readonly strings: Uint8Array;
+  /** Where each name starts in {@link strings}... */
+  readonly nameStarts: Uint32Array;
+  /** ...and ends (exclusive; the name's bytes hold no NUL). */
+  readonly nameEnds: Uint32Array;
+  /** {@link ExeSymbol.type} of the symbols of kind `kind`. */
+  typeOf(kind: number): string;
+  /** {@link ExeSymbol.bind} of the symbols of kind `kind`. */
+  bindOf(kind: number): string;
+  /** {@link ExeSymbol.name} of symbol `i` (its bytes decoded as UTF-8). */
+  name(i: number): string;
+  /** {@link ExeSymbol.value} of symbol `i`, exact. */
+  value(i: number): bigint;
+  /** {@link ExeSymbol.size} of symbol `i`, exact. */
+  size(i: number): bigint;
+  /** {@link ExeSymbol.offset} of symbol `i`, exact. */
+  offset(i: number): bigint | null;
 }
 
 /** Options for opening an image. */
