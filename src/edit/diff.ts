@@ -199,7 +199,8 @@ export class FileDiff {
   /** Refuses, before anything is written, a size change the format cannot carry (IPS: 24 bits). */
   preflight(): void {
     const { sizeA, sizeB } = this;
-    if (this.format === 'ips32' && sizeA !== sizeB && sizeB > IPS32_LIMIT + 1n) {
+    // IPS32: the truncation size is 32 bits, and growth writes a record at the new last byte.
+    if (this.format === 'ips32' && ((sizeB < sizeA && sizeB > IPS32_LIMIT) || (sizeB > sizeA && sizeB - 1n > IPS32_LIMIT))) {
       throw new InputError(
         `an IPS32 patch cannot ${sizeB < sizeA ? 'truncate' : 'grow'} a file to ${sizeB} bytes: its offsets and sizes end at ${hex(IPS32_LIMIT)} (4 GiB); use --format bps or vcdiff`,
       );

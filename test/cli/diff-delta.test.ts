@@ -1,7 +1,7 @@
 // `mmapx diff --format bps|ups|ips32|vcdiff` end to end: the patch (to -o, or to a pipe) rebuilds
 // NEW through the format's decoder; --json reports the patch's size and ops; the usage errors
 // are one line, status 2, with nothing written; a terminal on standard output is refused.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyDeltaInMemory, decodeBps, decodeIps32, decodeUps, decodeVcdiff } from '../../src/format/delta/index.js';
@@ -83,6 +83,15 @@ describe('diff --format bps|ups|ips32|vcdiff', () => {
       mmapx(['diff', '--format', 'bps', '--coalesce', '3', oldPath, newPath, '-o', out]),
       2,
       /^mmapx: diff: .*: --coalesce does not apply to --format bps$/,
+    );
+    // A sparse NEW one byte past 4 GiB: IPS32's offsets end before its last byte (refused before reading).
+    const big = join(dir, 'big-sparse.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 2 ** 32 + 1);
+    expectFailure(
+      mmapx(['diff', '--format', 'ips32', oldPath, big, '-o', out]),
+      2,
+      /^mmapx: diff: .*: an IPS32 patch cannot grow a file to 4294967297 bytes: its offsets and sizes end at 0xffffffff \(4 GiB\); use --format bps or vcdiff$/,
     );
     expect(existsSync(out)).toBe(false);
   });
