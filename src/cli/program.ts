@@ -658,7 +658,9 @@ through maps (memory stays flat whatever the size).`;
   if (want('diff')) {
     program
       .command('diff')
-      .description('the guarded native patch that turns OLD into NEW (or cmp -l lines, IPS, or the differing lines side by side)')
+      .description(
+        'the guarded native patch that turns OLD into NEW (or cmp -l lines, IPS, the differing lines side by side, or a BPS, UPS, IPS32 or VCDIFF delta)',
+      )
       .argument('<old>', 'the file as it is (- reads standard input)')
       .argument('<new>', 'the file as it should be (- reads standard input: a pipe is copied to a temporary file first)')
       .option(
@@ -666,11 +668,14 @@ through maps (memory stays flat whatever the size).`;
         'write the patch to this file instead of standard output (- is standard output; a device, FIFO or symlink is written to, never replaced)',
       )
       .addOption(
-        new Option('--format <format>', 'native (a patch for mmapx patch), cmp (like cmp -l), ips, or side (side by side hex of the lines that differ)')
-          .choices(['native', 'cmp', 'ips', 'side'])
+        new Option(
+          '--format <format>',
+          'native (a patch for mmapx patch), cmp (like cmp -l), ips, side (side by side hex of the lines that differ), or a delta: bps, ups, ips32, vcdiff',
+        )
+          .choices(['native', 'cmp', 'ips', 'side', 'bps', 'ups', 'ips32', 'vcdiff'])
           .default('native'),
       )
-      .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk (default 8)')
+      .option('--coalesce <n>', 'merge changes at most N equal bytes apart into one hunk or IPS/IPS32 record (default 8)')
       .option('--sha256', 'add sha256 before/after guards (the patch then only applies to exactly OLD)')
       .option('-U, --context <n>', '--format side: equal lines shown around each differing line (default 3)')
       .option('-c, --cols <n>', '--format side: bytes of each file per line, 1..64 (default: 16, 8 or 4 to fit $COLUMNS, else the terminal; 16 on a pipe)')
@@ -687,7 +692,20 @@ through maps (memory stays flat whatever the size).`;
   bytes are coloured on a terminal (--color), marked by '^^' lines otherwise. Where the shorter
   file ends a '#' line says so; the longer one's tail is shown against blanks. With --json: the
   runs of differing bytes (offset, length, the first 32 bytes of each side) instead of the view.
-  ${examples(['mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin fw.patch', 'mmapx diff a.bin b.bin --format cmp', 'mmapx diff a.bin b.bin --format side -U 1', 'mmapx --json diff a.bin b.bin --stats'])}`,
+
+  Delta patches (binary: -o PATCH, or standard output that is not a terminal) for the tools that
+  apply them (mmapx patch, xdelta3 -d, Flips, beat): bps and vcdiff copy from anywhere in OLD, so
+  inserted, deleted and moved data cost only what is new (OLD is indexed in one pass, 40 MiB of
+  memory at most, then NEW is read once); ups (XOR, reversible) and ips32 change bytes in place
+  only. BPS and UPS carry both files' CRC-32. --json: the patch's size, its ops, the bytes copied,
+  filled and added, and the timings.
+  ${examples([
+    'mmapx diff fw-1.0.bin fw-1.1.bin -o fw.patch && mmapx patch fw.bin fw.patch',
+    'mmapx diff a.bin b.bin --format cmp',
+    'mmapx diff a.bin b.bin --format side -U 1',
+    'mmapx --json diff a.bin b.bin --stats',
+    'mmapx diff disk-1.img disk-2.img --format vcdiff -o disk.vcdiff   # xdelta3 -d -s disk-1.img disk.vcdiff',
+  ])}`,
       )
       .action(action(() => import('./commands/diff.js')));
   }

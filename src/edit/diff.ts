@@ -20,14 +20,16 @@ import { nextData } from '../mmap/sys/holes.js';
 import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, STDIN, shrankSinceOpen } from './files.js';
 import { spooled } from './spool.js';
 import { assertCovers } from './mapped.js';
-import type { EditContext, ProgressSink } from './seams.js';
+import type { Clock, EditContext, ProgressSink } from './seams.js';
+import { type DeltaDiffFormat, type DeltaSummary, DELTA_DIFF_FORMATS, deltaPatch, isDeltaDiffFormat } from './delta-diff.js';
 import { pullStream } from './stream.js';
 
 /**
  * The formats of {@link diffFiles}: `native` (mmapx's guarded patch), `cmp` (`cmp -l` lines), `ips`,
- * `side` (the side-by-side view, for people: not a patch).
+ * `side` (the side-by-side view, for people: not a patch), and the delta formats `bps`, `ups`,
+ * `ips32`, `vcdiff` (src/edit/delta-diff.ts).
  */
-export type DiffFormat = 'native' | 'cmp' | 'ips' | 'side';
+export type DiffFormat = 'native' | 'cmp' | 'ips' | 'side' | DeltaDiffFormat;
 
 export type { SideColors };
 
@@ -94,6 +96,8 @@ export interface DiffOutcome {
   readonly runs?: readonly DiffRun[];
   /** `side`: all the runs (more than `runs` holds when it was cut). */
   readonly runCount?: number;
+  /** The delta formats: what the patch's ops add up to (copies, fills, literal bytes, the CRC-32s). */
+  readonly delta?: DeltaSummary;
 }
 
 /** An IPS patch cannot express the size change: its offsets and its truncation size are 24-bit. */
@@ -128,7 +132,9 @@ const DIFF_WINDOW = 8 * 1024 * 1024;
 const DIFF_STEP = 64 * 1024;
 /** IPS offsets and the truncation size are 24-bit. */
 const IPS_LIMIT = 0xffffffn;
-const FORMATS: readonly DiffFormat[] = ['native', 'cmp', 'ips', 'side'];
+/** IPS32 offsets and the truncation size are 32-bit. */
+const IPS32_LIMIT = 0xffffffffn;
+const FORMATS: readonly DiffFormat[] = ['native', 'cmp', 'ips', 'side', ...DELTA_DIFF_FORMATS];
 
 /** The `side` options, checked. */
 interface SideSettings {
@@ -171,11 +177,13 @@ export class FileDiff {
   readonly #coalesce: number;
   readonly #sha256: boolean;
   readonly #side: SideSettings | undefined;
+  readonly #clock: Clock | undefined;
 
   /** Takes both sizes (a device or pseudo file has none: OperationError, naming NEW when it is about NEW). */
-  constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings }) {
+  constructor(a: OpenFile, b: OpenFile, options: { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings; clock?: Clock }) {
     this.a = a;
     this.b = b;
+    this.#clock = options.clock;
     this.format = options.format;
     this.#coalesce = options.coalesce;
     this.#sha256 = options.sha256;
@@ -190,8 +198,14 @@ export class FileDiff {
 
   /** Refuses, before anything is written, a size change the format cannot carry (IPS: 24 bits). */
   preflight(): void {
-    if (this.format !== 'ips') return;
     const { sizeA, sizeB } = this;
+    // IPS32: the truncation size is 32 bits, and growth writes a record at the new last byte.
+    if (this.format === 'ips32' && ((sizeB < sizeA && sizeB > IPS32_LIMIT) || (sizeB > sizeA && sizeB - 1n > IPS32_LIMIT))) {
+      throw new InputError(
+        `an IPS32 patch cannot ${sizeB < sizeA ? 'truncate' : 'grow'} a file to ${sizeB} bytes: its offsets and sizes end at ${hex(IPS32_LIMIT)} (4 GiB); use --format bps or vcdiff`,
+      );
+    }
+    if (this.format !== 'ips') return;
     if (sizeB < sizeA && sizeB > IPS_LIMIT) throw new IpsLimitError('truncate', sizeB);
     if (sizeB > sizeA && sizeB - 1n > IPS_LIMIT) throw new IpsLimitError('grow', sizeB);
   }
@@ -221,6 +235,7 @@ export class FileDiff {
   *#steps(patchSink: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
     this.preflight();
     if (this.format === 'side') return yield* this.#sideSteps(patchSink, progress);
+    if (isDeltaDiffFormat(this.format)) return yield* this.#deltaSteps(this.format, patchSink, progress);
     const { a, b, sizeA, sizeB, format } = this;
     let bytes = 0;
     const out: PatchSink = (data, transient) => {
@@ -345,6 +360,28 @@ export class FileDiff {
       sha256,
       bytes,
     };
+  }
+
+  /** The delta formats: the encoder's pieces as they come (see src/edit/delta-diff.ts). */
+  *#deltaSteps(format: DeltaDiffFormat, out: PatchSink, progress: ProgressSink | undefined): Generator<void, DiffOutcome, undefined> {
+    const { a, b, sizeA, sizeB } = this;
+    let bytes = 0;
+    const clock = this.#clock;
+    const pieces = deltaPatch(a, sizeA, b, sizeB, format, {
+      coalesce: this.#coalesce,
+      ...(progress && { progress }),
+      ...(clock && { onIndexed: () => clock.lap('index') }),
+    });
+    let r = pieces.next();
+    for (; !r.done; r = pieces.next()) {
+      bytes += r.value.length;
+      out(r.value, true); // written at once (an 8 MiB data section is not copied into a pending buffer)
+      yield;
+    }
+    const delta = r.value;
+    // Nothing but copies of the same offset (or, in place, no change at all), and the same size.
+    const identical = sizeA === sizeB && delta.unchanged === Number(sizeB);
+    return { old: a.path, new: b.path, format, sizeOld: sizeA, sizeNew: sizeB, identical, sha256: null, bytes, delta };
   }
 
   /**
@@ -545,7 +582,7 @@ function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSetting
 }
 
 /** The options checked, with their defaults. @throws InputError */
-function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings } {
+function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings; clock?: Clock } {
   const format = options.format ?? 'native';
   if (!FORMATS.includes(format)) throw new InputError(`unknown diff format '${String(format)}' (expected ${FORMATS.join(', ')})`, { token: String(format) });
   const coalesce = options.coalesce ?? 8;
@@ -553,7 +590,7 @@ function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce:
   const sha256 = options.sha256 === true;
   if (sha256 && format !== 'native') throw new InputError(`sha256 guards only exist in the native format, not ${format}`);
   const side = sideOptions(format, options);
-  return { format, coalesce, sha256, ...(side && { side }) };
+  return { format, coalesce, sha256, ...(side && { side }), ...(options.clock && { clock: options.clock }) };
 }
 
 /**

@@ -74,6 +74,7 @@ export {
   type DiffStream,
   type SideColors,
 } from './diff.js';
+export type { DeltaDiffFormat, DeltaSummary } from './delta-diff.js';
 export {
   type Fill,
   type FileBytes,

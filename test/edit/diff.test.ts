@@ -27,6 +27,8 @@ describe('diffFiles', () => {
     ['native', ['--coalesce', '0', '--sha256']],
     ['cmp', []],
     ['ips', []],
+    ['vcdiff', []],
+    ['bps', []],
   ] as [DiffFormat, string[]][])('%s %j: the patch equals the CLI output, the outcome its report', async (format, flags) => {
     const out = join(dir, `cli.${format}.${flags.length}`);
     const cli = mmapx(['--json', 'diff', '--format', format, ...flags, oldPath, newPath, '-o', out]);

@@ -1,8 +1,9 @@
-// mmapx diff OLD NEW [-o PATCH] [--format native|cmp|ips|side]: the guarded native patch that turns
-// OLD into NEW (old and new bytes per hunk, nearby changes coalesced, the size change as
-// `size before` / `size after`), GNU `cmp -l` lines, an IPS patch, or the side-by-side view of the
-// lines that differ (-U context lines, -c bytes per side; --json lists the runs of differing
-// bytes instead). Both files are compared
+// mmapx diff OLD NEW [-o PATCH] [--format native|cmp|ips|side|bps|ups|ips32|vcdiff]: the guarded
+// native patch that turns OLD into NEW (old and new bytes per hunk, nearby changes coalesced, the
+// size change as `size before` / `size after`), GNU `cmp -l` lines, an IPS patch, the side-by-side
+// view of the lines that differ (-U context lines, -c bytes per side; --json lists the runs of
+// differing bytes instead), or a delta patch (BPS, UPS, IPS32, VCDIFF: src/edit/delta-diff.ts; BPS
+// and VCDIFF find moved and shifted data). Both files are compared
 // window by window through read-only maps, so memory stays flat; the patch is streamed out (the
 // engine: src/edit/diff.ts; this file adds the options, -o, --json and the summary).
 //
@@ -17,9 +18,11 @@ import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT } from '../../format/patch/side.js';
 import { terminalColumns } from '../../mmap/sys/terminal.js';
 import { ansiPairs, colorLevel, viewColumns } from '../color.js';
 import { parseNumber } from '../../format/number.js';
+import { formatCrc32 } from '../../format/digest.js';
 import { hex } from '../../format/patch/lex.js';
 import type { Context, Result } from '../context.js';
 import { type DiffFormat, type DiffRun, IpsLimitError, openFileDiff, type SideColors } from '../../edit/diff.js';
+import { type DeltaSummary, isDeltaDiffFormat } from '../../edit/delta-diff.js';
 import { OutputFile, outputTarget, sameFile } from '../outfile.js';
 import { Timer } from '../../edit/timing.js';
 
@@ -64,7 +67,14 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
     coalesce = Number(n);
   }
   const json = ctx.globals.json;
-  if (format === 'ips' && json && target === undefined) throw new InputError('--format ips with --json needs -o PATCH (the patch is binary)');
+  const binary = format === 'ips' || isDeltaDiffFormat(format);
+  if (binary && json && target === undefined) throw new InputError(`--format ${format} with --json needs -o PATCH (the patch is binary)`);
+  if (isDeltaDiffFormat(format)) {
+    if (opts.coalesce !== undefined && format !== 'ips32') throw new InputError(`--coalesce does not apply to --format ${format}`);
+    if (target === undefined && terminalColumns(ctx.streams.stdoutFd) !== undefined) {
+      throw new InputError(`--format ${format} writes a binary patch: give -o PATCH or redirect standard output`);
+    }
+  }
   if (format !== 'native' && opts.sha256) throw new InputError(`--sha256 guards only exist in the native format, not --format ${format}`);
   return { oldPath, newPath, format, target, coalesce, sha256: !!opts.sha256, force: !!opts.force, stats: !!opts.stats, json, cols, context };
 }
@@ -142,6 +152,37 @@ class Output {
   }
 }
 
+/** `12 ops: 3 copies (1000 bytes), 2 fills (40 bytes), 7 literals (99 bytes)`: the ops of a delta patch. */
+function deltaWhat(d: DeltaSummary): string {
+  const n = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+  const parts = d.sourceOps > 0 || d.indexBytes > 0 ? [`${n(d.sourceOps, 'copy', 'copies')} (${n(d.copied, 'byte')})`] : [];
+  if (d.targetOps > 0) parts.push(`${n(d.targetOps, 'repeat')} (${n(d.targetCopied, 'byte')})`);
+  if (d.fillOps > 0) parts.push(`${n(d.fillOps, 'fill')} (${n(d.filled, 'byte')})`);
+  if (d.xorOps > 0) parts.push(`${n(d.xorOps, 'xor run')} (${n(d.added, 'byte')})`);
+  else parts.push(`${n(d.dataOps, 'literal')} (${n(d.added, 'byte')})`);
+  return `${n(d.ops, 'op')}: ${parts.join(', ')}`;
+}
+
+/** The --json keys of a delta patch. */
+function deltaJson(d: DeltaSummary, bytes: number): Record<string, unknown> {
+  return {
+    patchBytes: bytes,
+    ops: d.ops,
+    sourceOps: d.sourceOps,
+    targetOps: d.targetOps,
+    fillOps: d.fillOps,
+    dataOps: d.dataOps,
+    xorOps: d.xorOps,
+    bytesCopied: d.copied,
+    bytesUnchanged: d.unchanged,
+    bytesRepeated: d.targetCopied,
+    bytesFilled: d.filled,
+    bytesAdded: d.added,
+    crc32: d.crc32 === undefined ? null : { old: formatCrc32(d.crc32.source), new: formatCrc32(d.crc32.target) },
+    indexBytes: d.indexBytes,
+  };
+}
+
 /** The engine's IPS limit in the words of the command line. */
 function ipsLimitMessage(e: IpsLimitError): string {
   return e.change === 'truncate'
@@ -196,8 +237,13 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         : side
           ? `${runCount} run${runCount === 1 ? '' : 's'} of differing bytes, ${changed} byte${changed === 1 ? '' : 's'}`
           : `${hunks} hunk${hunks === 1 ? '' : 's'}, ${changed} byte${changed === 1 ? '' : 's'} changed`;
-    const summary = `${identical ? 'identical' : what}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
-    const keptText = json && format !== 'ips' && !side ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('') : undefined;
+    const delta = found.delta;
+    const patchSize = delta ? `, ${format} patch of ${found.bytes} byte${found.bytes === 1 ? '' : 's'}` : '';
+    const summary = `${identical ? 'identical' : delta ? deltaWhat(delta) : what}${patchSize}${sizeA !== sizeB ? `, size ${sizeA} -> ${sizeB}` : ''}${target ? `, written to ${target}` : ''} ${timer.describe()}`;
+    const keptText =
+      json && format !== 'ips' && !isDeltaDiffFormat(format) && !side
+        ? out.kept.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
+        : undefined;
     if (eof && !json && !ctx.globals.quiet) ctx.stderr(`mmapx: diff: ${eof}\n`);
     return {
       summary,
@@ -209,7 +255,8 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
         sizeOld: sizeA,
         sizeNew: sizeB,
         identical,
-        ...(format !== 'cmp' && !side && { hunks, bytesChanged: changed }),
+        ...(format !== 'cmp' && !side && !delta && { hunks, bytesChanged: changed }),
+        ...(delta && deltaJson(delta, found.bytes)),
         ...(side && {
           ...(found.hunks !== undefined && { hunks }),
           bytesChanged: changed,

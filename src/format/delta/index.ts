@@ -13,3 +13,4 @@ export { decodeBsdiff, looksLikeBsdiff } from './bsdiff.js';
 export { decodeVcdiff, looksLikeVcdiff } from './vcdiff.js';
 export { encodeVcdiff, type VcdiffEncodeHeader } from './vcdiff-encode.js';
 export { adler32 } from './adler32.js';
+export * from './match.js';

@@ -190,7 +190,9 @@ export function* encodeIps32(ops: Iterable<DeltaOp>, options: Ips32EncodeOptions
   const flushRun = (keep = 0): void => {
     const n = runLength - keep;
     if (n <= 0) return;
-    dataRecord(runStart, run.subarray(0, n));
+    // A copy: the writer passes a record of 32 KiB or more through as a piece of its own, and
+    // `run` is written again before the piece goes out.
+    dataRecord(runStart, run.slice(0, n));
     run.copyWithin(0, n, runLength);
     runStart += n;
     runLength = keep;
