@@ -36,9 +36,9 @@ import {
 } from '../format/delta/index.js';
 import { VCDIFF_DEFAULT_WINDOW } from '../format/delta/vcdiff-encode.js';
 import { DiffScanner, type OffsetHunk } from '../format/patch/index.js';
-import { type Mmap, MmapOptions, windows } from '../mmap/index.js';
+import { windows } from '../mmap/index.js';
 import type { OpenFile } from './files.js';
-import { assertCovers, MappedReader } from './mapped.js';
+import { assertCovers, MappedReader, windowPairs } from './mapped.js';
 import type { ProgressSink } from './seams.js';
 
 /** The formats of a delta patch that `diff` writes. */
@@ -196,29 +196,14 @@ function* sameOffsetOps(a: OpenFile, sizeA: bigint, b: OpenFile, sizeB: bigint, 
   const win = BigInt(options.windowSize ?? DELTA_WINDOW);
   progress?.phase(`diff ${a.path}`, sizeA > sizeB ? sizeA : sizeB);
   // NEW in windows, OLD mapped at the same offsets as far as it goes.
-  for (let off = 0n; off < sizeB; off += win) {
-    const len = sizeB - off < win ? sizeB - off : win;
-    const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
-    const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
-    let mapA: Mmap | undefined;
-    try {
-      mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
-      const va = mapA ? (mapA.bytes as Uint8Array) : new Uint8Array(0);
-      const vb = mapB.bytes as Uint8Array;
-      if (crc) {
-        crcA = crc(va, crcA);
-        crcB = crc(vb, crcB);
-      }
-      scanner.push(va, vb, onHunk);
-      mapA?.assertIntact('read');
-      mapB.assertIntact('read');
-      if (lenA > 0n) assertCovers(a, off + lenA);
-      assertCovers(b, off + len);
-    } finally {
-      mapA?.unmap();
-      mapB.unmap();
+  for (const w of windowPairs(a, b, sizeA, sizeB, win)) {
+    if (crc) {
+      crcA = crc(w.a, crcA);
+      crcB = crc(w.b, crcB);
     }
-    progress?.update(Number(off + len));
+    scanner.push(w.a, w.b, onHunk);
+    w.check();
+    progress?.update(Number(w.offset) + w.b.length);
     yield* pending.splice(0);
   }
   // OLD past NEW's end, for its CRC; UPS also XORs it with zeros (its bytes), so that the patch

@@ -19,7 +19,7 @@ import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
 import { nextData } from '../mmap/sys/holes.js';
 import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, STDIN, shrankSinceOpen } from './files.js';
 import { spooled } from './spool.js';
-import { assertCovers } from './mapped.js';
+import { assertCovers, windowPairs } from './mapped.js';
 import type { Clock, EditContext, ProgressSink } from './seams.js';
 import { type DeltaDiffFormat, type DeltaSummary, DELTA_DIFF_FORMATS, deltaPatch, isDeltaDiffFormat } from './delta-diff.js';
 import { pullStream } from './stream.js';
@@ -280,38 +280,24 @@ export class FileDiff {
     const rest = (h: Hash | undefined, size: bigint): bigint => (h && size > limit ? size - limit : 0n);
     progress?.phase(`diff ${a.path}`, limit + rest(hashA, sizeA) + rest(hashB, sizeB));
     let done = 0n;
-    for (let off = 0n; off < limit; off += win) {
-      const len = limit - off < win ? limit - off : win;
-      const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
-      const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
-      let mapA: Mmap | undefined;
-      try {
-        mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
-        const va = mapA ? (mapA.bytes as Uint8Array) : new Uint8Array(0);
-        const vb = mapB.bytes as Uint8Array;
-        hashA?.update(va);
-        hashB?.update(vb);
-        // Step by step through the window, each step's output written before the next is made.
-        for (let s = 0; s < vb.length; s += DIFF_STEP) {
-          const e = Math.min(vb.length, s + DIFF_STEP);
-          const sa = va.subarray(Math.min(s, va.length), Math.min(e, va.length));
-          const sb = vb.subarray(s, e);
-          const text = format === 'cmp' ? cmpWindowBytes(sa, sb, off + BigInt(s), width, cmpBuf) : undefined;
-          if (format !== 'cmp') scanner.push(sa, sb, onHunk);
-          // Pages past a new end read as zeros: nothing made of them goes out.
-          mapA?.assertIntact('read');
-          mapB.assertIntact('read');
-          if (lenA > 0n) assertCovers(a, off + (BigInt(e) < lenA ? BigInt(e) : lenA));
-          assertCovers(b, off + BigInt(e));
-          const made = text ?? lines.take();
-          if (made.length > 0) out(made, true);
-          yield;
-        }
-      } finally {
-        mapA?.unmap();
-        mapB.unmap();
+    for (const w of windowPairs(a, b, sizeA, limit, win)) {
+      const { a: va, b: vb, offset: off } = w;
+      hashA?.update(va);
+      hashB?.update(vb);
+      // Step by step through the window, each step's output written before the next is made.
+      for (let s = 0; s < vb.length; s += DIFF_STEP) {
+        const e = Math.min(vb.length, s + DIFF_STEP);
+        const sa = va.subarray(Math.min(s, va.length), Math.min(e, va.length));
+        const sb = vb.subarray(s, e);
+        const text = format === 'cmp' ? cmpWindowBytes(sa, sb, off + BigInt(s), width, cmpBuf) : undefined;
+        if (format !== 'cmp') scanner.push(sa, sb, onHunk);
+        // Pages past a new end read as zeros: nothing made of them goes out.
+        w.check(BigInt(e));
+        const made = text ?? lines.take();
+        if (made.length > 0) out(made, true);
+        yield;
       }
-      done += len;
+      done += BigInt(vb.length);
       progress?.update(Number(done)); // once per window
     }
     if (format !== 'cmp') {

@@ -49,6 +49,49 @@ export function assertCovers(file: FileRef, end: bigint): void {
   if (now < end) throw shrankError(file.path, now, end);
 }
 
+/** One window of a file and the same offsets of another (see {@link windowPairs}). */
+export interface WindowPair {
+  readonly offset: bigint;
+  /** The window of the second file (`b`). */
+  readonly b: Uint8Array;
+  /** The same offsets of the first file (`a`): shorter or empty past its end. */
+  readonly a: Uint8Array;
+  /**
+   * Throws when either map lost pages or either file no longer covers the window's first `upTo`
+   * bytes (default: all of it): bytes read past a new end read as zeros, and what was made of
+   * them is void.
+   */
+  check(upTo?: bigint): void;
+}
+
+/**
+ * Walks `b` from 0 to `limit` in mapped windows of `win` bytes, with `a` mapped at the same
+ * offsets as far as it goes (`sizeA`): diff's walk of NEW beside OLD. Each pair is unmapped when
+ * the walk moves on (or stops).
+ */
+export function* windowPairs(a: OpenFile, b: OpenFile, sizeA: bigint, limit: bigint, win: bigint): Generator<WindowPair> {
+  for (let off = 0n; off < limit; off += win) {
+    const len = limit - off < win ? limit - off : win;
+    const lenA = off < sizeA ? (sizeA - off < len ? sizeA - off : len) : 0n;
+    const mapB = new MmapOptions().offset(off).len(len).populate().map(b);
+    let mapA: Mmap | undefined;
+    try {
+      mapA = lenA > 0n ? new MmapOptions().offset(off).len(lenA).populate().map(a) : undefined;
+      const viewA = mapA ? (mapA.bytes as Uint8Array) : new Uint8Array(0);
+      const check = (upTo = len): void => {
+        mapA?.assertIntact('read');
+        mapB.assertIntact('read');
+        if (lenA > 0n) assertCovers(a, off + (upTo < lenA ? upTo : lenA));
+        assertCovers(b, off + upTo);
+      };
+      yield { offset: off, a: viewA, b: mapB.bytes as Uint8Array, check };
+    } finally {
+      mapA?.unmap();
+      mapB.unmap();
+    }
+  }
+}
+
 /**
  * ERR_TRUNCATED when the file has become shorter than `size`, the size an operation started from:
  * bytes it read past the new end read as zeros (without a fault in the tail of the last page), so
