@@ -255,6 +255,16 @@ describe('detection', () => {
   ])('%j is %s', (line, format) => {
     expect(detectUnhexFormat(line)).toBe(format);
   });
+
+  it('a long line of hex digits is plain, told in linear time', () => {
+    // The od test used to retry its lookahead at every shorter length of the offset: minutes for
+    // 256 KiB, quadratic in the line. A hundred times the linear cost is still far below the bound.
+    const started = performance.now();
+    expect(detectUnhexFormat('a5'.repeat(128 * 1024))).toBe('plain');
+    expect(detectUnhexFormat(`00000000 4142${'  >'.repeat(64 * 1024)}`)).toBeUndefined();
+    expect(detectUnhexFormat(`00000000 4142  >${' '.repeat(256 * 1024)}AB<`)).toBe('od');
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
 });
 
 describe('errors name the line and column', () => {

@@ -89,7 +89,10 @@ export function detectUnhexFormat(line: string): UnhexFormat | undefined {
   if (C_START.test(line)) return 'c';
   if (XXD_LINE.test(line)) return isBitsLine(line) ? 'bits' : 'xxd';
   if (/^[0-9a-fA-F]+[ \t]{2,}[0-9a-fA-F]{2}(?:[ \t]|$)/.test(line)) return 'canonical';
-  if (/^(?:[0-9a-fA-F]{6,7}|[0-9a-fA-F]{8,}(?=.* {2,}>.*<$))(?: [0-9a-fA-F]+)+(?: {2,}>.*<)?[ \t\r]*$/.test(line)) return 'od';
+  // A longer offset only with od -c's `  >...<` column. The offset run must end where a blank
+  // follows, and the column is looked for once: retried at every shorter length of a long run of
+  // digits (a plain dump's line), the lookahead made detection quadratic, seconds for 64 KiB.
+  if (/^(?:[0-9a-fA-F]{6,7}|[0-9a-fA-F]{8,}(?![0-9a-fA-F])(?=.* {2}>)(?=.*<$))(?: [0-9a-fA-F]+)+(?: {2,}>.*<)?[ \t\r]*$/.test(line)) return 'od';
   if (/^[0-7]{7}[ \t\r]*$/.test(line) || /^ [0-9a-fA-F]+(?: [0-9a-fA-F]+)*(?: {2,}>.*<)?[ \t\r]*$/.test(line)) return 'od';
   if (/^[0-9a-fA-F \t\r]*$/.test(line)) return 'plain';
   return undefined;
