@@ -3,16 +3,25 @@
  * initial value and final xor 0xffffffff; the check value of "123456789" is 0xcbf43926).
  *
  * Streaming: `crc32(b, crc32(a))` equals `crc32(a + b)`, so a file or a patch is checked piece by
- * piece. zlib's own crc32 (Node 20.15+, 22.2+) does the work where this Node has it; elsewhere a
- * slicing-by-8 table implementation ({@link crc32Portable}) computes the same values.
+ * piece. zlib's own crc32 does the work where this Node has it and can hand zlib over without an
+ * import (process.getBuiltinModule: 20.16+, 22.3+); elsewhere a slicing-by-8 table implementation
+ * ({@link crc32Portable}) computes the same values. No static import of node:zlib: every command
+ * that can meet a delta (patch) would load zlib at start-up, checksum or not.
  */
-
-import * as zlib from 'node:zlib';
 
 type Crc32Fn = (data: Uint8Array, value?: number) => number;
 
-/** zlib.crc32 where this Node has it (the type declarations of older Nodes lack it). */
-const nativeCrc32: Crc32Fn | undefined = (zlib as { crc32?: Crc32Fn }).crc32;
+/** zlib.crc32 where this Node has it (undefined: not looked up yet; null: none). */
+let native: Crc32Fn | null | undefined;
+
+function nativeCrc32(): Crc32Fn | null {
+  if (native === undefined) {
+    const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    const zlib = get?.('node:zlib') as { crc32?: Crc32Fn } | undefined;
+    native = zlib?.crc32 ?? null;
+  }
+  return native;
+}
 
 /** The eight 256-entry tables of slicing-by-8, made on first use (nothing runs at import). */
 let tables: Uint32Array | undefined;
@@ -68,5 +77,6 @@ export function crc32Portable(bytes: Uint8Array, previous = 0): number {
  * an unsigned 32-bit number.
  */
 export function crc32(bytes: Uint8Array, previous = 0): number {
-  return nativeCrc32 !== undefined ? nativeCrc32(bytes, previous) >>> 0 : crc32Portable(bytes, previous);
+  const fn = nativeCrc32();
+  return fn !== null ? fn(bytes, previous) >>> 0 : crc32Portable(bytes, previous);
 }
