@@ -40,6 +40,24 @@ export interface ImageInfo extends Pick<ExeImage, 'format' | 'description' | 'bi
   readonly symbolCount?: number;
 }
 
+/** An image's header facts and the name of each symbol's section: what imageInfo always gives. */
+export function headerInfo(image: ExeImage): ImageInfo {
+  const names = new Map<number, string>();
+  for (const s of image.sections) names.set(s.index, s.name);
+  return {
+    format: image.format,
+    description: image.description,
+    bits: image.bits,
+    endian: image.endian,
+    machine: image.machine,
+    kind: image.kind,
+    entry: image.entry,
+    imageBase: image.imageBase,
+    fileOffset: image.fileOffset,
+    sectionName: (symbol) => (symbol.section === null ? null : (names.get(symbol.section) ?? null)),
+  };
+}
+
 /**
  * Opens `path` (read-only, shared lock), parses its executable image and lists what `options`
  * ask for.
@@ -52,22 +70,9 @@ export async function imageInfo(path: string, options: ImageInfoOptions = {}): P
   return withFile(path, { ...options, write: false, access: 'read', ...(clock && { timer: clock }) }, (file) => {
     const image = imageOf(file, options.arch !== undefined ? { arch: options.arch } : {});
     clock?.lap('headers');
-    const names = new Map<number, string>();
-    for (const s of image.sections) names.set(s.index, s.name);
     const info: {
       -readonly [K in keyof ImageInfo]: ImageInfo[K];
-    } = {
-      format: image.format,
-      description: image.description,
-      bits: image.bits,
-      endian: image.endian,
-      machine: image.machine,
-      kind: image.kind,
-      entry: image.entry,
-      imageBase: image.imageBase,
-      fileOffset: image.fileOffset,
-      sectionName: (symbol) => (symbol.section === null ? null : (names.get(symbol.section) ?? null)),
-    };
+    } = headerInfo(image);
     if (options.sections) info.sections = image.sections;
     if (options.segments) info.segments = image.segments;
     if (options.symbols) {

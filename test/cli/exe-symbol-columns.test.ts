@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ImageInfo, imageInfo } from '../../src/edit/exeinfo.js';
+import { headerInfo, type ImageInfo, imageInfo } from '../../src/edit/exeinfo.js';
 import { type ImageListing, renderImage } from '../../src/cli/image-info.js';
 import { parseElf } from '../../src/format/exe/elf.js';
 import { type ByteSource, bufferSource, type ExeImage, ExeFormatError, NO_SECTION } from '../../src/format/exe/index.js';
@@ -231,23 +231,6 @@ const DYN: Sym[] = [
 
 const LISTING: ImageListing = { sections: false, segments: false, symbols: true, filter: undefined, demangle: false, arch: undefined };
 
-/** The image's header facts and section names, as imageInfo gives them. */
-function baseInfo(image: ExeImage): ImageInfo {
-  const names = new Map(image.sections.map((s) => [s.index, s.name]));
-  return {
-    format: image.format,
-    description: image.description,
-    bits: image.bits,
-    endian: image.endian,
-    machine: image.machine,
-    kind: image.kind,
-    entry: image.entry,
-    imageBase: image.imageBase,
-    fileOffset: image.fileOffset,
-    sectionName: (s) => (s.section === null ? null : (names.get(s.section) ?? null)),
-  };
-}
-
 /** The text `renderImage` writes for `info`. */
 function render(info: ImageInfo, path = 'odd'): Buffer {
   const parts: Buffer[] = [];
@@ -259,10 +242,10 @@ function render(info: ImageInfo, path = 'odd'): Buffer {
 function bothListings(open: () => ExeImage): { objects: Buffer; columns: Buffer; image: ExeImage } {
   const a = open();
   const symbols = a.symbols();
-  const objects = render({ ...baseInfo(a), symbols, symbolCount: symbols.length });
+  const objects = render({ ...headerInfo(a), symbols, symbolCount: symbols.length });
   const b = open();
   const symbolColumns = b.symbolColumns!();
-  const columns = render({ ...baseInfo(b), symbolColumns, symbolCount: symbolColumns.reduce((n, c) => n + c.count, 0) });
+  const columns = render({ ...headerInfo(b), symbolColumns, symbolCount: symbolColumns.reduce((n, c) => n + c.count, 0) });
   return { objects, columns, image: a };
 }
 
@@ -401,6 +384,6 @@ describe('info --symbols from ELF symbol columns', () => {
     const text = mmapx(['info', file, '--symbols']);
     const image = parseElf(bufferSource(elf(spec)));
     const symbols = image.symbols();
-    expect(text.stdoutBytes.equals(render({ ...baseInfo(image), symbols, symbolCount: symbols.length }, file)), 'CLI text').toBe(true);
+    expect(text.stdoutBytes.equals(render({ ...headerInfo(image), symbols, symbolCount: symbols.length }, file)), 'CLI text').toBe(true);
   });
 });
