@@ -4,7 +4,7 @@
 // --dry-run, --out, --json, several files, already applied, a wrong source (exit 3, byte-identical)
 // and a damaged patch (exit 2).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyDeltaInMemory, crc32, type DeltaOp, encodeBps, encodeIps32, encodeUps } from '../../src/format/delta/index.js';
@@ -130,6 +130,25 @@ describe('patch FILE DELTA (built CLI)', () => {
     const list = JSON.parse(many.stdout) as { status?: string; exitCode?: number }[];
     expect(list.map((x) => x.status ?? x.exitCode)).toEqual(['applied', 'already', 3]);
     expect(Buffer.compare(readFileSync(a), Buffer.from(target))).toBe(0);
+  });
+
+  it('--out that is not a new or regular file is refused before anything is written: a directory, a FIFO, the source itself or a link to it', () => {
+    const { patch } = bps();
+    const p = file(source);
+    const before = fingerprint(p);
+    const sub = join(dir, `outdir${n++}`);
+    mkdirSync(sub);
+    const fifo = join(dir, `outfifo${n++}`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const link = join(dir, `outlink${n++}`);
+    symlinkSync(p, link);
+    expectFailure(mmapx(['patch', p, patch, '--out', sub]), 2, /--out .*: not a regular file/);
+    expectFailure(mmapx(['patch', p, patch, '--out', fifo]), 2, /--out .*: not a regular file/);
+    expectFailure(mmapx(['patch', p, patch, '--out', p]), 2, /is the source file itself/);
+    expectFailure(mmapx(['patch', p, patch, '--out', link]), 2, /is the source file itself/);
+    expect(fingerprint(p)).toBe(before);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('mmapx-tmp'))).toEqual([]);
   });
 
   it('UPS and IPS32 found by their magic', () => {
