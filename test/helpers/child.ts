@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built library (ESM). `npm test` builds before running vitest. */
@@ -21,7 +21,8 @@ export interface ChildResult {
 /** Runs an ES module snippet in a fresh Node process with `LIB` importable as `$LIB`. */
 export function runModule(code: string, opts: { args?: string[]; nodeArgs?: string[]; prefix?: string[] } = {}): ChildResult {
   requireBuild();
-  const src = code.replaceAll('$LIB', JSON.stringify(LIB));
+  // A file: URL, which import() takes on every platform (a Windows path's drive letter reads as a scheme).
+  const src = code.replaceAll('$LIB', JSON.stringify(pathToFileURL(LIB).href));
   const cmd = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), '--input-type=module', '-e', src, ...(opts.args ?? [])];
   const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

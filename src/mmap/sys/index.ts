@@ -3,7 +3,8 @@ export type { Advice, PlatformConstants, UncheckedAdvice } from './constants.js'
 export { ADVICE, DARWIN, LINUX, UNCHECKED_ADVICE, platformConstants } from './constants.js';
 export { constants, pageSize } from './libc.js';
 export type { CacheStat, MapFault, MappedFile, MapRequest, Protection, Residency } from './mapping.js';
-export { Mapping, cachestat, fdAccessMode, isAdviceSupported, startWriteback, supportedAdvice } from './mapping.js';
+export { cachestat, fdAccessMode, isAdviceSupported, startWriteback, supportedAdvice } from './mapping.js';
+export { Mapping } from './backend.js';
 export type { SigbusGuardStatus } from './sigbus.js';
 export { armSigbusGuard, sigbusGuard } from './sigbus.js';
 export type { LockKind, LockResult } from './flock.js';
