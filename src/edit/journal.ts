@@ -78,7 +78,7 @@ import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
-import { startWriteback } from '../mmap/sys/index.js';
+import { startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -226,6 +226,10 @@ export function pendingJournal(file: string): string | undefined {
 
 /** fsync of a directory, so that a created or removed name is durable. */
 export function syncDirectory(dir: string): void {
+  // Windows: FlushFileBuffers of the directory's handle, done by the core.
+  const native = syncDirectoryNative(dir);
+  if (native === 'done' || native === 'unsupported') return;
+  if (native !== undefined) throw new OperationError(`cannot sync the directory ${dir}: ${native.reason}`, native.code, { path: dir });
   let fd: number;
   try {
     fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);

@@ -14,5 +14,8 @@ export { fileSizeLimit } from './limits.js';
 export { descriptorPosition, waitReadable } from './input.js';
 export { growPipe, pipeCapacity, waitWritable } from './pipe.js';
 export { terminalColumns } from './terminal.js';
+export type { RangePermissions } from './perms.js';
+export { rangePermissions } from './perms.js';
+export { syncDirectoryNative } from './dirsync.js';
 export { shiftExtents } from './extents.js';
 export { dropLease, holdsWriteLease, leaseBreakSeconds, takeWriteLease } from './lease.js';

@@ -60,6 +60,9 @@ export interface Win32 {
   UnlockFileEx(file: Address, reserved: number, lengthLow: number, lengthHigh: number, overlapped: Uint8Array): number;
   MoveFileExW(from: string, to: string, flags: number): number;
   GetCurrentProcessId(): number;
+  CreateFileW(path: string, access: number, share: number, attributes: null, disposition: number, flags: number, template: null): Address;
+  /** `info` receives MEMORY_BASIC_INFORMATION (48 bytes on x64); returns the bytes written, 0 on failure. */
+  VirtualQuery(addr: Address, info: Uint8Array, length: number): number;
   GetLastError(): number;
   /** ntdll's: ObjectBasicInformation (class 0) of a handle is 56 bytes, GrantedAccess at 4. An NTSTATUS, 0 for success. */
   NtQueryObject(handle: Address, infoClass: number, info: Uint8Array, length: number, returned: null): number;
@@ -102,6 +105,10 @@ export function win32(): Win32 {
     UnlockFileEx: fn('int UnlockFileEx(void *file, uint32_t reserved, uint32_t lengthLow, uint32_t lengthHigh, _Inout_ uint8_t *overlapped)'),
     MoveFileExW: fn('int MoveFileExW(const char16_t *from, const char16_t *to, uint32_t flags)'),
     GetCurrentProcessId: fn('uint32_t GetCurrentProcessId(void)'),
+    CreateFileW: ptr(
+      fn('void *CreateFileW(const char16_t *path, uint32_t access, uint32_t share, void *attributes, uint32_t disposition, uint32_t flags, void *template)'),
+    ),
+    VirtualQuery: fn('size_t VirtualQuery(void *addr, _Out_ uint8_t *info, size_t length)'),
     GetLastError: fn('uint32_t GetLastError(void)'),
     NtQueryObject: ntdll.func('int32_t NtQueryObject(void *handle, int infoClass, _Out_ uint8_t *info, uint32_t length, _Out_ uint32_t *returned)'),
     uv_get_osfhandle: ptr(node.func('void *uv_get_osfhandle(int fd)')),
@@ -198,4 +205,21 @@ export function handleAccess(fd: number): 'r' | 'w' | 'rw' {
   const read = (granted & 1) !== 0;
   const write = (granted & 2) !== 0;
   return read && write ? 'rw' : write ? 'w' : 'r';
+}
+
+/**
+ * FlushFileBuffers of a directory (opened with FILE_FLAG_BACKUP_SEMANTICS, as Windows requires for
+ * a directory handle), so that names created or removed in it are on the disk: Windows' form of
+ * fsync(2) of a directory, which Node.js cannot open. Returns the Win32 error, 0 when done.
+ */
+export function flushDirectoryWin32(dir: string): number {
+  const w = win32();
+  // GENERIC_WRITE (FlushFileBuffers needs it); share read, write and delete; OPEN_EXISTING.
+  const h = w.CreateFileW(dir, 0x4000_0000, 7, null, 3, 0x0200_0000, null);
+  if (h === INVALID_HANDLE_VALUE || h === 0n) return lastError() || 5;
+  try {
+    return w.FlushFileBuffers(h) === 0 ? lastError() || 5 : 0;
+  } finally {
+    w.CloseHandle(h);
+  }
 }
