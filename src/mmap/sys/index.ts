@@ -17,5 +17,6 @@ export { terminalColumns } from './terminal.js';
 export type { RangePermissions } from './perms.js';
 export { rangePermissions } from './perms.js';
 export { syncDirectoryNative } from './dirsync.js';
+export { birthTimesKept, processCommandLine, processName } from './procs.js';
 export { shiftExtents } from './extents.js';
 export { dropLease, holdsWriteLease, leaseBreakSeconds, takeWriteLease } from './lease.js';

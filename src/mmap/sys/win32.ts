@@ -223,3 +223,18 @@ export function flushDirectoryWin32(dir: string): number {
     w.CloseHandle(h);
   }
 }
+
+let wine: boolean | undefined;
+
+/** Whether this Windows is Wine (its ntdll exports wine_get_version). */
+export function underWine(): boolean {
+  if (wine === undefined) {
+    try {
+      koffi().load('ntdll.dll').func('const char *wine_get_version(void)');
+      wine = true;
+    } catch {
+      wine = false;
+    }
+  }
+  return wine;
+}
