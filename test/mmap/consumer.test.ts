@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LIB, ROOT, requireBuild, runModule } from '../helpers/child.js';
+import { LIB, LIB_URL, ROOT, requireBuild, runModule } from '../helpers/child.js';
 import { inMountNamespace, mountNamespaces } from '../helpers/mountns.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -22,7 +22,7 @@ function file(name: string, bytes: Buffer | string): string {
 
 /** Runs an ES module (TypeScript allowed: `using` is compiled as a consumer's build would) in a fresh Node. */
 function runScript(name: string, source: string, args: string[], timeout = 30_000, cwd = dir) {
-  const js = transformSync(source.replaceAll('$LIB', JSON.stringify(LIB)).replaceAll('$CJS', JSON.stringify(CJS)), {
+  const js = transformSync(source.replaceAll('$LIB', JSON.stringify(LIB_URL)).replaceAll('$CJS', JSON.stringify(CJS)), {
     loader: 'ts',
     format: 'esm',
     target: 'node20',
@@ -225,7 +225,7 @@ describe.skipIf(!mountNamespaces())('executable maps on a noexec mount (item 18)
     const script = file(
       'noexec.mjs',
       `import { openSync } from 'node:fs';
-       import { Mmap, MmapMut, MmapOptions } from ${JSON.stringify(LIB)};
+       import { Mmap, MmapMut, MmapOptions } from ${JSON.stringify(LIB_URL)};
        const f = process.argv[2];
        const fd = openSync(f, 'r+');
        const tries = {

@@ -4,6 +4,8 @@ import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeS
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, fdAccessMode, pageSize, sigbusGuard, tryLockFile, unlockFile } from '../../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { LIB_URL, requireBuild } from '../helpers/child.js';
 import { WINDOWS } from '../helpers/platform.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -141,4 +143,23 @@ describe.skipIf(!WINDOWS)('the Win32 backend', () => {
       closeSync(fd);
     }
   });
+
+  it('a_synchronous_loop_that_keeps_views_alive_gets_err_too_many_maps_not_a_crash', () => {
+    // Each unmapped map whose bytes were viewed keeps a placeholder (64 KiB of address space) until
+    // its view is collected, which a synchronous loop never allows; Wine runs out of address space
+    // for views near 40,000 of them and V8 then aborts. mmapx stops at its budget first. ~20 s.
+    const p = file('sixteen bytes ok');
+    requireBuild();
+    const code = `import { openSync } from 'node:fs';
+       import { MmapOptions } from ${JSON.stringify(LIB_URL)};
+       const fd = openSync(process.argv[1], 'r');
+       let made = 0, code;
+       try { for (; made < 40_000; made++) { const m = new MmapOptions().len(16).map(fd); m.bytes[0]; m.unmap(); } } catch (e) { code = e.code; }
+       const big = new Array(2e6).fill(1).length;
+       console.log(JSON.stringify({ made, code, big }));`;
+    // Its own timeout: the loop alone takes ~15 s under Wine.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, p], { encoding: 'utf8', timeout: 100_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ made: 16_384, code: 'ERR_TOO_MANY_MAPS', big: 2e6 });
+  }, 120_000);
 });

@@ -77,9 +77,31 @@ interface Resource {
   start: bigint;
 }
 
+/**
+ * Address ranges held now: views, and placeholders whose stale view is not collected yet. Each
+ * holds at least 64 KiB of address space (the allocation granularity), and placeholders never merge
+ * as they do on Linux; a synchronous loop keeps them all (a FinalizationRegistry runs between
+ * event-loop turns only). Wine runs out of address space for views near 40,000 of them, and V8
+ * then aborts; so a new range is refused with ERR_TOO_MANY_MAPS past RANGE_BUDGET (1 GiB of
+ * address space), as on Linux past 3/4 of vm.max_map_count.
+ */
+let liveRanges = 0;
+const RANGE_BUDGET = 16_384;
+
+function reserveRange(path: string | undefined): void {
+  if (liveRanges < RANGE_BUDGET) return;
+  throw new MmapError(
+    'ERR_TOO_MANY_MAPS',
+    `too many maps: ${liveRanges} views and placeholders of unmapped views are alive, the most this process allows itself on Windows is ${RANGE_BUDGET}; ` +
+      "call unmap() on each map when done with it, or declare it with `using`, and let go of a map's bytes: a view's memory is released only by garbage collection, between event-loop turns",
+    { path },
+  );
+}
+
 function release(res: Resource): void {
   if (res.freed || res.ownerAlive || res.viewAlive) return;
   res.freed = true;
+  liveRanges--;
   // INVARIANT: nothing in JS can reach [addr, addr+mapLen) any more: owner and view are gone.
   if (res.placeholder) win32().VirtualFree(res.addr, 0, MEM_RELEASE);
   else win32().UnmapViewOfFile(res.addr);
@@ -220,6 +242,7 @@ export class Win32Mapping {
     const details = { path: req.path, offset: req.offset, length: BigInt(req.length) };
     const mapLen = roundUp(Math.max(req.length + delta, 1), pageSize);
     const handle = anonymous || empty ? INVALID_HANDLE_VALUE : fileHandle(req.fd, req.path);
+    reserveRange(req.path);
     let section: Section | undefined;
     let error = 0;
     // A pagefile-backed section is sized by the call; a file's section by the file.
@@ -251,6 +274,7 @@ export class Win32Mapping {
       throw win32Error('MapViewOfFile', err, { ...details, hint: hintFor(e.code, req.prot, req.shared) });
     }
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
+    liveRanges++;
     const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, placeholder: false, section, start };
     const m = new Win32Mapping(res, delta, req.length, anonymous ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, anonymous ? undefined : req.file);
     try {
@@ -452,6 +476,7 @@ export class Win32Mapping {
       res.freed = true;
       res.section = undefined;
     } else {
+      reserveRange(this.#path);
       const addr = w.MapViewOfFile(
         section.handle,
         viewAccess(section, copy),
@@ -464,6 +489,7 @@ export class Win32Mapping {
         const e = win32Error('MapViewOfFile', err);
         throw win32Error('MapViewOfFile', err, { path: this.#path, hint: hintFor(e.code, prot, this.#shared) });
       }
+      liveRanges++;
       next = { addr, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, placeholder: false, section, start: res.start };
       const old = new Uint32Array(1);
       if (copy) {
@@ -475,6 +501,7 @@ export class Win32Mapping {
       if (w.VirtualProtect(addr, res.mapLen, pageProtection(prot, copy), old) === 0) {
         const err = lastError();
         w.UnmapViewOfFile(addr);
+        liveRanges--;
         throw win32Error('VirtualProtect', err, { path: this.#path });
       }
       this.#placeholder(res);
