@@ -7,7 +7,7 @@ import { fdArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { libc } from './libc.js';
 import { pause } from './pipe.js';
-import { WINDOWS } from './win32.js';
+import { WINDOWS, fileHandle } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const SEEK_CUR = 1;
@@ -21,7 +21,10 @@ const EINTR = 4;
 export function descriptorPosition(fd: number): bigint | undefined {
   fdArg(fd);
   // Node.js on Windows keeps no position libuv would tell; reads at explicit positions do without.
-  if (WINDOWS) return undefined;
+  if (WINDOWS) {
+    fileHandle(fd);
+    return undefined;
+  }
   const at = libc().lseek(fd, 0n, SEEK_CUR);
   return at < 0n ? undefined : at;
 }

@@ -8,7 +8,7 @@
 import { fdArg, sizeArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { libc } from './libc.js';
-import { WINDOWS } from './win32.js';
+import { WINDOWS, fileHandle } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const SEEK_SET = 0;
@@ -41,7 +41,11 @@ export function fileSizeLimit(fdValue: number, sizeValue: bigint | number): File
   const fd = fdArg(fdValue);
   const size = sizeArg(sizeValue, 'size');
   // Windows has neither RLIMIT_FSIZE nor this probe: its writes say ENOSPC or EFBIG themselves.
-  if (WINDOWS) return undefined;
+  // (A descriptor that is not open is still EBADF.)
+  if (WINDOWS) {
+    fileHandle(fd);
+    return undefined;
+  }
   const lc = libc();
   const rlimit = new BigUint64Array(2);
   const processLimit = lc.getrlimit(RLIMIT_FSIZE, rlimit) === 0 && rlimit[0]! < OFF_MAX ? rlimit[0]! : undefined;
