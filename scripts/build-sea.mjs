@@ -191,8 +191,10 @@ async function buildOne(arch) {
 
   // 4. It must run and say the package's version.
   if (windows) {
-    // Under Wine with only what Wine itself needs in the environment: no node, no node_modules.
-    const r = wine(out, ['--version'], join(root, 'dist/sea'), { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' });
+    // Under Wine with only what Wine itself needs in the environment (its own directory on PATH,
+    // HOME): no node, no node_modules.
+    const wineDir = spawnSync('sh', ['-c', 'dirname "$(command -v wine)"'], { encoding: 'utf8' }).stdout.trim();
+    const r = wine(out, ['--version'], join(root, 'dist/sea'), { PATH: wineDir, HOME: process.env.HOME ?? '' });
     if (r.status !== 0 || r.stdout.trim() !== pkg.version) {
       throw new Error(`wine ${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout)}, expected ${pkg.version}`);
     }
