@@ -162,6 +162,33 @@ describe('patch FILE DELTA (built CLI)', () => {
     expect(fingerprint(p)).toEqual(before);
   });
 
+  it('--reverse applies a UPS delta backwards: target -> source, then already applied; refused for other deltas and text patches', () => {
+    const xorOps: DeltaOp[] = [{ kind: 'xor', at: 700n, from: 700n, bytes: randomBytes(64, rand) }];
+    const target = applyDeltaInMemory(source, deltaOf(xorOps));
+    const ups = file(
+      join8(
+        encodeUps(xorOps, { sourceSize: BigInt(source.length), targetSize: BigInt(source.length), sourceCrc32: crc32(source), targetCrc32: crc32(target) }),
+      ),
+      'ups',
+    );
+    const p = file(target);
+    const r = mmapx(['patch', p, ups, '--reverse']);
+    expectSuccess(r);
+    expect(r.stderr).toContain('(ups, backwards) applied');
+    expect(Buffer.compare(readFileSync(p), source)).toBe(0);
+    const again = mmapx(['--json', 'patch', p, ups, '-R']);
+    expectSuccess(again);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'already' });
+    // --info -R describes the backward delta: the sizes and checksums swapped.
+    const info = mmapx(['patch', '--info', ups, '-R']);
+    expectSuccess(info);
+    expect(info.stdout).toContain(`source crc32: 0x${crc32(target).toString(16).padStart(8, '0')}`);
+    const before = fingerprint(p);
+    expectFailure(mmapx(['patch', p, bps().patch, '--reverse']), 2, /--reverse: a bps delta goes one way only/);
+    expectFailure(mmapx(['patch', p, '--edit', '0=00', '--reverse']), 2, /--reverse applies a UPS delta backwards: it does not go with a text patch/);
+    expect(fingerprint(p)).toBe(before);
+  });
+
   it('UPS and IPS32 found by their magic', () => {
     const xorOps: DeltaOp[] = [{ kind: 'xor', at: 500n, from: 500n, bytes: randomBytes(300, rand) }];
     const upsTarget = applyDeltaInMemory(source, deltaOf(xorOps));

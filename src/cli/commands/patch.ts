@@ -57,6 +57,7 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
       );
     }
   }
+  if (o.reverse) throw new InputError('--reverse applies a UPS delta backwards: it does not go with a text patch, --edit or --find');
   const { patch: parsed, sources } = await collectSources(operands.patch, o, t.several, preread);
   const expectResult = o.expectResultSha256 !== undefined ? parseSha256(o.expectResultSha256, '--expect-result-sha256') : undefined;
   timer.lap('parse');
