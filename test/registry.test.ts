@@ -241,8 +241,8 @@ describe('npm registry', () => {
 
   it('npx_runs_mmapx_from_the_registry_in_an_empty_folder_with_an_empty_cache', async () => {
     const { dir, env } = user('npx');
-    const npx = (args: string[]) => run('npx', ['--yes', '--registry', url, 'mmapx', ...args], { cwd: dir, env, timeout: 120_000 });
-    const version = await npx(['--version']);
+    const npx = (args: string[]) => run('npx', ['--yes', '--registry', url, ...args], { cwd: dir, env, timeout: 120_000 });
+    const version = await npx(['mmapx', '--version']);
     expect(version.status, shown(version)).toBe(0);
     expect(version.stdout).toBe(`${pkg.version}\n`);
     // npx installed it from the registry into its cache (not a copy found elsewhere).
@@ -250,7 +250,8 @@ describe('npm registry', () => {
     const copies = readdirSync(npxCache).filter((d) => existsSync(join(npxCache, d, 'node_modules/mmapx/package.json')));
     expect(copies).toHaveLength(1);
     writeFileSync(join(dir, 'f.bin'), 'hello world!');
-    const dump = await npx(['hexdump', 'f.bin']);
+    // The README's other form (--package), with the cache the first run filled.
+    const dump = await npx(['--package=mmapx', '--', 'mmapx', 'hexdump', 'f.bin']);
     expect(dump.status, shown(dump)).toBe(0);
     expect(dump.stdout).toBe('00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64 21              |hello world!|\n0000000c\n');
     expect(outside).toEqual([]);
