@@ -51,7 +51,9 @@ let registryLog = '';
 let trap: Server | undefined;
 /** The first line of each connection the proxy trap got: a fetch that was headed elsewhere. */
 const outside: string[] = [];
+/** The registry's URL (with the trailing slash npm writes) and the trap's. */
 let url = '';
+let proxyUrl = '';
 
 /**
  * The environment of an npm run with its own HOME, user config, global config and cache under
@@ -83,8 +85,6 @@ function npmEnv(home: string, proxy: string): NodeJS.ProcessEnv {
     npm_config_loglevel: 'warn',
   };
 }
-let proxyUrl = '';
-
 /** Starts the registry in `dir`; its URL (with the trailing slash npm writes). */
 async function startRegistry(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
@@ -161,7 +161,8 @@ beforeAll(async () => {
   const env = npmEnv(home, proxyUrl);
   writeFileSync(join(home, '.npmrc'), `//${new URL(url).host}/:_authToken=${token}\n`);
   // koffi and its native package first, then this checkout (--tag: a pre-release version would
-  // otherwise need one, and npx looks for latest).
+  // otherwise need one, and npx looks for latest). Were npm to publish elsewhere, it would have
+  // to go through the trap, which refuses: nothing leaves this machine.
   await Promise.all(koffiFolders().map((dir) => npm(['publish', dir, '--registry', url], work, env)));
   await npm(['publish', ROOT, '--tag', 'latest', '--registry', url], work, env);
   expect(outside).toEqual([]);
