@@ -478,7 +478,10 @@ describe.skipIf(!HAVE_BZIP2)('hand-built patches', () => {
     };
     // The block CRC is the 4 bytes after the 6-byte block magic, after 'BZh9'.
     expect(failure(flip(32 + 4 + 6))).toBe('byte 0x24: control block: bzip2 block 1 is corrupt (CRC mismatch)');
-    expect(failure(flip(32 + ctrlLen - 3))).toMatch(/^byte 0x[0-9a-f]+: control block: bzip2 block \d is corrupt/);
+    // 3 bytes from the end: inside the stream CRC (32 bits, then at most 7 bits of padding).
+    expect(failure(flip(32 + ctrlLen - 3))).toMatch(/^byte 0x[0-9a-f]+: control block: the bzip2 stream's CRC does not match its blocks \(CRC mismatch\)$/);
+    // The first byte of the first block's body (randomised bit, origPtr): corrupt, or a CRC mismatch.
+    expect(failure(flip(32 + 4 + 10))).toMatch(/^byte 0x24: control block: bzip2 block 1 is corrupt/);
     expect(failure(Buffer.concat([p40.subarray(0, 24), off(0n), p40.subarray(32)]))).toMatch(/holds more than the control triples use/);
   });
 
