@@ -116,6 +116,26 @@ describe.skipIf(!HAVE_BZIP2)('against the bzip2 command', () => {
     });
   }
 
+  it('blocks the same as the one before (zeros) come out the same, and a flipped bit in one is still caught', () => {
+    // bzip2 -1: 100 kB blocks; 12 MiB of zeros are ~240 kB after RLE1, so 2 identical blocks and a part.
+    const input = Buffer.concat([Buffer.alloc(12 << 20), randomBytes(1000, 6), Buffer.alloc(12 << 20), Buffer.from([1]), Buffer.alloc(12 << 20)]);
+    const [s] = bzip2All([input], 1);
+    const got = decode(s!);
+    expect(got.bytes.equals(input)).toBe(true);
+    expect(got.runs).toBeLessThanOrEqual(16);
+    // Flips in the second half of the stream (blocks after one of the same symbols): one InputError each, or the same bytes.
+    const next = xorshift32(99);
+    for (let i = 0; i < 40; i++) {
+      const b = Buffer.from(s!);
+      b[(b.length >> 1) + (next() % (b.length >> 1))]! ^= 1 << (next() % 8);
+      try {
+        expect(decode(b).bytes.equals(input)).toBe(true);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+      }
+    }
+  });
+
   it('battery: every truncation and every flipped byte or bit is one InputError, or the same bytes', () => {
     const input = Buffer.concat([mixed(3000, 9), Buffer.alloc(600, 0), randomBytes(300, 4)]);
     const [stream] = bzip2All([input], 1);

@@ -54,6 +54,13 @@ const MAX_CODE_LEN = 20;
 /** Huffman codes this long or shorter decode by one table look-up. */
 const FAST_BITS = 10;
 const POLY = 0x04c11db7;
+/**
+ * A block of at most this many Huffman symbols is remembered, and the next block of the same
+ * symbols, symbol map, origPtr and CRC is not decoded again: it has the same output, which is
+ * still in place. bsdiff's diff block is mostly such blocks (a block of zeros: ~46 MB in a few
+ * hundred symbols), so they cost their bits, not their 900k bytes through the inverse BWT.
+ */
+const MEMO_SYMBOLS = 4096;
 
 // --- CRC -----------------------------------------------------------------------------------------
 
@@ -153,6 +160,8 @@ interface Work {
   readonly cftab: Int32Array;
   readonly seqToUnseq: Uint8Array;
   readonly mtf: Uint8Array;
+  /** The block's Huffman symbols, while there are at most {@link MEMO_SYMBOLS}. */
+  readonly syms: Uint16Array;
 }
 
 let shared: Work | undefined;
@@ -171,6 +180,7 @@ function work(): Work {
     cftab: new Int32Array(257),
     seqToUnseq: new Uint8Array(256),
     mtf: new Uint8Array(256),
+    syms: new Uint16Array(MEMO_SYMBOLS),
   };
   return shared;
 }
@@ -197,6 +207,8 @@ export class Bzip2Decoder {
 
   private level = 0;
   private streamCrc = 0;
+  /** The last block decoded, when it had at most MEMO_SYMBOLS symbols (see there). */
+  private memo: { syms: Uint16Array; n: number; map: Uint8Array; inUse: number; origPtr: number; crc: number } | undefined;
   private done = false;
   // The bit reader: `bc` bits of `bb` not yet used (at its bottom), then bytes from `pos`.
   private pos: number;
@@ -260,8 +272,6 @@ export class Bzip2Decoder {
    */
   block(): boolean {
     if (this.done) return false;
-    this.litLen = 0;
-    this.runs = 0;
     if (this.level === 0) {
       const at = this.byteAt();
       const b = this.bits(8);
@@ -350,6 +360,8 @@ export class Bzip2Decoder {
     let run = 0;
     let weight = 1;
     let left = 0;
+    let nsym = 0;
+    const syms = w.syms;
     let selIdx = 0;
     let g = 0;
     let bb = this.bb;
@@ -400,6 +412,8 @@ export class Bzip2Decoder {
           this.corrupt();
         }
       }
+      if (nsym < MEMO_SYMBOLS) syms[nsym] = sym;
+      nsym++;
       if (sym <= 1) {
         // RUNA adds 1 x weight, RUNB 2 x weight: a bijective base-2 run length of the front byte.
         run += (sym + 1) * weight;
@@ -447,6 +461,19 @@ export class Bzip2Decoder {
     this.pos = pos;
     if (this.overrun()) this.truncated();
     if (origPtr >= nblock) this.corrupt();
+    if (nsym <= MEMO_SYMBOLS) {
+      const m = this.memo;
+      if (m !== undefined && m.n === nsym && m.inUse === inUse && m.origPtr === origPtr && m.crc === expectCrc) {
+        let same = true;
+        for (let i = 0; i < inUse && same; i++) same = m.map[i] === seqToUnseq[i];
+        for (let i = 0; i < nsym && same; i++) same = m.syms[i] === syms[i];
+        // The same block as the last one: its output is still in place, its CRC checked.
+        if (same) return;
+      }
+      this.memo = undefined;
+    } else this.memo = undefined;
+    this.litLen = 0;
+    this.runs = 0;
 
     // Inverse BWT: tt[i] gets, above its byte, the index of the byte that follows it.
     for (let i = 1; i <= 256; i++) cftab[i]! += cftab[i - 1]!;
@@ -455,6 +482,9 @@ export class Bzip2Decoder {
       tt[cftab[b]!++]! |= i << 8;
     }
     this.unrle(tt, nblock, tt[origPtr]! >>> 8, expectCrc);
+    if (nsym <= MEMO_SYMBOLS) {
+      this.memo = { syms: syms.slice(0, nsym), n: nsym, map: seqToUnseq.slice(0, inUse), inUse, origPtr, crc: expectCrc };
+    }
   }
 
   /**
