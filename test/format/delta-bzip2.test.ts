@@ -191,6 +191,11 @@ describe.skipIf(!HAVE_BZIP2)('against the bzip2 command', () => {
     expect(message(flipped(4, 1))).toBe('s byte 0x4: stream: bzip2 block 1 is corrupt (no block magic)');
     expect(message(flipped(11, 1))).toBe('s byte 0x4: stream: bzip2 block 1 is corrupt (CRC mismatch)');
     expect(message(flipped(14, 0x80))).toBe('s byte 0x4: stream: bzip2 block 1 is corrupt (a randomised block: bzip2 0.9.0 and older, not supported)');
+    // After its end a stream stays ended.
+    const r = new Bzip2Reader(s!, 0, s!.length, 'stream', fail);
+    while (r.next(1 << 20) !== undefined);
+    expect(r.next(1)).toBeUndefined();
+    expect(r.next(1)).toBeUndefined();
     expect(message(Buffer.concat([s!, Buffer.from([0])]))).toMatch(/^s byte 0x[0-9a-f]+: stream: 1 byte\(s\) after the end of its bzip2 stream$/);
   });
 });

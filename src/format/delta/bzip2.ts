@@ -272,6 +272,7 @@ export class Bzip2Decoder {
    */
   block(): boolean {
     if (this.done) return false;
+    // The output stays in place until a block replaces it (see MEMO_SYMBOLS), or the stream ends.
     if (this.level === 0) {
       const at = this.byteAt();
       const b = this.bits(8);
@@ -292,6 +293,9 @@ export class Bzip2Decoder {
       if (this.overrun()) this.truncated();
       if (crc !== this.streamCrc) this.fail(this.blockAt, `${this.what}: the bzip2 stream's CRC does not match its blocks (CRC mismatch)`);
       this.done = true;
+      this.litLen = 0;
+      this.runs = 0;
+      this.memo = undefined;
       this.bc -= this.bc & 7;
       const after = this.byteAt();
       if (after !== this.end) this.fail(after, `${this.what}: ${this.end - after} byte(s) after the end of its bzip2 stream`);
