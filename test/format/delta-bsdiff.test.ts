@@ -517,8 +517,8 @@ describe('bzip2 decoding limits', () => {
   it('a block of 32 run symbols in a row (a run counter that wraps) is corrupt, not a hang', () => {
     // Built bit by bit: 'BZh9', block magic 314159265359, CRC 0, not randomised, origPtr 0, one
     // byte value used (0x00: symbols RUNA, RUNB, end of block), 2 Huffman groups, 1 selector, every
-    // code 2 bits long (RUNA 00, RUNB 01, EOB 10); then 32 x RUNA and EOB. After 32 run symbols
-    // micro-bunzip's run counter wraps to 0 and the run is dropped: an empty block, which is corrupt.
+    // code 2 bits long (RUNA 00, RUNB 01, EOB 10); then 32 x RUNA and EOB: a run of 2^32 - 1 bytes,
+    // longer than any block (a decoder whose run counter wraps would see an empty block instead).
     const block = Buffer.from('425a6839314159265359000000000000004000400020002101000000000000000008', 'hex');
     const patch = Buffer.concat([Buffer.from('ENDSLEY/BSDIFF43'), off(10n), block, Buffer.alloc(16)]);
     expect(inputErrorOf(() => [...decodeBsdiff(patch, 'p').ops()]).message).toBe('p byte 0x1c: data block: bzip2 block 1 is corrupt');
