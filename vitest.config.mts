@@ -4,7 +4,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The files that take longest, longest first (seconds of a full run on two workers of an idle
- * machine: truncation 32, scale 31, pack 25 with its npm install, stdin 17, cat-hash 15, battery 13,
+ * machine: truncation 32, scale 31, pack 25 with its npm install, stdin 17, cat-hash 15, registry 10-15
+ * with its npm publishes, battery 13,
  * dump-peers 12, hexdump 11, repeat-options 11, progress 10). They start before all others: vitest
  * orders by the durations it cached from an earlier run, and CI's first run on a clean checkout has
  * none (it orders by file size there, and a long file that starts last keeps one worker busy alone
@@ -16,6 +17,7 @@ const LONGEST = [
   'test/pack.test.ts',
   'test/cli/stdin.test.ts',
   'test/cli/cat-hash.test.ts',
+  'test/registry.test.ts',
   'test/cli/battery.test.ts',
   'test/format/dump-peers.test.ts',
   'test/cli/hexdump.test.ts',

@@ -1,5 +1,6 @@
 // The published package: `npm pack`, install the tarball into an empty folder elsewhere, and use it
-// the way users do (library import from ESM and CJS, types, and the CLI through npx).
+// the way users do (library import from ESM and CJS, types, the CLI); npx and npm install -g from a
+// registry are test/registry.test.ts's.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -306,35 +307,7 @@ describe('npm package', () => {
     expect(run('out/bundler/default.js').stderr).toMatch(/SyntaxError: .*does not provide an export named 'default'/);
   }, 120_000);
 
-  // npx with nothing installed: the tarball's CLI, run from an empty folder. One line per command.
-  const NPX_CASES: [args: string[], check: (r: { stdout: string; stderr: string }, dir: string) => void][] = [
-    [['--version'], (r) => expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`)],
-    [
-      ['write', 'f.bin', '6', '574f'],
-      (r, dir) => {
-        expect(r.stderr).toMatch(/^wrote 2 bytes/);
-        expect(readFileSync(join(dir, 'f.bin'), 'utf8')).toBe('hello WOrld!');
-      },
-    ],
-  ];
-
-  it.each(NPX_CASES)(
-    'npx_runs_the_tarball_cli_in_an_empty_folder: %j',
-    (args, check) => {
-      const dir = join(work, `npx-${args[0]}`);
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'f.bin'), 'hello world!');
-      const r = spawnSync('npx', ['--yes', '--prefer-offline', `--package=${tarball}`, '--', 'mmapx', ...args], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, npm_config_loglevel: 'error', npm_config_update_notifier: 'false' },
-        timeout: 120_000,
-      });
-      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-      check(r, dir);
-    },
-    120_000,
-  );
+  // npx, npm install -g and man with nothing installed: test/registry.test.ts, through a local registry.
 
   // The README's editing API section promises complete programs: each ```ts block there is
   // compiled with tsc --strict against the installed tarball's types and run with its code.

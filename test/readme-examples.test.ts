@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crc32, encodeBps, encodeVcdiff } from '../src/format/delta/index.js';
+import { crc32, encodeBps, encodeUps, encodeVcdiff } from '../src/format/delta/index.js';
 import { formatIntelHex } from '../src/format/hexrec/index.js';
 import { ROOT, requireBuild } from './helpers/child.js';
 import { PINNED_ENV } from './helpers/cli.js';
@@ -107,6 +107,15 @@ function fixtures(dir: string): void {
         targetSize: 0x100n,
         sourceCrc32: crc32(bytes(0x100)),
         targetCrc32: crc32(bytes(0x100, [0x10, [0xab, 0xcd]])),
+      }),
+    ]),
+    // A UPS whose target is rom.sfc (its source has 55 at 0x20): the --reverse example gives the source back.
+    'hack.ups': Buffer.concat([
+      ...encodeUps([{ kind: 'xor', at: 0x20n, from: 0x20n, bytes: Uint8Array.of(0x55) }], {
+        sourceSize: 0x100n,
+        targetSize: 0x100n,
+        sourceCrc32: crc32(bytes(0x100, [0x20, [0x55]])),
+        targetCrc32: crc32(bytes(0x100)),
       }),
     ]),
     'update.vcdiff': Buffer.concat([

@@ -19,7 +19,7 @@
 // device can produce without end (`yes |`, `< /dev/zero`), and so can a file that reports size 0
 // (procfs), so at most STREAM_LIMIT bytes are read from them; more is an input error before
 // anything is done.
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 
 /** Most bytes read from a source of unknown size: a pipe, a socket or a device (256 MiB). */
@@ -131,4 +131,35 @@ export async function readInput(arg: string, opts: InputOptions): Promise<Buffer
     if (isatty(0)) throw new InputError(opts.terminal ?? `standard input is a terminal: pipe ${opts.what} in`);
   }
   return readFd(0, st, 'standard input', opts);
+}
+
+/**
+ * The first `length` bytes of `arg` when it is a regular file of known size; undefined for `-`, a
+ * FIFO, a device or a file the kernel says is empty (procfs), which must be read whole to be looked
+ * at. A path that is not a FIFO is checked before it is opened, so that a FIFO's writer is never
+ * waited for and its bytes are never consumed here.
+ */
+export function readHead(arg: string, length: number): Buffer | undefined {
+  if (arg === '-') return undefined;
+  let st: Stats;
+  try {
+    st = statSync(arg);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile() || st.size === 0) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(arg, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(length);
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -54,6 +54,8 @@ export interface PatchCliOptions {
   readonly out: string | undefined;
   /** --info: describe the delta, apply nothing. */
   readonly info: boolean;
+  /** --reverse: a UPS delta applied backwards (its target turned back into its source). */
+  readonly reverse: boolean;
 }
 
 /** patch's options from commander's values: the one place they are read and typed. */
@@ -85,6 +87,7 @@ export function parseOptions(opts: Record<string, unknown>): PatchCliOptions {
     inline: inline.length ? inline.join(' and ') : undefined,
     out: text(opts.out),
     info: !!opts.info,
+    reverse: !!opts.reverse,
   };
 }
 

@@ -505,6 +505,7 @@ through maps (memory stays flat whatever the size).`;
       )
       .option('--out <file>', 'a delta: write the patched file to this new file instead (FILE is only read; replaced by rename when it exists)')
       .option('--info', 'describe the delta (sizes, checksums, metadata, ops) without applying it: mmapx patch --info DELTA')
+      .option('-R, --reverse', 'a UPS delta: apply it backwards, turning its target back into its source (UPS is XOR: the same patch undoes itself)')
       .option('--seek <offset>', 'where the bytes of a --format plain dump go (xxd -r -p -s; default 0, negative from the end)')
       .option('--base <addr>', '--format ihex|srec: the address of file offset 0 (a record at address A writes at offset A - ADDR; default 0)')
       .option('--expect-old <image>', '--format ihex|srec: an image of the same addresses with the bytes expected there now (a guard: exit 3 otherwise)')
@@ -572,6 +573,7 @@ through maps (memory stays flat whatever the size).`;
     'mmapx patch disk.img update.vcdiff --dry-run        # what an xdelta3 delta would change',
     'mmapx patch old.bin fix.bsdiff --format bsdiff --out new.bin      # the classic mode: old.bin untouched',
     'mmapx patch --info hack.bps',
+    'mmapx patch rom.sfc hack.ups --reverse                # undo a UPS delta: the source again',
     'mmapx patch fw.bin fix.hex --format ihex --base 0x8000000 --expect-old orig.hex --dry-run',
     'mmapx patch fw.bin fix.s19 --format srec --base 0x8000000',
     'mmapx --json patch fw.bin fix.patch --expect-result-sha256 77aa...01',

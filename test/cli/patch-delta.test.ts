@@ -4,7 +4,7 @@
 // --dry-run, --out, --json, several files, already applied, a wrong source (exit 3, byte-identical)
 // and a damaged patch (exit 2).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyDeltaInMemory, crc32, type DeltaOp, encodeBps, encodeIps32, encodeUps } from '../../src/format/delta/index.js';
@@ -149,6 +149,44 @@ describe('patch FILE DELTA (built CLI)', () => {
     expect(fingerprint(p)).toBe(before);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('mmapx-tmp'))).toEqual([]);
+  });
+
+  it('without --format, a regular file is looked at by its first bytes: a text patch too large to hold is refused by its size, unread', () => {
+    const p = file(source);
+    const before = fingerprint(p);
+    const big = join(dir, 'big.patch');
+    writeFileSync(big, '');
+    truncateSync(big, 600 * 1024 * 1024); // sparse: past what a string holds, under the 2 GiB read limit
+    // The size refusal of a text patch (before any read), not the "has N bytes" one of bytes read whole.
+    expectFailure(mmapx(['patch', p, big]), 2, /the patch \(.*big\.patch\) is larger than \d+ bytes: it is read into memory whole$/);
+    expect(fingerprint(p)).toEqual(before);
+  });
+
+  it('--reverse applies a UPS delta backwards: target -> source, then already applied; refused for other deltas and text patches', () => {
+    const xorOps: DeltaOp[] = [{ kind: 'xor', at: 700n, from: 700n, bytes: randomBytes(64, rand) }];
+    const target = applyDeltaInMemory(source, deltaOf(xorOps));
+    const ups = file(
+      join8(
+        encodeUps(xorOps, { sourceSize: BigInt(source.length), targetSize: BigInt(source.length), sourceCrc32: crc32(source), targetCrc32: crc32(target) }),
+      ),
+      'ups',
+    );
+    const p = file(target);
+    const r = mmapx(['patch', p, ups, '--reverse']);
+    expectSuccess(r);
+    expect(r.stderr).toContain('(ups, backwards) applied');
+    expect(Buffer.compare(readFileSync(p), source)).toBe(0);
+    const again = mmapx(['--json', 'patch', p, ups, '-R']);
+    expectSuccess(again);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'already' });
+    // --info -R describes the backward delta: the sizes and checksums swapped.
+    const info = mmapx(['patch', '--info', ups, '-R']);
+    expectSuccess(info);
+    expect(info.stdout).toContain(`source crc32: 0x${crc32(target).toString(16).padStart(8, '0')}`);
+    const before = fingerprint(p);
+    expectFailure(mmapx(['patch', p, bps().patch, '--reverse']), 2, /--reverse: a bps delta goes one way only/);
+    expectFailure(mmapx(['patch', p, '--edit', '0=00', '--reverse']), 2, /--reverse applies a UPS delta backwards: it does not go with a text patch/);
+    expect(fingerprint(p)).toBe(before);
   });
 
   it('UPS and IPS32 found by their magic', () => {

@@ -73,14 +73,18 @@ export function startMmapx(args: string[]): Started {
   return start(process.execPath, [BIN, ...args], 'mmapx');
 }
 
-/** Processes holding a flock lock of `access` (READ/WRITE) on `path` now, from /proc/locks. */
+/**
+ * Processes holding a flock lock of `access` (READ/WRITE) on `path` now, from /proc/locks, each
+ * once: a process can show more than one line for a file (seen on a loaded machine).
+ */
 export function flockHolders(path: string, access: 'READ' | 'WRITE'): number[] {
   const ino = statSync(path).ino;
-  return readFileSync('/proc/locks', 'latin1')
+  const pids = readFileSync('/proc/locks', 'latin1')
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f[1] === 'FLOCK' && f[3] === access && f[5]?.endsWith(`:${ino}`))
     .map((f) => Number(f[4]));
+  return [...new Set(pids)];
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,6 +7,7 @@ import { Timer } from '../../edit/timing.js';
 import { InputError } from '../../errors.js';
 import { DELTA_FORMAT_NAMES, deltaCodec, detectDelta, isDeltaFormat } from '../../format/delta/formats.js';
 import type { Delta, DeltaCheck, DeltaFormat } from '../../format/delta/model.js';
+import type { UpsDelta } from '../../format/delta/ups.js';
 import { formatBytes, plural } from '../../format/units.js';
 import type { Context, Result } from '../context.js';
 import { eachFile, missingArgument, type Targets } from '../multi.js';
@@ -39,6 +40,16 @@ async function readDelta(arg: string, format: DeltaFormat | undefined, preread?:
   return { bytes, name, format: f, delta };
 }
 
+/**
+ * `--reverse`: the delta that turns `delta`'s target back into its source. Only UPS has one (XOR
+ * undoes itself); the other formats copy and drop source bytes, so their target does not hold the
+ * source.
+ */
+function backwards(delta: Delta, format: DeltaFormat): Delta {
+  if (delta.format === 'ups') return (delta as UpsDelta).reversed();
+  throw new InputError(`--reverse: a ${format} delta goes one way only (only a UPS delta, an XOR, can be applied backwards)`);
+}
+
 /** Applies the delta `patchArg` to each file of `t`. */
 export async function patchDelta(
   ctx: Context,
@@ -52,7 +63,9 @@ export async function patchDelta(
   refuseTextOptions(o, format ?? 'binary');
   if (o.out !== undefined && t.several) throw new InputError(`--out ${o.out} takes one FILE: the target of one source`);
   if (o.out !== undefined && o.dryRun) throw new InputError('--out and --dry-run: a dry run writes nothing; give one of them');
-  const { bytes, name, format: f, delta } = await readDelta(patchArg, format, preread);
+  const read = await readDelta(patchArg, format, preread);
+  const { bytes, name, format: f } = read;
+  const delta = o.reverse ? backwards(read.delta, f) : read.delta;
   timer.lap('parse');
   return eachFile(
     ctx,
@@ -76,7 +89,7 @@ export async function patchDelta(
         },
         fileTimer,
       );
-      return render(ctx, r, fileTimer, t.several, `${name} (${f})`);
+      return render(ctx, r, fileTimer, t.several, `${name} (${f}${o.reverse ? ', backwards' : ''})`);
     },
     { total: (tally) => totalLine(tally, o.dryRun) },
   );
@@ -179,7 +192,10 @@ export async function deltaInfo(ctx: Context, args: readonly string[], o: PatchC
   }
   // Messages name the delta themselves (`hack.bps byte 0x1f: ...`).
   ctx.path = undefined;
-  const { bytes, name, format, delta } = await readDelta(arg, o.format);
+  const read = await readDelta(arg, o.format);
+  const { bytes, name, format } = read;
+  // With --reverse, what applying it backwards would do: sizes and checks swapped.
+  const delta = o.reverse ? backwards(read.delta, format) : read.delta;
   timer.lap('parse');
   const stats = opStats(delta);
   timer.lap('ops');

@@ -17,7 +17,8 @@ import { plural } from '../../format/units.js';
 import { type Tally, targets } from '../multi.js';
 import { eachPatched, named, totalLine } from '../patched.js';
 import { collectSources, parseOptions, parseSha256, patchOperands, readPatchFile } from '../patch-sources.js';
-import { DELTA_FORMAT_NAMES, detectDelta, isDeltaFormat } from '../../format/delta/formats.js';
+import { DELTA_FORMAT_NAMES, DELTA_MAGIC_BYTES, detectDelta, isDeltaFormat } from '../../format/delta/formats.js';
+import { readHead } from '../input.js';
 import { InputError } from '../../errors.js';
 import { deltaInfo, patchDelta } from './patch-delta.js';
 
@@ -44,15 +45,19 @@ export default async function patch(ctx: Context, args: unknown[], opts: Record<
     return patchDelta(ctx, t, operands.patch, o, o.format, timer);
   }
   if (o.format === undefined && operands.patch !== undefined) {
-    preread = await readPatchFile(operands.patch, 'binary');
-    const found = detectDelta(preread.bytes);
+    // A regular file shows a delta's magic in its first bytes. A pipe or a device is read whole
+    // first (its bytes cannot be read twice), and a text patch from it is parsed from those bytes.
+    const head = readHead(operands.patch, DELTA_MAGIC_BYTES);
+    if (head === undefined) preread = await readPatchFile(operands.patch, 'binary');
+    const found = detectDelta(head ?? preread!.bytes);
     if (found !== undefined) return patchDelta(ctx, t, operands.patch, o, found, timer, preread);
-    if (preread.bytes.length > bufferConstants.MAX_STRING_LENGTH) {
+    if (preread !== undefined && preread.bytes.length > bufferConstants.MAX_STRING_LENGTH) {
       throw new InputError(
         `the patch ${preread.name} has ${preread.bytes.length} bytes: more than a text patch can hold, and no delta's magic (give --format)`,
       );
     }
   }
+  if (o.reverse) throw new InputError('--reverse applies a UPS delta backwards: it does not go with a text patch, --edit or --find');
   const { patch: parsed, sources } = await collectSources(operands.patch, o, t.several, preread);
   const expectResult = o.expectResultSha256 !== undefined ? parseSha256(o.expectResultSha256, '--expect-result-sha256') : undefined;
   timer.lap('parse');

@@ -47,6 +47,9 @@ export function deltaCodec(format: DeltaFormat): DeltaCodec {
   return codec;
 }
 
+/** Bytes {@link detectDelta} needs at most: the longest magic, bsdiff's `ENDSLEY/BSDIFF43`. */
+export const DELTA_MAGIC_BYTES = 16;
+
 /** The delta format whose magic `bytes` start with, among those present (undefined: none). */
 export function detectDelta(bytes: Uint8Array): DeltaFormat | undefined {
   return DELTA_FORMAT_NAMES.find((f) => DELTA_FORMATS[f]?.looks(bytes) === true);
