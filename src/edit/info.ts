@@ -95,10 +95,20 @@ export async function inspectFile(path: string, options: InfoOptions = {}): Prom
           .offset(off)
           .len(stop - off)
           .map({ fd: file.fd, path });
-        const res = m.residency();
+        let res: ReturnType<typeof m.residency>;
+        try {
+          res = m.residency();
+        } catch (err) {
+          m.unmap();
+          // A system that cannot tell which pages are in memory (Windows: no mincore): n/a.
+          if (!(err instanceof MmapError && err.code === 'ERR_UNSUPPORTED_PLATFORM')) throw err;
+          resident = null;
+          totalPages = null;
+          break;
+        }
         m.unmap();
         resident += res.resident;
-        totalPages += res.pages.length;
+        totalPages = (totalPages ?? 0) + res.pages.length;
         off = stop;
       }
     }

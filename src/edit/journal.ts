@@ -67,18 +67,17 @@ import {
   ftruncateSync,
   lstatSync,
   openSync,
-  readFileSync,
   readSync,
   realpathSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
-import { startWriteback } from '../mmap/sys/index.js';
+import { birthTimesKept, processCommandLine, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -124,9 +123,10 @@ export function journalPath(file: string): string {
   const name = basename(real);
   const plain = `.${name}${SUFFIX}`;
   const short = Buffer.byteLength(plain) <= NAME_MAX ? plain : `${SUFFIX}.${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
-  // `real` is absolute and normalized: its directory and the name join without path.join's work.
+  // `real` is absolute and normalized: its directory and the name join without path.join's work,
+  // with the platform's separator (a root directory, `/` or `C:\`, already ends with it).
   const dir = dirname(real);
-  return dir === '/' ? `/${short}` : `${dir}/${short}`;
+  return dir.endsWith(sep) ? `${dir}${short}` : `${dir}${sep}${short}`;
 }
 
 /**
@@ -226,6 +226,10 @@ export function pendingJournal(file: string): string | undefined {
 
 /** fsync of a directory, so that a created or removed name is durable. */
 export function syncDirectory(dir: string): void {
+  // Windows: FlushFileBuffers of the directory's handle, done by the core.
+  const native = syncDirectoryNative(dir);
+  if (native === 'done' || native === 'unsupported') return;
+  if (native !== undefined) throw new OperationError(`cannot sync the directory ${dir}: ${native.reason}`, native.code, { path: dir });
   let fd: number;
   try {
     fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
@@ -496,7 +500,11 @@ export function parseHeader(head: Buffer): JournalHeader & { readonly pid: numbe
   };
 }
 
-/** True when `pid` is a running process whose command line mentions mmapx (pids get reused). */
+/**
+ * True when `pid` is a running process whose command line mentions mmapx (pids get reused). Where
+ * the system does not say what a process runs (Windows), a running process counts: better a
+ * recover that waits than one that rolls back a patch under its writer.
+ */
 export function mmapxRunning(pid: number | undefined): boolean {
   if (!pid || pid === process.pid) return false;
   try {
@@ -504,11 +512,9 @@ export function mmapxRunning(pid: number | undefined): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('mmapx');
-  } catch {
-    return false;
-  }
+  const words = processCommandLine(pid);
+  if (words === undefined) return true;
+  return words?.join('\0').includes('mmapx') ?? false;
 }
 
 /**
@@ -557,7 +563,7 @@ export function assertJournalOwns(path: string, owner: JournalOwner, fd: number,
       `the journal ${path} was written for another file (device ${owner.dev} inode ${owner.ino}; this one is device ${st.dev} inode ${st.ino}): refusing it`,
     );
   }
-  if (owner.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(owner.created) + 1n) {
+  if (owner.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(owner.created) + 1n && birthTimesKept()) {
     throw new OperationError(`the journal ${path} is older than this file: it belongs to an earlier file with the same inode number; refusing it`);
   }
   return st;
@@ -769,7 +775,7 @@ export function rollBack(path: string, file: FileRef, opts: { cut?: boolean } = 
       }
       // Birth times are coarse (a clock tick) and never later than the creation they stamp; the
       // journal's time is taken after its file existed. A file born later is another file.
-      if (h.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(h.created) + 1n) {
+      if (h.created && st.birthtimeMs > 0n && st.birthtimeMs > BigInt(h.created) + 1n && birthTimesKept()) {
         throw new OperationError(
           `the journal ${path} was written at ${new Date(h.created).toISOString()}, before this file was created (${new Date(Number(st.birthtimeMs)).toISOString()}): it belongs to an earlier file with the same inode number; refusing it`,
         );

@@ -12,6 +12,7 @@ import { OperationError } from '../errors.js';
 import { now } from './timing.js';
 import { flockHolders, parseProcLocks } from '../format/proclocks.js';
 import { type LockKind, tryLockFile } from '../mmap/sys/flock.js';
+import { processCommandLine, processName } from '../mmap/sys/index.js';
 import { devNumbers } from './mounts.js';
 
 export type { LockKind };
@@ -35,21 +36,11 @@ function holders(stat: BigIntStats): number[] {
 
 /** mmapx's own processes run `mmapx`, `mmapx.js`, `mmapx-linux-x64`...: a command line word starting so. */
 function isMmapx(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1')
-      .split('\0')
-      .some((arg) => basename(arg).startsWith('mmapx'));
-  } catch {
-    return false;
-  }
+  return processCommandLine(pid)?.some((arg) => basename(arg).startsWith('mmapx')) ?? false;
 }
 
 function comm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return processName(pid);
 }
 
 /** `locked by another mmapx (pid 4242)`, `locked by another process (pid 77: flock)`. */

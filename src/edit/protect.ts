@@ -1,27 +1,18 @@
 // Mapping a file with a protection (ro, rw, exec, none) through the core and checking what the
 // kernel says the mapping now is. Nothing mapped is ever executed.
-import { readFileSync } from 'node:fs';
 import { OperationError } from '../errors.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
 import { mountOf } from './mounts.js';
+import { rangePermissions } from '../mmap/sys/index.js';
 import { bindOptionalRange } from './address.js';
 import { type RangeOption, rangeOption } from './range.js';
 import type { EditContext } from './seams.js';
 
 export type ProtectMode = 'ro' | 'rw' | 'exec' | 'none';
 
-/** What /proc/self/maps shows for a shared mapping in each mode. */
+/** What the system shows for a shared mapping in each mode (in /proc/self/maps's notation). */
 const EXPECTED: Record<ProtectMode, string> = { ro: 'r--s', rw: 'rw-s', exec: 'r-xs', none: '---s' };
-
-/** The permissions field of the /proc/self/maps line for [start, end). */
-function kernelPerms(start: bigint, end: bigint): string | undefined {
-  const prefix = `${start.toString(16)}-${end.toString(16)} `;
-  const line = readFileSync('/proc/self/maps', 'latin1')
-    .split('\n')
-    .find((l) => l.startsWith(prefix));
-  return line?.split(' ')[1];
-}
 
 export interface ProtectOptions extends EditContext {
   /** The part of the file (default: all of it). */
@@ -31,8 +22,10 @@ export interface ProtectOptions extends EditContext {
 /** A mapping with the protection asked for, verified; held until {@link release} (or the callback returns). */
 export interface Protected {
   range: { offset: bigint; length: bigint };
-  /** The permissions /proc/self/maps shows (`r--s`, `rw-s`, `r-xs`, `---s`). */
+  /** The permissions the system shows (`r--s`, `rw-s`, `r-xs`, `---s`). */
   perms: string;
+  /** Where they were read: `/proc/self/maps` (Linux) or `VirtualQuery` (Windows). */
+  source: string;
   /** The mapping's address range in this process. */
   address: { start: bigint; end: bigint };
   /** Whether reading the first and last byte worked (null for `none` and empty ranges). */
@@ -41,7 +34,7 @@ export interface Protected {
 
 /**
  * Maps `range` of `path` shared, changes its protection to `mode` through the core
- * (makeReadOnly, makeMut, makeExec, makeNone), checks /proc/self/maps and, where the mode allows,
+ * (makeReadOnly, makeMut, makeExec, makeNone), checks what the system shows for it (/proc/self/maps, VirtualQuery) and, where the mode allows,
  * reads the first and last byte. `hold` runs while the mapping exists (for showing it to another
  * process); the mapping and the file are released when it returns.
  * @throws OperationError when the kernel refuses the mode (naming a noexec mount) or shows another one.
@@ -79,8 +72,9 @@ export async function protectFile<T>(path: string, mode: ProtectMode, options: P
     clock?.lap('mprotect');
     try {
       const { start, end } = map.addressRange();
-      const perms = kernelPerms(start, end);
-      if (perms !== EXPECTED[mode]) {
+      const shown = rangePermissions(start, end);
+      const perms = shown?.perms;
+      if (shown === undefined || perms !== EXPECTED[mode]) {
         throw new OperationError(`the kernel shows the mapping as ${perms ?? 'absent'}, expected ${EXPECTED[mode]}`, undefined, { path });
       }
       // A read where the mode allows it proves the pages are really accessible. Never executed.
@@ -91,7 +85,7 @@ export async function protectFile<T>(path: string, mode: ProtectMode, options: P
         map.assertIntact('read');
       }
       clock?.lap('verify');
-      return await hold({ range: { offset: r.offset, length: r.length }, perms, address: { start, end }, read });
+      return await hold({ range: { offset: r.offset, length: r.length }, perms: shown.perms, source: shown.source, address: { start, end }, read });
     } finally {
       map.unmap();
     }

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../helpers/child.js';
 import { BIN, expectFailure, expectSuccess, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
@@ -221,7 +222,7 @@ describe('behaviour', () => {
     );
   });
 
-  it('a_closed_pipe_ends_quietly_with_status_0', () => {
+  posixIt('needs bash and head')('a_closed_pipe_ends_quietly_with_status_0', () => {
     const p = file(Buffer.alloc(8 << 20, 7));
     const r = spawnSync('bash', ['-c', `${process.execPath} ${BIN} hexdump -v ${p} | head -2 >/dev/null; echo "status \${PIPESTATUS[0]}"`], {
       encoding: 'utf8',
@@ -266,7 +267,7 @@ describe('behaviour', () => {
     expectFailure(mmapx(['hexdump', file(sample), ...(args as string[])]), 2, line as RegExp);
   });
 
-  it('files_that_cannot_be_dumped', () => {
+  posixIt('no procfs')('files_that_cannot_be_dumped', () => {
     expectFailure(mmapx(['hexdump', dir]), 1, `mmapx: hexdump: ${dir}: is a directory (EISDIR)`);
     expectFailure(mmapx(['hexdump', '/proc/self/maps']), 1, /is on procfs/);
     expectFailure(mmapx(['hexdump', join(dir, 'nope')]), 1, /no such file or directory \(ENOENT\)$/);

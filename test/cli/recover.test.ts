@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { BIN, expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
 import { identity, journalBytes, putJournal } from '../helpers/journal.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { WINDOWS, posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
@@ -91,7 +92,7 @@ describe('mmapx recover', () => {
     expect(readFileSync(again.p)).toEqual(ORIGINAL.subarray(0, 3));
   });
 
-  it('a_file_longer_than_both_recorded_sizes_or_born_after_the_journal_is_refused', () => {
+  posixIt("under Wine a file's birth time follows its last change")('a_file_longer_than_both_recorded_sizes_or_born_after_the_journal_is_refused', () => {
     const cases: [string, (p: string, j: string) => void, RegExp][] = [
       [
         'longer',
@@ -180,6 +181,12 @@ describe('mmapx recover', () => {
         /has 2 hard links: refusing it \(a journal has exactly one name\)$/,
       ],
     ];
+    // Symbolic links need a privilege on Windows (and Wine makes none that Windows programs follow).
+    if (WINDOWS)
+      cases.splice(
+        cases.findIndex(([name]) => name === 'a symlink'),
+        1,
+      );
     if (process.getuid?.() === 0) {
       cases.push([
         'another owner',
@@ -197,7 +204,7 @@ describe('mmapx recover', () => {
       const fp = fingerprint(p);
       const r = mmapx(['recover', p]);
       expectFailure(r, 1, message);
-      expect(r.stderr, name).toMatch(new RegExp(`^mmapx: recover: ${p}: `));
+      expect(r.stderr.startsWith(`mmapx: recover: ${p}: `), name).toBe(true);
       expect(fingerprint(p), name).toBe(fp);
       expect(readFileSync(j), name).toEqual(before);
       // And the journal still blocks every mutation.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, pageSize } from '../../src/index.js';
 import { ReadOnlyBytes } from '../../src/mmap/bytes.js';
+import { SYSCALL, posixIt } from '../helpers/platform.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir();
@@ -186,7 +187,7 @@ describe('flush', () => {
     ).toBe(true);
   });
 
-  it('flush_async_starts_writeback', async () => {
+  posixIt('sync(1) and the Dirty count of /proc/meminfo are Linux')('flush_async_starts_writeback', async () => {
     const { cachestat } = await import('../../src/index.js');
     const p = file(Buffer.alloc(256 * page));
     await withFd(p, 'r+', async (fd) => {
@@ -317,7 +318,7 @@ describe('protection changes', () => {
       const ro = Mmap.map({ fd, path: p });
       const e = thrown(() => ro.makeMut());
       expect(e.code).toBe('EACCES');
-      expect(e.syscall).toBe('mprotect');
+      expect(e.syscall).toBe(SYSCALL.protect);
       expect(e.message).toContain('open for reading and writing');
       expect(ro.isMapped).toBe(true);
       expect(Buffer.from(ro.bytes).toString()).toBe('data');
@@ -335,7 +336,7 @@ describe('protection changes', () => {
 });
 
 describe('advice, locking, residency', () => {
-  it('advise_whole_map_and_range', () => {
+  posixIt('no madvise')('advise_whole_map_and_range', () => {
     const p = file(Buffer.alloc(4 * page, 1));
     withFd(p, 'r', (fd) => {
       const m = Mmap.map(fd);
@@ -348,7 +349,7 @@ describe('advice, locking, residency', () => {
     });
   });
 
-  it('lock_and_unlock', () => {
+  posixIt('no mincore to see the pages locked')('lock_and_unlock', () => {
     const m = MmapMut.mapAnon(2 * page);
     m.lock();
     expect(m.residency().resident).toBe(2); // mlock faults the pages in
@@ -357,7 +358,7 @@ describe('advice, locking, residency', () => {
     m.unmap();
   });
 
-  it('residency_reports_pages_in_memory', () => {
+  posixIt('no mincore')('residency_reports_pages_in_memory', () => {
     const m = new MmapOptions()
       .len(8 * page)
       .populate()
@@ -372,7 +373,7 @@ describe('advice, locking, residency', () => {
     m.unmap();
   });
 
-  it('residency_of_an_unaligned_file_window', () => {
+  posixIt('no mincore')('residency_of_an_unaligned_file_window', () => {
     const p = file(Buffer.alloc(3 * page, 2));
     withFd(p, 'r', (fd) => {
       const m = new MmapOptions()
@@ -399,7 +400,7 @@ describe('files that cannot be mapped', () => {
     });
   });
 
-  it('a_fifo', () => {
+  posixIt('no mkfifo')('a_fifo', () => {
     const f = join(dir, 'fifo');
     execFileSync('mkfifo', [f]);
     const fd = openSync(f, 'r+'); // r+ does not block on a FIFO
@@ -412,7 +413,7 @@ describe('files that cannot be mapped', () => {
     }
   });
 
-  it('a_procfs_file', () => {
+  posixIt('no /proc')('a_procfs_file', () => {
     withFd('/proc/self/status', 'r', (fd) => {
       const e = thrown(() => Mmap.map({ fd, path: '/proc/self/status' }));
       expect(e.code).toBe('ENODEV');
@@ -426,10 +427,10 @@ describe('files that cannot be mapped', () => {
     withFd(p, 'r', (fd) => {
       const e = thrown(() => MmapMut.mapMut({ fd, path: p }));
       expect(e.code).toBe('EACCES');
-      expect(e.syscall).toBe('mmap');
+      expect(e.syscall).toBe(SYSCALL.map);
       expect(e.path).toBe(p);
       expect(e.message).toMatch(
-        /^.*: mmap: permission denied, offset 0x0 length 0x9: a shared writable map needs the file open for reading and writing \(EACCES\)$/,
+        /^.*: (mmap|CreateFileMappingW): permission denied, offset 0x0 length 0x9: a shared writable map needs the file open for reading and writing \(EACCES\)$/,
       );
     });
   });
@@ -439,7 +440,7 @@ describe('files that cannot be mapped', () => {
     expect(e.code).toBe('EBADF');
   });
 
-  it('a_device_needs_an_explicit_length', () => {
+  posixIt('no /dev/zero')('a_device_needs_an_explicit_length', () => {
     withFd('/dev/zero', 'r', (fd) => {
       expect(thrown(() => Mmap.map(fd)).code).toBe('ERR_INVALID_ARG');
       const m = new MmapOptions().len(page).mapCopyReadOnly(fd);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChildResult, requireBuild, runModule } from '../helpers/child.js';
 import { inMountNamespace, mountNamespaces } from '../helpers/mountns.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir('mmapx-guard-');
 beforeAll(() => requireBuild());
@@ -106,7 +107,7 @@ describe.skipIf(!guarded)('the guard has room for every mapping the process may 
 });
 
 describe('maps hold no descriptor of their own (item 4)', () => {
-  it('a_thousand_live_mutable_maps_under_ulimit_n_256_with_their_descriptors_closed', () => {
+  posixIt('no ulimit')('a_thousand_live_mutable_maps_under_ulimit_n_256_with_their_descriptors_closed', () => {
     // Each MmapMut kept a duplicate descriptor: the 237th failed with EMFILE.
     const f = file('live.bin', Buffer.alloc(1000, 0x2e));
     const o = json(
@@ -134,7 +135,7 @@ describe('maps hold no descriptor of their own (item 4)', () => {
     expect(readFileSync(f).equals(expected)).toBe(true);
   });
 
-  it('a_descriptor_number_reused_for_another_file_is_not_taken_for_the_mapped_file', () => {
+  posixIt('expects ranges in 4 KiB pages (64 KiB there)')('a_descriptor_number_reused_for_another_file_is_not_taken_for_the_mapped_file', () => {
     // The map keeps the caller's number, not a descriptor: once closed, the number may refer to
     // another file, whose size must not fail (or pass) the checks of this map's flush.
     const a = file('reuse-a.bin', Buffer.alloc(65536, 0x41));

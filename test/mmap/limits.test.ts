@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fileSizeLimit, MmapError } from '../../src/index.js';
 import { LIB, requireBuild } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir('mmapx-limits-');
 let n = 0;
@@ -67,7 +68,7 @@ describe('fileSizeLimit', () => {
     });
   });
 
-  it('reports the process limit (ulimit -f), the smaller of the two', () => {
+  posixIt('no ulimit -f, nor a shell to set it')('reports the process limit (ulimit -f), the smaller of the two', () => {
     requireBuild();
     const path = join(dir, 'rl.bin');
     writeFileSync(path, 'AB');

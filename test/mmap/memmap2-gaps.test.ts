@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
@@ -29,7 +30,7 @@ function pagesFile(name: string, pages: number): { file: string; content: Buffer
 }
 
 describe('MmapRaw', () => {
-  it('map_raw_hands_out_an_address_other_ffi_writes_through_and_flush_reaches_the_file', () => {
+  posixIt('the other FFI is libc')('map_raw_hands_out_an_address_other_ffi_writes_through_and_flush_reaches_the_file', () => {
     const { file, content } = pagesFile('raw.bin', 2);
     const out = survive(
       `import { openSync } from 'node:fs';
@@ -78,7 +79,7 @@ describe('MmapRaw', () => {
 });
 
 describe('remap', () => {
-  it('a_file_map_grows_and_shrinks_in_place_keeping_its_bytes_and_writes_reach_the_file', () => {
+  posixIt('no mremap')('a_file_map_grows_and_shrinks_in_place_keeping_its_bytes_and_writes_reach_the_file', () => {
     const { file, content } = pagesFile('grow.bin', 3);
     const out = survive(
       `import { openSync } from 'node:fs';
@@ -106,7 +107,7 @@ describe('remap', () => {
     expect(readFileSync(file).equals(expected)).toBe(true);
   });
 
-  it('a_viewed_map_resizes_only_with_may_move_and_its_old_view_is_cut_off_without_a_crash', () => {
+  posixIt('no mremap')('a_viewed_map_resizes_only_with_may_move_and_its_old_view_is_cut_off_without_a_crash', () => {
     const { file, content } = pagesFile('viewed.bin', 2);
     const out = survive(
       `import { openSync } from 'node:fs';
@@ -130,7 +131,7 @@ describe('remap', () => {
     expect(readFileSync(file).equals(expected)).toBe(true);
   });
 
-  it('a_failed_remap_leaves_the_map_and_its_view_as_they_were', () => {
+  posixIt('no mremap')('a_failed_remap_leaves_the_map_and_its_view_as_they_were', () => {
     const out = survive(
       `import { MmapMut } from $LIB;
        const m = MmapMut.mapAnon(4096);
@@ -146,7 +147,7 @@ describe('remap', () => {
     expect(r).toMatchObject({ syscall: 'mremap', kept: [true, true, 7], moved: [7, 0] });
   });
 
-  it('growth_past_the_end_of_the_file_or_without_an_open_descriptor_is_refused_and_the_map_kept', () => {
+  posixIt('no mremap')('growth_past_the_end_of_the_file_or_without_an_open_descriptor_is_refused_and_the_map_kept', () => {
     const { file, content } = pagesFile('short.bin', 1);
     const out = survive(
       `import { openSync, closeSync, ftruncateSync } from 'node:fs';
@@ -180,7 +181,7 @@ describe('remap', () => {
     expect(readFileSync(file).equals(content)).toBe(true);
   });
 
-  it('without_may_move_a_map_that_cannot_grow_where_it_is_fails_with_enomem_and_stays', () => {
+  posixIt('no mremap')('without_may_move_a_map_that_cannot_grow_where_it_is_fails_with_enomem_and_stays', () => {
     const out = survive(
       `import { MmapMut } from $LIB;
        // mmap places new maps top-down: the second of two lies right below the first, so it cannot
@@ -198,7 +199,7 @@ describe('remap', () => {
     expect(out).toBe('ENOMEM mremap true 12288 true');
   });
 
-  it('an_anonymous_map_keeps_its_bytes_when_moved_and_the_guard_follows_a_file_map', () => {
+  posixIt('no mremap')('an_anonymous_map_keeps_its_bytes_when_moved_and_the_guard_follows_a_file_map', () => {
     const { file } = pagesFile('guard.bin', 2);
     const out = survive(
       `import { openSync, ftruncateSync } from 'node:fs';
@@ -229,7 +230,7 @@ describe('remap', () => {
 describe('MmapOptions huge and populate', () => {
   const hugeFree = Number(/^HugePages_Free:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1] ?? 0);
 
-  it('huge_pages_map_when_reserved_and_otherwise_fail_with_enomem_saying_how_to_reserve_them', () => {
+  posixIt('no huge pages')('huge_pages_map_when_reserved_and_otherwise_fail_with_enomem_saying_how_to_reserve_them', () => {
     const out = survive(
       `import { MmapOptions } from $LIB;
        const res = [];
@@ -254,7 +255,7 @@ describe('MmapOptions huge and populate', () => {
     }
   });
 
-  it('huge_is_refused_for_file_maps_and_populate_prefaults_anonymous_and_file_maps', () => {
+  posixIt('checks populate with mincore')('huge_is_refused_for_file_maps_and_populate_prefaults_anonymous_and_file_maps', () => {
     const { file } = pagesFile('populate.bin', 4);
     const out = survive(
       `import { openSync } from 'node:fs';

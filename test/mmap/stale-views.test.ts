@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
@@ -107,7 +108,7 @@ describe('stale views', () => {
     expect(out).toBe('8 0');
   });
 
-  it('the_placeholder_is_given_back_when_the_view_is_collected', () => {
+  posixIt('reads /proc/self/maps')('the_placeholder_is_given_back_when_the_view_is_collected', () => {
     const out = survive(
       `import { readFileSync } from 'node:fs';
        import { MmapMut } from $LIB;

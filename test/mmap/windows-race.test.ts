@@ -28,7 +28,8 @@ const { MmapError } = await import('../../src/mmap/errors.js');
 const dir = mkdtempSync(join(tmpdir(), 'mmapx-windows-race-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('windows(): a file cut between the size check and the map', () => {
+// Windows: a file cannot be cut while a window of it is mapped.
+describe.skipIf(process.platform === 'win32')('windows(): a file cut between the size check and the map', () => {
   it.each([
     ['the first window', 1, 0n],
     ['the second window', 2, 4096n * 4n],

@@ -70,6 +70,8 @@ async function inspect(ctx: Context, path: string, o: InfoArgs, separator: Separ
   if (resident !== null && totalPages !== null) {
     const pct = totalPages === 0 ? 100 : (100 * resident) / totalPages;
     lines.push(['resident', `${resident} of ${totalPages} pages (${pct.toFixed(pct === 100 || pct === 0 ? 0 : 1)}%) in the page cache`]);
+  } else if (r) {
+    lines.push(['resident', 'n/a (this system does not tell which pages of a file are in memory: no mincore(2))']);
   }
   lines.push([
     'dirty',

@@ -68,7 +68,7 @@ export default async function protect(ctx: Context, args: unknown[], opts: Recor
     const { start, end } = p.address;
     const span = `${formatOffset(p.range.offset)}..${formatOffset(p.range.offset + p.range.length)}`;
     const addr = `${start.toString(16)}-${end.toString(16)}`;
-    const line = `${path} ${span} mapped ${p.perms} at ${addr} (checked in /proc/self/maps${p.read ? ', read ok' : ''}) ${timer.describe()}`;
+    const line = `${path} ${span} mapped ${p.perms} at ${addr} (checked in ${p.source}${p.read ? ', read ok' : ''}) ${timer.describe()}`;
     const json = {
       status: 'protected',
       file: path,

@@ -4,6 +4,7 @@
 // on filesystems that support them (ext4, xfs, f2fs...), and only for an offset and length that
 // are multiples of the filesystem's block size; the size changes with the shift, in one call.
 import { constants, libc } from './libc.js';
+import { WINDOWS } from './win32.js';
 
 const FALLOC_FL_COLLAPSE_RANGE = 0x08;
 const FALLOC_FL_INSERT_RANGE = 0x20;
@@ -16,7 +17,7 @@ const FALLOC_FL_INSERT_RANGE = 0x20;
  * fallocate at all; the caller moves bytes instead.
  */
 export function shiftExtents(fd: number, mode: 'collapse' | 'insert', offset: bigint, length: bigint): number {
-  if (constants().os !== 'linux') return 0x10000;
+  if (WINDOWS || constants().os !== 'linux') return 0x10000;
   const lc = libc();
   const r = lc.fallocate(fd, mode === 'collapse' ? FALLOC_FL_COLLAPSE_RANGE : FALLOC_FL_INSERT_RANGE, offset, length);
   if (r === 0) return 0;

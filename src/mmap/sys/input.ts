@@ -6,6 +6,8 @@
 import { fdArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { libc } from './libc.js';
+import { pause } from './pipe.js';
+import { WINDOWS, fileHandle } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const SEEK_CUR = 1;
@@ -18,6 +20,11 @@ const EINTR = 4;
  */
 export function descriptorPosition(fd: number): bigint | undefined {
   fdArg(fd);
+  // Node.js on Windows keeps no position libuv would tell; reads at explicit positions do without.
+  if (WINDOWS) {
+    fileHandle(fd);
+    return undefined;
+  }
   const at = libc().lseek(fd, 0n, SEEK_CUR);
   return at < 0n ? undefined : at;
 }
@@ -30,6 +37,10 @@ export function descriptorPosition(fd: number): bigint | undefined {
  */
 export function waitReadable(fd: number): void {
   fdArg(fd);
+  if (WINDOWS) {
+    pause();
+    return;
+  }
   const lc = libc();
   // struct pollfd: int fd; short events; short revents (8 bytes, native byte order).
   const pfd = new Uint8Array(8);

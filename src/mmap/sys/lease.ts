@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fdArg } from '../args.js';
 import { constants, libc } from './libc.js';
+import { WINDOWS } from './win32.js';
 
 /** Seconds a lease break waits for the holder: /proc/sys/fs/lease-break-time; undefined where unreadable. */
 export function leaseBreakSeconds(): number | undefined {
@@ -31,6 +32,8 @@ export function leaseBreakSeconds(): number | undefined {
  */
 export function takeWriteLease(fd: number): boolean {
   fdArg(fd);
+  // No leases on Windows; nobody can shrink a file there while it is mapped anyway.
+  if (WINDOWS) return false;
   const c = constants();
   const urg = osConstants.signals.SIGURG;
   if (c.F_SETLEASE === undefined || c.F_SETSIG === undefined || c.F_WRLCK === undefined || urg === undefined) return false;
@@ -45,6 +48,7 @@ export function takeWriteLease(fd: number): boolean {
 /** Whether the write lease on `fd` is still held whole: false once another process's open has begun to break it. */
 export function holdsWriteLease(fd: number): boolean {
   fdArg(fd);
+  if (WINDOWS) return false;
   const c = constants();
   if (c.F_GETLEASE === undefined) return false;
   return libc().fcntlInt(fd, c.F_GETLEASE, 0) === c.F_WRLCK;
@@ -52,6 +56,7 @@ export function holdsWriteLease(fd: number): boolean {
 
 /** Gives up the lease on `fd` (a waiting open goes on), and the break signal with it. Never throws. */
 export function dropLease(fd: number): void {
+  if (WINDOWS) return;
   const c = constants();
   if (c.F_SETLEASE === undefined || c.F_UNLCK === undefined || c.F_SETSIG === undefined) return;
   const lc = libc();

@@ -3,6 +3,7 @@
 import { MmapError } from '../errors.js';
 import { type PlatformConstants, platformConstants } from './constants.js';
 import { koffi } from './koffi.js';
+import { WINDOWS, windowsMemoryInfo } from './win32.js';
 
 /** A raw address. Only code under sys/ ever holds one. */
 export type Address = bigint;
@@ -114,8 +115,11 @@ export function libc(): Libc {
 
 let cachedPageSize: number | undefined;
 
-/** The system page size (mapping offsets are aligned down to it). */
+/**
+ * The system page size (mapping offsets are aligned down to it). On Windows, views start at
+ * multiples of the allocation granularity (64 KiB), which is therefore the unit of alignment there.
+ */
 export function pageSize(): number {
-  cachedPageSize ??= libc().getpagesize();
+  cachedPageSize ??= WINDOWS ? windowsMemoryInfo().granularity : libc().getpagesize();
   return cachedPageSize;
 }

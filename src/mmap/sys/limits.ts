@@ -8,6 +8,7 @@
 import { fdArg, sizeArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { libc } from './libc.js';
+import { WINDOWS, fileHandle } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const SEEK_SET = 0;
@@ -39,6 +40,12 @@ export interface FileSizeLimit {
 export function fileSizeLimit(fdValue: number, sizeValue: bigint | number): FileSizeLimit | undefined {
   const fd = fdArg(fdValue);
   const size = sizeArg(sizeValue, 'size');
+  // Windows has neither RLIMIT_FSIZE nor this probe: its writes say ENOSPC or EFBIG themselves.
+  // (A descriptor that is not open is still EBADF.)
+  if (WINDOWS) {
+    fileHandle(fd);
+    return undefined;
+  }
   const lc = libc();
   const rlimit = new BigUint64Array(2);
   const processLimit = lc.getrlimit(RLIMIT_FSIZE, rlimit) === 0 && rlimit[0]! < OFF_MAX ? rlimit[0]! : undefined;

@@ -35,6 +35,7 @@ import { MmapError, sysError } from '../errors.js';
 import { lostWriteError } from '../truncation.js';
 import { ADVICE, type Advice, UNCHECKED_ADVICE, type UncheckedAdvice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
+import { WINDOWS, handleAccess } from './win32.js';
 import { type RangeFault, faultedRangeError, guardRange, maxMapCount, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
 /** Page protections a mapping can have. */
@@ -828,6 +829,8 @@ function adviceValue(advice: Advice | UncheckedAdvice): number | undefined {
  */
 export function isAdviceSupported(advice: Advice | UncheckedAdvice): boolean {
   choiceArg(advice, 'advice', [...ADVICE, ...UNCHECKED_ADVICE]);
+  // Windows has no madvise: no advice at all.
+  if (WINDOWS) return false;
   const value = adviceValue(advice);
   return value !== undefined && libc().madvise(0n, 0, value) === 0;
 }
@@ -845,6 +848,7 @@ export function supportedAdvice(): { advise: Advice[]; uncheckedAdvise: Unchecke
  * Returns false where the call does not exist or fails (the fsync that follows does the work then).
  */
 export function startWriteback(fd: number, offset = 0n, length = 0n): boolean {
+  if (WINDOWS) return false;
   const flag = constants().SYNC_FILE_RANGE_WRITE;
   if (flag === undefined) return false;
   return libc().sync_file_range(fd, offset, length, flag) === 0;
@@ -856,6 +860,7 @@ export function startWriteback(fd: number, offset = 0n, length = 0n): boolean {
  */
 export function fdAccessMode(fd: number): 'r' | 'w' | 'rw' {
   fdArg(fd);
+  if (WINDOWS) return handleAccess(fd);
   const c = constants();
   const lc = libc();
   const fl = lc.fcntlInt(fd, c.F_GETFL, 0);
@@ -888,6 +893,7 @@ export function cachestat(fd: number, offset: bigint | number, length: bigint | 
   if (st.isFIFO() || st.isSocket()) {
     throw new MmapError('ESPIPE', `cachestat: a ${st.isFIFO() ? 'FIFO' : 'socket'} has no page cache`, { offset: from, length: count });
   }
+  if (WINDOWS) return undefined;
   const c = constants();
   if (c.SYS_cachestat === undefined) return undefined;
   const lc = libc();

@@ -9,6 +9,7 @@
 import { fdArg } from '../args.js';
 import { sysError } from '../errors.js';
 import { constants, libc } from './libc.js';
+import { WINDOWS } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const POLLOUT = 0x4;
@@ -21,6 +22,10 @@ const EINTR = 4;
  */
 export function waitWritable(fd: number): void {
   fdArg(fd);
+  if (WINDOWS) {
+    pause();
+    return;
+  }
   const lc = libc();
   // struct pollfd: int fd; short events; short revents (8 bytes, native byte order).
   const pfd = new Uint8Array(8);
@@ -39,6 +44,7 @@ export function waitWritable(fd: number): void {
  */
 export function pipeCapacity(fd: number): number | undefined {
   fdArg(fd);
+  if (WINDOWS) return undefined;
   const get = constants().F_GETPIPE_SZ;
   if (get === undefined) return undefined;
   const n = libc().fcntlInt(fd, get, 0);
@@ -54,8 +60,17 @@ export function pipeCapacity(fd: number): number | undefined {
  */
 export function growPipe(fd: number, bytes: number): number | undefined {
   const now = pipeCapacity(fd);
+  if (now === undefined) return undefined;
   const set = constants().F_SETPIPE_SZ;
-  if (now === undefined || set === undefined || now >= bytes) return now;
+  if (set === undefined || now >= bytes) return now;
   const n = libc().fcntlInt(fd, set, bytes);
   return n > 0 ? n : now;
+}
+
+/**
+ * Windows has no poll(2) on a pipe's descriptor: a short sleep stands for the wait (the caller
+ * retries its write or read afterwards). Exported for input.ts.
+ */
+export function pause(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }

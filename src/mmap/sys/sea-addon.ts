@@ -58,8 +58,15 @@ export function loadEmbeddedAddon(): unknown {
   } catch (err) {
     failures.push(failure(tmp, err));
   } finally {
-    // The loaded module stays mapped; its file and directory are no longer needed.
-    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+    // The loaded module stays mapped; its file and directory are no longer needed. (Windows
+    // refuses to delete a loaded module's file: it is left to the system's temp cleaning there.)
+    if (scratch !== undefined) {
+      try {
+        rmSync(scratch, { recursive: true, force: true });
+      } catch {
+        // left behind
+      }
+    }
   }
   throw new MmapError('ERR_FFI_UNAVAILABLE', message(failures));
 }

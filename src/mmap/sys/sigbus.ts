@@ -37,6 +37,10 @@ import { readFileSync } from 'node:fs';
 import { MmapError, describeErrno } from '../errors.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
 import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from './sigbus-x64.js';
+import { WINDOWS } from './win32.js';
+
+/** Why Windows needs no guard. */
+const WINDOWS_REASON = 'Windows has no SIGBUS to guard against: it refuses to shrink a file that is mapped (ERROR_USER_MAPPED_FILE)';
 
 /** Whether the SIGBUS guard is active in this process, and what it has done. */
 export interface SigbusGuardStatus {
@@ -398,13 +402,14 @@ function usedSlots(s: On): number {
  * own, and only one of them would be the process's).
  */
 export function armSigbusGuard(): SigbusGuardStatus {
-  active();
+  if (!WINDOWS) active();
   return sigbusGuard();
 }
 
 /** The guard's state. Does not install it (the first file mapping does). */
 export function sigbusGuard(): SigbusGuardStatus {
   const idle = { handled: 0, ranges: 0, peak: 0, unguarded: refused, chained: false };
+  if (WINDOWS) return { active: false, reason: WINDOWS_REASON, capacity: 0, ...idle };
   if (state === undefined) return { active: false, reason: null, capacity: plannedSlots(), ...idle };
   if (!state.on) return { active: false, reason: state.reason, capacity: 0, ...idle };
   const now = currentAction();
