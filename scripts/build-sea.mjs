@@ -5,7 +5,8 @@
 //      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
 //      threads' program bundled alike, as another asset;
 //   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
-//   4. a copy of the binary, stripped when `strip` exists, with the blob injected by postject.
+//   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
+//      with the blob injected by postject.
 // Usage: node scripts/build-sea.mjs [--arch x64|arm64]... (default: this machine's, plus any other
 // whose koffi prebuilt is in node_modules and whose Node binary runs here).
 // MMAPX_SEA_NODE=/path/to/node uses that Node binary instead of the pinned one (scripts/sea-node.mjs).
@@ -145,8 +146,11 @@ async function buildOne(arch) {
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);
   const before = statSync(tmp).size;
-  const strip = spawnSync('strip', [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (strip.error) log(`  strip: not found, the binary keeps its symbols (${mb(before)})`);
+  // The host's strip knows the host's machine only: another CPU's binary takes binutils' cross
+  // strip (aarch64-linux-gnu-strip comes with Debian's gcc-aarch64-linux-gnu).
+  const stripTool = arch === host ? 'strip' : `${{ x64: 'x86_64', arm64: 'aarch64' }[arch]}-linux-gnu-strip`;
+  const strip = spawnSync(stripTool, [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (strip.error) log(`  ${stripTool}: not found, the binary keeps its symbols (${mb(before)})`);
   else if (strip.status !== 0) throw new Error(`strip failed: ${strip.stderr.trim()}`);
   else log(`  strip: ${mb(before)} -> ${mb(statSync(tmp).size)}`);
   t = performance.now();

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, pageSize } from '../../src/index.js';
 import { ReadOnlyBytes } from '../../src/mmap/bytes.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { underQemu } from '../helpers/emulator.js';
 
 const dir = tmpDir();
 let n = 0;
@@ -357,20 +358,23 @@ describe('advice, locking, residency', () => {
     m.unmap();
   });
 
-  it('residency_reports_pages_in_memory', () => {
-    const m = new MmapOptions()
-      .len(8 * page)
-      .populate()
-      .mapAnon();
-    const r = m.residency();
-    expect(r.pageSize).toBe(page);
-    expect(r.pages.length).toBe(8);
-    expect(r.resident).toBe(8);
-    m.uncheckedAdvise('dontneed', { offset: 0, length: 4 * page });
-    expect(m.residency().resident).toBe(4);
-    expect([...m.residency().pages]).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
-    m.unmap();
-  });
+  it.skipIf(underQemu('core residency: qemu-user does not pass MAP_POPULATE on, so populate() prefaults nothing there'))(
+    'residency_reports_pages_in_memory',
+    () => {
+      const m = new MmapOptions()
+        .len(8 * page)
+        .populate()
+        .mapAnon();
+      const r = m.residency();
+      expect(r.pageSize).toBe(page);
+      expect(r.pages.length).toBe(8);
+      expect(r.resident).toBe(8);
+      m.uncheckedAdvise('dontneed', { offset: 0, length: 4 * page });
+      expect(m.residency().resident).toBe(4);
+      expect([...m.residency().pages]).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
+      m.unmap();
+    },
+  );
 
   it('residency_of_an_unaligned_file_window', () => {
     const p = file(Buffer.alloc(3 * page, 2));
