@@ -11,7 +11,7 @@ import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-guard-');
 beforeAll(() => requireBuild());
-const guarded = process.platform === 'linux' && process.arch === 'x64';
+const guarded = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 const root = process.getuid?.() === 0;
 
 function file(name: string, bytes: Buffer): string {
