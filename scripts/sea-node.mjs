@@ -62,6 +62,20 @@ export function npmNode(version, arch = process.arch, log = (s) => console.error
   if (!existsSync(bin)) {
     const t0 = performance.now();
     log(`installing node-linux-${arch}@${version} into ${relative(root, prefix)} (once)`);
+    if (arch !== process.arch) {
+      // npm refuses to install a package for another CPU (EBADPLATFORM) whatever --cpu says: the
+      // tarball is unpacked where `npm install` would have put it (the package has no scripts).
+      const dir = dirname(dirname(bin));
+      mkdirSync(dir, { recursive: true });
+      const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', prefix, `node-linux-${arch}@${version}`], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }).trim();
+      execFileSync('tar', ['xzf', join(prefix, tgz), '-C', dir, '--strip-components=1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      rmSync(join(prefix, tgz));
+      log(`  unpacked in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return bin;
+    }
     execFileSync(
       'npm',
       [

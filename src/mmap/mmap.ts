@@ -79,7 +79,7 @@ function mappableFile(fd: number, path: string | undefined): { size: bigint | un
  *
  * Safety: a file mapping shows the file's current contents. If another process truncates the file
  * while it is mapped, touching the bytes past the new end raises SIGBUS, which kills every mmap
- * program. On Linux x86-64 mmapx absorbs that fault inside its own mappings (see `sigbusGuard()`):
+ * program. On Linux x86-64 and arm64 mmapx absorbs that fault inside its own mappings (see `sigbusGuard()`):
  * the page reads as zeros, what is written to it stays in that page of this process and never
  * reaches the file, and `fault()` / `assertIntact()` report it, so check them after using the bytes
  * (a flush of a mutable map checks by itself). Elsewhere the process still dies by SIGBUS.

@@ -40,7 +40,7 @@ const SIZE = Number(process.env.MMAPX_TRUNCATION_SIZE ?? 256 * MiB);
  * `failed`, which those cases require); the whole SIZE in the bench (which sets the size).
  */
 const HEAVY = process.env.MMAPX_TRUNCATION_SIZE === undefined ? 0.25 : 1;
-const guarded = process.platform === 'linux' && process.arch === 'x64';
+const guarded = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 
 // tmpfs when there is one: the subjects are big, and msync there costs nothing.
 const base = statSync('/dev/shm', { throwIfNoEntry: false })?.isDirectory() ? '/dev/shm' : tmpdir();

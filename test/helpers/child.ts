@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { QEMU_USER } from './emulator.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built library (ESM). `npm test` builds before running vitest. */
@@ -25,6 +26,7 @@ export function runModule(code: string, opts: { args?: string[]; nodeArgs?: stri
   requireBuild();
   const src = code.replaceAll('$LIB', JSON.stringify(LIB_URL));
   const cmd = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), '--input-type=module', '-e', src, ...(opts.args ?? [])];
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  // Under qemu-user a child runs several times slower: more time before it counts as hung.
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', timeout: QEMU_USER ? 120_000 : 30_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,6 +1,7 @@
 // Which platform the tests run on, for the few checks whose answer differs on Windows (run under
 // Wine by .ci/win-x64): system call names, and features Windows does not have.
 import { it } from 'vitest';
+import { underQemu } from './emulator.js';
 
 /** The tests run on Windows (the Win32 backend). */
 export const WINDOWS = process.platform === 'win32';
@@ -19,4 +20,15 @@ export const SYSCALL = {
  */
 export function posixIt(why: string): typeof it {
   return WINDOWS ? (((name: string, ...rest: unknown[]) => it.skip(`${name} (not on Windows: ${why})`, ...(rest as []))) as unknown as typeof it) : it;
+}
+
+/**
+ * `it`, skipped where what the test checks does not exist or is not the kernel's: on Windows
+ * (`windows`, shown in the test's name as by {@link posixIt}) and under qemu-user (`qemu`, printed
+ * by {@link underQemu}). A reason left out runs the test there.
+ */
+export function platformIt(why: { windows?: string; qemu?: string }): typeof it {
+  if (WINDOWS && why.windows !== undefined) return posixIt(why.windows);
+  if (why.qemu !== undefined && underQemu(why.qemu)) return it.skip as typeof it;
+  return it;
 }

@@ -12,7 +12,7 @@ import { posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir('mmapx-guard-');
 beforeAll(() => requireBuild());
-const guarded = process.platform === 'linux' && process.arch === 'x64';
+const guarded = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 const root = process.getuid?.() === 0;
 
 function file(name: string, bytes: Buffer): string {

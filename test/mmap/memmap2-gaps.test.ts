@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { posixIt } from '../helpers/platform.js';
+import { platformIt, posixIt } from '../helpers/platform.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
@@ -181,9 +181,11 @@ describe('remap', () => {
     expect(readFileSync(file).equals(content)).toBe(true);
   });
 
-  posixIt('no mremap')('without_may_move_a_map_that_cannot_grow_where_it_is_fails_with_enomem_and_stays', () => {
-    const out = survive(
-      `import { MmapMut } from $LIB;
+  platformIt({ windows: 'no mremap', qemu: 'memmap2-gaps remap: qemu-user places maps itself, not top-down one below the other as the kernel does' })(
+    'without_may_move_a_map_that_cannot_grow_where_it_is_fails_with_enomem_and_stays',
+    () => {
+      const out = survive(
+        `import { MmapMut } from $LIB;
        // mmap places new maps top-down: the second of two lies right below the first, so it cannot
        // grow in place. Look for such a pair (the first try finds one on Linux).
        let pair;
@@ -195,9 +197,10 @@ describe('remap', () => {
        let e; try { below.remap(3 * 4096); } catch (err) { e = err; }
        const moved = below.remap(3 * 4096, { mayMove: true });
        console.log(e.code, e.syscall, /mayMove/.test(e.message), moved.length, moved.bytes.every((b) => b === 0));`,
-    );
-    expect(out).toBe('ENOMEM mremap true 12288 true');
-  });
+      );
+      expect(out).toBe('ENOMEM mremap true 12288 true');
+    },
+  );
 
   posixIt('no mremap')('an_anonymous_map_keeps_its_bytes_when_moved_and_the_guard_follows_a_file_map', () => {
     const { file } = pagesFile('guard.bin', 2);
@@ -230,9 +233,11 @@ describe('remap', () => {
 describe('MmapOptions huge and populate', () => {
   const hugeFree = Number(/^HugePages_Free:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1] ?? 0);
 
-  posixIt('no huge pages')('huge_pages_map_when_reserved_and_otherwise_fail_with_enomem_saying_how_to_reserve_them', () => {
-    const out = survive(
-      `import { MmapOptions } from $LIB;
+  platformIt({ windows: 'no huge pages', qemu: 'memmap2-gaps huge: qemu-user refuses MAP_HUGETLB with EINVAL before the kernel can say ENOMEM' })(
+    'huge_pages_map_when_reserved_and_otherwise_fail_with_enomem_saying_how_to_reserve_them',
+    () => {
+      const out = survive(
+        `import { MmapOptions } from $LIB;
        const res = [];
        for (const bits of [undefined, 21]) {
          try {
@@ -243,19 +248,23 @@ describe('MmapOptions huge and populate', () => {
          } catch (e) { res.push([e.code, e.syscall, e.message]); }
        }
        console.log(JSON.stringify(res));`,
-    );
-    for (const r of JSON.parse(out) as [string, unknown, unknown][]) {
-      if (hugeFree > 0) {
-        expect(r).toEqual(['ok', 5000, 2 * 1024 * 1024]); // whole huge pages
-      } else {
-        expect(r[0]).toBe('ENOMEM');
-        expect(r[1]).toBe('mmap');
-        expect(r[2]).toMatch(/no free huge pages of 2048 KiB: the system has to reserve them first \(vm\.nr_hugepages/);
+      );
+      for (const r of JSON.parse(out) as [string, unknown, unknown][]) {
+        if (hugeFree > 0) {
+          expect(r).toEqual(['ok', 5000, 2 * 1024 * 1024]); // whole huge pages
+        } else {
+          expect(r[0]).toBe('ENOMEM');
+          expect(r[1]).toBe('mmap');
+          expect(r[2]).toMatch(/no free huge pages of 2048 KiB: the system has to reserve them first \(vm\.nr_hugepages/);
+        }
       }
-    }
-  });
+    },
+  );
 
-  posixIt('checks populate with mincore')('huge_is_refused_for_file_maps_and_populate_prefaults_anonymous_and_file_maps', () => {
+  platformIt({
+    windows: 'checks populate with mincore',
+    qemu: 'memmap2-gaps populate: qemu-user does not pass MAP_POPULATE on, so nothing is prefaulted there',
+  })('huge_is_refused_for_file_maps_and_populate_prefaults_anonymous_and_file_maps', () => {
     const { file } = pagesFile('populate.bin', 4);
     const out = survive(
       `import { openSync } from 'node:fs';

@@ -6,13 +6,43 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mappingHolding } from '../../src/mmap/sys/sigbus.js';
+import { handlerCode, mappingHolding } from '../../src/mmap/sys/sigbus.js';
+import { A64, encodeHandler as encodeA64, handlerListing as listingA64, recordOffset } from '../../src/mmap/sys/sigbus-a64.js';
 import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from '../../src/mmap/sys/sigbus-x64.js';
 
 const REC = 0x7f00_1234_5000n;
 
 function hasObjdump(): boolean {
   return spawnSync('objdump', ['--version']).status === 0;
+}
+
+/** binutils for AArch64 (Debian: binutils-aarch64-linux-gnu, which gcc-aarch64-linux-gnu brings). */
+const A64_OBJDUMP = 'aarch64-linux-gnu-objdump';
+const hasA64Objdump = spawnSync(A64_OBJDUMP, ['--version']).status === 0;
+if (!hasA64Objdump) console.warn(`[sigbus-code.test.ts] arm64 disassembly skipped: ${A64_OBJDUMP} not found (Debian: binutils-aarch64-linux-gnu)`);
+
+/** objdump's instructions of a raw binary: offset and text, without its comments and with single spaces. */
+function disassemble(objdump: string, args: string[], code: Uint8Array): { offset: number; asm: string }[] {
+  const dir = mkdtempSync(join(tmpdir(), 'mmapx-sigbus-'));
+  try {
+    const bin = join(dir, 'handler.bin');
+    writeFileSync(bin, code);
+    const r = spawnSync(objdump, [...args, bin], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout
+      .split('\n')
+      .map((line) => /^\s*([0-9a-f]+):\t[0-9a-f ]+\t(.+)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({
+        offset: Number.parseInt(m[1] as string, 16),
+        asm: (m[2] as string)
+          .replace(/\s*\/\/.*$/, '')
+          .trim()
+          .replace(/\s+/g, ' '),
+      }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('sigbus handler encoding (x86-64)', () => {
@@ -127,6 +157,79 @@ describe('sigbus handler encoding (x86-64)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sigbus handler encoding (arm64)', () => {
+  it('matches_the_bytes_objdump_decoded_to_the_listing', () => {
+    // Checked once with aarch64-linux-gnu-objdump against the listing (record = 0x1122334455667788):
+    // 69 instructions, a word of padding, the record literal.
+    const golden =
+      'e60301aaa90800582a0840b95f090071410500542b0840f92a2100914dfddf882c010191ad0400348a2100914efddfc8' +
+      '7f010eeb820000548e0140f97f010eeba20000548c810091ad050071e1feff541a0000148a5100914efd5f88ce050011' +
+      '4efd0f88afffff358a6100914efd5fc86e0000b54bfd0fc8afffff352efd5fc8ce0500912efd0fc8afffff3560cd7492' +
+      '010082d2821140b9430680d204008092050080d2c81b80d2010000d41ffc3fb1e2000054c0035fd6300940f91f0600f1' +
+      '69000054e000805200021fd6e00080d221810091020080d2030180d2c81080d2010000d4881580d2010000d4ea0300aa' +
+      '481680d2010000d4e10300aae0030aaae20080d2e30306aa081e80d2010000d4c0035fd6000000008877665544332211';
+    expect(Buffer.from(encodeA64(0x1122_3344_5566_7788n)).toString('hex')).toBe(golden);
+  });
+
+  it('the_record_is_one_aligned_literal_after_the_code_and_nothing_else_changes', () => {
+    const a = encodeA64(REC);
+    const b = encodeA64(REC + 0x1000n);
+    const at = recordOffset();
+    expect(at % 8).toBe(0);
+    expect(at).toBeGreaterThanOrEqual(listingA64().length * 4);
+    expect(a.length).toBe(at + 8);
+    expect(new DataView(a.buffer).getBigUint64(at, true)).toBe(REC);
+    expect([...a.keys()].filter((i) => a[i] !== b[i]).every((i) => i >= at)).toBe(true);
+    // The one load of it is PC-relative, and sigbus.ts reads the record back from the same place.
+    expect(listingA64().filter((l) => l.asm === `ldr x9, 0x${at.toString(16)}`)).toHaveLength(1);
+    expect(handlerCode('arm64')?.recordAt).toBe(at);
+    expect(handlerCode('arm64')?.encode(REC)).toEqual(a);
+    expect(handlerCode('ia32')).toBeUndefined();
+    expect(a.length).toBeLessThanOrEqual(GUARD_MARK.AT);
+  });
+
+  it('branches_exits_and_syscalls_are_the_ones_meant', () => {
+    const listing = listingA64();
+    const starts = new Set(listing.map((l) => l.offset));
+    const size = listing.length * 4;
+    for (const l of listing.filter((x) => /^(b|b\.\w+|cbn?z) /.test(x.asm))) {
+      const target = Number.parseInt(l.asm.split(' ').at(-1) as string, 16);
+      expect(starts.has(target), l.asm).toBe(true);
+      expect(target).toBeLessThan(size);
+    }
+    // Three ways out: `ret` after absorbing, `ret` after queueing the fault again (the last
+    // instruction), and one branch to the handler SIGBUS had before, through x16 (which a `bti c`
+    // landing pad accepts), with SIGBUS as its first argument.
+    expect(listing.at(-1)?.asm).toBe('ret');
+    expect(listing.filter((l) => l.asm === 'ret')).toHaveLength(2);
+    expect(listing.filter((l) => l.asm.startsWith('br '))).toEqual([expect.objectContaining({ asm: 'br x16' })]);
+    const chain = listing.findIndex((l) => l.asm === 'br x16');
+    expect(listing[chain - 1]?.asm).toBe(`mov w0, #0x${A64.SIGBUS.toString(16)}`);
+    // Nothing before the chain writes x1 or x2 (info and ucontext, the chained handler's arguments),
+    // nor sp or x30 anywhere.
+    const writes = (l: { asm: string }, r: string) => new RegExp(`^(?!cmp|cmn|st|cb|b)\\w+ ${r},`).test(l.asm);
+    const zeroPage = listing.findIndex((l) => l.asm.startsWith('and x0'));
+    expect(listing.slice(0, zeroPage).some((l) => writes(l, '[xw][12]'))).toBe(false);
+    expect(listing.some((l) => /\b(sp|x30|w30)\b/.test(l.asm))).toBe(false);
+    // Every syscall number it uses is one we meant, in order.
+    const calls = listing
+      .map((l, i) => (l.asm === 'svc #0x0' ? listing.slice(0, i).findLast((x) => x.asm.startsWith('mov x8, #')) : undefined))
+      .filter((l) => l !== undefined)
+      .map((l) => Number(l.asm.slice('mov x8, #'.length)));
+    expect(calls).toEqual([A64.SYS_mmap, A64.SYS_rt_sigaction, A64.SYS_getpid, A64.SYS_gettid, A64.SYS_rt_tgsigqueueinfo]);
+    // Every exclusive load has its store-release and a retry while the reservation is lost.
+    expect(listing.filter((l) => l.asm.startsWith('ldaxr'))).toHaveLength(3);
+    expect(listing.filter((l) => l.asm.startsWith('stlxr'))).toHaveLength(3);
+  });
+
+  it.skipIf(!hasA64Objdump)('objdump_disassembles_it_to_the_listing', () => {
+    const insns = disassemble(A64_OBJDUMP, ['-D', '-b', 'binary', '-m', 'aarch64'], encodeA64(REC));
+    const listing = listingA64().map((l) => ({ offset: l.offset, asm: l.asm }));
+    // The padding and the literal after the code decode as something: only the code is compared.
+    expect(insns.slice(0, listing.length)).toEqual(listing);
   });
 });
 

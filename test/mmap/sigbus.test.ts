@@ -1,14 +1,15 @@
-// Surviving a truncation under a mapping (the SIGBUS guard, Linux x86-64). Each scenario runs in a
+// Surviving a truncation under a mapping (the SIGBUS guard, Linux x86-64 and arm64). Each scenario runs in a
 // child process, so a SIGBUS death shows up as a signal; another process (truncate(1)) cuts the file.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIB, requireBuild, runModule } from '../helpers/child.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { QEMU_USER, underQemu } from '../helpers/emulator.js';
 
 const dir = tmpDir();
 beforeAll(() => requireBuild());
-const guarded = process.platform === 'linux' && process.arch === 'x64';
+const guarded = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
 /** The guard's slots: one per mapping the process may have (vm.max_map_count, 65530 by default), rounded up to whole pages. */
 const maxMapCount = guarded ? Number(readFileSync('/proc/sys/vm/max_map_count', 'latin1')) : 65530;
 const slots = Math.floor((Math.ceil((64 + Math.min(maxMapCount, 1 << 20) * 32) / 4096) * 4096 - 64) / 32);
@@ -98,6 +99,16 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
        console.log('read', theirs[50000]);`,
       { args: [f] },
     );
+    if (QEMU_USER) {
+      // qemu-user 7.2 trips its own assertion (cpu_exec: cpu == current_cpu) on this fault, with the
+      // guard and without it, and ends the process itself: what holds is that the fault was not
+      // absorbed and the process did not go on.
+      console.warn('[qemu-user] a_sigbus_outside_the_registered_ranges_still_kills: checks only that the process died (qemu aborts on this fault)');
+      expect(r.stdout.split('\n')[0]).toBe('guard true 0');
+      expect(r.stdout).not.toContain('read');
+      expect(r.status === 0, r.stderr).toBe(false);
+      return;
+    }
     expect(r.stdout).toBe('guard true 0\n');
     expect(r.signal, r.stderr).toBe('SIGBUS');
   });
@@ -131,24 +142,27 @@ describe.skipIf(!guarded)('the SIGBUS guard', () => {
     expect(r.signal).toBe('SIGBUS');
   });
 
-  it('importing_or_mapping_anonymous_memory_installs_nothing', () => {
-    const f = file('lazy.bin', Buffer.alloc(4096, 1));
-    const o = survive(
-      `const caught = () => (BigInt('0x' + readFileSync('/proc/self/status', 'latin1').match(/SigCgt:\\s*([0-9a-f]+)/)[1]) >> 6n) & 1n;
+  it.skipIf(underQemu("sigbus SigCgt: /proc/self/status is qemu's own process, which catches every signal"))(
+    'importing_or_mapping_anonymous_memory_installs_nothing',
+    () => {
+      const f = file('lazy.bin', Buffer.alloc(4096, 1));
+      const o = survive(
+        `const caught = () => (BigInt('0x' + readFileSync('/proc/self/status', 'latin1').match(/SigCgt:\\s*([0-9a-f]+)/)[1]) >> 6n) & 1n;
        ${HEAD}
        const atImport = [caught(), sigbusGuard()];
        MmapMut.mapAnon(4096).bytes[0] = 1;
        const afterAnon = [caught(), sigbusGuard().active];
        Mmap.map({ fd: openSync(f, 'r') });
        out({ atImport, afterAnon, afterFile: [caught(), sigbusGuard().active] });`,
-      f,
-    );
-    expect(o).toEqual({
-      atImport: [0, { active: false, reason: null, handled: 0, ranges: 0, capacity: slots, peak: 0, unguarded: 0, chained: false }],
-      afterAnon: [0, false],
-      afterFile: [1, true],
-    });
-  });
+        f,
+      );
+      expect(o).toEqual({
+        atImport: [0, { active: false, reason: null, handled: 0, ranges: 0, capacity: slots, peak: 0, unguarded: 0, chained: false }],
+        afterAnon: [0, false],
+        afterFile: [1, true],
+      });
+    },
+  );
 
   it('an_existing_sigbus_handler_is_chained_behind_the_guard_and_a_truncated_read_fails_instead_of_hanging', () => {
     // Issue 20, item 8: with process.on('SIGBUS') installed first, the guard used to stay off, and
@@ -404,6 +418,6 @@ describe.skipIf(guarded)('elsewhere', () => {
       `import { openSync } from 'node:fs'; import { Mmap, sigbusGuard } from $LIB; Mmap.map(openSync(process.argv[1], 'r')); console.log(sigbusGuard().reason);`,
       { args: [f] },
     );
-    expect(r.stdout).toMatch(/Linux x86-64 only|Windows has no SIGBUS/);
+    expect(r.stdout).toMatch(/Linux x86-64 and arm64 only|Windows has no SIGBUS/);
   });
 });

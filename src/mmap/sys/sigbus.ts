@@ -1,13 +1,15 @@
 // Surviving SIGBUS: when another process truncates a file while it is mapped, touching a mapped page
 // that now lies past the end of the file raises SIGBUS, which kills every mmap program (Node.js does
-// not catch it). Here a tiny native handler (sigbus-x64.ts) absorbs those faults, but only inside
+// not catch it). Here a tiny native handler (sigbus-x64.ts, sigbus-a64.ts) absorbs those faults, but only inside
 // the ranges the core registered: it puts a zero page over the faulting page, records the fault,
 // and lets the access complete. The core reads the record after each operation and turns a fault
 // into an ERR_TRUNCATED error naming the file offset. Every other SIGBUS kills as before.
 //
 // Scope and limits, on purpose:
-// - Linux x86-64 only. Elsewhere (arm64 included) nothing is installed and a truncated mapping still
-//   kills the process, as it does in every other mmap tool; `sigbusGuard()` says why.
+// - Linux x86-64 and arm64 (AArch64) with 4 KiB pages. Elsewhere nothing is installed and a
+//   truncated mapping still kills the process, as it does in every other mmap tool; `sigbusGuard()`
+//   says why. Both handlers share the record's layout and the C library's struct sigaction (the
+//   same on both), and differ in their code only.
 // - Installed lazily, by the first file mapping or by armSigbusGuard() (importing the library has
 //   no side effect), once per process. If SIGBUS already has a handler (the application's
 //   `process.on('SIGBUS')`, which Node.js can only run after the faulting access returned, so a
@@ -36,11 +38,32 @@
 import { readFileSync } from 'node:fs';
 import { MmapError, describeErrno } from '../errors.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
+import { encodeHandler as encodeA64, recordOffset as recordOffsetA64 } from './sigbus-a64.js';
 import { GUARD_MARK, RECORD, SIGACTION, X64, encodeHandler, handlerListing, recordBytes, recordSlots } from './sigbus-x64.js';
 import { WINDOWS } from './win32.js';
 
 /** Why Windows needs no guard. */
 const WINDOWS_REASON = 'Windows has no SIGBUS to guard against: it refuses to shrink a file that is mapped (ERROR_USER_MAPPED_FILE)';
+
+/** The handler's code for this CPU: its bytes for a record, and where in them the record's address is. */
+interface HandlerCode {
+  encode(record: bigint): Uint8Array;
+  recordAt: number;
+}
+
+/**
+ * The handler for `arch` (Node's process.arch), or undefined where there is none. The signal and
+ * siginfo numbers, the page (X64.PAGE) and the struct sigaction the JS side uses are the same on
+ * both.
+ */
+export function handlerCode(arch: string): HandlerCode | undefined {
+  if (arch === 'x64') {
+    const movabs = handlerListing(0n).find((l) => l.asm.startsWith('movabs r8'));
+    return movabs && { encode: encodeHandler, recordAt: movabs.offset + 2 };
+  }
+  if (arch === 'arm64') return { encode: encodeA64, recordAt: recordOffsetA64() };
+  return undefined;
+}
 
 /** Whether the SIGBUS guard is active in this process, and what it has done. */
 export interface SigbusGuardStatus {
@@ -131,22 +154,21 @@ export function mappingHolding(maps: string, addr: Address, len: number): { perm
  * Recognises the SIGBUS handler at `code` as this guard, installed by another copy of this library
  * in the process (the main thread's, when this copy runs in a worker thread), and returns a state
  * over the same record; undefined for any other handler. The code must be what install() makes:
- * the start of an anonymous read + execute page holding exactly `encodeHandler(record)`, where
- * `record` is read from the code's own `movabs` and must lie in anonymous read-write memory.
+ * the start of an anonymous read + execute page holding exactly `encode(record)`, where `record` is
+ * read from the code itself (x86-64: its `movabs`; arm64: the literal after the code) and must lie
+ * in anonymous read-write memory.
  * Nothing is read before /proc/self/maps shows it readable, so a foreign handler is never touched
  * beyond that check.
  */
-function adopt(code: Address): State | undefined {
+function adopt(code: Address, handler: HandlerCode): State | undefined {
   const maps = guardPage(code);
   if (maps === undefined) return undefined;
   const lc = libc();
-  const probe = encodeHandler(0n);
+  const probe = handler.encode(0n);
   // INVARIANT: a read-only copy of the code page's first bytes; the page stays mapped for the process.
   const bytes = new Uint8Array(lc.view(code, probe.length)).slice();
-  const movabs = handlerListing(0n).find((l) => l.asm.startsWith('movabs r8'));
-  if (movabs === undefined) return undefined;
-  const record = new DataView(bytes.buffer).getBigUint64(movabs.offset + 2, true);
-  const expected = encodeHandler(record);
+  const record = new DataView(bytes.buffer).getBigUint64(handler.recordAt, true);
+  const expected = handler.encode(record);
   if (expected.length !== bytes.length || !expected.every((b, i) => b === bytes[i])) return undefined;
   if (record % BigInt(X64.PAGE) !== 0n) return undefined;
   const head = mappingHolding(maps, record, X64.PAGE);
@@ -215,8 +237,9 @@ function installInFront(s: { u64: BigUint64Array }, code: Address, old: Uint8Arr
 
 function install(): State {
   if (process.env.MMAPX_NO_SIGBUS_GUARD) return off('turned off by MMAPX_NO_SIGBUS_GUARD');
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return off(`the SIGBUS guard exists for Linux x86-64 only (this is ${process.platform} ${process.arch})`);
+  const handler = process.platform === 'linux' ? handlerCode(process.arch) : undefined;
+  if (handler === undefined) {
+    return off(`the SIGBUS guard exists for Linux x86-64 and arm64 only (this is ${process.platform} ${process.arch})`);
   }
   const c = constants();
   const lc = libc();
@@ -225,7 +248,7 @@ function install(): State {
   if (old === undefined) return off(failure('sigaction'));
   if (old.handler === 1n) return off('SIGBUS is ignored in this process (SIG_IGN): a fault kills it anyway, left alone');
   if (old.handler !== 0n) {
-    const adopted = adopt(old.handler);
+    const adopted = adopt(old.handler, handler);
     if (adopted) return adopted;
     if (isGuard(old.handler)) return off('SIGBUS is guarded by another version of mmapx in this process: left alone');
   }
@@ -249,13 +272,15 @@ function install(): State {
   {
     // INVARIANT: this view of the code page is dropped at once; after mprotect it would fault on write.
     const page = new Uint8Array(lc.view(code, X64.PAGE));
-    page.set(encodeHandler(record));
+    page.set(handler.encode(record));
     page.set(Buffer.from(GUARD_MARK.TEXT, 'latin1'), GUARD_MARK.AT);
   }
   // INVARIANT: the record stays mapped for the rest of the process (see below).
   const buf = lc.view(record, bytes);
   const s: On = { on: true, u64: new BigUint64Array(buf), u32: new Uint32Array(buf), code, capacity };
   Atomics.store(s.u32, RECORD.CAPACITY / 4, capacity);
+  // On arm64 the kernel makes the instruction cache coherent with the bytes written above when the
+  // fresh page becomes executable here (see sigbus-a64.ts); the page is never written again.
   const refused =
     lc.mprotect(code, X64.PAGE, c.PROT_READ | c.PROT_EXEC) !== 0
       ? `${failure('mprotect')}: executable memory for the handler was refused`
