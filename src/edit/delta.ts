@@ -53,20 +53,7 @@
 // "Already applied" (success, file untouched): the file has the target's size and crc32 (formats
 // with a target checksum); or its windows' checksums match the file as it is (VCDIFF); or, for
 // formats without checksums, the plan finds nothing that differs.
-import {
-  closeSync,
-  constants as fsc,
-  fdatasyncSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants as fsc, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GuardError, InputError, MmapxError, OperationError } from '../errors.js';
@@ -74,7 +61,7 @@ import { adler32 } from '../format/delta/adler32.js';
 import { crc32 } from '../format/delta/crc32.js';
 import type { Delta, DeltaCheck, DeltaFormat, DeltaOp } from '../format/delta/model.js';
 import { formatOffset } from '../format/number.js';
-import { pageSize } from '../mmap/index.js';
+import { MmapError, pageSize } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
 import {
@@ -86,6 +73,7 @@ import {
   type JournalRecord,
   refuseIfJournal,
   removeJournal,
+  renameDurably,
   restoreRecords,
   rollBack,
   syncJournals,
@@ -1545,9 +1533,10 @@ function applyOut(file: OpenFile, path: string, delta: Delta, name: string, opti
       fsyncSync(fd);
       closeSync(fd);
       done = true;
-      renameSync(tmp, target);
+      // The new name durable too: the directory fsynced (Windows: a write-through move).
+      renameDurably(tmp, target);
     } catch (err) {
-      throw fsError(err, `cannot write ${target}`);
+      throw err instanceof MmapError || err instanceof OperationError ? err : fsError(err, `cannot write ${target}`);
     }
     timer.lap('sync');
     const checked: DeltaChecked = {

@@ -69,6 +69,7 @@ import {
   openSync,
   readSync,
   realpathSync,
+  renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -77,7 +78,7 @@ import { OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
-import { birthTimesKept, processCommandLine, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
+import { birthTimesKept, processCommandLine, renameDurablyNative, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
@@ -245,6 +246,19 @@ export function syncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Renames `from` over `to` and makes the new name durable: fsync of the directory, or on Windows a
+ * write-through move (MoveFileExW), where a directory cannot be fsynced.
+ * @throws the rename's error (an ErrnoException, or MmapError on Windows), or syncDirectory's.
+ */
+export function renameDurably(from: string, to: string): void {
+  const native = renameDurablyNative(from, to);
+  if (native === 'done') return;
+  if (native !== undefined) throw native;
+  renameSync(from, to);
+  syncDirectory(dirname(to));
 }
 
 /** The write buffer of {@link createJournal}, made on first use. */

@@ -16,7 +16,7 @@ export { growPipe, pipeCapacity, waitWritable } from './pipe.js';
 export { terminalColumns } from './terminal.js';
 export type { RangePermissions } from './perms.js';
 export { rangePermissions } from './perms.js';
-export { syncDirectoryNative } from './dirsync.js';
+export { renameDurablyNative, syncDirectoryNative } from './dirsync.js';
 export { birthTimesKept, processCommandLine, processName } from './procs.js';
 export { shiftExtents } from './extents.js';
 export { dropLease, holdsWriteLease, leaseBreakSeconds, takeWriteLease } from './lease.js';
