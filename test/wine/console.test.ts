@@ -31,11 +31,12 @@ interface ConsoleRun {
   dump: string;
 }
 
-/** `mmapx ARGS REDIRECT` on Windows Node under Wine, on a pseudo-terminal `cols` wide. */
-function onConsole(args: string[], opts: { redirect?: string; cols?: number; env?: Record<string, string> } = {}): ConsoleRun {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', SHELL: '/bin/sh', ...opts.env };
+/** `mmapx ARGS REDIRECT` (or `node SCRIPT ARGS`) on Windows Node under Wine, on a pseudo-terminal `cols` wide. */
+function onConsole(args: string[], opts: { redirect?: string; cols?: number; env?: Record<string, string>; script?: string } = {}): ConsoleRun {
+  const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'COLORTERM', 'NODE_OPTIONS']) delete env[k];
-  const cmd = `stty cols ${opts.cols ?? 200}; exec wine ${[NODE, 'bin/mmapx.js', ...args].map(sh).join(' ')} ${opts.redirect ?? ''}`;
+  Object.assign(env, { TERM: 'xterm', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', SHELL: '/bin/sh' }, opts.env);
+  const cmd = `stty cols ${opts.cols ?? 200}; exec wine ${[NODE, opts.script ?? 'bin/mmapx.js', ...args].map(sh).join(' ')} ${opts.redirect ?? ''}`;
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   const raw = r.stdout ?? '';
   const text = raw.replace(/\x1b\[[?0-9;]*[A-Za-ln-z]/g, '').replaceAll('\r', '');
@@ -96,13 +97,25 @@ describe('the Windows console under Wine', () => {
     expect(none.text, none.dump).toMatch(/missing required argument 'file'/);
   });
 
-  it('shows_the_progress_line_on_the_console', () => {
+  it('shows_the_progress_line_on_a_console_whose_escape_processing_was_off_and_leaves_the_mode_as_it_was', () => {
     const big = join(work, 'big.bin'); // sparse, four 16 MiB windows read
     const fd = openSync(big, 'w');
     ftruncateSync(fd, 64 * 1024 * 1024);
     closeSync(fd);
-    const r = onConsole(['hexdump', big], { redirect: `> ${sh(join(work, 'big.txt'))}`, cols: 100, env: { MMAPX_PROGRESS_DELAY_MS: '0' } });
+    // Run by test/helpers/wine-console-mode.cjs: escape processing off first (Wine's console
+    // starts with it on), the console mode watched while mmapx runs and read after it exited.
+    const modes = join(work, 'modes.txt');
+    const r = onConsole([`Z:${modes.replaceAll('/', '\\')}`, 'hexdump', big], {
+      redirect: `> ${sh(join(work, 'big.txt'))}`,
+      cols: 100,
+      env: { MMAPX_PROGRESS_DELAY_MS: '0' },
+      script: 'test/helpers/wine-console-mode.cjs',
+    });
     expect(r.status, r.dump).toBe(0);
     expect(r.text, r.dump).toMatch(/MiB of 64\.0 MiB \(\d+%\)/);
+    const [before, on, after] = readFileSync(modes, 'utf8').split(' ');
+    expect(Number(before) & 0x4, r.dump).toBe(0);
+    expect(on, r.dump).toBe('true');
+    expect(after, r.dump).toBe(before);
   });
 });
