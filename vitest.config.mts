@@ -34,7 +34,7 @@ const LONGEST = [
 const ISOLATED = ['test/format/exe-elf.test.ts', 'test/mmap/windows-race.test.ts'];
 
 /**
- * npm's CLI and shims on Windows Node under Wine: run by .ci/win-x64 alone (on Linux Node, with
+ * npm's CLI and shims, and the CLI on a Windows console, on Windows Node under Wine: run by .ci/win-x64 alone (on Linux Node, with
  * MMAPX_WINE_NODE set once its Wine prefix is ready), never by npm test.
  */
 const WINE = process.env.MMAPX_WINE_NODE ? [] : ['test/wine/**'];

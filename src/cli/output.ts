@@ -10,6 +10,7 @@ import { BrokenPipe } from '../errors.js';
 export { BrokenPipe };
 import { fstatSync, writeSync } from 'node:fs';
 import { growPipe, waitWritable } from '../mmap/sys/pipe.js';
+import { utf8Terminal } from '../mmap/sys/terminal.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -42,6 +43,8 @@ function waitForRoom(fd: number): void {
 /** Writes all of `data` to `fd`, waiting out EAGAIN on non-blocking pipes. */
 export function writeAll(fd: number, data: Uint8Array | string): void {
   let buf = typeof data === 'string' ? Buffer.from(data) : data;
+  // On Windows, a console is told the text is UTF-8 (once): nothing on other systems.
+  utf8Terminal(fd);
   if (buf.length >= LARGE_WRITE && !looked.has(fd)) prepareForLargeOutput(fd);
   while (buf.length > 0) {
     let n: number;

@@ -16,7 +16,7 @@
 // before stdout output when stdout is the same terminal, and at the end.
 import { now } from '../edit/timing.js';
 import { formatBytes } from '../format/units.js';
-import { terminalColumns } from '../mmap/sys/terminal.js';
+import { escapeTerminal, terminalColumns } from '../mmap/sys/terminal.js';
 
 export { formatBytes };
 
@@ -217,7 +217,9 @@ export function createProgress(opts: { progress?: boolean; json: boolean; quiet:
   const delay = Number.parseInt(env.MMAPX_PROGRESS_DELAY_MS ?? '', 10);
   return Progress.on({
     write,
-    columns: () => terminalColumns(2),
+    // The line is drawn with `\r` and `\x1b[K`: only on a terminal that renders escapes (on
+    // Windows, a console whose escape processing is on, or turned on here).
+    columns: () => (escapeTerminal(2) ? terminalColumns(2) : undefined),
     stdoutIsTTY: () => terminalColumns(1) !== undefined,
     delayMs: Number.isFinite(delay) && delay >= 0 ? delay : PROGRESS_DELAY_MS,
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mmap, MmapError, MmapMut, MmapOptions, fdAccessMode, pageSize, sigbusGuard, tryLockFile, unlockFile } from '../../src/index.js';
 import { spawnSync } from 'node:child_process';
+import { escapeTerminal, terminalColumns } from '../../src/mmap/sys/terminal.js';
 import { LIB_URL, requireBuild } from '../helpers/child.js';
 import { WINDOWS } from '../helpers/platform.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -104,6 +105,18 @@ describe.skipIf(!WINDOWS)('the Win32 backend', () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('a_file_or_a_closed_descriptor_is_no_console', () => {
+    // The console itself is tested on a terminal, under Wine (test/wine/console.test.ts).
+    const fd = openSync(file('not a console'), 'r');
+    try {
+      expect(terminalColumns(fd)).toBeUndefined();
+      expect(escapeTerminal(fd)).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
+    expect(terminalColumns(1_000_000)).toBeUndefined();
   });
 
   it('the_access_mode_of_a_descriptor_comes_from_its_handle', () => {

@@ -15,7 +15,7 @@
 // and no -o file is left behind.
 import { InputError } from '../../errors.js';
 import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT } from '../../format/patch/side.js';
-import { terminalColumns } from '../../mmap/sys/terminal.js';
+import { escapeTerminal, terminalColumns } from '../../mmap/sys/terminal.js';
 import { ansiPairs, colorLevel, viewColumns } from '../color.js';
 import { parseNumber } from '../../format/number.js';
 import { formatCrc32 } from '../../format/digest.js';
@@ -200,7 +200,9 @@ export default async function diff(ctx: Context, args: unknown[], opts: Record<s
   const side = format === 'side';
   // The view goes to -o, or to standard output without --json (--json lists the runs instead).
   const text = !side || target !== undefined || !json;
-  const level = side && text ? colorLevel(ctx.globals.color, target === undefined && terminalColumns(ctx.streams.stdoutFd) !== undefined, ctx.env) : 0;
+  // escapeTerminal: a terminal, and on Windows a console whose escape processing is on (turned on here).
+  const mode = ctx.globals.color;
+  const level = side && text ? colorLevel(mode, target === undefined && mode !== 'never' && escapeTerminal(ctx.streams.stdoutFd), ctx.env) : 0;
   const colors = level > 0 ? await sidePalette(level as 1 | 2 | 3) : undefined;
   const d = await openFileDiff(oldPath, newPath, {
     format,

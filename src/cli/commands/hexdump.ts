@@ -20,7 +20,7 @@ import {
 } from '../../format/dump/index.js';
 import { type Offset, parseLength, parseNumber, parseOffset, scanNumber } from '../../format/number.js';
 import { ansiPairs, type ColorMode, colorLevel, viewColumns } from '../color.js';
-import { terminalColumns } from '../../mmap/sys/terminal.js';
+import { escapeTerminal, terminalColumns } from '../../mmap/sys/terminal.js';
 import type { Context, Result } from '../context.js';
 import { classify } from '../errors.js';
 import { openFileDump } from '../../edit/dump.js';
@@ -197,8 +197,9 @@ async function parseOptions(ctx: Context, opts: Record<string, unknown>): Promis
   // -R/--colorize (xxd's spelling of the policy) overrides the global --color for this command.
   const mode = (opts.colorize ?? ctx.globals.color) as ColorMode;
   // Asked by ioctl, not process.stdout.isTTY: touching process.stdout makes a pipe on fd 1
-  // non-blocking, and the dump then waits on EAGAIN instead of blocking in write(2).
-  const level = colorLevel(mode, terminalColumns(ctx.streams.stdoutFd) !== undefined, ctx.env);
+  // non-blocking, and the dump then waits on EAGAIN instead of blocking in write(2). On Windows
+  // this turns the console's escape processing on (no colour in auto mode when it cannot).
+  const level = colorLevel(mode, mode !== 'never' && escapeTerminal(ctx.streams.stdoutFd), ctx.env);
   // --json (global) is one object: {"offset","length","hex"} streamed, whatever the file size.
   const json = ctx.globals.json;
   const colored = format === 'canonical' || (format === 'xxd' && !littleEndian) || format === 'hexyl';

@@ -37,6 +37,8 @@ export const LOCKFILE_EXCLUSIVE_LOCK = 0x2;
 // MoveFileExW.
 export const MOVEFILE_REPLACE_EXISTING = 0x1;
 export const MOVEFILE_WRITE_THROUGH = 0x8;
+// SetConsoleMode, on an output (screen buffer) handle: escapes are rendered, not shown.
+export const ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x4;
 
 /** The Win32 functions mmapx uses, with the JS types koffi converts to and from. */
 export interface Win32 {
@@ -64,6 +66,14 @@ export interface Win32 {
   /** `info` receives MEMORY_BASIC_INFORMATION (48 bytes on x64); returns the bytes written, 0 on failure. */
   VirtualQuery(addr: Address, info: Uint8Array, length: number): number;
   GetLastError(): number;
+  /** `mode` receives the console mode; fails (0) when `handle` is not a console's input or screen buffer. */
+  GetConsoleMode(handle: Address, mode: Uint32Array): number;
+  SetConsoleMode(handle: Address, mode: number): number;
+  /** `info` receives CONSOLE_SCREEN_BUFFER_INFO (22 bytes): srWindow's Left at 10, Right at 14. */
+  GetConsoleScreenBufferInfo(handle: Address, info: Uint8Array): number;
+  /** The code page the console turns the bytes written to it into characters with. */
+  GetConsoleOutputCP(): number;
+  SetConsoleOutputCP(codePage: number): number;
   /** ntdll's: ObjectBasicInformation (class 0) of a handle is 56 bytes, GrantedAccess at 4. An NTSTATUS, 0 for success. */
   NtQueryObject(handle: Address, infoClass: number, info: Uint8Array, length: number, returned: null): number;
   /** libuv's: the HANDLE behind a Node.js descriptor, or INVALID_HANDLE_VALUE. */
@@ -110,6 +120,11 @@ export function win32(): Win32 {
     ),
     VirtualQuery: fn('size_t VirtualQuery(void *addr, _Out_ uint8_t *info, size_t length)'),
     GetLastError: fn('uint32_t GetLastError(void)'),
+    GetConsoleMode: fn('int GetConsoleMode(void *handle, _Out_ uint32_t *mode)'),
+    SetConsoleMode: fn('int SetConsoleMode(void *handle, uint32_t mode)'),
+    GetConsoleScreenBufferInfo: fn('int GetConsoleScreenBufferInfo(void *handle, _Out_ uint8_t *info)'),
+    GetConsoleOutputCP: fn('uint32_t GetConsoleOutputCP(void)'),
+    SetConsoleOutputCP: fn('int SetConsoleOutputCP(uint32_t codePage)'),
     NtQueryObject: ntdll.func('int32_t NtQueryObject(void *handle, int infoClass, _Out_ uint8_t *info, uint32_t length, _Out_ uint32_t *returned)'),
     uv_get_osfhandle: ptr(node.func('void *uv_get_osfhandle(int fd)')),
     view: (addr, len) => k.view(addr, len),
@@ -222,6 +237,74 @@ export function flushDirectoryWin32(dir: string): number {
   } finally {
     w.CloseHandle(h);
   }
+}
+
+/** The console mode of a descriptor's HANDLE, or undefined when it is not a console (input or output). */
+function consoleMode(fd: number): { handle: Address; mode: number } | undefined {
+  const w = win32();
+  const handle = w.uv_get_osfhandle(fd);
+  if (handle === INVALID_HANDLE_VALUE || handle === 0n) return undefined;
+  const mode = new Uint32Array(1);
+  return w.GetConsoleMode(handle, mode) === 0 ? undefined : { handle, mode: mode[0] ?? 0 };
+}
+
+/**
+ * Windows' answer to ioctl(TIOCGWINSZ): undefined when `fd` is not a console, else the width of
+ * its window in columns (srWindow.Right - Left + 1), 0 when it cannot say (a console's input).
+ */
+export function consoleColumns(fd: number): number | undefined {
+  const c = consoleMode(fd);
+  if (c === undefined) return undefined;
+  const info = new Uint8Array(22);
+  if (win32().GetConsoleScreenBufferInfo(c.handle, info) === 0) return 0;
+  const dv = new DataView(info.buffer);
+  const width = dv.getInt16(14, true) - dv.getInt16(10, true) + 1;
+  return width > 0 ? width : 0;
+}
+
+/** What to put back at exit, the latest change first (fds 1 and 2 often share one screen buffer). */
+const restore: (() => void)[] = [];
+
+/** Runs `undo` when the process exits, after the undos registered later. */
+function atExit(undo: () => void): void {
+  if (restore.length === 0) {
+    process.once('exit', () => {
+      for (const r of restore) r();
+    });
+  }
+  restore.unshift(undo);
+}
+
+/**
+ * Whether the console on `fd` renders ANSI escapes: its ENABLE_VIRTUAL_TERMINAL_PROCESSING is on,
+ * turned on here when it was off (the other mode bits kept) and turned back off when the process
+ * exits. False when `fd` is not a console or the console cannot (before Windows 10).
+ */
+export function consoleEscapes(fd: number): boolean {
+  const c = consoleMode(fd);
+  if (c === undefined) return false;
+  if ((c.mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING) !== 0) return true;
+  const w = win32();
+  if (w.SetConsoleMode(c.handle, c.mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) === 0) return false;
+  atExit(() => w.SetConsoleMode(c.handle, c.mode));
+  // Some consoles accept the call and ignore the bit: it counts only when it reads back.
+  return ((consoleMode(fd)?.mode ?? 0) & ENABLE_VIRTUAL_TERMINAL_PROCESSING) !== 0;
+}
+
+/** CP_UTF8. */
+export const CP_UTF8 = 65001;
+
+/**
+ * Makes the console on `fd` (when it is one) read the bytes written to it as UTF-8, as the CLI
+ * writes them, until the process exits: a console's code page is the OEM one (437, 850...) by
+ * default, which shows UTF-8 text (hexyl's frame, file names) as other characters.
+ */
+export function consoleUtf8(fd: number): void {
+  if (consoleMode(fd) === undefined) return;
+  const w = win32();
+  const cp = w.GetConsoleOutputCP();
+  if (cp === CP_UTF8 || w.SetConsoleOutputCP(CP_UTF8) === 0) return;
+  atExit(() => w.SetConsoleOutputCP(cp));
 }
 
 let wine: boolean | undefined;
