@@ -6,27 +6,17 @@
 // Nothing may come from outside: the registry has no uplinks, and every npm run goes through a
 // proxy that only counts and refuses (npm's noproxy lets 127.0.0.1 through), so a fetch from
 // elsewhere fails here as it would on CI, and the test names it.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:net';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from './helpers/child.js';
+import { type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from './helpers/local-registry.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const work = tmpDir('mmapx-registry-');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 const has = (cmd: string) => process.env.PATH?.split(':').some((d) => d !== '' && existsSync(join(d, cmd))) ?? false;
-
-interface Result {
-  command: string;
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-/** For assertion messages: the command and what it printed. */
-const shown = (r: Result) => `$ ${r.command}\nstatus ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
 /** Runs a command to its end without blocking this process (the proxy trap answers meanwhile). */
 function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): Promise<Result> {
@@ -45,12 +35,10 @@ function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.Pr
   });
 }
 
-// The registry, the proxy trap and what every npm run shares.
-let registry: ChildProcess | undefined;
-let registryLog = '';
-let trap: Server | undefined;
-/** The first line of each connection the proxy trap got: a fetch that was headed elsewhere. */
-const outside: string[] = [];
+// The registry and its proxy trap (test/helpers/local-registry.ts), and what every npm run shares.
+let reg: LocalRegistry | undefined;
+const registryLog = () => reg?.log() ?? '';
+const outside = () => reg?.outside ?? [];
 /** The registry's URL (with the trailing slash npm writes) and the trap's. */
 let url = '';
 let proxyUrl = '';
@@ -62,9 +50,8 @@ let proxyUrl = '';
  */
 function npmEnv(home: string, proxy: string): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|no_proxy$|https?_proxy$|all_proxy$)/i.test(k)));
   return {
-    ...env,
+    ...withoutNpmSettings(),
     PATH: [dirname(process.execPath), process.env.PATH].filter((d) => d !== undefined && d !== '').join(':'),
     HOME: home,
     XDG_CACHE_HOME: join(home, '.cache'),
@@ -85,78 +72,27 @@ function npmEnv(home: string, proxy: string): NodeJS.ProcessEnv {
     npm_config_loglevel: 'warn',
   };
 }
-/** Starts the registry in `dir`; its URL (with the trailing slash npm writes). */
-async function startRegistry(dir: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'test/helpers/registry.mjs'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  registry = child;
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (registryLog += s));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const line = /^(\{.*\})\n/.exec(out);
-      if (line) resolve((JSON.parse(line[1] as string) as { port: number }).port);
-    });
-    child.on('exit', (code) => reject(new Error(`the registry exited (status ${code}) before it listened:\n${registryLog}`)));
-  });
-  return `http://127.0.0.1:${port}/`;
-}
-
-/** A proxy that takes every connection, notes its first line, and closes it. */
-async function startTrap(): Promise<string> {
-  const server = createServer((socket) => {
-    socket.once('data', (d) => {
-      outside.push(d.toString('latin1').split('\r\n')[0] ?? '');
-      socket.destroy();
-    });
-    socket.on('error', () => {});
-  });
-  trap = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy trap has no port');
-  return `http://127.0.0.1:${address.port}`;
-}
-
 /** `npm ...` with `env`, in `cwd`; fails the test with what npm printed unless it succeeds. */
 async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Result> {
   const r = await run('npm', args, { cwd, env, timeout: 120_000 });
-  expect(r.status, `${shown(r)}--- the registry's log\n${registryLog}`).toBe(0);
+  expect(r.status, `${shown(r)}--- the registry's log\n${registryLog()}`).toBe(0);
   return r;
-}
-
-/** The folder of package `name` as node resolves it from `from` (a package's folder). */
-function packageDir(name: string, from: string): string {
-  // Not require.resolve(`${name}/package.json`): koffi's "exports" does not expose it.
-  const found = createRequire(join(from, 'package.json'))
-    .resolve.paths(name)
-    ?.map((p) => join(p, name))
-    .find((p) => existsSync(join(p, 'package.json')));
-  if (found === undefined) throw new Error(`${name} is not installed (npm ci installs it)`);
-  return found;
 }
 
 /** koffi as installed here, and the platform package that carries its native code. */
 function koffiFolders(): string[] {
-  const koffi = packageDir('koffi', ROOT);
+  const koffi = packageDir('koffi', ROOT, 'npm ci installs it');
   const own = JSON.parse(readFileSync(join(koffi, 'package.json'), 'utf8')) as { version: string };
   // The package pins koffi exactly (test/pack.test.ts checks it): the published one must be that.
   expect(own.version).toBe(pkg.dependencies.koffi);
-  return [koffi, packageDir(`@koromix/koffi-${process.platform}-${process.arch}`, koffi)];
+  return [koffi, packageDir(`@koromix/koffi-${process.platform}-${process.arch}`, koffi, 'npm ci installs it')];
 }
 
 beforeAll(async () => {
   requireBuild();
-  [url, proxyUrl] = await Promise.all([startRegistry(join(work, 'registry')), startTrap()]);
-  // A user created through the registry's API, whose token the publisher's user config holds.
-  const user = await fetch(`${url}-/user/org.couchdb.user:ci`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'ci', password: 'ci-password' }),
-  });
-  const { token } = (await user.json()) as { token?: string };
-  expect(token, `adduser: ${user.status}\n${registryLog}`).toBeTypeOf('string');
+  reg = await startLocalRegistry(join(work, 'registry'));
+  ({ url, proxyUrl } = reg);
+  const token = reg.token;
   const home = join(work, 'publisher');
   const env = npmEnv(home, proxyUrl);
   writeFileSync(join(home, '.npmrc'), `//${new URL(url).host}/:_authToken=${token}\n`);
@@ -165,18 +101,11 @@ beforeAll(async () => {
   // to go through the trap, which refuses: nothing leaves this machine.
   await Promise.all(koffiFolders().map((dir) => npm(['publish', dir, '--registry', url], work, env)));
   await npm(['publish', ROOT, '--tag', 'latest', '--registry', url], work, env);
-  expect(outside).toEqual([]);
+  expect(outside()).toEqual([]);
 }, 180_000);
 
 afterAll(async () => {
-  trap?.close();
-  const child = registry;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.on('exit', done));
-  child.stdin?.end(); // the registry stops when its input ends
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  await reg?.close();
 });
 
 describe('npm registry', () => {
@@ -255,7 +184,7 @@ describe('npm registry', () => {
     const dump = await npx(['--package=mmapx', '--', 'mmapx', 'hexdump', 'f.bin']);
     expect(dump.status, shown(dump)).toBe(0);
     expect(dump.stdout).toBe('00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64 21              |hello world!|\n0000000c\n');
-    expect(outside).toEqual([]);
+    expect(outside()).toEqual([]);
   });
 
   // npm install -g from the registry, into a prefix of the test's own.
@@ -290,7 +219,7 @@ describe('npm registry', () => {
     expect(again.status, shown(again)).toBe(0);
     expect(again.stderr).toMatch(/^already applied/);
     expect(readdirSync(dir).sort()).toEqual(['f.bin', 'fix.patch']); // no journal left behind
-    expect(outside).toEqual([]);
+    expect(outside()).toEqual([]);
   });
 
   if (!has('man')) it.skip('man is not installed: the manual npm installed is not rendered', () => {});

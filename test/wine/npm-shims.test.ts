@@ -7,14 +7,13 @@
 // Nothing may come from outside: the registry has no uplinks and every npm run has a proxy that
 // only counts and refuses (npm's noproxy lets 127.0.0.1 through), as in test/registry.test.ts.
 // Windows Node's standard output and error go to files: it dies (EBADF) on a Unix pipe.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from '../helpers/child.js';
 import { mmapx } from '../helpers/cli.js';
+import { type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from '../helpers/local-registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const NODE = process.env.MMAPX_WINE_NODE ?? '';
@@ -23,14 +22,6 @@ const work = tmpDir('mmapx-wine-npm-');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 /** A Unix path as Windows programs under Wine see it (drive Z: is the Unix root). */
 const win = (path: string) => `Z:${path.replaceAll('/', '\\')}`;
-
-interface Result {
-  command: string;
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-const shown = (r: Result) => `$ ${r.command}\nstatus ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
 /** Runs a command to its end without blocking this process, its output in files (see above). */
 function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number }): Promise<Result> {
@@ -56,20 +47,18 @@ function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.Pr
   });
 }
 
-let registry: ChildProcess | undefined;
-let registryLog = '';
-let trap: Server | undefined;
-/** The first line of each connection the proxy trap got: a fetch that was headed elsewhere. */
-const outside: string[] = [];
+// The registry and its proxy trap (test/helpers/local-registry.ts).
+let reg: LocalRegistry | undefined;
+const registryLog = () => reg?.log() ?? '';
+const outside = () => reg?.outside ?? [];
 let url = '';
 let proxyUrl = '';
 
 /** Linux npm's environment for publishing: its own HOME, config and cache, none of the caller's. */
 function linuxEnv(home: string): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|no_proxy$|https?_proxy$|all_proxy$)/i.test(k)));
   return {
-    ...env,
+    ...withoutNpmSettings(),
     PATH: [dirname(process.execPath), process.env.PATH].filter((d) => d !== undefined && d !== '').join(':'),
     HOME: home,
     npm_config_userconfig: join(home, '.npmrc'),
@@ -90,9 +79,8 @@ function linuxEnv(home: string): NodeJS.ProcessEnv {
  */
 function wineEnv(home: string): NodeJS.ProcessEnv {
   mkdirSync(home, { recursive: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|no_proxy$|https?_proxy$|all_proxy$|node_options$|mmapx_)/i.test(k)));
   return {
-    ...env,
+    ...withoutNpmSettings(/^(node_options|mmapx_.*)$/i),
     WINEPATH: win(dirname(NODE)),
     NODE_OPTIONS: `--require ${win(join(ROOT, 'test/helpers/wine-keepalive.cjs'))}`,
     npm_config_userconfig: win(join(home, 'npmrc')),
@@ -141,80 +129,30 @@ function cmdRunsShims(cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
 const NO_GOTO =
   "Wine's cmd.exe ends a batch file at `goto #_undefined_# 2>NUL || ...` without running the `||` command, and npm's mmapx.cmd runs node that way (it prints nothing and exits 0 under Wine)";
 
-/** The folder of package `name` as node resolves it from `from` (a package's folder). */
-function packageDir(name: string, from: string): string {
-  const found = createRequire(join(from, 'package.json'))
-    .resolve.paths(name)
-    ?.map((p) => join(p, name))
-    .find((p) => existsSync(join(p, 'package.json')));
-  if (found === undefined) throw new Error(`${name} is not installed (.ci/win-x64 unpacks the win32 one)`);
-  return found;
-}
-
 beforeAll(async () => {
   requireBuild();
   expect(existsSync(NODE), 'MMAPX_WINE_NODE: Windows node.exe (.ci/win-x64 sets it)').toBe(true);
   expect(existsSync(join(NPM, 'bin', 'npm-cli.js')), "MMAPX_WINE_NPM: npm's package (.ci/win-x64 sets it)").toBe(true);
-  const server = createServer((socket) => {
-    socket.once('data', (d) => {
-      outside.push(d.toString('latin1').split('\r\n')[0] ?? '');
-      socket.destroy();
-    });
-    socket.on('error', () => {});
-  });
-  trap = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy trap has no port');
-  proxyUrl = `http://127.0.0.1:${address.port}`;
-
-  const dir = join(work, 'registry');
-  mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'test/helpers/registry.mjs'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  registry = child;
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (registryLog += s));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const line = /^(\{.*\})\n/.exec(out);
-      if (line) resolve((JSON.parse(line[1] as string) as { port: number }).port);
-    });
-    child.on('exit', (code) => reject(new Error(`the registry exited (status ${code}) before it listened:\n${registryLog}`)));
-  });
-  url = `http://127.0.0.1:${port}/`;
-
-  const res = await fetch(`${url}-/user/org.couchdb.user:ci`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'ci', password: 'ci-password' }),
-  });
-  const { token } = (await res.json()) as { token?: string };
-  expect(token, `adduser: ${res.status}\n${registryLog}`).toBeTypeOf('string');
+  reg = await startLocalRegistry(join(work, 'registry'));
+  ({ url, proxyUrl } = reg);
+  const token = reg.token;
   const home = join(work, 'publisher');
   const env = linuxEnv(home);
   writeFileSync(join(home, '.npmrc'), `//${new URL(url).host}/:_authToken=${token}\n`);
   // koffi, its Windows x64 package (which .ci/win-x64 unpacked beside the Linux one) and this
   // checkout, published by Linux npm.
-  const koffi = packageDir('koffi', ROOT);
+  const koffi = packageDir('koffi', ROOT, '.ci/win-x64 unpacks the win32 one');
   const publish = async (folder: string) => {
     const r = await run('npm', ['publish', folder, '--tag', 'latest', '--registry', url], { cwd: work, env });
-    expect(r.status, `${shown(r)}--- the registry's log\n${registryLog}`).toBe(0);
+    expect(r.status, `${shown(r)}--- the registry's log\n${registryLog()}`).toBe(0);
   };
-  await Promise.all([koffi, packageDir('@koromix/koffi-win32-x64', koffi)].map(publish));
+  await Promise.all([koffi, packageDir('@koromix/koffi-win32-x64', koffi, '.ci/win-x64 unpacks the win32 one')].map(publish));
   await publish(ROOT);
-  expect(outside).toEqual([]);
+  expect(outside()).toEqual([]);
 }, 180_000);
 
 afterAll(async () => {
-  trap?.close();
-  const child = registry;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.on('exit', done));
-  child.stdin?.end();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  await reg?.close();
 });
 
 describe('npm under Wine', () => {
@@ -225,7 +163,7 @@ describe('npm under Wine', () => {
       const { dir, home, env } = user('global');
       const prefix = join(home, 'prefix');
       const r = await npmCli('npm-cli.js', ['install', '-g', '--prefix', win(prefix), 'mmapx'], dir, env);
-      expect(r.status, `${shown(r)}--- the registry's log\n${registryLog}`).toBe(0);
+      expect(r.status, `${shown(r)}--- the registry's log\n${registryLog()}`).toBe(0);
       return { prefix, dir, env };
     })();
     return installed;
@@ -252,7 +190,7 @@ describe('npm under Wine', () => {
     expect(installedPkg.version).toBe(pkg.version);
     // koffi's Windows x64 native code came with it, from the registry.
     expect(existsSync(join(prefix, 'node_modules/mmapx/node_modules/@koromix/koffi-win32-x64/package.json'))).toBe(true);
-    expect(outside).toEqual([]);
+    expect(outside()).toEqual([]);
   });
 
   it('the_installed_cli_on_windows_node_writes_a_file_and_dumps_it_as_on_linux', async () => {
@@ -294,12 +232,12 @@ describe('npm under Wine', () => {
 
   it('npx_installs_mmapx_from_the_registry_into_its_empty_cache', async () => {
     const { result, home } = await npx();
-    expect(result.status, `${shown(result)}--- the registry's log\n${registryLog}`).toBe(0);
+    expect(result.status, `${shown(result)}--- the registry's log\n${registryLog()}`).toBe(0);
     const cache = join(home, 'npm-cache', '_npx');
     const copies = readdirSync(cache).filter((d) => existsSync(join(cache, d, 'node_modules/mmapx/package.json')));
     expect(copies).toHaveLength(1);
     expect(existsSync(join(cache, copies[0] as string, 'node_modules/.bin/mmapx.cmd'))).toBe(true);
-    expect(outside).toEqual([]);
+    expect(outside()).toEqual([]);
   });
 
   it('npx_mmapx_prints_the_version', async (ctx) => {
