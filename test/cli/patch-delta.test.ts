@@ -29,6 +29,15 @@ const HAVE_BSDIFF = !spawnSync('bsdiff', [], { stdio: 'ignore' }).error && !spaw
 if (!HAVE_XDELTA3) console.warn('NOTICE: xdelta3 not installed (Debian package xdelta3): the VCDIFF comparison is SKIPPED');
 if (!HAVE_BSDIFF) console.warn('NOTICE: bsdiff/bspatch not installed (Debian package bsdiff): the bsdiff comparison is SKIPPED');
 
+/** A UPS patch of `source` that XORs `length` random bytes at `at` (a file of the same size). */
+function upsOf(at: bigint, length: number): { patch: string; target: Uint8Array } {
+  const ops: DeltaOp[] = [{ kind: 'xor', at, from: at, bytes: randomBytes(length, rand) }];
+  const target = applyDeltaInMemory(source, deltaOf(ops));
+  const size = BigInt(source.length);
+  const patch = join8(encodeUps(ops, { sourceSize: size, targetSize: size, sourceCrc32: crc32(source), targetCrc32: crc32(target) }));
+  return { patch: file(patch, 'ups'), target };
+}
+
 /** A BPS patch of an insertion at the start, a literal, a target copy and a growth. */
 function bps(): { patch: string; target: Uint8Array } {
   const ops: DeltaOp[] = [
@@ -163,14 +172,7 @@ describe('patch FILE DELTA (built CLI)', () => {
   });
 
   it('--reverse applies a UPS delta backwards: target -> source, then already applied; refused for other deltas and text patches', () => {
-    const xorOps: DeltaOp[] = [{ kind: 'xor', at: 700n, from: 700n, bytes: randomBytes(64, rand) }];
-    const target = applyDeltaInMemory(source, deltaOf(xorOps));
-    const ups = file(
-      join8(
-        encodeUps(xorOps, { sourceSize: BigInt(source.length), targetSize: BigInt(source.length), sourceCrc32: crc32(source), targetCrc32: crc32(target) }),
-      ),
-      'ups',
-    );
+    const { patch: ups, target } = upsOf(700n, 64);
     const p = file(target);
     const r = mmapx(['patch', p, ups, '--reverse']);
     expectSuccess(r);
@@ -190,14 +192,7 @@ describe('patch FILE DELTA (built CLI)', () => {
   });
 
   it('UPS and IPS32 found by their magic', () => {
-    const xorOps: DeltaOp[] = [{ kind: 'xor', at: 500n, from: 500n, bytes: randomBytes(300, rand) }];
-    const upsTarget = applyDeltaInMemory(source, deltaOf(xorOps));
-    const ups = file(
-      join8(
-        encodeUps(xorOps, { sourceSize: BigInt(source.length), targetSize: BigInt(source.length), sourceCrc32: crc32(source), targetCrc32: crc32(upsTarget) }),
-      ),
-      'ups',
-    );
+    const { patch: ups, target: upsTarget } = upsOf(500n, 300);
     const p = file(source);
     expectSuccess(mmapx(['patch', p, ups]));
     expect(Buffer.compare(readFileSync(p), Buffer.from(upsTarget))).toBe(0);
