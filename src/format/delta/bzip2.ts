@@ -550,6 +550,23 @@ export class Bzip2Decoder {
     let same = 0;
     let lit = this.lit;
     let litLen = this.litLen;
+    /** The piece (segVal, segLen) goes out: a run from RUN_MIN bytes on, else literal bytes. */
+    const emit = (): void => {
+      if (segLen >= RUN_MIN) {
+        this.litLen = litLen;
+        this.pushRun(segVal, segLen);
+        crc = crcRun(crc, segVal, segLen);
+      } else if (segLen > 0) {
+        if (litLen + segLen > lit.length) {
+          this.litLen = litLen;
+          lit = this.growLit(litLen + segLen);
+        }
+        for (let k = 0; k < segLen; k++) {
+          lit[litLen++] = segVal;
+          crc = (crc << 8) ^ t[(crc >>> 24) ^ segVal]!;
+        }
+      }
+    };
     for (let i = 0; i < nblock; i++) {
       const e = tt[tPos]!;
       const b = e & 0xff;
@@ -575,36 +592,11 @@ export class Bzip2Decoder {
         continue;
       }
       // A new value: the piece before it goes out.
-      if (segLen >= RUN_MIN) {
-        this.litLen = litLen;
-        this.pushRun(segVal, segLen);
-        crc = crcRun(crc, segVal, segLen);
-      } else if (segLen > 0) {
-        if (litLen + segLen > lit.length) {
-          this.litLen = litLen;
-          lit = this.growLit(litLen + segLen);
-        }
-        for (let k = 0; k < segLen; k++) {
-          lit[litLen++] = segVal;
-          crc = (crc << 8) ^ t[(crc >>> 24) ^ segVal]!;
-        }
-      }
+      emit();
       segVal = v;
       segLen = n;
     }
-    if (segLen >= RUN_MIN) {
-      this.litLen = litLen;
-      this.pushRun(segVal, segLen);
-      crc = crcRun(crc, segVal, segLen);
-    } else if (segLen > 0) {
-      if (litLen + segLen > lit.length) {
-        this.litLen = litLen;
-        lit = this.growLit(litLen + segLen);
-      }
-      lit.fill(segVal, litLen, litLen + segLen);
-      crc = crcRun(crc, segVal, segLen);
-      litLen += segLen;
-    }
+    emit();
     this.litLen = litLen;
     if (~crc >>> 0 !== expectCrc) this.corrupt(' (CRC mismatch)');
   }
