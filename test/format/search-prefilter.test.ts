@@ -116,6 +116,28 @@ describe('rare-byte anchor', () => {
     for (const hay of [zeros, ones, mostlyZero, periodic]) for (const p of patterns) agree(hay, p);
   });
 
+  it('counts_runs_that_end_at_each_edge_of_the_growing_compare_blocks', () => {
+    // A run is measured in blocks of 256, 512, ... 64 KiB bytes, then halved to 64 bytes and
+    // walked: runs that end just before, at and after each of those edges, of period 1 and 2.
+    const edges: number[] = [];
+    for (let sum = 0, block = 256; sum < 200_000; block = Math.min(2 * block, 65_536)) {
+      sum += block;
+      for (const d of [-65, -64, -63, -1, 0, 1, 63, 64, 65]) edges.push(sum + d);
+    }
+    for (const [unit, p] of [
+      [Uint8Array.of(0), lit(0, 0, 0, 0)],
+      [Uint8Array.of(0xab, 0xcd), lit(0xab, 0xcd, 0xab, 0xcd, 0xab)],
+    ] as const) {
+      // The blocks start right after the first match (at 3 + its length).
+      for (const len of edges.map((e) => e + p.bytes.length)) {
+        const hay = new Uint8Array(len + 16).fill(0x5a);
+        for (let i = 0; i < len; i++) hay[3 + i] = unit[i % unit.length]!;
+        const want = naive(hay, p).length;
+        expect(countMatches(hay, compilePattern(p))).toBe(want);
+      }
+    }
+  });
+
   it('agrees_with_a_naive_scan_on_random_data_and_patterns_property', () => {
     const byte = fc.constantFrom(0, 0, 0, 0x41, 0xab, 0xcd, 0xc0, 0xff, 1, 2);
     fc.assert(
