@@ -28,18 +28,16 @@
 // next to each other merge into one kernel mapping, so a loop that unmaps maps whose views are still
 // alive is not refused; a loop that drops its maps is.)
 import { type Stats, fstatSync, readFileSync } from 'node:fs';
-import { constants as bufferConstants } from 'node:buffer';
 import { choiceArg, endArg, fdArg, sizeArg } from '../args.js';
-import { ReadOnlyBytes } from '../bytes.js';
 import { MmapError, sysError } from '../errors.js';
 import { lostWriteError } from '../truncation.js';
 import { ADVICE, type Advice, UNCHECKED_ADVICE, type UncheckedAdvice } from './constants.js';
 import { type Address, MAP_FAILED, constants, libc, pageSize } from './libc.js';
 import { WINDOWS, handleAccess } from './win32.js';
+import { type MappedFile, MappingBase, type MappingParts, type Protection, type RangeState, rangeRegistry, roundUp } from './mapping-base.js';
 import { type RangeFault, faultedRangeError, guardRange, maxMapCount, moveGuardedRange, rangeFault, unguardRange } from './sigbus.js';
 
-/** Page protections a mapping can have. */
-export type Protection = 'none' | 'r' | 'rw' | 'rx';
+export type { MappedFile, Protection } from './mapping-base.js';
 
 /** What one mmap(2) call asks for. */
 export interface MapRequest {
@@ -65,13 +63,6 @@ export interface MapRequest {
   path?: string;
 }
 
-/** Which file a map was made from: its device and inode, and what kind of file it is. */
-export interface MappedFile {
-  dev: bigint;
-  ino: bigint;
-  kind: 'file' | 'block' | 'char';
-}
-
 /** Page-cache counters of a file range from cachestat(2), in pages. */
 export interface CacheStat {
   cache: bigint;
@@ -92,19 +83,10 @@ export interface Residency {
   resident: number;
 }
 
-/**
- * The kernel-side state of one mapped range, shared between its owner and the registry.
- * It never references the owner or the view, so that both can be collected.
- */
-interface Resource {
-  addr: Address;
-  /** Bytes mapped, a whole number of pages. */
-  mapLen: number;
+/** The kernel-side state of one mapped range (see RangeState). */
+interface Resource extends RangeState {
   /** The page size of this mapping: the system's, or the huge page size. */
   unit: number;
-  ownerAlive: boolean;
-  viewAlive: boolean;
-  freed: boolean;
   /** Slot of the range in the SIGBUS guard, or -1 (anonymous, unguarded, or no longer file-backed). */
   slot: number;
   /** What the guard had recorded when the range left it. */
@@ -190,15 +172,7 @@ function release(res: Resource): void {
   if (libc().munmap(res.addr, res.mapLen) === 0) counted(-1);
 }
 
-const registry = new FinalizationRegistry<{ res: Resource; kind: 'owner' | 'view' }>(({ res, kind }) => {
-  if (kind === 'view') {
-    res.viewAlive = false;
-  } else {
-    // The owner was dropped without unmap(); a view still in use keeps the real mapping alive.
-    res.ownerAlive = false;
-  }
-  release(res);
-});
+const registry = rangeRegistry<Resource>(release);
 
 function protBits(prot: Protection): number {
   const c = constants();
@@ -212,10 +186,6 @@ function protBits(prot: Protection): number {
     case 'rx':
       return c.PROT_READ | c.PROT_EXEC;
   }
-}
-
-function roundUp(n: number, page: number): number {
-  return Math.ceil(n / page) * page;
 }
 
 /**
@@ -295,42 +265,13 @@ function hugePageHint(code: string, size: number): string | undefined {
 }
 
 /** A live mapping. Exposes `length` bytes starting `delta` bytes into the page-aligned mapping. */
-export class Mapping {
-  readonly #res: Resource;
-  readonly #delta: number;
-  readonly #length: number;
-  /** File offset of the first exposed byte; -1n for anonymous maps. */
-  readonly #fileOffset: bigint;
-  readonly #prot: Protection;
-  readonly #shared: boolean;
-  readonly #path: string | undefined;
-  /** The descriptor the map was made from (-1 for anonymous maps); used only while it refers to `#file`. */
-  readonly #source: number;
-  readonly #file: MappedFile | undefined;
-  #view: Uint8Array | undefined;
-  #retired = false;
+export class Mapping extends MappingBase<Resource> {
+  private constructor(parts: MappingParts<Resource>) {
+    super(parts, registry);
+  }
 
-  private constructor(
-    res: Resource,
-    delta: number,
-    length: number,
-    fileOffset: bigint,
-    prot: Protection,
-    shared: boolean,
-    path: string | undefined,
-    source: number,
-    file: MappedFile | undefined,
-  ) {
-    this.#res = res;
-    this.#delta = delta;
-    this.#length = length;
-    this.#fileOffset = fileOffset;
-    this.#prot = prot;
-    this.#shared = shared;
-    this.#path = path;
-    this.#source = source;
-    this.#file = file;
-    registry.register(this, { res, kind: 'owner' }, this);
+  protected rawView(addr: Address, length: number): ArrayBuffer {
+    return libc().view(addr, length);
   }
 
   /**
@@ -367,55 +308,23 @@ export class Mapping {
     // INVARIANT: a file range is guarded from before any view of it exists until it is unmapped or replaced.
     const slot = req.fd >= 0 ? guardRange(addr, mapLen, protBits(req.prot)) : -1;
     const res: Resource = { addr, mapLen, unit, ownerAlive: true, viewAlive: false, freed: false, slot, fault: undefined };
-    return new Mapping(res, delta, req.length, req.fd < 0 ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, req.fd < 0 ? undefined : req.file);
-  }
-
-  get length(): number {
-    return this.#length;
-  }
-
-  get protection(): Protection {
-    return this.#prot;
-  }
-
-  get retired(): boolean {
-    return this.#retired;
-  }
-
-  /** File offset of the first byte (-1n for anonymous maps). */
-  get fileOffset(): bigint {
-    return this.#fileOffset;
-  }
-
-  /** The path given for error messages. */
-  get path(): string | undefined {
-    return this.#path;
+    const file = req.fd < 0 ? undefined : req.file;
+    return new Mapping({
+      res,
+      delta,
+      length: req.length,
+      fileOffset: req.fd < 0 ? -1n : req.offset,
+      prot: req.prot,
+      shared: req.shared,
+      path: req.path,
+      source: req.fd,
+      file,
+    });
   }
 
   /** Whether the SIGBUS guard covers the range now (see MapBase#guarded). */
   get guarded(): boolean {
-    return this.#res.slot >= 0;
-  }
-
-  /** The descriptor the map was made from (-1 for anonymous maps); it may have been closed since. */
-  get sourceFd(): number {
-    return this.#source;
-  }
-
-  /**
-   * The caller's descriptor if it is still open on the mapped file (same device and inode as when
-   * the map was made), else -1: the caller may have closed it, and the number may since refer to
-   * another file. One fstat(2).
-   */
-  fileFd(): number {
-    const f = this.#file;
-    if (f === undefined || this.#source < 0) return -1;
-    try {
-      const st = fstatSync(this.#source, { bigint: true });
-      return st.dev === f.dev && st.ino === f.ino ? this.#source : -1;
-    } catch {
-      return -1;
-    }
+    return this.res.slot >= 0;
   }
 
   /**
@@ -424,71 +333,16 @@ export class Mapping {
    * answers after the mapping was retired. Undefined when nothing happened or the guard is off.
    */
   fault(): MapFault | undefined {
-    const res = this.#res;
+    const res = this.res;
     const f = res.slot >= 0 ? rangeFault(res.slot) : res.fault;
     if (f === undefined) return undefined;
-    const fromView = f.first - res.addr - BigInt(this.#delta);
-    return { offset: (this.#fileOffset < 0n ? 0n : this.#fileOffset) + fromView, count: f.count };
-  }
-
-  #live(what: string): Resource {
-    if (this.#retired) {
-      throw new MmapError('ERR_UNMAPPED', `${what}: the mapping was unmapped or replaced by a protection change`, {
-        path: this.#path,
-      });
-    }
-    return this.#res;
-  }
-
-  /**
-   * The exposed bytes, zero-copy: a {@link ReadOnlyBytes} unless the pages are writable. Created
-   * once; stays safe to touch after the mapping is retired.
-   */
-  view(): Uint8Array {
-    if (this.#view) return this.#view;
-    const res = this.#live('bytes');
-    if (this.#length === 0) {
-      this.#view = this.#prot === 'rw' ? new Uint8Array(0) : new ReadOnlyBytes(0);
-      return this.#view;
-    }
-    if (this.#length > bufferConstants.MAX_LENGTH) {
-      throw new MmapError(
-        'ERR_VIEW_TOO_LARGE',
-        `a view of ${this.#length} bytes is larger than this Node.js allows (${bufferConstants.MAX_LENGTH}); map a smaller window with offset and len`,
-        { path: this.#path },
-      );
-    }
-    const ab = libc().view(res.addr + BigInt(this.#delta), this.#length);
-    // INVARIANT: from here on [addr, addr+mapLen) stays mapped (file or placeholder) until `ab` is collected.
-    res.viewAlive = true;
-    registry.register(ab, { res, kind: 'view' });
-    this.#view = this.#prot === 'rw' ? new Uint8Array(ab) : new ReadOnlyBytes(ab);
-    return this.#view;
-  }
-
-  /** Diagnostic only: the page-aligned address range, as /proc/self/maps shows it. */
-  addressRange(): { start: bigint; end: bigint } {
-    const res = this.#live('addressRange');
-    return { start: res.addr, end: res.addr + BigInt(res.mapLen) };
-  }
-
-  /** Checks `offset`/`length` (relative to the view) in overflow-safe form. */
-  #checkRange(what: string, offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset > this.#length || length > this.#length - offset) {
-      throw new MmapError('ERR_OUT_OF_RANGE', `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`, {
-        path: this.#path,
-        offset: BigInt(offset),
-        length: BigInt(length),
-      });
-    }
+    const fromView = f.first - res.addr - BigInt(this.delta);
+    return { offset: (this.fileOffsetValue < 0n ? 0n : this.fileOffsetValue) + fromView, count: f.count };
   }
 
   /** The page-aligned span [start, start+len) of the mapping that covers view bytes [offset, offset+length). */
   #pages(offset: number, length: number): { start: number; len: number } {
-    const page = pageSize();
-    const first = this.#delta + offset;
-    const start = first - (first % page);
-    return { start, len: roundUp(first + length - start, page) };
+    return this.pages(offset, length, pageSize());
   }
 
   /**
@@ -500,40 +354,40 @@ export class Mapping {
    * @returns the file (or view, for anonymous maps) range actually synced.
    */
   flush(offset: number, length: number, async: boolean): { offset: bigint; length: number } {
-    const res = this.#live('flush');
-    this.#checkRange('flush', offset, length);
+    const res = this.live('flush');
+    this.checkRange('flush', offset, length);
     // A page found past the end of a file that shrank (or that the filesystem had no room for) was
     // replaced by a zero page: what was written there never reaches the file, and msync would report
     // success for the rest.
     const what = async ? 'flushAsync' : 'flush';
-    const fd = this.#fileOffset >= 0n ? this.fileFd() : -1;
+    const fd = this.fileOffsetValue >= 0n ? this.fileFd() : -1;
     const lost = this.fault();
-    if (lost && this.#fileOffset >= 0n) throw lostWriteError(what, fd, this.#path, lost.offset, 'fault', lost.count);
+    if (lost && this.fileOffsetValue >= 0n) throw lostWriteError(what, fd, this.pathValue, lost.offset, 'fault', lost.count);
     // Bytes past a new end inside its last page, or written before the cut, vanish without a fault.
-    if (this.#shared && fd >= 0 && length > 0 && this.#file?.kind === 'file') {
-      const end = this.#fileOffset + BigInt(offset + length);
+    if (this.shared && fd >= 0 && length > 0 && this.file?.kind === 'file') {
+      const end = this.fileOffsetValue + BigInt(offset + length);
       let size: bigint | undefined;
       try {
         size = fstatSync(fd, { bigint: true }).size;
       } catch {
         size = undefined; // msync reports what goes wrong with the descriptor's file
       }
-      if (size !== undefined && size < end) throw lostWriteError(what, fd, this.#path, end, 'end');
+      if (size !== undefined && size < end) throw lostWriteError(what, fd, this.pathValue, end, 'end');
     }
     const c = constants();
     const lc = libc();
     const span = this.#pages(offset, length);
-    const base = this.#fileOffset < 0n ? 0n : this.#fileOffset;
-    const synced = { offset: base - BigInt(this.#delta) + BigInt(span.start), length: length === 0 ? 0 : span.len };
+    const base = this.fileOffsetValue < 0n ? 0n : this.fileOffsetValue;
+    const synced = { offset: base - BigInt(this.delta) + BigInt(span.start), length: length === 0 ? 0 : span.len };
     if (length === 0) return synced;
     if (lc.msync(res.addr + BigInt(span.start), span.len, async ? c.MS_ASYNC : c.MS_SYNC) !== 0) {
-      throw sysError('msync', lc.errno(), { path: this.#path, offset: BigInt(offset), length: BigInt(length) });
+      throw sysError('msync', lc.errno(), { path: this.pathValue, offset: BigInt(offset), length: BigInt(length) });
     }
     // sync_file_range refuses anything but regular files, block devices and directories (ESPIPE).
-    const writable = this.#file?.kind === 'file' || this.#file?.kind === 'block';
-    if (async && this.#shared && writable && fd >= 0 && c.SYNC_FILE_RANGE_WRITE !== undefined) {
+    const writable = this.file?.kind === 'file' || this.file?.kind === 'block';
+    if (async && this.shared && writable && fd >= 0 && c.SYNC_FILE_RANGE_WRITE !== undefined) {
       if (lc.sync_file_range(fd, synced.offset, BigInt(span.len), c.SYNC_FILE_RANGE_WRITE) !== 0) {
-        const err = sysError('sync_file_range', lc.errno(), { path: this.#path, offset: synced.offset, length: BigInt(span.len) });
+        const err = sysError('sync_file_range', lc.errno(), { path: this.pathValue, offset: synced.offset, length: BigInt(span.len) });
         // The write-back starts later without it; what is reported is only what went wrong with the data.
         if (err.code !== 'ESPIPE' && err.code !== 'EINVAL' && err.code !== 'EBADF') throw err;
       }
@@ -547,45 +401,45 @@ export class Mapping {
    * platform has it.
    */
   advise(advice: Advice | UncheckedAdvice, offset: number, length: number): void {
-    const res = this.#live('advise');
-    this.#checkRange('advise', offset, length);
+    const res = this.live('advise');
+    this.checkRange('advise', offset, length);
     const value = adviceValue(advice);
     if (value === undefined) {
-      throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `advice '${advice}' is not available on ${process.platform}`, { path: this.#path });
+      throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `advice '${advice}' is not available on ${process.platform}`, { path: this.pathValue });
     }
     const span = this.#pages(offset, length);
     const lc = libc();
     if (lc.madvise(res.addr + BigInt(span.start), span.len, value) !== 0) {
-      throw sysError('madvise', lc.errno(), { path: this.#path, offset: BigInt(offset), length: BigInt(length) });
+      throw sysError('madvise', lc.errno(), { path: this.pathValue, offset: BigInt(offset), length: BigInt(length) });
     }
   }
 
   /** mlock(2) / munlock(2) of view bytes [offset, offset+length). */
   lock(offset: number, length: number, lock: boolean): void {
-    const res = this.#live(lock ? 'lock' : 'unlock');
-    this.#checkRange(lock ? 'lock' : 'unlock', offset, length);
+    const res = this.live(lock ? 'lock' : 'unlock');
+    this.checkRange(lock ? 'lock' : 'unlock', offset, length);
     if (length === 0) return;
     const lc = libc();
-    const addr = res.addr + BigInt(this.#delta + offset);
+    const addr = res.addr + BigInt(this.delta + offset);
     if ((lock ? lc.mlock(addr, length) : lc.munlock(addr, length)) !== 0) {
       const err = lc.errno();
       const probe = sysError(lock ? 'mlock' : 'munlock', err);
       const hint = lock && (probe.code === 'ENOMEM' || probe.code === 'EPERM' || probe.code === 'EAGAIN') ? memlockHint() : undefined;
-      throw sysError(lock ? 'mlock' : 'munlock', err, { path: this.#path, offset: BigInt(offset), length: BigInt(length), hint });
+      throw sysError(lock ? 'mlock' : 'munlock', err, { path: this.pathValue, offset: BigInt(offset), length: BigInt(length), hint });
     }
   }
 
   /** mincore(2): which pages covering the view are resident. */
   residency(): Residency {
-    const res = this.#live('residency');
+    const res = this.live('residency');
     const page = pageSize();
-    const span = this.#pages(0, this.#length);
-    const count = this.#length === 0 ? 0 : span.len / page;
+    const span = this.#pages(0, this.length);
+    const count = this.length === 0 ? 0 : span.len / page;
     const pages = new Uint8Array(count);
     if (count > 0) {
       const lc = libc();
       if (lc.mincore(res.addr + BigInt(span.start), span.len, pages) !== 0) {
-        throw sysError('mincore', lc.errno(), { path: this.#path });
+        throw sysError('mincore', lc.errno(), { path: this.pathValue });
       }
     }
     let resident = 0;
@@ -594,7 +448,7 @@ export class Mapping {
       pages[i] = (pages[i] as number) & 1;
       resident += pages[i] as number;
     }
-    return { pageSize: page, firstPage: -this.#delta, pages, resident };
+    return { pageSize: page, firstPage: -this.delta, pages, resident };
   }
 
   /**
@@ -605,9 +459,9 @@ export class Mapping {
    * On failure this mapping stays as it was.
    */
   protect(prot: Protection): Mapping {
-    const res = this.#live('protect');
+    const res = this.live('protect');
     // Its pages are no longer all the file's (and no longer one kernel mapping, which mremap needs).
-    if (this.fault()) throw faultedRangeError('protect', this.#path);
+    if (this.fault()) throw faultedRangeError('protect', this.pathValue);
     const c = constants();
     const lc = libc();
     const bits = protBits(prot);
@@ -624,12 +478,12 @@ export class Mapping {
       if (c.MREMAP_DONTUNMAP === undefined || c.MREMAP_MAYMOVE === undefined || c.MREMAP_FIXED === undefined) {
         throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'protection change of a viewed mapping needs mremap(2)');
       }
-      reserveRange(this.#path);
+      reserveRange(this.pathValue);
       const moved = lc.mremap(res.addr, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_DONTUNMAP, null);
       if (moved === MAP_FAILED) {
         const err = lc.errno();
         throw sysError('mremap', err, {
-          path: this.#path,
+          path: this.pathValue,
           hint: 'changing the protection of a mapping whose bytes were viewed needs Linux >= 5.13 (MREMAP_DONTUNMAP)',
         });
       }
@@ -648,15 +502,8 @@ export class Mapping {
       moveGuardedRange(slot, moved, res.mapLen, bits);
       res.ownerAlive = false;
     }
-    this.#retired = true;
-    this.#view = undefined;
-    registry.unregister(this);
-    return new Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source, this.#file);
-  }
-
-  /** The address of the first exposed byte, for a map that hands it to other FFI (`MmapRaw`). */
-  address(): Address {
-    return this.#live('address').addr + BigInt(this.#delta);
+    this.markRetired();
+    return new Mapping(this.parts(next, { prot }));
   }
 
   /**
@@ -665,10 +512,10 @@ export class Mapping {
    * is closed or reused for another file.
    */
   #fileSizeNow(): bigint | undefined | null {
-    if (this.#fileOffset < 0n || this.#file === undefined || this.#file.kind !== 'file' || this.#source < 0) return undefined;
+    if (this.fileOffsetValue < 0n || this.file === undefined || this.file.kind !== 'file' || this.source < 0) return undefined;
     try {
-      const st = fstatSync(this.#source, { bigint: true });
-      if (st.dev === this.#file.dev && st.ino === this.#file.ino) return st.size;
+      const st = fstatSync(this.source, { bigint: true });
+      if (st.dev === this.file.dev && st.ino === this.file.ino) return st.size;
     } catch {
       // closed
     }
@@ -684,32 +531,32 @@ export class Mapping {
    * file's end. On failure this mapping stays as it was.
    */
   remap(length: number, mayMove: boolean): Mapping {
-    const res = this.#live('remap');
-    if (this.fault()) throw faultedRangeError('remap', this.#path);
+    const res = this.live('remap');
+    if (this.fault()) throw faultedRangeError('remap', this.pathValue);
     const c = constants();
     const lc = libc();
     if (c.MREMAP_MAYMOVE === undefined || c.MREMAP_DONTUNMAP === undefined || c.MREMAP_FIXED === undefined) {
       throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `remap needs mremap(2), which ${process.platform} does not have`);
     }
-    if (length > this.#length) {
+    if (length > this.length) {
       const size = this.#fileSizeNow();
       if (size === null) {
         throw new MmapError(
           'ERR_INVALID_ARG',
-          `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.#source}): keep the file open to grow its map`,
-          { path: this.#path },
+          `remap: cannot grow a map of a file that no open descriptor refers to any more (it was made from fd ${this.source}): keep the file open to grow its map`,
+          { path: this.pathValue },
         );
       }
-      if (size !== undefined && this.#fileOffset + BigInt(length) > size) {
-        throw new MmapError('ERR_OUT_OF_RANGE', `remap: range offset ${this.#fileOffset} length ${length} ends past the end of the file (size ${size})`, {
-          path: this.#path,
-          offset: this.#fileOffset,
+      if (size !== undefined && this.fileOffsetValue + BigInt(length) > size) {
+        throw new MmapError('ERR_OUT_OF_RANGE', `remap: range offset ${this.fileOffsetValue} length ${length} ends past the end of the file (size ${size})`, {
+          path: this.pathValue,
+          offset: this.fileOffsetValue,
           length: BigInt(length),
         });
       }
     }
-    const mapLen = roundUp(Math.max(length + this.#delta, 1), res.unit);
-    const bits = protBits(this.#prot);
+    const mapLen = roundUp(Math.max(length + this.delta, 1), res.unit);
+    const bits = protBits(this.prot);
     const hint = mayMove ? undefined : 'the addresses after the map are taken: allow the map to move with { mayMove: true }';
     let next: Resource;
     if (!res.viewAlive) {
@@ -726,10 +573,10 @@ export class Mapping {
         throw new MmapError(
           'ERR_INVALID_ARG',
           "remap: this map's bytes were viewed, and a view's memory stays mapped until the view is collected, so the map can only be resized by moving it: pass { mayMove: true } (the old view is then cut off, as after unmap())",
-          { path: this.#path },
+          { path: this.pathValue },
         );
       }
-      reserveRange(this.#path);
+      reserveRange(this.pathValue);
       const moved = lc.mremap(res.addr, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE | c.MREMAP_DONTUNMAP, null);
       if (moved === MAP_FAILED) {
         throw this.#remapError(lc.errno(), length, 'resizing a mapping whose bytes were viewed needs Linux >= 5.13 (MREMAP_DONTUNMAP)');
@@ -750,10 +597,8 @@ export class Mapping {
       moveGuardedRange(slot, resized, mapLen, bits);
       res.ownerAlive = false;
     }
-    this.#retired = true;
-    this.#view = undefined;
-    registry.unregister(this);
-    return new Mapping(next, this.#delta, length, this.#fileOffset, this.#prot, this.#shared, this.#path, this.#source, this.#file);
+    this.markRetired();
+    return new Mapping(this.parts(next, { length }));
   }
 
   /**
@@ -768,7 +613,7 @@ export class Mapping {
     if (lc.mremap(moved, res.mapLen, res.mapLen, c.MREMAP_MAYMOVE! | c.MREMAP_FIXED!, res.addr) === MAP_FAILED) {
       if (lc.munmap(moved, res.mapLen) === 0) counted(-1);
       this.#placeholder(res);
-      this.#retired = true;
+      this.markBroken();
     } else {
       counted(-1); // moved back over the old range: one range again
     }
@@ -777,7 +622,7 @@ export class Mapping {
   #remapError(errno: number, length: number, hint: string | undefined): MmapError {
     const probe = sysError('mremap', errno);
     return sysError('mremap', errno, {
-      path: this.#path,
+      path: this.pathValue,
       length: BigInt(length),
       hint: probe.code === 'ENOMEM' ? (hint ?? 'not enough memory or address space for the mapping') : undefined,
     });
@@ -785,8 +630,8 @@ export class Mapping {
 
   #protectError(errno: number, prot: Protection): MmapError {
     const probe = sysError('mprotect', errno);
-    const hint = protectionHint('mprotect', probe.code, prot, this.#shared, this.#fileOffset >= 0n);
-    return sysError('mprotect', errno, { path: this.#path, hint });
+    const hint = protectionHint('mprotect', probe.code, prot, this.shared, this.fileOffsetValue >= 0n);
+    return sysError('mprotect', errno, { path: this.pathValue, hint });
   }
 
   /** Replaces the range with anonymous zero pages: the file is released and stale views become inert. */
@@ -801,11 +646,9 @@ export class Mapping {
 
   /** munmap: retires the mapping. Idempotent. A view handed out earlier is cut off (see the placeholder). */
   retire(): void {
-    if (this.#retired) return;
-    this.#retired = true;
-    this.#view = undefined;
-    registry.unregister(this);
-    const res = this.#res;
+    if (this.retired) return;
+    this.markRetired();
+    const res = this.res;
     res.ownerAlive = false;
     if (res.viewAlive) {
       this.#placeholder(res);

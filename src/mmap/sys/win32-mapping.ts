@@ -18,12 +18,10 @@
 //
 // What Windows does not have: mremap (remap), madvise advice, mincore residency, and the SIGBUS of
 // a truncated file (Windows refuses to shrink a file while a view of it exists: ERROR_USER_MAPPED_FILE).
-import { fstatSync } from 'node:fs';
-import { constants as bufferConstants } from 'node:buffer';
-import { ReadOnlyBytes } from '../bytes.js';
 import { MmapError } from '../errors.js';
 import type { Advice, UncheckedAdvice } from './constants.js';
-import type { MapFault, MappedFile, MapRequest, Protection, Residency } from './mapping.js';
+import type { MapFault, MapRequest, Residency } from './mapping.js';
+import { MappingBase, type MappingParts, type Protection, type RangeState, rangeRegistry, roundUp } from './mapping-base.js';
 import {
   type Address,
   FILE_MAP_COPY,
@@ -61,14 +59,8 @@ function dropSection(section: Section): void {
   if (section.refs === 0) win32().CloseHandle(section.handle);
 }
 
-/** The state of one view's address range, shared between its owner and the registry. */
-interface Resource {
-  addr: Address;
-  /** Bytes of the view (from the granularity boundary), at least one page. */
-  mapLen: number;
-  ownerAlive: boolean;
-  viewAlive: boolean;
-  freed: boolean;
+/** The state of one view's address range (see RangeState; mapLen counts from the granularity boundary). */
+interface Resource extends RangeState {
   /** The range is the VirtualAlloc placeholder, not a view. */
   placeholder: boolean;
   /** The section, held while the owner is alive (a new protection maps a new view of it). */
@@ -107,15 +99,9 @@ function release(res: Resource): void {
   else win32().UnmapViewOfFile(res.addr);
 }
 
-const registry = new FinalizationRegistry<{ res: Resource; kind: 'owner' | 'view' }>(({ res, kind }) => {
-  if (kind === 'view') {
-    res.viewAlive = false;
-  } else {
-    res.ownerAlive = false;
-    if (res.section) dropSection(res.section);
-    res.section = undefined;
-  }
-  release(res);
+const registry = rangeRegistry<Resource>(release, (res) => {
+  if (res.section) dropSection(res.section);
+  res.section = undefined;
 });
 
 /** The page protection of a view with protection `prot` (private file views are copy-on-write). */
@@ -168,10 +154,6 @@ function sectionProtections(prot: Protection, anonymous: boolean, copy: boolean)
   return copy ? [PAGE_EXECUTE_WRITECOPY, PAGE_WRITECOPY, PAGE_READONLY] : [PAGE_EXECUTE_READWRITE, PAGE_READWRITE, PAGE_EXECUTE_READ, PAGE_READONLY];
 }
 
-function roundUp(n: number, unit: number): number {
-  return Math.ceil(n / unit) * unit;
-}
-
 function hintFor(code: string, prot: Protection, shared: boolean): string | undefined {
   if (code === 'EACCES') {
     if (prot === 'rw' && shared) return 'a shared writable map needs the file open for reading and writing';
@@ -186,41 +168,13 @@ function hintFor(code: string, prot: Protection, shared: boolean): string | unde
 const UNSUPPORTED_ADVICE = 'madvise advice is not available on Windows';
 
 /** A live view. Exposes `length` bytes starting `delta` bytes into the granularity-aligned view. */
-export class Win32Mapping {
-  readonly #res: Resource;
-  readonly #delta: number;
-  readonly #length: number;
-  /** File offset of the first exposed byte; -1n for anonymous maps. */
-  readonly #fileOffset: bigint;
-  readonly #prot: Protection;
-  readonly #shared: boolean;
-  readonly #path: string | undefined;
-  readonly #source: number;
-  readonly #file: MappedFile | undefined;
-  #view: Uint8Array | undefined;
-  #retired = false;
+export class Win32Mapping extends MappingBase<Resource> {
+  private constructor(parts: MappingParts<Resource>) {
+    super(parts, registry);
+  }
 
-  private constructor(
-    res: Resource,
-    delta: number,
-    length: number,
-    fileOffset: bigint,
-    prot: Protection,
-    shared: boolean,
-    path: string | undefined,
-    source: number,
-    file: MappedFile | undefined,
-  ) {
-    this.#res = res;
-    this.#delta = delta;
-    this.#length = length;
-    this.#fileOffset = fileOffset;
-    this.#prot = prot;
-    this.#shared = shared;
-    this.#path = path;
-    this.#source = source;
-    this.#file = file;
-    registry.register(this, { res, kind: 'owner' }, this);
+  protected rawView(addr: Address, length: number): ArrayBuffer {
+    return win32().view(addr, length);
   }
 
   /**
@@ -276,7 +230,18 @@ export class Win32Mapping {
     // INVARIANT: [addr, addr+mapLen) is ours from here until `release` or `retire` frees it.
     liveRanges++;
     const res: Resource = { addr, mapLen, ownerAlive: true, viewAlive: false, freed: false, placeholder: false, section, start };
-    const m = new Win32Mapping(res, delta, req.length, anonymous ? -1n : req.offset, req.prot, req.shared, req.path, req.fd, anonymous ? undefined : req.file);
+    const file = anonymous ? undefined : req.file;
+    const m = new Win32Mapping({
+      res,
+      delta,
+      length: req.length,
+      fileOffset: anonymous ? -1n : req.offset,
+      prot: req.prot,
+      shared: req.shared,
+      path: req.path,
+      source: req.fd,
+      file,
+    });
     try {
       m.#virtualProtect(res, pageProtection(req.prot, copy && !empty), req.prot);
     } catch (err) {
@@ -286,45 +251,9 @@ export class Win32Mapping {
     return m;
   }
 
-  get length(): number {
-    return this.#length;
-  }
-
-  get protection(): Protection {
-    return this.#prot;
-  }
-
-  get retired(): boolean {
-    return this.#retired;
-  }
-
-  get fileOffset(): bigint {
-    return this.#fileOffset;
-  }
-
-  get path(): string | undefined {
-    return this.#path;
-  }
-
   /** Windows has no SIGBUS guard to be in: a mapped file cannot shrink there. */
   get guarded(): boolean {
     return false;
-  }
-
-  get sourceFd(): number {
-    return this.#source;
-  }
-
-  /** The caller's descriptor if it is still open on the mapped file, else -1 (one fstat). */
-  fileFd(): number {
-    const f = this.#file;
-    if (f === undefined || this.#source < 0) return -1;
-    try {
-      const st = fstatSync(this.#source, { bigint: true });
-      return st.dev === f.dev && st.ino === f.ino ? this.#source : -1;
-    } catch {
-      return -1;
-    }
   }
 
   /** Never a fault: Windows refuses to shrink a file that has a view (ERROR_USER_MAPPED_FILE). */
@@ -332,61 +261,12 @@ export class Win32Mapping {
     return undefined;
   }
 
-  #live(what: string): Resource {
-    if (this.#retired) {
-      throw new MmapError('ERR_UNMAPPED', `${what}: the mapping was unmapped or replaced by a protection change`, { path: this.#path });
-    }
-    return this.#res;
-  }
-
-  /** The exposed bytes, zero-copy; created once; stays safe to touch after the mapping is retired. */
-  view(): Uint8Array {
-    if (this.#view) return this.#view;
-    const res = this.#live('bytes');
-    if (this.#length === 0) {
-      this.#view = this.#prot === 'rw' ? new Uint8Array(0) : new ReadOnlyBytes(0);
-      return this.#view;
-    }
-    if (this.#length > bufferConstants.MAX_LENGTH) {
-      throw new MmapError(
-        'ERR_VIEW_TOO_LARGE',
-        `a view of ${this.#length} bytes is larger than this Node.js allows (${bufferConstants.MAX_LENGTH}); map a smaller window with offset and len`,
-        { path: this.#path },
-      );
-    }
-    const ab = win32().view(res.addr + BigInt(this.#delta), this.#length);
-    // INVARIANT: from here on [addr, addr+mapLen) stays valid (view or placeholder) until `ab` is collected.
-    res.viewAlive = true;
-    registry.register(ab, { res, kind: 'view' });
-    this.#view = this.#prot === 'rw' ? new Uint8Array(ab) : new ReadOnlyBytes(ab);
-    return this.#view;
-  }
-
-  /** Diagnostic only: the view's address range. */
-  addressRange(): { start: bigint; end: bigint } {
-    const res = this.#live('addressRange');
-    return { start: res.addr, end: res.addr + BigInt(res.mapLen) };
-  }
-
-  #checkRange(what: string, offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset > this.#length || length > this.#length - offset) {
-      throw new MmapError('ERR_OUT_OF_RANGE', `${what}: range offset ${offset} length ${length} is outside the mapping (length ${this.#length})`, {
-        path: this.#path,
-        offset: BigInt(offset),
-        length: BigInt(length),
-      });
-    }
-  }
-
   /**
    * The span of the view that covers view bytes [offset, offset+length), in units of the
    * allocation granularity (what `pageSize()` reports on Windows) and within the view.
    */
   #pages(offset: number, length: number): { start: number; len: number } {
-    const page = windowsMemoryInfo().granularity;
-    const first = this.#delta + offset;
-    const start = first - (first % page);
-    return { start, len: roundUp(first + length - start, page) };
+    return this.pages(offset, length, windowsMemoryInfo().granularity);
   }
 
   /**
@@ -397,40 +277,40 @@ export class Win32Mapping {
    * @returns the file (or view, for anonymous maps) range flushed.
    */
   flush(offset: number, length: number, async: boolean): { offset: bigint; length: number } {
-    const res = this.#live('flush');
-    this.#checkRange('flush', offset, length);
+    const res = this.live('flush');
+    this.checkRange('flush', offset, length);
     const span = this.#pages(offset, length);
-    const base = this.#fileOffset < 0n ? 0n : this.#fileOffset;
-    const synced = { offset: base - BigInt(this.#delta) + BigInt(span.start), length: length === 0 ? 0 : span.len };
+    const base = this.fileOffsetValue < 0n ? 0n : this.fileOffsetValue;
+    const synced = { offset: base - BigInt(this.delta) + BigInt(span.start), length: length === 0 ? 0 : span.len };
     if (length === 0) return synced;
     const w = win32();
-    const details = { path: this.#path, offset: BigInt(offset), length: BigInt(length) };
+    const details = { path: this.pathValue, offset: BigInt(offset), length: BigInt(length) };
     if (w.FlushViewOfFile(res.addr + BigInt(span.start), Math.min(span.len, res.mapLen - span.start)) === 0)
       throw win32Error('FlushViewOfFile', lastError(), details);
-    if (!async && this.#shared && this.#fileOffset >= 0n && this.#prot === 'rw') {
+    if (!async && this.shared && this.fileOffsetValue >= 0n && this.prot === 'rw') {
       const fd = this.fileFd();
-      if (fd >= 0 && w.FlushFileBuffers(fileHandle(fd, this.#path)) === 0) throw win32Error('FlushFileBuffers', lastError(), details);
+      if (fd >= 0 && w.FlushFileBuffers(fileHandle(fd, this.pathValue)) === 0) throw win32Error('FlushFileBuffers', lastError(), details);
     }
     return synced;
   }
 
   advise(advice: Advice | UncheckedAdvice, offset: number, length: number): void {
-    this.#live('advise');
-    this.#checkRange('advise', offset, length);
-    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `advice '${advice}' is not available on win32 (${UNSUPPORTED_ADVICE})`, { path: this.#path });
+    this.live('advise');
+    this.checkRange('advise', offset, length);
+    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', `advice '${advice}' is not available on win32 (${UNSUPPORTED_ADVICE})`, { path: this.pathValue });
   }
 
   /** VirtualLock / VirtualUnlock of view bytes [offset, offset+length). */
   lock(offset: number, length: number, lock: boolean): void {
-    const res = this.#live(lock ? 'lock' : 'unlock');
-    this.#checkRange(lock ? 'lock' : 'unlock', offset, length);
+    const res = this.live(lock ? 'lock' : 'unlock');
+    this.checkRange(lock ? 'lock' : 'unlock', offset, length);
     if (length === 0) return;
     const w = win32();
-    const addr = res.addr + BigInt(this.#delta + offset);
+    const addr = res.addr + BigInt(this.delta + offset);
     if ((lock ? w.VirtualLock(addr, length) : w.VirtualUnlock(addr, length)) === 0) {
       const err = lastError();
       throw win32Error(lock ? 'VirtualLock' : 'VirtualUnlock', err, {
-        path: this.#path,
+        path: this.pathValue,
         offset: BigInt(offset),
         length: BigInt(length),
         hint: lock ? "the process's working set is too small to lock that many pages (SetProcessWorkingSetSize)" : undefined,
@@ -439,8 +319,8 @@ export class Win32Mapping {
   }
 
   residency(): Residency {
-    this.#live('residency');
-    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'residency (mincore) is not available on win32', { path: this.#path });
+    this.live('residency');
+    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'residency (mincore) is not available on win32', { path: this.pathValue });
   }
 
   /** VirtualProtect of the whole view at `res` to page protection `protect` (for `prot`). */
@@ -449,7 +329,7 @@ export class Win32Mapping {
     if (win32().VirtualProtect(res.addr, res.mapLen, protect, old) === 0) {
       const err = lastError();
       const e = win32Error('VirtualProtect', err);
-      throw win32Error('VirtualProtect', err, { path: this.#path, hint: hintFor(e.code, prot, this.#shared) });
+      throw win32Error('VirtualProtect', err, { path: this.pathValue, hint: hintFor(e.code, prot, this.shared) });
     }
   }
 
@@ -460,13 +340,13 @@ export class Win32Mapping {
    * stays as it was.
    */
   protect(prot: Protection): Win32Mapping {
-    const res = this.#live('protect');
+    const res = this.live('protect');
     const section = res.section;
-    if (!section) throw new MmapError('ERR_UNMAPPED', 'protect: the mapping has no section any more', { path: this.#path });
+    if (!section) throw new MmapError('ERR_UNMAPPED', 'protect: the mapping has no section any more', { path: this.pathValue });
     const w = win32();
-    const copy = this.#fileOffset >= 0n && !this.#shared && this.#length > 0;
+    const copy = this.fileOffsetValue >= 0n && !this.shared && this.length > 0;
     const why = refusal(section, prot, copy);
-    if (why !== undefined) throw win32Error('VirtualProtect', 5, { path: this.#path, hint: why });
+    if (why !== undefined) throw win32Error('VirtualProtect', 5, { path: this.pathValue, hint: why });
     let next: Resource;
     if (!res.viewAlive) {
       this.#virtualProtect(res, pageProtection(prot, copy), prot);
@@ -476,18 +356,18 @@ export class Win32Mapping {
       res.freed = true;
       res.section = undefined;
     } else {
-      reserveRange(this.#path);
+      reserveRange(this.pathValue);
       const addr = w.MapViewOfFile(
         section.handle,
         viewAccess(section, copy),
         Number(res.start >> 32n),
         Number(res.start & 0xffff_ffffn),
-        this.#length + this.#delta,
+        this.length + this.delta,
       );
       if (addr === 0n) {
         const err = lastError();
         const e = win32Error('MapViewOfFile', err);
-        throw win32Error('MapViewOfFile', err, { path: this.#path, hint: hintFor(e.code, prot, this.#shared) });
+        throw win32Error('MapViewOfFile', err, { path: this.pathValue, hint: hintFor(e.code, prot, this.shared) });
       }
       liveRanges++;
       next = { addr, mapLen: res.mapLen, ownerAlive: true, viewAlive: false, freed: false, placeholder: false, section, start: res.start };
@@ -495,32 +375,26 @@ export class Win32Mapping {
       if (copy) {
         // A private view's written pages are its own: the new view starts as a copy of them.
         // INVARIANT: both ranges are mapped and mapLen long; the old one is made readable first.
-        if (this.#prot === 'none') w.VirtualProtect(res.addr, res.mapLen, PAGE_READONLY, old);
+        if (this.prot === 'none') w.VirtualProtect(res.addr, res.mapLen, PAGE_READONLY, old);
         new Uint8Array(w.view(addr, res.mapLen)).set(new Uint8Array(w.view(res.addr, res.mapLen)));
       }
       if (w.VirtualProtect(addr, res.mapLen, pageProtection(prot, copy), old) === 0) {
         const err = lastError();
         w.UnmapViewOfFile(addr);
         liveRanges--;
-        throw win32Error('VirtualProtect', err, { path: this.#path });
+        throw win32Error('VirtualProtect', err, { path: this.pathValue });
       }
       this.#placeholder(res);
       res.section = undefined;
       res.ownerAlive = false;
     }
-    this.#retired = true;
-    this.#view = undefined;
-    registry.unregister(this);
-    return new Win32Mapping(next, this.#delta, this.#length, this.#fileOffset, prot, this.#shared, this.#path, this.#source, this.#file);
-  }
-
-  address(): Address {
-    return this.#live('address').addr + BigInt(this.#delta);
+    this.markRetired();
+    return new Win32Mapping(this.parts(next, { prot }));
   }
 
   remap(_length: number, _mayMove: boolean): Win32Mapping {
-    this.#live('remap');
-    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'remap needs mremap(2), which win32 does not have', { path: this.#path });
+    this.live('remap');
+    throw new MmapError('ERR_UNSUPPORTED_PLATFORM', 'remap needs mremap(2), which win32 does not have', { path: this.pathValue });
   }
 
   /**
@@ -542,11 +416,9 @@ export class Win32Mapping {
 
   /** Retires the mapping. Idempotent. A view handed out earlier is cut off (see the placeholder). */
   retire(): void {
-    if (this.#retired) return;
-    this.#retired = true;
-    this.#view = undefined;
-    registry.unregister(this);
-    const res = this.#res;
+    if (this.retired) return;
+    this.markRetired();
+    const res = this.res;
     res.ownerAlive = false;
     if (res.viewAlive) this.#placeholder(res);
     if (res.section) dropSection(res.section);
