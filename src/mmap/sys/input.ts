@@ -4,15 +4,13 @@
 // touched, and a parent may leave it so): read(2) then fails with EAGAIN while the producer is
 // slow, and poll(2) is the wait that neither spins nor sleeps past the data.
 import { fdArg } from '../args.js';
-import { sysError } from '../errors.js';
 import { libc } from './libc.js';
-import { pause } from './pipe.js';
+import { pollOne } from './pipe.js';
 import { WINDOWS, fileHandle } from './win32.js';
 
 /** Same values on Linux and macOS. */
 const SEEK_CUR = 1;
 const POLLIN = 0x1;
-const EINTR = 4;
 
 /**
  * The position of `fd` (lseek(fd, 0, SEEK_CUR)), or undefined when it has none (a pipe, a socket,
@@ -36,19 +34,5 @@ export function descriptorPosition(fd: number): bigint | undefined {
  * @throws MmapError naming poll for its own failures (EBADF, ENOMEM).
  */
 export function waitReadable(fd: number): void {
-  fdArg(fd);
-  if (WINDOWS) {
-    pause();
-    return;
-  }
-  const lc = libc();
-  // struct pollfd: int fd; short events; short revents (8 bytes, native byte order).
-  const pfd = new Uint8Array(8);
-  new Int32Array(pfd.buffer, 0, 1)[0] = fd;
-  new Int16Array(pfd.buffer, 4, 2)[0] = POLLIN;
-  for (;;) {
-    if (lc.poll(pfd, 1, -1) >= 0) return;
-    const errno = lc.errno();
-    if (errno !== EINTR) throw sysError('poll', errno);
-  }
+  pollOne(fd, POLLIN);
 }

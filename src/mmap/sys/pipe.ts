@@ -21,6 +21,16 @@ const EINTR = 4;
  * @throws MmapError naming poll for its own failures (EBADF, ENOMEM).
  */
 export function waitWritable(fd: number): void {
+  pollOne(fd, POLLOUT);
+}
+
+/**
+ * Blocks the thread until poll(2) reports any of `events` (or an error or hang-up) on `fd`;
+ * interrupted calls are retried. On Windows, which has no poll(2) on a pipe's descriptor, a short
+ * pause (the caller retries its read or write). Exported for input.ts.
+ * @throws MmapError naming poll for its own failures (EBADF, ENOMEM).
+ */
+export function pollOne(fd: number, events: number): void {
   fdArg(fd);
   if (WINDOWS) {
     pause();
@@ -30,7 +40,7 @@ export function waitWritable(fd: number): void {
   // struct pollfd: int fd; short events; short revents (8 bytes, native byte order).
   const pfd = new Uint8Array(8);
   new Int32Array(pfd.buffer, 0, 1)[0] = fd;
-  new Int16Array(pfd.buffer, 4, 2)[0] = POLLOUT;
+  new Int16Array(pfd.buffer, 4, 2)[0] = events;
   for (;;) {
     if (lc.poll(pfd, 1, -1) >= 0) return;
     const errno = lc.errno();
@@ -67,10 +77,7 @@ export function growPipe(fd: number, bytes: number): number | undefined {
   return n > 0 ? n : now;
 }
 
-/**
- * Windows has no poll(2) on a pipe's descriptor: a short sleep stands for the wait (the caller
- * retries its write or read afterwards). Exported for input.ts.
- */
-export function pause(): void {
+/** Windows has no poll(2) on a pipe's descriptor: a short sleep stands for the wait. */
+function pause(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }
