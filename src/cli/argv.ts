@@ -60,7 +60,7 @@ export function commandOf(argv: readonly string[]): string | undefined {
  * The commands that the npm package runs from a bundle of their own, `dist/main-<command>.cjs`: the
  * program with only that command's code (340-375 KB of the whole `dist/main.cjs`'s 980 KB), so
  * that a small command deserializes and runs less: 3-5 ms less CPU per run on Node 20, 22 and 24
- * than the whole bundle with a cache per command (`node bench/run.mjs startup`). Not `hash`,
+ * than the whole bundle with a cache per command (medians of interleaved runs). Not `hash`,
  * `hexdump` and `patch`: their own bundles (367, 431 and 653 KB) gained 2 ms or less, not worth
  * their share of the package. Every other command, help, completion, anything unknown and the
  * standalone executable run the whole bundle. scripts/build.mjs builds one bundle per name here

@@ -1,8 +1,8 @@
-// The CLI's entry point (dist/cli.cjs). `mmapx --version` alone is answered here, before commander
-// and the commands load, so that it costs what starting Node costs (`node bench/run.mjs startup`
-// measures it against `node -e 0`). Everything else, `--version` among other arguments included, is
-// main.ts: in the npm package, from the bundle that argv chooses (argv.ts cliBundle: a small command's
-// own, or the whole program).
+// The CLI's entry point (the npm package's dist/cli.cjs, and the executable's bundle). `mmapx
+// --version` alone is answered here, before commander and the commands load, so that it costs what
+// starting Node costs (`node bench/run.mjs startup` measures it against `node -e 0`). Everything
+// else, `--version` among other arguments included, is main.ts: in the npm package, from the
+// bundle that argv chooses (argv.ts cliBundle: a small command's own, or the whole program).
 import { fileURLToPath } from 'node:url';
 import { cliBundle } from './argv.js';
 import { writeAll } from './output.js';
