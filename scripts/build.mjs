@@ -2,9 +2,9 @@
 // native module with a dynamic require), the library as a CJS bundle with an ESM entry over it, and
 // its declarations: one file per export condition (.d.mts for `import`, .d.cts for `require`), so
 // that the types describe what each condition loads at run time.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { assertAscii, cjsMeta, cliMinify, common, pkg, root } from './esbuild-options.mjs';
@@ -42,14 +42,45 @@ for (const { subpath, out } of LIB_ENTRIES) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist/lib'), { recursive: true });
 
-// The CLI is two files: a tiny entry that answers `--version` alone (so that it costs what starting
-// Node costs, with no big bundle to parse), and main.cjs with everything else, loaded otherwise.
+// The CLI is a tiny entry that answers `--version` alone (so that it costs what starting Node costs,
+// with no big bundle to parse), and main.cjs with everything else, loaded otherwise (or a small
+// command's own bundle, below).
 const mainAsSibling = {
   name: 'main-as-sibling',
   setup(b) {
     b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.cjs', external: true }));
   },
 };
+
+// The small commands run from a bundle of their own, dist/main-<command>.cjs (src/cli/argv.ts
+// OWN_BUNDLE, read here from the source, which has no imports): the program with that one
+// command's code, each self-contained (no shared chunks: loading several files cost what the
+// smaller parse saved). The other commands' modules, which program.ts would load for their actions,
+// become a stub there; buildProgram defines only the command that runs, so the stub is never called.
+const argvModule = { exports: {} };
+new Function('module', 'exports', (await transform(readFileSync(join(root, 'src/cli/argv.ts'), 'utf8'), { loader: 'ts', format: 'cjs' })).code)(
+  argvModule,
+  argvModule.exports,
+);
+const OWN_BUNDLE = argvModule.exports.OWN_BUNDLE;
+const programFile = join(root, 'src/cli/program.ts');
+const onlyCommand = (command) => ({
+  name: 'only-command',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
+      const name = args.path.slice('./commands/'.length, -'.js'.length);
+      return args.importer === programFile && name !== command ? { path: name, namespace: 'mmapx-other-command' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'mmapx-other-command' }, (args) => ({
+      contents: `export default () => { throw new Error(${JSON.stringify(`the command ${args.path} is not in the bundle of ${command}`)}); };\n`,
+      loader: 'js',
+    }));
+  },
+});
+const ownBundles = OWN_BUNDLE.map((command) => `main-${command}.cjs`);
+for (const file of ownBundles) {
+  if (!pkg.files.includes(`dist/${file}`)) throw new Error(`package.json: "files" must list dist/${file} (src/cli/argv.ts OWN_BUNDLE)`);
+}
 
 // Scan threads (src/edit/scan.ts) run their own small bundle, dist/scan-worker.cjs; each bundle that
 // starts them is told where it is, relative to itself.
@@ -74,6 +105,18 @@ await Promise.all([
     outfile: join(root, 'dist/main.cjs'),
     format: 'cjs',
   }),
+  ...OWN_BUNDLE.map((command, i) =>
+    build({
+      ...common,
+      ...cjsMeta,
+      ...scanWorker('./scan-worker.cjs'),
+      ...cliMinify,
+      plugins: [...common.plugins, onlyCommand(command)],
+      entryPoints: [join(root, 'src/cli/main.ts')],
+      outfile: join(root, 'dist', ownBundles[i]),
+      format: 'cjs',
+    }),
+  ),
   build({
     ...common,
     ...cjsMeta,
@@ -94,7 +137,7 @@ await Promise.all([
   }),
 ]);
 
-for (const file of ['cli.cjs', 'main.cjs', 'scan-worker.cjs', 'lib/bundle.cjs']) assertAscii(join(root, 'dist', file));
+for (const file of ['cli.cjs', 'main.cjs', ...ownBundles, 'scan-worker.cjs', 'lib/bundle.cjs']) assertAscii(join(root, 'dist', file));
 
 // Each entry's CommonJS module: the names of its namespace of the bundle, as getters, marked
 // `__esModule` as esbuild marks a bundle's exports (so no default import is made up for it).

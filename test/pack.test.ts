@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OWN_BUNDLE } from '../src/cli/argv.js';
 import { ROOT, requireBuild } from './helpers/child.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -165,6 +166,10 @@ describe('npm package', () => {
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(list).toContain('package/bin/mmapx.js');
     expect(list).toContain('package/dist/cli.cjs');
+    expect(list).toContain('package/dist/main.cjs');
+    // The small commands' own bundles (src/cli/argv.ts OWN_BUNDLE), and no other CLI bundle.
+    for (const command of OWN_BUNDLE) expect(list).toContain(`package/dist/main-${command}.cjs`);
+    expect(list.filter((f) => /^package\/dist\/main-/.test(f)).sort()).toEqual(OWN_BUNDLE.map((c) => `package/dist/main-${c}.cjs`).sort());
     expect(list).toContain('package/dist/scan-worker.cjs'); // the scan threads' program (src/edit/scan-worker.ts)
     expect(list).toContain('package/dist/lib/index.mjs');
     expect(list).toContain('package/dist/lib/index.cjs');
@@ -181,10 +186,10 @@ describe('npm package', () => {
     expect(list.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
     // Neither the standalone executable nor its build files, whatever dist/ holds.
     expect(list.filter((f) => /^package\/dist\/(mmapx-|sea\/)/.test(f))).toEqual([]);
-    // A backstop: the CLI and library bundles (the library carries the editing engine), the scan
-    // worker, types, README and manual pack to about 600 KB; a stray executable (tens of MB),
-    // sourcemap or data file would be several times that.
-    expect(statSync(tarball).size).toBeLessThan(1_000_000);
+    // A backstop: the CLI's bundles (the whole program and the small commands' own), the library
+    // bundle (it carries the editing engine), the scan worker, types, README and manual pack to
+    // about 1.2 MB; a stray executable (tens of MB), sourcemap or data file would be several times that.
+    expect(statSync(tarball).size).toBeLessThan(1_500_000);
     const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules/mmapx/package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies)).toEqual(['koffi']);
     expect(pkg.dependencies.koffi).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly

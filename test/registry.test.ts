@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWN_BUNDLE } from '../src/cli/argv.js';
 import { ROOT, requireBuild } from './helpers/child.js';
 import { type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from './helpers/local-registry.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -137,12 +138,13 @@ describe('npm registry', () => {
       .filter((f) => f !== '' && !f.endsWith('/'))
       .map((f) => f.replace(/^package\//, ''));
     // Only what "files" names (plus what npm always ships), nothing else.
-    const shipped = /^(bin\/[^/]+|dist\/(cli|main|scan-worker)\.cjs|dist\/lib\/.+|man\/[^/]+|README\.md|LICENSE|package\.json)$/;
+    const shipped = /^(bin\/[^/]+|dist\/(cli|main(-[a-z]+)?|scan-worker)\.cjs|dist\/lib\/.+|man\/[^/]+|README\.md|LICENSE|package\.json)$/;
     expect(list.filter((f) => !shipped.test(f))).toEqual([]);
     for (const f of [
       'bin/mmapx.js',
       'dist/cli.cjs',
       'dist/main.cjs',
+      ...OWN_BUNDLE.map((command) => `dist/main-${command}.cjs`),
       'dist/scan-worker.cjs',
       'dist/lib/index.cjs',
       'dist/lib/index.mjs',

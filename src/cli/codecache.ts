@@ -1,6 +1,7 @@
-// Runs the CLI's bundle (dist/main.cjs) with V8's compiled code kept between runs, in the per-user
-// cache directory (src/cachedir.ts): parsing and compiling the bundle's code is most of what a
-// small command costs past Node's own start (`node bench/run.mjs startup`).
+// Runs a CLI bundle (dist/main.cjs, or a small command's own: argv.ts cliBundle) with V8's compiled
+// code kept between runs, in the per-user cache directory (src/cachedir.ts), one cache per command:
+// parsing and compiling the bundle's code is most of what a small command costs past Node's own
+// start (`node bench/run.mjs startup`).
 //
 // The cache is made at the exit of a run that found none (or a stale one), so it holds the code of
 // every function that run compiled, not only the top level (which is all Node's own compile cache
@@ -21,11 +22,11 @@ function stamp(file: string): string {
   return `mmapx code cache ${__MMAPX_VERSION__} ${st.size} ${st.mtimeMs} ${st.ino}\n`;
 }
 
-/** The cache file of the bundle `file` under this Node (it may not exist), or undefined when caching is off. */
-function cacheFile(file: string, env: NodeJS.ProcessEnv): string | undefined {
+/** The cache file `name` under this Node (it may not exist), or undefined when caching is off. */
+function cacheFile(name: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.MMAPX_NO_CODE_CACHE === '1') return undefined;
   try {
-    return join(cacheDir(env), `${file.replace(/^.*[\\/]/, '').replace(/\.cjs$/, '')}-${process.version}-${process.arch}.v8cache`);
+    return join(cacheDir(env), `${name}-${process.version}-${process.arch}.v8cache`);
   } catch {
     return undefined; // no home directory
   }
@@ -71,10 +72,11 @@ function writeCacheAtExit(path: string, stampLine: string, script: Script): void
 
 /**
  * Runs the CommonJS file `file` (a bundle of this build) as `require(file)` would, with its
- * compiled code from the cache, and leaves a new cache at exit when there was none to use.
+ * compiled code from the cache `name` (argv.ts cliBundle: one per command), and leaves a new cache
+ * at exit when there was none to use (or one of another bundle: the stamp tells).
  */
-export function runCached(file: string, env: NodeJS.ProcessEnv = process.env): void {
-  let path = cacheFile(file, env);
+export function runCached(file: string, name: string, env: NodeJS.ProcessEnv = process.env): void {
+  let path = cacheFile(name, env);
   let stampLine = '';
   try {
     stampLine = stamp(file);

@@ -8,6 +8,8 @@ import { DIGEST_ALGOS } from '../format/digest.js';
 import type { Context, Result } from './context.js';
 import { DEFAULT_LOCK_WAIT } from '../edit/lock.js';
 
+export { COMMANDS, commandOf } from './argv.js';
+
 const TYPED = [
   'u8',
   'i8',
@@ -141,60 +143,6 @@ function unmark<T>(value: T): T {
 }
 
 export type Action = (ctx: Context, args: unknown[], opts: Record<string, unknown>) => Promise<Result>;
-
-/**
- * The commands, in the order of `mmapx --help`, with their aliases. `commandOf` reads it to build
- * only the command that runs (test/cli/startup.test.ts checks it against the whole program).
- */
-export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
-  write: [],
-  fill: [],
-  copy: [],
-  move: [],
-  transform: [],
-  insert: [],
-  delete: [],
-  patch: [],
-  stamp: [],
-  recover: [],
-  diff: [],
-  find: [],
-  flush: [],
-  protect: [],
-  hexdump: ['hd'],
-  cat: [],
-  unhex: [],
-  hash: [],
-  info: [],
-  completion: [],
-};
-
-/** The program's own options that take a value (the next argument, or `--opt=value`). */
-const GLOBAL_VALUE_OPTIONS = new Set(['--color', '--wait', '--arch']);
-const GLOBAL_FLAGS = new Set(['--json', '-q', '--quiet', '--debug', '--no-progress']);
-
-/**
- * The command that `argv` (node, script, arguments...) runs, when it is certain: the first argument
- * after the program's own options, if it names a command or an alias. Undefined when anything else
- * comes first (help, an unknown option or command, `--`, no command): then the whole program is
- * built, and commander answers as it always did.
- */
-export function commandOf(argv: readonly string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (GLOBAL_FLAGS.has(a)) continue;
-    if (GLOBAL_VALUE_OPTIONS.has(a)) {
-      i++;
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0 && GLOBAL_VALUE_OPTIONS.has(a.slice(0, eq))) continue;
-    if (a.startsWith('-')) return undefined;
-    for (const [name, aliases] of Object.entries(COMMANDS)) if (a === name || aliases.includes(a)) return name === 'completion' ? undefined : name;
-    return undefined;
-  }
-  return undefined;
-}
 
 /**
  * Builds the program. `onResult` receives each command's result. With `only`, the program has that

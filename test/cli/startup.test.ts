@@ -1,6 +1,6 @@
-// Start-up (issue 13 §2): what `mmapx COMMAND ...` builds and loads, and the code cache that the
-// npm package keeps between runs. The time itself is measured by `node bench/run.mjs startup`, not
-// here (timed assertions fail on a busy machine).
+// Start-up (issue 13 §2): what `mmapx COMMAND ...` builds and loads (the whole bundle or the
+// command's own), and the code caches that the npm package keeps between runs. The time itself is
+// measured by `node bench/run.mjs startup`, not here (timed assertions fail on a busy machine).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '../../src/cli/context.js';
+import { cliBundle, OWN_BUNDLE } from '../../src/cli/argv.js';
 import { buildProgram, COMMANDS, commandOf } from '../../src/cli/program.js';
-import { requireBuild } from '../helpers/child.js';
+import { ROOT, requireBuild } from '../helpers/child.js';
 import { BIN, mmapx, PINNED_ENV, type Run, runCommand } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmapx-startup-'));
@@ -67,6 +68,60 @@ describe('one command is built for `mmapx COMMAND ...`', () => {
   });
 });
 
+describe('a bundle of its own for a small command, and a code cache per command', () => {
+  const argv = (s: string) => ['node', 'mmapx', ...s.split(' ').filter((a) => a !== '')];
+  it.each([
+    ['write f 0 00', 'main-write.cjs', 'write'],
+    ['--json flush f', 'main-flush.cjs', 'flush'],
+    ['-q protect f ro', 'main-protect.cjs', 'protect'],
+    ['info f', 'main-info.cjs', 'info'],
+    ['hd f', 'main.cjs', 'hexdump'],
+    ['patch f p', 'main.cjs', 'patch'],
+    ['fill f 0:1 --pattern 00', 'main.cjs', 'fill'],
+    ['--help', 'main.cjs', 'main'],
+    ['help write', 'main.cjs', 'main'],
+    ['completion bash', 'main.cjs', 'main'],
+    ['wrte f 0 00', 'main.cjs', 'main'],
+    ['--version write', 'main.cjs', 'main'],
+  ])('mmapx %s runs %s with the cache %s', (args, bundle, cache) => {
+    expect(cliBundle(argv(args))).toEqual({ bundle, cache });
+  });
+
+  it.each(OWN_BUNDLE)("dist/main-%s.cjs holds its command's code and a stub for every other command", (name) => {
+    expect(Object.keys(COMMANDS)).toContain(name);
+    const text = readFileSync(join(ROOT, 'dist', `main-${name}.cjs`), 'latin1');
+    for (const other of Object.keys(COMMANDS)) {
+      expect(text.includes(`the command ${other} is not in the bundle of ${name}`), other).toBe(other !== name);
+    }
+    expect(statSync(join(ROOT, 'dist', `main-${name}.cjs`)).size).toBeLessThan(statSync(join(ROOT, 'dist/main.cjs')).size / 2);
+  });
+
+  it('each command leaves its own cache, stamped with the bundle it ran', () => {
+    const cache = join(dir, 'per-command');
+    const f = join(dir, 'per-command.bin');
+    writeFileSync(f, Buffer.alloc(64));
+    const runs: Record<string, string[]> = {
+      write: ['write', f, '0', '00'],
+      flush: ['flush', f],
+      protect: ['protect', f, 'ro'],
+      info: ['info', f],
+      hash: ['hash', f],
+      main: ['--help'],
+    };
+    expect(OWN_BUNDLE.filter((c) => runs[c] === undefined)).toEqual([]); // a new own bundle is run here too
+    for (const args of Object.values(runs)) expect(mmapx(args, { env: { MMAPX_CACHE_DIR: cache } }).status).toBe(0);
+    const name = (n: string) => `${n}-${process.version}-${process.arch}.v8cache`;
+    expect(readdirSync(cache).sort()).toEqual(Object.keys(runs).map(name).sort());
+    const stampedSize = (n: string) => {
+      const bytes = readFileSync(join(cache, name(n)));
+      return Number(bytes.toString('latin1', 0, bytes.indexOf(10)).split(' ')[4]);
+    };
+    for (const n of Object.keys(runs)) {
+      expect(stampedSize(n), n).toBe(statSync(join(ROOT, 'dist', OWN_BUNDLE.includes(n) ? `main-${n}.cjs` : 'main.cjs')).size);
+    }
+  });
+});
+
 describe('the code cache of the npm package', () => {
   const target = join(dir, 'target.bin');
   const run = (cache: string, env: Record<string, string> = {}, timeout?: number): Run => {
@@ -76,7 +131,7 @@ describe('the code cache of the npm package', () => {
     expect(readFileSync(target).toString('hex')).toBe('00000000c0ffee000000000000000000');
     return r;
   };
-  const cacheName = `main-${process.version}-${process.arch}.v8cache`;
+  const cacheName = `write-${process.version}-${process.arch}.v8cache`;
 
   it('the first run leaves a cache for this Node, private to the user; later runs use it as it is', () => {
     const cache = join(dir, 'fresh', 'cache');
@@ -171,7 +226,7 @@ describe('the code cache of the npm package', () => {
   it('--debug stacks point into the bundle at its own lines', () => {
     const r = mmapx(['--debug', 'write', target, '0', 'zz'], { env: { MMAPX_CACHE_DIR: join(dir, 'fresh', 'cache') } });
     expect(r.status).toBe(2);
-    const frame = /\(([^()]*main\.cjs):(\d+):(\d+)\)/.exec(r.stderr);
+    const frame = /\(([^()]*main-write\.cjs):(\d+):(\d+)\)/.exec(r.stderr);
     expect(frame, r.dump).not.toBeNull();
     const [, file, line, column] = frame as unknown as [string, string, string, string];
     // The frame's line and column hold a call of the function the stack names next to it.
