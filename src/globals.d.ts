@@ -33,3 +33,13 @@ declare const __MMAPX_SCAN_WORKER__: string | undefined;
  * where the kernel assembles it on first use.
  */
 declare const __MMAPX_DUMP_KERNEL__: string | undefined;
+
+/**
+ * Defined only in the loader of a standalone executable built with a warmed code cache
+ * (src/cli/sea-loader.ts, scripts/build-sea.mjs): the keys of the CLI's bundle and of its code
+ * cache among the SEA's assets.
+ */
+declare const __MMAPX_SEA_BUNDLE__: { bundle: string; cache: string };
+
+/** Defined with __MMAPX_SEA_BUNDLE__: the text around the bundle that is compiled (scripts/sea-wrapper.mjs). */
+declare const __MMAPX_SEA_WRAPPER__: readonly [string, string];
