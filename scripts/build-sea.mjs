@@ -30,10 +30,10 @@ import { SEA_WRAPPER } from './sea-wrapper.mjs';
 /**
  * How an executable starts, by default per target (`--startup` chooses one for every target built):
  * - 'warm': the SEA's script is a small loader (src/cli/sea-loader.ts) that compiles the bundle, an
- *   asset, with V8's code cache of it, another asset, made at build time by running the small
- *   commands once each (scripts/sea-warm.mjs): a run finds compiled almost every function it
- *   calls. x64: CPU per run 13-21% below 'code cache' (`perf stat`, Node 24.21: `write` 36.2 ms
- *   against 42.7, `info` 35.9 against 45.2, `patch` 44.6 against 54.3; `node -e 0` 23.4).
+ *   asset, with a V8 code cache of it, made at build time by running the small commands
+ *   (scripts/sea-warm.mjs): a run finds compiled almost every function it calls. x64: CPU per run
+ *   17-23% below 'code cache' (`perf stat`, Node 24.21: `write` 32.8 ms against 40.1, `info` 32.5
+ *   against 41.0, `patch` 40.6 against 50.0; `node -e 0` 22.1).
  * - 'code cache': the bundle is the SEA's script, with the SEA's code cache (`useCodeCache`), which
  *   holds its top level only: every module body and function is compiled when first called.
  *   arm64 (its warm-up runs would run under qemu-user, never tried) and Windows (under Wine).
@@ -69,7 +69,7 @@ const SNAPSHOT_REQUIRE = 'require = ((r) => (id) => process.getBuiltinModule(id)
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ADDON_KEY = 'koffi.node';
-/** The CLI's bundle and its code cache among the assets, when the SEA's script is the loader (src/cli/sea-loader.ts). */
+/** The CLI's bundle and its code cache for any command among the assets, when the SEA's script is the loader (src/cli/sea-loader.ts). */
 const BUNDLE_KEY = 'mmapx.cjs';
 const CACHE_KEY = 'mmapx.v8cache';
 /** The scan worker's bundle among the assets (SCAN_WORKER_ASSET in src/edit/scan.ts). */
@@ -199,21 +199,19 @@ async function buildOne(arch) {
   assertAscii(main);
   assertAscii(worker);
 
-  // Warm: the loader, and the code cache made by running each small command once, each run
-  // starting from the cache of the one before (so the last one holds them all).
+  // Warm: the loader; a code cache per small command, made by running it once (a run deserializes
+  // only what its command needs: 0.6-4 ms less CPU than with them all); and one for
+  // anything else, made by running them all, each run starting from the cache of the one before.
   const assets = { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker };
   let script = main;
   if (startup === 'warm') {
     script = join(work, 'loader.cjs');
-    await seaBundle(
-      'src/cli/sea-loader.ts',
-      script,
-      {},
-      {
-        __MMAPX_SEA_BUNDLE__: JSON.stringify({ bundle: BUNDLE_KEY, cache: CACHE_KEY }),
-        __MMAPX_SEA_WRAPPER__: JSON.stringify(SEA_WRAPPER),
-      },
-    );
+    const perCommand = Object.fromEntries(WARM_RUNS.map(([name]) => [name, `mmapx.${name}.v8cache`]));
+    const loaderDefines = {
+      __MMAPX_SEA_BUNDLE__: JSON.stringify({ bundle: BUNDLE_KEY, cache: CACHE_KEY, commands: perCommand }),
+      __MMAPX_SEA_WRAPPER__: JSON.stringify(SEA_WRAPPER),
+    };
+    await seaBundle('src/cli/sea-loader.ts', script, {}, loaderDefines);
     assertAscii(script);
     t = performance.now();
     const warm = join(work, 'warm');
@@ -221,10 +219,9 @@ async function buildOne(arch) {
     writeFileSync(join(warm, 'target.bin'), Buffer.alloc(4096));
     // Only what the runs need: no colour, no progress line, a cache directory of their own.
     const env = { PATH: process.env.PATH ?? '', HOME: warm, MMAPX_CACHE_DIR: join(warm, 'cache'), NO_COLOR: '1', MMAPX_NO_PROGRESS: '1' };
-    let cache = '-';
-    WARM_RUNS.forEach((args, i) => {
-      const out = join(warm, `${i}.v8cache`);
-      const r = spawnSync(node, [join(root, 'scripts/sea-warm.mjs'), main, cache, out, JSON.stringify(assets), '--', ...args], {
+    const runAssets = JSON.stringify(assets); // the addon and the worker
+    const warmRun = (args, from, out) => {
+      const r = spawnSync(node, [join(root, 'scripts/sea-warm.mjs'), main, from, out, runAssets, '--', ...args], {
         cwd: warm,
         env,
         encoding: 'utf8',
@@ -232,11 +229,24 @@ async function buildOne(arch) {
       });
       if (r.status !== 0 || !existsSync(out))
         throw new Error(`warm-up run mmapx ${args.join(' ')}: status ${r.status}: ${(r.error?.message ?? r.stderr).trim()}`);
-      cache = out;
+    };
+    for (const args of WARM_RUNS) {
+      const key = perCommand[args[0]];
+      assets[key] = join(warm, key);
+      warmRun(args, '-', assets[key]);
+    }
+    let all = '-';
+    WARM_RUNS.forEach((args, i) => {
+      const out = join(warm, `all-${i}.v8cache`);
+      warmRun(args, all, out);
+      all = out;
     });
     assets[BUNDLE_KEY] = main;
-    assets[CACHE_KEY] = cache;
-    log(`  loader ${rel(script)}, code cache of ${WARM_RUNS.length} warm-up runs ${mb(statSync(cache).size)} (${secs(t)})`);
+    assets[CACHE_KEY] = all;
+    const sizes = Object.values(perCommand).map((key) => statSync(assets[key]).size);
+    log(
+      `  loader ${rel(script)}; code caches of ${WARM_RUNS.length} commands ${mb(Math.min(...sizes))} to ${mb(Math.max(...sizes))}, all ${mb(statSync(all).size)} (${secs(t)})`,
+    );
   }
 
   // 2. The blob, made by the same Node binary that runs it (the code cache is tied to its V8).
@@ -303,15 +313,15 @@ async function buildOne(arch) {
       throw new Error(`${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout + r.stderr)}, expected ${pkg.version}`);
     }
     if (startup === 'warm') {
-      // ...and V8 must take the warm-up's code cache (a refused one only makes it slower).
+      // ...and V8 must take the warm-up's code caches (a refused one only makes it slower): a
+      // command's own, and the one for everything else.
       const warmed = join(work, 'warm');
-      const c = spawnSync(out, ['info', 'target.bin'], {
-        cwd: warmed,
-        encoding: 'utf8',
-        env: { HOME: warmed, MMAPX_CACHE_DIR: join(warmed, 'cache'), MMAPX_SEA_CACHE_CHECK: '1' },
-      });
-      if (c.status !== 0 || !c.stderr.includes('sea code cache: accepted')) {
-        throw new Error(`${rel(out)} info: status ${c.status}, V8 did not take the code cache: ${JSON.stringify(c.stderr)}`);
+      for (const args of [['info', 'target.bin'], ['--help']]) {
+        const env = { HOME: warmed, MMAPX_CACHE_DIR: join(warmed, 'cache'), MMAPX_SEA_CACHE_CHECK: '1' };
+        const c = spawnSync(out, args, { cwd: warmed, encoding: 'utf8', env });
+        if (c.status !== 0 || !c.stderr.includes('sea code cache: accepted')) {
+          throw new Error(`${rel(out)} ${args.join(' ')}: status ${c.status}, V8 did not take the code cache: ${JSON.stringify(c.stderr)}`);
+        }
       }
     }
   }

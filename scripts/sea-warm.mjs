@@ -1,8 +1,8 @@
 // One warm-up run of the standalone executable's bundle, by the Node binary that the executable
-// embeds (scripts/build-sea.mjs runs it once per small command): compiles the bundle as the
-// executable's loader does (src/cli/sea-loader.ts), from the code cache of the previous run when
-// there is one, runs the command, and at exit writes V8's code cache of the bundle, which then
-// holds every function compiled so far. The SEA's assets come from files through a stand-in for
+// embeds (scripts/build-sea.mjs runs each small command once alone, and once more in a chain):
+// compiles the bundle as the executable's loader does (src/cli/sea-loader.ts), from the code
+// cache of a previous run when given one, runs the command, and at exit writes V8's code cache of
+// the bundle, which then holds every function compiled so far. The SEA's assets come from files through a stand-in for
 // node:sea. Usage: node sea-warm.mjs BUNDLE CACHE_IN|- CACHE_OUT ASSETS_JSON -- ARGS...
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

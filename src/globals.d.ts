@@ -37,9 +37,15 @@ declare const __MMAPX_DUMP_KERNEL__: string | undefined;
 /**
  * Defined only in the loader of a standalone executable built with a warmed code cache
  * (src/cli/sea-loader.ts, scripts/build-sea.mjs): the keys of the CLI's bundle and of its code
- * cache among the SEA's assets.
+ * caches among the SEA's assets.
  */
-declare const __MMAPX_SEA_BUNDLE__: { bundle: string; cache: string };
+declare const __MMAPX_SEA_BUNDLE__: {
+  bundle: string;
+  /** The code cache made by running all the small commands. */
+  cache: string;
+  /** The code cache of each small command, by the command's name. */
+  commands: Readonly<Record<string, string>>;
+};
 
 /** Defined with __MMAPX_SEA_BUNDLE__: the text around the bundle that is compiled (scripts/sea-wrapper.mjs). */
 declare const __MMAPX_SEA_WRAPPER__: readonly [string, string];
