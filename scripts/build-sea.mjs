@@ -5,8 +5,9 @@
 //      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
 //      threads' program bundled alike, as another asset;
 //   3. the SEA blob made by that same Node binary: on x64 a small loader as its script, with the
-//      bundle and V8's code cache of it, made by running the small commands once each, as assets
-//      (see STARTUP); elsewhere the bundle as its script, with the SEA's own code cache;
+//      bundles (the whole program and the small commands' own) and V8's code caches of them, made
+//      by running the small commands, as assets (see STARTUP); elsewhere the bundle as its
+//      script, with the SEA's own code cache;
 //   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
 //      with the blob injected by postject.
 // Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... [--startup warm|code-cache|snapshot]
@@ -23,17 +24,18 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assertAscii, cjsMeta, cliMinify, common, defines, pkg, root } from './esbuild-options.mjs';
+import { assertAscii, cjsMeta, cliMinify, common, defines, OWN_BUNDLE, onlyCommand, pkg, root } from './esbuild-options.mjs';
 import { seaNode, seaNodeWindows } from './sea-node.mjs';
 import { SEA_WRAPPER } from './sea-wrapper.mjs';
 
 /**
  * How an executable starts, by default per target (`--startup` chooses one for every target built):
- * - 'warm': the SEA's script is a small loader (src/cli/sea-loader.ts) that compiles the bundle, an
- *   asset, with a V8 code cache of it, made at build time by running the small commands
- *   (scripts/sea-warm.mjs): a run finds compiled almost every function it calls. x64: CPU per run
- *   17-23% below 'code cache' (`perf stat`, Node 24.21: `write` 32.8 ms against 40.1, `info` 32.5
- *   against 41.0, `patch` 40.6 against 50.0; `node -e 0` 22.1).
+ * - 'warm': the SEA's script is a small loader (src/cli/sea-loader.ts) that runs the bundle the
+ *   npm package's entry would (a small command's own or the whole program, assets), compiled with
+ *   a V8 code cache made at build time by running that command (scripts/sea-warm.mjs): a run finds
+ *   compiled almost every function it calls. x64: CPU per run 16-24% below 'code cache' (`perf
+ *   stat`, Node 24.21: `write` 32.1 ms against 41.7, `info` 33.0 against 42.0, `patch` 41.9
+ *   against 49.7; `node -e 0` 23.3).
  * - 'code cache': the bundle is the SEA's script, with the SEA's code cache (`useCodeCache`), which
  *   holds its top level only: every module body and function is compiled when first called.
  *   arm64 (its warm-up runs would run under qemu-user, never tried) and Windows (under Wine).
@@ -69,9 +71,6 @@ const SNAPSHOT_REQUIRE = 'require = ((r) => (id) => process.getBuiltinModule(id)
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ADDON_KEY = 'koffi.node';
-/** The CLI's bundle and its code cache for any command among the assets, when the SEA's script is the loader (src/cli/sea-loader.ts). */
-const BUNDLE_KEY = 'mmapx.cjs';
-const CACHE_KEY = 'mmapx.v8cache';
 /** The scan worker's bundle among the assets (SCAN_WORKER_ASSET in src/edit/scan.ts). */
 const WORKER_KEY = 'scan-worker.cjs';
 
@@ -183,6 +182,9 @@ async function buildOne(arch) {
       ...extra,
     });
   if (snapshot) await seaBundle('src/cli/sea-snapshot.ts', main, { banner: { js: `${SNAPSHOT_REQUIRE}\n${cjsMeta.banner.js}` } });
+  // Warm: the loader (below) answers --version and chooses the bundle, main.ts's whole program or a
+  // small command's own (argv.ts cliBundle), as the npm package's entry does.
+  else if (startup === 'warm') await seaBundle('src/cli/main.ts', main);
   else await seaBundle('src/cli/entry.ts', main);
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
   // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
@@ -199,19 +201,29 @@ async function buildOne(arch) {
   assertAscii(main);
   assertAscii(worker);
 
-  // Warm: the loader; a code cache per small command, made by running it once (a run deserializes
-  // only what its command needs: 0.6-4 ms less CPU than with them all); and one for
-  // anything else, made by running them all, each run starting from the cache of the one before.
+  // Warm: the loader; the small commands' own bundles; a code cache per small command, made by
+  // running it once from its bundle (a run deserializes only what its command needs); and one for
+  // anything else, made by running them all from the whole bundle, each from the cache of the one
+  // before.
   const assets = { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker };
   let script = main;
   if (startup === 'warm') {
+    const runs = new Map(WARM_RUNS.map((args) => [args[0], args]));
+    const missing = OWN_BUNDLE.filter((c) => !runs.has(c));
+    if (missing.length > 0) throw new Error(`WARM_RUNS must run every command of OWN_BUNDLE (their bundles need a cache): ${missing.join(', ')}`);
+    t = performance.now();
+    const bundles = { 'main.cjs': main };
+    for (const command of OWN_BUNDLE) {
+      bundles[`main-${command}.cjs`] = join(work, `main-${command}.cjs`);
+      await seaBundle('src/cli/main.ts', bundles[`main-${command}.cjs`], { plugins: [...common.plugins, embeddedKoffiAddon(), onlyCommand(command)] });
+      assertAscii(bundles[`main-${command}.cjs`]);
+    }
+    log(
+      `  own bundles of ${OWN_BUNDLE.join(', ')} ${(Math.max(...OWN_BUNDLE.map((c) => statSync(bundles[`main-${c}.cjs`]).size)) / 1024).toFixed(0)} KiB at most (${secs(t)})`,
+    );
+    const caches = Object.fromEntries([...runs.keys(), 'main'].map((name) => [name, `${name}.v8cache`]));
     script = join(work, 'loader.cjs');
-    const perCommand = Object.fromEntries(WARM_RUNS.map(([name]) => [name, `mmapx.${name}.v8cache`]));
-    const loaderDefines = {
-      __MMAPX_SEA_BUNDLE__: JSON.stringify({ bundle: BUNDLE_KEY, cache: CACHE_KEY, commands: perCommand }),
-      __MMAPX_SEA_WRAPPER__: JSON.stringify(SEA_WRAPPER),
-    };
-    await seaBundle('src/cli/sea-loader.ts', script, {}, loaderDefines);
+    await seaBundle('src/cli/sea-loader.ts', script, {}, { __MMAPX_SEA_CACHES__: JSON.stringify(caches), __MMAPX_SEA_WRAPPER__: JSON.stringify(SEA_WRAPPER) });
     assertAscii(script);
     t = performance.now();
     const warm = join(work, 'warm');
@@ -220,8 +232,8 @@ async function buildOne(arch) {
     // Only what the runs need: no colour, no progress line, a cache directory of their own.
     const env = { PATH: process.env.PATH ?? '', HOME: warm, MMAPX_CACHE_DIR: join(warm, 'cache'), NO_COLOR: '1', MMAPX_NO_PROGRESS: '1' };
     const runAssets = JSON.stringify(assets); // the addon and the worker
-    const warmRun = (args, from, out) => {
-      const r = spawnSync(node, [join(root, 'scripts/sea-warm.mjs'), main, from, out, runAssets, '--', ...args], {
+    const warmRun = (bundle, args, from, out) => {
+      const r = spawnSync(node, [join(root, 'scripts/sea-warm.mjs'), bundle, from, out, runAssets, '--', ...args], {
         cwd: warm,
         env,
         encoding: 'utf8',
@@ -230,22 +242,22 @@ async function buildOne(arch) {
       if (r.status !== 0 || !existsSync(out))
         throw new Error(`warm-up run mmapx ${args.join(' ')}: status ${r.status}: ${(r.error?.message ?? r.stderr).trim()}`);
     };
-    for (const args of WARM_RUNS) {
-      const key = perCommand[args[0]];
-      assets[key] = join(warm, key);
-      warmRun(args, '-', assets[key]);
+    for (const [command, args] of runs) {
+      const own = OWN_BUNDLE.includes(command) ? bundles[`main-${command}.cjs`] : main;
+      assets[caches[command]] = join(warm, caches[command]);
+      warmRun(own, args, '-', assets[caches[command]]);
     }
     let all = '-';
     WARM_RUNS.forEach((args, i) => {
       const out = join(warm, `all-${i}.v8cache`);
-      warmRun(args, all, out);
+      warmRun(main, args, all, out);
       all = out;
     });
-    assets[BUNDLE_KEY] = main;
-    assets[CACHE_KEY] = all;
-    const sizes = Object.values(perCommand).map((key) => statSync(assets[key]).size);
+    assets[caches.main] = all;
+    for (const [key, file] of Object.entries(bundles)) assets[key] = file;
+    const sizes = [...runs.keys()].map((c) => statSync(assets[caches[c]]).size);
     log(
-      `  loader ${rel(script)}; code caches of ${WARM_RUNS.length} commands ${mb(Math.min(...sizes))} to ${mb(Math.max(...sizes))}, all ${mb(statSync(all).size)} (${secs(t)})`,
+      `  loader ${rel(script)}; code caches of ${runs.size} commands ${mb(Math.min(...sizes))} to ${mb(Math.max(...sizes))}, the rest ${mb(statSync(all).size)} (${secs(t)})`,
     );
   }
 
@@ -313,10 +325,10 @@ async function buildOne(arch) {
       throw new Error(`${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout + r.stderr)}, expected ${pkg.version}`);
     }
     if (startup === 'warm') {
-      // ...and V8 must take the warm-up's code caches (a refused one only makes it slower): a
-      // command's own, and the one for everything else.
+      // ...and V8 must take the warm-up's code caches (a refused one only makes it slower): an own
+      // bundle's, a command's of the whole bundle, and the one for everything else.
       const warmed = join(work, 'warm');
-      for (const args of [['info', 'target.bin'], ['--help']]) {
+      for (const args of [['info', 'target.bin'], ['hexdump', 'target.bin'], ['--help']]) {
         const env = { HOME: warmed, MMAPX_CACHE_DIR: join(warmed, 'cache'), MMAPX_SEA_CACHE_CHECK: '1' };
         const c = spawnSync(out, args, { cwd: warmed, encoding: 'utf8', env });
         if (c.status !== 0 || !c.stderr.includes('sea code cache: accepted')) {

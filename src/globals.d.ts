@@ -35,17 +35,11 @@ declare const __MMAPX_SCAN_WORKER__: string | undefined;
 declare const __MMAPX_DUMP_KERNEL__: string | undefined;
 
 /**
- * Defined only in the loader of a standalone executable built with a warmed code cache
- * (src/cli/sea-loader.ts, scripts/build-sea.mjs): the keys of the CLI's bundle and of its code
- * caches among the SEA's assets.
+ * Defined only in the loader of a standalone executable built with warmed code caches
+ * (src/cli/sea-loader.ts, scripts/build-sea.mjs): the SEA asset of each code cache by its name
+ * (argv.ts cliBundle's `cache`: a small command's, or `main` for anything else).
  */
-declare const __MMAPX_SEA_BUNDLE__: {
-  bundle: string;
-  /** The code cache made by running all the small commands. */
-  cache: string;
-  /** The code cache of each small command, by the command's name. */
-  commands: Readonly<Record<string, string>>;
-};
+declare const __MMAPX_SEA_CACHES__: Readonly<Record<string, string>> & { readonly main: string };
 
-/** Defined with __MMAPX_SEA_BUNDLE__: the text around the bundle that is compiled (scripts/sea-wrapper.mjs). */
+/** Defined with __MMAPX_SEA_CACHES__: the text around the bundle that is compiled (scripts/sea-wrapper.mjs). */
 declare const __MMAPX_SEA_WRAPPER__: readonly [string, string];

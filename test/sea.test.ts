@@ -103,9 +103,11 @@ describe.skipIf(SKIP)('standalone executable', () => {
     expect(fingerprint(join(cwd, FILE))).toBe(before);
   });
 
-  // x64 only: arm64 and Windows keep the SEA's own code cache (scripts/build-sea.mjs STARTUP).
+  // An own bundle's cache (info), a command's of the whole bundle (hexdump), the one for the rest
+  // (cat). x64 only: arm64 and Windows keep the SEA's own code cache (scripts/build-sea.mjs STARTUP).
   it.skipIf(process.arch !== 'x64')('the_code_caches_made_at_build_time_are_taken', () => {
     for (const args of [
+      ['info', FILE],
       ['hexdump', FILE],
       ['cat', FILE],
     ]) {
