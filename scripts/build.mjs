@@ -2,12 +2,12 @@
 // native module with a dynamic require), the library as a CJS bundle with an ESM entry over it, and
 // its declarations: one file per export condition (.d.mts for `import`, .d.cts for `require`), so
 // that the types describe what each condition loads at run time.
-import { build, transform } from 'esbuild';
+import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { assertAscii, cjsMeta, cliMinify, common, pkg, root } from './esbuild-options.mjs';
+import { assertAscii, cjsMeta, cliMinify, common, OWN_BUNDLE, onlyCommand, pkg, root } from './esbuild-options.mjs';
 
 /**
  * The library's entries: one per subpath export of package.json, each a namespace of the one
@@ -52,31 +52,8 @@ const mainAsSibling = {
   },
 };
 
-// The small commands run from a bundle of their own, dist/main-<command>.cjs (src/cli/argv.ts
-// OWN_BUNDLE, read here from the source, which has no imports): the program with that one
-// command's code, each self-contained (no shared chunks: loading several files cost what the
-// smaller parse saved). The other commands' modules, which program.ts would load for their actions,
-// become a stub there; buildProgram defines only the command that runs, so the stub is never called.
-const argvModule = { exports: {} };
-new Function('module', 'exports', (await transform(readFileSync(join(root, 'src/cli/argv.ts'), 'utf8'), { loader: 'ts', format: 'cjs' })).code)(
-  argvModule,
-  argvModule.exports,
-);
-const OWN_BUNDLE = argvModule.exports.OWN_BUNDLE;
-const programFile = join(root, 'src/cli/program.ts');
-const onlyCommand = (command) => ({
-  name: 'only-command',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
-      const name = args.path.slice('./commands/'.length, -'.js'.length);
-      return args.importer === programFile && name !== command ? { path: name, namespace: 'mmapx-other-command' } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'mmapx-other-command' }, (args) => ({
-      contents: `export default () => { throw new Error(${JSON.stringify(`the command ${args.path} is not in the bundle of ${command}`)}); };\n`,
-      loader: 'js',
-    }));
-  },
-});
+// The small commands run from a bundle of their own, dist/main-<command>.cjs (OWN_BUNDLE and
+// onlyCommand in esbuild-options.mjs, shared with the executable's build).
 const ownBundles = OWN_BUNDLE.map((command) => `main-${command}.cjs`);
 for (const file of ownBundles) {
   if (!pkg.files.includes(`dist/${file}`)) throw new Error(`package.json: "files" must list dist/${file} (src/cli/argv.ts OWN_BUNDLE)`);

@@ -29,11 +29,47 @@ async function dumpKernel() {
 }
 const DUMP_KERNEL = JSON.stringify(await dumpKernel());
 
+/**
+ * The commands that run from a bundle of their own, `main-<command>.cjs` (src/cli/argv.ts OWN_BUNDLE,
+ * read from the source, which has no imports): the program with that one command's code, each
+ * self-contained (no shared chunks: loading several files cost what the smaller parse saved). The
+ * npm package ships them (scripts/build.mjs) and the executable carries them (scripts/build-sea.mjs).
+ */
+export const OWN_BUNDLE = await (async () => {
+  const { transform } = await import('esbuild');
+  const argvModule = { exports: {} };
+  const source = readFileSync(join(root, 'src/cli/argv.ts'), 'utf8');
+  new Function('module', 'exports', (await transform(source, { loader: 'ts', format: 'cjs' })).code)(argvModule, argvModule.exports);
+  return argvModule.exports.OWN_BUNDLE;
+})();
+
+const programFile = join(root, 'src/cli/program.ts');
+
+/**
+ * The plugin that makes a bundle `command`'s own: the other commands' modules, which program.ts
+ * would load for their actions, become a stub; buildProgram defines only the command that runs, so
+ * the stub is never called.
+ */
+export const onlyCommand = (command) => ({
+  name: 'only-command',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
+      const name = args.path.slice('./commands/'.length, -'.js'.length);
+      return args.importer === programFile && name !== command ? { path: name, namespace: 'mmapx-other-command' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'mmapx-other-command' }, (args) => ({
+      contents: `export default () => { throw new Error(${JSON.stringify(`the command ${args.path} is not in the bundle of ${command}`)}); };\n`,
+      loader: 'js',
+    }));
+  },
+});
+
 /** Build-time constants; `sea` selects how src/mmap/sys/koffi.ts obtains koffi. */
-export function defines({ sea = false } = {}) {
+export function defines({ sea = false, snapshot = false } = {}) {
   return {
     __MMAPX_VERSION__: JSON.stringify(pkg.version),
     __MMAPX_SEA__: JSON.stringify(sea),
+    __MMAPX_SNAPSHOT__: JSON.stringify(snapshot),
     __MMAPX_DUMP_KERNEL__: DUMP_KERNEL,
   };
 }

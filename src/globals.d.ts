@@ -4,6 +4,12 @@ declare const __MMAPX_VERSION__: string;
 /** Replaced at build time: true only in the standalone executable's bundle (scripts/build-sea.mjs). */
 declare const __MMAPX_SEA__: boolean;
 
+/**
+ * Replaced at build time: true only in the bundle of a standalone executable built with a V8
+ * startup snapshot (scripts/build-sea.mjs; its entry is src/cli/sea-snapshot.ts).
+ */
+declare const __MMAPX_SNAPSHOT__: boolean;
+
 /** Defined only in the standalone executable's bundle: koffi's native module, embedded as a SEA asset. */
 declare const __MMAPX_SEA_ADDON__: {
   /** The asset's key. */
@@ -27,3 +33,13 @@ declare const __MMAPX_SCAN_WORKER__: string | undefined;
  * where the kernel assembles it on first use.
  */
 declare const __MMAPX_DUMP_KERNEL__: string | undefined;
+
+/**
+ * Defined only in the loader of a standalone executable built with warmed code caches
+ * (src/cli/sea-loader.ts, scripts/build-sea.mjs): the SEA asset of each code cache by its name
+ * (argv.ts cliBundle's `cache`: a small command's, or `main` for anything else).
+ */
+declare const __MMAPX_SEA_CACHES__: Readonly<Record<string, string>> & { readonly main: string };
+
+/** Defined with __MMAPX_SEA_CACHES__: the text around the bundle that is compiled (scripts/sea-wrapper.mjs). */
+declare const __MMAPX_SEA_WRAPPER__: readonly [string, string];

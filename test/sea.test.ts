@@ -103,6 +103,20 @@ describe.skipIf(SKIP)('standalone executable', () => {
     expect(fingerprint(join(cwd, FILE))).toBe(before);
   });
 
+  // An own bundle's cache (info), a command's of the whole bundle (hexdump), the one for the rest
+  // (cat). x64 only: arm64 and Windows keep the SEA's own code cache (scripts/build-sea.mjs STARTUP).
+  it.skipIf(process.arch !== 'x64')('the_code_caches_made_at_build_time_are_taken', () => {
+    for (const args of [
+      ['info', FILE],
+      ['hexdump', FILE],
+      ['cat', FILE],
+    ]) {
+      const r = exe(args, { MMAPX_SEA_CACHE_CHECK: '1' });
+      expectSuccess(r);
+      expect(r.stderr).toBe('sea code cache: accepted\n');
+    }
+  });
+
   it('the_native_module_is_cached_once_per_user_by_version_and_hash', () => {
     expectSuccess(exe(['write', FILE, '0', '48']));
     const cached = readdirSync(join(home, '.cache/mmapx'));

@@ -131,13 +131,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
   }
 }
 
-main(process.argv, process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // Only a failure of the error path itself lands here.
-    process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = EXIT_FAILED;
-  },
-);
+/** Runs the CLI on this process's arguments and environment, and sets its exit status. */
+export function start(): void {
+  main(process.argv, process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // Only a failure of the error path itself lands here.
+      process.stderr.write(`mmapx: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = EXIT_FAILED;
+    },
+  );
+}
+
+// The executable built with a startup snapshot loads this module when the snapshot is made, and
+// calls start() when it runs (src/cli/sea-snapshot.ts); everything else runs the CLI on load.
+if (!__MMAPX_SNAPSHOT__) start();

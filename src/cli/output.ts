@@ -12,7 +12,8 @@ import { fstatSync, writeSync } from 'node:fs';
 import { growPipe, waitWritable } from '../mmap/sys/pipe.js';
 import { utf8Terminal } from '../mmap/sys/terminal.js';
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** What {@link waitForRoom} sleeps on without the FFI (made on first use: a startup snapshot is made where SharedArrayBuffer is not defined). */
+let sleeper: Int32Array | undefined;
 
 /** A write at least this large is large output: its descriptor is looked at once (a pipe is grown). */
 const LARGE_WRITE = 64 * 1024;
@@ -36,6 +37,7 @@ function waitForRoom(fd: number): void {
   try {
     waitWritable(fd);
   } catch {
+    sleeper ??= new Int32Array(new SharedArrayBuffer(4));
     Atomics.wait(sleeper, 0, 0, 1);
   }
 }
