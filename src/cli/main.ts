@@ -132,7 +132,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
 }
 
 /** Runs the CLI on this process's arguments and environment, and sets its exit status. */
-export function start(): void {
+function start(): void {
   main(process.argv, process.env).then(
     (code) => {
       process.exitCode = code;
@@ -145,6 +145,4 @@ export function start(): void {
   );
 }
 
-// The executable built with a startup snapshot loads this module when the snapshot is made, and
-// calls start() when it runs (src/cli/sea-snapshot.ts); everything else runs the CLI on load.
-if (!__MMAPX_SNAPSHOT__) start();
+start();

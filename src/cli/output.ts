@@ -12,7 +12,7 @@ import { fstatSync, writeSync } from 'node:fs';
 import { growPipe, waitWritable } from '../mmap/sys/pipe.js';
 import { utf8Terminal } from '../mmap/sys/terminal.js';
 
-/** What {@link waitForRoom} sleeps on without the FFI (made on first use: a startup snapshot is made where SharedArrayBuffer is not defined). */
+/** What {@link waitForRoom} sleeps on without the FFI (made on first use: most runs never wait). */
 let sleeper: Int32Array | undefined;
 
 /** A write at least this large is large output: its descriptor is looked at once (a pipe is grown). */
