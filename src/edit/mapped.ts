@@ -456,7 +456,10 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
   const page = pageSize();
   // With `sync: 'start'`, the write-back is started every WRITEBACK_RUNS runs, from where the last
   // start ended, and at the end for the rest of the window's pages (as a map's flush widens it).
-  let started = floorTo(Number(w.offset), page);
+  // The window counts as synced only when it is all written: after a break, the caller's map
+  // flushes (and counts) the whole window.
+  const first = floorTo(Number(w.offset), page);
+  let started = first;
   let runs = 0;
   let k = 0;
   while (k < items.length) {
@@ -467,7 +470,7 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
     for (; k < j; k++) report.bytes += items[k]!.length;
     if (start && ++runs % WRITEBACK_RUNS === 0 && k < items.length) started = startWritebackTo(file, report, started, ceilTo(runEnd, page));
   }
-  if (start) startWritebackTo(file, report, started, ceilTo(Number(end), page));
+  if (start) report.synced += startWritebackTo(file, report, started, ceilTo(Number(end), page)) - first;
   return k;
 }
 
@@ -479,11 +482,10 @@ function ceilTo(n: number, unit: number): number {
   return floorTo(n + unit - 1, unit);
 }
 
-/** Starts the write-back of [from, to) (pages), counts it in `report`; returns `to`. */
+/** Starts the write-back of [from, to) (pages), its time counted in `report`; returns `to`. */
 function startWritebackTo(file: FileRef, report: WriteReport, from: number, to: number): number {
   const t = now();
   startWriteback(file.fd, BigInt(from), BigInt(to - from));
-  report.synced += to - from;
   report.syncMs += now() - t;
   return to;
 }

@@ -156,6 +156,10 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
     expect(r.pwritten).toBe(windows[0]!.items.length);
     expect(r.windows).toBe(windows.length);
     expect(readFileSync(a.path).equals(applied(a.bytes, ranges))).toBe(true);
+    // Every window's pages handed to write-back once, as the maps alone count them.
+    const b = { path: join(dir, `f${n++}.bin`) };
+    writeFileSync(b.path, a.bytes);
+    expect(r.synced).toBe(withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' })).synced);
     // Given up at the break: the file opens without waiting now.
     closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
   });
