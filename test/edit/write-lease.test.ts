@@ -156,6 +156,10 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
     expect(r.pwritten).toBe(windows[0]!.items.length);
     expect(r.windows).toBe(windows.length);
     expect(readFileSync(a.path).equals(applied(a.bytes, ranges))).toBe(true);
+    // Every window's pages handed to write-back once, as the maps alone count them.
+    const b = { path: join(dir, `f${n++}.bin`) };
+    writeFileSync(b.path, a.bytes);
+    expect(r.synced).toBe(withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' })).synced);
     // Given up at the break: the file opens without waiting now.
     closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
   });
@@ -177,6 +181,57 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
     expect(err).toBeInstanceOf(ChangedUnderfoot);
     expect((err as ChangedUnderfoot).message).toContain('0x64');
     expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
+  });
+
+  it('a_window_of_many_runs_starts_its_write_back_in_pieces_that_cover_the_window_as_a_map_flush_does', () => {
+    // 200 runs in one window (ranges 8 KiB apart, past RUN_GAP): the write-back is started every
+    // few runs, and the pieces add up to the window's pages, as the maps' flush counts them.
+    const a = subject(2 * MiB);
+    const b = { path: join(dir, `f${n++}.bin`), bytes: a.bytes };
+    writeFileSync(b.path, a.bytes);
+    const ranges: WriteRange[] = Array.from({ length: 200 }, (_, i) => {
+      const offset = 5000 + 8192 * i + (i % 7);
+      return {
+        offset: BigInt(offset),
+        length: 3,
+        bytes: Uint8Array.from(a.bytes.subarray(offset, offset + 3), (x) => x ^ 0x5a),
+        expect: Uint8Array.from(a.bytes.subarray(offset, offset + 3)),
+      };
+    });
+    expect(groupWindows(ranges).length).toBe(1);
+    const leased = withFd(a.path, (f) => writeRanges(f, ranges, { sync: 'start', lease: true }));
+    const mapped = withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' }));
+    expect(leased.pwritten).toBe(ranges.length);
+    expect({ windows: leased.windows, bytes: leased.bytes, synced: leased.synced }).toEqual({
+      windows: mapped.windows,
+      bytes: mapped.bytes,
+      synced: mapped.synced,
+    });
+    const want = applied(a.bytes, ranges);
+    expect(readFileSync(a.path).equals(want)).toBe(true);
+    expect(readFileSync(b.path).equals(want)).toBe(true);
+  });
+
+  it('a_mismatch_in_a_late_run_of_a_window_leaves_the_earlier_runs_written_and_throws', () => {
+    const a = subject(MiB);
+    const ranges: WriteRange[] = Array.from({ length: 100 }, (_, i) => {
+      const offset = 8192 * i + 11;
+      const expectBytes = Uint8Array.from(a.bytes.subarray(offset, offset + 2));
+      if (i === 90) expectBytes[1]! ^= 1;
+      return { offset: BigInt(offset), length: 2, bytes: Uint8Array.of(0, 0), expect: expectBytes };
+    });
+    const err = withFd(a.path, (f) => {
+      try {
+        writeRanges(f, ranges, { sync: 'start', lease: true });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    });
+    expect(err).toBeInstanceOf(ChangedUnderfoot);
+    expect((err as ChangedUnderfoot).message).toContain((8192 * 90 + 11).toString(16));
+    // The caller rolls back from its journal: here the first 90 runs are written, the rest not.
+    expect(readFileSync(a.path).equals(applied(a.bytes, ranges.slice(0, 90)))).toBe(true);
   });
 
   it('a_range_longer_than_one_read_is_checked_to_its_last_byte', () => {
