@@ -3,11 +3,11 @@
  *
  * Strategy: a run of fully fixed bytes of the pattern (the "anchor", at most 6 bytes) is searched
  * with `Buffer.indexOf`, which finds a short needle with memchr on its first byte and compares the
- * rest; each hit is verified against the rest of the pattern. The anchor starts at the pattern's
- * rarest fixed byte (by the byte frequencies of a sample of the data when the caller has one,
- * otherwise by a fixed table of what is common in files: 00, ff, small numbers, ASCII text), so
- * that memchr stops as seldom as possible: `00 00 c0 ff ee` in a file of mostly zeros is looked
- * for by its `c0`. A pattern without wildcards that fits in the anchor needs no verification. A
+ * rest; each hit is verified against the rest of the pattern. The anchor is chosen so that memchr
+ * stops seldom and indexOf returns seldomer (by the byte frequencies of a sample of the data when
+ * the caller has one, otherwise by a fixed table of what is common in files: 00, ff, small
+ * numbers, ASCII text): `00 00 c0 ff ee` in a file of mostly zeros is looked for by `c0 ff ee`.
+ * A pattern without wildcards that fits in the anchor needs no verification. A
  * pattern with no fixed byte at all falls back to a per-position check.
  *
  * Counting a fully fixed pattern with a period (`41 41 41 41`, `ab cd ab cd`) over data full of it
@@ -99,7 +99,7 @@ function smallestPeriod(bytes: Uint8Array): number {
 
 /**
  * Prepares a pattern for searching. `frequencies` (256 counts, e.g. of {@link byteFrequencies} of
- * a sample of the data) says which of its bytes is rarest, to start the anchor there; without it,
+ * a sample of the data) says how common each byte is, which decides the anchor; without it,
  * {@link COMMON_BYTES} does.
  *
  * @throws {RangeError} when the pattern is empty or `bytes` and `mask` differ in length
@@ -117,24 +117,26 @@ export function compilePattern(pattern: BytePattern, frequencies?: ArrayLike<num
   // Node's Buffer.indexOf searches needles of up to 7 bytes with memchr on the first byte, and
   // longer ones with Boyer-Moore-Horspool, which measured 2-3x slower on varied data (bench/
   // scenarios/find.mjs): so the needle is at most ANCHOR_MAX bytes and the rest is verified.
-  // It starts at the rarest fixed byte (memchr stops at each of its occurrences); among equally
-  // rare ones, where the run of fixed bytes that follows is longest (less to verify), then first.
-  // A sample's counts are compared on a log scale (rounded log2): counts that differ by chance
-  // (random data: every value about as often) are equal, and the table and the run decide.
-  const rarity = (b: number): number =>
-    frequencies !== undefined ? Math.round(Math.log2(1 + (frequencies[b] ?? 0))) * 4 + COMMON_BYTES[b]! : COMMON_BYTES[b]!;
+  // Where it starts is chosen by what the search will cost per byte of data (see anchorCost): the
+  // first byte's frequency (memchr stops at each occurrence, inside indexOf) and the whole
+  // needle's (each hit returns to JavaScript to be verified or counted, ~20 times the cost of a
+  // stop). So `00 00 c0 ff ee` in a file of mostly zeros is looked for by `c0 ff ee`, and
+  // `03 00 00 87` in random data by all four bytes, not by its rarest byte `87` alone (which would
+  // return to JavaScript every 256 bytes). Equal costs: the longer needle (less to verify), then
+  // the first.
+  const p = byteProbabilities(frequencies);
   let bestAt = 0;
   let bestLen = 0;
-  let bestScore = Infinity;
+  let bestCost = Infinity;
   for (let i = 0, runEnd = 0; i < length; i++) {
     if (mask[i] !== 0xff) continue;
     if (runEnd <= i) for (runEnd = i; runEnd < length && mask[runEnd] === 0xff; ) runEnd++;
     const len = Math.min(runEnd - i, ANCHOR_MAX);
-    const score = rarity(bytes[i]!);
-    if (score < bestScore || (score === bestScore && len > bestLen)) {
+    const cost = anchorCost(bytes, i, len, p);
+    if (cost < bestCost || (cost === bestCost && len > bestLen)) {
       bestAt = i;
       bestLen = len;
-      bestScore = score;
+      bestCost = cost;
     }
   }
   const checks: number[] = [];
@@ -152,6 +154,38 @@ export function compilePattern(pattern: BytePattern, frequencies?: ArrayLike<num
     align,
     period: mask.every((m) => m === 0xff) ? smallestPeriod(bytes) : length,
   };
+}
+
+/** What a return to JavaScript (an indexOf hit) costs, in memchr stops inside indexOf. */
+const RETURN_COST = 20;
+/** Guessed probabilities of a byte by its {@link COMMON_BYTES} rank, where no sample says. */
+const RANK_PROBABILITY = [1 / 512, 1 / 64, 1 / 32, 1 / 4];
+
+/**
+ * Each byte value's probability, as a power of two (rounded log2: counts that differ by chance,
+ * as in random data where every value comes about as often, are equal): from a sample's counts,
+ * else from {@link COMMON_BYTES}.
+ */
+function byteProbabilities(frequencies: ArrayLike<number> | undefined): Float64Array {
+  const p = new Float64Array(256);
+  let total = 0;
+  if (frequencies !== undefined) for (let b = 0; b < 256; b++) total += frequencies[b] ?? 0;
+  for (let b = 0; b < 256; b++) {
+    const raw = frequencies !== undefined ? ((frequencies[b] ?? 0) + 1) / (total + 256) : RANK_PROBABILITY[COMMON_BYTES[b]!]!;
+    p[b] = 2 ** Math.round(Math.log2(raw));
+  }
+  return p;
+}
+
+/**
+ * The expected cost per byte of data of searching with the needle `bytes[at, at + len)`: memchr
+ * stops at each occurrence of its first byte, and each occurrence of the whole needle returns to
+ * JavaScript.
+ */
+function anchorCost(bytes: Uint8Array, at: number, len: number, p: Float64Array): number {
+  let whole = 1;
+  for (let k = at; k < at + len; k++) whole *= p[bytes[k]!]!;
+  return p[bytes[at]!]! + RETURN_COST * whole;
 }
 
 /** How often each byte value occurs in `sample` (256 counts), for {@link compilePattern}. */

@@ -62,18 +62,31 @@ function runs(n: number, seed: number, parts: readonly Uint8Array[]): Uint8Array
 }
 
 describe('rare-byte anchor', () => {
-  it('starts_at_the_rarest_fixed_byte_by_the_table_or_by_a_sample', () => {
+  it('chooses_the_needle_by_its_cost_from_the_table_or_a_sample', () => {
     // 00 is the commonest byte of files: 00 00 c0 ff ee is looked for by c0.
     const p = compilePattern(lit(0, 0, 0xc0, 0xff, 0xee));
     expect(p.anchorAt).toBe(2);
     expect([...p.anchor]).toEqual([0xc0, 0xff, 0xee]);
     expect([...p.checkAt]).toEqual([0, 1]);
     expect(COMMON_BYTES[0]).toBeGreaterThan(COMMON_BYTES[0xc0]!);
-    // A sample full of c0 makes ee the rarest: the anchor is the last byte alone.
+    // A sample full of c0 makes 00 as rare as ee: the whole pattern is the needle (memchr stops
+    // at 00, which the data lacks), not the rarest byte alone.
     const freq = byteFrequencies(new Uint8Array(1000).fill(0xc0));
     const q = compilePattern(lit(0, 0, 0xc0, 0xff, 0xee), freq);
-    expect([...q.anchor]).toEqual([0xee]);
-    expect([...q.checkAt]).toEqual([0, 1, 2, 3]);
+    expect([...q.anchor]).toEqual([0, 0, 0xc0, 0xff, 0xee]);
+    expect(q.literal).toBe(true);
+    // A sample of mostly zeros: the needle leaves the zeros out.
+    const zeros = new Uint8Array(4096);
+    zeros.fill(0x41, 3000);
+    const z = compilePattern(lit(0, 0, 0xc0, 0xff, 0xee), byteFrequencies(zeros));
+    expect([...z.anchor]).toEqual([0xc0, 0xff, 0xee]);
+    // A rarer byte is not worth a one-byte needle: indexOf would return to JavaScript at each of
+    // its occurrences (every 256 bytes of random data), where 03 00 00 87 returns at matches only.
+    for (const f of [undefined, Uint32Array.from({ length: 256 }, () => 256)]) {
+      const r4 = compilePattern(lit(0x03, 0x00, 0x00, 0x87), f);
+      expect(r4.anchorAt).toBe(0);
+      expect(r4.literal).toBe(true);
+    }
     // A sample of random bytes (every value about as often, by chance not exactly): no byte is
     // rarer, and a literal stays its own anchor.
     const even = Uint32Array.from({ length: 256 }, (_, b) => 230 + ((b * 37) % 53));
