@@ -89,6 +89,18 @@ function withFd<T>(path: string, fn: (file: { fd: number; path: string }) => T):
   }
 }
 
+/** What writeRanges under the lease throws for `ranges` of the file at `path` (undefined: nothing). */
+function leasedWriteError(path: string, ranges: readonly WriteRange[]): unknown {
+  return withFd(path, (f) => {
+    try {
+      writeRanges(f, ranges, { sync: 'start', lease: true });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  });
+}
+
 describe.skipIf(!leases)('writeRanges under a write lease', () => {
   it('writes_the_first_and_last_byte_adjacent_ranges_and_several_windows_as_the_maps_do', () => {
     const a = subject(5 * MiB + 123);
@@ -170,14 +182,7 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
       { offset: 0n, length: 2, bytes: Uint8Array.of(1, 2), expect: Uint8Array.from(a.bytes.subarray(0, 2)) },
       { offset: 100n, length: 2, bytes: Uint8Array.of(3, 4), expect: Uint8Array.from(a.bytes.subarray(100, 102), (b) => b ^ 1) },
     ];
-    const err = withFd(a.path, (f) => {
-      try {
-        writeRanges(f, ranges, { sync: 'start', lease: true });
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    });
+    const err = leasedWriteError(a.path, ranges);
     expect(err).toBeInstanceOf(ChangedUnderfoot);
     expect((err as ChangedUnderfoot).message).toContain('0x64');
     expect(readFileSync(a.path).equals(a.bytes)).toBe(true);
@@ -220,14 +225,7 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
       if (i === 90) expectBytes[1]! ^= 1;
       return { offset: BigInt(offset), length: 2, bytes: Uint8Array.of(0, 0), expect: expectBytes };
     });
-    const err = withFd(a.path, (f) => {
-      try {
-        writeRanges(f, ranges, { sync: 'start', lease: true });
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    });
+    const err = leasedWriteError(a.path, ranges);
     expect(err).toBeInstanceOf(ChangedUnderfoot);
     expect((err as ChangedUnderfoot).message).toContain((8192 * 90 + 11).toString(16));
     // The caller rolls back from its journal: here the first 90 runs are written, the rest not.
