@@ -135,10 +135,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
 function start(): void {
   main(process.argv, process.env).then(
     (code) => {
-      // Ended here, not by letting the event loop drain: that skips V8's teardown of the heap and
-      // its wait for background compile jobs (20-30 ms after a patch of 10,000 hunks). Nothing is
-      // cut off: every write is synchronous (output.ts), and the 'exit' handlers still run.
-      process.exit(code);
+      // Not process.exit(code), though it would end a big patch 20-30 ms sooner (no wait for the
+      // background compile jobs): on Node 24 an exit while such a job runs can deadlock in the
+      // platform's shutdown (the main thread joins a V8 worker that waits for it; nodejs/node
+      // issue 54918). It hung `mmapx cat` at exit twice in one CI rehearsal, and again on demand.
+      process.exitCode = code;
     },
     (err: unknown) => {
       // Only a failure of the error path itself lands here.
