@@ -8,11 +8,11 @@
 // elsewhere fails here as it would on CI, and the test names it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWN_BUNDLE } from '../src/cli/argv.js';
 import { ROOT, requireBuild } from './helpers/child.js';
-import { type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from './helpers/local-registry.js';
+import { isolatedNpmEnv, type LocalRegistry, packageDir, type Result, shown, startLocalRegistry } from './helpers/local-registry.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const work = tmpDir('mmapx-registry-');
@@ -50,22 +50,13 @@ let proxyUrl = '';
  * Node first on PATH, the local registry, and the trap as proxy for anything but 127.0.0.1.
  */
 function npmEnv(home: string, proxy: string): NodeJS.ProcessEnv {
-  mkdirSync(home, { recursive: true });
   return {
-    ...withoutNpmSettings(),
-    PATH: [dirname(process.execPath), process.env.PATH].filter((d) => d !== undefined && d !== '').join(':'),
-    HOME: home,
+    ...isolatedNpmEnv(home, proxy),
     XDG_CACHE_HOME: join(home, '.cache'),
     XDG_CONFIG_HOME: join(home, '.config'),
-    npm_config_userconfig: join(home, '.npmrc'),
-    npm_config_globalconfig: join(home, 'global.npmrc'),
-    npm_config_cache: join(home, 'npm-cache'),
     // Global installs and the global bin npx looks in first: the test's own, empty.
     npm_config_prefix: join(home, 'prefix'),
     npm_config_registry: url,
-    npm_config_proxy: proxy,
-    npm_config_https_proxy: proxy,
-    npm_config_noproxy: '127.0.0.1',
     npm_config_fetch_retries: '0',
     npm_config_update_notifier: 'false',
     npm_config_audit: 'false',

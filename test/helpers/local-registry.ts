@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './child.js';
 
 /** A command's end: what it printed and its status (128 for a signal). */
@@ -95,6 +95,26 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
  */
 export function withoutNpmSettings(more?: RegExp): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|no_proxy$|https?_proxy$|all_proxy$)/i.test(k) && !(more?.test(k) ?? false)));
+}
+
+/**
+ * The environment of a Linux npm run with its own HOME, user config, global config and cache under
+ * `home` (made here): none of the caller's npm settings (see {@link withoutNpmSettings}), this Node
+ * first on PATH, and `proxy` (the trap) for anything but 127.0.0.1.
+ */
+export function isolatedNpmEnv(home: string, proxy: string): NodeJS.ProcessEnv {
+  mkdirSync(home, { recursive: true });
+  return {
+    ...withoutNpmSettings(),
+    PATH: [dirname(process.execPath), process.env.PATH].filter((d) => d !== undefined && d !== '').join(':'),
+    HOME: home,
+    npm_config_userconfig: join(home, '.npmrc'),
+    npm_config_globalconfig: join(home, 'global.npmrc'),
+    npm_config_cache: join(home, 'npm-cache'),
+    npm_config_proxy: proxy,
+    npm_config_https_proxy: proxy,
+    npm_config_noproxy: '127.0.0.1',
+  };
 }
 
 /** The folder of package `name` as node resolves it from `from` (a package's folder). */

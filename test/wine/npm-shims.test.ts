@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild } from '../helpers/child.js';
 import { mmapx } from '../helpers/cli.js';
-import { type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from '../helpers/local-registry.js';
+import { isolatedNpmEnv, type LocalRegistry, packageDir, type Result, shown, startLocalRegistry, withoutNpmSettings } from '../helpers/local-registry.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const NODE = process.env.MMAPX_WINE_NODE ?? '';
@@ -56,19 +56,7 @@ let proxyUrl = '';
 
 /** Linux npm's environment for publishing: its own HOME, config and cache, none of the caller's. */
 function linuxEnv(home: string): NodeJS.ProcessEnv {
-  mkdirSync(home, { recursive: true });
-  return {
-    ...withoutNpmSettings(),
-    PATH: [dirname(process.execPath), process.env.PATH].filter((d) => d !== undefined && d !== '').join(':'),
-    HOME: home,
-    npm_config_userconfig: join(home, '.npmrc'),
-    npm_config_globalconfig: join(home, 'global.npmrc'),
-    npm_config_cache: join(home, 'npm-cache'),
-    npm_config_proxy: proxyUrl,
-    npm_config_https_proxy: proxyUrl,
-    npm_config_noproxy: '127.0.0.1',
-    npm_config_loglevel: 'warn',
-  };
+  return { ...isolatedNpmEnv(home, proxyUrl), npm_config_loglevel: 'warn' };
 }
 
 /**
