@@ -80,3 +80,20 @@ export function cliBundle(argv: readonly string[]): { bundle: string; cache: str
   if (command === undefined) return { bundle: 'main.cjs', cache: 'main' };
   return { bundle: OWN_BUNDLE.includes(command) ? `main-${command}.cjs` : 'main.cjs', cache: command };
 }
+
+/**
+ * Answers `mmapx --version` (or `-V`) given alone, with `write`, before commander and the commands
+ * load: the npm entry (entry.ts) and the executable's loader (sea-loader.ts) call it first, so
+ * that it costs what starting Node costs. True when it answered; false for any other argv, and
+ * when the write failed (a closed pipe, a broken stdout: the CLI then answers, with its one error
+ * model).
+ */
+export function answerVersion(argv: readonly string[], write: (text: string) => void): boolean {
+  if (argv.length !== 3 || (argv[2] !== '--version' && argv[2] !== '-V')) return false;
+  try {
+    write(`${__MMAPX_VERSION__}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}

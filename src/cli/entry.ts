@@ -4,20 +4,10 @@
 // else, `--version` among other arguments included, is main.ts: in the npm package, from the
 // bundle that argv chooses (argv.ts cliBundle: a small command's own, or the whole program).
 import { fileURLToPath } from 'node:url';
-import { cliBundle } from './argv.js';
+import { answerVersion, cliBundle } from './argv.js';
 import { writeAll } from './output.js';
 
-const args = process.argv.slice(2);
-let done = false;
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  try {
-    writeAll(1, `${__MMAPX_VERSION__}\n`);
-    done = true;
-  } catch {
-    // A closed pipe or a broken stdout: main.ts has the one error model for both.
-  }
-}
-if (!done) {
+if (!answerVersion(process.argv, (text) => writeAll(1, text))) {
   // The npm package runs its bundle with V8's compiled code kept between runs (codecache.ts); the
   // standalone executable has the whole program inside and its code cache built in.
   if (__MMAPX_SEA__) void import('./main.js');

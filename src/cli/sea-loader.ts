@@ -10,19 +10,9 @@
 import { writeSync } from 'node:fs';
 import { getAsset, getRawAsset } from 'node:sea';
 import { Script } from 'node:vm';
-import { cliBundle } from './argv.js';
+import { answerVersion, cliBundle } from './argv.js';
 
-const args = process.argv.slice(2);
-let done = false;
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  try {
-    writeSync(1, `${__MMAPX_VERSION__}\n`);
-    done = true;
-  } catch {
-    // A closed pipe or a broken stdout: the bundle answers, with the CLI's error model.
-  }
-}
-if (!done) {
+if (!answerVersion(process.argv, (text) => writeSync(1, text))) {
   const { bundle, cache } = cliBundle(process.argv);
   // A command without a cache of its own runs from the whole bundle (OWN_BUNDLE's all have one).
   const key = Object.hasOwn(__MMAPX_SEA_CACHES__, cache) ? __MMAPX_SEA_CACHES__[cache] : __MMAPX_SEA_CACHES__.main;
