@@ -6,7 +6,9 @@
 // - adversarial data (pages of zeros, of 0x41 and of random bytes, mostly zeros): 00 00 00 00 and
 //   41 41 41 41 (repeated bytes in a file full of them: hundreds of millions of overlapping
 //   matches), 00 00 c0 ff ee (a common first byte, planted 10,000 times).
-// Ratios are peer time / mmapx time from the same interleaved run. Then the scan phase (the
+// Ratios are peer time / mmapx time from the same interleaved run. For one random and one
+// repeated-byte pattern the same command also runs with MMAPX_THREADS=2 (a second scan thread,
+// which find starts only from 1.25 GiB on), to show whether it would pay here. Then the scan phase (the
 // `scan` timing of --json, start-up excluded) as a rate, against the memory read bandwidth
 // measured in the same run: a memcmp (Buffer.compare) pass over the mapped file, one thread, two
 // maps of the same pages in lockstep (so each byte comes from memory once), faults included as
@@ -16,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, NODE, ROOT, fmt, has, interleave, median, scratch, table, warm } from '../lib.mjs';
+import { BENCH_ENV, BIN, NODE, ROOT, fmt, has, interleave, median, scratch, table, warm } from '../lib.mjs';
 
 const PY_COUNT = `
 import mmap, sys
@@ -83,9 +85,9 @@ export async function run({ quick }) {
   warm(randomFile);
   warm(advFile);
   const patterns = [
-    ...random.map((p) => ({ label: `random ${p.length} B ${p.toString('hex')}`, file: randomFile, hex: p.toString('hex'), bytes: p })),
+    ...random.map((p, i) => ({ label: `random ${p.length} B ${p.toString('hex')}`, file: randomFile, hex: p.toString('hex'), bytes: p, threadsRow: i === 0 })),
     { label: 'wildcard de ad ?? ef (mmapx only)', file: randomFile, hex: 'dead??ef' },
-    { label: 'repeated 00000000 (mostly-zero file)', file: advFile, hex: '00000000', bytes: Buffer.alloc(4) },
+    { label: 'repeated 00000000 (mostly-zero file)', file: advFile, hex: '00000000', bytes: Buffer.alloc(4), threadsRow: true },
     { label: 'repeated 41414141 (mostly-zero file)', file: advFile, hex: '41414141', bytes: Buffer.alloc(4, 0x41) },
     { label: 'common first byte 0000c0ffee', file: advFile, hex: '0000c0ffee', bytes: commonFirst },
   ];
@@ -103,6 +105,9 @@ export async function run({ quick }) {
       cases.push({ name: 'grep', cmd: 'sh', args: ['-c', `LC_ALL=C grep -c -a -F -f ${patFile} ${p.file} > ${dir}/grep.out; true`] });
     }
     if (i === 0 && has('python3')) cases.push({ name: 'python', cmd: 'python3', args: ['-c', PY_COUNT, p.file, p.hex], capture: true });
+    // Whether a second scan thread would pay at this size (find uses one below 1.25 GiB): the same
+    // command with MMAPX_THREADS=2, for one random and one repeated-byte pattern.
+    if (p.threadsRow) cases.push({ ...mine, name: 'two', env: { ...BENCH_ENV, MMAPX_THREADS: '2' } });
     const t = interleave(cases, runs, { warmup: 1 });
     // The scan phase alone, from --json (same build, same file, right after).
     const scans = [];
@@ -123,6 +128,10 @@ export async function run({ quick }) {
     if (t.grep !== undefined) {
       ratios[`grep / mmapx: ${p.label}`] = t.grep / t.mmapx;
       Object.assign(row, { grep: fmt.ms(t.grep), 'grep / mmapx': fmt.ratio(t.grep / t.mmapx) });
+    }
+    if (t.two !== undefined) {
+      ratios[`one thread / two threads: ${p.label}`] = t.mmapx / t.two;
+      console.log(`${p.label}: MMAPX_THREADS=2 ${fmt.ms(t.two)} against ${fmt.ms(t.mmapx)} (one thread's time / two threads': ${fmt.ratio(t.mmapx / t.two)})`);
     }
     if (t.python !== undefined) {
       ratios['python3 mmap.find loop / mmapx'] = t.python / t.mmapx;
