@@ -285,6 +285,8 @@ export interface WriteRangesOptions {
    * with `sync: 'wait'`, through maps.
    */
   lease?: boolean;
+  /** @internal tests: called after each run written under the lease (see writeWindowLeased). */
+  afterRun?: () => void;
 }
 
 /** How often (ms) the pwrite path asks whether its lease is still held whole. */
@@ -468,6 +470,7 @@ function writeWindowLeased(file: FileRef, w: WriteWindow<WriteRange>, report: Wr
     const runEnd = writeRun(file, items, k, j, end);
     report.pwritten = (report.pwritten ?? 0) + (j - k);
     for (; k < j; k++) report.bytes += items[k]!.length;
+    opts.afterRun?.();
     if (start && ++runs % WRITEBACK_RUNS === 0 && k < items.length) started = startWritebackTo(file, report, started, ceilTo(runEnd, page));
   }
   if (start) report.synced += startWritebackTo(file, report, started, ceilTo(Number(end), page)) - first;

@@ -1,7 +1,8 @@
 // Writing a patch's hunks with pwrite under a write lease (src/edit/mapped.ts writeRanges, and
 // src/mmap/sys/lease.ts), against the same ranges written through maps: the bytes, the windows and
 // the counts agree; another open descriptor of the file refuses the lease (the maps write); a
-// break begun by another open mid-write sends the rest through maps; a range that no longer holds
+// break begun by another open mid-write sends the rest through maps, between windows or inside
+// one; a range that no longer holds
 // its expected bytes stops the writes before its run (nearby ranges go in one pwrite). In-process.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -173,6 +174,54 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
     writeFileSync(b.path, a.bytes);
     expect(r.synced).toBe(withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' })).synced);
     // Given up at the break: the file opens without waiting now.
+    closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+  });
+
+  it('a_break_begun_in_the_middle_of_a_window_sends_the_rest_of_that_window_through_a_map', () => {
+    // One window of 100 runs (ranges 8 KiB apart: each its own pwrite); another open after the
+    // 10th run begins the break.
+    const a = subject(2 * MiB);
+    const ranges: WriteRange[] = Array.from({ length: 100 }, (_, i) => {
+      const offset = 8192 * i + 100;
+      return {
+        offset: BigInt(offset),
+        length: 5,
+        bytes: Uint8Array.from(a.bytes.subarray(offset, offset + 5), (b) => b ^ 0xff),
+        expect: Uint8Array.from(a.bytes.subarray(offset, offset + 5)),
+      };
+    });
+    expect(groupWindows(ranges)).toHaveLength(1);
+    let runs = 0;
+    let opened: string | undefined;
+    const r = withFd(a.path, (f) =>
+      writeRanges(f, ranges, {
+        sync: 'start',
+        lease: true,
+        afterRun: () => {
+          if (++runs !== 10) return;
+          try {
+            closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+            opened = 'opened';
+          } catch (err) {
+            opened = (err as NodeJS.ErrnoException).code;
+          }
+          const t = now();
+          while (now() - t < 3);
+        },
+      }),
+    );
+    expect(['EWOULDBLOCK', 'EAGAIN']).toContain(opened);
+    // Ten runs (or one more, written before the next ask) under the lease; the rest of the same
+    // window through one map.
+    expect(r.pwritten).toBeGreaterThanOrEqual(10);
+    expect(r.pwritten).toBeLessThan(ranges.length);
+    expect(r.windows).toBe(1);
+    expect(r.bytes).toBe(5 * ranges.length);
+    expect(readFileSync(a.path).equals(applied(a.bytes, ranges))).toBe(true);
+    // The window counts as synced once, by the map that wrote its rest, as the maps alone count it.
+    const b = { path: join(dir, `f${n++}.bin`) };
+    writeFileSync(b.path, a.bytes);
+    expect(r.synced).toBe(withFd(b.path, (f) => writeRanges(f, ranges, { sync: 'start' })).synced);
     closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
   });
 
