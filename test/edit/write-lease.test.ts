@@ -90,6 +90,24 @@ function withFd<T>(path: string, fn: (file: { fd: number; path: string }) => T):
   }
 }
 
+/**
+ * Begins a break of the lease on `path` from here: an open that does not wait fails (its code is
+ * returned; 'opened' if it did not fail), and the break has begun. Then waits past the writer's
+ * next ask (at most every millisecond).
+ */
+function beginBreak(path: string): string | undefined {
+  let code: string | undefined;
+  try {
+    closeSync(openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+    code = 'opened';
+  } catch (err) {
+    code = (err as NodeJS.ErrnoException).code;
+  }
+  const t = now();
+  while (now() - t < 3);
+  return code;
+}
+
 /** What writeRanges under the lease throws for `ranges` of the file at `path` (undefined: nothing). */
 function leasedWriteError(path: string, ranges: readonly WriteRange[]): unknown {
   return withFd(path, (f) => {
@@ -150,17 +168,7 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
         sync: 'start',
         lease: true,
         progress: () => {
-          if (opened !== undefined) return;
-          // An open that does not wait: it fails, and the break has begun.
-          try {
-            closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
-            opened = 'opened';
-          } catch (err) {
-            opened = (err as NodeJS.ErrnoException).code;
-          }
-          // The writer asks for its lease at most every millisecond.
-          const t = now();
-          while (now() - t < 3);
+          if (opened === undefined) opened = beginBreak(a.path);
         },
       }),
     );
@@ -198,15 +206,7 @@ describe.skipIf(!leases)('writeRanges under a write lease', () => {
         sync: 'start',
         lease: true,
         afterRun: () => {
-          if (++runs !== 10) return;
-          try {
-            closeSync(openSync(a.path, fsc.O_RDONLY | fsc.O_NONBLOCK));
-            opened = 'opened';
-          } catch (err) {
-            opened = (err as NodeJS.ErrnoException).code;
-          }
-          const t = now();
-          while (now() - t < 3);
+          if (++runs === 10) opened = beginBreak(a.path);
         },
       }),
     );
