@@ -96,6 +96,16 @@ export class ChangedUnderfoot extends OperationError {
   }
 }
 
+/**
+ * No room on the filesystem for bytes about to be written (ENOSPC, EDQUOT), found by reserving
+ * their blocks before the first of them changed: nothing changed. Exit 1.
+ */
+export class NoRoom extends OperationError {
+  constructor(what: string, path?: string) {
+    super(`no space left on the filesystem for ${what}: nothing changed; free some space and run it again`, 'ENOSPC', path !== undefined ? { path } : {});
+  }
+}
+
 /** The reader of the output went away (`| head`): the CLI exits quietly with status 0. */
 export class BrokenPipe extends OperationError {
   constructor() {

@@ -78,7 +78,7 @@ import {
   rollBack,
   syncJournals,
 } from './journal.js';
-import { sizeNow, type WriteRange, writeRanges } from './mapped.js';
+import { reserveRanges, sizeNow, type WriteRange, writeRanges } from './mapped.js';
 import { failAfterJournal, timerFor } from './patch.js';
 import { type EditContext, NO_PROGRESS } from './seams.js';
 import type { Timer } from './timing.js';
@@ -1256,6 +1256,8 @@ function writePhase(j: WriteJob): DeltaAppliedOutcome {
   };
   const original = Buffer.allocUnsafe(j.chunk);
   try {
+    // Room for the changed ranges first (holes, past the end), before the size or a byte changes.
+    reserveRanges(file, changedSpans(changed), size);
     if (finalSize > size) {
       try {
         ftruncateSync(file.fd, Number(finalSize));
@@ -1323,6 +1325,11 @@ function writePhase(j: WriteJob): DeltaAppliedOutcome {
     timer.lap('cleanup');
   }
   return j.outcome(written, bytesChanged);
+}
+
+/** The changed ranges as offsets and lengths (each at most {@link MAX_RANGE} bytes). */
+function* changedSpans(changed: Ranges): Generator<{ offset: bigint; length: number }> {
+  for (let c = 0; c < changed.count; c++) yield { offset: changed.starts[c]!, length: Number(changed.ends[c]! - changed.starts[c]!) };
 }
 
 /** A check verified after writing that failed: the file is rolled back. */

@@ -13,6 +13,7 @@ export {
   GuardError,
   InputError,
   MmapxError,
+  NoRoom,
   OperationError,
 } from '../errors.js';
 export type { Clock, EditContext, ProgressSink } from './seams.js';

@@ -9,13 +9,13 @@
 import { createHash, hash } from 'node:crypto';
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import type { FileAccess, Plan } from '../format/patch/index.js';
-import { ChangedUnderfoot, InputError, OperationError } from '../errors.js';
+import { ChangedUnderfoot, InputError, NoRoom, OperationError } from '../errors.js';
 import { equalBytes } from '../format/bytes.js';
 
 export { ChangedUnderfoot, equalBytes };
 import { formatOffset } from '../format/number.js';
 import { type Mmap, MmapError, MmapOptions, pageSize, type Window, windows } from '../mmap/index.js';
-import { dropLease, holdsWriteLease, leaseBreakSeconds, startWriteback, takeWriteLease } from '../mmap/sys/index.js';
+import { dropLease, holdsWriteLease, leaseBreakSeconds, reserveSpace, startWriteback, takeWriteLease } from '../mmap/sys/index.js';
 import { waitReadable } from '../mmap/sys/input.js';
 import { shrankError, shrankSinceOpenError, shrankWhileWriting } from '../mmap/truncation.js';
 import { fsError, type OpenFile, type ReadSpan, readsInOrder } from './files.js';
@@ -371,6 +371,30 @@ export function writeRanges(file: FileRef, ranges: readonly WriteRange[], opts: 
     if (held) dropLease(file.fd);
   }
   return report;
+}
+
+/**
+ * Before ranges are written into a file that has holes (fewer blocks than its size) or past its
+ * end `size`, reserves their blocks (FALLOC_FL_KEEP_SIZE: the bytes and the size stay as they
+ * are), so that a full filesystem is found before the first byte changes and not in the middle of
+ * the writes, where rolling back needs room too. A file without holes is written where its blocks
+ * are: nothing to reserve. Where the filesystem cannot reserve, nothing is.
+ * @throws NoRoom (ENOSPC) when there is no room; nothing was written.
+ */
+export function reserveRanges(file: FileRef, ranges: Iterable<{ readonly offset: bigint; readonly length: number }>, size: bigint): void {
+  const st = fstatSync(file.fd, { bigint: true });
+  const holes = (st.blocks ?? 0n) * 512n < st.size;
+  for (const r of ranges) {
+    if (!holes && r.offset + BigInt(r.length) <= size) continue;
+    const got = reserveSpace(file.fd, r.offset, BigInt(r.length), true);
+    if (got === 'unsupported') return;
+    if (got === 'no room') {
+      throw new NoRoom(
+        `the ${r.length === 1 ? '1 byte' : `${r.length} bytes`} to write at ${formatOffset(r.offset)} (${r.offset >= size ? 'past the end of the file' : 'in a hole of the file'})`,
+        file.path,
+      );
+    }
+  }
 }
 
 /** ERR_TRUNCATED naming the window's end when the file no longer reaches it. */

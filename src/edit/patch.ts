@@ -26,7 +26,7 @@
 import { bindPatch } from './address.js';
 import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
-import { ChangedUnderfoot, GuardError, InputError, MmapxError, OperationError } from '../errors.js';
+import { ChangedUnderfoot, GuardError, InputError, MmapxError, NoRoom, OperationError } from '../errors.js';
 import {
   applyPlan,
   type BytePattern,
@@ -65,7 +65,7 @@ import {
   unlinkJournal,
 } from './journal.js';
 import { Later } from './later.js';
-import { assertNotShrunk, type FileRef, groupWindows, MappedReader, resultImage, sizeNow, type WriteReport, writeRanges } from './mapped.js';
+import { assertNotShrunk, type FileRef, groupWindows, MappedReader, reserveRanges, resultImage, sizeNow, type WriteReport, writeRanges } from './mapped.js';
 import { patchShifted } from './patchshift.js';
 import { hashFileAndResult, scanFile } from './scan.js';
 import { type Clock, type EditContext, NO_PROGRESS, type ProgressSink } from './seams.js';
@@ -838,6 +838,10 @@ function shared<O>(list: readonly Pending<O>[], phase: string, work: (list: read
 /** Resizes the file and writes its hunks through maps, starting each window's write-back. */
 function writeFile<O>(p: Pending<O>): WriteReport {
   const { file, plan, timer } = p;
+  // Each range is written only if it still holds the bytes the journal saved.
+  const ranges = p.apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
+  // Room for them first (holes, past the end), before the size or a byte changes.
+  if (!p.writer) reserveRanges(file, ranges, plan.sizeBefore);
   if (plan.sizeAfter !== plan.sizeBefore) {
     try {
       ftruncateSync(file.fd, Number(plan.sizeAfter));
@@ -852,8 +856,6 @@ function writeFile<O>(p: Pending<O>): WriteReport {
     timer.split('write', 'writeback', written.syncMs);
     return written;
   }
-  // Each range is written only if it still holds the bytes the journal saved.
-  const ranges = p.apply.map((h) => ({ offset: h.offset, bytes: h.new, expect: h.current, length: h.new.length }));
   // Each window starts its write-back as soon as it is written; one fdatasync per file (see
   // commit) then waits for all of it: the data is durable before the journal goes.
   const progress = p.progress;
@@ -892,6 +894,11 @@ export function failAfterJournal(file: OpenFile, jpath: string | undefined, err:
         : err instanceof Error
           ? err.message
           : String(err);
+  if (err instanceof NoRoom) {
+    // Found before the first byte changed: the journal has nothing to undo.
+    if (jpath !== undefined) discardJournal(jpath);
+    throw err;
+  }
   if (jpath === undefined) {
     throw new OperationError(`${why}; without a journal the file may be partly patched`, undefined, { cause: err });
   }

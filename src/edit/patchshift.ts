@@ -73,7 +73,7 @@ import {
   restoreRecords,
   syncDirectory,
 } from './journal.js';
-import { assertNotShrunk, MappedReader, writeRanges } from './mapped.js';
+import { assertNotShrunk, MappedReader, reserveRanges, writeRanges } from './mapped.js';
 import { changedBytes, counts, dryRunBytes, failedHunksOutcome, type PatchChange, type PatchJob, type PatchOutcome, type PatchShift } from './patch.js';
 import { scanFile } from './scan.js';
 import {
@@ -83,6 +83,8 @@ import {
   pread,
   pwrite,
   plan as planShift,
+  reserveGrowth,
+  reserveJournalSlot,
   type Plan as ShiftPlan,
   type Resume,
   run,
@@ -263,6 +265,11 @@ function createPatchShiftJournal(
     slotBytes(1n, 0n, 0).copy(tail, 0);
     for (let k = 0; k < stages.length; k++) slotBytes(1n, 0n, initial[k]!).copy(tail, progressAt(k) - marksAt);
     pwrite(fd, tail, marksAt);
+    // The staging slot's blocks too, before the file changes (see shift.ts reserveJournalSlot): as
+    // much of it as the stages will write (a step stages at most its tail).
+    let staging = 0;
+    for (const s of stages) if (s.p.staged) staging = Math.max(staging, s.p.chunk < s.p.tail ? s.p.chunk : Number(s.p.tail));
+    if (staging > 0) reserveJournalSlot(fd, stageAt, staging);
     const trailer = Buffer.alloc(TRAILER);
     END_MAGIC.copy(trailer, 0);
     trailer.writeBigUInt64LE(BigInt(stages.length), 8);
@@ -373,6 +380,26 @@ export async function patchShifted(path: string, job: PatchJob, timer: Timer, be
     const stages = stagesOf(plan, window);
     const initial = stages.map((s) => (extentsFit(file, s.p) ? STATE.extents : STATE.free));
     const j = job.journal ? createPatchShiftJournal(jpath, file, plan, stages, window, initial) : undefined;
+    // Room for the overwrites (holes, past the end) and for what the inserts add, before the
+    // first byte changes: a full filesystem fails the patch here, with nothing to undo.
+    try {
+      reserveRanges(
+        file,
+        apply.map((h) => ({ offset: h.offset, length: h.new.length })),
+        plan.sizeBefore,
+      );
+      reserveGrowth(
+        file,
+        plan.sizeBefore,
+        stages.reduce((n, s) => (s.p.kind === 'insert' ? n + s.p.distance : n), 0n),
+      );
+    } catch (err) {
+      if (j) {
+        closeSync(j.fd);
+        discardJournal(j.path);
+      }
+      throw err;
+    }
     timer.lap('journal');
 
     // Phase 1: the overwrites, in the coordinates before the patch.

@@ -61,12 +61,12 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { GuardError, InputError, OperationError } from '../errors.js';
+import { GuardError, InputError, NoRoom, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
 import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, type Offset, resolveOffset } from '../format/number.js';
 import { type Range, resolveRange } from '../format/range.js';
 import { MmapOptions } from '../mmap/index.js';
-import { shiftExtents } from '../mmap/sys/index.js';
+import { reserveSpace, shiftExtents } from '../mmap/sys/index.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, withFile } from './files.js';
 import {
   assertJournalOwns,
@@ -353,6 +353,9 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     }
     // The first progress slot before the trailer: a journal with a valid trailer always has one.
     pwrite(fd, Buffer.concat([slotBytes(1n, 0n, state), Buffer.alloc(PROGRESS - SLOT)]), progressAt);
+    // The staging slot's blocks too: a full filesystem then fails the shift here, before the file
+    // changes, and not at its first step with the file half shifted (and recover short of room).
+    if (p.staged) reserveJournalSlot(fd, stageAt, p.chunk < p.tail ? p.chunk : Number(p.tail));
     const trailer = Buffer.alloc(TRAILER);
     END_MAGIC.copy(trailer, 0);
     trailer.writeBigUInt64LE(1n, 8);
@@ -374,6 +377,33 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     discardJournal(path);
     throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
   }
+}
+
+/**
+ * Gives the journal's staging slot its blocks: fallocate where the filesystem can, otherwise
+ * zeros written there (the slot is at most a window).
+ * @throws NoRoom when there is no room.
+ */
+export function reserveJournalSlot(fd: number, at: number, length: number): void {
+  const r = reserveSpace(fd, BigInt(at), BigInt(length), false);
+  if (r === 'reserved') return;
+  if (r === 'no room') throw new NoRoom(`the journal's staging slot (${bytesText(length)})`);
+  const zeros = Buffer.alloc(Math.min(length, 1024 * 1024));
+  for (let done = 0; done < length; ) {
+    const n = Math.min(zeros.length, length - done);
+    pwrite(fd, zeros.subarray(0, n), at + done);
+    done += n;
+  }
+}
+
+/**
+ * Reserves the `added` bytes inserts add past the file's end `size` (FALLOC_FL_KEEP_SIZE: the size
+ * does not change) before anything moves: the moved tail is written there. Where the filesystem
+ * cannot (or off Linux, where growing a file allocates it) nothing is reserved.
+ * @throws NoRoom when there is no room; the caller discards its journal.
+ */
+export function reserveGrowth(file: OpenFile, size: bigint, added: bigint): void {
+  if (reserveSpace(file.fd, size, added, true) === 'no room') throw new NoRoom(`the ${bytesText(added)} the file grows by`, file.path);
 }
 
 /** The step of `n` tail bytes at `done`: where they are and where they go. */
@@ -713,6 +743,18 @@ export function shiftFile(
   }
   const first: Resume = { state: viaExtents ? STATE.extents : STATE.free, done: 0n };
   const j = options.journal === false ? undefined : createJournal(journalPath(path), file, p, window, first.state);
+  if (p.kind === 'insert' && !viaExtents) {
+    try {
+      reserveGrowth(file, p.sizeBefore, p.distance);
+    } catch (err) {
+      // Nothing moved: the journal goes, and the file is as it was.
+      if (j) {
+        closeSync(j.fd);
+        discardJournal(j.path);
+      }
+      throw err;
+    }
+  }
   options.clock?.lap('journal');
   let method: 'extents' | 'copy' | 'none';
   try {

@@ -18,5 +18,5 @@ export type { RangePermissions } from './perms.js';
 export { rangePermissions } from './perms.js';
 export { renameDurablyNative, syncDirectoryNative } from './dirsync.js';
 export { birthTimesKept, processCommandLine, processName } from './procs.js';
-export { shiftExtents } from './extents.js';
+export { reserveSpace, shiftExtents } from './extents.js';
 export { dropLease, holdsWriteLease, leaseBreakSeconds, takeWriteLease } from './lease.js';
