@@ -17,11 +17,13 @@
 // cannot be told. The record is a hint, never trusted without the file's bytes: writing it may
 // fail (a read-only directory) without failing the stamp.
 import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hex } from '../format/patch/lex.js';
 import { plural } from '../format/units.js';
 import type { Patch, Plan } from '../format/patch/index.js';
 import { type StampBytes, stampBytes, stampHunk, type StampSpec } from '../format/patch/stamp.js';
 import { type PatchJob, type PatchOptions, type PatchOutcome, patchJob, patchOne, timerFor } from './patch.js';
+import { sideName, tmpSuffix } from './outplace.js';
 import type { EditContext } from './seams.js';
 
 export { type StampBytes, stampBytes, type StampSpec };
@@ -112,7 +114,7 @@ function writeRecord(path: string, s: StampBytes, offsets: readonly bigint[]): b
   const placeholder = hexOf(s.placeholder);
   const stamps = readRecord(path).filter((e) => e.placeholder !== placeholder);
   stamps.push({ placeholder, value: hexOf(s.value), bytes: hexOf(s.bytes), offsets: offsets.map((o) => `0x${o.toString(16)}`) });
-  const tmp = `${rpath}.${process.pid}.tmp`;
+  const tmp = join(dirname(rpath), sideName(basename(rpath), tmpSuffix()));
   try {
     writeFileSync(tmp, `${JSON.stringify({ 'mmapx-stamp': 1, stamps }, null, 1)}\n`, { mode: 0o644 });
     renameSync(tmp, rpath);
