@@ -1,7 +1,10 @@
 // The paths of outputs: a name that is valid but too long to take the prefix and suffix of a
 // temporary name beside it (NAME_MAX is 255 bytes), and patch --out, which writes the way every
 // -o does: through a symlink (the link stays), keeping the mode of the file it replaces, never over
-// its own inputs (the source, the delta) and never to `-`, which it cannot stream.
+// its own inputs (the source, the delta) and never to `-`, which it cannot stream. And stamp's
+// record beside the file: what is at its name and is not a regular file (a FIFO, a link to a
+// device) is no record, neither waited on nor read without end, nor replaced.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +81,20 @@ describe.runIf(POSIX)('patch --out writes like every -o', () => {
     for (const [out, status, line] of cases) expectFailure(mmapx(['patch', f('old'), f('delta.bps'), '--out', out]), status, line);
     expect([fingerprint(f('old')), fingerprint(f('delta.bps'))]).toEqual(before);
     expect(readdirSync(dir).sort()).toEqual(listing);
+  });
+});
+
+describe.runIf(POSIX)("something else at the name of stamp's record", () => {
+  it('a FIFO is neither waited on nor replaced, a link to /dev/zero is not read: the stamp is done, once', () => {
+    for (const name of ['fifo-rec', 'zero-rec']) writeFileSync(f(name), 'version @@@@@@@@ here\n');
+    spawnSync('mkfifo', [f('fifo-rec.mmapx-stamp')]);
+    symlinkSync('/dev/zero', f('zero-rec.mmapx-stamp'));
+    for (const name of ['fifo-rec', 'zero-rec']) {
+      const r = mmapx(['stamp', f(name), '--text', '--placeholder', '@@@@@@@@', '--value', 'v1'], { timeout: 20_000 });
+      expectSuccess(r);
+      expect(readFileSync(f(name), 'utf8')).toBe('version v1\0\0\0\0\0\0 here\n');
+      expect(mmapx(['stamp', f(name), '--text', '--placeholder', '@@@@@@@@', '--value', 'v2'], { timeout: 20_000 }).status).toBe(3);
+    }
+    expect(lstatSync(f('fifo-rec.mmapx-stamp')).isFIFO()).toBe(true);
   });
 });
