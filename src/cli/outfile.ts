@@ -174,12 +174,15 @@ export function sameFile(path: string, file: OpenFile): boolean {
   }
 }
 
-/** Whether paths `a` and `b` name the same file (device and inode, links followed); false if either is missing. */
-export function samePath(a: string, b: string): boolean {
+/**
+ * Whether the path `target` names the input `input` (device and inode, links followed); `-` is
+ * standard input, when it is a regular file (`< FILE`). False when either is missing.
+ */
+export function samePath(target: string, input: string): boolean {
   try {
-    const sa = statSync(a, { bigint: true });
-    const sb = statSync(b, { bigint: true });
-    return sa.dev === sb.dev && sa.ino === sb.ino;
+    const st = statSync(target, { bigint: true });
+    const si = input === '-' ? fstatSync(0, { bigint: true }) : statSync(input, { bigint: true });
+    return (input !== '-' || si.isFile()) && st.dev === si.dev && st.ino === si.ino;
   } catch {
     return false;
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sideName } from '../../src/edit/outplace.js';
 import { requireBuild } from '../helpers/child.js';
-import { expectFailure, expectSuccess, fingerprint, mmapx } from '../helpers/cli.js';
+import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV, runCommand } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-output-paths-');
@@ -96,5 +96,27 @@ describe.runIf(POSIX)("something else at the name of stamp's record", () => {
       expect(mmapx(['stamp', f(name), '--text', '--placeholder', '@@@@@@@@', '--value', 'v2'], { timeout: 20_000 }).status).toBe(3);
     }
     expect(lstatSync(f('fifo-rec.mmapx-stamp')).isFIFO()).toBe(true);
+  });
+});
+
+describe.runIf(POSIX)('an output that is the input read from standard input (< FILE)', () => {
+  /** mmapx with standard input redirected from a file by sh. */
+  const sh = (script: string) => runCommand(['sh', '-c', `node=$0 bin=$1; ${script}`, process.execPath, BIN], [], { env: PINNED_ENV, cwd: dir });
+
+  it('unhex -o and patch --out refuse it, by name or through /dev/stdin; the input is kept', () => {
+    writeFileSync(f('in.xxd'), '00000000: 4865 6c6c 6f2c 2077 6f72 6c64 210a       Hello, world!.\n');
+    expectSuccess(mmapx(['diff', f('old'), f('new'), '--format', 'bps', '-o', f('in.bps')]));
+    const before = [fingerprint(f('in.xxd')), fingerprint(f('in.bps'))];
+    for (const out of ['in.xxd', '/dev/stdin']) {
+      expectFailure(sh(`exec "$node" "$bin" unhex -o ${out} < in.xxd`), 2, `mmapx: unhex: -o ${out} is the dump being read (standard input)`);
+    }
+    expectFailure(
+      sh('exec "$node" "$bin" patch old - --out in.bps < in.bps'),
+      2,
+      'mmapx: patch: old: --out in.bps is the delta being read (standard input): give another file',
+    );
+    expect([fingerprint(f('in.xxd')), fingerprint(f('in.bps'))]).toEqual(before);
+    expectSuccess(sh('exec "$node" "$bin" -q patch old - --out from-stdin < in.bps'));
+    expect(readFileSync(f('from-stdin'), 'utf8')).toBe(NEW);
   });
 });

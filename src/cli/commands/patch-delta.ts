@@ -65,7 +65,9 @@ export async function patchDelta(
   if (o.out !== undefined && t.several) throw new InputError(`--out ${o.out} takes one FILE: the target of one source`);
   if (o.out !== undefined && o.dryRun) throw new InputError('--out and --dry-run: a dry run writes nothing; give one of them');
   if (o.out === '-') throw new InputError('--out -: the patched file is written at offsets and read back, so it cannot be standard output: give a file name');
-  if (o.out !== undefined && patchArg !== '-' && samePath(o.out, patchArg)) throw new InputError(`--out ${o.out} is the delta being read: give another file`);
+  if (o.out !== undefined && samePath(o.out, patchArg)) {
+    throw new InputError(`--out ${o.out} is the delta being read${patchArg === '-' ? ' (standard input)' : ''}: give another file`);
+  }
   const read = await readDelta(patchArg, format, preread);
   const { bytes, name, format: f } = read;
   const delta = o.reverse ? backwards(read.delta, f) : read.delta;
