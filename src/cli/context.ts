@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { journalWords, pendingJournal } from '../edit/journal.js';
 import type { ExitCode } from '../errors.js';
+import { shownPath } from '../format/quote.js';
+import { oneLine } from './errors.js';
 import type { ColorMode } from './color.js';
 import { type Streams, writeAll } from './output.js';
 import { Progress } from './progress.js';
@@ -77,8 +79,8 @@ export class Context {
   warn(w: Warning): void {
     if (this.warnings.some((o) => o.code === w.code && o.file === w.file)) return;
     this.warnings.push(w);
-    const where = [this.command, w.file].filter((p) => p !== undefined).join(': ');
-    this.stderr(`mmapx: ${where}: warning: ${w.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    const where = [this.command, w.file === undefined ? undefined : shownPath(w.file)].filter((p) => p !== undefined).join(': ');
+    this.stderr(`mmapx: ${where}: warning: ${oneLine(w.message, w.file)}\n`);
   }
 
   /**

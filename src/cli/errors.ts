@@ -1,5 +1,6 @@
 // Every failure becomes one line: `mmapx: <command>: <path>: <message> (<ERRNO>)`, and an exit code.
 import { EXIT_FAILED, EXIT_USAGE, type ExitCode, MmapxError } from '../errors.js';
+import { shownPath } from '../format/quote.js';
 import { MmapError } from '../mmap/errors.js';
 
 export interface ErrorReport {
@@ -37,12 +38,22 @@ export function classify(err: unknown): ErrorReport {
   return { exitCode: EXIT_FAILED, message: err instanceof Error ? err.message : String(err), code: undefined };
 }
 
+/**
+ * `text` made one line for stderr: `path` (a file name may hold a newline or an escape sequence)
+ * escaped wherever it appears, any other line break and the spaces around it made one space
+ * (commander's messages wrap), and what is left of the controls escaped.
+ */
+export function oneLine(text: string, path?: string): string {
+  const named = path !== undefined && shownPath(path) !== path ? text.split(path).join(shownPath(path)) : text;
+  return shownPath(named.replace(/\s*\n\s*/g, ' '));
+}
+
 /** `mmapx: write: fw.bin: permission denied (EACCES)` */
 export function errorLine(report: ErrorReport, command: string | undefined, path: string | undefined): string {
   const parts = ['mmapx'];
   if (command && !report.environment) parts.push(command);
-  if (path !== undefined && !report.environment) parts.push(path);
-  const msg = report.message.replace(/\s*\n\s*/g, ' ');
+  if (path !== undefined && !report.environment) parts.push(shownPath(path));
+  const msg = oneLine(report.message, path);
   const withCode = report.code && !msg.endsWith(`(${report.code})`) ? `${msg} (${report.code})` : msg;
   return `${parts.join(': ')}: ${withCode}`;
 }

@@ -4,7 +4,8 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, MmapxError } from '../
 import { MmapError } from '../mmap/errors.js';
 import { Context, type Result } from './context.js';
 import { failureReport, report } from './envelope.js';
-import { classify, errorLine } from './errors.js';
+import { classify, errorLine, oneLine } from './errors.js';
+import { refuseLossyArguments } from './utf8.js';
 import { BrokenPipe, jsonLine, STDIO, writeAll } from './output.js';
 import { createProgress } from './progress.js';
 import { threadsFromEnv } from '../edit/threads.js';
@@ -18,7 +19,7 @@ function printResult(ctx: Context, r: Result): ExitCode {
     ctx.stdout(jsonLine(report(ctx.command, code, r.json, ctx.warningsJson(), error)));
   } else {
     if (r.stdout) ctx.stdout(r.stdout);
-    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${r.summary}\n`);
+    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${oneLine(r.summary, ctx.path)}\n`);
   }
   if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: r.errorCode }, ctx.command, ctx.path)}\n`);
   return code;
@@ -58,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     Object.assign(ctx.globals, { json: !!g.json, quiet: !!g.quiet, color: g.color, debug: !!g.debug, progress: g.progress !== false });
     ctx.command = actionCommand.name();
     threadsFromEnv(env); // a bad MMAPX_THREADS is a usage error for every command
+    refuseLossyArguments(argv); // a name that is not UTF-8 would name another file
     ctx.progress = createProgress(ctx.globals, env, (text) => writeAll(ctx.streams.stderrFd, text));
   });
 

@@ -18,13 +18,15 @@ import { MmapError } from '../mmap/errors.js';
 import { pageSize } from '../mmap/index.js';
 import type { Context, Result } from './context.js';
 import { fileReport } from './envelope.js';
-import { classify, errorLine } from './errors.js';
+import { classify, errorLine, oneLine } from './errors.js';
 import { fsError, STDIN } from '../edit/files.js';
 import { terminalColumns } from '../mmap/sys/terminal.js';
 import { readInput } from './input.js';
+import { refuseLossyLines } from './utf8.js';
 import { BrokenPipe, jsonText } from './output.js';
 import { type Batching, Later } from '../edit/later.js';
 import { ms, now } from '../edit/timing.js';
+import { shownPath } from '../format/quote.js';
 import { plural } from '../format/units.js';
 
 /** The files of one invocation. */
@@ -67,6 +69,7 @@ async function readFileList(arg: string, stdinUse: string | undefined): Promise<
       terminal: '--files-from - but standard input is a terminal: pipe the list in',
       fileLimit: bufferConstants.MAX_STRING_LENGTH, // it becomes one string
     });
+    refuseLossyLines(bytes, `--files-from ${arg}`);
     text = bytes.toString('utf8');
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -251,7 +254,7 @@ function printFileResult(ctx: Context, path: string, r: Result, code: ExitCode, 
     }
   } else if (!r.printed) {
     if (r.stdout) ctx.stdout(r.stdout);
-    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${options.prefixSummary ? `${path}: ` : ''}${r.summary}\n`);
+    if (r.summary && r.showSummary && !ctx.globals.quiet) ctx.stderr(`${options.prefixSummary ? `${shownPath(path)}: ` : ''}${oneLine(r.summary, path)}\n`);
   }
   if (failed) ctx.stderr(`${errorLine({ exitCode: code, message: r.error!, code: r.errorCode }, ctx.command, path)}\n`);
 }

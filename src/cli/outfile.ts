@@ -11,72 +11,17 @@
 //   that no open(2) can reach, is written through its descriptor.
 // - `-`: standard output (see {@link outputTarget}).
 // A directory or a socket is refused.
-import {
-  type BigIntStats,
-  closeSync,
-  constants as fsc,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  ftruncateSync,
-  lstatSync,
-  openSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { type BigIntStats, closeSync, constants as fsc, fstatSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { OperationError } from '../errors.js';
 import { fsError, type OpenFile } from '../edit/files.js';
+import { keepIdentity, locateOutput, sideName, tmpSuffix } from '../edit/outplace.js';
 import { BrokenPipe, writeAll } from './output.js';
 
 /** The path of `-o VALUE`, or undefined for none and for `-`, which means standard output. */
 export function outputTarget(value: unknown): string | undefined {
   return value === undefined || value === '-' ? undefined : String(value);
-}
-
-/**
- * Where `target` leads: its status after following symlinks (undefined when nothing is there
- * yet) and the path of the file itself, for a temporary file beside it and the rename over it.
- */
-function locate(target: string): { stat: BigIntStats | undefined; path: string } {
-  const fail = (err: unknown) => fsError(err, `cannot write ${target}`);
-  let stat: BigIntStats | undefined;
-  try {
-    stat = statSync(target, { bigint: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(err);
-  }
-  if (stat !== undefined) {
-    if (!stat.isFile()) return { stat, path: target }; // opened by its path: the kernel follows the links
-    try {
-      return { stat, path: realpathSync.native(target) };
-    } catch (err) {
-      throw fail(err);
-    }
-  }
-  // Nothing there: a new file, or a symlink to a missing one (created where the link points).
-  let path = target;
-  for (let hops = 0; ; hops++) {
-    let link: string;
-    try {
-      if (!lstatSync(path).isSymbolicLink()) return { stat: undefined, path };
-      link = readlinkSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { stat: undefined, path };
-      throw fail(err);
-    }
-    if (hops === 40) throw new OperationError(`cannot write ${target}: too many levels of symbolic links`, 'ELOOP');
-    try {
-      path = resolve(realpathSync.native(dirname(path)), link);
-    } catch (err) {
-      throw fail(err);
-    }
-  }
 }
 
 export class OutputFile {
@@ -97,7 +42,7 @@ export class OutputFile {
    */
   constructor(target: string) {
     this.target = target;
-    const { stat, path } = locate(target);
+    const { stat, path } = locateOutput(target);
     this.#final = path;
     if (stat !== undefined && !stat.isFile()) {
       if (stat.isDirectory()) throw new OperationError(`cannot write ${target}: is a directory`, 'EISDIR');
@@ -118,7 +63,7 @@ export class OutputFile {
       return;
     }
     this.terminal = false;
-    const tmp = join(dirname(path), `.${basename(path)}.mmapx-tmp-${process.pid}`);
+    const tmp = join(dirname(path), sideName(basename(path), tmpSuffix()));
     try {
       this.#fd = openSync(tmp, 'wx', stat === undefined ? 0o644 : 0o600);
     } catch (err) {
@@ -219,18 +164,25 @@ function standardStream(stat: BigIntStats): number | undefined {
   return undefined;
 }
 
-/** Gives the temporary file `fd` the owner and mode of the file it replaces (owner first: chown clears set-id bits). */
-function keepIdentity(fd: number, old: BigIntStats): void {
-  const now = fstatSync(fd, { bigint: true });
-  if (now.uid !== old.uid || now.gid !== old.gid) fchownSync(fd, Number(old.uid), Number(old.gid));
-  fchmodSync(fd, Number(old.mode & 0o7777n));
-}
-
 /** Whether `path` names the file `file` has open (same device and inode): an output must not be an input. */
 export function sameFile(path: string, file: OpenFile): boolean {
   try {
     const st = statSync(path, { bigint: true });
     return st.dev === file.stat.dev && st.ino === file.stat.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the path `target` names the input `input` (device and inode, links followed); `-` is
+ * standard input, when it is a regular file (`< FILE`). False when either is missing.
+ */
+export function samePath(target: string, input: string): boolean {
+  try {
+    const st = statSync(target, { bigint: true });
+    const si = input === '-' ? fstatSync(0, { bigint: true }) : statSync(input, { bigint: true });
+    return (input !== '-' || si.isFile()) && st.dev === si.dev && st.ino === si.ino;
   } catch {
     return false;
   }

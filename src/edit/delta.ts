@@ -53,7 +53,7 @@
 // "Already applied" (success, file untouched): the file has the target's size and crc32 (formats
 // with a target checksum); or its windows' checksums match the file as it is (VCDIFF); or, for
 // formats without checksums, the plan finds nothing that differs.
-import { closeSync, constants as fsc, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GuardError, InputError, MmapxError, OperationError } from '../errors.js';
@@ -64,6 +64,7 @@ import { formatOffset } from '../format/number.js';
 import { MmapError, pageSize } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
 import { assertCanGrow, fsError, knownSize, type OpenFile, openFile, openFileAsync, shrankSinceOpen } from './files.js';
+import { keepIdentity, locateOutput, sideName, tmpSuffix } from './outplace.js';
 import {
   createJournal,
   HEADER_LENGTH,
@@ -1471,24 +1472,29 @@ interface OutJob {
  */
 function applyOut(file: OpenFile, path: string, delta: Delta, name: string, options: DeltaOptions, timer: Timer, o: OutJob): DeltaOutcome {
   const target = options.out!;
-  let existing: ReturnType<typeof statSync> | undefined;
-  try {
-    existing = statSync(target);
-  } catch {
-    existing = undefined;
-  }
+  // A symlink is followed (the link stays; a dangling one creates its target), as for every -o.
+  const { stat: existing, path: final } = locateOutput(target);
   if (existing !== undefined) {
     if (!existing.isFile()) throw new InputError(`--out ${target}: not a regular file (the target is written to a new file and renamed over it)`);
-    if (BigInt(existing.ino) === file.stat.ino && BigInt(existing.dev) === file.stat.dev) {
+    if (existing.ino === file.stat.ino && existing.dev === file.stat.dev) {
       throw new InputError(`--out ${target} is the source file itself: leave --out off to patch it in place`);
     }
   }
-  const tmp = join(dirname(target), `.${basename(target)}.mmapx-tmp-${process.pid}`);
+  const tmp = join(dirname(final), sideName(basename(final), tmpSuffix()));
   let fd: number;
   try {
-    fd = openSync(tmp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+    fd = openSync(tmp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, existing === undefined ? 0o644 : 0o600);
   } catch (err) {
     throw fsError(err, `cannot write ${target}`);
+  }
+  if (existing !== undefined) {
+    try {
+      keepIdentity(fd, existing);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(tmp);
+      throw fsError(err, `cannot write ${target}: cannot give the new contents its owner ${existing.uid}:${existing.gid} and mode`);
+    }
   }
   let done = false;
   let written = 0;
@@ -1541,7 +1547,7 @@ function applyOut(file: OpenFile, path: string, delta: Delta, name: string, opti
       closeSync(fd);
       done = true;
       // The new name durable too: the directory fsynced (Windows: a write-through move).
-      renameDurably(tmp, target);
+      renameDurably(tmp, final);
     } catch (err) {
       throw err instanceof MmapError || err instanceof OperationError ? err : fsError(err, `cannot write ${target}`);
     }

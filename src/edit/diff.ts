@@ -15,6 +15,7 @@ import { InputError, MmapxError } from '../errors.js';
 import { cmpEofNote, cmpOffsetWidth, cmpWindowBytes, DiffScanner, differingRuns, HunkLineBuffer, IpsEncoder, type OffsetHunk } from '../format/patch/index.js';
 import { SIDE_MAX_COLS, SIDE_MAX_CONTEXT, type SideColors, sideColsFor, sideOffsetDigits, SideWriter } from '../format/patch/side.js';
 import { hex } from '../format/patch/lex.js';
+import { shownPath } from '../format/quote.js';
 import { type Mmap, MmapOptions, pageSize } from '../mmap/index.js';
 import { nextData } from '../mmap/sys/holes.js';
 import { knownSize, notePendingJournal, type OpenFile, openFile, openFileAsync, STDIN, shrankSinceOpen } from './files.js';
@@ -270,7 +271,8 @@ export class FileDiff {
       else lines.add(h);
     };
     if (format === 'native') {
-      out(`# mmapx diff: turns ${a.path} into ${b.path}\n`, false);
+      // A name with a newline would end the comment and start a statement: escaped, as in messages.
+      out(`# mmapx diff: turns ${shownPath(a.path)} into ${shownPath(b.path)}\n`, false);
       if (sizeA !== sizeB) out(`size before ${hex(sizeA)}\nsize after ${hex(sizeB)}\n`, false);
     }
     // Walk NEW (cmp: the common part) in windows; OLD is mapped at the same offsets as far as it goes.

@@ -80,6 +80,7 @@ import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
 import { birthTimesKept, processCommandLine, renameDurablyNative, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
+import { sideName } from './outplace.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
 
 const MAGIC = Buffer.from('MMAPXJNL', 'latin1');
@@ -93,7 +94,6 @@ const RECORD_HEAD = 12;
 /** Records longer than this are split (bounded buffers when reading them back). */
 const MAX_RECORD = 64 * 1024 * 1024;
 const SUFFIX = '.mmapx-journal';
-const NAME_MAX = 255;
 
 /** What a journal says about its file. */
 export interface JournalHeader {
@@ -122,8 +122,7 @@ export function journalPath(file: string): string {
     real = resolve(file);
   }
   const name = basename(real);
-  const plain = `.${name}${SUFFIX}`;
-  const short = Buffer.byteLength(plain) <= NAME_MAX ? plain : `${SUFFIX}.${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
+  const short = sideName(name, SUFFIX);
   // `real` is absolute and normalized: its directory and the name join without path.join's work,
   // with the platform's separator (a root directory, `/` or `C:\`, already ends with it).
   const dir = dirname(real);

@@ -501,7 +501,13 @@ export async function overwriteRange(
         yield first.value;
         yield* records;
       };
-      journal = createJournal(jpath, { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: size, sizeAfter: size }, all());
+      try {
+        journal = createJournal(jpath, { dev: file.stat.dev, ino: file.stat.ino, sizeBefore: size, sizeAfter: size }, all());
+      } catch (err) {
+        // The journal's bytes are read from the map: a file cut meanwhile fails their write (EFAULT), which is the file's doing.
+        assertNotShrunk(file, size, 'read');
+        throw err;
+      }
     } else {
       for (const _ of records);
     }

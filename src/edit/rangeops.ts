@@ -168,7 +168,17 @@ export async function copyRange(path: string, source: RangeOption, dest: Positio
             throw new OperationError(`--from ${from}: ${e.message}`, e.code, { cause: err });
           }
         }
-        const srcSize = src ? knownSize(src) : size;
+        let srcSize = size;
+        if (src) {
+          try {
+            srcSize = knownSize(src);
+          } catch (err) {
+            // Said of the source, not of FILE (whose name leads the error line); a range does not help a device.
+            const what =
+              src.pseudo === undefined ? 'is a device, whose size is unknown: copy from a file (mmapx cat --force DEVICE RANGE -o FILE)' : fsError(err).message;
+            throw new OperationError(`--from ${from}: ${what}`, undefined, { cause: err });
+          }
+        }
         const s = destination(src ?? file, parsed, srcSize, 'source', options);
         const d = resolveOffset(bindOffset(file, at, options).offset, size);
         if (d + s.length > size) {

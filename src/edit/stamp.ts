@@ -16,12 +16,15 @@
 // the value there. A copy without its record is refused too (exit 3), saying that the value there
 // cannot be told. The record is a hint, never trusted without the file's bytes: writing it may
 // fail (a read-only directory) without failing the stamp.
-import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hex } from '../format/patch/lex.js';
 import { plural } from '../format/units.js';
 import type { Patch, Plan } from '../format/patch/index.js';
 import { type StampBytes, stampBytes, stampHunk, type StampSpec } from '../format/patch/stamp.js';
 import { type PatchJob, type PatchOptions, type PatchOutcome, patchJob, patchOne, timerFor } from './patch.js';
+import { openNonBlocking } from './files.js';
+import { sideName, tmpSuffix } from './outplace.js';
 import type { EditContext } from './seams.js';
 
 export { type StampBytes, stampBytes, type StampSpec };
@@ -95,9 +98,44 @@ interface RecordEntry {
   offsets: string[];
 }
 
+/** A record is a few lines of JSON: anything longer is not one (and is not read into memory). */
+const RECORD_LIMIT = 1 << 20;
+
+/**
+ * The text of the record at `rpath` when a regular file of at most {@link RECORD_LIMIT} bytes is
+ * there. Anything else put at that name (a FIFO, which would wait for a writer; a device, which
+ * would never end; a directory) is no record.
+ */
+function recordText(rpath: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openNonBlocking(rpath, fsc.O_RDONLY | fsc.O_NOCTTY);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() && st.size <= RECORD_LIMIT ? readFileSync(fd, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether a record may be written at `rpath`: nothing is there, or a record could be (a regular file, or a link, which the rename replaces). */
+function recordPlace(rpath: string): boolean {
+  try {
+    const st = lstatSync(rpath);
+    return st.isFile() || st.isSymbolicLink();
+  } catch {
+    return true;
+  }
+}
+
 function readRecord(path: string): RecordEntry[] {
   try {
-    const parsed = JSON.parse(readFileSync(stampRecordPath(path), 'utf8')) as { 'mmapx-stamp'?: number; stamps?: RecordEntry[] };
+    const parsed = JSON.parse(recordText(stampRecordPath(path)) ?? '') as { 'mmapx-stamp'?: number; stamps?: RecordEntry[] };
     return parsed['mmapx-stamp'] === 1 && Array.isArray(parsed.stamps) ? parsed.stamps : [];
   } catch {
     return [];
@@ -109,10 +147,11 @@ const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.l
 /** Writes the record of a stamp beside the file (replacing an older entry of the same placeholder); false if it cannot. */
 function writeRecord(path: string, s: StampBytes, offsets: readonly bigint[]): boolean {
   const rpath = stampRecordPath(path);
+  if (!recordPlace(rpath)) return false;
   const placeholder = hexOf(s.placeholder);
   const stamps = readRecord(path).filter((e) => e.placeholder !== placeholder);
   stamps.push({ placeholder, value: hexOf(s.value), bytes: hexOf(s.bytes), offsets: offsets.map((o) => `0x${o.toString(16)}`) });
-  const tmp = `${rpath}.${process.pid}.tmp`;
+  const tmp = join(dirname(rpath), sideName(basename(rpath), tmpSuffix()));
   try {
     writeFileSync(tmp, `${JSON.stringify({ 'mmapx-stamp': 1, stamps }, null, 1)}\n`, { mode: 0o644 });
     renameSync(tmp, rpath);

@@ -18,6 +18,9 @@ const MAX_SHOWN = 64;
  */
 const UNSAFE = /[\\"'\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
 
+/** What {@link shownPath} escapes: the characters of {@link UNSAFE} that a path may hold, less the quotes and `\\`. */
+const UNSAFE_IN_PATH = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
+
 const SHORT_ESCAPES: Record<string, string> = {
   '\n': '\\n',
   '\r': '\\r',
@@ -30,6 +33,15 @@ function escapeText(text: string, quote: '"' | "'"): string {
     if (ch === '"' || ch === "'") return ch === quote ? `\\${ch}` : ch;
     return SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
+}
+
+/**
+ * A path (or a line naming one) as a one-line message shows it: newlines, other controls, line
+ * separators and bidi controls escaped (`\n`, `\u001b`), everything else (quotes, the `\` of a
+ * Windows path, any length) as it is.
+ */
+export function shownPath(path: string): string {
+  return path.replace(UNSAFE_IN_PATH, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Cuts a long token to a readable excerpt; the position in the message still counts in the whole token. */

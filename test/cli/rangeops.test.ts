@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { journalPath } from '../../src/edit/journal.js';
 import { requireBuild } from '../helpers/child.js';
-import { BIN, mmapx, PINNED_ENV } from '../helpers/cli.js';
+import { BIN, expectFailure, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { randomBytes } from '../helpers/peers.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -68,6 +68,25 @@ describe('copy against dd conv=notrunc', () => {
     expect(existsSync(journalPath(ours))).toBe(false);
   });
   if (!dd) it.skip('dd is not installed: the copy differential is skipped', () => {});
+});
+
+describe.runIf(process.platform === 'linux')('copy --from a file without a size, with --force', () => {
+  it('a device and a procfs file are refused naming --from, not FILE, and FILE is unchanged', () => {
+    writeFileSync(f('from-target.bin'), 'Hello, world!\n');
+    const before = fingerprint(f('from-target.bin'));
+    const line = (from: string, what: string) => `mmapx: copy: ${f('from-target.bin')}: --from ${from}: ${what}`;
+    expectFailure(
+      mmapx(['copy', f('from-target.bin'), '0:4', '0', '--from', '/dev/zero', '--force']),
+      1,
+      line('/dev/zero', 'is a device, whose size is unknown: copy from a file (mmapx cat --force DEVICE RANGE -o FILE)'),
+    );
+    expectFailure(
+      mmapx(['copy', f('from-target.bin'), '0:4', '0', '--from', '/proc/self/status', '--force']),
+      1,
+      new RegExp(`^${line('/proc/self/status', 'is on procfs: ')}`),
+    );
+    expect(fingerprint(f('from-target.bin'))).toBe(before);
+  });
 });
 
 describe('fill, move and transform against Python bytes', () => {

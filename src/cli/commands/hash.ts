@@ -35,6 +35,7 @@ import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
 import { classify, errorLine } from '../errors.js';
 import { readInput } from '../input.js';
+import { refuseLossyLines } from '../utf8.js';
 import { eachFile, targets } from '../multi.js';
 import { jsonLine } from '../output.js';
 
@@ -209,9 +210,9 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
   for (const name of names) {
     let text: string;
     try {
-      text = (await readInput(name, { what: 'the checksum file', terminal: '-c - but standard input is a terminal: pipe the checksum lines in' })).toString(
-        'utf8',
-      );
+      const bytes = await readInput(name, { what: 'the checksum file', terminal: '-c - but standard input is a terminal: pipe the checksum lines in' });
+      refuseLossyLines(bytes, label(name));
+      text = bytes.toString('utf8');
     } catch (err) {
       if (err instanceof InputError) throw err;
       out.push({ name, error: err });

@@ -11,6 +11,7 @@ import type { UpsDelta } from '../../format/delta/ups.js';
 import { formatBytes, plural } from '../../format/units.js';
 import type { Context, Result } from '../context.js';
 import { eachFile, missingArgument, type Targets } from '../multi.js';
+import { samePath } from '../outfile.js';
 import { named, totalLine } from '../patched.js';
 import { type PatchCliOptions, readPatchFile } from '../patch-sources.js';
 
@@ -63,6 +64,10 @@ export async function patchDelta(
   refuseTextOptions(o, format ?? 'binary');
   if (o.out !== undefined && t.several) throw new InputError(`--out ${o.out} takes one FILE: the target of one source`);
   if (o.out !== undefined && o.dryRun) throw new InputError('--out and --dry-run: a dry run writes nothing; give one of them');
+  if (o.out === '-') throw new InputError('--out -: the patched file is written at offsets and read back, so it cannot be standard output: give a file name');
+  if (o.out !== undefined && samePath(o.out, patchArg)) {
+    throw new InputError(`--out ${o.out} is the delta being read${patchArg === '-' ? ' (standard input)' : ''}: give another file`);
+  }
   const read = await readDelta(patchArg, format, preread);
   const { bytes, name, format: f } = read;
   const delta = o.reverse ? backwards(read.delta, f) : read.delta;

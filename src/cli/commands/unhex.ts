@@ -58,12 +58,15 @@ function parseOptions(ctx: Context, args: unknown[], opts: Record<string, unknow
   return o;
 }
 
-/** The dump as a stream of chunks: a file by its path, or standard input (a pipe waits for data). */
-function openDump(path: string | undefined): { input: Readable; dev: bigint; ino: bigint } {
+/**
+ * The dump as a stream of chunks: a file by its path, or standard input (a pipe waits for data);
+ * `file`: it is a regular file (named, or `< FILE`), which -o must not replace.
+ */
+function openDump(path: string | undefined): { input: Readable; dev: bigint; ino: bigint; file: boolean } {
   if (path === undefined) {
     const st = fstatSync(0, { bigint: true });
     const input = st.isFIFO() || st.isSocket() ? process.stdin : createReadStream('', { fd: 0, autoClose: false, highWaterMark: CHUNK });
-    return { input, dev: st.dev, ino: st.ino };
+    return { input, dev: st.dev, ino: st.ino, file: st.isFile() };
   }
   let fd: number;
   try {
@@ -73,7 +76,7 @@ function openDump(path: string | undefined): { input: Readable; dev: bigint; ino
   }
   const st = fstatSync(fd, { bigint: true });
   if (st.isDirectory()) throw new InputError(`${path} is a directory, not a dump`);
-  return { input: createReadStream('', { fd, highWaterMark: CHUNK }), dev: st.dev, ino: st.ino };
+  return { input: createReadStream('', { fd, highWaterMark: CHUNK }), dev: st.dev, ino: st.ino, file: st.isFile() };
 }
 
 /** Whether `target` is the dump itself (replacing it would lose it). */
@@ -90,10 +93,12 @@ export default async function unhexCommand(ctx: Context, args: unknown[], opts: 
   const timer = new Timer();
   const o = parseOptions(ctx, args, opts);
   const name = o.dump ?? 'standard input';
-  const { input, dev, ino } = openDump(o.dump);
+  const { input, dev, ino, file: dumpIsFile } = openDump(o.dump);
   let out: OutputFile | undefined;
   try {
-    if (o.target !== undefined && o.dump !== undefined && isSameFile(o.target, dev, ino)) throw new InputError(`-o ${o.target} is the dump being read`);
+    if (o.target !== undefined && dumpIsFile && isSameFile(o.target, dev, ino)) {
+      throw new InputError(`-o ${o.target} is the dump being read${o.dump === undefined ? ' (standard input)' : ''}`);
+    }
     if (o.target !== undefined) out = new OutputFile(o.target);
     if (out?.terminal && !o.force) {
       throw new InputError(`refusing to write binary data to a terminal (-o ${o.target}): redirect standard output (> FILE), use -o FILE, or --force`);

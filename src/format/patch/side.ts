@@ -20,6 +20,7 @@
 import type { ColorPair } from '../dump/types.js';
 import { differingRuns } from './diff.js';
 import { hex } from './lex.js';
+import { shownPath } from '../quote.js';
 
 /** The colours of the differing bytes: OLD's (left) and NEW's (right). */
 export interface SideColors {
@@ -127,7 +128,7 @@ export class SideRenderer {
   }
 
   header(): string {
-    return `--- ${this.#o.names.old}\n+++ ${this.#o.names.new}\n`;
+    return `--- ${shownPath(this.#o.names.old)}\n+++ ${shownPath(this.#o.names.new)}\n`;
   }
 
   /** The line standing for equal lines left out between two hunks. */
