@@ -85,10 +85,11 @@ const LAZY_BUILTINS = {
   // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
   // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
   koffi: ['util', 'fs'],
-  // Our own sources: hashing (crypto; zlib for crc32 only) and scan threads (worker_threads, os,
-  // sea) serve some runs of some commands, but load with every command that imports them: about
+  // Our own sources: hashing (crypto; zlib for crc32 only), scan threads (worker_threads, os,
+  // sea) and terminal checks of outputs (tty: `patch` imports the output module for one path
+  // check) serve some runs of some commands, but load with every command that imports them: about
   // 4 ms of a `write` that needs none of them.
-  src: ['crypto', 'zlib', 'worker_threads', 'os', 'sea'],
+  src: ['crypto', 'zlib', 'worker_threads', 'os', 'sea', 'tty'],
 };
 
 const lazyBuiltins = {
