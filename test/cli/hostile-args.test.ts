@@ -1,12 +1,14 @@
 // A hostile user's arguments, numbers, environment and standard input, through the built CLI: each
 // case once did something other than one line, a documented status and untouched files.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HUNKS } from '../../src/format/patch/model.js';
+import { UnhexParser } from '../../src/format/unhex/index.js';
 import { requireBuild } from '../helpers/child.js';
-import { BIN, expectFailure, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
+import { BIN, expectFailure, expectSuccess, fingerprint, mmapx, PINNED_ENV } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-hostile-args-');
@@ -51,5 +53,42 @@ describe('seconds (--wait, protect --hold): digits and a fraction, and any lengt
       expectFailure(mmapx(['protect', f, 'ro', '--hold', v]), 2, `mmapx: protect: ${f}: --hold ${v}: give a number of seconds above 0`);
     }
     expectFailure(mmapx(['--wait', '1e3', 'info', f]), 2, /^mmapx: info: option '--wait <seconds>' argument '1e3' is invalid/);
+  });
+});
+
+describe('a text input that starts with a UTF-8 byte order mark reads as without it (as CRLF does)', () => {
+  // Notepad and PowerShell 5 save UTF-8 so; each reader failed at line 1, col 1 without naming it.
+  const BOM = '\ufeff';
+
+  it('patch files of every text format, --files-from lists, checksum files, unhex dumps', () => {
+    const f = file('ABCD');
+    const sum = createHash('sha256').update('ABCD').digest('hex');
+    expectSuccess(mmapx(['patch', f, '-'], { input: `${BOM}0x0: 41 -> 61\n` }));
+    expectSuccess(mmapx(['patch', f, '-', '--format', 'xxd'], { input: `${BOM}00000001: 62\n` }));
+    expectSuccess(mmapx(['patch', f, '-', '--format', 'plain', '--seek', '2'], { input: `${BOM}63\n` }));
+    expectSuccess(mmapx(['patch', f, '-', '--format', 'ihex'], { input: `${BOM}:010003006498\n:00000001FF\n` }));
+    expect(readFileSync(f, 'latin1')).toBe('abcd');
+    writeFileSync(f, 'ABCD');
+    const listed = mmapx(['hash', '--files-from', '-'], { input: `${BOM}${f}\n` });
+    expectSuccess(listed);
+    expect(listed.stdout).toBe(`${sum}  ${f}\n`);
+    const checked = mmapx(['hash', '-c', '-'], { input: `${BOM}${sum}  ${f}\n` });
+    expectSuccess(checked);
+    expect(checked.stdout).toBe(`${f}: OK\n`);
+    for (const dump of ['00000000: 4142 4344  ABCD\n', '41424344\n', '00000000  41 42 43 44                                       |ABCD|\n']) {
+      const r = mmapx(['unhex'], { input: `${BOM}${dump}` });
+      expectSuccess(r);
+      expect(r.stdout).toBe('ABCD');
+    }
+  });
+
+  it('unhex: also when the mark comes a byte at a time; a partial mark is no mark', () => {
+    const out: number[] = [];
+    const parser = new UnhexParser({}, (r) => out.push(...r.bytes));
+    for (const b of Buffer.from(`${BOM}41424344\n`)) parser.push(Uint8Array.of(b));
+    parser.end();
+    expect(Buffer.from(out).toString('latin1')).toBe('ABCD');
+    const partial = new UnhexParser({ format: 'plain', name: 'd' }, () => {});
+    expect(() => partial.push(Uint8Array.of(0xef, 0xbb, 0x34, 0x31, 0x0a))).toThrow(/^d line 1, col 1: '.' is not a hex digit/);
   });
 });
