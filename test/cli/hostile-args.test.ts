@@ -92,3 +92,22 @@ describe('a text input that starts with a UTF-8 byte order mark reads as without
     expect(() => partial.push(Uint8Array.of(0xef, 0xbb, 0x34, 0x31, 0x0a))).toThrow(/^d line 1, col 1: '.' is not a hex digit/);
   });
 });
+
+describe('help asked for is no error', () => {
+  it('mmapx help COMMAND [extra]: the help on stdout, status 0, nothing else (it was status 2, and --json added a failure)', () => {
+    const own = mmapx(['write', '--help']);
+    for (const args of [
+      ['help', 'write'],
+      ['help', 'write', 'extra'],
+      ['--json', 'help', 'write'],
+    ]) {
+      const r = mmapx(args);
+      expect(r.status, r.dump).toBe(0);
+      expect(r.stdout, r.dump).toBe(own.stdout);
+      expect(r.stderr, r.dump).toBe('');
+    }
+    // Help instead of an answer stays a usage error.
+    expect(mmapx([]).status).toBe(2);
+    expect(mmapx(['help', 'bogus']).status).toBe(2);
+  });
+});
