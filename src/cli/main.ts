@@ -71,6 +71,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
     if (err instanceof BrokenPipe) return EXIT_OK;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      // `mmapx help write` shows the help asked for (status 0); `mmapx` alone and `mmapx help bogus`
+      // show it instead of an answer (commander's exit code 1 there), which is the usage error below.
+      if (err.code === 'commander.help' && err.exitCode === 0) return EXIT_OK;
       const sub = program.commands.find((c) => argv.slice(2).some((a) => a === c.name() || c.aliases().includes(a)));
       // Under --json every failure is one object on stdout, usage errors included. The parse may
       // have stopped before it reached --json, so the arguments (up to '--') tell too.

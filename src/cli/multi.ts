@@ -28,6 +28,7 @@ import { type Batching, Later } from '../edit/later.js';
 import { ms, now } from '../edit/timing.js';
 import { shownPath } from '../format/quote.js';
 import { plural } from '../format/units.js';
+import { withoutBom } from '../format/bytes.js';
 
 /** The files of one invocation. */
 export interface Targets {
@@ -69,8 +70,9 @@ async function readFileList(arg: string, stdinUse: string | undefined): Promise<
       terminal: '--files-from - but standard input is a terminal: pipe the list in',
       fileLimit: bufferConstants.MAX_STRING_LENGTH, // it becomes one string
     });
-    refuseLossyLines(bytes, `--files-from ${arg}`);
-    text = bytes.toString('utf8');
+    const body = withoutBom(bytes);
+    refuseLossyLines(body, `--files-from ${arg}`);
+    text = body.toString('utf8');
   } catch (err) {
     if (err instanceof InputError) throw err;
     const e = fsError(err);

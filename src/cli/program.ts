@@ -5,6 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_USAGE } from '../errors.js';
 import { DIGEST_ALGOS } from '../format/digest.js';
+import { parseSeconds } from '../format/number.js';
 import type { Context, Result } from './context.js';
 import { DEFAULT_LOCK_WAIT } from '../edit/lock.js';
 
@@ -1035,8 +1036,8 @@ through maps (memory stays flat whatever the size).`;
 }
 
 function parseWait(value: string): number {
-  const s = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(s)) throw new InvalidArgumentError(`give a number of seconds (0 = do not wait)`);
+  const s = parseSeconds(value);
+  if (s === undefined) throw new InvalidArgumentError(`give a number of seconds (0 = do not wait)`);
   return s;
 }
 

@@ -390,7 +390,7 @@ export function reserveRanges(file: FileRef, ranges: Iterable<{ readonly offset:
     if (got === 'unsupported') return;
     if (got === 'no room') {
       throw new NoRoom(
-        `the ${r.length === 1 ? '1 byte' : `${r.length} bytes`} to write at ${formatOffset(r.offset)} (${r.offset >= size ? 'past the end of the file' : 'in a hole of the file'})`,
+        `the ${r.length === 1 ? '1 byte' : `${r.length} bytes`} to write at ${formatOffset(r.offset)} (${r.offset >= size ? 'past the end of the file' : r.offset + BigInt(r.length) > size ? 'up to past the end of the file' : 'in a hole of the file'})`,
         file.path,
       );
     }

@@ -27,6 +27,7 @@ import { bindPatch } from './address.js';
 import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { ChangedUnderfoot, GuardError, InputError, MmapxError, NoRoom, OperationError } from '../errors.js';
+import { withoutBom } from '../format/bytes.js';
 import {
   applyPlan,
   type BytePattern,
@@ -268,16 +269,20 @@ export class PatchGuardError extends GuardError {
 export function parsePatch(input: string | Uint8Array, options: PatchTextOptions = {}): Patch {
   const format = options.format ?? 'native';
   const name = options.name ?? 'patch';
-  const bytes = typeof input === 'string' ? Buffer.from(input, format === 'ips' ? 'latin1' : 'utf8') : input;
+  const raw = typeof input === 'string' ? Buffer.from(input, format === 'ips' ? 'latin1' : 'utf8') : input;
+  // Every format but IPS is text, which may start with a byte order mark.
+  const bytes = format === 'ips' ? raw : withoutBom(raw);
   // Zero bytes are the empty patch of every format (an IPS file without even its header too).
   if (bytes.length === 0) return { hunks: [], guards: {} };
   if (format === 'ips') return ipsToPatch(parseIps(bytes, name), name);
   if (format === 'ihex' || format === 'srec') {
     const oldName = options.expectOldName ?? 'old';
-    const old = options.expectOld === undefined ? undefined : parseHexRecords(options.expectOld, format, oldName);
+    const image = options.expectOld;
+    const old =
+      image === undefined ? undefined : parseHexRecords(typeof image === 'string' ? image.replace(/^\uFEFF/, '') : withoutBom(image), format, oldName);
     return hexImageToPatch(parseHexRecords(bytes, format, name), { name, base: options.base ?? 0n, ...(old && { old, oldName }) });
   }
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('utf8');
+  const text = typeof input === 'string' && bytes === raw ? input : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   if (format === 'xxd') return dumpToPatch(parseDump(text, name), name);
   if (format === 'plain') return dumpToPatch(parsePlainDump(text, name, options.seek ?? 0n), name);
   return parseNativePatch(text, name);

@@ -11,6 +11,7 @@ import { MmapOptions } from '../mmap/index.js';
 import { shrankWhileWriting } from '../mmap/truncation.js';
 import { assertCanGrow, assertSameFile, fsError, knownSize, type OpenFile, withFile } from './files.js';
 import { refuseIfJournal } from './journal.js';
+import { reserveRanges } from './mapped.js';
 import type { Clock, EditContext } from './seams.js';
 
 /** One byte repeated `length` times: written without a buffer of its size. */
@@ -243,9 +244,15 @@ export function writeToFile(file: OpenFile, where: Offset, data: WriteData, opti
       }
     }
     const end = at + BigInt(length);
-    if (size !== undefined && end > size) {
+    if (size !== undefined) {
       // Past the filesystem's largest file or `ulimit -f`: refused with the limit, nothing changed.
-      assertCanGrow(file, end);
+      if (end > size) assertCanGrow(file, end);
+      // A full filesystem is found here, before the first byte changes: the blocks the write needs
+      // past the end or in holes are reserved. Without room the write stopped half done, the bytes
+      // it had written over inside the file lost (write --grow over the end of a full disk).
+      reserveRanges(file, [{ offset: at, length }], size);
+    }
+    if (size !== undefined && end > size) {
       try {
         ftruncateSync(file.fd, Number(end));
       } catch (err) {

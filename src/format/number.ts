@@ -344,3 +344,15 @@ export function formatOffset(value: bigint): string {
 export function formatSizeLike(token: string, size: bigint): string {
   return /0[xX]/.test(token) ? formatOffset(size) : size.toString();
 }
+
+/**
+ * Seconds as `--wait` and `protect --hold` take them: decimal digits with an optional fraction
+ * (`2`, `0.5`). Not the byte-number grammar: no sign, prefix, suffix or exponent, so `1e3`, `0x10`
+ * and ` 5` are no durations.
+ * @returns the number of seconds, or undefined when `text` is not one (or too large to be finite).
+ */
+export function parseSeconds(text: string): number | undefined {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) return undefined;
+  const s = Number(text);
+  return Number.isFinite(s) ? s : undefined;
+}

@@ -30,6 +30,7 @@ import {
   sumWarnings,
   tagName,
 } from '../../format/digest.js';
+import { withoutBom } from '../../format/bytes.js';
 import { formatOffset } from '../../format/number.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
@@ -211,8 +212,9 @@ async function readSumFiles(names: readonly string[], algo: DigestAlgo | undefin
     let text: string;
     try {
       const bytes = await readInput(name, { what: 'the checksum file', terminal: '-c - but standard input is a terminal: pipe the checksum lines in' });
-      refuseLossyLines(bytes, label(name));
-      text = bytes.toString('utf8');
+      const body = withoutBom(bytes);
+      refuseLossyLines(body, label(name));
+      text = body.toString('utf8');
     } catch (err) {
       if (err instanceof InputError) throw err;
       out.push({ name, error: err });

@@ -167,11 +167,22 @@ function render(ctx: Context, r: PatchOutcome, timer: Timer, several: boolean): 
         json: { status: 'already', ...base, bytesChanged: 0, sha256, journal: null, timings: r.timings },
       };
     case 'dry-run': {
+      // Only what is printed is made, the listing for text or the changes for --json: a dry run
+      // of a million hunks holds it in memory until it is written.
+      const json = ctx.globals.json;
       const lines: string[] = [];
       const changes: Record<string, unknown>[] = [];
       for (const ch of r.changes) {
-        for (const l of formatChangeListing(ch.offset, ch.old, ch.new, ch.source)) lines.push(l);
-        changes.push({ source: ch.source, offset: ch.offset, length: ch.new.length, old: hex(ch.old.subarray(0, SHOWN)), new: hex(ch.new.subarray(0, SHOWN)) });
+        // join: one flat string per change (its rows, grown by +=, are trees of small pieces).
+        if (!json) lines.push(formatChangeListing(ch.offset, ch.old, ch.new, ch.source).join('\n'));
+        else
+          changes.push({
+            source: ch.source,
+            offset: ch.offset,
+            length: ch.new.length,
+            old: hex(ch.old.subarray(0, SHOWN)),
+            new: hex(ch.new.subarray(0, SHOWN)),
+          });
       }
       if (r.sizeAfter !== r.sizeBefore && r.shifts) lines.push(`size ${r.sizeBefore} -> ${r.sizeAfter} (the inserts and deletes)`);
       else if (r.sizeAfter !== r.sizeBefore) {

@@ -3,7 +3,7 @@
 import { protectFile, type ProtectMode } from '../../edit/protect.js';
 import { Timer } from '../../edit/timing.js';
 import { InputError } from '../../errors.js';
-import { formatOffset } from '../../format/number.js';
+import { formatOffset, parseSeconds } from '../../format/number.js';
 import { parseRange, type Range } from '../../format/range.js';
 import type { Context, Result } from '../context.js';
 
@@ -16,11 +16,14 @@ interface ProtectArgs {
   force: boolean;
 }
 
+/** The longest delay a Node.js timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function parseHold(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (value === true) return Infinity;
-  const s = Number(value);
-  if (!Number.isFinite(s) || s <= 0) throw new InputError(`--hold ${String(value)}: give a number of seconds above 0`, { token: String(value) });
+  const s = parseSeconds(String(value));
+  if (s === undefined || s <= 0) throw new InputError(`--hold ${String(value)}: give a number of seconds above 0`, { token: String(value) });
   return s;
 }
 
@@ -37,6 +40,7 @@ function parseOptions(args: unknown[], opts: Record<string, unknown>): ProtectAr
 /** Catches SIGINT/SIGTERM now; resolves on one of them or after the timeout. */
 function hold(seconds: number): Promise<string> {
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const done = (why: string) => {
       clearTimeout(timer);
       process.off('SIGINT', onInt);
@@ -47,7 +51,23 @@ function hold(seconds: number): Promise<string> {
     const onTerm = () => done('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
-    const timer = Number.isFinite(seconds) ? setTimeout(() => done('timeout'), seconds * 1000) : setInterval(() => {}, 1 << 30);
+    // A timer takes at most MAX_TIMER_MS (about 24.8 days): a longer one fires at once, with a
+    // warning on stderr. So a long hold re-arms until its end; an endless one ticks rarely.
+    const end = Date.now() + seconds * 1000;
+    const arm = (): NodeJS.Timeout | undefined => {
+      const left = end - Date.now();
+      if (left <= 0) {
+        done('timeout');
+        return undefined;
+      }
+      return setTimeout(
+        () => {
+          timer = arm();
+        },
+        Math.min(left, MAX_TIMER_MS),
+      );
+    };
+    timer = arm();
   });
 }
 

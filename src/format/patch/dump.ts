@@ -25,7 +25,7 @@
 import { InputError } from '../../errors.js';
 import { type DumpRun, lineError, parseUnhex } from '../unhex/index.js';
 import { XXD_LINE } from '../unhex/dialects.js';
-import type { OffsetHunk, Patch } from './model.js';
+import { MAX_HUNKS, type OffsetHunk, type Patch, tooManyHunks } from './model.js';
 
 export type { DumpRun };
 
@@ -184,7 +184,9 @@ export function dumpToPatch(dump: Dump, name = '-', opts: DumpToPatchOptions = {
         at += r.bytes.length;
       }
     }
-    hunks.push({ kind: 'offset', offset: group[0]!.offset, new: bytes, source: { name, line: group[0]!.line } });
+    const source = { name, line: group[0]!.line };
+    if (hunks.length === MAX_HUNKS) throw tooManyHunks(source);
+    hunks.push({ kind: 'offset', offset: group[0]!.offset, new: bytes, source });
     group = [];
   };
   for (const r of dump.runs) {

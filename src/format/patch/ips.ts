@@ -16,7 +16,7 @@
 import { InputError } from '../../errors.js';
 import { concatBytes } from '../data.js';
 import { hex } from './lex.js';
-import type { Hunk, OffsetHunk, Patch } from './model.js';
+import { type Hunk, MAX_HUNKS, type OffsetHunk, type Patch, tooManyHunks } from './model.js';
 
 export type IpsRecord =
   | { readonly kind: 'data'; readonly offset: number; readonly data: Uint8Array; readonly at: number }
@@ -68,6 +68,7 @@ export function parseIps(bytes: Uint8Array, name = '-'): IpsPatch {
       pos += 3;
       break;
     }
+    if (n > MAX_HUNKS) throw tooManyHunks({ name, line: n, byte: pos });
     if (left < 5) fail(pos, `record ${n} is truncated: its 2-byte size is missing`);
     const size = u16(bytes, pos + 3);
     if (size > 0) {

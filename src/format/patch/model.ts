@@ -236,6 +236,22 @@ export function hasShifts(patch: Patch): boolean {
   return (patch.shifts?.length ?? 0) > 0;
 }
 
+/**
+ * Most hunks one patch may hold: lines of a patch file, IPS records, the stretches of a dump, the
+ * changes a plan resolves (matches of `find` included). Each is held in memory with its bytes, its
+ * plan entry and its journal record (about 1 KiB together), so a list of millions would exhaust
+ * the heap and abort the process; more is refused, naming where the count passed the limit.
+ */
+export const MAX_HUNKS = 1_000_000;
+
+/** The error for a patch with more than {@link MAX_HUNKS} hunks; `source` is the first one past it. */
+export function tooManyHunks(source: Source): InputError {
+  return new InputError(
+    `${describeSource(source)}: the patch has more than ${MAX_HUNKS} hunks (each is held in memory): split it into several patches, or make fewer, longer hunks (mmapx diff --coalesce N)`,
+    { line: source.line },
+  );
+}
+
 /** `name line 3` / `name record 3 (byte 0x1a)` / `--edit #2`: the prefix of error messages. */
 export function describeSource(source: Source): string {
   if (source.byte !== undefined) {

@@ -101,7 +101,20 @@ import { type Offset, parseOffset } from '../number.js';
 import { parseRange, type Range } from '../range.js';
 import { parseTransform, TRANSFORM_OPS } from '../transform.js';
 import { formatHex, formatPattern, hex, isLexError, parseHexBytes, parsePatternText, parseUnsigned, quote, type LexError } from './lex.js';
-import type { AnchorHunk, FileGuards, Guard, Hunk, MatchCount, OffsetHunk, Patch, RangeOp, ShiftStatement, Source } from './model.js';
+import {
+  type AnchorHunk,
+  type FileGuards,
+  type Guard,
+  type Hunk,
+  MAX_HUNKS,
+  type MatchCount,
+  type OffsetHunk,
+  type Patch,
+  type RangeOp,
+  type ShiftStatement,
+  type Source,
+  tooManyHunks,
+} from './model.js';
 import { stampBytes, stampHunk } from './stamp.js';
 
 /** One line being parsed: knows its text and number, and how to fail with a column. */
@@ -525,16 +538,22 @@ export function parseNativePatch(text: string, name: string): Patch {
   const ops: RangeOp[] = [];
   const shifts: ShiftStatement[] = [];
   const guards: MutableGuards = {};
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (let n = 0; n < lines.length; n++) {
-    let raw = lines[n]!;
+  // Line by line (not split('\n'): a list of millions of lines would be held twice), and refused
+  // as soon as it holds more than MAX_HUNKS statements, before memory runs out.
+  const full = (n: number): void => {
+    if (hunks.length + ops.length + shifts.length > MAX_HUNKS) throw tooManyHunks({ name, line: n + 1 });
+  };
+  for (let n = 0, start = 0; start < text.length; n++) {
+    const stop = text.indexOf('\n', start);
+    let raw = text.slice(start, stop < 0 ? text.length : stop);
+    start = stop < 0 ? text.length : stop + 1;
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     // The lines diff writes, `0x10: 00 -> 02`, in one match (a diff may have millions of them);
     // anything else, and any error, takes the general path below.
     const fast = DIFF_LINE.exec(raw);
     if (fast !== null && fast[2]!.length === fast[3]!.length) {
       hunks.push({ kind: 'offset', offset: BigInt(`0x${fast[1]!}`), old: slabHex(fast[2]!), new: slabHex(fast[3]!), source: { name, line: n + 1 } });
+      full(n);
       continue;
     }
     const line = new Line(name, n + 1, raw);
@@ -558,6 +577,7 @@ export function parseNativePatch(text: string, name: string): Patch {
     else if (word === 'delete' && wordEnds) shifts.push(parseDelete(line, stmt, after, note));
     else if (word === 'move' && wordEnds) line.fail(`'${word}' is not a patch statement: use the command 'mmapx ${word}'`, first);
     else hunks.push(parseOffsetHunk(line, stmt, note));
+    full(n);
   }
   return { hunks, guards, ...(ops.length > 0 && { ops }), ...(shifts.length > 0 && { shifts }) };
 }

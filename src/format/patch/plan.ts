@@ -31,7 +31,9 @@ import {
   describeSource,
   firstAddress,
   isFromEnd,
+  MAX_HUNKS,
   MAX_STATEMENT_BYTES,
+  tooManyHunks,
   type AnchorHunk,
   type BytePattern,
   type FileGuards,
@@ -442,6 +444,8 @@ export function planPatch(patch: Patch, file: FileAccess, opts: PlanOptions = {}
     }
   }
   const copySources = patch.ops ? resolveOps(patch.ops, file, opts.sha256, resolved, failures) : [];
+  // Every source counted its own; together (a patch file, --edit, the matches of each find) they may still be too many.
+  if (resolved.length > MAX_HUNKS) throw tooManyHunks(resolved[MAX_HUNKS]!.hunk.source);
 
   // Final size.
   const g = patch.guards;

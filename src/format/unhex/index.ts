@@ -98,6 +98,9 @@ export function detectUnhexFormat(line: string): UnhexFormat | undefined {
   return undefined;
 }
 
+/** The UTF-8 byte order mark as the parser sees it (bytes read as latin1). */
+const BOM_LATIN1 = '\xef\xbb\xbf';
+
 function latin1(chunk: Uint8Array): string {
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
 }
@@ -114,6 +117,8 @@ export class UnhexParser {
   readonly #name: string;
   /** The line being assembled (its start is column #col0 of line #line). */
   #carry = '';
+  /** How many bytes of a leading byte order mark were held back (its length once decided). */
+  #bom = 0;
   #line = 1;
   #col0 = 0;
 
@@ -132,7 +137,17 @@ export class UnhexParser {
 
   /** Feeds the next bytes (or latin1 text) of the dump. @throws InputError naming line and column. */
   push(chunk: Uint8Array | string): void {
-    const text = typeof chunk === 'string' ? chunk : latin1(chunk);
+    let text = typeof chunk === 'string' ? chunk : latin1(chunk);
+    if (this.#bom < BOM_LATIN1.length) {
+      // A byte order mark at the start goes, also when it comes a byte at a time.
+      const pending = BOM_LATIN1.slice(0, this.#bom) + text;
+      if (pending.length < BOM_LATIN1.length && BOM_LATIN1.startsWith(pending)) {
+        this.#bom = pending.length;
+        return;
+      }
+      this.#bom = BOM_LATIN1.length;
+      text = pending.startsWith(BOM_LATIN1) ? pending.slice(BOM_LATIN1.length) : pending.startsWith('\ufeff') ? pending.slice(1) : pending;
+    }
     let start = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
       const piece = text.slice(start, nl);
