@@ -74,11 +74,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
-import { OperationError } from '../errors.js';
+import { NoRoom, OperationError } from '../errors.js';
 import { formatOffset } from '../format/number.js';
 import { MmapError } from '../mmap/index.js';
 import { shrankError } from '../mmap/truncation.js';
-import { birthTimesKept, processCommandLine, renameDurablyNative, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
+import { birthTimesKept, processCommandLine, renameDurablyNative, reserveSpace, startWriteback, syncDirectoryNative } from '../mmap/sys/index.js';
 import { fsError } from './files.js';
 import { sideName } from './outplace.js';
 import { equalBytes, type FileRef, writeRanges } from './mapped.js';
@@ -418,6 +418,21 @@ export function syncDirectories<T>(items: readonly T[], pathOf: (item: T) => str
       for (const item of list) failed(item, e);
     }
   }
+}
+
+/**
+ * Gives a journal's staging slot (`length` bytes at `at`) its blocks before the file changes, so
+ * that a full filesystem fails the edit before its first step and not in the middle (where
+ * `recover` would need the same room): fallocate where the filesystem can, otherwise zeros
+ * written there (a slot is at most a window).
+ * @throws NoRoom when there is no room (the caller's journal is discarded by its own clean-up).
+ */
+export function reserveJournalSlot(fd: number, at: number, length: number): void {
+  const r = reserveSpace(fd, BigInt(at), BigInt(length), false);
+  if (r === 'reserved') return;
+  if (r === 'no room') throw new NoRoom(`the journal's staging slot (${length} bytes)`);
+  const zeros = Buffer.alloc(Math.min(length, 1024 * 1024));
+  for (let done = 0; done < length; ) done += writeSync(fd, zeros, 0, Math.min(zeros.length, length - done), at + done);
 }
 
 /**

@@ -70,6 +70,7 @@ import {
   parseHeader,
   writeJournalHeader,
   refuseIfJournal,
+  reserveJournalSlot,
   restoreRecords,
   syncDirectory,
 } from './journal.js';
@@ -84,7 +85,6 @@ import {
   pwrite,
   plan as planShift,
   reserveGrowth,
-  reserveJournalSlot,
   type Plan as ShiftPlan,
   type Resume,
   run,

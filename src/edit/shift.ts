@@ -83,6 +83,7 @@ import {
   parseHeader,
   writeJournalHeader,
   refuseIfJournal,
+  reserveJournalSlot,
   syncDirectory,
 } from './journal.js';
 import { bindOffset, bindRange } from './address.js';
@@ -376,23 +377,6 @@ function createJournal(path: string, file: OpenFile, p: Plan, window: number, st
     closeSync(fd);
     discardJournal(path);
     throw err instanceof OperationError ? err : fsError(err, `cannot write the journal ${path}`);
-  }
-}
-
-/**
- * Gives the journal's staging slot its blocks: fallocate where the filesystem can, otherwise
- * zeros written there (the slot is at most a window).
- * @throws NoRoom when there is no room.
- */
-export function reserveJournalSlot(fd: number, at: number, length: number): void {
-  const r = reserveSpace(fd, BigInt(at), BigInt(length), false);
-  if (r === 'reserved') return;
-  if (r === 'no room') throw new NoRoom(`the journal's staging slot (${bytesText(length)})`);
-  const zeros = Buffer.alloc(Math.min(length, 1024 * 1024));
-  for (let done = 0; done < length; ) {
-    const n = Math.min(zeros.length, length - done);
-    pwrite(fd, zeros.subarray(0, n), at + done);
-    done += n;
   }
 }
 

@@ -65,8 +65,10 @@ import {
   parseHeader,
   writeJournalHeader,
   refuseIfJournal,
+  reserveJournalSlot,
   syncDirectory,
 } from './journal.js';
+import { reserveRanges } from './mapped.js';
 import { countChanged, firstDiff, OVERWRITE_WINDOW, type OverwriteChange, type OverwriteOptions, type OverwriteOutcome } from './overwrite.js';
 import { timerFor } from './patch.js';
 import { NO_PROGRESS, type ProgressSink } from './seams.js';
@@ -181,6 +183,8 @@ function createTransformJournal(path: string, file: OpenFile, d: Described): Jou
     pwriteAll(fd, body, 0);
     // The first progress slot before the trailer: a journal with a valid trailer always has one.
     pwriteAll(fd, Buffer.concat([slotBytes(1n, 0n, STATE.free), Buffer.alloc(SLOT)]), progressAt);
+    // The staging slot's blocks too: a full filesystem then fails here, before the file changes.
+    reserveJournalSlot(fd, stageAt, d.length < BigInt(d.window) ? Number(d.length) : d.window);
     pwriteAll(fd, trailer, body.length);
     fsyncSync(fd);
     syncDirectory(dirname(path));
@@ -340,6 +344,20 @@ export async function transformInPlace(
       j = createTransformJournal(jpath, file, { offset, length, window: win, size, spec: specText(transform) });
       timer.lap('journal');
     }
+    // Where zeros change (xor, not, add...), the writes fill the range's holes: their blocks
+    // first, so that a full filesystem fails here, before the first byte changes.
+    if (changesZeros(transform)) {
+      try {
+        reserveRanges(file, [{ offset, length: len }], size);
+      } catch (err) {
+        if (j) {
+          closeSync(j.fd);
+          discardJournal(j.path);
+          j = undefined;
+        }
+        throw err;
+      }
+    }
     const sink = options.progress ?? NO_PROGRESS;
     sink.phase(`write ${path}`, length);
     const run = runWindows(file, transform, { offset, length: len, window: win }, j, 0, { count: true, sync, progress: sink });
@@ -388,6 +406,13 @@ export async function transformInPlace(
   } finally {
     file.close();
   }
+}
+
+/** Whether `t` turns zero bytes into something else (a window of zeros read from a hole). */
+function changesZeros(t: Transform): boolean {
+  const zeros = Buffer.alloc(4096);
+  t.apply(zeros, 0);
+  return !zeros.equals(Buffer.alloc(4096));
 }
 
 /** Whether the journal at `path` is a transform's (version 4); false when it cannot be read. */

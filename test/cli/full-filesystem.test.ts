@@ -8,7 +8,8 @@
 // - patch: hunks into holes of a sparse file, or past its end, and a patch's inserts (as for
 //   insert). Before, the writes stopped at the first hole without a block, and rolling back needed
 //   blocks too: the journal stayed, and `recover` failed the same way; `--no-journal` left the
-//   file grown and partly written.
+//   file grown and partly written;
+// - transform: its journal's staging slot, and a range in holes where zeros change (xor ff).
 // Skipped where no mount namespace can be made (no unshare, or no right to mount).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -73,6 +74,8 @@ leave(40);
 const edits = [];
 for (let i = 1; i <= 100; i++) edits.push('--edit', String(i * 150000) + ':00=01');
 out.patchHoles = run(['patch', a, ...edits]);
+leave(1500);
+out.transformHoles = run(['transform', a, '1M..1900K', 'xor', 'ff']);
 console.log(JSON.stringify(out));
 `;
 
@@ -85,7 +88,7 @@ interface Case {
   inserted?: string;
 }
 
-type Report = Record<'insertJournaled' | 'insertUnjournaled' | 'patchGrowUnjournaled' | 'insertRoom' | 'patchShift' | 'patchHoles', Case>;
+type Report = Record<'insertJournaled' | 'insertUnjournaled' | 'patchGrowUnjournaled' | 'insertRoom' | 'patchShift' | 'patchHoles' | 'transformHoles', Case>;
 
 /**
  * The driver's report, run under `unshare --mount` (as root), else `unshare --mount
@@ -158,6 +161,14 @@ describe.skipIf('skip' in report)('edits on a full filesystem', () => {
 
   it('a_patch_with_an_insert_without_room_for_its_staging_slot_changes_nothing_and_leaves_no_journal', () => {
     refused(r.patchShift, /^mmapx: patch: .*no space left on the filesystem for the journal's staging slot \(999994 bytes\): nothing changed/m, 1000004);
+  });
+
+  it('a_transform_that_fills_holes_without_room_changes_nothing_and_leaves_no_journal', () => {
+    refused(
+      r.transformHoles,
+      /^mmapx: transform: .*no space left on the filesystem for the 897024 bytes to write at 0x100000 \(in a hole of the file\): nothing changed/m,
+      16 * 1024 * 1024,
+    );
   });
 
   it('with_room_the_same_insert_goes_through', () => {
