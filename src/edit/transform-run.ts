@@ -346,7 +346,7 @@ export async function transformInPlace(
     }
     // Where zeros change (xor, not, add...), the writes fill the range's holes: their blocks
     // first, so that a full filesystem fails here, before the first byte changes.
-    if (changesZeros(transform)) {
+    if (transform.changesZeros === true) {
       try {
         reserveRanges(file, [{ offset, length: len }], size);
       } catch (err) {
@@ -406,13 +406,6 @@ export async function transformInPlace(
   } finally {
     file.close();
   }
-}
-
-/** Whether `t` turns zero bytes into something else (a window of zeros read from a hole). */
-function changesZeros(t: Transform): boolean {
-  const zeros = Buffer.alloc(4096);
-  t.apply(zeros, 0);
-  return !zeros.equals(Buffer.alloc(4096));
 }
 
 /** Whether the journal at `path` is a transform's (version 4); false when it cannot be read. */

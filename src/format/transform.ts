@@ -64,6 +64,11 @@ export interface Transform {
    */
   changedBytes?(phase: number, length: number): number;
   /**
+   * Whether zero bytes come out as something else (`xor` with a nonzero key, `not`, `add 1`):
+   * then a range in holes of a sparse file is all written. Set by {@link parseTransform}.
+   */
+  readonly changesZeros?: boolean;
+  /**
    * A buffer of `n` bytes that {@link apply} transforms fastest (the WebAssembly SIMD kernel's
    * memory, src/format/simd.ts): read a window straight into it. Valid until the next `window`
    * call of any transform. Absent for the transforms that only have JS kernels.
@@ -477,7 +482,10 @@ function keyText(key: Uint8Array): string {
 export function parseTransform(op: string, arg: string | undefined, unit?: string): Transform {
   const t = parseKernel(op, arg, unit);
   const spec: TransformSpec = { op, ...(arg !== undefined && { arg }), ...(unit !== undefined && { unit }) };
-  return { ...t, spec };
+  // Zeros through the kernel once: as long as the key (its hex is longer), a multiple of 8 bytes.
+  const zeros = Buffer.alloc(Math.ceil(Math.max(4096, arg?.length ?? 0) / 8) * 8);
+  t.apply(zeros, 0);
+  return { ...t, spec, changesZeros: !zeros.equals(Buffer.alloc(zeros.length)) };
 }
 
 function parseKernel(op: string, arg: string | undefined, unit?: string): Transform {
