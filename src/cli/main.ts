@@ -85,13 +85,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<Exit
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
         try {
           const named = argv.slice(2).filter((a) => !a.startsWith('-') && a !== 'help');
-          usageJson(
-            sub
-              ? `missing arguments (see 'mmapx ${sub.name()} --help')`
-              : named.length > 0
-                ? `unknown command '${named.at(-1)}' (see 'mmapx --help')`
-                : "no command given (see 'mmapx --help')",
-          );
+          const unknown = sub === undefined && named.length > 0 ? `unknown command '${named.at(-1)}' (see 'mmapx --help')` : undefined;
+          usageJson(sub ? `missing arguments (see 'mmapx ${sub.name()} --help')` : (unknown ?? "no command given (see 'mmapx --help')"));
+          // `mmapx help bogus`: after the help, the line that says what was wrong, as `mmapx bogus` gives.
+          if (unknown !== undefined && !json) ctx.stderr(`${errorLine({ exitCode: EXIT_USAGE, message: unknown, code: undefined }, undefined, undefined)}\n`);
         } catch {
           // stdout is gone; the status still tells.
         }

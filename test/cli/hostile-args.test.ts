@@ -109,7 +109,11 @@ describe('help asked for is no error', () => {
     }
     // Help instead of an answer stays a usage error.
     expect(mmapx([]).status).toBe(2);
-    expect(mmapx(['help', 'bogus']).status).toBe(2);
+    const bogus = mmapx(['help', 'bogus']);
+    expect(bogus.status, bogus.dump).toBe(2);
+    // After the help, the line that names what was wrong, as `mmapx bogus` gives it.
+    expect(bogus.stderr, bogus.dump).toMatch(/\nmmapx: unknown command 'bogus' \(see 'mmapx --help'\)\n$/);
+    expect(mmapx(['bogus']).stderr).toBe("mmapx: unknown command 'bogus' (see 'mmapx --help')\n");
   });
 });
 
