@@ -6,6 +6,8 @@
 // If another process truncates the file meanwhile, the windows' checks (the size before each
 // window, the SIGBUS guard's record after it, the size after the last) end with ERR_TRUNCATED: no
 // digest of pages that read as zeros is given.
+import { describeValue } from '../format/quote.js';
+import { optionsArg, pathArg } from './args.js';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { InputError, OperationError } from '../errors.js';
@@ -115,7 +117,7 @@ export interface HashStreamOptions {
  */
 export async function hashStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: HashStreamOptions = {}): Promise<StreamHash> {
   const algorithm = options.algorithm ?? 'sha256';
-  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
+  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${describeValue(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const d = digester(algorithm);
   let length = 0n;
   for await (const chunk of source) {
@@ -145,8 +147,10 @@ export interface HashRangeOptions extends EditContext {
  *   it meanwhile), or crc32 on a Node without it.
  */
 export async function hashRange(path: string, options: HashRangeOptions = {}): Promise<string> {
+  pathArg(path);
+  optionsArg(options);
   const algorithm = options.algorithm ?? 'sha256';
-  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
+  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${describeValue(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const range = rangeOption(options.range);
   const access = {
     write: false,

@@ -16,6 +16,7 @@
 // the value there. A copy without its record is refused too (exit 3), saying that the value there
 // cannot be told. The record is a hint, never trusted without the file's bytes: writing it may
 // fail (a read-only directory) without failing the stamp.
+import { optionsArg, pathArg } from './args.js';
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hex } from '../format/patch/lex.js';
@@ -276,6 +277,8 @@ export interface StampOptions extends StampSpec, Pick<PatchOptions, 'dryRun' | '
  *   {@link patchFile} otherwise.
  */
 export async function stampFile(path: string, options: StampOptions): Promise<StampOutcome> {
+  pathArg(path);
+  optionsArg(options, ['dryRun', 'journal', 'hash', 'record']);
   const s = stampBytes(options);
   let plan: Plan | undefined;
   const job: PatchJob = { ...patchJob(stampPatch(s), [SOURCE], options), onPlan: (p) => (plan = p) };

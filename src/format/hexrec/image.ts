@@ -6,6 +6,7 @@
  * Pure: no fs, no process. Addresses are numbers: both formats end at 2^32.
  */
 
+import { describeValue } from '../quote.js';
 import { InputError } from '../../errors.js';
 
 /** The two record formats. */
@@ -331,7 +332,7 @@ export abstract class RecordEncoder {
   /** Most data bytes a record may hold (checked in the constructors). */
   protected checkRecordBytes(max: number, what: string): void {
     const n = this.recordBytes;
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InputError(`${what}: ${n} data bytes per record: 1 to ${max} fit in a record here`);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InputError(`${what}: ${describeValue(n)} data bytes per record: 1 to ${max} fit in a record here`);
   }
 
   /** Where the record holding the byte at `address` ends: the next multiple of the record size (and of 64 KiB for Intel HEX). */
