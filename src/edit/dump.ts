@@ -3,6 +3,7 @@
 // src/format/dump, its output checked against the window it came from (pages that faulted because
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
+import { chunkArg, sourceArg } from '../format/args.js';
 import { DUMP_BOOLEANS, optionsArg, pathArg, usableHighWaterMark } from './args.js';
 import {
   type AddressRadix,
@@ -382,6 +383,7 @@ function engineOptions(format: DumpFormat, options: DumpFileOptions): Omit<DumpO
  */
 export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format: DumpFormat, options: Omit<DumpFileOptions, keyof EditContext> = {}): Readable {
   async function* text(): AsyncGenerator<Buffer, void, undefined> {
+    sourceArg(source);
     optionsArg(options, DUMP_BOOLEANS);
     const engine = engineOptions(format, options);
     const from = options.offset === undefined ? undefined : toOffset(options.offset);
@@ -401,6 +403,7 @@ export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format:
       return b;
     };
     for await (const chunk of source) {
+      chunkArg(chunk);
       let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (pos < skip) {
         const drop = skip - pos < BigInt(bytes.length) ? Number(skip - pos) : bytes.length;

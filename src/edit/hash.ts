@@ -6,6 +6,7 @@
 // If another process truncates the file meanwhile, the windows' checks (the size before each
 // window, the SIGBUS guard's record after it, the size after the last) end with ERR_TRUNCATED: no
 // digest of pages that read as zeros is given.
+import { chunkArg, objectArg, sourceArg } from '../format/args.js';
 import { describeValue } from '../format/quote.js';
 import { optionsArg, pathArg } from './args.js';
 import { createHash } from 'node:crypto';
@@ -116,12 +117,14 @@ export interface HashStreamOptions {
  *   whatever the source throws.
  */
 export async function hashStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: HashStreamOptions = {}): Promise<StreamHash> {
+  sourceArg(source);
+  objectArg(options, 'options', true);
   const algorithm = options.algorithm ?? 'sha256';
   if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${describeValue(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const d = digester(algorithm);
   let length = 0n;
   for await (const chunk of source) {
-    d.update(chunk);
+    d.update(chunkArg(chunk));
     length += BigInt(chunk.length);
     options.onChunk?.(length);
   }

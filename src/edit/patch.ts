@@ -23,6 +23,7 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, nothing written);
 // each window written is checked for faults before its flush and against the size after it; at the
 // end the file must still be as long as the patch made it and still be at its path.
+import { objectArg, stringArg, textArg } from '../format/args.js';
 import { describeValue } from '../format/quote.js';
 import { PATCH_BOOLEANS, optionsArg, pathArg } from './args.js';
 import { bindPatch } from './address.js';
@@ -269,6 +270,9 @@ export class PatchGuardError extends GuardError {
  * parse is an {@link InputError} naming the line.
  */
 export function parsePatch(input: string | Uint8Array, options: PatchTextOptions = {}): Patch {
+  textArg(input, 'the patch');
+  objectArg(options, 'options', true);
+  stringArg(options.name, 'options.name', true);
   const format = options.format ?? 'native';
   const name = options.name ?? 'patch';
   const raw = typeof input === 'string' ? Buffer.from(input, format === 'ips' ? 'latin1' : 'utf8') : input;
@@ -292,6 +296,8 @@ export function parsePatch(input: string | Uint8Array, options: PatchTextOptions
 
 /** An edit list as a patch: one offset hunk per edit, its source `NAME line N` (N from 1). */
 export function editsToPatch(edits: readonly ByteEdit[], name = 'edits'): Patch {
+  if (!Array.isArray(edits)) throw new InputError(`the edits must be an array of { offset, data }, not ${describeValue(edits)}`);
+  stringArg(name, 'name');
   const hunks = edits.map((e, i): OffsetHunk => {
     const source = { name, line: i + 1 };
     const where = describeSource(source);

@@ -46,8 +46,8 @@ const CALLS: Record<string, Call> = {
   transformRange: (o) => any.transformRange!(at(o, 'path', path), '0:4', 'a' in o ? o.a : edit.parseTransform('xor', 'ff'), 'options' in o ? o.options : {}),
   insertBytes: (o) => any.insertBytes!(at(o, 'path', path), 4, 'a' in o ? o.a : Buffer.from('X'), 'options' in o ? o.options : {}),
   deleteRange: (o) => any.deleteRange!(at(o, 'path', path), '0:4', 'options' in o ? o.options : {}),
-  patchFile: (o) => any.patchFile!(at(o, 'path', path), 'a' in o ? o.a : [{ offset: 1, data: Buffer.from('X') }], 'options' in o ? o.options : {}),
-  patchFiles: (o) => any.patchFiles!([at(o, 'path', path)], [{ offset: 1, data: Buffer.from('X') }], 'options' in o ? o.options : {}),
+  patchFile: (o) => any.patchFile!(at(o, 'path', path), 'a' in o ? o.a : [{ offset: 1, bytes: Buffer.from('X') }], 'options' in o ? o.options : {}),
+  patchFiles: (o) => any.patchFiles!([at(o, 'path', path)], [{ offset: 1, bytes: Buffer.from('X') }], 'options' in o ? o.options : {}),
   stampFile: (o) => any.stampFile!(at(o, 'path', path), 'options' in o ? o.options : { placeholder: Buffer.from('hello'), value: Buffer.from('HI') }),
   recover: (o) => any.recover!(at(o, 'path', path), 'options' in o ? o.options : {}),
   protectFile: (o) =>
@@ -189,5 +189,38 @@ describe('bad arguments to the engine (mmapx/edit)', () => {
     await expectRefused(() => CALLS.moveRange!({ options: { fill: Symbol('f') } }), /^fill byte a symbol/);
     await expectRefused(() => CALLS.deleteRange!({ options: { window: Symbol('w') } }), /^window a symbol/);
     await expectRefused(() => CALLS.readRange!({ options: { range: Object.create(null) } }), /^offset undefined is not an integer/);
+  });
+
+  it('the_pure_readers_and_writers_refuse_values_of_the_wrong_kind_with_an_input_error', async () => {
+    const refused = async (run: () => unknown, pattern: RegExp): Promise<void> => {
+      const e = await failure(run);
+      expect(e, String(run)).toBeInstanceOf(InputError);
+      expect((e as Error).message).not.toMatch(NODE_INTERNAL);
+      expect((e as Error).message).toMatch(pattern);
+    };
+    for (const v of [null, undefined, 5, Symbol('v'), {}, () => 1]) {
+      await refused(() => edit.parsePatch(v as string), /^the patch must be a string or bytes/);
+      await refused(() => edit.parseIntelHex(v as string), /^the records must be a string or bytes/);
+      await refused(() => edit.parseSrec(v as string), /^the records must be a string or bytes/);
+      await refused(() => edit.formatIntelHex(v as Uint8Array), /^the bytes must be bytes/);
+      await refused(() => edit.formatSrec(v as Uint8Array), /^the bytes must be bytes/);
+      await refused(() => edit.parseTransform(v as string, 'ff'), /^the transform must be a string/);
+      await refused(() => edit.editsToPatch(v as never), /^the edits must be an array/);
+      await refused(() => edit.applyDeltaInMemory(v as Uint8Array, {} as never), /^the source must be bytes/);
+      await refused(() => edit.stampRecordPath(v as string), /^path must be a string/);
+      if (typeof v !== 'object' || v === null) await refused(() => new edit.IntelHexEncoder(v as never, () => {}), /options must be an object/);
+      if (v !== undefined) {
+        await refused(() => edit.hashStream(v as never), /^the source must be an iterable/);
+        await refused(() => edit.dumpReadable(v as never, 'canonical'), /^the source must be an iterable/);
+        await refused(() => edit.unhex(v as never, { write() {} }), /^the input must be an iterable/);
+        await refused(() => edit.unhex(['00'], v as never), /^the sink must/);
+      }
+    }
+    // A source that gives something else than strings or bytes.
+    await refused(() => edit.hashStream([1] as never), /^the source gave 1: its chunks must be strings or bytes/);
+    await refused(() => edit.dumpReadable([null] as never, 'canonical'), /^the source gave null/);
+    await refused(() => edit.unhex([{}] as never, { write() {} }), /^the input gave an object/);
+    await refused(() => edit.applyDeltaInMemory(Buffer.from('a'), { ops: 5 } as never), /^the delta must be a parsed Delta/);
+    await refused(() => edit.editsToPatch([], 7 as never), /^name must be a string/);
   });
 });

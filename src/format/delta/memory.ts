@@ -4,6 +4,8 @@
  * src/edit/delta.ts, which must produce the same bytes in place.
  */
 
+import { bytesArg } from '../args.js';
+import { describeValue } from '../quote.js';
 import { InputError } from '../../errors.js';
 import type { Delta, DeltaCheck, DeltaOp } from './model.js';
 
@@ -22,6 +24,10 @@ function opLength(op: DeltaOp): bigint {
  * @throws {InputError} for ops that go backwards, overlap, or copy target bytes not yet made.
  */
 export function applyDeltaInMemory(source: Uint8Array, delta: Delta): Uint8Array {
+  bytesArg(source, 'the source');
+  if (typeof delta !== 'object' || delta === null || typeof delta.ops !== 'function') {
+    throw new InputError(`the delta must be a parsed Delta (from parseDelta), not ${describeValue(delta)}`);
+  }
   const ops: DeltaOp[] = [];
   let end = 0n;
   for (const x of delta.ops()) {

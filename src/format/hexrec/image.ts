@@ -6,6 +6,7 @@
  * Pure: no fs, no process. Addresses are numbers: both formats end at 2^32.
  */
 
+import { objectArg } from '../args.js';
 import { describeValue } from '../quote.js';
 import { InputError } from '../../errors.js';
 
@@ -306,6 +307,8 @@ export abstract class RecordEncoder {
   #finished = false;
 
   protected constructor(options: HexEncodeOptions, sink: (chunk: Uint8Array) => void, what: string) {
+    objectArg(options, `${what}: options`);
+    if (typeof sink !== 'function') throw new InputError(`${what}: the sink must be a function, not ${describeValue(sink)}`);
     const address = options.address ?? 0;
     if (!Number.isSafeInteger(address) || address < 0 || address >= ADDRESS_END) throw new InputError(`${what}: address ${address} is not a 32-bit address`);
     const length = options.length;
