@@ -196,7 +196,16 @@ function* pieces(data: WriteData, max: number): Generator<Uint8Array> {
   for (let at = 0; at < data.length; at += buf.length) {
     const n = Math.min(buf.length, data.length - at);
     if ('fill' in data) yield buf.subarray(0, n);
-    else yield pread(data.file.fd, buf.subarray(0, n), data.offset + BigInt(at), `the data (${data.file.path})`);
+    else yield readData(data.file, buf.subarray(0, n), data.offset + BigInt(at));
+  }
+}
+
+/** A piece of the data's file; a failed read (a directory, a descriptor not open for reading) is an OperationError naming it. */
+function readData(file: { readonly fd: number; readonly path: string }, b: Uint8Array, position: bigint): Uint8Array {
+  try {
+    return pread(file.fd, b, position, `the data (${file.path})`);
+  } catch (err) {
+    throw err instanceof OperationError ? err : fsError(err, `cannot read the data from ${file.path}`);
   }
 }
 

@@ -4,12 +4,12 @@
 // the file is opened, and the file is byte-identical: not a TypeError from deep inside ("Cannot read
 // properties of null", "is not a function"), not Node's own "Received ..." wrapped as a failed
 // operation, not a stream that never ends, and not a write of zeros (a stamp value given as text).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as edit from '../../src/edit/index.js';
-import { InputError, MmapxError } from '../../src/edit/index.js';
+import { InputError, MmapxError, OperationError } from '../../src/edit/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const dir = tmpDir('mmapx-edit-args-');
@@ -222,5 +222,25 @@ describe('bad arguments to the engine (mmapx/edit)', () => {
     await refused(() => edit.unhex([{}] as never, { write() {} }), /^the input gave an object/);
     await refused(() => edit.applyDeltaInMemory(Buffer.from('a'), { ops: 5 } as never), /^the delta must be a parsed Delta/);
     await refused(() => edit.editsToPatch([], 7 as never), /^name must be a string/);
+  });
+
+  it('data_read_from_a_descriptor_that_cannot_be_read_is_an_operation_error_and_the_file_is_unchanged', async () => {
+    // insertBytes let Node's own EISDIR out (an Error, not the engine's), where writeAt names it.
+    const fd = openSync(dir, 'r');
+    try {
+      for (const run of [
+        () => edit.insertBytes(path, 4, { file: { fd, path: 'a-directory' }, offset: 0n, length: 4 }),
+        () => edit.writeAt(path, 4, { file: { fd, path: 'a-directory' }, offset: 0n, length: 4 }),
+      ]) {
+        writeFileSync(path, CONTENT);
+        const e = await failure(run);
+        expect(e).toBeInstanceOf(OperationError);
+        expect((e as OperationError).code).toBe('EISDIR');
+        expect((e as Error).message).toBe('cannot read the data from a-directory: is a directory');
+        expect(readFileSync(path)).toEqual(CONTENT);
+      }
+    } finally {
+      closeSync(fd);
+    }
   });
 });
