@@ -222,6 +222,24 @@ describe('bad arguments to the engine (mmapx/edit)', () => {
     await refused(() => edit.unhex([{}] as never, { write() {} }), /^the input gave an object/);
     await refused(() => edit.applyDeltaInMemory(Buffer.from('a'), { ops: 5 } as never), /^the delta must be a parsed Delta/);
     await refused(() => edit.editsToPatch([], 7 as never), /^name must be a string/);
+    // A Delta built by hand: its fields and each item of its ops(), as the applier takes them.
+    const ops = (...items: unknown[]) => ({ format: 'ips32', checks: [], ops: () => items }) as never;
+    for (const [delta, pattern] of [
+      [null, /^the delta must be a parsed Delta/],
+      [{ format: 'ips', checks: [], ops: () => [] }, /^the delta's format must be one of/],
+      [{ format: 'bps', checks: 5, ops: () => [] }, /^the delta's checks must be an array/],
+      [{ format: 'bps', checks: [], targetSize: -5n, ops: () => [] }, /^the delta's targetSize must be a bigint/],
+      [{ format: 'bps', checks: [], ops: () => 5 }, /^the delta's ops\(\) must return an iterable/],
+      [ops(null), /^delta op 0 must be an op or a check object, not null/],
+      [ops({ kind: 'data', at: 1, bytes: Buffer.from('x') }), /^delta op 0: at must be a bigint from 0 to 2\^63-1, not 1$/],
+      [ops({ kind: 'data', at: 2n ** 63n, bytes: Buffer.from('x') }), /^delta op 0: at must be a bigint/],
+      [ops({ kind: 'fill', at: 0n, length: 2n, byte: 1 }), /^delta op 0: value must be a byte/],
+      [ops({ kind: 'copy', at: 0n }), /^delta op 0: kind must be one of/],
+      [ops({ algorithm: 'md5', of: 'target', value: 1 }), /^delta op 0: algorithm must be/],
+    ] as const) {
+      await refused(() => edit.applyDeltaInMemory(Buffer.from('abc'), delta as never), pattern);
+      await expectRefused(() => edit.applyDelta(path, delta as never), pattern);
+    }
   });
 
   it('data_read_from_a_descriptor_that_cannot_be_read_is_an_operation_error_and_the_file_is_unchanged', async () => {

@@ -4,8 +4,7 @@
  * src/edit/delta.ts, which must produce the same bytes in place.
  */
 
-import { bytesArg } from '../args.js';
-import { describeValue } from '../quote.js';
+import { bytesArg, deltaArg } from '../args.js';
 import { InputError } from '../../errors.js';
 import type { Delta, DeltaCheck, DeltaOp } from './model.js';
 
@@ -25,9 +24,7 @@ function opLength(op: DeltaOp): bigint {
  */
 export function applyDeltaInMemory(source: Uint8Array, delta: Delta): Uint8Array {
   bytesArg(source, 'the source');
-  if (typeof delta !== 'object' || delta === null || typeof delta.ops !== 'function') {
-    throw new InputError(`the delta must be a parsed Delta (from parseDelta), not ${describeValue(delta)}`);
-  }
+  delta = deltaArg(delta);
   const ops: DeltaOp[] = [];
   let end = 0n;
   for (const x of delta.ops()) {
