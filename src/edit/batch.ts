@@ -2,7 +2,9 @@
 // and every BATCH_FILES files (or BATCH_BYTES held) the batch committed at once, so that the
 // journals' syncs and the files' fdatasyncs of many files overlap. The engine of `mmapx patch
 // FILE...` and of the library's patchFiles; see patch.ts for the steps of one file.
-import { OperationError } from '../errors.js';
+import { PATCH_BOOLEANS, optionsArg, pathArg } from './args.js';
+import { InputError, OperationError } from '../errors.js';
+import { describeValue } from '../format/quote.js';
 import { type Batching, Later } from './later.js';
 import {
   abandon,
@@ -109,6 +111,9 @@ export type PatchFileResult =
  * for (const r of results) console.log(r.path, r.ok ? r.outcome.status : r.error);
  */
 export async function patchFiles(paths: readonly string[], patch: PatchInput, options: PatchOptions = {}): Promise<PatchFileResult[]> {
+  if (!Array.isArray(paths)) throw new InputError(`paths must be an array of file names, not ${describeValue(paths)}`);
+  for (const [i, p] of paths.entries()) pathArg(p, `paths[${i}]`);
+  optionsArg(options, PATCH_BOOLEANS);
   const { patch: parsed, sources } = resolvePatchInput(patch, options);
   const batch = new PatchBatch(patchJob(parsed, sources, options));
   const waiting: (PatchOutcome | Later<PatchOutcome> | { error: unknown })[] = [];

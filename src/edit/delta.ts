@@ -53,6 +53,8 @@
 // "Already applied" (success, file untouched): the file has the target's size and crc32 (formats
 // with a target checksum); or its windows' checksums match the file as it is (VCDIFF); or, for
 // formats without checksums, the plan finds nothing that differs.
+import { deltaArg } from '../format/args.js';
+import { optionsArg, pathArg } from './args.js';
 import { closeSync, constants as fsc, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -897,6 +899,9 @@ function errorPath(err: unknown, path: string): unknown {
  * console.log(r.status, r.status === 'applied' ? r.journal?.bytes : 0);
  */
 export async function applyDelta(path: string, delta: Delta, options: DeltaOptions = {}): Promise<DeltaOutcome> {
+  pathArg(path);
+  optionsArg(options, ['dryRun', 'journal']);
+  delta = deltaArg(delta);
   return applyDeltaTimed(path, delta, options, timerFor(options));
 }
 

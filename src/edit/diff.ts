@@ -8,6 +8,8 @@
 //
 // If another process truncates either file meanwhile, nothing computed from a window that faulted
 // or that the file no longer covers goes out: ERR_TRUNCATED naming that file.
+import { describeValue } from '../format/quote.js';
+import { optionsArg, pathArg } from './args.js';
 import { createHash, type Hash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -536,7 +538,7 @@ export class FileDiff {
 /** An integer option in `min..max`. @throws InputError */
 function intOption(value: number | undefined, name: string, dflt: number, min: number, max: number): number {
   const n = value ?? dflt;
-  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`${name} ${String(n)} must be ${min}..${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`${name} ${describeValue(n)} must be ${min}..${max}`);
   return n;
 }
 
@@ -572,9 +574,12 @@ function sideOptions(format: DiffFormat, options: DiffFilesOptions): SideSetting
 /** The options checked, with their defaults. @throws InputError */
 function diffOptions(options: DiffFilesOptions): { format: DiffFormat; coalesce: number; sha256: boolean; side?: SideSettings; clock?: Clock } {
   const format = options.format ?? 'native';
-  if (!FORMATS.includes(format)) throw new InputError(`unknown diff format '${String(format)}' (expected ${FORMATS.join(', ')})`, { token: String(format) });
+  if (!FORMATS.includes(format))
+    throw new InputError(`unknown diff format ${typeof format === 'string' ? `'${format}'` : describeValue(format)} (expected ${FORMATS.join(', ')})`, {
+      token: typeof format === 'string' ? format : describeValue(format),
+    });
   const coalesce = options.coalesce ?? 8;
-  if (!Number.isInteger(coalesce) || coalesce < 0 || coalesce > 1_000_000) throw new InputError(`coalesce ${String(coalesce)} must be 0..1000000`);
+  if (!Number.isInteger(coalesce) || coalesce < 0 || coalesce > 1_000_000) throw new InputError(`coalesce ${describeValue(coalesce)} must be 0..1000000`);
   const sha256 = options.sha256 === true;
   if (sha256 && format !== 'native') throw new InputError(`sha256 guards only exist in the native format, not ${format}`);
   const side = sideOptions(format, options);
@@ -643,6 +648,9 @@ export function diffStream(oldPath: string, newPath: string, options: DiffFilesO
   outcome.catch(() => {}); // the stream's 'error' is where a caller hears of it first
   const stream = pullStream(
     async () => {
+      pathArg(oldPath, 'oldPath');
+      pathArg(newPath, 'newPath');
+      optionsArg(options, ['sha256', 'text']);
       const d = await openFileDiff(oldPath, newPath, { ...options, blocking: false });
       let push: ((data: string | Uint8Array) => void) | undefined;
       const steps = d.steps((data) => push?.(data), options.progress);
@@ -668,7 +676,7 @@ export function diffStream(oldPath: string, newPath: string, options: DiffFilesO
         },
       };
     },
-    { signal: options.signal, highWaterMark: options.highWaterMark },
+    { signal: options?.signal, highWaterMark: options?.highWaterMark },
   );
   stream.once('error', (err) => settle.reject(err));
   stream.once('close', () => settle.reject(new Error('the diff stream was closed before its end')));

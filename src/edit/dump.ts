@@ -3,6 +3,8 @@
 // src/format/dump, its output checked against the window it came from (pages that faulted because
 // the file shrank read as zeros: nothing made of them goes out). The CLI drives it synchronously
 // into standard output; `dump` gives the text as a Readable stream, byte-identical to the CLI's.
+import { chunkArg, sourceArg } from '../format/args.js';
+import { DUMP_BOOLEANS, optionsArg, pathArg, usableHighWaterMark } from './args.js';
 import {
   type AddressRadix,
   createDumper,
@@ -285,9 +287,11 @@ export async function openFileDump(path: string, options: FileDumpOptions): Prom
  * ```
  */
 export function dump(path: string, format: DumpFormat, options: DumpFileOptions = {}): Readable {
-  const progress = options.progress;
+  const progress = options?.progress;
   return pullStream(
     async () => {
+      pathArg(path);
+      optionsArg(options, DUMP_BOOLEANS);
       const engine = engineOptions(format, options); // checked before the file is opened
       const offset = options.offset === undefined ? undefined : toOffset(options.offset);
       const length = options.length === undefined ? undefined : toLength(options.length);
@@ -331,7 +335,7 @@ export function dump(path: string, format: DumpFormat, options: DumpFileOptions 
         },
       };
     },
-    { signal: options.signal, highWaterMark: options.highWaterMark },
+    { signal: options?.signal, highWaterMark: options?.highWaterMark },
   );
 }
 
@@ -379,6 +383,8 @@ function engineOptions(format: DumpFormat, options: DumpFileOptions): Omit<DumpO
  */
 export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format: DumpFormat, options: Omit<DumpFileOptions, keyof EditContext> = {}): Readable {
   async function* text(): AsyncGenerator<Buffer, void, undefined> {
+    sourceArg(source);
+    optionsArg(options, DUMP_BOOLEANS);
     const engine = engineOptions(format, options);
     const from = options.offset === undefined ? undefined : toOffset(options.offset);
     if (from?.fromEnd) throw new InputError(`offset ${from.text} counts from the end, but the end of a stream is only known by reading it`);
@@ -397,6 +403,7 @@ export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format:
       return b;
     };
     for await (const chunk of source) {
+      chunkArg(chunk);
       let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (pos < skip) {
         const drop = skip - pos < BigInt(bytes.length) ? Number(skip - pos) : bytes.length;
@@ -417,5 +424,5 @@ export function dumpReadable(source: AsyncIterable<Uint8Array | string>, format:
     const b = take();
     if (b !== undefined) yield b;
   }
-  return Readable.from(text(), { objectMode: false, ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }) });
+  return Readable.from(text(), { objectMode: false, ...(usableHighWaterMark(options?.highWaterMark) && { highWaterMark: options.highWaterMark }) });
 }

@@ -1,6 +1,7 @@
 // What an executable or object file contains (`mmapx info --sections/--segments/--symbols`): its
 // header facts, sections, segments and symbols in the one shape of src/format/exe, the same for
 // ELF, PE and Mach-O. Only what is asked is parsed: without `symbols` no symbol table is read.
+import { optionsArg, pathArg } from './args.js';
 import { globMatcher } from '../format/glob.js';
 import type { ExeImage, ExeSymbol, OpenImageOptions, Section, Segment, SymbolColumns } from '../format/exe/index.js';
 import { withFile } from './files.js';
@@ -66,6 +67,8 @@ export function headerInfo(image: ExeImage): ImageInfo {
  *   or a header or table in it is malformed.
  */
 export async function imageInfo(path: string, options: ImageInfoOptions = {}): Promise<ImageInfo> {
+  pathArg(path);
+  optionsArg(options, ['sections', 'segments', 'symbols', 'columns']);
   const { clock } = options;
   return withFile(path, { ...options, write: false, access: 'read', ...(clock && { timer: clock }) }, (file) => {
     const image = imageOf(file, options.arch !== undefined ? { arch: options.arch } : {});

@@ -8,6 +8,8 @@
 // that the file no longer covers is given: the scan ends with ERR_TRUNCATED (what was given before
 // came from windows checked whole). Scan threads report their faults through the same SIGBUS
 // guard (see src/mmap/sys/sigbus.ts), and their chunks are checked alike.
+import { describeValue } from '../format/quote.js';
+import { optionsArg, pathArg } from './args.js';
 import { InputError } from '../errors.js';
 import { parseHexPattern } from '../format/data.js';
 import { compilePattern, type BytePattern, type CompiledPattern, WindowScanner } from '../format/search.js';
@@ -36,6 +38,9 @@ export type FindPattern = string | Uint8Array | BytePattern;
 function toBytePattern(pattern: FindPattern): BytePattern {
   if (typeof pattern === 'string') return parseHexPattern(pattern, { nibbles: true });
   const p = pattern instanceof Uint8Array ? { bytes: pattern, mask: new Uint8Array(pattern.length).fill(0xff) } : pattern;
+  if (typeof p !== 'object' || p === null || !(p.bytes instanceof Uint8Array) || !(p.mask instanceof Uint8Array)) {
+    throw new InputError(`the pattern must be hex text, bytes (a Uint8Array) or { bytes, mask }, not ${describeValue(pattern)}`);
+  }
   if (p.bytes.length === 0) throw new InputError('the pattern is empty: give at least one byte');
   if (p.mask.length !== p.bytes.length) throw new InputError(`the pattern has ${p.bytes.length} bytes but its mask ${p.mask.length}`);
   if (!(p.align === undefined || (Number.isSafeInteger(p.align) && p.align >= 1))) {
@@ -151,10 +156,13 @@ export interface FindOptions extends EditContext {
  *   it meanwhile).
  */
 export async function* find(path: string, pattern: FindPattern, options: FindOptions = {}): AsyncGenerator<bigint, void, undefined> {
+  pathArg(path);
+  optionsArg(options);
   // Everything that can be checked without the file is checked first.
   const { max, signal, align } = options;
-  if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) throw new InputError(`max ${max} must be a whole number, at least 1`);
-  if (align !== undefined && !(Number.isSafeInteger(align) && align >= 1)) throw new InputError(`align ${align} must be a whole number, at least 1`);
+  if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) throw new InputError(`max ${describeValue(max)} must be a whole number, at least 1`);
+  if (align !== undefined && !(Number.isSafeInteger(align) && align >= 1))
+    throw new InputError(`align ${describeValue(align)} must be a whole number, at least 1`);
   const compiled = compilePattern({ ...toBytePattern(pattern), ...(align !== undefined && { align }) });
   const range = rangeOption(options.range);
   const opening = { write: false, force: options.force, lockWait: options.lockWait, signal };

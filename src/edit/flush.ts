@@ -1,5 +1,6 @@
 // Flushing a range of a file: msync (or the start of write-back) in page-aligned pieces, with what
 // the page cache says before and after.
+import { optionsArg, pathArg } from './args.js';
 import { cachestat, type CacheStat, MmapOptions, pageSize } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
 import { bindOptionalRange } from './address.js';
@@ -46,6 +47,8 @@ function counts(c: CacheStat | undefined): PageCounts | null {
  * with `async`. Holds a shared lock meanwhile (it changes no byte).
  */
 export async function flushFile(path: string, options: FlushOptions = {}): Promise<FlushOutcome> {
+  pathArg(path);
+  optionsArg(options, ['async']);
   const { progress, clock } = options;
   return withFile(path, { ...options, write: true, lock: 'shared', access: 'read', ...(clock && { timer: clock }) }, (file) => {
     const r = targetRange(file, bindOptionalRange(file, rangeOption(options.range), options));

@@ -6,6 +6,9 @@
 // If another process truncates the file meanwhile, the windows' checks (the size before each
 // window, the SIGBUS guard's record after it, the size after the last) end with ERR_TRUNCATED: no
 // digest of pages that read as zeros is given.
+import { chunkArg, objectArg, sourceArg } from '../format/args.js';
+import { describeValue } from '../format/quote.js';
+import { optionsArg, pathArg } from './args.js';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { InputError, OperationError } from '../errors.js';
@@ -114,12 +117,14 @@ export interface HashStreamOptions {
  *   whatever the source throws.
  */
 export async function hashStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: HashStreamOptions = {}): Promise<StreamHash> {
+  sourceArg(source);
+  objectArg(options, 'options', true);
   const algorithm = options.algorithm ?? 'sha256';
-  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
+  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${describeValue(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const d = digester(algorithm);
   let length = 0n;
   for await (const chunk of source) {
-    d.update(chunk);
+    d.update(chunkArg(chunk));
     length += BigInt(chunk.length);
     options.onChunk?.(length);
   }
@@ -145,8 +150,10 @@ export interface HashRangeOptions extends EditContext {
  *   it meanwhile), or crc32 on a Node without it.
  */
 export async function hashRange(path: string, options: HashRangeOptions = {}): Promise<string> {
+  pathArg(path);
+  optionsArg(options);
   const algorithm = options.algorithm ?? 'sha256';
-  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${String(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
+  if (!isDigestAlgo(algorithm)) throw new InputError(`unknown algorithm ${describeValue(algorithm)} (${DIGEST_ALGOS.join(', ')})`);
   const range = rangeOption(options.range);
   const access = {
     write: false,

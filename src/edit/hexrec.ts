@@ -3,9 +3,11 @@
 // slice), each slice handed to the streaming encoder of src/format/hexrec, so memory stays flat
 // and the cost follows the range. The records' addresses start at the base address (by default
 // the range's file offset): the byte at file offset O has address base + (O - range start).
+import { optionsArg, pathArg } from './args.js';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
+import { describeValue } from '../format/quote.js';
 import { ADDRESS_END, createHexEncoder, type HexEncodeOptions, type HexRecordFormat } from '../format/hexrec/index.js';
 import { shrankSinceOpen } from './files.js';
 import { openRangeReader, type RangeReader, type ReadRangeOptions } from './read.js';
@@ -26,6 +28,7 @@ export interface HexRecordsOptions extends ReadRangeOptions {
 
 /** A 32-bit address as a number, or an InputError naming `what`. */
 function address32(value: bigint | number, what: string): number {
+  if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) throw new InputError(`${what} must be a whole number or bigint, not ${describeValue(value)}`);
   const v = BigInt(value);
   if (v < 0n || v >= BigInt(ADDRESS_END))
     throw new InputError(
@@ -47,6 +50,7 @@ export function hexEncodeOptions(reader: RangeReader, options: Omit<HexRecordsOp
     );
   }
   const header = options.header ?? (path === '-' ? '' : basename(path));
+  if (typeof header !== 'string') throw new InputError(`header must be a string, not ${describeValue(header)}`);
   return {
     address: base,
     ...(length !== undefined && { length: Number(length) }),
@@ -67,9 +71,13 @@ export function hexEncodeOptions(reader: RangeReader, options: Omit<HexRecordsOp
  * ```
  */
 export function readHexRecords(path: string, options: HexRecordsOptions): Readable {
-  const progress = options.progress;
+  const progress = options?.progress;
   return pullStream(
     async () => {
+      pathArg(path);
+      // Required: it names the format.
+      if (options === undefined) throw new InputError("options are required: { format: 'ihex' | 'srec', ... }");
+      optionsArg(options);
       const reader = await openRangeReader(path, options);
       let pending: Uint8Array[] = [];
       let encoder: ReturnType<typeof createHexEncoder>;
@@ -101,6 +109,6 @@ export function readHexRecords(path: string, options: HexRecordsOptions): Readab
         close: () => reader.close(),
       };
     },
-    { signal: options.signal, highWaterMark: options.highWaterMark },
+    { signal: options?.signal, highWaterMark: options?.highWaterMark },
   );
 }

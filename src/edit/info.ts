@@ -1,5 +1,6 @@
 // What a file is, how much of it is in memory, where it lives, and which map modes work on it
 // (tried for real on one page: the kernel is the judge).
+import { optionsArg, pathArg } from './args.js';
 import { type BigIntStats, closeSync, constants as fsc } from 'node:fs';
 import { resolveRange } from '../format/range.js';
 import { describeErrno } from '../mmap/errors.js';
@@ -72,6 +73,8 @@ export interface FileInfo {
 
 /** Inspects one file (see {@link FileInfo}). */
 export async function inspectFile(path: string, options: InfoOptions = {}): Promise<FileInfo> {
+  pathArg(path);
+  optionsArg(options);
   const { clock } = options;
   return withFile(path, { ...options, write: false, access: 'read', ...(clock && { timer: clock }) }, (file) => {
     const st = file.stat;

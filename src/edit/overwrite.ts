@@ -26,6 +26,7 @@
 // Memory: one window of the file mapped at a time plus one output buffer of a window, whatever the
 // size of the range. The producer must be a function of the ORIGINAL file: it may read other parts
 // of the file (a copy's source), and its order makes sure those are still the originals when read.
+import { describeValue } from '../format/quote.js';
 import { createHash } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { ChangedUnderfoot, GuardError, InputError, MmapxError } from '../errors.js';
@@ -459,7 +460,7 @@ export async function overwriteRange(
   const expectResult = checkSha(options.expectResultSha256, 'expectResultSha256');
   const dryRun = options.dryRun === true;
   const win = options.windowSize ?? OVERWRITE_WINDOW;
-  if (!Number.isSafeInteger(win) || win < 8 || win % 8 !== 0) throw new InputError(`windowSize ${String(win)} is not a positive multiple of 8`);
+  if (!Number.isSafeInteger(win) || win < 8 || win % 8 !== 0) throw new InputError(`windowSize ${describeValue(win)} is not a positive multiple of 8`);
   const useJournal = options.journal !== false;
   const jpath = journalPath(path);
   const how = { write: !dryRun, force: options.force === true, lockWait: options.lockWait };

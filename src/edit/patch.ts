@@ -23,6 +23,9 @@
 // dry run read is void if a map faulted or the file got shorter (ERR_TRUNCATED, nothing written);
 // each window written is checked for faults before its flush and against the size after it; at the
 // end the file must still be as long as the patch made it and still be at its path.
+import { objectArg, stringArg, textArg } from '../format/args.js';
+import { describeValue } from '../format/quote.js';
+import { PATCH_BOOLEANS, optionsArg, pathArg } from './args.js';
 import { bindPatch } from './address.js';
 import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fdatasyncSync, fsyncSync, ftruncateSync } from 'node:fs';
@@ -267,6 +270,9 @@ export class PatchGuardError extends GuardError {
  * parse is an {@link InputError} naming the line.
  */
 export function parsePatch(input: string | Uint8Array, options: PatchTextOptions = {}): Patch {
+  textArg(input, 'the patch');
+  objectArg(options, 'options', true);
+  stringArg(options.name, 'options.name', true);
   const format = options.format ?? 'native';
   const name = options.name ?? 'patch';
   const raw = typeof input === 'string' ? Buffer.from(input, format === 'ips' ? 'latin1' : 'utf8') : input;
@@ -290,6 +296,8 @@ export function parsePatch(input: string | Uint8Array, options: PatchTextOptions
 
 /** An edit list as a patch: one offset hunk per edit, its source `NAME line N` (N from 1). */
 export function editsToPatch(edits: readonly ByteEdit[], name = 'edits'): Patch {
+  if (!Array.isArray(edits)) throw new InputError(`the edits must be an array of { offset, data }, not ${describeValue(edits)}`);
+  stringArg(name, 'name');
   const hunks = edits.map((e, i): OffsetHunk => {
     const source = { name, line: i + 1 };
     const where = describeSource(source);
@@ -298,14 +306,14 @@ export function editsToPatch(edits: readonly ByteEdit[], name = 'edits'): Patch 
       throw new InputError(`${where}: expect has ${e.expect.length} bytes but bytes has ${e.bytes.length}: a guard is as long as its change`);
     }
     const offset = typeof e.offset === 'bigint' ? e.offset : Number.isSafeInteger(e.offset) ? BigInt(e.offset) : undefined;
-    if (offset === undefined) throw new InputError(`${where}: offset ${String(e.offset)} is not an integer`);
+    if (offset === undefined) throw new InputError(`${where}: offset ${describeValue(e.offset)} is not an integer`);
     return { kind: 'offset', offset, new: e.bytes, source, ...(e.expect !== undefined && { old: e.expect }) };
   });
   return { hunks, guards: {} };
 }
 
 function isPatch(input: PatchInput): input is Patch {
-  return typeof input === 'object' && !(input instanceof Uint8Array) && !Array.isArray(input) && Array.isArray((input as Patch).hunks);
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && !Array.isArray(input) && Array.isArray((input as Patch).hunks);
 }
 
 /**
@@ -315,6 +323,9 @@ function isPatch(input: PatchInput): input is Patch {
 export function resolvePatchInput(input: PatchInput, options: PatchTextOptions = {}): { patch: Patch; sources: string[] } {
   let patch: Patch;
   let sources: string[];
+  if (typeof input !== 'string' && !(input instanceof Uint8Array) && !Array.isArray(input) && !isPatch(input)) {
+    throw new InputError(`the patch must be text, bytes, a parsed Patch or an array of { offset, data }, not ${describeValue(input)}`);
+  }
   if (Array.isArray(input)) {
     const edits = input as readonly ByteEdit[];
     patch = editsToPatch(edits, options.name ?? 'edits');
@@ -434,6 +445,8 @@ export function timerFor(o: EditContext, opts: { sumOfPhases?: boolean } = {}): 
  * if (r.status === 'failed') console.log(r.failedHunks[0].offset);
  */
 export async function patchFile(path: string, patch: PatchInput, options: PatchOptions = {}): Promise<PatchOutcome> {
+  pathArg(path);
+  optionsArg(options, PATCH_BOOLEANS);
   const { patch: parsed, sources } = resolvePatchInput(patch, options);
   const outcome = await patchOne(path, patchJob(parsed, sources, options), timerFor(options));
   if (outcome.status === 'failed' && options.throwOnFailure) throw new PatchGuardError(outcome);

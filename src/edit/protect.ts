@@ -1,6 +1,8 @@
 // Mapping a file with a protection (ro, rw, exec, none) through the core and checking what the
 // kernel says the mapping now is. Nothing mapped is ever executed.
-import { OperationError } from '../errors.js';
+import { optionsArg, pathArg } from './args.js';
+import { InputError, OperationError } from '../errors.js';
+import { describeValue } from '../format/quote.js';
 import { type Mmap, MmapError, type MmapMut, type MmapNone, MmapOptions } from '../mmap/index.js';
 import { targetRange, withFile } from './files.js';
 import { mountOf } from './mounts.js';
@@ -40,6 +42,10 @@ export interface Protected {
  * @throws OperationError when the kernel refuses the mode (naming a noexec mount) or shows another one.
  */
 export async function protectFile<T>(path: string, mode: ProtectMode, options: ProtectOptions, hold: (p: Protected) => T | Promise<T>): Promise<T> {
+  pathArg(path);
+  options = optionsArg(options);
+  if (!(['ro', 'rw', 'exec', 'none'] as const).includes(mode)) throw new InputError(`mode must be 'ro', 'rw', 'exec' or 'none', not ${describeValue(mode)}`);
+  if (typeof hold !== 'function') throw new InputError(`hold must be a function (it is called with the protected map), not ${describeValue(hold)}`);
   const { clock } = options;
   const open = {
     ...options,

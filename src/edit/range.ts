@@ -2,6 +2,7 @@
 // "4K") or numbers, checked as the CLI checks its arguments (InputError, past 2^63 - 1 refused).
 import { InputError } from '../errors.js';
 import { type Offset, parseLength, parseOffset } from '../format/number.js';
+import { describeValue } from '../format/quote.js';
 import { parseRange, type Range } from '../format/range.js';
 
 /** An offset or length as the API takes it: a number or bigint, or the CLI's text (`0x1f40`, `4K`). */
@@ -18,7 +19,7 @@ export type RangeSpec = string | { readonly offset: Position; readonly length?: 
 function asText(value: Position, what: string): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'bigint') return String(value);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InputError(`${what} ${String(value)} is not an integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InputError(`${what} ${describeValue(value)} is not an integer`);
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
@@ -35,7 +36,8 @@ export function toLength(value: Position): bigint {
 /** The parsed range of a {@link RangeSpec} (not yet resolved against a file). @throws InputError. */
 export function toRange(spec: RangeSpec): Range {
   if (typeof spec === 'string') return parseRange(spec);
-  if (spec === null || typeof spec !== 'object') throw new InputError(`a range is a string or { offset, length } / { offset, end }, not ${String(spec)}`);
+  if (spec === null || typeof spec !== 'object')
+    throw new InputError(`a range is a string or { offset, length } / { offset, end }, not ${describeValue(spec)}`);
   const start = toOffset(spec.offset);
   if (spec.length !== undefined && spec.end !== undefined) throw new InputError('a range has a length or an end, not both');
   if (spec.length !== undefined) {

@@ -5,11 +5,14 @@
 //
 // None of them changes the file's size: a destination that ends past the end of the file is
 // refused (InputError, nothing written); extend the file first (`mmapx write --grow`, truncate).
+import { describeValue } from '../format/quote.js';
+import { OVERWRITE_BOOLEANS, optionsArg, pathArg } from './args.js';
 import { readSync, statSync } from 'node:fs';
 import { InputError, OperationError } from '../errors.js';
 import { formatOffset, resolveOffset } from '../format/number.js';
 import { resolveRange } from '../format/range.js';
 import type { Transform } from '../format/transform.js';
+import type { Range } from '../format/range.js';
 import { type AddressOptions, bindOffset, bindRange } from './address.js';
 import { fsError, knownSize, type OpenFile, openFile } from './files.js';
 import { type OverwriteOptions, type OverwriteOutcome, type OverwritePlan, overwriteRange, type WindowProducer } from './overwrite.js';
@@ -63,8 +66,10 @@ export type FillOptions = OverwriteOptions;
  * @throws InputError for an empty pattern or range, a range past the end of the file.
  */
 export async function fillRange(path: string, range: RangeOption, pattern: Uint8Array, options: FillOptions = {}): Promise<OverwriteOutcome> {
+  pathArg(path);
+  optionsArg(options, OVERWRITE_BOOLEANS);
   if (!(pattern instanceof Uint8Array) || pattern.length === 0) throw new InputError('the fill pattern is empty: give at least one byte');
-  const parsed = rangeOption(range)!;
+  const parsed = requiredRange(range);
   return overwriteRange(
     path,
     `fill ${hexText(pattern)}`,
@@ -150,7 +155,9 @@ function copyPlan(src: bigint, dst: bigint, length: bigint, source: { fd: number
  * @throws InputError for an empty source, a source or destination past an end.
  */
 export async function copyRange(path: string, source: RangeOption, dest: Position, options: CopyOptions = {}): Promise<OverwriteOutcome> {
-  const parsed = rangeOption(source)!;
+  pathArg(path);
+  if (optionsArg(options, OVERWRITE_BOOLEANS).from !== undefined) pathArg(options.from, 'options.from');
+  const parsed = requiredRange(source);
   const at = toOffset(dest);
   const from = options.from;
   return overwriteRange(
@@ -211,10 +218,12 @@ export interface MoveOptions extends OverwriteOptions {
  * @throws InputError for an empty source, a destination past the end, a fill that is no byte.
  */
 export async function moveRange(path: string, source: RangeOption, dest: Position, options: MoveOptions = {}): Promise<OverwriteOutcome> {
-  const parsed = rangeOption(source)!;
+  pathArg(path);
+  optionsArg(options, OVERWRITE_BOOLEANS);
+  const parsed = requiredRange(source);
   const at = toOffset(dest);
   const fill = options.fill ?? 0;
-  if (!Number.isInteger(fill) || fill < 0 || fill > 255) throw new InputError(`fill byte ${String(fill)} is not a byte (0..255)`);
+  if (!Number.isInteger(fill) || fill < 0 || fill > 255) throw new InputError(`fill byte ${describeValue(fill)} is not a byte (0..255)`);
   return overwriteRange(
     path,
     `move ${parsed.text} -> ${at.text}`,
@@ -244,7 +253,19 @@ export type TransformOptions = OverwriteOptions;
  * @throws InputError for an empty range, one past the end, or one that is no whole number of units.
  */
 export async function transformRange(path: string, range: RangeOption, transform: Transform, options: TransformOptions = {}): Promise<OverwriteOutcome> {
-  const parsed = rangeOption(range)!;
+  pathArg(path);
+  optionsArg(options, OVERWRITE_BOOLEANS);
+  // The journal keeps the spec, and recovery undoes what the spec says: no spec, no transform.
+  if (
+    typeof transform !== 'object' ||
+    transform === null ||
+    typeof transform.apply !== 'function' ||
+    typeof transform.spec !== 'object' ||
+    transform.spec === null
+  ) {
+    throw new InputError(`the transform must be one made by parseTransform(), not ${describeValue(transform)}`);
+  }
+  const parsed = requiredRange(range);
   const resolve = (size: bigint, file: OpenFile): { offset: bigint; length: bigint } => {
     const r = destination(file, parsed, size, 'transform', options);
     if (r.length % BigInt(transform.unit) !== 0n) {
@@ -275,4 +296,11 @@ export async function transformRange(path: string, range: RangeOption, transform
     },
     options,
   );
+}
+
+/** A range an operation cannot do without (undefined is not the whole file here). */
+function requiredRange(range: RangeOption): Range {
+  const r = rangeOption(range);
+  if (r === undefined) throw new InputError('a range is required: a string such as "0x100:16" or { offset, length } / { offset, end }');
+  return r;
 }

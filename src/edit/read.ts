@@ -3,6 +3,7 @@
 // device needs a range from its start; a pseudo file (procfs, sysfs; `force`) is read by read(2)
 // (see readSpan in files.ts). The CLI writes each slice straight from the map; `readRange` gives
 // the bytes as a Readable stream (copied out of the map, pulled as the consumer reads).
+import { optionsArg, pathArg } from './args.js';
 import { BrokenPipe } from '../errors.js';
 import { pageSize, type Window } from '../mmap/index.js';
 import { notePendingJournal, type OpenFile, openFile, openFileAsync, readableSize, readSpan, shrankSinceOpen } from './files.js';
@@ -163,9 +164,11 @@ export async function openRangeReader(path: string, options: OpenReaderOptions):
  * ```
  */
 export function readRange(path: string, options: ReadRangeOptions = {}): Readable {
-  const progress = options.progress;
+  const progress = options?.progress;
   return pullStream(
     async () => {
+      pathArg(path);
+      optionsArg(options);
       const reader = await openRangeReader(path, options);
       progress?.phase(`read ${path}`, reader.length ?? 0n);
       return {
@@ -185,6 +188,6 @@ export function readRange(path: string, options: ReadRangeOptions = {}): Readabl
         close: () => reader.close(),
       };
     },
-    { signal: options.signal, highWaterMark: options.highWaterMark },
+    { signal: options?.signal, highWaterMark: options?.highWaterMark },
   );
 }

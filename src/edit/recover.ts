@@ -6,6 +6,7 @@
 // another file is refused; a file that another program cut below its size before the patch gets
 // back the journal's bytes below its end and keeps its size, and the report says how much of the
 // journal could not be restored.
+import { optionsArg, pathArg } from './args.js';
 import { lstatSync, type Stats } from 'node:fs';
 import { MmapxError } from '../errors.js';
 import { pageSize } from '../mmap/index.js';
@@ -109,6 +110,8 @@ export type RecoverOptions = EditContext;
  * if (r.status === 'restored') console.log(`${r.bytes} bytes restored`);
  */
 export async function recover(path: string, options: RecoverOptions = {}): Promise<RecoverReport> {
+  pathArg(path);
+  optionsArg(options);
   return recoverFile(path, options, new Timer());
 }
 

@@ -58,6 +58,8 @@
 // bytes. A delete by extents is one system call, which a dying process either made or not: it
 // keeps no journal (after a power loss it is as atomic as the filesystem makes it); an insert
 // by extents keeps one, since its bytes are written after the call.
+import { describeValue } from '../format/quote.js';
+import { SHIFT_BOOLEANS, optionsArg, pathArg } from './args.js';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -89,7 +91,7 @@ import {
 import { bindOffset, bindRange } from './address.js';
 import { type Position, type RangeOption, rangeOption, toOffset } from './range.js';
 import type { EditContext, ProgressSink } from './seams.js';
-import { type Fill, QUOTED_BYTES, type WriteData } from './write.js';
+import { dataArg, type Fill, QUOTED_BYTES, type WriteData } from './write.js';
 
 /** Tail bytes moved per step (and mapped at a time, twice at most). */
 export const SHIFT_WINDOW = 8 * 1024 * 1024;
@@ -194,7 +196,16 @@ function* pieces(data: WriteData, max: number): Generator<Uint8Array> {
   for (let at = 0; at < data.length; at += buf.length) {
     const n = Math.min(buf.length, data.length - at);
     if ('fill' in data) yield buf.subarray(0, n);
-    else yield pread(data.file.fd, buf.subarray(0, n), data.offset + BigInt(at), `the data (${data.file.path})`);
+    else yield readData(data.file, buf.subarray(0, n), data.offset + BigInt(at));
+  }
+}
+
+/** A piece of the data's file; a failed read (a directory, a descriptor not open for reading) is an OperationError naming it. */
+function readData(file: { readonly fd: number; readonly path: string }, b: Uint8Array, position: bigint): Uint8Array {
+  try {
+    return pread(file.fd, b, position, `the data (${file.path})`);
+  } catch (err) {
+    throw err instanceof OperationError ? err : fsError(err, `cannot read the data from ${file.path}`);
   }
 }
 
@@ -638,7 +649,7 @@ export function shiftFile(
 ): ShiftOutcome {
   const path = file.path;
   const window = options.window ?? SHIFT_WINDOW;
-  if (!Number.isSafeInteger(window) || window < 1) throw new InputError(`window ${window} is not a positive number of bytes`);
+  if (!Number.isSafeInteger(window) || window < 1) throw new InputError(`window ${describeValue(window)} is not a positive number of bytes`);
   if (!options.dryRun) refuseIfJournal(path);
   const size = knownSize(file);
   let op: ShiftOp;
@@ -791,6 +802,9 @@ function access(options: ShiftOptions) {
  * await insertBytes('fw.bin', 0x100, Uint8Array.of(0xde, 0xad));
  */
 export async function insertBytes(path: string, offset: Position, data: WriteData, options: ShiftOptions = {}): Promise<ShiftOutcome> {
+  pathArg(path);
+  shiftOptionsArg(options);
+  dataArg(data);
   const at = toOffset(offset);
   return withFile(path, access(options), (file) => shiftFile(file, at, { kind: 'insert', data }, options));
 }
@@ -806,6 +820,8 @@ export async function insertBytes(path: string, offset: Position, data: WriteDat
  * await deleteRange('log.bin', { offset: 0, length: 4096 });
  */
 export async function deleteRange(path: string, range: RangeOption, options: ShiftOptions = {}): Promise<ShiftOutcome> {
+  pathArg(path);
+  shiftOptionsArg(options);
   const r = rangeOption(range);
   if (r === undefined) throw new InputError('deleteRange needs a range');
   return withFile(path, access(options), (file) => shiftFile(file, r, { kind: 'delete' }, options));
@@ -974,4 +990,13 @@ export function finishShift(path: string, file: OpenFile): FinishReport {
   }
   removeJournal(path);
   return report;
+}
+
+/** The options of insertBytes and deleteRange, checked at the call. @throws InputError */
+function shiftOptionsArg(options: ShiftOptions): void {
+  optionsArg(options, SHIFT_BOOLEANS);
+  const method = options?.method;
+  if (method !== undefined && method !== 'auto' && method !== 'copy') {
+    throw new InputError(`options.method must be 'auto' or 'copy', not ${describeValue(method)}`);
+  }
 }

@@ -16,6 +16,8 @@
 // the value there. A copy without its record is refused too (exit 3), saying that the value there
 // cannot be told. The record is a hint, never trusted without the file's bytes: writing it may
 // fail (a read-only directory) without failing the stamp.
+import { bytesArg, objectArg, stringArg } from '../format/args.js';
+import { optionsArg, pathArg } from './args.js';
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hex } from '../format/patch/lex.js';
@@ -38,6 +40,10 @@ const SOURCE = 'stamp';
  * (look for the pattern as it reads with the change applied) is the in-file stamp record.
  */
 export function stampPatch(s: StampBytes, name = SOURCE): Patch {
+  objectArg(s, 'the stamp');
+  bytesArg(s.placeholder, 'the stamp.placeholder');
+  bytesArg(s.bytes, 'the stamp.bytes');
+  stringArg(name, 'name');
   return { hunks: [stampHunk(s, { name, line: 1 })], guards: {} };
 }
 
@@ -88,6 +94,7 @@ export interface StampOutcome {
 
 /** The path of the stamp record of `path`. */
 export function stampRecordPath(path: string): string {
+  stringArg(path, 'path');
   return `${path}.mmapx-stamp`;
 }
 
@@ -276,6 +283,8 @@ export interface StampOptions extends StampSpec, Pick<PatchOptions, 'dryRun' | '
  *   {@link patchFile} otherwise.
  */
 export async function stampFile(path: string, options: StampOptions): Promise<StampOutcome> {
+  pathArg(path);
+  optionsArg(options, ['dryRun', 'journal', 'hash', 'record']);
   const s = stampBytes(options);
   let plan: Plan | undefined;
   const job: PatchJob = { ...patchJob(stampPatch(s), [SOURCE], options), onPlan: (p) => (plan = p) };

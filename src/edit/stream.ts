@@ -3,6 +3,7 @@
 // as the consumer asks for more, and closed (lock released, window unmapped) when the stream ends,
 // fails or is destroyed. The CLI does not go through here: it drives the same sources synchronously.
 import { Readable } from 'node:stream';
+import { usableHighWaterMark } from './args.js';
 
 /** What a stream pulls from: synchronous steps over an open file, each bounded (a slice, a window). */
 export interface PullSource {
@@ -28,9 +29,11 @@ export function pullStream(open: () => Promise<PullSource>, options: { signal?: 
   let source: PullSource | undefined;
   let ended = false;
   let scheduled = false;
+  // Bad values are left out here (Node would throw a TypeError of its own, or hang on 0): the
+  // source's open checks the options and ends the stream with an InputError naming them.
   const stream: Readable = new Readable({
-    ...(options.highWaterMark !== undefined && { highWaterMark: options.highWaterMark }),
-    ...(options.signal !== undefined && { signal: options.signal }),
+    ...(usableHighWaterMark(options.highWaterMark) && { highWaterMark: options.highWaterMark }),
+    ...(options.signal instanceof AbortSignal && { signal: options.signal }),
     construct(callback) {
       open().then(
         (s) => {

@@ -42,6 +42,7 @@
 // Counting what changed: `xor` (and `not`, and identities) count in closed form from the key
 // alone (Transform.changedBytes): no byte is compared. Other transforms keep a copy of each
 // window and compare (memcmp per block, 32-bit words where blocks differ).
+import { describeValue } from '../format/quote.js';
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -313,7 +314,7 @@ export async function transformInPlace(
 ): Promise<OverwriteOutcome> {
   const timer = options.clock instanceof Timer ? options.clock : timerFor(options);
   const win = options.windowSize ?? OVERWRITE_WINDOW;
-  if (!Number.isSafeInteger(win) || win < 8 || win % 8 !== 0) throw new InputError(`windowSize ${String(win)} is not a positive multiple of 8`);
+  if (!Number.isSafeInteger(win) || win < 8 || win % 8 !== 0) throw new InputError(`windowSize ${describeValue(win)} is not a positive multiple of 8`);
   const useJournal = options.journal !== false;
   const sync = options.sync !== false;
   const jpath = journalPath(path);

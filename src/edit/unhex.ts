@@ -8,6 +8,8 @@
 // is written there), and its length is set at the end (a final offset line past the last byte, a
 // hole at the end); anything else (standard output, a pipe, a device) is written in order, holes
 // as zeros, and offsets that go back (xxd -r allows them, for a file) are an error there.
+import { chunkArg, objectArg, sourceArg } from '../format/args.js';
+import { describeValue } from '../format/quote.js';
 import { ftruncateSync, writeSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { MAX_FILE_SIZE } from '../format/number.js';
@@ -168,13 +170,17 @@ export async function unhex(
   sink: UnhexSink,
   options: UnhexOptions = {},
 ): Promise<UnhexOutcome> {
+  sourceArg(input, 'the input');
+  objectArg(sink, 'the sink');
+  if (typeof sink.write !== 'function') throw new InputError(`the sink must have write(bytes), not ${describeValue(sink.write)}`);
+  objectArg(options, 'options', true);
   const name = options.name ?? '-';
   const seek = options.seek ?? 0n;
   const writer = new Writer(sink, seek, name);
   const parser = new UnhexParser({ format: options.format, radix: options.radix, name }, (run) => writer.put(run));
   for await (const chunk of input) {
     options.signal?.throwIfAborted();
-    parser.push(chunk);
+    parser.push(chunkArg(chunk, 'the input'));
   }
   const summary = parser.end();
   let length = writer.end;

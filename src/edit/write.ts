@@ -2,9 +2,11 @@
 // (the cost does not depend on the file's size), with an optional guard (the bytes that must be
 // there), growth of the file on request, and "already" when the file holds the bytes. The CLI's
 // `write` calls {@link writeToFile} on the file it opened; {@link writeAt} is the library's call.
+import { optionsArg, pathArg } from './args.js';
 import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
 import { GuardError, InputError, OperationError } from '../errors.js';
 import { formatHex } from '../format/data.js';
+import { describeValue } from '../format/quote.js';
 import { formatOffset, MAX_FILE_SIZE, MAX_FILE_SIZE_TEXT, type Offset, parseOffset, resolveOffset } from '../format/number.js';
 import { bindOffset } from './address.js';
 import { MmapOptions } from '../mmap/index.js';
@@ -189,14 +191,40 @@ function holds(view: Uint8Array, d: Uint8Array | Fill): boolean {
  * @throws InputError.
  */
 function checkData(data: WriteData, expect?: Uint8Array): void {
-  if (!(data instanceof Uint8Array) && 'fill' in data) {
-    if (!Number.isInteger(data.fill) || data.fill < 0 || data.fill > 255) throw new InputError(`fill byte ${data.fill} is not a byte (0..255)`);
-    if (!Number.isSafeInteger(data.length) || data.length < 0) throw new InputError(`fill length ${data.length} is not a whole number of bytes`);
+  dataArg(data);
+  if (!(data instanceof Uint8Array) && !Number.isSafeInteger(data.length))
+    throw new InputError(`${'fill' in data ? 'fill' : "the data's"} length ${data.length} is not a whole number of bytes`);
+  if (expect !== undefined && !(expect instanceof Uint8Array)) {
+    throw new InputError(`expect must be bytes (a Uint8Array or Buffer), not ${describeValue(expect)}`);
   }
   const length = dataLength(data);
   if (length === 0) throw new InputError('no bytes to write');
   if (expect && expect.length !== length) {
     throw new InputError(`the guard has ${expect.length} bytes but the data has ${length}: they must cover the same bytes`);
+  }
+}
+
+/** The data of a public call ({@link writeAt}, insertBytes) is of a kind it takes. @throws InputError */
+export function dataArg(data: WriteData): void {
+  if (data instanceof Uint8Array) return;
+  if (typeof data !== 'object' || data === null || !('fill' in data || 'file' in data)) {
+    throw new InputError(`the data must be bytes (a Uint8Array or Buffer), { fill, length } or { file, offset, length }, not ${describeValue(data)}`);
+  }
+  if ('fill' in data) {
+    if (!Number.isInteger(data.fill) || data.fill < 0 || data.fill > 255) throw new InputError(`fill byte ${describeValue(data.fill)} is not a byte (0..255)`);
+  } else if (
+    typeof data.file !== 'object' ||
+    data.file === null ||
+    !Number.isSafeInteger(data.file.fd) ||
+    data.file.fd < 0 ||
+    typeof data.offset !== 'bigint' ||
+    data.offset < 0n
+  ) {
+    throw new InputError('the data { file, offset, length } needs file: { fd, path } with an open descriptor and offset: a bigint, 0 or more');
+  }
+  // How large it may be is for the operation to say (its message names the limit).
+  if (typeof data.length !== 'number' || !Number.isInteger(data.length) || data.length < 0) {
+    throw new InputError(`the data's length ${describeValue(data.length)} is not a whole number of bytes`);
   }
 }
 
@@ -403,6 +431,7 @@ function readExisting(file: OpenFile, at: bigint, size: bigint): Uint8Array {
 function toOffset(offset: number | bigint | string): Offset {
   if (typeof offset === 'string') return parseOffset(offset);
   if (typeof offset === 'number' && !Number.isSafeInteger(offset)) throw new InputError(`offset ${offset} is not a whole number of bytes`);
+  if (typeof offset !== 'number' && typeof offset !== 'bigint') throw new InputError(`offset must be a number, bigint or string, not ${describeValue(offset)}`);
   const value = BigInt(offset);
   const fromEnd = value < 0n || Object.is(offset, -0);
   return { value, fromEnd, text: fromEnd && value === 0n ? '-0' : value.toString() };
@@ -430,6 +459,8 @@ function toOffset(offset: number | bigint | string): Offset {
  *   interrupted patch beside it included), or was cut meanwhile (ERR_TRUNCATED).
  */
 export async function writeAt(path: string, offset: number | bigint | string, data: WriteData, options: WriteOptions = {}): Promise<WriteOutcome> {
+  pathArg(path);
+  optionsArg(options, ['grow', 'sync']);
   const at = toOffset(offset);
   checkData(data, options.expect);
   const access = {

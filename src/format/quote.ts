@@ -82,3 +82,19 @@ export function badChar(what: string, token: string, position: number, problem: 
   const c = showChar(token, position);
   return badInput(what, token, position, `${c} at position ${position} ${problem}`, `${c} ${problem}`);
 }
+
+/**
+ * Any value a library caller passed, for a one-line message: `-1`, `1.5`, `2n`, `"text"`, `null`,
+ * `undefined`, `a symbol`, `a function`, `an array`, `a Uint8Array`, `an object`. Never throws
+ * (a Symbol or an object without a prototype cannot be turned into a string by `${value}`).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return 'an object';
+}

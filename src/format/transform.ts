@@ -31,6 +31,7 @@
  * a word of scratch. No loop runs per byte.
  */
 
+import { stringArg } from './args.js';
 import { InputError } from '../errors.js';
 import { parseHexData } from './data.js';
 import { type SimdKernel, simdKernel } from './simd.js';
@@ -480,6 +481,9 @@ function keyText(key: Uint8Array): string {
  *   does not take.
  */
 export function parseTransform(op: string, arg: string | undefined, unit?: string): Transform {
+  stringArg(op, 'the transform');
+  stringArg(arg, 'its argument', true);
+  stringArg(unit, 'its unit', true);
   const t = parseKernel(op, arg, unit);
   const spec: TransformSpec = { op, ...(arg !== undefined && { arg }), ...(unit !== undefined && { unit }) };
   // Zeros through the kernel once: as long as the key (its hex is longer), a multiple of 8 bytes.

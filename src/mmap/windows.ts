@@ -103,6 +103,10 @@ export function windows(file: FileLike, options: WindowOptions = {}): Generator<
       length: scanned,
     });
   }
+  // An empty scan of a file maps nothing, so the kernel would never be asked: map the empty range
+  // once, as map() does, so that a file that cannot be mapped (on procfs, whose sizes read 0) fails
+  // here (ENODEV) instead of scanning as empty. (A device's empty range is taken as given.)
+  if (scanned === 0n && !device) new MmapOptions().offset(start).len(0).map(file).unmap();
   return scan(file, fd, path, before, device, start, scanned, win, BigInt(overlap), opts.populate !== false);
 }
 

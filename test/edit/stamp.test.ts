@@ -38,6 +38,28 @@ describe('stampBytes', () => {
 });
 
 describe('stampFile', () => {
+  it('a_value_or_placeholder_that_is_not_bytes_is_refused_before_the_file_is_touched', async () => {
+    // A string or an array was copied into the stamp as zeros (Uint8Array.set takes any
+    // array-like), written over the placeholder, and only then a TypeError came.
+    const bad: unknown[] = ['1.2', [0x31], 1.5, 2n, null, undefined, {}, Symbol('v'), () => 1];
+    for (const value of bad) {
+      const p = file(body('head', PH, 'tail'));
+      const before = readFileSync(p);
+      const e = await stampFile(p, { placeholder: PH, value: value as Uint8Array }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toMatch(/^the value must be bytes \(a Uint8Array or Buffer\), not /);
+      expect(readFileSync(p)).toEqual(before);
+      const f = await stampFile(p, { placeholder: value as Uint8Array, value: text('1') }).catch((err: unknown) => err);
+      expect((f as Error).message).toMatch(/^the placeholder must be bytes/);
+      expect(readFileSync(p)).toEqual(before);
+    }
+    for (const spec of [null, undefined, 'x']) {
+      expect(() => stampBytes(spec as never)).toThrow(/^a stamp is an object/);
+    }
+    expect(() => stampBytes({ placeholder: PH, value: text('1'), count: Symbol('c') as never })).toThrow(/^the count a symbol must be/);
+    expect(() => stampBytes({ placeholder: PH, value: text('1'), terminate: 'yes' as never })).toThrow(/^terminate must be true or false, not "yes"/);
+  });
+
   it('stamps_exactly_once_then_says_already_and_a_copy_says_already_too', async () => {
     const p = file(body('head', PH, 'tail'));
     const first = await stampFile(p, { placeholder: PH, value: text('1.4.2'), terminate: true });

@@ -110,6 +110,31 @@ describe('windowed scan', () => {
     }
   });
 
+  it.skipIf(process.platform !== 'linux')('a_procfs_file_whose_size_reads_zero_is_enodev_as_map_says_not_an_empty_scan', () => {
+    // Its fstat size is 0, so the scan had no window to map and found nothing, silently, where
+    // map() of the same descriptor says the file cannot be mapped.
+    const fd = openSync('/proc/self/status', 'r');
+    try {
+      expect(() => new MmapOptions().map(fd)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+      expect(() => [...windows({ fd, path: 'status' })]).toThrow(expect.objectContaining({ code: 'ENODEV', path: 'status' }));
+    } finally {
+      closeSync(fd);
+    }
+    // An empty regular file (or an empty range of one) still scans as empty.
+    const empty = join(dir, 'empty.bin');
+    writeFileSync(empty, '');
+    const e = openSync(empty, 'r');
+    const f = openSync(p, 'r');
+    try {
+      expect([...windows(e)]).toEqual([]);
+      expect([...windows(f, { offset: data.length })]).toEqual([]);
+      expect([...windows(f, { offset: 5, length: 0 })]).toEqual([]);
+    } finally {
+      closeSync(e);
+      closeSync(f);
+    }
+  });
+
   it('stopping_early_unmaps_the_current_window', () => {
     const fd = openSync(p, 'r');
     try {

@@ -4,6 +4,7 @@
  * src/edit/delta.ts, which must produce the same bytes in place.
  */
 
+import { bytesArg, deltaArg } from '../args.js';
 import { InputError } from '../../errors.js';
 import type { Delta, DeltaCheck, DeltaOp } from './model.js';
 
@@ -22,6 +23,8 @@ function opLength(op: DeltaOp): bigint {
  * @throws {InputError} for ops that go backwards, overlap, or copy target bytes not yet made.
  */
 export function applyDeltaInMemory(source: Uint8Array, delta: Delta): Uint8Array {
+  bytesArg(source, 'the source');
+  delta = deltaArg(delta);
   const ops: DeltaOp[] = [];
   let end = 0n;
   for (const x of delta.ops()) {

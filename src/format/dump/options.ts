@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { describeValue } from '../quote.js';
 import { BYTE_CATEGORIES } from './bytes.js';
 import { cIdentifier } from './cname.js';
 import { HEXYL_BASES, HEXYL_BORDERS, HEXYL_GROUPS, HEXYL_MAX_PANELS, HEXYL_TABLES, offsetDigitsFor, type HexylSettings } from './hexyl.js';
@@ -77,8 +78,8 @@ export function resolveOptions(options: DumpOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new InputError('dump options must be an object');
   const format = options.format;
   if (!FORMATS.includes(format)) {
-    throw new InputError(`unknown dump format '${String(format)}' (expected ${FORMATS.join(', ')})`, {
-      token: String(format),
+    throw new InputError(`unknown dump format ${typeof format === 'string' ? `'${format}'` : describeValue(format)} (expected ${FORMATS.join(', ')})`, {
+      token: typeof format === 'string' ? format : describeValue(format),
     });
   }
   const start = options.start;

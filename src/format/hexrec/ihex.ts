@@ -21,6 +21,7 @@
  * writes (with `-execution-start-address` for 05).
  */
 
+import { bytesArg, objectArg, stringArg, textArg } from '../args.js';
 import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, hexAddress, lineError, RecordLines } from './image.js';
 import { InputError } from '../../errors.js';
 
@@ -39,6 +40,8 @@ const TYPE_NAMES = ['data', 'end-of-file', 'extended segment address', 'start se
  *   that differs, no end-of-file record, a record after it.
  */
 export function parseIntelHex(input: string | Uint8Array, name = '-'): HexImage {
+  textArg(input, 'the records');
+  stringArg(name, 'name');
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
   const runs = new RunCollector(name, text.length);
   let linear = true;
@@ -165,6 +168,8 @@ export class IntelHexEncoder extends RecordEncoder {
 
 /** The Intel HEX text of `bytes` at `options.address` (see {@link IntelHexEncoder}). */
 export function formatIntelHex(bytes: Uint8Array, options: Omit<HexEncodeOptions, 'length'> = {}): string {
+  bytesArg(bytes, 'the bytes');
+  objectArg(options, 'options', true);
   const parts: Uint8Array[] = [];
   const enc = new IntelHexEncoder({ ...options, length: bytes.length }, (c) => parts.push(c));
   enc.push(bytes);

@@ -6,6 +6,8 @@
  * Pure: no fs, no process. Addresses are numbers: both formats end at 2^32.
  */
 
+import { objectArg } from '../args.js';
+import { describeValue } from '../quote.js';
 import { InputError } from '../../errors.js';
 
 /** The two record formats. */
@@ -305,6 +307,8 @@ export abstract class RecordEncoder {
   #finished = false;
 
   protected constructor(options: HexEncodeOptions, sink: (chunk: Uint8Array) => void, what: string) {
+    objectArg(options, `${what}: options`);
+    if (typeof sink !== 'function') throw new InputError(`${what}: the sink must be a function, not ${describeValue(sink)}`);
     const address = options.address ?? 0;
     if (!Number.isSafeInteger(address) || address < 0 || address >= ADDRESS_END) throw new InputError(`${what}: address ${address} is not a 32-bit address`);
     const length = options.length;
@@ -331,7 +335,7 @@ export abstract class RecordEncoder {
   /** Most data bytes a record may hold (checked in the constructors). */
   protected checkRecordBytes(max: number, what: string): void {
     const n = this.recordBytes;
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InputError(`${what}: ${n} data bytes per record: 1 to ${max} fit in a record here`);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InputError(`${what}: ${describeValue(n)} data bytes per record: 1 to ${max} fit in a record here`);
   }
 
   /** Where the record holding the byte at `address` ends: the next multiple of the record size (and of 64 KiB for Intel HEX). */

@@ -4,6 +4,7 @@
  */
 
 import { InputError } from '../../errors.js';
+import { describeValue } from '../quote.js';
 import type { OffsetHunk, Patch } from '../patch/model.js';
 import { type HexEncodeOptions, type HexImage, type HexRecordFormat, hexAddress, type RecordEncoder } from './image.js';
 import { IntelHexEncoder, parseIntelHex } from './ihex.js';
@@ -23,7 +24,10 @@ export function parseHexRecords(input: string | Uint8Array, format: HexRecordFor
 
 /** A writer of `format` (see IntelHexEncoder, SrecEncoder): push the bytes, then finish. */
 export function createHexEncoder(format: HexRecordFormat, options: HexEncodeOptions, sink: (chunk: Uint8Array) => void): RecordEncoder {
-  return format === 'ihex' ? new IntelHexEncoder(options, sink) : new SrecEncoder(options, sink);
+  if (format === 'ihex') return new IntelHexEncoder(options, sink);
+  if (format === 'srec') return new SrecEncoder(options, sink);
+  // Not the S-records of anything else: a typo would silently give the other format.
+  throw new InputError(`unknown record format ${typeof format === 'string' ? `'${format}'` : describeValue(format)} (expected ihex or srec)`);
 }
 
 /** Whether a text looks like Intel HEX (`:` and hex digits) or S-records (`S0`..`S9` and hex digits), for a hint. */

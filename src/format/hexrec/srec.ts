@@ -21,6 +21,7 @@
  * -execution-start-address START` writes.
  */
 
+import { bytesArg, objectArg, stringArg, textArg } from '../args.js';
 import { type HexEncodeOptions, HEX2, type HexImage, RecordEncoder, RunCollector, ADDRESS_END, byteSum, hexAddress, lineError, RecordLines } from './image.js';
 import { InputError } from '../../errors.js';
 
@@ -39,6 +40,8 @@ const MAX_RECORD = 256;
  *   trailer, neither a trailer nor a final count record.
  */
 export function parseSrec(input: string | Uint8Array, name = '-'): HexImage {
+  textArg(input, 'the records');
+  stringArg(name, 'name');
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
   const runs = new RunCollector(name, text.length);
   let records = 0;
@@ -153,6 +156,8 @@ export class SrecEncoder extends RecordEncoder {
 
 /** The S-record text of `bytes` at `options.address` (see {@link SrecEncoder}). */
 export function formatSrec(bytes: Uint8Array, options: Omit<HexEncodeOptions, 'length'> = {}): string {
+  bytesArg(bytes, 'the bytes');
+  objectArg(options, 'options', true);
   const parts: Uint8Array[] = [];
   const enc = new SrecEncoder({ ...options, length: bytes.length }, (c) => parts.push(c));
   enc.push(bytes);

@@ -4,6 +4,7 @@
  * `stamp PLACEHOLDER -> VALUE` (native.ts).
  */
 import { InputError } from '../../errors.js';
+import { describeValue } from '../quote.js';
 import type { AnchorHunk, Source } from './model.js';
 
 /** What to stamp: the placeholder to find, the value to write there, and how. */
@@ -38,14 +39,20 @@ export interface StampBytes {
  *   not fit (naming both lengths).
  */
 export function stampBytes(spec: StampSpec): StampBytes {
+  if (typeof spec !== 'object' || spec === null) throw new InputError(`a stamp is an object { placeholder, value, ... }, not ${describeValue(spec)}`);
   const { placeholder, value } = spec;
+  // Checked before anything else: a string or an array would be copied into the stamp's bytes as
+  // zeros (Uint8Array.set takes any array-like) and written into the file.
+  if (!(placeholder instanceof Uint8Array)) throw new InputError(`the placeholder must be bytes (a Uint8Array or Buffer), not ${describeValue(placeholder)}`);
+  if (!(value instanceof Uint8Array)) throw new InputError(`the value must be bytes (a Uint8Array or Buffer), not ${describeValue(value)}`);
   const count = spec.count ?? 1;
   const pad = spec.pad ?? 0;
-  const terminate = spec.terminate === true;
+  const terminate = spec.terminate ?? false;
+  if (typeof terminate !== 'boolean') throw new InputError(`terminate must be true or false, not ${describeValue(terminate)}`);
   if (placeholder.length === 0) throw new InputError('the placeholder is empty: give at least one byte');
   if (value.length === 0) throw new InputError('the value is empty: give at least one byte');
-  if (!Number.isSafeInteger(count) || count < 1) throw new InputError(`the count ${count} must be a whole number, at least 1`);
-  if (!Number.isInteger(pad) || pad < 0 || pad > 255) throw new InputError(`the pad byte ${pad} must be 0 to 255`);
+  if (!Number.isSafeInteger(count) || count < 1) throw new InputError(`the count ${describeValue(count)} must be a whole number, at least 1`);
+  if (!Number.isInteger(pad) || pad < 0 || pad > 255) throw new InputError(`the pad byte ${describeValue(pad)} must be 0 to 255`);
   const need = value.length + (terminate ? 1 : 0);
   if (need > placeholder.length) {
     const what = terminate ? `the value and its NUL terminator need ${need} bytes (value ${value.length})` : `the value has ${value.length} bytes`;
