@@ -226,6 +226,7 @@ describe('source: no input-sized array is spread into a call', () => {
     'src/edit/transform-run.ts: t.apply(bytes, done);',
     'src/format/transform.ts: if (!Number.isSafeInteger(phase) || phase < 0) return t.apply(bytes, phase); // its RangeError',
     'src/format/transform.ts: if (done < bytes.length) t.apply(bytes.subarray(done), phase + done);',
+    'src/format/transform.ts: t.apply(zeros, 0);',
   ]);
   const risky = /\.(push|unshift)\(\.\.\.|Math\.(max|min)\(\.\.\.|fromCharCode\(\.\.\.|\.apply\(|\.splice\([^)]*\.\.\./;
 

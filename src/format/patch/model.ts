@@ -240,9 +240,10 @@ export function hasShifts(patch: Patch): boolean {
  * Most hunks one patch may hold: lines of a patch file, IPS records, the stretches of a dump, the
  * changes a plan resolves (matches of `find` included). Each is held in memory with its bytes, its
  * plan entry and its journal record (about 1 KiB together), so a list of millions would exhaust
- * the heap and abort the process; more is refused, naming where the count passed the limit.
+ * the heap and abort the process (2 million lines did); more is refused, naming where the count
+ * passed the limit. 2^20: a 16 MiB file differing in every 16th byte still patches in one run.
  */
-export const MAX_HUNKS = 1_000_000;
+export const MAX_HUNKS = 1_048_576;
 
 /** The error for a patch with more than {@link MAX_HUNKS} hunks; `source` is the first one past it. */
 export function tooManyHunks(source: Source): InputError {
