@@ -134,11 +134,21 @@ export function openFile(path: string, options: OpenOptions): OpenFile {
   if (!lock) return file;
   try {
     lockFile(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT);
-    return file;
+    return restated(file);
   } catch (err) {
     file.close();
     throw err;
   }
+}
+
+/**
+ * The file's status taken again once its lock is held: another mmapx that held the lock while this
+ * one waited may have changed the size meanwhile (a `write --grow` that another write waited for
+ * had been refused as past the end of the empty file it saw before the wait).
+ */
+function restated(file: OpenFile): OpenFile {
+  const stat = fstatSync(file.fd, { bigint: true });
+  return { ...file, stat, size: file.size === undefined ? undefined : stat.size };
 }
 
 /**
@@ -150,7 +160,7 @@ export async function openFileAsync(path: string, options: OpenOptions & { signa
   if (!lock) return file;
   try {
     await lockFileAsync(file.fd, file.stat, lockKind(options), options.lockWait ?? DEFAULT_LOCK_WAIT, options.signal);
-    return file;
+    return restated(file);
   } catch (err) {
     file.close();
     throw err instanceof OperationError || err instanceof MmapError || (options.signal?.aborted && err === options.signal.reason) ? err : fsError(err);
