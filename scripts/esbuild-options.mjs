@@ -85,6 +85,11 @@ const LAZY_BUILTINS = {
   // some of Node's lazy exports (util.parseArgs, util.diff...) loads some 35 modules, about 6 ms.
   // It calls util.deprecate and fs.existsSync. (Only the executable bundles koffi.)
   koffi: ['util', 'fs'],
+  // chalk's supports-color imports node:process, and esbuild's __toESM then reads every own
+  // property's descriptor; `title` is a native data property, whose descriptor calls libuv's
+  // uv_get_process_title, which asserts and aborts Windows Node when the console's title is empty
+  // (Wine's console, often; test/wine/console.test.ts). The stand-in has no descriptors to read.
+  chalk: ['process'],
   // Our own sources: hashing (crypto; zlib for crc32 only), scan threads (worker_threads, os,
   // sea) and terminal checks of outputs (tty: `patch` imports the output module for one path
   // check) serve some runs of some commands, but load with every command that imports them: about

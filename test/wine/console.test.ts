@@ -37,15 +37,13 @@ function onConsole(args: string[], opts: { redirect?: string; cols?: number; env
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'COLORTERM', 'NODE_OPTIONS']) delete env[k];
   Object.assign(env, { TERM: 'xterm', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', SHELL: '/bin/sh' }, opts.env);
   const cmd = `stty cols ${opts.cols ?? 200}; exec wine ${[NODE, opts.script ?? 'bin/mmapx.js', ...args].map(sh).join(' ')} ${opts.redirect ?? ''}`;
-  let r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  // Now and then (1 to 2 colouring runs in 10 right after another run on a console; no run with
-  // --color never in 24) Windows Node dies before any output with libuv's "Assertion failed:
-  // process_title" (util.c): uv_get_process_title asserts when GetConsoleTitleW returns 0 without
-  // an error (an empty title), which Wine's console has at times. mmapx reads no process title;
-  // what reads it on the colour path is not known. That run is made once more.
-  if (r.status !== 0 && /^(\x1b\[\?25l)?Assertion failed: process_title, /.test(r.stdout ?? '')) {
-    r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  }
+  // No retry: Windows Node used to die here now and then (every time after this round's merges)
+  // with libuv's "Assertion failed: process_title" (util.c: uv_get_process_title asserts when
+  // GetConsoleTitleW gives an empty title, as Wine's console often does). What read the title was
+  // the colour path: esbuild's __toESM over node:process in chalk's supports-color reads every
+  // property's descriptor, and `title` is a native data property. node:process is a stand-in there
+  // now (scripts/esbuild-options.mjs, LAZY_BUILTINS), so a run that dies so again is a failure.
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   const raw = r.stdout ?? '';
   const text = raw.replace(/\x1b\[[?0-9;]*[A-Za-ln-z]/g, '').replaceAll('\r', '');
   return { status: r.status, raw, text, dump: `$ ${cmd}\n-> status ${r.status}\n--- terminal\n${JSON.stringify(raw.slice(-3000))}\n--- stderr\n${r.stderr}` };
