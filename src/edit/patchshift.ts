@@ -191,8 +191,14 @@ function createPatchShiftJournal(
     const trailerAt = dataAt + inline;
     const marksAt = at64(trailerAt + TRAILER);
     const progressAt = (k: number): number => marksAt + 64 + k * PROGRESS;
+    // The staging slot holds a staged step's chunk (its layout); the steps write at most their tail there.
     let slot = 0;
-    for (const s of stages) if (s.p.staged && s.p.chunk > slot) slot = s.p.chunk;
+    let staging = 0;
+    for (const s of stages) {
+      if (!s.p.staged) continue;
+      slot = Math.max(slot, s.p.chunk);
+      staging = Math.max(staging, s.p.chunk < s.p.tail ? s.p.chunk : Number(s.p.tail));
+    }
     const stageAt = slot > 0 ? Math.ceil(progressAt(stages.length) / 4096) * 4096 : 0;
 
     // Everything before the trailer goes through one buffer of 1 MiB, hashed and written in big
@@ -265,10 +271,7 @@ function createPatchShiftJournal(
     slotBytes(1n, 0n, 0).copy(tail, 0);
     for (let k = 0; k < stages.length; k++) slotBytes(1n, 0n, initial[k]!).copy(tail, progressAt(k) - marksAt);
     pwrite(fd, tail, marksAt);
-    // The staging slot's blocks too, before the file changes (see shift.ts reserveJournalSlot): as
-    // much of it as the stages will write (a step stages at most its tail).
-    let staging = 0;
-    for (const s of stages) if (s.p.staged) staging = Math.max(staging, s.p.chunk < s.p.tail ? s.p.chunk : Number(s.p.tail));
+    // The staging slot's blocks too, before the file changes (journal.ts reserveJournalSlot).
     if (staging > 0) reserveJournalSlot(fd, stageAt, staging);
     const trailer = Buffer.alloc(TRAILER);
     END_MAGIC.copy(trailer, 0);

@@ -279,16 +279,16 @@ export function writeToFile(file: OpenFile, where: Offset, data: WriteData, opti
       // past the end or in holes are reserved. Without room the write stopped half done, the bytes
       // it had written over inside the file lost (write --grow over the end of a full disk).
       reserveRanges(file, [{ offset: at, length }], size);
-    }
-    if (size !== undefined && end > size) {
-      try {
-        ftruncateSync(file.fd, Number(end));
-      } catch (err) {
-        throw fsError(err, `cannot extend the file to ${end} bytes`);
+      if (end > size) {
+        try {
+          ftruncateSync(file.fd, Number(end));
+        } catch (err) {
+          throw fsError(err, `cannot extend the file to ${end} bytes`);
+        }
+        grewFrom = size;
+        grewTo = end;
+        clock?.lap('grow');
       }
-      grewFrom = size;
-      grewTo = end;
-      clock?.lap('grow');
     }
 
     // Map only the pages the write touches, a window at a time: the cost does not depend on the
